@@ -1,0 +1,46 @@
+/**
+ * The dependency rules of DESIGN.md: a module may import only what its row allows. `npm test` runs this.
+ */
+const allowed = {
+  core: [],
+  crypto: ['core'],
+  store: ['core'],
+  policy: ['core'],
+  auth: ['core', 'store', 'crypto'],
+  audit: ['core', 'store'],
+  kms: ['core', 'crypto', 'store', 'policy'],
+  secrets: ['core', 'store', 'policy', 'kms'],
+  functions: ['core', 'store'],
+  rotation: ['core', 'store', 'secrets', 'functions'],
+  iam: ['core', 'store', 'policy', 'auth'],
+  protocol: ['core'],
+  agent: ['core'],
+  cli: ['agent', 'server', 'core', 'crypto'],
+};
+const modules = ['core', 'crypto', 'store', 'policy', 'auth', 'audit', 'kms', 'secrets', 'functions', 'rotation', 'iam', 'protocol', 'server', 'agent', 'cli', 'console'];
+
+module.exports = {
+  forbidden: [
+    ...Object.entries(allowed).map(([module, mayImport]) => ({
+      name: `${module}-imports`,
+      comment: `src/${module} may import only: ${mayImport.join(', ') || 'nothing internal'}`,
+      severity: 'error',
+      from: { path: `^src/${module}/` },
+      to: {
+        path: `^src/(${modules.filter((other) => other !== module && !mayImport.includes(other)).join('|')})/`,
+      },
+    })),
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { accountRootArn, type Principal } from '../core/index.js';
+import type { Keyring } from '../crypto/index.js';
+import type { Store } from '../store/index.js';
+
+/** The account created on first start, and the one `--dev` mode's `test`/`test` key belongs to. */
+export const BOOTSTRAP_ACCOUNT_ID = '000000000000';
+export const DEV_ACCESS_KEY = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
+export type ResolvedCredential = { principal: Principal; secretAccessKey: string };
+
+export type CredentialDeps = {
+  store: Pick<Store, 'getAccessKey' | 'insertAccessKey'>;
+  keyring: Keyring;
+  devMode: boolean;
+};
+
+/**
+ * Access keys: the secret is sealed under the root key (SigV4 needs it back to recompute signatures),
+ * bound to its access key id.
+ */
+export function createCredentials(deps: CredentialDeps) {
+  async function resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
+    if (deps.devMode && accessKeyId === DEV_ACCESS_KEY.accessKeyId) {
+      return { principal: rootPrincipal(BOOTSTRAP_ACCOUNT_ID, accessKeyId), secretAccessKey: DEV_ACCESS_KEY.secretAccessKey };
+    }
+    const record = await deps.store.getAccessKey(accessKeyId);
+    if (!record) return undefined;
+    const secret = deps.keyring.open(record.sealedSecret, sealOwner(accessKeyId));
+    if (!secret) return undefined;
+    return {
+      principal: { accountId: record.accountId, arn: record.principalArn, accessKeyId },
+      secretAccessKey: secret.toString('utf8'),
+    };
+  }
+
+  /** Creates an access key for an account's root user; returns the secret once, to hand to its owner. */
+  async function createRootAccessKey(accountId: string, now: Date) {
+    const accessKeyId = newAccessKeyId();
+    const secretAccessKey = randomBytes(30).toString('base64');
+    await deps.store.insertAccessKey({
+      accessKeyId,
+      accountId,
+      principalArn: accountRootArn(accountId),
+      sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+      createdAt: now,
+    });
+    return { accessKeyId, secretAccessKey };
+  }
+
+  return { resolve, createRootAccessKey };
+}
+
+export type Credentials = ReturnType<typeof createCredentials>;
+
+function rootPrincipal(accountId: string, accessKeyId: string): Principal {
+  return { accountId, arn: accountRootArn(accountId), accessKeyId };
+}
+
+function sealOwner(accessKeyId: string): string {
+  return `access-key:${accessKeyId}`;
+}
+
+const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** AWS-shaped long-term key id: AKIA + 16 characters of base32. */
+function newAccessKeyId(): string {
+  const bytes = randomBytes(16);
+  let id = 'AKIA';
+  for (const byte of bytes) id += ACCESS_KEY_ALPHABET[byte % 32];
+  return id;
+}

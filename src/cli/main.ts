@@ -1,0 +1,12 @@
+/**
+ * @module cli
+ * The `coffer` command. Local commands (`server`) reach the composition root; remote commands will use the
+ * AWS SDK clients like any other client.
+ */
+import { Command } from 'commander';
+import { registerServerCommand } from './commands/server.js';
+
+const program = new Command();
+program.name('coffer').description('Coffer: a self-hosted secrets manager and KMS that speaks the AWS APIs');
+registerServerCommand(program);
+await program.parseAsync(process.argv);

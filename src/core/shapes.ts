@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { Sensitive } from './sensitive.js';
+
+/**
+ * Builders for zod schemas that mirror AWS shapes. Each constraint carries AWS's own wording
+ * ("Member must have length less than or equal to 4096"), so protocol/validation.ts can render
+ * a ValidationException exactly as AWS phrases it.
+ */
+
+export function awsString(options: { min?: number; max?: number; pattern?: RegExp } = {}) {
+  let schema = z.string({ error: notNullOrType('a string') });
+  if (options.min !== undefined) {
+    schema = schema.min(options.min, { error: `Member must have length greater than or equal to ${options.min}` });
+  }
+  if (options.max !== undefined) {
+    schema = schema.max(options.max, { error: `Member must have length less than or equal to ${options.max}` });
+  }
+  if (options.pattern) {
+    schema = schema.regex(options.pattern, { error: `Member must satisfy regular expression pattern: ${options.pattern.source}` });
+  }
+  return schema;
+}
+
+export function awsInt(options: { min?: number; max?: number } = {}) {
+  let schema = z.number({ error: notNullOrType('an integer') }).int({ error: 'Member must be an integer' });
+  if (options.min !== undefined) {
+    schema = schema.min(options.min, { error: `Member must have value greater than or equal to ${options.min}` });
+  }
+  if (options.max !== undefined) {
+    schema = schema.max(options.max, { error: `Member must have value less than or equal to ${options.max}` });
+  }
+  return schema;
+}
+
+export function awsBoolean() {
+  return z.boolean({ error: notNullOrType('a boolean') });
+}
+
+export function awsEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: (issue) => (issue.input === undefined ? 'Member must not be null' : `Member must satisfy enum value set: [${values.join(', ')}]`) });
+}
+
+export function awsList<T extends z.ZodType>(item: T, options: { min?: number; max?: number } = {}) {
+  let schema = z.array(item, { error: notNullOrType('a list') });
+  if (options.min !== undefined) {
+    schema = schema.min(options.min, { error: `Member must have length greater than or equal to ${options.min}` });
+  }
+  if (options.max !== undefined) {
+    schema = schema.max(options.max, { error: `Member must have length less than or equal to ${options.max}` });
+  }
+  return schema;
+}
+
+export function awsMap<V extends z.ZodType>(key: z.ZodType<string>, value: V) {
+  return z.record(key, value, { error: notNullOrType('a map') });
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A blob member: base64 on the wire, a Buffer after parsing; length limits apply to the decoded bytes. */
+export function awsBlob(options: { min?: number; max?: number } = {}) {
+  return z
+    .string({ error: notNullOrType('a base64-encoded blob') })
+    .refine((text) => BASE64.test(text), { error: 'Member must be valid base64' })
+    .transform((text) => Buffer.from(text, 'base64'))
+    .refine((bytes) => options.min === undefined || bytes.length >= options.min, {
+      error: `Member must have length greater than or equal to ${options.min}`,
+    })
+    .refine((bytes) => options.max === undefined || bytes.length <= options.max, {
+      error: `Member must have length less than or equal to ${options.max}`,
+    });
+}
+
+/** A blob that holds a plaintext or key: parsed into Sensitive<Buffer> so it can't leak into logs. */
+export function sensitiveBlob(options: { min?: number; max?: number } = {}) {
+  return awsBlob(options).transform((bytes) => new Sensitive(bytes));
+}
+
+function notNullOrType(expected: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined || issue.input === null ? 'Member must not be null' : `Member must be ${expected}`;
+}

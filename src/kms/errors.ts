@@ -1,0 +1,33 @@
+import { errorFactory } from '../core/index.js';
+
+/**
+ * Every error code the KMS API answers with, and its HTTP status.
+ * https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html and each operation's Errors section.
+ */
+export const kmsErrors = {
+  AlreadyExistsException: 400,
+  DependencyTimeoutException: 503,
+  DisabledException: 400,
+  DryRunOperationException: 412,
+  IncorrectKeyException: 400,
+  InvalidAliasNameException: 400,
+  InvalidArnException: 400,
+  InvalidCiphertextException: 400,
+  InvalidGrantTokenException: 400,
+  InvalidKeyUsageException: 400,
+  InvalidMarkerException: 400,
+  KeyUnavailableException: 500,
+  KMSInternalException: 500,
+  KMSInvalidStateException: 400,
+  LimitExceededException: 400,
+  MalformedPolicyDocumentException: 400,
+  NotAuthorizedException: 400,
+  NotFoundException: 400,
+  TagException: 400,
+  UnsupportedOperationException: 400,
+  ValidationException: 400,
+} as const;
+
+export type KmsErrorCode = keyof typeof kmsErrors;
+
+export const kmsError = errorFactory(kmsErrors);

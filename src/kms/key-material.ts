@@ -1,0 +1,43 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { KEY_BYTES } from '../crypto/index.js';
+import type { BackingKeyRecord, KeyRecord, RotationType } from '../store/index.js';
+import type { KmsDeps } from './deps.js';
+import { kmsError } from './errors.js';
+
+/**
+ * Backing keys: the AES-256 material behind a symmetric KMS key, one per rotation. Material is sealed under
+ * the root key and bound to "<key ARN>#<backing key id>", so a row moved to another key does not open.
+ */
+export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'logger'>) {
+  function newBackingKey(keyArn: string, keyId: string, createdAt: Date, rotationType?: RotationType): BackingKeyRecord {
+    const backingKeyId = randomUUID();
+    const material = randomBytes(KEY_BYTES);
+    try {
+      const sealedMaterial = deps.keyring.seal(material, owner(keyArn, backingKeyId));
+      return { keyId, backingKeyId, sealedMaterial, createdAt, rotationType };
+    } finally {
+      material.fill(0);
+    }
+  }
+
+  /** Opens the material of one backing key; undefined when the key never had that backing key. */
+  async function open(key: KeyRecord, backingKeyId: string): Promise<Buffer | undefined> {
+    const backing = await deps.store.getBackingKey(key.keyId, backingKeyId);
+    if (!backing) return undefined;
+    const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backingKeyId));
+    if (!material) {
+      // The row does not open under this root key and owner: the database was altered or mixed up.
+      deps.logger.error('backing key failed to open', { keyId: key.keyId, backingKeyId });
+      throw kmsError('KMSInternalException', 'The key material could not be read.');
+    }
+    return material;
+  }
+
+  return { newBackingKey, open };
+}
+
+function owner(keyArn: string, backingKeyId: string): string {
+  return `${keyArn}#${backingKeyId}`;
+}
+
+export type KeyMaterial = ReturnType<typeof createKeyMaterial>;

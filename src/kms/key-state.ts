@@ -1,0 +1,26 @@
+import { KEY_STATES, type KeyRecord, type KeyState } from '../store/index.js';
+import { kmsError } from './errors.js';
+
+export { KEY_STATES, type KeyState };
+
+/**
+ * Which key states each kind of operation accepts, and the error for the others.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
+ */
+
+/** Encrypt, Decrypt, GenerateDataKey and the like: only an Enabled key works. */
+export function assertUsable(key: KeyRecord): void {
+  if (key.keyState === 'Enabled') return;
+  if (key.keyState === 'Disabled') throw kmsError('DisabledException', `${key.arn} is disabled.`);
+  throw invalidState(key);
+}
+
+/** Management operations (tags, description, policy, rotation settings) refuse a key pending deletion. */
+export function assertNotPendingDeletion(key: KeyRecord): void {
+  if (key.keyState === 'PendingDeletion') throw invalidState(key);
+}
+
+export function invalidState(key: KeyRecord): Error {
+  const state = key.keyState === 'PendingDeletion' ? 'pending deletion' : key.keyState;
+  return kmsError('KMSInvalidStateException', `${key.arn} is ${state}.`);
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { kmsKeyArn, type RequestContext } from '../../core/index.js';
+import type { KeyRecord } from '../../store/index.js';
+import type { KmsDeps } from '../deps.js';
+import { kmsError } from '../errors.js';
+import type { KeyLookup } from '../key-lookup.js';
+import type { KeyMaterial } from '../key-material.js';
+import { keyMetadata } from '../key-metadata.js';
+import { assertWellFormedPolicy, defaultKeyPolicy } from '../key-policy.js';
+import { invalidState } from '../key-state.js';
+import type { KmsInput } from '../schemas.js';
+import { assertValidTags } from './tags.js';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_PENDING_WINDOW_DAYS = 30;
+
+/** Key lifecycle: create, describe, list, enable/disable, deletion window, description. */
+export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: KeyMaterial) {
+  async function createKey(ctx: RequestContext, input: KmsInput<'CreateKey'>) {
+    const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
+    const keyUsage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
+    const origin = input.Origin ?? 'AWS_KMS';
+    if (input.KeySpec && input.CustomerMasterKeySpec) {
+      throw kmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
+    }
+    assertSupportedKeyType(keySpec, keyUsage, origin, input.MultiRegion, input.CustomKeyStoreId);
+    if (input.Policy !== undefined) assertWellFormedPolicy(input.Policy);
+    assertValidTags(input.Tags ?? []);
+
+    const { accountId } = ctx.principal;
+    const keyId = randomUUID();
+    const arn = kmsKeyArn(ctx.region, accountId, keyId);
+    const now = ctx.clock.now();
+    const backing = material.newBackingKey(arn, keyId, now);
+    const key: KeyRecord = {
+      keyId,
+      accountId,
+      region: ctx.region,
+      arn,
+      description: input.Description ?? '',
+      keyUsage,
+      keySpec,
+      origin,
+      keyManager: 'CUSTOMER',
+      keyState: 'Enabled',
+      creationDate: now,
+      policy: input.Policy ?? defaultKeyPolicy(accountId),
+      rotationEnabled: false,
+      currentBackingKeyId: backing.backingKeyId,
+    };
+    await deps.store.createKey(key, backing, input.Tags ?? []);
+    return { KeyMetadata: keyMetadata(key) };
+  }
+
+  async function describeKey(ctx: RequestContext, input: KmsInput<'DescribeKey'>) {
+    return { KeyMetadata: keyMetadata(await lookup.findKey(ctx, input.KeyId)) };
+  }
+
+  async function listKeys(ctx: RequestContext, input: KmsInput<'ListKeys'>) {
+    if (input.Marker !== undefined && !/^[0-9a-f-]{36}$/.test(input.Marker)) {
+      throw kmsError('InvalidMarkerException', 'The marker is not valid.');
+    }
+    const now = ctx.clock.now();
+    const page = await deps.store.listKeys(ctx.principal.accountId, ctx.region, { limit: input.Limit ?? 100, marker: input.Marker });
+    // A key past its deletion window is already gone for callers, even before the sweeper removes it.
+    const keys = page.items.filter((key) => !(key.keyState === 'PendingDeletion' && key.deletionDate && key.deletionDate <= now));
+    return {
+      Keys: keys.map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })),
+      NextMarker: page.nextMarker,
+      Truncated: page.nextMarker !== undefined,
+    };
+  }
+
+  async function enableKey(ctx: RequestContext, input: KmsInput<'EnableKey'>) {
+    await setEnabled(ctx, input.KeyId, 'Enabled');
+    return {};
+  }
+
+  async function disableKey(ctx: RequestContext, input: KmsInput<'DisableKey'>) {
+    await setEnabled(ctx, input.KeyId, 'Disabled');
+    return {};
+  }
+
+  async function setEnabled(ctx: RequestContext, reference: string, keyState: 'Enabled' | 'Disabled') {
+    const key = await lookup.findKey(ctx, reference, 'id-or-arn');
+    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { keyState }, ['Enabled', 'Disabled']);
+    if (!updated) throw invalidState(key);
+  }
+
+  /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html */
+  async function scheduleKeyDeletion(ctx: RequestContext, input: KmsInput<'ScheduleKeyDeletion'>) {
+    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const pendingWindowDays = input.PendingWindowInDays ?? DEFAULT_PENDING_WINDOW_DAYS;
+    const deletionDate = new Date(ctx.clock.now().getTime() + pendingWindowDays * DAY_MS);
+    const updated = await deps.store.updateKey(
+      key.accountId,
+      key.region,
+      key.keyId,
+      { keyState: 'PendingDeletion', deletionDate, pendingWindowDays },
+      ['Enabled', 'Disabled'],
+    );
+    if (!updated) throw invalidState(key);
+    return { KeyId: key.arn, DeletionDate: deletionDate, KeyState: 'PendingDeletion', PendingWindowInDays: pendingWindowDays };
+  }
+
+  /** A cancelled deletion leaves the key Disabled, as in AWS. */
+  async function cancelKeyDeletion(ctx: RequestContext, input: KmsInput<'CancelKeyDeletion'>) {
+    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const updated = await deps.store.updateKey(
+      key.accountId,
+      key.region,
+      key.keyId,
+      { keyState: 'Disabled', deletionDate: undefined, pendingWindowDays: undefined },
+      ['PendingDeletion'],
+    );
+    if (!updated) throw invalidState(key);
+    return { KeyId: key.arn };
+  }
+
+  async function updateKeyDescription(ctx: RequestContext, input: KmsInput<'UpdateKeyDescription'>) {
+    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled']);
+    if (!updated) throw invalidState(key);
+    return {};
+  }
+
+  return { createKey, describeKey, listKeys, enableKey, disableKey, scheduleKeyDeletion, cancelKeyDeletion, updateKeyDescription };
+}
+
+/**
+ * Coffer serves symmetric encryption keys with AWS-generated material today. Other key types are valid
+ * AWS requests, so they pass validation and are refused here with UnsupportedOperationException.
+ */
+function assertSupportedKeyType(keySpec: string, keyUsage: string, origin: string, multiRegion?: boolean, customKeyStoreId?: string) {
+  if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage !== 'ENCRYPT_DECRYPT') {
+    throw kmsError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec SYMMETRIC_DEFAULT`);
+  }
+  if (keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw kmsError('UnsupportedOperationException', `KeySpec ${keySpec} is not supported by this Coffer server yet.`);
+  }
+  if (origin !== 'AWS_KMS') {
+    throw kmsError('UnsupportedOperationException', `Origin ${origin} is not supported by this Coffer server yet.`);
+  }
+  if (multiRegion) {
+    throw kmsError('UnsupportedOperationException', 'Multi-Region keys are not supported by this Coffer server.');
+  }
+  if (customKeyStoreId !== undefined) {
+    throw kmsError('UnsupportedOperationException', 'Custom key stores are not supported by this Coffer server.');
+  }
+}

@@ -1,0 +1,52 @@
+import type { RequestContext } from '../../core/index.js';
+import type { KmsDeps } from '../deps.js';
+import { kmsError } from '../errors.js';
+import type { KeyLookup } from '../key-lookup.js';
+import { assertNotPendingDeletion } from '../key-state.js';
+import { pageByOffset } from '../paging.js';
+import type { KmsInput, TagInput } from '../schemas.js';
+
+const MAX_TAGS_PER_KEY = 50;
+
+/** https://docs.aws.amazon.com/kms/latest/developerguide/tagging-keys.html */
+export function assertValidTags(tags: TagInput[]): void {
+  const seen = new Set<string>();
+  for (const tag of tags) {
+    if (tag.TagKey.startsWith('aws:')) throw kmsError('TagException', `Tag keys beginning with 'aws:' are reserved: ${tag.TagKey}`);
+    if (seen.has(tag.TagKey)) throw kmsError('TagException', `Duplicate tag key in the request: ${tag.TagKey}`);
+    seen.add(tag.TagKey);
+  }
+  if (tags.length > MAX_TAGS_PER_KEY) {
+    throw kmsError('LimitExceededException', `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
+  }
+}
+
+export function createTagOperations(deps: KmsDeps, lookup: KeyLookup) {
+  async function tagResource(ctx: RequestContext, input: KmsInput<'TagResource'>) {
+    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    assertNotPendingDeletion(key);
+    assertValidTags(input.Tags);
+    const existing = new Set((await deps.store.listKeyTags(key.keyId)).map((tag) => tag.TagKey));
+    const added = input.Tags.filter((tag) => !existing.has(tag.TagKey)).length;
+    if (existing.size + added > MAX_TAGS_PER_KEY) {
+      throw kmsError('LimitExceededException', `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
+    }
+    await deps.store.putKeyTags(key.keyId, input.Tags);
+    return {};
+  }
+
+  async function untagResource(ctx: RequestContext, input: KmsInput<'UntagResource'>) {
+    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    assertNotPendingDeletion(key);
+    await deps.store.removeKeyTags(key.keyId, input.TagKeys);
+    return {};
+  }
+
+  async function listResourceTags(ctx: RequestContext, input: KmsInput<'ListResourceTags'>) {
+    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const { page, NextMarker, Truncated } = pageByOffset(await deps.store.listKeyTags(key.keyId), input.Limit ?? 50, input.Marker);
+    return { Tags: page, NextMarker, Truncated };
+  }
+
+  return { tagResource, untagResource, listResourceTags };
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, sensitiveBlob } from '../core/index.js';
+
+/**
+ * One zod schema per KMS operation, mirroring the AWS request shapes: members, lengths, ranges and enums.
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html
+ * Rules AWS reports with a KMS-specific code (key states, alias prefixes, ...) live in the operations.
+ */
+
+export const KEY_SPECS = [
+  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87',
+  'ECC_NIST_EDWARDS25519',
+] as const;
+export const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'] as const;
+export const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] as const;
+export const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const;
+export const DATA_KEY_SPECS = ['AES_256', 'AES_128'] as const;
+
+const keyId = awsString({ min: 1, max: 2048 });
+const grantTokens = awsList(awsString({ min: 1, max: 8192 }), { min: 0, max: 10 }).optional();
+const encryptionContext = awsMap(awsString(), awsString()).optional();
+const encryptionAlgorithm = awsEnum(ENCRYPTION_ALGORITHMS).optional();
+const policy = awsString({ min: 1, max: 32768 });
+const description = awsString({ min: 0, max: 8192 });
+const limit = (max: number) => awsInt({ min: 1, max }).optional();
+const marker = awsString({ min: 1, max: 1024, pattern: /^[\u0020-\u00FF]*$/ }).optional();
+const aliasName = awsString({ min: 1, max: 256, pattern: /^[a-zA-Z0-9:/_-]+$/ });
+const tag = z.object({ TagKey: awsString({ min: 1, max: 128 }), TagValue: awsString({ min: 0, max: 256 }) });
+const tags = awsList(tag).optional();
+const recipient = z.object({ KeyEncryptionAlgorithm: awsString().optional(), AttestationDocument: awsBlob().optional() }).optional();
+
+export const keyIdOnly = z.object({ KeyId: keyId });
+
+export const schemas = {
+  CreateKey: z.object({
+    Policy: policy.optional(),
+    Description: description.optional(),
+    KeyUsage: awsEnum(KEY_USAGES).optional(),
+    CustomerMasterKeySpec: awsEnum(KEY_SPECS).optional(),
+    KeySpec: awsEnum(KEY_SPECS).optional(),
+    Origin: awsEnum(ORIGINS).optional(),
+    CustomKeyStoreId: awsString({ min: 1, max: 64 }).optional(),
+    BypassPolicyLockoutSafetyCheck: awsBoolean().optional(),
+    Tags: tags,
+    MultiRegion: awsBoolean().optional(),
+    XksKeyId: awsString({ min: 1, max: 128 }).optional(),
+  }),
+  DescribeKey: z.object({ KeyId: keyId, GrantTokens: grantTokens }),
+  ListKeys: z.object({ Limit: limit(1000), Marker: marker }),
+  EnableKey: keyIdOnly,
+  DisableKey: keyIdOnly,
+  ScheduleKeyDeletion: z.object({ KeyId: keyId, PendingWindowInDays: awsInt({ min: 7, max: 30 }).optional() }),
+  CancelKeyDeletion: keyIdOnly,
+  UpdateKeyDescription: z.object({ KeyId: keyId, Description: description }),
+  Encrypt: z.object({
+    KeyId: keyId,
+    Plaintext: sensitiveBlob({ min: 1, max: 4096 }),
+    EncryptionContext: encryptionContext,
+    GrantTokens: grantTokens,
+    EncryptionAlgorithm: encryptionAlgorithm,
+    DryRun: awsBoolean().optional(),
+  }),
+  Decrypt: z.object({
+    CiphertextBlob: awsBlob({ min: 1, max: 6144 }),
+    EncryptionContext: encryptionContext,
+    GrantTokens: grantTokens,
+    KeyId: keyId.optional(),
+    EncryptionAlgorithm: encryptionAlgorithm,
+    Recipient: recipient,
+    DryRun: awsBoolean().optional(),
+  }),
+  ReEncrypt: z.object({
+    CiphertextBlob: awsBlob({ min: 1, max: 6144 }),
+    SourceEncryptionContext: encryptionContext,
+    SourceKeyId: keyId.optional(),
+    DestinationKeyId: keyId,
+    DestinationEncryptionContext: encryptionContext,
+    SourceEncryptionAlgorithm: encryptionAlgorithm,
+    DestinationEncryptionAlgorithm: encryptionAlgorithm,
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
+  }),
+  GenerateDataKey: z.object({
+    KeyId: keyId,
+    EncryptionContext: encryptionContext,
+    NumberOfBytes: awsInt({ min: 1, max: 1024 }).optional(),
+    KeySpec: awsEnum(DATA_KEY_SPECS).optional(),
+    GrantTokens: grantTokens,
+    Recipient: recipient,
+    DryRun: awsBoolean().optional(),
+  }),
+  GenerateDataKeyWithoutPlaintext: z.object({
+    KeyId: keyId,
+    EncryptionContext: encryptionContext,
+    KeySpec: awsEnum(DATA_KEY_SPECS).optional(),
+    NumberOfBytes: awsInt({ min: 1, max: 1024 }).optional(),
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
+  }),
+  GenerateRandom: z.object({
+    NumberOfBytes: awsInt({ min: 1, max: 1024 }).optional(),
+    CustomKeyStoreId: awsString({ min: 1, max: 64 }).optional(),
+    Recipient: recipient,
+  }),
+  CreateAlias: z.object({ AliasName: aliasName, TargetKeyId: keyId }),
+  UpdateAlias: z.object({ AliasName: aliasName, TargetKeyId: keyId }),
+  DeleteAlias: z.object({ AliasName: aliasName }),
+  ListAliases: z.object({ KeyId: keyId.optional(), Limit: limit(100), Marker: marker }),
+  EnableKeyRotation: z.object({ KeyId: keyId, RotationPeriodInDays: awsInt({ min: 90, max: 2560 }).optional() }),
+  DisableKeyRotation: keyIdOnly,
+  GetKeyRotationStatus: keyIdOnly,
+  RotateKeyOnDemand: keyIdOnly,
+  ListKeyRotations: z.object({ KeyId: keyId, Limit: limit(1000), Marker: marker, IncludeKeyMaterial: awsString().optional() }),
+  TagResource: z.object({ KeyId: keyId, Tags: awsList(tag) }),
+  UntagResource: z.object({ KeyId: keyId, TagKeys: awsList(awsString({ min: 1, max: 128 })) }),
+  ListResourceTags: z.object({ KeyId: keyId, Limit: limit(50), Marker: marker }),
+  GetKeyPolicy: z.object({ KeyId: keyId, PolicyName: awsString({ min: 1, max: 128, pattern: /^[\w]+$/ }).optional() }),
+  PutKeyPolicy: z.object({
+    KeyId: keyId,
+    PolicyName: awsString({ min: 1, max: 128, pattern: /^[\w]+$/ }).optional(),
+    Policy: policy,
+    BypassPolicyLockoutSafetyCheck: awsBoolean().optional(),
+  }),
+  ListKeyPolicies: z.object({ KeyId: keyId, Limit: limit(1000), Marker: marker }),
+} as const;
+
+export type KmsSchemas = typeof schemas;
+export type KmsInput<Name extends keyof KmsSchemas> = z.output<KmsSchemas[Name]>;
+export type TagInput = z.output<typeof tag>;

@@ -1,0 +1,57 @@
+import { commonError, Sensitive, type ServiceTable } from '../core/index.js';
+
+/**
+ * The AWS JSON 1.1 codec: `POST /`, `X-Amz-Target: <prefix>.<Operation>`, a JSON body in and out.
+ * Blobs travel as base64 and timestamps as epoch seconds. It knows no service: compose.ts hands it the tables.
+ */
+export const JSON11_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+export type Target = { table: ServiceTable; operationName: string };
+
+export function createTargetRouter(tables: readonly ServiceTable[]) {
+  const byPrefix = new Map(tables.map((table) => [table.targetPrefix, table]));
+  return function route(targetHeader: string | undefined): Target {
+    const dot = targetHeader?.indexOf('.') ?? -1;
+    const table = dot > 0 ? byPrefix.get(targetHeader!.slice(0, dot)) : undefined;
+    const operationName = dot > 0 ? targetHeader!.slice(dot + 1) : '';
+    if (!table || !Object.hasOwn(table.operations, operationName)) {
+      throw commonError('UnknownOperationException', `The operation ${targetHeader ?? '(no X-Amz-Target)'} is not known.`);
+    }
+    return { table, operationName };
+  };
+}
+
+/** An empty body is an empty input, as the SDKs send for operations without members. */
+export function decodeJsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw commonError('SerializationException', 'The request body is not valid JSON.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw commonError('SerializationException', 'The request body must be a JSON object.');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function encodeJsonBody(output: unknown): string {
+  return JSON.stringify(toWire(output) ?? {});
+}
+
+/** Converts an operation's output to its wire form; Sensitive values are revealed here and only here. */
+function toWire(value: unknown): unknown {
+  if (value instanceof Sensitive) return toWire(value.reveal());
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value !== null && typeof value === 'object') {
+    const wire: Record<string, unknown> = {};
+    for (const [member, memberValue] of Object.entries(value)) {
+      if (memberValue !== undefined) wire[member] = toWire(memberValue);
+    }
+    return wire;
+  }
+  return value;
+}

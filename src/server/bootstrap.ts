@@ -1,0 +1,36 @@
+import { writeFileSync } from 'node:fs';
+import { BOOTSTRAP_ACCOUNT_ID, type Credentials } from '../auth/index.js';
+import type { Store } from '../store/index.js';
+
+const BOOTSTRAP_MARK = 'bootstrap_admin_access_key_id';
+
+export type AdminCredentials = { accessKeyId: string; secretAccessKey: string };
+
+/**
+ * On first start: the account 000000000000 and an administrator access key for it, written to
+ * `<data-dir>/admin-credentials` (0600). Later starts find the mark and do nothing. The secret is returned
+ * only when it was created by this start, so the CLI can print it once.
+ */
+export async function bootstrapAdmin(
+  store: Pick<Store, 'getMeta' | 'putMetaIfAbsent'>,
+  credentials: Credentials,
+  credentialsFile: string,
+  now: Date,
+): Promise<AdminCredentials | undefined> {
+  if (await store.getMeta(BOOTSTRAP_MARK)) return undefined;
+  const admin = await credentials.createRootAccessKey(BOOTSTRAP_ACCOUNT_ID, now);
+  writeFileSync(credentialsFile, adminCredentialsText(admin, undefined), { mode: 0o600 });
+  const stored = await store.putMetaIfAbsent(BOOTSTRAP_MARK, Buffer.from(admin.accessKeyId));
+  return stored.toString() === admin.accessKeyId ? admin : undefined;
+}
+
+/** Shell lines that point the AWS CLI and SDKs at this server with the administrator key. */
+export function adminCredentialsText(admin: AdminCredentials, endpointUrl: string | undefined): string {
+  const lines = [
+    `export AWS_ACCESS_KEY_ID=${admin.accessKeyId}`,
+    `export AWS_SECRET_ACCESS_KEY=${admin.secretAccessKey}`,
+    ...(endpointUrl ? [`export AWS_ENDPOINT_URL=${endpointUrl}`] : []),
+    'export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}',
+  ];
+  return lines.join('\n') + '\n';
+}

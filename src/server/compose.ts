@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAuthenticator, createCredentials } from '../auth/index.js';
+import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
+import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
+import { createKmsService, type KmsService } from '../kms/index.js';
+import { createTargetRouter } from '../protocol/index.js';
+import { SqliteStore, type Store } from '../store/index.js';
+import { adminCredentialsText, bootstrapAdmin, type AdminCredentials } from './bootstrap.js';
+import { listen, type HttpServer } from './http.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
+
+export type CofferConfig = {
+  dataDir: string;
+  /** Overrides the default key file `<data-dir>/root.key`. */
+  rootKeyFile?: string;
+  /** Base64 root key (COFFER_ROOT_KEY); wins over any file. */
+  rootKeyBase64?: string;
+  devMode?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  /** How often due key deletions and rotations run; 0 turns the timer off (tests call runMaintenance). */
+  maintenanceIntervalMs?: number;
+};
+
+export type Coffer = {
+  pipeline: Pipeline;
+  kms: KmsService;
+  /** Set on the start that created the data dir's administrator key. */
+  createdAdmin?: AdminCredentials;
+  rootKeyCreated: boolean;
+  rootKeyDescription: string;
+  runMaintenance(): Promise<void>;
+  close(): Promise<void>;
+};
+
+const ROOT_KEY_CHECK = 'root_key_check';
+
+/**
+ * The composition root: config → root key → store → keyring → services → pipeline. The only place where
+ * modules are wired together; nothing is a module-level singleton.
+ */
+export async function openCoffer(config: CofferConfig): Promise<Coffer> {
+  const clock = config.clock ?? systemClock;
+  const logger = config.logger ?? createLogger();
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const databasePath = join(config.dataDir, 'coffer.db');
+  const dataDirIsNew = !existsSync(databasePath);
+
+  const rootKey = loadRootKey(rootKeySource(config, dataDirIsNew));
+  const store = new SqliteStore(databasePath);
+  try {
+    await verifyRootKey(store, rootKey.key, config.dataDir);
+    await store.migrate();
+    await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const keyring = new Keyring(rootKey.key);
+  rootKey.key.fill(0);
+
+  const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false });
+  const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
+  const kms = createKmsService({ store, keyring, logger });
+  const pipeline = createPipeline({
+    route: createTargetRouter([kms.table]),
+    authenticate: createAuthenticator(credentials),
+    clock,
+    logger,
+  });
+
+  const runMaintenance = async () => {
+    await kms.maintenance.runDue(clock.now());
+  };
+  const timer = startMaintenanceTimer(runMaintenance, config.maintenanceIntervalMs ?? 60_000, logger);
+
+  return {
+    pipeline,
+    kms,
+    createdAdmin,
+    rootKeyCreated: rootKey.created,
+    rootKeyDescription: rootKey.description,
+    runMaintenance,
+    async close() {
+      if (timer) clearInterval(timer);
+      await store.close();
+      keyring.close();
+    },
+  };
+}
+
+export type RunningServer = { coffer: Coffer; http: HttpServer; close(): Promise<void> };
+
+/** Opens Coffer and serves it over HTTP; close() drains requests first, then closes the store. */
+export async function startServer(config: CofferConfig & { host: string; port: number }): Promise<RunningServer> {
+  const coffer = await openCoffer(config);
+  let http: HttpServer;
+  try {
+    http = await listen(coffer.pipeline, { host: config.host, port: config.port, logger: config.logger ?? createLogger() });
+  } catch (error) {
+    await coffer.close();
+    throw error;
+  }
+  if (coffer.createdAdmin) {
+    // Rewrite the credentials file now that the endpoint is known, so `source admin-credentials` is complete.
+    writeFileSync(join(config.dataDir, 'admin-credentials'), adminCredentialsText(coffer.createdAdmin, http.url), { mode: 0o600 });
+  }
+  return {
+    coffer,
+    http,
+    async close() {
+      await http.close();
+      await coffer.close();
+    },
+  };
+}
+
+function rootKeySource(config: CofferConfig, dataDirIsNew: boolean): RootKeySource {
+  if (config.rootKeyBase64 !== undefined) return { kind: 'env', base64: config.rootKeyBase64 };
+  if (config.rootKeyFile !== undefined) return { kind: 'file', path: config.rootKeyFile, createIfMissing: dataDirIsNew };
+  // Never invent a root key for a data dir that already holds data: that data would be unreadable.
+  return { kind: 'file', path: join(config.dataDir, 'root.key'), createIfMissing: dataDirIsNew };
+}
+
+async function verifyRootKey(store: Store, rootKey: Buffer, dataDir: string): Promise<void> {
+  const check = await store.getMeta(ROOT_KEY_CHECK);
+  if (check && !rootKeyMatches(rootKey, check)) {
+    throw new RootKeyError(`the root key does not match the data in ${dataDir}; start with the root key this data dir was created with`);
+  }
+}
+
+function startMaintenanceTimer(run: () => Promise<void>, intervalMs: number, logger: Logger) {
+  if (intervalMs <= 0) return undefined;
+  const timer = setInterval(() => {
+    run().catch((error) => logger.error('maintenance failed', { error: error instanceof Error ? error.message : String(error) }));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,7 @@
+/**
+ * @module server
+ * The composition root (compose.ts), the HTTP edge and the request pipeline. It may import every module;
+ * nothing imports it but the CLI.
+ */
+export * from './compose.js';
+export { adminCredentialsText } from './bootstrap.js';

@@ -1,0 +1,72 @@
+/**
+ * SQLite schema, one entry per migration, applied in order and recorded in schema_migrations.
+ * Never edit a migration that has shipped; add a new one. Times are epoch milliseconds.
+ */
+export type Migration = { id: number; name: string; sql: string };
+
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'foundation',
+    sql: `
+      CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      );
+      CREATE TABLE access_keys (
+        access_key_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        principal_arn TEXT NOT NULL,
+        sealed_secret BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE kms_keys (
+        key_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        key_usage TEXT NOT NULL,
+        key_spec TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        key_manager TEXT NOT NULL,
+        key_state TEXT NOT NULL,
+        creation_date INTEGER NOT NULL,
+        deletion_date INTEGER,
+        pending_window_days INTEGER,
+        policy TEXT NOT NULL,
+        rotation_enabled INTEGER NOT NULL,
+        rotation_period_days INTEGER,
+        next_rotation_date INTEGER,
+        current_backing_key_id TEXT NOT NULL
+      );
+      CREATE INDEX kms_keys_by_scope ON kms_keys (account_id, region, key_id);
+      CREATE INDEX kms_keys_by_deletion ON kms_keys (deletion_date) WHERE deletion_date IS NOT NULL;
+      CREATE INDEX kms_keys_by_rotation ON kms_keys (next_rotation_date) WHERE rotation_enabled = 1;
+      CREATE TABLE kms_backing_keys (
+        key_id TEXT NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        backing_key_id TEXT NOT NULL,
+        sealed_material BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        rotation_type TEXT,
+        PRIMARY KEY (key_id, backing_key_id)
+      );
+      CREATE TABLE kms_key_tags (
+        key_id TEXT NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        tag_key TEXT NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (key_id, tag_key)
+      );
+      CREATE TABLE kms_aliases (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alias_name TEXT NOT NULL,
+        target_key_id TEXT NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        creation_date INTEGER NOT NULL,
+        last_updated_date INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, alias_name)
+      );
+      CREATE INDEX kms_aliases_by_key ON kms_aliases (target_key_id);
+    `,
+  },
+];

@@ -1,0 +1,89 @@
+/**
+ * The shapes the store persists. They are domain records, not rows: dates are Dates, blobs are Buffers,
+ * and nothing here says which database holds them.
+ */
+
+/** https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html */
+export const KEY_STATES = [
+  'Creating',
+  'Enabled',
+  'Disabled',
+  'PendingDeletion',
+  'PendingImport',
+  'PendingReplicaDeletion',
+  'Unavailable',
+  'Updating',
+] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+export type Tag = { TagKey: string; TagValue: string };
+
+export type KeyRecord = {
+  keyId: string;
+  accountId: string;
+  region: string;
+  arn: string;
+  description: string;
+  keyUsage: string;
+  keySpec: string;
+  origin: string;
+  keyManager: 'CUSTOMER' | 'AWS';
+  keyState: KeyState;
+  creationDate: Date;
+  /** Set while PendingDeletion: when the key is destroyed. */
+  deletionDate?: Date;
+  pendingWindowDays?: number;
+  policy: string;
+  rotationEnabled: boolean;
+  rotationPeriodDays?: number;
+  nextRotationDate?: Date;
+  /** The backing key that seals new ciphertexts; older ones stay for Decrypt. */
+  currentBackingKeyId: string;
+};
+
+/** Fields an operation may change on an existing key. */
+export type KeyPatch = Partial<
+  Pick<
+    KeyRecord,
+    | 'description'
+    | 'keyState'
+    | 'deletionDate'
+    | 'pendingWindowDays'
+    | 'policy'
+    | 'rotationEnabled'
+    | 'rotationPeriodDays'
+    | 'nextRotationDate'
+  >
+>;
+
+export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
+
+export type BackingKeyRecord = {
+  keyId: string;
+  backingKeyId: string;
+  /** Key material sealed under the root key, bound to key ARN + backing key id. */
+  sealedMaterial: Buffer;
+  createdAt: Date;
+  /** Absent for the material the key was created with. */
+  rotationType?: RotationType;
+};
+
+export type AliasRecord = {
+  accountId: string;
+  region: string;
+  aliasName: string;
+  targetKeyId: string;
+  creationDate: Date;
+  lastUpdatedDate: Date;
+};
+
+export type AccessKeyRecord = {
+  accessKeyId: string;
+  accountId: string;
+  principalArn: string;
+  /** The secret access key sealed under the root key: SigV4 verification needs it back. */
+  sealedSecret: Buffer;
+  createdAt: Date;
+};
+
+export type Page<T> = { items: T[]; nextMarker?: string };

@@ -1,0 +1,328 @@
+import { closeSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { sqliteMigrations } from '../migrations/sqlite.js';
+import type {
+  AccessKeyRecord,
+  AliasRecord,
+  BackingKeyRecord,
+  KeyPatch,
+  KeyRecord,
+  KeyState,
+  Page,
+  RotationType,
+  Tag,
+} from '../records.js';
+import type { Store } from '../store.js';
+
+type Row = Record<string, any>;
+
+const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
+  description: 'description',
+  keyState: 'key_state',
+  deletionDate: 'deletion_date',
+  pendingWindowDays: 'pending_window_days',
+  policy: 'policy',
+  rotationEnabled: 'rotation_enabled',
+  rotationPeriodDays: 'rotation_period_days',
+  nextRotationDate: 'next_rotation_date',
+};
+
+/**
+ * The embedded store: better-sqlite3 in WAL mode with synchronous=FULL, so a write is on disk before the API
+ * acknowledges it. better-sqlite3 is synchronous, so every method's transaction runs without yielding.
+ */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(path: string) {
+    // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
+    if (path !== ':memory:') closeSync(openSync(path, 'a', 0o600));
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+  }
+
+  migrate(): void {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    // IMMEDIATE takes the write lock first, so two processes starting together apply each migration once.
+    const apply = this.#db.transaction(() => {
+      const applied = new Set(this.#db.prepare('SELECT id FROM schema_migrations').pluck().all() as number[]);
+      for (const migration of sqliteMigrations) {
+        if (applied.has(migration.id)) continue;
+        this.#db.exec(migration.sql);
+        this.#db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, Date.now());
+      }
+    });
+    apply.immediate();
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  async getMeta(name: string): Promise<Buffer | undefined> {
+    const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    if (!exists) return undefined;
+    const row = this.#stmt('SELECT value FROM meta WHERE name = ?').get(name) as Row | undefined;
+    return row?.value;
+  }
+
+  async putMetaIfAbsent(name: string, value: Buffer): Promise<Buffer> {
+    this.#stmt('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, value);
+    return (this.#stmt('SELECT value FROM meta WHERE name = ?').get(name) as Row).value;
+  }
+
+  async insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
+    const result = this.#stmt(
+      `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
+    ).run(record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime());
+    return result.changes === 1;
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      accessKeyId: row.access_key_id,
+      accountId: row.account_id,
+      principalArn: row.principal_arn,
+      sealedSecret: row.sealed_secret,
+      createdAt: new Date(row.created_at),
+    };
+  }
+
+  async createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt(
+        `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
+           key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
+           next_rotation_date, current_backing_key_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
+        key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
+        key.pendingWindowDays ?? null, key.policy, key.rotationEnabled ? 1 : 0, key.rotationPeriodDays ?? null,
+        key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
+      );
+      this.#insertBackingKey(backing);
+      this.#upsertTags(key.keyId, tags);
+    })();
+  }
+
+  async getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ? AND account_id = ? AND region = ?').get(keyId, accountId, region) as Row | undefined;
+    return row && keyFromRow(row);
+  }
+
+  async listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
+    const rows = this.#stmt(
+      'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
+    ).all(accountId, region, page.marker ?? '', page.limit + 1) as Row[];
+    return toPage(rows.map(keyFromRow), page.limit, (key) => key.keyId);
+  }
+
+  async updateKey(
+    accountId: string,
+    region: string,
+    keyId: string,
+    patch: KeyPatch,
+    whenStates?: readonly KeyState[],
+  ): Promise<KeyRecord | undefined> {
+    const entries = Object.entries(patch) as [keyof KeyPatch, unknown][];
+    const assignments = entries.map(([field]) => `${KEY_COLUMNS[field]} = ?`);
+    const values = entries.map(([, value]) => toSqlValue(value));
+    const stateFilter = whenStates ? ` AND key_state IN (${whenStates.map(() => '?').join(', ')})` : '';
+    const sql = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
+                 WHERE key_id = ? AND account_id = ? AND region = ?${stateFilter} RETURNING *`;
+    const row = this.#stmt(sql).get(...values, keyId, accountId, region, ...(whenStates ?? [])) as Row | undefined;
+    return row && keyFromRow(row);
+  }
+
+  async addBackingKey(backing: BackingKeyRecord, nextRotationDate: Date | undefined): Promise<void> {
+    this.#db.transaction(() => {
+      this.#insertBackingKey(backing);
+      this.#stmt('UPDATE kms_keys SET current_backing_key_id = ?, next_rotation_date = ? WHERE key_id = ?').run(
+        backing.backingKeyId, nextRotationDate?.getTime() ?? null, backing.keyId,
+      );
+    })();
+  }
+
+  async getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_backing_keys WHERE key_id = ? AND backing_key_id = ?').get(keyId, backingKeyId) as Row | undefined;
+    return row && backingKeyFromRow(row);
+  }
+
+  async listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
+    const rows = this.#stmt('SELECT * FROM kms_backing_keys WHERE key_id = ? ORDER BY created_at, rowid').all(keyId) as Row[];
+    return rows.map(backingKeyFromRow);
+  }
+
+  async listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]> {
+    const rows = this.#stmt(
+      "SELECT * FROM kms_keys WHERE key_state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
+    ).all(now.getTime(), limit) as Row[];
+    return rows.map(keyFromRow);
+  }
+
+  async listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]> {
+    const rows = this.#stmt(
+      "SELECT * FROM kms_keys WHERE rotation_enabled = 1 AND key_state = 'Enabled' AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?",
+    ).all(now.getTime(), limit) as Row[];
+    return rows.map(keyFromRow);
+  }
+
+  async destroyKey(keyId: string, now: Date): Promise<boolean> {
+    // Foreign keys cascade to backing keys, tags and aliases.
+    const result = this.#stmt(
+      "DELETE FROM kms_keys WHERE key_id = ? AND key_state = 'PendingDeletion' AND deletion_date <= ?",
+    ).run(keyId, now.getTime());
+    return result.changes === 1;
+  }
+
+  async putKeyTags(keyId: string, tags: Tag[]): Promise<void> {
+    this.#db.transaction(() => this.#upsertTags(keyId, tags))();
+  }
+
+  async removeKeyTags(keyId: string, tagKeys: string[]): Promise<void> {
+    const remove = this.#stmt('DELETE FROM kms_key_tags WHERE key_id = ? AND tag_key = ?');
+    this.#db.transaction(() => {
+      for (const tagKey of tagKeys) remove.run(keyId, tagKey);
+    })();
+  }
+
+  async listKeyTags(keyId: string): Promise<Tag[]> {
+    const rows = this.#stmt('SELECT tag_key, tag_value FROM kms_key_tags WHERE key_id = ? ORDER BY tag_key').all(keyId) as Row[];
+    return rows.map((row) => ({ TagKey: row.tag_key, TagValue: row.tag_value }));
+  }
+
+  async createAlias(alias: AliasRecord): Promise<boolean> {
+    const result = this.#stmt(
+      `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, alias_name) DO NOTHING`,
+    ).run(alias.accountId, alias.region, alias.aliasName, alias.targetKeyId, alias.creationDate.getTime(), alias.lastUpdatedDate.getTime());
+    return result.changes === 1;
+  }
+
+  async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, now: Date): Promise<boolean> {
+    const result = this.#stmt(
+      'UPDATE kms_aliases SET target_key_id = ?, last_updated_date = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
+    ).run(targetKeyId, now.getTime(), accountId, region, aliasName);
+    return result.changes === 1;
+  }
+
+  async deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
+    const result = this.#stmt('DELETE FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').run(accountId, region, aliasName);
+    return result.changes === 1;
+  }
+
+  async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').get(accountId, region, aliasName) as Row | undefined;
+    return row && aliasFromRow(row);
+  }
+
+  async listAliases(
+    accountId: string,
+    region: string,
+    page: { limit: number; marker?: string; keyId?: string },
+  ): Promise<Page<AliasRecord>> {
+    const rows = (
+      page.keyId
+        ? this.#stmt(
+            'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+          ).all(accountId, region, page.keyId, page.marker ?? '', page.limit + 1)
+        : this.#stmt(
+            'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+          ).all(accountId, region, page.marker ?? '', page.limit + 1)
+    ) as Row[];
+    return toPage(rows.map(aliasFromRow), page.limit, (alias) => alias.aliasName);
+  }
+
+  #insertBackingKey(backing: BackingKeyRecord): void {
+    this.#stmt(
+      'INSERT INTO kms_backing_keys (key_id, backing_key_id, sealed_material, created_at, rotation_type) VALUES (?, ?, ?, ?, ?)',
+    ).run(backing.keyId, backing.backingKeyId, backing.sealedMaterial, backing.createdAt.getTime(), backing.rotationType ?? null);
+  }
+
+  #upsertTags(keyId: string, tags: Tag[]): void {
+    const upsert = this.#stmt(
+      'INSERT INTO kms_key_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
+    );
+    for (const tag of tags) upsert.run(keyId, tag.TagKey, tag.TagValue);
+  }
+
+  /** Statements are prepared once and reused: preparing is most of the cost of a small query. */
+  #stmt(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function toSqlValue(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value ?? null;
+}
+
+function optionalDate(ms: number | null): Date | undefined {
+  return ms === null ? undefined : new Date(ms);
+}
+
+function keyFromRow(row: Row): KeyRecord {
+  return {
+    keyId: row.key_id,
+    accountId: row.account_id,
+    region: row.region,
+    arn: row.arn,
+    description: row.description,
+    keyUsage: row.key_usage,
+    keySpec: row.key_spec,
+    origin: row.origin,
+    keyManager: row.key_manager,
+    keyState: row.key_state,
+    creationDate: new Date(row.creation_date),
+    deletionDate: optionalDate(row.deletion_date),
+    pendingWindowDays: row.pending_window_days ?? undefined,
+    policy: row.policy,
+    rotationEnabled: row.rotation_enabled === 1,
+    rotationPeriodDays: row.rotation_period_days ?? undefined,
+    nextRotationDate: optionalDate(row.next_rotation_date),
+    currentBackingKeyId: row.current_backing_key_id,
+  };
+}
+
+function backingKeyFromRow(row: Row): BackingKeyRecord {
+  return {
+    keyId: row.key_id,
+    backingKeyId: row.backing_key_id,
+    sealedMaterial: row.sealed_material,
+    createdAt: new Date(row.created_at),
+    rotationType: (row.rotation_type ?? undefined) as RotationType | undefined,
+  };
+}
+
+function aliasFromRow(row: Row): AliasRecord {
+  return {
+    accountId: row.account_id,
+    region: row.region,
+    aliasName: row.alias_name,
+    targetKeyId: row.target_key_id,
+    creationDate: new Date(row.creation_date),
+    lastUpdatedDate: new Date(row.last_updated_date),
+  };
+}
+
+/** Rows were fetched with limit + 1, so an extra row means there is a next page. */
+function toPage<T>(items: T[], limit: number, markerOf: (item: T) => string): Page<T> {
+  if (items.length <= limit) return { items };
+  const pageItems = items.slice(0, limit);
+  return { items: pageItems, nextMarker: markerOf(pageItems[pageItems.length - 1]!) };
+}
