@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { BackingKeyRecord, KeyRecord, Store } from '../../src/store/index.js';
+
+/**
+ * The conformance suite every Store backend passes. Each backend's test file calls it with a factory
+ * that opens a fresh, empty store.
+ */
+export function runStoreSuite(name: string, open: () => Promise<{ store: Store; dispose(): Promise<void> }>) {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await open());
+      await store.migrate();
+    });
+    after(async () => dispose());
+
+    it('migrate can run again without effect', async () => {
+      await store.migrate();
+      assert.equal(await store.getMeta('absent'), undefined);
+    });
+
+    it('putMetaIfAbsent keeps the first value', async () => {
+      assert.deepEqual(await store.putMetaIfAbsent('m', Buffer.from('first')), Buffer.from('first'));
+      assert.deepEqual(await store.putMetaIfAbsent('m', Buffer.from('second')), Buffer.from('first'));
+      assert.deepEqual(await store.getMeta('m'), Buffer.from('first'));
+    });
+
+    it('insertAccessKey is insert-or-nothing', async () => {
+      const record = { accessKeyId: 'AKIATEST', accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000) };
+      assert.equal(await store.insertAccessKey(record), true);
+      assert.equal(await store.insertAccessKey({ ...record, accountId: '222222222222' }), false);
+      assert.deepEqual(await store.getAccessKey('AKIATEST'), record);
+      assert.equal(await store.getAccessKey('AKIAOTHER'), undefined);
+    });
+
+    it('createKey stores the key, its first backing key and tags together', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      await store.createKey(key, backing, [{ TagKey: 'team', TagValue: 'core' }]);
+      assert.deepEqual(await store.getKey(key.accountId, key.region, key.keyId), key);
+      assert.deepEqual(await store.getBackingKey(key.keyId, backing.backingKeyId), backing);
+      assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'team', TagValue: 'core' }]);
+    });
+
+    it('scopes keys by account and region', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      await store.createKey(key, backing, []);
+      assert.equal(await store.getKey('222222222222', 'us-east-1', key.keyId), undefined);
+      assert.equal(await store.getKey('111111111111', 'eu-west-1', key.keyId), undefined);
+    });
+
+    it('a failed createKey leaves nothing behind', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      // The backing key names a key that does not exist, so its insert fails after the key's own insert.
+      await assert.rejects(store.createKey(key, { ...backing, keyId: randomUUID() }, []));
+      assert.equal(await store.getKey(key.accountId, key.region, key.keyId), undefined);
+    });
+
+    it('lists keys in pages, each key once', async () => {
+      const accountId = '333333333333';
+      const created = [];
+      for (let i = 0; i < 5; i++) {
+        const { key, backing } = newKey(accountId, 'us-east-1');
+        await store.createKey(key, backing, []);
+        created.push(key.keyId);
+      }
+      const seen: string[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await store.listKeys(accountId, 'us-east-1', { limit: 2, marker });
+        assert.ok(page.items.length <= 2);
+        seen.push(...page.items.map((key) => key.keyId));
+        marker = page.nextMarker;
+      } while (marker);
+      assert.deepEqual(seen.sort(), created.sort());
+    });
+
+    it('updateKey applies a patch only in the expected states', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      await store.createKey(key, backing, []);
+      const deletionDate = new Date(key.creationDate.getTime() + 7 * 86_400_000);
+      const pending = await store.updateKey(key.accountId, key.region, key.keyId, { keyState: 'PendingDeletion', deletionDate, pendingWindowDays: 7 }, ['Enabled', 'Disabled']);
+      assert.equal(pending?.keyState, 'PendingDeletion');
+      assert.deepEqual(pending?.deletionDate, deletionDate);
+      const again = await store.updateKey(key.accountId, key.region, key.keyId, { keyState: 'PendingDeletion' }, ['Enabled', 'Disabled']);
+      assert.equal(again, undefined);
+      const cancelled = await store.updateKey(key.accountId, key.region, key.keyId, { keyState: 'Disabled', deletionDate: undefined, pendingWindowDays: undefined }, ['PendingDeletion']);
+      assert.equal(cancelled?.keyState, 'Disabled');
+      assert.equal(cancelled?.deletionDate, undefined);
+    });
+
+    it('addBackingKey makes the new backing key current and keeps the old ones', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      await store.createKey(key, backing, []);
+      const rotated: BackingKeyRecord = { keyId: key.keyId, backingKeyId: randomUUID(), sealedMaterial: randomBytes(60), createdAt: new Date(key.creationDate.getTime() + 1000), rotationType: 'ON_DEMAND' };
+      const next = new Date(key.creationDate.getTime() + 365 * 86_400_000);
+      await store.addBackingKey(rotated, next);
+      const reread = await store.getKey(key.accountId, key.region, key.keyId);
+      assert.equal(reread?.currentBackingKeyId, rotated.backingKeyId);
+      assert.deepEqual(reread?.nextRotationDate, next);
+      assert.deepEqual((await store.listBackingKeys(key.keyId)).map((b) => b.backingKeyId), [backing.backingKeyId, rotated.backingKeyId]);
+    });
+
+    it('destroyKey removes a due key with its backing keys, tags and aliases, and nothing else', async () => {
+      const { key, backing } = newKey('444444444444', 'us-east-1');
+      await store.createKey(key, backing, [{ TagKey: 'a', TagValue: 'b' }]);
+      await store.createAlias({ accountId: key.accountId, region: key.region, aliasName: 'alias/doomed', targetKeyId: key.keyId, creationDate: key.creationDate, lastUpdatedDate: key.creationDate });
+      const deletionDate = new Date(key.creationDate.getTime() + 7 * 86_400_000);
+      assert.equal(await store.destroyKey(key.keyId, deletionDate), false, 'an Enabled key is never destroyed');
+      await store.updateKey(key.accountId, key.region, key.keyId, { keyState: 'PendingDeletion', deletionDate });
+      assert.equal(await store.destroyKey(key.keyId, new Date(deletionDate.getTime() - 1)), false, 'not before its date');
+      assert.deepEqual((await store.listKeysDueForDeletion(deletionDate, 100)).map((k) => k.keyId).includes(key.keyId), true);
+      assert.equal(await store.destroyKey(key.keyId, deletionDate), true);
+      assert.equal(await store.getKey(key.accountId, key.region, key.keyId), undefined);
+      assert.equal(await store.getBackingKey(key.keyId, backing.backingKeyId), undefined);
+      assert.deepEqual(await store.listKeyTags(key.keyId), []);
+      assert.equal(await store.getAlias(key.accountId, key.region, 'alias/doomed'), undefined);
+    });
+
+    it('aliases are unique per account and region', async () => {
+      const { key, backing } = newKey('555555555555', 'us-east-1');
+      await store.createKey(key, backing, []);
+      const alias = { accountId: key.accountId, region: key.region, aliasName: 'alias/app', targetKeyId: key.keyId, creationDate: key.creationDate, lastUpdatedDate: key.creationDate };
+      assert.equal(await store.createAlias(alias), true);
+      assert.equal(await store.createAlias(alias), false);
+      const other = newKey('555555555555', 'eu-west-1');
+      await store.createKey(other.key, other.backing, []);
+      assert.equal(await store.createAlias({ ...alias, region: 'eu-west-1', targetKeyId: other.key.keyId }), true);
+      assert.equal(await store.updateAlias(key.accountId, key.region, 'alias/missing', key.keyId, new Date()), false);
+      assert.equal(await store.deleteAlias(key.accountId, key.region, 'alias/app'), true);
+      assert.equal(await store.deleteAlias(key.accountId, key.region, 'alias/app'), false);
+    });
+
+    it('tags upsert by key and remove by key', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      await store.createKey(key, backing, [{ TagKey: 'a', TagValue: '1' }]);
+      await store.putKeyTags(key.keyId, [{ TagKey: 'a', TagValue: '2' }, { TagKey: 'b', TagValue: '3' }]);
+      assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'a', TagValue: '2' }, { TagKey: 'b', TagValue: '3' }]);
+      await store.removeKeyTags(key.keyId, ['a', 'absent']);
+      assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'b', TagValue: '3' }]);
+    });
+  });
+}
+
+function newKey(accountId: string, region: string): { key: KeyRecord; backing: BackingKeyRecord } {
+  const keyId = randomUUID();
+  const backingKeyId = randomUUID();
+  const creationDate = new Date(1_700_000_000_000);
+  return {
+    key: {
+      keyId,
+      accountId,
+      region,
+      arn: `arn:aws:kms:${region}:${accountId}:key/${keyId}`,
+      description: 'test key',
+      keyUsage: 'ENCRYPT_DECRYPT',
+      keySpec: 'SYMMETRIC_DEFAULT',
+      origin: 'AWS_KMS',
+      keyManager: 'CUSTOMER',
+      keyState: 'Enabled',
+      creationDate,
+      deletionDate: undefined,
+      pendingWindowDays: undefined,
+      policy: '{}',
+      rotationEnabled: false,
+      rotationPeriodDays: undefined,
+      nextRotationDate: undefined,
+      currentBackingKeyId: backingKeyId,
+    },
+    backing: { keyId, backingKeyId, sealedMaterial: randomBytes(60), createdAt: creationDate, rotationType: undefined },
+  };
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import {
+  BLOB_FORMAT_VERSION,
+  BLOB_OVERHEAD_BYTES,
+  canonicalEncryptionContext,
+  decodeBlob,
+  encodeBlob,
+  encodeBlobHeader,
+  open,
+  seal,
+} from '../../../src/crypto/index.js';
+
+describe('ciphertext blob format', () => {
+  it('puts the format version, key id and backing key id first, in that order', () => {
+    const keyId = randomUUID();
+    const backingKeyId = randomUUID();
+    const header = encodeBlobHeader(keyId, backingKeyId);
+    assert.equal(header.length, 33);
+    assert.equal(header[0], BLOB_FORMAT_VERSION);
+    assert.equal(header.subarray(1, 17).toString('hex'), keyId.replaceAll('-', ''));
+    assert.equal(header.subarray(17, 33).toString('hex'), backingKeyId.replaceAll('-', ''));
+  });
+
+  it('decodes what it encodes', () => {
+    const keyId = randomUUID();
+    const backingKeyId = randomUUID();
+    const sealed = { iv: randomBytes(12), tag: randomBytes(16), ciphertext: randomBytes(40) };
+    const blob = encodeBlob(encodeBlobHeader(keyId, backingKeyId), sealed);
+    assert.equal(blob.length, BLOB_OVERHEAD_BYTES + 40);
+    const decoded = decodeBlob(blob)!;
+    assert.equal(decoded.keyId, keyId);
+    assert.equal(decoded.backingKeyId, backingKeyId);
+    assert.deepEqual(decoded.iv, sealed.iv);
+    assert.deepEqual(decoded.tag, sealed.tag);
+    assert.deepEqual(decoded.ciphertext, sealed.ciphertext);
+  });
+
+  it('rejects short blobs and unknown format versions', () => {
+    assert.equal(decodeBlob(Buffer.alloc(BLOB_OVERHEAD_BYTES - 1, 1)), undefined);
+    const blob = encodeBlob(encodeBlobHeader(randomUUID(), randomUUID()), { iv: randomBytes(12), tag: randomBytes(16), ciphertext: Buffer.alloc(0) });
+    blob[0] = 2;
+    assert.equal(decodeBlob(blob), undefined);
+  });
+});
+
+describe('AES-256-GCM with the header and context as AAD', () => {
+  const key = randomBytes(32);
+  const header = encodeBlobHeader(randomUUID(), randomUUID());
+  const aad = (context?: Record<string, string>) => Buffer.concat([header, canonicalEncryptionContext(context)]);
+
+  it('opens with the same key and AAD', () => {
+    const sealed = seal(key, Buffer.from('payload'), aad({ purpose: 'test' }));
+    assert.equal(open(key, sealed, aad({ purpose: 'test' }))?.toString(), 'payload');
+  });
+
+  it('uses a fresh IV for every message', () => {
+    const first = seal(key, Buffer.from('same'), aad());
+    const second = seal(key, Buffer.from('same'), aad());
+    assert.notDeepEqual(first.iv, second.iv);
+    assert.notDeepEqual(first.ciphertext, second.ciphertext);
+  });
+
+  it('fails with another context, another header, another key or a flipped byte', () => {
+    const sealed = seal(key, Buffer.from('payload'), aad({ a: '1' }));
+    assert.equal(open(key, sealed, aad({ a: '2' })), undefined);
+    assert.equal(open(key, sealed, aad()), undefined);
+    assert.equal(open(key, sealed, Buffer.concat([encodeBlobHeader(randomUUID(), randomUUID()), canonicalEncryptionContext({ a: '1' })])), undefined);
+    assert.equal(open(randomBytes(32), sealed, aad({ a: '1' })), undefined);
+    const tampered = { ...sealed, ciphertext: Buffer.from(sealed.ciphertext) };
+    tampered.ciphertext[0]! ^= 1;
+    assert.equal(open(key, tampered, aad({ a: '1' })), undefined);
+  });
+});
+
+describe('canonical encryption context', () => {
+  it('ignores the order of pairs', () => {
+    assert.deepEqual(canonicalEncryptionContext({ b: '2', a: '1' }), canonicalEncryptionContext({ a: '1', b: '2' }));
+  });
+
+  it('treats an absent and an empty context alike', () => {
+    assert.deepEqual(canonicalEncryptionContext(undefined), canonicalEncryptionContext({}));
+  });
+
+  it('cannot be made to collide by moving separators between keys and values', () => {
+    assert.notDeepEqual(canonicalEncryptionContext({ 'a=b': 'c' }), canonicalEncryptionContext({ a: 'b=c' }));
+    assert.notDeepEqual(canonicalEncryptionContext({ a: 'b', c: 'd' }), canonicalEncryptionContext({ a: 'b,c:d' }));
+  });
+});
