@@ -24,6 +24,7 @@ export type KmsDeps = {
     | 'deleteAlias'
     | 'getAlias'
     | 'listAliases'
+    | 'createManagedKey'
   >;
   keyring: Keyring;
   logger: Logger;

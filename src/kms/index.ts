@@ -6,3 +6,4 @@
 export { createKmsService, type KmsService } from './service.js';
 export type { KmsDeps } from './deps.js';
 export { kmsErrors } from './errors.js';
+export type { KmsPort, Envelope } from './envelope-port.js';

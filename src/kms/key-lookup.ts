@@ -2,6 +2,7 @@ import { kmsAliasArn, kmsKeyArn, parseArn, type RequestContext } from '../core/i
 import type { KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
+import { isPastDeletionWindow } from './key-state.js';
 
 const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -54,7 +55,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store' | 'keyring'>) {
 
   async function destroyIfDue(ctx: RequestContext, key: KeyRecord): Promise<boolean> {
     const now = ctx.clock.now();
-    if (key.keyState !== 'PendingDeletion' || !key.deletionDate || key.deletionDate > now) return false;
+    if (!isPastDeletionWindow(key, now)) return false;
     await deps.store.destroyKey(key.keyId, now);
     return true;
   }

@@ -40,7 +40,7 @@ export function assertWellFormedPolicy(policy: string): void {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw kmsError('MalformedPolicyDocumentException', 'The new key policy must be a JSON object.');
   }
-  if (statements === undefined || (typeof statements !== 'object')) {
+  if (typeof statements !== 'object' || statements === null) {
     throw kmsError('MalformedPolicyDocumentException', 'The new key policy must contain a Statement.');
   }
 }

@@ -20,6 +20,14 @@ export function assertNotPendingDeletion(key: KeyRecord): void {
   if (key.keyState === 'PendingDeletion') throw invalidState(key);
 }
 
+/**
+ * A key whose deletion window has ended is gone for callers from that moment, even before the sweeper
+ * (maintenance.ts) or a lookup (key-lookup.ts) removes its row.
+ */
+export function isPastDeletionWindow(key: KeyRecord, now: Date): boolean {
+  return key.keyState === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= now;
+}
+
 export function invalidState(key: KeyRecord): Error {
   const state = key.keyState === 'PendingDeletion' ? 'pending deletion' : key.keyState;
   return kmsError('KMSInvalidStateException', `${key.arn} is ${state}.`);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { BOOTSTRAP_ACCOUNT_ID, type Credentials } from '../auth/index.js';
 import type { Store } from '../store/index.js';
 
@@ -19,7 +19,7 @@ export async function bootstrapAdmin(
 ): Promise<AdminCredentials | undefined> {
   if (await store.getMeta(BOOTSTRAP_MARK)) return undefined;
   const admin = await credentials.createRootAccessKey(BOOTSTRAP_ACCOUNT_ID, now);
-  writeFileSync(credentialsFile, adminCredentialsText(admin, undefined), { mode: 0o600 });
+  writePrivateFile(credentialsFile, adminCredentialsText(admin, undefined));
   const stored = await store.putMetaIfAbsent(BOOTSTRAP_MARK, Buffer.from(admin.accessKeyId));
   return stored.toString() === admin.accessKeyId ? admin : undefined;
 }
@@ -33,4 +33,15 @@ export function adminCredentialsText(admin: AdminCredentials, endpointUrl: strin
     'export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}',
   ];
   return lines.join('\n') + '\n';
+}
+
+/** Writes a file only its owner can read; an existing file's mode is narrowed before anything is written. */
+export function writePrivateFile(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }

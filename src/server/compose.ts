@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuthenticator, createCredentials } from '../auth/index.js';
 import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
-import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
+import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
 import { createTargetRouter } from '../protocol/index.js';
+import { createSecretsService, type SecretsService } from '../secrets/index.js';
 import { SqliteStore, type Store } from '../store/index.js';
-import { adminCredentialsText, bootstrapAdmin, type AdminCredentials } from './bootstrap.js';
+import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type HttpServer } from './http.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 
@@ -26,6 +27,7 @@ export type CofferConfig = {
 export type Coffer = {
   pipeline: Pipeline;
   kms: KmsService;
+  secrets: SecretsService;
   /** Set on the start that created the data dir's administrator key. */
   createdAdmin?: AdminCredentials;
   rootKeyCreated: boolean;
@@ -47,7 +49,7 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
   const databasePath = join(config.dataDir, 'coffer.db');
   const dataDirIsNew = !existsSync(databasePath);
 
-  const rootKey = loadRootKey(rootKeySource(config, dataDirIsNew));
+  const rootKey = loadRootKeyFor(config, dataDirIsNew);
   const store = new SqliteStore(databasePath);
   try {
     await verifyRootKey(store, rootKey.key, config.dataDir);
@@ -63,8 +65,9 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const kms = createKmsService({ store, keyring, logger });
+  const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), logger });
   const pipeline = createPipeline({
-    route: createTargetRouter([kms.table]),
+    route: createTargetRouter([kms.table, secrets.table]),
     authenticate: createAuthenticator(credentials),
     clock,
     logger,
@@ -72,12 +75,14 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
 
   const runMaintenance = async () => {
     await kms.maintenance.runDue(clock.now());
+    await secrets.maintenance.runDue(clock.now());
   };
   const timer = startMaintenanceTimer(runMaintenance, config.maintenanceIntervalMs ?? 60_000, logger);
 
   return {
     pipeline,
     kms,
+    secrets,
     createdAdmin,
     rootKeyCreated: rootKey.created,
     rootKeyDescription: rootKey.description,
@@ -92,19 +97,33 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
 
 export type RunningServer = { coffer: Coffer; http: HttpServer; close(): Promise<void> };
 
-/** Opens Coffer and serves it over HTTP; close() drains requests first, then closes the store. */
+/**
+ * Serves Coffer over HTTP; close() drains requests first, then closes the store. The port is bound before
+ * the data dir is touched, so a start that cannot listen (port in use) creates no root key, no database and
+ * no administrator key that nobody was shown.
+ */
 export async function startServer(config: CofferConfig & { host: string; port: number }): Promise<RunningServer> {
-  const coffer = await openCoffer(config);
-  let http: HttpServer;
+  const logger = config.logger ?? createLogger();
+  let openedPipeline!: (pipeline: Pipeline) => void;
+  let openFailed!: (error: unknown) => void;
+  const ready = new Promise<Pipeline>((resolve, reject) => {
+    openedPipeline = resolve;
+    openFailed = reject;
+  });
+  ready.catch(() => {}); // a failed open is reported by startServer; requests waiting on it get a 500
+  const http = await listen(async (request) => (await ready)(request), { host: config.host, port: config.port, logger });
+  let coffer: Coffer;
   try {
-    http = await listen(coffer.pipeline, { host: config.host, port: config.port, logger: config.logger ?? createLogger() });
+    coffer = await openCoffer({ ...config, logger });
   } catch (error) {
-    await coffer.close();
+    openFailed(error);
+    await http.close();
     throw error;
   }
+  openedPipeline(coffer.pipeline);
   if (coffer.createdAdmin) {
     // Rewrite the credentials file now that the endpoint is known, so `source admin-credentials` is complete.
-    writeFileSync(join(config.dataDir, 'admin-credentials'), adminCredentialsText(coffer.createdAdmin, http.url), { mode: 0o600 });
+    writePrivateFile(join(config.dataDir, 'admin-credentials'), adminCredentialsText(coffer.createdAdmin, http.url));
   }
   return {
     coffer,
@@ -121,6 +140,19 @@ function rootKeySource(config: CofferConfig, dataDirIsNew: boolean): RootKeySour
   if (config.rootKeyFile !== undefined) return { kind: 'file', path: config.rootKeyFile, createIfMissing: dataDirIsNew };
   // Never invent a root key for a data dir that already holds data: that data would be unreadable.
   return { kind: 'file', path: join(config.dataDir, 'root.key'), createIfMissing: dataDirIsNew };
+}
+
+/** loadRootKey, with a message that says what to do when an existing data dir's key file is gone. */
+function loadRootKeyFor(config: CofferConfig, dataDirIsNew: boolean): LoadedRootKey {
+  const source = rootKeySource(config, dataDirIsNew);
+  if (source.kind === 'file' && !source.createIfMissing && !existsSync(source.path)) {
+    throw new RootKeyError(
+      `the data dir ${config.dataDir} holds data, but its root key file ${source.path} does not exist. ` +
+        'Restore the root key from your backup (or give it with --root-key-file or COFFER_ROOT_KEY); ' +
+        'without it the keys and secrets in this data dir cannot be decrypted.',
+    );
+  }
+  return loadRootKey(source);
 }
 
 async function verifyRootKey(store: Store, rootKey: Buffer, dataDir: string): Promise<void> {

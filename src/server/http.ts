@@ -1,26 +1,40 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { commonError, type Logger } from '../core/index.js';
 import { JSON11_CONTENT_TYPE, renderError } from '../protocol/index.js';
 import type { Pipeline } from './pipeline.js';
 
-/** Bodies above 1 MiB are refused before they are read in full. */
+/** Bodies above 1 MiB are refused. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * A refused body is still read (and dropped) before the 413 goes out, up to these bounds: a client that is
+ * still writing when the server closes the connection sees a reset instead of the answer.
+ */
+const MAX_DISCARDED_BYTES = 64 * MAX_BODY_BYTES;
+const DISCARD_TIMEOUT_MS = 2_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export type HttpServer = { url: string; port: number; close(): Promise<void> };
 
 /**
  * The HTTP edge: `GET /health`, and every other request through the pipeline. close() stops accepting,
- * lets in-flight requests finish, and then resolves.
+ * lets in-flight requests finish (their responses carry `connection: close`, so keep-alive connections end
+ * with them), and then resolves; after SHUTDOWN_GRACE_MS it stops waiting and drops what is left.
  */
 export async function listen(pipeline: Pipeline, options: { host: string; port: number; logger: Logger }): Promise<HttpServer> {
   let inFlight = 0;
+  let state: 'open' | 'closing' | 'closed' = 'open';
   let drained: (() => void) | undefined;
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    if (state === 'closed') {
+      // Pipelined behind a request that was answered during shutdown: the store may be gone already.
+      req.socket.destroy();
+      return;
+    }
     inFlight += 1;
-    handle(pipeline, req, res, options.logger).finally(() => {
+    handle(pipeline, req, res, options.logger, () => state !== 'open').finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -28,66 +42,128 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 
-  async function close(): Promise<void> {
+  let closing: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closing ??= shutDown();
+    return closing;
+  }
+
+  async function shutDown(): Promise<void> {
+    state = 'closing';
+    // server.close() stops accepting and drops idle keep-alive connections; it calls back when none is left.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+    const allAnswered = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+    await Promise.race([allAnswered, graceOver]);
+    state = 'closed';
+    // Answered connections end by themselves (connection: close); any left idle go now.
     server.closeIdleConnections();
-    if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-    server.closeIdleConnections();
-    const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await Promise.race([closed, graceOver]);
+    clearTimeout(graceTimer);
+    server.closeAllConnections();
     await closed;
-    clearTimeout(forced);
   }
 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+async function handle(
+  pipeline: Pipeline,
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: Logger,
+  closing: () => boolean,
+): Promise<void> {
+  const reply = (status: number, headers: Record<string, string>, body: string) =>
+    send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
-    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2) as [string?, string?];
+    const url = req.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
     if (req.method === 'GET' && path === '/health') {
-      return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+      return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
     const body = await readBody(req);
-    if (body === undefined) {
-      const rendered = renderError(commonError('RequestEntityTooLargeException', `The request body exceeds ${MAX_BODY_BYTES} bytes.`), 'InternalFailure', '');
-      res.setHeader('connection', 'close');
-      return send(res, rendered.status, { 'content-type': JSON11_CONTENT_TYPE }, rendered.body);
+    if (body === 'aborted') return;
+    if (body === 'too-large') {
+      const requestId = randomUUID();
+      const rendered = renderError(
+        commonError('RequestEntityTooLargeException', `The request body exceeds ${MAX_BODY_BYTES} bytes.`),
+        'InternalFailure',
+        requestId,
+      );
+      return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
     }
     const response = await pipeline({ method: req.method ?? 'GET', path, query, headers: req.headers, body, sourceIp: req.socket.remoteAddress });
-    send(res, response.status, response.headers, response.body);
+    reply(response.status, response.headers, response.body);
   } catch (error) {
-    logger.error('unexpected failure at the HTTP edge', { error: error instanceof Error ? error.stack : String(error) });
-    if (!res.headersSent) send(res, 500, { 'content-type': JSON11_CONTENT_TYPE }, '{"__type":"InternalFailure","message":"An internal error occurred."}');
+    const requestId = randomUUID();
+    logger.error('unexpected failure at the HTTP edge', { requestId, error: error instanceof Error ? error.stack : String(error) });
+    if (!res.headersSent && !res.destroyed) {
+      reply(500, edgeHeaders(requestId), '{"__type":"InternalFailure","message":"An internal error occurred."}');
+    }
   }
 }
 
+function edgeHeaders(requestId: string): Record<string, string> {
+  return { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId };
+}
+
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  if (res.destroyed) return;
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-/** Resolves undefined when the body is larger than MAX_BODY_BYTES. */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve, reject) => {
+/**
+ * The whole body, 'too-large' above MAX_BODY_BYTES (declared or counted), or 'aborted' when the client went
+ * away first. A refused body is drained within bounds before the answer, so the client can read the 413.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let discarded = 0;
     let tooLarge = false;
+    let settled = false;
+    let discardTimer: NodeJS.Timeout | undefined;
+
+    const settle = (result: Buffer | 'too-large' | 'aborted') => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(discardTimer);
+      resolve(result);
+    };
+    const refuse = () => {
+      tooLarge = true;
+      chunks.length = 0;
+      discardTimer = setTimeout(() => settle('too-large'), DISCARD_TIMEOUT_MS);
+    };
+
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) refuse();
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) {
+        discarded += chunk.length;
+        if (discarded > MAX_DISCARDED_BYTES) settle('too-large');
+        return;
+      }
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > MAX_BODY_BYTES) refuse();
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => settle(tooLarge ? 'too-large' : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    // A client that disconnects mid-body gets no answer; 'close' without 'end' means it is gone.
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle(req.complete ? (tooLarge ? 'too-large' : Buffer.concat(chunks)) : 'aborted'));
   });
 }

@@ -87,3 +87,49 @@ export type AccessKeyRecord = {
 };
 
 export type Page<T> = { items: T[]; nextMarker?: string };
+
+export type SecretRecord = {
+  arn: string;
+  accountId: string;
+  region: string;
+  name: string;
+  description?: string;
+  /** The KmsKeyId as the caller gave it; undefined means the account's aws/secretsmanager key. */
+  kmsKeyId?: string;
+  createdDate: Date;
+  lastChangedDate: Date;
+  lastAccessedDate?: Date;
+  /** Set while the secret waits out its recovery window. */
+  deletedDate?: Date;
+  scheduledDeletionDate?: Date;
+  owningService?: string;
+  primaryRegion: string;
+};
+
+export type SecretPatch = Partial<Pick<SecretRecord, 'description' | 'kmsKeyId' | 'lastChangedDate'>>;
+
+export type SecretValueType = 'string' | 'binary';
+
+export type SecretVersionRecord = {
+  secretArn: string;
+  versionId: string;
+  /** The data key as KMS returned it (a KMS ciphertext blob); its plaintext is never stored. */
+  encryptedDataKey: Buffer;
+  kmsKeyArn: string;
+  /** The value sealed with the data key (iv | tag | ciphertext). */
+  sealedValue: Buffer;
+  valueType: SecretValueType;
+  createdDate: Date;
+  lastAccessedDate?: Date;
+  stages: string[];
+};
+
+/** The labels of every version of a secret, as the staging-label rules see them. */
+export type VersionLabels = { versionId: string; createdDate: Date; stages: string[] };
+
+/**
+ * What a label change does, computed by a pure function from the current labels:
+ * `moves` gives each touched stage its new holder (null removes it); `deleteVersions` prunes versions.
+ */
+export type LabelPlan = { moves: Array<{ stage: string; versionId: string | null }>; deleteVersions: string[] };
+export type LabelPlanner = (versions: VersionLabels[]) => LabelPlan;

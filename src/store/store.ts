@@ -1,4 +1,17 @@
-import type { AccessKeyRecord, AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from './records.js';
+import type {
+  AccessKeyRecord,
+  AliasRecord,
+  BackingKeyRecord,
+  KeyPatch,
+  KeyRecord,
+  KeyState,
+  LabelPlanner,
+  Page,
+  SecretPatch,
+  SecretRecord,
+  SecretVersionRecord,
+  Tag,
+} from './records.js';
 
 /**
  * The persistence contract every backend (SQLite now, PostgreSQL later) satisfies.
@@ -64,4 +77,59 @@ export interface Store {
     region: string,
     page: { limit: number; marker?: string; keyId?: string },
   ): Promise<Page<AliasRecord>>;
+
+  /**
+   * Creates an AWS managed key with its alias unless the alias exists; returns the alias's key id either way,
+   * so concurrent first uses agree on one key.
+   */
+  createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string>;
+
+  /**
+   * Creates a secret with its tags and, when given, its first version labelled AWSCURRENT, all or nothing.
+   * When the name is taken in that account and region (also by a secret pending deletion), nothing is
+   * written and the existing secret is returned.
+   */
+  createSecret(
+    secret: SecretRecord,
+    tags: Tag[],
+    firstVersion?: Omit<SecretVersionRecord, 'stages'>,
+  ): Promise<{ created: true } | { created: false; existing: SecretRecord }>;
+  getSecretByArn(arn: string): Promise<SecretRecord | undefined>;
+  getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined>;
+  /** Every secret of an account and region, in creation order, with its tags and version labels. */
+  listSecrets(
+    accountId: string,
+    region: string,
+  ): Promise<Array<SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> }>>;
+  updateSecret(arn: string, patch: SecretPatch): Promise<SecretRecord | undefined>;
+  /** Marks a live secret deleted with its scheduled deletion date; undefined when absent or already deleted. */
+  markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined>;
+  /** Clears the deletion mark; undefined when the secret is absent. */
+  restoreSecret(arn: string): Promise<SecretRecord | undefined>;
+  /** Removes a secret with its versions and tags for good. */
+  destroySecret(arn: string): Promise<boolean>;
+  listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]>;
+  recordSecretAccess(arn: string, versionId: string, accessedDate: Date): Promise<void>;
+
+  /**
+   * Adds a version and applies the planner's label moves and prunes in one transaction. When the version id
+   * exists already, nothing changes and the existing version is returned (idempotent retries).
+   * The planner runs inside the transaction on the labels as they are then; it must be pure and may throw
+   * an AwsError to refuse, which rolls everything back.
+   */
+  putSecretVersion(
+    version: Omit<SecretVersionRecord, 'stages'>,
+    planner: LabelPlanner,
+    lastChangedDate: Date,
+  ): Promise<{ inserted: true } | { inserted: false; existing: SecretVersionRecord }>;
+  /** Applies the planner's label moves to existing versions in one transaction (same rules as above). */
+  updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): Promise<void>;
+  getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined>;
+  getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined>;
+  /** Every version of a secret with its labels, newest first. */
+  listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]>;
+
+  putSecretTags(arn: string, tags: Tag[]): Promise<void>;
+  removeSecretTags(arn: string, tagKeys: string[]): Promise<void>;
+  listSecretTags(arn: string): Promise<Tag[]>;
 }

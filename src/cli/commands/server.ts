@@ -30,11 +30,8 @@ async function runServer(options: ServerOptions): Promise<void> {
       rootKeyBase64: process.env.COFFER_ROOT_KEY,
     });
   } catch (error) {
-    if (error instanceof RootKeyError) {
-      process.stderr.write(`coffer: cannot start: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);
+    process.exit(error instanceof RootKeyError ? 2 : 1);
   }
   announce(server, dataDir, options.dev ?? false);
   stopOnSignals(server);
@@ -66,10 +63,25 @@ function announce(server: RunningServer, dataDir: string, devMode: boolean): voi
   if (devMode) process.stdout.write('Dev mode: access key "test" / secret "test" is accepted as the administrator.\n');
 }
 
+/** What went wrong, said plainly: a root key problem, a port that can't be bound, or else the error itself. */
+function startFailure(error: unknown, options: ServerOptions): string {
+  if (error instanceof RootKeyError) return error.message;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${options.host}:${options.port}`;
+  if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port`;
+  if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'listen') return `no permission to listen on ${where}`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${where}: no such local address`;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 function stopOnSignals(server: RunningServer): void {
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": in-flight requests are dropped, but every acknowledged write is on disk.
+      process.stderr.write(`coffer: ${signal} received again, exiting without waiting\n`);
+      process.exit(1);
+    }
     stopping = true;
     process.stderr.write(`coffer: ${signal} received, finishing in-flight requests\n`);
     server.close().then(

@@ -1,8 +1,9 @@
 import { kmsAliasArn, type RequestContext } from '../../core/index.js';
+import type { AliasRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyLookup } from '../key-lookup.js';
-import { invalidState } from '../key-state.js';
+import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
 const RESERVED_PREFIX = 'alias/aws/';
@@ -52,8 +53,9 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
       marker: input.Marker,
       keyId,
     });
+    const aliases = await withoutDeletedTargets(ctx, page.items);
     return {
-      Aliases: page.items.map((alias) => ({
+      Aliases: aliases.map((alias) => ({
         AliasName: alias.aliasName,
         AliasArn: aliasArn(ctx, alias.aliasName),
         TargetKeyId: alias.targetKeyId,
@@ -63,6 +65,18 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
       NextMarker: page.nextMarker,
       Truncated: page.nextMarker !== undefined,
     };
+  }
+
+  /** Drops aliases whose key's deletion window has ended: they go with the key, even before the sweeper runs. */
+  async function withoutDeletedTargets(ctx: RequestContext, aliases: AliasRecord[]): Promise<AliasRecord[]> {
+    const now = ctx.clock.now();
+    const gone = new Map<string, boolean>();
+    for (const { targetKeyId } of aliases) {
+      if (gone.has(targetKeyId)) continue;
+      const key = await deps.store.getKey(ctx.principal.accountId, ctx.region, targetKeyId);
+      gone.set(targetKeyId, !key || isPastDeletionWindow(key, now));
+    }
+    return aliases.filter((alias) => !gone.get(alias.targetKeyId));
   }
 
   /** The target is named by key id or key ARN, never another alias, and may not be pending deletion. */
@@ -75,11 +89,26 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
   return { createAlias, updateAlias, deleteAlias, listAliases };
 }
 
+/**
+ * Alias name rules beyond the schema's length and pattern.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html: "It can contain only alphanumeric characters,
+ * forward slashes (/), underscores (_), and dashes (-)", and `alias/aws/` is reserved for AWS managed keys.
+ */
 function assertCustomerAliasName(aliasName: string): void {
-  if (!aliasName.startsWith('alias/') || aliasName.length === 'alias/'.length) {
+  if (!aliasName.startsWith('alias/')) {
+    // AWS answers ValidationException with this text (seen in aws-controllers-k8s/community#1878).
+    throw kmsError('ValidationException', 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html');
+  }
+  if (aliasName.length === 'alias/'.length) {
+    // AWS's code for an empty name after the prefix is not documented; InvalidAliasNameException is its generic one.
     throw kmsError('InvalidAliasNameException', `Alias name ${aliasName} must begin with 'alias/' followed by a name.`);
   }
+  if (aliasName.includes(':')) {
+    // The API pattern admits ':' but the developer guide forbids it; AWS's code is undocumented (moto: ValidationException).
+    throw kmsError('ValidationException', `${aliasName} contains invalid characters for an alias`);
+  }
   if (aliasName.startsWith(RESERVED_PREFIX)) {
+    // CreateAlias's documented errors name no code for this; AWS answers NotAuthorizedException (as moto records).
     throw kmsError('NotAuthorizedException', `Alias names beginning with '${RESERVED_PREFIX}' are reserved for AWS managed keys.`);
   }
 }

@@ -7,7 +7,7 @@ import type { KeyLookup } from '../key-lookup.js';
 import type { KeyMaterial } from '../key-material.js';
 import { keyMetadata } from '../key-metadata.js';
 import { assertWellFormedPolicy, defaultKeyPolicy } from '../key-policy.js';
-import { invalidState } from '../key-state.js';
+import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 import { assertValidTags } from './tags.js';
 
@@ -62,8 +62,7 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
     }
     const now = ctx.clock.now();
     const page = await deps.store.listKeys(ctx.principal.accountId, ctx.region, { limit: input.Limit ?? 100, marker: input.Marker });
-    // A key past its deletion window is already gone for callers, even before the sweeper removes it.
-    const keys = page.items.filter((key) => !(key.keyState === 'PendingDeletion' && key.deletionDate && key.deletionDate <= now));
+    const keys = page.items.filter((key) => !isPastDeletionWindow(key, now));
     return {
       Keys: keys.map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })),
       NextMarker: page.nextMarker,

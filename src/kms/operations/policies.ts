@@ -3,7 +3,6 @@ import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyLookup } from '../key-lookup.js';
 import { assertWellFormedPolicy, DEFAULT_POLICY_NAME } from '../key-policy.js';
-import { invalidState } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
 /** Key policies. A key has exactly one, named "default". Enforcement arrives with the access-control work. */
@@ -18,8 +17,9 @@ export function createPolicyOperations(deps: KmsDeps, lookup: KeyLookup) {
     assertPolicyName(input.PolicyName);
     const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
     assertWellFormedPolicy(input.Policy);
-    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { policy: input.Policy }, ['Enabled', 'Disabled']);
-    if (!updated) throw invalidState(key);
+    // Every key state accepts a new policy, PendingDeletion included: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
+    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { policy: input.Policy });
+    if (!updated) throw kmsError('NotFoundException', `Key '${key.arn}' does not exist`);
     return {};
   }
 

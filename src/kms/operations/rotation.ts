@@ -39,14 +39,19 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
     return {};
   }
 
+  /**
+   * https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyRotationStatus.html: "While a KMS key is pending
+   * deletion, its key rotation status is false ... If you cancel the deletion, the original key rotation status
+   * returns", so the stored setting is kept and only reported as off.
+   */
   async function getKeyRotationStatus(ctx: RequestContext, input: KmsInput<'GetKeyRotationStatus'>) {
     const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
-    assertNotPendingDeletion(key);
+    const enabled = key.rotationEnabled && key.keyState !== 'PendingDeletion';
     return {
-      KeyRotationEnabled: key.rotationEnabled,
+      KeyRotationEnabled: enabled,
       KeyId: key.arn,
-      RotationPeriodInDays: key.rotationPeriodDays,
-      NextRotationDate: key.nextRotationDate,
+      RotationPeriodInDays: enabled ? key.rotationPeriodDays : undefined,
+      NextRotationDate: enabled ? key.nextRotationDate : undefined,
     };
   }
 

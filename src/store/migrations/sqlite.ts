@@ -69,4 +69,52 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX kms_aliases_by_key ON kms_aliases (target_key_id);
     `,
   },
+  {
+    id: 2,
+    name: 'secrets',
+    sql: `
+      CREATE TABLE secrets (
+        arn TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT,
+        kms_key_id TEXT,
+        created_date INTEGER NOT NULL,
+        last_changed_date INTEGER NOT NULL,
+        last_accessed_date INTEGER,
+        deleted_date INTEGER,
+        scheduled_deletion_date INTEGER,
+        owning_service TEXT,
+        primary_region TEXT NOT NULL,
+        UNIQUE (account_id, region, name)
+      );
+      CREATE INDEX secrets_by_deletion ON secrets (scheduled_deletion_date) WHERE scheduled_deletion_date IS NOT NULL;
+      CREATE TABLE secret_versions (
+        secret_arn TEXT NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        version_id TEXT NOT NULL,
+        encrypted_data_key BLOB NOT NULL,
+        kms_key_arn TEXT NOT NULL,
+        sealed_value BLOB NOT NULL,
+        value_type TEXT NOT NULL,
+        created_date INTEGER NOT NULL,
+        last_accessed_date INTEGER,
+        PRIMARY KEY (secret_arn, version_id)
+      );
+      CREATE TABLE secret_version_stages (
+        secret_arn TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        PRIMARY KEY (secret_arn, stage),
+        FOREIGN KEY (secret_arn, version_id) REFERENCES secret_versions (secret_arn, version_id) ON DELETE CASCADE
+      );
+      CREATE INDEX secret_version_stages_by_version ON secret_version_stages (secret_arn, version_id);
+      CREATE TABLE secret_tags (
+        secret_arn TEXT NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        tag_key TEXT NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (secret_arn, tag_key)
+      );
+    `,
+  },
 ];

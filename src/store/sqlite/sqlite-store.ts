@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
+import { SqliteSecretTables } from './secret-tables.js';
 import type {
   AccessKeyRecord,
   AliasRecord,
@@ -9,8 +10,12 @@ import type {
   KeyPatch,
   KeyRecord,
   KeyState,
+  LabelPlanner,
   Page,
   RotationType,
+  SecretPatch,
+  SecretRecord,
+  SecretVersionRecord,
   Tag,
 } from '../records.js';
 import type { Store } from '../store.js';
@@ -35,6 +40,7 @@ const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
+  readonly #secrets: SqliteSecretTables;
 
   constructor(path: string) {
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
@@ -44,6 +50,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    this.#secrets = new SqliteSecretTables(this.#db, (sql) => this.#stmt(sql));
   }
 
   migrate(): void {
@@ -98,17 +105,7 @@ export class SqliteStore implements Store {
 
   async createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
     this.#db.transaction(() => {
-      this.#stmt(
-        `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
-           key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
-           next_rotation_date, current_backing_key_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
-        key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
-        key.pendingWindowDays ?? null, key.policy, key.rotationEnabled ? 1 : 0, key.rotationPeriodDays ?? null,
-        key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
-      );
+      this.#insertKey(key);
       this.#insertBackingKey(backing);
       this.#upsertTags(key.keyId, tags);
     })();
@@ -240,6 +237,104 @@ export class SqliteStore implements Store {
           ).all(accountId, region, page.marker ?? '', page.limit + 1)
     ) as Row[];
     return toPage(rows.map(aliasFromRow), page.limit, (alias) => alias.aliasName);
+  }
+
+  async createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string> {
+    return this.#db.transaction(() => {
+      const existing = this.#stmt('SELECT target_key_id FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').pluck().get(key.accountId, key.region, aliasName) as string | undefined;
+      if (existing) return existing;
+      this.#insertKey(key);
+      this.#insertBackingKey(backing);
+      const now = key.creationDate.getTime();
+      this.#stmt('INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)').run(key.accountId, key.region, aliasName, key.keyId, now, now);
+      return key.keyId;
+    })();
+  }
+
+  async createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>) {
+    return this.#secrets.createSecret(secret, tags, firstVersion);
+  }
+
+  async getSecretByArn(arn: string) {
+    return this.#secrets.getSecretByArn(arn);
+  }
+
+  async getSecretByName(accountId: string, region: string, name: string) {
+    return this.#secrets.getSecretByName(accountId, region, name);
+  }
+
+  async listSecrets(accountId: string, region: string) {
+    return this.#secrets.listSecrets(accountId, region);
+  }
+
+  async updateSecret(arn: string, patch: SecretPatch) {
+    return this.#secrets.updateSecret(arn, patch);
+  }
+
+  async markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date) {
+    return this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate);
+  }
+
+  async restoreSecret(arn: string) {
+    return this.#secrets.restoreSecret(arn);
+  }
+
+  async destroySecret(arn: string) {
+    return this.#secrets.destroySecret(arn);
+  }
+
+  async listSecretsDueForDeletion(now: Date, limit: number) {
+    return this.#secrets.listSecretsDueForDeletion(now, limit);
+  }
+
+  async recordSecretAccess(arn: string, versionId: string, accessedDate: Date) {
+    this.#secrets.recordSecretAccess(arn, versionId, accessedDate);
+  }
+
+  async putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
+    return this.#secrets.putSecretVersion(version, planner, lastChangedDate);
+  }
+
+  async updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date) {
+    this.#secrets.updateSecretLabels(secretArn, planner, lastChangedDate);
+  }
+
+  async getSecretVersion(secretArn: string, versionId: string) {
+    return this.#secrets.getSecretVersion(secretArn, versionId);
+  }
+
+  async getSecretVersionByStage(secretArn: string, stage: string) {
+    return this.#secrets.getSecretVersionByStage(secretArn, stage);
+  }
+
+  async listSecretVersions(secretArn: string) {
+    return this.#secrets.listSecretVersions(secretArn);
+  }
+
+  async putSecretTags(arn: string, tags: Tag[]) {
+    this.#secrets.putSecretTags(arn, tags);
+  }
+
+  async removeSecretTags(arn: string, tagKeys: string[]) {
+    this.#secrets.removeSecretTags(arn, tagKeys);
+  }
+
+  async listSecretTags(arn: string) {
+    return this.#secrets.listSecretTags(arn);
+  }
+
+  #insertKey(key: KeyRecord): void {
+    this.#stmt(
+      `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
+         key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
+         next_rotation_date, current_backing_key_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
+      key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
+      key.pendingWindowDays ?? null, key.policy, key.rotationEnabled ? 1 : 0, key.rotationPeriodDays ?? null,
+      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
+    );
   }
 
   #insertBackingKey(backing: BackingKeyRecord): void {

@@ -1,0 +1,54 @@
+import { Sensitive, type RequestContext } from '../core/index.js';
+import { canonicalEncryptionContext, openFromBuffer, sealToBuffer, type EncryptionContext } from '../crypto/index.js';
+import type { KmsOperations } from './operations/index.js';
+
+export type Envelope = {
+  kmsKeyArn: string;
+  /** The data key as KMS encrypted it: a ciphertext blob only this KMS key can open. */
+  encryptedDataKey: Buffer;
+  /** The value sealed with the plaintext data key (iv | tag | ciphertext), AAD = the encryption context. */
+  sealedValue: Buffer;
+};
+
+/**
+ * What other services (Secrets Manager) may ask of KMS: envelope encryption. Each call goes through the
+ * same GenerateDataKey and Decrypt operations the API serves, so key states and errors are KMS's own; the
+ * plaintext data key lives only inside these functions and is zeroed before they return.
+ */
+export interface KmsPort {
+  /** `keyReference` undefined means the account's AWS managed key for `service`. */
+  sealEnvelope(ctx: RequestContext, keyReference: string | undefined, plaintext: Buffer, context: EncryptionContext): Promise<Envelope>;
+  openEnvelope(ctx: RequestContext, envelope: Omit<Envelope, 'kmsKeyArn'>, context: EncryptionContext): Promise<Sensitive<Buffer>>;
+}
+
+export function createKmsPort(
+  operations: Pick<KmsOperations, 'generateDataKey' | 'decrypt'>,
+  ensureManagedKey: (ctx: RequestContext, service: string) => Promise<string>,
+  service: string,
+): KmsPort {
+  return {
+    async sealEnvelope(ctx, keyReference, plaintext, context) {
+      const keyId = keyReference ?? (await ensureManagedKey(ctx, service));
+      const dataKey = await operations.generateDataKey(ctx, { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context });
+      const key = dataKey.Plaintext.reveal();
+      try {
+        const sealedValue = sealToBuffer(key, plaintext, canonicalEncryptionContext(context));
+        return { kmsKeyArn: dataKey.KeyId, encryptedDataKey: dataKey.CiphertextBlob, sealedValue };
+      } finally {
+        key.fill(0);
+      }
+    },
+
+    async openEnvelope(ctx, envelope, context) {
+      const dataKey = await operations.decrypt(ctx, { CiphertextBlob: envelope.encryptedDataKey as Buffer<ArrayBuffer>, EncryptionContext: context });
+      const key = dataKey.Plaintext.reveal();
+      try {
+        const plaintext = openFromBuffer(key, envelope.sealedValue, canonicalEncryptionContext(context));
+        if (!plaintext) throw new Error('sealed value does not open with its data key');
+        return new Sensitive(plaintext);
+      } finally {
+        key.fill(0);
+      }
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Logger } from '../core/index.js';
+import type { KmsPort } from '../kms/index.js';
+import type { Store } from '../store/index.js';
+
+/** What the Secrets Manager service needs: its store methods, and KMS only through the envelope port. */
+export type SecretsDeps = {
+  store: Pick<
+    Store,
+    | 'createSecret'
+    | 'getSecretByArn'
+    | 'getSecretByName'
+    | 'listSecrets'
+    | 'updateSecret'
+    | 'markSecretDeleted'
+    | 'restoreSecret'
+    | 'destroySecret'
+    | 'listSecretsDueForDeletion'
+    | 'recordSecretAccess'
+    | 'putSecretVersion'
+    | 'updateSecretLabels'
+    | 'getSecretVersion'
+    | 'getSecretVersionByStage'
+    | 'listSecretVersions'
+    | 'putSecretTags'
+    | 'removeSecretTags'
+    | 'listSecretTags'
+  >;
+  kms: KmsPort;
+  logger: Logger;
+};

@@ -1,0 +1,103 @@
+import type { SecretRecord, Tag } from '../store/index.js';
+import { secretsError } from './errors.js';
+import type { FilterInput } from './schemas.js';
+
+export type ListedSecret = SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> };
+
+/**
+ * ListSecrets filters: filters are ANDed, a filter's values are ORed, a value starting with `!` excludes.
+ * Prefix matches; description and `all` ignore case. https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html
+ */
+export function matchesFilters(secret: ListedSecret, filters: FilterInput[] | undefined): boolean {
+  return (filters ?? []).every((filter) => matchesFilter(secret, filter));
+}
+
+function matchesFilter(secret: ListedSecret, filter: FilterInput): boolean {
+  const values = filter.Values ?? [];
+  const positives = values.filter((value) => !value.startsWith('!'));
+  const negatives = values.filter((value) => value.startsWith('!')).map((value) => value.slice(1));
+  const candidates = attributeValues(secret, filter.Key ?? 'all');
+  const ignoreCase = filter.Key === 'description' || filter.Key === 'all' || filter.Key === undefined;
+  const matches = (value: string) =>
+    filter.Key === 'all' || filter.Key === undefined
+      ? value.split(/\s+/).filter(Boolean).every((word) => candidates.some((candidate) => wordPrefix(candidate, word)))
+      : candidates.some((candidate) => prefix(candidate, value, ignoreCase));
+  if (negatives.some(matches)) return false;
+  return positives.length === 0 || positives.some(matches);
+}
+
+function attributeValues(secret: ListedSecret, key: NonNullable<FilterInput['Key']>): string[] {
+  switch (key) {
+    case 'name':
+      return [secret.name];
+    case 'description':
+      return secret.description === undefined ? [] : [secret.description];
+    case 'tag-key':
+      return secret.tags.map((tag) => tag.TagKey);
+    case 'tag-value':
+      return secret.tags.map((tag) => tag.TagValue);
+    case 'primary-region':
+      return [secret.primaryRegion];
+    case 'owning-service':
+      return secret.owningService === undefined ? [] : [secret.owningService];
+    case 'all':
+      return [secret.name, secret.description ?? '', ...secret.tags.flatMap((tag) => [tag.TagKey, tag.TagValue])];
+  }
+}
+
+function prefix(candidate: string, value: string, ignoreCase: boolean): boolean {
+  return ignoreCase ? candidate.toLowerCase().startsWith(value.toLowerCase()) : candidate.startsWith(value);
+}
+
+/** `all` splits attributes into words too, so "db" finds "prod/db/mysql". */
+function wordPrefix(candidate: string, word: string): boolean {
+  const lower = word.toLowerCase();
+  return candidate
+    .toLowerCase()
+    .split(/[\s/_\-.:@+=]+/)
+    .concat(candidate.toLowerCase())
+    .some((part) => part.startsWith(lower));
+}
+
+export type SortBy = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';
+
+export function sortSecrets(secrets: ListedSecret[], sortBy: SortBy | undefined, order: 'asc' | 'desc' | undefined): ListedSecret[] {
+  const key = (secret: ListedSecret): number | string => {
+    switch (sortBy ?? 'created-date') {
+      case 'name':
+        return secret.name;
+      case 'last-accessed-date':
+        return secret.lastAccessedDate?.getTime() ?? 0;
+      case 'last-changed-date':
+        return secret.lastChangedDate.getTime();
+      default:
+        return secret.createdDate.getTime();
+    }
+  };
+  const direction = order === 'desc' ? -1 : 1;
+  // Array.prototype.sort is stable, so equal keys keep creation order.
+  return [...secrets].sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0));
+}
+
+/** NextToken is an opaque offset into the same query's results. */
+export function encodeNextToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64url');
+}
+
+export function decodeNextToken(token: string | undefined): number {
+  if (token === undefined) return 0;
+  try {
+    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
+    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // fall through to the error below
+  }
+  throw secretsError('InvalidNextTokenException', 'The NextToken value is not valid.');
+}
+
+export function page<T>(items: T[], token: string | undefined, maxResults: number) {
+  const offset = decodeNextToken(token);
+  const slice = items.slice(offset, offset + maxResults);
+  const next = offset + maxResults < items.length ? encodeNextToken(offset + maxResults) : undefined;
+  return { items: slice, NextToken: next };
+}

@@ -1,0 +1,123 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { RequestContext } from '../../core/index.js';
+import type { SecretRecord } from '../../store/index.js';
+import type { SecretsDeps } from '../deps.js';
+import { MARKED_FOR_DELETION, secretsError } from '../errors.js';
+import type { SecretLookup } from '../secret-lookup.js';
+import { plainValue, sameValue, type SecretValues } from '../secret-values.js';
+import { describeFields, stagesByVersion } from '../secret-views.js';
+import type { SecretsInput } from '../schemas.js';
+import { AWSCURRENT } from '../staging-labels.js';
+import { assertValidTags, toStoreTags } from '../tags.js';
+import type { WriteVersion } from '../version-writer.js';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
+const NAME_PATTERN = /^[a-zA-Z0-9/_+=.@-]+$/;
+const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** Secrets as resources: create, update, describe, delete with a recovery window, restore. */
+export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLookup, values: SecretValues, writeVersion: WriteVersion) {
+  /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html */
+  async function createSecret(ctx: RequestContext, input: SecretsInput<'CreateSecret'>) {
+    assertValidName(input.Name);
+    if (input.AddReplicaRegions) {
+      throw secretsError('InvalidRequestException', 'Replicating secrets to other regions is not supported by this Coffer server.');
+    }
+    assertValidTags(input.Tags ?? []);
+    const value = plainValue(input, false);
+    const now = ctx.clock.now();
+    const secret: SecretRecord = {
+      arn: secretArn(ctx, input.Name),
+      accountId: ctx.principal.accountId,
+      region: ctx.region,
+      name: input.Name,
+      description: input.Description,
+      kmsKeyId: input.KmsKeyId,
+      createdDate: now,
+      lastChangedDate: now,
+      primaryRegion: ctx.region,
+    };
+    const versionId = value ? (input.ClientRequestToken ?? randomUUID()) : undefined;
+    const version = value && versionId ? await values.seal(ctx, secret, versionId, value, now) : undefined;
+    const result = await deps.store.createSecret(secret, toStoreTags(input.Tags ?? []), version);
+    if (!result.created) return replayCreate(ctx, result.existing, input.ClientRequestToken, value);
+    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+  }
+
+  /** A retried CreateSecret (same token, same value) returns the secret it created; anything else collides. */
+  async function replayCreate(ctx: RequestContext, existing: SecretRecord, token: string | undefined, value: ReturnType<typeof plainValue>) {
+    if (existing.deletedDate) {
+      throw secretsError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
+    }
+    const version = token && value ? await deps.store.getSecretVersion(existing.arn, token) : undefined;
+    if (version && value && sameValue(await values.open(ctx, version), value)) {
+      return { ARN: existing.arn, Name: existing.name, VersionId: version.versionId };
+    }
+    throw secretsError('ResourceExistsException', `The operation failed because the secret ${existing.name} already exists.`);
+  }
+
+  /**
+   * A new value becomes a new AWSCURRENT version. A new KmsKeyId applies to versions created from now on;
+   * existing versions keep the key they were sealed with, which their encrypted data key names.
+   */
+  async function updateSecret(ctx: RequestContext, input: SecretsInput<'UpdateSecret'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const value = plainValue(input, false);
+    const patch = { description: input.Description, kmsKeyId: input.KmsKeyId };
+    const changed = Object.fromEntries(Object.entries(patch).filter(([, field]) => field !== undefined));
+    const updated = Object.keys(changed).length > 0
+      ? await deps.store.updateSecret(secret.arn, { ...changed, lastChangedDate: ctx.clock.now() })
+      : secret;
+    if (!value) return { ARN: secret.arn, Name: secret.name };
+    const written = await writeVersion(ctx, updated ?? secret, input.ClientRequestToken, value, [AWSCURRENT]);
+    return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId };
+  }
+
+  async function describeSecret(ctx: RequestContext, input: SecretsInput<'DescribeSecret'>) {
+    const secret = await lookup.findSecret(ctx, input.SecretId);
+    const [tags, versions] = await Promise.all([deps.store.listSecretTags(secret.arn), deps.store.listSecretVersions(secret.arn)]);
+    return { ...describeFields(secret, tags), VersionIdsToStages: stagesByVersion(versions) };
+  }
+
+  /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html */
+  async function deleteSecret(ctx: RequestContext, input: SecretsInput<'DeleteSecret'>) {
+    if (input.ForceDeleteWithoutRecovery && input.RecoveryWindowInDays !== undefined) {
+      throw secretsError('InvalidParameterException', "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+    }
+    const windowDays = input.RecoveryWindowInDays ?? DEFAULT_RECOVERY_WINDOW_DAYS;
+    if (!input.ForceDeleteWithoutRecovery && (windowDays < 7 || windowDays > 30)) {
+      throw secretsError('InvalidParameterException', 'The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
+    }
+    const secret = await lookup.findSecret(ctx, input.SecretId);
+    const now = ctx.clock.now();
+    if (input.ForceDeleteWithoutRecovery) {
+      await deps.store.destroySecret(secret.arn);
+      return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
+    }
+    const marked = await deps.store.markSecretDeleted(secret.arn, now, new Date(now.getTime() + windowDays * DAY_MS));
+    if (!marked) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    return { ARN: secret.arn, Name: secret.name, DeletionDate: marked.scheduledDeletionDate };
+  }
+
+  async function restoreSecret(ctx: RequestContext, input: SecretsInput<'RestoreSecret'>) {
+    const secret = await lookup.findSecret(ctx, input.SecretId);
+    await deps.store.restoreSecret(secret.arn);
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  return { createSecret, updateSecret, describeSecret, deleteSecret, restoreSecret };
+}
+
+function assertValidName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw secretsError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: /_+=.@-');
+  }
+}
+
+/** `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random characters>` */
+function secretArn(ctx: RequestContext, name: string): string {
+  let suffix = '';
+  for (let i = 0; i < 6; i++) suffix += SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)];
+  return `arn:aws:secretsmanager:${ctx.region}:${ctx.principal.accountId}:secret:${name}-${suffix}`;
+}

@@ -1,0 +1,23 @@
+import type { RequestContext } from '../../core/index.js';
+import type { SecretsDeps } from '../deps.js';
+import type { SecretLookup } from '../secret-lookup.js';
+import type { SecretsInput } from '../schemas.js';
+import { assertValidTags, toStoreTags } from '../tags.js';
+
+export function createTaggingOperations(deps: SecretsDeps, lookup: SecretLookup) {
+  async function tagResource(ctx: RequestContext, input: SecretsInput<'TagResource'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const existing = (await deps.store.listSecretTags(secret.arn)).map((tag) => tag.TagKey);
+    assertValidTags(input.Tags, existing);
+    await deps.store.putSecretTags(secret.arn, toStoreTags(input.Tags));
+    return {};
+  }
+
+  async function untagResource(ctx: RequestContext, input: SecretsInput<'UntagResource'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    await deps.store.removeSecretTags(secret.arn, input.TagKeys);
+    return {};
+  }
+
+  return { tagResource, untagResource };
+}

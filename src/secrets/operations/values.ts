@@ -1,0 +1,100 @@
+import { AwsError, type RequestContext } from '../../core/index.js';
+import type { SecretRecord, SecretVersionRecord } from '../../store/index.js';
+import type { SecretsDeps } from '../deps.js';
+import { secretsError } from '../errors.js';
+import { matchesFilters, page } from '../list-filters.js';
+import type { SecretLookup } from '../secret-lookup.js';
+import { plainValue, valueMembers, type SecretValues } from '../secret-values.js';
+import { accessDay } from '../secret-views.js';
+import type { SecretsInput } from '../schemas.js';
+import { AWSCURRENT } from '../staging-labels.js';
+import type { WriteVersion } from '../version-writer.js';
+
+/** Reading and writing secret values. */
+export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, values: SecretValues, writeVersion: WriteVersion) {
+  /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html */
+  async function getSecretValue(ctx: RequestContext, input: SecretsInput<'GetSecretValue'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    return readValue(ctx, secret, input.VersionId, input.VersionStage);
+  }
+
+  async function readValue(ctx: RequestContext, secret: SecretRecord, versionId: string | undefined, versionStage: string | undefined) {
+    const version = await selectVersion(secret, versionId, versionStage);
+    const value = await values.open(ctx, version);
+    await deps.store.recordSecretAccess(secret.arn, version.versionId, accessDay(ctx.clock.now()));
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.versionId,
+      ...valueMembers(value),
+      VersionStages: version.stages,
+      CreatedDate: version.createdDate,
+    };
+  }
+
+  async function selectVersion(secret: SecretRecord, versionId: string | undefined, versionStage: string | undefined): Promise<SecretVersionRecord> {
+    if (versionId !== undefined) {
+      const version = await deps.store.getSecretVersion(secret.arn, versionId);
+      if (!version) throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      if (versionStage !== undefined && !version.stages.includes(versionStage)) {
+        throw secretsError('InvalidRequestException', `You provided a VersionStage that is not associated to the provided VersionId.`);
+      }
+      return version;
+    }
+    const stage = versionStage ?? AWSCURRENT;
+    const version = await deps.store.getSecretVersionByStage(secret.arn, stage);
+    if (!version) throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+    return version;
+  }
+
+  /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html */
+  async function putSecretValue(ctx: RequestContext, input: SecretsInput<'PutSecretValue'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const value = plainValue(input, true)!;
+    const written = await writeVersion(ctx, secret, input.ClientRequestToken, value, input.VersionStages ?? [AWSCURRENT]);
+    return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId, VersionStages: written.stages };
+  }
+
+  /**
+   * Up to 20 AWSCURRENT values by id list or by filters; a secret that fails goes to Errors, not the whole call.
+   * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
+   */
+  async function batchGetSecretValue(ctx: RequestContext, input: SecretsInput<'BatchGetSecretValue'>) {
+    if ((input.SecretIdList === undefined) === (input.Filters === undefined)) {
+      throw secretsError('InvalidParameterException', 'Specify either SecretIdList or Filters, but not both.');
+    }
+    if (input.SecretIdList !== undefined) {
+      if (input.MaxResults !== undefined || input.NextToken !== undefined) {
+        throw secretsError('InvalidParameterException', 'MaxResults and NextToken can only be used with Filters.');
+      }
+      const results = await Promise.all(input.SecretIdList.map((secretId) => readOne(ctx, secretId, () => lookup.findLiveSecret(ctx, secretId))));
+      return collect(results, undefined);
+    }
+    const all = await deps.store.listSecrets(ctx.principal.accountId, ctx.region);
+    const matching = all.filter((secret) => !secret.deletedDate && matchesFilters(secret, input.Filters));
+    const { items, NextToken } = page(matching, input.NextToken, input.MaxResults ?? 20);
+    const results = await Promise.all(items.map((secret) => readOne(ctx, secret.name, async () => secret)));
+    return collect(results, NextToken);
+  }
+
+  async function readOne(ctx: RequestContext, secretId: string, find: () => Promise<SecretRecord>) {
+    try {
+      return { value: await readValue(ctx, await find(), undefined, undefined) };
+    } catch (error) {
+      if (error instanceof AwsError && error.fault === 'client') return { error: { SecretId: secretId, ErrorCode: error.code, Message: error.message } };
+      throw error;
+    }
+  }
+
+  return { getSecretValue, putSecretValue, batchGetSecretValue };
+}
+
+type BatchResult = { value?: object; error?: { SecretId: string; ErrorCode: string; Message: string } };
+
+function collect(results: BatchResult[], nextToken: string | undefined) {
+  return {
+    SecretValues: results.flatMap((result) => (result.value ? [result.value] : [])),
+    Errors: results.flatMap((result) => (result.error ? [result.error] : [])),
+    NextToken: nextToken,
+  };
+}

@@ -1,0 +1,43 @@
+import type { RequestContext } from '../../core/index.js';
+import type { SecretsDeps } from '../deps.js';
+import { page } from '../list-filters.js';
+import type { SecretLookup } from '../secret-lookup.js';
+import type { SecretsInput } from '../schemas.js';
+import { planStageUpdate } from '../staging-labels.js';
+
+/** Versions and their staging labels. */
+export function createVersionOperations(deps: SecretsDeps, lookup: SecretLookup) {
+  /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html */
+  async function listSecretVersionIds(ctx: RequestContext, input: SecretsInput<'ListSecretVersionIds'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const versions = (await deps.store.listSecretVersions(secret.arn)).filter(
+      (version) => input.IncludeDeprecated || version.stages.length > 0,
+    );
+    const { items, NextToken } = page(versions, input.NextToken, input.MaxResults ?? 100);
+    return {
+      Versions: items.map((version) => ({
+        VersionId: version.versionId,
+        VersionStages: version.stages,
+        LastAccessedDate: version.lastAccessedDate,
+        CreatedDate: version.createdDate,
+        KmsKeyIds: [version.kmsKeyArn],
+      })),
+      NextToken,
+      ARN: secret.arn,
+      Name: secret.name,
+    };
+  }
+
+  async function updateSecretVersionStage(ctx: RequestContext, input: SecretsInput<'UpdateSecretVersionStage'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const now = ctx.clock.now();
+    await deps.store.updateSecretLabels(
+      secret.arn,
+      (labels) => planStageUpdate(labels, input.VersionStage, input.MoveToVersionId, input.RemoveFromVersionId, now),
+      now,
+    );
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  return { listSecretVersionIds, updateSecretVersionStage };
+}

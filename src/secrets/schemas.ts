@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsString, Sensitive } from '../core/index.js';
+
+/**
+ * One zod schema per Secrets Manager operation, mirroring AWS's request shapes.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Operations.html
+ */
+
+export const FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'] as const;
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+export const SORT_BY = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const;
+
+const secretId = awsString({ min: 1, max: 2048 });
+const secretName = awsString({ min: 1, max: 512 });
+const clientRequestToken = awsString({ min: 32, max: 64 });
+const versionId = awsString({ min: 32, max: 64 });
+const versionStage = awsString({ min: 1, max: 256 });
+const description = awsString({ max: 2048 });
+const kmsKeyId = awsString({ max: 2048 });
+const secretString = awsString({ min: 1, max: 65536 }).transform((value) => new Sensitive(value));
+const secretBinary = awsBlob({ min: 1, max: 65536 }).transform((value) => new Sensitive(value));
+const tag = z.object({ Key: awsString({ min: 1, max: 128 }), Value: awsString({ max: 256 }) });
+const tags = awsList(tag);
+const filter = z.object({
+  Key: awsEnum(FILTER_KEYS).optional(),
+  Values: awsList(awsString({ max: 512, pattern: /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/ }), { min: 1, max: 10 }).optional(),
+});
+const filters = awsList(filter, { max: 10 });
+const nextToken = awsString({ min: 1, max: 4096 });
+const replicaRegions = awsList(z.object({ Region: awsString({ min: 1, max: 128 }).optional(), KmsKeyId: kmsKeyId.optional() }), { min: 1 });
+
+export const schemas = {
+  CreateSecret: z.object({
+    Name: secretName,
+    ClientRequestToken: clientRequestToken.optional(),
+    Description: description.optional(),
+    KmsKeyId: kmsKeyId.optional(),
+    SecretBinary: secretBinary.optional(),
+    SecretString: secretString.optional(),
+    Tags: tags.optional(),
+    AddReplicaRegions: replicaRegions.optional(),
+    ForceOverwriteReplicaSecret: awsBoolean().optional(),
+    Type: awsString({ min: 0, max: 256 }).optional(),
+  }),
+  GetSecretValue: z.object({ SecretId: secretId, VersionId: versionId.optional(), VersionStage: versionStage.optional() }),
+  BatchGetSecretValue: z.object({
+    SecretIdList: awsList(secretId, { min: 1, max: 20 }).optional(),
+    Filters: filters.optional(),
+    MaxResults: awsInt({ min: 1, max: 20 }).optional(),
+    NextToken: nextToken.optional(),
+  }),
+  PutSecretValue: z.object({
+    SecretId: secretId,
+    ClientRequestToken: clientRequestToken.optional(),
+    SecretBinary: secretBinary.optional(),
+    SecretString: secretString.optional(),
+    VersionStages: awsList(versionStage, { min: 1, max: 20 }).optional(),
+    RotationToken: awsString({ min: 36, max: 256 }).optional(),
+  }),
+  UpdateSecret: z.object({
+    SecretId: secretId,
+    ClientRequestToken: clientRequestToken.optional(),
+    Description: description.optional(),
+    KmsKeyId: kmsKeyId.optional(),
+    SecretBinary: secretBinary.optional(),
+    SecretString: secretString.optional(),
+    Type: awsString({ min: 0, max: 256 }).optional(),
+  }),
+  DescribeSecret: z.object({ SecretId: secretId }),
+  ListSecrets: z.object({
+    IncludePlannedDeletion: awsBoolean().optional(),
+    MaxResults: awsInt({ min: 1, max: 100 }).optional(),
+    NextToken: nextToken.optional(),
+    Filters: filters.optional(),
+    SortOrder: awsEnum(SORT_ORDERS).optional(),
+    SortBy: awsEnum(SORT_BY).optional(),
+  }),
+  ListSecretVersionIds: z.object({
+    SecretId: secretId,
+    MaxResults: awsInt({ min: 1, max: 100 }).optional(),
+    NextToken: nextToken.optional(),
+    IncludeDeprecated: awsBoolean().optional(),
+  }),
+  UpdateSecretVersionStage: z.object({
+    SecretId: secretId,
+    VersionStage: versionStage,
+    RemoveFromVersionId: versionId.optional(),
+    MoveToVersionId: versionId.optional(),
+  }),
+  DeleteSecret: z.object({
+    SecretId: secretId,
+    RecoveryWindowInDays: awsInt().optional(),
+    ForceDeleteWithoutRecovery: awsBoolean().optional(),
+  }),
+  RestoreSecret: z.object({ SecretId: secretId }),
+  TagResource: z.object({ SecretId: secretId, Tags: tags }),
+  UntagResource: z.object({ SecretId: secretId, TagKeys: awsList(awsString({ min: 1, max: 128 })) }),
+  GetRandomPassword: z.object({
+    PasswordLength: awsInt({ min: 1, max: 4096 }).optional(),
+    ExcludeCharacters: awsString({ max: 4096 }).optional(),
+    ExcludeNumbers: awsBoolean().optional(),
+    ExcludePunctuation: awsBoolean().optional(),
+    ExcludeUppercase: awsBoolean().optional(),
+    ExcludeLowercase: awsBoolean().optional(),
+    IncludeSpace: awsBoolean().optional(),
+    RequireEachIncludedType: awsBoolean().optional(),
+  }),
+} as const;
+
+export type SecretsSchemas = typeof schemas;
+export type SecretsInput<Name extends keyof SecretsSchemas> = z.output<SecretsSchemas[Name]>;
+export type FilterInput = z.output<typeof filter>;
+export type TagInput = z.output<typeof tag>;

@@ -1,0 +1,82 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { AwsError, Sensitive, type RequestContext } from '../core/index.js';
+import type { SecretRecord, SecretValueType, SecretVersionRecord } from '../store/index.js';
+import type { SecretsDeps } from './deps.js';
+import { secretsError } from './errors.js';
+
+export type SecretValueInput = { SecretString?: Sensitive<string>; SecretBinary?: Sensitive<Buffer> };
+export type PlainValue = { type: SecretValueType; bytes: Buffer };
+
+/**
+ * Envelope encryption of secret values through KMS: each version gets its own data key, and the KMS
+ * encryption context binds it to the secret ARN and version id, as AWS Secrets Manager does.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+ */
+export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
+  async function seal(ctx: RequestContext, secret: Pick<SecretRecord, 'arn' | 'kmsKeyId'>, versionId: string, value: PlainValue, now: Date) {
+    try {
+      const envelope = await deps.kms.sealEnvelope(ctx, secret.kmsKeyId, value.bytes, encryptionContext(secret.arn, versionId));
+      const version: Omit<SecretVersionRecord, 'stages'> = {
+        secretArn: secret.arn,
+        versionId,
+        encryptedDataKey: envelope.encryptedDataKey,
+        kmsKeyArn: envelope.kmsKeyArn,
+        sealedValue: envelope.sealedValue,
+        valueType: value.type,
+        createdDate: now,
+      };
+      return version;
+    } catch (error) {
+      if (error instanceof AwsError && error.fault === 'client') {
+        throw secretsError('EncryptionFailure', `Secrets Manager can't encrypt the secret value with the KMS key: ${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  async function open(ctx: RequestContext, version: SecretVersionRecord): Promise<PlainValue> {
+    try {
+      const plaintext = await deps.kms.openEnvelope(ctx, version, encryptionContext(version.secretArn, version.versionId));
+      return { type: version.valueType, bytes: plaintext.reveal() };
+    } catch (error) {
+      if (error instanceof AwsError && error.fault === 'client') {
+        throw secretsError('DecryptionFailure', `Secrets Manager can't decrypt the protected secret text using the provided KMS key: ${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  return { seal, open };
+}
+
+export type SecretValues = ReturnType<typeof createSecretValues>;
+
+/** Exactly one of SecretString and SecretBinary, or neither when `required` is false. */
+export function plainValue(input: SecretValueInput, required: boolean): PlainValue | undefined {
+  if (input.SecretString !== undefined && input.SecretBinary !== undefined) {
+    throw secretsError('InvalidParameterException', "You can't specify both a binary secret value and a string secret value in the same secret.");
+  }
+  if (input.SecretString !== undefined) return { type: 'string', bytes: Buffer.from(input.SecretString.reveal(), 'utf8') };
+  if (input.SecretBinary !== undefined) return { type: 'binary', bytes: input.SecretBinary.reveal() };
+  if (required) throw secretsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
+  return undefined;
+}
+
+export function sameValue(a: PlainValue, b: PlainValue): boolean {
+  return a.type === b.type && a.bytes.length === b.bytes.length && timingSafeEqual(a.bytes, b.bytes);
+}
+
+/** The wire members of a value: SecretString or SecretBinary, wrapped so they never reach a log. */
+export function valueMembers(value: PlainValue) {
+  return value.type === 'string'
+    ? { SecretString: new Sensitive(value.bytes.toString('utf8')) }
+    : { SecretBinary: new Sensitive(value.bytes) };
+}
+
+export function newVersionId(clientRequestToken: string | undefined): string {
+  return clientRequestToken ?? randomUUID();
+}
+
+function encryptionContext(secretArn: string, versionId: string) {
+  return { SecretARN: secretArn, SecretVersionId: versionId };
+}

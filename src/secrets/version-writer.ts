@@ -1,0 +1,42 @@
+import type { RequestContext } from '../core/index.js';
+import type { SecretRecord } from '../store/index.js';
+import type { SecretsDeps } from './deps.js';
+import { secretsError } from './errors.js';
+import { newVersionId, sameValue, type PlainValue, type SecretValues } from './secret-values.js';
+import { planNewVersion } from './staging-labels.js';
+
+/**
+ * Adds a version to an existing secret: seal the value through KMS first, then one store transaction that
+ * inserts it and moves labels. A ClientRequestToken that names an existing version is a retry: the same
+ * value returns that version, another value is refused.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+ */
+export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: SecretValues) {
+  return async function writeVersion(
+    ctx: RequestContext,
+    secret: SecretRecord,
+    clientRequestToken: string | undefined,
+    value: PlainValue,
+    stages: string[],
+  ): Promise<{ versionId: string; stages: string[] }> {
+    const versionId = newVersionId(clientRequestToken);
+    const existing = await deps.store.getSecretVersion(secret.arn, versionId);
+    if (existing) return replay(ctx, existing, value);
+    const now = ctx.clock.now();
+    const version = await values.seal(ctx, secret, versionId, value, now);
+    const result = await deps.store.putSecretVersion(version, (labels) => planNewVersion(labels, versionId, stages, now), now);
+    // A concurrent retry with the same token may have inserted first.
+    if (!result.inserted) return replay(ctx, result.existing, value);
+    return { versionId, stages };
+  };
+
+  async function replay(ctx: RequestContext, existing: Parameters<SecretValues['open']>[1], value: PlainValue) {
+    const stored = await values.open(ctx, existing);
+    if (!sameValue(stored, value)) {
+      throw secretsError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+    }
+    return { versionId: existing.versionId, stages: existing.stages };
+  }
+}
+
+export type WriteVersion = ReturnType<typeof createVersionWriter>;

@@ -1,0 +1,276 @@
+import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type {
+  LabelPlanner,
+  SecretPatch,
+  SecretRecord,
+  SecretValueType,
+  SecretVersionRecord,
+  Tag,
+  VersionLabels,
+} from '../records.js';
+
+type Row = Record<string, any>;
+type Prepare = (sql: string) => Statement;
+
+const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
+  description: 'description',
+  kmsKeyId: 'kms_key_id',
+  lastChangedDate: 'last_changed_date',
+};
+
+/**
+ * The Secrets Manager half of the SQLite store. Label changes run inside one synchronous transaction:
+ * read the labels, let the pure planner decide, apply. SQLite serialises writers, so no two writers can
+ * interleave between the read and the write.
+ */
+export class SqliteSecretTables {
+  readonly #db: Database.Database;
+  readonly #stmt: Prepare;
+
+  constructor(db: Database.Database, prepare: Prepare) {
+    this.#db = db;
+    this.#stmt = prepare;
+  }
+
+  createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>) {
+    return this.#db.transaction((): { created: true } | { created: false; existing: SecretRecord } => {
+      const inserted = this.#stmt(
+        `INSERT INTO secrets (arn, account_id, region, name, description, kms_key_id, created_date, last_changed_date,
+           last_accessed_date, deleted_date, scheduled_deletion_date, owning_service, primary_region)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(
+        secret.arn, secret.accountId, secret.region, secret.name, secret.description ?? null, secret.kmsKeyId ?? null,
+        secret.createdDate.getTime(), secret.lastChangedDate.getTime(), secret.lastAccessedDate?.getTime() ?? null,
+        secret.deletedDate?.getTime() ?? null, secret.scheduledDeletionDate?.getTime() ?? null,
+        secret.owningService ?? null, secret.primaryRegion,
+      );
+      if (inserted.changes === 0) {
+        const existing = this.getSecretByName(secret.accountId, secret.region, secret.name);
+        if (!existing) throw new Error(`secret ARN collision: ${secret.arn}`);
+        return { created: false, existing };
+      }
+      this.#upsertTags(secret.arn, tags);
+      if (firstVersion) {
+        this.#insertVersion(firstVersion);
+        this.#setStage(secret.arn, 'AWSCURRENT', firstVersion.versionId);
+      }
+      return { created: true };
+    })();
+  }
+
+  getSecretByArn(arn: string): SecretRecord | undefined {
+    const row = this.#stmt('SELECT * FROM secrets WHERE arn = ?').get(arn) as Row | undefined;
+    return row && secretFromRow(row);
+  }
+
+  getSecretByName(accountId: string, region: string, name: string): SecretRecord | undefined {
+    const row = this.#stmt('SELECT * FROM secrets WHERE account_id = ? AND region = ? AND name = ?').get(accountId, region, name) as Row | undefined;
+    return row && secretFromRow(row);
+  }
+
+  listSecrets(accountId: string, region: string) {
+    const secrets = (this.#stmt('SELECT * FROM secrets WHERE account_id = ? AND region = ? ORDER BY created_date, rowid').all(accountId, region) as Row[]).map(secretFromRow);
+    const tags = groupBy(
+      this.#stmt('SELECT t.secret_arn, t.tag_key, t.tag_value FROM secret_tags t JOIN secrets s ON s.arn = t.secret_arn WHERE s.account_id = ? AND s.region = ? ORDER BY t.tag_key').all(accountId, region) as Row[],
+    );
+    const stages = groupBy(
+      this.#stmt('SELECT st.secret_arn, st.version_id, st.stage FROM secret_version_stages st JOIN secrets s ON s.arn = st.secret_arn WHERE s.account_id = ? AND s.region = ? ORDER BY st.stage').all(accountId, region) as Row[],
+    );
+    return secrets.map((secret) => ({
+      ...secret,
+      tags: (tags.get(secret.arn) ?? []).map((row) => ({ TagKey: row.tag_key as string, TagValue: row.tag_value as string })),
+      versionStages: stagesByVersion(stages.get(secret.arn) ?? []),
+    }));
+  }
+
+  updateSecret(arn: string, patch: SecretPatch): SecretRecord | undefined {
+    const entries = Object.entries(patch) as [keyof SecretPatch, unknown][];
+    if (entries.length === 0) return this.getSecretByArn(arn);
+    const assignments = entries.map(([field]) => `${SECRET_COLUMNS[field]} = ?`).join(', ');
+    const values = entries.map(([, value]) => (value instanceof Date ? value.getTime() : (value ?? null)));
+    const row = this.#stmt(`UPDATE secrets SET ${assignments} WHERE arn = ? RETURNING *`).get(...values, arn) as Row | undefined;
+    return row && secretFromRow(row);
+  }
+
+  markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): SecretRecord | undefined {
+    const row = this.#stmt(
+      'UPDATE secrets SET deleted_date = ?, scheduled_deletion_date = ? WHERE arn = ? AND deleted_date IS NULL RETURNING *',
+    ).get(deletedDate.getTime(), scheduledDeletionDate.getTime(), arn) as Row | undefined;
+    return row && secretFromRow(row);
+  }
+
+  restoreSecret(arn: string): SecretRecord | undefined {
+    const row = this.#stmt('UPDATE secrets SET deleted_date = NULL, scheduled_deletion_date = NULL WHERE arn = ? RETURNING *').get(arn) as Row | undefined;
+    return row && secretFromRow(row);
+  }
+
+  destroySecret(arn: string): boolean {
+    return this.#db.transaction(() => {
+      // Stages reference versions; delete them first so the cascade order never matters.
+      this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ?').run(arn);
+      return this.#stmt('DELETE FROM secrets WHERE arn = ?').run(arn).changes === 1;
+    })();
+  }
+
+  listSecretsDueForDeletion(now: Date, limit: number): SecretRecord[] {
+    const rows = this.#stmt('SELECT * FROM secrets WHERE scheduled_deletion_date <= ? ORDER BY scheduled_deletion_date LIMIT ?').all(now.getTime(), limit) as Row[];
+    return rows.map(secretFromRow);
+  }
+
+  recordSecretAccess(arn: string, versionId: string, accessedDate: Date): void {
+    const ms = accessedDate.getTime();
+    this.#db.transaction(() => {
+      // Writes only when the date changes (it is kept to the day), so reads stay reads.
+      this.#stmt('UPDATE secrets SET last_accessed_date = ? WHERE arn = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, ms);
+      this.#stmt('UPDATE secret_versions SET last_accessed_date = ? WHERE secret_arn = ? AND version_id = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, versionId, ms);
+    })();
+  }
+
+  putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
+    return this.#db.transaction((): { inserted: true } | { inserted: false; existing: SecretVersionRecord } => {
+      const existing = this.getSecretVersion(version.secretArn, version.versionId);
+      if (existing) return { inserted: false, existing };
+      this.#insertVersion(version);
+      this.#applyPlan(version.secretArn, planner, lastChangedDate);
+      return { inserted: true };
+    })();
+  }
+
+  updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): void {
+    this.#db.transaction(() => this.#applyPlan(secretArn, planner, lastChangedDate))();
+  }
+
+  getSecretVersion(secretArn: string, versionId: string): SecretVersionRecord | undefined {
+    const row = this.#stmt('SELECT * FROM secret_versions WHERE secret_arn = ? AND version_id = ?').get(secretArn, versionId) as Row | undefined;
+    return row && this.#withStages(row);
+  }
+
+  getSecretVersionByStage(secretArn: string, stage: string): SecretVersionRecord | undefined {
+    const row = this.#stmt(
+      'SELECT v.* FROM secret_version_stages st JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id WHERE st.secret_arn = ? AND st.stage = ?',
+    ).get(secretArn, stage) as Row | undefined;
+    return row && this.#withStages(row);
+  }
+
+  listSecretVersions(secretArn: string): SecretVersionRecord[] {
+    const rows = this.#stmt('SELECT * FROM secret_versions WHERE secret_arn = ? ORDER BY created_date DESC, rowid DESC').all(secretArn) as Row[];
+    const stages = stagesByVersion(this.#stmt('SELECT version_id, stage FROM secret_version_stages WHERE secret_arn = ? ORDER BY stage').all(secretArn) as Row[]);
+    return rows.map((row) => versionFromRow(row, stages[row.version_id] ?? []));
+  }
+
+  putSecretTags(arn: string, tags: Tag[]): void {
+    this.#db.transaction(() => this.#upsertTags(arn, tags))();
+  }
+
+  removeSecretTags(arn: string, tagKeys: string[]): void {
+    const remove = this.#stmt('DELETE FROM secret_tags WHERE secret_arn = ? AND tag_key = ?');
+    this.#db.transaction(() => {
+      for (const tagKey of tagKeys) remove.run(arn, tagKey);
+    })();
+  }
+
+  listSecretTags(arn: string): Tag[] {
+    const rows = this.#stmt('SELECT tag_key, tag_value FROM secret_tags WHERE secret_arn = ? ORDER BY tag_key').all(arn) as Row[];
+    return rows.map((row) => ({ TagKey: row.tag_key, TagValue: row.tag_value }));
+  }
+
+  /** Reads the labels, asks the planner, applies its moves and prunes. Runs inside the caller's transaction. */
+  #applyPlan(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): void {
+    const plan = planner(this.#versionLabels(secretArn));
+    for (const { stage, versionId } of plan.moves) {
+      if (versionId === null) this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ? AND stage = ?').run(secretArn, stage);
+      else this.#setStage(secretArn, stage, versionId);
+    }
+    for (const versionId of plan.deleteVersions) {
+      this.#stmt('DELETE FROM secret_versions WHERE secret_arn = ? AND version_id = ?').run(secretArn, versionId);
+    }
+    this.#stmt('UPDATE secrets SET last_changed_date = ? WHERE arn = ?').run(lastChangedDate.getTime(), secretArn);
+  }
+
+  #versionLabels(secretArn: string): VersionLabels[] {
+    const stages = stagesByVersion(this.#stmt('SELECT version_id, stage FROM secret_version_stages WHERE secret_arn = ? ORDER BY stage').all(secretArn) as Row[]);
+    const rows = this.#stmt('SELECT version_id, created_date FROM secret_versions WHERE secret_arn = ? ORDER BY created_date, rowid').all(secretArn) as Row[];
+    return rows.map((row) => ({ versionId: row.version_id, createdDate: new Date(row.created_date), stages: stages[row.version_id] ?? [] }));
+  }
+
+  #setStage(secretArn: string, stage: string, versionId: string): void {
+    this.#stmt(
+      'INSERT INTO secret_version_stages (secret_arn, stage, version_id) VALUES (?, ?, ?) ON CONFLICT (secret_arn, stage) DO UPDATE SET version_id = excluded.version_id',
+    ).run(secretArn, stage, versionId);
+  }
+
+  #insertVersion(version: Omit<SecretVersionRecord, 'stages'>): void {
+    this.#stmt(
+      `INSERT INTO secret_versions (secret_arn, version_id, encrypted_data_key, kms_key_arn, sealed_value, value_type, created_date, last_accessed_date)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      version.secretArn, version.versionId, version.encryptedDataKey, version.kmsKeyArn, version.sealedValue,
+      version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
+    );
+  }
+
+  #upsertTags(arn: string, tags: Tag[]): void {
+    const upsert = this.#stmt(
+      'INSERT INTO secret_tags (secret_arn, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT (secret_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
+    );
+    for (const tag of tags) upsert.run(arn, tag.TagKey, tag.TagValue);
+  }
+
+  #withStages(row: Row): SecretVersionRecord {
+    const stages = this.#stmt('SELECT stage FROM secret_version_stages WHERE secret_arn = ? AND version_id = ? ORDER BY stage').pluck().all(row.secret_arn, row.version_id) as string[];
+    return versionFromRow(row, stages);
+  }
+}
+
+function optionalDate(ms: number | null): Date | undefined {
+  return ms === null ? undefined : new Date(ms);
+}
+
+function secretFromRow(row: Row): SecretRecord {
+  return {
+    arn: row.arn,
+    accountId: row.account_id,
+    region: row.region,
+    name: row.name,
+    description: row.description ?? undefined,
+    kmsKeyId: row.kms_key_id ?? undefined,
+    createdDate: new Date(row.created_date),
+    lastChangedDate: new Date(row.last_changed_date),
+    lastAccessedDate: optionalDate(row.last_accessed_date),
+    deletedDate: optionalDate(row.deleted_date),
+    scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
+    owningService: row.owning_service ?? undefined,
+    primaryRegion: row.primary_region,
+  };
+}
+
+function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
+  return {
+    secretArn: row.secret_arn,
+    versionId: row.version_id,
+    encryptedDataKey: row.encrypted_data_key,
+    kmsKeyArn: row.kms_key_arn,
+    sealedValue: row.sealed_value,
+    valueType: row.value_type as SecretValueType,
+    createdDate: new Date(row.created_date),
+    lastAccessedDate: optionalDate(row.last_accessed_date),
+    stages,
+  };
+}
+
+function groupBy(rows: Row[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = groups.get(row.secret_arn);
+    if (group) group.push(row);
+    else groups.set(row.secret_arn, [row]);
+  }
+  return groups;
+}
+
+function stagesByVersion(rows: Row[]): Record<string, string[]> {
+  const stages: Record<string, string[]> = {};
+  for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
+  return stages;
+}
