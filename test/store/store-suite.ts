@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { BackingKeyRecord, KeyRecord, Store } from '../../src/store/index.js';
+import type { BackingKeyRecord, KeyRecord, LabelPlan, SecretRecord, SecretVersionRecord, Store, VersionLabels } from '../../src/store/index.js';
 
 /**
  * The conformance suite every Store backend passes. Each backend's test file calls it with a factory
@@ -141,6 +141,88 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       await store.removeKeyTags(key.keyId, ['a', 'absent']);
       assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'b', TagValue: '3' }]);
     });
+
+    it('createSecret writes the secret, tags and first version as AWSCURRENT, or returns the holder of the name', async () => {
+      const secret = newSecret('111111111111', 'app/one');
+      const first = newVersion(secret.arn);
+      assert.deepEqual(await store.createSecret(secret, [{ TagKey: 'env', TagValue: 'prod' }], first), { created: true });
+      assert.deepEqual((await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))?.versionId, first.versionId);
+      assert.deepEqual(await store.listSecretTags(secret.arn), [{ TagKey: 'env', TagValue: 'prod' }]);
+      const again = await store.createSecret({ ...newSecret('111111111111', 'app/one') }, [], newVersion('other'));
+      assert.equal(again.created, false);
+      assert.equal(again.created === false && again.existing.arn, secret.arn);
+    });
+
+    it('putSecretVersion applies the planner on the labels as they are inside the transaction', async () => {
+      const secret = newSecret('111111111111', 'app/two');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const second = newVersion(secret.arn);
+      let seen: VersionLabels[] = [];
+      const planner = (labels: VersionLabels[]): LabelPlan => {
+        seen = labels;
+        return { moves: [{ stage: 'AWSCURRENT', versionId: second.versionId }, { stage: 'AWSPREVIOUS', versionId: first.versionId }], deleteVersions: [] };
+      };
+      assert.deepEqual(await store.putSecretVersion(second, planner, new Date()), { inserted: true });
+      assert.deepEqual(seen.map((v) => [v.versionId, v.stages]).sort(), [[first.versionId, ['AWSCURRENT']], [second.versionId, []]].sort());
+      assert.deepEqual((await store.getSecretVersion(secret.arn, first.versionId))?.stages, ['AWSPREVIOUS']);
+      assert.deepEqual((await store.getSecretVersion(secret.arn, second.versionId))?.stages, ['AWSCURRENT']);
+    });
+
+    it('putSecretVersion with an existing version id changes nothing and returns that version', async () => {
+      const secret = newSecret('111111111111', 'app/three');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const result = await store.putSecretVersion({ ...newVersion(secret.arn), versionId: first.versionId }, () => assert.fail('planner must not run'), new Date());
+      assert.equal(result.inserted, false);
+      assert.deepEqual(result.inserted === false && result.existing.sealedValue, first.sealedValue);
+    });
+
+    it('a planner that throws rolls the new version back', async () => {
+      const secret = newSecret('111111111111', 'app/four');
+      await store.createSecret(secret, [], newVersion(secret.arn));
+      const refused = newVersion(secret.arn);
+      await assert.rejects(store.putSecretVersion(refused, () => { throw new Error('refused'); }, new Date()), /refused/);
+      assert.equal(await store.getSecretVersion(secret.arn, refused.versionId), undefined);
+    });
+
+    it('updateSecretLabels moves and removes labels and prunes versions', async () => {
+      const secret = newSecret('111111111111', 'app/five');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const second = newVersion(secret.arn);
+      await store.putSecretVersion(second, () => ({ moves: [{ stage: 'BLUE', versionId: second.versionId }], deleteVersions: [] }), new Date());
+      await store.updateSecretLabels(secret.arn, () => ({ moves: [{ stage: 'BLUE', versionId: null }], deleteVersions: [second.versionId] }), new Date());
+      assert.deepEqual((await store.listSecretVersions(secret.arn)).map((v) => [v.versionId, v.stages]), [[first.versionId, ['AWSCURRENT']]]);
+    });
+
+    it('marks a secret deleted once, restores it, and destroys it with its versions and tags', async () => {
+      const secret = newSecret('666666666666', 'app/six');
+      await store.createSecret(secret, [{ TagKey: 'a', TagValue: 'b' }], newVersion(secret.arn));
+      const now = new Date();
+      const due = new Date(now.getTime() + 7 * 86_400_000);
+      assert.deepEqual((await store.markSecretDeleted(secret.arn, now, due))?.scheduledDeletionDate, due);
+      assert.equal(await store.markSecretDeleted(secret.arn, now, due), undefined);
+      assert.deepEqual((await store.listSecretsDueForDeletion(due, 10)).map((s) => s.arn), [secret.arn]);
+      assert.equal((await store.restoreSecret(secret.arn))?.deletedDate, undefined);
+      assert.deepEqual(await store.listSecretsDueForDeletion(due, 10), []);
+      assert.equal(await store.destroySecret(secret.arn), true);
+      assert.equal(await store.getSecretByArn(secret.arn), undefined);
+      assert.deepEqual(await store.listSecretVersions(secret.arn), []);
+      assert.deepEqual(await store.listSecretTags(secret.arn), []);
+      assert.equal((await store.createSecret(newSecret('666666666666', 'app/six'), [])).created, true, 'the name is free again');
+    });
+
+    it('listSecrets returns tags and version labels for an account and region', async () => {
+      const secret = newSecret('777777777777', 'listed');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [{ TagKey: 'k', TagValue: 'v' }], first);
+      await store.createSecret(newSecret('777777777777', 'elsewhere', 'eu-west-1'), []);
+      const listed = await store.listSecrets('777777777777', 'us-east-1');
+      assert.equal(listed.length, 1);
+      assert.deepEqual(listed[0]!.tags, [{ TagKey: 'k', TagValue: 'v' }]);
+      assert.deepEqual(listed[0]!.versionStages, { [first.versionId]: ['AWSCURRENT'] });
+    });
   });
 }
 
@@ -170,5 +252,37 @@ function newKey(accountId: string, region: string): { key: KeyRecord; backing: B
       currentBackingKeyId: backingKeyId,
     },
     backing: { keyId, backingKeyId, sealedMaterial: randomBytes(60), createdAt: creationDate, rotationType: undefined },
+  };
+}
+
+function newSecret(accountId: string, name: string, region = 'us-east-1'): SecretRecord {
+  const now = new Date(1_700_000_000_000);
+  return {
+    arn: `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${randomBytes(3).toString('hex')}`,
+    accountId,
+    region,
+    name,
+    description: undefined,
+    kmsKeyId: undefined,
+    createdDate: now,
+    lastChangedDate: now,
+    lastAccessedDate: undefined,
+    deletedDate: undefined,
+    scheduledDeletionDate: undefined,
+    owningService: undefined,
+    primaryRegion: region,
+  };
+}
+
+function newVersion(secretArn: string): Omit<SecretVersionRecord, 'stages'> {
+  return {
+    secretArn,
+    versionId: randomUUID(),
+    encryptedDataKey: randomBytes(93),
+    kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000',
+    sealedValue: randomBytes(48),
+    valueType: 'string',
+    createdDate: new Date(1_700_000_000_000),
+    lastAccessedDate: undefined,
   };
 }
