@@ -15,4 +15,6 @@ export type RequestContext = {
   clock: Clock;
   sourceIp?: string;
   userAgent?: string;
+  /** Set when an AWS service (Secrets Manager) calls KMS on the caller's behalf: the kms:ViaService value. */
+  viaService?: string;
 };

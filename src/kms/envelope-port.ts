@@ -27,7 +27,8 @@ export function createKmsPort(
   service: string,
 ): KmsPort {
   return {
-    async sealEnvelope(ctx, keyReference, plaintext, context) {
+    async sealEnvelope(callerCtx, keyReference, plaintext, context) {
+      const ctx = viaService(callerCtx, service);
       const keyId = keyReference ?? (await ensureManagedKey(ctx, service));
       const dataKey = await operations.generateDataKey(ctx, { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context });
       const key = dataKey.Plaintext.reveal();
@@ -39,7 +40,8 @@ export function createKmsPort(
       }
     },
 
-    async openEnvelope(ctx, envelope, context) {
+    async openEnvelope(callerCtx, envelope, context) {
+      const ctx = viaService(callerCtx, service);
       const dataKey = await operations.decrypt(ctx, { CiphertextBlob: envelope.encryptedDataKey as Buffer<ArrayBuffer>, EncryptionContext: context });
       const key = dataKey.Plaintext.reveal();
       try {
@@ -51,4 +53,9 @@ export function createKmsPort(
       }
     },
   };
+}
+
+/** Marks the call as made by `service` on the caller's behalf, as kms:ViaService does in AWS. */
+function viaService(ctx: RequestContext, service: string): RequestContext {
+  return { ...ctx, viaService: `${service}.${ctx.region}.amazonaws.com` };
 }

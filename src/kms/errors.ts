@@ -5,6 +5,7 @@ import { errorFactory } from '../core/index.js';
  * https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html and each operation's Errors section.
  */
 export const kmsErrors = {
+  AccessDeniedException: 400,
   AlreadyExistsException: 400,
   DependencyTimeoutException: 503,
   DisabledException: 400,

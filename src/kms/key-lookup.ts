@@ -2,6 +2,7 @@ import { kmsAliasArn, kmsKeyArn, parseArn, type RequestContext } from '../core/i
 import type { KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
+import { assertCustomerManaged } from './managed-key-guard.js';
 import { isPastDeletionWindow } from './key-state.js';
 
 const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -60,7 +61,14 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store' | 'keyring'>) {
     return true;
   }
 
-  return { findKey };
+  /** A key named by id or ARN for a management operation, which AWS managed keys refuse. */
+  async function findCustomerKey(ctx: RequestContext, reference: string, action: string): Promise<KeyRecord> {
+    const key = await findKey(ctx, reference, 'id-or-arn');
+    assertCustomerManaged(ctx, key, action);
+    return key;
+  }
+
+  return { findKey, findCustomerKey };
 }
 
 export type KeyLookup = ReturnType<typeof createKeyLookup>;

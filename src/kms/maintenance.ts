@@ -10,7 +10,7 @@ const BATCH = 100;
  */
 export function createKmsMaintenance(
   deps: Pick<KmsDeps, 'store' | 'logger'>,
-  rotateOnSchedule: (key: KeyRecord, now: Date) => Promise<void>,
+  rotateOnSchedule: (key: KeyRecord, now: Date) => Promise<boolean>,
 ) {
   async function runDue(now: Date): Promise<{ destroyed: number; rotated: number }> {
     let destroyed = 0;
@@ -22,9 +22,10 @@ export function createKmsMaintenance(
     }
     let rotated = 0;
     for (const key of await deps.store.listKeysDueForRotation(now, BATCH)) {
-      await rotateOnSchedule(key, now);
-      rotated += 1;
-      deps.logger.info('kms key rotated on schedule', { keyArn: key.arn });
+      if (await rotateOnSchedule(key, now)) {
+        rotated += 1;
+        deps.logger.info('kms key rotated on schedule', { keyArn: key.arn });
+      }
     }
     return { destroyed, rotated };
   }

@@ -51,8 +51,17 @@ export interface Store {
     patch: KeyPatch,
     whenStates?: readonly KeyState[],
   ): Promise<KeyRecord | undefined>;
-  /** Adds a backing key and makes it current, with the key's new rotation schedule, atomically. */
-  addBackingKey(backing: BackingKeyRecord, nextRotationDate: Date | undefined): Promise<void>;
+  /**
+   * On-demand rotation: adds a backing key and makes it current, unless the key already has
+   * `maxOnDemandRotations` on-demand rotations (returns false). The automatic schedule is left alone.
+   */
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean>;
+  /**
+   * Scheduled rotation: adds a backing key, makes it current and moves the schedule to `nextRotationDate`,
+   * only while the key is Enabled with rotation on and still due at `dueDate` (returns false otherwise), so
+   * several nodes running the schedule rotate a key once.
+   */
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean>;
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined>;
   listBackingKeys(keyId: string): Promise<BackingKeyRecord[]>;
   /** Keys whose deletion window has passed, across all accounts, for the sweeper. */
@@ -62,7 +71,8 @@ export interface Store {
   /** Removes a key with its backing keys, aliases and tags, if it is still PendingDeletion and due. */
   destroyKey(keyId: string, now: Date): Promise<boolean>;
 
-  putKeyTags(keyId: string, tags: Tag[]): Promise<void>;
+  /** Adds or updates tags unless the key would then have more than `maxTags` (returns false, changes nothing). */
+  putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean>;
   removeKeyTags(keyId: string, tagKeys: string[]): Promise<void>;
   listKeyTags(keyId: string): Promise<Tag[]>;
 

@@ -91,16 +91,28 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.equal(cancelled?.deletionDate, undefined);
     });
 
-    it('addBackingKey makes the new backing key current and keeps the old ones', async () => {
+    it('rotateKeyOnDemand makes the new backing key current, keeps the old ones and enforces its limit', async () => {
       const { key, backing } = newKey('111111111111', 'us-east-1');
       await store.createKey(key, backing, []);
-      const rotated: BackingKeyRecord = { keyId: key.keyId, backingKeyId: randomUUID(), sealedMaterial: randomBytes(60), createdAt: new Date(key.creationDate.getTime() + 1000), rotationType: 'ON_DEMAND' };
-      const next = new Date(key.creationDate.getTime() + 365 * 86_400_000);
-      await store.addBackingKey(rotated, next);
-      const reread = await store.getKey(key.accountId, key.region, key.keyId);
-      assert.equal(reread?.currentBackingKeyId, rotated.backingKeyId);
-      assert.deepEqual(reread?.nextRotationDate, next);
+      const rotated = newBacking(key, 'ON_DEMAND', 1000);
+      assert.equal(await store.rotateKeyOnDemand(rotated, 1), true);
+      assert.equal((await store.getKey(key.accountId, key.region, key.keyId))?.currentBackingKeyId, rotated.backingKeyId);
       assert.deepEqual((await store.listBackingKeys(key.keyId)).map((b) => b.backingKeyId), [backing.backingKeyId, rotated.backingKeyId]);
+      const refused = newBacking(key, 'ON_DEMAND', 2000);
+      assert.equal(await store.rotateKeyOnDemand(refused, 1), false);
+      assert.equal(await store.getBackingKey(key.keyId, refused.backingKeyId), undefined);
+    });
+
+    it('rotateKeyOnSchedule rotates a due key once, however many callers race for it', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      const due = new Date(key.creationDate.getTime() + 365 * 86_400_000);
+      await store.createKey({ ...key, rotationEnabled: true, rotationPeriodDays: 365, nextRotationDate: due }, backing, []);
+      const next = new Date(due.getTime() + 365 * 86_400_000);
+      const attempts = await Promise.all([1, 2, 3].map((i) => store.rotateKeyOnSchedule(newBacking(key, 'AUTOMATIC', i), due, next)));
+      assert.deepEqual(attempts.filter(Boolean).length, 1);
+      const reread = await store.getKey(key.accountId, key.region, key.keyId);
+      assert.deepEqual(reread?.nextRotationDate, next);
+      assert.equal((await store.listBackingKeys(key.keyId)).length, 2);
     });
 
     it('destroyKey removes a due key with its backing keys, tags and aliases, and nothing else', async () => {
@@ -136,7 +148,8 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
     it('tags upsert by key and remove by key', async () => {
       const { key, backing } = newKey('111111111111', 'us-east-1');
       await store.createKey(key, backing, [{ TagKey: 'a', TagValue: '1' }]);
-      await store.putKeyTags(key.keyId, [{ TagKey: 'a', TagValue: '2' }, { TagKey: 'b', TagValue: '3' }]);
+      assert.equal(await store.putKeyTags(key.keyId, [{ TagKey: 'a', TagValue: '2' }, { TagKey: 'b', TagValue: '3' }], 2), true);
+      assert.equal(await store.putKeyTags(key.keyId, [{ TagKey: 'c', TagValue: '4' }], 2), false, 'a third tag is over the limit');
       assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'a', TagValue: '2' }, { TagKey: 'b', TagValue: '3' }]);
       await store.removeKeyTags(key.keyId, ['a', 'absent']);
       assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'b', TagValue: '3' }]);
@@ -224,6 +237,10 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual(listed[0]!.versionStages, { [first.versionId]: ['AWSCURRENT'] });
     });
   });
+}
+
+function newBacking(key: KeyRecord, rotationType: 'ON_DEMAND' | 'AUTOMATIC', afterMs: number): BackingKeyRecord {
+  return { keyId: key.keyId, backingKeyId: randomUUID(), sealedMaterial: randomBytes(60), createdAt: new Date(key.creationDate.getTime() + afterMs), rotationType };
 }
 
 function newKey(accountId: string, region: string): { key: KeyRecord; backing: BackingKeyRecord } {

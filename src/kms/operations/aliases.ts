@@ -12,7 +12,7 @@ const RESERVED_PREFIX = 'alias/aws/';
 export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
   async function createAlias(ctx: RequestContext, input: KmsInput<'CreateAlias'>) {
     assertCustomerAliasName(input.AliasName);
-    const key = await aliasTargetKey(ctx, input.TargetKeyId);
+    const key = await aliasTargetKey(ctx, input.TargetKeyId, 'CreateAlias');
     const now = ctx.clock.now();
     const created = await deps.store.createAlias({
       accountId: ctx.principal.accountId,
@@ -30,7 +30,7 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
 
   async function updateAlias(ctx: RequestContext, input: KmsInput<'UpdateAlias'>) {
     assertCustomerAliasName(input.AliasName);
-    const key = await aliasTargetKey(ctx, input.TargetKeyId);
+    const key = await aliasTargetKey(ctx, input.TargetKeyId, 'UpdateAlias');
     const updated = await deps.store.updateAlias(ctx.principal.accountId, ctx.region, input.AliasName, key.keyId, ctx.clock.now());
     if (!updated) throw aliasNotFound(ctx, input.AliasName);
     return {};
@@ -80,8 +80,8 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
   }
 
   /** The target is named by key id or key ARN, never another alias, and may not be pending deletion. */
-  async function aliasTargetKey(ctx: RequestContext, reference: string) {
-    const key = await lookup.findKey(ctx, reference, 'id-or-arn');
+  async function aliasTargetKey(ctx: RequestContext, reference: string, action: string) {
+    const key = await lookup.findCustomerKey(ctx, reference, action);
     if (key.keyState === 'PendingDeletion') throw invalidState(key);
     return key;
   }

@@ -14,6 +14,7 @@ import { kmsError } from '../errors.js';
 import type { KeyLookup } from '../key-lookup.js';
 import type { KeyMaterial } from '../key-material.js';
 import { assertUsable } from '../key-state.js';
+import { assertUsableByCaller } from '../managed-key-guard.js';
 import type { KmsInput } from '../schemas.js';
 
 const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
@@ -34,7 +35,7 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
   }
 
   /** Finds the key a blob names, checks it against an optional KeyId, and opens the blob. */
-  async function decryptBlob(ctx: RequestContext, blob: Buffer, context: EncryptionContext | undefined, keyReference?: string) {
+  async function decryptBlob(ctx: RequestContext, action: string, blob: Buffer, context: EncryptionContext | undefined, keyReference?: string) {
     const decoded = decodeBlob(blob);
     if (!decoded) throw invalidCiphertext();
     const key = keyReference !== undefined ? await lookup.findKey(ctx, keyReference) : await lookup.findKey(ctx, decoded.keyId, 'id-or-arn');
@@ -42,6 +43,7 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
       throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     }
     assertUsable(key);
+    assertUsableByCaller(ctx, key, action);
     const keyMaterial = await material.open(key, decoded.backingKeyId);
     if (!keyMaterial) throw invalidCiphertext();
     const plaintext = open(keyMaterial, decoded, Buffer.concat([decoded.header, canonicalEncryptionContext(context)]));
@@ -49,15 +51,16 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
     return { key, plaintext };
   }
 
-  async function usableKey(ctx: RequestContext, reference: string, algorithm: string | undefined): Promise<KeyRecord> {
+  async function usableKey(ctx: RequestContext, action: string, reference: string, algorithm: string | undefined): Promise<KeyRecord> {
     const key = await lookup.findKey(ctx, reference);
     assertUsable(key);
+    assertUsableByCaller(ctx, key, action);
     assertSymmetricEncryption(key, algorithm);
     return key;
   }
 
   async function encrypt(ctx: RequestContext, input: KmsInput<'Encrypt'>) {
-    const key = await usableKey(ctx, input.KeyId, input.EncryptionAlgorithm);
+    const key = await usableKey(ctx, 'Encrypt', input.KeyId, input.EncryptionAlgorithm);
     if (input.DryRun) throw dryRun();
     const ciphertext = await encryptWith(key, input.Plaintext.reveal(), input.EncryptionContext);
     return { CiphertextBlob: ciphertext, KeyId: key.arn, EncryptionAlgorithm: SYMMETRIC_DEFAULT };
@@ -65,17 +68,17 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
 
   async function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>) {
     if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
-    const { key, plaintext } = await decryptBlob(ctx, input.CiphertextBlob, input.EncryptionContext, input.KeyId);
+    const { key, plaintext } = await decryptBlob(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId);
     assertSymmetricEncryption(key, input.EncryptionAlgorithm);
     if (input.DryRun) throw dryRun();
     return { KeyId: key.arn, Plaintext: new Sensitive(plaintext), EncryptionAlgorithm: SYMMETRIC_DEFAULT };
   }
 
   async function reEncrypt(ctx: RequestContext, input: KmsInput<'ReEncrypt'>) {
-    const source = await decryptBlob(ctx, input.CiphertextBlob, input.SourceEncryptionContext, input.SourceKeyId);
+    const source = await decryptBlob(ctx, 'ReEncryptFrom', input.CiphertextBlob, input.SourceEncryptionContext, input.SourceKeyId);
     assertSymmetricEncryption(source.key, input.SourceEncryptionAlgorithm);
     try {
-      const destination = await usableKey(ctx, input.DestinationKeyId, input.DestinationEncryptionAlgorithm);
+      const destination = await usableKey(ctx, 'ReEncryptTo', input.DestinationKeyId, input.DestinationEncryptionAlgorithm);
       if (input.DryRun) throw dryRun();
       const ciphertext = await encryptWith(destination, source.plaintext, input.DestinationEncryptionContext);
       return {
@@ -92,12 +95,12 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
 
   async function generateDataKey(ctx: RequestContext, input: KmsInput<'GenerateDataKey'>) {
     if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
-    const dataKey = await newDataKey(ctx, input);
+    const dataKey = await newDataKey(ctx, 'GenerateDataKey', input);
     return { CiphertextBlob: dataKey.ciphertext, Plaintext: new Sensitive(dataKey.plaintext), KeyId: dataKey.key.arn };
   }
 
   async function generateDataKeyWithoutPlaintext(ctx: RequestContext, input: KmsInput<'GenerateDataKeyWithoutPlaintext'>) {
-    const dataKey = await newDataKey(ctx, input);
+    const dataKey = await newDataKey(ctx, 'GenerateDataKeyWithoutPlaintext', input);
     dataKey.plaintext.fill(0);
     return { CiphertextBlob: dataKey.ciphertext, KeyId: dataKey.key.arn };
   }
@@ -105,12 +108,13 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKey.html: exactly one of KeySpec and NumberOfBytes. */
   async function newDataKey(
     ctx: RequestContext,
+    action: string,
     input: { KeyId: string; KeySpec?: 'AES_256' | 'AES_128'; NumberOfBytes?: number; EncryptionContext?: EncryptionContext; DryRun?: boolean },
   ) {
     if ((input.KeySpec === undefined) === (input.NumberOfBytes === undefined)) {
       throw kmsError('ValidationException', 'Please specify either number of bytes or key spec.');
     }
-    const key = await usableKey(ctx, input.KeyId, undefined);
+    const key = await usableKey(ctx, action, input.KeyId, undefined);
     if (input.DryRun) throw dryRun();
     const plaintext = randomBytes(input.KeySpec ? DATA_KEY_BYTES[input.KeySpec] : input.NumberOfBytes!);
     const ciphertext = await encryptWith(key, plaintext, input.EncryptionContext);

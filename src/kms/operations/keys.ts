@@ -71,24 +71,24 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
   }
 
   async function enableKey(ctx: RequestContext, input: KmsInput<'EnableKey'>) {
-    await setEnabled(ctx, input.KeyId, 'Enabled');
+    await setEnabled(ctx, input.KeyId, 'Enabled', 'EnableKey');
     return {};
   }
 
   async function disableKey(ctx: RequestContext, input: KmsInput<'DisableKey'>) {
-    await setEnabled(ctx, input.KeyId, 'Disabled');
+    await setEnabled(ctx, input.KeyId, 'Disabled', 'DisableKey');
     return {};
   }
 
-  async function setEnabled(ctx: RequestContext, reference: string, keyState: 'Enabled' | 'Disabled') {
-    const key = await lookup.findKey(ctx, reference, 'id-or-arn');
+  async function setEnabled(ctx: RequestContext, reference: string, keyState: 'Enabled' | 'Disabled', action: string) {
+    const key = await lookup.findCustomerKey(ctx, reference, action);
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { keyState }, ['Enabled', 'Disabled']);
     if (!updated) throw invalidState(key);
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html */
   async function scheduleKeyDeletion(ctx: RequestContext, input: KmsInput<'ScheduleKeyDeletion'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'ScheduleKeyDeletion');
     const pendingWindowDays = input.PendingWindowInDays ?? DEFAULT_PENDING_WINDOW_DAYS;
     const deletionDate = new Date(ctx.clock.now().getTime() + pendingWindowDays * DAY_MS);
     const updated = await deps.store.updateKey(
@@ -104,7 +104,7 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
 
   /** A cancelled deletion leaves the key Disabled, as in AWS. */
   async function cancelKeyDeletion(ctx: RequestContext, input: KmsInput<'CancelKeyDeletion'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'CancelKeyDeletion');
     const updated = await deps.store.updateKey(
       key.accountId,
       key.region,
@@ -117,7 +117,7 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
   }
 
   async function updateKeyDescription(ctx: RequestContext, input: KmsInput<'UpdateKeyDescription'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'UpdateKeyDescription');
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled']);
     if (!updated) throw invalidState(key);
     return {};

@@ -15,7 +15,7 @@ export function createPolicyOperations(deps: KmsDeps, lookup: KeyLookup) {
 
   async function putKeyPolicy(ctx: RequestContext, input: KmsInput<'PutKeyPolicy'>) {
     assertPolicyName(input.PolicyName);
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'PutKeyPolicy');
     assertWellFormedPolicy(input.Policy);
     // Every key state accepts a new policy, PendingDeletion included: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { policy: input.Policy });

@@ -18,7 +18,7 @@ const MAX_ON_DEMAND_ROTATIONS = 25;
  */
 export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, material: KeyMaterial) {
   async function enableKeyRotation(ctx: RequestContext, input: KmsInput<'EnableKeyRotation'>) {
-    const key = await rotatableKey(ctx, input.KeyId);
+    const key = await rotatableKey(ctx, input.KeyId, 'EnableKeyRotation');
     const rotationPeriodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
     const nextRotationDate = new Date(ctx.clock.now().getTime() + rotationPeriodDays * DAY_MS);
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { rotationEnabled: true, rotationPeriodDays, nextRotationDate }, ['Enabled']);
@@ -27,7 +27,7 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
   }
 
   async function disableKeyRotation(ctx: RequestContext, input: KmsInput<'DisableKeyRotation'>) {
-    const key = await rotatableKey(ctx, input.KeyId);
+    const key = await rotatableKey(ctx, input.KeyId, 'DisableKeyRotation');
     const updated = await deps.store.updateKey(
       key.accountId,
       key.region,
@@ -56,13 +56,12 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
   }
 
   async function rotateKeyOnDemand(ctx: RequestContext, input: KmsInput<'RotateKeyOnDemand'>) {
-    const key = await rotatableKey(ctx, input.KeyId);
-    const onDemand = (await deps.store.listBackingKeys(key.keyId)).filter((backing) => backing.rotationType === 'ON_DEMAND');
-    if (onDemand.length >= MAX_ON_DEMAND_ROTATIONS) {
+    const key = await rotatableKey(ctx, input.KeyId, 'RotateKeyOnDemand');
+    const backing = material.newBackingKey(key.arn, key.keyId, ctx.clock.now(), 'ON_DEMAND');
+    // The limit is checked in the same transaction as the insert, so concurrent calls can't pass it together.
+    if (!(await deps.store.rotateKeyOnDemand(backing, MAX_ON_DEMAND_ROTATIONS))) {
       throw kmsError('LimitExceededException', `${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations.`);
     }
-    // On-demand rotation leaves the automatic schedule as it was.
-    await deps.store.addBackingKey(material.newBackingKey(key.arn, key.keyId, ctx.clock.now(), 'ON_DEMAND'), key.nextRotationDate);
     return { KeyId: key.arn };
   }
 
@@ -76,15 +75,17 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
     return { Rotations: page, NextMarker, Truncated };
   }
 
-  /** Automatic rotation of one due key; the maintenance loop calls it. */
-  async function rotateOnSchedule(key: KeyRecord, now: Date): Promise<void> {
+  /** Automatic rotation of one due key; the maintenance loop calls it. False when another node rotated it first. */
+  async function rotateOnSchedule(key: KeyRecord, now: Date): Promise<boolean> {
+    if (!key.nextRotationDate) return false;
     const periodDays = key.rotationPeriodDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
-    await deps.store.addBackingKey(material.newBackingKey(key.arn, key.keyId, now, 'AUTOMATIC'), new Date(now.getTime() + periodDays * DAY_MS));
+    const backing = material.newBackingKey(key.arn, key.keyId, now, 'AUTOMATIC');
+    return deps.store.rotateKeyOnSchedule(backing, key.nextRotationDate, new Date(now.getTime() + periodDays * DAY_MS));
   }
 
   /** Only enabled symmetric keys with KMS-made material rotate. https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html */
-  async function rotatableKey(ctx: RequestContext, reference: string): Promise<KeyRecord> {
-    const key = await lookup.findKey(ctx, reference, 'id-or-arn');
+  async function rotatableKey(ctx: RequestContext, reference: string, action: string): Promise<KeyRecord> {
+    const key = await lookup.findCustomerKey(ctx, reference, action);
     if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.origin !== 'AWS_KMS') {
       throw kmsError('UnsupportedOperationException', `${key.arn} does not support automatic key rotation.`);
     }

@@ -23,20 +23,18 @@ export function assertValidTags(tags: TagInput[]): void {
 
 export function createTagOperations(deps: KmsDeps, lookup: KeyLookup) {
   async function tagResource(ctx: RequestContext, input: KmsInput<'TagResource'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'TagResource');
     assertNotPendingDeletion(key);
     assertValidTags(input.Tags);
-    const existing = new Set((await deps.store.listKeyTags(key.keyId)).map((tag) => tag.TagKey));
-    const added = input.Tags.filter((tag) => !existing.has(tag.TagKey)).length;
-    if (existing.size + added > MAX_TAGS_PER_KEY) {
+    // The store counts in the same transaction as the write, so concurrent calls can't pass the limit together.
+    if (!(await deps.store.putKeyTags(key.keyId, input.Tags, MAX_TAGS_PER_KEY))) {
       throw kmsError('LimitExceededException', `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
     }
-    await deps.store.putKeyTags(key.keyId, input.Tags);
     return {};
   }
 
   async function untagResource(ctx: RequestContext, input: KmsInput<'UntagResource'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'UntagResource');
     assertNotPendingDeletion(key);
     await deps.store.removeKeyTags(key.keyId, input.TagKeys);
     return {};

@@ -140,12 +140,24 @@ export class SqliteStore implements Store {
     return row && keyFromRow(row);
   }
 
-  async addBackingKey(backing: BackingKeyRecord, nextRotationDate: Date | undefined): Promise<void> {
-    this.#db.transaction(() => {
+  async rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const count = this.#stmt("SELECT count(*) FROM kms_backing_keys WHERE key_id = ? AND rotation_type = 'ON_DEMAND'").pluck().get(backing.keyId) as number;
+      if (count >= maxOnDemandRotations) return false;
       this.#insertBackingKey(backing);
-      this.#stmt('UPDATE kms_keys SET current_backing_key_id = ?, next_rotation_date = ? WHERE key_id = ?').run(
-        backing.backingKeyId, nextRotationDate?.getTime() ?? null, backing.keyId,
-      );
+      this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(backing.backingKeyId, backing.keyId);
+      return true;
+    })();
+  }
+
+  async rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const claimed = this.#stmt(
+        "UPDATE kms_keys SET current_backing_key_id = ?, next_rotation_date = ? WHERE key_id = ? AND key_state = 'Enabled' AND rotation_enabled = 1 AND next_rotation_date = ?",
+      ).run(backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime());
+      if (claimed.changes === 0) return false;
+      this.#insertBackingKey(backing);
+      return true;
     })();
   }
 
@@ -181,8 +193,19 @@ export class SqliteStore implements Store {
     return result.changes === 1;
   }
 
-  async putKeyTags(keyId: string, tags: Tag[]): Promise<void> {
-    this.#db.transaction(() => this.#upsertTags(keyId, tags))();
+  async putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean> {
+    try {
+      this.#db.transaction(() => {
+        this.#upsertTags(keyId, tags);
+        const count = this.#stmt('SELECT count(*) FROM kms_key_tags WHERE key_id = ?').pluck().get(keyId) as number;
+        // Throwing inside the transaction rolls the upsert back.
+        if (count > maxTags) throw new LimitReached();
+      })();
+      return true;
+    } catch (error) {
+      if (error instanceof LimitReached) return false;
+      throw error;
+    }
   }
 
   async removeKeyTags(keyId: string, tagKeys: string[]): Promise<void> {
@@ -421,3 +444,6 @@ function toPage<T>(items: T[], limit: number, markerOf: (item: T) => string): Pa
   const pageItems = items.slice(0, limit);
   return { items: pageItems, nextMarker: markerOf(pageItems[pageItems.length - 1]!) };
 }
+
+/** Thrown inside a transaction to roll it back when a limit would be exceeded. */
+class LimitReached extends Error {}
