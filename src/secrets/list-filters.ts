@@ -75,8 +75,11 @@ export function sortSecrets(secrets: ListedSecret[], sortBy: SortBy | undefined,
     }
   };
   const direction = order === 'desc' ? -1 : 1;
-  // Array.prototype.sort is stable, so equal keys keep creation order.
-  return [...secrets].sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0));
+  // Equal keys (secrets created in the same millisecond) fall back to creation order, reversed for desc too.
+  return secrets
+    .map((secret, index) => ({ secret, index, sortKey: key(secret) }))
+    .sort((a, b) => (a.sortKey < b.sortKey ? -direction : a.sortKey > b.sortKey ? direction : (a.index - b.index) * direction))
+    .map((entry) => entry.secret);
 }
 
 /** NextToken is an opaque offset into the same query's results. */

@@ -7,6 +7,8 @@ import { secretsError } from './errors.js';
 export type SecretValueInput = { SecretString?: Sensitive<string>; SecretBinary?: Sensitive<Buffer> };
 export type PlainValue = { type: SecretValueType; bytes: Buffer };
 
+const MAX_VALUE_BYTES = 65536;
+
 /**
  * Envelope encryption of secret values through KMS: each version gets its own data key, and the KMS
  * encryption context binds it to the secret ARN and version id, as AWS Secrets Manager does.
@@ -56,7 +58,17 @@ export function plainValue(input: SecretValueInput, required: boolean): PlainVal
   if (input.SecretString !== undefined && input.SecretBinary !== undefined) {
     throw secretsError('InvalidParameterException', "You can't specify both a binary secret value and a string secret value in the same secret.");
   }
-  if (input.SecretString !== undefined) return { type: 'string', bytes: Buffer.from(input.SecretString.reveal(), 'utf8') };
+  if (input.SecretString !== undefined) {
+    const bytes = Buffer.from(input.SecretString.reveal(), 'utf8');
+    // The schema counts characters; the quota is 65,536 bytes of secret value
+    // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html). AWS's code for a
+    // multi-byte string over it is not documented: refuse it as the length constraint would.
+    if (bytes.length > MAX_VALUE_BYTES) {
+      bytes.fill(0);
+      throw secretsError('ValidationException', `1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE_BYTES}`);
+    }
+    return { type: 'string', bytes };
+  }
   if (input.SecretBinary !== undefined) return { type: 'binary', bytes: input.SecretBinary.reveal() };
   if (required) throw secretsError('InvalidRequestException', 'You must provide either SecretString or SecretBinary.');
   return undefined;

@@ -57,7 +57,7 @@ export function planStageUpdate(
   if (holder !== undefined && holder !== moveTo && removeFrom !== holder) {
     throw secretsError(
       'InvalidParameterException',
-      `The staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
+      `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
     );
   }
   if (holder === moveTo) return { moves: [], deleteVersions: [] };

@@ -47,6 +47,8 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
       resolve();
     });
   });
+  // After start-up an 'error' (say EMFILE on accept) is logged; with no listener it would end the process.
+  server.on('error', (error) => options.logger.error('HTTP server error', { error: error.message }));
   const { port } = server.address() as AddressInfo;
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 

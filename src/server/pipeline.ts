@@ -38,7 +38,7 @@ export function createPipeline(deps: PipelineDeps) {
       const ctx = await authenticatedContext(request, requestId, target);
       const spec = target.table.operations[target.operationName]!;
       const parsed = spec.schema.safeParse(decodeJsonBody(request.body));
-      if (!parsed.success) throw validationError(parsed.error);
+      if (!parsed.success) throw validationError(parsed.error, spec.schema);
       const output = await spec.run(ctx, parsed.data);
       return respond(200, requestId, encodeJsonBody(output));
     } catch (error) {

@@ -57,39 +57,46 @@ export type RawCallOptions = {
 export type RawResponse = { status: number; headers: Headers; text: string; json: Record<string, unknown> | undefined };
 
 /**
- * POSTs a raw AWS JSON 1.1 request, signed with the SDK's own SigV4 signer (@smithy/signature-v4), so a
- * test controls every byte of the body and still gets past authentication.
+ * The headers of a raw AWS JSON 1.1 POST to `/`, signed with the SDK's own SigV4 signer
+ * (@smithy/signature-v4) when credentials are given. Host is left out: fetch and node:http set it from the
+ * URL, which is the value that was signed.
  */
-export async function rawCall(endpoint: string, options: RawCallOptions = {}): Promise<RawResponse> {
+export async function signedHeaders(endpoint: string, options: RawCallOptions = {}): Promise<Record<string, string>> {
   const url = new URL(endpoint);
-  const body = options.body ?? '{}';
-  let headers: Record<string, string> = {
+  const headers: Record<string, string> = {
     'content-type': 'application/x-amz-json-1.1',
     ...(options.target === undefined ? {} : { 'x-amz-target': options.target }),
     ...options.headers,
   };
-  if (options.credentials) {
-    const signer = new SignatureV4({
-      credentials: options.credentials,
-      region: options.region ?? 'us-east-1',
-      service: options.service ?? 'kms',
-      sha256: NodeSha256,
-    });
-    const request = new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: { ...headers, host: url.host },
-      body,
-    });
-    const signed = (await signer.sign(request, { signingDate: options.signingDate ?? new Date() })) as HttpRequest;
-    // fetch sets Host itself, from the URL: the same value that was signed.
-    const { host: _host, ...rest } = signed.headers;
-    headers = rest;
-  }
-  const response = await fetch(new URL('/', url), { method: 'POST', headers, body: (options.sendBody ?? body) as unknown as BodyInit });
+  if (!options.credentials) return headers;
+  const signer = new SignatureV4({
+    credentials: options.credentials,
+    region: options.region ?? 'us-east-1',
+    service: options.service ?? 'kms',
+    sha256: NodeSha256,
+  });
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    headers: { ...headers, host: url.host },
+    body: options.body ?? '{}',
+  });
+  const signed = (await signer.sign(request, { signingDate: options.signingDate ?? new Date() })) as HttpRequest;
+  const { host: _host, ...rest } = signed.headers;
+  return rest;
+}
+
+/**
+ * POSTs a raw AWS JSON 1.1 request, signed with the SDK's own SigV4 signer, so a test controls every byte
+ * of the body and still gets past authentication.
+ */
+export async function rawCall(endpoint: string, options: RawCallOptions = {}): Promise<RawResponse> {
+  const body = options.body ?? '{}';
+  const headers = await signedHeaders(endpoint, options);
+  const response = await fetch(new URL('/', endpoint), { method: 'POST', headers, body: (options.sendBody ?? body) as unknown as BodyInit });
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
   try {

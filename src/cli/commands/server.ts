@@ -98,7 +98,7 @@ function stopOnSignals(server: RunningServer): void {
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d+$/.test(text) || port > 65535) {
     process.stderr.write(`coffer: --port must be a number from 0 to 65535, not ${text}\n`);
     process.exit(2);
   }

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../core/index.js';
-import type { SecretRecord } from '../../store/index.js';
+import { AwsError, type RequestContext } from '../../core/index.js';
+import type { SecretPatch, SecretRecord } from '../../store/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { MARKED_FOR_DELETION, secretsError } from '../errors.js';
 import type { SecretLookup } from '../secret-lookup.js';
@@ -33,14 +33,20 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
       region: ctx.region,
       name: input.Name,
       description: input.Description,
-      kmsKeyId: input.KmsKeyId,
+      kmsKeyId: keyReference(input.KmsKeyId),
       createdDate: now,
       lastChangedDate: now,
       primaryRegion: ctx.region,
     };
     const versionId = value ? (input.ClientRequestToken ?? randomUUID()) : undefined;
     const version = value && versionId ? await values.seal(ctx, secret, versionId, value, now) : undefined;
-    const result = await deps.store.createSecret(secret, toStoreTags(input.Tags ?? []), version);
+    const tags = toStoreTags(input.Tags ?? []);
+    let result = await deps.store.createSecret(secret, tags, version);
+    if (!result.created && isDue(result.existing, now)) {
+      // The name belongs to a secret whose recovery window has ended: it is gone, so the name is free.
+      await deps.store.destroySecret(result.existing.arn);
+      result = await deps.store.createSecret(secret, tags, version);
+    }
     if (!result.created) return replayCreate(ctx, result.existing, input.ClientRequestToken, value);
     return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
   }
@@ -58,16 +64,22 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
   }
 
   /**
-   * A new value becomes a new AWSCURRENT version. A new KmsKeyId applies to versions created from now on;
-   * existing versions keep the key they were sealed with, which their encrypted data key names.
+   * A new value becomes a new AWSCURRENT version. A new KmsKeyId applies to versions created from now on, and
+   * an empty KmsKeyId goes back to alias/aws/secretsmanager
+   * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecret.html).
+   * AWS also re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions under the new key; the store has
+   * no method to replace a version's envelope yet, so existing versions keep the key they were sealed with,
+   * which their encrypted data key names.
    */
   async function updateSecret(ctx: RequestContext, input: SecretsInput<'UpdateSecret'>) {
     const secret = await lookup.findLiveSecret(ctx, input.SecretId);
     const value = plainValue(input, false);
-    const patch = { description: input.Description, kmsKeyId: input.KmsKeyId };
-    const changed = Object.fromEntries(Object.entries(patch).filter(([, field]) => field !== undefined));
-    const updated = Object.keys(changed).length > 0
-      ? await deps.store.updateSecret(secret.arn, { ...changed, lastChangedDate: ctx.clock.now() })
+    const patch: SecretPatch = {};
+    if (input.Description !== undefined) patch.description = input.Description;
+    // An explicit undefined clears the column: the secret uses the default key again.
+    if (input.KmsKeyId !== undefined) patch.kmsKeyId = keyReference(input.KmsKeyId);
+    const updated = Object.keys(patch).length > 0
+      ? await deps.store.updateSecret(secret.arn, { ...patch, lastChangedDate: ctx.clock.now() })
       : secret;
     if (!value) return { ARN: secret.arn, Name: secret.name };
     const written = await writeVersion(ctx, updated ?? secret, input.ClientRequestToken, value, [AWSCURRENT]);
@@ -89,12 +101,19 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
     if (!input.ForceDeleteWithoutRecovery && (windowDays < 7 || windowDays > 30)) {
       throw secretsError('InvalidParameterException', 'The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
     }
-    const secret = await lookup.findSecret(ctx, input.SecretId);
     const now = ctx.clock.now();
     if (input.ForceDeleteWithoutRecovery) {
+      const secret = await lookup.findSecret(ctx, input.SecretId).catch((error: unknown) => {
+        // "If you forcibly delete an already deleted or nonexistent secret, the operation does not return
+        // ResourceNotFoundException." (DeleteSecret, ForceDeleteWithoutRecovery)
+        if (error instanceof AwsError && error.code === 'ResourceNotFoundException') return undefined;
+        throw error;
+      });
+      if (!secret) return { ...absentSecretIds(ctx, input.SecretId), DeletionDate: now };
       await deps.store.destroySecret(secret.arn);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
     }
+    const secret = await lookup.findSecret(ctx, input.SecretId);
     const marked = await deps.store.markSecretDeleted(secret.arn, now, new Date(now.getTime() + windowDays * DAY_MS));
     if (!marked) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: marked.scheduledDeletionDate };
@@ -109,10 +128,36 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
   return { createSecret, updateSecret, describeSecret, deleteSecret, restoreSecret };
 }
 
+/**
+ * Names hold ASCII letters, digits and /_+=.@-
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html). AWS refuses others
+ * with a ValidationException in this wording, as reported from the AWS SDK in smithy-typescript#1546.
+ */
 function assertValidName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw secretsError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: /_+=.@-');
+    throw secretsError('ValidationException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
   }
+}
+
+/** CreateSecret and UpdateSecret take '' to mean the account's aws/secretsmanager key, as leaving it out does. */
+function keyReference(kmsKeyId: string | undefined): string | undefined {
+  return kmsKeyId === '' ? undefined : kmsKeyId;
+}
+
+function isDue(secret: SecretRecord, now: Date): boolean {
+  return secret.scheduledDeletionDate !== undefined && secret.scheduledDeletionDate <= now;
+}
+
+/**
+ * What a forced delete of a secret that does not exist answers with. AWS does not document these members
+ * for that case; the name echoes the SecretId and the ARN is one a secret of that name would have had.
+ */
+function absentSecretIds(ctx: RequestContext, secretId: string): { ARN: string; Name: string } {
+  if (secretId.startsWith('arn:')) {
+    const resource = secretId.split(':').slice(6).join(':');
+    return { ARN: secretId, Name: resource.replace(/-[A-Za-z0-9]{6}$/, '') };
+  }
+  return { ARN: secretArn(ctx, secretId), Name: secretId };
 }
 
 /** `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random characters>` */

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../core/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { matchesFilters, page, sortSecrets } from '../list-filters.js';
-import { describeFields } from '../secret-views.js';
+import { describeFields, stagesByVersion } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
 
 /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html */
@@ -18,7 +18,10 @@ export function createListingOperations(deps: SecretsDeps) {
     const sorted = sortSecrets(visible, input.SortBy, input.SortOrder);
     const { items, NextToken } = page(sorted, input.NextToken, input.MaxResults ?? 100);
     return {
-      SecretList: items.map((secret) => ({ ...describeFields(secret, secret.tags), SecretVersionsToStages: secret.versionStages })),
+      SecretList: items.map((secret) => ({
+        ...describeFields(secret, secret.tags),
+        SecretVersionsToStages: stagesByVersion(Object.entries(secret.versionStages).map(([versionId, stages]) => ({ versionId, stages }))),
+      })),
       NextToken,
     };
   }

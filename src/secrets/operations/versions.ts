@@ -9,7 +9,8 @@ import { planStageUpdate } from '../staging-labels.js';
 export function createVersionOperations(deps: SecretsDeps, lookup: SecretLookup) {
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html */
   async function listSecretVersionIds(ctx: RequestContext, input: SecretsInput<'ListSecretVersionIds'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    // Works during the recovery window: InvalidRequestException is not among this operation's errors.
+    const secret = await lookup.findSecret(ctx, input.SecretId);
     const versions = (await deps.store.listSecretVersions(secret.arn)).filter(
       (version) => input.IncludeDeprecated || version.stages.length > 0,
     );

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,7 +15,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { killChildServers, startChildServer, type ChildServer } from '../../helpers/child-server.js';
-import type { AccessKey } from '../../helpers/signed-fetch.js';
+import { signedHeaders, type AccessKey } from '../../helpers/signed-fetch.js';
 
 type Outcome = { ok: true; keyId: string } | { ok: false; error: Error & { $metadata?: { httpStatusCode?: number } } };
 
@@ -126,18 +127,71 @@ describe('durability across kill -9 and SIGTERM (child processes)', () => {
     }
   });
 
+  it('SIGTERM while a request body is still arriving: the request is finished and answered, then the process exits 0 promptly', async () => {
+    const dataDir = join(tempRoot, 'sigterm-slow-body');
+    const first = await startChildServer({ dataDir });
+    const admin = first.printedAdmin!;
+    const body = JSON.stringify({ Description: 'finished during shutdown' });
+    const headers = await signedHeaders(first.url, { target: 'TrentService.CreateKey', body, credentials: admin });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const request = httpRequest(first.url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
+      const response = new Promise<{ status: number; connection: string | undefined; text: string }>((resolve, reject) => {
+        request.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text }));
+        });
+        request.on('error', reject);
+      });
+      // Half the body now; the server has the headers and is waiting for the rest when the signal comes.
+      const half = Math.floor(body.length / 2);
+      await new Promise<void>((resolve) => request.write(body.slice(0, half), () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const signalledAt = Date.now();
+      first.process.kill('SIGTERM');
+      while (!first.stderr().includes('SIGTERM received')) await new Promise((resolve) => setTimeout(resolve, 5));
+      request.end(body.slice(half));
+
+      const answered = await response;
+      assert.equal(answered.status, 200, answered.text);
+      assert.equal(answered.connection, 'close', 'a response during shutdown should close its keep-alive connection');
+      const keyId = (JSON.parse(answered.text) as { KeyMetadata: { KeyId: string } }).KeyMetadata.KeyId;
+      const exit = await first.exited;
+      const shutdownMs = Date.now() - signalledAt;
+      assert.deepEqual(exit, { code: 0, signal: null }, first.stderr());
+      // Not a speed assertion: the forced-close grace is 10 s, and a drained server must not sit it out.
+      assert.ok(shutdownMs < 5_000, `shutdown took ${shutdownMs} ms`);
+
+      const { server, kms } = await restart(dataDir, admin);
+      try {
+        const described = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+        assert.equal(described.KeyMetadata!.Description, 'finished during shutdown');
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
   for (const when of ['right after they are sent', 'as soon as the first is answered'] as const) {
     it(`SIGTERM ${when} while 20 CreateKey are in flight: exit 0, promptly, and every acknowledged key is kept`, async () => {
       const dataDir = join(tempRoot, `sigterm-${when === 'right after they are sent' ? 'sent' : 'answered'}`);
       const first = await startChildServer({ dataDir });
       const admin = first.printedAdmin!;
       const kms = first.kms();
-      // Open keep-alive connections first, so the burst goes out on established sockets.
-      await Promise.all(Array.from({ length: 20 }, () => kms.send(new ListKeysCommand({}))));
+      if (when === 'as soon as the first is answered') {
+        // Open keep-alive connections first, so the burst goes out on established sockets.
+        await Promise.all(Array.from({ length: 20 }, () => kms.send(new ListKeysCommand({}))));
+      } else {
+        // One warm connection; the rest of the burst opens new ones, as many clients at once would.
+        await kms.send(new ListKeysCommand({}));
+      }
 
       const outcomes = createKeys(kms, 20, 'sigterm');
       if (when === 'as soon as the first is answered') await Promise.race(outcomes);
-      else await new Promise((resolve) => setImmediate(resolve));
+      else await new Promise((resolve) => setTimeout(resolve, 5));
       const signalledAt = Date.now();
       first.process.kill('SIGTERM');
       const settled = await Promise.all(outcomes);

@@ -49,6 +49,15 @@ describe('AWS JSON 1.1 protocol edge', () => {
       });
     }
 
+    it('deeply nested JSON within the size limit is refused without a server error', async () => {
+      const depth = 200_000;
+      for (const body of ['{"Limit":' + '['.repeat(depth) + ']'.repeat(depth) + '}', '['.repeat(depth)]) {
+        const response = await call({ target: 'TrentService.ListKeys', body });
+        assert.ok(response.status >= 400 && response.status < 500, `${response.status} ${response.text.slice(0, 200)}`);
+      }
+      assert.equal((await call({ target: 'TrentService.ListKeys' })).status, 200);
+    });
+
     it('an empty body is an empty input, as the SDKs send it for operations without members', async () => {
       const response = await call({ target: 'TrentService.ListKeys', body: '' });
       assert.equal(response.status, 200, response.text);
@@ -57,7 +66,7 @@ describe('AWS JSON 1.1 protocol edge', () => {
   });
 
   describe('X-Amz-Target', () => {
-    for (const target of ['TrentService.Nope', 'Foo.Bar', 'TrentService', 'TrentService.', '.ListKeys', 'trentservice.ListKeys']) {
+    for (const target of ['TrentService.Nope', 'Foo.Bar', 'secretsmanager.Nope', 'TrentService', 'TrentService.', '.ListKeys', 'trentservice.ListKeys']) {
       it(`${JSON.stringify(target)} → UnknownOperationException`, async () => {
         assertAwsError(await call({ target }), 400, 'UnknownOperationException');
       });
@@ -115,6 +124,16 @@ describe('AWS JSON 1.1 protocol edge', () => {
       assert.ok(message.includes("at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"), message);
     });
 
+    it('a bad value inside a map is reported on the map member, without the (caller-chosen) map key', async () => {
+      const body = JSON.stringify({ KeyId: keyId, Plaintext: 'aGk=', EncryptionContext: { CustomerRef: 42 } });
+      const message = assertAwsError(await call({ target: 'TrentService.Encrypt', body }), 400, 'ValidationException');
+      assert.equal(
+        message,
+        "1 validation error detected: Value at 'encryptionContext' failed to satisfy constraint: Map value must satisfy constraint: [Member must be a string]",
+      );
+      assert.ok(!message.includes('ustomerRef'), message);
+    });
+
     it('members of nested lists are written as AWS writes them (tags.1.member.tagKey)', async () => {
       const body = JSON.stringify({ Tags: [{ TagValue: 'v' }] });
       const message = assertAwsError(await call({ target: 'TrentService.CreateKey', body }), 400, 'ValidationException');
@@ -133,6 +152,7 @@ describe('AWS JSON 1.1 protocol edge', () => {
       ['a secret in an alias name that breaks its pattern', 'TrentService.CreateAlias', { AliasName: `alias/${SECRET} !`, TargetKeyId: 'k' }],
       ['a secret as a boolean', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, DryRun: SECRET }],
       ['a secret as an encryption context value', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, EncryptionContext: { a: [SECRET] } }],
+      ['a secret as an encryption context key with a bad value', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, EncryptionContext: { [SECRET]: 1 } }],
       ['a secret as a whole JSON list', 'TrentService.Encrypt', [SECRET]],
     ];
     for (const [name, target, input] of cases) {

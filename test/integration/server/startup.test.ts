@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +234,20 @@ describe('coffer server start-up (child processes)', () => {
     });
   });
 
+  it('a stale admin-credentials file readable by others is narrowed to 0600 before the new secret goes in', async () => {
+    const staleDir = join(tempRoot, 'stale-credentials');
+    mkdirSync(staleDir, { mode: 0o700 });
+    writeFileSync(join(staleDir, 'admin-credentials'), 'old\n', { mode: 0o644 });
+    chmodSync(join(staleDir, 'admin-credentials'), 0o644);
+    const server = await startChildServer({ dataDir: staleDir });
+    try {
+      assert.equal(mode(join(staleDir, 'admin-credentials')), 0o600);
+      assert.ok(readFileSync(join(staleDir, 'admin-credentials'), 'utf8').includes(server.printedAdmin!.secretAccessKey));
+    } finally {
+      await server.stop();
+    }
+  });
+
   describe('a port that cannot be bound', () => {
     let blocker: Server;
     let busyPort: number;
@@ -262,10 +276,14 @@ describe('coffer server start-up (child processes)', () => {
       }
     });
 
-    it('--port that is not a number → exits 2 with a message', async () => {
-      const result = await runCofferUntilExit({ dataDir: join(tempRoot, 'bad-port'), port: 'eighty' });
-      assert.equal(result.code, 2);
-      assert.match(result.stderr, /--port must be a number from 0 to 65535, not eighty/);
-    });
+    for (const port of ['eighty', '', '65536', '-1', '80.5']) {
+      it(`--port ${JSON.stringify(port)} → exits 2 with a message, and creates nothing`, async () => {
+        const dir = join(tempRoot, 'bad-port');
+        const result = await runCofferUntilExit({ dataDir: dir, port });
+        assert.equal(result.code, 2, result.stdout);
+        assert.ok(result.stderr.includes(`--port must be a number from 0 to 65535, not ${port}`), result.stderr);
+        assert.ok(!existsSync(dir));
+      });
+    }
   });
 });
