@@ -68,6 +68,7 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
   const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), logger });
   const pipeline = createPipeline({
     route: createTargetRouter([kms.table, secrets.table]),
+    signatureClock: systemClock,
     authenticate: createAuthenticator(credentials),
     clock,
     logger,

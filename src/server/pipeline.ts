@@ -17,7 +17,13 @@ export type RawResponse = { status: number; headers: Record<string, string>; bod
 export type PipelineDeps = {
   route: (targetHeader: string | undefined) => Target;
   authenticate: Authenticate;
+  /** Domain time: deletion windows, schedules, timestamps. Injected so tests move it. */
   clock: Clock;
+  /**
+   * Real time, for SigV4 freshness only: a signature is checked against the wall clock the client signed
+   * with, so a test that moves the domain clock by days still talks to the server normally.
+   */
+  signatureClock: Clock;
   logger: Logger;
 };
 
@@ -51,8 +57,7 @@ export function createPipeline(deps: PipelineDeps) {
   };
 
   async function authenticatedContext(request: RawRequest, requestId: string, target: Target): Promise<RequestContext> {
-    const now = deps.clock.now();
-    const { identity, principal } = await deps.authenticate(request, now);
+    const { identity, principal } = await deps.authenticate(request, deps.signatureClock.now());
     if (identity.service !== target.table.signingName) {
       throw commonError('InvalidSignatureException', `Credential should be scoped to correct service: '${target.table.signingName}'.`);
     }

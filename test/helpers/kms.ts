@@ -1,34 +1,9 @@
 import assert from 'node:assert/strict';
 import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput, type KeyMetadata } from '@aws-sdk/client-kms';
-import type { Clock } from '../../src/core/index.js';
-import type { TestServer } from './start-server.js';
 
 /**
- * Helpers shared by the KMS integration tests: a client whose signing time follows a ManualClock, key
- * creation, and one assertion for AWS errors.
+ * Helpers shared by the KMS integration tests: key creation, and one assertion for AWS errors.
  */
-
-/**
- * A KMS client for a server started with a ManualClock. The server checks SigV4 freshness against its own
- * clock, so once a test moves that clock the SDK must sign with the same time. The SDK resets its clock
- * offset from each response's Date header (real time), so the offset is set again before every request.
- */
-export function clockedKms(server: TestServer, clock: Clock, options: { region?: string } = {}): KMSClient {
-  const client = new KMSClient({
-    endpoint: server.url,
-    region: options.region ?? 'us-east-1',
-    credentials: server.admin,
-    maxAttempts: 1,
-  });
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      client.config.systemClockOffset = clock.now().getTime() - Date.now();
-      return next(args);
-    },
-    { step: 'initialize', name: 'followManualClock' },
-  );
-  return client;
-}
 
 /** Creates a symmetric encryption key and returns its metadata. */
 export async function createKey(kms: KMSClient, input: CreateKeyCommandInput = {}): Promise<KeyMetadata> {

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Clock } from '../../src/core/index.js';
 import type { TestServer } from './start-server.js';
 
 /**
- * Helpers shared by the Secrets Manager integration tests: a client for a test server, one that signs
- * with a ManualClock's time, and unique secret names.
+ * Helpers shared by the Secrets Manager integration tests: a client for a test server and unique secret names.
  */
 
 export const ACCOUNT_ID = '000000000000';
@@ -22,23 +20,6 @@ export function secretsClient(
     credentials: options.credentials ?? server.admin,
     maxAttempts: 1,
   });
-}
-
-/**
- * A Secrets Manager client for a server started with a ManualClock: the server checks SigV4 freshness
- * against its own clock, so the SDK signs with that clock's time (the offset is set before every request
- * because the SDK resets it from each response's Date header).
- */
-export function clockedSecrets(server: TestServer, clock: Clock): SecretsManagerClient {
-  const client = secretsClient(server);
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      client.config.systemClockOffset = clock.now().getTime() - Date.now();
-      return next(args);
-    },
-    { step: 'initialize', name: 'followManualClock' },
-  );
-  return client;
 }
 
 /** A secret name no other test in the same server uses (letters, digits and the allowed punctuation). */

@@ -17,7 +17,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../helpers/clock.js';
-import { clockedKms, createKey, DAY_MS, rejectsWith, roundSecondNow, uniqueAliasName } from '../../helpers/kms.js';
+import { createKey, DAY_MS, rejectsWith, roundSecondNow, uniqueAliasName } from '../../helpers/kms.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 let server: TestServer;
@@ -27,7 +27,7 @@ let kms: KMSClient;
 before(async () => {
   clock = new ManualClock(roundSecondNow());
   server = await startTestServer({ clock });
-  kms = clockedKms(server, clock);
+  kms = server.kms();
 });
 after(async () => server.cleanup());
 

@@ -19,8 +19,8 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../helpers/clock.js';
-import { clockedKms, createKey, DAY_MS, rejectsWith, roundSecondNow } from '../../helpers/kms.js';
-import { clockedSecrets, REGION, secretArnPattern, uniqueSecretName } from '../../helpers/secrets.js';
+import { createKey, DAY_MS, rejectsWith, roundSecondNow } from '../../helpers/kms.js';
+import { REGION, secretArnPattern, secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 const MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion.";
@@ -33,8 +33,8 @@ let kms: KMSClient;
 before(async () => {
   clock = new ManualClock(roundSecondNow());
   server = await startTestServer({ clock });
-  sm = clockedSecrets(server, clock);
-  kms = clockedKms(server, clock);
+  sm = secretsClient(server);
+  kms = server.kms();
 });
 after(async () => server.cleanup());
 

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../helpers/clock.js';
 import { rejectsWith, roundSecondNow } from '../../helpers/kms.js';
-import { allPages, clockedSecrets, uniqueSecretName } from '../../helpers/secrets.js';
+import { allPages, secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 let server: TestServer;
@@ -23,7 +23,7 @@ let sm: SecretsManagerClient;
 before(async () => {
   clock = new ManualClock(roundSecondNow());
   server = await startTestServer({ clock });
-  sm = clockedSecrets(server, clock);
+  sm = secretsClient(server);
 });
 after(async () => server.cleanup());
 
