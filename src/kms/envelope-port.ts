@@ -19,10 +19,17 @@ export interface KmsPort {
   /** `keyReference` undefined means the account's AWS managed key for `service`. */
   sealEnvelope(ctx: RequestContext, keyReference: string | undefined, plaintext: Buffer, context: EncryptionContext): Promise<Envelope>;
   openEnvelope(ctx: RequestContext, envelope: Omit<Envelope, 'kmsKeyArn'>, context: EncryptionContext): Promise<Sensitive<Buffer>>;
+  /** Wraps an envelope's data key under another KMS key too (ReEncrypt): the sealed value stays as it is. */
+  rewrapDataKey(
+    ctx: RequestContext,
+    encryptedDataKey: Buffer,
+    context: EncryptionContext,
+    keyReference: string | undefined,
+  ): Promise<Pick<Envelope, 'kmsKeyArn' | 'encryptedDataKey'>>;
 }
 
 export function createKmsPort(
-  operations: Pick<KmsOperations, 'generateDataKey' | 'decrypt'>,
+  operations: Pick<KmsOperations, 'generateDataKey' | 'decrypt' | 'reEncrypt'>,
   ensureManagedKey: (ctx: RequestContext, service: string) => Promise<string>,
   service: string,
 ): KmsPort {
@@ -38,6 +45,18 @@ export function createKmsPort(
       } finally {
         key.fill(0);
       }
+    },
+
+    async rewrapDataKey(callerCtx, encryptedDataKey, context, keyReference) {
+      const ctx = viaService(callerCtx, service);
+      const keyId = keyReference ?? (await ensureManagedKey(ctx, service));
+      const rewrapped = await operations.reEncrypt(ctx, {
+        CiphertextBlob: encryptedDataKey as Buffer<ArrayBuffer>,
+        SourceEncryptionContext: context,
+        DestinationKeyId: keyId,
+        DestinationEncryptionContext: context,
+      });
+      return { kmsKeyArn: rewrapped.KeyId, encryptedDataKey: rewrapped.CiphertextBlob };
     },
 
     async openEnvelope(callerCtx, envelope, context) {

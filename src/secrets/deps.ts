@@ -10,7 +10,7 @@ export type SecretsDeps = {
     | 'getSecretByArn'
     | 'getSecretByName'
     | 'listSecrets'
-    | 'updateSecret'
+    | 'rewrapSecretVersions'
     | 'markSecretDeleted'
     | 'restoreSecret'
     | 'destroySecret'

@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { AwsError, Sensitive, type RequestContext } from '../core/index.js';
-import type { SecretRecord, SecretValueType, SecretVersionRecord } from '../store/index.js';
+import type { SecretRecord, SecretValueType, SecretVersionRecord, VersionDataKey } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { secretsError } from './errors.js';
 
@@ -18,11 +18,11 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
   async function seal(ctx: RequestContext, secret: Pick<SecretRecord, 'arn' | 'kmsKeyId'>, versionId: string, value: PlainValue, now: Date) {
     try {
       const envelope = await deps.kms.sealEnvelope(ctx, secret.kmsKeyId, value.bytes, encryptionContext(secret.arn, versionId));
+      const dataKey = { kmsKeyArn: envelope.kmsKeyArn, encryptedDataKey: envelope.encryptedDataKey, defaultKey: secret.kmsKeyId === undefined };
       const version: Omit<SecretVersionRecord, 'stages'> = {
         secretArn: secret.arn,
         versionId,
-        encryptedDataKey: envelope.encryptedDataKey,
-        kmsKeyArn: envelope.kmsKeyArn,
+        dataKeys: [dataKey],
         sealedValue: envelope.sealedValue,
         valueType: value.type,
         createdDate: now,
@@ -36,19 +36,43 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
     }
   }
 
+  /** Tries the version's data keys newest first: after a key change either KMS key opens a labelled version. */
   async function open(ctx: RequestContext, version: SecretVersionRecord): Promise<PlainValue> {
-    try {
-      const plaintext = await deps.kms.openEnvelope(ctx, version, encryptionContext(version.secretArn, version.versionId));
-      return { type: version.valueType, bytes: plaintext.reveal() };
-    } catch (error) {
-      if (error instanceof AwsError && error.fault === 'client') {
-        throw secretsError('DecryptionFailure', `Secrets Manager can't decrypt the protected secret text using the provided KMS key: ${error.code}: ${error.message}`);
+    const context = encryptionContext(version.secretArn, version.versionId);
+    let firstFailure: AwsError | undefined;
+    for (const dataKey of version.dataKeys) {
+      try {
+        const plaintext = await deps.kms.openEnvelope(ctx, { encryptedDataKey: dataKey.encryptedDataKey, sealedValue: version.sealedValue }, context);
+        return { type: version.valueType, bytes: plaintext.reveal() };
+      } catch (error) {
+        if (!(error instanceof AwsError && error.fault === 'client')) throw error;
+        firstFailure ??= error;
       }
+    }
+    const reason = firstFailure ? `${firstFailure.code}: ${firstFailure.message}` : 'the version has no data key';
+    throw secretsError('DecryptionFailure', `Secrets Manager can't decrypt the protected secret text using the provided KMS key: ${reason}`);
+  }
+
+  /**
+   * Wraps a version's newest data key under the secret's new key. Undefined when KMS refuses (the old key is
+   * disabled, say): AWS then leaves that version as it was, and so does Coffer.
+   */
+  async function rewrap(ctx: RequestContext, version: SecretVersionRecord, newKeyId: string | undefined): Promise<VersionDataKey | undefined> {
+    const newest = version.dataKeys[0];
+    if (!newest) return undefined;
+    try {
+      const context = encryptionContext(version.secretArn, version.versionId);
+      const rewrapped = await deps.kms.rewrapDataKey(ctx, newest.encryptedDataKey, context, newKeyId);
+      // The same key named another way (id, ARN, alias) is no change for this version.
+      if (version.dataKeys.some((dataKey) => dataKey.kmsKeyArn === rewrapped.kmsKeyArn)) return undefined;
+      return { ...rewrapped, defaultKey: newKeyId === undefined };
+    } catch (error) {
+      if (error instanceof AwsError && error.fault === 'client') return undefined;
       throw error;
     }
   }
 
-  return { seal, open };
+  return { seal, open, rewrap };
 }
 
 export type SecretValues = ReturnType<typeof createSecretValues>;

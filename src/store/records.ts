@@ -110,12 +110,19 @@ export type SecretPatch = Partial<Pick<SecretRecord, 'description' | 'kmsKeyId' 
 
 export type SecretValueType = 'string' | 'binary';
 
+/** The version's data key as one KMS key wrapped it (a KMS ciphertext blob); its plaintext is never stored. */
+export type VersionDataKey = {
+  kmsKeyArn: string;
+  encryptedDataKey: Buffer;
+  /** Wrapped by the account's aws/secretsmanager key because the secret named no key. */
+  defaultKey: boolean;
+};
+
 export type SecretVersionRecord = {
   secretArn: string;
   versionId: string;
-  /** The data key as KMS returned it (a KMS ciphertext blob); its plaintext is never stored. */
-  encryptedDataKey: Buffer;
-  kmsKeyArn: string;
+  /** Newest first. One entry at creation; another each time the secret's key changes while this version is labelled. */
+  dataKeys: VersionDataKey[];
   /** The value sealed with the data key (iv | tag | ciphertext). */
   sealedValue: Buffer;
   valueType: SecretValueType;

@@ -11,6 +11,7 @@ import type {
   SecretRecord,
   SecretVersionRecord,
   Tag,
+  VersionDataKey,
 } from './records.js';
 
 /**
@@ -111,7 +112,6 @@ export interface Store {
     accountId: string,
     region: string,
   ): Promise<Array<SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> }>>;
-  updateSecret(arn: string, patch: SecretPatch): Promise<SecretRecord | undefined>;
   /** Marks a live secret deleted with its scheduled deletion date; undefined when absent or already deleted. */
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined>;
   /** Clears the deletion mark; undefined when the secret is absent. */
@@ -134,6 +134,15 @@ export interface Store {
   ): Promise<{ inserted: true } | { inserted: false; existing: SecretVersionRecord }>;
   /** Applies the planner's label moves to existing versions in one transaction (same rules as above). */
   updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): Promise<void>;
+  /**
+   * Applies the patch and adds a newly wrapped data key to each named version, in one transaction: how a
+   * change of the secret's KMS key re-encrypts its labelled versions while the old wrapping stays usable.
+   */
+  rewrapSecretVersions(
+    secretArn: string,
+    dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>,
+    patch: SecretPatch,
+  ): Promise<SecretRecord | undefined>;
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined>;
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined>;
   /** Every version of a secret with its labels, newest first. */

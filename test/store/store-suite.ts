@@ -226,6 +226,16 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.equal((await store.createSecret(newSecret('666666666666', 'app/six'), [])).created, true, 'the name is free again');
     });
 
+    it('rewrapSecretVersions adds a data key before the old ones and applies the patch together', async () => {
+      const secret = newSecret('111111111111', 'app/rewrap');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const dataKey = { kmsKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111', encryptedDataKey: randomBytes(93), defaultKey: false };
+      const updated = await store.rewrapSecretVersions(secret.arn, [{ versionId: first.versionId, dataKey }, { versionId: randomUUID(), dataKey }], { kmsKeyId: 'alias/new' });
+      assert.equal(updated?.kmsKeyId, 'alias/new');
+      assert.deepEqual((await store.getSecretVersion(secret.arn, first.versionId))?.dataKeys, [dataKey, ...first.dataKeys]);
+    });
+
     it('listSecrets returns tags and version labels for an account and region', async () => {
       const secret = newSecret('777777777777', 'listed');
       const first = newVersion(secret.arn);
@@ -295,8 +305,7 @@ function newVersion(secretArn: string): Omit<SecretVersionRecord, 'stages'> {
   return {
     secretArn,
     versionId: randomUUID(),
-    encryptedDataKey: randomBytes(93),
-    kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000',
+    dataKeys: [{ kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000', encryptedDataKey: randomBytes(93), defaultKey: true }],
     sealedValue: randomBytes(48),
     valueType: 'string',
     createdDate: new Date(1_700_000_000_000),

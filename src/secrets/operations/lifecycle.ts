@@ -7,11 +7,12 @@ import type { SecretLookup } from '../secret-lookup.js';
 import { plainValue, sameValue, type SecretValues } from '../secret-values.js';
 import { describeFields, stagesByVersion } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
-import { AWSCURRENT } from '../staging-labels.js';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels.js';
 import { assertValidTags, toStoreTags } from '../tags.js';
 import type { WriteVersion } from '../version-writer.js';
 
 const DAY_MS = 86_400_000;
+const REENCRYPTED_STAGES = new Set([AWSCURRENT, AWSPENDING, AWSPREVIOUS]);
 const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
 const NAME_PATTERN = /^[a-zA-Z0-9/_+=.@-]+$/;
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -64,26 +65,36 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
   }
 
   /**
-   * A new value becomes a new AWSCURRENT version. A new KmsKeyId applies to versions created from now on, and
-   * an empty KmsKeyId goes back to alias/aws/secretsmanager
-   * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecret.html).
-   * AWS also re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions under the new key; the store has
-   * no method to replace a version's envelope yet, so existing versions keep the key they were sealed with,
-   * which their encrypted data key names.
+   * A new value becomes a new AWSCURRENT version. A new KmsKeyId seals new versions from now on, and
+   * re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions under it while their old wrapping stays
+   * usable, so either key opens them.
+   * https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-encryption-key.html
    */
   async function updateSecret(ctx: RequestContext, input: SecretsInput<'UpdateSecret'>) {
     const secret = await lookup.findLiveSecret(ctx, input.SecretId);
     const value = plainValue(input, false);
     const patch: SecretPatch = {};
     if (input.Description !== undefined) patch.description = input.Description;
-    // An explicit undefined clears the column: the secret uses the default key again.
+    // An empty KmsKeyId means the default key again; an explicit undefined clears the column.
     if (input.KmsKeyId !== undefined) patch.kmsKeyId = keyReference(input.KmsKeyId);
-    const updated = Object.keys(patch).length > 0
-      ? await deps.store.updateSecret(secret.arn, { ...patch, lastChangedDate: ctx.clock.now() })
-      : secret;
+    let updated = secret;
+    if (Object.keys(patch).length > 0) {
+      const changed = { ...patch, lastChangedDate: ctx.clock.now() };
+      const rekeyed = 'kmsKeyId' in patch && patch.kmsKeyId !== secret.kmsKeyId;
+      const dataKeys = rekeyed ? await rewrapLabelledVersions(ctx, secret, patch.kmsKeyId) : [];
+      updated = (await deps.store.rewrapSecretVersions(secret.arn, dataKeys, changed)) ?? secret;
+    }
     if (!value) return { ARN: secret.arn, Name: secret.name };
-    const written = await writeVersion(ctx, updated ?? secret, input.ClientRequestToken, value, [AWSCURRENT]);
+    const written = await writeVersion(ctx, updated, input.ClientRequestToken, value, [AWSCURRENT]);
     return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId };
+  }
+
+  async function rewrapLabelledVersions(ctx: RequestContext, secret: SecretRecord, newKeyId: string | undefined) {
+    const labelled = (await deps.store.listSecretVersions(secret.arn)).filter((version) =>
+      version.stages.some((stage) => REENCRYPTED_STAGES.has(stage)),
+    );
+    const rewrapped = await Promise.all(labelled.map(async (version) => ({ versionId: version.versionId, dataKey: await values.rewrap(ctx, version, newKeyId) })));
+    return rewrapped.flatMap(({ versionId, dataKey }) => (dataKey ? [{ versionId, dataKey }] : []));
   }
 
   async function describeSecret(ctx: RequestContext, input: SecretsInput<'DescribeSecret'>) {

@@ -21,7 +21,8 @@ export function createVersionOperations(deps: SecretsDeps, lookup: SecretLookup)
         VersionStages: version.stages,
         LastAccessedDate: version.lastAccessedDate,
         CreatedDate: version.createdDate,
-        KmsKeyIds: [version.kmsKeyArn],
+        // AWS names the account's default key "DefaultEncryptionKey" here rather than by its ARN.
+        KmsKeyIds: version.dataKeys.map((dataKey) => (dataKey.defaultKey ? 'DefaultEncryptionKey' : dataKey.kmsKeyArn)),
       })),
       NextToken,
       ARN: secret.arn,

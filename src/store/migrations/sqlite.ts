@@ -93,8 +93,9 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE TABLE secret_versions (
         secret_arn TEXT NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
         version_id TEXT NOT NULL,
-        encrypted_data_key BLOB NOT NULL,
-        kms_key_arn TEXT NOT NULL,
+        -- JSON list of {kmsKeyArn, encryptedDataKey (base64), defaultKey}, newest first: the data key wrapped
+        -- by each KMS key that can open this version (more than one after the secret's key changed).
+        data_keys TEXT NOT NULL,
         sealed_value BLOB NOT NULL,
         value_type TEXT NOT NULL,
         created_date INTEGER NOT NULL,

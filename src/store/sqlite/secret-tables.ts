@@ -7,6 +7,7 @@ import type {
   SecretValueType,
   SecretVersionRecord,
   Tag,
+  VersionDataKey,
   VersionLabels,
 } from '../records.js';
 
@@ -84,7 +85,20 @@ export class SqliteSecretTables {
     }));
   }
 
-  updateSecret(arn: string, patch: SecretPatch): SecretRecord | undefined {
+  rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch) {
+    return this.#db.transaction(() => {
+      for (const { versionId, dataKey } of dataKeys) {
+        const current = this.#stmt('SELECT data_keys FROM secret_versions WHERE secret_arn = ? AND version_id = ?').pluck().get(secretArn, versionId) as string | undefined;
+        // A version pruned meanwhile has nothing left to re-encrypt.
+        if (current === undefined) continue;
+        const updated = [dataKey, ...decodeDataKeys(current)];
+        this.#stmt('UPDATE secret_versions SET data_keys = ? WHERE secret_arn = ? AND version_id = ?').run(encodeDataKeys(updated), secretArn, versionId);
+      }
+      return this.#patchSecret(secretArn, patch);
+    })();
+  }
+
+  #patchSecret(arn: string, patch: SecretPatch): SecretRecord | undefined {
     const entries = Object.entries(patch) as [keyof SecretPatch, unknown][];
     if (entries.length === 0) return this.getSecretByArn(arn);
     const assignments = entries.map(([field]) => `${SECRET_COLUMNS[field]} = ?`).join(', ');
@@ -202,10 +216,10 @@ export class SqliteSecretTables {
 
   #insertVersion(version: Omit<SecretVersionRecord, 'stages'>): void {
     this.#stmt(
-      `INSERT INTO secret_versions (secret_arn, version_id, encrypted_data_key, kms_key_arn, sealed_value, value_type, created_date, last_accessed_date)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO secret_versions (secret_arn, version_id, data_keys, sealed_value, value_type, created_date, last_accessed_date)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      version.secretArn, version.versionId, version.encryptedDataKey, version.kmsKeyArn, version.sealedValue,
+      version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue,
       version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
     );
   }
@@ -249,8 +263,7 @@ function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
   return {
     secretArn: row.secret_arn,
     versionId: row.version_id,
-    encryptedDataKey: row.encrypted_data_key,
-    kmsKeyArn: row.kms_key_arn,
+    dataKeys: decodeDataKeys(row.data_keys),
     sealedValue: row.sealed_value,
     valueType: row.value_type as SecretValueType,
     createdDate: new Date(row.created_date),
@@ -273,4 +286,13 @@ function stagesByVersion(rows: Row[]): Record<string, string[]> {
   const stages: Record<string, string[]> = {};
   for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
   return stages;
+}
+
+function encodeDataKeys(dataKeys: VersionDataKey[]): string {
+  return JSON.stringify(dataKeys.map((key) => ({ ...key, encryptedDataKey: key.encryptedDataKey.toString('base64') })));
+}
+
+function decodeDataKeys(text: string): VersionDataKey[] {
+  const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
+  return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
 }

@@ -17,6 +17,7 @@ import type {
   SecretRecord,
   SecretVersionRecord,
   Tag,
+  VersionDataKey,
 } from '../records.js';
 import type { Store } from '../store.js';
 
@@ -290,10 +291,6 @@ export class SqliteStore implements Store {
     return this.#secrets.listSecrets(accountId, region);
   }
 
-  async updateSecret(arn: string, patch: SecretPatch) {
-    return this.#secrets.updateSecret(arn, patch);
-  }
-
   async markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date) {
     return this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate);
   }
@@ -320,6 +317,10 @@ export class SqliteStore implements Store {
 
   async updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date) {
     this.#secrets.updateSecretLabels(secretArn, planner, lastChangedDate);
+  }
+
+  async rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch) {
+    return this.#secrets.rewrapSecretVersions(secretArn, dataKeys, patch);
   }
 
   async getSecretVersion(secretArn: string, versionId: string) {

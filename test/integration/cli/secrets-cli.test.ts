@@ -146,7 +146,6 @@ describe('the AWS CLI against Coffer: the seed Secrets Manager commands', () => 
 
   it(
     'list-secret-version-ids reports KmsKeyIds ["DefaultEncryptionKey"] for versions under the default key, as AWS does',
-    { todo: 'Coffer lists the ARN of alias/aws/secretsmanager\'s key instead of "DefaultEncryptionKey"' },
     async () => {
       const output = JSON.parse(await run(`aws secretsmanager list-secret-version-ids --secret-id "prod/db/mysql" --endpoint-url "$COFFER_URL"`)) as {
         Versions: VersionEntry[];

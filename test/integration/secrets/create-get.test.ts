@@ -227,7 +227,8 @@ describe('CreateSecret with the default and customer KMS keys', () => {
     const name = uniqueSecretName('default-key');
     await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'x' }));
     const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: name }));
-    assert.deepEqual(versions.Versions?.[0]?.KmsKeyIds, [KeyMetadata?.Arn]);
+    // AWS lists versions under the default key as "DefaultEncryptionKey", not by the key's ARN.
+    assert.deepEqual(versions.Versions?.[0]?.KmsKeyIds, ['DefaultEncryptionKey']);
     assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: name }))).KmsKeyId, undefined);
   });
 

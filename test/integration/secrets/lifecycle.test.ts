@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DescribeKeyCommand, DisableKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -79,7 +79,7 @@ describe('UpdateSecret', () => {
     assert.equal(await valueOf(name), 'v1');
   });
 
-  it('with a new KmsKeyId seals new versions with that key; older versions stay readable by VersionId', async () => {
+  it('with a new KmsKeyId seals new versions with it and re-encrypts the labelled ones, keeping the old wrapping', async () => {
     const keyA = await createKey(kms, { Description: 'A' });
     const keyB = await createKey(kms, { Description: 'B' });
     const { name, firstVersion } = await create('rekey', { KmsKeyId: keyA.KeyId });
@@ -90,17 +90,22 @@ describe('UpdateSecret', () => {
 
     const { Versions } = await sm.send(new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated: true }));
     const keyOf = Object.fromEntries(Versions!.map((version) => [version.VersionId!, version.KmsKeyIds]));
-    assert.deepEqual(keyOf[firstVersion], [keyA.Arn]);
+    // The first version was AWSCURRENT when the key changed: re-encrypted under B, still wrapped by A.
+    assert.deepEqual(keyOf[firstVersion], [keyB.Arn, keyA.Arn]);
     assert.deepEqual(keyOf[second.VersionId!], [keyB.Arn]);
     assert.deepEqual(keyOf[third.VersionId!], [keyB.Arn]);
     assert.equal(await valueOf(name, { VersionId: firstVersion }), 'v1');
     assert.equal(await valueOf(name, { VersionId: second.VersionId }), 'v2');
     assert.equal(await valueOf(name), 'v3');
 
-    // The current value no longer depends on key A.
+    // Nothing depends on key A alone any more; and with B disabled too, the first version still opens with A.
     await kms.send(new DisableKeyCommand({ KeyId: keyA.KeyId }));
     assert.equal(await valueOf(name), 'v3');
-    await rejectsWith(valueOf(name, { VersionId: firstVersion }), 'DecryptionFailure');
+    assert.equal(await valueOf(name, { VersionId: firstVersion }), 'v1');
+    await kms.send(new EnableKeyCommand({ KeyId: keyA.KeyId }));
+    await kms.send(new DisableKeyCommand({ KeyId: keyB.KeyId }));
+    assert.equal(await valueOf(name, { VersionId: firstVersion }), 'v1');
+    await rejectsWith(valueOf(name), 'DecryptionFailure');
   });
 
   it('with an empty KmsKeyId goes back to alias/aws/secretsmanager', async () => {
@@ -113,7 +118,8 @@ describe('UpdateSecret', () => {
     assert.equal(await valueOf(name), 'default key');
     const managed = await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/secretsmanager' }));
     const { Versions } = await sm.send(new ListSecretVersionIdsCommand({ SecretId: name }));
-    assert.deepEqual(Versions?.find((version) => version.VersionId === put.VersionId)?.KmsKeyIds, [managed.KeyMetadata?.Arn]);
+    assert.ok(managed.KeyMetadata?.Arn);
+    assert.deepEqual(Versions?.find((version) => version.VersionId === put.VersionId)?.KmsKeyIds, ['DefaultEncryptionKey']);
   });
 
   it('answers ResourceNotFoundException for a secret that does not exist', async () => {
