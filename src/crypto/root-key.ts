@@ -29,8 +29,14 @@ export function loadRootKey(source: RootKeySource): LoadedRootKey {
     throw new RootKeyError(`root key file ${source.path} does not exist`);
   }
   const key = randomBytes(KEY_BYTES);
-  // 'wx' fails if another process created the file meanwhile; 0600 because it is the key to everything.
-  writeFileSync(source.path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    // 0600 because it is the key to everything; 'wx' so that of two processes starting together one creates it.
+    writeFileSync(source.path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    key.fill(0);
+    return loadRootKey({ ...source, createIfMissing: false });
+  }
   return { key, created: true, description: source.path };
 }
 

@@ -43,12 +43,22 @@ const ROOT_KEY_CHECK = 'root_key_check';
  * modules are wired together; nothing is a module-level singleton.
  */
 export async function openCoffer(config: CofferConfig): Promise<Coffer> {
-  const clock = config.clock ?? systemClock;
-  const logger = config.logger ?? createLogger();
+  const { store, keyring, rootKey } = await openVerifiedStore(config);
+  try {
+    return await composeServices(config, store, keyring, rootKey);
+  } catch (error) {
+    // Anything that fails after the store is open must not leave the database handle or key material behind.
+    await store.close();
+    keyring.close();
+    throw error;
+  }
+}
+
+/** Root key → store → check value → migrations → keyring. A wrong or missing root key changes nothing. */
+async function openVerifiedStore(config: CofferConfig) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const databasePath = join(config.dataDir, 'coffer.db');
   const dataDirIsNew = !existsSync(databasePath);
-
   const rootKey = loadRootKeyFor(config, dataDirIsNew);
   const store = new SqliteStore(databasePath);
   try {
@@ -57,11 +67,17 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
     await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
   } catch (error) {
     await store.close();
+    rootKey.key.fill(0);
     throw error;
   }
   const keyring = new Keyring(rootKey.key);
   rootKey.key.fill(0);
+  return { store, keyring, rootKey };
+}
 
+async function composeServices(config: CofferConfig, store: SqliteStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {
+  const clock = config.clock ?? systemClock;
+  const logger = config.logger ?? createLogger();
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const kms = createKmsService({ store, keyring, logger });
