@@ -12,7 +12,7 @@ export type Authenticated = { identity: SigV4Identity; principal: Principal };
 export function createAuthenticator(credentials: Credentials, signingKeys = new SigningKeyCache()) {
   return async function authenticate(request: SignedRequest, now: Date): Promise<Authenticated> {
     const accessKeyId = claimedAccessKeyId(request);
-    const credential = accessKeyId === undefined ? undefined : await credentials.resolve(accessKeyId);
+    const credential = accessKeyId === undefined ? undefined : await credentials.resolve(accessKeyId, now);
     const lookup = (id: string) => (credential && id === accessKeyId ? credential.secretAccessKey : undefined);
     const identity = verifySigV4(request, lookup, now, signingKeys);
     // verifySigV4 only succeeds when lookup found the secret, so the credential is present here.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accountRootArn, type Principal } from '../core/index.js';
+import { accountRootArn, Sensitive, systemClock, type Clock, type Principal } from '../core/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { Store } from '../store/index.js';
 
@@ -13,6 +13,11 @@ export type CredentialDeps = {
   store: Pick<Store, 'getAccessKey' | 'insertAccessKey'>;
   keyring: Keyring;
   devMode: boolean;
+  /**
+   * Wall-clock time for the expiry of temporary keys (default the system clock). Like SigV4 freshness it is
+   * real time, never the injected domain clock: the key is handed to a real process that runs in real time.
+   */
+  clock?: Clock;
 };
 
 /**
@@ -20,12 +25,19 @@ export type CredentialDeps = {
  * bound to its access key id.
  */
 export function createCredentials(deps: CredentialDeps) {
-  async function resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
+  const clock = deps.clock ?? systemClock;
+
+  /** The principal and secret of a key, or undefined when it is unknown, does not open, or has expired at `now`. */
+  async function resolve(accessKeyId: string, now: Date = clock.now()): Promise<ResolvedCredential | undefined> {
     if (deps.devMode && accessKeyId === DEV_ACCESS_KEY.accessKeyId) {
       return { principal: rootPrincipal(BOOTSTRAP_ACCOUNT_ID, accessKeyId), secretAccessKey: DEV_ACCESS_KEY.secretAccessKey };
     }
     const record = await deps.store.getAccessKey(accessKeyId);
     if (!record) return undefined;
+    if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) {
+      deps.keyring.forget(sealOwner(accessKeyId));
+      return undefined;
+    }
     const secret = deps.keyring.open(record.sealedSecret, sealOwner(accessKeyId));
     if (!secret) return undefined;
     return {
@@ -48,10 +60,32 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey };
   }
 
-  return { resolve, createRootAccessKey };
+  /**
+   * A short-lived key for a principal of an account, as Lambda hands a function its execution role's
+   * credentials: it stops working `ttlMs` from now, and the maintenance pass deletes it after that.
+   */
+  async function createTemporaryAccessKey(accountId: string, principalArn: string, ttlMs: number): Promise<TemporaryAccessKey> {
+    const now = clock.now();
+    const accessKeyId = newAccessKeyId('ASIA');
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const expiresAt = new Date(now.getTime() + ttlMs);
+    await deps.store.insertAccessKey({
+      accessKeyId,
+      accountId,
+      principalArn,
+      sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+      createdAt: now,
+      expiresAt,
+    });
+    return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), expiresAt };
+  }
+
+  return { resolve, createRootAccessKey, createTemporaryAccessKey };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;
+
+export type TemporaryAccessKey = { accessKeyId: string; secretAccessKey: Sensitive<string>; expiresAt: Date };
 
 function rootPrincipal(accountId: string, accessKeyId: string): Principal {
   return { accountId, arn: accountRootArn(accountId), accessKeyId };
@@ -63,10 +97,10 @@ function sealOwner(accessKeyId: string): string {
 
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** AWS-shaped long-term key id: AKIA + 16 characters of base32. */
-function newAccessKeyId(): string {
+/** AWS-shaped key id: AKIA (long-term) or ASIA (temporary) + 16 characters of base32. */
+function newAccessKeyId(prefix: 'AKIA' | 'ASIA' = 'AKIA'): string {
   const bytes = randomBytes(16);
-  let id = 'AKIA';
+  let id: string = prefix;
   for (const byte of bytes) id += ACCESS_KEY_ALPHABET[byte % 32];
   return id;
 }

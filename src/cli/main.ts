@@ -4,9 +4,11 @@
  * AWS SDK clients like any other client.
  */
 import { Command } from 'commander';
+import { registerFunctionsCommand } from './commands/functions.js';
 import { registerServerCommand } from './commands/server.js';
 
 const program = new Command();
 program.name('coffer').description('Coffer: a self-hosted secrets manager and KMS that speaks the AWS APIs');
 registerServerCommand(program);
+registerFunctionsCommand(program);
 await program.parseAsync(process.argv);

@@ -24,3 +24,32 @@ export function operation<I, O>(
 ): OperationSpec<I, O> {
   return { schema, run };
 }
+
+/**
+ * How one operation of a REST-JSON service (Lambda) sits on HTTP, after Smithy's binding traits: a method and
+ * a path template whose `{Label}`s fill input members, query parameters and headers bound to members, and
+ * either a JSON body of the remaining members or one member that is the whole body (httpPayload).
+ */
+export type RestRoute = {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** `/2015-03-31/functions/{FunctionName}/invocations`: a label matches one URI-decoded path segment. */
+  path: string;
+  operation: string;
+  /** Query parameter name → input member (values stay strings; the schema converts them). */
+  query?: Record<string, string>;
+  /** Request header name (lower case) → input member. */
+  headers?: Record<string, string>;
+  /** The input member that receives the raw body as a Buffer; without it the body is a JSON object of members. */
+  payload?: string;
+  /** The status of a success; default 200. */
+  status?: number;
+  /** Output members sent outside the JSON body: as headers, as the raw body, or as the status code. */
+  output?: { headers?: Record<string, string>; payload?: string; status?: string };
+};
+
+/** A REST-JSON service's table: its operations plus the routes that place them on HTTP. */
+export type RestServiceTable = ServiceTable & {
+  /** Every route's path starts with this (`/2015-03-31/` for Lambda); the pipeline sends such paths here. */
+  pathPrefix: string;
+  routes: readonly RestRoute[];
+};

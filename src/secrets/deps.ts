@@ -1,6 +1,7 @@
 import type { Logger } from '../core/index.js';
 import type { KmsPort } from '../kms/index.js';
 import type { Store } from '../store/index.js';
+import type { RotationStarter } from './ports.js';
 
 /** What the Secrets Manager service needs: its store methods, and KMS only through the envelope port. */
 export type SecretsDeps = {
@@ -24,7 +25,11 @@ export type SecretsDeps = {
     | 'putSecretTags'
     | 'removeSecretTags'
     | 'listSecretTags'
+    | 'setSecretRotation'
+    | 'getOpenRotationRun'
+    | 'cancelRotationRun'
   >;
   kms: KmsPort;
+  rotation: RotationStarter;
   logger: Logger;
 };

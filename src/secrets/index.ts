@@ -7,3 +7,4 @@
 export { createSecretsService, type SecretsService } from './service.js';
 export type { SecretsDeps } from './deps.js';
 export { secretsErrors } from './errors.js';
+export type { RotationStarter } from './ports.js';

@@ -95,6 +95,20 @@ export const schemas = {
   RestoreSecret: z.object({ SecretId: secretId }),
   TagResource: z.object({ SecretId: secretId, Tags: tags }),
   UntagResource: z.object({ SecretId: secretId, TagKeys: awsList(awsString({ min: 1, max: 128 })) }),
+  RotateSecret: z.object({
+    SecretId: secretId,
+    ClientRequestToken: clientRequestToken.optional(),
+    RotationLambdaARN: awsString({ max: 2048 }).optional(),
+    RotationRules: z
+      .object({
+        AutomaticallyAfterDays: awsInt({ min: 1, max: 1000 }).optional(),
+        Duration: awsString({ min: 2, max: 3, pattern: /^[0-9h]+$/ }).optional(),
+        ScheduleExpression: awsString({ min: 1, max: 256, pattern: /^[0-9A-Za-z\(\)#\?\*\-\/, ]+$/ }).optional(),
+      })
+      .optional(),
+    RotateImmediately: awsBoolean().optional(),
+  }),
+  CancelRotateSecret: z.object({ SecretId: secretId }),
   GetRandomPassword: z.object({
     PasswordLength: awsInt({ min: 1, max: 4096 }).optional(),
     ExcludeCharacters: awsString({ max: 4096 }).optional(),

@@ -23,6 +23,8 @@ export function secretsTable(ops: SecretsOperations): ServiceTable {
       TagResource: operation(schemas.TagResource, ops.tagResource),
       UntagResource: operation(schemas.UntagResource, ops.untagResource),
       GetRandomPassword: operation(schemas.GetRandomPassword, ops.getRandomPassword),
+      RotateSecret: operation(schemas.RotateSecret, ops.rotateSecret),
+      CancelRotateSecret: operation(schemas.CancelRotateSecret, ops.cancelRotateSecret),
     },
   };
 }

@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import { createAuthenticator, createCredentials } from '../auth/index.js';
 import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
 import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
+import { createFunctionsService, type FunctionsService } from '../functions/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
-import { createTargetRouter } from '../protocol/index.js';
+import { createRestRouter, createTargetRouter } from '../protocol/index.js';
+import { createRotationService, type RotationService } from '../rotation/index.js';
+import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
 import { SqliteStore, type Store } from '../store/index.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type HttpServer } from './http.js';
-import { createPipeline, type Pipeline } from './pipeline.js';
+import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
 
 export type CofferConfig = {
   dataDir: string;
@@ -22,12 +25,16 @@ export type CofferConfig = {
   logger?: Logger;
   /** How often due key deletions and rotations run; 0 turns the timer off (tests call runMaintenance). */
   maintenanceIntervalMs?: number;
+  /** Where hosted functions reach this server (their AWS_ENDPOINT_URL); startServer sets it. */
+  endpointUrl?: string;
 };
 
 export type Coffer = {
   pipeline: Pipeline;
   kms: KmsService;
   secrets: SecretsService;
+  functions: FunctionsService;
+  rotation: RotationService;
   /** Set on the start that created the data dir's administrator key. */
   createdAdmin?: AdminCredentials;
   rootKeyCreated: boolean;
@@ -78,12 +85,31 @@ async function openVerifiedStore(config: CofferConfig) {
 async function composeServices(config: CofferConfig, store: SqliteStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {
   const clock = config.clock ?? systemClock;
   const logger = config.logger ?? createLogger();
-  const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false });
+  const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const kms = createKmsService({ store, keyring, logger });
-  const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), logger });
+  const functions = createFunctionsService({
+    store,
+    logger,
+    mintCredentials: credentials.createTemporaryAccessKey,
+    endpointUrl: () => config.endpointUrl,
+  });
+  // Rotation calls Secrets Manager in-process through the router, which needs the secrets table: bound late.
+  let invoke: Invoke | undefined;
+  const rotation = createRotationService({
+    store,
+    invokeSecrets: (ctx, operation, input) => invoke!(ctx, `secretsmanager.${operation}`, input),
+    invokeFunction: functions.invoke,
+    rotators: builtInRotators,
+    clock,
+    logger,
+  });
+  const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), rotation: rotation.starter, logger });
+  const route = createTargetRouter([kms.table, secrets.table]);
+  invoke = createInvoker({ route });
   const pipeline = createPipeline({
-    route: createTargetRouter([kms.table, secrets.table]),
+    route,
+    restRouter: createRestRouter([functions.restTable]),
     signatureClock: systemClock,
     authenticate: createAuthenticator(credentials),
     clock,
@@ -93,6 +119,8 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const runMaintenance = async () => {
     await kms.maintenance.runDue(clock.now());
     await secrets.maintenance.runDue(clock.now());
+    await rotation.maintenance.runDue(clock.now());
+    await functions.maintenance.runDue(systemClock.now()); // credential expiry is wall-clock time, like SigV4
   };
   const timer = startMaintenanceTimer(runMaintenance, config.maintenanceIntervalMs ?? 60_000, logger);
 
@@ -100,12 +128,15 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     pipeline,
     kms,
     secrets,
+    functions,
+    rotation,
     createdAdmin,
     rootKeyCreated: rootKey.created,
     rootKeyDescription: rootKey.description,
     runMaintenance,
     async close() {
       if (timer) clearInterval(timer);
+      functions.close();
       await store.close();
       keyring.close();
     },
@@ -131,7 +162,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
   const http = await listen(async (request) => (await ready)(request), { host: config.host, port: config.port, logger });
   let coffer: Coffer;
   try {
-    coffer = await openCoffer({ ...config, logger });
+    coffer = await openCoffer({ ...config, logger, endpointUrl: config.endpointUrl ?? reachableUrl(config.host, http.port) });
   } catch (error) {
     openFailed(error);
     await http.close();
@@ -177,6 +208,12 @@ async function verifyRootKey(store: Store, rootKey: Buffer, dataDir: string): Pr
   if (check && !rootKeyMatches(rootKey, check)) {
     throw new RootKeyError(`the root key does not match the data in ${dataDir}; start with the root key this data dir was created with`);
   }
+}
+
+/** This server's URL as a local child process reaches it: a wildcard address becomes loopback. */
+function reachableUrl(host: string, port: number): string {
+  const local = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
 }
 
 function startMaintenanceTimer(run: () => Promise<void>, intervalMs: number, logger: Logger) {

@@ -2,11 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { commonError, type Logger } from '../core/index.js';
-import { JSON11_CONTENT_TYPE, renderError } from '../protocol/index.js';
+import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
 import type { Pipeline } from './pipeline.js';
 
 /** Bodies above 1 MiB are refused. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Lambda's CreateFunction and UpdateFunctionCode carry the zip base64 in the body, and Invoke takes up to
+ * 6 MB: those paths get larger limits (a 16 MiB body holds a zip of about 12 MB).
+ */
+export const MAX_FUNCTION_CODE_BODY_BYTES = 16 * 1024 * 1024;
+export const MAX_INVOKE_BODY_BYTES = 6 * 1024 * 1024 + 1024;
+const LAMBDA_PATH = /^\/2015-03-31\/functions(?:\/([^/]+)\/(code|invocations))?$/;
 /**
  * A refused body is still read (and dropped) before the 413 goes out, up to these bounds: a client that is
  * still writing when the server closes the connection sees a reset instead of the answer.
@@ -95,15 +102,18 @@ async function handle(
     if (req.method === 'GET' && path === '/health') {
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
-    const body = await readBody(req);
+    const limit = bodyLimit(req, path);
+    const body = await readBody(req, limit);
     if (body === 'aborted') return;
     if (body === 'too-large') {
       const requestId = randomUUID();
-      const rendered = renderError(
-        commonError('RequestEntityTooLargeException', `The request body exceeds ${MAX_BODY_BYTES} bytes.`),
-        'InternalFailure',
-        requestId,
-      );
+      const tooLarge = commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`);
+      if (isLambdaRequest(req, path)) {
+        const rendered = renderRestError(tooLarge, 'ServiceException', requestId);
+        const headers = { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' };
+        return send(res, rendered.status, headers, rendered.body);
+      }
+      const rendered = renderError(tooLarge, 'InternalFailure', requestId);
       return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
     }
     const response = await pipeline({ method: req.method ?? 'GET', path, query, headers: req.headers, body, sourceIp: req.socket.remoteAddress });
@@ -117,6 +127,20 @@ async function handle(
   }
 }
 
+/** A Lambda REST request: no X-Amz-Target, a path under /2015-03-31/ (the pipeline routes it the same way). */
+function isLambdaRequest(req: IncomingMessage, path: string): boolean {
+  return req.headers['x-amz-target'] === undefined && path.startsWith('/2015-03-31/');
+}
+
+function bodyLimit(req: IncomingMessage, path: string): number {
+  if (req.headers['x-amz-target'] !== undefined) return MAX_BODY_BYTES;
+  const lambda = LAMBDA_PATH.exec(path);
+  if (!lambda) return MAX_BODY_BYTES;
+  if (lambda[2] === 'invocations' && req.method === 'POST') return MAX_INVOKE_BODY_BYTES;
+  const createsCode = (lambda[2] === undefined && req.method === 'POST') || (lambda[2] === 'code' && req.method === 'PUT');
+  return createsCode ? MAX_FUNCTION_CODE_BODY_BYTES : MAX_BODY_BYTES;
+}
+
 function edgeHeaders(requestId: string): Record<string, string> {
   return { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId };
 }
@@ -128,10 +152,10 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 }
 
 /**
- * The whole body, 'too-large' above MAX_BODY_BYTES (declared or counted), or 'aborted' when the client went
+ * The whole body, 'too-large' above `limit` bytes (declared or counted), or 'aborted' when the client went
  * away first. A refused body is drained within bounds before the answer, so the client can read the 413.
  */
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -152,7 +176,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted
       discardTimer = setTimeout(() => settle('too-large'), DISCARD_TIMEOUT_MS);
     };
 
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) refuse();
+    if (Number(req.headers['content-length'] ?? 0) > limit) refuse();
     req.on('data', (chunk: Buffer) => {
       if (tooLarge) {
         discarded += chunk.length;
@@ -160,7 +184,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large' | 'aborted
         return;
       }
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) refuse();
+      if (size > limit) refuse();
       else chunks.push(chunk);
     });
     req.on('end', () => settle(tooLarge ? 'too-large' : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));

@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { commonError, type Clock, type Logger, type RequestContext } from '../core/index.js';
 import type { Authenticate } from '../auth/index.js';
-import { decodeJsonBody, encodeJsonBody, JSON11_CONTENT_TYPE, renderError, validationError, type Target } from '../protocol/index.js';
+import {
+  decodeJsonBody,
+  decodeRestRequest,
+  encodeJsonBody,
+  encodeRestResponse,
+  JSON11_CONTENT_TYPE,
+  renderError,
+  renderRestError,
+  REST_JSON_CONTENT_TYPE,
+  validationError,
+  type RestRouter,
+  type Target,
+} from '../protocol/index.js';
 
 export type RawRequest = {
   method: string;
@@ -16,6 +28,8 @@ export type RawResponse = { status: number; headers: Record<string, string>; bod
 
 export type PipelineDeps = {
   route: (targetHeader: string | undefined) => Target;
+  /** REST-JSON services (Lambda): a request without X-Amz-Target on a path they claim goes here. */
+  restRouter?: RestRouter;
   authenticate: Authenticate;
   /** Domain time: deletion windows, schedules, timestamps. Injected so tests move it. */
   clock: Clock;
@@ -37,15 +51,15 @@ const GENERIC_INTERNAL_ERROR = 'InternalFailure';
 export function createPipeline(deps: PipelineDeps) {
   return async function handle(request: RawRequest): Promise<RawResponse> {
     const requestId = randomUUID();
+    if (deps.restRouter && header(request, 'x-amz-target') === undefined && deps.restRouter.claims(request.path)) {
+      return handleRest(deps.restRouter, request, requestId);
+    }
     let internalErrorCode = GENERIC_INTERNAL_ERROR;
     try {
       const target = deps.route(header(request, 'x-amz-target'));
       internalErrorCode = target.table.internalErrorCode;
       const ctx = await authenticatedContext(request, requestId, target);
-      const spec = target.table.operations[target.operationName]!;
-      const parsed = spec.schema.safeParse(decodeJsonBody(request.body));
-      if (!parsed.success) throw validationError(parsed.error, spec.schema);
-      const output = await spec.run(ctx, parsed.data);
+      const output = await execute(ctx, target, decodeJsonBody(request.body));
       return respond(200, requestId, encodeJsonBody(output));
     } catch (error) {
       const rendered = renderError(error, internalErrorCode, requestId);
@@ -55,6 +69,25 @@ export function createPipeline(deps: PipelineDeps) {
       return respond(rendered.status, requestId, rendered.body);
     }
   };
+
+  /** The same flow for REST-JSON: method + path → operation, SigV4, schema, operation, bound output. */
+  async function handleRest(router: RestRouter, request: RawRequest, requestId: string): Promise<RawResponse> {
+    let internalErrorCode = GENERIC_INTERNAL_ERROR;
+    try {
+      const target = router.route(request.method, request.path);
+      internalErrorCode = target.table.internalErrorCode;
+      const ctx = await authenticatedContext(request, requestId, target);
+      const output = await execute(ctx, target, decodeRestRequest(target, request));
+      const encoded = encodeRestResponse(target.route, output);
+      return { status: encoded.status, body: encoded.body, headers: { ...encoded.headers, 'x-amzn-RequestId': requestId } };
+    } catch (error) {
+      const rendered = renderRestError(error, internalErrorCode, requestId);
+      if (rendered.fault === 'server') {
+        deps.logger.error('request failed', { requestId, method: request.method, path: request.path, error: describe(error) });
+      }
+      return { status: rendered.status, body: rendered.body, headers: { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId } };
+    }
+  }
 
   async function authenticatedContext(request: RawRequest, requestId: string, target: Target): Promise<RequestContext> {
     const { identity, principal } = await deps.authenticate(request, deps.signatureClock.now());
@@ -73,6 +106,28 @@ export function createPipeline(deps: PipelineDeps) {
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
+
+/** Parses the input with the operation's schema, once, and runs the operation. Every caller comes through here. */
+async function execute(ctx: RequestContext, target: Target, input: Record<string, unknown>): Promise<unknown> {
+  const spec = target.table.operations[target.operationName]!;
+  const parsed = spec.schema.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error, spec.schema);
+  return spec.run(ctx, parsed.data);
+}
+
+/**
+ * The in-process entry for Coffer's own callers (the rotation runner, built-in rotators): the same route,
+ * schema and operation as an HTTP request, with wire-shaped JSON in and out, so an in-process call behaves
+ * exactly as the same call over HTTP would.
+ */
+export function createInvoker(deps: Pick<PipelineDeps, 'route'>) {
+  return async function invoke(ctx: RequestContext, target: string, input: Record<string, unknown>): Promise<Record<string, any>> {
+    const output = await execute(ctx, deps.route(target), input);
+    return JSON.parse(encodeJsonBody(output)) as Record<string, any>;
+  };
+}
+
+export type Invoke = ReturnType<typeof createInvoker>;
 
 function respond(status: number, requestId: string, body: string): RawResponse {
   return { status, body, headers: { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId } };

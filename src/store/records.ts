@@ -84,6 +84,8 @@ export type AccessKeyRecord = {
   /** The secret access key sealed under the root key: SigV4 verification needs it back. */
   sealedSecret: Buffer;
   createdAt: Date;
+  /** Set for the short-lived keys Coffer hands to rotation functions. */
+  expiresAt?: Date;
 };
 
 export type Page<T> = { items: T[]; nextMarker?: string };
@@ -104,6 +106,66 @@ export type SecretRecord = {
   scheduledDeletionDate?: Date;
   owningService?: string;
   primaryRegion: string;
+} & SecretRotation;
+
+/** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html */
+export type RotationRules = { AutomaticallyAfterDays?: number; Duration?: string; ScheduleExpression?: string };
+
+/** A secret's rotation configuration and schedule. The window is [nextRotationDate, nextRotationWindowEnd). */
+export type SecretRotation = {
+  rotationEnabled?: boolean;
+  rotationLambdaArn?: string;
+  rotationRules?: RotationRules;
+  lastRotatedDate?: Date;
+  nextRotationDate?: Date;
+  nextRotationWindowEnd?: Date;
+};
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+/**
+ * One rotation of one secret: which step it has reached, how often it failed, and when to try again.
+ * A lease lets exactly one node drive it at a time.
+ */
+export type RotationRunRecord = {
+  secretArn: string;
+  /** The ClientRequestToken of the rotation: the VersionId of the new version. */
+  token: string;
+  /** running: being tried (again); failed: gave up until a new RotateSecret; cancelled by CancelRotateSecret. */
+  status: 'running' | 'failed' | 'succeeded' | 'cancelled';
+  step: RotationStep;
+  attempts: number;
+  lastError?: string;
+  startedAt: Date;
+  updatedAt: Date;
+  nextAttemptAt: Date;
+  leaseOwner?: string;
+  leaseExpiresAt?: Date;
+};
+
+export type RotationRunPatch = Partial<Pick<RotationRunRecord, 'status' | 'step' | 'attempts' | 'lastError' | 'updatedAt' | 'nextAttemptAt'>>;
+
+/** A rotation function hosted by Coffer: a zip run as a child process, or a URL Coffer POSTs to. */
+export type FunctionRecord = {
+  arn: string;
+  accountId: string;
+  region: string;
+  name: string;
+  kind: 'zip' | 'http';
+  runtime?: string;
+  handler?: string;
+  codeZip?: Buffer;
+  codeSha256?: string;
+  codeSize: number;
+  url?: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  description: string;
+  role?: string;
+  createdAt: Date;
+  lastModified: Date;
+  revisionId: string;
 };
 
 export type SecretPatch = Partial<Pick<SecretRecord, 'description' | 'kmsKeyId' | 'lastChangedDate'>>;

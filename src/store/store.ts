@@ -10,6 +10,10 @@ import type {
   SecretPatch,
   SecretRecord,
   SecretVersionRecord,
+  FunctionRecord,
+  RotationRunPatch,
+  RotationRunRecord,
+  SecretRotation,
   Tag,
   VersionDataKey,
 } from './records.js';
@@ -151,4 +155,45 @@ export interface Store {
   putSecretTags(arn: string, tags: Tag[]): Promise<void>;
   removeSecretTags(arn: string, tagKeys: string[]): Promise<void>;
   listSecretTags(arn: string): Promise<Tag[]>;
+
+  /** Replaces a secret's rotation configuration and schedule; undefined when the secret is absent. */
+  setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined>;
+  /** Secrets with rotation on whose window has opened, for the scheduler. */
+  listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]>;
+  /**
+   * Records a new rotation unless the secret has an unfinished one (running or failed), which is returned
+   * instead: one rotation at a time per secret, enforced by a constraint.
+   */
+  startRotationRun(run: RotationRunRecord): Promise<{ started: true } | { started: false; existing: RotationRunRecord }>;
+  /** The secret's unfinished rotation, if any. */
+  getOpenRotationRun(secretArn: string): Promise<RotationRunRecord | undefined>;
+  /**
+   * Takes the lease on one running rotation whose next attempt is due and whose lease is free or expired,
+   * so that of several nodes exactly one drives it.
+   */
+  claimRotationRun(now: Date, leaseOwner: string, leaseMs: number): Promise<RotationRunRecord | undefined>;
+  /** Updates a run held under `leaseOwner` and releases the lease; false when the lease was lost. */
+  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean>;
+  /** Marks a run succeeded and moves the secret's schedule, in one transaction. */
+  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void>;
+  /** Makes a failed or waiting run due again now (a new RotateSecret retries the unfinished rotation). */
+  retryRotationRun(secretArn: string, token: string, now: Date): Promise<void>;
+  /** Ends an unfinished run without completing it (CancelRotateSecret); its AWSPENDING version stays. */
+  cancelRotationRun(secretArn: string, token: string, now: Date): Promise<void>;
+
+  /** Returns false when the name is taken in that account and region. */
+  createFunction(record: FunctionRecord): Promise<boolean>;
+  getFunction(accountId: string, region: string, name: string): Promise<FunctionRecord | undefined>;
+  listFunctions(accountId: string, region: string): Promise<FunctionRecord[]>;
+  /** Replaces code and the fields that come with it; undefined when the function is absent. */
+  updateFunction(
+    accountId: string,
+    region: string,
+    name: string,
+    patch: Partial<Pick<FunctionRecord, 'codeZip' | 'codeSha256' | 'codeSize' | 'url' | 'runtime' | 'handler' | 'environment' | 'timeoutSeconds' | 'description' | 'lastModified' | 'revisionId'>>,
+  ): Promise<FunctionRecord | undefined>;
+  deleteFunction(accountId: string, region: string, name: string): Promise<boolean>;
+
+  /** Removes access keys whose expiry has passed. */
+  deleteExpiredAccessKeys(now: Date): Promise<number>;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { silentLogger, type Clock } from '../../src/core/index.js';
+import { createLogger, silentLogger, type Clock } from '../../src/core/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
@@ -29,7 +29,8 @@ export async function startTestServer(options: { clock?: Clock; dataDir?: string
     port: 0,
     devMode: options.devMode ?? true,
     clock: options.clock,
-    logger: silentLogger,
+    // COFFER_TEST_LOG=debug shows the server's log while debugging a test.
+    logger: process.env.COFFER_TEST_LOG ? createLogger({ level: process.env.COFFER_TEST_LOG as 'debug' }) : silentLogger,
     maintenanceIntervalMs: 0,
     rootKeyBase64: options.rootKeyBase64,
   });

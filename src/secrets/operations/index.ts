@@ -5,6 +5,7 @@ import { createVersionWriter } from '../version-writer.js';
 import { createLifecycleOperations } from './lifecycle.js';
 import { createListingOperations } from './listing.js';
 import { getRandomPassword } from './password.js';
+import { createRotationOperations } from './rotation.js';
 import { createTaggingOperations } from './tagging.js';
 import { createValueOperations } from './values.js';
 import { createVersionOperations } from './versions.js';
@@ -19,6 +20,7 @@ export function createSecretsOperations(deps: SecretsDeps) {
     ...createVersionOperations(deps, lookup),
     ...createListingOperations(deps),
     ...createTaggingOperations(deps, lookup),
+    ...createRotationOperations(deps, lookup),
     getRandomPassword,
   };
 }

@@ -118,4 +118,56 @@ export const sqliteMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 3,
+    name: 'rotation-and-functions',
+    sql: `
+      ALTER TABLE secrets ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE secrets ADD COLUMN rotation_lambda_arn TEXT;
+      ALTER TABLE secrets ADD COLUMN rotation_rules TEXT;
+      ALTER TABLE secrets ADD COLUMN last_rotated_date INTEGER;
+      ALTER TABLE secrets ADD COLUMN next_rotation_date INTEGER;
+      ALTER TABLE secrets ADD COLUMN next_rotation_window_end INTEGER;
+      CREATE INDEX secrets_by_next_rotation ON secrets (next_rotation_date) WHERE rotation_enabled = 1;
+      CREATE TABLE rotation_runs (
+        secret_arn TEXT NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        token TEXT NOT NULL,
+        status TEXT NOT NULL,
+        step TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        PRIMARY KEY (secret_arn, token)
+      );
+      -- At most one unfinished rotation per secret.
+      CREATE UNIQUE INDEX rotation_runs_one_open ON rotation_runs (secret_arn) WHERE status IN ('running', 'failed');
+      CREATE INDEX rotation_runs_due ON rotation_runs (next_attempt_at) WHERE status = 'running';
+      CREATE TABLE functions (
+        arn TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        runtime TEXT,
+        handler TEXT,
+        code_zip BLOB,
+        code_sha256 TEXT,
+        code_size INTEGER NOT NULL,
+        url TEXT,
+        environment TEXT NOT NULL,
+        timeout_seconds INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        role TEXT,
+        created_at INTEGER NOT NULL,
+        last_modified INTEGER NOT NULL,
+        revision_id TEXT NOT NULL,
+        UNIQUE (account_id, region, name)
+      );
+      ALTER TABLE access_keys ADD COLUMN expires_at INTEGER;
+    `,
+  },
 ];

@@ -6,6 +6,8 @@ import type {
   SecretRecord,
   SecretValueType,
   SecretVersionRecord,
+  RotationRules,
+  SecretRotation,
   Tag,
   VersionDataKey,
   VersionLabels,
@@ -241,7 +243,7 @@ function optionalDate(ms: number | null): Date | undefined {
   return ms === null ? undefined : new Date(ms);
 }
 
-function secretFromRow(row: Row): SecretRecord {
+export function secretFromRow(row: Row): SecretRecord {
   return {
     arn: row.arn,
     accountId: row.account_id,
@@ -256,6 +258,7 @@ function secretFromRow(row: Row): SecretRecord {
     scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
     owningService: row.owning_service ?? undefined,
     primaryRegion: row.primary_region,
+    ...rotationFromRow(row),
   };
 }
 
@@ -295,4 +298,15 @@ function encodeDataKeys(dataKeys: VersionDataKey[]): string {
 function decodeDataKeys(text: string): VersionDataKey[] {
   const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
   return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
+}
+
+export function rotationFromRow(row: Row): SecretRotation {
+  return {
+    rotationEnabled: row.rotation_enabled === 1 ? true : row.rotation_lambda_arn ? false : undefined,
+    rotationLambdaArn: row.rotation_lambda_arn ?? undefined,
+    rotationRules: row.rotation_rules ? (JSON.parse(row.rotation_rules) as RotationRules) : undefined,
+    lastRotatedDate: optionalDate(row.last_rotated_date),
+    nextRotationDate: optionalDate(row.next_rotation_date),
+    nextRotationWindowEnd: optionalDate(row.next_rotation_window_end),
+  };
 }

@@ -2,6 +2,8 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
+import { SqliteFunctionTables } from './function-tables.js';
+import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
 import type {
   AccessKeyRecord,
@@ -10,11 +12,15 @@ import type {
   KeyPatch,
   KeyRecord,
   KeyState,
+  FunctionRecord,
   LabelPlanner,
   Page,
+  RotationRunPatch,
+  RotationRunRecord,
   RotationType,
   SecretPatch,
   SecretRecord,
+  SecretRotation,
   SecretVersionRecord,
   Tag,
   VersionDataKey,
@@ -42,6 +48,8 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
   readonly #secrets: SqliteSecretTables;
+  readonly #rotation: SqliteRotationTables;
+  readonly #functions: SqliteFunctionTables;
 
   constructor(path: string) {
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
@@ -51,7 +59,10 @@ export class SqliteStore implements Store {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
-    this.#secrets = new SqliteSecretTables(this.#db, (sql) => this.#stmt(sql));
+    const prepare = (sql: string) => this.#stmt(sql);
+    this.#secrets = new SqliteSecretTables(this.#db, prepare);
+    this.#rotation = new SqliteRotationTables(this.#db, prepare);
+    this.#functions = new SqliteFunctionTables(prepare);
   }
 
   migrate(): void {
@@ -86,9 +97,9 @@ export class SqliteStore implements Store {
 
   async insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
     const result = this.#stmt(
-      `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
-    ).run(record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime());
+      `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
+    ).run(record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(), record.expiresAt?.getTime() ?? null);
     return result.changes === 1;
   }
 
@@ -101,7 +112,12 @@ export class SqliteStore implements Store {
       principalArn: row.principal_arn,
       sealedSecret: row.sealed_secret,
       createdAt: new Date(row.created_at),
+      expiresAt: row.expires_at === null ? undefined : new Date(row.expires_at),
     };
+  }
+
+  async deleteExpiredAccessKeys(now: Date): Promise<number> {
+    return this.#stmt('DELETE FROM access_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now.getTime()).changes;
   }
 
   async createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
@@ -345,6 +361,62 @@ export class SqliteStore implements Store {
 
   async listSecretTags(arn: string) {
     return this.#secrets.listSecretTags(arn);
+  }
+
+  async setSecretRotation(arn: string, rotation: SecretRotation) {
+    return this.#rotation.setSecretRotation(arn, rotation);
+  }
+
+  async listSecretsDueForRotation(now: Date, limit: number) {
+    return this.#rotation.listSecretsDueForRotation(now, limit);
+  }
+
+  async startRotationRun(run: RotationRunRecord) {
+    return this.#rotation.startRotationRun(run);
+  }
+
+  async getOpenRotationRun(secretArn: string) {
+    return this.#rotation.getOpenRotationRun(secretArn);
+  }
+
+  async claimRotationRun(now: Date, leaseOwner: string, leaseMs: number) {
+    return this.#rotation.claimRotationRun(now, leaseOwner, leaseMs);
+  }
+
+  async updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch) {
+    return this.#rotation.updateRotationRun(secretArn, token, leaseOwner, patch);
+  }
+
+  async completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation) {
+    this.#rotation.completeRotationRun(secretArn, token, finishedAt, rotation);
+  }
+
+  async retryRotationRun(secretArn: string, token: string, now: Date) {
+    this.#rotation.retryRotationRun(secretArn, token, now);
+  }
+
+  async cancelRotationRun(secretArn: string, token: string, now: Date) {
+    this.#rotation.cancelRotationRun(secretArn, token, now);
+  }
+
+  async createFunction(record: FunctionRecord) {
+    return this.#functions.createFunction(record);
+  }
+
+  async getFunction(accountId: string, region: string, name: string) {
+    return this.#functions.getFunction(accountId, region, name);
+  }
+
+  async listFunctions(accountId: string, region: string) {
+    return this.#functions.listFunctions(accountId, region);
+  }
+
+  async updateFunction(accountId: string, region: string, name: string, patch: Parameters<SqliteFunctionTables['updateFunction']>[3]) {
+    return this.#functions.updateFunction(accountId, region, name, patch);
+  }
+
+  async deleteFunction(accountId: string, region: string, name: string) {
+    return this.#functions.deleteFunction(accountId, region, name);
   }
 
   #insertKey(key: KeyRecord): void {

@@ -1,0 +1,24 @@
+import type { Logger, Sensitive } from '../core/index.js';
+import type { Store } from '../store/index.js';
+
+/** A short-lived access key for a function's account, minted per invocation by auth (wired in compose.ts). */
+export type MintedCredentials = { accessKeyId: string; secretAccessKey: Sensitive<string> };
+
+export type MintCredentials = (accountId: string, principalArn: string, ttlMs: number) => Promise<MintedCredentials>;
+
+/** What the functions service needs: its store methods, a way to mint credentials, and where Coffer listens. */
+export type FunctionsDeps = {
+  store: Pick<Store, 'createFunction' | 'getFunction' | 'listFunctions' | 'updateFunction' | 'deleteFunction' | 'deleteExpiredAccessKeys'>;
+  logger: Logger;
+  mintCredentials: MintCredentials;
+  /** Coffer's own URL as a child process reaches it (AWS_ENDPOINT_URL); known once the server listens. */
+  endpointUrl: () => string | undefined;
+  /** Where code is unpacked and invocations get their home directory; default a fresh dir under os.tmpdir(). */
+  workDir?: string;
+  /** The interpreter for python3.x runtimes; default `python3` from PATH. */
+  pythonCommand?: string;
+  /** The interpreter for nodejs20.x; default the Node that runs Coffer. */
+  nodeCommand?: string;
+  /** Child processes (and HTTP calls) running at once on this node; more get TooManyRequestsException. */
+  maxConcurrentInvocations?: number;
+};

@@ -1,0 +1,74 @@
+import { accountRootArn } from '../core/index.js';
+import type { FunctionRecord } from '../store/index.js';
+import type { FunctionsDeps } from './deps.js';
+import { lambdaError } from './errors.js';
+import { runHosted, type Execution } from './hosted.js';
+import { runHttpFunction } from './http-function.js';
+import { Workspace } from './workspace.js';
+
+/** Credentials outlive the function's timeout by this much, as a margin for its last calls. */
+const CREDENTIAL_GRACE_MS = 60_000;
+const DEFAULT_MAX_CONCURRENT = 32;
+
+/**
+ * Runs functions: zip functions as child processes (hosted.ts) with credentials minted for this one
+ * invocation, HTTP functions as a POST (http-function.ts). At most `maxConcurrentInvocations` run at once on
+ * this node; more are refused with TooManyRequestsException, as Lambda throttles past its concurrency.
+ */
+export function createRunner(deps: FunctionsDeps) {
+  const workspace = new Workspace(deps.workDir);
+  const maxConcurrent = deps.maxConcurrentInvocations ?? DEFAULT_MAX_CONCURRENT;
+  const pythonCommand = deps.pythonCommand ?? 'python3';
+  const nodeCommand = deps.nodeCommand ?? process.execPath;
+  const children = new Set<() => void>();
+  const track = (kill: () => void) => {
+    children.add(kill);
+    return () => void children.delete(kill);
+  };
+  let running = 0;
+  let warnedNoEndpoint = false;
+
+  async function execute(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
+    if (running >= maxConcurrent) throw lambdaError('TooManyRequestsException', 'Rate Exceeded.');
+    running += 1;
+    try {
+      if (record.kind === 'http') return await runHttpFunction(record, event, requestId, deps.logger);
+      const endpointUrl = deps.endpointUrl();
+      if (!endpointUrl && !warnedNoEndpoint) {
+        warnedNoEndpoint = true;
+        deps.logger.warn('hosted functions run without AWS_ENDPOINT_URL: Coffer does not know its own URL');
+      }
+      const ttlMs = record.timeoutSeconds * 1000 + CREDENTIAL_GRACE_MS;
+      const credentials = await deps.mintCredentials(record.accountId, executionPrincipal(record), ttlMs);
+      return await runHosted(
+        { record, event, requestId, credentials, endpointUrl },
+        { workspace, logger: deps.logger, pythonCommand, nodeCommand, track },
+      );
+    } finally {
+      running -= 1;
+    }
+  }
+
+  return {
+    execute,
+    /** Kills the children still running (background Event invocations, say) and removes the unpacked code. */
+    close() {
+      for (const kill of children) kill();
+      children.clear();
+      workspace.close();
+    },
+  };
+}
+
+export type Runner = ReturnType<typeof createRunner>;
+
+/**
+ * Who a function acts as: its execution role's session, as Lambda runs a function with the role's
+ * temporary credentials (`arn:aws:sts::<account>:assumed-role/<role>/<function>`); the account's root when no
+ * role was given.
+ */
+export function executionPrincipal(record: FunctionRecord): string {
+  const roleName = record.role?.split('/').pop();
+  if (!roleName) return accountRootArn(record.accountId);
+  return `arn:aws:sts::${record.accountId}:assumed-role/${roleName}/${record.name}`;
+}

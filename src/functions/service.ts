@@ -1,0 +1,49 @@
+import { AwsError, type RequestContext } from '../core/index.js';
+import type { FunctionsDeps } from './deps.js';
+import { functionNotFound } from './errors.js';
+import { functionArn, resolveFunctionRef } from './function-name.js';
+import type { InvokeOutcome } from './invoke-outcome.js';
+import { createFunctionsMaintenance } from './maintenance.js';
+import { createFunctionOperations } from './operations.js';
+import { createRunner } from './runner.js';
+import { lambdaTable } from './table.js';
+
+/**
+ * The functions service: the Lambda REST table for the protocol codec, `invoke` for Coffer's own callers
+ * (the rotation runner), the maintenance pass, and close() (after the server has drained: kills children
+ * still running and removes the unpacked code).
+ */
+export function createFunctionsService(deps: FunctionsDeps) {
+  const runner = createRunner(deps);
+  const operations = createFunctionOperations(deps, runner);
+
+  /**
+   * Runs a function by name or ARN for an in-process caller, as the caller's account and region. Never
+   * throws: an unknown function, a refused call or a failure inside Coffer is an outcome like any other.
+   */
+  async function invoke(ctx: RequestContext, functionName: string, event: unknown): Promise<InvokeOutcome> {
+    try {
+      const ref = resolveFunctionRef(ctx, functionName);
+      const record = await deps.store.getFunction(ref.accountId, ref.region, ref.name);
+      if (!record) throw functionNotFound(functionArn(ref.region, ref.accountId, ref.name));
+      return (await runner.execute(record, event, ctx.requestId)).outcome;
+    } catch (error) {
+      if (error instanceof AwsError) return { ok: false, errorType: error.code, errorMessage: error.message };
+      deps.logger.error('function invocation failed inside Coffer', {
+        requestId: ctx.requestId,
+        functionName,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+      return { ok: false, errorType: 'ServiceException', errorMessage: `An internal error occurred. Request id: ${ctx.requestId}` };
+    }
+  }
+
+  return {
+    restTable: lambdaTable(operations),
+    invoke,
+    maintenance: createFunctionsMaintenance(deps),
+    close: () => runner.close(),
+  };
+}
+
+export type FunctionsService = ReturnType<typeof createFunctionsService>;

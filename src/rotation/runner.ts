@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { accountRootArn, parseArn, type Clock, type RequestContext } from '../core/index.js';
+import { ROTATION_STEPS, type RotationRunRecord, type SecretRecord } from '../store/index.js';
+import type { RotationDeps } from './deps.js';
+import type { RotationEvent } from './rotator.js';
+import { nextWindow } from './schedule.js';
+
+const MAX_ATTEMPTS = 5;
+const FIRST_RETRY_MS = 30_000;
+const MAX_RETRY_MS = 30 * 60_000;
+/** Longer than any step may take (hosted functions time out at 900 s), so a lease outlives its holder's work. */
+const LEASE_MS = 20 * 60_000;
+const MAX_ERROR_LENGTH = 1000;
+
+/**
+ * Drives rotations through AWS's four steps: createSecret, setSecret, testSecret, finishSecret. A run is
+ * claimed with a store lease, so of several nodes one drives it; a failed step is recorded with its error
+ * and retried with exponential backoff, from that step; after MAX_ATTEMPTS the run is marked failed and waits
+ * for a new RotateSecret. Nothing here touches labels: the rotation function moves AWSCURRENT in
+ * finishSecret, so a failure can never lose the current value.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html
+ */
+export function createRunner(deps: RotationDeps) {
+  const leaseOwner = `rotation-${randomUUID()}`;
+  let draining: Promise<void> = Promise.resolve();
+
+  /** Drives every due run; calls made while a drain is under way chain after it. */
+  function drainDue(): Promise<void> {
+    draining = draining.then(drainOnce).catch((error) => deps.logger.error('rotation drain failed', { error: describe(error) }));
+    return draining;
+  }
+
+  async function drainOnce(): Promise<void> {
+    for (;;) {
+      const run = await deps.store.claimRotationRun(deps.clock.now(), leaseOwner, LEASE_MS);
+      if (!run) return;
+      await drive(run);
+    }
+  }
+
+  async function drive(run: RotationRunRecord): Promise<void> {
+    const secret = await deps.store.getSecretByArn(run.secretArn);
+    if (!secret?.rotationLambdaArn) return recordFailure(run, run.step, new Error('the secret has no rotation function'));
+    const ctx = rotationContext(secret, deps.clock);
+    for (let index = ROTATION_STEPS.indexOf(run.step); index < ROTATION_STEPS.length; index++) {
+      const step = ROTATION_STEPS[index]!;
+      try {
+        await runStep(ctx, secret, { SecretId: secret.arn, ClientRequestToken: run.token, Step: step });
+      } catch (error) {
+        return recordFailure(run, step, error);
+      }
+    }
+    try {
+      await assertFinished(ctx, secret, run.token);
+    } catch (error) {
+      return recordFailure(run, 'finishSecret', error);
+    }
+    const finishedAt = deps.clock.now();
+    const window = secret.rotationEnabled && secret.rotationRules ? nextWindow(secret.rotationRules, finishedAt, finishedAt) : undefined;
+    await deps.store.completeRotationRun(secret.arn, run.token, finishedAt, {
+      rotationEnabled: secret.rotationEnabled,
+      rotationLambdaArn: secret.rotationLambdaArn,
+      rotationRules: secret.rotationRules,
+      lastRotatedDate: finishedAt,
+      nextRotationDate: window?.start,
+      nextRotationWindowEnd: window?.end,
+    });
+    deps.logger.info('secret rotated', { secretArn: secret.arn, versionId: run.token });
+  }
+
+  async function runStep(ctx: RequestContext, secret: SecretRecord, event: RotationEvent): Promise<void> {
+    const { functionName, sameAccountAndRegion } = rotationFunction(secret);
+    // Built-in rotators exist in every account and region, so an ARN copied from AWS names them too.
+    const rotator = deps.rotators[functionName];
+    if (rotator) return rotator.runStep(event, (operation, input) => deps.invokeSecrets(ctx, operation, input));
+    if (!sameAccountAndRegion) throw new Error('the rotation function must be in the same account and region as the secret');
+    const outcome = await deps.invokeFunction(ctx, functionName, event);
+    if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
+  }
+
+  /** AWS checks that finishSecret really made the new version AWSCURRENT; so does Coffer. */
+  async function assertFinished(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void> {
+    const described = await deps.invokeSecrets(ctx, 'DescribeSecret', { SecretId: secret.arn });
+    const stages = (described.VersionIdsToStages as Record<string, string[]> | undefined)?.[token] ?? [];
+    if (!stages.includes('AWSCURRENT')) {
+      throw new Error(`finishSecret returned, but version ${token} is not AWSCURRENT`);
+    }
+  }
+
+  async function recordFailure(run: RotationRunRecord, step: RotationRunRecord['step'], error: unknown): Promise<void> {
+    const now = deps.clock.now();
+    const attempts = run.attempts + 1;
+    const retryMs = Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
+    const lastError = describe(error).slice(0, MAX_ERROR_LENGTH);
+    await deps.store.updateRotationRun(run.secretArn, run.token, leaseOwner, {
+      status: attempts >= MAX_ATTEMPTS ? 'failed' : 'running',
+      step,
+      attempts,
+      lastError,
+      updatedAt: now,
+      nextAttemptAt: new Date(now.getTime() + retryMs),
+    });
+    deps.logger.warn('rotation step failed', { secretArn: run.secretArn, versionId: run.token, step, attempts, error: lastError });
+  }
+
+  return { drainDue, idle: () => draining };
+}
+
+export type Runner = ReturnType<typeof createRunner>;
+
+/** The rotation function's name from RotationLambdaARN, and whether it lives in the secret's account and region. */
+function rotationFunction(secret: SecretRecord): { functionName: string; sameAccountAndRegion: boolean } {
+  const arn = parseArn(secret.rotationLambdaArn ?? '');
+  if (!arn || arn.service !== 'lambda' || !arn.resource.startsWith('function:')) {
+    throw new Error(`RotationLambdaARN ${secret.rotationLambdaArn} is not a Lambda function ARN`);
+  }
+  return {
+    functionName: arn.resource.slice('function:'.length),
+    sameAccountAndRegion: arn.accountId === secret.accountId && arn.region === secret.region,
+  };
+}
+
+/** Rotation acts for the secret's account, through the same operations, authorization and audit as a request. */
+export function rotationContext(secret: SecretRecord, clock: Clock): RequestContext {
+  return {
+    requestId: randomUUID(),
+    principal: { accountId: secret.accountId, arn: accountRootArn(secret.accountId), accessKeyId: 'coffer-rotation' },
+    region: secret.region,
+    clock,
+  };
+}
+
+function describe(error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? `${String((error as { code: unknown }).code)}: ` : '';
+  if (error instanceof Error) return code + error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { AwsError, type RequestContext } from '../../core/index.js';
+import type { RotationRules, SecretRecord } from '../../store/index.js';
+import type { SecretsDeps } from '../deps.js';
+import { secretsError } from '../errors.js';
+import type { SecretLookup } from '../secret-lookup.js';
+import type { SecretsInput } from '../schemas.js';
+
+const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * RotateSecret and CancelRotateSecret: the rotation configuration lives on the secret; the rotation itself
+ * is driven by the rotation module through the RotationStarter port.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
+ */
+export function createRotationOperations(deps: SecretsDeps, lookup: SecretLookup) {
+  async function rotateSecret(ctx: RequestContext, input: SecretsInput<'RotateSecret'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const lambdaArn = input.RotationLambdaARN ?? secret.rotationLambdaArn;
+    if (lambdaArn === undefined) {
+      throw secretsError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
+    }
+    if (!LAMBDA_ARN.test(lambdaArn)) {
+      throw secretsError('InvalidParameterException', `RotationLambdaARN must be arn:aws:lambda:<region>:<account>:function:<name>, not ${lambdaArn}`);
+    }
+    await refuseWhileRotating(ctx, secret);
+    const rules = input.RotationRules ?? secret.rotationRules;
+    const now = ctx.clock.now();
+    const window = rules ? scheduleWindow(rules, secret.lastRotatedDate ?? now, now) : undefined;
+    // RotationEnabled is on after any RotateSecret (AWS's rotation templates check it); without rules there
+    // is simply no next window, so only RotateSecret starts rotations.
+    const configured = await deps.store.setSecretRotation(secret.arn, {
+      rotationEnabled: true,
+      rotationLambdaArn: lambdaArn,
+      rotationRules: rules,
+      lastRotatedDate: secret.lastRotatedDate,
+      nextRotationDate: window?.start,
+      nextRotationWindowEnd: window?.end,
+    });
+    // Safe choice where AWS tests the function instead: RotateImmediately=false only saves the schedule.
+    if (input.RotateImmediately === false || !configured) return { ARN: secret.arn, Name: secret.name };
+    const token = input.ClientRequestToken ?? randomUUID();
+    await deps.rotation.start(ctx, configured, token);
+    return { ARN: secret.arn, Name: secret.name, VersionId: token };
+  }
+
+  /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html */
+  async function cancelRotateSecret(ctx: RequestContext, input: SecretsInput<'CancelRotateSecret'>) {
+    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const open = await deps.store.getOpenRotationRun(secret.arn);
+    if (open) await deps.store.cancelRotationRun(secret.arn, open.token, ctx.clock.now());
+    await deps.store.setSecretRotation(secret.arn, {
+      rotationEnabled: false,
+      rotationLambdaArn: secret.rotationLambdaArn,
+      rotationRules: secret.rotationRules,
+      lastRotatedDate: secret.lastRotatedDate,
+    });
+    return { ARN: secret.arn, Name: secret.name, VersionId: open?.token };
+  }
+
+  /** "A previous rotation isn't complete. That rotation will be reattempted." — and it is, now. */
+  async function refuseWhileRotating(ctx: RequestContext, secret: SecretRecord) {
+    const open = await deps.store.getOpenRotationRun(secret.arn);
+    if (!open) return;
+    await deps.rotation.retry(secret.arn, open.token, ctx.clock.now());
+    throw secretsError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
+  }
+
+  function scheduleWindow(rules: RotationRules, lastRotated: Date, now: Date) {
+    try {
+      return deps.rotation.nextWindow(rules, lastRotated, now);
+    } catch (error) {
+      if (error instanceof AwsError) throw error;
+      throw secretsError('InvalidParameterException', `Invalid RotationRules: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  return { rotateSecret, cancelRotateSecret };
+}

@@ -1,0 +1,18 @@
+import type { RequestContext } from '../core/index.js';
+import type { RotationRules, SecretRecord } from '../store/index.js';
+
+/**
+ * What Secrets Manager needs from rotation, which itself calls Secrets Manager: the `rotation` module
+ * implements this port and compose.ts wires it, so neither module imports the other's internals.
+ */
+export interface RotationStarter {
+  /**
+   * The window after which the schedule next rotates, counted from `lastRotated`. Throws an AwsError
+   * (InvalidParameterException) for rules that are not a valid schedule.
+   */
+  nextWindow(rules: RotationRules, lastRotated: Date, now: Date): { start: Date; end: Date };
+  /** Records a new rotation of `secret` with `token` as its new version id and starts driving it. */
+  start(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void>;
+  /** Makes the secret's unfinished rotation due again now. */
+  retry(secretArn: string, token: string, now: Date): Promise<void>;
+}
