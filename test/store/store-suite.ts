@@ -29,7 +29,7 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
     });
 
     it('insertAccessKey is insert-or-nothing', async () => {
-      const record = { accessKeyId: 'AKIATEST', accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000) };
+      const record = { accessKeyId: 'AKIATEST', accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000), expiresAt: undefined };
       assert.equal(await store.insertAccessKey(record), true);
       assert.equal(await store.insertAccessKey({ ...record, accountId: '222222222222' }), false);
       assert.deepEqual(await store.getAccessKey('AKIATEST'), record);
@@ -245,6 +245,60 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.equal(listed.length, 1);
       assert.deepEqual(listed[0]!.tags, [{ TagKey: 'k', TagValue: 'v' }]);
       assert.deepEqual(listed[0]!.versionStages, { [first.versionId]: ['AWSCURRENT'] });
+    });
+
+    it('deleteExpiredAccessKeys removes only keys past their expiry', async () => {
+      const base = { accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000) };
+      await store.insertAccessKey({ ...base, accessKeyId: 'AKIAEXPIRING', expiresAt: new Date(1_700_000_060_000) });
+      await store.insertAccessKey({ ...base, accessKeyId: 'AKIALASTING' });
+      assert.equal(await store.deleteExpiredAccessKeys(new Date(1_700_000_059_999)), 0);
+      assert.equal(await store.deleteExpiredAccessKeys(new Date(1_700_000_060_000)), 1);
+      assert.equal(await store.getAccessKey('AKIAEXPIRING'), undefined);
+      assert.ok(await store.getAccessKey('AKIALASTING'));
+    });
+
+    it('keeps one unfinished rotation per secret, leased to one claimant at a time', async () => {
+      const secret = newSecret('888888888888', 'rotating');
+      await store.createSecret(secret, [], newVersion(secret.arn));
+      const now = new Date(1_700_000_000_000);
+      const run = { secretArn: secret.arn, token: randomUUID(), status: 'running' as const, step: 'createSecret' as const, attempts: 0, startedAt: now, updatedAt: now, nextAttemptAt: now };
+      assert.deepEqual(await store.startRotationRun(run), { started: true });
+      const second = await store.startRotationRun({ ...run, token: randomUUID() });
+      assert.equal(second.started, false);
+      assert.equal(second.started === false && second.existing.token, run.token);
+
+      const claims = await Promise.all(['a', 'b', 'c'].map((owner) => store.claimRotationRun(now, owner, 60_000)));
+      const winners = claims.filter(Boolean);
+      assert.equal(winners.length, 1, 'one claimant wins the lease');
+      const owner = winners[0]!.leaseOwner!;
+      assert.equal(await store.updateRotationRun(secret.arn, run.token, 'someone-else', { attempts: 9 }), false);
+      const retryAt = new Date(now.getTime() + 30_000);
+      assert.equal(await store.updateRotationRun(secret.arn, run.token, owner, { attempts: 1, step: 'setSecret', nextAttemptAt: retryAt, lastError: 'boom' }), true);
+      assert.equal(await store.claimRotationRun(now, 'a', 60_000), undefined, 'not due before its next attempt');
+      const reclaimed = await store.claimRotationRun(retryAt, 'a', 60_000);
+      assert.equal(reclaimed?.step, 'setSecret');
+      assert.equal(reclaimed?.lastError, 'boom');
+
+      await store.completeRotationRun(secret.arn, run.token, retryAt, { rotationEnabled: true, rotationLambdaArn: 'arn:aws:lambda:us-east-1:888888888888:function:f', lastRotatedDate: retryAt });
+      assert.equal(await store.getOpenRotationRun(secret.arn), undefined);
+      assert.deepEqual((await store.getSecretByArn(secret.arn))?.lastRotatedDate, retryAt);
+      assert.deepEqual(await store.startRotationRun({ ...run, token: randomUUID() }), { started: true }, 'a finished rotation frees the secret');
+    });
+
+    it('functions are unique by name per account and region', async () => {
+      const now = new Date(1_700_000_000_000);
+      const record = {
+        arn: 'arn:aws:lambda:us-east-1:999999999999:function:rotate', accountId: '999999999999', region: 'us-east-1', name: 'rotate',
+        kind: 'http' as const, url: 'http://127.0.0.1:1/', codeSize: 0, environment: { A: '1' }, timeoutSeconds: 3, description: '',
+        createdAt: now, lastModified: now, revisionId: 'r1',
+      };
+      assert.equal(await store.createFunction(record), true);
+      assert.equal(await store.createFunction(record), false);
+      assert.equal((await store.updateFunction('999999999999', 'us-east-1', 'rotate', { timeoutSeconds: 9, environment: { B: '2' } }))?.timeoutSeconds, 9);
+      assert.deepEqual((await store.getFunction('999999999999', 'us-east-1', 'rotate'))?.environment, { B: '2' });
+      assert.deepEqual((await store.listFunctions('999999999999', 'us-east-1')).map((f) => f.name), ['rotate']);
+      assert.equal(await store.deleteFunction('999999999999', 'us-east-1', 'rotate'), true);
+      assert.equal(await store.getFunction('999999999999', 'us-east-1', 'rotate'), undefined);
     });
   });
 }

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { shellOk } from '../../helpers/aws-cli.js';
+import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+
+/**
+ * The seeds' rotate-secret commands, verbatim but for the endpoint. Their functions and hosts do not exist
+ * here (an account of 123456789012, a host in RDS), so the rotation itself fails in the background; what a
+ * user sees is AWS's answer: the schedule is saved, DescribeSecret shows it, and AWSCURRENT is untouched.
+ */
+let server: TestServer;
+let cwd: string;
+
+before(async () => {
+  server = await startTestServer();
+  cwd = mkdtempSync(join(tmpdir(), 'coffer-rotation-cli-'));
+});
+after(async () => {
+  await server?.cleanup();
+  if (cwd) rmSync(cwd, { recursive: true, force: true });
+});
+
+async function aws(command: string): Promise<Record<string, any>> {
+  const output = await shellOk(`${command} --endpoint-url "${server.url}"`, { cwd, credentials: server.admin, region: 'us-east-1' });
+  return output.trim() === '' ? {} : (JSON.parse(output) as Record<string, any>);
+}
+
+describe('aws secretsmanager rotate-secret (seeds)', () => {
+  it('seeds/001: AutomaticallyAfterDays 30 with a custom function', async () => {
+    await aws(`aws secretsmanager create-secret --name "prod/db/mysql" --secret-string '{"username":"admin","password":"P@ssw0rd2024"}'`);
+    const rotated = await aws(`aws secretsmanager rotate-secret \\
+      --secret-id "prod/db/mysql" \\
+      --rotation-lambda-arn arn:aws:lambda:us-east-1:123456789012:function:SecretsRotator \\
+      --rotation-rules '{"AutomaticallyAfterDays":30}'`);
+    assert.equal(rotated.Name, 'prod/db/mysql');
+    assert.match(rotated.VersionId, /^[0-9a-f-]{36}$/);
+    await server.server.coffer.rotation.idle();
+    const described = await aws('aws secretsmanager describe-secret --secret-id "prod/db/mysql"');
+    assert.equal(described.RotationEnabled, true);
+    assert.deepEqual(described.RotationRules, { AutomaticallyAfterDays: 30 });
+    assert.ok(described.NextRotationDate > Date.now() / 1000 + 28 * 86_400);
+    const value = await aws(`aws secretsmanager get-secret-value --secret-id "prod/db/mysql"`);
+    assert.equal(JSON.parse(value.SecretString).password, 'P@ssw0rd2024', 'the failed rotation kept AWSCURRENT');
+  });
+
+  it('seeds/001: the built-in PostgreSQL single-user rotator on rate(30 days)', async () => {
+    await aws(`aws secretsmanager create-secret --name "prod/rds/postgres" --secret-string '{"username":"dbadmin","password":"InitPass123","engine":"postgres","host":"mydb.cluster-abc.us-east-1.rds.amazonaws.com","port":5432,"dbname":"appdb"}'`);
+    const rotated = await aws(`aws secretsmanager rotate-secret \\
+      --secret-id "prod/rds/postgres" \\
+      --rotation-lambda-arn arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser \\
+      --rotation-rules '{"ScheduleExpression":"rate(30 days)"}'`);
+    await server.server.coffer.rotation.idle();
+    const versions = await aws('aws secretsmanager list-secret-version-ids --secret-id "prod/rds/postgres"');
+    const stages = Object.fromEntries(versions.Versions.map((version: any) => [version.VersionId, version.VersionStages]));
+    // The RDS host does not resolve here: createSecret ran, setSecret failed, nothing else moved.
+    assert.deepEqual(stages[rotated.VersionId], ['AWSPENDING']);
+    const current = await aws('aws secretsmanager get-secret-value --secret-id "prod/rds/postgres"');
+    assert.equal(JSON.parse(current.SecretString).password, 'InitPass123');
+  });
+
+  it('seeds/003: cron(0 16 1,15 * ? *) with a two-hour Duration', async () => {
+    await aws(`aws secretsmanager create-secret --name "prod/myapp/mysql" --secret-string '{"username":"app","password":"x"}'`);
+    await aws(`aws secretsmanager rotate-secret \\
+      --secret-id "prod/myapp/mysql" \\
+      --rotation-lambda-arn "arn:aws:lambda:us-east-1:123456789012:function:MyRotationFunction" \\
+      --rotation-rules '{"ScheduleExpression": "cron(0 16 1,15 * ? *)", "Duration": "2h"}'`);
+    const described = await aws('aws secretsmanager describe-secret --secret-id "prod/myapp/mysql"');
+    assert.deepEqual(described.RotationRules, { ScheduleExpression: 'cron(0 16 1,15 * ? *)', Duration: '2h' });
+    const next = new Date(described.NextRotationDate * 1000);
+    assert.equal(next.getUTCHours(), 16);
+    assert.ok([1, 15].includes(next.getUTCDate()), `next window on the 1st or 15th, not ${next.toISOString()}`);
+    await server.server.coffer.rotation.idle();
+  });
+});
