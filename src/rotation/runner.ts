@@ -78,12 +78,18 @@ export function createRunner(deps: RotationDeps) {
     if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
   }
 
-  /** AWS checks that finishSecret really made the new version AWSCURRENT; so does Coffer. */
+  /**
+   * AWS checks that finishSecret really made the new version AWSCURRENT, and then takes AWSPENDING off it
+   * (the seeds allow either; no label left behind is the tidier state for the next rotation).
+   */
   async function assertFinished(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void> {
     const described = await deps.invokeSecrets(ctx, 'DescribeSecret', { SecretId: secret.arn });
     const stages = (described.VersionIdsToStages as Record<string, string[]> | undefined)?.[token] ?? [];
     if (!stages.includes('AWSCURRENT')) {
       throw new Error(`finishSecret returned, but version ${token} is not AWSCURRENT`);
+    }
+    if (stages.includes('AWSPENDING')) {
+      await deps.invokeSecrets(ctx, 'UpdateSecretVersionStage', { SecretId: secret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token });
     }
   }
 

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { AwsError, type RequestContext } from '../core/index.js';
 import type { RotationStarter } from '../secrets/index.js';
 import type { RotationRules, SecretRecord } from '../store/index.js';
 import type { RotationDeps } from './deps.js';
-import { createRunner } from './runner.js';
+import { createRunner, rotationContext } from './runner.js';
 import { nextWindow, ScheduleError } from './schedule.js';
 
 const DUE_BATCH = 100;
@@ -49,12 +48,18 @@ export function createRotationService(deps: RotationDeps) {
     return result.started;
   }
 
-  /** Starts the rotations whose window has opened, then drives every due run (new ones and retries). */
+  /**
+   * Starts the rotations whose window has opened, as AWS does: by calling RotateSecret for the secret (in
+   * process, through the same operation, authorization and audit), then drives every due run.
+   */
   async function runDue(now: Date): Promise<void> {
     for (const secret of await deps.store.listSecretsDueForRotation(now, DUE_BATCH)) {
-      // A secret with an unfinished rotation keeps it: the constraint refuses a second one.
-      const started = await record(secret, randomUUID(), now);
-      if (started) deps.logger.info('scheduled rotation started', { secretArn: secret.arn });
+      try {
+        await deps.invokeSecrets(rotationContext(secret, deps.clock), 'RotateSecret', { SecretId: secret.arn });
+        deps.logger.info('scheduled rotation started', { secretArn: secret.arn });
+      } catch (error) {
+        deps.logger.warn('scheduled rotation could not start', { secretArn: secret.arn, error: error instanceof Error ? error.message : String(error) });
+      }
     }
     await runner.drainDue();
   }

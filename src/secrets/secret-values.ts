@@ -38,11 +38,15 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
 
   /** Tries the version's data keys newest first: after a key change either KMS key opens a labelled version. */
   async function open(ctx: RequestContext, version: SecretVersionRecord): Promise<PlainValue> {
+    const sealedValue = version.sealedValue;
+    if (!sealedValue) {
+      throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${version.versionId}`);
+    }
     const context = encryptionContext(version.secretArn, version.versionId);
     let firstFailure: AwsError | undefined;
     for (const dataKey of version.dataKeys) {
       try {
-        const plaintext = await deps.kms.openEnvelope(ctx, { encryptedDataKey: dataKey.encryptedDataKey, sealedValue: version.sealedValue }, context);
+        const plaintext = await deps.kms.openEnvelope(ctx, { encryptedDataKey: dataKey.encryptedDataKey, sealedValue }, context);
         return { type: version.valueType, bytes: plaintext.reveal() };
       } catch (error) {
         if (!(error instanceof AwsError && error.fault === 'client')) throw error;

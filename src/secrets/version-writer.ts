@@ -21,7 +21,8 @@ export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: Se
   ): Promise<{ versionId: string; stages: string[] }> {
     const versionId = newVersionId(clientRequestToken);
     const existing = await deps.store.getSecretVersion(secret.arn, versionId);
-    if (existing) return replay(ctx, existing, value);
+    // A rotation's value-less placeholder is filled in, not replayed.
+    if (existing?.sealedValue) return replay(ctx, existing, value);
     const now = ctx.clock.now();
     const version = await values.seal(ctx, secret, versionId, value, now);
     const result = await deps.store.putSecretVersion(version, (labels) => planNewVersion(labels, versionId, stages, now), now);

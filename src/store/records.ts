@@ -186,7 +186,11 @@ export type SecretVersionRecord = {
   /** Newest first. One entry at creation; another each time the secret's key changes while this version is labelled. */
   dataKeys: VersionDataKey[];
   /** The value sealed with the data key (iv | tag | ciphertext). */
-  sealedValue: Buffer;
+  /**
+   * The value sealed with the data key (iv | tag | ciphertext). Absent for the placeholder RotateSecret
+   * creates under AWSPENDING before the rotation function writes the new value, as AWS does.
+   */
+  sealedValue?: Buffer;
   valueType: SecretValueType;
   createdDate: Date;
   lastAccessedDate?: Date;

@@ -127,7 +127,8 @@ export interface Store {
 
   /**
    * Adds a version and applies the planner's label moves and prunes in one transaction. When the version id
-   * exists already, nothing changes and the existing version is returned (idempotent retries).
+   * exists already with a value, nothing changes and the existing version is returned (idempotent retries);
+   * when it exists as a value-less placeholder, a version with a value fills it in.
    * The planner runs inside the transaction on the labels as they are then; it must be pure and may throw
    * an AwsError to refuse, which rolls everything back.
    */
@@ -158,7 +159,7 @@ export interface Store {
 
   /** Replaces a secret's rotation configuration and schedule; undefined when the secret is absent. */
   setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined>;
-  /** Secrets with rotation on whose window has opened, for the scheduler. */
+  /** Secrets with rotation on whose window has opened and no unfinished rotation, for the scheduler. */
   listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]>;
   /**
    * Records a new rotation unless the secret has an unfinished one (running or failed), which is returned

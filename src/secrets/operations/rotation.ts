@@ -5,6 +5,7 @@ import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
 import type { SecretLookup } from '../secret-lookup.js';
 import type { SecretsInput } from '../schemas.js';
+import { AWSPENDING, planNewVersion } from '../staging-labels.js';
 
 const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
 
@@ -40,6 +41,7 @@ export function createRotationOperations(deps: SecretsDeps, lookup: SecretLookup
     // Safe choice where AWS tests the function instead: RotateImmediately=false only saves the schedule.
     if (input.RotateImmediately === false || !configured) return { ARN: secret.arn, Name: secret.name };
     const token = input.ClientRequestToken ?? randomUUID();
+    await createPendingPlaceholder(ctx, secret, token);
     await deps.rotation.start(ctx, configured, token);
     return { ARN: secret.arn, Name: secret.name, VersionId: token };
   }
@@ -56,6 +58,17 @@ export function createRotationOperations(deps: SecretsDeps, lookup: SecretLookup
       lastRotatedDate: secret.lastRotatedDate,
     });
     return { ARN: secret.arn, Name: secret.name, VersionId: open?.token };
+  }
+
+  /**
+   * AWS starts a rotation by creating the new version, without a value, under AWSPENDING; the rotation
+   * function's createSecret finds it (DescribeSecret lists it, GetSecretValue answers ResourceNotFound) and
+   * writes the value with PutSecretValue. AWS's own rotation templates refuse to run without it.
+   */
+  async function createPendingPlaceholder(ctx: RequestContext, secret: SecretRecord, token: string) {
+    const now = ctx.clock.now();
+    const placeholder = { secretArn: secret.arn, versionId: token, dataKeys: [], valueType: 'string' as const, createdDate: now };
+    await deps.store.putSecretVersion(placeholder, (labels) => planNewVersion(labels, token, [AWSPENDING], now), now);
   }
 
   /** "A previous rotation isn't complete. That rotation will be reattempted." — and it is, now. */

@@ -35,7 +35,8 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
   async function selectVersion(secret: SecretRecord, versionId: string | undefined, versionStage: string | undefined): Promise<SecretVersionRecord> {
     if (versionId !== undefined) {
       const version = await deps.store.getSecretVersion(secret.arn, versionId);
-      if (!version) throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      // A rotation's placeholder has no value yet: AWS's rotation functions rely on this answer.
+      if (!version?.sealedValue) throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
       if (versionStage !== undefined && !version.stages.includes(versionStage)) {
         throw secretsError('InvalidRequestException', `You provided a VersionStage that is not associated to the provided VersionId.`);
       }
@@ -43,7 +44,7 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
     }
     const stage = versionStage ?? AWSCURRENT;
     const version = await deps.store.getSecretVersionByStage(secret.arn, stage);
-    if (!version) throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+    if (!version?.sealedValue) throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${stage}`);
     return version;
   }
 

@@ -96,7 +96,8 @@ export const sqliteMigrations: readonly Migration[] = [
         -- JSON list of {kmsKeyArn, encryptedDataKey (base64), defaultKey}, newest first: the data key wrapped
         -- by each KMS key that can open this version (more than one after the secret's key changed).
         data_keys TEXT NOT NULL,
-        sealed_value BLOB NOT NULL,
+        -- NULL for a rotation's AWSPENDING placeholder until the rotation function writes its value.
+        sealed_value BLOB,
         value_type TEXT NOT NULL,
         created_date INTEGER NOT NULL,
         last_accessed_date INTEGER,

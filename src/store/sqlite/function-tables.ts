@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { FunctionRecord } from '../records.js';
+import { patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -52,15 +53,9 @@ export class SqliteFunctionTables {
   }
 
   updateFunction(accountId: string, region: string, name: string, patch: FunctionPatch): FunctionRecord | undefined {
-    const entries = Object.entries(patch) as [keyof FunctionPatch, unknown][];
-    if (entries.length === 0) return this.getFunction(accountId, region, name);
-    const assignments = entries.map(([field]) => `${FUNCTION_COLUMNS[field]} = ?`).join(', ');
-    const values = entries.map(([field, value]) => {
-      if (value instanceof Date) return value.getTime();
-      if (field === 'environment') return JSON.stringify(value);
-      return value ?? null;
-    });
-    const row = this.#stmt(`UPDATE functions SET ${assignments} WHERE account_id = ? AND region = ? AND name = ? RETURNING *`).get(
+    const { assignments, values } = patchAssignments(patch, FUNCTION_COLUMNS);
+    if (assignments.length === 0) return this.getFunction(accountId, region, name);
+    const row = this.#stmt(`UPDATE functions SET ${assignments.join(', ')} WHERE account_id = ? AND region = ? AND name = ? RETURNING *`).get(
       ...values, accountId, region, name,
     ) as Row | undefined;
     return row && functionFromRow(row);

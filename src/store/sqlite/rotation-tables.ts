@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
 import { secretFromRow } from './secret-tables.js';
+import { optionalDate, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -38,7 +39,9 @@ export class SqliteRotationTables {
 
   listSecretsDueForRotation(now: Date, limit: number): SecretRecord[] {
     const rows = this.#stmt(
-      'SELECT * FROM secrets WHERE rotation_enabled = 1 AND deleted_date IS NULL AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?',
+      `SELECT * FROM secrets WHERE rotation_enabled = 1 AND deleted_date IS NULL AND next_rotation_date <= ?
+         AND NOT EXISTS (SELECT 1 FROM rotation_runs r WHERE r.secret_arn = secrets.arn AND r.status IN ('running', 'failed'))
+       ORDER BY next_rotation_date LIMIT ?`,
     ).all(now.getTime(), limit) as Row[];
     return rows.map(secretFromRow);
   }
@@ -72,9 +75,7 @@ export class SqliteRotationTables {
   }
 
   updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): boolean {
-    const entries = Object.entries(patch) as [keyof RotationRunPatch, unknown][];
-    const assignments = entries.map(([field]) => `${RUN_COLUMNS[field]} = ?`);
-    const values = entries.map(([, value]) => (value instanceof Date ? value.getTime() : (value ?? null)));
+    const { assignments, values } = patchAssignments(patch, RUN_COLUMNS);
     const result = this.#stmt(
       `UPDATE rotation_runs SET ${[...assignments, 'lease_owner = NULL', 'lease_expires_at = NULL'].join(', ')}
        WHERE secret_arn = ? AND token = ? AND lease_owner = ?`,
@@ -132,6 +133,6 @@ function runFromRow(row: Row): RotationRunRecord {
     updatedAt: new Date(row.updated_at),
     nextAttemptAt: new Date(row.next_attempt_at),
     leaseOwner: row.lease_owner ?? undefined,
-    leaseExpiresAt: row.lease_expires_at === null ? undefined : new Date(row.lease_expires_at),
+    leaseExpiresAt: optionalDate(row.lease_expires_at),
   };
 }

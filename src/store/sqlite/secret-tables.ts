@@ -12,6 +12,7 @@ import type {
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
+import { optionalDate, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -101,11 +102,9 @@ export class SqliteSecretTables {
   }
 
   #patchSecret(arn: string, patch: SecretPatch): SecretRecord | undefined {
-    const entries = Object.entries(patch) as [keyof SecretPatch, unknown][];
-    if (entries.length === 0) return this.getSecretByArn(arn);
-    const assignments = entries.map(([field]) => `${SECRET_COLUMNS[field]} = ?`).join(', ');
-    const values = entries.map(([, value]) => (value instanceof Date ? value.getTime() : (value ?? null)));
-    const row = this.#stmt(`UPDATE secrets SET ${assignments} WHERE arn = ? RETURNING *`).get(...values, arn) as Row | undefined;
+    const { assignments, values } = patchAssignments(patch, SECRET_COLUMNS);
+    if (assignments.length === 0) return this.getSecretByArn(arn);
+    const row = this.#stmt(`UPDATE secrets SET ${assignments.join(', ')} WHERE arn = ? RETURNING *`).get(...values, arn) as Row | undefined;
     return row && secretFromRow(row);
   }
 
@@ -146,8 +145,9 @@ export class SqliteSecretTables {
   putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
     return this.#db.transaction((): { inserted: true } | { inserted: false; existing: SecretVersionRecord } => {
       const existing = this.getSecretVersion(version.secretArn, version.versionId);
-      if (existing) return { inserted: false, existing };
-      this.#insertVersion(version);
+      if (existing?.sealedValue || (existing && !version.sealedValue)) return { inserted: false, existing };
+      if (existing) this.#fillPlaceholder(version);
+      else this.#insertVersion(version);
       this.#applyPlan(version.secretArn, planner, lastChangedDate);
       return { inserted: true };
     })();
@@ -204,6 +204,12 @@ export class SqliteSecretTables {
     this.#stmt('UPDATE secrets SET last_changed_date = ? WHERE arn = ?').run(lastChangedDate.getTime(), secretArn);
   }
 
+  #fillPlaceholder(version: Omit<SecretVersionRecord, 'stages'>): void {
+    this.#stmt('UPDATE secret_versions SET data_keys = ?, sealed_value = ?, value_type = ?, created_date = ? WHERE secret_arn = ? AND version_id = ? AND sealed_value IS NULL').run(
+      encodeDataKeys(version.dataKeys), version.sealedValue ?? null, version.valueType, version.createdDate.getTime(), version.secretArn, version.versionId,
+    );
+  }
+
   #versionLabels(secretArn: string): VersionLabels[] {
     const stages = stagesByVersion(this.#stmt('SELECT version_id, stage FROM secret_version_stages WHERE secret_arn = ? ORDER BY stage').all(secretArn) as Row[]);
     const rows = this.#stmt('SELECT version_id, created_date FROM secret_versions WHERE secret_arn = ? ORDER BY created_date, rowid').all(secretArn) as Row[];
@@ -221,7 +227,7 @@ export class SqliteSecretTables {
       `INSERT INTO secret_versions (secret_arn, version_id, data_keys, sealed_value, value_type, created_date, last_accessed_date)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue,
+      version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue ?? null,
       version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
     );
   }
@@ -239,9 +245,6 @@ export class SqliteSecretTables {
   }
 }
 
-function optionalDate(ms: number | null): Date | undefined {
-  return ms === null ? undefined : new Date(ms);
-}
 
 export function secretFromRow(row: Row): SecretRecord {
   return {
@@ -267,7 +270,7 @@ function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
     secretArn: row.secret_arn,
     versionId: row.version_id,
     dataKeys: decodeDataKeys(row.data_keys),
-    sealedValue: row.sealed_value,
+    sealedValue: row.sealed_value ?? undefined,
     valueType: row.value_type as SecretValueType,
     createdDate: new Date(row.created_date),
     lastAccessedDate: optionalDate(row.last_accessed_date),

@@ -5,6 +5,7 @@ import { sqliteMigrations } from '../migrations/sqlite.js';
 import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
+import { optionalDate, patchAssignments } from './sql-values.js';
 import type {
   AccessKeyRecord,
   AliasRecord,
@@ -112,7 +113,7 @@ export class SqliteStore implements Store {
       principalArn: row.principal_arn,
       sealedSecret: row.sealed_secret,
       createdAt: new Date(row.created_at),
-      expiresAt: row.expires_at === null ? undefined : new Date(row.expires_at),
+      expiresAt: optionalDate(row.expires_at),
     };
   }
 
@@ -147,9 +148,7 @@ export class SqliteStore implements Store {
     patch: KeyPatch,
     whenStates?: readonly KeyState[],
   ): Promise<KeyRecord | undefined> {
-    const entries = Object.entries(patch) as [keyof KeyPatch, unknown][];
-    const assignments = entries.map(([field]) => `${KEY_COLUMNS[field]} = ?`);
-    const values = entries.map(([, value]) => toSqlValue(value));
+    const { assignments, values } = patchAssignments(patch, KEY_COLUMNS);
     const stateFilter = whenStates ? ` AND key_state IN (${whenStates.map(() => '?').join(', ')})` : '';
     const sql = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
                  WHERE key_id = ? AND account_id = ? AND region = ?${stateFilter} RETURNING *`;
@@ -457,15 +456,6 @@ export class SqliteStore implements Store {
   }
 }
 
-function toSqlValue(value: unknown): unknown {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value ?? null;
-}
-
-function optionalDate(ms: number | null): Date | undefined {
-  return ms === null ? undefined : new Date(ms);
-}
 
 function keyFromRow(row: Row): KeyRecord {
   return {

@@ -164,11 +164,12 @@ describe('hosted functions: the child process', () => {
   });
 
   it('packages whose entries leave the directory, or are symbolic links, are refused', async () => {
-    for (const files of [
+    const packages: Array<Record<string, ZipEntry>> = [
       { 'lambda_function.py': ECHO, '../escaped.py': 'x = 1\n' },
       { 'lambda_function.py': ECHO, 'lib/../../escaped.py': 'x = 1\n' },
       { 'lambda_function.py': ECHO, 'link': { symlinkTo: '/etc/passwd' } },
-    ]) {
+    ];
+    for (const files of packages) {
       const error = await createPython(uniqueFunctionName('slip'), files).catch((e: unknown) => e);
       assert.ok(error instanceof InvalidParameterValueException, `refused: ${Object.keys(files).join(', ')}`);
       assert.match(error.message, /Could not unzip uploaded file/);
