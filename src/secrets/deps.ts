@@ -11,6 +11,8 @@ export type SecretsDeps = {
     | 'getSecretByArn'
     | 'getSecretByName'
     | 'listSecrets'
+    | 'listSecretPage'
+    | 'listVersionStages'
     | 'rewrapSecretVersions'
     | 'markSecretDeleted'
     | 'restoreSecret'

@@ -2,17 +2,18 @@ import type { SecretRecord, Tag } from '../store/index.js';
 import { secretsError } from './errors.js';
 import type { FilterInput } from './schemas.js';
 
-export type ListedSecret = SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> };
+/** What filters look at: the secret and its tags. */
+export type FilterableSecret = SecretRecord & { tags: Tag[] };
 
 /**
  * ListSecrets filters: filters are ANDed, a filter's values are ORed, a value starting with `!` excludes.
  * Prefix matches; description and `all` ignore case. https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html
  */
-export function matchesFilters(secret: ListedSecret, filters: FilterInput[] | undefined): boolean {
+export function matchesFilters(secret: FilterableSecret, filters: FilterInput[] | undefined): boolean {
   return (filters ?? []).every((filter) => matchesFilter(secret, filter));
 }
 
-function matchesFilter(secret: ListedSecret, filter: FilterInput): boolean {
+function matchesFilter(secret: FilterableSecret, filter: FilterInput): boolean {
   const values = filter.Values ?? [];
   const positives = values.filter((value) => !value.startsWith('!'));
   const negatives = values.filter((value) => value.startsWith('!')).map((value) => value.slice(1));
@@ -26,7 +27,7 @@ function matchesFilter(secret: ListedSecret, filter: FilterInput): boolean {
   return positives.length === 0 || positives.some(matches);
 }
 
-function attributeValues(secret: ListedSecret, key: NonNullable<FilterInput['Key']>): string[] {
+function attributeValues(secret: FilterableSecret, key: NonNullable<FilterInput['Key']>): string[] {
   switch (key) {
     case 'name':
       return [secret.name];
@@ -61,8 +62,8 @@ function wordPrefix(candidate: string, word: string): boolean {
 
 export type SortBy = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';
 
-export function sortSecrets(secrets: ListedSecret[], sortBy: SortBy | undefined, order: 'asc' | 'desc' | undefined): ListedSecret[] {
-  const key = (secret: ListedSecret): number | string => {
+export function sortSecrets<S extends SecretRecord>(secrets: S[], sortBy: SortBy | undefined, order: 'asc' | 'desc' | undefined): S[] {
+  const key = (secret: S): number | string => {
     switch (sortBy ?? 'created-date') {
       case 'name':
         return secret.name;

@@ -168,6 +168,12 @@ export type FunctionRecord = {
   revisionId: string;
 };
 
+/** How ListSecrets orders secrets. */
+export type SecretSort = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';
+
+/** A secret as ListSecrets shows it: with its tags and the labels of its versions (versionId → labels). */
+export type ListedSecret = SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> };
+
 export type SecretPatch = Partial<Pick<SecretRecord, 'description' | 'kmsKeyId' | 'lastChangedDate'>>;
 
 export type SecretValueType = 'string' | 'binary';

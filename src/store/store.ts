@@ -11,9 +11,11 @@ import type {
   SecretRecord,
   SecretVersionRecord,
   FunctionRecord,
+  ListedSecret,
   RotationRunPatch,
   RotationRunRecord,
   SecretRotation,
+  SecretSort,
   Tag,
   VersionDataKey,
 } from './records.js';
@@ -111,11 +113,20 @@ export interface Store {
   ): Promise<{ created: true } | { created: false; existing: SecretRecord }>;
   getSecretByArn(arn: string): Promise<SecretRecord | undefined>;
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined>;
-  /** Every secret of an account and region, in creation order, with its tags and version labels. */
-  listSecrets(
+  /**
+   * One page of an account and region's secrets, sorted in the database, with tags and version labels:
+   * what an unfiltered ListSecrets needs, without reading the other secrets. Secrets whose recovery window
+   * ended by `now` are left out; those marked deleted too unless `includeDeleted`.
+   */
+  listSecretPage(
     accountId: string,
     region: string,
-  ): Promise<Array<SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> }>>;
+    page: { includeDeleted: boolean; now: Date; sortBy: SecretSort; descending: boolean; offset: number; limit: number },
+  ): Promise<ListedSecret[]>;
+  /** Every secret of an account and region with its tags (no labels), in creation order: for filtering. */
+  listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>>;
+  /** The version labels of the given secrets: secret ARN → version id → labels. */
+  listVersionStages(secretArns: string[]): Promise<Record<string, Record<string, string[]>>>;
   /** Marks a live secret deleted with its scheduled deletion date; undefined when absent or already deleted. */
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined>;
   /** Clears the deletion mark; undefined when the secret is absent. */

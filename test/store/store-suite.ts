@@ -236,7 +236,7 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual((await store.getSecretVersion(secret.arn, first.versionId))?.dataKeys, [dataKey, ...first.dataKeys]);
     });
 
-    it('listSecrets returns tags and version labels for an account and region', async () => {
+    it('listSecrets returns tags, and listVersionStages the labels, for an account and region', async () => {
       const secret = newSecret('777777777777', 'listed');
       const first = newVersion(secret.arn);
       await store.createSecret(secret, [{ TagKey: 'k', TagValue: 'v' }], first);
@@ -244,7 +244,31 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       const listed = await store.listSecrets('777777777777', 'us-east-1');
       assert.equal(listed.length, 1);
       assert.deepEqual(listed[0]!.tags, [{ TagKey: 'k', TagValue: 'v' }]);
-      assert.deepEqual(listed[0]!.versionStages, { [first.versionId]: ['AWSCURRENT'] });
+      assert.deepEqual(await store.listVersionStages([secret.arn]), { [secret.arn]: { [first.versionId]: ['AWSCURRENT'] } });
+    });
+
+    it('listSecretPage sorts and pages in the store, leaving out deleted and expired secrets', async () => {
+      const account = '121212121212';
+      const base = new Date(1_700_000_000_000);
+      const names = ['c', 'a', 'd', 'b', 'e'];
+      for (const [index, name] of names.entries()) {
+        const secret = { ...newSecret(account, name), createdDate: new Date(base.getTime() + index * 1000) };
+        await store.createSecret(secret, [{ TagKey: 'n', TagValue: name }], newVersion(secret.arn));
+      }
+      const deleted = (await store.listSecrets(account, 'us-east-1')).find((secret) => secret.name === 'd')!;
+      await store.markSecretDeleted(deleted.arn, base, new Date(base.getTime() + 7 * 86_400_000));
+      const page = (sortBy: 'created-date' | 'name', descending: boolean, offset: number, includeDeleted = false) =>
+        store.listSecretPage(account, 'us-east-1', { includeDeleted, now: base, sortBy, descending, offset, limit: 2 }).then((items) => items.map((item) => item.name));
+      assert.deepEqual(await page('created-date', false, 0), ['c', 'a']);
+      assert.deepEqual(await page('created-date', false, 2), ['b', 'e']);
+      assert.deepEqual(await page('name', true, 0), ['e', 'c']);
+      assert.deepEqual(await page('name', false, 2, true), ['c', 'd']);
+      const [first] = await store.listSecretPage(account, 'us-east-1', { includeDeleted: false, now: base, sortBy: 'name', descending: false, offset: 0, limit: 1 });
+      assert.deepEqual(first?.tags, [{ TagKey: 'n', TagValue: 'a' }]);
+      assert.deepEqual(Object.values(first?.versionStages ?? {}), [['AWSCURRENT']]);
+      const afterWindow = new Date(base.getTime() + 8 * 86_400_000);
+      const visible = await store.listSecretPage(account, 'us-east-1', { includeDeleted: true, now: afterWindow, sortBy: 'name', descending: false, offset: 0, limit: 10 });
+      assert.deepEqual(visible.map((item) => item.name), ['a', 'b', 'c', 'e'], 'a secret past its recovery window is gone');
     });
 
     it('deleteExpiredAccessKeys removes only keys past their expiry', async () => {

@@ -89,6 +89,7 @@ export const sqliteMigrations: readonly Migration[] = [
         primary_region TEXT NOT NULL,
         UNIQUE (account_id, region, name)
       );
+      CREATE INDEX secrets_by_creation ON secrets (account_id, region, created_date);
       CREATE INDEX secrets_by_deletion ON secrets (scheduled_deletion_date) WHERE scheduled_deletion_date IS NOT NULL;
       CREATE TABLE secret_versions (
         secret_arn TEXT NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,

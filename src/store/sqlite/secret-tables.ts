@@ -6,8 +6,10 @@ import type {
   SecretRecord,
   SecretValueType,
   SecretVersionRecord,
+  ListedSecret,
   RotationRules,
   SecretRotation,
+  SecretSort,
   Tag,
   VersionDataKey,
   VersionLabels,
@@ -16,6 +18,13 @@ import { optionalDate, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
+
+const SORT_COLUMNS: Record<SecretSort, string> = {
+  'created-date': 'created_date',
+  'last-accessed-date': 'last_accessed_date',
+  'last-changed-date': 'last_changed_date',
+  name: 'name',
+};
 
 const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
   description: 'description',
@@ -73,19 +82,44 @@ export class SqliteSecretTables {
     return row && secretFromRow(row);
   }
 
-  listSecrets(accountId: string, region: string) {
+  listSecretPage(
+    accountId: string,
+    region: string,
+    page: { includeDeleted: boolean; now: Date; sortBy: SecretSort; descending: boolean; offset: number; limit: number },
+  ): ListedSecret[] {
+    const direction = page.descending ? 'DESC' : 'ASC';
+    // Column names come from this fixed table only; rowid breaks ties in creation order.
+    const sql = `SELECT * FROM secrets WHERE account_id = ? AND region = ?
+        AND (scheduled_deletion_date IS NULL OR scheduled_deletion_date > ?)
+        ${page.includeDeleted ? '' : 'AND deleted_date IS NULL'}
+      ORDER BY ${SORT_COLUMNS[page.sortBy]} ${direction}, rowid ${direction} LIMIT ? OFFSET ?`;
+    const secrets = (this.#stmt(sql).all(accountId, region, page.now.getTime(), page.limit, page.offset) as Row[]).map(secretFromRow);
+    const arns = secrets.map((secret) => secret.arn);
+    const tags = this.#tagsOf(arns);
+    const stages = this.listVersionStages(arns);
+    return secrets.map((secret) => ({ ...secret, tags: tags[secret.arn] ?? [], versionStages: stages[secret.arn] ?? {} }));
+  }
+
+  listSecrets(accountId: string, region: string): Array<SecretRecord & { tags: Tag[] }> {
     const secrets = (this.#stmt('SELECT * FROM secrets WHERE account_id = ? AND region = ? ORDER BY created_date, rowid').all(accountId, region) as Row[]).map(secretFromRow);
     const tags = groupBy(
       this.#stmt('SELECT t.secret_arn, t.tag_key, t.tag_value FROM secret_tags t JOIN secrets s ON s.arn = t.secret_arn WHERE s.account_id = ? AND s.region = ? ORDER BY t.tag_key').all(accountId, region) as Row[],
     );
-    const stages = groupBy(
-      this.#stmt('SELECT st.secret_arn, st.version_id, st.stage FROM secret_version_stages st JOIN secrets s ON s.arn = st.secret_arn WHERE s.account_id = ? AND s.region = ? ORDER BY st.stage').all(accountId, region) as Row[],
-    );
-    return secrets.map((secret) => ({
-      ...secret,
-      tags: (tags.get(secret.arn) ?? []).map((row) => ({ TagKey: row.tag_key as string, TagValue: row.tag_value as string })),
-      versionStages: stagesByVersion(stages.get(secret.arn) ?? []),
-    }));
+    return secrets.map((secret) => ({ ...secret, tags: (tags.get(secret.arn) ?? []).map(tagFromRow) }));
+  }
+
+  listVersionStages(secretArns: string[]): Record<string, Record<string, string[]>> {
+    const result: Record<string, Record<string, string[]>> = {};
+    const select = this.#stmt('SELECT version_id, stage FROM secret_version_stages WHERE secret_arn = ? ORDER BY stage');
+    for (const arn of secretArns) result[arn] = stagesByVersion(select.all(arn) as Row[]);
+    return result;
+  }
+
+  #tagsOf(secretArns: string[]): Record<string, Tag[]> {
+    const result: Record<string, Tag[]> = {};
+    const select = this.#stmt('SELECT tag_key, tag_value FROM secret_tags WHERE secret_arn = ? ORDER BY tag_key');
+    for (const arn of secretArns) result[arn] = (select.all(arn) as Row[]).map(tagFromRow);
+    return result;
   }
 
   rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch) {
@@ -312,4 +346,8 @@ export function rotationFromRow(row: Row): SecretRotation {
     nextRotationDate: optionalDate(row.next_rotation_date),
     nextRotationWindowEnd: optionalDate(row.next_rotation_window_end),
   };
+}
+
+function tagFromRow(row: Row): Tag {
+  return { TagKey: row.tag_key, TagValue: row.tag_value };
 }

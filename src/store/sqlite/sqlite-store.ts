@@ -302,8 +302,16 @@ export class SqliteStore implements Store {
     return this.#secrets.getSecretByName(accountId, region, name);
   }
 
+  async listSecretPage(accountId: string, region: string, page: Parameters<SqliteSecretTables['listSecretPage']>[2]) {
+    return this.#secrets.listSecretPage(accountId, region, page);
+  }
+
   async listSecrets(accountId: string, region: string) {
     return this.#secrets.listSecrets(accountId, region);
+  }
+
+  async listVersionStages(secretArns: string[]) {
+    return this.#secrets.listVersionStages(secretArns);
   }
 
   async markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeNextToken, encodeNextToken, matchesFilters, type ListedSecret } from '../../../src/secrets/list-filters.js';
+import { decodeNextToken, encodeNextToken, matchesFilters, type FilterableSecret } from '../../../src/secrets/list-filters.js';
 
-function secret(name: string, description?: string, tags: Record<string, string> = {}): ListedSecret {
+function secret(name: string, description?: string, tags: Record<string, string> = {}): FilterableSecret {
   return {
     arn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-abcdef`,
     accountId: '000000000000',
@@ -13,7 +13,6 @@ function secret(name: string, description?: string, tags: Record<string, string>
     lastChangedDate: new Date(0),
     primaryRegion: 'us-east-1',
     tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-    versionStages: {},
   };
 }
 
