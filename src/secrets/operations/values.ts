@@ -21,7 +21,11 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
   async function readValue(ctx: RequestContext, secret: SecretRecord, versionId: string | undefined, versionStage: string | undefined) {
     const version = await selectVersion(secret, versionId, versionStage);
     const value = await values.open(ctx, version);
-    await deps.store.recordSecretAccess(secret.arn, version.versionId, accessDay(ctx.clock.now()));
+    const today = accessDay(ctx.clock.now());
+    // LastAccessedDate is kept to the day, so most reads have nothing to record: skip the write entirely.
+    if (secret.lastAccessedDate?.getTime() !== today.getTime() || version.lastAccessedDate?.getTime() !== today.getTime()) {
+      await deps.store.recordSecretAccess(secret.arn, version.versionId, today);
+    }
     return {
       ARN: secret.arn,
       Name: secret.name,
