@@ -1,0 +1,32 @@
+/**
+ * The request context as conditions see it: key names lower-cased ("Context key names are not case-sensitive"),
+ * values as lists of strings (their case kept: "Case-sensitivity of context key values depends on the condition
+ * operator"). https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+ */
+import type { AuthorizationRequest, ContextValue } from './types.js';
+
+export type NormalizedContext = ReadonlyMap<string, readonly string[]>;
+
+function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
+  if (typeof value === 'string') return [value];
+  if (typeof value === 'boolean' || typeof value === 'number') return [String(value)];
+  return value;
+}
+
+/**
+ * Normalizes the context once per request. `aws:PrincipalArn` and `aws:PrincipalAccount`, which AWS always
+ * sets, are filled from the request's principal when the caller left them out (`aws:PrincipalArn` of a role
+ * session is the role's ARN).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ */
+export function normalizeContext(request: AuthorizationRequest): NormalizedContext {
+  const context = new Map<string, readonly string[]>();
+  for (const [key, value] of Object.entries(request.context)) {
+    if (value !== undefined) context.set(key.toLowerCase(), toStrings(value));
+  }
+  if (request.principal.service === undefined) {
+    if (!context.has('aws:principalarn')) context.set('aws:principalarn', [request.principal.roleArn ?? request.principal.arn]);
+    if (!context.has('aws:principalaccount')) context.set('aws:principalaccount', [request.principal.accountId]);
+  }
+  return context;
+}

@@ -1,0 +1,109 @@
+/**
+ * Evaluation: each compiled policy against one request, then `decide` combines identity and resource policy
+ * results with AWS's rules.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+ */
+import type { CompiledPolicy, PrincipalMatch } from './compile.js';
+import { normalizeContext, type NormalizedContext } from './context-keys.js';
+import type { AuthorizationRequest } from './types.js';
+
+export type Decision = 'Allow' | 'Deny' | 'NotApplicable';
+
+export type PolicyEvaluation = {
+  /** Deny when any matching statement denies ("an explicit deny overrides an explicit allow"). */
+  readonly decision: Decision;
+  /**
+   * For Allow: `principal` if a statement named the caller directly (or had no Principal, as in identity
+   * policies); `account` if only statements naming the caller's account matched, which delegates the decision to
+   * that account's IAM policies. Undefined unless the decision is Allow.
+   */
+  readonly allowedVia: PrincipalMatch | undefined;
+  /** Sids (or statement indexes as `#n`) of the statements that decided, for audit and AccessDenied messages. */
+  readonly statements: readonly string[];
+};
+
+function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: NormalizedContext): PolicyEvaluation {
+  const denies: string[] = [];
+  const direct: string[] = [];
+  const viaAccount: string[] = [];
+  policy.statements.forEach((statement, index) => {
+    const match: PrincipalMatch | undefined = statement.principal ? statement.principal(request.principal) : 'principal';
+    if (match === undefined) return;
+    if (!statement.action(request.action) || !statement.resource(request.resource)) return;
+    // Conditions: different operators and different keys are ANDed.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
+    if (!statement.conditions.every((condition) => condition.test(context.get(condition.key)))) return;
+    const name = statement.sid ?? `#${index}`;
+    if (statement.effect === 'Deny') denies.push(name);
+    else if (match === 'principal') direct.push(name);
+    else viaAccount.push(name);
+  });
+  if (denies.length > 0) return { decision: 'Deny', allowedVia: undefined, statements: denies };
+  if (direct.length > 0) return { decision: 'Allow', allowedVia: 'principal', statements: direct };
+  if (viaAccount.length > 0) return { decision: 'Allow', allowedVia: 'account', statements: viaAccount };
+  return { decision: 'NotApplicable', allowedVia: undefined, statements: [] };
+}
+
+/** Evaluates each policy against the request; one result per policy, in order. Pure and synchronous. */
+export function evaluate(policies: readonly CompiledPolicy[], request: AuthorizationRequest): PolicyEvaluation[] {
+  const context = normalizeContext(request);
+  return policies.map((policy) => evaluateOne(policy, request, context));
+}
+
+export type DecideInput = {
+  /** Results of the caller's identity policies (inline, attached, session), from `evaluate`. */
+  readonly identityPolicies: readonly PolicyEvaluation[];
+  /** The resource's policy (secret resource policy, key policy); undefined when the resource has none. */
+  readonly resourcePolicy: PolicyEvaluation | undefined;
+  readonly principalAccount: string;
+  readonly resourceAccount: string;
+  /**
+   * `key-policy` for KMS keys: the key policy is the root of access, and IAM policies count only when the key
+   * policy delegates to the account. The default key policy "has one policy statement that gives the AWS account
+   * that owns the KMS key permission to use IAM policies to allow access to all AWS KMS operations on the KMS
+   * key" — its Principal is `arn:aws:iam::<acct>:root`, which means "IAM policies of that account decide", not
+   * "only the root user". So a key policy allows directly (naming the caller) or delegates through the account
+   * root, and then an identity policy must allow too. Grants are a third path, checked by the caller of decide.
+   * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+   * Defaults to `resource-policy` (Secrets Manager), where a resource policy is optional.
+   */
+  readonly resourceKind?: 'resource-policy' | 'key-policy';
+};
+
+export type FinalDecision = {
+  readonly decision: 'Allow' | 'Deny';
+  readonly reason: 'ExplicitDeny' | 'Allowed' | 'ImplicitDeny';
+};
+
+/**
+ * AWS's combination: an explicit deny in any policy wins. Within one account an identity policy OR a resource
+ * policy naming the caller may allow ("If either the identity-based policy or the resource-based policy within
+ * the same account allows the request and the other doesn't, the request is still allowed."); across accounts
+ * both sides must allow ("The request is allowed only if both evaluations return true"). A resource policy that
+ * names only the caller's account (root ARN / account id) delegates: the identity side must allow as well.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+ */
+export function decide(input: DecideInput): FinalDecision {
+  const all = input.resourcePolicy ? [...input.identityPolicies, input.resourcePolicy] : input.identityPolicies;
+  if (all.some((result) => result.decision === 'Deny')) return { decision: 'Deny', reason: 'ExplicitDeny' };
+
+  const identityAllows = input.identityPolicies.some((result) => result.decision === 'Allow');
+  const resource = input.resourcePolicy;
+  const resourceAllowsDirectly = resource?.decision === 'Allow' && resource.allowedVia === 'principal';
+  const resourceAllows = resource?.decision === 'Allow';
+  const sameAccount = input.principalAccount === input.resourceAccount;
+
+  let allowed: boolean;
+  if (input.resourceKind === 'key-policy') {
+    // The key policy must allow: directly (same account), or by delegation that the caller's IAM policies use.
+    // Across accounts a key policy naming an external principal directly still needs that principal's own
+    // account to allow it through IAM ("both evaluations return true").
+    allowed = sameAccount ? resourceAllowsDirectly || (resourceAllows && identityAllows) : resourceAllows && identityAllows;
+  } else if (sameAccount) {
+    allowed = identityAllows || resourceAllowsDirectly;
+  } else {
+    allowed = identityAllows && resourceAllows;
+  }
+  return allowed ? { decision: 'Allow', reason: 'Allowed' } : { decision: 'Deny', reason: 'ImplicitDeny' };
+}

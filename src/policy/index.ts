@@ -1,0 +1,23 @@
+/**
+ * @module policy
+ * The IAM policy language, pure: parse JSON text into a PolicyDocument (findings instead of throws), validate it
+ * the way IAM Access Analyzer does, compile it once (wildcards and conditions prepared), and evaluate compiled
+ * policies against a request, then `decide` identity and resource/key policy results with AWS's same-account and
+ * cross-account rules. No I/O and no clock: the current time arrives as `aws:CurrentTime` in the request context.
+ * It imports nothing from Coffer but core (and today not even that); never a store, a service or auth.
+ * Not supported: policy variables (`${aws:username}` is compared literally), Binary operators, Federated and
+ * CanonicalUser principals (they never match), permissions boundaries, SCPs and session policies.
+ */
+export * from './types.js';
+export { parsePolicy, parsePolicyValue, type ParseResult } from './parse.js';
+export { validatePolicy, validateDocument, isPublic, POLICY_TYPES, type PolicyType } from './validate.js';
+export {
+  compilePolicy,
+  compilePolicyText,
+  type CompiledPolicy,
+  type CompiledStatement,
+  type CompiledCondition,
+  type PrincipalMatch,
+} from './compile.js';
+export { evaluate, decide, type Decision, type PolicyEvaluation, type DecideInput, type FinalDecision } from './evaluate.js';
+export { OPERATOR_NAMES, SET_OPERATORS } from './conditions/registry.js';
