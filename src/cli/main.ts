@@ -4,6 +4,7 @@
  * AWS SDK clients like any other client.
  */
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerServerCommand } from './commands/server.js';
 
@@ -11,4 +12,5 @@ const program = new Command();
 program.name('coffer').description('Coffer: a self-hosted secrets manager and KMS that speaks the AWS APIs');
 registerServerCommand(program);
 registerFunctionsCommand(program);
+registerAuditCommand(program);
 await program.parseAsync(process.argv);

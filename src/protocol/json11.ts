@@ -11,7 +11,8 @@ export type Target = { table: ServiceTable; operationName: string };
 export function createTargetRouter(tables: readonly ServiceTable[]) {
   const byPrefix = new Map(tables.map((table) => [table.targetPrefix, table]));
   return function route(targetHeader: string | undefined): Target {
-    const dot = targetHeader?.indexOf('.') ?? -1;
+    // The operation follows the last dot: CloudTrail's prefix (com.amazonaws.cloudtrail.v20131101.…) has dots.
+    const dot = targetHeader?.lastIndexOf('.') ?? -1;
     const table = dot > 0 ? byPrefix.get(targetHeader!.slice(0, dot)) : undefined;
     const operationName = dot > 0 ? targetHeader!.slice(dot + 1) : '';
     if (!table || !Object.hasOwn(table.operations, operationName)) {

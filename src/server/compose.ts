@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cloudTrailTable, createAuditRecorder } from '../audit/index.js';
 import { createAuthenticator, createCredentials } from '../auth/index.js';
 import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
 import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
@@ -27,6 +28,8 @@ export type CofferConfig = {
   maintenanceIntervalMs?: number;
   /** Where hosted functions reach this server (their AWS_ENDPOINT_URL); startServer sets it. */
   endpointUrl?: string;
+  /** Refuse a request when its audit event cannot be written (default: serve it and log the failure). */
+  auditFailClosed?: boolean;
 };
 
 export type Coffer = {
@@ -105,8 +108,9 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     logger,
   });
   const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), rotation: rotation.starter, logger });
-  const route = createTargetRouter([kms.table, secrets.table]);
-  invoke = createInvoker({ route });
+  const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
+  const route = createTargetRouter([kms.table, secrets.table, cloudTrailTable({ store })]);
+  invoke = createInvoker({ route, audit, invokedBy: 'secretsmanager.amazonaws.com' });
   const pipeline = createPipeline({
     route,
     restRouter: createRestRouter([functions.restTable]),
@@ -114,6 +118,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     authenticate: createAuthenticator(credentials),
     clock,
     logger,
+    audit,
   });
 
   const runMaintenance = async () => {

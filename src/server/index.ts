@@ -5,3 +5,4 @@
  */
 export * from './compose.js';
 export { adminCredentialsText } from './bootstrap.js';
+export { openAuditLog, type AuditLog } from './audit-log.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { commonError, type Clock, type Logger, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, type Clock, type Logger, type RequestContext } from '../core/index.js';
+import type { ApiCall, AuditRecorder } from '../audit/index.js';
 import type { Authenticate } from '../auth/index.js';
 import {
   decodeJsonBody,
@@ -39,6 +40,8 @@ export type PipelineDeps = {
    */
   signatureClock: Clock;
   logger: Logger;
+  /** Writes the one audit event of each call; absent only in tests of the pipeline itself. */
+  audit?: AuditRecorder;
 };
 
 /** The code reported for a failure before the target names a service. */
@@ -55,11 +58,17 @@ export function createPipeline(deps: PipelineDeps) {
       return handleRest(deps.restRouter, request, requestId);
     }
     let internalErrorCode = GENERIC_INTERNAL_ERROR;
+    const call = newCall(request, requestId, deps.clock);
     try {
-      const target = deps.route(header(request, 'x-amz-target'));
-      internalErrorCode = target.table.internalErrorCode;
-      const ctx = await authenticatedContext(request, requestId, target);
-      const output = await execute(ctx, target, decodeJsonBody(request.body));
+      const output = await audited(deps.audit, call, async () => {
+        const target = deps.route(header(request, 'x-amz-target'));
+        internalErrorCode = target.table.internalErrorCode;
+        describeTarget(call, target);
+        const ctx = await authenticatedContext(request, requestId, target);
+        describeContext(call, ctx);
+        call.input = decodeJsonBody(request.body);
+        return execute(ctx, target, call.input as Record<string, unknown>, deps.audit);
+      });
       return respond(200, requestId, encodeJsonBody(output));
     } catch (error) {
       const rendered = renderError(error, internalErrorCode, requestId);
@@ -73,12 +82,19 @@ export function createPipeline(deps: PipelineDeps) {
   /** The same flow for REST-JSON: method + path → operation, SigV4, schema, operation, bound output. */
   async function handleRest(router: RestRouter, request: RawRequest, requestId: string): Promise<RawResponse> {
     let internalErrorCode = GENERIC_INTERNAL_ERROR;
+    const call = newCall(request, requestId, deps.clock);
     try {
-      const target = router.route(request.method, request.path);
-      internalErrorCode = target.table.internalErrorCode;
-      const ctx = await authenticatedContext(request, requestId, target);
-      const output = await execute(ctx, target, decodeRestRequest(target, request));
-      const encoded = encodeRestResponse(target.route, output);
+      const output = await audited(deps.audit, call, async () => {
+        const target = router.route(request.method, request.path);
+        internalErrorCode = target.table.internalErrorCode;
+        describeTarget(call, target);
+        const ctx = await authenticatedContext(request, requestId, target);
+        describeContext(call, ctx);
+        const input = decodeRestRequest(target, request);
+        call.input = input;
+        return { target, output: await execute(ctx, target, input, deps.audit) };
+      }, (result) => result.output);
+      const encoded = encodeRestResponse(output.target.route, output.output);
       return { status: encoded.status, body: encoded.body, headers: { ...encoded.headers, 'x-amzn-RequestId': requestId } };
     } catch (error) {
       const rendered = renderRestError(error, internalErrorCode, requestId);
@@ -108,21 +124,85 @@ export function createPipeline(deps: PipelineDeps) {
 export type Pipeline = ReturnType<typeof createPipeline>;
 
 /** Parses the input with the operation's schema, once, and runs the operation. Every caller comes through here. */
-async function execute(ctx: RequestContext, target: Target, input: Record<string, unknown>): Promise<unknown> {
+async function execute(ctx: RequestContext, target: Target, input: Record<string, unknown>, audit: AuditRecorder | undefined): Promise<unknown> {
   const spec = target.table.operations[target.operationName]!;
   const parsed = spec.schema.safeParse(input);
   if (!parsed.success) throw validationError(parsed.error, spec.schema);
+  // Fail-closed auditing refuses a mutation before it runs when no event could be written now.
+  await audit?.admit({ requestId: ctx.requestId, operation: target.operationName });
   return spec.run(ctx, parsed.data);
+}
+
+/**
+ * Runs one call and writes its one audit event when it ends, successful or not: the only writer of audit
+ * events. The call's output (or error) goes back unchanged, unless fail-closed auditing could not record it,
+ * which fails the call with AuditUnavailableError (rendered as the service's internal error).
+ */
+async function audited<T>(
+  audit: AuditRecorder | undefined,
+  call: ApiCall,
+  run: () => Promise<T>,
+  outputOf: (result: T) => unknown = (result) => result,
+): Promise<T> {
+  if (!audit) return run();
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    // A call that named no known operation reached no service: it has no event name and is not recorded.
+    if (!isAuditRefusal(error) && call.operation !== undefined) {
+      await audit.record({ ...call, error: errorSummary(error, call.requestId) });
+    }
+    throw error;
+  }
+  await audit.record({ ...call, output: outputOf(result) });
+  return result;
+}
+
+function isAuditRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AuditUnavailableError';
+}
+
+/** The error code and message as the caller sees them (an unknown throw is the generic internal error). */
+function errorSummary(error: unknown, requestId: string): { code: string; message: string } {
+  if (error instanceof AwsError) return { code: error.code, message: error.message };
+  return { code: GENERIC_INTERNAL_ERROR, message: `An internal error occurred. Request id: ${requestId}` };
+}
+
+function newCall(request: RawRequest, requestId: string, clock: Clock): ApiCall {
+  return {
+    requestId,
+    time: clock.now(),
+    sourceIp: request.sourceIp,
+    userAgent: header(request, 'user-agent'),
+    claimedAccessKeyId: /Credential=([^/,\s]+)\//.exec(header(request, 'authorization') ?? '')?.[1],
+  };
+}
+
+function describeTarget(call: ApiCall, target: Target): void {
+  call.service = target.table.signingName;
+  call.operation = target.operationName;
+}
+
+function describeContext(call: ApiCall, ctx: RequestContext): void {
+  call.principal = ctx.principal;
+  call.region = ctx.region;
 }
 
 /**
  * The in-process entry for Coffer's own callers (the rotation runner, built-in rotators): the same route,
  * schema and operation as an HTTP request, with wire-shaped JSON in and out, so an in-process call behaves
- * exactly as the same call over HTTP would.
+ * exactly as the same call over HTTP would, and is audited alike (with `invokedBy`).
  */
-export function createInvoker(deps: Pick<PipelineDeps, 'route'>) {
+export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit'> & { invokedBy: string }) {
   return async function invoke(ctx: RequestContext, target: string, input: Record<string, unknown>): Promise<Record<string, any>> {
-    const output = await execute(ctx, deps.route(target), input);
+    const call: ApiCall = { requestId: ctx.requestId, time: ctx.clock.now(), invokedBy: deps.invokedBy, input };
+    describeContext(call, ctx);
+    const output = await audited(deps.audit, call, async () => {
+      const routed = deps.route(target);
+      describeTarget(call, routed);
+      return execute(ctx, routed, input, deps.audit);
+    });
     return JSON.parse(encodeJsonBody(output)) as Record<string, any>;
   };
 }

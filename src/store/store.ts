@@ -1,5 +1,9 @@
 import type {
   AccessKeyRecord,
+  AuditEventDraft,
+  AuditEventRecord,
+  AuditLookup,
+  AuditSealer,
   AliasRecord,
   BackingKeyRecord,
   KeyPatch,
@@ -208,4 +212,24 @@ export interface Store {
 
   /** Removes access keys whose expiry has passed. */
   deleteExpiredAccessKeys(now: Date): Promise<number>;
+
+  /**
+   * Appends an audit event at the end of the hash chain: reads the last event, seals the draft against it and
+   * inserts it as the next sequence number, in one transaction. Throws when the event cannot be written.
+   */
+  appendAuditEvent(draft: AuditEventDraft, seal: AuditSealer): Promise<AuditEventRecord>;
+  /**
+   * Appends several events in order, in ONE transaction (group commit: one durable write for a batch of
+   * requests); all or none. Returns the stored records in the same order.
+   */
+  appendAuditEvents(events: Array<{ draft: AuditEventDraft; seal: AuditSealer }>): Promise<AuditEventRecord[]>;
+  /**
+   * Writes a throwaway event and rolls it back: throws exactly when an append would fail now. Fail-closed
+   * auditing asks this before a mutation runs.
+   */
+  probeAuditAppend(): Promise<void>;
+  /** Events in chain order with sequence > `afterSequence`, at most `limit`: for verification. */
+  listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]>;
+  /** Events matching the lookup, newest (highest sequence) first. */
+  lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]>;
 }

@@ -21,7 +21,9 @@ export type TestServer = {
  * Starts a real Coffer server in this process on a free loopback port, through the same composition root
  * as `coffer server`. Tests talk to it over HTTP with real clients.
  */
-export async function startTestServer(options: { clock?: Clock; dataDir?: string; devMode?: boolean; rootKeyBase64?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { clock?: Clock; dataDir?: string; devMode?: boolean; rootKeyBase64?: string; auditFailClosed?: boolean } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
   const server = await startServer({
     dataDir,
@@ -33,6 +35,7 @@ export async function startTestServer(options: { clock?: Clock; dataDir?: string
     logger: process.env.COFFER_TEST_LOG ? createLogger({ level: process.env.COFFER_TEST_LOG as 'debug' }) : silentLogger,
     maintenanceIntervalMs: 0,
     rootKeyBase64: options.rootKeyBase64,
+    auditFailClosed: options.auditFailClosed,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

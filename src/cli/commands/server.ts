@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { RootKeyError } from '../../crypto/index.js';
 import { adminCredentialsText, startServer, type RunningServer } from '../../server/index.js';
 
-type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string };
+type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string; auditFailClosed?: boolean };
 
 export function registerServerCommand(program: Command): void {
   program
@@ -13,6 +13,7 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'where the database, root key and admin credentials live', './.coffer')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
+    .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
     .action(runServer);
 }
@@ -28,6 +29,7 @@ async function runServer(options: ServerOptions): Promise<void> {
       devMode: options.dev ?? false,
       rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
       rootKeyBase64: process.env.COFFER_ROOT_KEY,
+      auditFailClosed: options.auditFailClosed ?? false,
     });
   } catch (error) {
     process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);

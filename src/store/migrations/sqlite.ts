@@ -172,4 +172,27 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE access_keys ADD COLUMN expires_at INTEGER;
     `,
   },
+  {
+    id: 4,
+    name: 'audit-log',
+    sql: `
+      CREATE TABLE audit_events (
+        sequence INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        event_time INTEGER NOT NULL,
+        event_name TEXT NOT NULL,
+        event_source TEXT NOT NULL,
+        read_only INTEGER NOT NULL,
+        access_key_id TEXT NOT NULL,
+        username TEXT NOT NULL,
+        resource_names TEXT NOT NULL,
+        body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_by_account ON audit_events (account_id, sequence);
+      CREATE INDEX audit_events_by_time ON audit_events (event_time);
+    `,
+  },
 ];

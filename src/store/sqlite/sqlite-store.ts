@@ -2,12 +2,16 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
+import { SqliteAuditTables } from './audit-tables.js';
 import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
 import { optionalDate, patchAssignments } from './sql-values.js';
 import type {
   AccessKeyRecord,
+  AuditEventDraft,
+  AuditLookup,
+  AuditSealer,
   AliasRecord,
   BackingKeyRecord,
   KeyPatch,
@@ -51,6 +55,7 @@ export class SqliteStore implements Store {
   readonly #secrets: SqliteSecretTables;
   readonly #rotation: SqliteRotationTables;
   readonly #functions: SqliteFunctionTables;
+  readonly #audit: SqliteAuditTables;
 
   constructor(path: string) {
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
@@ -64,6 +69,7 @@ export class SqliteStore implements Store {
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
     this.#functions = new SqliteFunctionTables(prepare);
+    this.#audit = new SqliteAuditTables(this.#db, prepare);
   }
 
   migrate(): void {
@@ -404,6 +410,26 @@ export class SqliteStore implements Store {
 
   async cancelRotationRun(secretArn: string, token: string, now: Date) {
     this.#rotation.cancelRotationRun(secretArn, token, now);
+  }
+
+  async appendAuditEvent(draft: AuditEventDraft, seal: AuditSealer) {
+    return this.#audit.appendAuditEvent(draft, seal);
+  }
+
+  async appendAuditEvents(events: Array<{ draft: AuditEventDraft; seal: AuditSealer }>) {
+    return this.#audit.appendAuditEvents(events);
+  }
+
+  async probeAuditAppend() {
+    this.#audit.probeAuditAppend();
+  }
+
+  async listAuditEvents(afterSequence: number, limit: number) {
+    return this.#audit.listAuditEvents(afterSequence, limit);
+  }
+
+  async lookupAuditEvents(lookup: AuditLookup) {
+    return this.#audit.lookupAuditEvents(lookup);
   }
 
   async createFunction(record: FunctionRecord) {

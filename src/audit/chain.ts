@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { AuditEventRecord, AuditSealer } from '../store/index.js';
+
+/** The prevHash of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every level and undefined members left out: one text per event. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const member = (value as Record<string, unknown>)[key];
+      if (member !== undefined) sorted[key] = sortKeys(member);
+    }
+    return sorted;
+  }
+  return value;
+}
+
+/** hash = SHA-256(prevHash ‖ canonical JSON of the event), hex. */
+export function chainHash(prevHash: string, body: string): string {
+  return createHash('sha256').update(prevHash, 'utf8').update(body, 'utf8').digest('hex');
+}
+
+/** The sealer the store runs inside its append transaction. */
+export function sealerFor(body: string): AuditSealer {
+  return (last) => {
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    return { prevHash, hash: chainHash(prevHash, body) };
+  };
+}
+
+export type VerifyResult =
+  | { intact: true; events: number }
+  | { intact: false; events: number; brokenSequence: number; eventId?: string; reason: string };
+
+/** The indexed copies a record carries must say what its body says (LookupEvents answers from them). */
+export function indexMismatch(record: AuditEventRecord): string | undefined {
+  let event: Record<string, any>;
+  try {
+    event = JSON.parse(record.body) as Record<string, any>;
+  } catch {
+    return 'the stored event is not valid JSON';
+  }
+  if (canonicalJson(event) !== record.body) return 'the stored event is not in canonical form';
+  const expected = indexFields(event);
+  if (expected.eventId !== record.eventId) return 'eventId differs from the stored event';
+  if (expected.accountId !== record.accountId) return 'account differs from the stored event';
+  if (expected.eventName !== record.eventName) return 'eventName differs from the stored event';
+  if (expected.eventSource !== record.eventSource) return 'eventSource differs from the stored event';
+  if (expected.eventTime.getTime() !== record.eventTime.getTime()) return 'eventTime differs from the stored event';
+  if (expected.readOnly !== record.readOnly) return 'readOnly differs from the stored event';
+  if (expected.accessKeyId !== record.accessKeyId) return 'accessKeyId differs from the stored event';
+  if (expected.username !== record.username) return 'username differs from the stored event';
+  if (JSON.stringify(expected.resourceNames) !== JSON.stringify(record.resourceNames)) return 'resources differ from the stored event';
+  return undefined;
+}
+
+/** The lookup columns of an event, derived from the event alone. */
+export function indexFields(event: Record<string, any>) {
+  return {
+    eventId: String(event.eventID ?? ''),
+    accountId: String(event.recipientAccountId ?? ''),
+    eventName: String(event.eventName ?? ''),
+    eventSource: String(event.eventSource ?? ''),
+    eventTime: new Date(String(event.eventTime ?? '')),
+    readOnly: event.readOnly === true,
+    accessKeyId: String(event.userIdentity?.accessKeyId ?? ''),
+    username: String(event.userIdentity?.userName ?? ''),
+    resourceNames: Array.isArray(event.resources) ? (event.resources as Array<{ ARN?: unknown }>).map((resource) => String(resource.ARN ?? '')) : [],
+  };
+}
+
+/**
+ * Walks the chain in order and names the first event that breaks it: a changed byte (its hash no longer
+ * matches), a deleted event (a gap in the sequence, or the next event's prevHash no longer matches), a
+ * reordered one (prevHash mismatch). Deleting the newest events leaves no trace in the chain itself.
+ */
+export async function verifyChain(
+  list: (afterSequence: number, limit: number) => Promise<AuditEventRecord[]>,
+  pageSize = 500,
+): Promise<VerifyResult> {
+  let expectedSequence = 1;
+  let prevHash = GENESIS_HASH;
+  let events = 0;
+  for (;;) {
+    const page = await list(expectedSequence - 1, pageSize);
+    for (const record of page) {
+      const broken = (reason: string): VerifyResult => ({ intact: false, events, brokenSequence: record.sequence, eventId: record.eventId, reason });
+      if (record.sequence !== expectedSequence) {
+        return { intact: false, events, brokenSequence: expectedSequence, reason: `event ${expectedSequence} is missing (next stored event is ${record.sequence})` };
+      }
+      if (record.prevHash !== prevHash) return broken('prevHash does not match the previous event (an event before it was changed, removed or moved)');
+      if (chainHash(record.prevHash, record.body) !== record.hash) return broken('hash does not match the event (the event was changed)');
+      const mismatch = indexMismatch(record);
+      if (mismatch) return broken(mismatch);
+      prevHash = record.hash;
+      expectedSequence += 1;
+      events += 1;
+    }
+    if (page.length < pageSize) return { intact: true, events };
+  }
+}

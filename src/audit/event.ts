@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../core/index.js';
+import { redact } from './redaction.js';
+
+/** What the pipeline knows of one API call when it finishes; the recorder turns it into an event. */
+export type ApiCall = {
+  requestId: string;
+  time: Date;
+  /** The SigV4 signing name of the service (`kms`, `secretsmanager`, `lambda`, `cloudtrail`); unset before routing. */
+  service?: string;
+  operation?: string;
+  principal?: Principal;
+  /** The access key id the request named, for calls that failed before a principal was known. */
+  claimedAccessKeyId?: string;
+  region?: string;
+  sourceIp?: string;
+  userAgent?: string;
+  /** Set for Coffer's own in-process calls (the rotation runner, built-in rotators). */
+  invokedBy?: string;
+  /** The request as the caller sent it (decoded JSON or bound REST members). */
+  input?: unknown;
+  /** The operation's output before encoding (Sensitive values still wrapped), on success. */
+  output?: unknown;
+  error?: { code: string; message: string };
+};
+
+export type UserIdentityType = 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'Unknown';
+
+/** The CloudTrail record shape (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html). */
+export type AuditEvent = {
+  eventVersion: '1.08';
+  eventID: string;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  userIdentity: { type: UserIdentityType; arn?: string; accountId?: string; accessKeyId?: string; userName?: string; invokedBy?: string };
+  requestParameters: unknown;
+  responseElements: unknown;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID: string;
+  readOnly: boolean;
+  eventType: 'AwsApiCall';
+  managementEvent: true;
+  eventCategory: 'Management';
+  recipientAccountId?: string;
+  invokedBy?: string;
+  resources: Array<{ ARN: string; accountId?: string }>;
+};
+
+/** Operations that only read, as CloudTrail marks them (KMS cryptographic operations count as reads). */
+const READ_ONLY = /^(Get|List|Describe|BatchGet|Lookup|Validate|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|GenerateRandom|GenerateMac|VerifyMac|Sign|Verify|DeriveSharedSecret)/;
+
+export function isReadOnly(operation: string): boolean {
+  return READ_ONLY.test(operation);
+}
+
+/** Members of a request or response that name the resource a call touched. */
+const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'FunctionName', 'FunctionArn', 'Name', 'AliasName', 'TargetKeyId', 'DestinationKeyId'];
+
+const MAX_ERROR_MESSAGE = 1024;
+
+export function buildEvent(call: ApiCall, eventId: string = randomUUID()): AuditEvent {
+  const operation = call.operation ?? 'Unknown';
+  const service = call.service ?? 'unknown';
+  const requestParameters = redact(call.input) ?? null;
+  // CloudTrail records no response for its own lookups; a failed call has none either.
+  const responseElements = call.error || service === 'cloudtrail' ? null : (redact(call.output) ?? null);
+  return {
+    eventVersion: '1.08',
+    eventID: eventId,
+    eventTime: call.time.toISOString(),
+    eventSource: `${service}.amazonaws.com`,
+    eventName: operation,
+    awsRegion: call.region ?? '',
+    sourceIPAddress: call.invokedBy ?? call.sourceIp ?? '',
+    userAgent: call.invokedBy ?? call.userAgent ?? '',
+    userIdentity: userIdentity(call),
+    requestParameters,
+    responseElements,
+    errorCode: call.error?.code,
+    errorMessage: call.error?.message.slice(0, MAX_ERROR_MESSAGE),
+    requestID: call.requestId,
+    readOnly: isReadOnly(operation),
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    eventCategory: 'Management',
+    recipientAccountId: call.principal?.accountId,
+    invokedBy: call.invokedBy,
+    resources: resourcesOf(requestParameters, responseElements, call.principal?.accountId),
+  };
+}
+
+function userIdentity(call: ApiCall): AuditEvent['userIdentity'] {
+  const principal = call.principal;
+  if (!principal) return { type: 'Unknown', accessKeyId: call.claimedAccessKeyId ?? '' };
+  return {
+    type: call.invokedBy ? 'AWSService' : identityType(principal.arn),
+    arn: principal.arn,
+    accountId: principal.accountId,
+    accessKeyId: principal.accessKeyId,
+    userName: userName(principal.arn),
+    invokedBy: call.invokedBy,
+  };
+}
+
+function identityType(arn: string): UserIdentityType {
+  if (/^arn:[^:]+:iam::\d+:root$/.test(arn)) return 'Root';
+  if (/^arn:[^:]+:sts::\d+:assumed-role\//.test(arn)) return 'AssumedRole';
+  if (/^arn:[^:]+:iam::\d+:user\//.test(arn)) return 'IAMUser';
+  return 'Unknown';
+}
+
+/** LookupEvents' Username: the user name, the role session name, or `root`. */
+function userName(arn: string): string {
+  if (arn.endsWith(':root')) return 'root';
+  const resource = arn.split(':').slice(5).join(':');
+  return resource.split('/').pop() ?? resource;
+}
+
+function resourcesOf(request: unknown, response: unknown, accountId: string | undefined): AuditEvent['resources'] {
+  const names = new Set<string>();
+  for (const part of [request, response]) {
+    if (part === null || typeof part !== 'object' || Array.isArray(part)) continue;
+    const members = part as Record<string, unknown>;
+    for (const member of RESOURCE_MEMBERS) {
+      if (typeof members[member] === 'string' && members[member]) names.add(members[member]);
+    }
+    const keyArn = (members.KeyMetadata as Record<string, unknown> | undefined)?.Arn;
+    if (typeof keyArn === 'string') names.add(keyArn);
+  }
+  return [...names].map((ARN) => ({ ARN, accountId }));
+}

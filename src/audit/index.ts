@@ -1,0 +1,11 @@
+/**
+ * @module audit
+ * The audit log: the CloudTrail-shaped event of each API call and its redaction, the hash chain and its
+ * verification, the recorder the pipeline calls once per call, and CloudTrail LookupEvents. Imports only core
+ * and store; it never imports a service, protocol or the server.
+ */
+export * from './event.js';
+export * from './redaction.js';
+export * from './chain.js';
+export * from './recorder.js';
+export * from './table.js';

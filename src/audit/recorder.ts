@@ -1,0 +1,97 @@
+import type { Logger } from '../core/index.js';
+import type { AuditEventDraft, AuditEventRecord, AuditSealer, Store } from '../store/index.js';
+import { canonicalJson, indexFields, sealerFor } from './chain.js';
+import { buildEvent, isReadOnly, type ApiCall } from './event.js';
+
+export type AuditRecorderDeps = {
+  store: Pick<Store, 'appendAuditEvents' | 'probeAuditAppend'>;
+  logger: Logger;
+  /** Refuse requests whose audit event cannot be written (see docs/ARCHITECTURE.md, "Audit"). */
+  failClosed: boolean;
+};
+
+/** Thrown when fail-closed auditing refuses a call; the pipeline renders it as the service's internal error. */
+export class AuditUnavailableError extends Error {
+  constructor(requestId: string, options?: { cause?: unknown }) {
+    super(`the audit log cannot be written; request ${requestId} refused (fail-closed auditing)`, options);
+    this.name = 'AuditUnavailableError';
+  }
+}
+
+/**
+ * Writes the one audit event of each API call. Fail-open (the default) logs a failed write and lets the call's
+ * response through; fail-closed refuses the call instead:
+ * - before a mutating operation runs, `admit` checks that an event can be appended now (a rolled-back probe
+ *   write), so a refused mutation does not happen at all;
+ * - after any operation, a failed `record` replaces the response with a 5xx: a read's result (a secret value,
+ *   a plaintext) never leaves unaudited. A mutation that passed the probe and still could not be recorded has
+ *   happened; the caller sees a 5xx (and retries idempotently), and the error log carries the redacted event.
+ */
+export function createAuditRecorder(deps: AuditRecorderDeps) {
+  const groupCommit = createGroupCommit(deps.store);
+
+  async function admit(call: Pick<ApiCall, 'requestId' | 'operation'>): Promise<void> {
+    if (!deps.failClosed || (call.operation !== undefined && isReadOnly(call.operation))) return;
+    try {
+      await deps.store.probeAuditAppend();
+    } catch (error) {
+      deps.logger.error('audit log unavailable; mutation refused before it ran', { requestId: call.requestId, operation: call.operation, error: describe(error) });
+      throw new AuditUnavailableError(call.requestId, { cause: error });
+    }
+  }
+
+  async function record(call: ApiCall): Promise<AuditEventRecord | undefined> {
+    let body: string | undefined;
+    try {
+      body = canonicalJson(buildEvent(call));
+      return await groupCommit.append({ draft: { ...indexFields(JSON.parse(body) as Record<string, unknown>), body }, seal: sealerFor(body) });
+    } catch (error) {
+      deps.logger.error('audit event could not be written', { requestId: call.requestId, operation: call.operation, event: body, error: describe(error) });
+      if (deps.failClosed) throw new AuditUnavailableError(call.requestId, { cause: error });
+      return undefined;
+    }
+  }
+
+  return { admit, record, failClosed: deps.failClosed };
+}
+
+export type AuditRecorder = ReturnType<typeof createAuditRecorder>;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type PendingAppend = {
+  event: { draft: AuditEventDraft; seal: AuditSealer };
+  resolve: (record: AuditEventRecord) => void;
+  reject: (error: unknown) => void;
+};
+
+/**
+ * Group commit: the events of every request that finishes in the same turn of the event loop are appended in
+ * one transaction, so a burst of requests shares one durable write instead of one each. Every request still
+ * waits for its event to be on disk before its response is sent.
+ */
+function createGroupCommit(store: Pick<Store, 'appendAuditEvents'>) {
+  let pending: PendingAppend[] = [];
+
+  function append(event: PendingAppend['event']): Promise<AuditEventRecord> {
+    return new Promise((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ event, resolve, reject });
+    });
+  }
+
+  async function flush(): Promise<void> {
+    const batch = pending;
+    pending = [];
+    try {
+      const records = await store.appendAuditEvents(batch.map((item) => item.event));
+      batch.forEach((item, index) => item.resolve(records[index]!));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+
+  return { append };
+}

@@ -1,0 +1,70 @@
+import { Sensitive } from '../core/index.js';
+
+/**
+ * What an audit event may keep of a request or a response. The safe default is to drop: a member whose name
+ * is on the deny list or matches a sensitive pattern, any Sensitive value (never revealed here), and any blob
+ * (Buffer or Uint8Array) — secret binaries, ciphertexts, key material, zip files. Dates become ISO strings.
+ */
+const DENIED_MEMBERS = new Set([
+  'SecretString',
+  'SecretBinary',
+  'Plaintext',
+  'RandomPassword',
+  'ZipFile',
+  'CiphertextBlob',
+  'Password',
+  'PrivateKeyPlaintext',
+  'PrivateKeyCiphertextBlob',
+  'PublicKey',
+  'EncryptedKeyMaterial',
+  'ImportToken',
+  'Message',
+  'Signature',
+  'Mac',
+  'SharedSecret',
+  'CiphertextForRecipient',
+  'Payload',
+  // Invoke's base64 tail of the function's log: functions print what they like.
+  'LogResult',
+]);
+
+/** Member names that look like they hold a value or key material, whatever the operation. */
+const DENIED_PATTERN = /password|plaintext|secretstring|secretbinary|privatekey|sharedsecret|ciphertext|keymaterial|zipfile|payload/i;
+
+/** Lambda `Environment: { Variables: {...} }`: names are kept, values dropped (they are often credentials). */
+const VALUE_ONLY_MEMBERS = new Set(['Variables']);
+
+export const REDACTED_MEMBER = '***';
+
+/** Deeper structures are cut off: no AWS shape nests this deep, and a hostile body must not blow the stack. */
+const MAX_DEPTH = 24;
+export const TRUNCATED = '[truncated]';
+
+export function isDeniedMember(name: string): boolean {
+  return DENIED_MEMBERS.has(name) || DENIED_PATTERN.test(name);
+}
+
+/** A JSON-safe copy of `value` without anything sensitive; undefined when nothing may be kept. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (value instanceof Sensitive) return undefined;
+  if (depth > MAX_DEPTH && value !== null && typeof value === 'object') return TRUNCATED;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array || value instanceof ArrayBuffer) return undefined;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1) ?? null);
+  if (value !== null && typeof value === 'object') {
+    const kept: Record<string, unknown> = {};
+    for (const [member, memberValue] of Object.entries(value)) {
+      if (isDeniedMember(member)) continue;
+      if (VALUE_ONLY_MEMBERS.has(member) && memberValue !== null && typeof memberValue === 'object') {
+        kept[member] = Object.fromEntries(Object.keys(memberValue).map((name) => [name, REDACTED_MEMBER]));
+        continue;
+      }
+      const redacted = redact(memberValue, depth + 1);
+      if (redacted !== undefined) kept[member] = redacted;
+    }
+    return kept;
+  }
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}

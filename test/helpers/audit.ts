@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { REPO_ROOT } from './child-server.js';
+
+/** Helpers of the audit tests: the raw audit rows of a data dir and the `coffer audit` command. */
+
+export type AuditRow = { sequence: number; event_id: string; event_name: string; body: string; prev_hash: string; hash: string; [column: string]: unknown };
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, 'coffer.db');
+}
+
+/** Every audit row, in chain order, read with a separate connection (works while the server runs: WAL). */
+export function auditRows(dataDir: string): AuditRow[] {
+  const db = new Database(databasePath(dataDir), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM audit_events ORDER BY sequence').all() as AuditRow[];
+  } finally {
+    db.close();
+  }
+}
+
+/** The parsed CloudTrail events, in chain order. */
+export function auditEvents(dataDir: string): Array<Record<string, any>> {
+  return auditRows(dataDir).map((row) => JSON.parse(row.body) as Record<string, any>);
+}
+
+/** Runs SQL against the data dir's database with a connection of the test's own. */
+export function withDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
+  const db = new Database(databasePath(dataDir));
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** `coffer <args>` as a user runs it (bin/coffer → dist/cli/main.js). */
+export function coffer(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { AuditEventDraft, AuditSealer, Store } from '../../src/store/index.js';
+
+/** The audit-log part of the Store conformance suite, run against every backend. */
+export function runAuditStoreSuite(name: string, open: () => Promise<{ store: Store; dispose(): Promise<void> }>) {
+  describe(`Store conformance (audit log): ${name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await open());
+      await store.migrate();
+    });
+    after(async () => dispose());
+
+    const seal = (body: string): AuditSealer => (last) => {
+      const prevHash = last?.hash ?? '0'.repeat(64);
+      return { prevHash, hash: createHash('sha256').update(prevHash + body).digest('hex') };
+    };
+    const draft = (overrides: Partial<AuditEventDraft> = {}): AuditEventDraft => {
+      const eventId = randomUUID();
+      return {
+        eventId,
+        accountId: '111111111111',
+        eventTime: new Date(1_700_000_000_000),
+        eventName: 'GetSecretValue',
+        eventSource: 'secretsmanager.amazonaws.com',
+        readOnly: true,
+        accessKeyId: 'AKIA1',
+        username: 'root',
+        resourceNames: ['arn:aws:secretsmanager:us-east-1:111111111111:secret:a-AbCdEf'],
+        body: JSON.stringify({ eventID: eventId }),
+        ...overrides,
+      };
+    };
+
+    it('appends concurrently into one unforked chain', async () => {
+      const appended = await Promise.all(Array.from({ length: 20 }, () => draft()).map((event) => store.appendAuditEvent(event, seal(event.body))));
+      const listed = await store.listAuditEvents(0, 100);
+      assert.deepEqual(listed.map((event) => event.sequence), Array.from({ length: 20 }, (_, index) => index + 1));
+      for (let index = 1; index < listed.length; index++) assert.equal(listed[index]!.prevHash, listed[index - 1]!.hash);
+      assert.equal(listed[0]!.prevHash, '0'.repeat(64));
+      assert.deepEqual(new Set(appended.map((event) => event.sequence)).size, 20);
+      assert.deepEqual((await store.listAuditEvents(18, 100)).map((event) => event.sequence), [19, 20]);
+    });
+
+    it('the probe writes nothing', async () => {
+      const before = (await store.listAuditEvents(0, 1000)).length;
+      await store.probeAuditAppend();
+      assert.equal((await store.listAuditEvents(0, 1000)).length, before);
+    });
+
+    it('looks up by attribute, account, time and page, newest first', async () => {
+      const decrypt = draft({ eventName: 'Decrypt', eventSource: 'kms.amazonaws.com', accessKeyId: 'AKIA2', username: 'alice', eventTime: new Date(1_800_000_000_000), resourceNames: ['arn:aws:kms:us-east-1:111111111111:key/k'] });
+      const stored = await store.appendAuditEvent(decrypt, seal(decrypt.body));
+      const other = draft({ accountId: '222222222222', eventName: 'Decrypt' });
+      await store.appendAuditEvent(other, seal(other.body));
+      const byName = await store.lookupAuditEvents({ accountId: '111111111111', attribute: { key: 'EventName', value: 'Decrypt' }, limit: 10 });
+      assert.deepEqual(byName.map((event) => event.eventId), [decrypt.eventId]);
+      assert.deepEqual(byName[0], stored);
+      for (const [key, value] of [['EventId', decrypt.eventId], ['EventSource', 'kms.amazonaws.com'], ['AccessKeyId', 'AKIA2'], ['Username', 'alice'], ['ResourceName', 'arn:aws:kms:us-east-1:111111111111:key/k'], ['ReadOnly', 'true']] as const) {
+        const found = await store.lookupAuditEvents({ accountId: '111111111111', attribute: { key, value }, limit: 1 });
+        assert.equal(found[0]?.eventId, decrypt.eventId, key);
+      }
+      assert.equal((await store.lookupAuditEvents({ accountId: '111111111111', attribute: { key: 'ReadOnly', value: 'false' }, limit: 10 })).length, 0);
+      assert.equal((await store.lookupAuditEvents({ accountId: '111111111111', startTime: new Date(1_750_000_000_000), limit: 10 })).length, 1);
+      assert.equal((await store.lookupAuditEvents({ accountId: '111111111111', endTime: new Date(1_750_000_000_000), limit: 100 })).length, 20);
+      const page = await store.lookupAuditEvents({ accountId: '111111111111', limit: 3 });
+      assert.deepEqual(page.map((event) => event.sequence), [21, 20, 19]);
+      const next = await store.lookupAuditEvents({ accountId: '111111111111', beforeSequence: 19, limit: 2 });
+      assert.deepEqual(next.map((event) => event.sequence), [18, 17]);
+      assert.equal((await store.lookupAuditEvents({ accountId: undefined, attribute: { key: 'EventName', value: 'Decrypt' }, limit: 10 })).length, 2);
+    });
+  });
+}
