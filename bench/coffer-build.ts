@@ -1,0 +1,65 @@
+/**
+ * The build under test. The bench runs a snapshot of `dist/` taken when it starts, not `dist/` itself:
+ * another `npm run build` meanwhile (a test run, say) must not mix two builds in one benchmark. Besides
+ * `coffer server` in a child process, the snapshot's openCoffer() can be opened in this process.
+ */
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { SignedCall } from './signer.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SNAPSHOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
+
+/** The CLI entry (`coffer server ...`) of the snapshot. */
+export const COFFER_MAIN = join(SNAPSHOT, 'cli/main.js');
+/** The module exporting openCoffer(). */
+export const COFFER_SERVER_MODULE = join(SNAPSHOT, 'server/index.js');
+
+/**
+ * Copies the build to measure: `dist/`, or another compiled tree (`--build DIR`, say a clean checkout of a
+ * commit built with tsc) to compare two versions on the same machine. The copy lives inside the repository
+ * so that its imports resolve against the repository's node_modules.
+ */
+export function snapshotBuild(from = join(REPO_ROOT, 'dist')): void {
+  if (!existsSync(join(from, 'cli/main.js'))) throw new Error(`${join(from, 'cli/main.js')} is missing: run \`npm run build\` first`);
+  removeSnapshot();
+  cpSync(from, SNAPSHOT, { recursive: true });
+}
+
+export function removeSnapshot(): void {
+  rmSync(SNAPSHOT, { recursive: true, force: true });
+}
+
+type RawRequest = { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer; sourceIp?: string };
+type RawResponse = { status: number; body: string };
+/** The slice of the built server's API used here (dist/server/index.js). */
+type CofferModule = {
+  openCoffer(config: Record<string, unknown>): Promise<{ pipeline(request: RawRequest): Promise<RawResponse>; close(): Promise<void> }>;
+};
+
+export type InProcessCoffer = {
+  /** Hands a signed request to the pipeline, as the HTTP edge would. */
+  call(signed: SignedCall): Promise<RawResponse>;
+  close(): Promise<void>;
+};
+
+const quietLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error(message: string, fields?: unknown) {
+    process.stderr.write(`coffer (in-process): ${message} ${JSON.stringify(fields ?? {})}\n`);
+  },
+};
+
+/** Opens the data dir with the build's openCoffer(), in this process (dev mode: key test/test). */
+export async function openInProcess(dataDir: string): Promise<InProcessCoffer> {
+  const { openCoffer } = (await import(pathToFileURL(COFFER_SERVER_MODULE).href)) as CofferModule;
+  const coffer = await openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quietLogger });
+  return {
+    call: ({ headers, body }) =>
+      coffer.pipeline({ method: 'POST', path: '/', query: '', headers: { ...headers, 'content-length': String(body.length) }, body, sourceIp: '127.0.0.1' }),
+    close: () => coffer.close(),
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * How big and how long: the full run (`npm run bench`) and the quick one (`npm run bench:quick`, under a
+ * minute: a small corpus and sub-second runs, for checking the harness and spotting large regressions,
+ * not for quoting). Command-line flags override single values.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { PeerName } from './peers.js';
+
+export type Settings = {
+  mode: 'full' | 'quick';
+  /** Secrets seeded into Coffer; ListSecrets pages over all of them. */
+  corpusSize: number;
+  /** Secrets the random-access workloads draw from (the first N of the corpus). */
+  randomSetSize: number;
+  /** Secrets seeded into moto over its API (about 7 ms each there, and not safe to create concurrently). */
+  motoCorpusSize: number;
+  /** ListSecrets pages collected (by paging from the start) for the ListSecrets workload. */
+  listPages: number;
+  connections: number[];
+  durationSeconds: number;
+  /** One run at 1 connection per peer and workload before the measured runs (JIT, caches). */
+  warmupSeconds: number;
+  /** Measured runs per (workload, connections, peer), interleaved across peers; medians are reported. */
+  rounds: number;
+  coldStarts: number;
+  peers: PeerName[];
+  /** Workload ids to run; all when empty. */
+  workloads: string[];
+  /**
+   * Before every run the bench waits for the server to drain and for the machine to go quiet (other
+   * processes under 0.3 cores); this is the most it waits for other processes over the whole bench.
+   */
+  quietBudgetMs: number;
+  /**
+   * Pin the servers to CPU 0 and the load generator to CPU 1 (taskset). Off for the comparison runs (as
+   * the issue's figures were measured); on for profiles, so the server's samples are not its preemption
+   * by the load generator.
+   */
+  pin: boolean;
+  /** The compiled tree to measure (--build DIR); dist/ when undefined. */
+  build?: string;
+  /** Time per workload measuring the in-process pipeline (no HTTP), after a third of it warming up. */
+  inProcessMsPerWorkload: number;
+};
+
+const FULL: Settings = {
+  mode: 'full',
+  corpusSize: 100_000,
+  randomSetSize: 10_000,
+  motoCorpusSize: 10_000,
+  listPages: 10,
+  connections: [1, 64],
+  durationSeconds: 5,
+  warmupSeconds: 1,
+  rounds: 3,
+  coldStarts: 5,
+  peers: ['coffer', 'moto', 'bare'],
+  workloads: [],
+  quietBudgetMs: 180_000,
+  pin: false,
+  inProcessMsPerWorkload: 1_500,
+};
+
+const QUICK: Settings = {
+  ...FULL,
+  mode: 'quick',
+  corpusSize: 1_000,
+  randomSetSize: 300,
+  motoCorpusSize: 300,
+  listPages: 3,
+  durationSeconds: 0.3,
+  warmupSeconds: 0,
+  rounds: 1,
+  coldStarts: 1,
+  quietBudgetMs: 1_000,
+  inProcessMsPerWorkload: 150,
+};
+
+const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
+       [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--pin] [--build DIR] [--no-results-file]
+       node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
+       node bench/dist/main.js analyze FILE.cpuprofile`;
+
+export type Command = { kind: 'run' | 'profile'; settings: Settings; writeResults: boolean; argv: string[] };
+
+export function parseCommand(argv: string[]): Command {
+  const args = [...argv];
+  const kind = args[0] === 'profile' ? 'profile' : 'run';
+  if (kind === 'profile') args.shift();
+  const settings: Settings = { ...(args.includes('--quick') ? QUICK : FULL), pin: kind === 'profile' };
+  let writeResults = true;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = () => {
+      const next = args[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    const count = () => {
+      const n = Number(value());
+      if (!(n > 0)) throw new Error(`${flag} must be a positive number\n${USAGE}`);
+      return n;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--rounds':
+        settings.rounds = count();
+        break;
+      case '--duration':
+        settings.durationSeconds = count();
+        break;
+      case '--corpus':
+        settings.corpusSize = count();
+        break;
+      case '--random-set':
+        settings.randomSetSize = count();
+        break;
+      case '--moto-corpus':
+        settings.motoCorpusSize = count();
+        break;
+      case '--peers':
+        settings.peers = value().split(',') as PeerName[];
+        break;
+      case '--workloads':
+      case '--workload':
+        settings.workloads = value().split(',');
+        break;
+      case '--connections':
+        settings.connections = value().split(',').map(Number);
+        break;
+      case '--build':
+        settings.build = resolve(value());
+        break;
+      case '--pin':
+        settings.pin = true;
+        break;
+      case '--no-pin':
+        settings.pin = false;
+        break;
+      case '--no-results-file':
+        writeResults = false;
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    }
+  }
+  settings.randomSetSize = Math.min(settings.randomSetSize, settings.corpusSize);
+  settings.motoCorpusSize = Math.min(settings.motoCorpusSize, settings.corpusSize);
+  if (!settings.peers.includes('coffer')) throw new Error('coffer must be among the peers: every ratio is to it');
+  if (settings.pin && availableParallelism() < 2) settings.pin = false;
+  return { kind, settings, writeResults, argv };
+}
