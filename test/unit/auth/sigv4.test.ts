@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { NodeSha256 } from '../../helpers/signed-fetch.js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest, buildQueryString } from '@smithy/core/protocols';
 import {
@@ -37,38 +37,6 @@ function assertAwsError(action: () => unknown, code: string, messageIncludes?: s
 
 // --- signing with the real AWS SDK signer ----------------------------------------------------------------
 
-/** The SDK's hash constructor contract, on node:crypto (HMAC when given a secret). */
-class NodeSha256 {
-  readonly #secret: Buffer | undefined;
-  #hash: Hash | Hmac;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#secret = secret === undefined ? undefined : toBuffer(secret);
-    this.#hash = this.#fresh();
-  }
-
-  update(chunk: Uint8Array): void {
-    this.#hash.update(chunk);
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-
-  reset(): void {
-    this.#hash = this.#fresh();
-  }
-
-  #fresh(): Hash | Hmac {
-    return this.#secret === undefined ? createHash('sha256') : createHmac('sha256', this.#secret);
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(new Uint8Array(data));
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
 
 type SdkRequestShape = {
   method?: string;
