@@ -66,15 +66,15 @@ const QUICK: Settings = {
   ...FULL,
   mode: 'quick',
   corpusSize: 1_000,
-  randomSetSize: 300,
-  motoCorpusSize: 300,
+  randomSetSize: 100,
+  motoCorpusSize: 100,
   listPages: 3,
-  durationSeconds: 0.3,
+  durationSeconds: 0.25,
   warmupSeconds: 0,
   rounds: 1,
   coldStarts: 1,
   quietBudgetMs: 1_000,
-  inProcessMsPerWorkload: 150,
+  inProcessMsPerWorkload: 100,
 };
 
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]

@@ -6,7 +6,7 @@
  * (@smithy/signature-v4) before any load runs, so a drift fails the bench instead of skewing it.
  *
  * It is a separate signer (not @smithy/signature-v4 itself) because signing runs on the same two cores as
- * the server: this one costs a few microseconds per request, the SDK's async signer several times that.
+ * the server: this one costs about 15 µs per request (measured at every run), the SDK's async signer more.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
