@@ -17,4 +17,15 @@ export type RequestContext = {
   userAgent?: string;
   /** Set when an AWS service (Secrets Manager) calls KMS on the caller's behalf: the kms:ViaService value. */
   viaService?: string;
+  /**
+   * Shared by every context derived from one call (copies keep the reference): the authorizer counts its checks
+   * here, and the pipeline refuses an operation declared to authorize itself that never did.
+   */
+  access?: AccessLedger;
+};
+
+export type AccessLedger = {
+  checks: number;
+  /** The caller's identity policies, loaded once per call by the authorizer (opaque to everyone else). */
+  identity?: unknown;
 };

@@ -5,7 +5,16 @@ import type { RequestContext } from './context.js';
 export type OperationSpec<I = any, O = any> = {
   schema: ZodType<I, any>;
   run: (ctx: RequestContext, input: I) => O | Promise<O>;
+  /**
+   * How the call is authorized. `action` (default): the pipeline checks `<signingName>:<Operation>` on resource
+   * `*` with the caller's identity policies before the operation runs. `resource`: the operation checks its
+   * resource itself (the secret, the key, with their policies) through the authorizer, and the pipeline fails a
+   * call that returns without any check. `none`: anyone authenticated (sts:GetCallerIdentity).
+   */
+  access?: OperationAccess;
 };
+
+export type OperationAccess = 'action' | 'resource' | 'none';
 
 /** The operation table a service hands to the protocol codec, keyed by the AWS operation name. */
 export type ServiceTable = {
@@ -21,8 +30,9 @@ export type ServiceTable = {
 export function operation<I, O>(
   schema: ZodType<I, any>,
   run: (ctx: RequestContext, input: I) => O | Promise<O>,
+  access: OperationAccess = 'action',
 ): OperationSpec<I, O> {
-  return { schema, run };
+  return { schema, run, access };
 }
 
 /**

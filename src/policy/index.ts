@@ -21,3 +21,15 @@ export {
 } from './compile.js';
 export { evaluate, decide, type Decision, type PolicyEvaluation, type DecideInput, type FinalDecision } from './evaluate.js';
 export { OPERATOR_NAMES, SET_OPERATORS } from './conditions/registry.js';
+export {
+  checkAccess,
+  accessDeniedMessage,
+  createAuthorizer,
+  type AccessDecision,
+  type AccessRequest,
+  type Authorizer,
+  type IdentityPolicySource,
+  type PrincipalPolicies,
+  type RequestFacts,
+} from './access.js';
+export { CompiledPolicyCache } from './compiled-cache.js';

@@ -5,7 +5,9 @@ import { createAuthenticator, createCredentials } from '../auth/index.js';
 import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
 import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
+import { createIdentityPolicySource } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
+import { CompiledPolicyCache, createAuthorizer } from '../policy/index.js';
 import { createRestRouter, createTargetRouter } from '../protocol/index.js';
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
@@ -90,6 +92,9 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const logger = config.logger ?? createLogger();
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
+  const compiledPolicies = new CompiledPolicyCache();
+  // Users and roles arrive with the IAM API; until then every principal but an account root has no policies.
+  const authorizer = createAuthorizer(createIdentityPolicySource(async () => undefined, compiledPolicies));
   const kms = createKmsService({ store, keyring, logger });
   const functions = createFunctionsService({
     store,
@@ -110,12 +115,13 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), rotation: rotation.starter, logger });
   const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   const route = createTargetRouter([kms.table, secrets.table, cloudTrailTable({ store })]);
-  invoke = createInvoker({ route, audit, invokedBy: 'secretsmanager.amazonaws.com' });
+  invoke = createInvoker({ route, audit, authorizer, invokedBy: 'secretsmanager.amazonaws.com' });
   const pipeline = createPipeline({
     route,
     restRouter: createRestRouter([functions.restTable]),
     signatureClock: systemClock,
     authenticate: createAuthenticator(credentials),
+    authorizer,
     clock,
     logger,
     audit,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AwsError, commonError, type Clock, type Logger, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
 import type { Authenticate } from '../auth/index.js';
+import type { Authorizer } from '../policy/index.js';
 import {
   decodeJsonBody,
   decodeRestRequest,
@@ -42,6 +43,8 @@ export type PipelineDeps = {
   logger: Logger;
   /** Writes the one audit event of each call; absent only in tests of the pipeline itself. */
   audit?: AuditRecorder;
+  /** Decides every call with the caller's policies (see OperationSpec.access). */
+  authorizer: Authorizer;
 };
 
 /** The code reported for a failure before the target names a service. */
@@ -67,7 +70,7 @@ export function createPipeline(deps: PipelineDeps) {
         const ctx = await authenticatedContext(request, requestId, target);
         describeContext(call, ctx);
         call.input = decodeJsonBody(request.body);
-        return execute(ctx, target, call.input as Record<string, unknown>, deps.audit);
+        return execute(ctx, target, call.input as Record<string, unknown>, deps);
       });
       return respond(200, requestId, encodeJsonBody(output));
     } catch (error) {
@@ -92,7 +95,7 @@ export function createPipeline(deps: PipelineDeps) {
         describeContext(call, ctx);
         const input = decodeRestRequest(target, request);
         call.input = input;
-        return { target, output: await execute(ctx, target, input, deps.audit) };
+        return { target, output: await execute(ctx, target, input, deps) };
       }, (result) => result.output);
       const encoded = encodeRestResponse(output.target.route, output.output);
       return { status: encoded.status, body: encoded.body, headers: { ...encoded.headers, 'x-amzn-RequestId': requestId } };
@@ -117,20 +120,41 @@ export function createPipeline(deps: PipelineDeps) {
       clock: deps.clock,
       sourceIp: request.sourceIp,
       userAgent: header(request, 'user-agent'),
+      access: { checks: 0 },
     };
   }
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
 
-/** Parses the input with the operation's schema, once, and runs the operation. Every caller comes through here. */
-async function execute(ctx: RequestContext, target: Target, input: Record<string, unknown>, audit: AuditRecorder | undefined): Promise<unknown> {
+/**
+ * Parses the input with the operation's schema, once, authorizes, and runs the operation. Every caller comes
+ * through here. Operations that authorize against their resource must make at least one check: one that
+ * returns without any is a bug, and its result is withheld rather than served unauthorized.
+ */
+async function execute(
+  callerCtx: RequestContext,
+  target: Target,
+  input: Record<string, unknown>,
+  deps: { audit?: AuditRecorder; authorizer: Authorizer },
+): Promise<unknown> {
   const spec = target.table.operations[target.operationName]!;
+  const ctx: RequestContext = { ...callerCtx, access: callerCtx.access ?? { checks: 0 } };
   const parsed = spec.schema.safeParse(input);
   if (!parsed.success) throw validationError(parsed.error, spec.schema);
+  const access = spec.access ?? 'action';
+  if (access === 'action') {
+    const action = `${target.table.signingName}:${target.operationName}`;
+    await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId });
+  }
   // Fail-closed auditing refuses a mutation before it runs when no event could be written now.
-  await audit?.admit({ requestId: ctx.requestId, operation: target.operationName });
-  return spec.run(ctx, parsed.data);
+  await deps.audit?.admit({ requestId: ctx.requestId, operation: target.operationName });
+  const checksBefore = ctx.access!.checks;
+  const output = await spec.run(ctx, parsed.data);
+  if (access === 'resource' && ctx.access!.checks === checksBefore) {
+    throw new Error(`${target.table.signingName}:${target.operationName} returned without an authorization check`);
+  }
+  return output;
 }
 
 /**
@@ -194,14 +218,14 @@ function describeContext(call: ApiCall, ctx: RequestContext): void {
  * schema and operation as an HTTP request, with wire-shaped JSON in and out, so an in-process call behaves
  * exactly as the same call over HTTP would, and is audited alike (with `invokedBy`).
  */
-export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit'> & { invokedBy: string }) {
+export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'authorizer'> & { invokedBy: string }) {
   return async function invoke(ctx: RequestContext, target: string, input: Record<string, unknown>): Promise<Record<string, any>> {
     const call: ApiCall = { requestId: ctx.requestId, time: ctx.clock.now(), invokedBy: deps.invokedBy, input };
     describeContext(call, ctx);
     const output = await audited(deps.audit, call, async () => {
       const routed = deps.route(target);
       describeTarget(call, routed);
-      return execute(ctx, routed, input, deps.audit);
+      return execute(ctx, routed, input, deps);
     });
     return JSON.parse(encodeJsonBody(output)) as Record<string, any>;
   };

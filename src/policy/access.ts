@@ -1,0 +1,167 @@
+/**
+ * Access checks as services ask for them: who (the caller's identity policies), what (action, resource, context),
+ * and the resource's own policy, decided with `evaluate` + `decide`. Pure: the identity policies are loaded by
+ * iam (IdentityPolicySource) and the resource policy by the service that owns the resource.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ */
+import { commonError, type RequestContext } from '../core/index.js';
+import type { CompiledPolicy } from './compile.js';
+import { decide, evaluate, type PolicyEvaluation } from './evaluate.js';
+import type { RequestContextValues, RequestPrincipal } from './types.js';
+
+/** The caller as policies see it, with the identity policies that apply to it. */
+export type PrincipalPolicies = {
+  readonly principal: RequestPrincipal;
+  /**
+   * An account's root user: its identity side allows every action on its own account's resources (AWS: "the root
+   * user has full access to all AWS services and resources in the account"); explicit denies in resource and key
+   * policies still apply, and a key policy must still allow it.
+   */
+  readonly unrestricted: boolean;
+  /** Inline and session policies of the user or role; empty for a role or user that does not exist. */
+  readonly policies: readonly CompiledPolicy[];
+  /** The user's or role's tags, for `aws:PrincipalTag/<key>`. */
+  readonly tags: Readonly<Record<string, string>>;
+};
+
+/** Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). */
+export interface IdentityPolicySource {
+  policiesFor(principal: { readonly arn: string; readonly accountId: string }): Promise<PrincipalPolicies>;
+}
+
+export type AccessRequest = {
+  /** `service:Action`, for example `secretsmanager:GetSecretValue`. */
+  readonly action: string;
+  /** The resource's ARN, or `*` for actions without a resource (ListSecrets, CreateKey). */
+  readonly resource: string;
+  /** The account that owns the resource; the caller's account for actions without a resource. */
+  readonly resourceAccount: string;
+  /** A secret's resource policy, a key's key policy, a role's trust policy; undefined when there is none. */
+  readonly resourcePolicy?: CompiledPolicy;
+  /** `key-policy`: KMS keys, where the key policy is the root of access (see `decide`). */
+  readonly resourceKind?: 'resource-policy' | 'key-policy';
+  /** Service-specific and request condition keys (`secretsmanager:Name`, `kms:EncryptionContext:...`). */
+  readonly context?: RequestContextValues;
+  /** KMS: a grant on the key allows this operation for this caller, a path besides the key policy. */
+  readonly allowedByGrant?: boolean;
+};
+
+/** Request-wide condition keys the caller of checkAccess fills from the request (time, source IP, via service). */
+export type RequestFacts = {
+  readonly currentTime: Date;
+  readonly sourceIp?: string;
+  readonly viaService?: string;
+};
+
+export type AccessDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: 'ExplicitDeny' | 'ImplicitDeny'; readonly deniedBy: 'identity-based' | 'resource-based' };
+
+/** Decides one request. An explicit deny anywhere wins; then AWS's same-account / cross-account / key-policy rules. */
+export function checkAccess(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): AccessDecision {
+  const authorization = {
+    principal: identity.principal,
+    action: request.action,
+    resource: request.resource,
+    context: requestContext(identity, request, facts),
+  };
+  const identityResults = evaluate(identity.policies, authorization);
+  const [resourceResult] = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization) : [];
+  if (identityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
+  if (resourceResult && isDeny(resourceResult)) return denied('ExplicitDeny', 'resource-based');
+
+  // The root user's identity side allows everything in its own account, as an identity policy of `*` would.
+  const ownAccount = identity.principal.accountId === request.resourceAccount;
+  const rootAllows: PolicyEvaluation[] = identity.unrestricted && ownAccount ? [{ decision: 'Allow', allowedVia: 'principal', statements: ['root'] }] : [];
+  const identityPolicies = [...identityResults, ...rootAllows];
+  const final = decide({
+    identityPolicies,
+    resourcePolicy: resourceResult,
+    principalAccount: identity.principal.accountId,
+    resourceAccount: request.resourceAccount,
+    resourceKind: request.resourceKind,
+  });
+  if (final.decision === 'Allow') return { allowed: true };
+  // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly.
+  if (request.allowedByGrant && final.reason === 'ImplicitDeny') return { allowed: true };
+  if (final.reason === 'ExplicitDeny') return denied('ExplicitDeny', 'resource-based');
+  return denied('ImplicitDeny', implicitDenySide(request, identityPolicies, resourceResult));
+}
+
+/**
+ * AWS's AccessDeniedException message: "User: <arn> is not authorized to perform: <action> on resource: <arn>
+ * because no identity-based policy allows the <action> action" / "with an explicit deny in a resource-based policy".
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+ */
+export function accessDeniedMessage(principalArn: string, request: Pick<AccessRequest, 'action' | 'resource'>, decision: AccessDecision): string {
+  const head = `User: ${principalArn} is not authorized to perform: ${request.action} on resource: ${request.resource}`;
+  if (decision.allowed) return head;
+  return decision.reason === 'ExplicitDeny'
+    ? `${head} with an explicit deny in ${decision.deniedBy === 'identity-based' ? 'an identity-based' : 'a resource-based'} policy`
+    : `${head} because no ${decision.deniedBy} policy allows the ${request.action} action`;
+}
+
+function requestContext(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): RequestContextValues {
+  const context: Record<string, string | readonly string[] | boolean | number | undefined> = {
+    'aws:CurrentTime': facts.currentTime.toISOString(),
+    'aws:EpochTime': Math.floor(facts.currentTime.getTime() / 1000),
+    'aws:SourceIp': facts.sourceIp,
+    'aws:PrincipalArn': identity.principal.roleArn ?? identity.principal.arn,
+    'aws:PrincipalAccount': identity.principal.accountId,
+    'aws:ResourceAccount': request.resourceAccount,
+  };
+  for (const [key, value] of Object.entries(identity.tags)) context[`aws:PrincipalTag/${key}`] = value;
+  if (request.action.startsWith('kms:')) {
+    context['kms:CallerAccount'] = identity.principal.accountId;
+    context['kms:ViaService'] = facts.viaService;
+  }
+  return { ...context, ...request.context };
+}
+
+function isDeny(result: PolicyEvaluation): boolean {
+  return result.decision === 'Deny';
+}
+
+function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: 'identity-based' | 'resource-based'): AccessDecision {
+  return { allowed: false, reason, deniedBy };
+}
+
+/** Which side failed to allow, for the message: a key policy that does not allow is the resource-based side. */
+function implicitDenySide(
+  request: AccessRequest,
+  identityResults: readonly PolicyEvaluation[],
+  resourceResult: PolicyEvaluation | undefined,
+): 'identity-based' | 'resource-based' {
+  const identityAllows = identityResults.some((result) => result.decision === 'Allow');
+  if (request.resourceKind === 'key-policy') return resourceResult?.decision === 'Allow' && !identityAllows ? 'identity-based' : 'resource-based';
+  if (!identityAllows) return 'identity-based';
+  return 'resource-based';
+}
+
+/** What services call: allows the request or throws AccessDeniedException with AWS's message. */
+export interface Authorizer {
+  authorize(ctx: RequestContext, request: AccessRequest): Promise<void>;
+}
+
+/**
+ * The authorizer over an identity source. The caller's identity policies are loaded once per call (kept on the
+ * call's access ledger), so Secrets Manager's check and the KMS check it makes on the caller's behalf share them.
+ */
+export function createAuthorizer(identities: IdentityPolicySource): Authorizer {
+  async function identityOf(ctx: RequestContext): Promise<PrincipalPolicies> {
+    const ledger = ctx.access;
+    if (ledger?.identity) return ledger.identity as PrincipalPolicies;
+    const identity = await identities.policiesFor(ctx.principal);
+    if (ledger) ledger.identity = identity;
+    return identity;
+  }
+
+  return {
+    async authorize(ctx, request) {
+      const identity = await identityOf(ctx);
+      const decision = checkAccess(identity, request, { currentTime: ctx.clock.now(), sourceIp: ctx.sourceIp, viaService: ctx.viaService });
+      if (ctx.access) ctx.access.checks += 1;
+      if (!decision.allowed) throw commonError('AccessDeniedException', accessDeniedMessage(ctx.principal.arn, request, decision));
+    },
+  };
+}
