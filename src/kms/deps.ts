@@ -1,5 +1,6 @@
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../core/index.js';
+import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 
 /** What the KMS service needs from the rest of Coffer, narrowed to the store methods it calls. */
@@ -8,6 +9,7 @@ export type KmsDeps = {
     Store,
     | 'createKey'
     | 'getKey'
+    | 'getKeyById'
     | 'listKeys'
     | 'updateKey'
     | 'rotateKeyOnDemand'
@@ -26,7 +28,17 @@ export type KmsDeps = {
     | 'getAlias'
     | 'listAliases'
     | 'createManagedKey'
+    | 'createGrant'
+    | 'getGrant'
+    | 'listGrants'
+    | 'listRetirableGrants'
+    | 'listGrantsForGrantee'
+    | 'deleteGrant'
   >;
   keyring: Keyring;
   logger: Logger;
+  /** Decides every key operation against the key policy, grants and the caller's identity policies. */
+  authorizer: Authorizer;
+  /** Key policies compiled once per distinct text; shared with the rest of the server. */
+  compiledPolicies: CompiledPolicyCache;
 };

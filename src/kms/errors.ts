@@ -14,6 +14,7 @@ export const kmsErrors = {
   InvalidAliasNameException: 400,
   InvalidArnException: 400,
   InvalidCiphertextException: 400,
+  InvalidGrantIdException: 400,
   InvalidGrantTokenException: 400,
   InvalidKeyUsageException: 400,
   InvalidMarkerException: 400,

@@ -1,4 +1,5 @@
 import { accountRootArn } from '../core/index.js';
+import { validatePolicy, type PolicyFinding } from '../policy/index.js';
 import { kmsError } from './errors.js';
 
 /**
@@ -23,24 +24,107 @@ export function defaultKeyPolicy(accountId: string): string {
   return JSON.stringify(policy, null, 2);
 }
 
+const SERVICE_TITLES: Record<string, string> = { secretsmanager: 'AWS Secrets Manager' };
+
+/**
+ * The key policy of an AWS managed key (`alias/aws/<service>`), as AWS writes it for aws/secretsmanager: any
+ * principal of the owning account may use the key, but only through the service (kms:ViaService) and only
+ * from the owning account (kms:CallerAccount), so the key can't be used directly nor across accounts; the
+ * account may read the key's metadata and revoke grants.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html (key policy of aws/secretsmanager)
+ * Migration 7 (store/migrations/sqlite.ts) writes this same text into managed keys made before it.
+ */
+export function awsManagedKeyPolicy(accountId: string, region: string, service: string): string {
+  const title = SERVICE_TITLES[service] ?? service;
+  const viaService = `${service}.${region}.amazonaws.com`;
+  const sid = `Allow access through ${title} for all principals in the account that are authorized to use ${title}`;
+  const policy = {
+    Id: `auto-${service}-2`,
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: sid,
+        Effect: 'Allow',
+        Principal: { AWS: ['*'] },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:CreateGrant', 'kms:DescribeKey'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': accountId, 'kms:ViaService': viaService } },
+      },
+      {
+        Sid: sid,
+        Effect: 'Allow',
+        Principal: { AWS: ['*'] },
+        Action: 'kms:GenerateDataKey*',
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': accountId }, StringLike: { 'kms:ViaService': viaService } },
+      },
+      {
+        Sid: 'Allow direct access to key metadata to the account',
+        Effect: 'Allow',
+        Principal: { AWS: [accountRootArn(accountId)] },
+        Action: ['kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:RevokeGrant'],
+        Resource: '*',
+      },
+    ],
+  };
+  return JSON.stringify(policy, null, 2);
+}
+
 export const DEFAULT_POLICY_NAME = 'default';
 
 /**
- * Structural checks of a key policy document. Full policy-language validation and enforcement arrive
- * with the access-control work; until then a policy must at least be a JSON object with statements.
+ * Findings that do not make a key policy malformed. AWS: "If either of the required Resource or Action elements
+ * are missing from a key policy statement, the policy statement has no effect ... the CreateKey and PutKeyPolicy
+ * API requests succeed" (CreateKey's Policy parameter). A statement without Resource simply matches nothing.
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html
+ * Duplicate Sids are tolerated too: AWS's own aws/secretsmanager key policy uses one Sid for two statements.
  */
-export function assertWellFormedPolicy(policy: string): void {
+const TOLERATED = new Set(['MISSING_RESOURCE', 'UNIQUE_SIDS_REQUIRED']);
+
+/**
+ * Validates a key policy with the policy engine: a resource policy whose every statement names a principal.
+ * Throws MalformedPolicyDocumentException naming the first error and where it is.
+ */
+export function assertValidKeyPolicy(policy: string): void {
+  const errors = validatePolicy(policy, 'RESOURCE_POLICY').filter(
+    (finding) => finding.FindingType === 'ERROR' && !TOLERATED.has(finding.IssueCode),
+  );
+  if (errors.length > 0) throw kmsError('MalformedPolicyDocumentException', malformedMessage(errors));
+}
+
+function malformedMessage(errors: readonly PolicyFinding[]): string {
+  const [first] = errors;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
+  return `The key policy is not valid: ${first!.FindingDetails}${more}`;
+}
+
+/** AWS's message when a new key policy would lock the caller out of PutKeyPolicy (the lockout safety check). */
+export const LOCKOUT_MESSAGE = 'The new key policy will not allow you to update the key policy in the future.';
+
+/**
+ * The text to compile a stored key policy from. The policy engine refuses duplicate Sids, which key policies
+ * may have (see TOLERATED): such statements get distinct Sids (`<Sid>#<index>`) for evaluation only; the
+ * stored and returned text stays as written. Any other text is returned unchanged.
+ */
+export function evaluableKeyPolicy(text: string): string {
   let document: unknown;
   try {
-    document = JSON.parse(policy);
+    document = JSON.parse(text);
   } catch {
-    throw kmsError('MalformedPolicyDocumentException', 'The new key policy is not valid JSON.');
+    return text;
   }
-  const statements = (document as { Statement?: unknown } | null)?.Statement;
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw kmsError('MalformedPolicyDocumentException', 'The new key policy must be a JSON object.');
-  }
-  if (typeof statements !== 'object' || statements === null) {
-    throw kmsError('MalformedPolicyDocumentException', 'The new key policy must contain a Statement.');
-  }
+  const statements = (document as { Statement?: unknown }).Statement;
+  if (!Array.isArray(statements)) return text;
+  const seen = new Set<unknown>();
+  let renamed = false;
+  const distinct = statements.map((statement: unknown, index) => {
+    const sid = (statement as { Sid?: unknown } | null)?.Sid;
+    if (sid === undefined || !seen.has(sid)) {
+      seen.add(sid);
+      return statement;
+    }
+    renamed = true;
+    return { ...(statement as object), Sid: `${String(sid)}#${index}` };
+  });
+  return renamed ? JSON.stringify({ ...(document as object), Statement: distinct }) : text;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { kmsKeyArn, type RequestContext } from '../core/index.js';
 import type { KmsDeps } from './deps.js';
 import type { KeyMaterial } from './key-material.js';
-import { defaultKeyPolicy } from './key-policy.js';
+import { awsManagedKeyPolicy } from './key-policy.js';
 
 /**
  * AWS managed keys (`alias/aws/<service>`), created the first time a service needs one in an account and
@@ -32,7 +32,7 @@ export function createManagedKeys(deps: Pick<KmsDeps, 'store'>, material: KeyMat
         keyManager: 'AWS',
         keyState: 'Enabled',
         creationDate: now,
-        policy: defaultKeyPolicy(accountId),
+        policy: awsManagedKeyPolicy(accountId, ctx.region, service),
         // AWS managed keys rotate every year, and that can't be turned off.
         rotationEnabled: true,
         rotationPeriodDays: 365,

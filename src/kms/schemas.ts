@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, sensitiveBlob } from '../core/index.js';
+import { GRANT_OPERATIONS } from './grants.js';
 
 /**
  * One zod schema per KMS operation, mirroring the AWS request shapes: members, lengths, ranges and enums.
@@ -28,6 +29,10 @@ const marker = awsString({ min: 1, max: 1024, pattern: /^[\u0020-\u00FF]*$/ }).o
 const aliasName = awsString({ min: 1, max: 256, pattern: /^[a-zA-Z0-9:/_-]+$/ });
 const tag = z.object({ TagKey: awsString({ min: 1, max: 128 }), TagValue: awsString({ min: 0, max: 256 }) });
 const tags = awsList(tag).optional();
+const principalId = awsString({ min: 1, max: 256, pattern: /^[\w+=,.@:/-]+$/ });
+const grantId = awsString({ min: 1, max: 128 });
+const grantToken = awsString({ min: 1, max: 8192 });
+const grantConstraints = z.object({ EncryptionContextSubset: encryptionContext, EncryptionContextEquals: encryptionContext }).optional();
 const recipient = z.object({ KeyEncryptionAlgorithm: awsString().optional(), AttestationDocument: awsBlob().optional() }).optional();
 
 export const keyIdOnly = z.object({ KeyId: keyId });
@@ -123,6 +128,26 @@ export const schemas = {
     BypassPolicyLockoutSafetyCheck: awsBoolean().optional(),
   }),
   ListKeyPolicies: z.object({ KeyId: keyId, Limit: limit(1000), Marker: marker }),
+  CreateGrant: z.object({
+    KeyId: keyId,
+    GranteePrincipal: principalId,
+    RetiringPrincipal: principalId.optional(),
+    Operations: awsList(awsEnum(GRANT_OPERATIONS)),
+    Constraints: grantConstraints,
+    GrantTokens: grantTokens,
+    Name: awsString({ min: 1, max: 256, pattern: /^[a-zA-Z0-9:/_-]+$/ }).optional(),
+    DryRun: awsBoolean().optional(),
+  }),
+  ListGrants: z.object({
+    Limit: limit(1000),
+    Marker: marker,
+    KeyId: keyId,
+    GrantId: grantId.optional(),
+    GranteePrincipal: principalId.optional(),
+  }),
+  ListRetirableGrants: z.object({ Limit: limit(1000), Marker: marker, RetiringPrincipal: principalId }),
+  RetireGrant: z.object({ GrantToken: grantToken.optional(), KeyId: keyId.optional(), GrantId: grantId.optional(), DryRun: awsBoolean().optional() }),
+  RevokeGrant: z.object({ KeyId: keyId, GrantId: grantId, DryRun: awsBoolean().optional() }),
 } as const;
 
 export type KmsSchemas = typeof schemas;

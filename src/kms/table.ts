@@ -2,7 +2,11 @@ import { operation, type ServiceTable } from '../core/index.js';
 import { schemas } from './schemas.js';
 import type { KmsOperations } from './operations/index.js';
 
-/** The KMS operation table: AWS operation name → input schema → function. */
+/**
+ * The KMS operation table: AWS operation name → input schema → function. Operations on a key are `resource`:
+ * they authorize themselves against the key's policy and grants once the key is found (key-access.ts). CreateKey,
+ * ListKeys, ListAliases and GenerateRandom have no key: the pipeline checks them against IAM policies.
+ */
 export function kmsTable(ops: KmsOperations): ServiceTable {
   return {
     targetPrefix: 'TrentService',
@@ -10,34 +14,39 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
     internalErrorCode: 'KMSInternalException',
     operations: {
       CreateKey: operation(schemas.CreateKey, ops.createKey),
-      DescribeKey: operation(schemas.DescribeKey, ops.describeKey),
+      DescribeKey: operation(schemas.DescribeKey, ops.describeKey, 'resource'),
       ListKeys: operation(schemas.ListKeys, ops.listKeys),
-      EnableKey: operation(schemas.EnableKey, ops.enableKey),
-      DisableKey: operation(schemas.DisableKey, ops.disableKey),
-      ScheduleKeyDeletion: operation(schemas.ScheduleKeyDeletion, ops.scheduleKeyDeletion),
-      CancelKeyDeletion: operation(schemas.CancelKeyDeletion, ops.cancelKeyDeletion),
-      UpdateKeyDescription: operation(schemas.UpdateKeyDescription, ops.updateKeyDescription),
-      Encrypt: operation(schemas.Encrypt, ops.encrypt),
-      Decrypt: operation(schemas.Decrypt, ops.decrypt),
-      ReEncrypt: operation(schemas.ReEncrypt, ops.reEncrypt),
-      GenerateDataKey: operation(schemas.GenerateDataKey, ops.generateDataKey),
-      GenerateDataKeyWithoutPlaintext: operation(schemas.GenerateDataKeyWithoutPlaintext, ops.generateDataKeyWithoutPlaintext),
+      EnableKey: operation(schemas.EnableKey, ops.enableKey, 'resource'),
+      DisableKey: operation(schemas.DisableKey, ops.disableKey, 'resource'),
+      ScheduleKeyDeletion: operation(schemas.ScheduleKeyDeletion, ops.scheduleKeyDeletion, 'resource'),
+      CancelKeyDeletion: operation(schemas.CancelKeyDeletion, ops.cancelKeyDeletion, 'resource'),
+      UpdateKeyDescription: operation(schemas.UpdateKeyDescription, ops.updateKeyDescription, 'resource'),
+      Encrypt: operation(schemas.Encrypt, ops.encrypt, 'resource'),
+      Decrypt: operation(schemas.Decrypt, ops.decrypt, 'resource'),
+      ReEncrypt: operation(schemas.ReEncrypt, ops.reEncrypt, 'resource'),
+      GenerateDataKey: operation(schemas.GenerateDataKey, ops.generateDataKey, 'resource'),
+      GenerateDataKeyWithoutPlaintext: operation(schemas.GenerateDataKeyWithoutPlaintext, ops.generateDataKeyWithoutPlaintext, 'resource'),
       GenerateRandom: operation(schemas.GenerateRandom, ops.generateRandom),
-      CreateAlias: operation(schemas.CreateAlias, ops.createAlias),
-      UpdateAlias: operation(schemas.UpdateAlias, ops.updateAlias),
-      DeleteAlias: operation(schemas.DeleteAlias, ops.deleteAlias),
+      CreateAlias: operation(schemas.CreateAlias, ops.createAlias, 'resource'),
+      UpdateAlias: operation(schemas.UpdateAlias, ops.updateAlias, 'resource'),
+      DeleteAlias: operation(schemas.DeleteAlias, ops.deleteAlias, 'resource'),
       ListAliases: operation(schemas.ListAliases, ops.listAliases),
-      EnableKeyRotation: operation(schemas.EnableKeyRotation, ops.enableKeyRotation),
-      DisableKeyRotation: operation(schemas.DisableKeyRotation, ops.disableKeyRotation),
-      GetKeyRotationStatus: operation(schemas.GetKeyRotationStatus, ops.getKeyRotationStatus),
-      RotateKeyOnDemand: operation(schemas.RotateKeyOnDemand, ops.rotateKeyOnDemand),
-      ListKeyRotations: operation(schemas.ListKeyRotations, ops.listKeyRotations),
-      TagResource: operation(schemas.TagResource, ops.tagResource),
-      UntagResource: operation(schemas.UntagResource, ops.untagResource),
-      ListResourceTags: operation(schemas.ListResourceTags, ops.listResourceTags),
-      GetKeyPolicy: operation(schemas.GetKeyPolicy, ops.getKeyPolicy),
-      PutKeyPolicy: operation(schemas.PutKeyPolicy, ops.putKeyPolicy),
-      ListKeyPolicies: operation(schemas.ListKeyPolicies, ops.listKeyPolicies),
+      EnableKeyRotation: operation(schemas.EnableKeyRotation, ops.enableKeyRotation, 'resource'),
+      DisableKeyRotation: operation(schemas.DisableKeyRotation, ops.disableKeyRotation, 'resource'),
+      GetKeyRotationStatus: operation(schemas.GetKeyRotationStatus, ops.getKeyRotationStatus, 'resource'),
+      RotateKeyOnDemand: operation(schemas.RotateKeyOnDemand, ops.rotateKeyOnDemand, 'resource'),
+      ListKeyRotations: operation(schemas.ListKeyRotations, ops.listKeyRotations, 'resource'),
+      TagResource: operation(schemas.TagResource, ops.tagResource, 'resource'),
+      UntagResource: operation(schemas.UntagResource, ops.untagResource, 'resource'),
+      ListResourceTags: operation(schemas.ListResourceTags, ops.listResourceTags, 'resource'),
+      GetKeyPolicy: operation(schemas.GetKeyPolicy, ops.getKeyPolicy, 'resource'),
+      PutKeyPolicy: operation(schemas.PutKeyPolicy, ops.putKeyPolicy, 'resource'),
+      ListKeyPolicies: operation(schemas.ListKeyPolicies, ops.listKeyPolicies, 'resource'),
+      CreateGrant: operation(schemas.CreateGrant, ops.createGrant, 'resource'),
+      ListGrants: operation(schemas.ListGrants, ops.listGrants, 'resource'),
+      ListRetirableGrants: operation(schemas.ListRetirableGrants, ops.listRetirableGrants, 'resource'),
+      RetireGrant: operation(schemas.RetireGrant, ops.retireGrant, 'resource'),
+      RevokeGrant: operation(schemas.RevokeGrant, ops.revokeGrant, 'resource'),
     },
   };
 }

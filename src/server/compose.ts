@@ -95,7 +95,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const compiledPolicies = new CompiledPolicyCache();
   // Users and roles arrive with the IAM API; until then every principal but an account root has no policies.
   const authorizer = createAuthorizer(createIdentityPolicySource(async () => undefined, compiledPolicies));
-  const kms = createKmsService({ store, keyring, logger });
+  const kms = createKmsService({ store, keyring, logger, authorizer, compiledPolicies });
   const functions = createFunctionsService({
     store,
     logger,

@@ -77,6 +77,32 @@ export type AliasRecord = {
   lastUpdatedDate: Date;
 };
 
+/** A grant's encryption-context constraints, as CreateGrant's Constraints structure holds them. */
+export type GrantConstraints = {
+  EncryptionContextSubset?: Record<string, string>;
+  EncryptionContextEquals?: Record<string, string>;
+};
+
+/** A KMS grant: lets its grantee use the key for the listed operations. Dies with its key. */
+export type GrantRecord = {
+  grantId: string;
+  keyId: string;
+  keyArn: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  /** The root ARN of the account that issued the grant (the key's account). */
+  issuingAccount: string;
+  operations: string[];
+  constraints?: GrantConstraints;
+  creationDate: Date;
+  /**
+   * The grant's parameters in one canonical string: a named CreateGrant retried with identical parameters
+   * finds the grant it made (insert-or-get on key, name and fingerprint).
+   */
+  fingerprint: string;
+};
+
 export type AccessKeyRecord = {
   accessKeyId: string;
   accountId: string;

@@ -15,6 +15,7 @@ import type {
   SecretRecord,
   SecretVersionRecord,
   FunctionRecord,
+  GrantRecord,
   ListedSecret,
   RotationRunPatch,
   RotationRunRecord,
@@ -104,6 +105,27 @@ export interface Store {
    * so concurrent first uses agree on one key.
    */
   createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string>;
+
+  /**
+   * A key by its id alone, in any account and region: Decrypt finds the key a ciphertext names even when it
+   * belongs to another account (the caller's rights are checked afterwards, against the key's policy).
+   */
+  getKeyById(keyId: string): Promise<KeyRecord | undefined>;
+
+  /**
+   * Adds a grant. A named grant whose key, name and fingerprint match an existing grant is not added again:
+   * the existing grant is returned (CreateGrant's Name idempotency). Fails when the key is gone (foreign key).
+   */
+  createGrant(grant: GrantRecord): Promise<GrantRecord>;
+  getGrant(keyId: string, grantId: string): Promise<GrantRecord | undefined>;
+  /** A key's grants, ordered by grant id; optionally only one grant id or one grantee. */
+  listGrants(keyId: string, page: { limit: number; marker?: string; grantId?: string; granteePrincipal?: string }): Promise<Page<GrantRecord>>;
+  /** Grants in any account whose retiring principal is the given one, ordered by grant id. */
+  listRetirableGrants(retiringPrincipal: string, page: { limit: number; marker?: string }): Promise<Page<GrantRecord>>;
+  /** The key's grants whose grantee is one of the given principal ARNs: what authorization consults. */
+  listGrantsForGrantee(keyId: string, granteePrincipals: readonly string[]): Promise<GrantRecord[]>;
+  /** Removes a grant (RetireGrant, RevokeGrant); false when it was not there. */
+  deleteGrant(keyId: string, grantId: string): Promise<boolean>;
 
   /**
    * Creates a secret with its tags and, when given, its first version labelled AWSCURRENT, all or nothing.

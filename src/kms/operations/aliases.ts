@@ -2,16 +2,22 @@ import { kmsAliasArn, type RequestContext } from '../../core/index.js';
 import type { AliasRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
+import type { KeyAccess } from '../key-access.js';
 import type { KeyLookup } from '../key-lookup.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
 const RESERVED_PREFIX = 'alias/aws/';
 
-/** Aliases: friendly names unique per account and region. https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html */
-export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
+/**
+ * Aliases: friendly names unique per account and region. https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html
+ * Creating, repointing and deleting one needs the permission on the alias (IAM policy) and on each key involved
+ * (key policy). https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
+ */
+export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup, access: KeyAccess) {
   async function createAlias(ctx: RequestContext, input: KmsInput<'CreateAlias'>) {
     assertCustomerAliasName(input.AliasName);
+    await authorizeAlias(ctx, 'CreateAlias', input.AliasName);
     const key = await aliasTargetKey(ctx, input.TargetKeyId, 'CreateAlias');
     const now = ctx.clock.now();
     const created = await deps.store.createAlias({
@@ -30,6 +36,8 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
 
   async function updateAlias(ctx: RequestContext, input: KmsInput<'UpdateAlias'>) {
     assertCustomerAliasName(input.AliasName);
+    await authorizeAlias(ctx, 'UpdateAlias', input.AliasName);
+    await authorizeCurrentKey(ctx, 'UpdateAlias', input.AliasName);
     const key = await aliasTargetKey(ctx, input.TargetKeyId, 'UpdateAlias');
     const updated = await deps.store.updateAlias(ctx.principal.accountId, ctx.region, input.AliasName, key.keyId, ctx.clock.now());
     if (!updated) throw aliasNotFound(ctx, input.AliasName);
@@ -38,6 +46,8 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
 
   async function deleteAlias(ctx: RequestContext, input: KmsInput<'DeleteAlias'>) {
     assertCustomerAliasName(input.AliasName);
+    await authorizeAlias(ctx, 'DeleteAlias', input.AliasName);
+    await authorizeCurrentKey(ctx, 'DeleteAlias', input.AliasName);
     const deleted = await deps.store.deleteAlias(ctx.principal.accountId, ctx.region, input.AliasName);
     if (!deleted) throw aliasNotFound(ctx, input.AliasName);
     return {};
@@ -79,9 +89,22 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup) {
     return aliases.filter((alias) => !gone.get(alias.targetKeyId));
   }
 
+  /** The permission on the alias itself: identity policies only (aliases have no policy of their own). */
+  async function authorizeAlias(ctx: RequestContext, operation: string, aliasName: string) {
+    await deps.authorizer.authorize(ctx, { action: `kms:${operation}`, resource: aliasArn(ctx, aliasName), resourceAccount: ctx.principal.accountId });
+  }
+
+  /** The permission on the key the alias points at now; NotFoundException when there is no such alias. */
+  async function authorizeCurrentKey(ctx: RequestContext, operation: string, aliasName: string) {
+    const alias = await deps.store.getAlias(ctx.principal.accountId, ctx.region, aliasName);
+    if (!alias) throw aliasNotFound(ctx, aliasName);
+    const key = await deps.store.getKey(alias.accountId, alias.region, alias.targetKeyId);
+    if (key) await access.authorizeKey(ctx, key, operation);
+  }
+
   /** The target is named by key id or key ARN, never another alias, and may not be pending deletion. */
   async function aliasTargetKey(ctx: RequestContext, reference: string, action: string) {
-    const key = await lookup.findCustomerKey(ctx, reference, action);
+    const key = await access.customerKeyFor(ctx, reference, action);
     if (key.keyState === 'PendingDeletion') throw invalidState(key);
     return key;
   }

@@ -11,10 +11,10 @@ import {
 } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import { kmsError } from '../errors.js';
+import type { KeyAccess, KeyRequest } from '../key-access.js';
 import type { KeyLookup } from '../key-lookup.js';
 import type { KeyMaterial } from '../key-material.js';
 import { assertUsable } from '../key-state.js';
-import { assertUsableByCaller } from '../managed-key-guard.js';
 import type { KmsInput } from '../schemas.js';
 
 const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
@@ -23,9 +23,11 @@ const DATA_KEY_BYTES = { AES_256: 32, AES_128: 16 } as const;
 /**
  * Encrypt, Decrypt, ReEncrypt, data keys and random bytes. The AAD of every ciphertext is the blob header
  * (format, key id, backing key id) followed by the canonical encryption context, so Decrypt needs the exact
- * same context and a blob can't be re-pointed at another key.
+ * same context and a blob can't be re-pointed at another key. Each operation is authorized on its key with the
+ * request's encryption context (key-access.ts); a key of another account is used when named by its key ARN, or
+ * when the ciphertext names it (Decrypt and ReEncrypt find their source key from the blob).
  */
-export function createCryptographyOperations(lookup: KeyLookup, material: KeyMaterial) {
+export function createCryptographyOperations(lookup: KeyLookup, access: KeyAccess, material: KeyMaterial) {
   async function encryptWith(key: KeyRecord, plaintext: Buffer, context: EncryptionContext | undefined): Promise<Buffer> {
     const keyMaterial = await material.open(key, key.currentBackingKeyId);
     if (!keyMaterial) throw kmsError('KMSInternalException', 'The current key material is missing.');
@@ -35,15 +37,22 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
   }
 
   /** Finds the key a blob names, checks it against an optional KeyId, and opens the blob. */
-  async function decryptBlob(ctx: RequestContext, action: string, blob: Buffer, context: EncryptionContext | undefined, keyReference?: string) {
+  async function decryptBlob(
+    ctx: RequestContext,
+    operation: string,
+    blob: Buffer,
+    context: EncryptionContext | undefined,
+    keyReference: string | undefined,
+    grantTokens: readonly string[] | undefined,
+  ) {
     const decoded = decodeBlob(blob);
     if (!decoded) throw invalidCiphertext();
-    const key = keyReference !== undefined ? await lookup.findKey(ctx, keyReference) : await lookup.findKey(ctx, decoded.keyId, 'id-or-arn');
+    const key = keyReference !== undefined ? await lookup.findKey(ctx, keyReference, 'any', true) : await lookup.findKeyById(ctx, decoded.keyId);
     if (key.keyId !== decoded.keyId) {
       throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     }
+    await access.authorizeKey(ctx, key, operation, { encryptionContext: context, grantTokens, reference: keyReference });
     assertUsable(key);
-    assertUsableByCaller(ctx, key, action);
     const keyMaterial = await material.open(key, decoded.backingKeyId);
     if (!keyMaterial) throw invalidCiphertext();
     const plaintext = open(keyMaterial, decoded, Buffer.concat([decoded.header, canonicalEncryptionContext(context)]));
@@ -51,16 +60,18 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
     return { key, plaintext };
   }
 
-  async function usableKey(ctx: RequestContext, action: string, reference: string, algorithm: string | undefined): Promise<KeyRecord> {
-    const key = await lookup.findKey(ctx, reference);
+  async function usableKey(ctx: RequestContext, operation: string, reference: string, algorithm: string | undefined, request: KeyRequest): Promise<KeyRecord> {
+    const key = await access.keyFor(ctx, reference, operation, request);
     assertUsable(key);
-    assertUsableByCaller(ctx, key, action);
     assertSymmetricEncryption(key, algorithm);
     return key;
   }
 
   async function encrypt(ctx: RequestContext, input: KmsInput<'Encrypt'>) {
-    const key = await usableKey(ctx, 'Encrypt', input.KeyId, input.EncryptionAlgorithm);
+    const key = await usableKey(ctx, 'Encrypt', input.KeyId, input.EncryptionAlgorithm, {
+      encryptionContext: input.EncryptionContext,
+      grantTokens: input.GrantTokens,
+    });
     if (input.DryRun) throw dryRun();
     const ciphertext = await encryptWith(key, input.Plaintext.reveal(), input.EncryptionContext);
     return { CiphertextBlob: ciphertext, KeyId: key.arn, EncryptionAlgorithm: SYMMETRIC_DEFAULT };
@@ -68,17 +79,20 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
 
   async function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>) {
     if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
-    const { key, plaintext } = await decryptBlob(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId);
+    const { key, plaintext } = await decryptBlob(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.GrantTokens);
     assertSymmetricEncryption(key, input.EncryptionAlgorithm);
     if (input.DryRun) throw dryRun();
     return { KeyId: key.arn, Plaintext: new Sensitive(plaintext), EncryptionAlgorithm: SYMMETRIC_DEFAULT };
   }
 
   async function reEncrypt(ctx: RequestContext, input: KmsInput<'ReEncrypt'>) {
-    const source = await decryptBlob(ctx, 'ReEncryptFrom', input.CiphertextBlob, input.SourceEncryptionContext, input.SourceKeyId);
+    const source = await decryptBlob(ctx, 'ReEncryptFrom', input.CiphertextBlob, input.SourceEncryptionContext, input.SourceKeyId, input.GrantTokens);
     assertSymmetricEncryption(source.key, input.SourceEncryptionAlgorithm);
     try {
-      const destination = await usableKey(ctx, 'ReEncryptTo', input.DestinationKeyId, input.DestinationEncryptionAlgorithm);
+      const destination = await usableKey(ctx, 'ReEncryptTo', input.DestinationKeyId, input.DestinationEncryptionAlgorithm, {
+        encryptionContext: input.DestinationEncryptionContext,
+        grantTokens: input.GrantTokens,
+      });
       if (input.DryRun) throw dryRun();
       const ciphertext = await encryptWith(destination, source.plaintext, input.DestinationEncryptionContext);
       return {
@@ -109,12 +123,19 @@ export function createCryptographyOperations(lookup: KeyLookup, material: KeyMat
   async function newDataKey(
     ctx: RequestContext,
     action: string,
-    input: { KeyId: string; KeySpec?: 'AES_256' | 'AES_128'; NumberOfBytes?: number; EncryptionContext?: EncryptionContext; DryRun?: boolean },
+    input: {
+      KeyId: string;
+      KeySpec?: 'AES_256' | 'AES_128';
+      NumberOfBytes?: number;
+      EncryptionContext?: EncryptionContext;
+      GrantTokens?: string[];
+      DryRun?: boolean;
+    },
   ) {
     if ((input.KeySpec === undefined) === (input.NumberOfBytes === undefined)) {
       throw kmsError('ValidationException', 'Please specify either number of bytes or key spec.');
     }
-    const key = await usableKey(ctx, action, input.KeyId, undefined);
+    const key = await usableKey(ctx, action, input.KeyId, undefined, { encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens });
     if (input.DryRun) throw dryRun();
     const plaintext = randomBytes(input.KeySpec ? DATA_KEY_BYTES[input.KeySpec] : input.NumberOfBytes!);
     const ciphertext = await encryptWith(key, plaintext, input.EncryptionContext);

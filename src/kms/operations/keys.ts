@@ -3,10 +3,11 @@ import { kmsKeyArn, type RequestContext } from '../../core/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
-import type { KeyLookup } from '../key-lookup.js';
+import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { keyMetadata } from '../key-metadata.js';
-import { assertWellFormedPolicy, defaultKeyPolicy } from '../key-policy.js';
+import { assertValidKeyPolicy, defaultKeyPolicy } from '../key-policy.js';
+import { assertPolicyKeepsCallerIn } from './policies.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 import { assertValidTags } from './tags.js';
@@ -15,7 +16,7 @@ const DAY_MS = 86_400_000;
 const DEFAULT_PENDING_WINDOW_DAYS = 30;
 
 /** Key lifecycle: create, describe, list, enable/disable, deletion window, description. */
-export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: KeyMaterial) {
+export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: KeyMaterial) {
   async function createKey(ctx: RequestContext, input: KmsInput<'CreateKey'>) {
     const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
     const keyUsage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
@@ -24,7 +25,7 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
       throw kmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
     }
     assertSupportedKeyType(keySpec, keyUsage, origin, input.MultiRegion, input.CustomKeyStoreId);
-    if (input.Policy !== undefined) assertWellFormedPolicy(input.Policy);
+    if (input.Policy !== undefined) assertValidKeyPolicy(input.Policy);
     assertValidTags(input.Tags ?? []);
 
     const { accountId } = ctx.principal;
@@ -48,12 +49,17 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
       rotationEnabled: false,
       currentBackingKeyId: backing.backingKeyId,
     };
+    // CreateKey itself is authorized by the pipeline (kms:CreateKey, IAM policy); Tags need kms:TagResource too.
+    // https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html ("Required permissions")
+    if (input.Tags?.length) await deps.authorizer.authorize(ctx, { action: 'kms:TagResource', resource: arn, resourceAccount: accountId });
+    if (input.Policy !== undefined && !input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     await deps.store.createKey(key, backing, input.Tags ?? []);
     return { KeyMetadata: keyMetadata(key) };
   }
 
   async function describeKey(ctx: RequestContext, input: KmsInput<'DescribeKey'>) {
-    return { KeyMetadata: keyMetadata(await lookup.findKey(ctx, input.KeyId)) };
+    const key = await access.keyFor(ctx, input.KeyId, 'DescribeKey', { grantTokens: input.GrantTokens });
+    return { KeyMetadata: keyMetadata(key) };
   }
 
   async function listKeys(ctx: RequestContext, input: KmsInput<'ListKeys'>) {
@@ -81,14 +87,14 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
   }
 
   async function setEnabled(ctx: RequestContext, reference: string, keyState: 'Enabled' | 'Disabled', action: string) {
-    const key = await lookup.findCustomerKey(ctx, reference, action);
+    const key = await access.customerKeyFor(ctx, reference, action);
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { keyState }, ['Enabled', 'Disabled']);
     if (!updated) throw invalidState(key);
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html */
   async function scheduleKeyDeletion(ctx: RequestContext, input: KmsInput<'ScheduleKeyDeletion'>) {
-    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'ScheduleKeyDeletion');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'ScheduleKeyDeletion');
     const pendingWindowDays = input.PendingWindowInDays ?? DEFAULT_PENDING_WINDOW_DAYS;
     const deletionDate = new Date(ctx.clock.now().getTime() + pendingWindowDays * DAY_MS);
     const updated = await deps.store.updateKey(
@@ -104,7 +110,7 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
 
   /** A cancelled deletion leaves the key Disabled, as in AWS. */
   async function cancelKeyDeletion(ctx: RequestContext, input: KmsInput<'CancelKeyDeletion'>) {
-    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'CancelKeyDeletion');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'CancelKeyDeletion');
     const updated = await deps.store.updateKey(
       key.accountId,
       key.region,
@@ -117,7 +123,7 @@ export function createKeyOperations(deps: KmsDeps, lookup: KeyLookup, material: 
   }
 
   async function updateKeyDescription(ctx: RequestContext, input: KmsInput<'UpdateKeyDescription'>) {
-    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'UpdateKeyDescription');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'UpdateKeyDescription');
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled']);
     if (!updated) throw invalidState(key);
     return {};

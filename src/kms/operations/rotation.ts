@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
-import type { KeyLookup } from '../key-lookup.js';
+import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { assertNotPendingDeletion, invalidState } from '../key-state.js';
 import { pageByOffset } from '../paging.js';
@@ -16,7 +16,7 @@ const MAX_ON_DEMAND_ROTATIONS = 25;
  * Key rotation adds a backing key and makes it current; every older backing key stays, so old ciphertexts
  * still decrypt. https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
  */
-export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, material: KeyMaterial) {
+export function createRotationOperations(deps: KmsDeps, access: KeyAccess, material: KeyMaterial) {
   async function enableKeyRotation(ctx: RequestContext, input: KmsInput<'EnableKeyRotation'>) {
     const key = await rotatableKey(ctx, input.KeyId, 'EnableKeyRotation');
     const rotationPeriodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
@@ -45,7 +45,7 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
    * returns", so the stored setting is kept and only reported as off.
    */
   async function getKeyRotationStatus(ctx: RequestContext, input: KmsInput<'GetKeyRotationStatus'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await access.keyFor(ctx, input.KeyId, 'GetKeyRotationStatus', { accepts: 'id-or-arn' });
     const enabled = key.rotationEnabled && key.keyState !== 'PendingDeletion';
     return {
       KeyRotationEnabled: enabled,
@@ -66,7 +66,7 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
   }
 
   async function listKeyRotations(ctx: RequestContext, input: KmsInput<'ListKeyRotations'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await access.keyFor(ctx, input.KeyId, 'ListKeyRotations', { accepts: 'id-or-arn' });
     assertNotPendingDeletion(key);
     const rotations = (await deps.store.listBackingKeys(key.keyId))
       .filter((backing) => backing.rotationType !== undefined)
@@ -85,7 +85,7 @@ export function createRotationOperations(deps: KmsDeps, lookup: KeyLookup, mater
 
   /** Only enabled symmetric keys with KMS-made material rotate. https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html */
   async function rotatableKey(ctx: RequestContext, reference: string, action: string): Promise<KeyRecord> {
-    const key = await lookup.findCustomerKey(ctx, reference, action);
+    const key = await access.customerKeyFor(ctx, reference, action);
     if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.origin !== 'AWS_KMS') {
       throw kmsError('UnsupportedOperationException', `${key.arn} does not support automatic key rotation.`);
     }

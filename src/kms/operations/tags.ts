@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../core/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
-import type { KeyLookup } from '../key-lookup.js';
+import type { KeyAccess } from '../key-access.js';
 import { assertNotPendingDeletion } from '../key-state.js';
 import { pageByOffset } from '../paging.js';
 import type { KmsInput, TagInput } from '../schemas.js';
@@ -21,9 +21,9 @@ export function assertValidTags(tags: TagInput[]): void {
   }
 }
 
-export function createTagOperations(deps: KmsDeps, lookup: KeyLookup) {
+export function createTagOperations(deps: KmsDeps, access: KeyAccess) {
   async function tagResource(ctx: RequestContext, input: KmsInput<'TagResource'>) {
-    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'TagResource');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'TagResource');
     assertNotPendingDeletion(key);
     assertValidTags(input.Tags);
     // The store counts in the same transaction as the write, so concurrent calls can't pass the limit together.
@@ -34,14 +34,14 @@ export function createTagOperations(deps: KmsDeps, lookup: KeyLookup) {
   }
 
   async function untagResource(ctx: RequestContext, input: KmsInput<'UntagResource'>) {
-    const key = await lookup.findCustomerKey(ctx, input.KeyId, 'UntagResource');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'UntagResource');
     assertNotPendingDeletion(key);
     await deps.store.removeKeyTags(key.keyId, input.TagKeys);
     return {};
   }
 
   async function listResourceTags(ctx: RequestContext, input: KmsInput<'ListResourceTags'>) {
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn');
+    const key = await access.keyFor(ctx, input.KeyId, 'ListResourceTags', { accepts: 'id-or-arn' });
     const { page, NextMarker, Truncated } = pageByOffset(await deps.store.listKeyTags(key.keyId), input.Limit ?? 50, input.Marker);
     return { Tags: page, NextMarker, Truncated };
   }

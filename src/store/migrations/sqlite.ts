@@ -4,6 +4,46 @@
  */
 export type Migration = { id: number; name: string; sql: string };
 
+/**
+ * Migration 7 gives AWS managed keys made before it the key policy AWS writes for aws/secretsmanager (until
+ * then they carried the default policy). The text must equal kms/key-policy.ts awsManagedKeyPolicy(account,
+ * region, 'secretsmanager'), which the store may not import: test/integration/kms/access-managed-key.test.ts
+ * checks that a migrated key's policy equals a new key's.
+ */
+const SECRETS_MANAGER_KEY_POLICY_TEMPLATE = JSON.stringify(
+  {
+    Id: 'auto-secretsmanager-2',
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Allow access through AWS Secrets Manager for all principals in the account that are authorized to use AWS Secrets Manager',
+        Effect: 'Allow',
+        Principal: { AWS: ['*'] },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:CreateGrant', 'kms:DescribeKey'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': '{{ACCOUNT}}', 'kms:ViaService': 'secretsmanager.{{REGION}}.amazonaws.com' } },
+      },
+      {
+        Sid: 'Allow access through AWS Secrets Manager for all principals in the account that are authorized to use AWS Secrets Manager',
+        Effect: 'Allow',
+        Principal: { AWS: ['*'] },
+        Action: 'kms:GenerateDataKey*',
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': '{{ACCOUNT}}' }, StringLike: { 'kms:ViaService': 'secretsmanager.{{REGION}}.amazonaws.com' } },
+      },
+      {
+        Sid: 'Allow direct access to key metadata to the account',
+        Effect: 'Allow',
+        Principal: { AWS: ['arn:aws:iam::{{ACCOUNT}}:root'] },
+        Action: ['kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:RevokeGrant'],
+        Resource: '*',
+      },
+    ],
+  },
+  null,
+  2,
+);
+
 export const sqliteMigrations: readonly Migration[] = [
   {
     id: 1,
@@ -193,6 +233,33 @@ export const sqliteMigrations: readonly Migration[] = [
       );
       CREATE INDEX audit_events_by_account ON audit_events (account_id, sequence);
       CREATE INDEX audit_events_by_time ON audit_events (event_time);
+    `,
+  },
+  {
+    id: 7,
+    name: 'kms-grants-and-managed-key-policy',
+    sql: `
+      CREATE TABLE kms_grants (
+        grant_id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        key_arn TEXT NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT,
+        issuing_account TEXT NOT NULL,
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        fingerprint TEXT NOT NULL,
+        creation_date INTEGER NOT NULL
+      );
+      -- CreateGrant with a Name is idempotent: the same key, name and parameters find the existing grant.
+      CREATE UNIQUE INDEX kms_grants_by_name ON kms_grants (key_id, name, fingerprint) WHERE name IS NOT NULL;
+      CREATE INDEX kms_grants_by_grantee ON kms_grants (key_id, grantee_principal);
+      CREATE INDEX kms_grants_by_retiring_principal ON kms_grants (retiring_principal) WHERE retiring_principal IS NOT NULL;
+      UPDATE kms_keys
+         SET policy = replace(replace('${SECRETS_MANAGER_KEY_POLICY_TEMPLATE}', '{{ACCOUNT}}', account_id), '{{REGION}}', region)
+       WHERE key_manager = 'AWS'
+         AND key_id IN (SELECT target_key_id FROM kms_aliases WHERE alias_name = 'alias/aws/secretsmanager');
     `,
   },
 ];

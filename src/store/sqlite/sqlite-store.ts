@@ -4,6 +4,7 @@ import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { SqliteAuditTables } from './audit-tables.js';
 import { SqliteFunctionTables } from './function-tables.js';
+import { SqliteGrantTables } from './grant-tables.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
 import { optionalDate, patchAssignments } from './sql-values.js';
@@ -18,6 +19,7 @@ import type {
   KeyRecord,
   KeyState,
   FunctionRecord,
+  GrantRecord,
   LabelPlanner,
   Page,
   RotationRunPatch,
@@ -56,6 +58,7 @@ export class SqliteStore implements Store {
   readonly #rotation: SqliteRotationTables;
   readonly #functions: SqliteFunctionTables;
   readonly #audit: SqliteAuditTables;
+  readonly #grants: SqliteGrantTables;
 
   constructor(path: string) {
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
@@ -70,6 +73,7 @@ export class SqliteStore implements Store {
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
     this.#functions = new SqliteFunctionTables(prepare);
     this.#audit = new SqliteAuditTables(this.#db, prepare);
+    this.#grants = new SqliteGrantTables(prepare);
   }
 
   migrate(): void {
@@ -208,7 +212,7 @@ export class SqliteStore implements Store {
   }
 
   async destroyKey(keyId: string, now: Date): Promise<boolean> {
-    // Foreign keys cascade to backing keys, tags and aliases.
+    // Foreign keys cascade to backing keys, tags, aliases and grants.
     const result = this.#stmt(
       "DELETE FROM kms_keys WHERE key_id = ? AND key_state = 'PendingDeletion' AND deletion_date <= ?",
     ).run(keyId, now.getTime());
@@ -294,6 +298,35 @@ export class SqliteStore implements Store {
       this.#stmt('INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)').run(key.accountId, key.region, aliasName, key.keyId, now, now);
       return key.keyId;
     })();
+  }
+
+  async getKeyById(keyId: string): Promise<KeyRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyId) as Row | undefined;
+    return row && keyFromRow(row);
+  }
+
+  async createGrant(grant: GrantRecord) {
+    return this.#grants.createGrant(grant);
+  }
+
+  async getGrant(keyId: string, grantId: string) {
+    return this.#grants.getGrant(keyId, grantId);
+  }
+
+  async listGrants(keyId: string, page: Parameters<SqliteGrantTables['listGrants']>[1]) {
+    return this.#grants.listGrants(keyId, page);
+  }
+
+  async listRetirableGrants(retiringPrincipal: string, page: { limit: number; marker?: string }) {
+    return this.#grants.listRetirableGrants(retiringPrincipal, page);
+  }
+
+  async listGrantsForGrantee(keyId: string, granteePrincipals: readonly string[]) {
+    return this.#grants.listGrantsForGrantee(keyId, granteePrincipals);
+  }
+
+  async deleteGrant(keyId: string, grantId: string) {
+    return this.#grants.deleteGrant(keyId, grantId);
   }
 
   async createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>) {

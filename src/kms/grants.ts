@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import type { EncryptionContext } from '../crypto/index.js';
+import type { GrantConstraints, GrantRecord } from '../store/index.js';
+import { kmsError } from './errors.js';
+
+/**
+ * Grants, pure: which grantee names a caller answers to, whether a grant allows an operation with a request's
+ * encryption context, grant ids and tokens, and the canonical form that makes a named CreateGrant idempotent.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+ */
+
+/** https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html#KMS-CreateGrant-request-Operations */
+export const GRANT_OPERATIONS = [
+  'Decrypt',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'Sign',
+  'Verify',
+  'GetPublicKey',
+  'CreateGrant',
+  'RetireGrant',
+  'DescribeKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+] as const;
+export type GrantOperation = (typeof GRANT_OPERATIONS)[number];
+
+const GRANT_OPERATION_SET = new Set<string>(GRANT_OPERATIONS);
+
+/** Operations of a symmetric encryption key a grant may allow (the others need asymmetric or HMAC keys). */
+const SYMMETRIC_KEY_OPERATIONS = new Set<string>([
+  'Decrypt',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'CreateGrant',
+  'RetireGrant',
+  'DescribeKey',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+]);
+
+/**
+ * Operations that take an encryption context, to which constraints apply. "Grants with grant constraints can
+ * include the DescribeKey and RetireGrant operations, but the constraint doesn't apply to these operations."
+ */
+const CONTEXT_OPERATIONS = new Set<string>([
+  'Decrypt',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
+]);
+
+export function isGrantOperation(operation: string): operation is GrantOperation {
+  return GRANT_OPERATION_SET.has(operation);
+}
+
+export function isGrantableOnSymmetricKey(operation: string): boolean {
+  return SYMMETRIC_KEY_OPERATIONS.has(operation);
+}
+
+/**
+ * The grantee names a caller answers to: its own ARN, and for a role session the role's ARN (a grant to a role
+ * serves every session of it). A grant names its grantee by ARN; an account root ARN names the root user only.
+ */
+export function granteeNamesOf(principalArn: string): string[] {
+  const session = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(principalArn);
+  return session ? [principalArn, `arn:aws:iam::${session[1]}:role/${session[2]}`] : [principalArn];
+}
+
+/** EncryptionContextEquals: the same pairs exactly; EncryptionContextSubset: the request has every pair (and maybe more). */
+export function constraintsAllow(constraints: GrantConstraints | undefined, context: EncryptionContext | undefined): boolean {
+  if (!constraints) return true;
+  const request = context ?? {};
+  const { EncryptionContextEquals: equals, EncryptionContextSubset: subset } = constraints;
+  if (equals !== undefined) {
+    const keys = Object.keys(request);
+    if (keys.length !== Object.keys(equals).length) return false;
+    if (!keys.every((key) => Object.hasOwn(equals, key) && equals[key] === request[key])) return false;
+  }
+  if (subset !== undefined && !Object.entries(subset).every(([key, value]) => Object.hasOwn(request, key) && request[key] === value)) {
+    return false;
+  }
+  return true;
+}
+
+/** Whether one grant lets its grantee perform `operation` for a request with this encryption context. */
+export function grantAllows(grant: GrantRecord, operation: string, context: EncryptionContext | undefined): boolean {
+  if (!grant.operations.includes(operation)) return false;
+  return !CONTEXT_OPERATIONS.has(operation) || constraintsAllow(grant.constraints, context);
+}
+
+/**
+ * A grant made through another grant's CreateGrant permission may be no broader: its operations are among the
+ * parent's, and its constraint is equally strict or stricter ("the constraint requires that any grants created
+ * with the CreateGrant permission have an equally strict or stricter encryption context constraint").
+ */
+export function isWithin(child: { operations: readonly string[]; constraints?: GrantConstraints }, parent: GrantRecord): boolean {
+  if (!child.operations.every((operation) => parent.operations.includes(operation))) return false;
+  const required = parent.constraints;
+  if (!required) return true;
+  const offered = child.constraints ?? {};
+  if (required.EncryptionContextEquals !== undefined) {
+    return offered.EncryptionContextEquals !== undefined && sameContext(offered.EncryptionContextEquals, required.EncryptionContextEquals);
+  }
+  if (required.EncryptionContextSubset !== undefined) {
+    // Every context the child accepts must contain the parent's pairs.
+    const childPairs = offered.EncryptionContextEquals ?? offered.EncryptionContextSubset;
+    if (childPairs === undefined) return false;
+    return Object.entries(required.EncryptionContextSubset).every(([key, value]) => childPairs[key] === value);
+  }
+  return true;
+}
+
+function sameContext(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
+/** A grant id as AWS shows them: 64 hexadecimal digits. */
+export function newGrantId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+const GRANT_ID = /^[0-9a-f]{64}$/;
+const TOKEN_VERSION = 1;
+const TOKEN_BYTES = 1 + 32 + 16 + 16;
+
+/**
+ * A grant token: version, grant id, key id and a fresh nonce, base64. Every CreateGrant returns a new token, and
+ * all tokens of one grant are interchangeable. Coffer's grants take effect at once, so a token needs no eventual
+ * consistency bridging; it names the grant for RetireGrant and is checked for form wherever it is passed.
+ */
+export function newGrantToken(grantId: string, keyId: string): string {
+  const keyBytes = Buffer.from(keyId.replaceAll('-', ''), 'hex');
+  return Buffer.concat([Buffer.of(TOKEN_VERSION), Buffer.from(grantId, 'hex'), keyBytes, randomBytes(16)]).toString('base64');
+}
+
+/** The grant a token names; InvalidGrantTokenException when it is not a token Coffer made. */
+export function parseGrantToken(token: string): { grantId: string; keyId: string } {
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(token) ? Buffer.from(token, 'base64') : Buffer.alloc(0);
+  if (bytes.length !== TOKEN_BYTES || bytes[0] !== TOKEN_VERSION) {
+    throw kmsError('InvalidGrantTokenException', 'The grant token is not valid.');
+  }
+  const key = bytes.subarray(33, 49).toString('hex');
+  const keyId = `${key.slice(0, 8)}-${key.slice(8, 12)}-${key.slice(12, 16)}-${key.slice(16, 20)}-${key.slice(20)}`;
+  return { grantId: bytes.subarray(1, 33).toString('hex'), keyId };
+}
+
+/** Checks each token in a request's GrantTokens; their grants apply anyway, as every grant does at once. */
+export function assertGrantTokens(tokens: readonly string[] | undefined): void {
+  for (const token of tokens ?? []) parseGrantToken(token);
+}
+
+export function isGrantId(value: string): boolean {
+  return GRANT_ID.test(value);
+}
+
+/** The parameters that make two named CreateGrant requests "identical", in one canonical string. */
+export function grantFingerprint(grant: {
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  operations: readonly string[];
+  constraints?: GrantConstraints;
+}): string {
+  const sortedContext = (context: Record<string, string> | undefined) =>
+    context === undefined ? null : Object.keys(context).sort().map((key) => [key, context[key]]);
+  return JSON.stringify([
+    grant.granteePrincipal,
+    grant.retiringPrincipal ?? null,
+    [...new Set(grant.operations)].sort(),
+    sortedContext(grant.constraints?.EncryptionContextEquals),
+    sortedContext(grant.constraints?.EncryptionContextSubset),
+  ]);
+}

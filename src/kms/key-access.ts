@@ -1,0 +1,147 @@
+import { AwsError, type RequestContext } from '../core/index.js';
+import type { EncryptionContext } from '../crypto/index.js';
+import type { CompiledPolicy, RequestContextValues } from '../policy/index.js';
+import type { GrantRecord, KeyRecord } from '../store/index.js';
+import type { KmsDeps } from './deps.js';
+import { kmsError } from './errors.js';
+import { assertGrantTokens, grantAllows, granteeNamesOf, isGrantOperation } from './grants.js';
+import { evaluableKeyPolicy } from './key-policy.js';
+import { requestAliasOf, type KeyLookup, type KeyReference } from './key-lookup.js';
+import { assertCustomerManaged } from './managed-key-guard.js';
+
+/**
+ * Operations AWS allows on a key of another account, named by its key ARN ("Cross-account use: Yes" in each
+ * operation's API reference). Every other operation finds keys in the caller's own account only.
+ */
+const CROSS_ACCOUNT_OPERATIONS = new Set([
+  'Encrypt',
+  'Decrypt',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'DescribeKey',
+  'GetKeyRotationStatus',
+  'CreateGrant',
+  'ListGrants',
+  'RevokeGrant',
+  'RetireGrant',
+]);
+
+/** What the request adds to the authorization of a key operation. */
+export type KeyRequest = {
+  /** The encryption context of a cryptographic operation: kms:EncryptionContext:<k>, kms:EncryptionContextKeys, grant constraints. */
+  readonly encryptionContext?: EncryptionContext;
+  readonly grantTokens?: readonly string[];
+  /** The KeyId as the caller wrote it, for kms:RequestAlias. */
+  readonly reference?: string;
+  /** Operation-specific condition keys (kms:GrantOperations, ...). */
+  readonly context?: RequestContextValues;
+  /** Further test a grant must pass to allow the request (CreateGrant: the new grant is no broader). */
+  readonly grantPermits?: (grant: GrantRecord) => boolean;
+  /** Checks this key policy instead of the key's stored one (the lockout safety check of a new policy). */
+  readonly policy?: CompiledPolicy;
+};
+
+/**
+ * Authorization of KMS operations on a key: the key policy is the root of access (directly, or delegating to
+ * IAM through the account root), a grant is another path, an explicit deny anywhere wins.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html
+ */
+export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'compiledPolicies'>, lookup: KeyLookup) {
+  // Stored key policy text → the text compiled for it (evaluableKeyPolicy), so each distinct policy is read once.
+  const evaluable = new Map<string, string>();
+  const MAX_EVALUABLE = 10_000;
+
+  /** Throws AccessDeniedException (AWS's message) unless the caller may perform `kms:<operation>` on the key. */
+  async function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> {
+    assertGrantTokens(request.grantTokens);
+    const access = {
+      action: `kms:${operation}`,
+      resource: key.arn,
+      resourceAccount: key.accountId,
+      resourceKind: 'key-policy' as const,
+      // A stored policy that does not compile (kept from before policies were validated) allows nothing.
+      resourcePolicy: request.policy ?? compiled(key.policy),
+      context: await conditionContext(key, request),
+    };
+    try {
+      await deps.authorizer.authorize(ctx, access);
+    } catch (error) {
+      // Grants are read only when the policies do not allow: the common path costs no grant lookup. A grant
+      // never overrides an explicit deny (checkAccess allows by grant only an implicit deny).
+      if (!isAccessDenied(error) || request.policy || !(await grantAllowsRequest(ctx, key, operation, request))) throw error;
+      await deps.authorizer.authorize(ctx, { ...access, allowedByGrant: true });
+    }
+  }
+
+  async function grantAllowsRequest(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest): Promise<boolean> {
+    if (!isGrantOperation(operation)) return false;
+    const grants = await deps.store.listGrantsForGrantee(key.keyId, granteeNamesOf(ctx.principal.arn));
+    return grants.some((grant) => grantAllows(grant, operation, request.encryptionContext) && (request.grantPermits?.(grant) ?? true));
+  }
+
+  async function conditionContext(key: KeyRecord, request: KeyRequest): Promise<RequestContextValues> {
+    const context: Record<string, string | readonly string[] | undefined> = {
+      'kms:KeySpec': key.keySpec,
+      'kms:KeyUsage': key.keyUsage,
+      'kms:KeyOrigin': key.origin,
+      'kms:RequestAlias': request.reference === undefined ? undefined : requestAliasOf(request.reference),
+    };
+    for (const tag of await deps.store.listKeyTags(key.keyId)) context[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
+    if (request.encryptionContext !== undefined) {
+      const pairs = Object.entries(request.encryptionContext);
+      for (const [name, value] of pairs) context[`kms:EncryptionContext:${name}`] = value;
+      context['kms:EncryptionContextKeys'] = pairs.map(([name]) => name);
+    }
+    return { ...context, ...request.context };
+  }
+
+  /** Resolves a KeyId (across accounts where AWS allows it for the operation) and authorizes the operation on it. */
+  async function keyFor(
+    ctx: RequestContext,
+    reference: string,
+    operation: string,
+    options: { accepts?: KeyReference } & KeyRequest = {},
+  ): Promise<KeyRecord> {
+    const key = await lookup.findKey(ctx, reference, options.accepts ?? 'any', CROSS_ACCOUNT_OPERATIONS.has(operation));
+    await authorizeKey(ctx, key, operation, { ...options, reference });
+    return key;
+  }
+
+  /**
+   * A key named by id or ARN for a management operation: authorized by its key policy, then refused for AWS
+   * managed keys, which AWS lets nobody manage (managed-key-guard.ts).
+   */
+  async function customerKeyFor(ctx: RequestContext, reference: string, operation: string): Promise<KeyRecord> {
+    const key = await keyFor(ctx, reference, operation, { accepts: 'id-or-arn' });
+    assertCustomerManaged(ctx, key, operation);
+    return key;
+  }
+
+  /** A key policy text, compiled through the shared cache; undefined when it does not compile. */
+  function compiled(policy: string): CompiledPolicy | undefined {
+    let text = evaluable.get(policy);
+    if (text === undefined) {
+      text = evaluableKeyPolicy(policy);
+      if (evaluable.size >= MAX_EVALUABLE) evaluable.clear();
+      evaluable.set(policy, text);
+    }
+    return deps.compiledPolicies.get(text);
+  }
+
+  /** A validated new key policy, compiled. */
+  function compile(policy: string): CompiledPolicy {
+    const result = compiled(policy);
+    if (!result) throw kmsError('MalformedPolicyDocumentException', 'The key policy is not valid.');
+    return result;
+  }
+
+  return { authorizeKey, keyFor, customerKeyFor, compile };
+}
+
+function isAccessDenied(error: unknown): boolean {
+  return error instanceof AwsError && error.code === 'AccessDeniedException';
+}
+
+export type KeyAccess = ReturnType<typeof createKeyAccess>;
