@@ -11,6 +11,7 @@ import {
   GenerateDataKeyCommand,
   ListGrantsCommand,
   ListRetirableGrantsCommand,
+  PutKeyPolicyCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
@@ -148,6 +149,39 @@ describe('CreateGrant', () => {
     assert.notEqual(a.GrantId, b.GrantId);
     const { Grants } = await kms.send(new ListGrantsCommand({ KeyId: key.KeyId }));
     assert.equal(Grants?.length, 4);
+  });
+
+  it('a grantee with CreateGrant in its grant may hand on no more than the grant holds', async () => {
+    const key = await managementOnlyKey();
+    await kms.send(
+      new CreateGrantCommand({
+        KeyId: key.KeyId,
+        GranteePrincipal: ROOT,
+        Operations: ['CreateGrant', 'Encrypt'],
+        Constraints: { EncryptionContextSubset: { tenant: 'a' } },
+      }),
+    );
+    // From now on the key policy no longer allows CreateGrant: only the grant does.
+    const noGrantRights = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'manage-but-not-use-nor-grant',
+          Effect: 'Allow',
+          Principal: { AWS: ROOT },
+          NotAction: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:CreateGrant'],
+          Resource: '*',
+        },
+      ],
+    });
+    await kms.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: noGrantRights }));
+
+    const child = (operations: Array<'Encrypt' | 'Decrypt'>, constraints?: { EncryptionContextSubset?: Record<string, string> }) =>
+      kms.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: `arn:aws:iam::${ACCOUNT_ID}:role/child`, Operations: operations, Constraints: constraints }));
+    await child(['Encrypt'], { EncryptionContextSubset: { tenant: 'a', region: 'eu' } });
+    await rejectsWith(child(['Encrypt']), 'AccessDeniedException');
+    await rejectsWith(child(['Encrypt', 'Decrypt'], { EncryptionContextSubset: { tenant: 'a' } }), 'AccessDeniedException');
+    await rejectsWith(child(['Encrypt'], { EncryptionContextSubset: { tenant: 'b' } }), 'AccessDeniedException');
   });
 
   it('refuses operations a symmetric encryption key does not support with ValidationException', async () => {
