@@ -13,9 +13,10 @@ type KeyLocation = { accountId: string; region: string; keyId: string };
 
 /**
  * Resolves the KeyId member of a request: a key id, a key ARN, and where the operation allows it an alias
- * name or alias ARN. Keys live in (account, region). A key ARN of another account resolves to that key only
- * for operations AWS allows across accounts (`crossAccount`); aliases never cross accounts ("you cannot use
- * an alias name or alias ARN to identify a KMS key in a different AWS account"). A key whose deletion window
+ * name or alias ARN. Keys live in (account, region). A key ARN, or where aliases are accepted an alias ARN, of
+ * another account resolves in that account only for operations AWS allows across accounts (`crossAccount`):
+ * "To specify a KMS key in a different AWS account, you must use the key ARN or alias ARN" (Encrypt, KeyId).
+ * Key ids and alias names always mean the caller's own account. A key whose deletion window
  * has passed is destroyed here, so it is gone the moment the window ends even if the sweeper has not run yet.
  * Finding a key authorizes nothing: key-access.ts checks the caller's rights on it.
  */
@@ -53,24 +54,22 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
         if (!KEY_ID_PATTERN.test(keyId)) throw kmsError('NotFoundException', `Key '${reference}' does not exist`);
         return { accountId: arn.accountId, region: arn.region, keyId };
       }
-      if (arn.resource.startsWith('alias/') && accepts === 'any' && ownAccount && arn.region === ctx.region) {
-        return own(ctx, await aliasTarget(ctx, arn.resource));
+      if (arn.resource.startsWith('alias/') && accepts === 'any' && arn.region === ctx.region && (ownAccount || crossAccount)) {
+        return { accountId: arn.accountId, region: arn.region, keyId: await aliasTarget(ctx, arn.accountId, arn.resource) };
       }
       throw kmsError('NotFoundException', `Key '${reference}' does not exist`);
     }
     if (reference.startsWith('alias/')) {
       if (accepts !== 'any') throw kmsError('NotFoundException', `Invalid keyId ${reference}`);
-      return own(ctx, await aliasTarget(ctx, reference));
+      return own(ctx, await aliasTarget(ctx, accountId, reference));
     }
     if (!KEY_ID_PATTERN.test(reference)) throw kmsError('NotFoundException', `Invalid keyId ${reference}`);
     return own(ctx, reference);
   }
 
-  async function aliasTarget(ctx: RequestContext, aliasName: string): Promise<string> {
-    const alias = await deps.store.getAlias(ctx.principal.accountId, ctx.region, aliasName);
-    if (!alias) {
-      throw kmsError('NotFoundException', `Alias '${kmsAliasArn(ctx.region, ctx.principal.accountId, aliasName)}' is not found.`);
-    }
+  async function aliasTarget(ctx: RequestContext, accountId: string, aliasName: string): Promise<string> {
+    const alias = await deps.store.getAlias(accountId, ctx.region, aliasName);
+    if (!alias) throw kmsError('NotFoundException', `Alias '${kmsAliasArn(ctx.region, accountId, aliasName)}' is not found.`);
     return alias.targetKeyId;
   }
 

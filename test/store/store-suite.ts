@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { BackingKeyRecord, KeyRecord, LabelPlan, SecretRecord, SecretVersionRecord, Store, VersionLabels } from '../../src/store/index.js';
+import type { BackingKeyRecord, GrantRecord, KeyRecord, LabelPlan, SecretRecord, SecretVersionRecord, Store, VersionLabels } from '../../src/store/index.js';
 
 /**
  * The conformance suite every Store backend passes. Each backend's test file calls it with a factory
@@ -129,6 +129,63 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.equal(await store.getBackingKey(key.keyId, backing.backingKeyId), undefined);
       assert.deepEqual(await store.listKeyTags(key.keyId), []);
       assert.equal(await store.getAlias(key.accountId, key.region, 'alias/doomed'), undefined);
+    });
+
+    it('getKeyById finds a key in any account and region', async () => {
+      const { key, backing } = newKey('121212121212', 'ap-south-1');
+      await store.createKey(key, backing, []);
+      assert.deepEqual(await store.getKeyById(key.keyId), key);
+      assert.equal(await store.getKeyById(randomUUID()), undefined);
+    });
+
+    it('grants: insert-or-get by key, name and fingerprint; listed by key, grantee and retiring principal; gone with their key', async () => {
+      const { key, backing } = newKey('131313131313', 'us-east-1');
+      await store.createKey(key, backing, []);
+      const grant = (name: string | undefined, fingerprint: string, extra: Partial<GrantRecord> = {}): GrantRecord => ({
+        grantId: randomBytes(32).toString('hex'),
+        keyId: key.keyId,
+        keyArn: key.arn,
+        name,
+        granteePrincipal: 'arn:aws:iam::131313131313:user/alice',
+        retiringPrincipal: 'arn:aws:iam::131313131313:role/retirer',
+        issuingAccount: 'arn:aws:iam::131313131313:root',
+        operations: ['Decrypt'],
+        constraints: { EncryptionContextSubset: { a: '1' } },
+        creationDate: new Date(1_700_000_000_000),
+        fingerprint,
+        ...extra,
+      });
+      const named = grant('retry', 'f1');
+      assert.deepEqual(await store.createGrant(named), named);
+      assert.deepEqual(await store.createGrant(grant('retry', 'f1')), named, 'the same name and fingerprint find the first grant');
+      const other = await store.createGrant(grant('retry', 'f2'));
+      assert.notEqual(other.grantId, named.grantId);
+      const unnamed = [await store.createGrant(grant(undefined, 'f1')), await store.createGrant(grant(undefined, 'f1'))];
+      assert.notEqual(unnamed[0]!.grantId, unnamed[1]!.grantId, 'without a name every grant is new');
+      const bob = await store.createGrant(grant(undefined, 'f3', { granteePrincipal: 'arn:aws:iam::131313131313:user/bob', retiringPrincipal: undefined }));
+
+      assert.deepEqual(await store.getGrant(key.keyId, named.grantId), named);
+      const all = await store.listGrants(key.keyId, { limit: 10 });
+      assert.equal(all.items.length, 5);
+      const first = await store.listGrants(key.keyId, { limit: 3 });
+      const rest = await store.listGrants(key.keyId, { limit: 3, marker: first.nextMarker });
+      assert.deepEqual([...first.items, ...rest.items].map((g) => g.grantId), all.items.map((g) => g.grantId));
+      assert.equal(rest.nextMarker, undefined);
+      assert.deepEqual((await store.listGrants(key.keyId, { limit: 10, granteePrincipal: bob.granteePrincipal })).items, [bob]);
+      assert.deepEqual((await store.listGrants(key.keyId, { limit: 10, grantId: named.grantId })).items, [named]);
+      assert.equal((await store.listRetirableGrants('arn:aws:iam::131313131313:role/retirer', { limit: 10 })).items.length, 4);
+      assert.deepEqual(
+        (await store.listGrantsForGrantee(key.keyId, ['arn:aws:iam::131313131313:user/bob', 'arn:aws:iam::131313131313:role/x'])).map((g) => g.grantId),
+        [bob.grantId],
+      );
+
+      assert.equal(await store.deleteGrant(key.keyId, named.grantId), true);
+      assert.equal(await store.deleteGrant(key.keyId, named.grantId), false);
+      const deletionDate = new Date(key.creationDate.getTime() + 7 * 86_400_000);
+      await store.updateKey(key.accountId, key.region, key.keyId, { keyState: 'PendingDeletion', deletionDate });
+      assert.equal(await store.destroyKey(key.keyId, deletionDate), true);
+      assert.deepEqual((await store.listRetirableGrants('arn:aws:iam::131313131313:role/retirer', { limit: 10 })).items, []);
+      await assert.rejects(store.createGrant(grant('late', 'f9')), 'a grant needs its key');
     });
 
     it('aliases are unique per account and region', async () => {
