@@ -74,3 +74,20 @@ export async function assumeRole(server: TestServer, caller: Keys, roleArn: stri
     sts.destroy();
   }
 }
+
+/** The trust policy of a role that Lambda (here: Coffer's hosted functions) assumes to run a function. */
+export const LAMBDA_TRUST_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+
+/**
+ * A function's execution role, as an AWS user creates one before CreateFunction: trusted by Lambda, with an
+ * inline policy allowing `actions` on every resource. Created by `owner` (default: the server's administrator).
+ */
+export async function createExecutionRole(server: TestServer, roleName: string, actions: string[], owner: Keys = server.admin): Promise<{ arn: string }> {
+  return createRole(server, owner, roleName, LAMBDA_TRUST_POLICY, {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+  });
+}

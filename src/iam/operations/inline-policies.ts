@@ -15,7 +15,7 @@ export function inlinePolicyOperations({ store }: IamDeps) {
     const missingPrincipal = (name: string) => (kind === 'user' ? notFound.user(name) : notFound.role(name));
     return {
       async put(ctx: RequestContext, name: string, policyName: string, document: string) {
-        checkPolicyDocument(document, 'IDENTITY_POLICY');
+        checkPolicyDocument(document, 'identity');
         if (!(await store.putInlinePolicy(ctx.principal.accountId, kind, name, { policyName, document }))) throw missingPrincipal(name);
         return {};
       },

@@ -16,7 +16,7 @@ export function roleOperations({ store }: IamDeps) {
   return {
     /** The trust policy is a resource policy: it must name who may assume the role. */
     async createRole(ctx: RequestContext, input: IamInput<'CreateRole'>) {
-      checkPolicyDocument(input.AssumeRolePolicyDocument, 'RESOURCE_POLICY');
+      checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
       const role = {
