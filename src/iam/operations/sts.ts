@@ -41,7 +41,7 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       const target = parseRoleArn(input.RoleArn);
       if (!target) throw stsError('ValidationError', `${input.RoleArn} is invalid`);
       const role = await store.getIamRole(target.accountId, target.roleName);
-      const trust = role && role.arn === input.RoleArn ? compiled.get(role.assumeRolePolicyDocument) : undefined;
+      const trust = role && role.arn === input.RoleArn ? compiled.get(trustPolicyOnItsRole(role.assumeRolePolicyDocument)) : undefined;
       await authorizer.authorize(ctx, {
         action: 'sts:AssumeRole',
         resource: input.RoleArn,
@@ -74,4 +74,20 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       };
     },
   };
+}
+
+/**
+ * A trust policy names no Resource: it is about the role it belongs to. The evaluator matches statements by
+ * resource, so each statement is given `Resource: "*"` (the role itself) before compiling. The text was
+ * validated when stored; one that no longer parses compiles to nothing and so allows nobody.
+ */
+function trustPolicyOnItsRole(text: string): string {
+  try {
+    const document = JSON.parse(text) as { Statement?: unknown };
+    const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+    const onRole = statements.map((statement) => (statement && typeof statement === 'object' ? { ...statement, Resource: '*' } : statement));
+    return JSON.stringify({ ...document, Statement: onRole });
+  } catch {
+    return text;
+  }
 }
