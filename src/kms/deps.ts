@@ -34,6 +34,8 @@ export type KmsDeps = {
     | 'listRetirableGrants'
     | 'listGrantsForGrantee'
     | 'deleteGrant'
+    | 'getIamUser'
+    | 'getIamRole'
   >;
   keyring: Keyring;
   logger: Logger;

@@ -6,7 +6,7 @@ import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { keyMetadata } from '../key-metadata.js';
-import { assertValidKeyPolicy, defaultKeyPolicy } from '../key-policy.js';
+import { assertPrincipalsExist, assertValidKeyPolicy, defaultKeyPolicy } from '../key-policy.js';
 import { assertPolicyKeepsCallerIn } from './policies.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
@@ -52,6 +52,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     // CreateKey itself is authorized by the pipeline (kms:CreateKey, IAM policy); Tags need kms:TagResource too.
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html ("Required permissions")
     if (input.Tags?.length) await deps.authorizer.authorize(ctx, { action: 'kms:TagResource', resource: arn, resourceAccount: accountId });
+    if (input.Policy !== undefined) await assertPrincipalsExist(deps.store, input.Policy);
     if (input.Policy !== undefined && !input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     await deps.store.createKey(key, backing, input.Tags ?? []);
     return { KeyMetadata: keyMetadata(key) };

@@ -3,7 +3,7 @@ import type { KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
-import { assertValidKeyPolicy, DEFAULT_POLICY_NAME, LOCKOUT_MESSAGE } from '../key-policy.js';
+import { assertPrincipalsExist, assertValidKeyPolicy, DEFAULT_POLICY_NAME, LOCKOUT_MESSAGE } from '../key-policy.js';
 import type { KmsInput } from '../schemas.js';
 
 /** Key policies. A key has exactly one, named "default"; key-access.ts enforces it on every key operation. */
@@ -19,6 +19,7 @@ export function createPolicyOperations(deps: KmsDeps, access: KeyAccess) {
     assertPolicyName(input.PolicyName);
     const key = await access.customerKeyFor(ctx, input.KeyId, 'PutKeyPolicy');
     assertValidKeyPolicy(input.Policy);
+    await assertPrincipalsExist(deps.store, input.Policy);
     if (!input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     // Every key state accepts a new policy, PendingDeletion included: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { policy: input.Policy });

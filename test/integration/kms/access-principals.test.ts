@@ -11,6 +11,7 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   ListRetirableGrantsCommand,
+  PutKeyPolicyCommand,
   RetireGrantCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
@@ -70,6 +71,18 @@ describe('users and roles of the key\'s own account', () => {
     const { CiphertextBlob } = await kmsAs(user.keys).send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('named') }));
     const { Plaintext } = await kmsAs(user.keys).send(new DecryptCommand({ CiphertextBlob }));
     assert.equal(Buffer.from(Plaintext!).toString(), 'named');
+  });
+
+  it('a key policy naming a user or role that does not exist is MalformedPolicyDocumentException', async () => {
+    const ghost = (arn: string) => policy(rootAll, { Sid: 'ghost', Effect: 'Allow', Principal: { AWS: arn }, Action: 'kms:Decrypt', Resource: '*' });
+    for (const arn of [`arn:aws:iam::${ACCOUNT_ID}:user/nobody-here`, `arn:aws:iam::${ACCOUNT_ID}:role/no-such-role`, `arn:aws:iam::${ACCOUNT_ID}:user/*`]) {
+      const refused = await rejectsWith(admin.send(new CreateKeyCommand({ Policy: ghost(arn) })), 'MalformedPolicyDocumentException');
+      assert.equal(refused.message, 'Policy contains a statement with one or more invalid principals.');
+    }
+    const key = await createKey(admin);
+    await rejectsWith(admin.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: ghost(`arn:aws:iam::${ACCOUNT_ID}:user/nobody-here`) })), 'MalformedPolicyDocumentException');
+    const real = await createUser(server, server.admin, 'nobody-here');
+    await admin.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: ghost(real.arn) }));
   });
 
   it('an explicit deny in the key policy beats the user\'s identity policy', async () => {
