@@ -4,13 +4,22 @@ import type { IamDeps } from '../deps.js';
 import { IAM_LIMITS, iamError } from '../errors.js';
 import type { IamInput } from '../schemas.js';
 import { accessKeyMetadataView } from '../views.js';
-import { keyOwner, notFound, type KeyOwner } from './callers.js';
+import { createIamResourceCheck, keyOwner, notFound, type KeyOwner } from './callers.js';
 
 /**
  * CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey: a user's keys (at most two, as IAM), or
  * the account root's when the root calls without UserName. The secret is returned once, by CreateAccessKey.
  */
-export function accessKeyOperations({ store, credentials }: IamDeps) {
+export function accessKeyOperations(deps: IamDeps) {
+  const { store, credentials } = deps;
+  const check = createIamResourceCheck(deps);
+
+  /** Authorizes `iam:<operation>` on the key owner: the user, or the calling root itself. */
+  async function authorizeOn(ctx: RequestContext, operation: string, owner: KeyOwner): Promise<void> {
+    if (owner.kind === 'root') await check.authorizeOnCaller(ctx, operation);
+    else await check.authorize(ctx, operation, 'user', owner.userName);
+  }
+
   async function userOf(ctx: RequestContext, userName: string) {
     const user = await store.getIamUser(ctx.principal.accountId, userName);
     if (!user) throw notFound.user(userName);
@@ -27,6 +36,7 @@ export function accessKeyOperations({ store, credentials }: IamDeps) {
   return {
     async createAccessKey(ctx: RequestContext, input: IamInput<'CreateAccessKey'>) {
       const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'CreateAccessKey', owner);
       const now = ctx.clock.now();
       if (owner.kind === 'root') {
         const existing = await store.listRootAccessKeys(ctx.principal.accountId);
@@ -44,12 +54,15 @@ export function accessKeyOperations({ store, credentials }: IamDeps) {
     },
 
     async listAccessKeys(ctx: RequestContext, input: IamInput<'ListAccessKeys'>) {
-      const { keys, userName } = await keysOf(ctx, keyOwner(ctx, input.UserName));
+      const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'ListAccessKeys', owner);
+      const { keys, userName } = await keysOf(ctx, owner);
       return { AccessKeyMetadata: keys.map((key) => accessKeyMetadataView(key, userName)), IsTruncated: false };
     },
 
     async updateAccessKey(ctx: RequestContext, input: IamInput<'UpdateAccessKey'>) {
       const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'UpdateAccessKey', owner);
       if (owner.kind === 'root') throw iamError('InvalidInput', "The account root's keys cannot be deactivated through this API.");
       const user = await userOf(ctx, owner.userName);
       if (!(await store.updateUserAccessKeyStatus(user.userId, input.AccessKeyId, input.Status))) throw notFound.accessKey(input.AccessKeyId);
@@ -58,6 +71,7 @@ export function accessKeyOperations({ store, credentials }: IamDeps) {
 
     async deleteAccessKey(ctx: RequestContext, input: IamInput<'DeleteAccessKey'>) {
       const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'DeleteAccessKey', owner);
       const deleted =
         owner.kind === 'root'
           ? await store.deleteRootAccessKey(ctx.principal.accountId, input.AccessKeyId)
