@@ -28,6 +28,6 @@ export type IamStore = Pick<
 
 export type IamDeps = {
   store: IamStore;
-  credentials: Pick<Credentials, 'createUserAccessKey' | 'createRootAccessKey' | 'createSessionAccessKey'>;
+  credentials: Pick<Credentials, 'createUserAccessKey' | 'createLimitedRootAccessKey' | 'createSessionAccessKey'>;
   authorizer: Authorizer;
 };

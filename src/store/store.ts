@@ -277,6 +277,8 @@ export interface Store {
   /** Changes the status of a key of that user; false when the user has no such key. */
   updateUserAccessKeyStatus(userId: string, accessKeyId: string, status: AccessKeyStatus): Promise<boolean>;
   deleteUserAccessKey(userId: string, accessKeyId: string): Promise<boolean>;
+  /** Inserts a long-term key of the account root unless the root has `maxKeys` already (false then). */
+  insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): Promise<boolean>;
   /** Deletes a root key of the account (a key with no user and no expiry). */
   deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean>;
   listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;

@@ -1,4 +1,4 @@
-import { Sensitive, type RequestContext } from '../../core/index.js';
+import type { RequestContext } from '../../core/index.js';
 import type { AccessKeyRecord } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { IAM_LIMITS, iamError } from '../errors.js';
@@ -39,10 +39,9 @@ export function accessKeyOperations(deps: IamDeps) {
       await authorizeOn(ctx, 'CreateAccessKey', owner);
       const now = ctx.clock.now();
       if (owner.kind === 'root') {
-        const existing = await store.listRootAccessKeys(ctx.principal.accountId);
-        if (existing.length >= IAM_LIMITS.accessKeysPerUser) throw keyLimit();
-        const key = await credentials.createRootAccessKey(ctx.principal.accountId, now);
-        return { AccessKey: { AccessKeyId: key.accessKeyId, Status: 'Active', SecretAccessKey: new Sensitive(key.secretAccessKey), CreateDate: now } };
+        const key = await credentials.createLimitedRootAccessKey(ctx.principal.accountId, IAM_LIMITS.accessKeysPerUser, now);
+        if (!key) throw keyLimit();
+        return { AccessKey: { AccessKeyId: key.accessKeyId, Status: 'Active', SecretAccessKey: key.secretAccessKey, CreateDate: key.createdAt } };
       }
       const user = await userOf(ctx, owner.userName);
       const created = await credentials.createUserAccessKey(user, IAM_LIMITS.accessKeysPerUser, now);

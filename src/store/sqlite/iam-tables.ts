@@ -196,6 +196,13 @@ export class SqliteIamTables {
     return this.#stmt('DELETE FROM access_keys WHERE user_id = ? AND access_key_id = ?').run(userId, accessKeyId).changes === 1;
   }
 
+  insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): boolean {
+    return this.#db.transaction(() => {
+      if (this.listRootAccessKeys(record.accountId).length >= maxKeys) return false;
+      return insertAccessKeyRow(this.#stmt, record);
+    }).immediate();
+  }
+
   deleteRootAccessKey(accountId: string, accessKeyId: string): boolean {
     return this.#stmt(
       'DELETE FROM access_keys WHERE account_id = ? AND access_key_id = ? AND user_id IS NULL AND expires_at IS NULL AND principal_arn = ?',

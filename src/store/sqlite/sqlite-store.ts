@@ -511,6 +511,10 @@ export class SqliteStore implements Store {
     return this.#iam.deleteUserAccessKey(userId, accessKeyId);
   }
 
+  async insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): Promise<boolean> {
+    return this.#iam.insertRootAccessKey(record, maxKeys);
+  }
+
   async deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean> {
     return this.#iam.deleteRootAccessKey(accountId, accessKeyId);
   }

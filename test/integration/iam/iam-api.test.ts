@@ -106,6 +106,22 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     await assert.rejects(iam.send(new GetUserCommand({ UserName: 'keyholder' })), { name: 'NoSuchEntityException' });
   });
 
+  it('the account root manages its own keys without UserName: at most two, listed and deleted', async () => {
+    const listed = await iam.send(new ListAccessKeysCommand({}));
+    assert.deepEqual(listed.AccessKeyMetadata?.map((key) => key.AccessKeyId), [root.accessKeyId]);
+    const second = await iam.send(new CreateAccessKeyCommand({}));
+    assert.equal(second.AccessKey?.UserName, undefined);
+    await assert.rejects(iam.send(new CreateAccessKeyCommand({})), { name: 'LimitExceededException' });
+    const secondClient = iamClient(server, { accessKeyId: second.AccessKey!.AccessKeyId!, secretAccessKey: second.AccessKey!.SecretAccessKey! });
+    try {
+      assert.equal((await secondClient.send(new ListAccessKeysCommand({}))).AccessKeyMetadata?.length, 2);
+      await iam.send(new DeleteAccessKeyCommand({ AccessKeyId: second.AccessKey!.AccessKeyId! }));
+      await assert.rejects(secondClient.send(new ListAccessKeysCommand({})), { name: 'InvalidClientTokenId' });
+    } finally {
+      secondClient.destroy();
+    }
+  });
+
   it('user inline policies: Put, Get (URL-encoded document), List, Delete; a policy blocks DeleteUser', async () => {
     await iam.send(new CreateUserCommand({ UserName: 'reader' }));
     await iam.send(new PutUserPolicyCommand({ UserName: 'reader', PolicyName: 'read', PolicyDocument: JSON.stringify(READ_SECRETS) }));
