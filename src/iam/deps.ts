@@ -12,6 +12,7 @@ export type IamStore = Pick<
   | 'getIamRole'
   | 'listIamRoles'
   | 'deleteIamRole'
+  | 'updateAssumeRolePolicy'
   | 'tagIamPrincipal'
   | 'untagIamPrincipal'
   | 'putInlinePolicy'

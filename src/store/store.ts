@@ -254,6 +254,8 @@ export interface Store {
   createIamRole(role: IamRoleRecord): Promise<boolean>;
   getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined>;
   listIamRoles(accountId: string, pathPrefix: string): Promise<IamRoleRecord[]>;
+  /** Replaces a role's trust policy; false when the role does not exist. */
+  updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean>;
   /** Deletes a role that has no inline policies. */
   deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome>;
   /** Merges tags into a user's or role's tags unless it would then have more than `maxTags`; undefined when absent. */

@@ -67,6 +67,22 @@ export function roleOperations(deps: IamDeps) {
       return {};
     },
 
+    /** The trust policy is replaced whole, validated like CreateRole's. */
+    async updateAssumeRolePolicy(ctx: RequestContext, input: IamInput<'UpdateAssumeRolePolicy'>) {
+      await check.authorize(ctx, 'UpdateAssumeRolePolicy', 'role', input.RoleName);
+      checkPolicyDocument(input.PolicyDocument, 'trust');
+      if (!(await store.updateAssumeRolePolicy(ctx.principal.accountId, input.RoleName, input.PolicyDocument))) throw notFound.role(input.RoleName);
+      return {};
+    },
+
+    async listRoleTags(ctx: RequestContext, input: IamInput<'ListRoleTags'>) {
+      await check.authorize(ctx, 'ListRoleTags', 'role', input.RoleName);
+      const role = await store.getIamRole(ctx.principal.accountId, input.RoleName);
+      if (!role) throw notFound.role(input.RoleName);
+      const page = pageOf(role.tags, input);
+      return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
+    },
+
     async untagRole(ctx: RequestContext, input: IamInput<'UntagRole'>) {
       await check.authorize(ctx, 'UntagRole', 'role', input.RoleName);
       if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.TagKeys))) throw notFound.role(input.RoleName);

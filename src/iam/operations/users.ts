@@ -71,6 +71,14 @@ export function userOperations(deps: IamDeps) {
       return {};
     },
 
+    async listUserTags(ctx: RequestContext, input: IamInput<'ListUserTags'>) {
+      await check.authorize(ctx, 'ListUserTags', 'user', input.UserName);
+      const user = await store.getIamUser(ctx.principal.accountId, input.UserName);
+      if (!user) throw notFound.user(input.UserName);
+      const page = pageOf(user.tags, input);
+      return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
+    },
+
     async untagUser(ctx: RequestContext, input: IamInput<'UntagUser'>) {
       await check.authorize(ctx, 'UntagUser', 'user', input.UserName);
       if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.TagKeys))) throw notFound.user(input.UserName);

@@ -91,6 +91,10 @@ export class SqliteIamTables {
     return rows.map(roleFromRow);
   }
 
+  updateAssumeRolePolicy(accountId: string, roleName: string, document: string): boolean {
+    return this.#stmt('UPDATE iam_roles SET assume_role_policy = ? WHERE account_id = ? AND name_key = ?').run(document, accountId, nameKey(roleName)).changes === 1;
+  }
+
   deleteIamRole(accountId: string, roleName: string): IamDeleteOutcome {
     return this.#db.transaction((): IamDeleteOutcome => {
       const role = this.getIamRole(accountId, roleName);

@@ -463,6 +463,10 @@ export class SqliteStore implements Store {
     return this.#iam.listIamRoles(accountId, pathPrefix);
   }
 
+  async updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean> {
+    return this.#iam.updateAssumeRolePolicy(accountId, roleName, document);
+  }
+
   async deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {
     return this.#iam.deleteIamRole(accountId, roleName);
   }

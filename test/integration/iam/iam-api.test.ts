@@ -20,6 +20,8 @@ import {
   PutRolePolicyCommand,
   PutUserPolicyCommand,
   TagUserCommand,
+  ListUserTagsCommand,
+  UntagUserCommand,
   UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -72,6 +74,14 @@ describe('IAM API with @aws-sdk/client-iam', () => {
       assert.equal(error.$metadata?.httpStatusCode, 404);
       return true;
     });
+  });
+
+  it('TagUser merges tags, ListUserTags lists them, UntagUser removes them', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'tagged', Tags: [{ Key: 'a', Value: '1' }] }));
+    await iam.send(new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }] }));
+    assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }]);
+    await iam.send(new UntagUserCommand({ UserName: 'tagged', TagKeys: ['a'] }));
+    assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'b', Value: '3' }]);
   });
 
   it('a bad user name is a ValidationError naming the member', async () => {
