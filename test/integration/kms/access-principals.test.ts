@@ -154,6 +154,19 @@ describe('users and roles of the key\'s own account', () => {
     assert.match(tagged.message, /kms:TagResource/);
   });
 
+  it('the lockout safety check counts the caller\'s identity policies, as AWS does', async () => {
+    const creator = await createUser(server, server.admin, 'kms-key-creator', {
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:CreateKey', Resource: '*' }] },
+    });
+    const asCreator = kmsAs(creator.keys);
+    // The root statement delegates to IAM, and this user's IAM policies do not allow kms:PutKeyPolicy.
+    const refused = await rejectsWith(asCreator.send(new CreateKeyCommand({ Policy: policy(rootAll) })), 'MalformedPolicyDocumentException');
+    assert.equal(refused.message, 'The new key policy will not allow you to update the key policy in the future.');
+    // A policy naming the user directly keeps it in; no policy at all means the default one, which is not checked.
+    await asCreator.send(new CreateKeyCommand({ Policy: policy(rootAll, { Sid: 'creator', Effect: 'Allow', Principal: { AWS: creator.arn }, Action: 'kms:*', Resource: '*' }) }));
+    await asCreator.send(new CreateKeyCommand({}));
+  });
+
   it('a grant to a role serves its sessions', async () => {
     const key = await createKey(admin);
     const role = await createRole(server, server.admin, 'kms-grant-role', {
