@@ -73,6 +73,7 @@ export const stsSchemas = {
     RoleSessionName: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }),
     DurationSeconds: queryInt({ min: 900, max: 43200 }).optional(),
     Policy: awsString({ min: 1, max: 2048 }).optional(),
+    PolicyArns: awsList(z.object({ arn: awsString({ min: 20, max: 2048 }).optional() }), { max: 10 }).optional(),
     ExternalId: awsString({ min: 2, max: 1224 }).optional(),
     Tags: tags.optional(),
   }),
