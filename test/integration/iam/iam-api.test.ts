@@ -84,6 +84,14 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'b', Value: '3' }]);
   });
 
+  it('a permissions boundary, which Coffer does not evaluate, is refused rather than ignored', async () => {
+    await assert.rejects(
+      iam.send(new CreateUserCommand({ UserName: 'bounded', PermissionsBoundary: `arn:aws:iam::${accountId}:policy/boundary` })),
+      { name: 'InvalidInputException' },
+    );
+    await assert.rejects(iam.send(new GetUserCommand({ UserName: 'bounded' })), { name: 'NoSuchEntityException' });
+  });
+
   it('a bad user name is a ValidationError naming the member', async () => {
     await assert.rejects(iam.send(new CreateUserCommand({ UserName: 'has space' })), (error: Error) => {
       assert.equal(error.name, 'ValidationError');
