@@ -54,7 +54,7 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       if (!role || !trust) throw new Error('unreachable: a role without a trust policy allows nobody');
       // Session policies would narrow the session and session tags would change what its conditions see.
       // Coffer applies neither, so it refuses them rather than hand out a session other than the one asked for.
-      if (input.Policy !== undefined || input.PolicyArns !== undefined) {
+      if (input.Policy !== undefined || (input.PolicyArns !== undefined && input.PolicyArns.length > 0)) {
         throw stsError('ValidationError', 'Session policies (Policy, PolicyArns) are not supported by this server.');
       }
       if (input.Tags !== undefined && input.Tags.length > 0) {
