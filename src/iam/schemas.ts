@@ -13,6 +13,11 @@ function queryInt(options: { min?: number; max?: number }) {
   return z.preprocess((value) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value), awsInt(options));
 }
 
+/** A list member of a Query body: the SDKs send an empty list as `Tags=` (an empty string). */
+function queryList<T extends z.ZodType>(item: T, options: { min?: number; max?: number } = {}) {
+  return z.preprocess((value) => (value === '' ? [] : value), awsList(item, options));
+}
+
 const userName = awsString({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ });
 const roleName = awsString({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ });
 const policyName = awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ });
@@ -21,8 +26,8 @@ const path = awsString({ min: 1, max: 512, pattern: /^(\/|\/[\u0021-\u007E]+\/)$
 const pathPrefix = awsString({ min: 1, max: 512, pattern: /^\/[\u0021-\u007E]*$/ });
 const accessKeyId = awsString({ min: 16, max: 128, pattern: /^[\w]+$/ });
 const tag = z.object({ Key: awsString({ min: 1, max: 128 }), Value: awsString({ max: 256 }) });
-const tags = awsList(tag, { max: 50 });
-const tagKeys = awsList(awsString({ min: 1, max: 128 }), { max: 50 });
+const tags = queryList(tag, { max: 50 });
+const tagKeys = queryList(awsString({ min: 1, max: 128 }), { max: 50 });
 const marker = awsString({ min: 1, max: 320 });
 const maxItems = queryInt({ min: 1, max: 1000 });
 const paging = { Marker: marker.optional(), MaxItems: maxItems.optional() };
@@ -73,6 +78,7 @@ export const stsSchemas = {
     RoleSessionName: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }),
     DurationSeconds: queryInt({ min: 900, max: 43200 }).optional(),
     Policy: awsString({ min: 1, max: 2048 }).optional(),
+    PolicyArns: queryList(z.object({ arn: awsString({ min: 20, max: 2048 }).optional() }), { max: 10 }).optional(),
     ExternalId: awsString({ min: 2, max: 1224 }).optional(),
     Tags: tags.optional(),
   }),

@@ -20,6 +20,14 @@ export function keyOwner(ctx: RequestContext, userName: string | undefined): Key
   throw iamError('ValidationError', 'Must specify userName when calling with non-User credentials');
 }
 
+/**
+ * A permissions boundary would cap what the user or role may do; Coffer does not evaluate boundaries, so it
+ * refuses one rather than create a principal with more access than its creator meant.
+ */
+export function refusePermissionsBoundary(boundary: string | undefined): void {
+  if (boundary !== undefined) throw iamError('InvalidInput', 'Permissions boundaries are not supported by this server.');
+}
+
 export const notFound = {
   user: (name: string) => iamError('NoSuchEntity', `The user with name ${name} cannot be found.`),
   role: (name: string) => iamError('NoSuchEntity', `The role with name ${name} cannot be found.`),

@@ -6,7 +6,7 @@ import { pageOf } from '../paging.js';
 import { checkPolicyDocument } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { roleView } from '../views.js';
-import { createIamResourceCheck, notFound } from './callers.js';
+import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
 
 /** The session length a role allows when CreateRole does not say: one hour, as IAM. */
 const DEFAULT_MAX_SESSION_SECONDS = 3600;
@@ -21,6 +21,7 @@ export function roleOperations(deps: IamDeps) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
       await check.authorize(ctx, 'CreateRole', 'role', input.RoleName, path);
+      refusePermissionsBoundary(input.PermissionsBoundary);
       checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
       const role = {
         accountId,

@@ -48,11 +48,17 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
         resourceAccount: target.accountId,
         resourcePolicy: trust,
         resourceKind: 'key-policy',
+        // Trust policies commonly require these: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html
+        context: { 'sts:ExternalId': input.ExternalId, 'sts:RoleSessionName': input.RoleSessionName },
       });
       if (!role || !trust) throw new Error('unreachable: a role without a trust policy allows nobody');
-      if (input.Policy !== undefined) {
-        // Session policies would narrow the session; Coffer cannot apply them, so it refuses rather than grant more.
-        throw stsError('ValidationError', 'Session policies (the Policy parameter) are not supported by this server.');
+      // Session policies would narrow the session and session tags would change what its conditions see.
+      // Coffer applies neither, so it refuses them rather than hand out a session other than the one asked for.
+      if (input.Policy !== undefined || (input.PolicyArns !== undefined && input.PolicyArns.length > 0)) {
+        throw stsError('ValidationError', 'Session policies (Policy, PolicyArns) are not supported by this server.');
+      }
+      if (input.Tags !== undefined && input.Tags.length > 0) {
+        throw stsError('ValidationError', 'Session tags (Tags) are not supported by this server.');
       }
       const durationSeconds = input.DurationSeconds ?? DEFAULT_SESSION_SECONDS;
       if (durationSeconds > role.maxSessionDurationSeconds) {

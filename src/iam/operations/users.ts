@@ -6,7 +6,7 @@ import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { principalName } from '../identity-policies.js';
 import { userView } from '../views.js';
-import { createIamResourceCheck, notFound } from './callers.js';
+import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
 
 /** CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser. */
 export function userOperations(deps: IamDeps) {
@@ -17,6 +17,7 @@ export function userOperations(deps: IamDeps) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
       await check.authorize(ctx, 'CreateUser', 'user', input.UserName, path);
+      refusePermissionsBoundary(input.PermissionsBoundary);
       const user = {
         accountId,
         userName: input.UserName,

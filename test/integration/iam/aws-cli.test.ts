@@ -84,6 +84,12 @@ describe('the AWS CLI: aws iam against Coffer', () => {
     assert.match(malformed.stderr, /\(MalformedPolicyDocument\)/);
   });
 
+  it('list-users --page-size 1 follows the Marker through every page', async () => {
+    for (const name of ['page-a', 'page-b', 'page-c']) await run(`aws iam create-user --user-name ${name} --path /paged/ --endpoint-url "$COFFER_URL"`);
+    const listed = JSON.parse(await run('aws iam list-users --path-prefix /paged/ --page-size 1 --endpoint-url "$COFFER_URL"')) as { Users: Array<{ UserName: string }> };
+    assert.deepEqual(listed.Users.map((user) => user.UserName), ['page-a', 'page-b', 'page-c']);
+  });
+
   it('create-role with a trust policy file and get-role', async () => {
     writeFileSync(
       join(workDir, 'trust.json'),

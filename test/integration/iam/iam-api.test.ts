@@ -81,7 +81,18 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     await iam.send(new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }] }));
     assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }]);
     await iam.send(new UntagUserCommand({ UserName: 'tagged', TagKeys: ['a'] }));
+    // The SDK sends an empty list as `TagKeys=`: an empty list, not a string.
+    await iam.send(new UntagUserCommand({ UserName: 'tagged', TagKeys: [] }));
+    await iam.send(new CreateUserCommand({ UserName: 'untagged', Tags: [] }));
     assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'b', Value: '3' }]);
+  });
+
+  it('a permissions boundary, which Coffer does not evaluate, is refused rather than ignored', async () => {
+    await assert.rejects(
+      iam.send(new CreateUserCommand({ UserName: 'bounded', PermissionsBoundary: `arn:aws:iam::${accountId}:policy/boundary` })),
+      { name: 'InvalidInputException' },
+    );
+    await assert.rejects(iam.send(new GetUserCommand({ UserName: 'bounded' })), { name: 'NoSuchEntityException' });
   });
 
   it('a bad user name is a ValidationError naming the member', async () => {

@@ -134,6 +134,28 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
     await secretsClient(server, { credentials: session }).send(new ListSecretsCommand({}));
   });
 
+  it('a trust policy condition on sts:ExternalId admits only callers that send it; session policies are refused', async () => {
+    const other = await createAccount(server);
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: other.accountId }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'partner-7' } } },
+      ],
+    };
+    const role = await createRole(server, root, 'external-id-role', trust, LIST_SECRETS);
+    const partner = await createUser(server, other.root, 'ext-partner', { policy: mayAssume(role.arn) });
+    const sts = stsClient(server, partner.keys);
+    await rejectsAccessDenied(sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'no-id' })), /sts:AssumeRole/);
+    await rejectsAccessDenied(sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'bad-id', ExternalId: 'partner-8' })), /sts:AssumeRole/);
+    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'good-id', ExternalId: 'partner-7' }));
+    assert.equal(assumed.AssumedRoleUser?.Arn, `arn:aws:sts::${accountId}:assumed-role/external-id-role/good-id`);
+
+    await assert.rejects(
+      sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'narrowed', ExternalId: 'partner-7', Policy: JSON.stringify(LIST_SECRETS) })),
+      { name: 'ValidationError' },
+    );
+  });
+
   it('a trust policy naming the user itself suffices within the account (AWS: no identity policy needed)', async () => {
     const user = await createUser(server, root, 'named-in-trust');
     const role = await createRole(server, root, 'names-user', trusting(user.arn), LIST_SECRETS);
