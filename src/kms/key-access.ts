@@ -10,8 +10,9 @@ import { requestAliasOf, type KeyLookup, type KeyReference } from './key-lookup.
 import { assertCustomerManaged } from './managed-key-guard.js';
 
 /**
- * Operations AWS allows on a key of another account, named by its key ARN ("Cross-account use: Yes" in each
- * operation's API reference). Every other operation finds keys in the caller's own account only.
+ * Operations AWS allows on a key of another account, named by its key ARN (or alias ARN where the operation takes
+ * aliases): "Cross-account use: Yes" in each operation's API reference. Every other operation finds keys in the
+ * caller's own account only.
  */
 const CROSS_ACCOUNT_OPERATIONS = new Set([
   'Encrypt',
