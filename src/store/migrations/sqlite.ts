@@ -195,4 +195,12 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX audit_events_by_time ON audit_events (event_time);
     `,
   },
+  {
+    id: 6,
+    name: 'secret-resource-policies',
+    sql: `
+      -- A secret's resource policy as the caller wrote it (JSON text); NULL when it has none.
+      ALTER TABLE secrets ADD COLUMN resource_policy TEXT;
+    `,
+  },
 ];
