@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { AwsError, kmsAliasArn, kmsKeyArn, Sensitive, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, kmsAliasArn, kmsKeyArn, Sensitive, type RequestContext } from '../core/index.js';
 import type { SecretRecord, SecretValueType, SecretVersionRecord, VersionDataKey } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { secretsError } from './errors.js';
@@ -36,6 +36,7 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
       };
       return version;
     } catch (error) {
+      refuseKmsDenial(error);
       if (error instanceof AwsError && error.fault === 'client') {
         throw secretsError('EncryptionFailure', `Secrets Manager can't encrypt the secret value with the KMS key: ${error.code}: ${error.message}`);
       }
@@ -56,6 +57,7 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
         const plaintext = await deps.kms.openEnvelope(ctx, { encryptedDataKey: dataKey.encryptedDataKey, sealedValue }, context);
         return { type: version.valueType, bytes: plaintext.reveal() };
       } catch (error) {
+        refuseKmsDenial(error);
         if (!(error instanceof AwsError && error.fault === 'client')) throw error;
         firstFailure ??= error;
       }
@@ -79,6 +81,8 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
       if (version.dataKeys.some((dataKey) => dataKey.kmsKeyArn === rewrapped.kmsKeyArn)) return undefined;
       return { ...rewrapped, defaultKey };
     } catch (error) {
+      // A caller KMS refuses may not re-encrypt under (or out of) a key: the whole call fails, as for a write.
+      refuseKmsDenial(error);
       if (error instanceof AwsError && error.fault === 'client') return undefined;
       throw error;
     }
@@ -139,6 +143,15 @@ export function valueMembers(value: PlainValue) {
 
 export function newVersionId(clientRequestToken: string | undefined): string {
   return clientRequestToken ?? randomUUID();
+}
+
+/**
+ * When KMS refuses the caller (its key policy, grants or the caller's own policies do not allow the use of the
+ * key through Secrets Manager), AWS Secrets Manager answers AccessDeniedException "Access to KMS is not allowed"
+ * rather than an encryption or decryption failure.
+ */
+function refuseKmsDenial(error: unknown): void {
+  if (error instanceof AwsError && error.code === 'AccessDeniedException') throw commonError('AccessDeniedException', 'Access to KMS is not allowed');
 }
 
 function encryptionContext(secretArn: string, versionId: string) {
