@@ -1,5 +1,6 @@
-import type { Principal } from '../core/index.js';
-import type { Credentials } from './credentials.js';
+import { timingSafeEqual } from 'node:crypto';
+import { commonError, type Principal } from '../core/index.js';
+import { sessionTokenHash, type Credentials } from './credentials.js';
 import { SigningKeyCache, verifySigV4, type SignedRequest, type SigV4Identity } from './sigv4/index.js';
 
 export type Authenticated = { identity: SigV4Identity; principal: Principal };
@@ -12,15 +13,30 @@ export type Authenticated = { identity: SigV4Identity; principal: Principal };
 export function createAuthenticator(credentials: Credentials, signingKeys = new SigningKeyCache()) {
   return async function authenticate(request: SignedRequest, now: Date): Promise<Authenticated> {
     const accessKeyId = claimedAccessKeyId(request);
-    const credential = accessKeyId === undefined ? undefined : await credentials.resolve(accessKeyId, now);
+    const found = accessKeyId === undefined ? undefined : await credentials.lookup(accessKeyId, now);
+    if (found && 'expiredSession' in found) throw commonError('ExpiredTokenException', 'The security token included in the request is expired');
+    const credential = found;
     const lookup = (id: string) => (credential && id === accessKeyId ? credential.secretAccessKey : undefined);
     const identity = verifySigV4(request, lookup, now, signingKeys);
     // verifySigV4 only succeeds when lookup found the secret, so the credential is present here.
+    if (credential!.sessionTokenHash !== undefined) checkSessionToken(request, credential!.sessionTokenHash);
     return { identity, principal: credential!.principal };
   };
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;
+
+/**
+ * A temporary (STS) key works only with its session token, sent as X-Amz-Security-Token (header, or query
+ * parameter of a presigned URL). A missing or wrong token is AWS's "security token ... is invalid".
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_use-resources.html
+ */
+function checkSessionToken(request: SignedRequest, expectedHash: string): void {
+  const header = request.headers['x-amz-security-token'];
+  const token = (Array.isArray(header) ? header[0] : header) ?? new URLSearchParams(request.query).get('X-Amz-Security-Token') ?? undefined;
+  const matches = token !== undefined && timingSafeEqual(Buffer.from(sessionTokenHash(token), 'hex'), Buffer.from(expectedHash, 'hex'));
+  if (!matches) throw commonError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+}
 
 const HEADER_CREDENTIAL = /Credential=([^/,\s]+)\//;
 const QUERY_CREDENTIAL = /(?:^|&)X-Amz-Credential=([^%&/]+)(?:%2F|\/)/i;

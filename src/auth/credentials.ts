@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { accountRootArn, Sensitive, systemClock, type Clock, type Principal } from '../core/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { Store } from '../store/index.js';
@@ -7,10 +7,15 @@ import type { Store } from '../store/index.js';
 export const BOOTSTRAP_ACCOUNT_ID = '000000000000';
 export const DEV_ACCESS_KEY = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
 
-export type ResolvedCredential = { principal: Principal; secretAccessKey: string };
+export type ResolvedCredential = {
+  principal: Principal;
+  secretAccessKey: string;
+  /** Set for STS session keys: requests signed with the key must carry the matching X-Amz-Security-Token. */
+  sessionTokenHash?: string;
+};
 
 export type CredentialDeps = {
-  store: Pick<Store, 'getAccessKey' | 'insertAccessKey'>;
+  store: Pick<Store, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey'>;
   keyring: Keyring;
   devMode: boolean;
   /**
@@ -29,20 +34,27 @@ export function createCredentials(deps: CredentialDeps) {
 
   /** The principal and secret of a key, or undefined when it is unknown, does not open, or has expired at `now`. */
   async function resolve(accessKeyId: string, now: Date = clock.now()): Promise<ResolvedCredential | undefined> {
+    const found = await lookup(accessKeyId, now);
+    return found && 'principal' in found ? found : undefined;
+  }
+
+  /** resolve, telling an expired STS session apart (AWS answers ExpiredToken for it rather than an unknown key). */
+  async function lookup(accessKeyId: string, now: Date = clock.now()): Promise<ResolvedCredential | { expiredSession: true } | undefined> {
     if (deps.devMode && accessKeyId === DEV_ACCESS_KEY.accessKeyId) {
       return { principal: rootPrincipal(BOOTSTRAP_ACCOUNT_ID, accessKeyId), secretAccessKey: DEV_ACCESS_KEY.secretAccessKey };
     }
     const record = await deps.store.getAccessKey(accessKeyId);
-    if (!record) return undefined;
+    if (!record || record.status === 'Inactive') return undefined;
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) {
       deps.keyring.forget(sealOwner(accessKeyId));
-      return undefined;
+      return record.sessionTokenHash ? { expiredSession: true } : undefined;
     }
     const secret = deps.keyring.open(record.sealedSecret, sealOwner(accessKeyId));
     if (!secret) return undefined;
     return {
       principal: { accountId: record.accountId, arn: record.principalArn, accessKeyId },
       secretAccessKey: secret.toString('utf8'),
+      sessionTokenHash: record.sessionTokenHash,
     };
   }
 
@@ -80,7 +92,51 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), expiresAt };
   }
 
-  return { resolve, createRootAccessKey, createTemporaryAccessKey };
+  /**
+   * A long-term key of an IAM user: it authenticates as the user. Refused (no key made) when the user is gone or
+   * already has `maxKeys` keys.
+   */
+  async function createUserAccessKey(user: { accountId: string; arn: string; userId: string }, maxKeys: number, now: Date) {
+    const accessKeyId = newAccessKeyId();
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const outcome = await deps.store.insertUserAccessKey(
+      {
+        accessKeyId,
+        accountId: user.accountId,
+        principalArn: user.arn,
+        userId: user.userId,
+        status: 'Active',
+        sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+        createdAt: now,
+      },
+      maxKeys,
+    );
+    if (outcome !== 'created') return { outcome } as const;
+    return { outcome, accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), createdAt: now } as const;
+  }
+
+  /**
+   * STS temporary credentials (AssumeRole): an ASIA key that works only with its session token, until
+   * `ttlMs` from now (wall-clock time, like SigV4). Only the token's hash is stored; the token itself is handed out once.
+   */
+  async function createSessionAccessKey(accountId: string, principalArn: string, ttlMs: number) {
+    const expiresAt = new Date(clock.now().getTime() + ttlMs);
+    const accessKeyId = newAccessKeyId('ASIA');
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const sessionToken = randomBytes(96).toString('base64');
+    await deps.store.insertAccessKey({
+      accessKeyId,
+      accountId,
+      principalArn,
+      sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+      createdAt: clock.now(),
+      expiresAt,
+      sessionTokenHash: sessionTokenHash(sessionToken),
+    });
+    return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), sessionToken: new Sensitive(sessionToken), expiresAt };
+  }
+
+  return { resolve, lookup, createRootAccessKey, createTemporaryAccessKey, createUserAccessKey, createSessionAccessKey };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;
@@ -89,6 +145,11 @@ export type TemporaryAccessKey = { accessKeyId: string; secretAccessKey: Sensiti
 
 function rootPrincipal(accountId: string, accessKeyId: string): Principal {
   return { accountId, arn: accountRootArn(accountId), accessKeyId };
+}
+
+/** How a session token is stored and compared: SHA-256, hex. */
+export function sessionTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 function sealOwner(accessKeyId: string): string {

@@ -4,6 +4,7 @@
  * AWS SDK clients like any other client.
  */
 import { Command } from 'commander';
+import { registerAccountsCommand } from './commands/accounts.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerServerCommand } from './commands/server.js';
@@ -13,4 +14,5 @@ program.name('coffer').description('Coffer: a self-hosted secrets manager and KM
 registerServerCommand(program);
 registerFunctionsCommand(program);
 registerAuditCommand(program);
+registerAccountsCommand(program);
 await program.parseAsync(process.argv);

@@ -31,6 +31,7 @@ export const commonErrors = {
   UnrecognizedClientException: 400,
   InvalidSignatureException: 400,
   AccessDeniedException: 400,
+  ExpiredTokenException: 400,
   RequestEntityTooLargeException: 413,
   ThrottlingException: 400,
   InternalFailure: 500,

@@ -63,3 +63,14 @@ export type RestServiceTable = ServiceTable & {
   pathPrefix: string;
   routes: readonly RestRoute[];
 };
+
+/**
+ * A service spoken in the AWS Query protocol (IAM, STS): `Action=<Operation>&Version=<version>` form bodies in,
+ * XML in `xmlNamespace` out. The SigV4 credential scope's service picks the table (its `signingName`).
+ */
+export type QueryServiceTable = ServiceTable & {
+  /** `2010-05-08` for IAM, `2011-06-15` for STS. */
+  version: string;
+  /** `https://iam.amazonaws.com/doc/2010-05-08/` */
+  xmlNamespace: string;
+};

@@ -5,3 +5,6 @@
  * policy and auth.
  */
 export { createIdentityPolicySource, principalName, type IdentityLookup, type PrincipalName, type StoredIdentity } from './identity-policies.js';
+export { createIamService, type IamService } from './service.js';
+export { newAccountId } from './names.js';
+export type { IamDeps, IamStore } from './deps.js';

@@ -7,3 +7,4 @@ export * from './json11.js';
 export * from './rest-json.js';
 export * from './validation.js';
 export * from './render-error.js';
+export * from './query.js';

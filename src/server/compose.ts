@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloudTrailTable, createAuditRecorder } from '../audit/index.js';
-import { createAuthenticator, createCredentials } from '../auth/index.js';
+import { createAuthenticator, createCredentials, type Credentials } from '../auth/index.js';
 import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
 import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
-import { createIdentityPolicySource } from '../iam/index.js';
+import { createIamService, createIdentityPolicySource, newAccountId } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
 import { CompiledPolicyCache, createAuthorizer } from '../policy/index.js';
-import { createRestRouter, createTargetRouter } from '../protocol/index.js';
+import { createQueryRouter, createRestRouter, createTargetRouter } from '../protocol/index.js';
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
@@ -40,6 +40,10 @@ export type Coffer = {
   secrets: SecretsService;
   functions: FunctionsService;
   rotation: RotationService;
+  accounts: {
+    /** A new account (random 12-digit id) with an access key of its root user; the secret is shown once. */
+    create(): Promise<{ accountId: string; accessKeyId: string; secretAccessKey: string }>;
+  };
   /** Set on the start that created the data dir's administrator key. */
   createdAdmin?: AdminCredentials;
   rootKeyCreated: boolean;
@@ -93,8 +97,8 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const compiledPolicies = new CompiledPolicyCache();
-  // Users and roles arrive with the IAM API; until then every principal but an account root has no policies.
-  const authorizer = createAuthorizer(createIdentityPolicySource(async () => undefined, compiledPolicies));
+  const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
+  const iam = createIamService({ store, credentials, authorizer, compiledPolicies });
   const kms = createKmsService({ store, keyring, logger });
   const functions = createFunctionsService({
     store,
@@ -126,6 +130,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const pipeline = createPipeline({
     route,
     restRouter: createRestRouter([functions.restTable]),
+    queryRouter: createQueryRouter([iam.iamTable, iam.stsTable]),
     signatureClock: systemClock,
     authenticate: createAuthenticator(credentials),
     authorizer,
@@ -148,6 +153,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     secrets,
     functions,
     rotation,
+    accounts: { create: () => createAccount(store, credentials, clock.now()) },
     createdAdmin,
     rootKeyCreated: rootKey.created,
     rootKeyDescription: rootKey.description,
@@ -159,6 +165,17 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
       keyring.close();
     },
   };
+}
+
+/** A fresh account id (retried on the rare collision) and its root's first access key. */
+async function createAccount(store: Store, credentials: Credentials, now: Date) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const accountId = newAccountId();
+    if (!(await store.createAccount(accountId, now))) continue;
+    const key = await credentials.createRootAccessKey(accountId, now);
+    return { accountId, ...key };
+  }
+  throw new Error('could not find a free account id');
 }
 
 export type RunningServer = { coffer: Coffer; http: HttpServer; close(): Promise<void> };

@@ -5,15 +5,23 @@ import type { Authenticate } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
 import {
   decodeJsonBody,
+  decodeQueryBody,
   decodeRestRequest,
   encodeJsonBody,
+  encodeQueryResponse,
   encodeRestResponse,
+  isQueryRequest,
   JSON11_CONTENT_TYPE,
   renderError,
+  renderQueryError,
   renderRestError,
   REST_JSON_CONTENT_TYPE,
   validationError,
+  XML_CONTENT_TYPE,
+  type QueryRouter,
+  type QueryTarget,
   type RestRouter,
+  type RestTarget,
   type Target,
 } from '../protocol/index.js';
 
@@ -32,6 +40,8 @@ export type PipelineDeps = {
   route: (targetHeader: string | undefined) => Target;
   /** REST-JSON services (Lambda): a request without X-Amz-Target on a path they claim goes here. */
   restRouter?: RestRouter;
+  /** Query services (IAM, STS): a form-encoded POST without X-Amz-Target goes here. */
+  queryRouter?: QueryRouter;
   authenticate: Authenticate;
   /** Domain time: deletion windows, schedules, timestamps. Injected so tests move it. */
   clock: Clock;
@@ -50,63 +60,59 @@ export type PipelineDeps = {
 /** The code reported for a failure before the target names a service. */
 const GENERIC_INTERNAL_ERROR = 'InternalFailure';
 
+/** How one wire protocol places a call on HTTP: which operation, its input, its output and its errors. */
+type Protocol<T extends Target> = {
+  route(request: RawRequest): T;
+  decode(target: T, request: RawRequest): Record<string, unknown>;
+  encode(target: T, output: unknown, requestId: string): RawResponse;
+  renderError(error: unknown, internalErrorCode: string, requestId: string): { fault: 'client' | 'server'; response: RawResponse };
+};
+
 /**
- * The one request flow: request id → target → SigV4 → principal → JSON → schema → operation → encode.
- * Every failure on the way is an AwsError rendered by protocol/render-error.
+ * The one request flow: request id → protocol → target → SigV4 → principal → input → schema → operation →
+ * encode, with one audit event. Every failure on the way is an AwsError rendered by the protocol's renderer.
+ * The protocol is picked from the request: X-Amz-Target → JSON 1.1; a REST service's path → REST-JSON; a
+ * form-encoded POST → Query (IAM, STS); anything else → JSON 1.1 (which reports the missing target).
  */
 export function createPipeline(deps: PipelineDeps) {
-  return async function handle(request: RawRequest): Promise<RawResponse> {
-    const requestId = randomUUID();
-    if (deps.restRouter && header(request, 'x-amz-target') === undefined && deps.restRouter.claims(request.path)) {
-      return handleRest(deps.restRouter, request, requestId);
-    }
-    let internalErrorCode = GENERIC_INTERNAL_ERROR;
-    const call = newCall(request, requestId, deps.clock);
-    try {
-      const output = await audited(deps.audit, call, async () => {
-        const target = deps.route(header(request, 'x-amz-target'));
-        internalErrorCode = target.table.internalErrorCode;
-        describeTarget(call, target);
-        const ctx = await authenticatedContext(request, requestId, target);
-        describeContext(call, ctx);
-        call.input = decodeJsonBody(request.body);
-        return execute(ctx, target, call.input as Record<string, unknown>, deps);
-      });
-      return respond(200, requestId, encodeJsonBody(output));
-    } catch (error) {
-      const rendered = renderError(error, internalErrorCode, requestId);
-      if (rendered.fault === 'server') {
-        deps.logger.error('request failed', { requestId, target: header(request, 'x-amz-target'), error: describe(error) });
-      }
-      return respond(rendered.status, requestId, rendered.body);
-    }
+  const protocols = {
+    json: jsonProtocol(deps.route),
+    rest: deps.restRouter && restProtocol(deps.restRouter),
+    query: deps.queryRouter && queryProtocol(deps.queryRouter),
   };
 
-  /** The same flow for REST-JSON: method + path → operation, SigV4, schema, operation, bound output. */
-  async function handleRest(router: RestRouter, request: RawRequest, requestId: string): Promise<RawResponse> {
+  function protocolOf(request: RawRequest): Protocol<any> {
+    if (header(request, 'x-amz-target') !== undefined) return protocols.json;
+    if (protocols.rest && deps.restRouter!.claims(request.path)) return protocols.rest;
+    if (protocols.query && isQueryRequest(request.method, header(request, 'content-type'))) return protocols.query;
+    return protocols.json;
+  }
+
+  return async function handle(request: RawRequest): Promise<RawResponse> {
+    const requestId = randomUUID();
+    const protocol = protocolOf(request);
     let internalErrorCode = GENERIC_INTERNAL_ERROR;
     const call = newCall(request, requestId, deps.clock);
     try {
-      const output = await audited(deps.audit, call, async () => {
-        const target = router.route(request.method, request.path);
+      const { target, output } = await audited(deps.audit, call, async () => {
+        const target = protocol.route(request);
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
         const ctx = await authenticatedContext(request, requestId, target);
         describeContext(call, ctx);
-        const input = decodeRestRequest(target, request);
+        const input = protocol.decode(target, request);
         call.input = input;
         return { target, output: await execute(ctx, target, input, deps) };
       }, (result) => result.output);
-      const encoded = encodeRestResponse(output.target.route, output.output);
-      return { status: encoded.status, body: encoded.body, headers: { ...encoded.headers, 'x-amzn-RequestId': requestId } };
+      return protocol.encode(target, output, requestId);
     } catch (error) {
-      const rendered = renderRestError(error, internalErrorCode, requestId);
+      const rendered = protocol.renderError(error, internalErrorCode, requestId);
       if (rendered.fault === 'server') {
-        deps.logger.error('request failed', { requestId, method: request.method, path: request.path, error: describe(error) });
+        deps.logger.error('request failed', { requestId, method: request.method, path: request.path, target: header(request, 'x-amz-target'), error: describe(error) });
       }
-      return { status: rendered.status, body: rendered.body, headers: { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId } };
+      return rendered.response;
     }
-  }
+  };
 
   async function authenticatedContext(request: RawRequest, requestId: string, target: Target): Promise<RequestContext> {
     const { identity, principal } = await deps.authenticate(request, deps.signatureClock.now());
@@ -123,6 +129,68 @@ export function createPipeline(deps: PipelineDeps) {
       access: { checks: 0 },
     };
   }
+}
+
+/** AWS JSON 1.1: X-Amz-Target names the operation; JSON body in and out; `{"__type","message"}` errors. */
+function jsonProtocol(route: PipelineDeps['route']): Protocol<Target> {
+  return {
+    route: (request) => route(header(request, 'x-amz-target')),
+    decode: (_target, request) => decodeJsonBody(request.body),
+    encode: (_target, output, requestId) => ({
+      status: 200,
+      body: encodeJsonBody(output),
+      headers: { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId },
+    }),
+    renderError(error, internalErrorCode, requestId) {
+      const rendered = renderError(error, internalErrorCode, requestId);
+      return {
+        fault: rendered.fault,
+        response: { status: rendered.status, body: rendered.body, headers: { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId } },
+      };
+    },
+  };
+}
+
+/** REST-JSON (Lambda): method + path → operation; bound members in and out. */
+function restProtocol(router: RestRouter): Protocol<RestTarget> {
+  return {
+    route: (request) => router.route(request.method, request.path),
+    decode: (target, request) => decodeRestRequest(target, request),
+    encode(target, output, requestId) {
+      const encoded = encodeRestResponse(target.route, output);
+      return { status: encoded.status, body: encoded.body, headers: { ...encoded.headers, 'x-amzn-RequestId': requestId } };
+    },
+    renderError(error, internalErrorCode, requestId) {
+      const rendered = renderRestError(error, internalErrorCode, requestId);
+      return {
+        fault: rendered.fault,
+        response: {
+          status: rendered.status,
+          body: rendered.body,
+          headers: { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId },
+        },
+      };
+    },
+  };
+}
+
+/** AWS Query (IAM, STS): the credential scope names the service, `Action` the operation; XML out. */
+function queryProtocol(router: QueryRouter): Protocol<QueryTarget> {
+  const xmlHeaders = (requestId: string) => ({ 'content-type': XML_CONTENT_TYPE, 'x-amzn-RequestId': requestId });
+  return {
+    route: (request) => router.route(credentialScopeService(request), request.body),
+    decode: (_target, request) => decodeQueryBody(request.body),
+    encode: (target, output, requestId) => ({ status: 200, body: encodeQueryResponse(target, output, requestId), headers: xmlHeaders(requestId) }),
+    renderError(error, internalErrorCode, requestId) {
+      const rendered = renderQueryError(error, internalErrorCode, requestId);
+      return { fault: rendered.fault, response: { status: rendered.status, body: rendered.body, headers: xmlHeaders(requestId) } };
+    },
+  };
+}
+
+/** `Credential=<key>/<date>/<region>/<service>/aws4_request` of the Authorization header. */
+function credentialScopeService(request: RawRequest): string | undefined {
+  return /Credential=[^/,\s]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(header(request, 'authorization') ?? '')?.[1];
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;
@@ -232,10 +300,6 @@ export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'auth
 }
 
 export type Invoke = ReturnType<typeof createInvoker>;
-
-function respond(status: number, requestId: string, body: string): RawResponse {
-  return { status, body, headers: { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId } };
-}
 
 function header(request: RawRequest, name: string): string | undefined {
   const value = request.headers[name];

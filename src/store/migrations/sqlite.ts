@@ -196,6 +196,62 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   {
+    id: 5,
+    name: 'iam',
+    sql: `
+      CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO accounts (account_id, created_at) VALUES ('000000000000', 0);
+      -- IAM names are unique per account regardless of case: name_key is the upper-cased name.
+      CREATE TABLE iam_users (
+        user_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        path TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        tags TEXT NOT NULL,
+        UNIQUE (account_id, name_key)
+      );
+      CREATE TABLE iam_roles (
+        role_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        role_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        path TEXT NOT NULL,
+        assume_role_policy TEXT NOT NULL,
+        description TEXT,
+        max_session_duration INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        tags TEXT NOT NULL,
+        UNIQUE (account_id, name_key)
+      );
+      CREATE TABLE iam_user_policies (
+        owner_id TEXT NOT NULL REFERENCES iam_users (user_id) ON DELETE CASCADE,
+        policy_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (owner_id, name_key)
+      );
+      CREATE TABLE iam_role_policies (
+        owner_id TEXT NOT NULL REFERENCES iam_roles (role_id) ON DELETE CASCADE,
+        policy_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (owner_id, name_key)
+      );
+      -- A user's keys go with the user: a deleted user's key can never authenticate.
+      ALTER TABLE access_keys ADD COLUMN user_id TEXT REFERENCES iam_users (user_id) ON DELETE CASCADE;
+      ALTER TABLE access_keys ADD COLUMN status TEXT NOT NULL DEFAULT 'Active';
+      ALTER TABLE access_keys ADD COLUMN session_token_hash TEXT;
+      CREATE INDEX access_keys_by_user ON access_keys (user_id) WHERE user_id IS NOT NULL;
+    `,
+  },
+  {
     id: 6,
     name: 'secret-resource-policies',
     sql: `

@@ -4,11 +4,21 @@ import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { SqliteAuditTables } from './audit-tables.js';
 import { SqliteFunctionTables } from './function-tables.js';
+import { accessKeyFromRow, insertAccessKeyRow, SqliteIamTables } from './iam-tables.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
 import { optionalDate, patchAssignments } from './sql-values.js';
 import type {
   AccessKeyRecord,
+  AccessKeyStatus,
+  IamDeleteOutcome,
+  IamIdentityRecord,
+  IamPrincipalKind,
+  IamRoleRecord,
+  IamTag,
+  IamUserRecord,
+  InlinePolicyRecord,
+  UserAccessKeyOutcome,
   AuditEventDraft,
   AuditLookup,
   AuditSealer,
@@ -56,6 +66,7 @@ export class SqliteStore implements Store {
   readonly #rotation: SqliteRotationTables;
   readonly #functions: SqliteFunctionTables;
   readonly #audit: SqliteAuditTables;
+  readonly #iam: SqliteIamTables;
 
   constructor(path: string) {
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
@@ -70,6 +81,7 @@ export class SqliteStore implements Store {
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
     this.#functions = new SqliteFunctionTables(prepare);
     this.#audit = new SqliteAuditTables(this.#db, prepare);
+    this.#iam = new SqliteIamTables(this.#db, prepare);
   }
 
   migrate(): void {
@@ -103,24 +115,12 @@ export class SqliteStore implements Store {
   }
 
   async insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
-    const result = this.#stmt(
-      `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
-    ).run(record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(), record.expiresAt?.getTime() ?? null);
-    return result.changes === 1;
+    return insertAccessKeyRow((sql) => this.#stmt(sql), record);
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
     const row = this.#stmt('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-    if (!row) return undefined;
-    return {
-      accessKeyId: row.access_key_id,
-      accountId: row.account_id,
-      principalArn: row.principal_arn,
-      sealedSecret: row.sealed_secret,
-      createdAt: new Date(row.created_at),
-      expiresAt: optionalDate(row.expires_at),
-    };
+    return row && accessKeyFromRow(row);
   }
 
   async deleteExpiredAccessKeys(now: Date): Promise<number> {
@@ -435,6 +435,94 @@ export class SqliteStore implements Store {
   async lookupAuditEvents(lookup: AuditLookup) {
     return this.#audit.lookupAuditEvents(lookup);
   }
+  async createAccount(accountId: string, createdAt: Date): Promise<boolean> {
+    return this.#iam.createAccount(accountId, createdAt);
+  }
+
+  async createIamUser(user: IamUserRecord): Promise<boolean> {
+    return this.#iam.createIamUser(user);
+  }
+
+  async getIamUser(accountId: string, userName: string): Promise<IamUserRecord | undefined> {
+    return this.#iam.getIamUser(accountId, userName);
+  }
+
+  async listIamUsers(accountId: string, pathPrefix: string): Promise<IamUserRecord[]> {
+    return this.#iam.listIamUsers(accountId, pathPrefix);
+  }
+
+  async deleteIamUser(accountId: string, userName: string): Promise<IamDeleteOutcome> {
+    return this.#iam.deleteIamUser(accountId, userName);
+  }
+
+  async createIamRole(role: IamRoleRecord): Promise<boolean> {
+    return this.#iam.createIamRole(role);
+  }
+
+  async getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined> {
+    return this.#iam.getIamRole(accountId, roleName);
+  }
+
+  async listIamRoles(accountId: string, pathPrefix: string): Promise<IamRoleRecord[]> {
+    return this.#iam.listIamRoles(accountId, pathPrefix);
+  }
+
+  async deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {
+    return this.#iam.deleteIamRole(accountId, roleName);
+  }
+
+  async tagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tags: IamTag[], maxTags: number) {
+    return this.#iam.tagIamPrincipal(accountId, kind, name, tags, maxTags);
+  }
+
+  async untagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tagKeys: string[]): Promise<boolean> {
+    return this.#iam.untagIamPrincipal(accountId, kind, name, tagKeys);
+  }
+
+  async putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
+    return this.#iam.putInlinePolicy(accountId, kind, name, policy);
+  }
+
+  async getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string) {
+    return this.#iam.getInlinePolicy(accountId, kind, name, policyName);
+  }
+
+  async listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+    return this.#iam.listInlinePolicyNames(accountId, kind, name);
+  }
+
+  async deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string) {
+    return this.#iam.deleteInlinePolicy(accountId, kind, name, policyName);
+  }
+
+  async getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
+    return this.#iam.getIamIdentity(accountId, kind, name);
+  }
+
+  async insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome> {
+    return this.#iam.insertUserAccessKey(record, maxKeys);
+  }
+
+  async listUserAccessKeys(userId: string): Promise<AccessKeyRecord[]> {
+    return this.#iam.listUserAccessKeys(userId);
+  }
+
+  async updateUserAccessKeyStatus(userId: string, accessKeyId: string, status: AccessKeyStatus): Promise<boolean> {
+    return this.#iam.updateUserAccessKeyStatus(userId, accessKeyId, status);
+  }
+
+  async deleteUserAccessKey(userId: string, accessKeyId: string): Promise<boolean> {
+    return this.#iam.deleteUserAccessKey(userId, accessKeyId);
+  }
+
+  async deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean> {
+    return this.#iam.deleteRootAccessKey(accountId, accessKeyId);
+  }
+
+  async listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
+    return this.#iam.listRootAccessKeys(accountId);
+  }
+
 
   async createFunction(record: FunctionRecord) {
     return this.#functions.createFunction(record);

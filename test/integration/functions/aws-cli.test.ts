@@ -8,6 +8,7 @@ import { shell, shellOk, type ShellResult } from '../../helpers/aws-cli.js';
 import { awsCliMajorVersion } from '../../helpers/lambda.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+import { createExecutionRole } from '../../helpers/principals.js';
 
 type FunctionConfiguration = {
   FunctionName: string;
@@ -57,6 +58,7 @@ describe('the AWS CLI deploys and invokes a hosted function', () => {
 
   before(async () => {
     server = await startTestServer({ devMode: true });
+    await createExecutionRole(server, 'r', ['secretsmanager:CreateSecret']);
     workDir = mkdtempSync(join(tmpdir(), 'coffer-lambda-cli-'));
     const options = { cwd: workDir, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, region: 'us-east-1', env: { COFFER_URL: server.url }, timeoutMs: 60_000 };
     run = (command) => shellOk(command, options);

@@ -16,6 +16,7 @@ import { buildZip, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/
 import { secretsClient } from '../../helpers/secrets.js';
 import { signedHeaders } from '../../helpers/signed-fetch.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+import { createExecutionRole } from '../../helpers/principals.js';
 
 /** For this test only: a function that hands back the key it was given, so the test can try it. */
 const LEAKS_ITS_KEY = `import os
@@ -30,6 +31,8 @@ describe('credentials minted for an invocation', () => {
 
   before(async () => {
     server = await startTestServer();
+    // With authorization on, the function's role needs a policy for what the function calls.
+    await createExecutionRole(server, 'coffer-test-function', ['secretsmanager:ListSecrets']);
   });
   after(async () => {
     await server.cleanup();

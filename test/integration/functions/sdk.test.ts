@@ -19,6 +19,7 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { buildZip, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+import { createExecutionRole } from '../../helpers/principals.js';
 
 /** Coffer's own node_modules: a Node handler loads the AWS SDK from there, as a package would bundle it. */
 const NODE_MODULES = fileURLToPath(new URL('../../../../node_modules/', import.meta.url));
@@ -65,6 +66,7 @@ describe('@aws-sdk/client-lambda against Coffer', () => {
 
   before(async () => {
     server = await startTestServer();
+    await createExecutionRole(server, 'coffer-test-function', ['secretsmanager:CreateSecret']);
     lambda = lambdaClient(server);
   });
   after(async () => {

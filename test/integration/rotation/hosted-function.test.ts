@@ -12,6 +12,7 @@ import { buildZip, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/
 import { rejectsWith } from '../../helpers/kms.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+import { createExecutionRole } from '../../helpers/principals.js';
 
 /**
  * A rotation function written the way AWS's documentation shows (the generic rotation template: one boto3
@@ -97,6 +98,14 @@ let functionArn: string;
 
 before(async () => {
   server = await startTestServer();
+  // The rotation function's role allows what a rotation function calls, as AWS's rotation templates ask for.
+  await createExecutionRole(server, 'coffer-test-function', [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+    'secretsmanager:GetRandomPassword',
+  ]);
   sm = secretsClient(server);
   lambda = lambdaClient(server);
   const created = await lambda.send(

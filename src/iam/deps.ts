@@ -1,0 +1,33 @@
+import type { Credentials } from '../auth/index.js';
+import type { Authorizer } from '../policy/index.js';
+import type { Store } from '../store/index.js';
+
+export type IamStore = Pick<
+  Store,
+  | 'createIamUser'
+  | 'getIamUser'
+  | 'listIamUsers'
+  | 'deleteIamUser'
+  | 'createIamRole'
+  | 'getIamRole'
+  | 'listIamRoles'
+  | 'deleteIamRole'
+  | 'tagIamPrincipal'
+  | 'untagIamPrincipal'
+  | 'putInlinePolicy'
+  | 'getInlinePolicy'
+  | 'listInlinePolicyNames'
+  | 'deleteInlinePolicy'
+  | 'getAccessKey'
+  | 'listUserAccessKeys'
+  | 'updateUserAccessKeyStatus'
+  | 'deleteUserAccessKey'
+  | 'deleteRootAccessKey'
+  | 'listRootAccessKeys'
+>;
+
+export type IamDeps = {
+  store: IamStore;
+  credentials: Pick<Credentials, 'createUserAccessKey' | 'createRootAccessKey' | 'createSessionAccessKey'>;
+  authorizer: Authorizer;
+};

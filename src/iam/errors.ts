@@ -1,0 +1,39 @@
+import { errorFactory } from '../core/index.js';
+
+/**
+ * IAM's error codes and HTTP statuses (AWS Query: `<Error><Code>`).
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html and each operation's Errors section.
+ */
+export const iamErrors = {
+  NoSuchEntity: 404,
+  EntityAlreadyExists: 409,
+  MalformedPolicyDocument: 400,
+  LimitExceeded: 409,
+  ValidationError: 400,
+  DeleteConflict: 409,
+  InvalidInput: 400,
+  ConcurrentModification: 409,
+  ServiceFailure: 500,
+} as const;
+
+export const iamError = errorFactory(iamErrors);
+
+/**
+ * STS's error codes. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_Errors
+ */
+export const stsErrors = {
+  MalformedPolicyDocument: 400,
+  PackedPolicyTooLarge: 400,
+  RegionDisabledException: 403,
+  ExpiredTokenException: 400,
+  ValidationError: 400,
+  AccessDenied: 403,
+  InternalFailure: 500,
+} as const;
+
+export const stsError = errorFactory(stsErrors);
+
+export const IAM_LIMITS = {
+  accessKeysPerUser: 2,
+  tagsPerPrincipal: 50,
+} as const;

@@ -1,0 +1,69 @@
+import type { RequestContext } from '../../core/index.js';
+import type { IamDeps } from '../deps.js';
+import { IAM_LIMITS, iamError } from '../errors.js';
+import { newUniqueId, roleArn } from '../names.js';
+import { pageOf } from '../paging.js';
+import { checkPolicyDocument } from '../policy-documents.js';
+import type { IamInput } from '../schemas.js';
+import { roleView } from '../views.js';
+import { notFound } from './callers.js';
+
+/** The session length a role allows when CreateRole does not say: one hour, as IAM. */
+const DEFAULT_MAX_SESSION_SECONDS = 3600;
+
+/** CreateRole, GetRole, ListRoles, DeleteRole, TagRole, UntagRole. */
+export function roleOperations({ store }: IamDeps) {
+  return {
+    /** The trust policy is a resource policy: it must name who may assume the role. */
+    async createRole(ctx: RequestContext, input: IamInput<'CreateRole'>) {
+      checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
+      const accountId = ctx.principal.accountId;
+      const path = input.Path ?? '/';
+      const role = {
+        accountId,
+        roleName: input.RoleName,
+        roleId: newUniqueId('AROA'),
+        arn: roleArn(accountId, path, input.RoleName),
+        path,
+        assumeRolePolicyDocument: input.AssumeRolePolicyDocument,
+        description: input.Description,
+        maxSessionDurationSeconds: input.MaxSessionDuration ?? DEFAULT_MAX_SESSION_SECONDS,
+        createdAt: ctx.clock.now(),
+        tags: input.Tags ?? [],
+      };
+      if (!(await store.createIamRole(role))) throw iamError('EntityAlreadyExists', `Role with name ${input.RoleName} already exists.`);
+      return { Role: roleView(role) };
+    },
+
+    async getRole(ctx: RequestContext, input: IamInput<'GetRole'>) {
+      const role = await store.getIamRole(ctx.principal.accountId, input.RoleName);
+      if (!role) throw notFound.role(input.RoleName);
+      return { Role: roleView(role) };
+    },
+
+    async listRoles(ctx: RequestContext, input: IamInput<'ListRoles'>) {
+      const roles = await store.listIamRoles(ctx.principal.accountId, input.PathPrefix ?? '/');
+      const page = pageOf(roles, input);
+      return { Roles: page.items.map(roleView), IsTruncated: page.IsTruncated, Marker: page.Marker };
+    },
+
+    async deleteRole(ctx: RequestContext, input: IamInput<'DeleteRole'>) {
+      const outcome = await store.deleteIamRole(ctx.principal.accountId, input.RoleName);
+      if (outcome === 'absent') throw notFound.role(input.RoleName);
+      if (outcome !== 'deleted') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      return {};
+    },
+
+    async tagRole(ctx: RequestContext, input: IamInput<'TagRole'>) {
+      const outcome = await store.tagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.Tags, IAM_LIMITS.tagsPerPrincipal);
+      if (outcome === 'absent') throw notFound.role(input.RoleName);
+      if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPerRole: ${IAM_LIMITS.tagsPerPrincipal}`);
+      return {};
+    },
+
+    async untagRole(ctx: RequestContext, input: IamInput<'UntagRole'>) {
+      if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.TagKeys))) throw notFound.role(input.RoleName);
+      return {};
+    },
+  };
+}

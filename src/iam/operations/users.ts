@@ -1,0 +1,70 @@
+import type { RequestContext } from '../../core/index.js';
+import type { IamDeps } from '../deps.js';
+import { IAM_LIMITS, iamError } from '../errors.js';
+import { newUniqueId, userArn } from '../names.js';
+import { pageOf } from '../paging.js';
+import type { IamInput } from '../schemas.js';
+import { principalName } from '../identity-policies.js';
+import { userView } from '../views.js';
+import { notFound } from './callers.js';
+
+/** CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser. */
+export function userOperations({ store }: IamDeps) {
+  return {
+    async createUser(ctx: RequestContext, input: IamInput<'CreateUser'>) {
+      const accountId = ctx.principal.accountId;
+      const path = input.Path ?? '/';
+      const user = {
+        accountId,
+        userName: input.UserName,
+        userId: newUniqueId('AIDA'),
+        arn: userArn(accountId, path, input.UserName),
+        path,
+        createdAt: ctx.clock.now(),
+        tags: input.Tags ?? [],
+      };
+      if (!(await store.createIamUser(user))) throw iamError('EntityAlreadyExists', `User with name ${input.UserName} already exists.`);
+      return { User: userView(user) };
+    },
+
+    /** Without UserName: the caller itself (a user, or the account root as IAM describes it). */
+    async getUser(ctx: RequestContext, input: IamInput<'GetUser'>) {
+      const caller = principalName(ctx.principal.arn);
+      const userName = input.UserName ?? (caller.kind === 'user' ? caller.name : undefined);
+      if (userName === undefined) {
+        if (caller.kind === 'root') return { User: { UserId: ctx.principal.accountId, Arn: ctx.principal.arn } };
+        throw iamError('ValidationError', 'Must specify userName when calling with non-User credentials');
+      }
+      const user = await store.getIamUser(ctx.principal.accountId, userName);
+      if (!user) throw notFound.user(userName);
+      return { User: userView(user) };
+    },
+
+    async listUsers(ctx: RequestContext, input: IamInput<'ListUsers'>) {
+      const users = await store.listIamUsers(ctx.principal.accountId, input.PathPrefix ?? '/');
+      const page = pageOf(users, input);
+      return { Users: page.items.map(userView), IsTruncated: page.IsTruncated, Marker: page.Marker };
+    },
+
+    /** IAM refuses to delete a user that still has access keys or inline policies (DeleteConflict). */
+    async deleteUser(ctx: RequestContext, input: IamInput<'DeleteUser'>) {
+      const outcome = await store.deleteIamUser(ctx.principal.accountId, input.UserName);
+      if (outcome === 'absent') throw notFound.user(input.UserName);
+      if (outcome === 'has-access-keys') throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
+      if (outcome === 'has-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      return {};
+    },
+
+    async tagUser(ctx: RequestContext, input: IamInput<'TagUser'>) {
+      const outcome = await store.tagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.Tags, IAM_LIMITS.tagsPerPrincipal);
+      if (outcome === 'absent') throw notFound.user(input.UserName);
+      if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPerUser: ${IAM_LIMITS.tagsPerPrincipal}`);
+      return {};
+    },
+
+    async untagUser(ctx: RequestContext, input: IamInput<'UntagUser'>) {
+      if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.TagKeys))) throw notFound.user(input.UserName);
+      return {};
+    },
+  };
+}

@@ -1,0 +1,267 @@
+import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type {
+  AccessKeyRecord,
+  AccessKeyStatus,
+  IamDeleteOutcome,
+  IamIdentityRecord,
+  IamPrincipalKind,
+  IamRoleRecord,
+  IamTag,
+  IamUserRecord,
+  InlinePolicyRecord,
+  UserAccessKeyOutcome,
+} from '../records.js';
+import { optionalDate } from './sql-values.js';
+
+type Row = Record<string, any>;
+type Prepare = (sql: string) => Statement;
+
+/** Table and id column per principal kind: fixed strings, never caller data, so safe in SQL text. */
+const PRINCIPAL_TABLES = {
+  user: { table: 'iam_users', id: 'user_id', policies: 'iam_user_policies' },
+  role: { table: 'iam_roles', id: 'role_id', policies: 'iam_role_policies' },
+} as const;
+
+/** IAM names are case-insensitively unique: the key the constraints compare. */
+function nameKey(name: string): string {
+  return name.toUpperCase();
+}
+
+/** Accounts, IAM users and roles, their inline policies and users' access keys, in SQLite. */
+export class SqliteIamTables {
+  readonly #db: Database.Database;
+  readonly #stmt: Prepare;
+
+  constructor(db: Database.Database, prepare: Prepare) {
+    this.#db = db;
+    this.#stmt = prepare;
+  }
+
+  createAccount(accountId: string, createdAt: Date): boolean {
+    return this.#stmt('INSERT INTO accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(accountId, createdAt.getTime()).changes === 1;
+  }
+
+  createIamUser(user: IamUserRecord): boolean {
+    return this.#stmt(
+      `INSERT INTO iam_users (user_id, account_id, user_name, name_key, arn, path, created_at, tags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(user.userId, user.accountId, user.userName, nameKey(user.userName), user.arn, user.path, user.createdAt.getTime(), JSON.stringify(user.tags)).changes === 1;
+  }
+
+  getIamUser(accountId: string, userName: string): IamUserRecord | undefined {
+    const row = this.#stmt('SELECT * FROM iam_users WHERE account_id = ? AND name_key = ?').get(accountId, nameKey(userName)) as Row | undefined;
+    return row && userFromRow(row);
+  }
+
+  listIamUsers(accountId: string, pathPrefix: string): IamUserRecord[] {
+    const rows = this.#stmt('SELECT * FROM iam_users WHERE account_id = ? AND substr(path, 1, ?) = ? ORDER BY name_key').all(accountId, pathPrefix.length, pathPrefix) as Row[];
+    return rows.map(userFromRow);
+  }
+
+  deleteIamUser(accountId: string, userName: string): IamDeleteOutcome {
+    return this.#db.transaction((): IamDeleteOutcome => {
+      const user = this.getIamUser(accountId, userName);
+      if (!user) return 'absent';
+      if (this.#stmt('SELECT 1 FROM access_keys WHERE user_id = ? LIMIT 1').get(user.userId)) return 'has-access-keys';
+      if (this.#stmt('SELECT 1 FROM iam_user_policies WHERE owner_id = ? LIMIT 1').get(user.userId)) return 'has-policies';
+      this.#stmt('DELETE FROM iam_users WHERE user_id = ?').run(user.userId);
+      return 'deleted';
+    }).immediate();
+  }
+
+  createIamRole(role: IamRoleRecord): boolean {
+    return this.#stmt(
+      `INSERT INTO iam_roles (role_id, account_id, role_name, name_key, arn, path, assume_role_policy, description,
+         max_session_duration, created_at, tags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(
+      role.roleId, role.accountId, role.roleName, nameKey(role.roleName), role.arn, role.path, role.assumeRolePolicyDocument,
+      role.description ?? null, role.maxSessionDurationSeconds, role.createdAt.getTime(), JSON.stringify(role.tags),
+    ).changes === 1;
+  }
+
+  getIamRole(accountId: string, roleName: string): IamRoleRecord | undefined {
+    const row = this.#stmt('SELECT * FROM iam_roles WHERE account_id = ? AND name_key = ?').get(accountId, nameKey(roleName)) as Row | undefined;
+    return row && roleFromRow(row);
+  }
+
+  listIamRoles(accountId: string, pathPrefix: string): IamRoleRecord[] {
+    const rows = this.#stmt('SELECT * FROM iam_roles WHERE account_id = ? AND substr(path, 1, ?) = ? ORDER BY name_key').all(accountId, pathPrefix.length, pathPrefix) as Row[];
+    return rows.map(roleFromRow);
+  }
+
+  deleteIamRole(accountId: string, roleName: string): IamDeleteOutcome {
+    return this.#db.transaction((): IamDeleteOutcome => {
+      const role = this.getIamRole(accountId, roleName);
+      if (!role) return 'absent';
+      if (this.#stmt('SELECT 1 FROM iam_role_policies WHERE owner_id = ? LIMIT 1').get(role.roleId)) return 'has-policies';
+      this.#stmt('DELETE FROM iam_roles WHERE role_id = ?').run(role.roleId);
+      return 'deleted';
+    }).immediate();
+  }
+
+  tagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tags: IamTag[], maxTags: number): 'tagged' | 'absent' | 'limit-exceeded' {
+    const { table } = PRINCIPAL_TABLES[kind];
+    return this.#db.transaction(() => {
+      const row = this.#stmt(`SELECT tags FROM ${table} WHERE account_id = ? AND name_key = ?`).get(accountId, nameKey(name)) as Row | undefined;
+      if (!row) return 'absent' as const;
+      const merged = new Map((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+      for (const tag of tags) merged.set(tag.Key, tag.Value);
+      if (merged.size > maxTags) return 'limit-exceeded' as const;
+      const next = [...merged].map(([Key, Value]) => ({ Key, Value }));
+      this.#stmt(`UPDATE ${table} SET tags = ? WHERE account_id = ? AND name_key = ?`).run(JSON.stringify(next), accountId, nameKey(name));
+      return 'tagged' as const;
+    }).immediate();
+  }
+
+  untagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tagKeys: string[]): boolean {
+    const { table } = PRINCIPAL_TABLES[kind];
+    return this.#db.transaction(() => {
+      const row = this.#stmt(`SELECT tags FROM ${table} WHERE account_id = ? AND name_key = ?`).get(accountId, nameKey(name)) as Row | undefined;
+      if (!row) return false;
+      const next = (JSON.parse(row.tags) as IamTag[]).filter((tag) => !tagKeys.includes(tag.Key));
+      this.#stmt(`UPDATE ${table} SET tags = ? WHERE account_id = ? AND name_key = ?`).run(JSON.stringify(next), accountId, nameKey(name));
+      return true;
+    }).immediate();
+  }
+
+  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): boolean {
+    const { table, id, policies } = PRINCIPAL_TABLES[kind];
+    // One statement: the principal's id is read and the policy written atomically, or nothing when it is absent.
+    const result = this.#stmt(
+      `INSERT INTO ${policies} (owner_id, policy_name, name_key, document)
+       SELECT ${id}, ?, ?, ? FROM ${table} WHERE account_id = ? AND name_key = ?
+       ON CONFLICT (owner_id, name_key) DO UPDATE SET policy_name = excluded.policy_name, document = excluded.document`,
+    ).run(policy.policyName, nameKey(policy.policyName), policy.document, accountId, nameKey(name));
+    return result.changes === 1;
+  }
+
+  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): { policy?: InlinePolicyRecord } | undefined {
+    const ownerId = this.#ownerId(kind, accountId, name);
+    if (ownerId === undefined) return undefined;
+    const { policies } = PRINCIPAL_TABLES[kind];
+    const row = this.#stmt(`SELECT policy_name, document FROM ${policies} WHERE owner_id = ? AND name_key = ?`).get(ownerId, nameKey(policyName)) as Row | undefined;
+    return { policy: row && { policyName: row.policy_name, document: row.document } };
+  }
+
+  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): string[] | undefined {
+    const ownerId = this.#ownerId(kind, accountId, name);
+    if (ownerId === undefined) return undefined;
+    const { policies } = PRINCIPAL_TABLES[kind];
+    return this.#stmt(`SELECT policy_name FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).pluck().all(ownerId) as string[];
+  }
+
+  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): 'deleted' | 'no-principal' | 'no-policy' {
+    const { policies } = PRINCIPAL_TABLES[kind];
+    return this.#db.transaction(() => {
+      const ownerId = this.#ownerId(kind, accountId, name);
+      if (ownerId === undefined) return 'no-principal' as const;
+      const changes = this.#stmt(`DELETE FROM ${policies} WHERE owner_id = ? AND name_key = ?`).run(ownerId, nameKey(policyName)).changes;
+      return changes === 1 ? ('deleted' as const) : ('no-policy' as const);
+    })();
+  }
+
+  getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): IamIdentityRecord | undefined {
+    const { table, id, policies } = PRINCIPAL_TABLES[kind];
+    return this.#db.transaction(() => {
+      const row = this.#stmt(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = ? AND name_key = ?`).get(accountId, nameKey(name)) as Row | undefined;
+      if (!row) return undefined;
+      const documents = this.#stmt(`SELECT document FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).pluck().all(row.owner_id) as string[];
+      const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+      return { arn: row.arn as string, policyDocuments: documents, tags };
+    })();
+  }
+
+  insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): UserAccessKeyOutcome {
+    return this.#db.transaction((): UserAccessKeyOutcome => {
+      if (!this.#stmt('SELECT 1 FROM iam_users WHERE user_id = ?').get(record.userId)) return 'no-such-user';
+      const count = this.#stmt('SELECT count(*) FROM access_keys WHERE user_id = ?').pluck().get(record.userId) as number;
+      if (count >= maxKeys) return 'limit-exceeded';
+      insertAccessKeyRow(this.#stmt, record);
+      return 'created';
+    }).immediate();
+  }
+
+  listUserAccessKeys(userId: string): AccessKeyRecord[] {
+    const rows = this.#stmt('SELECT * FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id').all(userId) as Row[];
+    return rows.map(accessKeyFromRow);
+  }
+
+  updateUserAccessKeyStatus(userId: string, accessKeyId: string, status: AccessKeyStatus): boolean {
+    return this.#stmt('UPDATE access_keys SET status = ? WHERE user_id = ? AND access_key_id = ?').run(status, userId, accessKeyId).changes === 1;
+  }
+
+  deleteUserAccessKey(userId: string, accessKeyId: string): boolean {
+    return this.#stmt('DELETE FROM access_keys WHERE user_id = ? AND access_key_id = ?').run(userId, accessKeyId).changes === 1;
+  }
+
+  deleteRootAccessKey(accountId: string, accessKeyId: string): boolean {
+    return this.#stmt(
+      'DELETE FROM access_keys WHERE account_id = ? AND access_key_id = ? AND user_id IS NULL AND expires_at IS NULL AND principal_arn = ?',
+    ).run(accountId, accessKeyId, `arn:aws:iam::${accountId}:root`).changes === 1;
+  }
+
+  listRootAccessKeys(accountId: string): AccessKeyRecord[] {
+    const rows = this.#stmt(
+      'SELECT * FROM access_keys WHERE account_id = ? AND user_id IS NULL AND expires_at IS NULL AND principal_arn = ? ORDER BY created_at, access_key_id',
+    ).all(accountId, `arn:aws:iam::${accountId}:root`) as Row[];
+    return rows.map(accessKeyFromRow);
+  }
+
+  #ownerId(kind: IamPrincipalKind, accountId: string, name: string): string | undefined {
+    const { table, id } = PRINCIPAL_TABLES[kind];
+    return this.#stmt(`SELECT ${id} FROM ${table} WHERE account_id = ? AND name_key = ?`).pluck().get(accountId, nameKey(name)) as string | undefined;
+  }
+}
+
+export function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): boolean {
+  return prepare(
+    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
+  ).run(
+    record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(),
+    record.expiresAt?.getTime() ?? null, record.userId ?? null, record.status ?? 'Active', record.sessionTokenHash ?? null,
+  ).changes === 1;
+}
+
+export function accessKeyFromRow(row: Row): AccessKeyRecord {
+  return {
+    accessKeyId: row.access_key_id,
+    accountId: row.account_id,
+    principalArn: row.principal_arn,
+    sealedSecret: row.sealed_secret,
+    createdAt: new Date(row.created_at),
+    expiresAt: optionalDate(row.expires_at),
+    userId: row.user_id ?? undefined,
+    status: row.status,
+    sessionTokenHash: row.session_token_hash ?? undefined,
+  };
+}
+
+function userFromRow(row: Row): IamUserRecord {
+  return {
+    accountId: row.account_id,
+    userName: row.user_name,
+    userId: row.user_id,
+    arn: row.arn,
+    path: row.path,
+    createdAt: new Date(row.created_at),
+    tags: JSON.parse(row.tags) as IamTag[],
+  };
+}
+
+function roleFromRow(row: Row): IamRoleRecord {
+  return {
+    accountId: row.account_id,
+    roleName: row.role_name,
+    roleId: row.role_id,
+    arn: row.arn,
+    path: row.path,
+    assumeRolePolicyDocument: row.assume_role_policy,
+    description: row.description ?? undefined,
+    maxSessionDurationSeconds: row.max_session_duration,
+    createdAt: new Date(row.created_at),
+    tags: JSON.parse(row.tags) as IamTag[],
+  };
+}

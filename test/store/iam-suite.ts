@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { IamRoleRecord, IamUserRecord, Store } from '../../src/store/index.js';
+
+const ACCOUNT = '111111111111';
+
+function user(name: string, userId = `AIDA${randomBytes(8).toString('hex').toUpperCase()}`): IamUserRecord {
+  return { accountId: ACCOUNT, userName: name, userId, arn: `arn:aws:iam::${ACCOUNT}:user/${name}`, path: '/', createdAt: new Date(1_700_000_000_000), tags: [] };
+}
+
+function role(name: string): IamRoleRecord {
+  return {
+    accountId: ACCOUNT,
+    roleName: name,
+    roleId: `AROA${randomBytes(8).toString('hex').toUpperCase()}`,
+    arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    path: '/',
+    assumeRolePolicyDocument: '{"Statement":[]}',
+    maxSessionDurationSeconds: 3600,
+    createdAt: new Date(1_700_000_000_000),
+    tags: [{ Key: 'a', Value: '1' }],
+  };
+}
+
+function userKey(userId: string, accessKeyId: string) {
+  return { accessKeyId, accountId: ACCOUNT, principalArn: 'arn:any', userId, sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000) };
+}
+
+/** The IAM part of the Store contract: uniqueness, conflicts on delete, key limits, and what goes with a user. */
+export function runIamStoreSuite(name: string, open: () => Promise<{ store: Store; dispose(): Promise<void> }>) {
+  describe(`IAM store conformance: ${name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await open());
+      await store.migrate();
+    });
+    after(async () => dispose());
+
+    it('accounts and user names are unique (names case-insensitively, per account)', async () => {
+      assert.equal(await store.createAccount('123412341234', new Date()), true);
+      assert.equal(await store.createAccount('123412341234', new Date()), false);
+      assert.equal(await store.createIamUser(user('Bob')), true);
+      assert.equal(await store.createIamUser(user('BOB')), false);
+      assert.equal(await store.createIamUser({ ...user('bob'), accountId: '222222222222' }), true);
+      assert.equal((await store.getIamUser(ACCOUNT, 'bob'))?.userName, 'Bob');
+    });
+
+    it('a user key limit holds, and DeleteUser conflicts while keys or policies remain', async () => {
+      const carol = user('carol');
+      await store.createIamUser(carol);
+      assert.equal(await store.insertUserAccessKey(userKey(carol.userId, 'AKIACAROL1'), 2), 'created');
+      assert.equal(await store.insertUserAccessKey(userKey(carol.userId, 'AKIACAROL2'), 2), 'created');
+      assert.equal(await store.insertUserAccessKey(userKey(carol.userId, 'AKIACAROL3'), 2), 'limit-exceeded');
+      assert.equal(await store.insertUserAccessKey(userKey('AIDANOBODY', 'AKIANOBODY'), 2), 'no-such-user');
+      assert.equal(await store.updateUserAccessKeyStatus(carol.userId, 'AKIACAROL1', 'Inactive'), true);
+      assert.equal((await store.getAccessKey('AKIACAROL1'))?.status, 'Inactive');
+
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'user', 'carol', { policyName: 'p', document: '{}' }), true);
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'carol'), 'has-access-keys');
+      await store.deleteUserAccessKey(carol.userId, 'AKIACAROL1');
+      await store.deleteUserAccessKey(carol.userId, 'AKIACAROL2');
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'carol'), 'has-policies');
+      assert.equal(await store.deleteInlinePolicy(ACCOUNT, 'user', 'carol', 'P'), 'deleted');
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'carol'), 'deleted');
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'carol'), 'absent');
+    });
+
+    it('inline policies replace by name and feed the identity record with the tags', async () => {
+      await store.createIamRole(role('runner'));
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'runner', { policyName: 'one', document: '{"v":1}' }), true);
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'runner', { policyName: 'one', document: '{"v":2}' }), true);
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'absent', { policyName: 'one', document: '{}' }), false);
+      assert.deepEqual(await store.listInlinePolicyNames(ACCOUNT, 'role', 'runner'), ['one']);
+      assert.deepEqual(await store.getIamIdentity(ACCOUNT, 'role', 'runner'), { arn: `arn:aws:iam::${ACCOUNT}:role/runner`, policyDocuments: ['{"v":2}'], tags: { a: '1' } });
+      assert.equal(await store.getIamIdentity(ACCOUNT, 'user', 'runner'), undefined);
+      assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'b', Value: '2' }], 2), 'tagged');
+      assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'c', Value: '3' }], 2), 'limit-exceeded');
+      assert.equal(await store.deleteIamRole(ACCOUNT, 'runner'), 'has-policies');
+    });
+  });
+}
