@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   BatchGetSecretValueCommand,
@@ -13,6 +16,7 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { shell, shellOk } from '../../helpers/aws-cli.js';
 import { rejectsWith } from '../../helpers/kms.js';
 import { assumeRole, createAccount, createRole, createUser, type Keys } from '../../helpers/principals.js';
 import { ACCOUNT_ID, REGION, secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
@@ -42,7 +46,7 @@ function client(keys: Keys): SecretsManagerClient {
 /** A user of the dev account with one inline policy (and tags), and a client signed with its key. */
 async function userWith(name: string, identityPolicy: object | undefined, tags?: Record<string, string>) {
   const user = await createUser(server, server.admin, name, { policy: identityPolicy, tags });
-  return { arn: user.arn, sm: client(user.keys) };
+  return { arn: user.arn, keys: user.keys, sm: client(user.keys) };
 }
 
 before(async () => {
@@ -52,7 +56,7 @@ before(async () => {
 after(async () => server.cleanup());
 
 describe('a reader allowed only prod/myapp/*', () => {
-  let reader: { arn: string; sm: SecretsManagerClient };
+  let reader: { arn: string; keys: Keys; sm: SecretsManagerClient };
   let mine: { name: string; arn: string };
   let other: { name: string; arn: string };
 
@@ -118,6 +122,22 @@ describe('a reader allowed only prod/myapp/*', () => {
     assert.deepEqual(result.Errors?.map((error) => [error.SecretId, error.ErrorCode]), [[other.name, 'AccessDeniedException']]);
     const filtered = await rejectsWith(batch.sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key: 'name', Values: ['prod/'] }] })), 'AccessDeniedException');
     assert.match(filtered.message, /secretsmanager:ListSecrets/);
+  });
+
+  it('the AWS CLI shows the same: its secret printed, the other refused with AccessDeniedException', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'coffer-reader-cli-'));
+    try {
+      const options = { cwd: workDir, credentials: reader.keys, region: REGION, env: { COFFER_URL: server.url } };
+      const value = await shellOk(`aws secretsmanager get-secret-value --secret-id ${mine.name} --query SecretString --output text --endpoint-url "$COFFER_URL"`, options);
+      assert.equal(value.trim(), 'mine');
+      const refused = await shell(`aws secretsmanager get-secret-value --secret-id ${other.name} --endpoint-url "$COFFER_URL"`, options);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /AccessDeniedException/);
+      assert.ok(refused.stderr.includes(`User: ${reader.arn} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${other.arn}`), refused.stderr);
+      assert.ok(!refused.stdout.includes('not-mine') && !refused.stderr.includes('not-mine'));
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 
   it('lists secrets once a policy allows ListSecrets', async () => {
