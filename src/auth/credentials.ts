@@ -15,7 +15,7 @@ export type ResolvedCredential = {
 };
 
 export type CredentialDeps = {
-  store: Pick<Store, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey'>;
+  store: Pick<Store, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey' | 'insertRootAccessKey'>;
   keyring: Keyring;
   devMode: boolean;
   /**
@@ -92,6 +92,23 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), expiresAt };
   }
 
+  /** CreateAccessKey by the root for itself: like createRootAccessKey, refused (undefined) at `maxKeys` keys. */
+  async function createLimitedRootAccessKey(accountId: string, maxKeys: number, now: Date) {
+    const accessKeyId = newAccessKeyId();
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const inserted = await deps.store.insertRootAccessKey(
+      {
+        accessKeyId,
+        accountId,
+        principalArn: accountRootArn(accountId),
+        sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+        createdAt: now,
+      },
+      maxKeys,
+    );
+    return inserted ? { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), createdAt: now } : undefined;
+  }
+
   /**
    * A long-term key of an IAM user: it authenticates as the user. Refused (no key made) when the user is gone or
    * already has `maxKeys` keys.
@@ -136,7 +153,7 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), sessionToken: new Sensitive(sessionToken), expiresAt };
   }
 
-  return { resolve, lookup, createRootAccessKey, createTemporaryAccessKey, createUserAccessKey, createSessionAccessKey };
+  return { resolve, lookup, createRootAccessKey, createLimitedRootAccessKey, createTemporaryAccessKey, createUserAccessKey, createSessionAccessKey };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;

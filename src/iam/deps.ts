@@ -12,6 +12,7 @@ export type IamStore = Pick<
   | 'getIamRole'
   | 'listIamRoles'
   | 'deleteIamRole'
+  | 'updateAssumeRolePolicy'
   | 'tagIamPrincipal'
   | 'untagIamPrincipal'
   | 'putInlinePolicy'
@@ -28,6 +29,6 @@ export type IamStore = Pick<
 
 export type IamDeps = {
   store: IamStore;
-  credentials: Pick<Credentials, 'createUserAccessKey' | 'createRootAccessKey' | 'createSessionAccessKey'>;
+  credentials: Pick<Credentials, 'createUserAccessKey' | 'createLimitedRootAccessKey' | 'createSessionAccessKey'>;
   authorizer: Authorizer;
 };

@@ -9,9 +9,9 @@ import { userOperations } from './operations/users.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 
 /**
- * The IAM and STS services (AWS Query protocol). IAM operations are authorized by the pipeline as
- * `iam:<Operation>` on `*`; AssumeRole checks the role's trust policy itself; GetCallerIdentity needs no
- * permission, as in AWS.
+ * The IAM and STS services (AWS Query protocol). IAM operations on a user or role authorize `iam:<Operation>`
+ * on its ARN themselves; ListUsers and ListRoles are authorized by the pipeline on `*`; AssumeRole checks
+ * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS.
  */
 export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPolicyCache }) {
   const users = userOperations(deps);
@@ -27,30 +27,33 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
     version: '2010-05-08',
     xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
     operations: {
-      CreateUser: operation(iam.CreateUser, users.createUser),
-      GetUser: operation(iam.GetUser, users.getUser),
+      CreateUser: operation(iam.CreateUser, users.createUser, 'resource'),
+      GetUser: operation(iam.GetUser, users.getUser, 'resource'),
       ListUsers: operation(iam.ListUsers, users.listUsers),
-      DeleteUser: operation(iam.DeleteUser, users.deleteUser),
-      TagUser: operation(iam.TagUser, users.tagUser),
-      UntagUser: operation(iam.UntagUser, users.untagUser),
-      CreateAccessKey: operation(iam.CreateAccessKey, keys.createAccessKey),
-      ListAccessKeys: operation(iam.ListAccessKeys, keys.listAccessKeys),
-      UpdateAccessKey: operation(iam.UpdateAccessKey, keys.updateAccessKey),
-      DeleteAccessKey: operation(iam.DeleteAccessKey, keys.deleteAccessKey),
-      CreateRole: operation(iam.CreateRole, roles.createRole),
-      GetRole: operation(iam.GetRole, roles.getRole),
+      DeleteUser: operation(iam.DeleteUser, users.deleteUser, 'resource'),
+      TagUser: operation(iam.TagUser, users.tagUser, 'resource'),
+      UntagUser: operation(iam.UntagUser, users.untagUser, 'resource'),
+      ListUserTags: operation(iam.ListUserTags, users.listUserTags, 'resource'),
+      CreateAccessKey: operation(iam.CreateAccessKey, keys.createAccessKey, 'resource'),
+      ListAccessKeys: operation(iam.ListAccessKeys, keys.listAccessKeys, 'resource'),
+      UpdateAccessKey: operation(iam.UpdateAccessKey, keys.updateAccessKey, 'resource'),
+      DeleteAccessKey: operation(iam.DeleteAccessKey, keys.deleteAccessKey, 'resource'),
+      CreateRole: operation(iam.CreateRole, roles.createRole, 'resource'),
+      GetRole: operation(iam.GetRole, roles.getRole, 'resource'),
       ListRoles: operation(iam.ListRoles, roles.listRoles),
-      DeleteRole: operation(iam.DeleteRole, roles.deleteRole),
-      TagRole: operation(iam.TagRole, roles.tagRole),
-      UntagRole: operation(iam.UntagRole, roles.untagRole),
-      PutUserPolicy: operation(iam.PutUserPolicy, policies.putUserPolicy),
-      GetUserPolicy: operation(iam.GetUserPolicy, policies.getUserPolicy),
-      ListUserPolicies: operation(iam.ListUserPolicies, policies.listUserPolicies),
-      DeleteUserPolicy: operation(iam.DeleteUserPolicy, policies.deleteUserPolicy),
-      PutRolePolicy: operation(iam.PutRolePolicy, policies.putRolePolicy),
-      GetRolePolicy: operation(iam.GetRolePolicy, policies.getRolePolicy),
-      ListRolePolicies: operation(iam.ListRolePolicies, policies.listRolePolicies),
-      DeleteRolePolicy: operation(iam.DeleteRolePolicy, policies.deleteRolePolicy),
+      DeleteRole: operation(iam.DeleteRole, roles.deleteRole, 'resource'),
+      TagRole: operation(iam.TagRole, roles.tagRole, 'resource'),
+      UntagRole: operation(iam.UntagRole, roles.untagRole, 'resource'),
+      ListRoleTags: operation(iam.ListRoleTags, roles.listRoleTags, 'resource'),
+      UpdateAssumeRolePolicy: operation(iam.UpdateAssumeRolePolicy, roles.updateAssumeRolePolicy, 'resource'),
+      PutUserPolicy: operation(iam.PutUserPolicy, policies.putUserPolicy, 'resource'),
+      GetUserPolicy: operation(iam.GetUserPolicy, policies.getUserPolicy, 'resource'),
+      ListUserPolicies: operation(iam.ListUserPolicies, policies.listUserPolicies, 'resource'),
+      DeleteUserPolicy: operation(iam.DeleteUserPolicy, policies.deleteUserPolicy, 'resource'),
+      PutRolePolicy: operation(iam.PutRolePolicy, policies.putRolePolicy, 'resource'),
+      GetRolePolicy: operation(iam.GetRolePolicy, policies.getRolePolicy, 'resource'),
+      ListRolePolicies: operation(iam.ListRolePolicies, policies.listRolePolicies, 'resource'),
+      DeleteRolePolicy: operation(iam.DeleteRolePolicy, policies.deleteRolePolicy, 'resource'),
     },
   };
 

@@ -256,6 +256,8 @@ export interface Store {
   createIamRole(role: IamRoleRecord): Promise<boolean>;
   getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined>;
   listIamRoles(accountId: string, pathPrefix: string): Promise<IamRoleRecord[]>;
+  /** Replaces a role's trust policy; false when the role does not exist. */
+  updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean>;
   /** Deletes a role that has no inline policies. */
   deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome>;
   /** Merges tags into a user's or role's tags unless it would then have more than `maxTags`; undefined when absent. */
@@ -279,6 +281,8 @@ export interface Store {
   /** Changes the status of a key of that user; false when the user has no such key. */
   updateUserAccessKeyStatus(userId: string, accessKeyId: string, status: AccessKeyStatus): Promise<boolean>;
   deleteUserAccessKey(userId: string, accessKeyId: string): Promise<boolean>;
+  /** Inserts a long-term key of the account root unless the root has `maxKeys` already (false then). */
+  insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): Promise<boolean>;
   /** Deletes a root key of the account (a key with no user and no expiry). */
   deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean>;
   listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;

@@ -67,6 +67,16 @@ export function runIamStoreSuite(name: string, open: () => Promise<{ store: Stor
       assert.equal(await store.deleteIamUser(ACCOUNT, 'carol'), 'absent');
     });
 
+    it('root keys are limited per account and deleted only as root keys', async () => {
+      const rootKey = (id: string) => ({ accessKeyId: id, accountId: '333333333333', principalArn: 'arn:aws:iam::333333333333:root', sealedSecret: randomBytes(40), createdAt: new Date() });
+      assert.equal(await store.insertRootAccessKey(rootKey('AKIAROOT1'), 2), true);
+      assert.equal(await store.insertRootAccessKey(rootKey('AKIAROOT2'), 2), true);
+      assert.equal(await store.insertRootAccessKey(rootKey('AKIAROOT3'), 2), false);
+      assert.deepEqual((await store.listRootAccessKeys('333333333333')).map((key) => key.accessKeyId).sort(), ['AKIAROOT1', 'AKIAROOT2']);
+      assert.equal(await store.deleteRootAccessKey('444444444444', 'AKIAROOT1'), false);
+      assert.equal(await store.deleteRootAccessKey('333333333333', 'AKIAROOT1'), true);
+    });
+
     it('inline policies replace by name and feed the identity record with the tags', async () => {
       await store.createIamRole(role('runner'));
       assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'runner', { policyName: 'one', document: '{"v":1}' }), true);

@@ -1,16 +1,25 @@
-import { Sensitive, type RequestContext } from '../../core/index.js';
+import type { RequestContext } from '../../core/index.js';
 import type { AccessKeyRecord } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { IAM_LIMITS, iamError } from '../errors.js';
 import type { IamInput } from '../schemas.js';
 import { accessKeyMetadataView } from '../views.js';
-import { keyOwner, notFound, type KeyOwner } from './callers.js';
+import { createIamResourceCheck, keyOwner, notFound, type KeyOwner } from './callers.js';
 
 /**
  * CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey: a user's keys (at most two, as IAM), or
  * the account root's when the root calls without UserName. The secret is returned once, by CreateAccessKey.
  */
-export function accessKeyOperations({ store, credentials }: IamDeps) {
+export function accessKeyOperations(deps: IamDeps) {
+  const { store, credentials } = deps;
+  const check = createIamResourceCheck(deps);
+
+  /** Authorizes `iam:<operation>` on the key owner: the user, or the calling root itself. */
+  async function authorizeOn(ctx: RequestContext, operation: string, owner: KeyOwner): Promise<void> {
+    if (owner.kind === 'root') await check.authorizeOnCaller(ctx, operation);
+    else await check.authorize(ctx, operation, 'user', owner.userName);
+  }
+
   async function userOf(ctx: RequestContext, userName: string) {
     const user = await store.getIamUser(ctx.principal.accountId, userName);
     if (!user) throw notFound.user(userName);
@@ -27,12 +36,12 @@ export function accessKeyOperations({ store, credentials }: IamDeps) {
   return {
     async createAccessKey(ctx: RequestContext, input: IamInput<'CreateAccessKey'>) {
       const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'CreateAccessKey', owner);
       const now = ctx.clock.now();
       if (owner.kind === 'root') {
-        const existing = await store.listRootAccessKeys(ctx.principal.accountId);
-        if (existing.length >= IAM_LIMITS.accessKeysPerUser) throw keyLimit();
-        const key = await credentials.createRootAccessKey(ctx.principal.accountId, now);
-        return { AccessKey: { AccessKeyId: key.accessKeyId, Status: 'Active', SecretAccessKey: new Sensitive(key.secretAccessKey), CreateDate: now } };
+        const key = await credentials.createLimitedRootAccessKey(ctx.principal.accountId, IAM_LIMITS.accessKeysPerUser, now);
+        if (!key) throw keyLimit();
+        return { AccessKey: { AccessKeyId: key.accessKeyId, Status: 'Active', SecretAccessKey: key.secretAccessKey, CreateDate: key.createdAt } };
       }
       const user = await userOf(ctx, owner.userName);
       const created = await credentials.createUserAccessKey(user, IAM_LIMITS.accessKeysPerUser, now);
@@ -44,12 +53,15 @@ export function accessKeyOperations({ store, credentials }: IamDeps) {
     },
 
     async listAccessKeys(ctx: RequestContext, input: IamInput<'ListAccessKeys'>) {
-      const { keys, userName } = await keysOf(ctx, keyOwner(ctx, input.UserName));
+      const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'ListAccessKeys', owner);
+      const { keys, userName } = await keysOf(ctx, owner);
       return { AccessKeyMetadata: keys.map((key) => accessKeyMetadataView(key, userName)), IsTruncated: false };
     },
 
     async updateAccessKey(ctx: RequestContext, input: IamInput<'UpdateAccessKey'>) {
       const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'UpdateAccessKey', owner);
       if (owner.kind === 'root') throw iamError('InvalidInput', "The account root's keys cannot be deactivated through this API.");
       const user = await userOf(ctx, owner.userName);
       if (!(await store.updateUserAccessKeyStatus(user.userId, input.AccessKeyId, input.Status))) throw notFound.accessKey(input.AccessKeyId);
@@ -58,6 +70,7 @@ export function accessKeyOperations({ store, credentials }: IamDeps) {
 
     async deleteAccessKey(ctx: RequestContext, input: IamInput<'DeleteAccessKey'>) {
       const owner = keyOwner(ctx, input.UserName);
+      await authorizeOn(ctx, 'DeleteAccessKey', owner);
       const deleted =
         owner.kind === 'root'
           ? await store.deleteRootAccessKey(ctx.principal.accountId, input.AccessKeyId)

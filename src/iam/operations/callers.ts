@@ -1,6 +1,9 @@
 import type { RequestContext } from '../../core/index.js';
+import type { IamPrincipalKind } from '../../store/index.js';
+import type { IamDeps } from '../deps.js';
 import { principalName } from '../identity-policies.js';
 import { iamError } from '../errors.js';
+import { roleArn, userArn } from '../names.js';
 
 /**
  * Whose access keys an operation without UserName is about: the calling user's own, or the account root's.
@@ -23,3 +26,32 @@ export const notFound = {
   policy: (kind: 'user' | 'role', policyName: string) => iamError('NoSuchEntity', `The ${kind} policy with name ${policyName} cannot be found.`),
   accessKey: (accessKeyId: string) => iamError('NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`),
 };
+
+/**
+ * Resource-level authorization of an IAM operation on a user or role of the caller's account, as IAM does
+ * (`iam:DeleteUser` on `arn:aws:iam::<account>:user/<path><name>`), so a policy may grant management of
+ * `user/app/*` only. The ARN of an existing principal carries its path; one that does not exist (yet) is
+ * named with the path given, or `/`, and is checked before the caller learns that it is missing.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+ */
+export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'store' | 'authorizer'>) {
+  async function arnOf(ctx: RequestContext, kind: IamPrincipalKind, name: string, path = '/'): Promise<string> {
+    const accountId = ctx.principal.accountId;
+    if (kind === 'user') return (await store.getIamUser(accountId, name))?.arn ?? userArn(accountId, path, name);
+    return (await store.getIamRole(accountId, name))?.arn ?? roleArn(accountId, path, name);
+  }
+
+  return {
+    /** Authorizes `iam:<operation>` on the user or role named; resolves when allowed. */
+    async authorize(ctx: RequestContext, operation: string, kind: IamPrincipalKind, name: string, path?: string): Promise<void> {
+      const resource = await arnOf(ctx, kind, name, path);
+      await authorizer.authorize(ctx, { action: `iam:${operation}`, resource, resourceAccount: ctx.principal.accountId });
+    },
+    /** The account root's own keys: the root's ARN is the resource. */
+    async authorizeOnCaller(ctx: RequestContext, operation: string): Promise<void> {
+      await authorizer.authorize(ctx, { action: `iam:${operation}`, resource: ctx.principal.arn, resourceAccount: ctx.principal.accountId });
+    },
+  };
+}
+
+export type IamResourceCheck = ReturnType<typeof createIamResourceCheck>;

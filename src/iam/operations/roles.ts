@@ -6,19 +6,22 @@ import { pageOf } from '../paging.js';
 import { checkPolicyDocument } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { roleView } from '../views.js';
-import { notFound } from './callers.js';
+import { createIamResourceCheck, notFound } from './callers.js';
 
 /** The session length a role allows when CreateRole does not say: one hour, as IAM. */
 const DEFAULT_MAX_SESSION_SECONDS = 3600;
 
 /** CreateRole, GetRole, ListRoles, DeleteRole, TagRole, UntagRole. */
-export function roleOperations({ store }: IamDeps) {
+export function roleOperations(deps: IamDeps) {
+  const { store } = deps;
+  const check = createIamResourceCheck(deps);
   return {
     /** The trust policy is a resource policy: it must name who may assume the role. */
     async createRole(ctx: RequestContext, input: IamInput<'CreateRole'>) {
-      checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
+      await check.authorize(ctx, 'CreateRole', 'role', input.RoleName, path);
+      checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
       const role = {
         accountId,
         roleName: input.RoleName,
@@ -36,6 +39,7 @@ export function roleOperations({ store }: IamDeps) {
     },
 
     async getRole(ctx: RequestContext, input: IamInput<'GetRole'>) {
+      await check.authorize(ctx, 'GetRole', 'role', input.RoleName);
       const role = await store.getIamRole(ctx.principal.accountId, input.RoleName);
       if (!role) throw notFound.role(input.RoleName);
       return { Role: roleView(role) };
@@ -48,6 +52,7 @@ export function roleOperations({ store }: IamDeps) {
     },
 
     async deleteRole(ctx: RequestContext, input: IamInput<'DeleteRole'>) {
+      await check.authorize(ctx, 'DeleteRole', 'role', input.RoleName);
       const outcome = await store.deleteIamRole(ctx.principal.accountId, input.RoleName);
       if (outcome === 'absent') throw notFound.role(input.RoleName);
       if (outcome !== 'deleted') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
@@ -55,13 +60,31 @@ export function roleOperations({ store }: IamDeps) {
     },
 
     async tagRole(ctx: RequestContext, input: IamInput<'TagRole'>) {
+      await check.authorize(ctx, 'TagRole', 'role', input.RoleName);
       const outcome = await store.tagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.Tags, IAM_LIMITS.tagsPerPrincipal);
       if (outcome === 'absent') throw notFound.role(input.RoleName);
       if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPerRole: ${IAM_LIMITS.tagsPerPrincipal}`);
       return {};
     },
 
+    /** The trust policy is replaced whole, validated like CreateRole's. */
+    async updateAssumeRolePolicy(ctx: RequestContext, input: IamInput<'UpdateAssumeRolePolicy'>) {
+      await check.authorize(ctx, 'UpdateAssumeRolePolicy', 'role', input.RoleName);
+      checkPolicyDocument(input.PolicyDocument, 'trust');
+      if (!(await store.updateAssumeRolePolicy(ctx.principal.accountId, input.RoleName, input.PolicyDocument))) throw notFound.role(input.RoleName);
+      return {};
+    },
+
+    async listRoleTags(ctx: RequestContext, input: IamInput<'ListRoleTags'>) {
+      await check.authorize(ctx, 'ListRoleTags', 'role', input.RoleName);
+      const role = await store.getIamRole(ctx.principal.accountId, input.RoleName);
+      if (!role) throw notFound.role(input.RoleName);
+      const page = pageOf(role.tags, input);
+      return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
+    },
+
     async untagRole(ctx: RequestContext, input: IamInput<'UntagRole'>) {
+      await check.authorize(ctx, 'UntagRole', 'role', input.RoleName);
       if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.TagKeys))) throw notFound.role(input.RoleName);
       return {};
     },

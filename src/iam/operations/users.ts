@@ -6,14 +6,17 @@ import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { principalName } from '../identity-policies.js';
 import { userView } from '../views.js';
-import { notFound } from './callers.js';
+import { createIamResourceCheck, notFound } from './callers.js';
 
 /** CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser. */
-export function userOperations({ store }: IamDeps) {
+export function userOperations(deps: IamDeps) {
+  const { store } = deps;
+  const check = createIamResourceCheck(deps);
   return {
     async createUser(ctx: RequestContext, input: IamInput<'CreateUser'>) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
+      await check.authorize(ctx, 'CreateUser', 'user', input.UserName, path);
       const user = {
         accountId,
         userName: input.UserName,
@@ -32,9 +35,13 @@ export function userOperations({ store }: IamDeps) {
       const caller = principalName(ctx.principal.arn);
       const userName = input.UserName ?? (caller.kind === 'user' ? caller.name : undefined);
       if (userName === undefined) {
-        if (caller.kind === 'root') return { User: { UserId: ctx.principal.accountId, Arn: ctx.principal.arn } };
+        if (caller.kind === 'root') {
+          await check.authorizeOnCaller(ctx, 'GetUser');
+          return { User: { UserId: ctx.principal.accountId, Arn: ctx.principal.arn } };
+        }
         throw iamError('ValidationError', 'Must specify userName when calling with non-User credentials');
       }
+      await check.authorize(ctx, 'GetUser', 'user', userName);
       const user = await store.getIamUser(ctx.principal.accountId, userName);
       if (!user) throw notFound.user(userName);
       return { User: userView(user) };
@@ -48,6 +55,7 @@ export function userOperations({ store }: IamDeps) {
 
     /** IAM refuses to delete a user that still has access keys or inline policies (DeleteConflict). */
     async deleteUser(ctx: RequestContext, input: IamInput<'DeleteUser'>) {
+      await check.authorize(ctx, 'DeleteUser', 'user', input.UserName);
       const outcome = await store.deleteIamUser(ctx.principal.accountId, input.UserName);
       if (outcome === 'absent') throw notFound.user(input.UserName);
       if (outcome === 'has-access-keys') throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
@@ -56,13 +64,23 @@ export function userOperations({ store }: IamDeps) {
     },
 
     async tagUser(ctx: RequestContext, input: IamInput<'TagUser'>) {
+      await check.authorize(ctx, 'TagUser', 'user', input.UserName);
       const outcome = await store.tagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.Tags, IAM_LIMITS.tagsPerPrincipal);
       if (outcome === 'absent') throw notFound.user(input.UserName);
       if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPerUser: ${IAM_LIMITS.tagsPerPrincipal}`);
       return {};
     },
 
+    async listUserTags(ctx: RequestContext, input: IamInput<'ListUserTags'>) {
+      await check.authorize(ctx, 'ListUserTags', 'user', input.UserName);
+      const user = await store.getIamUser(ctx.principal.accountId, input.UserName);
+      if (!user) throw notFound.user(input.UserName);
+      const page = pageOf(user.tags, input);
+      return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
+    },
+
     async untagUser(ctx: RequestContext, input: IamInput<'UntagUser'>) {
+      await check.authorize(ctx, 'UntagUser', 'user', input.UserName);
       if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.TagKeys))) throw notFound.user(input.UserName);
       return {};
     },

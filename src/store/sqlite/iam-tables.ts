@@ -91,6 +91,10 @@ export class SqliteIamTables {
     return rows.map(roleFromRow);
   }
 
+  updateAssumeRolePolicy(accountId: string, roleName: string, document: string): boolean {
+    return this.#stmt('UPDATE iam_roles SET assume_role_policy = ? WHERE account_id = ? AND name_key = ?').run(document, accountId, nameKey(roleName)).changes === 1;
+  }
+
   deleteIamRole(accountId: string, roleName: string): IamDeleteOutcome {
     return this.#db.transaction((): IamDeleteOutcome => {
       const role = this.getIamRole(accountId, roleName);
@@ -194,6 +198,13 @@ export class SqliteIamTables {
 
   deleteUserAccessKey(userId: string, accessKeyId: string): boolean {
     return this.#stmt('DELETE FROM access_keys WHERE user_id = ? AND access_key_id = ?').run(userId, accessKeyId).changes === 1;
+  }
+
+  insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): boolean {
+    return this.#db.transaction(() => {
+      if (this.listRootAccessKeys(record.accountId).length >= maxKeys) return false;
+      return insertAccessKeyRow(this.#stmt, record);
+    }).immediate();
   }
 
   deleteRootAccessKey(accountId: string, accessKeyId: string): boolean {

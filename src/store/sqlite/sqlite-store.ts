@@ -467,6 +467,10 @@ export class SqliteStore implements Store {
     return this.#iam.listIamRoles(accountId, pathPrefix);
   }
 
+  async updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean> {
+    return this.#iam.updateAssumeRolePolicy(accountId, roleName, document);
+  }
+
   async deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {
     return this.#iam.deleteIamRole(accountId, roleName);
   }
@@ -513,6 +517,10 @@ export class SqliteStore implements Store {
 
   async deleteUserAccessKey(userId: string, accessKeyId: string): Promise<boolean> {
     return this.#iam.deleteUserAccessKey(userId, accessKeyId);
+  }
+
+  async insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): Promise<boolean> {
+    return this.#iam.insertRootAccessKey(record, maxKeys);
   }
 
   async deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean> {

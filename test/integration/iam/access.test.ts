@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeleteAccessKeyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, ListUsersCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
@@ -76,6 +76,34 @@ describe('IAM users against Secrets Manager and KMS', () => {
       assert.equal(error.message, 'The security token included in the request is invalid.');
       return true;
     });
+  });
+
+  it('IAM operations are authorized on the user ARN: a delegated admin manages only users under its path', async () => {
+    const admin = await createUser(server, root, 'app-admin', {
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['iam:CreateUser', 'iam:CreateAccessKey'], Resource: `arn:aws:iam::${accountId}:user/app/*` },
+          { Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' },
+        ],
+      },
+    });
+    const iam = iamClient(server, admin.keys);
+    const created = await iam.send(new CreateUserCommand({ UserName: 'worker', Path: '/app/' }));
+    assert.equal(created.User?.Arn, `arn:aws:iam::${accountId}:user/app/worker`);
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'worker' }));
+    assert.match(key.AccessKey!.AccessKeyId!, /^AKIA/);
+    assert.ok((await iam.send(new ListUsersCommand({ PathPrefix: '/app/' }))).Users?.some((user) => user.UserName === 'worker'));
+
+    await assert.rejects(iam.send(new CreateUserCommand({ UserName: 'outsider' })), (error: Error) => {
+      assert.equal(error.name, 'AccessDenied');
+      assert.equal(
+        error.message,
+        `User: ${admin.arn} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${accountId}:user/outsider because no identity-based policy allows the iam:CreateUser action`,
+      );
+      return true;
+    });
+    await assert.rejects(iam.send(new CreateAccessKeyCommand({ UserName: 'app-admin' })), { name: 'AccessDenied' });
   });
 
   it("another account's root has no access to this account's secrets", async () => {

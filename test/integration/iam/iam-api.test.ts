@@ -20,6 +20,8 @@ import {
   PutRolePolicyCommand,
   PutUserPolicyCommand,
   TagUserCommand,
+  ListUserTagsCommand,
+  UntagUserCommand,
   UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -74,6 +76,14 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     });
   });
 
+  it('TagUser merges tags, ListUserTags lists them, UntagUser removes them', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'tagged', Tags: [{ Key: 'a', Value: '1' }] }));
+    await iam.send(new TagUserCommand({ UserName: 'tagged', Tags: [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }] }));
+    assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }]);
+    await iam.send(new UntagUserCommand({ UserName: 'tagged', TagKeys: ['a'] }));
+    assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'b', Value: '3' }]);
+  });
+
   it('a bad user name is a ValidationError naming the member', async () => {
     await assert.rejects(iam.send(new CreateUserCommand({ UserName: 'has space' })), (error: Error) => {
       assert.equal(error.name, 'ValidationError');
@@ -104,6 +114,22 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     await assert.rejects(iam.send(new DeleteAccessKeyCommand({ UserName: 'keyholder', AccessKeyId: first.AccessKey!.AccessKeyId! })), { name: 'NoSuchEntityException' });
     await iam.send(new DeleteUserCommand({ UserName: 'keyholder' }));
     await assert.rejects(iam.send(new GetUserCommand({ UserName: 'keyholder' })), { name: 'NoSuchEntityException' });
+  });
+
+  it('the account root manages its own keys without UserName: at most two, listed and deleted', async () => {
+    const listed = await iam.send(new ListAccessKeysCommand({}));
+    assert.deepEqual(listed.AccessKeyMetadata?.map((key) => key.AccessKeyId), [root.accessKeyId]);
+    const second = await iam.send(new CreateAccessKeyCommand({}));
+    assert.equal(second.AccessKey?.UserName, undefined);
+    await assert.rejects(iam.send(new CreateAccessKeyCommand({})), { name: 'LimitExceededException' });
+    const secondClient = iamClient(server, { accessKeyId: second.AccessKey!.AccessKeyId!, secretAccessKey: second.AccessKey!.SecretAccessKey! });
+    try {
+      assert.equal((await secondClient.send(new ListAccessKeysCommand({}))).AccessKeyMetadata?.length, 2);
+      await iam.send(new DeleteAccessKeyCommand({ AccessKeyId: second.AccessKey!.AccessKeyId! }));
+      await assert.rejects(secondClient.send(new ListAccessKeysCommand({})), { name: 'InvalidClientTokenId' });
+    } finally {
+      secondClient.destroy();
+    }
   });
 
   it('user inline policies: Put, Get (URL-encoded document), List, Delete; a policy blocks DeleteUser', async () => {

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListSecretsCommand, CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { createAuthenticator, createCredentials } from '../../../src/auth/index.js';
 import { AwsError } from '../../../src/core/index.js';
 import { Keyring } from '../../../src/crypto/index.js';
 import { SqliteStore } from '../../../src/store/index.js';
 import { shell, shellOk } from '../../helpers/aws-cli.js';
 import { ManualClock } from '../../helpers/clock.js';
-import { assumeRole, createAccount, createRole, createUser, stsClient, type Keys } from '../../helpers/principals.js';
+import { assumeRole, createAccount, createRole, createUser, iamClient, stsClient, type Keys } from '../../helpers/principals.js';
 import { runPython } from '../../helpers/python.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { signedHeaders } from '../../helpers/signed-fetch.js';
@@ -122,6 +123,15 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
       stsClient(server, allowed.keys).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/missing`, RoleSessionName: 's3' })),
       /sts:AssumeRole on resource: arn:aws:iam::\d{12}:role\/missing/,
     );
+  });
+
+  it('UpdateAssumeRolePolicy changes who may assume the role, from the next call on', async () => {
+    const user = await createUser(server, root, 'later-trusted');
+    const role = await createRole(server, root, 'changing-trust', trusting(`arn:aws:iam::${accountId}:user/someone-else`), LIST_SECRETS);
+    await rejectsAccessDenied(stsClient(server, user.keys).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'before' })), /sts:AssumeRole/);
+    await iamClient(server, root).send(new UpdateAssumeRolePolicyCommand({ RoleName: 'changing-trust', PolicyDocument: JSON.stringify(trusting(user.arn)) }));
+    const session = await assumeRole(server, user.keys, role.arn, 'after');
+    await secretsClient(server, { credentials: session }).send(new ListSecretsCommand({}));
   });
 
   it('a trust policy naming the user itself suffices within the account (AWS: no identity policy needed)', async () => {
