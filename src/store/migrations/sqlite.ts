@@ -251,4 +251,12 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX access_keys_by_user ON access_keys (user_id) WHERE user_id IS NOT NULL;
     `,
   },
+  {
+    id: 6,
+    name: 'secret-resource-policies',
+    sql: `
+      -- A secret's resource policy as the caller wrote it (JSON text); NULL when it has none.
+      ALTER TABLE secrets ADD COLUMN resource_policy TEXT;
+    `,
+  },
 ];
