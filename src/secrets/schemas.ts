@@ -27,6 +27,7 @@ const filter = z.object({
 });
 const filters = awsList(filter, { max: 10 });
 const nextToken = awsString({ min: 1, max: 4096 });
+const resourcePolicy = awsString({ min: 1, max: 20480 });
 const replicaRegions = awsList(z.object({ Region: awsString({ min: 1, max: 128 }).optional(), KmsKeyId: kmsKeyId.optional() }), { min: 1 });
 
 export const schemas = {
@@ -109,6 +110,10 @@ export const schemas = {
     RotateImmediately: awsBoolean().optional(),
   }),
   CancelRotateSecret: z.object({ SecretId: secretId }),
+  GetResourcePolicy: z.object({ SecretId: secretId }),
+  PutResourcePolicy: z.object({ SecretId: secretId, ResourcePolicy: resourcePolicy, BlockPublicPolicy: awsBoolean().optional() }),
+  DeleteResourcePolicy: z.object({ SecretId: secretId }),
+  ValidateResourcePolicy: z.object({ SecretId: secretId.optional(), ResourcePolicy: resourcePolicy }),
   GetRandomPassword: z.object({
     PasswordLength: awsInt({ min: 1, max: 4096 }).optional(),
     ExcludeCharacters: awsString({ max: 4096 }).optional(),

@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { AwsError, Sensitive, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, kmsAliasArn, kmsKeyArn, Sensitive, type RequestContext } from '../core/index.js';
 import type { SecretRecord, SecretValueType, SecretVersionRecord, VersionDataKey } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { secretsError } from './errors.js';
@@ -15,9 +15,16 @@ const MAX_VALUE_BYTES = 65536;
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
  */
 export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
-  async function seal(ctx: RequestContext, secret: Pick<SecretRecord, 'arn' | 'kmsKeyId'>, versionId: string, value: PlainValue, now: Date) {
+  async function seal(
+    ctx: RequestContext,
+    secret: Pick<SecretRecord, 'arn' | 'kmsKeyId' | 'accountId' | 'region'>,
+    versionId: string,
+    value: PlainValue,
+    now: Date,
+  ) {
     try {
-      const envelope = await deps.kms.sealEnvelope(ctx, secret.kmsKeyId, value.bytes, encryptionContext(secret.arn, versionId));
+      const keyReference = ownerKeyReference(ctx, secret, secret.kmsKeyId);
+      const envelope = await deps.kms.sealEnvelope(ctx, keyReference, value.bytes, encryptionContext(secret.arn, versionId));
       const dataKey = { kmsKeyArn: envelope.kmsKeyArn, encryptedDataKey: envelope.encryptedDataKey, defaultKey: secret.kmsKeyId === undefined };
       const version: Omit<SecretVersionRecord, 'stages'> = {
         secretArn: secret.arn,
@@ -29,6 +36,7 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
       };
       return version;
     } catch (error) {
+      refuseKmsDenial(error);
       if (error instanceof AwsError && error.fault === 'client') {
         throw secretsError('EncryptionFailure', `Secrets Manager can't encrypt the secret value with the KMS key: ${error.code}: ${error.message}`);
       }
@@ -49,6 +57,7 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
         const plaintext = await deps.kms.openEnvelope(ctx, { encryptedDataKey: dataKey.encryptedDataKey, sealedValue }, context);
         return { type: version.valueType, bytes: plaintext.reveal() };
       } catch (error) {
+        refuseKmsDenial(error);
         if (!(error instanceof AwsError && error.fault === 'client')) throw error;
         firstFailure ??= error;
       }
@@ -58,10 +67,11 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
   }
 
   /**
-   * Wraps a version's newest data key under the secret's new key. Undefined when KMS refuses (the old key is
-   * disabled, say): AWS then leaves that version as it was, and so does Coffer.
+   * Wraps a version's newest data key under the secret's new key (`newKeyId` as ownerKeyReference gives it;
+   * `defaultKey` when the secret names no key). Undefined when KMS refuses (the old key is disabled, say): AWS
+   * then leaves that version as it was, and so does Coffer.
    */
-  async function rewrap(ctx: RequestContext, version: SecretVersionRecord, newKeyId: string | undefined): Promise<VersionDataKey | undefined> {
+  async function rewrap(ctx: RequestContext, version: SecretVersionRecord, newKeyId: string | undefined, defaultKey: boolean): Promise<VersionDataKey | undefined> {
     const newest = version.dataKeys[0];
     if (!newest) return undefined;
     try {
@@ -69,8 +79,10 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
       const rewrapped = await deps.kms.rewrapDataKey(ctx, newest.encryptedDataKey, context, newKeyId);
       // The same key named another way (id, ARN, alias) is no change for this version.
       if (version.dataKeys.some((dataKey) => dataKey.kmsKeyArn === rewrapped.kmsKeyArn)) return undefined;
-      return { ...rewrapped, defaultKey: newKeyId === undefined };
+      return { ...rewrapped, defaultKey };
     } catch (error) {
+      // A caller KMS refuses may not re-encrypt under (or out of) a key: the whole call fails, as for a write.
+      refuseKmsDenial(error);
       if (error instanceof AwsError && error.fault === 'client') return undefined;
       throw error;
     }
@@ -80,6 +92,22 @@ export function createSecretValues(deps: Pick<SecretsDeps, 'kms'>) {
 }
 
 export type SecretValues = ReturnType<typeof createSecretValues>;
+
+/**
+ * The KMS key reference for a secret's envelope, as KMS should resolve it. For the secret's own account: as
+ * stored (undefined: the account's aws/secretsmanager key, created on first use). For a caller from another
+ * account: the owner's key named by ARN, since KMS resolves bare key ids and alias names in the caller's
+ * account; for a secret without a key, the owner's alias/aws/secretsmanager, whose AWS managed key policy
+ * admits only its own account (kms:CallerAccount), so such a secret cannot be used across accounts, as in AWS.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html
+ */
+export function ownerKeyReference(ctx: RequestContext, owner: Pick<SecretRecord, 'accountId' | 'region'>, keyId: string | undefined): string | undefined {
+  if (owner.accountId === ctx.principal.accountId) return keyId;
+  const reference = keyId ?? 'alias/aws/secretsmanager';
+  if (reference.startsWith('arn:')) return reference;
+  if (reference.startsWith('alias/')) return kmsAliasArn(owner.region, owner.accountId, reference);
+  return kmsKeyArn(owner.region, owner.accountId, reference);
+}
 
 /** Exactly one of SecretString and SecretBinary, or neither when `required` is false. */
 export function plainValue(input: SecretValueInput, required: boolean): PlainValue | undefined {
@@ -115,6 +143,15 @@ export function valueMembers(value: PlainValue) {
 
 export function newVersionId(clientRequestToken: string | undefined): string {
   return clientRequestToken ?? randomUUID();
+}
+
+/**
+ * When KMS refuses the caller (its key policy, grants or the caller's own policies do not allow the use of the
+ * key through Secrets Manager), AWS Secrets Manager answers AccessDeniedException "Access to KMS is not allowed"
+ * rather than an encryption or decryption failure.
+ */
+function refuseKmsDenial(error: unknown): void {
+  if (error instanceof AwsError && error.code === 'AccessDeniedException') throw commonError('AccessDeniedException', 'Access to KMS is not allowed');
 }
 
 function encryptionContext(secretArn: string, versionId: string) {

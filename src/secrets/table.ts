@@ -2,29 +2,37 @@ import { operation, type ServiceTable } from '../core/index.js';
 import type { SecretsOperations } from './operations/index.js';
 import { schemas } from './schemas.js';
 
-/** The Secrets Manager operation table: AWS operation name → input schema → function. */
+/**
+ * The Secrets Manager operation table: AWS operation name → input schema → function → access. Operations on a
+ * secret authorize against it themselves ('resource'); account-level ones keep the pipeline's action check.
+ */
 export function secretsTable(ops: SecretsOperations): ServiceTable {
   return {
     targetPrefix: 'secretsmanager',
     signingName: 'secretsmanager',
     internalErrorCode: 'InternalServiceError',
     operations: {
-      CreateSecret: operation(schemas.CreateSecret, ops.createSecret),
-      GetSecretValue: operation(schemas.GetSecretValue, ops.getSecretValue),
+      CreateSecret: operation(schemas.CreateSecret, ops.createSecret, 'resource'),
+      GetSecretValue: operation(schemas.GetSecretValue, ops.getSecretValue, 'resource'),
+      // The pipeline checks secretsmanager:BatchGetSecretValue; the operation checks GetSecretValue per secret.
       BatchGetSecretValue: operation(schemas.BatchGetSecretValue, ops.batchGetSecretValue),
-      PutSecretValue: operation(schemas.PutSecretValue, ops.putSecretValue),
-      UpdateSecret: operation(schemas.UpdateSecret, ops.updateSecret),
-      DescribeSecret: operation(schemas.DescribeSecret, ops.describeSecret),
+      PutSecretValue: operation(schemas.PutSecretValue, ops.putSecretValue, 'resource'),
+      UpdateSecret: operation(schemas.UpdateSecret, ops.updateSecret, 'resource'),
+      DescribeSecret: operation(schemas.DescribeSecret, ops.describeSecret, 'resource'),
       ListSecrets: operation(schemas.ListSecrets, ops.listSecrets),
-      ListSecretVersionIds: operation(schemas.ListSecretVersionIds, ops.listSecretVersionIds),
-      UpdateSecretVersionStage: operation(schemas.UpdateSecretVersionStage, ops.updateSecretVersionStage),
-      DeleteSecret: operation(schemas.DeleteSecret, ops.deleteSecret),
-      RestoreSecret: operation(schemas.RestoreSecret, ops.restoreSecret),
-      TagResource: operation(schemas.TagResource, ops.tagResource),
-      UntagResource: operation(schemas.UntagResource, ops.untagResource),
+      ListSecretVersionIds: operation(schemas.ListSecretVersionIds, ops.listSecretVersionIds, 'resource'),
+      UpdateSecretVersionStage: operation(schemas.UpdateSecretVersionStage, ops.updateSecretVersionStage, 'resource'),
+      DeleteSecret: operation(schemas.DeleteSecret, ops.deleteSecret, 'resource'),
+      RestoreSecret: operation(schemas.RestoreSecret, ops.restoreSecret, 'resource'),
+      TagResource: operation(schemas.TagResource, ops.tagResource, 'resource'),
+      UntagResource: operation(schemas.UntagResource, ops.untagResource, 'resource'),
       GetRandomPassword: operation(schemas.GetRandomPassword, ops.getRandomPassword),
-      RotateSecret: operation(schemas.RotateSecret, ops.rotateSecret),
-      CancelRotateSecret: operation(schemas.CancelRotateSecret, ops.cancelRotateSecret),
+      RotateSecret: operation(schemas.RotateSecret, ops.rotateSecret, 'resource'),
+      CancelRotateSecret: operation(schemas.CancelRotateSecret, ops.cancelRotateSecret, 'resource'),
+      GetResourcePolicy: operation(schemas.GetResourcePolicy, ops.getResourcePolicy, 'resource'),
+      PutResourcePolicy: operation(schemas.PutResourcePolicy, ops.putResourcePolicy, 'resource'),
+      DeleteResourcePolicy: operation(schemas.DeleteResourcePolicy, ops.deleteResourcePolicy, 'resource'),
+      ValidateResourcePolicy: operation(schemas.ValidateResourcePolicy, ops.validateResourcePolicy, 'resource'),
     },
   };
 }

@@ -116,7 +116,14 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     clock,
     logger,
   });
-  const secrets = createSecretsService({ store, kms: kms.portFor('secretsmanager'), rotation: rotation.starter, logger });
+  const secrets = createSecretsService({
+    store,
+    kms: kms.portFor('secretsmanager'),
+    rotation: rotation.starter,
+    logger,
+    authorizer,
+    policies: compiledPolicies,
+  });
   const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   const route = createTargetRouter([kms.table, secrets.table, cloudTrailTable({ store })]);
   invoke = createInvoker({ route, audit, authorizer, invokedBy: 'secretsmanager.amazonaws.com' });

@@ -183,6 +183,8 @@ export type SecretRecord = {
   scheduledDeletionDate?: Date;
   owningService?: string;
   primaryRegion: string;
+  /** The resource policy's JSON text (PutResourcePolicy); undefined when the secret has none. */
+  resourcePolicy?: string;
 } & SecretRotation;
 
 /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html */

@@ -166,6 +166,8 @@ export interface Store {
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined>;
   /** Clears the deletion mark; undefined when the secret is absent. */
   restoreSecret(arn: string): Promise<SecretRecord | undefined>;
+  /** Sets the secret's resource policy text, or removes it with undefined; undefined when the secret is absent. */
+  setSecretResourcePolicy(arn: string, policy: string | undefined): Promise<SecretRecord | undefined>;
   /** Removes a secret with its versions and tags for good. */
   destroySecret(arn: string): Promise<boolean>;
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]>;

@@ -283,6 +283,18 @@ export function runStoreSuite(name: string, open: () => Promise<{ store: Store; 
       assert.equal((await store.createSecret(newSecret('666666666666', 'app/six'), [])).created, true, 'the name is free again');
     });
 
+    it('sets, replaces and removes a secret\'s resource policy, which every read of the secret carries', async () => {
+      const secret = newSecret('131313131313', 'app/policy');
+      await store.createSecret(secret, []);
+      assert.equal((await store.getSecretByArn(secret.arn))?.resourcePolicy, undefined);
+      const text = '{"Version":"2012-10-17","Statement":[]}';
+      assert.equal((await store.setSecretResourcePolicy(secret.arn, text))?.resourcePolicy, text);
+      assert.equal((await store.getSecretByName('131313131313', secret.region, 'app/policy'))?.resourcePolicy, text);
+      assert.equal((await store.setSecretResourcePolicy(secret.arn, undefined))?.resourcePolicy, undefined);
+      assert.equal((await store.getSecretByArn(secret.arn))?.resourcePolicy, undefined);
+      assert.equal(await store.setSecretResourcePolicy('arn:aws:secretsmanager:us-east-1:131313131313:secret:absent-AbCdEf', text), undefined);
+    });
+
     it('rewrapSecretVersions adds a data key before the old ones and applies the patch together', async () => {
       const secret = newSecret('111111111111', 'app/rewrap');
       const first = newVersion(secret.arn);

@@ -3,8 +3,8 @@ import { AwsError, type RequestContext } from '../../core/index.js';
 import type { SecretPatch, SecretRecord } from '../../store/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { MARKED_FOR_DELETION, secretsError } from '../errors.js';
-import type { SecretLookup } from '../secret-lookup.js';
-import { plainValue, sameValue, type SecretValues } from '../secret-values.js';
+import { requestTagConditions, type SecretAccess } from '../secret-access.js';
+import { ownerKeyReference, plainValue, sameValue, type SecretValues } from '../secret-values.js';
 import { describeFields, stagesByVersion } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels.js';
@@ -18,7 +18,7 @@ const NAME_PATTERN = /^[a-zA-Z0-9/_+=.@-]+$/;
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** Secrets as resources: create, update, describe, delete with a recovery window, restore. */
-export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLookup, values: SecretValues, writeVersion: WriteVersion) {
+export function createLifecycleOperations(deps: SecretsDeps, access: SecretAccess, values: SecretValues, writeVersion: WriteVersion) {
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html */
   async function createSecret(ctx: RequestContext, input: SecretsInput<'CreateSecret'>) {
     assertValidName(input.Name);
@@ -27,9 +27,17 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
     }
     assertValidTags(input.Tags ?? []);
     const value = plainValue(input, false);
+    const arn = secretArn(ctx, input.Name);
+    // Before anything is sealed or stored: the check is on the ARN the secret will have.
+    await access.authorizeNew(ctx, arn, {
+      'secretsmanager:Name': input.Name,
+      'secretsmanager:Description': input.Description,
+      'secretsmanager:KmsKeyId': input.KmsKeyId,
+      ...requestTagConditions(input.Tags),
+    });
     const now = ctx.clock.now();
     const secret: SecretRecord = {
-      arn: secretArn(ctx, input.Name),
+      arn,
       accountId: ctx.principal.accountId,
       region: ctx.region,
       name: input.Name,
@@ -71,7 +79,10 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
    * https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-encryption-key.html
    */
   async function updateSecret(ctx: RequestContext, input: SecretsInput<'UpdateSecret'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecret', {
+      'secretsmanager:Description': input.Description,
+      'secretsmanager:KmsKeyId': input.KmsKeyId,
+    });
     const value = plainValue(input, false);
     const patch: SecretPatch = {};
     if (input.Description !== undefined) patch.description = input.Description;
@@ -93,12 +104,15 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
     const labelled = (await deps.store.listSecretVersions(secret.arn)).filter((version) =>
       version.stages.some((stage) => REENCRYPTED_STAGES.has(stage)),
     );
-    const rewrapped = await Promise.all(labelled.map(async (version) => ({ versionId: version.versionId, dataKey: await values.rewrap(ctx, version, newKeyId) })));
+    const keyReference = ownerKeyReference(ctx, secret, newKeyId);
+    const rewrapped = await Promise.all(
+      labelled.map(async (version) => ({ versionId: version.versionId, dataKey: await values.rewrap(ctx, version, keyReference, newKeyId === undefined) })),
+    );
     return rewrapped.flatMap(({ versionId, dataKey }) => (dataKey ? [{ versionId, dataKey }] : []));
   }
 
   async function describeSecret(ctx: RequestContext, input: SecretsInput<'DescribeSecret'>) {
-    const secret = await lookup.findSecret(ctx, input.SecretId);
+    const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DescribeSecret');
     const [tags, versions] = await Promise.all([deps.store.listSecretTags(secret.arn), deps.store.listSecretVersions(secret.arn)]);
     return { ...describeFields(secret, tags), VersionIdsToStages: stagesByVersion(versions) };
   }
@@ -114,9 +128,10 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
     }
     const now = ctx.clock.now();
     if (input.ForceDeleteWithoutRecovery) {
-      const secret = await lookup.findSecret(ctx, input.SecretId).catch((error: unknown) => {
+      const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DeleteSecret').catch((error: unknown) => {
         // "If you forcibly delete an already deleted or nonexistent secret, the operation does not return
-        // ResourceNotFoundException." (DeleteSecret, ForceDeleteWithoutRecovery)
+        // ResourceNotFoundException." (DeleteSecret, ForceDeleteWithoutRecovery) — to a caller allowed to delete
+        // it: one who is not was refused with AccessDeniedException before this point.
         if (error instanceof AwsError && error.code === 'ResourceNotFoundException') return undefined;
         throw error;
       });
@@ -124,14 +139,14 @@ export function createLifecycleOperations(deps: SecretsDeps, lookup: SecretLooku
       await deps.store.destroySecret(secret.arn);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
     }
-    const secret = await lookup.findSecret(ctx, input.SecretId);
+    const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DeleteSecret');
     const marked = await deps.store.markSecretDeleted(secret.arn, now, new Date(now.getTime() + windowDays * DAY_MS));
     if (!marked) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: marked.scheduledDeletionDate };
   }
 
   async function restoreSecret(ctx: RequestContext, input: SecretsInput<'RestoreSecret'>) {
-    const secret = await lookup.findSecret(ctx, input.SecretId);
+    const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:RestoreSecret');
     await deps.store.restoreSecret(secret.arn);
     return { ARN: secret.arn, Name: secret.name };
   }

@@ -3,7 +3,7 @@ import { AwsError, type RequestContext } from '../../core/index.js';
 import type { RotationRules, SecretRecord } from '../../store/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
-import type { SecretLookup } from '../secret-lookup.js';
+import type { SecretAccess } from '../secret-access.js';
 import type { SecretsInput } from '../schemas.js';
 import { AWSPENDING, planNewVersion } from '../staging-labels.js';
 
@@ -14,9 +14,11 @@ const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,6
  * is driven by the rotation module through the RotationStarter port.
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
  */
-export function createRotationOperations(deps: SecretsDeps, lookup: SecretLookup) {
+export function createRotationOperations(deps: SecretsDeps, access: SecretAccess) {
   async function rotateSecret(ctx: RequestContext, input: SecretsInput<'RotateSecret'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:RotateSecret', {
+      'secretsmanager:RotationLambdaARN': input.RotationLambdaARN,
+    });
     const lambdaArn = input.RotationLambdaARN ?? secret.rotationLambdaArn;
     if (lambdaArn === undefined) {
       throw secretsError('InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.');
@@ -48,7 +50,7 @@ export function createRotationOperations(deps: SecretsDeps, lookup: SecretLookup
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html */
   async function cancelRotateSecret(ctx: RequestContext, input: SecretsInput<'CancelRotateSecret'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:CancelRotateSecret');
     const open = await deps.store.getOpenRotationRun(secret.arn);
     if (open) await deps.store.cancelRotationRun(secret.arn, open.token, ctx.clock.now());
     await deps.store.setSecretRotation(secret.arn, {

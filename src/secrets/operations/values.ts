@@ -1,9 +1,9 @@
 import { AwsError, type RequestContext } from '../../core/index.js';
-import type { SecretRecord, SecretVersionRecord } from '../../store/index.js';
+import type { SecretRecord, SecretVersionRecord, Tag } from '../../store/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
 import { matchesFilters, page } from '../list-filters.js';
-import type { SecretLookup } from '../secret-lookup.js';
+import type { SecretAccess } from '../secret-access.js';
 import { plainValue, valueMembers, type SecretValues } from '../secret-values.js';
 import { accessDay } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
@@ -11,10 +11,10 @@ import { AWSCURRENT } from '../staging-labels.js';
 import type { WriteVersion } from '../version-writer.js';
 
 /** Reading and writing secret values. */
-export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, values: SecretValues, writeVersion: WriteVersion) {
+export function createValueOperations(deps: SecretsDeps, access: SecretAccess, values: SecretValues, writeVersion: WriteVersion) {
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html */
   async function getSecretValue(ctx: RequestContext, input: SecretsInput<'GetSecretValue'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, GET_SECRET_VALUE, versionConditions(input.VersionId, input.VersionStage));
     return readValue(ctx, secret, input.VersionId, input.VersionStage);
   }
 
@@ -54,7 +54,7 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html */
   async function putSecretValue(ctx: RequestContext, input: SecretsInput<'PutSecretValue'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:PutSecretValue');
     const value = plainValue(input, true)!;
     const written = await writeVersion(ctx, secret, input.ClientRequestToken, value, input.VersionStages ?? [AWSCURRENT]);
     return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId, VersionStages: written.stages };
@@ -62,6 +62,8 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
 
   /**
    * Up to 20 AWSCURRENT values by id list or by filters; a secret that fails goes to Errors, not the whole call.
+   * The pipeline checked secretsmanager:BatchGetSecretValue; each secret needs secretsmanager:GetSecretValue
+   * (a denied one is an AccessDeniedException entry in Errors), and filters need secretsmanager:ListSecrets.
    * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_BatchGetSecretValue.html
    */
   async function batchGetSecretValue(ctx: RequestContext, input: SecretsInput<'BatchGetSecretValue'>) {
@@ -72,14 +74,24 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
       if (input.MaxResults !== undefined || input.NextToken !== undefined) {
         throw secretsError('InvalidParameterException', 'MaxResults and NextToken can only be used with Filters.');
       }
-      const results = await Promise.all(input.SecretIdList.map((secretId) => readOne(ctx, secretId, () => lookup.findLiveSecret(ctx, secretId))));
+      const results = await Promise.all(
+        input.SecretIdList.map((secretId) =>
+          readOne(ctx, secretId, () => access.authorizedLiveSecret(ctx, secretId, GET_SECRET_VALUE, versionConditions(undefined, undefined))),
+        ),
+      );
       return collect(results, undefined);
     }
+    await access.authorizeAction(ctx, 'secretsmanager:ListSecrets');
     const all = await deps.store.listSecrets(ctx.principal.accountId, ctx.region);
     const matching = all.filter((secret) => !secret.deletedDate && matchesFilters(secret, input.Filters));
     const { items, NextToken } = page(matching, input.NextToken, input.MaxResults ?? 20);
-    const results = await Promise.all(items.map((secret) => readOne(ctx, secret.name, async () => secret)));
+    const results = await Promise.all(items.map((secret) => readOne(ctx, secret.name, () => allowedToRead(ctx, secret, secret.tags))));
     return collect(results, NextToken);
+  }
+
+  async function allowedToRead(ctx: RequestContext, secret: SecretRecord, tags: Tag[]): Promise<SecretRecord> {
+    await access.authorizeOn(ctx, secret, GET_SECRET_VALUE, versionConditions(undefined, undefined), tags);
+    return secret;
   }
 
   async function readOne(ctx: RequestContext, secretId: string, find: () => Promise<SecretRecord>) {
@@ -92,6 +104,20 @@ export function createValueOperations(deps: SecretsDeps, lookup: SecretLookup, v
   }
 
   return { getSecretValue, putSecretValue, batchGetSecretValue };
+}
+
+const GET_SECRET_VALUE = 'secretsmanager:GetSecretValue';
+
+/**
+ * secretsmanager:VersionStage is the stage the call reads: the one requested, or AWSCURRENT when the call names
+ * neither stage nor version. A call by VersionId alone carries no stage (the key is absent), so a policy that
+ * allows only some stages cannot be sidestepped by naming an older version's id.
+ */
+function versionConditions(versionId: string | undefined, versionStage: string | undefined) {
+  return {
+    'secretsmanager:VersionId': versionId,
+    'secretsmanager:VersionStage': versionStage ?? (versionId === undefined ? AWSCURRENT : undefined),
+  };
 }
 
 type BatchResult = { value?: object; error?: { SecretId: string; ErrorCode: string; Message: string } };

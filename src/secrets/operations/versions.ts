@@ -1,16 +1,16 @@
 import type { RequestContext } from '../../core/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { page } from '../list-filters.js';
-import type { SecretLookup } from '../secret-lookup.js';
+import type { SecretAccess } from '../secret-access.js';
 import type { SecretsInput } from '../schemas.js';
 import { planStageUpdate } from '../staging-labels.js';
 
 /** Versions and their staging labels. */
-export function createVersionOperations(deps: SecretsDeps, lookup: SecretLookup) {
+export function createVersionOperations(deps: SecretsDeps, access: SecretAccess) {
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html */
   async function listSecretVersionIds(ctx: RequestContext, input: SecretsInput<'ListSecretVersionIds'>) {
     // Works during the recovery window: InvalidRequestException is not among this operation's errors.
-    const secret = await lookup.findSecret(ctx, input.SecretId);
+    const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:ListSecretVersionIds');
     const versions = (await deps.store.listSecretVersions(secret.arn)).filter(
       (version) => input.IncludeDeprecated || version.stages.length > 0,
     );
@@ -31,7 +31,9 @@ export function createVersionOperations(deps: SecretsDeps, lookup: SecretLookup)
   }
 
   async function updateSecretVersionStage(ctx: RequestContext, input: SecretsInput<'UpdateSecretVersionStage'>) {
-    const secret = await lookup.findLiveSecret(ctx, input.SecretId);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecretVersionStage', {
+      'secretsmanager:VersionStage': input.VersionStage,
+    });
     const now = ctx.clock.now();
     await deps.store.updateSecretLabels(
       secret.arn,

@@ -292,6 +292,14 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   {
+    id: 6,
+    name: 'secret-resource-policies',
+    sql: `
+      -- A secret's resource policy as the caller wrote it (JSON text); NULL when it has none.
+      ALTER TABLE secrets ADD COLUMN resource_policy TEXT;
+    `,
+  },
+  {
     id: 7,
     name: 'kms-grants-and-managed-key-policy',
     sql: `

@@ -149,6 +149,12 @@ export class SqliteSecretTables {
     return row && secretFromRow(row);
   }
 
+  /** Sets (or, with undefined, removes) the secret's resource policy; undefined when the secret is gone. */
+  setSecretResourcePolicy(arn: string, policy: string | undefined): SecretRecord | undefined {
+    const row = this.#stmt('UPDATE secrets SET resource_policy = ? WHERE arn = ? RETURNING *').get(policy ?? null, arn) as Row | undefined;
+    return row && secretFromRow(row);
+  }
+
   restoreSecret(arn: string): SecretRecord | undefined {
     const row = this.#stmt('UPDATE secrets SET deleted_date = NULL, scheduled_deletion_date = NULL WHERE arn = ? RETURNING *').get(arn) as Row | undefined;
     return row && secretFromRow(row);
@@ -295,6 +301,7 @@ export function secretFromRow(row: Row): SecretRecord {
     scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
     owningService: row.owning_service ?? undefined,
     primaryRegion: row.primary_region,
+    resourcePolicy: row.resource_policy ?? undefined,
     ...rotationFromRow(row),
   };
 }

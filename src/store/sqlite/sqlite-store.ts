@@ -357,6 +357,10 @@ export class SqliteStore implements Store {
     return this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate);
   }
 
+  async setSecretResourcePolicy(arn: string, policy: string | undefined) {
+    return this.#secrets.setSecretResourcePolicy(arn, policy);
+  }
+
   async restoreSecret(arn: string) {
     return this.#secrets.restoreSecret(arn);
   }

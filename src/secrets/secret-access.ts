@@ -1,0 +1,102 @@
+import { parseArn, type RequestContext } from '../core/index.js';
+import type { ContextValue } from '../policy/index.js';
+import type { SecretRecord, Tag } from '../store/index.js';
+import type { SecretsDeps } from './deps.js';
+import { MARKED_FOR_DELETION, SECRET_NOT_FOUND, secretsError } from './errors.js';
+import type { SecretLookup } from './secret-lookup.js';
+
+/** Request condition keys an operation adds to the secret's own (`secretsmanager:VersionStage`, `aws:RequestTag/...`). */
+export type RequestConditions = Record<string, ContextValue>;
+
+/**
+ * Authorization of every operation on a secret: find it, then ask the authorizer whether the caller may
+ * perform the action on the secret's ARN, with the secret's resource policy and its condition keys, before
+ * anything else happens (or is revealed).
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html
+ */
+export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer' | 'policies'>, lookup: SecretLookup) {
+  /**
+   * The secret named by `secretId`, once the caller may perform `action` on it. A secret that does not exist is
+   * authorized against the SecretId as the caller gave it (as AWS does: "... on resource: <name>"), without a
+   * resource policy: a caller who may not act there gets AccessDeniedException exactly as for a secret that
+   * exists, so existence never leaks; only a caller who would be allowed learns ResourceNotFoundException.
+   */
+  async function authorizedSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+    const secret = await lookup.resolve(ctx, secretId);
+    if (!secret) {
+      await authorizeAbsent(ctx, secretId, action, conditions);
+      throw secretsError('ResourceNotFoundException', SECRET_NOT_FOUND);
+    }
+    await authorizeOn(ctx, secret, action, conditions);
+    return secret;
+  }
+
+  /** The same, then refusing a secret that waits out its recovery window (after the check, so state never leaks). */
+  async function authorizedLiveSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+    const secret = await authorizedSecret(ctx, secretId, action, conditions);
+    if (secret.deletedDate) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    return secret;
+  }
+
+  /** Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue). */
+  async function authorizeOn(ctx: RequestContext, secret: SecretRecord, action: string, conditions: RequestConditions = {}, tags?: Tag[]): Promise<void> {
+    const secretTags = tags ?? (await deps.store.listSecretTags(secret.arn));
+    await deps.authorizer.authorize(ctx, {
+      action,
+      resource: secret.arn,
+      resourceAccount: secret.accountId,
+      resourcePolicy: secret.resourcePolicy === undefined ? undefined : deps.policies.get(secret.resourcePolicy),
+      context: { ...secretConditions(secret, secretTags), ...conditions },
+    });
+  }
+
+  /**
+   * CreateSecret: the secret does not exist yet, so the check is on the ARN it will have, with the request's
+   * tags as aws:RequestTag and no resource policy.
+   */
+  async function authorizeNew(ctx: RequestContext, arn: string, conditions: RequestConditions): Promise<void> {
+    await deps.authorizer.authorize(ctx, { action: 'secretsmanager:CreateSecret', resource: arn, resourceAccount: ctx.principal.accountId, context: conditions });
+  }
+
+  /** An action without a resource (ValidateResourcePolicy without SecretId, BatchGetSecretValue's ListSecrets). */
+  async function authorizeAction(ctx: RequestContext, action: string, conditions: RequestConditions = {}): Promise<void> {
+    await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId, context: conditions });
+  }
+
+  async function authorizeAbsent(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions): Promise<void> {
+    const arn = secretId.startsWith('arn:') ? parseArn(secretId) : undefined;
+    await deps.authorizer.authorize(ctx, {
+      action,
+      resource: secretId,
+      resourceAccount: arn?.accountId ?? ctx.principal.accountId,
+      context: { 'secretsmanager:SecretId': secretId, ...conditions },
+    });
+  }
+
+  return { authorizedSecret, authorizedLiveSecret, authorizeOn, authorizeNew, authorizeAction };
+}
+
+export type SecretAccess = ReturnType<typeof createSecretAccess>;
+
+/** The condition keys every action on an existing secret carries: its name, ARN, tags, region, rotation function. */
+export function secretConditions(secret: SecretRecord, tags: Tag[]): RequestConditions {
+  const conditions: RequestConditions = {
+    'secretsmanager:Name': secret.name,
+    'secretsmanager:SecretId': secret.arn,
+    'secretsmanager:SecretPrimaryRegion': secret.primaryRegion,
+    'secretsmanager:resource/AllowRotationLambdaArn': secret.rotationLambdaArn,
+  };
+  for (const tag of tags) {
+    conditions[`secretsmanager:ResourceTag/${tag.TagKey}`] = tag.TagValue;
+    conditions[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
+  }
+  return conditions;
+}
+
+/** aws:RequestTag/<key> for each tag in the request and aws:TagKeys, the list of their keys. */
+export function requestTagConditions(tags: ReadonlyArray<{ Key: string; Value: string }> | undefined): RequestConditions {
+  if (!tags) return {};
+  const conditions: RequestConditions = { 'aws:TagKeys': tags.map((tag) => tag.Key) };
+  for (const tag of tags) conditions[`aws:RequestTag/${tag.Key}`] = tag.Value;
+  return conditions;
+}
