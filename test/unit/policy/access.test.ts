@@ -1,0 +1,160 @@
+/**
+ * checkAccess: identity policies, resource and key policies, the root user and grants combined as AWS does.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { accessDeniedMessage, checkAccess, compilePolicyText, type AccessRequest, type CompiledPolicy, type PrincipalPolicies } from '../../../src/policy/index.js';
+
+const ALICE = 'arn:aws:iam::111111111111:user/alice';
+const SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/myapp/db-AbCdEf';
+const OTHER_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:dev/db-AbCdEf';
+const KEY = 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const facts = { currentTime: new Date('2026-11-28T12:00:00Z'), sourceIp: '10.0.0.7' };
+
+function policy(statement: object | object[]): CompiledPolicy {
+  const result = compilePolicyText(JSON.stringify({ Version: '2012-10-17', Statement: statement }));
+  assert.ok(result.policy, JSON.stringify(result.findings));
+  return result.policy;
+}
+
+function user(arn: string, policies: CompiledPolicy[], tags: Record<string, string> = {}): PrincipalPolicies {
+  return { principal: { arn, accountId: arn.split(':')[4]! }, unrestricted: false, policies, tags };
+}
+
+function root(accountId: string): PrincipalPolicies {
+  return { principal: { arn: `arn:aws:iam::${accountId}:root`, accountId }, unrestricted: true, policies: [], tags: {} };
+}
+
+const readProd = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:*:*:secret:prod/myapp/*' });
+
+function secretRequest(resource: string, extra: Partial<AccessRequest> = {}): AccessRequest {
+  return { action: 'secretsmanager:GetSecretValue', resource, resourceAccount: resource.split(':')[4]!, ...extra };
+}
+
+describe('checkAccess within one account', () => {
+  it('an identity policy allows only the resources it names', () => {
+    assert.deepEqual(checkAccess(user(ALICE, [readProd]), secretRequest(SECRET), facts), { allowed: true });
+    assert.deepEqual(checkAccess(user(ALICE, [readProd]), secretRequest(OTHER_SECRET), facts), {
+      allowed: false,
+      reason: 'ImplicitDeny',
+      deniedBy: 'identity-based',
+    });
+  });
+
+  it('a resource policy naming the user allows without an identity policy', () => {
+    const resourcePolicy = policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: 'secretsmanager:GetSecretValue', Resource: '*' });
+    assert.equal(checkAccess(user(ALICE, []), secretRequest(OTHER_SECRET, { resourcePolicy }), facts).allowed, true);
+  });
+
+  it('an explicit deny in a resource policy stops the account root', () => {
+    const resourcePolicy = policy({ Effect: 'Deny', Principal: '*', Action: 'secretsmanager:*', Resource: '*' });
+    assert.equal(checkAccess(root('111111111111'), secretRequest(SECRET), facts).allowed, true);
+    assert.deepEqual(checkAccess(root('111111111111'), secretRequest(SECRET, { resourcePolicy }), facts), {
+      allowed: false,
+      reason: 'ExplicitDeny',
+      deniedBy: 'resource-based',
+    });
+  });
+
+  it('an explicit deny in an identity policy beats an allow anywhere', () => {
+    const deny = policy({ Effect: 'Deny', Action: 'secretsmanager:*', Resource: '*' });
+    const resourcePolicy = policy({ Effect: 'Allow', Principal: { AWS: ALICE }, Action: '*', Resource: '*' });
+    const decision = checkAccess(user(ALICE, [readProd, deny]), secretRequest(SECRET, { resourcePolicy }), facts);
+    assert.deepEqual(decision, { allowed: false, reason: 'ExplicitDeny', deniedBy: 'identity-based' });
+  });
+
+  it('conditions see the principal tags, source IP and the request context', () => {
+    const tagged = policy({
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:PrincipalTag/team': 'payments', 'secretsmanager:VersionStage': 'AWSCURRENT' }, IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+    });
+    const context = { 'secretsmanager:VersionStage': 'AWSCURRENT' };
+    assert.equal(checkAccess(user(ALICE, [tagged], { team: 'payments' }), secretRequest(SECRET, { context }), facts).allowed, true);
+    assert.equal(checkAccess(user(ALICE, [tagged], { team: 'search' }), secretRequest(SECRET, { context }), facts).allowed, false);
+    assert.equal(checkAccess(user(ALICE, [tagged], { team: 'payments' }), secretRequest(SECRET, { context: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } }), facts).allowed, false);
+    assert.equal(checkAccess(user(ALICE, [tagged], { team: 'payments' }), secretRequest(SECRET, { context }), { ...facts, sourceIp: '192.168.1.1' }).allowed, false);
+  });
+});
+
+describe('checkAccess across accounts', () => {
+  const bob = 'arn:aws:iam::222222222222:user/bob';
+  const bobReads = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: SECRET });
+  const sharedWithBob = policy({ Effect: 'Allow', Principal: { AWS: bob }, Action: 'secretsmanager:GetSecretValue', Resource: '*' });
+
+  it('needs both the resource policy and the caller’s own identity policy', () => {
+    assert.equal(checkAccess(user(bob, [bobReads]), secretRequest(SECRET, { resourcePolicy: sharedWithBob }), facts).allowed, true);
+    assert.equal(checkAccess(user(bob, []), secretRequest(SECRET, { resourcePolicy: sharedWithBob }), facts).allowed, false);
+    assert.deepEqual(checkAccess(user(bob, [bobReads]), secretRequest(SECRET), facts), { allowed: false, reason: 'ImplicitDeny', deniedBy: 'resource-based' });
+  });
+
+  it('the root of another account has no rights on this account’s resources', () => {
+    assert.equal(checkAccess(root('222222222222'), secretRequest(SECRET), facts).allowed, false);
+  });
+});
+
+describe('checkAccess for KMS keys', () => {
+  const keyRequest = (extra: Partial<AccessRequest> = {}): AccessRequest => ({
+    action: 'kms:Decrypt',
+    resource: KEY,
+    resourceAccount: '111111111111',
+    resourceKind: 'key-policy',
+    ...extra,
+  });
+  const defaultPolicy = policy({ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'kms:*', Resource: '*' });
+  const aliceMayDecrypt = policy({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' });
+
+  it('the default key policy delegates to IAM: the identity policy decides', () => {
+    assert.equal(checkAccess(user(ALICE, [aliceMayDecrypt]), keyRequest({ resourcePolicy: defaultPolicy }), facts).allowed, true);
+    assert.equal(checkAccess(user(ALICE, []), keyRequest({ resourcePolicy: defaultPolicy }), facts).allowed, false);
+    assert.equal(checkAccess(root('111111111111'), keyRequest({ resourcePolicy: defaultPolicy }), facts).allowed, true);
+  });
+
+  it('a key policy that names neither the account nor the caller refuses even IAM-allowed callers', () => {
+    const onlyCarol = policy({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:user/carol' }, Action: 'kms:*', Resource: '*' });
+    assert.deepEqual(checkAccess(user(ALICE, [aliceMayDecrypt]), keyRequest({ resourcePolicy: onlyCarol }), facts), {
+      allowed: false,
+      reason: 'ImplicitDeny',
+      deniedBy: 'resource-based',
+    });
+    assert.equal(checkAccess(root('111111111111'), keyRequest({ resourcePolicy: onlyCarol }), facts).allowed, false);
+  });
+
+  it('a grant allows on its own, but never past an explicit deny', () => {
+    const onlyCarol = policy({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:user/carol' }, Action: 'kms:*', Resource: '*' });
+    assert.equal(checkAccess(user(ALICE, []), keyRequest({ resourcePolicy: onlyCarol, allowedByGrant: true }), facts).allowed, true);
+    const denyAlice = policy({ Effect: 'Deny', Principal: { AWS: ALICE }, Action: 'kms:*', Resource: '*' });
+    assert.equal(checkAccess(user(ALICE, []), keyRequest({ resourcePolicy: denyAlice, allowedByGrant: true }), facts).allowed, false);
+  });
+
+  it('kms:ViaService and kms:CallerAccount come from the request facts', () => {
+    const managed = policy({
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:CallerAccount': '111111111111', 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+    });
+    const via = { ...facts, viaService: 'secretsmanager.us-east-1.amazonaws.com' };
+    assert.equal(checkAccess(user(ALICE, []), keyRequest({ resourcePolicy: managed }), via).allowed, true);
+    assert.equal(checkAccess(user(ALICE, []), keyRequest({ resourcePolicy: managed }), facts).allowed, false);
+    const outsider = user('arn:aws:iam::222222222222:user/bob', [aliceMayDecrypt]);
+    assert.equal(checkAccess(outsider, keyRequest({ resourcePolicy: managed }), via).allowed, false);
+  });
+});
+
+describe('accessDeniedMessage', () => {
+  it('names the principal, action and resource in AWS’s words', () => {
+    const request = secretRequest(OTHER_SECRET);
+    assert.equal(
+      accessDeniedMessage(ALICE, request, { allowed: false, reason: 'ImplicitDeny', deniedBy: 'identity-based' }),
+      `User: ${ALICE} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${OTHER_SECRET} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+    );
+    assert.equal(
+      accessDeniedMessage(ALICE, request, { allowed: false, reason: 'ExplicitDeny', deniedBy: 'resource-based' }),
+      `User: ${ALICE} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${OTHER_SECRET} with an explicit deny in a resource-based policy`,
+    );
+  });
+});
