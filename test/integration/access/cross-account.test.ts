@@ -94,11 +94,11 @@ describe('cross-account secret access', () => {
   });
 
   it('is denied when the role’s own policy stops allowing it', async () => {
-    await iam(server, reader.root).send(new PutRolePolicyCommand({ RoleName: 'cross-reader', PolicyName: 'access', PolicyDocument: rolePolicy(false) }));
+    await iam(server, reader.root).send(new PutRolePolicyCommand({ RoleName: 'cross-reader', PolicyName: 'inline', PolicyDocument: rolePolicy(false) }));
     try {
       await assert.rejects(readAs(session, secretArn), { name: 'AccessDeniedException' });
     } finally {
-      await iam(server, reader.root).send(new PutRolePolicyCommand({ RoleName: 'cross-reader', PolicyName: 'access', PolicyDocument: rolePolicy(true) }));
+      await iam(server, reader.root).send(new PutRolePolicyCommand({ RoleName: 'cross-reader', PolicyName: 'inline', PolicyDocument: rolePolicy(true) }));
     }
     assert.equal((await readAs(session, secretArn)).SecretString, 'cross-account-value');
   });
