@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEventRecord, AuditSealer } from '../store/index.js';
 import type { AuditEvent } from './event.js';
 
@@ -65,7 +65,8 @@ export function canonicalEventJson(event: AuditEvent): string {
 
 /** hash = SHA-256(prevHash ‖ canonical JSON of the event), hex. */
 export function chainHash(prevHash: string, body: string): string {
-  return createHash('sha256').update(prevHash, 'utf8').update(body, 'utf8').digest('hex');
+  // One-shot over the concatenation: the same bytes as two update() calls, without a Hash object per event.
+  return hash('sha256', prevHash + body, 'hex');
 }
 
 /** The sealer the store runs inside its append transaction. */
