@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey, AuditSealer } from '../records.js';
-import { acquire, INSERT_AUDIT_ROW, release, SELECT_CHAIN_HEAD, type AuditRow, type ChainHead, type WriterReply, type WriterRequest } from './audit-writer.js';
+import { acquire, CLOSED, INSERT_AUDIT_ROW, release, SELECT_CHAIN_HEAD, SHARED_STATE_BYTES, type AuditRow, type ChainHead, type WriterReply, type WriterRequest } from './audit-writer.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -19,6 +19,9 @@ const LOOKUP_CONDITIONS: Record<AuditLookupKey, string> = {
 
 /** Thrown inside the probe transaction to roll the throwaway row back. */
 class ProbeRollback extends Error {}
+
+/** The longest close() waits for the writer thread to close its connection. */
+const CLOSE_WAIT_MS = 10_000;
 
 /** How often an append is sealed again because another writer extended the chain first. */
 const MAX_RESEALS = 100;
@@ -46,12 +49,13 @@ export class SqliteAuditTables {
     this.#db = db;
     this.#stmt = prepare;
     if (!db.memory) {
-      const lock = new Int32Array(new SharedArrayBuffer(4));
+      const lock = new Int32Array(new SharedArrayBuffer(SHARED_STATE_BYTES));
       const writer = new AuditWriterThread(db.name, lock);
       this.#writer = writer;
       guardTransactions(db, lock);
-      // The store closes its connection with db.close(); the writer's connection closes with it, after any
-      // append already sent (the writer handles its messages in order).
+      // The store closes its connection with db.close(); the writer's connection closes first, after any
+      // append already sent (the writer handles its messages in order), so that once the store is closed no
+      // connection is left open (the last one to close checkpoints and removes the -wal file).
       const closeConnection = db.close.bind(db);
       db.close = () => {
         writer.close();
@@ -221,11 +225,13 @@ function guardTransactions(db: Database, lock: Int32Array): void {
 /** The main thread's handle on the writer thread: numbered requests, replies matched by number. */
 class AuditWriterThread {
   readonly #worker: Worker;
+  readonly #lock: Int32Array;
   readonly #waiting = new Map<number, { resolve: (reply: WriterReply) => void; reject: (error: Error) => void }>();
   #nextId = 1;
   #gone: Error | undefined;
 
   constructor(path: string, lock: Int32Array) {
+    this.#lock = lock;
     this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), { workerData: { role: 'coffer-audit-writer', path, lock: lock.buffer } });
     // An idle writer does not keep the process alive; one with an append outstanding does (see append).
     this.#worker.unref();
@@ -236,7 +242,11 @@ class AuditWriterThread {
       waiting?.resolve(reply);
     });
     this.#worker.on('error', (error) => this.#fail(error));
-    this.#worker.on('exit', () => this.#fail(new Error('the audit writer thread has ended')));
+    this.#worker.on('exit', () => {
+      // A writer that ended while holding the lock must not leave the main connection waiting for it forever.
+      release(lock);
+      this.#fail(new Error('the audit writer thread has ended'));
+    });
   }
 
   append(expected: ChainHead, rows: AuditRow[]): Promise<WriterReply> {
@@ -249,10 +259,13 @@ class AuditWriterThread {
     });
   }
 
+  /** Asks the writer to close its connection and waits (blocking, at most CLOSE_WAIT_MS) until it has. */
   close(): void {
     if (this.#gone) return;
     this.#worker.postMessage({ kind: 'close' } satisfies WriterRequest);
     this.#gone = new Error('the audit log is closed');
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    while (Atomics.load(this.#lock, CLOSED) === 0 && Date.now() < deadline) Atomics.wait(this.#lock, CLOSED, 0, 50);
   }
 
   #fail(error: Error): void {

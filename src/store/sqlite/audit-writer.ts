@@ -25,11 +25,16 @@ export type WriterReply =
   | { id: number; outcome: 'failed'; message: string };
 
 /**
- * A lock shared by the two threads (one Int32 in a SharedArrayBuffer: 0 free, 1 held). The writer holds it
+ * The state the two threads share: two Int32 in a SharedArrayBuffer. [LOCK] is a lock (0 free, 1 held),
+ * [CLOSED] turns 1 when the writer has closed its connection. The writer holds the lock
  * around each append; the main connection holds it around each of its transactions. Without it the writer
  * could commit between a main transaction's first read and its first write, and SQLite refuses to upgrade
  * such a stale read transaction (SQLITE_BUSY, "database is locked", without waiting).
  */
+export const LOCK = 0;
+export const CLOSED = 1;
+export const SHARED_STATE_BYTES = 8;
+
 export function acquire(lock: Int32Array): void {
   while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 100);
 }
@@ -68,6 +73,8 @@ function serve(path: string, lock: Int32Array): void {
   parentPort!.on('message', (request: WriterRequest) => {
     if (request.kind === 'close') {
       db.close();
+      Atomics.store(lock, CLOSED, 1);
+      Atomics.notify(lock, CLOSED);
       parentPort!.close();
       return;
     }
