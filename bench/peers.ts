@@ -57,10 +57,15 @@ export type StartOptions = {
   cpus?: string;
 };
 
-export async function startCoffer(options: StartOptions & { dataDir: string; nodeArgs?: string[] }): Promise<Peer> {
+/** The node:cluster launcher of `--coffer-workers N` (cluster-coffer.ts). */
+const CLUSTER_LAUNCHER = fileURLToPath(new URL('./cluster-coffer.js', import.meta.url));
+
+export async function startCoffer(options: StartOptions & { dataDir: string; nodeArgs?: string[]; workers?: number }): Promise<Peer> {
   const port = await freePort();
   const startedAt = performance.now();
-  const args = [...(options.nodeArgs ?? []), COFFER_MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
+  const server = [COFFER_MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
+  const workers = options.workers ?? 1;
+  const args = [...(options.nodeArgs ?? []), ...(workers > 1 ? [CLUSTER_LAUNCHER, String(workers)] : []), ...server];
   const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/health')) - startedAt;
   return peer('coffer', child, port, startedAt, healthAfterMs);

@@ -62,7 +62,7 @@ export async function runBench(command: Command, dirs: { disk: string; scratch: 
   const peers: Peers = {};
   const fixtures: Fixtures = {};
   try {
-    const coffer = (peers.coffer = await startCoffer({ dataDir, cpus }));
+    const coffer = (peers.coffer = await startCoffer({ dataDir, cpus, workers: settings.cofferWorkers }));
     await sendOk(coffer.url, coffer.host, signer, getSecretValue(0));
     results.memory.cofferAtStart = coffer.memory();
     fixtures.coffer = await prepareFixture(coffer, signer, { ...settings, keyId: seeded.keyId });

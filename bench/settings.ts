@@ -38,6 +38,11 @@ export type Settings = {
    * by the load generator.
    */
   pin: boolean;
+  /**
+   * Coffer server processes under load (--coffer-workers N, default 1): above 1, a node:cluster launcher
+   * (cluster-coffer.ts) shares the port among N `coffer server` processes. Cold starts stay one process.
+   */
+  cofferWorkers: number;
   /** The compiled tree to measure (--build DIR); dist/ when undefined. */
   build?: string;
   /** Time per workload measuring the in-process pipeline (no HTTP), after a third of it warming up. */
@@ -59,6 +64,7 @@ const FULL: Settings = {
   workloads: [],
   quietBudgetMs: 180_000,
   pin: false,
+  cofferWorkers: 1,
   inProcessMsPerWorkload: 1_500,
 };
 
@@ -78,7 +84,7 @@ const QUICK: Settings = {
 };
 
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
-       [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--pin] [--build DIR] [--no-results-file]
+       [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
        node bench/dist/main.js analyze FILE.cpuprofile`;
 
@@ -132,6 +138,9 @@ export function parseCommand(argv: string[]): Command {
         break;
       case '--build':
         settings.build = resolve(value());
+        break;
+      case '--coffer-workers':
+        settings.cofferWorkers = count();
         break;
       case '--pin':
         settings.pin = true;

@@ -1,6 +1,6 @@
 import type { Logger } from '../core/index.js';
 import type { AuditEventDraft, AuditEventRecord, AuditSealer, Store } from '../store/index.js';
-import { canonicalJson, indexFields, sealerFor } from './chain.js';
+import { canonicalEventJson, indexFields, sealerFor } from './chain.js';
 import { buildEvent, isReadOnly, type ApiCall } from './event.js';
 
 export type AuditRecorderDeps = {
@@ -43,8 +43,10 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
   async function record(call: ApiCall): Promise<AuditEventRecord | undefined> {
     let body: string | undefined;
     try {
-      body = canonicalJson(buildEvent(call));
-      return await groupCommit.append({ draft: { ...indexFields(JSON.parse(body) as Record<string, unknown>), body }, seal: sealerFor(body) });
+      const event = buildEvent(call);
+      body = canonicalEventJson(event);
+      // The index columns come from the event object itself: its body is that object's canonical JSON.
+      return await groupCommit.append({ draft: { ...indexFields(event), body }, seal: sealerFor(body) });
     } catch (error) {
       deps.logger.error('audit event could not be written', { requestId: call.requestId, operation: call.operation, event: body, error: describe(error) });
       if (deps.failClosed) throw new AuditUnavailableError(call.requestId, { cause: error });
@@ -68,17 +70,23 @@ type PendingAppend = {
 };
 
 /**
- * Group commit: the events of every request that finishes in the same turn of the event loop are appended in
- * one transaction, so a burst of requests shares one durable write instead of one each. Every request still
- * waits for its event to be on disk before its response is sent.
+ * Group commit: the events of every request that finishes while no append is under way (in the same turn of
+ * the event loop) are appended in one transaction, and those that finish while one is under way wait and go
+ * together in the next, so a burst of requests shares one durable write instead of one each. Every request
+ * still waits for its event to be on disk before its response is sent.
  */
 function createGroupCommit(store: Pick<Store, 'appendAuditEvents'>) {
   let pending: PendingAppend[] = [];
+  /** A flush is scheduled or running: appends made meanwhile join the next one. */
+  let busy = false;
 
   function append(event: PendingAppend['event']): Promise<AuditEventRecord> {
     return new Promise((resolve, reject) => {
-      if (pending.length === 0) setImmediate(flush);
       pending.push({ event, resolve, reject });
+      if (!busy) {
+        busy = true;
+        setImmediate(flush);
+      }
     });
   }
 
@@ -91,6 +99,8 @@ function createGroupCommit(store: Pick<Store, 'appendAuditEvents'>) {
     } catch (error) {
       for (const item of batch) item.reject(error);
     }
+    if (pending.length > 0) setImmediate(flush);
+    else busy = false;
   }
 
   return { append };

@@ -32,6 +32,15 @@ export class Keyring {
     return material;
   }
 
+  /**
+   * The material already opened for this owner, if any: a caller whose sealed record lives in the store can
+   * skip reading it when the material was opened before (sealed material never changes for an owner).
+   */
+  cached(owner: string): Buffer | undefined {
+    this.#assertOpen();
+    return this.#opened.get(owner);
+  }
+
   /** Drops a cached key, for example when its KMS key is destroyed. */
   forget(owner: string): void {
     this.#opened.get(owner)?.fill(0);

@@ -22,6 +22,10 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
 
   /** Opens the material of one backing key; undefined when the key never had that backing key. */
   async function open(key: KeyRecord, backingKeyId: string): Promise<Buffer | undefined> {
+    // Backing keys are never rewritten, so material opened once for this owner is the row's material: the
+    // store read is needed only the first time (the key record itself, its state and policy, is read per call).
+    const cached = deps.keyring.cached(owner(key.arn, backingKeyId));
+    if (cached) return cached;
     const backing = await deps.store.getBackingKey(key.keyId, backingKeyId);
     if (!backing) return undefined;
     const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backingKeyId));

@@ -44,7 +44,9 @@ export function encodeJsonBody(output: unknown): string {
 /** Converts an operation's output to its wire form; Sensitive values are revealed here and only here. */
 function toWire(value: unknown): unknown {
   if (value instanceof Sensitive) return toWire(value.reveal());
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  // A view over the same bytes, not a copy.
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Date) return value.getTime() / 1000;
   if (Array.isArray(value)) return value.map(toWire);
   if (value !== null && typeof value === 'object') {

@@ -116,6 +116,7 @@ async function handle(
       const rendered = renderError(tooLarge, 'InternalFailure', requestId);
       return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
     }
+    await nextBatch();
     const response = await pipeline({ method: req.method ?? 'GET', path, query, headers: req.headers, body, sourceIp: req.socket.remoteAddress });
     reply(response.status, response.headers, response.body);
   } catch (error) {
@@ -125,6 +126,25 @@ async function handle(
       reply(500, edgeHeaders(requestId), '{"__type":"InternalFailure","message":"An internal error occurred."}');
     }
   }
+}
+
+let batch: Promise<void> | undefined;
+
+/**
+ * Resolves in the check phase of this turn of the event loop, together for every request whose body was
+ * read in this turn's poll phase. Those requests then run through the pipeline side by side: each await
+ * hands over to the next request at the same step, so the same code (SigV4, the store's statements, the
+ * ciphers) runs many times in a row while it is in the CPU's caches, rather than each request running all
+ * of it before the next one starts. Measured at 64 connections: see bench/RESULTS.md.
+ */
+function nextBatch(): Promise<void> {
+  batch ??= new Promise((resolve) =>
+    setImmediate(() => {
+      batch = undefined;
+      resolve();
+    }),
+  );
+  return batch;
 }
 
 /** A Lambda REST request: no X-Amz-Target, a path under /2015-03-31/ (the pipeline routes it the same way). */

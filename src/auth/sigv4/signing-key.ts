@@ -3,7 +3,7 @@
  * it, since one key serves every request a client signs for a scope on a given day.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export const SCOPE_TERMINATOR = 'aws4_request';
 
@@ -21,13 +21,16 @@ export function deriveSigningKey(secretAccessKey: string, date: string, region: 
 }
 
 /**
- * Bounded cache of derived signing keys. Entries are keyed by a SHA-256 of the secret, never the secret
- * itself, so a heap dump of the map keys does not reveal it. When full, the oldest entry is evicted
- * (a Map iterates in insertion order). Callers must not mutate the returned Buffer: it is shared.
+ * Bounded cache of derived signing keys, keyed by access key id, date, region and service. An entry also
+ * remembers the secret it was derived from (a reference to the string the credential store already holds, not
+ * a copy) and is used only for that same secret, so a changed secret never meets a stale key. Keying by the
+ * access key id rather than a digest of the secret keeps the per-request lookup free of hashing. When full,
+ * the oldest entry is evicted (a Map iterates in insertion order). Callers must not mutate the returned
+ * Buffer: it is shared.
  */
 export class SigningKeyCache {
   readonly #maxEntries: number;
-  readonly #keys = new Map<string, Buffer>();
+  readonly #keys = new Map<string, { secret: string; signingKey: Buffer }>();
 
   constructor(maxEntries: number = DEFAULT_MAX_ENTRIES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
@@ -36,24 +39,21 @@ export class SigningKeyCache {
     this.#maxEntries = maxEntries;
   }
 
-  get(secret: string, date: string, region: string, service: string): Buffer {
-    const cacheKey = `${secretFingerprint(secret)}\n${date}\n${region}\n${service}`;
+  get(accessKeyId: string, secret: string, date: string, region: string, service: string): Buffer {
+    const cacheKey = `${accessKeyId}\n${date}\n${region}\n${service}`;
     const cached = this.#keys.get(cacheKey);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && cached.secret === secret) return cached.signingKey;
     const signingKey = deriveSigningKey(secret, date, region, service);
-    this.#remember(cacheKey, signingKey);
+    this.#remember(cacheKey, { secret, signingKey });
     return signingKey;
   }
 
-  #remember(cacheKey: string, signingKey: Buffer): void {
+  #remember(cacheKey: string, entry: { secret: string; signingKey: Buffer }): void {
+    this.#keys.delete(cacheKey);
     if (this.#keys.size >= this.#maxEntries) {
       const oldest = this.#keys.keys().next();
       if (oldest.done !== true) this.#keys.delete(oldest.value);
     }
-    this.#keys.set(cacheKey, signingKey);
+    this.#keys.set(cacheKey, entry);
   }
-}
-
-function secretFingerprint(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('base64');
 }

@@ -99,7 +99,7 @@ export function verifySigV4(
   requireFreshSignature(claim, signedAt, now, options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
 
   const { date, region, service } = claim.credential;
-  const signingKey = cache.get(secret, date, region, service);
+  const signingKey = cache.get(claim.credential.accessKeyId, secret, date, region, service);
   const matched = candidatePayloadHashes(req, claim).some((payloadHash) =>
     signatureMatches(claim.signature, expectedSignature(req, query, claim, payloadHash, signingKey)),
   );
@@ -148,10 +148,11 @@ function readHeaderClaim(authorization: string, headers: HeaderBag): SignatureCl
     throw incomplete(`Unsupported AWS 'algorithm': '${truncate(algorithm)}'.`);
   }
   const params = parseAuthorizationParams(space === -1 ? '' : header.slice(space + 1));
-  const echo = `Authorization=${redactAuthorization(algorithm, params)}`;
+  // The echo of the header in error messages is built only when one is thrown.
+  const echo = () => `Authorization=${redactAuthorization(algorithm, params)}`;
   const requireParam = (name: string): string => {
     const value = params.find((param) => param.name === name)?.value;
-    if (value === undefined || value === '') throw incomplete(`Authorization header requires '${name}' parameter. ${echo}`);
+    if (value === undefined || value === '') throw incomplete(`Authorization header requires '${name}' parameter. ${echo()}`);
     return value;
   };
   const credential = parseCredentialScope(requireParam('Credential'));
@@ -159,7 +160,7 @@ function readHeaderClaim(authorization: string, headers: HeaderBag): SignatureCl
   const signature = requireParam('Signature');
   const amzDate = firstHeaderValue(headers, 'x-amz-date') ?? httpDateAsAmzDate(firstHeaderValue(headers, 'date'));
   if (amzDate === undefined) {
-    throw incomplete(`Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ${echo}`);
+    throw incomplete(`Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ${echo()}`);
   }
   return {
     kind: 'header',

@@ -1,4 +1,4 @@
-import { CreateFunctionCommand, LambdaClient, type Runtime } from '@aws-sdk/client-lambda';
+import type { Runtime } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 
 /**
@@ -38,6 +38,8 @@ async function createHttp(name: string, options: CreateHttpOptions): Promise<voi
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   // The SDK's notice about future Node versions is for the operator of Coffer, not for each CLI run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Imported here, not at the top: every `coffer` command (the server included) would load the SDK (~150-300 ms).
+  const { CreateFunctionCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
   const client = new LambdaClient({ endpoint, region, maxAttempts: 1 });
   try {
     const created = await client.send(

@@ -1,5 +1,4 @@
-import mysql from 'mysql2/promise';
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { Sensitive } from '../../core/index.js';
 import type { DatabaseSecret } from './database-secret.js';
 import { loginWith, NETWORK_ERROR_CODES, type DatabaseEngine, type DatabaseSession, type Driver, type FailureKind } from './engine.js';
@@ -17,10 +16,10 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 type Dialect = { mariaDb: boolean; major: number };
 
 class MySqlSession implements DatabaseSession {
-  readonly #connection: mysql.Connection;
+  readonly #connection: Connection;
   #dialect: Dialect | undefined;
 
-  constructor(connection: mysql.Connection) {
+  constructor(connection: Connection) {
     this.#connection = connection;
   }
 
@@ -164,6 +163,8 @@ function quoteName(name: string): string {
 const driver: Driver<MySqlSession> = {
   label: 'MySQL',
   async attempt(secret: DatabaseSecret, useTls: boolean, connectTimeoutMs: number) {
+    // mysql2 is imported on the first rotation rather than at start-up (it costs ~100 ms of cold start).
+    const mysql = (await import('mysql2/promise')).default;
     const connection = await mysql.createConnection({
       host: secret.host,
       port: secret.port,

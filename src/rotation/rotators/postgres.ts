@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type PgModule from 'pg';
+import type { Client as PgClient } from 'pg';
 import type { Sensitive } from '../../core/index.js';
 import type { DatabaseSecret } from './database-secret.js';
 import { loginWith, NETWORK_ERROR_CODES, type DatabaseEngine, type DatabaseSession, type Driver, type FailureKind } from './engine.js';
@@ -10,20 +11,29 @@ import { RotatorError, safeMessage } from './errors.js';
  * escapeLiteral (PostgreSQL takes no bind parameters in utility statements such as ALTER ROLE).
  */
 
+/** The pg module, imported on the first rotation rather than at start-up (it costs ~80 ms of cold start). */
+let pg: typeof PgModule | undefined;
+async function loadPg(): Promise<typeof PgModule> {
+  pg ??= (await import('pg')).default;
+  return pg;
+}
+
 /** Longest a statement of a rotation may run before the step fails. */
 const STATEMENT_TIMEOUT_MS = 30_000;
 
 class PostgresSession implements DatabaseSession {
-  readonly #client: pg.Client;
+  readonly #client: PgClient;
+  readonly #pg: typeof PgModule;
 
-  constructor(client: pg.Client) {
+  constructor(client: PgClient, pgModule: typeof PgModule) {
     this.#client = client;
+    this.#pg = pgModule;
   }
 
   /** https://www.postgresql.org/docs/current/sql-alterrole.html */
   async setOwnPassword(username: string, password: Sensitive<string>): Promise<void> {
     await this.#run(
-      `ALTER USER ${pg.escapeIdentifier(username)} WITH PASSWORD ${pg.escapeLiteral(password.reveal())}`,
+      `ALTER USER ${this.#pg.escapeIdentifier(username)} WITH PASSWORD ${this.#pg.escapeLiteral(password.reveal())}`,
       `setting the password of PostgreSQL user "${username}"`,
       password,
     );
@@ -34,14 +44,14 @@ class PostgresSession implements DatabaseSession {
    * so it has the same privileges; an existing one only gets its new password.
    */
   async ensureUserLike(username: string, template: string, password: Sensitive<string>): Promise<void> {
-    const user = pg.escapeIdentifier(username);
-    const literal = () => pg.escapeLiteral(password.reveal());
+    const user = this.#pg.escapeIdentifier(username);
+    const literal = () => this.#pg.escapeLiteral(password.reveal());
     await this.#run('BEGIN', 'starting a transaction', password);
     try {
       const existing = await this.#client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
       if (existing.rowCount === 0) {
         await this.#run(`CREATE ROLE ${user} WITH LOGIN PASSWORD ${literal()}`, `creating PostgreSQL user "${username}"`, password);
-        await this.#run(`GRANT ${pg.escapeIdentifier(template)} TO ${user}`, `granting "${template}" to PostgreSQL user "${username}"`, password);
+        await this.#run(`GRANT ${this.#pg.escapeIdentifier(template)} TO ${user}`, `granting "${template}" to PostgreSQL user "${username}"`, password);
       } else {
         await this.#run(`ALTER USER ${user} WITH PASSWORD ${literal()}`, `setting the password of PostgreSQL user "${username}"`, password);
       }
@@ -65,7 +75,7 @@ class PostgresSession implements DatabaseSession {
     try {
       await this.#client.query(sql);
     } catch (error) {
-      const code = error instanceof pg.DatabaseError && error.code ? ` (SQLSTATE ${error.code})` : '';
+      const code = error instanceof this.#pg.DatabaseError && error.code ? ` (SQLSTATE ${error.code})` : '';
       throw new RotatorError(`${action} failed: ${safeMessage(error, [password.reveal()])}${code}`);
     }
   }
@@ -74,7 +84,8 @@ class PostgresSession implements DatabaseSession {
 const driver: Driver<PostgresSession> = {
   label: 'PostgreSQL',
   async attempt(secret: DatabaseSecret, useTls: boolean, connectTimeoutMs: number) {
-    const client = new pg.Client({
+    const pgModule = await loadPg();
+    const client = new pgModule.Client({
       host: secret.host,
       port: secret.port,
       user: secret.username,
@@ -93,10 +104,10 @@ const driver: Driver<PostgresSession> = {
       await client.end().catch(() => undefined);
       throw error;
     }
-    return new PostgresSession(client);
+    return new PostgresSession(client, pgModule);
   },
   classify(error: unknown): FailureKind {
-    if (error instanceof pg.DatabaseError) return 'refused';
+    if (pg && error instanceof pg.DatabaseError) return 'refused';
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return 'unreachable';
     const message = error instanceof Error ? error.message : '';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalJson, chainHash, GENESIS_HASH, indexFields, sealerFor, verifyChain } from '../../../src/audit/index.js';
+import { buildEvent, canonicalEventJson, canonicalJson, chainHash, GENESIS_HASH, indexFields, sealerFor, verifyChain } from '../../../src/audit/index.js';
 import type { AuditEventRecord } from '../../../src/store/index.js';
 
 /** A chain of `count` events built the way the store appends them. */
@@ -21,6 +21,23 @@ const listOf = (records: AuditEventRecord[]) => async (afterSequence: number, li
 describe('audit hash chain', () => {
   it('canonical JSON sorts keys at every level and leaves out undefined', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: undefined, c: [{ z: 1, y: 2 }] } }), '{"a":{"c":[{"y":2,"z":1}]},"b":1}');
+  });
+
+  it("writes the recorder's events exactly as canonicalJson does", () => {
+    const time = new Date(1_700_000_000_123);
+    const principal = { accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/alice', accessKeyId: 'AKIDALICE' };
+    const calls = [
+      { requestId: 'r1', time, service: 'secretsmanager', operation: 'GetSecretValue', principal, region: 'eu-west-1', sourceIp: '10.0.0.1', userAgent: 'ua',
+        input: { SecretId: 'db', VersionStage: 'AWSCURRENT' }, output: { Name: 'db', ARN: 'arn:x', CreatedDate: time, VersionStages: ['AWSCURRENT'], Nested: { z: 1, a: [{ y: 2, b: 1 }] } } },
+      { requestId: 'r2', time, service: 'kms', operation: 'Decrypt', claimedAccessKeyId: 'AKIDX', error: { code: 'InvalidSignatureException', message: 'no' } },
+      { requestId: 'r3', time, service: 'secretsmanager', operation: 'PutSecretValue', principal, invokedBy: 'secretsmanager.amazonaws.com', input: { SecretId: 'db', SecretString: 'hidden' }, output: {} },
+      { requestId: 'r4', time, input: undefined, output: undefined },
+    ];
+    for (const call of calls) {
+      const event = buildEvent(call, `event-${call.requestId}`);
+      assert.equal(canonicalEventJson(event), canonicalJson(event));
+      assert.deepEqual(indexFields(event), indexFields(JSON.parse(canonicalJson(event)) as Record<string, unknown>));
+    }
   });
 
   it('hashes SHA-256 over prevHash and the body; the first event follows the genesis hash', () => {

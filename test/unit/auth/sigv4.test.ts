@@ -10,6 +10,7 @@ import {
   type SignedRequest,
   type SigV4Identity,
 } from '../../../src/auth/sigv4/index.js';
+import { deriveSigningKey } from '../../../src/auth/sigv4/signing-key.js';
 
 const ACCESS_KEY_ID = 'AKIDEXAMPLE';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -463,32 +464,41 @@ describe('verifySigV4 malformed Authorization headers → IncompleteSignatureExc
 describe('SigningKeyCache', () => {
   test('returns the same Buffer for the same inputs', () => {
     const cache = new SigningKeyCache();
-    const first = cache.get(SECRET_ACCESS_KEY, '20150830', 'us-east-1', 'iam');
-    assert.equal(cache.get(SECRET_ACCESS_KEY, '20150830', 'us-east-1', 'iam'), first);
+    const first = cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20150830', 'us-east-1', 'iam');
+    assert.equal(cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20150830', 'us-east-1', 'iam'), first);
     // The signing key the SigV4 documentation derives for these inputs.
     assert.equal(first.toString('hex'), 'c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9');
   });
 
   test('derives a different key for a different date, region, service or secret', () => {
     const cache = new SigningKeyCache();
-    const base = cache.get(SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
+    const base = cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
     for (const other of [
-      cache.get(SECRET_ACCESS_KEY, '20240502', 'us-east-1', 'kms'),
-      cache.get(SECRET_ACCESS_KEY, '20240501', 'eu-west-1', 'kms'),
-      cache.get(SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'secretsmanager'),
-      cache.get('another-secret', '20240501', 'us-east-1', 'kms'),
+      cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240502', 'us-east-1', 'kms'),
+      cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240501', 'eu-west-1', 'kms'),
+      cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'secretsmanager'),
+      cache.get(ACCESS_KEY_ID, 'another-secret', '20240501', 'us-east-1', 'kms'),
+      cache.get('AKIDOTHER', 'another-secret', '20240501', 'us-east-1', 'kms'),
     ]) {
       assert.notDeepEqual(other, base);
     }
   });
 
+  test('never serves a key derived from another secret under the same access key id', () => {
+    const cache = new SigningKeyCache();
+    const before = cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
+    const changed = cache.get(ACCESS_KEY_ID, 'a-new-secret', '20240501', 'us-east-1', 'kms');
+    assert.notDeepEqual(changed, before);
+    assert.deepEqual(changed, deriveSigningKey('a-new-secret', '20240501', 'us-east-1', 'kms'));
+  });
+
   test('evicts the oldest entry when full', () => {
     const cache = new SigningKeyCache(2);
-    const oldest = cache.get(SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
-    const kept = cache.get(SECRET_ACCESS_KEY, '20240502', 'us-east-1', 'kms');
-    cache.get(SECRET_ACCESS_KEY, '20240503', 'us-east-1', 'kms');
-    assert.equal(cache.get(SECRET_ACCESS_KEY, '20240502', 'us-east-1', 'kms'), kept);
-    const rederived = cache.get(SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
+    const oldest = cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
+    const kept = cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240502', 'us-east-1', 'kms');
+    cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240503', 'us-east-1', 'kms');
+    assert.equal(cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240502', 'us-east-1', 'kms'), kept);
+    const rederived = cache.get(ACCESS_KEY_ID, SECRET_ACCESS_KEY, '20240501', 'us-east-1', 'kms');
     assert.notEqual(rederived, oldest);
     assert.deepEqual(rederived, oldest);
   });
