@@ -64,7 +64,9 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
       resourceKind: 'key-policy' as const,
       // A stored policy that does not compile (kept from before policies were validated) allows nothing.
       resourcePolicy: request.policy ?? compiled(key.policy),
-      context: await conditionContext(key, request),
+      context: conditionContext(key, request),
+      // The key's tags are read only when a policy has a condition on aws:ResourceTag.
+      costlyContext: { keyPrefixes: ['aws:resourcetag/'], load: () => resourceTagContext(key) },
     };
     try {
       await deps.authorizer.authorize(ctx, access);
@@ -82,14 +84,19 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
     return grants.some((grant) => grantAllows(grant, operation, request.encryptionContext) && (request.grantPermits?.(grant) ?? true));
   }
 
-  async function conditionContext(key: KeyRecord, request: KeyRequest): Promise<RequestContextValues> {
+  async function resourceTagContext(key: KeyRecord): Promise<RequestContextValues> {
+    const context: Record<string, string> = {};
+    for (const tag of await deps.store.listKeyTags(key.keyId)) context[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
+    return context;
+  }
+
+  function conditionContext(key: KeyRecord, request: KeyRequest): RequestContextValues {
     const context: Record<string, string | readonly string[] | undefined> = {
       'kms:KeySpec': key.keySpec,
       'kms:KeyUsage': key.keyUsage,
       'kms:KeyOrigin': key.origin,
       'kms:RequestAlias': request.reference === undefined ? undefined : requestAliasOf(request.reference),
     };
-    for (const tag of await deps.store.listKeyTags(key.keyId)) context[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
     if (request.encryptionContext !== undefined) {
       const pairs = Object.entries(request.encryptionContext);
       for (const [name, value] of pairs) context[`kms:EncryptionContext:${name}`] = value;

@@ -44,6 +44,12 @@ export type AccessRequest = {
   readonly context?: RequestContextValues;
   /** KMS: a grant on the key allows this operation for this caller, a path besides the key policy. */
   readonly allowedByGrant?: boolean;
+  /**
+   * Condition keys that cost a store read (a resource's tags): loaded by the authorizer only when a policy in
+   * play has a condition on a key starting with one of `keyPrefixes` (lower case, e.g. `aws:resourcetag/`), so
+   * the common check does no extra I/O.
+   */
+  readonly costlyContext?: { readonly keyPrefixes: readonly string[]; readonly load: () => Promise<RequestContextValues> };
 };
 
 /** Request-wide condition keys the caller of checkAccess fills from the request (time, source IP, via service). */
@@ -159,9 +165,22 @@ export function createAuthorizer(identities: IdentityPolicySource): Authorizer {
   return {
     async authorize(ctx, request) {
       const identity = await identityOf(ctx);
-      const decision = checkAccess(identity, request, { currentTime: ctx.clock.now(), sourceIp: ctx.sourceIp, viaService: ctx.viaService });
+      const complete = await withCostlyContext(identity, request);
+      const decision = checkAccess(identity, complete, { currentTime: ctx.clock.now(), sourceIp: ctx.sourceIp, viaService: ctx.viaService });
       if (ctx.access) ctx.access.checks += 1;
       if (!decision.allowed) throw commonError('AccessDeniedException', accessDeniedMessage(ctx.principal.arn, request, decision));
     },
   };
+}
+
+/** The request with its costly condition keys filled in, when a policy that will be evaluated tests one of them. */
+async function withCostlyContext(identity: PrincipalPolicies, request: AccessRequest): Promise<AccessRequest> {
+  const costly = request.costlyContext;
+  if (!costly) return request;
+  const policies = request.resourcePolicy ? [...identity.policies, request.resourcePolicy] : identity.policies;
+  const tested = policies.some((policy) =>
+    policy.statements.some((statement) => statement.conditions.some((condition) => costly.keyPrefixes.some((prefix) => condition.key.startsWith(prefix)))),
+  );
+  if (!tested) return request;
+  return { ...request, context: { ...(await costly.load()), ...request.context } };
 }

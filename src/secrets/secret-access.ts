@@ -40,13 +40,17 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
 
   /** Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue). */
   async function authorizeOn(ctx: RequestContext, secret: SecretRecord, action: string, conditions: RequestConditions = {}, tags?: Tag[]): Promise<void> {
-    const secretTags = tags ?? (await deps.store.listSecretTags(secret.arn));
     await deps.authorizer.authorize(ctx, {
       action,
       resource: secret.arn,
       resourceAccount: secret.accountId,
       resourcePolicy: secret.resourcePolicy === undefined ? undefined : deps.policies.get(secret.resourcePolicy),
-      context: { ...secretConditions(secret, secretTags), ...conditions },
+      context: { ...secretConditions(secret, []), ...conditions },
+      // The tags are read only when a policy has a condition on them.
+      costlyContext: {
+        keyPrefixes: RESOURCE_TAG_KEYS,
+        load: async () => secretConditions(secret, tags ?? (await deps.store.listSecretTags(secret.arn))),
+      },
     });
   }
 
@@ -77,6 +81,9 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
 }
 
 export type SecretAccess = ReturnType<typeof createSecretAccess>;
+
+/** Condition keys (lower case, as compiled policies hold them) that need the secret's tags. */
+const RESOURCE_TAG_KEYS = ['aws:resourcetag/', 'secretsmanager:resourcetag/'];
 
 /** The condition keys every action on an existing secret carries: its name, ARN, tags, region, rotation function. */
 export function secretConditions(secret: SecretRecord, tags: Tag[]): RequestConditions {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessDeniedMessage, checkAccess, compilePolicyText, type AccessRequest, type CompiledPolicy, type PrincipalPolicies } from '../../../src/policy/index.js';
+import { accessDeniedMessage, checkAccess, compilePolicyText, createAuthorizer, type AccessRequest, type CompiledPolicy, type PrincipalPolicies } from '../../../src/policy/index.js';
 
 const ALICE = 'arn:aws:iam::111111111111:user/alice';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/myapp/db-AbCdEf';
@@ -156,5 +156,44 @@ describe('accessDeniedMessage', () => {
       accessDeniedMessage(ALICE, request, { allowed: false, reason: 'ExplicitDeny', deniedBy: 'resource-based' }),
       `User: ${ALICE} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${OTHER_SECRET} with an explicit deny in a resource-based policy`,
     );
+  });
+});
+
+describe('createAuthorizer and costly condition keys', () => {
+  const ctx = (arn: string) => ({
+    requestId: 'r-1',
+    principal: { accountId: arn.split(':')[4]!, arn, accessKeyId: 'AKIAEXAMPLE' },
+    region: 'us-east-1',
+    clock: { now: () => facts.currentTime },
+    access: { checks: 0 },
+  });
+  const tagged = (loads: { count: number }, tags: Record<string, string>) => ({
+    keyPrefixes: ['aws:resourcetag/'],
+    load: async () => {
+      loads.count += 1;
+      return Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:ResourceTag/${key}`, value]));
+    },
+  });
+
+  it('loads them only when a policy tests one of them, and decides with them', async () => {
+    const byTag = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/env': 'prod' } } });
+    const identities = new Map<string, PrincipalPolicies>([
+      [ALICE, user(ALICE, [readProd])],
+      ['arn:aws:iam::111111111111:user/tagged', user('arn:aws:iam::111111111111:user/tagged', [byTag])],
+    ]);
+    const authorizer = createAuthorizer({ policiesFor: async ({ arn }) => identities.get(arn)! });
+
+    const loads = { count: 0 };
+    await authorizer.authorize(ctx(ALICE), { ...secretRequest(SECRET), costlyContext: tagged(loads, { env: 'prod' }) });
+    assert.equal(loads.count, 0, 'a policy without conditions needs no tags');
+
+    const taggedUser = 'arn:aws:iam::111111111111:user/tagged';
+    await authorizer.authorize(ctx(taggedUser), { ...secretRequest(OTHER_SECRET), costlyContext: tagged(loads, { env: 'prod' }) });
+    assert.equal(loads.count, 1);
+    await assert.rejects(
+      authorizer.authorize(ctx(taggedUser), { ...secretRequest(OTHER_SECRET), costlyContext: tagged(loads, { env: 'dev' }) }),
+      (error: Error & { code?: string }) => error.message.includes('is not authorized to perform: secretsmanager:GetSecretValue'),
+    );
+    assert.equal(loads.count, 2);
   });
 });
