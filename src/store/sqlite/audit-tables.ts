@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey, AuditSealer } from '../records.js';
-import { CLOSED, INSERT_AUDIT_ROW, SELECT_CHAIN_HEAD, SHARED_STATE_BYTES, type AuditRow, type ChainHead, type WriterReply, type WriterRequest } from './audit-writer.js';
+import { acquire, CLOSED, INSERT_AUDIT_ROW, release, SELECT_CHAIN_HEAD, SHARED_STATE_BYTES, type AuditRow, type ChainHead, type WriterReply, type WriterRequest } from './audit-writer.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -49,9 +49,10 @@ export class SqliteAuditTables {
     this.#db = db;
     this.#stmt = prepare;
     if (!db.memory) {
-      const sharedState = new Int32Array(new SharedArrayBuffer(SHARED_STATE_BYTES));
-      const writer = new AuditWriterThread(db.name, sharedState);
+      const lock = new Int32Array(new SharedArrayBuffer(SHARED_STATE_BYTES));
+      const writer = new AuditWriterThread(db.name, lock);
       this.#writer = writer;
+      guardTransactions(db, lock);
       // The store closes its connection with db.close(); the writer's connection closes first, after any
       // append already sent (the writer handles its messages in order), so that once the store is closed no
       // connection is left open (the last one to close checkpoints and removes the -wal file).
@@ -190,17 +191,48 @@ function rowOf(record: AuditEventRecord): AuditRow {
   ];
 }
 
+/**
+ * Every transaction of this connection (db.transaction(), in every variant) runs holding the lock it shares
+ * with the writer thread (see acquire in audit-writer.ts), so an audit append never commits in the middle of
+ * one. A nested transaction (a savepoint) runs inside its outer one's hold. The main thread waits at most for
+ * one audit commit in progress; single statements outside a transaction do not take the lock (SQLite's busy
+ * timeout covers them).
+ */
+function guardTransactions(db: Database, lock: Int32Array): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: any[]) => unknown) => {
+    const made = transaction(fn);
+    const guard =
+      <F extends (...args: any[]) => unknown>(run: F) =>
+      (...args: Parameters<F>): ReturnType<F> => {
+        if (db.inTransaction) return run(...args) as ReturnType<F>;
+        acquire(lock);
+        try {
+          return run(...args) as ReturnType<F>;
+        } finally {
+          release(lock);
+        }
+      };
+    return Object.assign(guard(made), {
+      default: guard(made.default),
+      deferred: guard(made.deferred),
+      immediate: guard(made.immediate),
+      exclusive: guard(made.exclusive),
+    });
+  }) as typeof db.transaction;
+}
+
 /** The main thread's handle on the writer thread: numbered requests, replies matched by number. */
 class AuditWriterThread {
   readonly #worker: Worker;
-  readonly #sharedState: Int32Array;
+  readonly #lock: Int32Array;
   readonly #waiting = new Map<number, { resolve: (reply: WriterReply) => void; reject: (error: Error) => void }>();
   #nextId = 1;
   #gone: Error | undefined;
 
-  constructor(path: string, sharedState: Int32Array) {
-    this.#sharedState = sharedState;
-    this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), { workerData: { role: 'coffer-audit-writer', path, sharedState: sharedState.buffer } });
+  constructor(path: string, lock: Int32Array) {
+    this.#lock = lock;
+    this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), { workerData: { role: 'coffer-audit-writer', path, lock: lock.buffer } });
     // An idle writer does not keep the process alive; one with an append outstanding does (see append).
     this.#worker.unref();
     this.#worker.on('message', (reply: WriterReply) => {
@@ -211,6 +243,8 @@ class AuditWriterThread {
     });
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', () => {
+      // A writer that ended while holding the lock must not leave the main connection waiting for it forever.
+      release(lock);
       this.#fail(new Error('the audit writer thread has ended'));
     });
   }
@@ -231,7 +265,7 @@ class AuditWriterThread {
     this.#worker.postMessage({ kind: 'close' } satisfies WriterRequest);
     this.#gone = new Error('the audit log is closed');
     const deadline = Date.now() + CLOSE_WAIT_MS;
-    while (Atomics.load(this.#sharedState, CLOSED) === 0 && Date.now() < deadline) Atomics.wait(this.#sharedState, CLOSED, 0, 50);
+    while (Atomics.load(this.#lock, CLOSED) === 0 && Date.now() < deadline) Atomics.wait(this.#lock, CLOSED, 0, 50);
   }
 
   #fail(error: Error): void {

@@ -25,13 +25,24 @@ export type WriterReply =
   | { id: number; outcome: 'failed'; message: string };
 
 /**
- * The state the two threads share: one Int32 in a SharedArrayBuffer, [CLOSED], which turns 1 when the writer
- * has closed its connection. The two connections need no lock of their own: every write transaction of the
- * store is IMMEDIATE (it takes SQLite's write lock before its first read, waiting out the busy timeout), so an
- * audit commit can never invalidate a transaction's reads halfway, within one process or across several.
+ * The state the two threads share: two Int32 in a SharedArrayBuffer. [LOCK] is a lock (0 free, 1 held),
+ * [CLOSED] turns 1 when the writer has closed its connection. The writer holds the lock
+ * around each append; the main connection holds it around each of its transactions. Without it the writer
+ * could commit between a main transaction's first read and its first write, and SQLite refuses to upgrade
+ * such a stale read transaction (SQLITE_BUSY, "database is locked", without waiting).
  */
-export const CLOSED = 0;
-export const SHARED_STATE_BYTES = 4;
+export const LOCK = 0;
+export const CLOSED = 1;
+export const SHARED_STATE_BYTES = 8;
+
+export function acquire(lock: Int32Array): void {
+  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 100);
+}
+
+export function release(lock: Int32Array): void {
+  Atomics.store(lock, 0, 0);
+  Atomics.notify(lock, 0, 1);
+}
 
 export const INSERT_AUDIT_ROW = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
    username, resource_names, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -47,7 +58,7 @@ function sameHead(a: ChainHead, b: ChainHead): boolean {
   return a === undefined || b === undefined ? a === b : a.sequence === b.sequence && a.hash === b.hash;
 }
 
-function serve(path: string, sharedState: Int32Array): void {
+function serve(path: string, lock: Int32Array): void {
   const db = new Database(path);
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
@@ -62,14 +73,19 @@ function serve(path: string, sharedState: Int32Array): void {
   parentPort!.on('message', (request: WriterRequest) => {
     if (request.kind === 'close') {
       db.close();
-      Atomics.store(sharedState, CLOSED, 1);
-      Atomics.notify(sharedState, CLOSED);
+      Atomics.store(lock, CLOSED, 1);
+      Atomics.notify(lock, CLOSED);
       parentPort!.close();
       return;
     }
     let reply: WriterReply;
     try {
-      append.immediate(request.expected, request.rows);
+      acquire(lock);
+      try {
+        append.immediate(request.expected, request.rows);
+      } finally {
+        release(lock);
+      }
       reply = { id: request.id, outcome: 'appended' };
     } catch (error) {
       reply =
@@ -82,6 +98,6 @@ function serve(path: string, sharedState: Int32Array): void {
 }
 
 if (parentPort && (workerData as { role?: string } | undefined)?.role === 'coffer-audit-writer') {
-  const data = workerData as { path: string; sharedState: SharedArrayBuffer };
-  serve(data.path, new Int32Array(data.sharedState));
+  const data = workerData as { path: string; lock: SharedArrayBuffer };
+  serve(data.path, new Int32Array(data.lock));
 }

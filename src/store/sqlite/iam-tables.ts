@@ -163,7 +163,7 @@ export class SqliteIamTables {
       if (ownerId === undefined) return 'no-principal' as const;
       const changes = this.#stmt(`DELETE FROM ${policies} WHERE owner_id = ? AND name_key = ?`).run(ownerId, nameKey(policyName)).changes;
       return changes === 1 ? ('deleted' as const) : ('no-policy' as const);
-    }).immediate();
+    })();
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): IamIdentityRecord | undefined {
@@ -174,7 +174,7 @@ export class SqliteIamTables {
       const documents = this.#stmt(`SELECT document FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).pluck().all(row.owner_id) as string[];
       const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
       return { arn: row.arn as string, policyDocuments: documents, tags };
-    }).immediate();
+    })();
   }
 
   insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): UserAccessKeyOutcome {

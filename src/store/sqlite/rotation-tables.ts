@@ -56,7 +56,7 @@ export class SqliteRotationTables {
       const existing = this.getOpenRotationRun(run.secretArn) ?? this.#getRun(run.secretArn, run.token);
       if (!existing) throw new Error(`rotation run for ${run.secretArn} neither inserted nor found`);
       return { started: false, existing };
-    }).immediate();
+    })();
   }
 
   getOpenRotationRun(secretArn: string): RotationRunRecord | undefined {
@@ -89,7 +89,7 @@ export class SqliteRotationTables {
         "UPDATE rotation_runs SET status = 'succeeded', updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE secret_arn = ? AND token = ?",
       ).run(finishedAt.getTime(), secretArn, token);
       this.setSecretRotation(secretArn, rotation);
-    }).immediate();
+    })();
   }
 
   retryRotationRun(secretArn: string, token: string, now: Date): void {

@@ -69,7 +69,7 @@ export class SqliteSecretTables {
         this.#setStage(secret.arn, 'AWSCURRENT', firstVersion.versionId);
       }
       return { created: true };
-    }).immediate();
+    })();
   }
 
   getSecretByArn(arn: string): SecretRecord | undefined {
@@ -132,7 +132,7 @@ export class SqliteSecretTables {
         this.#stmt('UPDATE secret_versions SET data_keys = ? WHERE secret_arn = ? AND version_id = ?').run(encodeDataKeys(updated), secretArn, versionId);
       }
       return this.#patchSecret(secretArn, patch);
-    }).immediate();
+    })();
   }
 
   #patchSecret(arn: string, patch: SecretPatch): SecretRecord | undefined {
@@ -165,7 +165,7 @@ export class SqliteSecretTables {
       // Stages reference versions; delete them first so the cascade order never matters.
       this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ?').run(arn);
       return this.#stmt('DELETE FROM secrets WHERE arn = ?').run(arn).changes === 1;
-    }).immediate();
+    })();
   }
 
   listSecretsDueForDeletion(now: Date, limit: number): SecretRecord[] {
@@ -179,7 +179,7 @@ export class SqliteSecretTables {
       // Writes only when the date changes (it is kept to the day), so reads stay reads.
       this.#stmt('UPDATE secrets SET last_accessed_date = ? WHERE arn = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, ms);
       this.#stmt('UPDATE secret_versions SET last_accessed_date = ? WHERE secret_arn = ? AND version_id = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, versionId, ms);
-    }).immediate();
+    })();
   }
 
   putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
@@ -190,11 +190,11 @@ export class SqliteSecretTables {
       else this.#insertVersion(version);
       this.#applyPlan(version.secretArn, planner, lastChangedDate);
       return { inserted: true };
-    }).immediate();
+    })();
   }
 
   updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): void {
-    this.#db.transaction(() => this.#applyPlan(secretArn, planner, lastChangedDate)).immediate();
+    this.#db.transaction(() => this.#applyPlan(secretArn, planner, lastChangedDate))();
   }
 
   getSecretVersion(secretArn: string, versionId: string): SecretVersionRecord | undefined {
@@ -216,14 +216,14 @@ export class SqliteSecretTables {
   }
 
   putSecretTags(arn: string, tags: Tag[]): void {
-    this.#db.transaction(() => this.#upsertTags(arn, tags)).immediate();
+    this.#db.transaction(() => this.#upsertTags(arn, tags))();
   }
 
   removeSecretTags(arn: string, tagKeys: string[]): void {
     const remove = this.#stmt('DELETE FROM secret_tags WHERE secret_arn = ? AND tag_key = ?');
     this.#db.transaction(() => {
       for (const tagKey of tagKeys) remove.run(arn, tagKey);
-    }).immediate();
+    })();
   }
 
   listSecretTags(arn: string): Tag[] {

@@ -136,7 +136,7 @@ export class SqliteStore implements Store {
       this.#insertKey(key);
       this.#insertBackingKey(backing);
       this.#upsertTags(key.keyId, tags);
-    }).immediate();
+    })();
   }
 
   async getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
@@ -173,7 +173,7 @@ export class SqliteStore implements Store {
       this.#insertBackingKey(backing);
       this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(backing.backingKeyId, backing.keyId);
       return true;
-    }).immediate();
+    })();
   }
 
   async rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
@@ -184,7 +184,7 @@ export class SqliteStore implements Store {
       if (claimed.changes === 0) return false;
       this.#insertBackingKey(backing);
       return true;
-    }).immediate();
+    })();
   }
 
   async getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
@@ -226,7 +226,7 @@ export class SqliteStore implements Store {
         const count = this.#stmt('SELECT count(*) FROM kms_key_tags WHERE key_id = ?').pluck().get(keyId) as number;
         // Throwing inside the transaction rolls the upsert back.
         if (count > maxTags) throw new LimitReached();
-      }).immediate();
+      })();
       return true;
     } catch (error) {
       if (error instanceof LimitReached) return false;
@@ -238,7 +238,7 @@ export class SqliteStore implements Store {
     const remove = this.#stmt('DELETE FROM kms_key_tags WHERE key_id = ? AND tag_key = ?');
     this.#db.transaction(() => {
       for (const tagKey of tagKeys) remove.run(keyId, tagKey);
-    }).immediate();
+    })();
   }
 
   async listKeyTags(keyId: string): Promise<Tag[]> {
@@ -297,7 +297,7 @@ export class SqliteStore implements Store {
       const now = key.creationDate.getTime();
       this.#stmt('INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)').run(key.accountId, key.region, aliasName, key.keyId, now, now);
       return key.keyId;
-    }).immediate();
+    })();
   }
 
   async getKeyById(keyId: string): Promise<KeyRecord | undefined> {
