@@ -58,15 +58,21 @@ export function createCredentials(deps: CredentialDeps) {
     };
   }
 
+  /** A new key id and secret, the secret sealed under the root key for the store (SigV4 needs it back). */
+  function newSealedKey(prefix: 'AKIA' | 'ASIA') {
+    const accessKeyId = newAccessKeyId(prefix);
+    const secretAccessKey = randomBytes(30).toString('base64');
+    return { accessKeyId, secretAccessKey, sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)) };
+  }
+
   /** Creates an access key for an account's root user; returns the secret once, to hand to its owner. */
   async function createRootAccessKey(accountId: string, now: Date) {
-    const accessKeyId = newAccessKeyId();
-    const secretAccessKey = randomBytes(30).toString('base64');
+    const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('AKIA');
     await deps.store.insertAccessKey({
       accessKeyId,
       accountId,
       principalArn: accountRootArn(accountId),
-      sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+      sealedSecret,
       createdAt: now,
     });
     return { accessKeyId, secretAccessKey };
@@ -78,14 +84,13 @@ export function createCredentials(deps: CredentialDeps) {
    */
   async function createTemporaryAccessKey(accountId: string, principalArn: string, ttlMs: number): Promise<TemporaryAccessKey> {
     const now = clock.now();
-    const accessKeyId = newAccessKeyId('ASIA');
-    const secretAccessKey = randomBytes(30).toString('base64');
+    const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('ASIA');
     const expiresAt = new Date(now.getTime() + ttlMs);
     await deps.store.insertAccessKey({
       accessKeyId,
       accountId,
       principalArn,
-      sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+      sealedSecret,
       createdAt: now,
       expiresAt,
     });
@@ -94,14 +99,13 @@ export function createCredentials(deps: CredentialDeps) {
 
   /** CreateAccessKey by the root for itself: like createRootAccessKey, refused (undefined) at `maxKeys` keys. */
   async function createLimitedRootAccessKey(accountId: string, maxKeys: number, now: Date) {
-    const accessKeyId = newAccessKeyId();
-    const secretAccessKey = randomBytes(30).toString('base64');
+    const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('AKIA');
     const inserted = await deps.store.insertRootAccessKey(
       {
         accessKeyId,
         accountId,
         principalArn: accountRootArn(accountId),
-        sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+        sealedSecret,
         createdAt: now,
       },
       maxKeys,
@@ -114,8 +118,7 @@ export function createCredentials(deps: CredentialDeps) {
    * already has `maxKeys` keys.
    */
   async function createUserAccessKey(user: { accountId: string; arn: string; userId: string }, maxKeys: number, now: Date) {
-    const accessKeyId = newAccessKeyId();
-    const secretAccessKey = randomBytes(30).toString('base64');
+    const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('AKIA');
     const outcome = await deps.store.insertUserAccessKey(
       {
         accessKeyId,
@@ -123,7 +126,7 @@ export function createCredentials(deps: CredentialDeps) {
         principalArn: user.arn,
         userId: user.userId,
         status: 'Active',
-        sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+        sealedSecret,
         createdAt: now,
       },
       maxKeys,
@@ -138,14 +141,13 @@ export function createCredentials(deps: CredentialDeps) {
    */
   async function createSessionAccessKey(accountId: string, principalArn: string, ttlMs: number) {
     const expiresAt = new Date(clock.now().getTime() + ttlMs);
-    const accessKeyId = newAccessKeyId('ASIA');
-    const secretAccessKey = randomBytes(30).toString('base64');
+    const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('ASIA');
     const sessionToken = randomBytes(96).toString('base64');
     await deps.store.insertAccessKey({
       accessKeyId,
       accountId,
       principalArn,
-      sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)),
+      sealedSecret,
       createdAt: clock.now(),
       expiresAt,
       sessionTokenHash: sessionTokenHash(sessionToken),
