@@ -1,12 +1,13 @@
 import type { RequestContext } from '../../core/index.js';
 import type { IamDeps } from '../deps.js';
-import { IAM_LIMITS, iamError } from '../errors.js';
+import { iamError } from '../errors.js';
 import { newUniqueId, roleArn } from '../names.js';
 import { pageOf } from '../paging.js';
 import { checkPolicyDocument } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { roleView } from '../views.js';
 import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
+import { principalTagOperations } from './principal-tags.js';
 
 /** The session length a role allows when CreateRole does not say: one hour, as IAM. */
 const DEFAULT_MAX_SESSION_SECONDS = 3600;
@@ -15,6 +16,7 @@ const DEFAULT_MAX_SESSION_SECONDS = 3600;
 export function roleOperations(deps: IamDeps) {
   const { store } = deps;
   const check = createIamResourceCheck(deps);
+  const tags = principalTagOperations(deps, 'role');
   return {
     /** The trust policy is a resource policy: it must name who may assume the role. */
     async createRole(ctx: RequestContext, input: IamInput<'CreateRole'>) {
@@ -60,13 +62,7 @@ export function roleOperations(deps: IamDeps) {
       return {};
     },
 
-    async tagRole(ctx: RequestContext, input: IamInput<'TagRole'>) {
-      await check.authorize(ctx, 'TagRole', 'role', input.RoleName);
-      const outcome = await store.tagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.Tags, IAM_LIMITS.tagsPerPrincipal);
-      if (outcome === 'absent') throw notFound.role(input.RoleName);
-      if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPerRole: ${IAM_LIMITS.tagsPerPrincipal}`);
-      return {};
-    },
+    tagRole: (ctx: RequestContext, input: IamInput<'TagRole'>) => tags.tag(ctx, input.RoleName, input.Tags),
 
     /** The trust policy is replaced whole, validated like CreateRole's. */
     async updateAssumeRolePolicy(ctx: RequestContext, input: IamInput<'UpdateAssumeRolePolicy'>) {
@@ -76,18 +72,8 @@ export function roleOperations(deps: IamDeps) {
       return {};
     },
 
-    async listRoleTags(ctx: RequestContext, input: IamInput<'ListRoleTags'>) {
-      await check.authorize(ctx, 'ListRoleTags', 'role', input.RoleName);
-      const role = await store.getIamRole(ctx.principal.accountId, input.RoleName);
-      if (!role) throw notFound.role(input.RoleName);
-      const page = pageOf(role.tags, input);
-      return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
-    },
+    listRoleTags: (ctx: RequestContext, input: IamInput<'ListRoleTags'>) => tags.listTags(ctx, input.RoleName, input),
 
-    async untagRole(ctx: RequestContext, input: IamInput<'UntagRole'>) {
-      await check.authorize(ctx, 'UntagRole', 'role', input.RoleName);
-      if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'role', input.RoleName, input.TagKeys))) throw notFound.role(input.RoleName);
-      return {};
-    },
+    untagRole: (ctx: RequestContext, input: IamInput<'UntagRole'>) => tags.untag(ctx, input.RoleName, input.TagKeys),
   };
 }

@@ -1,17 +1,19 @@
 import type { RequestContext } from '../../core/index.js';
 import type { IamDeps } from '../deps.js';
-import { IAM_LIMITS, iamError } from '../errors.js';
+import { iamError } from '../errors.js';
 import { newUniqueId, userArn } from '../names.js';
 import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { principalName } from '../identity-policies.js';
 import { userView } from '../views.js';
 import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
+import { principalTagOperations } from './principal-tags.js';
 
 /** CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser. */
 export function userOperations(deps: IamDeps) {
   const { store } = deps;
   const check = createIamResourceCheck(deps);
+  const tags = principalTagOperations(deps, 'user');
   return {
     async createUser(ctx: RequestContext, input: IamInput<'CreateUser'>) {
       const accountId = ctx.principal.accountId;
@@ -64,26 +66,10 @@ export function userOperations(deps: IamDeps) {
       return {};
     },
 
-    async tagUser(ctx: RequestContext, input: IamInput<'TagUser'>) {
-      await check.authorize(ctx, 'TagUser', 'user', input.UserName);
-      const outcome = await store.tagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.Tags, IAM_LIMITS.tagsPerPrincipal);
-      if (outcome === 'absent') throw notFound.user(input.UserName);
-      if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPerUser: ${IAM_LIMITS.tagsPerPrincipal}`);
-      return {};
-    },
+    tagUser: (ctx: RequestContext, input: IamInput<'TagUser'>) => tags.tag(ctx, input.UserName, input.Tags),
 
-    async listUserTags(ctx: RequestContext, input: IamInput<'ListUserTags'>) {
-      await check.authorize(ctx, 'ListUserTags', 'user', input.UserName);
-      const user = await store.getIamUser(ctx.principal.accountId, input.UserName);
-      if (!user) throw notFound.user(input.UserName);
-      const page = pageOf(user.tags, input);
-      return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
-    },
+    listUserTags: (ctx: RequestContext, input: IamInput<'ListUserTags'>) => tags.listTags(ctx, input.UserName, input),
 
-    async untagUser(ctx: RequestContext, input: IamInput<'UntagUser'>) {
-      await check.authorize(ctx, 'UntagUser', 'user', input.UserName);
-      if (!(await store.untagIamPrincipal(ctx.principal.accountId, 'user', input.UserName, input.TagKeys))) throw notFound.user(input.UserName);
-      return {};
-    },
+    untagUser: (ctx: RequestContext, input: IamInput<'UntagUser'>) => tags.untag(ctx, input.UserName, input.TagKeys),
   };
 }
