@@ -6,7 +6,7 @@
  */
 import { commonError, type RequestContext } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
-import { decide, evaluate, type PolicyEvaluation } from './evaluate.js';
+import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
 import type { RequestContextValues, RequestPrincipal } from './types.js';
 
 /** The caller as policies see it, with the identity policies that apply to it. */
@@ -65,14 +65,19 @@ export type AccessDecision =
 
 /** Decides one request. An explicit deny anywhere wins; then AWS's same-account / cross-account / key-policy rules. */
 export function checkAccess(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): AccessDecision {
+  let context: RequestContextValues | undefined;
   const authorization = {
     principal: identity.principal,
     action: request.action,
     resource: request.resource,
-    context: requestContext(identity, request, facts),
+    // Built only if a condition asks: a root caller with an unconditioned key policy needs none of it.
+    get context() {
+      return (context ??= requestContext(identity, request, facts));
+    },
   };
-  const identityResults = evaluate(identity.policies, authorization);
-  const [resourceResult] = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization) : [];
+  const normalized = lazyContext(authorization);
+  const identityResults = evaluate(identity.policies, authorization, normalized);
+  const resourceResult = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
   if (identityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
   if (resourceResult && isDeny(resourceResult)) return denied('ExplicitDeny', 'resource-based');
 
@@ -116,12 +121,12 @@ function requestContext(identity: PrincipalPolicies, request: AccessRequest, fac
     'aws:PrincipalAccount': identity.principal.accountId,
     'aws:ResourceAccount': request.resourceAccount,
   };
-  for (const [key, value] of Object.entries(identity.tags)) context[`aws:PrincipalTag/${key}`] = value;
+  for (const key in identity.tags) context[`aws:PrincipalTag/${key}`] = identity.tags[key];
   if (request.action.startsWith('kms:')) {
     context['kms:CallerAccount'] = identity.principal.accountId;
     context['kms:ViaService'] = facts.viaService;
   }
-  return { ...context, ...request.context };
+  return Object.assign(context, request.context);
 }
 
 function isDeny(result: PolicyEvaluation): boolean {

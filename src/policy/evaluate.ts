@@ -23,7 +23,7 @@ export type PolicyEvaluation = {
   readonly statements: readonly string[];
 };
 
-function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: NormalizedContext): PolicyEvaluation {
+function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: () => NormalizedContext): PolicyEvaluation {
   const denies: string[] = [];
   const direct: string[] = [];
   const viaAccount: string[] = [];
@@ -33,7 +33,7 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
     if (!statement.action(request.action) || !statement.resource(request.resource)) return;
     // Conditions: different operators and different keys are ANDed.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
-    if (!statement.conditions.every((condition) => condition.test(context.get(condition.key)))) return;
+    if (!statement.conditions.every((condition) => condition.test(context().get(condition.key)))) return;
     const name = statement.sid ?? `#${index}`;
     if (statement.effect === 'Deny') denies.push(name);
     else if (match === 'principal') direct.push(name);
@@ -45,10 +45,23 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
   return { decision: 'NotApplicable', allowedVia: undefined, statements: [] };
 }
 
-/** Evaluates each policy against the request; one result per policy, in order. Pure and synchronous. */
-export function evaluate(policies: readonly CompiledPolicy[], request: AuthorizationRequest): PolicyEvaluation[] {
-  const context = normalizeContext(request);
+/**
+ * Evaluates each policy against the request; one result per policy, in order. Pure and synchronous. The context
+ * is normalized when a condition first needs it (most statements have none), once for all the policies given;
+ * callers that evaluate several lists against one request pass one `lazyContext(request)` to share it.
+ */
+export function evaluate(
+  policies: readonly CompiledPolicy[],
+  request: AuthorizationRequest,
+  context: () => NormalizedContext = lazyContext(request),
+): PolicyEvaluation[] {
   return policies.map((policy) => evaluateOne(policy, request, context));
+}
+
+/** The request's normalized context, built on the first call and reused after. */
+export function lazyContext(request: AuthorizationRequest): () => NormalizedContext {
+  let context: NormalizedContext | undefined;
+  return () => (context ??= normalizeContext(request));
 }
 
 export type DecideInput = {

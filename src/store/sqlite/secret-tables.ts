@@ -26,6 +26,13 @@ const SORT_COLUMNS: Record<SecretSort, string> = {
   name: 'name',
 };
 
+/**
+ * A version's stages as a JSON array, sorted, in the same statement as the version (`v`): one statement per
+ * version read instead of two, on GetSecretValue's path.
+ */
+const STAGES_OF_VERSION = `(SELECT json_group_array(stage ORDER BY stage) FROM secret_version_stages s
+    WHERE s.secret_arn = v.secret_arn AND s.version_id = v.version_id) AS stages`;
+
 const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
   description: 'description',
   kmsKeyId: 'kms_key_id',
@@ -198,15 +205,16 @@ export class SqliteSecretTables {
   }
 
   getSecretVersion(secretArn: string, versionId: string): SecretVersionRecord | undefined {
-    const row = this.#stmt('SELECT * FROM secret_versions WHERE secret_arn = ? AND version_id = ?').get(secretArn, versionId) as Row | undefined;
-    return row && this.#withStages(row);
+    const row = this.#stmt(`SELECT v.*, ${STAGES_OF_VERSION} FROM secret_versions v WHERE v.secret_arn = ? AND v.version_id = ?`).get(secretArn, versionId) as Row | undefined;
+    return row && versionFromRow(row, JSON.parse(row.stages) as string[]);
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): SecretVersionRecord | undefined {
     const row = this.#stmt(
-      'SELECT v.* FROM secret_version_stages st JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id WHERE st.secret_arn = ? AND st.stage = ?',
+      `SELECT v.*, ${STAGES_OF_VERSION} FROM secret_version_stages st
+       JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id WHERE st.secret_arn = ? AND st.stage = ?`,
     ).get(secretArn, stage) as Row | undefined;
-    return row && this.#withStages(row);
+    return row && versionFromRow(row, JSON.parse(row.stages) as string[]);
   }
 
   listSecretVersions(secretArn: string): SecretVersionRecord[] {
@@ -277,11 +285,6 @@ export class SqliteSecretTables {
       'INSERT INTO secret_tags (secret_arn, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT (secret_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
     );
     for (const tag of tags) upsert.run(arn, tag.TagKey, tag.TagValue);
-  }
-
-  #withStages(row: Row): SecretVersionRecord {
-    const stages = this.#stmt('SELECT stage FROM secret_version_stages WHERE secret_arn = ? AND version_id = ? ORDER BY stage').pluck().all(row.secret_arn, row.version_id) as string[];
-    return versionFromRow(row, stages);
   }
 }
 
