@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
-import { AuditWriterThread, moveLegacyAuditRows, openAuditDatabase, probeAppend, sealedAppender, type AuditAppender, type AuditDraftRow, type AuditSeal } from './audit-writer.js';
+import { AuditWriterThread, legacyAuditRowCount, moveLegacyAuditRows, openAuditDatabase, probeAppend, sealedAppender, type AuditAppender, type AuditDraftRow, type AuditSeal } from './audit-writer.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -53,7 +53,7 @@ export class SqliteAuditTables {
 
   /** Moves audit rows an older Coffer kept in coffer.db into audit.db (once; see moveLegacyAuditRows). */
   moveLegacyEvents(): number {
-    if (this.#auditPath === undefined) return 0;
+    if (this.#auditPath === undefined || legacyAuditRowCount(this.#main) === 0) return 0;
     const audit = openAuditDatabase(this.#auditPath);
     try {
       return moveLegacyAuditRows(this.#main, audit);

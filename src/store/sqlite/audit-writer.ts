@@ -120,10 +120,13 @@ const MOVE_PAGE = 1000;
  * audit.db holds the same event (same hash) at every copied place before deleting anything. Returns how many
  * rows were moved.
  */
-export function moveLegacyAuditRows(main: Database.Database, audit: Database.Database): number {
+export function legacyAuditRowCount(main: Database.Database): number {
   const hasTable = main.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get();
-  if (!hasTable) return 0;
-  const count = main.prepare('SELECT count(*) FROM audit_events').pluck().get() as number;
+  return hasTable ? (main.prepare('SELECT count(*) FROM audit_events').pluck().get() as number) : 0;
+}
+
+export function moveLegacyAuditRows(main: Database.Database, audit: Database.Database): number {
+  const count = legacyAuditRowCount(main);
   if (count === 0) return 0;
   const page = main.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE sequence > ? ORDER BY sequence LIMIT ?`).raw();
   const insert = audit.prepare(`INSERT OR IGNORE INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
