@@ -76,18 +76,30 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   send(first, { coffer: 'announce' });
 
   // A worker that dies while the cluster runs is replaced (the maintenance timer moves to its replacement).
-  cluster.on('exit', (worker, code, signal) => {
-    ready.delete(worker);
-    if (stopping) return;
-    const hadMaintenance = worker === maintenanceWorker;
-    options.log(`worker pid ${worker.process.pid} died (code ${code}, signal ${signal}); starting a replacement`);
-    const replacement = fork(hadMaintenance);
-    void startedOrExit(replacement).then((started) => {
-      if (started === 'ready') options.log(`replacement worker (pid ${replacement.process.pid}) ready`);
+  // One that dies before it was ready is not: it would most likely die again, over and over.
+  const stopped = new Promise<number>((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      const wasReady = ready.delete(worker);
+      if (stopping) return;
+      const hadMaintenance = worker === maintenanceWorker;
+      if (!wasReady) {
+        options.log(`worker pid ${worker.process.pid} exited before it was ready (code ${code}, signal ${signal}); not replaced`);
+        if (hadMaintenance) maintenanceWorker = undefined;
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          writer?.close();
+          resolve(1);
+        }
+        return;
+      }
+      options.log(`worker pid ${worker.process.pid} died (code ${code}, signal ${signal}); starting a replacement`);
+      const replacement = fork(hadMaintenance);
+      void startedOrExit(replacement).then((started) => {
+        if (started === 'ready') options.log(`replacement worker (pid ${replacement.process.pid}) ready`);
+      });
     });
   });
 
-  return new Promise<number>((resolve) => {
+  const signalled = new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
@@ -114,6 +126,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  return Promise.race([signalled, stopped]);
 }
 
 /** Appends (or probes) for a worker and answers it; the writer merges concurrent batches into one commit. */
