@@ -57,15 +57,13 @@ export type StartOptions = {
   cpus?: string;
 };
 
-/** The node:cluster launcher of `--coffer-workers N` (cluster-coffer.ts). */
-const CLUSTER_LAUNCHER = fileURLToPath(new URL('./cluster-coffer.js', import.meta.url));
-
 export async function startCoffer(options: StartOptions & { dataDir: string; nodeArgs?: string[]; workers?: number }): Promise<Peer> {
   const port = await freePort();
   const startedAt = performance.now();
   const server = [COFFER_MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
   const workers = options.workers ?? 1;
-  const args = [...(options.nodeArgs ?? []), ...(workers > 1 ? [CLUSTER_LAUNCHER, String(workers)] : []), ...server];
+  // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
+  const args = [...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/health')) - startedAt;
   return peer('coffer', child, port, startedAt, healthAfterMs);

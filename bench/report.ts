@@ -53,7 +53,7 @@ export function renderReport(results: Results): string {
     `Corpus: ${fmtInt(settings.corpusSize)} secrets in Coffer (1 KB SecretString each), random access over the first ${fmtInt(settings.randomSetSize)}; ` +
       `moto holds ${fmtInt(results.seed.motoCorpusSize ?? 0)}. Each cell: ${settings.rounds} round(s) of ${settings.durationSeconds} s, ` +
       `peers interleaved round by round; medians shown, ratios are medians of the per-round ratios.` +
-      (settings.cofferWorkers > 1 ? ` Coffer ran as ${settings.cofferWorkers} server processes (node:cluster, bench/cluster-coffer.ts); its CPU and RSS are summed over them.` : ''),
+      (settings.cofferWorkers > 1 ? ` Coffer ran as ${settings.cofferWorkers} server processes (coffer server --workers N, node:cluster); its CPU and RSS are summed over them.` : ''),
     '',
   );
 

@@ -39,8 +39,8 @@ export type Settings = {
    */
   pin: boolean;
   /**
-   * Coffer server processes under load (--coffer-workers N, default 1): above 1, a node:cluster launcher
-   * (cluster-coffer.ts) shares the port among N `coffer server` processes. Cold starts stay one process.
+   * Coffer server processes under load (--coffer-workers N, default 1): above 1, `coffer server --workers N`
+   * (node:cluster workers sharing the port, the primary writing the audit log). Cold starts stay one process.
    */
   cofferWorkers: number;
   /** The compiled tree to measure (--build DIR); dist/ when undefined. */

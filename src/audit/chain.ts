@@ -1,9 +1,9 @@
-import { hash } from 'node:crypto';
-import type { AuditEventRecord, AuditSealer } from '../store/index.js';
+import { chainHash, GENESIS_HASH, type AuditEventRecord } from '../store/index.js';
 import type { AuditEvent } from './event.js';
 
-/** The prevHash of the first event. */
-export const GENESIS_HASH = '0'.repeat(64);
+// The store's audit writer seals events (it reads the chain head under its write lock); the formula is the
+// store's, and verification uses the same one.
+export { chainHash, GENESIS_HASH };
 
 /** JSON with object keys sorted at every level and undefined members left out: one text per event. */
 export function canonicalJson(value: unknown): string {
@@ -61,20 +61,6 @@ export function canonicalEventJson(event: AuditEvent): string {
       userName: identity.userName,
     },
   });
-}
-
-/** hash = SHA-256(prevHash ‖ canonical JSON of the event), hex. */
-export function chainHash(prevHash: string, body: string): string {
-  // One-shot over the concatenation: the same bytes as two update() calls, without a Hash object per event.
-  return hash('sha256', prevHash + body, 'hex');
-}
-
-/** The sealer the store runs inside its append transaction. */
-export function sealerFor(body: string): AuditSealer {
-  return (last) => {
-    const prevHash = last?.hash ?? GENESIS_HASH;
-    return { prevHash, hash: chainHash(prevHash, body) };
-  };
 }
 
 export type VerifyResult =

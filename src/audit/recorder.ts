@@ -1,6 +1,6 @@
 import type { Logger } from '../core/index.js';
-import type { AuditEventDraft, AuditEventRecord, AuditSealer, Store } from '../store/index.js';
-import { canonicalEventJson, indexFields, sealerFor } from './chain.js';
+import type { AuditEventDraft, AuditEventRecord, Store } from '../store/index.js';
+import { canonicalEventJson, indexFields } from './chain.js';
 import { buildEvent, isReadOnly, type ApiCall } from './event.js';
 
 export type AuditRecorderDeps = {
@@ -46,7 +46,8 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
       const event = buildEvent(call);
       body = canonicalEventJson(event);
       // The index columns come from the event object itself: its body is that object's canonical JSON.
-      return await groupCommit.append({ draft: { ...indexFields(event), body }, seal: sealerFor(body) });
+      // The store seals it (prevHash, hash) when it appends it at the chain's head.
+      return await groupCommit.append({ ...indexFields(event), body });
     } catch (error) {
       deps.logger.error('audit event could not be written', { requestId: call.requestId, operation: call.operation, event: body, error: describe(error) });
       if (deps.failClosed) throw new AuditUnavailableError(call.requestId, { cause: error });
@@ -64,7 +65,7 @@ function describe(error: unknown): string {
 }
 
 type PendingAppend = {
-  event: { draft: AuditEventDraft; seal: AuditSealer };
+  draft: AuditEventDraft;
   resolve: (record: AuditEventRecord) => void;
   reject: (error: unknown) => void;
 };
@@ -80,9 +81,9 @@ function createGroupCommit(store: Pick<Store, 'appendAuditEvents'>) {
   /** A flush is scheduled or running: appends made meanwhile join the next one. */
   let busy = false;
 
-  function append(event: PendingAppend['event']): Promise<AuditEventRecord> {
+  function append(draft: AuditEventDraft): Promise<AuditEventRecord> {
     return new Promise((resolve, reject) => {
-      pending.push({ event, resolve, reject });
+      pending.push({ draft, resolve, reject });
       if (!busy) {
         busy = true;
         setImmediate(flush);
@@ -94,7 +95,7 @@ function createGroupCommit(store: Pick<Store, 'appendAuditEvents'>) {
     const batch = pending;
     pending = [];
     try {
-      const records = await store.appendAuditEvents(batch.map((item) => item.event));
+      const records = await store.appendAuditEvents(batch.map((item) => item.draft));
       batch.forEach((item, index) => item.resolve(records[index]!));
     } catch (error) {
       for (const item of batch) item.reject(error);

@@ -12,7 +12,7 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
-import { SqliteStore, type Store } from '../store/index.js';
+import { SqliteStore, type AuditAppender, type Store } from '../store/index.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type HttpServer } from './http.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
@@ -32,6 +32,10 @@ export type CofferConfig = {
   endpointUrl?: string;
   /** Refuse a request when its audit event cannot be written (default: serve it and log the failure). */
   auditFailClosed?: boolean;
+  /** Where audit batches are appended; a cluster worker passes the primary's writer (cluster.ts). */
+  auditAppender?: AuditAppender;
+  /** Store transactions begin IMMEDIATE (several processes write the database: cluster mode). */
+  immediateTransactions?: boolean;
 };
 
 export type Coffer = {
@@ -76,7 +80,7 @@ async function openVerifiedStore(config: CofferConfig) {
   const databasePath = join(config.dataDir, 'coffer.db');
   const dataDirIsNew = !existsSync(databasePath);
   const rootKey = loadRootKeyFor(config, dataDirIsNew);
-  const store = new SqliteStore(databasePath);
+  const store = new SqliteStore(databasePath, { auditAppender: config.auditAppender, immediateTransactions: config.immediateTransactions });
   try {
     await verifyRootKey(store, rootKey.key, config.dataDir);
     await store.migrate();
@@ -178,7 +182,13 @@ async function createAccount(store: Store, credentials: Credentials, now: Date) 
   throw new Error('could not find a free account id');
 }
 
-export type RunningServer = { coffer: Coffer; http: HttpServer; close(): Promise<void> };
+export type RunningServer = {
+  coffer: Coffer;
+  http: HttpServer;
+  /** API requests this process has answered (GET /health not counted). */
+  requestsServed(): number;
+  close(): Promise<void>;
+};
 
 /**
  * Serves Coffer over HTTP; close() drains requests first, then closes the store. The port is bound before
@@ -194,7 +204,14 @@ export async function startServer(config: CofferConfig & { host: string; port: n
     openFailed = reject;
   });
   ready.catch(() => {}); // a failed open is reported by startServer; requests waiting on it get a 500
-  const http = await listen(async (request) => (await ready)(request), { host: config.host, port: config.port, logger });
+  let requestsServed = 0;
+  const http = await listen(
+    async (request) => {
+      requestsServed += 1;
+      return (await ready)(request);
+    },
+    { host: config.host, port: config.port, logger },
+  );
   let coffer: Coffer;
   try {
     coffer = await openCoffer({ ...config, logger, endpointUrl: config.endpointUrl ?? reachableUrl(config.host, http.port) });
@@ -211,6 +228,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
   return {
     coffer,
     http,
+    requestsServed: () => requestsServed,
     async close() {
       await http.close();
       await coffer.close();

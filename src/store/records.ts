@@ -320,12 +320,6 @@ export type AuditEventRecord = {
 
 export type AuditEventDraft = Omit<AuditEventRecord, 'sequence' | 'prevHash' | 'hash'>;
 
-/**
- * Computes the appended event's hashes from the chain's last event (undefined for the first event). Pure and
- * synchronous: the store runs it inside the append transaction.
- */
-export type AuditSealer = (last: { sequence: number; hash: string } | undefined) => { prevHash: string; hash: string };
-
 export type AuditLookup = {
   /** Only this account's events, as CloudTrail shows an account its own trail; undefined (local CLI only): all. */
   accountId: string | undefined;

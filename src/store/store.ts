@@ -12,7 +12,6 @@ import type {
   AuditEventDraft,
   AuditEventRecord,
   AuditLookup,
-  AuditSealer,
   AliasRecord,
   BackingKeyRecord,
   KeyPatch,
@@ -247,15 +246,16 @@ export interface Store {
   deleteExpiredAccessKeys(now: Date): Promise<number>;
 
   /**
-   * Appends an audit event at the end of the hash chain: reads the last event, seals the draft against it and
-   * inserts it as the next sequence number, in one transaction. Throws when the event cannot be written.
+   * Appends an audit event at the end of the hash chain: reads the last event, seals the draft against it
+   * (prevHash = its hash, hash = SHA-256(prevHash ‖ body), see audit-hash.ts) and inserts it as the next
+   * sequence number, in one transaction. Throws when the event cannot be written.
    */
-  appendAuditEvent(draft: AuditEventDraft, seal: AuditSealer): Promise<AuditEventRecord>;
+  appendAuditEvent(draft: AuditEventDraft): Promise<AuditEventRecord>;
   /**
    * Appends several events in order, in ONE transaction (group commit: one durable write for a batch of
    * requests); all or none. Returns the stored records in the same order.
    */
-  appendAuditEvents(events: Array<{ draft: AuditEventDraft; seal: AuditSealer }>): Promise<AuditEventRecord[]>;
+  appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]>;
   /**
    * Writes a throwaway event and rolls it back: throws exactly when an append would fail now. Fail-closed
    * auditing asks this before a mutation runs.

@@ -11,9 +11,14 @@ export function databasePath(dataDir: string): string {
   return join(dataDir, 'coffer.db');
 }
 
+/** The audit log's own file (store/sqlite/audit-writer.ts). */
+export function auditDatabasePath(dataDir: string): string {
+  return join(dataDir, 'audit.db');
+}
+
 /** Every audit row, in chain order, read with a separate connection (works while the server runs: WAL). */
 export function auditRows(dataDir: string): AuditRow[] {
-  const db = new Database(databasePath(dataDir), { readonly: true });
+  const db = new Database(auditDatabasePath(dataDir), { readonly: true });
   try {
     return db.prepare('SELECT * FROM audit_events ORDER BY sequence').all() as AuditRow[];
   } finally {
@@ -29,6 +34,16 @@ export function auditEvents(dataDir: string): Array<Record<string, any>> {
 /** Runs SQL against the data dir's database with a connection of the test's own. */
 export function withDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
   const db = new Database(databasePath(dataDir));
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs SQL against the data dir's audit database with a connection of the test's own. */
+export function withAuditDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
+  const db = new Database(auditDatabasePath(dataDir));
   try {
     return use(db);
   } finally {

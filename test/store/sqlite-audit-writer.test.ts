@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SqliteStore, type AuditEventDraft, type AuditSealer } from '../../src/store/index.js';
+import Database from 'better-sqlite3';
+import { SqliteStore, type AuditEventDraft } from '../../src/store/index.js';
 
 /**
- * The SQLite audit log appends through a writer thread with its own connection (store/sqlite/audit-writer.ts).
- * Two stores on one file stand for two processes: their appends interleave and must still form one chain.
- * (That an audit commit never lands inside a main-connection transaction between its read and its write is
- * covered by test/integration/secrets/concurrency.test.ts: 50 concurrent PutSecretValue calls.)
+ * The SQLite audit log lives in audit.db beside coffer.db and is appended by a writer thread that seals each
+ * batch against the head it reads under the write lock (store/sqlite/audit-writer.ts). Two stores on one
+ * data dir stand for two writers: their appends interleave and must still form one chain.
  */
-const seal = (body: string): AuditSealer => (last) => {
-  const prevHash = last?.hash ?? '0'.repeat(64);
-  return { prevHash, hash: createHash('sha256').update(prevHash + body).digest('hex') };
-};
+const sealed = (prevHash: string, body: string) => createHash('sha256').update(prevHash + body).digest('hex');
 
 function draft(writer: string): AuditEventDraft {
   const eventId = randomUUID();
@@ -25,8 +22,8 @@ function draft(writer: string): AuditEventDraft {
   };
 }
 
-describe('SQLite audit writer thread', () => {
-  it('keeps one chain when two connections append at the same time', async () => {
+describe('SQLite audit writer (audit.db)', () => {
+  it('keeps one chain when two writers append at the same time, in audit.db (0600), not coffer.db', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'coffer-audit-writer-'));
     const first = new SqliteStore(join(dir, 'coffer.db'));
     first.migrate();
@@ -35,7 +32,7 @@ describe('SQLite audit writer thread', () => {
       const batches = Array.from({ length: 30 }, (_, index) => {
         const store = index % 2 === 0 ? first : second;
         const events = Array.from({ length: 1 + (index % 4) }, () => draft(store === first ? 'first' : 'second'));
-        return store.appendAuditEvents(events.map((event) => ({ draft: event, seal: seal(event.body) })));
+        return store.appendAuditEvents(events);
       });
       const appended = (await Promise.all(batches)).flat();
       const stored = await first.listAuditEvents(0, 1000);
@@ -43,14 +40,32 @@ describe('SQLite audit writer thread', () => {
       stored.forEach((record, index) => {
         assert.equal(record.sequence, index + 1);
         assert.equal(record.prevHash, index === 0 ? '0'.repeat(64) : stored[index - 1]!.hash);
-        assert.equal(record.hash, seal(record.body)(index === 0 ? undefined : stored[index - 1]).hash);
+        assert.equal(record.hash, sealed(record.prevHash, record.body));
       });
       assert.deepEqual(new Set(stored.map((record) => record.username)), new Set(['first', 'second']));
       // What each append answered is what was stored at its place.
-      for (const record of appended) assert.equal(stored[record.sequence - 1]!.eventId, record.eventId);
+      for (const record of appended) assert.deepEqual(stored[record.sequence - 1], record);
+      assert.equal(statSync(join(dir, 'audit.db')).mode & 0o777, 0o600);
+      const main = new Database(join(dir, 'coffer.db'), { readonly: true });
+      assert.equal(main.prepare('SELECT count(*) FROM audit_events').pluck().get(), 0);
+      main.close();
     } finally {
       first.close();
       second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a store that only reads starts no writer and creates audit.db 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-audit-writer-'));
+    const store = new SqliteStore(join(dir, 'coffer.db'));
+    try {
+      store.migrate();
+      assert.deepEqual(await store.listAuditEvents(0, 10), []);
+      assert.ok(existsSync(join(dir, 'audit.db')));
+      assert.equal(statSync(join(dir, 'audit.db')).mode & 0o777, 0o600);
+    } finally {
+      store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

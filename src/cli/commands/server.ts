@@ -1,9 +1,22 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RootKeyError } from '../../crypto/index.js';
-import { adminCredentialsText, startServer, type RunningServer } from '../../server/index.js';
+import {
+  adminCredentialsText,
+  clusterAuditAppender,
+  isClusterWorker,
+  onAnnounce,
+  reportReady,
+  runClusterPrimary,
+  runsMaintenance,
+  startServer,
+  type RunningServer,
+} from '../../server/index.js';
 
-type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string; auditFailClosed?: boolean };
+type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string; auditFailClosed?: boolean; workers?: string };
+
+/** The maintenance timer's period in the process (or the one cluster worker) that runs it. */
+const MAINTENANCE_INTERVAL_MS = 60_000;
 
 export function registerServerCommand(program: Command): void {
   program
@@ -15,28 +28,60 @@ export function registerServerCommand(program: Command): void {
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
+    .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
     .action(runServer);
 }
 
 async function runServer(options: ServerOptions): Promise<void> {
-  const dataDir = resolve(options.dataDir);
-  let server: RunningServer;
+  const workers = parseWorkers(options.workers ?? '1', options.dataDir);
+  if (isClusterWorker()) return runWorker(options);
+  if (workers === 1) return runSingleProcess(options);
+  const code = await runClusterPrimary({
+    workers,
+    dataDir: resolve(options.dataDir),
+    log: (line) => process.stderr.write(`coffer: ${line}\n`),
+  });
+  process.exit(code);
+}
+
+async function runSingleProcess(options: ServerOptions): Promise<void> {
+  const server = await startOrExit(options, { maintenanceIntervalMs: MAINTENANCE_INTERVAL_MS });
+  announce(server, resolve(options.dataDir), options.dev ?? false);
+  stopOnSignals(server);
+}
+
+/**
+ * One worker of `--workers N`: its audit events go to the primary's writer, its store transactions begin
+ * IMMEDIATE (the other workers write the same file), and only the worker the primary marked runs the
+ * maintenance timer. The first worker prints the announcement when the primary says all are up.
+ */
+async function runWorker(options: ServerOptions): Promise<void> {
+  const server = await startOrExit(options, {
+    auditAppender: clusterAuditAppender(),
+    immediateTransactions: true,
+    maintenanceIntervalMs: runsMaintenance() ? MAINTENANCE_INTERVAL_MS : 0,
+  });
+  onAnnounce(() => announce(server, resolve(options.dataDir), options.dev ?? false));
+  reportReady();
+  stopOnSignals(server, { worker: true });
+}
+
+async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typeof startServer>[0]>): Promise<RunningServer> {
   try {
-    server = await startServer({
-      dataDir,
+    return await startServer({
+      dataDir: resolve(options.dataDir),
       host: options.host,
       port: parsePort(options.port),
       devMode: options.dev ?? false,
       rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
       rootKeyBase64: process.env.COFFER_ROOT_KEY,
       auditFailClosed: options.auditFailClosed ?? false,
+      ...extra,
     });
   } catch (error) {
     process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);
     process.exit(error instanceof RootKeyError ? 2 : 1);
   }
-  announce(server, dataDir, options.dev ?? false);
-  stopOnSignals(server);
 }
 
 function announce(server: RunningServer, dataDir: string, devMode: boolean): void {
@@ -76,18 +121,24 @@ function startFailure(error: unknown, options: ServerOptions): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-function stopOnSignals(server: RunningServer): void {
+function stopOnSignals(server: RunningServer, cluster: { worker: boolean } = { worker: false }): void {
   let stopping = false;
   const stop = (signal: string) => {
+    // A worker stops when the primary tells it (SIGTERM); a Ctrl-C reaching the whole process group is the
+    // primary's to handle, so that a worker does not take it as a second, "now" signal.
+    if (cluster.worker && signal === 'SIGINT') return;
     if (stopping) {
       // A second signal means "now": in-flight requests are dropped, but every acknowledged write is on disk.
       process.stderr.write(`coffer: ${signal} received again, exiting without waiting\n`);
       process.exit(1);
     }
     stopping = true;
-    process.stderr.write(`coffer: ${signal} received, finishing in-flight requests\n`);
+    if (!cluster.worker) process.stderr.write(`coffer: ${signal} received, finishing in-flight requests\n`);
     server.close().then(
-      () => process.exit(0),
+      () => {
+        if (cluster.worker) process.stderr.write(`coffer: worker pid ${process.pid} stopped after serving ${server.requestsServed()} requests\n`);
+        process.exit(0);
+      },
       (error) => {
         process.stderr.write(`coffer: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(1);
@@ -96,6 +147,20 @@ function stopOnSignals(server: RunningServer): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** --workers / COFFER_WORKERS: a whole number from 1 to 64, and more than 1 only on a data dir on disk. */
+function parseWorkers(text: string, dataDir: string): number {
+  const workers = Number(text);
+  if (!/^\d+$/.test(text) || workers < 1 || workers > 64) {
+    process.stderr.write(`coffer: --workers must be a whole number from 1 to 64, not ${text}\n`);
+    process.exit(2);
+  }
+  if (workers > 1 && dataDir === ':memory:') {
+    process.stderr.write('coffer: --workers above 1 needs a data dir on disk: the processes share its database files, which :memory: cannot be\n');
+    process.exit(2);
+  }
+  return workers;
 }
 
 function parsePort(text: string): number {

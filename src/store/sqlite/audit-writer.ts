@@ -1,103 +1,285 @@
 /**
- * The audit writer thread: appends audit rows with its own connection to the database file, so that the
- * commit's fsync (synchronous=FULL) and the inserts run beside the event loop instead of blocking it.
+ * The audit log's own database file (`<data-dir>/audit.db`) and its one writer.
  *
- * It is told what the chain head was when the rows were sealed, and appends them only if that is still the
- * head, checked inside the same IMMEDIATE transaction that inserts them: the chain is extended under the
- * write lock, so no other connection or process can append in between. Otherwise it rolls back and answers
- * with the actual head, and the caller seals again. Messages are handled one at a time, in order.
+ * Audit appends live in a file of their own so they never wait for, or hold up, the store's write lock on
+ * coffer.db. The writer seals each batch itself: inside one IMMEDIATE transaction it reads the chain head
+ * (under the write lock, so nobody can append in between), computes prevHash/hash for every event after it
+ * and inserts them; the SHA-256 runs here, not on a request's thread. The writer is a worker thread
+ * (`AuditWriterThread`) with its own connection, so the commit's fsync (synchronous=FULL) runs beside the
+ * event loop. In cluster mode the primary process owns the only writer and the workers send it their
+ * batches (server/cluster.ts); either way a caller sees an `AuditAppender`.
  */
+import { closeSync, openSync } from 'node:fs';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 
-export type ChainHead = { sequence: number; hash: string } | undefined;
-
-/** The thirteen columns of an audit_events row, in INSERT order. */
-export type AuditRow = [
-  sequence: number, eventId: string, accountId: string, eventTime: number, eventName: string, eventSource: string, readOnly: 0 | 1,
-  accessKeyId: string, username: string, resourceNames: string, body: string, prevHash: string, hash: string,
+/** An event's columns before it has a place in the chain, in INSERT order (after sequence). */
+export type AuditDraftRow = [
+  eventId: string, accountId: string, eventTime: number, eventName: string, eventSource: string, readOnly: 0 | 1,
+  accessKeyId: string, username: string, resourceNames: string, body: string,
 ];
 
-export type WriterRequest = { kind: 'append'; id: number; expected: ChainHead; rows: AuditRow[] } | { kind: 'close' };
-export type WriterReply =
-  | { id: number; outcome: 'appended' }
-  | { id: number; outcome: 'moved'; head: ChainHead }
-  | { id: number; outcome: 'failed'; message: string };
+/** The place an appended event got in the chain. */
+export type AuditSeal = { sequence: number; prevHash: string; hash: string };
+
+/** Where audit batches go to be sealed and appended: the writer thread, or (in a cluster worker) the primary. */
+export interface AuditAppender {
+  /** Appends the rows in order, in one transaction, all or none; answers once they are durable. */
+  append(rows: AuditDraftRow[]): Promise<AuditSeal[]>;
+  /** Resolves when an append would succeed now (a throwaway row, rolled back); fail-closed auditing asks it. */
+  probe(): Promise<void>;
+  close(): void;
+}
+
+const BODY_INDEX = 9;
+
+export const AUDIT_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS audit_events (
+    sequence INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    event_time INTEGER NOT NULL,
+    event_name TEXT NOT NULL,
+    event_source TEXT NOT NULL,
+    read_only INTEGER NOT NULL,
+    access_key_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    resource_names TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS audit_events_by_account ON audit_events (account_id, sequence);
+  CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (event_time);
+`;
+
+const AUDIT_COLUMNS = 'sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash';
+export const INSERT_AUDIT_ROW = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const SELECT_CHAIN_HEAD = 'SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1';
+
+/** Opens (creating it 0600 when absent) an audit database: WAL, synchronous=FULL, schema in place. */
+export function openAuditDatabase(path: string): Database.Database {
+  // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
+  closeSync(openSync(path, 'a', 0o600));
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(AUDIT_SCHEMA);
+  return db;
+}
 
 /**
- * The state the two threads share: two Int32 in a SharedArrayBuffer. [LOCK] is a lock (0 free, 1 held),
- * [CLOSED] turns 1 when the writer has closed its connection. The writer holds the lock
- * around each append; the main connection holds it around each of its transactions. Without it the writer
- * could commit between a main transaction's first read and its first write, and SQLite refuses to upgrade
- * such a stale read transaction (SQLITE_BUSY, "database is locked", without waiting).
+ * Seals and inserts rows after the chain head, in one IMMEDIATE transaction: the head is read under the
+ * write lock, so another writer (another connection, another process) cannot append in between; the sequence
+ * primary key would refuse a second event at the same place anyway.
  */
-export const LOCK = 0;
-export const CLOSED = 1;
-export const SHARED_STATE_BYTES = 8;
-
-export function acquire(lock: Int32Array): void {
-  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 100);
+export function sealedAppender(db: Database.Database): (rows: AuditDraftRow[]) => AuditSeal[] {
+  const head = db.prepare(SELECT_CHAIN_HEAD);
+  const insert = db.prepare(INSERT_AUDIT_ROW);
+  const append = db.transaction((rows: AuditDraftRow[]) => {
+    const last = head.get() as { sequence: number; hash: string } | undefined;
+    let sequence = last?.sequence ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    return rows.map((row) => {
+      sequence += 1;
+      const hash = chainHash(prevHash, row[BODY_INDEX]);
+      insert.run(sequence, ...row, prevHash, hash);
+      const seal = { sequence, prevHash, hash };
+      prevHash = hash;
+      return seal;
+    });
+  });
+  return (rows) => append.immediate(rows);
 }
 
-export function release(lock: Int32Array): void {
-  Atomics.store(lock, 0, 0);
-  Atomics.notify(lock, 0, 1);
-}
+/** Thrown inside the probe transaction to roll the throwaway row back. */
+class ProbeRollback extends Error {}
 
-export const INSERT_AUDIT_ROW = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
-   username, resource_names, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-export const SELECT_CHAIN_HEAD = 'SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1';
-
-class HeadMoved extends Error {
-  constructor(readonly head: ChainHead) {
-    super('the audit chain head moved');
+/** Writes a throwaway row and rolls it back: throws exactly when an append would fail now. */
+export function probeAppend(db: Database.Database): void {
+  try {
+    db.transaction(() => {
+      db.prepare(INSERT_AUDIT_ROW).run(-1, `probe-${process.pid}`, '', 0, 'Probe', 'probe', 1, '', '', '[]', '{}', '', '');
+      throw new ProbeRollback();
+    }).immediate();
+  } catch (error) {
+    if (error instanceof ProbeRollback) return;
+    throw error;
   }
 }
 
-function sameHead(a: ChainHead, b: ChainHead): boolean {
-  return a === undefined || b === undefined ? a === b : a.sequence === b.sequence && a.hash === b.hash;
+/** Rows per page when audit rows are moved out of coffer.db. */
+const MOVE_PAGE = 1000;
+
+/**
+ * Moves the audit rows an older Coffer kept in coffer.db into audit.db, once: copy (in one audit.db
+ * transaction), then delete them from coffer.db (in one coffer.db transaction). A crash between the two
+ * leaves the rows in both; the re-run copies nothing twice (the sequence is the primary key) and checks that
+ * audit.db holds the same event (same hash) at every copied place before deleting anything. Returns how many
+ * rows were moved.
+ */
+export function legacyAuditRowCount(main: Database.Database): number {
+  const hasTable = main.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'").get();
+  return hasTable ? (main.prepare('SELECT count(*) FROM audit_events').pluck().get() as number) : 0;
 }
 
-function serve(path: string, lock: Int32Array): void {
-  const db = new Database(path);
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  const head = db.prepare(SELECT_CHAIN_HEAD);
-  const insert = db.prepare(INSERT_AUDIT_ROW);
-  const append = db.transaction((expected: ChainHead, rows: AuditRow[]) => {
-    const actual = head.get() as ChainHead;
-    if (!sameHead(actual, expected)) throw new HeadMoved(actual && { sequence: actual.sequence, hash: actual.hash });
-    for (const row of rows) insert.run(...row);
-  });
+export function moveLegacyAuditRows(main: Database.Database, audit: Database.Database): number {
+  const count = legacyAuditRowCount(main);
+  if (count === 0) return 0;
+  const page = main.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE sequence > ? ORDER BY sequence LIMIT ?`).raw();
+  const insert = audit.prepare(`INSERT OR IGNORE INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const storedHash = audit.prepare('SELECT hash FROM audit_events WHERE sequence = ?').pluck();
+  audit
+    .transaction(() => {
+      for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+        const rows = page.all(after, MOVE_PAGE) as unknown[][];
+        for (const row of rows) {
+          insert.run(...row);
+          if (storedHash.get(row[0]) !== row[12]) {
+            throw new Error(`audit.db holds a different event at sequence ${String(row[0])} than coffer.db; nothing was moved`);
+          }
+        }
+        if (rows.length < MOVE_PAGE) break;
+        after = rows[rows.length - 1]![0] as number;
+      }
+    })
+    .immediate();
+  main.transaction(() => main.prepare('DELETE FROM audit_events').run()).immediate();
+  return count;
+}
 
+type WriterRequest = { kind: 'append'; id: number; rows: AuditDraftRow[] } | { kind: 'probe'; id: number } | { kind: 'close' };
+type WriterReply = { id: number; seals?: AuditSeal[]; error?: string };
+
+/** [0] turns 1 when the writer thread has closed its connection (close() waits for it). */
+const CLOSED = 0;
+
+/** The writer thread's side: one connection, messages handled one at a time, in order. */
+function serve(path: string, state: Int32Array): void {
+  const db = openAuditDatabase(path);
+  const append = sealedAppender(db);
   parentPort!.on('message', (request: WriterRequest) => {
     if (request.kind === 'close') {
       db.close();
-      Atomics.store(lock, CLOSED, 1);
-      Atomics.notify(lock, CLOSED);
+      Atomics.store(state, CLOSED, 1);
+      Atomics.notify(state, CLOSED);
       parentPort!.close();
       return;
     }
     let reply: WriterReply;
     try {
-      acquire(lock);
-      try {
-        append.immediate(request.expected, request.rows);
-      } finally {
-        release(lock);
+      if (request.kind === 'probe') {
+        probeAppend(db);
+        reply = { id: request.id };
+      } else {
+        reply = { id: request.id, seals: append(request.rows) };
       }
-      reply = { id: request.id, outcome: 'appended' };
     } catch (error) {
-      reply =
-        error instanceof HeadMoved
-          ? { id: request.id, outcome: 'moved', head: error.head }
-          : { id: request.id, outcome: 'failed', message: error instanceof Error ? error.message : String(error) };
+      reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }
     parentPort!.postMessage(reply);
   });
 }
 
+/** The longest close() waits for the writer thread to close its connection. */
+const CLOSE_WAIT_MS = 10_000;
+
+type PendingAppend = { rows: AuditDraftRow[]; resolve: (seals: AuditSeal[]) => void; reject: (error: Error) => void };
+
+/**
+ * The handle on the writer thread. One append is in flight at a time; appends asked for meanwhile (several
+ * callers: the recorder's group commit, or every worker of a cluster) are merged and go together in the next
+ * transaction, so they share one fsync.
+ */
+export class AuditWriterThread implements AuditAppender {
+  readonly #worker: Worker;
+  readonly #state = new Int32Array(new SharedArrayBuffer(4));
+  readonly #waiting = new Map<number, { resolve: (reply: WriterReply) => void; reject: (error: Error) => void }>();
+  #pending: PendingAppend[] = [];
+  #appending = false;
+  #nextId = 1;
+  #gone: Error | undefined;
+
+  constructor(path: string) {
+    this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), { workerData: { role: 'coffer-audit-writer', path, state: this.#state.buffer } });
+    // An idle writer does not keep the process alive; one with a request outstanding does (see #request).
+    this.#worker.unref();
+    this.#worker.on('message', (reply: WriterReply) => {
+      const waiting = this.#waiting.get(reply.id);
+      this.#waiting.delete(reply.id);
+      if (this.#waiting.size === 0) this.#worker.unref();
+      waiting?.resolve(reply);
+    });
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#worker.on('exit', () => this.#fail(new Error('the audit writer thread has ended')));
+  }
+
+  append(rows: AuditDraftRow[]): Promise<AuditSeal[]> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ rows, resolve, reject });
+      this.#appendPending();
+    });
+  }
+
+  async probe(): Promise<void> {
+    const reply = await this.#request({ kind: 'probe', id: this.#nextId++ });
+    if (reply.error !== undefined) throw new Error(reply.error);
+  }
+
+  /** Asks the writer to close its connection and waits (blocking, at most CLOSE_WAIT_MS) until it has. */
+  close(): void {
+    if (this.#gone) return;
+    // Messages are handled in order: appends already sent are written before the connection closes.
+    this.#worker.postMessage({ kind: 'close' } satisfies WriterRequest);
+    this.#fail(new Error('the audit log is closed'));
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    while (Atomics.load(this.#state, CLOSED) === 0 && Date.now() < deadline) Atomics.wait(this.#state, CLOSED, 0, 50);
+  }
+
+  #appendPending(): void {
+    if (this.#appending || this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#appending = true;
+    this.#request({ kind: 'append', id: this.#nextId++, rows: batch.flatMap((item) => item.rows) })
+      .then((reply) => {
+        if (reply.error !== undefined || !reply.seals) throw new Error(reply.error ?? 'the audit writer answered no seals');
+        let offset = 0;
+        for (const item of batch) {
+          item.resolve(reply.seals.slice(offset, offset + item.rows.length));
+          offset += item.rows.length;
+        }
+      })
+      .catch((error: unknown) => {
+        for (const item of batch) item.reject(error instanceof Error ? error : new Error(String(error)));
+      })
+      .finally(() => {
+        this.#appending = false;
+        this.#appendPending();
+      });
+  }
+
+  #request(request: Exclude<WriterRequest, { kind: 'close' }>): Promise<WriterReply> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(request.id, { resolve, reject });
+      this.#worker.ref();
+      this.#worker.postMessage(request);
+    });
+  }
+
+  #fail(error: Error): void {
+    this.#gone ??= error;
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
+    this.#waiting.clear();
+    for (const item of this.#pending) item.reject(error);
+    this.#pending = [];
+  }
+}
+
 if (parentPort && (workerData as { role?: string } | undefined)?.role === 'coffer-audit-writer') {
-  const data = workerData as { path: string; lock: SharedArrayBuffer };
-  serve(data.path, new Int32Array(data.lock));
+  const data = workerData as { path: string; state: SharedArrayBuffer };
+  serve(data.path, new Int32Array(data.state));
 }

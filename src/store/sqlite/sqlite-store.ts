@@ -1,8 +1,10 @@
 import { closeSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { SqliteAuditTables } from './audit-tables.js';
+import type { AuditAppender } from './audit-writer.js';
 import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteGrantTables } from './grant-tables.js';
 import { accessKeyFromRow, insertAccessKeyRow, SqliteIamTables } from './iam-tables.js';
@@ -22,7 +24,6 @@ import type {
   UserAccessKeyOutcome,
   AuditEventDraft,
   AuditLookup,
-  AuditSealer,
   AliasRecord,
   BackingKeyRecord,
   KeyPatch,
@@ -57,9 +58,24 @@ const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
   nextRotationDate: 'next_rotation_date',
 };
 
+export type SqliteStoreOptions = {
+  /**
+   * Where audit appends go. Default: a writer thread of this process on `audit.db` beside the database file.
+   * A cluster worker passes the primary's writer (server/cluster.ts): one writer for all processes.
+   */
+  auditAppender?: AuditAppender;
+  /**
+   * Every transaction takes the write lock when it begins (BEGIN IMMEDIATE) and waits for it (busy_timeout)
+   * instead of starting as a read: needed when several processes write the file (cluster mode), since SQLite
+   * refuses, without waiting, to turn a read transaction into a write once another connection has committed.
+   */
+  immediateTransactions?: boolean;
+};
+
 /**
  * The embedded store: better-sqlite3 in WAL mode with synchronous=FULL, so a write is on disk before the API
  * acknowledges it. better-sqlite3 is synchronous, so every method's transaction runs without yielding.
+ * The audit log is a second file, audit.db (audit-tables.ts), so audit appends never take this file's lock.
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -71,19 +87,24 @@ export class SqliteStore implements Store {
   readonly #grants: SqliteGrantTables;
   readonly #iam: SqliteIamTables;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    const inMemory = path === ':memory:';
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
-    if (path !== ':memory:') closeSync(openSync(path, 'a', 0o600));
+    if (!inMemory) closeSync(openSync(path, 'a', 0o600));
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
     const prepare = (sql: string) => this.#stmt(sql);
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
     this.#functions = new SqliteFunctionTables(prepare);
-    this.#audit = new SqliteAuditTables(this.#db, prepare);
+    this.#audit = new SqliteAuditTables(this.#db, prepare, {
+      auditPath: inMemory ? undefined : join(dirname(path), 'audit.db'),
+      appender: options.auditAppender,
+    });
     this.#grants = new SqliteGrantTables(prepare);
     this.#iam = new SqliteIamTables(this.#db, prepare);
   }
@@ -100,10 +121,14 @@ export class SqliteStore implements Store {
       }
     });
     apply.immediate();
+    this.#audit.moveLegacyEvents();
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    // The audit writer closes first, after the appends already sent to it.
+    this.#audit.close();
+    this.#db.close();
   }
 
   async getMeta(name: string): Promise<Buffer | undefined> {
@@ -449,16 +474,16 @@ export class SqliteStore implements Store {
     this.#rotation.cancelRotationRun(secretArn, token, now);
   }
 
-  async appendAuditEvent(draft: AuditEventDraft, seal: AuditSealer) {
-    return this.#audit.appendAuditEvent(draft, seal);
+  async appendAuditEvent(draft: AuditEventDraft) {
+    return this.#audit.appendAuditEvent(draft);
   }
 
-  async appendAuditEvents(events: Array<{ draft: AuditEventDraft; seal: AuditSealer }>) {
-    return this.#audit.appendAuditEvents(events);
+  async appendAuditEvents(drafts: AuditEventDraft[]) {
+    return this.#audit.appendAuditEvents(drafts);
   }
 
   async probeAuditAppend() {
-    this.#audit.probeAuditAppend();
+    await this.#audit.probeAuditAppend();
   }
 
   async listAuditEvents(afterSequence: number, limit: number) {
@@ -677,3 +702,16 @@ function toPage<T>(items: T[], limit: number, markerOf: (item: T) => string): Pa
 
 /** Thrown inside a transaction to roll it back when a limit would be exceeded. */
 class LimitReached extends Error {}
+
+/**
+ * Makes `db.transaction(fn)()`, the form every table uses, run as BEGIN IMMEDIATE; the explicit variants
+ * keep their meaning. A nested call still becomes a savepoint inside the outer transaction.
+ */
+function beginTransactionsImmediately(db: Database.Database): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: any[]) => unknown) => {
+    const made = transaction(fn);
+    const immediate = (...args: unknown[]) => made.immediate(...args);
+    return Object.assign(immediate, { default: made.immediate, deferred: made.deferred, immediate: made.immediate, exclusive: made.exclusive });
+  }) as typeof db.transaction;
+}

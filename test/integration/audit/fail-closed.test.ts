@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { auditRows, withDatabase } from '../../helpers/audit.js';
+import { auditRows, withAuditDatabase } from '../../helpers/audit.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /** A trigger that makes the audit table refuse every insert: the audit log "can't be written". */
 function breakAuditLog(dataDir: string): void {
-  withDatabase(dataDir, (db) =>
+  withAuditDatabase(dataDir, (db) =>
     db.exec("CREATE TRIGGER audit_read_only BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit log is read-only'); END;"),
   );
 }
 
 function repairAuditLog(dataDir: string): void {
-  withDatabase(dataDir, (db) => db.exec('DROP TRIGGER audit_read_only'));
+  withAuditDatabase(dataDir, (db) => db.exec('DROP TRIGGER audit_read_only'));
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<{ name: string; $metadata: { httpStatusCode?: number }; $fault?: string }> {

@@ -241,7 +241,7 @@ describe('audit recording', () => {
     ];
     for (const needle of needles) assert.ok(!rowsText.includes(needle), `audit rows contain ${needle}`);
     await server.stop();
-    const files = readdirSync(server.dataDir).filter((name) => name.startsWith('coffer.db'));
+    const files = readdirSync(server.dataDir).filter((name) => name.startsWith('coffer.db') || name.startsWith('audit.db'));
     assert.ok(files.length > 0);
     for (const file of files) {
       const bytes = readFileSync(join(server.dataDir, file));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { auditRows, coffer, withDatabase } from '../../helpers/audit.js';
+import { auditRows, coffer, withAuditDatabase } from '../../helpers/audit.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
@@ -30,11 +30,11 @@ describe('coffer audit verify and list', () => {
 
   /** Applies a change, runs verify, and undoes the change (restoring the rows as they were). */
   async function verifyAfter(change: (db: import('better-sqlite3').Database) => void) {
-    withDatabase(server.dataDir, change);
+    withAuditDatabase(server.dataDir, change);
     try {
       return await coffer(['audit', 'verify', '--data-dir', server.dataDir]);
     } finally {
-      withDatabase(server.dataDir, (db) => {
+      withAuditDatabase(server.dataDir, (db) => {
         db.prepare('DELETE FROM audit_events').run();
         const insert = db.prepare(
           'INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash) VALUES (@sequence, @event_id, @account_id, @event_time, @event_name, @event_source, @read_only, @access_key_id, @username, @resource_names, @body, @prev_hash, @hash)',

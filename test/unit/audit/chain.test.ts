@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEvent, canonicalEventJson, canonicalJson, chainHash, GENESIS_HASH, indexFields, sealerFor, verifyChain } from '../../../src/audit/index.js';
+import { buildEvent, canonicalEventJson, canonicalJson, chainHash, GENESIS_HASH, indexFields, verifyChain } from '../../../src/audit/index.js';
 import type { AuditEventRecord } from '../../../src/store/index.js';
 
 /** A chain of `count` events built the way the store appends them. */
@@ -9,8 +9,8 @@ function chain(count: number): AuditEventRecord[] {
   for (let index = 1; index <= count; index++) {
     const body = canonicalJson({ eventID: `e${index}`, eventName: 'GetSecretValue', eventSource: 'secretsmanager.amazonaws.com', eventTime: new Date(index * 1000).toISOString(), readOnly: true, recipientAccountId: '1', userIdentity: { accessKeyId: 'AK', userName: 'root' }, resources: [] });
     const last = records.at(-1);
-    const sealed = sealerFor(body)(last && { sequence: last.sequence, hash: last.hash });
-    records.push({ ...indexFields(JSON.parse(body) as Record<string, unknown>), body, sequence: index, ...sealed });
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    records.push({ ...indexFields(JSON.parse(body) as Record<string, unknown>), body, sequence: index, prevHash, hash: chainHash(prevHash, body) });
   }
   return records;
 }
