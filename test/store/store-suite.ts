@@ -429,7 +429,7 @@ function newKey(accountId: string, region: string): { key: KeyRecord; backing: B
   };
 }
 
-function newSecret(accountId: string, name: string, region = 'us-east-1'): SecretRecord {
+export function newSecret(accountId: string, name: string, region = 'us-east-1'): SecretRecord {
   const now = new Date(1_700_000_000_000);
   return {
     arn: `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${randomBytes(3).toString('hex')}`,
@@ -448,7 +448,7 @@ function newSecret(accountId: string, name: string, region = 'us-east-1'): Secre
   };
 }
 
-function newVersion(secretArn: string): Omit<SecretVersionRecord, 'stages'> {
+export function newVersion(secretArn: string): Omit<SecretVersionRecord, 'stages'> {
   return {
     secretArn,
     versionId: randomUUID(),
