@@ -3,7 +3,7 @@
  * another `npm run build` meanwhile (a test run, say) must not mix two builds in one benchmark. Besides
  * `coffer server` in a child process, the snapshot's openCoffer() can be opened in this process.
  */
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SignedCall } from './signer.js';
@@ -13,6 +13,16 @@ const SNAPSHOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
 
 /** The CLI entry (`coffer server ...`) of the snapshot. */
 export const COFFER_MAIN = join(SNAPSHOT, 'cli/main.js');
+/**
+ * The Node flags `bin/coffer` starts the server with (its `#!/usr/bin/env -S node ...` line), so the bench runs
+ * Coffer the way a user's `coffer server` runs.
+ */
+export function cofferNodeFlags(): string[] {
+  const shebang = readFileSync(join(REPO_ROOT, 'bin/coffer'), 'utf8').split('\n', 1)[0]!;
+  const words = shebang.replace(/^#!\S+/, '').trim().split(/\s+/);
+  return words.slice(words.indexOf('node') + 1);
+}
+
 /** The module exporting openCoffer(). */
 export const COFFER_SERVER_MODULE = join(SNAPSHOT, 'server/index.js');
 

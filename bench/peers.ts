@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { COFFER_MAIN, REPO_ROOT } from './coffer-build.js';
+import { COFFER_MAIN, cofferNodeFlags, REPO_ROOT } from './coffer-build.js';
 import { treeCpuMicros, treeMemory, type Memory } from './proc-stats.js';
 
 export type PeerName = 'coffer' | 'moto' | 'bare';
@@ -63,7 +63,7 @@ export async function startCoffer(options: StartOptions & { dataDir: string; nod
   const server = [COFFER_MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
   const workers = options.workers ?? 1;
   // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
-  const args = [...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [...cofferNodeFlags(), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/health')) - startedAt;
   return peer('coffer', child, port, startedAt, healthAfterMs);
