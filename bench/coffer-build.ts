@@ -11,8 +11,14 @@ import type { SignedCall } from './signer.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SNAPSHOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
 
-/** The CLI entry (`coffer server ...`) of the snapshot. */
-export const COFFER_MAIN = join(SNAPSHOT, 'cli/main.js');
+/**
+ * The CLI entry (`coffer server ...`) of the snapshot: the bundle `bin/coffer` runs (dist/bundle/main.js), or
+ * for a build from before bundling (`--build DIR`), its cli/main.js.
+ */
+export function cofferMain(): string {
+  const bundle = join(SNAPSHOT, 'bundle/main.js');
+  return existsSync(bundle) ? bundle : join(SNAPSHOT, 'cli/main.js');
+}
 /**
  * The Node flags `bin/coffer` starts the server with (its `#!/usr/bin/env -S node ...` line), so the bench runs
  * Coffer the way a user's `coffer server` runs.

@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { COFFER_MAIN, cofferNodeFlags, REPO_ROOT } from './coffer-build.js';
+import { cofferMain, cofferNodeFlags, REPO_ROOT } from './coffer-build.js';
 import { treeCpuMicros, treeMemory, type Memory } from './proc-stats.js';
 
 export type PeerName = 'coffer' | 'moto' | 'bare';
@@ -60,7 +60,7 @@ export type StartOptions = {
 export async function startCoffer(options: StartOptions & { dataDir: string; nodeArgs?: string[]; workers?: number }): Promise<Peer> {
   const port = await freePort();
   const startedAt = performance.now();
-  const server = [COFFER_MAIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
+  const server = [cofferMain(), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
   const workers = options.workers ?? 1;
   // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
   const args = [...cofferNodeFlags(), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
