@@ -79,8 +79,11 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
   const operation = call.operation ?? 'Unknown';
   const service = call.service ?? 'unknown';
   const requestParameters = redact(call.input) ?? null;
-  // CloudTrail records no response for its own lookups; a failed call has none either.
-  const responseElements = call.error || service === 'cloudtrail' ? null : (redact(call.output) ?? null);
+  const readOnly = isReadOnly(operation);
+  // CloudTrail records responseElements only "for actions that make changes (create, update, or delete
+  // actions)", and none for a failed call: a read (GetSecretValue, Decrypt, ListSecrets) has null.
+  // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+  const responseElements = call.error || readOnly ? null : (redact(call.output) ?? null);
   return {
     eventVersion: '1.08',
     eventID: eventId,
@@ -96,13 +99,14 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
     errorCode: call.error?.code,
     errorMessage: call.error?.message.slice(0, MAX_ERROR_MESSAGE),
     requestID: call.requestId,
-    readOnly: isReadOnly(operation),
+    readOnly,
     eventType: 'AwsApiCall',
     managementEvent: true,
     eventCategory: 'Management',
     recipientAccountId: call.principal?.accountId,
     invokedBy: call.invokedBy,
-    resources: resourcesOf(requestParameters, responseElements, call.principal?.accountId),
+    // A read's response is not recorded, but the ARN it resolved (GetSecretValue by name) still names the resource.
+    resources: resourcesOf(requestParameters, call.error ? null : call.output, call.principal?.accountId),
   };
 }
 

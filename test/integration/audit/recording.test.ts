@@ -158,16 +158,18 @@ describe('audit recording', () => {
     assert.equal(get.userIdentity.arn, 'arn:aws:iam::000000000000:root');
     assert.equal(get.userIdentity.accessKeyId, server.admin.accessKeyId);
     assert.equal(get.requestParameters.SecretId, secretName);
-    assert.match(get.responseElements.ARN, /^arn:aws:secretsmanager:us-east-1:000000000000:secret:audit\/app-/);
-    assert.equal(get.responseElements.SecretString, undefined);
+    // CloudTrail records no response for a read; the resolved ARN is among the event's resources.
+    assert.equal(get.responseElements, null);
+    assert.ok(get.resources.some((resource: { ARN: string }) => /^arn:aws:secretsmanager:us-east-1:000000000000:secret:audit\/app-/.test(resource.ARN)));
     assert.match(get.eventID, /^[0-9a-f-]{36}$/);
     assert.ok(Math.abs(Date.parse(get.eventTime) - Date.now()) < 60_000);
     const encrypt = events.find((event) => event.eventName === 'Encrypt')!;
     assert.equal(encrypt.eventSource, 'kms.amazonaws.com');
     assert.equal(encrypt.requestParameters.Plaintext, undefined);
-    assert.equal(encrypt.responseElements.CiphertextBlob, undefined);
+    assert.equal(encrypt.responseElements, null);
     const create = events.find((event) => event.eventName === 'CreateSecret')!;
     assert.equal(create.readOnly, false);
+    assert.match(create.responseElements.ARN, /^arn:aws:secretsmanager:us-east-1:000000000000:secret:audit\/app-/);
     const createFunction = events.find((event) => event.eventName === 'CreateFunction')!;
     assert.equal(createFunction.eventSource, 'lambda.amazonaws.com');
     assert.deepEqual(createFunction.requestParameters.Environment.Variables, { COFFER_FUNCTION_URL: '***', DB_PASSWORD: '***' });

@@ -62,7 +62,27 @@ describe('audit redaction', () => {
     assert.equal(event.eventSource, 'secretsmanager.amazonaws.com');
     assert.equal(event.readOnly, true);
     assert.deepEqual(event.userIdentity, { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', accessKeyId: 'AKIAALICE', userName: 'alice', invokedBy: undefined });
-    assert.deepEqual(event.responseElements, { ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf' });
+    // A read records no response (CloudTrail), yet the ARN it resolved still names the resource.
+    assert.equal(event.responseElements, null);
+    assert.doesNotMatch(JSON.stringify(event), /"x"/);
     assert.deepEqual(event.resources.map((resource) => resource.ARN), ['prod/db', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf']);
+  });
+
+  it('records the redacted response of a call that changes something', () => {
+    const event = buildEvent(
+      {
+        requestId: 'r2',
+        time: new Date('2026-01-02T03:04:05Z'),
+        service: 'secretsmanager',
+        operation: 'CreateSecret',
+        principal: { accountId: '111122223333', arn: 'arn:aws:iam::111122223333:root', accessKeyId: 'AKIAROOT' },
+        input: { Name: 'prod/db', SecretString: sensitive('x') },
+        output: { ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf', Name: 'prod/db', VersionId: 'v1' },
+      },
+      'e2',
+    );
+    assert.equal(event.readOnly, false);
+    assert.deepEqual(event.responseElements, { ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf', Name: 'prod/db', VersionId: 'v1' });
+    assert.equal((event.requestParameters as Record<string, unknown>).SecretString, undefined);
   });
 });
