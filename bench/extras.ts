@@ -11,9 +11,12 @@ import Database from 'better-sqlite3';
 import { REPO_ROOT } from './coffer-build.js';
 import { motoServerPath } from './peers.js';
 
-export type SqliteFootprint = { fileBytes: number; secrets: number; versions: number; bytesPerVersion: number };
+export type SqliteFootprint = { fileBytes: number; auditFileBytes: number; secrets: number; versions: number; bytesPerVersion: number };
 
-/** Size of the database (with its WAL) over the secret versions it holds. Open it only when no server is running. */
+/**
+ * Size of the database (with its WAL) over the secret versions it holds, and beside it the audit log's own
+ * file (audit.db, one event per request served). Open it only when no server is running.
+ */
 export function sqliteFootprint(dataDir: string): SqliteFootprint {
   const path = join(dataDir, 'coffer.db');
   const size = (file: string) => {
@@ -24,11 +27,13 @@ export function sqliteFootprint(dataDir: string): SqliteFootprint {
     }
   };
   const fileBytes = size(path) + size(`${path}-wal`);
+  const auditPath = join(dataDir, 'audit.db');
+  const auditFileBytes = size(auditPath) + size(`${auditPath}-wal`);
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const versions = db.prepare('SELECT count(*) FROM secret_versions').pluck().get() as number;
     const secrets = db.prepare('SELECT count(*) FROM secrets').pluck().get() as number;
-    return { fileBytes, secrets, versions, bytesPerVersion: fileBytes / Math.max(versions, 1) };
+    return { fileBytes, auditFileBytes, secrets, versions, bytesPerVersion: fileBytes / Math.max(versions, 1) };
   } finally {
     db.close();
   }

@@ -223,13 +223,13 @@ function figures(results: Results): string[][] {
     ['RSS after the ListSecrets workload', mb(results.memory.cofferAfterList, (m) => m.rssBytes), '—', '—'],
     ['RSS at the end / peak (VmHWM)', `${mb(results.memory.cofferAtEnd, (m) => m.rssBytes)} / ${mb(results.memory.cofferAtEnd, (m) => m.peakRssBytes)}`, `${mb(results.memory.motoAtEnd, (m) => m.rssBytes)} / ${mb(results.memory.motoAtEnd, (m) => m.peakRssBytes)}`, '—'],
     [
-      'SQLite file per secret version (after seeding)',
-      `${fmtInt(afterSeed.bytesPerVersion)} B (${fmtInt(afterSeed.fileBytes / 2 ** 20)} MB / ${fmtInt(afterSeed.versions)} versions)`,
+      'coffer.db per secret version (after seeding); audit.db beside it',
+      `${fmtInt(afterSeed.bytesPerVersion)} B (${fmtInt(afterSeed.fileBytes / 2 ** 20)} MB / ${fmtInt(afterSeed.versions)} versions); audit.db ${fmtInt((afterSeed.auditFileBytes ?? 0) / 2 ** 20)} MB`,
       'in memory',
       '—',
     ],
     ...(afterRun
-      ? [['SQLite file per secret version (after the run)', `${fmtInt(afterRun.bytesPerVersion)} B (${fmtInt(afterRun.fileBytes / 2 ** 20)} MB / ${fmtInt(afterRun.versions)} versions)`, '—', '—']]
+      ? [['coffer.db per secret version (after the run); audit.db beside it', `${fmtInt(afterRun.bytesPerVersion)} B (${fmtInt(afterRun.fileBytes / 2 ** 20)} MB / ${fmtInt(afterRun.versions)} versions); audit.db ${fmtInt((afterRun.auditFileBytes ?? 0) / 2 ** 20)} MB`, '—', '—']]
       : []),
     ['durable writes: PutSecretValue/s at 1 / 64 connections', `${put(1, 'coffer')} / ${put(64, 'coffer')}`, `${put(1, 'moto')} / ${put(64, 'moto')} (not durable)`, '—'],
     ['disk: 4 KiB write + fdatasync, median', `${fmtMs(results.flushLatencyMs)} ms`, '—', '—'],

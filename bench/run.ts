@@ -39,7 +39,7 @@ export async function runBench(command: Command, dirs: { disk: string; scratch: 
     machine: describeMachine(),
     signerMicrosPerRequest: signerCost(signer),
     seed: { cofferSeconds: 0 },
-    sqlite: { afterSeed: { fileBytes: 0, secrets: 0, versions: 0, bytesPerVersion: 0 } },
+    sqlite: { afterSeed: { fileBytes: 0, auditFileBytes: 0, secrets: 0, versions: 0, bytesPerVersion: 0 } },
     flushLatencyMs: flushLatencyMs(dirs.disk),
     coldStart: {},
     memory: {},
