@@ -19,7 +19,7 @@ export type SecretsDeps = {
     | 'restoreSecret'
     | 'destroySecret'
     | 'listSecretsDueForDeletion'
-    | 'recordSecretAccess'
+    | 'recordSecretAccesses'
     | 'putSecretVersion'
     | 'updateSecretLabels'
     | 'getSecretVersion'

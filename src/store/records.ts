@@ -330,3 +330,6 @@ export type AuditLookup = {
   beforeSequence?: number;
   limit: number;
 };
+
+/** One GetSecretValue's LastAccessedDate update: the secret, the version read, the day. */
+export type SecretAccessRecord = { readonly arn: string; readonly versionId: string; readonly accessedDate: Date };

@@ -20,6 +20,7 @@ import type {
   LabelPlanner,
   Page,
   SecretPatch,
+  SecretAccessRecord,
   SecretRecord,
   SecretVersionRecord,
   FunctionRecord,
@@ -170,7 +171,8 @@ export interface Store {
   /** Removes a secret with its versions and tags for good. */
   destroySecret(arn: string): Promise<boolean>;
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]>;
-  recordSecretAccess(arn: string, versionId: string, accessedDate: Date): Promise<void>;
+  /** Sets LastAccessedDate (kept to the day) of each secret and version named, in one transaction. */
+  recordSecretAccesses(accesses: readonly SecretAccessRecord[]): Promise<void>;
 
   /**
    * Adds a version and applies the planner's label moves and prunes in one transaction. When the version id

@@ -1,5 +1,6 @@
 import { AwsError, type RequestContext } from '../../core/index.js';
 import type { SecretRecord, SecretVersionRecord, Tag } from '../../store/index.js';
+import { createAccessDates } from '../access-dates.js';
 import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
 import { matchesFilters, page } from '../list-filters.js';
@@ -12,6 +13,7 @@ import type { WriteVersion } from '../version-writer.js';
 
 /** Reading and writing secret values. */
 export function createValueOperations(deps: SecretsDeps, access: SecretAccess, values: SecretValues, writeVersion: WriteVersion) {
+  const accessDates = createAccessDates(deps);
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html */
   async function getSecretValue(ctx: RequestContext, input: SecretsInput<'GetSecretValue'>) {
     const secret = await access.authorizedLiveSecret(ctx, input.SecretId, GET_SECRET_VALUE, versionConditions(input.VersionId, input.VersionStage));
@@ -22,9 +24,9 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
     const version = await selectVersion(secret, versionId, versionStage);
     const value = await values.open(ctx, version);
     const today = accessDay(ctx.clock.now());
-    // LastAccessedDate is kept to the day, so most reads have nothing to record: skip the write entirely.
+    // LastAccessedDate is kept to the day, so most reads have nothing to record.
     if (secret.lastAccessedDate?.getTime() !== today.getTime() || version.lastAccessedDate?.getTime() !== today.getTime()) {
-      await deps.store.recordSecretAccess(secret.arn, version.versionId, today);
+      accessDates.record({ arn: secret.arn, versionId: version.versionId, accessedDate: today });
     }
     return {
       ARN: secret.arn,

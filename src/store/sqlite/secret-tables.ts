@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type {
   LabelPlanner,
   SecretPatch,
+  SecretAccessRecord,
   SecretRecord,
   SecretValueType,
   SecretVersionRecord,
@@ -180,12 +181,14 @@ export class SqliteSecretTables {
     return rows.map(secretFromRow);
   }
 
-  recordSecretAccess(arn: string, versionId: string, accessedDate: Date): void {
-    const ms = accessedDate.getTime();
+  recordSecretAccesses(accesses: readonly SecretAccessRecord[]): void {
     this.#db.transaction(() => {
-      // Writes only when the date changes (it is kept to the day), so reads stay reads.
-      this.#stmt('UPDATE secrets SET last_accessed_date = ? WHERE arn = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, ms);
-      this.#stmt('UPDATE secret_versions SET last_accessed_date = ? WHERE secret_arn = ? AND version_id = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, versionId, ms);
+      for (const { arn, versionId, accessedDate } of accesses) {
+        const ms = accessedDate.getTime();
+        // Writes only when the date changes (it is kept to the day).
+        this.#stmt('UPDATE secrets SET last_accessed_date = ? WHERE arn = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, ms);
+        this.#stmt('UPDATE secret_versions SET last_accessed_date = ? WHERE secret_arn = ? AND version_id = ? AND (last_accessed_date IS NULL OR last_accessed_date <> ?)').run(ms, arn, versionId, ms);
+      }
     })();
   }
 

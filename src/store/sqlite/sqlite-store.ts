@@ -38,6 +38,7 @@ import type {
   RotationRunRecord,
   RotationType,
   SecretPatch,
+  SecretAccessRecord,
   SecretRecord,
   SecretRotation,
   SecretVersionRecord,
@@ -414,8 +415,8 @@ export class SqliteStore implements Store {
     return this.#secrets.listSecretsDueForDeletion(now, limit);
   }
 
-  async recordSecretAccess(arn: string, versionId: string, accessedDate: Date) {
-    this.#secrets.recordSecretAccess(arn, versionId, accessedDate);
+  async recordSecretAccesses(accesses: readonly SecretAccessRecord[]) {
+    this.#secrets.recordSecretAccesses(accesses);
   }
 
   async putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {

@@ -174,6 +174,14 @@ describe('DescribeSecret', () => {
     await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2' }));
     assert.equal((await describeSecret(name)).LastChangedDate?.getTime(), clock.now().getTime());
   });
+
+  it('records LastAccessedDate for every secret of a burst of concurrent reads (written together, after the turn)', async () => {
+    const names = await Promise.all(Array.from({ length: 24 }, (_, index) => create(`burst-${index}`).then((created) => created.name)));
+    clock.advanceMs(2 * DAY_MS);
+    await Promise.all(names.map((name) => valueOf(name)));
+    const described = await Promise.all(names.map((name) => describeSecret(name)));
+    for (const secret of described) assert.equal(secret.LastAccessedDate?.getTime(), utcDay(clock.now()), secret.Name);
+  });
 });
 
 describe('DeleteSecret', () => {
