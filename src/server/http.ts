@@ -33,6 +33,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   let inFlight = 0;
   let state: 'open' | 'closing' | 'closed' = 'open';
   let drained: (() => void) | undefined;
+  const nextBatch = createBatcher();
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     if (state === 'closed') {
@@ -41,7 +42,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, options.logger, () => state !== 'open').finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, closing: () => state !== 'open' }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -85,13 +86,9 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-async function handle(
-  pipeline: Pipeline,
-  req: IncomingMessage,
-  res: ServerResponse,
-  logger: Logger,
-  closing: () => boolean,
-): Promise<void> {
+type Edge = { logger: Logger; nextBatch: () => Promise<void>; closing: () => boolean };
+
+async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, closing }: Edge): Promise<void> {
   const reply = (status: number, headers: Record<string, string>, body: string) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
@@ -128,23 +125,22 @@ async function handle(
   }
 }
 
-let batch: Promise<void> | undefined;
-
 /**
- * Resolves in the check phase of this turn of the event loop, together for every request whose body was
- * read in this turn's poll phase. Those requests then run through the pipeline side by side: each await
- * hands over to the next request at the same step, so the same code (SigV4, the store's statements, the
- * ciphers) runs many times in a row while it is in the CPU's caches, rather than each request running all
- * of it before the next one starts. Measured at 64 connections: see bench/RESULTS.md.
+ * One server's `nextBatch()`: resolves in the check phase of this turn of the event loop, together for every
+ * request whose body was read in this turn's poll phase. Those requests then run through the pipeline side by
+ * side: each await hands over to the next request at the same step, so the same code (SigV4, the store's
+ * statements, the ciphers) runs many times in a row while it is in the CPU's caches, rather than each request
+ * running all of it before the next one starts. Measured at 64 connections: see bench/RESULTS.md.
  */
-function nextBatch(): Promise<void> {
-  batch ??= new Promise((resolve) =>
-    setImmediate(() => {
-      batch = undefined;
-      resolve();
-    }),
-  );
-  return batch;
+function createBatcher(): () => Promise<void> {
+  let batch: Promise<void> | undefined;
+  return () =>
+    (batch ??= new Promise((resolve) =>
+      setImmediate(() => {
+        batch = undefined;
+        resolve();
+      }),
+    ));
 }
 
 /** A Lambda REST request: no X-Amz-Target, a path under /2015-03-31/ (the pipeline routes it the same way). */
