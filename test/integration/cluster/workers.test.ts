@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { auditEvents, coffer } from '../../helpers/audit.js';
 import { killChildServers, runCofferUntilExit, startChildServer, type ChildServer } from '../../helpers/child-server.js';
 import { uniqueSecretName } from '../../helpers/secrets.js';
@@ -77,6 +77,28 @@ describe('coffer server --workers 2', () => {
     const current = await setup.send(new GetSecretValueCommand({ SecretId: shared }));
     count('GetSecretValue');
     assert.ok(acknowledged.some((put) => put.secret === shared && put.versionId === current.VersionId && put.value === current.SecretString));
+  });
+
+  it('a read through either worker sees the change acknowledged just before through the other (no stale read cache)', async () => {
+    // One writer connection, then three reader connections opened one after another: the primary hands
+    // connections to the two workers in turn, so at least one reader is served by the worker that never
+    // writes, whose read cache only a change of PRAGMA data_version can empty. DescribeSecret writes nothing.
+    const name = uniqueSecretName('read-your-write');
+    const writer = secretsClient();
+    await writer.send(new CreateSecretCommand({ Name: name, SecretString: 'v0', Description: 'd0' }));
+    count('CreateSecret');
+    const readers = [];
+    for (let index = 0; index < 3; index++) {
+      const reader = secretsClient();
+      assert.equal((await reader.send(new DescribeSecretCommand({ SecretId: name }))).Description, 'd0');
+      readers.push(reader);
+    }
+    for (let round = 1; round <= 30; round++) {
+      await writer.send(new UpdateSecretCommand({ SecretId: name, Description: `d${round}` }));
+      for (const reader of readers) assert.equal((await reader.send(new DescribeSecretCommand({ SecretId: name }))).Description, `d${round}`, `round ${round}`);
+    }
+    count('DescribeSecret', 3 + 30 * 3);
+    count('UpdateSecret', 30);
   });
 
   it('KMS Encrypt and Decrypt from many clients at once', async () => {
