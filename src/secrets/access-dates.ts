@@ -31,5 +31,3 @@ export function createAccessDates(deps: Pick<SecretsDeps, 'store' | 'logger'>) {
 
   return { record };
 }
-
-export type AccessDates = ReturnType<typeof createAccessDates>;

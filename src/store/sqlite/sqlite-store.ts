@@ -87,9 +87,8 @@ export type SqliteStoreOptions = {
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Statement>();
-  /** SQL of the prepared statements that write: fetching one empties the read cache. */
-  readonly #writes = new Set<string>();
+  /** Prepared statements by SQL, each marked if it writes: fetching one that does empties the read cache. */
+  readonly #statements = new Map<string, { statement: Statement; writes: boolean }>();
   readonly #cache: ReadCache;
   readonly #secrets: SqliteSecretTables;
   readonly #rotation: SqliteRotationTables;
@@ -656,14 +655,13 @@ export class SqliteStore implements Store {
 
   /** Statements are prepared once and reused: preparing is most of the cost of a small query. */
   #stmt(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-      if (!isPlainRead(sql)) this.#writes.add(sql);
+    let prepared = this.#statements.get(sql);
+    if (!prepared) {
+      prepared = { statement: this.#db.prepare(sql), writes: !isPlainRead(sql) };
+      this.#statements.set(sql, prepared);
     }
-    if (this.#writes.has(sql)) this.#cache.invalidate();
-    return statement;
+    if (prepared.writes) this.#cache.invalidate();
+    return prepared.statement;
   }
 }
 
