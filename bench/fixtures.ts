@@ -16,7 +16,7 @@ export type Fixture = {
   keyId: string;
   /** CiphertextBlobs (base64) of KMS_PLAINTEXT_BYTES-byte plaintexts under keyId with KMS_CONTEXT, for Decrypt. */
   ciphertexts: string[];
-  /** ListSecrets NextTokens collected by paging from the start; undefined is the first page. */
+  /** ListSecrets NextTokens of pages spread over the whole corpus, first to last; undefined is the first page. */
   listTokens: (string | undefined)[];
 };
 
@@ -29,13 +29,25 @@ export async function prepareFixture(
 ): Promise<Fixture> {
   const ciphertexts: string[] = [];
   for (let i = 0; i < DECRYPT_CIPHERTEXTS; i++) ciphertexts.push((await sendOk(peer.url, peer.host, signer, encrypt(corpus.keyId))).CiphertextBlob);
-  const listTokens: (string | undefined)[] = [undefined];
-  let token: string | undefined;
-  for (let page = 1; page < corpus.listPages; page++) {
-    const payload = token === undefined ? { MaxResults: LIST_PAGE_SIZE } : { MaxResults: LIST_PAGE_SIZE, NextToken: token };
-    token = (await sendOk(peer.url, peer.host, signer, { service: 'secretsmanager', operation: 'ListSecrets', payload })).NextToken;
-    if (!token) break;
-    listTokens.push(token);
-  }
+  const listTokens = spreadEvenly(await walkListTokens(peer, signer), corpus.listPages);
   return { corpusSize: corpus.corpusSize, randomSetSize: Math.min(corpus.randomSetSize, corpus.corpusSize), keyId: corpus.keyId, ciphertexts, listTokens };
+}
+
+/** The NextToken of every page of an unfiltered ListSecrets, walking from the first (undefined) to the last. */
+async function walkListTokens(peer: Peer, signer: Signer): Promise<(string | undefined)[]> {
+  const tokens: (string | undefined)[] = [undefined];
+  for (let token: string | undefined = undefined; ; ) {
+    const payload: Record<string, unknown> = token === undefined ? { MaxResults: LIST_PAGE_SIZE } : { MaxResults: LIST_PAGE_SIZE, NextToken: token };
+    const answer = (await sendOk(peer.url, peer.host, signer, { service: 'secretsmanager', operation: 'ListSecrets', payload })) as { NextToken?: string };
+    token = answer.NextToken;
+    if (!token) return tokens;
+    tokens.push(token);
+  }
+}
+
+/** `count` items at even steps from the first to the last (all of them when there are fewer). */
+function spreadEvenly<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return items;
+  if (count === 1) return items.slice(0, 1);
+  return Array.from({ length: count }, (_, index) => items[Math.round((index * (items.length - 1)) / (count - 1))]!);
 }

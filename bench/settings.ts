@@ -15,7 +15,10 @@ export type Settings = {
   randomSetSize: number;
   /** Secrets seeded into moto over its API (about 7 ms each there, and not safe to create concurrently). */
   motoCorpusSize: number;
-  /** ListSecrets pages collected (by paging from the start) for the ListSecrets workload. */
+  /**
+   * ListSecrets pages the ListSecrets workload asks for: this many, spread evenly from the first page to the
+   * last of the whole corpus (all of them are walked once to collect their NextTokens).
+   */
   listPages: number;
   connections: number[];
   durationSeconds: number;
@@ -54,7 +57,7 @@ const FULL: Settings = {
   corpusSize: 100_000,
   randomSetSize: 10_000,
   motoCorpusSize: 10_000,
-  listPages: 10,
+  listPages: 20,
   connections: [1, 64],
   durationSeconds: 5,
   warmupSeconds: 1,

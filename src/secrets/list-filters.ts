@@ -1,4 +1,4 @@
-import type { SecretRecord, Tag } from '../store/index.js';
+import type { SecretListCursor, SecretRecord, SecretSort, Tag } from '../store/index.js';
 import { secretsError } from './errors.js';
 import type { FilterInput } from './schemas.js';
 
@@ -96,7 +96,40 @@ export function decodeNextToken(token: string | undefined): number {
   } catch {
     // fall through to the error below
   }
-  throw secretsError('InvalidNextTokenException', 'The NextToken value is not valid.');
+  throw invalidNextToken();
+}
+
+/** Where an unfiltered ListSecrets page starts: after a secret of the same order, or (older tokens) at an offset. */
+export type SecretListStart = { after: SecretListCursor; sortBy: SecretSort; descending: boolean } | { offset: number };
+
+const SORT_ORDERS: readonly SecretSort[] = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'];
+
+/** The NextToken of a page that ended at `cursor`; it names its order, so it is refused under another. */
+export function encodeCursorToken(cursor: SecretListCursor, sortBy: SecretSort, descending: boolean): string {
+  return Buffer.from(JSON.stringify({ after: [cursor.sortValue, cursor.position], sortBy, descending }), 'utf8').toString('base64url');
+}
+
+/** A ListSecrets NextToken: a cursor token, or an offset token (the filtered path's, and the store's before cursors). */
+export function decodeListToken(token: string | undefined): SecretListStart {
+  if (token === undefined) return { offset: 0 };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidNextToken();
+  }
+  const start = decoded as { after?: unknown; sortBy?: unknown; descending?: unknown };
+  if (start === null || typeof start !== 'object' || start.after === undefined) return { offset: decodeNextToken(token) };
+  const sortBy = SORT_ORDERS.find((order) => order === start.sortBy);
+  const [sortValue, position] = Array.isArray(start.after) && start.after.length === 2 ? start.after : [];
+  const valueFits = sortBy === 'name' ? typeof sortValue === 'string' : Number.isSafeInteger(sortValue);
+  if (!sortBy || !valueFits || !Number.isSafeInteger(position) || typeof start.descending !== 'boolean') throw invalidNextToken();
+  return { after: { sortValue: sortValue as number | string, position: position as number }, sortBy, descending: start.descending };
+}
+
+/** AWS's answer to a NextToken it did not give (or not for this request). */
+export function invalidNextToken() {
+  return secretsError('InvalidNextTokenException', 'The NextToken value is not valid.');
 }
 
 export function page<T>(items: T[], token: string | undefined, maxResults: number) {

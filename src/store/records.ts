@@ -253,6 +253,28 @@ export type SecretSort = 'created-date' | 'last-accessed-date' | 'last-changed-d
 /** A secret as ListSecrets shows it: with its tags and the labels of its versions (versionId → labels). */
 export type ListedSecret = SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> };
 
+/**
+ * A secret's place in a ListSecrets order: its sort value (epoch milliseconds, -1 for a secret never accessed
+ * when sorting by last-accessed date, or the name) and a tiebreaker that only grows. A page asked to start
+ * after a cursor reads only its own rows, however deep into the list it is (keyset paging).
+ */
+export type SecretListCursor = { readonly sortValue: number | string; readonly position: number };
+
+export type SecretPageRequest = {
+  includeDeleted: boolean;
+  now: Date;
+  sortBy: SecretSort;
+  descending: boolean;
+  /** Start after this secret's place (a cursor of the same sortBy and direction). */
+  after?: SecretListCursor;
+  /** Skip this many first (a NextToken from before cursors); ignored when `after` is given. */
+  offset?: number;
+  limit: number;
+};
+
+/** A listed secret with its place in the order it was listed in. */
+export type PagedSecret = ListedSecret & { cursor: SecretListCursor };
+
 export type SecretPatch = Partial<Pick<SecretRecord, 'description' | 'kmsKeyId' | 'lastChangedDate'>>;
 
 export type SecretValueType = 'string' | 'binary';

@@ -25,7 +25,8 @@ import type {
   SecretVersionRecord,
   FunctionRecord,
   GrantRecord,
-  ListedSecret,
+  PagedSecret,
+  SecretPageRequest,
   RotationRunPatch,
   RotationRunRecord,
   SecretRotation,
@@ -150,14 +151,11 @@ export interface Store {
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined>;
   /**
    * One page of an account and region's secrets, sorted in the database, with tags and version labels:
-   * what an unfiltered ListSecrets needs, without reading the other secrets. Secrets whose recovery window
-   * ended by `now` are left out; those marked deleted too unless `includeDeleted`.
+   * what an unfiltered ListSecrets needs, without reading the other secrets. The page starts after the cursor
+   * `after` (of the same sort order) or, for a token from before cursors, at `offset`. Secrets whose recovery
+   * window ended by `now` are left out; those marked deleted too unless `includeDeleted`.
    */
-  listSecretPage(
-    accountId: string,
-    region: string,
-    page: { includeDeleted: boolean; now: Date; sortBy: SecretSort; descending: boolean; offset: number; limit: number },
-  ): Promise<ListedSecret[]>;
+  listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]>;
   /** Every secret of an account and region with its tags (no labels), in creation order: for filtering. */
   listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>>;
   /** The version labels of the given secrets: secret ARN → version id → labels. */

@@ -1,39 +1,58 @@
 import type { RequestContext } from '../../core/index.js';
-import type { ListedSecret } from '../../store/index.js';
+import type { ListedSecret, PagedSecret, SecretSort } from '../../store/index.js';
 import type { SecretsDeps } from '../deps.js';
-import { decodeNextToken, encodeNextToken, matchesFilters, sortSecrets } from '../list-filters.js';
+import { decodeListToken, encodeCursorToken, encodeNextToken, invalidNextToken, matchesFilters, sortSecrets, type SecretListStart } from '../list-filters.js';
 import { describeFields, stagesByVersion } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
 
 /**
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecrets.html
- * Without filters the store sorts and pages, reading only the page; with filters every secret of the
- * account and region is matched here (filters are richer than SQL prefixes), and labels are read for the page.
+ * Without filters the store sorts and pages, reading only the page: the NextToken names the last secret listed
+ * and the next page starts after it, so a page deep into 100,000 secrets costs what the first does, and secrets
+ * created or deleted between pages neither repeat nor hide others. With filters every secret of the account
+ * and region is matched here (filters are richer than SQL prefixes), the NextToken is an offset into that
+ * result, and labels are read for the page.
  */
 export function createListingOperations(deps: SecretsDeps) {
   async function listSecrets(ctx: RequestContext, input: SecretsInput<'ListSecrets'>) {
-    const offset = decodeNextToken(input.NextToken);
+    const start = decodeListToken(input.NextToken);
     const limit = input.MaxResults ?? 100;
-    // One row more than the page tells whether there is a next page.
-    const rows = input.Filters?.length ? await filteredPage(ctx, input, offset, limit + 1) : await unfilteredPage(ctx, input, offset, limit + 1);
-    const items = rows.slice(0, limit);
+    const sortBy: SecretSort = input.SortBy ?? 'created-date';
+    const descending = input.SortOrder === 'desc';
+    let items: ListedSecret[];
+    let nextToken: string | undefined;
+    if (input.Filters?.length) {
+      if (!('offset' in start)) throw invalidNextToken();
+      // One row more than the page tells whether there is a next page.
+      const rows = await filteredPage(ctx, input, start.offset, limit + 1);
+      items = rows.slice(0, limit);
+      nextToken = rows.length > limit ? encodeNextToken(start.offset + limit) : undefined;
+    } else {
+      if ('after' in start && (start.sortBy !== sortBy || start.descending !== descending)) throw invalidNextToken();
+      const rows = await unfilteredPage(ctx, input, start, { sortBy, descending, limit: limit + 1 });
+      items = rows.slice(0, limit);
+      nextToken = rows.length > limit ? encodeCursorToken(rows[limit - 1]!.cursor, sortBy, descending) : undefined;
+    }
     return {
       SecretList: items.map((secret) => ({
         ...describeFields(secret, secret.tags),
         SecretVersionsToStages: stagesByVersion(Object.entries(secret.versionStages).map(([versionId, stages]) => ({ versionId, stages }))),
       })),
-      NextToken: rows.length > limit ? encodeNextToken(offset + limit) : undefined,
+      NextToken: nextToken,
     };
   }
 
-  function unfilteredPage(ctx: RequestContext, input: SecretsInput<'ListSecrets'>, offset: number, limit: number): Promise<ListedSecret[]> {
+  function unfilteredPage(
+    ctx: RequestContext,
+    input: SecretsInput<'ListSecrets'>,
+    start: SecretListStart,
+    order: { sortBy: SecretSort; descending: boolean; limit: number },
+  ): Promise<PagedSecret[]> {
     return deps.store.listSecretPage(ctx.principal.accountId, ctx.region, {
       includeDeleted: input.IncludePlannedDeletion ?? false,
       now: ctx.clock.now(),
-      sortBy: input.SortBy ?? 'created-date',
-      descending: input.SortOrder === 'desc',
-      offset,
-      limit,
+      ...order,
+      ...('after' in start ? { after: start.after } : { offset: start.offset }),
     });
   }
 
@@ -53,3 +72,4 @@ export function createListingOperations(deps: SecretsDeps) {
 
   return { listSecrets };
 }
+

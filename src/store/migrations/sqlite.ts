@@ -326,4 +326,14 @@ export const sqliteMigrations: readonly Migration[] = [
          AND key_id IN (SELECT target_key_id FROM kms_aliases WHERE alias_name = 'alias/aws/secretsmanager');
     `,
   },
+  {
+    id: 8,
+    name: 'secret-list-orders',
+    // ListSecrets pages by keyset (after the last secret listed): each sort order needs an index whose range
+    // starts at a cursor. created-date has one (secrets_by_creation) and name the UNIQUE constraint.
+    sql: `
+      CREATE INDEX secrets_by_last_changed ON secrets (account_id, region, last_changed_date);
+      CREATE INDEX secrets_by_last_accessed ON secrets (account_id, region, ifnull(last_accessed_date, -1));
+    `,
+  },
 ];

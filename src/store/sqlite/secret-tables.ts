@@ -7,9 +7,10 @@ import type {
   SecretRecord,
   SecretValueType,
   SecretVersionRecord,
-  ListedSecret,
+  PagedSecret,
   RotationRules,
   SecretRotation,
+  SecretPageRequest,
   SecretSort,
   Tag,
   VersionDataKey,
@@ -20,9 +21,14 @@ import { optionalDate, patchAssignments } from './sql-values.js';
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
 
-const SORT_COLUMNS: Record<SecretSort, string> = {
+/**
+ * What each ListSecrets order sorts on; each has an index on (account_id, region, <expression>) (migration 8),
+ * whose entries end in the rowid, so a page is one range scan. A never-accessed secret sorts as -1: first
+ * ascending and last descending, where SQLite puts NULL, and never NULL, so a cursor is always a value.
+ */
+const SORT_EXPRESSIONS: Record<SecretSort, string> = {
   'created-date': 'created_date',
-  'last-accessed-date': 'last_accessed_date',
+  'last-accessed-date': 'ifnull(last_accessed_date, -1)',
   'last-changed-date': 'last_changed_date',
   name: 'name',
 };
@@ -90,22 +96,36 @@ export class SqliteSecretTables {
     return row && secretFromRow(row);
   }
 
-  listSecretPage(
-    accountId: string,
-    region: string,
-    page: { includeDeleted: boolean; now: Date; sortBy: SecretSort; descending: boolean; offset: number; limit: number },
-  ): ListedSecret[] {
+  listSecretPage(accountId: string, region: string, page: SecretPageRequest): PagedSecret[] {
+    const sortExpression = SORT_EXPRESSIONS[page.sortBy];
     const direction = page.descending ? 'DESC' : 'ASC';
-    // Column names come from this fixed table only; rowid breaks ties in creation order.
-    const sql = `SELECT * FROM secrets WHERE account_id = ? AND region = ?
+    // After a cursor (v, p): the rows from v on in the sort direction, less those tied at v up to position p.
+    // The first condition bounds the index range; the second drops the few ties already listed.
+    const [beyond, beyondOrEqual, positionBeyond] = page.descending ? ['<', '<=', '<'] : ['>', '>=', '>'];
+    const after = page.after
+      ? `AND ${sortExpression} ${beyondOrEqual} ? AND (${sortExpression} ${beyond} ? OR rowid ${positionBeyond} ?)`
+      : '';
+    // Expressions and directions come from the fixed tables above only; rowid breaks ties in creation order.
+    const sql = `SELECT rowid AS list_position, ${sortExpression} AS list_sort_value, * FROM secrets
+      WHERE account_id = ? AND region = ?
         AND (scheduled_deletion_date IS NULL OR scheduled_deletion_date > ?)
         ${page.includeDeleted ? '' : 'AND deleted_date IS NULL'}
-      ORDER BY ${SORT_COLUMNS[page.sortBy]} ${direction}, rowid ${direction} LIMIT ? OFFSET ?`;
-    const secrets = (this.#stmt(sql).all(accountId, region, page.now.getTime(), page.limit, page.offset) as Row[]).map(secretFromRow);
-    const arns = secrets.map((secret) => secret.arn);
+        ${after}
+      ORDER BY ${sortExpression} ${direction}, rowid ${direction} LIMIT ? OFFSET ?`;
+    const cursorValues = page.after ? [page.after.sortValue, page.after.sortValue, page.after.position] : [];
+    const offset = page.after ? 0 : (page.offset ?? 0);
+    const rows = this.#stmt(sql).all(accountId, region, page.now.getTime(), ...cursorValues, page.limit, offset) as Row[];
+    const arns = rows.map((row) => row.arn as string);
     const tags = this.#tagsOf(arns);
     const stages = this.listVersionStages(arns);
-    return secrets.map((secret) => ({ ...secret, tags: tags[secret.arn] ?? [], versionStages: stages[secret.arn] ?? {} }));
+    // Added to the fresh record rather than spread into a copy: a page is 100 of them.
+    return rows.map((row) =>
+      Object.assign(secretFromRow(row), {
+        tags: tags.get(row.arn) ?? [],
+        versionStages: stages[row.arn] ?? {},
+        cursor: { sortValue: row.list_sort_value, position: row.list_position },
+      }),
+    );
   }
 
   listSecrets(accountId: string, region: string): Array<SecretRecord & { tags: Tag[] }> {
@@ -116,18 +136,24 @@ export class SqliteSecretTables {
     return secrets.map((secret) => ({ ...secret, tags: (tags.get(secret.arn) ?? []).map(tagFromRow) }));
   }
 
+  /** One statement for all the secrets (their ARNs as a JSON array), not one per secret. */
   listVersionStages(secretArns: string[]): Record<string, Record<string, string[]>> {
+    const rows = this.#stmt(
+      'SELECT secret_arn, version_id, stage FROM secret_version_stages WHERE secret_arn IN (SELECT value FROM json_each(?)) ORDER BY secret_arn, stage',
+    ).all(JSON.stringify(secretArns)) as Row[];
+    const grouped = groupBy(rows);
     const result: Record<string, Record<string, string[]>> = {};
-    const select = this.#stmt('SELECT version_id, stage FROM secret_version_stages WHERE secret_arn = ? ORDER BY stage');
-    for (const arn of secretArns) result[arn] = stagesByVersion(select.all(arn) as Row[]);
+    for (const arn of secretArns) result[arn] = stagesByVersion(grouped.get(arn) ?? []);
     return result;
   }
 
-  #tagsOf(secretArns: string[]): Record<string, Tag[]> {
-    const result: Record<string, Tag[]> = {};
-    const select = this.#stmt('SELECT tag_key, tag_value FROM secret_tags WHERE secret_arn = ? ORDER BY tag_key');
-    for (const arn of secretArns) result[arn] = (select.all(arn) as Row[]).map(tagFromRow);
-    return result;
+  #tagsOf(secretArns: string[]): Map<string, Tag[]> {
+    const rows = this.#stmt(
+      'SELECT secret_arn, tag_key, tag_value FROM secret_tags WHERE secret_arn IN (SELECT value FROM json_each(?)) ORDER BY secret_arn, tag_key',
+    ).all(JSON.stringify(secretArns)) as Row[];
+    const tags = new Map<string, Tag[]>();
+    for (const [arn, group] of groupBy(rows)) tags.set(arn, group.map(tagFromRow));
+    return tags;
   }
 
   rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch) {
