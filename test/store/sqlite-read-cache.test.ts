@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/index.js';
+import { ReadCache } from '../../src/store/sqlite/read-cache.js';
 import { newSecret, newVersion } from './store-suite.js';
 
 const ACCOUNT = '111111111111';
@@ -78,5 +80,43 @@ describe('sqlite store read cache', () => {
     }, TypeError);
     const version = (await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))!;
     assert.throws(() => (version.stages as string[]).push('MINE'), TypeError);
+  });
+});
+
+/** The cache's bounds: entries and approximate bytes, oldest out first (read-cache.ts). */
+describe('read cache limits', () => {
+  const value = (bytes: number) => ({ sealedValue: Buffer.alloc(bytes), name: 'n' });
+
+  it('keeps about maxBytes of records, dropping the oldest first, and never caches one larger than the bound', () => {
+    const db = new Database(':memory:');
+    const cache = new ReadCache(db, { maxEntries: 1000, maxBytes: 10_000 });
+    let reads = 0;
+    const get = (key: string, bytes: number) => cache.get(key, () => (reads++, value(bytes)));
+    for (const key of ['a', 'b', 'c', 'd']) get(key, 3000);
+    // Four records of ~3.2 KB do not fit in 10 KB: the first went when the fourth came.
+    assert.equal(cache.size.entries, 3);
+    assert.ok(cache.size.bytes <= 10_000 && cache.size.bytes > 9000, `bytes ${cache.size.bytes}`);
+    reads = 0;
+    for (const key of ['b', 'c', 'd']) get(key, 3000);
+    assert.equal(reads, 0);
+    get('a', 3000);
+    assert.equal(reads, 1);
+    // A record over the whole bound is answered but not kept, and evicts nothing.
+    const big = get('huge', 20_000);
+    assert.equal(big?.sealedValue.length, 20_000);
+    assert.equal(cache.size.entries, 3);
+    get('huge', 20_000);
+    assert.equal(reads, 3);
+    db.close();
+  });
+
+  it('keeps at most maxEntries records, and empties fully on invalidate', () => {
+    const db = new Database(':memory:');
+    const cache = new ReadCache(db, { maxEntries: 2, maxBytes: 1_000_000 });
+    for (const key of ['a', 'b', 'c']) cache.get(key, () => value(10));
+    assert.equal(cache.size.entries, 2);
+    cache.invalidate();
+    assert.deepEqual(cache.size, { entries: 0, bytes: 0 });
+    db.close();
   });
 });

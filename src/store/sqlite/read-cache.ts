@@ -14,36 +14,57 @@ import type Database from 'better-sqlite3';
  *
  * Records are frozen before they are shared: a caller that tried to change one would throw, not poison the cache.
  * Values are what the store returns anyway (sealed values and key material stay sealed).
+ *
+ * It holds at most `maxEntries` records and about `maxBytes` of them (their buffers and strings, plus a fixed
+ * allowance per object), the oldest leaving first: a working set of 64 KB secrets (Secrets Manager's largest)
+ * would otherwise hold gigabytes at the entry limit.
  */
+export type ReadCacheLimits = { maxEntries: number; maxBytes: number };
 export class ReadCache {
   readonly #db: Database.Database;
   readonly #dataVersion: Database.Statement;
-  readonly #maxEntries: number;
-  #entries = new Map<string, unknown>();
+  readonly #limits: ReadCacheLimits;
+  #entries = new Map<string, { value: unknown; bytes: number }>();
+  #bytes = 0;
   #knownDataVersion = -1;
   #checkedThisTurn = false;
 
-  constructor(db: Database.Database, maxEntries: number) {
+  constructor(db: Database.Database, limits: ReadCacheLimits) {
     this.#db = db;
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
-    this.#maxEntries = maxEntries;
+    this.#limits = limits;
   }
 
   /** The cached result for `key`, or `read()`'s, kept when it found something. */
   get<T extends object>(key: string, read: () => T | undefined): T | undefined {
     if (this.#db.inTransaction) return read();
     this.#checkOtherWriters();
-    const cached = this.#entries.get(key) as T | undefined;
-    if (cached !== undefined) return cached;
+    const cached = this.#entries.get(key);
+    if (cached !== undefined) return cached.value as T;
     const value = read();
     if (value === undefined) return undefined;
-    if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, deepFreeze(value));
+    const bytes = frozenSize(value);
+    if (bytes > this.#limits.maxBytes) return value;
+    while (this.#entries.size >= this.#limits.maxEntries || this.#bytes + bytes > this.#limits.maxBytes) this.#evictOldest();
+    this.#entries.set(key, { value, bytes });
+    this.#bytes += bytes;
     return value;
   }
 
   invalidate(): void {
     if (this.#entries.size > 0) this.#entries = new Map();
+    this.#bytes = 0;
+  }
+
+  /** What the cache holds now (tests). */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.#entries.size, bytes: this.#bytes };
+  }
+
+  #evictOldest(): void {
+    const [key, oldest] = this.#entries.entries().next().value!;
+    this.#entries.delete(key);
+    this.#bytes -= oldest.bytes;
   }
 
   #checkOtherWriters(): void {
@@ -63,8 +84,16 @@ export function isPlainRead(sql: string): boolean {
   return /^\s*SELECT\b/i.test(sql);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || Object.isFrozen(value)) return value;
-  for (const member of Object.values(value)) deepFreeze(member);
-  return Object.freeze(value);
+/** Per object or array: V8's header and property slots, roughly; what the estimate adds besides contents. */
+const OBJECT_OVERHEAD_BYTES = 64;
+
+/** Freezes the record and everything in it, and returns its approximate size in memory (one walk for both). */
+function frozenSize(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (value === null || typeof value !== 'object') return 8;
+  if (ArrayBuffer.isView(value)) return value.byteLength + OBJECT_OVERHEAD_BYTES;
+  let bytes = OBJECT_OVERHEAD_BYTES;
+  for (const member of Object.values(value)) bytes += frozenSize(member);
+  Object.freeze(value);
+  return bytes;
 }

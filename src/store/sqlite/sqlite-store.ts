@@ -61,10 +61,11 @@ const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
 };
 
 /**
- * Entries of the read cache: room for the secrets, versions and keys of a busy working set (bench: 10,000
- * secrets read at random) at about 3 KB each.
+ * Limits of the read cache: room for the secrets, versions and keys of a busy working set (bench: 10,000
+ * secrets of 1 KB read at random, ~20,000 records of ~2 KB), and a byte bound that keeps large secrets from
+ * filling memory (64 KB values: ~1,000 versions).
  */
-const READ_CACHE_ENTRIES = 30_000;
+const READ_CACHE_LIMITS = { maxEntries: 30_000, maxBytes: 64 * 1024 * 1024 };
 
 export type SqliteStoreOptions = {
   /**
@@ -107,7 +108,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
     if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
-    this.#cache = new ReadCache(this.#db, READ_CACHE_ENTRIES);
+    this.#cache = new ReadCache(this.#db, READ_CACHE_LIMITS);
     const prepare = (sql: string) => this.#stmt(sql);
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
