@@ -72,4 +72,3 @@ export function createListingOperations(deps: SecretsDeps) {
 
   return { listSecrets };
 }
-
