@@ -89,13 +89,21 @@ export function encodeNextToken(offset: number): string {
 }
 
 export function decodeNextToken(token: string | undefined): number {
-  if (token === undefined) return 0;
+  return token === undefined ? 0 : offsetIn(tokenContent(token));
+}
+
+/** The JSON a NextToken carries (base64url); anything else is a token Coffer did not give. */
+function tokenContent(token: string): unknown {
   try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
-    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the error below
+    throw invalidNextToken();
   }
+}
+
+function offsetIn(content: unknown): number {
+  const offset = (content as { offset?: unknown } | null)?.offset;
+  if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
   throw invalidNextToken();
 }
 
@@ -112,14 +120,9 @@ export function encodeCursorToken(cursor: SecretListCursor, sortBy: SecretSort, 
 /** A ListSecrets NextToken: a cursor token, or an offset token (the filtered path's, and the store's before cursors). */
 export function decodeListToken(token: string | undefined): SecretListStart {
   if (token === undefined) return { offset: 0 };
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidNextToken();
-  }
-  const start = decoded as { after?: unknown; sortBy?: unknown; descending?: unknown };
-  if (start === null || typeof start !== 'object' || start.after === undefined) return { offset: decodeNextToken(token) };
+  const content = tokenContent(token);
+  const start = content as { after?: unknown; sortBy?: unknown; descending?: unknown };
+  if (start === null || typeof start !== 'object' || start.after === undefined) return { offset: offsetIn(content) };
   const sortBy = SORT_ORDERS.find((order) => order === start.sortBy);
   const [sortValue, position] = Array.isArray(start.after) && start.after.length === 2 ? start.after : [];
   const valueFits = sortBy === 'name' ? typeof sortValue === 'string' : Number.isSafeInteger(sortValue);
