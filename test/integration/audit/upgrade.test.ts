@@ -23,6 +23,16 @@ function legacyRows(dataDir: string): number {
   return withDatabase(dataDir, (db) => db.prepare('SELECT count(*) FROM audit_events').pluck().get() as number);
 }
 
+/** An audit.db as a crashed or older move left it: the audit table (its schema spelled out) holding `rows`. */
+function writeAuditDatabase(dataDir: string, rows: AuditRow[]): void {
+  const audit = new Database(join(dataDir, 'audit.db'));
+  audit.exec(`CREATE TABLE audit_events (sequence INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, event_time INTEGER NOT NULL,
+    event_name TEXT NOT NULL, event_source TEXT NOT NULL, read_only INTEGER NOT NULL, access_key_id TEXT NOT NULL, username TEXT NOT NULL,
+    resource_names TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`);
+  insertInto(audit, rows);
+  audit.close();
+}
+
 function removeAuditDatabase(dataDir: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(join(dataDir, `audit.db${suffix}`), { force: true });
 }
@@ -67,12 +77,7 @@ describe('upgrading a data dir whose coffer.db holds the audit log', () => {
   it('a re-run after a crash between copy and delete neither duplicates nor loses a row', async () => {
     makeLegacyLayout();
     // The crash: the copy into audit.db was committed, the delete from coffer.db was not.
-    const audit = new Database(join(server.dataDir, 'audit.db'));
-    audit.exec(`CREATE TABLE audit_events (sequence INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, event_time INTEGER NOT NULL,
-      event_name TEXT NOT NULL, event_source TEXT NOT NULL, read_only INTEGER NOT NULL, access_key_id TEXT NOT NULL, username TEXT NOT NULL,
-      resource_names TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`);
-    insertInto(audit, rows.slice(0, 3));
-    audit.close();
+    writeAuditDatabase(server.dataDir, rows.slice(0, 3));
 
     const verify = await coffer(['audit', 'verify', '--data-dir', server.dataDir]);
     assert.equal(verify.code, 0, verify.stderr);
@@ -83,12 +88,7 @@ describe('upgrading a data dir whose coffer.db holds the audit log', () => {
 
   it('refuses to move, and deletes nothing, when audit.db holds a different event at the same place', async () => {
     makeLegacyLayout();
-    const audit = new Database(join(server.dataDir, 'audit.db'));
-    audit.exec(`CREATE TABLE audit_events (sequence INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, event_time INTEGER NOT NULL,
-      event_name TEXT NOT NULL, event_source TEXT NOT NULL, read_only INTEGER NOT NULL, access_key_id TEXT NOT NULL, username TEXT NOT NULL,
-      resource_names TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`);
-    insertInto(audit, [{ ...rows[1]!, sequence: 1 }]);
-    audit.close();
+    writeAuditDatabase(server.dataDir, [{ ...rows[1]!, sequence: 1 }]);
 
     const verify = await coffer(['audit', 'verify', '--data-dir', server.dataDir]);
     assert.equal(verify.code, 2);
