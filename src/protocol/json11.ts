@@ -50,8 +50,11 @@ function toWire(value: unknown): unknown {
   if (value instanceof Date) return value.getTime() / 1000;
   if (Array.isArray(value)) return value.map(toWire);
   if (value !== null && typeof value === 'object') {
+    // for...in over a plain object, not Object.entries: no [member, value] pair allocated per member.
     const wire: Record<string, unknown> = {};
-    for (const [member, memberValue] of Object.entries(value)) {
+    for (const member in value) {
+      if (!Object.hasOwn(value, member)) continue;
+      const memberValue = (value as Record<string, unknown>)[member];
       if (memberValue !== undefined) wire[member] = toWire(memberValue);
     }
     return wire;

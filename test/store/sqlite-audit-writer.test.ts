@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore, type AuditEventDraft } from '../../src/store/index.js';
+import { openAuditDatabase } from '../../src/store/sqlite/audit-writer.js';
 
 /**
  * The SQLite audit log lives in audit.db beside coffer.db and is appended by a writer thread that seals each
@@ -66,6 +67,22 @@ describe('SQLite audit writer (audit.db)', () => {
       assert.equal(statSync(join(dir, 'audit.db')).mode & 0o777, 0o600);
     } finally {
       store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens audit.db durable (WAL, synchronous FULL) with a 2 MiB page cache, not the 16 MiB default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-audit-writer-'));
+    const db = openAuditDatabase(join(dir, 'audit.db'));
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('synchronous', { simple: true }), 2); // FULL
+      assert.equal(db.pragma('cache_size', { simple: true }), -2000);
+      const plain = new Database(':memory:');
+      assert.equal(plain.pragma('cache_size', { simple: true }), -16000, "better-sqlite3's default, which audit.db does not keep");
+      plain.close();
+    } finally {
+      db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
