@@ -45,7 +45,8 @@ export function runsMaintenance(): boolean {
  * worker's code when it could not start).
  */
 export async function runClusterPrimary(options: ClusterOptions): Promise<number> {
-  // Started on the first append, so that a start that fails (port in use, wrong root key) creates no audit.db.
+  // Started once the first worker is ready (or at an earlier append), so that a start that fails (port in use,
+  // wrong root key) creates no audit.db.
   let writer: AuditWriterThread | undefined;
   const auditWriter = () => (writer ??= new AuditWriterThread(join(options.dataDir, 'audit.db')));
   const ready = new Set<Worker>();
@@ -67,6 +68,8 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   const firstStarted = await startedOrExit(first);
   if (firstStarted !== 'ready') return firstStarted.code;
   options.log(`worker 1 (pid ${first.process.pid}) ready`);
+  // The data dir is open and migrated: start the writer now, so the first audited request need not wait for it.
+  auditWriter();
   for (let index = 2; index <= options.workers; index++) {
     const worker = fork(false);
     const started = await startedOrExit(worker);

@@ -36,6 +36,12 @@ export type CofferConfig = {
   auditAppender?: AuditAppender;
   /** Store transactions begin IMMEDIATE (several processes write the database: cluster mode). */
   immediateTransactions?: boolean;
+  /**
+   * Start the audit writer thread once the store is open and migrated, not at the first audited request
+   * (startServer sets it: the thread's ~90 ms start-up is then off the first request's path). Local commands
+   * leave it off and start no thread they may not need.
+   */
+  auditWriterAtOpen?: boolean;
 };
 
 export type Coffer = {
@@ -85,6 +91,7 @@ async function openVerifiedStore(config: CofferConfig) {
     await verifyRootKey(store, rootKey.key, config.dataDir);
     await store.migrate();
     await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
+    if (config.auditWriterAtOpen) store.startAuditWriter();
   } catch (error) {
     await store.close();
     rootKey.key.fill(0);
@@ -214,7 +221,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
   );
   let coffer: Coffer;
   try {
-    coffer = await openCoffer({ ...config, logger, endpointUrl: config.endpointUrl ?? reachableUrl(config.host, http.port) });
+    coffer = await openCoffer({ ...config, logger, endpointUrl: config.endpointUrl ?? reachableUrl(config.host, http.port), auditWriterAtOpen: true });
   } catch (error) {
     openFailed(error);
     await http.close();

@@ -19,7 +19,7 @@ const LOOKUP_CONDITIONS: Record<AuditLookupKey, string> = {
 export type AuditTablesOptions = {
   /** The audit database file (`<data-dir>/audit.db`); absent for an in-memory store. */
   auditPath: string | undefined;
-  /** Where appends go; default: a writer thread of this process, started on the first append. */
+  /** Where appends go; default: a writer thread of this process, started on the first append or by startWriter(). */
   appender?: AuditAppender;
 };
 
@@ -108,6 +108,15 @@ export class SqliteAuditTables {
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.#read(`SELECT * FROM audit_events ${where} ORDER BY sequence DESC LIMIT ?`).all(...values, lookup.limit) as Row[];
     return rows.map(auditEventFromRow);
+  }
+
+  /**
+   * Starts this process's writer thread now instead of at the first append; nothing to start in memory or when
+   * appends go to another process's writer. The thread takes ~90 ms to load and open audit.db, which a server's
+   * first request would otherwise wait for.
+   */
+  startWriter(): void {
+    if (this.#auditPath !== undefined && this.#ownsAppender) this.#writer();
   }
 
   /** Closes the reader connection and, if this store started it, the writer (after the appends sent to it). */

@@ -137,6 +137,11 @@ export class SqliteStore implements Store {
     this.#cache.invalidate();
   }
 
+  /** Starts the audit writer thread ahead of the first append (servers; see SqliteAuditTables.startWriter). */
+  startAuditWriter(): void {
+    this.#audit.startWriter();
+  }
+
   close(): void {
     if (!this.#db.open) return;
     // The audit writer closes first, after the appends already sent to it.
