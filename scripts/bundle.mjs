@@ -11,7 +11,7 @@ await build({
   outdir: 'dist/bundle',
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   format: 'esm',
   // Native code (better-sqlite3) and packages loaded only on demand (the PostgreSQL and MySQL rotators' drivers,
   // the Lambda client) stay in node_modules; zod, commander and the rest are bundled.
