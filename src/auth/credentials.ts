@@ -52,7 +52,12 @@ export function createCredentials(deps: CredentialDeps) {
     const secret = deps.keyring.open(record.sealedSecret, sealOwner(accessKeyId));
     if (!secret) return undefined;
     return {
-      principal: { accountId: record.accountId, arn: record.principalArn, accessKeyId },
+      principal: {
+        accountId: record.accountId,
+        arn: record.principalArn,
+        accessKeyId,
+        ...(record.expiresAt ? { tokenIssuedAt: record.createdAt } : {}),
+      },
       secretAccessKey: secret.toString('utf8'),
       sessionTokenHash: record.sessionTokenHash,
     };

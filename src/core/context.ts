@@ -5,6 +5,11 @@ export type Principal = {
   accountId: string;
   arn: string;
   accessKeyId: string;
+  /**
+   * Set for temporary (ASIA) credentials, STS sessions and a function's keys: when they were issued, the
+   * policy key aws:TokenIssueTime. Undefined for long-term keys.
+   */
+  tokenIssuedAt?: Date;
 };
 
 /** Everything an operation may know about the call besides its input. */
@@ -15,6 +20,8 @@ export type RequestContext = {
   clock: Clock;
   sourceIp?: string;
   userAgent?: string;
+  /** True when the request came over TLS (aws:SecureTransport); Coffer's listener is plain HTTP today. */
+  secureTransport?: boolean;
   /** Set when an AWS service (Secrets Manager) calls KMS on the caller's behalf: the kms:ViaService value. */
   viaService?: string;
   /**

@@ -1,8 +1,9 @@
 import { accountRootArn } from '../core/index.js';
 import type { CompiledPolicyCache, IdentityPolicySource, PrincipalPolicies, RequestPrincipal } from '../policy/index.js';
 
-/** A user or role as the identity side needs it: its ARN, inline policy texts and tags. */
+/** A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts and tags. */
 export type StoredIdentity = {
+  readonly id: string;
   readonly arn: string;
   readonly policyDocuments: readonly string[];
   readonly tags: Readonly<Record<string, string>>;
@@ -35,16 +36,26 @@ export function principalName(arn: string): PrincipalName {
  * request on every node) and compiled through the shared cache (so reading stays cheap). The account root is
  * unrestricted in its own account; a user or role that does not exist (deleted, or a function's role never
  * created) has no policies and is denied everything not granted to it by a resource policy naming it.
+ * It also names the caller for the principal condition keys: aws:PrincipalType, aws:userid and aws:username take
+ * AWS's values per principal type (a role whose record is gone has no aws:userid: its id is unknown).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable
  */
 export function createIdentityPolicySource(lookup: IdentityLookup, compiled: CompiledPolicyCache): IdentityPolicySource {
   return {
     async policiesFor({ arn, accountId }) {
       const name = principalName(arn);
-      if (name.kind === 'root' && arn === accountRootArn(accountId)) return identity({ arn, accountId }, true);
-      if (name.kind === 'user') return fromStore({ arn, accountId }, await lookup(accountId, 'user', name.name));
+      if (name.kind === 'root' && arn === accountRootArn(accountId)) {
+        return { ...identity({ arn, accountId }, true), principalType: 'Account', userId: accountId };
+      }
+      if (name.kind === 'user') {
+        const user = await lookup(accountId, 'user', name.name);
+        return { ...fromStore({ arn, accountId }, user), principalType: 'User', userId: user?.id, userName: name.name };
+      }
       if (name.kind === 'assumed-role') {
         const role = await lookup(accountId, 'role', name.roleName);
-        return fromStore({ arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${name.roleName}` }, role);
+        const principal = { arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${name.roleName}` };
+        const userId = role ? `${role.id}:${name.sessionName}` : undefined;
+        return { ...fromStore(principal, role), principalType: 'AssumedRole', userId };
       }
       return identity({ arn, accountId }, false);
     },

@@ -7,7 +7,7 @@
 import { commonError, type RequestContext } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
 import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
-import type { RequestContextValues, RequestPrincipal } from './types.js';
+import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
 
 /** The caller as policies see it, with the identity policies that apply to it. */
 export type PrincipalPolicies = {
@@ -22,7 +22,16 @@ export type PrincipalPolicies = {
   readonly policies: readonly CompiledPolicy[];
   /** The user's or role's tags, for `aws:PrincipalTag/<key>`. */
   readonly tags: Readonly<Record<string, string>>;
+  /** `aws:PrincipalType`: `Account` (the root user), `User`, `AssumedRole`; undefined when Coffer cannot tell. */
+  readonly principalType?: PrincipalType;
+  /** `aws:userid`: the account id (root), the user's unique id, `<role id>:<session name>`; undefined if unknown. */
+  readonly userId?: string;
+  /** `aws:username`: set for IAM users only, as AWS does. */
+  readonly userName?: string;
 };
+
+/** The values of `aws:PrincipalType` for the principals Coffer has. */
+export type PrincipalType = 'Account' | 'User' | 'AssumedRole';
 
 /** Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). */
 export interface IdentityPolicySource {
@@ -52,11 +61,18 @@ export type AccessRequest = {
   readonly costlyContext?: { readonly keyPrefixes: readonly string[]; readonly load: () => Promise<RequestContextValues> };
 };
 
-/** Request-wide condition keys the caller of checkAccess fills from the request (time, source IP, via service). */
+/** Request-wide facts the caller of checkAccess fills from the request; each becomes global condition keys. */
 export type RequestFacts = {
   readonly currentTime: Date;
   readonly sourceIp?: string;
+  /** `kms:ViaService` when an AWS service (Secrets Manager) calls KMS for the caller: `secretsmanager.<region>.amazonaws.com`. */
   readonly viaService?: string;
+  /** The region the request was signed for (`aws:RequestedRegion`). */
+  readonly region?: string;
+  /** The request came over TLS (`aws:SecureTransport`); undefined for in-process calls that used no transport. */
+  readonly secureTransport?: boolean;
+  /** When the caller's temporary credentials were issued (`aws:TokenIssueTime`); undefined for long-term keys. */
+  readonly tokenIssuedAt?: Date;
 };
 
 export type AccessDecision =
@@ -112,21 +128,75 @@ export function accessDeniedMessage(principalArn: string, request: Pick<AccessRe
     : `${head} because no ${decision.deniedBy} policy allows the ${request.action} action`;
 }
 
+/**
+ * The request context of one check: every global condition key AWS documents that Coffer can know, with AWS's
+ * value for the caller's kind, then the service's own keys. A key AWS leaves out for a kind of caller
+ * (aws:username for a role session, aws:TokenIssueTime for a long-term key) is left out here too.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ */
 function requestContext(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): RequestContextValues {
-  const context: Record<string, string | readonly string[] | boolean | number | undefined> = {
+  const { principal } = identity;
+  const context: Record<string, ContextValue> = {
     'aws:CurrentTime': facts.currentTime.toISOString(),
     'aws:EpochTime': Math.floor(facts.currentTime.getTime() / 1000),
     'aws:SourceIp': facts.sourceIp,
-    'aws:PrincipalArn': identity.principal.roleArn ?? identity.principal.arn,
-    'aws:PrincipalAccount': identity.principal.accountId,
+    'aws:SecureTransport': facts.secureTransport,
+    'aws:RequestedRegion': facts.region,
     'aws:ResourceAccount': request.resourceAccount,
+    ...principalKeys(identity),
+    ...sessionKeys(facts),
+    ...viaServiceKeys(facts),
   };
   for (const key in identity.tags) context[`aws:PrincipalTag/${key}`] = identity.tags[key];
   if (request.action.startsWith('kms:')) {
-    context['kms:CallerAccount'] = identity.principal.accountId;
+    context['kms:CallerAccount'] = principal.accountId;
     context['kms:ViaService'] = facts.viaService;
   }
   return Object.assign(context, request.context);
+}
+
+/**
+ * aws:PrincipalArn (a role session's is its role's ARN), aws:PrincipalAccount, aws:PrincipalType, aws:userid,
+ * aws:username, aws:PrincipalIsAWSService, aws:PrincipalServiceName. Values per principal type:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable
+ */
+function principalKeys(identity: PrincipalPolicies): Record<string, ContextValue> {
+  const { principal } = identity;
+  if (principal.service !== undefined) {
+    return { 'aws:PrincipalIsAWSService': true, 'aws:PrincipalServiceName': principal.service };
+  }
+  return {
+    'aws:PrincipalIsAWSService': false,
+    'aws:PrincipalArn': principal.roleArn ?? principal.arn,
+    'aws:PrincipalAccount': principal.accountId,
+    'aws:PrincipalType': identity.principalType,
+    'aws:userid': identity.userId,
+    'aws:username': identity.userName,
+  };
+}
+
+/**
+ * Temporary credentials carry aws:TokenIssueTime and aws:MultiFactorAuthPresent (false: Coffer has no MFA);
+ * "The key isn't present in ... requests that are made using long-term credentials." (MultiFactorAuthPresent)
+ */
+function sessionKeys(facts: RequestFacts): Record<string, ContextValue> {
+  if (facts.tokenIssuedAt === undefined) return {};
+  return { 'aws:TokenIssueTime': facts.tokenIssuedAt.toISOString(), 'aws:MultiFactorAuthPresent': false };
+}
+
+/**
+ * A service calling on the caller's behalf (Secrets Manager calling KMS, a forward access session):
+ * aws:ViaAWSService is true and aws:CalledVia lists the service principal, `secretsmanager.amazonaws.com`.
+ */
+function viaServiceKeys(facts: RequestFacts): Record<string, ContextValue> {
+  if (facts.viaService === undefined) return { 'aws:ViaAWSService': false };
+  const servicePrincipal = `${facts.viaService.split('.')[0]}.amazonaws.com`;
+  return {
+    'aws:ViaAWSService': true,
+    'aws:CalledVia': [servicePrincipal],
+    'aws:CalledViaFirst': servicePrincipal,
+    'aws:CalledViaLast': servicePrincipal,
+  };
 }
 
 function isDeny(result: PolicyEvaluation): boolean {
@@ -171,10 +241,22 @@ export function createAuthorizer(identities: IdentityPolicySource): Authorizer {
     async authorize(ctx, request) {
       const identity = await identityOf(ctx);
       const complete = await withCostlyContext(identity, request);
-      const decision = checkAccess(identity, complete, { currentTime: ctx.clock.now(), sourceIp: ctx.sourceIp, viaService: ctx.viaService });
+      const decision = checkAccess(identity, complete, requestFacts(ctx));
       if (ctx.access) ctx.access.checks += 1;
       if (!decision.allowed) throw commonError('AccessDeniedException', accessDeniedMessage(ctx.principal.arn, request, decision));
     },
+  };
+}
+
+/** The request-wide facts of a call, read from its context. */
+export function requestFacts(ctx: RequestContext): RequestFacts {
+  return {
+    currentTime: ctx.clock.now(),
+    sourceIp: ctx.sourceIp,
+    viaService: ctx.viaService,
+    region: ctx.region,
+    secureTransport: ctx.secureTransport,
+    tokenIssuedAt: ctx.principal.tokenIssuedAt,
   };
 }
 
@@ -184,7 +266,7 @@ async function withCostlyContext(identity: PrincipalPolicies, request: AccessReq
   if (!costly) return request;
   const policies = request.resourcePolicy ? [...identity.policies, request.resourcePolicy] : identity.policies;
   const tested = policies.some((policy) =>
-    policy.statements.some((statement) => statement.conditions.some((condition) => costly.keyPrefixes.some((prefix) => condition.key.startsWith(prefix)))),
+    policy.statements.some((statement) => statement.contextKeys.some((key) => costly.keyPrefixes.some((prefix) => key.startsWith(prefix)))),
   );
   if (!tested) return request;
   return { ...request, context: { ...(await costly.load()), ...request.context } };

@@ -2,9 +2,11 @@
  * PolicyDocument → CompiledPolicy: every wildcard becomes a regular expression and every condition a prepared
  * test once, so a policy is compiled when it is stored or loaded and evaluated many times.
  */
-import { buildKeyTest, parseOperator, type KeyTest } from './conditions/registry.js';
+import { buildKeyTest, parseOperator, type ParsedOperator } from './conditions/registry.js';
+import type { NormalizedContext } from './context-keys.js';
 import { parsePolicy } from './parse.js';
 import type { Effect, PolicyDocument, PolicyFinding, PolicyStatement, PrincipalSpec, RequestPrincipal } from './types.js';
+import { hasVariable, parseTemplate, resolveTemplate, templateKeys, type Template } from './variables.js';
 import { anyArnMatcher, globMatcher, type Matcher } from './wildcard.js';
 
 /**
@@ -15,11 +17,17 @@ import { anyArnMatcher, globMatcher, type Matcher } from './wildcard.js';
  */
 export type PrincipalMatch = 'principal' | 'account';
 
+/** The test of one condition key: its values in the request (undefined when absent), and the whole context for variables. */
+export type ConditionTest = (values: readonly string[] | undefined, context: () => NormalizedContext) => boolean;
+
+/** Matches the request's resource; the context is read only by entries holding policy variables. */
+export type ResourceMatcher = (resource: string, context: () => NormalizedContext) => boolean;
+
 export type CompiledCondition = {
   readonly operator: string;
   /** The context key, lower-cased: key names are case-insensitive. */
   readonly key: string;
-  readonly test: KeyTest;
+  readonly test: ConditionTest;
 };
 
 export type CompiledStatement = {
@@ -28,8 +36,10 @@ export type CompiledStatement = {
   /** Undefined when the statement has neither Principal nor NotPrincipal (identity policies). */
   readonly principal: ((principal: RequestPrincipal) => PrincipalMatch | undefined) | undefined;
   readonly action: Matcher;
-  readonly resource: Matcher;
+  readonly resource: ResourceMatcher;
   readonly conditions: readonly CompiledCondition[];
+  /** Every context key the statement reads (condition keys and policy variables), lower-cased. */
+  readonly contextKeys: readonly string[];
 };
 
 export type CompiledPolicy = {
@@ -66,7 +76,7 @@ function compilePrincipalSpec(spec: PrincipalSpec): (principal: RequestPrincipal
   };
 }
 
-function compileStatement(statement: PolicyStatement): CompiledStatement {
+function compileStatement(statement: PolicyStatement, variables: boolean): CompiledStatement {
   let principal: CompiledStatement['principal'];
   if (statement.Principal) {
     principal = compilePrincipalSpec(statement.Principal);
@@ -85,12 +95,20 @@ function compileStatement(statement: PolicyStatement): CompiledStatement {
     action = (value) => !excluded(value);
   }
 
+  const contextKeys = new Set<string>();
+  const templated = (values: readonly string[]): Template[] | undefined => {
+    if (!variables || !values.some(hasVariable)) return undefined;
+    const templates = values.map(parseTemplate);
+    for (const template of templates) for (const key of templateKeys(template)) contextKeys.add(key);
+    return templates;
+  };
+
   // A statement without Resource/NotResource is invalid for the policies Coffer stores; it matches nothing.
-  let resource: Matcher = () => false;
-  if (statement.Resource) resource = anyArnMatcher(statement.Resource);
+  let resource: ResourceMatcher = () => false;
+  if (statement.Resource) resource = resourceMatcher(statement.Resource, templated(statement.Resource));
   else if (statement.NotResource) {
-    const excluded = anyArnMatcher(statement.NotResource);
-    resource = (value) => !excluded(value);
+    const excluded = resourceMatcher(statement.NotResource, templated(statement.NotResource));
+    resource = (value, context) => !excluded(value, context);
   }
 
   const conditions: CompiledCondition[] = [];
@@ -98,12 +116,82 @@ function compileStatement(statement: PolicyStatement): CompiledStatement {
     const operator = parseOperator(operatorName);
     if ('issue' in operator) throw new Error(`policy: ${operator.message}`);
     for (const [key, values] of Object.entries(keys)) {
-      const test = buildKeyTest(operator, values);
-      if (typeof test === 'string') throw new Error(`policy: ${operatorName} on ${key}: ${test}`);
+      contextKeys.add(key.toLowerCase());
+      const templates = takesVariables(operator) ? templated(values) : undefined;
+      const test = templates ? templatedConditionTest(operator, templates) : staticConditionTest(operator, values, `${operatorName} on ${key}`);
       conditions.push({ operator: operatorName, key: key.toLowerCase(), test });
     }
   }
-  return { sid: statement.Sid, effect: statement.Effect, principal, action, resource, conditions };
+  return { sid: statement.Sid, effect: statement.Effect, principal, action, resource, conditions, contextKeys: [...contextKeys] };
+}
+
+/**
+ * Resource or NotResource entries. Entries with variables are resolved per request; one whose variable has no
+ * value matches no resource ("the resource that includes a policy variable with no value will not match any
+ * resource"). https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value
+ */
+function resourceMatcher(patterns: readonly string[], templates: Template[] | undefined): ResourceMatcher {
+  if (!templates) {
+    const matcher = anyArnMatcher(patterns);
+    return (value) => matcher(value);
+  }
+  const matchers = new BoundedCache<Matcher>();
+  return (value, context) => {
+    const resolved = resolveAll(templates, context(), true);
+    return matchers.get(resolved.join('\0'), () => anyArnMatcher(resolved))(value);
+  };
+}
+
+/** "You can use a policy variable for Condition values in any condition that involves the string operators or the ARN operators." */
+function takesVariables(operator: ParsedOperator): boolean {
+  return operator.base.startsWith('String') || operator.base.startsWith('Arn');
+}
+
+/** The Like and ARN operators match wildcards, so what a variable put into their values is marked literal. */
+function matchesWildcards(operator: ParsedOperator): boolean {
+  return operator.base.endsWith('Like') || operator.base.startsWith('Arn');
+}
+
+function staticConditionTest(operator: ParsedOperator, values: readonly string[], where: string): ConditionTest {
+  const test = buildKeyTest(operator, values);
+  if (typeof test === 'string') throw new Error(`policy: ${where}: ${test}`);
+  return (contextValues) => test(contextValues);
+}
+
+/**
+ * A condition whose values hold variables: resolved per request, values without one dropped (a null value equals
+ * and is like nothing, so StringEquals cannot match it and StringNotEquals always can), then tested as usual.
+ */
+function templatedConditionTest(operator: ParsedOperator, templates: Template[]): ConditionTest {
+  const forGlob = matchesWildcards(operator);
+  const tests = new BoundedCache<(values: readonly string[] | undefined) => boolean>();
+  return (contextValues, context) => {
+    const resolved = resolveAll(templates, context(), forGlob);
+    const test = tests.get(resolved.join('\0'), () => {
+      const built = buildKeyTest(operator, resolved);
+      // String and ARN operators accept any value, so this cannot happen; never let it allow.
+      return typeof built === 'string' ? () => false : built;
+    });
+    return test(contextValues);
+  };
+}
+
+function resolveAll(templates: readonly Template[], context: NormalizedContext, forGlob: boolean): string[] {
+  return templates.flatMap((template) => resolveTemplate(template, context, forGlob) ?? []);
+}
+
+/** Prepared matchers per resolved value list: most policies resolve to one list per caller. Bounded. */
+class BoundedCache<T> {
+  readonly #entries = new Map<string, T>();
+  get(key: string, build: () => T): T {
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      if (this.#entries.size >= 256) this.#entries.clear();
+      entry = build();
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
 }
 
 /**
@@ -111,7 +199,10 @@ function compileStatement(statement: PolicyStatement): CompiledStatement {
  * operator in a hand-built document): a programming error, not user input.
  */
 export function compilePolicy(document: PolicyDocument): CompiledPolicy {
-  return { id: document.Id, statements: document.Statement.map(compileStatement) };
+  // "Variables were introduced in version 2012-10-17 ... variables like ${aws:username} are treated as literal
+  // strings" in policies without it. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+  const variables = document.Version === '2012-10-17';
+  return { id: document.Id, statements: document.Statement.map((statement) => compileStatement(statement, variables)) };
 }
 
 /** parsePolicy then compilePolicy: `{ policy }` or the findings that stopped it. Never throws. */

@@ -5,7 +5,8 @@
  */
 import type { AuthorizationRequest, ContextValue } from './types.js';
 
-export type NormalizedContext = ReadonlyMap<string, readonly string[]>;
+/** Keys to their values; `multivalued` names the keys given as lists, which cannot be policy variables. */
+export type NormalizedContext = ReadonlyMap<string, readonly string[]> & { readonly multivalued: ReadonlySet<string> };
 
 function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
   if (typeof value === 'string') return [value];
@@ -20,9 +21,12 @@ function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
  */
 export function normalizeContext(request: AuthorizationRequest): NormalizedContext {
-  const context = new Map<string, readonly string[]>();
+  const multivalued = new Set<string>();
+  const context = Object.assign(new Map<string, readonly string[]>(), { multivalued });
   for (const [key, value] of Object.entries(request.context)) {
-    if (value !== undefined) context.set(key.toLowerCase(), toStrings(value));
+    if (value === undefined) continue;
+    context.set(key.toLowerCase(), toStrings(value));
+    if (Array.isArray(value)) multivalued.add(key.toLowerCase());
   }
   if (request.principal.service === undefined) {
     if (!context.has('aws:principalarn')) context.set('aws:principalarn', [request.principal.roleArn ?? request.principal.arn]);

@@ -30,10 +30,10 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
   policy.statements.forEach((statement, index) => {
     const match: PrincipalMatch | undefined = statement.principal ? statement.principal(request.principal) : 'principal';
     if (match === undefined) return;
-    if (!statement.action(request.action) || !statement.resource(request.resource)) return;
+    if (!statement.action(request.action) || !statement.resource(request.resource, context)) return;
     // Conditions: different operators and different keys are ANDed.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
-    if (!statement.conditions.every((condition) => condition.test(context().get(condition.key)))) return;
+    if (!statement.conditions.every((condition) => condition.test(context().get(condition.key), context))) return;
     const name = statement.sid ?? `#${index}`;
     if (statement.effect === 'Deny') denies.push(name);
     else if (match === 'principal') direct.push(name);

@@ -5,7 +5,8 @@
  * policies against a request, then `decide` identity and resource/key policy results with AWS's same-account and
  * cross-account rules. No I/O and no clock: the current time arrives as `aws:CurrentTime` in the request context.
  * It imports nothing from Coffer but core (and today not even that); never a store, a service or auth.
- * Not supported: policy variables (`${aws:username}` is compared literally), Binary operators, Federated and
+ * Policy variables are substituted in Resource and String/ARN condition values (variables.ts). The request
+ * context's global keys are built in access.ts. Not supported: Binary operators, Federated and
  * CanonicalUser principals (they never match), permissions boundaries, SCPs and session policies.
  */
 export * from './types.js';

@@ -5,11 +5,25 @@
  */
 export type Matcher = (value: string) => boolean;
 
+/**
+ * Marks for a `*` / `?` that must match itself, not act as a wildcard: what a policy variable put into a pattern
+ * (`${*}`, a substituted value). Private-use code points, which no ARN or name Coffer stores contains.
+ */
+const LITERAL_STAR = '\uE000';
+const LITERAL_QUESTION = '\uE001';
+
+/** Text to put into a pattern so its `*` and `?` match only themselves. */
+export function literalWildcards(text: string): string {
+  return text.replaceAll('*', LITERAL_STAR).replaceAll('?', LITERAL_QUESTION);
+}
+
 function globSource(pattern: string): string {
   let source = '';
   for (const char of pattern) {
     if (char === '*') source += '.*';
     else if (char === '?') source += '.';
+    else if (char === LITERAL_STAR) source += '\\*';
+    else if (char === LITERAL_QUESTION) source += '\\?';
     else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
   }
   return source;

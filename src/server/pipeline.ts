@@ -32,6 +32,8 @@ export type RawRequest = {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   sourceIp?: string;
+  /** The connection is TLS (aws:SecureTransport). Coffer listens on plain HTTP today, so http.ts never sets it. */
+  secure?: boolean;
 };
 
 export type RawResponse = { status: number; headers: Record<string, string>; body: string };
@@ -126,6 +128,7 @@ export function createPipeline(deps: PipelineDeps) {
       clock: deps.clock,
       sourceIp: request.sourceIp,
       userAgent: header(request, 'user-agent'),
+      secureTransport: request.secure === true,
       access: { checks: 0 },
     };
   }

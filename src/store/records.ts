@@ -158,7 +158,8 @@ export type IamTag = { Key: string; Value: string };
 export type InlinePolicyRecord = { policyName: string; document: string };
 
 /** What the identity side of authorization reads about a user or role. */
-export type IamIdentityRecord = { arn: string; policyDocuments: string[]; tags: Record<string, string> };
+/** A user or role as authorization reads it; `id` is its unique id (AIDA…/AROA…), the aws:userid policy key. */
+export type IamIdentityRecord = { id: string; arn: string; policyDocuments: string[]; tags: Record<string, string> };
 
 /** Why DeleteUser / DeleteRole did nothing (IAM's DeleteConflict names what is still attached). */
 export type IamDeleteOutcome = 'deleted' | 'absent' | 'has-access-keys' | 'has-policies';

@@ -78,12 +78,18 @@ export function runIamStoreSuite(name: string, open: () => Promise<{ store: Stor
     });
 
     it('inline policies replace by name and feed the identity record with the tags', async () => {
-      await store.createIamRole(role('runner'));
+      const runner = role('runner');
+      await store.createIamRole(runner);
       assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'runner', { policyName: 'one', document: '{"v":1}' }), true);
       assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'runner', { policyName: 'one', document: '{"v":2}' }), true);
       assert.equal(await store.putInlinePolicy(ACCOUNT, 'role', 'absent', { policyName: 'one', document: '{}' }), false);
       assert.deepEqual(await store.listInlinePolicyNames(ACCOUNT, 'role', 'runner'), ['one']);
-      assert.deepEqual(await store.getIamIdentity(ACCOUNT, 'role', 'runner'), { arn: `arn:aws:iam::${ACCOUNT}:role/runner`, policyDocuments: ['{"v":2}'], tags: { a: '1' } });
+      assert.deepEqual(await store.getIamIdentity(ACCOUNT, 'role', 'runner'), {
+        id: runner.roleId,
+        arn: `arn:aws:iam::${ACCOUNT}:role/runner`,
+        policyDocuments: ['{"v":2}'],
+        tags: { a: '1' },
+      });
       assert.equal(await store.getIamIdentity(ACCOUNT, 'user', 'runner'), undefined);
       assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'b', Value: '2' }], 2), 'tagged');
       assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'c', Value: '3' }], 2), 'limit-exceeded');

@@ -2,7 +2,7 @@
  * String condition operators. Equals compares exactly and case-sensitively; IgnoreCase folds case; Like accepts
  * `*` and `?` wildcards (case-sensitive).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String
- * Policy variables (`${aws:username}`) are not substituted: a value containing one is compared literally.
+ * Policy variables (`${aws:username}`) are substituted before these tests see the values (variables.ts).
  */
 import { globMatcher } from '../wildcard.js';
 import type { OperatorSpec, OperatorTable } from './operator.js';

@@ -173,7 +173,7 @@ export class SqliteIamTables {
       if (!row) return undefined;
       const documents = this.#stmt(`SELECT document FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).pluck().all(row.owner_id) as string[];
       const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
-      return { arn: row.arn as string, policyDocuments: documents, tags };
+      return { id: row.owner_id as string, arn: row.arn as string, policyDocuments: documents, tags };
     })();
   }
 
