@@ -90,6 +90,7 @@ const ROWS: Row[] = [
 ];
 
 const OWNER_ACCOUNT = { id: '' };
+const OWNER_KEYS: { root?: Keys } = {};
 
 describe('a Deny on each global condition key', () => {
   let server: TestServer;
@@ -104,6 +105,7 @@ describe('a Deny on each global condition key', () => {
     const owner = await createAccount(server);
     const other = await createAccount(server);
     OWNER_ACCOUNT.id = owner.accountId;
+    OWNER_KEYS.root = owner.root;
     const ownerIam = iamClient(server, owner.root);
 
     const user = await createUser(server, owner.root, 'table-user', { policy: { Version: '2012-10-17', Statement: [ALLOW_ALL] }, tags: { team: 'blue' } });
@@ -205,6 +207,25 @@ describe('a Deny on each global condition key', () => {
       });
     }
   }
+
+  it('when Secrets Manager calls KMS for the caller, aws:ViaAWSService is true and aws:CalledVia names it', async () => {
+    const [user] = callers;
+    const denyDecrypt = (condition: Condition) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [ALLOW_ALL, { Effect: 'Deny', Action: 'kms:Decrypt', Resource: '*', Condition: condition }] });
+    const iam = iamClient(server, OWNER_KEYS.root!);
+    const put = (condition: Condition) => iam.send(new PutUserPolicyCommand({ UserName: 'table-user', PolicyName: 'inline', PolicyDocument: denyDecrypt(condition) }));
+    const conditions: Condition[] = [
+      { Bool: { 'aws:ViaAWSService': 'true' } },
+      { 'ForAnyValue:StringEquals': { 'aws:CalledVia': 'secretsmanager.amazonaws.com' } },
+      { StringEquals: { 'aws:CalledViaFirst': 'secretsmanager.amazonaws.com', 'aws:CalledViaLast': 'secretsmanager.amazonaws.com' } },
+    ];
+    for (const condition of conditions) {
+      await put(condition);
+      await assert.rejects(read(user!), { name: 'AccessDeniedException' }, JSON.stringify(condition));
+    }
+    await put({ 'ForAnyValue:StringEquals': { 'aws:CalledVia': 'lambda.amazonaws.com' } });
+    assert.equal((await read(user!)).SecretString, 'value');
+  });
 
   function read(caller: Caller) {
     return secrets(server, caller.keys).send(new GetSecretValueCommand({ SecretId: secretArn }));
