@@ -1,4 +1,5 @@
 import type { Credentials } from '../auth/index.js';
+import type { Logger } from '../core/index.js';
 import type { Authorizer } from '../policy/index.js';
 import type { Store } from '../store/index.js';
 
@@ -31,4 +32,6 @@ export type IamDeps = {
   store: IamStore;
   credentials: Pick<Credentials, 'createUserAccessKey' | 'createLimitedRootAccessKey' | 'createSessionAccessKey'>;
   authorizer: Authorizer;
+  /** Warnings about stored policies (conditions on keys Coffer never sets). */
+  logger?: Logger;
 };

@@ -1,4 +1,5 @@
-import { parsePolicy, validateDocument } from '../policy/index.js';
+import type { Logger, RequestContext } from '../core/index.js';
+import { parsePolicy, validateDocument, warnAboutNeverSetKeys } from '../policy/index.js';
 import { iamError } from './errors.js';
 
 /** An inline policy of a user or role, or a role's trust policy (a resource policy whose resource is the role). */
@@ -24,6 +25,11 @@ export function checkPolicyDocument(text: string, kind: IamPolicyKind): void {
     (finding) => finding.FindingType === 'ERROR' && !(kind === 'trust' && finding.IssueCode === 'MISSING_RESOURCE'),
   );
   if (errors.length > 0) throw malformed(errors[0]!.FindingDetails);
+}
+
+/** Logs the conditions of a stored document on keys Coffer never sets (see policy/key-catalog.ts). */
+export function warnAboutStoredPolicy(logger: Logger | undefined, ctx: RequestContext, operation: string, resource: string, text: string, kind: IamPolicyKind): void {
+  if (logger) warnAboutNeverSetKeys(logger, { requestId: ctx.requestId, operation, resource }, text, kind === 'identity' ? 'IDENTITY_POLICY' : 'RESOURCE_POLICY');
 }
 
 function malformed(details: string | undefined) {

@@ -23,7 +23,7 @@ export type PrincipalPolicies = {
   /** The user's or role's tags, for `aws:PrincipalTag/<key>`. */
   readonly tags: Readonly<Record<string, string>>;
   /** `aws:PrincipalType`: `Account` (the root user), `User`, `AssumedRole`; undefined when Coffer cannot tell. */
-  readonly principalType?: PrincipalType;
+  readonly principalType?: CallerType;
   /** `aws:userid`: the account id (root), the user's unique id, `<role id>:<session name>`; undefined if unknown. */
   readonly userId?: string;
   /** `aws:username`: set for IAM users only, as AWS does. */
@@ -31,7 +31,7 @@ export type PrincipalPolicies = {
 };
 
 /** The values of `aws:PrincipalType` for the principals Coffer has. */
-export type PrincipalType = 'Account' | 'User' | 'AssumedRole';
+export type CallerType = 'Account' | 'User' | 'AssumedRole';
 
 /** Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). */
 export interface IdentityPolicySource {

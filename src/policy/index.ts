@@ -11,7 +11,7 @@
  */
 export * from './types.js';
 export { parsePolicy, parsePolicyValue, type ParseResult } from './parse.js';
-export { validatePolicy, validateDocument, isPublic, POLICY_TYPES, type PolicyType } from './validate.js';
+export { validatePolicy, validateDocument, isPublic, warnAboutNeverSetKeys, CONDITION_KEY_NEVER_SET, POLICY_TYPES, type PolicyType } from './validate.js';
 export {
   compilePolicy,
   compilePolicyText,
@@ -32,5 +32,7 @@ export {
   type IdentityPolicySource,
   type PrincipalPolicies,
   type RequestFacts,
+  requestFacts,
+  type CallerType,
 } from './access.js';
 export { CompiledPolicyCache } from './compiled-cache.js';

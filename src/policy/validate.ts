@@ -3,7 +3,10 @@
  * style of IAM Access Analyzer's ValidatePolicy, plus `isPublic` for BlockPublicPolicy.
  * Issue codes follow https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html
  */
+import type { Logger } from '../core/index.js';
+import { buildKeyTest, parseOperator } from './conditions/registry.js';
 import { describePath, finding, type Path } from './findings.js';
+import { keyMaySet } from './key-catalog.js';
 import { parsePolicy } from './parse.js';
 import type { PolicyDocument, PolicyFinding, PolicyStatement, PrincipalSpec } from './types.js';
 import { splitArn } from './wildcard.js';
@@ -93,11 +96,68 @@ export function validateDocument(document: PolicyDocument, policyType: PolicyTyp
     if (statement.Effect === 'Allow' && statement.NotPrincipal !== undefined) {
       out.push(finding('SECURITY_WARNING', 'ALLOW_WITH_NOT_PRINCIPAL', 'Allow with NotPrincipal grants access to every principal not listed, including anonymous ones.', at(path, 'NotPrincipal')));
     }
+    checkConditionKeysSet(statement, at(path, 'Condition'), out);
     if (policyType === 'RESOURCE_POLICY' && isPublicStatement(statement)) {
       out.push(finding('SECURITY_WARNING', 'PUBLIC_ACCESS', 'The statement allows access to any principal ("*") without a condition that limits it to an account or organization.', path));
     }
   });
   return out;
+}
+
+/** The issue code of a condition on a key Coffer never sets for the statement's actions (Coffer's own check). */
+export const CONDITION_KEY_NEVER_SET = 'CONDITION_KEY_NEVER_SET';
+
+/**
+ * A condition on a key Coffer never puts into the request context for the statement's actions (key-catalog.ts)
+ * always sees the key absent. SECURITY_WARNING when that opens access: a Deny whose condition is then false never
+ * applies, an Allow whose condition is then true (negated operators, IfExists, ForAllValues, Null true) is not
+ * limited; otherwise (the statement never applies, or always denies) a WARNING.
+ */
+function checkConditionKeysSet(statement: PolicyStatement, path: Path, out: PolicyFinding[]): void {
+  const actions = { action: statement.Action, notAction: statement.NotAction };
+  for (const [operatorName, keys] of Object.entries(statement.Condition ?? {})) {
+    const operator = parseOperator(operatorName);
+    if ('issue' in operator) continue;
+    for (const [key, values] of Object.entries(keys)) {
+      if (keyMaySet(key, actions)) continue;
+      const test = buildKeyTest(operator, values);
+      const trueWhenAbsent = typeof test !== 'string' && test(undefined);
+      const opensAccess = statement.Effect === 'Deny' ? !trueWhenAbsent : trueWhenAbsent;
+      const outcome =
+        statement.Effect === 'Deny'
+          ? trueWhenAbsent ? 'so this Deny applies whenever its other conditions hold' : 'so this Deny never applies'
+          : trueWhenAbsent ? 'so it does not limit this Allow' : 'so this Allow never applies';
+      out.push(
+        finding(
+          opensAccess ? 'SECURITY_WARNING' : 'WARNING',
+          CONDITION_KEY_NEVER_SET,
+          `Coffer never sets the condition key ${key} for the actions of this statement: ${operatorName} always sees it absent, ${outcome}.`,
+          at(path, operatorName, key),
+        ),
+      );
+    }
+  }
+}
+
+/**
+ * For operations that store a policy (PutUserPolicy, PutRolePolicy, CreateRole, PutResourcePolicy, PutKeyPolicy,
+ * CreateKey): logs a warning naming each condition on a key Coffer never sets. AWS's APIs return no warnings, so
+ * the call succeeds as in AWS; the operator sees the trap in the log, the author through ValidateResourcePolicy.
+ */
+export function warnAboutNeverSetKeys(
+  logger: Pick<Logger, 'warn'>,
+  where: { readonly requestId: string; readonly operation: string; readonly resource: string },
+  policy: PolicyDocument | string,
+  policyType: PolicyType,
+): void {
+  const document = typeof policy === 'string' ? parsePolicy(policy).document : policy;
+  if (!document) return;
+  const traps = validateDocument(document, policyType).filter((item) => item.IssueCode === CONDITION_KEY_NEVER_SET);
+  if (traps.length === 0) return;
+  logger.warn('policy has conditions on keys Coffer never sets', {
+    ...where,
+    findings: traps.map((trap) => `${trap.FindingType} ${describePath(trap.Location?.Path ?? [])}: ${trap.FindingDetails}`),
+  });
 }
 
 /**

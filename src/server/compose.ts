@@ -109,7 +109,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const compiledPolicies = new CompiledPolicyCache();
   const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
-  const iam = createIamService({ store, credentials, authorizer, compiledPolicies });
+  const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
   const kms = createKmsService({ store, keyring, logger, authorizer, compiledPolicies });
   const functions = createFunctionsService({
     store,

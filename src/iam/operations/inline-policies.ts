@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/index.js';
 import type { IamPrincipalKind } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { pageOf } from '../paging.js';
-import { checkPolicyDocument } from '../policy-documents.js';
+import { checkPolicyDocument, warnAboutStoredPolicy } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { createIamResourceCheck, notFound } from './callers.js';
 
@@ -23,6 +23,7 @@ export function inlinePolicyOperations(deps: IamDeps) {
         await authorize(ctx, 'Put', name);
         checkPolicyDocument(document, 'identity');
         if (!(await store.putInlinePolicy(ctx.principal.accountId, kind, name, { policyName, document }))) throw missingPrincipal(name);
+        warnAboutStoredPolicy(deps.logger, ctx, `Put${kind === 'user' ? 'User' : 'Role'}Policy`, `${kind}/${name}`, document, 'identity');
         return {};
       },
       async get(ctx: RequestContext, name: string, policyName: string) {

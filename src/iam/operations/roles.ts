@@ -3,7 +3,7 @@ import type { IamDeps } from '../deps.js';
 import { iamError } from '../errors.js';
 import { newUniqueId, roleArn } from '../names.js';
 import { pageOf } from '../paging.js';
-import { checkPolicyDocument } from '../policy-documents.js';
+import { checkPolicyDocument, warnAboutStoredPolicy } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { roleView } from '../views.js';
 import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
@@ -38,6 +38,7 @@ export function roleOperations(deps: IamDeps) {
         tags: input.Tags ?? [],
       };
       if (!(await store.createIamRole(role))) throw iamError('EntityAlreadyExists', `Role with name ${input.RoleName} already exists.`);
+      warnAboutStoredPolicy(deps.logger, ctx, 'CreateRole', role.arn, input.AssumeRolePolicyDocument, 'trust');
       return { Role: roleView(role) };
     },
 
@@ -69,6 +70,7 @@ export function roleOperations(deps: IamDeps) {
       await check.authorize(ctx, 'UpdateAssumeRolePolicy', 'role', input.RoleName);
       checkPolicyDocument(input.PolicyDocument, 'trust');
       if (!(await store.updateAssumeRolePolicy(ctx.principal.accountId, input.RoleName, input.PolicyDocument))) throw notFound.role(input.RoleName);
+      warnAboutStoredPolicy(deps.logger, ctx, 'UpdateAssumeRolePolicy', `role/${input.RoleName}`, input.PolicyDocument, 'trust');
       return {};
     },
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { kmsKeyArn, type RequestContext } from '../../core/index.js';
+import { warnAboutNeverSetKeys } from '../../policy/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
@@ -55,6 +56,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     if (input.Policy !== undefined) await assertPrincipalsExist(deps.store, input.Policy);
     if (input.Policy !== undefined && !input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     await deps.store.createKey(key, backing, input.Tags ?? []);
+    if (input.Policy !== undefined) warnAboutNeverSetKeys(deps.logger, { requestId: ctx.requestId, operation: 'CreateKey', resource: key.arn }, input.Policy, 'RESOURCE_POLICY');
     return { KeyMetadata: keyMetadata(key) };
   }
 

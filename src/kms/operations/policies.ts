@@ -1,4 +1,5 @@
 import { AwsError, type RequestContext } from '../../core/index.js';
+import { warnAboutNeverSetKeys } from '../../policy/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
@@ -24,6 +25,7 @@ export function createPolicyOperations(deps: KmsDeps, access: KeyAccess) {
     // Every key state accepts a new policy, PendingDeletion included: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { policy: input.Policy });
     if (!updated) throw kmsError('NotFoundException', `Key '${key.arn}' does not exist`);
+    warnAboutNeverSetKeys(deps.logger, { requestId: ctx.requestId, operation: 'PutKeyPolicy', resource: key.arn }, input.Policy, 'RESOURCE_POLICY');
     return {};
   }
 

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../core/index.js';
-import { isPublic, parsePolicy, validateDocument, type PolicyFinding } from '../../policy/index.js';
+import { isPublic, parsePolicy, validateDocument, warnAboutNeverSetKeys, type PolicyFinding } from '../../policy/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
 import type { SecretAccess } from '../secret-access.js';
@@ -36,6 +36,7 @@ export function createPolicyOperations(deps: SecretsDeps, access: SecretAccess) 
       throw secretsError('PublicPolicyException', 'The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.');
     }
     const updated = await deps.store.setSecretResourcePolicy(secret.arn, input.ResourcePolicy);
+    warnAboutNeverSetKeys(deps.logger, { requestId: ctx.requestId, operation: 'PutResourcePolicy', resource: secret.arn }, parsed.document, 'RESOURCE_POLICY');
     return { ARN: secret.arn, Name: (updated ?? secret).name };
   }
 
