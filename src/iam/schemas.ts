@@ -81,6 +81,7 @@ export const stsSchemas = {
     PolicyArns: queryList(z.object({ arn: awsString({ min: 20, max: 2048 }).optional() }), { max: 10 }).optional(),
     ExternalId: awsString({ min: 2, max: 1224 }).optional(),
     Tags: tags.optional(),
+    SourceIdentity: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }).optional(),
   }),
 };
 

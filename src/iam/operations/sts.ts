@@ -60,6 +60,11 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       if (input.Tags !== undefined && input.Tags.length > 0) {
         throw stsError('ValidationError', 'Session tags (Tags) are not supported by this server.');
       }
+      // A session without the SourceIdentity asked for would carry no aws:SourceIdentity, and a Deny on it would
+      // not apply to the session: refused like session tags.
+      if (input.SourceIdentity !== undefined) {
+        throw stsError('ValidationError', 'SourceIdentity is not supported by this server.');
+      }
       const durationSeconds = input.DurationSeconds ?? DEFAULT_SESSION_SECONDS;
       if (durationSeconds > role.maxSessionDurationSeconds) {
         throw stsError(

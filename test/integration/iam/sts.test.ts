@@ -134,7 +134,7 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
     await secretsClient(server, { credentials: session }).send(new ListSecretsCommand({}));
   });
 
-  it('a trust policy condition on sts:ExternalId admits only callers that send it; session policies are refused', async () => {
+  it('a trust policy condition on sts:ExternalId admits only callers that send it; session policies and SourceIdentity are refused', async () => {
     const other = await createAccount(server);
     const trust = {
       Version: '2012-10-17',
@@ -153,6 +153,11 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
     await assert.rejects(
       sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'narrowed', ExternalId: 'partner-7', Policy: JSON.stringify(LIST_SECRETS) })),
       { name: 'ValidationError' },
+    );
+    // A session without the SourceIdentity it asked for would escape a Deny on aws:SourceIdentity: refused too.
+    await assert.rejects(
+      sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'sourced', ExternalId: 'partner-7', SourceIdentity: 'alice' })),
+      { name: 'ValidationError', message: 'SourceIdentity is not supported by this server.' },
     );
   });
 
