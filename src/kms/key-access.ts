@@ -121,8 +121,8 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
    * A key named by id or ARN for a management operation: authorized by its key policy, then refused for AWS
    * managed keys, which AWS lets nobody manage (managed-key-guard.ts).
    */
-  async function customerKeyFor(ctx: RequestContext, reference: string, operation: string): Promise<KeyRecord> {
-    const key = await keyFor(ctx, reference, operation, { accepts: 'id-or-arn' });
+  async function customerKeyFor(ctx: RequestContext, reference: string, operation: string, request: KeyRequest = {}): Promise<KeyRecord> {
+    const key = await keyFor(ctx, reference, operation, { ...request, accepts: 'id-or-arn' });
     assertCustomerManaged(ctx, key, operation);
     return key;
   }

@@ -3,7 +3,7 @@
  * values as lists of strings (their case kept: "Case-sensitivity of context key values depends on the condition
  * operator"). https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
  */
-import type { AuthorizationRequest, ContextValue } from './types.js';
+import type { AuthorizationRequest, ContextValue, RequestContextValues } from './types.js';
 
 /** Keys to their values; `multivalued` names the keys given as lists, which cannot be policy variables. */
 export type NormalizedContext = ReadonlyMap<string, readonly string[]> & { readonly multivalued: ReadonlySet<string> };
@@ -32,5 +32,15 @@ export function normalizeContext(request: AuthorizationRequest): NormalizedConte
     if (!context.has('aws:principalarn')) context.set('aws:principalarn', [request.principal.roleArn ?? request.principal.arn]);
     if (!context.has('aws:principalaccount')) context.set('aws:principalaccount', [request.principal.accountId]);
   }
+  return context;
+}
+
+/**
+ * The tag keys of a request that sets or removes tags: aws:RequestTag/<key> for each tag set, and aws:TagKeys,
+ * the list of keys set or removed. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag
+ */
+export function requestTagContext(tags: ReadonlyArray<readonly [key: string, value: string | undefined]>): RequestContextValues {
+  const context: Record<string, ContextValue> = { 'aws:TagKeys': tags.map(([key]) => key) };
+  for (const [key, value] of tags) if (value !== undefined) context[`aws:RequestTag/${key}`] = value;
   return context;
 }

@@ -36,3 +36,4 @@ export {
   type CallerType,
 } from './access.js';
 export { CompiledPolicyCache } from './compiled-cache.js';
+export { requestTagContext } from './context-keys.js';

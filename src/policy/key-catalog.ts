@@ -17,6 +17,9 @@ type KeySource = { readonly key: string; readonly actions: readonly string[] };
 const EVERY_ACTION = ['*'];
 const SECRETS = ['secretsmanager:*'];
 const KMS = ['kms:*'];
+/** Calls that set tags carry aws:RequestTag/* and aws:TagKeys; calls that remove them aws:TagKeys. */
+const TAGGING = ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole'];
+const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole'];
 
 const SOURCES: readonly KeySource[] = [
   // Request-wide keys (policy/access.ts): time, network, region, the caller.
@@ -41,8 +44,8 @@ const SOURCES: readonly KeySource[] = [
   // Secrets Manager calling KMS for the caller (kms/envelope-port.ts).
   ...['aws:calledvia', 'aws:calledviafirst', 'aws:calledvialast', 'kms:viaservice'].map((key) => ({ key, actions: KMS })),
   { key: 'aws:resourcetag/', actions: [...SECRETS, ...KMS] },
-  { key: 'aws:requesttag/', actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'] },
-  { key: 'aws:tagkeys', actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'] },
+  { key: 'aws:requesttag/', actions: TAGGING },
+  { key: 'aws:tagkeys', actions: [...TAGGING, ...UNTAGGING] },
   // secrets/secret-access.ts and the operations.
   ...['secretsmanager:name', 'secretsmanager:secretid', 'secretsmanager:secretprimaryregion', 'secretsmanager:resource/allowrotationlambdaarn', 'secretsmanager:resourcetag/'].map(
     (key) => ({ key, actions: SECRETS }),

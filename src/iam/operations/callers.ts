@@ -1,4 +1,6 @@
 import type { RequestContext } from '../../core/index.js';
+import { requestTagContext, type RequestContextValues } from '../../policy/index.js';
+import type { IamTag } from '../../store/index.js';
 import type { IamPrincipalKind } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { principalName } from '../identity-policies.js';
@@ -28,6 +30,11 @@ export function refusePermissionsBoundary(boundary: string | undefined): void {
   if (boundary !== undefined) throw iamError('InvalidInput', 'Permissions boundaries are not supported by this server.');
 }
 
+/** aws:RequestTag/<key> and aws:TagKeys of a call that sets tags (CreateUser, TagRole, ...); none without tags. */
+export function iamRequestTags(tags: readonly IamTag[] | undefined): RequestContextValues | undefined {
+  return tags?.length ? requestTagContext(tags.map((tag) => [tag.Key, tag.Value])) : undefined;
+}
+
 export const notFound = {
   user: (name: string) => iamError('NoSuchEntity', `The user with name ${name} cannot be found.`),
   role: (name: string) => iamError('NoSuchEntity', `The role with name ${name} cannot be found.`),
@@ -51,9 +58,9 @@ export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'sto
 
   return {
     /** Authorizes `iam:<operation>` on the user or role named; resolves when allowed. */
-    async authorize(ctx: RequestContext, operation: string, kind: IamPrincipalKind, name: string, path?: string): Promise<void> {
+    async authorize(ctx: RequestContext, operation: string, kind: IamPrincipalKind, name: string, path?: string, context?: RequestContextValues): Promise<void> {
       const resource = await arnOf(ctx, kind, name, path);
-      await authorizer.authorize(ctx, { action: `iam:${operation}`, resource, resourceAccount: ctx.principal.accountId });
+      await authorizer.authorize(ctx, { action: `iam:${operation}`, resource, resourceAccount: ctx.principal.accountId, context });
     },
     /** The account root's own keys: the root's ARN is the resource. */
     async authorizeOnCaller(ctx: RequestContext, operation: string): Promise<void> {

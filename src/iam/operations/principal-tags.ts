@@ -3,7 +3,8 @@ import type { IamPrincipalKind, IamTag } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { IAM_LIMITS, iamError } from '../errors.js';
 import { pageOf } from '../paging.js';
-import { createIamResourceCheck, notFound } from './callers.js';
+import { requestTagContext } from '../../policy/index.js';
+import { createIamResourceCheck, iamRequestTags, notFound } from './callers.js';
 
 /**
  * Tag<Noun>, List<Noun>Tags and Untag<Noun> for users and roles: the same rules, checked on the user's or role's
@@ -19,7 +20,7 @@ export function principalTagOperations(deps: IamDeps, kind: IamPrincipalKind) {
 
   return {
     async tag(ctx: RequestContext, name: string, tags: IamTag[]) {
-      await check.authorize(ctx, `Tag${noun}`, kind, name);
+      await check.authorize(ctx, `Tag${noun}`, kind, name, undefined, iamRequestTags(tags));
       const outcome = await store.tagIamPrincipal(ctx.principal.accountId, kind, name, tags, IAM_LIMITS.tagsPerPrincipal);
       if (outcome === 'absent') throw missing(name);
       if (outcome === 'limit-exceeded') throw iamError('LimitExceeded', `Cannot exceed quota for TagsPer${noun}: ${IAM_LIMITS.tagsPerPrincipal}`);
@@ -35,7 +36,7 @@ export function principalTagOperations(deps: IamDeps, kind: IamPrincipalKind) {
     },
 
     async untag(ctx: RequestContext, name: string, tagKeys: string[]) {
-      await check.authorize(ctx, `Untag${noun}`, kind, name);
+      await check.authorize(ctx, `Untag${noun}`, kind, name, undefined, requestTagContext(tagKeys.map((key) => [key, undefined])));
       if (!(await store.untagIamPrincipal(ctx.principal.accountId, kind, name, tagKeys))) throw missing(name);
       return {};
     },

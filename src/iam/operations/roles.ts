@@ -6,7 +6,7 @@ import { pageOf } from '../paging.js';
 import { checkPolicyDocument, warnAboutStoredPolicy } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { roleView } from '../views.js';
-import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
+import { createIamResourceCheck, iamRequestTags, notFound, refusePermissionsBoundary } from './callers.js';
 import { principalTagOperations } from './principal-tags.js';
 
 /** The session length a role allows when CreateRole does not say: one hour, as IAM. */
@@ -22,7 +22,7 @@ export function roleOperations(deps: IamDeps) {
     async createRole(ctx: RequestContext, input: IamInput<'CreateRole'>) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
-      await check.authorize(ctx, 'CreateRole', 'role', input.RoleName, path);
+      await check.authorize(ctx, 'CreateRole', 'role', input.RoleName, path, iamRequestTags(input.Tags));
       refusePermissionsBoundary(input.PermissionsBoundary);
       checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
       const role = {

@@ -6,7 +6,7 @@ import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { principalName } from '../identity-policies.js';
 import { userView } from '../views.js';
-import { createIamResourceCheck, notFound, refusePermissionsBoundary } from './callers.js';
+import { createIamResourceCheck, iamRequestTags, notFound, refusePermissionsBoundary } from './callers.js';
 import { principalTagOperations } from './principal-tags.js';
 
 /** CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser. */
@@ -18,7 +18,7 @@ export function userOperations(deps: IamDeps) {
     async createUser(ctx: RequestContext, input: IamInput<'CreateUser'>) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
-      await check.authorize(ctx, 'CreateUser', 'user', input.UserName, path);
+      await check.authorize(ctx, 'CreateUser', 'user', input.UserName, path, iamRequestTags(input.Tags));
       refusePermissionsBoundary(input.PermissionsBoundary);
       const user = {
         accountId,

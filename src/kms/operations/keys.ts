@@ -11,7 +11,7 @@ import { assertPrincipalsExist, assertValidKeyPolicy, defaultKeyPolicy } from '.
 import { assertPolicyKeepsCallerIn } from './policies.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
-import { assertValidTags } from './tags.js';
+import { assertValidTags, kmsRequestTags } from './tags.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_PENDING_WINDOW_DAYS = 30;
@@ -52,7 +52,9 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     };
     // CreateKey itself is authorized by the pipeline (kms:CreateKey, IAM policy); Tags need kms:TagResource too.
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html ("Required permissions")
-    if (input.Tags?.length) await deps.authorizer.authorize(ctx, { action: 'kms:TagResource', resource: arn, resourceAccount: accountId });
+    if (input.Tags?.length) {
+      await deps.authorizer.authorize(ctx, { action: 'kms:TagResource', resource: arn, resourceAccount: accountId, context: kmsRequestTags(input.Tags) });
+    }
     if (input.Policy !== undefined) await assertPrincipalsExist(deps.store, input.Policy);
     if (input.Policy !== undefined && !input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     await deps.store.createKey(key, backing, input.Tags ?? []);

@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../core/index.js';
+import { requestTagContext, type RequestContextValues } from '../../policy/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
@@ -21,9 +22,14 @@ export function assertValidTags(tags: TagInput[]): void {
   }
 }
 
+/** aws:RequestTag/<key> and aws:TagKeys of a call that sets tags (TagResource, CreateKey). */
+export function kmsRequestTags(tags: ReadonlyArray<{ TagKey: string; TagValue: string }>): RequestContextValues {
+  return requestTagContext(tags.map((tag) => [tag.TagKey, tag.TagValue]));
+}
+
 export function createTagOperations(deps: KmsDeps, access: KeyAccess) {
   async function tagResource(ctx: RequestContext, input: KmsInput<'TagResource'>) {
-    const key = await access.customerKeyFor(ctx, input.KeyId, 'TagResource');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'TagResource', { context: kmsRequestTags(input.Tags) });
     assertNotPendingDeletion(key);
     assertValidTags(input.Tags);
     // The store counts in the same transaction as the write, so concurrent calls can't pass the limit together.
@@ -34,7 +40,7 @@ export function createTagOperations(deps: KmsDeps, access: KeyAccess) {
   }
 
   async function untagResource(ctx: RequestContext, input: KmsInput<'UntagResource'>) {
-    const key = await access.customerKeyFor(ctx, input.KeyId, 'UntagResource');
+    const key = await access.customerKeyFor(ctx, input.KeyId, 'UntagResource', { context: requestTagContext(input.TagKeys.map((key) => [key, undefined])) });
     assertNotPendingDeletion(key);
     await deps.store.removeKeyTags(key.keyId, input.TagKeys);
     return {};

@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutRolePolicyCommand, PutUserPolicyCommand, TagRoleCommand, TagUserCommand } from '@aws-sdk/client-iam';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { PutRolePolicyCommand, PutUserPolicyCommand, TagRoleCommand, TagUserCommand, UntagUserCommand } from '@aws-sdk/client-iam';
+import { CreateKeyCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { assumeRole, createAccount, createRole, createUser, iamClient, stsClient, type Keys } from '../../helpers/principals.js';
@@ -225,6 +225,35 @@ describe('a Deny on each global condition key', () => {
     }
     await put({ 'ForAnyValue:StringEquals': { 'aws:CalledVia': 'lambda.amazonaws.com' } });
     assert.equal((await read(user!)).SecretString, 'value');
+  });
+
+  it('aws:RequestTag and aws:TagKeys are set for IAM and KMS calls that tag or untag', async () => {
+    const [user, session] = callers;
+    const kms = server.kms({ credentials: session!.keys });
+    const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    const asUser = iamClient(server, user!.keys);
+    const tagCalls = [
+      () => kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'owner', TagValue: 'mallory' }] })),
+      () => kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: ['owner'] })),
+      () => asUser.send(new TagUserCommand({ UserName: 'table-user', Tags: [{ Key: 'owner', Value: 'mallory' }] })),
+      () => asUser.send(new UntagUserCommand({ UserName: 'table-user', TagKeys: ['owner'] })),
+    ];
+    const iam = iamClient(server, OWNER_KEYS.root!);
+    const denyTagging = (condition: Condition) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [ALLOW_ALL, { Effect: 'Deny', Action: ['kms:*Tag*', 'iam:*Tag*'], Resource: '*', Condition: condition }] });
+    const putBoth = async (condition: Condition) => {
+      await iam.send(new PutUserPolicyCommand({ UserName: 'table-user', PolicyName: 'inline', PolicyDocument: denyTagging(condition) }));
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'table-role', PolicyName: 'inline', PolicyDocument: denyTagging(condition) }));
+    };
+
+    await putBoth({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'owner' } });
+    for (const call of tagCalls) await assert.rejects(call(), /explicit deny/);
+    await putBoth({ StringEquals: { 'aws:RequestTag/owner': 'mallory' } });
+    await assert.rejects(tagCalls[0]!(), /explicit deny/);
+    await assert.rejects(tagCalls[2]!(), /explicit deny/);
+    await putBoth({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'cost-center' } });
+    for (const call of tagCalls) await call();
+    await putBoth({ Null: { 'aws:SourceIdentity': 'false' } });
   });
 
   function read(caller: Caller) {
