@@ -43,7 +43,8 @@ const SOURCES: readonly KeySource[] = [
   ].map((key) => ({ key, actions: EVERY_ACTION })),
   // Secrets Manager calling KMS for the caller (kms/envelope-port.ts).
   ...['aws:calledvia', 'aws:calledviafirst', 'aws:calledvialast', 'kms:viaservice'].map((key) => ({ key, actions: KMS })),
-  { key: 'aws:resourcetag/', actions: [...SECRETS, ...KMS] },
+  { key: 'aws:resourcetag/', actions: [...SECRETS, ...KMS, 'iam:*'] },
+  { key: 'iam:resourcetag/', actions: ['iam:*'] },
   { key: 'aws:requesttag/', actions: TAGGING },
   { key: 'aws:tagkeys', actions: [...TAGGING, ...UNTAGGING] },
   // secrets/secret-access.ts and the operations.

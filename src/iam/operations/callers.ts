@@ -35,6 +35,19 @@ export function iamRequestTags(tags: readonly IamTag[] | undefined): RequestCont
   return tags?.length ? requestTagContext(tags.map((tag) => [tag.Key, tag.Value])) : undefined;
 }
 
+/**
+ * The target user's or role's tags, as aws:ResourceTag/<key> and iam:ResourceTag/<key>.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html
+ */
+function resourceTagContext(tags: readonly IamTag[]): RequestContextValues {
+  const context: Record<string, string> = {};
+  for (const tag of tags) {
+    context[`aws:ResourceTag/${tag.Key}`] = tag.Value;
+    context[`iam:ResourceTag/${tag.Key}`] = tag.Value;
+  }
+  return context;
+}
+
 export const notFound = {
   user: (name: string) => iamError('NoSuchEntity', `The user with name ${name} cannot be found.`),
   role: (name: string) => iamError('NoSuchEntity', `The role with name ${name} cannot be found.`),
@@ -50,17 +63,24 @@ export const notFound = {
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
  */
 export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'store' | 'authorizer'>) {
-  async function arnOf(ctx: RequestContext, kind: IamPrincipalKind, name: string, path = '/'): Promise<string> {
+  /** The ARN and tags of the user or role named; a missing one is named by the path given (or `/`), with no tags. */
+  async function targetOf(ctx: RequestContext, kind: IamPrincipalKind, name: string, path = '/'): Promise<{ arn: string; tags: readonly IamTag[] }> {
     const accountId = ctx.principal.accountId;
-    if (kind === 'user') return (await store.getIamUser(accountId, name))?.arn ?? userArn(accountId, path, name);
-    return (await store.getIamRole(accountId, name))?.arn ?? roleArn(accountId, path, name);
+    const found = kind === 'user' ? await store.getIamUser(accountId, name) : await store.getIamRole(accountId, name);
+    if (found) return found;
+    return { arn: kind === 'user' ? userArn(accountId, path, name) : roleArn(accountId, path, name), tags: [] };
   }
 
   return {
     /** Authorizes `iam:<operation>` on the user or role named; resolves when allowed. */
     async authorize(ctx: RequestContext, operation: string, kind: IamPrincipalKind, name: string, path?: string, context?: RequestContextValues): Promise<void> {
-      const resource = await arnOf(ctx, kind, name, path);
-      await authorizer.authorize(ctx, { action: `iam:${operation}`, resource, resourceAccount: ctx.principal.accountId, context });
+      const target = await targetOf(ctx, kind, name, path);
+      await authorizer.authorize(ctx, {
+        action: `iam:${operation}`,
+        resource: target.arn,
+        resourceAccount: ctx.principal.accountId,
+        context: { ...resourceTagContext(target.tags), ...context },
+      });
     },
     /** The account root's own keys: the root's ARN is the resource. */
     async authorizeOnCaller(ctx: RequestContext, operation: string): Promise<void> {

@@ -227,7 +227,7 @@ describe('a Deny on each global condition key', () => {
     assert.equal((await read(user!)).SecretString, 'value');
   });
 
-  it('aws:RequestTag and aws:TagKeys are set for IAM and KMS calls that tag or untag', async () => {
+  it('aws:RequestTag and aws:TagKeys are set for IAM and KMS calls that tag or untag, aws:ResourceTag for IAM calls on a user', async () => {
     const [user, session] = callers;
     const kms = server.kms({ credentials: session!.keys });
     const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
@@ -251,6 +251,11 @@ describe('a Deny on each global condition key', () => {
     await putBoth({ StringEquals: { 'aws:RequestTag/owner': 'mallory' } });
     await assert.rejects(tagCalls[0]!(), /explicit deny/);
     await assert.rejects(tagCalls[2]!(), /explicit deny/);
+    // The user's own tags are the resource tags of IAM calls on it (aws: and iam:ResourceTag).
+    await putBoth({ StringEquals: { 'aws:ResourceTag/team': 'blue' } });
+    await assert.rejects(tagCalls[2]!(), /explicit deny/);
+    await putBoth({ StringEquals: { 'iam:ResourceTag/team': 'blue' } });
+    await assert.rejects(tagCalls[3]!(), /explicit deny/);
     await putBoth({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'cost-center' } });
     for (const call of tagCalls) await call();
     await putBoth({ Null: { 'aws:SourceIdentity': 'false' } });
