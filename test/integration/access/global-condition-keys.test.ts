@@ -1,10 +1,10 @@
 /**
  * A Deny must never fail open (issue 13): for every global condition key AWS documents that Coffer sets, a Deny
  * conditioned on the caller's value blocks the request and a Deny conditioned on another value lets it through,
- * for an IAM user, an assumed-role session and a caller from another account. Keys AWS leaves out for a kind of
- * caller (aws:username of a role session, aws:TokenIssueTime of a long-term key) are checked with Null.
- * The user's and the role's Deny is in their own inline policy; the other account's Deny is in the secret's
- * resource policy, where the owner of the secret writes it. Real server, real SDK clients.
+ * for an IAM user, an assumed-role session, a caller from another account and the account root. Keys AWS leaves
+ * out for a kind of caller (aws:username of a role session, aws:TokenIssueTime of a long-term key) are checked
+ * with Null. The user's and the role's Deny is in their own inline policy; the other account's and the root's
+ * Deny is in the secret's resource policy, where the owner of the secret writes it. Real server, real SDK clients.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
  */
 import assert from 'node:assert/strict';
@@ -23,15 +23,17 @@ type Condition = Record<string, Record<string, string | string[]>>;
 
 /** What the table needs to know of a caller: its own values of the principal keys. */
 type Caller = {
-  readonly label: 'user' | 'assumed role' | 'cross-account user';
+  readonly label: 'user' | 'assumed role' | 'cross-account user' | 'account root';
   readonly keys: Keys;
   readonly arn: string;
   readonly principalArn: string;
   readonly accountId: string;
   readonly userId: string;
-  readonly principalType: 'User' | 'AssumedRole';
+  readonly principalType: 'User' | 'AssumedRole' | 'Account';
   readonly userName?: string;
   readonly temporary: boolean;
+  /** Tagged team=blue (the root user has no tags). */
+  readonly tagged: boolean;
   /** Replaces the Deny statement that applies to this caller's GetSecretValue. */
   denyWhen(condition: Condition): Promise<void>;
 };
@@ -64,7 +66,7 @@ const ROWS: Row[] = [
   equals('aws:PrincipalType', (caller) => caller.principalType),
   equals('aws:userid', (caller) => caller.userId),
   presentFor((caller) => caller.userName !== undefined, equals('aws:username', (caller) => caller.userName!)),
-  equals('aws:PrincipalTag/team', () => 'blue'),
+  presentFor((caller) => caller.tagged, equals('aws:PrincipalTag/team', () => 'blue')),
   bool('aws:PrincipalIsAWSService', () => false),
   absent('aws:PrincipalServiceName'),
   presentFor((caller) => caller.temporary, {
@@ -149,6 +151,7 @@ describe('a Deny on each global condition key', () => {
         principalType: 'User',
         userName: 'table-user',
         temporary: false,
+        tagged: true,
         denyWhen: async (condition) => {
           await ownerIam.send(new PutUserPolicyCommand({ UserName: 'table-user', PolicyName: 'inline', PolicyDocument: identityPolicy(condition) }));
         },
@@ -162,6 +165,7 @@ describe('a Deny on each global condition key', () => {
         userId: await userIdOf(session),
         principalType: 'AssumedRole',
         temporary: true,
+        tagged: true,
         denyWhen: async (condition) => {
           await ownerIam.send(new PutRolePolicyCommand({ RoleName: 'table-role', PolicyName: 'inline', PolicyDocument: identityPolicy(condition) }));
         },
@@ -176,6 +180,22 @@ describe('a Deny on each global condition key', () => {
         principalType: 'User',
         userName: 'table-foreign',
         temporary: false,
+        tagged: true,
+        denyWhen: async (condition) => {
+          await ownerSecrets.send(new PutResourcePolicyCommand({ SecretId: secretArn, ResourcePolicy: resourcePolicy(condition) }));
+        },
+      },
+      {
+        // The root user is unrestricted by identity policies; the secret's resource policy still binds it.
+        label: 'account root',
+        keys: owner.root,
+        arn: `arn:aws:iam::${owner.accountId}:root`,
+        principalArn: `arn:aws:iam::${owner.accountId}:root`,
+        accountId: owner.accountId,
+        userId: await userIdOf(owner.root),
+        principalType: 'Account',
+        temporary: false,
+        tagged: false,
         denyWhen: async (condition) => {
           await ownerSecrets.send(new PutResourcePolicyCommand({ SecretId: secretArn, ResourcePolicy: resourcePolicy(condition) }));
         },
@@ -189,10 +209,11 @@ describe('a Deny on each global condition key', () => {
   it('the callers read the secret before any Deny applies', async () => {
     assert.match(callers[0]!.userId, /^AIDA/);
     assert.match(callers[1]!.userId, /^AROA[A-Z0-9]+:table-session$/);
+    assert.equal(callers[3]!.userId, OWNER_ACCOUNT.id);
     for (const caller of callers) assert.equal((await read(caller)).SecretString, 'value', caller.label);
   });
 
-  for (const label of ['user', 'assumed role', 'cross-account user'] as const) {
+  for (const label of ['user', 'assumed role', 'cross-account user', 'account root'] as const) {
     for (const row of ROWS) {
       it(`${label}: a Deny on ${row.key} blocks the matching request and lets the other through`, async () => {
         const caller = callers.find((candidate) => candidate.label === label)!;
