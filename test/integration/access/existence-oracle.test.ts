@@ -27,7 +27,7 @@ const GRANT_ID = 'a'.repeat(64);
 type Service = 'secretsmanager' | 'kms';
 type Refs = Record<string, string>;
 /** One operation's request for each way of naming the resource it takes (`refs`: name, ARN, alias ...). */
-type Case = { service: Service; operation: string; refs: readonly string[]; body: (ref: string, refs: Refs) => object };
+type Case = { service: Service; operation: string; label?: string; refs: readonly string[]; body: (ref: string, refs: Refs) => object };
 
 const SECRET_REFS = ['name', 'arn', 'partialArn'] as const;
 const KEY_REFS = ['keyId', 'keyArn', 'aliasName', 'aliasArn'] as const;
@@ -74,6 +74,8 @@ const CASES: Case[] = [
   keyCase('UpdateKeyDescription', () => ({ Description: 'changed' })),
   keyCase('Encrypt', () => ({ Plaintext: Buffer.from('p').toString('base64') })),
   keyCase('Decrypt', (refs) => ({ CiphertextBlob: refs.ciphertext })),
+  // A KeyId that is not the ciphertext's key: IncorrectKeyException only for a caller allowed on the KeyId.
+  { ...keyCase('Decrypt', (refs) => ({ CiphertextBlob: refs.otherCiphertext })), label: 'Decrypt (another key\'s ciphertext)' },
   {
     service: 'kms',
     operation: 'ReEncrypt',
@@ -137,12 +139,15 @@ describe('no existence oracle for callers without permission', () => {
     const aliasName = uniqueAliasName('oracle');
     await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: key.KeyId! }));
     const encrypted = await kms.send(new EncryptCommand({ KeyId: key.KeyId!, Plaintext: Buffer.from('p') }));
+    const otherKey = await createKey(kms);
+    const otherEncrypted = await kms.send(new EncryptCommand({ KeyId: otherKey.KeyId!, Plaintext: Buffer.from('p') }));
     Object.assign(keyRefs, {
       keyId: key.KeyId!,
       keyArn: key.Arn!,
       aliasName,
       aliasArn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:${aliasName}`,
       ciphertext: Buffer.from(encrypted.CiphertextBlob!).toString('base64'),
+      otherCiphertext: Buffer.from(otherEncrypted.CiphertextBlob!).toString('base64'),
     });
   });
 
@@ -152,7 +157,7 @@ describe('no existence oracle for callers without permission', () => {
 
   it('covers every operation that names a secret, a key or an alias', () => {
     for (const [service, schemas] of [['secretsmanager', secretsSchemas], ['kms', kmsSchemas]] as const) {
-      const covered = CASES.filter((item) => item.service === service).map((item) => item.operation);
+      const covered = [...new Set(CASES.filter((item) => item.service === service).map((item) => item.operation))];
       assert.deepEqual([...covered, ...WITHOUT_RESOURCE[service]].sort(), Object.keys(schemas).sort(), service);
     }
   });
@@ -178,6 +183,29 @@ describe('no existence oracle for callers without permission', () => {
     assert.ok(!live['nobody DescribeKey aliasName']!.includes(keyRefs.keyId!), live['nobody DescribeKey aliasName']);
     assert.match(live['nobody GetSecretValue name']!, /^400 .*"__type":"AccessDeniedException".*on resource: oracle\/db-\w+ because no identity-based policy allows/);
     assert.match(live['otherRoot DescribeKey keyArn']!, /^400 .*"__type":"AccessDeniedException"/);
+  });
+
+  it('tells a caller whose permissions cover the name that nothing is there, as AWS does', async () => {
+    const { keys } = await createUser(server, server.admin, 'oracle-describer', {
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:*` },
+          { Effect: 'Allow', Action: 'kms:DescribeKey', Resource: [`arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/*`, `arn:aws:kms:${REGION}:${ACCOUNT_ID}:alias/*`] },
+        ],
+      },
+    });
+    // A missing secret is checked on its partial ARN, which the policy's `secret:*` covers.
+    const secret = await call(keys, 'secretsmanager', 'DescribeSecret', { SecretId: 'oracle/never-created' });
+    assert.equal(secret.status, 400);
+    assert.equal(JSON.parse(secret.text).__type, 'ResourceNotFoundException', secret.text);
+    for (const KeyId of ['11111111-2222-3333-4444-555555555555', 'alias/oracle-never-created']) {
+      const key = await call(keys, 'kms', 'DescribeKey', { KeyId });
+      assert.equal(JSON.parse(key.text).__type, 'NotFoundException', key.text);
+    }
+    // Another account's key ARN: no key policy there can allow, so nothing is told.
+    const foreign = await call(keys, 'kms', 'DescribeKey', { KeyId: `arn:aws:kms:${REGION}:111122223333:key/11111111-2222-3333-4444-555555555555` });
+    assert.equal(JSON.parse(foreign.text).__type, 'AccessDeniedException', foreign.text);
   });
 
   it("names a refused call's resource in the audit log by the ARN formed from the request", async () => {
@@ -214,7 +242,7 @@ describe('no existence oracle for callers without permission', () => {
           // Names and key ids mean the caller's own account: another account reaches the owner's only by ARN.
           if (callerName === 'otherRoot' && !CROSS_ACCOUNT_REFS.includes(refName)) continue;
           const response = await call(keys, item.service, item.operation, item.body(refs[refName]!, refs));
-          result[`${callerName} ${item.operation} ${refName}`] = `${response.status} ${response.text.replaceAll(response.requestId, '<request id>')}`;
+          result[`${callerName} ${item.label ?? item.operation} ${refName}`] = `${response.status} ${response.text.replaceAll(response.requestId, '<request id>')}`;
         }
       }
     }
