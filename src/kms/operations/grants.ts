@@ -1,4 +1,5 @@
 import { accountRootArn, parseArn, type RequestContext } from '../../core/index.js';
+import { requestOnNamed, type NamedResource } from '../../policy/index.js';
 import type { GrantConstraints, GrantRecord, KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
@@ -14,7 +15,6 @@ import {
 } from '../grants.js';
 import type { KeyAccess } from '../key-access.js';
 import { namedKey, type KeyLookup } from '../key-lookup.js';
-import { requestOnNamed, type NamedResource } from '../../policy/index.js';
 import { invalidState } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
