@@ -22,6 +22,8 @@ export type ApiCall = {
   /** The operation's output before encoding (Sensitive values still wrapped), on success. */
   output?: unknown;
   error?: { code: string; message: string };
+  /** The resources as the pipeline names them (a failed call's, from its access checks); else read from input and output. */
+  resources?: AuditEvent['resources'];
 };
 
 export type UserIdentityType = 'Root' | 'IAMUser' | 'AssumedRole' | 'AWSService' | 'Unknown';
@@ -106,7 +108,7 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
     recipientAccountId: call.principal?.accountId,
     invokedBy: call.invokedBy,
     // A read's response is not recorded, but the ARN it resolved (GetSecretValue by name) still names the resource.
-    resources: resourcesOf(requestParameters, call.error ? null : call.output, call.principal?.accountId),
+    resources: call.resources ?? resourcesOf(requestParameters, call.error ? null : call.output, call.principal?.accountId),
   };
 }
 

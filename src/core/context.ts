@@ -35,4 +35,9 @@ export type AccessLedger = {
   checks: number;
   /** The caller's identity policies, loaded once per call by the authorizer (opaque to everyone else). */
   identity?: unknown;
+  /**
+   * The resources the call's checks were about, for its audit event: each allowed resource's ARN, or for a refusal
+   * the ARN formed from the caller's own request (never a resolved secret suffix or alias target).
+   */
+  resources?: Array<{ arn: string; accountId: string }>;
 };

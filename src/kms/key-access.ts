@@ -1,12 +1,12 @@
 import { AwsError, type RequestContext } from '../core/index.js';
 import type { EncryptionContext } from '../crypto/index.js';
-import type { CompiledPolicy, RequestContextValues } from '../policy/index.js';
+import { requestOnNamed, type CompiledPolicy, type NamedResource, type RequestContextValues } from '../policy/index.js';
 import type { GrantRecord, KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
 import { assertGrantTokens, grantAllows, granteeNamesOf, isGrantOperation } from './grants.js';
 import { evaluableKeyPolicy } from './key-policy.js';
-import { requestAliasOf, type KeyLookup, type KeyReference } from './key-lookup.js';
+import { namedKey, requestAliasOf, type KeyLookup, type KeyReference } from './key-lookup.js';
 import { assertCustomerManaged } from './managed-key-guard.js';
 
 /**
@@ -42,6 +42,8 @@ export type KeyRequest = {
   readonly grantPermits?: (grant: GrantRecord) => boolean;
   /** Checks this key policy instead of the key's stored one (the lockout safety check of a new policy). */
   readonly policy?: CompiledPolicy;
+  /** How the request named the key (a key id, an alias), when a refusal must not reveal more (NamedResource). */
+  readonly named?: NamedResource;
 };
 
 /**
@@ -67,6 +69,7 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
       context: conditionContext(key, request),
       // The key's tags are read only when a policy has a condition on aws:ResourceTag.
       costlyContext: { keyPrefixes: ['aws:resourcetag/'], load: () => resourceTagContext(key) },
+      named: request.named,
     };
     try {
       await deps.authorizer.authorize(ctx, access);
@@ -91,30 +94,31 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   }
 
   function conditionContext(key: KeyRecord, request: KeyRequest): RequestContextValues {
-    const context: Record<string, string | readonly string[] | undefined> = {
-      'kms:KeySpec': key.keySpec,
-      'kms:KeyUsage': key.keyUsage,
-      'kms:KeyOrigin': key.origin,
-      'kms:RequestAlias': request.reference === undefined ? undefined : requestAliasOf(request.reference),
-    };
-    if (request.encryptionContext !== undefined) {
-      const pairs = Object.entries(request.encryptionContext);
-      for (const [name, value] of pairs) context[`kms:EncryptionContext:${name}`] = value;
-      context['kms:EncryptionContextKeys'] = pairs.map(([name]) => name);
-    }
-    return { ...context, ...request.context };
+    return { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin, ...requestConditions(request) };
   }
 
-  /** Resolves a KeyId (across accounts where AWS allows it for the operation) and authorizes the operation on it. */
+  /**
+   * Resolves a KeyId (across accounts where AWS allows it for the operation) and authorizes the operation on it.
+   * A KeyId that names no key is checked as named (key ARN, alias ARN) on the caller's identity side alone, so a
+   * caller without permission there gets the same AccessDeniedException whether or not the key or alias exists
+   * (and a refusal on one that exists names the key as the request did: never the key behind an alias); only a
+   * caller allowed on the name hears NotFoundException. Another account's keys are never found this way: with no
+   * key policy to allow it, a cross-account name is always refused.
+   */
   async function keyFor(
     ctx: RequestContext,
     reference: string,
     operation: string,
     options: { accepts?: KeyReference } & KeyRequest = {},
   ): Promise<KeyRecord> {
-    const key = await lookup.findKey(ctx, reference, options.accepts ?? 'any', CROSS_ACCOUNT_OPERATIONS.has(operation));
-    await authorizeKey(ctx, key, operation, { ...options, reference });
-    return key;
+    const located = await lookup.locate(ctx, reference, options.accepts ?? 'any', CROSS_ACCOUNT_OPERATIONS.has(operation));
+    const named = namedKey(ctx, reference, requestConditions({ ...options, reference }));
+    if (located.notFound) {
+      await deps.authorizer.authorize(ctx, requestOnNamed(`kms:${operation}`, named));
+      throw located.notFound;
+    }
+    await authorizeKey(ctx, located.key, operation, { ...options, reference, named });
+    return located.key;
   }
 
   /**
@@ -146,6 +150,19 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   }
 
   return { authorizeKey, keyFor, customerKeyFor, compile };
+}
+
+/** The condition keys the request itself gives: kms:RequestAlias, the encryption context, the operation's own. */
+function requestConditions(request: KeyRequest): RequestContextValues {
+  const context: Record<string, string | readonly string[] | undefined> = {
+    'kms:RequestAlias': request.reference === undefined ? undefined : requestAliasOf(request.reference),
+  };
+  if (request.encryptionContext !== undefined) {
+    const pairs = Object.entries(request.encryptionContext);
+    for (const [name, value] of pairs) context[`kms:EncryptionContext:${name}`] = value;
+    context['kms:EncryptionContextKeys'] = pairs.map(([name]) => name);
+  }
+  return { ...context, ...request.context };
 }
 
 function isAccessDenied(error: unknown): boolean {

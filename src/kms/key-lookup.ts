@@ -1,4 +1,5 @@
-import { kmsAliasArn, kmsKeyArn, parseArn, type RequestContext } from '../core/index.js';
+import { kmsAliasArn, kmsKeyArn, parseArn, type AwsError, type RequestContext } from '../core/index.js';
+import type { NamedResource } from '../policy/index.js';
 import type { KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
@@ -11,6 +12,9 @@ export type KeyReference = 'id-or-arn' | 'any';
 /** Where a KeyId points: the key's account and region, and its id. */
 type KeyLocation = { accountId: string; region: string; keyId: string };
 
+/** A KeyId looked up: the key, or the NotFoundException that a caller allowed on the name is told. */
+export type LocatedKey = { readonly key: KeyRecord; readonly notFound?: undefined } | { readonly key?: undefined; readonly notFound: AwsError };
+
 /**
  * Resolves the KeyId member of a request: a key id, a key ARN, and where the operation allows it an alias
  * name or alias ARN. Keys live in (account, region). A key ARN, or where aliases are accepted an alias ARN, of
@@ -21,13 +25,27 @@ type KeyLocation = { accountId: string; region: string; keyId: string };
  * Finding a key authorizes nothing: key-access.ts checks the caller's rights on it.
  */
 export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
+  /** The key, or NotFoundException whether or not the caller may know: only for callers already authorized on the account (ListAliases). */
   async function findKey(ctx: RequestContext, reference: string, accepts: KeyReference = 'any', crossAccount = false): Promise<KeyRecord> {
+    const located = await locate(ctx, reference, accepts, crossAccount);
+    if (located.notFound) throw located.notFound;
+    return located.key;
+  }
+
+  /**
+   * The key a KeyId names, or the NotFoundException for it when there is none, without throwing it: key-access.ts
+   * tells it only to a caller whose permissions cover the name. A KeyId of the wrong form for the operation (an
+   * alias where only keys are taken, another account's key for a same-account operation) throws NotFoundException
+   * here, whatever exists: that answer depends on the request alone.
+   */
+  async function locate(ctx: RequestContext, reference: string, accepts: KeyReference = 'any', crossAccount = false): Promise<LocatedKey> {
     const location = await resolve(ctx, reference, accepts, crossAccount);
+    if ('notFound' in location) return location;
     const key = await deps.store.getKey(location.accountId, location.region, location.keyId);
     if (!key || (await destroyIfDue(ctx, key))) {
-      throw kmsError('NotFoundException', `Key '${kmsKeyArn(location.region, location.accountId, location.keyId)}' does not exist`);
+      return { notFound: kmsError('NotFoundException', `Key '${kmsKeyArn(location.region, location.accountId, location.keyId)}' does not exist`) };
     }
-    return key;
+    return { key };
   }
 
   /**
@@ -43,7 +61,8 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     return key;
   }
 
-  async function resolve(ctx: RequestContext, reference: string, accepts: KeyReference, crossAccount: boolean): Promise<KeyLocation> {
+  /** Where the KeyId points; `notFound` for an alias that names nothing. */
+  async function resolve(ctx: RequestContext, reference: string, accepts: KeyReference, crossAccount: boolean): Promise<KeyLocation | { notFound: AwsError }> {
     const { accountId } = ctx.principal;
     if (reference.startsWith('arn:')) {
       const arn = parseArn(reference);
@@ -55,22 +74,22 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
         return { accountId: arn.accountId, region: arn.region, keyId };
       }
       if (arn.resource.startsWith('alias/') && accepts === 'any' && arn.region === ctx.region && (ownAccount || crossAccount)) {
-        return { accountId: arn.accountId, region: arn.region, keyId: await aliasTarget(ctx, arn.accountId, arn.resource) };
+        return aliasTarget(ctx, arn.accountId, arn.resource);
       }
       throw kmsError('NotFoundException', `Key '${reference}' does not exist`);
     }
     if (reference.startsWith('alias/')) {
       if (accepts !== 'any') throw kmsError('NotFoundException', `Invalid keyId ${reference}`);
-      return own(ctx, await aliasTarget(ctx, accountId, reference));
+      return aliasTarget(ctx, accountId, reference);
     }
     if (!KEY_ID_PATTERN.test(reference)) throw kmsError('NotFoundException', `Invalid keyId ${reference}`);
     return own(ctx, reference);
   }
 
-  async function aliasTarget(ctx: RequestContext, accountId: string, aliasName: string): Promise<string> {
+  async function aliasTarget(ctx: RequestContext, accountId: string, aliasName: string): Promise<KeyLocation | { notFound: AwsError }> {
     const alias = await deps.store.getAlias(accountId, ctx.region, aliasName);
-    if (!alias) throw kmsError('NotFoundException', `Alias '${kmsAliasArn(ctx.region, accountId, aliasName)}' is not found.`);
-    return alias.targetKeyId;
+    if (!alias) return { notFound: kmsError('NotFoundException', `Alias '${kmsAliasArn(ctx.region, accountId, aliasName)}' is not found.`) };
+    return { accountId, region: ctx.region, keyId: alias.targetKeyId };
   }
 
   async function destroyIfDue(ctx: RequestContext, key: KeyRecord): Promise<boolean> {
@@ -80,7 +99,18 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     return true;
   }
 
-  return { findKey, findKeyById };
+  return { findKey, locate, findKeyById };
+}
+
+/**
+ * A KeyId as the request names it, for NamedResource: a key id as its key ARN and an alias name as its alias ARN
+ * in the caller's account, an ARN as given. Never the key an alias points at.
+ */
+export function namedKey(ctx: RequestContext, reference: string, context: NamedResource['context']): NamedResource {
+  const arn = reference.startsWith('arn:') ? parseArn(reference) : undefined;
+  const { accountId } = ctx.principal;
+  const resource = arn ? reference : reference.startsWith('alias/') ? kmsAliasArn(ctx.region, accountId, reference) : kmsKeyArn(ctx.region, accountId, reference);
+  return { resource, resourceAccount: arn?.accountId || accountId, context };
 }
 
 function own(ctx: RequestContext, keyId: string): KeyLocation {

@@ -59,7 +59,34 @@ export type AccessRequest = {
    * the common check does no extra I/O.
    */
   readonly costlyContext?: { readonly keyPrefixes: readonly string[]; readonly load: () => Promise<RequestContextValues> };
+  /** The resource as the caller named it, when `resource` is what the name resolved to (see `NamedResource`). */
+  readonly named?: NamedResource;
 };
+
+/**
+ * A resource as the caller's request named it, before it was resolved: a secret by name or partial ARN, a KMS key
+ * by key id or alias. A refusal names it and never the resolved ARN (a secret's random suffix, the key an alias
+ * points at), and is the refusal a resource that does not exist would get, unless the caller's own permissions
+ * cover the name as given: only a caller who may act on that name learns whether something exists behind it.
+ */
+export type NamedResource = {
+  /** The ARN formed from the request alone (a secret's partial ARN, a key id's key ARN, an alias ARN). */
+  readonly resource: string;
+  /** The account the name points into: the caller's, or the one a full ARN names. */
+  readonly resourceAccount: string;
+  /** How the refusal's message names it, when not as `resource` (Secrets Manager: the SecretId as given). */
+  readonly shownAs?: string;
+  /** Condition keys the request alone gives (`secretsmanager:SecretId`, `kms:RequestAlias`). */
+  readonly context?: RequestContextValues;
+};
+
+/**
+ * The check a resource that does not exist gets: the caller's identity side on the name, with no resource policy
+ * (so across accounts it never allows, and nobody learns what another account holds).
+ */
+export function requestOnNamed(action: string, named: NamedResource): AccessRequest {
+  return { action, resource: named.resource, resourceAccount: named.resourceAccount, context: named.context, named };
+}
 
 /** Request-wide facts the caller of checkAccess fills from the request; each becomes global condition keys. */
 export type RequestFacts = {
@@ -241,9 +268,10 @@ export function createAuthorizer(identities: IdentityPolicySource): Authorizer {
     async authorize(ctx, request) {
       const identity = await identityOf(ctx);
       const complete = await withCostlyContext(identity, request);
-      const decision = checkAccess(identity, complete, requestFacts(ctx));
-      if (ctx.access) ctx.access.checks += 1;
-      if (!decision.allowed) throw commonError('AccessDeniedException', accessDeniedMessage(ctx.principal.arn, request, decision));
+      const facts = requestFacts(ctx);
+      const decision = checkAccess(identity, complete, facts);
+      noteCheck(ctx, request, decision);
+      if (!decision.allowed) throw refusal(ctx.principal.arn, identity, request, decision, facts);
     },
   };
 }
@@ -258,6 +286,31 @@ export function requestFacts(ctx: RequestContext): RequestFacts {
     secureTransport: ctx.secureTransport,
     tokenIssuedAt: ctx.principal.tokenIssuedAt,
   };
+}
+
+/**
+ * Counts the check on the call's ledger and notes the resource the call's audit event names: what was allowed, or
+ * for a refusal the resource as the caller named it. Checks made on the caller's behalf by another service
+ * (Secrets Manager's KMS calls) are not the call's own resource and are not noted.
+ */
+function noteCheck(ctx: RequestContext, request: AccessRequest, decision: AccessDecision): void {
+  const ledger = ctx.access;
+  if (!ledger) return;
+  ledger.checks += 1;
+  if (ctx.viaService !== undefined) return;
+  const shown = decision.allowed || !request.named ? request : request.named;
+  if (shown.resource === '*') return;
+  (ledger.resources ??= []).push({ arn: shown.resource, accountId: shown.resourceAccount });
+}
+
+/** AccessDeniedException for a refused request; one that names its resource is answered as the name would be (NamedResource). */
+function refusal(principalArn: string, identity: PrincipalPolicies, request: AccessRequest, decision: AccessDecision, facts: RequestFacts) {
+  const named = request.named;
+  if (!named) return commonError('AccessDeniedException', accessDeniedMessage(principalArn, request, decision));
+  const onName = checkAccess(identity, requestOnNamed(request.action, named), facts);
+  // A caller the name alone would refuse hears exactly that; one allowed on the name may learn why the resource refused it.
+  const answered = onName.allowed ? decision : onName;
+  return commonError('AccessDeniedException', accessDeniedMessage(principalArn, { action: request.action, resource: named.shownAs ?? named.resource }, answered));
 }
 
 /** The request with its costly condition keys filled in, when a policy that will be evaluated tests one of them. */

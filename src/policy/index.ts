@@ -25,6 +25,8 @@ export { OPERATOR_NAMES, SET_OPERATORS } from './conditions/registry.js';
 export {
   checkAccess,
   accessDeniedMessage,
+  requestOnNamed,
+  type NamedResource,
   createAuthorizer,
   type AccessDecision,
   type AccessRequest,

@@ -1,5 +1,5 @@
 import { parseArn, type RequestContext } from '../core/index.js';
-import type { ContextValue } from '../policy/index.js';
+import { requestOnNamed, type ContextValue, type NamedResource } from '../policy/index.js';
 import type { SecretRecord, Tag } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { MARKED_FOR_DELETION, SECRET_NOT_FOUND, secretsError } from './errors.js';
@@ -16,18 +16,21 @@ export type RequestConditions = Record<string, ContextValue>;
  */
 export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer' | 'policies'>, lookup: SecretLookup) {
   /**
-   * The secret named by `secretId`, once the caller may perform `action` on it. A secret that does not exist is
-   * authorized against the SecretId as the caller gave it (as AWS does: "... on resource: <name>"), without a
-   * resource policy: a caller who may not act there gets AccessDeniedException exactly as for a secret that
-   * exists, so existence never leaks; only a caller who would be allowed learns ResourceNotFoundException.
+   * The secret named by `secretId`, once the caller may perform `action` on it. AWS checks the secret's own ARN,
+   * and names the SecretId as given in its refusal ("... on resource: <name>"). A caller refused gets the same
+   * answer whether or not the secret exists: a secret that does not exist is checked on the ARN formed from the
+   * SecretId alone (`namedSecret`), without a resource policy, and a refusal on one that exists is answered as that
+   * check would be unless the caller's own permissions cover the name (NamedResource). Only a caller who may act on
+   * the name learns ResourceNotFoundException.
    */
   async function authorizedSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+    const named = namedSecret(ctx, secretId, conditions);
     const secret = await lookup.resolve(ctx, secretId);
     if (!secret) {
-      await authorizeAbsent(ctx, secretId, action, conditions);
+      await deps.authorizer.authorize(ctx, requestOnNamed(action, named));
       throw secretsError('ResourceNotFoundException', SECRET_NOT_FOUND);
     }
-    await authorizeOn(ctx, secret, action, conditions);
+    await authorizeOn(ctx, secret, action, conditions, undefined, named);
     return secret;
   }
 
@@ -38,9 +41,20 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     return secret;
   }
 
-  /** Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue). */
-  async function authorizeOn(ctx: RequestContext, secret: SecretRecord, action: string, conditions: RequestConditions = {}, tags?: Tag[]): Promise<void> {
+  /**
+   * Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue); `named`
+   * when the caller named it by a SecretId (a refusal then names that, never the secret's ARN).
+   */
+  async function authorizeOn(
+    ctx: RequestContext,
+    secret: SecretRecord,
+    action: string,
+    conditions: RequestConditions = {},
+    tags?: Tag[],
+    named?: NamedResource,
+  ): Promise<void> {
     await deps.authorizer.authorize(ctx, {
+      named,
       action,
       resource: secret.arn,
       resourceAccount: secret.accountId,
@@ -58,8 +72,15 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
    * CreateSecret: the secret does not exist yet, so the check is on the ARN it will have, with the request's
    * tags as aws:RequestTag and no resource policy.
    */
-  async function authorizeNew(ctx: RequestContext, arn: string, conditions: RequestConditions): Promise<void> {
-    await deps.authorizer.authorize(ctx, { action: 'secretsmanager:CreateSecret', resource: arn, resourceAccount: ctx.principal.accountId, context: conditions });
+  async function authorizeNew(ctx: RequestContext, arn: string, name: string, conditions: RequestConditions): Promise<void> {
+    await deps.authorizer.authorize(ctx, {
+      action: 'secretsmanager:CreateSecret',
+      resource: arn,
+      resourceAccount: ctx.principal.accountId,
+      context: conditions,
+      // A refusal names the Name as given, not the ARN with the suffix this call drew.
+      named: namedSecret(ctx, name, conditions),
+    });
   }
 
   /** An action without a resource (ValidateResourcePolicy without SecretId, BatchGetSecretValue's ListSecrets). */
@@ -67,20 +88,26 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId, context: conditions });
   }
 
-  async function authorizeAbsent(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions): Promise<void> {
-    const arn = secretId.startsWith('arn:') ? parseArn(secretId) : undefined;
-    await deps.authorizer.authorize(ctx, {
-      action,
-      resource: secretId,
-      resourceAccount: arn?.accountId ?? ctx.principal.accountId,
-      context: { 'secretsmanager:SecretId': secretId, ...conditions },
-    });
-  }
-
   return { authorizedSecret, authorizedLiveSecret, authorizeOn, authorizeNew, authorizeAction };
 }
 
 export type SecretAccess = ReturnType<typeof createSecretAccess>;
+
+/**
+ * A SecretId as the request names it: a full or partial ARN as given (in the account it names), or a name as the
+ * partial ARN `arn:aws:secretsmanager:<region>:<caller's account>:secret:<name>` (no random suffix, so neither a
+ * refusal nor the audit event reveals one); a refusal's message shows the SecretId exactly as given.
+ */
+function namedSecret(ctx: RequestContext, secretId: string, conditions: RequestConditions): NamedResource {
+  const arn = secretId.startsWith('arn:') ? parseArn(secretId) : undefined;
+  const resource = secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${ctx.region}:${ctx.principal.accountId}:secret:${secretId}`;
+  return {
+    resource,
+    resourceAccount: arn?.accountId || ctx.principal.accountId,
+    shownAs: secretId,
+    context: { 'secretsmanager:SecretId': secretId, ...conditions },
+  };
+}
 
 /** Condition keys (lower case, as compiled policies hold them) that need the secret's tags. */
 const RESOURCE_TAG_KEYS = ['aws:resourcetag/', 'secretsmanager:resourcetag/'];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AwsError, commonError, type Clock, type Logger, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
 import type { Authenticate } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
@@ -95,12 +95,13 @@ export function createPipeline(deps: PipelineDeps) {
     const protocol = protocolOf(request);
     let internalErrorCode = GENERIC_INTERNAL_ERROR;
     const call = newCall(request, requestId, deps.clock);
+    const ledger: AccessLedger = { checks: 0 };
     try {
-      const { target, output } = await audited(deps.audit, call, async () => {
+      const { target, output } = await audited(deps.audit, call, ledger, async () => {
         const target = protocol.route(request);
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
-        const ctx = await authenticatedContext(request, requestId, target);
+        const ctx = await authenticatedContext(request, requestId, target, ledger);
         describeContext(call, ctx);
         const input = protocol.decode(target, request);
         call.input = input;
@@ -116,7 +117,7 @@ export function createPipeline(deps: PipelineDeps) {
     }
   };
 
-  async function authenticatedContext(request: RawRequest, requestId: string, target: Target): Promise<RequestContext> {
+  async function authenticatedContext(request: RawRequest, requestId: string, target: Target, access: AccessLedger): Promise<RequestContext> {
     const { identity, principal } = await deps.authenticate(request, deps.signatureClock.now());
     if (identity.service !== target.table.signingName) {
       throw commonError('InvalidSignatureException', `Credential should be scoped to correct service: '${target.table.signingName}'.`);
@@ -129,7 +130,7 @@ export function createPipeline(deps: PipelineDeps) {
       sourceIp: request.sourceIp,
       userAgent: header(request, 'user-agent'),
       secureTransport: request.secure === true,
-      access: { checks: 0 },
+      access,
     };
   }
 }
@@ -236,6 +237,7 @@ async function execute(
 async function audited<T>(
   audit: AuditRecorder | undefined,
   call: ApiCall,
+  ledger: AccessLedger,
   run: () => Promise<T>,
   outputOf: (result: T) => unknown = (result) => result,
 ): Promise<T> {
@@ -246,12 +248,23 @@ async function audited<T>(
   } catch (error) {
     // A call that named no known operation reached no service: it has no event name and is not recorded.
     if (!isAuditRefusal(error) && call.operation !== undefined) {
-      await audit.record({ ...call, error: errorSummary(error, call.requestId) });
+      await audit.record({ ...call, error: errorSummary(error, call.requestId), resources: checkedResources(ledger) });
     }
     throw error;
   }
   await audit.record({ ...call, output: outputOf(result) });
   return result;
+}
+
+/**
+ * A failed call's resources are those its access checks were about (ledger.resources): ARNs, and for a refusal the
+ * one formed from the caller's request, so the event of a refused call never holds a bare name, a secret's random
+ * suffix or the key behind an alias. A call that failed before any check keeps what the audit reads from its input.
+ */
+function checkedResources(ledger: AccessLedger): ApiCall['resources'] {
+  if (!ledger.resources?.length) return undefined;
+  const unique = new Map(ledger.resources.map((resource) => [resource.arn, resource.accountId]));
+  return [...unique].map(([ARN, accountId]) => ({ ARN, accountId }));
 }
 
 function isAuditRefusal(error: unknown): boolean {
@@ -292,11 +305,12 @@ function describeContext(call: ApiCall, ctx: RequestContext): void {
 export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'authorizer'> & { invokedBy: string }) {
   return async function invoke(ctx: RequestContext, target: string, input: Record<string, unknown>): Promise<Record<string, any>> {
     const call: ApiCall = { requestId: ctx.requestId, time: ctx.clock.now(), invokedBy: deps.invokedBy, input };
+    const ledger: AccessLedger = ctx.access ?? { checks: 0 };
     describeContext(call, ctx);
-    const output = await audited(deps.audit, call, async () => {
+    const output = await audited(deps.audit, call, ledger, async () => {
       const routed = deps.route(target);
       describeTarget(call, routed);
-      return execute(ctx, routed, input, deps);
+      return execute({ ...ctx, access: ledger }, routed, input, deps);
     });
     return JSON.parse(encodeJsonBody(output)) as Record<string, any>;
   };

@@ -3,7 +3,7 @@ import type { AliasRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
-import type { KeyLookup } from '../key-lookup.js';
+import { namedKey, type KeyLookup } from '../key-lookup.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
@@ -99,7 +99,8 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     const alias = await deps.store.getAlias(ctx.principal.accountId, ctx.region, aliasName);
     if (!alias) throw aliasNotFound(ctx, aliasName);
     const key = await deps.store.getKey(alias.accountId, alias.region, alias.targetKeyId);
-    if (key) await access.authorizeKey(ctx, key, operation);
+    // A refusal names the alias, not the key behind it (the caller may manage the alias but not see its key).
+    if (key) await access.authorizeKey(ctx, key, operation, { named: namedKey(ctx, aliasName, {}) });
   }
 
   /** The target is named by key id or key ARN, never another alias, and may not be pending deletion. */

@@ -47,11 +47,14 @@ export function createCryptographyOperations(lookup: KeyLookup, access: KeyAcces
   ) {
     const decoded = decodeBlob(blob);
     if (!decoded) throw invalidCiphertext();
-    const key = keyReference !== undefined ? await lookup.findKey(ctx, keyReference, 'any', true) : await lookup.findKeyById(ctx, decoded.keyId);
+    const request = { encryptionContext: context, grantTokens };
+    // A KeyId is authorized as named before it is compared with the ciphertext's, so neither answer tells a caller
+    // without permission whether it names a key. A key named only by the ciphertext is authorized as that key.
+    const key = keyReference !== undefined ? await access.keyFor(ctx, keyReference, operation, request) : await lookup.findKeyById(ctx, decoded.keyId);
+    if (keyReference === undefined) await access.authorizeKey(ctx, key, operation, request);
     if (key.keyId !== decoded.keyId) {
       throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     }
-    await access.authorizeKey(ctx, key, operation, { encryptionContext: context, grantTokens, reference: keyReference });
     assertUsable(key);
     const keyMaterial = await material.open(key, decoded.backingKeyId);
     if (!keyMaterial) throw invalidCiphertext();

@@ -1,4 +1,5 @@
 import { accountRootArn, parseArn, type RequestContext } from '../../core/index.js';
+import { requestOnNamed, type NamedResource } from '../../policy/index.js';
 import type { GrantConstraints, GrantRecord, KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
@@ -13,7 +14,7 @@ import {
   parseGrantToken,
 } from '../grants.js';
 import type { KeyAccess } from '../key-access.js';
-import type { KeyLookup } from '../key-lookup.js';
+import { namedKey, type KeyLookup } from '../key-lookup.js';
 import { invalidState } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
@@ -29,10 +30,9 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
   async function createGrant(ctx: RequestContext, input: KmsInput<'CreateGrant'>) {
     const operations = [...new Set(input.Operations)];
     const constraints = normalizedConstraints(input.Constraints);
-    const key = await lookup.findKey(ctx, input.KeyId, 'id-or-arn', true);
     const requested = { operations, constraints };
-    await access.authorizeKey(ctx, key, 'CreateGrant', {
-      reference: input.KeyId,
+    const key = await access.keyFor(ctx, input.KeyId, 'CreateGrant', {
+      accepts: 'id-or-arn',
       grantTokens: input.GrantTokens,
       context: {
         'kms:GrantOperations': operations,
@@ -102,10 +102,14 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
    * and by the account that owns the key (principals there whose IAM policies allow kms:RetireGrant).
    */
   async function retireGrant(ctx: RequestContext, input: KmsInput<'RetireGrant'>) {
-    const { key, grantId } = await grantToRetire(ctx, input);
+    const { key, grantId, named } = await grantToRetire(ctx, input);
+    const request = { action: 'kms:RetireGrant', resource: key.arn, resourceAccount: key.accountId, named };
     const grant = await deps.store.getGrant(key.keyId, grantId);
-    if (!grant) throw grantNotFound(grantId);
-    const request = { action: 'kms:RetireGrant', resource: key.arn, resourceAccount: key.accountId };
+    if (!grant) {
+      // Whether a grant exists is told only to a caller the key's account lets retire grants on it.
+      await deps.authorizer.authorize(ctx, request);
+      throw grantNotFound(grantId);
+    }
     const callerNames = granteeNamesOf(ctx.principal.arn);
     const namedByGrant =
       (grant.retiringPrincipal !== undefined && callerNames.includes(grant.retiringPrincipal)) ||
@@ -117,7 +121,8 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     return {};
   }
 
-  async function grantToRetire(ctx: RequestContext, input: KmsInput<'RetireGrant'>): Promise<{ key: KeyRecord; grantId: string }> {
+  /** The grant's key and id; `named` when the caller named the key by KeyId (a token names it by itself). */
+  async function grantToRetire(ctx: RequestContext, input: KmsInput<'RetireGrant'>): Promise<{ key: KeyRecord; grantId: string; named?: NamedResource }> {
     if (input.GrantToken !== undefined) {
       const named = parseGrantToken(input.GrantToken);
       const key = await lookup.findKeyById(ctx, named.keyId);
@@ -130,7 +135,13 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       throw kmsError('ValidationException', 'Specify either a GrantToken, or both a KeyId and a GrantId.');
     }
     assertGrantId(input.GrantId);
-    return { key: await lookup.findKey(ctx, input.KeyId, 'id-or-arn', true), grantId: input.GrantId };
+    const named = namedKey(ctx, input.KeyId, {});
+    const located = await lookup.locate(ctx, input.KeyId, 'id-or-arn', true);
+    if (located.notFound) {
+      await deps.authorizer.authorize(ctx, requestOnNamed('kms:RetireGrant', named));
+      throw located.notFound;
+    }
+    return { key: located.key, grantId: input.GrantId, named };
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_RevokeGrant.html */

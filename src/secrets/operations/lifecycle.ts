@@ -29,7 +29,7 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
     const value = plainValue(input, false);
     const arn = secretArn(ctx, input.Name);
     // Before anything is sealed or stored: the check is on the ARN the secret will have.
-    await access.authorizeNew(ctx, arn, {
+    await access.authorizeNew(ctx, arn, input.Name, {
       'secretsmanager:Name': input.Name,
       'secretsmanager:Description': input.Description,
       'secretsmanager:KmsKeyId': input.KmsKeyId,

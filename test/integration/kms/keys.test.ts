@@ -177,9 +177,10 @@ describe('DescribeKey', () => {
     await rejectsWith(elsewhere.send(new DescribeKeyCommand({ KeyId: aliasName })), 'NotFoundException');
   });
 
-  it('answers NotFoundException for a key ARN naming another account', async () => {
+  it('refuses a key ARN naming another account where no key is with AccessDeniedException, as one that exists would be', async () => {
     const foreign = key.Arn!.replace(`:${ACCOUNT_ID}:`, ':111122223333:');
-    await rejectsWith(kms.send(new DescribeKeyCommand({ KeyId: foreign })), 'NotFoundException');
+    const denied = await rejectsWith(kms.send(new DescribeKeyCommand({ KeyId: foreign })), 'AccessDeniedException');
+    assert.match(denied.message, new RegExp(`kms:DescribeKey on resource: ${foreign} `));
   });
 
   it('refuses an empty KeyId with ValidationException', async () => {

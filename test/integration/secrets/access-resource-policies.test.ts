@@ -163,7 +163,7 @@ describe('ValidateResourcePolicy', () => {
 });
 
 describe('an explicit Deny in the resource policy binds the account root', () => {
-  it('refuses GetSecretValue with AWS message naming the root, the action and the secret ARN, while other actions work', async () => {
+  it('refuses GetSecretValue with AWS message naming the root, the action and the secret as given, while other actions work', async () => {
     const { name, arn } = await newSecret('deny-root', 'guarded');
     const denyRead = policy({ Effect: 'Deny', Principal: { AWS: ROOT_ARN }, Action: 'secretsmanager:GetSecretValue', Resource: '*' });
     await sm.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: denyRead }));
@@ -171,7 +171,7 @@ describe('an explicit Deny in the resource policy binds the account root', () =>
     const denied = await rejectsWith(sm.send(new GetSecretValueCommand({ SecretId: name })), 'AccessDeniedException');
     assert.equal(
       denied.message,
-      `User: ${ROOT_ARN} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} with an explicit deny in a resource-based policy`,
+      `User: ${ROOT_ARN} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${name} with an explicit deny in a resource-based policy`,
     );
     assert.ok(!denied.message.includes('guarded'));
     assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: name }))).ARN, arn);

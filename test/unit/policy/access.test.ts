@@ -197,3 +197,43 @@ describe('createAuthorizer and costly condition keys', () => {
     assert.equal(loads.count, 2);
   });
 });
+
+describe('createAuthorizer and a resource named by the request', () => {
+  const BOB = 'arn:aws:iam::111111111111:user/bob';
+  const named = { resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/myapp/db', resourceAccount: '111111111111', shownAs: 'prod/myapp/db' };
+  const denyAll = policy({ Effect: 'Deny', Principal: '*', Action: 'secretsmanager:*', Resource: '*' });
+  const identities = new Map<string, PrincipalPolicies>([
+    [ALICE, user(ALICE, [readProd])],
+    [BOB, user(BOB, [])],
+  ]);
+  const authorizer = createAuthorizer({ policiesFor: async ({ arn }) => identities.get(arn)! });
+  const ctx = (arn: string) => ({
+    requestId: 'r-1',
+    principal: { accountId: '111111111111', arn, accessKeyId: 'AKIAEXAMPLE' },
+    region: 'us-east-1',
+    clock: { now: () => facts.currentTime },
+    access: { checks: 0 } as { checks: number; resources?: Array<{ arn: string; accountId: string }> },
+  });
+  const refusal = async (arn: string, request: AccessRequest) => {
+    const call = ctx(arn);
+    const error = await authorizer.authorize(call, request).then(() => undefined, (thrown: Error) => thrown);
+    return { message: error?.message, resources: call.access.resources };
+  };
+
+  it('refuses a caller whose policies do not cover the name exactly as a resource that is not there', async () => {
+    const existing = await refusal(BOB, { ...secretRequest(SECRET), resourcePolicy: denyAll, named });
+    const missing = await refusal(BOB, { action: 'secretsmanager:GetSecretValue', resource: named.resource, resourceAccount: named.resourceAccount, named });
+    assert.equal(existing.message, missing.message);
+    assert.equal(
+      existing.message,
+      `User: ${BOB} is not authorized to perform: secretsmanager:GetSecretValue on resource: prod/myapp/db because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+    );
+    // The audit names the refused resource by the ARN formed from the request, never the resolved one.
+    assert.deepEqual(existing.resources, [{ arn: named.resource, accountId: '111111111111' }]);
+  });
+
+  it("tells a caller allowed on the name the resource's own reason, still naming it as given", async () => {
+    const { message } = await refusal(ALICE, { ...secretRequest(SECRET), resourcePolicy: denyAll, named });
+    assert.equal(message, `User: ${ALICE} is not authorized to perform: secretsmanager:GetSecretValue on resource: prod/myapp/db with an explicit deny in a resource-based policy`);
+  });
+});
