@@ -1,6 +1,7 @@
 import type { Logger } from '../core/index.js';
 import type { AuditEventDraft, AuditEventRecord, Store } from '../store/index.js';
-import { canonicalEventJson, indexFields } from './chain.js';
+import { indexFields } from './chain.js';
+import { withinEventCap } from './event-bounds.js';
 import { buildEvent, isReadOnly, type ApiCall } from './event.js';
 
 export type AuditRecorderDeps = {
@@ -43,8 +44,10 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
   async function record(call: ApiCall): Promise<AuditEventRecord | undefined> {
     let body: string | undefined;
     try {
-      const event = buildEvent(call);
-      body = canonicalEventJson(event);
+      // At most MAX_EVENT_BYTES whatever the caller sent (event-bounds.ts).
+      const bounded = withinEventCap(buildEvent(call));
+      const event = bounded.event;
+      body = bounded.body;
       // The index columns come from the event object itself: its body is that object's canonical JSON.
       // The store seals it (prevHash, hash) when it appends it at the chain's head.
       return await groupCommit.append({ ...indexFields(event), body });
