@@ -1,6 +1,4 @@
 import { hash } from 'node:crypto';
-import { canonicalEventJson, canonicalJson } from './chain.js';
-import type { AuditEvent } from './event.js';
 
 /**
  * Size bounds of an audit event, so that no caller — even one refused every action — can grow the audit log by
@@ -114,22 +112,6 @@ export function boundResourceNames(names: Iterable<string>): string[] {
     kept.push(name);
   }
   return kept;
-}
-
-/**
- * The event and its canonical text within MAX_EVENT_BYTES: as it is when it fits (the usual case, one
- * serialization), else with requestParameters and then responseElements replaced by a TruncatedValue of their
- * own canonical JSON, as CloudTrail truncates an oversized field.
- */
-export function withinEventCap(event: AuditEvent): { event: AuditEvent; body: string } {
-  let body = canonicalEventJson(event);
-  for (const part of ['requestParameters', 'responseElements'] as const) {
-    if (Buffer.byteLength(body) <= MAX_EVENT_BYTES) break;
-    if (event[part] === null) continue;
-    event = { ...event, [part]: truncatedValue(canonicalJson(event[part])) };
-    body = canonicalEventJson(event);
-  }
-  return { event, body };
 }
 
 function withinLimit(text: string, memberName: string | undefined): boolean {

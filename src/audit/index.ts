@@ -8,5 +8,6 @@ export * from './event.js';
 export * from './event-bounds.js';
 export * from './redaction.js';
 export * from './chain.js';
+export * from './anchors.js';
 export * from './recorder.js';
 export * from './table.js';
