@@ -12,7 +12,7 @@ import { hash } from 'node:crypto';
  * - An object member name longer than MEMBER_NAME_CAP_BYTES is cut to a prefix and a digest of the whole name.
  * - The event's own text fields are clipped (TEXT_FIELD_LIMITS), its resources kept within RESOURCES_CAP_BYTES.
  * - If the whole event is still above MAX_EVENT_BYTES, requestParameters and then responseElements give way to a
- *   TruncatedValue of their JSON text: what is left is bounded field by field, so the event always fits.
+ *   TruncatedValue of their JSON text (recorder.ts): what is left is bounded field by field, so it always fits.
  */
 
 /** Any string member whose JSON text is longer than this is truncated ("a few KB"). */
