@@ -53,7 +53,14 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   // Started once the first worker is ready (or at an earlier append), so that a start that fails (port in use,
   // wrong root key) creates no audit.db.
   let writer: AuditWriterThread | undefined;
-  const auditWriter = () => (writer ??= new AuditWriterThread(join(options.dataDir, 'audit.db'), anchoringOrNone(options)));
+  const auditWriter = () => {
+    if (writer) return writer;
+    const anchoring = anchoringOrNone(options);
+    writer = new AuditWriterThread(join(options.dataDir, 'audit.db'), anchoring);
+    // The thread has its own copy of the anchor key.
+    anchoring?.options.key.fill(0);
+    return writer;
+  };
   const ready = new Set<Worker>();
   let maintenanceWorker: Worker | undefined;
   let stopping = false;

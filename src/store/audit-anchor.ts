@@ -117,10 +117,11 @@ export class AuditAnchorer {
     }
   }
 
-  /** Anchors the last head (a clean shutdown leaves nothing unanchored) and closes the file. */
+  /** Anchors the last head (a clean shutdown leaves nothing unanchored), closes the file and wipes the key. */
   close(): void {
     clearInterval(this.#timer);
     this.anchor();
     closeSync(this.#fd);
+    this.#options.key.fill(0);
   }
 }

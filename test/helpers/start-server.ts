@@ -29,6 +29,7 @@ export async function startTestServer(
     rootKeyBase64?: string;
     auditFailClosed?: boolean;
     auditAnchorIntervalMs?: number;
+    auditAnchorFile?: string;
     logger?: Logger;
   } = {},
 ): Promise<TestServer> {
@@ -45,6 +46,7 @@ export async function startTestServer(
     rootKeyBase64: options.rootKeyBase64,
     auditFailClosed: options.auditFailClosed,
     auditAnchorIntervalMs: options.auditAnchorIntervalMs,
+    auditAnchorFile: options.auditAnchorFile,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

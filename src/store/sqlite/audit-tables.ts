@@ -137,6 +137,8 @@ export class SqliteAuditTables {
   /** Closes the reader connection and, if this store started it, the writer (after the appends sent to it). */
   close(): void {
     if (this.#ownsAppender) this.#appender?.close();
+    // The writer thread had its own copy of the anchor key (and wiped it); this one goes too.
+    this.#anchoring?.options.key.fill(0);
     this.#reader?.close();
     this.#reader = undefined;
     this.#readerStatements.clear();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createLogger } from '../../../src/core/index.js';
@@ -149,6 +151,18 @@ describe('audit chain anchors', () => {
       assert.match(result.stdout, /anchored: event \d+/);
     } finally {
       writeFileSync(logCopy, '');
+    }
+  });
+
+  it('does not start when the anchor file cannot be opened for appending', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'coffer-anchorless-'));
+    try {
+      await assert.rejects(
+        startTestServer({ dataDir, auditAnchorFile: join(dataDir, 'no-such-dir', 'anchors') }),
+        /cannot open the audit anchor file .*no-such-dir\/anchors .*--audit-anchor-file/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
