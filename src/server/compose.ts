@@ -117,6 +117,11 @@ async function openVerifiedStore(config: CofferConfig) {
   return { store, keyring, rootKey };
 }
 
+/** The anchor file cannot be written: a start fails with this message, said plainly. */
+export class AuditAnchorFileError extends Error {
+  override name = 'AuditAnchorFileError';
+}
+
 /**
  * The anchoring of this process's audit writer: the anchor file must be writable now (created 0600 if new), so
  * that a server that cannot anchor its chain does not start. A cluster worker checks it too, though the
@@ -127,7 +132,7 @@ export function auditAnchoringFor(config: Pick<CofferConfig, 'dataDir' | 'auditA
   try {
     closeSync(openAnchorFile(file));
   } catch (error) {
-    throw new Error(
+    throw new AuditAnchorFileError(
       `cannot open the audit anchor file ${file} for appending (${error instanceof Error ? error.message : String(error)}); ` +
         'choose a writable place outside the data dir with --audit-anchor-file',
     );

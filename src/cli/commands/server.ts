@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { RootKeyError } from '../../crypto/index.js';
 import {
   adminCredentialsText,
+  AuditAnchorFileError,
   clusterAuditAppender,
   isClusterWorker,
   loadAuditAnchoring,
@@ -132,7 +133,7 @@ function announce(server: RunningServer, dataDir: string, devMode: boolean): voi
 
 /** What went wrong, said plainly: a root key problem, a port that can't be bound, or else the error itself. */
 function startFailure(error: unknown, options: ServerOptions): string {
-  if (error instanceof RootKeyError) return error.message;
+  if (error instanceof RootKeyError || error instanceof AuditAnchorFileError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const where = `${options.host}:${options.port}`;
   if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port`;
