@@ -142,7 +142,7 @@ export function auditAnchoringFor(config: Pick<CofferConfig, 'dataDir' | 'auditA
     options: { file, key: deriveAuditAnchorKey(rootKey), intervalMs: config.auditAnchorIntervalMs ?? AUDIT_ANCHOR_INTERVAL_MS },
     // The same anchor in the server's log: a second copy, wherever the log is collected.
     onAnchor: (anchor) => logger.info('audit anchor', { auditAnchor: anchor }),
-    onError: (message) => logger.error('audit anchor could not be written', { file, error: message }),
+    onError: (message) => logger.error('audit anchor error', { file, error: message }),
   };
 }
 

@@ -8,7 +8,7 @@
  * anchor cannot be made up (to match a truncated log) without the root key. It lives in the store because the
  * audit writer, which alone knows the head it has just written, writes the anchors.
  */
-import { closeSync, fsyncSync, openSync, writeSync, constants } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type AuditChainHead = { sequence: number; hash: string };
@@ -75,6 +75,33 @@ export function openAnchorFile(path: string): number {
   return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
 }
 
+/** How much of the anchor file's end is read for its newest anchor (a line is ~200 bytes). */
+const TAIL_BYTES = 16 * 1024;
+
+/** The newest anchor with a valid MAC in the last TAIL_BYTES of the anchor file; undefined if there is none. */
+export function newestValidAnchor(path: string, key: Uint8Array): AuditAnchor | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const tail = Buffer.alloc(length);
+    readSync(fd, tail, 0, length, size - length);
+    const lines = tail.toString('utf8').split('\n').reverse();
+    for (const line of lines) {
+      const anchor = parseAnchorLine(line);
+      if (anchor && anchorMacValid(key, anchor)) return anchor;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The writer's side: told each head it writes, it anchors the newest one every `intervalMs` (when the head
  * moved since the last anchor) and once more on close. Each anchor is one write of one line, then fsync.
@@ -95,6 +122,27 @@ export class AuditAnchorer {
     this.#fd = openAnchorFile(options.file);
     this.#timer = setInterval(() => this.anchor(), options.intervalMs);
     this.#timer.unref();
+  }
+
+  /**
+   * At the writer's start: the newest anchor must name an event the log still holds with the same hash. If not,
+   * events were deleted or rewritten while no writer ran; the writer says so (`coffer audit verify` names it
+   * too) and goes on appending, since refusing to record would hide what happens next as well.
+   */
+  checkAgainst(storedHash: (sequence: number) => string | undefined): void {
+    const anchor = newestValidAnchor(this.#options.file, this.#options.key);
+    if (!anchor) return;
+    const hash = storedHash(anchor.sequence);
+    if (hash === anchor.hash) {
+      this.#anchored = { sequence: anchor.sequence, hash: anchor.hash };
+      return;
+    }
+    this.#onError(
+      new Error(
+        `the audit log ${hash === undefined ? 'no longer holds' : 'holds a different'} event ${anchor.sequence}, anchored at ${anchor.time}: ` +
+          'events were deleted or rewritten since; run coffer audit verify',
+      ),
+    );
   }
 
   /** The head the writer has just committed. */

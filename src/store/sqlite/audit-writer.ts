@@ -182,6 +182,8 @@ function serve(path: string, state: Int32Array, anchorOptions: AuditAnchorOption
         onError: (error) => notify({ kind: 'anchor-failed', error: error instanceof Error ? error.message : String(error) }),
       })
     : undefined;
+  const storedHash = db.prepare('SELECT hash FROM audit_events WHERE sequence = ?').pluck();
+  anchorer?.checkAgainst((sequence) => storedHash.get(sequence) as string | undefined);
   parentPort!.on('message', (request: WriterRequest) => {
     if (request.kind === 'close') {
       // A clean shutdown anchors the last head: only a crash leaves events after the last anchor.

@@ -52,15 +52,19 @@ describe('audit chain anchors', () => {
     try {
       return await verify();
     } finally {
-      writeFileSync(anchorFile, anchorsText);
-      withAuditDatabase(server.dataDir, (db) => {
-        db.prepare('DELETE FROM audit_events').run();
-        const insert = db.prepare(
-          'INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash) VALUES (@sequence, @event_id, @account_id, @event_time, @event_name, @event_source, @read_only, @access_key_id, @username, @resource_names, @body, @prev_hash, @hash)',
-        );
-        for (const row of rows) insert.run(row);
-      });
+      restore();
     }
+  }
+
+  function restore() {
+    writeFileSync(anchorFile, anchorsText);
+    withAuditDatabase(server.dataDir, (db) => {
+      db.prepare('DELETE FROM audit_events').run();
+      const insert = db.prepare(
+        'INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash) VALUES (@sequence, @event_id, @account_id, @event_time, @event_name, @event_source, @read_only, @access_key_id, @username, @resource_names, @body, @prev_hash, @hash)',
+      );
+      for (const row of rows) insert.run(row);
+    });
   }
 
   it('keeps the anchors beside the data dir, 0600, the last one the head written at shutdown', () => {
@@ -152,6 +156,26 @@ describe('audit chain anchors', () => {
     } finally {
       writeFileSync(logCopy, '');
     }
+  });
+
+  it('logs an error when a server starts on a log that lost events its newest anchor names', async () => {
+    withAuditDatabase(server.dataDir, (db) => db.prepare('DELETE FROM audit_events WHERE sequence > ?').run(rows.length - 2));
+    const lines: string[] = [];
+    try {
+      const restarted = await startTestServer({ dataDir: server.dataDir, logger: createLogger({ write: (line) => lines.push(line) }) });
+      try {
+        const deadline = Date.now() + 5000;
+        while (!lines.some((line) => line.includes('"message":"audit anchor error"'))) {
+          assert.ok(Date.now() < deadline, `no error was logged:\n${lines.join('\n')}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      restore();
+    }
+    assert.match(lines.join('\n'), new RegExp(`the audit log no longer holds event ${rows.length}, anchored at .*: events were deleted or rewritten since`));
   });
 
   it('does not start when the anchor file cannot be opened for appending', async () => {
