@@ -63,8 +63,11 @@ export function canonicalEventJson(event: AuditEvent): string {
   });
 }
 
+/** The newest event of the chain: what an operator records, and what anchors are compared with. */
+export type ChainHead = { sequence: number; hash: string; eventTime: Date };
+
 export type VerifyResult =
-  | { intact: true; events: number }
+  | { intact: true; events: number; head?: ChainHead }
   | { intact: false; events: number; brokenSequence: number; eventId?: string; reason: string };
 
 /** The indexed copies a record carries must say what its body says (LookupEvents answers from them). */
@@ -107,7 +110,8 @@ export function indexFields(event: Record<string, any>) {
 /**
  * Walks the chain in order and names the first event that breaks it: a changed byte (its hash no longer
  * matches), a deleted event (a gap in the sequence, or the next event's prevHash no longer matches), a
- * reordered one (prevHash mismatch). Deleting the newest events leaves no trace in the chain itself.
+ * reordered one (prevHash mismatch). Deleting the newest events leaves no trace in the chain itself: the
+ * anchors (anchors.ts) catch that.
  */
 export async function verifyChain(
   list: (afterSequence: number, limit: number) => Promise<AuditEventRecord[]>,
@@ -116,6 +120,7 @@ export async function verifyChain(
   let expectedSequence = 1;
   let prevHash = GENESIS_HASH;
   let events = 0;
+  let head: ChainHead | undefined;
   for (;;) {
     const page = await list(expectedSequence - 1, pageSize);
     for (const record of page) {
@@ -130,7 +135,8 @@ export async function verifyChain(
       prevHash = record.hash;
       expectedSequence += 1;
       events += 1;
+      head = { sequence: record.sequence, hash: record.hash, eventTime: record.eventTime };
     }
-    if (page.length < pageSize) return { intact: true, events };
+    if (page.length < pageSize) return { intact: true, events, head };
   }
 }

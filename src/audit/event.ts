@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../core/index.js';
+import { boundMembers, boundResourceNames, clipTextField } from './event-bounds.js';
 import { redact } from './redaction.js';
 
 /** What the pipeline knows of one API call when it finishes; the recorder turns it into an event. */
@@ -63,8 +64,6 @@ export function isReadOnly(operation: string): boolean {
 /** Members of a request or response that name the resource a call touched. */
 const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'FunctionName', 'FunctionArn', 'Name', 'AliasName', 'TargetKeyId', 'DestinationKeyId'];
 
-const MAX_ERROR_MESSAGE = 1024;
-
 /**
  * A UUID version 7 (RFC 9562: 48-bit Unix milliseconds, then random bits) from a random v4: the timestamp
  * replaces the first 48 bits and the version nibble turns 7; the variant and 74 random bits stay. Event ids
@@ -80,26 +79,27 @@ export function timeOrderedEventId(time: Date): string {
 export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(call.time)): AuditEvent {
   const operation = call.operation ?? 'Unknown';
   const service = call.service ?? 'unknown';
-  const requestParameters = redact(call.input) ?? null;
+  // Every member within its bound (event-bounds.ts): a caller's over-long value is kept as a truncated prefix.
+  const requestParameters = boundMembers(redact(call.input) ?? null);
   const readOnly = isReadOnly(operation);
   // CloudTrail records responseElements only "for actions that make changes (create, update, or delete
   // actions)", and none for a failed call: a read (GetSecretValue, Decrypt, ListSecrets) has null.
   // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
-  const responseElements = call.error || readOnly ? null : (redact(call.output) ?? null);
+  const responseElements = call.error || readOnly ? null : boundMembers(redact(call.output) ?? null);
   return {
     eventVersion: '1.08',
     eventID: eventId,
     eventTime: call.time.toISOString(),
     eventSource: `${service}.amazonaws.com`,
     eventName: operation,
-    awsRegion: call.region ?? '',
-    sourceIPAddress: call.invokedBy ?? call.sourceIp ?? '',
-    userAgent: call.invokedBy ?? call.userAgent ?? '',
+    awsRegion: clipTextField('awsRegion', call.region ?? ''),
+    sourceIPAddress: clipTextField('sourceIPAddress', call.invokedBy ?? call.sourceIp ?? ''),
+    userAgent: clipTextField('userAgent', call.invokedBy ?? call.userAgent ?? ''),
     userIdentity: userIdentity(call),
     requestParameters,
     responseElements,
     errorCode: call.error?.code,
-    errorMessage: call.error?.message.slice(0, MAX_ERROR_MESSAGE),
+    errorMessage: clipTextField('errorMessage', call.error?.message),
     requestID: call.requestId,
     readOnly,
     eventType: 'AwsApiCall',
@@ -114,7 +114,7 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
 
 function userIdentity(call: ApiCall): AuditEvent['userIdentity'] {
   const principal = call.principal;
-  if (!principal) return { type: 'Unknown', accessKeyId: call.claimedAccessKeyId ?? '' };
+  if (!principal) return { type: 'Unknown', accessKeyId: clipTextField('accessKeyId', call.claimedAccessKeyId ?? '') };
   return {
     type: call.invokedBy ? 'AWSService' : identityType(principal.arn),
     arn: principal.arn,
@@ -150,5 +150,6 @@ function resourcesOf(request: unknown, response: unknown, accountId: string | un
     const keyArn = (members.KeyMetadata as Record<string, unknown> | undefined)?.Arn;
     if (typeof keyArn === 'string') names.add(keyArn);
   }
-  return [...names].map((ARN) => ({ ARN, accountId }));
+  // Only whole names within their limit, so an over-long SecretId is stored once, truncated, in the request.
+  return boundResourceNames(names).map((ARN) => ({ ARN, accountId }));
 }

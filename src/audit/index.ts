@@ -5,7 +5,9 @@
  * and store; it never imports a service, protocol or the server.
  */
 export * from './event.js';
+export * from './event-bounds.js';
 export * from './redaction.js';
 export * from './chain.js';
+export * from './anchors.js';
 export * from './recorder.js';
 export * from './table.js';

@@ -1,7 +1,8 @@
 import type { Logger } from '../core/index.js';
 import type { AuditEventDraft, AuditEventRecord, Store } from '../store/index.js';
-import { canonicalEventJson, indexFields } from './chain.js';
-import { buildEvent, isReadOnly, type ApiCall } from './event.js';
+import { canonicalEventJson, canonicalJson, indexFields } from './chain.js';
+import { MAX_EVENT_BYTES, truncatedValue } from './event-bounds.js';
+import { buildEvent, isReadOnly, type ApiCall, type AuditEvent } from './event.js';
 
 export type AuditRecorderDeps = {
   store: Pick<Store, 'appendAuditEvents' | 'probeAuditAppend'>;
@@ -43,8 +44,10 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
   async function record(call: ApiCall): Promise<AuditEventRecord | undefined> {
     let body: string | undefined;
     try {
-      const event = buildEvent(call);
-      body = canonicalEventJson(event);
+      // At most MAX_EVENT_BYTES whatever the caller sent (event-bounds.ts).
+      const bounded = withinEventCap(buildEvent(call));
+      const event = bounded.event;
+      body = bounded.body;
       // The index columns come from the event object itself: its body is that object's canonical JSON.
       // The store seals it (prevHash, hash) when it appends it at the chain's head.
       return await groupCommit.append({ ...indexFields(event), body });
@@ -59,6 +62,22 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
 }
 
 export type AuditRecorder = ReturnType<typeof createAuditRecorder>;
+
+/**
+ * The event and its canonical text within MAX_EVENT_BYTES: as it is when it fits (the usual case, one
+ * serialization), else with requestParameters and then responseElements replaced by a TruncatedValue of their
+ * own canonical JSON, as CloudTrail truncates an oversized field.
+ */
+function withinEventCap(event: AuditEvent): { event: AuditEvent; body: string } {
+  let body = canonicalEventJson(event);
+  for (const part of ['requestParameters', 'responseElements'] as const) {
+    if (Buffer.byteLength(body) <= MAX_EVENT_BYTES) break;
+    if (event[part] === null) continue;
+    event = { ...event, [part]: truncatedValue(canonicalJson(event[part])) };
+    body = canonicalEventJson(event);
+  }
+  return { event, body };
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

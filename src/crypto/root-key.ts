@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KEY_BYTES, openFromBuffer, sealToBuffer } from './aead.js';
 
@@ -59,4 +59,15 @@ export function makeRootKeyCheck(rootKey: Buffer): Buffer {
 export function rootKeyMatches(rootKey: Buffer, check: Buffer): boolean {
   const opened = openFromBuffer(rootKey, check, CHECK_AAD);
   return opened !== undefined && opened.equals(CHECK_PLAINTEXT);
+}
+
+/** HKDF's info label of the audit anchor key: a key for nothing else, whatever else is derived from the root key. */
+const AUDIT_ANCHOR_KEY_INFO = 'coffer:audit-anchor-mac:v1';
+
+/**
+ * The key that signs audit chain anchors (HMAC-SHA-256, store/audit-anchor.ts): HKDF-SHA-256 of the root key,
+ * so an anchor cannot be forged without the root key, and the key that signs anchors opens nothing.
+ */
+export function deriveAuditAnchorKey(rootKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', rootKey, Buffer.alloc(0), AUDIT_ANCHOR_KEY_INFO, 32));
 }

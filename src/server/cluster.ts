@@ -13,7 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
-import { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal } from '../store/index.js';
+import { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from '../store/index.js';
 
 /** Set in the environment of the worker that runs the maintenance timer. */
 const MAINTENANCE_ENV = 'COFFER_CLUSTER_MAINTENANCE';
@@ -29,6 +29,11 @@ export type ClusterOptions = {
   dataDir: string;
   /** Where the primary's own lines go (worker started, died, replaced). */
   log: (line: string) => void;
+  /**
+   * The anchoring of the primary's audit writer (the one writer of the chain anchors it): asked for once, when
+   * the writer starts, after the first worker has opened the data dir and its root key.
+   */
+  auditAnchoring?: () => AuditWriterAnchoring;
 };
 
 export function isClusterWorker(): boolean {
@@ -48,7 +53,14 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   // Started once the first worker is ready (or at an earlier append), so that a start that fails (port in use,
   // wrong root key) creates no audit.db.
   let writer: AuditWriterThread | undefined;
-  const auditWriter = () => (writer ??= new AuditWriterThread(join(options.dataDir, 'audit.db')));
+  const auditWriter = () => {
+    if (writer) return writer;
+    const anchoring = anchoringOrNone(options);
+    writer = new AuditWriterThread(join(options.dataDir, 'audit.db'), anchoring);
+    // The thread has its own copy of the anchor key.
+    anchoring?.options.key.fill(0);
+    return writer;
+  };
   const ready = new Set<Worker>();
   let maintenanceWorker: Worker | undefined;
   let stopping = false;
@@ -130,6 +142,16 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
     process.on('SIGINT', () => stop('SIGINT'));
   });
   return Promise.race([signalled, stopped]);
+}
+
+/** The writer's anchoring; if it cannot be had the chain is still written, and the log says loudly why unanchored. */
+function anchoringOrNone(options: ClusterOptions): AuditWriterAnchoring | undefined {
+  try {
+    return options.auditAnchoring?.();
+  } catch (error) {
+    options.log(`ERROR: the audit chain will not be anchored: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 /** Appends (or probes) for a worker and answers it; the writer merges concurrent batches into one commit. */

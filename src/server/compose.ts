@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloudTrailTable, createAuditRecorder } from '../audit/index.js';
 import { createAuthenticator, createCredentials, type Credentials } from '../auth/index.js';
 import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
-import { Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
+import { deriveAuditAnchorKey, Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
 import { createIamService, createIdentityPolicySource, newAccountId } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
@@ -12,7 +12,8 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
-import { SqliteStore, type AuditAppender, type Store } from '../store/index.js';
+import { openAnchorFile, SqliteStore, type AuditAppender, type AuditWriterAnchoring, type Store } from '../store/index.js';
+import { defaultAuditAnchorFile } from './audit-log.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type HttpServer } from './http.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
@@ -42,7 +43,14 @@ export type CofferConfig = {
    * leave it off and start no thread they may not need.
    */
   auditWriterAtOpen?: boolean;
+  /** Where the audit chain is anchored (store/audit-anchor.ts); default `<data-dir>.audit-anchors`, outside the data dir. */
+  auditAnchorFile?: string;
+  /** How often the chain head is anchored when it has moved (default 10 s; and always on a clean shutdown). */
+  auditAnchorIntervalMs?: number;
 };
+
+/** The default period of audit chain anchors: events younger than this can go undetected if deleted after a crash. */
+export const AUDIT_ANCHOR_INTERVAL_MS = 10_000;
 
 export type Coffer = {
   pipeline: Pipeline;
@@ -86,7 +94,14 @@ async function openVerifiedStore(config: CofferConfig) {
   const databasePath = join(config.dataDir, 'coffer.db');
   const dataDirIsNew = !existsSync(databasePath);
   const rootKey = loadRootKeyFor(config, dataDirIsNew);
-  const store = new SqliteStore(databasePath, { auditAppender: config.auditAppender, immediateTransactions: config.immediateTransactions });
+  let store: SqliteStore;
+  try {
+    const auditAnchoring = auditAnchoringFor(config, rootKey.key);
+    store = new SqliteStore(databasePath, { auditAppender: config.auditAppender, auditAnchoring, immediateTransactions: config.immediateTransactions });
+  } catch (error) {
+    rootKey.key.fill(0);
+    throw error;
+  }
   try {
     await verifyRootKey(store, rootKey.key, config.dataDir);
     await store.migrate();
@@ -100,6 +115,49 @@ async function openVerifiedStore(config: CofferConfig) {
   const keyring = new Keyring(rootKey.key);
   rootKey.key.fill(0);
   return { store, keyring, rootKey };
+}
+
+/** The anchor file cannot be written: a start fails with this message, said plainly. */
+export class AuditAnchorFileError extends Error {
+  override name = 'AuditAnchorFileError';
+}
+
+/**
+ * The anchoring of this process's audit writer: the anchor file must be writable now (created 0600 if new), so
+ * that a server that cannot anchor its chain does not start. A cluster worker checks it too, though the
+ * primary's writer is the one that anchors (server/cluster.ts).
+ */
+export function auditAnchoringFor(config: Pick<CofferConfig, 'dataDir' | 'auditAnchorFile' | 'auditAnchorIntervalMs' | 'logger'>, rootKey: Buffer): AuditWriterAnchoring {
+  const file = config.auditAnchorFile ?? defaultAuditAnchorFile(config.dataDir);
+  try {
+    closeSync(openAnchorFile(file));
+  } catch (error) {
+    throw new AuditAnchorFileError(
+      `cannot open the audit anchor file ${file} for appending (${error instanceof Error ? error.message : String(error)}); ` +
+        'choose a writable place outside the data dir with --audit-anchor-file',
+    );
+  }
+  const logger = config.logger ?? createLogger();
+  return {
+    options: { file, key: deriveAuditAnchorKey(rootKey), intervalMs: config.auditAnchorIntervalMs ?? AUDIT_ANCHOR_INTERVAL_MS },
+    // The same anchor in the server's log: a second copy, wherever the log is collected.
+    onAnchor: (anchor) => logger.info('audit anchor', { auditAnchor: anchor }),
+    onError: (message) => logger.error('audit anchor error', { file, error: message }),
+  };
+}
+
+/**
+ * The anchoring of a writer in a process that has not opened the store (the cluster primary): the root key
+ * from the same source (never created here: the first worker has opened the data dir), the anchor key derived
+ * from it, the root key wiped.
+ */
+export function loadAuditAnchoring(config: CofferConfig): AuditWriterAnchoring {
+  const rootKey = loadRootKeyFor(config, false);
+  try {
+    return auditAnchoringFor(config, rootKey.key);
+  } finally {
+    rootKey.key.fill(0);
+  }
 }
 
 async function composeServices(config: CofferConfig, store: SqliteStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {

@@ -5,5 +5,5 @@
  */
 export * from './compose.js';
 export { adminCredentialsText } from './bootstrap.js';
-export { openAuditLog, type AuditLog } from './audit-log.js';
+export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log.js';
 export { clusterAuditAppender, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';

@@ -52,9 +52,9 @@ export function withAuditDatabase<T>(dataDir: string, use: (db: Database.Databas
 }
 
 /** `coffer <args>` as a user runs it (bin/coffer → dist/cli/main.js). */
-export function coffer(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function coffer(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], { timeout: 30_000, env }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { createLogger, silentLogger, type Clock } from '../../src/core/index.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
+import { defaultAuditAnchorFile, startServer, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -22,7 +22,16 @@ export type TestServer = {
  * as `coffer server`. Tests talk to it over HTTP with real clients.
  */
 export async function startTestServer(
-  options: { clock?: Clock; dataDir?: string; devMode?: boolean; rootKeyBase64?: string; auditFailClosed?: boolean } = {},
+  options: {
+    clock?: Clock;
+    dataDir?: string;
+    devMode?: boolean;
+    rootKeyBase64?: string;
+    auditFailClosed?: boolean;
+    auditAnchorIntervalMs?: number;
+    auditAnchorFile?: string;
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
   const server = await startServer({
@@ -32,10 +41,12 @@ export async function startTestServer(
     devMode: options.devMode ?? true,
     clock: options.clock,
     // COFFER_TEST_LOG=debug shows the server's log while debugging a test.
-    logger: process.env.COFFER_TEST_LOG ? createLogger({ level: process.env.COFFER_TEST_LOG as 'debug' }) : silentLogger,
+    logger: options.logger ?? (process.env.COFFER_TEST_LOG ? createLogger({ level: process.env.COFFER_TEST_LOG as 'debug' }) : silentLogger),
     maintenanceIntervalMs: 0,
     rootKeyBase64: options.rootKeyBase64,
     auditFailClosed: options.auditFailClosed,
+    auditAnchorIntervalMs: options.auditAnchorIntervalMs,
+    auditAnchorFile: options.auditAnchorFile,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;
@@ -60,6 +71,8 @@ export async function startTestServer(
     async cleanup() {
       await stop();
       rmSync(dataDir, { recursive: true, force: true });
+      // The audit anchors are kept beside the data dir, not in it.
+      rmSync(defaultAuditAnchorFile(dataDir), { force: true });
     },
   };
 }

@@ -1,25 +1,26 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openAuditLog } from '../../server/index.js';
+import type { RootKeySource } from '../../crypto/index.js';
+import { defaultAuditAnchorFile, openAuditLog, type AuditLog } from '../../server/index.js';
+
+type VerifyOptions = { dataDir: string; auditAnchorFile?: string; rootKeyFile?: string };
 
 /** `coffer audit verify|list`: the data dir's audit log, read locally (no server needed). */
 export function registerAuditCommand(program: Command): void {
   const audit = program.command('audit').description('verify and read the tamper-evident audit log of a data dir');
   audit
     .command('verify')
-    .description('walk the hash chain; exit 1 naming the first changed, missing or moved event')
+    .description('walk the hash chain and check it against its signed anchors; exit 1 naming a changed, missing or moved event, or a truncated log')
     .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
-    .action(async (options: { dataDir: string }) => {
+    .option('--audit-anchor-file <file>', 'the anchors the server wrote (default <data-dir>.audit-anchors); a copy of the server log works too')
+    .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
+    .action(async (options: VerifyOptions) => {
       const log = await openOrExit(options.dataDir);
-      const result = await log.verify();
-      await log.close();
-      if (result.intact) {
-        process.stdout.write(`${result.events} events, chain intact\n`);
-        return;
+      try {
+        process.exitCode = await verify(log, options);
+      } finally {
+        await log.close();
       }
-      const which = result.eventId ? `event ${result.brokenSequence} (${result.eventId})` : `event ${result.brokenSequence}`;
-      process.stderr.write(`audit chain broken at ${which}: ${result.reason} (${result.events} events verified before it)\n`);
-      process.exitCode = 1;
     });
   audit
     .command('list')
@@ -38,6 +39,51 @@ export function registerAuditCommand(program: Command): void {
       await log.close();
       for (const event of events) process.stdout.write(`${event.body}\n`);
     });
+}
+
+/**
+ * The chain first (it names a changed, removed or moved event), then the anchors (a deleted tail, a rolled-back
+ * log, a forged anchor). Prints the head, which an operator may record to check later copies against.
+ */
+async function verify(log: AuditLog, options: VerifyOptions): Promise<number> {
+  const result = await log.verify();
+  if (!result.intact) {
+    const which = result.eventId ? `event ${result.brokenSequence} (${result.eventId})` : `event ${result.brokenSequence}`;
+    process.stderr.write(`audit chain broken at ${which}: ${result.reason} (${result.events} events verified before it)\n`);
+    return 1;
+  }
+  process.stdout.write(`${result.events} events, chain intact\n`);
+  const head = result.head;
+  if (head) process.stdout.write(`head: event ${head.sequence}, hash ${head.hash}, time ${head.eventTime.toISOString()}\n`);
+  const dataDir = resolve(options.dataDir);
+  const anchorFile = options.auditAnchorFile ? resolve(options.auditAnchorFile) : defaultAuditAnchorFile(dataDir);
+  let anchors;
+  try {
+    anchors = await log.verifyAnchors(anchorFile, rootKeySource(dataDir, options.rootKeyFile), head?.sequence ?? 0);
+  } catch (error) {
+    process.stderr.write(`coffer: cannot check the audit anchors: ${error instanceof Error ? error.message : String(error)} (give --root-key-file or COFFER_ROOT_KEY)\n`);
+    return 2;
+  }
+  if (!anchors.ok) {
+    process.stderr.write(`audit log does not match its anchors in ${anchorFile}: ${anchors.reason}\n`);
+    return 1;
+  }
+  if (!anchors.latest) {
+    if (!head) return 0;
+    process.stderr.write(
+      `no anchor in ${anchorFile} covers this log: deleting its newest events would go unnoticed. The server anchors ` +
+        'the chain every few seconds and when it stops; give --audit-anchor-file if it wrote them elsewhere\n',
+    );
+    return 1;
+  }
+  const after = (head?.sequence ?? 0) - anchors.latest.sequence;
+  process.stdout.write(`anchored: event ${anchors.latest.sequence} at ${anchors.latest.time}, ${anchors.anchors} anchors valid; ${after} events after the newest anchor\n`);
+  return 0;
+}
+
+function rootKeySource(dataDir: string, rootKeyFile: string | undefined): RootKeySource {
+  if (process.env.COFFER_ROOT_KEY !== undefined) return { kind: 'env', base64: process.env.COFFER_ROOT_KEY };
+  return { kind: 'file', path: rootKeyFile ? resolve(rootKeyFile) : join(dataDir, 'root.key'), createIfMissing: false };
 }
 
 async function openOrExit(dataDir: string) {

@@ -3,17 +3,30 @@ import type { Command } from 'commander';
 import { RootKeyError } from '../../crypto/index.js';
 import {
   adminCredentialsText,
+  AuditAnchorFileError,
   clusterAuditAppender,
   isClusterWorker,
+  loadAuditAnchoring,
   onAnnounce,
   reportReady,
   runClusterPrimary,
   runsMaintenance,
   startServer,
+  type CofferConfig,
   type RunningServer,
 } from '../../server/index.js';
 
-type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string; auditFailClosed?: boolean; workers?: string };
+type ServerOptions = {
+  port: string;
+  host: string;
+  dataDir: string;
+  dev?: boolean;
+  rootKeyFile?: string;
+  auditFailClosed?: boolean;
+  auditAnchorFile?: string;
+  auditAnchorInterval: string;
+  workers?: string;
+};
 
 /** The maintenance timer's period in the process (or the one cluster worker) that runs it. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -27,6 +40,8 @@ export function registerServerCommand(program: Command): void {
     .option('--data-dir <dir>', 'where the database, root key and admin credentials live', './.coffer')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
+    .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
+    .option('--audit-anchor-interval <seconds>', 'anchor the audit chain this often when it has grown (and on shutdown)', '10')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
     .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
     .action(runServer);
@@ -36,10 +51,12 @@ async function runServer(options: ServerOptions): Promise<void> {
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
   if (isClusterWorker()) return runWorker(options);
   if (workers === 1) return runSingleProcess(options);
+  const config = serverConfig(options);
   const code = await runClusterPrimary({
     workers,
     dataDir: resolve(options.dataDir),
     log: (line) => process.stderr.write(`coffer: ${line}\n`),
+    auditAnchoring: () => loadAuditAnchoring(config),
   });
   process.exit(code);
 }
@@ -68,20 +85,24 @@ async function runWorker(options: ServerOptions): Promise<void> {
 
 async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typeof startServer>[0]>): Promise<RunningServer> {
   try {
-    return await startServer({
-      dataDir: resolve(options.dataDir),
-      host: options.host,
-      port: parsePort(options.port),
-      devMode: options.dev ?? false,
-      rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
-      rootKeyBase64: process.env.COFFER_ROOT_KEY,
-      auditFailClosed: options.auditFailClosed ?? false,
-      ...extra,
-    });
+    return await startServer({ ...serverConfig(options), host: options.host, port: parsePort(options.port), ...extra });
   } catch (error) {
     process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);
     process.exit(error instanceof RootKeyError ? 2 : 1);
   }
+}
+
+/** What the command line says of the data dir, the root key and auditing (single process, worker and primary alike). */
+function serverConfig(options: ServerOptions): CofferConfig {
+  return {
+    dataDir: resolve(options.dataDir),
+    devMode: options.dev ?? false,
+    rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
+    rootKeyBase64: process.env.COFFER_ROOT_KEY,
+    auditFailClosed: options.auditFailClosed ?? false,
+    auditAnchorFile: options.auditAnchorFile && resolve(options.auditAnchorFile),
+    auditAnchorIntervalMs: parseAnchorInterval(options.auditAnchorInterval) * 1000,
+  };
 }
 
 function announce(server: RunningServer, dataDir: string, devMode: boolean): void {
@@ -112,7 +133,7 @@ function announce(server: RunningServer, dataDir: string, devMode: boolean): voi
 
 /** What went wrong, said plainly: a root key problem, a port that can't be bound, or else the error itself. */
 function startFailure(error: unknown, options: ServerOptions): string {
-  if (error instanceof RootKeyError) return error.message;
+  if (error instanceof RootKeyError || error instanceof AuditAnchorFileError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const where = `${options.host}:${options.port}`;
   if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port`;
@@ -161,6 +182,15 @@ function parseWorkers(text: string, dataDir: string): number {
     process.exit(2);
   }
   return workers;
+}
+
+function parseAnchorInterval(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text) || seconds < 1 || seconds > 86_400) {
+    process.stderr.write(`coffer: --audit-anchor-interval must be a whole number of seconds from 1 to 86400, not ${text}\n`);
+    process.exit(2);
+  }
+  return seconds;
 }
 
 function parsePort(text: string): number {

@@ -1,6 +1,17 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
-import { AuditWriterThread, legacyAuditRowCount, moveLegacyAuditRows, openAuditDatabase, probeAppend, sealedAppender, type AuditAppender, type AuditDraftRow, type AuditSeal } from './audit-writer.js';
+import {
+  AuditWriterThread,
+  legacyAuditRowCount,
+  moveLegacyAuditRows,
+  openAuditDatabase,
+  probeAppend,
+  sealedAppender,
+  type AuditAppender,
+  type AuditDraftRow,
+  type AuditSeal,
+  type AuditWriterAnchoring,
+} from './audit-writer.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -21,6 +32,8 @@ export type AuditTablesOptions = {
   auditPath: string | undefined;
   /** Where appends go; default: a writer thread of this process, started on the first append or by startWriter(). */
   appender?: AuditAppender;
+  /** The chain anchors this process's writer thread writes (none when appends go to another process). */
+  anchoring?: AuditWriterAnchoring;
 };
 
 /**
@@ -39,6 +52,7 @@ export class SqliteAuditTables {
   readonly #auditPath: string | undefined;
   #appender: AuditAppender | undefined;
   readonly #ownsAppender: boolean;
+  readonly #anchoring: AuditWriterAnchoring | undefined;
   #reader: Database | undefined;
   readonly #readerStatements = new Map<string, Statement>();
   #appendHere: ((rows: AuditDraftRow[]) => AuditSeal[]) | undefined;
@@ -49,6 +63,7 @@ export class SqliteAuditTables {
     this.#auditPath = options.auditPath;
     this.#appender = options.appender;
     this.#ownsAppender = options.appender === undefined;
+    this.#anchoring = options.anchoring;
   }
 
   /** Moves audit rows an older Coffer kept in coffer.db into audit.db (once; see moveLegacyAuditRows). */
@@ -122,6 +137,8 @@ export class SqliteAuditTables {
   /** Closes the reader connection and, if this store started it, the writer (after the appends sent to it). */
   close(): void {
     if (this.#ownsAppender) this.#appender?.close();
+    // The writer thread had its own copy of the anchor key (and wiped it); this one goes too.
+    this.#anchoring?.options.key.fill(0);
     this.#reader?.close();
     this.#reader = undefined;
     this.#readerStatements.clear();
@@ -133,7 +150,7 @@ export class SqliteAuditTables {
   }
 
   #writer(): AuditAppender {
-    this.#appender ??= new AuditWriterThread(this.#auditPath!);
+    this.#appender ??= new AuditWriterThread(this.#auditPath!, this.#anchoring);
     return this.#appender;
   }
 

@@ -12,6 +12,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { AuditAnchorer, type AuditAnchor, type AuditAnchorOptions } from '../audit-anchor.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 
 /** An event's columns before it has a place in the chain, in INSERT order (after sequence). */
@@ -156,16 +157,37 @@ export function moveLegacyAuditRows(main: Database.Database, audit: Database.Dat
 
 type WriterRequest = { kind: 'append'; id: number; rows: AuditDraftRow[] } | { kind: 'probe'; id: number } | { kind: 'close' };
 type WriterReply = { id: number; seals?: AuditSeal[]; error?: string };
+/** Told by the writer thread without being asked: an anchor it wrote, or why it could not write one. */
+type WriterNotice = { kind: 'anchored'; anchor: AuditAnchor } | { kind: 'anchor-failed'; error: string };
+
+/** The writer thread's anchoring (audit-anchor.ts) and what its owner hears of it. */
+export type AuditWriterAnchoring = {
+  options: AuditAnchorOptions;
+  /** Each anchor written (the server logs it: a second copy outside the data dir). */
+  onAnchor: (anchor: AuditAnchor) => void;
+  onError: (message: string) => void;
+};
 
 /** [0] turns 1 when the writer thread has closed its connection (close() waits for it). */
 const CLOSED = 0;
 
 /** The writer thread's side: one connection, messages handled one at a time, in order. */
-function serve(path: string, state: Int32Array): void {
+function serve(path: string, state: Int32Array, anchorOptions: AuditAnchorOptions | undefined): void {
   const db = openAuditDatabase(path);
   const append = sealedAppender(db);
+  const notify = (notice: WriterNotice) => parentPort!.postMessage(notice);
+  const anchorer = anchorOptions
+    ? new AuditAnchorer(anchorOptions, {
+        onAnchor: (anchor) => notify({ kind: 'anchored', anchor }),
+        onError: (error) => notify({ kind: 'anchor-failed', error: error instanceof Error ? error.message : String(error) }),
+      })
+    : undefined;
+  const storedHash = db.prepare('SELECT hash FROM audit_events WHERE sequence = ?').pluck();
+  anchorer?.checkAgainst((sequence) => storedHash.get(sequence) as string | undefined);
   parentPort!.on('message', (request: WriterRequest) => {
     if (request.kind === 'close') {
+      // A clean shutdown anchors the last head: only a crash leaves events after the last anchor.
+      anchorer?.close();
       db.close();
       Atomics.store(state, CLOSED, 1);
       Atomics.notify(state, CLOSED);
@@ -178,7 +200,9 @@ function serve(path: string, state: Int32Array): void {
         probeAppend(db);
         reply = { id: request.id };
       } else {
-        reply = { id: request.id, seals: append(request.rows) };
+        const seals = append(request.rows);
+        if (seals.length > 0) anchorer?.headMoved(seals[seals.length - 1]!);
+        reply = { id: request.id, seals };
       }
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
@@ -206,11 +230,18 @@ export class AuditWriterThread implements AuditAppender {
   #nextId = 1;
   #gone: Error | undefined;
 
-  constructor(path: string) {
-    this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), { workerData: { role: 'coffer-audit-writer', path, state: this.#state.buffer } });
+  constructor(path: string, anchoring?: AuditWriterAnchoring) {
+    this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), {
+      workerData: { role: 'coffer-audit-writer', path, state: this.#state.buffer, anchor: anchoring?.options },
+    });
     // An idle writer does not keep the process alive; one with a request outstanding does (see #request).
     this.#worker.unref();
-    this.#worker.on('message', (reply: WriterReply) => {
+    this.#worker.on('message', (reply: WriterReply | WriterNotice) => {
+      if ('kind' in reply) {
+        if (reply.kind === 'anchored') anchoring?.onAnchor(reply.anchor);
+        else anchoring?.onError(reply.error);
+        return;
+      }
       const waiting = this.#waiting.get(reply.id);
       this.#waiting.delete(reply.id);
       if (this.#waiting.size === 0) this.#worker.unref();
@@ -284,6 +315,6 @@ export class AuditWriterThread implements AuditAppender {
 }
 
 if (parentPort && (workerData as { role?: string } | undefined)?.role === 'coffer-audit-writer') {
-  const data = workerData as { path: string; state: SharedArrayBuffer };
-  serve(data.path, new Int32Array(data.state));
+  const data = workerData as { path: string; state: SharedArrayBuffer; anchor?: AuditAnchorOptions };
+  serve(data.path, new Int32Array(data.state), data.anchor);
 }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { SqliteAuditTables } from './audit-tables.js';
-import type { AuditAppender } from './audit-writer.js';
+import type { AuditAppender, AuditWriterAnchoring } from './audit-writer.js';
 import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteGrantTables } from './grant-tables.js';
 import { accessKeyFromRow, insertAccessKeyRow, SqliteIamTables } from './iam-tables.js';
@@ -73,6 +73,8 @@ export type SqliteStoreOptions = {
    * A cluster worker passes the primary's writer (server/cluster.ts): one writer for all processes.
    */
   auditAppender?: AuditAppender;
+  /** Anchors of the audit chain, written by this process's audit writer thread (store/audit-anchor.ts). */
+  auditAnchoring?: AuditWriterAnchoring;
   /**
    * Every transaction takes the write lock when it begins (BEGIN IMMEDIATE) and waits for it (busy_timeout)
    * instead of starting as a read: needed when several processes write the file (cluster mode), since SQLite
@@ -116,6 +118,7 @@ export class SqliteStore implements Store {
     this.#audit = new SqliteAuditTables(this.#db, prepare, {
       auditPath: inMemory ? undefined : join(dirname(path), 'audit.db'),
       appender: options.auditAppender,
+      anchoring: options.auditAnchoring,
     });
     this.#grants = new SqliteGrantTables(prepare);
     this.#iam = new SqliteIamTables(this.#db, prepare);

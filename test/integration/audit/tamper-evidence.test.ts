@@ -48,7 +48,7 @@ describe('coffer audit verify and list', () => {
     assert.equal(rows.length, 6);
     const result = await coffer(['audit', 'verify', '--data-dir', server.dataDir]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, '6 events, chain intact\n');
+    assert.equal(result.stdout.split('\n')[0], '6 events, chain intact');
   });
 
   it('names the event one byte of which was flipped', async () => {

@@ -26,6 +26,7 @@ describe('coffer server --workers 2 --audit-fail-closed', () => {
   after(async () => {
     await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.audit-anchors`, { force: true });
   });
 
   it('refuses reads and mutations while audit.db cannot be written, runs none of the mutations, and recovers', async () => {

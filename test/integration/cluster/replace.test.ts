@@ -20,6 +20,7 @@ describe('coffer server --workers 2 when a worker dies', () => {
   after(async () => {
     await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.audit-anchors`, { force: true });
   });
 
   it('replaces it, keeps serving, and keeps one chain', async () => {
@@ -47,6 +48,6 @@ describe('coffer server --workers 2 when a worker dies', () => {
     assert.ok(!served.some((match) => Number(match[1]) === pid));
     const verify = await coffer(['audit', 'verify', '--data-dir', dataDir]);
     assert.equal(verify.code, 0, verify.stderr);
-    assert.equal(verify.stdout.trim(), '12 events, chain intact');
+    assert.equal(verify.stdout.split('\n')[0], '12 events, chain intact');
   });
 });

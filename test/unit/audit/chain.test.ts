@@ -48,8 +48,10 @@ describe('audit hash chain', () => {
   });
 
   it('verifies an intact chain across pages', async () => {
-    assert.deepEqual(await verifyChain(listOf(chain(7)), 3), { intact: true, events: 7 });
-    assert.deepEqual(await verifyChain(listOf([]), 3), { intact: true, events: 0 });
+    const records = chain(7);
+    const last = records[6]!;
+    assert.deepEqual(await verifyChain(listOf(records), 3), { intact: true, events: 7, head: { sequence: 7, hash: last.hash, eventTime: last.eventTime } });
+    assert.deepEqual(await verifyChain(listOf([]), 3), { intact: true, events: 0, head: undefined });
   });
 
   it('names a changed event', async () => {
