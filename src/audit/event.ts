@@ -108,8 +108,14 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
     recipientAccountId: call.principal?.accountId,
     invokedBy: call.invokedBy,
     // A read's response is not recorded, but the ARN it resolved (GetSecretValue by name) still names the resource.
-    resources: call.resources ?? resourcesOf(requestParameters, call.error ? null : call.output, call.principal?.accountId),
+    resources: call.resources ? boundedResources(call.resources) : resourcesOf(requestParameters, call.error ? null : call.output, call.principal?.accountId),
   };
+}
+
+/** The pipeline's resources, within the same bounds as those read from the request. */
+function boundedResources(resources: AuditEvent['resources']): AuditEvent['resources'] {
+  const kept = new Set(boundResourceNames(resources.map((resource) => resource.ARN)));
+  return resources.filter((resource) => kept.has(resource.ARN));
 }
 
 function userIdentity(call: ApiCall): AuditEvent['userIdentity'] {
