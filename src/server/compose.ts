@@ -113,10 +113,12 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const kms = createKmsService({ store, keyring, logger, authorizer, compiledPolicies });
   const functions = createFunctionsService({
     store,
+    kms: kms.portFor('lambda'),
     logger,
     mintCredentials: credentials.createTemporaryAccessKey,
     endpointUrl: () => config.endpointUrl,
   });
+  await functions.sealClearEnvironments(clock);
   // Rotation calls Secrets Manager in-process through the router, which needs the secrets table: bound late.
   let invoke: Invoke | undefined;
   const rotation = createRotationService({
