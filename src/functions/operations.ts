@@ -241,8 +241,9 @@ function parseEvent(payload: Buffer | undefined): unknown {
   if (!payload || payload.length === 0) return {};
   try {
     return JSON.parse(payload.toString('utf8')) as unknown;
-  } catch (error) {
-    throw lambdaError('InvalidRequestContentException', `Could not parse request body into json: ${error instanceof Error ? error.message : 'invalid JSON'}`);
+  } catch {
+    // Lambda quotes the parser's complaint; JSON.parse's quotes the payload itself, which may hold a secret.
+    throw lambdaError('InvalidRequestContentException', 'Could not parse request body into json: the payload is not valid JSON.');
   }
 }
 

@@ -14,7 +14,7 @@ import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
 import { SqliteStore, type AuditAppender, type Store } from '../store/index.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
-import { listen, type HttpServer } from './http.js';
+import { listen, type EdgeLimits, type HttpServer } from './http.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
 
 export type CofferConfig = {
@@ -204,7 +204,7 @@ export type RunningServer = {
  * the data dir is touched, so a start that cannot listen (port in use) creates no root key, no database and
  * no administrator key that nobody was shown.
  */
-export async function startServer(config: CofferConfig & { host: string; port: number }): Promise<RunningServer> {
+export async function startServer(config: CofferConfig & { host: string; port: number; limits?: Partial<EdgeLimits> }): Promise<RunningServer> {
   const logger = config.logger ?? createLogger();
   let openedPipeline!: (pipeline: Pipeline) => void;
   let openFailed!: (error: unknown) => void;
@@ -219,7 +219,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
       requestsServed += 1;
       return (await ready)(request);
     },
-    { host: config.host, port: config.port, logger },
+    { host: config.host, port: config.port, logger, limits: config.limits },
   );
   let coffer: Coffer;
   try {
