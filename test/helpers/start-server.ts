@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock } from '../../src/core/index.js';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import { startServer, type EdgeLimits, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -22,7 +22,7 @@ export type TestServer = {
  * as `coffer server`. Tests talk to it over HTTP with real clients.
  */
 export async function startTestServer(
-  options: { clock?: Clock; dataDir?: string; devMode?: boolean; rootKeyBase64?: string; auditFailClosed?: boolean } = {},
+  options: { clock?: Clock; dataDir?: string; devMode?: boolean; rootKeyBase64?: string; auditFailClosed?: boolean; limits?: Partial<EdgeLimits> } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
   const server = await startServer({
@@ -36,6 +36,7 @@ export async function startTestServer(
     maintenanceIntervalMs: 0,
     rootKeyBase64: options.rootKeyBase64,
     auditFailClosed: options.auditFailClosed,
+    limits: options.limits,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;
