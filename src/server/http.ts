@@ -40,6 +40,11 @@ export type EdgeLimits = {
   maxConnections: number;
   /** The request line and headers together (431 above it). */
   maxHeaderBytes: number;
+  /**
+   * Request bodies held in memory at once, over all connections (each is held until its response is sent);
+   * a body that would go over it is refused with ThrottlingException, which the SDKs retry with backoff.
+   */
+  maxBodyMemoryBytes: number;
 };
 
 export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
@@ -48,6 +53,7 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
   keepAliveTimeoutMs: 65_000,
   maxConnections: 1_024,
   maxHeaderBytes: 16 * 1024,
+  maxBodyMemoryBytes: 256 * 1024 * 1024,
 };
 
 /**
@@ -61,6 +67,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   let state: 'open' | 'closing' | 'closed' = 'open';
   let drained: (() => void) | undefined;
   const nextBatch = createBatcher();
+  const bodyMemory = new BodyMemory(limits.maxBodyMemoryBytes);
 
   const server = createServer(
     {
@@ -78,7 +85,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, closing: () => state !== 'open' }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open' }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -132,9 +139,38 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-type Edge = { logger: Logger; nextBatch: () => Promise<void>; closing: () => boolean };
+type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; closing: () => boolean };
 
-async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, closing }: Edge): Promise<void> {
+/** The bytes of request bodies this server holds; `take` refuses what would go over the limit. */
+class BodyMemory {
+  #heldBytes = 0;
+  readonly #limitBytes: number;
+
+  constructor(limitBytes: number) {
+    this.#limitBytes = limitBytes;
+  }
+
+  take(bytes: number): boolean {
+    if (this.#heldBytes + bytes > this.#limitBytes) return false;
+    this.#heldBytes += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#heldBytes -= bytes;
+  }
+}
+
+async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, edge: Edge): Promise<void> {
+  const held = { bytes: 0 };
+  try {
+    await answer(pipeline, req, res, edge, held);
+  } finally {
+    edge.bodyMemory.give(held.bytes);
+  }
+}
+
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing }: Edge, held: { bytes: number }): Promise<void> {
   const reply = (status: number, headers: Record<string, string>, body: string) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
@@ -146,17 +182,20 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
     const limit = bodyLimit(req, path);
-    const body = await readBody(req, limit);
+    const body = await readBody(req, limit, bodyMemory, held);
     if (body === 'aborted') return;
-    if (body === 'too-large') {
+    if (body === 'too-large' || body === 'no-memory') {
       const requestId = randomUUID();
-      const tooLarge = commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`);
+      const refusal =
+        body === 'too-large'
+          ? commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`)
+          : commonError('ThrottlingException', 'The server is holding too many request bodies; retry shortly.');
       if (isLambdaRequest(req, path)) {
-        const rendered = renderRestError(tooLarge, 'ServiceException', requestId);
+        const rendered = renderRestError(refusal, 'ServiceException', requestId);
         const headers = { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' };
         return send(res, rendered.status, headers, rendered.body);
       }
-      const rendered = renderError(tooLarge, 'InternalFailure', requestId);
+      const rendered = renderError(refusal, 'InternalFailure', requestId);
       return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
     }
     await nextBatch();
@@ -263,41 +302,45 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
  * The whole body, 'too-large' above `limit` bytes (declared or counted), or 'aborted' when the client went
  * away first. A refused body is drained within bounds before the answer, so the client can read the 413.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+function readBody(req: IncomingMessage, limit: number, memory: BodyMemory, held: { bytes: number }): Promise<Buffer | 'too-large' | 'no-memory' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let discarded = 0;
-    let tooLarge = false;
+    let refused: 'too-large' | 'no-memory' | undefined;
     let settled = false;
     let discardTimer: NodeJS.Timeout | undefined;
 
-    const settle = (result: Buffer | 'too-large' | 'aborted') => {
+    const settle = (result: Buffer | 'too-large' | 'no-memory' | 'aborted') => {
       if (settled) return;
       settled = true;
       clearTimeout(discardTimer);
       resolve(result);
     };
-    const refuse = () => {
-      tooLarge = true;
+    const refuse = (why: 'too-large' | 'no-memory') => {
+      refused = why;
       chunks.length = 0;
-      discardTimer = setTimeout(() => settle('too-large'), DISCARD_TIMEOUT_MS);
+      memory.give(held.bytes);
+      held.bytes = 0;
+      discardTimer = setTimeout(() => settle(why), DISCARD_TIMEOUT_MS);
     };
 
-    if (Number(req.headers['content-length'] ?? 0) > limit) refuse();
+    if (Number(req.headers['content-length'] ?? 0) > limit) refuse('too-large');
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) {
+      if (refused) {
         discarded += chunk.length;
-        if (discarded > MAX_DISCARDED_BYTES) settle('too-large');
+        if (discarded > MAX_DISCARDED_BYTES) settle(refused);
         return;
       }
       size += chunk.length;
-      if (size > limit) refuse();
-      else chunks.push(chunk);
+      if (size > limit) return refuse('too-large');
+      if (!memory.take(chunk.length)) return refuse('no-memory');
+      held.bytes += chunk.length;
+      chunks.push(chunk);
     });
-    req.on('end', () => settle(tooLarge ? 'too-large' : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => settle(refused ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
     // A client that disconnects mid-body gets no answer; 'close' without 'end' means it is gone.
     req.on('error', () => settle('aborted'));
-    req.on('close', () => settle(req.complete ? (tooLarge ? 'too-large' : Buffer.concat(chunks)) : 'aborted'));
+    req.on('close', () => settle(req.complete ? (refused ?? Buffer.concat(chunks)) : 'aborted'));
   });
 }

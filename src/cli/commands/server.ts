@@ -25,6 +25,7 @@ type EdgeOptions = {
   keepAliveTimeout: string;
   maxConnections: string;
   maxHeaderBytes: string;
+  maxBodyMemory: string;
 };
 
 function addEdgeOptions(command: Command): Command {
@@ -34,7 +35,8 @@ function addEdgeOptions(command: Command): Command {
     .option('--request-timeout <ms>', 'a whole request (headers and body) must arrive within this time', String(DEFAULT_EDGE_LIMITS.requestTimeoutMs))
     .option('--keep-alive-timeout <ms>', 'an idle keep-alive connection is closed after this time', String(DEFAULT_EDGE_LIMITS.keepAliveTimeoutMs))
     .option('--max-connections <n>', 'connections open at once (per process); more are closed when accepted', String(DEFAULT_EDGE_LIMITS.maxConnections))
-    .option('--max-header-bytes <n>', 'size of a request line and headers together', String(DEFAULT_EDGE_LIMITS.maxHeaderBytes));
+    .option('--max-header-bytes <n>', 'size of a request line and headers together', String(DEFAULT_EDGE_LIMITS.maxHeaderBytes))
+    .option('--max-body-memory <bytes>', 'request bodies held in memory at once (per process); more are refused with ThrottlingException', String(DEFAULT_EDGE_LIMITS.maxBodyMemoryBytes));
 }
 
 function edgeLimits(options: EdgeOptions): EdgeLimits {
@@ -44,6 +46,7 @@ function edgeLimits(options: EdgeOptions): EdgeLimits {
     keepAliveTimeoutMs: wholeNumber('--keep-alive-timeout', options.keepAliveTimeout, 1),
     maxConnections: wholeNumber('--max-connections', options.maxConnections, 1),
     maxHeaderBytes: wholeNumber('--max-header-bytes', options.maxHeaderBytes, 1024),
+    maxBodyMemoryBytes: wholeNumber('--max-body-memory', options.maxBodyMemory, 1024 * 1024),
   };
 }
 

@@ -144,6 +144,35 @@ describe('the edges a hostile client reaches', () => {
     });
   });
 
+  describe('--max-body-memory', () => {
+    let tight: TestServer;
+    before(async () => {
+      tight = await startTestServer({ limits: { maxBodyMemoryBytes: 1_500_000 } });
+    });
+    after(async () => tight.cleanup());
+
+    it('a body that would go over it is refused with ThrottlingException while others are held; served again once they go', async () => {
+      const { port } = new URL(tight.url);
+      // A client that sends most of a 1 MB body and then stalls holds that memory until the request timeout.
+      const stalled = connect(Number(port), '127.0.0.1');
+      stalled.on('error', () => {});
+      await new Promise((resolve) => stalled.once('connect', resolve));
+      stalled.write(`${REQUEST_HEAD}Content-Length: 1000000\r\n\r\n{"Limit":10${' '.repeat(900_000)}`);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const body = `{}${' '.repeat(800_000)}`;
+        const refused = await rawCall(tight.url, { credentials: tight.admin, target: 'TrentService.ListKeys', body });
+        assert.equal(refused.status, 400, refused.text);
+        assert.equal(refused.json?.__type, 'ThrottlingException');
+      } finally {
+        stalled.destroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const served = await rawCall(tight.url, { credentials: tight.admin, target: 'TrentService.ListKeys', body: `{}${' '.repeat(800_000)}` });
+      assert.equal(served.status, 200, served.text.slice(0, 200));
+    });
+  });
+
   describe('--max-connections', () => {
     let crowded: TestServer;
     before(async () => {
