@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { accountRootArn, AwsError, type Clock, type RequestContext } from '../core/index.js';
+import { accountRootArn, AwsError, type Clock, type Logger, type RequestContext } from '../core/index.js';
 import type { FunctionRecord, SealedEnvironment } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
 import { lambdaError, type LambdaErrorCode } from './errors.js';
@@ -75,14 +75,22 @@ export function createEnvironmentVault(kms: FunctionsDeps['kms']) {
      * Seals the variables of functions stored in clear before sealing existed (first start after the
      * upgrade), each under its account's `alias/aws/lambda`, and empties their clear columns.
      */
-    async sealClearEnvironments(store: FunctionsDeps['store'], clock: Clock): Promise<number> {
+    async sealClearEnvironments(store: FunctionsDeps['store'], clock: Clock, logger: Logger): Promise<number> {
       const records = await store.listFunctionsWithClearEnvironment();
+      let sealedCount = 0;
       for (const record of records) {
         const ctx = ownerContext(record, clock, randomUUID());
-        const sealedEnvironment = await seal(ctx, record.arn, record.kmsKeyArn, await open(ctx, record));
-        await store.updateFunction(record.accountId, record.region, record.name, { sealedEnvironment, environment: {}, url: undefined });
+        try {
+          const sealedEnvironment = await seal(ctx, record.arn, record.kmsKeyArn, await open(ctx, record));
+          await store.updateFunction(record.accountId, record.region, record.name, { sealedEnvironment, environment: {}, url: undefined });
+          sealedCount += 1;
+        } catch (error) {
+          // The row stays as it was (readable, in clear) and the next start tries again: a start is not refused for it.
+          logger.error('could not seal a function\'s variables stored in clear', { functionArn: record.arn, error: error instanceof Error ? error.message : String(error) });
+        }
       }
-      return records.length;
+      if (sealedCount > 0) logger.info('sealed the variables of functions stored in clear', { functions: sealedCount });
+      return sealedCount;
     },
   };
 }

@@ -45,7 +45,7 @@ export function createFunctionsService(deps: FunctionsDeps) {
     invoke,
     maintenance: createFunctionsMaintenance(deps),
     /** Seals variables stored in clear before sealing existed; compose.ts runs it once the store is open. */
-    sealClearEnvironments: (clock: Clock) => vault.sealClearEnvironments(deps.store, clock),
+    sealClearEnvironments: (clock: Clock) => vault.sealClearEnvironments(deps.store, clock, deps.logger),
     close: () => runner.close(),
   };
 }
