@@ -12,8 +12,6 @@ import { checkEnvironment, checkFunctionUrl, checkHandler, HTTP_RUNTIME, HTTP_UR
 import type { Inputs } from './schemas.js';
 import { checkZip } from './zip.js';
 
-type Patch = FunctionPatch;
-
 const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_PAGE_SIZE = 50;
 /** Lambda's limit on a synchronous request payload. */
@@ -49,7 +47,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
     return functionConfiguration(record, await vault.view(ctx, record));
   }
 
-  async function update(record: FunctionRecord, ctx: RequestContext, patch: Patch) {
+  async function update(record: FunctionRecord, ctx: RequestContext, patch: FunctionPatch) {
     const updated = await deps.store.updateFunction(record.accountId, record.region, record.name, {
       ...patch,
       lastModified: ctx.clock.now(),
@@ -150,7 +148,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
       if (input.Role !== undefined && input.Role !== record.role) {
         throw lambdaError('InvalidParameterValueException', "Coffer does not change a function's Role; create the function again with the new role.");
       }
-      const patch: Patch = {};
+      const patch: FunctionPatch = {};
       if (input.Runtime !== undefined) {
         if (kindOfRuntime(input.Runtime) !== record.kind) {
           throw lambdaError('InvalidParameterValueException', `A function cannot change between ${HTTP_RUNTIME} and a code runtime; create a new function.`);
