@@ -134,6 +134,9 @@ describe('KMSKeyArn: a customer key seals the variables and its state applies', 
   });
 });
 
+/** Makes the row span an overflow page, which the update frees: its old bytes must not stay in the file. */
+const PADDING = 'p'.repeat(3_500);
+
 describe('variables stored in clear before sealing', () => {
   it('are sealed at the next start, leave no clear copy, and still read back', async () => {
     const first = await startTestServer();
@@ -149,7 +152,7 @@ describe('variables stored in clear before sealing', () => {
       `INSERT INTO functions (arn, account_id, region, name, kind, runtime, handler, code_zip, code_sha256, code_size, url, environment,
          timeout_seconds, description, role, created_at, last_modified, revision_id)
        VALUES (?, ?, ?, ?, 'zip', 'nodejs20.x', 'index.handler', ?, 'sha', ?, NULL, ?, 3, '', ?, 0, 0, 'r1')`,
-    ).run(arn, ACCOUNT_ID, REGION, name, ZIP, ZIP.length, JSON.stringify({ DB_PASSWORD: marker }), ROLE);
+    ).run(arn, ACCOUNT_ID, REGION, name, ZIP, ZIP.length, JSON.stringify({ DB_PASSWORD: marker, PADDING: PADDING }), ROLE);
     db.close();
     assert.notDeepEqual(filesHolding(dataDir, marker), [], 'the test row is in clear before the start');
 
@@ -161,7 +164,7 @@ describe('variables stored in clear before sealing', () => {
       const lambda = lambdaClient(again, { credentials: admin });
       try {
         const got = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
-        assert.deepEqual(got.Environment?.Variables, { DB_PASSWORD: marker });
+        assert.deepEqual(got.Environment?.Variables, { DB_PASSWORD: marker, PADDING });
         assert.deepEqual(payloadOf((await lambda.send(new InvokeCommand({ FunctionName: name }))).Payload), { secret: marker });
       } finally {
         lambda.destroy();
