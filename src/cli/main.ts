@@ -3,16 +3,32 @@
  * The `coffer` command. Local commands (`server`) reach the composition root; remote commands will use the
  * AWS SDK clients like any other client.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountsCommand } from './commands/accounts.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerServerCommand } from './commands/server.js';
 
+// `coffer audit list | head`: the reader has gone, so stop quietly as a Unix filter does, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command();
-program.name('coffer').description('Coffer: a self-hosted secrets manager and KMS that speaks the AWS APIs');
+program
+  .name('coffer')
+  .description('Coffer: a self-hosted secrets manager and KMS that speaks the AWS APIs')
+  .version(packageVersion(), '-V, --version', 'print the version of Coffer');
 registerServerCommand(program);
 registerFunctionsCommand(program);
 registerAuditCommand(program);
 registerAccountsCommand(program);
 await program.parseAsync(process.argv);
+
+/** package.json's version; both dist/cli/main.js and dist/bundle/main.js sit two levels below it. */
+function packageVersion(): string {
+  const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return packageJson.version;
+}

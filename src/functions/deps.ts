@@ -1,14 +1,27 @@
-import type { Logger, Sensitive } from '../core/index.js';
-import type { Store } from '../store/index.js';
+import type { Logger, RequestContext, Sensitive } from '../core/index.js';
+import type { SealedEnvironment, Store } from '../store/index.js';
 
 /** A short-lived access key for a function's account, minted per invocation by auth (wired in compose.ts). */
 export type MintedCredentials = { accessKeyId: string; secretAccessKey: Sensitive<string> };
 
 export type MintCredentials = (accountId: string, principalArn: string, ttlMs: number) => Promise<MintedCredentials>;
 
-/** What the functions service needs: its store methods, a way to mint credentials, and where Coffer listens. */
+/**
+ * KMS envelope encryption for a function's variables: kms's `KmsPort` for service `lambda`, wired by compose.ts
+ * (functions never imports kms). `keyReference` undefined means the account's `alias/aws/lambda`.
+ */
+export interface EnvironmentKmsPort {
+  sealEnvelope(ctx: RequestContext, keyReference: string | undefined, plaintext: Buffer, context: Record<string, string>): Promise<SealedEnvironment>;
+  openEnvelope(ctx: RequestContext, envelope: Omit<SealedEnvironment, 'kmsKeyArn'>, context: Record<string, string>): Promise<Sensitive<Buffer>>;
+}
+
+/** What the functions service needs: its store methods, KMS for variables, a way to mint credentials, and where Coffer listens. */
 export type FunctionsDeps = {
-  store: Pick<Store, 'createFunction' | 'getFunction' | 'listFunctions' | 'updateFunction' | 'deleteFunction' | 'deleteExpiredAccessKeys'>;
+  store: Pick<
+    Store,
+    'createFunction' | 'getFunction' | 'listFunctions' | 'updateFunction' | 'deleteFunction' | 'deleteExpiredAccessKeys' | 'listFunctionsWithClearEnvironment'
+  >;
+  kms: EnvironmentKmsPort;
   logger: Logger;
   mintCredentials: MintCredentials;
   /** Coffer's own URL as a child process reaches it (AWS_ENDPOINT_URL); known once the server listens. */

@@ -7,6 +7,11 @@ import { errorFactory } from '../core/index.js';
 export const lambdaErrors = {
   InvalidParameterValueException: 400,
   InvalidRequestContentException: 400,
+  // KMS refusing to seal or open a function's variables (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors).
+  KMSAccessDeniedException: 502,
+  KMSDisabledException: 502,
+  KMSInvalidStateException: 502,
+  KMSNotFoundException: 502,
   PreconditionFailedException: 412,
   RequestTooLargeException: 413,
   ResourceConflictException: 409,

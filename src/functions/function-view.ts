@@ -1,14 +1,15 @@
 import type { FunctionRecord } from '../store/index.js';
+import type { EnvironmentView } from './environment-vault.js';
 import { LATEST } from './function-name.js';
-import { HTTP_RUNTIME, HTTP_URL_VARIABLE } from './runtimes.js';
+import { HTTP_RUNTIME } from './runtimes.js';
 
 /**
  * A function as Lambda describes it (FunctionConfiguration). An HTTP function shows as runtime `coffer-http`
- * with its URL in Environment.Variables.COFFER_FUNCTION_URL, the same place it was given.
+ * with its URL in Environment.Variables.COFFER_FUNCTION_URL, the same place it was given. The variables come
+ * opened (environment-vault.ts); KMSKeyArn shows only a customer's key, as Lambda shows it.
  * https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html
  */
-export function functionConfiguration(record: FunctionRecord) {
-  const variables = record.kind === 'http' ? { ...record.environment, [HTTP_URL_VARIABLE]: record.url ?? '' } : record.environment;
+export function functionConfiguration(record: FunctionRecord, environment: EnvironmentView) {
   return {
     FunctionName: record.name,
     FunctionArn: record.arn,
@@ -22,7 +23,8 @@ export function functionConfiguration(record: FunctionRecord) {
     LastModified: lambdaTimestamp(record.lastModified),
     CodeSha256: record.codeSha256,
     Version: LATEST,
-    Environment: Object.keys(variables).length > 0 ? { Variables: variables } : undefined,
+    Environment: environment,
+    KMSKeyArn: record.kmsKeyArn,
     TracingConfig: { Mode: 'PassThrough' },
     RevisionId: record.revisionId,
     State: 'Active',

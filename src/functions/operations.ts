@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { commonError, type RequestContext } from '../core/index.js';
-import type { FunctionRecord } from '../store/index.js';
+import type { FunctionPatch, FunctionRecord } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
+import type { EnvironmentVault, Variables } from './environment-vault.js';
 import { functionNotFound, lambdaError } from './errors.js';
 import { functionArn, LATEST, resolveFunctionRef } from './function-name.js';
 import { functionConfiguration } from './function-view.js';
@@ -10,8 +11,6 @@ import type { Runner } from './runner.js';
 import { checkEnvironment, checkFunctionUrl, checkHandler, HTTP_RUNTIME, HTTP_URL_VARIABLE, kindOfRuntime } from './runtimes.js';
 import type { Inputs } from './schemas.js';
 import { checkZip } from './zip.js';
-
-type Patch = Parameters<FunctionsDeps['store']['updateFunction']>[3];
 
 const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_PAGE_SIZE = 50;
@@ -28,7 +27,7 @@ const HTTP_HAS_NO_CODE = `A ${HTTP_RUNTIME} function has no code package; its UR
  * UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction and Invoke, for the caller's account and
  * region. https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html
  */
-export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
+export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, vault: EnvironmentVault) {
   async function load(ctx: RequestContext, name: string, qualifier?: string): Promise<FunctionRecord> {
     const ref = resolveFunctionRef(ctx, name, qualifier);
     const record = await deps.store.getFunction(ref.accountId, ref.region, ref.name);
@@ -43,14 +42,24 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
     }
   }
 
-  async function update(record: FunctionRecord, ctx: RequestContext, patch: Patch) {
+  /** FunctionConfiguration with the variables opened as the caller (a customer key's policy applies to them). */
+  async function describe(ctx: RequestContext, record: FunctionRecord) {
+    return functionConfiguration(record, await vault.view(ctx, record));
+  }
+
+  async function update(record: FunctionRecord, ctx: RequestContext, patch: FunctionPatch) {
     const updated = await deps.store.updateFunction(record.accountId, record.region, record.name, {
       ...patch,
       lastModified: ctx.clock.now(),
       revisionId: randomUUID(),
     });
     if (!updated) throw functionNotFound(record.arn);
-    return functionConfiguration(updated);
+    return describe(ctx, updated);
+  }
+
+  /** The sealed form of `variables` (the wire map, an HTTP function's URL among them); the clear columns stay empty. */
+  async function sealed(ctx: RequestContext, arn: string, kmsKeyArn: string | undefined, variables: Variables) {
+    return { sealedEnvironment: await vault.seal(ctx, arn, kmsKeyArn, variables), environment: {}, url: undefined, kmsKeyArn };
   }
 
   return {
@@ -60,9 +69,11 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
       if (input.Runtime === undefined) throw lambdaError('InvalidParameterValueException', NEEDS_RUNTIME_AND_HANDLER);
       const kind = kindOfRuntime(input.Runtime);
       const variables = input.Environment?.Variables ?? {};
+      const kmsKeyArn = input.KMSKeyArn || undefined;
+      const arn = functionArn(ref.region, ref.accountId, ref.name);
       const now = ctx.clock.now();
       const common = {
-        arn: functionArn(ref.region, ref.accountId, ref.name),
+        arn,
         accountId: ref.accountId,
         region: ref.region,
         name: ref.name,
@@ -84,27 +95,28 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
         if (!input.Code.ZipFile) throw lambdaError('InvalidParameterValueException', NO_CODE);
         checkEnvironment(variables);
         const summary = await checkZip(input.Code.ZipFile);
-        record = { ...common, kind, runtime: input.Runtime, handler, codeZip: input.Code.ZipFile, ...summary, environment: variables };
+        record = { ...common, kind, runtime: input.Runtime, handler, codeZip: input.Code.ZipFile, ...summary, ...(await sealed(ctx, arn, kmsKeyArn, variables)) };
       } else {
         if (input.Code.ZipFile || input.Code.S3Bucket !== undefined || input.Code.S3Key !== undefined) {
           throw lambdaError('InvalidParameterValueException', HTTP_HAS_NO_CODE);
         }
-        const { url, environment } = splitHttpEnvironment(variables);
-        record = { ...common, kind, runtime: HTTP_RUNTIME, handler: input.Handler, url, codeSha256: urlSha256(url), codeSize: 0, environment };
+        const { url } = splitHttpEnvironment(variables);
+        const codeSha256 = urlSha256(url);
+        record = { ...common, kind, runtime: HTTP_RUNTIME, handler: input.Handler, codeSha256, codeSize: 0, ...(await sealed(ctx, arn, kmsKeyArn, variables)) };
       }
       if (!(await deps.store.createFunction(record))) {
         throw lambdaError('ResourceConflictException', `Function already exist: ${ref.name}`);
       }
-      return functionConfiguration(record);
+      return functionConfiguration(record, Object.keys(variables).length > 0 ? { Variables: variables } : undefined);
     },
 
     async getFunction(ctx: RequestContext, input: Inputs['GetFunction']) {
       const record = await load(ctx, input.FunctionName, input.Qualifier);
-      return { Configuration: functionConfiguration(record), Code: codeLocation(record) };
+      return { Configuration: await describe(ctx, record), Code: codeLocation(record) };
     },
 
     async getFunctionConfiguration(ctx: RequestContext, input: Inputs['GetFunctionConfiguration']) {
-      return functionConfiguration(await load(ctx, input.FunctionName, input.Qualifier));
+      return describe(ctx, await load(ctx, input.FunctionName, input.Qualifier));
     },
 
     async listFunctions(ctx: RequestContext, input: Inputs['ListFunctions']) {
@@ -113,7 +125,8 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
       const remaining = after === undefined ? all : all.filter((record) => record.name > after);
       const page = remaining.slice(0, input.MaxItems ?? DEFAULT_PAGE_SIZE);
       const more = remaining.length > page.length;
-      return { Functions: page.map(functionConfiguration), NextMarker: more ? encodeMarker(page[page.length - 1]!.name) : undefined };
+      const functions = await Promise.all(page.map((record) => describe(ctx, record)));
+      return { Functions: functions, NextMarker: more ? encodeMarker(page[page.length - 1]!.name) : undefined };
     },
 
     async updateFunctionCode(ctx: RequestContext, input: Inputs['UpdateFunctionCode']) {
@@ -125,7 +138,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
       if (!input.ZipFile) throw lambdaError('InvalidParameterValueException', NO_CODE);
       checkRevision(record, input.RevisionId);
       const summary = await checkZip(input.ZipFile);
-      if (input.DryRun) return functionConfiguration(record);
+      if (input.DryRun) return describe(ctx, record);
       return update(record, ctx, { codeZip: input.ZipFile, ...summary });
     },
 
@@ -135,7 +148,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
       if (input.Role !== undefined && input.Role !== record.role) {
         throw lambdaError('InvalidParameterValueException', "Coffer does not change a function's Role; create the function again with the new role.");
       }
-      const patch: Patch = {};
+      const patch: FunctionPatch = {};
       if (input.Runtime !== undefined) {
         if (kindOfRuntime(input.Runtime) !== record.kind) {
           throw lambdaError('InvalidParameterValueException', `A function cannot change between ${HTTP_RUNTIME} and a code runtime; create a new function.`);
@@ -145,15 +158,16 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
       if (input.Handler !== undefined) patch.handler = record.kind === 'zip' ? checkHandler(input.Handler) : input.Handler;
       if (input.Description !== undefined) patch.description = input.Description;
       if (input.Timeout !== undefined) patch.timeoutSeconds = input.Timeout;
-      if (input.Environment !== undefined) {
-        const variables = input.Environment.Variables ?? {};
+      if (input.Environment !== undefined || input.KMSKeyArn !== undefined) {
+        // New variables, or the old ones sealed again under the new key (opened as the caller).
+        const variables = input.Environment !== undefined ? (input.Environment.Variables ?? {}) : await vault.open(ctx, record);
         if (record.kind === 'http') {
-          const { url, environment } = splitHttpEnvironment(variables);
-          Object.assign(patch, { url, codeSha256: urlSha256(url), environment });
+          patch.codeSha256 = urlSha256(splitHttpEnvironment(variables).url);
         } else {
           checkEnvironment(variables);
-          patch.environment = variables;
         }
+        const kmsKeyArn = input.KMSKeyArn !== undefined ? input.KMSKeyArn || undefined : record.kmsKeyArn;
+        Object.assign(patch, await sealed(ctx, record.arn, kmsKeyArn, variables));
       }
       return update(record, ctx, patch);
     },
@@ -176,9 +190,10 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
         throw lambdaError('RequestTooLargeException', `Request must be smaller than ${MAX_REQUEST_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
       }
       const event = parseEvent(input.Payload);
-      const record = await load(ctx, input.FunctionName, input.Qualifier);
+      const stored = await load(ctx, input.FunctionName, input.Qualifier);
       const invocationType = input.InvocationType ?? 'RequestResponse';
       if (invocationType === 'DryRun') return { StatusCode: 204 };
+      const record = await vault.openForRun(ctx, stored);
       if (invocationType === 'Event') {
         runner.execute(record, event, ctx.requestId).then(
           (execution) => {
@@ -224,8 +239,9 @@ function parseEvent(payload: Buffer | undefined): unknown {
   if (!payload || payload.length === 0) return {};
   try {
     return JSON.parse(payload.toString('utf8')) as unknown;
-  } catch (error) {
-    throw lambdaError('InvalidRequestContentException', `Could not parse request body into json: ${error instanceof Error ? error.message : 'invalid JSON'}`);
+  } catch {
+    // Lambda quotes the parser's complaint; JSON.parse's quotes the payload itself, which may hold a secret.
+    throw lambdaError('InvalidRequestContentException', 'Could not parse request body into json: the payload is not valid JSON.');
   }
 }
 

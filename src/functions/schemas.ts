@@ -23,6 +23,8 @@ const timeout = awsInt({ min: 1, max: 900 });
 const environment = z.object({
   Variables: awsMap(awsString({ pattern: /^[a-zA-Z]([a-zA-Z0-9_])+$/ }), awsString()).optional(),
 });
+/** A KMS key ARN, or '' for the default key (aws/lambda). */
+const kmsKeyArn = awsString({ pattern: /^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$/ });
 const zipFile = awsBlob({ max: MAX_ZIP_BYTES });
 const revisionId = awsString();
 /** A number sent as a query string. */
@@ -50,6 +52,7 @@ export const schemas = {
     Publish: awsBoolean().optional(),
     PackageType: awsEnum(['Zip', 'Image']).optional(),
     Environment: environment.optional(),
+    KMSKeyArn: kmsKeyArn.optional(),
   }),
   GetFunction: z.object({ FunctionName: functionName, Qualifier: qualifier.optional() }),
   GetFunctionConfiguration: z.object({ FunctionName: functionName, Qualifier: qualifier.optional() }),
@@ -73,6 +76,7 @@ export const schemas = {
     Timeout: timeout.optional(),
     MemorySize: awsInt({ min: 128, max: 10240 }).optional(),
     Environment: environment.optional(),
+    KMSKeyArn: kmsKeyArn.optional(),
     Runtime: runtime.optional(),
     RevisionId: revisionId.optional(),
   }),

@@ -1,5 +1,6 @@
-import { AwsError, type RequestContext } from '../core/index.js';
+import { AwsError, type Clock, type RequestContext } from '../core/index.js';
 import type { FunctionsDeps } from './deps.js';
+import { createEnvironmentVault } from './environment-vault.js';
 import { functionNotFound } from './errors.js';
 import { functionArn, resolveFunctionRef } from './function-name.js';
 import type { InvokeOutcome } from './invoke-outcome.js';
@@ -15,7 +16,8 @@ import { lambdaTable } from './table.js';
  */
 export function createFunctionsService(deps: FunctionsDeps) {
   const runner = createRunner(deps);
-  const operations = createFunctionOperations(deps, runner);
+  const vault = createEnvironmentVault(deps.kms);
+  const operations = createFunctionOperations(deps, runner, vault);
 
   /**
    * Runs a function by name or ARN for an in-process caller, as the caller's account and region. Never
@@ -26,7 +28,7 @@ export function createFunctionsService(deps: FunctionsDeps) {
       const ref = resolveFunctionRef(ctx, functionName);
       const record = await deps.store.getFunction(ref.accountId, ref.region, ref.name);
       if (!record) throw functionNotFound(functionArn(ref.region, ref.accountId, ref.name));
-      return (await runner.execute(record, event, ctx.requestId)).outcome;
+      return (await runner.execute(await vault.openForRun(ctx, record), event, ctx.requestId)).outcome;
     } catch (error) {
       if (error instanceof AwsError) return { ok: false, errorType: error.code, errorMessage: error.message };
       deps.logger.error('function invocation failed inside Coffer', {
@@ -42,6 +44,8 @@ export function createFunctionsService(deps: FunctionsDeps) {
     restTable: lambdaTable(operations),
     invoke,
     maintenance: createFunctionsMaintenance(deps),
+    /** Seals variables stored in clear before sealing existed; compose.ts runs it once the store is open. */
+    sealClearEnvironments: (clock: Clock) => vault.sealClearEnvironments(deps.store, clock, deps.logger),
     close: () => runner.close(),
   };
 }

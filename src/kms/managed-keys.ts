@@ -4,6 +4,12 @@ import type { KmsDeps } from './deps.js';
 import type { KeyMaterial } from './key-material.js';
 import { awsManagedKeyPolicy } from './key-policy.js';
 
+/** The descriptions AWS gives its managed keys. */
+const MANAGED_KEY_DESCRIPTIONS: Record<string, string> = {
+  secretsmanager: 'Default key that protects my Secrets Manager data when no other key is defined',
+  lambda: 'Default key that protects my Lambda functions when no other key is defined',
+};
+
 /**
  * AWS managed keys (`alias/aws/<service>`), created the first time a service needs one in an account and
  * region. The store's insert-or-get makes concurrent first uses agree on a single key.
@@ -25,7 +31,7 @@ export function createManagedKeys(deps: Pick<KmsDeps, 'store'>, material: KeyMat
         accountId,
         region: ctx.region,
         arn,
-        description: `Default key that protects my ${service === 'secretsmanager' ? 'Secrets Manager' : service} data when no other key is defined`,
+        description: MANAGED_KEY_DESCRIPTIONS[service] ?? `Default key that protects my ${service} data when no other key is defined`,
         keyUsage: 'ENCRYPT_DECRYPT',
         keySpec: 'SYMMETRIC_DEFAULT',
         origin: 'AWS_KMS',

@@ -1,4 +1,5 @@
 import { commonError, Sensitive, type ServiceTable } from '../core/index.js';
+import { echoed } from './echo.js';
 
 /**
  * The AWS JSON 1.1 codec: `POST /`, `X-Amz-Target: <prefix>.<Operation>`, a JSON body in and out.
@@ -16,7 +17,7 @@ export function createTargetRouter(tables: readonly ServiceTable[]) {
     const table = dot > 0 ? byPrefix.get(targetHeader!.slice(0, dot)) : undefined;
     const operationName = dot > 0 ? targetHeader!.slice(dot + 1) : '';
     if (!table || !Object.hasOwn(table.operations, operationName)) {
-      throw commonError('UnknownOperationException', `The operation ${targetHeader ?? '(no X-Amz-Target)'} is not known.`);
+      throw commonError('UnknownOperationException', `The operation ${targetHeader === undefined ? '(no X-Amz-Target)' : echoed(targetHeader)} is not known.`);
     }
     return { table, operationName };
   };
@@ -29,6 +30,7 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
+    // JSON.parse's own message quotes the document; it is never repeated (the body may hold a secret).
     throw commonError('SerializationException', 'The request body is not valid JSON.');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -1,4 +1,5 @@
 import { AwsError, commonError, Sensitive, type QueryServiceTable } from '../core/index.js';
+import { echoed } from './echo.js';
 import type { RenderedError } from './render-error.js';
 import type { Target } from './json11.js';
 
@@ -28,9 +29,9 @@ export function createQueryRouter(tables: readonly QueryServiceTable[]) {
       const table = signingName === undefined ? undefined : bySigningName.get(signingName);
       const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
       if (signingName === undefined) throw commonError('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
-      if (!table) throw commonError('UnknownOperationException', `The service ${signingName} does not speak the Query protocol here.`);
+      if (!table) throw commonError('UnknownOperationException', `The service ${echoed(signingName)} does not speak the Query protocol here.`);
       if (!Object.hasOwn(table.operations, action)) {
-        throw commonError('UnknownOperationException', `Could not find operation ${action || '(no Action)'} for version ${table.version}`);
+        throw commonError('UnknownOperationException', `Could not find operation ${action ? echoed(action) : '(no Action)'} for version ${table.version}`);
       }
       return { table, operationName: action };
     },

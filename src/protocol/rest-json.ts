@@ -1,4 +1,5 @@
 import { commonError, type RestRoute, type RestServiceTable } from '../core/index.js';
+import { echoed } from './echo.js';
 import { decodeJsonBody, encodeJsonBody, type Target } from './json11.js';
 
 /**
@@ -41,7 +42,7 @@ export function createRestRouter(tables: readonly RestServiceTable[]) {
         const labels = matchSegments(candidate, segments);
         if (labels) return { table: candidate.table, operationName: candidate.route.operation, route: candidate.route, labels };
       }
-      throw commonError('UnknownOperationException', `No operation is bound to ${method} ${path}.`);
+      throw commonError('UnknownOperationException', `No operation is bound to ${echoed(method)} ${echoed(path)}.`);
     },
   };
 }

@@ -15,7 +15,7 @@ import { createSecretsService, type SecretsService } from '../secrets/index.js';
 import { openAnchorFile, SqliteStore, type AuditAppender, type AuditWriterAnchoring, type Store } from '../store/index.js';
 import { defaultAuditAnchorFile } from './audit-log.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
-import { listen, type HttpServer } from './http.js';
+import { listen, type EdgeLimits, type HttpServer } from './http.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
 
 export type CofferConfig = {
@@ -171,10 +171,12 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const kms = createKmsService({ store, keyring, logger, authorizer, compiledPolicies });
   const functions = createFunctionsService({
     store,
+    kms: kms.portFor('lambda'),
     logger,
     mintCredentials: credentials.createTemporaryAccessKey,
     endpointUrl: () => config.endpointUrl,
   });
+  await functions.sealClearEnvironments(clock);
   // Rotation calls Secrets Manager in-process through the router, which needs the secrets table: bound late.
   let invoke: Invoke | undefined;
   const rotation = createRotationService({
@@ -260,7 +262,7 @@ export type RunningServer = {
  * the data dir is touched, so a start that cannot listen (port in use) creates no root key, no database and
  * no administrator key that nobody was shown.
  */
-export async function startServer(config: CofferConfig & { host: string; port: number }): Promise<RunningServer> {
+export async function startServer(config: CofferConfig & { host: string; port: number; limits?: Partial<EdgeLimits> }): Promise<RunningServer> {
   const logger = config.logger ?? createLogger();
   let openedPipeline!: (pipeline: Pipeline) => void;
   let openFailed!: (error: unknown) => void;
@@ -275,7 +277,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
       requestsServed += 1;
       return (await ready)(request);
     },
-    { host: config.host, port: config.port, logger },
+    { host: config.host, port: config.port, logger, limits: config.limits },
   );
   let coffer: Coffer;
   try {

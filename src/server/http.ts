@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { commonError, type Logger } from '../core/index.js';
 import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
 import type { Pipeline } from './pipeline.js';
@@ -25,27 +26,79 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export type HttpServer = { url: string; port: number; close(): Promise<void> };
 
 /**
+ * What one client may hold of the server (`coffer server` flags). Node's own defaults let a slow body keep a
+ * socket for five minutes and accept connections without bound.
+ */
+export type EdgeLimits = {
+  /** A request's line and headers must arrive within this time (408 otherwise). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must arrive within this time (408 otherwise). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once; one more is closed as soon as it is accepted. */
+  maxConnections: number;
+  /** The request line and headers together (431 above it). */
+  maxHeaderBytes: number;
+  /**
+   * Request bodies held in memory at once, over all connections (each is held until its response is sent);
+   * a body that would go over it is refused with ThrottlingException, which the SDKs retry with backoff.
+   */
+  maxBodyMemoryBytes: number;
+};
+
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 1_024,
+  maxHeaderBytes: 16 * 1024,
+  maxBodyMemoryBytes: 256 * 1024 * 1024,
+};
+
+/**
  * The HTTP edge: `GET /health`, and every other request through the pipeline. close() stops accepting,
  * lets in-flight requests finish (their responses carry `connection: close`, so keep-alive connections end
  * with them), and then resolves; after SHUTDOWN_GRACE_MS it stops waiting and drops what is left.
  */
-export async function listen(pipeline: Pipeline, options: { host: string; port: number; logger: Logger }): Promise<HttpServer> {
+export async function listen(pipeline: Pipeline, options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits> }): Promise<HttpServer> {
+  const limits = { ...DEFAULT_EDGE_LIMITS, ...options.limits };
   let inFlight = 0;
   let state: 'open' | 'closing' | 'closed' = 'open';
   let drained: (() => void) | undefined;
   const nextBatch = createBatcher();
+  const bodyMemory = new BodyMemory(limits.maxBodyMemoryBytes);
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node checks the two timeouts on this period (30 s by default): a tenth of the shorter one keeps them close.
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 10))),
+    },
+    (req, res) => {
     if (state === 'closed') {
       // Pipelined behind a request that was answered during shutdown: the store may be gone already.
       req.socket.destroy();
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, closing: () => state !== 'open' }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open' }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket as Socket, limits, options.logger));
+  let lastDropWarningMs = 0;
+  server.on('drop', () => {
+    // Warned at most once a minute: a flood of connections must not become a flood of log lines.
+    if (Date.now() - lastDropWarningMs < 60_000) return;
+    lastDropWarningMs = Date.now();
+    options.logger.warn('connections refused: --max-connections reached', { maxConnections: limits.maxConnections });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -86,9 +139,38 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-type Edge = { logger: Logger; nextBatch: () => Promise<void>; closing: () => boolean };
+type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; closing: () => boolean };
 
-async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, closing }: Edge): Promise<void> {
+/** The bytes of request bodies this server holds; `take` refuses what would go over the limit. */
+class BodyMemory {
+  #heldBytes = 0;
+  readonly #limitBytes: number;
+
+  constructor(limitBytes: number) {
+    this.#limitBytes = limitBytes;
+  }
+
+  take(bytes: number): boolean {
+    if (this.#heldBytes + bytes > this.#limitBytes) return false;
+    this.#heldBytes += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#heldBytes -= bytes;
+  }
+}
+
+async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, edge: Edge): Promise<void> {
+  const held = { bytes: 0 };
+  try {
+    await answer(pipeline, req, res, edge, held);
+  } finally {
+    edge.bodyMemory.give(held.bytes);
+  }
+}
+
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing }: Edge, held: { bytes: number }): Promise<void> {
   const reply = (status: number, headers: Record<string, string>, body: string) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
@@ -100,17 +182,20 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
     const limit = bodyLimit(req, path);
-    const body = await readBody(req, limit);
+    const body = await readBody(req, limit, bodyMemory, held);
     if (body === 'aborted') return;
-    if (body === 'too-large') {
+    if (body === 'too-large' || body === 'no-memory') {
       const requestId = randomUUID();
-      const tooLarge = commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`);
+      const refusal =
+        body === 'too-large'
+          ? commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`)
+          : commonError('ThrottlingException', 'The server is holding too many request bodies; retry shortly.');
       if (isLambdaRequest(req, path)) {
-        const rendered = renderRestError(tooLarge, 'ServiceException', requestId);
+        const rendered = renderRestError(refusal, 'ServiceException', requestId);
         const headers = { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' };
         return send(res, rendered.status, headers, rendered.body);
       }
-      const rendered = renderError(tooLarge, 'InternalFailure', requestId);
+      const rendered = renderError(refusal, 'InternalFailure', requestId);
       return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
     }
     await nextBatch();
@@ -157,12 +242,58 @@ function bodyLimit(req: IncomingMessage, path: string): number {
   return createsCode ? MAX_FUNCTION_CODE_BODY_BYTES : MAX_BODY_BYTES;
 }
 
+/**
+ * What Node's HTTP parser refused before a request existed (bad header characters, Content-Length together with
+ * Transfer-Encoding, headers over the limit, a request not received in time) gets an AWS-shaped answer instead of
+ * Node's empty 400/431: `{"__type","message"}` with the code also in `x-amzn-ErrorType` (what Lambda's REST
+ * clients read), then the connection closes. The message is fixed per case: the raw bytes are never repeated.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, limits: EdgeLimits, logger: Logger): void {
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable || answering.has(socket)) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const { status, code, message } = describeClientError(error, limits);
+  logger.debug('refused a request the HTTP parser could not accept', { requestId, code: error.code, status });
+  const body = JSON.stringify({ __type: code, message });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    `content-type: ${JSON11_CONTENT_TYPE}`,
+    `x-amzn-requestid: ${requestId}`,
+    `x-amzn-errortype: ${code}`,
+    `content-length: ${Buffer.byteLength(body)}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+}
+
+function describeClientError(error: NodeJS.ErrnoException, limits: EdgeLimits): { status: number; code: string; message: string } {
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return { status: 431, code: 'RequestHeaderFieldsTooLarge', message: `The request line and headers exceed ${limits.maxHeaderBytes} bytes.` };
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+    return { status: 408, code: 'RequestTimeoutException', message: `The request was not received in full in time (headers within ${limits.headersTimeoutMs} ms, all of it within ${limits.requestTimeoutMs} ms).` };
+  }
+  // Node's parser codes (HPE_INVALID_HEADER_TOKEN, HPE_UNEXPECTED_CONTENT_LENGTH, ...) are constants, safe to name.
+  const reason = /^HPE_[A-Z_]{1,40}$/.test(error.code ?? '') ? ` (${error.code})` : '';
+  return { status: 400, code: 'BadRequestException', message: `The request is not valid HTTP/1.1${reason}.` };
+}
+
+/** Sockets whose response has started: a parser error on them can only close them. */
+const answering = new WeakSet<Socket>();
+
 function edgeHeaders(requestId: string): Record<string, string> {
   return { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId };
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
   if (res.destroyed) return;
+  const socket = res.socket;
+  if (socket) {
+    answering.add(socket);
+    res.once('finish', () => answering.delete(socket));
+  }
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -171,41 +302,45 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
  * The whole body, 'too-large' above `limit` bytes (declared or counted), or 'aborted' when the client went
  * away first. A refused body is drained within bounds before the answer, so the client can read the 413.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+function readBody(req: IncomingMessage, limit: number, memory: BodyMemory, held: { bytes: number }): Promise<Buffer | 'too-large' | 'no-memory' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let discarded = 0;
-    let tooLarge = false;
+    let refused: 'too-large' | 'no-memory' | undefined;
     let settled = false;
     let discardTimer: NodeJS.Timeout | undefined;
 
-    const settle = (result: Buffer | 'too-large' | 'aborted') => {
+    const settle = (result: Buffer | 'too-large' | 'no-memory' | 'aborted') => {
       if (settled) return;
       settled = true;
       clearTimeout(discardTimer);
       resolve(result);
     };
-    const refuse = () => {
-      tooLarge = true;
+    const refuse = (why: 'too-large' | 'no-memory') => {
+      refused = why;
       chunks.length = 0;
-      discardTimer = setTimeout(() => settle('too-large'), DISCARD_TIMEOUT_MS);
+      memory.give(held.bytes);
+      held.bytes = 0;
+      discardTimer = setTimeout(() => settle(why), DISCARD_TIMEOUT_MS);
     };
 
-    if (Number(req.headers['content-length'] ?? 0) > limit) refuse();
+    if (Number(req.headers['content-length'] ?? 0) > limit) refuse('too-large');
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) {
+      if (refused) {
         discarded += chunk.length;
-        if (discarded > MAX_DISCARDED_BYTES) settle('too-large');
+        if (discarded > MAX_DISCARDED_BYTES) settle(refused);
         return;
       }
       size += chunk.length;
-      if (size > limit) refuse();
-      else chunks.push(chunk);
+      if (size > limit) return refuse('too-large');
+      if (!memory.take(chunk.length)) return refuse('no-memory');
+      held.bytes += chunk.length;
+      chunks.push(chunk);
     });
-    req.on('end', () => settle(tooLarge ? 'too-large' : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => settle(refused ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
     // A client that disconnects mid-body gets no answer; 'close' without 'end' means it is gone.
     req.on('error', () => settle('aborted'));
-    req.on('close', () => settle(req.complete ? (tooLarge ? 'too-large' : Buffer.concat(chunks)) : 'aborted'));
+    req.on('close', () => settle(req.complete ? (refused ?? Buffer.concat(chunks)) : 'aborted'));
   });
 }

@@ -5,5 +5,6 @@
  */
 export * from './compose.js';
 export { adminCredentialsText } from './bootstrap.js';
+export { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './http.js';
 export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log.js';
 export { clusterAuditAppender, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';

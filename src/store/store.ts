@@ -23,6 +23,7 @@ import type {
   SecretAccessRecord,
   SecretRecord,
   SecretVersionRecord,
+  FunctionPatch,
   FunctionRecord,
   GrantRecord,
   PagedSecret,
@@ -238,9 +239,11 @@ export interface Store {
     accountId: string,
     region: string,
     name: string,
-    patch: Partial<Pick<FunctionRecord, 'codeZip' | 'codeSha256' | 'codeSize' | 'url' | 'runtime' | 'handler' | 'environment' | 'timeoutSeconds' | 'description' | 'lastModified' | 'revisionId'>>,
+    patch: FunctionPatch,
   ): Promise<FunctionRecord | undefined>;
   deleteFunction(accountId: string, region: string, name: string): Promise<boolean>;
+  /** Functions of every account whose variables or URL are still in clear (rows from before sealing). */
+  listFunctionsWithClearEnvironment(): Promise<FunctionRecord[]>;
 
   /** Removes access keys whose expiry has passed. */
   deleteExpiredAccessKeys(now: Date): Promise<number>;

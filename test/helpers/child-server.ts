@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { AccessKey } from './signed-fetch.js';
@@ -16,7 +18,10 @@ export type ChildServer = {
   /** Everything the process wrote so far. */
   stdout(): string;
   stderr(): string;
-  /** The administrator key printed on first start, if this start printed one. */
+  /**
+   * The administrator key this start created, if it created one: as printed (`--print-credentials`), or read
+   * from the admin-credentials file the announcement names.
+   */
   printedAdmin: AccessKey | undefined;
   exited: Promise<Exit>;
   /** Sends a signal (default SIGTERM) and waits for the exit. */
@@ -110,8 +115,7 @@ export async function startChildServer(options: SpawnOptions): Promise<ChildServ
     closed.then((exit) => fail(`exited early (${JSON.stringify(exit)})`));
   });
   await waitForHealth(url, timeoutMs);
-  const admin = /export AWS_ACCESS_KEY_ID=(\S+)\nexport AWS_SECRET_ACCESS_KEY=(\S+)/.exec(stdout());
-  const printedAdmin = admin ? { accessKeyId: admin[1]!, secretAccessKey: admin[2]! } : undefined;
+  const printedAdmin = createdAdmin(stdout(), options.dataDir);
   return {
     url,
     pid: child.pid!,
@@ -133,6 +137,18 @@ export async function startChildServer(options: SpawnOptions): Promise<ChildServ
         maxAttempts: 1,
       }),
   };
+}
+
+const ADMIN_KEY_LINES = /export AWS_ACCESS_KEY_ID=(\S+)\nexport AWS_SECRET_ACCESS_KEY=(\S+)/;
+
+function createdAdmin(stdout: string, dataDir: string): AccessKey | undefined {
+  const text = ADMIN_KEY_LINES.test(stdout)
+    ? stdout
+    : /^Administrator credentials created/m.test(stdout)
+      ? readFileSync(join(dataDir, 'admin-credentials'), 'utf8')
+      : '';
+  const admin = ADMIN_KEY_LINES.exec(text);
+  return admin ? { accessKeyId: admin[1]!, secretAccessKey: admin[2]! } : undefined;
 }
 
 /** Runs `coffer server` expecting it to fail at start; resolves with its exit and output. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
-import { defaultAuditAnchorFile, startServer, type RunningServer } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, startServer, type EdgeLimits, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -31,6 +31,7 @@ export async function startTestServer(
     auditAnchorIntervalMs?: number;
     auditAnchorFile?: string;
     logger?: Logger;
+    limits?: Partial<EdgeLimits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -47,6 +48,7 @@ export async function startTestServer(
     auditFailClosed: options.auditFailClosed,
     auditAnchorIntervalMs: options.auditAnchorIntervalMs,
     auditAnchorFile: options.auditAnchorFile,
+    limits: options.limits,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openCoffer } from '../../server/index.js';
+import { adminCredentialsText, openCoffer } from '../../server/index.js';
 
-type CreateOptions = { dataDir: string; rootKeyFile?: string };
+type CreateOptions = { dataDir: string; rootKeyFile?: string; endpointUrl?: string };
 
 /**
  * `coffer accounts create`: a local command on a data dir (the server may be running: SQLite shares the file).
@@ -16,6 +16,7 @@ export function registerAccountsCommand(program: Command): void {
     .description('create an account and an access key of its root user; prints them once')
     .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
+    .option('--endpoint-url <url>', "the server's URL for the printed AWS_ENDPOINT_URL (default: the one in <data-dir>/admin-credentials)")
     .action(createAccount);
 }
 
@@ -35,16 +36,22 @@ async function createAccount(options: CreateOptions): Promise<void> {
   }
   try {
     const account = await coffer.accounts.create();
-    process.stdout.write(
-      [
-        `account ${account.accountId} created; its root access key (shown only now):`,
-        `export AWS_ACCESS_KEY_ID=${account.accessKeyId}`,
-        `export AWS_SECRET_ACCESS_KEY=${account.secretAccessKey}`,
-        '',
-      ].join('\n'),
-    );
+    const endpointUrl = options.endpointUrl ?? serverEndpoint(dataDir);
+    // The same export lines as admin-credentials: keys, endpoint and region, ready for `eval` or a file.
+    process.stdout.write(`account ${account.accountId} created; its root access key (shown only now):\n`);
+    process.stdout.write(adminCredentialsText(account, endpointUrl));
+    if (!endpointUrl) process.stdout.write('# AWS_ENDPOINT_URL: the URL of the Coffer server (pass --endpoint-url to print it here)\n');
   } finally {
     await coffer.close();
+  }
+}
+
+/** The URL the server wrote into admin-credentials on its first start, if the file has one. */
+function serverEndpoint(dataDir: string): string | undefined {
+  try {
+    return /^export AWS_ENDPOINT_URL=(\S+)$/m.exec(readFileSync(join(dataDir, 'admin-credentials'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
   }
 }
 

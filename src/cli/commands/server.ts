@@ -5,6 +5,8 @@ import {
   adminCredentialsText,
   AuditAnchorFileError,
   clusterAuditAppender,
+  DEFAULT_EDGE_LIMITS,
+  type EdgeLimits,
   isClusterWorker,
   loadAuditAnchoring,
   onAnnounce,
@@ -26,13 +28,55 @@ type ServerOptions = {
   auditAnchorFile?: string;
   auditAnchorInterval: string;
   workers?: string;
+} & EdgeOptions;
+
+/** The HTTP edge's limits and what start-up prints, as flags (see EdgeLimits in server/http.ts). */
+type EdgeOptions = {
+  printCredentials?: boolean;
+  headersTimeout: string;
+  requestTimeout: string;
+  keepAliveTimeout: string;
+  maxConnections: string;
+  maxHeaderBytes: string;
+  maxBodyMemory: string;
 };
+
+function addEdgeOptions(command: Command): Command {
+  return command
+    .option('--print-credentials', 'also print a newly created administrator key (it is always written to <data-dir>/admin-credentials, mode 0600)')
+    .option('--headers-timeout <ms>', 'a request line and headers must arrive within this time', String(DEFAULT_EDGE_LIMITS.headersTimeoutMs))
+    .option('--request-timeout <ms>', 'a whole request (headers and body) must arrive within this time', String(DEFAULT_EDGE_LIMITS.requestTimeoutMs))
+    .option('--keep-alive-timeout <ms>', 'an idle keep-alive connection is closed after this time', String(DEFAULT_EDGE_LIMITS.keepAliveTimeoutMs))
+    .option('--max-connections <n>', 'connections open at once (per process); more are closed when accepted', String(DEFAULT_EDGE_LIMITS.maxConnections))
+    .option('--max-header-bytes <n>', 'size of a request line and headers together', String(DEFAULT_EDGE_LIMITS.maxHeaderBytes))
+    .option('--max-body-memory <bytes>', 'request bodies held in memory at once (per process); more are refused with ThrottlingException', String(DEFAULT_EDGE_LIMITS.maxBodyMemoryBytes));
+}
+
+function edgeLimits(options: EdgeOptions): EdgeLimits {
+  return {
+    headersTimeoutMs: wholeNumber('--headers-timeout', options.headersTimeout, 1),
+    requestTimeoutMs: wholeNumber('--request-timeout', options.requestTimeout, 1),
+    keepAliveTimeoutMs: wholeNumber('--keep-alive-timeout', options.keepAliveTimeout, 1),
+    maxConnections: wholeNumber('--max-connections', options.maxConnections, 1),
+    maxHeaderBytes: wholeNumber('--max-header-bytes', options.maxHeaderBytes, 1024),
+    maxBodyMemoryBytes: wholeNumber('--max-body-memory', options.maxBodyMemory, 1024 * 1024),
+  };
+}
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!/^\d{1,10}$/.test(text) || value < min) {
+    process.stderr.write(`coffer: ${flag} must be a whole number of at least ${min}, not ${text}\n`);
+    process.exit(2);
+  }
+  return value;
+}
 
 /** The maintenance timer's period in the process (or the one cluster worker) that runs it. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
 export function registerServerCommand(program: Command): void {
-  program
+  const server = program
     .command('server')
     .description('run the Coffer server (AWS KMS and Secrets Manager APIs) on the embedded store')
     .option('--port <port>', 'port to listen on', '7766')
@@ -43,12 +87,13 @@ export function registerServerCommand(program: Command): void {
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
     .option('--audit-anchor-interval <seconds>', 'anchor the audit chain this often when it has grown (and on shutdown)', '10')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
-    .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
-    .action(runServer);
+    .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1');
+  addEdgeOptions(server).action(runServer);
 }
 
 async function runServer(options: ServerOptions): Promise<void> {
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
+  edgeLimits(options); // a bad flag stops the start here, before any worker is forked
   if (isClusterWorker()) return runWorker(options);
   if (workers === 1) return runSingleProcess(options);
   const config = serverConfig(options);
@@ -63,7 +108,7 @@ async function runServer(options: ServerOptions): Promise<void> {
 
 async function runSingleProcess(options: ServerOptions): Promise<void> {
   const server = await startOrExit(options, { maintenanceIntervalMs: MAINTENANCE_INTERVAL_MS });
-  announce(server, resolve(options.dataDir), options.dev ?? false);
+  announce(server, resolve(options.dataDir), options);
   stopOnSignals(server);
 }
 
@@ -78,14 +123,14 @@ async function runWorker(options: ServerOptions): Promise<void> {
     immediateTransactions: true,
     maintenanceIntervalMs: runsMaintenance() ? MAINTENANCE_INTERVAL_MS : 0,
   });
-  onAnnounce(() => announce(server, resolve(options.dataDir), options.dev ?? false));
+  onAnnounce(() => announce(server, resolve(options.dataDir), options));
   reportReady();
   stopOnSignals(server, { worker: true });
 }
 
 async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typeof startServer>[0]>): Promise<RunningServer> {
   try {
-    return await startServer({ ...serverConfig(options), host: options.host, port: parsePort(options.port), ...extra });
+    return await startServer({ ...serverConfig(options), host: options.host, port: parsePort(options.port), limits: edgeLimits(options), ...extra });
   } catch (error) {
     process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);
     process.exit(error instanceof RootKeyError ? 2 : 1);
@@ -105,7 +150,7 @@ function serverConfig(options: ServerOptions): CofferConfig {
   };
 }
 
-function announce(server: RunningServer, dataDir: string, devMode: boolean): void {
+function announce(server: RunningServer, dataDir: string, options: Pick<ServerOptions, 'dev' | 'printCredentials'>): void {
   const { coffer, http } = server;
   if (coffer.rootKeyCreated) {
     process.stderr.write(
@@ -122,13 +167,16 @@ function announce(server: RunningServer, dataDir: string, devMode: boolean): voi
     );
   }
   process.stdout.write(`Coffer listening on ${http.url} (data dir ${dataDir})\n`);
-  if (coffer.createdAdmin) {
+  // The secret key goes to its 0600 file, not to a terminal, a scrollback or a service's log, unless asked for.
+  if (coffer.createdAdmin && options.printCredentials) {
     process.stdout.write(`\nAdministrator credentials (also in ${dataDir}/admin-credentials, mode 0600):\n\n`);
     process.stdout.write(adminCredentialsText(coffer.createdAdmin, http.url) + '\n');
+  } else if (coffer.createdAdmin) {
+    process.stdout.write(`Administrator credentials created: source ${dataDir}/admin-credentials (mode 0600; --print-credentials shows them here)\n`);
   } else {
     process.stdout.write(`Administrator credentials: source ${dataDir}/admin-credentials\n`);
   }
-  if (devMode) process.stdout.write('Dev mode: access key "test" / secret "test" is accepted as the administrator.\n');
+  if (options.dev) process.stdout.write('Dev mode: access key "test" / secret "test" is accepted as the administrator.\n');
 }
 
 /** What went wrong, said plainly: a root key problem, a port that can't be bound, or else the error itself. */

@@ -336,4 +336,16 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX secrets_by_last_accessed ON secrets (account_id, region, ifnull(last_accessed_date, -1));
     `,
   },
+  {
+    id: 9,
+    name: 'sealed-function-environment',
+    // A function's Environment.Variables (and an HTTP function's URL) sealed under KMS, as Lambda keeps them.
+    // Rows from before keep their clear columns until the server's start seals them (functions/environment-sealing.ts).
+    sql: `
+      ALTER TABLE functions ADD COLUMN kms_key_arn TEXT;
+      ALTER TABLE functions ADD COLUMN environment_key_arn TEXT;
+      ALTER TABLE functions ADD COLUMN environment_data_key BLOB;
+      ALTER TABLE functions ADD COLUMN environment_sealed BLOB;
+    `,
+  },
 ];

@@ -1,12 +1,13 @@
 import type { Statement } from 'better-sqlite3';
-import type { FunctionRecord } from '../records.js';
+import type { FunctionPatch, FunctionRecord, SealedEnvironment } from '../records.js';
 import { patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
-type FunctionPatch = Partial<Pick<FunctionRecord, 'codeZip' | 'codeSha256' | 'codeSize' | 'url' | 'runtime' | 'handler' | 'environment' | 'timeoutSeconds' | 'description' | 'lastModified' | 'revisionId'>>;
+/** The patch with its sealed environment spread over the envelope's three columns. */
+type ColumnPatch = Omit<FunctionPatch, 'sealedEnvironment'> & { environmentKeyArn?: string; environmentDataKey?: Buffer; environmentSealed?: Buffer };
 
-const FUNCTION_COLUMNS: Record<keyof FunctionPatch, string> = {
+const FUNCTION_COLUMNS: Record<keyof ColumnPatch, string> = {
   codeZip: 'code_zip',
   codeSha256: 'code_sha256',
   codeSize: 'code_size',
@@ -14,6 +15,10 @@ const FUNCTION_COLUMNS: Record<keyof FunctionPatch, string> = {
   runtime: 'runtime',
   handler: 'handler',
   environment: 'environment',
+  environmentKeyArn: 'environment_key_arn',
+  environmentDataKey: 'environment_data_key',
+  environmentSealed: 'environment_sealed',
+  kmsKeyArn: 'kms_key_arn',
   timeoutSeconds: 'timeout_seconds',
   description: 'description',
   lastModified: 'last_modified',
@@ -31,12 +36,14 @@ export class SqliteFunctionTables {
   createFunction(record: FunctionRecord): boolean {
     const result = this.#stmt(
       `INSERT INTO functions (arn, account_id, region, name, kind, runtime, handler, code_zip, code_sha256, code_size, url,
-         environment, timeout_seconds, description, role, created_at, last_modified, revision_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         environment, environment_key_arn, environment_data_key, environment_sealed, kms_key_arn,
+         timeout_seconds, description, role, created_at, last_modified, revision_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ).run(
       record.arn, record.accountId, record.region, record.name, record.kind, record.runtime ?? null, record.handler ?? null,
       record.codeZip ?? null, record.codeSha256 ?? null, record.codeSize, record.url ?? null, JSON.stringify(record.environment),
-      record.timeoutSeconds, record.description, record.role ?? null, record.createdAt.getTime(), record.lastModified.getTime(),
+      record.sealedEnvironment?.kmsKeyArn ?? null, record.sealedEnvironment?.encryptedDataKey ?? null,
+      record.sealedEnvironment?.sealedValue ?? null, record.kmsKeyArn ?? null, record.timeoutSeconds, record.description, record.role ?? null, record.createdAt.getTime(), record.lastModified.getTime(),
       record.revisionId,
     );
     return result.changes === 1;
@@ -53,7 +60,7 @@ export class SqliteFunctionTables {
   }
 
   updateFunction(accountId: string, region: string, name: string, patch: FunctionPatch): FunctionRecord | undefined {
-    const { assignments, values } = patchAssignments(patch, FUNCTION_COLUMNS);
+    const { assignments, values } = patchAssignments(toColumnPatch(patch), FUNCTION_COLUMNS);
     if (assignments.length === 0) return this.getFunction(accountId, region, name);
     const row = this.#stmt(`UPDATE functions SET ${assignments.join(', ')} WHERE account_id = ? AND region = ? AND name = ? RETURNING *`).get(
       ...values, accountId, region, name,
@@ -64,6 +71,29 @@ export class SqliteFunctionTables {
   deleteFunction(accountId: string, region: string, name: string): boolean {
     return this.#stmt('DELETE FROM functions WHERE account_id = ? AND region = ? AND name = ?').run(accountId, region, name).changes === 1;
   }
+
+  listFunctionsWithClearEnvironment(): FunctionRecord[] {
+    const rows = this.#stmt(
+      `SELECT * FROM functions WHERE environment_sealed IS NULL AND (environment <> '{}' OR url IS NOT NULL) ORDER BY arn`,
+    ).all() as Row[];
+    return rows.map(functionFromRow);
+  }
+}
+
+function toColumnPatch(patch: FunctionPatch): ColumnPatch {
+  if (!('sealedEnvironment' in patch)) return patch;
+  const { sealedEnvironment, ...rest } = patch;
+  return {
+    ...rest,
+    environmentKeyArn: sealedEnvironment?.kmsKeyArn,
+    environmentDataKey: sealedEnvironment?.encryptedDataKey,
+    environmentSealed: sealedEnvironment?.sealedValue,
+  };
+}
+
+function sealedEnvironmentFromRow(row: Row): SealedEnvironment | undefined {
+  if (row.environment_sealed === null || row.environment_sealed === undefined) return undefined;
+  return { kmsKeyArn: row.environment_key_arn, encryptedDataKey: row.environment_data_key, sealedValue: row.environment_sealed };
 }
 
 function functionFromRow(row: Row): FunctionRecord {
@@ -80,6 +110,8 @@ function functionFromRow(row: Row): FunctionRecord {
     codeSize: row.code_size,
     url: row.url ?? undefined,
     environment: JSON.parse(row.environment) as Record<string, string>,
+    sealedEnvironment: sealedEnvironmentFromRow(row),
+    kmsKeyArn: row.kms_key_arn ?? undefined,
     timeoutSeconds: row.timeout_seconds,
     description: row.description,
     role: row.role ?? undefined,

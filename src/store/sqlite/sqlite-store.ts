@@ -109,6 +109,9 @@ export class SqliteStore implements Store {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    // Deleted and overwritten content is zeroed, not left in free space: a value sealed in place (a function's
+    // variables from before sealing) or a deleted row must not stay readable in the file.
+    this.#db.pragma('secure_delete = ON');
     if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
     this.#cache = new ReadCache(this.#db, READ_CACHE_LIMITS);
     const prepare = (sql: string) => this.#stmt(sql);
@@ -633,6 +636,10 @@ export class SqliteStore implements Store {
 
   async deleteFunction(accountId: string, region: string, name: string) {
     return this.#functions.deleteFunction(accountId, region, name);
+  }
+
+  async listFunctionsWithClearEnvironment() {
+    return this.#functions.listFunctionsWithClearEnvironment();
   }
 
   #insertKey(key: KeyRecord): void {

@@ -42,7 +42,8 @@ describe('coffer server --workers 2', () => {
   it('announces once: one root key note, one set of administrator credentials, one listening line', () => {
     assert.ok(server.printedAdmin, server.stdout());
     assert.equal(server.stdout().match(/Coffer listening on/g)?.length, 1, server.stdout());
-    assert.equal(server.stdout().match(/export AWS_SECRET_ACCESS_KEY=/g)?.length, 1);
+    assert.equal(server.stdout().match(/Administrator credentials created/g)?.length, 1, server.stdout());
+    assert.equal(server.stdout().match(/export AWS_SECRET_ACCESS_KEY=/g), null, 'the secret key stays in admin-credentials');
     assert.equal(server.stderr().match(/A NEW ROOT KEY WAS CREATED/g)?.length, 1, server.stderr());
     assert.match(server.stderr(), /worker 1 \(pid \d+\) ready/);
     assert.match(server.stderr(), /worker 2 \(pid \d+\) ready/);

@@ -25,10 +25,18 @@ describe('coffer accounts create', () => {
     const secretAccessKey = /^export AWS_SECRET_ACCESS_KEY=(\S+)$/m.exec(stdout)?.[1];
     assert.ok(accountId && accessKeyId && secretAccessKey, stdout);
     assert.notEqual(accountId, '000000000000');
+    // Like admin-credentials: the lines that point the AWS CLI at this server, not only the key.
+    assert.match(stdout, new RegExp(`^export AWS_ENDPOINT_URL=${server.url.replace(/[.]/g, '\\.')}$`, 'm'));
+    assert.match(stdout, /^export AWS_DEFAULT_REGION=\$\{AWS_DEFAULT_REGION:-us-east-1\}$/m);
 
     const identity = await stsClient(server, { accessKeyId, secretAccessKey }).send(new GetCallerIdentityCommand({}));
     assert.equal(identity.Account, accountId);
     assert.equal(identity.Arn, `arn:aws:iam::${accountId}:root`);
+  });
+
+  it('--endpoint-url names the endpoint to print', async () => {
+    const { stdout } = await run(COFFER_BIN, ['accounts', 'create', '--data-dir', server.dataDir, '--endpoint-url', 'https://coffer.example.test'], { env: childEnv() });
+    assert.match(stdout, /^export AWS_ENDPOINT_URL=https:\/\/coffer\.example\.test$/m);
   });
 
   it('refuses a directory without a Coffer database', async () => {

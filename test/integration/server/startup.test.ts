@@ -60,13 +60,30 @@ describe('coffer server start-up (child processes)', () => {
       assert.ok(!first.stdout().includes('BACK IT UP'));
     });
 
-    it('prints the administrator credentials as export lines on stdout, matching the file', () => {
+    it('writes the administrator key to admin-credentials and prints only where it is, never the secret key', () => {
       assert.ok(first.printedAdmin, first.stdout());
-      assert.equal(count(first.stdout(), 'export AWS_ACCESS_KEY_ID='), 1);
       const file = readFileSync(join(dataDir, 'admin-credentials'), 'utf8');
       assert.ok(file.includes(`export AWS_ACCESS_KEY_ID=${first.printedAdmin.accessKeyId}\n`), file);
       assert.ok(file.includes(`export AWS_SECRET_ACCESS_KEY=${first.printedAdmin.secretAccessKey}\n`), file);
       assert.ok(file.includes(`export AWS_ENDPOINT_URL=${first.url}\n`), file);
+      assert.ok(first.stdout().includes(`source ${join(dataDir, 'admin-credentials')}`), first.stdout());
+      for (const output of [first.stdout(), first.stderr()]) {
+        assert.ok(!output.includes(first.printedAdmin.secretAccessKey), 'the secret key was printed');
+        assert.equal(count(output, 'export AWS_SECRET_ACCESS_KEY='), 0);
+      }
+    });
+
+    it('--print-credentials prints them as export lines on stdout, matching the file', async () => {
+      const printingDir = join(tempRoot, 'print-credentials');
+      const server = await startChildServer({ dataDir: printingDir, args: ['--print-credentials'] });
+      try {
+        assert.equal(count(server.stdout(), 'export AWS_ACCESS_KEY_ID='), 1, server.stdout());
+        const file = readFileSync(join(printingDir, 'admin-credentials'), 'utf8');
+        assert.ok(file.includes(`export AWS_SECRET_ACCESS_KEY=${server.printedAdmin!.secretAccessKey}\n`), file);
+        assert.ok(server.stdout().includes(`export AWS_SECRET_ACCESS_KEY=${server.printedAdmin!.secretAccessKey}\n`));
+      } finally {
+        await server.stop();
+      }
     });
 
     it('never prints the root key itself', () => {
