@@ -8,4 +8,5 @@ export * from './event.js';
 export * from './redaction.js';
 export * from './chain.js';
 export * from './recorder.js';
+export * from './service-event.js';
 export * from './table.js';

@@ -12,3 +12,4 @@ export type { InvokeOutcome } from './invoke-outcome.js';
 export { lambdaErrors } from './errors.js';
 export { HTTP_RUNTIME, HTTP_URL_VARIABLE } from './runtimes.js';
 export { functionArn } from './function-name.js';
+export { BUILTIN_RUNTIME, type BuiltinInvocation, type BuiltinRotators } from './builtin-function.js';

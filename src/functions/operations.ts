@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { commonError, type RequestContext } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
+import { BUILTIN_HAS_NO_CODE, builtinFunctionRecord, checkRotatorName } from './builtin-function.js';
 import type { FunctionsDeps } from './deps.js';
 import { functionNotFound, lambdaError } from './errors.js';
 import { functionArn, LATEST, resolveFunctionRef } from './function-name.js';
@@ -85,6 +86,9 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
         checkEnvironment(variables);
         const summary = await checkZip(input.Code.ZipFile);
         record = { ...common, kind, runtime: input.Runtime, handler, codeZip: input.Code.ZipFile, ...summary, environment: variables };
+      } else if (kind === 'builtin') {
+        checkEnvironment(variables);
+        record = builtinFunctionRecord(common, input, deps.builtins?.names ?? [], variables);
       } else {
         if (input.Code.ZipFile || input.Code.S3Bucket !== undefined || input.Code.S3Key !== undefined) {
           throw lambdaError('InvalidParameterValueException', HTTP_HAS_NO_CODE);
@@ -119,6 +123,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
     async updateFunctionCode(ctx: RequestContext, input: Inputs['UpdateFunctionCode']) {
       const record = await load(ctx, input.FunctionName);
       if (record.kind === 'http') throw lambdaError('InvalidParameterValueException', HTTP_HAS_NO_CODE);
+      if (record.kind === 'builtin') throw lambdaError('InvalidParameterValueException', BUILTIN_HAS_NO_CODE);
       if (input.ImageUri !== undefined || input.S3Bucket !== undefined || input.S3Key !== undefined) {
         throw lambdaError('InvalidParameterValueException', ZIP_ONLY);
       }
@@ -142,7 +147,9 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner) {
         }
         patch.runtime = input.Runtime;
       }
-      if (input.Handler !== undefined) patch.handler = record.kind === 'zip' ? checkHandler(input.Handler) : input.Handler;
+      if (input.Handler !== undefined) {
+        patch.handler = record.kind === 'zip' ? checkHandler(input.Handler) : record.kind === 'builtin' ? checkRotatorName(input.Handler, deps.builtins?.names ?? []) : input.Handler;
+      }
       if (input.Description !== undefined) patch.description = input.Description;
       if (input.Timeout !== undefined) patch.timeoutSeconds = input.Timeout;
       if (input.Environment !== undefined) {

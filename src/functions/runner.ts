@@ -2,7 +2,7 @@ import { accountRootArn } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
 import { lambdaError } from './errors.js';
-import { runHosted, type Execution } from './hosted.js';
+import { failed, runHosted, type Execution } from './hosted.js';
 import { runHttpFunction } from './http-function.js';
 import { Workspace } from './workspace.js';
 
@@ -33,6 +33,7 @@ export function createRunner(deps: FunctionsDeps) {
     running += 1;
     try {
       if (record.kind === 'http') return await runHttpFunction(record, event, requestId, deps.logger);
+      if (record.kind === 'builtin') return await runBuiltin(record, event, requestId);
       const endpointUrl = deps.endpointUrl();
       if (!endpointUrl && !warnedNoEndpoint) {
         warnedNoEndpoint = true;
@@ -47,6 +48,20 @@ export function createRunner(deps: FunctionsDeps) {
     } finally {
       running -= 1;
     }
+  }
+
+  async function runBuiltin(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
+    if (!deps.builtins || !record.handler) return failed('Runtime.InvalidEntrypoint', 'The function names no built-in rotator.');
+    const invocation = {
+      accountId: record.accountId,
+      region: record.region,
+      functionArn: record.arn,
+      rotator: record.handler,
+      principalArn: executionPrincipal(record),
+      requestId,
+    };
+    const outcome = await deps.builtins.run(invocation, event);
+    return outcome.ok ? { outcome, logTail: '' } : { ...failed(outcome.errorType, outcome.errorMessage), outcome };
   }
 
   return {

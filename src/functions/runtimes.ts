@@ -1,3 +1,4 @@
+import { BUILTIN_RUNTIME } from './builtin-function.js';
 import { lambdaError } from './errors.js';
 
 /**
@@ -11,7 +12,7 @@ export const HTTP_URL_VARIABLE = 'COFFER_FUNCTION_URL';
 
 export type RuntimeFamily = 'python' | 'node';
 
-const SUPPORTED = 'python3.x (for example python3.12), nodejs20.x or coffer-http';
+const SUPPORTED = `python3.x (for example python3.12), nodejs20.x, coffer-http or ${BUILTIN_RUNTIME}`;
 
 export function runtimeFamily(runtime: string): RuntimeFamily | undefined {
   if (/^python3\.\d{1,2}$/.test(runtime)) return 'python';
@@ -20,8 +21,9 @@ export function runtimeFamily(runtime: string): RuntimeFamily | undefined {
 }
 
 /** The kind of function a runtime makes, or InvalidParameterValueException for one Coffer does not run. */
-export function kindOfRuntime(runtime: string): 'zip' | 'http' {
+export function kindOfRuntime(runtime: string): 'zip' | 'http' | 'builtin' {
   if (runtime === HTTP_RUNTIME) return 'http';
+  if (runtime === BUILTIN_RUNTIME) return 'builtin';
   if (runtimeFamily(runtime)) return 'zip';
   throw lambdaError('InvalidParameterValueException', `The runtime parameter of ${runtime} is not supported by Coffer; use ${SUPPORTED}.`);
 }
