@@ -4,6 +4,7 @@ import type { FunctionsDeps } from './deps.js';
 import { lambdaError } from './errors.js';
 import { failed, runHosted, type Execution } from './hosted.js';
 import { runHttpFunction } from './http-function.js';
+import { keepInvocationLog } from './invocation-logs.js';
 import { Workspace } from './workspace.js';
 
 /** Credentials outlive the function's timeout by this much, as a margin for its last calls. */
@@ -28,7 +29,15 @@ export function createRunner(deps: FunctionsDeps) {
   let running = 0;
   let warnedNoEndpoint = false;
 
+  /** Runs one invocation and keeps its log (when there is a log dir). */
   async function execute(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
+    const startedAt = new Date();
+    const execution = await executeOnce(record, event, requestId);
+    if (deps.logDir) await keepInvocationLog(deps.logDir, record, requestId, execution, startedAt, deps.logger);
+    return execution;
+  }
+
+  async function executeOnce(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
     if (running >= maxConcurrent) throw lambdaError('TooManyRequestsException', 'Rate Exceeded.');
     running += 1;
     try {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { createLogger, type LogLevel } from '../../core/index.js';
 import { RootKeyError } from '../../crypto/index.js';
 import {
   adminCredentialsText,
@@ -13,7 +14,9 @@ import {
   type RunningServer,
 } from '../../server/index.js';
 
-type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string; auditFailClosed?: boolean; workers?: string };
+type ServerOptions = { port: string; host: string; dataDir: string; dev?: boolean; rootKeyFile?: string; auditFailClosed?: boolean; workers?: string; logLevel: string };
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** The maintenance timer's period in the process (or the one cluster worker) that runs it. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -29,10 +32,12 @@ export function registerServerCommand(program: Command): void {
     .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
     .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
+    .option('--log-level <level>', `least severe log line written to stderr: ${LOG_LEVELS.join(', ')} (debug shows each line a function prints); env COFFER_LOG_LEVEL`, process.env.COFFER_LOG_LEVEL ?? 'info')
     .action(runServer);
 }
 
 async function runServer(options: ServerOptions): Promise<void> {
+  parseLogLevel(options.logLevel);
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
   if (isClusterWorker()) return runWorker(options);
   if (workers === 1) return runSingleProcess(options);
@@ -76,6 +81,7 @@ async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typ
       rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
       rootKeyBase64: process.env.COFFER_ROOT_KEY,
       auditFailClosed: options.auditFailClosed ?? false,
+      logger: createLogger({ level: parseLogLevel(options.logLevel) }),
       ...extra,
     });
   } catch (error) {
@@ -161,6 +167,14 @@ function parseWorkers(text: string, dataDir: string): number {
     process.exit(2);
   }
   return workers;
+}
+
+function parseLogLevel(text: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    process.stderr.write(`coffer: --log-level must be one of ${LOG_LEVELS.join(', ')}, not ${text}\n`);
+    process.exit(2);
+  }
+  return text as LogLevel;
 }
 
 function parsePort(text: string): number {
