@@ -54,8 +54,13 @@ describe('aws secretsmanager rotate-secret (seeds)', () => {
 
   it('seeds/001: the built-in PostgreSQL single-user rotator, deployed explicitly, on rate(30 days)', async () => {
     const role = await createExecutionRole(server, 'postgres-rotator', ['secretsmanager:*']);
-    await aws(`aws lambda create-function --function-name SecretsManagerRDSPostgreSQLRotationSingleUser \\
-      --runtime coffer-builtin --handler postgres-single-user --role ${role.arn} --code '{}'`);
+    // As the README's tour deploys one (the same as `aws lambda create-function --runtime coffer-builtin
+    // --handler postgres-single-user --role ARN --code '{}'`).
+    const deployed = await shellOk(
+      `"${COFFER_BIN}" functions create-builtin SecretsManagerRDSPostgreSQLRotationSingleUser --rotator postgres-single-user --role ${role.arn} --endpoint-url "${server.url}"`,
+      { cwd, credentials: server.admin, region: 'us-east-1' },
+    );
+    assert.equal(JSON.parse(deployed).Runtime, 'coffer-builtin');
     await aws(`aws secretsmanager create-secret --name "prod/rds/postgres" --secret-string '{"username":"dbadmin","password":"InitPass123","engine":"postgres","host":"mydb.cluster-abc.us-east-1.rds.amazonaws.com","port":5432,"dbname":"appdb"}'`);
     const rotated = await aws(`aws secretsmanager rotate-secret \\
       --secret-id "prod/rds/postgres" \\
