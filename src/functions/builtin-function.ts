@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { commonError } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
 import { lambdaError } from './errors.js';
+import type { InvokeOutcome } from './invoke-outcome.js';
 
 /**
  * Built-in functions (Coffer's extension): a deployed function whose code is one of Coffer's own rotators,
@@ -15,12 +16,12 @@ export const BUILTIN_RUNTIME = 'coffer-builtin';
 export const BUILTIN_HAS_NO_CODE = `A ${BUILTIN_RUNTIME} function has no code package; its Handler names the built-in rotator.`;
 
 /** What the functions module is told about the built-in rotators by compose.ts (it cannot import rotation). */
-export type BuiltinInvocation = { accountId: string; region: string; functionArn: string; rotator: string; principalArn: string; requestId: string };
+export type BuiltinInvocation = { accountId: string; region: string; rotator: string; principalArn: string; requestId: string };
 
 export type BuiltinRotators = {
   names: readonly string[];
   /** Runs one event through the named rotator as `principalArn`; never throws. */
-  run(invocation: BuiltinInvocation, event: unknown): Promise<import('./invoke-outcome.js').InvokeOutcome>;
+  run(invocation: BuiltinInvocation, event: unknown): Promise<InvokeOutcome>;
 };
 
 /** The Handler of a built-in function: one of the rotators' names. */

@@ -64,7 +64,6 @@ export function createRunner(deps: FunctionsDeps) {
     const invocation = {
       accountId: record.accountId,
       region: record.region,
-      functionArn: record.arn,
       rotator: record.handler,
       principalArn: executionPrincipal(record),
       requestId,

@@ -3,7 +3,8 @@ import { lambdaError } from './errors.js';
 
 /**
  * Runtimes Coffer runs. `python3.x` runs on the machine's `python3`, `nodejs20.x` on the Node that runs Coffer;
- * the version in the name is recorded, not enforced. `coffer-http` is Coffer's own: the function is a URL.
+ * the version in the name is recorded, not enforced. `coffer-http` is Coffer's own: the function is a URL;
+ * `coffer-builtin` too (builtin-function.ts): the function is one of Coffer's rotators.
  */
 export const HTTP_RUNTIME = 'coffer-http';
 

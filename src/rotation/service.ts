@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AwsError, type RequestContext } from '../core/index.js';
 import type { BuiltinInvocation, InvokeOutcome } from '../functions/index.js';
 import type { RotationStarter } from '../secrets/index.js';
@@ -96,7 +97,10 @@ export function createRotationService(deps: RotationDeps) {
       userAgent: `coffer-builtin/${invocation.rotator}`,
     };
     try {
-      await rotator.runStep(event as RotationEvent, (operation, input) => deps.invokeSecretsAsFunction({ ...ctx, access: { checks: 0 } }, operation, input));
+      // Each call its own request, as each SDK call of a hosted function is.
+      const call = (operation: string, input: Record<string, unknown>) =>
+        deps.invokeSecretsAsFunction({ ...ctx, requestId: randomUUID(), access: { checks: 0 } }, operation, input);
+      await rotator.runStep(event as RotationEvent, call);
       return { ok: true, payload: null };
     } catch (error) {
       const errorType = awsErrorCode(error) ?? (error instanceof Error ? error.name : 'Error');
