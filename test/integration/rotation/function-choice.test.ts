@@ -9,7 +9,7 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { auditEvents } from '../../helpers/audit.js';
+import { auditEvents, coffer } from '../../helpers/audit.js';
 import { shellOk } from '../../helpers/aws-cli.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { rejectsWith } from '../../helpers/kms.js';
@@ -236,5 +236,12 @@ describe('rotation outcomes in the audit log', () => {
     assert.deepEqual(abandoned.additionalEventData, { VersionId: rotated.VersionId, Step: 'createSecret', Attempts: 5, ErrorCode: 'AccessDeniedException' });
     assert.equal(events[1]!.additionalEventData.Step, 'createSecret');
     assert.equal(events[1]!.additionalEventData.Attempts, 1);
+  });
+
+  it('rotation events are sealed into the chain like every event: coffer audit verify finds it intact', async () => {
+    await server.stop();
+    const result = await coffer(['audit', 'verify', '--data-dir', server.dataDir]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /chain intact/);
   });
 });
