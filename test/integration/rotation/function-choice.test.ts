@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateFunctionCommand, GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, GetFunctionCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -160,6 +160,13 @@ describe('the function a rotation runs', () => {
     assert.equal(shown.Configuration?.Runtime, 'coffer-builtin');
     assert.equal(shown.Configuration?.Handler, 'mysql-single-user');
     assert.equal(shown.Configuration?.Role, `arn:aws:iam::${ACCOUNT}:role/read-only-rotator`);
+    // Invoke runs it like any function: an event that is not a rotation's is the rotator's error.
+    const invoked = await lambda.send(new InvokeCommand({ FunctionName: 'read-only-builtin', Payload: Buffer.from('{}') }));
+    assert.equal(invoked.FunctionError, 'Unhandled');
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(invoked.Payload)), {
+      errorType: 'RotatorError',
+      errorMessage: 'a rotation event needs SecretId and ClientRequestToken',
+    });
     await rejectsWith(
       // No Role: the SDK's types require one, so the input is cast to send it without.
       lambda.send(new CreateFunctionCommand({ FunctionName: uniqueFunctionName('no-role'), Runtime: 'coffer-builtin', Handler: 'mysql-single-user', Code: {} } as never)),
