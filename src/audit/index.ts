@@ -10,4 +10,5 @@ export * from './redaction.js';
 export * from './chain.js';
 export * from './anchors.js';
 export * from './recorder.js';
+export * from './service-event.js';
 export * from './table.js';

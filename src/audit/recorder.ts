@@ -3,6 +3,7 @@ import type { AuditEventDraft, AuditEventRecord, Store } from '../store/index.js
 import { canonicalEventJson, canonicalJson, indexFields } from './chain.js';
 import { MAX_EVENT_BYTES, truncatedValue } from './event-bounds.js';
 import { buildEvent, isReadOnly, type ApiCall, type AuditEvent } from './event.js';
+import { serviceEventBody, type ServiceEvent } from './service-event.js';
 
 export type AuditRecorderDeps = {
   store: Pick<Store, 'appendAuditEvents' | 'probeAuditAppend'>;
@@ -58,7 +59,20 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
     }
   }
 
-  return { admit, record, failClosed: deps.failClosed };
+  /**
+   * Writes a service's own event (rotation outcomes). Never throws: the work it reports has happened, and
+   * a failed write is logged with the event (which holds no values), fail-open or not.
+   */
+  async function recordServiceEvent(event: ServiceEvent): Promise<void> {
+    const body = serviceEventBody(event);
+    try {
+      await groupCommit.append({ ...indexFields(JSON.parse(body) as Record<string, unknown>), body });
+    } catch (error) {
+      deps.logger.error('audit event could not be written', { operation: event.eventName, event: body, error: describe(error) });
+    }
+  }
+
+  return { admit, record, recordServiceEvent, failClosed: deps.failClosed };
 }
 
 export type AuditRecorder = ReturnType<typeof createAuditRecorder>;

@@ -1,5 +1,6 @@
 import type { Logger, RequestContext, Sensitive } from '../core/index.js';
 import type { SealedEnvironment, Store } from '../store/index.js';
+import type { BuiltinRotators } from './builtin-function.js';
 
 /** A short-lived access key for a function's account, minted per invocation by auth (wired in compose.ts). */
 export type MintedCredentials = { accessKeyId: string; secretAccessKey: Sensitive<string> };
@@ -34,4 +35,8 @@ export type FunctionsDeps = {
   nodeCommand?: string;
   /** Child processes (and HTTP calls) running at once on this node; more get TooManyRequestsException. */
   maxConcurrentInvocations?: number;
+  /** The rotators a `coffer-builtin` function may name, and how to run one (rotation's, wired by compose.ts). */
+  builtins?: BuiltinRotators;
+  /** Where each invocation's log lines are kept (the last few per function); none when unset. */
+  logDir?: string;
 };

@@ -186,6 +186,9 @@ function childEnvironment(invocation: HostedInvocation, setup: ChildSetup): Reco
     TZ: ':UTC',
     HOME: setup.home,
     TMPDIR: setup.home,
+    // AWS's rotation templates call `boto3.client('secretsmanager', endpoint_url=os.environ['SECRETS_MANAGER_ENDPOINT'])`,
+    // a variable AWS's serverless application sets; here it is Coffer, unless the function sets its own.
+    ...(endpointUrl ? { SECRETS_MANAGER_ENDPOINT: endpointUrl } : {}),
     // The function's own variables; none of them can be a reserved name (checked when they are set).
     ...record.environment,
     LAMBDA_TASK_ROOT: setup.codeDir,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { commonError, type RequestContext } from '../core/index.js';
 import type { FunctionPatch, FunctionRecord } from '../store/index.js';
+import { BUILTIN_HAS_NO_CODE, builtinFunctionRecord, checkRotatorName } from './builtin-function.js';
 import type { FunctionsDeps } from './deps.js';
 import type { EnvironmentVault, Variables } from './environment-vault.js';
 import { functionNotFound, lambdaError } from './errors.js';
@@ -96,6 +97,9 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
         checkEnvironment(variables);
         const summary = await checkZip(input.Code.ZipFile);
         record = { ...common, kind, runtime: input.Runtime, handler, codeZip: input.Code.ZipFile, ...summary, ...(await sealed(ctx, arn, kmsKeyArn, variables)) };
+      } else if (kind === 'builtin') {
+        checkEnvironment(variables);
+        record = { ...builtinFunctionRecord(common, input, deps.builtins?.names ?? [], {}), ...(await sealed(ctx, arn, kmsKeyArn, variables)) };
       } else {
         if (input.Code.ZipFile || input.Code.S3Bucket !== undefined || input.Code.S3Key !== undefined) {
           throw lambdaError('InvalidParameterValueException', HTTP_HAS_NO_CODE);
@@ -132,6 +136,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
     async updateFunctionCode(ctx: RequestContext, input: Inputs['UpdateFunctionCode']) {
       const record = await load(ctx, input.FunctionName);
       if (record.kind === 'http') throw lambdaError('InvalidParameterValueException', HTTP_HAS_NO_CODE);
+      if (record.kind === 'builtin') throw lambdaError('InvalidParameterValueException', BUILTIN_HAS_NO_CODE);
       if (input.ImageUri !== undefined || input.S3Bucket !== undefined || input.S3Key !== undefined) {
         throw lambdaError('InvalidParameterValueException', ZIP_ONLY);
       }
@@ -155,7 +160,9 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
         }
         patch.runtime = input.Runtime;
       }
-      if (input.Handler !== undefined) patch.handler = record.kind === 'zip' ? checkHandler(input.Handler) : input.Handler;
+      if (input.Handler !== undefined) {
+        patch.handler = record.kind === 'zip' ? checkHandler(input.Handler) : record.kind === 'builtin' ? checkRotatorName(input.Handler, deps.builtins?.names ?? []) : input.Handler;
+      }
       if (input.Description !== undefined) patch.description = input.Description;
       if (input.Timeout !== undefined) patch.timeoutSeconds = input.Timeout;
       if (input.Environment !== undefined || input.KMSKeyArn !== undefined) {

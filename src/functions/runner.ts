@@ -2,8 +2,9 @@ import { accountRootArn } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
 import { lambdaError } from './errors.js';
-import { runHosted, type Execution } from './hosted.js';
+import { failed, runHosted, type Execution } from './hosted.js';
 import { runHttpFunction } from './http-function.js';
+import { keepInvocationLog } from './invocation-logs.js';
 import { Workspace } from './workspace.js';
 
 /** Credentials outlive the function's timeout by this much, as a margin for its last calls. */
@@ -28,11 +29,20 @@ export function createRunner(deps: FunctionsDeps) {
   let running = 0;
   let warnedNoEndpoint = false;
 
+  /** Runs one invocation and keeps its log (when there is a log dir). */
   async function execute(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
+    const startedAt = new Date();
+    const execution = await executeOnce(record, event, requestId);
+    if (deps.logDir) await keepInvocationLog(deps.logDir, record, requestId, execution, startedAt, deps.logger);
+    return execution;
+  }
+
+  async function executeOnce(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
     if (running >= maxConcurrent) throw lambdaError('TooManyRequestsException', 'Rate Exceeded.');
     running += 1;
     try {
       if (record.kind === 'http') return await runHttpFunction(record, event, requestId, deps.logger);
+      if (record.kind === 'builtin') return await runBuiltin(record, event, requestId);
       const endpointUrl = deps.endpointUrl();
       if (!endpointUrl && !warnedNoEndpoint) {
         warnedNoEndpoint = true;
@@ -47,6 +57,19 @@ export function createRunner(deps: FunctionsDeps) {
     } finally {
       running -= 1;
     }
+  }
+
+  async function runBuiltin(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
+    if (!deps.builtins || !record.handler) return failed('Runtime.InvalidEntrypoint', 'The function names no built-in rotator.');
+    const invocation = {
+      accountId: record.accountId,
+      region: record.region,
+      rotator: record.handler,
+      principalArn: executionPrincipal(record),
+      requestId,
+    };
+    const outcome = await deps.builtins.run(invocation, event);
+    return outcome.ok ? { outcome, logTail: '' } : { ...failed(outcome.errorType, outcome.errorMessage), outcome };
   }
 
   return {

@@ -1,8 +1,10 @@
+import { BUILTIN_RUNTIME } from './builtin-function.js';
 import { lambdaError } from './errors.js';
 
 /**
  * Runtimes Coffer runs. `python3.x` runs on the machine's `python3`, `nodejs20.x` on the Node that runs Coffer;
- * the version in the name is recorded, not enforced. `coffer-http` is Coffer's own: the function is a URL.
+ * the version in the name is recorded, not enforced. `coffer-http` is Coffer's own: the function is a URL;
+ * `coffer-builtin` too (builtin-function.ts): the function is one of Coffer's rotators.
  */
 export const HTTP_RUNTIME = 'coffer-http';
 
@@ -11,7 +13,7 @@ export const HTTP_URL_VARIABLE = 'COFFER_FUNCTION_URL';
 
 export type RuntimeFamily = 'python' | 'node';
 
-const SUPPORTED = 'python3.x (for example python3.12), nodejs20.x or coffer-http';
+const SUPPORTED = `python3.x (for example python3.12), nodejs20.x, coffer-http or ${BUILTIN_RUNTIME}`;
 
 export function runtimeFamily(runtime: string): RuntimeFamily | undefined {
   if (/^python3\.\d{1,2}$/.test(runtime)) return 'python';
@@ -20,8 +22,9 @@ export function runtimeFamily(runtime: string): RuntimeFamily | undefined {
 }
 
 /** The kind of function a runtime makes, or InvalidParameterValueException for one Coffer does not run. */
-export function kindOfRuntime(runtime: string): 'zip' | 'http' {
+export function kindOfRuntime(runtime: string): 'zip' | 'http' | 'builtin' {
   if (runtime === HTTP_RUNTIME) return 'http';
+  if (runtime === BUILTIN_RUNTIME) return 'builtin';
   if (runtimeFamily(runtime)) return 'zip';
   throw lambdaError('InvalidParameterValueException', `The runtime parameter of ${runtime} is not supported by Coffer; use ${SUPPORTED}.`);
 }

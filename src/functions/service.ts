@@ -40,9 +40,15 @@ export function createFunctionsService(deps: FunctionsDeps) {
     }
   }
 
+  /** Whether a function of this name is deployed in this account and region (RotateSecret checks it). */
+  async function exists(accountId: string, region: string, name: string): Promise<boolean> {
+    return (await deps.store.getFunction(accountId, region, name)) !== undefined;
+  }
+
   return {
     restTable: lambdaTable(operations),
     invoke,
+    exists,
     maintenance: createFunctionsMaintenance(deps),
     /** Seals variables stored in clear before sealing existed; compose.ts runs it once the store is open. */
     sealClearEnvironments: (clock: Clock) => vault.sealClearEnvironments(deps.store, clock, deps.logger),

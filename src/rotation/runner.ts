@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { accountRootArn, parseArn, type Clock, type RequestContext } from '../core/index.js';
+import { accountRootArn, commonError, parseArn, type Clock, type RequestContext } from '../core/index.js';
 import { ROTATION_STEPS, type RotationRunRecord, type SecretRecord } from '../store/index.js';
-import type { RotationDeps } from './deps.js';
+import type { RotationAuditEvent, RotationDeps } from './deps.js';
 import type { RotationEvent } from './rotator.js';
 import { nextWindow } from './schedule.js';
 
@@ -66,16 +66,18 @@ export function createRunner(deps: RotationDeps) {
       nextRotationWindowEnd: window?.end,
     });
     deps.logger.info('secret rotated', { secretArn: secret.arn, versionId: run.token });
+    await audit('RotationSucceeded', secret.arn, finishedAt, { VersionId: run.token });
   }
 
+  /**
+   * Every step runs the deployed function the ARN names (zip, HTTP or built-in), in the secret's own account
+   * and region; a built-in rotator is never chosen by a function's name.
+   */
   async function runStep(ctx: RequestContext, secret: SecretRecord, event: RotationEvent): Promise<void> {
-    const { functionName, sameAccountAndRegion } = rotationFunction(secret);
-    // Built-in rotators exist in every account and region, so an ARN copied from AWS names them too.
-    const rotator = deps.rotators[functionName];
-    if (rotator) return rotator.runStep(event, (operation, input) => deps.invokeSecrets(ctx, operation, input));
-    if (!sameAccountAndRegion) throw new Error('the rotation function must be in the same account and region as the secret');
+    const { functionName, sameAccountAndRegion } = rotationFunction(secret.rotationLambdaArn, secret);
+    if (!sameAccountAndRegion) throw new StepFailure('AccessDeniedException', CANNOT_INVOKE);
     const outcome = await deps.invokeFunction(ctx, functionName, event);
-    if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
+    if (!outcome.ok) throw new StepFailure(outcome.errorType, `${outcome.errorType}: ${outcome.errorMessage}`);
   }
 
   /**
@@ -98,8 +100,9 @@ export function createRunner(deps: RotationDeps) {
     const attempts = run.attempts + 1;
     const retryMs = Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
     const lastError = describe(error).slice(0, MAX_ERROR_LENGTH);
+    const abandoned = attempts >= MAX_ATTEMPTS;
     await deps.store.updateRotationRun(run.secretArn, run.token, leaseOwner, {
-      status: attempts >= MAX_ATTEMPTS ? 'failed' : 'running',
+      status: abandoned ? 'failed' : 'running',
       step,
       attempts,
       lastError,
@@ -107,6 +110,15 @@ export function createRunner(deps: RotationDeps) {
       nextAttemptAt: new Date(now.getTime() + retryMs),
     });
     deps.logger.warn('rotation step failed', { secretArn: run.secretArn, versionId: run.token, step, attempts, error: lastError });
+    const details = { VersionId: run.token, Step: step, Attempts: attempts, ErrorCode: errorCode(error) };
+    await audit('RotationFailed', run.secretArn, now, details);
+    if (abandoned) await audit('RotationAbandoned', run.secretArn, now, details);
+  }
+
+  /** A rotation outcome in the audit log, for the secret's account and region (read from its ARN). */
+  async function audit(eventName: RotationAuditEvent['eventName'], secretArn: string, time: Date, details: RotationAuditEvent['details']) {
+    const arn = parseArn(secretArn);
+    await deps.recordEvent({ eventName, time, secretArn, accountId: arn?.accountId ?? '', region: arn?.region ?? '', details });
   }
 
   return { drainDue, idle: () => draining };
@@ -114,11 +126,44 @@ export function createRunner(deps: RotationDeps) {
 
 export type Runner = ReturnType<typeof createRunner>;
 
+/** AWS's answer when RotateSecret names a function it cannot invoke (missing, or in another account or Region). */
+export const CANNOT_INVOKE =
+  'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.';
+
+/** A step that failed with a known error code (the function's errorType, or an AWS code). */
+class StepFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * RotateSecret's check before anything changes: the function must be deployed in the secret's account and
+ * Region, since Coffer cannot invoke one anywhere else. AccessDeniedException, as AWS answers.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot_rotation.html
+ */
+export async function checkRotationFunction(
+  functionExists: RotationDeps['functionExists'],
+  secret: Pick<SecretRecord, 'accountId' | 'region'>,
+  lambdaArn: string,
+): Promise<void> {
+  const { functionName, sameAccountAndRegion } = rotationFunction(lambdaArn, secret);
+  if (!sameAccountAndRegion || !(await functionExists(secret.accountId, secret.region, functionName))) {
+    throw commonError('AccessDeniedException', CANNOT_INVOKE);
+  }
+}
+
 /** The rotation function's name from RotationLambdaARN, and whether it lives in the secret's account and region. */
-function rotationFunction(secret: SecretRecord): { functionName: string; sameAccountAndRegion: boolean } {
-  const arn = parseArn(secret.rotationLambdaArn ?? '');
+function rotationFunction(
+  lambdaArn: string | undefined,
+  secret: Pick<SecretRecord, 'accountId' | 'region'>,
+): { functionName: string; sameAccountAndRegion: boolean } {
+  const arn = parseArn(lambdaArn ?? '');
   if (!arn || arn.service !== 'lambda' || !arn.resource.startsWith('function:')) {
-    throw new Error(`RotationLambdaARN ${secret.rotationLambdaArn} is not a Lambda function ARN`);
+    throw new Error(`RotationLambdaARN ${lambdaArn} is not a Lambda function ARN`);
   }
   return {
     functionName: arn.resource.slice('function:'.length),
@@ -134,6 +179,13 @@ export function rotationContext(secret: SecretRecord, clock: Clock): RequestCont
     region: secret.region,
     clock,
   };
+}
+
+/** An error's code for the audit log: never its message. */
+function errorCode(error: unknown): string {
+  if (error instanceof StepFailure) return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'string') return (error as { code: string }).code;
+  return error instanceof Error ? error.name : 'Error';
 }
 
 function describe(error: unknown): string {

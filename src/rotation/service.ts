@@ -1,11 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { AwsError, type RequestContext } from '../core/index.js';
+import type { BuiltinInvocation, InvokeOutcome } from '../functions/index.js';
 import type { RotationStarter } from '../secrets/index.js';
 import type { RotationRules, SecretRecord } from '../store/index.js';
 import type { RotationDeps } from './deps.js';
-import { createRunner, rotationContext } from './runner.js';
+import type { RotationEvent } from './rotator.js';
+import { awsErrorCode, safeMessage } from './rotators/errors.js';
+import { checkRotationFunction, createRunner, rotationContext } from './runner.js';
 import { nextWindow, ScheduleError } from './schedule.js';
 
 const DUE_BATCH = 100;
+/** The access key id a built-in function's calls carry in the audit log: it signs nothing, it runs in process. */
+const BUILTIN_ACCESS_KEY_ID = 'coffer-builtin-function';
 
 /**
  * The rotation service: the RotationStarter that Secrets Manager's RotateSecret calls, and the scheduler
@@ -24,8 +30,19 @@ export function createRotationService(deps: RotationDeps) {
         throw error;
       }
     },
+    checkFunction: (secret: SecretRecord, lambdaArn: string) => checkRotationFunction(deps.functionExists, secret, lambdaArn),
     async start(ctx: RequestContext, secret: SecretRecord, token: string) {
-      await record(secret, token, ctx.clock.now());
+      const now = ctx.clock.now();
+      if (await record(secret, token, now)) {
+        await deps.recordEvent({
+          eventName: 'RotationStarted',
+          time: now,
+          secretArn: secret.arn,
+          accountId: secret.accountId,
+          region: secret.region,
+          details: { VersionId: token },
+        });
+      }
       void runner.drainDue();
     },
     async retry(secretArn: string, token: string, now: Date) {
@@ -64,7 +81,34 @@ export function createRotationService(deps: RotationDeps) {
     await runner.drainDue();
   }
 
-  return { starter, maintenance: { runDue }, idle: runner.idle };
+  /**
+   * Runs one event of a `coffer-builtin` function: its rotator calls Secrets Manager as the function's
+   * execution role (authorized and audited as that role's session, like a hosted function's calls). Never
+   * throws; a failed step is the rotator's error code and its message (rotator messages carry no values).
+   */
+  async function runBuiltin(invocation: BuiltinInvocation, event: unknown): Promise<InvokeOutcome> {
+    const rotator = deps.rotators[invocation.rotator];
+    if (!rotator) return { ok: false, errorType: 'Runtime.InvalidEntrypoint', errorMessage: `no built-in rotator ${invocation.rotator}` };
+    const ctx: RequestContext = {
+      requestId: invocation.requestId,
+      principal: { accountId: invocation.accountId, arn: invocation.principalArn, accessKeyId: BUILTIN_ACCESS_KEY_ID },
+      region: invocation.region,
+      clock: deps.clock,
+      userAgent: `coffer-builtin/${invocation.rotator}`,
+    };
+    try {
+      // Each call its own request, as each SDK call of a hosted function is.
+      const call = (operation: string, input: Record<string, unknown>) =>
+        deps.invokeSecretsAsFunction({ ...ctx, requestId: randomUUID(), access: { checks: 0 } }, operation, input);
+      await rotator.runStep(event as RotationEvent, call);
+      return { ok: true, payload: null };
+    } catch (error) {
+      const errorType = awsErrorCode(error) ?? (error instanceof Error ? error.name : 'Error');
+      return { ok: false, errorType, errorMessage: safeMessage(error, []) };
+    }
+  }
+
+  return { starter, runBuiltin, maintenance: { runDue }, idle: runner.idle };
 }
 
 export type RotationService = ReturnType<typeof createRotationService>;

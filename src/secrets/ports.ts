@@ -11,6 +11,11 @@ export interface RotationStarter {
    * (InvalidParameterException) for rules that are not a valid schedule.
    */
   nextWindow(rules: RotationRules, lastRotated: Date, now: Date): { start: Date; end: Date };
+  /**
+   * Refuses (AccessDeniedException, as AWS) a RotationLambdaARN that names no function deployed in the
+   * secret's account and Region: Coffer could never invoke it. Called before anything changes.
+   */
+  checkFunction(secret: SecretRecord, lambdaArn: string): Promise<void>;
   /** Records a new rotation of `secret` with `token` as its new version id and starts driving it. */
   start(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void>;
   /** Makes the secret's unfinished rotation due again now. */

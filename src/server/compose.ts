@@ -169,21 +169,39 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
   const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
   const kms = createKmsService({ store, keyring, logger, authorizer, compiledPolicies });
+  const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
+  // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.
+  let rotation: RotationService | undefined;
   const functions = createFunctionsService({
     store,
     kms: kms.portFor('lambda'),
     logger,
     mintCredentials: credentials.createTemporaryAccessKey,
     endpointUrl: () => config.endpointUrl,
+    builtins: { names: Object.keys(builtInRotators), run: (invocation, event) => rotation!.runBuiltin(invocation, event) },
+    logDir: config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'function-logs'),
   });
   await functions.sealClearEnvironments(clock);
   // Rotation calls Secrets Manager in-process through the router, which needs the secrets table: bound late.
   let invoke: Invoke | undefined;
-  const rotation = createRotationService({
+  let invokeAsFunction: Invoke | undefined;
+  rotation = createRotationService({
     store,
     invokeSecrets: (ctx, operation, input) => invoke!(ctx, `secretsmanager.${operation}`, input),
+    invokeSecretsAsFunction: (ctx, operation, input) => invokeAsFunction!(ctx, `secretsmanager.${operation}`, input),
     invokeFunction: functions.invoke,
+    functionExists: functions.exists,
     rotators: builtInRotators,
+    recordEvent: (event) =>
+      audit.recordServiceEvent({
+        time: event.time,
+        service: 'secretsmanager',
+        eventName: event.eventName,
+        accountId: event.accountId,
+        region: event.region,
+        resourceArn: event.secretArn,
+        additionalEventData: event.details,
+      }),
     clock,
     logger,
   });
@@ -195,9 +213,10 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     authorizer,
     policies: compiledPolicies,
   });
-  const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   const route = createTargetRouter([kms.table, secrets.table, cloudTrailTable({ store })]);
   invoke = createInvoker({ route, audit, authorizer, invokedBy: 'secretsmanager.amazonaws.com' });
+  // A built-in function's calls are its execution role's, audited as that session's (not as the service's).
+  invokeAsFunction = createInvoker({ route, audit, authorizer });
   const pipeline = createPipeline({
     route,
     restRouter: createRestRouter([functions.restTable]),

@@ -300,11 +300,12 @@ function describeContext(call: ApiCall, ctx: RequestContext): void {
 /**
  * The in-process entry for Coffer's own callers (the rotation runner, built-in rotators): the same route,
  * schema and operation as an HTTP request, with wire-shaped JSON in and out, so an in-process call behaves
- * exactly as the same call over HTTP would, and is audited alike (with `invokedBy`).
+ * exactly as the same call over HTTP would, and is audited alike (with `invokedBy` when a service acts itself;
+ * without it for a built-in function acting as its execution role).
  */
-export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'authorizer'> & { invokedBy: string }) {
+export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'authorizer'> & { invokedBy?: string }) {
   return async function invoke(ctx: RequestContext, target: string, input: Record<string, unknown>): Promise<Record<string, any>> {
-    const call: ApiCall = { requestId: ctx.requestId, time: ctx.clock.now(), invokedBy: deps.invokedBy, input };
+    const call: ApiCall = { requestId: ctx.requestId, time: ctx.clock.now(), invokedBy: deps.invokedBy, userAgent: ctx.userAgent, input };
     const ledger: AccessLedger = ctx.access ?? { checks: 0 };
     describeContext(call, ctx);
     const output = await audited(deps.audit, call, ledger, async () => {

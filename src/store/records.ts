@@ -229,13 +229,16 @@ export type RotationRunPatch = Partial<Pick<RotationRunRecord, 'status' | 'step'
 /** A KMS envelope: the data key as KMS wrapped it, and the value sealed with that data key (iv | tag | ciphertext). */
 export type SealedEnvironment = { kmsKeyArn: string; encryptedDataKey: Buffer; sealedValue: Buffer };
 
-/** A rotation function hosted by Coffer: a zip run as a child process, or a URL Coffer POSTs to. */
+/**
+ * A rotation function hosted by Coffer: a zip run as a child process, a URL Coffer POSTs to, or one of
+ * Coffer's built-in rotators (named by `handler`).
+ */
 export type FunctionRecord = {
   arn: string;
   accountId: string;
   region: string;
   name: string;
-  kind: 'zip' | 'http';
+  kind: 'zip' | 'http' | 'builtin';
   runtime?: string;
   handler?: string;
   codeZip?: Buffer;

@@ -13,6 +13,14 @@ import type { TestServer } from './start-server.js';
 export const ACCOUNT_ID = '000000000000';
 export const REGION = 'us-east-1';
 export const ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/coffer-test-function`;
+/** What AWS's rotation templates ask of their execution role (rotating-secrets-required-permissions-function). */
+export const ROTATION_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:GetRandomPassword',
+];
 
 /** A Lambda client signed with the server's administrator key, no retries. */
 export function lambdaClient(server: TestServer, options: { region?: string; credentials?: AccessKey } = {}): LambdaClient {

@@ -1,4 +1,4 @@
-import type { Runtime } from '@aws-sdk/client-lambda';
+import type { CreateFunctionRequest, Runtime } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 
 /**
@@ -8,8 +8,13 @@ import type { Command } from 'commander';
  */
 const HTTP_RUNTIME = 'coffer-http';
 const HTTP_URL_VARIABLE = 'COFFER_FUNCTION_URL';
+/** A built-in function (docs/ARCHITECTURE.md, "Built-in functions"): this runtime, the rotator as Handler, no code. */
+const BUILTIN_RUNTIME = 'coffer-builtin';
+const ROTATORS = ['postgres-single-user', 'postgres-multi-user', 'mysql-single-user', 'mysql-multi-user'];
 
-type CreateHttpOptions = { url: string; timeout: string; region?: string; endpointUrl?: string; description?: string };
+type CommonOptions = { timeout: string; region?: string; endpointUrl?: string; description?: string };
+type CreateHttpOptions = CommonOptions & { url: string };
+type CreateBuiltinOptions = CommonOptions & { rotator: string; role: string };
 
 /**
  * `coffer functions ...`: remote commands against a running Coffer, signed with the AWS SDK from the
@@ -28,9 +33,35 @@ export function registerFunctionsCommand(program: Command): void {
     .option('--region <region>', 'region (default AWS_REGION, AWS_DEFAULT_REGION or us-east-1)')
     .option('--endpoint-url <url>', "Coffer's URL (default AWS_ENDPOINT_URL)")
     .action(createHttp);
+  functions
+    .command('create-builtin')
+    .description("deploy a function that runs one of Coffer's built-in rotators as its execution role")
+    .argument('<name>', 'function name (letters, digits, - and _; up to 64)')
+    .requiredOption('--rotator <rotator>', `the built-in rotator: ${ROTATORS.join(', ')}`)
+    .requiredOption('--role <arn>', 'the execution role the rotator acts as (arn:aws:iam::<account>:role/<name>)')
+    .option('--timeout <seconds>', 'seconds a step may take (1-900)', '30')
+    .option('--description <text>', 'description of the function')
+    .option('--region <region>', 'region (default AWS_REGION, AWS_DEFAULT_REGION or us-east-1)')
+    .option('--endpoint-url <url>', "Coffer's URL (default AWS_ENDPOINT_URL)")
+    .action(createBuiltin);
+}
+
+async function createBuiltin(name: string, options: CreateBuiltinOptions): Promise<void> {
+  if (!ROTATORS.includes(options.rotator)) fail(`--rotator must be one of ${ROTATORS.join(', ')}`);
+  await createFunction(name, options, { Runtime: BUILTIN_RUNTIME as Runtime, Handler: options.rotator, Role: options.role, Code: {} });
 }
 
 async function createHttp(name: string, options: CreateHttpOptions): Promise<void> {
+  await createFunction(name, options, {
+    Runtime: HTTP_RUNTIME as Runtime,
+    Role: undefined,
+    Code: {},
+    Environment: { Variables: { [HTTP_URL_VARIABLE]: options.url } },
+  });
+}
+
+/** CreateFunction with the given members, printing the configuration as `aws lambda create-function` does. */
+async function createFunction(name: string, options: CommonOptions, members: Omit<CreateFunctionRequest, 'FunctionName'>): Promise<void> {
   const timeout = Number(options.timeout);
   if (!/^\d+$/.test(options.timeout) || timeout < 1 || timeout > 900) fail('--timeout must be a whole number of seconds from 1 to 900');
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL;
@@ -43,15 +74,7 @@ async function createHttp(name: string, options: CreateHttpOptions): Promise<voi
   const client = new LambdaClient({ endpoint, region, maxAttempts: 1 });
   try {
     const created = await client.send(
-      new CreateFunctionCommand({
-        FunctionName: name,
-        Runtime: HTTP_RUNTIME as Runtime,
-        Role: undefined,
-        Code: {},
-        Timeout: timeout,
-        Description: options.description,
-        Environment: { Variables: { [HTTP_URL_VARIABLE]: options.url } },
-      }),
+      new CreateFunctionCommand({ FunctionName: name, Timeout: timeout, Description: options.description, ...members } as CreateFunctionRequest),
     );
     const { $metadata: _metadata, ...configuration } = created;
     process.stdout.write(JSON.stringify(configuration, null, 4) + '\n');

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { createLogger, type LogLevel } from '../../core/index.js';
 import { RootKeyError } from '../../crypto/index.js';
 import {
   adminCredentialsText,
@@ -28,6 +29,7 @@ type ServerOptions = {
   auditAnchorFile?: string;
   auditAnchorInterval: string;
   workers?: string;
+  logLevel: string;
 } & EdgeOptions;
 
 /** The HTTP edge's limits and what start-up prints, as flags (see EdgeLimits in server/http.ts). */
@@ -72,6 +74,8 @@ function wholeNumber(flag: string, text: string, min: number): number {
   return value;
 }
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
 /** The maintenance timer's period in the process (or the one cluster worker) that runs it. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
@@ -87,11 +91,13 @@ export function registerServerCommand(program: Command): void {
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
     .option('--audit-anchor-interval <seconds>', 'anchor the audit chain this often when it has grown (and on shutdown)', '10')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
-    .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1');
+    .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
+    .option('--log-level <level>', `least severe log line written to stderr: ${LOG_LEVELS.join(', ')} (debug shows each line a function prints); env COFFER_LOG_LEVEL`, process.env.COFFER_LOG_LEVEL ?? 'info');
   addEdgeOptions(server).action(runServer);
 }
 
 async function runServer(options: ServerOptions): Promise<void> {
+  parseLogLevel(options.logLevel);
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
   edgeLimits(options); // a bad flag stops the start here, before any worker is forked
   if (isClusterWorker()) return runWorker(options);
@@ -130,7 +136,14 @@ async function runWorker(options: ServerOptions): Promise<void> {
 
 async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typeof startServer>[0]>): Promise<RunningServer> {
   try {
-    return await startServer({ ...serverConfig(options), host: options.host, port: parsePort(options.port), limits: edgeLimits(options), ...extra });
+    return await startServer({
+      ...serverConfig(options),
+      host: options.host,
+      port: parsePort(options.port),
+      limits: edgeLimits(options),
+      logger: createLogger({ level: parseLogLevel(options.logLevel) }),
+      ...extra,
+    });
   } catch (error) {
     process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);
     process.exit(error instanceof RootKeyError ? 2 : 1);
@@ -239,6 +252,14 @@ function parseAnchorInterval(text: string): number {
     process.exit(2);
   }
   return seconds;
+}
+
+function parseLogLevel(text: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    process.stderr.write(`coffer: --log-level must be one of ${LOG_LEVELS.join(', ')}, not ${text}\n`);
+    process.exit(2);
+  }
+  return text as LogLevel;
 }
 
 function parsePort(text: string): number {

@@ -1,11 +1,12 @@
 /**
  * @module rotation/rotators
- * The rotation functions built into Coffer, under the names of AWS's rotation templates, so a
- * RotationLambdaARN `arn:aws:lambda:<region>:<account>:function:SecretsManagerRDSPostgreSQLRotationSingleUser`
- * works as it does in AWS: PostgreSQL and MySQL/MariaDB, single user and alternating users. Each follows the
- * template's four steps (four-step.ts), talking to Secrets Manager only through the SecretsCaller it is handed
- * and to the database through postgres.ts or mysql.ts. It imports only core and the rotation types; never
- * secrets, store or server internals.
+ * The rotation functions built into Coffer: PostgreSQL and MySQL/MariaDB, single user and alternating users,
+ * each following the AWS template of the same kind (SecretsManagerRDSPostgreSQLRotationSingleUser, ...). A
+ * built-in rotator runs only when a deployed function chooses it explicitly (Runtime `coffer-builtin`,
+ * Handler one of the names below); a function's name never does. Each follows the template's four steps
+ * (four-step.ts), talking to Secrets Manager only through the SecretsCaller it is handed and to the
+ * database through postgres.ts or mysql.ts. It imports only core and the rotation types; never secrets,
+ * store or server internals.
  * https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas
  */
 import type { Rotator } from '../rotator.js';
@@ -26,14 +27,12 @@ const mysqlSingleUser = createDatabaseRotator({ engine: mysqlEngine, strategy: s
 const mysqlMultiUser = createDatabaseRotator({ engine: mysqlEngine, strategy: alternatingUsers });
 
 /**
- * Built-in rotators by the name a RotationLambdaARN ends with. AWS also publishes the MySQL templates as
- * SecretsManagerRDSMariaDBRotation*, so those names work too.
+ * Built-in rotators by the Handler of a `coffer-builtin` function. The MySQL rotators serve MariaDB too, as
+ * AWS's MariaDB templates are its MySQL ones.
  */
 export const builtInRotators: Record<string, Rotator> = Object.freeze({
-  SecretsManagerRDSPostgreSQLRotationSingleUser: createDatabaseRotator({ engine: postgresEngine, strategy: singleUser }),
-  SecretsManagerRDSPostgreSQLRotationMultiUser: createDatabaseRotator({ engine: postgresEngine, strategy: alternatingUsers }),
-  SecretsManagerRDSMySQLRotationSingleUser: mysqlSingleUser,
-  SecretsManagerRDSMySQLRotationMultiUser: mysqlMultiUser,
-  SecretsManagerRDSMariaDBRotationSingleUser: mysqlSingleUser,
-  SecretsManagerRDSMariaDBRotationMultiUser: mysqlMultiUser,
+  'postgres-single-user': createDatabaseRotator({ engine: postgresEngine, strategy: singleUser }),
+  'postgres-multi-user': createDatabaseRotator({ engine: postgresEngine, strategy: alternatingUsers }),
+  'mysql-single-user': mysqlSingleUser,
+  'mysql-multi-user': mysqlMultiUser,
 });

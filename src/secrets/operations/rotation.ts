@@ -26,6 +26,7 @@ export function createRotationOperations(deps: SecretsDeps, access: SecretAccess
     if (!LAMBDA_ARN.test(lambdaArn)) {
       throw secretsError('InvalidParameterException', `RotationLambdaARN must be arn:aws:lambda:<region>:<account>:function:<name>, not ${lambdaArn}`);
     }
+    await deps.rotation.checkFunction(secret, lambdaArn);
     await refuseWhileRotating(ctx, secret);
     const rules = input.RotationRules ?? secret.rotationRules;
     const now = ctx.clock.now();

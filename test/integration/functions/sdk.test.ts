@@ -123,7 +123,9 @@ describe('@aws-sdk/client-lambda against Coffer', () => {
         assert.ok(!key.startsWith('COFFER_'), `the function saw ${key}`);
         assert.notEqual(value, canary, `the function saw Coffer's ${key}`);
       }
-      const allowed = new Set(['PATH', 'LANG', 'TZ', 'HOME', 'TMPDIR', 'GREETING', 'LAMBDA_TASK_ROOT', '_HANDLER', 'PWD', 'SHLVL', '_']);
+      // SECRETS_MANAGER_ENDPOINT: Coffer's URL, for AWS's rotation templates, which read it.
+      assert.equal(env.SECRETS_MANAGER_ENDPOINT, server.url);
+      const allowed = new Set(['PATH', 'LANG', 'TZ', 'HOME', 'TMPDIR', 'GREETING', 'LAMBDA_TASK_ROOT', '_HANDLER', 'PWD', 'SHLVL', '_', 'SECRETS_MANAGER_ENDPOINT']);
       const unexpected = Object.keys(env).filter((key) => !allowed.has(key) && !key.startsWith('AWS_'));
       assert.deepEqual(unexpected, [], 'only the function variables and what Lambda sets');
     } finally {

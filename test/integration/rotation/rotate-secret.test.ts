@@ -10,19 +10,24 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import type mysql from 'mysql2/promise';
 import { ManualClock } from '../../helpers/clock.js';
 import { freePort, MARIADB, mariadbRoot, mysqlLogsIn, randomName, startTcpProxy, type Credentials } from '../../helpers/databases.js';
 import { rejectsWith } from '../../helpers/kms.js';
+import { lambdaClient, ROTATION_ACTIONS } from '../../helpers/lambda.js';
+import { createExecutionRole } from '../../helpers/principals.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
- * RotateSecret end to end: the runner drives the built-in MySQL single-user rotator through the four steps
- * against the machine's MariaDB (which checks passwords), the schedule fires with an injected clock, and a
- * failed rotation keeps AWSCURRENT and completes when retried.
+ * RotateSecret end to end: the runner drives the built-in MySQL single-user rotator (deployed explicitly as a
+ * `coffer-builtin` function with its own execution role) through the four steps against the machine's
+ * MariaDB (which checks passwords), the schedule fires with an injected clock, and a failed rotation keeps
+ * AWSCURRENT and completes when retried.
  */
-const MYSQL_SINGLE_USER = 'arn:aws:lambda:us-east-1:000000000000:function:SecretsManagerRDSMySQLRotationSingleUser';
+const MYSQL_SINGLE_USER = 'arn:aws:lambda:us-east-1:000000000000:function:mysql-rotator';
+
 const DAY_MS = 86_400_000;
 
 let server: TestServer;
@@ -34,6 +39,10 @@ const users: string[] = [];
 before(async () => {
   [server, root] = await Promise.all([startTestServer({ clock }), mariadbRoot()]);
   sm = secretsClient(server);
+  const role = await createExecutionRole(server, 'mysql-rotator-role', ROTATION_ACTIONS);
+  const lambda = lambdaClient(server);
+  await lambda.send(new CreateFunctionCommand({ FunctionName: 'mysql-rotator', Runtime: 'coffer-builtin' as never, Handler: 'mysql-single-user', Role: role.arn, Code: {} }));
+  lambda.destroy();
 });
 after(async () => {
   for (const user of users) await root?.query(`DROP USER IF EXISTS ?@'%'`, [user]).catch(() => undefined);

@@ -26,8 +26,8 @@ import { startTestServer, type TestServer } from '../../helpers/start-server.js'
  * really fails. Every test makes its own database and users and drops them afterwards.
  */
 
-const singleUserRotator = builtInRotators.SecretsManagerRDSMySQLRotationSingleUser!;
-const multiUserRotator = builtInRotators.SecretsManagerRDSMySQLRotationMultiUser!;
+const singleUserRotator = builtInRotators['mysql-single-user']!;
+const multiUserRotator = builtInRotators['mysql-multi-user']!;
 
 let server: TestServer;
 let sm: SecretsManagerClient;

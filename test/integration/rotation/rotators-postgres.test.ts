@@ -25,8 +25,8 @@ import { startTestServer, type TestServer } from '../../helpers/start-server.js'
  * authentication, so an old password really fails. The secrets live in a real Coffer server.
  */
 
-const singleUserRotator = builtInRotators.SecretsManagerRDSPostgreSQLRotationSingleUser!;
-const multiUserRotator = builtInRotators.SecretsManagerRDSPostgreSQLRotationMultiUser!;
+const singleUserRotator = builtInRotators['postgres-single-user']!;
+const multiUserRotator = builtInRotators['postgres-multi-user']!;
 
 let server: TestServer;
 let sm: SecretsManagerClient;
