@@ -1,5 +1,5 @@
 /**
- * The dependency rules of DESIGN.md: a module may import only what its row allows. `npm test` runs this.
+ * The dependency rules of the architecture (docs/ARCHITECTURE.md): a module may import only what its row allows. `npm test` runs this.
  */
 const allowed = {
   core: [],
