@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -37,12 +37,31 @@ export function uniqueFunctionName(label: string): string {
   return `${label}-${randomBytes(4).toString('hex')}`;
 }
 
-/** A zip entry: a file's text, or a symbolic link to a target. */
-export type ZipEntry = string | { symlinkTo: string };
+/** A zip entry: a file's text, a symbolic link to a target, or a copy of a file on disk (binary or text). */
+export type ZipEntry = string | { symlinkTo: string } | { copyOf: string };
+
+/**
+ * Zip entries copying `names` (files or whole packages) from `dir`, under the same names, without
+ * `__pycache__`: a Lambda deployment package bundling libraries installed on this machine.
+ */
+export function copiesOf(dir: string, names: string[]): Record<string, ZipEntry> {
+  const entries: Record<string, ZipEntry> = {};
+  const add = (name: string): void => {
+    const path = join(dir, name);
+    if (!statSync(path).isDirectory()) {
+      entries[name] = { copyOf: path };
+      return;
+    }
+    for (const child of readdirSync(path)) if (child !== '__pycache__') add(`${name}/${child}`);
+  };
+  for (const name of names) add(name);
+  return entries;
+}
 
 /**
  * Builds a zip with Python's zipfile module, each entry under exactly the name given (so a test can also
  * build a package whose entries try to leave the directory, or are symbolic links), and returns its bytes.
+ * A `copyOf` entry keeps the copied file's mode.
  */
 export function buildZip(entries: Record<string, ZipEntry>): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-zip-'));
@@ -55,7 +74,9 @@ export function buildZip(entries: Record<string, ZipEntry>): Buffer {
       '    for name, entry in entries.items():',
       '        info = zipfile.ZipInfo(name)',
       '        info.compress_type = zipfile.ZIP_DEFLATED',
-      "        if isinstance(entry, dict):",
+      "        if isinstance(entry, dict) and 'copyOf' in entry:",
+      "            archive.write(entry['copyOf'], name)",
+      "        elif isinstance(entry, dict):",
       '            info.create_system = 3',
       '            info.external_attr = 0o120777 << 16',
       "            archive.writestr(info, entry['symlinkTo'])",
