@@ -1,5 +1,5 @@
 import type { Logger, RequestContext, Sensitive } from '../core/index.js';
-import type { SealedEnvironment, Store } from '../store/index.js';
+import type { FunctionsRepository, IamRepository, SealedEnvironment } from '../store/index.js';
 import type { BuiltinRotators } from './builtin-function.js';
 
 /** A short-lived access key for a function's account, minted per invocation by auth (wired in compose.ts). */
@@ -16,12 +16,10 @@ export interface EnvironmentKmsPort {
   openEnvelope(ctx: RequestContext, envelope: Omit<SealedEnvironment, 'kmsKeyArn'>, context: Record<string, string>): Promise<Sensitive<Buffer>>;
 }
 
-/** What the functions service needs: its store methods, KMS for variables, a way to mint credentials, and where Coffer listens. */
+/** What the functions service needs: its repository, KMS for variables, a way to mint credentials, and where Coffer listens. */
 export type FunctionsDeps = {
-  store: Pick<
-    Store,
-    'createFunction' | 'getFunction' | 'listFunctions' | 'updateFunction' | 'deleteFunction' | 'deleteExpiredAccessKeys' | 'listFunctionsWithClearEnvironment'
-  >;
+  /** Its own repository, and the sweep of expired access keys (the minted credentials are IAM's access keys). */
+  store: FunctionsRepository & Pick<IamRepository, 'deleteExpiredAccessKeys'>;
   kms: EnvironmentKmsPort;
   logger: Logger;
   mintCredentials: MintCredentials;

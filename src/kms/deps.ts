@@ -1,42 +1,15 @@
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../core/index.js';
 import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
-import type { Store } from '../store/index.js';
+import type { IamRepository, KmsRepository } from '../store/index.js';
 
-/** What the KMS service needs from the rest of Coffer, narrowed to the store methods it calls. */
+/** What the KMS service needs from the rest of Coffer, typed with the repositories it uses. */
 export type KmsDeps = {
-  store: Pick<
-    Store,
-    | 'createKey'
-    | 'getKey'
-    | 'getKeyById'
-    | 'listKeys'
-    | 'updateKey'
-    | 'rotateKeyOnDemand'
-    | 'rotateKeyOnSchedule'
-    | 'getBackingKey'
-    | 'listBackingKeys'
-    | 'listKeysDueForDeletion'
-    | 'listKeysDueForRotation'
-    | 'destroyKey'
-    | 'putKeyTags'
-    | 'removeKeyTags'
-    | 'listKeyTags'
-    | 'createAlias'
-    | 'updateAlias'
-    | 'deleteAlias'
-    | 'getAlias'
-    | 'listAliases'
-    | 'createManagedKey'
-    | 'createGrant'
-    | 'getGrant'
-    | 'listGrants'
-    | 'listRetirableGrants'
-    | 'listGrantsForGrantee'
-    | 'deleteGrant'
-    | 'getIamUser'
-    | 'getIamRole'
-  >;
+  /**
+   * Its own repository, and IAM users and roles (a key policy's principals must exist): a side door into
+   * IAM's data, to become a port of iam's.
+   */
+  store: KmsRepository & Pick<IamRepository, 'getIamUser' | 'getIamRole'>;
   keyring: Keyring;
   logger: Logger;
   /** Decides every key operation against the key policy, grants and the caller's identity policies. */

@@ -1,6 +1,6 @@
 import { accountRootArn } from '../core/index.js';
 import { parsePolicy, validatePolicy, type PolicyFinding, type PrincipalSpec } from '../policy/index.js';
-import type { Store } from '../store/index.js';
+import type { IamRepository } from '../store/index.js';
 import { kmsError } from './errors.js';
 
 /**
@@ -141,7 +141,7 @@ const IAM_PRINCIPAL = /^arn:aws:iam::(\d{12}):(user|role)\/(?:[^*?]*\/)?([^/*?]+
  * account roots, role sessions and `*` are not checked; a wildcard inside a principal ARN is never valid.
  * MalformedPolicyDocumentException otherwise, as AWS answers.
  */
-export async function assertPrincipalsExist(store: Pick<Store, 'getIamUser' | 'getIamRole'>, policy: string): Promise<void> {
+export async function assertPrincipalsExist(store: Pick<IamRepository, 'getIamUser' | 'getIamRole'>, policy: string): Promise<void> {
   const { document } = parsePolicy(policy);
   if (!document) return;
   for (const statement of document.Statement) {
@@ -155,7 +155,7 @@ function awsPrincipals(spec: PrincipalSpec | undefined): readonly string[] {
   return spec === undefined || spec === '*' ? [] : (spec.AWS ?? []);
 }
 
-async function principalExists(store: Pick<Store, 'getIamUser' | 'getIamRole'>, arn: string): Promise<boolean> {
+async function principalExists(store: Pick<IamRepository, 'getIamUser' | 'getIamRole'>, arn: string): Promise<boolean> {
   if (!/^arn:aws:iam::\d{12}:(user|role)\//.test(arn)) return true;
   const named = IAM_PRINCIPAL.exec(arn);
   if (!named) return false;

@@ -12,7 +12,7 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
-import { openAnchorFile, SqliteStore, type AuditAppender, type AuditWriterAnchoring, type Store } from '../store/index.js';
+import { openAnchorFile, SqliteStore, type AuditAppender, type AuditWriterAnchoring, type IamRepository, type MetaRepository } from '../store/index.js';
 import { defaultAuditAnchorFile } from './audit-log.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type EdgeLimits, type HttpServer } from './http.js';
@@ -258,7 +258,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
 }
 
 /** A fresh account id (retried on the rare collision) and its root's first access key. */
-async function createAccount(store: Store, credentials: Credentials, now: Date) {
+async function createAccount(store: Pick<IamRepository, 'createAccount'>, credentials: Credentials, now: Date) {
   for (let attempt = 0; attempt < 10; attempt++) {
     const accountId = newAccountId();
     if (!(await store.createAccount(accountId, now))) continue;
@@ -342,7 +342,7 @@ function loadRootKeyFor(config: CofferConfig, dataDirIsNew: boolean): LoadedRoot
   return loadRootKey(source);
 }
 
-async function verifyRootKey(store: Store, rootKey: Buffer, dataDir: string): Promise<void> {
+async function verifyRootKey(store: Pick<MetaRepository, 'getMeta'>, rootKey: Buffer, dataDir: string): Promise<void> {
   const check = await store.getMeta(ROOT_KEY_CHECK);
   if (check && !rootKeyMatches(rootKey, check)) {
     throw new RootKeyError(`the root key does not match the data in ${dataDir}; start with the root key this data dir was created with`);
