@@ -33,7 +33,7 @@ const SERVICE_TITLES: Record<string, string> = { secretsmanager: 'AWS Secrets Ma
  * from the owning account (kms:CallerAccount), so the key can't be used directly nor across accounts; the
  * account may read the key's metadata and revoke grants.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html (key policy of aws/secretsmanager)
- * Migration 7 (store/migrations/sqlite.ts) writes this same text into managed keys made before it.
+ * Migration 7 (store/sqlite/migrations.ts) writes this same text into managed keys made before it.
  */
 export function awsManagedKeyPolicy(accountId: string, region: string, service: string): string {
   const title = SERVICE_TITLES[service] ?? service;

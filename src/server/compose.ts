@@ -12,7 +12,8 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
-import { openAnchorFile, SqliteStore, type AuditAppender, type AuditWriterAnchoring, type IamRepository, type MetaRepository } from '../store/index.js';
+import { openAnchorFile, type IamRepository, type MetaRepository } from '../store/index.js';
+import { SqliteStore, type AuditAppender, type AuditWriterAnchoring } from '../store/sqlite/index.js';
 import { defaultAuditAnchorFile } from './audit-log.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type EdgeLimits, type HttpServer } from './http.js';

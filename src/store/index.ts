@@ -1,8 +1,9 @@
 /**
  * @module store
- * One repository interface per domain (repositories/), the Store that composes them, and the backends.
+ * One repository interface per domain (repositories/), the Store that composes them, and the records.
  * Everything database-specific stays below this directory: callers see domain records and atomic,
- * intent-level methods. Imports only core.
+ * intent-level methods. The backends have their own entries (sqlite/index.ts), which only the composition
+ * root (server/) imports. Imports only core.
  */
 export type { Store, StoreLifecycle } from './store.js';
 export type { MetaRepository } from './repositories/meta.js';
@@ -13,7 +14,5 @@ export type { RotationRepository } from './repositories/rotation.js';
 export type { FunctionsRepository } from './repositories/functions.js';
 export type { AuditRepository } from './repositories/audit.js';
 export * from './records.js';
-export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { GENESIS_HASH, chainHash } from './audit-hash.js';
-export { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from './sqlite/audit-writer.js';
 export * from './audit-anchor.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../src/store/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { runConformanceSuites } from './conformance.js';
 
 /** Every repository's conformance suite against SQLite: each suite gets a fresh database file. */

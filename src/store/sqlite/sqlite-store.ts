@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { sqliteMigrations } from '../migrations/sqlite.js';
+import { sqliteMigrations } from './migrations.js';
 import { SqliteAuditTables } from './audit-tables.js';
 import type { AuditAppender, AuditWriterAnchoring } from './audit-writer.js';
 import { SqliteFunctionTables } from './function-tables.js';
