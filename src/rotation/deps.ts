@@ -22,11 +22,7 @@ export type RotationDeps = {
    * Its own repository (runs, the scheduler's due list), and a secret's row by ARN for the runner: a side
    * door into secrets' data, to go through the secrets service.
    */
-  store: Pick<
-    RotationRepository,
-    'startRotationRun' | 'claimRotationRun' | 'updateRotationRun' | 'completeRotationRun' | 'retryRotationRun' | 'listSecretsDueForRotation'
-  > &
-    Pick<SecretsRepository, 'getSecretByArn'>;
+  store: RotationRepository & Pick<SecretsRepository, 'getSecretByArn'>;
   /** Secrets Manager operations in-process (pipeline `invoke`) as Secrets Manager itself, wire-shaped JSON in and out. */
   invokeSecrets: (ctx: RequestContext, operation: string, input: Record<string, unknown>) => Promise<Record<string, any>>;
   /** The same, as a function's execution role (built-in rotators): audited as that role's calls, not the service's. */

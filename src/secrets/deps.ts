@@ -1,16 +1,12 @@
 import type { Logger } from '../core/index.js';
 import type { KmsPort } from '../kms/index.js';
 import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
-import type { RotationRepository, SecretsRepository } from '../store/index.js';
+import type { SecretsRepository } from '../store/index.js';
 import type { RotationStarter } from './ports.js';
 
 /** What the Secrets Manager service needs: its repository, KMS only through the envelope port, and the authorizer. */
 export type SecretsDeps = {
-  /**
-   * Its own repository, and the secret's unfinished rotation run (CancelRotateSecret, RotateSecret's retry):
-   * a side door into rotation's data, to go through the rotation port.
-   */
-  store: SecretsRepository & Pick<RotationRepository, 'getOpenRotationRun' | 'cancelRotationRun'>;
+  store: SecretsRepository;
   kms: KmsPort;
   /** Decides every call on a secret with the caller's policies and the secret's resource policy. */
   authorizer: Authorizer;
