@@ -188,6 +188,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   let invokeAsFunction: Invoke | undefined;
   rotation = createRotationService({
     store,
+    secretByArn: (secretArn) => secrets.secretByArn(secretArn), // bound late: secrets needs rotation's starter
     invokeSecrets: (ctx, operation, input) => invoke!(ctx, `secretsmanager.${operation}`, input),
     invokeSecretsAsFunction: (ctx, operation, input) => invokeAsFunction!(ctx, `secretsmanager.${operation}`, input),
     invokeFunction: functions.invoke,
