@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { applyMigrations } from './migration-runner.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteAuditTables } from './audit-tables.js';
 import type { AuditAppender, AuditWriterAnchoring } from './audit-writer.js';
@@ -127,19 +128,10 @@ export class SqliteStore implements Store {
     this.#iam = new SqliteIamTables(this.#db, prepare);
   }
 
+  /** Migrates coffer.db, then the audit log (audit.db's own migrations; see SqliteAuditTables.migrate). */
   migrate(): void {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    // IMMEDIATE takes the write lock first, so two processes starting together apply each migration once.
-    const apply = this.#db.transaction(() => {
-      const applied = new Set(this.#db.prepare('SELECT id FROM schema_migrations').pluck().all() as number[]);
-      for (const migration of sqliteMigrations) {
-        if (applied.has(migration.id)) continue;
-        this.#db.exec(migration.sql);
-        this.#db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, Date.now());
-      }
-    });
-    apply.immediate();
-    this.#audit.moveLegacyEvents();
+    applyMigrations(this.#db, sqliteMigrations, 'schema_migrations');
+    this.#audit.migrate();
     this.#cache.invalidate();
   }
 
