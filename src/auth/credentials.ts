@@ -15,7 +15,7 @@ export type ResolvedCredential = {
 };
 
 export type CredentialDeps = {
-  store: Pick<IamRepository, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey' | 'insertRootAccessKey'>;
+  store: Pick<IamRepository, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey' | 'insertRootAccessKey' | 'deleteExpiredAccessKeys'>;
   keyring: Keyring;
   devMode: boolean;
   /**
@@ -160,7 +160,21 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), sessionToken: new Sensitive(sessionToken), expiresAt };
   }
 
-  return { resolve, lookup, createRootAccessKey, createLimitedRootAccessKey, createTemporaryAccessKey, createUserAccessKey, createSessionAccessKey };
+  /** Deletes the temporary keys (minted for functions, STS sessions) expired at `now`; returns how many. */
+  function deleteExpiredAccessKeys(now: Date): Promise<number> {
+    return deps.store.deleteExpiredAccessKeys(now);
+  }
+
+  return {
+    resolve,
+    lookup,
+    createRootAccessKey,
+    createLimitedRootAccessKey,
+    createTemporaryAccessKey,
+    createUserAccessKey,
+    createSessionAccessKey,
+    deleteExpiredAccessKeys,
+  };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;

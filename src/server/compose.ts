@@ -178,6 +178,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     kms: kms.portFor('lambda'),
     logger,
     mintCredentials: credentials.createTemporaryAccessKey,
+    deleteExpiredCredentials: credentials.deleteExpiredAccessKeys,
     endpointUrl: () => config.endpointUrl,
     builtins: { names: Object.keys(builtInRotators), run: (invocation, event) => rotation!.runBuiltin(invocation, event) },
     logDir: config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'function-logs'),
