@@ -1,4 +1,4 @@
-import type { AuditEventDraft, AuditEventRecord, AuditLookup } from '../records.js';
+import type { AuditEventDraft, AuditEventRecord, AuditLookup } from '../records/audit.js';
 
 /**
  * The audit log: an append-only hash chain of CloudTrail-shaped events (formula in ../audit-hash.ts).

@@ -1,4 +1,4 @@
-import type { FunctionPatch, FunctionRecord } from '../records.js';
+import type { FunctionPatch, FunctionRecord } from '../records/functions.js';
 
 /**
  * Hosted and HTTP functions (Lambda's subset): what functions owns.

@@ -1,4 +1,4 @@
-import type { AccessKeyRecord, AccessKeyStatus, IamDeleteOutcome, IamIdentityRecord, IamPrincipalKind, IamRoleRecord, IamTag, IamUserRecord, InlinePolicyRecord, UserAccessKeyOutcome } from '../records.js';
+import type { AccessKeyRecord, AccessKeyStatus, IamDeleteOutcome, IamIdentityRecord, IamPrincipalKind, IamRoleRecord, IamTag, IamUserRecord, InlinePolicyRecord, UserAccessKeyOutcome } from '../records/iam.js';
 
 /**
  * Accounts, access keys (root, user and session keys), IAM users and roles with their tags and inline

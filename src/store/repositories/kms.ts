@@ -1,4 +1,5 @@
-import type { AliasRecord, BackingKeyRecord, GrantRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from '../records.js';
+import type { Page, Tag } from '../records/common.js';
+import type { AliasRecord, BackingKeyRecord, GrantRecord, KeyPatch, KeyRecord, KeyState } from '../records/kms.js';
 
 /**
  * KMS keys with their backing keys and tags, aliases, AWS managed keys and grants: what kms owns.

@@ -1,4 +1,5 @@
-import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import type { RotationRunPatch, RotationRunRecord } from '../records/rotation.js';
+import type { SecretRecord, SecretRotation } from '../records/secrets.js';
 
 /**
  * Rotation runs (one unfinished run per secret, leased to one node at a time) and the scheduler's view of

@@ -1,4 +1,5 @@
-import type { LabelPlanner, PagedSecret, SecretAccessRecord, SecretPageRequest, SecretPatch, SecretRecord, SecretRotation, SecretVersionRecord, Tag, VersionDataKey } from '../records.js';
+import type { Tag } from '../records/common.js';
+import type { LabelPlanner, PagedSecret, SecretAccessRecord, SecretPageRequest, SecretPatch, SecretRecord, SecretRotation, SecretVersionRecord, VersionDataKey } from '../records/secrets.js';
 
 /**
  * Secrets with their versions, staging labels, tags, resource policies and rotation configuration: what
