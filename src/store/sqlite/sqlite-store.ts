@@ -9,7 +9,7 @@ import type { AuditAppender, AuditWriterAnchoring } from './audit-writer.js';
 import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteGrantTables } from './grant-tables.js';
 import { SqliteKeyTables } from './key-tables.js';
-import { accessKeyFromRow, insertAccessKeyRow, SqliteIamTables } from './iam-tables.js';
+import { SqliteIamTables } from './iam-tables.js';
 import { isPlainRead, ReadCache } from './read-cache.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
@@ -150,18 +150,15 @@ export class SqliteStore implements Store {
   }
 
   async insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
-    return insertAccessKeyRow((sql) => this.#stmt(sql), record);
+    return this.#iam.insertAccessKey(record);
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
-    return this.#cache.get(`access-key\0${accessKeyId}`, () => {
-      const row = this.#stmt('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-      return row && accessKeyFromRow(row);
-    });
+    return this.#cache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
   }
 
   async deleteExpiredAccessKeys(now: Date): Promise<number> {
-    return this.#stmt('DELETE FROM access_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now.getTime()).changes;
+    return this.#iam.deleteExpiredAccessKeys(now);
   }
 
   async createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
