@@ -45,9 +45,11 @@ export function openAuditDatabase(path: string): Database.Database {
   // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
   closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
+  // The busy timeout first: several connections open audit.db at once (writer threads, readers), and the switch
+  // to WAL and the migrations take locks they must wait for rather than fail on.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   // A 2 MiB page cache instead of better-sqlite3's 16 MiB: the writer only appends, so its hot pages are the
   // tails of the table and its indexes, and a lookup reads a few pages per call; the default filled up with
   // pages written once and never read again (~14 MB of RSS, measured with 100,000 secrets).
