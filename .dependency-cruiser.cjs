@@ -31,6 +31,20 @@ module.exports = {
       },
     })),
     {
+      name: 'store-backends-only-in-composition',
+      comment: 'a backend (src/store/sqlite/) is chosen by the composition root: only server/ and cli/ import it; every other module sees the repository interfaces (store/index.ts)',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(server|cli|store/sqlite)/' },
+      to: { path: '^src/store/sqlite/' },
+    },
+    {
+      name: 'store-backend-through-its-entry',
+      comment: 'outside the backend, src/store/sqlite/ is imported only through its index.ts',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/store/sqlite/' },
+      to: { path: '^src/store/sqlite/', pathNot: '^src/store/sqlite/index\\.ts$' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -1,12 +1,12 @@
 import type { Logger } from '../core/index.js';
-import type { AuditEventDraft, AuditEventRecord, Store } from '../store/index.js';
+import type { AuditEventDraft, AuditEventRecord, AuditRepository } from '../store/index.js';
 import { canonicalEventJson, canonicalJson, indexFields } from './chain.js';
 import { MAX_EVENT_BYTES, truncatedValue } from './event-bounds.js';
 import { buildEvent, isReadOnly, type ApiCall, type AuditEvent } from './event.js';
 import { serviceEventBody, type ServiceEvent } from './service-event.js';
 
 export type AuditRecorderDeps = {
-  store: Pick<Store, 'appendAuditEvents' | 'probeAuditAppend'>;
+  store: Pick<AuditRepository, 'appendAuditEvents' | 'probeAuditAppend'>;
   logger: Logger;
   /** Refuse requests whose audit event cannot be written (see docs/ARCHITECTURE.md, "Audit"). */
   failClosed: boolean;
@@ -109,7 +109,7 @@ type PendingAppend = {
  * together in the next, so a burst of requests shares one durable write instead of one each. Every request
  * still waits for its event to be on disk before its response is sent.
  */
-function createGroupCommit(store: Pick<Store, 'appendAuditEvents'>) {
+function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>) {
   let pending: PendingAppend[] = [];
   /** A flush is scheduled or running: appends made meanwhile join the next one. */
   let busy = false;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AwsError, operation, type RequestContext, type ServiceTable } from '../core/index.js';
-import { AUDIT_LOOKUP_KEYS, type AuditEventRecord, type AuditLookupKey, type Store } from '../store/index.js';
+import { AUDIT_LOOKUP_KEYS, type AuditEventRecord, type AuditLookupKey, type AuditRepository } from '../store/index.js';
 
 /** CloudTrail's X-Amz-Target prefix for API version 2013-11-01. */
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101';
@@ -38,7 +38,7 @@ type LookupEventsInput = z.infer<typeof lookupEventsSchema>;
  * The CloudTrail LookupEvents operation over the audit log, as its own service table (JSON 1.1, SigV4 service
  * `cloudtrail`). A caller sees its own account's events, newest first.
  */
-export function cloudTrailTable(deps: { store: Pick<Store, 'lookupAuditEvents'> }): ServiceTable {
+export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAuditEvents'> }): ServiceTable {
   async function lookupEvents(ctx: RequestContext, input: LookupEventsInput) {
     const attributes = input.LookupAttributes ?? [];
     if (attributes.length > 1) throw cloudTrailError('InvalidLookupAttributesException', 'You can specify only one lookup attribute.');

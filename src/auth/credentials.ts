@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accountRootArn, Sensitive, systemClock, type Clock, type Principal } from '../core/index.js';
 import type { Keyring } from '../crypto/index.js';
-import type { Store } from '../store/index.js';
+import type { IamRepository } from '../store/index.js';
 
 /** The account created on first start, and the one `--dev` mode's `test`/`test` key belongs to. */
 export const BOOTSTRAP_ACCOUNT_ID = '000000000000';
@@ -15,7 +15,7 @@ export type ResolvedCredential = {
 };
 
 export type CredentialDeps = {
-  store: Pick<Store, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey' | 'insertRootAccessKey'>;
+  store: Pick<IamRepository, 'getAccessKey' | 'insertAccessKey' | 'insertUserAccessKey' | 'insertRootAccessKey' | 'deleteExpiredAccessKeys'>;
   keyring: Keyring;
   devMode: boolean;
   /**
@@ -160,7 +160,21 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), sessionToken: new Sensitive(sessionToken), expiresAt };
   }
 
-  return { resolve, lookup, createRootAccessKey, createLimitedRootAccessKey, createTemporaryAccessKey, createUserAccessKey, createSessionAccessKey };
+  /** Deletes the temporary keys (minted for functions, STS sessions) expired at `now`; returns how many. */
+  function deleteExpiredAccessKeys(now: Date): Promise<number> {
+    return deps.store.deleteExpiredAccessKeys(now);
+  }
+
+  return {
+    resolve,
+    lookup,
+    createRootAccessKey,
+    createLimitedRootAccessKey,
+    createTemporaryAccessKey,
+    createUserAccessKey,
+    createSessionAccessKey,
+    deleteExpiredAccessKeys,
+  };
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;

@@ -1,5 +1,5 @@
 import type { Logger, RequestContext, Sensitive } from '../core/index.js';
-import type { SealedEnvironment, Store } from '../store/index.js';
+import type { FunctionsRepository, SealedEnvironment } from '../store/index.js';
 import type { BuiltinRotators } from './builtin-function.js';
 
 /** A short-lived access key for a function's account, minted per invocation by auth (wired in compose.ts). */
@@ -16,15 +16,17 @@ export interface EnvironmentKmsPort {
   openEnvelope(ctx: RequestContext, envelope: Omit<SealedEnvironment, 'kmsKeyArn'>, context: Record<string, string>): Promise<Sensitive<Buffer>>;
 }
 
-/** What the functions service needs: its store methods, KMS for variables, a way to mint credentials, and where Coffer listens. */
+/**
+ * What the functions service needs: its repository, KMS for variables, a way to mint (and sweep) credentials,
+ * and where Coffer listens.
+ */
 export type FunctionsDeps = {
-  store: Pick<
-    Store,
-    'createFunction' | 'getFunction' | 'listFunctions' | 'updateFunction' | 'deleteFunction' | 'deleteExpiredAccessKeys' | 'listFunctionsWithClearEnvironment'
-  >;
+  store: FunctionsRepository;
   kms: EnvironmentKmsPort;
   logger: Logger;
   mintCredentials: MintCredentials;
+  /** Deletes the minted keys expired at `now` (auth's, wired in compose.ts); returns how many. */
+  deleteExpiredCredentials: (now: Date) => Promise<number>;
   /** Coffer's own URL as a child process reaches it (AWS_ENDPOINT_URL); known once the server listens. */
   endpointUrl: () => string | undefined;
   /** Where code is unpacked and invocations get their home directory; default a fresh dir under os.tmpdir(). */

@@ -1,10 +1,11 @@
 import type { Credentials } from '../auth/index.js';
 import type { Logger } from '../core/index.js';
 import type { Authorizer } from '../policy/index.js';
-import type { Store } from '../store/index.js';
+import type { IamRepository } from '../store/index.js';
 
+/** The IAM repository's methods the IAM and STS operations call (auth's credentials insert the keys). */
 export type IamStore = Pick<
-  Store,
+  IamRepository,
   | 'createIamUser'
   | 'getIamUser'
   | 'listIamUsers'

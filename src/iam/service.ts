@@ -6,12 +6,14 @@ import { inlinePolicyOperations } from './operations/inline-policies.js';
 import { roleOperations } from './operations/roles.js';
 import { stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
+import { createPrincipalDirectory } from './principal-directory.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 
 /**
  * The IAM and STS services (AWS Query protocol). IAM operations on a user or role authorize `iam:<Operation>`
  * on its ARN themselves; ListUsers and ListRoles are authorized by the pipeline on `*`; AssumeRole checks
- * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS.
+ * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS. `principals` is the
+ * directory KMS asks whether a key policy's users and roles exist (kms's IamPrincipalDirectory port).
  */
 export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPolicyCache }) {
   const users = userOperations(deps);
@@ -69,7 +71,7 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
     },
   };
 
-  return { iamTable, stsTable };
+  return { iamTable, stsTable, principals: createPrincipalDirectory(deps.store) };
 }
 
 export type IamService = ReturnType<typeof createIamService>;

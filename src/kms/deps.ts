@@ -1,42 +1,14 @@
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../core/index.js';
 import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
-import type { Store } from '../store/index.js';
+import type { KmsRepository } from '../store/index.js';
+import type { IamPrincipalDirectory } from './ports.js';
 
-/** What the KMS service needs from the rest of Coffer, narrowed to the store methods it calls. */
+/** What the KMS service needs from the rest of Coffer, typed with the repositories it uses. */
 export type KmsDeps = {
-  store: Pick<
-    Store,
-    | 'createKey'
-    | 'getKey'
-    | 'getKeyById'
-    | 'listKeys'
-    | 'updateKey'
-    | 'rotateKeyOnDemand'
-    | 'rotateKeyOnSchedule'
-    | 'getBackingKey'
-    | 'listBackingKeys'
-    | 'listKeysDueForDeletion'
-    | 'listKeysDueForRotation'
-    | 'destroyKey'
-    | 'putKeyTags'
-    | 'removeKeyTags'
-    | 'listKeyTags'
-    | 'createAlias'
-    | 'updateAlias'
-    | 'deleteAlias'
-    | 'getAlias'
-    | 'listAliases'
-    | 'createManagedKey'
-    | 'createGrant'
-    | 'getGrant'
-    | 'listGrants'
-    | 'listRetirableGrants'
-    | 'listGrantsForGrantee'
-    | 'deleteGrant'
-    | 'getIamUser'
-    | 'getIamRole'
-  >;
+  store: KmsRepository;
+  /** IAM's answer to whether a key policy's users and roles exist (iam implements it). */
+  principals: IamPrincipalDirectory;
   keyring: Keyring;
   logger: Logger;
   /** Decides every key operation against the key policy, grants and the caller's identity policies. */

@@ -1,6 +1,6 @@
 import { accountRootArn } from '../core/index.js';
 import { parsePolicy, validatePolicy, type PolicyFinding, type PrincipalSpec } from '../policy/index.js';
-import type { Store } from '../store/index.js';
+import type { IamPrincipalDirectory } from './ports.js';
 import { kmsError } from './errors.js';
 
 /**
@@ -33,7 +33,7 @@ const SERVICE_TITLES: Record<string, string> = { secretsmanager: 'AWS Secrets Ma
  * from the owning account (kms:CallerAccount), so the key can't be used directly nor across accounts; the
  * account may read the key's metadata and revoke grants.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html (key policy of aws/secretsmanager)
- * Migration 7 (store/migrations/sqlite.ts) writes this same text into managed keys made before it.
+ * Migration 7 (store/sqlite/migrations.ts) writes this same text into managed keys made before it.
  */
 export function awsManagedKeyPolicy(accountId: string, region: string, service: string): string {
   const title = SERVICE_TITLES[service] ?? service;
@@ -133,20 +133,18 @@ export function evaluableKeyPolicy(text: string): string {
 /** AWS's message when a key policy names a principal that does not exist. */
 export const INVALID_PRINCIPALS_MESSAGE = 'Policy contains a statement with one or more invalid principals.';
 
-const IAM_PRINCIPAL = /^arn:aws:iam::(\d{12}):(user|role)\/(?:[^*?]*\/)?([^/*?]+)$/;
-
 /**
  * "The principals in the key policy must exist and be visible to KMS" (CreateKey, Policy): every IAM user and
  * role a valid key policy names (Principal or NotPrincipal) must exist with that ARN, path included. Accounts,
  * account roots, role sessions and `*` are not checked; a wildcard inside a principal ARN is never valid.
  * MalformedPolicyDocumentException otherwise, as AWS answers.
  */
-export async function assertPrincipalsExist(store: Pick<Store, 'getIamUser' | 'getIamRole'>, policy: string): Promise<void> {
+export async function assertPrincipalsExist(principals: IamPrincipalDirectory, policy: string): Promise<void> {
   const { document } = parsePolicy(policy);
   if (!document) return;
   for (const statement of document.Statement) {
     for (const arn of awsPrincipals(statement.Principal).concat(awsPrincipals(statement.NotPrincipal))) {
-      if (!(await principalExists(store, arn))) throw kmsError('MalformedPolicyDocumentException', INVALID_PRINCIPALS_MESSAGE);
+      if (!(await principalExists(principals, arn))) throw kmsError('MalformedPolicyDocumentException', INVALID_PRINCIPALS_MESSAGE);
     }
   }
 }
@@ -155,11 +153,8 @@ function awsPrincipals(spec: PrincipalSpec | undefined): readonly string[] {
   return spec === undefined || spec === '*' ? [] : (spec.AWS ?? []);
 }
 
-async function principalExists(store: Pick<Store, 'getIamUser' | 'getIamRole'>, arn: string): Promise<boolean> {
+/** Only IAM users and roles are looked up (through IAM's port); accounts, roots and role sessions pass. */
+async function principalExists(principals: IamPrincipalDirectory, arn: string): Promise<boolean> {
   if (!/^arn:aws:iam::\d{12}:(user|role)\//.test(arn)) return true;
-  const named = IAM_PRINCIPAL.exec(arn);
-  if (!named) return false;
-  const [, accountId, kind, name] = named;
-  const found = kind === 'user' ? await store.getIamUser(accountId!, name!) : await store.getIamRole(accountId!, name!);
-  return found?.arn === arn;
+  return principals.userOrRoleExists(arn);
 }

@@ -1,5 +1,5 @@
 import type { Clock, Logger, RequestContext } from '../core/index.js';
-import type { Store } from '../store/index.js';
+import type { RotationRepository, SecretRecord } from '../store/index.js';
 import type { InvokeOutcome, Rotator } from './rotator.js';
 
 /**
@@ -18,16 +18,10 @@ export type RotationAuditEvent = {
 
 /** What the rotation module needs; compose.ts wires it. */
 export type RotationDeps = {
-  store: Pick<
-    Store,
-    | 'startRotationRun'
-    | 'claimRotationRun'
-    | 'updateRotationRun'
-    | 'completeRotationRun'
-    | 'retryRotationRun'
-    | 'listSecretsDueForRotation'
-    | 'getSecretByArn'
-  >;
+  /** Its own repository: the runs and the scheduler's due list. */
+  store: RotationRepository;
+  /** A secret's record by ARN, from the secrets service (`SecretsService.secretByArn`): what a run rotates. */
+  secretByArn: (secretArn: string) => Promise<SecretRecord | undefined>;
   /** Secrets Manager operations in-process (pipeline `invoke`) as Secrets Manager itself, wire-shaped JSON in and out. */
   invokeSecrets: (ctx: RequestContext, operation: string, input: Record<string, unknown>) => Promise<Record<string, any>>;
   /** The same, as a function's execution role (built-in rotators): audited as that role's calls, not the service's. */

@@ -39,7 +39,7 @@ export function createRunner(deps: RotationDeps) {
   }
 
   async function drive(run: RotationRunRecord): Promise<void> {
-    const secret = await deps.store.getSecretByArn(run.secretArn);
+    const secret = await deps.secretByArn(run.secretArn);
     if (!secret?.rotationLambdaArn) return recordFailure(run, run.step, new Error('the secret has no rotation function'));
     const ctx = rotationContext(secret, deps.clock);
     for (let index = ROTATION_STEPS.indexOf(run.step); index < ROTATION_STEPS.length; index++) {

@@ -45,9 +45,18 @@ export function createRotationService(deps: RotationDeps) {
       }
       void runner.drainDue();
     },
-    async retry(secretArn: string, token: string, now: Date) {
-      await deps.store.retryRotationRun(secretArn, token, now);
+    async retryUnfinished(secretArn: string, now: Date) {
+      const open = await deps.store.getOpenRotationRun(secretArn);
+      if (!open) return false;
+      await deps.store.retryRotationRun(secretArn, open.token, now);
       void runner.drainDue();
+      return true;
+    },
+    async cancelUnfinished(secretArn: string, now: Date) {
+      const open = await deps.store.getOpenRotationRun(secretArn);
+      if (!open) return undefined;
+      await deps.store.cancelRotationRun(secretArn, open.token, now);
+      return open.token;
     },
   };
 

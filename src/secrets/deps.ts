@@ -1,38 +1,12 @@
 import type { Logger } from '../core/index.js';
 import type { KmsPort } from '../kms/index.js';
 import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
-import type { Store } from '../store/index.js';
+import type { SecretsRepository } from '../store/index.js';
 import type { RotationStarter } from './ports.js';
 
-/** What the Secrets Manager service needs: its store methods, KMS only through the envelope port, and the authorizer. */
+/** What the Secrets Manager service needs: its repository, KMS only through the envelope port, and the authorizer. */
 export type SecretsDeps = {
-  store: Pick<
-    Store,
-    | 'createSecret'
-    | 'getSecretByArn'
-    | 'getSecretByName'
-    | 'listSecrets'
-    | 'listSecretPage'
-    | 'listVersionStages'
-    | 'rewrapSecretVersions'
-    | 'markSecretDeleted'
-    | 'restoreSecret'
-    | 'destroySecret'
-    | 'listSecretsDueForDeletion'
-    | 'recordSecretAccesses'
-    | 'putSecretVersion'
-    | 'updateSecretLabels'
-    | 'getSecretVersion'
-    | 'getSecretVersionByStage'
-    | 'listSecretVersions'
-    | 'putSecretTags'
-    | 'removeSecretTags'
-    | 'listSecretTags'
-    | 'setSecretRotation'
-    | 'getOpenRotationRun'
-    | 'cancelRotationRun'
-    | 'setSecretResourcePolicy'
-  >;
+  store: SecretsRepository;
   kms: KmsPort;
   /** Decides every call on a secret with the caller's policies and the secret's resource policy. */
   authorizer: Authorizer;

@@ -18,6 +18,11 @@ export interface RotationStarter {
   checkFunction(secret: SecretRecord, lambdaArn: string): Promise<void>;
   /** Records a new rotation of `secret` with `token` as its new version id and starts driving it. */
   start(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void>;
-  /** Makes the secret's unfinished rotation due again now. */
-  retry(secretArn: string, token: string, now: Date): Promise<void>;
+  /** Makes the secret's unfinished rotation, if it has one, due again now; false when it has none. */
+  retryUnfinished(secretArn: string, now: Date): Promise<boolean>;
+  /**
+   * Ends the secret's unfinished rotation, if it has one, without completing it (CancelRotateSecret; its
+   * AWSPENDING version stays); returns that rotation's token, undefined when there was none.
+   */
+  cancelUnfinished(secretArn: string, now: Date): Promise<string | undefined>;
 }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAnchors, verifyChain, type AnchorCheck, type VerifyResult } from '../audit/index.js';
 import { deriveAuditAnchorKey, loadRootKey, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
-import { SqliteStore, type AuditEventRecord } from '../store/index.js';
+import type { AuditEventRecord } from '../store/index.js';
+import { SqliteStore } from '../store/sqlite/index.js';
 
 export type AuditLog = {
   /** Walks the hash chain from the first event; names the first broken one. */

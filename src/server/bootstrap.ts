@@ -1,6 +1,6 @@
 import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { BOOTSTRAP_ACCOUNT_ID, type Credentials } from '../auth/index.js';
-import type { Store } from '../store/index.js';
+import type { MetaRepository } from '../store/index.js';
 
 const BOOTSTRAP_MARK = 'bootstrap_admin_access_key_id';
 
@@ -12,7 +12,7 @@ export type AdminCredentials = { accessKeyId: string; secretAccessKey: string };
  * only when it was created by this start, so the CLI can print it once.
  */
 export async function bootstrapAdmin(
-  store: Pick<Store, 'getMeta' | 'putMetaIfAbsent'>,
+  store: Pick<MetaRepository, 'getMeta' | 'putMetaIfAbsent'>,
   credentials: Credentials,
   credentialsFile: string,
   now: Date,

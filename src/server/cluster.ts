@@ -13,7 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
-import { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from '../store/index.js';
+import { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from '../store/sqlite/index.js';
 
 /** Set in the environment of the worker that runs the maintenance timer. */
 const MAINTENANCE_ENV = 'COFFER_CLUSTER_MAINTENANCE';

@@ -12,7 +12,8 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
-import { openAnchorFile, SqliteStore, type AuditAppender, type AuditWriterAnchoring, type Store } from '../store/index.js';
+import { openAnchorFile, type IamRepository, type MetaRepository } from '../store/index.js';
+import { SqliteStore, type AuditAppender, type AuditWriterAnchoring } from '../store/sqlite/index.js';
 import { defaultAuditAnchorFile } from './audit-log.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type EdgeLimits, type HttpServer } from './http.js';
@@ -168,7 +169,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   const compiledPolicies = new CompiledPolicyCache();
   const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
   const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
-  const kms = createKmsService({ store, keyring, logger, authorizer, compiledPolicies });
+  const kms = createKmsService({ store, principals: iam.principals, keyring, logger, authorizer, compiledPolicies });
   const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.
   let rotation: RotationService | undefined;
@@ -177,6 +178,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     kms: kms.portFor('lambda'),
     logger,
     mintCredentials: credentials.createTemporaryAccessKey,
+    deleteExpiredCredentials: credentials.deleteExpiredAccessKeys,
     endpointUrl: () => config.endpointUrl,
     builtins: { names: Object.keys(builtInRotators), run: (invocation, event) => rotation!.runBuiltin(invocation, event) },
     logDir: config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'function-logs'),
@@ -187,6 +189,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
   let invokeAsFunction: Invoke | undefined;
   rotation = createRotationService({
     store,
+    secretByArn: (secretArn) => secrets.secretByArn(secretArn), // bound late: secrets needs rotation's starter
     invokeSecrets: (ctx, operation, input) => invoke!(ctx, `secretsmanager.${operation}`, input),
     invokeSecretsAsFunction: (ctx, operation, input) => invokeAsFunction!(ctx, `secretsmanager.${operation}`, input),
     invokeFunction: functions.invoke,
@@ -258,7 +261,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
 }
 
 /** A fresh account id (retried on the rare collision) and its root's first access key. */
-async function createAccount(store: Store, credentials: Credentials, now: Date) {
+async function createAccount(store: Pick<IamRepository, 'createAccount'>, credentials: Credentials, now: Date) {
   for (let attempt = 0; attempt < 10; attempt++) {
     const accountId = newAccountId();
     if (!(await store.createAccount(accountId, now))) continue;
@@ -342,7 +345,7 @@ function loadRootKeyFor(config: CofferConfig, dataDirIsNew: boolean): LoadedRoot
   return loadRootKey(source);
 }
 
-async function verifyRootKey(store: Store, rootKey: Buffer, dataDir: string): Promise<void> {
+async function verifyRootKey(store: Pick<MetaRepository, 'getMeta'>, rootKey: Buffer, dataDir: string): Promise<void> {
   const check = await store.getMeta(ROOT_KEY_CHECK);
   if (check && !rootKeyMatches(rootKey, check)) {
     throw new RootKeyError(`the root key does not match the data in ${dataDir}; start with the root key this data dir was created with`);

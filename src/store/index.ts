@@ -1,11 +1,18 @@
 /**
  * @module store
- * The Store interface and its backends. Everything database-specific stays below this directory:
- * callers see domain records and atomic, intent-level methods. Imports only core.
+ * One repository interface per domain (repositories/), the Store that composes them, and the records.
+ * Everything database-specific stays below this directory: callers see domain records and atomic,
+ * intent-level methods. The backends have their own entries (sqlite/index.ts), which only the composition
+ * root (server/) imports. Imports only core.
  */
-export type { Store } from './store.js';
+export type { Store, StoreLifecycle } from './store.js';
+export type { MetaRepository } from './repositories/meta.js';
+export type { IamRepository } from './repositories/iam.js';
+export type { KmsRepository } from './repositories/kms.js';
+export type { SecretsRepository } from './repositories/secrets.js';
+export type { RotationRepository } from './repositories/rotation.js';
+export type { FunctionsRepository } from './repositories/functions.js';
+export type { AuditRepository } from './repositories/audit.js';
 export * from './records.js';
-export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { GENESIS_HASH, chainHash } from './audit-hash.js';
-export { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from './sqlite/audit-writer.js';
 export * from './audit-anchor.js';

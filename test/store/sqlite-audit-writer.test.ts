@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteStore, type AuditEventDraft } from '../../src/store/index.js';
+import type { AuditEventDraft } from '../../src/store/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { openAuditDatabase } from '../../src/store/sqlite/audit-writer.js';
 
 /**

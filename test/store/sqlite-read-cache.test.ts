@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../src/store/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { ReadCache } from '../../src/store/sqlite/read-cache.js';
-import { newSecret, newVersion } from './store-suite.js';
+import { newSecret, newVersion } from './sample-records.js';
 
 const ACCOUNT = '111111111111';
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

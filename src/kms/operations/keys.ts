@@ -55,7 +55,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     if (input.Tags?.length) {
       await deps.authorizer.authorize(ctx, { action: 'kms:TagResource', resource: arn, resourceAccount: accountId, context: kmsRequestTags(input.Tags) });
     }
-    if (input.Policy !== undefined) await assertPrincipalsExist(deps.store, input.Policy);
+    if (input.Policy !== undefined) await assertPrincipalsExist(deps.principals, input.Policy);
     if (input.Policy !== undefined && !input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     await deps.store.createKey(key, backing, input.Tags ?? []);
     if (input.Policy !== undefined) warnAboutNeverSetKeys(deps.logger, { requestId: ctx.requestId, operation: 'CreateKey', resource: key.arn }, input.Policy, 'RESOURCE_POLICY');

@@ -20,7 +20,7 @@ export function createPolicyOperations(deps: KmsDeps, access: KeyAccess) {
     assertPolicyName(input.PolicyName);
     const key = await access.customerKeyFor(ctx, input.KeyId, 'PutKeyPolicy');
     assertValidKeyPolicy(input.Policy);
-    await assertPrincipalsExist(deps.store, input.Policy);
+    await assertPrincipalsExist(deps.principals, input.Policy);
     if (!input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     // Every key state accepts a new policy, PendingDeletion included: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
     const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { policy: input.Policy });

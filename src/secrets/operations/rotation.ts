@@ -52,15 +52,14 @@ export function createRotationOperations(deps: SecretsDeps, access: SecretAccess
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html */
   async function cancelRotateSecret(ctx: RequestContext, input: SecretsInput<'CancelRotateSecret'>) {
     const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:CancelRotateSecret');
-    const open = await deps.store.getOpenRotationRun(secret.arn);
-    if (open) await deps.store.cancelRotationRun(secret.arn, open.token, ctx.clock.now());
+    const cancelledToken = await deps.rotation.cancelUnfinished(secret.arn, ctx.clock.now());
     await deps.store.setSecretRotation(secret.arn, {
       rotationEnabled: false,
       rotationLambdaArn: secret.rotationLambdaArn,
       rotationRules: secret.rotationRules,
       lastRotatedDate: secret.lastRotatedDate,
     });
-    return { ARN: secret.arn, Name: secret.name, VersionId: open?.token };
+    return { ARN: secret.arn, Name: secret.name, VersionId: cancelledToken };
   }
 
   /**
@@ -76,9 +75,7 @@ export function createRotationOperations(deps: SecretsDeps, access: SecretAccess
 
   /** "A previous rotation isn't complete. That rotation will be reattempted." — and it is, now. */
   async function refuseWhileRotating(ctx: RequestContext, secret: SecretRecord) {
-    const open = await deps.store.getOpenRotationRun(secret.arn);
-    if (!open) return;
-    await deps.rotation.retry(secret.arn, open.token, ctx.clock.now());
+    if (!(await deps.rotation.retryUnfinished(secret.arn, ctx.clock.now()))) return;
     throw secretsError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
   }
 

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
+import { migrateAuditLog } from './audit-migrations.js';
 import {
   AuditWriterThread,
   legacyAuditRowCount,
@@ -66,12 +67,18 @@ export class SqliteAuditTables {
     this.#anchoring = options.anchoring;
   }
 
-  /** Moves audit rows an older Coffer kept in coffer.db into audit.db (once; see moveLegacyAuditRows). */
-  moveLegacyEvents(): number {
-    if (this.#auditPath === undefined || legacyAuditRowCount(this.#main) === 0) return 0;
+  /**
+   * In memory, applies the audit log's migrations (audit-migrations.ts) to the one database. audit.db is
+   * migrated by whoever opens it first (openAuditDatabase), so a store that never audits never creates it;
+   * it is opened here only to move in the audit rows an older Coffer kept in coffer.db (once; see
+   * moveLegacyAuditRows).
+   */
+  migrate(): void {
+    if (this.#auditPath === undefined) return migrateAuditLog(this.#main);
+    if (legacyAuditRowCount(this.#main) === 0) return;
     const audit = openAuditDatabase(this.#auditPath);
     try {
-      return moveLegacyAuditRows(this.#main, audit);
+      moveLegacyAuditRows(this.#main, audit);
     } finally {
       audit.close();
     }

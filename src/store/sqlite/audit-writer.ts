@@ -14,6 +14,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AuditAnchorer, type AuditAnchor, type AuditAnchorOptions } from '../audit-anchor.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
+import { migrateAuditLog } from './audit-migrations.js';
 
 /** An event's columns before it has a place in the chain, in INSERT order (after sequence). */
 export type AuditDraftRow = [
@@ -35,43 +36,25 @@ export interface AuditAppender {
 
 const BODY_INDEX = 9;
 
-export const AUDIT_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS audit_events (
-    sequence INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    account_id TEXT NOT NULL,
-    event_time INTEGER NOT NULL,
-    event_name TEXT NOT NULL,
-    event_source TEXT NOT NULL,
-    read_only INTEGER NOT NULL,
-    access_key_id TEXT NOT NULL,
-    username TEXT NOT NULL,
-    resource_names TEXT NOT NULL,
-    body TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS audit_events_by_account ON audit_events (account_id, sequence);
-  CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (event_time);
-`;
-
 const AUDIT_COLUMNS = 'sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash';
 export const INSERT_AUDIT_ROW = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const SELECT_CHAIN_HEAD = 'SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1';
 
-/** Opens (creating it 0600 when absent) an audit database: WAL, synchronous=FULL, schema in place. */
+/** Opens (creating it 0600 when absent) an audit database: WAL, synchronous=FULL, its migrations applied. */
 export function openAuditDatabase(path: string): Database.Database {
   // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
   closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
+  // The busy timeout first: several connections open audit.db at once (writer threads, readers), and the switch
+  // to WAL and the migrations take locks they must wait for rather than fail on.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   // A 2 MiB page cache instead of better-sqlite3's 16 MiB: the writer only appends, so its hot pages are the
   // tails of the table and its indexes, and a lookup reads a few pages per call; the default filled up with
   // pages written once and never read again (~14 MB of RSS, measured with 100,000 secrets).
   db.pragma('cache_size = -2000');
-  db.exec(AUDIT_SCHEMA);
+  migrateAuditLog(db);
   return db;
 }
 

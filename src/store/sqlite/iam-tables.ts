@@ -28,7 +28,7 @@ function nameKey(name: string): string {
   return name.toUpperCase();
 }
 
-/** Accounts, IAM users and roles, their inline policies and users' access keys, in SQLite. */
+/** Accounts, access keys (root, user and session keys), IAM users and roles and their inline policies, in SQLite. */
 export class SqliteIamTables {
   readonly #db: Database.Database;
   readonly #stmt: Prepare;
@@ -36,6 +36,19 @@ export class SqliteIamTables {
   constructor(db: Database.Database, prepare: Prepare) {
     this.#db = db;
     this.#stmt = prepare;
+  }
+
+  insertAccessKey(record: AccessKeyRecord): boolean {
+    return insertAccessKeyRow(this.#stmt, record);
+  }
+
+  getAccessKey(accessKeyId: string): AccessKeyRecord | undefined {
+    const row = this.#stmt('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    return row && accessKeyFromRow(row);
+  }
+
+  deleteExpiredAccessKeys(now: Date): number {
+    return this.#stmt('DELETE FROM access_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now.getTime()).changes;
   }
 
   createAccount(accountId: string, createdAt: Date): boolean {
@@ -226,7 +239,7 @@ export class SqliteIamTables {
   }
 }
 
-export function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): boolean {
+function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): boolean {
   return prepare(
     `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
@@ -236,7 +249,7 @@ export function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): b
   ).changes === 1;
 }
 
-export function accessKeyFromRow(row: Row): AccessKeyRecord {
+function accessKeyFromRow(row: Row): AccessKeyRecord {
   return {
     accessKeyId: row.access_key_id,
     accountId: row.account_id,

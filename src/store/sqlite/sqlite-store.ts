@@ -2,16 +2,17 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { sqliteMigrations } from '../migrations/sqlite.js';
+import { applyMigrations } from './migration-runner.js';
+import { sqliteMigrations } from './migrations.js';
 import { SqliteAuditTables } from './audit-tables.js';
 import type { AuditAppender, AuditWriterAnchoring } from './audit-writer.js';
 import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteGrantTables } from './grant-tables.js';
-import { accessKeyFromRow, insertAccessKeyRow, SqliteIamTables } from './iam-tables.js';
+import { SqliteKeyTables } from './key-tables.js';
+import { SqliteIamTables } from './iam-tables.js';
 import { isPlainRead, ReadCache } from './read-cache.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
-import { optionalDate, patchAssignments } from './sql-values.js';
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
@@ -36,7 +37,6 @@ import type {
   Page,
   RotationRunPatch,
   RotationRunRecord,
-  RotationType,
   SecretPatch,
   SecretAccessRecord,
   SecretRecord,
@@ -48,17 +48,6 @@ import type {
 import type { Store } from '../store.js';
 
 type Row = Record<string, any>;
-
-const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
-  description: 'description',
-  keyState: 'key_state',
-  deletionDate: 'deletion_date',
-  pendingWindowDays: 'pending_window_days',
-  policy: 'policy',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodDays: 'rotation_period_days',
-  nextRotationDate: 'next_rotation_date',
-};
 
 /**
  * Limits of the read cache: room for the secrets, versions and keys of a busy working set (bench: 10,000
@@ -97,6 +86,7 @@ export class SqliteStore implements Store {
   readonly #rotation: SqliteRotationTables;
   readonly #functions: SqliteFunctionTables;
   readonly #audit: SqliteAuditTables;
+  readonly #keys: SqliteKeyTables;
   readonly #grants: SqliteGrantTables;
   readonly #iam: SqliteIamTables;
 
@@ -123,23 +113,15 @@ export class SqliteStore implements Store {
       appender: options.auditAppender,
       anchoring: options.auditAnchoring,
     });
+    this.#keys = new SqliteKeyTables(this.#db, prepare);
     this.#grants = new SqliteGrantTables(prepare);
     this.#iam = new SqliteIamTables(this.#db, prepare);
   }
 
+  /** Migrates coffer.db, then the audit log (audit.db's own migrations; see SqliteAuditTables.migrate). */
   migrate(): void {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    // IMMEDIATE takes the write lock first, so two processes starting together apply each migration once.
-    const apply = this.#db.transaction(() => {
-      const applied = new Set(this.#db.prepare('SELECT id FROM schema_migrations').pluck().all() as number[]);
-      for (const migration of sqliteMigrations) {
-        if (applied.has(migration.id)) continue;
-        this.#db.exec(migration.sql);
-        this.#db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(migration.id, migration.name, Date.now());
-      }
-    });
-    apply.immediate();
-    this.#audit.moveLegacyEvents();
+    applyMigrations(this.#db, sqliteMigrations, 'schema_migrations');
+    this.#audit.migrate();
     this.#cache.invalidate();
   }
 
@@ -168,38 +150,27 @@ export class SqliteStore implements Store {
   }
 
   async insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
-    return insertAccessKeyRow((sql) => this.#stmt(sql), record);
+    return this.#iam.insertAccessKey(record);
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
-    return this.#cache.get(`access-key\0${accessKeyId}`, () => {
-      const row = this.#stmt('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-      return row && accessKeyFromRow(row);
-    });
+    return this.#cache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
   }
 
   async deleteExpiredAccessKeys(now: Date): Promise<number> {
-    return this.#stmt('DELETE FROM access_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now.getTime()).changes;
+    return this.#iam.deleteExpiredAccessKeys(now);
   }
 
   async createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
-    this.#db.transaction(() => {
-      this.#insertKey(key);
-      this.#insertBackingKey(backing);
-      this.#upsertTags(key.keyId, tags);
-    })();
+    this.#keys.createKey(key, backing, tags);
   }
 
   async getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
-    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ? AND account_id = ? AND region = ?').get(keyId, accountId, region) as Row | undefined;
-    return row && keyFromRow(row);
+    return this.#keys.getKey(accountId, region, keyId);
   }
 
   async listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
-    const rows = this.#stmt(
-      'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
-    ).all(accountId, region, page.marker ?? '', page.limit + 1) as Row[];
-    return toPage(rows.map(keyFromRow), page.limit, (key) => key.keyId);
+    return this.#keys.listKeys(accountId, region, page);
   }
 
   async updateKey(
@@ -209,117 +180,63 @@ export class SqliteStore implements Store {
     patch: KeyPatch,
     whenStates?: readonly KeyState[],
   ): Promise<KeyRecord | undefined> {
-    const { assignments, values } = patchAssignments(patch, KEY_COLUMNS);
-    const stateFilter = whenStates ? ` AND key_state IN (${whenStates.map(() => '?').join(', ')})` : '';
-    const sql = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
-                 WHERE key_id = ? AND account_id = ? AND region = ?${stateFilter} RETURNING *`;
-    const row = this.#stmt(sql).get(...values, keyId, accountId, region, ...(whenStates ?? [])) as Row | undefined;
-    return row && keyFromRow(row);
+    return this.#keys.updateKey(accountId, region, keyId, patch, whenStates);
   }
 
   async rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const count = this.#stmt("SELECT count(*) FROM kms_backing_keys WHERE key_id = ? AND rotation_type = 'ON_DEMAND'").pluck().get(backing.keyId) as number;
-      if (count >= maxOnDemandRotations) return false;
-      this.#insertBackingKey(backing);
-      this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(backing.backingKeyId, backing.keyId);
-      return true;
-    })();
+    return this.#keys.rotateKeyOnDemand(backing, maxOnDemandRotations);
   }
 
   async rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const claimed = this.#stmt(
-        "UPDATE kms_keys SET current_backing_key_id = ?, next_rotation_date = ? WHERE key_id = ? AND key_state = 'Enabled' AND rotation_enabled = 1 AND next_rotation_date = ?",
-      ).run(backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime());
-      if (claimed.changes === 0) return false;
-      this.#insertBackingKey(backing);
-      return true;
-    })();
+    return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate);
   }
 
   async getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
-    const row = this.#stmt('SELECT * FROM kms_backing_keys WHERE key_id = ? AND backing_key_id = ?').get(keyId, backingKeyId) as Row | undefined;
-    return row && backingKeyFromRow(row);
+    return this.#keys.getBackingKey(keyId, backingKeyId);
   }
 
   async listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
-    const rows = this.#stmt('SELECT * FROM kms_backing_keys WHERE key_id = ? ORDER BY created_at, rowid').all(keyId) as Row[];
-    return rows.map(backingKeyFromRow);
+    return this.#keys.listBackingKeys(keyId);
   }
 
   async listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]> {
-    const rows = this.#stmt(
-      "SELECT * FROM kms_keys WHERE key_state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
-    ).all(now.getTime(), limit) as Row[];
-    return rows.map(keyFromRow);
+    return this.#keys.listKeysDueForDeletion(now, limit);
   }
 
   async listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]> {
-    const rows = this.#stmt(
-      "SELECT * FROM kms_keys WHERE rotation_enabled = 1 AND key_state = 'Enabled' AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?",
-    ).all(now.getTime(), limit) as Row[];
-    return rows.map(keyFromRow);
+    return this.#keys.listKeysDueForRotation(now, limit);
   }
 
   async destroyKey(keyId: string, now: Date): Promise<boolean> {
-    // Foreign keys cascade to backing keys, tags, aliases and grants.
-    const result = this.#stmt(
-      "DELETE FROM kms_keys WHERE key_id = ? AND key_state = 'PendingDeletion' AND deletion_date <= ?",
-    ).run(keyId, now.getTime());
-    return result.changes === 1;
+    return this.#keys.destroyKey(keyId, now);
   }
 
   async putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean> {
-    try {
-      this.#db.transaction(() => {
-        this.#upsertTags(keyId, tags);
-        const count = this.#stmt('SELECT count(*) FROM kms_key_tags WHERE key_id = ?').pluck().get(keyId) as number;
-        // Throwing inside the transaction rolls the upsert back.
-        if (count > maxTags) throw new LimitReached();
-      })();
-      return true;
-    } catch (error) {
-      if (error instanceof LimitReached) return false;
-      throw error;
-    }
+    return this.#keys.putKeyTags(keyId, tags, maxTags);
   }
 
   async removeKeyTags(keyId: string, tagKeys: string[]): Promise<void> {
-    const remove = this.#stmt('DELETE FROM kms_key_tags WHERE key_id = ? AND tag_key = ?');
-    this.#db.transaction(() => {
-      for (const tagKey of tagKeys) remove.run(keyId, tagKey);
-    })();
+    this.#keys.removeKeyTags(keyId, tagKeys);
   }
 
   async listKeyTags(keyId: string): Promise<Tag[]> {
-    const rows = this.#stmt('SELECT tag_key, tag_value FROM kms_key_tags WHERE key_id = ? ORDER BY tag_key').all(keyId) as Row[];
-    return rows.map((row) => ({ TagKey: row.tag_key, TagValue: row.tag_value }));
+    return this.#keys.listKeyTags(keyId);
   }
 
   async createAlias(alias: AliasRecord): Promise<boolean> {
-    const result = this.#stmt(
-      `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, alias_name) DO NOTHING`,
-    ).run(alias.accountId, alias.region, alias.aliasName, alias.targetKeyId, alias.creationDate.getTime(), alias.lastUpdatedDate.getTime());
-    return result.changes === 1;
+    return this.#keys.createAlias(alias);
   }
 
   async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, now: Date): Promise<boolean> {
-    const result = this.#stmt(
-      'UPDATE kms_aliases SET target_key_id = ?, last_updated_date = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
-    ).run(targetKeyId, now.getTime(), accountId, region, aliasName);
-    return result.changes === 1;
+    return this.#keys.updateAlias(accountId, region, aliasName, targetKeyId, now);
   }
 
   async deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
-    const result = this.#stmt('DELETE FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').run(accountId, region, aliasName);
-    return result.changes === 1;
+    return this.#keys.deleteAlias(accountId, region, aliasName);
   }
 
   async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
-    const row = this.#stmt('SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').get(accountId, region, aliasName) as Row | undefined;
-    return row && aliasFromRow(row);
+    return this.#keys.getAlias(accountId, region, aliasName);
   }
 
   async listAliases(
@@ -327,35 +244,15 @@ export class SqliteStore implements Store {
     region: string,
     page: { limit: number; marker?: string; keyId?: string },
   ): Promise<Page<AliasRecord>> {
-    const rows = (
-      page.keyId
-        ? this.#stmt(
-            'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
-          ).all(accountId, region, page.keyId, page.marker ?? '', page.limit + 1)
-        : this.#stmt(
-            'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
-          ).all(accountId, region, page.marker ?? '', page.limit + 1)
-    ) as Row[];
-    return toPage(rows.map(aliasFromRow), page.limit, (alias) => alias.aliasName);
+    return this.#keys.listAliases(accountId, region, page);
   }
 
   async createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string> {
-    return this.#db.transaction(() => {
-      const existing = this.#stmt('SELECT target_key_id FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').pluck().get(key.accountId, key.region, aliasName) as string | undefined;
-      if (existing) return existing;
-      this.#insertKey(key);
-      this.#insertBackingKey(backing);
-      const now = key.creationDate.getTime();
-      this.#stmt('INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)').run(key.accountId, key.region, aliasName, key.keyId, now, now);
-      return key.keyId;
-    })();
+    return this.#keys.createManagedKey(key, backing, aliasName);
   }
 
   async getKeyById(keyId: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key\0${keyId}`, () => {
-      const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyId) as Row | undefined;
-      return row && keyFromRow(row);
-    });
+    return this.#cache.get(`key\0${keyId}`, () => this.#keys.getKeyById(keyId));
   }
 
   async createGrant(grant: GrantRecord) {
@@ -642,33 +539,6 @@ export class SqliteStore implements Store {
     return this.#functions.listFunctionsWithClearEnvironment();
   }
 
-  #insertKey(key: KeyRecord): void {
-    this.#stmt(
-      `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
-         key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
-         next_rotation_date, current_backing_key_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
-      key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
-      key.pendingWindowDays ?? null, key.policy, key.rotationEnabled ? 1 : 0, key.rotationPeriodDays ?? null,
-      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
-    );
-  }
-
-  #insertBackingKey(backing: BackingKeyRecord): void {
-    this.#stmt(
-      'INSERT INTO kms_backing_keys (key_id, backing_key_id, sealed_material, created_at, rotation_type) VALUES (?, ?, ?, ?, ?)',
-    ).run(backing.keyId, backing.backingKeyId, backing.sealedMaterial, backing.createdAt.getTime(), backing.rotationType ?? null);
-  }
-
-  #upsertTags(keyId: string, tags: Tag[]): void {
-    const upsert = this.#stmt(
-      'INSERT INTO kms_key_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
-    );
-    for (const tag of tags) upsert.run(keyId, tag.TagKey, tag.TagValue);
-  }
-
   /** Statements are prepared once and reused: preparing is most of the cost of a small query. */
   #stmt(sql: string): Statement {
     let prepared = this.#statements.get(sql);
@@ -680,61 +550,6 @@ export class SqliteStore implements Store {
     return prepared.statement;
   }
 }
-
-
-function keyFromRow(row: Row): KeyRecord {
-  return {
-    keyId: row.key_id,
-    accountId: row.account_id,
-    region: row.region,
-    arn: row.arn,
-    description: row.description,
-    keyUsage: row.key_usage,
-    keySpec: row.key_spec,
-    origin: row.origin,
-    keyManager: row.key_manager,
-    keyState: row.key_state,
-    creationDate: new Date(row.creation_date),
-    deletionDate: optionalDate(row.deletion_date),
-    pendingWindowDays: row.pending_window_days ?? undefined,
-    policy: row.policy,
-    rotationEnabled: row.rotation_enabled === 1,
-    rotationPeriodDays: row.rotation_period_days ?? undefined,
-    nextRotationDate: optionalDate(row.next_rotation_date),
-    currentBackingKeyId: row.current_backing_key_id,
-  };
-}
-
-function backingKeyFromRow(row: Row): BackingKeyRecord {
-  return {
-    keyId: row.key_id,
-    backingKeyId: row.backing_key_id,
-    sealedMaterial: row.sealed_material,
-    createdAt: new Date(row.created_at),
-    rotationType: (row.rotation_type ?? undefined) as RotationType | undefined,
-  };
-}
-
-function aliasFromRow(row: Row): AliasRecord {
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    aliasName: row.alias_name,
-    targetKeyId: row.target_key_id,
-    creationDate: new Date(row.creation_date),
-    lastUpdatedDate: new Date(row.last_updated_date),
-  };
-}
-
-/** Rows were fetched with limit + 1, so an extra row means there is a next page. */
-function toPage<T>(items: T[], limit: number, markerOf: (item: T) => string): Page<T> {
-  if (items.length <= limit) return { items };
-  const pageItems = items.slice(0, limit);
-  return { items: pageItems, nextMarker: markerOf(pageItems[pageItems.length - 1]!) };
-}
-
-/** Thrown inside a transaction to roll it back when a limit would be exceeded. */
-class LimitReached extends Error {}
 
 /**
  * Makes `db.transaction(fn)()`, the form every table uses, run as BEGIN IMMEDIATE; the explicit variants

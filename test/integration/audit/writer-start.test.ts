@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { GetRandomPasswordCommand } from '@aws-sdk/client-secrets-manager';
-import { SqliteStore } from '../../../src/store/index.js';
+import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer } from '../../helpers/start-server.js';
 

@@ -10,7 +10,7 @@ import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { createAuthenticator, createCredentials } from '../../../src/auth/index.js';
 import { AwsError } from '../../../src/core/index.js';
 import { Keyring } from '../../../src/crypto/index.js';
-import { SqliteStore } from '../../../src/store/index.js';
+import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { buildZip, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
 import { secretsClient } from '../../helpers/secrets.js';

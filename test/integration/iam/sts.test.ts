@@ -10,7 +10,7 @@ import { UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { createAuthenticator, createCredentials } from '../../../src/auth/index.js';
 import { AwsError } from '../../../src/core/index.js';
 import { Keyring } from '../../../src/crypto/index.js';
-import { SqliteStore } from '../../../src/store/index.js';
+import { SqliteStore } from '../../../src/store/sqlite/index.js';
 import { shell, shellOk } from '../../helpers/aws-cli.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { assumeRole, createAccount, createRole, createUser, iamClient, stsClient, type Keys } from '../../helpers/principals.js';

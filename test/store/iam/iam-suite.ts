@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { IamRoleRecord, IamUserRecord, Store } from '../../src/store/index.js';
+import { beforeEach, it } from 'node:test';
+import type { IamRepository, IamRoleRecord, IamUserRecord } from '../../../src/store/index.js';
+import { describeRepository, type OpenStore } from '../repository-suite.js';
 
 const ACCOUNT = '111111111111';
 
@@ -27,16 +28,34 @@ function userKey(userId: string, accessKeyId: string) {
   return { accessKeyId, accountId: ACCOUNT, principalArn: 'arn:any', userId, sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000) };
 }
 
-/** The IAM part of the Store contract: uniqueness, conflicts on delete, key limits, and what goes with a user. */
-export function runIamStoreSuite(name: string, open: () => Promise<{ store: Store; dispose(): Promise<void> }>) {
-  describe(`IAM store conformance: ${name}`, () => {
-    let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await open());
-      await store.migrate();
+/**
+ * The conformance suite of IamRepository, which every backend passes: access keys (insert-or-nothing, expiry),
+ * uniqueness of accounts and names, conflicts on delete, key limits, and what goes with a user.
+ */
+export function runIamRepositorySuite(backend: string, open: OpenStore): void {
+  describeRepository<IamRepository>('IamRepository', backend, open, (opened) => {
+    let store: IamRepository;
+    beforeEach(() => {
+      store = opened();
     });
-    after(async () => dispose());
+
+    it('insertAccessKey is insert-or-nothing', async () => {
+      const record = { accessKeyId: 'AKIATEST', accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000), expiresAt: undefined };
+      assert.equal(await store.insertAccessKey(record), true);
+      assert.equal(await store.insertAccessKey({ ...record, accountId: '222222222222' }), false);
+      assert.deepEqual(await store.getAccessKey('AKIATEST'), { ...record, status: 'Active', userId: undefined, sessionTokenHash: undefined });
+      assert.equal(await store.getAccessKey('AKIAOTHER'), undefined);
+    });
+
+    it('deleteExpiredAccessKeys removes only keys past their expiry', async () => {
+      const base = { accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000) };
+      await store.insertAccessKey({ ...base, accessKeyId: 'AKIAEXPIRING', expiresAt: new Date(1_700_000_060_000) });
+      await store.insertAccessKey({ ...base, accessKeyId: 'AKIALASTING' });
+      assert.equal(await store.deleteExpiredAccessKeys(new Date(1_700_000_059_999)), 0);
+      assert.equal(await store.deleteExpiredAccessKeys(new Date(1_700_000_060_000)), 1);
+      assert.equal(await store.getAccessKey('AKIAEXPIRING'), undefined);
+      assert.ok(await store.getAccessKey('AKIALASTING'));
+    });
 
     it('accounts and user names are unique (names case-insensitively, per account)', async () => {
       assert.equal(await store.createAccount('123412341234', new Date()), true);

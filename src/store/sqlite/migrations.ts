@@ -1,8 +1,11 @@
+import { AUDIT_LOG_SCHEMA } from './audit-migrations.js';
+import type { Migration } from './migration-runner.js';
+
 /**
- * SQLite schema, one entry per migration, applied in order and recorded in schema_migrations.
- * Never edit a migration that has shipped; add a new one. Times are epoch milliseconds.
+ * coffer.db's schema, one entry per migration, applied in order and recorded in schema_migrations (the audit
+ * log's audit.db has its own: audit-migrations.ts). Never edit a migration that has shipped; add a new one.
+ * Times are epoch milliseconds.
  */
-export type Migration = { id: number; name: string; sql: string };
 
 /**
  * Migration 7 gives AWS managed keys made before it the key policy AWS writes for aws/secretsmanager (until
@@ -215,25 +218,9 @@ export const sqliteMigrations: readonly Migration[] = [
   {
     id: 4,
     name: 'audit-log',
-    sql: `
-      CREATE TABLE audit_events (
-        sequence INTEGER PRIMARY KEY,
-        event_id TEXT NOT NULL UNIQUE,
-        account_id TEXT NOT NULL,
-        event_time INTEGER NOT NULL,
-        event_name TEXT NOT NULL,
-        event_source TEXT NOT NULL,
-        read_only INTEGER NOT NULL,
-        access_key_id TEXT NOT NULL,
-        username TEXT NOT NULL,
-        resource_names TEXT NOT NULL,
-        body TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-      );
-      CREATE INDEX audit_events_by_account ON audit_events (account_id, sequence);
-      CREATE INDEX audit_events_by_time ON audit_events (event_time);
-    `,
+    // The audit log's one definition (audit-migrations.ts), the table audit.db's migration 1 creates. It gained
+    // IF NOT EXISTS when it became shared: the same effect on a database that has not applied migration 4.
+    sql: AUDIT_LOG_SCHEMA,
   },
   {
     id: 5,

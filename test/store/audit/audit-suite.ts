@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { AuditEventDraft, Store } from '../../src/store/index.js';
+import { beforeEach, it } from 'node:test';
+import type { AuditEventDraft, AuditRepository } from '../../../src/store/index.js';
+import { describeRepository, type OpenStore } from '../repository-suite.js';
 
-/** The audit-log part of the Store conformance suite, run against every backend. */
-export function runAuditStoreSuite(name: string, open: () => Promise<{ store: Store; dispose(): Promise<void> }>) {
-  describe(`Store conformance (audit log): ${name}`, () => {
-    let store: Store;
-    let dispose: () => Promise<void>;
-    before(async () => {
-      ({ store, dispose } = await open());
-      await store.migrate();
+/**
+ * The conformance suite of AuditRepository, which every backend passes: one unforked hash chain under
+ * concurrent appends, a probe that writes nothing, lookups newest first.
+ */
+export function runAuditRepositorySuite(backend: string, open: OpenStore): void {
+  describeRepository<AuditRepository>('AuditRepository', backend, open, (opened) => {
+    let store: AuditRepository;
+    beforeEach(() => {
+      store = opened();
     });
-    after(async () => dispose());
 
     /** The hash the store must have sealed an event with: SHA-256(prevHash ‖ body). */
     const sealed = (prevHash: string, body: string) => createHash('sha256').update(prevHash + body).digest('hex');

@@ -1,0 +1,29 @@
+/**
+ * What rotation keeps: runs.
+ * Domain records, not rows (see ../records.ts).
+ */
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+/**
+ * One rotation of one secret: which step it has reached, how often it failed, and when to try again.
+ * A lease lets exactly one node drive it at a time.
+ */
+export type RotationRunRecord = {
+  secretArn: string;
+  /** The ClientRequestToken of the rotation: the VersionId of the new version. */
+  token: string;
+  /** running: being tried (again); failed: gave up until a new RotateSecret; cancelled by CancelRotateSecret. */
+  status: 'running' | 'failed' | 'succeeded' | 'cancelled';
+  step: RotationStep;
+  attempts: number;
+  lastError?: string;
+  startedAt: Date;
+  updatedAt: Date;
+  nextAttemptAt: Date;
+  leaseOwner?: string;
+  leaseExpiresAt?: Date;
+};
+
+export type RotationRunPatch = Partial<Pick<RotationRunRecord, 'status' | 'step' | 'attempts' | 'lastError' | 'updatedAt' | 'nextAttemptAt'>>;

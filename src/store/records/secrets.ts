@@ -1,0 +1,109 @@
+import type { Tag } from './common.js';
+
+/**
+ * What Secrets Manager keeps: secrets, versions and labels, rotation configuration, list pages.
+ * Domain records, not rows (see ../records.ts).
+ */
+
+export type SecretRecord = {
+  arn: string;
+  accountId: string;
+  region: string;
+  name: string;
+  description?: string;
+  /** The KmsKeyId as the caller gave it; undefined means the account's aws/secretsmanager key. */
+  kmsKeyId?: string;
+  createdDate: Date;
+  lastChangedDate: Date;
+  lastAccessedDate?: Date;
+  /** Set while the secret waits out its recovery window. */
+  deletedDate?: Date;
+  scheduledDeletionDate?: Date;
+  owningService?: string;
+  primaryRegion: string;
+  /** The resource policy's JSON text (PutResourcePolicy); undefined when the secret has none. */
+  resourcePolicy?: string;
+} & SecretRotation;
+
+/** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html */
+export type RotationRules = { AutomaticallyAfterDays?: number; Duration?: string; ScheduleExpression?: string };
+
+/** A secret's rotation configuration and schedule. The window is [nextRotationDate, nextRotationWindowEnd). */
+export type SecretRotation = {
+  rotationEnabled?: boolean;
+  rotationLambdaArn?: string;
+  rotationRules?: RotationRules;
+  lastRotatedDate?: Date;
+  nextRotationDate?: Date;
+  nextRotationWindowEnd?: Date;
+};
+
+/** How ListSecrets orders secrets. */
+export type SecretSort = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';
+
+/** A secret as ListSecrets shows it: with its tags and the labels of its versions (versionId → labels). */
+export type ListedSecret = SecretRecord & { tags: Tag[]; versionStages: Record<string, string[]> };
+
+/**
+ * A secret's place in a ListSecrets order: its sort value (epoch milliseconds, -1 for a secret never accessed
+ * when sorting by last-accessed date, or the name) and a tiebreaker that only grows. A page asked to start
+ * after a cursor reads only its own rows, however deep into the list it is (keyset paging).
+ */
+export type SecretListCursor = { readonly sortValue: number | string; readonly position: number };
+
+export type SecretPageRequest = {
+  includeDeleted: boolean;
+  now: Date;
+  sortBy: SecretSort;
+  descending: boolean;
+  /** Start after this secret's place (a cursor of the same sortBy and direction). */
+  after?: SecretListCursor;
+  /** Skip this many first (a NextToken from before cursors); ignored when `after` is given. */
+  offset?: number;
+  limit: number;
+};
+
+/** A listed secret with its place in the order it was listed in. */
+export type PagedSecret = ListedSecret & { cursor: SecretListCursor };
+
+export type SecretPatch = Partial<Pick<SecretRecord, 'description' | 'kmsKeyId' | 'lastChangedDate'>>;
+
+export type SecretValueType = 'string' | 'binary';
+
+/** The version's data key as one KMS key wrapped it (a KMS ciphertext blob); its plaintext is never stored. */
+export type VersionDataKey = {
+  kmsKeyArn: string;
+  encryptedDataKey: Buffer;
+  /** Wrapped by the account's aws/secretsmanager key because the secret named no key. */
+  defaultKey: boolean;
+};
+
+export type SecretVersionRecord = {
+  secretArn: string;
+  versionId: string;
+  /** Newest first. One entry at creation; another each time the secret's key changes while this version is labelled. */
+  dataKeys: VersionDataKey[];
+  /** The value sealed with the data key (iv | tag | ciphertext). */
+  /**
+   * The value sealed with the data key (iv | tag | ciphertext). Absent for the placeholder RotateSecret
+   * creates under AWSPENDING before the rotation function writes the new value, as AWS does.
+   */
+  sealedValue?: Buffer;
+  valueType: SecretValueType;
+  createdDate: Date;
+  lastAccessedDate?: Date;
+  stages: string[];
+};
+
+/** The labels of every version of a secret, as the staging-label rules see them. */
+export type VersionLabels = { versionId: string; createdDate: Date; stages: string[] };
+
+/**
+ * What a label change does, computed by a pure function from the current labels:
+ * `moves` gives each touched stage its new holder (null removes it); `deleteVersions` prunes versions.
+ */
+export type LabelPlan = { moves: Array<{ stage: string; versionId: string | null }>; deleteVersions: string[] };
+export type LabelPlanner = (versions: VersionLabels[]) => LabelPlan;
+
+/** One GetSecretValue's LastAccessedDate update: the secret, the version read, the day. */
+export type SecretAccessRecord = { readonly arn: string; readonly versionId: string; readonly accessedDate: Date };

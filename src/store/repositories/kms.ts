@@ -1,0 +1,83 @@
+import type { Page, Tag } from '../records/common.js';
+import type { AliasRecord, BackingKeyRecord, GrantRecord, KeyPatch, KeyRecord, KeyState } from '../records/kms.js';
+
+/**
+ * KMS keys with their backing keys and tags, aliases, AWS managed keys and grants: what kms owns.
+ * Account and region scope every lookup but `getKeyById` and the sweeper's lists.
+ * The invariants of every repository are Store's (../store.ts).
+ */
+export interface KmsRepository {
+  /** Creates a key with its first backing key and tags, all or nothing. */
+  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void>;
+  getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined>;
+  listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>>;
+  /**
+   * Applies the patch only while the key is in one of `whenStates` (all states when omitted);
+   * returns the updated key, or undefined when the key is absent or in another state.
+   */
+  updateKey(
+    accountId: string,
+    region: string,
+    keyId: string,
+    patch: KeyPatch,
+    whenStates?: readonly KeyState[],
+  ): Promise<KeyRecord | undefined>;
+  /**
+   * On-demand rotation: adds a backing key and makes it current, unless the key already has
+   * `maxOnDemandRotations` on-demand rotations (returns false). The automatic schedule is left alone.
+   */
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean>;
+  /**
+   * Scheduled rotation: adds a backing key, makes it current and moves the schedule to `nextRotationDate`,
+   * only while the key is Enabled with rotation on and still due at `dueDate` (returns false otherwise), so
+   * several nodes running the schedule rotate a key once.
+   */
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean>;
+  getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined>;
+  listBackingKeys(keyId: string): Promise<BackingKeyRecord[]>;
+  /** Keys whose deletion window has passed, across all accounts, for the sweeper. */
+  listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]>;
+  /** Keys with automatic rotation whose next rotation date has come. */
+  listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]>;
+  /** Removes a key with its backing keys, aliases and tags, if it is still PendingDeletion and due. */
+  destroyKey(keyId: string, now: Date): Promise<boolean>;
+  /** Adds or updates tags unless the key would then have more than `maxTags` (returns false, changes nothing). */
+  putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean>;
+  removeKeyTags(keyId: string, tagKeys: string[]): Promise<void>;
+  listKeyTags(keyId: string): Promise<Tag[]>;
+  /** Returns false when the alias name is taken in that account and region. */
+  createAlias(alias: AliasRecord): Promise<boolean>;
+  /** Points an existing alias at another key; returns false when the alias does not exist. */
+  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, now: Date): Promise<boolean>;
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>;
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
+  listAliases(
+    accountId: string,
+    region: string,
+    page: { limit: number; marker?: string; keyId?: string },
+  ): Promise<Page<AliasRecord>>;
+  /**
+   * Creates an AWS managed key with its alias unless the alias exists; returns the alias's key id either way,
+   * so concurrent first uses agree on one key.
+   */
+  createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string>;
+  /**
+   * A key by its id alone, in any account and region: Decrypt finds the key a ciphertext names even when it
+   * belongs to another account (the caller's rights are checked afterwards, against the key's policy).
+   */
+  getKeyById(keyId: string): Promise<KeyRecord | undefined>;
+  /**
+   * Adds a grant. A named grant whose key, name and fingerprint match an existing grant is not added again:
+   * the existing grant is returned (CreateGrant's Name idempotency). Fails when the key is gone (foreign key).
+   */
+  createGrant(grant: GrantRecord): Promise<GrantRecord>;
+  getGrant(keyId: string, grantId: string): Promise<GrantRecord | undefined>;
+  /** A key's grants, ordered by grant id; optionally only one grant id or one grantee. */
+  listGrants(keyId: string, page: { limit: number; marker?: string; grantId?: string; granteePrincipal?: string }): Promise<Page<GrantRecord>>;
+  /** Grants in any account whose retiring principal is the given one, ordered by grant id. */
+  listRetirableGrants(retiringPrincipal: string, page: { limit: number; marker?: string }): Promise<Page<GrantRecord>>;
+  /** The key's grants whose grantee is one of the given principal ARNs: what authorization consults. */
+  listGrantsForGrantee(keyId: string, granteePrincipals: readonly string[]): Promise<GrantRecord[]>;
+  /** Removes a grant (RetireGrant, RevokeGrant); false when it was not there. */
+  deleteGrant(keyId: string, grantId: string): Promise<boolean>;
+}

@@ -1,0 +1,27 @@
+import { after, before, describe } from 'node:test';
+import type { Store, StoreLifecycle } from '../../src/store/index.js';
+
+/** Opens a fresh, empty store of one backend (unmigrated); dispose closes it and removes what it made. */
+export type OpenStore = () => Promise<{ store: Store; dispose(): Promise<void> }>;
+
+/**
+ * One repository's suite: a fresh migrated store of the backend for the suite, seen through the repository
+ * type `R` (with the lifecycle), so a suite can only call what its repository declares.
+ */
+export function describeRepository<R>(
+  repository: string,
+  backend: string,
+  open: () => Promise<{ store: R & StoreLifecycle; dispose(): Promise<void> }>,
+  body: (store: () => R & StoreLifecycle) => void,
+): void {
+  describe(`${repository} conformance: ${backend}`, () => {
+    let store: R & StoreLifecycle;
+    let dispose: () => Promise<void>;
+    before(async () => {
+      ({ store, dispose } = await open());
+      await store.migrate();
+    });
+    after(async () => dispose());
+    body(() => store);
+  });
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { beforeEach, it } from 'node:test';
+import type { LabelPlan, SecretsRepository, VersionLabels } from '../../../src/store/index.js';
+import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { newSecret, newVersion } from '../sample-records.js';
+
+/**
+ * The conformance suite of SecretsRepository, which every backend passes: secrets, versions and labels;
+ * insert-or-get, planners inside the transaction, deletion windows, paging.
+ */
+export function runSecretsRepositorySuite(backend: string, open: OpenStore): void {
+  describeRepository<SecretsRepository>('SecretsRepository', backend, open, (opened) => {
+    let store: SecretsRepository;
+    beforeEach(() => {
+      store = opened();
+    });
+
+    it('createSecret writes the secret, tags and first version as AWSCURRENT, or returns the holder of the name', async () => {
+      const secret = newSecret('111111111111', 'app/one');
+      const first = newVersion(secret.arn);
+      assert.deepEqual(await store.createSecret(secret, [{ TagKey: 'env', TagValue: 'prod' }], first), { created: true });
+      assert.deepEqual((await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))?.versionId, first.versionId);
+      assert.deepEqual(await store.listSecretTags(secret.arn), [{ TagKey: 'env', TagValue: 'prod' }]);
+      const again = await store.createSecret({ ...newSecret('111111111111', 'app/one') }, [], newVersion('other'));
+      assert.equal(again.created, false);
+      assert.equal(again.created === false && again.existing.arn, secret.arn);
+    });
+
+    it('putSecretVersion applies the planner on the labels as they are inside the transaction', async () => {
+      const secret = newSecret('111111111111', 'app/two');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const second = newVersion(secret.arn);
+      let seen: VersionLabels[] = [];
+      const planner = (labels: VersionLabels[]): LabelPlan => {
+        seen = labels;
+        return { moves: [{ stage: 'AWSCURRENT', versionId: second.versionId }, { stage: 'AWSPREVIOUS', versionId: first.versionId }], deleteVersions: [] };
+      };
+      assert.deepEqual(await store.putSecretVersion(second, planner, new Date()), { inserted: true });
+      assert.deepEqual(seen.map((v) => [v.versionId, v.stages]).sort(), [[first.versionId, ['AWSCURRENT']], [second.versionId, []]].sort());
+      assert.deepEqual((await store.getSecretVersion(secret.arn, first.versionId))?.stages, ['AWSPREVIOUS']);
+      assert.deepEqual((await store.getSecretVersion(secret.arn, second.versionId))?.stages, ['AWSCURRENT']);
+    });
+
+    it('putSecretVersion with an existing version id changes nothing and returns that version', async () => {
+      const secret = newSecret('111111111111', 'app/three');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const result = await store.putSecretVersion({ ...newVersion(secret.arn), versionId: first.versionId }, () => assert.fail('planner must not run'), new Date());
+      assert.equal(result.inserted, false);
+      assert.deepEqual(result.inserted === false && result.existing.sealedValue, first.sealedValue);
+    });
+
+    it('a planner that throws rolls the new version back', async () => {
+      const secret = newSecret('111111111111', 'app/four');
+      await store.createSecret(secret, [], newVersion(secret.arn));
+      const refused = newVersion(secret.arn);
+      await assert.rejects(store.putSecretVersion(refused, () => { throw new Error('refused'); }, new Date()), /refused/);
+      assert.equal(await store.getSecretVersion(secret.arn, refused.versionId), undefined);
+    });
+
+    it('updateSecretLabels moves and removes labels and prunes versions', async () => {
+      const secret = newSecret('111111111111', 'app/five');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const second = newVersion(secret.arn);
+      await store.putSecretVersion(second, () => ({ moves: [{ stage: 'BLUE', versionId: second.versionId }], deleteVersions: [] }), new Date());
+      await store.updateSecretLabels(secret.arn, () => ({ moves: [{ stage: 'BLUE', versionId: null }], deleteVersions: [second.versionId] }), new Date());
+      assert.deepEqual((await store.listSecretVersions(secret.arn)).map((v) => [v.versionId, v.stages]), [[first.versionId, ['AWSCURRENT']]]);
+    });
+
+    it('marks a secret deleted once, restores it, and destroys it with its versions and tags', async () => {
+      const secret = newSecret('666666666666', 'app/six');
+      await store.createSecret(secret, [{ TagKey: 'a', TagValue: 'b' }], newVersion(secret.arn));
+      const now = new Date();
+      const due = new Date(now.getTime() + 7 * 86_400_000);
+      assert.deepEqual((await store.markSecretDeleted(secret.arn, now, due))?.scheduledDeletionDate, due);
+      assert.equal(await store.markSecretDeleted(secret.arn, now, due), undefined);
+      assert.deepEqual((await store.listSecretsDueForDeletion(due, 10)).map((s) => s.arn), [secret.arn]);
+      assert.equal((await store.restoreSecret(secret.arn))?.deletedDate, undefined);
+      assert.deepEqual(await store.listSecretsDueForDeletion(due, 10), []);
+      assert.equal(await store.destroySecret(secret.arn), true);
+      assert.equal(await store.getSecretByArn(secret.arn), undefined);
+      assert.deepEqual(await store.listSecretVersions(secret.arn), []);
+      assert.deepEqual(await store.listSecretTags(secret.arn), []);
+      assert.equal((await store.createSecret(newSecret('666666666666', 'app/six'), [])).created, true, 'the name is free again');
+    });
+
+    it('sets, replaces and removes a secret\'s resource policy, which every read of the secret carries', async () => {
+      const secret = newSecret('131313131313', 'app/policy');
+      await store.createSecret(secret, []);
+      assert.equal((await store.getSecretByArn(secret.arn))?.resourcePolicy, undefined);
+      const text = '{"Version":"2012-10-17","Statement":[]}';
+      assert.equal((await store.setSecretResourcePolicy(secret.arn, text))?.resourcePolicy, text);
+      assert.equal((await store.getSecretByName('131313131313', secret.region, 'app/policy'))?.resourcePolicy, text);
+      assert.equal((await store.setSecretResourcePolicy(secret.arn, undefined))?.resourcePolicy, undefined);
+      assert.equal((await store.getSecretByArn(secret.arn))?.resourcePolicy, undefined);
+      assert.equal(await store.setSecretResourcePolicy('arn:aws:secretsmanager:us-east-1:131313131313:secret:absent-AbCdEf', text), undefined);
+    });
+
+    it('rewrapSecretVersions adds a data key before the old ones and applies the patch together', async () => {
+      const secret = newSecret('111111111111', 'app/rewrap');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [], first);
+      const dataKey = { kmsKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/11111111-1111-1111-1111-111111111111', encryptedDataKey: randomBytes(93), defaultKey: false };
+      const updated = await store.rewrapSecretVersions(secret.arn, [{ versionId: first.versionId, dataKey }, { versionId: randomUUID(), dataKey }], { kmsKeyId: 'alias/new' });
+      assert.equal(updated?.kmsKeyId, 'alias/new');
+      assert.deepEqual((await store.getSecretVersion(secret.arn, first.versionId))?.dataKeys, [dataKey, ...first.dataKeys]);
+    });
+
+    it('listSecrets returns tags, and listVersionStages the labels, for an account and region', async () => {
+      const secret = newSecret('777777777777', 'listed');
+      const first = newVersion(secret.arn);
+      await store.createSecret(secret, [{ TagKey: 'k', TagValue: 'v' }], first);
+      await store.createSecret(newSecret('777777777777', 'elsewhere', 'eu-west-1'), []);
+      const listed = await store.listSecrets('777777777777', 'us-east-1');
+      assert.equal(listed.length, 1);
+      assert.deepEqual(listed[0]!.tags, [{ TagKey: 'k', TagValue: 'v' }]);
+      assert.deepEqual(await store.listVersionStages([secret.arn]), { [secret.arn]: { [first.versionId]: ['AWSCURRENT'] } });
+    });
+
+    it('listSecretPage sorts and pages in the store, leaving out deleted and expired secrets', async () => {
+      const account = '121212121212';
+      const base = new Date(1_700_000_000_000);
+      const names = ['c', 'a', 'd', 'b', 'e'];
+      for (const [index, name] of names.entries()) {
+        const secret = { ...newSecret(account, name), createdDate: new Date(base.getTime() + index * 1000) };
+        await store.createSecret(secret, [{ TagKey: 'n', TagValue: name }], newVersion(secret.arn));
+      }
+      const deleted = (await store.listSecrets(account, 'us-east-1')).find((secret) => secret.name === 'd')!;
+      await store.markSecretDeleted(deleted.arn, base, new Date(base.getTime() + 7 * 86_400_000));
+      const page = (sortBy: 'created-date' | 'name', descending: boolean, offset: number, includeDeleted = false) =>
+        store.listSecretPage(account, 'us-east-1', { includeDeleted, now: base, sortBy, descending, offset, limit: 2 }).then((items) => items.map((item) => item.name));
+      assert.deepEqual(await page('created-date', false, 0), ['c', 'a']);
+      assert.deepEqual(await page('created-date', false, 2), ['b', 'e']);
+      assert.deepEqual(await page('name', true, 0), ['e', 'c']);
+      assert.deepEqual(await page('name', false, 2, true), ['c', 'd']);
+      const [first] = await store.listSecretPage(account, 'us-east-1', { includeDeleted: false, now: base, sortBy: 'name', descending: false, offset: 0, limit: 1 });
+      assert.deepEqual(first?.tags, [{ TagKey: 'n', TagValue: 'a' }]);
+      assert.deepEqual(Object.values(first?.versionStages ?? {}), [['AWSCURRENT']]);
+      const afterWindow = new Date(base.getTime() + 8 * 86_400_000);
+      const visible = await store.listSecretPage(account, 'us-east-1', { includeDeleted: true, now: afterWindow, sortBy: 'name', descending: false, offset: 0, limit: 10 });
+      assert.deepEqual(visible.map((item) => item.name), ['a', 'b', 'c', 'e'], 'a secret past its recovery window is gone');
+    });
+  });
+}
