@@ -32,10 +32,10 @@ module.exports = {
     })),
     {
       name: 'store-backends-only-in-composition',
-      comment: 'a backend (src/store/sqlite/) is chosen by the composition root: only server/ and cli/ import it; every other module sees the repository interfaces (store/index.ts)',
+      comment: 'a backend (src/store/sqlite/, src/store/postgres/) is chosen by the composition root: only server/ and cli/ import it; every other module sees the repository interfaces (store/index.ts)',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(server|cli|store/sqlite)/' },
-      to: { path: '^src/store/sqlite/' },
+      from: { path: '^src/', pathNot: '^src/(server|cli|store/(sqlite|postgres))/' },
+      to: { path: '^src/store/(sqlite|postgres)/' },
     },
     {
       name: 'store-backend-through-its-entry',
@@ -43,6 +43,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/store/sqlite/' },
       to: { path: '^src/store/sqlite/', pathNot: '^src/store/sqlite/index\\.ts$' },
+    },
+    {
+      name: 'postgres-backend-through-its-entry',
+      comment: 'outside the backend, src/store/postgres/ is imported only through its index.ts',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/store/postgres/' },
+      to: { path: '^src/store/postgres/', pathNot: '^src/store/postgres/index\\.ts$' },
+    },
+    {
+      name: 'backends-apart',
+      comment: 'one backend never imports another: each stands on the repository interfaces alone',
+      severity: 'error',
+      from: { path: '^src/store/(sqlite|postgres)/' },
+      to: { path: '^src/store/(sqlite|postgres)/', pathNot: '^src/store/$1/' },
     },
     {
       name: 'no-circular',

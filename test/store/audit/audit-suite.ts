@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
 import type { AuditEventDraft, AuditRepository } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 
 /**
  * The conformance suite of AuditRepository, which every backend passes: one unforked hash chain under
  * concurrent appends, a probe that writes nothing, lookups newest first.
  */
-export function runAuditRepositorySuite(backend: string, open: OpenStore): void {
+export function runAuditRepositorySuite(backend: string, open: OpenRepositories<AuditRepository>): void {
   describeRepository<AuditRepository>('AuditRepository', backend, open, (opened) => {
     let store: AuditRepository;
     beforeEach(() => {

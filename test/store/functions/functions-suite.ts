@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { beforeEach, it } from 'node:test';
 import type { FunctionsRepository } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 
 /** The conformance suite of FunctionsRepository, which every backend passes: names unique per account and region. */
-export function runFunctionsRepositorySuite(backend: string, open: OpenStore): void {
+export function runFunctionsRepositorySuite(backend: string, open: OpenRepositories<FunctionsRepository>): void {
   describeRepository<FunctionsRepository>('FunctionsRepository', backend, open, (opened) => {
     let store: FunctionsRepository;
     beforeEach(() => {

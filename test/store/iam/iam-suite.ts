@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
 import type { IamRepository, IamRoleRecord, IamUserRecord } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 
 const ACCOUNT = '111111111111';
 
@@ -32,7 +32,7 @@ function userKey(userId: string, accessKeyId: string) {
  * The conformance suite of IamRepository, which every backend passes: access keys (insert-or-nothing, expiry),
  * uniqueness of accounts and names, conflicts on delete, key limits, and what goes with a user.
  */
-export function runIamRepositorySuite(backend: string, open: OpenStore): void {
+export function runIamRepositorySuite(backend: string, open: OpenRepositories<IamRepository>): void {
   describeRepository<IamRepository>('IamRepository', backend, open, (opened) => {
     let store: IamRepository;
     beforeEach(() => {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
 import type { GrantRecord, KmsRepository } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 import { newBacking, newKey } from '../sample-records.js';
 
 /**
  * The conformance suite of KmsRepository, which every backend passes: keys, backing keys, tags, aliases and
  * grants; scoping, conditional updates, races and cascades.
  */
-export function runKmsRepositorySuite(backend: string, open: OpenStore): void {
+export function runKmsRepositorySuite(backend: string, open: OpenRepositories<KmsRepository>): void {
   describeRepository<KmsRepository>('KmsRepository', backend, open, (opened) => {
     let store: KmsRepository;
     beforeEach(() => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { beforeEach, it } from 'node:test';
 import type { MetaRepository, StoreLifecycle } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 
 /** The conformance suite of MetaRepository, which every backend passes: migrations and deployment-wide values. */
-export function runMetaRepositorySuite(backend: string, open: OpenStore): void {
+export function runMetaRepositorySuite(backend: string, open: OpenRepositories<MetaRepository>): void {
   describeRepository<MetaRepository>('MetaRepository', backend, open, (opened) => {
     let store: MetaRepository & StoreLifecycle;
     beforeEach(() => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
 import type { RotationRepository, SecretsRepository } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 import { newSecret, newVersion } from '../sample-records.js';
 
 /** Runs name their secret, and a completed run moves the secret's schedule: the suite creates and reads secrets too. */
@@ -12,7 +12,7 @@ type RotationSuiteStore = RotationRepository & Pick<SecretsRepository, 'createSe
  * The conformance suite of RotationRepository, which every backend passes: one unfinished run per secret,
  * leases, and the schedule a completed run moves.
  */
-export function runRotationRepositorySuite(backend: string, open: OpenStore): void {
+export function runRotationRepositorySuite(backend: string, open: OpenRepositories<RotationSuiteStore>): void {
   describeRepository<RotationSuiteStore>('RotationRepository', backend, open, (opened) => {
     let store: RotationSuiteStore;
     beforeEach(() => {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
 import type { LabelPlan, SecretsRepository, VersionLabels } from '../../../src/store/index.js';
-import { describeRepository, type OpenStore } from '../repository-suite.js';
+import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 import { newSecret, newVersion } from '../sample-records.js';
 
 /**
  * The conformance suite of SecretsRepository, which every backend passes: secrets, versions and labels;
  * insert-or-get, planners inside the transaction, deletion windows, paging.
  */
-export function runSecretsRepositorySuite(backend: string, open: OpenStore): void {
+export function runSecretsRepositorySuite(backend: string, open: OpenRepositories<SecretsRepository>): void {
   describeRepository<SecretsRepository>('SecretsRepository', backend, open, (opened) => {
     let store: SecretsRepository;
     beforeEach(() => {

@@ -1,0 +1,80 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+
+type Row = Record<string, any>;
+
+/** What a transaction body may do: run statements on the transaction's one connection. */
+export type Sql = {
+  /** The rows of a statement. */
+  rows(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** The first row of a statement, undefined when none. */
+  one(text: string, params?: readonly unknown[]): Promise<Row | undefined>;
+  /** Runs a statement; returns how many rows it inserted, updated or deleted. */
+  run(text: string, params?: readonly unknown[]): Promise<number>;
+};
+
+/**
+ * SQLSTATEs after which the whole transaction is run again from the start: 40001 serialization_failure (the
+ * database chose this transaction as the loser of a conflict; what CockroachDB, YugabyteDB and Aurora DSQL
+ * return for every conflict) and 40P01 deadlock_detected (PostgreSQL aborted it to break a cycle). Both
+ * roll the transaction back entirely, so running it again is safe.
+ */
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 10;
+
+/**
+ * Runs `body` in one SERIALIZABLE transaction, and again from the start on a serialization failure: the one
+ * place where conflicts are retried. `body` must only touch the database (it may run several times) and
+ * must read what it decides on inside the transaction, never before.
+ *
+ * Why SERIALIZABLE rather than REPEATABLE READ: several methods read, decide and write (a key limit counted
+ * before an insert, tags merged before an update). Under REPEATABLE READ two such transactions can both read
+ * the old state and both write (write skew: three keys under a limit of two); under SERIALIZABLE one of them
+ * fails with 40001 and its retry sees the other's write. It is also the level the distributed engines run
+ * by default (CockroachDB, YugabyteDB's serializable mode), so the same code is correct there.
+ */
+export async function inTransaction<T>(pool: pg.Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      const result = await body(sqlOn(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error; // the connection is unusable: the pool drops it
+      }
+      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+    } finally {
+      client.release(broken);
+    }
+    await sleep(retryDelayMs(attempt));
+  }
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code !== undefined && RETRYABLE_SQLSTATES.has(error.code);
+}
+
+/** Exponential backoff with full jitter (1 ms … 100 ms), so transactions that collided do not collide again. */
+function retryDelayMs(attempt: number): number {
+  return Math.random() * Math.min(100, 2 ** attempt);
+}
+
+function sqlOn(client: pg.PoolClient): Sql {
+  return {
+    async rows(text, params = []) {
+      return (await client.query(text, params as unknown[])).rows;
+    },
+    async one(text, params = []) {
+      return (await client.query(text, params as unknown[])).rows[0];
+    },
+    async run(text, params = []) {
+      return (await client.query(text, params as unknown[])).rowCount ?? 0;
+    },
+  };
+}
