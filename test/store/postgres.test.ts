@@ -10,6 +10,7 @@ import { conformanceSuites } from './conformance.js';
  * PostgreSQL: each suite gets a fresh database, dropped afterwards.
  */
 conformanceSuites.meta('postgres', () => openPostgresStore());
+conformanceSuites.iam('postgres', () => openPostgresStore());
 
 describe('PostgreSQL migrations', () => {
   let database: { url: string; drop(): Promise<void> };
@@ -36,5 +37,24 @@ describe('PostgreSQL migrations', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('PostgreSQL transactions', () => {
+  let opened: Awaited<ReturnType<typeof openPostgresStore>>;
+  before(async () => {
+    opened = await openPostgresStore({ poolSize: 8 });
+    await opened.store.migrate();
+  });
+  after(async () => opened.dispose());
+
+  it('concurrent read-decide-write calls are serialized: a key limit holds, losers retried on 40001', async () => {
+    const account = '555555555555';
+    const rootKey = (id: string) => ({ accessKeyId: id, accountId: account, principalArn: `arn:aws:iam::${account}:root`, sealedSecret: Buffer.alloc(40, 1), createdAt: new Date() });
+    // Open every pooled connection first, so the eight transactions below really overlap.
+    await Promise.all(Array.from({ length: 8 }, () => opened.store.listRootAccessKeys(account)));
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => opened.store.insertRootAccessKey(rootKey(`AKIARACE${index}`), 2)));
+    assert.equal(outcomes.filter(Boolean).length, 2);
+    assert.equal((await opened.store.listRootAccessKeys(account)).length, 2);
   });
 });

@@ -32,9 +32,12 @@ export async function applyPostgresMigrations(pool: pg.Pool, migrations: readonl
 
 /**
  * The record table and the lock row. Each statement is idempotent; two nodes creating the same table at the
- * same moment can still collide in PostgreSQL's catalog (unique_violation, duplicate_table), which only
- * means the other node created it, so the statements are simply run again.
+ * same moment can still collide in PostgreSQL's catalog (unique_violation, duplicate_table, duplicate_object:
+ * 'type "schema_migrations" already exists'), which only means the other node created it, so the statements
+ * are simply run again.
  */
+const CATALOG_RACE_SQLSTATES = new Set(['23505', '42P07', '42710']);
+
 async function createBookkeeping(pool: pg.Pool): Promise<void> {
   const statements = [
     'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
@@ -47,7 +50,7 @@ async function createBookkeeping(pool: pg.Pool): Promise<void> {
       return;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (attempt >= 5 || (code !== '23505' && code !== '42P07')) throw error;
+      if (attempt >= 5 || !CATALOG_RACE_SQLSTATES.has(code ?? '')) throw error;
     }
   }
 }

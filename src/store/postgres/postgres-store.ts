@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type {
+  AccessKeyRecord,
+  AccessKeyStatus,
+  IamDeleteOutcome,
+  IamIdentityRecord,
+  IamPrincipalKind,
+  IamRoleRecord,
+  IamTag,
+  IamUserRecord,
+  InlinePolicyRecord,
+  UserAccessKeyOutcome,
+} from '../records.js';
+import type { IamRepository } from '../repositories/iam.js';
 import type { MetaRepository } from '../repositories/meta.js';
 import type { StoreLifecycle } from '../store.js';
+import { PostgresIamTables } from './iam-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
@@ -15,7 +29,7 @@ export type PostgresStoreOptions = {
 };
 
 /** The repositories the PostgreSQL backend implements so far; the rest of Store is still to port. */
-export type PostgresRepositories = StoreLifecycle & MetaRepository;
+export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const INT8_OID = 20;
@@ -32,6 +46,7 @@ const types = {
 export class PostgresStore implements PostgresRepositories {
   readonly #pool: pg.Pool;
   readonly #meta: PostgresMetaTables;
+  readonly #iam: PostgresIamTables;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
@@ -43,6 +58,7 @@ export class PostgresStore implements PostgresRepositories {
     this.#pool.on('error', () => undefined);
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => inTransaction(this.#pool, body);
     this.#meta = new PostgresMetaTables(transaction);
+    this.#iam = new PostgresIamTables(transaction);
   }
 
   async migrate(): Promise<void> {
@@ -61,5 +77,113 @@ export class PostgresStore implements PostgresRepositories {
 
   putMetaIfAbsent(name: string, value: Buffer): Promise<Buffer> {
     return this.#meta.putMetaIfAbsent(name, value);
+  }
+
+  insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
+    return this.#iam.insertAccessKey(record);
+  }
+
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    return this.#iam.getAccessKey(accessKeyId);
+  }
+
+  deleteExpiredAccessKeys(now: Date): Promise<number> {
+    return this.#iam.deleteExpiredAccessKeys(now);
+  }
+
+  createAccount(accountId: string, createdAt: Date): Promise<boolean> {
+    return this.#iam.createAccount(accountId, createdAt);
+  }
+
+  createIamUser(user: IamUserRecord): Promise<boolean> {
+    return this.#iam.createIamUser(user);
+  }
+
+  getIamUser(accountId: string, userName: string): Promise<IamUserRecord | undefined> {
+    return this.#iam.getIamUser(accountId, userName);
+  }
+
+  listIamUsers(accountId: string, pathPrefix: string): Promise<IamUserRecord[]> {
+    return this.#iam.listIamUsers(accountId, pathPrefix);
+  }
+
+  deleteIamUser(accountId: string, userName: string): Promise<IamDeleteOutcome> {
+    return this.#iam.deleteIamUser(accountId, userName);
+  }
+
+  createIamRole(role: IamRoleRecord): Promise<boolean> {
+    return this.#iam.createIamRole(role);
+  }
+
+  getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined> {
+    return this.#iam.getIamRole(accountId, roleName);
+  }
+
+  listIamRoles(accountId: string, pathPrefix: string): Promise<IamRoleRecord[]> {
+    return this.#iam.listIamRoles(accountId, pathPrefix);
+  }
+
+  updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean> {
+    return this.#iam.updateAssumeRolePolicy(accountId, roleName, document);
+  }
+
+  deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {
+    return this.#iam.deleteIamRole(accountId, roleName);
+  }
+
+  tagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tags: IamTag[], maxTags: number): Promise<'tagged' | 'absent' | 'limit-exceeded'> {
+    return this.#iam.tagIamPrincipal(accountId, kind, name, tags, maxTags);
+  }
+
+  untagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tagKeys: string[]): Promise<boolean> {
+    return this.#iam.untagIamPrincipal(accountId, kind, name, tagKeys);
+  }
+
+  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
+    return this.#iam.putInlinePolicy(accountId, kind, name, policy);
+  }
+
+  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined> {
+    return this.#iam.getInlinePolicy(accountId, kind, name, policyName);
+  }
+
+  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+    return this.#iam.listInlinePolicyNames(accountId, kind, name);
+  }
+
+  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'> {
+    return this.#iam.deleteInlinePolicy(accountId, kind, name, policyName);
+  }
+
+  getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
+    return this.#iam.getIamIdentity(accountId, kind, name);
+  }
+
+  insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome> {
+    return this.#iam.insertUserAccessKey(record, maxKeys);
+  }
+
+  listUserAccessKeys(userId: string): Promise<AccessKeyRecord[]> {
+    return this.#iam.listUserAccessKeys(userId);
+  }
+
+  updateUserAccessKeyStatus(userId: string, accessKeyId: string, status: AccessKeyStatus): Promise<boolean> {
+    return this.#iam.updateUserAccessKeyStatus(userId, accessKeyId, status);
+  }
+
+  deleteUserAccessKey(userId: string, accessKeyId: string): Promise<boolean> {
+    return this.#iam.deleteUserAccessKey(userId, accessKeyId);
+  }
+
+  insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): Promise<boolean> {
+    return this.#iam.insertRootAccessKey(record, maxKeys);
+  }
+
+  deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean> {
+    return this.#iam.deleteRootAccessKey(accountId, accessKeyId);
+  }
+
+  listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
+    return this.#iam.listRootAccessKeys(accountId);
   }
 }

@@ -1,0 +1,345 @@
+import type {
+  AccessKeyRecord,
+  AccessKeyStatus,
+  IamDeleteOutcome,
+  IamIdentityRecord,
+  IamPrincipalKind,
+  IamRoleRecord,
+  IamTag,
+  IamUserRecord,
+  InlinePolicyRecord,
+  UserAccessKeyOutcome,
+} from '../records.js';
+import type { IamRepository } from '../repositories/iam.js';
+import { optionalDate, type RunInTransaction } from './postgres-tables.js';
+import type { Sql } from './transaction.js';
+
+type Row = Record<string, any>;
+
+/** Table and id column per principal kind: fixed strings, never caller data, so safe in SQL text. */
+const PRINCIPAL_TABLES = {
+  user: { table: 'iam_users', id: 'user_id', policies: 'iam_user_policies' },
+  role: { table: 'iam_roles', id: 'role_id', policies: 'iam_role_policies' },
+} as const;
+
+/** IAM names are case-insensitively unique: the key the constraints compare. */
+function nameKey(name: string): string {
+  return name.toUpperCase();
+}
+
+/**
+ * Accounts, access keys (root, user and session keys), IAM users and roles and their inline policies, in
+ * PostgreSQL: the SQL of SqliteIamTables, each method one SERIALIZABLE transaction. Read-decide-write methods
+ * (key limits, tag merges, deletes that check what is attached) rely on that isolation: a concurrent write
+ * makes one of them fail with 40001 and run again. Text orders use COLLATE "C" (byte order, as in SQLite).
+ */
+export class PostgresIamTables implements IamRepository {
+  readonly #transaction: RunInTransaction;
+
+  constructor(transaction: RunInTransaction) {
+    this.#transaction = transaction;
+  }
+
+  insertAccessKey(record: AccessKeyRecord): Promise<boolean> {
+    return this.#transaction((sql) => insertAccessKeyRow(sql, record));
+  }
+
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM access_keys WHERE access_key_id = $1', [accessKeyId]);
+      return row && accessKeyFromRow(row);
+    });
+  }
+
+  deleteExpiredAccessKeys(now: Date): Promise<number> {
+    return this.#transaction((sql) => sql.run('DELETE FROM access_keys WHERE expires_at IS NOT NULL AND expires_at <= $1', [now.getTime()]));
+  }
+
+  createAccount(accountId: string, createdAt: Date): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run('INSERT INTO accounts (account_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [accountId, createdAt.getTime()])) === 1,
+    );
+  }
+
+  createIamUser(user: IamUserRecord): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run(
+        `INSERT INTO iam_users (user_id, account_id, user_name, name_key, arn, path, created_at, tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [user.userId, user.accountId, user.userName, nameKey(user.userName), user.arn, user.path, user.createdAt.getTime(), JSON.stringify(user.tags)],
+      )) === 1,
+    );
+  }
+
+  getIamUser(accountId: string, userName: string): Promise<IamUserRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM iam_users WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(userName)]);
+      return row && userFromRow(row);
+    });
+  }
+
+  listIamUsers(accountId: string, pathPrefix: string): Promise<IamUserRecord[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        'SELECT * FROM iam_users WHERE account_id = $1 AND substr(path, 1, $2) = $3 ORDER BY name_key COLLATE "C"',
+        [accountId, pathPrefix.length, pathPrefix],
+      );
+      return rows.map(userFromRow);
+    });
+  }
+
+  deleteIamUser(accountId: string, userName: string): Promise<IamDeleteOutcome> {
+    return this.#transaction(async (sql): Promise<IamDeleteOutcome> => {
+      const user = await sql.one('SELECT user_id FROM iam_users WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(userName)]);
+      if (!user) return 'absent';
+      if (await sql.one('SELECT 1 FROM access_keys WHERE user_id = $1 LIMIT 1', [user.user_id])) return 'has-access-keys';
+      if (await sql.one('SELECT 1 FROM iam_user_policies WHERE owner_id = $1 LIMIT 1', [user.user_id])) return 'has-policies';
+      await sql.run('DELETE FROM iam_users WHERE user_id = $1', [user.user_id]);
+      return 'deleted';
+    });
+  }
+
+  createIamRole(role: IamRoleRecord): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run(
+        `INSERT INTO iam_roles (role_id, account_id, role_name, name_key, arn, path, assume_role_policy, description,
+           max_session_duration, created_at, tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+        [
+          role.roleId, role.accountId, role.roleName, nameKey(role.roleName), role.arn, role.path, role.assumeRolePolicyDocument,
+          role.description ?? null, role.maxSessionDurationSeconds, role.createdAt.getTime(), JSON.stringify(role.tags),
+        ],
+      )) === 1,
+    );
+  }
+
+  getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM iam_roles WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(roleName)]);
+      return row && roleFromRow(row);
+    });
+  }
+
+  listIamRoles(accountId: string, pathPrefix: string): Promise<IamRoleRecord[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        'SELECT * FROM iam_roles WHERE account_id = $1 AND substr(path, 1, $2) = $3 ORDER BY name_key COLLATE "C"',
+        [accountId, pathPrefix.length, pathPrefix],
+      );
+      return rows.map(roleFromRow);
+    });
+  }
+
+  updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run('UPDATE iam_roles SET assume_role_policy = $1 WHERE account_id = $2 AND name_key = $3', [document, accountId, nameKey(roleName)])) === 1,
+    );
+  }
+
+  deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {
+    return this.#transaction(async (sql): Promise<IamDeleteOutcome> => {
+      const role = await sql.one('SELECT role_id FROM iam_roles WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(roleName)]);
+      if (!role) return 'absent';
+      if (await sql.one('SELECT 1 FROM iam_role_policies WHERE owner_id = $1 LIMIT 1', [role.role_id])) return 'has-policies';
+      await sql.run('DELETE FROM iam_roles WHERE role_id = $1', [role.role_id]);
+      return 'deleted';
+    });
+  }
+
+  tagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tags: IamTag[], maxTags: number): Promise<'tagged' | 'absent' | 'limit-exceeded'> {
+    const { table } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(`SELECT tags FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
+      if (!row) return 'absent' as const;
+      const merged = new Map((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+      for (const tag of tags) merged.set(tag.Key, tag.Value);
+      if (merged.size > maxTags) return 'limit-exceeded' as const;
+      const next = [...merged].map(([Key, Value]) => ({ Key, Value }));
+      await sql.run(`UPDATE ${table} SET tags = $1 WHERE account_id = $2 AND name_key = $3`, [JSON.stringify(next), accountId, nameKey(name)]);
+      return 'tagged' as const;
+    });
+  }
+
+  untagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tagKeys: string[]): Promise<boolean> {
+    const { table } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(`SELECT tags FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
+      if (!row) return false;
+      const next = (JSON.parse(row.tags) as IamTag[]).filter((tag) => !tagKeys.includes(tag.Key));
+      await sql.run(`UPDATE ${table} SET tags = $1 WHERE account_id = $2 AND name_key = $3`, [JSON.stringify(next), accountId, nameKey(name)]);
+      return true;
+    });
+  }
+
+  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
+    const { table, id, policies } = PRINCIPAL_TABLES[kind];
+    // One statement: the principal's id is read and the policy written together, or nothing when it is absent.
+    return this.#transaction(async (sql) =>
+      (await sql.run(
+        `INSERT INTO ${policies} (owner_id, policy_name, name_key, document)
+         SELECT ${id}, $1, $2, $3 FROM ${table} WHERE account_id = $4 AND name_key = $5
+         ON CONFLICT (owner_id, name_key) DO UPDATE SET policy_name = excluded.policy_name, document = excluded.document`,
+        [policy.policyName, nameKey(policy.policyName), policy.document, accountId, nameKey(name)],
+      )) === 1,
+    );
+  }
+
+  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined> {
+    const { policies } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) => {
+      const ownerId = await ownerIdOf(sql, kind, accountId, name);
+      if (ownerId === undefined) return undefined;
+      const row = await sql.one(`SELECT policy_name, document FROM ${policies} WHERE owner_id = $1 AND name_key = $2`, [ownerId, nameKey(policyName)]);
+      return { policy: row && { policyName: row.policy_name, document: row.document } };
+    });
+  }
+
+  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+    const { policies } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) => {
+      const ownerId = await ownerIdOf(sql, kind, accountId, name);
+      if (ownerId === undefined) return undefined;
+      const rows = await sql.rows(`SELECT policy_name FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [ownerId]);
+      return rows.map((row) => row.policy_name as string);
+    });
+  }
+
+  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'> {
+    const { policies } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) => {
+      const ownerId = await ownerIdOf(sql, kind, accountId, name);
+      if (ownerId === undefined) return 'no-principal' as const;
+      const deleted = await sql.run(`DELETE FROM ${policies} WHERE owner_id = $1 AND name_key = $2`, [ownerId, nameKey(policyName)]);
+      return deleted === 1 ? ('deleted' as const) : ('no-policy' as const);
+    });
+  }
+
+  getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
+    const { table, id, policies } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
+      if (!row) return undefined;
+      const documents = await sql.rows(`SELECT document FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [row.owner_id]);
+      const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+      return { id: row.owner_id as string, arn: row.arn as string, policyDocuments: documents.map((document) => document.document as string), tags };
+    });
+  }
+
+  insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome> {
+    return this.#transaction(async (sql): Promise<UserAccessKeyOutcome> => {
+      if (!(await sql.one('SELECT 1 FROM iam_users WHERE user_id = $1', [record.userId]))) return 'no-such-user';
+      const counted = await sql.one('SELECT count(*) AS keys FROM access_keys WHERE user_id = $1', [record.userId]);
+      if (counted!.keys >= maxKeys) return 'limit-exceeded';
+      await insertAccessKeyRow(sql, record);
+      return 'created';
+    });
+  }
+
+  listUserAccessKeys(userId: string): Promise<AccessKeyRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT * FROM access_keys WHERE user_id = $1 ORDER BY created_at, access_key_id COLLATE "C"', [userId])).map(accessKeyFromRow),
+    );
+  }
+
+  updateUserAccessKeyStatus(userId: string, accessKeyId: string, status: AccessKeyStatus): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run('UPDATE access_keys SET status = $1 WHERE user_id = $2 AND access_key_id = $3', [status, userId, accessKeyId])) === 1,
+    );
+  }
+
+  deleteUserAccessKey(userId: string, accessKeyId: string): Promise<boolean> {
+    return this.#transaction(async (sql) => (await sql.run('DELETE FROM access_keys WHERE user_id = $1 AND access_key_id = $2', [userId, accessKeyId])) === 1);
+  }
+
+  insertRootAccessKey(record: AccessKeyRecord, maxKeys: number): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      if ((await rootAccessKeys(sql, record.accountId)).length >= maxKeys) return false;
+      return insertAccessKeyRow(sql, record);
+    });
+  }
+
+  deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run(
+        'DELETE FROM access_keys WHERE account_id = $1 AND access_key_id = $2 AND user_id IS NULL AND expires_at IS NULL AND principal_arn = $3',
+        [accountId, accessKeyId, rootArn(accountId)],
+      )) === 1,
+    );
+  }
+
+  listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
+    return this.#transaction((sql) => rootAccessKeys(sql, accountId));
+  }
+}
+
+function rootArn(accountId: string): string {
+  return `arn:aws:iam::${accountId}:root`;
+}
+
+async function rootAccessKeys(sql: Sql, accountId: string): Promise<AccessKeyRecord[]> {
+  const rows = await sql.rows(
+    `SELECT * FROM access_keys WHERE account_id = $1 AND user_id IS NULL AND expires_at IS NULL AND principal_arn = $2
+     ORDER BY created_at, access_key_id COLLATE "C"`,
+    [accountId, rootArn(accountId)],
+  );
+  return rows.map(accessKeyFromRow);
+}
+
+async function ownerIdOf(sql: Sql, kind: IamPrincipalKind, accountId: string, name: string): Promise<string | undefined> {
+  const { table, id } = PRINCIPAL_TABLES[kind];
+  const row = await sql.one(`SELECT ${id} AS owner_id FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
+  return row?.owner_id;
+}
+
+async function insertAccessKeyRow(sql: Sql, record: AccessKeyRecord): Promise<boolean> {
+  const inserted = await sql.run(
+    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (access_key_id) DO NOTHING`,
+    [
+      record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(),
+      record.expiresAt?.getTime() ?? null, record.userId ?? null, record.status ?? 'Active', record.sessionTokenHash ?? null,
+    ],
+  );
+  return inserted === 1;
+}
+
+function accessKeyFromRow(row: Row): AccessKeyRecord {
+  return {
+    accessKeyId: row.access_key_id,
+    accountId: row.account_id,
+    principalArn: row.principal_arn,
+    sealedSecret: row.sealed_secret,
+    createdAt: new Date(row.created_at),
+    expiresAt: optionalDate(row.expires_at),
+    userId: row.user_id ?? undefined,
+    status: row.status,
+    sessionTokenHash: row.session_token_hash ?? undefined,
+  };
+}
+
+function userFromRow(row: Row): IamUserRecord {
+  return {
+    accountId: row.account_id,
+    userName: row.user_name,
+    userId: row.user_id,
+    arn: row.arn,
+    path: row.path,
+    createdAt: new Date(row.created_at),
+    tags: JSON.parse(row.tags) as IamTag[],
+  };
+}
+
+function roleFromRow(row: Row): IamRoleRecord {
+  return {
+    accountId: row.account_id,
+    roleName: row.role_name,
+    roleId: row.role_id,
+    arn: row.arn,
+    path: row.path,
+    assumeRolePolicyDocument: row.assume_role_policy,
+    description: row.description ?? undefined,
+    maxSessionDurationSeconds: row.max_session_duration,
+    createdAt: new Date(row.created_at),
+    tags: JSON.parse(row.tags) as IamTag[],
+  };
+}
