@@ -83,4 +83,80 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX access_keys_by_expiry ON access_keys (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    id: 3,
+    name: 'kms',
+    // Ids, alias names and tag keys page and sort in byte order (COLLATE "C"), as SQLite's TEXT does, so a
+    // marker compares the same way whatever the database's default collation. A backing key's position
+    // orders a key's backing keys (SQLite's rowid): the next one is counted inside the rotating transaction,
+    // and the primary key on (key_id, position) refuses a duplicate, so no sequence is needed.
+    sql: `
+      CREATE TABLE kms_keys (
+        key_id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        key_usage TEXT NOT NULL,
+        key_spec TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        key_manager TEXT NOT NULL,
+        key_state TEXT NOT NULL,
+        creation_date BIGINT NOT NULL,
+        deletion_date BIGINT,
+        pending_window_days INTEGER,
+        policy TEXT NOT NULL,
+        rotation_enabled BOOLEAN NOT NULL,
+        rotation_period_days INTEGER,
+        next_rotation_date BIGINT,
+        current_backing_key_id TEXT NOT NULL
+      );
+      CREATE INDEX kms_keys_by_scope ON kms_keys (account_id, region, key_id);
+      CREATE INDEX kms_keys_by_deletion ON kms_keys (deletion_date) WHERE deletion_date IS NOT NULL;
+      CREATE INDEX kms_keys_by_rotation ON kms_keys (next_rotation_date) WHERE rotation_enabled;
+      CREATE TABLE kms_backing_keys (
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        backing_key_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        sealed_material BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        rotation_type TEXT,
+        PRIMARY KEY (key_id, backing_key_id),
+        UNIQUE (key_id, position)
+      );
+      CREATE TABLE kms_key_tags (
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        tag_key TEXT COLLATE "C" NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (key_id, tag_key)
+      );
+      CREATE TABLE kms_aliases (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        alias_name TEXT COLLATE "C" NOT NULL,
+        target_key_id TEXT COLLATE "C" NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        creation_date BIGINT NOT NULL,
+        last_updated_date BIGINT NOT NULL,
+        PRIMARY KEY (account_id, region, alias_name)
+      );
+      CREATE INDEX kms_aliases_by_key ON kms_aliases (target_key_id);
+      CREATE TABLE kms_grants (
+        grant_id TEXT COLLATE "C" PRIMARY KEY,
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES kms_keys (key_id) ON DELETE CASCADE,
+        key_arn TEXT NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT,
+        issuing_account TEXT NOT NULL,
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        fingerprint TEXT NOT NULL,
+        creation_date BIGINT NOT NULL
+      );
+      -- CreateGrant with a Name is idempotent: the same key, name and parameters find the existing grant.
+      CREATE UNIQUE INDEX kms_grants_by_name ON kms_grants (key_id, name, fingerprint) WHERE name IS NOT NULL;
+      CREATE INDEX kms_grants_by_grantee ON kms_grants (key_id, grantee_principal);
+      CREATE INDEX kms_grants_by_retiring_principal ON kms_grants (retiring_principal, grant_id) WHERE retiring_principal IS NOT NULL;
+    `,
+  },
 ];

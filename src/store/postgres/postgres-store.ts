@@ -3,6 +3,14 @@ import pg from 'pg';
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
+  AliasRecord,
+  BackingKeyRecord,
+  GrantRecord,
+  KeyPatch,
+  KeyRecord,
+  KeyState,
+  Page,
+  Tag,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -13,9 +21,12 @@ import type {
   UserAccessKeyOutcome,
 } from '../records.js';
 import type { IamRepository } from '../repositories/iam.js';
+import type { KmsRepository } from '../repositories/kms.js';
 import type { MetaRepository } from '../repositories/meta.js';
 import type { StoreLifecycle } from '../store.js';
+import { PostgresGrantTables } from './grant-tables.js';
 import { PostgresIamTables } from './iam-tables.js';
+import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
@@ -29,7 +40,7 @@ export type PostgresStoreOptions = {
 };
 
 /** The repositories the PostgreSQL backend implements so far; the rest of Store is still to port. */
-export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository;
+export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const INT8_OID = 20;
@@ -47,6 +58,8 @@ export class PostgresStore implements PostgresRepositories {
   readonly #pool: pg.Pool;
   readonly #meta: PostgresMetaTables;
   readonly #iam: PostgresIamTables;
+  readonly #keys: PostgresKeyTables;
+  readonly #grants: PostgresGrantTables;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
@@ -59,6 +72,8 @@ export class PostgresStore implements PostgresRepositories {
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => inTransaction(this.#pool, body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
+    this.#keys = new PostgresKeyTables(transaction);
+    this.#grants = new PostgresGrantTables(transaction);
   }
 
   async migrate(): Promise<void> {
@@ -185,5 +200,113 @@ export class PostgresStore implements PostgresRepositories {
 
   listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
     return this.#iam.listRootAccessKeys(accountId);
+  }
+
+  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
+    return this.#keys.createKey(key, backing, tags);
+  }
+
+  getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
+    return this.#keys.getKey(accountId, region, keyId);
+  }
+
+  listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
+    return this.#keys.listKeys(accountId, region, page);
+  }
+
+  updateKey(accountId: string, region: string, keyId: string, patch: KeyPatch, whenStates?: readonly KeyState[]): Promise<KeyRecord | undefined> {
+    return this.#keys.updateKey(accountId, region, keyId, patch, whenStates);
+  }
+
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
+    return this.#keys.rotateKeyOnDemand(backing, maxOnDemandRotations);
+  }
+
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
+    return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate);
+  }
+
+  getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
+    return this.#keys.getBackingKey(keyId, backingKeyId);
+  }
+
+  listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
+    return this.#keys.listBackingKeys(keyId);
+  }
+
+  listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#keys.listKeysDueForDeletion(now, limit);
+  }
+
+  listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#keys.listKeysDueForRotation(now, limit);
+  }
+
+  destroyKey(keyId: string, now: Date): Promise<boolean> {
+    return this.#keys.destroyKey(keyId, now);
+  }
+
+  putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean> {
+    return this.#keys.putKeyTags(keyId, tags, maxTags);
+  }
+
+  removeKeyTags(keyId: string, tagKeys: string[]): Promise<void> {
+    return this.#keys.removeKeyTags(keyId, tagKeys);
+  }
+
+  listKeyTags(keyId: string): Promise<Tag[]> {
+    return this.#keys.listKeyTags(keyId);
+  }
+
+  createAlias(alias: AliasRecord): Promise<boolean> {
+    return this.#keys.createAlias(alias);
+  }
+
+  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, now: Date): Promise<boolean> {
+    return this.#keys.updateAlias(accountId, region, aliasName, targetKeyId, now);
+  }
+
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
+    return this.#keys.deleteAlias(accountId, region, aliasName);
+  }
+
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    return this.#keys.getAlias(accountId, region, aliasName);
+  }
+
+  listAliases(accountId: string, region: string, page: { limit: number; marker?: string; keyId?: string }): Promise<Page<AliasRecord>> {
+    return this.#keys.listAliases(accountId, region, page);
+  }
+
+  createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string> {
+    return this.#keys.createManagedKey(key, backing, aliasName);
+  }
+
+  getKeyById(keyId: string): Promise<KeyRecord | undefined> {
+    return this.#keys.getKeyById(keyId);
+  }
+
+  createGrant(grant: GrantRecord): Promise<GrantRecord> {
+    return this.#grants.createGrant(grant);
+  }
+
+  getGrant(keyId: string, grantId: string): Promise<GrantRecord | undefined> {
+    return this.#grants.getGrant(keyId, grantId);
+  }
+
+  listGrants(keyId: string, page: { limit: number; marker?: string; grantId?: string; granteePrincipal?: string }): Promise<Page<GrantRecord>> {
+    return this.#grants.listGrants(keyId, page);
+  }
+
+  listRetirableGrants(retiringPrincipal: string, page: { limit: number; marker?: string }): Promise<Page<GrantRecord>> {
+    return this.#grants.listRetirableGrants(retiringPrincipal, page);
+  }
+
+  listGrantsForGrantee(keyId: string, granteePrincipals: readonly string[]): Promise<GrantRecord[]> {
+    return this.#grants.listGrantsForGrantee(keyId, granteePrincipals);
+  }
+
+  deleteGrant(keyId: string, grantId: string): Promise<boolean> {
+    return this.#grants.deleteGrant(keyId, grantId);
   }
 }

@@ -7,3 +7,33 @@ export type RunInTransaction = <T>(body: (sql: Sql) => Promise<T>) => Promise<T>
 export function optionalDate(ms: number | null | undefined): Date | undefined {
   return ms === null || ms === undefined ? undefined : new Date(ms);
 }
+
+/** Dates as epoch milliseconds, absent values as NULL; booleans and Buffers go to pg as they are. */
+export function toSqlValue(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime();
+  return value ?? null;
+}
+
+/**
+ * `column = $n` assignments and their values for a patch object, through a field → column table, numbered
+ * from `firstParameter`. Column names come only from the table, never from the patch, so no caller data
+ * reaches the SQL text. A field present with `undefined` sets NULL.
+ */
+export function patchAssignments<P extends object>(
+  patch: P,
+  columns: Record<keyof P, string>,
+  firstParameter = 1,
+): { assignments: string[]; values: unknown[] } {
+  const entries = Object.entries(patch) as [keyof P, unknown][];
+  return {
+    assignments: entries.map(([field], index) => `${columns[field]} = $${firstParameter + index}`),
+    values: entries.map(([, value]) => toSqlValue(value)),
+  };
+}
+
+/** Rows were fetched with limit + 1, so an extra row means there is a next page, after the last one shown. */
+export function toPage<T>(items: T[], limit: number, markerOf: (item: T) => string): { items: T[]; nextMarker?: string } {
+  if (items.length <= limit) return { items };
+  const pageItems = items.slice(0, limit);
+  return { items: pageItems, nextMarker: markerOf(pageItems[pageItems.length - 1]!) };
+}

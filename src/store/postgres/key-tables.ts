@@ -1,0 +1,301 @@
+import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, RotationType, Tag } from '../records.js';
+import { optionalDate, patchAssignments, toPage, type RunInTransaction } from './postgres-tables.js';
+import type { Sql } from './transaction.js';
+
+type Row = Record<string, any>;
+
+const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
+  description: 'description',
+  keyState: 'key_state',
+  deletionDate: 'deletion_date',
+  pendingWindowDays: 'pending_window_days',
+  policy: 'policy',
+  rotationEnabled: 'rotation_enabled',
+  rotationPeriodDays: 'rotation_period_days',
+  nextRotationDate: 'next_rotation_date',
+};
+
+/**
+ * KMS keys in PostgreSQL: keys, their backing keys (sealed material) and tags, aliases and AWS managed keys:
+ * the SQL of SqliteKeyTables, each method one SERIALIZABLE transaction. Limits (on-demand rotations, tags)
+ * are counted and written in the same transaction; a concurrent writer makes one of them retry (40001).
+ * Grants are grant-tables.ts.
+ */
+export class PostgresKeyTables {
+  readonly #transaction: RunInTransaction;
+
+  constructor(transaction: RunInTransaction) {
+    this.#transaction = transaction;
+  }
+
+  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
+    return this.#transaction(async (sql) => {
+      await insertKey(sql, key);
+      await insertBackingKey(sql, backing);
+      await upsertTags(sql, key.keyId, tags);
+    });
+  }
+
+  getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1 AND account_id = $2 AND region = $3', [keyId, accountId, region]);
+      return row && keyFromRow(row);
+    });
+  }
+
+  listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        'SELECT * FROM kms_keys WHERE account_id = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4',
+        [accountId, region, page.marker ?? '', page.limit + 1],
+      );
+      return toPage(rows.map(keyFromRow), page.limit, (key) => key.keyId);
+    });
+  }
+
+  updateKey(accountId: string, region: string, keyId: string, patch: KeyPatch, whenStates?: readonly KeyState[]): Promise<KeyRecord | undefined> {
+    const { assignments, values } = patchAssignments(patch, KEY_COLUMNS, 5);
+    const stateFilter = whenStates ? ' AND key_state = ANY($4::text[])' : ' AND $4::text[] IS NULL';
+    const text = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
+                  WHERE key_id = $1 AND account_id = $2 AND region = $3${stateFilter} RETURNING *`;
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(text, [keyId, accountId, region, whenStates ?? null, ...values]);
+      return row && keyFromRow(row);
+    });
+  }
+
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      const counted = await sql.one("SELECT count(*) AS rotations FROM kms_backing_keys WHERE key_id = $1 AND rotation_type = 'ON_DEMAND'", [backing.keyId]);
+      if (counted!.rotations >= maxOnDemandRotations) return false;
+      await insertBackingKey(sql, backing);
+      await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [backing.backingKeyId, backing.keyId]);
+      return true;
+    });
+  }
+
+  /** A conditional update claims the rotation: of several nodes racing, one changes the row, the rest none. */
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      const claimed = await sql.run(
+        `UPDATE kms_keys SET current_backing_key_id = $1, next_rotation_date = $2
+         WHERE key_id = $3 AND key_state = 'Enabled' AND rotation_enabled AND next_rotation_date = $4`,
+        [backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime()],
+      );
+      if (claimed === 0) return false;
+      await insertBackingKey(sql, backing);
+      return true;
+    });
+  }
+
+  getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM kms_backing_keys WHERE key_id = $1 AND backing_key_id = $2', [keyId, backingKeyId]);
+      return row && backingKeyFromRow(row);
+    });
+  }
+
+  listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT * FROM kms_backing_keys WHERE key_id = $1 ORDER BY created_at, position', [keyId])).map(backingKeyFromRow),
+    );
+  }
+
+  listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows(
+        "SELECT * FROM kms_keys WHERE key_state = 'PendingDeletion' AND deletion_date <= $1 ORDER BY deletion_date LIMIT $2",
+        [now.getTime(), limit],
+      )).map(keyFromRow),
+    );
+  }
+
+  listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows(
+        "SELECT * FROM kms_keys WHERE rotation_enabled AND key_state = 'Enabled' AND next_rotation_date <= $1 ORDER BY next_rotation_date LIMIT $2",
+        [now.getTime(), limit],
+      )).map(keyFromRow),
+    );
+  }
+
+  /** Foreign keys cascade to backing keys, tags, aliases and grants. */
+  destroyKey(keyId: string, now: Date): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run("DELETE FROM kms_keys WHERE key_id = $1 AND key_state = 'PendingDeletion' AND deletion_date <= $2", [keyId, now.getTime()])) === 1,
+    );
+  }
+
+  /** Counts the tags the key would have before writing, so a refused call writes nothing. */
+  putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean> {
+    const newKeys = [...new Set(tags.map((tag) => tag.TagKey))];
+    return this.#transaction(async (sql) => {
+      const kept = await sql.one('SELECT count(*) AS tags FROM kms_key_tags WHERE key_id = $1 AND NOT (tag_key = ANY($2::text[]))', [keyId, newKeys]);
+      if (kept!.tags + newKeys.length > maxTags) return false;
+      await upsertTags(sql, keyId, tags);
+      return true;
+    });
+  }
+
+  removeKeyTags(keyId: string, tagKeys: string[]): Promise<void> {
+    return this.#transaction(async (sql) => {
+      await sql.run('DELETE FROM kms_key_tags WHERE key_id = $1 AND tag_key = ANY($2::text[])', [keyId, tagKeys]);
+    });
+  }
+
+  listKeyTags(keyId: string): Promise<Tag[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT tag_key, tag_value FROM kms_key_tags WHERE key_id = $1 ORDER BY tag_key', [keyId])).map((row) => ({
+        TagKey: row.tag_key,
+        TagValue: row.tag_value,
+      })),
+    );
+  }
+
+  createAlias(alias: AliasRecord): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run(
+        `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, region, alias_name) DO NOTHING`,
+        [alias.accountId, alias.region, alias.aliasName, alias.targetKeyId, alias.creationDate.getTime(), alias.lastUpdatedDate.getTime()],
+      )) === 1,
+    );
+  }
+
+  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, now: Date): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run(
+        'UPDATE kms_aliases SET target_key_id = $1, last_updated_date = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5',
+        [targetKeyId, now.getTime(), accountId, region, aliasName],
+      )) === 1,
+    );
+  }
+
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      (await sql.run('DELETE FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [accountId, region, aliasName])) === 1,
+    );
+  }
+
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [accountId, region, aliasName]);
+      return row && aliasFromRow(row);
+    });
+  }
+
+  listAliases(accountId: string, region: string, page: { limit: number; marker?: string; keyId?: string }): Promise<Page<AliasRecord>> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        `SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND ($3::text IS NULL OR target_key_id = $3)
+           AND alias_name > $4 ORDER BY alias_name LIMIT $5`,
+        [accountId, region, page.keyId ?? null, page.marker ?? '', page.limit + 1],
+      );
+      return toPage(rows.map(aliasFromRow), page.limit, (alias) => alias.aliasName);
+    });
+  }
+
+  /**
+   * The alias is read and, when absent, the key and alias written in one SERIALIZABLE transaction: of
+   * concurrent first uses one commits, the others fail (40001, or the alias's primary key) and, retried,
+   * read its alias.
+   */
+  createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string> {
+    return this.#transaction(async (sql) => {
+      const existing = await sql.one('SELECT target_key_id FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [key.accountId, key.region, aliasName]);
+      if (existing) return existing.target_key_id as string;
+      await insertKey(sql, key);
+      await insertBackingKey(sql, backing);
+      const now = key.creationDate.getTime();
+      await sql.run(
+        'INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES ($1, $2, $3, $4, $5, $6)',
+        [key.accountId, key.region, aliasName, key.keyId, now, now],
+      );
+      return key.keyId;
+    });
+  }
+
+  getKeyById(keyId: string): Promise<KeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1', [keyId]);
+      return row && keyFromRow(row);
+    });
+  }
+}
+
+async function insertKey(sql: Sql, key: KeyRecord): Promise<void> {
+  await sql.run(
+    `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
+       key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
+       next_rotation_date, current_backing_key_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    [
+      key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
+      key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
+      key.pendingWindowDays ?? null, key.policy, key.rotationEnabled, key.rotationPeriodDays ?? null,
+      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
+    ],
+  );
+}
+
+/** The backing key takes the next position of its key (see the 'kms' migration). */
+async function insertBackingKey(sql: Sql, backing: BackingKeyRecord): Promise<void> {
+  await sql.run(
+    `INSERT INTO kms_backing_keys (key_id, backing_key_id, position, sealed_material, created_at, rotation_type)
+     SELECT $1, $2, coalesce(max(position), 0) + 1, $3, $4, $5 FROM kms_backing_keys WHERE key_id = $1`,
+    [backing.keyId, backing.backingKeyId, backing.sealedMaterial, backing.createdAt.getTime(), backing.rotationType ?? null],
+  );
+}
+
+async function upsertTags(sql: Sql, keyId: string, tags: Tag[]): Promise<void> {
+  for (const tag of tags) {
+    await sql.run(
+      'INSERT INTO kms_key_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
+      [keyId, tag.TagKey, tag.TagValue],
+    );
+  }
+}
+
+function keyFromRow(row: Row): KeyRecord {
+  return {
+    keyId: row.key_id,
+    accountId: row.account_id,
+    region: row.region,
+    arn: row.arn,
+    description: row.description,
+    keyUsage: row.key_usage,
+    keySpec: row.key_spec,
+    origin: row.origin,
+    keyManager: row.key_manager,
+    keyState: row.key_state,
+    creationDate: new Date(row.creation_date),
+    deletionDate: optionalDate(row.deletion_date),
+    pendingWindowDays: row.pending_window_days ?? undefined,
+    policy: row.policy,
+    rotationEnabled: row.rotation_enabled === true,
+    rotationPeriodDays: row.rotation_period_days ?? undefined,
+    nextRotationDate: optionalDate(row.next_rotation_date),
+    currentBackingKeyId: row.current_backing_key_id,
+  };
+}
+
+function backingKeyFromRow(row: Row): BackingKeyRecord {
+  return {
+    keyId: row.key_id,
+    backingKeyId: row.backing_key_id,
+    sealedMaterial: row.sealed_material,
+    createdAt: new Date(row.created_at),
+    rotationType: (row.rotation_type ?? undefined) as RotationType | undefined,
+  };
+}
+
+function aliasFromRow(row: Row): AliasRecord {
+  return {
+    accountId: row.account_id,
+    region: row.region,
+    aliasName: row.alias_name,
+    targetKeyId: row.target_key_id,
+    creationDate: new Date(row.creation_date),
+    lastUpdatedDate: new Date(row.last_updated_date),
+  };
+}
