@@ -12,6 +12,7 @@ import { conformanceSuites } from './conformance.js';
 conformanceSuites.meta('postgres', () => openPostgresStore());
 conformanceSuites.iam('postgres', () => openPostgresStore());
 conformanceSuites.kms('postgres', () => openPostgresStore());
+conformanceSuites.secrets('postgres', () => openPostgresStore());
 
 describe('PostgreSQL migrations', () => {
   let database: { url: string; drop(): Promise<void> };

@@ -159,4 +159,73 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX kms_grants_by_retiring_principal ON kms_grants (retiring_principal, grant_id) WHERE retiring_principal IS NOT NULL;
     `,
   },
+  {
+    id: 4,
+    name: 'secrets',
+    // list_position orders a secret among its account and region's secrets in creation order (SQLite's rowid,
+    // which ListSecrets' cursor carries to break ties): the next one is counted inside the creating
+    // transaction, and the UNIQUE constraint refuses a duplicate, so no sequence is needed (Aurora DSQL has
+    // none). A version's position does the same among its secret's versions. The rotation columns are
+    // here because SecretsRepository sets them (setSecretRotation); the runs come with the rotation port.
+    sql: `
+      CREATE TABLE secrets (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        list_position BIGINT NOT NULL,
+        description TEXT,
+        kms_key_id TEXT,
+        created_date BIGINT NOT NULL,
+        last_changed_date BIGINT NOT NULL,
+        last_accessed_date BIGINT,
+        deleted_date BIGINT,
+        scheduled_deletion_date BIGINT,
+        owning_service TEXT,
+        primary_region TEXT NOT NULL,
+        resource_policy TEXT,
+        rotation_enabled BOOLEAN NOT NULL DEFAULT FALSE,
+        rotation_lambda_arn TEXT,
+        rotation_rules TEXT,
+        last_rotated_date BIGINT,
+        next_rotation_date BIGINT,
+        next_rotation_window_end BIGINT,
+        UNIQUE (account_id, region, name),
+        UNIQUE (account_id, region, list_position)
+      );
+      CREATE INDEX secrets_by_creation ON secrets (account_id, region, created_date, list_position);
+      CREATE INDEX secrets_by_last_changed ON secrets (account_id, region, last_changed_date, list_position);
+      CREATE INDEX secrets_by_last_accessed ON secrets (account_id, region, (coalesce(last_accessed_date, -1)), list_position);
+      CREATE INDEX secrets_by_deletion ON secrets (scheduled_deletion_date) WHERE scheduled_deletion_date IS NOT NULL;
+      CREATE INDEX secrets_by_next_rotation ON secrets (next_rotation_date) WHERE rotation_enabled;
+      CREATE TABLE secret_versions (
+        secret_arn TEXT COLLATE "C" NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        version_id TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        -- JSON list of {kmsKeyArn, encryptedDataKey (base64), defaultKey}, newest first (as in SQLite).
+        data_keys TEXT NOT NULL,
+        -- NULL for a rotation's AWSPENDING placeholder until the rotation function writes its value.
+        sealed_value BYTEA,
+        value_type TEXT NOT NULL,
+        created_date BIGINT NOT NULL,
+        last_accessed_date BIGINT,
+        PRIMARY KEY (secret_arn, version_id),
+        UNIQUE (secret_arn, position)
+      );
+      CREATE TABLE secret_version_stages (
+        secret_arn TEXT COLLATE "C" NOT NULL,
+        stage TEXT COLLATE "C" NOT NULL,
+        version_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (secret_arn, stage),
+        FOREIGN KEY (secret_arn, version_id) REFERENCES secret_versions (secret_arn, version_id) ON DELETE CASCADE
+      );
+      CREATE INDEX secret_version_stages_by_version ON secret_version_stages (secret_arn, version_id);
+      CREATE TABLE secret_tags (
+        secret_arn TEXT COLLATE "C" NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        tag_key TEXT COLLATE "C" NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (secret_arn, tag_key)
+      );
+    `,
+  },
 ];

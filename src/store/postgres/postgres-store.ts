@@ -9,8 +9,17 @@ import type {
   KeyPatch,
   KeyRecord,
   KeyState,
+  LabelPlanner,
   Page,
+  PagedSecret,
+  SecretAccessRecord,
+  SecretPageRequest,
+  SecretPatch,
+  SecretRecord,
+  SecretRotation,
+  SecretVersionRecord,
   Tag,
+  VersionDataKey,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -23,6 +32,7 @@ import type {
 import type { IamRepository } from '../repositories/iam.js';
 import type { KmsRepository } from '../repositories/kms.js';
 import type { MetaRepository } from '../repositories/meta.js';
+import type { SecretsRepository } from '../repositories/secrets.js';
 import type { StoreLifecycle } from '../store.js';
 import { PostgresGrantTables } from './grant-tables.js';
 import { PostgresIamTables } from './iam-tables.js';
@@ -30,6 +40,7 @@ import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
+import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, type Sql } from './transaction.js';
 
 export type PostgresStoreOptions = {
@@ -40,7 +51,7 @@ export type PostgresStoreOptions = {
 };
 
 /** The repositories the PostgreSQL backend implements so far; the rest of Store is still to port. */
-export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository;
+export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository & SecretsRepository;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const INT8_OID = 20;
@@ -60,6 +71,7 @@ export class PostgresStore implements PostgresRepositories {
   readonly #iam: PostgresIamTables;
   readonly #keys: PostgresKeyTables;
   readonly #grants: PostgresGrantTables;
+  readonly #secrets: PostgresSecretTables;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
@@ -74,6 +86,7 @@ export class PostgresStore implements PostgresRepositories {
     this.#iam = new PostgresIamTables(transaction);
     this.#keys = new PostgresKeyTables(transaction);
     this.#grants = new PostgresGrantTables(transaction);
+    this.#secrets = new PostgresSecretTables(transaction);
   }
 
   async migrate(): Promise<void> {
@@ -308,5 +321,93 @@ export class PostgresStore implements PostgresRepositories {
 
   deleteGrant(keyId: string, grantId: string): Promise<boolean> {
     return this.#grants.deleteGrant(keyId, grantId);
+  }
+
+  createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>): Promise<{ created: true } | { created: false; existing: SecretRecord }> {
+    return this.#secrets.createSecret(secret, tags, firstVersion);
+  }
+
+  getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
+    return this.#secrets.getSecretByArn(arn);
+  }
+
+  getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
+    return this.#secrets.getSecretByName(accountId, region, name);
+  }
+
+  listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {
+    return this.#secrets.listSecretPage(accountId, region, page);
+  }
+
+  listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>> {
+    return this.#secrets.listSecrets(accountId, region);
+  }
+
+  listVersionStages(secretArns: string[]): Promise<Record<string, Record<string, string[]>>> {
+    return this.#secrets.listVersionStages(secretArns);
+  }
+
+  markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined> {
+    return this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate);
+  }
+
+  restoreSecret(arn: string): Promise<SecretRecord | undefined> {
+    return this.#secrets.restoreSecret(arn);
+  }
+
+  setSecretResourcePolicy(arn: string, policy: string | undefined): Promise<SecretRecord | undefined> {
+    return this.#secrets.setSecretResourcePolicy(arn, policy);
+  }
+
+  destroySecret(arn: string): Promise<boolean> {
+    return this.#secrets.destroySecret(arn);
+  }
+
+  listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]> {
+    return this.#secrets.listSecretsDueForDeletion(now, limit);
+  }
+
+  recordSecretAccesses(accesses: readonly SecretAccessRecord[]): Promise<void> {
+    return this.#secrets.recordSecretAccesses(accesses);
+  }
+
+  putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date): Promise<{ inserted: true } | { inserted: false; existing: SecretVersionRecord }> {
+    return this.#secrets.putSecretVersion(version, planner, lastChangedDate);
+  }
+
+  updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): Promise<void> {
+    return this.#secrets.updateSecretLabels(secretArn, planner, lastChangedDate);
+  }
+
+  rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch): Promise<SecretRecord | undefined> {
+    return this.#secrets.rewrapSecretVersions(secretArn, dataKeys, patch);
+  }
+
+  getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
+    return this.#secrets.getSecretVersion(secretArn, versionId);
+  }
+
+  getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
+    return this.#secrets.getSecretVersionByStage(secretArn, stage);
+  }
+
+  listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {
+    return this.#secrets.listSecretVersions(secretArn);
+  }
+
+  putSecretTags(arn: string, tags: Tag[]): Promise<void> {
+    return this.#secrets.putSecretTags(arn, tags);
+  }
+
+  removeSecretTags(arn: string, tagKeys: string[]): Promise<void> {
+    return this.#secrets.removeSecretTags(arn, tagKeys);
+  }
+
+  listSecretTags(arn: string): Promise<Tag[]> {
+    return this.#secrets.listSecretTags(arn);
+  }
+
+  setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined> {
+    return this.#secrets.setSecretRotation(arn, rotation);
   }
 }

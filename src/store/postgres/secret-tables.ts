@@ -1,0 +1,429 @@
+import type {
+  LabelPlanner,
+  PagedSecret,
+  RotationRules,
+  SecretAccessRecord,
+  SecretPageRequest,
+  SecretPatch,
+  SecretRecord,
+  SecretRotation,
+  SecretSort,
+  SecretValueType,
+  SecretVersionRecord,
+  Tag,
+  VersionDataKey,
+  VersionLabels,
+} from '../records.js';
+import type { SecretsRepository } from '../repositories/secrets.js';
+import { optionalDate, patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import type { Sql } from './transaction.js';
+
+type Row = Record<string, any>;
+
+/**
+ * What each ListSecrets order sorts on; each has an index on (account_id, region, <expression>, list_position)
+ * (migration 'secrets'). A never-accessed secret sorts as -1, never NULL, so a cursor is always a value.
+ */
+const SORT_EXPRESSIONS: Record<SecretSort, string> = {
+  'created-date': 'created_date',
+  'last-accessed-date': 'coalesce(last_accessed_date, -1)',
+  'last-changed-date': 'last_changed_date',
+  name: 'name',
+};
+
+/** A version's stages, sorted, in the same statement as the version (`v`): one statement per version read. */
+const STAGES_OF_VERSION = `array(SELECT stage FROM secret_version_stages s
+    WHERE s.secret_arn = v.secret_arn AND s.version_id = v.version_id ORDER BY stage) AS stages`;
+
+const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
+  description: 'description',
+  kmsKeyId: 'kms_key_id',
+  lastChangedDate: 'last_changed_date',
+};
+
+type CreateOutcome = { created: true } | { created: false; existing: SecretRecord };
+type PutVersionOutcome = { inserted: true } | { inserted: false; existing: SecretVersionRecord };
+
+/**
+ * Secrets with their versions, staging labels, tags and resource policies in PostgreSQL: the SQL of
+ * SqliteSecretTables (and setSecretRotation of its rotation tables). A label change reads the labels, lets
+ * the pure planner decide and applies the plan in one SERIALIZABLE transaction: a concurrent label change of
+ * the same secret makes one of them fail with 40001 and run again (planner included) on the labels as the
+ * other left them.
+ */
+export class PostgresSecretTables implements SecretsRepository {
+  readonly #transaction: RunInTransaction;
+
+  constructor(transaction: RunInTransaction) {
+    this.#transaction = transaction;
+  }
+
+  createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>): Promise<CreateOutcome> {
+    return this.#transaction(async (sql): Promise<CreateOutcome> => {
+      const inserted = await sql.run(
+        `INSERT INTO secrets (arn, account_id, region, name, list_position, description, kms_key_id, created_date,
+           last_changed_date, last_accessed_date, deleted_date, scheduled_deletion_date, owning_service, primary_region)
+         SELECT $1, $2, $3, $4, coalesce(max(list_position), 0) + 1, $5, $6, $7, $8, $9, $10, $11, $12, $13
+           FROM secrets WHERE account_id = $2 AND region = $3
+         ON CONFLICT DO NOTHING`,
+        [
+          secret.arn, secret.accountId, secret.region, secret.name, secret.description ?? null, secret.kmsKeyId ?? null,
+          secret.createdDate.getTime(), secret.lastChangedDate.getTime(), secret.lastAccessedDate?.getTime() ?? null,
+          secret.deletedDate?.getTime() ?? null, secret.scheduledDeletionDate?.getTime() ?? null,
+          secret.owningService ?? null, secret.primaryRegion,
+        ],
+      );
+      if (inserted === 0) {
+        const existing = await secretByName(sql, secret.accountId, secret.region, secret.name);
+        if (!existing) throw new Error(`secret ARN collision: ${secret.arn}`);
+        return { created: false, existing };
+      }
+      await upsertTags(sql, secret.arn, tags);
+      if (firstVersion) {
+        await insertVersion(sql, firstVersion);
+        await setStage(sql, secret.arn, 'AWSCURRENT', firstVersion.versionId);
+      }
+      return { created: true };
+    });
+  }
+
+  getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
+    return this.#transaction((sql) => secretByArn(sql, arn));
+  }
+
+  getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
+    return this.#transaction((sql) => secretByName(sql, accountId, region, name));
+  }
+
+  listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {
+    const sortExpression = SORT_EXPRESSIONS[page.sortBy];
+    const direction = page.descending ? 'DESC' : 'ASC';
+    // After a cursor (v, p): the rows from v on in the sort direction, less those tied at v up to position p.
+    const [beyond, beyondOrEqual] = page.descending ? ['<', '<='] : ['>', '>='];
+    const after = page.after ? `AND ${sortExpression} ${beyondOrEqual} $6 AND (${sortExpression} ${beyond} $6 OR list_position ${beyond} $7)` : '';
+    // Expressions and directions come from the fixed tables above only; list_position breaks ties in creation order.
+    const text = `SELECT ${sortExpression} AS list_sort_value, * FROM secrets
+      WHERE account_id = $1 AND region = $2
+        AND (scheduled_deletion_date IS NULL OR scheduled_deletion_date > $3)
+        ${page.includeDeleted ? '' : 'AND deleted_date IS NULL'}
+        ${after}
+      ORDER BY ${sortExpression} ${direction}, list_position ${direction} LIMIT $4 OFFSET $5`;
+    const cursorValues = page.after ? [page.after.sortValue, page.after.position] : [];
+    const offset = page.after ? 0 : (page.offset ?? 0);
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(text, [accountId, region, page.now.getTime(), page.limit, offset, ...cursorValues]);
+      const arns = rows.map((row) => row.arn as string);
+      const tags = await tagsOf(sql, arns);
+      const stages = await versionStages(sql, arns);
+      return rows.map((row) =>
+        Object.assign(secretFromRow(row), {
+          tags: tags.get(row.arn) ?? [],
+          versionStages: stages[row.arn] ?? {},
+          cursor: { sortValue: row.list_sort_value, position: row.list_position },
+        }),
+      );
+    });
+  }
+
+  listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>> {
+    return this.#transaction(async (sql) => {
+      const secrets = (await sql.rows('SELECT * FROM secrets WHERE account_id = $1 AND region = $2 ORDER BY created_date, list_position', [accountId, region])).map(secretFromRow);
+      const tags = await tagsOf(sql, secrets.map((secret) => secret.arn));
+      return secrets.map((secret) => ({ ...secret, tags: tags.get(secret.arn) ?? [] }));
+    });
+  }
+
+  listVersionStages(secretArns: string[]): Promise<Record<string, Record<string, string[]>>> {
+    return this.#transaction((sql) => versionStages(sql, secretArns));
+  }
+
+  markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined> {
+    return this.#updateSecret('UPDATE secrets SET deleted_date = $1, scheduled_deletion_date = $2 WHERE arn = $3 AND deleted_date IS NULL RETURNING *', [
+      deletedDate.getTime(),
+      scheduledDeletionDate.getTime(),
+      arn,
+    ]);
+  }
+
+  setSecretResourcePolicy(arn: string, policy: string | undefined): Promise<SecretRecord | undefined> {
+    return this.#updateSecret('UPDATE secrets SET resource_policy = $1 WHERE arn = $2 RETURNING *', [policy ?? null, arn]);
+  }
+
+  restoreSecret(arn: string): Promise<SecretRecord | undefined> {
+    return this.#updateSecret('UPDATE secrets SET deleted_date = NULL, scheduled_deletion_date = NULL WHERE arn = $1 RETURNING *', [arn]);
+  }
+
+  setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined> {
+    return this.#updateSecret(
+      `UPDATE secrets SET rotation_enabled = $1, rotation_lambda_arn = $2, rotation_rules = $3, last_rotated_date = $4,
+         next_rotation_date = $5, next_rotation_window_end = $6 WHERE arn = $7 RETURNING *`,
+      [...rotationValues(rotation), arn],
+    );
+  }
+
+  destroySecret(arn: string): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      // Stages reference versions; delete them first so the cascade order never matters.
+      await sql.run('DELETE FROM secret_version_stages WHERE secret_arn = $1', [arn]);
+      return (await sql.run('DELETE FROM secrets WHERE arn = $1', [arn])) === 1;
+    });
+  }
+
+  listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT * FROM secrets WHERE scheduled_deletion_date <= $1 ORDER BY scheduled_deletion_date LIMIT $2', [now.getTime(), limit])).map(secretFromRow),
+    );
+  }
+
+  recordSecretAccesses(accesses: readonly SecretAccessRecord[]): Promise<void> {
+    return this.#transaction(async (sql) => {
+      for (const { arn, versionId, accessedDate } of accesses) {
+        const ms = accessedDate.getTime();
+        // Writes only when the date changes (it is kept to the day).
+        await sql.run('UPDATE secrets SET last_accessed_date = $1 WHERE arn = $2 AND (last_accessed_date IS NULL OR last_accessed_date <> $1)', [ms, arn]);
+        await sql.run(
+          'UPDATE secret_versions SET last_accessed_date = $1 WHERE secret_arn = $2 AND version_id = $3 AND (last_accessed_date IS NULL OR last_accessed_date <> $1)',
+          [ms, arn, versionId],
+        );
+      }
+    });
+  }
+
+  putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date): Promise<PutVersionOutcome> {
+    return this.#transaction(async (sql): Promise<PutVersionOutcome> => {
+      const existing = await secretVersion(sql, version.secretArn, version.versionId);
+      if (existing?.sealedValue || (existing && !version.sealedValue)) return { inserted: false, existing };
+      if (existing) await fillPlaceholder(sql, version);
+      else await insertVersion(sql, version);
+      await applyPlan(sql, version.secretArn, planner, lastChangedDate);
+      return { inserted: true };
+    });
+  }
+
+  updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): Promise<void> {
+    return this.#transaction((sql) => applyPlan(sql, secretArn, planner, lastChangedDate));
+  }
+
+  rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch): Promise<SecretRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      for (const { versionId, dataKey } of dataKeys) {
+        const current = await sql.one('SELECT data_keys FROM secret_versions WHERE secret_arn = $1 AND version_id = $2', [secretArn, versionId]);
+        // A version pruned meanwhile has nothing left to re-encrypt.
+        if (!current) continue;
+        const updated = [dataKey, ...decodeDataKeys(current.data_keys)];
+        await sql.run('UPDATE secret_versions SET data_keys = $1 WHERE secret_arn = $2 AND version_id = $3', [encodeDataKeys(updated), secretArn, versionId]);
+      }
+      const { assignments, values } = patchAssignments(patch, SECRET_COLUMNS, 2);
+      if (assignments.length === 0) return secretByArn(sql, secretArn);
+      const row = await sql.one(`UPDATE secrets SET ${assignments.join(', ')} WHERE arn = $1 RETURNING *`, [secretArn, ...values]);
+      return row && secretFromRow(row);
+    });
+  }
+
+  getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
+    return this.#transaction((sql) => secretVersion(sql, secretArn, versionId));
+  }
+
+  getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `SELECT v.*, ${STAGES_OF_VERSION} FROM secret_version_stages st
+         JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id WHERE st.secret_arn = $1 AND st.stage = $2`,
+        [secretArn, stage],
+      );
+      return row && versionFromRow(row, row.stages);
+    });
+  }
+
+  listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(`SELECT v.*, ${STAGES_OF_VERSION} FROM secret_versions v WHERE v.secret_arn = $1 ORDER BY created_date DESC, position DESC`, [secretArn]);
+      return rows.map((row) => versionFromRow(row, row.stages));
+    });
+  }
+
+  putSecretTags(arn: string, tags: Tag[]): Promise<void> {
+    return this.#transaction((sql) => upsertTags(sql, arn, tags));
+  }
+
+  removeSecretTags(arn: string, tagKeys: string[]): Promise<void> {
+    return this.#transaction(async (sql) => {
+      await sql.run('DELETE FROM secret_tags WHERE secret_arn = $1 AND tag_key = ANY($2::text[])', [arn, tagKeys]);
+    });
+  }
+
+  listSecretTags(arn: string): Promise<Tag[]> {
+    return this.#transaction(async (sql) => (await tagsOf(sql, [arn])).get(arn) ?? []);
+  }
+
+  async #updateSecret(text: string, params: unknown[]): Promise<SecretRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(text, params);
+      return row && secretFromRow(row);
+    });
+  }
+}
+
+async function secretByArn(sql: Sql, arn: string): Promise<SecretRecord | undefined> {
+  const row = await sql.one('SELECT * FROM secrets WHERE arn = $1', [arn]);
+  return row && secretFromRow(row);
+}
+
+async function secretByName(sql: Sql, accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
+  const row = await sql.one('SELECT * FROM secrets WHERE account_id = $1 AND region = $2 AND name = $3', [accountId, region, name]);
+  return row && secretFromRow(row);
+}
+
+async function secretVersion(sql: Sql, secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
+  const row = await sql.one(`SELECT v.*, ${STAGES_OF_VERSION} FROM secret_versions v WHERE v.secret_arn = $1 AND v.version_id = $2`, [secretArn, versionId]);
+  return row && versionFromRow(row, row.stages);
+}
+
+/** One statement for all the secrets, not one per secret. */
+async function tagsOf(sql: Sql, secretArns: string[]): Promise<Map<string, Tag[]>> {
+  const rows = await sql.rows('SELECT secret_arn, tag_key, tag_value FROM secret_tags WHERE secret_arn = ANY($1::text[]) ORDER BY secret_arn, tag_key', [secretArns]);
+  const tags = new Map<string, Tag[]>();
+  for (const [arn, group] of groupBy(rows)) tags.set(arn, group.map((row) => ({ TagKey: row.tag_key, TagValue: row.tag_value })));
+  return tags;
+}
+
+async function versionStages(sql: Sql, secretArns: string[]): Promise<Record<string, Record<string, string[]>>> {
+  const rows = await sql.rows('SELECT secret_arn, version_id, stage FROM secret_version_stages WHERE secret_arn = ANY($1::text[]) ORDER BY secret_arn, stage', [secretArns]);
+  const grouped = groupBy(rows);
+  const result: Record<string, Record<string, string[]>> = {};
+  for (const arn of secretArns) result[arn] = stagesByVersion(grouped.get(arn) ?? []);
+  return result;
+}
+
+/** Reads the labels, asks the planner, applies its moves and prunes. Runs inside the caller's transaction. */
+async function applyPlan(sql: Sql, secretArn: string, planner: LabelPlanner, lastChangedDate: Date): Promise<void> {
+  const plan = planner(await versionLabels(sql, secretArn));
+  for (const { stage, versionId } of plan.moves) {
+    if (versionId === null) await sql.run('DELETE FROM secret_version_stages WHERE secret_arn = $1 AND stage = $2', [secretArn, stage]);
+    else await setStage(sql, secretArn, stage, versionId);
+  }
+  for (const versionId of plan.deleteVersions) {
+    await sql.run('DELETE FROM secret_versions WHERE secret_arn = $1 AND version_id = $2', [secretArn, versionId]);
+  }
+  await sql.run('UPDATE secrets SET last_changed_date = $1 WHERE arn = $2', [lastChangedDate.getTime(), secretArn]);
+}
+
+async function versionLabels(sql: Sql, secretArn: string): Promise<VersionLabels[]> {
+  const rows = await sql.rows(`SELECT v.version_id, v.created_date, ${STAGES_OF_VERSION} FROM secret_versions v WHERE v.secret_arn = $1 ORDER BY created_date, position`, [secretArn]);
+  return rows.map((row) => ({ versionId: row.version_id, createdDate: new Date(row.created_date), stages: row.stages }));
+}
+
+async function fillPlaceholder(sql: Sql, version: Omit<SecretVersionRecord, 'stages'>): Promise<void> {
+  await sql.run(
+    'UPDATE secret_versions SET data_keys = $1, sealed_value = $2, value_type = $3, created_date = $4 WHERE secret_arn = $5 AND version_id = $6 AND sealed_value IS NULL',
+    [encodeDataKeys(version.dataKeys), version.sealedValue ?? null, version.valueType, version.createdDate.getTime(), version.secretArn, version.versionId],
+  );
+}
+
+async function setStage(sql: Sql, secretArn: string, stage: string, versionId: string): Promise<void> {
+  await sql.run(
+    'INSERT INTO secret_version_stages (secret_arn, stage, version_id) VALUES ($1, $2, $3) ON CONFLICT (secret_arn, stage) DO UPDATE SET version_id = excluded.version_id',
+    [secretArn, stage, versionId],
+  );
+}
+
+/** The version takes the next position among its secret's versions (see the 'secrets' migration). */
+async function insertVersion(sql: Sql, version: Omit<SecretVersionRecord, 'stages'>): Promise<void> {
+  await sql.run(
+    `INSERT INTO secret_versions (secret_arn, version_id, position, data_keys, sealed_value, value_type, created_date, last_accessed_date)
+     SELECT $1, $2, coalesce(max(position), 0) + 1, $3, $4, $5, $6, $7 FROM secret_versions WHERE secret_arn = $1`,
+    [
+      version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue ?? null,
+      version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
+    ],
+  );
+}
+
+async function upsertTags(sql: Sql, arn: string, tags: Tag[]): Promise<void> {
+  for (const tag of tags) {
+    await sql.run(
+      'INSERT INTO secret_tags (secret_arn, tag_key, tag_value) VALUES ($1, $2, $3) ON CONFLICT (secret_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
+      [arn, tag.TagKey, tag.TagValue],
+    );
+  }
+}
+
+function secretFromRow(row: Row): SecretRecord {
+  return {
+    arn: row.arn,
+    accountId: row.account_id,
+    region: row.region,
+    name: row.name,
+    description: row.description ?? undefined,
+    kmsKeyId: row.kms_key_id ?? undefined,
+    createdDate: new Date(row.created_date),
+    lastChangedDate: new Date(row.last_changed_date),
+    lastAccessedDate: optionalDate(row.last_accessed_date),
+    deletedDate: optionalDate(row.deleted_date),
+    scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
+    owningService: row.owning_service ?? undefined,
+    primaryRegion: row.primary_region,
+    resourcePolicy: row.resource_policy ?? undefined,
+    ...rotationFromRow(row),
+  };
+}
+
+function rotationFromRow(row: Row): SecretRotation {
+  return {
+    rotationEnabled: row.rotation_enabled === true ? true : row.rotation_lambda_arn ? false : undefined,
+    rotationLambdaArn: row.rotation_lambda_arn ?? undefined,
+    rotationRules: row.rotation_rules ? (JSON.parse(row.rotation_rules) as RotationRules) : undefined,
+    lastRotatedDate: optionalDate(row.last_rotated_date),
+    nextRotationDate: optionalDate(row.next_rotation_date),
+    nextRotationWindowEnd: optionalDate(row.next_rotation_window_end),
+  };
+}
+
+function rotationValues(rotation: SecretRotation): unknown[] {
+  return [
+    rotation.rotationEnabled === true,
+    rotation.rotationLambdaArn ?? null,
+    rotation.rotationRules ? JSON.stringify(rotation.rotationRules) : null,
+    rotation.lastRotatedDate?.getTime() ?? null,
+    rotation.nextRotationDate?.getTime() ?? null,
+    rotation.nextRotationWindowEnd?.getTime() ?? null,
+  ];
+}
+
+function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
+  return {
+    secretArn: row.secret_arn,
+    versionId: row.version_id,
+    dataKeys: decodeDataKeys(row.data_keys),
+    sealedValue: row.sealed_value ?? undefined,
+    valueType: row.value_type as SecretValueType,
+    createdDate: new Date(row.created_date),
+    lastAccessedDate: optionalDate(row.last_accessed_date),
+    stages,
+  };
+}
+
+function groupBy(rows: Row[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = groups.get(row.secret_arn);
+    if (group) group.push(row);
+    else groups.set(row.secret_arn, [row]);
+  }
+  return groups;
+}
+
+function stagesByVersion(rows: Row[]): Record<string, string[]> {
+  const stages: Record<string, string[]> = {};
+  for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
+  return stages;
+}
+
+function encodeDataKeys(dataKeys: VersionDataKey[]): string {
+  return JSON.stringify(dataKeys.map((key) => ({ ...key, encryptedDataKey: key.encryptedDataKey.toString('base64') })));
+}
+
+function decodeDataKeys(text: string): VersionDataKey[] {
+  const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
+  return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
+}
