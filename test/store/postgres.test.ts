@@ -4,6 +4,7 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { createTestDatabase, openPostgresStore } from '../helpers/postgres-store.js';
 import { conformanceSuites } from './conformance.js';
+import { newSecret } from './sample-records.js';
 
 /**
  * The conformance suites of the repositories the PostgreSQL backend implements so far, against the machine's
@@ -13,6 +14,7 @@ conformanceSuites.meta('postgres', () => openPostgresStore());
 conformanceSuites.iam('postgres', () => openPostgresStore());
 conformanceSuites.kms('postgres', () => openPostgresStore());
 conformanceSuites.secrets('postgres', () => openPostgresStore());
+conformanceSuites.rotation('postgres', () => openPostgresStore());
 
 describe('PostgreSQL migrations', () => {
   let database: { url: string; drop(): Promise<void> };
@@ -58,5 +60,17 @@ describe('PostgreSQL transactions', () => {
     const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => opened.store.insertRootAccessKey(rootKey(`AKIARACE${index}`), 2)));
     assert.equal(outcomes.filter(Boolean).length, 2);
     assert.equal((await opened.store.listRootAccessKeys(account)).length, 2);
+  });
+
+  it('of several nodes claiming a due rotation run at once, exactly one gets the lease', async () => {
+    const secret = newSecret('666666666666', 'raced');
+    await opened.store.createSecret(secret, []);
+    const now = new Date(1_700_000_000_000);
+    await opened.store.startRotationRun({ secretArn: secret.arn, token: 't', status: 'running', step: 'createSecret', attempts: 0, startedAt: now, updatedAt: now, nextAttemptAt: now });
+    await Promise.all(Array.from({ length: 8 }, () => opened.store.getOpenRotationRun(secret.arn)));
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, node) => opened.store.claimRotationRun(now, `node-${node}`, 60_000)));
+    const winners = claims.filter((claim) => claim !== undefined);
+    assert.equal(winners.length, 1);
+    assert.equal((await opened.store.getOpenRotationRun(secret.arn))?.leaseOwner, winners[0]!.leaseOwner);
   });
 });

@@ -228,4 +228,27 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    id: 5,
+    name: 'rotation',
+    sql: `
+      CREATE TABLE rotation_runs (
+        secret_arn TEXT COLLATE "C" NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        token TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL,
+        step TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        started_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_expires_at BIGINT,
+        PRIMARY KEY (secret_arn, token)
+      );
+      -- At most one unfinished rotation per secret.
+      CREATE UNIQUE INDEX rotation_runs_one_open ON rotation_runs (secret_arn) WHERE status IN ('running', 'failed');
+      CREATE INDEX rotation_runs_due ON rotation_runs (next_attempt_at) WHERE status = 'running';
+    `,
+  },
 ];

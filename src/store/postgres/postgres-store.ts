@@ -12,6 +12,8 @@ import type {
   LabelPlanner,
   Page,
   PagedSecret,
+  RotationRunPatch,
+  RotationRunRecord,
   SecretAccessRecord,
   SecretPageRequest,
   SecretPatch,
@@ -32,6 +34,7 @@ import type {
 import type { IamRepository } from '../repositories/iam.js';
 import type { KmsRepository } from '../repositories/kms.js';
 import type { MetaRepository } from '../repositories/meta.js';
+import type { RotationRepository } from '../repositories/rotation.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
 import type { StoreLifecycle } from '../store.js';
 import { PostgresGrantTables } from './grant-tables.js';
@@ -40,6 +43,7 @@ import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
+import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, type Sql } from './transaction.js';
 
@@ -51,7 +55,7 @@ export type PostgresStoreOptions = {
 };
 
 /** The repositories the PostgreSQL backend implements so far; the rest of Store is still to port. */
-export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository & SecretsRepository;
+export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository & SecretsRepository & RotationRepository;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const INT8_OID = 20;
@@ -72,6 +76,7 @@ export class PostgresStore implements PostgresRepositories {
   readonly #keys: PostgresKeyTables;
   readonly #grants: PostgresGrantTables;
   readonly #secrets: PostgresSecretTables;
+  readonly #rotation: PostgresRotationTables;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
@@ -87,6 +92,7 @@ export class PostgresStore implements PostgresRepositories {
     this.#keys = new PostgresKeyTables(transaction);
     this.#grants = new PostgresGrantTables(transaction);
     this.#secrets = new PostgresSecretTables(transaction);
+    this.#rotation = new PostgresRotationTables(transaction);
   }
 
   async migrate(): Promise<void> {
@@ -409,5 +415,37 @@ export class PostgresStore implements PostgresRepositories {
 
   setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined> {
     return this.#secrets.setSecretRotation(arn, rotation);
+  }
+
+  listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]> {
+    return this.#rotation.listSecretsDueForRotation(now, limit);
+  }
+
+  startRotationRun(run: RotationRunRecord): Promise<{ started: true } | { started: false; existing: RotationRunRecord }> {
+    return this.#rotation.startRotationRun(run);
+  }
+
+  getOpenRotationRun(secretArn: string): Promise<RotationRunRecord | undefined> {
+    return this.#rotation.getOpenRotationRun(secretArn);
+  }
+
+  claimRotationRun(now: Date, leaseOwner: string, leaseMs: number): Promise<RotationRunRecord | undefined> {
+    return this.#rotation.claimRotationRun(now, leaseOwner, leaseMs);
+  }
+
+  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean> {
+    return this.#rotation.updateRotationRun(secretArn, token, leaseOwner, patch);
+  }
+
+  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void> {
+    return this.#rotation.completeRotationRun(secretArn, token, finishedAt, rotation);
+  }
+
+  retryRotationRun(secretArn: string, token: string, now: Date): Promise<void> {
+    return this.#rotation.retryRotationRun(secretArn, token, now);
+  }
+
+  cancelRotationRun(secretArn: string, token: string, now: Date): Promise<void> {
+    return this.#rotation.cancelRotationRun(secretArn, token, now);
   }
 }

@@ -348,7 +348,7 @@ async function upsertTags(sql: Sql, arn: string, tags: Tag[]): Promise<void> {
   }
 }
 
-function secretFromRow(row: Row): SecretRecord {
+export function secretFromRow(row: Row): SecretRecord {
   return {
     arn: row.arn,
     accountId: row.account_id,
@@ -379,7 +379,7 @@ function rotationFromRow(row: Row): SecretRotation {
   };
 }
 
-function rotationValues(rotation: SecretRotation): unknown[] {
+export function rotationValues(rotation: SecretRotation): unknown[] {
   return [
     rotation.rotationEnabled === true,
     rotation.rotationLambdaArn ?? null,

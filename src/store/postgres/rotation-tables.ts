@@ -1,0 +1,135 @@
+import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import type { RotationRepository } from '../repositories/rotation.js';
+import { optionalDate, patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import { rotationValues, secretFromRow } from './secret-tables.js';
+
+type Row = Record<string, any>;
+
+const RUN_COLUMNS: Record<keyof RotationRunPatch, string> = {
+  status: 'status',
+  step: 'step',
+  attempts: 'attempts',
+  lastError: 'last_error',
+  updatedAt: 'updated_at',
+  nextAttemptAt: 'next_attempt_at',
+};
+
+type StartOutcome = { started: true } | { started: false; existing: RotationRunRecord };
+
+/**
+ * Rotation runs in PostgreSQL: the SQL of SqliteRotationTables. A partial unique index keeps one unfinished
+ * run per secret; a lease is a row's owner and expiry, taken and released by conditional updates, so several
+ * nodes claim each run once. No SKIP LOCKED, LISTEN/NOTIFY or advisory lock: two nodes claiming the same row
+ * conflict (40001) and the loser's retry claims another run or none.
+ */
+export class PostgresRotationTables implements RotationRepository {
+  readonly #transaction: RunInTransaction;
+
+  constructor(transaction: RunInTransaction) {
+    this.#transaction = transaction;
+  }
+
+  listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows(
+        `SELECT * FROM secrets WHERE rotation_enabled AND deleted_date IS NULL AND next_rotation_date <= $1
+           AND NOT EXISTS (SELECT 1 FROM rotation_runs r WHERE r.secret_arn = secrets.arn AND r.status IN ('running', 'failed'))
+         ORDER BY next_rotation_date LIMIT $2`,
+        [now.getTime(), limit],
+      )).map(secretFromRow),
+    );
+  }
+
+  startRotationRun(run: RotationRunRecord): Promise<StartOutcome> {
+    return this.#transaction(async (sql): Promise<StartOutcome> => {
+      const inserted = await sql.run(
+        `INSERT INTO rotation_runs (secret_arn, token, status, step, attempts, last_error, started_at, updated_at, next_attempt_at, lease_owner, lease_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) ON CONFLICT DO NOTHING`,
+        [run.secretArn, run.token, run.status, run.step, run.attempts, run.lastError ?? null, run.startedAt.getTime(), run.updatedAt.getTime(), run.nextAttemptAt.getTime()],
+      );
+      if (inserted === 1) return { started: true };
+      const row =
+        (await sql.one("SELECT * FROM rotation_runs WHERE secret_arn = $1 AND status IN ('running', 'failed')", [run.secretArn])) ??
+        (await sql.one('SELECT * FROM rotation_runs WHERE secret_arn = $1 AND token = $2', [run.secretArn, run.token]));
+      if (!row) throw new Error(`rotation run for ${run.secretArn} neither inserted nor found`);
+      return { started: false, existing: runFromRow(row) };
+    });
+  }
+
+  getOpenRotationRun(secretArn: string): Promise<RotationRunRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one("SELECT * FROM rotation_runs WHERE secret_arn = $1 AND status IN ('running', 'failed')", [secretArn]);
+      return row && runFromRow(row);
+    });
+  }
+
+  /** The lease conditions are repeated on the updated row, so the claim holds even below SERIALIZABLE. */
+  claimRotationRun(now: Date, leaseOwner: string, leaseMs: number): Promise<RotationRunRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `UPDATE rotation_runs SET lease_owner = $1, lease_expires_at = $2
+         WHERE (secret_arn, token) = (SELECT secret_arn, token FROM rotation_runs WHERE status = 'running' AND next_attempt_at <= $3
+                                        AND (lease_expires_at IS NULL OR lease_expires_at <= $3) ORDER BY next_attempt_at LIMIT 1)
+           AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+         RETURNING *`,
+        [leaseOwner, now.getTime() + leaseMs, now.getTime()],
+      );
+      return row && runFromRow(row);
+    });
+  }
+
+  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean> {
+    const { assignments, values } = patchAssignments(patch, RUN_COLUMNS, 4);
+    const text = `UPDATE rotation_runs SET ${[...assignments, 'lease_owner = NULL', 'lease_expires_at = NULL'].join(', ')}
+                  WHERE secret_arn = $1 AND token = $2 AND lease_owner = $3`;
+    return this.#transaction(async (sql) => (await sql.run(text, [secretArn, token, leaseOwner, ...values])) === 1);
+  }
+
+  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void> {
+    return this.#transaction(async (sql) => {
+      await sql.run(
+        "UPDATE rotation_runs SET status = 'succeeded', updated_at = $1, lease_owner = NULL, lease_expires_at = NULL WHERE secret_arn = $2 AND token = $3",
+        [finishedAt.getTime(), secretArn, token],
+      );
+      await sql.run(
+        `UPDATE secrets SET rotation_enabled = $1, rotation_lambda_arn = $2, rotation_rules = $3, last_rotated_date = $4,
+           next_rotation_date = $5, next_rotation_window_end = $6 WHERE arn = $7`,
+        [...rotationValues(rotation), secretArn],
+      );
+    });
+  }
+
+  retryRotationRun(secretArn: string, token: string, now: Date): Promise<void> {
+    return this.#transaction(async (sql) => {
+      await sql.run(
+        "UPDATE rotation_runs SET status = 'running', next_attempt_at = $1, updated_at = $1 WHERE secret_arn = $2 AND token = $3 AND status IN ('running', 'failed')",
+        [now.getTime(), secretArn, token],
+      );
+    });
+  }
+
+  cancelRotationRun(secretArn: string, token: string, now: Date): Promise<void> {
+    return this.#transaction(async (sql) => {
+      await sql.run(
+        "UPDATE rotation_runs SET status = 'cancelled', updated_at = $1, lease_owner = NULL, lease_expires_at = NULL WHERE secret_arn = $2 AND token = $3 AND status IN ('running', 'failed')",
+        [now.getTime(), secretArn, token],
+      );
+    });
+  }
+}
+
+function runFromRow(row: Row): RotationRunRecord {
+  return {
+    secretArn: row.secret_arn,
+    token: row.token,
+    status: row.status,
+    step: row.step,
+    attempts: row.attempts,
+    lastError: row.last_error ?? undefined,
+    startedAt: new Date(row.started_at),
+    updatedAt: new Date(row.updated_at),
+    nextAttemptAt: new Date(row.next_attempt_at),
+    leaseOwner: row.lease_owner ?? undefined,
+    leaseExpiresAt: optionalDate(row.lease_expires_at),
+  };
+}
