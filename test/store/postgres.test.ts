@@ -15,6 +15,7 @@ conformanceSuites.iam('postgres', () => openPostgresStore());
 conformanceSuites.kms('postgres', () => openPostgresStore());
 conformanceSuites.secrets('postgres', () => openPostgresStore());
 conformanceSuites.rotation('postgres', () => openPostgresStore());
+conformanceSuites.functions('postgres', () => openPostgresStore());
 
 describe('PostgreSQL migrations', () => {
   let database: { url: string; drop(): Promise<void> };

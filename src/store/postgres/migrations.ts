@@ -251,4 +251,37 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX rotation_runs_due ON rotation_runs (next_attempt_at) WHERE status = 'running';
     `,
   },
+  {
+    id: 6,
+    name: 'functions',
+    // A function's variables (and an HTTP function's URL) sealed under KMS in the environment_* columns;
+    // 'environment' keeps only what rows from before sealing had in clear (as in SQLite).
+    sql: `
+      CREATE TABLE functions (
+        arn TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        kind TEXT NOT NULL,
+        runtime TEXT,
+        handler TEXT,
+        code_zip BYTEA,
+        code_sha256 TEXT,
+        code_size INTEGER NOT NULL,
+        url TEXT,
+        environment TEXT NOT NULL,
+        environment_key_arn TEXT,
+        environment_data_key BYTEA,
+        environment_sealed BYTEA,
+        kms_key_arn TEXT,
+        timeout_seconds INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        role TEXT,
+        created_at BIGINT NOT NULL,
+        last_modified BIGINT NOT NULL,
+        revision_id TEXT NOT NULL,
+        UNIQUE (account_id, region, name)
+      );
+    `,
+  },
 ];

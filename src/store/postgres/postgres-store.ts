@@ -4,6 +4,8 @@ import type {
   AccessKeyRecord,
   AccessKeyStatus,
   AliasRecord,
+  FunctionPatch,
+  FunctionRecord,
   BackingKeyRecord,
   GrantRecord,
   KeyPatch,
@@ -31,12 +33,14 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
+import type { FunctionsRepository } from '../repositories/functions.js';
 import type { IamRepository } from '../repositories/iam.js';
 import type { KmsRepository } from '../repositories/kms.js';
 import type { MetaRepository } from '../repositories/meta.js';
 import type { RotationRepository } from '../repositories/rotation.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
 import type { StoreLifecycle } from '../store.js';
+import { PostgresFunctionTables } from './function-tables.js';
 import { PostgresGrantTables } from './grant-tables.js';
 import { PostgresIamTables } from './iam-tables.js';
 import { PostgresKeyTables } from './key-tables.js';
@@ -55,7 +59,7 @@ export type PostgresStoreOptions = {
 };
 
 /** The repositories the PostgreSQL backend implements so far; the rest of Store is still to port. */
-export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository & SecretsRepository & RotationRepository;
+export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository & SecretsRepository & RotationRepository & FunctionsRepository;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const INT8_OID = 20;
@@ -77,6 +81,7 @@ export class PostgresStore implements PostgresRepositories {
   readonly #grants: PostgresGrantTables;
   readonly #secrets: PostgresSecretTables;
   readonly #rotation: PostgresRotationTables;
+  readonly #functions: PostgresFunctionTables;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
@@ -93,6 +98,7 @@ export class PostgresStore implements PostgresRepositories {
     this.#grants = new PostgresGrantTables(transaction);
     this.#secrets = new PostgresSecretTables(transaction);
     this.#rotation = new PostgresRotationTables(transaction);
+    this.#functions = new PostgresFunctionTables(transaction);
   }
 
   async migrate(): Promise<void> {
@@ -447,5 +453,29 @@ export class PostgresStore implements PostgresRepositories {
 
   cancelRotationRun(secretArn: string, token: string, now: Date): Promise<void> {
     return this.#rotation.cancelRotationRun(secretArn, token, now);
+  }
+
+  createFunction(record: FunctionRecord): Promise<boolean> {
+    return this.#functions.createFunction(record);
+  }
+
+  getFunction(accountId: string, region: string, name: string): Promise<FunctionRecord | undefined> {
+    return this.#functions.getFunction(accountId, region, name);
+  }
+
+  listFunctions(accountId: string, region: string): Promise<FunctionRecord[]> {
+    return this.#functions.listFunctions(accountId, region);
+  }
+
+  updateFunction(accountId: string, region: string, name: string, patch: FunctionPatch): Promise<FunctionRecord | undefined> {
+    return this.#functions.updateFunction(accountId, region, name, patch);
+  }
+
+  deleteFunction(accountId: string, region: string, name: string): Promise<boolean> {
+    return this.#functions.deleteFunction(accountId, region, name);
+  }
+
+  listFunctionsWithClearEnvironment(): Promise<FunctionRecord[]> {
+    return this.#functions.listFunctionsWithClearEnvironment();
   }
 }

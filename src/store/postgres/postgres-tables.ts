@@ -8,9 +8,10 @@ export function optionalDate(ms: number | null | undefined): Date | undefined {
   return ms === null || ms === undefined ? undefined : new Date(ms);
 }
 
-/** Dates as epoch milliseconds, absent values as NULL; booleans and Buffers go to pg as they are. */
+/** Dates as epoch milliseconds, plain objects as JSON text, absent values as NULL; booleans and Buffers as they are. */
 export function toSqlValue(value: unknown): unknown {
   if (value instanceof Date) return value.getTime();
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) && !Array.isArray(value)) return JSON.stringify(value);
   return value ?? null;
 }
 
