@@ -32,6 +32,7 @@ export async function openPostgresStore(options: Omit<PostgresStoreOptions, 'con
   const store = new PostgresStore({ ...options, connectionString: database.url });
   return {
     store,
+    url: database.url,
     async dispose() {
       await store.close();
       await database.drop();

@@ -3,19 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { createTestDatabase, openPostgresStore } from '../helpers/postgres-store.js';
-import { conformanceSuites } from './conformance.js';
+import { runConformanceSuites } from './conformance.js';
 import { newSecret } from './sample-records.js';
 
 /**
- * The conformance suites of the repositories the PostgreSQL backend implements so far, against the machine's
- * PostgreSQL: each suite gets a fresh database, dropped afterwards.
+ * Every repository's conformance suite against the machine's PostgreSQL (each suite gets a fresh database,
+ * dropped afterwards), then what only a shared database shows: several nodes migrating, claiming and
+ * appending at once.
  */
-conformanceSuites.meta('postgres', () => openPostgresStore());
-conformanceSuites.iam('postgres', () => openPostgresStore());
-conformanceSuites.kms('postgres', () => openPostgresStore());
-conformanceSuites.secrets('postgres', () => openPostgresStore());
-conformanceSuites.rotation('postgres', () => openPostgresStore());
-conformanceSuites.functions('postgres', () => openPostgresStore());
+runConformanceSuites('postgres', () => openPostgresStore());
 
 describe('PostgreSQL migrations', () => {
   let database: { url: string; drop(): Promise<void> };
@@ -73,5 +69,29 @@ describe('PostgreSQL transactions', () => {
     const winners = claims.filter((claim) => claim !== undefined);
     assert.equal(winners.length, 1);
     assert.equal((await opened.store.getOpenRotationRun(secret.arn))?.leaseOwner, winners[0]!.leaseOwner);
+  });
+
+  it('appends from several nodes at once make one unforked audit chain', async () => {
+    const nodes = [opened.store, new PostgresStore({ connectionString: opened.url, poolSize: 4 }), new PostgresStore({ connectionString: opened.url, poolSize: 4 })];
+    try {
+      const draft = (node: number, index: number) => ({
+        eventId: `e-${node}-${index}`,
+        accountId: '777777777777',
+        eventTime: new Date(1_700_000_000_000),
+        eventName: 'PutSecretValue',
+        eventSource: 'secretsmanager.amazonaws.com',
+        readOnly: false,
+        accessKeyId: 'AKIA1',
+        username: 'root',
+        resourceNames: [],
+        body: JSON.stringify({ node, index }),
+      });
+      await Promise.all(nodes.flatMap((node, n) => Array.from({ length: 6 }, (_, index) => node.appendAuditEvent(draft(n, index)))));
+      const chain = await opened.store.listAuditEvents(0, 100);
+      assert.deepEqual(chain.map((event) => event.sequence), Array.from({ length: 18 }, (_, index) => index + 1));
+      for (let index = 1; index < chain.length; index++) assert.equal(chain[index]!.prevHash, chain[index - 1]!.hash);
+    } finally {
+      await Promise.all(nodes.slice(1).map((node) => node.close()));
+    }
   });
 });

@@ -1,7 +1,6 @@
 /**
- * The PostgreSQL backend (in progress): `PostgresStore` implements the repositories listed in
- * `PostgresRepositories` on one database through a pg.Pool. Only the composition root (server/, once every
- * repository is ported) and tests import this entry: every other module sees the repository interfaces
- * (store/index.ts).
+ * The PostgreSQL backend: `PostgresStore` implements every repository of ../store.ts on one database through
+ * a pg.Pool. Only the composition root (server/, once it is wired there) and tests import this entry: every
+ * other module sees the repository interfaces (store/index.ts).
  */
-export { PostgresStore, type PostgresStoreOptions, type PostgresRepositories } from './postgres-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';

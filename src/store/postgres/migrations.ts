@@ -284,4 +284,30 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    id: 7,
+    name: 'audit',
+    // The audit log in the same database (SQLite keeps it in audit.db, behind one writer). The sequence is
+    // the primary key: two appends that read the same chain end cannot both commit, so the chain never forks.
+    // resource_names is an array, for LookupEvents' ResourceName.
+    sql: `
+      CREATE TABLE audit_events (
+        sequence BIGINT PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL,
+        event_time BIGINT NOT NULL,
+        event_name TEXT NOT NULL,
+        event_source TEXT NOT NULL,
+        read_only BOOLEAN NOT NULL,
+        access_key_id TEXT NOT NULL,
+        username TEXT NOT NULL,
+        resource_names TEXT[] NOT NULL,
+        body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_by_account ON audit_events (account_id, sequence);
+      CREATE INDEX audit_events_by_time ON audit_events (event_time);
+    `,
+  },
 ];

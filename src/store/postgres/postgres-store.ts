@@ -4,6 +4,9 @@ import type {
   AccessKeyRecord,
   AccessKeyStatus,
   AliasRecord,
+  AuditEventDraft,
+  AuditEventRecord,
+  AuditLookup,
   FunctionPatch,
   FunctionRecord,
   BackingKeyRecord,
@@ -33,13 +36,8 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
-import type { FunctionsRepository } from '../repositories/functions.js';
-import type { IamRepository } from '../repositories/iam.js';
-import type { KmsRepository } from '../repositories/kms.js';
-import type { MetaRepository } from '../repositories/meta.js';
-import type { RotationRepository } from '../repositories/rotation.js';
-import type { SecretsRepository } from '../repositories/secrets.js';
-import type { StoreLifecycle } from '../store.js';
+import type { Store } from '../store.js';
+import { PostgresAuditTables } from './audit-tables.js';
 import { PostgresFunctionTables } from './function-tables.js';
 import { PostgresGrantTables } from './grant-tables.js';
 import { PostgresIamTables } from './iam-tables.js';
@@ -58,9 +56,6 @@ export type PostgresStoreOptions = {
   poolSize?: number;
 };
 
-/** The repositories the PostgreSQL backend implements so far; the rest of Store is still to port. */
-export type PostgresRepositories = StoreLifecycle & MetaRepository & IamRepository & KmsRepository & SecretsRepository & RotationRepository & FunctionsRepository;
-
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const INT8_OID = 20;
 const types = {
@@ -69,11 +64,11 @@ const types = {
 };
 
 /**
- * The PostgreSQL backend (in progress): a pg.Pool, every method one SERIALIZABLE transaction retried on
+ * The PostgreSQL backend: every repository of ../store.ts on one database through a pg.Pool, every method one SERIALIZABLE transaction retried on
  * serialization failure (transaction.ts), and a migration runner several nodes may run together
  * (migration-runner.ts). Each repository's SQL lives in its own `<domain>-tables.ts`, as in the SQLite backend.
  */
-export class PostgresStore implements PostgresRepositories {
+export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #meta: PostgresMetaTables;
   readonly #iam: PostgresIamTables;
@@ -82,6 +77,7 @@ export class PostgresStore implements PostgresRepositories {
   readonly #secrets: PostgresSecretTables;
   readonly #rotation: PostgresRotationTables;
   readonly #functions: PostgresFunctionTables;
+  readonly #audit: PostgresAuditTables;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
@@ -99,6 +95,7 @@ export class PostgresStore implements PostgresRepositories {
     this.#secrets = new PostgresSecretTables(transaction);
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
+    this.#audit = new PostgresAuditTables(transaction);
   }
 
   async migrate(): Promise<void> {
@@ -477,5 +474,25 @@ export class PostgresStore implements PostgresRepositories {
 
   listFunctionsWithClearEnvironment(): Promise<FunctionRecord[]> {
     return this.#functions.listFunctionsWithClearEnvironment();
+  }
+
+  appendAuditEvent(draft: AuditEventDraft): Promise<AuditEventRecord> {
+    return this.#audit.appendAuditEvent(draft);
+  }
+
+  appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
+    return this.#audit.appendAuditEvents(drafts);
+  }
+
+  probeAuditAppend(): Promise<void> {
+    return this.#audit.probeAuditAppend();
+  }
+
+  listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]> {
+    return this.#audit.listAuditEvents(afterSequence, limit);
+  }
+
+  lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]> {
+    return this.#audit.lookupAuditEvents(lookup);
   }
 }

@@ -1,0 +1,141 @@
+import { chainHash, GENESIS_HASH } from '../audit-hash.js';
+import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
+import type { AuditRepository } from '../repositories/audit.js';
+import type { RunInTransaction } from './postgres-tables.js';
+import type { Sql } from './transaction.js';
+
+type Row = Record<string, any>;
+
+/** The condition each LookupEvents attribute compares with ($1 is its value); names come only from this table. */
+const LOOKUP_CONDITIONS: Record<AuditLookupKey, string> = {
+  EventId: 'event_id = $1',
+  EventName: 'event_name = $1',
+  EventSource: 'event_source = $1',
+  ReadOnly: 'read_only = $1',
+  Username: 'username = $1',
+  AccessKeyId: 'access_key_id = $1',
+  ResourceName: '$1 = ANY(resource_names)',
+};
+
+/** Thrown inside the probe's transaction so that its throwaway event is rolled back. */
+class ProbeRollback extends Error {}
+
+/**
+ * The audit log in PostgreSQL (table audit_events). An append reads the chain's end, seals the drafts after
+ * it (audit-hash.ts) and inserts them, in one SERIALIZABLE transaction: appends from several nodes that read
+ * the same end collide (40001, or the sequence's primary key) and the loser's retry seals after the
+ * winner's events, so the chain never forks. This process's appends wait for each other in a queue (a
+ * speed-up only: they would otherwise mostly collide and retry); correctness rests on the database.
+ * Not ported yet: the anchors that SQLite's audit writer thread writes (store/audit-anchor.ts).
+ */
+export class PostgresAuditTables implements AuditRepository {
+  readonly #transaction: RunInTransaction;
+  #appendQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(transaction: RunInTransaction) {
+    this.#transaction = transaction;
+  }
+
+  async appendAuditEvent(draft: AuditEventDraft): Promise<AuditEventRecord> {
+    return (await this.appendAuditEvents([draft]))[0]!;
+  }
+
+  appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
+    const appended = this.#appendQueue.then(() => this.#transaction((sql) => appendAfterEnd(sql, drafts)));
+    this.#appendQueue = appended.catch(() => undefined);
+    return appended;
+  }
+
+  async probeAuditAppend(): Promise<void> {
+    const probe: AuditEventDraft = {
+      eventId: `probe-${process.pid}-${Date.now()}`,
+      accountId: '000000000000',
+      eventTime: new Date(),
+      eventName: 'Probe',
+      eventSource: 'coffer',
+      readOnly: true,
+      accessKeyId: '',
+      username: '',
+      resourceNames: [],
+      body: '{}',
+    };
+    try {
+      await this.#transaction(async (sql) => {
+        await appendAfterEnd(sql, [probe]);
+        throw new ProbeRollback();
+      });
+    } catch (error) {
+      if (!(error instanceof ProbeRollback)) throw error;
+    }
+  }
+
+  listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT * FROM audit_events WHERE sequence > $1 ORDER BY sequence LIMIT $2', [afterSequence, limit])).map(auditEventFromRow),
+    );
+  }
+
+  lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]> {
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    const add = (condition: string, value: unknown) => {
+      values.push(value);
+      conditions.push(condition.replace('$1', `$${values.length}`));
+    };
+    if (lookup.accountId !== undefined) add('account_id = $1', lookup.accountId);
+    if (lookup.attribute) {
+      const { key, value } = lookup.attribute;
+      add(LOOKUP_CONDITIONS[key], key === 'ReadOnly' ? value === 'true' : value);
+    }
+    if (lookup.startTime) add('event_time >= $1', lookup.startTime.getTime());
+    if (lookup.endTime) add('event_time <= $1', lookup.endTime.getTime());
+    if (lookup.beforeSequence !== undefined) add('sequence < $1', lookup.beforeSequence);
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    values.push(lookup.limit);
+    return this.#transaction(async (sql) =>
+      (await sql.rows(`SELECT * FROM audit_events ${where} ORDER BY sequence DESC LIMIT $${values.length}`, values)).map(auditEventFromRow),
+    );
+  }
+}
+
+/** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
+async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
+  const end = await sql.one('SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1');
+  let sequence: number = end?.sequence ?? 0;
+  let prevHash: string = end?.hash ?? GENESIS_HASH;
+  const records: AuditEventRecord[] = [];
+  for (const draft of drafts) {
+    sequence += 1;
+    const record = { ...draft, sequence, prevHash, hash: chainHash(prevHash, draft.body) };
+    await sql.run(
+      `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+         username, resource_names, body, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        record.sequence, record.eventId, record.accountId, record.eventTime.getTime(), record.eventName, record.eventSource,
+        record.readOnly, record.accessKeyId, record.username, record.resourceNames, record.body, record.prevHash, record.hash,
+      ],
+    );
+    records.push(record);
+    prevHash = record.hash;
+  }
+  return records;
+}
+
+function auditEventFromRow(row: Row): AuditEventRecord {
+  return {
+    sequence: row.sequence,
+    eventId: row.event_id,
+    accountId: row.account_id,
+    eventTime: new Date(row.event_time),
+    eventName: row.event_name,
+    eventSource: row.event_source,
+    readOnly: row.read_only === true,
+    accessKeyId: row.access_key_id,
+    username: row.username,
+    resourceNames: row.resource_names,
+    body: row.body,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
