@@ -2,8 +2,8 @@
  * @module store
  * One repository interface per domain (repositories/), the Store that composes them, and the records.
  * Everything database-specific stays below this directory: callers see domain records and atomic,
- * intent-level methods. The backends have their own entries (sqlite/index.ts), which only the composition
- * root (server/) imports. Imports only core.
+ * intent-level methods. The backends have their own entries (sqlite/index.ts, postgres/index.ts), which
+ * only the composition root (server/) and tests import. Imports only core.
  */
 export type { Store, StoreLifecycle } from './store.js';
 export type { MetaRepository } from './repositories/meta.js';
