@@ -1,29 +1,10 @@
 import type { Statement } from 'better-sqlite3';
-import type { FunctionPatch, FunctionRecord, SealedEnvironment } from '../records.js';
+import type { FunctionPatch, FunctionRecord } from '../records.js';
+import { FUNCTION_COLUMNS, functionFromRow, toColumnPatch } from '../rows/functions.js';
 import { patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
-/** The patch with its sealed environment spread over the envelope's three columns. */
-type ColumnPatch = Omit<FunctionPatch, 'sealedEnvironment'> & { environmentKeyArn?: string; environmentDataKey?: Buffer; environmentSealed?: Buffer };
-
-const FUNCTION_COLUMNS: Record<keyof ColumnPatch, string> = {
-  codeZip: 'code_zip',
-  codeSha256: 'code_sha256',
-  codeSize: 'code_size',
-  url: 'url',
-  runtime: 'runtime',
-  handler: 'handler',
-  environment: 'environment',
-  environmentKeyArn: 'environment_key_arn',
-  environmentDataKey: 'environment_data_key',
-  environmentSealed: 'environment_sealed',
-  kmsKeyArn: 'kms_key_arn',
-  timeoutSeconds: 'timeout_seconds',
-  description: 'description',
-  lastModified: 'last_modified',
-  revisionId: 'revision_id',
-};
 
 /** Hosted rotation functions in SQLite. */
 export class SqliteFunctionTables {
@@ -78,45 +59,4 @@ export class SqliteFunctionTables {
     ).all() as Row[];
     return rows.map(functionFromRow);
   }
-}
-
-function toColumnPatch(patch: FunctionPatch): ColumnPatch {
-  if (!('sealedEnvironment' in patch)) return patch;
-  const { sealedEnvironment, ...rest } = patch;
-  return {
-    ...rest,
-    environmentKeyArn: sealedEnvironment?.kmsKeyArn,
-    environmentDataKey: sealedEnvironment?.encryptedDataKey,
-    environmentSealed: sealedEnvironment?.sealedValue,
-  };
-}
-
-function sealedEnvironmentFromRow(row: Row): SealedEnvironment | undefined {
-  if (row.environment_sealed === null || row.environment_sealed === undefined) return undefined;
-  return { kmsKeyArn: row.environment_key_arn, encryptedDataKey: row.environment_data_key, sealedValue: row.environment_sealed };
-}
-
-function functionFromRow(row: Row): FunctionRecord {
-  return {
-    arn: row.arn,
-    accountId: row.account_id,
-    region: row.region,
-    name: row.name,
-    kind: row.kind,
-    runtime: row.runtime ?? undefined,
-    handler: row.handler ?? undefined,
-    codeZip: row.code_zip ?? undefined,
-    codeSha256: row.code_sha256 ?? undefined,
-    codeSize: row.code_size,
-    url: row.url ?? undefined,
-    environment: JSON.parse(row.environment) as Record<string, string>,
-    sealedEnvironment: sealedEnvironmentFromRow(row),
-    kmsKeyArn: row.kms_key_arn ?? undefined,
-    timeoutSeconds: row.timeout_seconds,
-    description: row.description,
-    role: row.role ?? undefined,
-    createdAt: new Date(row.created_at),
-    lastModified: new Date(row.last_modified),
-    revisionId: row.revision_id,
-  };
 }
