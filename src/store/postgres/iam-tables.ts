@@ -10,22 +10,11 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
+import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, userFromRow } from '../rows/iam.js';
 import type { IamRepository } from '../repositories/iam.js';
-import { optionalDate, type RunInTransaction } from './postgres-tables.js';
+import type { RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
-type Row = Record<string, any>;
-
-/** Table and id column per principal kind: fixed strings, never caller data, so safe in SQL text. */
-const PRINCIPAL_TABLES = {
-  user: { table: 'iam_users', id: 'user_id', policies: 'iam_user_policies' },
-  role: { table: 'iam_roles', id: 'role_id', policies: 'iam_role_policies' },
-} as const;
-
-/** IAM names are case-insensitively unique: the key the constraints compare. */
-function nameKey(name: string): string {
-  return name.toUpperCase();
-}
 
 /**
  * Accounts, access keys (root, user and session keys), IAM users and roles and their inline policies, in
@@ -301,45 +290,4 @@ async function insertAccessKeyRow(sql: Sql, record: AccessKeyRecord): Promise<bo
     ],
   );
   return inserted === 1;
-}
-
-function accessKeyFromRow(row: Row): AccessKeyRecord {
-  return {
-    accessKeyId: row.access_key_id,
-    accountId: row.account_id,
-    principalArn: row.principal_arn,
-    sealedSecret: row.sealed_secret,
-    createdAt: new Date(row.created_at),
-    expiresAt: optionalDate(row.expires_at),
-    userId: row.user_id ?? undefined,
-    status: row.status,
-    sessionTokenHash: row.session_token_hash ?? undefined,
-  };
-}
-
-function userFromRow(row: Row): IamUserRecord {
-  return {
-    accountId: row.account_id,
-    userName: row.user_name,
-    userId: row.user_id,
-    arn: row.arn,
-    path: row.path,
-    createdAt: new Date(row.created_at),
-    tags: JSON.parse(row.tags) as IamTag[],
-  };
-}
-
-function roleFromRow(row: Row): IamRoleRecord {
-  return {
-    accountId: row.account_id,
-    roleName: row.role_name,
-    roleId: row.role_id,
-    arn: row.arn,
-    path: row.path,
-    assumeRolePolicyDocument: row.assume_role_policy,
-    description: row.description ?? undefined,
-    maxSessionDurationSeconds: row.max_session_duration,
-    createdAt: new Date(row.created_at),
-    tags: JSON.parse(row.tags) as IamTag[],
-  };
 }
