@@ -1,7 +1,7 @@
 import type { GrantRecord, Page } from '../records.js';
+import { grantFromRow } from '../rows/grants.js';
 import { toPage, type RunInTransaction } from './postgres-tables.js';
 
-type Row = Record<string, any>;
 
 /** KMS grants in PostgreSQL (table kms_grants): the SQL of SqliteGrantTables. Rows cascade away with their key. */
 export class PostgresGrantTables {
@@ -78,20 +78,4 @@ export class PostgresGrantTables {
   deleteGrant(keyId: string, grantId: string): Promise<boolean> {
     return this.#transaction(async (sql) => (await sql.run('DELETE FROM kms_grants WHERE key_id = $1 AND grant_id = $2', [keyId, grantId])) === 1);
   }
-}
-
-function grantFromRow(row: Row): GrantRecord {
-  return {
-    grantId: row.grant_id,
-    keyId: row.key_id,
-    keyArn: row.key_arn,
-    name: row.name ?? undefined,
-    granteePrincipal: row.grantee_principal,
-    retiringPrincipal: row.retiring_principal ?? undefined,
-    issuingAccount: row.issuing_account,
-    operations: JSON.parse(row.operations) as string[],
-    constraints: row.constraints === null ? undefined : JSON.parse(row.constraints),
-    fingerprint: row.fingerprint,
-    creationDate: new Date(row.creation_date),
-  };
 }

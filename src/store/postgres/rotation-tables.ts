@@ -1,18 +1,9 @@
 import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import type { RotationRepository } from '../repositories/rotation.js';
-import { optionalDate, patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import { patchAssignments, type RunInTransaction } from './postgres-tables.js';
 import { rotationValues, secretFromRow } from './secret-tables.js';
 
-type Row = Record<string, any>;
-
-const RUN_COLUMNS: Record<keyof RotationRunPatch, string> = {
-  status: 'status',
-  step: 'step',
-  attempts: 'attempts',
-  lastError: 'last_error',
-  updatedAt: 'updated_at',
-  nextAttemptAt: 'next_attempt_at',
-};
 
 type StartOutcome = { started: true } | { started: false; existing: RotationRunRecord };
 
@@ -116,20 +107,4 @@ export class PostgresRotationTables implements RotationRepository {
       );
     });
   }
-}
-
-function runFromRow(row: Row): RotationRunRecord {
-  return {
-    secretArn: row.secret_arn,
-    token: row.token,
-    status: row.status,
-    step: row.step,
-    attempts: row.attempts,
-    lastError: row.last_error ?? undefined,
-    startedAt: new Date(row.started_at),
-    updatedAt: new Date(row.updated_at),
-    nextAttemptAt: new Date(row.next_attempt_at),
-    leaseOwner: row.lease_owner ?? undefined,
-    leaseExpiresAt: optionalDate(row.lease_expires_at),
-  };
 }

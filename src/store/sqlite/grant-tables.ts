@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { GrantRecord, Page } from '../records.js';
+import { grantFromRow } from '../rows/grants.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -84,22 +85,6 @@ export class SqliteGrantTables {
   deleteGrant(keyId: string, grantId: string): boolean {
     return this.#stmt('DELETE FROM kms_grants WHERE key_id = ? AND grant_id = ?').run(keyId, grantId).changes === 1;
   }
-}
-
-function grantFromRow(row: Row): GrantRecord {
-  return {
-    grantId: row.grant_id,
-    keyId: row.key_id,
-    keyArn: row.key_arn,
-    name: row.name ?? undefined,
-    granteePrincipal: row.grantee_principal,
-    retiringPrincipal: row.retiring_principal ?? undefined,
-    issuingAccount: row.issuing_account,
-    operations: JSON.parse(row.operations) as string[],
-    constraints: row.constraints === null ? undefined : JSON.parse(row.constraints),
-    fingerprint: row.fingerprint,
-    creationDate: new Date(row.creation_date),
-  };
 }
 
 /** Rows were fetched with limit + 1; the marker is the last grant id of the page. */

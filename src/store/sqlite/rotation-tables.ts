@@ -1,20 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import { secretFromRow } from './secret-tables.js';
-import { optionalDate, patchAssignments } from './sql-values.js';
+import { patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
-
-const RUN_COLUMNS: Record<keyof RotationRunPatch, string> = {
-  status: 'status',
-  step: 'step',
-  attempts: 'attempts',
-  lastError: 'last_error',
-  updatedAt: 'updated_at',
-  nextAttemptAt: 'next_attempt_at',
-};
 
 /**
  * Rotation schedules and runs in SQLite. A partial unique index keeps one unfinished run per secret; leases
@@ -119,20 +111,4 @@ function rotationValues(rotation: SecretRotation): unknown[] {
     rotation.nextRotationDate?.getTime() ?? null,
     rotation.nextRotationWindowEnd?.getTime() ?? null,
   ];
-}
-
-function runFromRow(row: Row): RotationRunRecord {
-  return {
-    secretArn: row.secret_arn,
-    token: row.token,
-    status: row.status,
-    step: row.step,
-    attempts: row.attempts,
-    lastError: row.last_error ?? undefined,
-    startedAt: new Date(row.started_at),
-    updatedAt: new Date(row.updated_at),
-    nextAttemptAt: new Date(row.next_attempt_at),
-    leaseOwner: row.lease_owner ?? undefined,
-    leaseExpiresAt: optionalDate(row.lease_expires_at),
-  };
 }
