@@ -1,19 +1,8 @@
-import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, RotationType, Tag } from '../records.js';
-import { optionalDate, patchAssignments, toPage, type RunInTransaction } from './postgres-tables.js';
+import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from '../records.js';
+import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow } from '../rows/keys.js';
+import { BOOLEAN_COLUMNS, patchAssignments, toPage, type RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
-type Row = Record<string, any>;
-
-const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
-  description: 'description',
-  keyState: 'key_state',
-  deletionDate: 'deletion_date',
-  pendingWindowDays: 'pending_window_days',
-  policy: 'policy',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodDays: 'rotation_period_days',
-  nextRotationDate: 'next_rotation_date',
-};
 
 /**
  * KMS keys in PostgreSQL: keys, their backing keys (sealed material) and tags, aliases and AWS managed keys:
@@ -39,7 +28,7 @@ export class PostgresKeyTables {
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
     return this.#transaction(async (sql) => {
       const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1 AND account_id = $2 AND region = $3', [keyId, accountId, region]);
-      return row && keyFromRow(row);
+      return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 
@@ -49,7 +38,7 @@ export class PostgresKeyTables {
         'SELECT * FROM kms_keys WHERE account_id = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4',
         [accountId, region, page.marker ?? '', page.limit + 1],
       );
-      return toPage(rows.map(keyFromRow), page.limit, (key) => key.keyId);
+      return toPage(rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS)), page.limit, (key) => key.keyId);
     });
   }
 
@@ -60,7 +49,7 @@ export class PostgresKeyTables {
                   WHERE key_id = $1 AND account_id = $2 AND region = $3${stateFilter} RETURNING *`;
     return this.#transaction(async (sql) => {
       const row = await sql.one(text, [keyId, accountId, region, whenStates ?? null, ...values]);
-      return row && keyFromRow(row);
+      return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 
@@ -106,7 +95,7 @@ export class PostgresKeyTables {
       (await sql.rows(
         "SELECT * FROM kms_keys WHERE key_state = 'PendingDeletion' AND deletion_date <= $1 ORDER BY deletion_date LIMIT $2",
         [now.getTime(), limit],
-      )).map(keyFromRow),
+      )).map((row) => keyFromRow(row, BOOLEAN_COLUMNS)),
     );
   }
 
@@ -115,7 +104,7 @@ export class PostgresKeyTables {
       (await sql.rows(
         "SELECT * FROM kms_keys WHERE rotation_enabled AND key_state = 'Enabled' AND next_rotation_date <= $1 ORDER BY next_rotation_date LIMIT $2",
         [now.getTime(), limit],
-      )).map(keyFromRow),
+      )).map((row) => keyFromRow(row, BOOLEAN_COLUMNS)),
     );
   }
 
@@ -218,7 +207,7 @@ export class PostgresKeyTables {
   getKeyById(keyId: string): Promise<KeyRecord | undefined> {
     return this.#transaction(async (sql) => {
       const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1', [keyId]);
-      return row && keyFromRow(row);
+      return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 }
@@ -254,48 +243,4 @@ async function upsertTags(sql: Sql, keyId: string, tags: Tag[]): Promise<void> {
       [keyId, tag.TagKey, tag.TagValue],
     );
   }
-}
-
-function keyFromRow(row: Row): KeyRecord {
-  return {
-    keyId: row.key_id,
-    accountId: row.account_id,
-    region: row.region,
-    arn: row.arn,
-    description: row.description,
-    keyUsage: row.key_usage,
-    keySpec: row.key_spec,
-    origin: row.origin,
-    keyManager: row.key_manager,
-    keyState: row.key_state,
-    creationDate: new Date(row.creation_date),
-    deletionDate: optionalDate(row.deletion_date),
-    pendingWindowDays: row.pending_window_days ?? undefined,
-    policy: row.policy,
-    rotationEnabled: row.rotation_enabled === true,
-    rotationPeriodDays: row.rotation_period_days ?? undefined,
-    nextRotationDate: optionalDate(row.next_rotation_date),
-    currentBackingKeyId: row.current_backing_key_id,
-  };
-}
-
-function backingKeyFromRow(row: Row): BackingKeyRecord {
-  return {
-    keyId: row.key_id,
-    backingKeyId: row.backing_key_id,
-    sealedMaterial: row.sealed_material,
-    createdAt: new Date(row.created_at),
-    rotationType: (row.rotation_type ?? undefined) as RotationType | undefined,
-  };
-}
-
-function aliasFromRow(row: Row): AliasRecord {
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    aliasName: row.alias_name,
-    targetKeyId: row.target_key_id,
-    creationDate: new Date(row.creation_date),
-    lastUpdatedDate: new Date(row.last_updated_date),
-  };
 }

@@ -1,12 +1,8 @@
+import type { BooleanColumns } from '../rows/values.js';
 import type { Sql } from './transaction.js';
 
 /** How a table class runs its statements: each method one transaction, retried as a whole (transaction.ts). */
 export type RunInTransaction = <T>(body: (sql: Sql) => Promise<T>) => Promise<T>;
-
-/** Dates are stored as epoch milliseconds (BIGINT, read back as numbers: see PostgresStore's type parser). */
-export function optionalDate(ms: number | null | undefined): Date | undefined {
-  return ms === null || ms === undefined ? undefined : new Date(ms);
-}
 
 /** Dates as epoch milliseconds, plain objects as JSON text, absent values as NULL; booleans and Buffers as they are. */
 export function toSqlValue(value: unknown): unknown {
@@ -38,3 +34,6 @@ export function toPage<T>(items: T[], limit: number, markerOf: (item: T) => stri
   const pageItems = items.slice(0, limit);
   return { items: pageItems, nextMarker: markerOf(pageItems[pageItems.length - 1]!) };
 }
+
+/** Booleans are BOOLEAN columns (the parameter of the shared row mappers in ../rows/). Dates are BIGINT epoch milliseconds, read back as numbers: see PostgresStore's type parser. */
+export const BOOLEAN_COLUMNS: BooleanColumns = 'native';

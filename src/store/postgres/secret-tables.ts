@@ -15,7 +15,8 @@ import type {
   VersionLabels,
 } from '../records.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
-import { optionalDate, patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import { optionalDate } from '../rows/values.js';
+import { patchAssignments, type RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
 type Row = Record<string, any>;

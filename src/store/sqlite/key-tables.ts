@@ -1,21 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, RotationType, Tag } from '../records.js';
-import { optionalDate, patchAssignments } from './sql-values.js';
+import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from '../records.js';
+import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow } from '../rows/keys.js';
+import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
-
-const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
-  description: 'description',
-  keyState: 'key_state',
-  deletionDate: 'deletion_date',
-  pendingWindowDays: 'pending_window_days',
-  policy: 'policy',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodDays: 'rotation_period_days',
-  nextRotationDate: 'next_rotation_date',
-};
 
 /**
  * KMS keys in SQLite: keys, their backing keys (sealed material) and tags, aliases and AWS managed keys
@@ -41,14 +31,14 @@ export class SqliteKeyTables {
 
   getKey(accountId: string, region: string, keyId: string): KeyRecord | undefined {
     const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ? AND account_id = ? AND region = ?').get(keyId, accountId, region) as Row | undefined;
-    return row && keyFromRow(row);
+    return row && keyFromRow(row, BOOLEAN_COLUMNS);
   }
 
   listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Page<KeyRecord> {
     const rows = this.#stmt(
       'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
     ).all(accountId, region, page.marker ?? '', page.limit + 1) as Row[];
-    return toPage(rows.map(keyFromRow), page.limit, (key) => key.keyId);
+    return toPage(rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS)), page.limit, (key) => key.keyId);
   }
 
   updateKey(
@@ -63,7 +53,7 @@ export class SqliteKeyTables {
     const sql = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
                  WHERE key_id = ? AND account_id = ? AND region = ?${stateFilter} RETURNING *`;
     const row = this.#stmt(sql).get(...values, keyId, accountId, region, ...(whenStates ?? [])) as Row | undefined;
-    return row && keyFromRow(row);
+    return row && keyFromRow(row, BOOLEAN_COLUMNS);
   }
 
   rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): boolean {
@@ -101,14 +91,14 @@ export class SqliteKeyTables {
     const rows = this.#stmt(
       "SELECT * FROM kms_keys WHERE key_state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date LIMIT ?",
     ).all(now.getTime(), limit) as Row[];
-    return rows.map(keyFromRow);
+    return rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS));
   }
 
   listKeysDueForRotation(now: Date, limit: number): KeyRecord[] {
     const rows = this.#stmt(
       "SELECT * FROM kms_keys WHERE rotation_enabled = 1 AND key_state = 'Enabled' AND next_rotation_date <= ? ORDER BY next_rotation_date LIMIT ?",
     ).all(now.getTime(), limit) as Row[];
-    return rows.map(keyFromRow);
+    return rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS));
   }
 
   destroyKey(keyId: string, now: Date): boolean {
@@ -202,7 +192,7 @@ export class SqliteKeyTables {
 
   getKeyById(keyId: string): KeyRecord | undefined {
     const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyId) as Row | undefined;
-    return row && keyFromRow(row);
+    return row && keyFromRow(row, BOOLEAN_COLUMNS);
   }
 
   #insertKey(key: KeyRecord): void {
@@ -231,50 +221,6 @@ export class SqliteKeyTables {
     );
     for (const tag of tags) upsert.run(keyId, tag.TagKey, tag.TagValue);
   }
-}
-
-function keyFromRow(row: Row): KeyRecord {
-  return {
-    keyId: row.key_id,
-    accountId: row.account_id,
-    region: row.region,
-    arn: row.arn,
-    description: row.description,
-    keyUsage: row.key_usage,
-    keySpec: row.key_spec,
-    origin: row.origin,
-    keyManager: row.key_manager,
-    keyState: row.key_state,
-    creationDate: new Date(row.creation_date),
-    deletionDate: optionalDate(row.deletion_date),
-    pendingWindowDays: row.pending_window_days ?? undefined,
-    policy: row.policy,
-    rotationEnabled: row.rotation_enabled === 1,
-    rotationPeriodDays: row.rotation_period_days ?? undefined,
-    nextRotationDate: optionalDate(row.next_rotation_date),
-    currentBackingKeyId: row.current_backing_key_id,
-  };
-}
-
-function backingKeyFromRow(row: Row): BackingKeyRecord {
-  return {
-    keyId: row.key_id,
-    backingKeyId: row.backing_key_id,
-    sealedMaterial: row.sealed_material,
-    createdAt: new Date(row.created_at),
-    rotationType: (row.rotation_type ?? undefined) as RotationType | undefined,
-  };
-}
-
-function aliasFromRow(row: Row): AliasRecord {
-  return {
-    accountId: row.account_id,
-    region: row.region,
-    aliasName: row.alias_name,
-    targetKeyId: row.target_key_id,
-    creationDate: new Date(row.creation_date),
-    lastUpdatedDate: new Date(row.last_updated_date),
-  };
 }
 
 /** Rows were fetched with limit + 1, so an extra row means there is a next page. */

@@ -16,7 +16,8 @@ import type {
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
-import { optionalDate, patchAssignments } from './sql-values.js';
+import { optionalDate } from '../rows/values.js';
+import { patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;

@@ -1,4 +1,5 @@
 /** Conversions between domain values and SQLite columns, shared by every table of the SQLite store. */
+import type { BooleanColumns } from '../rows/values.js';
 
 /** Dates as epoch milliseconds, booleans as 0/1, plain objects as JSON, absent values as NULL. */
 export function toSqlValue(value: unknown): unknown {
@@ -6,10 +7,6 @@ export function toSqlValue(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) return JSON.stringify(value);
   return value ?? null;
-}
-
-export function optionalDate(ms: number | null): Date | undefined {
-  return ms === null ? undefined : new Date(ms);
 }
 
 /**
@@ -24,3 +21,6 @@ export function patchAssignments<P extends object>(patch: P, columns: Record<key
     values: entries.map(([, value]) => toSqlValue(value)),
   };
 }
+
+/** SQLite has no boolean type: booleans are 0/1 integers (the parameter of the shared row mappers in ../rows/). */
+export const BOOLEAN_COLUMNS: BooleanColumns = 'integer';
