@@ -1,8 +1,8 @@
 import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import { rotationValues, secretFromRow } from '../rows/secrets.js';
 import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import type { RotationRepository } from '../repositories/rotation.js';
-import { patchAssignments, type RunInTransaction } from './postgres-tables.js';
-import { rotationValues, secretFromRow } from './secret-tables.js';
+import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
 
 
 type StartOutcome = { started: true } | { started: false; existing: RotationRunRecord };
@@ -27,7 +27,7 @@ export class PostgresRotationTables implements RotationRepository {
            AND NOT EXISTS (SELECT 1 FROM rotation_runs r WHERE r.secret_arn = secrets.arn AND r.status IN ('running', 'failed'))
          ORDER BY next_rotation_date LIMIT $2`,
         [now.getTime(), limit],
-      )).map(secretFromRow),
+      )).map((row) => secretFromRow(row, BOOLEAN_COLUMNS)),
     );
   }
 
@@ -85,7 +85,7 @@ export class PostgresRotationTables implements RotationRepository {
       await sql.run(
         `UPDATE secrets SET rotation_enabled = $1, rotation_lambda_arn = $2, rotation_rules = $3, last_rotated_date = $4,
            next_rotation_date = $5, next_rotation_window_end = $6 WHERE arn = $7`,
-        [...rotationValues(rotation), secretArn],
+        [...rotationValues(rotation, BOOLEAN_COLUMNS), secretArn],
       );
     });
   }

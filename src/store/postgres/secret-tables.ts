@@ -1,25 +1,22 @@
 import type {
   LabelPlanner,
   PagedSecret,
-  RotationRules,
   SecretAccessRecord,
   SecretPageRequest,
   SecretPatch,
   SecretRecord,
   SecretRotation,
   SecretSort,
-  SecretValueType,
   SecretVersionRecord,
   Tag,
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
+import { decodeDataKeys, encodeDataKeys, groupBy, rotationValues, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
-import { optionalDate } from '../rows/values.js';
-import { patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
-type Row = Record<string, any>;
 
 /**
  * What each ListSecrets order sorts on; each has an index on (account_id, region, <expression>, list_position)
@@ -35,12 +32,6 @@ const SORT_EXPRESSIONS: Record<SecretSort, string> = {
 /** A version's stages, sorted, in the same statement as the version (`v`): one statement per version read. */
 const STAGES_OF_VERSION = `array(SELECT stage FROM secret_version_stages s
     WHERE s.secret_arn = v.secret_arn AND s.version_id = v.version_id ORDER BY stage) AS stages`;
-
-const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
-  description: 'description',
-  kmsKeyId: 'kms_key_id',
-  lastChangedDate: 'last_changed_date',
-};
 
 type CreateOutcome = { created: true } | { created: false; existing: SecretRecord };
 type PutVersionOutcome = { inserted: true } | { inserted: false; existing: SecretVersionRecord };
@@ -117,7 +108,7 @@ export class PostgresSecretTables implements SecretsRepository {
       const tags = await tagsOf(sql, arns);
       const stages = await versionStages(sql, arns);
       return rows.map((row) =>
-        Object.assign(secretFromRow(row), {
+        Object.assign(secretFromRow(row, BOOLEAN_COLUMNS), {
           tags: tags.get(row.arn) ?? [],
           versionStages: stages[row.arn] ?? {},
           cursor: { sortValue: row.list_sort_value, position: row.list_position },
@@ -128,7 +119,7 @@ export class PostgresSecretTables implements SecretsRepository {
 
   listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>> {
     return this.#transaction(async (sql) => {
-      const secrets = (await sql.rows('SELECT * FROM secrets WHERE account_id = $1 AND region = $2 ORDER BY created_date, list_position', [accountId, region])).map(secretFromRow);
+      const secrets = (await sql.rows('SELECT * FROM secrets WHERE account_id = $1 AND region = $2 ORDER BY created_date, list_position', [accountId, region])).map((row) => secretFromRow(row, BOOLEAN_COLUMNS));
       const tags = await tagsOf(sql, secrets.map((secret) => secret.arn));
       return secrets.map((secret) => ({ ...secret, tags: tags.get(secret.arn) ?? [] }));
     });
@@ -158,7 +149,7 @@ export class PostgresSecretTables implements SecretsRepository {
     return this.#updateSecret(
       `UPDATE secrets SET rotation_enabled = $1, rotation_lambda_arn = $2, rotation_rules = $3, last_rotated_date = $4,
          next_rotation_date = $5, next_rotation_window_end = $6 WHERE arn = $7 RETURNING *`,
-      [...rotationValues(rotation), arn],
+      [...rotationValues(rotation, BOOLEAN_COLUMNS), arn],
     );
   }
 
@@ -172,7 +163,7 @@ export class PostgresSecretTables implements SecretsRepository {
 
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]> {
     return this.#transaction(async (sql) =>
-      (await sql.rows('SELECT * FROM secrets WHERE scheduled_deletion_date <= $1 ORDER BY scheduled_deletion_date LIMIT $2', [now.getTime(), limit])).map(secretFromRow),
+      (await sql.rows('SELECT * FROM secrets WHERE scheduled_deletion_date <= $1 ORDER BY scheduled_deletion_date LIMIT $2', [now.getTime(), limit])).map((row) => secretFromRow(row, BOOLEAN_COLUMNS)),
     );
   }
 
@@ -217,7 +208,7 @@ export class PostgresSecretTables implements SecretsRepository {
       const { assignments, values } = patchAssignments(patch, SECRET_COLUMNS, 2);
       if (assignments.length === 0) return secretByArn(sql, secretArn);
       const row = await sql.one(`UPDATE secrets SET ${assignments.join(', ')} WHERE arn = $1 RETURNING *`, [secretArn, ...values]);
-      return row && secretFromRow(row);
+      return row && secretFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 
@@ -260,19 +251,19 @@ export class PostgresSecretTables implements SecretsRepository {
   async #updateSecret(text: string, params: unknown[]): Promise<SecretRecord | undefined> {
     return this.#transaction(async (sql) => {
       const row = await sql.one(text, params);
-      return row && secretFromRow(row);
+      return row && secretFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 }
 
 async function secretByArn(sql: Sql, arn: string): Promise<SecretRecord | undefined> {
   const row = await sql.one('SELECT * FROM secrets WHERE arn = $1', [arn]);
-  return row && secretFromRow(row);
+  return row && secretFromRow(row, BOOLEAN_COLUMNS);
 }
 
 async function secretByName(sql: Sql, accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
   const row = await sql.one('SELECT * FROM secrets WHERE account_id = $1 AND region = $2 AND name = $3', [accountId, region, name]);
-  return row && secretFromRow(row);
+  return row && secretFromRow(row, BOOLEAN_COLUMNS);
 }
 
 async function secretVersion(sql: Sql, secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
@@ -347,84 +338,4 @@ async function upsertTags(sql: Sql, arn: string, tags: Tag[]): Promise<void> {
       [arn, tag.TagKey, tag.TagValue],
     );
   }
-}
-
-export function secretFromRow(row: Row): SecretRecord {
-  return {
-    arn: row.arn,
-    accountId: row.account_id,
-    region: row.region,
-    name: row.name,
-    description: row.description ?? undefined,
-    kmsKeyId: row.kms_key_id ?? undefined,
-    createdDate: new Date(row.created_date),
-    lastChangedDate: new Date(row.last_changed_date),
-    lastAccessedDate: optionalDate(row.last_accessed_date),
-    deletedDate: optionalDate(row.deleted_date),
-    scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
-    owningService: row.owning_service ?? undefined,
-    primaryRegion: row.primary_region,
-    resourcePolicy: row.resource_policy ?? undefined,
-    ...rotationFromRow(row),
-  };
-}
-
-function rotationFromRow(row: Row): SecretRotation {
-  return {
-    rotationEnabled: row.rotation_enabled === true ? true : row.rotation_lambda_arn ? false : undefined,
-    rotationLambdaArn: row.rotation_lambda_arn ?? undefined,
-    rotationRules: row.rotation_rules ? (JSON.parse(row.rotation_rules) as RotationRules) : undefined,
-    lastRotatedDate: optionalDate(row.last_rotated_date),
-    nextRotationDate: optionalDate(row.next_rotation_date),
-    nextRotationWindowEnd: optionalDate(row.next_rotation_window_end),
-  };
-}
-
-export function rotationValues(rotation: SecretRotation): unknown[] {
-  return [
-    rotation.rotationEnabled === true,
-    rotation.rotationLambdaArn ?? null,
-    rotation.rotationRules ? JSON.stringify(rotation.rotationRules) : null,
-    rotation.lastRotatedDate?.getTime() ?? null,
-    rotation.nextRotationDate?.getTime() ?? null,
-    rotation.nextRotationWindowEnd?.getTime() ?? null,
-  ];
-}
-
-function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
-  return {
-    secretArn: row.secret_arn,
-    versionId: row.version_id,
-    dataKeys: decodeDataKeys(row.data_keys),
-    sealedValue: row.sealed_value ?? undefined,
-    valueType: row.value_type as SecretValueType,
-    createdDate: new Date(row.created_date),
-    lastAccessedDate: optionalDate(row.last_accessed_date),
-    stages,
-  };
-}
-
-function groupBy(rows: Row[]): Map<string, Row[]> {
-  const groups = new Map<string, Row[]>();
-  for (const row of rows) {
-    const group = groups.get(row.secret_arn);
-    if (group) group.push(row);
-    else groups.set(row.secret_arn, [row]);
-  }
-  return groups;
-}
-
-function stagesByVersion(rows: Row[]): Record<string, string[]> {
-  const stages: Record<string, string[]> = {};
-  for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
-  return stages;
-}
-
-function encodeDataKeys(dataKeys: VersionDataKey[]): string {
-  return JSON.stringify(dataKeys.map((key) => ({ ...key, encryptedDataKey: key.encryptedDataKey.toString('base64') })));
-}
-
-function decodeDataKeys(text: string): VersionDataKey[] {
-  const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
-  return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
 }

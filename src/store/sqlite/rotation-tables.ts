@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import { rotationValues, secretFromRow } from '../rows/secrets.js';
 import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
-import { secretFromRow } from './secret-tables.js';
-import { patchAssignments } from './sql-values.js';
+import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -25,8 +25,8 @@ export class SqliteRotationTables {
     const row = this.#stmt(
       `UPDATE secrets SET rotation_enabled = ?, rotation_lambda_arn = ?, rotation_rules = ?, last_rotated_date = ?,
          next_rotation_date = ?, next_rotation_window_end = ? WHERE arn = ? RETURNING *`,
-    ).get(...rotationValues(rotation), arn) as Row | undefined;
-    return row && secretFromRow(row);
+    ).get(...rotationValues(rotation, BOOLEAN_COLUMNS), arn) as Row | undefined;
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   listSecretsDueForRotation(now: Date, limit: number): SecretRecord[] {
@@ -35,7 +35,7 @@ export class SqliteRotationTables {
          AND NOT EXISTS (SELECT 1 FROM rotation_runs r WHERE r.secret_arn = secrets.arn AND r.status IN ('running', 'failed'))
        ORDER BY next_rotation_date LIMIT ?`,
     ).all(now.getTime(), limit) as Row[];
-    return rows.map(secretFromRow);
+    return rows.map((row) => secretFromRow(row, BOOLEAN_COLUMNS));
   }
 
   startRotationRun(run: RotationRunRecord): { started: true } | { started: false; existing: RotationRunRecord } {
@@ -100,15 +100,4 @@ export class SqliteRotationTables {
     const row = this.#stmt('SELECT * FROM rotation_runs WHERE secret_arn = ? AND token = ?').get(secretArn, token) as Row | undefined;
     return row && runFromRow(row);
   }
-}
-
-function rotationValues(rotation: SecretRotation): unknown[] {
-  return [
-    rotation.rotationEnabled ? 1 : 0,
-    rotation.rotationLambdaArn ?? null,
-    rotation.rotationRules ? JSON.stringify(rotation.rotationRules) : null,
-    rotation.lastRotatedDate?.getTime() ?? null,
-    rotation.nextRotationDate?.getTime() ?? null,
-    rotation.nextRotationWindowEnd?.getTime() ?? null,
-  ];
 }

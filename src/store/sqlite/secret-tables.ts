@@ -5,19 +5,16 @@ import type {
   SecretPatch,
   SecretAccessRecord,
   SecretRecord,
-  SecretValueType,
   SecretVersionRecord,
   PagedSecret,
-  RotationRules,
-  SecretRotation,
   SecretPageRequest,
   SecretSort,
   Tag,
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
-import { optionalDate } from '../rows/values.js';
-import { patchAssignments } from './sql-values.js';
+import { decodeDataKeys, encodeDataKeys, groupBy, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
+import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -40,12 +37,6 @@ const SORT_EXPRESSIONS: Record<SecretSort, string> = {
  */
 const STAGES_OF_VERSION = `(SELECT json_group_array(stage ORDER BY stage) FROM secret_version_stages s
     WHERE s.secret_arn = v.secret_arn AND s.version_id = v.version_id) AS stages`;
-
-const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
-  description: 'description',
-  kmsKeyId: 'kms_key_id',
-  lastChangedDate: 'last_changed_date',
-};
 
 /**
  * The Secrets Manager half of the SQLite store. Label changes run inside one synchronous transaction:
@@ -89,12 +80,12 @@ export class SqliteSecretTables {
 
   getSecretByArn(arn: string): SecretRecord | undefined {
     const row = this.#stmt('SELECT * FROM secrets WHERE arn = ?').get(arn) as Row | undefined;
-    return row && secretFromRow(row);
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   getSecretByName(accountId: string, region: string, name: string): SecretRecord | undefined {
     const row = this.#stmt('SELECT * FROM secrets WHERE account_id = ? AND region = ? AND name = ?').get(accountId, region, name) as Row | undefined;
-    return row && secretFromRow(row);
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): PagedSecret[] {
@@ -121,7 +112,7 @@ export class SqliteSecretTables {
     const stages = this.listVersionStages(arns);
     // Added to the fresh record rather than spread into a copy: a page is 100 of them.
     return rows.map((row) =>
-      Object.assign(secretFromRow(row), {
+      Object.assign(secretFromRow(row, BOOLEAN_COLUMNS), {
         tags: tags.get(row.arn) ?? [],
         versionStages: stages[row.arn] ?? {},
         cursor: { sortValue: row.list_sort_value, position: row.list_position },
@@ -130,7 +121,7 @@ export class SqliteSecretTables {
   }
 
   listSecrets(accountId: string, region: string): Array<SecretRecord & { tags: Tag[] }> {
-    const secrets = (this.#stmt('SELECT * FROM secrets WHERE account_id = ? AND region = ? ORDER BY created_date, rowid').all(accountId, region) as Row[]).map(secretFromRow);
+    const secrets = (this.#stmt('SELECT * FROM secrets WHERE account_id = ? AND region = ? ORDER BY created_date, rowid').all(accountId, region) as Row[]).map((row) => secretFromRow(row, BOOLEAN_COLUMNS));
     const tags = groupBy(
       this.#stmt('SELECT t.secret_arn, t.tag_key, t.tag_value FROM secret_tags t JOIN secrets s ON s.arn = t.secret_arn WHERE s.account_id = ? AND s.region = ? ORDER BY t.tag_key').all(accountId, region) as Row[],
     );
@@ -174,25 +165,25 @@ export class SqliteSecretTables {
     const { assignments, values } = patchAssignments(patch, SECRET_COLUMNS);
     if (assignments.length === 0) return this.getSecretByArn(arn);
     const row = this.#stmt(`UPDATE secrets SET ${assignments.join(', ')} WHERE arn = ? RETURNING *`).get(...values, arn) as Row | undefined;
-    return row && secretFromRow(row);
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): SecretRecord | undefined {
     const row = this.#stmt(
       'UPDATE secrets SET deleted_date = ?, scheduled_deletion_date = ? WHERE arn = ? AND deleted_date IS NULL RETURNING *',
     ).get(deletedDate.getTime(), scheduledDeletionDate.getTime(), arn) as Row | undefined;
-    return row && secretFromRow(row);
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   /** Sets (or, with undefined, removes) the secret's resource policy; undefined when the secret is gone. */
   setSecretResourcePolicy(arn: string, policy: string | undefined): SecretRecord | undefined {
     const row = this.#stmt('UPDATE secrets SET resource_policy = ? WHERE arn = ? RETURNING *').get(policy ?? null, arn) as Row | undefined;
-    return row && secretFromRow(row);
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   restoreSecret(arn: string): SecretRecord | undefined {
     const row = this.#stmt('UPDATE secrets SET deleted_date = NULL, scheduled_deletion_date = NULL WHERE arn = ? RETURNING *').get(arn) as Row | undefined;
-    return row && secretFromRow(row);
+    return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
   destroySecret(arn: string): boolean {
@@ -205,7 +196,7 @@ export class SqliteSecretTables {
 
   listSecretsDueForDeletion(now: Date, limit: number): SecretRecord[] {
     const rows = this.#stmt('SELECT * FROM secrets WHERE scheduled_deletion_date <= ? ORDER BY scheduled_deletion_date LIMIT ?').all(now.getTime(), limit) as Row[];
-    return rows.map(secretFromRow);
+    return rows.map((row) => secretFromRow(row, BOOLEAN_COLUMNS));
   }
 
   recordSecretAccesses(accesses: readonly SecretAccessRecord[]): void {
@@ -318,75 +309,6 @@ export class SqliteSecretTables {
   }
 }
 
-
-export function secretFromRow(row: Row): SecretRecord {
-  return {
-    arn: row.arn,
-    accountId: row.account_id,
-    region: row.region,
-    name: row.name,
-    description: row.description ?? undefined,
-    kmsKeyId: row.kms_key_id ?? undefined,
-    createdDate: new Date(row.created_date),
-    lastChangedDate: new Date(row.last_changed_date),
-    lastAccessedDate: optionalDate(row.last_accessed_date),
-    deletedDate: optionalDate(row.deleted_date),
-    scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
-    owningService: row.owning_service ?? undefined,
-    primaryRegion: row.primary_region,
-    resourcePolicy: row.resource_policy ?? undefined,
-    ...rotationFromRow(row),
-  };
-}
-
-function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
-  return {
-    secretArn: row.secret_arn,
-    versionId: row.version_id,
-    dataKeys: decodeDataKeys(row.data_keys),
-    sealedValue: row.sealed_value ?? undefined,
-    valueType: row.value_type as SecretValueType,
-    createdDate: new Date(row.created_date),
-    lastAccessedDate: optionalDate(row.last_accessed_date),
-    stages,
-  };
-}
-
-function groupBy(rows: Row[]): Map<string, Row[]> {
-  const groups = new Map<string, Row[]>();
-  for (const row of rows) {
-    const group = groups.get(row.secret_arn);
-    if (group) group.push(row);
-    else groups.set(row.secret_arn, [row]);
-  }
-  return groups;
-}
-
-function stagesByVersion(rows: Row[]): Record<string, string[]> {
-  const stages: Record<string, string[]> = {};
-  for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
-  return stages;
-}
-
-function encodeDataKeys(dataKeys: VersionDataKey[]): string {
-  return JSON.stringify(dataKeys.map((key) => ({ ...key, encryptedDataKey: key.encryptedDataKey.toString('base64') })));
-}
-
-function decodeDataKeys(text: string): VersionDataKey[] {
-  const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
-  return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
-}
-
-export function rotationFromRow(row: Row): SecretRotation {
-  return {
-    rotationEnabled: row.rotation_enabled === 1 ? true : row.rotation_lambda_arn ? false : undefined,
-    rotationLambdaArn: row.rotation_lambda_arn ?? undefined,
-    rotationRules: row.rotation_rules ? (JSON.parse(row.rotation_rules) as RotationRules) : undefined,
-    lastRotatedDate: optionalDate(row.last_rotated_date),
-    nextRotationDate: optionalDate(row.next_rotation_date),
-    nextRotationWindowEnd: optionalDate(row.next_rotation_window_end),
-  };
-}
 
 function tagFromRow(row: Row): Tag {
   return { TagKey: row.tag_key, TagValue: row.tag_value };

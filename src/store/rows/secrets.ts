@@ -1,0 +1,90 @@
+/** Row <-> record mapping of the secrets tables, shared by the SQLite and PostgreSQL backends (same columns; booleans per backend). */
+import type { RotationRules, SecretPatch, SecretRecord, SecretRotation, SecretValueType, SecretVersionRecord, VersionDataKey } from '../records.js';
+import { optionalDate, readBoolean, writeBoolean, type BooleanColumns, type Row } from './values.js';
+
+export const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
+  description: 'description',
+  kmsKeyId: 'kms_key_id',
+  lastChangedDate: 'last_changed_date',
+};
+
+export function secretFromRow(row: Row, booleans: BooleanColumns): SecretRecord {
+  return {
+    arn: row.arn,
+    accountId: row.account_id,
+    region: row.region,
+    name: row.name,
+    description: row.description ?? undefined,
+    kmsKeyId: row.kms_key_id ?? undefined,
+    createdDate: new Date(row.created_date),
+    lastChangedDate: new Date(row.last_changed_date),
+    lastAccessedDate: optionalDate(row.last_accessed_date),
+    deletedDate: optionalDate(row.deleted_date),
+    scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
+    owningService: row.owning_service ?? undefined,
+    primaryRegion: row.primary_region,
+    resourcePolicy: row.resource_policy ?? undefined,
+    ...rotationFromRow(row, booleans),
+  };
+}
+
+export function rotationFromRow(row: Row, booleans: BooleanColumns): SecretRotation {
+  return {
+    rotationEnabled: readBoolean(row.rotation_enabled, booleans) ? true : row.rotation_lambda_arn ? false : undefined,
+    rotationLambdaArn: row.rotation_lambda_arn ?? undefined,
+    rotationRules: row.rotation_rules ? (JSON.parse(row.rotation_rules) as RotationRules) : undefined,
+    lastRotatedDate: optionalDate(row.last_rotated_date),
+    nextRotationDate: optionalDate(row.next_rotation_date),
+    nextRotationWindowEnd: optionalDate(row.next_rotation_window_end),
+  };
+}
+
+/** The rotation columns, in the order of the backends' UPDATE statements. */
+export function rotationValues(rotation: SecretRotation, booleans: BooleanColumns): unknown[] {
+  return [
+    writeBoolean(rotation.rotationEnabled === true, booleans),
+    rotation.rotationLambdaArn ?? null,
+    rotation.rotationRules ? JSON.stringify(rotation.rotationRules) : null,
+    rotation.lastRotatedDate?.getTime() ?? null,
+    rotation.nextRotationDate?.getTime() ?? null,
+    rotation.nextRotationWindowEnd?.getTime() ?? null,
+  ];
+}
+
+export function versionFromRow(row: Row, stages: string[]): SecretVersionRecord {
+  return {
+    secretArn: row.secret_arn,
+    versionId: row.version_id,
+    dataKeys: decodeDataKeys(row.data_keys),
+    sealedValue: row.sealed_value ?? undefined,
+    valueType: row.value_type as SecretValueType,
+    createdDate: new Date(row.created_date),
+    lastAccessedDate: optionalDate(row.last_accessed_date),
+    stages,
+  };
+}
+
+export function encodeDataKeys(dataKeys: VersionDataKey[]): string {
+  return JSON.stringify(dataKeys.map((key) => ({ ...key, encryptedDataKey: key.encryptedDataKey.toString('base64') })));
+}
+
+export function decodeDataKeys(text: string): VersionDataKey[] {
+  const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
+  return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
+}
+
+export function groupBy(rows: Row[]): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = groups.get(row.secret_arn);
+    if (group) group.push(row);
+    else groups.set(row.secret_arn, [row]);
+  }
+  return groups;
+}
+
+export function stagesByVersion(rows: Row[]): Record<string, string[]> {
+  const stages: Record<string, string[]> = {};
+  for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
+  return stages;
+}
