@@ -2,7 +2,6 @@ import type { GrantRecord, Page } from '../records.js';
 import { grantFromRow } from '../rows/grants.js';
 import { toPage, type RunInTransaction } from './postgres-tables.js';
 
-
 /** KMS grants in PostgreSQL (table kms_grants): the SQL of SqliteGrantTables. Rows cascade away with their key. */
 export class PostgresGrantTables {
   readonly #transaction: RunInTransaction;

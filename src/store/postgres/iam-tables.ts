@@ -15,7 +15,6 @@ import type { IamRepository } from '../repositories/iam.js';
 import type { RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
-
 /**
  * Accounts, access keys (root, user and session keys), IAM users and roles and their inline policies, in
  * PostgreSQL: the SQL of SqliteIamTables, each method one SERIALIZABLE transaction. Read-decide-write methods

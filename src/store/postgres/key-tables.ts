@@ -3,7 +3,6 @@ import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow } from '../row
 import { BOOLEAN_COLUMNS, patchAssignments, toPage, type RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
-
 /**
  * KMS keys in PostgreSQL: keys, their backing keys (sealed material) and tags, aliases and AWS managed keys:
  * the SQL of SqliteKeyTables, each method one SERIALIZABLE transaction. Limits (on-demand rotations, tags)

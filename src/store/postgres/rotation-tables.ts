@@ -4,7 +4,6 @@ import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import type { RotationRepository } from '../repositories/rotation.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
 
-
 type StartOutcome = { started: true } | { started: false; existing: RotationRunRecord };
 
 /**

@@ -17,7 +17,6 @@ import type { SecretsRepository } from '../repositories/secrets.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
-
 /**
  * What each ListSecrets order sorts on; each has an index on (account_id, region, <expression>, list_position)
  * (migration 'secrets'). A never-accessed secret sorts as -1, never NULL, so a cursor is always a value.

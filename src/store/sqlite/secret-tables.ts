@@ -309,7 +309,6 @@ export class SqliteSecretTables {
   }
 }
 
-
 function tagFromRow(row: Row): Tag {
   return { TagKey: row.tag_key, TagValue: row.tag_value };
 }
