@@ -3,7 +3,7 @@ import type { AuditEventDraft, AuditEventRecord, AuditRepository } from '../stor
 import { canonicalEventJson, canonicalJson, indexFields } from './chain.js';
 import { MAX_EVENT_BYTES, truncatedValue } from './event-bounds.js';
 import { buildEvent, isReadOnly, type ApiCall, type AuditEvent } from './event.js';
-import { serviceEventBody, type ServiceEvent } from './service-event.js';
+import { serviceEventRecord, type ServiceEvent } from './service-event.js';
 
 export type AuditRecorderDeps = {
   store: Pick<AuditRepository, 'appendAuditEvents' | 'probeAuditAppend'>;
@@ -64,9 +64,10 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
    * a failed write is logged with the event (which holds no values), fail-open or not.
    */
   async function recordServiceEvent(event: ServiceEvent): Promise<void> {
-    const body = serviceEventBody(event);
+    const record = serviceEventRecord(event);
+    const body = canonicalJson(record);
     try {
-      await groupCommit.append({ ...indexFields(JSON.parse(body) as Record<string, unknown>), body });
+      await groupCommit.append({ ...indexFields(record), body });
     } catch (error) {
       deps.logger.error('audit event could not be written', { operation: event.eventName, event: body, error: describe(error) });
     }

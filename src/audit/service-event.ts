@@ -1,4 +1,3 @@
-import { canonicalJson } from './chain.js';
 import { timeOrderedEventId } from './event.js';
 
 /**
@@ -20,10 +19,10 @@ export type ServiceEvent = {
   additionalEventData: Record<string, string | number>;
 };
 
-/** The CloudTrail record of a service event, as its canonical JSON body (what the chain seals). */
-export function serviceEventBody(event: ServiceEvent, eventId: string = timeOrderedEventId(event.time)): string {
+/** The CloudTrail record of a service event; its canonical JSON (`canonicalJson`) is the body the chain seals. */
+export function serviceEventRecord(event: ServiceEvent, eventId: string = timeOrderedEventId(event.time)): Record<string, unknown> {
   const invokedBy = `${event.service}.amazonaws.com`;
-  return canonicalJson({
+  return {
     eventVersion: '1.08',
     eventID: eventId,
     eventTime: event.time.toISOString(),
@@ -42,5 +41,5 @@ export function serviceEventBody(event: ServiceEvent, eventId: string = timeOrde
     eventCategory: 'Management',
     recipientAccountId: event.accountId,
     resources: [{ ARN: event.resourceArn, accountId: event.accountId }],
-  });
+  };
 }
