@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AwsError, type RequestContext } from '../core/index.js';
 import type { BuiltinInvocation, InvokeOutcome } from '../functions/index.js';
 import type { RotationStarter } from '../secrets/index.js';
-import type { RotationRules, SecretRecord } from '../store/index.js';
+import type { RotationRules, RotationRunRecord, SecretRecord } from '../store/index.js';
 import type { RotationDeps } from './deps.js';
 import type { RotationEvent } from './rotator.js';
 import { awsErrorCode, safeMessage } from './rotators/errors.js';
@@ -10,6 +10,8 @@ import { checkRotationFunction, createRunner, rotationContext } from './runner.j
 import { nextWindow, ScheduleError } from './schedule.js';
 
 const DUE_BATCH = 100;
+/** How long a newly recorded run waits for its RotateSecret to prepare the secret before any node may drive it. */
+const PREPARING_MS = 30_000;
 /** The access key id a built-in function's calls carry in the audit log: it signs nothing, it runs in process. */
 const BUILTIN_ACCESS_KEY_ID = 'coffer-builtin-function';
 
@@ -31,23 +33,32 @@ export function createRotationService(deps: RotationDeps) {
       }
     },
     checkFunction: (secret: SecretRecord, lambdaArn: string) => checkRotationFunction(deps.functionExists, secret, lambdaArn),
-    async start(ctx: RequestContext, secret: SecretRecord, token: string) {
-      const now = ctx.clock.now();
-      if (await record(secret, token, now)) {
-        await deps.recordEvent({
-          eventName: 'RotationStarted',
-          time: now,
-          secretArn: secret.arn,
-          accountId: secret.accountId,
-          region: secret.region,
-          details: { VersionId: token },
-        });
+    async start(ctx: RequestContext, secret: SecretRecord, token: string, prepare: () => Promise<void>) {
+      if (!(await record(secret, token, ctx.clock.now()))) return false;
+      try {
+        await prepare();
+      } catch (error) {
+        await deps.store.cancelRotationRun(secret.arn, token, ctx.clock.now());
+        throw error;
       }
+      const now = ctx.clock.now();
+      await deps.store.retryRotationRun(secret.arn, token, now);
+      await deps.recordEvent({
+        eventName: 'RotationStarted',
+        time: now,
+        secretArn: secret.arn,
+        accountId: secret.accountId,
+        region: secret.region,
+        details: { VersionId: token },
+      });
       void runner.drainDue();
+      return true;
     },
     async retryUnfinished(secretArn: string, now: Date) {
       const open = await deps.store.getOpenRotationRun(secretArn);
       if (!open) return false;
+      // A run still being prepared is made due by its own RotateSecret once its AWSPENDING version exists.
+      if (preparing(open, now)) return true;
       await deps.store.retryRotationRun(secretArn, open.token, now);
       void runner.drainDue();
       return true;
@@ -60,6 +71,11 @@ export function createRotationService(deps: RotationDeps) {
     },
   };
 
+  /**
+   * Records a run not yet due: its RotateSecret makes it due once the secret is prepared. Should that node die
+   * first, the run becomes due after PREPARING_MS anyway, and a function that finds no AWSPENDING version fails
+   * its step as for any other broken rotation.
+   */
   async function record(secret: SecretRecord, token: string, now: Date): Promise<boolean> {
     const result = await deps.store.startRotationRun({
       secretArn: secret.arn,
@@ -69,7 +85,7 @@ export function createRotationService(deps: RotationDeps) {
       attempts: 0,
       startedAt: now,
       updatedAt: now,
-      nextAttemptAt: now,
+      nextAttemptAt: new Date(now.getTime() + PREPARING_MS),
     });
     return result.started;
   }
@@ -121,3 +137,8 @@ export function createRotationService(deps: RotationDeps) {
 }
 
 export type RotationService = ReturnType<typeof createRotationService>;
+
+/** A run recorded by a RotateSecret that has not made it due yet: never attempted, its first attempt still ahead. */
+function preparing(run: RotationRunRecord, now: Date): boolean {
+  return run.attempts === 0 && run.nextAttemptAt.getTime() > now.getTime();
+}

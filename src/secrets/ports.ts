@@ -16,8 +16,14 @@ export interface RotationStarter {
    * secret's account and Region: Coffer could never invoke it. Called before anything changes.
    */
   checkFunction(secret: SecretRecord, lambdaArn: string): Promise<void>;
-  /** Records a new rotation of `secret` with `token` as its new version id and starts driving it. */
-  start(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void>;
+  /**
+   * Starts a rotation of `secret` with `token` as its new version id, unless the secret already has an
+   * unfinished one: false then, and nothing has changed. The run is recorded first, so that of concurrent
+   * RotateSecret calls (on any node) the one-unfinished-run constraint lets exactly one through; it is held
+   * back while `prepare` makes RotateSecret's changes to the secret (schedule, AWSPENDING version), then made
+   * due and driven. When `prepare` throws, the run is cancelled and the error rethrown.
+   */
+  start(ctx: RequestContext, secret: SecretRecord, token: string, prepare: () => Promise<void>): Promise<boolean>;
   /** Makes the secret's unfinished rotation, if it has one, due again now; false when it has none. */
   retryUnfinished(secretArn: string, now: Date): Promise<boolean>;
   /**

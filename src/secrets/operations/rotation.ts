@@ -33,19 +33,28 @@ export function createRotationOperations(deps: SecretsDeps, access: SecretAccess
     const window = rules ? scheduleWindow(rules, secret.lastRotatedDate ?? now, now) : undefined;
     // RotationEnabled is on after any RotateSecret (AWS's rotation templates check it); without rules there
     // is simply no next window, so only RotateSecret starts rotations.
-    const configured = await deps.store.setSecretRotation(secret.arn, {
+    const rotation = {
       rotationEnabled: true,
       rotationLambdaArn: lambdaArn,
       rotationRules: rules,
       lastRotatedDate: secret.lastRotatedDate,
       nextRotationDate: window?.start,
       nextRotationWindowEnd: window?.end,
-    });
+    };
     // Safe choice where AWS tests the function instead: RotateImmediately=false only saves the schedule.
-    if (input.RotateImmediately === false || !configured) return { ARN: secret.arn, Name: secret.name };
+    if (input.RotateImmediately === false) {
+      await deps.store.setSecretRotation(secret.arn, rotation);
+      return { ARN: secret.arn, Name: secret.name };
+    }
     const token = input.ClientRequestToken ?? randomUUID();
-    await createPendingPlaceholder(ctx, secret, token);
-    await deps.rotation.start(ctx, configured, token);
+    // The run is recorded before the AWSPENDING version is made: of two RotateSecret calls racing past the
+    // check above (two nodes, or one), the loser must change nothing, or its version would take AWSPENDING
+    // from the winner's, whose rotation could then never finish.
+    const started = await deps.rotation.start(ctx, secret, token, async () => {
+      if (!(await deps.store.setSecretRotation(secret.arn, rotation))) throw secretsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      await createPendingPlaceholder(ctx, secret, token);
+    });
+    if (!started) throw previousRotationIncomplete();
     return { ARN: secret.arn, Name: secret.name, VersionId: token };
   }
 
@@ -76,7 +85,11 @@ export function createRotationOperations(deps: SecretsDeps, access: SecretAccess
   /** "A previous rotation isn't complete. That rotation will be reattempted." — and it is, now. */
   async function refuseWhileRotating(ctx: RequestContext, secret: SecretRecord) {
     if (!(await deps.rotation.retryUnfinished(secret.arn, ctx.clock.now()))) return;
-    throw secretsError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
+    throw previousRotationIncomplete();
+  }
+
+  function previousRotationIncomplete() {
+    return secretsError('InvalidRequestException', "A previous rotation isn't complete. That rotation will be reattempted.");
   }
 
   function scheduleWindow(rules: RotationRules, lastRotated: Date, now: Date) {
