@@ -42,6 +42,12 @@ export function createRunner(deps: RotationDeps) {
     const secret = await deps.secretByArn(run.secretArn);
     if (!secret?.rotationLambdaArn) return recordFailure(run, run.step, new Error('the secret has no rotation function'));
     const ctx = rotationContext(secret, deps.clock);
+    let currentBefore: string | undefined;
+    try {
+      currentBefore = currentVersion(await describeStages(ctx, secret));
+    } catch (error) {
+      return recordFailure(run, run.step, error);
+    }
     for (let index = ROTATION_STEPS.indexOf(run.step); index < ROTATION_STEPS.length; index++) {
       const step = ROTATION_STEPS[index]!;
       try {
@@ -51,7 +57,7 @@ export function createRunner(deps: RotationDeps) {
       }
     }
     try {
-      await assertFinished(ctx, secret, run.token);
+      await assertFinished(ctx, secret, run.token, currentBefore);
     } catch (error) {
       return recordFailure(run, 'finishSecret', error);
     }
@@ -82,17 +88,27 @@ export function createRunner(deps: RotationDeps) {
 
   /**
    * AWS checks that finishSecret really made the new version AWSCURRENT, and then takes AWSPENDING off it
-   * (the seeds allow either; no label left behind is the tidier state for the next rotation).
+   * (the seeds allow either; no label left behind is the tidier state for the next rotation). AWSCURRENT still
+   * on the version that held it before the steps ran means finishSecret did not move it: a failure. Elsewhere
+   * than on the token, a client's write (PutSecretValue, UpdateSecretVersionStage, through any node) moved it
+   * on after finishSecret: the rotation is done, and running finishSecret again would take AWSCURRENT back
+   * from that newer write.
    */
-  async function assertFinished(ctx: RequestContext, secret: SecretRecord, token: string): Promise<void> {
-    const described = await deps.invokeSecrets(ctx, 'DescribeSecret', { SecretId: secret.arn });
-    const stages = (described.VersionIdsToStages as Record<string, string[]> | undefined)?.[token] ?? [];
-    if (!stages.includes('AWSCURRENT')) {
+  async function assertFinished(ctx: RequestContext, secret: SecretRecord, token: string, currentBefore: string | undefined): Promise<void> {
+    const described = await describeStages(ctx, secret);
+    const stages = described[token] ?? [];
+    if (!stages.includes('AWSCURRENT') && currentVersion(described) === currentBefore) {
       throw new Error(`finishSecret returned, but version ${token} is not AWSCURRENT`);
     }
     if (stages.includes('AWSPENDING')) {
       await deps.invokeSecrets(ctx, 'UpdateSecretVersionStage', { SecretId: secret.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token });
     }
+  }
+
+  /** VersionIdsToStages of the secret, as Secrets Manager answers DescribeSecret. */
+  async function describeStages(ctx: RequestContext, secret: SecretRecord): Promise<Record<string, string[]>> {
+    const described = await deps.invokeSecrets(ctx, 'DescribeSecret', { SecretId: secret.arn });
+    return (described.VersionIdsToStages as Record<string, string[]> | undefined) ?? {};
   }
 
   async function recordFailure(run: RotationRunRecord, step: RotationRunRecord['step'], error: unknown): Promise<void> {
@@ -193,4 +209,9 @@ function describe(error: unknown): string {
   if (error instanceof Error) return code + error.message;
   if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
   return String(error);
+}
+
+/** The version holding AWSCURRENT in a VersionIdsToStages map. */
+function currentVersion(stages: Record<string, string[]>): string | undefined {
+  return Object.entries(stages).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
 }
