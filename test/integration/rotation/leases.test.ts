@@ -143,8 +143,9 @@ describe('rotation leases at the runner', () => {
     return Object.keys(stages).find((versionId) => stages[versionId]!.includes('AWSCURRENT'));
   }
 
-  it('the holder renews its lease while a step outlasts it, so no other node claims the run', async () => {
+  it('the holder renews its lease while a step outlasts it, so no other node claims the run', async (t) => {
     const held = rotationFunction.hold('createSecret');
+    t.after(held.release); // a failed assertion must not leave the function waiting
     const claimedAt = clock.now().getTime();
     const { arn, token } = await startRotation('renewed');
     await held.reached;
@@ -169,8 +170,9 @@ describe('rotation leases at the runner', () => {
     assert.equal(await otherNode.getOpenRotationRun(arn), undefined, 'completed');
   });
 
-  it('a holder whose lease another node took writes nothing more, and the run continues from the first unfinished step', async () => {
+  it('a holder whose lease another node took writes nothing more, and the run continues from the first unfinished step', async (t) => {
     const held = rotationFunction.hold('setSecret');
+    t.after(held.release);
     const { arn, token } = await startRotation('taken-over');
     await held.reached;
     const first = await openRun(arn);
