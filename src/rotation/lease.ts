@@ -1,4 +1,4 @@
-import type { Logger, Clock } from '../core/index.js';
+import type { Clock, Logger } from '../core/index.js';
 import type { RotationLease, RotationRepository, RotationRunRecord } from '../store/index.js';
 
 /** A run's lease while its holder works on it: renewed in the background until stopped or refused. */

@@ -23,8 +23,9 @@ const MAX_ERROR_LENGTH = 1000;
  * unfinished step (steps are idempotent by ClientRequestToken, so repeating the interrupted one is safe).
  * Every write of the holder is fenced by the lease's epoch: once another node has claimed the run, the old
  * holder writes nothing more. A failed step is recorded with its error and retried with exponential backoff,
- * from that step; after MAX_ATTEMPTS the run is marked failed and waits for a new RotateSecret. Nothing here touches labels: the rotation function moves AWSCURRENT in
- * finishSecret, so a failure can never lose the current value.
+ * from that step; after MAX_ATTEMPTS the run is marked failed and waits for a new RotateSecret. Nothing here
+ * touches labels: the rotation function moves AWSCURRENT in finishSecret, so a failure can never lose the
+ * current value.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html
  */
 export function createRunner(deps: RotationDeps) {
@@ -42,36 +43,36 @@ export function createRunner(deps: RotationDeps) {
     for (;;) {
       const run = await deps.store.claimRotationRun(deps.clock.now(), leaseOwner, leaseMs);
       if (!run) return;
-      const held = holdLease(deps, run, leaseOwner, leaseMs);
+      const holding = holdLease(deps, run, leaseOwner, leaseMs);
       try {
-        await drive(run, held);
+        await drive(run, holding);
       } finally {
-        held.stop();
+        holding.stop();
       }
     }
   }
 
-  async function drive(run: RotationRunRecord, held: HeldLease): Promise<void> {
+  async function drive(run: RotationRunRecord, holding: HeldLease): Promise<void> {
     const secret = await deps.secretByArn(run.secretArn);
-    if (!secret?.rotationLambdaArn) return recordFailure(run, held, run.step, new Error('the secret has no rotation function'));
+    if (!secret?.rotationLambdaArn) return recordFailure(run, holding, run.step, new Error('the secret has no rotation function'));
     const ctx = rotationContext(secret, deps.clock);
     for (let index = ROTATION_STEPS.indexOf(run.step); index < ROTATION_STEPS.length; index++) {
       const step = ROTATION_STEPS[index]!;
       try {
         await runStep(ctx, secret, { SecretId: secret.arn, ClientRequestToken: run.token, Step: step });
       } catch (error) {
-        return recordFailure(run, held, step, error);
+        return recordFailure(run, holding, step, error);
       }
-      if (!(await advance(run, held, ROTATION_STEPS[index + 1]))) return;
+      if (!(await advance(run, holding, ROTATION_STEPS[index + 1]))) return;
     }
     try {
       await assertFinished(ctx, secret, run.token);
     } catch (error) {
-      return recordFailure(run, held, 'finishSecret', error);
+      return recordFailure(run, holding, 'finishSecret', error);
     }
     const finishedAt = deps.clock.now();
     const window = secret.rotationEnabled && secret.rotationRules ? nextWindow(secret.rotationRules, finishedAt, finishedAt) : undefined;
-    const completed = await deps.store.completeRotationRun(secret.arn, run.token, held.lease, finishedAt, {
+    const completed = await deps.store.completeRotationRun(secret.arn, run.token, holding.lease, finishedAt, {
       rotationEnabled: secret.rotationEnabled,
       rotationLambdaArn: secret.rotationLambdaArn,
       rotationRules: secret.rotationRules,
@@ -79,7 +80,7 @@ export function createRunner(deps: RotationDeps) {
       nextRotationDate: window?.start,
       nextRotationWindowEnd: window?.end,
     });
-    if (!completed) return held.lost();
+    if (!completed) return holding.lost();
     deps.logger.info('secret rotated', { secretArn: secret.arn, versionId: run.token });
     await audit('RotationSucceeded', secret.arn, finishedAt, { VersionId: run.token });
   }
@@ -114,23 +115,23 @@ export function createRunner(deps: RotationDeps) {
    * After a step succeeded: records the next one, a fenced write that also tells whether the lease is still
    * ours. False when it is not (a renewal or this write was refused): the holder stops and writes nothing more.
    */
-  async function advance(run: RotationRunRecord, held: HeldLease, next: RotationStep | undefined): Promise<boolean> {
-    if (!held.held()) return false;
+  async function advance(run: RotationRunRecord, holding: HeldLease, next: RotationStep | undefined): Promise<boolean> {
+    if (!holding.held()) return false;
     if (next === undefined) return true;
-    const recorded = await deps.store.recordRotationProgress(run.secretArn, run.token, held.lease, next, deps.clock.now());
-    if (!recorded) held.lost();
+    const recorded = await deps.store.recordRotationProgress(run.secretArn, run.token, holding.lease, next, deps.clock.now());
+    if (!recorded) holding.lost();
     return recorded;
   }
 
   /** A failed attempt, recorded (and audited) only by the lease's holder: a node that lost it writes nothing. */
-  async function recordFailure(run: RotationRunRecord, held: HeldLease, step: RotationStep, error: unknown): Promise<void> {
-    if (!held.held()) return;
+  async function recordFailure(run: RotationRunRecord, holding: HeldLease, step: RotationStep, error: unknown): Promise<void> {
+    if (!holding.held()) return;
     const now = deps.clock.now();
     const attempts = run.attempts + 1;
     const retryMs = Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
     const lastError = describe(error).slice(0, MAX_ERROR_LENGTH);
     const abandoned = attempts >= MAX_ATTEMPTS;
-    const recorded = await deps.store.updateRotationRun(run.secretArn, run.token, held.lease, {
+    const recorded = await deps.store.updateRotationRun(run.secretArn, run.token, holding.lease, {
       status: abandoned ? 'failed' : 'running',
       step,
       attempts,
@@ -138,7 +139,7 @@ export function createRunner(deps: RotationDeps) {
       updatedAt: now,
       nextAttemptAt: new Date(now.getTime() + retryMs),
     });
-    if (!recorded) return held.lost();
+    if (!recorded) return holding.lost();
     deps.logger.warn('rotation step failed', { secretArn: run.secretArn, versionId: run.token, step, attempts, error: lastError });
     const details = { VersionId: run.token, Step: step, Attempts: attempts, ErrorCode: errorCode(error) };
     await audit('RotationFailed', run.secretArn, now, details);
