@@ -86,6 +86,7 @@ export function createRotationService(deps: RotationDeps) {
       startedAt: now,
       updatedAt: now,
       nextAttemptAt: new Date(now.getTime() + PREPARING_MS),
+      leaseEpoch: 0,
     });
     return result.started;
   }
