@@ -246,6 +246,7 @@ function openStore(location: StoreLocation): OpenedStore & { migrate(): Promise<
     return { transfer: store.transfer(), migrate: async () => store.migrate(), close: async () => store.close() };
   }
   // A copy holds one connection for its snapshot and one for its load, each for as long as the copy takes.
-  const store = new PostgresStore({ connectionString: location.url, poolSize: 2, statementTimeoutMs: 300_000, readCacheMaxAgeMs: 0 });
+  // A page's INSERT may take longer than a request's statement; a cursor's reads are not bounded by it at all.
+  const store = new PostgresStore({ connectionString: location.url, poolSize: 2, statementTimeoutMs: 60_000, readCacheMaxAgeMs: 0 });
   return { transfer: store.transfer(), migrate: () => store.migrate(), close: () => store.close() };
 }

@@ -61,7 +61,8 @@ function afterCopyNotes(from: StoreLocation, to: StoreLocation): string {
       : 'give it the key the PostgreSQL nodes use (COFFER_ROOT_KEY or --root-key-file)';
   return [
     `The root key was not copied (it is never in the database): the target needs the same root key; ${rootKey}.`,
-    'The audit anchors live outside the database: check the copied log with `coffer audit verify --audit-anchor-file <the source\'s anchors>`.',
+    'Files beside the database were not copied either: the audit anchors (check the copied log with `coffer audit verify ' +
+      "--audit-anchor-file <the source's anchors>`) and admin-credentials (the keys themselves were copied).",
     '',
   ].join('\n');
 }
