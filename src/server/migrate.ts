@@ -77,23 +77,30 @@ export async function migrateStore(options: MigrateOptions): Promise<MigrateRepo
   const { from, to } = locations(options);
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const source = await openSource(from);
+  let digests: TableDigest[];
   try {
     const target = await openTarget(to);
     try {
-      const digests = await source.transfer
+      digests = await source.transfer
         .readSnapshot((snapshot) => copyInto(snapshot, target.transfer, pageSize, options.onProgress))
         .catch((error: unknown) => {
           // Something wrote to the target between the first check and the load's own (inside its transaction).
           throw error instanceof TargetNotEmptyError ? new MigrateRefusedError(`${describeLocation(to)} is not empty: ${error.message}`) : error;
         });
-      await verifyAgainst(digests, target.transfer, pageSize, options.onProgress);
-      return { from, to, tables: digests };
     } finally {
       await target.close();
     }
   } finally {
     await source.close();
   }
+  // Read back through a store opened afresh, as a server would open it: nothing of the copy's connections counts.
+  const copied = await openExisting(to, 'target');
+  try {
+    await verifyAgainst(digests, copied.transfer, pageSize, options.onProgress);
+  } finally {
+    await copied.close();
+  }
+  return { from, to, tables: digests };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -269,6 +269,9 @@ describe('coffer migrate: SQLite → PostgreSQL → SQLite', () => {
     assert.match(there.stdout, /verified: row counts and SHA-256 of every sealed blob and every row match/);
     assert.match(there.stdout, /root key was not copied/);
     assert.match(there.stderr, /copied secret_versions: \d+\/\d+ rows/);
+    // The operator copied the root key in first, as the command advises: a data dir without a database is still empty.
+    mkdirSync(roundTrip, { mode: 0o700 });
+    writeFileSync(join(roundTrip, 'root.key'), `${ROOT_KEY}\n`, { mode: 0o600 });
     const back = await coffer(['migrate', '--from', database.url, '--to', roundTrip]);
     assert.equal(back.code, 0, back.stderr);
     assert.deepEqual(dumpDataDir(roundTrip), originalDump);
