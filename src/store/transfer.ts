@@ -137,7 +137,7 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     name: 'rotation_runs',
     columns: [
       text('secret_arn'), text('token'), text('status'), text('step'), integer('attempts'), text('last_error'), integer('started_at'), integer('updated_at'),
-      integer('next_attempt_at'), text('lease_owner'), integer('lease_expires_at'),
+      integer('next_attempt_at'), text('lease_owner'), integer('lease_expires_at'), integer('lease_epoch'),
     ],
     order: ['secret_arn', 'token'],
   },

@@ -17,8 +17,10 @@ import type {
   LabelPlanner,
   Page,
   PagedSecret,
+  RotationLease,
   RotationRunPatch,
   RotationRunRecord,
+  RotationStep,
   SecretAccessRecord,
   SecretPageRequest,
   SecretPatch,
@@ -507,12 +509,20 @@ export class PostgresStore implements Store {
     return this.#rotation.claimRotationRun(now, leaseOwner, leaseMs);
   }
 
-  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean> {
-    return this.#rotation.updateRotationRun(secretArn, token, leaseOwner, patch);
+  renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date): Promise<boolean> {
+    return this.#rotation.renewRotationLease(secretArn, token, lease, expiresAt);
   }
 
-  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void> {
-    return this.#rotation.completeRotationRun(secretArn, token, finishedAt, rotation);
+  recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date): Promise<boolean> {
+    return this.#rotation.recordRotationProgress(secretArn, token, lease, step, updatedAt);
+  }
+
+  updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch): Promise<boolean> {
+    return this.#rotation.updateRotationRun(secretArn, token, lease, patch);
+  }
+
+  completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation): Promise<boolean> {
+    return this.#rotation.completeRotationRun(secretArn, token, lease, finishedAt, rotation);
   }
 
   retryRotationRun(secretArn: string, token: string, now: Date): Promise<void> {

@@ -36,8 +36,10 @@ import type {
   GrantRecord,
   LabelPlanner,
   Page,
+  RotationLease,
   RotationRunPatch,
   RotationRunRecord,
+  RotationStep,
   SecretPatch,
   SecretAccessRecord,
   SecretRecord,
@@ -394,12 +396,20 @@ export class SqliteStore implements Store {
     return this.#rotation.claimRotationRun(now, leaseOwner, leaseMs);
   }
 
-  async updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch) {
-    return this.#rotation.updateRotationRun(secretArn, token, leaseOwner, patch);
+  async renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date) {
+    return this.#rotation.renewRotationLease(secretArn, token, lease, expiresAt);
   }
 
-  async completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation) {
-    this.#rotation.completeRotationRun(secretArn, token, finishedAt, rotation);
+  async recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date) {
+    return this.#rotation.recordRotationProgress(secretArn, token, lease, step, updatedAt);
+  }
+
+  async updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch) {
+    return this.#rotation.updateRotationRun(secretArn, token, lease, patch);
+  }
+
+  async completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation) {
+    return this.#rotation.completeRotationRun(secretArn, token, lease, finishedAt, rotation);
   }
 
   async retryRotationRun(secretArn: string, token: string, now: Date) {
