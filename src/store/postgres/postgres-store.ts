@@ -51,6 +51,7 @@ import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, type Pool, type Sql } from './transaction.js';
 import { TimedReadCache } from './read-cache.js';
+import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
 
 export type PostgresStoreOptions = {
@@ -165,6 +166,14 @@ export class PostgresStore implements Store {
     this.#closed = true;
     this.#audit.close();
     await this.#pool.end({ timeout: 5 });
+  }
+
+  /**
+   * The whole store as rows, for `coffer migrate` (transfer.ts): read in one snapshot, or loaded into this
+   * store when it is empty. It works on the pool directly; nothing else should use the store meanwhile.
+   */
+  transfer(): PostgresTransfer {
+    return new PostgresTransfer(this.#pool, () => this.#cache.invalidate());
   }
 
   /** Starts anchoring the audit chain heads this node appends, after checking the newest anchor against the log. */
