@@ -40,8 +40,11 @@ export type HttpRotationFunction = {
   invocations: Invocation[];
   /** The value the function's createSecret writes for a token, so a test can check it reads back. */
   valueFor(token: string): string;
-  /** Makes the next invocation of `step` wait until released. */
-  hold(step: RotationStep): HeldStep;
+  /**
+   * Makes the next invocation of `step` wait until released: before it does its work, or (`when: 'after'`)
+   * once its work is done, before it answers.
+   */
+  hold(step: RotationStep, when?: 'before' | 'after'): HeldStep;
   close(): Promise<void>;
 };
 
@@ -69,7 +72,16 @@ export async function startHttpRotationFunction(options: {
   credentials: AccessKey;
 }): Promise<HttpRotationFunction> {
   const invocations: Invocation[] = [];
-  const holds = new Map<RotationStep, { arrive(invocation: Invocation): void; released: Promise<void> }>();
+  type Hold = { arrive(invocation: Invocation): void; released: Promise<void> };
+  const holds = new Map<`${'before' | 'after'} ${RotationStep}`, Hold>();
+  /** Waits at a hold set for this step and moment, if there is one (each hold catches one invocation). */
+  const waitAtHold = async (invocation: Invocation, when: 'before' | 'after') => {
+    const hold = holds.get(`${when} ${invocation.step}`);
+    if (!hold) return;
+    holds.delete(`${when} ${invocation.step}`);
+    hold.arrive(invocation);
+    await hold.released;
+  };
   const releases: Array<() => void> = [];
   const clients = new Map<string, SecretsManagerClient>();
   /** The client for the node that sent the invocation; another live node when that one is unknown. */
@@ -145,14 +157,10 @@ export async function startHttpRotationFunction(options: {
       startedAt: Date.now(),
     };
     invocations.push(invocation);
-    const hold = holds.get(event.Step);
-    if (hold) {
-      holds.delete(event.Step);
-      hold.arrive(invocation);
-      await hold.released;
-    }
+    await waitAtHold(invocation, 'before');
     try {
       await runStep(clientFor(invocation.nodePid), event.SecretId, event.ClientRequestToken, event.Step);
+      await waitAtHold(invocation, 'after');
       invocation.ok = true;
       answer(response, 200, null);
     } catch (error) {
@@ -174,12 +182,12 @@ export async function startHttpRotationFunction(options: {
     url: `http://127.0.0.1:${port}/rotate`,
     invocations,
     valueFor,
-    hold(step) {
+    hold(step, when = 'before') {
       let arrive!: (invocation: Invocation) => void;
       let release!: () => void;
       const arrived = new Promise<Invocation>((resolve) => (arrive = resolve));
       const released = new Promise<void>((resolve) => (release = resolve));
-      holds.set(step, { arrive, released });
+      holds.set(`${when} ${step}`, { arrive, released });
       releases.push(release);
       return { arrived, release };
     },
