@@ -332,6 +332,11 @@ describe('three coffer server processes on one PostgreSQL database', () => {
     assert.match(verified.stdout, /^\d+ events, chain intact$/m);
     const events = Number(/^(\d+) events/.exec(verified.stdout)![1]);
     assert.ok(events >= WRITES, `${events} events for ${WRITES} writes`);
+    // Every acknowledged PutSecretValue is in it, from whichever node: the writers' and one per rotation (createSecret).
+    const [puts] = await cluster.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE event_name = 'PutSecretValue' AND body NOT LIKE '%"errorCode"%'`,
+    );
+    assert.equal(puts!.n, outcomes.put.acknowledged + secrets.flatMap((secret) => secret.rotations).length);
   });
 });
 
