@@ -28,6 +28,9 @@ export type Invocation = {
   error?: string;
 };
 
+/** Sends each call through the client the routing picks for it. */
+type Caller = { send: SecretsManagerClient['send'] };
+
 export type HeldStep = {
   /** The first invocation of the step after hold() was called, once it has arrived (it waits for release()). */
   arrived: Promise<Invocation>;
@@ -57,10 +60,12 @@ export type HttpRotationFunction = {
  * HTTP function brings its own credentials).
  *
  * Every invocation is recorded with the node that sent it, found from the connection: the test runs on the
- * same machine, so /proc tells which of the nodes' processes owns the other end. The function calls back that
- * node: a node's read cache shows another node's change up to its max age (500 ms) late, so a function behind
- * a load balancer that is not sticky can read its own PutSecretValue back as the value-less AWSPENDING
- * placeholder, fail a step and be retried by Secrets Manager 30 s later.
+ * same machine, so /proc tells which of the nodes' processes owns the other end. Its calls go back to the node
+ * that invoked it (`route: 'invoker'`, the default) or to any live node at random (`'any'`, as through a load
+ * balancer). A node's read cache shows another node's change up to 500 ms late: through a load balancer, the
+ * template's first check can see a secret without RotationEnabled right after RotateSecret on another node,
+ * fail the step, and be retried by Secrets Manager 30 s later (RotateSecret's value-less placeholder, though,
+ * is never cached, so a step does read back what the previous one wrote through another node).
  *
  * finishSecret retries its move when a concurrent writer changed AWSCURRENT between its DescribeSecret and its
  * UpdateSecretVersionStage (RemoveFromVersionId no longer names the holder); a Lambda would fail instead and
@@ -70,6 +75,8 @@ export async function startHttpRotationFunction(options: {
   /** The live nodes, by process id: where each invocation comes from and where its calls go. */
   nodes: () => Map<number, string>;
   credentials: AccessKey;
+  /** Where the function's calls go (default 'invoker'). */
+  route?: 'any' | 'invoker';
 }): Promise<HttpRotationFunction> {
   const invocations: Invocation[] = [];
   type Hold = { arrive(invocation: Invocation): void; released: Promise<void> };
@@ -84,10 +91,12 @@ export async function startHttpRotationFunction(options: {
   };
   const releases: Array<() => void> = [];
   const clients = new Map<string, SecretsManagerClient>();
-  /** The client for the node that sent the invocation; another live node when that one is unknown. */
+  /** A client for the next call: any live node, or the one that sent the invocation (when known and routed so). */
   const clientFor = (nodePid: number | undefined) => {
     const nodes = options.nodes();
-    const endpoint = (nodePid !== undefined && nodes.get(nodePid)) || [...nodes.values()][0]!;
+    const any = [...nodes.values()];
+    const invoker = (options.route ?? 'invoker') === 'invoker' && nodePid !== undefined ? nodes.get(nodePid) : undefined;
+    const endpoint = invoker ?? any[Math.floor(Math.random() * any.length)]!;
     let found = clients.get(endpoint);
     if (!found) {
       found = new SecretsManagerClient({ endpoint, region: 'us-east-1', credentials: options.credentials, maxAttempts: 1 });
@@ -97,7 +106,7 @@ export async function startHttpRotationFunction(options: {
   };
   const valueFor = (token: string) => `rotated:${token}`;
 
-  const steps: Record<RotationStep, (client: SecretsManagerClient, secretId: string, token: string) => Promise<void>> = {
+  const steps: Record<RotationStep, (client: Caller, secretId: string, token: string) => Promise<void>> = {
     async createSecret(client, secretId, token) {
       await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
       try {
@@ -135,7 +144,7 @@ export async function startHttpRotationFunction(options: {
   };
 
   /** The template's checks before any step: rotation on, the token a version of the secret, under AWSPENDING. */
-  async function runStep(client: SecretsManagerClient, secretId: string, token: string, step: RotationStep): Promise<void> {
+  async function runStep(client: Caller, secretId: string, token: string, step: RotationStep): Promise<void> {
     const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
     if (!described.RotationEnabled) throw Object.assign(new Error('rotation is not enabled'), { name: 'ValueError' });
     const stages = described.VersionIdsToStages?.[token];
@@ -159,7 +168,7 @@ export async function startHttpRotationFunction(options: {
     invocations.push(invocation);
     await waitAtHold(invocation, 'before');
     try {
-      await runStep(clientFor(invocation.nodePid), event.SecretId, event.ClientRequestToken, event.Step);
+      await runStep({ send: (command) => clientFor(invocation.nodePid).send(command) }, event.SecretId, event.ClientRequestToken, event.Step);
       await waitAtHold(invocation, 'after');
       invocation.ok = true;
       answer(response, 200, null);

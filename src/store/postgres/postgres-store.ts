@@ -466,11 +466,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId));
+    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue);
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage));
+    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
   }
 
   listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {
@@ -576,4 +576,13 @@ export class PostgresStore implements Store {
   lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]> {
     return this.#audit.lookupAuditEvents(lookup);
   }
+}
+
+/**
+ * Whether a version is kept in the read cache: not RotateSecret's value-less AWSPENDING placeholder, which a
+ * rotation function asks for and then fills, often through another node (a load balancer in front): kept, it
+ * would answer ResourceNotFoundException here for a value already written there.
+ */
+function hasValue(version: SecretVersionRecord): boolean {
+  return version.sealedValue !== undefined;
 }

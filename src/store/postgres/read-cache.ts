@@ -29,8 +29,8 @@ export class TimedReadCache {
     this.#now = now;
   }
 
-  /** The cached result for `key` while fresh, else `read()`'s, kept when it found something. */
-  async get<T extends object>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  /** The cached result for `key` while fresh, else `read()`'s, kept when it found something that `keep` accepts. */
+  async get<T extends object>(key: string, read: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true): Promise<T | undefined> {
     const readAt = this.#now();
     const cached = this.#entries.get(key);
     if (cached !== undefined) {
@@ -39,7 +39,7 @@ export class TimedReadCache {
     }
     const generation = this.#generation;
     const value = await read();
-    if (value === undefined || generation !== this.#generation || this.#limits.maxAgeMs <= 0) return value;
+    if (value === undefined || generation !== this.#generation || this.#limits.maxAgeMs <= 0 || !keep(value)) return value;
     const bytes = frozenSize(value);
     if (bytes > this.#limits.maxBytes) return value;
     const previous = this.#entries.get(key);

@@ -31,6 +31,7 @@ describe('a rotation whose lease holder stops mid-rotation', () => {
     rotationFunction = await startHttpRotationFunction({
       nodes: () => new Map(cluster.live().map((node) => [node.pid, node.url])),
       credentials: cluster.admin,
+      route: 'invoker',
     });
     const lambda = new LambdaClient({ endpoint: cluster.nodes[0]!.url, region: 'us-east-1', credentials: cluster.admin, maxAttempts: 1 });
     const created = await lambda.send(

@@ -48,6 +48,18 @@ describe('TimedReadCache', () => {
     assert.equal(cache.size.entries, 2, 'a record larger than the byte bound is served, not kept');
   });
 
+  it('keeps only what its caller accepts: the rest is read again each time', async () => {
+    const cache = new TimedReadCache(limits, () => 0);
+    let reads = 0;
+    const read = async () => ({ filled: ++reads > 1 });
+    const filled = (value: { filled: boolean }) => value.filled;
+    assert.deepEqual(await cache.get('k', read, filled), { filled: false });
+    assert.equal(cache.size.entries, 0);
+    assert.deepEqual(await cache.get('k', read, filled), { filled: true });
+    assert.deepEqual(await cache.get('k', read, filled), { filled: true });
+    assert.equal(reads, 2);
+  });
+
   it('with maxAgeMs 0 it keeps nothing', async () => {
     const cache = new TimedReadCache({ ...limits, maxAgeMs: 0 }, () => 0);
     await cache.get('k', async () => ({}));
