@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { inTransaction, type Sql } from './transaction.js';
+import { inTransaction, type Pool, type Sql } from './transaction.js';
 
 /** One schema change: applied once, in id order, and recorded. Never edit one that has shipped; add a new one. */
 export type PostgresMigration = { id: number; name: string; sql: string };
@@ -17,7 +16,7 @@ export type PostgresMigration = { id: number; name: string; sql: string };
  *
  * A database already up to date is only read, so every node may call this on every start.
  */
-export async function applyPostgresMigrations(pool: pg.Pool, migrations: readonly PostgresMigration[], owner: string): Promise<void> {
+export async function applyPostgresMigrations(pool: Pool, migrations: readonly PostgresMigration[], owner: string): Promise<void> {
   if ((await pendingMigrations(pool, migrations)).length === 0) return;
   await createBookkeeping(pool);
   await inTransaction(pool, async (sql) => {
@@ -38,7 +37,7 @@ export async function applyPostgresMigrations(pool: pg.Pool, migrations: readonl
  */
 const CATALOG_RACE_SQLSTATES = new Set(['23505', '42P07', '42710']);
 
-async function createBookkeeping(pool: pg.Pool): Promise<void> {
+async function createBookkeeping(pool: Pool): Promise<void> {
   const statements = [
     'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
     'CREATE TABLE IF NOT EXISTS schema_migrations_lock (id INTEGER PRIMARY KEY, holder TEXT, taken_at BIGINT)',
@@ -46,7 +45,7 @@ async function createBookkeeping(pool: pg.Pool): Promise<void> {
   ];
   for (let attempt = 1; ; attempt++) {
     try {
-      for (const statement of statements) await pool.query(statement);
+      for (const statement of statements) await pool.unsafe(statement);
       return;
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -55,7 +54,7 @@ async function createBookkeeping(pool: pg.Pool): Promise<void> {
   }
 }
 
-async function pendingMigrations(pool: pg.Pool, migrations: readonly PostgresMigration[]): Promise<PostgresMigration[]> {
+async function pendingMigrations(pool: Pool, migrations: readonly PostgresMigration[]): Promise<PostgresMigration[]> {
   const applied = await inTransaction(pool, appliedIds);
   return migrations.filter((migration) => !applied.has(migration.id));
 }

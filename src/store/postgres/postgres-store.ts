@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import postgres from 'postgres';
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
@@ -47,29 +47,49 @@ import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
-import { inTransaction, type Sql } from './transaction.js';
+import { inTransaction, type Pool, type Sql } from './transaction.js';
 
 export type PostgresStoreOptions = {
-  /** postgres://USER@HOST:PORT/DB (and what else pg accepts in a connection string). */
+  /**
+   * postgres://USER[:PASSWORD]@HOST:PORT[,HOST2:PORT2...]/DB[?target_session_attrs=read-write]: with several
+   * hosts the driver connects to them in order and, with target_session_attrs=read-write, only to the primary,
+   * so after a failover new connections find the promoted standby.
+   */
   connectionString: string;
   /** Connections kept by this process's pool (default 10): the bound on its concurrent transactions. */
   poolSize?: number;
+  /**
+   * The longest a statement may wait for a connection and run (default 10 s); past it the call fails with a
+   * retryable error instead of hanging on a database that stopped answering. Connecting has the same bound.
+   */
+  statementTimeoutMs?: number;
 };
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
-const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+const BIGINT_AS_NUMBER = { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) };
+
+/** The driver's options for a store: timeouts in seconds, notices (CREATE TABLE IF NOT EXISTS ...) not printed. */
+export function driverOptions(options: PostgresStoreOptions): postgres.Options<Record<string, postgres.PostgresType>> {
+  const timeoutSeconds = (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 1000;
+  return {
+    max: options.poolSize ?? 10,
+    types: { bigint: BIGINT_AS_NUMBER },
+    onnotice: () => undefined,
+    connect_timeout: timeoutSeconds,
+    query_timeout: timeoutSeconds,
+    connection: { application_name: 'coffer' },
+  };
+}
 
 /**
- * The PostgreSQL backend: every repository of ../store.ts on one database through a pg.Pool, every method one SERIALIZABLE transaction retried on
+ * The PostgreSQL backend: every repository of ../store.ts on one database through the `postgres` driver's pool, every method one SERIALIZABLE transaction retried on
  * serialization failure (transaction.ts), and a migration runner several nodes may run together
  * (migration-runner.ts). Each repository's SQL lives in its own `<domain>-tables.ts`, as in the SQLite backend.
  */
 export class PostgresStore implements Store {
-  readonly #pool: pg.Pool;
+  readonly #pool: Pool;
   readonly #meta: PostgresMetaTables;
   readonly #iam: PostgresIamTables;
   readonly #keys: PostgresKeyTables;
@@ -83,10 +103,7 @@ export class PostgresStore implements Store {
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
-    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10, types });
-    // An idle connection the server drops (restart, failover) is an 'error' event: without a listener it
-    // would end the process. The pool discards that connection and opens another on the next query.
-    this.#pool.on('error', () => undefined);
+    this.#pool = postgres(options.connectionString, driverOptions(options));
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => inTransaction(this.#pool, body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
@@ -105,7 +122,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end();
+    await this.#pool.end({ timeout: 5 });
   }
 
   getMeta(name: string): Promise<Buffer | undefined> {

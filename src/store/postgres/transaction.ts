@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import postgres from 'postgres';
 
 type Row = Record<string, any>;
+
+/** The driver's connection pool (the `postgres` package): one per PostgresStore. */
+export type Pool = postgres.Sql;
 
 /** What a transaction body may do: run statements on the transaction's one connection. */
 export type Sql = {
@@ -32,32 +35,23 @@ const MAX_ATTEMPTS = 10;
  * the old state and both write (write skew: three keys under a limit of two); under SERIALIZABLE one of them
  * fails with 40001 and its retry sees the other's write. It is also the level the distributed engines run
  * by default (CockroachDB, YugabyteDB's serializable mode), so the same code is correct there.
+ *
+ * A lost connection is not retried here: whether its COMMIT took effect is unknown, so the caller gets the
+ * error (the API answers a retryable 5xx, store/unavailable.ts) rather than a write that may have happened twice.
  */
-export async function inTransaction<T>(pool: pg.Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let broken: Error | undefined;
     try {
-      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-      const result = await body(sqlOn(client));
-      await client.query('COMMIT');
-      return result;
+      return (await pool.begin('isolation level serializable', (transaction) => body(sqlOn(transaction)))) as T;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error; // the connection is unusable: the pool drops it
-      }
       if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
-    } finally {
-      client.release(broken);
     }
     await sleep(retryDelayMs(attempt));
   }
 }
 
 export function isRetryable(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && error.code !== undefined && RETRYABLE_SQLSTATES.has(error.code);
+  return error instanceof postgres.PostgresError && RETRYABLE_SQLSTATES.has(error.code);
 }
 
 /** Exponential backoff with full jitter (1 ms … 100 ms), so transactions that collided do not collide again. */
@@ -65,16 +59,22 @@ function retryDelayMs(attempt: number): number {
   return Math.random() * Math.min(100, 2 ** attempt);
 }
 
-function sqlOn(client: pg.PoolClient): Sql {
+/**
+ * Statements with parameters go as prepared statements (parsed once per connection); a statement without
+ * parameters goes by the simple protocol, which is what lets a migration hold several statements.
+ */
+export function sqlOn(connection: postgres.Sql | postgres.TransactionSql): Sql {
+  const query = (text: string, params: readonly unknown[]) =>
+    params.length === 0 ? connection.unsafe(text) : connection.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
   return {
     async rows(text, params = []) {
-      return (await client.query(text, params as unknown[])).rows;
+      return (await query(text, params)) as Row[];
     },
     async one(text, params = []) {
-      return (await client.query(text, params as unknown[])).rows[0];
+      return (await query(text, params))[0];
     },
     async run(text, params = []) {
-      return (await client.query(text, params as unknown[])).rowCount ?? 0;
+      return (await query(text, params)).count ?? 0;
     },
   };
 }
