@@ -31,9 +31,14 @@ export type FailoverCluster = {
   password: string;
   /**
    * `postgres://USER:PASS@127.0.0.1:P1,127.0.0.1:P2/DB?target_session_attrs=read-write`: the `postgres` npm
-   * driver's multi-host form, which connects to whichever of the two accepts writes.
+   * driver's multi-host form, which tries the hosts in order for one that takes the session.
+   *
+   * Beware: the `postgres` driver (4.2.0) judges `read-write` by default_transaction_read_only alone, which a
+   * PostgreSQL ≥ 14 hot standby reports as off, so while the primary is down it connects to the standby
+   * (whose transactions are read-only); `primary` checks in_hot_standby and never does
+   * (https://github.com/hapostgres/pg_auto_failover/issues/970).
    */
-  connectionString(database: string): string;
+  connectionString(database: string, targetSessionAttrs?: 'read-write' | 'primary'): string;
   /** CREATE DATABASE on the primary (it reaches the standby through replication). */
   createDatabase(name: string): Promise<void>;
   /** Runs one statement on one server (default database `postgres`) and returns the rows. */
@@ -157,8 +162,8 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
     standbyPort: standby.port,
     user: SUPERUSER,
     password,
-    connectionString: (database) =>
-      `postgres://${SUPERUSER}:${password}@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/${database}?target_session_attrs=read-write`,
+    connectionString: (database, targetSessionAttrs = 'read-write') =>
+      `postgres://${SUPERUSER}:${password}@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/${database}?target_session_attrs=${targetSessionAttrs}`,
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
       await adminQuery(primary, password, `CREATE DATABASE ${name}`);

@@ -15,8 +15,8 @@ const DATABASE = 'harness';
 const TEST_TIMEOUT_MS = 60_000;
 
 /** A client of the multi-host connection string, quiet about NOTICEs, failing a connect within 5 s. */
-function connect(cluster: FailoverCluster) {
-  return postgres(cluster.connectionString(DATABASE), { max: 2, connect_timeout: 5, onnotice: () => undefined });
+function connect(cluster: FailoverCluster, targetSessionAttrs: 'read-write' | 'primary' = 'read-write') {
+  return postgres(cluster.connectionString(DATABASE, targetSessionAttrs), { max: 2, connect_timeout: 5, onnotice: () => undefined });
 }
 
 async function createClusterWithTable(t: { diagnostic(message: string): void }): Promise<FailoverCluster> {
@@ -105,6 +105,13 @@ describe('failover: the primary stopped hard, the standby promoted', () => {
     const refusedAt = Date.now();
     await assert.rejects(sql`INSERT INTO notes (id, note) VALUES (100, 'nowhere')`);
     assert.ok(Date.now() - refusedAt < 10_000, `the refused write took ${Date.now() - refusedAt} ms`);
+    // The `primary` form does not even connect: the standby is still in recovery.
+    const primaryOnly = connect(cluster, 'primary');
+    try {
+      await assert.rejects(primaryOnly`SELECT 1`, { code: 'CONNECTION_DESTROYED' });
+    } finally {
+      await primaryOnly.end({ timeout: 1 });
+    }
 
     await cluster.promoteStandby();
     // The same client reconnects by itself, to the standby's port.
