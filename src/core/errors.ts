@@ -35,6 +35,8 @@ export const commonErrors = {
   RequestEntityTooLargeException: 413,
   ThrottlingException: 400,
   InternalFailure: 500,
+  /** A temporary failure (the database cannot be reached): retryable, SDKs retry 503s by themselves. */
+  ServiceUnavailable: 503,
 } as const;
 
 export type CommonErrorCode = keyof typeof commonErrors;

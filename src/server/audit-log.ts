@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { checkAnchors, verifyChain, type AnchorCheck, type VerifyResult } from '../audit/index.js';
 import { deriveAuditAnchorKey, loadRootKey, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
 import type { AuditEventRecord } from '../store/index.js';
+import { PostgresStore } from '../store/postgres/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
+import { describeUrl } from './store-url.js';
 
 export type AuditLog = {
   /** Walks the hash chain from the first event; names the first broken one. */
@@ -32,14 +34,13 @@ export function defaultAuditAnchorFile(dataDir: string): string {
  * encrypted (they hold no secret values); only checking anchors needs the root key. Only reads, after the
  * schema is brought up to date (what starting the server does too).
  */
-export async function openAuditLog(dataDir: string): Promise<AuditLog> {
-  const databasePath = join(dataDir, 'coffer.db');
-  if (!existsSync(databasePath)) throw new Error(`${dataDir} holds no Coffer database (${databasePath} does not exist)`);
-  const store = new SqliteStore(databasePath);
+export async function openAuditLog(dataDir: string, storeUrl?: string): Promise<AuditLog> {
+  const store = storeUrl ? new PostgresStore({ connectionString: storeUrl, poolSize: 2 }) : openSqliteStore(dataDir);
+  const where = storeUrl ? describeUrl(storeUrl) : dataDir;
   try {
-    store.migrate();
+    await store.migrate();
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   return {
@@ -48,7 +49,7 @@ export async function openAuditLog(dataDir: string): Promise<AuditLog> {
       const rootKey = loadRootKey(rootKeySource).key;
       try {
         const check = await store.getMeta('root_key_check');
-        if (check && !rootKeyMatches(rootKey, check)) throw new RootKeyError(`the root key does not match the data in ${dataDir}`);
+        if (check && !rootKeyMatches(rootKey, check)) throw new RootKeyError(`the root key does not match the data in ${where}`);
         const lines = existsSync(anchorFile) ? readFileSync(anchorFile, 'utf8').split('\n') : [];
         const hashAt = async (sequence: number) => {
           const [record] = await store.listAuditEvents(sequence - 1, 1);
@@ -66,7 +67,13 @@ export async function openAuditLog(dataDir: string): Promise<AuditLog> {
         limit: filter.limit,
       }),
     async close() {
-      store.close();
+      await store.close();
     },
   };
+}
+
+function openSqliteStore(dataDir: string): SqliteStore {
+  const databasePath = join(dataDir, 'coffer.db');
+  if (!existsSync(databasePath)) throw new Error(`${dataDir} holds no Coffer database (${databasePath} does not exist)`);
+  return new SqliteStore(databasePath);
 }

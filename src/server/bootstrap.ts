@@ -1,6 +1,6 @@
-import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import { BOOTSTRAP_ACCOUNT_ID, type Credentials } from '../auth/index.js';
-import type { MetaRepository } from '../store/index.js';
+import type { IamRepository, MetaRepository } from '../store/index.js';
 
 const BOOTSTRAP_MARK = 'bootstrap_admin_access_key_id';
 
@@ -9,10 +9,12 @@ export type AdminCredentials = { accessKeyId: string; secretAccessKey: string };
 /**
  * On first start: the account 000000000000 and an administrator access key for it, written to
  * `<data-dir>/admin-credentials` (0600). Later starts find the mark and do nothing. The secret is returned
- * only when it was created by this start, so the CLI can print it once.
+ * only when it was created by this start, so the CLI can print it once. Of several nodes starting together on
+ * one new database, the one whose mark is stored first is the bootstrap; the others delete the key and the
+ * file they had made, so the deployment has one administrator key, in one place.
  */
 export async function bootstrapAdmin(
-  store: Pick<MetaRepository, 'getMeta' | 'putMetaIfAbsent'>,
+  store: Pick<MetaRepository, 'getMeta' | 'putMetaIfAbsent'> & Pick<IamRepository, 'deleteRootAccessKey'>,
   credentials: Credentials,
   credentialsFile: string,
   now: Date,
@@ -21,7 +23,10 @@ export async function bootstrapAdmin(
   const admin = await credentials.createRootAccessKey(BOOTSTRAP_ACCOUNT_ID, now);
   writePrivateFile(credentialsFile, adminCredentialsText(admin, undefined));
   const stored = await store.putMetaIfAbsent(BOOTSTRAP_MARK, Buffer.from(admin.accessKeyId));
-  return stored.toString() === admin.accessKeyId ? admin : undefined;
+  if (stored.toString() === admin.accessKeyId) return admin;
+  await store.deleteRootAccessKey(BOOTSTRAP_ACCOUNT_ID, admin.accessKeyId);
+  rmSync(credentialsFile, { force: true });
+  return undefined;
 }
 
 /** Shell lines that point the AWS CLI and SDKs at this server with the administrator key. */

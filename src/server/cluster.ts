@@ -34,6 +34,8 @@ export type ClusterOptions = {
    * the writer starts, after the first worker has opened the data dir and its root key.
    */
   auditAnchoring?: () => AuditWriterAnchoring;
+  /** Whether the primary is the data dir's audit writer (SQLite: yes; PostgreSQL: each worker appends itself). */
+  auditWriter?: boolean;
 };
 
 export function isClusterWorker(): boolean {
@@ -81,7 +83,7 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   if (firstStarted !== 'ready') return firstStarted.code;
   options.log(`worker 1 (pid ${first.process.pid}) ready`);
   // The data dir is open and migrated: start the writer now, so the first audited request need not wait for it.
-  auditWriter();
+  if (options.auditWriter !== false) auditWriter();
   for (let index = 2; index <= options.workers; index++) {
     const worker = fork(false);
     const started = await startedOrExit(worker);

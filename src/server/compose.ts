@@ -1,9 +1,9 @@
-import { closeSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloudTrailTable, createAuditRecorder } from '../audit/index.js';
 import { createAuthenticator, createCredentials, type Credentials } from '../auth/index.js';
-import { createLogger, systemClock, type Clock, type Logger } from '../core/index.js';
-import { deriveAuditAnchorKey, Keyring, loadRootKey, makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey, type RootKeySource } from '../crypto/index.js';
+import { createLogger, systemClock, type Logger } from '../core/index.js';
+import { Keyring, makeRootKeyCheck, type LoadedRootKey } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
 import { createIamService, createIdentityPolicySource, newAccountId } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
@@ -12,46 +12,18 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
-import { openAnchorFile, type IamRepository, type MetaRepository } from '../store/index.js';
-import { SqliteStore, type AuditAppender, type AuditWriterAnchoring } from '../store/sqlite/index.js';
-import { defaultAuditAnchorFile } from './audit-log.js';
+import type { IamRepository } from '../store/index.js';
+import { SqliteStore } from '../store/sqlite/index.js';
+import { auditAnchoringFor } from './audit-anchoring.js';
+import type { CofferConfig, ServerStore } from './config.js';
+import { openPostgresStore } from './postgres-store.js';
+import { describeUrl } from './store-url.js';
+import { loadRootKeyFor, ROOT_KEY_CHECK, verifyRootKey } from './root-key.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type EdgeLimits, type HttpServer } from './http.js';
+export type { CofferConfig, ServerStore } from './config.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
 
-export type CofferConfig = {
-  dataDir: string;
-  /** Overrides the default key file `<data-dir>/root.key`. */
-  rootKeyFile?: string;
-  /** Base64 root key (COFFER_ROOT_KEY); wins over any file. */
-  rootKeyBase64?: string;
-  devMode?: boolean;
-  clock?: Clock;
-  logger?: Logger;
-  /** How often due key deletions and rotations run; 0 turns the timer off (tests call runMaintenance). */
-  maintenanceIntervalMs?: number;
-  /** Where hosted functions reach this server (their AWS_ENDPOINT_URL); startServer sets it. */
-  endpointUrl?: string;
-  /** Refuse a request when its audit event cannot be written (default: serve it and log the failure). */
-  auditFailClosed?: boolean;
-  /** Where audit batches are appended; a cluster worker passes the primary's writer (cluster.ts). */
-  auditAppender?: AuditAppender;
-  /** Store transactions begin IMMEDIATE (several processes write the database: cluster mode). */
-  immediateTransactions?: boolean;
-  /**
-   * Start the audit writer thread once the store is open and migrated, not at the first audited request
-   * (startServer sets it: the thread's ~90 ms start-up is then off the first request's path). Local commands
-   * leave it off and start no thread they may not need.
-   */
-  auditWriterAtOpen?: boolean;
-  /** Where the audit chain is anchored (store/audit-anchor.ts); default `<data-dir>.audit-anchors`, outside the data dir. */
-  auditAnchorFile?: string;
-  /** How often the chain head is anchored when it has moved (default 10 s; and always on a clean shutdown). */
-  auditAnchorIntervalMs?: number;
-};
-
-/** The default period of audit chain anchors: events younger than this can go undetected if deleted after a crash. */
-export const AUDIT_ANCHOR_INTERVAL_MS = 10_000;
 
 export type Coffer = {
   pipeline: Pipeline;
@@ -67,11 +39,11 @@ export type Coffer = {
   createdAdmin?: AdminCredentials;
   rootKeyCreated: boolean;
   rootKeyDescription: string;
+  /** 'sqlite', or the PostgreSQL URL without its password. */
+  storeDescription: string;
   runMaintenance(): Promise<void>;
   close(): Promise<void>;
 };
-
-const ROOT_KEY_CHECK = 'root_key_check';
 
 /**
  * The composition root: config → root key → store → keyring → services → pipeline. The only place where
@@ -89,9 +61,17 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
   }
 }
 
+
 /** Root key → store → check value → migrations → keyring. A wrong or missing root key changes nothing. */
-async function openVerifiedStore(config: CofferConfig) {
+async function openVerifiedStore(config: CofferConfig): Promise<{ store: ServerStore; keyring: Keyring; rootKey: LoadedRootKey }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const opened = config.postgres ? await openPostgresStore(config, config.postgres) : await openSqliteStore(config);
+  const keyring = new Keyring(opened.rootKey.key);
+  opened.rootKey.key.fill(0);
+  return { ...opened, keyring };
+}
+
+async function openSqliteStore(config: CofferConfig): Promise<{ store: ServerStore; rootKey: LoadedRootKey }> {
   const databasePath = join(config.dataDir, 'coffer.db');
   const dataDirIsNew = !existsSync(databasePath);
   const rootKey = loadRootKeyFor(config, dataDirIsNew);
@@ -113,55 +93,10 @@ async function openVerifiedStore(config: CofferConfig) {
     rootKey.key.fill(0);
     throw error;
   }
-  const keyring = new Keyring(rootKey.key);
-  rootKey.key.fill(0);
-  return { store, keyring, rootKey };
+  return { store, rootKey };
 }
 
-/** The anchor file cannot be written: a start fails with this message, said plainly. */
-export class AuditAnchorFileError extends Error {
-  override name = 'AuditAnchorFileError';
-}
-
-/**
- * The anchoring of this process's audit writer: the anchor file must be writable now (created 0600 if new), so
- * that a server that cannot anchor its chain does not start. A cluster worker checks it too, though the
- * primary's writer is the one that anchors (server/cluster.ts).
- */
-export function auditAnchoringFor(config: Pick<CofferConfig, 'dataDir' | 'auditAnchorFile' | 'auditAnchorIntervalMs' | 'logger'>, rootKey: Buffer): AuditWriterAnchoring {
-  const file = config.auditAnchorFile ?? defaultAuditAnchorFile(config.dataDir);
-  try {
-    closeSync(openAnchorFile(file));
-  } catch (error) {
-    throw new AuditAnchorFileError(
-      `cannot open the audit anchor file ${file} for appending (${error instanceof Error ? error.message : String(error)}); ` +
-        'choose a writable place outside the data dir with --audit-anchor-file',
-    );
-  }
-  const logger = config.logger ?? createLogger();
-  return {
-    options: { file, key: deriveAuditAnchorKey(rootKey), intervalMs: config.auditAnchorIntervalMs ?? AUDIT_ANCHOR_INTERVAL_MS },
-    // The same anchor in the server's log: a second copy, wherever the log is collected.
-    onAnchor: (anchor) => logger.info('audit anchor', { auditAnchor: anchor }),
-    onError: (message) => logger.error('audit anchor error', { file, error: message }),
-  };
-}
-
-/**
- * The anchoring of a writer in a process that has not opened the store (the cluster primary): the root key
- * from the same source (never created here: the first worker has opened the data dir), the anchor key derived
- * from it, the root key wiped.
- */
-export function loadAuditAnchoring(config: CofferConfig): AuditWriterAnchoring {
-  const rootKey = loadRootKeyFor(config, false);
-  try {
-    return auditAnchoringFor(config, rootKey.key);
-  } finally {
-    rootKey.key.fill(0);
-  }
-}
-
-async function composeServices(config: CofferConfig, store: SqliteStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {
+async function composeServices(config: CofferConfig, store: ServerStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {
   const clock = config.clock ?? systemClock;
   const logger = config.logger ?? createLogger();
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
@@ -250,6 +185,7 @@ async function composeServices(config: CofferConfig, store: SqliteStore, keyring
     createdAdmin,
     rootKeyCreated: rootKey.created,
     rootKeyDescription: rootKey.description,
+    storeDescription: config.postgres ? describeUrl(config.postgres.url) : 'sqlite',
     runMaintenance,
     async close() {
       if (timer) clearInterval(timer);
@@ -323,33 +259,6 @@ export async function startServer(config: CofferConfig & { host: string; port: n
       await coffer.close();
     },
   };
-}
-
-function rootKeySource(config: CofferConfig, dataDirIsNew: boolean): RootKeySource {
-  if (config.rootKeyBase64 !== undefined) return { kind: 'env', base64: config.rootKeyBase64 };
-  if (config.rootKeyFile !== undefined) return { kind: 'file', path: config.rootKeyFile, createIfMissing: dataDirIsNew };
-  // Never invent a root key for a data dir that already holds data: that data would be unreadable.
-  return { kind: 'file', path: join(config.dataDir, 'root.key'), createIfMissing: dataDirIsNew };
-}
-
-/** loadRootKey, with a message that says what to do when an existing data dir's key file is gone. */
-function loadRootKeyFor(config: CofferConfig, dataDirIsNew: boolean): LoadedRootKey {
-  const source = rootKeySource(config, dataDirIsNew);
-  if (source.kind === 'file' && !source.createIfMissing && !existsSync(source.path)) {
-    throw new RootKeyError(
-      `the data dir ${config.dataDir} holds data, but its root key file ${source.path} does not exist. ` +
-        'Restore the root key from your backup (or give it with --root-key-file or COFFER_ROOT_KEY); ' +
-        'without it the keys and secrets in this data dir cannot be decrypted.',
-    );
-  }
-  return loadRootKey(source);
-}
-
-async function verifyRootKey(store: Pick<MetaRepository, 'getMeta'>, rootKey: Buffer, dataDir: string): Promise<void> {
-  const check = await store.getMeta(ROOT_KEY_CHECK);
-  if (check && !rootKeyMatches(rootKey, check)) {
-    throw new RootKeyError(`the root key does not match the data in ${dataDir}; start with the root key this data dir was created with`);
-  }
 }
 
 /** This server's URL as a local child process reaches it: a wildcard address becomes loopback. */

@@ -17,6 +17,14 @@ export type AuditAnchor = AuditChainHead & { time: string; mac: string };
 /** Where and how often the writer anchors the chain; `key` is the anchor key (never the root key itself). */
 export type AuditAnchorOptions = { file: string; key: Uint8Array; intervalMs: number };
 
+/** Where a store's audit appender anchors the chain (options) and what its owner hears of it. */
+export type AuditAnchoring = {
+  options: AuditAnchorOptions;
+  /** Each anchor written (the server logs it: a second copy outside the data dir). */
+  onAnchor: (anchor: AuditAnchor) => void;
+  onError: (message: string) => void;
+};
+
 /** Domain separation of the MAC input: a MAC made for anything else never checks as an anchor. */
 const MAC_LABEL = 'coffer audit anchor v1';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
-import { defaultAuditAnchorFile, startServer, type EdgeLimits, type RunningServer } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, startServer, type EdgeLimits, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -32,6 +32,8 @@ export async function startTestServer(
     auditAnchorFile?: string;
     logger?: Logger;
     limits?: Partial<EdgeLimits>;
+    /** A node on this PostgreSQL store instead of SQLite in the data dir. */
+    postgres?: PostgresConfig;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -49,6 +51,7 @@ export async function startTestServer(
     auditAnchorIntervalMs: options.auditAnchorIntervalMs,
     auditAnchorFile: options.auditAnchorFile,
     limits: options.limits,
+    postgres: options.postgres,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { adminCredentialsText, openCoffer } from '../../server/index.js';
 
-type CreateOptions = { dataDir: string; rootKeyFile?: string; endpointUrl?: string };
+type CreateOptions = { dataDir: string; store?: string; rootKeyFile?: string; endpointUrl?: string };
 
 /**
  * `coffer accounts create`: a local command on a data dir (the server may be running: SQLite shares the file).
@@ -15,6 +15,7 @@ export function registerAccountsCommand(program: Command): void {
     .command('create')
     .description('create an account and an access key of its root user; prints them once')
     .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
+    .option('--store <url>', "the deployment's PostgreSQL (as the server's --store); env COFFER_STORE_URL", process.env.COFFER_STORE_URL)
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .option('--endpoint-url <url>', "the server's URL for the printed AWS_ENDPOINT_URL (default: the one in <data-dir>/admin-credentials)")
     .action(createAccount);
@@ -22,11 +23,12 @@ export function registerAccountsCommand(program: Command): void {
 
 async function createAccount(options: CreateOptions): Promise<void> {
   const dataDir = resolve(options.dataDir);
-  if (!existsSync(join(dataDir, 'coffer.db'))) fail(`${dataDir} holds no Coffer database: start \`coffer server --data-dir ${options.dataDir}\` once first`);
+  if (!options.store && !existsSync(join(dataDir, 'coffer.db'))) fail(`${dataDir} holds no Coffer database: start \`coffer server --data-dir ${options.dataDir}\` once first`);
   let coffer;
   try {
     coffer = await openCoffer({
       dataDir,
+      postgres: options.store ? { url: options.store, poolSize: 2 } : undefined,
       rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
       rootKeyBase64: process.env.COFFER_ROOT_KEY,
       maintenanceIntervalMs: 0,

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { RootKeySource } from '../../crypto/index.js';
 import { defaultAuditAnchorFile, openAuditLog, type AuditLog } from '../../server/index.js';
 
-type VerifyOptions = { dataDir: string; auditAnchorFile?: string; rootKeyFile?: string };
+type VerifyOptions = { dataDir: string; store?: string; auditAnchorFile?: string; rootKeyFile?: string };
+
+const STORE_OPTION = ['--store <url>', "the deployment's PostgreSQL instead of the data dir's database; env COFFER_STORE_URL"] as const;
 
 /** `coffer audit verify|list`: the data dir's audit log, read locally (no server needed). */
 export function registerAuditCommand(program: Command): void {
@@ -12,10 +14,11 @@ export function registerAuditCommand(program: Command): void {
     .command('verify')
     .description('walk the hash chain and check it against its signed anchors; exit 1 naming a changed, missing or moved event, or a truncated log')
     .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
-    .option('--audit-anchor-file <file>', 'the anchors the server wrote (default <data-dir>.audit-anchors); a copy of the server log works too')
+    .option(...STORE_OPTION, process.env.COFFER_STORE_URL)
+    .option('--audit-anchor-file <file>', 'the anchors the server wrote (default <data-dir>.audit-anchors; on PostgreSQL any node\'s); a copy of the server log works too')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .action(async (options: VerifyOptions) => {
-      const log = await openOrExit(options.dataDir);
+      const log = await openOrExit(options.dataDir, options.store);
       try {
         process.exitCode = await verify(log, options);
       } finally {
@@ -26,15 +29,16 @@ export function registerAuditCommand(program: Command): void {
     .command('list')
     .description('print audit events as JSON lines, newest first')
     .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
+    .option(...STORE_OPTION, process.env.COFFER_STORE_URL)
     .option('--event-name <name>', 'only events of this operation (GetSecretValue, Decrypt, …)')
     .option('--limit <n>', 'at most this many events', '50')
-    .action(async (options: { dataDir: string; eventName?: string; limit: string }) => {
+    .action(async (options: { dataDir: string; store?: string; eventName?: string; limit: string }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) {
         process.stderr.write(`coffer: --limit must be a positive integer, not ${options.limit}\n`);
         process.exit(2);
       }
-      const log = await openOrExit(options.dataDir);
+      const log = await openOrExit(options.dataDir, options.store);
       const events = await log.list({ eventName: options.eventName, limit });
       await log.close();
       for (const event of events) process.stdout.write(`${event.body}\n`);
@@ -86,9 +90,9 @@ function rootKeySource(dataDir: string, rootKeyFile: string | undefined): RootKe
   return { kind: 'file', path: rootKeyFile ? resolve(rootKeyFile) : join(dataDir, 'root.key'), createIfMissing: false };
 }
 
-async function openOrExit(dataDir: string) {
+async function openOrExit(dataDir: string, storeUrl: string | undefined) {
   try {
-    return await openAuditLog(resolve(dataDir));
+    return await openAuditLog(resolve(dataDir), storeUrl || undefined);
   } catch (error) {
     process.stderr.write(`coffer: cannot open the audit log: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../core/index.js';
 import { RootKeyError } from '../../crypto/index.js';
@@ -30,6 +31,9 @@ type ServerOptions = {
   auditAnchorInterval: string;
   workers?: string;
   logLevel: string;
+  store?: string;
+  poolSize: string;
+  storeTimeout: string;
 } & EdgeOptions;
 
 /** The HTTP edge's limits and what start-up prints, as flags (see EdgeLimits in server/http.ts). */
@@ -82,10 +86,13 @@ const MAINTENANCE_INTERVAL_MS = 60_000;
 export function registerServerCommand(program: Command): void {
   const server = program
     .command('server')
-    .description('run the Coffer server (AWS KMS and Secrets Manager APIs) on the embedded store')
+    .description('run the Coffer server (AWS KMS and Secrets Manager APIs) on the embedded store, or as a node on PostgreSQL')
     .option('--port <port>', 'port to listen on', '7766')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--data-dir <dir>', 'where the database, root key and admin credentials live', './.coffer')
+    .option('--data-dir <dir>', 'where the database (unless --store), root key and admin credentials live', './.coffer')
+    .option('--store <url>', 'keep everything in PostgreSQL instead: postgres://USER[:PASSWORD]@HOST:PORT[,HOST2:PORT2]/DB[?target_session_attrs=read-write]; env COFFER_STORE_URL', process.env.COFFER_STORE_URL)
+    .option('--pool-size <n>', 'PostgreSQL connections this process keeps (--store)', '10')
+    .option('--store-timeout <ms>', 'a PostgreSQL statement or connection attempt past this fails the call with a retryable 5xx (--store)', '10000')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
@@ -105,6 +112,8 @@ async function runServer(options: ServerOptions): Promise<void> {
   const config = serverConfig(options);
   const code = await runClusterPrimary({
     workers,
+    // On PostgreSQL every worker is a node of its own: it appends to the shared chain itself.
+    auditWriter: options.store === undefined,
     dataDir: resolve(options.dataDir),
     log: (line) => process.stderr.write(`coffer: ${line}\n`),
     auditAnchoring: () => loadAuditAnchoring(config),
@@ -154,6 +163,7 @@ async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typ
 function serverConfig(options: ServerOptions): CofferConfig {
   return {
     dataDir: resolve(options.dataDir),
+    postgres: postgresConfig(options),
     devMode: options.dev ?? false,
     rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
     rootKeyBase64: process.env.COFFER_ROOT_KEY,
@@ -179,15 +189,18 @@ function announce(server: RunningServer, dataDir: string, options: Pick<ServerOp
       ].join('\n') + '\n',
     );
   }
-  process.stdout.write(`Coffer listening on ${http.url} (data dir ${dataDir})\n`);
+  const store = coffer.storeDescription === 'sqlite' ? `data dir ${dataDir}` : `store ${coffer.storeDescription}, data dir ${dataDir}`;
+  process.stdout.write(`Coffer listening on ${http.url} (${store})\n`);
   // The secret key goes to its 0600 file, not to a terminal, a scrollback or a service's log, unless asked for.
   if (coffer.createdAdmin && options.printCredentials) {
     process.stdout.write(`\nAdministrator credentials (also in ${dataDir}/admin-credentials, mode 0600):\n\n`);
     process.stdout.write(adminCredentialsText(coffer.createdAdmin, http.url) + '\n');
   } else if (coffer.createdAdmin) {
     process.stdout.write(`Administrator credentials created: source ${dataDir}/admin-credentials (mode 0600; --print-credentials shows them here)\n`);
-  } else {
+  } else if (existsSync(join(dataDir, 'admin-credentials'))) {
     process.stdout.write(`Administrator credentials: source ${dataDir}/admin-credentials\n`);
+  } else {
+    process.stdout.write('Administrator credentials: in the admin-credentials file of the node that first started on this database\n');
   }
   if (options.dev) process.stdout.write('Dev mode: access key "test" / secret "test" is accepted as the administrator.\n');
 }
@@ -243,6 +256,20 @@ function parseWorkers(text: string, dataDir: string): number {
     process.exit(2);
   }
   return workers;
+}
+
+/** --store and its flags; a URL that is not postgres:// stops the start here. */
+function postgresConfig(options: ServerOptions): CofferConfig['postgres'] {
+  if (options.store === undefined || options.store === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(options.store)) {
+    process.stderr.write('coffer: --store must be a postgres:// URL (postgres://USER@HOST:PORT/DB); without it the embedded store in --data-dir is used\n');
+    process.exit(2);
+  }
+  return {
+    url: options.store,
+    poolSize: wholeNumber('--pool-size', options.poolSize, 1),
+    statementTimeoutMs: wholeNumber('--store-timeout', options.storeTimeout, 100),
+  };
 }
 
 function parseAnchorInterval(text: string): number {

@@ -1,3 +1,4 @@
+import { AuditAnchorer, newestValidAnchor, type AuditAnchoring } from '../audit-anchor.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
 import type { AuditRepository } from '../repositories/audit.js';
@@ -26,14 +27,39 @@ class ProbeRollback extends Error {}
  * the same end collide (40001, or the sequence's primary key) and the loser's retry seals after the
  * winner's events, so the chain never forks. This process's appends wait for each other in a queue (a
  * speed-up only: they would otherwise mostly collide and retry); correctness rests on the database.
- * Not ported yet: the anchors that SQLite's audit writer thread writes (store/audit-anchor.ts).
+ * Anchors: each node anchors the heads of the chain it appended (store/audit-anchor.ts), in its own anchor
+ * file; every head is a point of the one chain, so any node's anchors check the whole deployment's log.
  */
 export class PostgresAuditTables implements AuditRepository {
   readonly #transaction: RunInTransaction;
+  readonly #anchoring: AuditAnchoring | undefined;
+  #anchorer: AuditAnchorer | undefined;
   #appendQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(transaction: RunInTransaction) {
+  constructor(transaction: RunInTransaction, anchoring?: AuditAnchoring) {
     this.#transaction = transaction;
+    this.#anchoring = anchoring;
+  }
+
+  /** Opens the anchor file and checks its newest anchor against the log (a server's start; not for local commands). */
+  async startAnchoring(): Promise<void> {
+    if (!this.#anchoring || this.#anchorer) return;
+    const { options, onAnchor, onError } = this.#anchoring;
+    const newest = newestValidAnchor(options.file, options.key);
+    const storedHash = newest ? await this.#hashAt(newest.sequence) : undefined;
+    this.#anchorer = new AuditAnchorer(options, { onAnchor, onError: (error) => onError(error instanceof Error ? error.message : String(error)) });
+    this.#anchorer.checkAgainst(() => storedHash);
+  }
+
+  /** Anchors the last head this node appended and closes the anchor file. */
+  close(): void {
+    this.#anchorer?.close();
+    this.#anchorer = undefined;
+  }
+
+  async #hashAt(sequence: number): Promise<string | undefined> {
+    const [record] = await this.listAuditEvents(sequence - 1, 1);
+    return record?.sequence === sequence ? record.hash : undefined;
   }
 
   async appendAuditEvent(draft: AuditEventDraft): Promise<AuditEventRecord> {
@@ -43,7 +69,11 @@ export class PostgresAuditTables implements AuditRepository {
   appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
     const appended = this.#appendQueue.then(() => this.#transaction((sql) => appendAfterEnd(sql, drafts)));
     this.#appendQueue = appended.catch(() => undefined);
-    return appended;
+    return appended.then((records) => {
+      const head = records[records.length - 1];
+      if (head) this.#anchorer?.headMoved({ sequence: head.sequence, hash: head.hash });
+      return records;
+    });
   }
 
   async probeAuditAppend(): Promise<void> {

@@ -48,6 +48,8 @@ import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, type Pool, type Sql } from './transaction.js';
+import { TimedReadCache } from './read-cache.js';
+import type { AuditAnchoring } from '../audit-anchor.js';
 
 export type PostgresStoreOptions = {
   /**
@@ -63,9 +65,22 @@ export type PostgresStoreOptions = {
    * retryable error instead of hanging on a database that stopped answering. Connecting has the same bound.
    */
   statementTimeoutMs?: number;
+  /**
+   * How long a point read (a secret, a version, a key, an access key, an IAM identity) is served from this
+   * node's cache (default 500 ms; 0 turns the cache off): the bound on how stale another node's change can be
+   * seen here. This node's own writes empty it at once (read-cache.ts).
+   */
+  readCacheMaxAgeMs?: number;
+  /** Anchors of the audit chain heads this node appends (store/audit-anchor.ts); none when absent. */
+  auditAnchoring?: AuditAnchoring;
 };
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+const DEFAULT_READ_CACHE_MAX_AGE_MS = 500;
+/** SQL that only reads; anything else (INSERT, UPDATE ... RETURNING, DDL) counts as a write. */
+const PLAIN_READ = /^\s*SELECT\b/i;
+/** As the SQLite backend's: a busy working set of records, and a byte bound against large secrets. */
+const READ_CACHE_LIMITS = { maxEntries: 30_000, maxBytes: 64 * 1024 * 1024 };
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const BIGINT_AS_NUMBER = { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) };
@@ -98,13 +113,15 @@ export class PostgresStore implements Store {
   readonly #rotation: PostgresRotationTables;
   readonly #functions: PostgresFunctionTables;
   readonly #audit: PostgresAuditTables;
+  readonly #cache: TimedReadCache;
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
     this.#pool = postgres(options.connectionString, driverOptions(options));
-    const transaction = <T>(body: (sql: Sql) => Promise<T>) => inTransaction(this.#pool, body);
+    this.#cache = new TimedReadCache({ ...READ_CACHE_LIMITS, maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS });
+    const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
     this.#keys = new PostgresKeyTables(transaction);
@@ -112,7 +129,29 @@ export class PostgresStore implements Store {
     this.#secrets = new PostgresSecretTables(transaction);
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
-    this.#audit = new PostgresAuditTables(transaction);
+    // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
+    // request appends one, and emptying the cache for each would leave nothing cached).
+    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body), options.auditAnchoring);
+  }
+
+  /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
+  async #writeAware<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
+    let wrote = false;
+    const noting = (text: string) => {
+      if (!PLAIN_READ.test(text)) wrote = true;
+      return text;
+    };
+    try {
+      return await inTransaction(this.#pool, (sql) =>
+        body({
+          rows: (text, params) => sql.rows(noting(text), params),
+          one: (text, params) => sql.one(noting(text), params),
+          run: (text, params) => sql.run(noting(text), params),
+        }),
+      );
+    } finally {
+      if (wrote) this.#cache.invalidate();
+    }
   }
 
   async migrate(): Promise<void> {
@@ -122,7 +161,13 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#audit.close();
     await this.#pool.end({ timeout: 5 });
+  }
+
+  /** Starts anchoring the audit chain heads this node appends, after checking the newest anchor against the log. */
+  async startAuditWriter(): Promise<void> {
+    await this.#audit.startAnchoring();
   }
 
   getMeta(name: string): Promise<Buffer | undefined> {
@@ -138,7 +183,7 @@ export class PostgresStore implements Store {
   }
 
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
-    return this.#iam.getAccessKey(accessKeyId);
+    return this.#cache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
   }
 
   deleteExpiredAccessKeys(now: Date): Promise<number> {
@@ -210,7 +255,7 @@ export class PostgresStore implements Store {
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
-    return this.#iam.getIamIdentity(accountId, kind, name);
+    return this.#cache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
   }
 
   insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome> {
@@ -246,7 +291,7 @@ export class PostgresStore implements Store {
   }
 
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
-    return this.#keys.getKey(accountId, region, keyId);
+    return this.#cache.get(`key-in\0${accountId}\0${region}\0${keyId}`, () => this.#keys.getKey(accountId, region, keyId));
   }
 
   listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
@@ -266,7 +311,7 @@ export class PostgresStore implements Store {
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
-    return this.#keys.getBackingKey(keyId, backingKeyId);
+    return this.#cache.get(`backing\0${keyId}\0${backingKeyId}`, () => this.#keys.getBackingKey(keyId, backingKeyId));
   }
 
   listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
@@ -322,7 +367,7 @@ export class PostgresStore implements Store {
   }
 
   getKeyById(keyId: string): Promise<KeyRecord | undefined> {
-    return this.#keys.getKeyById(keyId);
+    return this.#cache.get(`key\0${keyId}`, () => this.#keys.getKeyById(keyId));
   }
 
   createGrant(grant: GrantRecord): Promise<GrantRecord> {
@@ -354,11 +399,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
-    return this.#secrets.getSecretByArn(arn);
+    return this.#cache.get(`secret-arn\0${arn}`, () => this.#secrets.getSecretByArn(arn));
   }
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
-    return this.#secrets.getSecretByName(accountId, region, name);
+    return this.#cache.get(`secret-name\0${accountId}\0${region}\0${name}`, () => this.#secrets.getSecretByName(accountId, region, name));
   }
 
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {
@@ -410,11 +455,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
-    return this.#secrets.getSecretVersion(secretArn, versionId);
+    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId));
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#secrets.getSecretVersionByStage(secretArn, stage);
+    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage));
   }
 
   listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
+import { isUnreachable, unavailable } from './unavailable.js';
 
 type Row = Record<string, any>;
 
@@ -23,7 +24,12 @@ export type Sql = {
  * roll the transaction back entirely, so running it again is safe.
  */
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 10;
+/**
+ * How long a transaction keeps being retried. Writers of one row (a secret's versions, the audit chain's end)
+ * lose to each other in turn: with n of them at once the last may need about n rounds, so the budget is time,
+ * * not a small count. Past it the caller gets a retryable 503 (unavailable.ts), never a hang.
+ */
+const RETRY_BUDGET_MS = 10_000;
 
 /**
  * Runs `body` in one SERIALIZABLE transaction, and again from the start on a serialization failure: the one
@@ -37,14 +43,17 @@ const MAX_ATTEMPTS = 10;
  * by default (CockroachDB, YugabyteDB's serializable mode), so the same code is correct there.
  *
  * A lost connection is not retried here: whether its COMMIT took effect is unknown, so the caller gets the
- * error (the API answers a retryable 5xx, store/unavailable.ts) rather than a write that may have happened twice.
+ * error as a retryable 503 (unavailable.ts) rather than a write that may have happened twice.
  */
 export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + RETRY_BUDGET_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return (await pool.begin('isolation level serializable', (transaction) => body(sqlOn(transaction)))) as T;
     } catch (error) {
-      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+      if (isUnreachable(error)) throw unavailable(error);
+      if (!isRetryable(error)) throw error;
+      if (Date.now() >= deadline) throw unavailable(error);
     }
     await sleep(retryDelayMs(attempt));
   }
@@ -54,9 +63,9 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof postgres.PostgresError && RETRYABLE_SQLSTATES.has(error.code);
 }
 
-/** Exponential backoff with full jitter (1 ms … 100 ms), so transactions that collided do not collide again. */
+/** Exponential backoff with full jitter (up to 2 ms, 4 ms, … 50 ms), so transactions that collided do not collide again. */
 function retryDelayMs(attempt: number): number {
-  return Math.random() * Math.min(100, 2 ** attempt);
+  return Math.random() * Math.min(50, 2 ** attempt);
 }
 
 /**

@@ -12,7 +12,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { AuditAnchorer, type AuditAnchor, type AuditAnchorOptions } from '../audit-anchor.js';
+import { AuditAnchorer, type AuditAnchor, type AuditAnchoring, type AuditAnchorOptions } from '../audit-anchor.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import { migrateAuditLog } from './audit-migrations.js';
 
@@ -144,12 +144,7 @@ type WriterReply = { id: number; seals?: AuditSeal[]; error?: string };
 type WriterNotice = { kind: 'anchored'; anchor: AuditAnchor } | { kind: 'anchor-failed'; error: string };
 
 /** The writer thread's anchoring (audit-anchor.ts) and what its owner hears of it. */
-export type AuditWriterAnchoring = {
-  options: AuditAnchorOptions;
-  /** Each anchor written (the server logs it: a second copy outside the data dir). */
-  onAnchor: (anchor: AuditAnchor) => void;
-  onError: (message: string) => void;
-};
+export type AuditWriterAnchoring = AuditAnchoring;
 
 /** [0] turns 1 when the writer thread has closed its connection (close() waits for it). */
 const CLOSED = 0;

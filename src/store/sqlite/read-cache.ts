@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { frozenSize } from '../frozen-size.js';
 
 /**
  * The results of the store's hot point reads (a secret by name or ARN, a version, a KMS key, an access key, an
@@ -82,18 +83,4 @@ export class ReadCache {
 /** SQL that only reads: a cache entry survives it. Anything else (INSERT, UPDATE ... RETURNING, DDL) does not. */
 export function isPlainRead(sql: string): boolean {
   return /^\s*SELECT\b/i.test(sql);
-}
-
-/** Per object or array: V8's header and property slots, roughly; what the estimate adds besides contents. */
-const OBJECT_OVERHEAD_BYTES = 64;
-
-/** Freezes the record and everything in it, and returns its approximate size in memory (one walk for both). */
-function frozenSize(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (value === null || typeof value !== 'object') return 8;
-  if (ArrayBuffer.isView(value)) return value.byteLength + OBJECT_OVERHEAD_BYTES;
-  let bytes = OBJECT_OVERHEAD_BYTES;
-  for (const member of Object.values(value)) bytes += frozenSize(member);
-  Object.freeze(value);
-  return bytes;
 }

@@ -1,0 +1,85 @@
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsError, createLogger, type Logger } from '../core/index.js';
+import { makeRootKeyCheck, RootKeyError, rootKeyMatches, type LoadedRootKey } from '../crypto/index.js';
+import { PostgresStore } from '../store/postgres/index.js';
+import { auditAnchoringFor } from './audit-anchoring.js';
+import type { CofferConfig, PostgresConfig, ServerStore } from './config.js';
+import { describeUrl } from './store-url.js';
+import { loadRootKeyFor, ROOT_KEY_CHECK } from './root-key.js';
+
+
+const DEFAULT_STARTUP_WAIT_MS = 60_000;
+
+/**
+ * Opens the PostgreSQL store for a node: waits for the database (backoff, a log line per attempt), migrates
+ * (once, however many nodes start together), then settles the root key against the database's check value.
+ * The first node on an empty database may create the root key file (as a new data dir does); every later node
+ * must bring the same key. Two nodes racing on an empty database with different keys: the check value is put
+ * if absent, so one wins and the other refuses to start, removing the key file it had just created.
+ */
+export async function openPostgresStore(config: CofferConfig, postgres: PostgresConfig): Promise<{ store: ServerStore; rootKey: LoadedRootKey }> {
+  const logger = config.logger ?? createLogger();
+  const connect = (anchoring?: Parameters<typeof auditAnchoringFor>[1]) =>
+    new PostgresStore({
+      connectionString: postgres.url,
+      poolSize: postgres.poolSize,
+      statementTimeoutMs: postgres.statementTimeoutMs,
+      readCacheMaxAgeMs: postgres.readCacheMaxAgeMs,
+      auditAnchoring: anchoring === undefined ? undefined : auditAnchoringFor(config, anchoring),
+    });
+  const probe = connect();
+  let check: Buffer | undefined;
+  try {
+    await migrateWhenReachable(probe, postgres, logger);
+    check = await probe.getMeta(ROOT_KEY_CHECK);
+  } finally {
+    await probe.close();
+  }
+  const rootKey = loadRootKeyFor(config, check === undefined, `the database ${describeUrl(postgres.url)}`);
+  let store: PostgresStore | undefined;
+  try {
+    if (check && !rootKeyMatches(rootKey.key, check)) throw wrongRootKey(postgres.url);
+    // Anchoring is set up only by servers; local commands (coffer accounts) open the store without it.
+    store = connect(config.auditWriterAtOpen ? rootKey.key : undefined);
+    const stored = await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
+    if (!rootKeyMatches(rootKey.key, stored)) throw wrongRootKey(postgres.url);
+    if (config.auditWriterAtOpen) await store.startAuditWriter();
+  } catch (error) {
+    await store?.close();
+    // A key file this start created for a database another node has claimed would only mislead.
+    if (rootKey.created) rmSync(rootKey.description, { force: true });
+    rootKey.key.fill(0);
+    throw error;
+  }
+  return { store, rootKey };
+}
+
+function wrongRootKey(url: string): RootKeyError {
+  return new RootKeyError(`the root key does not match the data in ${describeUrl(url)}; start every node with the root key the database was created with`);
+}
+
+/** Migrations, retried with backoff while the database cannot be reached (not when it answers with an error). */
+async function migrateWhenReachable(store: PostgresStore, postgres: PostgresConfig, logger: Logger): Promise<void> {
+  const deadline = Date.now() + (postgres.startupWaitMs ?? DEFAULT_STARTUP_WAIT_MS);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.migrate();
+    } catch (error) {
+      if (!isUnreachableStore(error) || Date.now() >= deadline) throw error;
+      const delayMs = Math.min(5_000, 250 * 2 ** attempt);
+      logger.warn('database unreachable, retrying', { database: describeUrl(postgres.url), attempt, retryInMs: delayMs, error: errorText(error) });
+      await sleep(delayMs);
+    }
+  }
+}
+
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** migrate() reports an unreachable database as the 503 every store call gives (store/postgres/unavailable.ts). */
+function isUnreachableStore(error: unknown): boolean {
+  return error instanceof AwsError && error.code === 'ServiceUnavailable';
+}

@@ -1,0 +1,74 @@
+import { frozenSize } from '../frozen-size.js';
+
+export type TimedReadCacheLimits = { maxEntries: number; maxBytes: number; maxAgeMs: number };
+
+/**
+ * The results of the store's hot point reads (a secret by name or ARN, a version, a KMS key, an access key, an
+ * IAM identity), kept for at most `maxAgeMs`: what keeps GetSecretValue and Decrypt from paying a database
+ * round trip for each of them. How fresh, by two rules:
+ *
+ * - this node's own writes: every transaction that writes bumps the generation when it ends (committed or not),
+ *   which empties the cache, and a read that overlapped a generation change is returned but not kept (it may
+ *   have read the row before the write committed). So a call sees every write this node acknowledged before it.
+ * - other nodes' writes: an entry is dropped `maxAgeMs` after its read began, so a change made through another
+ *   node is seen within that time (the issue's bound is one second). This needs nothing from the database
+ *   beyond reads, so it holds on the distributed engines too; no LISTEN/NOTIFY, no polling.
+ *
+ * Records are frozen before they are shared, and the cache holds at most `maxEntries` records and about
+ * `maxBytes` of them, the oldest leaving first (as the SQLite backend's cache).
+ */
+export class TimedReadCache {
+  readonly #limits: TimedReadCacheLimits;
+  readonly #now: () => number;
+  #entries = new Map<string, { value: unknown; bytes: number; readAt: number }>();
+  #bytes = 0;
+  #generation = 0;
+
+  constructor(limits: TimedReadCacheLimits, now: () => number = () => performance.now()) {
+    this.#limits = limits;
+    this.#now = now;
+  }
+
+  /** The cached result for `key` while fresh, else `read()`'s, kept when it found something. */
+  async get<T extends object>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+    const readAt = this.#now();
+    const cached = this.#entries.get(key);
+    if (cached !== undefined) {
+      if (readAt - cached.readAt < this.#limits.maxAgeMs) return cached.value as T;
+      this.#delete(key, cached.bytes);
+    }
+    const generation = this.#generation;
+    const value = await read();
+    if (value === undefined || generation !== this.#generation || this.#limits.maxAgeMs <= 0) return value;
+    const bytes = frozenSize(value);
+    if (bytes > this.#limits.maxBytes) return value;
+    const previous = this.#entries.get(key);
+    if (previous) this.#delete(key, previous.bytes);
+    while (this.#entries.size > 0 && (this.#entries.size >= this.#limits.maxEntries || this.#bytes + bytes > this.#limits.maxBytes)) this.#evictOldest();
+    this.#entries.set(key, { value, bytes, readAt });
+    this.#bytes += bytes;
+    return value;
+  }
+
+  /** A write of this node ended: nothing read before it may be served after it. */
+  invalidate(): void {
+    this.#generation += 1;
+    if (this.#entries.size > 0) this.#entries = new Map();
+    this.#bytes = 0;
+  }
+
+  /** What the cache holds now (tests). */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.#entries.size, bytes: this.#bytes };
+  }
+
+  #delete(key: string, bytes: number): void {
+    this.#entries.delete(key);
+    this.#bytes -= bytes;
+  }
+
+  #evictOldest(): void {
+    const [key, oldest] = this.#entries.entries().next().value!;
+    this.#delete(key, oldest.bytes);
+  }
+}
