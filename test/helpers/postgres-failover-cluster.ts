@@ -36,7 +36,8 @@ export type FailoverCluster = {
    * Beware: the `postgres` driver (4.2.0) judges `read-write` by default_transaction_read_only alone, which a
    * PostgreSQL ≥ 14 hot standby reports as off, so while the primary is down it connects to the standby
    * (whose transactions are read-only); `primary` checks in_hot_standby and never does
-   * (https://github.com/hapostgres/pg_auto_failover/issues/970).
+   * (https://github.com/hapostgres/pg_auto_failover/issues/970). PostgresStore tells the driver `primary`
+   * when its URL says read-write.
    */
   connectionString(database: string, targetSessionAttrs?: 'read-write' | 'primary'): string;
   /** CREATE DATABASE on the primary (it reaches the standby through replication). */
@@ -45,6 +46,11 @@ export type FailoverCluster = {
   query(server: ServerRole, sql: string, params?: unknown[], database?: string): Promise<Record<string, any>[]>;
   /** `pg_ctl stop -m immediate`: the primary dies as in a crash, without a shutdown checkpoint. */
   stopPrimaryHard(): Promise<void>;
+  /**
+   * Starts the stopped primary again on its port (crash recovery, no failover) and waits until the standby
+   * is its synchronous standby again: a restart instead of a promotion.
+   */
+  startPrimary(): Promise<void>;
   /** `pg_ctl promote`, then waits until the standby accepts writes (pg_is_in_recovery() is false). */
   promoteStandby(): Promise<void>;
   /** Stops the standby (fast shutdown): commits on the primary then wait for it. */
@@ -78,11 +84,14 @@ password_encryption = 'scram-sha-256'
 
 /**
  * The standby, once promoted, is a primary without a standby of its own: were it to keep
- * synchronous_standby_names, every commit after the failover would wait forever.
+ * synchronous_standby_names, every commit after the failover would wait forever. When the primary restarts
+ * instead, the standby reconnects within 200 ms rather than the default 5 s, in which the primary's commits
+ * wait for it.
  */
 const STANDBY_SETTINGS = `
-# --- coffer failover test harness: no synchronous standby after promotion
+# --- coffer failover test harness: no synchronous standby after promotion; quick to reconnect
 synchronous_standby_names = ''
+wal_retrieve_retry_interval = 200ms
 `;
 
 /** One PostgreSQL server: its data directory, port and whether this harness has it running. */
@@ -171,6 +180,10 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
     query: (server, sql, params = [], database = 'postgres') =>
       adminQuery(server === 'primary' ? primary : standby, password, sql, params, database),
     stopPrimaryHard: () => stopServer(primary, 'immediate'),
+    async startPrimary() {
+      await startServer(primary, socketDir);
+      await waitForSyncStandby(primary, password);
+    },
     async promoteStandby() {
       await asPostgres([postgresBin('pg_ctl'), '-D', standby.dataDir, '-w', '-t', '30', 'promote']);
       await waitUntil('the promoted standby accepts writes', async () => {

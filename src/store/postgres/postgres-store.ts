@@ -95,7 +95,32 @@ export function driverOptions(options: PostgresStoreOptions): postgres.Options<R
     connect_timeout: timeoutSeconds,
     query_timeout: timeoutSeconds,
     connection: { application_name: 'coffer' },
+    backoff: reconnectDelaySeconds,
+    ...(asksForReadWrite(options.connectionString) && { target_session_attrs: 'primary' }),
   };
+}
+
+/**
+ * Seconds between the pool's attempts to reach a database that refused: 50-100 ms after the first failure,
+ * doubling to at most 0.5-1 s. Until its next attempt the driver fails every call at once, and its own delay
+ * grows to 10-20 s, so a node would go on answering 503 that long after the database (or a promoted standby)
+ * is back.
+ */
+function reconnectDelaySeconds(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1);
+}
+
+/**
+ * Whether the URL asks for `target_session_attrs=read-write`, which the driver must be told as `primary`.
+ * The driver (postgres 4.2.0) judges read-write by default_transaction_read_only alone, and a PostgreSQL 14+
+ * hot standby reports that as off: a connection opened while the primary is away lands on the standby, and
+ * stays there after the primary is back, failing every transaction (SERIALIZABLE is refused in recovery) for
+ * its whole lifetime. `primary` checks in_hot_standby, as libpq's read-write does; a primary made read-only
+ * answers writes with 25006, which counts as unreachable (unavailable.ts).
+ * https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-TARGET-SESSION-ATTRS
+ */
+function asksForReadWrite(connectionString: string): boolean {
+  return /[?&]target_session_attrs=read-write(&|$)/.test(connectionString);
 }
 
 /**
