@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { registerAccountsCommand } from './commands/accounts.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerServerCommand } from './commands/server.js';
 
 // `coffer audit list | head`: the reader has gone, so stop quietly as a Unix filter does, not with a stack trace.
@@ -25,6 +26,7 @@ registerServerCommand(program);
 registerFunctionsCommand(program);
 registerAuditCommand(program);
 registerAccountsCommand(program);
+registerMigrateCommand(program);
 await program.parseAsync(process.argv);
 
 /** package.json's version; both dist/cli/main.js and dist/bundle/main.js sit two levels below it. */

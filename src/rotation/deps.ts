@@ -36,4 +36,6 @@ export type RotationDeps = {
   recordEvent: (event: RotationAuditEvent) => Promise<void>;
   clock: Clock;
   logger: Logger;
+  /** How long a claimed run's lease lasts (default runner.ts DEFAULT_LEASE_MS, 30 s); renewed every third of it. */
+  leaseMs?: number;
 };

@@ -1,27 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { accountRootArn, commonError, parseArn, type Clock, type RequestContext } from '../core/index.js';
-import { ROTATION_STEPS, type RotationRunRecord, type SecretRecord } from '../store/index.js';
+import { ROTATION_STEPS, type RotationRunRecord, type RotationStep, type SecretRecord } from '../store/index.js';
 import type { RotationAuditEvent, RotationDeps } from './deps.js';
+import { holdLease, type HeldLease } from './lease.js';
 import type { RotationEvent } from './rotator.js';
 import { nextWindow } from './schedule.js';
 
 const MAX_ATTEMPTS = 5;
 const FIRST_RETRY_MS = 30_000;
 const MAX_RETRY_MS = 30 * 60_000;
-/** Longer than any step may take (hosted functions time out at 900 s), so a lease outlives its holder's work. */
-const LEASE_MS = 20 * 60_000;
+/**
+ * A claimed run's lease, renewed by its holder every third of it while a step runs: short, so that when a
+ * node dies mid-rotation another takes the run over within half a minute.
+ */
+export const DEFAULT_LEASE_MS = 30_000;
 const MAX_ERROR_LENGTH = 1000;
 
 /**
  * Drives rotations through AWS's four steps: createSecret, setSecret, testSecret, finishSecret. A run is
- * claimed with a store lease, so of several nodes one drives it; a failed step is recorded with its error
- * and retried with exponential backoff, from that step; after MAX_ATTEMPTS the run is marked failed and waits
- * for a new RotateSecret. Nothing here touches labels: the rotation function moves AWSCURRENT in
- * finishSecret, so a failure can never lose the current value.
+ * claimed with a store lease, so of several nodes one drives it; the holder renews the lease while a step
+ * runs and records each step done, so a node that takes over a run whose holder died continues from the first
+ * unfinished step (steps are idempotent by ClientRequestToken, so repeating the interrupted one is safe).
+ * Every write of the holder is fenced by the lease's epoch: once another node has claimed the run, the old
+ * holder writes nothing more. A failed step is recorded with its error and retried with exponential backoff,
+ * from that step; after MAX_ATTEMPTS the run is marked failed and waits for a new RotateSecret. Nothing here
+ * touches labels: the rotation function moves AWSCURRENT in finishSecret, so a failure can never lose the
+ * current value.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html
  */
 export function createRunner(deps: RotationDeps) {
   const leaseOwner = `rotation-${randomUUID()}`;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   let draining: Promise<void> = Promise.resolve();
 
   /** Drives every due run; calls made while a drain is under way chain after it. */
@@ -32,32 +41,38 @@ export function createRunner(deps: RotationDeps) {
 
   async function drainOnce(): Promise<void> {
     for (;;) {
-      const run = await deps.store.claimRotationRun(deps.clock.now(), leaseOwner, LEASE_MS);
+      const run = await deps.store.claimRotationRun(deps.clock.now(), leaseOwner, leaseMs);
       if (!run) return;
-      await drive(run);
+      const holding = holdLease(deps, run, leaseOwner, leaseMs);
+      try {
+        await drive(run, holding);
+      } finally {
+        holding.stop();
+      }
     }
   }
 
-  async function drive(run: RotationRunRecord): Promise<void> {
+  async function drive(run: RotationRunRecord, holding: HeldLease): Promise<void> {
     const secret = await deps.secretByArn(run.secretArn);
-    if (!secret?.rotationLambdaArn) return recordFailure(run, run.step, new Error('the secret has no rotation function'));
+    if (!secret?.rotationLambdaArn) return recordFailure(run, holding, run.step, new Error('the secret has no rotation function'));
     const ctx = rotationContext(secret, deps.clock);
     for (let index = ROTATION_STEPS.indexOf(run.step); index < ROTATION_STEPS.length; index++) {
       const step = ROTATION_STEPS[index]!;
       try {
         await runStep(ctx, secret, { SecretId: secret.arn, ClientRequestToken: run.token, Step: step });
       } catch (error) {
-        return recordFailure(run, step, error);
+        return recordFailure(run, holding, step, error);
       }
+      if (!(await advance(run, holding, ROTATION_STEPS[index + 1]))) return;
     }
     try {
       await assertFinished(ctx, secret, run.token);
     } catch (error) {
-      return recordFailure(run, 'finishSecret', error);
+      return recordFailure(run, holding, 'finishSecret', error);
     }
     const finishedAt = deps.clock.now();
     const window = secret.rotationEnabled && secret.rotationRules ? nextWindow(secret.rotationRules, finishedAt, finishedAt) : undefined;
-    await deps.store.completeRotationRun(secret.arn, run.token, finishedAt, {
+    const completed = await deps.store.completeRotationRun(secret.arn, run.token, holding.lease, finishedAt, {
       rotationEnabled: secret.rotationEnabled,
       rotationLambdaArn: secret.rotationLambdaArn,
       rotationRules: secret.rotationRules,
@@ -65,6 +80,7 @@ export function createRunner(deps: RotationDeps) {
       nextRotationDate: window?.start,
       nextRotationWindowEnd: window?.end,
     });
+    if (!completed) return holding.lost();
     deps.logger.info('secret rotated', { secretArn: secret.arn, versionId: run.token });
     await audit('RotationSucceeded', secret.arn, finishedAt, { VersionId: run.token });
   }
@@ -95,13 +111,27 @@ export function createRunner(deps: RotationDeps) {
     }
   }
 
-  async function recordFailure(run: RotationRunRecord, step: RotationRunRecord['step'], error: unknown): Promise<void> {
+  /**
+   * After a step succeeded: records the next one, a fenced write that also tells whether the lease is still
+   * ours. False when it is not (a renewal or this write was refused): the holder stops and writes nothing more.
+   */
+  async function advance(run: RotationRunRecord, holding: HeldLease, next: RotationStep | undefined): Promise<boolean> {
+    if (!holding.held()) return false;
+    if (next === undefined) return true;
+    const recorded = await deps.store.recordRotationProgress(run.secretArn, run.token, holding.lease, next, deps.clock.now());
+    if (!recorded) holding.lost();
+    return recorded;
+  }
+
+  /** A failed attempt, recorded (and audited) only by the lease's holder: a node that lost it writes nothing. */
+  async function recordFailure(run: RotationRunRecord, holding: HeldLease, step: RotationStep, error: unknown): Promise<void> {
+    if (!holding.held()) return;
     const now = deps.clock.now();
     const attempts = run.attempts + 1;
     const retryMs = Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
     const lastError = describe(error).slice(0, MAX_ERROR_LENGTH);
     const abandoned = attempts >= MAX_ATTEMPTS;
-    await deps.store.updateRotationRun(run.secretArn, run.token, leaseOwner, {
+    const recorded = await deps.store.updateRotationRun(run.secretArn, run.token, holding.lease, {
       status: abandoned ? 'failed' : 'running',
       step,
       attempts,
@@ -109,6 +139,7 @@ export function createRunner(deps: RotationDeps) {
       updatedAt: now,
       nextAttemptAt: new Date(now.getTime() + retryMs),
     });
+    if (!recorded) return holding.lost();
     deps.logger.warn('rotation step failed', { secretArn: run.secretArn, versionId: run.token, step, attempts, error: lastError });
     const details = { VersionId: run.token, Step: step, Attempts: attempts, ErrorCode: errorCode(error) };
     await audit('RotationFailed', run.secretArn, now, details);

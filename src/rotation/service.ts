@@ -70,6 +70,7 @@ export function createRotationService(deps: RotationDeps) {
       startedAt: now,
       updatedAt: now,
       nextAttemptAt: now,
+      leaseEpoch: 0,
     });
     return result.started;
   }

@@ -124,6 +124,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   let invokeAsFunction: Invoke | undefined;
   rotation = createRotationService({
     store,
+    leaseMs: config.rotationLeaseMs,
     secretByArn: (secretArn) => secrets.secretByArn(secretArn), // bound late: secrets needs rotation's starter
     invokeSecrets: (ctx, operation, input) => invoke!(ctx, `secretsmanager.${operation}`, input),
     invokeSecretsAsFunction: (ctx, operation, input) => invokeAsFunction!(ctx, `secretsmanager.${operation}`, input),

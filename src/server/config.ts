@@ -19,6 +19,11 @@ export type CofferConfig = {
   logger?: Logger;
   /** How often due key deletions and rotations run; 0 turns the timer off (tests call runMaintenance). */
   maintenanceIntervalMs?: number;
+  /**
+   * How long a node's claim on a rotation lasts unless renewed (default 30 s, rotation/runner.ts): after a
+   * node dies mid-rotation, another takes the run over once this has passed, at its next maintenance run.
+   */
+  rotationLeaseMs?: number;
   /** Where hosted functions reach this server (their AWS_ENDPOINT_URL); startServer sets it. */
   endpointUrl?: string;
   /** Refuse a request when its audit event cannot be written (default: serve it and log the failure). */

@@ -10,4 +10,16 @@ export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log
 export { clusterAuditAppender, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
 export { AUDIT_ANCHOR_INTERVAL_MS, AuditAnchorFileError, auditAnchoringFor, loadAuditAnchoring } from './audit-anchoring.js';
 export { describeUrl } from './store-url.js';
+export {
+  compareDigests,
+  describeLocation,
+  MigrateRefusedError,
+  migrateStore,
+  parseStoreLocation,
+  VerificationError,
+  verifyStores,
+  type MigrateProgress,
+  type MigrateReport,
+  type StoreLocation,
+} from './migrate.js';
 export type { PostgresConfig } from './config.js';

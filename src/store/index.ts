@@ -16,3 +16,4 @@ export type { AuditRepository } from './repositories/audit.js';
 export * from './records.js';
 export { GENESIS_HASH, chainHash } from './audit-hash.js';
 export * from './audit-anchor.js';
+export * from './transfer.js';

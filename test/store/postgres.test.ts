@@ -63,12 +63,13 @@ describe('PostgreSQL transactions', () => {
     const secret = newSecret('666666666666', 'raced');
     await opened.store.createSecret(secret, []);
     const now = new Date(1_700_000_000_000);
-    await opened.store.startRotationRun({ secretArn: secret.arn, token: 't', status: 'running', step: 'createSecret', attempts: 0, startedAt: now, updatedAt: now, nextAttemptAt: now });
+    await opened.store.startRotationRun({ secretArn: secret.arn, token: 't', status: 'running', step: 'createSecret', attempts: 0, startedAt: now, updatedAt: now, nextAttemptAt: now, leaseEpoch: 0 });
     await Promise.all(Array.from({ length: 8 }, () => opened.store.getOpenRotationRun(secret.arn)));
     const claims = await Promise.all(Array.from({ length: 8 }, (_, node) => opened.store.claimRotationRun(now, `node-${node}`, 60_000)));
     const winners = claims.filter((claim) => claim !== undefined);
     assert.equal(winners.length, 1);
     assert.equal((await opened.store.getOpenRotationRun(secret.arn))?.leaseOwner, winners[0]!.leaseOwner);
+    assert.equal(winners[0]!.leaseEpoch, 1, 'one claim, one epoch');
   });
 
   it('appends from several nodes at once make one unforked audit chain', async () => {

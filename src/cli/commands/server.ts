@@ -34,6 +34,8 @@ type ServerOptions = {
   store?: string;
   poolSize: string;
   storeTimeout: string;
+  maintenanceInterval: string;
+  rotationLease: string;
 } & EdgeOptions;
 
 /** The HTTP edge's limits and what start-up prints, as flags (see EdgeLimits in server/http.ts). */
@@ -81,7 +83,9 @@ function wholeNumber(flag: string, text: string, min: number): number {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** The maintenance timer's period in the process (or the one cluster worker) that runs it. */
-const MAINTENANCE_INTERVAL_MS = 60_000;
+function maintenanceIntervalMs(options: ServerOptions): number {
+  return wholeNumber('--maintenance-interval', options.maintenanceInterval, 1) * 1000;
+}
 
 export function registerServerCommand(program: Command): void {
   const server = program
@@ -98,6 +102,8 @@ export function registerServerCommand(program: Command): void {
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
     .option('--audit-anchor-interval <seconds>', 'anchor the audit chain this often when it has grown (and on shutdown)', '10')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
+    .option('--maintenance-interval <seconds>', 'how often due rotations, key deletions and expired credentials are handled', '60')
+    .option('--rotation-lease <seconds>', "how long a node's claim on a rotation lasts unless renewed: another node takes over a dead node's rotation after it", '30')
     .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
     .option('--log-level <level>', `least severe log line written to stderr: ${LOG_LEVELS.join(', ')} (debug shows each line a function prints); env COFFER_LOG_LEVEL`, process.env.COFFER_LOG_LEVEL ?? 'info');
   addEdgeOptions(server).action(runServer);
@@ -122,7 +128,7 @@ async function runServer(options: ServerOptions): Promise<void> {
 }
 
 async function runSingleProcess(options: ServerOptions): Promise<void> {
-  const server = await startOrExit(options, { maintenanceIntervalMs: MAINTENANCE_INTERVAL_MS });
+  const server = await startOrExit(options, { maintenanceIntervalMs: maintenanceIntervalMs(options) });
   announce(server, resolve(options.dataDir), options);
   stopOnSignals(server);
 }
@@ -136,7 +142,8 @@ async function runWorker(options: ServerOptions): Promise<void> {
   const server = await startOrExit(options, {
     auditAppender: clusterAuditAppender(),
     immediateTransactions: true,
-    maintenanceIntervalMs: runsMaintenance() ? MAINTENANCE_INTERVAL_MS : 0,
+    // On PostgreSQL every worker is a node and runs maintenance (claims keep each item to one of them).
+    maintenanceIntervalMs: runsMaintenance() || options.store ? maintenanceIntervalMs(options) : 0,
   });
   onAnnounce(() => announce(server, resolve(options.dataDir), options));
   reportReady();
@@ -170,6 +177,7 @@ function serverConfig(options: ServerOptions): CofferConfig {
     auditFailClosed: options.auditFailClosed ?? false,
     auditAnchorFile: options.auditAnchorFile && resolve(options.auditAnchorFile),
     auditAnchorIntervalMs: parseAnchorInterval(options.auditAnchorInterval) * 1000,
+    rotationLeaseMs: wholeNumber('--rotation-lease', options.rotationLease, 1) * 1000,
   };
 }
 

@@ -4,3 +4,4 @@
  * other module sees the repository interfaces (store/index.ts).
  */
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { PostgresTransfer } from './transfer.js';

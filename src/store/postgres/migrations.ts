@@ -310,4 +310,13 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX audit_events_by_time ON audit_events (event_time);
     `,
   },
+  {
+    id: 8,
+    name: 'rotation-lease-epoch',
+    // The fencing token of a run's lease: every claim adds one, and the holder's writes name the epoch it
+    // claimed with, so a node whose lease was taken over can no longer write to the run.
+    sql: `
+      ALTER TABLE rotation_runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -17,8 +17,10 @@ import type {
   LabelPlanner,
   Page,
   PagedSecret,
+  RotationLease,
   RotationRunPatch,
   RotationRunRecord,
+  RotationStep,
   SecretAccessRecord,
   SecretPageRequest,
   SecretPatch,
@@ -49,6 +51,7 @@ import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, type Pool, type Sql } from './transaction.js';
 import { TimedReadCache } from './read-cache.js';
+import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
 
 export type PostgresStoreOptions = {
@@ -188,6 +191,14 @@ export class PostgresStore implements Store {
     this.#closed = true;
     this.#audit.close();
     await this.#pool.end({ timeout: 5 });
+  }
+
+  /**
+   * The whole store as rows, for `coffer migrate` (transfer.ts): read in one snapshot, or loaded into this
+   * store when it is empty. It works on the pool directly; nothing else should use the store meanwhile.
+   */
+  transfer(): PostgresTransfer {
+    return new PostgresTransfer(this.#pool, () => this.#cache.invalidate());
   }
 
   /** Starts anchoring the audit chain heads this node appends, after checking the newest anchor against the log. */
@@ -523,12 +534,20 @@ export class PostgresStore implements Store {
     return this.#rotation.claimRotationRun(now, leaseOwner, leaseMs);
   }
 
-  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean> {
-    return this.#rotation.updateRotationRun(secretArn, token, leaseOwner, patch);
+  renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date): Promise<boolean> {
+    return this.#rotation.renewRotationLease(secretArn, token, lease, expiresAt);
   }
 
-  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void> {
-    return this.#rotation.completeRotationRun(secretArn, token, finishedAt, rotation);
+  recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date): Promise<boolean> {
+    return this.#rotation.recordRotationProgress(secretArn, token, lease, step, updatedAt);
+  }
+
+  updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch): Promise<boolean> {
+    return this.#rotation.updateRotationRun(secretArn, token, lease, patch);
+  }
+
+  completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation): Promise<boolean> {
+    return this.#rotation.completeRotationRun(secretArn, token, lease, finishedAt, rotation);
   }
 
   retryRotationRun(secretArn: string, token: string, now: Date): Promise<void> {

@@ -1,8 +1,9 @@
-import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import type { RotationLease, RotationRunPatch, RotationRunRecord, RotationStep, SecretRecord, SecretRotation } from '../records.js';
 import { rotationValues, secretFromRow } from '../rows/secrets.js';
 import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import type { RotationRepository } from '../repositories/rotation.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import type { Sql } from './transaction.js';
 
 type StartOutcome = { started: true } | { started: false; existing: RotationRunRecord };
 
@@ -53,11 +54,14 @@ export class PostgresRotationTables implements RotationRepository {
     });
   }
 
-  /** The lease conditions are repeated on the updated row, so the claim holds even below SERIALIZABLE. */
+  /**
+   * The lease conditions are repeated on the updated row, so the claim holds even below SERIALIZABLE. A claim
+   * adds one to the epoch, the fencing token the holder's later writes name.
+   */
   claimRotationRun(now: Date, leaseOwner: string, leaseMs: number): Promise<RotationRunRecord | undefined> {
     return this.#transaction(async (sql) => {
       const row = await sql.one(
-        `UPDATE rotation_runs SET lease_owner = $1, lease_expires_at = $2
+        `UPDATE rotation_runs SET lease_owner = $1, lease_expires_at = $2, lease_epoch = lease_epoch + 1
          WHERE (secret_arn, token) = (SELECT secret_arn, token FROM rotation_runs WHERE status = 'running' AND next_attempt_at <= $3
                                         AND (lease_expires_at IS NULL OR lease_expires_at <= $3) ORDER BY next_attempt_at LIMIT 1)
            AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
@@ -68,24 +72,32 @@ export class PostgresRotationTables implements RotationRepository {
     });
   }
 
-  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean> {
-    const { assignments, values } = patchAssignments(patch, RUN_COLUMNS, 4);
-    const text = `UPDATE rotation_runs SET ${[...assignments, 'lease_owner = NULL', 'lease_expires_at = NULL'].join(', ')}
-                  WHERE secret_arn = $1 AND token = $2 AND lease_owner = $3`;
-    return this.#transaction(async (sql) => (await sql.run(text, [secretArn, token, leaseOwner, ...values])) === 1);
+  renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date): Promise<boolean> {
+    return this.#transaction((sql) => fencedUpdate(sql, secretArn, token, lease, [`lease_expires_at = ${FIRST_VALUE}`], [expiresAt.getTime()]));
   }
 
-  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void> {
+  recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date): Promise<boolean> {
+    return this.#transaction((sql) =>
+      fencedUpdate(sql, secretArn, token, lease, [`step = ${FIRST_VALUE}`, `updated_at = $${FIRST_PATCH_PARAMETER + 1}`], [step, updatedAt.getTime()]),
+    );
+  }
+
+  updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch): Promise<boolean> {
+    const { assignments, values } = patchAssignments(patch, RUN_COLUMNS, FIRST_PATCH_PARAMETER);
+    return this.#transaction((sql) => fencedUpdate(sql, secretArn, token, lease, [...assignments, ...RELEASE_LEASE], values));
+  }
+
+  /** The run and the secret's schedule change together, or (the lease lost) neither does. */
+  completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation): Promise<boolean> {
     return this.#transaction(async (sql) => {
-      await sql.run(
-        "UPDATE rotation_runs SET status = 'succeeded', updated_at = $1, lease_owner = NULL, lease_expires_at = NULL WHERE secret_arn = $2 AND token = $3",
-        [finishedAt.getTime(), secretArn, token],
-      );
+      const completed = await fencedUpdate(sql, secretArn, token, lease, ["status = 'succeeded'", `updated_at = ${FIRST_VALUE}`, ...RELEASE_LEASE], [finishedAt.getTime()]);
+      if (!completed) return false;
       await sql.run(
         `UPDATE secrets SET rotation_enabled = $1, rotation_lambda_arn = $2, rotation_rules = $3, last_rotated_date = $4,
            next_rotation_date = $5, next_rotation_window_end = $6 WHERE arn = $7`,
         [...rotationValues(rotation, BOOLEAN_COLUMNS), secretArn],
       );
+      return true;
     });
   }
 
@@ -106,4 +118,20 @@ export class PostgresRotationTables implements RotationRepository {
       );
     });
   }
+}
+
+/** The fence takes $1..$4 (run and lease); a write's own values start after it. */
+const FIRST_PATCH_PARAMETER = 5;
+const FIRST_VALUE = `$${FIRST_PATCH_PARAMETER}`;
+/** What a holder's last write sets: the lease is free again (the epoch stays, so the next claim is a new one). */
+const RELEASE_LEASE = ['lease_owner = NULL', 'lease_expires_at = NULL'];
+
+/** A holder's write: applies only while the run is running under the lease it claimed (owner and epoch). */
+async function fencedUpdate(sql: Sql, secretArn: string, token: string, lease: RotationLease, assignments: string[], values: unknown[]): Promise<boolean> {
+  const changed = await sql.run(
+    `UPDATE rotation_runs SET ${assignments.join(', ')}
+     WHERE secret_arn = $1 AND token = $2 AND status = 'running' AND lease_owner = $3 AND lease_epoch = $4`,
+    [secretArn, token, lease.owner, lease.epoch, ...values],
+  );
+  return changed === 1;
 }

@@ -24,6 +24,14 @@ export type RotationRunRecord = {
   nextAttemptAt: Date;
   leaseOwner?: string;
   leaseExpiresAt?: Date;
+  /**
+   * The fencing token: how many times the run has been claimed (0 before the first claim). A holder's
+   * writes name the epoch it claimed with, so once another node has claimed the run they are refused.
+   */
+  leaseEpoch: number;
 };
+
+/** What a lease holder proves it holds a run with: its owner id and the epoch its claim returned. */
+export type RotationLease = { owner: string; epoch: number };
 
 export type RotationRunPatch = Partial<Pick<RotationRunRecord, 'status' | 'step' | 'attempts' | 'lastError' | 'updatedAt' | 'nextAttemptAt'>>;

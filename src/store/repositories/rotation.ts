@@ -1,4 +1,4 @@
-import type { RotationRunPatch, RotationRunRecord } from '../records/rotation.js';
+import type { RotationLease, RotationRunPatch, RotationRunRecord, RotationStep } from '../records/rotation.js';
 import type { SecretRecord, SecretRotation } from '../records/secrets.js';
 
 /**
@@ -18,13 +18,29 @@ export interface RotationRepository {
   getOpenRotationRun(secretArn: string): Promise<RotationRunRecord | undefined>;
   /**
    * Takes the lease on one running rotation whose next attempt is due and whose lease is free or expired,
-   * so that of several nodes exactly one drives it.
+   * so that of several nodes exactly one drives it. Every claim adds one to the run's `leaseEpoch`, the
+   * fencing token the holder names in its later writes.
    */
   claimRotationRun(now: Date, leaseOwner: string, leaseMs: number): Promise<RotationRunRecord | undefined>;
-  /** Updates a run held under `leaseOwner` and releases the lease; false when the lease was lost. */
-  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): Promise<boolean>;
-  /** Marks a run succeeded and moves the secret's schedule, in one transaction. */
-  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): Promise<void>;
+
+  // The holder's writes below are fenced: each applies only while the run is still running and its lease is
+  // `lease` (the same owner and the epoch of that claim), and reports false otherwise. The epoch, not the
+  // clock, is the fence: a holder whose lease has expired may still write until another node claims the run.
+
+  /** Moves the lease's expiry to `expiresAt` (the holder renews while a step runs). */
+  renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date): Promise<boolean>;
+  /**
+   * Records the step the run has reached (the first one not yet done) and keeps the lease, so a node that
+   * takes the run over continues from there.
+   */
+  recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date): Promise<boolean>;
+  /** Updates a run (a failed attempt, its retry time) and releases the lease. */
+  updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch): Promise<boolean>;
+  /**
+   * Marks a run succeeded, releases the lease and moves the secret's schedule, in one transaction; when the
+   * lease is lost neither changes.
+   */
+  completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation): Promise<boolean>;
   /** Makes a failed or waiting run due again now (a new RotateSecret retries the unfinished rotation). */
   retryRotationRun(secretArn: string, token: string, now: Date): Promise<void>;
   /** Ends an unfinished run without completing it (CancelRotateSecret); its AWSPENDING version stays. */

@@ -24,5 +24,6 @@ export function runFromRow(row: Row): RotationRunRecord {
     nextAttemptAt: new Date(row.next_attempt_at),
     leaseOwner: row.lease_owner ?? undefined,
     leaseExpiresAt: optionalDate(row.lease_expires_at),
+    leaseEpoch: Number(row.lease_epoch),
   };
 }

@@ -5,3 +5,4 @@
  */
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from './audit-writer.js';
+export { SqliteTransfer } from './transfer.js';

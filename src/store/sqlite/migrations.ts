@@ -335,4 +335,13 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE functions ADD COLUMN environment_sealed BLOB;
     `,
   },
+  {
+    id: 10,
+    name: 'rotation-lease-epoch',
+    // The fencing token of a run's lease: every claim adds one, and the holder's writes name the epoch it
+    // claimed with, so a node whose lease was taken over can no longer write to the run.
+    sql: `
+      ALTER TABLE rotation_runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

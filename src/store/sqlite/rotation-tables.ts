@@ -1,12 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { RotationRunPatch, RotationRunRecord, SecretRecord, SecretRotation } from '../records.js';
+import type { RotationLease, RotationRunPatch, RotationRunRecord, RotationStep, SecretRecord, SecretRotation } from '../records.js';
 import { rotationValues, secretFromRow } from '../rows/secrets.js';
 import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
+
+/** What a holder's last write sets: the lease is free again (the epoch stays, so the next claim is a new one). */
+const RELEASE_LEASE = ['lease_owner = NULL', 'lease_expires_at = NULL'];
 
 /**
  * Rotation schedules and runs in SQLite. A partial unique index keeps one unfinished run per secret; leases
@@ -56,9 +59,10 @@ export class SqliteRotationTables {
     return row && runFromRow(row);
   }
 
+  /** A claim adds one to the epoch, the fencing token the holder's later writes name. */
   claimRotationRun(now: Date, leaseOwner: string, leaseMs: number): RotationRunRecord | undefined {
     const row = this.#stmt(
-      `UPDATE rotation_runs SET lease_owner = ?, lease_expires_at = ?
+      `UPDATE rotation_runs SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1
        WHERE rowid = (SELECT rowid FROM rotation_runs WHERE status = 'running' AND next_attempt_at <= ?
                         AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY next_attempt_at LIMIT 1)
        RETURNING *`,
@@ -66,21 +70,25 @@ export class SqliteRotationTables {
     return row && runFromRow(row);
   }
 
-  updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch): boolean {
-    const { assignments, values } = patchAssignments(patch, RUN_COLUMNS);
-    const result = this.#stmt(
-      `UPDATE rotation_runs SET ${[...assignments, 'lease_owner = NULL', 'lease_expires_at = NULL'].join(', ')}
-       WHERE secret_arn = ? AND token = ? AND lease_owner = ?`,
-    ).run(...values, secretArn, token, leaseOwner);
-    return result.changes === 1;
+  renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date): boolean {
+    return this.#fencedUpdate(secretArn, token, lease, ['lease_expires_at = ?'], [expiresAt.getTime()]);
   }
 
-  completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation): void {
-    this.#db.transaction(() => {
-      this.#stmt(
-        "UPDATE rotation_runs SET status = 'succeeded', updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE secret_arn = ? AND token = ?",
-      ).run(finishedAt.getTime(), secretArn, token);
-      this.setSecretRotation(secretArn, rotation);
+  recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date): boolean {
+    return this.#fencedUpdate(secretArn, token, lease, ['step = ?', 'updated_at = ?'], [step, updatedAt.getTime()]);
+  }
+
+  updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch): boolean {
+    const { assignments, values } = patchAssignments(patch, RUN_COLUMNS);
+    return this.#fencedUpdate(secretArn, token, lease, [...assignments, ...RELEASE_LEASE], values);
+  }
+
+  /** The run and the secret's schedule change together, or (the lease lost) neither does. */
+  completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation): boolean {
+    return this.#db.transaction((): boolean => {
+      const completed = this.#fencedUpdate(secretArn, token, lease, ["status = 'succeeded'", 'updated_at = ?', ...RELEASE_LEASE], [finishedAt.getTime()]);
+      if (completed) this.setSecretRotation(secretArn, rotation);
+      return completed;
     })();
   }
 
@@ -94,6 +102,15 @@ export class SqliteRotationTables {
     this.#stmt(
       "UPDATE rotation_runs SET status = 'cancelled', updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE secret_arn = ? AND token = ? AND status IN ('running', 'failed')",
     ).run(now.getTime(), secretArn, token);
+  }
+
+  /** A holder's write: applies only while the run is running under the lease it claimed (owner and epoch). */
+  #fencedUpdate(secretArn: string, token: string, lease: RotationLease, assignments: string[], values: unknown[]): boolean {
+    const result = this.#stmt(
+      `UPDATE rotation_runs SET ${assignments.join(', ')}
+       WHERE secret_arn = ? AND token = ? AND status = 'running' AND lease_owner = ? AND lease_epoch = ?`,
+    ).run(...values, secretArn, token, lease.owner, lease.epoch);
+    return result.changes === 1;
   }
 
   #getRun(secretArn: string, token: string): RotationRunRecord | undefined {

@@ -13,6 +13,7 @@ import { SqliteIamTables } from './iam-tables.js';
 import { isPlainRead, ReadCache } from './read-cache.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
+import { SqliteTransfer } from './transfer.js';
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
@@ -35,8 +36,10 @@ import type {
   GrantRecord,
   LabelPlanner,
   Page,
+  RotationLease,
   RotationRunPatch,
   RotationRunRecord,
+  RotationStep,
   SecretPatch,
   SecretAccessRecord,
   SecretRecord,
@@ -89,6 +92,7 @@ export class SqliteStore implements Store {
   readonly #keys: SqliteKeyTables;
   readonly #grants: SqliteGrantTables;
   readonly #iam: SqliteIamTables;
+  readonly #auditPath: string | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     const inMemory = path === ':memory:';
@@ -108,8 +112,9 @@ export class SqliteStore implements Store {
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
     this.#functions = new SqliteFunctionTables(prepare);
+    this.#auditPath = inMemory ? undefined : join(dirname(path), 'audit.db');
     this.#audit = new SqliteAuditTables(this.#db, prepare, {
-      auditPath: inMemory ? undefined : join(dirname(path), 'audit.db'),
+      auditPath: this.#auditPath,
       appender: options.auditAppender,
       anchoring: options.auditAnchoring,
     });
@@ -128,6 +133,14 @@ export class SqliteStore implements Store {
   /** Starts the audit writer thread ahead of the first append (servers; see SqliteAuditTables.startWriter). */
   startAuditWriter(): void {
     this.#audit.startWriter();
+  }
+
+  /**
+   * The whole store as rows, for `coffer migrate` (transfer.ts): read in one snapshot, or loaded into this
+   * store when it is empty. It works on the database directly; nothing else should use the store meanwhile.
+   */
+  transfer(): SqliteTransfer {
+    return new SqliteTransfer(this.#db, this.#auditPath, () => this.#cache.invalidate());
   }
 
   close(): void {
@@ -383,12 +396,20 @@ export class SqliteStore implements Store {
     return this.#rotation.claimRotationRun(now, leaseOwner, leaseMs);
   }
 
-  async updateRotationRun(secretArn: string, token: string, leaseOwner: string, patch: RotationRunPatch) {
-    return this.#rotation.updateRotationRun(secretArn, token, leaseOwner, patch);
+  async renewRotationLease(secretArn: string, token: string, lease: RotationLease, expiresAt: Date) {
+    return this.#rotation.renewRotationLease(secretArn, token, lease, expiresAt);
   }
 
-  async completeRotationRun(secretArn: string, token: string, finishedAt: Date, rotation: SecretRotation) {
-    this.#rotation.completeRotationRun(secretArn, token, finishedAt, rotation);
+  async recordRotationProgress(secretArn: string, token: string, lease: RotationLease, step: RotationStep, updatedAt: Date) {
+    return this.#rotation.recordRotationProgress(secretArn, token, lease, step, updatedAt);
+  }
+
+  async updateRotationRun(secretArn: string, token: string, lease: RotationLease, patch: RotationRunPatch) {
+    return this.#rotation.updateRotationRun(secretArn, token, lease, patch);
+  }
+
+  async completeRotationRun(secretArn: string, token: string, lease: RotationLease, finishedAt: Date, rotation: SecretRotation) {
+    return this.#rotation.completeRotationRun(secretArn, token, lease, finishedAt, rotation);
   }
 
   async retryRotationRun(secretArn: string, token: string, now: Date) {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateSecretCommand,
@@ -158,5 +159,66 @@ describe('starting nodes on PostgreSQL', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a PostgreSQL node when the database misbehaves mid-flight', () => {
+  let cluster: PostgresNodes;
+  let admin: postgres.Sql;
+  before(async () => {
+    cluster = await startPostgresNodes(1, { statementTimeoutMs: 700, readCacheMaxAgeMs: 0 });
+    admin = postgres(cluster.url, { max: 1, onnotice: () => undefined });
+  });
+  after(async () => {
+    await admin.end();
+    await cluster.dispose();
+  });
+
+  it('connections cut by the server (a restart): calls fail at once with a retryable 503 or succeed, and the node reconnects by itself', async () => {
+    const client = cluster.secrets(cluster.nodes[0]!);
+    await client.send(new CreateSecretCommand({ Name: 'cut/one', SecretString: 'before' }));
+    const terminated = await admin`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'coffer' AND datname = current_database()`;
+    assert.ok(terminated[0]!.n >= 1, 'the node had connections to cut');
+    const outcomes: string[] = [];
+    for (let call = 0; call < 6; call++) {
+      const started = Date.now();
+      try {
+        const read = await client.send(new GetSecretValueCommand({ SecretId: 'cut/one' }));
+        assert.equal(read.SecretString, 'before');
+        outcomes.push('ok');
+      } catch (error) {
+        const failure = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        assert.equal(failure.name, 'ServiceUnavailable', `a cut connection answers the retryable 503, not ${failure.name}`);
+        assert.equal(failure.$metadata?.httpStatusCode, 503);
+        assert.ok(Date.now() - started < 2_000, 'and at once');
+        outcomes.push('503');
+      }
+    }
+    assert.equal(outcomes.at(-1), 'ok', `the node reconnected: ${outcomes.join(', ')}`);
+    await client.send(new PutSecretValueCommand({ SecretId: 'cut/one', SecretString: 'after' }));
+    assert.equal((await client.send(new GetSecretValueCommand({ SecretId: 'cut/one' }))).SecretString, 'after');
+  });
+
+  it('a database that stops answering: the call fails with a 503 once --store-timeout has passed, never hangs, and changes nothing', async () => {
+    const client = cluster.secrets(cluster.nodes[0]!);
+    await client.send(new CreateSecretCommand({ Name: 'stuck/one', SecretString: 'kept' }));
+    // Another session holds every secret row: the node's statements wait, as on a database that went silent.
+    const locked = await admin.reserve();
+    try {
+      await locked`BEGIN`;
+      await locked`LOCK TABLE secrets IN ACCESS EXCLUSIVE MODE`;
+      const started = Date.now();
+      await assert.rejects(client.send(new PutSecretValueCommand({ SecretId: 'stuck/one', SecretString: 'lost?' })), (error: unknown) => {
+        assert.equal((error as { name?: string }).name, 'ServiceUnavailable');
+        return true;
+      });
+      const waitedMs = Date.now() - started;
+      assert.ok(waitedMs >= 600 && waitedMs < 5_000, `failed after the 700 ms timeout, not before nor much after (${waitedMs} ms)`);
+      await locked`ROLLBACK`;
+    } finally {
+      locked.release();
+    }
+    const read = await client.send(new GetSecretValueCommand({ SecretId: 'stuck/one' }));
+    assert.equal(read.SecretString, 'kept');
   });
 });
