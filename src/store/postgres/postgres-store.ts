@@ -142,12 +142,18 @@ export class PostgresStore implements Store {
   readonly #functions: PostgresFunctionTables;
   readonly #audit: PostgresAuditTables;
   readonly #cache: TimedReadCache;
+  /**
+   * A COMMIT slower than half the statement timeout answers 503 rather than wait for the driver to cancel it,
+   * which would acknowledge a write the synchronous standby never got (transaction.ts, beginWithCommitDeadline).
+   */
+  readonly #commitWait: { commitWaitMs: number };
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
     this.#pool = postgres(options.connectionString, driverOptions(options));
+    this.#commitWait = { commitWaitMs: (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 2 };
     this.#cache = new TimedReadCache({ ...READ_CACHE_LIMITS, maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS });
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
@@ -159,7 +165,7 @@ export class PostgresStore implements Store {
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
     // request appends one, and emptying the cache for each would leave nothing cached).
-    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body), options.auditAnchoring);
+    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait), options.auditAnchoring);
   }
 
   /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
@@ -170,12 +176,15 @@ export class PostgresStore implements Store {
       return text;
     };
     try {
-      return await inTransaction(this.#pool, (sql) =>
-        body({
-          rows: (text, params) => sql.rows(noting(text), params),
-          one: (text, params) => sql.one(noting(text), params),
-          run: (text, params) => sql.run(noting(text), params),
-        }),
+      return await inTransaction(
+        this.#pool,
+        (sql) =>
+          body({
+            rows: (text, params) => sql.rows(noting(text), params),
+            one: (text, params) => sql.one(noting(text), params),
+            run: (text, params) => sql.run(noting(text), params),
+          }),
+        this.#commitWait,
       );
     } finally {
       if (wrote) this.#cache.invalidate();

@@ -5,13 +5,15 @@ import { PostgresStore } from '../../../src/store/postgres/index.js';
 import { createFailoverCluster, type FailoverCluster } from '../../helpers/postgres-failover-cluster.js';
 
 /**
- * PostgresStore on the multi-host URL of a primary and its hot standby (target_session_attrs=read-write):
- * while no server takes writes every call fails at once with the retryable ServiceUnavailable, and once a
- * primary is back every call succeeds again. The pool must never keep a connection to the standby: opened
- * while the primary was away, it would refuse every transaction (SERIALIZABLE is refused in recovery) long
- * after the primary returned.
+ * PostgresStore on the multi-host URL of a primary and its synchronous hot standby
+ * (target_session_attrs=read-write): while no server takes writes every call fails at once with the retryable
+ * ServiceUnavailable, and once a primary is back every call succeeds again. The pool must never keep a
+ * connection to the standby: opened while the primary was away, it would refuse every transaction (SERIALIZABLE
+ * is refused in recovery) long after the primary returned. And no write is acknowledged that the standby has
+ * not got.
  */
 
+const STATEMENT_TIMEOUT_MS = 3_000;
 const CONCURRENT_CALLS = 24;
 const POOL_SIZE = 4;
 /**
@@ -34,7 +36,7 @@ describe('PostgresStore on a primary and its hot standby', () => {
     cluster = await createFailoverCluster();
     clusters.push(cluster);
     await cluster.createDatabase('coffer');
-    store = new PostgresStore({ connectionString: cluster.connectionString('coffer'), poolSize: POOL_SIZE, statementTimeoutMs: 3_000, readCacheMaxAgeMs: 0 });
+    store = new PostgresStore({ connectionString: cluster.connectionString('coffer'), poolSize: POOL_SIZE, statementTimeoutMs: STATEMENT_TIMEOUT_MS, readCacheMaxAgeMs: 0 });
     stores.push(store);
     await store.migrate();
   });
@@ -88,6 +90,17 @@ describe('PostgresStore on a primary and its hot standby', () => {
     await writeOnceBack();
     await writeMany();
     assert.equal((await store.getMeta(`meta-${written - 1}`))?.toString(), 'x');
+  });
+
+  it('the standby is down: a write is not acknowledged (its COMMIT waits for the standby) but fails with ServiceUnavailable, and a retry settles it once the standby is back', async () => {
+    await cluster.stopStandby();
+    const startedAt = Date.now();
+    await assert.rejects(store.putMetaIfAbsent('while-standby-down', Buffer.from('first')), { code: 'ServiceUnavailable' });
+    assert.ok(Date.now() - startedAt < STATEMENT_TIMEOUT_MS + 1_000, `refused after ${Date.now() - startedAt} ms`);
+    await cluster.startStandby();
+    // The first attempt may have committed on the primary alone: the retry finds it or writes it.
+    assert.equal((await store.putMetaIfAbsent('while-standby-down', Buffer.from('first'))).toString(), 'first');
+    assert.equal((await store.getMeta('while-standby-down'))?.toString(), 'first');
   });
 
   it('the standby is promoted: every call fails with ServiceUnavailable until then, and succeeds on it after', async () => {
