@@ -71,7 +71,9 @@ export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T
  * success ("the transaction has already committed locally, but might not have been replicated to the
  * standby"): the call would be acknowledged though the standby never got the write, and lost if the primary
  * then failed. Answered before that cancel (commitWaitMs is below the query timeout), the write is not
- * acknowledged; whether it committed is settled by the client's retry with the same ClientRequestToken.
+ * acknowledged; whether it committed is settled by the client's retry with the same ClientRequestToken. (A
+ * late COMMIT lands after the store's read cache was emptied for this call, so the node may serve the state
+ * before it for up to the cache's age, as it does for another node's write.)
  */
 async function beginWithCommitDeadline<T>(pool: Pool, body: (sql: Sql) => Promise<T>, commitWaitMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
