@@ -44,6 +44,11 @@ export type FailoverCluster = {
   createDatabase(name: string): Promise<void>;
   /** Runs one statement on one server (default database `postgres`) and returns the rows. */
   query(server: ServerRole, sql: string, params?: unknown[], database?: string): Promise<Record<string, any>[]>;
+  /**
+   * Waits until the standby has replayed all the primary has written so far. A synchronous commit returns
+   * once the standby has flushed it, not replayed it, so a read on the standby right after may not see it yet.
+   */
+  standbyReplayed(): Promise<void>;
   /** `pg_ctl stop -m immediate`: the primary dies as in a crash, without a shutdown checkpoint. */
   stopPrimaryHard(): Promise<void>;
   /**
@@ -179,6 +184,13 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
     },
     query: (server, sql, params = [], database = 'postgres') =>
       adminQuery(server === 'primary' ? primary : standby, password, sql, params, database),
+    async standbyReplayed() {
+      const [written] = await adminQuery(primary, password, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      await waitUntil(`the standby replayed the primary's WAL up to ${written!.lsn}`, async () => {
+        const [replayed] = await adminQuery(standby, password, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [written!.lsn]);
+        return replayed?.done === true;
+      });
+    },
     stopPrimaryHard: () => stopServer(primary, 'immediate'),
     async startPrimary() {
       await startServer(primary, socketDir);

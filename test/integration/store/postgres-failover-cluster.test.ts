@@ -34,14 +34,10 @@ async function notesOn(cluster: FailoverCluster, server: ServerRole): Promise<Ma
   return new Map(rows.map((row) => [row.id as number, row.note as string]));
 }
 
-/** Polls until the standby has replayed a row: synchronous_commit=on waits for its flush, not its replay. */
-async function untilStandbyHas(cluster: FailoverCluster, id: number): Promise<Map<number, string>> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const notes = await notesOn(cluster, 'standby');
-    if (notes.has(id) || Date.now() > deadline) return notes;
-    await sleep(20);
-  }
+/** The standby's notes once it has replayed what the primary wrote (a synchronous commit waits for its flush only). */
+async function replayedOnStandby(cluster: FailoverCluster): Promise<Map<number, string>> {
+  await cluster.standbyReplayed();
+  return notesOn(cluster, 'standby');
 }
 
 describe('a primary and its synchronous standby', () => {
@@ -66,7 +62,7 @@ describe('a primary and its synchronous standby', () => {
     assert.deepEqual(replication, [{ application_name: 'standby1', sync_state: 'sync' }]);
 
     await sql`INSERT INTO notes (id, note) VALUES (1, 'replicated')`;
-    assert.equal((await untilStandbyHas(cluster, 1)).get(1), 'replicated');
+    assert.equal((await replayedOnStandby(cluster)).get(1), 'replicated');
     await assert.rejects(cluster.query('standby', "INSERT INTO notes (id, note) VALUES (2, 'refused')", [], DATABASE), /read-only transaction/);
   });
 
@@ -80,7 +76,7 @@ describe('a primary and its synchronous standby', () => {
 
     await cluster.startStandby();
     assert.equal(await committing, 'committed');
-    assert.equal((await untilStandbyHas(cluster, 3)).get(3), 'waited');
+    assert.equal((await replayedOnStandby(cluster)).get(3), 'waited');
   });
 });
 
