@@ -51,7 +51,10 @@ describe('two coffer nodes on PostgreSQL with a synchronous standby, under a mix
     await killChildServers();
     for (const { cluster, dataDirs } of deployments) {
       await cluster.destroy();
-      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+      for (const dir of dataDirs) {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}.audit-anchors`, { force: true }); // each node anchors its audit heads beside its data dir
+      }
     }
   });
 
