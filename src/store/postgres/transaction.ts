@@ -27,7 +27,7 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 /**
  * How long a transaction keeps being retried. Writers of one row (a secret's versions, the audit chain's end)
  * lose to each other in turn: with n of them at once the last may need about n rounds, so the budget is time,
- * * not a small count. Past it the caller gets a retryable 503 (unavailable.ts), never a hang.
+ * not a small count. Past it the caller gets a retryable 503 (unavailable.ts), never a hang.
  */
 const RETRY_BUDGET_MS = 10_000;
 
