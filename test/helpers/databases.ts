@@ -48,17 +48,20 @@ export type ScramPostgres = {
   cleanup(): Promise<void>;
 };
 
-function postgresBin(tool: string): string {
+/** A tool of the newest PostgreSQL installed under /usr/lib/postgresql (initdb, pg_ctl, pg_basebackup...). */
+export function postgresBin(tool: string): string {
   const versions = readdirSync('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
   if (!versions[0]) throw new Error('no PostgreSQL under /usr/lib/postgresql');
   return `/usr/lib/postgresql/${versions[0]}/bin/${tool}`;
 }
 
-async function asPostgres(args: string[]): Promise<void> {
+/** Runs a command as the postgres OS user (the server refuses to run as root). */
+export async function asPostgres(args: string[]): Promise<void> {
   await run('runuser', ['-u', 'postgres', '--', ...args], { timeout: 60_000 });
 }
 
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
+/** The postgres OS user's uid and gid, to hand it the directories its servers run in. */
+export async function postgresIds(): Promise<{ uid: number; gid: number }> {
   const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
   const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
   return { uid, gid };

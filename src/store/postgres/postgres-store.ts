@@ -98,7 +98,32 @@ export function driverOptions(options: PostgresStoreOptions): postgres.Options<R
     connect_timeout: timeoutSeconds,
     query_timeout: timeoutSeconds,
     connection: { application_name: 'coffer' },
+    backoff: reconnectDelaySeconds,
+    ...(asksForReadWrite(options.connectionString) && { target_session_attrs: 'primary' }),
   };
+}
+
+/**
+ * Seconds between the pool's attempts to reach a database that refused: 50-100 ms after the first failure,
+ * doubling to at most 0.5-1 s. Until its next attempt the driver fails every call at once, and its own delay
+ * grows to 10-20 s, so a node would go on answering 503 that long after the database (or a promoted standby)
+ * is back.
+ */
+function reconnectDelaySeconds(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1);
+}
+
+/**
+ * Whether the URL asks for `target_session_attrs=read-write`, which the driver must be told as `primary`.
+ * The driver (postgres 4.2.0) judges read-write by default_transaction_read_only alone, and a PostgreSQL 14+
+ * hot standby reports that as off: a connection opened while the primary is away lands on the standby, and
+ * stays there after the primary is back, failing every transaction (SERIALIZABLE is refused in recovery) for
+ * its whole lifetime. `primary` checks in_hot_standby, as libpq's read-write does; a primary made read-only
+ * answers writes with 25006, which counts as unreachable (unavailable.ts).
+ * https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-TARGET-SESSION-ATTRS
+ */
+function asksForReadWrite(connectionString: string): boolean {
+  return /[?&]target_session_attrs=read-write(&|$)/.test(connectionString);
 }
 
 /**
@@ -117,12 +142,18 @@ export class PostgresStore implements Store {
   readonly #functions: PostgresFunctionTables;
   readonly #audit: PostgresAuditTables;
   readonly #cache: TimedReadCache;
+  /**
+   * A COMMIT slower than half the statement timeout answers 503 rather than wait for the driver to cancel it,
+   * which would acknowledge a write the synchronous standby never got (transaction.ts, beginWithCommitDeadline).
+   */
+  readonly #commitWait: { commitWaitMs: number };
   /** Names this process in the migrations lock row, for whoever inspects a stuck start. */
   readonly #owner = `coffer-${process.pid}-${randomUUID()}`;
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
     this.#pool = postgres(options.connectionString, driverOptions(options));
+    this.#commitWait = { commitWaitMs: (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 2 };
     this.#cache = new TimedReadCache({ ...READ_CACHE_LIMITS, maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS });
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
@@ -134,7 +165,7 @@ export class PostgresStore implements Store {
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
     // request appends one, and emptying the cache for each would leave nothing cached).
-    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body), options.auditAnchoring);
+    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait), options.auditAnchoring);
   }
 
   /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
@@ -145,12 +176,15 @@ export class PostgresStore implements Store {
       return text;
     };
     try {
-      return await inTransaction(this.#pool, (sql) =>
-        body({
-          rows: (text, params) => sql.rows(noting(text), params),
-          one: (text, params) => sql.one(noting(text), params),
-          run: (text, params) => sql.run(noting(text), params),
-        }),
+      return await inTransaction(
+        this.#pool,
+        (sql) =>
+          body({
+            rows: (text, params) => sql.rows(noting(text), params),
+            one: (text, params) => sql.one(noting(text), params),
+            run: (text, params) => sql.run(noting(text), params),
+          }),
+        this.#commitWait,
       );
     } finally {
       if (wrote) this.#cache.invalidate();

@@ -27,7 +27,7 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 /**
  * How long a transaction keeps being retried. Writers of one row (a secret's versions, the audit chain's end)
  * lose to each other in turn: with n of them at once the last may need about n rounds, so the budget is time,
- * * not a small count. Past it the caller gets a retryable 503 (unavailable.ts), never a hang.
+ * not a small count. Past it the caller gets a retryable 503 (unavailable.ts), never a hang.
  */
 const RETRY_BUDGET_MS = 10_000;
 
@@ -43,13 +43,16 @@ const RETRY_BUDGET_MS = 10_000;
  * by default (CockroachDB, YugabyteDB's serializable mode), so the same code is correct there.
  *
  * A lost connection is not retried here: whether its COMMIT took effect is unknown, so the caller gets the
- * error as a retryable 503 (unavailable.ts) rather than a write that may have happened twice.
+ * error as a retryable 503 (unavailable.ts) rather than a write that may have happened twice. So does a
+ * COMMIT slower than `commitWaitMs`, when given (see beginWithCommitDeadline).
  */
-export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T>, options: { commitWaitMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + RETRY_BUDGET_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await pool.begin('isolation level serializable', (transaction) => body(sqlOn(transaction)))) as T;
+      return options.commitWaitMs === undefined
+        ? ((await pool.begin('isolation level serializable', (transaction) => body(sqlOn(transaction)))) as T)
+        : await beginWithCommitDeadline(pool, body, options.commitWaitMs);
     } catch (error) {
       if (isUnreachable(error)) throw unavailable(error);
       if (!isRetryable(error)) throw error;
@@ -57,6 +60,42 @@ export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T
     }
     await sleep(retryDelayMs(attempt));
   }
+}
+
+/**
+ * One transaction whose COMMIT gets `commitWaitMs` to finish, after which the caller is answered as if the
+ * connection had been lost (QUERY_TIMEOUT: unavailable, outcome unknown) without waiting for it.
+ *
+ * Why: with synchronous_commit a COMMIT waits for the synchronous standby. When the standby is down that wait
+ * would last until the driver's query_timeout cancels it, and PostgreSQL answers a cancelled wait with
+ * success ("the transaction has already committed locally, but might not have been replicated to the
+ * standby"): the call would be acknowledged though the standby never got the write, and lost if the primary
+ * then failed. Answered before that cancel (commitWaitMs is below the query timeout), the write is not
+ * acknowledged; whether it committed is settled by the client's retry with the same ClientRequestToken. (A
+ * late COMMIT lands after the store's read cache was emptied for this call, so the node may serve the state
+ * before it for up to the cache's age, as it does for another node's write.)
+ */
+async function beginWithCommitDeadline<T>(pool: Pool, body: (sql: Sql) => Promise<T>, commitWaitMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let commitTooSlow!: (error: Error) => void;
+  const gaveUp = new Promise<never>((_, reject) => (commitTooSlow = reject));
+  const transaction = pool.begin('isolation level serializable', async (connection) => {
+    const result = await body(sqlOn(connection));
+    // The body is done: what follows is the driver's COMMIT.
+    timer = setTimeout(() => commitTooSlow(commitTimeout(commitWaitMs)), commitWaitMs);
+    return result;
+  });
+  // Once the deadline has answered the caller, the COMMIT's own outcome (committed, cancelled) is nobody's.
+  transaction.catch(() => undefined);
+  try {
+    return (await Promise.race([transaction, gaveUp])) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function commitTimeout(commitWaitMs: number): Error {
+  return Object.assign(new Error(`COMMIT did not finish within ${commitWaitMs} ms (waiting for the synchronous standby?)`), { code: 'QUERY_TIMEOUT' });
 }
 
 export function isRetryable(error: unknown): boolean {
