@@ -9,7 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SignedCall } from './signer.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SNAPSHOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
+/**
+ * The snapshot is laid out as the repository is, package.json beside dist/: the CLI reads its version from
+ * `../../package.json` relative to its own file (coffer --version).
+ */
+const SNAPSHOT_ROOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
+const SNAPSHOT = join(SNAPSHOT_ROOT, 'dist');
 
 /**
  * The CLI entry (`coffer server ...`) of the snapshot: the bundle `bin/coffer` runs (dist/bundle/main.js), or
@@ -41,10 +46,11 @@ export function snapshotBuild(from = join(REPO_ROOT, 'dist')): void {
   if (!existsSync(join(from, 'cli/main.js'))) throw new Error(`${join(from, 'cli/main.js')} is missing: run \`npm run build\` first`);
   removeSnapshot();
   cpSync(from, SNAPSHOT, { recursive: true });
+  cpSync(join(REPO_ROOT, 'package.json'), join(SNAPSHOT_ROOT, 'package.json'));
 }
 
 export function removeSnapshot(): void {
-  rmSync(SNAPSHOT, { recursive: true, force: true });
+  rmSync(SNAPSHOT_ROOT, { recursive: true, force: true });
 }
 
 type RawRequest = { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer; sourceIp?: string };
@@ -69,10 +75,13 @@ const quietLogger = {
   },
 };
 
-/** Opens the data dir with the build's openCoffer(), in this process (dev mode: key test/test). */
-export async function openInProcess(dataDir: string): Promise<InProcessCoffer> {
+/**
+ * Opens the data dir with the build's openCoffer(), in this process (dev mode: key test/test). `config` adds to
+ * the configuration, e.g. `{ postgres: { url }, rootKeyBase64 }` for a node of a PostgreSQL deployment.
+ */
+export async function openInProcess(dataDir: string, config: Record<string, unknown> = {}): Promise<InProcessCoffer> {
   const { openCoffer } = (await import(pathToFileURL(COFFER_SERVER_MODULE).href)) as CofferModule;
-  const coffer = await openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quietLogger });
+  const coffer = await openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quietLogger, ...config });
   return {
     call: ({ headers, body }) =>
       coffer.pipeline({ method: 'POST', path: '/', query: '', headers: { ...headers, 'content-length': String(body.length) }, body, sourceIp: '127.0.0.1' }),

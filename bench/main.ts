@@ -5,6 +5,7 @@
  *   node bench/dist/main.js [--quick] [flags]     the full run, or the quick one (settings.ts lists the flags)
  *   node bench/dist/main.js profile [flags]       Coffer under --cpu-prof: self time by function, file, area
  *   node bench/dist/main.js analyze FILE          the same summary for an existing .cpuprofile
+ *   node bench/dist/main.js postgres [flags]      SQLite against PostgreSQL (1 and 3 nodes): postgres-suite.ts
  *
  * Every process and directory the bench creates is removed when it ends, however it ends.
  */
@@ -14,8 +15,9 @@ import { join } from 'node:path';
 import { removeSnapshot, snapshotBuild } from './coffer-build.js';
 import { DEV_KEY, killAllPeers, LOAD_CPUS, pinSelf } from './peers.js';
 import { analyzeProfile, runProfile } from './profile-run.js';
+import { renderPostgresReport, runPostgresSuite } from './postgres-suite.js';
 import { renderReport } from './report.js';
-import { writeResults } from './results-file.js';
+import { writePostgresResults, writeResults } from './results-file.js';
 import { runBench } from './run.js';
 import { parseCommand } from './settings.js';
 import { selfCheck, Signer } from './signer.js';
@@ -48,6 +50,13 @@ async function main(): Promise<void> {
   try {
     if (command.kind === 'profile') {
       process.stdout.write((await runProfile(command.settings, { disk, scratch }, new Signer(DEV_KEY))) + '\n');
+      return;
+    }
+    if (command.kind === 'postgres') {
+      const results = await runPostgresSuite(command, { disk, scratch });
+      const report = renderPostgresReport(results);
+      process.stdout.write(`\n${report}\n`);
+      if (command.writeResults) writePostgresResults(results);
       return;
     }
     const results = await runBench(command, { disk, scratch });

@@ -50,6 +50,8 @@ export type Settings = {
   build?: string;
   /** Time per workload measuring the in-process pipeline (no HTTP), after a third of it warming up. */
   inProcessMsPerWorkload: number;
+  /** PostgreSQL suite: the `--pool-size` of each PostgreSQL node, one pass of the suite per value. */
+  poolSizes: number[];
 };
 
 const FULL: Settings = {
@@ -69,6 +71,7 @@ const FULL: Settings = {
   pin: false,
   cofferWorkers: 1,
   inProcessMsPerWorkload: 1_500,
+  poolSizes: [10],
 };
 
 const QUICK: Settings = {
@@ -86,18 +89,46 @@ const QUICK: Settings = {
   inProcessMsPerWorkload: 100,
 };
 
+/**
+ * The PostgreSQL suite (`node bench/dist/main.js postgres`, `npm run bench:postgres`): SQLite against PostgreSQL
+ * (one node, three nodes) on GetSecretValue and PutSecretValue at 64 connections, for each pool size.
+ */
+const POSTGRES: Settings = {
+  ...FULL,
+  corpusSize: 10_000,
+  randomSetSize: 10_000,
+  connections: [64],
+  workloads: ['get-hot', 'get-random', 'put'],
+  poolSizes: [10, 20, 32],
+};
+
+const POSTGRES_QUICK: Settings = {
+  ...POSTGRES,
+  mode: 'quick',
+  corpusSize: 300,
+  randomSetSize: 300,
+  durationSeconds: 0.5,
+  warmupSeconds: 0.25,
+  rounds: 1,
+  quietBudgetMs: 1_000,
+  poolSizes: [10],
+};
+
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
        [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
+       node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR]
        node bench/dist/main.js analyze FILE.cpuprofile`;
 
-export type Command = { kind: 'run' | 'profile'; settings: Settings; writeResults: boolean; argv: string[] };
+export type Command = { kind: 'run' | 'profile' | 'postgres'; settings: Settings; writeResults: boolean; argv: string[] };
 
 export function parseCommand(argv: string[]): Command {
   const args = [...argv];
-  const kind = args[0] === 'profile' ? 'profile' : 'run';
-  if (kind === 'profile') args.shift();
-  const settings: Settings = { ...(args.includes('--quick') ? QUICK : FULL), pin: kind === 'profile' };
+  const kind = args[0] === 'profile' || args[0] === 'postgres' ? args[0] : 'run';
+  if (kind !== 'run') args.shift();
+  const quick = args.includes('--quick');
+  const defaults = kind === 'postgres' ? (quick ? POSTGRES_QUICK : POSTGRES) : quick ? QUICK : FULL;
+  const settings: Settings = { ...defaults, pin: kind === 'profile' };
   let writeResults = true;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
@@ -144,6 +175,10 @@ export function parseCommand(argv: string[]): Command {
         break;
       case '--coffer-workers':
         settings.cofferWorkers = count();
+        break;
+      case '--pool-sizes':
+        settings.poolSizes = value().split(',').map(Number);
+        if (!settings.poolSizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--pool-sizes takes whole numbers, e.g. 10,20,32\n${USAGE}`);
         break;
       case '--pin':
         settings.pin = true;
