@@ -128,6 +128,16 @@ export class PostgresAuditTables implements AuditRepository {
   }
 }
 
+const AUDIT_COLUMNS = [
+  'sequence', 'event_id', 'account_id', 'event_time', 'event_name', 'event_source', 'read_only', 'access_key_id',
+  'username', 'resource_names', 'body', 'prev_hash', 'hash',
+] as const;
+/**
+ * Rows per INSERT statement: a group commit's batch goes in one statement (one round trip, not one per event),
+ * well under PostgreSQL's 65,535 parameters per statement (13 per row).
+ */
+const ROWS_PER_INSERT = 200;
+
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
   const end = await sql.one('SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1');
@@ -137,19 +147,24 @@ async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<Audi
   for (const draft of drafts) {
     sequence += 1;
     const record = { ...draft, sequence, prevHash, hash: chainHash(prevHash, draft.body) };
-    await sql.run(
-      `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
-         username, resource_names, body, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        record.sequence, record.eventId, record.accountId, record.eventTime.getTime(), record.eventName, record.eventSource,
-        record.readOnly, record.accessKeyId, record.username, record.resourceNames, record.body, record.prevHash, record.hash,
-      ],
-    );
     records.push(record);
     prevHash = record.hash;
   }
+  for (let first = 0; first < records.length; first += ROWS_PER_INSERT) await insertEvents(sql, records.slice(first, first + ROWS_PER_INSERT));
   return records;
+}
+
+/** One multi-row INSERT of `records` ($1..$13 the first row, $14..$26 the second, ...). */
+async function insertEvents(sql: Sql, records: AuditEventRecord[]): Promise<void> {
+  const width = AUDIT_COLUMNS.length;
+  const rows = records.map((_, row) => `(${AUDIT_COLUMNS.map((_, column) => `$${row * width + column + 1}`).join(', ')})`);
+  await sql.run(
+    `INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
+    records.flatMap((record) => [
+      record.sequence, record.eventId, record.accountId, record.eventTime.getTime(), record.eventName, record.eventSource,
+      record.readOnly, record.accessKeyId, record.username, record.resourceNames, record.body, record.prevHash, record.hash,
+    ]),
+  );
 }
 
 function auditEventFromRow(row: Row): AuditEventRecord {

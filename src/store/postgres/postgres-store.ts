@@ -47,7 +47,7 @@ import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
-import { inTransaction, type Pool, type Sql } from './transaction.js';
+import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
 import { TimedReadCache } from './read-cache.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
 
@@ -126,7 +126,8 @@ export class PostgresStore implements Store {
     this.#iam = new PostgresIamTables(transaction);
     this.#keys = new PostgresKeyTables(transaction);
     this.#grants = new PostgresGrantTables(transaction);
-    this.#secrets = new PostgresSecretTables(transaction);
+    // GetSecretValue's point reads (on a cache miss) go as one SELECT each, without BEGIN/COMMIT around it.
+    this.#secrets = new PostgresSecretTables(transaction, (body) => outsideTransaction(this.#pool, body));
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
