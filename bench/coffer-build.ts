@@ -15,14 +15,29 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 const SNAPSHOT_ROOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
 const SNAPSHOT = join(SNAPSHOT_ROOT, 'dist');
+/** Snapshots of the builds measured beside it (PostgreSQL suite, --compare-builds), one directory per label. */
+const COMPARE_ROOT = fileURLToPath(new URL('./coffer-build-compare/', import.meta.url));
 
 /**
  * The CLI entry (`coffer server ...`) of the snapshot: the bundle `bin/coffer` runs (dist/bundle/main.js), or
  * for a build from before bundling (`--build DIR`), its cli/main.js.
  */
-export function cofferMain(): string {
-  const bundle = join(SNAPSHOT, 'bundle/main.js');
-  return existsSync(bundle) ? bundle : join(SNAPSHOT, 'cli/main.js');
+export function cofferMain(snapshot = SNAPSHOT): string {
+  const bundle = join(snapshot, 'bundle/main.js');
+  return existsSync(bundle) ? bundle : join(snapshot, 'cli/main.js');
+}
+
+/**
+ * Copies another build to run beside the one measured, in the same run (an A/B of a change); returns the CLI
+ * entry of its copy.
+ */
+export function snapshotCompareBuild(label: string, from: string): string {
+  if (!/^[\w-]+$/.test(label)) throw new Error(`a compared build's label is letters, digits, - and _: ${label}`);
+  if (!existsSync(join(from, 'cli/main.js'))) throw new Error(`${join(from, 'cli/main.js')} is missing`);
+  const root = join(COMPARE_ROOT, label);
+  cpSync(from, join(root, 'dist'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
+  return cofferMain(join(root, 'dist'));
 }
 /**
  * The Node flags `bin/coffer` starts the server with (its `#!/usr/bin/env -S node ...` line), so the bench runs
@@ -51,6 +66,7 @@ export function snapshotBuild(from = join(REPO_ROOT, 'dist')): void {
 
 export function removeSnapshot(): void {
   rmSync(SNAPSHOT_ROOT, { recursive: true, force: true });
+  rmSync(COMPARE_ROOT, { recursive: true, force: true });
 }
 
 type RawRequest = { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer; sourceIp?: string };

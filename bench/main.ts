@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { removeSnapshot, snapshotBuild } from './coffer-build.js';
 import { DEV_KEY, killAllPeers, LOAD_CPUS, pinSelf } from './peers.js';
 import { analyzeProfile, runProfile } from './profile-run.js';
-import { renderPostgresReport, runPostgresSuite } from './postgres-suite.js';
+import { dropDatabaseOnAbort, renderPostgresReport, runPostgresSuite } from './postgres-suite.js';
 import { renderReport } from './report.js';
 import { writePostgresResults, writeResults } from './results-file.js';
 import { runBench } from './run.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       cleanUp();
-      process.exit(130);
+      void dropDatabaseOnAbort().finally(() => process.exit(130));
     });
   }
   try {

@@ -65,12 +65,14 @@ export type CofferOptions = StartOptions & {
   serverArgs?: string[];
   /** Environment set for the server on top of the cleaned one (COFFER_ROOT_KEY for nodes sharing a database). */
   env?: Record<string, string>;
+  /** The CLI entry to run: the snapshot's (cofferMain()) unless given, e.g. a compared build's. */
+  main?: string;
 };
 
 export async function startCoffer(options: CofferOptions): Promise<Peer> {
   const port = await freePort();
   const startedAt = performance.now();
-  const server = [cofferMain(), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev', ...(options.serverArgs ?? [])];
+  const server = [options.main ?? cofferMain(), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev', ...(options.serverArgs ?? [])];
   const workers = options.workers ?? 1;
   // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
   const args = [...cofferNodeFlags(), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];

@@ -24,6 +24,7 @@ import { describeMachine, flushLatencyMs, median, type Machine } from './extras.
 import type { Fixture } from './fixtures.js';
 import { runLoadSpread, settle, type Measurement } from './load.js';
 import { log } from './log.js';
+import { snapshotCompareBuild } from './coffer-build.js';
 import { DEV_KEY, startCoffer, type Peer } from './peers.js';
 import { createBenchDatabase, cpuSpent, type BenchDatabase, type DatabaseSettings } from './postgres-db.js';
 import { selectedWorkloads } from './run.js';
@@ -32,9 +33,21 @@ import type { Command, Settings } from './settings.js';
 import { Signer } from './signer.js';
 import { getSecretValue, pool, type Workload } from './workloads.js';
 
-export type TargetId = 'sqlite' | 'pg-1' | 'pg-3';
-const TARGETS: readonly TargetId[] = ['sqlite', 'pg-1', 'pg-3'];
-const NODES: Record<TargetId, number> = { sqlite: 1, 'pg-1': 1, 'pg-3': 3 };
+export type Deployment = 'sqlite' | 'pg-1' | 'pg-3';
+const NODES: Record<Deployment, number> = { sqlite: 1, 'pg-1': 1, 'pg-3': 3 };
+
+/** One column of a round: a deployment, of the measured build or (its PostgreSQL ones) of a compared build. */
+type Target = { id: string; deployment: Deployment; build?: string; main?: string };
+
+/** sqlite, pg-1, pg-3, and pg-1@LABEL, pg-3@LABEL for each compared build (their CLI entries given). */
+function targetsOf(compared: Record<string, string>): Target[] {
+  const targets: Target[] = [{ id: 'sqlite', deployment: 'sqlite' }];
+  for (const deployment of ['pg-1', 'pg-3'] as const) {
+    targets.push({ id: deployment, deployment });
+    for (const [build, main] of Object.entries(compared)) targets.push({ id: `${deployment}@${build}`, deployment, build, main });
+  }
+  return targets;
+}
 
 export type PostgresRun = Measurement & {
   /** CPU of the PostgreSQL backends serving the bench database, per answered request (0 for SQLite). */
@@ -42,7 +55,7 @@ export type PostgresRun = Measurement & {
   databaseCores: number;
 };
 
-export type PostgresCell = { poolSize: number; target: TargetId; nodePoolSize: number; workload: string; runs: PostgresRun[] };
+export type PostgresCell = { poolSize: number; target: string; deployment: Deployment; build?: string; nodePoolSize: number; workload: string; runs: PostgresRun[] };
 
 export type PostgresResults = {
   command: string;
@@ -62,8 +75,8 @@ export type PostgresResults = {
  * Pool size of each node of pg-3: the run's, but at most a third of the connections (each node serves about
  * that many at once), so that three nodes stay within the server's max_connections of 100.
  */
-export function nodePoolSize(target: TargetId, poolSize: number, connections: number): number {
-  return target === 'pg-3' ? Math.min(poolSize, Math.ceil(connections / 3)) : poolSize;
+export function nodePoolSize(deployment: Deployment, poolSize: number, connections: number): number {
+  return deployment === 'pg-3' ? Math.min(poolSize, Math.ceil(connections / 3)) : poolSize;
 }
 
 export async function runPostgresSuite(command: Command, dirs: { disk: string; scratch: string }): Promise<PostgresResults> {
@@ -73,6 +86,9 @@ export async function runPostgresSuite(command: Command, dirs: { disk: string; s
   const connections = settings.connections[settings.connections.length - 1]!;
   const workloads = selectedWorkloads(settings);
   const database = await createBenchDatabase();
+  openDatabase = database;
+  const compared = Object.fromEntries(Object.entries(settings.compareBuilds ?? {}).map(([label, dir]) => [label, snapshotCompareBuild(label, dir)]));
+  const targets = targetsOf(compared);
   log(`PostgreSQL suite: database ${database.name}; pool sizes ${settings.poolSizes.join(', ')}; ${connections} connections`);
   try {
     const results: PostgresResults = {
@@ -100,29 +116,31 @@ export async function runPostgresSuite(command: Command, dirs: { disk: string; s
     try {
       for (const poolSize of settings.poolSizes) {
         const cells = new Map<string, PostgresCell>();
-        for (const target of TARGETS) {
+        for (const target of targets) {
           for (const workload of workloads) {
-            const cell: PostgresCell = { poolSize, target, nodePoolSize: nodePoolSize(target, poolSize, connections), workload: workload.id, runs: [] };
-            cells.set(`${target}/${workload.id}`, cell);
+            const { id, deployment, build } = target;
+            const cell: PostgresCell = { poolSize, target: id, deployment, build, nodePoolSize: nodePoolSize(deployment, poolSize, connections), workload: workload.id, runs: [] };
+            cells.set(`${id}/${workload.id}`, cell);
             results.cells.push(cell);
           }
         }
         for (let round = 0; round < settings.rounds; round++) {
-          for (const target of TARGETS) {
-            const poolOfNode = nodePoolSize(target, poolSize, connections);
-            const nodes = target === 'sqlite' ? [sqlite] : await startPostgresNodes(NODES[target], poolOfNode, database.url, rootKeyBase64, dirs.disk);
+          for (const target of targets) {
+            const poolOfNode = nodePoolSize(target.deployment, poolSize, connections);
+            const nodes =
+              target.deployment === 'sqlite' ? [sqlite] : await startPostgresNodes(NODES[target.deployment], poolOfNode, database.url, rootKeyBase64, dirs.disk, target.main);
             try {
               await probe(nodes, workloads, signer, fixture);
               await warmUp(nodes, signer, connections, settings.warmupSeconds);
               for (const workload of workloads) {
                 if (workload.id === 'get-random') await readEverySecretOnce(nodes[0]!, signer, settings.randomSetSize, connections);
-                const cell = cells.get(`${target}/${workload.id}`)!;
-                const run = await measure(nodes, workload, signer, fixture, database, target, { connections, durationSeconds: settings.durationSeconds }, quiet);
+                const cell = cells.get(`${target.id}/${workload.id}`)!;
+                const run = await measure(nodes, workload, signer, fixture, database, target.deployment, { connections, durationSeconds: settings.durationSeconds }, quiet);
                 cell.runs.push(run);
                 logRun(cell, round, settings.rounds, run);
               }
             } finally {
-              if (target !== 'sqlite') await Promise.all(nodes.map((node) => node.stop()));
+              if (target.deployment !== 'sqlite') await Promise.all(nodes.map((node) => node.stop()));
             }
           }
         }
@@ -133,19 +151,32 @@ export async function runPostgresSuite(command: Command, dirs: { disk: string; s
     results.minutes = (performance.now() - started) / 60_000;
     return results;
   } finally {
+    openDatabase = undefined;
     await database.drop();
     log(`dropped database ${database.name}`);
   }
 }
 
+/** The suite's database while it runs, for dropDatabaseOnAbort. */
+let openDatabase: BenchDatabase | undefined;
+
+/** Drops the suite's database if a run is under way (main's SIGINT/SIGTERM handler), within 10 s. */
+export async function dropDatabaseOnAbort(): Promise<void> {
+  const database = openDatabase;
+  openDatabase = undefined;
+  if (!database) return;
+  await Promise.race([database.drop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+}
+
 /** `count` PostgreSQL nodes on `url`, each with its own data dir, all with the run's root key. */
-async function startPostgresNodes(count: number, poolSize: number, url: string, rootKeyBase64: string, disk: string): Promise<Peer[]> {
+async function startPostgresNodes(count: number, poolSize: number, url: string, rootKeyBase64: string, disk: string, main?: string): Promise<Peer[]> {
   return Promise.all(
     Array.from({ length: count }, () =>
       startCoffer({
         dataDir: freshDir(disk, 'pg-node'),
         serverArgs: ['--store', url, '--pool-size', String(poolSize)],
         env: { COFFER_ROOT_KEY: rootKeyBase64 },
+        ...(main === undefined ? {} : { main }),
       }),
     ),
   );
@@ -187,13 +218,13 @@ async function measure(
   signer: Signer,
   fixture: Fixture,
   database: BenchDatabase,
-  target: TargetId,
+  deployment: Deployment,
   load: { connections: number; durationSeconds: number },
   quiet: { remainingMs: number },
 ): Promise<PostgresRun> {
   const together = combined(nodes);
   await settle(together, quiet);
-  const databaseBefore = target === 'sqlite' ? undefined : await database.backendCpu();
+  const databaseBefore = deployment === 'sqlite' ? undefined : await database.backendCpu();
   const targets = nodes.map((node) => ({ url: node.url, source: workload.source(node.host, signer, fixture) }));
   const measurement = await runLoadSpread(targets, () => together.cpuMicros(), { ...load, timeoutSeconds: 10 });
   const databaseMicros = databaseBefore ? cpuSpent(databaseBefore, await database.backendCpu()) : 0;
@@ -244,7 +275,7 @@ export function renderPostgresReport(results: PostgresResults): string {
   lines.push(
     `Corpus: ${fmt(settings.corpusSize)} secrets of 1 KB in each store (seeded in ${results.seed.sqliteSeconds.toFixed(0)} s into SQLite, ${results.seed.postgresSeconds.toFixed(0)} s into PostgreSQL), ` +
       `random access over the first ${fmt(settings.randomSetSize)}. ${connections} connections; each cell ${settings.rounds} round(s) of ${settings.durationSeconds} s, ` +
-      `sqlite / pg-1 / pg-3 alternated round by round; medians shown; *× sqlite* is the median of the per-round ratios to the SQLite run of the same round. ` +
+      `${settings.compareBuilds ? 'sqlite, pg-1, pg-3 and the compared builds\' pg-1@LABEL, pg-3@LABEL' : 'sqlite / pg-1 / pg-3'} alternated round by round; medians shown; *× sqlite* is the median of the per-round ratios to the SQLite run of the same round. ` +
       `pg-3: three nodes, the connections spread over their ports by the load generator (no load balancer). *coffer µs* is the CPU of the Coffer process(es) per answer, ` +
       `*postgres µs* that of the PostgreSQL backends serving the bench database (WAL writer, checkpointer and other databases' backends not included).`,
     '',
@@ -253,23 +284,38 @@ export function renderPostgresReport(results: PostgresResults): string {
   lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const cell of results.cells) {
     const m = medians(cell.runs);
-    const ratio = cell.target === 'sqlite' ? '' : `${Math.round(ratioToSqlite(results, cell) * 100)} %`;
+    const sqlite = cell.deployment === 'sqlite';
+    const ratio = sqlite ? '' : `${Math.round(ratioToSqlite(results, cell) * 100)} %`;
+    const pool = sqlite ? '–' : `${cell.poolSize}${cell.nodePoolSize !== cell.poolSize ? ` (${cell.nodePoolSize} × 3)` : cell.deployment === 'pg-3' ? ' × 3' : ''}`;
     lines.push(
-      `| ${cell.target === 'sqlite' ? '–' : `${cell.poolSize}${cell.nodePoolSize !== cell.poolSize ? ` (${cell.nodePoolSize} × 3)` : cell.target === 'pg-3' ? ' × 3' : ''}`} | ${cell.target} | ${cell.workload} | ` +
-        `${fmt(m.requestsPerSecond)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${m.errors} | ${fmt(m.serverCpuMicrosPerRequest)} | ${cell.target === 'sqlite' ? '' : fmt(m.databaseMicrosPerRequest)} | ${ratio} |`,
+      `| ${pool} | ${cell.target} | ${cell.workload} | ` +
+        `${fmt(m.requestsPerSecond)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${m.errors} | ${fmt(m.serverCpuMicrosPerRequest)} | ${sqlite ? '' : fmt(m.databaseMicrosPerRequest)} | ${ratio} |`,
     );
   }
   lines.push('', '### Floors (issue 14)', '');
   lines.push('| check | pool size | measured | floor | |');
   lines.push('|---|---:|---:|---:|---|');
   for (const cell of results.cells) {
-    if (cell.target === 'sqlite') continue;
+    if (cell.deployment === 'sqlite' || cell.build !== undefined) continue;
     if (cell.workload === 'get-hot' || cell.workload === 'get-random') {
       const share = ratioToSqlite(results, cell);
       lines.push(`| ${cell.target} ${cell.workload}: share of SQLite | ${cell.poolSize} | ${Math.round(share * 100)} % | ≥ ${GET_SHARE_FLOOR * 100} % | ${share >= GET_SHARE_FLOOR ? 'met' : '**missed**'} |`);
     } else if (cell.workload === 'put') {
       const rate = medians(cell.runs).requestsPerSecond;
       lines.push(`| ${cell.target} put: req/s | ${cell.poolSize} | ${fmt(rate)} | ≥ ${fmt(PUT_FLOOR_PER_SECOND)} | ${rate >= PUT_FLOOR_PER_SECOND ? 'met' : '**missed**'} |`);
+    }
+  }
+  const compared = results.cells.filter((cell) => cell.build !== undefined);
+  if (compared.length > 0) {
+    lines.push('', '### Same-run A/B: the measured build against each compared build', '');
+    lines.push('| pool size | deployment | workload | compared build | its req/s | measured build req/s | measured ÷ compared |');
+    lines.push('|---:|---|---|---|---:|---:|---:|');
+    for (const cell of compared) {
+      const measured = results.cells.find((other) => other.poolSize === cell.poolSize && other.target === cell.deployment && other.workload === cell.workload)!;
+      const perRound = median(measured.runs.map((run, round) => run.requestsPerSecond / (cell.runs[round]?.requestsPerSecond ?? NaN)));
+      lines.push(
+        `| ${cell.poolSize} | ${cell.deployment} | ${cell.workload} | ${cell.build} | ${fmt(medians(cell.runs).requestsPerSecond)} | ${fmt(medians(measured.runs).requestsPerSecond)} | ${perRound.toFixed(2)}× |`,
+      );
     }
   }
   const noisy = results.cells.filter((cell) => median(cell.runs.map((run) => run.otherCores)) > 0.25);
@@ -293,7 +339,7 @@ function medians(runs: PostgresRun[]) {
 
 /** Median over rounds of this cell's throughput over SQLite's in the same round (same pool-size pass). */
 function ratioToSqlite(results: PostgresResults, cell: PostgresCell): number {
-  const sqlite = results.cells.find((other) => other.poolSize === cell.poolSize && other.target === 'sqlite' && other.workload === cell.workload);
+  const sqlite = results.cells.find((other) => other.poolSize === cell.poolSize && other.deployment === 'sqlite' && other.workload === cell.workload);
   if (!sqlite) return NaN;
   return median(cell.runs.map((run, round) => run.requestsPerSecond / (sqlite.runs[round]?.requestsPerSecond ?? NaN)));
 }

@@ -52,6 +52,11 @@ export type Settings = {
   inProcessMsPerWorkload: number;
   /** PostgreSQL suite: the `--pool-size` of each PostgreSQL node, one pass of the suite per value. */
   poolSizes: number[];
+  /**
+   * PostgreSQL suite: other builds whose PostgreSQL nodes run beside the measured build's, in the same rounds
+   * (--compare-builds LABEL=DIR,LABEL=DIR): a same-run A/B of a store change.
+   */
+  compareBuilds?: Record<string, string>;
 };
 
 const FULL: Settings = {
@@ -117,7 +122,7 @@ const POSTGRES_QUICK: Settings = {
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
        [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
-       node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR]
+       node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR] [--compare-builds LABEL=DIR,...]
        node bench/dist/main.js analyze FILE.cpuprofile`;
 
 export type Command = { kind: 'run' | 'profile' | 'postgres'; settings: Settings; writeResults: boolean; argv: string[] };
@@ -179,6 +184,17 @@ export function parseCommand(argv: string[]): Command {
       case '--pool-sizes':
         settings.poolSizes = value().split(',').map(Number);
         if (!settings.poolSizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--pool-sizes takes whole numbers, e.g. 10,20,32\n${USAGE}`);
+        break;
+      case '--compare-builds':
+        settings.compareBuilds = Object.fromEntries(
+          value()
+            .split(',')
+            .map((pair) => {
+              const [label, dir] = pair.split('=');
+              if (!label || !dir) throw new Error(`--compare-builds takes LABEL=DIR,LABEL=DIR\n${USAGE}`);
+              return [label, resolve(dir)];
+            }),
+        );
         break;
       case '--pin':
         settings.pin = true;
