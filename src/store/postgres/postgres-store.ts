@@ -124,10 +124,12 @@ export class PostgresStore implements Store {
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
-    this.#keys = new PostgresKeyTables(transaction);
+    const pointRead = <T>(body: (sql: Sql) => Promise<T>) => outsideTransaction(this.#pool, body);
+    this.#keys = new PostgresKeyTables(transaction, pointRead);
     this.#grants = new PostgresGrantTables(transaction);
-    // GetSecretValue's point reads (on a cache miss) go as one SELECT each, without BEGIN/COMMIT around it.
-    this.#secrets = new PostgresSecretTables(transaction, (body) => outsideTransaction(this.#pool, body));
+    // The point reads of GetSecretValue and of sealing and opening values (on a cache miss) go as one SELECT
+    // each, without BEGIN/COMMIT around it (transaction.ts, outsideTransaction).
+    this.#secrets = new PostgresSecretTables(transaction, pointRead);
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
