@@ -6,10 +6,11 @@
  *   node bench/dist/main.js profile [flags]       Coffer under --cpu-prof: self time by function, file, area
  *   node bench/dist/main.js analyze FILE          the same summary for an existing .cpuprofile
  *   node bench/dist/main.js postgres [flags]      SQLite against PostgreSQL (1 and 3 nodes): postgres-suite.ts
+ *   node bench/dist/main.js postgres-report FILE  that suite's report again from its JSON (bench/results/postgres.json)
  *
  * Every process and directory the bench creates is removed when it ends, however it ends.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeSnapshot, snapshotBuild } from './coffer-build.js';
@@ -24,6 +25,11 @@ import { selfCheck, Signer } from './signer.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === 'postgres-report') {
+    if (!argv[1]) throw new Error('usage: node bench/dist/main.js postgres-report bench/results/postgres.json');
+    process.stdout.write(renderPostgresReport(JSON.parse(readFileSync(argv[1], 'utf8'))) + '\n');
+    return;
+  }
   if (argv[0] === 'analyze') {
     if (!argv[1]) throw new Error('usage: node bench/dist/main.js analyze FILE.cpuprofile');
     process.stdout.write(analyzeProfile(argv[1]) + '\n');

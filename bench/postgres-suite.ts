@@ -277,11 +277,12 @@ export function renderPostgresReport(results: PostgresResults): string {
       `random access over the first ${fmt(settings.randomSetSize)}. ${connections} connections; each cell ${settings.rounds} round(s) of ${settings.durationSeconds} s, ` +
       `${settings.compareBuilds ? 'sqlite, pg-1, pg-3 and the compared builds\' pg-1@LABEL, pg-3@LABEL' : 'sqlite / pg-1 / pg-3'} alternated round by round; medians shown; *× sqlite* is the median of the per-round ratios to the SQLite run of the same round. ` +
       `pg-3: three nodes, the connections spread over their ports by the load generator (no load balancer). *coffer µs* is the CPU of the Coffer process(es) per answer, ` +
-      `*postgres µs* that of the PostgreSQL backends serving the bench database (WAL writer, checkpointer and other databases' backends not included).`,
+      `*postgres µs* that of the PostgreSQL backends serving the bench database (WAL writer, checkpointer and other databases' backends not included); ` +
+      `*CPU-cost share* is SQLite's CPU per answer over this deployment's (Coffer + PostgreSQL backends): its share of SQLite's throughput were both bound by the same cores.`,
     '',
   );
-  lines.push('| pool size (per node) | deployment | workload | req/s | p50 ms | p99 ms | errors | coffer µs/req | postgres µs/req | × sqlite |');
-  lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| pool size (per node) | deployment | workload | req/s | p50 ms | p99 ms | errors | coffer µs/req | postgres µs/req | × sqlite | CPU-cost share |');
+  lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const cell of results.cells) {
     const m = medians(cell.runs);
     const sqlite = cell.deployment === 'sqlite';
@@ -289,7 +290,8 @@ export function renderPostgresReport(results: PostgresResults): string {
     const pool = sqlite ? '–' : `${cell.poolSize}${cell.nodePoolSize !== cell.poolSize ? ` (${cell.nodePoolSize} × 3)` : cell.deployment === 'pg-3' ? ' × 3' : ''}`;
     lines.push(
       `| ${pool} | ${cell.target} | ${cell.workload} | ` +
-        `${fmt(m.requestsPerSecond)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${m.errors} | ${fmt(m.serverCpuMicrosPerRequest)} | ${sqlite ? '' : fmt(m.databaseMicrosPerRequest)} | ${ratio} |`,
+        `${fmt(m.requestsPerSecond)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${m.errors} | ${fmt(m.serverCpuMicrosPerRequest)} | ${sqlite ? '' : fmt(m.databaseMicrosPerRequest)} | ${ratio} | ` +
+        `${sqlite ? '' : `${Math.round(costShare(results, cell) * 100)} %`} |`,
     );
   }
   lines.push('', '### Floors (issue 14)', '');
@@ -308,13 +310,14 @@ export function renderPostgresReport(results: PostgresResults): string {
   const compared = results.cells.filter((cell) => cell.build !== undefined);
   if (compared.length > 0) {
     lines.push('', '### Same-run A/B: the measured build against each compared build', '');
-    lines.push('| pool size | deployment | workload | compared build | its req/s | measured build req/s | measured ÷ compared |');
-    lines.push('|---:|---|---|---|---:|---:|---:|');
+    lines.push('| pool size | deployment | workload | compared build | its req/s | measured build req/s | measured ÷ compared (per round, median) | its CPU µs/req (coffer + postgres) | measured build CPU µs/req |');
+    lines.push('|---:|---|---|---|---:|---:|---:|---:|---:|');
     for (const cell of compared) {
       const measured = results.cells.find((other) => other.poolSize === cell.poolSize && other.target === cell.deployment && other.workload === cell.workload)!;
       const perRound = median(measured.runs.map((run, round) => run.requestsPerSecond / (cell.runs[round]?.requestsPerSecond ?? NaN)));
       lines.push(
-        `| ${cell.poolSize} | ${cell.deployment} | ${cell.workload} | ${cell.build} | ${fmt(medians(cell.runs).requestsPerSecond)} | ${fmt(medians(measured.runs).requestsPerSecond)} | ${perRound.toFixed(2)}× |`,
+        `| ${cell.poolSize} | ${cell.deployment} | ${cell.workload} | ${cell.build} | ${fmt(medians(cell.runs).requestsPerSecond)} | ${fmt(medians(measured.runs).requestsPerSecond)} | ${perRound.toFixed(2)}× | ` +
+          `${fmt(totalCpu(cell))} | ${fmt(totalCpu(measured))} |`,
       );
     }
   }
@@ -323,6 +326,11 @@ export function renderPostgresReport(results: PostgresResults): string {
     lines.push('', `Other processes on the machine used more than 0.25 cores (median) during: ${noisy.map((c) => `${c.target}/${c.workload}/pool ${c.poolSize}`).join(', ')}.`);
   }
   return lines.join('\n');
+}
+
+/** Median CPU per answer of the Coffer node(s) and the PostgreSQL backends together. */
+function totalCpu(cell: PostgresCell): number {
+  return median(cell.runs.map((run) => run.serverCpuMicrosPerRequest + run.databaseMicrosPerRequest));
 }
 
 function medians(runs: PostgresRun[]) {
@@ -342,6 +350,18 @@ function ratioToSqlite(results: PostgresResults, cell: PostgresCell): number {
   const sqlite = results.cells.find((other) => other.poolSize === cell.poolSize && other.deployment === 'sqlite' && other.workload === cell.workload);
   if (!sqlite) return NaN;
   return median(cell.runs.map((run, round) => run.requestsPerSecond / (sqlite.runs[round]?.requestsPerSecond ?? NaN)));
+}
+
+/**
+ * SQLite's CPU per answer (its server) over this cell's (Coffer nodes + PostgreSQL backends), medians: the
+ * share of SQLite's throughput this deployment would reach were both bound by the same CPUs. Steadier than
+ * the throughput ratio when other work on the machine takes a varying share of the cores.
+ */
+function costShare(results: PostgresResults, cell: PostgresCell): number {
+  const sqlite = results.cells.find((other) => other.poolSize === cell.poolSize && other.deployment === 'sqlite' && other.workload === cell.workload);
+  if (!sqlite) return NaN;
+  const cost = median(cell.runs.map((run) => run.serverCpuMicrosPerRequest + run.databaseMicrosPerRequest));
+  return median(sqlite.runs.map((run) => run.serverCpuMicrosPerRequest)) / cost;
 }
 
 function fmt(value: number): string {

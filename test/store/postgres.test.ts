@@ -97,7 +97,7 @@ describe('PostgreSQL transactions', () => {
     }
   });
 
-  it('a group-commit batch longer than one INSERT statement takes (450 events) appends as one unbroken chain', async () => {
+  it('a group-commit batch of 450 events (one INSERT) appends as one unbroken chain, resource names kept', async () => {
     const before = (await opened.store.listAuditEvents(0, 100_000)).at(-1)?.sequence ?? 0;
     const drafts = Array.from({ length: 450 }, (_, index) => ({
       eventId: `batch-${index}`,

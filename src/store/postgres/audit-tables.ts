@@ -128,15 +128,19 @@ export class PostgresAuditTables implements AuditRepository {
   }
 }
 
-const AUDIT_COLUMNS = [
-  'sequence', 'event_id', 'account_id', 'event_time', 'event_name', 'event_source', 'read_only', 'access_key_id',
-  'username', 'resource_names', 'body', 'prev_hash', 'hash',
-] as const;
 /**
- * Rows per INSERT statement: a group commit's batch goes in one statement (one round trip, not one per event),
- * well under PostgreSQL's 65,535 parameters per statement (13 per row).
+ * A group commit's batch goes in one INSERT (one round trip, not one per event), and always the same statement
+ * whatever the batch size, so each connection prepares it once: one array parameter per column, unnested into
+ * rows. resource_names, itself an array, travels as JSON text per row (unnest would flatten a text[][]).
  */
-const ROWS_PER_INSERT = 200;
+const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+    username, resource_names, body, prev_hash, hash)
+  SELECT sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+    username, ARRAY(SELECT jsonb_array_elements_text(resource_names::jsonb)), body, prev_hash, hash
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[],
+    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+    AS batch (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+      username, resource_names, body, prev_hash, hash)`;
 
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
@@ -150,21 +154,13 @@ async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<Audi
     records.push(record);
     prevHash = record.hash;
   }
-  for (let first = 0; first < records.length; first += ROWS_PER_INSERT) await insertEvents(sql, records.slice(first, first + ROWS_PER_INSERT));
+  const column = <T>(pick: (record: AuditEventRecord) => T) => records.map(pick);
+  await sql.run(INSERT_EVENTS, [
+    column((r) => r.sequence), column((r) => r.eventId), column((r) => r.accountId), column((r) => r.eventTime.getTime()),
+    column((r) => r.eventName), column((r) => r.eventSource), column((r) => r.readOnly), column((r) => r.accessKeyId),
+    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => r.body), column((r) => r.prevHash), column((r) => r.hash),
+  ]);
   return records;
-}
-
-/** One multi-row INSERT of `records` ($1..$13 the first row, $14..$26 the second, ...). */
-async function insertEvents(sql: Sql, records: AuditEventRecord[]): Promise<void> {
-  const width = AUDIT_COLUMNS.length;
-  const rows = records.map((_, row) => `(${AUDIT_COLUMNS.map((_, column) => `$${row * width + column + 1}`).join(', ')})`);
-  await sql.run(
-    `INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`,
-    records.flatMap((record) => [
-      record.sequence, record.eventId, record.accountId, record.eventTime.getTime(), record.eventName, record.eventSource,
-      record.readOnly, record.accessKeyId, record.username, record.resourceNames, record.body, record.prevHash, record.hash,
-    ]),
-  );
 }
 
 function auditEventFromRow(row: Row): AuditEventRecord {
