@@ -7,6 +7,7 @@
  *   node bench/dist/main.js analyze FILE          the same summary for an existing .cpuprofile
  *   node bench/dist/main.js postgres [flags]      SQLite against PostgreSQL (1 and 3 nodes): postgres-suite.ts
  *   node bench/dist/main.js postgres-report FILE  that suite's report again from its JSON (bench/results/postgres.json)
+ *   node bench/dist/main.js postgres-trace        the SQL statements of single requests on PostgreSQL (statement-trace.ts)
  *
  * Every process and directory the bench creates is removed when it ends, however it ends.
  */
@@ -18,6 +19,7 @@ import { DEV_KEY, killAllPeers, LOAD_CPUS, pinSelf } from './peers.js';
 import { analyzeProfile, runProfile } from './profile-run.js';
 import { dropDatabaseOnAbort, renderPostgresReport, runPostgresSuite } from './postgres-suite.js';
 import { renderReport } from './report.js';
+import { runStatementTrace } from './statement-trace.js';
 import { writePostgresResults, writeResults } from './results-file.js';
 import { runBench } from './run.js';
 import { parseCommand } from './settings.js';
@@ -56,6 +58,10 @@ async function main(): Promise<void> {
   try {
     if (command.kind === 'profile') {
       process.stdout.write((await runProfile(command.settings, { disk, scratch }, new Signer(DEV_KEY))) + '\n');
+      return;
+    }
+    if (command.kind === 'postgres-trace') {
+      process.stdout.write((await runStatementTrace({ disk }, { pgLog: command.pgLog })) + '\n');
       return;
     }
     if (command.kind === 'postgres') {

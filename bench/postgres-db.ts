@@ -5,6 +5,7 @@
  * two cores as everything else).
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import postgres from 'postgres';
 import { processCpuMicros } from './proc-stats.js';
 
@@ -23,6 +24,13 @@ export type BenchDatabase = {
   backendCpu(): Promise<Map<number, number>>;
   /** Connections open to the whole server now (every database), beside its max_connections. */
   serverConnections(): Promise<number>;
+  /**
+   * Where the server's log ends now, to count what a run logs after it (serializationFailuresSince); undefined
+   * when the log cannot be read (not root, another layout).
+   */
+  logPosition(): number | undefined;
+  /** Serialization failures (SQLSTATE 40001, each one a transaction run again) this database logged after `position`. */
+  serializationFailuresSince(position: number | undefined): number | undefined;
   /** Drops the database (ending any connection still open to it) and closes the admin connection. */
   drop(): Promise<void>;
 };
@@ -47,6 +55,25 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
       const pids = await admin.unsafe('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
       return new Map(pids.map((row) => [Number(row.pid), processCpuMicros(Number(row.pid))]));
     },
+    logPosition() {
+      try {
+        return statSync(serverLog(settings)).size;
+      } catch {
+        return undefined;
+      }
+    },
+    serializationFailuresSince(position) {
+      if (position === undefined) return undefined;
+      try {
+        const text = readFrom(serverLog(settings), position);
+        const marker = `@${name} ERROR:  could not serialize access`;
+        let count = 0;
+        for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + marker.length)) count += 1;
+        return count;
+      } catch {
+        return undefined;
+      }
+    },
     async serverConnections() {
       const [row] = await admin.unsafe('SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = $1', ['client backend']);
       return Number(row?.n ?? 0);
@@ -59,6 +86,26 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
       }
     },
   };
+}
+
+/**
+ * The server's log: Debian's layout (stderr of the cluster to /var/log/postgresql/postgresql-<major>-main.log,
+ * every ERROR logged with its statement), or PGLOG.
+ */
+function serverLog(settings: DatabaseSettings): string {
+  return process.env.PGLOG ?? `/var/log/postgresql/postgresql-${settings.server_version?.split('.')[0] ?? '15'}-main.log`;
+}
+
+function readFrom(path: string, position: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const length = Math.max(0, statSync(path).size - position);
+    const buffer = Buffer.alloc(length);
+    const read = readSync(fd, buffer, 0, length, position);
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** CPU spent between two readings of backendCpu(): backends that appeared meanwhile count from zero. */

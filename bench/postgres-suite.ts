@@ -53,6 +53,8 @@ export type PostgresRun = Measurement & {
   /** CPU of the PostgreSQL backends serving the bench database, per answered request (0 for SQLite). */
   databaseMicrosPerRequest: number;
   databaseCores: number;
+  /** Transactions PostgreSQL failed with 40001 during the run (each then run again), per 100 answers; undefined when its log is unreadable. */
+  serializationFailuresPer100?: number;
 };
 
 export type PostgresCell = { poolSize: number; target: string; deployment: Deployment; build?: string; nodePoolSize: number; workload: string; runs: PostgresRun[] };
@@ -225,9 +227,11 @@ async function measure(
   const together = combined(nodes);
   await settle(together, quiet);
   const databaseBefore = deployment === 'sqlite' ? undefined : await database.backendCpu();
+  const logFrom = deployment === 'sqlite' ? undefined : database.logPosition();
   const targets = nodes.map((node) => ({ url: node.url, source: workload.source(node.host, signer, fixture) }));
   const measurement = await runLoadSpread(targets, () => together.cpuMicros(), { ...load, timeoutSeconds: 10 });
   const databaseMicros = databaseBefore ? cpuSpent(databaseBefore, await database.backendCpu()) : 0;
+  const failures = database.serializationFailuresSince(logFrom);
   const databaseCores = databaseMicros / 1e6 / measurement.seconds;
   return {
     ...measurement,
@@ -235,6 +239,7 @@ async function measure(
     otherCores: Math.max(0, measurement.otherCores - databaseCores),
     databaseMicrosPerRequest: databaseMicros / Math.max(measurement.ok, 1),
     databaseCores,
+    ...(failures === undefined ? {} : { serializationFailuresPer100: (failures * 100) / Math.max(measurement.ok, 1) }),
   };
 }
 
@@ -247,7 +252,8 @@ function logRun(cell: PostgresCell, round: number, rounds: number, m: PostgresRu
   log(
     `pool ${cell.poolSize} ${cell.target} ${cell.workload} ${round + 1}/${rounds}: ${Math.round(m.requestsPerSecond)} req/s, p50 ${m.p50Ms.toFixed(2)} p99 ${m.p99Ms.toFixed(2)} ms, ` +
       `errors ${m.errors}, coffer ${Math.round(m.serverCpuMicrosPerRequest)} µs/req (${m.serverCores.toFixed(2)} cores), ` +
-      `postgres ${Math.round(m.databaseMicrosPerRequest)} µs/req (${m.databaseCores.toFixed(2)} cores), other ${m.otherCores.toFixed(2)} cores`,
+      `postgres ${Math.round(m.databaseMicrosPerRequest)} µs/req (${m.databaseCores.toFixed(2)} cores), other ${m.otherCores.toFixed(2)} cores` +
+      (m.serializationFailuresPer100 === undefined ? '' : `, 40001 retries ${m.serializationFailuresPer100.toFixed(1)} per 100 answers`),
   );
 }
 
@@ -278,11 +284,12 @@ export function renderPostgresReport(results: PostgresResults): string {
       `${settings.compareBuilds ? 'sqlite, pg-1, pg-3 and the compared builds\' pg-1@LABEL, pg-3@LABEL' : 'sqlite / pg-1 / pg-3'} alternated round by round; medians shown; *× sqlite* is the median of the per-round ratios to the SQLite run of the same round. ` +
       `pg-3: three nodes, the connections spread over their ports by the load generator (no load balancer). *coffer µs* is the CPU of the Coffer process(es) per answer, ` +
       `*postgres µs* that of the PostgreSQL backends serving the bench database (WAL writer, checkpointer and other databases' backends not included); ` +
+      `*40001 per 100* counts the transactions PostgreSQL failed with a serialization failure (each run again by the store) per 100 answers, from the server's log; ` +
       `*CPU-cost share* is SQLite's CPU per answer over this deployment's (Coffer + PostgreSQL backends): its share of SQLite's throughput were both bound by the same cores.`,
     '',
   );
-  lines.push('| pool size (per node) | deployment | workload | req/s | p50 ms | p99 ms | errors | coffer µs/req | postgres µs/req | × sqlite | CPU-cost share |');
-  lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| pool size (per node) | deployment | workload | req/s | p50 ms | p99 ms | errors | coffer µs/req | postgres µs/req | 40001 per 100 | × sqlite | CPU-cost share |');
+  lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const cell of results.cells) {
     const m = medians(cell.runs);
     const sqlite = cell.deployment === 'sqlite';
@@ -290,7 +297,7 @@ export function renderPostgresReport(results: PostgresResults): string {
     const pool = sqlite ? '–' : `${cell.poolSize}${cell.nodePoolSize !== cell.poolSize ? ` (${cell.nodePoolSize} × 3)` : cell.deployment === 'pg-3' ? ' × 3' : ''}`;
     lines.push(
       `| ${pool} | ${cell.target} | ${cell.workload} | ` +
-        `${fmt(m.requestsPerSecond)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${m.errors} | ${fmt(m.serverCpuMicrosPerRequest)} | ${sqlite ? '' : fmt(m.databaseMicrosPerRequest)} | ${ratio} | ` +
+        `${fmt(m.requestsPerSecond)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${m.errors} | ${fmt(m.serverCpuMicrosPerRequest)} | ${sqlite ? '' : fmt(m.databaseMicrosPerRequest)} | ${sqlite || m.serializationFailuresPer100 === undefined ? '' : m.serializationFailuresPer100.toFixed(1)} | ${ratio} | ` +
         `${sqlite ? '' : `${Math.round(costShare(results, cell) * 100)} %`} |`,
     );
   }
@@ -342,6 +349,7 @@ function medians(runs: PostgresRun[]) {
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     serverCpuMicrosPerRequest: of((run) => run.serverCpuMicrosPerRequest),
     databaseMicrosPerRequest: of((run) => run.databaseMicrosPerRequest),
+    serializationFailuresPer100: runs.some((run) => run.serializationFailuresPer100 !== undefined) ? of((run) => run.serializationFailuresPer100 ?? NaN) : undefined,
   };
 }
 

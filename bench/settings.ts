@@ -123,18 +123,21 @@ const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration
        [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
        node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR] [--compare-builds LABEL=DIR,...]
+       node bench/dist/main.js postgres-trace [--build DIR] [--pg-log FILE]
+       node bench/dist/main.js postgres-report FILE.json
        node bench/dist/main.js analyze FILE.cpuprofile`;
 
-export type Command = { kind: 'run' | 'profile' | 'postgres'; settings: Settings; writeResults: boolean; argv: string[] };
+export type Command = { kind: 'run' | 'profile' | 'postgres' | 'postgres-trace'; settings: Settings; writeResults: boolean; argv: string[]; pgLog?: string };
 
 export function parseCommand(argv: string[]): Command {
   const args = [...argv];
-  const kind = args[0] === 'profile' || args[0] === 'postgres' ? args[0] : 'run';
+  const kind = args[0] === 'profile' || args[0] === 'postgres' || args[0] === 'postgres-trace' ? args[0] : 'run';
   if (kind !== 'run') args.shift();
   const quick = args.includes('--quick');
   const defaults = kind === 'postgres' ? (quick ? POSTGRES_QUICK : POSTGRES) : quick ? QUICK : FULL;
   const settings: Settings = { ...defaults, pin: kind === 'profile' };
   let writeResults = true;
+  let pgLog: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = () => {
@@ -196,6 +199,9 @@ export function parseCommand(argv: string[]): Command {
             }),
         );
         break;
+      case '--pg-log':
+        pgLog = resolve(value());
+        break;
       case '--pin':
         settings.pin = true;
         break;
@@ -213,5 +219,5 @@ export function parseCommand(argv: string[]): Command {
   settings.motoCorpusSize = Math.min(settings.motoCorpusSize, settings.corpusSize);
   if (!settings.peers.includes('coffer')) throw new Error('coffer must be among the peers: every ratio is to it');
   if (settings.pin && availableParallelism() < 2) settings.pin = false;
-  return { kind, settings, writeResults, argv };
+  return { kind, settings, writeResults, argv, ...(pgLog === undefined ? {} : { pgLog }) };
 }
