@@ -127,7 +127,7 @@ export async function runPostgresSuite(command: Command, dirs: { disk: string; s
           }
         }
         for (let round = 0; round < settings.rounds; round++) {
-          for (const target of targets) {
+          for (const target of inRoundOrder(targets, round)) {
             const poolOfNode = nodePoolSize(target.deployment, poolSize, connections);
             const nodes =
               target.deployment === 'sqlite' ? [sqlite] : await startPostgresNodes(NODES[target.deployment], poolOfNode, database.url, rootKeyBase64, dirs.disk, target.main);
@@ -168,6 +168,15 @@ export async function dropDatabaseOnAbort(): Promise<void> {
   openDatabase = undefined;
   if (!database) return;
   await Promise.race([database.drop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+}
+
+/**
+ * The targets in the order of round `round`: rotated by one each round, so that none always runs first (on
+ * the freshest database: every put run adds versions and every run audit events) or right after the same one.
+ */
+function inRoundOrder<T>(targets: readonly T[], round: number): T[] {
+  const shift = round % targets.length;
+  return [...targets.slice(shift), ...targets.slice(0, shift)];
 }
 
 /** `count` PostgreSQL nodes on `url`, each with its own data dir, all with the run's root key. */
