@@ -290,7 +290,7 @@ export function renderPostgresReport(results: PostgresResults): string {
   lines.push(
     `Corpus: ${fmt(settings.corpusSize)} secrets of 1 KB in each store (seeded in ${results.seed.sqliteSeconds.toFixed(0)} s into SQLite, ${results.seed.postgresSeconds.toFixed(0)} s into PostgreSQL), ` +
       `random access over the first ${fmt(settings.randomSetSize)}. ${connections} connections; each cell ${settings.rounds} round(s) of ${settings.durationSeconds} s, ` +
-      `${settings.compareBuilds ? 'sqlite, pg-1, pg-3 and the compared builds\' pg-1@LABEL, pg-3@LABEL' : 'sqlite / pg-1 / pg-3'} alternated round by round; medians shown; *× sqlite* is the median of the per-round ratios to the SQLite run of the same round. ` +
+      `${settings.compareBuilds ? 'sqlite, pg-1, pg-3 and the compared builds\' pg-1@LABEL, pg-3@LABEL' : 'sqlite / pg-1 / pg-3'} alternated round by round (their order rotated by one each round); medians shown; *× sqlite* is the median of the per-round ratios to the SQLite run of the same round. ` +
       `pg-3: three nodes, the connections spread over their ports by the load generator (no load balancer). *coffer µs* is the CPU of the Coffer process(es) per answer, ` +
       `*postgres µs* that of the PostgreSQL backends serving the bench database (WAL writer, checkpointer and other databases' backends not included); ` +
       `*40001 per 100* counts the transactions PostgreSQL failed with a serialization failure (each run again by the store) per 100 answers, from the server's log; ` +
