@@ -22,9 +22,12 @@ export async function runStatementTrace(dirs: { disk: string }, options: { pgLog
   const database = await createBenchDatabase();
   const major = database.settings.server_version?.split('.')[0] ?? '15';
   const logFile = options.pgLog ?? `/var/log/postgresql/postgresql-${major}-main.log`;
+  // The setting applies to connections opened after it: the markers' connection comes after.
+  const setup = postgres(database.url, { max: 1, onnotice: () => undefined });
+  await setup.unsafe(`ALTER DATABASE ${database.name} SET log_statement = 'all'`);
+  await setup.end({ timeout: 5 });
   const marker = postgres(database.url, { max: 1, onnotice: () => undefined });
   try {
-    await marker.unsafe(`ALTER DATABASE ${database.name} SET log_statement = 'all'`);
     const node = await startCoffer({
       dataDir: mkdtempSync(join(dirs.disk, 'trace-node-')),
       serverArgs: ['--store', database.url],
