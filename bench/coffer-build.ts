@@ -9,15 +9,35 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SignedCall } from './signer.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SNAPSHOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
+/**
+ * The snapshot is laid out as the repository is, package.json beside dist/: the CLI reads its version from
+ * `../../package.json` relative to its own file (coffer --version).
+ */
+const SNAPSHOT_ROOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
+const SNAPSHOT = join(SNAPSHOT_ROOT, 'dist');
+/** Snapshots of the builds measured beside it (PostgreSQL suite, --compare-builds), one directory per label. */
+const COMPARE_ROOT = fileURLToPath(new URL('./coffer-build-compare/', import.meta.url));
 
 /**
  * The CLI entry (`coffer server ...`) of the snapshot: the bundle `bin/coffer` runs (dist/bundle/main.js), or
  * for a build from before bundling (`--build DIR`), its cli/main.js.
  */
-export function cofferMain(): string {
-  const bundle = join(SNAPSHOT, 'bundle/main.js');
-  return existsSync(bundle) ? bundle : join(SNAPSHOT, 'cli/main.js');
+export function cofferMain(snapshot = SNAPSHOT): string {
+  const bundle = join(snapshot, 'bundle/main.js');
+  return existsSync(bundle) ? bundle : join(snapshot, 'cli/main.js');
+}
+
+/**
+ * Copies another build to run beside the one measured, in the same run (an A/B of a change); returns the CLI
+ * entry of its copy.
+ */
+export function snapshotCompareBuild(label: string, from: string): string {
+  if (!/^[\w-]+$/.test(label)) throw new Error(`a compared build's label is letters, digits, - and _: ${label}`);
+  if (!existsSync(join(from, 'cli/main.js'))) throw new Error(`${join(from, 'cli/main.js')} is missing`);
+  const root = join(COMPARE_ROOT, label);
+  cpSync(from, join(root, 'dist'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
+  return cofferMain(join(root, 'dist'));
 }
 /**
  * The Node flags `bin/coffer` starts the server with (its `#!/usr/bin/env -S node ...` line), so the bench runs
@@ -41,10 +61,12 @@ export function snapshotBuild(from = join(REPO_ROOT, 'dist')): void {
   if (!existsSync(join(from, 'cli/main.js'))) throw new Error(`${join(from, 'cli/main.js')} is missing: run \`npm run build\` first`);
   removeSnapshot();
   cpSync(from, SNAPSHOT, { recursive: true });
+  cpSync(join(REPO_ROOT, 'package.json'), join(SNAPSHOT_ROOT, 'package.json'));
 }
 
 export function removeSnapshot(): void {
-  rmSync(SNAPSHOT, { recursive: true, force: true });
+  rmSync(SNAPSHOT_ROOT, { recursive: true, force: true });
+  rmSync(COMPARE_ROOT, { recursive: true, force: true });
 }
 
 type RawRequest = { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer; sourceIp?: string };
@@ -69,10 +91,13 @@ const quietLogger = {
   },
 };
 
-/** Opens the data dir with the build's openCoffer(), in this process (dev mode: key test/test). */
-export async function openInProcess(dataDir: string): Promise<InProcessCoffer> {
+/**
+ * Opens the data dir with the build's openCoffer(), in this process (dev mode: key test/test). `config` adds to
+ * the configuration, e.g. `{ postgres: { url }, rootKeyBase64 }` for a node of a PostgreSQL deployment.
+ */
+export async function openInProcess(dataDir: string, config: Record<string, unknown> = {}): Promise<InProcessCoffer> {
   const { openCoffer } = (await import(pathToFileURL(COFFER_SERVER_MODULE).href)) as CofferModule;
-  const coffer = await openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quietLogger });
+  const coffer = await openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quietLogger, ...config });
   return {
     call: ({ headers, body }) =>
       coffer.pipeline({ method: 'POST', path: '/', query: '', headers: { ...headers, 'content-length': String(body.length) }, body, sourceIp: '127.0.0.1' }),

@@ -41,44 +41,60 @@ export type LoadOptions = {
 };
 
 export async function runLoad(peer: Peer, source: RequestSource, options: LoadOptions): Promise<Measurement> {
+  return runLoadSpread([{ url: peer.url, source }], () => peer.cpuMicros(), options);
+}
+
+/** One server of a run spread over several, and where its requests come from (signed for its Host). */
+export type LoadTarget = { url: string; source: RequestSource };
+
+/**
+ * One run spread over several servers (the nodes of one deployment, with no load balancer in front): the
+ * connections are split between them as evenly as they go (64 over 3: 22, 21, 21), one autocannon instance
+ * each, all started together for the same duration; answers, errors and latencies are pooled. `serverCpuMicros`
+ * reads the CPU of all of them together.
+ */
+export async function runLoadSpread(targets: LoadTarget[], serverCpuMicros: () => number, options: LoadOptions): Promise<Measurement> {
   const latencies = new LatencyLog();
   let ok = 0;
-  const serverCpuBefore = peer.cpuMicros();
+  const serverCpuBefore = serverCpuMicros();
   const clientCpuBefore = process.cpuUsage();
   const systemBefore = systemBusyMicros();
   const started = performance.now();
-  const instance = autocannon({
-    url: peer.url,
-    connections: options.connections,
-    duration: options.durationSeconds,
-    ...(options.amount === undefined ? {} : { amount: options.amount }),
-    timeout: options.timeoutSeconds,
-    pipelining: 1,
-    // autocannon stops on its first sampling tick after the duration: sample often, so a run lasts its duration.
-    sampleInt: 100,
-    // A placeholder: the bytes of every request come from the source (sendFromSource).
-    requests: [{ method: 'POST', path: '/' }],
-    setupClient: (client: AutocannonClient) => {
-      sendFromSource(client, source);
-      reconnectWhenServerCloses(client);
-    },
+  const instances = targets.map((target, index) => {
+    const instance = autocannon({
+      url: target.url,
+      connections: shareOf(options.connections, targets.length, index),
+      duration: options.durationSeconds,
+      ...(options.amount === undefined ? {} : { amount: shareOf(options.amount, targets.length, index) }),
+      timeout: options.timeoutSeconds,
+      pipelining: 1,
+      // autocannon stops on its first sampling tick after the duration: sample often, so a run lasts its duration.
+      sampleInt: 100,
+      // A placeholder: the bytes of every request come from the source (sendFromSource).
+      requests: [{ method: 'POST', path: '/' }],
+      setupClient: (client: AutocannonClient) => {
+        sendFromSource(client, target.source);
+        reconnectWhenServerCloses(client);
+      },
+    });
+    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
+      if (statusCode >= 200 && statusCode < 300) {
+        ok += 1;
+        latencies.add(responseTimeMs);
+      }
+    });
+    return instance;
   });
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-    if (statusCode >= 200 && statusCode < 300) {
-      ok += 1;
-      latencies.add(responseTimeMs);
-    }
-  });
-  const result = await instance;
+  const results = await Promise.all(instances);
   const seconds = (performance.now() - started) / 1000;
-  const serverCpu = peer.cpuMicros() - serverCpuBefore;
+  const serverCpu = serverCpuMicros() - serverCpuBefore;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const systemBusy = systemBusyMicros() - systemBefore;
   const answered = Math.max(ok, 1);
   return {
     requestsPerSecond: ok / seconds,
     ok,
-    errors: result.errors + result.non2xx,
+    errors: results.reduce((sum, result) => sum + result.errors + result.non2xx, 0),
     p50Ms: latencies.percentile(50),
     p99Ms: latencies.percentile(99),
     maxMs: latencies.percentile(100),
@@ -88,6 +104,11 @@ export async function runLoad(peer: Peer, source: RequestSource, options: LoadOp
     otherCores: Math.max(0, systemBusy - serverCpu - clientCpu.user - clientCpu.system) / 1e6 / seconds,
     seconds,
   };
+}
+
+/** The `index`-th of `parts` near-equal shares of `total` (the first ones get the remainder). */
+function shareOf(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
 /**

@@ -57,14 +57,27 @@ export type StartOptions = {
   cpus?: string;
 };
 
-export async function startCoffer(options: StartOptions & { dataDir: string; nodeArgs?: string[]; workers?: number }): Promise<Peer> {
+export type CofferOptions = StartOptions & {
+  dataDir: string;
+  nodeArgs?: string[];
+  workers?: number;
+  /** More `coffer server` flags, e.g. ['--store', url, '--pool-size', '20'] for a PostgreSQL node. */
+  serverArgs?: string[];
+  /** Environment set for the server on top of the cleaned one (COFFER_ROOT_KEY for nodes sharing a database). */
+  env?: Record<string, string>;
+  /** The CLI entry to run: the snapshot's (cofferMain()) unless given, e.g. a compared build's. */
+  main?: string;
+};
+
+export async function startCoffer(options: CofferOptions): Promise<Peer> {
   const port = await freePort();
   const startedAt = performance.now();
-  const server = [cofferMain(), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev'];
+  const server = [options.main ?? cofferMain(), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev', ...(options.serverArgs ?? [])];
   const workers = options.workers ?? 1;
   // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
   const args = [...cofferNodeFlags(), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
-  const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
+  const env = { ...cleanEnv(), ...options.env };
+  const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/health')) - startedAt;
   return peer('coffer', child, port, startedAt, healthAfterMs);
 }

@@ -17,6 +17,12 @@ export function treeCpuMicros(pid: number): number {
   return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** User + system CPU time of the single process `pid` (0 when it is gone), in microseconds. */
+export function processCpuMicros(pid: number): number {
+  const stat = readStat(pid);
+  return stat ? ((stat.utime + stat.stime) * 1e6) / CLOCK_TICKS_PER_SECOND : 0;
+}
+
 export type Memory = { rssBytes: number; peakRssBytes: number };
 
 /** Resident set size (and its high-water mark) of `pid` and its live descendants. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './coffer-build.js';
 import { log } from './log.js';
+import type { PostgresResults } from './postgres-suite.js';
 import type { Results } from './report.js';
 
 const RESULTS_MD = join(REPO_ROOT, 'bench/RESULTS.md');
@@ -34,4 +35,15 @@ export function writeResults(results: Results, report: string): void {
       : existing.slice(0, start) + generated + existing.slice(end + GENERATED_END.length);
   writeFileSync(RESULTS_MD, updated);
   log('wrote bench/RESULTS.md (its generated part) and bench/results/full.json');
+}
+
+/**
+ * The PostgreSQL suite's raw measurements: bench/results/postgres.json after a full run (the section of
+ * RESULTS.md that quotes them is written by hand), the temp dir after a quick one.
+ */
+export function writePostgresResults(results: PostgresResults): void {
+  const path = results.settings.mode === 'quick' ? join(tmpdir(), 'coffer-bench-postgres-quick.json') : join(REPO_ROOT, 'bench/results/postgres.json');
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, JSON.stringify(results, null, 2) + '\n');
+  log(`raw results in ${path}`);
 }

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { forEachConcurrently, sendOk, TARGET_PREFIX, type Call } from './aws-call.js';
-import { openInProcess } from './coffer-build.js';
+import { openInProcess, type InProcessCoffer } from './coffer-build.js';
 import type { Peer } from './peers.js';
 import type { Signer } from './signer.js';
 
@@ -40,27 +40,41 @@ const createSecret = (index: number): Call => ({
 export async function seedCoffer(dataDir: string, scratchDir: string, secrets: number, signer: Signer): Promise<Seeded> {
   const started = performance.now();
   rmSync(scratchDir, { recursive: true, force: true });
-  const coffer = await openInProcess(scratchDir);
-  const invoke = async (request: Call) => {
-    const response = await coffer.call(signer.sign('seed.local', request.service, `${TARGET_PREFIX[request.service]}.${request.operation}`, JSON.stringify(request.payload)));
-    if (response.status !== 200) throw new Error(`seeding ${request.operation} answered ${response.status}: ${response.body.slice(0, 300)}`);
-    return JSON.parse(response.body);
-  };
-  let keyId: string;
-  try {
-    keyId = (await invoke(createKey)).KeyMetadata.KeyId;
-    await forEachConcurrently(secrets, 16, async (index) => {
-      await invoke(createSecret(index));
-    });
-  } finally {
-    await coffer.close();
-  }
+  const keyId = await seedInProcess(await openInProcess(scratchDir), secrets, signer);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   cpSync(scratchDir, dataDir, { recursive: true });
   rmSync(scratchDir, { recursive: true, force: true });
   if (!existsSync(join(dataDir, 'coffer.db'))) throw new Error(`seeding left no database in ${dataDir}`);
   return { keyId, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Seeds the PostgreSQL database at `url` with the same corpus, through an in-process node of it (root key
+ * `rootKeyBase64`, the one every node of the run is then started with; `dataDir` is that node's own dir).
+ */
+export async function seedPostgres(url: string, rootKeyBase64: string, dataDir: string, secrets: number, signer: Signer): Promise<Seeded> {
+  const started = performance.now();
+  const keyId = await seedInProcess(await openInProcess(dataDir, { postgres: { url }, rootKeyBase64 }), secrets, signer);
+  return { keyId, seconds: (performance.now() - started) / 1000 };
+}
+
+/** One KMS key and `secrets` secrets through `coffer`'s pipeline, 16 at a time; closes it; returns the key id. */
+async function seedInProcess(coffer: InProcessCoffer, secrets: number, signer: Signer): Promise<string> {
+  const invoke = async (request: Call) => {
+    const response = await coffer.call(signer.sign('seed.local', request.service, `${TARGET_PREFIX[request.service]}.${request.operation}`, JSON.stringify(request.payload)));
+    if (response.status !== 200) throw new Error(`seeding ${request.operation} answered ${response.status}: ${response.body.slice(0, 300)}`);
+    return JSON.parse(response.body);
+  };
+  try {
+    const keyId: string = (await invoke(createKey)).KeyMetadata.KeyId;
+    await forEachConcurrently(secrets, 16, async (index) => {
+      await invoke(createSecret(index));
+    });
+    return keyId;
+  } finally {
+    await coffer.close();
+  }
 }
 
 /** Seeds a running peer through its API, `concurrency` calls at a time. */

@@ -50,6 +50,13 @@ export type Settings = {
   build?: string;
   /** Time per workload measuring the in-process pipeline (no HTTP), after a third of it warming up. */
   inProcessMsPerWorkload: number;
+  /** PostgreSQL suite: the `--pool-size` of each PostgreSQL node, one pass of the suite per value. */
+  poolSizes: number[];
+  /**
+   * PostgreSQL suite: other builds whose PostgreSQL nodes run beside the measured build's, in the same rounds
+   * (--compare-builds LABEL=DIR,LABEL=DIR): a same-run A/B of a store change.
+   */
+  compareBuilds?: Record<string, string>;
 };
 
 const FULL: Settings = {
@@ -69,6 +76,7 @@ const FULL: Settings = {
   pin: false,
   cofferWorkers: 1,
   inProcessMsPerWorkload: 1_500,
+  poolSizes: [10],
 };
 
 const QUICK: Settings = {
@@ -86,19 +94,50 @@ const QUICK: Settings = {
   inProcessMsPerWorkload: 100,
 };
 
+/**
+ * The PostgreSQL suite (`node bench/dist/main.js postgres`, `npm run bench:postgres`): SQLite against PostgreSQL
+ * (one node, three nodes) on GetSecretValue and PutSecretValue at 64 connections, for each pool size.
+ */
+const POSTGRES: Settings = {
+  ...FULL,
+  corpusSize: 10_000,
+  randomSetSize: 10_000,
+  connections: [64],
+  workloads: ['get-hot', 'get-random', 'put'],
+  poolSizes: [10, 20, 32],
+};
+
+const POSTGRES_QUICK: Settings = {
+  ...POSTGRES,
+  mode: 'quick',
+  corpusSize: 300,
+  randomSetSize: 300,
+  durationSeconds: 0.5,
+  warmupSeconds: 0.25,
+  rounds: 1,
+  quietBudgetMs: 1_000,
+  poolSizes: [10],
+};
+
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
        [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
+       node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR] [--compare-builds LABEL=DIR,...]
+       node bench/dist/main.js postgres-trace [--build DIR] [--pg-log FILE]
+       node bench/dist/main.js postgres-report FILE.json
        node bench/dist/main.js analyze FILE.cpuprofile`;
 
-export type Command = { kind: 'run' | 'profile'; settings: Settings; writeResults: boolean; argv: string[] };
+export type Command = { kind: 'run' | 'profile' | 'postgres' | 'postgres-trace'; settings: Settings; writeResults: boolean; argv: string[]; pgLog?: string };
 
 export function parseCommand(argv: string[]): Command {
   const args = [...argv];
-  const kind = args[0] === 'profile' ? 'profile' : 'run';
-  if (kind === 'profile') args.shift();
-  const settings: Settings = { ...(args.includes('--quick') ? QUICK : FULL), pin: kind === 'profile' };
+  const kind = args[0] === 'profile' || args[0] === 'postgres' || args[0] === 'postgres-trace' ? args[0] : 'run';
+  if (kind !== 'run') args.shift();
+  const quick = args.includes('--quick');
+  const defaults = kind === 'postgres' ? (quick ? POSTGRES_QUICK : POSTGRES) : quick ? QUICK : FULL;
+  const settings: Settings = { ...defaults, pin: kind === 'profile' };
   let writeResults = true;
+  let pgLog: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = () => {
@@ -145,6 +184,24 @@ export function parseCommand(argv: string[]): Command {
       case '--coffer-workers':
         settings.cofferWorkers = count();
         break;
+      case '--pool-sizes':
+        settings.poolSizes = value().split(',').map(Number);
+        if (!settings.poolSizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--pool-sizes takes whole numbers, e.g. 10,20,32\n${USAGE}`);
+        break;
+      case '--compare-builds':
+        settings.compareBuilds = Object.fromEntries(
+          value()
+            .split(',')
+            .map((pair) => {
+              const [label, dir] = pair.split('=');
+              if (!label || !dir) throw new Error(`--compare-builds takes LABEL=DIR,LABEL=DIR\n${USAGE}`);
+              return [label, resolve(dir)];
+            }),
+        );
+        break;
+      case '--pg-log':
+        pgLog = resolve(value());
+        break;
       case '--pin':
         settings.pin = true;
         break;
@@ -162,5 +219,5 @@ export function parseCommand(argv: string[]): Command {
   settings.motoCorpusSize = Math.min(settings.motoCorpusSize, settings.corpusSize);
   if (!settings.peers.includes('coffer')) throw new Error('coffer must be among the peers: every ratio is to it');
   if (settings.pin && availableParallelism() < 2) settings.pin = false;
-  return { kind, settings, writeResults, argv };
+  return { kind, settings, writeResults, argv, ...(pgLog === undefined ? {} : { pgLog }) };
 }

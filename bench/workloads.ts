@@ -164,7 +164,7 @@ function mixed(host: string, signer: Signer, fixture: Fixture): RequestSource {
 }
 
 /** `size` requests signed now, handed out in turn. */
-function pool(host: string, signer: Signer, size: number, make: () => Call): RequestSource {
+export function pool(host: string, signer: Signer, size: number, make: () => Call): RequestSource {
   const now = new Date();
   const signed = Array.from({ length: size }, () => signCall(host, signer, make(), now));
   let index = 0;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import postgres from 'postgres';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import { outsideTransaction } from '../../src/store/postgres/transaction.js';
 import { createTestDatabase, openPostgresStore } from '../helpers/postgres-store.js';
 import { runConformanceSuites } from './conformance.js';
 import { newSecret } from './sample-records.js';
@@ -94,5 +96,59 @@ describe('PostgreSQL transactions', () => {
     } finally {
       await Promise.all(nodes.slice(1).map((node) => node.close()));
     }
+  });
+
+  it('a group-commit batch of 450 events (one INSERT) appends as one unbroken chain, resource names kept', async () => {
+    const before = (await opened.store.listAuditEvents(0, 100_000)).at(-1)?.sequence ?? 0;
+    const drafts = Array.from({ length: 450 }, (_, index) => ({
+      eventId: `batch-${index}`,
+      accountId: '888888888888',
+      eventTime: new Date(1_700_000_000_000 + index),
+      eventName: 'GetSecretValue',
+      eventSource: 'secretsmanager.amazonaws.com',
+      readOnly: true,
+      accessKeyId: 'AKIA2',
+      username: 'root',
+      resourceNames: [`secret-${index}`, 'shared'],
+      body: JSON.stringify({ index }),
+    }));
+    const appended = await opened.store.appendAuditEvents(drafts);
+    assert.deepEqual(appended.map((event) => event.sequence), drafts.map((_, index) => before + index + 1));
+    const stored = await opened.store.listAuditEvents(before, 1_000);
+    assert.equal(stored.length, 450);
+    assert.equal(stored[0]!.prevHash, before === 0 ? stored[0]!.prevHash : (await opened.store.listAuditEvents(before - 1, 1))[0]!.hash);
+    for (let index = 1; index < stored.length; index++) assert.equal(stored[index]!.prevHash, stored[index - 1]!.hash);
+    assert.deepEqual(stored[449]!.resourceNames, ['secret-449', 'shared']);
+    assert.deepEqual(stored.map((event) => event.eventId), drafts.map((draft) => draft.eventId));
+  });
+});
+
+describe('PostgreSQL point reads outside a transaction', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: postgres.Sql;
+  before(async () => {
+    database = await createTestDatabase();
+    pool = postgres(database.url, { max: 2, onnotice: () => undefined });
+  });
+  after(async () => {
+    await pool.end({ timeout: 5 });
+    await database.drop();
+  });
+
+  it('runs its one SELECT with no BEGIN before it (the statement is its own transaction)', async () => {
+    const row = await outsideTransaction(pool, (sql) => sql.one('SELECT xact_start = query_start AS alone FROM pg_stat_activity WHERE pid = pg_backend_pid()'));
+    assert.equal(row?.alone, true);
+  });
+
+  it('refuses a second statement and a statement that writes', async () => {
+    await assert.rejects(
+      outsideTransaction(pool, async (sql) => {
+        await sql.one('SELECT 1');
+        return sql.one('SELECT 2');
+      }),
+      /exactly one SELECT/,
+    );
+    await assert.rejects(outsideTransaction(pool, (sql) => sql.run('CREATE TABLE t (x int)')), /exactly one SELECT/);
+    assert.equal((await pool.unsafe("SELECT to_regclass('t') AS t"))[0]!.t, null);
   });
 });

@@ -128,6 +128,20 @@ export class PostgresAuditTables implements AuditRepository {
   }
 }
 
+/**
+ * A group commit's batch goes in one INSERT (one round trip, not one per event), and always the same statement
+ * whatever the batch size, so each connection prepares it once: one array parameter per column, unnested into
+ * rows. resource_names, itself an array, travels as JSON text per row (unnest would flatten a text[][]).
+ */
+const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+    username, resource_names, body, prev_hash, hash)
+  SELECT sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+    username, ARRAY(SELECT jsonb_array_elements_text(resource_names::jsonb)), body, prev_hash, hash
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[],
+    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+    AS batch (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
+      username, resource_names, body, prev_hash, hash)`;
+
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
   const end = await sql.one('SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1');
@@ -137,18 +151,15 @@ async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<Audi
   for (const draft of drafts) {
     sequence += 1;
     const record = { ...draft, sequence, prevHash, hash: chainHash(prevHash, draft.body) };
-    await sql.run(
-      `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
-         username, resource_names, body, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        record.sequence, record.eventId, record.accountId, record.eventTime.getTime(), record.eventName, record.eventSource,
-        record.readOnly, record.accessKeyId, record.username, record.resourceNames, record.body, record.prevHash, record.hash,
-      ],
-    );
     records.push(record);
     prevHash = record.hash;
   }
+  const column = <T>(pick: (record: AuditEventRecord) => T) => records.map(pick);
+  await sql.run(INSERT_EVENTS, [
+    column((r) => r.sequence), column((r) => r.eventId), column((r) => r.accountId), column((r) => r.eventTime.getTime()),
+    column((r) => r.eventName), column((r) => r.eventSource), column((r) => r.readOnly), column((r) => r.accessKeyId),
+    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => r.body), column((r) => r.prevHash), column((r) => r.hash),
+  ]);
   return records;
 }
 

@@ -1,6 +1,6 @@
 import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from '../records.js';
 import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow } from '../rows/keys.js';
-import { BOOLEAN_COLUMNS, patchAssignments, toPage, type RunInTransaction } from './postgres-tables.js';
+import { BOOLEAN_COLUMNS, patchAssignments, toPage, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
 /**
@@ -11,9 +11,12 @@ import type { Sql } from './transaction.js';
  */
 export class PostgresKeyTables {
   readonly #transaction: RunInTransaction;
+  /** The point reads on the path of every sealing and opening (a key, a backing key, an alias): one SELECT each, no transaction. */
+  readonly #pointRead: RunPointRead;
 
-  constructor(transaction: RunInTransaction) {
+  constructor(transaction: RunInTransaction, pointRead: RunPointRead = transaction) {
     this.#transaction = transaction;
+    this.#pointRead = pointRead;
   }
 
   createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
@@ -25,7 +28,7 @@ export class PostgresKeyTables {
   }
 
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
-    return this.#transaction(async (sql) => {
+    return this.#pointRead(async (sql) => {
       const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1 AND account_id = $2 AND region = $3', [keyId, accountId, region]);
       return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
@@ -77,7 +80,7 @@ export class PostgresKeyTables {
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
-    return this.#transaction(async (sql) => {
+    return this.#pointRead(async (sql) => {
       const row = await sql.one('SELECT * FROM kms_backing_keys WHERE key_id = $1 AND backing_key_id = $2', [keyId, backingKeyId]);
       return row && backingKeyFromRow(row);
     });
@@ -166,7 +169,7 @@ export class PostgresKeyTables {
   }
 
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
-    return this.#transaction(async (sql) => {
+    return this.#pointRead(async (sql) => {
       const row = await sql.one('SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [accountId, region, aliasName]);
       return row && aliasFromRow(row);
     });
@@ -204,7 +207,7 @@ export class PostgresKeyTables {
   }
 
   getKeyById(keyId: string): Promise<KeyRecord | undefined> {
-    return this.#transaction(async (sql) => {
+    return this.#pointRead(async (sql) => {
       const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1', [keyId]);
       return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });

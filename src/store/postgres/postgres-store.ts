@@ -49,7 +49,7 @@ import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
-import { inTransaction, type Pool, type Sql } from './transaction.js';
+import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
 import { TimedReadCache } from './read-cache.js';
 import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
@@ -90,14 +90,17 @@ const BIGINT_AS_NUMBER = { to: 20, from: [20], serialize: (value: number) => Str
 
 /** The driver's options for a store: timeouts in seconds, notices (CREATE TABLE IF NOT EXISTS ...) not printed. */
 export function driverOptions(options: PostgresStoreOptions): postgres.Options<Record<string, postgres.PostgresType>> {
-  const timeoutSeconds = (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 1000;
+  const timeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const timeoutSeconds = timeoutMs / 1000;
   return {
     max: options.poolSize ?? 10,
     types: { bigint: BIGINT_AS_NUMBER },
     onnotice: () => undefined,
     connect_timeout: timeoutSeconds,
     query_timeout: timeoutSeconds,
-    connection: { application_name: 'coffer' },
+    // The server's own limit as well as the driver's: the driver's query_timeout does not cover a statement
+    // whose parse waits on a lock (a prepared statement's first Parse/Describe), the server's covers every wait.
+    connection: { application_name: 'coffer', statement_timeout: Math.ceil(timeoutMs) },
     backoff: reconnectDelaySeconds,
     ...(asksForReadWrite(options.connectionString) && { target_session_attrs: 'primary' }),
   };
@@ -158,9 +161,12 @@ export class PostgresStore implements Store {
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
-    this.#keys = new PostgresKeyTables(transaction);
+    const pointRead = <T>(body: (sql: Sql) => Promise<T>) => outsideTransaction(this.#pool, body);
+    this.#keys = new PostgresKeyTables(transaction, pointRead);
     this.#grants = new PostgresGrantTables(transaction);
-    this.#secrets = new PostgresSecretTables(transaction);
+    // The point reads of GetSecretValue and of sealing and opening values (on a cache miss) go as one SELECT
+    // each, without BEGIN/COMMIT around it (transaction.ts, outsideTransaction).
+    this.#secrets = new PostgresSecretTables(transaction, pointRead);
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every

@@ -4,6 +4,9 @@ import type { Sql } from './transaction.js';
 /** How a table class runs its statements: each method one transaction, retried as a whole (transaction.ts). */
 export type RunInTransaction = <T>(body: (sql: Sql) => Promise<T>) => Promise<T>;
 
+/** How a table class runs a point read of one SELECT: without a transaction around it (transaction.ts, outsideTransaction). */
+export type RunPointRead = RunInTransaction;
+
 /** Dates as epoch milliseconds, plain objects as JSON text, absent values as NULL; booleans and Buffers as they are. */
 export function toSqlValue(value: unknown): unknown {
   if (value instanceof Date) return value.getTime();

@@ -14,7 +14,7 @@ import type {
 } from '../records.js';
 import { decodeDataKeys, encodeDataKeys, groupBy, rotationValues, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
-import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
+import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
 /**
@@ -44,9 +44,12 @@ type PutVersionOutcome = { inserted: true } | { inserted: false; existing: Secre
  */
 export class PostgresSecretTables implements SecretsRepository {
   readonly #transaction: RunInTransaction;
+  /** The point reads on GetSecretValue's path (a secret by name or ARN, a version): one SELECT each, no transaction. */
+  readonly #pointRead: RunPointRead;
 
-  constructor(transaction: RunInTransaction) {
+  constructor(transaction: RunInTransaction, pointRead: RunPointRead = transaction) {
     this.#transaction = transaction;
+    this.#pointRead = pointRead;
   }
 
   createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>): Promise<CreateOutcome> {
@@ -79,11 +82,11 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
-    return this.#transaction((sql) => secretByArn(sql, arn));
+    return this.#pointRead((sql) => secretByArn(sql, arn));
   }
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
-    return this.#transaction((sql) => secretByName(sql, accountId, region, name));
+    return this.#pointRead((sql) => secretByName(sql, accountId, region, name));
   }
 
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {
@@ -212,11 +215,11 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
-    return this.#transaction((sql) => secretVersion(sql, secretArn, versionId));
+    return this.#pointRead((sql) => secretVersion(sql, secretArn, versionId));
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#transaction(async (sql) => {
+    return this.#pointRead(async (sql) => {
       const row = await sql.one(
         `SELECT v.*, ${STAGES_OF_VERSION} FROM secret_version_stages st
          JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id WHERE st.secret_arn = $1 AND st.stage = $2`,

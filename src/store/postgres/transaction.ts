@@ -98,6 +98,37 @@ function commitTimeout(commitWaitMs: number): Error {
   return Object.assign(new Error(`COMMIT did not finish within ${commitWaitMs} ms (waiting for the synchronous standby?)`), { code: 'QUERY_TIMEOUT' });
 }
 
+/** Only statements that read may run outside a transaction (outsideTransaction). */
+const PLAIN_READ = /^\s*SELECT\b/i;
+
+/**
+ * Runs `body`, a point read of exactly one SELECT, on the pool without BEGIN and COMMIT around it: one round
+ * trip instead of three. One statement is atomic on its own and reads one snapshot of committed data, so a
+ * transaction adds nothing to it; what it gives up is taking part in SERIALIZABLE's conflict checks, which the
+ * store's read cache (read-cache.ts, up to 500 ms stale) never offered its callers either. Every method that
+ * reads to decide a write still reads inside that write's transaction. A second statement, or one that is not
+ * a SELECT, is a programming error and throws before it runs.
+ */
+export async function outsideTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = sqlOn(pool);
+  let statements = 0;
+  const checked = (text: string) => {
+    statements += 1;
+    if (statements > 1 || !PLAIN_READ.test(text)) throw new Error('outsideTransaction runs exactly one SELECT');
+    return text;
+  };
+  try {
+    return await body({
+      rows: (text, params) => sql.rows(checked(text), params),
+      one: (text, params) => sql.one(checked(text), params),
+      run: (text, params) => sql.run(checked(text), params),
+    });
+  } catch (error) {
+    if (isUnreachable(error)) throw unavailable(error);
+    throw error;
+  }
+}
+
 export function isRetryable(error: unknown): boolean {
   return error instanceof postgres.PostgresError && RETRYABLE_SQLSTATES.has(error.code);
 }
