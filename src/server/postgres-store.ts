@@ -20,36 +20,27 @@ const DEFAULT_STARTUP_WAIT_MS = 60_000;
  */
 export async function openPostgresStore(config: CofferConfig, postgres: PostgresConfig): Promise<{ store: ServerStore; rootKey: LoadedRootKey }> {
   const logger = config.logger ?? createLogger();
-  const connect = (anchoring?: Parameters<typeof auditAnchoringFor>[1]) =>
-    new PostgresStore({
-      connectionString: postgres.url,
-      poolSize: postgres.poolSize,
-      statementTimeoutMs: postgres.statementTimeoutMs,
-      readCacheMaxAgeMs: postgres.readCacheMaxAgeMs,
-      auditAnchoring: anchoring === undefined ? undefined : auditAnchoringFor(config, anchoring),
-    });
-  const probe = connect();
-  let check: Buffer | undefined;
+  const store = new PostgresStore({
+    connectionString: postgres.url,
+    poolSize: postgres.poolSize,
+    statementTimeoutMs: postgres.statementTimeoutMs,
+    readCacheMaxAgeMs: postgres.readCacheMaxAgeMs,
+  });
+  let rootKey: LoadedRootKey | undefined;
   try {
-    await migrateWhenReachable(probe, postgres, logger);
-    check = await probe.getMeta(ROOT_KEY_CHECK);
-  } finally {
-    await probe.close();
-  }
-  const rootKey = loadRootKeyFor(config, check === undefined, `the database ${describeUrl(postgres.url)}`);
-  let store: PostgresStore | undefined;
-  try {
+    await migrateWhenReachable(store, postgres, logger);
+    const check = await store.getMeta(ROOT_KEY_CHECK);
+    rootKey = loadRootKeyFor(config, check === undefined, `the database ${describeUrl(postgres.url)}`);
     if (check && !rootKeyMatches(rootKey.key, check)) throw wrongRootKey(postgres.url);
-    // Anchoring is set up only by servers; local commands (coffer accounts) open the store without it.
-    store = connect(config.auditWriterAtOpen ? rootKey.key : undefined);
     const stored = await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
     if (!rootKeyMatches(rootKey.key, stored)) throw wrongRootKey(postgres.url);
-    if (config.auditWriterAtOpen) await store.startAuditWriter();
+    // Anchoring is set up only by servers; local commands (coffer accounts) open the store without it.
+    if (config.auditWriterAtOpen) await store.startAuditWriter(auditAnchoringFor(config, rootKey.key));
   } catch (error) {
-    await store?.close();
+    await store.close();
     // A key file this start created for a database another node has claimed would only mislead.
-    if (rootKey.created) rmSync(rootKey.description, { force: true });
-    rootKey.key.fill(0);
+    if (rootKey?.created) rmSync(rootKey.description, { force: true });
+    rootKey?.key.fill(0);
     throw error;
   }
   return { store, rootKey };

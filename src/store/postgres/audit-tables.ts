@@ -32,19 +32,17 @@ class ProbeRollback extends Error {}
  */
 export class PostgresAuditTables implements AuditRepository {
   readonly #transaction: RunInTransaction;
-  readonly #anchoring: AuditAnchoring | undefined;
   #anchorer: AuditAnchorer | undefined;
   #appendQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(transaction: RunInTransaction, anchoring?: AuditAnchoring) {
+  constructor(transaction: RunInTransaction) {
     this.#transaction = transaction;
-    this.#anchoring = anchoring;
   }
 
   /** Opens the anchor file and checks its newest anchor against the log (a server's start; not for local commands). */
-  async startAnchoring(): Promise<void> {
-    if (!this.#anchoring || this.#anchorer) return;
-    const { options, onAnchor, onError } = this.#anchoring;
+  async startAnchoring(anchoring: AuditAnchoring): Promise<void> {
+    if (this.#anchorer) return;
+    const { options, onAnchor, onError } = anchoring;
     const newest = newestValidAnchor(options.file, options.key);
     const storedHash = newest ? await this.#hashAt(newest.sequence) : undefined;
     this.#anchorer = new AuditAnchorer(options, { onAnchor, onError: (error) => onError(error instanceof Error ? error.message : String(error)) });

@@ -51,6 +51,7 @@ import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
 import { TimedReadCache } from './read-cache.js';
+import { isPlainRead } from '../plain-read.js';
 import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
 
@@ -74,14 +75,10 @@ export type PostgresStoreOptions = {
    * seen here. This node's own writes empty it at once (read-cache.ts).
    */
   readCacheMaxAgeMs?: number;
-  /** Anchors of the audit chain heads this node appends (store/audit-anchor.ts); none when absent. */
-  auditAnchoring?: AuditAnchoring;
 };
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 const DEFAULT_READ_CACHE_MAX_AGE_MS = 500;
-/** SQL that only reads; anything else (INSERT, UPDATE ... RETURNING, DDL) counts as a write. */
-const PLAIN_READ = /^\s*SELECT\b/i;
 /** As the SQLite backend's: a busy working set of records, and a byte bound against large secrets. */
 const READ_CACHE_LIMITS = { maxEntries: 30_000, maxBytes: 64 * 1024 * 1024 };
 
@@ -171,14 +168,14 @@ export class PostgresStore implements Store {
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
     // request appends one, and emptying the cache for each would leave nothing cached).
-    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait), options.auditAnchoring);
+    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
   }
 
   /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
   async #writeAware<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
     let wrote = false;
     const noting = (text: string) => {
-      if (!PLAIN_READ.test(text)) wrote = true;
+      if (!isPlainRead(text)) wrote = true;
       return text;
     };
     try {
@@ -216,9 +213,12 @@ export class PostgresStore implements Store {
     return new PostgresTransfer(this.#pool, () => this.#cache.invalidate());
   }
 
-  /** Starts anchoring the audit chain heads this node appends, after checking the newest anchor against the log. */
-  async startAuditWriter(): Promise<void> {
-    await this.#audit.startAnchoring();
+  /**
+   * Starts anchoring the audit chain heads this node appends (store/audit-anchor.ts), after checking the newest
+   * anchor against the log: servers do, local commands do not. Without anchoring, nothing.
+   */
+  async startAuditWriter(anchoring?: AuditAnchoring): Promise<void> {
+    if (anchoring) await this.#audit.startAnchoring(anchoring);
   }
 
   getMeta(name: string): Promise<Buffer | undefined> {

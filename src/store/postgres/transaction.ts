@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
+import { isPlainRead } from '../plain-read.js';
 import { isUnreachable, unavailable } from './unavailable.js';
 
 type Row = Record<string, any>;
@@ -98,9 +99,6 @@ function commitTimeout(commitWaitMs: number): Error {
   return Object.assign(new Error(`COMMIT did not finish within ${commitWaitMs} ms (waiting for the synchronous standby?)`), { code: 'QUERY_TIMEOUT' });
 }
 
-/** Only statements that read may run outside a transaction (outsideTransaction). */
-const PLAIN_READ = /^\s*SELECT\b/i;
-
 /**
  * Runs `body`, a point read of exactly one SELECT, on the pool without BEGIN and COMMIT around it: one round
  * trip instead of three. One statement is atomic on its own and reads one snapshot of committed data, so a
@@ -114,7 +112,7 @@ export async function outsideTransaction<T>(pool: Pool, body: (sql: Sql) => Prom
   let statements = 0;
   const checked = (text: string) => {
     statements += 1;
-    if (statements > 1 || !PLAIN_READ.test(text)) throw new Error('outsideTransaction runs exactly one SELECT');
+    if (statements > 1 || !isPlainRead(text)) throw new Error('outsideTransaction runs exactly one SELECT');
     return text;
   };
   try {

@@ -79,8 +79,3 @@ export class ReadCache {
     }
   }
 }
-
-/** SQL that only reads: a cache entry survives it. Anything else (INSERT, UPDATE ... RETURNING, DDL) does not. */
-export function isPlainRead(sql: string): boolean {
-  return /^\s*SELECT\b/i.test(sql);
-}
