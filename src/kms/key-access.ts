@@ -27,6 +27,14 @@ const CROSS_ACCOUNT_OPERATIONS = new Set([
   'ListGrants',
   'RevokeGrant',
   'RetireGrant',
+  'Sign',
+  'Verify',
+  'GetPublicKey',
+  'GenerateMac',
+  'VerifyMac',
+  'DeriveSharedSecret',
+  'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext',
 ]);
 
 /** What the request adds to the authorization of a key operation. */

@@ -15,6 +15,7 @@ import type { KeyAccess, KeyRequest } from '../key-access.js';
 import type { KeyLookup } from '../key-lookup.js';
 import type { KeyMaterial } from '../key-material.js';
 import { assertUsable } from '../key-state.js';
+import { algorithmsOf } from '../key-specs.js';
 import type { KmsInput } from '../schemas.js';
 
 const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
@@ -66,7 +67,7 @@ export function createCryptographyOperations(lookup: KeyLookup, access: KeyAcces
   async function usableKey(ctx: RequestContext, operation: string, reference: string, algorithm: string | undefined, request: KeyRequest): Promise<KeyRecord> {
     const key = await access.keyFor(ctx, reference, operation, request);
     assertUsable(key);
-    assertSymmetricEncryption(key, algorithm);
+    assertSymmetricEncryption(key, algorithm, operation);
     return key;
   }
 
@@ -83,14 +84,14 @@ export function createCryptographyOperations(lookup: KeyLookup, access: KeyAcces
   async function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>) {
     if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
     const { key, plaintext } = await decryptBlob(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.GrantTokens);
-    assertSymmetricEncryption(key, input.EncryptionAlgorithm);
+    assertSymmetricEncryption(key, input.EncryptionAlgorithm, 'Decrypt');
     if (input.DryRun) throw dryRun();
     return { KeyId: key.arn, Plaintext: new Sensitive(plaintext), EncryptionAlgorithm: SYMMETRIC_DEFAULT };
   }
 
   async function reEncrypt(ctx: RequestContext, input: KmsInput<'ReEncrypt'>) {
     const source = await decryptBlob(ctx, 'ReEncryptFrom', input.CiphertextBlob, input.SourceEncryptionContext, input.SourceKeyId, input.GrantTokens);
-    assertSymmetricEncryption(source.key, input.SourceEncryptionAlgorithm);
+    assertSymmetricEncryption(source.key, input.SourceEncryptionAlgorithm, 'ReEncrypt');
     try {
       const destination = await usableKey(ctx, 'ReEncryptTo', input.DestinationKeyId, input.DestinationEncryptionAlgorithm, {
         encryptionContext: input.DestinationEncryptionContext,
@@ -159,9 +160,27 @@ export function createCryptographyOperations(lookup: KeyLookup, access: KeyAcces
   return { encrypt, decrypt, reEncrypt, generateDataKey, generateDataKeyWithoutPlaintext, generateRandom };
 }
 
-function assertSymmetricEncryption(key: KeyRecord, algorithm: string | undefined): void {
+/**
+ * These operations need a symmetric encryption key: a key of another usage (signing, MAC, key agreement) is
+ * refused with InvalidKeyUsageException, as AWS does. https://docs.aws.amazon.com/kms/latest/APIReference/API_Encrypt.html
+ */
+export function assertSymmetricEncryption(key: KeyRecord, algorithm: string | undefined, operation: string): void {
   if (key.keyUsage !== 'ENCRYPT_DECRYPT') {
-    throw kmsError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for this operation.`);
+    throw kmsError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
+  }
+  if (key.keySpec !== SYMMETRIC_DEFAULT) {
+    // An asymmetric encryption key (RSA): data keys need a symmetric key in AWS too. Encrypt, Decrypt and ReEncrypt
+    // with RSAES_OAEP are not served yet: a clear refusal instead of a ciphertext of the wrong kind.
+    const rsaOperation = operation === 'Encrypt' || operation === 'Decrypt' || operation.startsWith('ReEncrypt');
+    if (rsaOperation) {
+      // EncryptionAlgorithm defaults to SYMMETRIC_DEFAULT, which an asymmetric key does not support.
+      const requested = algorithm ?? SYMMETRIC_DEFAULT;
+      if (algorithmsOf(key.keySpec, key.keyUsage).encryption?.includes(requested)) {
+        throw kmsError('UnsupportedOperationException', `${operation} with ${key.keySpec} keys is not supported by this Coffer server yet.`);
+      }
+      throw kmsError('InvalidKeyUsageException', `The encryption algorithm ${requested} is not compatible with KeySpec ${key.keySpec}.`);
+    }
+    throw kmsError('InvalidKeyUsageException', `${key.arn} is an asymmetric key (KeySpec ${key.keySpec}); ${operation} requires a symmetric encryption key.`);
   }
   if (algorithm !== undefined && algorithm !== SYMMETRIC_DEFAULT) {
     throw kmsError('InvalidKeyUsageException', `The encryption algorithm ${algorithm} is not compatible with KeySpec ${key.keySpec}.`);

@@ -9,6 +9,7 @@ import { createGrantOperations } from './grants.js';
 import { createKeyOperations } from './keys.js';
 import { createPolicyOperations } from './policies.js';
 import { createRotationOperations } from './rotation.js';
+import { createSigningOperations } from './signing.js';
 import { createTagOperations } from './tags.js';
 
 /** Every KMS operation function, plus the scheduled rotation and managed-key creation used in-process. */
@@ -21,6 +22,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createCryptographyOperations(lookup, access, material),
     ...createAliasOperations(deps, lookup, access),
     ...createRotationOperations(deps, access, material),
+    ...createSigningOperations(access, material),
     ...createTagOperations(deps, access),
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),
