@@ -1,7 +1,10 @@
 import type { KeyRecord } from '../store/index.js';
 
-/** The KeyMetadata structure of CreateKey and DescribeKey. https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html */
-export function keyMetadata(key: KeyRecord) {
+/**
+ * The KeyMetadata structure of CreateKey and DescribeKey. https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html
+ * `multiRegionConfiguration` is given for a multi-Region key (operations/multi-region.ts describedKeyMetadata).
+ */
+export function keyMetadata(key: KeyRecord, multiRegionConfiguration?: object) {
   return {
     AWSAccountId: key.accountId,
     KeyId: key.keyId,
@@ -18,6 +21,7 @@ export function keyMetadata(key: KeyRecord) {
     CustomerMasterKeySpec: key.keySpec,
     KeySpec: key.keySpec,
     EncryptionAlgorithms: key.keyUsage === 'ENCRYPT_DECRYPT' ? ['SYMMETRIC_DEFAULT'] : undefined,
-    MultiRegion: false,
+    MultiRegion: key.primaryRegion !== undefined,
+    MultiRegionConfiguration: multiRegionConfiguration,
   };
 }
