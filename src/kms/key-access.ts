@@ -94,7 +94,15 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   }
 
   function conditionContext(key: KeyRecord, request: KeyRequest): RequestContextValues {
-    return { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin, ...requestConditions(request) };
+    return {
+      'kms:KeySpec': key.keySpec,
+      'kms:KeyUsage': key.keyUsage,
+      'kms:KeyOrigin': key.origin,
+      // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-multiregion
+      'kms:MultiRegion': key.primaryRegion !== undefined,
+      'kms:MultiRegionKeyType': key.primaryRegion === undefined ? undefined : key.primaryRegion === key.region ? 'PRIMARY' : 'REPLICA',
+      ...requestConditions(request),
+    };
   }
 
   /**

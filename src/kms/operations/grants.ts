@@ -46,7 +46,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       grantPermits: (parent) => isWithin(requested, parent),
     });
     assertGrantable(key, operations);
-    if (key.keyState === 'PendingDeletion') throw invalidState(key);
+    if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') throw invalidState(key);
     if (input.DryRun) throw dryRun();
     const grant: GrantRecord = {
       grantId: newGrantId(),

@@ -53,6 +53,14 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       currentBackingKeyId: backing.backingKeyId,
       ...(input.MultiRegion ? { primaryRegion: ctx.region } : {}),
     };
+    // The pipeline checked kms:CreateKey without the request's condition keys; checked again with them, so a Deny
+    // on kms:MultiRegion (or the key's spec, usage, origin) applies. An Allow that needs them was refused already.
+    await deps.authorizer.authorize(ctx, {
+      action: 'kms:CreateKey',
+      resource: '*',
+      resourceAccount: accountId,
+      context: { 'kms:MultiRegion': input.MultiRegion === true, 'kms:KeySpec': keySpec, 'kms:KeyUsage': keyUsage, 'kms:KeyOrigin': origin },
+    });
     // CreateKey itself is authorized by the pipeline (kms:CreateKey, IAM policy); Tags need kms:TagResource too.
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html ("Required permissions")
     if (input.Tags?.length) {

@@ -91,7 +91,7 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
   async function replicateKey(ctx: RequestContext, input: KmsInput<'ReplicateKey'>) {
     if (input.Policy !== undefined) assertValidKeyPolicy(input.Policy);
     assertValidTags(input.Tags ?? []);
-    const primary = await access.customerKeyFor(ctx, input.KeyId, 'ReplicateKey');
+    const primary = await access.customerKeyFor(ctx, input.KeyId, 'ReplicateKey', { context: { 'kms:ReplicaRegion': input.ReplicaRegion } });
     if (primary.primaryRegion === undefined) {
       throw kmsError('UnsupportedOperationException', `${primary.arn} is not a multi-Region key.`);
     }
@@ -103,7 +103,12 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
     const replicaArn = kmsKeyArn(replicaRegion, primary.accountId, primary.keyId);
     const inReplicaRegion: RequestContext = { ...ctx, region: replicaRegion };
     // The replica Region's side is decided by the caller's IAM policies, as a CreateKey made there would be.
-    await deps.authorizer.authorize(inReplicaRegion, { action: 'kms:CreateKey', resource: '*', resourceAccount: primary.accountId });
+    await deps.authorizer.authorize(inReplicaRegion, {
+      action: 'kms:CreateKey',
+      resource: '*',
+      resourceAccount: primary.accountId,
+      context: { 'kms:MultiRegion': true, 'kms:KeySpec': primary.keySpec, 'kms:KeyUsage': primary.keyUsage, 'kms:KeyOrigin': primary.origin },
+    });
     if (input.Tags?.length) {
       await deps.authorizer.authorize(inReplicaRegion, {
         action: 'kms:TagResource',
@@ -164,7 +169,8 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
    * changes both at once (AWS shows both keys Updating for a few seconds).
    */
   async function updatePrimaryRegion(ctx: RequestContext, input: KmsInput<'UpdatePrimaryRegion'>) {
-    const primary = await access.customerKeyFor(ctx, input.KeyId, 'UpdatePrimaryRegion');
+    const regionContext = { context: { 'kms:PrimaryRegion': input.PrimaryRegion } };
+    const primary = await access.customerKeyFor(ctx, input.KeyId, 'UpdatePrimaryRegion', regionContext);
     if (primary.primaryRegion === undefined) {
       throw kmsError('UnsupportedOperationException', `${primary.arn} is not a multi-Region key.`);
     }
@@ -181,7 +187,7 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
     if (!target) {
       throw kmsError('NotFoundException', `Key '${kmsKeyArn(input.PrimaryRegion, primary.accountId, primary.keyId)}' does not exist`);
     }
-    await access.authorizeKey({ ...ctx, region: target.region }, target, 'UpdatePrimaryRegion');
+    await access.authorizeKey({ ...ctx, region: target.region }, target, 'UpdatePrimaryRegion', regionContext);
     for (const key of [primary, target]) {
       if (key.keyState !== 'Enabled' && key.keyState !== 'Disabled') throw invalidState(key);
     }

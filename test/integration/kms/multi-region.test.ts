@@ -7,6 +7,7 @@ import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
   CreateGrantCommand,
+  CreateKeyCommand,
   DecryptCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
@@ -200,6 +201,50 @@ describe('ReplicateKey', () => {
     const error = await rejectsWith(replicate(key.KeyId!, 'eu-west-1', server.kms({ credentials: onlyCreate.keys })), 'AccessDeniedException');
     assert.match(error.message, /kms:ReplicateKey/);
     assert.equal((await describe_(east, key.KeyId!)).MultiRegionConfiguration?.ReplicaKeys?.length, 1);
+  });
+});
+
+describe('condition keys of multi-Region keys', () => {
+  it('a Deny on kms:MultiRegion, kms:ReplicaRegion, kms:PrimaryRegion or kms:MultiRegionKeyType applies', async () => {
+    const noMrk = await createUser(server, server.admin, 'mrk-no-multi-region', {
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'kms:*', Resource: '*' },
+          { Effect: 'Deny', Action: 'kms:CreateKey', Resource: '*', Condition: { Bool: { 'kms:MultiRegion': 'true' } } },
+        ],
+      },
+    });
+    const asNoMrk = server.kms({ region: 'us-east-1', credentials: noMrk.keys });
+    await rejectsWith(asNoMrk.send(new CreateKeyCommand({ MultiRegion: true })), 'AccessDeniedException');
+    await createKey(asNoMrk, { MultiRegion: false });
+    // A replica is a multi-Region key created in its Region: the same Deny refuses ReplicateKey.
+    const mrk = await createMrk();
+    await rejectsWith(replicate(mrk.KeyId!, 'eu-west-1', asNoMrk), 'AccessDeniedException');
+
+    const user = await createUser(server, server.admin, 'mrk-conditions', {
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'kms:*', Resource: '*' },
+          { Effect: 'Deny', Action: 'kms:ReplicateKey', Resource: '*', Condition: { StringEquals: { 'kms:ReplicaRegion': 'ap-south-1' } } },
+          { Effect: 'Deny', Action: 'kms:UpdatePrimaryRegion', Resource: '*', Condition: { StringEquals: { 'kms:PrimaryRegion': 'ap-southeast-2' } } },
+          { Effect: 'Deny', Action: 'kms:Encrypt', Resource: '*', Condition: { StringEquals: { 'kms:MultiRegionKeyType': 'REPLICA' } } },
+        ],
+      },
+    });
+    const asUserEast = server.kms({ region: 'us-east-1', credentials: user.keys });
+    const asUserWest = server.kms({ region: 'eu-west-1', credentials: user.keys });
+
+    const key = await createMrk();
+    await rejectsWith(replicate(key.KeyId!, 'ap-south-1', asUserEast), 'AccessDeniedException');
+    await replicate(key.KeyId!, 'eu-west-1', asUserEast);
+    await replicate(key.KeyId!, 'ap-southeast-2', asUserEast);
+    await rejectsWith(asUserEast.send(new UpdatePrimaryRegionCommand({ KeyId: key.KeyId, PrimaryRegion: 'ap-southeast-2' })), 'AccessDeniedException');
+    await encrypt(asUserEast, key.KeyId!, 'the primary is allowed');
+    await rejectsWith(encrypt(asUserWest, key.KeyId!, 'the replica is not'), 'AccessDeniedException');
+    await asUserEast.send(new UpdatePrimaryRegionCommand({ KeyId: key.KeyId, PrimaryRegion: 'eu-west-1' }));
+    await encrypt(asUserWest, key.KeyId!, 'now the primary');
   });
 });
 
