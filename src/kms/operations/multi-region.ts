@@ -143,7 +143,8 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
     for (let attempt = 1; ; attempt += 1) {
       // The primary as it is now: a rotation between two attempts changed its current backing key.
       const source = attempt === 1 ? primary : await deps.store.getKey(primary.accountId, primary.region, primary.keyId);
-      if (!source || source.primaryRegion !== primary.region) throw kmsError('NotFoundException', `Key '${primary.arn}' is not a multi-Region primary key.`);
+      if (!source) throw kmsError('NotFoundException', `Key '${primary.arn}' does not exist`);
+      if (source.primaryRegion !== primary.region) throw kmsError('UnsupportedOperationException', `${primary.arn} is not a multi-Region primary key.`);
       if (source.keyState !== 'Enabled' && source.keyState !== 'Disabled') throw invalidState(source);
       const current = { ...replica, currentBackingKeyId: source.currentBackingKeyId };
       const backings = await material.resealAll(source, current);
