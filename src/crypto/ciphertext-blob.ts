@@ -5,16 +5,22 @@ import { IV_BYTES, TAG_BYTES } from './aead.js';
  * KeyId, as in AWS:
  *
  *   offset  size  field
- *   0       1     format version (1)
- *   1       16    KMS key id (UUID, binary)
+ *   0       1     format version: 1 for a single-Region key, 2 for a multi-Region key
+ *   1       16    KMS key id, binary: the UUID (version 1), or the 32 hex digits after `mrk-` (version 2)
  *   17      16    backing key id (UUID, binary): which rotation of the key sealed it
  *   33      12    IV
  *   45      16    GCM tag
  *   61      n     ciphertext
  *
- * The header bytes (0..33) are part of the AAD, so changing the key or backing key id breaks the tag.
+ * The header bytes (0..33) are part of the AAD, so changing the key or backing key id breaks the tag. The two
+ * versions differ only in how the key id's 16 bytes read: both are 16 bytes, and the version byte says which form
+ * the key id has (blobs of version 1 made before multi-Region keys keep decoding as they did).
  */
 export const BLOB_FORMAT_VERSION = 1;
+/** The format version of a blob made under a multi-Region key (key id `mrk-` + 32 hex digits). */
+export const MULTI_REGION_BLOB_FORMAT_VERSION = 2;
+const MULTI_REGION_PREFIX = 'mrk-';
+const MULTI_REGION_PATTERN = /^mrk-[0-9a-f]{32}$/;
 const UUID_BYTES = 16;
 const HEADER_BYTES = 1 + UUID_BYTES + UUID_BYTES;
 export const BLOB_OVERHEAD_BYTES = HEADER_BYTES + IV_BYTES + TAG_BYTES;
@@ -30,8 +36,9 @@ export type CiphertextBlob = {
 
 export function encodeBlobHeader(keyId: string, backingKeyId: string): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
-  header[0] = BLOB_FORMAT_VERSION;
-  uuidToBytes(keyId).copy(header, 1);
+  const multiRegion = keyId.startsWith(MULTI_REGION_PREFIX);
+  header[0] = multiRegion ? MULTI_REGION_BLOB_FORMAT_VERSION : BLOB_FORMAT_VERSION;
+  (multiRegion ? multiRegionIdToBytes(keyId) : uuidToBytes(keyId)).copy(header, 1);
   uuidToBytes(backingKeyId).copy(header, 1 + UUID_BYTES);
   return header;
 }
@@ -42,13 +49,15 @@ export function encodeBlob(header: Buffer, sealed: { iv: Buffer; tag: Buffer; ci
 
 /** Returns undefined for anything that is not a blob of this format; the caller reports InvalidCiphertextException. */
 export function decodeBlob(blob: Buffer): CiphertextBlob | undefined {
-  if (blob.length < BLOB_OVERHEAD_BYTES || blob[0] !== BLOB_FORMAT_VERSION) return undefined;
+  const version = blob[0];
+  if (blob.length < BLOB_OVERHEAD_BYTES || (version !== BLOB_FORMAT_VERSION && version !== MULTI_REGION_BLOB_FORMAT_VERSION)) return undefined;
+  const keyBytes = blob.subarray(1, 1 + UUID_BYTES);
   const header = blob.subarray(0, HEADER_BYTES);
   let offset = HEADER_BYTES;
   const iv = blob.subarray(offset, (offset += IV_BYTES));
   const tag = blob.subarray(offset, (offset += TAG_BYTES));
   return {
-    keyId: bytesToUuid(blob.subarray(1, 1 + UUID_BYTES)),
+    keyId: version === MULTI_REGION_BLOB_FORMAT_VERSION ? MULTI_REGION_PREFIX + keyBytes.toString('hex') : bytesToUuid(keyBytes),
     backingKeyId: bytesToUuid(blob.subarray(1 + UUID_BYTES, HEADER_BYTES)),
     header,
     iv,
@@ -62,6 +71,11 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 function uuidToBytes(uuid: string): Buffer {
   if (!UUID_PATTERN.test(uuid)) throw new Error(`not a lower-case UUID: ${uuid}`);
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+}
+
+function multiRegionIdToBytes(keyId: string): Buffer {
+  if (!MULTI_REGION_PATTERN.test(keyId)) throw new Error(`not a multi-Region key id: ${keyId}`);
+  return Buffer.from(keyId.slice(MULTI_REGION_PREFIX.length), 'hex');
 }
 
 function bytesToUuid(bytes: Buffer): string {

@@ -140,6 +140,8 @@ export function newGrantId(): string {
 
 const GRANT_ID = /^[0-9a-f]{64}$/;
 const TOKEN_VERSION = 1;
+/** A token of a grant on a multi-Region key: its key id's 16 bytes are the hex digits after `mrk-`. */
+const MULTI_REGION_TOKEN_VERSION = 2;
 const TOKEN_BYTES = 1 + 32 + 16 + 16;
 
 /**
@@ -148,18 +150,21 @@ const TOKEN_BYTES = 1 + 32 + 16 + 16;
  * consistency bridging; it names the grant for RetireGrant and is checked for form wherever it is passed.
  */
 export function newGrantToken(grantId: string, keyId: string): string {
-  const keyBytes = Buffer.from(keyId.replaceAll('-', ''), 'hex');
-  return Buffer.concat([Buffer.of(TOKEN_VERSION), Buffer.from(grantId, 'hex'), keyBytes, randomBytes(16)]).toString('base64');
+  const multiRegion = keyId.startsWith('mrk-');
+  const keyBytes = Buffer.from(multiRegion ? keyId.slice('mrk-'.length) : keyId.replaceAll('-', ''), 'hex');
+  const version = multiRegion ? MULTI_REGION_TOKEN_VERSION : TOKEN_VERSION;
+  return Buffer.concat([Buffer.of(version), Buffer.from(grantId, 'hex'), keyBytes, randomBytes(16)]).toString('base64');
 }
 
 /** The grant a token names; InvalidGrantTokenException when it is not a token Coffer made. */
 export function parseGrantToken(token: string): { grantId: string; keyId: string } {
   const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(token) ? Buffer.from(token, 'base64') : Buffer.alloc(0);
-  if (bytes.length !== TOKEN_BYTES || bytes[0] !== TOKEN_VERSION) {
+  if (bytes.length !== TOKEN_BYTES || (bytes[0] !== TOKEN_VERSION && bytes[0] !== MULTI_REGION_TOKEN_VERSION)) {
     throw kmsError('InvalidGrantTokenException', 'The grant token is not valid.');
   }
   const key = bytes.subarray(33, 49).toString('hex');
-  const keyId = `${key.slice(0, 8)}-${key.slice(8, 12)}-${key.slice(12, 16)}-${key.slice(16, 20)}-${key.slice(20)}`;
+  const keyId =
+    bytes[0] === MULTI_REGION_TOKEN_VERSION ? `mrk-${key}` : `${key.slice(0, 8)}-${key.slice(8, 12)}-${key.slice(12, 16)}-${key.slice(16, 20)}-${key.slice(20)}`;
   return { grantId: bytes.subarray(1, 33).toString('hex'), keyId };
 }
 

@@ -1,7 +1,7 @@
 import { AwsError, type RequestContext } from '../core/index.js';
 import type { EncryptionContext } from '../crypto/index.js';
 import { requestOnNamed, type CompiledPolicy, type NamedResource, type RequestContextValues } from '../policy/index.js';
-import type { GrantRecord, KeyRecord } from '../store/index.js';
+import { keyStoreId, type GrantRecord, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
 import { assertGrantTokens, grantAllows, granteeNamesOf, isGrantOperation } from './grants.js';
@@ -91,18 +91,26 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
 
   async function grantAllowsRequest(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest): Promise<boolean> {
     if (!isGrantOperation(operation)) return false;
-    const grants = await deps.store.listGrantsForGrantee(key.keyId, granteeNamesOf(ctx.principal.arn));
+    const grants = await deps.store.listGrantsForGrantee(keyStoreId(key), granteeNamesOf(ctx.principal.arn));
     return grants.some((grant) => grantAllows(grant, operation, request.encryptionContext) && (request.grantPermits?.(grant) ?? true));
   }
 
   async function resourceTagContext(key: KeyRecord): Promise<RequestContextValues> {
     const context: Record<string, string> = {};
-    for (const tag of await deps.store.listKeyTags(key.keyId)) context[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
+    for (const tag of await deps.store.listKeyTags(keyStoreId(key))) context[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
     return context;
   }
 
   function conditionContext(key: KeyRecord, request: KeyRequest): RequestContextValues {
-    return { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin, ...requestConditions(request) };
+    return {
+      'kms:KeySpec': key.keySpec,
+      'kms:KeyUsage': key.keyUsage,
+      'kms:KeyOrigin': key.origin,
+      // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-multiregion
+      'kms:MultiRegion': key.primaryRegion !== undefined,
+      'kms:MultiRegionKeyType': key.primaryRegion === undefined ? undefined : key.primaryRegion === key.region ? 'PRIMARY' : 'REPLICA',
+      ...requestConditions(request),
+    };
   }
 
   /**

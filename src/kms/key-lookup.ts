@@ -1,11 +1,12 @@
 import { kmsAliasArn, kmsKeyArn, parseArn, type AwsError, type RequestContext } from '../core/index.js';
 import type { NamedResource } from '../policy/index.js';
-import type { KeyRecord } from '../store/index.js';
+import { keyStoreId, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
 import { isPastDeletionWindow } from './key-state.js';
 
-const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A key id: a UUID, or a multi-Region key's `mrk-` and 32 hex digits. */
+const KEY_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 export type KeyReference = 'id-or-arn' | 'any';
 
@@ -51,10 +52,11 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
   /**
    * The key a ciphertext names, in whichever account it is (Decrypt and ReEncrypt without a KeyId): key ids
    * are unique across the deployment. A key of another region is not found, as in AWS, where each region is
-   * its own service.
+   * its own service: a multi-Region key id finds its member in the caller's Region (a replica made after the
+   * ciphertext opens it too), never another Region's.
    */
   async function findKeyById(ctx: RequestContext, keyId: string): Promise<KeyRecord> {
-    const key = await deps.store.getKeyById(keyId);
+    const key = await deps.store.getKeyById(keyId, ctx.region);
     if (!key || key.region !== ctx.region || (await destroyIfDue(ctx, key))) {
       throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
     }
@@ -95,7 +97,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
   async function destroyIfDue(ctx: RequestContext, key: KeyRecord): Promise<boolean> {
     const now = ctx.clock.now();
     if (!isPastDeletionWindow(key, now)) return false;
-    await deps.store.destroyKey(key.keyId, now);
+    await deps.store.destroyKey(keyStoreId(key), now);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BackingKeyRecord, KeyRecord, RotationType } from '../store/index.js';
+import { keyStoreId, type BackingKeyRecord, type KeyRecord, type RotationType } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
 
@@ -20,13 +20,56 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
     }
   }
 
+  /**
+   * One new backing key for every member of a multi-Region key (primary first): the same material and backing key
+   * id, sealed for each member's own ARN and stored under its store id, so a ciphertext made in one Region opens in
+   * the others.
+   */
+  function newBackingKeys(members: readonly KeyRecord[], createdAt: Date, material: Buffer, rotationType?: RotationType): BackingKeyRecord[] {
+    const backingKeyId = randomUUID();
+    try {
+      return members.map((member) => ({
+        keyId: keyStoreId(member),
+        backingKeyId,
+        sealedMaterial: deps.keyring.seal(material, owner(member.arn, backingKeyId)),
+        createdAt,
+        rotationType,
+      }));
+    } finally {
+      material.fill(0);
+    }
+  }
+
+  /**
+   * The backing keys of `source` for a new replica: each one's material, whatever it is, sealed again for the
+   * replica's ARN under the same backing key id; every other field of the row is kept.
+   */
+  async function resealAll(source: KeyRecord, replica: KeyRecord): Promise<BackingKeyRecord[]> {
+    const resealed: BackingKeyRecord[] = [];
+    for (const backing of await deps.store.listBackingKeys(keyStoreId(source))) {
+      // The keyring keeps opened material cached: it is not ours to zero.
+      const material = openRow(source, backing);
+      resealed.push({ ...backing, keyId: keyStoreId(replica), sealedMaterial: deps.keyring.seal(material, owner(replica.arn, backing.backingKeyId)) });
+    }
+    return resealed;
+  }
+
+  function openRow(key: KeyRecord, backing: BackingKeyRecord): Buffer {
+    const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backing.backingKeyId));
+    if (!material) {
+      deps.logger.error('backing key failed to open', { keyId: key.keyId, backingKeyId: backing.backingKeyId });
+      throw kmsError('KMSInternalException', 'The key material could not be read.');
+    }
+    return material;
+  }
+
   /** Opens the material of one backing key; undefined when the key never had that backing key. */
   async function open(key: KeyRecord, backingKeyId: string): Promise<Buffer | undefined> {
     // Backing keys are never rewritten, so material opened once for this owner is the row's material: the
     // store read is needed only the first time (the key record itself, its state and policy, is read per call).
     const cached = deps.keyring.cached(owner(key.arn, backingKeyId));
     if (cached) return cached;
-    const backing = await deps.store.getBackingKey(key.keyId, backingKeyId);
+    const backing = await deps.store.getBackingKey(keyStoreId(key), backingKeyId);
     if (!backing) return undefined;
     const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backingKeyId));
     if (!material) {
@@ -37,7 +80,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
     return material;
   }
 
-  return { newBackingKey, open };
+  return { newBackingKey, newBackingKeys, resealAll, open };
 }
 
 function owner(keyArn: string, backingKeyId: string): string {

@@ -1,8 +1,11 @@
 import type { KeyRecord } from '../store/index.js';
 import { algorithmsOf, customerMasterKeySpec } from './key-specs.js';
 
-/** The KeyMetadata structure of CreateKey and DescribeKey. https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html */
-export function keyMetadata(key: KeyRecord) {
+/**
+ * The KeyMetadata structure of CreateKey and DescribeKey. https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html
+ * `multiRegionConfiguration` is given for a multi-Region key (operations/multi-region.ts describedKeyMetadata).
+ */
+export function keyMetadata(key: KeyRecord, multiRegionConfiguration?: object) {
   const algorithms = algorithmsOf(key.keySpec, key.keyUsage);
   return {
     AWSAccountId: key.accountId,
@@ -24,6 +27,7 @@ export function keyMetadata(key: KeyRecord) {
     SigningAlgorithms: algorithms.signing,
     KeyAgreementAlgorithms: algorithms.keyAgreement,
     MacAlgorithms: algorithms.mac,
-    MultiRegion: false,
+    MultiRegion: key.primaryRegion !== undefined,
+    MultiRegionConfiguration: multiRegionConfiguration,
   };
 }

@@ -17,7 +17,7 @@ export function assertUsable(key: KeyRecord): void {
 
 /** Management operations (tags, description, policy, rotation settings) refuse a key pending deletion. */
 export function assertNotPendingDeletion(key: KeyRecord): void {
-  if (key.keyState === 'PendingDeletion') throw invalidState(key);
+  if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') throw invalidState(key);
 }
 
 /**
@@ -29,6 +29,6 @@ export function isPastDeletionWindow(key: KeyRecord, now: Date): boolean {
 }
 
 export function invalidState(key: KeyRecord): Error {
-  const state = key.keyState === 'PendingDeletion' ? 'pending deletion' : key.keyState;
+  const state = key.keyState === 'PendingDeletion' ? 'pending deletion' : key.keyState === 'PendingReplicaDeletion' ? 'pending replica deletion' : key.keyState;
   return kmsError('KMSInvalidStateException', `${key.arn} is ${state}.`);
 }

@@ -1,4 +1,4 @@
-import type { KeyRecord } from '../store/index.js';
+import { keyStoreId, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 
 const BATCH = 100;
@@ -15,7 +15,7 @@ export function createKmsMaintenance(
   async function runDue(now: Date): Promise<{ destroyed: number; rotated: number }> {
     let destroyed = 0;
     for (const key of await deps.store.listKeysDueForDeletion(now, BATCH)) {
-      if (await deps.store.destroyKey(key.keyId, now)) {
+      if (await deps.store.destroyKey(keyStoreId(key), now)) {
         destroyed += 1;
         deps.logger.info('kms key destroyed after its deletion window', { keyArn: key.arn });
       }

@@ -42,6 +42,8 @@ const grantConstraints = z.object({ EncryptionContextSubset: encryptionContext, 
 const recipient = z.object({ KeyEncryptionAlgorithm: awsString().optional(), AttestationDocument: awsBlob().optional() }).optional();
 
 export const keyIdOnly = z.object({ KeyId: keyId });
+/** A Region id (ReplicateKey, UpdatePrimaryRegion): AWS's RegionType. */
+const region = awsString({ min: 1, max: 32, pattern: /^([a-z]+-){2,3}\d+$/ });
 
 export const schemas = {
   CreateKey: z.object({
@@ -172,6 +174,15 @@ export const schemas = {
   ListRetirableGrants: z.object({ Limit: limit(1000), Marker: marker, RetiringPrincipal: principalId }),
   RetireGrant: z.object({ GrantToken: grantToken.optional(), KeyId: keyId.optional(), GrantId: grantId.optional(), DryRun: awsBoolean().optional() }),
   RevokeGrant: z.object({ KeyId: keyId, GrantId: grantId, DryRun: awsBoolean().optional() }),
+  ReplicateKey: z.object({
+    KeyId: keyId,
+    ReplicaRegion: region,
+    Policy: policy.optional(),
+    BypassPolicyLockoutSafetyCheck: awsBoolean().optional(),
+    Description: description.optional(),
+    Tags: tags,
+  }),
+  UpdatePrimaryRegion: z.object({ KeyId: keyId, PrimaryRegion: region }),
 } as const;
 
 export type KmsSchemas = typeof schemas;

@@ -50,6 +50,8 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
       ListRetirableGrants: operation(schemas.ListRetirableGrants, ops.listRetirableGrants, 'resource'),
       RetireGrant: operation(schemas.RetireGrant, ops.retireGrant, 'resource'),
       RevokeGrant: operation(schemas.RevokeGrant, ops.revokeGrant, 'resource'),
+      ReplicateKey: operation(schemas.ReplicateKey, ops.replicateKey, 'resource'),
+      UpdatePrimaryRegion: operation(schemas.UpdatePrimaryRegion, ops.updatePrimaryRegion, 'resource'),
     },
   };
 }

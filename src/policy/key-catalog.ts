@@ -61,6 +61,9 @@ const SOURCES: readonly KeySource[] = [
   ...['kms:calleraccount', 'kms:keyspec', 'kms:keyusage', 'kms:keyorigin', 'kms:requestalias', 'kms:encryptioncontext:', 'kms:encryptioncontextkeys'].map(
     (key) => ({ key, actions: KMS }),
   ),
+  ...['kms:multiregion', 'kms:multiregionkeytype'].map((key) => ({ key, actions: KMS })),
+  { key: 'kms:replicaregion', actions: ['kms:ReplicateKey'] },
+  { key: 'kms:primaryregion', actions: ['kms:UpdatePrimaryRegion'] },
   ...['kms:grantoperations', 'kms:granteeprincipal', 'kms:retiringprincipal', 'kms:grantisforawsresource', 'kms:grantconstrainttype'].map((key) => ({
     key,
     actions: ['kms:CreateGrant'],

@@ -1,6 +1,6 @@
 import { accountRootArn, parseArn, type RequestContext } from '../../core/index.js';
 import { requestOnNamed, type NamedResource } from '../../policy/index.js';
-import type { GrantConstraints, GrantRecord, KeyRecord } from '../../store/index.js';
+import { keyStoreId, type GrantConstraints, type GrantRecord, type KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import {
@@ -46,11 +46,11 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       grantPermits: (parent) => isWithin(requested, parent),
     });
     assertGrantable(key, operations, constraints);
-    if (key.keyState === 'PendingDeletion') throw invalidState(key);
+    if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') throw invalidState(key);
     if (input.DryRun) throw dryRun();
     const grant: GrantRecord = {
       grantId: newGrantId(),
-      keyId: key.keyId,
+      keyId: keyStoreId(key),
       keyArn: key.arn,
       name: input.Name,
       granteePrincipal: input.GranteePrincipal,
@@ -63,7 +63,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     };
     // A named request retried with identical parameters gets the grant it made, with a new token.
     const stored = await deps.store.createGrant(grant);
-    return { GrantId: stored.grantId, GrantToken: newGrantToken(stored.grantId, stored.keyId) };
+    return { GrantId: stored.grantId, GrantToken: newGrantToken(stored.grantId, key.keyId) };
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ListGrants.html */
@@ -71,7 +71,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     const key = await access.keyFor(ctx, input.KeyId, 'ListGrants', { accepts: 'id-or-arn' });
     if (input.GrantId !== undefined) assertGrantId(input.GrantId);
     assertMarker(input.Marker);
-    const page = await deps.store.listGrants(key.keyId, {
+    const page = await deps.store.listGrants(keyStoreId(key), {
       limit: input.Limit ?? 50,
       marker: input.Marker,
       grantId: input.GrantId,
@@ -104,7 +104,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
   async function retireGrant(ctx: RequestContext, input: KmsInput<'RetireGrant'>) {
     const { key, grantId, named } = await grantToRetire(ctx, input);
     const request = { action: 'kms:RetireGrant', resource: key.arn, resourceAccount: key.accountId, named };
-    const grant = await deps.store.getGrant(key.keyId, grantId);
+    const grant = await deps.store.getGrant(keyStoreId(key), grantId);
     if (!grant) {
       // Whether a grant exists is told only to a caller the key's account lets retire grants on it.
       await deps.authorizer.authorize(ctx, request);
@@ -117,7 +117,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     // The grant itself allows its named principals (an explicit deny in their IAM policies still wins).
     await deps.authorizer.authorize(ctx, namedByGrant ? { ...request, allowedByGrant: true } : request);
     if (input.DryRun) throw dryRun();
-    if (!(await deps.store.deleteGrant(key.keyId, grantId))) throw grantNotFound(grantId);
+    if (!(await deps.store.deleteGrant(keyStoreId(key), grantId))) throw grantNotFound(grantId);
     return {};
   }
 
@@ -148,9 +148,9 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
   async function revokeGrant(ctx: RequestContext, input: KmsInput<'RevokeGrant'>) {
     const key = await access.keyFor(ctx, input.KeyId, 'RevokeGrant', { accepts: 'id-or-arn' });
     assertGrantId(input.GrantId);
-    if (!(await deps.store.getGrant(key.keyId, input.GrantId))) throw grantNotFound(input.GrantId);
+    if (!(await deps.store.getGrant(keyStoreId(key), input.GrantId))) throw grantNotFound(input.GrantId);
     if (input.DryRun) throw dryRun();
-    if (!(await deps.store.deleteGrant(key.keyId, input.GrantId))) throw grantNotFound(input.GrantId);
+    if (!(await deps.store.deleteGrant(keyStoreId(key), input.GrantId))) throw grantNotFound(input.GrantId);
     return {};
   }
 

@@ -7,6 +7,7 @@ import { createAliasOperations } from './aliases.js';
 import { createCryptographyOperations } from './cryptography.js';
 import { createGrantOperations } from './grants.js';
 import { createKeyOperations } from './keys.js';
+import { createMultiRegionOperations } from './multi-region.js';
 import { createPolicyOperations } from './policies.js';
 import { createRotationOperations } from './rotation.js';
 import { createSigningOperations } from './signing.js';
@@ -26,6 +27,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createTagOperations(deps, access),
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),
+    ...createMultiRegionOperations(deps, access, material),
     ensureManagedKey: createManagedKeys(deps, material),
   };
 }

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { kmsKeyArn, type RequestContext } from '../../core/index.js';
 import { warnAboutNeverSetKeys } from '../../policy/index.js';
-import type { KeyRecord } from '../../store/index.js';
+import { keyStoreId, type KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
@@ -9,6 +9,7 @@ import type { KeyMaterial } from '../key-material.js';
 import { keyMetadata } from '../key-metadata.js';
 import { generateKeyMaterial } from '../key-pairs.js';
 import { assertKeySpecAndUsage } from '../key-specs.js';
+import { describedKeyMetadata, multiRegionConfiguration } from './multi-region.js';
 import { assertPrincipalsExist, assertValidKeyPolicy, defaultKeyPolicy } from '../key-policy.js';
 import { assertPolicyKeepsCallerIn } from './policies.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
@@ -27,15 +28,16 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       throw kmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
     }
     const keyUsage = assertKeySpecAndUsage(keySpec, input.KeyUsage);
-    assertSupportedOrigin(origin, input.MultiRegion, input.CustomKeyStoreId);
+    assertSupportedOrigin(origin, input.CustomKeyStoreId);
     if (input.Policy !== undefined) assertValidKeyPolicy(input.Policy);
     assertValidTags(input.Tags ?? []);
 
     const { accountId } = ctx.principal;
-    const keyId = randomUUID();
+    // A multi-Region key's id is `mrk-` and 32 hex digits, AWS's form; its primary is in the caller's Region.
+    const keyId = input.MultiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
     const arn = kmsKeyArn(ctx.region, accountId, keyId);
     const now = ctx.clock.now();
-    const backing = material.newBackingKey(arn, keyId, now, (await generateKeyMaterial(keySpec)).material);
+    const backing = material.newBackingKey(arn, keyStoreId({ keyId, region: ctx.region }), now, (await generateKeyMaterial(keySpec)).material);
     const key: KeyRecord = {
       keyId,
       accountId,
@@ -51,7 +53,16 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       policy: input.Policy ?? defaultKeyPolicy(accountId),
       rotationEnabled: false,
       currentBackingKeyId: backing.backingKeyId,
+      ...(input.MultiRegion ? { primaryRegion: ctx.region } : {}),
     };
+    // The pipeline checked kms:CreateKey without the request's condition keys; checked again with them, so a Deny
+    // on kms:MultiRegion (or the key's spec, usage, origin) applies. An Allow that needs them was refused already.
+    await deps.authorizer.authorize(ctx, {
+      action: 'kms:CreateKey',
+      resource: '*',
+      resourceAccount: accountId,
+      context: { 'kms:MultiRegion': input.MultiRegion === true, 'kms:KeySpec': keySpec, 'kms:KeyUsage': keyUsage, 'kms:KeyOrigin': origin },
+    });
     // CreateKey itself is authorized by the pipeline (kms:CreateKey, IAM policy); Tags need kms:TagResource too.
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html ("Required permissions")
     if (input.Tags?.length) {
@@ -61,16 +72,17 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     if (input.Policy !== undefined && !input.BypassPolicyLockoutSafetyCheck) await assertPolicyKeepsCallerIn(ctx, access, key, input.Policy);
     await deps.store.createKey(key, backing, input.Tags ?? []);
     if (input.Policy !== undefined) warnAboutNeverSetKeys(deps.logger, { requestId: ctx.requestId, operation: 'CreateKey', resource: key.arn }, input.Policy, 'RESOURCE_POLICY');
-    return { KeyMetadata: keyMetadata(key) };
+    return { KeyMetadata: keyMetadata(key, key.primaryRegion ? multiRegionConfiguration(key, [key]) : undefined) };
   }
 
   async function describeKey(ctx: RequestContext, input: KmsInput<'DescribeKey'>) {
     const key = await access.keyFor(ctx, input.KeyId, 'DescribeKey', { grantTokens: input.GrantTokens });
-    return { KeyMetadata: keyMetadata(key) };
+    return { KeyMetadata: await describedKeyMetadata(deps, key) };
   }
 
   async function listKeys(ctx: RequestContext, input: KmsInput<'ListKeys'>) {
-    if (input.Marker !== undefined && !/^[0-9a-f-]{36}$/.test(input.Marker)) {
+    // The marker is the last key's store id: a UUID, or `<mrk id>/<region>` for a multi-Region key.
+    if (input.Marker !== undefined && !/^(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32}\/[a-z0-9-]{1,32})$/.test(input.Marker)) {
       throw kmsError('InvalidMarkerException', 'The marker is not valid.');
     }
     const now = ctx.clock.now();
@@ -103,6 +115,13 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
   async function scheduleKeyDeletion(ctx: RequestContext, input: KmsInput<'ScheduleKeyDeletion'>) {
     const key = await access.customerKeyFor(ctx, input.KeyId, 'ScheduleKeyDeletion');
     const pendingWindowDays = input.PendingWindowInDays ?? DEFAULT_PENDING_WINDOW_DAYS;
+    if (key.primaryRegion !== undefined) {
+      // A multi-Region primary with replicas waits in PendingReplicaDeletion, without a date, until its last replica
+      // is deleted; then its window starts (operations/multi-region.ts, the store's destroyKey).
+      const scheduled = await deps.store.scheduleMultiRegionKeyDeletion(key.accountId, key.region, key.keyId, pendingWindowDays, ctx.clock.now());
+      if (!scheduled) throw invalidState(key);
+      return { KeyId: key.arn, DeletionDate: scheduled.deletionDate, KeyState: scheduled.keyState, PendingWindowInDays: pendingWindowDays };
+    }
     const deletionDate = new Date(ctx.clock.now().getTime() + pendingWindowDays * DAY_MS);
     const updated = await deps.store.updateKey(
       key.accountId,
@@ -123,7 +142,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       key.region,
       key.keyId,
       { keyState: 'Disabled', deletionDate: undefined, pendingWindowDays: undefined },
-      ['PendingDeletion'],
+      ['PendingDeletion', 'PendingReplicaDeletion'],
     );
     if (!updated) throw invalidState(key);
     return { KeyId: key.arn };
@@ -143,12 +162,9 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
  * Coffer serves keys with KMS-made material in its own store (key-specs.ts says which specs and usages). Other
  * origins, Multi-Region keys and custom key stores are valid AWS requests, refused with UnsupportedOperationException.
  */
-function assertSupportedOrigin(origin: string, multiRegion?: boolean, customKeyStoreId?: string) {
+function assertSupportedOrigin(origin: string, customKeyStoreId?: string) {
   if (origin !== 'AWS_KMS') {
     throw kmsError('UnsupportedOperationException', `Origin ${origin} is not supported by this Coffer server yet.`);
-  }
-  if (multiRegion) {
-    throw kmsError('UnsupportedOperationException', 'Multi-Region keys are not supported by this Coffer server.');
   }
   if (customKeyStoreId !== undefined) {
     throw kmsError('UnsupportedOperationException', 'Custom key stores are not supported by this Coffer server.');

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../core/index.js';
-import type { KeyRecord } from '../../store/index.js';
+import { keyStoreId, type KeyRecord } from '../../store/index.js';
+import { isReplica, primaryOf, rotationBackings } from './multi-region.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
@@ -47,20 +48,26 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
    */
   async function getKeyRotationStatus(ctx: RequestContext, input: KmsInput<'GetKeyRotationStatus'>) {
     const key = await access.keyFor(ctx, input.KeyId, 'GetKeyRotationStatus', { accepts: 'id-or-arn' });
-    const enabled = key.rotationEnabled && key.keyState !== 'PendingDeletion';
+    // A multi-Region key's rotation is a shared property, kept on its primary: a replica reports the primary's.
+    const settings = isReplica(key) ? ((await primaryOf(deps, key)) ?? key) : key;
+    const enabled = settings.rotationEnabled && key.keyState !== 'PendingDeletion' && key.keyState !== 'PendingReplicaDeletion';
     return {
       KeyRotationEnabled: enabled,
       KeyId: key.arn,
-      RotationPeriodInDays: enabled ? key.rotationPeriodDays : undefined,
-      NextRotationDate: enabled ? key.nextRotationDate : undefined,
+      RotationPeriodInDays: enabled ? settings.rotationPeriodDays : undefined,
+      NextRotationDate: enabled ? settings.nextRotationDate : undefined,
     };
   }
 
   async function rotateKeyOnDemand(ctx: RequestContext, input: KmsInput<'RotateKeyOnDemand'>) {
     const key = await rotatableKey(ctx, input.KeyId, 'RotateKeyOnDemand');
-    const backing = material.newBackingKey(key.arn, key.keyId, ctx.clock.now(), (await generateKeyMaterial(key.keySpec)).material, 'ON_DEMAND');
-    // The limit is checked in the same transaction as the insert, so concurrent calls can't pass it together.
-    if (!(await deps.store.rotateKeyOnDemand(backing, MAX_ON_DEMAND_ROTATIONS))) {
+    const now = ctx.clock.now();
+    // The limit is checked in the same transaction as the insert, so concurrent calls can't pass it together. A
+    // multi-Region primary gets the new backing key in every replica in that transaction too.
+    const rotated = await rotationBackings(deps, material, key, now, 'ON_DEMAND', (backing, replicas) =>
+      deps.store.rotateKeyOnDemand(backing, MAX_ON_DEMAND_ROTATIONS, replicas),
+    );
+    if (!rotated) {
       throw kmsError('LimitExceededException', `${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations.`);
     }
     return { KeyId: key.arn };
@@ -69,7 +76,7 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
   async function listKeyRotations(ctx: RequestContext, input: KmsInput<'ListKeyRotations'>) {
     const key = await access.keyFor(ctx, input.KeyId, 'ListKeyRotations', { accepts: 'id-or-arn' });
     assertNotPendingDeletion(key);
-    const rotations = (await deps.store.listBackingKeys(key.keyId))
+    const rotations = (await deps.store.listBackingKeys(keyStoreId(key)))
       .filter((backing) => backing.rotationType !== undefined)
       .map((backing) => ({ KeyId: key.keyId, RotationDate: backing.createdAt, RotationType: backing.rotationType }));
     const { page, NextMarker, Truncated } = pageByOffset(rotations, input.Limit ?? 100, input.Marker);
@@ -80,13 +87,20 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
   async function rotateOnSchedule(key: KeyRecord, now: Date): Promise<boolean> {
     if (!key.nextRotationDate) return false;
     const periodDays = key.rotationPeriodDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
-    const backing = material.newBackingKey(key.arn, key.keyId, now, (await generateKeyMaterial(key.keySpec)).material, 'AUTOMATIC');
-    return deps.store.rotateKeyOnSchedule(backing, key.nextRotationDate, new Date(now.getTime() + periodDays * DAY_MS));
+    const dueDate = key.nextRotationDate;
+    return rotationBackings(deps, material, key, now, 'AUTOMATIC', (backing, replicas) =>
+      deps.store.rotateKeyOnSchedule(backing, dueDate, new Date(now.getTime() + periodDays * DAY_MS), replicas),
+    );
   }
 
   /** Only enabled symmetric keys with KMS-made material rotate. https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html */
   async function rotatableKey(ctx: RequestContext, reference: string, action: string): Promise<KeyRecord> {
     const key = await access.customerKeyFor(ctx, reference, action);
+    // "To enable or disable automatic rotation of a set of related multi-Region keys, set the property on the
+    // primary key" (EnableKeyRotation); on-demand rotation is invoked on the primary too.
+    if (isReplica(key)) {
+      throw kmsError('UnsupportedOperationException', `${key.arn} is a multi-Region replica key. Rotate its primary key in ${key.primaryRegion}.`);
+    }
     if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.origin !== 'AWS_KMS') {
       throw kmsError('UnsupportedOperationException', `${key.arn} does not support automatic key rotation.`);
     }

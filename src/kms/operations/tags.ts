@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../core/index.js';
 import { requestTagContext, type RequestContextValues } from '../../policy/index.js';
+import { keyStoreId } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
@@ -33,7 +34,7 @@ export function createTagOperations(deps: KmsDeps, access: KeyAccess) {
     assertNotPendingDeletion(key);
     assertValidTags(input.Tags);
     // The store counts in the same transaction as the write, so concurrent calls can't pass the limit together.
-    if (!(await deps.store.putKeyTags(key.keyId, input.Tags, MAX_TAGS_PER_KEY))) {
+    if (!(await deps.store.putKeyTags(keyStoreId(key), input.Tags, MAX_TAGS_PER_KEY))) {
       throw kmsError('LimitExceededException', `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
     }
     return {};
@@ -42,13 +43,13 @@ export function createTagOperations(deps: KmsDeps, access: KeyAccess) {
   async function untagResource(ctx: RequestContext, input: KmsInput<'UntagResource'>) {
     const key = await access.customerKeyFor(ctx, input.KeyId, 'UntagResource', { context: requestTagContext(input.TagKeys.map((key) => [key, undefined])) });
     assertNotPendingDeletion(key);
-    await deps.store.removeKeyTags(key.keyId, input.TagKeys);
+    await deps.store.removeKeyTags(keyStoreId(key), input.TagKeys);
     return {};
   }
 
   async function listResourceTags(ctx: RequestContext, input: KmsInput<'ListResourceTags'>) {
     const key = await access.keyFor(ctx, input.KeyId, 'ListResourceTags', { accepts: 'id-or-arn' });
-    const { page, NextMarker, Truncated } = pageByOffset(await deps.store.listKeyTags(key.keyId), input.Limit ?? 50, input.Marker);
+    const { page, NextMarker, Truncated } = pageByOffset(await deps.store.listKeyTags(keyStoreId(key)), input.Limit ?? 50, input.Marker);
     return { Tags: page, NextMarker, Truncated };
   }
 

@@ -1,5 +1,5 @@
-import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from '../records.js';
-import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow } from '../rows/keys.js';
+import { isMultiRegionKeyId, keyStoreId, MultiRegionKeyChangedError, publicKeyId, type AliasRecord, type BackingKeyRecord, type KeyPatch, type KeyRecord, type KeyState, type Page, type Tag } from '../records.js';
+import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow, multiRegionColumns } from '../rows/keys.js';
 import { BOOLEAN_COLUMNS, patchAssignments, toPage, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
@@ -23,13 +23,13 @@ export class PostgresKeyTables {
     return this.#transaction(async (sql) => {
       await insertKey(sql, key);
       await insertBackingKey(sql, backing);
-      await upsertTags(sql, key.keyId, tags);
+      await upsertTags(sql, keyStoreId(key), tags);
     });
   }
 
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
     return this.#pointRead(async (sql) => {
-      const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1 AND account_id = $2 AND region = $3', [keyId, accountId, region]);
+      const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1 AND account_id = $2 AND region = $3', [keyStoreId({ keyId, region }), accountId, region]);
       return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
   }
@@ -40,7 +40,7 @@ export class PostgresKeyTables {
         'SELECT * FROM kms_keys WHERE account_id = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4',
         [accountId, region, page.marker ?? '', page.limit + 1],
       );
-      return toPage(rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS)), page.limit, (key) => key.keyId);
+      return toPage(rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS)), page.limit, keyStoreId);
     });
   }
 
@@ -50,23 +50,26 @@ export class PostgresKeyTables {
     const text = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
                   WHERE key_id = $1 AND account_id = $2 AND region = $3${stateFilter} RETURNING *`;
     return this.#transaction(async (sql) => {
-      const row = await sql.one(text, [keyId, accountId, region, whenStates ?? null, ...values]);
+      const row = await sql.one(text, [keyStoreId({ keyId, region }), accountId, region, whenStates ?? null, ...values]);
       return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 
-  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number, replicaBackings: readonly BackingKeyRecord[] = []): Promise<boolean> {
     return this.#transaction(async (sql) => {
       const counted = await sql.one("SELECT count(*) AS rotations FROM kms_backing_keys WHERE key_id = $1 AND rotation_type = 'ON_DEMAND'", [backing.keyId]);
       if (counted!.rotations >= maxOnDemandRotations) return false;
-      await insertBackingKey(sql, backing);
-      await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [backing.backingKeyId, backing.keyId]);
+      await assertReplicas(sql, backing.keyId, replicaBackings);
+      for (const each of [backing, ...replicaBackings]) {
+        await insertBackingKey(sql, each);
+        await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [each.backingKeyId, each.keyId]);
+      }
       return true;
     });
   }
 
   /** A conditional update claims the rotation: of several nodes racing, one changes the row, the rest none. */
-  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings: readonly BackingKeyRecord[] = []): Promise<boolean> {
     return this.#transaction(async (sql) => {
       const claimed = await sql.run(
         `UPDATE kms_keys SET current_backing_key_id = $1, next_rotation_date = $2
@@ -74,7 +77,13 @@ export class PostgresKeyTables {
         [backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime()],
       );
       if (claimed === 0) return false;
+      // Throwing rolls the claim back too.
+      await assertReplicas(sql, backing.keyId, replicaBackings);
       await insertBackingKey(sql, backing);
+      for (const each of replicaBackings) {
+        await insertBackingKey(sql, each);
+        await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [each.backingKeyId, each.keyId]);
+      }
       return true;
     });
   }
@@ -112,9 +121,23 @@ export class PostgresKeyTables {
 
   /** Foreign keys cascade to backing keys, tags, aliases and grants. */
   destroyKey(keyId: string, now: Date): Promise<boolean> {
-    return this.#transaction(async (sql) =>
-      (await sql.run("DELETE FROM kms_keys WHERE key_id = $1 AND key_state = 'PendingDeletion' AND deletion_date <= $2", [keyId, now.getTime()])) === 1,
-    );
+    return this.#transaction(async (sql) => {
+      const removed = await sql.one(
+        "DELETE FROM kms_keys WHERE key_id = $1 AND key_state = 'PendingDeletion' AND deletion_date <= $2 RETURNING multi_region_key_id",
+        [keyId, now.getTime()],
+      );
+      if (!removed) return false;
+      if (removed.multi_region_key_id !== null) {
+        // The last replica gone: a primary waiting for it (PendingReplicaDeletion) starts its own window now.
+        await sql.run(
+          `UPDATE kms_keys SET key_state = 'PendingDeletion', deletion_date = $1::bigint + pending_window_days * 86400000::bigint
+           WHERE multi_region_key_id = $2 AND key_state = 'PendingReplicaDeletion' AND region = primary_region
+             AND NOT EXISTS (SELECT 1 FROM kms_keys r WHERE r.multi_region_key_id = $2 AND r.region <> r.primary_region)`,
+          [now.getTime(), removed.multi_region_key_id],
+        );
+      }
+      return true;
+    });
   }
 
   /** Counts the tags the key would have before writing, so a refused call writes nothing. */
@@ -148,7 +171,7 @@ export class PostgresKeyTables {
       (await sql.run(
         `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, region, alias_name) DO NOTHING`,
-        [alias.accountId, alias.region, alias.aliasName, alias.targetKeyId, alias.creationDate.getTime(), alias.lastUpdatedDate.getTime()],
+        [alias.accountId, alias.region, alias.aliasName, keyStoreId({ keyId: alias.targetKeyId, region: alias.region }), alias.creationDate.getTime(), alias.lastUpdatedDate.getTime()],
       )) === 1,
     );
   }
@@ -157,7 +180,7 @@ export class PostgresKeyTables {
     return this.#transaction(async (sql) =>
       (await sql.run(
         'UPDATE kms_aliases SET target_key_id = $1, last_updated_date = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5',
-        [targetKeyId, now.getTime(), accountId, region, aliasName],
+        [keyStoreId({ keyId: targetKeyId, region }), now.getTime(), accountId, region, aliasName],
       )) === 1,
     );
   }
@@ -180,7 +203,7 @@ export class PostgresKeyTables {
       const rows = await sql.rows(
         `SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND ($3::text IS NULL OR target_key_id = $3)
            AND alias_name > $4 ORDER BY alias_name LIMIT $5`,
-        [accountId, region, page.keyId ?? null, page.marker ?? '', page.limit + 1],
+        [accountId, region, page.keyId === undefined ? null : keyStoreId({ keyId: page.keyId, region }), page.marker ?? '', page.limit + 1],
       );
       return toPage(rows.map(aliasFromRow), page.limit, (alias) => alias.aliasName);
     });
@@ -194,37 +217,104 @@ export class PostgresKeyTables {
   createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string> {
     return this.#transaction(async (sql) => {
       const existing = await sql.one('SELECT target_key_id FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [key.accountId, key.region, aliasName]);
-      if (existing) return existing.target_key_id as string;
+      if (existing) return publicKeyId(existing.target_key_id as string);
       await insertKey(sql, key);
       await insertBackingKey(sql, backing);
       const now = key.creationDate.getTime();
       await sql.run(
         'INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES ($1, $2, $3, $4, $5, $6)',
-        [key.accountId, key.region, aliasName, key.keyId, now, now],
+        [key.accountId, key.region, aliasName, keyStoreId(key), now, now],
       );
       return key.keyId;
     });
   }
 
-  getKeyById(keyId: string): Promise<KeyRecord | undefined> {
+  getKeyById(keyId: string, region?: string): Promise<KeyRecord | undefined> {
+    if (isMultiRegionKeyId(keyId) && region === undefined) return Promise.resolve(undefined);
     return this.#pointRead(async (sql) => {
-      const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1', [keyId]);
+      const row = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1', [keyStoreId({ keyId, region: region ?? '' })]);
+      return row && keyFromRow(row, BOOLEAN_COLUMNS);
+    });
+  }
+
+  listMultiRegionKeys(multiRegionKeyId: string): Promise<KeyRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT * FROM kms_keys WHERE multi_region_key_id = $1 ORDER BY region COLLATE "C"', [multiRegionKeyId])).map((row) =>
+        keyFromRow(row, BOOLEAN_COLUMNS),
+      ),
+    );
+  }
+
+  replicateKey(replica: KeyRecord, backings: readonly BackingKeyRecord[], tags: Tag[]): Promise<'created' | 'exists' | 'changed'> {
+    return this.#transaction(async (sql) => {
+      const primaryRegion = replica.primaryRegion!;
+      const primary = await sql.one(
+        "SELECT key_id FROM kms_keys WHERE key_id = $1 AND primary_region = $2 AND key_state IN ('Enabled', 'Disabled')",
+        [keyStoreId({ keyId: replica.keyId, region: primaryRegion }), primaryRegion],
+      );
+      if (!primary) return 'changed';
+      const present = (await sql.rows('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = $1', [primary.key_id])).map((row) => row.backing_key_id as string).sort();
+      const given = backings.map((backing) => backing.backingKeyId).sort();
+      if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      if (await sql.one('SELECT 1 FROM kms_keys WHERE key_id = $1', [keyStoreId(replica)])) return 'exists';
+      await insertKey(sql, replica);
+      for (const backing of backings) await insertBackingKey(sql, backing);
+      await upsertTags(sql, keyStoreId(replica), tags);
+      return 'created';
+    });
+  }
+
+  updatePrimaryRegion(multiRegionKeyId: string, fromRegion: string, toRegion: string): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      const from = await sql.one('SELECT * FROM kms_keys WHERE key_id = $1 AND primary_region = $2', [keyStoreId({ keyId: multiRegionKeyId, region: fromRegion }), fromRegion]);
+      if (!from) return false;
+      const moved = await sql.run(
+        'UPDATE kms_keys SET rotation_enabled = $1, rotation_period_days = $2, next_rotation_date = $3 WHERE key_id = $4',
+        [from.rotation_enabled, from.rotation_period_days, from.next_rotation_date, keyStoreId({ keyId: multiRegionKeyId, region: toRegion })],
+      );
+      if (moved === 0) return false;
+      await sql.run('UPDATE kms_keys SET rotation_enabled = false, rotation_period_days = NULL, next_rotation_date = NULL WHERE key_id = $1', [from.key_id]);
+      await sql.run('UPDATE kms_keys SET primary_region = $1 WHERE multi_region_key_id = $2', [toRegion, multiRegionKeyId]);
+      return true;
+    });
+  }
+
+  scheduleMultiRegionKeyDeletion(accountId: string, region: string, keyId: string, pendingWindowDays: number, now: Date): Promise<KeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const counted = await sql.one(
+        'SELECT count(*) AS replicas FROM kms_keys WHERE multi_region_key_id = $1 AND primary_region = $2 AND region <> primary_region',
+        [keyId, region],
+      );
+      const waits = counted!.replicas > 0;
+      const row = await sql.one(
+        `UPDATE kms_keys SET key_state = $1, deletion_date = $2, pending_window_days = $3
+         WHERE key_id = $4 AND account_id = $5 AND region = $6 AND key_state IN ('Enabled', 'Disabled') RETURNING *`,
+        [
+          waits ? 'PendingReplicaDeletion' : 'PendingDeletion',
+          waits ? null : now.getTime() + pendingWindowDays * 86_400_000,
+          pendingWindowDays,
+          keyStoreId({ keyId, region }),
+          accountId,
+          region,
+        ],
+      );
       return row && keyFromRow(row, BOOLEAN_COLUMNS);
     });
   }
 }
 
 async function insertKey(sql: Sql, key: KeyRecord): Promise<void> {
+  const { multiRegionKeyId, primaryRegion } = multiRegionColumns(key);
   await sql.run(
     `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
        key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
-       next_rotation_date, current_backing_key_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+       next_rotation_date, current_backing_key_id, multi_region_key_id, primary_region)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
     [
-      key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
+      keyStoreId(key), key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
       key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
       key.pendingWindowDays ?? null, key.policy, key.rotationEnabled, key.rotationPeriodDays ?? null,
-      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
+      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId, multiRegionKeyId, primaryRegion,
     ],
   );
 }
@@ -245,4 +335,17 @@ async function upsertTags(sql: Sql, keyId: string, tags: Tag[]): Promise<void> {
       [keyId, tag.TagKey, tag.TagValue],
     );
   }
+}
+
+/** The replicas of the key stored under `storeId` are exactly those `replicaBackings` were sealed for. */
+async function assertReplicas(sql: Sql, storeId: string, replicaBackings: readonly BackingKeyRecord[]): Promise<void> {
+  const replicas = (
+    await sql.rows(
+      `SELECT r.key_id FROM kms_keys p JOIN kms_keys r ON r.multi_region_key_id = p.multi_region_key_id AND r.key_id <> p.key_id
+       WHERE p.key_id = $1`,
+      [storeId],
+    )
+  ).map((row) => row.key_id as string).sort();
+  const given = replicaBackings.map((backing) => backing.keyId).sort();
+  if (replicas.length !== given.length || replicas.some((id, index) => id !== given[index])) throw new MultiRegionKeyChangedError();
 }

@@ -353,12 +353,12 @@ export class PostgresStore implements Store {
     return this.#keys.updateKey(accountId, region, keyId, patch, whenStates);
   }
 
-  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
-    return this.#keys.rotateKeyOnDemand(backing, maxOnDemandRotations);
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
+    return this.#keys.rotateKeyOnDemand(backing, maxOnDemandRotations, replicaBackings);
   }
 
-  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
-    return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate);
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
+    return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate, replicaBackings);
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
@@ -417,8 +417,24 @@ export class PostgresStore implements Store {
     return this.#keys.createManagedKey(key, backing, aliasName);
   }
 
-  getKeyById(keyId: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key\0${keyId}`, () => this.#keys.getKeyById(keyId));
+  getKeyById(keyId: string, region?: string): Promise<KeyRecord | undefined> {
+    return this.#cache.get(`key\0${keyId}\0${region ?? ''}`, () => this.#keys.getKeyById(keyId, region));
+  }
+
+  listMultiRegionKeys(multiRegionKeyId: string): Promise<KeyRecord[]> {
+    return this.#keys.listMultiRegionKeys(multiRegionKeyId);
+  }
+
+  replicateKey(replica: KeyRecord, backings: readonly BackingKeyRecord[], tags: Tag[]): Promise<'created' | 'exists' | 'changed'> {
+    return this.#keys.replicateKey(replica, backings, tags);
+  }
+
+  updatePrimaryRegion(multiRegionKeyId: string, fromRegion: string, toRegion: string): Promise<boolean> {
+    return this.#keys.updatePrimaryRegion(multiRegionKeyId, fromRegion, toRegion);
+  }
+
+  scheduleMultiRegionKeyDeletion(accountId: string, region: string, keyId: string, pendingWindowDays: number, now: Date): Promise<KeyRecord | undefined> {
+    return this.#keys.scheduleMultiRegionKeyDeletion(accountId, region, keyId, pendingWindowDays, now);
   }
 
   createGrant(grant: GrantRecord): Promise<GrantRecord> {

@@ -37,7 +37,43 @@ export type KeyRecord = {
   nextRotationDate?: Date;
   /** The backing key that seals new ciphertexts; older ones stay for Decrypt. */
   currentBackingKeyId: string;
+  /**
+   * Set on every member of a multi-Region key (key id `mrk-…`): the Region of its primary key. The member whose
+   * `region` equals it is the primary; the others are its replicas. Absent for single-Region keys.
+   */
+  primaryRegion?: string;
 };
+
+/**
+ * The id a key's rows are stored under (kms_keys.key_id, and the key id of its backing keys, tags and grants).
+ * A single-Region key is stored under its key id. The members of a multi-Region key share one public key id
+ * (`mrk-…`) in several Regions, so each is stored under `<key id>/<region>`; no row is ever stored under a bare
+ * `mrk-…` id, so a method handed the public id of a multi-Region key finds nothing rather than another Region's key.
+ */
+export function keyStoreId(key: { readonly keyId: string; readonly region: string }): string {
+  return isMultiRegionKeyId(key.keyId) ? `${key.keyId}/${key.region}` : key.keyId;
+}
+
+/** The public key id of a stored key id (keyStoreId's inverse). */
+export function publicKeyId(storeId: string): string {
+  const slash = storeId.indexOf('/');
+  return slash === -1 ? storeId : storeId.slice(0, slash);
+}
+
+/** Multi-Region key ids are `mrk-` and 32 lower-case hex digits, AWS's form. */
+export function isMultiRegionKeyId(keyId: string): boolean {
+  return keyId.startsWith('mrk-');
+}
+
+/**
+ * Thrown by a store write on a multi-Region key when the set it was prepared for changed meanwhile (a replica was
+ * added or removed while a rotation was sealed for the old set). Nothing was written; the caller prepares again.
+ */
+export class MultiRegionKeyChangedError extends Error {
+  constructor() {
+    super('the members of the multi-Region key changed during the write');
+  }
+}
 
 /** Fields an operation may change on an existing key. */
 export type KeyPatch = Partial<
@@ -57,6 +93,7 @@ export type KeyPatch = Partial<
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
 
 export type BackingKeyRecord = {
+  /** The key's store id (keyStoreId): a replica's backing keys are its own rows, sealed for its own ARN. */
   keyId: string;
   backingKeyId: string;
   /** Key material sealed under the root key, bound to key ARN + backing key id. */
@@ -84,6 +121,7 @@ export type GrantConstraints = {
 /** A KMS grant: lets its grantee use the key for the listed operations. Dies with its key. */
 export type GrantRecord = {
   grantId: string;
+  /** The key's store id (keyStoreId): a grant belongs to one member of a multi-Region key. */
   keyId: string;
   keyArn: string;
   name?: string;

@@ -5,6 +5,12 @@ import type { AliasRecord, BackingKeyRecord, GrantRecord, KeyPatch, KeyRecord, K
  * KMS keys with their backing keys and tags, aliases, AWS managed keys and grants: what kms owns.
  * Account and region scope every lookup but `getKeyById` and the sweeper's lists.
  * The invariants of every repository are Store's (../store.ts).
+ *
+ * Key ids. Methods that take an account and region (getKey, updateKey, aliases) take the public key id. Methods
+ * that take a key id alone (backing keys, tags, grants, rotation, destroyKey) take the key's store id,
+ * `keyStoreId(key)` (records/kms.ts): the public id for a single-Region key, `<mrk id>/<region>` for a member of a
+ * multi-Region key, which has the same public id in every Region. Records carry public ids, except
+ * BackingKeyRecord.keyId and GrantRecord.keyId, which are store ids.
  */
 export interface KmsRepository {
   /** Creates a key with its first backing key and tags, all or nothing. */
@@ -26,20 +32,28 @@ export interface KmsRepository {
    * On-demand rotation: adds a backing key and makes it current, unless the key already has
    * `maxOnDemandRotations` on-demand rotations (returns false). The automatic schedule is left alone.
    */
-  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean>;
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean>;
   /**
    * Scheduled rotation: adds a backing key, makes it current and moves the schedule to `nextRotationDate`,
    * only while the key is Enabled with rotation on and still due at `dueDate` (returns false otherwise), so
    * several nodes running the schedule rotate a key once.
+   *
+   * Both rotations of a multi-Region primary key add, in the same transaction, `replicaBackings` (the same backing
+   * key id sealed for each replica) to its replicas and make it current there too; when the key's replicas are no
+   * longer exactly those, nothing is written and MultiRegionKeyChangedError is thrown.
    */
-  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean>;
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean>;
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined>;
   listBackingKeys(keyId: string): Promise<BackingKeyRecord[]>;
   /** Keys whose deletion window has passed, across all accounts, for the sweeper. */
   listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]>;
   /** Keys with automatic rotation whose next rotation date has come. */
   listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]>;
-  /** Removes a key with its backing keys, aliases and tags, if it is still PendingDeletion and due. */
+  /**
+   * Removes a key with its backing keys, aliases and tags, if it is still PendingDeletion and due. When it was the
+   * last replica of a multi-Region primary key in PendingReplicaDeletion, that primary turns PendingDeletion in the
+   * same transaction, its window (pending_window_days) starting at `now`.
+   */
   destroyKey(keyId: string, now: Date): Promise<boolean>;
   /** Adds or updates tags unless the key would then have more than `maxTags` (returns false, changes nothing). */
   putKeyTags(keyId: string, tags: Tag[], maxTags: number): Promise<boolean>;
@@ -63,9 +77,32 @@ export interface KmsRepository {
   createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): Promise<string>;
   /**
    * A key by its id alone, in any account and region: Decrypt finds the key a ciphertext names even when it
-   * belongs to another account (the caller's rights are checked afterwards, against the key's policy).
+   * belongs to another account (the caller's rights are checked afterwards, against the key's policy). A
+   * multi-Region key id names one member per Region: the one in `region` is returned (none without `region`).
    */
-  getKeyById(keyId: string): Promise<KeyRecord | undefined>;
+  getKeyById(keyId: string, region?: string): Promise<KeyRecord | undefined>;
+  /** Every member (primary and replicas) of a multi-Region key, in any state but destroyed, ordered by region. */
+  listMultiRegionKeys(multiRegionKeyId: string): Promise<KeyRecord[]>;
+  /**
+   * Creates a replica of a multi-Region key with its backing keys (store ids of the replica) and tags. 'exists' when
+   * a member is already in the replica's region; 'changed' when the primary is no longer the primary in
+   * `replica.primaryRegion`, is no longer Enabled or Disabled, or its backing keys are not exactly `backings`' ids
+   * (a rotation came between): nothing is written then.
+   */
+  replicateKey(replica: KeyRecord, backings: readonly BackingKeyRecord[], tags: Tag[]): Promise<'created' | 'exists' | 'changed'>;
+  /**
+   * Makes the member in `toRegion` the primary of a multi-Region key whose primary is in `fromRegion`: every
+   * member's primary region changes, and the automatic rotation settings move from the old primary to the new one.
+   * False (nothing changes) when the primary is not in `fromRegion` or no member is in `toRegion`.
+   */
+  updatePrimaryRegion(multiRegionKeyId: string, fromRegion: string, toRegion: string): Promise<boolean>;
+  /**
+   * ScheduleKeyDeletion of a multi-Region key member in Enabled or Disabled: a primary that has replicas turns
+   * PendingReplicaDeletion (no deletion date; the window starts when its last replica is destroyed), any other
+   * member PendingDeletion until now + the window. Decided in one transaction with the count of replicas.
+   * Undefined when the key is absent or in another state.
+   */
+  scheduleMultiRegionKeyDeletion(accountId: string, region: string, keyId: string, pendingWindowDays: number, now: Date): Promise<KeyRecord | undefined>;
   /**
    * Adds a grant. A named grant whose key, name and fingerprint match an existing grant is not added again:
    * the existing grant is returned (CreateGrant's Name idempotency). Fails when the key is gone (foreign key).

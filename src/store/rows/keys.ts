@@ -1,5 +1,5 @@
 /** Row -> record mapping of the KMS key tables, shared by the SQLite and PostgreSQL backends (same columns; booleans per backend). */
-import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, RotationType } from '../records.js';
+import { isMultiRegionKeyId, publicKeyId, type AliasRecord, type BackingKeyRecord, type KeyPatch, type KeyRecord, type RotationType } from '../records.js';
 import { optionalDate, readBoolean, type BooleanColumns, type Row } from './values.js';
 
 export const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
@@ -15,7 +15,7 @@ export const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
 
 export function keyFromRow(row: Row, booleans: BooleanColumns): KeyRecord {
   return {
-    keyId: row.key_id,
+    keyId: row.multi_region_key_id ?? row.key_id,
     accountId: row.account_id,
     region: row.region,
     arn: row.arn,
@@ -33,6 +33,7 @@ export function keyFromRow(row: Row, booleans: BooleanColumns): KeyRecord {
     rotationPeriodDays: row.rotation_period_days ?? undefined,
     nextRotationDate: optionalDate(row.next_rotation_date),
     currentBackingKeyId: row.current_backing_key_id,
+    ...(row.primary_region ? { primaryRegion: row.primary_region } : {}),
   };
 }
 
@@ -51,8 +52,13 @@ export function aliasFromRow(row: Row): AliasRecord {
     accountId: row.account_id,
     region: row.region,
     aliasName: row.alias_name,
-    targetKeyId: row.target_key_id,
+    targetKeyId: publicKeyId(row.target_key_id),
     creationDate: new Date(row.creation_date),
     lastUpdatedDate: new Date(row.last_updated_date),
   };
+}
+
+/** The multi-Region columns of a new kms_keys row: the public `mrk-…` id and the primary's region; null for other keys. */
+export function multiRegionColumns(key: KeyRecord): { multiRegionKeyId: string | null; primaryRegion: string | null } {
+  return isMultiRegionKeyId(key.keyId) ? { multiRegionKeyId: key.keyId, primaryRegion: key.primaryRegion ?? key.region } : { multiRegionKeyId: null, primaryRegion: null };
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { AliasRecord, BackingKeyRecord, KeyPatch, KeyRecord, KeyState, Page, Tag } from '../records.js';
-import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow } from '../rows/keys.js';
+import { isMultiRegionKeyId, keyStoreId, publicKeyId, MultiRegionKeyChangedError, type AliasRecord, type BackingKeyRecord, type KeyPatch, type KeyRecord, type KeyState, type Page, type Tag } from '../records.js';
+import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow, multiRegionColumns } from '../rows/keys.js';
 import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
@@ -25,12 +25,12 @@ export class SqliteKeyTables {
     this.#db.transaction(() => {
       this.#insertKey(key);
       this.#insertBackingKey(backing);
-      this.#upsertTags(key.keyId, tags);
+      this.#upsertTags(keyStoreId(key), tags);
     })();
   }
 
   getKey(accountId: string, region: string, keyId: string): KeyRecord | undefined {
-    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ? AND account_id = ? AND region = ?').get(keyId, accountId, region) as Row | undefined;
+    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ? AND account_id = ? AND region = ?').get(keyStoreId({ keyId, region }), accountId, region) as Row | undefined;
     return row && keyFromRow(row, BOOLEAN_COLUMNS);
   }
 
@@ -38,7 +38,7 @@ export class SqliteKeyTables {
     const rows = this.#stmt(
       'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
     ).all(accountId, region, page.marker ?? '', page.limit + 1) as Row[];
-    return toPage(rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS)), page.limit, (key) => key.keyId);
+    return toPage(rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS)), page.limit, keyStoreId);
   }
 
   updateKey(
@@ -52,29 +52,48 @@ export class SqliteKeyTables {
     const stateFilter = whenStates ? ` AND key_state IN (${whenStates.map(() => '?').join(', ')})` : '';
     const sql = `UPDATE kms_keys SET ${assignments.join(', ') || 'key_id = key_id'}
                  WHERE key_id = ? AND account_id = ? AND region = ?${stateFilter} RETURNING *`;
-    const row = this.#stmt(sql).get(...values, keyId, accountId, region, ...(whenStates ?? [])) as Row | undefined;
+    const row = this.#stmt(sql).get(...values, keyStoreId({ keyId, region }), accountId, region, ...(whenStates ?? [])) as Row | undefined;
     return row && keyFromRow(row, BOOLEAN_COLUMNS);
   }
 
-  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): boolean {
+  rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number, replicaBackings: readonly BackingKeyRecord[] = []): boolean {
     return this.#db.transaction(() => {
       const count = this.#stmt("SELECT count(*) FROM kms_backing_keys WHERE key_id = ? AND rotation_type = 'ON_DEMAND'").pluck().get(backing.keyId) as number;
       if (count >= maxOnDemandRotations) return false;
-      this.#insertBackingKey(backing);
-      this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(backing.backingKeyId, backing.keyId);
+      this.#assertReplicas(backing.keyId, replicaBackings);
+      for (const each of [backing, ...replicaBackings]) {
+        this.#insertBackingKey(each);
+        this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(each.backingKeyId, each.keyId);
+      }
       return true;
     })();
   }
 
-  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): boolean {
+  rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings: readonly BackingKeyRecord[] = []): boolean {
     return this.#db.transaction(() => {
       const claimed = this.#stmt(
         "UPDATE kms_keys SET current_backing_key_id = ?, next_rotation_date = ? WHERE key_id = ? AND key_state = 'Enabled' AND rotation_enabled = 1 AND next_rotation_date = ?",
       ).run(backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime());
       if (claimed.changes === 0) return false;
+      // Throwing rolls the claim back too.
+      this.#assertReplicas(backing.keyId, replicaBackings);
       this.#insertBackingKey(backing);
+      for (const each of replicaBackings) {
+        this.#insertBackingKey(each);
+        this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(each.backingKeyId, each.keyId);
+      }
       return true;
     })();
+  }
+
+  /** The replicas of the key stored under `storeId` are exactly those `replicaBackings` were sealed for. */
+  #assertReplicas(storeId: string, replicaBackings: readonly BackingKeyRecord[]): void {
+    const replicas = this.#stmt(
+      `SELECT r.key_id FROM kms_keys p JOIN kms_keys r ON r.multi_region_key_id = p.multi_region_key_id AND r.key_id <> p.key_id
+       WHERE p.key_id = ? ORDER BY r.key_id`,
+    ).pluck().all(storeId) as string[];
+    const given = replicaBackings.map((backing) => backing.keyId).sort();
+    if (replicas.length !== given.length || replicas.some((id, index) => id !== given[index])) throw new MultiRegionKeyChangedError();
   }
 
   getBackingKey(keyId: string, backingKeyId: string): BackingKeyRecord | undefined {
@@ -102,11 +121,22 @@ export class SqliteKeyTables {
   }
 
   destroyKey(keyId: string, now: Date): boolean {
-    // Foreign keys cascade to backing keys, tags, aliases and grants.
-    const result = this.#stmt(
-      "DELETE FROM kms_keys WHERE key_id = ? AND key_state = 'PendingDeletion' AND deletion_date <= ?",
-    ).run(keyId, now.getTime());
-    return result.changes === 1;
+    return this.#db.transaction(() => {
+      // Foreign keys cascade to backing keys, tags, aliases and grants.
+      const removed = this.#stmt(
+        "DELETE FROM kms_keys WHERE key_id = ? AND key_state = 'PendingDeletion' AND deletion_date <= ? RETURNING multi_region_key_id",
+      ).get(keyId, now.getTime()) as Row | undefined;
+      if (!removed) return false;
+      if (removed.multi_region_key_id !== null) {
+        // The last replica gone: a primary waiting for it (PendingReplicaDeletion) starts its own window now.
+        this.#stmt(
+          `UPDATE kms_keys SET key_state = 'PendingDeletion', deletion_date = ? + pending_window_days * 86400000
+           WHERE multi_region_key_id = ? AND key_state = 'PendingReplicaDeletion' AND region = primary_region
+             AND NOT EXISTS (SELECT 1 FROM kms_keys r WHERE r.multi_region_key_id = ? AND r.region <> r.primary_region)`,
+        ).run(now.getTime(), removed.multi_region_key_id, removed.multi_region_key_id);
+      }
+      return true;
+    })();
   }
 
   putKeyTags(keyId: string, tags: Tag[], maxTags: number): boolean {
@@ -140,14 +170,14 @@ export class SqliteKeyTables {
     const result = this.#stmt(
       `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, alias_name) DO NOTHING`,
-    ).run(alias.accountId, alias.region, alias.aliasName, alias.targetKeyId, alias.creationDate.getTime(), alias.lastUpdatedDate.getTime());
+    ).run(alias.accountId, alias.region, alias.aliasName, keyStoreId({ keyId: alias.targetKeyId, region: alias.region }), alias.creationDate.getTime(), alias.lastUpdatedDate.getTime());
     return result.changes === 1;
   }
 
   updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, now: Date): boolean {
     const result = this.#stmt(
       'UPDATE kms_aliases SET target_key_id = ?, last_updated_date = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
-    ).run(targetKeyId, now.getTime(), accountId, region, aliasName);
+    ).run(keyStoreId({ keyId: targetKeyId, region }), now.getTime(), accountId, region, aliasName);
     return result.changes === 1;
   }
 
@@ -170,7 +200,7 @@ export class SqliteKeyTables {
       page.keyId
         ? this.#stmt(
             'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
-          ).all(accountId, region, page.keyId, page.marker ?? '', page.limit + 1)
+          ).all(accountId, region, keyStoreId({ keyId: page.keyId, region }), page.marker ?? '', page.limit + 1)
         : this.#stmt(
             'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
           ).all(accountId, region, page.marker ?? '', page.limit + 1)
@@ -181,31 +211,91 @@ export class SqliteKeyTables {
   createManagedKey(key: KeyRecord, backing: BackingKeyRecord, aliasName: string): string {
     return this.#db.transaction(() => {
       const existing = this.#stmt('SELECT target_key_id FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').pluck().get(key.accountId, key.region, aliasName) as string | undefined;
-      if (existing) return existing;
+      if (existing) return publicKeyId(existing);
       this.#insertKey(key);
       this.#insertBackingKey(backing);
       const now = key.creationDate.getTime();
-      this.#stmt('INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)').run(key.accountId, key.region, aliasName, key.keyId, now, now);
+      this.#stmt('INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?, ?, ?)').run(key.accountId, key.region, aliasName, keyStoreId(key), now, now);
       return key.keyId;
     })();
   }
 
-  getKeyById(keyId: string): KeyRecord | undefined {
-    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyId) as Row | undefined;
+  getKeyById(keyId: string, region?: string): KeyRecord | undefined {
+    if (isMultiRegionKeyId(keyId) && region === undefined) return undefined;
+    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyStoreId({ keyId, region: region ?? '' })) as Row | undefined;
     return row && keyFromRow(row, BOOLEAN_COLUMNS);
   }
 
+  listMultiRegionKeys(multiRegionKeyId: string): KeyRecord[] {
+    const rows = this.#stmt('SELECT * FROM kms_keys WHERE multi_region_key_id = ? ORDER BY region').all(multiRegionKeyId) as Row[];
+    return rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS));
+  }
+
+  replicateKey(replica: KeyRecord, backings: readonly BackingKeyRecord[], tags: Tag[]): 'created' | 'exists' | 'changed' {
+    return this.#db.transaction(() => {
+      const primaryRegion = replica.primaryRegion!;
+      const primary = this.#stmt(
+        "SELECT key_id FROM kms_keys WHERE key_id = ? AND primary_region = ? AND key_state IN ('Enabled', 'Disabled')",
+      ).pluck().get(keyStoreId({ keyId: replica.keyId, region: primaryRegion }), primaryRegion) as string | undefined;
+      if (!primary) return 'changed';
+      const present = this.#stmt('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = ? ORDER BY backing_key_id').pluck().all(primary) as string[];
+      const given = backings.map((backing) => backing.backingKeyId).sort();
+      if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      if (this.#stmt('SELECT 1 FROM kms_keys WHERE key_id = ?').get(keyStoreId(replica))) return 'exists';
+      this.#insertKey(replica);
+      for (const backing of backings) this.#insertBackingKey(backing);
+      this.#upsertTags(keyStoreId(replica), tags);
+      return 'created';
+    })();
+  }
+
+  updatePrimaryRegion(multiRegionKeyId: string, fromRegion: string, toRegion: string): boolean {
+    return this.#db.transaction(() => {
+      const from = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ? AND primary_region = ?').get(keyStoreId({ keyId: multiRegionKeyId, region: fromRegion }), fromRegion) as Row | undefined;
+      if (!from) return false;
+      const moved = this.#stmt(
+        'UPDATE kms_keys SET rotation_enabled = ?, rotation_period_days = ?, next_rotation_date = ? WHERE key_id = ?',
+      ).run(from.rotation_enabled, from.rotation_period_days, from.next_rotation_date, keyStoreId({ keyId: multiRegionKeyId, region: toRegion }));
+      if (moved.changes === 0) return false;
+      this.#stmt('UPDATE kms_keys SET rotation_enabled = 0, rotation_period_days = NULL, next_rotation_date = NULL WHERE key_id = ?').run(from.key_id);
+      this.#stmt('UPDATE kms_keys SET primary_region = ? WHERE multi_region_key_id = ?').run(toRegion, multiRegionKeyId);
+      return true;
+    })();
+  }
+
+  scheduleMultiRegionKeyDeletion(accountId: string, region: string, keyId: string, pendingWindowDays: number, now: Date): KeyRecord | undefined {
+    return this.#db.transaction(() => {
+      const replicas = this.#stmt(
+        'SELECT count(*) FROM kms_keys WHERE multi_region_key_id = ? AND primary_region = ? AND region <> primary_region',
+      ).pluck().get(keyId, region) as number;
+      const waits = replicas > 0;
+      const row = this.#stmt(
+        `UPDATE kms_keys SET key_state = ?, deletion_date = ?, pending_window_days = ?
+         WHERE key_id = ? AND account_id = ? AND region = ? AND key_state IN ('Enabled', 'Disabled') RETURNING *`,
+      ).get(
+        waits ? 'PendingReplicaDeletion' : 'PendingDeletion',
+        waits ? null : now.getTime() + pendingWindowDays * 86_400_000,
+        pendingWindowDays,
+        keyStoreId({ keyId, region }),
+        accountId,
+        region,
+      ) as Row | undefined;
+      return row && keyFromRow(row, BOOLEAN_COLUMNS);
+    })();
+  }
+
   #insertKey(key: KeyRecord): void {
+    const { multiRegionKeyId, primaryRegion } = multiRegionColumns(key);
     this.#stmt(
       `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
          key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
-         next_rotation_date, current_backing_key_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         next_rotation_date, current_backing_key_id, multi_region_key_id, primary_region)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      key.keyId, key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
+      keyStoreId(key), key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
       key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
       key.pendingWindowDays ?? null, key.policy, key.rotationEnabled ? 1 : 0, key.rotationPeriodDays ?? null,
-      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId,
+      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId, multiRegionKeyId, primaryRegion,
     );
   }
 

@@ -344,4 +344,17 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE rotation_runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: 11,
+    name: 'kms-multi-region-keys',
+    // Multi-Region keys: each member (primary or replica) is its own row, stored under key_id '<mrk id>/<region>'
+    // (store/records/kms.ts keyStoreId) so its backing keys, tags, aliases and grants keep referencing kms_keys
+    // (key_id). multi_region_key_id is the public 'mrk-…' id shared by the members, primary_region the Region of
+    // their primary; both NULL for single-Region keys.
+    sql: `
+      ALTER TABLE kms_keys ADD COLUMN multi_region_key_id TEXT;
+      ALTER TABLE kms_keys ADD COLUMN primary_region TEXT;
+      CREATE INDEX kms_keys_by_multi_region_key ON kms_keys (multi_region_key_id) WHERE multi_region_key_id IS NOT NULL;
+    `,
+  },
 ];

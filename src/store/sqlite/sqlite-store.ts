@@ -197,12 +197,12 @@ export class SqliteStore implements Store {
     return this.#keys.updateKey(accountId, region, keyId, patch, whenStates);
   }
 
-  async rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number): Promise<boolean> {
-    return this.#keys.rotateKeyOnDemand(backing, maxOnDemandRotations);
+  async rotateKeyOnDemand(backing: BackingKeyRecord, maxOnDemandRotations: number, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
+    return this.#keys.rotateKeyOnDemand(backing, maxOnDemandRotations, replicaBackings);
   }
 
-  async rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date): Promise<boolean> {
-    return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate);
+  async rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
+    return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate, replicaBackings);
   }
 
   async getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
@@ -265,8 +265,24 @@ export class SqliteStore implements Store {
     return this.#keys.createManagedKey(key, backing, aliasName);
   }
 
-  async getKeyById(keyId: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key\0${keyId}`, () => this.#keys.getKeyById(keyId));
+  async getKeyById(keyId: string, region?: string): Promise<KeyRecord | undefined> {
+    return this.#cache.get(`key\0${keyId}\0${region ?? ''}`, () => this.#keys.getKeyById(keyId, region));
+  }
+
+  async listMultiRegionKeys(multiRegionKeyId: string): Promise<KeyRecord[]> {
+    return this.#keys.listMultiRegionKeys(multiRegionKeyId);
+  }
+
+  async replicateKey(replica: KeyRecord, backings: readonly BackingKeyRecord[], tags: Tag[]): Promise<'created' | 'exists' | 'changed'> {
+    return this.#keys.replicateKey(replica, backings, tags);
+  }
+
+  async updatePrimaryRegion(multiRegionKeyId: string, fromRegion: string, toRegion: string): Promise<boolean> {
+    return this.#keys.updatePrimaryRegion(multiRegionKeyId, fromRegion, toRegion);
+  }
+
+  async scheduleMultiRegionKeyDeletion(accountId: string, region: string, keyId: string, pendingWindowDays: number, now: Date): Promise<KeyRecord | undefined> {
+    return this.#keys.scheduleMultiRegionKeyDeletion(accountId, region, keyId, pendingWindowDays, now);
   }
 
   async createGrant(grant: GrantRecord) {

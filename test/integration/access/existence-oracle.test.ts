@@ -106,6 +106,8 @@ const CASES: Case[] = [
   keyCase('ListGrants'),
   keyCase('RetireGrant', () => ({ GrantId: GRANT_ID })),
   keyCase('RevokeGrant', () => ({ GrantId: GRANT_ID })),
+  keyCase('ReplicateKey', () => ({ ReplicaRegion: 'eu-west-1' })),
+  keyCase('UpdatePrimaryRegion', () => ({ PrimaryRegion: 'eu-west-1' })),
 ];
 
 /** Operations that name no secret, key or alias, so they have nothing to reveal about one. */

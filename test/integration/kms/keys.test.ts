@@ -89,9 +89,8 @@ describe('CreateKey', () => {
     await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' })), 'UnsupportedOperationException');
   });
 
-  it('refuses imported, multi-Region and custom-key-store keys with UnsupportedOperationException', async () => {
+  it('refuses imported and custom-key-store keys with UnsupportedOperationException (multi-Region keys: multi-region.test.ts)', async () => {
     await rejectsWith(kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL' })), 'UnsupportedOperationException');
-    await rejectsWith(kms.send(new CreateKeyCommand({ MultiRegion: true })), 'UnsupportedOperationException');
     await rejectsWith(kms.send(new CreateKeyCommand({ CustomKeyStoreId: 'cks-1234567890abcdef0' })), 'UnsupportedOperationException');
   });
 

@@ -4,6 +4,7 @@ import { beforeEach, it } from 'node:test';
 import type { GrantRecord, KmsRepository } from '../../../src/store/index.js';
 import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 import { newBacking, newKey } from '../sample-records.js';
+import { multiRegionCases } from './multi-region-cases.js';
 
 /**
  * The conformance suite of KmsRepository, which every backend passes: keys, backing keys, tags, aliases and
@@ -15,6 +16,8 @@ export function runKmsRepositorySuite(backend: string, open: OpenRepositories<Km
     beforeEach(() => {
       store = opened();
     });
+
+    multiRegionCases(() => store);
 
     it('createKey stores the key, its first backing key and tags together', async () => {
       const { key, backing } = newKey('111111111111', 'us-east-1');

@@ -8,6 +8,7 @@ import {
   decodeBlob,
   encodeBlob,
   encodeBlobHeader,
+  MULTI_REGION_BLOB_FORMAT_VERSION,
   open,
   seal,
 } from '../../../src/crypto/index.js';
@@ -40,8 +41,35 @@ describe('ciphertext blob format', () => {
   it('rejects short blobs and unknown format versions', () => {
     assert.equal(decodeBlob(Buffer.alloc(BLOB_OVERHEAD_BYTES - 1, 1)), undefined);
     const blob = encodeBlob(encodeBlobHeader(randomUUID(), randomUUID()), { iv: randomBytes(12), tag: randomBytes(16), ciphertext: Buffer.alloc(0) });
-    blob[0] = 2;
+    blob[0] = 3;
     assert.equal(decodeBlob(blob), undefined);
+  });
+
+  it('marks a multi-Region key id with format version 2 and decodes it as mrk-…', () => {
+    const keyId = `mrk-${randomBytes(16).toString('hex')}`;
+    const backingKeyId = randomUUID();
+    const header = encodeBlobHeader(keyId, backingKeyId);
+    assert.equal(header.length, 33);
+    assert.equal(header[0], MULTI_REGION_BLOB_FORMAT_VERSION);
+    assert.equal(header.subarray(1, 17).toString('hex'), keyId.slice(4));
+    const decoded = decodeBlob(encodeBlob(header, { iv: randomBytes(12), tag: randomBytes(16), ciphertext: randomBytes(5) }))!;
+    assert.equal(decoded.keyId, keyId);
+    assert.equal(decoded.backingKeyId, backingKeyId);
+    assert.throws(() => encodeBlobHeader('mrk-1234', backingKeyId));
+  });
+
+  it('still decodes a version 1 blob written before multi-Region keys (fixed bytes)', () => {
+    // A blob as format 1 wrote it: version 1, key id 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0, backing key id
+    // 00112233-4455-6677-8899-aabbccddeeff, then IV, tag and 3 bytes of ciphertext.
+    const blob = Buffer.from(
+      '01' + '0f1e2d3c4b5a69788796a5b4c3d2e1f0' + '00112233445566778899aabbccddeeff' + '0'.repeat(24) + '1'.repeat(32) + 'abcdef',
+      'hex',
+    );
+    const decoded = decodeBlob(blob)!;
+    assert.equal(decoded.keyId, '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0');
+    assert.equal(decoded.backingKeyId, '00112233-4455-6677-8899-aabbccddeeff');
+    assert.deepEqual(decoded.header, blob.subarray(0, 33));
+    assert.equal(decoded.ciphertext.toString('hex'), 'abcdef');
   });
 });
 
