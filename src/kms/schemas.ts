@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, sensitiveBlob } from '../core/index.js';
+import { customKeyStoreSchemas } from './custom-key-store-schemas.js';
 import { GRANT_OPERATIONS } from './grants.js';
 
 /**
@@ -148,6 +149,8 @@ export const schemas = {
   ListRetirableGrants: z.object({ Limit: limit(1000), Marker: marker, RetiringPrincipal: principalId }),
   RetireGrant: z.object({ GrantToken: grantToken.optional(), KeyId: keyId.optional(), GrantId: grantId.optional(), DryRun: awsBoolean().optional() }),
   RevokeGrant: z.object({ KeyId: keyId, GrantId: grantId, DryRun: awsBoolean().optional() }),
+  GetKeyLastUsage: keyIdOnly,
+  ...customKeyStoreSchemas,
 } as const;
 
 export type KmsSchemas = typeof schemas;

@@ -47,6 +47,13 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
       ListRetirableGrants: operation(schemas.ListRetirableGrants, ops.listRetirableGrants, 'resource'),
       RetireGrant: operation(schemas.RetireGrant, ops.retireGrant, 'resource'),
       RevokeGrant: operation(schemas.RevokeGrant, ops.revokeGrant, 'resource'),
+      GetKeyLastUsage: operation(schemas.GetKeyLastUsage, ops.getKeyLastUsage, 'resource'),
+      CreateCustomKeyStore: operation(schemas.CreateCustomKeyStore, ops.createCustomKeyStore),
+      ConnectCustomKeyStore: operation(schemas.ConnectCustomKeyStore, ops.connectCustomKeyStore),
+      DeleteCustomKeyStore: operation(schemas.DeleteCustomKeyStore, ops.deleteCustomKeyStore),
+      DescribeCustomKeyStores: operation(schemas.DescribeCustomKeyStores, ops.describeCustomKeyStores),
+      DisconnectCustomKeyStore: operation(schemas.DisconnectCustomKeyStore, ops.disconnectCustomKeyStore),
+      UpdateCustomKeyStore: operation(schemas.UpdateCustomKeyStore, ops.updateCustomKeyStore),
     },
   };
 }

@@ -319,4 +319,13 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       ALTER TABLE rotation_runs ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: 9,
+    name: 'audit-events-by-name',
+    // KMS's GetKeyLastUsage asks for the newest successful event of a few operations on one key: per operation,
+    // a walk back through that operation's events (store lastSuccessfulAuditEvent), not through the whole log.
+    sql: `
+      CREATE INDEX audit_events_by_name ON audit_events (event_name, sequence);
+    `,
+  },
 ];
