@@ -102,26 +102,26 @@ describe('AWS JSON 1.1 protocol edge', () => {
     it("a wrongly typed member (Limit: \"ten\") → ValidationException naming 'limit'", async () => {
       const response = await call({ target: 'TrentService.ListKeys', body: JSON.stringify({ Limit: 'ten' }) });
       const message = assertAwsError(response, 400, 'ValidationException');
-      assert.match(message, /^1 validation error detected: Value at 'limit' failed to satisfy constraint: /);
+      assert.match(message, /^1 validation error detected: Value 'ten' at 'limit' failed to satisfy constraint: /);
     });
 
     it('a number out of range names the member and the bound', async () => {
       const response = await call({ target: 'TrentService.ListKeys', body: JSON.stringify({ Limit: 1001 }) });
       const message = assertAwsError(response, 400, 'ValidationException');
-      assert.ok(message.includes("at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000"), message);
+      assert.ok(message.includes("Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000"), message);
     });
 
     it('an enum value outside its set → ValidationException listing the set', async () => {
       const response = await call({ target: 'TrentService.CreateKey', body: JSON.stringify({ KeyUsage: 'ENCRYPT_EVERYTHING' }) });
       const message = assertAwsError(response, 400, 'ValidationException');
-      assert.ok(message.includes("at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: ["), message);
+      assert.ok(message.includes("Value 'ENCRYPT_EVERYTHING' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: ["), message);
       assert.ok(message.includes('ENCRYPT_DECRYPT'), message);
     });
 
     it('a plaintext over 4096 bytes → ValidationException on plaintext', async () => {
       const body = JSON.stringify({ KeyId: keyId, Plaintext: Buffer.alloc(4097, 1).toString('base64') });
       const message = assertAwsError(await call({ target: 'TrentService.Encrypt', body }), 400, 'ValidationException');
-      assert.ok(message.includes("at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"), message);
+      assert.ok(message.includes("Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"), message);
     });
 
     it('a bad value inside a map is reported on the map member, without the (caller-chosen) map key', async () => {
