@@ -102,11 +102,6 @@ describe('ListSecrets filters (User Guide, "Find secrets")', () => {
     return listed.map((secret) => secret.Name!).sort();
   }
 
-  it('name is a case-sensitive prefix of the whole name', async () => {
-    assert.deepEqual(await names([{ Key: 'name', Values: ['filters/Data'] }]), ['filters/DatabaseSecret']);
-    assert.deepEqual(await names([{ Key: 'name', Values: ['Data'] }]), []);
-  });
-
   it('all splits names into words at case changes and punctuation, and matches word prefixes without case', async () => {
     assert.deepEqual(await names([{ Key: 'all', Values: ['Beta'] }]), ['filters/prod/AppBeta/x']);
     assert.deepEqual(await names([{ Key: 'all', Values: ['server'] }]), ['filters/HTTPServer']);
@@ -119,14 +114,13 @@ describe('ListSecrets filters (User Guide, "Find secrets")', () => {
     assert.deepEqual(await names([{ Key: 'all', Values: ['ppBeta'] }]), []);
   });
 
-  it('description matches each word as a case-insensitive word prefix', async () => {
+  it('description matches each word as a case-insensitive word prefix; name, tag-key and tag-value stay case-sensitive prefixes of the whole value; "!" excludes', async () => {
+    assert.deepEqual(await names([{ Key: 'name', Values: ['filters/Data'] }]), ['filters/DatabaseSecret']);
+    assert.deepEqual(await names([{ Key: 'name', Values: ['Data'] }]), []);
     assert.deepEqual(await names([{ Key: 'description', Values: ['one two'] }]), ['filters/DatabaseSecret']);
     assert.deepEqual(await names([{ Key: 'description', Values: ['TW'] }]), ['filters/DatabaseSecret', 'filters/MyData']);
     assert.deepEqual(await names([{ Key: 'description', Values: ['alpha'] }]), ['filters/HTTPServer']);
     assert.deepEqual(await names([{ Key: 'description', Values: ['bet'] }]), []);
-  });
-
-  it('tag-key and tag-value are case-sensitive prefixes; "!" excludes', async () => {
     assert.deepEqual(await names([{ Key: 'tag-key', Values: ['Prod'] }]), ['filters/DatabaseSecret', 'filters/MyData']);
     assert.deepEqual(await names([{ Key: 'tag-value', Values: ['Bl'] }]), ['filters/DatabaseSecret']);
     assert.deepEqual(await names([{ Key: 'tag-key', Values: ['!Prod'] }]), ['filters/HTTPServer', 'filters/databaseSecret', 'filters/prod/AppBeta/x']);
@@ -164,9 +158,8 @@ describe('ValidationException text', () => {
       "2 validation errors detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1; " +
         "Value 'sideways' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]",
     );
-  });
 
-  it('never shows a SecretString, neither in the error nor in the audit event', async () => {
+    // A SecretString, sensitive in AWS's model, is never shown: not in the error, not in the audit event.
     const secretValue = `do-not-echo-${'x'.repeat(65536)}`;
     const error = await rejectsWith(sm.send(new CreateSecretCommand({ Name: 'validation/too-long', SecretString: secretValue })), 'ValidationException');
     assert.equal(error.message, "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536");
