@@ -79,8 +79,8 @@ function memberPath(path: readonly PropertyKey[], schema: ZodType | undefined): 
     }
     if (current && chainIsSensitive(current)) sensitive = true;
   }
-  // A member whose schema is unknown here is treated as sensitive: nothing is shown that was not checked.
-  if (schema !== undefined && current === undefined) sensitive = true;
+  // Without the schema, or for a member it does not describe, nothing is shown: only a checked member's value is.
+  if (current === undefined) sensitive = true;
   return { path: segments.join('.'), inMap: false, sensitive, blob: current !== undefined && isBlob(current) };
 }
 
@@ -106,7 +106,7 @@ function isBlob(schema: ZodType): boolean {
   return false;
 }
 
-type Def = { type: string; innerType?: ZodType; in?: ZodType; out?: ZodType; element?: ZodType; shape?: Record<string, ZodType> };
+type Def = { type: string; innerType?: ZodType; in?: ZodType; element?: ZodType; shape?: Record<string, ZodType> };
 
 function defOf(schema: ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
