@@ -62,7 +62,7 @@ export function isReadOnly(operation: string): boolean {
 }
 
 /** Members of a request or response that name the resource a call touched. */
-const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'FunctionName', 'FunctionArn', 'Name', 'AliasName', 'TargetKeyId', 'DestinationKeyId'];
+const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'SourceKeyId', 'FunctionName', 'FunctionArn', 'Name', 'AliasName', 'TargetKeyId', 'DestinationKeyId'];
 
 /**
  * A UUID version 7 (RFC 9562: 48-bit Unix milliseconds, then random bits) from a random v4: the timestamp

@@ -24,6 +24,9 @@ const DENIED_MEMBERS = new Set([
   'SharedSecret',
   'CiphertextForRecipient',
   'Payload',
+  // Custom key stores: the proxy's SigV4 credential (AccessKeyId and RawSecretAccessKey) goes whole.
+  'XksProxyAuthenticationCredential',
+  'RawSecretAccessKey',
   // Invoke's base64 tail of the function's log: functions print what they like.
   'LogResult',
 ]);

@@ -61,6 +61,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 export function awsBlob(options: { min?: number; max?: number } = {}) {
   return z
     .string({ error: notNullOrType('a base64-encoded blob') })
+    .meta({ blob: true })
     .refine((text) => BASE64.test(text), { error: 'Member must be valid base64' })
     .transform((text) => Buffer.from(text, 'base64'))
     .refine((bytes) => options.min === undefined || bytes.length >= options.min, {
@@ -71,9 +72,32 @@ export function awsBlob(options: { min?: number; max?: number } = {}) {
     });
 }
 
+/**
+ * Marks a member's schema as sensitive (AWS's `sensitive` trait in the service model): a ValidationException
+ * never shows its value (protocol/validation.ts), only where it is. The mark is zod metadata on the schema.
+ */
+export function markSensitive<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ sensitive: true }) as T;
+}
+
+/** Whether this very schema (not a wrapper around it) was marked with markSensitive. */
+export function isMarkedSensitive(schema: z.ZodType): boolean {
+  return z.globalRegistry.get(schema)?.sensitive === true;
+}
+
+/** Whether this schema is a blob's base64 text (awsBlob), whose value a ValidationException never shows. */
+export function isMarkedBlob(schema: z.ZodType): boolean {
+  return z.globalRegistry.get(schema)?.blob === true;
+}
+
 /** A blob that holds a plaintext or key: parsed into Sensitive<Buffer> so it can't leak into logs. */
 export function sensitiveBlob(options: { min?: number; max?: number } = {}) {
-  return awsBlob(options).transform((bytes) => new Sensitive(bytes));
+  return markSensitive(awsBlob(options).transform((bytes) => new Sensitive(bytes)));
+}
+
+/** A string AWS types sensitive (a secret value, a password, a credential): parsed into Sensitive<string>. */
+export function sensitiveString(options: { min?: number; max?: number; pattern?: RegExp } = {}) {
+  return markSensitive(awsString(options).transform((text) => new Sensitive(text)));
 }
 
 function notNullOrType(expected: string) {

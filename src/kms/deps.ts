@@ -2,13 +2,15 @@ import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../core/index.js';
 import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
 import type { KmsRepository } from '../store/index.js';
-import type { IamPrincipalDirectory } from './ports.js';
+import type { IamPrincipalDirectory, KeyUsageLog } from './ports.js';
 
 /** What the KMS service needs from the rest of Coffer, typed with the repositories it uses. */
 export type KmsDeps = {
   store: KmsRepository;
   /** IAM's answer to whether a key policy's users and roles exist (iam implements it). */
   principals: IamPrincipalDirectory;
+  /** The audit log's record of each key's successful cryptographic operations (GetKeyLastUsage). */
+  keyUsage: KeyUsageLog;
   keyring: Keyring;
   logger: Logger;
   /** Decides every key operation against the key policy, grants and the caller's identity policies. */

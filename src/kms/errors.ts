@@ -7,6 +7,7 @@ import { errorFactory } from '../core/index.js';
 export const kmsErrors = {
   AccessDeniedException: 400,
   AlreadyExistsException: 400,
+  CustomKeyStoreNotFoundException: 400,
   DependencyTimeoutException: 503,
   DisabledException: 400,
   DryRunOperationException: 412,

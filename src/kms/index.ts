@@ -8,4 +8,4 @@ export { createKmsService, type KmsService } from './service.js';
 export type { KmsDeps } from './deps.js';
 export { kmsErrors } from './errors.js';
 export type { KmsPort, Envelope } from './envelope-port.js';
-export type { IamPrincipalDirectory } from './ports.js';
+export type { IamPrincipalDirectory, KeyUsageLog, KeyUse } from './ports.js';

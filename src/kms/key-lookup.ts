@@ -90,7 +90,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
 
   async function aliasTarget(ctx: RequestContext, accountId: string, aliasName: string): Promise<KeyLocation | { notFound: AwsError }> {
     const alias = await deps.store.getAlias(accountId, ctx.region, aliasName);
-    if (!alias) return { notFound: kmsError('NotFoundException', `Alias '${kmsAliasArn(ctx.region, accountId, aliasName)}' is not found.`) };
+    if (!alias) return { notFound: aliasNotFoundError(kmsAliasArn(ctx.region, accountId, aliasName)) };
     return { accountId, region: ctx.region, keyId: alias.targetKeyId };
   }
 
@@ -127,3 +127,8 @@ export function requestAliasOf(reference: string): string | undefined {
 }
 
 export type KeyLookup = ReturnType<typeof createKeyLookup>;
+
+/** AWS's NotFoundException for an alias: the alias ARN, unquoted ("Alias arn:aws:kms:…:alias/x is not found."). */
+export function aliasNotFoundError(aliasArn: string) {
+  return kmsError('NotFoundException', `Alias ${aliasArn} is not found.`);
+}

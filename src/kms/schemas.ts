@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, sensitiveBlob } from '../core/index.js';
+import { customKeyStoreSchemas } from './custom-key-store-schemas.js';
 import { GRANT_OPERATIONS } from './grants.js';
 
 /**
@@ -183,6 +184,8 @@ export const schemas = {
     Tags: tags,
   }),
   UpdatePrimaryRegion: z.object({ KeyId: keyId, PrimaryRegion: region }),
+  GetKeyLastUsage: keyIdOnly,
+  ...customKeyStoreSchemas,
 } as const;
 
 export type KmsSchemas = typeof schemas;

@@ -52,6 +52,13 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
       RevokeGrant: operation(schemas.RevokeGrant, ops.revokeGrant, 'resource'),
       ReplicateKey: operation(schemas.ReplicateKey, ops.replicateKey, 'resource'),
       UpdatePrimaryRegion: operation(schemas.UpdatePrimaryRegion, ops.updatePrimaryRegion, 'resource'),
+      GetKeyLastUsage: operation(schemas.GetKeyLastUsage, ops.getKeyLastUsage, 'resource'),
+      CreateCustomKeyStore: operation(schemas.CreateCustomKeyStore, ops.createCustomKeyStore),
+      ConnectCustomKeyStore: operation(schemas.ConnectCustomKeyStore, ops.connectCustomKeyStore),
+      DeleteCustomKeyStore: operation(schemas.DeleteCustomKeyStore, ops.deleteCustomKeyStore),
+      DescribeCustomKeyStores: operation(schemas.DescribeCustomKeyStores, ops.describeCustomKeyStores),
+      DisconnectCustomKeyStore: operation(schemas.DisconnectCustomKeyStore, ops.disconnectCustomKeyStore),
+      UpdateCustomKeyStore: operation(schemas.UpdateCustomKeyStore, ops.updateCustomKeyStore),
     },
   };
 }

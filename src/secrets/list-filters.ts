@@ -6,8 +6,21 @@ import type { FilterInput } from './schemas.js';
 export type FilterableSecret = SecretRecord & { tags: Tag[] };
 
 /**
- * ListSecrets filters: filters are ANDed, a filter's values are ORed, a value starting with `!` excludes.
- * Prefix matches; description and `all` ignore case. https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html
+ * ListSecrets filters, as the User Guide's "Find secrets" page describes them: filters are ANDed, a filter's
+ * values are ORed, and a value starting with `!` excludes the secrets it would match.
+ * - `name`, `tag-key`, `tag-value`, `primary-region`: the value is a case-sensitive prefix of the whole
+ *   attribute (`name: Data` finds `DatabaseSecret`, not `databaseSecret` or `MyData`).
+ * - `owning-service`: a prefix of the managing service's id, not case-sensitive (the User Guide; the API
+ *   reference's Filter page says case-sensitive, the guide's page is the one that describes the search).
+ * - `description` and `all`: both the stored text and the value are split into words (words end at a change
+ *   from lower to upper case, between letters and digits, and at punctuation or spaces, which are dropped:
+ *   `prod/AppBeta/x` is `prod`, `App`, `Beta`, `x`), and every word of the value must be the
+ *   case-insensitive prefix of a word of the attribute (`description: one two` finds "one and two"); `all`
+ *   looks at the name, the description, tag keys and tag values.
+ *   The guide's own example ("My_Secret matches secrets with the word my or secret") can be read as either
+ *   word matching; Coffer asks for every word, the narrower reading, as its description example suggests.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_search-secret.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html
  */
 export function matchesFilters(secret: FilterableSecret, filters: FilterInput[] | undefined): boolean {
   return (filters ?? []).every((filter) => matchesFilter(secret, filter));
@@ -17,12 +30,19 @@ function matchesFilter(secret: FilterableSecret, filter: FilterInput): boolean {
   const values = filter.Values ?? [];
   const positives = values.filter((value) => !value.startsWith('!'));
   const negatives = values.filter((value) => value.startsWith('!')).map((value) => value.slice(1));
-  const candidates = attributeValues(secret, filter.Key ?? 'all');
-  const ignoreCase = filter.Key === 'description' || filter.Key === 'all' || filter.Key === undefined;
-  const matches = (value: string) =>
-    filter.Key === 'all' || filter.Key === undefined
-      ? value.split(/\s+/).filter(Boolean).every((word) => candidates.some((candidate) => wordPrefix(candidate, word)))
-      : candidates.some((candidate) => prefix(candidate, value, ignoreCase));
+  const key = filter.Key ?? 'all';
+  const candidates = attributeValues(secret, key);
+  const matches = (value: string): boolean => {
+    switch (key) {
+      case 'description':
+      case 'all':
+        return wordsMatch(candidates, value);
+      case 'owning-service':
+        return candidates.some((candidate) => candidate.toLowerCase().startsWith(value.toLowerCase()));
+      default:
+        return candidates.some((candidate) => candidate.startsWith(value));
+    }
+  };
   if (negatives.some(matches)) return false;
   return positives.length === 0 || positives.some(matches);
 }
@@ -46,18 +66,22 @@ function attributeValues(secret: FilterableSecret, key: NonNullable<FilterInput[
   }
 }
 
-function prefix(candidate: string, value: string, ignoreCase: boolean): boolean {
-  return ignoreCase ? candidate.toLowerCase().startsWith(value.toLowerCase()) : candidate.startsWith(value);
+/** Every word of `value` is the case-insensitive prefix of some word of some candidate; a value of no words matches nothing. */
+function wordsMatch(candidates: string[], value: string): boolean {
+  const wanted = searchWords(value);
+  if (wanted.length === 0) return false;
+  const words = candidates.flatMap(searchWords);
+  return wanted.every((word) => words.some((candidate) => candidate.startsWith(word)));
 }
 
-/** `all` splits attributes into words too, so "db" finds "prod/db/mysql". */
-function wordPrefix(candidate: string, word: string): boolean {
-  const lower = word.toLowerCase();
-  return candidate
-    .toLowerCase()
-    .split(/[\s/_\-.:@+=]+/)
-    .concat(candidate.toLowerCase())
-    .some((part) => part.startsWith(lower));
+/**
+ * The words search sees in a text, lower-cased: runs of letters or of digits, a run of letters also ending
+ * where a lower-case letter is followed by an upper-case one (`credsDatabase#892` → creds, database, 892;
+ * `HTTPServer` → http, server). Anything else (spaces, `/`, `_`, `-`, `#`, ...) separates words.
+ */
+export function searchWords(text: string): string[] {
+  const words = text.match(/\p{Lu}+(?!\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lu}+|\p{N}+|[\p{L}\p{M}]+/gu) ?? [];
+  return words.map((word) => word.toLowerCase());
 }
 
 export type SortBy = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsString, Sensitive } from '../core/index.js';
+import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsString, markSensitive, Sensitive, sensitiveString } from '../core/index.js';
 
 /**
  * One zod schema per Secrets Manager operation, mirroring AWS's request shapes.
@@ -17,8 +17,8 @@ const versionId = awsString({ min: 32, max: 64 });
 const versionStage = awsString({ min: 1, max: 256 });
 const description = awsString({ max: 2048 });
 const kmsKeyId = awsString({ max: 2048 });
-const secretString = awsString({ min: 1, max: 65536 }).transform((value) => new Sensitive(value));
-const secretBinary = awsBlob({ min: 1, max: 65536 }).transform((value) => new Sensitive(value));
+const secretString = sensitiveString({ min: 1, max: 65536 });
+const secretBinary = markSensitive(awsBlob({ min: 1, max: 65536 }).transform((value) => new Sensitive(value)));
 const tag = z.object({ Key: awsString({ min: 1, max: 128 }), Value: awsString({ max: 256 }) });
 const tags = awsList(tag);
 const filter = z.object({

@@ -13,8 +13,21 @@ export const MAX_LABELS_PER_VERSION = 20;
 export const MAX_DEPRECATED_VERSIONS = 100;
 const DEPRECATION_GRACE_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The labels a new version gets: `stages`, plus AWSCURRENT when it is the secret's first version (a secret
+ * created without a value), whatever `stages` says: "If this operation creates the first version for the
+ * secret, then Secrets Manager automatically attaches the staging label AWSCURRENT to the new version."
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+ * `versions` are the secret's versions, the new one included or not.
+ */
+export function newVersionStages(versions: VersionLabels[], newVersionId: string, stages: string[]): string[] {
+  const first = versions.every((version) => version.versionId === newVersionId);
+  return first && !stages.includes(AWSCURRENT) ? [...stages, AWSCURRENT] : stages;
+}
+
 /** A new version takes `stages`; taking AWSCURRENT hands AWSPREVIOUS to the version that held it. */
-export function planNewVersion(versions: VersionLabels[], newVersionId: string, stages: string[], now: Date): LabelPlan {
+export function planNewVersion(versions: VersionLabels[], newVersionId: string, requestedStages: string[], now: Date): LabelPlan {
+  const stages = newVersionStages(versions, newVersionId, requestedStages);
   const holders = currentHolders(versions);
   const moves = stages.map((stage) => ({ stage, versionId: newVersionId as string | null }));
   const previousCurrent = holders.get(AWSCURRENT);

@@ -3,7 +3,7 @@ import type { SecretRecord } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { secretsError } from './errors.js';
 import { newVersionId, sameValue, type PlainValue, type SecretValues } from './secret-values.js';
-import { planNewVersion } from './staging-labels.js';
+import { newVersionStages, planNewVersion } from './staging-labels.js';
 
 /**
  * Adds a version to an existing secret: seal the value through KMS first, then one store transaction that
@@ -22,22 +22,38 @@ export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: Se
     const versionId = newVersionId(clientRequestToken);
     const existing = await deps.store.getSecretVersion(secret.arn, versionId);
     // A rotation's value-less placeholder is filled in, not replayed.
-    if (existing?.sealedValue) return replay(ctx, existing, value);
+    if (existing?.sealedValue) return replay(ctx, secret, existing, value);
     const now = ctx.clock.now();
     const version = await values.seal(ctx, secret, versionId, value, now);
-    const result = await deps.store.putSecretVersion(version, (labels) => planNewVersion(labels, versionId, stages, now), now);
+    // The labels the version got, as planned inside the store's transaction (the last run, if it was retried).
+    let applied = stages;
+    const result = await deps.store.putSecretVersion(
+      version,
+      (labels) => {
+        applied = newVersionStages(labels, versionId, stages);
+        return planNewVersion(labels, versionId, stages, now);
+      },
+      now,
+    );
     // A concurrent retry with the same token may have inserted first.
-    if (!result.inserted) return replay(ctx, result.existing, value);
-    return { versionId, stages };
+    if (!result.inserted) return replay(ctx, secret, result.existing, value);
+    return { versionId, stages: applied };
   };
 
-  async function replay(ctx: RequestContext, existing: Parameters<SecretValues['open']>[1], value: PlainValue) {
+  async function replay(ctx: RequestContext, secret: SecretRecord, existing: Parameters<SecretValues['open']>[1], value: PlainValue) {
     const stored = await values.open(ctx, existing);
-    if (!sameValue(stored, value)) {
-      throw secretsError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
-    }
+    if (!sameValue(stored, value)) throw tokenInUse(existing.versionId, secret.arn);
     return { versionId: existing.versionId, stages: existing.stages };
   }
 }
 
 export type WriteVersion = ReturnType<typeof createVersionWriter>;
+
+/**
+ * A ClientRequestToken that names an existing version of the secret, sent with another value: AWS's
+ * ResourceExistsException for CreateSecret, PutSecretValue and UpdateSecret ("you can't modify an existing
+ * version", https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html).
+ */
+export function tokenInUse(token: string, secretArn: string) {
+  return secretsError('ResourceExistsException', `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${secretArn}.`);
+}

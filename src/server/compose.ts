@@ -16,6 +16,7 @@ import type { IamRepository } from '../store/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { auditAnchoringFor } from './audit-anchoring.js';
 import type { CofferConfig, ServerStore } from './config.js';
+import { createKeyUsageLog } from './key-usage-log.js';
 import { openPostgresStore } from './postgres-store.js';
 import { describeUrl } from './store-url.js';
 import { loadRootKeyFor, ROOT_KEY_CHECK, verifyRootKey } from './root-key.js';
@@ -104,7 +105,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const compiledPolicies = new CompiledPolicyCache();
   const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
   const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
-  const kms = createKmsService({ store, principals: iam.principals, keyring, logger, authorizer, compiledPolicies });
+  const kms = createKmsService({ store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies });
   const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.
   let rotation: RotationService | undefined;

@@ -213,7 +213,7 @@ async function execute(
   const spec = target.table.operations[target.operationName]!;
   const ctx: RequestContext = { ...callerCtx, access: callerCtx.access ?? { checks: 0 } };
   const parsed = spec.schema.safeParse(input);
-  if (!parsed.success) throw validationError(parsed.error, spec.schema);
+  if (!parsed.success) throw validationError(parsed.error, spec.schema, input);
   const access = spec.access ?? 'action';
   if (access === 'action') {
     const action = `${target.table.signingName}:${target.operationName}`;

@@ -1,10 +1,10 @@
 import { kmsAliasArn, type RequestContext } from '../../core/index.js';
-import type { AliasRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
-import { namedKey, type KeyLookup } from '../key-lookup.js';
+import { aliasNotFoundError, namedKey, type KeyLookup } from '../key-lookup.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
+import { mergePredefinedAliases, type ListedAlias } from '../predefined-aliases.js';
 import type { KmsInput } from '../schemas.js';
 
 const RESERVED_PREFIX = 'alias/aws/';
@@ -58,35 +58,38 @@ export function createAliasOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       throw kmsError('InvalidMarkerException', 'The marker is not valid.');
     }
     const keyId = input.KeyId === undefined ? undefined : (await lookup.findKey(ctx, input.KeyId, 'id-or-arn')).keyId;
-    const page = await deps.store.listAliases(ctx.principal.accountId, ctx.region, {
-      limit: input.Limit ?? 50,
-      marker: input.Marker,
-      keyId,
-    });
+    const limit = input.Limit ?? 50;
+    const stored = await deps.store.listAliases(ctx.principal.accountId, ctx.region, { limit, marker: input.Marker, keyId });
+    // Predefined aliases have no key, so a listing by key never shows them.
+    const page = keyId === undefined ? mergePredefinedAliases(stored, input.Marker, limit) : stored;
     const aliases = await withoutDeletedTargets(ctx, page.items);
     return {
-      Aliases: aliases.map((alias) => ({
-        AliasName: alias.aliasName,
-        AliasArn: aliasArn(ctx, alias.aliasName),
-        TargetKeyId: alias.targetKeyId,
-        CreationDate: alias.creationDate,
-        LastUpdatedDate: alias.lastUpdatedDate,
-      })),
+      Aliases: aliases.map((alias) =>
+        'predefined' in alias
+          ? { AliasName: alias.aliasName, AliasArn: aliasArn(ctx, alias.aliasName) }
+          : {
+              AliasName: alias.aliasName,
+              AliasArn: aliasArn(ctx, alias.aliasName),
+              TargetKeyId: alias.targetKeyId,
+              CreationDate: alias.creationDate,
+              LastUpdatedDate: alias.lastUpdatedDate,
+            },
+      ),
       NextMarker: page.nextMarker,
       Truncated: page.nextMarker !== undefined,
     };
   }
 
   /** Drops aliases whose key's deletion window has ended: they go with the key, even before the sweeper runs. */
-  async function withoutDeletedTargets(ctx: RequestContext, aliases: AliasRecord[]): Promise<AliasRecord[]> {
+  async function withoutDeletedTargets(ctx: RequestContext, aliases: ListedAlias[]): Promise<ListedAlias[]> {
     const now = ctx.clock.now();
     const gone = new Map<string, boolean>();
-    for (const { targetKeyId } of aliases) {
-      if (gone.has(targetKeyId)) continue;
-      const key = await deps.store.getKey(ctx.principal.accountId, ctx.region, targetKeyId);
-      gone.set(targetKeyId, !key || isPastDeletionWindow(key, now));
+    for (const alias of aliases) {
+      if ('predefined' in alias || gone.has(alias.targetKeyId)) continue;
+      const key = await deps.store.getKey(ctx.principal.accountId, ctx.region, alias.targetKeyId);
+      gone.set(alias.targetKeyId, !key || isPastDeletionWindow(key, now));
     }
-    return aliases.filter((alias) => !gone.get(alias.targetKeyId));
+    return aliases.filter((alias) => 'predefined' in alias || !gone.get(alias.targetKeyId));
   }
 
   /** The permission on the alias itself: identity policies only (aliases have no policy of their own). */
@@ -142,5 +145,5 @@ function aliasArn(ctx: RequestContext, aliasName: string): string {
 }
 
 function aliasNotFound(ctx: RequestContext, aliasName: string) {
-  return kmsError('NotFoundException', `Alias '${aliasArn(ctx, aliasName)}' is not found.`);
+  return aliasNotFoundError(aliasArn(ctx, aliasName));
 }

@@ -5,7 +5,9 @@ import { createKeyMaterial } from '../key-material.js';
 import { createManagedKeys } from '../managed-keys.js';
 import { createAliasOperations } from './aliases.js';
 import { createCryptographyOperations } from './cryptography.js';
+import { createCustomKeyStoreOperations } from './custom-key-stores.js';
 import { createGrantOperations } from './grants.js';
+import { createKeyLastUsageOperations } from './key-last-usage.js';
 import { createKeyOperations } from './keys.js';
 import { createMultiRegionOperations } from './multi-region.js';
 import { createPolicyOperations } from './policies.js';
@@ -28,6 +30,8 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),
     ...createMultiRegionOperations(deps, access, material),
+    ...createKeyLastUsageOperations(deps, access),
+    ...createCustomKeyStoreOperations(),
     ensureManagedKey: createManagedKeys(deps, material),
   };
 }

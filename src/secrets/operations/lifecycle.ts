@@ -9,7 +9,7 @@ import { describeFields, stagesByVersion } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels.js';
 import { assertValidTags, toStoreTags } from '../tags.js';
-import type { WriteVersion } from '../version-writer.js';
+import { tokenInUse, type WriteVersion } from '../version-writer.js';
 
 const DAY_MS = 86_400_000;
 const REENCRYPTED_STAGES = new Set([AWSCURRENT, AWSPENDING, AWSPREVIOUS]);
@@ -66,8 +66,9 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
       throw secretsError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
     }
     const version = token && value ? await deps.store.getSecretVersion(existing.arn, token) : undefined;
-    if (version && value && sameValue(await values.open(ctx, version), value)) {
-      return { ARN: existing.arn, Name: existing.name, VersionId: version.versionId };
+    if (version?.sealedValue && value) {
+      if (sameValue(await values.open(ctx, version), value)) return { ARN: existing.arn, Name: existing.name, VersionId: version.versionId };
+      throw tokenInUse(version.versionId, existing.arn);
     }
     throw secretsError('ResourceExistsException', `The operation failed because the secret ${existing.name} already exists.`);
   }

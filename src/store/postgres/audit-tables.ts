@@ -103,6 +103,23 @@ export class PostgresAuditTables implements AuditRepository {
     );
   }
 
+  lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): Promise<AuditEventRecord | undefined> {
+    // One indexed walk per operation name (audit_events_by_name), newest first; the newest of their answers wins.
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        `SELECT e.* FROM unnest($1::text[]) AS wanted(name)
+         CROSS JOIN LATERAL (
+           SELECT * FROM audit_events
+           WHERE event_name = wanted.name AND event_source = $2 AND $3 = ANY(resource_names) AND (body::jsonb ->> 'errorCode') IS NULL
+           ORDER BY sequence DESC LIMIT 1
+         ) e
+         ORDER BY e.sequence DESC LIMIT 1`,
+        [[...new Set(query.eventNames)], query.eventSource, query.resourceName],
+      );
+      return rows[0] && auditEventFromRow(rows[0]);
+    });
+  }
+
   lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]> {
     const conditions: string[] = [];
     const values: unknown[] = [];

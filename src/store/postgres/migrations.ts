@@ -332,4 +332,13 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX kms_keys_by_multi_region_key ON kms_keys (multi_region_key_id) WHERE multi_region_key_id IS NOT NULL;
     `,
   },
+  {
+    id: 10,
+    name: 'audit-events-by-name',
+    // KMS's GetKeyLastUsage asks for the newest successful event of a few operations on one key: per operation,
+    // a walk back through that operation's events (store lastSuccessfulAuditEvent), not through the whole log.
+    sql: `
+      CREATE INDEX audit_events_by_name ON audit_events (event_name, sequence);
+    `,
+  },
 ];

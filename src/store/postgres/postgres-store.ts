@@ -632,6 +632,10 @@ export class PostgresStore implements Store {
   lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]> {
     return this.#audit.lookupAuditEvents(lookup);
   }
+
+  lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): Promise<AuditEventRecord | undefined> {
+    return this.#audit.lastSuccessfulAuditEvent(query);
+  }
 }
 
 /**

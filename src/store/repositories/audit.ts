@@ -26,4 +26,11 @@ export interface AuditRepository {
   listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]>;
   /** Events matching the lookup, newest (highest sequence) first. */
   lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]>;
+  /**
+   * The newest event (highest sequence) from `eventSource` with one of `eventNames`, that names `resourceName`
+   * among its resources and succeeded (its body has no errorCode); undefined when there is none. Served by an
+   * index on (event_name, sequence): for each name the scan walks back from the end through that operation's
+   * events only (KMS's GetKeyLastUsage).
+   */
+  lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): Promise<AuditEventRecord | undefined>;
 }

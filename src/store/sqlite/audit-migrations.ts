@@ -28,7 +28,16 @@ export const AUDIT_LOG_SCHEMA = `
 `;
 
 /** The audit log's migrations, recorded in its own table `audit_migrations` (apart from coffer.db's). */
-export const auditMigrations: readonly Migration[] = [{ id: 1, name: 'audit-log', sql: AUDIT_LOG_SCHEMA }];
+export const auditMigrations: readonly Migration[] = [
+  { id: 1, name: 'audit-log', sql: AUDIT_LOG_SCHEMA },
+  {
+    id: 2,
+    name: 'audit-events-by-name',
+    // KMS's GetKeyLastUsage asks for the newest successful event of a few operations on one key: per operation,
+    // a walk back through that operation's events (store lastSuccessfulAuditEvent), not through the whole log.
+    sql: 'CREATE INDEX IF NOT EXISTS audit_events_by_name ON audit_events (event_name, sequence);',
+  },
+];
 
 /** Brings a database holding the audit log (audit.db, or an in-memory store's one database) up to date. */
 export function migrateAuditLog(db: Database): void {

@@ -132,6 +132,22 @@ export class SqliteAuditTables {
     return rows.map(auditEventFromRow);
   }
 
+  lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): AuditEventRecord | undefined {
+    // One indexed walk per operation name (audit_events_by_name), newest first; the newest of their answers wins.
+    const statement = this.#read(
+      `SELECT * FROM audit_events WHERE event_name = ? AND event_source = ?
+         AND EXISTS (SELECT 1 FROM json_each(resource_names) WHERE json_each.value = ?)
+         AND json_extract(body, '$.errorCode') IS NULL
+       ORDER BY sequence DESC LIMIT 1`,
+    );
+    let newest: Row | undefined;
+    for (const name of new Set(query.eventNames)) {
+      const row = statement.get(name, query.eventSource, query.resourceName) as Row | undefined;
+      if (row && (!newest || row.sequence > newest.sequence)) newest = row;
+    }
+    return newest && auditEventFromRow(newest);
+  }
+
   /**
    * Starts this process's writer thread now instead of at the first append; nothing to start in memory or when
    * appends go to another process's writer. The thread takes ~90 ms to load and open audit.db, which a server's

@@ -456,6 +456,10 @@ export class SqliteStore implements Store {
   async lookupAuditEvents(lookup: AuditLookup) {
     return this.#audit.lookupAuditEvents(lookup);
   }
+
+  async lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }) {
+    return this.#audit.lastSuccessfulAuditEvent(query);
+  }
   async createAccount(accountId: string, createdAt: Date): Promise<boolean> {
     return this.#iam.createAccount(accountId, createdAt);
   }

@@ -94,6 +94,7 @@ const CASES: Case[] = [
   keyCase('EnableKeyRotation'),
   keyCase('DisableKeyRotation'),
   keyCase('GetKeyRotationStatus'),
+  keyCase('GetKeyLastUsage'),
   keyCase('RotateKeyOnDemand'),
   keyCase('ListKeyRotations'),
   keyCase('TagResource', () => ({ Tags: [{ TagKey: 'k', TagValue: 'v' }] })),
@@ -113,8 +114,12 @@ const CASES: Case[] = [
 /** Operations that name no secret, key or alias, so they have nothing to reveal about one. */
 const WITHOUT_RESOURCE = {
   secretsmanager: ['ListSecrets', 'GetRandomPassword'],
-  // ListRetirableGrants names a retiring principal; CreateKey, ListKeys and GenerateRandom name nothing.
-  kms: ['CreateKey', 'ListKeys', 'GenerateRandom', 'ListRetirableGrants'],
+  // ListRetirableGrants names a retiring principal; CreateKey, ListKeys and GenerateRandom name nothing; the
+  // custom key store operations name a custom key store, and Coffer has none (refused or an empty list).
+  kms: [
+    'CreateKey', 'ListKeys', 'GenerateRandom', 'ListRetirableGrants',
+    'CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DeleteCustomKeyStore', 'DescribeCustomKeyStores', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore',
+  ],
 };
 
 describe('no existence oracle for callers without permission', () => {

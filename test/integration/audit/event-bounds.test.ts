@@ -125,6 +125,8 @@ describe('audit events are bounded whatever a caller sends', () => {
     assert.equal(rows.length, 20);
     const stored = rows.reduce((sum, row) => sum + Buffer.byteLength(row.body) + Buffer.byteLength(String(row.resource_names)), 0);
     t.diagnostic(`20 requests of 1 MiB: ${stored} bytes stored (${Math.round(stored / 20)} per event)`);
-    assert.ok(stored / 20 < 2048);
+    // The ValidationException now names the offending SecretId, as AWS does: its errorMessage is clipped to
+    // 1024 characters (event-bounds.ts), so an event stays within about 3 KiB however long the request.
+    assert.ok(stored / 20 < 3072);
   });
 });

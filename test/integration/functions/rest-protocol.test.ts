@@ -46,7 +46,7 @@ describe('the Lambda REST protocol', () => {
     const body = JSON.stringify({ FunctionName: 'v', Runtime: 'python3.12', Role: ROLE, Handler: 'a.b', Timeout: 0, Code: { ZipFile: buildZip({ 'a.py': '' }).toString('base64') } });
     const created = await restCall(server.url, { method: 'POST', path: '/2015-03-31/functions', body, credentials: ADMIN });
     assertLambdaError(created, 400, 'ValidationException');
-    assert.equal(created.json?.message, "1 validation error detected: Value at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1");
+    assert.equal(created.json?.message, "1 validation error detected: Value '0' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1");
 
     const listed = await restCall(server.url, { method: 'GET', path: '/2015-03-31/functions/?MaxItems=0', credentials: ADMIN });
     assertLambdaError(listed, 400, 'ValidationException');

@@ -81,10 +81,12 @@ describe('ListSecrets', () => {
     assert.deepEqual(await names([{ Key: 'name', Values: ['db/mysql'] }]), []);
   });
 
-  it('filters description by case-insensitive prefix', async () => {
+  it('filters description by case-insensitive word prefix (User Guide, "Find secrets")', async () => {
     assert.deepEqual(await names([{ Key: 'description', Values: ['production'] }]), ['prod/db/mysql']);
     assert.deepEqual(await names([{ Key: 'description', Values: ['DEVELOPMENT'] }]), ['dev/db/postgres']);
-    assert.deepEqual(await names([{ Key: 'description', Values: ['MySQL'] }]), []);
+    // Any word of the description, not only its start: "MySQL" is the second word of "Production MySQL credentials".
+    assert.deepEqual(await names([{ Key: 'description', Values: ['MySQL'] }]), ['prod/db/mysql']);
+    assert.deepEqual(await names([{ Key: 'description', Values: ['ySQL'] }]), []);
   });
 
   it('filters tag-key and tag-value by case-sensitive prefix', async () => {

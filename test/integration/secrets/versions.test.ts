@@ -101,7 +101,7 @@ describe('PutSecretValue', () => {
     assert.equal(again.VersionId, token);
     assert.deepEqual(again.VersionStages, ['AWSCURRENT']);
     const error = await rejectsWith(put(name, 'changed', { ClientRequestToken: token }), 'ResourceExistsException');
-    assert.match(error.message, /existing version/);
+    assert.match(error.message, new RegExp(`^You can't use ClientRequestToken ${token} because that value is already in use for a version of secret arn:aws:secretsmanager:`));
     assert.equal((await versions(name, true)).length, 2);
     assert.equal(await valueOf(name), 'same');
   });

@@ -102,26 +102,26 @@ describe('AWS JSON 1.1 protocol edge', () => {
     it("a wrongly typed member (Limit: \"ten\") → ValidationException naming 'limit'", async () => {
       const response = await call({ target: 'TrentService.ListKeys', body: JSON.stringify({ Limit: 'ten' }) });
       const message = assertAwsError(response, 400, 'ValidationException');
-      assert.match(message, /^1 validation error detected: Value at 'limit' failed to satisfy constraint: /);
+      assert.match(message, /^1 validation error detected: Value 'ten' at 'limit' failed to satisfy constraint: /);
     });
 
     it('a number out of range names the member and the bound', async () => {
       const response = await call({ target: 'TrentService.ListKeys', body: JSON.stringify({ Limit: 1001 }) });
       const message = assertAwsError(response, 400, 'ValidationException');
-      assert.ok(message.includes("at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000"), message);
+      assert.ok(message.includes("Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000"), message);
     });
 
     it('an enum value outside its set → ValidationException listing the set', async () => {
       const response = await call({ target: 'TrentService.CreateKey', body: JSON.stringify({ KeyUsage: 'ENCRYPT_EVERYTHING' }) });
       const message = assertAwsError(response, 400, 'ValidationException');
-      assert.ok(message.includes("at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: ["), message);
+      assert.ok(message.includes("Value 'ENCRYPT_EVERYTHING' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: ["), message);
       assert.ok(message.includes('ENCRYPT_DECRYPT'), message);
     });
 
     it('a plaintext over 4096 bytes → ValidationException on plaintext', async () => {
       const body = JSON.stringify({ KeyId: keyId, Plaintext: Buffer.alloc(4097, 1).toString('base64') });
       const message = assertAwsError(await call({ target: 'TrentService.Encrypt', body }), 400, 'ValidationException');
-      assert.ok(message.includes("at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"), message);
+      assert.ok(message.includes("Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"), message);
     });
 
     it('a bad value inside a map is reported on the map member, without the (caller-chosen) map key', async () => {
@@ -144,13 +144,11 @@ describe('AWS JSON 1.1 protocol edge', () => {
   describe('a secret sent in the wrong place never comes back', () => {
     const SECRET = 'hunter2-TOP-SECRET-db-password';
     const secretB64 = Buffer.from(SECRET).toString('base64');
+    // Sensitive members (Plaintext), blobs, maps and whole bodies never show a value.
     const cases: Array<[string, string, unknown]> = [
       ['Plaintext as an object', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: { value: SECRET } }],
       ['Plaintext as raw text (not base64)', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: `${SECRET}!` }],
-      ['a secret as Limit', 'TrentService.ListKeys', { Limit: SECRET }],
-      ['a secret as an enum value', 'TrentService.CreateKey', { KeyUsage: SECRET }],
-      ['a secret in an alias name that breaks its pattern', 'TrentService.CreateAlias', { AliasName: `alias/${SECRET} !`, TargetKeyId: 'k' }],
-      ['a secret as a boolean', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, DryRun: SECRET }],
+      ['Plaintext as a string that is not base64, among other errors', 'TrentService.Encrypt', { KeyId: '', Plaintext: SECRET }],
       ['a secret as an encryption context value', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, EncryptionContext: { a: [SECRET] } }],
       ['a secret as an encryption context key with a bad value', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, EncryptionContext: { [SECRET]: 1 } }],
       ['a secret as a whole JSON list', 'TrentService.Encrypt', [SECRET]],
@@ -161,6 +159,20 @@ describe('AWS JSON 1.1 protocol edge', () => {
         assert.ok(response.status >= 400 && response.status < 500, response.text);
         assert.ok(!response.text.includes(SECRET), `error body echoes the secret: ${response.text}`);
         assert.ok(!response.text.includes(secretB64), `error body echoes the secret: ${response.text}`);
+      });
+    }
+
+    // A member that is not sensitive shows the offending value, as AWS does ("Value '…' at '…'").
+    const shown: Array<[string, string, unknown, string]> = [
+      ['a value as Limit', 'TrentService.ListKeys', { Limit: SECRET }, `Value '${SECRET}' at 'limit'`],
+      ['a value as an enum value', 'TrentService.CreateKey', { KeyUsage: SECRET }, `Value '${SECRET}' at 'keyUsage'`],
+      ['a value in an alias name that breaks its pattern', 'TrentService.CreateAlias', { AliasName: `alias/${SECRET} !`, TargetKeyId: 'k' }, `Value 'alias/${SECRET} !' at 'aliasName'`],
+      ['a value as a boolean', 'TrentService.Encrypt', { KeyId: 'k', Plaintext: secretB64, DryRun: SECRET }, `Value '${SECRET}' at 'dryRun'`],
+    ];
+    for (const [name, target, input, expected] of shown) {
+      it(`${name} is named, as AWS names it`, async () => {
+        const message = assertAwsError(await call({ target, body: JSON.stringify(input) }), 400, 'ValidationException');
+        assert.ok(message.startsWith(`1 validation error detected: ${expected} failed to satisfy constraint: `), message);
       });
     }
   });

@@ -73,5 +73,33 @@ export function runAuditRepositorySuite(backend: string, open: OpenRepositories<
       assert.deepEqual(next.map((event) => event.sequence), [18, 17]);
       assert.equal((await store.lookupAuditEvents({ accountId: undefined, attribute: { key: 'EventName', value: 'Decrypt' }, limit: 10 })).length, 2);
     });
+
+    it('finds the newest successful event of some operations that names a resource', async () => {
+      const key = `arn:aws:kms:us-east-1:111111111111:key/${randomUUID()}`;
+      const other = `arn:aws:kms:us-east-1:111111111111:key/${randomUUID()}`;
+      const kmsEvent = (eventName: string, resourceNames: string[], failed = false) => {
+        const eventId = randomUUID();
+        return draft({
+          eventId,
+          eventName,
+          eventSource: 'kms.amazonaws.com',
+          resourceNames,
+          body: JSON.stringify({ eventID: eventId, eventName, ...(failed ? { errorCode: 'DisabledException' } : {}), requestID: randomUUID() }),
+        });
+      };
+      const query = { eventSource: 'kms.amazonaws.com', eventNames: ['Encrypt', 'Decrypt', 'ReEncrypt'], resourceName: key };
+      assert.equal(await store.lastSuccessfulAuditEvent(query), undefined);
+      const encrypt = await store.appendAuditEvent(kmsEvent('Encrypt', [key]));
+      await store.appendAuditEvent(kmsEvent('Encrypt', [other]));
+      await store.appendAuditEvent(kmsEvent('DisableKey', [key]));
+      await store.appendAuditEvent(kmsEvent('Decrypt', [key], true));
+      await store.appendAuditEvent(draft({ eventName: 'Decrypt', resourceNames: [key] }));
+      assert.deepEqual(await store.lastSuccessfulAuditEvent(query), encrypt);
+      const reEncrypt = await store.appendAuditEvent(kmsEvent('ReEncrypt', [other, key]));
+      await store.appendAuditEvent(kmsEvent('Encrypt', [other]));
+      assert.deepEqual(await store.lastSuccessfulAuditEvent(query), reEncrypt);
+      assert.deepEqual(await store.lastSuccessfulAuditEvent({ ...query, eventNames: ['Encrypt'] }), encrypt);
+      assert.equal(await store.lastSuccessfulAuditEvent({ ...query, eventNames: ['Sign'] }), undefined);
+    });
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeNextToken, encodeNextToken, matchesFilters, type FilterableSecret } from '../../../src/secrets/list-filters.js';
+import { decodeNextToken, encodeNextToken, matchesFilters, searchWords, type FilterableSecret } from '../../../src/secrets/list-filters.js';
 
 function secret(name: string, description?: string, tags: Record<string, string> = {}): FilterableSecret {
   return {
@@ -41,6 +41,25 @@ describe('ListSecrets filters', () => {
     assert.equal(matchesFilters(db, [{ Key: 'all', Values: ['mysql'] }]), true);
     assert.equal(matchesFilters(db, [{ Key: 'all', Values: ['PRODUCTION'] }]), true);
     assert.equal(matchesFilters(api, [{ Key: 'all', Values: ['mysql'] }]), false);
+  });
+});
+
+describe('search words (User Guide, "Find secrets")', () => {
+  it('split at lower to upper case, letters to digits, and punctuation, lower-cased', () => {
+    assert.deepEqual(searchWords('credsDatabase#892'), ['creds', 'database', '892']);
+    assert.deepEqual(searchWords('prod/AppBeta/x'), ['prod', 'app', 'beta', 'x']);
+    assert.deepEqual(searchWords('HTTPServer_v2'), ['http', 'server', 'v', '2']);
+    assert.deepEqual(searchWords('My_Secret'), ['my', 'secret']);
+    assert.deepEqual(searchWords(' /-_ '), []);
+  });
+
+  it('description and all need every value word as a word prefix; a value without words matches nothing', () => {
+    const secretOf = secret('prod/AppBeta/x', 'one and two');
+    assert.equal(matchesFilters(secretOf, [{ Key: 'description', Values: ['one two'] }]), true);
+    assert.equal(matchesFilters(secretOf, [{ Key: 'description', Values: ['one three'] }]), false);
+    assert.equal(matchesFilters(secretOf, [{ Key: 'all', Values: ['Beta'] }]), true);
+    assert.equal(matchesFilters(secretOf, [{ Key: 'all', Values: ['eta'] }]), false);
+    assert.equal(matchesFilters(secretOf, [{ Key: 'all', Values: ['/'] }]), false);
   });
 });
 

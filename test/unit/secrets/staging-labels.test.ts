@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planNewVersion, planStageUpdate } from '../../../src/secrets/staging-labels.js';
+import { newVersionStages, planNewVersion, planStageUpdate } from '../../../src/secrets/staging-labels.js';
 import type { LabelPlan, VersionLabels } from '../../../src/store/index.js';
 
 const NOW = new Date('2026-01-10T00:00:00Z');
@@ -43,6 +43,15 @@ describe('planNewVersion', () => {
     const plan = planNewVersion(versions, 'new', ['AWSCURRENT'], NOW);
     // 110 deprecated after the move (cur keeps AWSPREVIOUS), so 10 must go: the oldest of the old ones.
     assert.deepEqual(plan.deleteVersions, old.slice(0, 10).map((v) => v.versionId));
+  });
+
+  it("gives a secret's first version AWSCURRENT whatever the stages asked for, and no later version", () => {
+    const first = [version('v1', [], 0)];
+    assert.deepEqual(newVersionStages(first, 'v1', ['CUSTOM']), ['CUSTOM', 'AWSCURRENT']);
+    assert.deepEqual(newVersionStages([], 'v1', []), ['AWSCURRENT']);
+    assert.deepEqual(apply(first, planNewVersion(first, 'v1', ['CUSTOM'], NOW)), { v1: ['AWSCURRENT', 'CUSTOM'] });
+    const second = [version('v1', ['AWSCURRENT']), version('v2', [], 0)];
+    assert.deepEqual(newVersionStages(second, 'v2', ['CUSTOM']), ['CUSTOM']);
   });
 
   it('prunes nothing when every excess version is younger than 24 hours', () => {
