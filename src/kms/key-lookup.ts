@@ -3,7 +3,7 @@ import type { NamedResource } from '../policy/index.js';
 import type { KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
-import { isPastDeletionWindow } from './key-state.js';
+import { isMaterialExpired, isPastDeletionWindow } from './key-state.js';
 
 const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -45,7 +45,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     if (!key || (await destroyIfDue(ctx, key))) {
       return { notFound: kmsError('NotFoundException', `Key '${kmsKeyArn(location.region, location.accountId, location.keyId)}' does not exist`) };
     }
-    return { key };
+    return { key: await expireMaterialIfDue(ctx, key) };
   }
 
   /**
@@ -58,7 +58,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     if (!key || key.region !== ctx.region || (await destroyIfDue(ctx, key))) {
       throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
     }
-    return key;
+    return expireMaterialIfDue(ctx, key);
   }
 
   /** Where the KeyId points; `notFound` for an alias that names nothing. */
@@ -97,6 +97,16 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     if (!isPastDeletionWindow(key, now)) return false;
     await deps.store.destroyKey(key.keyId, now);
     return true;
+  }
+
+  /**
+   * Imported material whose ValidTo has come is deleted the moment the key is looked up (the key becomes
+   * PendingImport), as a key past its deletion window is destroyed, even before the sweeper runs.
+   */
+  async function expireMaterialIfDue(ctx: RequestContext, key: KeyRecord): Promise<KeyRecord> {
+    const now = ctx.clock.now();
+    if (!isMaterialExpired(key, now)) return key;
+    return (await deps.store.deleteImportedKeyMaterial(key.keyId, { expiredBy: now })) ?? (await deps.store.getKeyById(key.keyId)) ?? key;
   }
 
   return { findKey, locate, findKeyById };

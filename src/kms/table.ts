@@ -47,6 +47,9 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
       ListRetirableGrants: operation(schemas.ListRetirableGrants, ops.listRetirableGrants, 'resource'),
       RetireGrant: operation(schemas.RetireGrant, ops.retireGrant, 'resource'),
       RevokeGrant: operation(schemas.RevokeGrant, ops.revokeGrant, 'resource'),
+      GetParametersForImport: operation(schemas.GetParametersForImport, ops.getParametersForImport, 'resource'),
+      ImportKeyMaterial: operation(schemas.ImportKeyMaterial, ops.importKeyMaterial, 'resource'),
+      DeleteImportedKeyMaterial: operation(schemas.DeleteImportedKeyMaterial, ops.deleteImportedKeyMaterial, 'resource'),
     },
   };
 }

@@ -6,6 +6,7 @@ import { createManagedKeys } from '../managed-keys.js';
 import { createAliasOperations } from './aliases.js';
 import { createCryptographyOperations } from './cryptography.js';
 import { createGrantOperations } from './grants.js';
+import { createImportOperations } from './import.js';
 import { createKeyOperations } from './keys.js';
 import { createPolicyOperations } from './policies.js';
 import { createRotationOperations } from './rotation.js';
@@ -24,6 +25,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createTagOperations(deps, access),
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),
+    ...createImportOperations(deps, access, material),
     ensureManagedKey: createManagedKeys(deps, material),
   };
 }

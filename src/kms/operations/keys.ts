@@ -33,7 +33,10 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     const keyId = randomUUID();
     const arn = kmsKeyArn(ctx.region, accountId, keyId);
     const now = ctx.clock.now();
-    const backing = material.newBackingKey(arn, keyId, now);
+    // A key for imported material starts without any: PendingImport until ImportKeyMaterial (import.ts).
+    // https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys-create-cmk.html
+    const external = origin === 'EXTERNAL';
+    const backing = external ? undefined : material.newBackingKey(arn, keyId, now);
     const key: KeyRecord = {
       keyId,
       accountId,
@@ -44,11 +47,11 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       keySpec,
       origin,
       keyManager: 'CUSTOMER',
-      keyState: 'Enabled',
+      keyState: external ? 'PendingImport' : 'Enabled',
       creationDate: now,
       policy: input.Policy ?? defaultKeyPolicy(accountId),
       rotationEnabled: false,
-      currentBackingKeyId: backing.backingKeyId,
+      currentBackingKeyId: backing?.backingKeyId ?? '',
     };
     // CreateKey itself is authorized by the pipeline (kms:CreateKey, IAM policy); Tags need kms:TagResource too.
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html ("Required permissions")
@@ -107,20 +110,24 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       key.region,
       key.keyId,
       { keyState: 'PendingDeletion', deletionDate, pendingWindowDays },
-      ['Enabled', 'Disabled'],
+      ['Enabled', 'Disabled', 'PendingImport'],
     );
     if (!updated) throw invalidState(key);
     return { KeyId: key.arn, DeletionDate: deletionDate, KeyState: 'PendingDeletion', PendingWindowInDays: pendingWindowDays };
   }
 
-  /** A cancelled deletion leaves the key Disabled, as in AWS. */
+  /**
+   * A cancelled deletion leaves the key Disabled, as in AWS; a key of imported material that has none (deleted or
+   * expired meanwhile, or never imported) goes back to PendingImport instead.
+   */
   async function cancelKeyDeletion(ctx: RequestContext, input: KmsInput<'CancelKeyDeletion'>) {
     const key = await access.customerKeyFor(ctx, input.KeyId, 'CancelKeyDeletion');
+    const keyState = key.origin === 'EXTERNAL' && key.currentBackingKeyId === '' ? 'PendingImport' : 'Disabled';
     const updated = await deps.store.updateKey(
       key.accountId,
       key.region,
       key.keyId,
-      { keyState: 'Disabled', deletionDate: undefined, pendingWindowDays: undefined },
+      { keyState, deletionDate: undefined, pendingWindowDays: undefined },
       ['PendingDeletion'],
     );
     if (!updated) throw invalidState(key);
@@ -129,7 +136,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
 
   async function updateKeyDescription(ctx: RequestContext, input: KmsInput<'UpdateKeyDescription'>) {
     const key = await access.customerKeyFor(ctx, input.KeyId, 'UpdateKeyDescription');
-    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled']);
+    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled', 'PendingImport']);
     if (!updated) throw invalidState(key);
     return {};
   }
@@ -138,17 +145,20 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
 }
 
 /**
- * Coffer serves symmetric encryption keys with AWS-generated material today. Other key types are valid
+ * Coffer serves symmetric encryption keys with AWS-generated or imported material today. Other key types are valid
  * AWS requests, so they pass validation and are refused here with UnsupportedOperationException.
  */
 function assertSupportedKeyType(keySpec: string, keyUsage: string, origin: string, multiRegion?: boolean, customKeyStoreId?: string) {
   if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage !== 'ENCRYPT_DECRYPT') {
     throw kmsError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec SYMMETRIC_DEFAULT`);
   }
+  if (origin === 'EXTERNAL' && keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw kmsError('UnsupportedOperationException', `Imported key material (Origin EXTERNAL) is supported for KeySpec SYMMETRIC_DEFAULT only by this Coffer server; ${keySpec} is not yet.`);
+  }
   if (keySpec !== 'SYMMETRIC_DEFAULT') {
     throw kmsError('UnsupportedOperationException', `KeySpec ${keySpec} is not supported by this Coffer server yet.`);
   }
-  if (origin !== 'AWS_KMS') {
+  if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
     throw kmsError('UnsupportedOperationException', `Origin ${origin} is not supported by this Coffer server yet.`);
   }
   if (multiRegion) {

@@ -33,6 +33,9 @@ export function keyFromRow(row: Row, booleans: BooleanColumns): KeyRecord {
     rotationPeriodDays: row.rotation_period_days ?? undefined,
     nextRotationDate: optionalDate(row.next_rotation_date),
     currentBackingKeyId: row.current_backing_key_id,
+    validTo: optionalDate(row.valid_to),
+    expirationModel: row.expiration_model ?? undefined,
+    keyMaterialId: row.key_material_id ?? undefined,
   };
 }
 
