@@ -90,8 +90,10 @@ describe('CreateKey', () => {
     await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' })), 'UnsupportedOperationException');
   });
 
-  it('refuses imported, multi-Region and custom-key-store keys with UnsupportedOperationException', async () => {
-    await rejectsWith(kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL' })), 'UnsupportedOperationException');
+  it('refuses CloudHSM, external-key-store, multi-Region and custom-key-store keys with UnsupportedOperationException', async () => {
+    // Origin EXTERNAL (imported material) is served: test/integration/kms/import.test.ts.
+    await rejectsWith(kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM' })), 'UnsupportedOperationException');
+    await rejectsWith(kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL_KEY_STORE' })), 'UnsupportedOperationException');
     await rejectsWith(kms.send(new CreateKeyCommand({ MultiRegion: true })), 'UnsupportedOperationException');
     await rejectsWith(kms.send(new CreateKeyCommand({ CustomKeyStoreId: 'cks-1234567890abcdef0' })), 'UnsupportedOperationException');
   });
