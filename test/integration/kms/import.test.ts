@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { shellOk } from '../../helpers/aws-cli.js';
 import { auditEvents } from '../../helpers/audit.js';
+import { createUser } from '../../helpers/principals.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { createKey, DAY_MS, rejectsWith, roundSecondNow } from '../../helpers/kms.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
@@ -352,6 +353,31 @@ describe('expiry (ValidTo)', () => {
     clock.advanceMs(DAY_MS);
     await rejectsWith(kms.send(new DecryptCommand({ CiphertextBlob })), 'KMSInvalidStateException');
     assert.equal((await describe_(key.KeyId!)).KeyState, 'PendingImport');
+  });
+});
+
+describe('authorization', () => {
+  it('each import operation is its own key policy action (kms:GetParametersForImport, kms:ImportKeyMaterial, kms:DeleteImportedKeyMaterial)', async () => {
+    const key = await externalKey();
+    const user = await createUser(server, server.admin, `importer-${Math.random().toString(36).slice(2, 8)}`, {
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:GetParametersForImport', Resource: key.Arn }] },
+    });
+    const userKms = server.kms({ credentials: user.keys });
+    try {
+      const params = await userKms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+      const denied = await rejectsWith(
+        userKms.send(new ImportKeyMaterialCommand({
+          KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrap(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256'),
+          ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+        })),
+        'AccessDeniedException',
+      );
+      assert.match(denied.message, /kms:ImportKeyMaterial/);
+      await rejectsWith(userKms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId })), 'AccessDeniedException');
+      assert.equal((await describe_(key.KeyId!)).KeyState, 'PendingImport');
+    } finally {
+      userKms.destroy();
+    }
   });
 });
 
