@@ -1,6 +1,7 @@
 import { constants, createDecipheriv, createHmac, createPrivateKey, generateKeyPair, privateDecrypt, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { RequestContext } from '../../core/index.js';
+import type { RequestContextValues } from '../../policy/index.js';
 import { KEY_BYTES } from '../../crypto/index.js';
 import type { ExpirationModel, KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
@@ -42,7 +43,10 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
   async function getParametersForImport(ctx: RequestContext, input: KmsInput<'GetParametersForImport'>) {
     const wrappingAlgorithm = supportedAlgorithm(input.WrappingAlgorithm);
     const wrappingKeySpec = supportedKeySpec(input.WrappingKeySpec);
-    const key = await externalKey(ctx, input.KeyId, 'GetParametersForImport');
+    const key = await externalKey(ctx, input.KeyId, 'GetParametersForImport', {
+      'kms:WrappingAlgorithm': input.WrappingAlgorithm,
+      'kms:WrappingKeySpec': input.WrappingKeySpec,
+    });
     // Key states: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html (a key pending deletion
     // takes no new material).
     if (key.keyState !== 'PendingImport' && key.keyState !== 'Enabled' && key.keyState !== 'Disabled') throw invalidState(key);
@@ -64,7 +68,12 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ImportKeyMaterial.html */
   async function importKeyMaterial(ctx: RequestContext, input: KmsInput<'ImportKeyMaterial'>) {
-    const key = await externalKey(ctx, input.KeyId, 'ImportKeyMaterial');
+    // kms:ExpirationModel and kms:ValidTo (epoch seconds, for the Numeric operators, as AWS's examples use it;
+    // absent when the material does not expire). https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+    const key = await externalKey(ctx, input.KeyId, 'ImportKeyMaterial', {
+      'kms:ExpirationModel': input.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES',
+      'kms:ValidTo': input.ValidTo === undefined ? undefined : String(Math.floor(input.ValidTo.getTime() / 1000)),
+    });
     if (key.keyState !== 'PendingImport' && key.keyState !== 'Enabled') throw invalidState(key);
     const now = ctx.clock.now();
     const expiry = expiryOf(input, now);
@@ -132,9 +141,12 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
     return { KeyId: key.arn, KeyMaterialId: key.keyMaterialId };
   }
 
-  /** A key of the caller's account by id or ARN, authorized for the operation, with Origin EXTERNAL. */
-  async function externalKey(ctx: RequestContext, reference: string, operation: string): Promise<KeyRecord> {
-    const key = await access.customerKeyFor(ctx, reference, operation);
+  /**
+   * A key of the caller's account by id or ARN, authorized for the operation (with its own condition keys), with
+   * Origin EXTERNAL.
+   */
+  async function externalKey(ctx: RequestContext, reference: string, operation: string, context?: RequestContextValues): Promise<KeyRecord> {
+    const key = await access.customerKeyFor(ctx, reference, operation, { context });
     if (key.origin !== 'EXTERNAL') {
       throw kmsError('UnsupportedOperationException', `${key.arn} origin is ${key.origin} which is not valid for this operation.`);
     }

@@ -381,6 +381,45 @@ describe('authorization', () => {
   });
 });
 
+describe('condition keys of the import operations', () => {
+  it('kms:WrappingAlgorithm, kms:WrappingKeySpec, kms:ExpirationModel and kms:ValidTo: a Deny on each applies', async () => {
+    const key = await externalKey();
+    const limit = Math.floor(clock.now().getTime() / 1000) + 30 * 86_400;
+    const user = await createUser(server, server.admin, `import-conditions-${Math.random().toString(36).slice(2, 8)}`, {
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:DescribeKey'], Resource: key.Arn },
+          { Effect: 'Deny', Action: 'kms:GetParametersForImport', Resource: '*', Condition: { StringEquals: { 'kms:WrappingAlgorithm': 'RSAES_OAEP_SHA_1' } } },
+          { Effect: 'Deny', Action: 'kms:GetParametersForImport', Resource: '*', Condition: { StringEquals: { 'kms:WrappingKeySpec': 'RSA_3072' } } },
+          { Effect: 'Deny', Action: 'kms:ImportKeyMaterial', Resource: '*', Condition: { StringEquals: { 'kms:ExpirationModel': 'KEY_MATERIAL_DOES_NOT_EXPIRE' } } },
+          { Effect: 'Deny', Action: 'kms:ImportKeyMaterial', Resource: '*', Condition: { NumericGreaterThan: { 'kms:ValidTo': String(limit) } } },
+        ],
+      },
+    });
+    const userKms = server.kms({ credentials: user.keys });
+    try {
+      const params = (algorithm: AlgorithmSpec, spec: WrappingKeySpec) =>
+        userKms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec }));
+      await rejectsWith(params('RSAES_OAEP_SHA_1', 'RSA_2048'), 'AccessDeniedException');
+      await rejectsWith(params('RSAES_OAEP_SHA_256', 'RSA_3072'), 'AccessDeniedException');
+      const allowed = await params('RSAES_OAEP_SHA_256', 'RSA_2048');
+      const material = randomBytes(32);
+      const send = (expiry: { ExpirationModel?: 'KEY_MATERIAL_DOES_NOT_EXPIRE'; ValidTo?: Date }) =>
+        userKms.send(new ImportKeyMaterialCommand({
+          KeyId: key.KeyId, ImportToken: allowed.ImportToken, EncryptedKeyMaterial: wrap(allowed.PublicKey!, material, 'RSAES_OAEP_SHA_256'), ...expiry,
+        }));
+      await rejectsWith(send({ ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }), 'AccessDeniedException');
+      await rejectsWith(send({ ValidTo: new Date((limit + 86_400) * 1000) }), 'AccessDeniedException');
+      assert.equal((await describe_(key.KeyId!)).KeyState, 'PendingImport');
+      await send({ ValidTo: new Date((limit - 86_400) * 1000) });
+      assert.equal((await describe_(key.KeyId!)).KeyState, 'Enabled');
+    } finally {
+      userKms.destroy();
+    }
+  });
+});
+
 describe('audit', () => {
   it('records the import calls without the import token, the public key or the encrypted material', async () => {
     const key = await externalKey();
