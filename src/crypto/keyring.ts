@@ -33,6 +33,15 @@ export class Keyring {
   }
 
   /**
+   * Opens without caching: for sealed records that differ under one owner (KMS import tokens), where the cache,
+   * keyed by owner, would hand back another record's contents. Undefined when the record does not open.
+   */
+  openUncached(sealed: Buffer, owner: string): Buffer | undefined {
+    this.#assertOpen();
+    return openFromBuffer(this.#rootKey, sealed, Buffer.from(owner, 'utf8'));
+  }
+
+  /**
    * The material already opened for this owner, if any: a caller whose sealed record lives in the store can
    * skip reading it when the material was opened before (sealed material never changes for an owner).
    */

@@ -3,7 +3,7 @@ import type { NamedResource } from '../policy/index.js';
 import { keyStoreId, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
-import { isPastDeletionWindow } from './key-state.js';
+import { isMaterialExpired, isPastDeletionWindow } from './key-state.js';
 
 /** A key id: a UUID, or a multi-Region key's `mrk-` and 32 hex digits. */
 const KEY_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
@@ -46,7 +46,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     if (!key || (await destroyIfDue(ctx, key))) {
       return { notFound: kmsError('NotFoundException', `Key '${kmsKeyArn(location.region, location.accountId, location.keyId)}' does not exist`) };
     }
-    return { key };
+    return { key: await expireMaterialIfDue(ctx, key) };
   }
 
   /**
@@ -60,7 +60,7 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     if (!key || key.region !== ctx.region || (await destroyIfDue(ctx, key))) {
       throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
     }
-    return key;
+    return expireMaterialIfDue(ctx, key);
   }
 
   /** Where the KeyId points; `notFound` for an alias that names nothing. */
@@ -99,6 +99,16 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     if (!isPastDeletionWindow(key, now)) return false;
     await deps.store.destroyKey(keyStoreId(key), now);
     return true;
+  }
+
+  /**
+   * Imported material whose ValidTo has come is deleted the moment the key is looked up (the key becomes
+   * PendingImport), as a key past its deletion window is destroyed, even before the sweeper runs.
+   */
+  async function expireMaterialIfDue(ctx: RequestContext, key: KeyRecord): Promise<KeyRecord> {
+    const now = ctx.clock.now();
+    if (!isMaterialExpired(key, now)) return key;
+    return (await deps.store.deleteImportedKeyMaterial(keyStoreId(key), { expiredBy: now })) ?? (await deps.store.getKeyById(key.keyId)) ?? key;
   }
 
   return { findKey, locate, findKeyById };

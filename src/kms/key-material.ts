@@ -80,7 +80,20 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
     return material;
   }
 
-  return { newBackingKey, newBackingKeys, resealAll, open };
+  /**
+   * The backing key for imported material: its id is derived from the material (import.ts), so the same
+   * material imported again gets the same id and the ciphertexts made before decrypt again.
+   */
+  function importedBackingKey(keyArn: string, keyId: string, backingKeyId: string, material: Buffer, createdAt: Date): BackingKeyRecord {
+    return { keyId, backingKeyId, sealedMaterial: deps.keyring.seal(material, owner(keyArn, backingKeyId)), createdAt };
+  }
+
+  /** Drops this process's cached copy of a backing key's material (its row was deleted). */
+  function forget(keyArn: string, backingKeyId: string): void {
+    deps.keyring.forget(owner(keyArn, backingKeyId));
+  }
+
+  return { newBackingKey, newBackingKeys, resealAll, open, importedBackingKey, forget };
 }
 
 function owner(keyArn: string, backingKeyId: string): string {

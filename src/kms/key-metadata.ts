@@ -19,6 +19,9 @@ export function keyMetadata(key: KeyRecord, multiRegionConfiguration?: object) {
     DeletionDate: key.deletionDate,
     PendingDeletionWindowInDays: key.keyState === 'PendingDeletion' ? key.pendingWindowDays : undefined,
     Origin: key.origin,
+    // Imported material (Origin EXTERNAL): shown while the key has material, as AWS shows them after an import.
+    ExpirationModel: key.expirationModel,
+    ValidTo: key.expirationModel === 'KEY_MATERIAL_EXPIRES' ? key.validTo : undefined,
     KeyManager: key.keyManager,
     CustomerMasterKeySpec: customerMasterKeySpec(key.keySpec),
     KeySpec: key.keySpec,

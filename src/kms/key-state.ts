@@ -28,7 +28,16 @@ export function isPastDeletionWindow(key: KeyRecord, now: Date): boolean {
   return key.keyState === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= now;
 }
 
+/** Imported material whose ValidTo has come: deleted at the next lookup or sweep (the key becomes PendingImport). */
+export function isMaterialExpired(key: KeyRecord, now: Date): boolean {
+  return key.validTo !== undefined && key.currentBackingKeyId !== '' && key.validTo <= now;
+}
+
 export function invalidState(key: KeyRecord): Error {
-  const state = key.keyState === 'PendingDeletion' ? 'pending deletion' : key.keyState === 'PendingReplicaDeletion' ? 'pending replica deletion' : key.keyState;
+  const state =
+    key.keyState === 'PendingDeletion' ? 'pending deletion'
+    : key.keyState === 'PendingReplicaDeletion' ? 'pending replica deletion'
+    : key.keyState === 'PendingImport' ? 'pending import'
+    : key.keyState;
   return kmsError('KMSInvalidStateException', `${key.arn} is ${state}.`);
 }

@@ -24,6 +24,11 @@ export const SIGNING_ALGORITHMS = [
   'ED25519_PH_SHA_512',
 ] as const;
 export const MESSAGE_TYPES = ['RAW', 'DIGEST', 'EXTERNAL_MU'] as const;
+/** GetParametersForImport's enums as AWS's model lists them; the operation refuses the ones AWS no longer serves (import.ts). */
+export const IMPORT_WRAPPING_ALGORITHMS = ['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256', 'SM2PKE'] as const;
+export const IMPORT_WRAPPING_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] as const;
+export const EXPIRATION_MODELS = ['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE'] as const;
+export const IMPORT_TYPES = ['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL'] as const;
 
 const keyId = awsString({ min: 1, max: 2048 });
 const grantTokens = awsList(awsString({ min: 1, max: 8192 }), { min: 0, max: 10 }).optional();
@@ -41,6 +46,13 @@ const grantId = awsString({ min: 1, max: 128 });
 const grantToken = awsString({ min: 1, max: 8192 });
 const grantConstraints = z.object({ EncryptionContextSubset: encryptionContext, EncryptionContextEquals: encryptionContext }).optional();
 const recipient = z.object({ KeyEncryptionAlgorithm: awsString().optional(), AttestationDocument: awsBlob().optional() }).optional();
+
+/** A timestamp member: epoch seconds (with fractions) on the JSON 1.1 wire, a Date after parsing. */
+const timestamp = z
+  .number({ error: (issue) => (issue.input === undefined || issue.input === null ? 'Member must not be null' : 'Member must be a timestamp') })
+  .refine((seconds) => Number.isFinite(seconds), { error: 'Member must be a timestamp' })
+  .transform((seconds) => new Date(seconds * 1000));
+const keyMaterialId = awsString({ min: 64, max: 64, pattern: /^[a-f0-9]+$/ });
 
 export const keyIdOnly = z.object({ KeyId: keyId });
 /** A Region id (ReplicateKey, UpdatePrimaryRegion): AWS's RegionType. */
@@ -186,6 +198,22 @@ export const schemas = {
   UpdatePrimaryRegion: z.object({ KeyId: keyId, PrimaryRegion: region }),
   GetKeyLastUsage: keyIdOnly,
   ...customKeyStoreSchemas,
+  GetParametersForImport: z.object({
+    KeyId: keyId,
+    WrappingAlgorithm: awsEnum(IMPORT_WRAPPING_ALGORITHMS),
+    WrappingKeySpec: awsEnum(IMPORT_WRAPPING_KEY_SPECS),
+  }),
+  ImportKeyMaterial: z.object({
+    KeyId: keyId,
+    ImportToken: awsBlob({ min: 1, max: 6144 }),
+    EncryptedKeyMaterial: awsBlob({ min: 1, max: 6144 }),
+    ValidTo: timestamp.optional(),
+    ExpirationModel: awsEnum(EXPIRATION_MODELS).optional(),
+    ImportType: awsEnum(IMPORT_TYPES).optional(),
+    KeyMaterialDescription: awsString({ min: 0, max: 256, pattern: /^[a-zA-Z0-9:/_\s.-]+$/ }).optional(),
+    KeyMaterialId: keyMaterialId.optional(),
+  }),
+  DeleteImportedKeyMaterial: z.object({ KeyId: keyId, KeyMaterialId: keyMaterialId.optional() }),
 } as const;
 
 export type KmsSchemas = typeof schemas;

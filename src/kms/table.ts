@@ -59,6 +59,9 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
       DescribeCustomKeyStores: operation(schemas.DescribeCustomKeyStores, ops.describeCustomKeyStores),
       DisconnectCustomKeyStore: operation(schemas.DisconnectCustomKeyStore, ops.disconnectCustomKeyStore),
       UpdateCustomKeyStore: operation(schemas.UpdateCustomKeyStore, ops.updateCustomKeyStore),
+      GetParametersForImport: operation(schemas.GetParametersForImport, ops.getParametersForImport, 'resource'),
+      ImportKeyMaterial: operation(schemas.ImportKeyMaterial, ops.importKeyMaterial, 'resource'),
+      DeleteImportedKeyMaterial: operation(schemas.DeleteImportedKeyMaterial, ops.deleteImportedKeyMaterial, 'resource'),
     },
   };
 }

@@ -68,6 +68,11 @@ const SOURCES: readonly KeySource[] = [
     key,
     actions: ['kms:CreateGrant'],
   })),
+  // kms/operations/import.ts.
+  { key: 'kms:wrappingalgorithm', actions: ['kms:GetParametersForImport'] },
+  { key: 'kms:wrappingkeyspec', actions: ['kms:GetParametersForImport'] },
+  { key: 'kms:expirationmodel', actions: ['kms:ImportKeyMaterial'] },
+  { key: 'kms:validto', actions: ['kms:ImportKeyMaterial'] },
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
   { key: 'sts:rolesessionname', actions: ['sts:AssumeRole'] },

@@ -92,6 +92,7 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
       text('key_manager'), text('key_state'), integer('creation_date'), integer('deletion_date'), integer('pending_window_days'), text('policy'),
       boolean('rotation_enabled'), integer('rotation_period_days'), integer('next_rotation_date'), text('current_backing_key_id'),
       text('multi_region_key_id'), text('primary_region'),
+      integer('valid_to'), text('expiration_model'), text('key_material_id'),
     ],
     order: ['key_id'],
   },

@@ -31,6 +31,9 @@ export function newKey(accountId: string, region: string): { key: KeyRecord; bac
       rotationPeriodDays: undefined,
       nextRotationDate: undefined,
       currentBackingKeyId: backingKeyId,
+      validTo: undefined,
+      expirationModel: undefined,
+      keyMaterialId: undefined,
     },
     backing: { keyId, backingKeyId, sealedMaterial: randomBytes(60), createdAt: creationDate, rotationType: undefined },
   };

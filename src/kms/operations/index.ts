@@ -8,6 +8,7 @@ import { createCryptographyOperations } from './cryptography.js';
 import { createCustomKeyStoreOperations } from './custom-key-stores.js';
 import { createGrantOperations } from './grants.js';
 import { createKeyLastUsageOperations } from './key-last-usage.js';
+import { createImportOperations } from './import.js';
 import { createKeyOperations } from './keys.js';
 import { createMultiRegionOperations } from './multi-region.js';
 import { createPolicyOperations } from './policies.js';
@@ -32,6 +33,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createMultiRegionOperations(deps, access, material),
     ...createKeyLastUsageOperations(deps, access),
     ...createCustomKeyStoreOperations(),
+    ...createImportOperations(deps, access, material),
     ensureManagedKey: createManagedKeys(deps, material),
   };
 }

@@ -28,7 +28,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       throw kmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
     }
     const keyUsage = assertKeySpecAndUsage(keySpec, input.KeyUsage);
-    assertSupportedOrigin(origin, input.CustomKeyStoreId);
+    assertSupportedOrigin(origin, keySpec, input.MultiRegion, input.CustomKeyStoreId);
     if (input.Policy !== undefined) assertValidKeyPolicy(input.Policy);
     assertValidTags(input.Tags ?? []);
 
@@ -37,7 +37,10 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     const keyId = input.MultiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
     const arn = kmsKeyArn(ctx.region, accountId, keyId);
     const now = ctx.clock.now();
-    const backing = material.newBackingKey(arn, keyStoreId({ keyId, region: ctx.region }), now, (await generateKeyMaterial(keySpec)).material);
+    // A key for imported material starts without any: PendingImport until ImportKeyMaterial (import.ts).
+    // https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys-create-cmk.html
+    const external = origin === 'EXTERNAL';
+    const backing = external ? undefined : material.newBackingKey(arn, keyStoreId({ keyId, region: ctx.region }), now, (await generateKeyMaterial(keySpec)).material);
     const key: KeyRecord = {
       keyId,
       accountId,
@@ -48,11 +51,11 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       keySpec,
       origin,
       keyManager: 'CUSTOMER',
-      keyState: 'Enabled',
+      keyState: external ? 'PendingImport' : 'Enabled',
       creationDate: now,
       policy: input.Policy ?? defaultKeyPolicy(accountId),
       rotationEnabled: false,
-      currentBackingKeyId: backing.backingKeyId,
+      currentBackingKeyId: backing?.backingKeyId ?? '',
       ...(input.MultiRegion ? { primaryRegion: ctx.region } : {}),
     };
     // The pipeline checked kms:CreateKey without the request's condition keys; checked again with them, so a Deny
@@ -128,20 +131,24 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       key.region,
       key.keyId,
       { keyState: 'PendingDeletion', deletionDate, pendingWindowDays },
-      ['Enabled', 'Disabled'],
+      ['Enabled', 'Disabled', 'PendingImport'],
     );
     if (!updated) throw invalidState(key);
     return { KeyId: key.arn, DeletionDate: deletionDate, KeyState: 'PendingDeletion', PendingWindowInDays: pendingWindowDays };
   }
 
-  /** A cancelled deletion leaves the key Disabled, as in AWS. */
+  /**
+   * A cancelled deletion leaves the key Disabled, as in AWS; a key of imported material that has none (deleted or
+   * expired meanwhile, or never imported) goes back to PendingImport instead.
+   */
   async function cancelKeyDeletion(ctx: RequestContext, input: KmsInput<'CancelKeyDeletion'>) {
     const key = await access.customerKeyFor(ctx, input.KeyId, 'CancelKeyDeletion');
+    const keyState = key.origin === 'EXTERNAL' && key.currentBackingKeyId === '' ? 'PendingImport' : 'Disabled';
     const updated = await deps.store.updateKey(
       key.accountId,
       key.region,
       key.keyId,
-      { keyState: 'Disabled', deletionDate: undefined, pendingWindowDays: undefined },
+      { keyState, deletionDate: undefined, pendingWindowDays: undefined },
       ['PendingDeletion', 'PendingReplicaDeletion'],
     );
     if (!updated) throw invalidState(key);
@@ -150,7 +157,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
 
   async function updateKeyDescription(ctx: RequestContext, input: KmsInput<'UpdateKeyDescription'>) {
     const key = await access.customerKeyFor(ctx, input.KeyId, 'UpdateKeyDescription');
-    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled']);
+    const updated = await deps.store.updateKey(key.accountId, key.region, key.keyId, { description: input.Description }, ['Enabled', 'Disabled', 'PendingImport']);
     if (!updated) throw invalidState(key);
     return {};
   }
@@ -159,11 +166,18 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
 }
 
 /**
- * Coffer serves keys with KMS-made material in its own store (key-specs.ts says which specs and usages). Other
- * origins, Multi-Region keys and custom key stores are valid AWS requests, refused with UnsupportedOperationException.
+ * Coffer serves keys with KMS-made material in its own store (key-specs.ts says which specs and usages), and
+ * imported material for symmetric encryption keys in one Region. Other origins, imports of other specs or into
+ * multi-Region keys and custom key stores are valid AWS requests, refused with UnsupportedOperationException.
  */
-function assertSupportedOrigin(origin: string, customKeyStoreId?: string) {
-  if (origin !== 'AWS_KMS') {
+function assertSupportedOrigin(origin: string, keySpec: string, multiRegion?: boolean, customKeyStoreId?: string) {
+  if (origin === 'EXTERNAL' && keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw kmsError('UnsupportedOperationException', `Imported key material (Origin EXTERNAL) is supported for KeySpec SYMMETRIC_DEFAULT only by this Coffer server; ${keySpec} is not yet.`);
+  }
+  if (origin === 'EXTERNAL' && multiRegion) {
+    throw kmsError('UnsupportedOperationException', 'Imported key material (Origin EXTERNAL) in multi-Region keys is not supported by this Coffer server yet.');
+  }
+  if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
     throw kmsError('UnsupportedOperationException', `Origin ${origin} is not supported by this Coffer server yet.`);
   }
   if (customKeyStoreId !== undefined) {

@@ -1,4 +1,4 @@
-import { isMultiRegionKeyId, keyStoreId, MultiRegionKeyChangedError, publicKeyId, type AliasRecord, type BackingKeyRecord, type KeyPatch, type KeyRecord, type KeyState, type Page, type Tag } from '../records.js';
+import { isMultiRegionKeyId, keyStoreId, MultiRegionKeyChangedError, publicKeyId, type AliasRecord, type BackingKeyRecord, type ImportedMaterial, type KeyPatch, type KeyRecord, type KeyState, type Page, type Tag } from '../records.js';
 import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow, multiRegionColumns } from '../rows/keys.js';
 import { BOOLEAN_COLUMNS, patchAssignments, toPage, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
@@ -19,10 +19,10 @@ export class PostgresKeyTables {
     this.#pointRead = pointRead;
   }
 
-  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
+  createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): Promise<void> {
     return this.#transaction(async (sql) => {
       await insertKey(sql, key);
-      await insertBackingKey(sql, backing);
+      if (backing) await insertBackingKey(sql, backing);
       await upsertTags(sql, keyStoreId(key), tags);
     });
   }
@@ -86,6 +86,45 @@ export class PostgresKeyTables {
       }
       return true;
     });
+  }
+
+  /** The conditional update decides; the backing key is added only if this (same) material's row is not there. */
+  importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `UPDATE kms_keys SET current_backing_key_id = $1, key_material_id = $2, expiration_model = $3, valid_to = $4, key_state = 'Enabled'
+         WHERE key_id = $5 AND origin = 'EXTERNAL' AND (key_material_id IS NULL OR key_material_id = $2)
+           AND key_state = ANY($6::text[]) RETURNING *`,
+        [backing.backingKeyId, material.keyMaterialId, material.expirationModel, material.validTo?.getTime() ?? null, backing.keyId, whenStates],
+      );
+      if (!row) return undefined;
+      const present = await sql.one('SELECT 1 AS present FROM kms_backing_keys WHERE key_id = $1 AND backing_key_id = $2', [backing.keyId, backing.backingKeyId]);
+      if (!present) await insertBackingKey(sql, backing);
+      return keyFromRow(row, BOOLEAN_COLUMNS);
+    });
+  }
+
+  deleteImportedKeyMaterial(keyId: string, condition: { whenStates?: readonly KeyState[]; expiredBy?: Date }): Promise<KeyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `UPDATE kms_keys SET current_backing_key_id = '', valid_to = NULL, expiration_model = NULL,
+           key_state = CASE WHEN key_state = 'PendingDeletion' THEN key_state ELSE 'PendingImport' END
+         WHERE key_id = $1 AND origin = 'EXTERNAL' AND current_backing_key_id <> ''
+           AND ($2::text[] IS NULL OR key_state = ANY($2::text[])) AND ($3::bigint IS NULL OR valid_to <= $3) RETURNING *`,
+        [keyId, condition.whenStates ?? null, condition.expiredBy?.getTime() ?? null],
+      );
+      if (!row) return undefined;
+      await sql.run('DELETE FROM kms_backing_keys WHERE key_id = $1', [keyId]);
+      return keyFromRow(row, BOOLEAN_COLUMNS);
+    });
+  }
+
+  listKeysWithExpiredMaterial(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows('SELECT * FROM kms_keys WHERE valid_to <= $1 ORDER BY valid_to LIMIT $2', [now.getTime(), limit])).map((row) =>
+        keyFromRow(row, BOOLEAN_COLUMNS),
+      ),
+    );
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
@@ -308,13 +347,14 @@ async function insertKey(sql: Sql, key: KeyRecord): Promise<void> {
   await sql.run(
     `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
        key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
-       next_rotation_date, current_backing_key_id, multi_region_key_id, primary_region)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+       next_rotation_date, current_backing_key_id, multi_region_key_id, primary_region, valid_to, expiration_model, key_material_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
     [
       keyStoreId(key), key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
       key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
       key.pendingWindowDays ?? null, key.policy, key.rotationEnabled, key.rotationPeriodDays ?? null,
-      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId, multiRegionKeyId, primaryRegion,
+      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId, multiRegionKeyId, primaryRegion, key.validTo?.getTime() ?? null,
+      key.expirationModel ?? null, key.keyMaterialId ?? null,
     ],
   );
 }

@@ -341,4 +341,17 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX audit_events_by_name ON audit_events (event_name, sequence);
     `,
   },
+  {
+    id: 11,
+    name: 'kms-imported-key-material',
+    // Keys of imported material (Origin EXTERNAL): when the material expires, whether it does, and its
+    // KeyMaterialId (an HMAC of the material, never the material), kept after a deletion so that only the same
+    // material can be imported again. A key without material has current_backing_key_id ''.
+    sql: `
+      ALTER TABLE kms_keys ADD COLUMN valid_to BIGINT;
+      ALTER TABLE kms_keys ADD COLUMN expiration_model TEXT;
+      ALTER TABLE kms_keys ADD COLUMN key_material_id TEXT;
+      CREATE INDEX kms_keys_by_material_expiry ON kms_keys (valid_to) WHERE valid_to IS NOT NULL;
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import type {
   FunctionPatch,
   FunctionRecord,
   BackingKeyRecord,
+  ImportedMaterial,
   GrantRecord,
   KeyPatch,
   KeyRecord,
@@ -337,7 +338,7 @@ export class PostgresStore implements Store {
     return this.#iam.listRootAccessKeys(accountId);
   }
 
-  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
+  createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): Promise<void> {
     return this.#keys.createKey(key, backing, tags);
   }
 
@@ -359,6 +360,18 @@ export class PostgresStore implements Store {
 
   rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
     return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate, replicaBackings);
+  }
+
+  importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined> {
+    return this.#keys.importKeyMaterial(backing, material, whenStates);
+  }
+
+  deleteImportedKeyMaterial(keyId: string, condition: { whenStates?: readonly KeyState[]; expiredBy?: Date }): Promise<KeyRecord | undefined> {
+    return this.#keys.deleteImportedKeyMaterial(keyId, condition);
+  }
+
+  listKeysWithExpiredMaterial(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#keys.listKeysWithExpiredMaterial(now, limit);
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {

@@ -35,13 +35,34 @@ export type KeyRecord = {
   rotationEnabled: boolean;
   rotationPeriodDays?: number;
   nextRotationDate?: Date;
-  /** The backing key that seals new ciphertexts; older ones stay for Decrypt. */
+  /**
+   * The backing key that seals new ciphertexts; older ones stay for Decrypt. Empty for a key of imported
+   * material (Origin EXTERNAL) that has none: never imported, deleted or expired.
+   */
   currentBackingKeyId: string;
   /**
    * Set on every member of a multi-Region key (key id `mrk-…`): the Region of its primary key. The member whose
    * `region` equals it is the primary; the others are its replicas. Absent for single-Region keys.
    */
   primaryRegion?: string;
+  /** Imported material: when it expires (ExpirationModel KEY_MATERIAL_EXPIRES); absent while there is none. */
+  validTo?: Date;
+  /** Imported material: KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE; absent while there is none. */
+  expirationModel?: ExpirationModel;
+  /**
+   * Imported material: its KeyMaterialId, an HMAC of the material (never the material), kept after the material
+   * is deleted or expires, so a re-import of different material is refused without having the old one.
+   */
+  keyMaterialId?: string;
+};
+
+export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+
+/** What ImportKeyMaterial records on the key beside its backing key. */
+export type ImportedMaterial = {
+  keyMaterialId: string;
+  expirationModel: ExpirationModel;
+  validTo?: Date;
 };
 
 /**

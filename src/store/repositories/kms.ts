@@ -1,5 +1,5 @@
 import type { Page, Tag } from '../records/common.js';
-import type { AliasRecord, BackingKeyRecord, GrantRecord, KeyPatch, KeyRecord, KeyState } from '../records/kms.js';
+import type { AliasRecord, BackingKeyRecord, GrantRecord, ImportedMaterial, KeyPatch, KeyRecord, KeyState } from '../records/kms.js';
 
 /**
  * KMS keys with their backing keys and tags, aliases, AWS managed keys and grants: what kms owns.
@@ -13,8 +13,8 @@ import type { AliasRecord, BackingKeyRecord, GrantRecord, KeyPatch, KeyRecord, K
  * BackingKeyRecord.keyId and GrantRecord.keyId, which are store ids.
  */
 export interface KmsRepository {
-  /** Creates a key with its first backing key and tags, all or nothing. */
-  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void>;
+  /** Creates a key with its first backing key (none for a key awaiting imported material) and tags, all or nothing. */
+  createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): Promise<void>;
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined>;
   listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>>;
   /**
@@ -43,6 +43,22 @@ export interface KmsRepository {
    * longer exactly those, nothing is written and MultiRegionKeyChangedError is thrown.
    */
   rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean>;
+  /**
+   * ImportKeyMaterial: adds the backing key (kept if that backing key is already there: a re-import of the same
+   * material), makes it current, records the material's id and expiry and makes the key Enabled, all at once,
+   * only while the key has Origin EXTERNAL, is in one of `whenStates` and has no other material's id. Returns
+   * the updated key, or undefined (nothing changed) when a condition fails.
+   */
+  importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined>;
+  /**
+   * DeleteImportedKeyMaterial and expiry: removes an EXTERNAL key's backing keys, clears its current backing key,
+   * ValidTo and ExpirationModel (the material's id stays) and sets PendingImport (a key PendingDeletion keeps its
+   * state). Only while the key has material and is in one of `whenStates` (any when omitted) and, with
+   * `expiredBy`, its material's ValidTo is at or before it. Returns the updated key, or undefined.
+   */
+  deleteImportedKeyMaterial(keyId: string, condition: { whenStates?: readonly KeyState[]; expiredBy?: Date }): Promise<KeyRecord | undefined>;
+  /** Keys whose imported material's ValidTo has come, for the sweeper. */
+  listKeysWithExpiredMaterial(now: Date, limit: number): Promise<KeyRecord[]>;
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined>;
   listBackingKeys(keyId: string): Promise<BackingKeyRecord[]>;
   /** Keys whose deletion window has passed, across all accounts, for the sweeper. */

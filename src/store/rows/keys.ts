@@ -34,6 +34,9 @@ export function keyFromRow(row: Row, booleans: BooleanColumns): KeyRecord {
     nextRotationDate: optionalDate(row.next_rotation_date),
     currentBackingKeyId: row.current_backing_key_id,
     ...(row.primary_region ? { primaryRegion: row.primary_region } : {}),
+    validTo: optionalDate(row.valid_to),
+    expirationModel: row.expiration_model ?? undefined,
+    keyMaterialId: row.key_material_id ?? undefined,
   };
 }
 

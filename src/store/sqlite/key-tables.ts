@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { isMultiRegionKeyId, keyStoreId, publicKeyId, MultiRegionKeyChangedError, type AliasRecord, type BackingKeyRecord, type KeyPatch, type KeyRecord, type KeyState, type Page, type Tag } from '../records.js';
+import { isMultiRegionKeyId, keyStoreId, publicKeyId, MultiRegionKeyChangedError, type AliasRecord, type BackingKeyRecord, type ImportedMaterial, type KeyPatch, type KeyRecord, type KeyState, type Page, type Tag } from '../records.js';
 import { aliasFromRow, backingKeyFromRow, KEY_COLUMNS, keyFromRow, multiRegionColumns } from '../rows/keys.js';
 import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
@@ -21,10 +21,10 @@ export class SqliteKeyTables {
     this.#stmt = prepare;
   }
 
-  createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): void {
+  createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): void {
     this.#db.transaction(() => {
       this.#insertKey(key);
-      this.#insertBackingKey(backing);
+      if (backing) this.#insertBackingKey(backing);
       this.#upsertTags(keyStoreId(key), tags);
     })();
   }
@@ -94,6 +94,45 @@ export class SqliteKeyTables {
     ).pluck().all(storeId) as string[];
     const given = replicaBackings.map((backing) => backing.keyId).sort();
     if (replicas.length !== given.length || replicas.some((id, index) => id !== given[index])) throw new MultiRegionKeyChangedError();
+  }
+
+  importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): KeyRecord | undefined {
+    return this.#db.transaction(() => {
+      const row = this.#stmt(
+        `UPDATE kms_keys SET current_backing_key_id = ?, key_material_id = ?, expiration_model = ?, valid_to = ?, key_state = 'Enabled'
+         WHERE key_id = ? AND origin = 'EXTERNAL' AND (key_material_id IS NULL OR key_material_id = ?)
+           AND key_state IN (${whenStates.map(() => '?').join(', ')}) RETURNING *`,
+      ).get(
+        backing.backingKeyId, material.keyMaterialId, material.expirationModel, material.validTo?.getTime() ?? null,
+        backing.keyId, material.keyMaterialId, ...whenStates,
+      ) as Row | undefined;
+      if (!row) return undefined;
+      this.#stmt(
+        'INSERT INTO kms_backing_keys (key_id, backing_key_id, sealed_material, created_at, rotation_type) VALUES (?, ?, ?, ?, NULL) ON CONFLICT (key_id, backing_key_id) DO NOTHING',
+      ).run(backing.keyId, backing.backingKeyId, backing.sealedMaterial, backing.createdAt.getTime());
+      return keyFromRow(row, BOOLEAN_COLUMNS);
+    })();
+  }
+
+  deleteImportedKeyMaterial(keyId: string, condition: { whenStates?: readonly KeyState[]; expiredBy?: Date }): KeyRecord | undefined {
+    const states = condition.whenStates ?? [];
+    const stateFilter = condition.whenStates ? ` AND key_state IN (${states.map(() => '?').join(', ')})` : '';
+    const expiryFilter = condition.expiredBy ? ' AND valid_to <= ?' : '';
+    return this.#db.transaction(() => {
+      const row = this.#stmt(
+        `UPDATE kms_keys SET current_backing_key_id = '', valid_to = NULL, expiration_model = NULL,
+           key_state = CASE WHEN key_state = 'PendingDeletion' THEN key_state ELSE 'PendingImport' END
+         WHERE key_id = ? AND origin = 'EXTERNAL' AND current_backing_key_id <> ''${stateFilter}${expiryFilter} RETURNING *`,
+      ).get(keyId, ...states, ...(condition.expiredBy ? [condition.expiredBy.getTime()] : [])) as Row | undefined;
+      if (!row) return undefined;
+      this.#stmt('DELETE FROM kms_backing_keys WHERE key_id = ?').run(keyId);
+      return keyFromRow(row, BOOLEAN_COLUMNS);
+    })();
+  }
+
+  listKeysWithExpiredMaterial(now: Date, limit: number): KeyRecord[] {
+    const rows = this.#stmt('SELECT * FROM kms_keys WHERE valid_to <= ? ORDER BY valid_to LIMIT ?').all(now.getTime(), limit) as Row[];
+    return rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS));
   }
 
   getBackingKey(keyId: string, backingKeyId: string): BackingKeyRecord | undefined {
@@ -289,13 +328,14 @@ export class SqliteKeyTables {
     this.#stmt(
       `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_usage, key_spec, origin, key_manager,
          key_state, creation_date, deletion_date, pending_window_days, policy, rotation_enabled, rotation_period_days,
-         next_rotation_date, current_backing_key_id, multi_region_key_id, primary_region)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         next_rotation_date, current_backing_key_id, multi_region_key_id, primary_region, valid_to, expiration_model, key_material_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       keyStoreId(key), key.accountId, key.region, key.arn, key.description, key.keyUsage, key.keySpec, key.origin,
       key.keyManager, key.keyState, key.creationDate.getTime(), key.deletionDate?.getTime() ?? null,
       key.pendingWindowDays ?? null, key.policy, key.rotationEnabled ? 1 : 0, key.rotationPeriodDays ?? null,
-      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId, multiRegionKeyId, primaryRegion,
+      key.nextRotationDate?.getTime() ?? null, key.currentBackingKeyId, multiRegionKeyId, primaryRegion, key.validTo?.getTime() ?? null,
+      key.expirationModel ?? null, key.keyMaterialId ?? null,
     );
   }
 

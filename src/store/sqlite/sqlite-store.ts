@@ -30,6 +30,7 @@ import type {
   AuditLookup,
   AliasRecord,
   BackingKeyRecord,
+  ImportedMaterial,
   KeyPatch,
   KeyRecord,
   KeyState,
@@ -175,7 +176,7 @@ export class SqliteStore implements Store {
     return this.#iam.deleteExpiredAccessKeys(now);
   }
 
-  async createKey(key: KeyRecord, backing: BackingKeyRecord, tags: Tag[]): Promise<void> {
+  async createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): Promise<void> {
     this.#keys.createKey(key, backing, tags);
   }
 
@@ -203,6 +204,18 @@ export class SqliteStore implements Store {
 
   async rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
     return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate, replicaBackings);
+  }
+
+  async importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined> {
+    return this.#keys.importKeyMaterial(backing, material, whenStates);
+  }
+
+  async deleteImportedKeyMaterial(keyId: string, condition: { whenStates?: readonly KeyState[]; expiredBy?: Date }): Promise<KeyRecord | undefined> {
+    return this.#keys.deleteImportedKeyMaterial(keyId, condition);
+  }
+
+  async listKeysWithExpiredMaterial(now: Date, limit: number): Promise<KeyRecord[]> {
+    return this.#keys.listKeysWithExpiredMaterial(now, limit);
   }
 
   async getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {

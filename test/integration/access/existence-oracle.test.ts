@@ -109,6 +109,13 @@ const CASES: Case[] = [
   keyCase('RevokeGrant', () => ({ GrantId: GRANT_ID })),
   keyCase('ReplicateKey', () => ({ ReplicaRegion: 'eu-west-1' })),
   keyCase('UpdatePrimaryRegion', () => ({ PrimaryRegion: 'eu-west-1' })),
+  keyCase('GetParametersForImport', () => ({ WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' })),
+  keyCase('ImportKeyMaterial', () => ({
+    ImportToken: Buffer.from('token').toString('base64'),
+    EncryptedKeyMaterial: Buffer.from('material').toString('base64'),
+    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+  })),
+  keyCase('DeleteImportedKeyMaterial'),
 ];
 
 /** Operations that name no secret, key or alias, so they have nothing to reveal about one. */

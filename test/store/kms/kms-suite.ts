@@ -108,6 +108,73 @@ export function runKmsRepositorySuite(backend: string, open: OpenRepositories<Km
       assert.equal((await store.listBackingKeys(key.keyId)).length, 2);
     });
 
+    it('imported material: a key without material, import (only EXTERNAL, in the given states, only the same material id), re-import, delete', async () => {
+      const { key } = newKey('111111111111', 'us-east-1');
+      const external = { ...key, origin: 'EXTERNAL', keyState: 'PendingImport' as const, currentBackingKeyId: '' };
+      await store.createKey(external, undefined, []);
+      assert.deepEqual(await store.getKey(key.accountId, key.region, key.keyId), external);
+      assert.deepEqual(await store.listBackingKeys(key.keyId), []);
+
+      const materialId = 'a'.repeat(64);
+      const backing = { keyId: key.keyId, backingKeyId: randomUUID(), sealedMaterial: randomBytes(60), createdAt: key.creationDate, rotationType: undefined };
+      const validTo = new Date(key.creationDate.getTime() + 86_400_000);
+      assert.equal(await store.importKeyMaterial(backing, { keyMaterialId: materialId, expirationModel: 'KEY_MATERIAL_EXPIRES', validTo }, ['Enabled']), undefined, 'not in that state');
+      const imported = await store.importKeyMaterial(backing, { keyMaterialId: materialId, expirationModel: 'KEY_MATERIAL_EXPIRES', validTo }, ['PendingImport', 'Enabled']);
+      assert.equal(imported?.keyState, 'Enabled');
+      assert.equal(imported?.currentBackingKeyId, backing.backingKeyId);
+      assert.deepEqual(imported?.validTo, validTo);
+      assert.equal(imported?.expirationModel, 'KEY_MATERIAL_EXPIRES');
+      assert.equal(imported?.keyMaterialId, materialId);
+      assert.deepEqual(await store.getBackingKey(key.keyId, backing.backingKeyId), backing);
+
+      // The same material again (the backing key is already there): only the expiry changes.
+      const again = await store.importKeyMaterial(backing, { keyMaterialId: materialId, expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }, ['PendingImport', 'Enabled']);
+      assert.equal(again?.expirationModel, 'KEY_MATERIAL_DOES_NOT_EXPIRE');
+      assert.equal(again?.validTo, undefined);
+      assert.equal((await store.listBackingKeys(key.keyId)).length, 1);
+      // Other material is refused, and changes nothing.
+      const other = { ...backing, backingKeyId: randomUUID() };
+      assert.equal(await store.importKeyMaterial(other, { keyMaterialId: 'b'.repeat(64), expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }, ['PendingImport', 'Enabled']), undefined);
+      assert.equal(await store.getBackingKey(key.keyId, other.backingKeyId), undefined);
+
+      assert.equal(await store.deleteImportedKeyMaterial(key.keyId, { whenStates: ['Disabled'] }), undefined, 'not in that state');
+      const deleted = await store.deleteImportedKeyMaterial(key.keyId, { whenStates: ['Enabled'] });
+      assert.equal(deleted?.keyState, 'PendingImport');
+      assert.equal(deleted?.currentBackingKeyId, '');
+      assert.equal(deleted?.expirationModel, undefined);
+      assert.equal(deleted?.keyMaterialId, materialId, 'the material id stays as a check value');
+      assert.deepEqual(await store.listBackingKeys(key.keyId), []);
+      assert.equal(await store.deleteImportedKeyMaterial(key.keyId, {}), undefined, 'nothing left to delete');
+      assert.equal((await store.importKeyMaterial(backing, { keyMaterialId: materialId, expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }, ['PendingImport']))?.keyState, 'Enabled');
+    });
+
+    it('imported material: only keys with Origin EXTERNAL; expiry is listed and deleted once, a key pending deletion keeps its state', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      await store.createKey(key, backing, []);
+      const material = { keyMaterialId: 'c'.repeat(64), expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' as const };
+      assert.equal(await store.importKeyMaterial({ ...backing, backingKeyId: randomUUID() }, material, ['Enabled']), undefined, 'AWS_KMS key');
+      assert.equal(await store.deleteImportedKeyMaterial(key.keyId, {}), undefined, 'AWS_KMS key');
+      assert.equal((await store.listBackingKeys(key.keyId)).length, 1);
+
+      const { key: externalKey } = newKey('111111111111', 'us-east-1');
+      await store.createKey({ ...externalKey, origin: 'EXTERNAL', keyState: 'PendingImport', currentBackingKeyId: '' }, undefined, []);
+      const validTo = new Date(externalKey.creationDate.getTime() + 86_400_000);
+      const importedBacking = { keyId: externalKey.keyId, backingKeyId: randomUUID(), sealedMaterial: randomBytes(60), createdAt: externalKey.creationDate };
+      await store.importKeyMaterial(importedBacking, { keyMaterialId: 'd'.repeat(64), expirationModel: 'KEY_MATERIAL_EXPIRES', validTo }, ['PendingImport']);
+      await store.updateKey(externalKey.accountId, externalKey.region, externalKey.keyId, { keyState: 'PendingDeletion' });
+
+      const early = new Date(validTo.getTime() - 1);
+      assert.ok(!(await store.listKeysWithExpiredMaterial(early, 100)).some((k) => k.keyId === externalKey.keyId));
+      assert.equal(await store.deleteImportedKeyMaterial(externalKey.keyId, { expiredBy: early }), undefined, 'not expired yet');
+      assert.ok((await store.listKeysWithExpiredMaterial(validTo, 100)).some((k) => k.keyId === externalKey.keyId));
+      const attempts = await Promise.all([1, 2, 3].map(() => store.deleteImportedKeyMaterial(externalKey.keyId, { expiredBy: validTo })));
+      assert.equal(attempts.filter(Boolean).length, 1, 'deleted once');
+      const after = await store.getKey(externalKey.accountId, externalKey.region, externalKey.keyId);
+      assert.equal(after?.keyState, 'PendingDeletion');
+      assert.equal(after?.validTo, undefined);
+      assert.ok(!(await store.listKeysWithExpiredMaterial(validTo, 100)).some((k) => k.keyId === externalKey.keyId));
+    });
+
     it('destroyKey removes a due key with its backing keys, tags and aliases, and nothing else', async () => {
       const { key, backing } = newKey('444444444444', 'us-east-1');
       await store.createKey(key, backing, [{ TagKey: 'a', TagValue: 'b' }]);
