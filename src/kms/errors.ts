@@ -20,6 +20,7 @@ export const kmsErrors = {
   InvalidMarkerException: 400,
   KeyUnavailableException: 500,
   KMSInternalException: 500,
+  KMSInvalidMacException: 400,
   KMSInvalidStateException: 400,
   LimitExceededException: 400,
   MalformedPolicyDocumentException: 400,

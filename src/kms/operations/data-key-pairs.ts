@@ -1,0 +1,85 @@
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Sensitive, type RequestContext } from '../../core/index.js';
+import { kmsError } from '../errors.js';
+import type { KeyAccess } from '../key-access.js';
+import { assertUsable } from '../key-state.js';
+import type { KmsInput } from '../schemas.js';
+import type { SymmetricCiphertexts } from '../symmetric-ciphertext.js';
+import { assertEncryptionAlgorithm } from './asymmetric-encryption.js';
+
+/**
+ * GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext: a fresh key pair for use outside KMS, its private
+ * key (DER PKCS#8 PrivateKeyInfo) encrypted under a symmetric encryption key exactly as Encrypt does, with the
+ * request's encryption context, so Decrypt with that context gives it back; the public key is DER
+ * SubjectPublicKeyInfo. https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKeyPair.html
+ */
+export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: SymmetricCiphertexts) {
+  async function newDataKeyPair(
+    ctx: RequestContext,
+    operation: string,
+    input: KmsInput<'GenerateDataKeyPairWithoutPlaintext'>,
+  ) {
+    const key = await access.keyFor(ctx, input.KeyId, operation, { encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens });
+    assertUsable(key);
+    // "you must specify a symmetric encryption KMS key to encrypt the private key in a data key pair. You cannot
+    // use an asymmetric KMS key": the same InvalidKeyUsageException as GenerateDataKey.
+    assertEncryptionAlgorithm(key, undefined, operation);
+    if (input.KeyPairSpec === 'SM2') {
+      throw kmsError('UnsupportedOperationException', 'KeyPairSpec SM2 is available only in AWS China Regions and is not supported by this Coffer server.');
+    }
+    if (input.DryRun) throw dryRun();
+    const pair = await generateDataKeyPairMaterial(input.KeyPairSpec);
+    try {
+      const privateKeyCiphertext = await ciphertexts.encryptUnder(key, pair.privateKeyDer, input.EncryptionContext);
+      return { key, privateKeyDer: pair.privateKeyDer, publicKeyDer: pair.publicKeyDer, privateKeyCiphertext };
+    } catch (error) {
+      pair.privateKeyDer.fill(0);
+      throw error;
+    }
+  }
+
+  async function generateDataKeyPair(ctx: RequestContext, input: KmsInput<'GenerateDataKeyPair'>) {
+    if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this Coffer server.');
+    const pair = await newDataKeyPair(ctx, 'GenerateDataKeyPair', input);
+    return {
+      PrivateKeyCiphertextBlob: pair.privateKeyCiphertext,
+      PrivateKeyPlaintext: new Sensitive(pair.privateKeyDer),
+      PublicKey: pair.publicKeyDer,
+      KeyId: pair.key.arn,
+      KeyPairSpec: input.KeyPairSpec,
+    };
+  }
+
+  async function generateDataKeyPairWithoutPlaintext(ctx: RequestContext, input: KmsInput<'GenerateDataKeyPairWithoutPlaintext'>) {
+    const pair = await newDataKeyPair(ctx, 'GenerateDataKeyPairWithoutPlaintext', input);
+    pair.privateKeyDer.fill(0);
+    return {
+      PrivateKeyCiphertextBlob: pair.privateKeyCiphertext,
+      PublicKey: pair.publicKeyDer,
+      KeyId: pair.key.arn,
+      KeyPairSpec: input.KeyPairSpec,
+    };
+  }
+
+  return { generateDataKeyPair, generateDataKeyPairWithoutPlaintext };
+}
+
+// PLACEHOLDER until asym's key-pairs.ts is merged.
+const generatePair = promisify(generateKeyPair);
+async function generateDataKeyPairMaterial(spec: string): Promise<{ privateKeyDer: Buffer; publicKeyDer: Buffer }> {
+  const curves: Record<string, string> = { ECC_NIST_P256: 'prime256v1', ECC_NIST_P384: 'secp384r1', ECC_NIST_P521: 'secp521r1', ECC_SECG_P256K1: 'secp256k1' };
+  const pair = spec.startsWith('RSA_')
+    ? await generatePair('rsa', { modulusLength: Number(spec.slice(4)), publicExponent: 65537 })
+    : spec === 'ECC_NIST_EDWARDS25519'
+      ? await generatePair('ed25519', undefined)
+      : await generatePair('ec', { namedCurve: curves[spec]! });
+  return {
+    privateKeyDer: pair.privateKey.export({ type: 'pkcs8', format: 'der' }),
+    publicKeyDer: pair.publicKey.export({ type: 'spki', format: 'der' }),
+  };
+}
+
+function dryRun() {
+  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
+}
