@@ -21,6 +21,7 @@ export const kmsErrors = {
   KeyUnavailableException: 500,
   KMSInternalException: 500,
   KMSInvalidMacException: 400,
+  KMSInvalidSignatureException: 400,
   KMSInvalidStateException: 400,
   LimitExceededException: 400,
   MalformedPolicyDocumentException: 400,

@@ -33,20 +33,22 @@ export type GrantOperation = (typeof GRANT_OPERATIONS)[number];
 
 const GRANT_OPERATION_SET = new Set<string>(GRANT_OPERATIONS);
 
-/** Operations of a symmetric encryption key a grant may allow (the others need asymmetric or HMAC keys). */
-const SYMMETRIC_KEY_OPERATIONS = new Set<string>([
-  'Decrypt',
-  'Encrypt',
-  'GenerateDataKey',
-  'GenerateDataKeyWithoutPlaintext',
-  'ReEncryptFrom',
-  'ReEncryptTo',
-  'CreateGrant',
-  'RetireGrant',
-  'DescribeKey',
-  'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext',
-]);
+/**
+ * The operations a grant may allow, by the key's usage (and, for ENCRYPT_DECRYPT, whether it is symmetric): "The
+ * operation must be supported on the KMS key" (CreateGrant, Operations). CreateGrant, DescribeKey and RetireGrant
+ * go with every key. https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grant-operations
+ */
+const COMMON_GRANT_OPERATIONS = ['CreateGrant', 'RetireGrant', 'DescribeKey'] as const;
+const GRANT_OPERATIONS_BY_KEY_TYPE: Record<string, ReadonlySet<string>> = {
+  SYMMETRIC_ENCRYPTION: new Set([
+    'Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncryptFrom', 'ReEncryptTo',
+    'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', ...COMMON_GRANT_OPERATIONS,
+  ]),
+  ASYMMETRIC_ENCRYPTION: new Set(['Decrypt', 'Encrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GetPublicKey', ...COMMON_GRANT_OPERATIONS]),
+  SIGN_VERIFY: new Set(['Sign', 'Verify', 'GetPublicKey', ...COMMON_GRANT_OPERATIONS]),
+  GENERATE_VERIFY_MAC: new Set(['GenerateMac', 'VerifyMac', ...COMMON_GRANT_OPERATIONS]),
+  KEY_AGREEMENT: new Set(['DeriveSharedSecret', 'GetPublicKey', ...COMMON_GRANT_OPERATIONS]),
+};
 
 /**
  * Operations that take an encryption context, to which constraints apply. "Grants with grant constraints can
@@ -67,8 +69,10 @@ export function isGrantOperation(operation: string): operation is GrantOperation
   return GRANT_OPERATION_SET.has(operation);
 }
 
-export function isGrantableOnSymmetricKey(operation: string): boolean {
-  return SYMMETRIC_KEY_OPERATIONS.has(operation);
+export function isGrantableOn(key: { keySpec: string; keyUsage: string }, operation: string): boolean {
+  const type =
+    key.keyUsage === 'ENCRYPT_DECRYPT' ? (key.keySpec === 'SYMMETRIC_DEFAULT' ? 'SYMMETRIC_ENCRYPTION' : 'ASYMMETRIC_ENCRYPTION') : key.keyUsage;
+  return GRANT_OPERATIONS_BY_KEY_TYPE[type]?.has(operation) ?? false;
 }
 
 /**

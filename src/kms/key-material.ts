@@ -1,17 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { KEY_BYTES } from '../crypto/index.js';
+import { randomUUID } from 'node:crypto';
 import type { BackingKeyRecord, KeyRecord, RotationType } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
 
 /**
- * Backing keys: the AES-256 material behind a symmetric KMS key, one per rotation. Material is sealed under
- * the root key and bound to "<key ARN>#<backing key id>", so a row moved to another key does not open.
+ * Backing keys: the material behind a KMS key, sealed under the root key and bound to "<key ARN>#<backing key id>",
+ * so a row moved to another key does not open. A symmetric encryption key has one per rotation (AES-256); an
+ * HMAC key's is its HMAC key, an asymmetric key's its private key as PKCS#8 DER (key-pairs.ts), one each.
  */
 export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'logger'>) {
-  function newBackingKey(keyArn: string, keyId: string, createdAt: Date, rotationType?: RotationType): BackingKeyRecord {
+  /** Seals `material` (made by key-pairs.ts generateKeyMaterial) as a new backing key, and zeroes it. */
+  function newBackingKey(keyArn: string, keyId: string, createdAt: Date, material: Buffer, rotationType?: RotationType): BackingKeyRecord {
     const backingKeyId = randomUUID();
-    const material = randomBytes(KEY_BYTES);
     try {
       const sealedMaterial = deps.keyring.seal(material, owner(keyArn, backingKeyId));
       return { keyId, backingKeyId, sealedMaterial, createdAt, rotationType };

@@ -1,7 +1,9 @@
 import type { KeyRecord } from '../store/index.js';
+import { algorithmsOf, customerMasterKeySpec } from './key-specs.js';
 
 /** The KeyMetadata structure of CreateKey and DescribeKey. https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html */
 export function keyMetadata(key: KeyRecord) {
+  const algorithms = algorithmsOf(key.keySpec, key.keyUsage);
   return {
     AWSAccountId: key.accountId,
     KeyId: key.keyId,
@@ -15,9 +17,13 @@ export function keyMetadata(key: KeyRecord) {
     PendingDeletionWindowInDays: key.keyState === 'PendingDeletion' ? key.pendingWindowDays : undefined,
     Origin: key.origin,
     KeyManager: key.keyManager,
-    CustomerMasterKeySpec: key.keySpec,
+    CustomerMasterKeySpec: customerMasterKeySpec(key.keySpec),
     KeySpec: key.keySpec,
-    EncryptionAlgorithms: key.keyUsage === 'ENCRYPT_DECRYPT' ? ['SYMMETRIC_DEFAULT'] : undefined,
+    // Each list appears only for its key usage (key-specs.ts).
+    EncryptionAlgorithms: algorithms.encryption,
+    SigningAlgorithms: algorithms.signing,
+    KeyAgreementAlgorithms: algorithms.keyAgreement,
+    MacAlgorithms: algorithms.mac,
     MultiRegion: false,
   };
 }

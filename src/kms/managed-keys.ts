@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { kmsKeyArn, type RequestContext } from '../core/index.js';
 import type { KmsDeps } from './deps.js';
 import type { KeyMaterial } from './key-material.js';
+import { generateKeyMaterial } from './key-pairs.js';
 import { awsManagedKeyPolicy } from './key-policy.js';
 
 /** The descriptions AWS gives its managed keys. */
@@ -24,7 +25,7 @@ export function createManagedKeys(deps: Pick<KmsDeps, 'store'>, material: KeyMat
     const keyId = randomUUID();
     const arn = kmsKeyArn(ctx.region, accountId, keyId);
     const now = ctx.clock.now();
-    const backing = material.newBackingKey(arn, keyId, now);
+    const backing = material.newBackingKey(arn, keyId, now, (await generateKeyMaterial('SYMMETRIC_DEFAULT')).material);
     return deps.store.createManagedKey(
       {
         keyId,

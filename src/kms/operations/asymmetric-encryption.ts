@@ -1,8 +1,10 @@
-import { constants, createPrivateKey, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
+import { constants, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import type { EncryptionContext } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import { kmsError } from '../errors.js';
 import type { KeyMaterial } from '../key-material.js';
+import { privateKeyObject } from '../key-pairs.js';
+import { algorithmsOf, isAsymmetric } from '../key-specs.js';
 
 /**
  * Encrypt, Decrypt and ReEncrypt with an RSA key whose KeyUsage is ENCRYPT_DECRYPT
@@ -24,7 +26,7 @@ const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
 
 /** A key that encrypts with a public key (RSA today; SM2PKE exists only in AWS's China Regions). */
 export function isAsymmetricEncryptionKey(key: KeyRecord): boolean {
-  return key.keyUsage === 'ENCRYPT_DECRYPT' && key.keySpec !== SYMMETRIC_DEFAULT;
+  return key.keyUsage === 'ENCRYPT_DECRYPT' && isAsymmetric(key.keySpec);
 }
 
 /**
@@ -38,7 +40,7 @@ export function assertEncryptionAlgorithm(key: KeyRecord, algorithm: string | un
     throw kmsError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
   }
   const requested = algorithm ?? SYMMETRIC_DEFAULT;
-  if (!encryptionAlgorithmsOf(key.keySpec, key.keyUsage).includes(requested)) {
+  if (!(algorithmsOf(key.keySpec, key.keyUsage).encryption ?? []).includes(requested)) {
     throw kmsError('InvalidKeyUsageException', `Algorithm ${requested} is incompatible with key spec ${key.keySpec}.`);
   }
   return requested;
@@ -62,7 +64,7 @@ export function createAsymmetricEncryption(material: KeyMaterial) {
     const der = await material.open(key, key.currentBackingKeyId);
     if (!der) throw kmsError('KMSInternalException', 'The key material is missing.');
     try {
-      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      return privateKeyObject(der);
     } catch {
       throw kmsError('KMSInternalException', 'The key material could not be read.');
     }
@@ -119,13 +121,6 @@ function oaepAlgorithm(algorithm: string): OaepAlgorithm {
   if (algorithm in OAEP) return algorithm as OaepAlgorithm;
   // assertEncryptionAlgorithm admits only the key spec's algorithms; SM2PKE keys are never created.
   throw kmsError('UnsupportedOperationException', `The encryption algorithm ${algorithm} is not supported by this Coffer server.`);
-}
-
-// PLACEHOLDER until asym's key-specs.ts table is merged.
-function encryptionAlgorithmsOf(keySpec: string, keyUsage: string): readonly string[] {
-  if (keyUsage !== 'ENCRYPT_DECRYPT') return [];
-  if (keySpec === SYMMETRIC_DEFAULT) return [SYMMETRIC_DEFAULT];
-  return keySpec.startsWith('RSA_') ? ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] : [];
 }
 
 export type AsymmetricEncryption = ReturnType<typeof createAsymmetricEncryption>;

@@ -50,7 +50,9 @@ export function createCryptographyOperations(
     // A KeyId is authorized as named before it is compared with the ciphertext's, so neither answer tells a caller
     // without permission whether it names a key. A key named only by the ciphertext is authorized as that key.
     const named = keyReference !== undefined ? await access.keyFor(ctx, keyReference, operation, request) : undefined;
-    if (named && named.keySpec !== SYMMETRIC_DEFAULT && !named.keySpec.startsWith('HMAC_')) {
+    // Only an RSA encryption key reads the ciphertext as RSAES-OAEP; any other key named for a blob is compared
+    // with the key the blob names (IncorrectKeyException).
+    if (named && isAsymmetricEncryptionKey(named)) {
       assertUsable(named);
       const used = assertEncryptionAlgorithm(named, algorithm, operation === 'ReEncryptFrom' ? 'ReEncrypt' : operation);
       assertNoEncryptionContext(named, context, contextMember);

@@ -1,8 +1,7 @@
-import { generateKeyPair } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Sensitive, type RequestContext } from '../../core/index.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
+import { generateKeyMaterial } from '../key-pairs.js';
 import { assertUsable } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 import type { SymmetricCiphertexts } from '../symmetric-ciphertext.js';
@@ -29,12 +28,13 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
       throw kmsError('UnsupportedOperationException', 'KeyPairSpec SM2 is available only in AWS China Regions and is not supported by this Coffer server.');
     }
     if (input.DryRun) throw dryRun();
-    const pair = await generateDataKeyPairMaterial(input.KeyPairSpec);
+    // KeyPairSpec names the same key pairs as KeySpec: one table and one generator (key-specs.ts, key-pairs.ts).
+    const pair = await generateKeyMaterial(input.KeyPairSpec);
     try {
-      const privateKeyCiphertext = await ciphertexts.encryptUnder(key, pair.privateKeyDer, input.EncryptionContext);
-      return { key, privateKeyDer: pair.privateKeyDer, publicKeyDer: pair.publicKeyDer, privateKeyCiphertext };
+      const privateKeyCiphertext = await ciphertexts.encryptUnder(key, pair.material, input.EncryptionContext);
+      return { key, privateKeyDer: pair.material, publicKeyDer: pair.publicKeyDer!, privateKeyCiphertext };
     } catch (error) {
-      pair.privateKeyDer.fill(0);
+      pair.material.fill(0);
       throw error;
     }
   }
@@ -63,21 +63,6 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
   }
 
   return { generateDataKeyPair, generateDataKeyPairWithoutPlaintext };
-}
-
-// PLACEHOLDER until asym's key-pairs.ts is merged.
-const generatePair = promisify(generateKeyPair);
-async function generateDataKeyPairMaterial(spec: string): Promise<{ privateKeyDer: Buffer; publicKeyDer: Buffer }> {
-  const curves: Record<string, string> = { ECC_NIST_P256: 'prime256v1', ECC_NIST_P384: 'secp384r1', ECC_NIST_P521: 'secp521r1', ECC_SECG_P256K1: 'secp256k1' };
-  const pair = spec.startsWith('RSA_')
-    ? await generatePair('rsa', { modulusLength: Number(spec.slice(4)), publicExponent: 65537 })
-    : spec === 'ECC_NIST_EDWARDS25519'
-      ? await generatePair('ed25519', undefined)
-      : await generatePair('ec', { namedCurve: curves[spec]! });
-  return {
-    privateKeyDer: pair.privateKey.export({ type: 'pkcs8', format: 'der' }),
-    publicKeyDer: pair.publicKey.export({ type: 'spki', format: 'der' }),
-  };
 }
 
 function dryRun() {

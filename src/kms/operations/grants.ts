@@ -6,7 +6,7 @@ import { kmsError } from '../errors.js';
 import {
   granteeNamesOf,
   grantFingerprint,
-  isGrantableOnSymmetricKey,
+  isGrantableOn,
   isGrantId,
   isWithin,
   newGrantId,
@@ -196,11 +196,11 @@ function constraintTypes(constraints: GrantConstraints | undefined): string[] | 
 
 /**
  * "The operation must be supported on the KMS key ... If you try, KMS returns a ValidationError exception"
- * (CreateGrant, Operations). Coffer's keys are symmetric encryption keys.
+ * (CreateGrant, Operations): which ones depends on the key's spec and usage (grants.ts isGrantableOn).
  */
 function assertGrantable(key: KeyRecord, operations: readonly string[]): void {
   if (operations.length === 0) throw kmsError('ValidationException', 'Operations must name at least one grant operation.');
-  const unsupported = operations.filter((operation) => !isGrantableOnSymmetricKey(operation));
+  const unsupported = operations.filter((operation) => !isGrantableOn(key, operation));
   if (unsupported.length > 0) {
     throw kmsError('ValidationException', `${unsupported.join(', ')} is not a valid grant operation for ${key.arn} (KeySpec ${key.keySpec}).`);
   }

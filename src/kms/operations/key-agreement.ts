@@ -1,8 +1,10 @@
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { Sensitive, type RequestContext } from '../../core/index.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
+import { privateKeyObject } from '../key-pairs.js';
+import { algorithmsOf } from '../key-specs.js';
 import { assertUsable } from '../key-state.js';
 import type { KmsInput } from '../schemas.js';
 
@@ -23,6 +25,9 @@ export function createKeyAgreementOperations(access: KeyAccess, material: KeyMat
     if (key.keyUsage !== 'KEY_AGREEMENT') {
       throw kmsError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for DeriveSharedSecret.`);
     }
+    if (!(algorithmsOf(key.keySpec, key.keyUsage).keyAgreement ?? []).includes(input.KeyAgreementAlgorithm)) {
+      throw kmsError('InvalidKeyUsageException', `Algorithm ${input.KeyAgreementAlgorithm} is incompatible with key spec ${key.keySpec}.`);
+    }
     const privateKey = privateKeyOf(await material.open(key, key.currentBackingKeyId));
     const peer = peerPublicKey(input.PublicKey, privateKey);
     if (input.DryRun) throw dryRun();
@@ -41,7 +46,7 @@ export function createKeyAgreementOperations(access: KeyAccess, material: KeyMat
 function privateKeyOf(der: Buffer | undefined): KeyObject {
   if (!der) throw kmsError('KMSInternalException', 'The key material is missing.');
   try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return privateKeyObject(der);
   } catch {
     throw kmsError('KMSInternalException', 'The key material could not be read.');
   }

@@ -7,6 +7,8 @@ import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { keyMetadata } from '../key-metadata.js';
+import { generateKeyMaterial } from '../key-pairs.js';
+import { assertKeySpecAndUsage } from '../key-specs.js';
 import { assertPrincipalsExist, assertValidKeyPolicy, defaultKeyPolicy } from '../key-policy.js';
 import { assertPolicyKeepsCallerIn } from './policies.js';
 import { invalidState, isPastDeletionWindow } from '../key-state.js';
@@ -20,12 +22,12 @@ const DEFAULT_PENDING_WINDOW_DAYS = 30;
 export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: KeyMaterial) {
   async function createKey(ctx: RequestContext, input: KmsInput<'CreateKey'>) {
     const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
-    const keyUsage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
     const origin = input.Origin ?? 'AWS_KMS';
     if (input.KeySpec && input.CustomerMasterKeySpec) {
       throw kmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
     }
-    assertSupportedKeyType(keySpec, keyUsage, origin, input.MultiRegion, input.CustomKeyStoreId);
+    const keyUsage = assertKeySpecAndUsage(keySpec, input.KeyUsage);
+    assertSupportedOrigin(origin, input.MultiRegion, input.CustomKeyStoreId);
     if (input.Policy !== undefined) assertValidKeyPolicy(input.Policy);
     assertValidTags(input.Tags ?? []);
 
@@ -33,7 +35,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
     const keyId = randomUUID();
     const arn = kmsKeyArn(ctx.region, accountId, keyId);
     const now = ctx.clock.now();
-    const backing = material.newBackingKey(arn, keyId, now);
+    const backing = material.newBackingKey(arn, keyId, now, (await generateKeyMaterial(keySpec)).material);
     const key: KeyRecord = {
       keyId,
       accountId,
@@ -138,16 +140,10 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
 }
 
 /**
- * Coffer serves symmetric encryption keys with AWS-generated material today. Other key types are valid
- * AWS requests, so they pass validation and are refused here with UnsupportedOperationException.
+ * Coffer serves keys with KMS-made material in its own store (key-specs.ts says which specs and usages). Other
+ * origins, Multi-Region keys and custom key stores are valid AWS requests, refused with UnsupportedOperationException.
  */
-function assertSupportedKeyType(keySpec: string, keyUsage: string, origin: string, multiRegion?: boolean, customKeyStoreId?: string) {
-  if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage !== 'ENCRYPT_DECRYPT') {
-    throw kmsError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec SYMMETRIC_DEFAULT`);
-  }
-  if (keySpec !== 'SYMMETRIC_DEFAULT') {
-    throw kmsError('UnsupportedOperationException', `KeySpec ${keySpec} is not supported by this Coffer server yet.`);
-  }
+function assertSupportedOrigin(origin: string, multiRegion?: boolean, customKeyStoreId?: string) {
   if (origin !== 'AWS_KMS') {
     throw kmsError('UnsupportedOperationException', `Origin ${origin} is not supported by this Coffer server yet.`);
   }

@@ -5,6 +5,7 @@ import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { assertUsable } from '../key-state.js';
+import { algorithmsOf } from '../key-specs.js';
 import type { KmsInput } from '../schemas.js';
 
 /** The hash behind each MAC algorithm (HMAC, RFC 2104). */
@@ -64,15 +65,9 @@ function assertMacAlgorithm(key: KeyRecord, algorithm: MacAlgorithm, operation: 
   if (key.keyUsage !== 'GENERATE_VERIFY_MAC') {
     throw kmsError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
   }
-  if (!macAlgorithmsOf(key.keySpec).includes(algorithm)) {
+  if (!(algorithmsOf(key.keySpec, key.keyUsage).mac ?? []).includes(algorithm)) {
     throw kmsError('InvalidKeyUsageException', `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
   }
-}
-
-// PLACEHOLDER until asym's key-specs.ts table is merged.
-function macAlgorithmsOf(keySpec: string): readonly string[] {
-  const bits = /^HMAC_(224|256|384|512)$/.exec(keySpec)?.[1];
-  return bits ? [`HMAC_SHA_${bits}`] : [];
 }
 
 function dryRun() {

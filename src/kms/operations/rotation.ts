@@ -4,6 +4,7 @@ import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
+import { generateKeyMaterial } from '../key-pairs.js';
 import { assertNotPendingDeletion, invalidState } from '../key-state.js';
 import { pageByOffset } from '../paging.js';
 import type { KmsInput } from '../schemas.js';
@@ -57,7 +58,7 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
 
   async function rotateKeyOnDemand(ctx: RequestContext, input: KmsInput<'RotateKeyOnDemand'>) {
     const key = await rotatableKey(ctx, input.KeyId, 'RotateKeyOnDemand');
-    const backing = material.newBackingKey(key.arn, key.keyId, ctx.clock.now(), 'ON_DEMAND');
+    const backing = material.newBackingKey(key.arn, key.keyId, ctx.clock.now(), (await generateKeyMaterial(key.keySpec)).material, 'ON_DEMAND');
     // The limit is checked in the same transaction as the insert, so concurrent calls can't pass it together.
     if (!(await deps.store.rotateKeyOnDemand(backing, MAX_ON_DEMAND_ROTATIONS))) {
       throw kmsError('LimitExceededException', `${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations.`);
@@ -79,7 +80,7 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
   async function rotateOnSchedule(key: KeyRecord, now: Date): Promise<boolean> {
     if (!key.nextRotationDate) return false;
     const periodDays = key.rotationPeriodDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
-    const backing = material.newBackingKey(key.arn, key.keyId, now, 'AUTOMATIC');
+    const backing = material.newBackingKey(key.arn, key.keyId, now, (await generateKeyMaterial(key.keySpec)).material, 'AUTOMATIC');
     return deps.store.rotateKeyOnSchedule(backing, key.nextRotationDate, new Date(now.getTime() + periodDays * DAY_MS));
   }
 

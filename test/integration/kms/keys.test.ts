@@ -85,9 +85,8 @@ describe('CreateKey', () => {
     assert.equal(Policy, policy);
   });
 
-  it('refuses a key spec Coffer does not serve with UnsupportedOperationException', async () => {
-    await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' })), 'UnsupportedOperationException');
-    await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' })), 'UnsupportedOperationException');
+  it('refuses SM2 (China Regions only) with UnsupportedOperationException', async () => {
+    await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' })), 'UnsupportedOperationException');
   });
 
   it('refuses imported, multi-Region and custom-key-store keys with UnsupportedOperationException', async () => {
@@ -126,7 +125,8 @@ describe('CreateKey', () => {
     // A region of its own, so an empty listing proves no key was left behind.
     const isolated = server.kms({ region: 'ca-central-1' });
     await rejectsWith(isolated.send(new CreateKeyCommand({ Tags: [{ TagKey: 'aws:x', TagValue: 'y' }] })), 'TagException');
-    await rejectsWith(isolated.send(new CreateKeyCommand({ KeySpec: 'RSA_4096' })), 'UnsupportedOperationException');
+    await rejectsWith(isolated.send(new CreateKeyCommand({ KeySpec: 'RSA_4096' })), 'ValidationException');
+    await rejectsWith(isolated.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'ENCRYPT_DECRYPT' })), 'ValidationException');
     const { Keys } = await isolated.send(new ListKeysCommand({}));
     assert.deepEqual(Keys, []);
   });

@@ -24,6 +24,16 @@ export function runKmsRepositorySuite(backend: string, open: OpenRepositories<Km
       assert.deepEqual(await store.listKeyTags(key.keyId), [{ TagKey: 'team', TagValue: 'core' }]);
     });
 
+    it('keeps an asymmetric key: its spec and usage, and a private key sealed in several KiB, byte for byte', async () => {
+      const sample = newKey('111111111111', 'us-east-1');
+      const key = { ...sample.key, keySpec: 'RSA_4096', keyUsage: 'SIGN_VERIFY' };
+      // A sealed RSA 4096 PKCS#8 private key is about 2.4 KiB; leave room for larger ones.
+      const backing = { ...sample.backing, sealedMaterial: randomBytes(8192) };
+      await store.createKey(key, backing, []);
+      assert.deepEqual(await store.getKey(key.accountId, key.region, key.keyId), key);
+      assert.deepEqual(await store.getBackingKey(key.keyId, backing.backingKeyId), backing);
+    });
+
     it('scopes keys by account and region', async () => {
       const { key, backing } = newKey('111111111111', 'us-east-1');
       await store.createKey(key, backing, []);
