@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateGrantCommand,
   DecryptCommand,
   DisableKeyCommand,
   GenerateDataKeyPairCommand,
@@ -163,6 +164,44 @@ describe('refusals', () => {
     await rejectsWith(
       kms.send(new GenerateDataKeyPairCommand({ KeyId: '00000000-0000-4000-8000-000000000000', KeyPairSpec: 'ECC_NIST_P256' })),
       'NotFoundException',
+    );
+  });
+});
+
+describe('grants', () => {
+  it('a grant for GenerateDataKeyPair applies with its encryption context constraint', async () => {
+    const root = 'arn:aws:iam::000000000000:root';
+    // The key policy lets the account root manage the key but not use it for data key pairs.
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: root }, NotAction: ['kms:GenerateDataKeyPair*'], Resource: '*' }],
+    });
+    const managed = await createKey(kms, { Policy: policy });
+    const generate = (context?: Record<string, string>) =>
+      kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: managed.KeyId, KeyPairSpec: 'ECC_NIST_P256', EncryptionContext: context }));
+    await rejectsWith(generate({ tenant: 't-1' }), 'AccessDeniedException');
+    await kms.send(
+      new CreateGrantCommand({
+        KeyId: managed.KeyId,
+        GranteePrincipal: root,
+        Operations: ['GenerateDataKeyPairWithoutPlaintext'],
+        Constraints: { EncryptionContextSubset: { tenant: 't-1' } },
+      }),
+    );
+    assert.equal((await generate({ tenant: 't-1', extra: 'x' })).KeyId, managed.Arn);
+    await rejectsWith(generate({ tenant: 't-2' }), 'AccessDeniedException');
+    await rejectsWith(generate(), 'AccessDeniedException');
+    await rejectsWith(kms.send(new GenerateDataKeyPairCommand({ KeyId: managed.KeyId, KeyPairSpec: 'ECC_NIST_P256', EncryptionContext: { tenant: 't-1' } })), 'AccessDeniedException');
+  });
+
+  it('an asymmetric or HMAC key cannot protect a data key pair (InvalidKeyUsageException)', async () => {
+    const rsa = await createKey(kms, { KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' });
+    const error = await rejectsWith(kms.send(new GenerateDataKeyPairCommand({ KeyId: rsa.KeyId, KeyPairSpec: 'ECC_NIST_P256' })), 'InvalidKeyUsageException');
+    assert.equal(error.message, 'Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048.');
+    const hmac = await createKey(kms, { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    await rejectsWith(
+      kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: hmac.KeyId, KeyPairSpec: 'ECC_NIST_P256' })),
+      'InvalidKeyUsageException',
     );
   });
 });

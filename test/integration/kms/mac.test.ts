@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateGrantCommand,
   DisableKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
@@ -171,6 +172,29 @@ describe('GenerateMac and VerifyMac', () => {
     const text = JSON.stringify(event);
     assert.ok(!text.includes(message.toString('base64')) && !text.includes('audit-me-not'), 'no message in the event');
     assert.ok(!text.includes(Buffer.from(result.Mac!).toString('base64')), 'no MAC in the event');
+  });
+});
+
+describe('grants', () => {
+  it('a grant for GenerateMac and VerifyMac lets a caller the key policy does not allow use an HMAC key', async () => {
+    const root = 'arn:aws:iam::000000000000:root';
+    // The key policy lets the account root manage the key but not make or check MACs.
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: root }, NotAction: ['kms:GenerateMac', 'kms:VerifyMac'], Resource: '*' }],
+    });
+    const key = await createKey(kms, { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Policy: policy });
+    const message = Buffer.from('granted');
+    await rejectsWith(kms.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256' })), 'AccessDeniedException');
+    await kms.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: root, Operations: ['GenerateMac'] }));
+    const mac = await generateMac(key.KeyId!, message, 'HMAC_SHA_256');
+    await rejectsWith(
+      kms.send(new VerifyMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256', Mac: mac })),
+      'AccessDeniedException',
+    );
+    await kms.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: root, Operations: ['VerifyMac'] }));
+    const verified = await kms.send(new VerifyMacCommand({ KeyId: key.KeyId, Message: message, MacAlgorithm: 'HMAC_SHA_256', Mac: mac }));
+    assert.equal(verified.MacValid, true);
   });
 });
 
