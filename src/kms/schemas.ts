@@ -24,6 +24,12 @@ export const DATA_KEY_PAIR_SPECS = [
 ] as const;
 export const MAC_ALGORITHM_NAMES = ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const;
 export const KEY_AGREEMENT_ALGORITHM_NAMES = ['ECDH'] as const;
+export const SIGNING_ALGORITHMS = [
+  'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384',
+  'RSASSA_PKCS1_V1_5_SHA_512', 'ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512', 'SM2DSA', 'ML_DSA_SHAKE_256', 'ED25519_SHA_512',
+  'ED25519_PH_SHA_512',
+] as const;
+export const MESSAGE_TYPES = ['RAW', 'DIGEST', 'EXTERNAL_MU'] as const;
 
 const keyId = awsString({ min: 1, max: 2048 });
 const grantTokens = awsList(awsString({ min: 1, max: 8192 }), { min: 0, max: 10 }).optional();
@@ -114,6 +120,24 @@ export const schemas = {
     NumberOfBytes: awsInt({ min: 1, max: 1024 }).optional(),
     CustomKeyStoreId: awsString({ min: 1, max: 64 }).optional(),
     Recipient: recipient,
+  }),
+  GetPublicKey: z.object({ KeyId: keyId, GrantTokens: grantTokens }),
+  Sign: z.object({
+    KeyId: keyId,
+    Message: sensitiveBlob({ min: 1, max: 4096 }),
+    MessageType: awsEnum(MESSAGE_TYPES).optional(),
+    GrantTokens: grantTokens,
+    SigningAlgorithm: awsEnum(SIGNING_ALGORITHMS),
+    DryRun: awsBoolean().optional(),
+  }),
+  Verify: z.object({
+    KeyId: keyId,
+    Message: sensitiveBlob({ min: 1, max: 4096 }),
+    MessageType: awsEnum(MESSAGE_TYPES).optional(),
+    Signature: awsBlob({ min: 1, max: 6144 }),
+    SigningAlgorithm: awsEnum(SIGNING_ALGORITHMS),
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
   }),
   CreateAlias: z.object({ AliasName: aliasName, TargetKeyId: keyId }),
   UpdateAlias: z.object({ AliasName: aliasName, TargetKeyId: keyId }),

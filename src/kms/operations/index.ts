@@ -14,6 +14,7 @@ import { createKeyOperations } from './keys.js';
 import { createMacOperations } from './mac.js';
 import { createPolicyOperations } from './policies.js';
 import { createRotationOperations } from './rotation.js';
+import { createSigningOperations } from './signing.js';
 import { createTagOperations } from './tags.js';
 
 /** Every KMS operation function, plus the scheduled rotation and managed-key creation used in-process. */
@@ -30,6 +31,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createDataKeyPairOperations(access, ciphertexts),
     ...createAliasOperations(deps, lookup, access),
     ...createRotationOperations(deps, access, material),
+    ...createSigningOperations(access, material),
     ...createTagOperations(deps, access),
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateGrantCommand,
@@ -142,6 +144,30 @@ describe('CreateKey with every key spec', () => {
     await rejectsWith(isolated.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'KEY_AGREEMENT' })), 'ValidationException');
     const { Keys } = await isolated.send(new ListKeysCommand({}));
     assert.deepEqual(Keys, []);
+  });
+});
+
+describe('private keys at rest', () => {
+  it('never stores a private key in the clear: no key algorithm identifier in the database files', async () => {
+    // Keys of every family exist by now (the CreateKey tests above ran first). A PKCS#8 private key in the clear
+    // would carry its algorithm's OID; sealed material is random-looking bytes.
+    await createKey(kms, { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' });
+    const oids = {
+      rsaEncryption: '06092a864886f70d010101',
+      idEcPublicKey: '06072a8648ce3d0201',
+      ed25519: '06032b6570',
+      mlDsa44: '0609608648016503040311',
+      mlDsa65: '0609608648016503040312',
+      mlDsa87: '0609608648016503040313',
+    };
+    const files = ['coffer.db', 'coffer.db-wal'].map((name) => join(server.dataDir, name)).filter((path) => existsSync(path));
+    assert.ok(files.length > 0);
+    for (const path of files) {
+      const bytes = readFileSync(path);
+      for (const [name, oid] of Object.entries(oids)) {
+        assert.equal(bytes.indexOf(Buffer.from(oid, 'hex')), -1, `${name} OID found in ${path}`);
+      }
+    }
   });
 });
 
