@@ -58,6 +58,8 @@ export function createCryptographyOperations(
       assertNoEncryptionContext(named, context, contextMember);
       return { key: named, plaintext: await asymmetric.decrypt(named, used, blob), algorithm: used };
     }
+    // Without a KeyId the ciphertext must be Coffer's blob: an RSA ciphertext is InvalidCiphertextException, or, if
+    // its first byte happens to be the blob format version, names a random key id (NotFoundException).
     const decoded = decodeBlob(blob);
     if (!decoded) throw invalidCiphertext();
     const key = named ?? (await lookup.findKeyById(ctx, decoded.keyId));

@@ -45,7 +45,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       // A grantee creating a grant through its own grant's CreateGrant permission may hand on no more than it holds.
       grantPermits: (parent) => isWithin(requested, parent),
     });
-    assertGrantable(key, operations);
+    assertGrantable(key, operations, constraints);
     if (key.keyState === 'PendingDeletion') throw invalidState(key);
     if (input.DryRun) throw dryRun();
     const grant: GrantRecord = {
@@ -198,11 +198,17 @@ function constraintTypes(constraints: GrantConstraints | undefined): string[] | 
  * "The operation must be supported on the KMS key ... If you try, KMS returns a ValidationError exception"
  * (CreateGrant, Operations): which ones depends on the key's spec and usage (grants.ts isGrantableOn).
  */
-function assertGrantable(key: KeyRecord, operations: readonly string[]): void {
+function assertGrantable(key: KeyRecord, operations: readonly string[], constraints: GrantConstraints | undefined): void {
   if (operations.length === 0) throw kmsError('ValidationException', 'Operations must name at least one grant operation.');
   const unsupported = operations.filter((operation) => !isGrantableOn(key, operation));
   if (unsupported.length > 0) {
     throw kmsError('ValidationException', `${unsupported.join(', ')} is not a valid grant operation for ${key.arn} (KeySpec ${key.keySpec}).`);
+  }
+  // "You cannot use an encryption context grant constraint for cryptographic operations with asymmetric KMS keys or
+  // HMAC KMS keys" (CreateGrant, Constraints). Refused rather than stored unapplied: a grant its maker meant to
+  // constrain must not allow Sign or GenerateMac without one.
+  if (constraints !== undefined && key.keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw kmsError('ValidationException', `Encryption context grant constraints are not supported on ${key.arn} (KeySpec ${key.keySpec}): its operations take no encryption context.`);
   }
 }
 

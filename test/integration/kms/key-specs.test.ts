@@ -230,4 +230,22 @@ describe('symmetric-only operations on other keys', () => {
     await rejectsWith(grant(hmac, ['GetPublicKey']), 'ValidationException');
     await rejectsWith(grant(rsaEncryption, ['GenerateDataKey']), 'ValidationException');
   });
+
+  it('refuses encryption context grant constraints on asymmetric and HMAC keys with ValidationException', async () => {
+    const grantee = 'arn:aws:iam::000000000000:user/grant-test';
+    const constrained = (keyId: string, operations: string[]) =>
+      kms.send(
+        new CreateGrantCommand({
+          KeyId: keyId,
+          GranteePrincipal: grantee,
+          Operations: operations as never,
+          Constraints: { EncryptionContextSubset: { purpose: 'test' } },
+        }),
+      );
+    for (const [keyId, operations] of [[signing, ['Sign']], [hmac, ['GenerateMac']], [rsaEncryption, ['Decrypt']]] as const) {
+      const error = await rejectsWith(constrained(keyId, [...operations]), 'ValidationException');
+      assert.match(error.message, /grant constraints are not supported/);
+    }
+    await constrained(symmetric, ['Decrypt']);
+  });
 });
