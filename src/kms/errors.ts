@@ -24,6 +24,7 @@ export const kmsErrors = {
   InvalidMarkerException: 400,
   KeyUnavailableException: 500,
   KMSInternalException: 500,
+  KMSInvalidMacException: 400,
   KMSInvalidSignatureException: 400,
   KMSInvalidStateException: 400,
   LimitExceededException: 400,

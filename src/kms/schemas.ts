@@ -18,6 +18,13 @@ export const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MA
 export const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] as const;
 export const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const;
 export const DATA_KEY_SPECS = ['AES_256', 'AES_128'] as const;
+/** DataKeyPairSpec (GenerateDataKeyPair's KeyPairSpec), as botocore's model lists it. */
+export const DATA_KEY_PAIR_SPECS = [
+  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2',
+  'ECC_NIST_EDWARDS25519',
+] as const;
+export const MAC_ALGORITHM_NAMES = ['HMAC_SHA_224', 'HMAC_SHA_256', 'HMAC_SHA_384', 'HMAC_SHA_512'] as const;
+export const KEY_AGREEMENT_ALGORITHM_NAMES = ['ECDH'] as const;
 export const SIGNING_ALGORITHMS = [
   'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384',
   'RSASSA_PKCS1_V1_5_SHA_512', 'ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512', 'SM2DSA', 'ML_DSA_SHAKE_256', 'ED25519_SHA_512',
@@ -214,6 +221,44 @@ export const schemas = {
     KeyMaterialId: keyMaterialId.optional(),
   }),
   DeleteImportedKeyMaterial: z.object({ KeyId: keyId, KeyMaterialId: keyMaterialId.optional() }),
+  GenerateMac: z.object({
+    Message: sensitiveBlob({ min: 1, max: 4096 }),
+    KeyId: keyId,
+    MacAlgorithm: awsEnum(MAC_ALGORITHM_NAMES),
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
+  }),
+  VerifyMac: z.object({
+    Message: sensitiveBlob({ min: 1, max: 4096 }),
+    KeyId: keyId,
+    MacAlgorithm: awsEnum(MAC_ALGORITHM_NAMES),
+    Mac: awsBlob({ min: 1, max: 6144 }),
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
+  }),
+  DeriveSharedSecret: z.object({
+    KeyId: keyId,
+    KeyAgreementAlgorithm: awsEnum(KEY_AGREEMENT_ALGORITHM_NAMES),
+    PublicKey: awsBlob({ min: 1, max: 8192 }),
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
+    Recipient: recipient,
+  }),
+  GenerateDataKeyPair: z.object({
+    EncryptionContext: encryptionContext,
+    KeyId: keyId,
+    KeyPairSpec: awsEnum(DATA_KEY_PAIR_SPECS),
+    GrantTokens: grantTokens,
+    Recipient: recipient,
+    DryRun: awsBoolean().optional(),
+  }),
+  GenerateDataKeyPairWithoutPlaintext: z.object({
+    EncryptionContext: encryptionContext,
+    KeyId: keyId,
+    KeyPairSpec: awsEnum(DATA_KEY_PAIR_SPECS),
+    GrantTokens: grantTokens,
+    DryRun: awsBoolean().optional(),
+  }),
 } as const;
 
 export type KmsSchemas = typeof schemas;

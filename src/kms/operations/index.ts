@@ -3,13 +3,18 @@ import { createKeyAccess } from '../key-access.js';
 import { createKeyLookup } from '../key-lookup.js';
 import { createKeyMaterial } from '../key-material.js';
 import { createManagedKeys } from '../managed-keys.js';
+import { createSymmetricCiphertexts } from '../symmetric-ciphertext.js';
 import { createAliasOperations } from './aliases.js';
+import { createAsymmetricEncryption } from './asymmetric-encryption.js';
 import { createCryptographyOperations } from './cryptography.js';
 import { createCustomKeyStoreOperations } from './custom-key-stores.js';
+import { createDataKeyPairOperations } from './data-key-pairs.js';
 import { createGrantOperations } from './grants.js';
-import { createKeyLastUsageOperations } from './key-last-usage.js';
 import { createImportOperations } from './import.js';
+import { createKeyAgreementOperations } from './key-agreement.js';
+import { createKeyLastUsageOperations } from './key-last-usage.js';
 import { createKeyOperations } from './keys.js';
+import { createMacOperations } from './mac.js';
 import { createMultiRegionOperations } from './multi-region.js';
 import { createPolicyOperations } from './policies.js';
 import { createRotationOperations } from './rotation.js';
@@ -21,9 +26,13 @@ export function createKmsOperations(deps: KmsDeps) {
   const lookup = createKeyLookup(deps);
   const access = createKeyAccess(deps, lookup);
   const material = createKeyMaterial(deps);
+  const ciphertexts = createSymmetricCiphertexts(material);
   return {
     ...createKeyOperations(deps, access, material),
-    ...createCryptographyOperations(lookup, access, material),
+    ...createCryptographyOperations(lookup, access, material, ciphertexts, createAsymmetricEncryption(material)),
+    ...createMacOperations(access, material),
+    ...createKeyAgreementOperations(access, material),
+    ...createDataKeyPairOperations(access, ciphertexts),
     ...createAliasOperations(deps, lookup, access),
     ...createRotationOperations(deps, access, material),
     ...createSigningOperations(access, material),

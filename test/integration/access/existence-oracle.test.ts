@@ -8,6 +8,7 @@
  * (a secret's partial ARN, an alias ARN), never the secret's random suffix or the key behind an alias.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CreateAliasCommand, DeleteAliasCommand, EncryptCommand, PutKeyPolicyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, DeleteSecretCommand, PutResourcePolicyCommand } from '@aws-sdk/client-secrets-manager';
@@ -45,6 +46,9 @@ const keyCase = (operation: string, extra: (refs: Refs) => object = () => ({})):
   refs: KEY_REFS,
   body: (ref, refs) => ({ KeyId: ref, ...extra(refs) }),
 });
+
+/** A peer's EC public key (DER SubjectPublicKeyInfo, base64) for DeriveSharedSecret. */
+const PEER_PUBLIC_KEY = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 
 const CASES: Case[] = [
   { service: 'secretsmanager', operation: 'CreateSecret', refs: ['name'], body: (ref) => ({ Name: ref, SecretString: 'v' }) },
@@ -84,6 +88,11 @@ const CASES: Case[] = [
   },
   keyCase('GenerateDataKey', () => ({ KeySpec: 'AES_256' })),
   keyCase('GenerateDataKeyWithoutPlaintext', () => ({ KeySpec: 'AES_256' })),
+  keyCase('GenerateDataKeyPair', () => ({ KeyPairSpec: 'ECC_NIST_P256' })),
+  keyCase('GenerateDataKeyPairWithoutPlaintext', () => ({ KeyPairSpec: 'ECC_NIST_P256' })),
+  keyCase('GenerateMac', () => ({ Message: Buffer.from('m').toString('base64'), MacAlgorithm: 'HMAC_SHA_256' })),
+  keyCase('VerifyMac', () => ({ Message: Buffer.from('m').toString('base64'), MacAlgorithm: 'HMAC_SHA_256', Mac: Buffer.alloc(32).toString('base64') })),
+  keyCase('DeriveSharedSecret', () => ({ KeyAgreementAlgorithm: 'ECDH', PublicKey: PEER_PUBLIC_KEY })),
   keyCase('GetPublicKey'),
   keyCase('Sign', () => ({ Message: Buffer.from('m').toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' })),
   keyCase('Verify', () => ({ Message: Buffer.from('m').toString('base64'), Signature: Buffer.from('s').toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' })),

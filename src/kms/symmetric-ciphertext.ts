@@ -1,0 +1,23 @@
+import { canonicalEncryptionContext, encodeBlob, encodeBlobHeader, seal, type EncryptionContext } from '../crypto/index.js';
+import type { KeyRecord } from '../store/index.js';
+import { kmsError } from './errors.js';
+import type { KeyMaterial } from './key-material.js';
+
+/**
+ * Sealing under a symmetric encryption key's current backing key: the one way Encrypt, ReEncrypt,
+ * GenerateDataKey* and GenerateDataKeyPair* make a ciphertext blob, so Decrypt opens any of them alike.
+ * The GCM AAD is the blob header (format, key id, backing key id) followed by the canonical encryption context.
+ */
+export function createSymmetricCiphertexts(material: KeyMaterial) {
+  async function encryptUnder(key: KeyRecord, plaintext: Buffer, context: EncryptionContext | undefined): Promise<Buffer> {
+    const keyMaterial = await material.open(key, key.currentBackingKeyId);
+    if (!keyMaterial) throw kmsError('KMSInternalException', 'The current key material is missing.');
+    const header = encodeBlobHeader(key.keyId, key.currentBackingKeyId);
+    const sealed = seal(keyMaterial, plaintext, Buffer.concat([header, canonicalEncryptionContext(context)]));
+    return encodeBlob(header, sealed);
+  }
+
+  return { encryptUnder };
+}
+
+export type SymmetricCiphertexts = ReturnType<typeof createSymmetricCiphertexts>;
