@@ -10,6 +10,8 @@ import type { SecretsInput } from '../schemas.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels.js';
 import { assertValidTags, toStoreTags } from '../tags.js';
 import type { WriteVersion } from '../version-writer.js';
+import { refuseReplica, replicationStatus } from '../replication.js';
+import { replicaRegions, type ReplicationOperations } from './replication.js';
 
 const DAY_MS = 86_400_000;
 const REENCRYPTED_STAGES = new Set([AWSCURRENT, AWSPENDING, AWSPREVIOUS]);
@@ -18,13 +20,17 @@ const NAME_PATTERN = /^[a-zA-Z0-9/_+=.@-]+$/;
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** Secrets as resources: create, update, describe, delete with a recovery window, restore. */
-export function createLifecycleOperations(deps: SecretsDeps, access: SecretAccess, values: SecretValues, writeVersion: WriteVersion) {
+export function createLifecycleOperations(
+  deps: SecretsDeps,
+  access: SecretAccess,
+  values: SecretValues,
+  writeVersion: WriteVersion,
+  addReplicas: ReplicationOperations['addReplicas'],
+) {
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html */
   async function createSecret(ctx: RequestContext, input: SecretsInput<'CreateSecret'>) {
     assertValidName(input.Name);
-    if (input.AddReplicaRegions) {
-      throw secretsError('InvalidRequestException', 'Replicating secrets to other regions is not supported by this Coffer server.');
-    }
+    const replicas = input.AddReplicaRegions ? replicaRegions(ctx.region, input.AddReplicaRegions) : undefined;
     assertValidTags(input.Tags ?? []);
     const value = plainValue(input, false);
     const arn = secretArn(ctx, input.Name);
@@ -35,6 +41,9 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
       'secretsmanager:KmsKeyId': input.KmsKeyId,
       ...requestTagConditions(input.Tags),
     });
+    // Replicas at creation need the permission to replicate too (AWS's CreateSecret: "To add replica Regions,
+    // you must also have secretsmanager:ReplicateSecretToRegions").
+    if (replicas) await access.authorizeNew(ctx, arn, input.Name, {}, 'secretsmanager:ReplicateSecretToRegions');
     const now = ctx.clock.now();
     const secret: SecretRecord = {
       arn,
@@ -57,7 +66,10 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
       result = await deps.store.createSecret(secret, tags, version);
     }
     if (!result.created) return replayCreate(ctx, result.existing, input.ClientRequestToken, value);
-    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    if (!replicas) return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    await addReplicas(ctx, secret, replicas, input.ForceOverwriteReplicaSecret ?? false);
+    const listed = (await deps.store.listSecretReplicas([secret.arn]))[secret.arn];
+    return { ARN: secret.arn, Name: secret.name, VersionId: versionId, ReplicationStatus: replicationStatus(listed) };
   }
 
   /** A retried CreateSecret (same token, same value) returns the secret it created; anything else collides. */
@@ -79,7 +91,7 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
    * https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-encryption-key.html
    */
   async function updateSecret(ctx: RequestContext, input: SecretsInput<'UpdateSecret'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecret', {
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecret', {
       'secretsmanager:Description': input.Description,
       'secretsmanager:KmsKeyId': input.KmsKeyId,
     });
@@ -113,8 +125,12 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
 
   async function describeSecret(ctx: RequestContext, input: SecretsInput<'DescribeSecret'>) {
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DescribeSecret');
-    const [tags, versions] = await Promise.all([deps.store.listSecretTags(secret.arn), deps.store.listSecretVersions(secret.arn)]);
-    return { ...describeFields(secret, tags), VersionIdsToStages: stagesByVersion(versions) };
+    const [tags, versions, replicas] = await Promise.all([
+      deps.store.listSecretTags(secret.arn),
+      deps.store.listSecretVersions(secret.arn),
+      deps.store.listSecretReplicas([secret.arn]),
+    ]);
+    return { ...describeFields(secret, tags), VersionIdsToStages: stagesByVersion(versions), ReplicationStatus: replicationStatus(replicas[secret.arn]) };
   }
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html */
@@ -136,10 +152,12 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
         throw error;
       });
       if (!secret) return { ...absentSecretIds(ctx, input.SecretId), DeletionDate: now };
+      await refuseWhileReplicated(secret);
       await deps.store.destroySecret(secret.arn);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
     }
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DeleteSecret');
+    await refuseWhileReplicated(secret);
     const marked = await deps.store.markSecretDeleted(secret.arn, now, new Date(now.getTime() + windowDays * DAY_MS));
     if (!marked) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: marked.scheduledDeletionDate };
@@ -147,8 +165,21 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
 
   async function restoreSecret(ctx: RequestContext, input: SecretsInput<'RestoreSecret'>) {
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:RestoreSecret');
+    refuseReplica(secret);
     await deps.store.restoreSecret(secret.arn);
     return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /**
+   * A replica is deleted only through its primary (RemoveRegionsFromReplication), and a primary only once it has
+   * no replicas left, in AWS's words (reported from DeleteSecret on such a secret).
+   */
+  async function refuseWhileReplicated(secret: SecretRecord): Promise<void> {
+    refuseReplica(secret);
+    const replicas = (await deps.store.listSecretReplicas([secret.arn]))[secret.arn] ?? [];
+    if (replicas.length > 0) {
+      throw secretsError('InvalidParameterException', `You can't delete secret ${secret.arn} that still has replica regions [${replicas.map((replica) => replica.region).join(', ')}].`);
+    }
   }
 
   return { createSecret, updateSecret, describeSecret, deleteSecret, restoreSecret };
