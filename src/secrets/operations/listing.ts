@@ -2,7 +2,6 @@ import type { RequestContext } from '../../core/index.js';
 import type { ListedSecret, PagedSecret, SecretSort } from '../../store/index.js';
 import type { SecretsDeps } from '../deps.js';
 import { decodeListToken, encodeCursorToken, encodeNextToken, invalidNextToken, matchesFilters, sortSecrets, type SecretListStart } from '../list-filters.js';
-import { isReplica, replicationStatus } from '../replication.js';
 import { describeFields, stagesByVersion } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
 
@@ -34,12 +33,9 @@ export function createListingOperations(deps: SecretsDeps) {
       items = rows.slice(0, limit);
       nextToken = rows.length > limit ? encodeCursorToken(rows[limit - 1]!.cursor, sortBy, descending) : undefined;
     }
-    // One read for the page's primaries: their ReplicationStatus.
-    const replicas = await deps.store.listSecretReplicas(items.filter((secret) => !isReplica(secret)).map((secret) => secret.arn));
     return {
       SecretList: items.map((secret) => ({
         ...describeFields(secret, secret.tags),
-        ReplicationStatus: replicationStatus(replicas[secret.arn]),
         SecretVersionsToStages: stagesByVersion(Object.entries(secret.versionStages).map(([versionId, stages]) => ({ versionId, stages }))),
       })),
       NextToken: nextToken,
