@@ -10,7 +10,7 @@ import type { SecretsInput } from '../schemas.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels.js';
 import { assertValidTags, toStoreTags } from '../tags.js';
 import type { WriteVersion } from '../version-writer.js';
-import { refuseReplica, replicationStatus } from '../replication.js';
+import { arnInRegion, isReplica, refuseReplica, replicationStatus } from '../replication.js';
 import { replicaRegions, type ReplicationOperations } from './replication.js';
 
 const DAY_MS = 86_400_000;
@@ -91,10 +91,11 @@ export function createLifecycleOperations(
    * https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-encryption-key.html
    */
   async function updateSecret(ctx: RequestContext, input: SecretsInput<'UpdateSecret'>) {
-    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecret', {
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecret', {
       'secretsmanager:Description': input.Description,
       'secretsmanager:KmsKeyId': input.KmsKeyId,
     });
+    if (isReplica(secret)) await changeReplicaKey(secret, input);
     const value = plainValue(input, false);
     const patch: SecretPatch = {};
     if (input.Description !== undefined) patch.description = input.Description;
@@ -110,6 +111,21 @@ export function createLifecycleOperations(
     if (!value) return { ARN: secret.arn, Name: secret.name };
     const written = await writeVersion(ctx, updated, input.ClientRequestToken, value, [AWSCURRENT]);
     return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId };
+  }
+
+  /**
+   * "A replica secret can't be updated independently from its primary secret, except for its encryption key"
+   * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/standalone-secret.html): UpdateSecret in the
+   * replica's Region with KmsKeyId alone changes it, re-encrypting the replica's labelled versions as for any
+   * secret; the primary's row for that Region names the new key, so later syncs seal with it. Anything else is
+   * refused. AWS does not document which call the console makes for this; UpdateSecret is the one that changes a
+   * secret's key.
+   */
+  async function changeReplicaKey(secret: SecretRecord, input: SecretsInput<'UpdateSecret'>): Promise<void> {
+    const onlyKey = input.KmsKeyId !== undefined && input.Description === undefined && input.SecretString === undefined && input.SecretBinary === undefined;
+    if (!onlyKey) refuseReplica(secret);
+    const changed = await deps.store.setReplicaKmsKey(arnInRegion(secret.arn, secret.primaryRegion), secret.region, keyReference(input.KmsKeyId));
+    if (!changed) refuseReplica(secret);
   }
 
   async function rewrapLabelledVersions(ctx: RequestContext, secret: SecretRecord, newKeyId: string | undefined) {

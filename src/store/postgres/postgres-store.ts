@@ -493,6 +493,10 @@ export class PostgresStore implements Store {
     return this.#secrets.failReplicaSync(primaryArn, region, generation, message);
   }
 
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined) {
+    return this.#secrets.setReplicaKmsKey(primaryArn, region, kmsKeyId);
+  }
+
   removeSecretReplicas(primaryArn: string, regions: string[]) {
     return this.#secrets.removeSecretReplicas(primaryArn, regions);
   }

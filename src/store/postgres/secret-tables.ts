@@ -302,6 +302,10 @@ export class PostgresSecretTables implements SecretsRepository {
     });
   }
 
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): Promise<boolean> {
+    return this.#transaction(async (sql) => (await sql.run('UPDATE secret_replicas SET kms_key_id = $1 WHERE primary_arn = $2 AND region = $3', [kmsKeyId ?? null, primaryArn, region])) === 1);
+  }
+
   removeSecretReplicas(primaryArn: string, regions: string[]): Promise<void> {
     return this.#transaction(async (sql) => {
       for (const region of regions) {
@@ -431,9 +435,10 @@ async function failSync(sql: Sql, primaryArn: string, region: string, generation
 
 /** SecretsRepository.applyReplicaSync, inside its transaction (the SQL of SqliteSecretTables.applyReplicaSync). */
 async function applySync(sql: Sql, primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): Promise<ReplicaSyncOutcome> {
-  const row = await sql.one('SELECT generation, force_overwrite FROM secret_replicas WHERE primary_arn = $1 AND region = $2', [primaryArn, region]);
+  const row = await sql.one('SELECT generation, force_overwrite, kms_key_id FROM secret_replicas WHERE primary_arn = $1 AND region = $2', [primaryArn, region]);
   if (!row || Number(row.generation) !== generation) return 'stale';
-  const replica = state.secret;
+  // The key as the row names it now (UpdateSecret on the replica may have changed it since the state was read).
+  const replica = { ...state.secret, kmsKeyId: (row.kms_key_id as string | null) ?? undefined };
   const holder = await secretByName(sql, replica.accountId, replica.region, replica.name);
   const ours = holder !== undefined && holder.arn === replica.arn && holder.primaryRegion === replica.primaryRegion && holder.primaryRegion !== holder.region;
   if (holder && !ours) {

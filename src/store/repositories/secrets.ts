@@ -110,6 +110,12 @@ export interface SecretsRepository {
   applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): Promise<ReplicaSyncOutcome>;
   /** Status Failed with `message`, if `generation` is still the row's. */
   failReplicaSync(primaryArn: string, region: string, generation: number, message: string): Promise<void>;
+  /**
+   * A replica's own encryption key (UpdateSecret in the replica's Region): the primary's row for that Region
+   * names it, and every later sync seals with it and sets it on the replica (applyReplicaSync reads it from the
+   * row). False when the Region is not (or no longer) listed.
+   */
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): Promise<boolean>;
   /** Deletes the rows of those Regions and, in the same transaction, their replica secrets (immediately, no window). */
   removeSecretReplicas(primaryArn: string, regions: string[]): Promise<void>;
   /**

@@ -313,9 +313,10 @@ export class SqliteSecretTables {
 
   #applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): ReplicaSyncOutcome {
     return this.#db.transaction((): ReplicaSyncOutcome => {
-      const row = this.#stmt('SELECT generation, force_overwrite FROM secret_replicas WHERE primary_arn = ? AND region = ?').get(primaryArn, region) as Row | undefined;
+      const row = this.#stmt('SELECT generation, force_overwrite, kms_key_id FROM secret_replicas WHERE primary_arn = ? AND region = ?').get(primaryArn, region) as Row | undefined;
       if (!row || row.generation !== generation) return 'stale';
-      const replica = state.secret;
+      // The key as the row names it now (UpdateSecret on the replica may have changed it since the state was read).
+      const replica = { ...state.secret, kmsKeyId: (row.kms_key_id as string | null) ?? undefined };
       const holder = this.getSecretByName(replica.accountId, replica.region, replica.name);
       const ours = holder !== undefined && holder.arn === replica.arn && holder.primaryRegion === replica.primaryRegion && holder.primaryRegion !== holder.region;
       if (holder && !ours) {
@@ -370,6 +371,10 @@ export class SqliteSecretTables {
       this.#stmt("UPDATE secret_replicas SET status = 'InSync', status_message = NULL WHERE primary_arn = ? AND region = ?").run(primaryArn, region);
       return 'applied';
     })();
+  }
+
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): boolean {
+    return this.#stmt('UPDATE secret_replicas SET kms_key_id = ? WHERE primary_arn = ? AND region = ?').run(kmsKeyId ?? null, primaryArn, region).changes === 1;
   }
 
   removeSecretReplicas(primaryArn: string, regions: string[]): void {

@@ -401,6 +401,10 @@ export class SqliteStore implements Store {
     this.#secrets.failReplicaSync(primaryArn, region, generation, message);
   }
 
+  async setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined) {
+    return this.#secrets.setReplicaKmsKey(primaryArn, region, kmsKeyId);
+  }
+
   async removeSecretReplicas(primaryArn: string, regions: string[]) {
     this.#secrets.removeSecretReplicas(primaryArn, regions);
   }

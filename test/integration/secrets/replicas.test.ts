@@ -204,6 +204,24 @@ describe('replica secrets', () => {
     assert.equal((await westValue(name)).SecretString, 'v2');
   });
 
+  it('a replica\'s own encryption key is the one change it takes (UpdateSecret with KmsKeyId alone, in its Region)', async () => {
+    const { name, arn } = await replicated('rep-key');
+    const key = await createKey(westKms);
+    await rejectsWith(west.send(new UpdateSecretCommand({ SecretId: name, KmsKeyId: key.KeyId, Description: 'x' })), 'InvalidParameterException');
+    await west.send(new UpdateSecretCommand({ SecretId: name, KmsKeyId: key.KeyId }));
+    assert.equal((await west.send(new DescribeSecretCommand({ SecretId: name }))).KmsKeyId, key.KeyId);
+    assert.equal((await statusIn(arn))?.KmsKeyId, key.KeyId);
+    const current = (await west.send(new ListSecretVersionIdsCommand({ SecretId: name }))).Versions!.find((version) => version.VersionStages?.includes('AWSCURRENT'));
+    assert.deepEqual(current?.KmsKeyIds, [key.Arn, 'DefaultEncryptionKey']);
+    // The primary's next version reaches the replica sealed under the replica's key; the primary's key is unchanged.
+    const put = await east.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'v2' }));
+    const versions = (await west.send(new ListSecretVersionIdsCommand({ SecretId: name }))).Versions!;
+    assert.deepEqual(versions.find((version) => version.VersionId === put.VersionId)?.KmsKeyIds, [key.Arn]);
+    assert.equal((await westValue(name)).SecretString, 'v2');
+    assert.equal((await east.send(new DescribeSecretCommand({ SecretId: arn }))).KmsKeyId, undefined);
+    assert.equal((await west.send(new DescribeSecretCommand({ SecretId: name }))).KmsKeyId, key.KeyId);
+  });
+
   it('the AWS CLI (the seed\'s get-secret-value, verbatim) and boto3 see the replica and its status', async () => {
     const name = 'sample-secret';
     const dir = server.dataDir;

@@ -185,6 +185,9 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
       assert.deepEqual(await store.listSecretTags(replicaArn), [{ TagKey: 'team', TagValue: 'a' }]);
       assert.deepEqual((await store.getSecretVersionByStage(replicaArn, 'AWSCURRENT'))?.sealedValue, first.sealedValue);
       assert.equal((await store.listSecretReplicas([primary.arn]))[primary.arn]![0]!.status, 'InSync');
+      assert.equal(await store.setReplicaKmsKey(primary.arn, 'eu-west-1', 'alias/other'), true);
+      assert.equal(await store.setReplicaKmsKey(primary.arn, 'ap-south-1', 'alias/other'), false, 'no such Region');
+      assert.equal((await store.listSecretReplicas([primary.arn]))[primary.arn]![0]!.kmsKeyId, 'alias/other');
 
       // The next sync keeps held versions, adds new ones, moves labels and drops versions the primary dropped.
       const second = newVersion(primary.arn);
@@ -192,6 +195,7 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
       const moved = replicaState(primary, 'eu-west-1', [{ ...first, stages: ['AWSPREVIOUS'] }, { ...second, stages: ['AWSCURRENT'] }], [first.versionId]);
       assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', next, moved, 'taken'), 'applied');
       assert.deepEqual((await store.listSecretVersions(replicaArn)).map((v) => [v.versionId, v.stages]).sort(), [[first.versionId, ['AWSPREVIOUS']], [second.versionId, ['AWSCURRENT']]].sort());
+      assert.equal((await store.getSecretByArn(replicaArn))?.kmsKeyId, 'alias/other', 'a sync sets the key the row names');
       const last = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
       assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', last, replicaState(primary, 'eu-west-1', [{ ...second, stages: ['AWSCURRENT'] }], [second.versionId]), 'taken'), 'applied');
       assert.deepEqual((await store.listSecretVersions(replicaArn)).map((v) => v.versionId), [second.versionId]);
