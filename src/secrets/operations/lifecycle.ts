@@ -175,7 +175,11 @@ export function createLifecycleOperations(
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DeleteSecret');
     await refuseWhileReplicated(secret);
     const marked = await deps.store.markSecretDeleted(secret.arn, now, new Date(now.getTime() + windowDays * DAY_MS));
-    if (!marked) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    if (!marked) {
+      // Replicated meanwhile, or already deleted.
+      await refuseWhileReplicated(secret);
+      throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    }
     return { ARN: secret.arn, Name: secret.name, DeletionDate: marked.scheduledDeletionDate };
   }
 

@@ -135,7 +135,10 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined> {
-    return this.#updateSecret('UPDATE secrets SET deleted_date = $1, scheduled_deletion_date = $2 WHERE arn = $3 AND deleted_date IS NULL RETURNING *', [
+    return this.#updateSecret(
+      `UPDATE secrets SET deleted_date = $1, scheduled_deletion_date = $2 WHERE arn = $3 AND deleted_date IS NULL
+         AND NOT EXISTS (SELECT 1 FROM secret_replicas r WHERE r.primary_arn = secrets.arn) RETURNING *`,
+      [
       deletedDate.getTime(),
       scheduledDeletionDate.getTime(),
       arn,

@@ -43,7 +43,11 @@ export interface SecretsRepository {
   listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>>;
   /** The version labels of the given secrets: secret ARN → version id → labels. */
   listVersionStages(secretArns: string[]): Promise<Record<string, Record<string, string[]>>>;
-  /** Marks a live secret deleted with its scheduled deletion date; undefined when absent or already deleted. */
+  /**
+   * Marks a live secret deleted with its scheduled deletion date; undefined when absent, already deleted, or
+   * it has replica rows (tested in the same statement, so a concurrent addSecretReplicas never leaves a deleted
+   * primary with replicas: one of the two finds the other's write).
+   */
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined>;
   /** Clears the deletion mark; undefined when the secret is absent. */
   restoreSecret(arn: string): Promise<SecretRecord | undefined>;

@@ -173,7 +173,8 @@ export class SqliteSecretTables {
 
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): SecretRecord | undefined {
     const row = this.#stmt(
-      'UPDATE secrets SET deleted_date = ?, scheduled_deletion_date = ? WHERE arn = ? AND deleted_date IS NULL RETURNING *',
+      `UPDATE secrets SET deleted_date = ?, scheduled_deletion_date = ? WHERE arn = ? AND deleted_date IS NULL
+         AND NOT EXISTS (SELECT 1 FROM secret_replicas r WHERE r.primary_arn = secrets.arn) RETURNING *`,
     ).get(deletedDate.getTime(), scheduledDeletionDate.getTime(), arn) as Row | undefined;
     return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }

@@ -249,11 +249,12 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
       assert.equal((await store.promoteReplicaSecret(west, primary.arn))?.primaryRegion, 'eu-west-1');
       assert.equal(await store.promoteReplicaSecret(west, primary.arn), undefined, 'once');
       assert.deepEqual((await store.listSecretReplicas([primary.arn]))[primary.arn]!.map((row) => row.region), ['ap-south-1']);
+      assert.equal(await store.markSecretDeleted(primary.arn, new Date(), new Date(Date.now() + 7 * 86_400_000)), undefined, 'not while it has replicas');
       await store.removeSecretReplicas(primary.arn, ['ap-south-1']);
       assert.equal(await store.getSecretByArn(south), undefined);
       assert.deepEqual(await store.listSecretVersions(south), []);
       assert.equal((await store.getSecretByArn(west))?.primaryRegion, 'eu-west-1', 'the promoted secret stays');
-      await store.markSecretDeleted(primary.arn, new Date(), new Date(Date.now() + 7 * 86_400_000));
+      assert.ok(await store.markSecretDeleted(primary.arn, new Date(), new Date(Date.now() + 7 * 86_400_000)), 'no replicas left');
       assert.deepEqual(await store.addSecretReplicas(primary.arn, [{ region: 'ca-central-1', replicaArn: primary.arn.replace(':us-east-1:', ':ca-central-1:'), forceOverwrite: false }]), []);
     });
   });
