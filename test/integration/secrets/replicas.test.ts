@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DisableKeyCommand, EnableKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
   DeleteResourcePolicyCommand,
@@ -14,6 +15,7 @@ import {
   PutSecretValueCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
+  RotateSecretCommand,
   StopReplicationToReplicaCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -23,9 +25,31 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { shellOk } from '../../helpers/aws-cli.js';
 import { createKey, rejectsWith } from '../../helpers/kms.js';
+import { buildZip, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
+import { createExecutionRole } from '../../helpers/principals.js';
+import { auditEvents } from '../../helpers/audit.js';
 import { runPythonOk } from '../../helpers/python.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+
+/** A rotation function's four steps at their smallest: a new AWSPENDING value, then AWSCURRENT moved onto it. */
+const ROTATION_FUNCTION = `
+import os, boto3
+
+def lambda_handler(event, context):
+    sm = boto3.client('secretsmanager', endpoint_url=os.environ.get('AWS_ENDPOINT_URL'))
+    arn, token, step = event['SecretId'], event['ClientRequestToken'], event['Step']
+    stages = sm.describe_secret(SecretId=arn)['VersionIdsToStages']
+    if step == 'createSecret' and 'AWSCURRENT' not in stages.get(token, []):
+        try:
+            sm.get_secret_value(SecretId=arn, VersionId=token, VersionStage='AWSPENDING')
+        except sm.exceptions.ResourceNotFoundException:
+            sm.put_secret_value(SecretId=arn, ClientRequestToken=token, SecretString='rotated', VersionStages=['AWSPENDING'])
+    elif step == 'finishSecret':
+        current = next(v for v, s in stages.items() if 'AWSCURRENT' in s)
+        if current != token:
+            sm.update_secret_version_stage(SecretId=arn, VersionStage='AWSCURRENT', MoveToVersionId=token, RemoveFromVersionId=current)
+`;
 
 const REPLICA_REFUSED = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
 const PRIMARY = 'us-east-1';
@@ -125,6 +149,47 @@ describe('replica secrets', () => {
     assert.equal((await west.send(new GetResourcePolicyCommand({ SecretId: name }))).ResourcePolicy, policy);
     await east.send(new DeleteResourcePolicyCommand({ SecretId: arn }));
     assert.equal((await west.send(new GetResourcePolicyCommand({ SecretId: name }))).ResourcePolicy, undefined);
+  });
+
+  it('a rotation of the primary reaches the replica, which has no rotation of its own', async () => {
+    await createExecutionRole(server, 'coffer-test-function', [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+    ]);
+    const created = await lambdaClient(server).send(
+      new CreateFunctionCommand({
+        FunctionName: uniqueFunctionName('replica-rotation'),
+        Runtime: 'python3.11',
+        Role: ROLE,
+        Handler: 'lambda_function.lambda_handler',
+        Code: { ZipFile: buildZip({ 'lambda_function.py': ROTATION_FUNCTION }) },
+        Timeout: 30,
+      }),
+    );
+    const { name, arn } = await replicated('rep-rotate');
+    const rotateReplica = west.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: created.FunctionArn }));
+    assert.equal((await rejectsWith(rotateReplica, 'InvalidParameterException')).message, REPLICA_REFUSED);
+    const rotated = await east.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: created.FunctionArn }));
+    await server.server.coffer.rotation.idle();
+    assert.equal((await east.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString, 'rotated');
+    const value = await westValue(name);
+    assert.equal(value.SecretString, 'rotated');
+    assert.equal(value.VersionId, rotated.VersionId);
+    const replica = await west.send(new DescribeSecretCommand({ SecretId: name }));
+    assert.equal(replica.RotationEnabled, undefined);
+    assert.equal(replica.RotationLambdaARN, undefined);
+    assert.equal((await statusIn(arn))?.Status, 'InSync');
+  });
+
+  it('a replication is one audit event, the caller\'s', async () => {
+    const name = uniqueSecretName('rep-audit');
+    await east.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
+    const before = auditEvents(server.dataDir).length;
+    await east.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: OTHER }] }));
+    const events = auditEvents(server.dataDir).slice(before);
+    assert.deepEqual(events.map((event) => event.eventName), ['ReplicateSecretToRegions']);
   });
 
   it('a replica refuses writes and deletion, and a primary with replicas cannot be deleted', async () => {
