@@ -28,7 +28,8 @@ const filter = z.object({
 const filters = awsList(filter, { max: 10 });
 const nextToken = awsString({ min: 1, max: 4096 });
 const resourcePolicy = awsString({ min: 1, max: 20480 });
-const replicaRegions = awsList(z.object({ Region: awsString({ min: 1, max: 128 }).optional(), KmsKeyId: kmsKeyId.optional() }), { min: 1 });
+const regionName = awsString({ min: 1, max: 128, pattern: /^([a-z]+-)+\d+$/ });
+const replicaRegions = awsList(z.object({ Region: regionName.optional(), KmsKeyId: kmsKeyId.optional() }), { min: 1 });
 
 export const schemas = {
   CreateSecret: z.object({
@@ -114,6 +115,13 @@ export const schemas = {
   PutResourcePolicy: z.object({ SecretId: secretId, ResourcePolicy: resourcePolicy, BlockPublicPolicy: awsBoolean().optional() }),
   DeleteResourcePolicy: z.object({ SecretId: secretId }),
   ValidateResourcePolicy: z.object({ SecretId: secretId.optional(), ResourcePolicy: resourcePolicy }),
+  ReplicateSecretToRegions: z.object({
+    SecretId: secretId,
+    AddReplicaRegions: replicaRegions,
+    ForceOverwriteReplicaSecret: awsBoolean().optional(),
+  }),
+  RemoveRegionsFromReplication: z.object({ SecretId: secretId, RemoveReplicaRegions: awsList(regionName, { min: 1 }) }),
+  StopReplicationToReplica: z.object({ SecretId: secretId }),
   GetRandomPassword: z.object({
     PasswordLength: awsInt({ min: 1, max: 4096 }).optional(),
     ExcludeCharacters: awsString({ max: 4096 }).optional(),

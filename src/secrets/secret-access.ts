@@ -3,6 +3,7 @@ import { requestOnNamed, type ContextValue, type NamedResource } from '../policy
 import type { SecretRecord, Tag } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { MARKED_FOR_DELETION, SECRET_NOT_FOUND, secretsError } from './errors.js';
+import { refuseReplica } from './replication.js';
 import type { SecretLookup } from './secret-lookup.js';
 
 /** Request condition keys an operation adds to the secret's own (`secretsmanager:VersionStage`, `aws:RequestTag/...`). */
@@ -41,6 +42,13 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     return secret;
   }
 
+  /** The same, then refusing a replica secret: it takes changes only from its primary (secrets/replication.ts). */
+  async function authorizedWritableSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+    const secret = await authorizedLiveSecret(ctx, secretId, action, conditions);
+    refuseReplica(secret);
+    return secret;
+  }
+
   /**
    * Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue); `named`
    * when the caller named it by a SecretId (a refusal then names that, never the secret's ARN).
@@ -72,9 +80,9 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
    * CreateSecret: the secret does not exist yet, so the check is on the ARN it will have, with the request's
    * tags as aws:RequestTag and no resource policy.
    */
-  async function authorizeNew(ctx: RequestContext, arn: string, name: string, conditions: RequestConditions): Promise<void> {
+  async function authorizeNew(ctx: RequestContext, arn: string, name: string, conditions: RequestConditions, action = 'secretsmanager:CreateSecret'): Promise<void> {
     await deps.authorizer.authorize(ctx, {
-      action: 'secretsmanager:CreateSecret',
+      action,
       resource: arn,
       resourceAccount: ctx.principal.accountId,
       context: conditions,
@@ -88,7 +96,7 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId, context: conditions });
   }
 
-  return { authorizedSecret, authorizedLiveSecret, authorizeOn, authorizeNew, authorizeAction };
+  return { authorizedSecret, authorizedLiveSecret, authorizedWritableSecret, authorizeOn, authorizeNew, authorizeAction };
 }
 
 export type SecretAccess = ReturnType<typeof createSecretAccess>;

@@ -2,6 +2,7 @@ import type { SecretRecord } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { createSecretsMaintenance } from './maintenance.js';
 import { createSecretsOperations } from './operations/index.js';
+import { createReplication } from './replication.js';
 import { secretsTable } from './table.js';
 
 /**
@@ -10,9 +11,10 @@ import { secretsTable } from './table.js';
  * needs to know which function rotates it; the runner's calls on the secret go through `invoke`).
  */
 export function createSecretsService(deps: SecretsDeps) {
+  const replication = createReplication(deps);
   return {
-    table: secretsTable(createSecretsOperations(deps)),
-    maintenance: createSecretsMaintenance(deps),
+    table: secretsTable(createSecretsOperations(deps, replication)),
+    maintenance: createSecretsMaintenance(deps, replication),
     secretByArn: (secretArn: string): Promise<SecretRecord | undefined> => deps.store.getSecretByArn(secretArn),
   };
 }

@@ -33,6 +33,9 @@ export function secretsTable(ops: SecretsOperations): ServiceTable {
       PutResourcePolicy: operation(schemas.PutResourcePolicy, ops.putResourcePolicy, 'resource'),
       DeleteResourcePolicy: operation(schemas.DeleteResourcePolicy, ops.deleteResourcePolicy, 'resource'),
       ValidateResourcePolicy: operation(schemas.ValidateResourcePolicy, ops.validateResourcePolicy, 'resource'),
+      ReplicateSecretToRegions: operation(schemas.ReplicateSecretToRegions, ops.replicateSecretToRegions, 'resource'),
+      RemoveRegionsFromReplication: operation(schemas.RemoveRegionsFromReplication, ops.removeRegionsFromReplication, 'resource'),
+      StopReplicationToReplica: operation(schemas.StopReplicationToReplica, ops.stopReplicationToReplica, 'resource'),
     },
   };
 }

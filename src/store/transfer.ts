@@ -136,6 +136,14 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
   { name: 'secret_version_stages', columns: [text('secret_arn'), text('stage'), text('version_id')], order: ['secret_arn', 'stage'] },
   { name: 'secret_tags', columns: [text('secret_arn'), text('tag_key'), text('tag_value')], order: ['secret_arn', 'tag_key'] },
   {
+    name: 'secret_replicas',
+    columns: [
+      text('primary_arn'), text('region'), text('replica_arn'), text('kms_key_id'), text('status'), text('status_message'),
+      boolean('force_overwrite'), integer('generation'),
+    ],
+    order: ['primary_arn', 'region'],
+  },
+  {
     name: 'rotation_runs',
     columns: [
       text('secret_arn'), text('token'), text('status'), text('step'), integer('attempts'), text('last_error'), integer('started_at'), integer('updated_at'),

@@ -10,6 +10,8 @@ import type { SecretsInput } from '../schemas.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../staging-labels.js';
 import { assertValidTags, toStoreTags } from '../tags.js';
 import { tokenInUse, type WriteVersion } from '../version-writer.js';
+import { arnInRegion, isReplica, refuseReplica, replicationStatus } from '../replication.js';
+import { replicaRegions, type ReplicationOperations } from './replication.js';
 
 const DAY_MS = 86_400_000;
 const REENCRYPTED_STAGES = new Set([AWSCURRENT, AWSPENDING, AWSPREVIOUS]);
@@ -18,13 +20,17 @@ const NAME_PATTERN = /^[a-zA-Z0-9/_+=.@-]+$/;
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** Secrets as resources: create, update, describe, delete with a recovery window, restore. */
-export function createLifecycleOperations(deps: SecretsDeps, access: SecretAccess, values: SecretValues, writeVersion: WriteVersion) {
+export function createLifecycleOperations(
+  deps: SecretsDeps,
+  access: SecretAccess,
+  values: SecretValues,
+  writeVersion: WriteVersion,
+  addReplicas: ReplicationOperations['addReplicas'],
+) {
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html */
   async function createSecret(ctx: RequestContext, input: SecretsInput<'CreateSecret'>) {
     assertValidName(input.Name);
-    if (input.AddReplicaRegions) {
-      throw secretsError('InvalidRequestException', 'Replicating secrets to other regions is not supported by this Coffer server.');
-    }
+    const replicas = input.AddReplicaRegions ? replicaRegions(ctx.region, input.AddReplicaRegions) : undefined;
     assertValidTags(input.Tags ?? []);
     const value = plainValue(input, false);
     const arn = secretArn(ctx, input.Name);
@@ -35,6 +41,9 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
       'secretsmanager:KmsKeyId': input.KmsKeyId,
       ...requestTagConditions(input.Tags),
     });
+    // Replicas at creation need the permission to replicate too (AWS's CreateSecret: "To add replica Regions,
+    // you must also have secretsmanager:ReplicateSecretToRegions").
+    if (replicas) await access.authorizeNew(ctx, arn, input.Name, {}, 'secretsmanager:ReplicateSecretToRegions');
     const now = ctx.clock.now();
     const secret: SecretRecord = {
       arn,
@@ -57,7 +66,10 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
       result = await deps.store.createSecret(secret, tags, version);
     }
     if (!result.created) return replayCreate(ctx, result.existing, input.ClientRequestToken, value);
-    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    if (!replicas) return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    await addReplicas(ctx, secret, replicas, input.ForceOverwriteReplicaSecret ?? false);
+    const listed = (await deps.store.listSecretReplicas([secret.arn]))[secret.arn];
+    return { ARN: secret.arn, Name: secret.name, VersionId: versionId, ReplicationStatus: replicationStatus(listed) };
   }
 
   /** A retried CreateSecret (same token, same value) returns the secret it created; anything else collides. */
@@ -84,6 +96,7 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
       'secretsmanager:Description': input.Description,
       'secretsmanager:KmsKeyId': input.KmsKeyId,
     });
+    if (isReplica(secret)) await changeReplicaKey(secret, input);
     const value = plainValue(input, false);
     const patch: SecretPatch = {};
     if (input.Description !== undefined) patch.description = input.Description;
@@ -101,6 +114,21 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
     return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId };
   }
 
+  /**
+   * "A replica secret can't be updated independently from its primary secret, except for its encryption key"
+   * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/standalone-secret.html): UpdateSecret in the
+   * replica's Region with KmsKeyId alone changes it, re-encrypting the replica's labelled versions as for any
+   * secret; the primary's row for that Region names the new key, so later syncs seal with it. Anything else is
+   * refused. AWS does not document which call the console makes for this; UpdateSecret is the one that changes a
+   * secret's key.
+   */
+  async function changeReplicaKey(secret: SecretRecord, input: SecretsInput<'UpdateSecret'>): Promise<void> {
+    const onlyKey = input.KmsKeyId !== undefined && input.Description === undefined && input.SecretString === undefined && input.SecretBinary === undefined;
+    if (!onlyKey) refuseReplica(secret);
+    const changed = await deps.store.setReplicaKmsKey(arnInRegion(secret.arn, secret.primaryRegion), secret.region, keyReference(input.KmsKeyId));
+    if (!changed) refuseReplica(secret);
+  }
+
   async function rewrapLabelledVersions(ctx: RequestContext, secret: SecretRecord, newKeyId: string | undefined) {
     const labelled = (await deps.store.listSecretVersions(secret.arn)).filter((version) =>
       version.stages.some((stage) => REENCRYPTED_STAGES.has(stage)),
@@ -114,8 +142,12 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
 
   async function describeSecret(ctx: RequestContext, input: SecretsInput<'DescribeSecret'>) {
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DescribeSecret');
-    const [tags, versions] = await Promise.all([deps.store.listSecretTags(secret.arn), deps.store.listSecretVersions(secret.arn)]);
-    return { ...describeFields(secret, tags), VersionIdsToStages: stagesByVersion(versions) };
+    const [tags, versions, replicas] = await Promise.all([
+      deps.store.listSecretTags(secret.arn),
+      deps.store.listSecretVersions(secret.arn),
+      deps.store.listSecretReplicas([secret.arn]),
+    ]);
+    return { ...describeFields(secret, tags), VersionIdsToStages: stagesByVersion(versions), ReplicationStatus: replicationStatus(replicas[secret.arn]) };
   }
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html */
@@ -137,19 +169,38 @@ export function createLifecycleOperations(deps: SecretsDeps, access: SecretAcces
         throw error;
       });
       if (!secret) return { ...absentSecretIds(ctx, input.SecretId), DeletionDate: now };
+      await refuseWhileReplicated(secret);
       await deps.store.destroySecret(secret.arn);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
     }
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DeleteSecret');
+    await refuseWhileReplicated(secret);
     const marked = await deps.store.markSecretDeleted(secret.arn, now, new Date(now.getTime() + windowDays * DAY_MS));
-    if (!marked) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    if (!marked) {
+      // Replicated meanwhile, or already deleted.
+      await refuseWhileReplicated(secret);
+      throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    }
     return { ARN: secret.arn, Name: secret.name, DeletionDate: marked.scheduledDeletionDate };
   }
 
   async function restoreSecret(ctx: RequestContext, input: SecretsInput<'RestoreSecret'>) {
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:RestoreSecret');
+    refuseReplica(secret);
     await deps.store.restoreSecret(secret.arn);
     return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /**
+   * A replica is deleted only through its primary (RemoveRegionsFromReplication), and a primary only once it has
+   * no replicas left, in AWS's words (reported from DeleteSecret on such a secret).
+   */
+  async function refuseWhileReplicated(secret: SecretRecord): Promise<void> {
+    refuseReplica(secret);
+    const replicas = (await deps.store.listSecretReplicas([secret.arn]))[secret.arn] ?? [];
+    if (replicas.length > 0) {
+      throw secretsError('InvalidParameterException', `You can't delete secret ${secret.arn} that still has replica regions [${replicas.map((replica) => replica.region).join(', ')}].`);
+    }
   }
 
   return { createSecret, updateSecret, describeSecret, deleteSecret, restoreSecret };

@@ -27,7 +27,7 @@ export function createPolicyOperations(deps: SecretsDeps, access: SecretAccess) 
    */
   async function putResourcePolicy(ctx: RequestContext, input: SecretsInput<'PutResourcePolicy'>) {
     const blockPublic = input.BlockPublicPolicy ?? false;
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, PUT, { 'secretsmanager:BlockPublicPolicy': blockPublic });
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, PUT, { 'secretsmanager:BlockPublicPolicy': blockPublic });
     const parsed = parsePolicy(input.ResourcePolicy);
     if (parsed.findings) throw malformed(parsed.findings);
     const errors = validateDocument(parsed.document, 'RESOURCE_POLICY').filter((finding) => finding.FindingType === 'ERROR');
@@ -42,7 +42,7 @@ export function createPolicyOperations(deps: SecretsDeps, access: SecretAccess) 
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteResourcePolicy.html */
   async function deleteResourcePolicy(ctx: RequestContext, input: SecretsInput<'DeleteResourcePolicy'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:DeleteResourcePolicy');
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:DeleteResourcePolicy');
     await deps.store.setSecretResourcePolicy(secret.arn, undefined);
     return { ARN: secret.arn, Name: secret.name };
   }

@@ -16,7 +16,7 @@ const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,6
  */
 export function createRotationOperations(deps: SecretsDeps, access: SecretAccess) {
   async function rotateSecret(ctx: RequestContext, input: SecretsInput<'RotateSecret'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:RotateSecret', {
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:RotateSecret', {
       'secretsmanager:RotationLambdaARN': input.RotationLambdaARN,
     });
     const lambdaArn = input.RotationLambdaARN ?? secret.rotationLambdaArn;
@@ -60,7 +60,7 @@ export function createRotationOperations(deps: SecretsDeps, access: SecretAccess
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html */
   async function cancelRotateSecret(ctx: RequestContext, input: SecretsInput<'CancelRotateSecret'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:CancelRotateSecret');
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:CancelRotateSecret');
     const cancelledToken = await deps.rotation.cancelUnfinished(secret.arn, ctx.clock.now());
     await deps.store.setSecretRotation(secret.arn, {
       rotationEnabled: false,

@@ -6,7 +6,7 @@ import { assertValidTags, toStoreTags } from '../tags.js';
 
 export function createTaggingOperations(deps: SecretsDeps, access: SecretAccess) {
   async function tagResource(ctx: RequestContext, input: SecretsInput<'TagResource'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:TagResource', requestTagConditions(input.Tags));
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:TagResource', requestTagConditions(input.Tags));
     const existing = (await deps.store.listSecretTags(secret.arn)).map((tag) => tag.TagKey);
     assertValidTags(input.Tags, existing);
     await deps.store.putSecretTags(secret.arn, toStoreTags(input.Tags));
@@ -14,7 +14,7 @@ export function createTaggingOperations(deps: SecretsDeps, access: SecretAccess)
   }
 
   async function untagResource(ctx: RequestContext, input: SecretsInput<'UntagResource'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:UntagResource', { 'aws:TagKeys': input.TagKeys });
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:UntagResource', { 'aws:TagKeys': input.TagKeys });
     await deps.store.removeSecretTags(secret.arn, input.TagKeys);
     return {};
   }

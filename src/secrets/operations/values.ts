@@ -56,7 +56,7 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
 
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html */
   async function putSecretValue(ctx: RequestContext, input: SecretsInput<'PutSecretValue'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:PutSecretValue');
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:PutSecretValue');
     const value = plainValue(input, true)!;
     const written = await writeVersion(ctx, secret, input.ClientRequestToken, value, input.VersionStages ?? [AWSCURRENT]);
     return { ARN: secret.arn, Name: secret.name, VersionId: written.versionId, VersionStages: written.stages };

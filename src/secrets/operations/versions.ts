@@ -31,7 +31,7 @@ export function createVersionOperations(deps: SecretsDeps, access: SecretAccess)
   }
 
   async function updateSecretVersionStage(ctx: RequestContext, input: SecretsInput<'UpdateSecretVersionStage'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecretVersionStage', {
+    const secret = await access.authorizedWritableSecret(ctx, input.SecretId, 'secretsmanager:UpdateSecretVersionStage', {
       'secretsmanager:VersionStage': input.VersionStage,
     });
     const now = ctx.clock.now();

@@ -354,4 +354,25 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX kms_keys_by_material_expiry ON kms_keys (valid_to) WHERE valid_to IS NOT NULL;
     `,
   },
+  {
+    id: 12,
+    name: 'secret-replicas',
+    // A primary secret's replica Regions (ReplicateSecretToRegions). The replica itself is a row of secrets in
+    // its Region whose primary_region is the primary's; generation orders the syncs of one replica so that only
+    // the newest applies (SecretsRepository.applyReplicaSync).
+    sql: `
+      CREATE TABLE secret_replicas (
+        primary_arn TEXT COLLATE "C" NOT NULL REFERENCES secrets (arn) ON DELETE CASCADE,
+        region TEXT COLLATE "C" NOT NULL,
+        replica_arn TEXT COLLATE "C" NOT NULL,
+        kms_key_id TEXT,
+        status TEXT NOT NULL,
+        status_message TEXT,
+        force_overwrite BOOLEAN NOT NULL DEFAULT FALSE,
+        generation BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (primary_arn, region)
+      );
+      CREATE INDEX secret_replicas_to_sync ON secret_replicas (status) WHERE status <> 'InSync';
+    `,
+  },
 ];

@@ -498,6 +498,42 @@ export class PostgresStore implements Store {
     return this.#secrets.listVersionStages(secretArns);
   }
 
+  addSecretReplicas(...args: Parameters<PostgresSecretTables['addSecretReplicas']>) {
+    return this.#secrets.addSecretReplicas(...args);
+  }
+
+  listSecretReplicas(primaryArns: string[]) {
+    return this.#secrets.listSecretReplicas(primaryArns);
+  }
+
+  listSecretReplicasToSync(limit: number) {
+    return this.#secrets.listSecretReplicasToSync(limit);
+  }
+
+  beginReplicaSync(primaryArn: string, region: string) {
+    return this.#secrets.beginReplicaSync(primaryArn, region);
+  }
+
+  applyReplicaSync(...args: Parameters<PostgresSecretTables['applyReplicaSync']>) {
+    return this.#secrets.applyReplicaSync(...args);
+  }
+
+  failReplicaSync(primaryArn: string, region: string, generation: number, message: string) {
+    return this.#secrets.failReplicaSync(primaryArn, region, generation, message);
+  }
+
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined) {
+    return this.#secrets.setReplicaKmsKey(primaryArn, region, kmsKeyId);
+  }
+
+  removeSecretReplicas(primaryArn: string, regions: string[]) {
+    return this.#secrets.removeSecretReplicas(primaryArn, regions);
+  }
+
+  promoteReplicaSecret(replicaArn: string, primaryArn: string) {
+    return this.#secrets.promoteReplicaSecret(replicaArn, primaryArn);
+  }
+
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined> {
     return this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate);
   }

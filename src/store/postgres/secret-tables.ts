@@ -1,10 +1,13 @@
 import type {
   LabelPlanner,
   PagedSecret,
+  ReplicaState,
+  ReplicaSyncOutcome,
   SecretAccessRecord,
   SecretPageRequest,
   SecretPatch,
   SecretRecord,
+  SecretReplicaRecord,
   SecretRotation,
   SecretSort,
   SecretVersionRecord,
@@ -12,7 +15,7 @@ import type {
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
-import { decodeDataKeys, encodeDataKeys, groupBy, rotationValues, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
+import { decodeDataKeys, encodeDataKeys, groupBy, REPLICA_SELECT, replicaFromRow, rotationValues, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
@@ -132,7 +135,10 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined> {
-    return this.#updateSecret('UPDATE secrets SET deleted_date = $1, scheduled_deletion_date = $2 WHERE arn = $3 AND deleted_date IS NULL RETURNING *', [
+    return this.#updateSecret(
+      `UPDATE secrets SET deleted_date = $1, scheduled_deletion_date = $2 WHERE arn = $3 AND deleted_date IS NULL
+         AND NOT EXISTS (SELECT 1 FROM secret_replicas r WHERE r.primary_arn = secrets.arn) RETURNING *`,
+      [
       deletedDate.getTime(),
       scheduledDeletionDate.getTime(),
       arn,
@@ -156,11 +162,7 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   destroySecret(arn: string): Promise<boolean> {
-    return this.#transaction(async (sql) => {
-      // Stages reference versions; delete them first so the cascade order never matters.
-      await sql.run('DELETE FROM secret_version_stages WHERE secret_arn = $1', [arn]);
-      return (await sql.run('DELETE FROM secrets WHERE arn = $1', [arn])) === 1;
-    });
+    return this.#transaction((sql) => destroy(sql, arn));
   }
 
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]> {
@@ -248,6 +250,83 @@ export class PostgresSecretTables implements SecretsRepository {
 
   listSecretTags(arn: string): Promise<Tag[]> {
     return this.#transaction(async (sql) => (await tagsOf(sql, [arn])).get(arn) ?? []);
+  }
+
+  addSecretReplicas(primaryArn: string, replicas: Array<Pick<SecretReplicaRecord, 'region' | 'replicaArn' | 'kmsKeyId' | 'forceOverwrite'>>): Promise<string[]> {
+    return this.#transaction(async (sql) => {
+      const added: string[] = [];
+      for (const replica of replicas) {
+        const inserted = await sql.run(
+          `INSERT INTO secret_replicas (primary_arn, region, replica_arn, kms_key_id, status, force_overwrite, generation)
+           SELECT $1, $2, $3, $4, 'InProgress', $5, 0 WHERE EXISTS (SELECT 1 FROM secrets WHERE arn = $1 AND deleted_date IS NULL)
+           ON CONFLICT DO NOTHING`,
+          [primaryArn, replica.region, replica.replicaArn, replica.kmsKeyId ?? null, replica.forceOverwrite],
+        );
+        if (inserted === 1) added.push(replica.region);
+      }
+      return added;
+    });
+  }
+
+  listSecretReplicas(primaryArns: string[]): Promise<Record<string, SecretReplicaRecord[]>> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(`${REPLICA_SELECT} WHERE r.primary_arn = ANY($1::text[]) ORDER BY r.primary_arn, r.region`, [primaryArns]);
+      const result: Record<string, SecretReplicaRecord[]> = {};
+      for (const arn of primaryArns) result[arn] = [];
+      for (const row of rows) result[row.primary_arn]!.push(replicaFromRow(row, BOOLEAN_COLUMNS));
+      return result;
+    });
+  }
+
+  listSecretReplicasToSync(limit: number): Promise<SecretReplicaRecord[]> {
+    return this.#transaction(async (sql) =>
+      (await sql.rows(`${REPLICA_SELECT} WHERE r.status <> 'InSync' ORDER BY r.generation LIMIT $1`, [limit])).map((row) => replicaFromRow(row, BOOLEAN_COLUMNS)),
+    );
+  }
+
+  beginReplicaSync(primaryArn: string, region: string): Promise<number | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        "UPDATE secret_replicas SET generation = generation + 1, status = 'InProgress' WHERE primary_arn = $1 AND region = $2 RETURNING generation",
+        [primaryArn, region],
+      );
+      return row ? Number(row.generation) : undefined;
+    });
+  }
+
+  failReplicaSync(primaryArn: string, region: string, generation: number, message: string): Promise<void> {
+    return this.#transaction((sql) => failSync(sql, primaryArn, region, generation, message));
+  }
+
+  applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): Promise<ReplicaSyncOutcome> {
+    return this.#transaction((sql) => applySync(sql, primaryArn, region, generation, state, nameTakenMessage)).catch((error: unknown) => {
+      if (error instanceof StaleReplicaState) return 'stale' as const;
+      throw error;
+    });
+  }
+
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): Promise<boolean> {
+    return this.#transaction(async (sql) => (await sql.run('UPDATE secret_replicas SET kms_key_id = $1 WHERE primary_arn = $2 AND region = $3', [kmsKeyId ?? null, primaryArn, region])) === 1);
+  }
+
+  removeSecretReplicas(primaryArn: string, regions: string[]): Promise<void> {
+    return this.#transaction(async (sql) => {
+      for (const region of regions) {
+        const row = await sql.one('DELETE FROM secret_replicas WHERE primary_arn = $1 AND region = $2 RETURNING replica_arn', [primaryArn, region]);
+        // Only while it is still this primary's replica: a promoted secret is nobody's to delete.
+        const replica = row ? await secretByArn(sql, row.replica_arn) : undefined;
+        if (replica && replica.primaryRegion !== replica.region) await destroy(sql, replica.arn);
+      }
+    });
+  }
+
+  promoteReplicaSecret(replicaArn: string, primaryArn: string): Promise<SecretRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('UPDATE secrets SET primary_region = region WHERE arn = $1 AND primary_region <> region RETURNING *', [replicaArn]);
+      if (!row) return undefined;
+      await sql.run('DELETE FROM secret_replicas WHERE primary_arn = $1 AND replica_arn = $2', [primaryArn, replicaArn]);
+      return secretFromRow(row, BOOLEAN_COLUMNS);
+    });
   }
 
   async #updateSecret(text: string, params: unknown[]): Promise<SecretRecord | undefined> {
@@ -340,4 +419,81 @@ async function upsertTags(sql: Sql, arn: string, tags: Tag[]): Promise<void> {
       [arn, tag.TagKey, tag.TagValue],
     );
   }
+}
+
+async function destroy(sql: Sql, arn: string): Promise<boolean> {
+  // Stages reference versions; delete them first so the cascade order never matters.
+  await sql.run('DELETE FROM secret_version_stages WHERE secret_arn = $1', [arn]);
+  return (await sql.run('DELETE FROM secrets WHERE arn = $1', [arn])) === 1;
+}
+
+/** Thrown inside applyReplicaSync's transaction to roll it back; answered as 'stale'. */
+class StaleReplicaState extends Error {}
+
+async function failSync(sql: Sql, primaryArn: string, region: string, generation: number, message: string): Promise<void> {
+  await sql.run("UPDATE secret_replicas SET status = 'Failed', status_message = $1 WHERE primary_arn = $2 AND region = $3 AND generation = $4", [
+    message, primaryArn, region, generation,
+  ]);
+}
+
+/** SecretsRepository.applyReplicaSync, inside its transaction (the SQL of SqliteSecretTables.applyReplicaSync). */
+async function applySync(sql: Sql, primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): Promise<ReplicaSyncOutcome> {
+  const row = await sql.one('SELECT generation, force_overwrite, kms_key_id FROM secret_replicas WHERE primary_arn = $1 AND region = $2', [primaryArn, region]);
+  if (!row || Number(row.generation) !== generation) return 'stale';
+  // The key as the row names it now (UpdateSecret on the replica may have changed it since the state was read).
+  const replica = { ...state.secret, kmsKeyId: (row.kms_key_id as string | null) ?? undefined };
+  const holder = await secretByName(sql, replica.accountId, replica.region, replica.name);
+  const ours = holder !== undefined && holder.arn === replica.arn && holder.primaryRegion === replica.primaryRegion && holder.primaryRegion !== holder.region;
+  if (holder && !ours) {
+    if (row.force_overwrite !== true) {
+      await failSync(sql, primaryArn, region, generation, nameTakenMessage);
+      return 'name-taken';
+    }
+    await destroy(sql, holder.arn);
+  }
+  if (!ours) {
+    await sql.run(
+      `INSERT INTO secrets (arn, account_id, region, name, list_position, description, kms_key_id, created_date, last_changed_date, primary_region, resource_policy)
+       SELECT $1, $2, $3, $4, coalesce(max(list_position), 0) + 1, $5, $6, $7, $8, $9, $10 FROM secrets WHERE account_id = $2 AND region = $3`,
+      [
+        replica.arn, replica.accountId, replica.region, replica.name, replica.description ?? null, replica.kmsKeyId ?? null,
+        replica.createdDate.getTime(), replica.lastChangedDate.getTime(), replica.primaryRegion, replica.resourcePolicy ?? null,
+      ],
+    );
+  } else {
+    await sql.run('UPDATE secrets SET description = $1, kms_key_id = $2, last_changed_date = $3, resource_policy = $4 WHERE arn = $5', [
+      replica.description ?? null, replica.kmsKeyId ?? null, replica.lastChangedDate.getTime(), replica.resourcePolicy ?? null, replica.arn,
+    ]);
+  }
+  await sql.run('DELETE FROM secret_tags WHERE secret_arn = $1', [replica.arn]);
+  await upsertTags(sql, replica.arn, state.tags);
+  const held = new Map(
+    (await sql.rows('SELECT version_id, sealed_value IS NOT NULL AS has_value FROM secret_versions WHERE secret_arn = $1', [replica.arn])).map((version) => [
+      version.version_id as string,
+      version.has_value === true,
+    ]),
+  );
+  await sql.run('DELETE FROM secret_version_stages WHERE secret_arn = $1', [replica.arn]);
+  const wanted = new Set(state.versions.map((version) => version.versionId));
+  for (const versionId of held.keys()) {
+    if (!wanted.has(versionId)) await sql.run('DELETE FROM secret_versions WHERE secret_arn = $1 AND version_id = $2', [replica.arn, versionId]);
+  }
+  for (const version of state.versions) {
+    const hasValue = held.get(version.versionId);
+    const record = {
+      secretArn: replica.arn,
+      versionId: version.versionId,
+      dataKeys: version.sealed?.dataKeys ?? [],
+      sealedValue: version.sealed?.sealedValue,
+      valueType: version.valueType,
+      createdDate: version.createdDate,
+    };
+    // A value the sync assumed the replica holds, and it does not: roll back, a later sync seals it.
+    if (version.hasValue && !version.sealed && hasValue !== true) throw new StaleReplicaState();
+    if (hasValue === undefined) await insertVersion(sql, record);
+    else if (!hasValue && version.sealed) await fillPlaceholder(sql, record);
+    for (const stage of version.stages) await setStage(sql, replica.arn, stage, version.versionId);
+  }
+  await sql.run("UPDATE secret_replicas SET status = 'InSync', status_message = NULL WHERE primary_arn = $1 AND region = $2", [primaryArn, region]);
+  return 'applied';
 }

@@ -107,3 +107,47 @@ export type LabelPlanner = (versions: VersionLabels[]) => LabelPlan;
 
 /** One GetSecretValue's LastAccessedDate update: the secret, the version read, the day. */
 export type SecretAccessRecord = { readonly arn: string; readonly versionId: string; readonly accessedDate: Date };
+
+/** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicationStatusType.html */
+export type ReplicationStatus = 'InSync' | 'Failed' | 'InProgress';
+
+/** One Region a primary secret is replicated to (the primary's side of the link). */
+export type SecretReplicaRecord = {
+  primaryArn: string;
+  region: string;
+  /** The replica's ARN: the primary's with this Region (same name, same six-character suffix). */
+  replicaArn: string;
+  /** The replica's KmsKeyId as the caller gave it; undefined means that Region's aws/secretsmanager key. */
+  kmsKeyId?: string;
+  status: ReplicationStatus;
+  statusMessage?: string;
+  /** ForceOverwriteReplicaSecret as given when the Region was added: a secret holding the name is replaced. */
+  forceOverwrite: boolean;
+  /** Grows with every sync begun; a sync's result is applied only while it is still the newest (applyReplicaSync). */
+  generation: number;
+  /** The replica secret's LastAccessedDate, read from its row (undefined while it has none or does not exist). */
+  lastAccessedDate?: Date;
+};
+
+/** A version as a replica holds it: its primary's id, date, type and labels, sealed under the replica's key. */
+export type ReplicaVersion = {
+  versionId: string;
+  createdDate: Date;
+  valueType: SecretValueType;
+  stages: string[];
+  /** The primary's version has a value (false for a rotation's AWSPENDING placeholder). */
+  hasValue: boolean;
+  /** The value sealed for the replica; undefined when the replica already holds it (or it has none). */
+  sealed?: { dataKeys: VersionDataKey[]; sealedValue: Buffer };
+};
+
+/** Everything a replica must hold after a sync: its record (metadata copied from the primary), tags, versions. */
+export type ReplicaState = { secret: SecretRecord; tags: Tag[]; versions: ReplicaVersion[] };
+
+/**
+ * What applyReplicaSync did: applied (the replica now mirrors the state, status InSync); stale (a newer sync
+ * began, the Region was removed, the replica promoted, or a version the state assumed present is missing:
+ * nothing written); name-taken (another secret holds the name in that Region and overwriting was not asked
+ * for: status Failed with `message`, nothing else written).
+ */
+export type ReplicaSyncOutcome = 'applied' | 'stale' | 'name-taken';

@@ -1,5 +1,18 @@
 import type { Tag } from '../records/common.js';
-import type { LabelPlanner, PagedSecret, SecretAccessRecord, SecretPageRequest, SecretPatch, SecretRecord, SecretRotation, SecretVersionRecord, VersionDataKey } from '../records/secrets.js';
+import type {
+  LabelPlanner,
+  PagedSecret,
+  ReplicaState,
+  ReplicaSyncOutcome,
+  SecretAccessRecord,
+  SecretPageRequest,
+  SecretPatch,
+  SecretRecord,
+  SecretReplicaRecord,
+  SecretRotation,
+  SecretVersionRecord,
+  VersionDataKey,
+} from '../records/secrets.js';
 
 /**
  * Secrets with their versions, staging labels, tags, resource policies and rotation configuration: what
@@ -30,7 +43,11 @@ export interface SecretsRepository {
   listSecrets(accountId: string, region: string): Promise<Array<SecretRecord & { tags: Tag[] }>>;
   /** The version labels of the given secrets: secret ARN → version id → labels. */
   listVersionStages(secretArns: string[]): Promise<Record<string, Record<string, string[]>>>;
-  /** Marks a live secret deleted with its scheduled deletion date; undefined when absent or already deleted. */
+  /**
+   * Marks a live secret deleted with its scheduled deletion date; undefined when absent, already deleted, or
+   * it has replica rows (tested in the same statement, so a concurrent addSecretReplicas never leaves a deleted
+   * primary with replicas: one of the two finds the other's write).
+   */
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined>;
   /** Clears the deletion mark; undefined when the secret is absent. */
   restoreSecret(arn: string): Promise<SecretRecord | undefined>;
@@ -73,4 +90,41 @@ export interface SecretsRepository {
   listSecretTags(arn: string): Promise<Tag[]>;
   /** Replaces a secret's rotation configuration and schedule; undefined when the secret is absent. */
   setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined>;
+
+  // Replication (replica secrets in other Regions of the same account). A replica is a secret row of its own
+  // whose primary_region is not its region; the primary keeps one secret_replicas row per Region.
+  /**
+   * Lists Regions for a primary (status InProgress, generation 0), only while the primary exists and is not
+   * marked deleted. A Region already listed is left as it is (the primary key refuses a second row). Returns
+   * the Regions added.
+   */
+  addSecretReplicas(primaryArn: string, replicas: Array<Pick<SecretReplicaRecord, 'region' | 'replicaArn' | 'kmsKeyId' | 'forceOverwrite'>>): Promise<string[]>;
+  /** The replica rows of each primary named (with each replica's LastAccessedDate), by Region. */
+  listSecretReplicas(primaryArns: string[]): Promise<Record<string, SecretReplicaRecord[]>>;
+  /** Replica rows not InSync (failed, or a sync that never finished), oldest generation first: for the sweep. */
+  listSecretReplicasToSync(limit: number): Promise<SecretReplicaRecord[]>;
+  /** Starts a sync: generation + 1 and status InProgress. Returns the new generation; undefined when the row is gone. */
+  beginReplicaSync(primaryArn: string, region: string): Promise<number | undefined>;
+  /**
+   * Makes the replica hold exactly `state`, in one transaction, if `generation` is still the row's: creates the
+   * replica secret (replacing the secret holding its name when the row says forceOverwrite), or updates its
+   * metadata, replaces its tags, inserts and fills versions, deletes versions the state lacks, sets every label
+   * as in the state; then status InSync. See ReplicaSyncOutcome.
+   */
+  applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): Promise<ReplicaSyncOutcome>;
+  /** Status Failed with `message`, if `generation` is still the row's. */
+  failReplicaSync(primaryArn: string, region: string, generation: number, message: string): Promise<void>;
+  /**
+   * A replica's own encryption key (UpdateSecret in the replica's Region): the primary's row for that Region
+   * names it, and every later sync seals with it and sets it on the replica (applyReplicaSync reads it from the
+   * row). False when the Region is not (or no longer) listed.
+   */
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): Promise<boolean>;
+  /** Deletes the rows of those Regions and, in the same transaction, their replica secrets (immediately, no window). */
+  removeSecretReplicas(primaryArn: string, regions: string[]): Promise<void>;
+  /**
+   * StopReplicationToReplica: the replica becomes a standalone secret (its primary_region its own region) and
+   * its primary's row for that Region goes, in one transaction. Undefined when it is not (or no longer) a replica.
+   */
+  promoteReplicaSecret(replicaArn: string, primaryArn: string): Promise<SecretRecord | undefined>;
 }

@@ -1,5 +1,5 @@
 /** Row <-> record mapping of the secrets tables, shared by the SQLite and PostgreSQL backends (same columns; booleans per backend). */
-import type { RotationRules, SecretPatch, SecretRecord, SecretRotation, SecretValueType, SecretVersionRecord, VersionDataKey } from '../records.js';
+import type { ReplicationStatus, RotationRules, SecretPatch, SecretRecord, SecretReplicaRecord, SecretRotation, SecretValueType, SecretVersionRecord, VersionDataKey } from '../records.js';
 import { optionalDate, readBoolean, writeBoolean, type BooleanColumns, type Row } from './values.js';
 
 export const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
@@ -88,3 +88,22 @@ export function stagesByVersion(rows: Row[]): Record<string, string[]> {
   for (const row of rows) (stages[row.version_id] ??= []).push(row.stage);
   return stages;
 }
+
+/** A secret_replicas row, with the replica secret's last_accessed_date as `replica_last_accessed_date` (may be null). */
+export function replicaFromRow(row: Row, booleans: BooleanColumns): SecretReplicaRecord {
+  return {
+    primaryArn: row.primary_arn,
+    region: row.region,
+    replicaArn: row.replica_arn,
+    kmsKeyId: row.kms_key_id ?? undefined,
+    status: row.status as ReplicationStatus,
+    statusMessage: row.status_message ?? undefined,
+    forceOverwrite: readBoolean(row.force_overwrite, booleans),
+    generation: Number(row.generation),
+    lastAccessedDate: optionalDate(row.replica_last_accessed_date),
+  };
+}
+
+/** The replica rows with their replica's LastAccessedDate (only while that secret is still this primary's replica). */
+export const REPLICA_SELECT = `SELECT r.*, s.last_accessed_date AS replica_last_accessed_date FROM secret_replicas r
+  LEFT JOIN secrets s ON s.arn = r.replica_arn AND s.primary_region <> s.region`;

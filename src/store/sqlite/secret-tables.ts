@@ -7,13 +7,16 @@ import type {
   SecretRecord,
   SecretVersionRecord,
   PagedSecret,
+  ReplicaState,
+  ReplicaSyncOutcome,
   SecretPageRequest,
+  SecretReplicaRecord,
   SecretSort,
   Tag,
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
-import { decodeDataKeys, encodeDataKeys, groupBy, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
+import { decodeDataKeys, encodeDataKeys, groupBy, REPLICA_SELECT, replicaFromRow, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
 import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
@@ -170,7 +173,8 @@ export class SqliteSecretTables {
 
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): SecretRecord | undefined {
     const row = this.#stmt(
-      'UPDATE secrets SET deleted_date = ?, scheduled_deletion_date = ? WHERE arn = ? AND deleted_date IS NULL RETURNING *',
+      `UPDATE secrets SET deleted_date = ?, scheduled_deletion_date = ? WHERE arn = ? AND deleted_date IS NULL
+         AND NOT EXISTS (SELECT 1 FROM secret_replicas r WHERE r.primary_arn = secrets.arn) RETURNING *`,
     ).get(deletedDate.getTime(), scheduledDeletionDate.getTime(), arn) as Row | undefined;
     return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
@@ -260,6 +264,140 @@ export class SqliteSecretTables {
     return rows.map((row) => ({ TagKey: row.tag_key, TagValue: row.tag_value }));
   }
 
+  addSecretReplicas(primaryArn: string, replicas: Array<Pick<SecretReplicaRecord, 'region' | 'replicaArn' | 'kmsKeyId' | 'forceOverwrite'>>): string[] {
+    return this.#db.transaction(() => {
+      const added: string[] = [];
+      for (const replica of replicas) {
+        const inserted = this.#stmt(
+          `INSERT INTO secret_replicas (primary_arn, region, replica_arn, kms_key_id, status, force_overwrite, generation)
+           SELECT ?, ?, ?, ?, 'InProgress', ?, 0 WHERE EXISTS (SELECT 1 FROM secrets WHERE arn = ? AND deleted_date IS NULL)
+           ON CONFLICT DO NOTHING`,
+        ).run(primaryArn, replica.region, replica.replicaArn, replica.kmsKeyId ?? null, replica.forceOverwrite ? 1 : 0, primaryArn);
+        if (inserted.changes === 1) added.push(replica.region);
+      }
+      return added;
+    })();
+  }
+
+  listSecretReplicas(primaryArns: string[]): Record<string, SecretReplicaRecord[]> {
+    const rows = this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn IN (SELECT value FROM json_each(?)) ORDER BY r.primary_arn, r.region`).all(JSON.stringify(primaryArns)) as Row[];
+    const result: Record<string, SecretReplicaRecord[]> = {};
+    for (const arn of primaryArns) result[arn] = [];
+    for (const row of rows) result[row.primary_arn]!.push(replicaFromRow(row, BOOLEAN_COLUMNS));
+    return result;
+  }
+
+  listSecretReplicasToSync(limit: number): SecretReplicaRecord[] {
+    const rows = this.#stmt(`${REPLICA_SELECT} WHERE r.status <> 'InSync' ORDER BY r.generation LIMIT ?`).all(limit) as Row[];
+    return rows.map((row) => replicaFromRow(row, BOOLEAN_COLUMNS));
+  }
+
+  beginReplicaSync(primaryArn: string, region: string): number | undefined {
+    const generation = this.#stmt(
+      "UPDATE secret_replicas SET generation = generation + 1, status = 'InProgress' WHERE primary_arn = ? AND region = ? RETURNING generation",
+    ).pluck().get(primaryArn, region) as number | undefined;
+    return generation;
+  }
+
+  failReplicaSync(primaryArn: string, region: string, generation: number, message: string): void {
+    this.#stmt("UPDATE secret_replicas SET status = 'Failed', status_message = ? WHERE primary_arn = ? AND region = ? AND generation = ?").run(message, primaryArn, region, generation);
+  }
+
+  applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): ReplicaSyncOutcome {
+    try {
+      return this.#applyReplicaSync(primaryArn, region, generation, state, nameTakenMessage);
+    } catch (error) {
+      if (error instanceof StaleReplicaState) return 'stale';
+      throw error;
+    }
+  }
+
+  #applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): ReplicaSyncOutcome {
+    return this.#db.transaction((): ReplicaSyncOutcome => {
+      const row = this.#stmt('SELECT generation, force_overwrite, kms_key_id FROM secret_replicas WHERE primary_arn = ? AND region = ?').get(primaryArn, region) as Row | undefined;
+      if (!row || row.generation !== generation) return 'stale';
+      // The key as the row names it now (UpdateSecret on the replica may have changed it since the state was read).
+      const replica = { ...state.secret, kmsKeyId: (row.kms_key_id as string | null) ?? undefined };
+      const holder = this.getSecretByName(replica.accountId, replica.region, replica.name);
+      const ours = holder !== undefined && holder.arn === replica.arn && holder.primaryRegion === replica.primaryRegion && holder.primaryRegion !== holder.region;
+      if (holder && !ours) {
+        if (row.force_overwrite !== 1) {
+          this.failReplicaSync(primaryArn, region, generation, nameTakenMessage);
+          return 'name-taken';
+        }
+        this.destroySecret(holder.arn);
+      }
+      if (!ours) {
+        this.#stmt(
+          `INSERT INTO secrets (arn, account_id, region, name, description, kms_key_id, created_date, last_changed_date, primary_region, resource_policy)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          replica.arn, replica.accountId, replica.region, replica.name, replica.description ?? null, replica.kmsKeyId ?? null,
+          replica.createdDate.getTime(), replica.lastChangedDate.getTime(), replica.primaryRegion, replica.resourcePolicy ?? null,
+        );
+      } else {
+        this.#stmt('UPDATE secrets SET description = ?, kms_key_id = ?, last_changed_date = ?, resource_policy = ? WHERE arn = ?').run(
+          replica.description ?? null, replica.kmsKeyId ?? null, replica.lastChangedDate.getTime(), replica.resourcePolicy ?? null, replica.arn,
+        );
+      }
+      this.#stmt('DELETE FROM secret_tags WHERE secret_arn = ?').run(replica.arn);
+      this.#upsertTags(replica.arn, state.tags);
+      const held = new Map(
+        (this.#stmt('SELECT version_id, sealed_value IS NOT NULL AS has_value FROM secret_versions WHERE secret_arn = ?').all(replica.arn) as Row[]).map((version) => [
+          version.version_id as string,
+          version.has_value === 1,
+        ]),
+      );
+      this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ?').run(replica.arn);
+      const wanted = new Set(state.versions.map((version) => version.versionId));
+      for (const versionId of held.keys()) {
+        if (!wanted.has(versionId)) this.#stmt('DELETE FROM secret_versions WHERE secret_arn = ? AND version_id = ?').run(replica.arn, versionId);
+      }
+      for (const version of state.versions) {
+        const hasValue = held.get(version.versionId);
+        const record = {
+          secretArn: replica.arn,
+          versionId: version.versionId,
+          dataKeys: version.sealed?.dataKeys ?? [],
+          sealedValue: version.sealed?.sealedValue,
+          valueType: version.valueType,
+          createdDate: version.createdDate,
+        };
+        // A value the sync assumed the replica holds, and it does not: roll back, a later sync seals it.
+        if (version.hasValue && !version.sealed && hasValue !== true) throw new StaleReplicaState();
+        if (hasValue === undefined) this.#insertVersion(record);
+        else if (!hasValue && version.sealed) this.#fillPlaceholder(record);
+        for (const stage of version.stages) this.#setStage(replica.arn, stage, version.versionId);
+      }
+      this.#stmt("UPDATE secret_replicas SET status = 'InSync', status_message = NULL WHERE primary_arn = ? AND region = ?").run(primaryArn, region);
+      return 'applied';
+    })();
+  }
+
+  setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): boolean {
+    return this.#stmt('UPDATE secret_replicas SET kms_key_id = ? WHERE primary_arn = ? AND region = ?').run(kmsKeyId ?? null, primaryArn, region).changes === 1;
+  }
+
+  removeSecretReplicas(primaryArn: string, regions: string[]): void {
+    this.#db.transaction(() => {
+      for (const region of regions) {
+        const replicaArn = this.#stmt('DELETE FROM secret_replicas WHERE primary_arn = ? AND region = ? RETURNING replica_arn').pluck().get(primaryArn, region) as string | undefined;
+        // Only while it is still this primary's replica: a promoted secret is nobody's to delete.
+        const replica = replicaArn === undefined ? undefined : this.getSecretByArn(replicaArn);
+        if (replica && replica.primaryRegion !== replica.region) this.destroySecret(replica.arn);
+      }
+    })();
+  }
+
+  promoteReplicaSecret(replicaArn: string, primaryArn: string): SecretRecord | undefined {
+    return this.#db.transaction(() => {
+      const row = this.#stmt('UPDATE secrets SET primary_region = region WHERE arn = ? AND primary_region <> region RETURNING *').get(replicaArn) as Row | undefined;
+      if (!row) return undefined;
+      this.#stmt('DELETE FROM secret_replicas WHERE primary_arn = ? AND replica_arn = ?').run(primaryArn, replicaArn);
+      return secretFromRow(row, BOOLEAN_COLUMNS);
+    })();
+  }
+
   /** Reads the labels, asks the planner, applies its moves and prunes. Runs inside the caller's transaction. */
   #applyPlan(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): void {
     const plan = planner(this.#versionLabels(secretArn));
@@ -308,6 +446,9 @@ export class SqliteSecretTables {
     for (const tag of tags) upsert.run(arn, tag.TagKey, tag.TagValue);
   }
 }
+
+/** Thrown inside applyReplicaSync's transaction to roll it back; answered as 'stale'. */
+class StaleReplicaState extends Error {}
 
 function tagFromRow(row: Row): Tag {
   return { TagKey: row.tag_key, TagValue: row.tag_value };

@@ -406,6 +406,42 @@ export class SqliteStore implements Store {
     return this.#secrets.listSecretTags(arn);
   }
 
+  async addSecretReplicas(primaryArn: string, replicas: Parameters<SqliteSecretTables['addSecretReplicas']>[1]) {
+    return this.#secrets.addSecretReplicas(primaryArn, replicas);
+  }
+
+  async listSecretReplicas(primaryArns: string[]) {
+    return this.#secrets.listSecretReplicas(primaryArns);
+  }
+
+  async listSecretReplicasToSync(limit: number) {
+    return this.#secrets.listSecretReplicasToSync(limit);
+  }
+
+  async beginReplicaSync(primaryArn: string, region: string) {
+    return this.#secrets.beginReplicaSync(primaryArn, region);
+  }
+
+  async applyReplicaSync(...args: Parameters<SqliteSecretTables['applyReplicaSync']>) {
+    return this.#secrets.applyReplicaSync(...args);
+  }
+
+  async failReplicaSync(primaryArn: string, region: string, generation: number, message: string) {
+    this.#secrets.failReplicaSync(primaryArn, region, generation, message);
+  }
+
+  async setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined) {
+    return this.#secrets.setReplicaKmsKey(primaryArn, region, kmsKeyId);
+  }
+
+  async removeSecretReplicas(primaryArn: string, regions: string[]) {
+    this.#secrets.removeSecretReplicas(primaryArn, regions);
+  }
+
+  async promoteReplicaSecret(replicaArn: string, primaryArn: string) {
+    return this.#secrets.promoteReplicaSecret(replicaArn, primaryArn);
+  }
+
   async setSecretRotation(arn: string, rotation: SecretRotation) {
     return this.#rotation.setSecretRotation(arn, rotation);
   }

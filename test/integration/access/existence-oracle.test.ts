@@ -69,6 +69,9 @@ const CASES: Case[] = [
   secretCase('PutResourcePolicy', { ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }),
   secretCase('DeleteResourcePolicy'),
   secretCase('ValidateResourcePolicy', { ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }),
+  secretCase('ReplicateSecretToRegions', { AddReplicaRegions: [{ Region: 'eu-west-1' }] }),
+  secretCase('RemoveRegionsFromReplication', { RemoveReplicaRegions: ['eu-west-1'] }),
+  secretCase('StopReplicationToReplica'),
 
   keyCase('DescribeKey'),
   keyCase('EnableKey'),

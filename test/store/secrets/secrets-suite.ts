@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
-import type { LabelPlan, SecretsRepository, VersionLabels } from '../../../src/store/index.js';
+import type { LabelPlan, ReplicaState, SecretRecord, SecretsRepository, SecretVersionRecord, VersionLabels } from '../../../src/store/index.js';
 import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 import { newSecret, newVersion } from '../sample-records.js';
 
@@ -142,6 +142,120 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
       const afterWindow = new Date(base.getTime() + 8 * 86_400_000);
       const visible = await store.listSecretPage(account, 'us-east-1', { includeDeleted: true, now: afterWindow, sortBy: 'name', descending: false, offset: 0, limit: 10 });
       assert.deepEqual(visible.map((item) => item.name), ['a', 'b', 'c', 'e'], 'a secret past its recovery window is gone');
+    });
+    /** The replica of `primary` in `region` as a sync prepares it, its versions sealed unless `held`. */
+    function replicaState(primary: SecretRecord, region: string, versions: Array<Omit<SecretVersionRecord, 'stages'> & { stages: string[] }>, held: string[] = []): ReplicaState {
+      const arn = primary.arn.replace(`:${primary.region}:`, `:${region}:`);
+      return {
+        secret: { ...primary, arn, region, primaryRegion: primary.region, description: 'copied', resourcePolicy: '{"Version":"2012-10-17","Statement":[]}' },
+        tags: [{ TagKey: 'team', TagValue: 'a' }],
+        versions: versions.map((version) => ({
+          versionId: version.versionId,
+          createdDate: version.createdDate,
+          valueType: version.valueType,
+          stages: version.stages,
+          hasValue: true,
+          sealed: held.includes(version.versionId) ? undefined : { dataKeys: version.dataKeys, sealedValue: version.sealedValue! },
+        })),
+      };
+    }
+
+    it('replicas: listed once for a live primary; a sync applies only while it is the newest, and mirrors the state', async () => {
+      const primary = newSecret('919191919191', 'replicated');
+      const first = newVersion(primary.arn);
+      await store.createSecret(primary, [], first);
+      const replicaArn = primary.arn.replace(':us-east-1:', ':eu-west-1:');
+      const row = { region: 'eu-west-1', replicaArn, kmsKeyId: 'alias/west', forceOverwrite: false };
+      assert.deepEqual(await store.addSecretReplicas(primary.arn, [row]), ['eu-west-1']);
+      assert.deepEqual(await store.addSecretReplicas(primary.arn, [row]), [], 'a Region is listed once');
+      const [listed] = (await store.listSecretReplicas([primary.arn]))[primary.arn]!;
+      assert.deepEqual({ ...listed, lastAccessedDate: undefined }, { primaryArn: primary.arn, ...row, status: 'InProgress', statusMessage: undefined, generation: 0, lastAccessedDate: undefined });
+      const older = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      const newer = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      assert.equal(newer, older + 1);
+      const state = replicaState(primary, 'eu-west-1', [{ ...first, stages: ['AWSCURRENT'] }]);
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', older, state, 'taken'), 'stale');
+      assert.equal(await store.getSecretByArn(replicaArn), undefined, 'a stale sync writes nothing');
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', newer, state, 'taken'), 'applied');
+      const replica = await store.getSecretByArn(replicaArn);
+      assert.equal(replica?.primaryRegion, 'us-east-1');
+      assert.equal(replica?.region, 'eu-west-1');
+      assert.equal(replica?.description, 'copied');
+      assert.equal(replica?.resourcePolicy, state.secret.resourcePolicy);
+      assert.deepEqual(await store.listSecretTags(replicaArn), [{ TagKey: 'team', TagValue: 'a' }]);
+      assert.deepEqual((await store.getSecretVersionByStage(replicaArn, 'AWSCURRENT'))?.sealedValue, first.sealedValue);
+      assert.equal((await store.listSecretReplicas([primary.arn]))[primary.arn]![0]!.status, 'InSync');
+      assert.equal(await store.setReplicaKmsKey(primary.arn, 'eu-west-1', 'alias/other'), true);
+      assert.equal(await store.setReplicaKmsKey(primary.arn, 'ap-south-1', 'alias/other'), false, 'no such Region');
+      assert.equal((await store.listSecretReplicas([primary.arn]))[primary.arn]![0]!.kmsKeyId, 'alias/other');
+
+      // The next sync keeps held versions, adds new ones, moves labels and drops versions the primary dropped.
+      const second = newVersion(primary.arn);
+      const next = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      const moved = replicaState(primary, 'eu-west-1', [{ ...first, stages: ['AWSPREVIOUS'] }, { ...second, stages: ['AWSCURRENT'] }], [first.versionId]);
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', next, moved, 'taken'), 'applied');
+      assert.deepEqual((await store.listSecretVersions(replicaArn)).map((v) => [v.versionId, v.stages]).sort(), [[first.versionId, ['AWSPREVIOUS']], [second.versionId, ['AWSCURRENT']]].sort());
+      assert.equal((await store.getSecretByArn(replicaArn))?.kmsKeyId, 'alias/other', 'a sync sets the key the row names');
+      const last = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', last, replicaState(primary, 'eu-west-1', [{ ...second, stages: ['AWSCURRENT'] }], [second.versionId]), 'taken'), 'applied');
+      assert.deepEqual((await store.listSecretVersions(replicaArn)).map((v) => v.versionId), [second.versionId]);
+      // A state that assumes a value the replica lacks is refused whole.
+      const third = newVersion(primary.arn);
+      const assumed = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', assumed, replicaState(primary, 'eu-west-1', [{ ...third, stages: ['AWSCURRENT'] }], [third.versionId]), 'taken'), 'stale');
+      assert.deepEqual((await store.listSecretVersions(replicaArn)).map((v) => v.versionId), [second.versionId]);
+    });
+
+    it('replicas: a name held by another secret fails the sync unless the Region forces overwrite; failures are listed to sync', async () => {
+      const primary = newSecret('929292929292', 'contested');
+      const first = newVersion(primary.arn);
+      await store.createSecret(primary, [], first);
+      const other = newSecret('929292929292', 'contested', 'eu-west-1');
+      await store.createSecret(other, []);
+      const replicaArn = primary.arn.replace(':us-east-1:', ':eu-west-1:');
+      await store.addSecretReplicas(primary.arn, [{ region: 'eu-west-1', replicaArn, forceOverwrite: false }]);
+      const generation = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      const state = replicaState(primary, 'eu-west-1', [{ ...first, stages: ['AWSCURRENT'] }]);
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', generation, state, 'name taken'), 'name-taken');
+      assert.equal((await store.getSecretByName('929292929292', 'eu-west-1', 'contested'))?.arn, other.arn);
+      const failed = (await store.listSecretReplicas([primary.arn]))[primary.arn]![0]!;
+      assert.deepEqual([failed.status, failed.statusMessage], ['Failed', 'name taken']);
+      assert.ok((await store.listSecretReplicasToSync(1000)).some((row) => row.primaryArn === primary.arn));
+      await store.failReplicaSync(primary.arn, 'eu-west-1', generation - 1, 'old');
+      assert.equal((await store.listSecretReplicas([primary.arn]))[primary.arn]![0]!.statusMessage, 'name taken', 'an older sync no longer reports');
+
+      await store.removeSecretReplicas(primary.arn, ['eu-west-1']);
+      assert.equal((await store.getSecretByArn(other.arn))?.arn, other.arn, 'removing a Region never deletes a secret that is not its replica');
+      await store.addSecretReplicas(primary.arn, [{ region: 'eu-west-1', replicaArn, forceOverwrite: true }]);
+      const forced = (await store.beginReplicaSync(primary.arn, 'eu-west-1'))!;
+      assert.equal(await store.applyReplicaSync(primary.arn, 'eu-west-1', forced, state, 'name taken'), 'applied');
+      assert.equal(await store.getSecretByArn(other.arn), undefined);
+      assert.equal((await store.getSecretByName('929292929292', 'eu-west-1', 'contested'))?.arn, replicaArn);
+      assert.ok(!(await store.listSecretReplicasToSync(1000)).some((row) => row.primaryArn === primary.arn));
+    });
+
+    it('replicas: promotion makes a standalone secret and unlists it; removal destroys a replica; a deleted primary takes none', async () => {
+      const primary = newSecret('939393939393', 'promoted');
+      const first = newVersion(primary.arn);
+      await store.createSecret(primary, [], first);
+      const regions = ['eu-west-1', 'ap-south-1'];
+      await store.addSecretReplicas(primary.arn, regions.map((region) => ({ region, replicaArn: primary.arn.replace(':us-east-1:', `:${region}:`), forceOverwrite: false })));
+      for (const region of regions) {
+        const generation = (await store.beginReplicaSync(primary.arn, region))!;
+        await store.applyReplicaSync(primary.arn, region, generation, replicaState(primary, region, [{ ...first, stages: ['AWSCURRENT'] }]), 'taken');
+      }
+      const [west, south] = regions.map((region) => primary.arn.replace(':us-east-1:', `:${region}:`)) as [string, string];
+      assert.equal(await store.promoteReplicaSecret(primary.arn, primary.arn), undefined, 'a primary is no replica');
+      assert.equal((await store.promoteReplicaSecret(west, primary.arn))?.primaryRegion, 'eu-west-1');
+      assert.equal(await store.promoteReplicaSecret(west, primary.arn), undefined, 'once');
+      assert.deepEqual((await store.listSecretReplicas([primary.arn]))[primary.arn]!.map((row) => row.region), ['ap-south-1']);
+      assert.equal(await store.markSecretDeleted(primary.arn, new Date(), new Date(Date.now() + 7 * 86_400_000)), undefined, 'not while it has replicas');
+      await store.removeSecretReplicas(primary.arn, ['ap-south-1']);
+      assert.equal(await store.getSecretByArn(south), undefined);
+      assert.deepEqual(await store.listSecretVersions(south), []);
+      assert.equal((await store.getSecretByArn(west))?.primaryRegion, 'eu-west-1', 'the promoted secret stays');
+      assert.ok(await store.markSecretDeleted(primary.arn, new Date(), new Date(Date.now() + 7 * 86_400_000)), 'no replicas left');
+      assert.deepEqual(await store.addSecretReplicas(primary.arn, [{ region: 'ca-central-1', replicaArn: primary.arn.replace(':us-east-1:', ':ca-central-1:'), forceOverwrite: false }]), []);
     });
   });
 }
