@@ -22,7 +22,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createCryptographyOperations(lookup, access, material),
     ...createAliasOperations(deps, lookup, access),
     ...createRotationOperations(deps, access, material),
-    ...createSigningOperations(access, material),
+    ...createSigningOperations(deps, access, material),
     ...createTagOperations(deps, access),
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),
