@@ -5,6 +5,7 @@
  * Imports only core; never a store or a service.
  */
 export * from './aead.js';
+export * from './digest-signing.js';
 export * from './ciphertext-blob.js';
 export * from './encryption-context.js';
 export * from './root-key.js';

@@ -17,4 +17,6 @@ export type KmsDeps = {
   authorizer: Authorizer;
   /** Key policies compiled once per distinct text; shared with the rest of the server. */
   compiledPolicies: CompiledPolicyCache;
+  /** The kms-digest addon's file (crypto/digest-signing.ts); by default it is found beside the package. */
+  kmsDigestAddon?: string;
 };

@@ -105,7 +105,9 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const compiledPolicies = new CompiledPolicyCache();
   const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
   const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
-  const kms = createKmsService({ store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies });
+  const kms = createKmsService({
+    store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
+  });
   const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.
   let rotation: RotationService | undefined;

@@ -42,6 +42,8 @@ export type CofferConfig = {
   auditAnchorFile?: string;
   /** How often the chain head is anchored when it has moved (default 10 s; and always on a clean shutdown). */
   auditAnchorIntervalMs?: number;
+  /** The kms-digest addon's file; default: found beside the package (crypto/digest-signing.ts). Tests point it elsewhere. */
+  kmsDigestAddon?: string;
 };
 
 /** `--store postgres://…` and the flags that shape this node's use of it. */

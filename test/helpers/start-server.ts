@@ -34,6 +34,8 @@ export async function startTestServer(
     limits?: Partial<EdgeLimits>;
     /** A node on this PostgreSQL store instead of SQLite in the data dir. */
     postgres?: PostgresConfig;
+    /** The kms-digest addon's file (default: the one npm ci builds). */
+    kmsDigestAddon?: string;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -52,6 +54,7 @@ export async function startTestServer(
     auditAnchorFile: options.auditAnchorFile,
     limits: options.limits,
     postgres: options.postgres,
+    kmsDigestAddon: options.kmsDigestAddon,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

@@ -35,7 +35,7 @@ export function createKmsOperations(deps: KmsDeps) {
     ...createDataKeyPairOperations(access, ciphertexts),
     ...createAliasOperations(deps, lookup, access),
     ...createRotationOperations(deps, access, material),
-    ...createSigningOperations(access, material),
+    ...createSigningOperations(deps, access, material),
     ...createTagOperations(deps, access),
     ...createPolicyOperations(deps, access),
     ...createGrantOperations(deps, lookup, access),

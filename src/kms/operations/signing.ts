@@ -1,6 +1,8 @@
 import { constants, createPublicKey, privateEncrypt, publicDecrypt, sign as signWith, timingSafeEqual, verify as verifyWith, type KeyObject } from 'node:crypto';
 import type { RequestContext } from '../../core/index.js';
+import { loadDigestSigner, type DigestSignatureParams } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
+import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
@@ -51,20 +53,27 @@ const DIGEST_INFO_PREFIX: Record<Hash, Buffer> = {
 const MU_BYTES = 64;
 
 /**
- * GetPublicKey, Sign and Verify with the private key of an asymmetric SIGN_VERIFY key (key-pairs.ts), all with
- * node:crypto. https://docs.aws.amazon.com/kms/latest/APIReference/API_Sign.html
+ * GetPublicKey, Sign and Verify with the private key of an asymmetric SIGN_VERIFY key (key-pairs.ts).
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_Sign.html
  *
- * What node:crypto (Node 24, OpenSSL 3.5) cannot do is refused with UnsupportedOperationException rather than
- * computed by hand: a precomputed digest (MessageType DIGEST) with RSASSA-PSS and ECDSA (node's sign and verify
- * always hash the input; only PKCS #1 v1.5 has a digest-in primitive, privateEncrypt/publicDecrypt), Ed25519ph
- * (ED25519_PH_SHA_512: node has no Ed25519ph instance) and ML-DSA's EXTERNAL_MU (node has no external-μ
- * parameter). The request is validated as AWS does first, so a malformed one still gets AWS's error.
+ * node:crypto signs what it can: every RAW message, and DIGEST with RSASSA_PKCS1_V1_5 (privateEncrypt/publicDecrypt
+ * over DigestInfo || digest). node's sign and verify always hash their input and node has no Ed25519ph instance
+ * and no ML-DSA external-μ parameter, so a precomputed digest (MessageType DIGEST) with RSASSA-PSS and ECDSA,
+ * ED25519_PH_SHA_512 and EXTERNAL_MU go to the kms-digest addon (crypto/digest-signing.ts), which calls the same
+ * OpenSSL directly. If the addon cannot be loaded those requests are refused with UnsupportedOperationException
+ * (logged once, when the operations are made); the request is validated as AWS does first either way.
  */
-export function createSigningOperations(access: KeyAccess, material: KeyMaterial) {
+export function createSigningOperations(deps: Pick<KmsDeps, 'logger' | 'kmsDigestAddon'>, access: KeyAccess, material: KeyMaterial) {
+  const digestSigning = loadDigestSigner(deps.kmsDigestAddon);
+  if (!digestSigning.signer) {
+    deps.logger.warn('kms: signing precomputed digests is unavailable (DIGEST with RSASSA-PSS and ECDSA, ED25519_PH_SHA_512, EXTERNAL_MU are refused)', {
+      reason: digestSigning.reason,
+    });
+  }
+  const digestSigner = digestSigning.signer;
+
   async function privateKeyOf(key: KeyRecord): Promise<KeyObject> {
-    const der = await material.open(key, key.currentBackingKeyId);
-    if (!der) throw kmsError('KMSInternalException', 'The key material is missing.');
-    return privateKeyObject(der);
+    return privateKeyObject(await privateKeyDerOf(key));
   }
 
   async function getPublicKey(ctx: RequestContext, input: KmsInput<'GetPublicKey'>) {
@@ -108,14 +117,38 @@ export function createSigningOperations(access: KeyAccess, material: KeyMaterial
     }
     const scheme = SCHEMES[input.SigningAlgorithm];
     assertMessageType(scheme, input.SigningAlgorithm, messageType, input.Message.reveal());
+    const native = nativeParams(scheme, messageType);
+    if (native && !digestSigner) throw unsupported(input.SigningAlgorithm, messageType);
     if (input.DryRun) throw kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
-    return { key, scheme, digest: messageType === 'DIGEST' };
+    return { key, scheme, digest: messageType === 'DIGEST', native };
+  }
+
+  /** The backing private key (PKCS #8 DER). It is the keyring's cached copy: read, never kept or zeroed here. */
+  async function privateKeyDerOf(key: KeyRecord): Promise<Buffer> {
+    const der = await material.open(key, key.currentBackingKeyId);
+    if (!der) throw kmsError('KMSInternalException', 'The key material is missing.');
+    return der;
+  }
+
+  /** The addon's answer; its failures (never carrying key bytes) become KMSInternalException. */
+  function nativeCall<T>(call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      deps.logger.error('kms: the kms-digest addon failed', { error: (error as Error).message });
+      throw kmsError('KMSInternalException', 'The signature operation failed.');
+    }
   }
 
   async function sign(ctx: RequestContext, input: KmsInput<'Sign'>) {
-    const { key, scheme, digest } = await signingKey(ctx, 'Sign', input);
-    const privateKey = await privateKeyOf(key);
+    const { key, scheme, digest, native } = await signingKey(ctx, 'Sign', input);
     const message = input.Message.reveal();
+    if (native && digestSigner) {
+      const der = await privateKeyDerOf(key);
+      const signature = nativeCall(() => digestSigner.signDigest(der, message, native));
+      return { KeyId: key.arn, Signature: signature, SigningAlgorithm: input.SigningAlgorithm };
+    }
+    const privateKey = await privateKeyOf(key);
     let signature: Buffer;
     switch (scheme.kind) {
       case 'rsa-pkcs1':
@@ -143,9 +176,15 @@ export function createSigningOperations(access: KeyAccess, material: KeyMaterial
   }
 
   async function verify(ctx: RequestContext, input: KmsInput<'Verify'>) {
-    const { key, scheme, digest } = await signingKey(ctx, 'Verify', input);
-    const publicKey = createPublicKey(await privateKeyOf(key));
-    if (!signatureValid(scheme, digest, publicKey, input.Message.reveal(), input.Signature)) {
+    const { key, scheme, digest, native } = await signingKey(ctx, 'Verify', input);
+    let valid: boolean;
+    if (native && digestSigner) {
+      const spki = publicKeyFromPrivate(await privateKeyDerOf(key));
+      valid = nativeCall(() => digestSigner.verifyDigest(spki, input.Message.reveal(), input.Signature, native));
+    } else {
+      valid = signatureValid(scheme, digest, createPublicKey(await privateKeyOf(key)), input.Message.reveal(), input.Signature);
+    }
+    if (!valid) {
       throw kmsError(
         'KMSInvalidSignatureException',
         'The signature verification failed: the signature was not produced by signing this message with this KMS key and signing algorithm.',
@@ -159,30 +198,39 @@ export function createSigningOperations(access: KeyAccess, material: KeyMaterial
 
 /**
  * MessageType rules (Sign, MessageType): DIGEST must be as long as the algorithm's hash; EXTERNAL_MU is ML-DSA's and
- * 64 bytes; ED25519_SHA_512 requires RAW and ED25519_PH_SHA_512 DIGEST (a SHA-512 digest, which KMS hashes again as
- * Ed25519ph's prehash). AWS documents no DIGEST for ML-DSA (RAW up to 4096 bytes, or EXTERNAL_MU for larger
- * messages, https://docs.aws.amazon.com/kms/latest/developerguide/mldsa.html): refused as a ValidationException.
- * After the checks, the combinations node:crypto cannot compute are refused (see createSigningOperations).
+ * 64 bytes; ED25519_SHA_512 requires RAW and ED25519_PH_SHA_512 DIGEST (the message's SHA-512 digest: Ed25519ph's
+ * prehash, PH(M) in RFC 8032 section 5.1). AWS documents no DIGEST for ML-DSA (RAW up to 4096 bytes, or
+ * EXTERNAL_MU for larger messages, https://docs.aws.amazon.com/kms/latest/developerguide/mldsa.html): refused as
+ * a ValidationException.
  */
 function assertMessageType(scheme: Scheme, algorithm: SigningAlgorithm, messageType: MessageType, message: Buffer): void {
   if (messageType === 'EXTERNAL_MU') {
     if (scheme.kind !== 'ml-dsa') throw kmsError('ValidationException', `MessageType EXTERNAL_MU is valid only with the ML_DSA_SHAKE_256 signing algorithm, not ${algorithm}.`);
     if (message.length !== MU_BYTES) throw kmsError('ValidationException', `An EXTERNAL_MU message must be ${MU_BYTES} bytes long.`);
-    throw unsupported(algorithm, messageType);
+    return;
   }
   if (scheme.kind === 'ed25519' && messageType !== 'RAW') throw kmsError('ValidationException', 'The ED25519_SHA_512 signing algorithm requires MessageType RAW.');
   if (scheme.kind === 'ed25519ph') {
     if (messageType !== 'DIGEST') throw kmsError('ValidationException', 'The ED25519_PH_SHA_512 signing algorithm requires MessageType DIGEST.');
     if (message.length !== DIGEST_BYTES.sha512) throw digestLength(algorithm);
-    throw unsupported(algorithm, messageType);
+    return;
   }
   if (scheme.kind === 'ml-dsa' && messageType === 'DIGEST') {
     throw kmsError('ValidationException', 'The ML_DSA_SHAKE_256 signing algorithm takes MessageType RAW or EXTERNAL_MU, not DIGEST.');
   }
   if (messageType === 'DIGEST' && 'hash' in scheme) {
     if (message.length !== DIGEST_BYTES[scheme.hash]) throw digestLength(algorithm);
-    if (scheme.kind !== 'rsa-pkcs1') throw unsupported(algorithm, messageType);
   }
+}
+
+/** What the kms-digest addon computes (node:crypto cannot): a digest with PSS or ECDSA, Ed25519ph, ML-DSA's external μ. */
+function nativeParams(scheme: Scheme, messageType: MessageType): DigestSignatureParams | undefined {
+  if (messageType === 'DIGEST' && (scheme.kind === 'rsa-pss' || scheme.kind === 'ecdsa')) {
+    return { scheme: scheme.kind === 'rsa-pss' ? 'pss' : 'ecdsa', hash: scheme.hash };
+  }
+  if (scheme.kind === 'ed25519ph') return { scheme: 'ed25519ph' };
+  if (scheme.kind === 'ml-dsa' && messageType === 'EXTERNAL_MU') return { scheme: 'mldsa-mu' };
+  return undefined;
 }
 
 function signatureValid(scheme: Scheme, digest: boolean, publicKey: KeyObject, message: Buffer, signature: Buffer): boolean {

@@ -228,23 +228,6 @@ describe('Sign and Verify', () => {
     }
   });
 
-  it('refuses what node:crypto cannot compute with UnsupportedOperationException: DIGEST with ECDSA and RSASSA-PSS, Ed25519ph, ML-DSA EXTERNAL_MU', async () => {
-    const cases: Array<[string, SigningAlgorithmSpec, 'DIGEST' | 'EXTERNAL_MU', number]> = [
-      ['ECC_NIST_P256', 'ECDSA_SHA_256', 'DIGEST', 32],
-      ['ECC_SECG_P256K1', 'ECDSA_SHA_256', 'DIGEST', 32],
-      ['RSA_2048', 'RSASSA_PSS_SHA_256', 'DIGEST', 32],
-      ['ECC_NIST_EDWARDS25519', 'ED25519_PH_SHA_512', 'DIGEST', 64],
-      ['ML_DSA_65', 'ML_DSA_SHAKE_256', 'EXTERNAL_MU', 64],
-    ];
-    for (const [spec, algorithm, messageType, length] of cases) {
-      const error = await rejectsWith(
-        kms.send(new SignCommand({ KeyId: keys.get(spec)!, Message: randomBytes(length), MessageType: messageType, SigningAlgorithm: algorithm })),
-        'UnsupportedOperationException',
-      );
-      assert.match(error.message, new RegExp(`${messageType} with the ${algorithm} signing algorithm is not supported`));
-    }
-  });
-
   it('applies the message type rules of Ed25519 and ML-DSA with ValidationException', async () => {
     const ed = keys.get('ECC_NIST_EDWARDS25519')!;
     const mlDsa = keys.get('ML_DSA_44')!;
