@@ -106,7 +106,9 @@ export async function startChildServer(options: SpawnOptions): Promise<ChildServ
     };
     const look = () => {
       const match = /Coffer listening on (http:\/\/\S+)/.exec(stdout());
-      if (!match) return;
+      // The URL and the administrator credentials are separate writes: wait for both, or a start that made the
+      // admin key could be read (under load) as one that did not.
+      if (!match || !announcedAdmin(stdout())) return;
       clearTimeout(timer);
       child.stdout!.off('data', look);
       resolve(match[1]!);
@@ -140,6 +142,12 @@ export async function startChildServer(options: SpawnOptions): Promise<ChildServ
 }
 
 const ADMIN_KEY_LINES = /export AWS_ACCESS_KEY_ID=(\S+)\nexport AWS_SECRET_ACCESS_KEY=(\S+)/;
+
+/** The server has printed its administrator credentials line (and, with --print-credentials, the key itself). */
+function announcedAdmin(stdout: string): boolean {
+  if (/^Administrator credentials \(also in/m.test(stdout)) return /export AWS_SECRET_ACCESS_KEY=\S+\n/.test(stdout);
+  return /^Administrator credentials[^\n]*\n/m.test(stdout);
+}
 
 function createdAdmin(stdout: string, dataDir: string): AccessKey | undefined {
   const text = ADMIN_KEY_LINES.test(stdout)

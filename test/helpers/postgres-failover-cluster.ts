@@ -171,6 +171,14 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
     throw error;
   }
 
+  async function standbyReplayed(): Promise<void> {
+    const [written] = await adminQuery(primary, password, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    await waitUntil(`the standby replayed the primary's WAL up to ${written!.lsn}`, async () => {
+      const [replayed] = await adminQuery(standby, password, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [written!.lsn]);
+      return replayed?.done === true;
+    });
+  }
+
   return {
     primaryPort: primary.port,
     standbyPort: standby.port,
@@ -181,16 +189,14 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
       await adminQuery(primary, password, `CREATE DATABASE ${name}`);
+      // A synchronous commit waits for the standby's flush, not its replay: until the standby has replayed the
+      // CREATE DATABASE, a client landing there (the multi-host URL while the primary is down) finds no such
+      // database (3D000) instead of a read-only server.
+      await standbyReplayed();
     },
     query: (server, sql, params = [], database = 'postgres') =>
       adminQuery(server === 'primary' ? primary : standby, password, sql, params, database),
-    async standbyReplayed() {
-      const [written] = await adminQuery(primary, password, 'SELECT pg_current_wal_lsn()::text AS lsn');
-      await waitUntil(`the standby replayed the primary's WAL up to ${written!.lsn}`, async () => {
-        const [replayed] = await adminQuery(standby, password, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [written!.lsn]);
-        return replayed?.done === true;
-      });
-    },
+    standbyReplayed,
     stopPrimaryHard: () => stopServer(primary, 'immediate'),
     async startPrimary() {
       await startServer(primary, socketDir);

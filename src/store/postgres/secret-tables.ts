@@ -15,6 +15,7 @@ import type {
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
+import { planReplicaVersions, StaleReplicaState } from '../replica-sync.js';
 import { decodeDataKeys, encodeDataKeys, groupBy, REPLICA_SELECT, replicaFromRow, rotationValues, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
 import type { SecretsRepository } from '../repositories/secrets.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
@@ -427,9 +428,6 @@ async function destroy(sql: Sql, arn: string): Promise<boolean> {
   return (await sql.run('DELETE FROM secrets WHERE arn = $1', [arn])) === 1;
 }
 
-/** Thrown inside applyReplicaSync's transaction to roll it back; answered as 'stale'. */
-class StaleReplicaState extends Error {}
-
 async function failSync(sql: Sql, primaryArn: string, region: string, generation: number, message: string): Promise<void> {
   await sql.run("UPDATE secret_replicas SET status = 'Failed', status_message = $1 WHERE primary_arn = $2 AND region = $3 AND generation = $4", [
     message, primaryArn, region, generation,
@@ -474,26 +472,11 @@ async function applySync(sql: Sql, primaryArn: string, region: string, generatio
     ]),
   );
   await sql.run('DELETE FROM secret_version_stages WHERE secret_arn = $1', [replica.arn]);
-  const wanted = new Set(state.versions.map((version) => version.versionId));
-  for (const versionId of held.keys()) {
-    if (!wanted.has(versionId)) await sql.run('DELETE FROM secret_versions WHERE secret_arn = $1 AND version_id = $2', [replica.arn, versionId]);
-  }
-  for (const version of state.versions) {
-    const hasValue = held.get(version.versionId);
-    const record = {
-      secretArn: replica.arn,
-      versionId: version.versionId,
-      dataKeys: version.sealed?.dataKeys ?? [],
-      sealedValue: version.sealed?.sealedValue,
-      valueType: version.valueType,
-      createdDate: version.createdDate,
-    };
-    // A value the sync assumed the replica holds, and it does not: roll back, a later sync seals it.
-    if (version.hasValue && !version.sealed && hasValue !== true) throw new StaleReplicaState();
-    if (hasValue === undefined) await insertVersion(sql, record);
-    else if (!hasValue && version.sealed) await fillPlaceholder(sql, record);
-    for (const stage of version.stages) await setStage(sql, replica.arn, stage, version.versionId);
-  }
+  const plan = planReplicaVersions(replica.arn, state, held);
+  for (const versionId of plan.remove) await sql.run('DELETE FROM secret_versions WHERE secret_arn = $1 AND version_id = $2', [replica.arn, versionId]);
+  for (const version of plan.insert) await insertVersion(sql, version);
+  for (const version of plan.fill) await fillPlaceholder(sql, version);
+  for (const { stage, versionId } of plan.stages) await setStage(sql, replica.arn, stage, versionId);
   await sql.run("UPDATE secret_replicas SET status = 'InSync', status_message = NULL WHERE primary_arn = $1 AND region = $2", [primaryArn, region]);
   return 'applied';
 }

@@ -16,6 +16,7 @@ import type {
   VersionDataKey,
   VersionLabels,
 } from '../records.js';
+import { planReplicaVersions, StaleReplicaState } from '../replica-sync.js';
 import { decodeDataKeys, encodeDataKeys, groupBy, REPLICA_SELECT, replicaFromRow, SECRET_COLUMNS, secretFromRow, stagesByVersion, versionFromRow } from '../rows/secrets.js';
 import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
@@ -349,26 +350,11 @@ export class SqliteSecretTables {
         ]),
       );
       this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ?').run(replica.arn);
-      const wanted = new Set(state.versions.map((version) => version.versionId));
-      for (const versionId of held.keys()) {
-        if (!wanted.has(versionId)) this.#stmt('DELETE FROM secret_versions WHERE secret_arn = ? AND version_id = ?').run(replica.arn, versionId);
-      }
-      for (const version of state.versions) {
-        const hasValue = held.get(version.versionId);
-        const record = {
-          secretArn: replica.arn,
-          versionId: version.versionId,
-          dataKeys: version.sealed?.dataKeys ?? [],
-          sealedValue: version.sealed?.sealedValue,
-          valueType: version.valueType,
-          createdDate: version.createdDate,
-        };
-        // A value the sync assumed the replica holds, and it does not: roll back, a later sync seals it.
-        if (version.hasValue && !version.sealed && hasValue !== true) throw new StaleReplicaState();
-        if (hasValue === undefined) this.#insertVersion(record);
-        else if (!hasValue && version.sealed) this.#fillPlaceholder(record);
-        for (const stage of version.stages) this.#setStage(replica.arn, stage, version.versionId);
-      }
+      const plan = planReplicaVersions(replica.arn, state, held);
+      for (const versionId of plan.remove) this.#stmt('DELETE FROM secret_versions WHERE secret_arn = ? AND version_id = ?').run(replica.arn, versionId);
+      for (const version of plan.insert) this.#insertVersion(version);
+      for (const version of plan.fill) this.#fillPlaceholder(version);
+      for (const { stage, versionId } of plan.stages) this.#setStage(replica.arn, stage, versionId);
       this.#stmt("UPDATE secret_replicas SET status = 'InSync', status_message = NULL WHERE primary_arn = ? AND region = ?").run(primaryArn, region);
       return 'applied';
     })();
@@ -446,9 +432,6 @@ export class SqliteSecretTables {
     for (const tag of tags) upsert.run(arn, tag.TagKey, tag.TagValue);
   }
 }
-
-/** Thrown inside applyReplicaSync's transaction to roll it back; answered as 'stale'. */
-class StaleReplicaState extends Error {}
 
 function tagFromRow(row: Row): Tag {
   return { TagKey: row.tag_key, TagValue: row.tag_value };
