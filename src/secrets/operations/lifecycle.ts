@@ -170,7 +170,8 @@ export function createLifecycleOperations(
       });
       if (!secret) return { ...absentSecretIds(ctx, input.SecretId), DeletionDate: now };
       await refuseWhileReplicated(secret);
-      await deps.store.destroySecret(secret.arn);
+      // Replicated meanwhile: the store refuses in the same transaction, and the refusal says why.
+      if (!(await deps.store.destroySecret(secret.arn))) await refuseWhileReplicated(secret);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
     }
     const secret = await access.authorizedSecret(ctx, input.SecretId, 'secretsmanager:DeleteSecret');

@@ -163,7 +163,11 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   destroySecret(arn: string): Promise<boolean> {
-    return this.#transaction((sql) => destroy(sql, arn));
+    return this.#transaction(async (sql) => {
+      // SERIALIZABLE: a concurrent addSecretReplicas conflicts with this read, and one of the two retries.
+      if (await sql.one('SELECT 1 AS replicated FROM secret_replicas WHERE primary_arn = $1 LIMIT 1', [arn])) return false;
+      return destroy(sql, arn);
+    });
   }
 
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]> {

@@ -53,7 +53,11 @@ export interface SecretsRepository {
   restoreSecret(arn: string): Promise<SecretRecord | undefined>;
   /** Sets the secret's resource policy text, or removes it with undefined; undefined when the secret is absent. */
   setSecretResourcePolicy(arn: string, policy: string | undefined): Promise<SecretRecord | undefined>;
-  /** Removes a secret with its versions and tags for good. */
+  /**
+   * Removes a secret with its versions and tags for good. False, changing nothing, when it is absent or the
+   * primary of replicas (tested in the same transaction, so a concurrent addSecretReplicas never leaves
+   * replicas without their primary).
+   */
   destroySecret(arn: string): Promise<boolean>;
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]>;
   /** Sets LastAccessedDate (kept to the day) of each secret and version named, in one transaction. */

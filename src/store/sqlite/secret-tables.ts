@@ -193,6 +193,7 @@ export class SqliteSecretTables {
 
   destroySecret(arn: string): boolean {
     return this.#db.transaction(() => {
+      if (this.#stmt('SELECT 1 FROM secret_replicas WHERE primary_arn = ? LIMIT 1').get(arn)) return false;
       // Stages reference versions; delete them first so the cascade order never matters.
       this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ?').run(arn);
       return this.#stmt('DELETE FROM secrets WHERE arn = ?').run(arn).changes === 1;

@@ -250,6 +250,9 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
       assert.equal(await store.promoteReplicaSecret(west, primary.arn), undefined, 'once');
       assert.deepEqual((await store.listSecretReplicas([primary.arn]))[primary.arn]!.map((row) => row.region), ['ap-south-1']);
       assert.equal(await store.markSecretDeleted(primary.arn, new Date(), new Date(Date.now() + 7 * 86_400_000)), undefined, 'not while it has replicas');
+      assert.equal(await store.destroySecret(primary.arn), false, 'nor destroyed while it has replicas');
+      assert.equal((await store.getSecretByArn(primary.arn))?.arn, primary.arn);
+      assert.equal((await store.getSecretVersionByStage(primary.arn, 'AWSCURRENT'))?.versionId, first.versionId, 'its labels stay');
       await store.removeSecretReplicas(primary.arn, ['ap-south-1']);
       assert.equal(await store.getSecretByArn(south), undefined);
       assert.deepEqual(await store.listSecretVersions(south), []);
