@@ -1,4 +1,5 @@
 import type { KeyRecord } from '../store/index.js';
+import { keyMaterialIdOf } from './key-material-id.js';
 import { algorithmsOf, customerMasterKeySpec } from './key-specs.js';
 
 /**
@@ -32,5 +33,6 @@ export function keyMetadata(key: KeyRecord, multiRegionConfiguration?: object) {
     MacAlgorithms: algorithms.mac,
     MultiRegion: key.primaryRegion !== undefined,
     MultiRegionConfiguration: multiRegionConfiguration,
+    CurrentKeyMaterialId: keyMaterialIdOf(key, key.currentBackingKeyId),
   };
 }

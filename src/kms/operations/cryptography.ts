@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Sensitive, type RequestContext } from '../../core/index.js';
 import { canonicalEncryptionContext, decodeBlob, open, type EncryptionContext } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
+import { keyMaterialIdOf } from '../key-material-id.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess, KeyRequest } from '../key-access.js';
 import type { KeyLookup } from '../key-lookup.js';
@@ -45,7 +46,7 @@ export function createCryptographyOperations(
     algorithm: string | undefined,
     grantTokens: readonly string[] | undefined,
     contextMember?: string,
-  ): Promise<{ key: KeyRecord; plaintext: Buffer; algorithm: string }> {
+  ): Promise<{ key: KeyRecord; plaintext: Buffer; algorithm: string; backingKeyId: string }> {
     const request = { encryptionContext: context, grantTokens };
     // A KeyId is authorized as named before it is compared with the ciphertext's, so neither answer tells a caller
     // without permission whether it names a key. A key named only by the ciphertext is authorized as that key.
@@ -56,7 +57,7 @@ export function createCryptographyOperations(
       assertUsable(named);
       const used = assertEncryptionAlgorithm(named, algorithm, operation === 'ReEncryptFrom' ? 'ReEncrypt' : operation);
       assertNoEncryptionContext(named, context, contextMember);
-      return { key: named, plaintext: await asymmetric.decrypt(named, used, blob), algorithm: used };
+      return { key: named, plaintext: await asymmetric.decrypt(named, used, blob), algorithm: used, backingKeyId: named.currentBackingKeyId };
     }
     // Without a KeyId the ciphertext must be Coffer's blob: an RSA ciphertext is InvalidCiphertextException, or, if
     // its first byte happens to be the blob format version, names a random key id (NotFoundException).
@@ -72,7 +73,7 @@ export function createCryptographyOperations(
     if (!keyMaterial) throw invalidCiphertext();
     const plaintext = open(keyMaterial, decoded, Buffer.concat([decoded.header, canonicalEncryptionContext(context)]));
     if (!plaintext) throw invalidCiphertext();
-    return { key, plaintext, algorithm: SYMMETRIC_DEFAULT };
+    return { key, plaintext, algorithm: SYMMETRIC_DEFAULT, backingKeyId: decoded.backingKeyId };
   }
 
   async function usableKey(ctx: RequestContext, operation: string, reference: string, algorithm: string | undefined, request: KeyRequest) {
@@ -117,7 +118,12 @@ export function createCryptographyOperations(
       opened.plaintext.fill(0);
       throw error;
     }
-    return { KeyId: opened.key.arn, Plaintext: new Sensitive(opened.plaintext), EncryptionAlgorithm: opened.algorithm };
+    return {
+      KeyId: opened.key.arn,
+      Plaintext: new Sensitive(opened.plaintext),
+      EncryptionAlgorithm: opened.algorithm,
+      KeyMaterialId: keyMaterialIdOf(opened.key, opened.backingKeyId),
+    };
   }
 
   async function reEncrypt(ctx: RequestContext, input: KmsInput<'ReEncrypt'>) {
@@ -152,6 +158,8 @@ export function createCryptographyOperations(
         KeyId: destination.key.arn,
         SourceEncryptionAlgorithm: source.algorithm,
         DestinationEncryptionAlgorithm: destination.algorithm,
+        SourceKeyMaterialId: keyMaterialIdOf(source.key, source.backingKeyId),
+        DestinationKeyMaterialId: keyMaterialIdOf(destination.key, destination.key.currentBackingKeyId),
       };
     } finally {
       source.plaintext.fill(0);
@@ -161,13 +169,18 @@ export function createCryptographyOperations(
   async function generateDataKey(ctx: RequestContext, input: KmsInput<'GenerateDataKey'>) {
     if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
     const dataKey = await newDataKey(ctx, 'GenerateDataKey', input);
-    return { CiphertextBlob: dataKey.ciphertext, Plaintext: new Sensitive(dataKey.plaintext), KeyId: dataKey.key.arn };
+    return {
+      CiphertextBlob: dataKey.ciphertext,
+      Plaintext: new Sensitive(dataKey.plaintext),
+      KeyId: dataKey.key.arn,
+      KeyMaterialId: keyMaterialIdOf(dataKey.key, dataKey.key.currentBackingKeyId),
+    };
   }
 
   async function generateDataKeyWithoutPlaintext(ctx: RequestContext, input: KmsInput<'GenerateDataKeyWithoutPlaintext'>) {
     const dataKey = await newDataKey(ctx, 'GenerateDataKeyWithoutPlaintext', input);
     dataKey.plaintext.fill(0);
-    return { CiphertextBlob: dataKey.ciphertext, KeyId: dataKey.key.arn };
+    return { CiphertextBlob: dataKey.ciphertext, KeyId: dataKey.key.arn, KeyMaterialId: keyMaterialIdOf(dataKey.key, dataKey.key.currentBackingKeyId) };
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKey.html: exactly one of KeySpec and NumberOfBytes. */

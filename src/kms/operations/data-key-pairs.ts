@@ -1,4 +1,5 @@
 import { Sensitive, type RequestContext } from '../../core/index.js';
+import { keyMaterialIdOf } from '../key-material-id.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import { generateKeyMaterial } from '../key-pairs.js';
@@ -48,6 +49,7 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
       PublicKey: pair.publicKeyDer,
       KeyId: pair.key.arn,
       KeyPairSpec: input.KeyPairSpec,
+      KeyMaterialId: keyMaterialIdOf(pair.key, pair.key.currentBackingKeyId),
     };
   }
 
@@ -59,6 +61,7 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
       PublicKey: pair.publicKeyDer,
       KeyId: pair.key.arn,
       KeyPairSpec: input.KeyPairSpec,
+      KeyMaterialId: keyMaterialIdOf(pair.key, pair.key.currentBackingKeyId),
     };
   }
 

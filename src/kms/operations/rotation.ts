@@ -2,6 +2,7 @@ import type { RequestContext } from '../../core/index.js';
 import { keyStoreId, type KeyRecord } from '../../store/index.js';
 import { isReplica, primaryOf, rotationBackings } from './multi-region.js';
 import type { KmsDeps } from '../deps.js';
+import { keyMaterialIdOf } from '../key-material-id.js';
 import { kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
@@ -78,7 +79,12 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
     assertNotPendingDeletion(key);
     const rotations = (await deps.store.listBackingKeys(keyStoreId(key)))
       .filter((backing) => backing.rotationType !== undefined)
-      .map((backing) => ({ KeyId: key.keyId, RotationDate: backing.createdAt, RotationType: backing.rotationType }));
+      .map((backing) => ({
+        KeyId: key.keyId,
+        KeyMaterialId: keyMaterialIdOf(key, backing.backingKeyId),
+        RotationDate: backing.createdAt,
+        RotationType: backing.rotationType,
+      }));
     const { page, NextMarker, Truncated } = pageByOffset(rotations, input.Limit ?? 100, input.Marker);
     return { Rotations: page, NextMarker, Truncated };
   }

@@ -1,0 +1,15 @@
+import { createHash } from 'node:crypto';
+import type { KeyRecord } from '../store/index.js';
+
+/**
+ * The KeyMaterialId AWS returns beside what a symmetric encryption key's material made (Decrypt, GenerateDataKey*,
+ * ReEncrypt, DescribeKey's CurrentKeyMaterialId, ListKeyRotations): 64 hex characters. Imported material has its own
+ * (an HMAC of the material, operations/import.ts), kept on the key; generated material's is a hash of its backing
+ * key id, which every Region of a multi-Region key shares, so a member in each Region reports the same id.
+ * Undefined for other key specs (AWS: present only for symmetric encryption keys) and for a key without material.
+ */
+export function keyMaterialIdOf(key: KeyRecord, backingKeyId: string): string | undefined {
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT' || backingKeyId === '') return undefined;
+  if (key.origin === 'EXTERNAL') return key.keyMaterialId;
+  return createHash('sha256').update(`coffer key material id\0${backingKeyId}`).digest('hex');
+}
