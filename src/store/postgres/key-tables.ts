@@ -292,9 +292,12 @@ export class PostgresKeyTables {
         [keyStoreId({ keyId: replica.keyId, region: primaryRegion }), primaryRegion],
       );
       if (!primary) return 'changed';
-      const present = (await sql.rows('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = $1', [primary.key_id])).map((row) => row.backing_key_id as string).sort();
-      const given = backings.map((backing) => backing.backingKeyId).sort();
-      if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      // A replica of imported material gets none of the primary's (it is imported into each member).
+      if (replica.origin !== 'EXTERNAL') {
+        const present = (await sql.rows('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = $1', [primary.key_id])).map((row) => row.backing_key_id as string).sort();
+        const given = backings.map((backing) => backing.backingKeyId).sort();
+        if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      }
       if (await sql.one('SELECT 1 FROM kms_keys WHERE key_id = $1', [keyStoreId(replica)])) return 'exists';
       await insertKey(sql, replica);
       for (const backing of backings) await insertBackingKey(sql, backing);
