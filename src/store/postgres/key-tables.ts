@@ -330,7 +330,7 @@ export class PostgresKeyTables {
       const waits = counted!.replicas > 0;
       const row = await sql.one(
         `UPDATE kms_keys SET key_state = $1, deletion_date = $2, pending_window_days = $3
-         WHERE key_id = $4 AND account_id = $5 AND region = $6 AND key_state IN ('Enabled', 'Disabled') RETURNING *`,
+         WHERE key_id = $4 AND account_id = $5 AND region = $6 AND key_state IN ('Enabled', 'Disabled', 'PendingImport') RETURNING *`,
         [
           waits ? 'PendingReplicaDeletion' : 'PendingDeletion',
           waits ? null : now.getTime() + pendingWindowDays * 86_400_000,

@@ -313,7 +313,7 @@ export class SqliteKeyTables {
       const waits = replicas > 0;
       const row = this.#stmt(
         `UPDATE kms_keys SET key_state = ?, deletion_date = ?, pending_window_days = ?
-         WHERE key_id = ? AND account_id = ? AND region = ? AND key_state IN ('Enabled', 'Disabled') RETURNING *`,
+         WHERE key_id = ? AND account_id = ? AND region = ? AND key_state IN ('Enabled', 'Disabled', 'PendingImport') RETURNING *`,
       ).get(
         waits ? 'PendingReplicaDeletion' : 'PendingDeletion',
         waits ? null : now.getTime() + pendingWindowDays * 86_400_000,

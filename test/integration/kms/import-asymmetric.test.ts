@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  CancelKeyDeletionCommand,
   DecryptCommand,
   DeleteImportedKeyMaterialCommand,
   DeriveSharedSecretCommand,
@@ -26,6 +27,7 @@ import {
   GetPublicKeyCommand,
   ImportKeyMaterialCommand,
   ReplicateKeyCommand,
+  ScheduleKeyDeletionCommand,
   SignCommand,
   VerifyMacCommand,
   type AlgorithmSpec,
@@ -290,6 +292,14 @@ describe('multi-Region keys with imported material', () => {
     assert.equal(await state(west, primary.KeyId!), 'PendingImport');
     assert.equal(await state(east, primary.KeyId!), 'Enabled');
     assert.deepEqual(Buffer.from((await east.send(new DecryptCommand({ CiphertextBlob: fromWest.CiphertextBlob }))).Plaintext!), message);
+
+    // A member PendingImport may be scheduled for deletion (as a single-Region key may); cancelled, it is PendingImport again.
+    const scheduled = await west.send(new ScheduleKeyDeletionCommand({ KeyId: primary.KeyId, PendingWindowInDays: 7 }));
+    assert.equal(scheduled.KeyState, 'PendingDeletion');
+    await west.send(new CancelKeyDeletionCommand({ KeyId: primary.KeyId }));
+    assert.equal(await state(west, primary.KeyId!), 'PendingImport');
+    const fresh = await external(east, { MultiRegion: true });
+    assert.equal((await east.send(new ScheduleKeyDeletionCommand({ KeyId: fresh.KeyId, PendingWindowInDays: 7 }))).KeyState, 'PendingDeletion');
   });
 
   it('a multi-Region ECC signing key: the same private key imported in both Regions signs in each, verified with the client\'s public key', async () => {

@@ -102,6 +102,9 @@ export function multiRegionCases(store: () => KmsRepository): void {
     assert.deepEqual(await store().getKey(key.accountId, 'eu-west-1', key.keyId), pending);
     assert.deepEqual(await store().listBackingKeys(keyStoreId(pending)), []);
     assert.equal((await store().getBackingKey(keyStoreId(primary), backing.backingKeyId))?.backingKeyId, backing.backingKeyId);
+    // A member PendingImport may be scheduled for deletion, as a single-Region key PendingImport may.
+    const scheduled = await store().scheduleMultiRegionKeyDeletion(key.accountId, 'eu-west-1', key.keyId, 7, key.creationDate);
+    assert.equal(scheduled?.keyState, 'PendingDeletion');
     // A key of KMS-made material still needs every backing key copied.
     const { key: made, backing: madeBacking } = newPrimary('545454545454', 'us-east-1');
     await store().createKey(made, madeBacking, []);
