@@ -2,14 +2,15 @@ import { constants, createDecipheriv, createHmac, createPrivateKey, generateKeyP
 import { promisify } from 'node:util';
 import type { RequestContext } from '../../core/index.js';
 import type { RequestContextValues } from '../../policy/index.js';
-import { KEY_BYTES } from '../../crypto/index.js';
 import { keyStoreId, type ExpirationModel, type KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
 import { kmsError } from '../errors.js';
 import { openImportToken, sealImportToken, type ImportTokenContents, type WrappingAlgorithm, type WrappingKeySpec } from '../import-token.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
+import { canonicalMaterial } from '../imported-material.js';
 import { invalidState } from '../key-state.js';
+import { isReplica } from './multi-region.js';
 import type { KmsInput } from '../schemas.js';
 
 const DAY_MS = 86_400_000;
@@ -25,7 +26,8 @@ const MATERIAL_ID_LABEL = 'coffer key material id';
 const generateRsaKeyPair = promisify(generateKeyPair);
 
 /**
- * Imported key material (Origin EXTERNAL), symmetric encryption keys: GetParametersForImport hands out an RSA
+ * Imported key material (Origin EXTERNAL) for every spec imported-material.ts allows (symmetric, HMAC, RSA and
+ * ECC keys; single- and multi-Region): GetParametersForImport hands out an RSA
  * wrapping public key and a self-contained import token (import-token.ts); ImportKeyMaterial unwraps the
  * material with the token's private key and makes it the key's backing key; DeleteImportedKeyMaterial and
  * expiry (ValidTo, key-lookup.ts and the maintenance sweep) take it away again, leaving the key PendingImport.
@@ -50,6 +52,7 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
     // Key states: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html (a key pending deletion
     // takes no new material).
     if (key.keyState !== 'PendingImport' && key.keyState !== 'Enabled' && key.keyState !== 'Disabled') throw invalidState(key);
+    assertWrappingFits(key.keySpec, wrappingAlgorithm, wrappingKeySpec);
     const pair = await generateRsaKeyPair('rsa', {
       modulusLength: MODULUS_BITS[wrappingKeySpec],
       publicExponent: 0x10001,
@@ -81,6 +84,13 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
     if (importType === 'NEW_KEY_MATERIAL' && input.KeyMaterialId !== undefined) {
       throw kmsError('ValidationException', 'You cannot specify a key material ID with ImportType set to NEW_KEY_MATERIAL.');
     }
+    if (importType === 'NEW_KEY_MATERIAL' && key.keyMaterialId !== undefined && isReplica(key)) {
+      // ReplicateKey gave the replica its primary's KeyMaterialId: it takes that material only.
+      throw kmsError(
+        'ValidationException',
+        `${key.arn} is a multi-Region replica key: import the key material of its primary key with ImportType EXISTING_KEY_MATERIAL.`,
+      );
+    }
     if (importType === 'NEW_KEY_MATERIAL' && key.keyMaterialId !== undefined) {
       throw kmsError(
         'UnsupportedOperationException',
@@ -97,15 +107,15 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
       if (token.expiresAt <= now) {
         throw kmsError('ExpiredImportTokenException', 'The import token has expired. Use GetParametersForImport to get a new public key and import token.');
       }
-      const plaintext = unwrap(token, input.EncryptedKeyMaterial);
-      if (!plaintext) {
+      const unwrapped = unwrap(token, input.EncryptedKeyMaterial);
+      if (!unwrapped) {
         throw kmsError('InvalidCiphertextException', `The encrypted key material could not be decrypted with the ${token.wrappingAlgorithm} wrapping key of this import token.`);
       }
+      let plaintext = unwrapped;
       try {
-        if (plaintext.length !== KEY_BYTES) {
-          throw kmsError('IncorrectKeyMaterialException', 'The key material is invalid: a SYMMETRIC_DEFAULT key takes 256-bit (32-byte) key material.');
-        }
-        const keyMaterialId = materialIdOf(plaintext, key.arn);
+        // The material as the key's spec holds it (a key pair's private key parsed and exported again).
+        plaintext = canonicalMaterial(key.keySpec, unwrapped);
+        const keyMaterialId = materialIdOf(plaintext, key);
         if (key.keyMaterialId !== undefined && key.keyMaterialId !== keyMaterialId) throw differentMaterial(key);
         if (input.KeyMaterialId !== undefined && input.KeyMaterialId !== keyMaterialId) {
           throw kmsError('IncorrectKeyMaterialException', 'The key material does not match the KeyMaterialId in the request.');
@@ -114,13 +124,14 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
         const imported = await deps.store.importKeyMaterial(backing, { keyMaterialId, ...expiry }, ['PendingImport', 'Enabled']);
         if (!imported) {
           // Another call changed the key between our read and the write: answer from what it is now.
-          const current = (await deps.store.getKeyById(key.keyId)) ?? key;
+          const current = (await deps.store.getKeyById(key.keyId, key.region)) ?? key;
           if (current.keyMaterialId !== undefined && current.keyMaterialId !== keyMaterialId) throw differentMaterial(current);
           throw invalidState(current);
         }
         return { KeyId: key.arn, KeyMaterialId: keyMaterialId };
       } finally {
         plaintext.fill(0);
+        unwrapped.fill(0);
       }
     } finally {
       token.privateKeyPkcs8.fill(0);
@@ -136,7 +147,7 @@ export function createImportOperations(deps: KmsDeps, access: KeyAccess, materia
     // A key pending deletion loses its material and stays pending deletion, as AWS documents; a key that has no
     // material (PendingImport) has nothing to delete.
     const deleted = await deps.store.deleteImportedKeyMaterial(keyStoreId(key), { whenStates: ['Enabled', 'Disabled', 'PendingDeletion'] });
-    if (!deleted) throw invalidState((await deps.store.getKeyById(key.keyId)) ?? key);
+    if (!deleted) throw invalidState((await deps.store.getKeyById(key.keyId, key.region)) ?? key);
     if (key.currentBackingKeyId !== '') material.forget(key.arn, key.currentBackingKeyId);
     return { KeyId: key.arn, KeyMaterialId: key.keyMaterialId };
   }
@@ -234,9 +245,33 @@ function unwrap(token: ImportTokenContents, blob: Buffer): Buffer | undefined {
   }
 }
 
-/** The KeyMaterialId: 64 hex characters, HMAC-SHA256 keyed by the material, so it tells nothing of it. */
-function materialIdOf(keyMaterial: Buffer, keyArn: string): string {
-  return createHmac('sha256', keyMaterial).update(`${MATERIAL_ID_LABEL}\0${keyArn}`, 'utf8').digest('hex');
+/**
+ * The KeyMaterialId: 64 hex characters, HMAC-SHA256 keyed by the material, so it tells nothing of it. A
+ * single-Region key's is bound to its ARN (as since the first imports: stored ids and ciphertexts stay valid); a
+ * multi-Region key's to its `mrk-` key id, the same in every Region, so the primary and its replicas give the
+ * same material the same KeyMaterialId and backing key id, and a ciphertext made in one Region decrypts in the
+ * others. The same material in two unrelated keys still gets two ids.
+ */
+function materialIdOf(keyMaterial: Buffer, key: KeyRecord): string {
+  const binding = key.primaryRegion === undefined ? key.arn : `multi-Region key ${key.keyId}`;
+  return createHmac('sha256', keyMaterial).update(`${MATERIAL_ID_LABEL}\0${binding}`, 'utf8').digest('hex');
+}
+
+/**
+ * The wrapping algorithms AWS lists per kind of material (GetParametersForImport, WrappingAlgorithm): "To import
+ * an RSA private key, you must use an RSA_AES wrapping algorithm", and RSAES_OAEP_* with an RSA_2048 wrapping key
+ * cannot carry ECC_NIST_P521 material. Both are refused here, before a wrapping key is made: a client could not
+ * wrap that material with them anyway. AWS does not document the error; ValidationException (a parameter that is
+ * not valid for this key) is the safe one.
+ */
+function assertWrappingFits(keySpec: string, algorithm: WrappingAlgorithm, wrappingKeySpec: WrappingKeySpec): void {
+  if (!algorithm.startsWith('RSAES_OAEP')) return;
+  if (keySpec.startsWith('RSA_')) {
+    throw kmsError('ValidationException', `Key material of a ${keySpec} key (an RSA private key) must be wrapped with RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256, not ${algorithm}.`);
+  }
+  if (keySpec === 'ECC_NIST_P521' && wrappingKeySpec === 'RSA_2048') {
+    throw kmsError('ValidationException', `ECC_NIST_P521 key material cannot be wrapped with ${algorithm} under an RSA_2048 wrapping key. Use a larger wrapping key or an RSA_AES_KEY_WRAP algorithm.`);
+  }
 }
 
 /** The backing key id (UUID-shaped, as ciphertext blobs carry it) taken from the KeyMaterialId's first 16 bytes. */
@@ -246,5 +281,8 @@ function backingKeyIdOf(keyMaterialId: string): string {
 }
 
 function differentMaterial(key: KeyRecord) {
+  if (isReplica(key)) {
+    return kmsError('IncorrectKeyMaterialException', `The key material is not the key material of the multi-Region primary key of ${key.arn}.`);
+  }
   return kmsError('IncorrectKeyMaterialException', `The key material is not the key material that was imported into ${key.arn} before.`);
 }

@@ -9,6 +9,7 @@ import type { KeyMaterial } from '../key-material.js';
 import { keyMetadata } from '../key-metadata.js';
 import { generateKeyMaterial } from '../key-pairs.js';
 import { assertKeySpecAndUsage } from '../key-specs.js';
+import { isImportableKeySpec } from '../imported-material.js';
 import { describedKeyMetadata, multiRegionConfiguration } from './multi-region.js';
 import { assertPrincipalsExist, assertValidKeyPolicy, defaultKeyPolicy } from '../key-policy.js';
 import { assertPolicyKeepsCallerIn } from './policies.js';
@@ -28,7 +29,7 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
       throw kmsError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.');
     }
     const keyUsage = assertKeySpecAndUsage(keySpec, input.KeyUsage);
-    assertSupportedOrigin(origin, keySpec, input.MultiRegion, input.CustomKeyStoreId);
+    assertSupportedOrigin(origin, keySpec, input.CustomKeyStoreId);
     if (input.Policy !== undefined) assertValidKeyPolicy(input.Policy);
     assertValidTags(input.Tags ?? []);
 
@@ -167,15 +168,13 @@ export function createKeyOperations(deps: KmsDeps, access: KeyAccess, material: 
 
 /**
  * Coffer serves keys with KMS-made material in its own store (key-specs.ts says which specs and usages), and
- * imported material for symmetric encryption keys in one Region. Other origins, imports of other specs or into
- * multi-Region keys and custom key stores are valid AWS requests, refused with UnsupportedOperationException.
+ * imported material (Origin EXTERNAL, single- and multi-Region) for the specs `isImportableKeySpec` names
+ * (import.ts). Other origins and custom key stores are valid AWS requests, refused with
+ * UnsupportedOperationException.
  */
-function assertSupportedOrigin(origin: string, keySpec: string, multiRegion?: boolean, customKeyStoreId?: string) {
-  if (origin === 'EXTERNAL' && keySpec !== 'SYMMETRIC_DEFAULT') {
-    throw kmsError('UnsupportedOperationException', `Imported key material (Origin EXTERNAL) is supported for KeySpec SYMMETRIC_DEFAULT only by this Coffer server; ${keySpec} is not yet.`);
-  }
-  if (origin === 'EXTERNAL' && multiRegion) {
-    throw kmsError('UnsupportedOperationException', 'Imported key material (Origin EXTERNAL) in multi-Region keys is not supported by this Coffer server yet.');
+function assertSupportedOrigin(origin: string, keySpec: string, customKeyStoreId?: string) {
+  if (origin === 'EXTERNAL' && !isImportableKeySpec(keySpec)) {
+    throw kmsError('UnsupportedOperationException', `KeySpec ${keySpec} does not support imported key material (Origin EXTERNAL).`);
   }
   if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
     throw kmsError('UnsupportedOperationException', `Origin ${origin} is not supported by this Coffer server yet.`);

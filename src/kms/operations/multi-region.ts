@@ -132,7 +132,12 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
       keySpec: primary.keySpec,
       origin: primary.origin,
       keyManager: 'CUSTOMER',
-      keyState: 'Enabled',
+      // A replica of a primary with imported material gets none: "AWS KMS does not copy or synchronize the key
+      // material from a primary key with imported key material to its replica keys. You must import the same key
+      // material" (multi-region-keys-import.html). It starts PendingImport, with the primary's KeyMaterialId as the
+      // check that lets only that material in (import.ts); expiry and deletion of material are then per member.
+      keyState: primary.origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
+      ...(primary.origin === 'EXTERNAL' ? { keyMaterialId: primary.keyMaterialId } : {}),
       creationDate: ctx.clock.now(),
       policy: input.Policy ?? defaultKeyPolicy(primary.accountId),
       // Automatic rotation is a shared property kept on the primary (GetKeyRotationStatus of a replica reads it).
@@ -149,8 +154,10 @@ export function createMultiRegionOperations(deps: KmsDeps, access: KeyAccess, ma
       if (!source) throw kmsError('NotFoundException', `Key '${primary.arn}' does not exist`);
       if (source.primaryRegion !== primary.region) throw kmsError('UnsupportedOperationException', `${primary.arn} is not a multi-Region primary key.`);
       if (source.keyState !== 'Enabled' && source.keyState !== 'Disabled') throw invalidState(source);
-      const current = { ...replica, currentBackingKeyId: source.currentBackingKeyId };
-      const backings = await material.resealAll(source, current);
+      const external = source.origin === 'EXTERNAL';
+      const current = { ...replica, currentBackingKeyId: external ? '' : source.currentBackingKeyId };
+      // The primary's imported material is never sealed for the replica (see above): the replica has no backing key.
+      const backings = external ? [] : await material.resealAll(source, current);
       const outcome = await deps.store.replicateKey(current, backings, input.Tags ?? []);
       if (outcome === 'exists') throw alreadyExists(primary.keyId, replicaRegion);
       if (outcome === 'created') {

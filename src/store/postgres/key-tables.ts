@@ -292,9 +292,12 @@ export class PostgresKeyTables {
         [keyStoreId({ keyId: replica.keyId, region: primaryRegion }), primaryRegion],
       );
       if (!primary) return 'changed';
-      const present = (await sql.rows('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = $1', [primary.key_id])).map((row) => row.backing_key_id as string).sort();
-      const given = backings.map((backing) => backing.backingKeyId).sort();
-      if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      // A replica of imported material gets none of the primary's (it is imported into each member).
+      if (replica.origin !== 'EXTERNAL') {
+        const present = (await sql.rows('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = $1', [primary.key_id])).map((row) => row.backing_key_id as string).sort();
+        const given = backings.map((backing) => backing.backingKeyId).sort();
+        if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      }
       if (await sql.one('SELECT 1 FROM kms_keys WHERE key_id = $1', [keyStoreId(replica)])) return 'exists';
       await insertKey(sql, replica);
       for (const backing of backings) await insertBackingKey(sql, backing);
@@ -327,7 +330,7 @@ export class PostgresKeyTables {
       const waits = counted!.replicas > 0;
       const row = await sql.one(
         `UPDATE kms_keys SET key_state = $1, deletion_date = $2, pending_window_days = $3
-         WHERE key_id = $4 AND account_id = $5 AND region = $6 AND key_state IN ('Enabled', 'Disabled') RETURNING *`,
+         WHERE key_id = $4 AND account_id = $5 AND region = $6 AND key_state IN ('Enabled', 'Disabled', 'PendingImport') RETURNING *`,
         [
           waits ? 'PendingReplicaDeletion' : 'PendingDeletion',
           waits ? null : now.getTime() + pendingWindowDays * 86_400_000,

@@ -113,7 +113,7 @@ export interface KmsRepository {
    */
   updatePrimaryRegion(multiRegionKeyId: string, fromRegion: string, toRegion: string): Promise<boolean>;
   /**
-   * ScheduleKeyDeletion of a multi-Region key member in Enabled or Disabled: a primary that has replicas turns
+   * ScheduleKeyDeletion of a multi-Region key member in Enabled, Disabled or PendingImport (imported material): a primary that has replicas turns
    * PendingReplicaDeletion (no deletion date; the window starts when its last replica is destroyed), any other
    * member PendingDeletion until now + the window. Decided in one transaction with the count of replicas.
    * Undefined when the key is absent or in another state.

@@ -277,9 +277,12 @@ export class SqliteKeyTables {
         "SELECT key_id FROM kms_keys WHERE key_id = ? AND primary_region = ? AND key_state IN ('Enabled', 'Disabled')",
       ).pluck().get(keyStoreId({ keyId: replica.keyId, region: primaryRegion }), primaryRegion) as string | undefined;
       if (!primary) return 'changed';
-      const present = this.#stmt('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = ? ORDER BY backing_key_id').pluck().all(primary) as string[];
-      const given = backings.map((backing) => backing.backingKeyId).sort();
-      if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      // A replica of imported material gets none of the primary's (it is imported into each member).
+      if (replica.origin !== 'EXTERNAL') {
+        const present = this.#stmt('SELECT backing_key_id FROM kms_backing_keys WHERE key_id = ? ORDER BY backing_key_id').pluck().all(primary) as string[];
+        const given = backings.map((backing) => backing.backingKeyId).sort();
+        if (present.length !== given.length || present.some((id, index) => id !== given[index])) return 'changed';
+      }
       if (this.#stmt('SELECT 1 FROM kms_keys WHERE key_id = ?').get(keyStoreId(replica))) return 'exists';
       this.#insertKey(replica);
       for (const backing of backings) this.#insertBackingKey(backing);
@@ -310,7 +313,7 @@ export class SqliteKeyTables {
       const waits = replicas > 0;
       const row = this.#stmt(
         `UPDATE kms_keys SET key_state = ?, deletion_date = ?, pending_window_days = ?
-         WHERE key_id = ? AND account_id = ? AND region = ? AND key_state IN ('Enabled', 'Disabled') RETURNING *`,
+         WHERE key_id = ? AND account_id = ? AND region = ? AND key_state IN ('Enabled', 'Disabled', 'PendingImport') RETURNING *`,
       ).get(
         waits ? 'PendingReplicaDeletion' : 'PendingDeletion',
         waits ? null : now.getTime() + pendingWindowDays * 86_400_000,

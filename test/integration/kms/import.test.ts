@@ -101,12 +101,11 @@ describe('CreateKey with Origin EXTERNAL', () => {
     await rejectsWith(kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId })), 'UnsupportedOperationException');
   });
 
-  it('refuses EXTERNAL for key specs other than SYMMETRIC_DEFAULT with UnsupportedOperationException', async () => {
-    const error = await rejectsWith(
-      createKey(kms, { Origin: 'EXTERNAL', KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }),
-      'UnsupportedOperationException',
-    );
-    assert.match(error.message, /SYMMETRIC_DEFAULT/);
+  it('refuses EXTERNAL for ML-DSA and Ed25519 keys (not in AWS list of importable specs) with UnsupportedOperationException', async () => {
+    for (const KeySpec of ['ML_DSA_65', 'ECC_NIST_EDWARDS25519'] as const) {
+      const error = await rejectsWith(createKey(kms, { Origin: 'EXTERNAL', KeySpec, KeyUsage: 'SIGN_VERIFY' }), 'UnsupportedOperationException');
+      assert.match(error.message, new RegExp(KeySpec));
+    }
   });
 
   it('a key PendingImport may be scheduled for deletion; cancelling returns it to PendingImport', async () => {

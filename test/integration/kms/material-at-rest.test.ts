@@ -56,6 +56,29 @@ describe('key material and plaintexts at rest and in logs', () => {
     known.push({ label: 'data key', bytes: Buffer.from(dataKey.Plaintext!) });
   });
 
+  it('imported HMAC material and an imported EC private key (a multi-Region key, both Regions) are markers too', async () => {
+    const hmac = randomBytes(48);
+    known.push({ label: 'imported HMAC material', bytes: hmac });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    known.push({ label: 'imported EC private key', bytes: ec });
+    const importInto = async (kms: KMSClient, keyId: string, material: Buffer) => {
+      const params = await kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+      const wrapped = publicEncrypt(
+        { key: createPublicKey({ key: Buffer.from(params.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+        material,
+      );
+      await kms.send(new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+    };
+    const hmacKey = await createKey(east, { Origin: 'EXTERNAL', KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    await importInto(east, hmacKey.KeyId!, hmac);
+    const ecKey = await createKey(east, { Origin: 'EXTERNAL', KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', MultiRegion: true });
+    await importInto(east, ecKey.KeyId!, ec);
+    await east.send(new ReplicateKeyCommand({ KeyId: ecKey.KeyId, ReplicaRegion: 'eu-west-1' }));
+    await importInto(west, ecKey.KeyId!, ec);
+    const { Signature } = await west.send(new SignCommand({ KeyId: ecKey.KeyId, Message: Buffer.from('m'), SigningAlgorithm: 'ECDSA_SHA_256' }));
+    assert.ok(Signature!.length > 0);
+  });
+
   it('a data key pair and a derived shared secret are markers too', async () => {
     const symmetric = await createKey(east);
     const pair = await east.send(new GenerateDataKeyPairCommand({ KeyId: symmetric.KeyId, KeyPairSpec: 'ECC_NIST_P256' }));
@@ -95,7 +118,7 @@ describe('key material and plaintexts at rest and in logs', () => {
   });
 
   it('no marker is in any file of the data dir or any log line, as bytes, hex or base64', async () => {
-    assert.equal(known.length, 5, "every earlier step added its markers");
+    assert.equal(known.length, 7, "every earlier step added its markers");
     await server.stop();
     const files = filesUnder(server.dataDir);
     assert.ok(files.some((path) => path.endsWith('coffer.db')), `the store file is among ${files.join(', ')}`);

@@ -92,6 +92,25 @@ export function multiRegionCases(store: () => KmsRepository): void {
     assert.equal(await store().replicateKey(fromReplica.replica, fromReplica.replicaBackings, []), 'changed');
   });
 
+  it('replicateKey of imported material: the replica is written without backing keys, PendingImport with the primary\'s material id', async () => {
+    const { key, backing } = newPrimary('545454545454', 'us-east-1');
+    const primary: KeyRecord = { ...key, origin: 'EXTERNAL', keyMaterialId: 'a'.repeat(64), expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
+    await store().createKey(primary, backing, []);
+    const { replica } = replicaOf(primary, 'eu-west-1', []);
+    const pending: KeyRecord = { ...replica, keyState: 'PendingImport', currentBackingKeyId: '', expirationModel: undefined };
+    assert.equal(await store().replicateKey(pending, [], []), 'created');
+    assert.deepEqual(await store().getKey(key.accountId, 'eu-west-1', key.keyId), pending);
+    assert.deepEqual(await store().listBackingKeys(keyStoreId(pending)), []);
+    assert.equal((await store().getBackingKey(keyStoreId(primary), backing.backingKeyId))?.backingKeyId, backing.backingKeyId);
+    // A member PendingImport may be scheduled for deletion, as a single-Region key PendingImport may.
+    const scheduled = await store().scheduleMultiRegionKeyDeletion(key.accountId, 'eu-west-1', key.keyId, 7, key.creationDate);
+    assert.equal(scheduled?.keyState, 'PendingDeletion');
+    // A key of KMS-made material still needs every backing key copied.
+    const { key: made, backing: madeBacking } = newPrimary('545454545454', 'us-east-1');
+    await store().createKey(made, madeBacking, []);
+    assert.equal(await store().replicateKey(replicaOf(made, 'eu-west-1', []).replica, [], []), 'changed');
+  });
+
   it('rotation of a multi-Region primary writes every replica in one transaction, or nothing when the replicas changed', async () => {
     const { key, backing } = newPrimary('535353535353', 'us-east-1');
     const due = new Date(key.creationDate.getTime() + 90 * DAY_MS);
