@@ -1,11 +1,27 @@
 import assert from 'node:assert/strict';
-import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput, type KeyMetadata } from '@aws-sdk/client-kms';
+import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { CreateKeyCommand, KMSClient, type AlgorithmSpec, type CreateKeyCommandInput, type KeyMetadata } from '@aws-sdk/client-kms';
 
 /**
- * Helpers shared by the KMS integration tests: key creation, and one assertion for AWS errors.
+ * Helpers shared by the KMS integration tests: key creation, wrapping material for import, and one assertion for AWS errors.
  */
 
 /** Creates a symmetric encryption key and returns its metadata. */
+/**
+ * Wraps key material for ImportKeyMaterial as a client does (node:crypto, the same operations as AWS's openssl
+ * steps): OAEP-wrapped material, or (RSA_AES_KEY_WRAP_*) an OAEP-wrapped ephemeral AES key followed by AES-KWP
+ * (RFC 5649) of the material.
+ */
+export function wrapKeyMaterial(publicKeyDer: Uint8Array, material: Buffer, algorithm: AlgorithmSpec): Buffer {
+  const key = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' });
+  const oaepHash = algorithm.endsWith('SHA_1') ? 'sha1' : 'sha256';
+  const rsa = (data: Buffer) => publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, data);
+  if (algorithm.startsWith('RSAES_OAEP')) return rsa(material);
+  const aesKey = randomBytes(32);
+  const cipher = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
+  return Buffer.concat([rsa(aesKey), cipher.update(material), cipher.final()]);
+}
+
 export async function createKey(kms: KMSClient, input: CreateKeyCommandInput = {}): Promise<KeyMetadata> {
   const { KeyMetadata: metadata } = await kms.send(new CreateKeyCommand(input));
   assert.ok(metadata?.KeyId && metadata.Arn, 'CreateKey returned no KeyMetadata');

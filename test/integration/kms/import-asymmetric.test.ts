@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import {
   constants,
-  createCipheriv,
   createHmac,
   createPrivateKey,
-  createPublicKey,
   diffieHellman,
   generateKeyPairSync,
   publicEncrypt,
@@ -36,7 +34,7 @@ import {
   type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import { shellOk } from '../../helpers/aws-cli.js';
-import { createKey, rejectsWith } from '../../helpers/kms.js';
+import { createKey, rejectsWith, wrapKeyMaterial } from '../../helpers/kms.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
@@ -61,16 +59,6 @@ after(async () => {
   await server.cleanup();
 });
 
-/** OAEP-wrapped material, or (RSA_AES_KEY_WRAP_*) an OAEP-wrapped ephemeral AES key followed by AES-KWP of the material. */
-function wrap(publicKeyDer: Uint8Array, material: Buffer, algorithm: AlgorithmSpec): Buffer {
-  const key = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' });
-  const oaepHash = algorithm.endsWith('SHA_1') ? 'sha1' : 'sha256';
-  const rsa = (data: Buffer) => publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, data);
-  if (algorithm.startsWith('RSAES_OAEP')) return rsa(material);
-  const aesKey = randomBytes(32);
-  const cipher = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
-  return Buffer.concat([rsa(aesKey), cipher.update(material), cipher.final()]);
-}
 
 async function importMaterial(
   kms: KMSClient,
@@ -84,7 +72,7 @@ async function importMaterial(
     new ImportKeyMaterialCommand({
       KeyId: keyId,
       ImportToken: params.ImportToken,
-      EncryptedKeyMaterial: wrap(params.PublicKey!, material, algorithm),
+      EncryptedKeyMaterial: wrapKeyMaterial(params.PublicKey!, material, algorithm),
       ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     }),
   );
@@ -271,7 +259,7 @@ describe('multi-Region keys with imported material', () => {
         new ImportKeyMaterialCommand({
           KeyId: primary.KeyId,
           ImportToken: params.ImportToken,
-          EncryptedKeyMaterial: wrap(params.PublicKey!, material, 'RSAES_OAEP_SHA_256'),
+          EncryptedKeyMaterial: wrapKeyMaterial(params.PublicKey!, material, 'RSAES_OAEP_SHA_256'),
           ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
           ImportType: 'NEW_KEY_MATERIAL',
         }),

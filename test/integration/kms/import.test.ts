@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import { shellOk } from '../../helpers/aws-cli.js';
 import { auditEvents } from '../../helpers/audit.js';
 import { createUser } from '../../helpers/principals.js';
 import { ManualClock } from '../../helpers/clock.js';
-import { createKey, DAY_MS, rejectsWith, roundSecondNow } from '../../helpers/kms.js';
+import { createKey, DAY_MS, rejectsWith, roundSecondNow, wrapKeyMaterial } from '../../helpers/kms.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 let server: TestServer;
@@ -49,16 +49,6 @@ const run = (command: string) => shellOk(command, { cwd: workDir, credentials: s
 
 const externalKey = () => createKey(kms, { Origin: 'EXTERNAL', Description: 'imported' });
 
-/** Wraps key material as a client does for the algorithm (node:crypto, the same operations as AWS's openssl steps). */
-function wrap(publicKeyDer: Uint8Array, material: Buffer, algorithm: AlgorithmSpec): Buffer {
-  const key = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' });
-  const oaepHash = algorithm.endsWith('SHA_1') ? 'sha1' : 'sha256';
-  const rsa = (data: Buffer) => publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, data);
-  if (algorithm.startsWith('RSAES_OAEP')) return rsa(material);
-  const aesKey = randomBytes(32);
-  const cipher = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
-  return Buffer.concat([rsa(aesKey), cipher.update(material), cipher.final()]);
-}
 
 async function importMaterial(
   keyId: string,
@@ -71,7 +61,7 @@ async function importMaterial(
     new ImportKeyMaterialCommand({
       KeyId: keyId,
       ImportToken: params.ImportToken,
-      EncryptedKeyMaterial: wrap(params.PublicKey!, material, algorithm),
+      EncryptedKeyMaterial: wrapKeyMaterial(params.PublicKey!, material, algorithm),
       ...(options.validTo ? { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: options.validTo } : { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }),
     }),
   );
@@ -217,7 +207,7 @@ describe('ImportKeyMaterial with the SDK', () => {
     const params = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
     await rejectsWith(
       kms.send(new ImportKeyMaterialCommand({
-        KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrap(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256'),
+        KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256'),
         ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL',
       })),
       'UnsupportedOperationException',
@@ -227,7 +217,7 @@ describe('ImportKeyMaterial with the SDK', () => {
   it('ExpirationModel and ValidTo: AWS rules, each refusal changes nothing', async () => {
     const key = await externalKey();
     const params = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
-    const base = { KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrap(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256') };
+    const base = { KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256') };
     const now = clock.now().getTime();
     await rejectsWith(kms.send(new ImportKeyMaterialCommand(base)), 'ValidationException');
     await rejectsWith(kms.send(new ImportKeyMaterialCommand({ ...base, ExpirationModel: 'KEY_MATERIAL_EXPIRES' })), 'ValidationException');
@@ -247,7 +237,7 @@ describe('ImportKeyMaterial with the SDK', () => {
     const key = await externalKey();
     const other = await externalKey();
     const params = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
-    const material = wrap(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256');
+    const material = wrapKeyMaterial(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256');
     const send = (keyId: string, token: Uint8Array) =>
       kms.send(new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken: token, EncryptedKeyMaterial: material, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
 
@@ -268,10 +258,10 @@ describe('ImportKeyMaterial with the SDK', () => {
     const otherParams = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
     const send = (encrypted: Buffer) =>
       kms.send(new ImportKeyMaterialCommand({ KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: encrypted, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
-    await rejectsWith(send(wrap(otherParams.PublicKey!, randomBytes(32), 'RSA_AES_KEY_WRAP_SHA_256')), 'InvalidCiphertextException');
-    await rejectsWith(send(wrap(params.PublicKey!, randomBytes(32), 'RSA_AES_KEY_WRAP_SHA_1')), 'InvalidCiphertextException');
-    await rejectsWith(send(wrap(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256')), 'InvalidCiphertextException');
-    await rejectsWith(send(wrap(params.PublicKey!, randomBytes(16), 'RSA_AES_KEY_WRAP_SHA_256')), 'IncorrectKeyMaterialException');
+    await rejectsWith(send(wrapKeyMaterial(otherParams.PublicKey!, randomBytes(32), 'RSA_AES_KEY_WRAP_SHA_256')), 'InvalidCiphertextException');
+    await rejectsWith(send(wrapKeyMaterial(params.PublicKey!, randomBytes(32), 'RSA_AES_KEY_WRAP_SHA_1')), 'InvalidCiphertextException');
+    await rejectsWith(send(wrapKeyMaterial(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256')), 'InvalidCiphertextException');
+    await rejectsWith(send(wrapKeyMaterial(params.PublicKey!, randomBytes(16), 'RSA_AES_KEY_WRAP_SHA_256')), 'IncorrectKeyMaterialException');
     assert.equal((await describe_(key.KeyId!)).KeyState, 'PendingImport');
   });
 });
@@ -366,7 +356,7 @@ describe('authorization', () => {
       const params = await userKms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
       const denied = await rejectsWith(
         userKms.send(new ImportKeyMaterialCommand({
-          KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrap(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256'),
+          KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(params.PublicKey!, randomBytes(32), 'RSAES_OAEP_SHA_256'),
           ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
         })),
         'AccessDeniedException',
@@ -406,7 +396,7 @@ describe('condition keys of the import operations', () => {
       const material = randomBytes(32);
       const send = (expiry: { ExpirationModel?: 'KEY_MATERIAL_DOES_NOT_EXPIRE'; ValidTo?: Date }) =>
         userKms.send(new ImportKeyMaterialCommand({
-          KeyId: key.KeyId, ImportToken: allowed.ImportToken, EncryptedKeyMaterial: wrap(allowed.PublicKey!, material, 'RSAES_OAEP_SHA_256'), ...expiry,
+          KeyId: key.KeyId, ImportToken: allowed.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(allowed.PublicKey!, material, 'RSAES_OAEP_SHA_256'), ...expiry,
         }));
       await rejectsWith(send({ ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }), 'AccessDeniedException');
       await rejectsWith(send({ ValidTo: new Date((limit + 86_400) * 1000) }), 'AccessDeniedException');
