@@ -114,7 +114,9 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
      * apply, plus the restrictions of isUserSession. Called with temporary credentials it is refused, as AWS does.
      * MFA is not supported: a SerialNumber or TokenCode is refused rather than ignored, so nobody gets a
      * session they believe MFA-authenticated (and whose aws:MultiFactorAuthPresent conditions would then differ).
+     * Needs no permission ('none'): "You cannot use policies to control authentication operations."
      * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
+     * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getsessiontoken.html
      */
     async getSessionToken(ctx: RequestContext, input: StsInput<'GetSessionToken'>) {
       const { principal } = ctx;
