@@ -27,6 +27,10 @@ const DENIED_MEMBERS = new Set([
   // Custom key stores: the proxy's SigV4 credential (AccessKeyId and RawSecretAccessKey) goes whole.
   'XksProxyAuthenticationCredential',
   'RawSecretAccessKey',
+  // STS credentials (AssumeRole, GetSessionToken) and an MFA code: the values are Sensitive too, the names are a second guard.
+  'SecretAccessKey',
+  'SessionToken',
+  'TokenCode',
   // Invoke's base64 tail of the function's log: functions print what they like.
   'LogResult',
 ]);

@@ -28,6 +28,8 @@ export const stsErrors = {
   ExpiredTokenException: 400,
   ValidationError: 400,
   AccessDenied: 403,
+  /** https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html */
+  InvalidParameterValue: 400,
   InternalFailure: 500,
 } as const;
 

@@ -83,6 +83,12 @@ export const stsSchemas = {
     Tags: tags.optional(),
     SourceIdentity: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }).optional(),
   }),
+  GetSessionToken: z.object({
+    DurationSeconds: queryInt({ min: 900, max: 129600 }).optional(),
+    SerialNumber: awsString({ min: 9, max: 256, pattern: /^[\w+=/:,.@-]*$/ }).optional(),
+    TokenCode: awsString({ min: 6, max: 6, pattern: /^\d*$/ }).optional(),
+  }),
+  GetAccessKeyInfo: z.object({ AccessKeyId: accessKeyId }),
 };
 
 export type IamInput<K extends keyof typeof iamSchemas> = z.infer<(typeof iamSchemas)[K]>;

@@ -1,10 +1,10 @@
-import { operation, type QueryServiceTable } from '../core/index.js';
+import { operation, type OperationSpec, type QueryServiceTable } from '../core/index.js';
 import type { CompiledPolicyCache } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
 import { roleOperations } from './operations/roles.js';
-import { stsOperations } from './operations/sts.js';
+import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
 import { createPrincipalDirectory } from './principal-directory.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
@@ -68,10 +68,31 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
     operations: {
       GetCallerIdentity: operation(sts.GetCallerIdentity, session.getCallerIdentity, 'none'),
       AssumeRole: operation(sts.AssumeRole, session.assumeRole, 'resource'),
+      GetSessionToken: operation(sts.GetSessionToken, session.getSessionToken, 'none'),
+      GetAccessKeyInfo: operation(sts.GetAccessKeyInfo, session.getAccessKeyInfo),
     },
   };
 
+  // Credentials from GetSessionToken call no IAM operation (no MFA here) and only some STS ones, as in AWS.
+  guardUserSessions(iamTable.operations, () => true);
+  guardUserSessions(stsTable.operations, (name) => !STS_OPERATIONS_FOR_USER_SESSIONS.has(name) && name !== 'GetSessionToken');
+
   return { iamTable, stsTable, principals: createPrincipalDirectory(deps.store) };
+}
+
+/** Wraps each operation `refused(name)` picks so a GetSessionToken session is refused before it runs. */
+function guardUserSessions(operations: Record<string, OperationSpec>, refused: (name: string) => boolean): void {
+  for (const [name, spec] of Object.entries(operations)) {
+    if (!refused(name)) continue;
+    const run = spec.run;
+    operations[name] = {
+      ...spec,
+      run: (ctx, input) => {
+        refuseUserSession(ctx, name);
+        return run(ctx, input);
+      },
+    };
+  }
 }
 
 export type IamService = ReturnType<typeof createIamService>;

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../core/index.js';
+import { commonError, type Principal, type RequestContext } from '../../core/index.js';
 import type { CompiledPolicyCache } from '../../policy/index.js';
 import type { IamDeps } from '../deps.js';
 import { stsError } from '../errors.js';
@@ -7,6 +7,35 @@ import { parseRoleArn } from '../names.js';
 import type { StsInput } from '../schemas.js';
 
 const DEFAULT_SESSION_SECONDS = 3600;
+/** GetSessionToken: 12 hours unless asked otherwise; an account root's session is capped at one hour (AWS clamps it). */
+const DEFAULT_SESSION_TOKEN_SECONDS = 43200;
+const ROOT_SESSION_TOKEN_MAX_SECONDS = 3600;
+
+/** Temporary credentials of any kind (AssumeRole, GetSessionToken, a function's keys): an ASIA key. */
+export function isTemporaryCredential(principal: Principal): boolean {
+  return principal.tokenIssuedAt !== undefined || principal.accessKeyId.startsWith('ASIA');
+}
+
+/**
+ * Credentials from GetSessionToken: temporary credentials that act as the IAM user (or account root) itself,
+ * not as an assumed role. AWS lets them call no IAM operation without MFA (Coffer has no MFA) and no STS
+ * operation but AssumeRole and GetCallerIdentity.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison
+ */
+export function isUserSession(principal: Principal): boolean {
+  if (!isTemporaryCredential(principal)) return false;
+  const kind = principalName(principal.arn).kind;
+  return kind === 'user' || kind === 'root';
+}
+
+/** STS operations credentials from GetSessionToken may call. */
+export const STS_OPERATIONS_FOR_USER_SESSIONS: ReadonlySet<string> = new Set(['AssumeRole', 'GetCallerIdentity']);
+
+/** The refusal of an IAM or STS operation to credentials from GetSessionToken. */
+export function refuseUserSession(ctx: RequestContext, operationName: string): void {
+  if (!isUserSession(ctx.principal)) return;
+  throw commonError('AccessDeniedException', `Cannot call ${operationName} with session credentials`);
+}
 
 /**
  * STS: GetCallerIdentity and AssumeRole.
@@ -75,15 +104,57 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       const sessionArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${input.RoleSessionName}`;
       const session = await credentials.createSessionAccessKey(role.accountId, sessionArn, durationSeconds * 1000);
       return {
-        Credentials: {
-          AccessKeyId: session.accessKeyId,
-          SecretAccessKey: session.secretAccessKey,
-          SessionToken: session.sessionToken,
-          Expiration: session.expiresAt,
-        },
+        Credentials: credentialsOf(session),
         AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`, Arn: sessionArn },
       };
     },
+
+    /**
+     * Temporary credentials that act as the caller itself: same principal ARN, so the same identity policies
+     * apply, plus the restrictions of isUserSession. Called with temporary credentials it is refused, as AWS does.
+     * MFA is not supported: a SerialNumber or TokenCode is refused rather than ignored, so nobody gets a
+     * session they believe MFA-authenticated (and whose aws:MultiFactorAuthPresent conditions would then differ).
+     * Needs no permission ('none'): "You cannot use policies to control authentication operations."
+     * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
+     * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getsessiontoken.html
+     */
+    async getSessionToken(ctx: RequestContext, input: StsInput<'GetSessionToken'>) {
+      const { principal } = ctx;
+      if (isTemporaryCredential(principal)) throw stsError('AccessDenied', 'Cannot call GetSessionToken with session credentials');
+      if (input.SerialNumber !== undefined || input.TokenCode !== undefined) {
+        throw stsError('InvalidParameterValue', 'MFA (SerialNumber, TokenCode) is not supported by this server.');
+      }
+      const kind = principalName(principal.arn).kind;
+      // Long-term keys belong to users and roots only; anything else is not a caller GetSessionToken serves.
+      if (kind !== 'user' && kind !== 'root') throw stsError('AccessDenied', 'Cannot call GetSessionToken with these credentials');
+      let durationSeconds = input.DurationSeconds ?? DEFAULT_SESSION_TOKEN_SECONDS;
+      if (kind === 'root') durationSeconds = Math.min(durationSeconds, ROOT_SESSION_TOKEN_MAX_SECONDS);
+      const session = await credentials.createSessionAccessKey(principal.accountId, principal.arn, durationSeconds * 1000);
+      return { Credentials: credentialsOf(session) };
+    },
+
+    /**
+     * The account an access key belongs to. AWS answers an account for any well-formed key id, even one it never
+     * issued (the account is encoded in the id). Coffer's ids encode nothing, and answering a made-up account
+     * would be a guess: it answers only for keys it knows (long-term or session, of any account, as AWS does
+     * across accounts), and refuses an unknown id with InvalidParameterValue. Authorized by the pipeline
+     * (sts:GetAccessKeyInfo on `*`).
+     * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html
+     */
+    async getAccessKeyInfo(_ctx: RequestContext, input: StsInput<'GetAccessKeyInfo'>) {
+      const record = await store.getAccessKey(input.AccessKeyId);
+      if (!record) throw stsError('InvalidParameterValue', `The access key ID ${input.AccessKeyId} is not known to this server.`);
+      return { Account: record.accountId };
+    },
+  };
+}
+
+function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
+  return {
+    AccessKeyId: session.accessKeyId,
+    SecretAccessKey: session.secretAccessKey,
+    SessionToken: session.sessionToken,
+    Expiration: session.expiresAt,
   };
 }
 
