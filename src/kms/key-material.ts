@@ -9,12 +9,15 @@ import { kmsError } from './errors.js';
  * HMAC key's is its HMAC key, an asymmetric key's its private key as PKCS#8 DER (key-pairs.ts), one each.
  */
 export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'logger'>) {
+  /** One backing key row: `material` sealed for the key's ARN and that backing key id. */
+  function sealed(keyArn: string, keyId: string, backingKeyId: string, material: Buffer, createdAt: Date, rotationType?: RotationType): BackingKeyRecord {
+    return { keyId, backingKeyId, sealedMaterial: deps.keyring.seal(material, owner(keyArn, backingKeyId)), createdAt, rotationType };
+  }
+
   /** Seals `material` (made by key-pairs.ts generateKeyMaterial) as a new backing key, and zeroes it. */
   function newBackingKey(keyArn: string, keyId: string, createdAt: Date, material: Buffer, rotationType?: RotationType): BackingKeyRecord {
-    const backingKeyId = randomUUID();
     try {
-      const sealedMaterial = deps.keyring.seal(material, owner(keyArn, backingKeyId));
-      return { keyId, backingKeyId, sealedMaterial, createdAt, rotationType };
+      return sealed(keyArn, keyId, randomUUID(), material, createdAt, rotationType);
     } finally {
       material.fill(0);
     }
@@ -28,13 +31,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
   function newBackingKeys(members: readonly KeyRecord[], createdAt: Date, material: Buffer, rotationType?: RotationType): BackingKeyRecord[] {
     const backingKeyId = randomUUID();
     try {
-      return members.map((member) => ({
-        keyId: keyStoreId(member),
-        backingKeyId,
-        sealedMaterial: deps.keyring.seal(material, owner(member.arn, backingKeyId)),
-        createdAt,
-        rotationType,
-      }));
+      return members.map((member) => sealed(member.arn, keyStoreId(member), backingKeyId, material, createdAt, rotationType));
     } finally {
       material.fill(0);
     }
@@ -49,7 +46,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
     for (const backing of await deps.store.listBackingKeys(keyStoreId(source))) {
       // The keyring keeps opened material cached: it is not ours to zero.
       const material = openRow(source, backing);
-      resealed.push({ ...backing, keyId: keyStoreId(replica), sealedMaterial: deps.keyring.seal(material, owner(replica.arn, backing.backingKeyId)) });
+      resealed.push(sealed(replica.arn, keyStoreId(replica), backing.backingKeyId, material, backing.createdAt, backing.rotationType));
     }
     return resealed;
   }
@@ -57,6 +54,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
   function openRow(key: KeyRecord, backing: BackingKeyRecord): Buffer {
     const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backing.backingKeyId));
     if (!material) {
+      // The row does not open under this root key and owner: the database was altered or mixed up.
       deps.logger.error('backing key failed to open', { keyId: key.keyId, backingKeyId: backing.backingKeyId });
       throw kmsError('KMSInternalException', 'The key material could not be read.');
     }
@@ -70,14 +68,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
     const cached = deps.keyring.cached(owner(key.arn, backingKeyId));
     if (cached) return cached;
     const backing = await deps.store.getBackingKey(keyStoreId(key), backingKeyId);
-    if (!backing) return undefined;
-    const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backingKeyId));
-    if (!material) {
-      // The row does not open under this root key and owner: the database was altered or mixed up.
-      deps.logger.error('backing key failed to open', { keyId: key.keyId, backingKeyId });
-      throw kmsError('KMSInternalException', 'The key material could not be read.');
-    }
-    return material;
+    return backing && openRow(key, backing);
   }
 
   /**
@@ -85,7 +76,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
    * material imported again gets the same id and the ciphertexts made before decrypt again.
    */
   function importedBackingKey(keyArn: string, keyId: string, backingKeyId: string, material: Buffer, createdAt: Date): BackingKeyRecord {
-    return { keyId, backingKeyId, sealedMaterial: deps.keyring.seal(material, owner(keyArn, backingKeyId)), createdAt };
+    return sealed(keyArn, keyId, backingKeyId, material, createdAt);
   }
 
   /** Drops this process's cached copy of a backing key's material (its row was deleted). */
