@@ -39,3 +39,13 @@ export const kmsErrors = {
 export type KmsErrorCode = keyof typeof kmsErrors;
 
 export const kmsError = errorFactory(kmsErrors);
+
+/** AWS's answer to a request with DryRun that would have succeeded. */
+export function dryRunError() {
+  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
+}
+
+/** Recipient (Nitro Enclaves attestation) is a valid member; Coffer has no enclaves to attest. */
+export function recipientUnsupported() {
+  return kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this Coffer server.');
+}

@@ -3,7 +3,7 @@ import { Sensitive, type RequestContext } from '../../core/index.js';
 import { canonicalEncryptionContext, decodeBlob, open, type EncryptionContext } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import { keyMaterialIdOf } from '../key-material-id.js';
-import { kmsError } from '../errors.js';
+import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
 import type { KeyAccess, KeyRequest } from '../key-access.js';
 import type { KeyLookup } from '../key-lookup.js';
 import type { KeyMaterial } from '../key-material.js';
@@ -103,17 +103,17 @@ export function createCryptographyOperations(
     });
     const plaintext = input.Plaintext.reveal();
     const encryptIt = await encrypter(key, algorithm, plaintext.length, input.EncryptionContext);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     const ciphertext = await encryptIt(plaintext);
     return { CiphertextBlob: ciphertext, KeyId: key.arn, EncryptionAlgorithm: algorithm };
   }
 
   async function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>) {
-    if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
+    if (input.Recipient) throw recipientUnsupported();
     const opened = await openCiphertext(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.EncryptionAlgorithm, input.GrantTokens);
     try {
       if (opened.algorithm === SYMMETRIC_DEFAULT) assertEncryptionAlgorithm(opened.key, input.EncryptionAlgorithm, 'Decrypt');
-      if (input.DryRun) throw dryRun();
+      if (input.DryRun) throw dryRunError();
     } catch (error) {
       opened.plaintext.fill(0);
       throw error;
@@ -150,7 +150,7 @@ export function createCryptographyOperations(
         input.DestinationEncryptionContext,
         'DestinationEncryptionContext',
       );
-      if (input.DryRun) throw dryRun();
+      if (input.DryRun) throw dryRunError();
       const ciphertext = await encryptIt(source.plaintext);
       return {
         CiphertextBlob: ciphertext,
@@ -167,7 +167,7 @@ export function createCryptographyOperations(
   }
 
   async function generateDataKey(ctx: RequestContext, input: KmsInput<'GenerateDataKey'>) {
-    if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
+    if (input.Recipient) throw recipientUnsupported();
     const dataKey = await newDataKey(ctx, 'GenerateDataKey', input);
     return {
       CiphertextBlob: dataKey.ciphertext,
@@ -200,7 +200,7 @@ export function createCryptographyOperations(
       throw kmsError('ValidationException', 'Please specify either number of bytes or key spec.');
     }
     const { key } = await usableKey(ctx, action, input.KeyId, undefined, { encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens });
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     const plaintext = randomBytes(input.KeySpec ? DATA_KEY_BYTES[input.KeySpec] : input.NumberOfBytes!);
     const ciphertext = await encryptWith(key, plaintext, input.EncryptionContext);
     return { key, plaintext, ciphertext };
@@ -210,7 +210,7 @@ export function createCryptographyOperations(
     if (input.CustomKeyStoreId !== undefined) {
       throw kmsError('UnsupportedOperationException', 'Custom key stores are not supported by this Coffer server.');
     }
-    if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported.');
+    if (input.Recipient) throw recipientUnsupported();
     if (input.NumberOfBytes === undefined) {
       throw kmsError('ValidationException', "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null");
     }
@@ -224,6 +224,3 @@ function invalidCiphertext() {
   return kmsError('InvalidCiphertextException', 'The ciphertext is invalid, or was encrypted under another key or encryption context.');
 }
 
-function dryRun() {
-  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
-}

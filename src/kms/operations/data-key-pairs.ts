@@ -1,6 +1,6 @@
 import { Sensitive, type RequestContext } from '../../core/index.js';
 import { keyMaterialIdOf } from '../key-material-id.js';
-import { kmsError } from '../errors.js';
+import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import { generateKeyMaterial } from '../key-pairs.js';
 import { assertUsable } from '../key-state.js';
@@ -28,7 +28,7 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
     if (input.KeyPairSpec === 'SM2') {
       throw kmsError('UnsupportedOperationException', 'KeyPairSpec SM2 is available only in AWS China Regions and is not supported by this Coffer server.');
     }
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     // KeyPairSpec names the same key pairs as KeySpec: one table and one generator (key-specs.ts, key-pairs.ts).
     const pair = await generateKeyMaterial(input.KeyPairSpec);
     try {
@@ -41,7 +41,7 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
   }
 
   async function generateDataKeyPair(ctx: RequestContext, input: KmsInput<'GenerateDataKeyPair'>) {
-    if (input.Recipient) throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this Coffer server.');
+    if (input.Recipient) throw recipientUnsupported();
     const pair = await newDataKeyPair(ctx, 'GenerateDataKeyPair', input);
     return {
       PrivateKeyCiphertextBlob: pair.privateKeyCiphertext,
@@ -68,6 +68,3 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
   return { generateDataKeyPair, generateDataKeyPairWithoutPlaintext };
 }
 
-function dryRun() {
-  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
-}

@@ -2,7 +2,7 @@ import { accountRootArn, parseArn, type RequestContext } from '../../core/index.
 import { requestOnNamed, type NamedResource } from '../../policy/index.js';
 import { keyStoreId, type GrantConstraints, type GrantRecord, type KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
-import { kmsError } from '../errors.js';
+import { dryRunError, kmsError } from '../errors.js';
 import {
   granteeNamesOf,
   grantFingerprint,
@@ -47,7 +47,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     });
     assertGrantable(key, operations, constraints);
     if (key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion') throw invalidState(key);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     const grant: GrantRecord = {
       grantId: newGrantId(),
       keyId: keyStoreId(key),
@@ -116,7 +116,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       (callerNames.includes(grant.granteePrincipal) && grant.operations.includes('RetireGrant'));
     // The grant itself allows its named principals (an explicit deny in their IAM policies still wins).
     await deps.authorizer.authorize(ctx, namedByGrant ? { ...request, allowedByGrant: true } : request);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     if (!(await deps.store.deleteGrant(keyStoreId(key), grantId))) throw grantNotFound(grantId);
     return {};
   }
@@ -149,7 +149,7 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
     const key = await access.keyFor(ctx, input.KeyId, 'RevokeGrant', { accepts: 'id-or-arn' });
     assertGrantId(input.GrantId);
     if (!(await deps.store.getGrant(keyStoreId(key), input.GrantId))) throw grantNotFound(input.GrantId);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     if (!(await deps.store.deleteGrant(keyStoreId(key), input.GrantId))) throw grantNotFound(input.GrantId);
     return {};
   }
@@ -230,6 +230,3 @@ function grantNotFound(grantId: string) {
   return kmsError('NotFoundException', `Grant ID ${grantId} not found.`);
 }
 
-function dryRun() {
-  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
-}

@@ -1,6 +1,6 @@
 import { createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { Sensitive, type RequestContext } from '../../core/index.js';
-import { kmsError } from '../errors.js';
+import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { privateKeyObject } from '../key-pairs.js';
@@ -18,7 +18,7 @@ import type { KmsInput } from '../schemas.js';
 export function createKeyAgreementOperations(access: KeyAccess, material: KeyMaterial) {
   async function deriveSharedSecret(ctx: RequestContext, input: KmsInput<'DeriveSharedSecret'>) {
     if (input.Recipient) {
-      throw kmsError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this Coffer server.');
+      throw recipientUnsupported();
     }
     const key = await access.keyFor(ctx, input.KeyId, 'DeriveSharedSecret', { grantTokens: input.GrantTokens });
     assertUsable(key);
@@ -30,7 +30,7 @@ export function createKeyAgreementOperations(access: KeyAccess, material: KeyMat
     }
     const privateKey = privateKeyOf(await material.open(key, key.currentBackingKeyId));
     const peer = peerPublicKey(input.PublicKey, privateKey);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     const secret = diffieHellman({ privateKey, publicKey: peer });
     return {
       KeyId: key.arn,
@@ -71,6 +71,3 @@ function peerPublicKey(der: Buffer, privateKey: KeyObject): KeyObject {
   return peer;
 }
 
-function dryRun() {
-  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
-}

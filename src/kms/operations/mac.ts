@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestContext } from '../../core/index.js';
 import type { KeyRecord } from '../../store/index.js';
-import { kmsError } from '../errors.js';
+import { dryRunError, kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { assertUsable } from '../key-state.js';
@@ -34,7 +34,7 @@ export function createMacOperations(access: KeyAccess, material: KeyMaterial) {
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateMac.html */
   async function generateMac(ctx: RequestContext, input: KmsInput<'GenerateMac'>) {
     const key = await macKey(ctx, 'GenerateMac', input);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     const mac = await computeMac(key, input.MacAlgorithm, input.Message.reveal());
     return { Mac: mac, MacAlgorithm: input.MacAlgorithm, KeyId: key.arn };
   }
@@ -45,7 +45,7 @@ export function createMacOperations(access: KeyAccess, material: KeyMaterial) {
    */
   async function verifyMac(ctx: RequestContext, input: KmsInput<'VerifyMac'>) {
     const key = await macKey(ctx, 'VerifyMac', input);
-    if (input.DryRun) throw dryRun();
+    if (input.DryRun) throw dryRunError();
     const expected = await computeMac(key, input.MacAlgorithm, input.Message.reveal());
     const given = input.Mac;
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -70,6 +70,3 @@ function assertMacAlgorithm(key: KeyRecord, algorithm: MacAlgorithm, operation: 
   }
 }
 
-function dryRun() {
-  return kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
-}

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../core/index.js';
 import { loadDigestSigner, type DigestSignatureParams } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import type { KmsDeps } from '../deps.js';
-import { kmsError } from '../errors.js';
+import { dryRunError, kmsError } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import type { KeyMaterial } from '../key-material.js';
 import { privateKeyObject, publicKeyFromPrivate } from '../key-pairs.js';
@@ -119,7 +119,7 @@ export function createSigningOperations(deps: Pick<KmsDeps, 'logger' | 'kmsDiges
     assertMessageType(scheme, input.SigningAlgorithm, messageType, input.Message.reveal());
     const native = nativeParams(scheme, messageType);
     if (native && !digestSigner) throw unsupported(input.SigningAlgorithm, messageType);
-    if (input.DryRun) throw kmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
+    if (input.DryRun) throw dryRunError();
     return { key, scheme, digest: messageType === 'DIGEST', native };
   }
 
