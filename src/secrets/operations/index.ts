@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../core/index.js';
 import type { SecretsDeps } from '../deps.js';
-import { isReplica, type Replication } from '../replication.js';
+import type { Replication } from '../replication.js';
 import { createSecretAccess } from '../secret-access.js';
 import { createSecretLookup, type SecretLookup } from '../secret-lookup.js';
 import { createSecretValues } from '../secret-values.js';
@@ -32,7 +32,7 @@ export function createSecretsOperations(deps: SecretsDeps, replication: Replicat
     ...replicationOperations,
     getRandomPassword,
   };
-  const follow = followPrimary(deps, lookup, replication);
+  const follow = followPrimary(lookup, replication);
   return {
     ...ops,
     // Every change of a primary secret reaches its replicas before the call returns (secrets/replication.ts).
@@ -50,16 +50,16 @@ export function createSecretsOperations(deps: SecretsDeps, replication: Replicat
 
 /**
  * Wraps an operation that changes a secret: once it has succeeded, the secret's replicas are synced. The
- * operation already refused replicas, so the secret it changed is a primary (or standalone: then there is
- * nothing to sync).
+ * operation already refused replicas; a secret without replica rows (standalone, or absent) has nothing to sync,
+ * so an answer that names the ARN needs no second read of the secret.
  */
-function followPrimary(deps: SecretsDeps, lookup: SecretLookup, replication: Replication) {
+function followPrimary(lookup: SecretLookup, replication: Replication) {
   return <I extends { SecretId: string }, O>(operation: (ctx: RequestContext, input: I) => Promise<O>) =>
     async (ctx: RequestContext, input: I): Promise<O> => {
       const result = await operation(ctx, input);
-      const arn = (result as { ARN?: unknown }).ARN;
-      const secret = typeof arn === 'string' ? await deps.store.getSecretByArn(arn) : await lookup.resolve(ctx, input.SecretId);
-      if (secret && !isReplica(secret)) await replication.follow(ctx, secret.arn);
+      const answered = (result as { ARN?: unknown }).ARN;
+      const arn = typeof answered === 'string' ? answered : (await lookup.resolve(ctx, input.SecretId))?.arn;
+      if (arn !== undefined) await replication.follow(ctx, arn);
       return result;
     };
 }
