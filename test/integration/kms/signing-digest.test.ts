@@ -37,7 +37,6 @@ function verifyMessage(algorithm: string, hash: string, publicKey: KeyObject, me
   return verifyWith(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature);
 }
 
-
 /** FIPS 204 external μ for pure ML-DSA with an empty context: SHAKE256(SHAKE256(pk, 64) || 0x00 || 0x00 || M, 64). */
 function externalMu(publicKey: KeyObject, message: Buffer): Buffer {
   const pk = Buffer.from(publicKey.export({ format: 'jwk' }).pub as string, 'base64url');

@@ -59,7 +59,6 @@ function verifyLocally(algorithm: string, publicKey: KeyObject, message: Buffer,
   return verifyWith(null, message, publicKey, signature);
 }
 
-
 let server: TestServer;
 let kms: KMSClient;
 let scratch: string;
