@@ -105,15 +105,17 @@ export function createRunner(deps: RotationDeps) {
   /**
    * AWS checks that finishSecret really made the new version AWSCURRENT, and then takes AWSPENDING off it
    * (the seeds allow either; no label left behind is the tidier state for the next rotation). AWSCURRENT still
-   * on the version that held it before the steps ran means finishSecret did not move it: a failure. Elsewhere
-   * than on the token, a client's write (PutSecretValue, UpdateSecretVersionStage, through any node) moved it
-   * on after finishSecret: the rotation is done, and running finishSecret again would take AWSCURRENT back
-   * from that newer write.
+   * on the version that held it before the steps ran, with the token holding neither it nor AWSPREVIOUS (the
+   * label a version keeps when AWSCURRENT leaves it), means finishSecret did not move it: a failure. Otherwise
+   * a client's write (PutSecretValue, UpdateSecretVersionStage, through any node) moved it on after
+   * finishSecret, possibly back where it was: the rotation is done, and running finishSecret again would take
+   * AWSCURRENT back from that newer write.
    */
   async function assertFinished(ctx: RequestContext, secret: SecretRecord, token: string, currentBefore: string | undefined): Promise<void> {
     const described = await describeStages(ctx, secret);
     const stages = described[token] ?? [];
-    if (!stages.includes('AWSCURRENT') && currentVersion(described) === currentBefore) {
+    const tokenWasCurrent = stages.includes('AWSCURRENT') || stages.includes('AWSPREVIOUS');
+    if (!tokenWasCurrent && currentVersion(described) === currentBefore) {
       throw new Error(`finishSecret returned, but version ${token} is not AWSCURRENT`);
     }
     if (stages.includes('AWSPENDING')) {

@@ -10,6 +10,7 @@ import {
   PutSecretValueCommand,
   RotateSecretCommand,
   type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { startHttpRotationFunction, type HttpRotationFunction } from '../../helpers/http-rotation-function.js';
 import { rejectsWith } from '../../helpers/kms.js';
@@ -76,6 +77,28 @@ describe('the check after finishSecret', () => {
     assert.deepEqual(await labelsOf(created.ARN!), { [created.VersionId!]: [], [rotated.VersionId!]: ['AWSPREVIOUS'], [put.VersionId!]: ['AWSCURRENT'] });
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: created.ARN }))).SecretString, 'written after finishSecret');
     // The rotation is over: a new one starts.
+    const next = await sm.send(new RotateSecretCommand({ SecretId: created.ARN }));
+    await server.server.coffer.rotation.idle();
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: created.ARN }))).VersionId, next.VersionId);
+  });
+
+  it('an UpdateSecretVersionStage that moves AWSCURRENT back between finishSecret and the check: the rotation succeeds, finishSecret runs once, the old version stays AWSCURRENT', async () => {
+    const created = await sm.send(new CreateSecretCommand({ Name: uniqueSecretName('back'), SecretString: 'first' }));
+    const finished = rotationFunction.hold('finishSecret', 'after');
+    const rotated = await sm.send(
+      new RotateSecretCommand({ SecretId: created.ARN, RotationLambdaARN: 'arn:aws:lambda:us-east-1:000000000000:function:template-rotator' }),
+    );
+    await finished.arrived;
+    await sm.send(
+      new UpdateSecretVersionStageCommand({ SecretId: created.ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: created.VersionId, RemoveFromVersionId: rotated.VersionId }),
+    );
+    finished.release();
+    await server.server.coffer.rotation.idle();
+
+    const steps = rotationFunction.invocations.filter((invocation) => invocation.token === rotated.VersionId).map((invocation) => invocation.step);
+    assert.deepEqual(steps, ['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+    assert.deepEqual(await labelsOf(created.ARN!), { [created.VersionId!]: ['AWSCURRENT'], [rotated.VersionId!]: ['AWSPREVIOUS'] });
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: created.ARN }))).SecretString, 'first');
     const next = await sm.send(new RotateSecretCommand({ SecretId: created.ARN }));
     await server.server.coffer.rotation.idle();
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: created.ARN }))).VersionId, next.VersionId);
