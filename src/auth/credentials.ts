@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { accountRootArn, Sensitive, systemClock, type Clock, type Principal } from '../core/index.js';
+import { accountRootArn, Sensitive, systemClock, type Clock, type Principal, type SessionAttributes } from '../core/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { IamRepository } from '../store/index.js';
 
@@ -57,6 +57,7 @@ export function createCredentials(deps: CredentialDeps) {
         arn: record.principalArn,
         accessKeyId,
         ...(record.expiresAt ? { tokenIssuedAt: record.createdAt } : {}),
+        ...(record.session ? { session: record.session } : {}),
       },
       secretAccessKey: secret.toString('utf8'),
       sessionTokenHash: record.sessionTokenHash,
@@ -144,7 +145,7 @@ export function createCredentials(deps: CredentialDeps) {
    * STS temporary credentials (AssumeRole): an ASIA key that works only with its session token, until
    * `ttlMs` from now (wall-clock time, like SigV4). Only the token's hash is stored; the token itself is handed out once.
    */
-  async function createSessionAccessKey(accountId: string, principalArn: string, ttlMs: number) {
+  async function createSessionAccessKey(accountId: string, principalArn: string, ttlMs: number, session?: SessionAttributes) {
     const expiresAt = new Date(clock.now().getTime() + ttlMs);
     const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('ASIA');
     const sessionToken = randomBytes(96).toString('base64');
@@ -156,6 +157,7 @@ export function createCredentials(deps: CredentialDeps) {
       createdAt: clock.now(),
       expiresAt,
       sessionTokenHash: sessionTokenHash(sessionToken),
+      ...(session ? { session } : {}),
     });
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), sessionToken: new Sensitive(sessionToken), expiresAt };
   }

@@ -10,6 +10,29 @@ export type Principal = {
    * policy key aws:TokenIssueTime. Undefined for long-term keys.
    */
   tokenIssuedAt?: Date;
+  /** What an STS session carries besides its principal: session policies, session tags, source identity. */
+  session?: SessionAttributes;
+};
+
+/**
+ * The attributes a role session was given when it was made (AssumeRole, AssumeRoleWithWebIdentity), kept with
+ * its access key and read on every request made with it.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
+ */
+export type SessionAttributes = {
+  /** Inline session policy (AssumeRole's Policy) as JSON text: the session may do only what it and the identity side allow. */
+  policy?: string;
+  /** Managed policies named as session policies (PolicyArns), resolved when a request is decided. */
+  policyArns?: string[];
+  /** Session tags: aws:PrincipalTag/<key>, in place of the role's tag of the same key. */
+  tags?: Array<{ Key: string; Value: string }>;
+  /** Tag keys that pass on to the sessions this session assumes (role chaining). */
+  transitiveTagKeys?: string[];
+  /** aws:SourceIdentity: set once, then passed on to every session assumed from this one. */
+  sourceIdentity?: string;
+  /** A web identity session: the provider's ARN and the token's claims that conditions may test. */
+  webIdentity?: { providerArn: string; subject: string; audience: string; issuer: string; amr?: string[] };
 };
 
 /** Everything an operation may know about the call besides its input. */

@@ -1,3 +1,4 @@
+import type { SessionAttributes } from '../../core/index.js';
 /**
  * What IAM and auth keep: access keys, users, roles, inline policies.
  * Domain records, not rows (see ../records.ts).
@@ -18,6 +19,8 @@ export type AccessKeyRecord = {
   status?: AccessKeyStatus;
   /** SHA-256 (hex) of an STS session token: requests signed with the key must carry the token. */
   sessionTokenHash?: string;
+  /** An STS role session's policies, tags and source identity (undefined for every other key). */
+  session?: SessionAttributes;
 };
 
 export const ACCESS_KEY_STATUSES = ['Active', 'Inactive'] as const;
