@@ -4,9 +4,12 @@ import type {
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
+  IamRoleChanges,
   IamRoleRecord,
   IamTag,
   IamUserRecord,
+  IamUserRename,
+  IamUserRenameOutcome,
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
@@ -124,6 +127,32 @@ export class PostgresIamTables implements IamRepository {
     );
   }
 
+  updateIamRole(accountId: string, roleName: string, changes: IamRoleChanges): Promise<IamRoleRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const role = await sql.one('SELECT * FROM iam_roles WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(roleName)]);
+      if (!role) return undefined;
+      const description = changes.description ?? role.description ?? null;
+      const maxSession = changes.maxSessionDurationSeconds ?? role.max_session_duration;
+      await sql.run('UPDATE iam_roles SET description = $1, max_session_duration = $2 WHERE role_id = $3', [description, maxSession, role.role_id]);
+      return roleFromRow({ ...role, description, max_session_duration: maxSession });
+    });
+  }
+
+  renameIamUser(accountId: string, userName: string, next: IamUserRename): Promise<IamUserRenameOutcome> {
+    return this.#transaction(async (sql): Promise<IamUserRenameOutcome> => {
+      const user = await sql.one('SELECT user_id, arn FROM iam_users WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(userName)]);
+      if (!user) return 'absent';
+      const holder = await sql.one('SELECT user_id FROM iam_users WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(next.userName)]);
+      if (holder && holder.user_id !== user.user_id) return 'name-taken';
+      await sql.run('UPDATE iam_users SET user_name = $1, name_key = $2, path = $3, arn = $4 WHERE user_id = $5', [
+        next.userName, nameKey(next.userName), next.path, next.arn, user.user_id,
+      ]);
+      // The user's long-term keys and its GetSessionToken sessions authenticate as the user's ARN.
+      await sql.run('UPDATE access_keys SET principal_arn = $1 WHERE account_id = $2 AND (user_id = $3 OR principal_arn = $4)', [next.arn, accountId, user.user_id, user.arn]);
+      return 'updated';
+    });
+  }
+
   deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {
     return this.#transaction(async (sql): Promise<IamDeleteOutcome> => {
       const role = await sql.one('SELECT role_id FROM iam_roles WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(roleName)]);
@@ -207,9 +236,15 @@ export class PostgresIamTables implements IamRepository {
     return this.#transaction(async (sql) => {
       const row = await sql.one(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
       if (!row) return undefined;
-      const documents = await sql.rows(`SELECT document FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [row.owner_id]);
+      const documents = await sql.rows(`SELECT policy_name, document FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [row.owner_id]);
       const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
-      return { id: row.owner_id as string, arn: row.arn as string, policyDocuments: documents.map((document) => document.document as string), tags };
+      return {
+        id: row.owner_id as string,
+        arn: row.arn as string,
+        policyDocuments: documents.map((document) => document.document as string),
+        tags,
+        policyNames: documents.map((document) => document.policy_name as string),
+      };
     });
   }
 

@@ -33,7 +33,10 @@ import type {
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
+  IamRoleChanges,
   IamRoleRecord,
+  IamUserRename,
+  IamUserRenameOutcome,
   IamTag,
   IamUserRecord,
   InlinePolicyRecord,
@@ -276,6 +279,14 @@ export class PostgresStore implements Store {
 
   updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean> {
     return this.#iam.updateAssumeRolePolicy(accountId, roleName, document);
+  }
+
+  updateIamRole(accountId: string, roleName: string, changes: IamRoleChanges): Promise<IamRoleRecord | undefined> {
+    return this.#iam.updateIamRole(accountId, roleName, changes);
+  }
+
+  renameIamUser(accountId: string, userName: string, next: IamUserRename): Promise<IamUserRenameOutcome> {
+    return this.#iam.renameIamUser(accountId, userName, next);
   }
 
   deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {

@@ -62,7 +62,22 @@ export type InlinePolicyRecord = { policyName: string; document: string };
 
 /** What the identity side of authorization reads about a user or role. */
 /** A user or role as authorization reads it; `id` is its unique id (AIDA…/AROA…), the aws:userid policy key. */
-export type IamIdentityRecord = { id: string; arn: string; policyDocuments: string[]; tags: Record<string, string> };
+export type IamIdentityRecord = {
+  id: string;
+  arn: string;
+  policyDocuments: string[];
+  tags: Record<string, string>;
+  /** The inline policies' names, aligned with policyDocuments (policy simulation names the policy that matched). */
+  policyNames?: string[];
+};
+
+/** A role's settings UpdateRole changes; a member left undefined keeps its value. */
+export type IamRoleChanges = { description?: string; maxSessionDurationSeconds?: number };
+
+/** A user's new name, path and ARN (UpdateUser); the ARN follows the name and path, so the caller forms it. */
+export type IamUserRename = { userName: string; path: string; arn: string };
+
+export type IamUserRenameOutcome = 'updated' | 'absent' | 'name-taken';
 
 /** Why DeleteUser / DeleteRole did nothing (IAM's DeleteConflict names what is still attached). */
 export type IamDeleteOutcome = 'deleted' | 'absent' | 'has-access-keys' | 'has-policies';

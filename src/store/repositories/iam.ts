@@ -1,4 +1,18 @@
-import type { AccessKeyRecord, AccessKeyStatus, IamDeleteOutcome, IamIdentityRecord, IamPrincipalKind, IamRoleRecord, IamTag, IamUserRecord, InlinePolicyRecord, UserAccessKeyOutcome } from '../records/iam.js';
+import type {
+  AccessKeyRecord,
+  AccessKeyStatus,
+  IamDeleteOutcome,
+  IamIdentityRecord,
+  IamPrincipalKind,
+  IamRoleChanges,
+  IamRoleRecord,
+  IamTag,
+  IamUserRecord,
+  IamUserRename,
+  IamUserRenameOutcome,
+  InlinePolicyRecord,
+  UserAccessKeyOutcome,
+} from '../records/iam.js';
 
 /**
  * Accounts, access keys (root, user and session keys), IAM users and roles with their tags and inline
@@ -23,6 +37,14 @@ export interface IamRepository {
   listIamRoles(accountId: string, pathPrefix: string): Promise<IamRoleRecord[]>;
   /** Replaces a role's trust policy; false when the role does not exist. */
   updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean>;
+  /** UpdateRole: changes the description and/or maximum session duration; the role as updated, undefined when absent. */
+  updateIamRole(accountId: string, roleName: string, changes: IamRoleChanges): Promise<IamRoleRecord | undefined>;
+  /**
+   * UpdateUser: renames and/or moves a user (name, path, ARN at once). Its id, keys, policies and tags stay; the
+   * principal ARN of its access keys follows, so they authenticate as the renamed user. 'name-taken' when another
+   * user of the account has the new name (case-insensitively).
+   */
+  renameIamUser(accountId: string, userName: string, next: IamUserRename): Promise<IamUserRenameOutcome>;
   /** Deletes a role that has no inline policies. */
   deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome>;
   /** Merges tags into a user's or role's tags unless it would then have more than `maxTags`; undefined when absent. */

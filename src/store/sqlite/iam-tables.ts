@@ -6,9 +6,12 @@ import type {
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
+  IamRoleChanges,
   IamRoleRecord,
   IamTag,
   IamUserRecord,
+  IamUserRename,
+  IamUserRenameOutcome,
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
@@ -97,6 +100,30 @@ export class SqliteIamTables {
     return this.#stmt('UPDATE iam_roles SET assume_role_policy = ? WHERE account_id = ? AND name_key = ?').run(document, accountId, nameKey(roleName)).changes === 1;
   }
 
+  updateIamRole(accountId: string, roleName: string, changes: IamRoleChanges): IamRoleRecord | undefined {
+    return this.#db.transaction(() => {
+      const role = this.getIamRole(accountId, roleName);
+      if (!role) return undefined;
+      const description = changes.description ?? role.description ?? null;
+      const maxSession = changes.maxSessionDurationSeconds ?? role.maxSessionDurationSeconds;
+      this.#stmt('UPDATE iam_roles SET description = ?, max_session_duration = ? WHERE role_id = ?').run(description, maxSession, role.roleId);
+      return this.getIamRole(accountId, roleName);
+    }).immediate();
+  }
+
+  renameIamUser(accountId: string, userName: string, next: IamUserRename): IamUserRenameOutcome {
+    return this.#db.transaction((): IamUserRenameOutcome => {
+      const user = this.getIamUser(accountId, userName);
+      if (!user) return 'absent';
+      const holder = this.#stmt('SELECT user_id FROM iam_users WHERE account_id = ? AND name_key = ?').pluck().get(accountId, nameKey(next.userName)) as string | undefined;
+      if (holder !== undefined && holder !== user.userId) return 'name-taken';
+      this.#stmt('UPDATE iam_users SET user_name = ?, name_key = ?, path = ?, arn = ? WHERE user_id = ?').run(next.userName, nameKey(next.userName), next.path, next.arn, user.userId);
+      // The user's long-term keys and its GetSessionToken sessions authenticate as the user's ARN.
+      this.#stmt('UPDATE access_keys SET principal_arn = ? WHERE account_id = ? AND (user_id = ? OR principal_arn = ?)').run(next.arn, accountId, user.userId, user.arn);
+      return 'updated';
+    }).immediate();
+  }
+
   deleteIamRole(accountId: string, roleName: string): IamDeleteOutcome {
     return this.#db.transaction((): IamDeleteOutcome => {
       const role = this.getIamRole(accountId, roleName);
@@ -173,9 +200,10 @@ export class SqliteIamTables {
     return this.#db.transaction(() => {
       const row = this.#stmt(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = ? AND name_key = ?`).get(accountId, nameKey(name)) as Row | undefined;
       if (!row) return undefined;
-      const documents = this.#stmt(`SELECT document FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).pluck().all(row.owner_id) as string[];
+      const policyRows = this.#stmt(`SELECT policy_name, document FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).all(row.owner_id) as Row[];
       const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
-      return { id: row.owner_id as string, arn: row.arn as string, policyDocuments: documents, tags };
+      const policyDocuments = policyRows.map((policy) => policy.document as string);
+      return { id: row.owner_id as string, arn: row.arn as string, policyDocuments, tags, policyNames: policyRows.map((policy) => policy.policy_name as string) };
     })();
   }
 

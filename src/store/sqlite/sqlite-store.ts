@@ -21,7 +21,10 @@ import type {
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
+  IamRoleChanges,
   IamRoleRecord,
+  IamUserRename,
+  IamUserRenameOutcome,
   IamTag,
   IamUserRecord,
   InlinePolicyRecord,
@@ -543,6 +546,14 @@ export class SqliteStore implements Store {
 
   async updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<boolean> {
     return this.#iam.updateAssumeRolePolicy(accountId, roleName, document);
+  }
+
+  async updateIamRole(accountId: string, roleName: string, changes: IamRoleChanges): Promise<IamRoleRecord | undefined> {
+    return this.#iam.updateIamRole(accountId, roleName, changes);
+  }
+
+  async renameIamUser(accountId: string, userName: string, next: IamUserRename): Promise<IamUserRenameOutcome> {
+    return this.#iam.renameIamUser(accountId, userName, next);
   }
 
   async deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome> {

@@ -108,11 +108,42 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
         arn: `arn:aws:iam::${ACCOUNT}:role/runner`,
         policyDocuments: ['{"v":2}'],
         tags: { a: '1' },
+        policyNames: ['one'],
       });
       assert.equal(await store.getIamIdentity(ACCOUNT, 'user', 'runner'), undefined);
       assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'b', Value: '2' }], 2), 'tagged');
       assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'c', Value: '3' }], 2), 'limit-exceeded');
       assert.equal(await store.deleteIamRole(ACCOUNT, 'runner'), 'has-policies');
+    });
+
+    it('updateIamRole changes only what it is given and answers the role as updated', async () => {
+      const changing = role('changing');
+      await store.createIamRole({ ...changing, description: 'first' });
+      const longer = await store.updateIamRole(ACCOUNT, 'CHANGING', { maxSessionDurationSeconds: 7200 });
+      assert.equal(longer?.maxSessionDurationSeconds, 7200);
+      assert.equal(longer?.description, 'first');
+      const described = await store.updateIamRole(ACCOUNT, 'changing', { description: 'second' });
+      assert.deepEqual(described, { ...changing, description: 'second', maxSessionDurationSeconds: 7200 });
+      assert.deepEqual(await store.getIamRole(ACCOUNT, 'changing'), described);
+      assert.equal(await store.updateIamRole(ACCOUNT, 'absent', { description: 'x' }), undefined);
+    });
+
+    it('renameIamUser moves name, path and ARN together; keys and policies follow; a taken name refuses', async () => {
+      const mover = user('mover');
+      await store.createIamUser(mover);
+      await store.createIamUser(user('Taken'));
+      await store.insertUserAccessKey({ ...userKey(mover.userId, 'AKIAMOVER'), principalArn: mover.arn }, 2);
+      await store.putInlinePolicy(ACCOUNT, 'user', 'mover', { policyName: 'p', document: '{"v":1}' });
+      const next = { userName: 'moved', path: '/team/', arn: `arn:aws:iam::${ACCOUNT}:user/team/moved` };
+      assert.equal(await store.renameIamUser(ACCOUNT, 'mover', { ...next, userName: 'taken' }), 'name-taken');
+      assert.equal(await store.renameIamUser(ACCOUNT, 'absent', next), 'absent');
+      assert.equal(await store.renameIamUser(ACCOUNT, 'mover', next), 'updated');
+      assert.equal(await store.getIamUser(ACCOUNT, 'mover'), undefined);
+      assert.deepEqual(await store.getIamUser(ACCOUNT, 'moved'), { ...mover, ...next });
+      assert.equal((await store.getAccessKey('AKIAMOVER'))?.principalArn, next.arn);
+      assert.deepEqual(await store.listInlinePolicyNames(ACCOUNT, 'user', 'moved'), ['p']);
+      // A change of case only is a rename onto itself, not a conflict.
+      assert.equal(await store.renameIamUser(ACCOUNT, 'moved', { ...next, userName: 'Moved' }), 'updated');
     });
   });
 }
