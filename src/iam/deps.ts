@@ -1,6 +1,6 @@
 import type { Credentials } from '../auth/index.js';
 import type { Logger } from '../core/index.js';
-import type { Authorizer } from '../policy/index.js';
+import type { Authorizer, IdentityPolicySource } from '../policy/index.js';
 import type { IamRepository } from '../store/index.js';
 
 /** The IAM repository's methods the IAM and STS operations call (auth's credentials insert the keys). */
@@ -33,6 +33,8 @@ export type IamDeps = {
   store: IamStore;
   credentials: Pick<Credentials, 'createUserAccessKey' | 'createLimitedRootAccessKey' | 'createSessionAccessKey'>;
   authorizer: Authorizer;
+  /** The identity side the authorizer reads (the same object): policy simulation loads principals through it. */
+  identities: IdentityPolicySource;
   /** Warnings about stored policies (conditions on keys Coffer never sets). */
   logger?: Logger;
 };

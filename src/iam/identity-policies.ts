@@ -1,5 +1,5 @@
 import { accountRootArn } from '../core/index.js';
-import type { CompiledPolicyCache, IdentityPolicySource, PrincipalPolicies, RequestPrincipal } from '../policy/index.js';
+import type { CompiledPolicy, CompiledPolicyCache, IdentityPolicySource, PolicySource, PrincipalPolicies, RequestPrincipal } from '../policy/index.js';
 
 /** A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts and tags. */
 export type StoredIdentity = {
@@ -7,6 +7,8 @@ export type StoredIdentity = {
   readonly arn: string;
   readonly policyDocuments: readonly string[];
   readonly tags: Readonly<Record<string, string>>;
+  /** The inline policies' names, aligned with policyDocuments (for policy simulation's MatchedStatements). */
+  readonly policyNames?: readonly string[];
 };
 
 export type IdentityLookup = (accountId: string, kind: 'user' | 'role', name: string) => Promise<StoredIdentity | undefined>;
@@ -49,22 +51,29 @@ export function createIdentityPolicySource(lookup: IdentityLookup, compiled: Com
       }
       if (name.kind === 'user') {
         const user = await lookup(accountId, 'user', name.name);
-        return { ...fromStore({ arn, accountId }, user), principalType: 'User', userId: user?.id, userName: name.name };
+        return { ...fromStore({ arn, accountId }, user, 'user'), principalType: 'User', userId: user?.id, userName: name.name };
       }
       if (name.kind === 'assumed-role') {
         const role = await lookup(accountId, 'role', name.roleName);
         const principal = { arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${name.roleName}` };
         const userId = role ? `${role.id}:${name.sessionName}` : undefined;
-        return { ...fromStore(principal, role), principalType: 'AssumedRole', userId };
+        return { ...fromStore(principal, role, 'role'), principalType: 'AssumedRole', userId };
       }
       return identity({ arn, accountId }, false);
     },
   };
 
-  function fromStore(principal: RequestPrincipal, stored: StoredIdentity | undefined): PrincipalPolicies {
+  function fromStore(principal: RequestPrincipal, stored: StoredIdentity | undefined, sourceType: 'user' | 'role'): PrincipalPolicies {
     if (!stored) return identity(principal, false);
-    const policies = stored.policyDocuments.flatMap((text) => compiled.get(text) ?? []);
-    return { principal, unrestricted: false, policies, tags: stored.tags };
+    const policies: CompiledPolicy[] = [];
+    const sources: PolicySource[] = [];
+    stored.policyDocuments.forEach((text, index) => {
+      const policy = compiled.get(text);
+      if (!policy) return;
+      policies.push(policy);
+      sources.push({ id: stored.policyNames?.[index] ?? `policy-${index + 1}`, type: sourceType, text });
+    });
+    return { principal, unrestricted: false, policies, tags: stored.tags, sources };
   }
 }
 

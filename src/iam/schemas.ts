@@ -32,7 +32,42 @@ const marker = awsString({ min: 1, max: 320 });
 const maxItems = queryInt({ min: 1, max: 1000 });
 const paging = { Marker: marker.optional(), MaxItems: maxItems.optional() };
 
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_ContextEntry.html */
+export const CONTEXT_KEY_TYPES = [
+  'string', 'stringList', 'numeric', 'numericList', 'boolean', 'booleanList', 'ip', 'ipList', 'binary', 'binaryList', 'date', 'dateList',
+] as const;
+const resourceName = awsString({ min: 1, max: 2048 });
+const simulationPolicies = queryList(policyDocument);
+const contextEntry = z.object({
+  ContextKeyName: awsString({ min: 5, max: 256 }).optional(),
+  ContextKeyValues: queryList(z.string()).optional(),
+  ContextKeyType: awsEnum(CONTEXT_KEY_TYPES).optional(),
+});
+/** The members SimulatePrincipalPolicy and SimulateCustomPolicy share. https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulateCustomPolicy.html */
+const simulation = {
+  PermissionsBoundaryPolicyInputList: simulationPolicies.optional(),
+  ActionNames: queryList(awsString({ min: 3, max: 128 })),
+  ResourceArns: queryList(resourceName).optional(),
+  ResourcePolicy: policyDocument.optional(),
+  ResourceOwner: resourceName.optional(),
+  CallerArn: resourceName.optional(),
+  ContextEntries: queryList(contextEntry).optional(),
+  ResourceHandlingOption: awsString({ min: 1, max: 64 }).optional(),
+  ...paging,
+};
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html */
+export const AUTHORIZATION_DETAIL_ENTITIES = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] as const;
+const roleDescription = awsString({ max: 1000, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/ });
+
 export const iamSchemas = {
+  SimulatePrincipalPolicy: z.object({ PolicySourceArn: awsString({ min: 20, max: 2048 }), PolicyInputList: simulationPolicies.optional(), ...simulation }),
+  SimulateCustomPolicy: z.object({ PolicyInputList: simulationPolicies, ...simulation }),
+  GetContextKeysForPrincipalPolicy: z.object({ PolicySourceArn: awsString({ min: 20, max: 2048 }), PolicyInputList: simulationPolicies.optional() }),
+  GetContextKeysForCustomPolicy: z.object({ PolicyInputList: simulationPolicies }),
+  UpdateRole: z.object({ RoleName: roleName, Description: roleDescription.optional(), MaxSessionDuration: queryInt({ min: 3600, max: 43200 }).optional() }),
+  UpdateRoleDescription: z.object({ RoleName: roleName, Description: roleDescription }),
+  UpdateUser: z.object({ UserName: awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ }), NewPath: path.optional(), NewUserName: userName.optional() }),
+  GetAccountAuthorizationDetails: z.object({ Filter: queryList(awsEnum(AUTHORIZATION_DETAIL_ENTITIES)).optional(), ...paging }),
   CreateUser: z.object({ UserName: userName, Path: path.optional(), Tags: tags.optional(), PermissionsBoundary: awsString().optional() }),
   GetUser: z.object({ UserName: userName.optional() }),
   ListUsers: z.object({ PathPrefix: pathPrefix.optional(), ...paging }),
@@ -89,6 +124,7 @@ export const stsSchemas = {
     TokenCode: awsString({ min: 6, max: 6, pattern: /^\d*$/ }).optional(),
   }),
   GetAccessKeyInfo: z.object({ AccessKeyId: accessKeyId }),
+  DecodeAuthorizationMessage: z.object({ EncodedMessage: awsString({ min: 1, max: 10240 }) }),
 };
 
 export type IamInput<K extends keyof typeof iamSchemas> = z.infer<(typeof iamSchemas)[K]>;

@@ -4,6 +4,7 @@ import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
 import { roleOperations } from './operations/roles.js';
+import { simulationOperations } from './operations/simulation.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
 import { createPrincipalDirectory } from './principal-directory.js';
@@ -21,6 +22,7 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const roles = roleOperations(deps);
   const policies = inlinePolicyOperations(deps);
   const session = stsOperations(deps, deps.compiledPolicies);
+  const simulation = simulationOperations(deps);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -56,6 +58,10 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       GetRolePolicy: operation(iam.GetRolePolicy, policies.getRolePolicy, 'resource'),
       ListRolePolicies: operation(iam.ListRolePolicies, policies.listRolePolicies, 'resource'),
       DeleteRolePolicy: operation(iam.DeleteRolePolicy, policies.deleteRolePolicy, 'resource'),
+      SimulatePrincipalPolicy: operation(iam.SimulatePrincipalPolicy, simulation.simulatePrincipalPolicy, 'resource'),
+      SimulateCustomPolicy: operation(iam.SimulateCustomPolicy, simulation.simulateCustomPolicy),
+      GetContextKeysForPrincipalPolicy: operation(iam.GetContextKeysForPrincipalPolicy, simulation.getContextKeysForPrincipalPolicy, 'resource'),
+      GetContextKeysForCustomPolicy: operation(iam.GetContextKeysForCustomPolicy, simulation.getContextKeysForCustomPolicy),
     },
   };
 

@@ -28,7 +28,18 @@ export type PrincipalPolicies = {
   readonly userId?: string;
   /** `aws:username`: set for IAM users only, as AWS does. */
   readonly userName?: string;
+  /**
+   * Where each of `policies` came from (same order and length), for policy simulation's MatchedStatements; a
+   * source that leaves it out (or adds policies without labels) is labelled by position there. Authorization never reads it.
+   */
+  readonly sources?: readonly PolicySource[];
 };
+
+/** IAM's PolicySourceType: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Statement.html */
+export type PolicySourceType = 'user' | 'group' | 'role' | 'aws-managed' | 'user-managed' | 'resource' | 'none';
+
+/** A policy's name in simulation results (inline policy name, managed policy ARN, `PolicyInputList.1`) and its JSON text. */
+export type PolicySource = { readonly id: string; readonly type: PolicySourceType; readonly text?: string };
 
 /** The values of `aws:PrincipalType` for the principals Coffer has. */
 export type CallerType = 'Account' | 'User' | 'AssumedRole';
@@ -161,7 +172,7 @@ export function accessDeniedMessage(principalArn: string, request: Pick<AccessRe
  * (aws:username for a role session, aws:TokenIssueTime for a long-term key) is left out here too.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
  */
-function requestContext(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): RequestContextValues {
+export function requestContext(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): RequestContextValues {
   const { principal } = identity;
   const context: Record<string, ContextValue> = {
     'aws:CurrentTime': facts.currentTime.toISOString(),

@@ -36,6 +36,11 @@ export {
   type RequestFacts,
   requestFacts,
   type CallerType,
+  type PolicySource,
+  type PolicySourceType,
+  requestContext,
 } from './access.js';
+export { simulateAccess, type LabelledPolicy, type SimulationRequest, type SimulationResult, type MatchedStatement, type SimulatedDecision } from './simulate.js';
+export { contextKeyNames, statementPositions, type TextPosition } from './policy-text.js';
 export { CompiledPolicyCache } from './compiled-cache.js';
 export { requestTagContext } from './context-keys.js';

@@ -103,6 +103,8 @@ function toXml(value: unknown): string {
   if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return value.map((item) => `<member>${toXml(item)}</member>`).join('');
+  // A map member (EvalDecisionDetails): `<entry><key>…</key><value>…</value></entry>`, as the Query protocol writes maps.
+  if (value instanceof Map) return [...value].map(([key, item]) => `<entry><key>${toXml(key)}</key><value>${toXml(item)}</value></entry>`).join('');
   if (value !== null && typeof value === 'object') {
     return Object.entries(value)
       .filter(([, memberValue]) => memberValue !== undefined && memberValue !== null)

@@ -103,8 +103,9 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const compiledPolicies = new CompiledPolicyCache();
-  const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
-  const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
+  const identities = createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies);
+  const authorizer = createAuthorizer(identities);
+  const iam = createIamService({ store, credentials, authorizer, identities, compiledPolicies, logger });
   const kms = createKmsService({
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
   });
