@@ -3,6 +3,8 @@ import type { CompiledPolicyCache } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
+import { authorizationDetailsOperations } from './operations/authorization-details.js';
+import { principalUpdateOperations } from './operations/principal-updates.js';
 import { roleOperations } from './operations/roles.js';
 import { simulationOperations } from './operations/simulation.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
@@ -23,6 +25,8 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const policies = inlinePolicyOperations(deps);
   const session = stsOperations(deps, deps.compiledPolicies);
   const simulation = simulationOperations(deps);
+  const updates = principalUpdateOperations(deps);
+  const details = authorizationDetailsOperations(deps);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -58,6 +62,10 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       GetRolePolicy: operation(iam.GetRolePolicy, policies.getRolePolicy, 'resource'),
       ListRolePolicies: operation(iam.ListRolePolicies, policies.listRolePolicies, 'resource'),
       DeleteRolePolicy: operation(iam.DeleteRolePolicy, policies.deleteRolePolicy, 'resource'),
+      UpdateRole: operation(iam.UpdateRole, updates.updateRole, 'resource'),
+      UpdateRoleDescription: operation(iam.UpdateRoleDescription, updates.updateRoleDescription, 'resource'),
+      UpdateUser: operation(iam.UpdateUser, updates.updateUser, 'resource'),
+      GetAccountAuthorizationDetails: operation(iam.GetAccountAuthorizationDetails, details.getAccountAuthorizationDetails),
       SimulatePrincipalPolicy: operation(iam.SimulatePrincipalPolicy, simulation.simulatePrincipalPolicy, 'resource'),
       SimulateCustomPolicy: operation(iam.SimulateCustomPolicy, simulation.simulateCustomPolicy),
       GetContextKeysForPrincipalPolicy: operation(iam.GetContextKeysForPrincipalPolicy, simulation.getContextKeysForPrincipalPolicy, 'resource'),

@@ -2,6 +2,7 @@ import type { RequestContext } from '../../core/index.js';
 import type { AccessKeyRecord } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { IAM_LIMITS, iamError } from '../errors.js';
+import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { accessKeyMetadataView } from '../views.js';
 import { createIamResourceCheck, keyOwner, notFound, type KeyOwner } from './callers.js';
@@ -56,7 +57,8 @@ export function accessKeyOperations(deps: IamDeps) {
       const owner = keyOwner(ctx, input.UserName);
       await authorizeOn(ctx, 'ListAccessKeys', owner);
       const { keys, userName } = await keysOf(ctx, owner);
-      return { AccessKeyMetadata: keys.map((key) => accessKeyMetadataView(key, userName)), IsTruncated: false };
+      const page = pageOf(keys, input);
+      return { AccessKeyMetadata: page.items.map((key) => accessKeyMetadataView(key, userName)), IsTruncated: page.IsTruncated, Marker: page.Marker };
     },
 
     async updateAccessKey(ctx: RequestContext, input: IamInput<'UpdateAccessKey'>) {

@@ -82,6 +82,10 @@ export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'sto
         context: { ...resourceTagContext(target.tags), ...context },
       });
     },
+    /** `iam:<operation>` on an ARN of this account that names no stored principal yet (UpdateUser's new ARN). */
+    async authorizeArn(ctx: RequestContext, operation: string, arn: string): Promise<void> {
+      await authorizer.authorize(ctx, { action: `iam:${operation}`, resource: arn, resourceAccount: ctx.principal.accountId });
+    },
     /** The account root's own keys: the root's ARN is the resource. */
     async authorizeOnCaller(ctx: RequestContext, operation: string): Promise<void> {
       await authorizer.authorize(ctx, { action: `iam:${operation}`, resource: ctx.principal.arn, resourceAccount: ctx.principal.accountId });
