@@ -10,3 +10,4 @@ export * from './ciphertext-blob.js';
 export * from './encryption-context.js';
 export * from './root-key.js';
 export * from './keyring.js';
+export * from './authorization-messages.js';

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { openFromBuffer, sealToBuffer } from './aead.js';
 
 /**
@@ -54,6 +55,15 @@ export class Keyring {
   forget(owner: string): void {
     this.#opened.get(owner)?.fill(0);
     this.#opened.delete(owner);
+  }
+
+  /**
+   * A 256-bit key for one purpose, HKDF-SHA-256 of the root key with `info` naming the purpose: it opens nothing
+   * sealed under the root key, and a key derived for one purpose is no use for another. The caller owns (and zeroes) it.
+   */
+  deriveKey(info: string): Buffer {
+    this.#assertOpen();
+    return Buffer.from(hkdfSync('sha256', this.#rootKey, Buffer.alloc(0), info, 32));
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { Credentials } from '../auth/index.js';
 import type { Logger } from '../core/index.js';
 import type { Authorizer, IdentityPolicySource } from '../policy/index.js';
+import type { AuthorizationMessageDecoder } from './operations/authorization-messages.js';
 import type { IamRepository } from '../store/index.js';
 
 /** The IAM repository's methods the IAM and STS operations call (auth's credentials insert the keys). */
@@ -38,6 +39,8 @@ export type IamDeps = {
   authorizer: Authorizer;
   /** The identity side the authorizer reads (the same object): policy simulation loads principals through it. */
   identities: IdentityPolicySource;
+  /** Opens the encoded authorization failure messages (STS DecodeAuthorizationMessage). */
+  authorizationMessages?: AuthorizationMessageDecoder;
   /** Warnings about stored policies (conditions on keys Coffer never sets). */
   logger?: Logger;
 };

@@ -30,6 +30,8 @@ export const stsErrors = {
   AccessDenied: 403,
   /** https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html */
   InvalidParameterValue: 400,
+  /** https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html#API_DecodeAuthorizationMessage_Errors */
+  InvalidAuthorizationMessageException: 400,
   InternalFailure: 500,
 } as const;
 

@@ -8,3 +8,4 @@ export { createIdentityPolicySource, principalName, type IdentityLookup, type Pr
 export { createIamService, type IamService } from './service.js';
 export { newAccountId } from './names.js';
 export type { IamDeps, IamStore } from './deps.js';
+export type { AuthorizationMessageDecoder } from './operations/authorization-messages.js';

@@ -3,6 +3,7 @@ import type { CompiledPolicyCache } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
+import { authorizationMessageOperations } from './operations/authorization-messages.js';
 import { authorizationDetailsOperations } from './operations/authorization-details.js';
 import { principalUpdateOperations } from './operations/principal-updates.js';
 import { roleOperations } from './operations/roles.js';
@@ -27,6 +28,7 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const simulation = simulationOperations(deps);
   const updates = principalUpdateOperations(deps);
   const details = authorizationDetailsOperations(deps);
+  const messages = authorizationMessageOperations(deps);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -84,6 +86,7 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       AssumeRole: operation(sts.AssumeRole, session.assumeRole, 'resource'),
       GetSessionToken: operation(sts.GetSessionToken, session.getSessionToken, 'none'),
       GetAccessKeyInfo: operation(sts.GetAccessKeyInfo, session.getAccessKeyInfo),
+      DecodeAuthorizationMessage: operation(sts.DecodeAuthorizationMessage, messages.decodeAuthorizationMessage),
     },
   };
 

@@ -6,6 +6,7 @@
  */
 import { commonError, type RequestContext } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
+import { authorizationFailureMessage } from './authorization-failure.js';
 import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
 
@@ -266,7 +267,7 @@ export interface Authorizer {
  * The authorizer over an identity source. The caller's identity policies are loaded once per call (kept on the
  * call's access ledger), so Secrets Manager's check and the KMS check it makes on the caller's behalf share them.
  */
-export function createAuthorizer(identities: IdentityPolicySource): Authorizer {
+export function createAuthorizer(identities: IdentityPolicySource, options: { messages?: AuthorizationMessageEncoder } = {}): Authorizer {
   async function identityOf(ctx: RequestContext): Promise<PrincipalPolicies> {
     const ledger = ctx.access;
     if (ledger?.identity) return ledger.identity as PrincipalPolicies;
@@ -282,7 +283,7 @@ export function createAuthorizer(identities: IdentityPolicySource): Authorizer {
       const facts = requestFacts(ctx);
       const decision = checkAccess(identity, complete, facts);
       noteCheck(ctx, request, decision);
-      if (!decision.allowed) throw refusal(ctx.principal.arn, identity, request, decision, facts);
+      if (!decision.allowed) throw refusal(ctx.principal.arn, identity, complete, decision, facts, options.messages);
     },
   };
 }
@@ -315,13 +316,31 @@ function noteCheck(ctx: RequestContext, request: AccessRequest, decision: Access
 }
 
 /** AccessDeniedException for a refused request; one that names its resource is answered as the name would be (NamedResource). */
-function refusal(principalArn: string, identity: PrincipalPolicies, request: AccessRequest, decision: AccessDecision, facts: RequestFacts) {
+function refusal(principalArn: string, identity: PrincipalPolicies, request: AccessRequest, decision: AccessDecision, facts: RequestFacts, messages?: AuthorizationMessageEncoder) {
   const named = request.named;
-  if (!named) return commonError('AccessDeniedException', accessDeniedMessage(principalArn, request, decision));
-  const onName = checkAccess(identity, requestOnNamed(request.action, named), facts);
+  if (!named) return commonError('AccessDeniedException', accessDeniedMessage(principalArn, request, decision) + encoded(messages, identity, request, decision, facts));
+  const onNamed = requestOnNamed(request.action, named);
+  const onName = checkAccess(identity, onNamed, facts);
   // A caller the name alone would refuse hears exactly that; one allowed on the name may learn why the resource refused it.
   const answered = onName.allowed ? decision : onName;
-  return commonError('AccessDeniedException', accessDeniedMessage(principalArn, { action: request.action, resource: named.shownAs ?? named.resource }, answered));
+  const message = accessDeniedMessage(principalArn, { action: request.action, resource: named.shownAs ?? named.resource }, answered);
+  return commonError('AccessDeniedException', message + encoded(messages, identity, onName.allowed ? request : onNamed, answered, facts));
+}
+
+/**
+ * Seals a refusal's details (DecodeAuthorizationMessage) for the AccessDenied message. Implemented over crypto and
+ * wired by server/compose.ts only with `--encode-authorization-messages`: AWS's Secrets Manager and KMS refusals
+ * carry no encoded message, so by default Coffer's messages stay exactly theirs.
+ */
+export interface AuthorizationMessageEncoder {
+  encode(failure: { readonly accountId: string; readonly decodedMessage: string }, now: Date): string;
+}
+
+/** ` Encoded authorization failure message: <blob>` (the wording of AWS services that encode), or nothing. */
+function encoded(messages: AuthorizationMessageEncoder | undefined, identity: PrincipalPolicies, request: AccessRequest, decision: AccessDecision, facts: RequestFacts): string {
+  if (!messages) return '';
+  const decodedMessage = authorizationFailureMessage(identity, request, facts, decision);
+  return ` Encoded authorization failure message: ${messages.encode({ accountId: identity.principal.accountId, decodedMessage }, facts.currentTime)}`;
 }
 
 /** The request with its costly condition keys filled in, when a policy that will be evaluated tests one of them. */

@@ -39,6 +39,7 @@ export {
   type PolicySource,
   type PolicySourceType,
   requestContext,
+  type AuthorizationMessageEncoder,
 } from './access.js';
 export { simulateAccess, type LabelledPolicy, type SimulationRequest, type SimulationResult, type MatchedStatement, type SimulatedDecision } from './simulate.js';
 export { contextKeyNames, statementPositions, type TextPosition } from './policy-text.js';

@@ -15,6 +15,7 @@ import { createSecretsService, type SecretsService } from '../secrets/index.js';
 import type { IamRepository } from '../store/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { auditAnchoringFor } from './audit-anchoring.js';
+import { createAuthorizationMessages } from './authorization-messages.js';
 import type { CofferConfig, ServerStore } from './config.js';
 import { createKeyUsageLog } from './key-usage-log.js';
 import { openPostgresStore } from './postgres-store.js';
@@ -104,8 +105,10 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const compiledPolicies = new CompiledPolicyCache();
   const identities = createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies);
-  const authorizer = createAuthorizer(identities);
-  const iam = createIamService({ store, credentials, authorizer, identities, compiledPolicies, logger });
+  // AccessDenied messages carry an encoded failure message only when asked (AWS's Secrets Manager and KMS send none).
+  const authorizationMessages = createAuthorizationMessages(keyring);
+  const authorizer = createAuthorizer(identities, config.encodeAuthorizationMessages ? { messages: authorizationMessages } : {});
+  const iam = createIamService({ store, credentials, authorizer, identities, authorizationMessages, compiledPolicies, logger });
   const kms = createKmsService({
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
   });
@@ -196,6 +199,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
       if (timer) clearInterval(timer);
       functions.close();
       await store.close();
+      authorizationMessages.close();
       keyring.close();
     },
   };

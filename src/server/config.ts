@@ -42,6 +42,11 @@ export type CofferConfig = {
   auditAnchorFile?: string;
   /** How often the chain head is anchored when it has moved (default 10 s; and always on a clean shutdown). */
   auditAnchorIntervalMs?: number;
+  /**
+   * Append ` Encoded authorization failure message: <blob>` to AccessDenied messages (`--encode-authorization-messages`),
+   * for STS DecodeAuthorizationMessage. Off by default: AWS's Secrets Manager and KMS refusals carry no such message.
+   */
+  encodeAuthorizationMessages?: boolean;
   /** The kms-digest addon's file; default: found beside the package (crypto/digest-signing.ts). Tests point it elsewhere. */
   kmsDigestAddon?: string;
 };

@@ -36,6 +36,8 @@ export async function startTestServer(
     postgres?: PostgresConfig;
     /** The kms-digest addon's file (default: the one npm ci builds). */
     kmsDigestAddon?: string;
+    /** `--encode-authorization-messages`: AccessDenied messages carry an encoded failure message. */
+    encodeAuthorizationMessages?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -55,6 +57,7 @@ export async function startTestServer(
     limits: options.limits,
     postgres: options.postgres,
     kmsDigestAddon: options.kmsDigestAddon,
+    encodeAuthorizationMessages: options.encodeAuthorizationMessages,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

@@ -27,6 +27,7 @@ type ServerOptions = {
   dev?: boolean;
   rootKeyFile?: string;
   auditFailClosed?: boolean;
+  encodeAuthorizationMessages?: boolean;
   auditAnchorFile?: string;
   auditAnchorInterval: string;
   workers?: string;
@@ -99,6 +100,7 @@ export function registerServerCommand(program: Command): void {
     .option('--store-timeout <ms>', 'a PostgreSQL statement or connection attempt past this fails the call with a retryable 5xx (--store)', '10000')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
+    .option('--encode-authorization-messages', 'append an encoded authorization failure message to AccessDenied messages, for sts decode-authorization-message (AWS\'s Secrets Manager and KMS send none)')
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
     .option('--audit-anchor-interval <seconds>', 'anchor the audit chain this often when it has grown (and on shutdown)', '10')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
@@ -175,6 +177,7 @@ function serverConfig(options: ServerOptions): CofferConfig {
     rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
     rootKeyBase64: process.env.COFFER_ROOT_KEY,
     auditFailClosed: options.auditFailClosed ?? false,
+    encodeAuthorizationMessages: options.encodeAuthorizationMessages ?? false,
     auditAnchorFile: options.auditAnchorFile && resolve(options.auditAnchorFile),
     auditAnchorIntervalMs: parseAnchorInterval(options.auditAnchorInterval) * 1000,
     rotationLeaseMs: wholeNumber('--rotation-lease', options.rotationLease, 1) * 1000,
