@@ -1,7 +1,6 @@
 import type { Credentials } from '../auth/index.js';
 import type { Logger } from '../core/index.js';
 import type { Authorizer, IdentityPolicySource } from '../policy/index.js';
-import type { AuthorizationMessageDecoder } from './operations/authorization-messages.js';
 import type { IamRepository } from '../store/index.js';
 
 /** The IAM repository's methods the IAM and STS operations call (auth's credentials insert the keys). */
@@ -32,6 +31,12 @@ export type IamStore = Pick<
   | 'deleteRootAccessKey'
   | 'listRootAccessKeys'
 >;
+
+/** Opens the encoded messages AccessDenied answers carry (implemented over crypto, wired by server/compose.ts). */
+export interface AuthorizationMessageDecoder {
+  /** The sealed failure, or undefined when the blob is not this server's, was changed, or has expired. */
+  decode(blob: string, now: Date): { accountId: string; decodedMessage: string } | undefined;
+}
 
 export type IamDeps = {
   store: IamStore;

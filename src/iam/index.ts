@@ -7,5 +7,4 @@
 export { createIdentityPolicySource, principalName, type IdentityLookup, type PrincipalName, type StoredIdentity } from './identity-policies.js';
 export { createIamService, type IamService } from './service.js';
 export { newAccountId } from './names.js';
-export type { IamDeps, IamStore } from './deps.js';
-export type { AuthorizationMessageDecoder } from './operations/authorization-messages.js';
+export type { AuthorizationMessageDecoder, IamDeps, IamStore } from './deps.js';

@@ -6,7 +6,6 @@
  */
 import { commonError, type RequestContext } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
-import { authorizationFailureMessage } from './authorization-failure.js';
 import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
 
@@ -333,14 +332,17 @@ function refusal(principalArn: string, identity: PrincipalPolicies, request: Acc
  * carry no encoded message, so by default Coffer's messages stay exactly theirs.
  */
 export interface AuthorizationMessageEncoder {
-  encode(failure: { readonly accountId: string; readonly decodedMessage: string }, now: Date): string;
+  /** The blob for one refusal (policy/authorization-failure.ts turns the refusal into DecodeAuthorizationMessage's text). */
+  encode(refusal: Refusal, now: Date): string;
 }
+
+/** A refused check, as the authorizer decided it. */
+export type Refusal = { readonly identity: PrincipalPolicies; readonly request: AccessRequest; readonly facts: RequestFacts; readonly decision: AccessDecision };
 
 /** ` Encoded authorization failure message: <blob>` (the wording of AWS services that encode), or nothing. */
 function encoded(messages: AuthorizationMessageEncoder | undefined, identity: PrincipalPolicies, request: AccessRequest, decision: AccessDecision, facts: RequestFacts): string {
   if (!messages) return '';
-  const decodedMessage = authorizationFailureMessage(identity, request, facts, decision);
-  return ` Encoded authorization failure message: ${messages.encode({ accountId: identity.principal.accountId, decodedMessage }, facts.currentTime)}`;
+  return ` Encoded authorization failure message: ${messages.encode({ identity, request, facts, decision }, facts.currentTime)}`;
 }
 
 /** The request with its costly condition keys filled in, when a policy that will be evaluated tests one of them. */

@@ -6,13 +6,13 @@
  * A matched statement names its policy and its Sid (or `#<index>`) and effect; the statements' text is not repeated.
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html
  */
-import { requestContext, type AccessDecision, type AccessRequest, type PrincipalPolicies, type RequestFacts } from './access.js';
+import { requestContext, type Refusal } from './access.js';
 import { simulateAccess } from './simulate.js';
 
 /** Room left for the request context so the sealed blob stays within DecodeAuthorizationMessage's 10,240 characters. */
 const MAX_MESSAGE_BYTES = 6000;
 
-export function authorizationFailureMessage(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts, decision: AccessDecision): string {
+export function authorizationFailureMessage({ identity, request, facts, decision }: Refusal): string {
   const simulated = simulateAccess({
     identity,
     request,
@@ -57,7 +57,7 @@ export function authorizationFailureMessage(identity: PrincipalPolicies, request
   return text;
 }
 
-function findSid(identity: PrincipalPolicies, sourceId: string, index: number): string | undefined {
+function findSid(identity: Refusal['identity'], sourceId: string, index: number): string | undefined {
   const position = identity.sources?.findIndex((source) => source.id === sourceId) ?? -1;
   return position >= 0 ? identity.policies[position]?.statements[index]?.sid : undefined;
 }

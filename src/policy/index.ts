@@ -40,7 +40,9 @@ export {
   type PolicySourceType,
   requestContext,
   type AuthorizationMessageEncoder,
+  type Refusal,
 } from './access.js';
+export { authorizationFailureMessage } from './authorization-failure.js';
 export { simulateAccess, type LabelledPolicy, type SimulationRequest, type SimulationResult, type MatchedStatement, type SimulatedDecision } from './simulate.js';
 export { contextKeyNames, statementPositions, type TextPosition } from './policy-text.js';
 export { CompiledPolicyCache } from './compiled-cache.js';

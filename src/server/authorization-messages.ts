@@ -1,6 +1,6 @@
 import { AuthorizationMessageSealer, type Keyring } from '../crypto/index.js';
 import type { AuthorizationMessageDecoder } from '../iam/index.js';
-import type { AuthorizationMessageEncoder } from '../policy/index.js';
+import { authorizationFailureMessage, type AuthorizationMessageEncoder } from '../policy/index.js';
 
 /**
  * How long an encoded authorization failure message can be decoded. AWS does not say; an hour is enough to act on
@@ -16,8 +16,9 @@ export const AUTHORIZATION_MESSAGE_TTL_MS = 60 * 60 * 1000;
 export function createAuthorizationMessages(keyring: Keyring): AuthorizationMessageEncoder & AuthorizationMessageDecoder & { close(): void } {
   const sealer = new AuthorizationMessageSealer(keyring);
   return {
-    encode(failure, now) {
-      return sealer.seal(JSON.stringify({ accountId: failure.accountId, decodedMessage: failure.decodedMessage }), new Date(now.getTime() + AUTHORIZATION_MESSAGE_TTL_MS));
+    encode(refusal, now) {
+      const sealed = { accountId: refusal.identity.principal.accountId, decodedMessage: authorizationFailureMessage(refusal) };
+      return sealer.seal(JSON.stringify(sealed), new Date(now.getTime() + AUTHORIZATION_MESSAGE_TTL_MS));
     },
     decode(blob, now) {
       const opened = sealer.open(blob, now);

@@ -3,12 +3,6 @@ import type { IamDeps } from '../deps.js';
 import { stsError } from '../errors.js';
 import type { StsInput } from '../schemas.js';
 
-/** Opens the encoded messages AccessDenied answers carry (implemented over crypto, wired by server/compose.ts). */
-export interface AuthorizationMessageDecoder {
-  /** The sealed failure, or undefined when the blob is not this server's, was changed, or has expired. */
-  decode(blob: string, now: Date): { accountId: string; decodedMessage: string } | undefined;
-}
-
 /**
  * STS DecodeAuthorizationMessage, authorized as sts:DecodeAuthorizationMessage on `*` by the pipeline. A message
  * is decoded only for a caller of the account whose request was refused: another tenant of this server gets
