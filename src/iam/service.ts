@@ -7,6 +7,7 @@ import { roleOperations } from './operations/roles.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
 import { createPrincipalDirectory } from './principal-directory.js';
+import { createServiceRoleSessions } from './service-role-sessions.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 
 /**
@@ -77,7 +78,13 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   guardUserSessions(iamTable.operations, 'iam', () => true);
   guardUserSessions(stsTable.operations, 'sts', (name) => !STS_OPERATIONS_FOR_USER_SESSIONS.has(name) && name !== 'GetSessionToken');
 
-  return { iamTable, stsTable, principals: createPrincipalDirectory(deps.store) };
+  return {
+    iamTable,
+    stsTable,
+    principals: createPrincipalDirectory(deps.store),
+    /** Role sessions AWS services start for themselves (Lambda's execution roles), for compose.ts to hand out. */
+    serviceRoles: createServiceRoleSessions(deps),
+  };
 }
 
 /** Wraps each operation `refused(name)` picks so a GetSessionToken session is refused before it runs. */

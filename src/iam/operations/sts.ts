@@ -172,7 +172,7 @@ function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['creat
  * resource, so each statement is given `Resource: "*"` (the role itself) before compiling. The text was
  * validated when stored; one that no longer parses compiles to nothing and so allows nobody.
  */
-function trustPolicyOnItsRole(text: string): string {
+export function trustPolicyOnItsRole(text: string): string {
   try {
     const document = JSON.parse(text) as { Statement?: unknown };
     const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
