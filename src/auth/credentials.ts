@@ -84,25 +84,6 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey };
   }
 
-  /**
-   * A short-lived key for a principal of an account, as Lambda hands a function its execution role's
-   * credentials: it stops working `ttlMs` from now, and the maintenance pass deletes it after that.
-   */
-  async function createTemporaryAccessKey(accountId: string, principalArn: string, ttlMs: number): Promise<TemporaryAccessKey> {
-    const now = clock.now();
-    const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('ASIA');
-    const expiresAt = new Date(now.getTime() + ttlMs);
-    await deps.store.insertAccessKey({
-      accessKeyId,
-      accountId,
-      principalArn,
-      sealedSecret,
-      createdAt: now,
-      expiresAt,
-    });
-    return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), expiresAt };
-  }
-
   /** CreateAccessKey by the root for itself: like createRootAccessKey, refused (undefined) at `maxKeys` keys. */
   async function createLimitedRootAccessKey(accountId: string, maxKeys: number, now: Date) {
     const { accessKeyId, secretAccessKey, sealedSecret } = newSealedKey('AKIA');
@@ -162,7 +143,7 @@ export function createCredentials(deps: CredentialDeps) {
     return { accessKeyId, secretAccessKey: new Sensitive(secretAccessKey), sessionToken: new Sensitive(sessionToken), expiresAt };
   }
 
-  /** Deletes the temporary keys (minted for functions, STS sessions) expired at `now`; returns how many. */
+  /** Deletes the temporary keys (STS sessions, functions' role sessions) expired at `now`; returns how many. */
   function deleteExpiredAccessKeys(now: Date): Promise<number> {
     return deps.store.deleteExpiredAccessKeys(now);
   }
@@ -172,7 +153,6 @@ export function createCredentials(deps: CredentialDeps) {
     lookup,
     createRootAccessKey,
     createLimitedRootAccessKey,
-    createTemporaryAccessKey,
     createUserAccessKey,
     createSessionAccessKey,
     deleteExpiredAccessKeys,
@@ -180,8 +160,6 @@ export function createCredentials(deps: CredentialDeps) {
 }
 
 export type Credentials = ReturnType<typeof createCredentials>;
-
-export type TemporaryAccessKey = { accessKeyId: string; secretAccessKey: Sensitive<string>; expiresAt: Date };
 
 function rootPrincipal(accountId: string, accessKeyId: string): Principal {
   return { accountId, arn: accountRootArn(accountId), accessKeyId };

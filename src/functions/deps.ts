@@ -2,10 +2,23 @@ import type { Logger, RequestContext, Sensitive } from '../core/index.js';
 import type { FunctionsRepository, SealedEnvironment } from '../store/index.js';
 import type { BuiltinRotators } from './builtin-function.js';
 
-/** A short-lived access key for a function's account, minted per invocation by auth (wired in compose.ts). */
-export type MintedCredentials = { accessKeyId: string; secretAccessKey: Sensitive<string> };
+/** The temporary credentials of a function's execution-role session, started per invocation. */
+export type MintedCredentials = { accessKeyId: string; secretAccessKey: Sensitive<string>; sessionToken: Sensitive<string> };
 
-export type MintCredentials = (accountId: string, principalArn: string, ttlMs: number) => Promise<MintedCredentials>;
+/**
+ * Lambda's use of execution roles, implemented by iam and wired in compose.ts (functions never imports iam): the
+ * role must exist in the function's account and its trust policy must allow `lambda.amazonaws.com`
+ * sts:AssumeRole. https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+ */
+export interface ExecutionRoles {
+  /** Whether Lambda may assume `roleArn` for a function of `accountId`. */
+  mayAssume(accountId: string, roleArn: string): Promise<boolean>;
+  /**
+   * A session of the role named `sessionName` (`arn:aws:sts::<account>:assumed-role/<role>/<sessionName>`), expiring
+   * `ttlMs` from now; undefined when Lambda may not assume the role (any more).
+   */
+  startSession(accountId: string, roleArn: string, sessionName: string, ttlMs: number): Promise<MintedCredentials | undefined>;
+}
 
 /**
  * KMS envelope encryption for a function's variables: kms's `KmsPort` for service `lambda`, wired by compose.ts
@@ -17,15 +30,15 @@ export interface EnvironmentKmsPort {
 }
 
 /**
- * What the functions service needs: its repository, KMS for variables, a way to mint (and sweep) credentials,
- * and where Coffer listens.
+ * What the functions service needs: its repository, KMS for variables, execution-role sessions (and a sweep of
+ * expired keys), and where Coffer listens.
  */
 export type FunctionsDeps = {
   store: FunctionsRepository;
   kms: EnvironmentKmsPort;
   logger: Logger;
-  mintCredentials: MintCredentials;
-  /** Deletes the minted keys expired at `now` (auth's, wired in compose.ts); returns how many. */
+  executionRoles: ExecutionRoles;
+  /** Deletes the expired session keys of invocations (auth's, wired in compose.ts); returns how many. */
   deleteExpiredCredentials: (now: Date) => Promise<number>;
   /** Coffer's own URL as a child process reaches it (AWS_ENDPOINT_URL); known once the server listens. */
   endpointUrl: () => string | undefined;

@@ -203,6 +203,7 @@ function childEnvironment(invocation: HostedInvocation, setup: ChildSetup): Reco
     AWS_DEFAULT_REGION: record.region,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey.reveal(),
+    AWS_SESSION_TOKEN: credentials.sessionToken.reveal(),
     ...(endpointUrl ? { AWS_ENDPOINT_URL: endpointUrl } : {}),
   };
 }

@@ -9,7 +9,7 @@
  * as the narrow `EnvironmentKmsPort`, all from compose.ts. Never imports auth, protocol, server or another service.
  */
 export { createFunctionsService, type FunctionsService } from './service.js';
-export type { EnvironmentKmsPort, FunctionsDeps, MintCredentials, MintedCredentials } from './deps.js';
+export type { EnvironmentKmsPort, ExecutionRoles, FunctionsDeps, MintedCredentials } from './deps.js';
 export type { InvokeOutcome } from './invoke-outcome.js';
 export { lambdaErrors } from './errors.js';
 export { HTTP_RUNTIME, HTTP_URL_VARIABLE } from './runtimes.js';

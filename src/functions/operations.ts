@@ -3,6 +3,7 @@ import { commonError, type RequestContext } from '../core/index.js';
 import type { FunctionPatch, FunctionRecord } from '../store/index.js';
 import { BUILTIN_HAS_NO_CODE, builtinFunctionRecord, checkRotatorName } from './builtin-function.js';
 import type { FunctionsDeps } from './deps.js';
+import { checkExecutionRole } from './execution-role.js';
 import type { EnvironmentVault, Variables } from './environment-vault.js';
 import { functionNotFound, lambdaError } from './errors.js';
 import { functionArn, LATEST, resolveFunctionRef } from './function-name.js';
@@ -85,6 +86,7 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
         lastModified: now,
         revisionId: randomUUID(),
       };
+      await checkExecutionRole(deps.executionRoles, ref.accountId, input.Role);
       let record: FunctionRecord;
       if (kind === 'zip') {
         if (input.Role === undefined) {
@@ -150,10 +152,11 @@ export function createFunctionOperations(deps: FunctionsDeps, runner: Runner, va
     async updateFunctionConfiguration(ctx: RequestContext, input: Inputs['UpdateFunctionConfiguration']) {
       const record = await load(ctx, input.FunctionName);
       checkRevision(record, input.RevisionId);
-      if (input.Role !== undefined && input.Role !== record.role) {
-        throw lambdaError('InvalidParameterValueException', "Coffer does not change a function's Role; create the function again with the new role.");
-      }
       const patch: FunctionPatch = {};
+      if (input.Role !== undefined && input.Role !== record.role) {
+        await checkExecutionRole(deps.executionRoles, record.accountId, input.Role);
+        patch.role = input.Role;
+      }
       if (input.Runtime !== undefined) {
         if (kindOfRuntime(input.Runtime) !== record.kind) {
           throw lambdaError('InvalidParameterValueException', `A function cannot change between ${HTTP_RUNTIME} and a code runtime; create a new function.`);

@@ -2,18 +2,19 @@ import { accountRootArn } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
 import { lambdaError } from './errors.js';
+import { ROLE_NOT_ASSUMABLE, startExecutionSession } from './execution-role.js';
 import { failed, runHosted, type Execution } from './hosted.js';
 import { runHttpFunction } from './http-function.js';
 import { keepInvocationLog } from './invocation-logs.js';
 import { Workspace } from './workspace.js';
 
-/** Credentials outlive the function's timeout by this much, as a margin for its last calls. */
+/** A session outlives the function's timeout by this much, as a margin for its last calls. */
 const CREDENTIAL_GRACE_MS = 60_000;
 const DEFAULT_MAX_CONCURRENT = 32;
 
 /**
- * Runs functions: zip functions as child processes (hosted.ts) with credentials minted for this one
- * invocation, HTTP functions as a POST (http-function.ts). At most `maxConcurrentInvocations` run at once on
+ * Runs functions: zip functions as child processes (hosted.ts) with a session of their execution role started for
+ * this one invocation, HTTP functions as a POST (http-function.ts). At most `maxConcurrentInvocations` run at once on
  * this node; more are refused with TooManyRequestsException, as Lambda throttles past its concurrency.
  */
 export function createRunner(deps: FunctionsDeps) {
@@ -49,7 +50,7 @@ export function createRunner(deps: FunctionsDeps) {
         deps.logger.warn('hosted functions run without AWS_ENDPOINT_URL: Coffer does not know its own URL');
       }
       const ttlMs = record.timeoutSeconds * 1000 + CREDENTIAL_GRACE_MS;
-      const credentials = await deps.mintCredentials(record.accountId, executionPrincipal(record), ttlMs);
+      const credentials = await startExecutionSession(deps.executionRoles, record, ttlMs);
       return await runHosted(
         { record, event, requestId, credentials, endpointUrl },
         { workspace, logger: deps.logger, pythonCommand, nodeCommand, track },
@@ -61,6 +62,10 @@ export function createRunner(deps: FunctionsDeps) {
 
   async function runBuiltin(record: FunctionRecord, event: unknown, requestId: string): Promise<Execution> {
     if (!deps.builtins || !record.handler) return failed('Runtime.InvalidEntrypoint', 'The function names no built-in rotator.');
+    // A built-in function acts as its role's session in process (no keys): Lambda must still be able to assume it.
+    if (record.role === undefined || !(await deps.executionRoles.mayAssume(record.accountId, record.role))) {
+      throw lambdaError('InvalidParameterValueException', ROLE_NOT_ASSUMABLE);
+    }
     const invocation = {
       accountId: record.accountId,
       region: record.region,

@@ -6,5 +6,6 @@
  */
 export { createIdentityPolicySource, principalName, type IdentityLookup, type PrincipalName, type StoredIdentity } from './identity-policies.js';
 export { createIamService, type IamService } from './service.js';
+export type { ServiceRoleSession, ServiceRoleSessions } from './service-role-sessions.js';
 export { newAccountId } from './names.js';
 export type { AuthorizationMessageDecoder, IamDeps, IamStore } from './deps.js';

@@ -11,6 +11,7 @@ import { simulationOperations } from './operations/simulation.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
 import { createPrincipalDirectory } from './principal-directory.js';
+import { createServiceRoleSessions } from './service-role-sessions.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 
 /**
@@ -91,21 +92,27 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   };
 
   // Credentials from GetSessionToken call no IAM operation (no MFA here) and only some STS ones, as in AWS.
-  guardUserSessions(iamTable.operations, () => true);
-  guardUserSessions(stsTable.operations, (name) => !STS_OPERATIONS_FOR_USER_SESSIONS.has(name) && name !== 'GetSessionToken');
+  guardUserSessions(iamTable.operations, 'iam', () => true);
+  guardUserSessions(stsTable.operations, 'sts', (name) => !STS_OPERATIONS_FOR_USER_SESSIONS.has(name) && name !== 'GetSessionToken');
 
-  return { iamTable, stsTable, principals: createPrincipalDirectory(deps.store) };
+  return {
+    iamTable,
+    stsTable,
+    principals: createPrincipalDirectory(deps.store),
+    /** Role sessions AWS services start for themselves (Lambda's execution roles), for compose.ts to hand out. */
+    serviceRoles: createServiceRoleSessions(deps),
+  };
 }
 
 /** Wraps each operation `refused(name)` picks so a GetSessionToken session is refused before it runs. */
-function guardUserSessions(operations: Record<string, OperationSpec>, refused: (name: string) => boolean): void {
+function guardUserSessions(operations: Record<string, OperationSpec>, service: 'iam' | 'sts', refused: (name: string) => boolean): void {
   for (const [name, spec] of Object.entries(operations)) {
     if (!refused(name)) continue;
     const run = spec.run;
     operations[name] = {
       ...spec,
       run: (ctx, input) => {
-        refuseUserSession(ctx, name);
+        refuseUserSession(ctx, name, service);
         return run(ctx, input);
       },
     };

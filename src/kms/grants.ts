@@ -76,12 +76,39 @@ export function isGrantableOn(key: { keySpec: string; keyUsage: string }, operat
 }
 
 /**
- * The grantee names a caller answers to: its own ARN, and for a role session the role's ARN (a grant to a role
- * serves every session of it). A grant names its grantee by ARN; an account root ARN names the root user only.
+ * The grantee names a caller answers to directly: its own ARN, and for a role session the role's ARN (a grant to
+ * a role serves every session of it). A grant names its grantee by ARN; the root user answers to its account's
+ * root ARN directly, its account's other principals through `accountGranteeOf`.
  */
 export function granteeNamesOf(principalArn: string): string[] {
   const session = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(principalArn);
   return session ? [principalArn, `arn:aws:iam::${session[1]}:role/${session[2]}`] : [principalArn];
+}
+
+/**
+ * The account root ARN a user or role session of an account answers to by delegation, undefined for the root
+ * itself (named directly) and for anything else. GranteePrincipal and RetiringPrincipal may name "AWS accounts"
+ * (API_CreateGrant.html); AWS does not document more of what such a grant means. Coffer reads the account's root
+ * ARN in a grant as it reads it in a key policy: it delegates to the account, so the grant serves a principal of
+ * that account only when the principal's own IAM policies allow the operation on the key too (the safe reading:
+ * a grant to an account never opens a key to a user or role its administrator gave no permission).
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+ */
+export function accountGranteeOf(principalArn: string): string | undefined {
+  const member = /^arn:aws:(?:iam::(\d{12}):user\/|sts::(\d{12}):assumed-role\/)/.exec(principalArn);
+  const accountId = member?.[1] ?? member?.[2];
+  return accountId === undefined ? undefined : `arn:aws:iam::${accountId}:root`;
+}
+
+/**
+ * How a grant names a caller: `grantee` (its ARN, its role), `account` (its account's root ARN, see
+ * accountGranteeOf), or not at all.
+ */
+export function grantNames(principalArn: string, grantPrincipal: string | undefined): 'grantee' | 'account' | undefined {
+  if (grantPrincipal === undefined) return undefined;
+  if (granteeNamesOf(principalArn).includes(grantPrincipal)) return 'grantee';
+  return accountGranteeOf(principalArn) === grantPrincipal ? 'account' : undefined;
 }
 
 /** EncryptionContextEquals: the same pairs exactly; EncryptionContextSubset: the request has every pair (and maybe more). */

@@ -4,7 +4,7 @@ import { requestOnNamed, type CompiledPolicy, type NamedResource, type RequestCo
 import { keyStoreId, type GrantRecord, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
-import { assertGrantTokens, grantAllows, granteeNamesOf, isGrantOperation } from './grants.js';
+import { accountGranteeOf, assertGrantTokens, grantAllows, granteeNamesOf, isGrantOperation } from './grants.js';
 import { evaluableKeyPolicy } from './key-policy.js';
 import { namedKey, requestAliasOf, type KeyLookup, type KeyReference } from './key-lookup.js';
 import { assertCustomerManaged } from './managed-key-guard.js';
@@ -84,15 +84,23 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
     } catch (error) {
       // Grants are read only when the policies do not allow: the common path costs no grant lookup. A grant
       // never overrides an explicit deny (checkAccess allows by grant only an implicit deny).
-      if (!isAccessDenied(error) || request.policy || !(await grantAllowsRequest(ctx, key, operation, request))) throw error;
-      await deps.authorizer.authorize(ctx, { ...access, allowedByGrant: true });
+      if (!isAccessDenied(error) || request.policy) throw error;
+      const via = await grantAllowsRequest(ctx, key, operation, request);
+      if (!via) throw error;
+      // A grant to the caller's account allows only with the caller's own IAM permission (accountGranteeOf).
+      await deps.authorizer.authorize(ctx, via === 'grantee' ? { ...access, allowedByGrant: true } : { ...access, allowedByAccountGrant: true });
     }
   }
 
-  async function grantAllowsRequest(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest): Promise<boolean> {
-    if (!isGrantOperation(operation)) return false;
-    const grants = await deps.store.listGrantsForGrantee(keyStoreId(key), granteeNamesOf(ctx.principal.arn));
-    return grants.some((grant) => grantAllows(grant, operation, request.encryptionContext) && (request.grantPermits?.(grant) ?? true));
+  /** Whether a grant allows the request, and how it names the caller (directly, or through its account). */
+  async function grantAllowsRequest(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest): Promise<'grantee' | 'account' | undefined> {
+    if (!isGrantOperation(operation)) return undefined;
+    const account = accountGranteeOf(ctx.principal.arn);
+    const names = granteeNamesOf(ctx.principal.arn);
+    const grants = await deps.store.listGrantsForGrantee(keyStoreId(key), account ? [...names, account] : names);
+    const usable = grants.filter((grant) => grantAllows(grant, operation, request.encryptionContext) && (request.grantPermits?.(grant) ?? true));
+    if (usable.some((grant) => names.includes(grant.granteePrincipal))) return 'grantee';
+    return usable.length > 0 ? 'account' : undefined;
   }
 
   async function resourceTagContext(key: KeyRecord): Promise<RequestContextValues> {

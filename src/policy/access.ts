@@ -65,6 +65,11 @@ export type AccessRequest = {
   /** KMS: a grant on the key allows this operation for this caller, a path besides the key policy. */
   readonly allowedByGrant?: boolean;
   /**
+   * KMS: a grant to the caller's account (its root ARN) allows this operation. Like a key policy naming the
+   * account, it delegates to the account's IAM policies: it allows a caller whose identity policies allow too.
+   */
+  readonly allowedByAccountGrant?: boolean;
+  /**
    * Condition keys that cost a store read (a resource's tags): loaded by the authorizer only when a policy in
    * play has a condition on a key starting with one of `keyPrefixes` (lower case, e.g. `aws:resourcetag/`), so
    * the common check does no extra I/O.
@@ -149,6 +154,9 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
   if (final.decision === 'Allow') return { allowed: true };
   // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly.
   if (request.allowedByGrant && final.reason === 'ImplicitDeny') return { allowed: true };
+  if (request.allowedByAccountGrant && final.reason === 'ImplicitDeny' && identityPolicies.some((result) => result.decision === 'Allow')) {
+    return { allowed: true };
+  }
   if (final.reason === 'ExplicitDeny') return denied('ExplicitDeny', 'resource-based');
   return denied('ImplicitDeny', implicitDenySide(request, identityPolicies, resourceResult));
 }

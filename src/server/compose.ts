@@ -24,6 +24,7 @@ import { loadRootKeyFor, ROOT_KEY_CHECK, verifyRootKey } from './root-key.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type EdgeLimits, type HttpServer } from './http.js';
 export type { CofferConfig, ServerStore } from './config.js';
+import { lambdaExecutionRoles } from './execution-roles.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
 
 
@@ -119,7 +120,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     store,
     kms: kms.portFor('lambda'),
     logger,
-    mintCredentials: credentials.createTemporaryAccessKey,
+    executionRoles: lambdaExecutionRoles(iam.serviceRoles),
     deleteExpiredCredentials: credentials.deleteExpiredAccessKeys,
     endpointUrl: () => config.endpointUrl,
     builtins: { names: Object.keys(builtInRotators), run: (invocation, event) => rotation!.runBuiltin(invocation, event) },

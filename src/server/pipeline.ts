@@ -67,7 +67,7 @@ type Protocol<T extends Target> = {
   route(request: RawRequest): T;
   decode(target: T, request: RawRequest): Record<string, unknown>;
   encode(target: T, output: unknown, requestId: string): RawResponse;
-  renderError(error: unknown, internalErrorCode: string, requestId: string): { fault: 'client' | 'server'; response: RawResponse };
+  renderError(error: unknown, internalErrorCode: string, requestId: string): { fault: 'client' | 'server'; code: string; response: RawResponse };
 };
 
 /**
@@ -97,6 +97,8 @@ export function createPipeline(deps: PipelineDeps) {
     const call = newCall(request, requestId, deps.clock);
     const ledger: AccessLedger = { checks: 0 };
     try {
+      // The audit event records the error code the client is sent (Query's AccessDenied, not AccessDeniedException).
+      const wireCode = (error: unknown) => protocol.renderError(error, internalErrorCode, requestId).code;
       const { target, output } = await audited(deps.audit, call, ledger, async () => {
         const target = protocol.route(request);
         internalErrorCode = target.table.internalErrorCode;
@@ -106,7 +108,7 @@ export function createPipeline(deps: PipelineDeps) {
         const input = protocol.decode(target, request);
         call.input = input;
         return { target, output: await execute(ctx, target, input, deps) };
-      }, (result) => result.output);
+      }, (result) => result.output, wireCode);
       return protocol.encode(target, output, requestId);
     } catch (error) {
       const rendered = protocol.renderError(error, internalErrorCode, requestId);
@@ -149,6 +151,7 @@ function jsonProtocol(route: PipelineDeps['route']): Protocol<Target> {
       const rendered = renderError(error, internalErrorCode, requestId);
       return {
         fault: rendered.fault,
+        code: rendered.code,
         response: { status: rendered.status, body: rendered.body, headers: { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId } },
       };
     },
@@ -168,6 +171,7 @@ function restProtocol(router: RestRouter): Protocol<RestTarget> {
       const rendered = renderRestError(error, internalErrorCode, requestId);
       return {
         fault: rendered.fault,
+        code: rendered.code,
         response: {
           status: rendered.status,
           body: rendered.body,
@@ -187,7 +191,7 @@ function queryProtocol(router: QueryRouter): Protocol<QueryTarget> {
     encode: (target, output, requestId) => ({ status: 200, body: encodeQueryResponse(target, output, requestId), headers: xmlHeaders(requestId) }),
     renderError(error, internalErrorCode, requestId) {
       const rendered = renderQueryError(error, internalErrorCode, requestId);
-      return { fault: rendered.fault, response: { status: rendered.status, body: rendered.body, headers: xmlHeaders(requestId) } };
+      return { fault: rendered.fault, code: rendered.code, response: { status: rendered.status, body: rendered.body, headers: xmlHeaders(requestId) } };
     },
   };
 }
@@ -240,6 +244,7 @@ async function audited<T>(
   ledger: AccessLedger,
   run: () => Promise<T>,
   outputOf: (result: T) => unknown = (result) => result,
+  wireCode?: (error: unknown) => string,
 ): Promise<T> {
   if (!audit) return run();
   let result: T;
@@ -248,7 +253,7 @@ async function audited<T>(
   } catch (error) {
     // A call that named no known operation reached no service: it has no event name and is not recorded.
     if (!isAuditRefusal(error) && call.operation !== undefined) {
-      await audit.record({ ...call, error: errorSummary(error, call.requestId), resources: checkedResources(ledger) });
+      await audit.record({ ...call, error: errorSummary(error, call.requestId, wireCode), resources: checkedResources(ledger) });
     }
     throw error;
   }
@@ -271,10 +276,15 @@ function isAuditRefusal(error: unknown): boolean {
   return error instanceof Error && error.name === 'AuditUnavailableError';
 }
 
-/** The error code and message as the caller sees them (an unknown throw is the generic internal error). */
-function errorSummary(error: unknown, requestId: string): { code: string; message: string } {
-  if (error instanceof AwsError) return { code: error.code, message: error.message };
-  return { code: GENERIC_INTERNAL_ERROR, message: `An internal error occurred. Request id: ${requestId}` };
+/**
+ * The error code and message as the caller sees them: the code the protocol put on the wire when it is known
+ * (Query renames the shared codes, an unknown throw becomes the service's internal error), the message of the
+ * AwsError (an unknown throw's real message is only logged, never audited).
+ */
+function errorSummary(error: unknown, requestId: string, wireCode?: (error: unknown) => string): { code: string; message: string } {
+  const message = error instanceof AwsError ? error.message : `An internal error occurred. Request id: ${requestId}`;
+  if (wireCode) return { code: wireCode(error), message };
+  return { code: error instanceof AwsError ? error.code : GENERIC_INTERNAL_ERROR, message };
 }
 
 function newCall(request: RawRequest, requestId: string, clock: Clock): ApiCall {

@@ -7,6 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { systemClock, type RequestContext } from '../../src/core/index.js';
+import { createRole, LAMBDA_TRUST_POLICY } from './principals.js';
 import { NodeSha256, type AccessKey } from './signed-fetch.js';
 import type { TestServer } from './start-server.js';
 
@@ -21,6 +22,15 @@ export const ROTATION_ACTIONS = [
   'secretsmanager:UpdateSecretVersionStage',
   'secretsmanager:GetRandomPassword',
 ];
+
+/**
+ * Creates the role `ROLE` names in the server's bootstrap account, trusted by Lambda (CreateFunction refuses a role
+ * Lambda cannot assume) and allowed `actions` (none by default): what a test needs before it creates a function.
+ */
+export async function createTestFunctionRole(server: TestServer, actions: string[] = []): Promise<void> {
+  const policy = actions.length > 0 ? { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] } : undefined;
+  await createRole(server, server.admin, 'coffer-test-function', LAMBDA_TRUST_POLICY, policy);
+}
 
 /** A Lambda client signed with the server's administrator key, no retries. */
 export function lambdaClient(server: TestServer, options: { region?: string; credentials?: AccessKey } = {}): LambdaClient {

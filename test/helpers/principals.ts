@@ -1,5 +1,5 @@
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { TestServer } from './start-server.js';
 
 /**
@@ -63,9 +63,38 @@ export async function createRole(server: TestServer, owner: Keys, roleName: stri
   }
 }
 
-/** STS AssumeRole: the session's temporary keys, with their session token. */
-export async function assumeRole(server: TestServer, caller: Keys, roleArn: string, sessionName = 'test-session'): Promise<Keys> {
+/** Per root key: the keys of the IAM user that assumes roles for it (see assumeRole). */
+const assumers = new Map<string, Promise<Keys>>();
+
+/**
+ * The keys that call AssumeRole for `caller`: the caller itself, or for an account's root (which AWS does not let
+ * assume roles) a user `role-assumer` of its account allowed sts:AssumeRole on every role, made once per root key.
+ * A trust policy naming the account (its root ARN) lets that user in through its identity policy.
+ */
+async function assumerFor(server: TestServer, caller: Keys): Promise<Keys> {
   const sts = stsClient(server, caller);
+  let arn: string;
+  try {
+    arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn!;
+  } finally {
+    sts.destroy();
+  }
+  if (!arn.endsWith(':root')) return caller;
+  let assumer = assumers.get(`${server.url} ${caller.accessKeyId}`);
+  if (!assumer) {
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] };
+    assumer = createUser(server, caller, `role-assumer-${caller.accessKeyId.slice(-6).toLowerCase()}`, { policy }).then((user) => user.keys);
+    assumers.set(`${server.url} ${caller.accessKeyId}`, assumer);
+  }
+  return assumer;
+}
+
+/**
+ * STS AssumeRole: the session's temporary keys, with their session token. An account root's key is replaced by a
+ * user of the account allowed sts:AssumeRole (AWS refuses roots: "Roles may not be assumed by root accounts.").
+ */
+export async function assumeRole(server: TestServer, caller: Keys, roleArn: string, sessionName = 'test-session'): Promise<Keys> {
+  const sts = stsClient(server, await assumerFor(server, caller));
   try {
     const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
     const credentials = assumed.Credentials!;

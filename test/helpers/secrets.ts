@@ -12,7 +12,7 @@ export const REGION = 'us-east-1';
 /** A Secrets Manager client signed with the server's administrator key, no retries. */
 export function secretsClient(
   server: TestServer,
-  options: { region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+  options: { region?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } = {},
 ): SecretsManagerClient {
   return new SecretsManagerClient({
     endpoint: server.url,

@@ -5,6 +5,7 @@ import { stsError } from '../errors.js';
 import { principalName } from '../identity-policies.js';
 import { parseRoleArn } from '../names.js';
 import type { StsInput } from '../schemas.js';
+import { refuseRootCaller } from './root-callers.js';
 
 const DEFAULT_SESSION_SECONDS = 3600;
 /** GetSessionToken: 12 hours unless asked otherwise; an account root's session is capped at one hour (AWS clamps it). */
@@ -31,9 +32,16 @@ export function isUserSession(principal: Principal): boolean {
 /** STS operations credentials from GetSessionToken may call. */
 export const STS_OPERATIONS_FOR_USER_SESSIONS: ReadonlySet<string> = new Set(['AssumeRole', 'GetCallerIdentity']);
 
-/** The refusal of an IAM or STS operation to credentials from GetSessionToken. */
-export function refuseUserSession(ctx: RequestContext, operationName: string): void {
+/**
+ * The refusal of an IAM or STS operation to credentials from GetSessionToken. IAM answers such a call (made
+ * without MFA) as if the token were unknown: InvalidClientTokenId (403) "The security token included in the
+ * request is invalid" (observed answer of IAM; its docs only say the call is not allowed). STS answers
+ * AccessDenied "Cannot call <Operation> with session credentials".
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
+ */
+export function refuseUserSession(ctx: RequestContext, operationName: string, service: 'iam' | 'sts'): void {
   if (!isUserSession(ctx.principal)) return;
+  if (service === 'iam') throw commonError('UnrecognizedClientException', 'The security token included in the request is invalid');
   throw commonError('AccessDeniedException', `Cannot call ${operationName} with session credentials`);
 }
 
@@ -67,6 +75,7 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
      * caller, so existence is not revealed.
      */
     async assumeRole(ctx: RequestContext, input: StsInput<'AssumeRole'>) {
+      refuseRootCaller(ctx);
       const target = parseRoleArn(input.RoleArn);
       if (!target) throw stsError('ValidationError', `${input.RoleArn} is invalid`);
       const role = await store.getIamRole(target.accountId, target.roleName);
@@ -163,7 +172,7 @@ function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['creat
  * resource, so each statement is given `Resource: "*"` (the role itself) before compiling. The text was
  * validated when stored; one that no longer parses compiles to nothing and so allows nobody.
  */
-function trustPolicyOnItsRole(text: string): string {
+export function trustPolicyOnItsRole(text: string): string {
   try {
     const document = JSON.parse(text) as { Statement?: unknown };
     const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];

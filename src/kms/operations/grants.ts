@@ -4,8 +4,8 @@ import { keyStoreId, type GrantConstraints, type GrantRecord, type KeyRecord } f
 import type { KmsDeps } from '../deps.js';
 import { dryRunError, kmsError } from '../errors.js';
 import {
-  granteeNamesOf,
   grantFingerprint,
+  grantNames,
   isGrantableOn,
   isGrantId,
   isWithin,
@@ -110,12 +110,13 @@ export function createGrantOperations(deps: KmsDeps, lookup: KeyLookup, access: 
       await deps.authorizer.authorize(ctx, request);
       throw grantNotFound(grantId);
     }
-    const callerNames = granteeNamesOf(ctx.principal.arn);
-    const namedByGrant =
-      (grant.retiringPrincipal !== undefined && callerNames.includes(grant.retiringPrincipal)) ||
-      (callerNames.includes(grant.granteePrincipal) && grant.operations.includes('RetireGrant'));
-    // The grant itself allows its named principals (an explicit deny in their IAM policies still wins).
-    await deps.authorizer.authorize(ctx, namedByGrant ? { ...request, allowedByGrant: true } : request);
+    // The grant itself allows its named principals (an explicit deny in their IAM policies still wins); one that
+    // names the caller's account allows a caller whose IAM policies allow kms:RetireGrant (accountGranteeOf).
+    const asRetiring = grantNames(ctx.principal.arn, grant.retiringPrincipal);
+    const asGrantee = grant.operations.includes('RetireGrant') ? grantNames(ctx.principal.arn, grant.granteePrincipal) : undefined;
+    const namedBy = asRetiring === 'grantee' || asGrantee === 'grantee' ? 'grantee' : (asRetiring ?? asGrantee);
+    const byGrant = namedBy === 'grantee' ? { allowedByGrant: true } : namedBy === 'account' ? { allowedByAccountGrant: true } : {};
+    await deps.authorizer.authorize(ctx, { ...request, ...byGrant });
     if (input.DryRun) throw dryRunError();
     if (!(await deps.store.deleteGrant(keyStoreId(key), grantId))) throw grantNotFound(grantId);
     return {};

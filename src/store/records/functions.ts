@@ -43,6 +43,6 @@ export type FunctionRecord = {
 export type FunctionPatch = Partial<
   Pick<
     FunctionRecord,
-    'codeZip' | 'codeSha256' | 'codeSize' | 'url' | 'runtime' | 'handler' | 'environment' | 'sealedEnvironment' | 'kmsKeyArn' | 'timeoutSeconds' | 'description' | 'lastModified' | 'revisionId'
+    'codeZip' | 'codeSha256' | 'codeSize' | 'url' | 'runtime' | 'handler' | 'environment' | 'sealedEnvironment' | 'kmsKeyArn' | 'timeoutSeconds' | 'description' | 'role' | 'lastModified' | 'revisionId'
   >
 >;

@@ -22,6 +22,7 @@ export const FUNCTION_COLUMNS: Record<keyof FunctionColumnPatch, string> = {
   kmsKeyArn: 'kms_key_arn',
   timeoutSeconds: 'timeout_seconds',
   description: 'description',
+  role: 'role',
   lastModified: 'last_modified',
   revisionId: 'revision_id',
 };

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { killChildServers, runCofferUntilExit, startChildServer } from '../../helpers/child-server.js';
-import { buildZip, lambdaClient, REGION, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
+import { buildZip, createTestFunctionRole, lambdaClient, REGION, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
+import { LAMBDA_TRUST_POLICY } from '../../helpers/principals.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
@@ -48,6 +50,7 @@ describe('hosted functions: environment and kept logs', () => {
 
   before(async () => {
     server = await startTestServer();
+    await createTestFunctionRole(server);
     lambda = lambdaClient(server);
   });
   after(async () => {
@@ -98,8 +101,14 @@ describe('coffer server --log-level', () => {
   /** Starts a server with the given flags or environment, invokes a printing function, stops it; its log lines about that invocation. */
   async function serverLogAround(options: { args?: string[]; env?: Record<string, string> }): Promise<string> {
     const child = await startChildServer({ dataDir, ...options });
-    const lambda = new LambdaClient({ endpoint: child.url, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const lambda = new LambdaClient({ endpoint: child.url, region: REGION, credentials, maxAttempts: 1 });
+    const iam = new IAMClient({ endpoint: child.url, region: REGION, credentials, maxAttempts: 1 });
     try {
+      // The function's role, trusted by Lambda; the data dir keeps it from the first start on.
+      await iam.send(new CreateRoleCommand({ RoleName: 'coffer-test-function', AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY) })).catch((error: Error) => {
+        if (error.name !== 'EntityAlreadyExistsException') throw error;
+      });
       const name = uniqueFunctionName('printer');
       await createPython(lambda, name, ENDPOINT_REPORTER);
       const { requestId } = await invoke(lambda, name);
@@ -107,6 +116,7 @@ describe('coffer server --log-level', () => {
       return child.stderr().split('\n').filter((line) => line.includes(requestId)).join('\n');
     } finally {
       lambda.destroy();
+      iam.destroy();
     }
   }
 

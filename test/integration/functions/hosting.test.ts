@@ -11,7 +11,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { extractZip } from '../../../src/functions/zip.js';
-import { buildZip, inProcessContext, lambdaClient, processAlive, ROLE, uniqueFunctionName, type ZipEntry } from '../../helpers/lambda.js';
+import { buildZip, createTestFunctionRole, inProcessContext, lambdaClient, processAlive, ROLE, uniqueFunctionName, type ZipEntry } from '../../helpers/lambda.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 const SLEEPER = `import os
@@ -71,6 +71,7 @@ describe('hosted functions: the child process', () => {
 
   before(async () => {
     server = await startTestServer();
+    await createTestFunctionRole(server);
     lambda = lambdaClient(server);
     scratch = mkdtempSync(join(tmpdir(), 'coffer-hosting-'));
   });

@@ -16,7 +16,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { buildZip, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
+import { buildZip, createTestFunctionRole, lambdaClient, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 import { createExecutionRole } from '../../helpers/principals.js';
@@ -198,6 +198,7 @@ describe('@aws-sdk/client-lambda against Coffer', () => {
   it('ListFunctions pages with MaxItems and NextMarker', async () => {
     const other = startTestServer();
     const fresh = await other;
+    await createTestFunctionRole(fresh);
     const client = lambdaClient(fresh);
     try {
       const names = ['a-fn', 'b-fn', 'c-fn', 'd-fn', 'e-fn'];

@@ -14,7 +14,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { createKey, rejectsWith } from '../../helpers/kms.js';
-import { ACCOUNT_ID, buildZip, lambdaClient, REGION, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
+import { ACCOUNT_ID, buildZip, createTestFunctionRole, lambdaClient, REGION, ROLE, uniqueFunctionName } from '../../helpers/lambda.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /** A handler that answers with the variables the function was started with. */
@@ -47,6 +47,7 @@ describe('function variables are sealed at rest (aws/lambda or the KMSKeyArn)', 
 
   before(async () => {
     server = await startTestServer();
+    await createTestFunctionRole(server);
     lambda = lambdaClient(server);
   });
   after(async () => {
@@ -98,6 +99,7 @@ describe('KMSKeyArn: a customer key seals the variables and its state applies', 
 
   before(async () => {
     server = await startTestServer();
+    await createTestFunctionRole(server);
     lambda = lambdaClient(server);
   });
   after(async () => {
@@ -140,6 +142,7 @@ const PADDING = 'p'.repeat(3_500);
 describe('variables stored in clear before sealing', () => {
   it('are sealed at the next start, leave no clear copy, and still read back', async () => {
     const first = await startTestServer();
+    await createTestFunctionRole(first);
     const dataDir = first.dataDir;
     const admin = first.admin;
     await first.stop();

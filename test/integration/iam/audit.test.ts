@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { auditEvents, auditRows } from '../../helpers/audit.js';
-import { createAccount, createRole, iamClient, stsClient, type Keys } from '../../helpers/principals.js';
+import { createAccount, createRole, createUser, iamClient, stsClient, type Keys } from '../../helpers/principals.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /** IAM and STS calls are audited like every other call, and the keys and tokens they hand out are not in the log. */
@@ -26,7 +26,10 @@ describe('audit of IAM and STS calls', () => {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'sts:AssumeRole' }],
     });
-    const assumed = await stsClient(server, root).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'audit' }));
+    const assumer = await createUser(server, root, 'audit-assumer', {
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.arn }] },
+    });
+    const assumed = await stsClient(server, assumer.keys).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'audit' }));
 
     const events = auditEvents(server.dataDir);
     const created = events.find((event) => event.eventName === 'CreateAccessKey');

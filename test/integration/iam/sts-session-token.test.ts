@@ -77,8 +77,9 @@ describe('STS: GetSessionToken and GetAccessKeyInfo', () => {
 
     // The long-term keys may call IAM; the session may not, though the same policies allow it.
     await iamClient(server, reader.keys).send(new GetUserCommand({ UserName: 'reader' }));
-    await rejectsWith(iamClient(server, session).send(new GetUserCommand({ UserName: 'reader' })), 'AccessDenied', 403, /^Cannot call GetUser with session credentials$/);
-    await rejectsWith(iamClient(server, session).send(new ListUsersCommand({})), 'AccessDenied', 403);
+    // IAM answers such a session as AWS does without MFA: as an invalid token.
+    await rejectsWith(iamClient(server, session).send(new GetUserCommand({ UserName: 'reader' })), 'InvalidClientTokenId', 403, /^The security token included in the request is invalid$/);
+    await rejectsWith(iamClient(server, session).send(new ListUsersCommand({})), 'InvalidClientTokenId', 403);
     await rejectsWith(
       stsClient(server, session).send(new GetSessionTokenCommand({})),
       'AccessDenied',
@@ -96,7 +97,10 @@ describe('STS: GetSessionToken and GetAccessKeyInfo', () => {
       { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'sts:AssumeRole' }] },
       { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' }] },
     );
-    const assumed = await stsClient(server, root).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'role-session' }));
+    const assumer = await createUser(server, root, 'session-role-assumer', {
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.arn }] },
+    });
+    const assumed = await stsClient(server, assumer.keys).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'role-session' }));
     const roleSession = keysOf(assumed.Credentials!);
     await rejectsWith(stsClient(server, roleSession).send(new GetSessionTokenCommand({})), 'AccessDenied', 403, /^Cannot call GetSessionToken with session credentials$/);
     await iamClient(server, roleSession).send(new ListUsersCommand({}));

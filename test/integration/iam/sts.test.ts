@@ -187,17 +187,19 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
 
   it('DurationSeconds is limited by the role’s MaxSessionDuration and by AWS’s minimum', async () => {
     const role = await createRole(server, root, 'short-sessions', trusting(`arn:aws:iam::${accountId}:root`));
-    await assert.rejects(stsClient(server, root).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'long', DurationSeconds: 7200 })), {
+    const caller = (await createUser(server, root, 'duration-assumer', { policy: mayAssume(role.arn) })).keys;
+    await assert.rejects(stsClient(server, caller).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'long', DurationSeconds: 7200 })), {
       name: 'ValidationError',
     });
-    await assert.rejects(stsClient(server, root).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'short', DurationSeconds: 60 })), {
+    await assert.rejects(stsClient(server, caller).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'short', DurationSeconds: 60 })), {
       name: 'ValidationError',
     });
   });
 
   it('the AWS CLI: aws sts assume-role, then aws sts get-caller-identity with the session in the environment', async () => {
     const role = await createRole(server, root, 'cli-role', trusting(`arn:aws:iam::${accountId}:root`), LIST_SECRETS);
-    const options = { cwd: workDir, credentials: root, region: 'us-east-1', env: { COFFER_URL: server.url } };
+    const caller = (await createUser(server, root, 'cli-assumer', { policy: mayAssume(role.arn) })).keys;
+    const options = { cwd: workDir, credentials: caller, region: 'us-east-1', env: { COFFER_URL: server.url } };
     const assumed = JSON.parse(await shellOk(`aws sts assume-role --role-arn ${role.arn} --role-session-name cli-session --endpoint-url "$COFFER_URL"`, options)) as {
       Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
     };
@@ -219,6 +221,7 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
 
   it('boto3: sts.assume_role, then a Secrets Manager client with the session credentials', async () => {
     const role = await createRole(server, root, 'boto-role', trusting(`arn:aws:iam::${accountId}:root`), LIST_SECRETS);
+    const caller = (await createUser(server, root, 'boto-assumer', { policy: mayAssume(role.arn) })).keys;
     const script = [
       'import boto3, json, sys',
       'sts = boto3.client("sts")',
@@ -228,7 +231,7 @@ describe('STS: GetCallerIdentity and AssumeRole', () => {
       'boto3.client("secretsmanager", **session).list_secrets()',
       'print(json.dumps({"Arn": who["Arn"]}))',
     ].join('\n');
-    const result = await runPython('assume.py', script, { cwd: workDir, credentials: root, endpointUrl: server.url });
+    const result = await runPython('assume.py', script, { cwd: workDir, credentials: caller, endpointUrl: server.url });
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { Arn: string }).Arn, `arn:aws:sts::${accountId}:assumed-role/boto-role/boto`);
   });

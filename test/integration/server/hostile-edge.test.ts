@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { rejectsWith } from '../../helpers/kms.js';
-import { buildZip, lambdaClient, ROLE } from '../../helpers/lambda.js';
+import { buildZip, createTestFunctionRole, lambdaClient, ROLE } from '../../helpers/lambda.js';
 import { rawCall } from '../../helpers/signed-fetch.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
@@ -65,6 +65,7 @@ describe('the edges a hostile client reaches', () => {
 
   before(async () => {
     server = await startTestServer({ limits: { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300 } });
+    await createTestFunctionRole(server);
   });
   after(async () => server.cleanup());
 

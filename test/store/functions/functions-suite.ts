@@ -22,6 +22,10 @@ export function runFunctionsRepositorySuite(backend: string, open: OpenRepositor
       assert.equal(await store.createFunction(record), false);
       assert.equal((await store.updateFunction('999999999999', 'us-east-1', 'rotate', { timeoutSeconds: 9, environment: { B: '2' } }))?.timeoutSeconds, 9);
       assert.deepEqual((await store.getFunction('999999999999', 'us-east-1', 'rotate'))?.environment, { B: '2' });
+      // UpdateFunctionConfiguration may change the execution role.
+      const newRole = 'arn:aws:iam::999999999999:role/another-role';
+      assert.equal((await store.updateFunction('999999999999', 'us-east-1', 'rotate', { role: newRole }))?.role, newRole);
+      assert.equal((await store.getFunction('999999999999', 'us-east-1', 'rotate'))?.role, newRole);
       assert.deepEqual((await store.listFunctions('999999999999', 'us-east-1')).map((f) => f.name), ['rotate']);
       assert.equal(await store.deleteFunction('999999999999', 'us-east-1', 'rotate'), true);
       assert.equal(await store.getFunction('999999999999', 'us-east-1', 'rotate'), undefined);
