@@ -32,7 +32,9 @@ describe('IAM UpdateRole, UpdateRoleDescription and UpdateUser', () => {
   it('UpdateRole sets Description and MaxSessionDuration; GetRole shows them and AssumeRole honours the new limit', async () => {
     const iam = iamClient(server, root);
     const role = await createRole(server, root, 'long-sessions', trust());
-    const sts = stsClient(server, root);
+    // AWS refuses roots AssumeRole: a user of the account allowed sts:AssumeRole assumes it.
+    const assumer = await createUser(server, root, 'batch-runner', { policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } });
+    const sts = stsClient(server, assumer.keys);
     await assert.rejects(sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'batch', DurationSeconds: 7200 })), (error: Error) => {
       assert.match(error.message, /exceeds the MaxSessionDuration/);
       return true;
