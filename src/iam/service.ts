@@ -3,6 +3,9 @@ import type { CompiledPolicyCache } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
+import { managedPolicyOperations } from './operations/managed-policies.js';
+import { permissionsBoundaryOperations } from './operations/permissions-boundaries.js';
+import { policyAttachmentOperations } from './operations/policy-attachments.js';
 import { roleOperations } from './operations/roles.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
@@ -21,6 +24,9 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const roles = roleOperations(deps);
   const policies = inlinePolicyOperations(deps);
   const session = stsOperations(deps, deps.compiledPolicies);
+  const managed = managedPolicyOperations(deps);
+  const attachments = policyAttachmentOperations(deps);
+  const boundaries = permissionsBoundaryOperations(deps);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -56,6 +62,29 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       GetRolePolicy: operation(iam.GetRolePolicy, policies.getRolePolicy, 'resource'),
       ListRolePolicies: operation(iam.ListRolePolicies, policies.listRolePolicies, 'resource'),
       DeleteRolePolicy: operation(iam.DeleteRolePolicy, policies.deleteRolePolicy, 'resource'),
+      CreatePolicy: operation(iam.CreatePolicy, managed.createPolicy, 'resource'),
+      GetPolicy: operation(iam.GetPolicy, managed.getPolicy, 'resource'),
+      ListPolicies: operation(iam.ListPolicies, managed.listPolicies),
+      DeletePolicy: operation(iam.DeletePolicy, managed.deletePolicy, 'resource'),
+      CreatePolicyVersion: operation(iam.CreatePolicyVersion, managed.createPolicyVersion, 'resource'),
+      GetPolicyVersion: operation(iam.GetPolicyVersion, managed.getPolicyVersion, 'resource'),
+      ListPolicyVersions: operation(iam.ListPolicyVersions, managed.listPolicyVersions, 'resource'),
+      DeletePolicyVersion: operation(iam.DeletePolicyVersion, managed.deletePolicyVersion, 'resource'),
+      SetDefaultPolicyVersion: operation(iam.SetDefaultPolicyVersion, managed.setDefaultPolicyVersion, 'resource'),
+      TagPolicy: operation(iam.TagPolicy, managed.tagPolicy, 'resource'),
+      UntagPolicy: operation(iam.UntagPolicy, managed.untagPolicy, 'resource'),
+      ListPolicyTags: operation(iam.ListPolicyTags, managed.listPolicyTags, 'resource'),
+      ListEntitiesForPolicy: operation(iam.ListEntitiesForPolicy, managed.listEntitiesForPolicy, 'resource'),
+      AttachUserPolicy: operation(iam.AttachUserPolicy, attachments.attachUserPolicy, 'resource'),
+      DetachUserPolicy: operation(iam.DetachUserPolicy, attachments.detachUserPolicy, 'resource'),
+      ListAttachedUserPolicies: operation(iam.ListAttachedUserPolicies, attachments.listAttachedUserPolicies, 'resource'),
+      AttachRolePolicy: operation(iam.AttachRolePolicy, attachments.attachRolePolicy, 'resource'),
+      DetachRolePolicy: operation(iam.DetachRolePolicy, attachments.detachRolePolicy, 'resource'),
+      ListAttachedRolePolicies: operation(iam.ListAttachedRolePolicies, attachments.listAttachedRolePolicies, 'resource'),
+      PutUserPermissionsBoundary: operation(iam.PutUserPermissionsBoundary, boundaries.putUserPermissionsBoundary, 'resource'),
+      DeleteUserPermissionsBoundary: operation(iam.DeleteUserPermissionsBoundary, boundaries.deleteUserPermissionsBoundary, 'resource'),
+      PutRolePermissionsBoundary: operation(iam.PutRolePermissionsBoundary, boundaries.putRolePermissionsBoundary, 'resource'),
+      DeleteRolePermissionsBoundary: operation(iam.DeleteRolePermissionsBoundary, boundaries.deleteRolePermissionsBoundary, 'resource'),
     },
   };
 

@@ -9,7 +9,7 @@ import type {
   ManagedPolicyRecord,
   ManagedPolicyUsage,
   ManagedPolicyVersionRecord,
-  PolicyAttachment,
+  PolicyEntity,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -24,6 +24,7 @@ import {
   identityFromRows,
   managedPolicyFromRow,
   nameKey,
+  policyEntityFromRow,
   policyUsageFromRow,
   policyVersionFromRow,
   PRINCIPAL_TABLES,
@@ -465,19 +466,24 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  listPolicyAttachments(accountId: string, policyArn: string): Promise<PolicyAttachment[]> {
+  listPolicyEntities(accountId: string, policyArn: string): Promise<PolicyEntity[]> {
     return this.#transaction(async (sql) => {
       const rows = await sql.rows(
         `SELECT * FROM (
-           SELECT 'user' AS kind, u.user_name AS name, u.user_id AS id FROM iam_policy_attachments a JOIN iam_users u ON u.user_id = a.entity_id
+           SELECT 'user' AS kind, u.user_name AS name, u.user_id AS id, u.path, 'PermissionsPolicy' AS usage
+           FROM iam_policy_attachments a JOIN iam_users u ON u.user_id = a.entity_id
            WHERE a.entity_kind = 'user' AND a.account_id = $1 AND a.policy_arn = $2
            UNION ALL
-           SELECT 'role', r.role_name, r.role_id FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
+           SELECT 'role', r.role_name, r.role_id, r.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
            WHERE a.entity_kind = 'role' AND a.account_id = $1 AND a.policy_arn = $2
-         ) AS entities ORDER BY kind, name COLLATE "C"`,
+           UNION ALL
+           SELECT 'user', user_name, user_id, path, 'PermissionsBoundary' FROM iam_users WHERE account_id = $1 AND permissions_boundary = $2
+           UNION ALL
+           SELECT 'role', role_name, role_id, path, 'PermissionsBoundary' FROM iam_roles WHERE account_id = $1 AND permissions_boundary = $2
+         ) AS entities ORDER BY kind, name COLLATE "C", usage COLLATE "C"`,
         [accountId, policyArn],
       );
-      return rows.map((row) => ({ kind: row.kind, name: row.name, id: row.id }));
+      return rows.map(policyEntityFromRow);
     });
   }
 

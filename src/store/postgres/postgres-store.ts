@@ -400,8 +400,8 @@ export class PostgresStore implements Store {
     return this.#iam.listAttachedManagedPolicies(accountId, kind, name);
   }
 
-  listPolicyAttachments(accountId: string, policyArn: string) {
-    return this.#iam.listPolicyAttachments(accountId, policyArn);
+  listPolicyEntities(accountId: string, policyArn: string) {
+    return this.#iam.listPolicyEntities(accountId, policyArn);
   }
 
   listManagedPolicyUsage(accountId: string) {

@@ -110,13 +110,16 @@ export type ManagedPolicyVersionRecord = { versionId: string; document: string; 
 /** Who a managed policy can be attached to. Groups are kept in the same table when IAM groups exist. */
 export type PolicyAttachmentKind = 'user' | 'role' | 'group';
 
-/** A user, role or group a managed policy is attached to (ListEntitiesForPolicy). */
-export type PolicyAttachment = { kind: PolicyAttachmentKind; name: string; id: string };
+/**
+ * A user, role (later group) that uses a managed policy (ListEntitiesForPolicy): attached to it
+ * (`PermissionsPolicy`) or as its permissions boundary (`PermissionsBoundary`); one entry per use.
+ */
+export type PolicyEntity = { kind: PolicyAttachmentKind; name: string; id: string; path: string; usage: 'PermissionsPolicy' | 'PermissionsBoundary' };
 
 /** How many entities of an account use a managed policy: attached, and as a permissions boundary. */
 export type ManagedPolicyUsage = { policyArn: string; attachmentCount: number; permissionsBoundaryUsageCount: number };
 
-export type CreatePolicyVersionOutcome = { outcome: 'created'; versionId: string } | { outcome: 'absent' | 'limit-exceeded' };
+export type CreatePolicyVersionOutcome = { outcome: 'created'; versionId: string } | { outcome: 'absent' } | { outcome: 'limit-exceeded' };
 export type DeleteManagedPolicyOutcome = 'deleted' | 'absent' | 'attached' | 'has-versions';
 export type DeletePolicyVersionOutcome = 'deleted' | 'no-policy' | 'no-version' | 'is-default';
 export type AttachPolicyOutcome = 'attached' | 'no-entity' | 'no-policy' | 'limit-exceeded';

@@ -16,7 +16,7 @@ import type {
   ManagedPolicyRecord,
   ManagedPolicyUsage,
   ManagedPolicyVersionRecord,
-  PolicyAttachment,
+  PolicyEntity,
   UserAccessKeyOutcome,
 } from '../records/iam.js';
 
@@ -105,8 +105,8 @@ export interface IamRepository {
   detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): Promise<DetachPolicyOutcome>;
   /** The ARNs attached to a user or role, in ARN order; undefined when it does not exist. */
   listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined>;
-  /** The account's users and roles (and later groups) a policy is attached to, by kind then name. */
-  listPolicyAttachments(accountId: string, policyArn: string): Promise<PolicyAttachment[]>;
+  /** The account's users and roles (and later groups) a policy is attached to or bounds, by kind, name, then use. */
+  listPolicyEntities(accountId: string, policyArn: string): Promise<PolicyEntity[]>;
   /** Per managed policy used in the account (attached, or a permissions boundary): how often. Unused policies are absent. */
   listManagedPolicyUsage(accountId: string): Promise<ManagedPolicyUsage[]>;
   /** Sets (an ARN) or removes (undefined) a user's or role's permissions boundary; false when it does not exist. */

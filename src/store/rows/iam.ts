@@ -1,5 +1,5 @@
 /** Row -> record mapping of the IAM tables, shared by the SQLite and PostgreSQL backends (same columns, same encodings). */
-import type { AccessKeyRecord, IamIdentityRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, ManagedPolicyUsage, ManagedPolicyVersionRecord } from '../records.js';
+import type { AccessKeyRecord, IamIdentityRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, ManagedPolicyUsage, ManagedPolicyVersionRecord, PolicyEntity } from '../records.js';
 import { optionalDate, type Row } from './values.js';
 
 /** Table and id column per principal kind: fixed strings, never caller data, so safe in SQL text. */
@@ -112,4 +112,8 @@ export function identityFromRows(principal: Row, policies: readonly Row[]): IamI
 /** A row of the usage query (policy_arn, attachments, boundaries). */
 export function policyUsageFromRow(row: Row): ManagedPolicyUsage {
   return { policyArn: row.policy_arn, attachmentCount: Number(row.attachments), permissionsBoundaryUsageCount: Number(row.boundaries) };
+}
+
+export function policyEntityFromRow(row: Row): PolicyEntity {
+  return { kind: row.kind, name: row.name, id: row.id, path: row.path, usage: row.usage };
 }

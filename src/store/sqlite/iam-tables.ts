@@ -11,7 +11,7 @@ import type {
   ManagedPolicyRecord,
   ManagedPolicyUsage,
   ManagedPolicyVersionRecord,
-  PolicyAttachment,
+  PolicyEntity,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -27,6 +27,7 @@ import {
   managedPolicyFromRow,
   nameKey,
   policyVersionFromRow,
+  policyEntityFromRow,
   policyUsageFromRow,
   PRINCIPAL_TABLES,
   roleFromRow,
@@ -418,16 +419,21 @@ export class SqliteIamTables {
     })();
   }
 
-  listPolicyAttachments(accountId: string, policyArn: string): PolicyAttachment[] {
+  listPolicyEntities(accountId: string, policyArn: string): PolicyEntity[] {
     const rows = this.#stmt(
-      `SELECT 'user' AS kind, u.user_name AS name, u.user_id AS id FROM iam_policy_attachments a JOIN iam_users u ON u.user_id = a.entity_id
+      `SELECT 'user' AS kind, u.user_name AS name, u.user_id AS id, u.path, 'PermissionsPolicy' AS usage
+       FROM iam_policy_attachments a JOIN iam_users u ON u.user_id = a.entity_id
        WHERE a.entity_kind = 'user' AND a.account_id = ? AND a.policy_arn = ?
        UNION ALL
-       SELECT 'role', r.role_name, r.role_id FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
+       SELECT 'role', r.role_name, r.role_id, r.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
        WHERE a.entity_kind = 'role' AND a.account_id = ? AND a.policy_arn = ?
-       ORDER BY kind, name`,
-    ).all(accountId, policyArn, accountId, policyArn) as Row[];
-    return rows.map((row) => ({ kind: row.kind, name: row.name, id: row.id }));
+       UNION ALL
+       SELECT 'user', user_name, user_id, path, 'PermissionsBoundary' FROM iam_users WHERE account_id = ? AND permissions_boundary = ?
+       UNION ALL
+       SELECT 'role', role_name, role_id, path, 'PermissionsBoundary' FROM iam_roles WHERE account_id = ? AND permissions_boundary = ?
+       ORDER BY kind, name, usage`,
+    ).all(accountId, policyArn, accountId, policyArn, accountId, policyArn, accountId, policyArn) as Row[];
+    return rows.map(policyEntityFromRow);
   }
 
   listManagedPolicyUsage(accountId: string): ManagedPolicyUsage[] {

@@ -667,8 +667,8 @@ export class SqliteStore implements Store {
     return this.#iam.listAttachedManagedPolicies(accountId, kind, name);
   }
 
-  async listPolicyAttachments(accountId: string, policyArn: string) {
-    return this.#iam.listPolicyAttachments(accountId, policyArn);
+  async listPolicyEntities(accountId: string, policyArn: string) {
+    return this.#iam.listPolicyEntities(accountId, policyArn);
   }
 
   async listManagedPolicyUsage(accountId: string) {

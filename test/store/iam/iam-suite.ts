@@ -190,7 +190,8 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
         managedPolicies: [{ arn: awsArn }, { arn: attached.arn, document: '{"attached":1}' }].sort((a, b) => (a.arn < b.arn ? -1 : 1)),
         permissionsBoundary: { arn: bound.arn, document: '{"bound":1}' },
       });
-      assert.deepEqual(await store.listPolicyAttachments(ACCOUNT, attached.arn), [{ kind: 'user', name: 'reader', id: reader.userId }]);
+      assert.deepEqual(await store.listPolicyEntities(ACCOUNT, attached.arn), [{ kind: 'user', name: 'reader', id: reader.userId, path: '/', usage: 'PermissionsPolicy' }]);
+      assert.deepEqual(await store.listPolicyEntities(ACCOUNT, bound.arn), [{ kind: 'user', name: 'reader', id: reader.userId, path: '/', usage: 'PermissionsBoundary' }]);
       assert.deepEqual(
         (await store.listManagedPolicyUsage(ACCOUNT)).filter((usage) => [attached.arn, bound.arn].includes(usage.policyArn)),
         [
