@@ -130,19 +130,17 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
   };
   const normalized = lazyContext(authorization);
   const allIdentityResults = evaluate(identity.policies, authorization, normalized);
-  const resourceResult = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
+  const resourceOutcome = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
   const boundaryResults = identity.permissionsBoundary ? evaluate(identity.permissionsBoundary, authorization, normalized) : undefined;
   if (allIdentityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
   if (boundaryResults?.some(isDeny)) return denied('ExplicitDeny', 'permissions-boundary');
-  if (resourceResult && isDeny(resourceResult)) return denied('ExplicitDeny', 'resource-based');
+  if (resourceOutcome && isDeny(resourceOutcome)) return denied('ExplicitDeny', 'resource-based');
 
-  // A boundary that does not allow the request takes the identity side's Allow away; for a role session it takes
-  // a resource policy's away too (boundaryCaps).
+  // A boundary that does not allow the request takes the identity side's Allow away, and for a role session the
+  // Allow of a resource policy that names it through its role's ARN (boundaryCapsResourceGrant).
   const bounded = boundaryResults !== undefined && !boundaryResults.some((result) => result.decision === 'Allow');
   const identityResults = bounded ? [] : allIdentityResults;
-  if (bounded && boundaryCapsResourcePolicies(identity)) {
-    return denied('ImplicitDeny', allIdentityResults.some((result) => result.decision === 'Allow') ? 'permissions-boundary' : 'identity-based');
-  }
+  const resourceResult = bounded && resourceOutcome && boundaryCapsResourceGrant(identity, resourceOutcome) ? undefined : resourceOutcome;
 
   // The root user's identity side allows everything in its own account, as an identity policy of `*` would.
   const ownAccount = identity.principal.accountId === request.resourceAccount;
@@ -166,17 +164,16 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
 
 /**
  * Whether a boundary that does not allow a request also takes away what a resource-based policy (a secret's
- * resource policy, a key policy) allows. AWS: within one account, "resource-based policies that grant permissions
- * to an IAM user ARN ... are not limited by an implicit deny in an identity-based policy or permissions boundary",
- * while those that "grant permissions to an IAM role ARN are limited by an implicit deny in a permissions
- * boundary"; ones naming the role session's own ARN are not. Coffer caps every resource-policy grant to a role
- * session (it does not tell which principal a statement matched by): stricter than AWS only for a resource policy
- * naming the assumed-role session ARN itself. Users keep AWS's rule.
+ * resource policy, a key policy) allows. AWS, within one account: "resource-based policies that grant permissions
+ * to an IAM user ARN ... are not limited by an implicit deny in an identity-based policy or permissions boundary";
+ * those that "grant permissions to an IAM role ARN are limited by an implicit deny in a permissions boundary";
+ * those granting "to the role session ARN" are not. So for a role session only statements that named it through
+ * its role's ARN alone are capped; `*`, the session's own ARN and a user's ARN are not.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
  */
-function boundaryCapsResourcePolicies(identity: PrincipalPolicies): boolean {
-  return identity.principalType !== 'User';
+function boundaryCapsResourceGrant(identity: PrincipalPolicies, resource: PolicyEvaluation): boolean {
+  return identity.principalType !== 'User' && resource.decision === 'Allow' && resource.viaRoleArn === true;
 }
 
 /**
