@@ -13,6 +13,8 @@ export const iamErrors = {
   DeleteConflict: 409,
   InvalidInput: 400,
   ConcurrentModification: 409,
+  /** AttachUserPolicy & co: a policy that may not be attached (a service-linked role's). */
+  PolicyNotAttachable: 400,
   ServiceFailure: 500,
 } as const;
 
@@ -37,7 +39,15 @@ export const stsErrors = {
 
 export const stsError = errorFactory(stsErrors);
 
+/** https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html (defaults). */
 export const IAM_LIMITS = {
   accessKeysPerUser: 2,
   tagsPerPrincipal: 50,
+  tagsPerPolicy: 50,
+  /** Versions of one customer managed policy, the default included. */
+  versionsPerPolicy: 5,
+  /** Managed policies attached to one user or role. */
+  managedPoliciesPerEntity: 10,
+  /** A managed policy's document, not counting white space. */
+  managedPolicyCharacters: 6144,
 } as const;

@@ -1,7 +1,14 @@
 import { accountRootArn } from '../core/index.js';
 import type { CompiledPolicy, CompiledPolicyCache, IdentityPolicySource, PolicySource, PrincipalPolicies, RequestPrincipal } from '../policy/index.js';
+import { awsManagedPolicy, isAwsManagedPolicyArn } from './aws-managed-policies.js';
 
-/** A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts and tags. */
+/** A managed policy's ARN and its default version's text (absent for AWS managed policies, and for one that is gone). */
+export type StoredManagedPolicy = { readonly arn: string; readonly document?: string };
+
+/**
+ * A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts, tags,
+ * attached managed policies and permissions boundary.
+ */
 export type StoredIdentity = {
   readonly id: string;
   readonly arn: string;
@@ -9,6 +16,8 @@ export type StoredIdentity = {
   readonly tags: Readonly<Record<string, string>>;
   /** The inline policies' names, aligned with policyDocuments (for policy simulation's MatchedStatements). */
   readonly policyNames?: readonly string[];
+  readonly managedPolicies?: readonly StoredManagedPolicy[];
+  readonly permissionsBoundary?: StoredManagedPolicy;
 };
 
 export type IdentityLookup = (accountId: string, kind: 'user' | 'role', name: string) => Promise<StoredIdentity | undefined>;
@@ -63,18 +72,41 @@ export function createIdentityPolicySource(lookup: IdentityLookup, compiled: Com
     },
   };
 
+  /**
+   * Inline policies, then the default versions of attached managed policies (AWS managed ones from the code-side
+   * table), each compiled once per distinct text, with their names for policy simulation. The boundary, if any, is
+   * compiled alike; a boundary whose policy is gone compiles to nothing and so allows nothing. A role session gets
+   * its role's (AWS: the role's boundary bounds its sessions).
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+   */
   function fromStore(principal: RequestPrincipal, stored: StoredIdentity | undefined, sourceType: 'user' | 'role'): PrincipalPolicies {
     if (!stored) return identity(principal, false);
     const policies: CompiledPolicy[] = [];
     const sources: PolicySource[] = [];
-    stored.policyDocuments.forEach((text, index) => {
-      const policy = compiled.get(text);
+    const add = (text: string | undefined, source: PolicySource) => {
+      const policy = text === undefined ? undefined : compiled.get(text);
       if (!policy) return;
       policies.push(policy);
-      sources.push({ id: stored.policyNames?.[index] ?? `policy-${index + 1}`, type: sourceType, text });
-    });
-    return { principal, unrestricted: false, policies, tags: stored.tags, sources };
+      sources.push({ ...source, text });
+    };
+    stored.policyDocuments.forEach((text, index) => add(text, { id: stored.policyNames?.[index] ?? `policy-${index + 1}`, type: sourceType }));
+    for (const managed of stored.managedPolicies ?? []) {
+      add(documentOf(managed), { id: managed.arn, type: isAwsManagedPolicyArn(managed.arn) ? 'aws-managed' : 'user-managed' });
+    }
+    const boundary = stored.permissionsBoundary;
+    const permissionsBoundary = boundary === undefined ? undefined : [documentOf(boundary)].flatMap((text) => (text === undefined ? [] : compile(text)));
+    return { principal, unrestricted: false, policies, tags: stored.tags, sources, ...(permissionsBoundary && { permissionsBoundary }) };
   }
+
+  function compile(text: string): CompiledPolicy[] {
+    const policy = compiled.get(text);
+    return policy ? [policy] : [];
+  }
+}
+
+/** The text a managed policy's default version has: AWS managed from the table, customer managed as stored. */
+function documentOf(policy: StoredManagedPolicy): string | undefined {
+  return isAwsManagedPolicyArn(policy.arn) ? awsManagedPolicy(policy.arn)?.document : policy.document;
 }
 
 function identity(principal: RequestPrincipal, unrestricted: boolean): PrincipalPolicies {

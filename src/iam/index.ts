@@ -1,6 +1,6 @@
 /**
  * @module iam
- * Identities: users, roles, access keys and inline policies of each account, the IAM and STS operations that
+ * Identities: users, roles, access keys, inline and managed policies and permissions boundaries of each account, the IAM and STS operations that
  * manage them (AWS Query protocol), and the identity side of every authorization check. Imports core, store,
  * policy and auth.
  */
@@ -8,4 +8,6 @@ export { createIdentityPolicySource, principalName, type IdentityLookup, type Pr
 export { createIamService, type IamService } from './service.js';
 export type { ServiceRoleSession, ServiceRoleSessions } from './service-role-sessions.js';
 export { newAccountId } from './names.js';
+export { getManagedPolicyDocument } from './managed-policy-documents.js';
+export { AWS_MANAGED_POLICIES, awsManagedPolicy, isAwsManagedPolicyArn, type AwsManagedPolicy } from './aws-managed-policies.js';
 export type { AuthorizationMessageDecoder, IamDeps, IamStore } from './deps.js';

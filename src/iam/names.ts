@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
  */
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-export function newUniqueId(prefix: 'AIDA' | 'AROA'): string {
+export function newUniqueId(prefix: 'AIDA' | 'AROA' | 'ANPA'): string {
   let id: string = prefix;
   for (const byte of randomBytes(17)) id += ID_ALPHABET[byte % 32];
   return id;
@@ -19,6 +19,17 @@ export function userArn(accountId: string, path: string, userName: string): stri
 
 export function roleArn(accountId: string, path: string, roleName: string): string {
   return `arn:aws:iam::${accountId}:role${path}${roleName}`;
+}
+
+/** A customer managed policy: `arn:aws:iam::<account>:policy<path><name>`. */
+export function policyArn(accountId: string, path: string, policyName: string): string {
+  return `arn:aws:iam::${accountId}:policy${path}${policyName}`;
+}
+
+/** `arn:aws:iam::<account|aws>:policy/<path/>name` → the account (`aws` for AWS managed) and name; undefined otherwise. */
+export function parsePolicyArn(arn: string): { accountId: string; policyName: string } | undefined {
+  const match = /^arn:aws:iam::(\d{12}|aws):policy\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/.exec(arn);
+  return match ? { accountId: match[1]!, policyName: match[2]! } : undefined;
 }
 
 /** `arn:aws:iam::<account>:role/<path/>name` → the account and role name; undefined for other ARNs. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACCESS_KEY_STATUSES } from '../store/index.js';
-import { awsEnum, awsInt, awsList, awsString } from '../core/index.js';
+import { awsBoolean, awsEnum, awsInt, awsList, awsString } from '../core/index.js';
 
 /**
  * One zod schema per IAM and STS operation, mirroring AWS's request shapes. Query bodies carry every value as a
@@ -18,6 +18,11 @@ function queryList<T extends z.ZodType>(item: T, options: { min?: number; max?: 
   return z.preprocess((value) => (value === '' ? [] : value), awsList(item, options));
 }
 
+/** A boolean member of a Query body: `"true"` / `"false"`. */
+function queryBool() {
+  return z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), awsBoolean());
+}
+
 const userName = awsString({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ });
 const roleName = awsString({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ });
 const policyName = awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ });
@@ -31,6 +36,10 @@ const tagKeys = queryList(awsString({ min: 1, max: 128 }), { max: 50 });
 const marker = awsString({ min: 1, max: 320 });
 const maxItems = queryInt({ min: 1, max: 1000 });
 const paging = { Marker: marker.optional(), MaxItems: maxItems.optional() };
+const arn = awsString({ min: 20, max: 2048 });
+const policyPath = awsString({ min: 1, max: 512, pattern: /^((\/[A-Za-z0-9.,+@=_-]+)*)\/$/ });
+const policyVersionId = awsString({ pattern: /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/ });
+const policyUsage = awsEnum(['PermissionsPolicy', 'PermissionsBoundary'] as const);
 
 /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_ContextEntry.html */
 export const CONTEXT_KEY_TYPES = [
@@ -68,7 +77,7 @@ export const iamSchemas = {
   UpdateRoleDescription: z.object({ RoleName: roleName, Description: roleDescription }),
   UpdateUser: z.object({ UserName: awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ }), NewPath: path.optional(), NewUserName: userName.optional() }),
   GetAccountAuthorizationDetails: z.object({ Filter: queryList(awsEnum(AUTHORIZATION_DETAIL_ENTITIES)).optional(), ...paging }),
-  CreateUser: z.object({ UserName: userName, Path: path.optional(), Tags: tags.optional(), PermissionsBoundary: awsString().optional() }),
+  CreateUser: z.object({ UserName: userName, Path: path.optional(), Tags: tags.optional(), PermissionsBoundary: arn.optional() }),
   GetUser: z.object({ UserName: userName.optional() }),
   ListUsers: z.object({ PathPrefix: pathPrefix.optional(), ...paging }),
   DeleteUser: z.object({ UserName: userName }),
@@ -86,7 +95,7 @@ export const iamSchemas = {
     Description: awsString({ max: 1000 }).optional(),
     MaxSessionDuration: queryInt({ min: 3600, max: 43200 }).optional(),
     Tags: tags.optional(),
-    PermissionsBoundary: awsString().optional(),
+    PermissionsBoundary: arn.optional(),
   }),
   GetRole: z.object({ RoleName: roleName }),
   ListRoles: z.object({ PathPrefix: pathPrefix.optional(), ...paging }),
@@ -103,6 +112,48 @@ export const iamSchemas = {
   GetRolePolicy: z.object({ RoleName: roleName, PolicyName: policyName }),
   ListRolePolicies: z.object({ RoleName: roleName, ...paging }),
   DeleteRolePolicy: z.object({ RoleName: roleName, PolicyName: policyName }),
+  // Managed policies: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html and the pages beside it.
+  CreatePolicy: z.object({
+    PolicyName: policyName,
+    Path: policyPath.optional(),
+    PolicyDocument: policyDocument,
+    Description: awsString({ max: 1000 }).optional(),
+    Tags: tags.optional(),
+  }),
+  GetPolicy: z.object({ PolicyArn: arn }),
+  ListPolicies: z.object({
+    Scope: awsEnum(['All', 'AWS', 'Local'] as const).optional(),
+    OnlyAttached: queryBool().optional(),
+    PathPrefix: policyPath.optional(),
+    PolicyUsageFilter: policyUsage.optional(),
+    ...paging,
+  }),
+  DeletePolicy: z.object({ PolicyArn: arn }),
+  CreatePolicyVersion: z.object({ PolicyArn: arn, PolicyDocument: policyDocument, SetAsDefault: queryBool().optional() }),
+  GetPolicyVersion: z.object({ PolicyArn: arn, VersionId: policyVersionId }),
+  ListPolicyVersions: z.object({ PolicyArn: arn, ...paging }),
+  DeletePolicyVersion: z.object({ PolicyArn: arn, VersionId: policyVersionId }),
+  SetDefaultPolicyVersion: z.object({ PolicyArn: arn, VersionId: policyVersionId }),
+  TagPolicy: z.object({ PolicyArn: arn, Tags: tags }),
+  UntagPolicy: z.object({ PolicyArn: arn, TagKeys: tagKeys }),
+  ListPolicyTags: z.object({ PolicyArn: arn, ...paging }),
+  ListEntitiesForPolicy: z.object({
+    PolicyArn: arn,
+    EntityFilter: awsEnum(['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] as const).optional(),
+    PathPrefix: pathPrefix.optional(),
+    PolicyUsageFilter: policyUsage.optional(),
+    ...paging,
+  }),
+  AttachUserPolicy: z.object({ UserName: userName, PolicyArn: arn }),
+  DetachUserPolicy: z.object({ UserName: userName, PolicyArn: arn }),
+  AttachRolePolicy: z.object({ RoleName: roleName, PolicyArn: arn }),
+  DetachRolePolicy: z.object({ RoleName: roleName, PolicyArn: arn }),
+  ListAttachedUserPolicies: z.object({ UserName: userName, PathPrefix: policyPath.optional(), ...paging }),
+  ListAttachedRolePolicies: z.object({ RoleName: roleName, PathPrefix: policyPath.optional(), ...paging }),
+  PutUserPermissionsBoundary: z.object({ UserName: userName, PermissionsBoundary: arn }),
+  DeleteUserPermissionsBoundary: z.object({ UserName: userName }),
+  PutRolePermissionsBoundary: z.object({ RoleName: roleName, PermissionsBoundary: arn }),
+  DeleteRolePermissionsBoundary: z.object({ RoleName: roleName }),
 };
 
 /** https://docs.aws.amazon.com/STS/latest/APIReference/API_Operations.html */

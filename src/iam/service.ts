@@ -6,6 +6,9 @@ import { inlinePolicyOperations } from './operations/inline-policies.js';
 import { authorizationMessageOperations } from './operations/authorization-messages.js';
 import { authorizationDetailsOperations } from './operations/authorization-details.js';
 import { principalUpdateOperations } from './operations/principal-updates.js';
+import { managedPolicyOperations } from './operations/managed-policies.js';
+import { permissionsBoundaryOperations } from './operations/permissions-boundaries.js';
+import { policyAttachmentOperations } from './operations/policy-attachments.js';
 import { roleOperations } from './operations/roles.js';
 import { simulationOperations } from './operations/simulation.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
@@ -30,6 +33,9 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const updates = principalUpdateOperations(deps);
   const details = authorizationDetailsOperations(deps);
   const messages = authorizationMessageOperations(deps);
+  const managed = managedPolicyOperations(deps);
+  const attachments = policyAttachmentOperations(deps);
+  const boundaries = permissionsBoundaryOperations(deps);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -73,6 +79,29 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       SimulateCustomPolicy: operation(iam.SimulateCustomPolicy, simulation.simulateCustomPolicy),
       GetContextKeysForPrincipalPolicy: operation(iam.GetContextKeysForPrincipalPolicy, simulation.getContextKeysForPrincipalPolicy, 'resource'),
       GetContextKeysForCustomPolicy: operation(iam.GetContextKeysForCustomPolicy, simulation.getContextKeysForCustomPolicy),
+      CreatePolicy: operation(iam.CreatePolicy, managed.createPolicy, 'resource'),
+      GetPolicy: operation(iam.GetPolicy, managed.getPolicy, 'resource'),
+      ListPolicies: operation(iam.ListPolicies, managed.listPolicies),
+      DeletePolicy: operation(iam.DeletePolicy, managed.deletePolicy, 'resource'),
+      CreatePolicyVersion: operation(iam.CreatePolicyVersion, managed.createPolicyVersion, 'resource'),
+      GetPolicyVersion: operation(iam.GetPolicyVersion, managed.getPolicyVersion, 'resource'),
+      ListPolicyVersions: operation(iam.ListPolicyVersions, managed.listPolicyVersions, 'resource'),
+      DeletePolicyVersion: operation(iam.DeletePolicyVersion, managed.deletePolicyVersion, 'resource'),
+      SetDefaultPolicyVersion: operation(iam.SetDefaultPolicyVersion, managed.setDefaultPolicyVersion, 'resource'),
+      TagPolicy: operation(iam.TagPolicy, managed.tagPolicy, 'resource'),
+      UntagPolicy: operation(iam.UntagPolicy, managed.untagPolicy, 'resource'),
+      ListPolicyTags: operation(iam.ListPolicyTags, managed.listPolicyTags, 'resource'),
+      ListEntitiesForPolicy: operation(iam.ListEntitiesForPolicy, managed.listEntitiesForPolicy, 'resource'),
+      AttachUserPolicy: operation(iam.AttachUserPolicy, attachments.attachUserPolicy, 'resource'),
+      DetachUserPolicy: operation(iam.DetachUserPolicy, attachments.detachUserPolicy, 'resource'),
+      ListAttachedUserPolicies: operation(iam.ListAttachedUserPolicies, attachments.listAttachedUserPolicies, 'resource'),
+      AttachRolePolicy: operation(iam.AttachRolePolicy, attachments.attachRolePolicy, 'resource'),
+      DetachRolePolicy: operation(iam.DetachRolePolicy, attachments.detachRolePolicy, 'resource'),
+      ListAttachedRolePolicies: operation(iam.ListAttachedRolePolicies, attachments.listAttachedRolePolicies, 'resource'),
+      PutUserPermissionsBoundary: operation(iam.PutUserPermissionsBoundary, boundaries.putUserPermissionsBoundary, 'resource'),
+      DeleteUserPermissionsBoundary: operation(iam.DeleteUserPermissionsBoundary, boundaries.deleteUserPermissionsBoundary, 'resource'),
+      PutRolePermissionsBoundary: operation(iam.PutRolePermissionsBoundary, boundaries.putRolePermissionsBoundary, 'resource'),
+      DeleteRolePermissionsBoundary: operation(iam.DeleteRolePermissionsBoundary, boundaries.deleteRolePermissionsBoundary, 'resource'),
     },
   };
 

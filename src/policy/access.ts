@@ -18,8 +18,14 @@ export type PrincipalPolicies = {
    * policies still apply, and a key policy must still allow it.
    */
   readonly unrestricted: boolean;
-  /** Inline and session policies of the user or role; empty for a role or user that does not exist. */
+  /** Inline, attached managed and session policies of the user or role; empty for a role or user that does not exist. */
   readonly policies: readonly CompiledPolicy[];
+  /**
+   * The user's or role's permissions boundary (a role session's is its role's), when it has one: it caps what the
+   * identity side allows and grants nothing itself (see `boundaryCaps`). Empty when the boundary's policy no
+   * longer exists: such a boundary allows nothing. Undefined: no boundary.
+   */
+  readonly permissionsBoundary?: readonly CompiledPolicy[];
   /** The user's or role's tags, for `aws:PrincipalTag/<key>`. */
   readonly tags: Readonly<Record<string, string>>;
   /** `aws:PrincipalType`: `Account` (the root user), `User`, `AssumedRole`; undefined when Coffer cannot tell. */
@@ -120,7 +126,11 @@ export type RequestFacts = {
 
 export type AccessDecision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: 'ExplicitDeny' | 'ImplicitDeny'; readonly deniedBy: 'identity-based' | 'resource-based' };
+  | {
+      readonly allowed: false;
+      readonly reason: 'ExplicitDeny' | 'ImplicitDeny';
+      readonly deniedBy: 'identity-based' | 'resource-based' | 'permissions-boundary';
+    };
 
 /** Decides one request. An explicit deny anywhere wins; then AWS's same-account / cross-account / key-policy rules. */
 export function checkAccess(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): AccessDecision {
@@ -135,10 +145,18 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
     },
   };
   const normalized = lazyContext(authorization);
-  const identityResults = evaluate(identity.policies, authorization, normalized);
-  const resourceResult = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
-  if (identityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
-  if (resourceResult && isDeny(resourceResult)) return denied('ExplicitDeny', 'resource-based');
+  const allIdentityResults = evaluate(identity.policies, authorization, normalized);
+  const resourceOutcome = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
+  const boundaryResults = identity.permissionsBoundary ? evaluate(identity.permissionsBoundary, authorization, normalized) : undefined;
+  if (allIdentityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
+  if (boundaryResults?.some(isDeny)) return denied('ExplicitDeny', 'permissions-boundary');
+  if (resourceOutcome && isDeny(resourceOutcome)) return denied('ExplicitDeny', 'resource-based');
+
+  // A boundary that does not allow the request takes the identity side's Allow away, and for a role session the
+  // Allow of a resource policy that names it through its role's ARN (boundaryCapsResourceGrant).
+  const bounded = boundaryResults !== undefined && !boundaryResults.some((result) => result.decision === 'Allow');
+  const identityResults = bounded ? [] : allIdentityResults;
+  const resourceResult = bounded && resourceOutcome && boundaryCapsResourceGrant(identity, resourceOutcome) ? undefined : resourceOutcome;
 
   // The root user's identity side allows everything in its own account, as an identity policy of `*` would.
   const ownAccount = identity.principal.accountId === request.resourceAccount;
@@ -152,13 +170,30 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
     resourceKind: request.resourceKind,
   });
   if (final.decision === 'Allow') return { allowed: true };
-  // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly.
-  if (request.allowedByGrant && final.reason === 'ImplicitDeny') return { allowed: true };
+  // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly and
+  // (Coffer's safe reading: AWS does not say) the caller's permissions boundary allows it. A grant to the caller's
+  // account needs the caller's own identity side to allow as well, as a key policy naming the account does.
+  if (request.allowedByGrant && final.reason === 'ImplicitDeny' && !bounded) return { allowed: true };
   if (request.allowedByAccountGrant && final.reason === 'ImplicitDeny' && identityPolicies.some((result) => result.decision === 'Allow')) {
     return { allowed: true };
   }
   if (final.reason === 'ExplicitDeny') return denied('ExplicitDeny', 'resource-based');
+  if (bounded && allIdentityResults.some((result) => result.decision === 'Allow')) return denied('ImplicitDeny', 'permissions-boundary');
   return denied('ImplicitDeny', implicitDenySide(request, identityPolicies, resourceResult));
+}
+
+/**
+ * Whether a boundary that does not allow a request also takes away what a resource-based policy (a secret's
+ * resource policy, a key policy) allows. AWS, within one account: "resource-based policies that grant permissions
+ * to an IAM user ARN ... are not limited by an implicit deny in an identity-based policy or permissions boundary";
+ * those that "grant permissions to an IAM role ARN are limited by an implicit deny in a permissions boundary";
+ * those granting "to the role session ARN" are not. So for a role session only statements that named it through
+ * its role's ARN alone are capped; `*`, the session's own ARN and a user's ARN are not.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+ */
+function boundaryCapsResourceGrant(identity: PrincipalPolicies, resource: PolicyEvaluation): boolean {
+  return identity.principalType !== 'User' && resource.decision === 'Allow' && resource.viaRoleArn === true;
 }
 
 /**
@@ -169,6 +204,11 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
 export function accessDeniedMessage(principalArn: string, request: Pick<AccessRequest, 'action' | 'resource'>, decision: AccessDecision): string {
   const head = `User: ${principalArn} is not authorized to perform: ${request.action} on resource: ${request.resource}`;
   if (decision.allowed) return head;
+  if (decision.deniedBy === 'permissions-boundary') {
+    return decision.reason === 'ExplicitDeny'
+      ? `${head} with an explicit deny in a permissions boundary`
+      : `${head} because no permissions boundary allows the ${request.action} action`;
+  }
   return decision.reason === 'ExplicitDeny'
     ? `${head} with an explicit deny in ${decision.deniedBy === 'identity-based' ? 'an identity-based' : 'a resource-based'} policy`
     : `${head} because no ${decision.deniedBy} policy allows the ${request.action} action`;
@@ -249,7 +289,7 @@ function isDeny(result: PolicyEvaluation): boolean {
   return result.decision === 'Deny';
 }
 
-function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: 'identity-based' | 'resource-based'): AccessDecision {
+function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: 'identity-based' | 'resource-based' | 'permissions-boundary'): AccessDecision {
   return { allowed: false, reason, deniedBy };
 }
 
@@ -357,7 +397,7 @@ function encoded(messages: AuthorizationMessageEncoder | undefined, identity: Pr
 async function withCostlyContext(identity: PrincipalPolicies, request: AccessRequest): Promise<AccessRequest> {
   const costly = request.costlyContext;
   if (!costly) return request;
-  const policies = request.resourcePolicy ? [...identity.policies, request.resourcePolicy] : identity.policies;
+  const policies = [...identity.policies, ...(identity.permissionsBoundary ?? []), ...(request.resourcePolicy ? [request.resourcePolicy] : [])];
   const tested = policies.some((policy) =>
     policy.statements.some((statement) => statement.contextKeys.some((key) => costly.keyPrefixes.some((prefix) => key.startsWith(prefix)))),
   );

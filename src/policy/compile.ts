@@ -10,12 +10,13 @@ import { hasVariable, parseTemplate, resolveTemplate, templateKeys, type Templat
 import { anyArnMatcher, globMatcher, type Matcher } from './wildcard.js';
 
 /**
- * How a statement's Principal matched the caller. `principal`: named directly (its ARN, its role, `*`, its
- * service). `account`: only through its account (`"123456789012"` or `arn:aws:iam::123456789012:root`), which
+ * How a statement's Principal matched the caller. `principal`: named directly (its ARN, `*`, its service).
+ * `role`: a role session named through its role's ARN only, which is direct too but is capped by the role's
+ * permissions boundary (access.ts). `account`: only through its account (`"123456789012"` or `arn:aws:iam::123456789012:root`), which
  * AWS reads as delegation: "The account ARN and the shortened account ID behave the same way. Both delegate
  * permissions to the account." https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
  */
-export type PrincipalMatch = 'principal' | 'account';
+export type PrincipalMatch = 'principal' | 'role' | 'account';
 
 /** The test of one condition key: its values in the request (undefined when absent), and the whole context for variables. */
 export type ConditionTest = (values: readonly string[] | undefined, context: () => NormalizedContext) => boolean;
@@ -67,7 +68,8 @@ function compilePrincipalSpec(spec: PrincipalSpec): (principal: RequestPrincipal
   return (principal) => {
     if (principal.service !== undefined) return services.has(principal.service.toLowerCase()) ? 'principal' : undefined;
     if (anyAws) return 'principal';
-    if (arnMatch(principal.arn) || (principal.roleArn !== undefined && arnMatch(principal.roleArn))) return 'principal';
+    if (arnMatch(principal.arn)) return 'principal';
+    if (principal.roleArn !== undefined && arnMatch(principal.roleArn)) return 'role';
     if (accounts.has(principal.accountId)) {
       // The account root itself is named directly by its own account.
       return principal.arn === `arn:aws:iam::${principal.accountId}:root` ? 'principal' : 'account';

@@ -18,7 +18,9 @@ export type PolicyEvaluation = {
    * policies); `account` if only statements naming the caller's account matched, which delegates the decision to
    * that account's IAM policies. Undefined unless the decision is Allow.
    */
-  readonly allowedVia: PrincipalMatch | undefined;
+  readonly allowedVia: 'principal' | 'account' | undefined;
+  /** For a direct Allow: true when every allowing statement named a role session through its role's ARN only. */
+  readonly viaRoleArn?: boolean;
   /** Sids (or statement indexes as `#n`) of the statements that decided, for audit and AccessDenied messages. */
   readonly statements: readonly string[];
 };
@@ -26,6 +28,7 @@ export type PolicyEvaluation = {
 function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: () => NormalizedContext): PolicyEvaluation {
   const denies: string[] = [];
   const direct: string[] = [];
+  let directByRoleArnOnly = true;
   const viaAccount: string[] = [];
   policy.statements.forEach((statement, index) => {
     const match: PrincipalMatch | undefined = statement.principal ? statement.principal(request.principal) : 'principal';
@@ -36,11 +39,13 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
     if (!statement.conditions.every((condition) => condition.test(context().get(condition.key), context))) return;
     const name = statement.sid ?? `#${index}`;
     if (statement.effect === 'Deny') denies.push(name);
-    else if (match === 'principal') direct.push(name);
-    else viaAccount.push(name);
+    else if (match === 'principal' || match === 'role') {
+      direct.push(name);
+      if (match === 'principal') directByRoleArnOnly = false;
+    } else viaAccount.push(name);
   });
   if (denies.length > 0) return { decision: 'Deny', allowedVia: undefined, statements: denies };
-  if (direct.length > 0) return { decision: 'Allow', allowedVia: 'principal', statements: direct };
+  if (direct.length > 0) return { decision: 'Allow', allowedVia: 'principal', statements: direct, ...(directByRoleArnOnly && { viaRoleArn: true }) };
   if (viaAccount.length > 0) return { decision: 'Allow', allowedVia: 'account', statements: viaAccount };
   return { decision: 'NotApplicable', allowedVia: undefined, statements: [] };
 }

@@ -18,8 +18,18 @@ const EVERY_ACTION = ['*'];
 const SECRETS = ['secretsmanager:*'];
 const KMS = ['kms:*'];
 /** Calls that set tags carry aws:RequestTag/* and aws:TagKeys; calls that remove them aws:TagKeys. */
-const TAGGING = ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole'];
-const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole'];
+const TAGGING = [
+  'secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole',
+  'iam:CreatePolicy', 'iam:TagPolicy',
+];
+const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole', 'iam:UntagPolicy'];
+/** iam/operations/callers.ts BOUNDARY_KEYED and the operations that set a boundary. */
+const BOUNDARY_KEYED = [
+  'iam:CreateUser', 'iam:PutUserPermissionsBoundary', 'iam:DeleteUserPermissionsBoundary', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy',
+  'iam:PutUserPolicy', 'iam:DeleteUserPolicy',
+  'iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
+  'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
+];
 
 const SOURCES: readonly KeySource[] = [
   // Request-wide keys (policy/access.ts): time, network, region, the caller.
@@ -73,6 +83,9 @@ const SOURCES: readonly KeySource[] = [
   { key: 'kms:wrappingkeyspec', actions: ['kms:GetParametersForImport'] },
   { key: 'kms:expirationmodel', actions: ['kms:ImportKeyMaterial'] },
   { key: 'kms:validto', actions: ['kms:ImportKeyMaterial'] },
+  // iam/operations/callers.ts, policy-attachments.ts, permissions-boundaries.ts.
+  { key: 'iam:permissionsboundary', actions: BOUNDARY_KEYED },
+  { key: 'iam:policyarn', actions: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'] },
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
   { key: 'sts:rolesessionname', actions: ['sts:AssumeRole'] },

@@ -64,19 +64,40 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
   },
   {
     name: 'iam_users',
-    columns: [text('user_id'), text('account_id'), text('user_name'), text('name_key'), text('arn'), text('path'), integer('created_at'), text('tags')],
+    columns: [
+      text('user_id'), text('account_id'), text('user_name'), text('name_key'), text('arn'), text('path'), integer('created_at'), text('tags'),
+      text('permissions_boundary'),
+    ],
     order: ['user_id'],
   },
   {
     name: 'iam_roles',
     columns: [
       text('role_id'), text('account_id'), text('role_name'), text('name_key'), text('arn'), text('path'), text('assume_role_policy'),
-      text('description'), integer('max_session_duration'), integer('created_at'), text('tags'),
+      text('description'), integer('max_session_duration'), integer('created_at'), text('tags'), text('permissions_boundary'),
     ],
     order: ['role_id'],
   },
   { name: 'iam_user_policies', columns: [text('owner_id'), text('policy_name'), text('name_key'), text('document')], order: ['owner_id', 'name_key'] },
   { name: 'iam_role_policies', columns: [text('owner_id'), text('policy_name'), text('name_key'), text('document')], order: ['owner_id', 'name_key'] },
+  {
+    name: 'iam_managed_policies',
+    columns: [
+      text('policy_id'), text('account_id'), text('policy_name'), text('name_key'), text('arn'), text('path'), text('description'),
+      text('default_version_id'), integer('next_version'), integer('created_at'), integer('updated_at'), text('tags'),
+    ],
+    order: ['policy_id'],
+  },
+  {
+    name: 'iam_managed_policy_versions',
+    columns: [text('policy_id'), text('version_id'), integer('version_number'), text('document'), integer('created_at')],
+    order: ['policy_id', 'version_id'],
+  },
+  {
+    name: 'iam_policy_attachments',
+    columns: [text('account_id'), text('entity_kind'), text('entity_id'), text('policy_arn')],
+    order: ['entity_kind', 'entity_id', 'policy_arn'],
+  },
   {
     name: 'access_keys',
     columns: [

@@ -22,14 +22,6 @@ export function keyOwner(ctx: RequestContext, userName: string | undefined): Key
   throw iamError('ValidationError', 'Must specify userName when calling with non-User credentials');
 }
 
-/**
- * A permissions boundary would cap what the user or role may do; Coffer does not evaluate boundaries, so it
- * refuses one rather than create a principal with more access than its creator meant.
- */
-export function refusePermissionsBoundary(boundary: string | undefined): void {
-  if (boundary !== undefined) throw iamError('InvalidInput', 'Permissions boundaries are not supported by this server.');
-}
-
 /** aws:RequestTag/<key> and aws:TagKeys of a call that sets tags (CreateUser, TagRole, ...); none without tags. */
 export function iamRequestTags(tags: readonly IamTag[] | undefined): RequestContextValues | undefined {
   return tags?.length ? requestTagContext(tags.map((tag) => [tag.Key, tag.Value])) : undefined;
@@ -48,6 +40,24 @@ function resourceTagContext(tags: readonly IamTag[]): RequestContextValues {
   return context;
 }
 
+/**
+ * The operations whose requests carry iam:PermissionsBoundary: the target's current boundary, or the one the
+ * request sets (CreateUser, CreateRole, Put*PermissionsBoundary pass it themselves), so a policy can let a
+ * delegated administrator manage only users and roles bounded by a given policy.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_permissionsboundary
+ */
+const BOUNDARY_KEYED: ReadonlySet<string> = new Set(
+  ['User', 'Role'].flatMap((noun) => [
+    `Create${noun}`,
+    `Put${noun}PermissionsBoundary`,
+    `Delete${noun}PermissionsBoundary`,
+    `Attach${noun}Policy`,
+    `Detach${noun}Policy`,
+    `Put${noun}Policy`,
+    `Delete${noun}Policy`,
+  ]),
+);
+
 export const notFound = {
   user: (name: string) => iamError('NoSuchEntity', `The user with name ${name} cannot be found.`),
   role: (name: string) => iamError('NoSuchEntity', `The role with name ${name} cannot be found.`),
@@ -64,7 +74,12 @@ export const notFound = {
  */
 export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'store' | 'authorizer'>) {
   /** The ARN and tags of the user or role named; a missing one is named by the path given (or `/`), with no tags. */
-  async function targetOf(ctx: RequestContext, kind: IamPrincipalKind, name: string, path = '/'): Promise<{ arn: string; tags: readonly IamTag[] }> {
+  async function targetOf(
+    ctx: RequestContext,
+    kind: IamPrincipalKind,
+    name: string,
+    path = '/',
+  ): Promise<{ arn: string; tags: readonly IamTag[]; permissionsBoundary?: string }> {
     const accountId = ctx.principal.accountId;
     const found = kind === 'user' ? await store.getIamUser(accountId, name) : await store.getIamRole(accountId, name);
     if (found) return found;
@@ -75,11 +90,12 @@ export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'sto
     /** Authorizes `iam:<operation>` on the user or role named; resolves when allowed. */
     async authorize(ctx: RequestContext, operation: string, kind: IamPrincipalKind, name: string, path?: string, context?: RequestContextValues): Promise<void> {
       const target = await targetOf(ctx, kind, name, path);
+      const boundary = target.permissionsBoundary !== undefined && BOUNDARY_KEYED.has(operation) ? { 'iam:PermissionsBoundary': target.permissionsBoundary } : {};
       await authorizer.authorize(ctx, {
         action: `iam:${operation}`,
         resource: target.arn,
         resourceAccount: ctx.principal.accountId,
-        context: { ...resourceTagContext(target.tags), ...context },
+        context: { ...resourceTagContext(target.tags), ...boundary, ...context },
       });
     },
     /** `iam:<operation>` on an ARN of this account that names no stored principal yet (UpdateUser's new ARN). */

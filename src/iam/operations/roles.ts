@@ -6,7 +6,8 @@ import { pageOf } from '../paging.js';
 import { checkPolicyDocument, warnAboutStoredPolicy } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { roleView } from '../views.js';
-import { createIamResourceCheck, iamRequestTags, notFound, refusePermissionsBoundary } from './callers.js';
+import { createIamResourceCheck, iamRequestTags, notFound } from './callers.js';
+import { boundaryContext, checkBoundaryPolicy, permissionsBoundaryView } from './permissions-boundaries.js';
 import { principalTagOperations } from './principal-tags.js';
 
 /** The session length a role allows when CreateRole does not say: one hour, as IAM. */
@@ -22,9 +23,10 @@ export function roleOperations(deps: IamDeps) {
     async createRole(ctx: RequestContext, input: IamInput<'CreateRole'>) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
-      await check.authorize(ctx, 'CreateRole', 'role', input.RoleName, path, iamRequestTags(input.Tags));
-      refusePermissionsBoundary(input.PermissionsBoundary);
+      const boundary = input.PermissionsBoundary;
+      await check.authorize(ctx, 'CreateRole', 'role', input.RoleName, path, { ...iamRequestTags(input.Tags), ...boundaryContext(boundary) });
       checkPolicyDocument(input.AssumeRolePolicyDocument, 'trust');
+      if (boundary !== undefined) await checkBoundaryPolicy(store, ctx, boundary);
       const role = {
         accountId,
         roleName: input.RoleName,
@@ -36,17 +38,18 @@ export function roleOperations(deps: IamDeps) {
         maxSessionDurationSeconds: input.MaxSessionDuration ?? DEFAULT_MAX_SESSION_SECONDS,
         createdAt: ctx.clock.now(),
         tags: input.Tags ?? [],
+        ...(boundary !== undefined && { permissionsBoundary: boundary }),
       };
       if (!(await store.createIamRole(role))) throw iamError('EntityAlreadyExists', `Role with name ${input.RoleName} already exists.`);
       warnAboutStoredPolicy(deps.logger, ctx, 'CreateRole', role.arn, input.AssumeRolePolicyDocument, 'trust');
-      return { Role: roleView(role) };
+      return { Role: { ...roleView(role), PermissionsBoundary: permissionsBoundaryView(role.permissionsBoundary) } };
     },
 
     async getRole(ctx: RequestContext, input: IamInput<'GetRole'>) {
       await check.authorize(ctx, 'GetRole', 'role', input.RoleName);
       const role = await store.getIamRole(ctx.principal.accountId, input.RoleName);
       if (!role) throw notFound.role(input.RoleName);
-      return { Role: roleView(role) };
+      return { Role: { ...roleView(role), PermissionsBoundary: permissionsBoundaryView(role.permissionsBoundary) } };
     },
 
     async listRoles(ctx: RequestContext, input: IamInput<'ListRoles'>) {
@@ -59,6 +62,7 @@ export function roleOperations(deps: IamDeps) {
       await check.authorize(ctx, 'DeleteRole', 'role', input.RoleName);
       const outcome = await store.deleteIamRole(ctx.principal.accountId, input.RoleName);
       if (outcome === 'absent') throw notFound.role(input.RoleName);
+      if (outcome === 'has-attached-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
       if (outcome !== 'deleted') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
       return {};
     },

@@ -6,7 +6,8 @@ import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { principalName } from '../identity-policies.js';
 import { userView } from '../views.js';
-import { createIamResourceCheck, iamRequestTags, notFound, refusePermissionsBoundary } from './callers.js';
+import { createIamResourceCheck, iamRequestTags, notFound } from './callers.js';
+import { boundaryContext, checkBoundaryPolicy, permissionsBoundaryView } from './permissions-boundaries.js';
 import { principalTagOperations } from './principal-tags.js';
 
 /** CreateUser, GetUser, ListUsers, DeleteUser, TagUser, UntagUser. */
@@ -18,8 +19,9 @@ export function userOperations(deps: IamDeps) {
     async createUser(ctx: RequestContext, input: IamInput<'CreateUser'>) {
       const accountId = ctx.principal.accountId;
       const path = input.Path ?? '/';
-      await check.authorize(ctx, 'CreateUser', 'user', input.UserName, path, iamRequestTags(input.Tags));
-      refusePermissionsBoundary(input.PermissionsBoundary);
+      const boundary = input.PermissionsBoundary;
+      await check.authorize(ctx, 'CreateUser', 'user', input.UserName, path, { ...iamRequestTags(input.Tags), ...boundaryContext(boundary) });
+      if (boundary !== undefined) await checkBoundaryPolicy(store, ctx, boundary);
       const user = {
         accountId,
         userName: input.UserName,
@@ -28,9 +30,10 @@ export function userOperations(deps: IamDeps) {
         path,
         createdAt: ctx.clock.now(),
         tags: input.Tags ?? [],
+        ...(boundary !== undefined && { permissionsBoundary: boundary }),
       };
       if (!(await store.createIamUser(user))) throw iamError('EntityAlreadyExists', `User with name ${input.UserName} already exists.`);
-      return { User: userView(user) };
+      return { User: { ...userView(user), PermissionsBoundary: permissionsBoundaryView(user.permissionsBoundary) } };
     },
 
     /** Without UserName: the caller itself (a user, or the account root as IAM describes it). */
@@ -47,7 +50,7 @@ export function userOperations(deps: IamDeps) {
       await check.authorize(ctx, 'GetUser', 'user', userName);
       const user = await store.getIamUser(ctx.principal.accountId, userName);
       if (!user) throw notFound.user(userName);
-      return { User: userView(user) };
+      return { User: { ...userView(user), PermissionsBoundary: permissionsBoundaryView(user.permissionsBoundary) } };
     },
 
     async listUsers(ctx: RequestContext, input: IamInput<'ListUsers'>) {
@@ -56,13 +59,14 @@ export function userOperations(deps: IamDeps) {
       return { Users: page.items.map(userView), IsTruncated: page.IsTruncated, Marker: page.Marker };
     },
 
-    /** IAM refuses to delete a user that still has access keys or inline policies (DeleteConflict). */
+    /** IAM refuses to delete a user that still has access keys, inline or attached policies (DeleteConflict). */
     async deleteUser(ctx: RequestContext, input: IamInput<'DeleteUser'>) {
       await check.authorize(ctx, 'DeleteUser', 'user', input.UserName);
       const outcome = await store.deleteIamUser(ctx.principal.accountId, input.UserName);
       if (outcome === 'absent') throw notFound.user(input.UserName);
       if (outcome === 'has-access-keys') throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
       if (outcome === 'has-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      if (outcome === 'has-attached-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
       return {};
     },
 

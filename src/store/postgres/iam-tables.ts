@@ -1,6 +1,15 @@
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
+  AttachPolicyOutcome,
+  CreatePolicyVersionOutcome,
+  DeleteManagedPolicyOutcome,
+  DeletePolicyVersionOutcome,
+  DetachPolicyOutcome,
+  ManagedPolicyRecord,
+  ManagedPolicyUsage,
+  ManagedPolicyVersionRecord,
+  PolicyEntity,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -13,7 +22,19 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
-import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, userFromRow } from '../rows/iam.js';
+import {
+  accessKeyFromRow,
+  identityFromRows,
+  managedPolicyFromRow,
+  nameKey,
+  policyEntityFromRow,
+  policyUsageFromRow,
+  policyVersionFromRow,
+  PRINCIPAL_TABLES,
+  roleFromRow,
+  userFromRow,
+  versionId,
+} from '../rows/iam.js';
 import type { IamRepository } from '../repositories/iam.js';
 import type { RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
@@ -55,9 +76,12 @@ export class PostgresIamTables implements IamRepository {
   createIamUser(user: IamUserRecord): Promise<boolean> {
     return this.#transaction(async (sql) =>
       (await sql.run(
-        `INSERT INTO iam_users (user_id, account_id, user_name, name_key, arn, path, created_at, tags)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [user.userId, user.accountId, user.userName, nameKey(user.userName), user.arn, user.path, user.createdAt.getTime(), JSON.stringify(user.tags)],
+        `INSERT INTO iam_users (user_id, account_id, user_name, name_key, arn, path, created_at, tags, permissions_boundary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+        [
+          user.userId, user.accountId, user.userName, nameKey(user.userName), user.arn, user.path, user.createdAt.getTime(), JSON.stringify(user.tags),
+          user.permissionsBoundary ?? null,
+        ],
       )) === 1,
     );
   }
@@ -85,6 +109,7 @@ export class PostgresIamTables implements IamRepository {
       if (!user) return 'absent';
       if (await sql.one('SELECT 1 FROM access_keys WHERE user_id = $1 LIMIT 1', [user.user_id])) return 'has-access-keys';
       if (await sql.one('SELECT 1 FROM iam_user_policies WHERE owner_id = $1 LIMIT 1', [user.user_id])) return 'has-policies';
+      if (await hasAttachments(sql, 'user', user.user_id)) return 'has-attached-policies';
       await sql.run('DELETE FROM iam_users WHERE user_id = $1', [user.user_id]);
       return 'deleted';
     });
@@ -94,11 +119,11 @@ export class PostgresIamTables implements IamRepository {
     return this.#transaction(async (sql) =>
       (await sql.run(
         `INSERT INTO iam_roles (role_id, account_id, role_name, name_key, arn, path, assume_role_policy, description,
-           max_session_duration, created_at, tags)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+           max_session_duration, created_at, tags, permissions_boundary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
         [
           role.roleId, role.accountId, role.roleName, nameKey(role.roleName), role.arn, role.path, role.assumeRolePolicyDocument,
-          role.description ?? null, role.maxSessionDurationSeconds, role.createdAt.getTime(), JSON.stringify(role.tags),
+          role.description ?? null, role.maxSessionDurationSeconds, role.createdAt.getTime(), JSON.stringify(role.tags), role.permissionsBoundary ?? null,
         ],
       )) === 1,
     );
@@ -158,6 +183,7 @@ export class PostgresIamTables implements IamRepository {
       const role = await sql.one('SELECT role_id FROM iam_roles WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(roleName)]);
       if (!role) return 'absent';
       if (await sql.one('SELECT 1 FROM iam_role_policies WHERE owner_id = $1 LIMIT 1', [role.role_id])) return 'has-policies';
+      if (await hasAttachments(sql, 'role', role.role_id)) return 'has-attached-policies';
       await sql.run('DELETE FROM iam_roles WHERE role_id = $1', [role.role_id]);
       return 'deleted';
     });
@@ -232,19 +258,29 @@ export class PostgresIamTables implements IamRepository {
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
-    const { table, id, policies } = PRINCIPAL_TABLES[kind];
+    const { table, id, policies: inline } = PRINCIPAL_TABLES[kind];
     return this.#transaction(async (sql) => {
-      const row = await sql.one(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
-      if (!row) return undefined;
-      const documents = await sql.rows(`SELECT policy_name, document FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [row.owner_id]);
-      const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
-      return {
-        id: row.owner_id as string,
-        arn: row.arn as string,
-        policyDocuments: documents.map((document) => document.document as string),
-        tags,
-        policyNames: documents.map((document) => document.policy_name as string),
-      };
+      // The principal with its boundary's default text, then its inline and attached policies: two reads per request.
+      const principal = await sql.one(
+        `SELECT e.${id} AS owner_id, e.arn, e.tags, e.permissions_boundary, bv.document AS boundary_document
+         FROM ${table} e
+         LEFT JOIN iam_managed_policies bp ON bp.arn = e.permissions_boundary
+         LEFT JOIN iam_managed_policy_versions bv ON bv.policy_id = bp.policy_id AND bv.version_id = bp.default_version_id
+         WHERE e.account_id = $1 AND e.name_key = $2`,
+        [accountId, nameKey(name)],
+      );
+      if (!principal) return undefined;
+      const policies = await sql.rows(
+        `SELECT 0 AS source, NULL::text AS policy_arn, policy_name, document, name_key COLLATE "C" AS ord FROM ${inline} WHERE owner_id = $1
+         UNION ALL
+         SELECT 1, a.policy_arn, NULL, v.document, a.policy_arn COLLATE "C" FROM iam_policy_attachments a
+         LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
+         LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+         WHERE a.entity_kind = $2 AND a.entity_id = $1
+         ORDER BY source, ord`,
+        [principal.owner_id, kind],
+      );
+      return identityFromRows(principal, policies);
     });
   }
 
@@ -293,7 +329,226 @@ export class PostgresIamTables implements IamRepository {
   listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
     return this.#transaction((sql) => rootAccessKeys(sql, accountId));
   }
+
+  createManagedPolicy(policy: ManagedPolicyRecord, document: string): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      const inserted = await sql.run(
+        `INSERT INTO iam_managed_policies (policy_id, account_id, policy_name, name_key, arn, path, description, default_version_id,
+           next_version, created_at, updated_at, tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 2, $9, $10, $11) ON CONFLICT DO NOTHING`,
+        [
+          policy.policyId, policy.accountId, policy.policyName, nameKey(policy.policyName), policy.arn, policy.path, policy.description ?? null,
+          versionId(1), policy.createdAt.getTime(), policy.updatedAt.getTime(), JSON.stringify(policy.tags),
+        ],
+      );
+      if (inserted === 1) await insertVersion(sql, policy.policyId, 1, document, policy.createdAt);
+      return inserted === 1;
+    });
+  }
+
+  getManagedPolicy(arn: string): Promise<ManagedPolicyRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT * FROM iam_managed_policies WHERE arn = $1', [arn]);
+      return row && managedPolicyFromRow(row);
+    });
+  }
+
+  listManagedPolicies(accountId: string, pathPrefix: string): Promise<ManagedPolicyRecord[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        'SELECT * FROM iam_managed_policies WHERE account_id = $1 AND substr(path, 1, $2) = $3 ORDER BY name_key COLLATE "C"',
+        [accountId, pathPrefix.length, pathPrefix],
+      );
+      return rows.map(managedPolicyFromRow);
+    });
+  }
+
+  deleteManagedPolicy(arn: string): Promise<DeleteManagedPolicyOutcome> {
+    return this.#transaction(async (sql): Promise<DeleteManagedPolicyOutcome> => {
+      const policy = await sql.one('SELECT policy_id, account_id FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!policy) return 'absent';
+      if (await sql.one('SELECT 1 FROM iam_policy_attachments WHERE account_id = $1 AND policy_arn = $2 LIMIT 1', [policy.account_id, arn])) return 'attached';
+      const counted = await sql.one('SELECT count(*) AS versions FROM iam_managed_policy_versions WHERE policy_id = $1', [policy.policy_id]);
+      if (counted!.versions > 1) return 'has-versions';
+      await sql.run('DELETE FROM iam_managed_policies WHERE policy_id = $1', [policy.policy_id]);
+      return 'deleted';
+    });
+  }
+
+  createManagedPolicyVersion(arn: string, document: string, setAsDefault: boolean, createdAt: Date, maxVersions: number): Promise<CreatePolicyVersionOutcome> {
+    return this.#transaction(async (sql): Promise<CreatePolicyVersionOutcome> => {
+      const policy = await sql.one('SELECT policy_id, next_version FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!policy) return { outcome: 'absent' };
+      const counted = await sql.one('SELECT count(*) AS versions FROM iam_managed_policy_versions WHERE policy_id = $1', [policy.policy_id]);
+      if (counted!.versions >= maxVersions) return { outcome: 'limit-exceeded' };
+      const number = Number(policy.next_version);
+      await insertVersion(sql, policy.policy_id, number, document, createdAt);
+      await sql.run(
+        `UPDATE iam_managed_policies SET next_version = $1, default_version_id = CASE WHEN $2 THEN $3 ELSE default_version_id END,
+           updated_at = CASE WHEN $2 THEN $4 ELSE updated_at END WHERE policy_id = $5`,
+        [number + 1, setAsDefault, versionId(number), createdAt.getTime(), policy.policy_id],
+      );
+      return { outcome: 'created', versionId: versionId(number) };
+    });
+  }
+
+  getManagedPolicyVersion(arn: string, version: string): Promise<{ version?: ManagedPolicyVersionRecord } | undefined> {
+    return this.#transaction(async (sql) => {
+      const policy = await sql.one('SELECT policy_id FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!policy) return undefined;
+      const row = await sql.one(`${VERSIONS_WITH_DEFAULT} WHERE v.policy_id = $1 AND v.version_id = $2`, [policy.policy_id, version]);
+      return { version: row && policyVersionFromRow(row) };
+    });
+  }
+
+  listManagedPolicyVersions(arn: string): Promise<ManagedPolicyVersionRecord[] | undefined> {
+    return this.#transaction(async (sql) => {
+      const policy = await sql.one('SELECT policy_id FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!policy) return undefined;
+      const rows = await sql.rows(`${VERSIONS_WITH_DEFAULT} WHERE v.policy_id = $1 ORDER BY v.version_number DESC`, [policy.policy_id]);
+      return rows.map(policyVersionFromRow);
+    });
+  }
+
+  deleteManagedPolicyVersion(arn: string, version: string): Promise<DeletePolicyVersionOutcome> {
+    return this.#transaction(async (sql): Promise<DeletePolicyVersionOutcome> => {
+      const policy = await sql.one('SELECT policy_id, default_version_id FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!policy) return 'no-policy';
+      if (policy.default_version_id === version) return 'is-default';
+      const deleted = await sql.run('DELETE FROM iam_managed_policy_versions WHERE policy_id = $1 AND version_id = $2', [policy.policy_id, version]);
+      return deleted === 1 ? 'deleted' : 'no-version';
+    });
+  }
+
+  setDefaultManagedPolicyVersion(arn: string, version: string, updatedAt: Date): Promise<'set' | 'no-policy' | 'no-version'> {
+    return this.#transaction(async (sql) => {
+      const policy = await sql.one('SELECT policy_id FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!policy) return 'no-policy' as const;
+      if (!(await sql.one('SELECT 1 FROM iam_managed_policy_versions WHERE policy_id = $1 AND version_id = $2', [policy.policy_id, version]))) return 'no-version' as const;
+      await sql.run('UPDATE iam_managed_policies SET default_version_id = $1, updated_at = $2 WHERE policy_id = $3', [version, updatedAt.getTime(), policy.policy_id]);
+      return 'set' as const;
+    });
+  }
+
+  tagManagedPolicy(arn: string, tags: IamTag[], maxTags: number): Promise<'tagged' | 'absent' | 'limit-exceeded'> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT tags FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!row) return 'absent' as const;
+      const merged = new Map((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+      for (const tag of tags) merged.set(tag.Key, tag.Value);
+      if (merged.size > maxTags) return 'limit-exceeded' as const;
+      const next = [...merged].map(([Key, Value]) => ({ Key, Value }));
+      await sql.run('UPDATE iam_managed_policies SET tags = $1 WHERE arn = $2', [JSON.stringify(next), arn]);
+      return 'tagged' as const;
+    });
+  }
+
+  untagManagedPolicy(arn: string, tagKeys: string[]): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one('SELECT tags FROM iam_managed_policies WHERE arn = $1', [arn]);
+      if (!row) return false;
+      const next = (JSON.parse(row.tags) as IamTag[]).filter((tag) => !tagKeys.includes(tag.Key));
+      await sql.run('UPDATE iam_managed_policies SET tags = $1 WHERE arn = $2', [JSON.stringify(next), arn]);
+      return true;
+    });
+  }
+
+  getManagedPolicyDocument(arn: string): Promise<string | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `SELECT v.document FROM iam_managed_policies p
+         JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id WHERE p.arn = $1`,
+        [arn],
+      );
+      return row?.document as string | undefined;
+    });
+  }
+
+  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome> {
+    return this.#transaction(async (sql): Promise<AttachPolicyOutcome> => {
+      const ownerId = await ownerIdOf(sql, kind, accountId, name);
+      if (ownerId === undefined) return 'no-entity';
+      if (requireStoredPolicy && !(await sql.one('SELECT 1 FROM iam_managed_policies WHERE arn = $1 AND account_id = $2', [policyArn, accountId]))) return 'no-policy';
+      if (await sql.one('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = $1 AND entity_id = $2 AND policy_arn = $3', [kind, ownerId, policyArn])) return 'attached';
+      const counted = await sql.one('SELECT count(*) AS attached FROM iam_policy_attachments WHERE entity_kind = $1 AND entity_id = $2', [kind, ownerId]);
+      if (counted!.attached >= maxAttached) return 'limit-exceeded';
+      await sql.run('INSERT INTO iam_policy_attachments (account_id, entity_kind, entity_id, policy_arn) VALUES ($1, $2, $3, $4)', [accountId, kind, ownerId, policyArn]);
+      return 'attached';
+    });
+  }
+
+  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): Promise<DetachPolicyOutcome> {
+    return this.#transaction(async (sql): Promise<DetachPolicyOutcome> => {
+      const ownerId = await ownerIdOf(sql, kind, accountId, name);
+      if (ownerId === undefined) return 'no-entity';
+      const deleted = await sql.run('DELETE FROM iam_policy_attachments WHERE entity_kind = $1 AND entity_id = $2 AND policy_arn = $3', [kind, ownerId, policyArn]);
+      return deleted === 1 ? 'detached' : 'not-attached';
+    });
+  }
+
+  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+    return this.#transaction(async (sql) => {
+      const ownerId = await ownerIdOf(sql, kind, accountId, name);
+      if (ownerId === undefined) return undefined;
+      const rows = await sql.rows('SELECT policy_arn FROM iam_policy_attachments WHERE entity_kind = $1 AND entity_id = $2 ORDER BY policy_arn COLLATE "C"', [kind, ownerId]);
+      return rows.map((row) => row.policy_arn as string);
+    });
+  }
+
+  listPolicyEntities(accountId: string, policyArn: string): Promise<PolicyEntity[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        `SELECT * FROM (
+           SELECT 'user' AS kind, u.user_name AS name, u.user_id AS id, u.path, 'PermissionsPolicy' AS usage
+           FROM iam_policy_attachments a JOIN iam_users u ON u.user_id = a.entity_id
+           WHERE a.entity_kind = 'user' AND a.account_id = $1 AND a.policy_arn = $2
+           UNION ALL
+           SELECT 'role', r.role_name, r.role_id, r.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
+           WHERE a.entity_kind = 'role' AND a.account_id = $1 AND a.policy_arn = $2
+           UNION ALL
+           SELECT 'user', user_name, user_id, path, 'PermissionsBoundary' FROM iam_users WHERE account_id = $1 AND permissions_boundary = $2
+           UNION ALL
+           SELECT 'role', role_name, role_id, path, 'PermissionsBoundary' FROM iam_roles WHERE account_id = $1 AND permissions_boundary = $2
+         ) AS entities ORDER BY kind, name COLLATE "C", usage COLLATE "C"`,
+        [accountId, policyArn],
+      );
+      return rows.map(policyEntityFromRow);
+    });
+  }
+
+  listManagedPolicyUsage(accountId: string): Promise<ManagedPolicyUsage[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        `SELECT policy_arn, sum(attached) AS attachments, sum(bounded) AS boundaries FROM (
+           SELECT policy_arn, 1 AS attached, 0 AS bounded FROM iam_policy_attachments WHERE account_id = $1
+           UNION ALL SELECT permissions_boundary, 0, 1 FROM iam_users WHERE account_id = $1 AND permissions_boundary IS NOT NULL
+           UNION ALL SELECT permissions_boundary, 0, 1 FROM iam_roles WHERE account_id = $1 AND permissions_boundary IS NOT NULL
+         ) AS used GROUP BY policy_arn ORDER BY policy_arn COLLATE "C"`,
+        [accountId],
+      );
+      return rows.map(policyUsageFromRow);
+    });
+  }
+
+  setPermissionsBoundary(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string | undefined): Promise<boolean> {
+    const { table } = PRINCIPAL_TABLES[kind];
+    return this.#transaction(async (sql) =>
+      (await sql.run(`UPDATE ${table} SET permissions_boundary = $1 WHERE account_id = $2 AND name_key = $3`, [policyArn ?? null, accountId, nameKey(name)])) === 1,
+    );
+  }
 }
+
+async function hasAttachments(sql: Sql, kind: IamPrincipalKind, ownerId: string): Promise<boolean> {
+  return (await sql.one('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = $1 AND entity_id = $2 LIMIT 1', [kind, ownerId])) !== undefined;
+}
+
+async function insertVersion(sql: Sql, policyId: string, number: number, document: string, createdAt: Date): Promise<void> {
+  await sql.run('INSERT INTO iam_managed_policy_versions (policy_id, version_id, version_number, document, created_at) VALUES ($1, $2, $3, $4, $5)', [
+    policyId, versionId(number), number, document, createdAt.getTime(),
+  ]);
+}
+
+const VERSIONS_WITH_DEFAULT = `SELECT v.*, p.default_version_id FROM iam_managed_policy_versions v JOIN iam_managed_policies p ON p.policy_id = v.policy_id`;
 
 function rootArn(accountId: string): string {
   return `arn:aws:iam::${accountId}:root`;

@@ -375,4 +375,45 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX secret_replicas_to_sync ON secret_replicas (status) WHERE status <> 'InSync';
     `,
   },
+  {
+    id: 13,
+    name: 'iam-managed-policies',
+    // As SQLite's migration 14: customer managed policies, their versions, attachments of managed policies to
+    // users, roles and later groups (by ARN: AWS managed policies have no row), and users' and roles' boundaries.
+    sql: `
+      CREATE TABLE iam_managed_policies (
+        policy_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        description TEXT,
+        default_version_id TEXT NOT NULL,
+        next_version INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        tags TEXT NOT NULL,
+        UNIQUE (account_id, name_key)
+      );
+      CREATE TABLE iam_managed_policy_versions (
+        policy_id TEXT NOT NULL REFERENCES iam_managed_policies (policy_id) ON DELETE CASCADE,
+        version_id TEXT NOT NULL,
+        version_number INTEGER NOT NULL,
+        document TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (policy_id, version_id)
+      );
+      CREATE TABLE iam_policy_attachments (
+        account_id TEXT NOT NULL,
+        entity_kind TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        policy_arn TEXT NOT NULL,
+        PRIMARY KEY (entity_kind, entity_id, policy_arn)
+      );
+      CREATE INDEX iam_policy_attachments_by_policy ON iam_policy_attachments (account_id, policy_arn);
+      ALTER TABLE iam_users ADD COLUMN permissions_boundary TEXT;
+      ALTER TABLE iam_roles ADD COLUMN permissions_boundary TEXT;
+    `,
+  },
 ];

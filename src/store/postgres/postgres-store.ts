@@ -31,6 +31,7 @@ import type {
   Tag,
   VersionDataKey,
   IamDeleteOutcome,
+  ManagedPolicyRecord,
   IamIdentityRecord,
   IamPrincipalKind,
   IamRoleChanges,
@@ -348,6 +349,80 @@ export class PostgresStore implements Store {
   listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
     return this.#iam.listRootAccessKeys(accountId);
   }
+
+  // Managed policies, attachments and permissions boundaries (IamRepository).
+  createManagedPolicy(policy: ManagedPolicyRecord, document: string) {
+    return this.#iam.createManagedPolicy(policy, document);
+  }
+
+  getManagedPolicy(arn: string) {
+    return this.#iam.getManagedPolicy(arn);
+  }
+
+  listManagedPolicies(accountId: string, pathPrefix: string) {
+    return this.#iam.listManagedPolicies(accountId, pathPrefix);
+  }
+
+  deleteManagedPolicy(arn: string) {
+    return this.#iam.deleteManagedPolicy(arn);
+  }
+
+  createManagedPolicyVersion(arn: string, document: string, setAsDefault: boolean, createdAt: Date, maxVersions: number) {
+    return this.#iam.createManagedPolicyVersion(arn, document, setAsDefault, createdAt, maxVersions);
+  }
+
+  getManagedPolicyVersion(arn: string, versionId: string) {
+    return this.#iam.getManagedPolicyVersion(arn, versionId);
+  }
+
+  listManagedPolicyVersions(arn: string) {
+    return this.#iam.listManagedPolicyVersions(arn);
+  }
+
+  deleteManagedPolicyVersion(arn: string, versionId: string) {
+    return this.#iam.deleteManagedPolicyVersion(arn, versionId);
+  }
+
+  setDefaultManagedPolicyVersion(arn: string, versionId: string, updatedAt: Date) {
+    return this.#iam.setDefaultManagedPolicyVersion(arn, versionId, updatedAt);
+  }
+
+  tagManagedPolicy(arn: string, tags: IamTag[], maxTags: number) {
+    return this.#iam.tagManagedPolicy(arn, tags, maxTags);
+  }
+
+  untagManagedPolicy(arn: string, tagKeys: string[]) {
+    return this.#iam.untagManagedPolicy(arn, tagKeys);
+  }
+
+  getManagedPolicyDocument(arn: string) {
+    return this.#iam.getManagedPolicyDocument(arn);
+  }
+
+  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean) {
+    return this.#iam.attachManagedPolicy(accountId, kind, name, policyArn, maxAttached, requireStoredPolicy);
+  }
+
+  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string) {
+    return this.#iam.detachManagedPolicy(accountId, kind, name, policyArn);
+  }
+
+  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string) {
+    return this.#iam.listAttachedManagedPolicies(accountId, kind, name);
+  }
+
+  listPolicyEntities(accountId: string, policyArn: string) {
+    return this.#iam.listPolicyEntities(accountId, policyArn);
+  }
+
+  listManagedPolicyUsage(accountId: string) {
+    return this.#iam.listManagedPolicyUsage(accountId);
+  }
+
+  setPermissionsBoundary(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string | undefined) {
+    return this.#iam.setPermissionsBoundary(accountId, kind, name, policyArn);
+  }
+
 
   createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): Promise<void> {
     return this.#keys.createKey(key, backing, tags);

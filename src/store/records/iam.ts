@@ -38,6 +38,8 @@ export type IamUserRecord = {
   path: string;
   createdAt: Date;
   tags: IamTag[];
+  /** The ARN of the managed policy set as its permissions boundary; absent when it has none. */
+  permissionsBoundary?: string;
 };
 
 export type IamRoleRecord = {
@@ -53,6 +55,8 @@ export type IamRoleRecord = {
   maxSessionDurationSeconds: number;
   createdAt: Date;
   tags: IamTag[];
+  /** The ARN of the managed policy set as its permissions boundary; absent when it has none. */
+  permissionsBoundary?: string;
 };
 
 export type IamTag = { Key: string; Value: string };
@@ -60,8 +64,12 @@ export type IamTag = { Key: string; Value: string };
 /** A user's or role's inline policy. */
 export type InlinePolicyRecord = { policyName: string; document: string };
 
-/** What the identity side of authorization reads about a user or role. */
-/** A user or role as authorization reads it; `id` is its unique id (AIDA…/AROA…), the aws:userid policy key. */
+/**
+ * A user or role as authorization reads it; `id` is its unique id (AIDA…/AROA…), the aws:userid policy key.
+ * `policyDocuments` are its inline policies; `managedPolicies` the managed policies attached to it, each with the
+ * text of its default version (absent for an AWS managed policy, which iam holds in code, or a policy gone);
+ * `permissionsBoundary` the boundary's ARN and default version text (text absent as for managed policies).
+ */
 export type IamIdentityRecord = {
   id: string;
   arn: string;
@@ -69,6 +77,8 @@ export type IamIdentityRecord = {
   tags: Record<string, string>;
   /** The inline policies' names, aligned with policyDocuments (policy simulation names the policy that matched). */
   policyNames?: string[];
+  managedPolicies: ManagedPolicyDocument[];
+  permissionsBoundary?: ManagedPolicyDocument;
 };
 
 /** A role's settings UpdateRole changes; a member left undefined keeps its value. */
@@ -79,7 +89,50 @@ export type IamUserRename = { userName: string; path: string; arn: string };
 
 export type IamUserRenameOutcome = 'updated' | 'absent' | 'name-taken';
 
+/** A managed policy's ARN and the text of its default version, when the store holds it. */
+export type ManagedPolicyDocument = { arn: string; document?: string };
+
 /** Why DeleteUser / DeleteRole did nothing (IAM's DeleteConflict names what is still attached). */
-export type IamDeleteOutcome = 'deleted' | 'absent' | 'has-access-keys' | 'has-policies';
+export type IamDeleteOutcome = 'deleted' | 'absent' | 'has-access-keys' | 'has-policies' | 'has-attached-policies';
+
+/**
+ * A customer managed policy: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html. Its versions
+ * are ManagedPolicyVersionRecord; `nextVersion` is the number the next version gets (v1, v2, ...; IAM never
+ * reuses a deleted version's number).
+ */
+export type ManagedPolicyRecord = {
+  accountId: string;
+  policyName: string;
+  /** ANPA… */
+  policyId: string;
+  arn: string;
+  path: string;
+  description?: string;
+  defaultVersionId: string;
+  createdAt: Date;
+  updatedAt: Date;
+  tags: IamTag[];
+};
+
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_PolicyVersion.html */
+export type ManagedPolicyVersionRecord = { versionId: string; document: string; isDefaultVersion: boolean; createdAt: Date };
+
+/** Who a managed policy can be attached to. Groups are kept in the same table when IAM groups exist. */
+export type PolicyAttachmentKind = 'user' | 'role' | 'group';
+
+/**
+ * A user, role (later group) that uses a managed policy (ListEntitiesForPolicy): attached to it
+ * (`PermissionsPolicy`) or as its permissions boundary (`PermissionsBoundary`); one entry per use.
+ */
+export type PolicyEntity = { kind: PolicyAttachmentKind; name: string; id: string; path: string; usage: 'PermissionsPolicy' | 'PermissionsBoundary' };
+
+/** How many entities of an account use a managed policy: attached, and as a permissions boundary. */
+export type ManagedPolicyUsage = { policyArn: string; attachmentCount: number; permissionsBoundaryUsageCount: number };
+
+export type CreatePolicyVersionOutcome = { outcome: 'created'; versionId: string } | { outcome: 'absent' } | { outcome: 'limit-exceeded' };
+export type DeleteManagedPolicyOutcome = 'deleted' | 'absent' | 'attached' | 'has-versions';
+export type DeletePolicyVersionOutcome = 'deleted' | 'no-policy' | 'no-version' | 'is-default';
+export type AttachPolicyOutcome = 'attached' | 'no-entity' | 'no-policy' | 'limit-exceeded';
+export type DetachPolicyOutcome = 'detached' | 'no-entity' | 'not-attached';
 
 export type UserAccessKeyOutcome = 'created' | 'limit-exceeded' | 'no-such-user';

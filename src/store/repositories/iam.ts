@@ -1,6 +1,11 @@
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
+  AttachPolicyOutcome,
+  CreatePolicyVersionOutcome,
+  DeleteManagedPolicyOutcome,
+  DeletePolicyVersionOutcome,
+  DetachPolicyOutcome,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -11,6 +16,10 @@ import type {
   IamUserRename,
   IamUserRenameOutcome,
   InlinePolicyRecord,
+  ManagedPolicyRecord,
+  ManagedPolicyUsage,
+  ManagedPolicyVersionRecord,
+  PolicyEntity,
   UserAccessKeyOutcome,
 } from '../records/iam.js';
 
@@ -30,7 +39,7 @@ export interface IamRepository {
   createIamUser(user: IamUserRecord): Promise<boolean>;
   getIamUser(accountId: string, userName: string): Promise<IamUserRecord | undefined>;
   listIamUsers(accountId: string, pathPrefix: string): Promise<IamUserRecord[]>;
-  /** Deletes a user that has no access keys and no inline policies (IAM's DeleteConflict otherwise). */
+  /** Deletes a user that has no access keys, no inline and no attached managed policies (IAM's DeleteConflict otherwise). */
   deleteIamUser(accountId: string, userName: string): Promise<IamDeleteOutcome>;
   createIamRole(role: IamRoleRecord): Promise<boolean>;
   getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined>;
@@ -45,7 +54,7 @@ export interface IamRepository {
    * user of the account has the new name (case-insensitively).
    */
   renameIamUser(accountId: string, userName: string, next: IamUserRename): Promise<IamUserRenameOutcome>;
-  /** Deletes a role that has no inline policies. */
+  /** Deletes a role that has no inline and no attached managed policies. */
   deleteIamRole(accountId: string, roleName: string): Promise<IamDeleteOutcome>;
   /** Merges tags into a user's or role's tags unless it would then have more than `maxTags`; undefined when absent. */
   tagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tags: IamTag[], maxTags: number): Promise<'tagged' | 'absent' | 'limit-exceeded'>;
@@ -57,7 +66,10 @@ export interface IamRepository {
   /** Policy names in order; undefined when the principal does not exist. */
   listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined>;
   deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'>;
-  /** A user's or role's ARN, inline policy texts and tags: the identity side of authorization. */
+  /**
+   * A user's or role's ARN, inline policy texts, tags, attached managed policies and permissions boundary (each
+   * with its default version's text): the identity side of authorization, in one read per request.
+   */
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined>;
   /** Inserts a key of an existing user unless it has `maxKeys` already. */
   insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome>;
@@ -71,4 +83,43 @@ export interface IamRepository {
   /** Deletes a root key of the account (a key with no user and no expiry). */
   deleteRootAccessKey(accountId: string, accessKeyId: string): Promise<boolean>;
   listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
+
+  /**
+   * Customer managed policies, their versions, tags, attachments and use as permissions boundaries. AWS managed
+   * policies are iam's code (iam/aws-managed-policies.ts), never rows; they are attached by ARN like the others.
+   * Policy names are unique per account (case-insensitively); an ARN names one policy.
+   * Creates a policy with its first version `v1` as the default; false when the account has one of that name.
+   */
+  createManagedPolicy(policy: ManagedPolicyRecord, document: string): Promise<boolean>;
+  getManagedPolicy(arn: string): Promise<ManagedPolicyRecord | undefined>;
+  /** The account's customer managed policies whose path starts with `pathPrefix`, by name. */
+  listManagedPolicies(accountId: string, pathPrefix: string): Promise<ManagedPolicyRecord[]>;
+  /** Deletes a policy attached to nothing and without versions besides its default (IAM's DeleteConflict otherwise). */
+  deleteManagedPolicy(arn: string): Promise<DeleteManagedPolicyOutcome>;
+  /** Adds version v<n> (n one more than any before) unless the policy has `maxVersions` already; optionally the default. */
+  createManagedPolicyVersion(arn: string, document: string, setAsDefault: boolean, createdAt: Date, maxVersions: number): Promise<CreatePolicyVersionOutcome>;
+  /** undefined when the policy is absent; the version member is undefined when only the version is. */
+  getManagedPolicyVersion(arn: string, versionId: string): Promise<{ version?: ManagedPolicyVersionRecord } | undefined>;
+  /** Newest first; undefined when the policy is absent. */
+  listManagedPolicyVersions(arn: string): Promise<ManagedPolicyVersionRecord[] | undefined>;
+  deleteManagedPolicyVersion(arn: string, versionId: string): Promise<DeletePolicyVersionOutcome>;
+  setDefaultManagedPolicyVersion(arn: string, versionId: string, updatedAt: Date): Promise<'set' | 'no-policy' | 'no-version'>;
+  tagManagedPolicy(arn: string, tags: IamTag[], maxTags: number): Promise<'tagged' | 'absent' | 'limit-exceeded'>;
+  untagManagedPolicy(arn: string, tagKeys: string[]): Promise<boolean>;
+  /** The text of a customer managed policy's default version; undefined when there is no such policy. */
+  getManagedPolicyDocument(arn: string): Promise<string | undefined>;
+  /**
+   * Attaches a managed policy to a user or role (again: no change) unless it has `maxAttached` already.
+   * `requireStoredPolicy`: the ARN must name a customer managed policy row (false for AWS managed ARNs).
+   */
+  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome>;
+  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): Promise<DetachPolicyOutcome>;
+  /** The ARNs attached to a user or role, in ARN order; undefined when it does not exist. */
+  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined>;
+  /** The account's users and roles (and later groups) a policy is attached to or bounds, by kind, name, then use. */
+  listPolicyEntities(accountId: string, policyArn: string): Promise<PolicyEntity[]>;
+  /** Per managed policy used in the account (attached, or a permissions boundary): how often. Unused policies are absent. */
+  listManagedPolicyUsage(accountId: string): Promise<ManagedPolicyUsage[]>;
+  /** Sets (an ARN) or removes (undefined) a user's or role's permissions boundary; false when it does not exist. */
+  setPermissionsBoundary(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string | undefined): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 /** Row -> record mapping of the IAM tables, shared by the SQLite and PostgreSQL backends (same columns, same encodings). */
-import type { AccessKeyRecord, IamRoleRecord, IamTag, IamUserRecord } from '../records.js';
+import type { AccessKeyRecord, IamIdentityRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, ManagedPolicyUsage, ManagedPolicyVersionRecord, PolicyEntity } from '../records.js';
 import { optionalDate, type Row } from './values.js';
 
 /** Table and id column per principal kind: fixed strings, never caller data, so safe in SQL text. */
@@ -36,6 +36,7 @@ export function userFromRow(row: Row): IamUserRecord {
     path: row.path,
     createdAt: new Date(row.created_at),
     tags: JSON.parse(row.tags) as IamTag[],
+    ...boundaryOf(row),
   };
 }
 
@@ -51,5 +52,69 @@ export function roleFromRow(row: Row): IamRoleRecord {
     maxSessionDurationSeconds: row.max_session_duration,
     createdAt: new Date(row.created_at),
     tags: JSON.parse(row.tags) as IamTag[],
+    ...boundaryOf(row),
   };
+}
+
+/** The permissions boundary member, present only when the user or role has one. */
+function boundaryOf(row: Row): { permissionsBoundary?: string } {
+  return row.permissions_boundary ? { permissionsBoundary: row.permissions_boundary as string } : {};
+}
+
+export function managedPolicyFromRow(row: Row): ManagedPolicyRecord {
+  return {
+    accountId: row.account_id,
+    policyName: row.policy_name,
+    policyId: row.policy_id,
+    arn: row.arn,
+    path: row.path,
+    description: row.description ?? undefined,
+    defaultVersionId: row.default_version_id,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    tags: JSON.parse(row.tags) as IamTag[],
+  };
+}
+
+/** A version row, with its policy's default version id (`default_version_id`) to tell whether it is the default. */
+export function policyVersionFromRow(row: Row): ManagedPolicyVersionRecord {
+  return { versionId: row.version_id, document: row.document, isDefaultVersion: row.version_id === row.default_version_id, createdAt: new Date(row.created_at) };
+}
+
+/** Version ids are `v<number>`; versions sort newest first by that number. */
+export function versionId(number: number): string {
+  return `v${number}`;
+}
+
+/**
+ * The identity record from its principal row (owner_id, arn, tags, permissions_boundary, boundary_document) and
+ * its policy rows (source 0: an inline document; 1: an attached managed policy's ARN and default text).
+ */
+export function identityFromRows(principal: Row, policies: readonly Row[]): IamIdentityRecord {
+  const tags = Object.fromEntries((JSON.parse(principal.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+  const identity: IamIdentityRecord = {
+    id: principal.owner_id as string,
+    arn: principal.arn as string,
+    policyDocuments: policies.filter((row) => Number(row.source) === 0).map((row) => row.document as string),
+    tags,
+    policyNames: policies.filter((row) => Number(row.source) === 0).map((row) => row.policy_name as string),
+    managedPolicies: policies
+      .filter((row) => Number(row.source) === 1)
+      .map((row) => (row.document === null || row.document === undefined ? { arn: row.policy_arn as string } : { arn: row.policy_arn as string, document: row.document as string })),
+  };
+  if (principal.permissions_boundary) {
+    identity.permissionsBoundary = principal.boundary_document
+      ? { arn: principal.permissions_boundary as string, document: principal.boundary_document as string }
+      : { arn: principal.permissions_boundary as string };
+  }
+  return identity;
+}
+
+/** A row of the usage query (policy_arn, attachments, boundaries). */
+export function policyUsageFromRow(row: Row): ManagedPolicyUsage {
+  return { policyArn: row.policy_arn, attachmentCount: Number(row.attachments), permissionsBoundaryUsageCount: Number(row.boundaries) };
+}
+
+export function policyEntityFromRow(row: Row): PolicyEntity {
+  return { kind: row.kind, name: row.name, id: row.id, path: row.path, usage: row.usage };
 }

@@ -3,6 +3,15 @@ import type { Statement } from 'better-sqlite3';
 import type {
   AccessKeyRecord,
   AccessKeyStatus,
+  AttachPolicyOutcome,
+  CreatePolicyVersionOutcome,
+  DeleteManagedPolicyOutcome,
+  DeletePolicyVersionOutcome,
+  DetachPolicyOutcome,
+  ManagedPolicyRecord,
+  ManagedPolicyUsage,
+  ManagedPolicyVersionRecord,
+  PolicyEntity,
   IamDeleteOutcome,
   IamIdentityRecord,
   IamPrincipalKind,
@@ -15,7 +24,19 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
-import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, userFromRow } from '../rows/iam.js';
+import {
+  accessKeyFromRow,
+  identityFromRows,
+  managedPolicyFromRow,
+  nameKey,
+  policyVersionFromRow,
+  policyEntityFromRow,
+  policyUsageFromRow,
+  PRINCIPAL_TABLES,
+  roleFromRow,
+  userFromRow,
+  versionId,
+} from '../rows/iam.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -49,9 +70,12 @@ export class SqliteIamTables {
 
   createIamUser(user: IamUserRecord): boolean {
     return this.#stmt(
-      `INSERT INTO iam_users (user_id, account_id, user_name, name_key, arn, path, created_at, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(user.userId, user.accountId, user.userName, nameKey(user.userName), user.arn, user.path, user.createdAt.getTime(), JSON.stringify(user.tags)).changes === 1;
+      `INSERT INTO iam_users (user_id, account_id, user_name, name_key, arn, path, created_at, tags, permissions_boundary)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(
+      user.userId, user.accountId, user.userName, nameKey(user.userName), user.arn, user.path, user.createdAt.getTime(), JSON.stringify(user.tags),
+      user.permissionsBoundary ?? null,
+    ).changes === 1;
   }
 
   getIamUser(accountId: string, userName: string): IamUserRecord | undefined {
@@ -70,6 +94,7 @@ export class SqliteIamTables {
       if (!user) return 'absent';
       if (this.#stmt('SELECT 1 FROM access_keys WHERE user_id = ? LIMIT 1').get(user.userId)) return 'has-access-keys';
       if (this.#stmt('SELECT 1 FROM iam_user_policies WHERE owner_id = ? LIMIT 1').get(user.userId)) return 'has-policies';
+      if (this.#hasAttachments('user', user.userId)) return 'has-attached-policies';
       this.#stmt('DELETE FROM iam_users WHERE user_id = ?').run(user.userId);
       return 'deleted';
     }).immediate();
@@ -78,11 +103,11 @@ export class SqliteIamTables {
   createIamRole(role: IamRoleRecord): boolean {
     return this.#stmt(
       `INSERT INTO iam_roles (role_id, account_id, role_name, name_key, arn, path, assume_role_policy, description,
-         max_session_duration, created_at, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         max_session_duration, created_at, tags, permissions_boundary)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ).run(
       role.roleId, role.accountId, role.roleName, nameKey(role.roleName), role.arn, role.path, role.assumeRolePolicyDocument,
-      role.description ?? null, role.maxSessionDurationSeconds, role.createdAt.getTime(), JSON.stringify(role.tags),
+      role.description ?? null, role.maxSessionDurationSeconds, role.createdAt.getTime(), JSON.stringify(role.tags), role.permissionsBoundary ?? null,
     ).changes === 1;
   }
 
@@ -129,6 +154,7 @@ export class SqliteIamTables {
       const role = this.getIamRole(accountId, roleName);
       if (!role) return 'absent';
       if (this.#stmt('SELECT 1 FROM iam_role_policies WHERE owner_id = ? LIMIT 1').get(role.roleId)) return 'has-policies';
+      if (this.#hasAttachments('role', role.roleId)) return 'has-attached-policies';
       this.#stmt('DELETE FROM iam_roles WHERE role_id = ?').run(role.roleId);
       return 'deleted';
     }).immediate();
@@ -196,14 +222,27 @@ export class SqliteIamTables {
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): IamIdentityRecord | undefined {
-    const { table, id, policies } = PRINCIPAL_TABLES[kind];
     return this.#db.transaction(() => {
-      const row = this.#stmt(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = ? AND name_key = ?`).get(accountId, nameKey(name)) as Row | undefined;
-      if (!row) return undefined;
-      const policyRows = this.#stmt(`SELECT policy_name, document FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).all(row.owner_id) as Row[];
-      const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
-      const policyDocuments = policyRows.map((policy) => policy.document as string);
-      return { id: row.owner_id as string, arn: row.arn as string, policyDocuments, tags, policyNames: policyRows.map((policy) => policy.policy_name as string) };
+      const { table, id, policies: inline } = PRINCIPAL_TABLES[kind];
+      // The principal with its boundary's default text, then its inline and attached policies: two reads per request.
+      const principal = this.#stmt(
+        `SELECT e.${id} AS owner_id, e.arn, e.tags, e.permissions_boundary, bv.document AS boundary_document
+         FROM ${table} e
+         LEFT JOIN iam_managed_policies bp ON bp.arn = e.permissions_boundary
+         LEFT JOIN iam_managed_policy_versions bv ON bv.policy_id = bp.policy_id AND bv.version_id = bp.default_version_id
+         WHERE e.account_id = ? AND e.name_key = ?`,
+      ).get(accountId, nameKey(name)) as Row | undefined;
+      if (!principal) return undefined;
+      const policies = this.#stmt(
+        `SELECT 0 AS source, NULL AS policy_arn, policy_name, document, name_key AS ord FROM ${inline} WHERE owner_id = ?
+         UNION ALL
+         SELECT 1, a.policy_arn, NULL, v.document, a.policy_arn FROM iam_policy_attachments a
+         LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
+         LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+         WHERE a.entity_kind = ? AND a.entity_id = ?
+         ORDER BY source, ord`,
+      ).all(principal.owner_id, kind, principal.owner_id) as Row[];
+      return identityFromRows(principal, policies);
     })();
   }
 
@@ -248,6 +287,206 @@ export class SqliteIamTables {
       'SELECT * FROM access_keys WHERE account_id = ? AND user_id IS NULL AND expires_at IS NULL AND principal_arn = ? ORDER BY created_at, access_key_id',
     ).all(accountId, `arn:aws:iam::${accountId}:root`) as Row[];
     return rows.map(accessKeyFromRow);
+  }
+
+  createManagedPolicy(policy: ManagedPolicyRecord, document: string): boolean {
+    return this.#db.transaction(() => {
+      const inserted = this.#stmt(
+        `INSERT INTO iam_managed_policies (policy_id, account_id, policy_name, name_key, arn, path, description, default_version_id,
+           next_version, created_at, updated_at, tags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 2, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(
+        policy.policyId, policy.accountId, policy.policyName, nameKey(policy.policyName), policy.arn, policy.path, policy.description ?? null,
+        versionId(1), policy.createdAt.getTime(), policy.updatedAt.getTime(), JSON.stringify(policy.tags),
+      ).changes === 1;
+      if (inserted) this.#insertVersion(policy.policyId, 1, document, policy.createdAt);
+      return inserted;
+    }).immediate();
+  }
+
+  getManagedPolicy(arn: string): ManagedPolicyRecord | undefined {
+    const row = this.#stmt('SELECT * FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+    return row && managedPolicyFromRow(row);
+  }
+
+  listManagedPolicies(accountId: string, pathPrefix: string): ManagedPolicyRecord[] {
+    const rows = this.#stmt('SELECT * FROM iam_managed_policies WHERE account_id = ? AND substr(path, 1, ?) = ? ORDER BY name_key').all(accountId, pathPrefix.length, pathPrefix) as Row[];
+    return rows.map(managedPolicyFromRow);
+  }
+
+  deleteManagedPolicy(arn: string): DeleteManagedPolicyOutcome {
+    return this.#db.transaction((): DeleteManagedPolicyOutcome => {
+      const policy = this.#stmt('SELECT policy_id, account_id FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!policy) return 'absent';
+      if (this.#stmt('SELECT 1 FROM iam_policy_attachments WHERE account_id = ? AND policy_arn = ? LIMIT 1').get(policy.account_id, arn)) return 'attached';
+      const versions = this.#stmt('SELECT count(*) FROM iam_managed_policy_versions WHERE policy_id = ?').pluck().get(policy.policy_id) as number;
+      if (versions > 1) return 'has-versions';
+      this.#stmt('DELETE FROM iam_managed_policies WHERE policy_id = ?').run(policy.policy_id);
+      return 'deleted';
+    }).immediate();
+  }
+
+  createManagedPolicyVersion(arn: string, document: string, setAsDefault: boolean, createdAt: Date, maxVersions: number): CreatePolicyVersionOutcome {
+    return this.#db.transaction((): CreatePolicyVersionOutcome => {
+      const policy = this.#stmt('SELECT policy_id, next_version FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!policy) return { outcome: 'absent' };
+      const versions = this.#stmt('SELECT count(*) FROM iam_managed_policy_versions WHERE policy_id = ?').pluck().get(policy.policy_id) as number;
+      if (versions >= maxVersions) return { outcome: 'limit-exceeded' };
+      const number = policy.next_version as number;
+      this.#insertVersion(policy.policy_id, number, document, createdAt);
+      this.#stmt(
+        `UPDATE iam_managed_policies SET next_version = ?, default_version_id = CASE WHEN ? THEN ? ELSE default_version_id END,
+           updated_at = CASE WHEN ? THEN ? ELSE updated_at END WHERE policy_id = ?`,
+      ).run(number + 1, setAsDefault ? 1 : 0, versionId(number), setAsDefault ? 1 : 0, createdAt.getTime(), policy.policy_id);
+      return { outcome: 'created', versionId: versionId(number) };
+    }).immediate();
+  }
+
+  getManagedPolicyVersion(arn: string, version: string): { version?: ManagedPolicyVersionRecord } | undefined {
+    return this.#db.transaction(() => {
+      const policy = this.#stmt('SELECT policy_id FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!policy) return undefined;
+      const row = this.#stmt(
+        `SELECT v.*, p.default_version_id FROM iam_managed_policy_versions v JOIN iam_managed_policies p ON p.policy_id = v.policy_id
+         WHERE v.policy_id = ? AND v.version_id = ?`,
+      ).get(policy.policy_id, version) as Row | undefined;
+      return { version: row && policyVersionFromRow(row) };
+    })();
+  }
+
+  listManagedPolicyVersions(arn: string): ManagedPolicyVersionRecord[] | undefined {
+    return this.#db.transaction(() => {
+      const policy = this.#stmt('SELECT policy_id FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!policy) return undefined;
+      const rows = this.#stmt(
+        `SELECT v.*, p.default_version_id FROM iam_managed_policy_versions v JOIN iam_managed_policies p ON p.policy_id = v.policy_id
+         WHERE v.policy_id = ? ORDER BY v.version_number DESC`,
+      ).all(policy.policy_id) as Row[];
+      return rows.map(policyVersionFromRow);
+    })();
+  }
+
+  deleteManagedPolicyVersion(arn: string, version: string): DeletePolicyVersionOutcome {
+    return this.#db.transaction((): DeletePolicyVersionOutcome => {
+      const policy = this.#stmt('SELECT policy_id, default_version_id FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!policy) return 'no-policy';
+      if (policy.default_version_id === version) return 'is-default';
+      const deleted = this.#stmt('DELETE FROM iam_managed_policy_versions WHERE policy_id = ? AND version_id = ?').run(policy.policy_id, version).changes;
+      return deleted === 1 ? 'deleted' : 'no-version';
+    }).immediate();
+  }
+
+  setDefaultManagedPolicyVersion(arn: string, version: string, updatedAt: Date): 'set' | 'no-policy' | 'no-version' {
+    return this.#db.transaction(() => {
+      const policy = this.#stmt('SELECT policy_id FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!policy) return 'no-policy' as const;
+      if (!this.#stmt('SELECT 1 FROM iam_managed_policy_versions WHERE policy_id = ? AND version_id = ?').get(policy.policy_id, version)) return 'no-version' as const;
+      this.#stmt('UPDATE iam_managed_policies SET default_version_id = ?, updated_at = ? WHERE policy_id = ?').run(version, updatedAt.getTime(), policy.policy_id);
+      return 'set' as const;
+    }).immediate();
+  }
+
+  tagManagedPolicy(arn: string, tags: IamTag[], maxTags: number): 'tagged' | 'absent' | 'limit-exceeded' {
+    return this.#db.transaction(() => {
+      const row = this.#stmt('SELECT tags FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!row) return 'absent' as const;
+      const merged = new Map((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
+      for (const tag of tags) merged.set(tag.Key, tag.Value);
+      if (merged.size > maxTags) return 'limit-exceeded' as const;
+      const next = [...merged].map(([Key, Value]) => ({ Key, Value }));
+      this.#stmt('UPDATE iam_managed_policies SET tags = ? WHERE arn = ?').run(JSON.stringify(next), arn);
+      return 'tagged' as const;
+    }).immediate();
+  }
+
+  untagManagedPolicy(arn: string, tagKeys: string[]): boolean {
+    return this.#db.transaction(() => {
+      const row = this.#stmt('SELECT tags FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+      if (!row) return false;
+      const next = (JSON.parse(row.tags) as IamTag[]).filter((tag) => !tagKeys.includes(tag.Key));
+      this.#stmt('UPDATE iam_managed_policies SET tags = ? WHERE arn = ?').run(JSON.stringify(next), arn);
+      return true;
+    }).immediate();
+  }
+
+  getManagedPolicyDocument(arn: string): string | undefined {
+    return this.#stmt(
+      `SELECT v.document FROM iam_managed_policies p JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+       WHERE p.arn = ?`,
+    ).pluck().get(arn) as string | undefined;
+  }
+
+  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): AttachPolicyOutcome {
+    return this.#db.transaction((): AttachPolicyOutcome => {
+      const ownerId = this.#ownerId(kind, accountId, name);
+      if (ownerId === undefined) return 'no-entity';
+      if (requireStoredPolicy && !this.#stmt('SELECT 1 FROM iam_managed_policies WHERE arn = ? AND account_id = ?').get(policyArn, accountId)) return 'no-policy';
+      if (this.#stmt('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ? AND policy_arn = ?').get(kind, ownerId, policyArn)) return 'attached';
+      const attached = this.#stmt('SELECT count(*) FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ?').pluck().get(kind, ownerId) as number;
+      if (attached >= maxAttached) return 'limit-exceeded';
+      this.#stmt('INSERT INTO iam_policy_attachments (account_id, entity_kind, entity_id, policy_arn) VALUES (?, ?, ?, ?)').run(accountId, kind, ownerId, policyArn);
+      return 'attached';
+    }).immediate();
+  }
+
+  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): DetachPolicyOutcome {
+    return this.#db.transaction((): DetachPolicyOutcome => {
+      const ownerId = this.#ownerId(kind, accountId, name);
+      if (ownerId === undefined) return 'no-entity';
+      const deleted = this.#stmt('DELETE FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ? AND policy_arn = ?').run(kind, ownerId, policyArn).changes;
+      return deleted === 1 ? 'detached' : 'not-attached';
+    }).immediate();
+  }
+
+  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): string[] | undefined {
+    return this.#db.transaction(() => {
+      const ownerId = this.#ownerId(kind, accountId, name);
+      if (ownerId === undefined) return undefined;
+      return this.#stmt('SELECT policy_arn FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ? ORDER BY policy_arn').pluck().all(kind, ownerId) as string[];
+    })();
+  }
+
+  listPolicyEntities(accountId: string, policyArn: string): PolicyEntity[] {
+    const rows = this.#stmt(
+      `SELECT 'user' AS kind, u.user_name AS name, u.user_id AS id, u.path, 'PermissionsPolicy' AS usage
+       FROM iam_policy_attachments a JOIN iam_users u ON u.user_id = a.entity_id
+       WHERE a.entity_kind = 'user' AND a.account_id = ? AND a.policy_arn = ?
+       UNION ALL
+       SELECT 'role', r.role_name, r.role_id, r.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
+       WHERE a.entity_kind = 'role' AND a.account_id = ? AND a.policy_arn = ?
+       UNION ALL
+       SELECT 'user', user_name, user_id, path, 'PermissionsBoundary' FROM iam_users WHERE account_id = ? AND permissions_boundary = ?
+       UNION ALL
+       SELECT 'role', role_name, role_id, path, 'PermissionsBoundary' FROM iam_roles WHERE account_id = ? AND permissions_boundary = ?
+       ORDER BY kind, name, usage`,
+    ).all(accountId, policyArn, accountId, policyArn, accountId, policyArn, accountId, policyArn) as Row[];
+    return rows.map(policyEntityFromRow);
+  }
+
+  listManagedPolicyUsage(accountId: string): ManagedPolicyUsage[] {
+    const rows = this.#stmt(
+      `SELECT policy_arn, sum(attached) AS attachments, sum(bounded) AS boundaries FROM (
+         SELECT policy_arn, 1 AS attached, 0 AS bounded FROM iam_policy_attachments WHERE account_id = ?
+         UNION ALL SELECT permissions_boundary, 0, 1 FROM iam_users WHERE account_id = ? AND permissions_boundary IS NOT NULL
+         UNION ALL SELECT permissions_boundary, 0, 1 FROM iam_roles WHERE account_id = ? AND permissions_boundary IS NOT NULL
+       ) AS used GROUP BY policy_arn ORDER BY policy_arn`,
+    ).all(accountId, accountId, accountId) as Row[];
+    return rows.map(policyUsageFromRow);
+  }
+
+  setPermissionsBoundary(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string | undefined): boolean {
+    const { table } = PRINCIPAL_TABLES[kind];
+    return this.#stmt(`UPDATE ${table} SET permissions_boundary = ? WHERE account_id = ? AND name_key = ?`).run(policyArn ?? null, accountId, nameKey(name)).changes === 1;
+  }
+
+  #insertVersion(policyId: string, number: number, document: string, createdAt: Date): void {
+    this.#stmt('INSERT INTO iam_managed_policy_versions (policy_id, version_id, version_number, document, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      policyId, versionId(number), number, document, createdAt.getTime(),
+    );
+  }
+
+  #hasAttachments(kind: IamPrincipalKind, ownerId: string): boolean {
+    return this.#stmt('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ? LIMIT 1').get(kind, ownerId) !== undefined;
   }
 
   #ownerId(kind: IamPrincipalKind, accountId: string, name: string): string | undefined {

@@ -19,6 +19,7 @@ import type {
   AccessKeyRecord,
   AccessKeyStatus,
   IamDeleteOutcome,
+  ManagedPolicyRecord,
   IamIdentityRecord,
   IamPrincipalKind,
   IamRoleChanges,
@@ -615,6 +616,80 @@ export class SqliteStore implements Store {
   async listRootAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
     return this.#iam.listRootAccessKeys(accountId);
   }
+
+  // Managed policies, attachments and permissions boundaries (IamRepository).
+  async createManagedPolicy(policy: ManagedPolicyRecord, document: string) {
+    return this.#iam.createManagedPolicy(policy, document);
+  }
+
+  async getManagedPolicy(arn: string) {
+    return this.#iam.getManagedPolicy(arn);
+  }
+
+  async listManagedPolicies(accountId: string, pathPrefix: string) {
+    return this.#iam.listManagedPolicies(accountId, pathPrefix);
+  }
+
+  async deleteManagedPolicy(arn: string) {
+    return this.#iam.deleteManagedPolicy(arn);
+  }
+
+  async createManagedPolicyVersion(arn: string, document: string, setAsDefault: boolean, createdAt: Date, maxVersions: number) {
+    return this.#iam.createManagedPolicyVersion(arn, document, setAsDefault, createdAt, maxVersions);
+  }
+
+  async getManagedPolicyVersion(arn: string, versionId: string) {
+    return this.#iam.getManagedPolicyVersion(arn, versionId);
+  }
+
+  async listManagedPolicyVersions(arn: string) {
+    return this.#iam.listManagedPolicyVersions(arn);
+  }
+
+  async deleteManagedPolicyVersion(arn: string, versionId: string) {
+    return this.#iam.deleteManagedPolicyVersion(arn, versionId);
+  }
+
+  async setDefaultManagedPolicyVersion(arn: string, versionId: string, updatedAt: Date) {
+    return this.#iam.setDefaultManagedPolicyVersion(arn, versionId, updatedAt);
+  }
+
+  async tagManagedPolicy(arn: string, tags: IamTag[], maxTags: number) {
+    return this.#iam.tagManagedPolicy(arn, tags, maxTags);
+  }
+
+  async untagManagedPolicy(arn: string, tagKeys: string[]) {
+    return this.#iam.untagManagedPolicy(arn, tagKeys);
+  }
+
+  async getManagedPolicyDocument(arn: string) {
+    return this.#iam.getManagedPolicyDocument(arn);
+  }
+
+  async attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean) {
+    return this.#iam.attachManagedPolicy(accountId, kind, name, policyArn, maxAttached, requireStoredPolicy);
+  }
+
+  async detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string) {
+    return this.#iam.detachManagedPolicy(accountId, kind, name, policyArn);
+  }
+
+  async listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string) {
+    return this.#iam.listAttachedManagedPolicies(accountId, kind, name);
+  }
+
+  async listPolicyEntities(accountId: string, policyArn: string) {
+    return this.#iam.listPolicyEntities(accountId, policyArn);
+  }
+
+  async listManagedPolicyUsage(accountId: string) {
+    return this.#iam.listManagedPolicyUsage(accountId);
+  }
+
+  async setPermissionsBoundary(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string | undefined) {
+    return this.#iam.setPermissionsBoundary(accountId, kind, name, policyArn);
+  }
+
 
 
   async createFunction(record: FunctionRecord) {

@@ -87,10 +87,10 @@ describe('IAM API with @aws-sdk/client-iam', () => {
     assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: 'tagged' }))).Tags, [{ Key: 'b', Value: '3' }]);
   });
 
-  it('a permissions boundary, which Coffer does not evaluate, is refused rather than ignored', async () => {
+  it('a permissions boundary naming a policy that does not exist is refused, and no user is created', async () => {
     await assert.rejects(
       iam.send(new CreateUserCommand({ UserName: 'bounded', PermissionsBoundary: `arn:aws:iam::${accountId}:policy/boundary` })),
-      { name: 'InvalidInputException' },
+      { name: 'NoSuchEntityException' },
     );
     await assert.rejects(iam.send(new GetUserCommand({ UserName: 'bounded' })), { name: 'NoSuchEntityException' });
   });

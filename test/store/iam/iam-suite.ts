@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
-import type { IamRepository, IamRoleRecord, IamUserRecord } from '../../../src/store/index.js';
+import type { IamRepository, IamRoleRecord, IamUserRecord, ManagedPolicyRecord } from '../../../src/store/index.js';
 import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 
 const ACCOUNT = '111111111111';
@@ -21,6 +21,20 @@ function role(name: string): IamRoleRecord {
     maxSessionDurationSeconds: 3600,
     createdAt: new Date(1_700_000_000_000),
     tags: [{ Key: 'a', Value: '1' }],
+  };
+}
+
+function managedPolicy(name: string, accountId = ACCOUNT): ManagedPolicyRecord {
+  return {
+    accountId,
+    policyName: name,
+    policyId: `ANPA${randomBytes(8).toString('hex').toUpperCase()}`,
+    arn: `arn:aws:iam::${accountId}:policy/${name}`,
+    path: '/',
+    createdAt: new Date(1_700_000_000_000),
+    updatedAt: new Date(1_700_000_000_000),
+    defaultVersionId: 'v1',
+    tags: [],
   };
 }
 
@@ -109,6 +123,7 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
         policyDocuments: ['{"v":2}'],
         tags: { a: '1' },
         policyNames: ['one'],
+        managedPolicies: [],
       });
       assert.equal(await store.getIamIdentity(ACCOUNT, 'user', 'runner'), undefined);
       assert.equal(await store.tagIamPrincipal(ACCOUNT, 'role', 'runner', [{ Key: 'b', Value: '2' }], 2), 'tagged');
@@ -144,6 +159,91 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
       assert.deepEqual(await store.listInlinePolicyNames(ACCOUNT, 'user', 'moved'), ['p']);
       // A change of case only is a rename onto itself, not a conflict.
       assert.equal(await store.renameIamUser(ACCOUNT, 'moved', { ...next, userName: 'Moved' }), 'updated');
+    });
+
+    it('managed policies: names unique per account, versions numbered and never reused, the 5-version limit, defaults', async () => {
+      const policy = managedPolicy('Readers');
+      assert.equal(await store.createManagedPolicy(policy, '{"v":1}'), true);
+      assert.equal(await store.createManagedPolicy({ ...managedPolicy('READERS'), arn: `arn:aws:iam::${ACCOUNT}:policy/x/READERS` }, '{}'), false);
+      assert.equal(await store.createManagedPolicy(managedPolicy('Readers', '999999999999'), '{}'), true);
+      assert.deepEqual(await store.getManagedPolicy(policy.arn), { ...policy, description: undefined });
+      assert.equal(await store.getManagedPolicyDocument(policy.arn), '{"v":1}');
+      for (const n of [2, 3, 4, 5]) {
+        assert.deepEqual(await store.createManagedPolicyVersion(policy.arn, `{"v":${n}}`, n === 3, new Date(1_700_000_000_000 + n), 5), { outcome: 'created', versionId: `v${n}` });
+      }
+      assert.deepEqual(await store.createManagedPolicyVersion(policy.arn, '{}', false, new Date(), 5), { outcome: 'limit-exceeded' });
+      assert.equal(await store.getManagedPolicyDocument(policy.arn), '{"v":3}');
+      assert.equal((await store.getManagedPolicy(policy.arn))?.updatedAt.getTime(), 1_700_000_000_003);
+      assert.equal(await store.deleteManagedPolicyVersion(policy.arn, 'v3'), 'is-default');
+      assert.equal(await store.deleteManagedPolicyVersion(policy.arn, 'v9'), 'no-version');
+      assert.equal(await store.deleteManagedPolicyVersion(policy.arn, 'v5'), 'deleted');
+      assert.deepEqual(await store.createManagedPolicyVersion(policy.arn, '{"v":6}', false, new Date(1_700_000_000_006), 5), { outcome: 'created', versionId: 'v6' });
+      const versions = await store.listManagedPolicyVersions(policy.arn);
+      assert.deepEqual(versions?.map((version) => [version.versionId, version.isDefaultVersion]), [['v6', false], ['v4', false], ['v3', true], ['v2', false], ['v1', false]]);
+      assert.equal((await store.getManagedPolicyVersion(policy.arn, 'v2'))?.version?.document, '{"v":2}');
+      assert.deepEqual(await store.getManagedPolicyVersion(policy.arn, 'v5'), { version: undefined });
+      assert.equal(await store.getManagedPolicyVersion(`${policy.arn}x`, 'v1'), undefined);
+      assert.equal(await store.setDefaultManagedPolicyVersion(policy.arn, 'v5', new Date()), 'no-version');
+      assert.equal(await store.setDefaultManagedPolicyVersion(policy.arn, 'v6', new Date()), 'set');
+      assert.equal(await store.getManagedPolicyDocument(policy.arn), '{"v":6}');
+      assert.equal(await store.deleteManagedPolicy(policy.arn), 'has-versions');
+      for (const version of ['v1', 'v2', 'v3', 'v4']) assert.equal(await store.deleteManagedPolicyVersion(policy.arn, version), 'deleted');
+      assert.equal(await store.tagManagedPolicy(policy.arn, [{ Key: 'team', Value: 'a' }], 1), 'tagged');
+      assert.equal(await store.tagManagedPolicy(policy.arn, [{ Key: 'other', Value: 'b' }], 1), 'limit-exceeded');
+      assert.equal(await store.untagManagedPolicy(policy.arn, ['team']), true);
+      assert.deepEqual((await store.listManagedPolicies(ACCOUNT, '/')).map((listed) => listed.policyName), ['Readers']);
+      assert.equal(await store.deleteManagedPolicy(policy.arn), 'deleted');
+      assert.equal(await store.getManagedPolicy(policy.arn), undefined);
+      assert.equal(await store.deleteManagedPolicy(policy.arn), 'absent');
+    });
+
+    it('attachments and boundaries feed the identity record; attached policies block deletes', async () => {
+      const reader = user('reader');
+      await store.createIamUser({ ...reader, permissionsBoundary: `arn:aws:iam::${ACCOUNT}:policy/Bound` });
+      assert.equal((await store.getIamUser(ACCOUNT, 'reader'))?.permissionsBoundary, `arn:aws:iam::${ACCOUNT}:policy/Bound`);
+      const bound = managedPolicy('Bound');
+      await store.createManagedPolicy(bound, '{"bound":1}');
+      const attached = managedPolicy('Attached');
+      await store.createManagedPolicy(attached, '{"attached":1}');
+      const awsArn = 'arn:aws:iam::aws:policy/SecretsManagerReadWrite';
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'reader', `arn:aws:iam::${ACCOUNT}:policy/Missing`, 10, true), 'no-policy');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'nobody', attached.arn, 10, true), 'no-entity');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'reader', attached.arn, 10, true), 'attached');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'reader', attached.arn, 1, true), 'attached');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'reader', awsArn, 1, false), 'limit-exceeded');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'reader', awsArn, 2, false), 'attached');
+      assert.deepEqual(await store.listAttachedManagedPolicies(ACCOUNT, 'user', 'reader'), [awsArn, attached.arn].sort());
+      assert.deepEqual(await store.getIamIdentity(ACCOUNT, 'user', 'reader'), {
+        id: reader.userId,
+        arn: reader.arn,
+        policyDocuments: [],
+        tags: {},
+        policyNames: [],
+        managedPolicies: [{ arn: awsArn }, { arn: attached.arn, document: '{"attached":1}' }].sort((a, b) => (a.arn < b.arn ? -1 : 1)),
+        permissionsBoundary: { arn: bound.arn, document: '{"bound":1}' },
+      });
+      assert.deepEqual(await store.listPolicyEntities(ACCOUNT, attached.arn), [{ kind: 'user', name: 'reader', id: reader.userId, path: '/', usage: 'PermissionsPolicy' }]);
+      assert.deepEqual(await store.listPolicyEntities(ACCOUNT, bound.arn), [{ kind: 'user', name: 'reader', id: reader.userId, path: '/', usage: 'PermissionsBoundary' }]);
+      assert.deepEqual(
+        (await store.listManagedPolicyUsage(ACCOUNT)).filter((usage) => [attached.arn, bound.arn].includes(usage.policyArn)),
+        [
+          { policyArn: attached.arn, attachmentCount: 1, permissionsBoundaryUsageCount: 0 },
+          { policyArn: bound.arn, attachmentCount: 0, permissionsBoundaryUsageCount: 1 },
+        ].sort((a, b) => (a.policyArn < b.policyArn ? -1 : 1)),
+      );
+      assert.equal(await store.deleteManagedPolicy(attached.arn), 'attached');
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'reader'), 'has-attached-policies');
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'user', 'reader', attached.arn), 'detached');
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'user', 'reader', attached.arn), 'not-attached');
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'user', 'reader', awsArn), 'detached');
+      assert.equal(await store.setPermissionsBoundary(ACCOUNT, 'user', 'reader', undefined), true);
+      assert.equal((await store.getIamUser(ACCOUNT, 'reader'))?.permissionsBoundary, undefined);
+      assert.equal(await store.setPermissionsBoundary(ACCOUNT, 'role', 'nobody', bound.arn), false);
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'reader'), 'deleted');
+      // A boundary whose policy is gone still names its ARN, without a document (it allows nothing).
+      const bounded = role('bounded');
+      await store.createIamRole({ ...bounded, permissionsBoundary: `arn:aws:iam::${ACCOUNT}:policy/Gone` });
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'role', 'bounded'))?.permissionsBoundary, { arn: `arn:aws:iam::${ACCOUNT}:policy/Gone` });
     });
   });
 }
