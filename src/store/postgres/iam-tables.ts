@@ -10,7 +10,7 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
-import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, userFromRow } from '../rows/iam.js';
+import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, sessionAttributesColumn, userFromRow } from '../rows/iam.js';
 import type { IamRepository } from '../repositories/iam.js';
 import type { RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
@@ -281,11 +281,12 @@ async function ownerIdOf(sql: Sql, kind: IamPrincipalKind, accountId: string, na
 
 async function insertAccessKeyRow(sql: Sql, record: AccessKeyRecord): Promise<boolean> {
   const inserted = await sql.run(
-    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (access_key_id) DO NOTHING`,
+    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash, session_attributes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (access_key_id) DO NOTHING`,
     [
       record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(),
       record.expiresAt?.getTime() ?? null, record.userId ?? null, record.status ?? 'Active', record.sessionTokenHash ?? null,
+      sessionAttributesColumn(record.session),
     ],
   );
   return inserted === 1;

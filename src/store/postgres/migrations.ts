@@ -375,4 +375,13 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX secret_replicas_to_sync ON secret_replicas (status) WHERE status <> 'InSync';
     `,
   },
+  {
+    id: 13,
+    name: 'access-key-session-attributes',
+    // A role session's session policies, session tags, transitive tag keys and source identity (core
+    // SessionAttributes) as JSON text, read back with the key on every request; NULL for every other key.
+    sql: `
+      ALTER TABLE access_keys ADD COLUMN session_attributes TEXT;
+    `,
+  },
 ];

@@ -12,7 +12,7 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
-import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, userFromRow } from '../rows/iam.js';
+import { accessKeyFromRow, nameKey, PRINCIPAL_TABLES, roleFromRow, sessionAttributesColumn, userFromRow } from '../rows/iam.js';
 
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
@@ -230,10 +230,11 @@ export class SqliteIamTables {
 
 function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): boolean {
   return prepare(
-    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
+    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash, session_attributes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
   ).run(
     record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(),
     record.expiresAt?.getTime() ?? null, record.userId ?? null, record.status ?? 'Active', record.sessionTokenHash ?? null,
+    sessionAttributesColumn(record.session),
   ).changes === 1;
 }
