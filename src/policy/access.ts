@@ -4,7 +4,7 @@
  * iam (IdentityPolicySource) and the resource policy by the service that owns the resource.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
-import { commonError, type RequestContext } from '../core/index.js';
+import { commonError, type RequestContext, type SessionAttributes } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
 import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
@@ -28,6 +28,14 @@ export type PrincipalPolicies = {
   readonly userId?: string;
   /** `aws:username`: set for IAM users only, as AWS does. */
   readonly userName?: string;
+  /**
+   * A session's session policies (inline and managed, AssumeRole's Policy and PolicyArns), when it was given any:
+   * then the session may do only what they allow as well (an empty list: nothing). Undefined: no session policy.
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+   */
+  readonly sessionPolicies?: readonly CompiledPolicy[];
+  /** `aws:SourceIdentity`: the source identity the session was given (or inherited by role chaining). */
+  readonly sourceIdentity?: string;
 };
 
 /** The values of `aws:PrincipalType` for the principals Coffer has. */
@@ -35,7 +43,7 @@ export type CallerType = 'Account' | 'User' | 'AssumedRole';
 
 /** Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). */
 export interface IdentityPolicySource {
-  policiesFor(principal: { readonly arn: string; readonly accountId: string }): Promise<PrincipalPolicies>;
+  policiesFor(principal: { readonly arn: string; readonly accountId: string; readonly session?: SessionAttributes }): Promise<PrincipalPolicies>;
 }
 
 export type AccessRequest = {
@@ -104,7 +112,10 @@ export type RequestFacts = {
 
 export type AccessDecision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: 'ExplicitDeny' | 'ImplicitDeny'; readonly deniedBy: 'identity-based' | 'resource-based' };
+  | { readonly allowed: false; readonly reason: 'ExplicitDeny' | 'ImplicitDeny'; readonly deniedBy: DeniedBy };
+
+/** The kind of policy a refusal names: AWS's "identity-based policy", "resource-based policy", "session policy". */
+export type DeniedBy = 'identity-based' | 'resource-based' | 'session';
 
 /** Decides one request. An explicit deny anywhere wins; then AWS's same-account / cross-account / key-policy rules. */
 export function checkAccess(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): AccessDecision {
@@ -120,26 +131,47 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
   };
   const normalized = lazyContext(authorization);
   const identityResults = evaluate(identity.policies, authorization, normalized);
+  const sessionResults = identity.sessionPolicies ? evaluate(identity.sessionPolicies, authorization, normalized) : undefined;
   const resourceResult = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
   if (identityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
+  if (sessionResults?.some(isDeny)) return denied('ExplicitDeny', 'session');
   if (resourceResult && isDeny(resourceResult)) return denied('ExplicitDeny', 'resource-based');
 
   // The root user's identity side allows everything in its own account, as an identity policy of `*` would.
   const ownAccount = identity.principal.accountId === request.resourceAccount;
   const rootAllows: PolicyEvaluation[] = identity.unrestricted && ownAccount ? [{ decision: 'Allow', allowedVia: 'principal', statements: ['root'] }] : [];
   const identityPolicies = [...identityResults, ...rootAllows];
+  const sessionAllows = sessionResults === undefined || sessionResults.some((result) => result.decision === 'Allow');
   const final = decide({
-    identityPolicies,
-    resourcePolicy: resourceResult,
+    // Session policies: "the resulting session's permissions are the intersection of the identity-based policies
+    // and the session policies", and a resource policy that names the role (or account) is limited the same way;
+    // one that names the session ARN itself is not.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    identityPolicies: sessionAllows ? identityPolicies : [],
+    resourcePolicy: sessionAllows || resourceNotLimitedBySession(resourceResult, facts) ? resourceResult : undefined,
     principalAccount: identity.principal.accountId,
     resourceAccount: request.resourceAccount,
     resourceKind: request.resourceKind,
   });
   if (final.decision === 'Allow') return { allowed: true };
   // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly.
-  if (request.allowedByGrant && final.reason === 'ImplicitDeny') return { allowed: true };
+  // Whether a session policy limits a grant AWS does not say: the safe reading is that it does.
+  if (request.allowedByGrant && final.reason === 'ImplicitDeny' && sessionAllows) return { allowed: true };
   if (final.reason === 'ExplicitDeny') return denied('ExplicitDeny', 'resource-based');
+  if (!sessionAllows && [...identityPolicies, resourceResult].some((result) => result?.decision === 'Allow')) return denied('ImplicitDeny', 'session');
   return denied('ImplicitDeny', implicitDenySide(request, identityPolicies, resourceResult));
+}
+
+/**
+ * A resource policy's Allow that a session's session policies do not limit: one naming the session ARN itself, and
+ * one met by a service calling on the session's behalf (Secrets Manager calling KMS), whose own call the session
+ * policies already limited; so a session allowed secretsmanager:GetSecretValue reads a secret under the AWS managed
+ * key, whose key policy allows every caller of the account through Secrets Manager, as a session without session
+ * policies does. AWS does not spell the second case out. Explicit denies in session policies still apply.
+ */
+function resourceNotLimitedBySession(resourceResult: PolicyEvaluation | undefined, facts: RequestFacts): boolean {
+  if (resourceResult?.decision !== 'Allow') return false;
+  return resourceResult.namesCaller === true || (facts.viaService !== undefined && resourceResult.allowedVia === 'principal');
 }
 
 /**
@@ -151,7 +183,7 @@ export function accessDeniedMessage(principalArn: string, request: Pick<AccessRe
   const head = `User: ${principalArn} is not authorized to perform: ${request.action} on resource: ${request.resource}`;
   if (decision.allowed) return head;
   return decision.reason === 'ExplicitDeny'
-    ? `${head} with an explicit deny in ${decision.deniedBy === 'identity-based' ? 'an identity-based' : 'a resource-based'} policy`
+    ? `${head} with an explicit deny in ${decision.deniedBy === 'identity-based' ? 'an identity-based' : `a ${decision.deniedBy}`} policy`
     : `${head} because no ${decision.deniedBy} policy allows the ${request.action} action`;
 }
 
@@ -172,6 +204,8 @@ function requestContext(identity: PrincipalPolicies, request: AccessRequest, fac
     'aws:ResourceAccount': request.resourceAccount,
     ...principalKeys(identity),
     ...sessionKeys(facts),
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
+    'aws:SourceIdentity': identity.sourceIdentity,
     ...viaServiceKeys(facts),
   };
   for (const key in identity.tags) context[`aws:PrincipalTag/${key}`] = identity.tags[key];
@@ -230,7 +264,7 @@ function isDeny(result: PolicyEvaluation): boolean {
   return result.decision === 'Deny';
 }
 
-function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: 'identity-based' | 'resource-based'): AccessDecision {
+function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: DeniedBy): AccessDecision {
   return { allowed: false, reason, deniedBy };
 }
 
@@ -317,7 +351,7 @@ function refusal(principalArn: string, identity: PrincipalPolicies, request: Acc
 async function withCostlyContext(identity: PrincipalPolicies, request: AccessRequest): Promise<AccessRequest> {
   const costly = request.costlyContext;
   if (!costly) return request;
-  const policies = request.resourcePolicy ? [...identity.policies, request.resourcePolicy] : identity.policies;
+  const policies = [...identity.policies, ...(identity.sessionPolicies ?? []), ...(request.resourcePolicy ? [request.resourcePolicy] : [])];
   const tested = policies.some((policy) =>
     policy.statements.some((statement) => statement.contextKeys.some((key) => costly.keyPrefixes.some((prefix) => key.startsWith(prefix)))),
   );

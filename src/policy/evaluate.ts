@@ -21,12 +21,18 @@ export type PolicyEvaluation = {
   readonly allowedVia: PrincipalMatch | undefined;
   /** Sids (or statement indexes as `#n`) of the statements that decided, for audit and AccessDenied messages. */
   readonly statements: readonly string[];
+  /**
+   * For Allow: true when an allowing statement's Principal lists the caller's own ARN (a role session's session
+   * ARN, not its role): such an allow is not limited by the session's session policies (see `listsArn`).
+   */
+  readonly namesCaller?: boolean;
 };
 
 function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: () => NormalizedContext): PolicyEvaluation {
   const denies: string[] = [];
   const direct: string[] = [];
   const viaAccount: string[] = [];
+  let namesCaller = false;
   policy.statements.forEach((statement, index) => {
     const match: PrincipalMatch | undefined = statement.principal ? statement.principal(request.principal) : 'principal';
     if (match === undefined) return;
@@ -36,11 +42,13 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
     if (!statement.conditions.every((condition) => condition.test(context().get(condition.key), context))) return;
     const name = statement.sid ?? `#${index}`;
     if (statement.effect === 'Deny') denies.push(name);
-    else if (match === 'principal') direct.push(name);
-    else viaAccount.push(name);
+    else if (match === 'principal') {
+      direct.push(name);
+      if (statement.principal && statement.listsArn(request.principal.arn)) namesCaller = true;
+    } else viaAccount.push(name);
   });
   if (denies.length > 0) return { decision: 'Deny', allowedVia: undefined, statements: denies };
-  if (direct.length > 0) return { decision: 'Allow', allowedVia: 'principal', statements: direct };
+  if (direct.length > 0) return { decision: 'Allow', allowedVia: 'principal', statements: direct, namesCaller };
   if (viaAccount.length > 0) return { decision: 'Allow', allowedVia: 'account', statements: viaAccount };
   return { decision: 'NotApplicable', allowedVia: undefined, statements: [] };
 }

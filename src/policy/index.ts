@@ -6,8 +6,9 @@
  * cross-account rules. No I/O and no clock: the current time arrives as `aws:CurrentTime` in the request context.
  * It imports nothing from Coffer but core (and today not even that); never a store, a service or auth.
  * Policy variables are substituted in Resource and String/ARN condition values (variables.ts). The request
- * context's global keys are built in access.ts. Not supported: Binary operators, Federated and
- * CanonicalUser principals (they never match), permissions boundaries, SCPs and session policies.
+ * context's global keys are built in access.ts. Session policies limit a session (access.ts checkAccess; the
+ * identity source loads them). Not supported: Binary operators, Federated and CanonicalUser principals (they never
+ * match), permissions boundaries and SCPs.
  */
 export * from './types.js';
 export { parsePolicy, parsePolicyValue, type ParseResult } from './parse.js';
@@ -29,6 +30,7 @@ export {
   type NamedResource,
   createAuthorizer,
   type AccessDecision,
+  type DeniedBy,
   type AccessRequest,
   type Authorizer,
   type IdentityPolicySource,

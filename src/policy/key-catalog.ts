@@ -18,7 +18,11 @@ const EVERY_ACTION = ['*'];
 const SECRETS = ['secretsmanager:*'];
 const KMS = ['kms:*'];
 /** Calls that set tags carry aws:RequestTag/* and aws:TagKeys; calls that remove them aws:TagKeys. */
-const TAGGING = ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole'];
+const TAGGING = [
+  'secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole',
+  // AssumeRole with Tags checks sts:TagSession with the session tags as request tags.
+  'sts:TagSession',
+];
 const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole'];
 
 const SOURCES: readonly KeySource[] = [
@@ -40,6 +44,8 @@ const SOURCES: readonly KeySource[] = [
     'aws:tokenissuetime',
     'aws:multifactorauthpresent',
     'aws:viaawsservice',
+    // Requests of a role session that was given a source identity (or inherited one).
+    'aws:sourceidentity',
   ].map((key) => ({ key, actions: EVERY_ACTION })),
   // Secrets Manager calling KMS for the caller (kms/envelope-port.ts).
   ...['aws:calledvia', 'aws:calledviafirst', 'aws:calledvialast', 'kms:viaservice'].map((key) => ({ key, actions: KMS })),
@@ -76,6 +82,9 @@ const SOURCES: readonly KeySource[] = [
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
   { key: 'sts:rolesessionname', actions: ['sts:AssumeRole'] },
+  // iam/operations/session-attributes.ts: the SourceIdentity and transitive tag keys of AssumeRole's request.
+  { key: 'sts:sourceidentity', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'] },
+  { key: 'sts:transitivetagkeys', actions: ['sts:TagSession'] },
 ];
 
 /** The statement's actions as validate sees them: its Action or NotAction patterns. */
