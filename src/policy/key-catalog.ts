@@ -82,7 +82,7 @@ const SOURCES: readonly KeySource[] = [
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
   { key: 'sts:rolesessionname', actions: ['sts:AssumeRole'] },
-  // iam/operations/session-attributes.ts: the SourceIdentity and transitive tag keys of AssumeRole's request.
+  // iam/operations/sts.ts: AssumeRole's SourceIdentity (also for sts:SetSourceIdentity) and transitive tag keys.
   { key: 'sts:sourceidentity', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'] },
   { key: 'sts:transitivetagkeys', actions: ['sts:TagSession'] },
 ];
