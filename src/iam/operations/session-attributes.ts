@@ -47,8 +47,8 @@ export type PlannedSession = {
  * created) for a malformed or too large session policy, duplicate tag keys, a transitive key that is not a tag,
  * or an attempt to override what the calling session passes on.
  */
-export function planSession(input: SessionRequest, caller: Principal): PlannedSession {
-  const policyArns = checkPolicyArns(input.PolicyArns ?? []);
+export function planSession(input: SessionRequest, caller: Principal, roleAccountId: string): PlannedSession {
+  const policyArns = checkPolicyArns(input.PolicyArns ?? [], roleAccountId);
   const packedPolicy = input.Policy === undefined ? undefined : checkSessionPolicy(input.Policy);
   const passedTags = input.Tags ?? [];
   checkUniqueKeys(passedTags);
@@ -115,13 +115,20 @@ function checkSessionPolicy(text: string): string {
   return JSON.stringify(JSON.parse(text));
 }
 
-/** Managed policy ARNs of the role's account or AWS's (`arn:aws:iam::aws:policy/…`), each named once. */
-function checkPolicyArns(entries: ReadonlyArray<{ arn?: string }>): string[] {
+/**
+ * Managed policy ARNs of the role's account or AWS's (`arn:aws:iam::aws:policy/…`), each named once: "The policies
+ * must exist in the same account as the role."
+ */
+function checkPolicyArns(entries: ReadonlyArray<{ arn?: string }>, roleAccountId: string): string[] {
   const arns: string[] = [];
   for (const entry of entries) {
-    const arn = entry.arn;
-    if (arn === undefined || !/^arn:aws:iam::(\d{12}|aws):policy\/[\u0021-\u007E]+$/.test(arn)) {
-      throw stsError('InvalidParameterValue', `The policy ARN ${arn ?? '(missing)'} in PolicyArns is not a managed policy ARN.`);
+    const arn = entry.arn ?? '';
+    const account = /^arn:aws:iam::(\d{12}|aws):policy\/[\u0021-\u007E]+$/.exec(arn)?.[1];
+    if (account === undefined) {
+      throw stsError('InvalidParameterValue', `The policy ARN ${arn || '(missing)'} in PolicyArns is not a managed policy ARN.`);
+    }
+    if (account !== roleAccountId && account !== 'aws') {
+      throw stsError('InvalidParameterValue', `The policy ${arn} in PolicyArns is not in the role's account ${roleAccountId}.`);
     }
     if (!arns.includes(arn)) arns.push(arn);
   }

@@ -72,7 +72,7 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       refuseUnsupportedMembers(input);
       const target = parseRoleArn(input.RoleArn);
       if (!target) throw stsError('ValidationError', `${input.RoleArn} is invalid`);
-      const planned = planSession(input, ctx.principal);
+      const planned = planSession(input, ctx.principal, target.accountId);
       const role = await store.getIamRole(target.accountId, target.roleName);
       const trust = role && role.arn === input.RoleArn ? compiled.get(trustPolicyOnItsRole(role.assumeRolePolicyDocument)) : undefined;
       const onRole = { resource: input.RoleArn, resourceAccount: target.accountId, resourcePolicy: trust, resourceKind: 'key-policy' } as const;

@@ -338,6 +338,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       ['Policy with a character AWS refuses', { Policy: JSON.stringify(policy(allow('secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:*:*:secret:\u0101'))) }, 'ValidationError', /at 'policy' failed to satisfy constraint/],
       ['11 PolicyArns', { PolicyArns: Array.from({ length: 11 }, (_, index) => ({ arn: `arn:aws:iam::aws:policy/P${index}` })) }, 'ValidationError', /at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10/],
       ['a PolicyArns entry that is no policy ARN', { PolicyArns: [{ arn: 'arn:aws:iam::123456789012:role/not-a-policy' }] }, 'InvalidParameterValue', /is not a managed policy ARN/],
+      ['a managed policy of another account', { PolicyArns: [{ arn: 'arn:aws:iam::123456789012:policy/elsewhere' }] }, 'InvalidParameterValue', /is not in the role's account/],
       ['51 Tags', { Tags: tags(51) }, 'ValidationError', /at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50/],
       ['a tag key of 129 characters', { Tags: [{ Key: 'k'.repeat(129), Value: 'v' }] }, 'ValidationError', /Member must have length less than or equal to 128/],
       ['a tag value of 257 characters', { Tags: [{ Key: 'k', Value: 'v'.repeat(257) }] }, 'ValidationError', /Member must have length less than or equal to 256/],
