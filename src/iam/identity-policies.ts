@@ -1,4 +1,4 @@
-import { accountRootArn } from '../core/index.js';
+import { accountRootArn, type SessionAttributes } from '../core/index.js';
 import type { CompiledPolicy, CompiledPolicyCache, IdentityPolicySource, PolicySource, PrincipalPolicies, RequestPrincipal } from '../policy/index.js';
 import { awsManagedPolicy, isAwsManagedPolicyArn } from './aws-managed-policies.js';
 
@@ -21,6 +21,15 @@ export type StoredIdentity = {
 };
 
 export type IdentityLookup = (accountId: string, kind: 'user' | 'role', name: string) => Promise<StoredIdentity | undefined>;
+
+/** Optional ports of the identity source, implemented by other parts of iam as they come. */
+export type IdentitySourcePorts = {
+  /**
+   * The document (default version) of a managed policy by its ARN, for sessions given managed session policies
+   * (PolicyArns); undefined when no such policy exists. While absent, such a session's session policy allows nothing.
+   */
+  managedPolicyDocument?: (policyArn: string) => Promise<string | undefined>;
+};
 
 /** What a principal ARN names: the account root, a user, or a session of a role. */
 export type PrincipalName =
@@ -51,26 +60,68 @@ export function principalName(arn: string): PrincipalName {
  * AWS's values per principal type (a role whose record is gone has no aws:userid: its id is unknown).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable
  */
-export function createIdentityPolicySource(lookup: IdentityLookup, compiled: CompiledPolicyCache): IdentityPolicySource {
+export function createIdentityPolicySource(lookup: IdentityLookup, compiled: CompiledPolicyCache, ports: IdentitySourcePorts = {}): IdentityPolicySource {
   return {
-    async policiesFor({ arn, accountId }) {
-      const name = principalName(arn);
-      if (name.kind === 'root' && arn === accountRootArn(accountId)) {
-        return { ...identity({ arn, accountId }, true), principalType: 'Account', userId: accountId };
-      }
-      if (name.kind === 'user') {
-        const user = await lookup(accountId, 'user', name.name);
-        return { ...fromStore({ arn, accountId }, user, 'user'), principalType: 'User', userId: user?.id, userName: name.name };
-      }
-      if (name.kind === 'assumed-role') {
-        const role = await lookup(accountId, 'role', name.roleName);
-        const principal = { arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${name.roleName}` };
-        const userId = role ? `${role.id}:${name.sessionName}` : undefined;
-        return { ...fromStore(principal, role, 'role'), principalType: 'AssumedRole', userId };
-      }
-      return identity({ arn, accountId }, false);
+    async policiesFor({ arn, accountId, session }) {
+      const caller = await callerPolicies(arn, accountId);
+      return session ? withSession(caller, session) : caller;
     },
   };
+
+  async function callerPolicies(arn: string, accountId: string): Promise<PrincipalPolicies> {
+    const name = principalName(arn);
+    if (name.kind === 'root' && arn === accountRootArn(accountId)) {
+      return { ...identity({ arn, accountId }, true), principalType: 'Account', userId: accountId };
+    }
+    if (name.kind === 'user') {
+      const user = await lookup(accountId, 'user', name.name);
+      return { ...fromStore({ arn, accountId }, user, 'user'), principalType: 'User', userId: user?.id, userName: name.name };
+    }
+    if (name.kind === 'assumed-role') {
+      const role = await lookup(accountId, 'role', name.roleName);
+      const principal = { arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${name.roleName}` };
+      const userId = role ? `${role.id}:${name.sessionName}` : undefined;
+      return { ...fromStore(principal, role, 'role'), principalType: 'AssumedRole', userId };
+    }
+    return identity({ arn, accountId }, false);
+  }
+
+  /**
+   * What a session's attributes change, whichever call made the session (AssumeRole, AssumeRoleWithWebIdentity):
+   * its session tags stand in for the principal's tags of the same key (keys compare case-insensitively), its
+   * session policies limit it, and its source identity becomes aws:SourceIdentity.
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
+   */
+  async function withSession(caller: PrincipalPolicies, session: SessionAttributes): Promise<PrincipalPolicies> {
+    const sessionPolicies = await sessionPoliciesOf(session);
+    return {
+      ...caller,
+      tags: session.tags ? overrideTags(caller.tags, session.tags) : caller.tags,
+      ...(sessionPolicies ? { sessionPolicies } : {}),
+      ...(session.sourceIdentity !== undefined ? { sourceIdentity: session.sourceIdentity } : {}),
+    };
+  }
+
+  /**
+   * The compiled session policies, undefined when the session has none. Fails closed: a policy that no longer
+   * compiles, a managed policy that cannot be read (no port yet, or deleted since) makes the whole session policy
+   * allow nothing, since what is missing might have been a Deny.
+   */
+  async function sessionPoliciesOf(session: SessionAttributes): Promise<readonly CompiledPolicy[] | undefined> {
+    const arns = session.policyArns ?? [];
+    if (session.policy === undefined && arns.length === 0) return undefined;
+    const texts = [
+      ...(session.policy !== undefined ? [session.policy] : []),
+      ...(await Promise.all(arns.map((policyArn) => ports.managedPolicyDocument?.(policyArn) ?? Promise.resolve(undefined)))),
+    ];
+    const policies: CompiledPolicy[] = [];
+    for (const text of texts) {
+      const policy = text === undefined ? undefined : compiled.get(text);
+      if (!policy) return [];
+      policies.push(policy);
+    }
+    return policies;
+  }
 
   /**
    * Inline policies, then the default versions of attached managed policies (AWS managed ones from the code-side
@@ -111,4 +162,13 @@ function documentOf(policy: StoredManagedPolicy): string | undefined {
 
 function identity(principal: RequestPrincipal, unrestricted: boolean): PrincipalPolicies {
   return { principal, unrestricted, policies: [], tags: {} };
+}
+
+/** The principal's tags with the session's in place of those of the same key, compared case-insensitively. */
+function overrideTags(principalTags: Readonly<Record<string, string>>, sessionTags: ReadonlyArray<{ Key: string; Value: string }>): Record<string, string> {
+  const overridden = new Set(sessionTags.map((tag) => tag.Key.toLowerCase()));
+  const tags: Record<string, string> = {};
+  for (const key in principalTags) if (!overridden.has(key.toLowerCase())) tags[key] = principalTags[key]!;
+  for (const tag of sessionTags) tags[tag.Key] = tag.Value;
+  return tags;
 }

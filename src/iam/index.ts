@@ -4,7 +4,14 @@
  * manage them (AWS Query protocol), and the identity side of every authorization check. Imports core, store,
  * policy and auth.
  */
-export { createIdentityPolicySource, principalName, type IdentityLookup, type PrincipalName, type StoredIdentity } from './identity-policies.js';
+export {
+  createIdentityPolicySource,
+  principalName,
+  type IdentityLookup,
+  type IdentitySourcePorts,
+  type PrincipalName,
+  type StoredIdentity,
+} from './identity-policies.js';
 export { createIamService, type IamService } from './service.js';
 export type { ServiceRoleSession, ServiceRoleSessions } from './service-role-sessions.js';
 export { newAccountId } from './names.js';

@@ -156,6 +156,12 @@ export const iamSchemas = {
   DeleteRolePermissionsBoundary: z.object({ RoleName: roleName }),
 };
 
+/** STS session tags: AWS's character rules (letters, spaces, digits and `_.:/=+-@`). */
+const sessionTag = z.object({
+  Key: awsString({ min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u }),
+  Value: awsString({ max: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u }),
+});
+
 /** https://docs.aws.amazon.com/STS/latest/APIReference/API_Operations.html */
 export const stsSchemas = {
   GetCallerIdentity: z.object({}),
@@ -163,11 +169,19 @@ export const stsSchemas = {
     RoleArn: awsString({ min: 20, max: 2048 }),
     RoleSessionName: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }),
     DurationSeconds: queryInt({ min: 900, max: 43200 }).optional(),
-    Policy: awsString({ min: 1, max: 2048 }).optional(),
+    // No length limit of its own: the packed size limit applies (operations/session-attributes.ts). The cap only
+    // bounds what is parsed.
+    Policy: awsString({ min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/ }).optional(),
     PolicyArns: queryList(z.object({ arn: awsString({ min: 20, max: 2048 }).optional() }), { max: 10 }).optional(),
-    ExternalId: awsString({ min: 2, max: 1224 }).optional(),
-    Tags: tags.optional(),
+    ExternalId: awsString({ min: 2, max: 1224, pattern: /^[\w+=,.@:/-]*$/ }).optional(),
+    Tags: queryList(sessionTag, { max: 50 }).optional(),
+    TransitiveTagKeys: queryList(sessionTag.shape.Key, { max: 50 }).optional(),
+    // The pattern has no colon, so no value can begin with the reserved `aws:`.
     SourceIdentity: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }).optional(),
+    SerialNumber: awsString({ min: 9, max: 256, pattern: /^[\w+=/:,.@-]*$/ }).optional(),
+    TokenCode: awsString({ min: 6, max: 6, pattern: /^\d*$/ }).optional(),
+    // Trusted context assertions (IAM Identity Center): accepted as a shape only to be refused clearly.
+    ProvidedContexts: z.unknown().optional(),
   }),
   GetSessionToken: z.object({
     DurationSeconds: queryInt({ min: 900, max: 129600 }).optional(),

@@ -4,7 +4,7 @@
  * iam (IdentityPolicySource) and the resource policy by the service that owns the resource.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
-import { commonError, type RequestContext } from '../core/index.js';
+import { commonError, type RequestContext, type SessionAttributes } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
 import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
@@ -39,6 +39,14 @@ export type PrincipalPolicies = {
    * source that leaves it out (or adds policies without labels) is labelled by position there. Authorization never reads it.
    */
   readonly sources?: readonly PolicySource[];
+  /**
+   * A session's session policies (inline and managed, AssumeRole's Policy and PolicyArns), when it was given any:
+   * then the session may do only what they allow as well (an empty list: nothing). Undefined: no session policy.
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+   */
+  readonly sessionPolicies?: readonly CompiledPolicy[];
+  /** `aws:SourceIdentity`: the source identity the session was given (or inherited by role chaining). */
+  readonly sourceIdentity?: string;
 };
 
 /** IAM's PolicySourceType: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Statement.html */
@@ -52,7 +60,7 @@ export type CallerType = 'Account' | 'User' | 'AssumedRole';
 
 /** Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). */
 export interface IdentityPolicySource {
-  policiesFor(principal: { readonly arn: string; readonly accountId: string }): Promise<PrincipalPolicies>;
+  policiesFor(principal: { readonly arn: string; readonly accountId: string; readonly session?: SessionAttributes }): Promise<PrincipalPolicies>;
 }
 
 export type AccessRequest = {
@@ -126,11 +134,13 @@ export type RequestFacts = {
 
 export type AccessDecision =
   | { readonly allowed: true }
-  | {
-      readonly allowed: false;
-      readonly reason: 'ExplicitDeny' | 'ImplicitDeny';
-      readonly deniedBy: 'identity-based' | 'resource-based' | 'permissions-boundary';
-    };
+  | { readonly allowed: false; readonly reason: 'ExplicitDeny' | 'ImplicitDeny'; readonly deniedBy: DeniedBy };
+
+/**
+ * The kind of policy a refusal names: AWS's "identity-based policy", "resource-based policy", "permissions
+ * boundary", "session policy".
+ */
+export type DeniedBy = 'identity-based' | 'resource-based' | 'permissions-boundary' | 'session';
 
 /** Decides one request. An explicit deny anywhere wins; then AWS's same-account / cross-account / key-policy rules. */
 export function checkAccess(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): AccessDecision {
@@ -146,10 +156,12 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
   };
   const normalized = lazyContext(authorization);
   const allIdentityResults = evaluate(identity.policies, authorization, normalized);
+  const sessionResults = identity.sessionPolicies ? evaluate(identity.sessionPolicies, authorization, normalized) : undefined;
   const resourceOutcome = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
   const boundaryResults = identity.permissionsBoundary ? evaluate(identity.permissionsBoundary, authorization, normalized) : undefined;
   if (allIdentityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
   if (boundaryResults?.some(isDeny)) return denied('ExplicitDeny', 'permissions-boundary');
+  if (sessionResults?.some(isDeny)) return denied('ExplicitDeny', 'session');
   if (resourceOutcome && isDeny(resourceOutcome)) return denied('ExplicitDeny', 'resource-based');
 
   // A boundary that does not allow the request takes the identity side's Allow away, and for a role session the
@@ -162,23 +174,30 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
   const ownAccount = identity.principal.accountId === request.resourceAccount;
   const rootAllows: PolicyEvaluation[] = identity.unrestricted && ownAccount ? [{ decision: 'Allow', allowedVia: 'principal', statements: ['root'] }] : [];
   const identityPolicies = [...identityResults, ...rootAllows];
+  const sessionAllows = sessionResults === undefined || sessionResults.some((result) => result.decision === 'Allow');
   const final = decide({
-    identityPolicies,
-    resourcePolicy: resourceResult,
+    // Session policies: "the resulting session's permissions are the intersection of the identity-based policies
+    // and the session policies", and a resource policy that names the role (or account) is limited the same way;
+    // one that names the session ARN itself is not.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    identityPolicies: sessionAllows ? identityPolicies : [],
+    resourcePolicy: sessionAllows || resourceNotLimitedBySession(resourceResult, facts) ? resourceResult : undefined,
     principalAccount: identity.principal.accountId,
     resourceAccount: request.resourceAccount,
     resourceKind: request.resourceKind,
   });
   if (final.decision === 'Allow') return { allowed: true };
   // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly and
-  // (Coffer's safe reading: AWS does not say) the caller's permissions boundary allows it. A grant to the caller's
-  // account needs the caller's own identity side to allow as well, as a key policy naming the account does.
-  if (request.allowedByGrant && final.reason === 'ImplicitDeny' && !bounded) return { allowed: true };
-  if (request.allowedByAccountGrant && final.reason === 'ImplicitDeny' && identityPolicies.some((result) => result.decision === 'Allow')) {
+  // (Coffer's safe reading: AWS does not say) the caller's permissions boundary and session policies allow it. A
+  // grant to the caller's account needs the caller's own identity side to allow as well, as a key policy naming
+  // the account does.
+  if (request.allowedByGrant && final.reason === 'ImplicitDeny' && !bounded && sessionAllows) return { allowed: true };
+  if (request.allowedByAccountGrant && final.reason === 'ImplicitDeny' && sessionAllows && identityPolicies.some((result) => result.decision === 'Allow')) {
     return { allowed: true };
   }
   if (final.reason === 'ExplicitDeny') return denied('ExplicitDeny', 'resource-based');
   if (bounded && allIdentityResults.some((result) => result.decision === 'Allow')) return denied('ImplicitDeny', 'permissions-boundary');
+  if (!sessionAllows && [...identityPolicies, resourceResult].some((result) => result?.decision === 'Allow')) return denied('ImplicitDeny', 'session');
   return denied('ImplicitDeny', implicitDenySide(request, identityPolicies, resourceResult));
 }
 
@@ -197,6 +216,18 @@ function boundaryCapsResourceGrant(identity: PrincipalPolicies, resource: Policy
 }
 
 /**
+ * A resource policy's Allow that a session's session policies do not limit: one naming the session ARN itself, and
+ * one met by a service calling on the session's behalf (Secrets Manager calling KMS), whose own call the session
+ * policies already limited; so a session allowed secretsmanager:GetSecretValue reads a secret under the AWS managed
+ * key, whose key policy allows every caller of the account through Secrets Manager, as a session without session
+ * policies does. AWS does not spell the second case out. Explicit denies in session policies still apply.
+ */
+function resourceNotLimitedBySession(resourceResult: PolicyEvaluation | undefined, facts: RequestFacts): boolean {
+  if (resourceResult?.decision !== 'Allow') return false;
+  return resourceResult.namesCaller === true || (facts.viaService !== undefined && resourceResult.allowedVia === 'principal');
+}
+
+/**
  * AWS's AccessDeniedException message: "User: <arn> is not authorized to perform: <action> on resource: <arn>
  * because no identity-based policy allows the <action> action" / "with an explicit deny in a resource-based policy".
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
@@ -210,7 +241,7 @@ export function accessDeniedMessage(principalArn: string, request: Pick<AccessRe
       : `${head} because no permissions boundary allows the ${request.action} action`;
   }
   return decision.reason === 'ExplicitDeny'
-    ? `${head} with an explicit deny in ${decision.deniedBy === 'identity-based' ? 'an identity-based' : 'a resource-based'} policy`
+    ? `${head} with an explicit deny in ${decision.deniedBy === 'identity-based' ? 'an identity-based' : `a ${decision.deniedBy}`} policy`
     : `${head} because no ${decision.deniedBy} policy allows the ${request.action} action`;
 }
 
@@ -231,6 +262,8 @@ export function requestContext(identity: PrincipalPolicies, request: AccessReque
     'aws:ResourceAccount': request.resourceAccount,
     ...principalKeys(identity),
     ...sessionKeys(facts),
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
+    'aws:SourceIdentity': identity.sourceIdentity,
     ...viaServiceKeys(facts),
   };
   for (const key in identity.tags) context[`aws:PrincipalTag/${key}`] = identity.tags[key];
@@ -289,7 +322,7 @@ function isDeny(result: PolicyEvaluation): boolean {
   return result.decision === 'Deny';
 }
 
-function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: 'identity-based' | 'resource-based' | 'permissions-boundary'): AccessDecision {
+function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: DeniedBy): AccessDecision {
   return { allowed: false, reason, deniedBy };
 }
 
@@ -397,7 +430,12 @@ function encoded(messages: AuthorizationMessageEncoder | undefined, identity: Pr
 async function withCostlyContext(identity: PrincipalPolicies, request: AccessRequest): Promise<AccessRequest> {
   const costly = request.costlyContext;
   if (!costly) return request;
-  const policies = [...identity.policies, ...(identity.permissionsBoundary ?? []), ...(request.resourcePolicy ? [request.resourcePolicy] : [])];
+  const policies = [
+    ...identity.policies,
+    ...(identity.permissionsBoundary ?? []),
+    ...(identity.sessionPolicies ?? []),
+    ...(request.resourcePolicy ? [request.resourcePolicy] : []),
+  ];
   const tested = policies.some((policy) =>
     policy.statements.some((statement) => statement.contextKeys.some((key) => costly.keyPrefixes.some((prefix) => key.startsWith(prefix)))),
   );

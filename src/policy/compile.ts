@@ -41,6 +41,13 @@ export type CompiledStatement = {
   readonly conditions: readonly CompiledCondition[];
   /** Every context key the statement reads (condition keys and policy variables), lower-cased. */
   readonly contextKeys: readonly string[];
+  /**
+   * True when the statement's Principal lists exactly this ARN (not `*`, a role of the caller, or its account):
+   * a resource policy "specifically references" a role session only so, and only then is what it allows not
+   * limited by the session's session policies.
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+   */
+  readonly listsArn: (arn: string) => boolean;
 };
 
 export type CompiledPolicy = {
@@ -124,7 +131,9 @@ function compileStatement(statement: PolicyStatement, variables: boolean): Compi
       conditions.push({ operator: operatorName, key: key.toLowerCase(), test });
     }
   }
-  return { sid: statement.Sid, effect: statement.Effect, principal, action, resource, conditions, contextKeys: [...contextKeys] };
+  const listed = new Set(statement.Principal && statement.Principal !== '*' ? (statement.Principal.AWS ?? []) : []);
+  const listsArn = (arn: string) => listed.has(arn);
+  return { sid: statement.Sid, effect: statement.Effect, principal, action, resource, conditions, contextKeys: [...contextKeys], listsArn };
 }
 
 /**

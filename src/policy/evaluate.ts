@@ -23,6 +23,11 @@ export type PolicyEvaluation = {
   readonly viaRoleArn?: boolean;
   /** Sids (or statement indexes as `#n`) of the statements that decided, for audit and AccessDenied messages. */
   readonly statements: readonly string[];
+  /**
+   * For Allow: true when an allowing statement's Principal lists the caller's own ARN (a role session's session
+   * ARN, not its role): such an allow is not limited by the session's session policies (see `listsArn`).
+   */
+  readonly namesCaller?: boolean;
 };
 
 function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: () => NormalizedContext): PolicyEvaluation {
@@ -30,6 +35,7 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
   const direct: string[] = [];
   let directByRoleArnOnly = true;
   const viaAccount: string[] = [];
+  let namesCaller = false;
   policy.statements.forEach((statement, index) => {
     const match: PrincipalMatch | undefined = statement.principal ? statement.principal(request.principal) : 'principal';
     if (match === undefined) return;
@@ -42,10 +48,13 @@ function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, cont
     else if (match === 'principal' || match === 'role') {
       direct.push(name);
       if (match === 'principal') directByRoleArnOnly = false;
+      if (statement.principal && statement.listsArn(request.principal.arn)) namesCaller = true;
     } else viaAccount.push(name);
   });
   if (denies.length > 0) return { decision: 'Deny', allowedVia: undefined, statements: denies };
-  if (direct.length > 0) return { decision: 'Allow', allowedVia: 'principal', statements: direct, ...(directByRoleArnOnly && { viaRoleArn: true }) };
+  if (direct.length > 0) {
+    return { decision: 'Allow', allowedVia: 'principal', statements: direct, namesCaller, ...(directByRoleArnOnly && { viaRoleArn: true }) };
+  }
   if (viaAccount.length > 0) return { decision: 'Allow', allowedVia: 'account', statements: viaAccount };
   return { decision: 'NotApplicable', allowedVia: undefined, statements: [] };
 }

@@ -21,6 +21,8 @@ const KMS = ['kms:*'];
 const TAGGING = [
   'secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole',
   'iam:CreatePolicy', 'iam:TagPolicy',
+  // AssumeRole with Tags checks sts:TagSession with the session tags as request tags.
+  'sts:TagSession',
 ];
 const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole', 'iam:UntagPolicy'];
 /** iam/operations/callers.ts BOUNDARY_KEYED and the operations that set a boundary. */
@@ -50,6 +52,8 @@ const SOURCES: readonly KeySource[] = [
     'aws:tokenissuetime',
     'aws:multifactorauthpresent',
     'aws:viaawsservice',
+    // Requests of a role session that was given a source identity (or inherited one).
+    'aws:sourceidentity',
   ].map((key) => ({ key, actions: EVERY_ACTION })),
   // Secrets Manager calling KMS for the caller (kms/envelope-port.ts).
   ...['aws:calledvia', 'aws:calledviafirst', 'aws:calledvialast', 'kms:viaservice'].map((key) => ({ key, actions: KMS })),
@@ -89,6 +93,9 @@ const SOURCES: readonly KeySource[] = [
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
   { key: 'sts:rolesessionname', actions: ['sts:AssumeRole'] },
+  // iam/operations/sts.ts: AssumeRole's SourceIdentity (also for sts:SetSourceIdentity) and transitive tag keys.
+  { key: 'sts:sourceidentity', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'] },
+  { key: 'sts:transitivetagkeys', actions: ['sts:TagSession'] },
 ];
 
 /** The statement's actions as validate sees them: its Action or NotAction patterns. */

@@ -5,7 +5,7 @@ import { createAuthenticator, createCredentials, type Credentials } from '../aut
 import { createLogger, systemClock, type Logger } from '../core/index.js';
 import { Keyring, makeRootKeyCheck, type LoadedRootKey } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
-import { createIamService, createIdentityPolicySource, newAccountId } from '../iam/index.js';
+import { createIamService, createIdentityPolicySource, getManagedPolicyDocument, newAccountId } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
 import { CompiledPolicyCache, createAuthorizer } from '../policy/index.js';
 import { createQueryRouter, createRestRouter, createTargetRouter } from '../protocol/index.js';
@@ -105,7 +105,9 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const compiledPolicies = new CompiledPolicyCache();
-  const identities = createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies);
+  const identities = createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies, {
+    managedPolicyDocument: (policyArn) => getManagedPolicyDocument(store, policyArn),
+  });
   // AccessDenied messages carry an encoded failure message only when asked (AWS's Secrets Manager and KMS send none).
   const authorizationMessages = createAuthorizationMessages(keyring);
   const authorizer = createAuthorizer(identities, config.encodeAuthorizationMessages ? { messages: authorizationMessages } : {});

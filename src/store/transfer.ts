@@ -102,7 +102,7 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     name: 'access_keys',
     columns: [
       text('access_key_id'), text('account_id'), text('principal_arn'), bytes('sealed_secret'), integer('created_at'), integer('expires_at'),
-      text('user_id'), text('status'), text('session_token_hash'),
+      text('user_id'), text('status'), text('session_token_hash'), text('session_attributes'),
     ],
     order: ['access_key_id'],
   },

@@ -6,6 +6,7 @@ import { principalName } from '../identity-policies.js';
 import { parseRoleArn } from '../names.js';
 import type { StsInput } from '../schemas.js';
 import { refuseRootCaller } from './root-callers.js';
+import { isRoleChaining, planSession, ROLE_CHAINING_MAX_SECONDS, tagSessionContext } from './session-attributes.js';
 
 const DEFAULT_SESSION_SECONDS = 3600;
 /** GetSessionToken: 12 hours unless asked otherwise; an account root's session is capped at one hour (AWS clamps it). */
@@ -72,49 +73,39 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
      * for roles: it must allow the caller, either by naming it (same account) or by naming its account root,
      * in which case the caller's own identity policies must allow sts:AssumeRole on the role too; across
      * accounts both sides must allow. A role that does not exist is denied like one that does not trust the
-     * caller, so existence is not revealed.
+     * caller, so existence is not revealed. Session tags need sts:TagSession and a source identity
+     * sts:SetSourceIdentity, decided the same way. Everything is checked before the session's key is created.
      */
     async assumeRole(ctx: RequestContext, input: StsInput<'AssumeRole'>) {
       refuseRootCaller(ctx);
+      refuseUnsupportedMembers(input);
       const target = parseRoleArn(input.RoleArn);
       if (!target) throw stsError('ValidationError', `${input.RoleArn} is invalid`);
+      const planned = planSession(input, ctx.principal, target.accountId);
       const role = await store.getIamRole(target.accountId, target.roleName);
       const trust = role && role.arn === input.RoleArn ? compiled.get(trustPolicyOnItsRole(role.assumeRolePolicyDocument)) : undefined;
+      const onRole = { resource: input.RoleArn, resourceAccount: target.accountId, resourcePolicy: trust, resourceKind: 'key-policy' } as const;
       await authorizer.authorize(ctx, {
         action: 'sts:AssumeRole',
-        resource: input.RoleArn,
-        resourceAccount: target.accountId,
-        resourcePolicy: trust,
-        resourceKind: 'key-policy',
+        ...onRole,
         // Trust policies commonly require these: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html
-        context: { 'sts:ExternalId': input.ExternalId, 'sts:RoleSessionName': input.RoleSessionName },
+        context: { 'sts:ExternalId': input.ExternalId, 'sts:RoleSessionName': input.RoleSessionName, 'sts:SourceIdentity': planned.sourceIdentity },
       });
       if (!role || !trust) throw new Error('unreachable: a role without a trust policy allows nobody');
-      // Session policies would narrow the session and session tags would change what its conditions see.
-      // Coffer applies neither, so it refuses them rather than hand out a session other than the one asked for.
-      if (input.Policy !== undefined || (input.PolicyArns !== undefined && input.PolicyArns.length > 0)) {
-        throw stsError('ValidationError', 'Session policies (Policy, PolicyArns) are not supported by this server.');
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required
+      if (planned.tags.length > 0) await authorizer.authorize(ctx, { action: 'sts:TagSession', ...onRole, context: tagSessionContext(planned) });
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html#id_credentials_temp_control-access_monitor-perms
+      if (planned.sourceIdentity !== undefined) {
+        await authorizer.authorize(ctx, { action: 'sts:SetSourceIdentity', ...onRole, context: { 'sts:SourceIdentity': planned.sourceIdentity } });
       }
-      if (input.Tags !== undefined && input.Tags.length > 0) {
-        throw stsError('ValidationError', 'Session tags (Tags) are not supported by this server.');
-      }
-      // A session without the SourceIdentity asked for would carry no aws:SourceIdentity, and a Deny on it would
-      // not apply to the session: refused like session tags.
-      if (input.SourceIdentity !== undefined) {
-        throw stsError('ValidationError', 'SourceIdentity is not supported by this server.');
-      }
-      const durationSeconds = input.DurationSeconds ?? DEFAULT_SESSION_SECONDS;
-      if (durationSeconds > role.maxSessionDurationSeconds) {
-        throw stsError(
-          'ValidationError',
-          `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
-        );
-      }
+      const durationSeconds = sessionDurationSeconds(input.DurationSeconds, role.maxSessionDurationSeconds, isRoleChaining(ctx.principal));
       const sessionArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${input.RoleSessionName}`;
-      const session = await credentials.createSessionAccessKey(role.accountId, sessionArn, durationSeconds * 1000);
+      const session = await credentials.createSessionAccessKey(role.accountId, sessionArn, durationSeconds * 1000, planned.attributes);
       return {
         Credentials: credentialsOf(session),
         AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`, Arn: sessionArn },
+        PackedPolicySize: planned.packedPolicySize,
+        SourceIdentity: planned.sourceIdentity,
       };
     },
 
@@ -156,6 +147,32 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
       return { Account: record.accountId };
     },
   };
+}
+
+/**
+ * AssumeRole's DurationSeconds: 900 (the schema) up to the role's maximum, and up to one hour when a role session
+ * assumes the role ("if you assume a role using role chaining and provide a DurationSeconds parameter value
+ * greater than one hour, the operation fails").
+ */
+function sessionDurationSeconds(requested: number | undefined, roleMaxSeconds: number, roleChaining: boolean): number {
+  const durationSeconds = requested ?? DEFAULT_SESSION_SECONDS;
+  if (roleChaining && durationSeconds > ROLE_CHAINING_MAX_SECONDS) {
+    throw stsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+  }
+  if (durationSeconds > roleMaxSeconds) throw stsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+  return durationSeconds;
+}
+
+/**
+ * MFA is not supported (as GetSessionToken refuses it): a SerialNumber or TokenCode is refused rather than ignored,
+ * so nobody gets a session they believe MFA-authenticated. Trusted context assertions (ProvidedContexts) need IAM
+ * Identity Center, which Coffer does not have.
+ */
+function refuseUnsupportedMembers(input: StsInput<'AssumeRole'>): void {
+  if (input.SerialNumber !== undefined || input.TokenCode !== undefined) {
+    throw stsError('InvalidParameterValue', 'MFA (SerialNumber, TokenCode) is not supported by this server.');
+  }
+  if (input.ProvidedContexts !== undefined) throw stsError('InvalidParameterValue', 'ProvidedContexts is not supported by this server.');
 }
 
 function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {

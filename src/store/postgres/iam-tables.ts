@@ -32,6 +32,7 @@ import {
   policyVersionFromRow,
   PRINCIPAL_TABLES,
   roleFromRow,
+  sessionAttributesColumn,
   userFromRow,
   versionId,
 } from '../rows/iam.js';
@@ -571,11 +572,12 @@ async function ownerIdOf(sql: Sql, kind: IamPrincipalKind, accountId: string, na
 
 async function insertAccessKeyRow(sql: Sql, record: AccessKeyRecord): Promise<boolean> {
   const inserted = await sql.run(
-    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (access_key_id) DO NOTHING`,
+    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash, session_attributes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (access_key_id) DO NOTHING`,
     [
       record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(),
       record.expiresAt?.getTime() ?? null, record.userId ?? null, record.status ?? 'Active', record.sessionTokenHash ?? null,
+      sessionAttributesColumn(record.session),
     ],
   );
   return inserted === 1;

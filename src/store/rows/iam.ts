@@ -1,4 +1,5 @@
 /** Row -> record mapping of the IAM tables, shared by the SQLite and PostgreSQL backends (same columns, same encodings). */
+import type { SessionAttributes } from '../../core/index.js';
 import type { AccessKeyRecord, IamIdentityRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, ManagedPolicyUsage, ManagedPolicyVersionRecord, PolicyEntity } from '../records.js';
 import { optionalDate, type Row } from './values.js';
 
@@ -24,7 +25,13 @@ export function accessKeyFromRow(row: Row): AccessKeyRecord {
     userId: row.user_id ?? undefined,
     status: row.status,
     sessionTokenHash: row.session_token_hash ?? undefined,
+    session: row.session_attributes ? (JSON.parse(row.session_attributes) as SessionAttributes) : undefined,
   };
+}
+
+/** The session_attributes column: a role session's attributes as JSON text, NULL for every other key. */
+export function sessionAttributesColumn(session: SessionAttributes | undefined): string | null {
+  return session ? JSON.stringify(session) : null;
 }
 
 export function userFromRow(row: Row): IamUserRecord {

@@ -34,6 +34,7 @@ import {
   policyUsageFromRow,
   PRINCIPAL_TABLES,
   roleFromRow,
+  sessionAttributesColumn,
   userFromRow,
   versionId,
 } from '../rows/iam.js';
@@ -497,10 +498,11 @@ export class SqliteIamTables {
 
 function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): boolean {
   return prepare(
-    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
+    `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, created_at, expires_at, user_id, status, session_token_hash, session_attributes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING`,
   ).run(
     record.accessKeyId, record.accountId, record.principalArn, record.sealedSecret, record.createdAt.getTime(),
     record.expiresAt?.getTime() ?? null, record.userId ?? null, record.status ?? 'Active', record.sessionTokenHash ?? null,
+    sessionAttributesColumn(record.session),
   ).changes === 1;
 }

@@ -434,4 +434,13 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE iam_roles ADD COLUMN permissions_boundary TEXT;
     `,
   },
+  {
+    id: 15,
+    name: 'access-key-session-attributes',
+    // A role session's session policies, session tags, transitive tag keys and source identity (core
+    // SessionAttributes) as JSON text, read back with the key on every request; NULL for every other key.
+    sql: `
+      ALTER TABLE access_keys ADD COLUMN session_attributes TEXT;
+    `,
+  },
 ];

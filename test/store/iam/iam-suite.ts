@@ -57,8 +57,34 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
       const record = { accessKeyId: 'AKIATEST', accountId: '111111111111', principalArn: 'arn:aws:iam::111111111111:root', sealedSecret: randomBytes(40), createdAt: new Date(1_700_000_000_000), expiresAt: undefined };
       assert.equal(await store.insertAccessKey(record), true);
       assert.equal(await store.insertAccessKey({ ...record, accountId: '222222222222' }), false);
-      assert.deepEqual(await store.getAccessKey('AKIATEST'), { ...record, status: 'Active', userId: undefined, sessionTokenHash: undefined });
+      assert.deepEqual(await store.getAccessKey('AKIATEST'), { ...record, status: 'Active', userId: undefined, sessionTokenHash: undefined, session: undefined });
       assert.equal(await store.getAccessKey('AKIAOTHER'), undefined);
+    });
+
+    it('a session key keeps its session attributes (policies, tags, source identity, web identity) as given', async () => {
+      const session = {
+        policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}',
+        policyArns: ['arn:aws:iam::111111111111:policy/narrow'],
+        tags: [{ Key: 'team', Value: 'blue ünïcode' }, { Key: 'Project', Value: '' }],
+        transitiveTagKeys: ['team'],
+        sourceIdentity: 'alice@example.com',
+        webIdentity: { providerArn: 'arn:aws:iam::111111111111:oidc-provider/issuer.example', subject: 's', audience: 'a', issuer: 'https://issuer.example', amr: ['x'] },
+      };
+      const record = {
+        accessKeyId: 'ASIASESSION',
+        accountId: ACCOUNT,
+        principalArn: `arn:aws:sts::${ACCOUNT}:assumed-role/r/s`,
+        sealedSecret: randomBytes(40),
+        createdAt: new Date(1_700_000_000_000),
+        expiresAt: new Date(1_700_000_900_000),
+        sessionTokenHash: 'ab'.repeat(32),
+        session,
+      };
+      assert.equal(await store.insertAccessKey(record), true);
+      assert.deepEqual((await store.getAccessKey('ASIASESSION'))?.session, session);
+      // A session without attributes (GetSessionToken) reads back without them.
+      assert.equal(await store.insertAccessKey({ ...record, accessKeyId: 'ASIAPLAIN', session: undefined }), true);
+      assert.equal((await store.getAccessKey('ASIAPLAIN'))?.session, undefined);
     });
 
     it('deleteExpiredAccessKeys removes only keys past their expiry', async () => {

@@ -237,3 +237,67 @@ describe('createAuthorizer and a resource named by the request', () => {
     assert.equal(message, `User: ${ALICE} is not authorized to perform: secretsmanager:GetSecretValue on resource: prod/myapp/db with an explicit deny in a resource-based policy`);
   });
 });
+
+describe('checkAccess for a role session with session policies', () => {
+  const ROLE = 'arn:aws:iam::111111111111:role/app';
+  const SESSION = 'arn:aws:sts::111111111111:assumed-role/app/job';
+  const readAll = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' });
+
+  function session(policies: CompiledPolicy[], sessionPolicies?: CompiledPolicy[]): PrincipalPolicies {
+    return { principal: { arn: SESSION, accountId: '111111111111', roleArn: ROLE }, unrestricted: false, policies, tags: {}, ...(sessionPolicies ? { sessionPolicies } : {}) };
+  }
+  const grantTo = (principal: string) => policy({ Effect: 'Allow', Principal: { AWS: principal }, Action: 'secretsmanager:GetSecretValue', Resource: '*' });
+
+  it('allow only what both the role’s policies and the session policies allow', () => {
+    assert.equal(checkAccess(session([readAll], [readProd]), secretRequest(SECRET), facts).allowed, true);
+    assert.deepEqual(checkAccess(session([readAll], [readProd]), secretRequest(OTHER_SECRET), facts), { allowed: false, reason: 'ImplicitDeny', deniedBy: 'session' });
+    // A session policy grants nothing by itself.
+    assert.deepEqual(checkAccess(session([], [readAll]), secretRequest(SECRET), facts), { allowed: false, reason: 'ImplicitDeny', deniedBy: 'identity-based' });
+    // An empty list (a managed session policy that cannot be read) allows nothing.
+    assert.equal(checkAccess(session([readAll], []), secretRequest(SECRET), facts).allowed, false);
+  });
+
+  it('an explicit Deny in a session policy denies, named as such', () => {
+    const denyProd = policy([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:*:*:secret:prod/*' },
+    ]);
+    const decision = checkAccess(session([readAll], [denyProd]), secretRequest(SECRET), facts);
+    assert.deepEqual(decision, { allowed: false, reason: 'ExplicitDeny', deniedBy: 'session' });
+    assert.match(accessDeniedMessage(SESSION, secretRequest(SECRET), decision), /with an explicit deny in a session policy$/);
+  });
+
+  it('a resource policy naming the session ARN is not limited by them; one naming the role, its account or * is', () => {
+    const limited = session([], [readProd]);
+    assert.equal(checkAccess(limited, secretRequest(OTHER_SECRET, { resourcePolicy: grantTo(SESSION) }), facts).allowed, true);
+    for (const principal of [ROLE, '111111111111', '*']) {
+      assert.deepEqual(checkAccess(limited, secretRequest(OTHER_SECRET, { resourcePolicy: grantTo(principal) }), facts), {
+        allowed: false,
+        reason: 'ImplicitDeny',
+        deniedBy: 'session',
+      }, principal);
+      // Without session policies the same resource policy allows (through the account only with an identity policy).
+      assert.equal(checkAccess(session([readAll]), secretRequest(OTHER_SECRET, { resourcePolicy: grantTo(principal) }), facts).allowed, true, principal);
+    }
+  });
+
+  it('a key policy met on the session’s behalf by a service is not limited by them; a grant is', () => {
+    const keyPolicy = policy({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*' });
+    const request: AccessRequest = { action: 'kms:Decrypt', resource: KEY, resourceAccount: '111111111111', resourcePolicy: keyPolicy, resourceKind: 'key-policy' };
+    const limited = session([], [readProd]);
+    assert.equal(checkAccess(limited, request, { ...facts, viaService: 'secretsmanager.us-east-1.amazonaws.com' }).allowed, true);
+    assert.equal(checkAccess(limited, request, facts).allowed, false);
+    assert.equal(checkAccess(limited, { ...request, resourcePolicy: undefined, allowedByGrant: true }, facts).allowed, false);
+    assert.equal(checkAccess(session([]), { ...request, resourcePolicy: undefined, allowedByGrant: true }, facts).allowed, true);
+  });
+
+  it('aws:SourceIdentity is the session’s source identity, absent without one', () => {
+    const denyMallory = policy([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:SourceIdentity': 'mallory' } } },
+    ]);
+    assert.equal(checkAccess({ ...session([denyMallory]), sourceIdentity: 'mallory' }, secretRequest(SECRET), facts).allowed, false);
+    assert.equal(checkAccess({ ...session([denyMallory]), sourceIdentity: 'alice' }, secretRequest(SECRET), facts).allowed, true);
+    assert.equal(checkAccess(session([denyMallory]), secretRequest(SECRET), facts).allowed, true);
+  });
+});

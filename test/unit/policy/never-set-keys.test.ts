@@ -27,8 +27,8 @@ describe('conditions on keys Coffer never sets', () => {
     assert.equal(findings(statement('Allow', '*', { StringNotEquals: { 'aws:PrincipalOrgID': 'o-1' } }))[0]?.FindingType, 'SECURITY_WARNING');
     assert.equal(findings(statement('Allow', '*', { StringEqualsIfExists: { 'aws:SourceVpce': 'vpce-1' } }))[0]?.FindingType, 'SECURITY_WARNING');
     assert.equal(findings(statement('Allow', '*', { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } }))[0]?.FindingType, 'WARNING');
-    assert.equal(findings(statement('Deny', '*', { Null: { 'aws:SourceIdentity': 'true' } }))[0]?.FindingType, 'WARNING');
-    assert.equal(findings(statement('Deny', '*', { Null: { 'aws:SourceIdentity': 'false' } }))[0]?.FindingType, 'SECURITY_WARNING');
+    assert.equal(findings(statement('Deny', '*', { Null: { 'aws:SourceVpc': 'true' } }))[0]?.FindingType, 'WARNING');
+    assert.equal(findings(statement('Deny', '*', { Null: { 'aws:SourceVpc': 'false' } }))[0]?.FindingType, 'SECURITY_WARNING');
   });
 
   it('depends on the statement\'s actions: a key of another service, or of another operation, is never set', () => {
@@ -46,6 +46,7 @@ describe('conditions on keys Coffer never sets', () => {
       'aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:PrincipalIsAWSService', 'aws:PrincipalTag/team',
       'aws:userid', 'AWS:UserName', 'aws:TokenIssueTime', 'aws:MultiFactorAuthPresent', 'aws:ViaAWSService', 'aws:CalledVia',
       'aws:CalledViaFirst', 'aws:CalledViaLast', 'aws:ResourceTag/env', 'kms:CallerAccount', 'kms:EncryptionContext:purpose',
+      'aws:SourceIdentity',
     ];
     const condition = { 'ForAnyValue:StringLike': Object.fromEntries(keys.map((key) => [key, '*'])) };
     assert.deepEqual(findings(statement('Deny', ['secretsmanager:GetSecretValue', 'kms:Decrypt'], condition)), []);
@@ -55,7 +56,7 @@ describe('conditions on keys Coffer never sets', () => {
     // A Deny per key with Null "false" (the key is present) stops a role session's request only if checkAccess set it.
     const present = ['aws:CurrentTime', 'aws:EpochTime', 'aws:SourceIp', 'aws:SecureTransport', 'aws:RequestedRegion', 'aws:ResourceAccount',
       'aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:PrincipalIsAWSService', 'aws:userid', 'aws:TokenIssueTime',
-      'aws:MultiFactorAuthPresent', 'aws:ViaAWSService'];
+      'aws:MultiFactorAuthPresent', 'aws:ViaAWSService', 'aws:SourceIdentity'];
     const session = {
       principal: { arn: 'arn:aws:sts::111111111111:assumed-role/app/s', accountId: '111111111111', roleArn: 'arn:aws:iam::111111111111:role/app' },
       unrestricted: false,
@@ -63,6 +64,7 @@ describe('conditions on keys Coffer never sets', () => {
       tags: {},
       principalType: 'AssumedRole' as const,
       userId: 'AROAEXAMPLE:s',
+      sourceIdentity: 'alice',
     };
     const facts = { currentTime: new Date(), sourceIp: '127.0.0.1', region: 'us-east-1', secureTransport: false, tokenIssuedAt: new Date() };
     for (const key of present) {

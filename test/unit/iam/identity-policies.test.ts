@@ -1,0 +1,39 @@
+/**
+ * The identity source with a session's attributes: session tags stand in for the role's tags of the same key,
+ * session policies are compiled (managed ones read through the optional port, failing closed), and the source
+ * identity is carried for aws:SourceIdentity. Works the same for any session, whichever call made it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createIdentityPolicySource, type StoredIdentity } from '../../../src/iam/index.js';
+import { CompiledPolicyCache } from '../../../src/policy/index.js';
+
+const ACCOUNT = '111111111111';
+const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/app/job`;
+const MANAGED = `arn:aws:iam::${ACCOUNT}:policy/narrow`;
+const document = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
+const role: StoredIdentity = { id: 'AROAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:role/app`, policyDocuments: [document('*')], tags: { Team: 'red', env: 'prod' } };
+const lookup = async (_account: string, kind: 'user' | 'role') => (kind === 'role' ? role : undefined);
+
+describe('identity source: session attributes', () => {
+  it('session tags replace the role’s tag of the same key, compared case-insensitively; other role tags stay', async () => {
+    const source = createIdentityPolicySource(lookup, new CompiledPolicyCache());
+    const identity = await source.policiesFor({ arn: SESSION, accountId: ACCOUNT, session: { tags: [{ Key: 'team', Value: 'blue' }, { Key: 'cost', Value: '7' }] } });
+    assert.deepEqual(identity.tags, { env: 'prod', team: 'blue', cost: '7' });
+    assert.equal(identity.sessionPolicies, undefined);
+    assert.equal((await source.policiesFor({ arn: SESSION, accountId: ACCOUNT })).tags, role.tags);
+  });
+
+  it('session policies: inline and managed through the port; without the port or the policy, nothing is allowed', async () => {
+    const withPort = createIdentityPolicySource(lookup, new CompiledPolicyCache(), {
+      managedPolicyDocument: async (arn) => (arn === MANAGED ? document('secretsmanager:GetSecretValue') : undefined),
+    });
+    const both = await withPort.policiesFor({ arn: SESSION, accountId: ACCOUNT, session: { policy: document('kms:Decrypt'), policyArns: [MANAGED], sourceIdentity: 'alice' } });
+    assert.equal(both.sessionPolicies?.length, 2);
+    assert.equal(both.sourceIdentity, 'alice');
+    const gone = await withPort.policiesFor({ arn: SESSION, accountId: ACCOUNT, session: { policy: document('kms:Decrypt'), policyArns: [`${MANAGED}-deleted`] } });
+    assert.deepEqual(gone.sessionPolicies, []);
+    const withoutPort = createIdentityPolicySource(lookup, new CompiledPolicyCache());
+    assert.deepEqual((await withoutPort.policiesFor({ arn: SESSION, accountId: ACCOUNT, session: { policyArns: [MANAGED] } })).sessionPolicies, []);
+  });
+});
