@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type AssumeRoleCommandInput, type AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
 import { shell, shellOk } from '../../helpers/aws-cli.js';
@@ -44,6 +44,9 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
   let server: TestServer;
   let accountId: string;
   let root: Keys;
+  /** The caller of AssumeRole: a user allowed every STS action (AWS refuses roots: "Roles may not be assumed by root accounts."). */
+  let caller: Keys;
+  let callerArn: string;
   let workDir: string;
   const secretArn = (name: string) => `arn:aws:secretsmanager:${REGION}:${accountId}:secret:${name}`;
   const roleArn = (name: string) => `arn:aws:iam::${accountId}:role/${name}`;
@@ -98,6 +101,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
   before(async () => {
     server = await startTestServer({ devMode: false });
     ({ accountId, root } = await createAccount(server));
+    ({ keys: caller, arn: callerArn } = await createUser(server, root, 'session-assumer', { policy: policy(allow('sts:*')) }));
     workDir = mkdtempSync(join(tmpdir(), 'coffer-sts-session-'));
     const secrets = secretsClient(server, { credentials: root });
     for (const name of ['a/one', 'b/one', 'c/one', 'red/x', 'blue/x']) {
@@ -117,12 +121,12 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
     });
 
     it('narrow the session to the intersection with the role’s policies, and are answered in PackedPolicySize', async () => {
-      const plain = await assume(root, { RoleArn: role, RoleSessionName: 'plain' });
+      const plain = await assume(caller, { RoleArn: role, RoleSessionName: 'plain' });
       assert.equal(plain.output.PackedPolicySize, undefined);
       await read(plain.keys, 'b/one');
 
       const sessionPolicy = policy(allow('secretsmanager:*', secretArn('a/*')));
-      const narrowed = await assume(root, { RoleArn: role, RoleSessionName: 'narrow', Policy: JSON.stringify(sessionPolicy, null, 2) });
+      const narrowed = await assume(caller, { RoleArn: role, RoleSessionName: 'narrow', Policy: JSON.stringify(sessionPolicy, null, 2) });
       assert.equal(narrowed.output.PackedPolicySize, Math.ceil((100 * JSON.stringify(sessionPolicy).length) / 2048));
       assert.equal((await read(narrowed.keys, 'a/one')).SecretString, 'value of a/one');
       await refusedRead(
@@ -139,7 +143,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
     });
 
     it('an explicit Deny in a session policy wins over the role’s Allow', async () => {
-      const { keys } = await assume(root, {
+      const { keys } = await assume(caller, {
         RoleArn: role,
         RoleSessionName: 'denied',
         Policy: JSON.stringify(policy(allow('*'), deny('secretsmanager:GetSecretValue', secretArn('a/*')))),
@@ -156,8 +160,8 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       const onlyA = JSON.stringify(policy(allow('secretsmanager:GetSecretValue', secretArn('a/*'))));
 
       // The role's own sessions read c/one through the resource policy naming the role, unless a session policy limits them.
-      await read((await assume(root, { RoleArn: role, RoleSessionName: 'unlimited' })).keys, 'c/one');
-      const limited = await assume(root, { RoleArn: role, RoleSessionName: 'named', Policy: onlyA });
+      await read((await assume(caller, { RoleArn: role, RoleSessionName: 'unlimited' })).keys, 'c/one');
+      const limited = await assume(caller, { RoleArn: role, RoleSessionName: 'named', Policy: onlyA });
       // (Named by a partial ARN the caller's own policies do not cover, the refusal tells no more than a missing secret's.)
       await refusedRead(limited.keys, 'c/one', /is not authorized to perform: secretsmanager:GetSecretValue/);
 
@@ -167,8 +171,14 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       owner.destroy();
     });
 
-    it('PolicyArns name managed policies that this server cannot read yet: such a session is allowed nothing', async () => {
-      const { keys } = await assume(root, { RoleArn: role, RoleSessionName: 'managed', PolicyArns: [{ arn: `arn:aws:iam::${accountId}:policy/narrow` }] });
+    it('PolicyArns name managed policies whose default version limits the session; one that does not exist allows nothing', async () => {
+      const iam = iamClient(server, root);
+      await iam.send(new CreatePolicyCommand({ PolicyName: 'narrow', PolicyDocument: JSON.stringify(policy(allow('secretsmanager:GetSecretValue', secretArn('a/*')))) }));
+      iam.destroy();
+      const narrowed = await assume(caller, { RoleArn: role, RoleSessionName: 'narrowed', PolicyArns: [{ arn: `arn:aws:iam::${accountId}:policy/narrow` }] });
+      assert.equal((await read(narrowed.keys, 'a/one')).SecretString, 'value of a/one');
+      await refusedRead(narrowed.keys, 'b/one', /because no session policy allows/);
+      const { keys } = await assume(caller, { RoleArn: role, RoleSessionName: 'managed', PolicyArns: [{ arn: `arn:aws:iam::${accountId}:policy/missing` }] });
       await refusedRead(keys, 'a/one', /because no session policy allows/);
       // GetCallerIdentity needs no permission.
       const identity = await stsClient(server, keys).send(new GetCallerIdentityCommand({}));
@@ -194,11 +204,11 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
     });
 
     it('feed aws:PrincipalTag in place of the role’s tag of the same key (keys compare case-insensitively)', async () => {
-      const asRole = await assume(root, { RoleArn: tagged, RoleSessionName: 'role-tags' });
+      const asRole = await assume(caller, { RoleArn: tagged, RoleSessionName: 'role-tags' });
       await read(asRole.keys, 'red/x');
       await refusedRead(asRole.keys, 'blue/x', /because no identity-based policy allows/);
 
-      const asBlue = await assume(root, { RoleArn: tagged, RoleSessionName: 'blue-tags', Tags: [{ Key: 'Team', Value: 'blue' }] });
+      const asBlue = await assume(caller, { RoleArn: tagged, RoleSessionName: 'blue-tags', Tags: [{ Key: 'Team', Value: 'blue' }] });
       assert.ok(asBlue.output.PackedPolicySize! >= 1);
       assert.equal((await read(asBlue.keys, 'blue/x')).SecretString, 'value of blue/x');
       await refusedRead(asBlue.keys, 'red/x', /because no identity-based policy allows/);
@@ -213,14 +223,14 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       const untagging = await makeRole('no-tag-session', trust(rootArn()), policy(allow('secretsmanager:GetSecretValue')));
       const before = accessKeyCount();
       await rejectsWith(
-        assumeFails(root, { RoleArn: untagging, RoleSessionName: 'tags', Tags: [{ Key: 'team', Value: 'blue' }] }),
+        assumeFails(caller, { RoleArn: untagging, RoleSessionName: 'tags', Tags: [{ Key: 'team', Value: 'blue' }] }),
         'AccessDenied',
-        new RegExp(`^User: arn:aws:iam::${accountId}:root is not authorized to perform: sts:TagSession on resource: ${untagging}`),
+        new RegExp(`^User: ${callerArn} is not authorized to perform: sts:TagSession on resource: ${untagging}`),
       );
       // The trust policy allows only the tag keys team and project.
-      await rejectsWith(assumeFails(root, { RoleArn: tagged, RoleSessionName: 'env', Tags: [{ Key: 'env', Value: 'prod' }] }), 'AccessDenied', /sts:TagSession/);
+      await rejectsWith(assumeFails(caller, { RoleArn: tagged, RoleSessionName: 'env', Tags: [{ Key: 'env', Value: 'prod' }] }), 'AccessDenied', /sts:TagSession/);
       assert.equal(accessKeyCount(), before);
-      await assume(root, { RoleArn: untagging, RoleSessionName: 'no-tags' });
+      await assume(caller, { RoleArn: untagging, RoleSessionName: 'no-tags' });
 
       // A user: the trust policy delegates to the account, so the user's own policies must allow sts:TagSession too.
       const assumer = await createUser(server, root, 'tag-assumer', { policy: policy(allow('sts:AssumeRole', tagged)) });
@@ -242,7 +252,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
         ),
         { maxSessionDuration: 43200 },
       );
-      const hop1 = await assume(root, {
+      const hop1 = await assume(caller, {
         RoleArn: first,
         RoleSessionName: 'hop1',
         Tags: [{ Key: 'team', Value: 'blue' }, { Key: 'project', Value: 'x' }],
@@ -265,7 +275,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       );
       assert.equal(accessKeyCount(), before);
       // Not chained, the same duration is within the role's maximum.
-      await assume(root, { RoleArn: second, RoleSessionName: 'long', DurationSeconds: 7200 });
+      await assume(caller, { RoleArn: second, RoleSessionName: 'long', DurationSeconds: 7200 });
       await assume(hop1.keys, { RoleArn: second, RoleSessionName: 'hour', DurationSeconds: 3600 });
     });
   });
@@ -281,20 +291,20 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
     });
 
     it('is set once, answered by AssumeRole, and visible to policies as aws:SourceIdentity', async () => {
-      const alice = await assume(root, { RoleArn: guarded, RoleSessionName: 'alice', SourceIdentity: 'alice' });
+      const alice = await assume(caller, { RoleArn: guarded, RoleSessionName: 'alice', SourceIdentity: 'alice' });
       assert.equal(alice.output.SourceIdentity, 'alice');
       assert.equal(alice.output.PackedPolicySize, undefined);
       await read(alice.keys, 'a/one');
-      const mallory = await assume(root, { RoleArn: guarded, RoleSessionName: 'mallory', SourceIdentity: 'mallory' });
+      const mallory = await assume(caller, { RoleArn: guarded, RoleSessionName: 'mallory', SourceIdentity: 'mallory' });
       await refusedRead(mallory.keys, 'a/one', /with an explicit deny in an identity-based policy$/);
-      const nobody = await assume(root, { RoleArn: guarded, RoleSessionName: 'nobody' });
+      const nobody = await assume(caller, { RoleArn: guarded, RoleSessionName: 'nobody' });
       assert.equal(nobody.output.SourceIdentity, undefined);
       await read(nobody.keys, 'a/one');
     });
 
     it('passes through role chaining and cannot be changed there', async () => {
       const next = await makeRole('source-next', trust(guarded, ['sts:AssumeRole', 'sts:SetSourceIdentity']), policy(allow('secretsmanager:GetSecretValue'), deny('*', '*', { StringEquals: { 'aws:SourceIdentity': 'mallory' } })));
-      const mallory = await assume(root, { RoleArn: guarded, RoleSessionName: 'm1', SourceIdentity: 'mallory' });
+      const mallory = await assume(caller, { RoleArn: guarded, RoleSessionName: 'm1', SourceIdentity: 'mallory' });
       const chained = await assume(mallory.keys, { RoleArn: next, RoleSessionName: 'm2' });
       assert.equal(chained.output.SourceIdentity, 'mallory');
       await refusedRead(chained.keys, 'a/one', /explicit deny/);
@@ -311,17 +321,17 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       const plain = await makeRole('no-source-identity', trust(rootArn()), policy(allow('secretsmanager:GetSecretValue')));
       const before = accessKeyCount();
       await rejectsWith(
-        assumeFails(root, { RoleArn: plain, RoleSessionName: 'si', SourceIdentity: 'alice' }),
+        assumeFails(caller, { RoleArn: plain, RoleSessionName: 'si', SourceIdentity: 'alice' }),
         'AccessDenied',
         new RegExp(`is not authorized to perform: sts:SetSourceIdentity on resource: ${plain}`),
       );
       const chainTarget = await makeRole('chain-without-si', trust(guarded), policy(allow('secretsmanager:GetSecretValue')));
-      const alice = await assume(root, { RoleArn: guarded, RoleSessionName: 'a1', SourceIdentity: 'alice' });
+      const alice = await assume(caller, { RoleArn: guarded, RoleSessionName: 'a1', SourceIdentity: 'alice' });
       const afterAlice = accessKeyCount();
       assert.equal(afterAlice, before + 1);
       await rejectsWith(assumeFails(alice.keys, { RoleArn: chainTarget, RoleSessionName: 'a2' }), 'AccessDenied', /sts:SetSourceIdentity/);
       assert.equal(accessKeyCount(), afterAlice);
-      await assume(root, { RoleArn: plain, RoleSessionName: 'si' });
+      await assume(caller, { RoleArn: plain, RoleSessionName: 'si' });
     });
   });
 
@@ -359,7 +369,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
     it('each member’s limits are refused with AWS’s code and message, and no session is created', async () => {
       const before = accessKeyCount();
       for (const [what, input, code, message] of cases) {
-        await assert.rejects(assumeFails(root, { RoleArn: role, RoleSessionName: 'validated', ...input }), (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        await assert.rejects(assumeFails(caller, { RoleArn: role, RoleSessionName: 'validated', ...input }), (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
           assert.equal(error.name, code, `${what}: ${error.message}`);
           assert.match(error.message, message, what);
           assert.equal(error.$metadata?.httpStatusCode, 400, what);
@@ -374,20 +384,20 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       // About 3 KB as sent, under 2,048 characters once whitespace is removed: accepted.
       const airy = JSON.stringify(policy(allow('secretsmanager:GetSecretValue', resources(20)))).replaceAll(',', `,\n${' '.repeat(40)}`);
       assert.ok(airy.length > 2048 && JSON.stringify(JSON.parse(airy)).length < 2048);
-      const accepted = await assume(root, { RoleArn: role, RoleSessionName: 'airy', Policy: airy });
+      const accepted = await assume(caller, { RoleArn: role, RoleSessionName: 'airy', Policy: airy });
       assert.ok(accepted.output.PackedPolicySize! > 50 && accepted.output.PackedPolicySize! <= 100, String(accepted.output.PackedPolicySize));
 
       const before = accessKeyCount();
       const dense = JSON.stringify(policy(allow('secretsmanager:GetSecretValue', resources(40))));
       await rejectsWith(
-        assumeFails(root, { RoleArn: role, RoleSessionName: 'dense', Policy: dense }),
+        assumeFails(caller, { RoleArn: role, RoleSessionName: 'dense', Policy: dense }),
         'PackedPolicyTooLargeException',
         /^Packed policy consumes \d{3}% of allotted space, please use smaller policy\.$/,
       );
       // Tags count toward the same packed size.
       const nearlyFull = JSON.stringify(policy(allow('secretsmanager:GetSecretValue', resources(20))));
       await rejectsWith(
-        assumeFails(root, { RoleArn: role, RoleSessionName: 'tagged', Policy: nearlyFull, Tags: tags(10).map((tag) => ({ ...tag, Value: 'v'.repeat(200) })) }),
+        assumeFails(caller, { RoleArn: role, RoleSessionName: 'tagged', Policy: nearlyFull, Tags: tags(10).map((tag) => ({ ...tag, Value: 'v'.repeat(200) })) }),
         'PackedPolicyTooLargeException',
       );
       assert.equal(accessKeyCount(), before);
@@ -401,7 +411,7 @@ describe('STS AssumeRole: session policies, session tags and source identity', (
       policy(allow('secretsmanager:GetSecretValue', [secretArn('${aws:PrincipalTag/team}/*'), secretArn('a/*')])),
     );
     const sessionPolicy = JSON.stringify(policy(allow('secretsmanager:GetSecretValue', secretArn('blue/*'))));
-    const options = { cwd: workDir, credentials: root, region: REGION, env: { COFFER_URL: server.url, SESSION_POLICY: sessionPolicy } };
+    const options = { cwd: workDir, credentials: caller, region: REGION, env: { COFFER_URL: server.url, SESSION_POLICY: sessionPolicy } };
     const assumed = JSON.parse(
       await shellOk(
         `aws sts assume-role --role-arn ${role} --role-session-name cli --policy "$SESSION_POLICY" --tags Key=team,Value=blue --transitive-tag-keys team --source-identity cli-user --endpoint-url "$COFFER_URL"`,
@@ -453,7 +463,8 @@ describe('STS session attributes survive a restart', () => {
     );
     await iam.send(new PutRolePolicyCommand({ RoleName: 'durable', PolicyName: 'inline', PolicyDocument: JSON.stringify(rolePolicy) }));
     iam.destroy();
-    const sts = stsClient(server, root);
+    const assumer = await createUser(server, root, 'durable-assumer', { policy: policy(allow('sts:*')) });
+    const sts = stsClient(server, assumer.keys);
     const assumed = await sts.send(
       new AssumeRoleCommand({
         RoleArn: `arn:aws:iam::${accountId}:role/durable`,
