@@ -35,7 +35,10 @@ export const stsErrors = {
 
 export const stsError = errorFactory(stsErrors);
 
+/** https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html (default quotas) */
 export const IAM_LIMITS = {
   accessKeysPerUser: 2,
   tagsPerPrincipal: 50,
+  groupsPerAccount: 300,
+  groupsPerUser: 10,
 } as const;

@@ -1,7 +1,11 @@
 import { accountRootArn } from '../core/index.js';
 import type { CompiledPolicyCache, IdentityPolicySource, PrincipalPolicies, RequestPrincipal } from '../policy/index.js';
 
-/** A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts and tags. */
+/**
+ * A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts and tags.
+ * A user's policy texts include the inline policies of every group it is in (one store read: getIamIdentity);
+ * a role's never do (groups hold users only, so group policies never reach a role session).
+ */
 export type StoredIdentity = {
   readonly id: string;
   readonly arn: string;

@@ -56,13 +56,14 @@ export function userOperations(deps: IamDeps) {
       return { Users: page.items.map(userView), IsTruncated: page.IsTruncated, Marker: page.Marker };
     },
 
-    /** IAM refuses to delete a user that still has access keys or inline policies (DeleteConflict). */
+    /** IAM refuses to delete a user that still has access keys or inline policies, or is in a group (DeleteConflict). */
     async deleteUser(ctx: RequestContext, input: IamInput<'DeleteUser'>) {
       await check.authorize(ctx, 'DeleteUser', 'user', input.UserName);
       const outcome = await store.deleteIamUser(ctx.principal.accountId, input.UserName);
       if (outcome === 'absent') throw notFound.user(input.UserName);
       if (outcome === 'has-access-keys') throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
       if (outcome === 'has-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      if (outcome === 'in-groups') throw iamError('DeleteConflict', 'Cannot delete entity, must remove user from all groups first.');
       return {};
     },
 
