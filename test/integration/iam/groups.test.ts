@@ -25,6 +25,7 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { shellOk } from '../../helpers/aws-cli.js';
 import { runPythonOk } from '../../helpers/python.js';
+import { createTestDatabase } from '../../helpers/postgres-store.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 import { assumeRole, createAccount, createRole, createUser, iamClient, type Keys } from '../../helpers/principals.js';
@@ -489,5 +490,51 @@ print(json.dumps({'members': members, 'member_pages': member_pages, 'groups': gr
       const output = JSON.parse(await runPythonOk('groups.py', source, { cwd: workDir, credentials: other.root, endpointUrl: server.url })) as Record<string, unknown>;
       assert.deepEqual(output, { members: ['u1', 'u2', 'u3'], member_pages: 2, groups: ['boto-group', 'boto-x', 'boto-y'], group_pages: 2 });
     });
+  });
+});
+
+/** The same evaluation on the PostgreSQL store: one read joins the user's and its groups' policies there too. */
+describe('IAM groups on PostgreSQL', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let server: TestServer;
+
+  before(async () => {
+    database = await createTestDatabase();
+    server = await startTestServer({ devMode: false, postgres: { url: database.url, poolSize: 2 } });
+  });
+  after(async () => {
+    await server?.cleanup();
+    await database?.drop();
+  });
+
+  it("a member is allowed by its group's Allow, refused by its Deny, and refused again on the next request once removed", async () => {
+    const { accountId, root } = await createAccount(server);
+    const iam = iamClient(server, root);
+    const rootSecrets = secretsClient(server, { credentials: root });
+    const member = await createUser(server, root, 'pg-member');
+    const client = secretsClient(server, { credentials: member.keys });
+    try {
+      await rootSecrets.send(new CreateSecretCommand({ Name: 'a/pg', SecretString: 'in-a' }));
+      await rootSecrets.send(new CreateSecretCommand({ Name: 'a/pg-denied', SecretString: 'denied' }));
+      await iam.send(new CreateGroupCommand({ GroupName: 'pg-readers' }));
+      await iam.send(
+        new PutGroupPolicyCommand({
+          GroupName: 'pg-readers',
+          PolicyName: 'read',
+          PolicyDocument: policy(
+            { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: `arn:aws:secretsmanager:us-east-1:${accountId}:secret:a/*` },
+            { Effect: 'Deny', Action: 'secretsmanager:GetSecretValue', Resource: `arn:aws:secretsmanager:us-east-1:${accountId}:secret:a/pg-denied-*` },
+          ),
+        }),
+      );
+      await rejectsWith(client.send(new GetSecretValueCommand({ SecretId: 'a/pg' })), 'AccessDeniedException', 400);
+      await iam.send(new AddUserToGroupCommand({ GroupName: 'pg-readers', UserName: 'pg-member' }));
+      assert.equal((await client.send(new GetSecretValueCommand({ SecretId: 'a/pg' }))).SecretString, 'in-a');
+      await rejectsWith(client.send(new GetSecretValueCommand({ SecretId: 'a/pg-denied' })), 'AccessDeniedException', 400, /explicit deny/);
+      await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'pg-readers', UserName: 'pg-member' }));
+      await rejectsWith(client.send(new GetSecretValueCommand({ SecretId: 'a/pg' })), 'AccessDeniedException', 400, /no identity-based policy allows/);
+    } finally {
+      for (const each of [iam, rootSecrets, client]) each.destroy();
+    }
   });
 });
