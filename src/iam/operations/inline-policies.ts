@@ -10,8 +10,8 @@ import { createIamResourceCheck, notFound } from './callers.js';
 const NOUNS = { user: 'User', role: 'Role', group: 'Group' } as const;
 
 /**
- * Put/Get/List/DeleteUserPolicy and the same for roles and groups: one implementation per kind. Documents are validated
- * with the policy engine before they are stored, and returned URL-encoded as IAM returns them.
+ * Put/Get/List/DeleteUserPolicy and the same for roles and groups: one implementation per kind. Documents are
+ * validated with the policy engine before they are stored, and returned URL-encoded as IAM returns them.
  */
 export function inlinePolicyOperations(deps: IamDeps) {
   const { store } = deps;
