@@ -215,8 +215,9 @@ export class PostgresIamTables implements IamRepository {
     return this.#transaction(async (sql) => {
       const row = await sql.one(`SELECT ${id} AS owner_id, arn, tags FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
       if (!row) return undefined;
-      const documents = await sql.rows(`SELECT document FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [row.owner_id]);
-      if (kind === 'user') documents.push(...(await sql.rows(GROUP_POLICIES_OF_USER, [row.owner_id])));
+      const documents = kind === 'user'
+        ? await sql.rows(USER_AND_GROUP_POLICIES, [row.owner_id])
+        : await sql.rows(`SELECT document FROM ${policies} WHERE owner_id = $1 ORDER BY name_key COLLATE "C"`, [row.owner_id]);
       const tags = Object.fromEntries((JSON.parse(row.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
       return { id: row.owner_id as string, arn: row.arn as string, policyDocuments: documents.map((document) => document.document as string), tags };
     });
@@ -388,9 +389,17 @@ async function rootAccessKeys(sql: Sql, accountId: string): Promise<AccessKeyRec
   return rows.map(accessKeyFromRow);
 }
 
-/** The inline policy texts of a user's groups, appended to the user's own in getIamIdentity. */
-const GROUP_POLICIES_OF_USER = `SELECT p.document FROM iam_group_members m JOIN iam_group_policies p ON p.owner_id = m.group_id
-  WHERE m.user_id = $1 ORDER BY m.group_id COLLATE "C", p.name_key COLLATE "C"`;
+/**
+ * A user's inline policy texts and then its groups' (getIamIdentity), in one statement so that groups cost the
+ * identity read no extra round trip. Parameter: the user id.
+ */
+const USER_AND_GROUP_POLICIES = `
+  SELECT document FROM (
+    SELECT document, 0 AS source, '' AS group_id, name_key FROM iam_user_policies WHERE owner_id = $1
+    UNION ALL
+    SELECT p.document, 1, m.group_id, p.name_key FROM iam_group_members m JOIN iam_group_policies p ON p.owner_id = m.group_id
+    WHERE m.user_id = $1
+  ) AS documents ORDER BY source, group_id COLLATE "C", name_key COLLATE "C"`;
 
 function groupRow(sql: Sql, accountId: string, groupName: string) {
   return sql.one('SELECT * FROM iam_groups WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(groupName)]);

@@ -55,7 +55,7 @@ export interface IamRepository {
   deleteInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'>;
   /**
    * A user's or role's ARN, inline policy texts and tags: the identity side of authorization. A user's policy
-   * texts include its groups' inline policies (read in the same transaction).
+   * texts include its groups' inline policies (after its own; read by the same statement).
    */
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined>;
   /** Creates a group unless its name is taken (case-insensitively) or the account has `maxGroups` already. */
