@@ -68,6 +68,9 @@ const MEMBER_LIMITS: ReadonlyMap<string, number> = new Map([
   ['RoleName', 64],
   ['RoleSessionName', 64],
   ['Path', 512],
+  ['GroupName', 128],
+  ['NewGroupName', 128],
+  ['NewPath', 512],
 ]);
 
 /** The event's own text fields: longer values (from headers or the SigV4 scope) are clipped to this many characters. */

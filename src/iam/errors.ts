@@ -50,4 +50,6 @@ export const IAM_LIMITS = {
   managedPoliciesPerEntity: 10,
   /** A managed policy's document, not counting white space. */
   managedPolicyCharacters: 6144,
+  groupsPerAccount: 300,
+  groupsPerUser: 10,
 } as const;

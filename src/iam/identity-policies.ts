@@ -8,6 +8,8 @@ export type StoredManagedPolicy = { readonly arn: string; readonly document?: st
 /**
  * A user or role as the identity side needs it: its unique id (AIDA…/AROA…), ARN, inline policy texts, tags,
  * attached managed policies and permissions boundary.
+ * A user's policy texts include the inline policies of every group it is in (one store read: getIamIdentity);
+ * a role's never do (groups hold users only, so group policies never reach a role session).
  */
 export type StoredIdentity = {
   readonly id: string;

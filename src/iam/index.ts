@@ -1,6 +1,6 @@
 /**
  * @module iam
- * Identities: users, roles, access keys, inline and managed policies and permissions boundaries of each account, the IAM and STS operations that
+ * Identities: users, roles, groups, access keys, inline and managed policies and permissions boundaries of each account, the IAM and STS operations that
  * manage them (AWS Query protocol), and the identity side of every authorization check. Imports core, store,
  * policy and auth.
  */

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * IAM's identifiers: unique ids (`AIDA…` users, `AROA…` roles: the prefix plus 17 upper-case base32
- * characters) and ARNs (`arn:aws:iam::<account>:user<path><name>`).
+ * IAM's identifiers: unique ids (`AIDA…` users, `AROA…` roles, `AGPA…` groups: the prefix plus 17 upper-case
+ * base32 characters) and ARNs (`arn:aws:iam::<account>:user<path><name>`).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids
  */
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-export function newUniqueId(prefix: 'AIDA' | 'AROA' | 'ANPA'): string {
+export function newUniqueId(prefix: 'AIDA' | 'AROA' | 'ANPA' | 'AGPA'): string {
   let id: string = prefix;
   for (const byte of randomBytes(17)) id += ID_ALPHABET[byte % 32];
   return id;
@@ -15,6 +15,10 @@ export function newUniqueId(prefix: 'AIDA' | 'AROA' | 'ANPA'): string {
 
 export function userArn(accountId: string, path: string, userName: string): string {
   return `arn:aws:iam::${accountId}:user${path}${userName}`;
+}
+
+export function groupArn(accountId: string, path: string, groupName: string): string {
+  return `arn:aws:iam::${accountId}:group${path}${groupName}`;
 }
 
 export function roleArn(accountId: string, path: string, roleName: string): string {

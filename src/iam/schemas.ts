@@ -25,6 +25,9 @@ function queryBool() {
 
 const userName = awsString({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ });
 const roleName = awsString({ min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ });
+/** Group names and the names of existing users in group operations: 1–128 (botocore groupNameType, existingUserNameType). */
+const groupName = awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ });
+const existingUserName = awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ });
 const policyName = awsString({ min: 1, max: 128, pattern: /^[\w+=,.@-]+$/ });
 const policyDocument = awsString({ min: 1, max: 131072 });
 const path = awsString({ min: 1, max: 512, pattern: /^(\/|\/[\u0021-\u007E]+\/)$/ });
@@ -154,6 +157,18 @@ export const iamSchemas = {
   DeleteUserPermissionsBoundary: z.object({ UserName: userName }),
   PutRolePermissionsBoundary: z.object({ RoleName: roleName, PermissionsBoundary: arn }),
   DeleteRolePermissionsBoundary: z.object({ RoleName: roleName }),
+  CreateGroup: z.object({ GroupName: groupName, Path: path.optional() }),
+  GetGroup: z.object({ GroupName: groupName, ...paging }),
+  ListGroups: z.object({ PathPrefix: pathPrefix.optional(), ...paging }),
+  UpdateGroup: z.object({ GroupName: groupName, NewGroupName: groupName.optional(), NewPath: path.optional() }),
+  DeleteGroup: z.object({ GroupName: groupName }),
+  AddUserToGroup: z.object({ GroupName: groupName, UserName: existingUserName }),
+  RemoveUserFromGroup: z.object({ GroupName: groupName, UserName: existingUserName }),
+  ListGroupsForUser: z.object({ UserName: existingUserName, ...paging }),
+  PutGroupPolicy: z.object({ GroupName: groupName, PolicyName: policyName, PolicyDocument: policyDocument }),
+  GetGroupPolicy: z.object({ GroupName: groupName, PolicyName: policyName }),
+  ListGroupPolicies: z.object({ GroupName: groupName, ...paging }),
+  DeleteGroupPolicy: z.object({ GroupName: groupName, PolicyName: policyName }),
 };
 
 /** STS session tags: AWS's character rules (letters, spaces, digits and `_.:/=+-@`). */

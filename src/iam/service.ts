@@ -2,6 +2,7 @@ import { operation, type OperationSpec, type QueryServiceTable } from '../core/i
 import type { CompiledPolicyCache } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
+import { groupOperations } from './operations/groups.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
 import { authorizationMessageOperations } from './operations/authorization-messages.js';
 import { authorizationDetailsOperations } from './operations/authorization-details.js';
@@ -18,8 +19,8 @@ import { createServiceRoleSessions } from './service-role-sessions.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 
 /**
- * The IAM and STS services (AWS Query protocol). IAM operations on a user or role authorize `iam:<Operation>`
- * on its ARN themselves; ListUsers and ListRoles are authorized by the pipeline on `*`; AssumeRole checks
+ * The IAM and STS services (AWS Query protocol). IAM operations on a user, role or group authorize
+ * `iam:<Operation>` on its ARN themselves; ListUsers, ListRoles and ListGroups are authorized by the pipeline on `*`; AssumeRole checks
  * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS. `principals` is the
  * directory KMS asks whether a key policy's users and roles exist (kms's IamPrincipalDirectory port).
  */
@@ -28,6 +29,7 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const keys = accessKeyOperations(deps);
   const roles = roleOperations(deps);
   const policies = inlinePolicyOperations(deps);
+  const groups = groupOperations(deps);
   const session = stsOperations(deps, deps.compiledPolicies);
   const simulation = simulationOperations(deps);
   const updates = principalUpdateOperations(deps);
@@ -102,6 +104,18 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       DeleteUserPermissionsBoundary: operation(iam.DeleteUserPermissionsBoundary, boundaries.deleteUserPermissionsBoundary, 'resource'),
       PutRolePermissionsBoundary: operation(iam.PutRolePermissionsBoundary, boundaries.putRolePermissionsBoundary, 'resource'),
       DeleteRolePermissionsBoundary: operation(iam.DeleteRolePermissionsBoundary, boundaries.deleteRolePermissionsBoundary, 'resource'),
+      CreateGroup: operation(iam.CreateGroup, groups.createGroup, 'resource'),
+      GetGroup: operation(iam.GetGroup, groups.getGroup, 'resource'),
+      ListGroups: operation(iam.ListGroups, groups.listGroups),
+      UpdateGroup: operation(iam.UpdateGroup, groups.updateGroup, 'resource'),
+      DeleteGroup: operation(iam.DeleteGroup, groups.deleteGroup, 'resource'),
+      AddUserToGroup: operation(iam.AddUserToGroup, groups.addUserToGroup, 'resource'),
+      RemoveUserFromGroup: operation(iam.RemoveUserFromGroup, groups.removeUserFromGroup, 'resource'),
+      ListGroupsForUser: operation(iam.ListGroupsForUser, groups.listGroupsForUser, 'resource'),
+      PutGroupPolicy: operation(iam.PutGroupPolicy, policies.putGroupPolicy, 'resource'),
+      GetGroupPolicy: operation(iam.GetGroupPolicy, policies.getGroupPolicy, 'resource'),
+      ListGroupPolicies: operation(iam.ListGroupPolicies, policies.listGroupPolicies, 'resource'),
+      DeleteGroupPolicy: operation(iam.DeleteGroupPolicy, policies.deleteGroupPolicy, 'resource'),
     },
   };
 

@@ -1,8 +1,13 @@
-import type { AccessKeyRecord, IamRoleRecord, IamTag, IamUserRecord } from '../store/index.js';
+import type { AccessKeyRecord, IamGroupRecord, IamRoleRecord, IamTag, IamUserRecord } from '../store/index.js';
 
 /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html */
 export function userView(user: IamUserRecord) {
   return { Path: user.path, UserName: user.userName, UserId: user.userId, Arn: user.arn, CreateDate: user.createdAt, Tags: tagsView(user.tags) };
+}
+
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_Group.html (groups have no tags) */
+export function groupView(group: IamGroupRecord) {
+  return { Path: group.path, GroupName: group.groupName, GroupId: group.groupId, Arn: group.arn, CreateDate: group.createdAt };
 }
 
 /**

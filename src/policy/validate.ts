@@ -39,11 +39,23 @@ function checkResources(statement: PolicyStatement, path: Path, out: PolicyFindi
   }
 }
 
+/**
+ * An IAM group names no one who can sign a request: "You cannot identify a user group as a principal in a policy
+ * (such as a resource-based policy) because groups relate to permissions, not authentication", and IAM, KMS and
+ * Secrets Manager refuse such a policy as malformed.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+ */
+const GROUP_ARN = /^arn:aws:iam::[^:]*:group\//;
+
 function checkPrincipal(spec: PrincipalSpec | undefined, path: Path, out: PolicyFinding[]): void {
   if (spec === undefined || spec === '*') return;
   (spec.AWS ?? []).forEach((value, index) => {
-    if (value === '*' || /^\d{12}$/.test(value) || PRINCIPAL_ARN.test(value)) return;
     const location = at(path, 'AWS', index);
+    if (GROUP_ARN.test(value)) {
+      out.push(finding('ERROR', 'UNSUPPORTED_PRINCIPAL', `Invalid principal in policy: "AWS":"${value}" (an IAM group cannot be a principal).`, location));
+      return;
+    }
+    if (value === '*' || /^\d{12}$/.test(value) || PRINCIPAL_ARN.test(value)) return;
     out.push(finding('ERROR', 'INVALID_PRINCIPAL_FORMAT', `The principal ${value} must be "*", a 12-digit account id or an IAM/STS ARN.`, location));
   });
 }

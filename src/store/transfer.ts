@@ -99,6 +99,13 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     order: ['entity_kind', 'entity_id', 'policy_arn'],
   },
   {
+    name: 'iam_groups',
+    columns: [text('group_id'), text('account_id'), text('group_name'), text('name_key'), text('arn'), text('path'), integer('created_at')],
+    order: ['group_id'],
+  },
+  { name: 'iam_group_policies', columns: [text('owner_id'), text('policy_name'), text('name_key'), text('document')], order: ['owner_id', 'name_key'] },
+  { name: 'iam_group_members', columns: [text('group_id'), text('user_id')], order: ['group_id', 'user_id'] },
+  {
     name: 'access_keys',
     columns: [
       text('access_key_id'), text('account_id'), text('principal_arn'), bytes('sealed_secret'), integer('created_at'), integer('expires_at'),

@@ -1,11 +1,10 @@
 import type { RequestContext } from '../../core/index.js';
 import { requestTagContext, type RequestContextValues } from '../../policy/index.js';
-import type { IamTag } from '../../store/index.js';
-import type { IamPrincipalKind } from '../../store/index.js';
+import type { IamPolicyOwnerKind, IamTag } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { principalName } from '../identity-policies.js';
 import { iamError } from '../errors.js';
-import { roleArn, userArn } from '../names.js';
+import { groupArn, roleArn, userArn } from '../names.js';
 
 /**
  * Whose access keys an operation without UserName is about: the calling user's own, or the account root's.
@@ -61,34 +60,39 @@ const BOUNDARY_KEYED: ReadonlySet<string> = new Set(
 export const notFound = {
   user: (name: string) => iamError('NoSuchEntity', `The user with name ${name} cannot be found.`),
   role: (name: string) => iamError('NoSuchEntity', `The role with name ${name} cannot be found.`),
-  policy: (kind: 'user' | 'role', policyName: string) => iamError('NoSuchEntity', `The ${kind} policy with name ${policyName} cannot be found.`),
+  group: (name: string) => iamError('NoSuchEntity', `The group with name ${name} cannot be found.`),
+  policy: (kind: IamPolicyOwnerKind, policyName: string) => iamError('NoSuchEntity', `The ${kind} policy with name ${policyName} cannot be found.`),
   accessKey: (accessKeyId: string) => iamError('NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`),
 };
 
 /**
- * Resource-level authorization of an IAM operation on a user or role of the caller's account, as IAM does
+ * Resource-level authorization of an IAM operation on a user, role or group of the caller's account, as IAM does
  * (`iam:DeleteUser` on `arn:aws:iam::<account>:user/<path><name>`), so a policy may grant management of
  * `user/app/*` only. The ARN of an existing principal carries its path; one that does not exist (yet) is
  * named with the path given, or `/`, and is checked before the caller learns that it is missing.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
  */
 export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'store' | 'authorizer'>) {
-  /** The ARN and tags of the user or role named; a missing one is named by the path given (or `/`), with no tags. */
+  /** The ARN and tags of the user, role or group named; a missing one is named by the path given (or `/`), with no tags. */
   async function targetOf(
     ctx: RequestContext,
-    kind: IamPrincipalKind,
+    kind: IamPolicyOwnerKind,
     name: string,
     path = '/',
   ): Promise<{ arn: string; tags: readonly IamTag[]; permissionsBoundary?: string }> {
     const accountId = ctx.principal.accountId;
+    if (kind === 'group') {
+      // Groups have no tags (IAM cannot tag them), so a group's ARN is all a policy can match on.
+      return { arn: (await store.getIamGroup(accountId, name))?.arn ?? groupArn(accountId, path, name), tags: [] };
+    }
     const found = kind === 'user' ? await store.getIamUser(accountId, name) : await store.getIamRole(accountId, name);
     if (found) return found;
     return { arn: kind === 'user' ? userArn(accountId, path, name) : roleArn(accountId, path, name), tags: [] };
   }
 
   return {
-    /** Authorizes `iam:<operation>` on the user or role named; resolves when allowed. */
-    async authorize(ctx: RequestContext, operation: string, kind: IamPrincipalKind, name: string, path?: string, context?: RequestContextValues): Promise<void> {
+    /** Authorizes `iam:<operation>` on the user, role or group named; resolves when allowed. */
+    async authorize(ctx: RequestContext, operation: string, kind: IamPolicyOwnerKind, name: string, path?: string, context?: RequestContextValues): Promise<void> {
       const target = await targetOf(ctx, kind, name, path);
       const boundary = target.permissionsBoundary !== undefined && BOUNDARY_KEYED.has(operation) ? { 'iam:PermissionsBoundary': target.permissionsBoundary } : {};
       await authorizer.authorize(ctx, {
@@ -98,8 +102,8 @@ export function createIamResourceCheck({ store, authorizer }: Pick<IamDeps, 'sto
         context: { ...resourceTagContext(target.tags), ...boundary, ...context },
       });
     },
-    /** `iam:<operation>` on an ARN of this account that names no stored principal yet (UpdateUser's new ARN). */
-    async authorizeArn(ctx: RequestContext, operation: string, arn: string): Promise<void> {
+    /** `iam:<operation>` on an ARN of the caller's account that names no stored entity (UpdateUser's and UpdateGroup's new ARN). */
+    async authorizeOn(ctx: RequestContext, operation: string, arn: string): Promise<void> {
       await authorizer.authorize(ctx, { action: `iam:${operation}`, resource: arn, resourceAccount: ctx.principal.accountId });
     },
     /** The account root's own keys: the root's ARN is the resource. */

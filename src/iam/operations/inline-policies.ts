@@ -1,29 +1,32 @@
 import type { RequestContext } from '../../core/index.js';
-import type { IamPrincipalKind } from '../../store/index.js';
+import type { IamPolicyOwnerKind } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { pageOf } from '../paging.js';
 import { checkPolicyDocument, warnAboutStoredPolicy } from '../policy-documents.js';
 import type { IamInput } from '../schemas.js';
 import { createIamResourceCheck, notFound } from './callers.js';
 
+/** The noun of each owner kind in operation names: PutUserPolicy, GetRolePolicy, ListGroupPolicies. */
+const NOUNS = { user: 'User', role: 'Role', group: 'Group' } as const;
+
 /**
- * Put/Get/List/DeleteUserPolicy and the same for roles: one implementation per kind. Documents are validated
- * with the policy engine before they are stored, and returned URL-encoded as IAM returns them.
+ * Put/Get/List/DeleteUserPolicy and the same for roles and groups: one implementation per kind. Documents are
+ * validated with the policy engine before they are stored, and returned URL-encoded as IAM returns them.
  */
 export function inlinePolicyOperations(deps: IamDeps) {
   const { store } = deps;
   const check = createIamResourceCheck(deps);
-  function forKind(kind: IamPrincipalKind) {
-    const missingPrincipal = (name: string) => (kind === 'user' ? notFound.user(name) : notFound.role(name));
-    /** `iam:PutUserPolicy`, `iam:GetRolePolicy`, ... on the user or role. */
+  function forKind(kind: IamPolicyOwnerKind) {
+    const missingPrincipal = (name: string) => notFound[kind](name);
+    /** `iam:PutUserPolicy`, `iam:GetRolePolicy`, `iam:ListGroupPolicies`, ... on the user, role or group. */
     const authorize = (ctx: RequestContext, verb: 'Put' | 'Get' | 'Delete' | 'List', name: string) =>
-      check.authorize(ctx, `${verb}${kind === 'user' ? 'User' : 'Role'}${verb === 'List' ? 'Policies' : 'Policy'}`, kind, name);
+      check.authorize(ctx, `${verb}${NOUNS[kind]}${verb === 'List' ? 'Policies' : 'Policy'}`, kind, name);
     return {
       async put(ctx: RequestContext, name: string, policyName: string, document: string) {
         await authorize(ctx, 'Put', name);
         checkPolicyDocument(document, 'identity');
         if (!(await store.putInlinePolicy(ctx.principal.accountId, kind, name, { policyName, document }))) throw missingPrincipal(name);
-        warnAboutStoredPolicy(deps.logger, ctx, `Put${kind === 'user' ? 'User' : 'Role'}Policy`, `${kind}/${name}`, document, 'identity');
+        warnAboutStoredPolicy(deps.logger, ctx, `Put${NOUNS[kind]}Policy`, `${kind}/${name}`, document, 'identity');
         return {};
       },
       async get(ctx: RequestContext, name: string, policyName: string) {
@@ -51,6 +54,7 @@ export function inlinePolicyOperations(deps: IamDeps) {
   }
   const users = forKind('user');
   const roles = forKind('role');
+  const groups = forKind('group');
 
   return {
     putUserPolicy: (ctx: RequestContext, input: IamInput<'PutUserPolicy'>) => users.put(ctx, input.UserName, input.PolicyName, input.PolicyDocument),
@@ -61,5 +65,9 @@ export function inlinePolicyOperations(deps: IamDeps) {
     getRolePolicy: async (ctx: RequestContext, input: IamInput<'GetRolePolicy'>) => ({ RoleName: input.RoleName, ...(await roles.get(ctx, input.RoleName, input.PolicyName)) }),
     listRolePolicies: (ctx: RequestContext, input: IamInput<'ListRolePolicies'>) => roles.list(ctx, input.RoleName, input),
     deleteRolePolicy: (ctx: RequestContext, input: IamInput<'DeleteRolePolicy'>) => roles.delete(ctx, input.RoleName, input.PolicyName),
+    putGroupPolicy: (ctx: RequestContext, input: IamInput<'PutGroupPolicy'>) => groups.put(ctx, input.GroupName, input.PolicyName, input.PolicyDocument),
+    getGroupPolicy: async (ctx: RequestContext, input: IamInput<'GetGroupPolicy'>) => ({ GroupName: input.GroupName, ...(await groups.get(ctx, input.GroupName, input.PolicyName)) }),
+    listGroupPolicies: (ctx: RequestContext, input: IamInput<'ListGroupPolicies'>) => groups.list(ctx, input.GroupName, input),
+    deleteGroupPolicy: (ctx: RequestContext, input: IamInput<'DeleteGroupPolicy'>) => groups.delete(ctx, input.GroupName, input.PolicyName),
   };
 }

@@ -49,7 +49,7 @@ export function principalUpdateOperations(deps: IamDeps) {
       const next = { userName, path, arn: userArn(accountId, path, userName) };
       if (next.arn === user.arn) return {};
       if (userName.toUpperCase() !== user.userName.toUpperCase()) await check.authorize(ctx, 'UpdateUser', 'user', userName, path);
-      else await check.authorizeArn(ctx, 'UpdateUser', next.arn);
+      else await check.authorizeOn(ctx, 'UpdateUser', next.arn);
       const outcome = await store.renameIamUser(accountId, user.userName, next);
       if (outcome === 'absent') throw notFound.user(input.UserName);
       if (outcome === 'name-taken') throw iamError('EntityAlreadyExists', `User with name ${userName} already exists.`);

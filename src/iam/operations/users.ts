@@ -59,7 +59,7 @@ export function userOperations(deps: IamDeps) {
       return { Users: page.items.map(userView), IsTruncated: page.IsTruncated, Marker: page.Marker };
     },
 
-    /** IAM refuses to delete a user that still has access keys, inline or attached policies (DeleteConflict). */
+    /** IAM refuses to delete a user that still has access keys, inline or attached policies, or is in a group (DeleteConflict). */
     async deleteUser(ctx: RequestContext, input: IamInput<'DeleteUser'>) {
       await check.authorize(ctx, 'DeleteUser', 'user', input.UserName);
       const outcome = await store.deleteIamUser(ctx.principal.accountId, input.UserName);
@@ -67,6 +67,7 @@ export function userOperations(deps: IamDeps) {
       if (outcome === 'has-access-keys') throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
       if (outcome === 'has-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
       if (outcome === 'has-attached-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+      if (outcome === 'in-groups') throw iamError('DeleteConflict', 'Cannot delete entity, must remove user from all groups first.');
       return {};
     },
 

@@ -11,7 +11,14 @@ import type {
   ManagedPolicyVersionRecord,
   PolicyEntity,
   IamDeleteOutcome,
+  IamGroupAddOutcome,
+  IamGroupCreateOutcome,
+  IamGroupDeleteOutcome,
+  IamGroupRecord,
+  IamGroupRemoveOutcome,
+  IamGroupUpdateOutcome,
   IamIdentityRecord,
+  IamPolicyOwnerKind,
   IamPrincipalKind,
   IamRoleChanges,
   IamRoleRecord,
@@ -24,6 +31,7 @@ import type {
 } from '../records.js';
 import {
   accessKeyFromRow,
+  groupFromRow,
   identityFromRows,
   managedPolicyFromRow,
   nameKey,
@@ -31,6 +39,7 @@ import {
   policyUsageFromRow,
   policyVersionFromRow,
   PRINCIPAL_TABLES,
+  renamedGroup,
   roleFromRow,
   sessionAttributesColumn,
   userFromRow,
@@ -41,7 +50,7 @@ import type { RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
 /**
- * Accounts, access keys (root, user and session keys), IAM users and roles and their inline policies, in
+ * Accounts, access keys (root, user and session keys), IAM users, roles and groups and their inline policies, in
  * PostgreSQL: the SQL of SqliteIamTables, each method one SERIALIZABLE transaction. Read-decide-write methods
  * (key limits, tag merges, deletes that check what is attached) rely on that isolation: a concurrent write
  * makes one of them fail with 40001 and run again. Text orders use COLLATE "C" (byte order, as in SQLite).
@@ -111,6 +120,7 @@ export class PostgresIamTables implements IamRepository {
       if (await sql.one('SELECT 1 FROM access_keys WHERE user_id = $1 LIMIT 1', [user.user_id])) return 'has-access-keys';
       if (await sql.one('SELECT 1 FROM iam_user_policies WHERE owner_id = $1 LIMIT 1', [user.user_id])) return 'has-policies';
       if (await hasAttachments(sql, 'user', user.user_id)) return 'has-attached-policies';
+      if (await sql.one('SELECT 1 FROM iam_group_members WHERE user_id = $1 LIMIT 1', [user.user_id])) return 'in-groups';
       await sql.run('DELETE FROM iam_users WHERE user_id = $1', [user.user_id]);
       return 'deleted';
     });
@@ -215,7 +225,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
+  putInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
     const { table, id, policies } = PRINCIPAL_TABLES[kind];
     // One statement: the principal's id is read and the policy written together, or nothing when it is absent.
     return this.#transaction(async (sql) =>
@@ -228,7 +238,7 @@ export class PostgresIamTables implements IamRepository {
     );
   }
 
-  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined> {
+  getInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined> {
     const { policies } = PRINCIPAL_TABLES[kind];
     return this.#transaction(async (sql) => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
@@ -238,7 +248,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+  listInlinePolicyNames(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined> {
     const { policies } = PRINCIPAL_TABLES[kind];
     return this.#transaction(async (sql) => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
@@ -248,7 +258,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'> {
+  deleteInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'> {
     const { policies } = PRINCIPAL_TABLES[kind];
     return this.#transaction(async (sql) => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
@@ -261,7 +271,8 @@ export class PostgresIamTables implements IamRepository {
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
     const { table, id, policies: inline } = PRINCIPAL_TABLES[kind];
     return this.#transaction(async (sql) => {
-      // The principal with its boundary's default text, then its inline and attached policies: two reads per request.
+      // The principal with its boundary's default text, then its inline policies, its groups' (users only) and its
+      // attached managed policies: two reads per request.
       const principal = await sql.one(
         `SELECT e.${id} AS owner_id, e.arn, e.tags, e.permissions_boundary, bv.document AS boundary_document
          FROM ${table} e
@@ -271,17 +282,114 @@ export class PostgresIamTables implements IamRepository {
         [accountId, nameKey(name)],
       );
       if (!principal) return undefined;
-      const policies = await sql.rows(
-        `SELECT 0 AS source, NULL::text AS policy_arn, policy_name, document, name_key COLLATE "C" AS ord FROM ${inline} WHERE owner_id = $1
-         UNION ALL
-         SELECT 1, a.policy_arn, NULL, v.document, a.policy_arn COLLATE "C" FROM iam_policy_attachments a
-         LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
-         LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
-         WHERE a.entity_kind = $2 AND a.entity_id = $1
-         ORDER BY source, ord`,
-        [principal.owner_id, kind],
-      );
+      const policies = await sql.rows(identityPoliciesSql(inline, kind === 'user'), [principal.owner_id, kind]);
       return identityFromRows(principal, policies);
+    });
+  }
+
+  createIamGroup(group: IamGroupRecord, maxGroups: number): Promise<IamGroupCreateOutcome> {
+    return this.#transaction(async (sql): Promise<IamGroupCreateOutcome> => {
+      if (await groupRow(sql, group.accountId, group.groupName)) return 'exists';
+      const counted = await sql.one('SELECT count(*)::int AS groups FROM iam_groups WHERE account_id = $1', [group.accountId]);
+      if (counted!.groups >= maxGroups) return 'limit-exceeded';
+      const inserted = await sql.run(
+        `INSERT INTO iam_groups (group_id, account_id, group_name, name_key, arn, path, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        [group.groupId, group.accountId, group.groupName, nameKey(group.groupName), group.arn, group.path, group.createdAt.getTime()],
+      );
+      return inserted === 1 ? 'created' : 'exists';
+    });
+  }
+
+  getIamGroup(accountId: string, groupName: string): Promise<IamGroupRecord | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await groupRow(sql, accountId, groupName);
+      return row && groupFromRow(row);
+    });
+  }
+
+  listIamGroups(accountId: string, pathPrefix: string): Promise<IamGroupRecord[]> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows(
+        'SELECT * FROM iam_groups WHERE account_id = $1 AND substr(path, 1, $2) = $3 ORDER BY name_key COLLATE "C"',
+        [accountId, pathPrefix.length, pathPrefix],
+      );
+      return rows.map(groupFromRow);
+    });
+  }
+
+  updateIamGroup(accountId: string, groupName: string, change: { newName?: string; newPath?: string }): Promise<IamGroupUpdateOutcome> {
+    return this.#transaction(async (sql): Promise<IamGroupUpdateOutcome> => {
+      const row = await groupRow(sql, accountId, groupName);
+      if (!row) return { outcome: 'absent' };
+      const group = groupFromRow(row);
+      const next = renamedGroup(group, change);
+      const taken = await sql.one('SELECT 1 FROM iam_groups WHERE account_id = $1 AND name_key = $2 AND group_id <> $3', [accountId, nameKey(next.groupName), group.groupId]);
+      if (taken) return { outcome: 'name-taken' };
+      await sql.run('UPDATE iam_groups SET group_name = $1, name_key = $2, path = $3, arn = $4 WHERE group_id = $5', [
+        next.groupName, nameKey(next.groupName), next.path, next.arn, group.groupId,
+      ]);
+      return { outcome: 'updated', group: next };
+    });
+  }
+
+  deleteIamGroup(accountId: string, groupName: string): Promise<IamGroupDeleteOutcome> {
+    return this.#transaction(async (sql): Promise<IamGroupDeleteOutcome> => {
+      const groupId = await ownerIdOf(sql, 'group', accountId, groupName);
+      if (groupId === undefined) return 'absent';
+      if (await sql.one('SELECT 1 FROM iam_group_members WHERE group_id = $1 LIMIT 1', [groupId])) return 'has-members';
+      if (await sql.one('SELECT 1 FROM iam_group_policies WHERE owner_id = $1 LIMIT 1', [groupId])) return 'has-policies';
+      await sql.run('DELETE FROM iam_groups WHERE group_id = $1', [groupId]);
+      return 'deleted';
+    });
+  }
+
+  addUserToGroup(accountId: string, groupName: string, userName: string, maxGroupsPerUser: number): Promise<IamGroupAddOutcome> {
+    return this.#transaction(async (sql): Promise<IamGroupAddOutcome> => {
+      const groupId = await ownerIdOf(sql, 'group', accountId, groupName);
+      if (groupId === undefined) return 'no-group';
+      const userId = await ownerIdOf(sql, 'user', accountId, userName);
+      if (userId === undefined) return 'no-user';
+      if (await sql.one('SELECT 1 FROM iam_group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId])) return 'added';
+      const counted = await sql.one('SELECT count(*)::int AS groups FROM iam_group_members WHERE user_id = $1', [userId]);
+      if (counted!.groups >= maxGroupsPerUser) return 'limit-exceeded';
+      await sql.run('INSERT INTO iam_group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [groupId, userId]);
+      return 'added';
+    });
+  }
+
+  removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<IamGroupRemoveOutcome> {
+    return this.#transaction(async (sql): Promise<IamGroupRemoveOutcome> => {
+      const groupId = await ownerIdOf(sql, 'group', accountId, groupName);
+      if (groupId === undefined) return 'no-group';
+      const userId = await ownerIdOf(sql, 'user', accountId, userName);
+      if (userId === undefined) return 'no-user';
+      const removed = await sql.run('DELETE FROM iam_group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId]);
+      return removed === 1 ? 'removed' : 'not-member';
+    });
+  }
+
+  getIamGroupWithMembers(accountId: string, groupName: string): Promise<{ group: IamGroupRecord; members: IamUserRecord[] } | undefined> {
+    return this.#transaction(async (sql) => {
+      const row = await groupRow(sql, accountId, groupName);
+      if (!row) return undefined;
+      const members = await sql.rows(
+        'SELECT u.* FROM iam_group_members m JOIN iam_users u ON u.user_id = m.user_id WHERE m.group_id = $1 ORDER BY u.name_key COLLATE "C"',
+        [row.group_id],
+      );
+      return { group: groupFromRow(row), members: members.map(userFromRow) };
+    });
+  }
+
+  listIamGroupsForUser(accountId: string, userName: string): Promise<IamGroupRecord[] | undefined> {
+    return this.#transaction(async (sql) => {
+      const userId = await ownerIdOf(sql, 'user', accountId, userName);
+      if (userId === undefined) return undefined;
+      const rows = await sql.rows(
+        'SELECT g.* FROM iam_group_members m JOIN iam_groups g ON g.group_id = m.group_id WHERE m.user_id = $1 ORDER BY g.name_key COLLATE "C"',
+        [userId],
+      );
+      return rows.map(groupFromRow);
     });
   }
 
@@ -564,7 +672,33 @@ async function rootAccessKeys(sql: Sql, accountId: string): Promise<AccessKeyRec
   return rows.map(accessKeyFromRow);
 }
 
-async function ownerIdOf(sql: Sql, kind: IamPrincipalKind, accountId: string, name: string): Promise<string | undefined> {
+/**
+ * The identity read's policy rows (identityFromRows): the principal's inline policies (source 0), its attached
+ * managed policies with their default text (1), and for a user its groups' inline policies (2), in one statement.
+ * Parameters: $1 the owner id, $2 the entity kind.
+ */
+function identityPoliciesSql(inlineTable: string, withGroups: boolean): string {
+  const groups = withGroups
+    ? `UNION ALL
+       SELECT 2, NULL::text, p.policy_name, p.document, m.group_id, p.name_key FROM iam_group_members m
+       JOIN iam_group_policies p ON p.owner_id = m.group_id WHERE m.user_id = $1`
+    : '';
+  return `SELECT source, policy_arn, policy_name, document FROM (
+      SELECT 0 AS source, NULL::text AS policy_arn, policy_name, document, ''::text AS grp, name_key AS ord FROM ${inlineTable} WHERE owner_id = $1
+      ${groups}
+      UNION ALL
+      SELECT 1, a.policy_arn, NULL, v.document, '', a.policy_arn FROM iam_policy_attachments a
+      LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
+      LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+      WHERE a.entity_kind = $2 AND a.entity_id = $1
+    ) AS identity_policies ORDER BY source, grp COLLATE "C", ord COLLATE "C"`;
+}
+
+function groupRow(sql: Sql, accountId: string, groupName: string) {
+  return sql.one('SELECT * FROM iam_groups WHERE account_id = $1 AND name_key = $2', [accountId, nameKey(groupName)]);
+}
+
+async function ownerIdOf(sql: Sql, kind: IamPolicyOwnerKind, accountId: string, name: string): Promise<string | undefined> {
   const { table, id } = PRINCIPAL_TABLES[kind];
   const row = await sql.one(`SELECT ${id} AS owner_id FROM ${table} WHERE account_id = $1 AND name_key = $2`, [accountId, nameKey(name)]);
   return row?.owner_id;

@@ -425,4 +425,36 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       ALTER TABLE access_keys ADD COLUMN session_attributes TEXT;
     `,
   },
+  {
+    id: 15,
+    name: 'iam-groups',
+    // IAM groups: a name unique per account regardless of case (name_key, as users and roles), members (a user
+    // is in at most 10 groups: counted by the store), and inline policies shaped as users' and roles'. A group
+    // renamed by UpdateGroup keeps its id, so members and policies follow it.
+    sql: `
+      CREATE TABLE iam_groups (
+        group_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        group_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        path TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (account_id, name_key)
+      );
+      CREATE TABLE iam_group_members (
+        group_id TEXT NOT NULL REFERENCES iam_groups (group_id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES iam_users (user_id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX iam_group_members_by_user ON iam_group_members (user_id);
+      CREATE TABLE iam_group_policies (
+        owner_id TEXT NOT NULL REFERENCES iam_groups (group_id) ON DELETE CASCADE,
+        policy_name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (owner_id, name_key)
+      );
+    `,
+  },
 ];

@@ -33,6 +33,13 @@ import type {
   IamDeleteOutcome,
   ManagedPolicyRecord,
   IamIdentityRecord,
+  IamGroupAddOutcome,
+  IamGroupCreateOutcome,
+  IamGroupDeleteOutcome,
+  IamGroupRecord,
+  IamGroupRemoveOutcome,
+  IamGroupUpdateOutcome,
+  IamPolicyOwnerKind,
   IamPrincipalKind,
   IamRoleChanges,
   IamRoleRecord,
@@ -302,24 +309,60 @@ export class PostgresStore implements Store {
     return this.#iam.untagIamPrincipal(accountId, kind, name, tagKeys);
   }
 
-  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
+  putInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
     return this.#iam.putInlinePolicy(accountId, kind, name, policy);
   }
 
-  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined> {
+  getInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined> {
     return this.#iam.getInlinePolicy(accountId, kind, name, policyName);
   }
 
-  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+  listInlinePolicyNames(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined> {
     return this.#iam.listInlinePolicyNames(accountId, kind, name);
   }
 
-  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'> {
+  deleteInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'> {
     return this.#iam.deleteInlinePolicy(accountId, kind, name, policyName);
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
     return this.#cache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
+  }
+
+  createIamGroup(group: IamGroupRecord, maxGroups: number): Promise<IamGroupCreateOutcome> {
+    return this.#iam.createIamGroup(group, maxGroups);
+  }
+
+  getIamGroup(accountId: string, groupName: string): Promise<IamGroupRecord | undefined> {
+    return this.#iam.getIamGroup(accountId, groupName);
+  }
+
+  listIamGroups(accountId: string, pathPrefix: string): Promise<IamGroupRecord[]> {
+    return this.#iam.listIamGroups(accountId, pathPrefix);
+  }
+
+  updateIamGroup(accountId: string, groupName: string, change: { newName?: string; newPath?: string }): Promise<IamGroupUpdateOutcome> {
+    return this.#iam.updateIamGroup(accountId, groupName, change);
+  }
+
+  deleteIamGroup(accountId: string, groupName: string): Promise<IamGroupDeleteOutcome> {
+    return this.#iam.deleteIamGroup(accountId, groupName);
+  }
+
+  addUserToGroup(accountId: string, groupName: string, userName: string, maxGroupsPerUser: number): Promise<IamGroupAddOutcome> {
+    return this.#iam.addUserToGroup(accountId, groupName, userName, maxGroupsPerUser);
+  }
+
+  removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<IamGroupRemoveOutcome> {
+    return this.#iam.removeUserFromGroup(accountId, groupName, userName);
+  }
+
+  getIamGroupWithMembers(accountId: string, groupName: string): Promise<{ group: IamGroupRecord; members: IamUserRecord[] } | undefined> {
+    return this.#iam.getIamGroupWithMembers(accountId, groupName);
+  }
+
+  listIamGroupsForUser(accountId: string, userName: string): Promise<IamGroupRecord[] | undefined> {
+    return this.#iam.listIamGroupsForUser(accountId, userName);
   }
 
   insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome> {

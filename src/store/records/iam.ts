@@ -93,7 +93,7 @@ export type IamUserRenameOutcome = 'updated' | 'absent' | 'name-taken';
 export type ManagedPolicyDocument = { arn: string; document?: string };
 
 /** Why DeleteUser / DeleteRole did nothing (IAM's DeleteConflict names what is still attached). */
-export type IamDeleteOutcome = 'deleted' | 'absent' | 'has-access-keys' | 'has-policies' | 'has-attached-policies';
+export type IamDeleteOutcome = 'deleted' | 'absent' | 'has-access-keys' | 'has-policies' | 'has-attached-policies' | 'in-groups';
 
 /**
  * A customer managed policy: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html. Its versions
@@ -134,5 +134,30 @@ export type DeleteManagedPolicyOutcome = 'deleted' | 'absent' | 'attached' | 'ha
 export type DeletePolicyVersionOutcome = 'deleted' | 'no-policy' | 'no-version' | 'is-default';
 export type AttachPolicyOutcome = 'attached' | 'no-entity' | 'no-policy' | 'limit-exceeded';
 export type DetachPolicyOutcome = 'detached' | 'no-entity' | 'not-attached';
+
+/**
+ * An IAM group: a set of users whose inline policies apply to each member. Not a principal: nothing signs as
+ * a group. https://docs.aws.amazon.com/IAM/latest/APIReference/API_Group.html
+ */
+export type IamGroupRecord = {
+  accountId: string;
+  groupName: string;
+  /** AGPA… */
+  groupId: string;
+  arn: string;
+  path: string;
+  createdAt: Date;
+};
+
+/** Whose inline policies: a user's or role's (principals), or a group's. */
+export type IamPolicyOwnerKind = IamPrincipalKind | 'group';
+
+export type IamGroupCreateOutcome = 'created' | 'exists' | 'limit-exceeded';
+/** UpdateGroup: 'name-taken' when the new name belongs to another group of the account. */
+export type IamGroupUpdateOutcome = { outcome: 'updated'; group: IamGroupRecord } | { outcome: 'absent' | 'name-taken' };
+export type IamGroupDeleteOutcome = 'deleted' | 'absent' | 'has-members' | 'has-policies';
+/** AddUserToGroup: adding a member again changes nothing and is 'added'. */
+export type IamGroupAddOutcome = 'added' | 'no-group' | 'no-user' | 'limit-exceeded';
+export type IamGroupRemoveOutcome = 'removed' | 'no-group' | 'no-user' | 'not-member';
 
 export type UserAccessKeyOutcome = 'created' | 'limit-exceeded' | 'no-such-user';

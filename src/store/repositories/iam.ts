@@ -7,7 +7,14 @@ import type {
   DeletePolicyVersionOutcome,
   DetachPolicyOutcome,
   IamDeleteOutcome,
+  IamGroupAddOutcome,
+  IamGroupCreateOutcome,
+  IamGroupDeleteOutcome,
+  IamGroupRecord,
+  IamGroupRemoveOutcome,
+  IamGroupUpdateOutcome,
   IamIdentityRecord,
+  IamPolicyOwnerKind,
   IamPrincipalKind,
   IamRoleChanges,
   IamRoleRecord,
@@ -25,7 +32,7 @@ import type {
 
 /**
  * Accounts, access keys (root, user and session keys), IAM users and roles with their tags and inline
- * policies: what iam and auth own. Other domains reach IAM data through iam's ports, not through this repository.
+ * policies, IAM groups with their members and inline policies: what iam and auth own. Other domains reach IAM data through iam's ports, not through this repository.
  * The invariants of every repository are Store's (../store.ts).
  */
 export interface IamRepository {
@@ -39,7 +46,7 @@ export interface IamRepository {
   createIamUser(user: IamUserRecord): Promise<boolean>;
   getIamUser(accountId: string, userName: string): Promise<IamUserRecord | undefined>;
   listIamUsers(accountId: string, pathPrefix: string): Promise<IamUserRecord[]>;
-  /** Deletes a user that has no access keys, no inline and no attached managed policies (IAM's DeleteConflict otherwise). */
+  /** Deletes a user that has no access keys, no inline and no attached managed policies and is in no group (IAM's DeleteConflict otherwise). */
   deleteIamUser(accountId: string, userName: string): Promise<IamDeleteOutcome>;
   createIamRole(role: IamRoleRecord): Promise<boolean>;
   getIamRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined>;
@@ -59,18 +66,35 @@ export interface IamRepository {
   /** Merges tags into a user's or role's tags unless it would then have more than `maxTags`; undefined when absent. */
   tagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tags: IamTag[], maxTags: number): Promise<'tagged' | 'absent' | 'limit-exceeded'>;
   untagIamPrincipal(accountId: string, kind: IamPrincipalKind, name: string, tagKeys: string[]): Promise<boolean>;
-  /** Adds or replaces an inline policy; false when the user or role does not exist. */
-  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean>;
+  /** Adds or replaces an inline policy; false when the user, role or group does not exist. */
+  putInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policy: InlinePolicyRecord): Promise<boolean>;
   /** undefined when the principal is absent; the policy member is undefined when only the policy is. */
-  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined>;
+  getInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<{ policy?: InlinePolicyRecord } | undefined>;
   /** Policy names in order; undefined when the principal does not exist. */
-  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined>;
-  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'>;
+  listInlinePolicyNames(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined>;
+  deleteInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): Promise<'deleted' | 'no-principal' | 'no-policy'>;
   /**
    * A user's or role's ARN, inline policy texts, tags, attached managed policies and permissions boundary (each
-   * with its default version's text): the identity side of authorization, in one read per request.
+   * with its default version's text): the identity side of authorization, in one read per request. A user's
+   * policy texts include its groups' inline policies (after its own).
    */
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined>;
+  /** Creates a group unless its name is taken (case-insensitively) or the account has `maxGroups` already. */
+  createIamGroup(group: IamGroupRecord, maxGroups: number): Promise<IamGroupCreateOutcome>;
+  getIamGroup(accountId: string, groupName: string): Promise<IamGroupRecord | undefined>;
+  /** The account's groups whose path starts with `pathPrefix`, by name. */
+  listIamGroups(accountId: string, pathPrefix: string): Promise<IamGroupRecord[]>;
+  /** Renames and/or moves a group (new ARN, same id, members and policies). */
+  updateIamGroup(accountId: string, groupName: string, change: { newName?: string; newPath?: string }): Promise<IamGroupUpdateOutcome>;
+  /** Deletes a group that has no members and no inline policies. */
+  deleteIamGroup(accountId: string, groupName: string): Promise<IamGroupDeleteOutcome>;
+  /** Makes the user a member unless it is in `maxGroupsPerUser` other groups already. */
+  addUserToGroup(accountId: string, groupName: string, userName: string, maxGroupsPerUser: number): Promise<IamGroupAddOutcome>;
+  removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<IamGroupRemoveOutcome>;
+  /** The group and its members by name; undefined when the group does not exist. */
+  getIamGroupWithMembers(accountId: string, groupName: string): Promise<{ group: IamGroupRecord; members: IamUserRecord[] } | undefined>;
+  /** The user's groups by name; undefined when the user does not exist. */
+  listIamGroupsForUser(accountId: string, userName: string): Promise<IamGroupRecord[] | undefined>;
   /** Inserts a key of an existing user unless it has `maxKeys` already. */
   insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome>;
   /** A user's keys, oldest first. */

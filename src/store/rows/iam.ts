@@ -1,12 +1,13 @@
 /** Row -> record mapping of the IAM tables, shared by the SQLite and PostgreSQL backends (same columns, same encodings). */
 import type { SessionAttributes } from '../../core/index.js';
-import type { AccessKeyRecord, IamIdentityRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, ManagedPolicyUsage, ManagedPolicyVersionRecord, PolicyEntity } from '../records.js';
+import type { AccessKeyRecord, IamGroupRecord, IamIdentityRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, ManagedPolicyUsage, ManagedPolicyVersionRecord, PolicyEntity } from '../records.js';
 import { optionalDate, type Row } from './values.js';
 
-/** Table and id column per principal kind: fixed strings, never caller data, so safe in SQL text. */
+/** Table and id column per owner of inline policies: fixed strings, never caller data, so safe in SQL text. */
 export const PRINCIPAL_TABLES = {
   user: { table: 'iam_users', id: 'user_id', policies: 'iam_user_policies' },
   role: { table: 'iam_roles', id: 'role_id', policies: 'iam_role_policies' },
+  group: { table: 'iam_groups', id: 'group_id', policies: 'iam_group_policies' },
 } as const;
 
 /** IAM names are case-insensitively unique: the key the constraints compare. */
@@ -95,16 +96,19 @@ export function versionId(number: number): string {
 
 /**
  * The identity record from its principal row (owner_id, arn, tags, permissions_boundary, boundary_document) and
- * its policy rows (source 0: an inline document; 1: an attached managed policy's ARN and default text).
+ * its policy rows (source 0: an inline document; 1: an attached managed policy's ARN and default text; 2: an
+ * inline document of one of a user's groups).
  */
 export function identityFromRows(principal: Row, policies: readonly Row[]): IamIdentityRecord {
+  // Inline documents: the principal's own (source 0), then a user's groups' (source 2), in the rows' order.
+  const inline = policies.filter((row) => Number(row.source) !== 1);
   const tags = Object.fromEntries((JSON.parse(principal.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
   const identity: IamIdentityRecord = {
     id: principal.owner_id as string,
     arn: principal.arn as string,
-    policyDocuments: policies.filter((row) => Number(row.source) === 0).map((row) => row.document as string),
+    policyDocuments: inline.map((row) => row.document as string),
     tags,
-    policyNames: policies.filter((row) => Number(row.source) === 0).map((row) => row.policy_name as string),
+    policyNames: inline.map((row) => row.policy_name as string),
     managedPolicies: policies
       .filter((row) => Number(row.source) === 1)
       .map((row) => (row.document === null || row.document === undefined ? { arn: row.policy_arn as string } : { arn: row.policy_arn as string, document: row.document as string })),
@@ -124,4 +128,26 @@ export function policyUsageFromRow(row: Row): ManagedPolicyUsage {
 
 export function policyEntityFromRow(row: Row): PolicyEntity {
   return { kind: row.kind, name: row.name, id: row.id, path: row.path, usage: row.usage };
+}
+
+export function groupFromRow(row: Row): IamGroupRecord {
+  return {
+    accountId: row.account_id,
+    groupName: row.group_name,
+    groupId: row.group_id,
+    arn: row.arn,
+    path: row.path,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/**
+ * The group after UpdateGroup: the new name and/or path, and the ARN that names them (the stored ARN's prefix,
+ * `arn:aws:iam::<account>:group`, followed by the new path and name). The id stays: members and policies follow.
+ */
+export function renamedGroup(group: IamGroupRecord, change: { newName?: string; newPath?: string }): IamGroupRecord {
+  const groupName = change.newName ?? group.groupName;
+  const path = change.newPath ?? group.path;
+  const prefix = group.arn.slice(0, group.arn.length - (group.path.length + group.groupName.length));
+  return { ...group, groupName, path, arn: `${prefix}${path}${groupName}` };
 }

@@ -13,7 +13,14 @@ import type {
   ManagedPolicyVersionRecord,
   PolicyEntity,
   IamDeleteOutcome,
+  IamGroupAddOutcome,
+  IamGroupCreateOutcome,
+  IamGroupDeleteOutcome,
+  IamGroupRecord,
+  IamGroupRemoveOutcome,
+  IamGroupUpdateOutcome,
   IamIdentityRecord,
+  IamPolicyOwnerKind,
   IamPrincipalKind,
   IamRoleChanges,
   IamRoleRecord,
@@ -26,6 +33,7 @@ import type {
 } from '../records.js';
 import {
   accessKeyFromRow,
+  groupFromRow,
   identityFromRows,
   managedPolicyFromRow,
   nameKey,
@@ -33,6 +41,7 @@ import {
   policyEntityFromRow,
   policyUsageFromRow,
   PRINCIPAL_TABLES,
+  renamedGroup,
   roleFromRow,
   sessionAttributesColumn,
   userFromRow,
@@ -42,7 +51,7 @@ import {
 type Row = Record<string, any>;
 type Prepare = (sql: string) => Statement;
 
-/** Accounts, access keys (root, user and session keys), IAM users and roles and their inline policies, in SQLite. */
+/** Accounts, access keys (root, user and session keys), IAM users, roles and groups and their inline policies, in SQLite. */
 export class SqliteIamTables {
   readonly #db: Database.Database;
   readonly #stmt: Prepare;
@@ -96,6 +105,7 @@ export class SqliteIamTables {
       if (this.#stmt('SELECT 1 FROM access_keys WHERE user_id = ? LIMIT 1').get(user.userId)) return 'has-access-keys';
       if (this.#stmt('SELECT 1 FROM iam_user_policies WHERE owner_id = ? LIMIT 1').get(user.userId)) return 'has-policies';
       if (this.#hasAttachments('user', user.userId)) return 'has-attached-policies';
+      if (this.#stmt('SELECT 1 FROM iam_group_members WHERE user_id = ? LIMIT 1').get(user.userId)) return 'in-groups';
       this.#stmt('DELETE FROM iam_users WHERE user_id = ?').run(user.userId);
       return 'deleted';
     }).immediate();
@@ -186,7 +196,7 @@ export class SqliteIamTables {
     }).immediate();
   }
 
-  putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): boolean {
+  putInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policy: InlinePolicyRecord): boolean {
     const { table, id, policies } = PRINCIPAL_TABLES[kind];
     // One statement: the principal's id is read and the policy written atomically, or nothing when it is absent.
     const result = this.#stmt(
@@ -197,7 +207,7 @@ export class SqliteIamTables {
     return result.changes === 1;
   }
 
-  getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): { policy?: InlinePolicyRecord } | undefined {
+  getInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): { policy?: InlinePolicyRecord } | undefined {
     const ownerId = this.#ownerId(kind, accountId, name);
     if (ownerId === undefined) return undefined;
     const { policies } = PRINCIPAL_TABLES[kind];
@@ -205,14 +215,14 @@ export class SqliteIamTables {
     return { policy: row && { policyName: row.policy_name, document: row.document } };
   }
 
-  listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): string[] | undefined {
+  listInlinePolicyNames(accountId: string, kind: IamPolicyOwnerKind, name: string): string[] | undefined {
     const ownerId = this.#ownerId(kind, accountId, name);
     if (ownerId === undefined) return undefined;
     const { policies } = PRINCIPAL_TABLES[kind];
     return this.#stmt(`SELECT policy_name FROM ${policies} WHERE owner_id = ? ORDER BY name_key`).pluck().all(ownerId) as string[];
   }
 
-  deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string): 'deleted' | 'no-principal' | 'no-policy' {
+  deleteInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string): 'deleted' | 'no-principal' | 'no-policy' {
     const { policies } = PRINCIPAL_TABLES[kind];
     return this.#db.transaction(() => {
       const ownerId = this.#ownerId(kind, accountId, name);
@@ -225,7 +235,8 @@ export class SqliteIamTables {
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): IamIdentityRecord | undefined {
     return this.#db.transaction(() => {
       const { table, id, policies: inline } = PRINCIPAL_TABLES[kind];
-      // The principal with its boundary's default text, then its inline and attached policies: two reads per request.
+      // The principal with its boundary's default text, then its inline policies, its groups' (users only) and its
+      // attached managed policies: two reads per request.
       const principal = this.#stmt(
         `SELECT e.${id} AS owner_id, e.arn, e.tags, e.permissions_boundary, bv.document AS boundary_document
          FROM ${table} e
@@ -234,16 +245,105 @@ export class SqliteIamTables {
          WHERE e.account_id = ? AND e.name_key = ?`,
       ).get(accountId, nameKey(name)) as Row | undefined;
       if (!principal) return undefined;
-      const policies = this.#stmt(
-        `SELECT 0 AS source, NULL AS policy_arn, policy_name, document, name_key AS ord FROM ${inline} WHERE owner_id = ?
-         UNION ALL
-         SELECT 1, a.policy_arn, NULL, v.document, a.policy_arn FROM iam_policy_attachments a
-         LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
-         LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
-         WHERE a.entity_kind = ? AND a.entity_id = ?
-         ORDER BY source, ord`,
-      ).all(principal.owner_id, kind, principal.owner_id) as Row[];
+      const ownerId = principal.owner_id as string;
+      const parameters = kind === 'user' ? [ownerId, ownerId, kind, ownerId] : [ownerId, kind, ownerId];
+      const policies = this.#stmt(identityPoliciesSql(inline, kind === 'user')).all(...parameters) as Row[];
       return identityFromRows(principal, policies);
+    })();
+  }
+
+  createIamGroup(group: IamGroupRecord, maxGroups: number): IamGroupCreateOutcome {
+    return this.#db.transaction((): IamGroupCreateOutcome => {
+      if (this.getIamGroup(group.accountId, group.groupName)) return 'exists';
+      const count = this.#stmt('SELECT count(*) FROM iam_groups WHERE account_id = ?').pluck().get(group.accountId) as number;
+      if (count >= maxGroups) return 'limit-exceeded';
+      const inserted = this.#stmt(
+        `INSERT INTO iam_groups (group_id, account_id, group_name, name_key, arn, path, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(group.groupId, group.accountId, group.groupName, nameKey(group.groupName), group.arn, group.path, group.createdAt.getTime()).changes;
+      return inserted === 1 ? 'created' : 'exists';
+    }).immediate();
+  }
+
+  getIamGroup(accountId: string, groupName: string): IamGroupRecord | undefined {
+    const row = this.#stmt('SELECT * FROM iam_groups WHERE account_id = ? AND name_key = ?').get(accountId, nameKey(groupName)) as Row | undefined;
+    return row && groupFromRow(row);
+  }
+
+  listIamGroups(accountId: string, pathPrefix: string): IamGroupRecord[] {
+    const rows = this.#stmt('SELECT * FROM iam_groups WHERE account_id = ? AND substr(path, 1, ?) = ? ORDER BY name_key').all(accountId, pathPrefix.length, pathPrefix) as Row[];
+    return rows.map(groupFromRow);
+  }
+
+  updateIamGroup(accountId: string, groupName: string, change: { newName?: string; newPath?: string }): IamGroupUpdateOutcome {
+    return this.#db.transaction((): IamGroupUpdateOutcome => {
+      const group = this.getIamGroup(accountId, groupName);
+      if (!group) return { outcome: 'absent' };
+      const next = renamedGroup(group, change);
+      const taken = this.#stmt('SELECT 1 FROM iam_groups WHERE account_id = ? AND name_key = ? AND group_id <> ?').get(accountId, nameKey(next.groupName), group.groupId);
+      if (taken) return { outcome: 'name-taken' };
+      this.#stmt('UPDATE iam_groups SET group_name = ?, name_key = ?, path = ?, arn = ? WHERE group_id = ?').run(
+        next.groupName, nameKey(next.groupName), next.path, next.arn, group.groupId,
+      );
+      return { outcome: 'updated', group: next };
+    }).immediate();
+  }
+
+  deleteIamGroup(accountId: string, groupName: string): IamGroupDeleteOutcome {
+    return this.#db.transaction((): IamGroupDeleteOutcome => {
+      const group = this.getIamGroup(accountId, groupName);
+      if (!group) return 'absent';
+      if (this.#stmt('SELECT 1 FROM iam_group_members WHERE group_id = ? LIMIT 1').get(group.groupId)) return 'has-members';
+      if (this.#stmt('SELECT 1 FROM iam_group_policies WHERE owner_id = ? LIMIT 1').get(group.groupId)) return 'has-policies';
+      this.#stmt('DELETE FROM iam_groups WHERE group_id = ?').run(group.groupId);
+      return 'deleted';
+    }).immediate();
+  }
+
+  addUserToGroup(accountId: string, groupName: string, userName: string, maxGroupsPerUser: number): IamGroupAddOutcome {
+    return this.#db.transaction((): IamGroupAddOutcome => {
+      const groupId = this.#ownerId('group', accountId, groupName);
+      if (groupId === undefined) return 'no-group';
+      const userId = this.#ownerId('user', accountId, userName);
+      if (userId === undefined) return 'no-user';
+      if (this.#stmt('SELECT 1 FROM iam_group_members WHERE group_id = ? AND user_id = ?').get(groupId, userId)) return 'added';
+      const count = this.#stmt('SELECT count(*) FROM iam_group_members WHERE user_id = ?').pluck().get(userId) as number;
+      if (count >= maxGroupsPerUser) return 'limit-exceeded';
+      this.#stmt('INSERT INTO iam_group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(groupId, userId);
+      return 'added';
+    }).immediate();
+  }
+
+  removeUserFromGroup(accountId: string, groupName: string, userName: string): IamGroupRemoveOutcome {
+    return this.#db.transaction((): IamGroupRemoveOutcome => {
+      const groupId = this.#ownerId('group', accountId, groupName);
+      if (groupId === undefined) return 'no-group';
+      const userId = this.#ownerId('user', accountId, userName);
+      if (userId === undefined) return 'no-user';
+      const removed = this.#stmt('DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?').run(groupId, userId).changes;
+      return removed === 1 ? 'removed' : 'not-member';
+    }).immediate();
+  }
+
+  getIamGroupWithMembers(accountId: string, groupName: string): { group: IamGroupRecord; members: IamUserRecord[] } | undefined {
+    return this.#db.transaction(() => {
+      const group = this.getIamGroup(accountId, groupName);
+      if (!group) return undefined;
+      const rows = this.#stmt(
+        'SELECT u.* FROM iam_group_members m JOIN iam_users u ON u.user_id = m.user_id WHERE m.group_id = ? ORDER BY u.name_key',
+      ).all(group.groupId) as Row[];
+      return { group, members: rows.map(userFromRow) };
+    })();
+  }
+
+  listIamGroupsForUser(accountId: string, userName: string): IamGroupRecord[] | undefined {
+    return this.#db.transaction(() => {
+      const userId = this.#ownerId('user', accountId, userName);
+      if (userId === undefined) return undefined;
+      const rows = this.#stmt(
+        'SELECT g.* FROM iam_group_members m JOIN iam_groups g ON g.group_id = m.group_id WHERE m.user_id = ? ORDER BY g.name_key',
+      ).all(userId) as Row[];
+      return rows.map(groupFromRow);
     })();
   }
 
@@ -490,10 +590,32 @@ export class SqliteIamTables {
     return this.#stmt('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ? LIMIT 1').get(kind, ownerId) !== undefined;
   }
 
-  #ownerId(kind: IamPrincipalKind, accountId: string, name: string): string | undefined {
+  #ownerId(kind: IamPolicyOwnerKind, accountId: string, name: string): string | undefined {
     const { table, id } = PRINCIPAL_TABLES[kind];
     return this.#stmt(`SELECT ${id} FROM ${table} WHERE account_id = ? AND name_key = ?`).pluck().get(accountId, nameKey(name)) as string | undefined;
   }
+}
+
+/**
+ * The identity read's policy rows (identityFromRows): the principal's inline policies (source 0), its attached
+ * managed policies with their default text (1), and for a user its groups' inline policies (2), in one statement
+ * so that groups and attachments cost no extra statement. Parameters: the owner id, (for a user) the owner id
+ * again, the entity kind, the owner id.
+ */
+function identityPoliciesSql(inlineTable: string, withGroups: boolean): string {
+  const groups = withGroups
+    ? `UNION ALL
+       SELECT 2, NULL, p.policy_name, p.document, m.group_id, p.name_key FROM iam_group_members m
+       JOIN iam_group_policies p ON p.owner_id = m.group_id WHERE m.user_id = ?`
+    : '';
+  return `SELECT 0 AS source, NULL AS policy_arn, policy_name, document, '' AS grp, name_key AS ord FROM ${inlineTable} WHERE owner_id = ?
+    ${groups}
+    UNION ALL
+    SELECT 1, a.policy_arn, NULL, v.document, '', a.policy_arn FROM iam_policy_attachments a
+    LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
+    LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+    WHERE a.entity_kind = ? AND a.entity_id = ?
+    ORDER BY source, grp, ord`;
 }
 
 function insertAccessKeyRow(prepare: Prepare, record: AccessKeyRecord): boolean {

@@ -21,6 +21,13 @@ import type {
   IamDeleteOutcome,
   ManagedPolicyRecord,
   IamIdentityRecord,
+  IamGroupAddOutcome,
+  IamGroupCreateOutcome,
+  IamGroupDeleteOutcome,
+  IamGroupRecord,
+  IamGroupRemoveOutcome,
+  IamGroupUpdateOutcome,
+  IamPolicyOwnerKind,
   IamPrincipalKind,
   IamRoleChanges,
   IamRoleRecord,
@@ -569,24 +576,60 @@ export class SqliteStore implements Store {
     return this.#iam.untagIamPrincipal(accountId, kind, name, tagKeys);
   }
 
-  async putInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
+  async putInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policy: InlinePolicyRecord): Promise<boolean> {
     return this.#iam.putInlinePolicy(accountId, kind, name, policy);
   }
 
-  async getInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string) {
+  async getInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string) {
     return this.#iam.getInlinePolicy(accountId, kind, name, policyName);
   }
 
-  async listInlinePolicyNames(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+  async listInlinePolicyNames(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined> {
     return this.#iam.listInlinePolicyNames(accountId, kind, name);
   }
 
-  async deleteInlinePolicy(accountId: string, kind: IamPrincipalKind, name: string, policyName: string) {
+  async deleteInlinePolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyName: string) {
     return this.#iam.deleteInlinePolicy(accountId, kind, name, policyName);
   }
 
   async getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
     return this.#cache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
+  }
+
+  async createIamGroup(group: IamGroupRecord, maxGroups: number): Promise<IamGroupCreateOutcome> {
+    return this.#iam.createIamGroup(group, maxGroups);
+  }
+
+  async getIamGroup(accountId: string, groupName: string): Promise<IamGroupRecord | undefined> {
+    return this.#iam.getIamGroup(accountId, groupName);
+  }
+
+  async listIamGroups(accountId: string, pathPrefix: string): Promise<IamGroupRecord[]> {
+    return this.#iam.listIamGroups(accountId, pathPrefix);
+  }
+
+  async updateIamGroup(accountId: string, groupName: string, change: { newName?: string; newPath?: string }): Promise<IamGroupUpdateOutcome> {
+    return this.#iam.updateIamGroup(accountId, groupName, change);
+  }
+
+  async deleteIamGroup(accountId: string, groupName: string): Promise<IamGroupDeleteOutcome> {
+    return this.#iam.deleteIamGroup(accountId, groupName);
+  }
+
+  async addUserToGroup(accountId: string, groupName: string, userName: string, maxGroupsPerUser: number): Promise<IamGroupAddOutcome> {
+    return this.#iam.addUserToGroup(accountId, groupName, userName, maxGroupsPerUser);
+  }
+
+  async removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<IamGroupRemoveOutcome> {
+    return this.#iam.removeUserFromGroup(accountId, groupName, userName);
+  }
+
+  async getIamGroupWithMembers(accountId: string, groupName: string): Promise<{ group: IamGroupRecord; members: IamUserRecord[] } | undefined> {
+    return this.#iam.getIamGroupWithMembers(accountId, groupName);
+  }
+
+  async listIamGroupsForUser(accountId: string, userName: string): Promise<IamGroupRecord[] | undefined> {
+    return this.#iam.listIamGroupsForUser(accountId, userName);
   }
 
   async insertUserAccessKey(record: AccessKeyRecord & { userId: string }, maxKeys: number): Promise<UserAccessKeyOutcome> {

@@ -36,7 +36,19 @@ import {
   RotateKeyOnDemandCommand,
   TagResourceCommand as TagKeyCommand,
 } from '@aws-sdk/client-kms';
-import { GetRoleCommand, GetUserCommand, GetUserPolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  AddUserToGroupCommand,
+  CreateGroupCommand,
+  GetGroupCommand,
+  GetGroupPolicyCommand,
+  GetRoleCommand,
+  GetUserCommand,
+  GetUserPolicyCommand,
+  ListAccessKeysCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+  PutGroupPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CreateFunctionCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { defaultAuditAnchorFile } from '../../../src/server/index.js';
@@ -83,11 +95,22 @@ async function populate(server: TestServer): Promise<Made> {
     await kms.send(new CreateAliasCommand({ AliasName: 'alias/migrate-app', TargetKeyId: key }));
     await kms.send(new TagKeyCommand({ KeyId: key, Tags: [{ TagKey: 'team', TagValue: 'platform' }] }));
 
-    // IAM: a user with an inline policy and an access key, a role with one; a second account.
+    // IAM: a user with an inline policy and an access key, in a group with one; a role with one; a second account.
     const user = await createUser(server, server.admin, 'alice', {
       policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }] },
       tags: { dept: 'ops' },
     });
+    const groups = iamClient(server, server.admin);
+    await groups.send(new CreateGroupCommand({ GroupName: 'migrate-group', Path: '/ops/' }));
+    await groups.send(new AddUserToGroupCommand({ GroupName: 'migrate-group', UserName: 'alice' }));
+    await groups.send(
+      new PutGroupPolicyCommand({
+        GroupName: 'migrate-group',
+        PolicyName: 'list',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:ListSecrets', Resource: '*' }] }),
+      }),
+    );
+    groups.destroy();
     const role = 'migrate-rotator-role';
     await createExecutionRole(server, role, ROTATION_ACTIONS);
     await createAccount(server);
@@ -188,6 +211,8 @@ async function readEverything(server: TestServer, admin: Keys, made: Made): Prom
       userPolicy: await outcome(iam.send(new GetUserPolicyCommand({ UserName: made.user.name, PolicyName: 'inline' }))),
       role: await outcome(iam.send(new GetRoleCommand({ RoleName: made.roleName }))),
       rolePolicies: await outcome(iam.send(new ListRolePoliciesCommand({ RoleName: made.roleName }))),
+      group: await outcome(iam.send(new GetGroupCommand({ GroupName: 'migrate-group' }))),
+      groupPolicy: await outcome(iam.send(new GetGroupPolicyCommand({ GroupName: 'migrate-group', PolicyName: 'list' }))),
       function: await outcome(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: made.functionName }))),
       // The user's own key still signs (its secret is sealed under the root key) and its policy still applies.
       asUser: await outcome(asUser.send(new GetSecretValueCommand({ SecretId: 'app/db' }))),
@@ -255,7 +280,8 @@ describe('coffer migrate: SQLite → PostgreSQL → SQLite', () => {
   });
 
   it('the population reaches every table that matters (a run of rotation, three backing keys, sealed function variables)', () => {
-    for (const table of ['meta', 'accounts', 'iam_users', 'iam_roles', 'iam_user_policies', 'iam_role_policies', 'access_keys', 'kms_keys',
+    for (const table of ['meta', 'accounts', 'iam_users', 'iam_roles', 'iam_user_policies', 'iam_role_policies', 'iam_groups', 'iam_group_members',
+      'iam_group_policies', 'access_keys', 'kms_keys',
       'kms_backing_keys', 'kms_key_tags', 'kms_aliases', 'kms_grants', 'secrets', 'secret_versions', 'secret_version_stages', 'secret_tags',
       'rotation_runs', 'functions', 'audit_events']) {
       assert.ok(originalDump[table]!.length > 0, `${table} has rows`);

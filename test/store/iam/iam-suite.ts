@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { beforeEach, it } from 'node:test';
-import type { IamRepository, IamRoleRecord, IamUserRecord, ManagedPolicyRecord } from '../../../src/store/index.js';
+import type { IamGroupRecord, IamRepository, IamRoleRecord, IamUserRecord, ManagedPolicyRecord } from '../../../src/store/index.js';
 import { describeRepository, type OpenRepositories } from '../repository-suite.js';
 
 const ACCOUNT = '111111111111';
@@ -35,6 +35,17 @@ function managedPolicy(name: string, accountId = ACCOUNT): ManagedPolicyRecord {
     updatedAt: new Date(1_700_000_000_000),
     defaultVersionId: 'v1',
     tags: [],
+  };
+}
+
+function group(name: string, path = '/'): IamGroupRecord {
+  return {
+    accountId: ACCOUNT,
+    groupName: name,
+    groupId: `AGPA${randomBytes(8).toString('hex').toUpperCase()}`,
+    arn: `arn:aws:iam::${ACCOUNT}:group${path}${name}`,
+    path,
+    createdAt: new Date(1_700_000_000_000),
   };
 }
 
@@ -270,6 +281,92 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
       const bounded = role('bounded');
       await store.createIamRole({ ...bounded, permissionsBoundary: `arn:aws:iam::${ACCOUNT}:policy/Gone` });
       assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'role', 'bounded'))?.permissionsBoundary, { arn: `arn:aws:iam::${ACCOUNT}:policy/Gone` });
+    });
+
+    it('group names are unique case-insensitively per account, and the account limit holds', async () => {
+      const admins = group('Admins', '/ops/');
+      assert.equal(await store.createIamGroup(admins, 3), 'created');
+      assert.equal(await store.createIamGroup(group('ADMINS'), 3), 'exists');
+      assert.equal(await store.createIamGroup({ ...group('admins'), accountId: '222222222222', arn: 'arn:aws:iam::222222222222:group/admins' }, 3), 'created');
+      assert.deepEqual(await store.getIamGroup(ACCOUNT, 'admins'), admins);
+      assert.equal(await store.createIamGroup(group('Readers'), 3), 'created');
+      assert.equal(await store.createIamGroup(group('Writers'), 3), 'created');
+      assert.equal(await store.createIamGroup(group('Fourth'), 3), 'limit-exceeded');
+      assert.equal(await store.getIamGroup(ACCOUNT, 'Fourth'), undefined);
+      assert.deepEqual((await store.listIamGroups(ACCOUNT, '/')).map((found) => found.groupName), ['Admins', 'Readers', 'Writers']);
+      assert.deepEqual((await store.listIamGroups(ACCOUNT, '/ops/')).map((found) => found.groupName), ['Admins']);
+    });
+
+    it("membership: add is idempotent, a user's group limit holds, remove says what was missing", async () => {
+      await store.createIamUser(user('dave'));
+      for (const name of ['g1', 'g2', 'g3']) await store.createIamGroup(group(name), 300);
+      assert.equal(await store.addUserToGroup(ACCOUNT, 'g1', 'DAVE', 2), 'added');
+      assert.equal(await store.addUserToGroup(ACCOUNT, 'g1', 'dave', 2), 'added');
+      assert.equal(await store.addUserToGroup(ACCOUNT, 'g2', 'dave', 2), 'added');
+      assert.equal(await store.addUserToGroup(ACCOUNT, 'g3', 'dave', 2), 'limit-exceeded');
+      assert.equal(await store.addUserToGroup(ACCOUNT, 'nogroup', 'dave', 2), 'no-group');
+      assert.equal(await store.addUserToGroup(ACCOUNT, 'g3', 'nobody', 2), 'no-user');
+      assert.deepEqual((await store.listIamGroupsForUser(ACCOUNT, 'dave'))?.map((found) => found.groupName), ['g1', 'g2']);
+      assert.equal(await store.listIamGroupsForUser(ACCOUNT, 'nobody'), undefined);
+      assert.deepEqual((await store.getIamGroupWithMembers(ACCOUNT, 'G1'))?.members.map((member) => member.userName), ['dave']);
+      assert.equal(await store.getIamGroupWithMembers(ACCOUNT, 'nogroup'), undefined);
+
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'dave'), 'in-groups');
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'g1'), 'has-members');
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'g3', 'dave'), 'not-member');
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'nogroup', 'dave'), 'no-group');
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'g1', 'nobody'), 'no-user');
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'g1', 'dave'), 'removed');
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'g2', 'dave'), 'removed');
+      assert.equal(await store.deleteIamUser(ACCOUNT, 'dave'), 'deleted');
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'g1'), 'deleted');
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'g1'), 'absent');
+    });
+
+    it("a group's inline policies join its members' identity records, never a role's, and block DeleteGroup", async () => {
+      const erin = user('erin');
+      await store.createIamUser(erin);
+      await store.createIamRole(role('erin'));
+      await store.createIamGroup(group('devs'), 300);
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'user', 'erin', { policyName: 'own', document: '{"own":1}' }), true);
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'group', 'devs', { policyName: 'shared', document: '{"group":1}' }), true);
+      assert.equal(await store.putInlinePolicy(ACCOUNT, 'group', 'absent', { policyName: 'shared', document: '{}' }), false);
+      assert.deepEqual(await store.listInlinePolicyNames(ACCOUNT, 'group', 'DEVS'), ['shared']);
+      assert.deepEqual(await store.getInlinePolicy(ACCOUNT, 'group', 'devs', 'SHARED'), { policy: { policyName: 'shared', document: '{"group":1}' } });
+
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'erin'))?.policyDocuments, ['{"own":1}']);
+      await store.addUserToGroup(ACCOUNT, 'devs', 'erin', 10);
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'erin'))?.policyDocuments, ['{"own":1}', '{"group":1}']);
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'role', 'erin'))?.policyDocuments, []);
+
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'devs', 'erin'), 'removed');
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'erin'))?.policyDocuments, ['{"own":1}']);
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'devs'), 'has-policies');
+      assert.equal(await store.deleteInlinePolicy(ACCOUNT, 'group', 'devs', 'shared'), 'deleted');
+      assert.equal(await store.deleteInlinePolicy(ACCOUNT, 'group', 'devs', 'shared'), 'no-policy');
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'devs'), 'deleted');
+    });
+
+    it('updateIamGroup renames and moves a group, keeping its id, members and policies', async () => {
+      const ops = group('ops');
+      await store.createIamGroup(ops, 300);
+      await store.createIamGroup(group('other'), 300);
+      await store.createIamUser(user('frank'));
+      await store.addUserToGroup(ACCOUNT, 'ops', 'frank', 10);
+      await store.putInlinePolicy(ACCOUNT, 'group', 'ops', { policyName: 'p', document: '{"p":1}' });
+
+      assert.deepEqual(await store.updateIamGroup(ACCOUNT, 'ops', { newName: 'OTHER' }), { outcome: 'name-taken' });
+      assert.deepEqual(await store.updateIamGroup(ACCOUNT, 'absent', { newName: 'x' }), { outcome: 'absent' });
+      const renamed = await store.updateIamGroup(ACCOUNT, 'ops', { newName: 'platform', newPath: '/eng/' });
+      const expected = { ...ops, groupName: 'platform', path: '/eng/', arn: `arn:aws:iam::${ACCOUNT}:group/eng/platform` };
+      assert.deepEqual(renamed, { outcome: 'updated', group: expected });
+      assert.deepEqual(await store.getIamGroup(ACCOUNT, 'platform'), expected);
+      assert.equal(await store.getIamGroup(ACCOUNT, 'ops'), undefined);
+      assert.deepEqual((await store.getIamGroupWithMembers(ACCOUNT, 'platform'))?.members.map((member) => member.userName), ['frank']);
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'frank'))?.policyDocuments, ['{"p":1}']);
+      // A change of case only is a rename to the group's own name.
+      assert.equal((await store.updateIamGroup(ACCOUNT, 'platform', { newName: 'Platform' })).outcome, 'updated');
+      assert.equal((await store.getIamGroup(ACCOUNT, 'platform'))?.arn, `arn:aws:iam::${ACCOUNT}:group/eng/Platform`);
     });
   });
 }

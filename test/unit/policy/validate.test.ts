@@ -37,6 +37,8 @@ describe('validatePolicy', () => {
     ['a bad account in a resource ARN', text({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: 'arn:aws:kms:us-east-1:1234:key/*' }), 'IDENTITY_POLICY', ['ERROR:INVALID_ARN_ACCOUNT']],
     ['a malformed action', text({ Effect: 'Allow', Action: 'Decrypt', Resource: '*' }), 'IDENTITY_POLICY', ['ERROR:INVALID_ACTION']],
     ['a malformed principal', text({ Effect: 'Allow', Principal: { AWS: 'alice' }, Action: '*', Resource: '*' }), 'RESOURCE_POLICY', ['ERROR:INVALID_PRINCIPAL_FORMAT']],
+    ['an IAM group as Principal (groups are not principals)', text({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:group/admins' }, Action: '*', Resource: '*' }), 'RESOURCE_POLICY', ['ERROR:UNSUPPORTED_PRINCIPAL']],
+    ['an IAM group as NotPrincipal', text({ Effect: 'Deny', NotPrincipal: { AWS: ['111122223333', 'arn:aws:iam::111122223333:group/ops/*'] }, Action: '*', Resource: '*' }), 'RESOURCE_POLICY', ['ERROR:UNSUPPORTED_PRINCIPAL']],
     ['an empty Action list', text({ Effect: 'Allow', Action: [], Resource: '*' }), 'IDENTITY_POLICY', ['SUGGESTION:EMPTY_ARRAY_ACTION']],
     ['no Version', text({ Effect: 'Allow', Action: '*', Resource: '*' }, null), 'IDENTITY_POLICY', ['WARNING:MISSING_VERSION']],
     ['Allow with NotPrincipal', text({ Effect: 'Allow', NotPrincipal: { AWS: '111122223333' }, Action: '*', Resource: '*' }), 'RESOURCE_POLICY', ['SECURITY_WARNING:ALLOW_WITH_NOT_PRINCIPAL', 'SECURITY_WARNING:PUBLIC_ACCESS']],
