@@ -31,6 +31,10 @@ export const stsErrors = {
   /** https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html */
   InvalidParameterValue: 400,
   InternalFailure: 500,
+  /** AssumeRoleWithWebIdentity: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_Errors */
+  InvalidIdentityToken: 400,
+  IDPRejectedClaim: 403,
+  IDPCommunicationError: 400,
 } as const;
 
 export const stsError = errorFactory(stsErrors);
@@ -38,4 +42,8 @@ export const stsError = errorFactory(stsErrors);
 export const IAM_LIMITS = {
   accessKeysPerUser: 2,
   tagsPerPrincipal: 50,
+  /** https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html */
+  oidcProvidersPerAccount: 100,
+  clientIdsPerOidcProvider: 100,
+  thumbprintsPerOidcProvider: 5,
 } as const;

@@ -7,4 +7,7 @@
 export { createIdentityPolicySource, principalName, type IdentityLookup, type PrincipalName, type StoredIdentity } from './identity-policies.js';
 export { createIamService, type IamService } from './service.js';
 export { newAccountId } from './names.js';
-export type { IamDeps, IamStore } from './deps.js';
+export type { IamDeps, IamStore, WebIdentityDeps } from './deps.js';
+export { SigningKeyCache } from './web-identity/signing-keys.js';
+export { parseJwks } from './web-identity/signing-keys.js';
+export { parseProviderArn, providerArn, providerKeyOf } from './web-identity/issuer-urls.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACCESS_KEY_STATUSES } from '../store/index.js';
-import { awsEnum, awsInt, awsList, awsString } from '../core/index.js';
+import { awsEnum, awsInt, awsList, awsString, sensitiveString } from '../core/index.js';
 
 /**
  * One zod schema per IAM and STS operation, mirroring AWS's request shapes. Query bodies carry every value as a
@@ -31,6 +31,9 @@ const tagKeys = queryList(awsString({ min: 1, max: 128 }), { max: 50 });
 const marker = awsString({ min: 1, max: 320 });
 const maxItems = queryInt({ min: 1, max: 1000 });
 const paging = { Marker: marker.optional(), MaxItems: maxItems.optional() };
+const oidcProviderArn = awsString({ min: 20, max: 2048 });
+const oidcClientId = awsString({ min: 1, max: 255 });
+const thumbprint = awsString({ min: 40, max: 40 });
 
 export const iamSchemas = {
   CreateUser: z.object({ UserName: userName, Path: path.optional(), Tags: tags.optional(), PermissionsBoundary: awsString().optional() }),
@@ -68,6 +71,23 @@ export const iamSchemas = {
   GetRolePolicy: z.object({ RoleName: roleName, PolicyName: policyName }),
   ListRolePolicies: z.object({ RoleName: roleName, ...paging }),
   DeleteRolePolicy: z.object({ RoleName: roleName, PolicyName: policyName }),
+  // OpenID Connect providers: the list limits (100 client ids, 5 thumbprints) are checked by the operations,
+  // which answer LimitExceeded as IAM does rather than a validation error.
+  CreateOpenIDConnectProvider: z.object({
+    Url: awsString({ min: 1, max: 255 }),
+    ClientIDList: queryList(oidcClientId).optional(),
+    ThumbprintList: queryList(thumbprint).optional(),
+    Tags: tags.optional(),
+  }),
+  GetOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn }),
+  ListOpenIDConnectProviders: z.object({}),
+  DeleteOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn }),
+  AddClientIDToOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ClientID: oidcClientId }),
+  RemoveClientIDFromOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ClientID: oidcClientId }),
+  UpdateOpenIDConnectProviderThumbprint: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ThumbprintList: queryList(thumbprint) }),
+  TagOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, Tags: tags }),
+  UntagOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, TagKeys: tagKeys }),
+  ListOpenIDConnectProviderTags: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ...paging }),
 };
 
 /** https://docs.aws.amazon.com/STS/latest/APIReference/API_Operations.html */
@@ -89,6 +109,17 @@ export const stsSchemas = {
     TokenCode: awsString({ min: 6, max: 6, pattern: /^\d*$/ }).optional(),
   }),
   GetAccessKeyInfo: z.object({ AccessKeyId: accessKeyId }),
+  AssumeRoleWithWebIdentity: z.object({
+    RoleArn: awsString({ min: 20, max: 2048 }),
+    RoleSessionName: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }),
+    // AWS's model bounds the token to 20000 characters (a longer one is a ValidationError, as on AWS); Sensitive
+    // so it never reaches a log, an error message or the audit log.
+    WebIdentityToken: sensitiveString({ min: 4, max: 20000 }),
+    ProviderId: awsString({ min: 4, max: 2048 }).optional(),
+    PolicyArns: queryList(z.object({ arn: awsString({ min: 20, max: 2048 }).optional() }), { max: 10 }).optional(),
+    Policy: awsString({ min: 1, max: 2048, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/ }).optional(),
+    DurationSeconds: queryInt({ min: 900, max: 43200 }).optional(),
+  }),
 };
 
 export type IamInput<K extends keyof typeof iamSchemas> = z.infer<(typeof iamSchemas)[K]>;

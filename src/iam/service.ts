@@ -3,9 +3,11 @@ import type { CompiledPolicyCache } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
 import { accessKeyOperations } from './operations/access-keys.js';
 import { inlinePolicyOperations } from './operations/inline-policies.js';
+import { oidcProviderOperations } from './operations/oidc-providers.js';
 import { roleOperations } from './operations/roles.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
+import { webIdentityOperations } from './operations/web-identity.js';
 import { createPrincipalDirectory } from './principal-directory.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 
@@ -21,6 +23,8 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const roles = roleOperations(deps);
   const policies = inlinePolicyOperations(deps);
   const session = stsOperations(deps, deps.compiledPolicies);
+  const oidc = oidcProviderOperations(deps);
+  const webIdentity = webIdentityOperations(deps, deps.compiledPolicies);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -56,6 +60,16 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       GetRolePolicy: operation(iam.GetRolePolicy, policies.getRolePolicy, 'resource'),
       ListRolePolicies: operation(iam.ListRolePolicies, policies.listRolePolicies, 'resource'),
       DeleteRolePolicy: operation(iam.DeleteRolePolicy, policies.deleteRolePolicy, 'resource'),
+      CreateOpenIDConnectProvider: operation(iam.CreateOpenIDConnectProvider, oidc.createOpenIDConnectProvider, 'resource'),
+      GetOpenIDConnectProvider: operation(iam.GetOpenIDConnectProvider, oidc.getOpenIDConnectProvider, 'resource'),
+      ListOpenIDConnectProviders: operation(iam.ListOpenIDConnectProviders, oidc.listOpenIDConnectProviders),
+      DeleteOpenIDConnectProvider: operation(iam.DeleteOpenIDConnectProvider, oidc.deleteOpenIDConnectProvider, 'resource'),
+      AddClientIDToOpenIDConnectProvider: operation(iam.AddClientIDToOpenIDConnectProvider, oidc.addClientIDToOpenIDConnectProvider, 'resource'),
+      RemoveClientIDFromOpenIDConnectProvider: operation(iam.RemoveClientIDFromOpenIDConnectProvider, oidc.removeClientIDFromOpenIDConnectProvider, 'resource'),
+      UpdateOpenIDConnectProviderThumbprint: operation(iam.UpdateOpenIDConnectProviderThumbprint, oidc.updateOpenIDConnectProviderThumbprint, 'resource'),
+      TagOpenIDConnectProvider: operation(iam.TagOpenIDConnectProvider, oidc.tagOpenIDConnectProvider, 'resource'),
+      UntagOpenIDConnectProvider: operation(iam.UntagOpenIDConnectProvider, oidc.untagOpenIDConnectProvider, 'resource'),
+      ListOpenIDConnectProviderTags: operation(iam.ListOpenIDConnectProviderTags, oidc.listOpenIDConnectProviderTags, 'resource'),
     },
   };
 
@@ -70,12 +84,16 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       AssumeRole: operation(sts.AssumeRole, session.assumeRole, 'resource'),
       GetSessionToken: operation(sts.GetSessionToken, session.getSessionToken, 'none'),
       GetAccessKeyInfo: operation(sts.GetAccessKeyInfo, session.getAccessKeyInfo),
+      // The one operation that may come unsigned: the web identity token is its credential.
+      AssumeRoleWithWebIdentity: operation(sts.AssumeRoleWithWebIdentity, webIdentity.assumeRoleWithWebIdentity, 'unsigned'),
     },
   };
 
   // Credentials from GetSessionToken call no IAM operation (no MFA here) and only some STS ones, as in AWS.
   guardUserSessions(iamTable.operations, () => true);
   guardUserSessions(stsTable.operations, (name) => !STS_OPERATIONS_FOR_USER_SESSIONS.has(name) && name !== 'GetSessionToken');
+  assertOnlyUnsigned(stsTable, 'AssumeRoleWithWebIdentity');
+  assertOnlyUnsigned(iamTable, undefined);
 
   return { iamTable, stsTable, principals: createPrincipalDirectory(deps.store) };
 }
@@ -92,6 +110,13 @@ function guardUserSessions(operations: Record<string, OperationSpec>, refused: (
         return run(ctx, input);
       },
     };
+  }
+}
+
+/** The unsigned exception stays exactly one operation: a second one would be an unauthenticated entry point. */
+function assertOnlyUnsigned(table: QueryServiceTable, allowed: string | undefined): void {
+  for (const [name, spec] of Object.entries(table.operations)) {
+    if (spec.access === 'unsigned' && name !== allowed) throw new Error(`${table.signingName}:${name} may not be unsigned`);
   }
 }
 

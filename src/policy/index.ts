@@ -6,8 +6,9 @@
  * cross-account rules. No I/O and no clock: the current time arrives as `aws:CurrentTime` in the request context.
  * It imports nothing from Coffer but core (and today not even that); never a store, a service or auth.
  * Policy variables are substituted in Resource and String/ARN condition values (variables.ts). The request
- * context's global keys are built in access.ts. Not supported: Binary operators, Federated and
- * CanonicalUser principals (they never match), permissions boundaries, SCPs and session policies.
+ * context's global keys are built in access.ts. Federated principals match only a federated caller (an OIDC
+ * provider's ARN, AssumeRoleWithWebIdentity). Not supported: Binary operators, CanonicalUser principals (they
+ * never match), permissions boundaries, SCPs and session policies.
  */
 export * from './types.js';
 export { parsePolicy, parsePolicyValue, type ParseResult } from './parse.js';

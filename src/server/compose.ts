@@ -5,7 +5,7 @@ import { createAuthenticator, createCredentials, type Credentials } from '../aut
 import { createLogger, systemClock, type Logger } from '../core/index.js';
 import { Keyring, makeRootKeyCheck, type LoadedRootKey } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
-import { createIamService, createIdentityPolicySource, newAccountId } from '../iam/index.js';
+import { createIamService, createIdentityPolicySource, newAccountId, SigningKeyCache } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
 import { CompiledPolicyCache, createAuthorizer } from '../policy/index.js';
 import { createQueryRouter, createRestRouter, createTargetRouter } from '../protocol/index.js';
@@ -104,7 +104,10 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
   const compiledPolicies = new CompiledPolicyCache();
   const authorizer = createAuthorizer(createIdentityPolicySource((accountId, kind, name) => store.getIamIdentity(accountId, kind, name), compiledPolicies));
-  const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger });
+  // AssumeRoleWithWebIdentity's issuers: https only, and in --dev also plain http on a loopback address.
+  const allowLoopbackHttpIssuers = config.devMode ?? false;
+  const webIdentity = { allowLoopbackHttpIssuers, signingKeys: new SigningKeyCache({ policy: { allowLoopbackHttp: allowLoopbackHttpIssuers } }) };
+  const iam = createIamService({ store, credentials, authorizer, compiledPolicies, logger, webIdentity, tokenClock: systemClock });
   const kms = createKmsService({
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
   });

@@ -149,7 +149,7 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
   };
 }
 
-function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
+export function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
   return {
     AccessKeyId: session.accessKeyId,
     SecretAccessKey: session.secretAccessKey,
@@ -163,7 +163,7 @@ function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['creat
  * resource, so each statement is given `Resource: "*"` (the role itself) before compiling. The text was
  * validated when stored; one that no longer parses compiles to nothing and so allows nobody.
  */
-function trustPolicyOnItsRole(text: string): string {
+export function trustPolicyOnItsRole(text: string): string {
   try {
     const document = JSON.parse(text) as { Statement?: unknown };
     const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
