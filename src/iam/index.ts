@@ -9,5 +9,5 @@ export { createIamService, type IamService } from './service.js';
 export { newAccountId } from './names.js';
 export type { IamDeps, IamStore, WebIdentityDeps } from './deps.js';
 export { SigningKeyCache } from './web-identity/signing-keys.js';
-export { parseJwks } from './web-identity/signing-keys.js';
+export { setStoredJwks, type SetJwksOutcome } from './web-identity/stored-jwks.js';
 export { parseProviderArn, providerArn, providerKeyOf } from './web-identity/issuer-urls.js';
