@@ -150,7 +150,7 @@ export function renderQueryError(error: unknown, internalErrorCode: string, requ
   let code = internalErrorCode;
   let message = `An internal error occurred. Request id: ${requestId}`;
   if (error instanceof AwsError) {
-    const mapped = QUERY_COMMON_ERRORS[error.code];
+    const mapped = error.exactCode ? undefined : QUERY_COMMON_ERRORS[error.code];
     status = mapped?.status ?? error.status;
     code = mapped?.code ?? error.code;
     message = error.message;

@@ -1,5 +1,6 @@
 import { createPublicKey, constants, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { stsError } from '../errors.js';
+import { AwsError } from '../../core/index.js';
+import { stsError, stsErrors } from '../errors.js';
 
 /**
  * Parsing and verifying an OIDC ID token (a JWS in compact form) with node:crypto only. Only asymmetric
@@ -126,7 +127,9 @@ export function checkTokenTimes(claims: JwtClaims, now: Date): void {
   const { exp, nbf, iat } = claims;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('Missing a required claim: exp');
   if (exp + CLOCK_SKEW_SECONDS <= nowSeconds) {
-    throw stsError('ExpiredTokenException', `Token expired: current date/time ${Math.floor(nowSeconds)} must be before the expiration date/time ${Math.floor(exp)}`);
+    // STS's own ExpiredTokenException (its wire code), not the shared "ExpiredToken" of an expired signing key.
+    const message = `Token expired: current date/time ${Math.floor(nowSeconds)} must be before the expiration date/time ${Math.floor(exp)}`;
+    throw new AwsError('ExpiredTokenException', message, stsErrors.ExpiredTokenException, { exactCode: true });
   }
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf - CLOCK_SKEW_SECONDS > nowSeconds)) throw invalid('The token is not valid yet (nbf).');
   if (iat !== undefined && (typeof iat !== 'number' || iat - CLOCK_SKEW_SECONDS > nowSeconds)) throw invalid('The token was issued in the future (iat).');

@@ -8,7 +8,8 @@ import { discoveryUrl, fetchableUrl, type IssuerPolicy } from './issuer-urls.js'
  * certificate; IAM's thumbprints are kept but not needed for that), and cached per provider:
  * - a cached set is used for up to `maxAgeMs` (default 1 hour), then fetched again;
  * - a token naming a `kid` the cached set lacks fetches it again (the issuer rotated its keys), at most once per
- *   `minRefreshIntervalMs` (default 30 s) per provider, so tokens with made-up kids cannot make Coffer hammer an issuer;
+ *   `minRefreshIntervalMs` (default 30 s) per provider, counted from the last such refresh, so tokens with
+ *   made-up kids cannot make Coffer hammer an issuer;
  * - concurrent misses share one fetch; at most `maxProviders` sets are kept (the oldest is dropped first);
  * - each request has a time-out (default 5 s), redirects are refused and a body is read up to 256 KiB.
  * A provider given a JWKS by hand (`coffer oidc set-jwks`) uses that and is never fetched.
@@ -26,7 +27,8 @@ export type SigningKeyCacheOptions = {
   now?: () => number;
 };
 
-type Entry = { keys: JsonWebKey[]; fetchedAt: number };
+/** A provider's keys, when they were fetched, and when an unknown kid last made Coffer fetch them. */
+type Entry = { keys: JsonWebKey[]; fetchedAt: number; kidRefreshAt?: number };
 
 const MAX_BODY_BYTES = 256 * 1024;
 const MAX_KEYS = 100;
@@ -61,9 +63,18 @@ export class SigningKeyCache {
     let entry = this.#entries.get(cacheKey);
     const now = this.#now();
     const stale = !entry || now - entry.fetchedAt >= this.#maxAgeMs;
-    const kidUnknown = entry !== undefined && kid !== undefined && !entry.keys.some((key) => key.kid === kid);
-    if (stale || (kidUnknown && now - entry!.fetchedAt >= this.#minRefreshIntervalMs)) entry = await this.#refresh(cacheKey, source.issuerUrl);
-    return entry!.keys;
+    if (stale) return (await this.#refresh(cacheKey, source.issuerUrl, entry?.kidRefreshAt)).keys;
+    const kidUnknown = kid !== undefined && !entry!.keys.some((key) => key.kid === kid);
+    const mayRefresh = entry!.kidRefreshAt === undefined || now - entry!.kidRefreshAt >= this.#minRefreshIntervalMs;
+    if (!kidUnknown || !mayRefresh) return entry!.keys;
+    // The attempt counts even if it fails, and a failed refresh keeps the cached keys (the token is then refused
+    // for its unknown kid): an issuer that is down is not asked again on every such token.
+    entry!.kidRefreshAt = now;
+    try {
+      return (await this.#refresh(cacheKey, source.issuerUrl, now)).keys;
+    } catch {
+      return entry!.keys;
+    }
   }
 
   /** Forgets a provider's keys (its provider was deleted or changed). */
@@ -71,12 +82,12 @@ export class SigningKeyCache {
     for (const key of this.#entries.keys()) if (key.startsWith(`${providerArn}\0`)) this.#entries.delete(key);
   }
 
-  #refresh(cacheKey: string, issuerUrl: string): Promise<Entry> {
+  #refresh(cacheKey: string, issuerUrl: string, kidRefreshAt: number | undefined): Promise<Entry> {
     const running = this.#inFlight.get(cacheKey);
     if (running) return running;
     const fetching = this.#fetchKeys(issuerUrl)
       .then((keys) => {
-        const entry = { keys, fetchedAt: this.#now() };
+        const entry: Entry = { keys, fetchedAt: this.#now(), ...(kidRefreshAt !== undefined ? { kidRefreshAt } : {}) };
         this.#entries.delete(cacheKey);
         if (this.#entries.size >= this.#maxProviders) this.#entries.delete(this.#entries.keys().next().value!);
         this.#entries.set(cacheKey, entry);
