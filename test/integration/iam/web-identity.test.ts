@@ -109,7 +109,9 @@ describe('STS AssumeRoleWithWebIdentity: workloads with an OIDC token and no acc
   it('boto3 and the AWS CLI, given only AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN and AWS_ENDPOINT_URL, read the allowed secret and are refused the other', async () => {
     const tokenFile = join(workDir, 'python-token');
     writeFileSync(tokenFile, issuer.token(claims()));
-    const env = { AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: roleArn, AWS_ENDPOINT_URL: server.url, AWS_DEFAULT_REGION: REGION, AWS_MAX_ATTEMPTS: '1' };
+    // HOME in the scratch dir: the AWS CLI caches web identity credentials in ~/.aws/cli/cache, and a cached
+    // session would answer for the token instead of Coffer.
+    const env = { AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: roleArn, AWS_ENDPOINT_URL: server.url, AWS_DEFAULT_REGION: REGION, AWS_MAX_ATTEMPTS: '1', HOME: workDir };
     writeFileSync(
       join(workDir, 'read.py'),
       [
@@ -126,6 +128,26 @@ describe('STS AssumeRoleWithWebIdentity: workloads with an OIDC token and no acc
     const python = await shell(`python3 read.py '${allowedSecret}' '${deniedSecret}'`, { cwd: workDir, env });
     assert.equal(python.code, 0, python.stderr);
     assert.deepEqual(python.stdout.trim().split('\n'), ['allowed-value', 'AccessDeniedException']);
+
+    // STS's wire codes, as boto3 reads them from the XML.
+    writeFileSync(join(workDir, 'expired-token'), issuer.token(claims({ exp: Math.floor(Date.now() / 1000) - 600 })));
+    writeFileSync(join(workDir, 'foreign-token'), issuer.token(claims({ aud: 'someone-else' })));
+    writeFileSync(
+      join(workDir, 'codes.py'),
+      [
+        'import sys, boto3, botocore, botocore.exceptions',
+        'sts = boto3.client("sts", config=botocore.config.Config(signature_version=botocore.UNSIGNED))',
+        'for name in sys.argv[2:]:',
+        '    try:',
+        '        sts.assume_role_with_web_identity(RoleArn=sys.argv[1], RoleSessionName="codes", WebIdentityToken=open(name).read())',
+        '        print("NOT REFUSED")',
+        '    except botocore.exceptions.ClientError as error:',
+        '        print(error.response["Error"]["Code"])',
+      ].join('\n'),
+    );
+    const codes = await shell(`python3 codes.py '${roleArn}' expired-token foreign-token`, { cwd: workDir, env });
+    assert.equal(codes.code, 0, codes.stderr);
+    assert.deepEqual(codes.stdout.trim().split('\n'), ['ExpiredTokenException', 'InvalidIdentityToken']);
 
     const cli = await shell(`aws secretsmanager get-secret-value --secret-id '${allowedSecret}' --query SecretString --output text`, { cwd: workDir, env });
     assert.equal(cli.code, 0, cli.stderr);
