@@ -99,7 +99,10 @@ export class SigningKeyCache {
   }
 
   async #fetchKeys(issuerUrl: string): Promise<JsonWebKey[]> {
-    const configuration = await this.#fetchJson(discoveryUrl(issuerUrl));
+    const discovery = discoveryUrl(issuerUrl);
+    // A provider made under --dev keeps its http URL after a restart without it: never fetched then.
+    if (!fetchableUrl(discovery, this.#policy)) throw idpUnreachable('the issuer URL is not https');
+    const configuration = await this.#fetchJson(discovery);
     const jwksUri = configuration.jwks_uri;
     if (typeof jwksUri !== 'string' || !fetchableUrl(jwksUri, this.#policy)) throw idpUnreachable('the discovery document has no usable jwks_uri');
     const keys = jwksKeys(await this.#fetchJson(jwksUri));
