@@ -209,6 +209,18 @@ describe('STS AssumeRoleWithWebIdentity: workloads with an OIDC token and no acc
     await refused(assume(issuer.token(claims()), { DurationSeconds: 7200 }), 'ValidationError', /MaxSessionDuration/);
   });
 
+  it('a session policy is checked (MalformedPolicyDocument) and counted in PackedPolicySize', async () => {
+    const policy = JSON.stringify(readOnly(allowedSecret));
+    const answer = await assume(issuer.token(claims()), { Policy: policy });
+    assert.ok(answer.PackedPolicySize! > 0 && answer.PackedPolicySize! <= 100, String(answer.PackedPolicySize));
+    await refused(assume(issuer.token(claims()), { Policy: '{"Statement": [' }), 'MalformedPolicyDocumentException');
+    await refused(
+      assume(issuer.token(claims()), { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] }) }),
+      'MalformedPolicyDocumentException',
+      /Principal/,
+    );
+  });
+
   it('an unknown kid makes one refresh of the JWKS: a rotated-in key is then accepted, a made-up kid refused without hammering the issuer', async () => {
     const rotated = issuer.newKey('rsa');
     const before = issuer.jwksRequests();
