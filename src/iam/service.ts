@@ -14,7 +14,8 @@ import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 /**
  * The IAM and STS services (AWS Query protocol). IAM operations on a user or role authorize `iam:<Operation>`
  * on its ARN themselves; ListUsers and ListRoles are authorized by the pipeline on `*`; AssumeRole checks
- * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS. `principals` is the
+ * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS; AssumeRoleWithWebIdentity
+ * comes unsigned and trusts only the verified token and the role's trust policy. `principals` is the
  * directory KMS asks whether a key policy's users and roles exist (kms's IamPrincipalDirectory port).
  */
 export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPolicyCache }) {

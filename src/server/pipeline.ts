@@ -72,7 +72,7 @@ type Protocol<T extends Target> = {
 
 /**
  * The one request flow: request id → protocol → target → SigV4 → principal → input → schema → operation →
- * encode, with one audit event. Every failure on the way is an AwsError rendered by the protocol's renderer.
+ * encode, with one audit event (an operation declared `unsigned` may skip SigV4: see isUnsignedCall). Every failure on the way is an AwsError rendered by the protocol's renderer.
  * The protocol is picked from the request: X-Amz-Target → JSON 1.1; a REST service's path → REST-JSON; a
  * form-encoded POST → Query (IAM, STS); anything else → JSON 1.1 (which reports the missing target).
  */
