@@ -31,6 +31,8 @@ const DENIED_MEMBERS = new Set([
   'SecretAccessKey',
   'SessionToken',
   'TokenCode',
+  // AssumeRoleWithWebIdentity's OIDC token: a bearer credential until it expires.
+  'WebIdentityToken',
   // Invoke's base64 tail of the function's log: functions print what they like.
   'LogResult',
 ]);

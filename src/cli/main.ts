@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountsCommand } from './commands/accounts.js';
+import { registerOidcCommand } from './commands/oidc.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -26,6 +27,7 @@ registerServerCommand(program);
 registerFunctionsCommand(program);
 registerAuditCommand(program);
 registerAccountsCommand(program);
+registerOidcCommand(program);
 registerMigrateCommand(program);
 await program.parseAsync(process.argv);
 

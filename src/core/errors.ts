@@ -8,13 +8,20 @@ export class AwsError extends Error {
   readonly code: string;
   readonly status: number;
   readonly fault: Fault;
+  /**
+   * The code goes on the wire as it is, never renamed to a protocol's name for a shared code (Query renames
+   * ExpiredTokenException to ExpiredToken for an expired signing key; STS's AssumeRoleWithWebIdentity answers an
+   * expired web identity token with ExpiredTokenException itself).
+   */
+  readonly exactCode: boolean;
 
-  constructor(code: string, message: string, status = 400, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, status = 400, options?: { cause?: unknown; exactCode?: boolean }) {
     super(message, options);
     this.name = code;
     this.code = code;
     this.status = status;
     this.fault = status >= 500 ? 'server' : 'client';
+    this.exactCode = options?.exactCode ?? false;
   }
 }
 

@@ -9,12 +9,14 @@ export type OperationSpec<I = any, O = any> = {
    * How the call is authorized. `action` (default): the pipeline checks `<signingName>:<Operation>` on resource
    * `*` with the caller's identity policies before the operation runs. `resource`: the operation checks its
    * resource itself (the secret, the key, with their policies) through the authorizer, and the pipeline fails a
-   * call that returns without any check. `none`: anyone authenticated (sts:GetCallerIdentity).
+   * call that returns without any check. `none`: anyone authenticated (sts:GetCallerIdentity). `unsigned`: the
+   * request may come without SigV4 and the operation authenticates its caller itself (STS
+   * AssumeRoleWithWebIdentity, whose token is the credential); a signed request is still verified.
    */
   access?: OperationAccess;
 };
 
-export type OperationAccess = 'action' | 'resource' | 'none';
+export type OperationAccess = 'action' | 'resource' | 'none' | 'unsigned';
 
 /** The operation table a service hands to the protocol codec, keyed by the AWS operation name. */
 export type ServiceTable = {

@@ -1,7 +1,8 @@
 import type { Credentials } from '../auth/index.js';
-import type { Logger } from '../core/index.js';
+import type { Clock, Logger } from '../core/index.js';
 import type { Authorizer, IdentityPolicySource } from '../policy/index.js';
-import type { IamRepository } from '../store/index.js';
+import type { IamRepository, OidcProviderRepository } from '../store/index.js';
+import type { SigningKeyCache } from './web-identity/signing-keys.js';
 
 /** The IAM repository's methods the IAM and STS operations call (auth's credentials insert the keys). */
 export type IamStore = Pick<
@@ -57,7 +58,15 @@ export type IamStore = Pick<
   | 'listPolicyEntities'
   | 'listManagedPolicyUsage'
   | 'setPermissionsBoundary'
->;
+> &
+  OidcProviderRepository;
+
+/** What AssumeRoleWithWebIdentity needs besides the store: which issuers may be reached, and their key cache. */
+export type WebIdentityDeps = {
+  /** `--dev`: plain-http issuers on a loopback address are accepted (tests run their own issuer). */
+  allowLoopbackHttpIssuers: boolean;
+  signingKeys: SigningKeyCache;
+};
 
 /** Opens the encoded messages AccessDenied answers carry (implemented over crypto, wired by server/compose.ts). */
 export interface AuthorizationMessageDecoder {
@@ -75,4 +84,8 @@ export type IamDeps = {
   authorizationMessages?: AuthorizationMessageDecoder;
   /** Warnings about stored policies (conditions on keys Coffer never sets). */
   logger?: Logger;
+  /** Absent: https issuers only, with a key cache of the service's own. */
+  webIdentity?: WebIdentityDeps;
+  /** Real time for a token's exp/nbf/iat, like SigV4 freshness (default the system clock). */
+  tokenClock?: Clock;
 };

@@ -35,6 +35,10 @@ export const stsErrors = {
   /** https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html#API_DecodeAuthorizationMessage_Errors */
   InvalidAuthorizationMessageException: 400,
   InternalFailure: 500,
+  /** AssumeRoleWithWebIdentity: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_Errors */
+  InvalidIdentityToken: 400,
+  IDPRejectedClaim: 403,
+  IDPCommunicationError: 400,
 } as const;
 
 export const stsError = errorFactory(stsErrors);
@@ -52,4 +56,8 @@ export const IAM_LIMITS = {
   managedPolicyCharacters: 6144,
   groupsPerAccount: 300,
   groupsPerUser: 10,
+  /** https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html */
+  oidcProvidersPerAccount: 100,
+  clientIdsPerOidcProvider: 100,
+  thumbprintsPerOidcProvider: 5,
 } as const;

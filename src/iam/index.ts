@@ -17,4 +17,7 @@ export type { ServiceRoleSession, ServiceRoleSessions } from './service-role-ses
 export { newAccountId } from './names.js';
 export { getManagedPolicyDocument } from './managed-policy-documents.js';
 export { AWS_MANAGED_POLICIES, awsManagedPolicy, isAwsManagedPolicyArn, type AwsManagedPolicy } from './aws-managed-policies.js';
-export type { AuthorizationMessageDecoder, IamDeps, IamStore } from './deps.js';
+export type { AuthorizationMessageDecoder, IamDeps, IamStore, WebIdentityDeps } from './deps.js';
+export { SigningKeyCache } from './web-identity/signing-keys.js';
+export { setStoredJwks, type SetJwksOutcome } from './web-identity/stored-jwks.js';
+export { parseProviderArn, providerArn, providerKeyOf } from './web-identity/issuer-urls.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACCESS_KEY_STATUSES } from '../store/index.js';
-import { awsBoolean, awsEnum, awsInt, awsList, awsString } from '../core/index.js';
+import { awsBoolean, awsEnum, awsInt, awsList, awsString, sensitiveString } from '../core/index.js';
 
 /**
  * One zod schema per IAM and STS operation, mirroring AWS's request shapes. Query bodies carry every value as a
@@ -70,6 +70,9 @@ const simulation = {
 /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html */
 export const AUTHORIZATION_DETAIL_ENTITIES = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] as const;
 const roleDescription = awsString({ max: 1000, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$/ });
+const oidcProviderArn = awsString({ min: 20, max: 2048 });
+const oidcClientId = awsString({ min: 1, max: 255 });
+const thumbprint = awsString({ min: 40, max: 40 });
 
 export const iamSchemas = {
   SimulatePrincipalPolicy: z.object({ PolicySourceArn: awsString({ min: 20, max: 2048 }), PolicyInputList: simulationPolicies.optional(), ...simulation }),
@@ -169,6 +172,23 @@ export const iamSchemas = {
   GetGroupPolicy: z.object({ GroupName: groupName, PolicyName: policyName }),
   ListGroupPolicies: z.object({ GroupName: groupName, ...paging }),
   DeleteGroupPolicy: z.object({ GroupName: groupName, PolicyName: policyName }),
+  // OpenID Connect providers: the list limits (100 client ids, 5 thumbprints) are checked by the operations,
+  // which answer LimitExceeded as IAM does rather than a validation error.
+  CreateOpenIDConnectProvider: z.object({
+    Url: awsString({ min: 1, max: 255 }),
+    ClientIDList: queryList(oidcClientId).optional(),
+    ThumbprintList: queryList(thumbprint).optional(),
+    Tags: tags.optional(),
+  }),
+  GetOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn }),
+  ListOpenIDConnectProviders: z.object({}),
+  DeleteOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn }),
+  AddClientIDToOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ClientID: oidcClientId }),
+  RemoveClientIDFromOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ClientID: oidcClientId }),
+  UpdateOpenIDConnectProviderThumbprint: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ThumbprintList: queryList(thumbprint) }),
+  TagOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, Tags: tags }),
+  UntagOpenIDConnectProvider: z.object({ OpenIDConnectProviderArn: oidcProviderArn, TagKeys: tagKeys }),
+  ListOpenIDConnectProviderTags: z.object({ OpenIDConnectProviderArn: oidcProviderArn, ...paging }),
 };
 
 /** STS session tags: AWS's character rules (letters, spaces, digits and `_.:/=+-@`). */
@@ -205,6 +225,17 @@ export const stsSchemas = {
   }),
   GetAccessKeyInfo: z.object({ AccessKeyId: accessKeyId }),
   DecodeAuthorizationMessage: z.object({ EncodedMessage: awsString({ min: 1, max: 10240 }) }),
+  AssumeRoleWithWebIdentity: z.object({
+    RoleArn: awsString({ min: 20, max: 2048 }),
+    RoleSessionName: awsString({ min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ }),
+    // AWS's model bounds the token to 20000 characters (a longer one is a ValidationError, as on AWS); Sensitive
+    // so it never reaches a log, an error message or the audit log.
+    WebIdentityToken: sensitiveString({ min: 4, max: 20000 }),
+    ProviderId: awsString({ min: 4, max: 2048 }).optional(),
+    PolicyArns: queryList(z.object({ arn: awsString({ min: 20, max: 2048 }).optional() }), { max: 10 }).optional(),
+    Policy: awsString({ min: 1, max: 2048, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/ }).optional(),
+    DurationSeconds: queryInt({ min: 900, max: 43200 }).optional(),
+  }),
 };
 
 export type IamInput<K extends keyof typeof iamSchemas> = z.infer<(typeof iamSchemas)[K]>;

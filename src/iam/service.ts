@@ -10,10 +10,12 @@ import { principalUpdateOperations } from './operations/principal-updates.js';
 import { managedPolicyOperations } from './operations/managed-policies.js';
 import { permissionsBoundaryOperations } from './operations/permissions-boundaries.js';
 import { policyAttachmentOperations } from './operations/policy-attachments.js';
+import { oidcProviderOperations } from './operations/oidc-providers.js';
 import { roleOperations } from './operations/roles.js';
 import { simulationOperations } from './operations/simulation.js';
 import { refuseUserSession, STS_OPERATIONS_FOR_USER_SESSIONS, stsOperations } from './operations/sts.js';
 import { userOperations } from './operations/users.js';
+import { webIdentityOperations } from './operations/web-identity.js';
 import { createPrincipalDirectory } from './principal-directory.js';
 import { createServiceRoleSessions } from './service-role-sessions.js';
 import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
@@ -21,7 +23,8 @@ import { iamSchemas as iam, stsSchemas as sts } from './schemas.js';
 /**
  * The IAM and STS services (AWS Query protocol). IAM operations on a user, role or group authorize
  * `iam:<Operation>` on its ARN themselves; ListUsers, ListRoles and ListGroups are authorized by the pipeline on `*`; AssumeRole checks
- * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS. `principals` is the
+ * the role's trust policy itself; GetCallerIdentity needs no permission, as in AWS; AssumeRoleWithWebIdentity
+ * comes unsigned and trusts only the verified token and the role's trust policy. `principals` is the
  * directory KMS asks whether a key policy's users and roles exist (kms's IamPrincipalDirectory port).
  */
 export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPolicyCache }) {
@@ -38,6 +41,8 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
   const managed = managedPolicyOperations(deps);
   const attachments = policyAttachmentOperations(deps);
   const boundaries = permissionsBoundaryOperations(deps);
+  const oidc = oidcProviderOperations(deps);
+  const webIdentity = webIdentityOperations(deps, deps.compiledPolicies);
 
   const iamTable: QueryServiceTable = {
     targetPrefix: 'iam',
@@ -116,6 +121,16 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       GetGroupPolicy: operation(iam.GetGroupPolicy, policies.getGroupPolicy, 'resource'),
       ListGroupPolicies: operation(iam.ListGroupPolicies, policies.listGroupPolicies, 'resource'),
       DeleteGroupPolicy: operation(iam.DeleteGroupPolicy, policies.deleteGroupPolicy, 'resource'),
+      CreateOpenIDConnectProvider: operation(iam.CreateOpenIDConnectProvider, oidc.createOpenIDConnectProvider, 'resource'),
+      GetOpenIDConnectProvider: operation(iam.GetOpenIDConnectProvider, oidc.getOpenIDConnectProvider, 'resource'),
+      ListOpenIDConnectProviders: operation(iam.ListOpenIDConnectProviders, oidc.listOpenIDConnectProviders),
+      DeleteOpenIDConnectProvider: operation(iam.DeleteOpenIDConnectProvider, oidc.deleteOpenIDConnectProvider, 'resource'),
+      AddClientIDToOpenIDConnectProvider: operation(iam.AddClientIDToOpenIDConnectProvider, oidc.addClientIDToOpenIDConnectProvider, 'resource'),
+      RemoveClientIDFromOpenIDConnectProvider: operation(iam.RemoveClientIDFromOpenIDConnectProvider, oidc.removeClientIDFromOpenIDConnectProvider, 'resource'),
+      UpdateOpenIDConnectProviderThumbprint: operation(iam.UpdateOpenIDConnectProviderThumbprint, oidc.updateOpenIDConnectProviderThumbprint, 'resource'),
+      TagOpenIDConnectProvider: operation(iam.TagOpenIDConnectProvider, oidc.tagOpenIDConnectProvider, 'resource'),
+      UntagOpenIDConnectProvider: operation(iam.UntagOpenIDConnectProvider, oidc.untagOpenIDConnectProvider, 'resource'),
+      ListOpenIDConnectProviderTags: operation(iam.ListOpenIDConnectProviderTags, oidc.listOpenIDConnectProviderTags, 'resource'),
     },
   };
 
@@ -131,12 +146,16 @@ export function createIamService(deps: IamDeps & { compiledPolicies: CompiledPol
       GetSessionToken: operation(sts.GetSessionToken, session.getSessionToken, 'none'),
       GetAccessKeyInfo: operation(sts.GetAccessKeyInfo, session.getAccessKeyInfo),
       DecodeAuthorizationMessage: operation(sts.DecodeAuthorizationMessage, messages.decodeAuthorizationMessage),
+      // The one operation that may come unsigned: the web identity token is its credential.
+      AssumeRoleWithWebIdentity: operation(sts.AssumeRoleWithWebIdentity, webIdentity.assumeRoleWithWebIdentity, 'unsigned'),
     },
   };
 
   // Credentials from GetSessionToken call no IAM operation (no MFA here) and only some STS ones, as in AWS.
   guardUserSessions(iamTable.operations, 'iam', () => true);
   guardUserSessions(stsTable.operations, 'sts', (name) => !STS_OPERATIONS_FOR_USER_SESSIONS.has(name) && name !== 'GetSessionToken');
+  assertOnlyUnsigned(stsTable, 'AssumeRoleWithWebIdentity');
+  assertOnlyUnsigned(iamTable, undefined);
 
   return {
     iamTable,
@@ -159,6 +178,13 @@ function guardUserSessions(operations: Record<string, OperationSpec>, service: '
         return run(ctx, input);
       },
     };
+  }
+}
+
+/** The unsigned exception stays exactly one operation: a second one would be an unauthenticated entry point. */
+function assertOnlyUnsigned(table: QueryServiceTable, allowed: string | undefined): void {
+  for (const [name, spec] of Object.entries(table.operations)) {
+    if (spec.access === 'unsigned' && name !== allowed) throw new Error(`${table.signingName}:${name} may not be unsigned`);
   }
 }
 

@@ -71,8 +71,12 @@ function compilePrincipalSpec(spec: PrincipalSpec): (principal: RequestPrincipal
   }
   const arnMatch = arnPatterns.length > 0 ? anyArnMatcher(arnPatterns) : () => false;
   const services = new Set((spec.Service ?? []).map((service) => service.toLowerCase()));
-  // Federated and CanonicalUser principals do not exist in Coffer: they never match.
+  // A federated caller (an OIDC provider's ARN) is matched exactly by a Federated entry, or by AWS "*", which
+  // "is the same as Principal: *". CanonicalUser principals do not exist in Coffer: they never match.
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-federated-web-identity
+  const federated = new Set(spec.Federated ?? []);
   return (principal) => {
+    if (principal.federated !== undefined) return federated.has(principal.federated) || anyAws ? 'principal' : undefined;
     if (principal.service !== undefined) return services.has(principal.service.toLowerCase()) ? 'principal' : undefined;
     if (anyAws) return 'principal';
     if (arnMatch(principal.arn)) return 'principal';

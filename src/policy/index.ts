@@ -7,9 +7,10 @@
  * It imports nothing from Coffer but core (and today not even that); never a store, a service or auth.
  * Policy variables are substituted in Resource and String/ARN condition values (variables.ts). The request
  * context's global keys are built in access.ts, which also applies a principal's permissions boundary and a
- * session's session policies (the identity source loads them). simulate.ts explains a checkAccess decision for
+ * session's session policies (the identity source loads them). Federated principals match only a federated
+ * caller (an OIDC provider's ARN, AssumeRoleWithWebIdentity). simulate.ts explains a checkAccess decision for
  * IAM's policy simulation; authorization-failure.ts describes a refusal for STS DecodeAuthorizationMessage. Not
- * supported: Binary operators, Federated and CanonicalUser principals (they never match), and SCPs.
+ * supported: Binary operators, CanonicalUser principals (they never match), and SCPs.
  */
 export * from './types.js';
 export { parsePolicy, parsePolicyValue, type ParseResult } from './parse.js';

@@ -92,11 +92,18 @@ const SOURCES: readonly KeySource[] = [
   { key: 'iam:policyarn', actions: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'] },
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
-  { key: 'sts:rolesessionname', actions: ['sts:AssumeRole'] },
-  // iam/operations/sts.ts: AssumeRole's SourceIdentity (also for sts:SetSourceIdentity) and transitive tag keys.
-  { key: 'sts:sourceidentity', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'] },
+  { key: 'sts:rolesessionname', actions: ['sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'] },
+  // iam/operations/sts.ts and web-identity.ts: SourceIdentity (also for sts:SetSourceIdentity), and the trust
+  // policy's keys of a web identity session (the token's claims are `<provider host/path>:sub|aud|amr`, matched
+  // by suffix in keyMaySet).
+  { key: 'sts:sourceidentity', actions: ['sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'] },
+  { key: 'aws:federatedprovider', actions: ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'] },
   { key: 'sts:transitivetagkeys', actions: ['sts:TagSession'] },
 ];
+
+/** The OIDC claims a web identity trust policy tests: `<provider host/path>:sub`, `:aud`, `:amr`. */
+const WEB_IDENTITY_CLAIM_KEY = /^[^:]+(?::\d+)?(?:\/[^:]*)?:(sub|aud|amr)$/;
+const WEB_IDENTITY_ACTIONS = ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'];
 
 /** The statement's actions as validate sees them: its Action or NotAction patterns. */
 export type StatementActions = { readonly action?: readonly string[]; readonly notAction?: readonly string[] };
@@ -107,6 +114,7 @@ export type StatementActions = { readonly action?: readonly string[]; readonly n
  */
 export function keyMaySet(key: string, statement: StatementActions): boolean {
   const lower = key.toLowerCase();
+  if (WEB_IDENTITY_CLAIM_KEY.test(lower) && !lower.startsWith('aws:') && WEB_IDENTITY_ACTIONS.some((action) => covers(statement, action))) return true;
   return SOURCES.some((source) => keyMatches(source.key, lower) && source.actions.some((action) => covers(statement, action)));
 }
 

@@ -22,6 +22,15 @@ import {
   type PrincipalType,
 } from './types.js';
 
+/** `service:name` (aws:SourceIp, kms:ViaService, secretsmanager:ResourceTag/x). */
+const CONDITION_KEY = /^[A-Za-z0-9-]+:.+$/;
+/**
+ * An OIDC provider's claim in a web identity trust policy: `<host[:port][/path]>:<claim>`, such as
+ * `token.actions.githubusercontent.com:sub` or `oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE:aud`.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif
+ */
+const WEB_IDENTITY_KEY = /^[A-Za-z0-9.-]+(?::\d+)?(?:\/[^:]*)?:[A-Za-z0-9_]+$/;
+
 export type ParseResult =
   | { readonly document: PolicyDocument; readonly findings?: undefined }
   | { readonly document?: undefined; readonly findings: readonly PolicyFinding[] };
@@ -110,7 +119,7 @@ function conditionBlock(value: Json, path: Path, out: Collector): ConditionBlock
     const entries: Record<string, string[]> = {};
     for (const [key, raw] of Object.entries(keys)) {
       const keyPath = at(operatorPath, key);
-      if (!/^[A-Za-z0-9-]+:.+$/.test(key)) {
+      if (!CONDITION_KEY.test(key) && !WEB_IDENTITY_KEY.test(key)) {
         out.error('INVALID_CONDITION_KEY_FORMAT', `The condition key ${key} must have the form service:name.`, keyPath);
         ok = false;
         continue;

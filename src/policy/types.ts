@@ -66,6 +66,11 @@ export type RequestPrincipal = {
   readonly roleArn?: string;
   /** For an AWS service principal (`secretsmanager.amazonaws.com`): matched by `Principal: {Service: ...}`. */
   readonly service?: string;
+  /**
+   * For a federated caller (AssumeRoleWithWebIdentity): the identity provider's ARN, matched only by
+   * `Principal: {Federated: ...}` (or `"*"`), never by AWS account or ARN entries.
+   */
+  readonly federated?: string;
 };
 
 export type AuthorizationRequest = {

@@ -23,12 +23,19 @@ export function isQueryRequest(method: string, contentType: string | undefined):
 
 export function createQueryRouter(tables: readonly QueryServiceTable[]) {
   const bySigningName = new Map(tables.map((table) => [table.signingName, table]));
+  // Operations a client sends without SigV4 (access 'unsigned': STS AssumeRoleWithWebIdentity): an unsigned
+  // request has no credential scope, so its Action alone names the table.
+  const unsigned = new Map(tables.flatMap((table) => Object.entries(table.operations).filter(([, spec]) => spec.access === 'unsigned').map(([name]) => [name, table] as const)));
   return {
     /** The service comes from the credential scope (`iam`, `sts`); the operation from the body's `Action`. */
     route(signingName: string | undefined, body: Buffer): QueryTarget {
       const table = signingName === undefined ? undefined : bySigningName.get(signingName);
       const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '';
-      if (signingName === undefined) throw commonError('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+      if (signingName === undefined) {
+        const unsignedTable = unsigned.get(action);
+        if (unsignedTable) return { table: unsignedTable, operationName: action };
+        throw commonError('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+      }
       if (!table) throw commonError('UnknownOperationException', `The service ${echoed(signingName)} does not speak the Query protocol here.`);
       if (!Object.hasOwn(table.operations, action)) {
         throw commonError('UnknownOperationException', `Could not find operation ${action ? echoed(action) : '(no Action)'} for version ${table.version}`);
@@ -145,7 +152,7 @@ export function renderQueryError(error: unknown, internalErrorCode: string, requ
   let code = internalErrorCode;
   let message = `An internal error occurred. Request id: ${requestId}`;
   if (error instanceof AwsError) {
-    const mapped = QUERY_COMMON_ERRORS[error.code];
+    const mapped = error.exactCode ? undefined : QUERY_COMMON_ERRORS[error.code];
     status = mapped?.status ?? error.status;
     code = mapped?.code ?? error.code;
     message = error.message;

@@ -5,7 +5,7 @@ import { createAuthenticator, createCredentials, type Credentials } from '../aut
 import { createLogger, systemClock, type Logger } from '../core/index.js';
 import { Keyring, makeRootKeyCheck, type LoadedRootKey } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
-import { createIamService, createIdentityPolicySource, getManagedPolicyDocument, newAccountId } from '../iam/index.js';
+import { createIamService, createIdentityPolicySource, getManagedPolicyDocument, newAccountId, setStoredJwks, SigningKeyCache, type SetJwksOutcome } from '../iam/index.js';
 import { createKmsService, type KmsService } from '../kms/index.js';
 import { CompiledPolicyCache, createAuthorizer } from '../policy/index.js';
 import { createQueryRouter, createRestRouter, createTargetRouter } from '../protocol/index.js';
@@ -37,6 +37,10 @@ export type Coffer = {
   accounts: {
     /** A new account (random 12-digit id) with an access key of its root user; the secret is shown once. */
     create(): Promise<{ accountId: string; accessKeyId: string; secretAccessKey: string }>;
+  };
+  oidcProviders: {
+    /** Stores (or with undefined, clears) an OIDC provider's JWKS given by hand (`coffer oidc set-jwks`). */
+    setJwks(change: { accountId: string; url: string; jwks: string | undefined }): Promise<SetJwksOutcome>;
   };
   /** Set on the start that created the data dir's administrator key. */
   createdAdmin?: AdminCredentials;
@@ -111,7 +115,10 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   // AccessDenied messages carry an encoded failure message only when asked (AWS's Secrets Manager and KMS send none).
   const authorizationMessages = createAuthorizationMessages(keyring);
   const authorizer = createAuthorizer(identities, config.encodeAuthorizationMessages ? { messages: authorizationMessages } : {});
-  const iam = createIamService({ store, credentials, authorizer, identities, authorizationMessages, compiledPolicies, logger });
+  // AssumeRoleWithWebIdentity's issuers: https only, and in --dev also plain http on a loopback address.
+  const allowLoopbackHttpIssuers = config.devMode ?? false;
+  const webIdentity = { allowLoopbackHttpIssuers, signingKeys: new SigningKeyCache({ policy: { allowLoopbackHttp: allowLoopbackHttpIssuers } }) };
+  const iam = createIamService({ store, credentials, authorizer, identities, authorizationMessages, compiledPolicies, logger, webIdentity, tokenClock: systemClock });
   const kms = createKmsService({
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
   });
@@ -193,6 +200,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     functions,
     rotation,
     accounts: { create: () => createAccount(store, credentials, clock.now()) },
+    oidcProviders: { setJwks: (change) => setStoredJwks(store, change) },
     createdAdmin,
     rootKeyCreated: rootKey.created,
     rootKeyDescription: rootKey.description,

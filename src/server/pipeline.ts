@@ -72,7 +72,7 @@ type Protocol<T extends Target> = {
 
 /**
  * The one request flow: request id → protocol → target → SigV4 → principal → input → schema → operation →
- * encode, with one audit event. Every failure on the way is an AwsError rendered by the protocol's renderer.
+ * encode, with one audit event (an operation declared `unsigned` may skip SigV4: see isUnsignedCall). Every failure on the way is an AwsError rendered by the protocol's renderer.
  * The protocol is picked from the request: X-Amz-Target → JSON 1.1; a REST service's path → REST-JSON; a
  * form-encoded POST → Query (IAM, STS); anything else → JSON 1.1 (which reports the missing target).
  */
@@ -103,8 +103,9 @@ export function createPipeline(deps: PipelineDeps) {
         const target = protocol.route(request);
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
-        const ctx = await authenticatedContext(request, requestId, target, ledger);
-        describeContext(call, ctx);
+        const ctx = isUnsignedCall(request, target) ? unsignedContext(request, requestId, ledger) : await authenticatedContext(request, requestId, target, ledger);
+        if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
+        else call.region = ctx.region;
         const input = protocol.decode(target, request);
         call.input = input;
         return { target, output: await execute(ctx, target, input, deps) };
@@ -118,6 +119,24 @@ export function createPipeline(deps: PipelineDeps) {
       return rendered.response;
     }
   };
+
+  /**
+   * The context of an unsigned call to an operation that authenticates its caller itself (access 'unsigned': STS
+   * AssumeRoleWithWebIdentity). Its principal is UNSIGNED_CALLER, which no policy names and which is never
+   * recorded as the call's identity; the region is STS's global one, as an unsigned request names none.
+   */
+  function unsignedContext(request: RawRequest, requestId: string, access: AccessLedger): RequestContext {
+    return {
+      requestId,
+      principal: UNSIGNED_CALLER,
+      region: UNSIGNED_REGION,
+      clock: deps.clock,
+      sourceIp: request.sourceIp,
+      userAgent: header(request, 'user-agent'),
+      secureTransport: request.secure === true,
+      access,
+    };
+  }
 
   async function authenticatedContext(request: RawRequest, requestId: string, target: Target, access: AccessLedger): Promise<RequestContext> {
     const { identity, principal } = await deps.authenticate(request, deps.signatureClock.now());
@@ -135,6 +154,21 @@ export function createPipeline(deps: PipelineDeps) {
       access,
     };
   }
+}
+
+/** The caller of an unsigned call: no account, no ARN, no key (see unsignedContext). */
+const UNSIGNED_CALLER: RequestContext['principal'] = Object.freeze({ accountId: '', arn: '', accessKeyId: '' });
+/** STS's global endpoint is us-east-1; an unsigned request carries no credential scope to name another. */
+const UNSIGNED_REGION = 'us-east-1';
+
+/**
+ * Whether a call goes without SigV4: only when its operation is declared `unsigned` and the request carries no
+ * signature at all (neither an Authorization header nor a presigned X-Amz-Credential). A signed request to such
+ * an operation is verified like any other, so a bad signature is still refused.
+ */
+function isUnsignedCall(request: RawRequest, target: Target): boolean {
+  if (target.table.operations[target.operationName]?.access !== 'unsigned') return false;
+  return header(request, 'authorization') === undefined && !/(?:^|&)X-Amz-Credential=/i.test(request.query);
 }
 
 /** AWS JSON 1.1: X-Amz-Target names the operation; JSON body in and out; `{"__type","message"}` errors. */

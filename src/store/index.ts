@@ -8,6 +8,7 @@
 export type { Store, StoreLifecycle } from './store.js';
 export type { MetaRepository } from './repositories/meta.js';
 export type { IamRepository } from './repositories/iam.js';
+export type { OidcProviderRepository } from './repositories/oidc-providers.js';
 export type { KmsRepository } from './repositories/kms.js';
 export type { SecretsRepository } from './repositories/secrets.js';
 export type { RotationRepository } from './repositories/rotation.js';

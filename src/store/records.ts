@@ -6,6 +6,7 @@
 export * from './records/common.js';
 export * from './records/kms.js';
 export * from './records/iam.js';
+export * from './records/oidc-providers.js';
 export * from './records/secrets.js';
 export * from './records/rotation.js';
 export * from './records/functions.js';

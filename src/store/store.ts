@@ -1,6 +1,7 @@
 import type { AuditRepository } from './repositories/audit.js';
 import type { FunctionsRepository } from './repositories/functions.js';
 import type { IamRepository } from './repositories/iam.js';
+import type { OidcProviderRepository } from './repositories/oidc-providers.js';
 import type { KmsRepository } from './repositories/kms.js';
 import type { MetaRepository } from './repositories/meta.js';
 import type { RotationRepository } from './repositories/rotation.js';
@@ -22,6 +23,7 @@ export interface Store
   extends StoreLifecycle,
     MetaRepository,
     IamRepository,
+    OidcProviderRepository,
     KmsRepository,
     SecretsRepository,
     RotationRepository,

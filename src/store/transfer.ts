@@ -78,6 +78,11 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     ],
     order: ['role_id'],
   },
+  {
+    name: 'iam_oidc_providers',
+    columns: [text('account_id'), text('arn'), text('url'), text('client_ids'), text('thumbprints'), text('tags'), text('jwks'), integer('created_at')],
+    order: ['arn'],
+  },
   { name: 'iam_user_policies', columns: [text('owner_id'), text('policy_name'), text('name_key'), text('document')], order: ['owner_id', 'name_key'] },
   { name: 'iam_role_policies', columns: [text('owner_id'), text('policy_name'), text('name_key'), text('document')], order: ['owner_id', 'name_key'] },
   {

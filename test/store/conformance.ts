@@ -3,6 +3,7 @@ import { runFunctionsRepositorySuite } from './functions/functions-suite.js';
 import { runIamRepositorySuite } from './iam/iam-suite.js';
 import { runKmsRepositorySuite } from './kms/kms-suite.js';
 import { runMetaRepositorySuite } from './meta/meta-suite.js';
+import { runOidcProviderRepositorySuite } from './oidc-providers/oidc-providers-suite.js';
 import { runRotationRepositorySuite } from './rotation/rotation-suite.js';
 import { runSecretsRepositorySuite } from './secrets/secrets-suite.js';
 import type { OpenStore } from './repository-suite.js';
@@ -14,6 +15,7 @@ import type { OpenStore } from './repository-suite.js';
 export const conformanceSuites = {
   meta: runMetaRepositorySuite,
   iam: runIamRepositorySuite,
+  oidcProviders: runOidcProviderRepositorySuite,
   kms: runKmsRepositorySuite,
   secrets: runSecretsRepositorySuite,
   rotation: runRotationRepositorySuite,

@@ -30,7 +30,7 @@ export function iamRequestTags(tags: readonly IamTag[] | undefined): RequestCont
  * The target user's or role's tags, as aws:ResourceTag/<key> and iam:ResourceTag/<key>.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html
  */
-function resourceTagContext(tags: readonly IamTag[]): RequestContextValues {
+export function resourceTagContext(tags: readonly IamTag[]): RequestContextValues {
   const context: Record<string, string> = {};
   for (const tag of tags) {
     context[`aws:ResourceTag/${tag.Key}`] = tag.Value;

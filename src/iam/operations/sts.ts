@@ -175,7 +175,7 @@ function refuseUnsupportedMembers(input: StsInput<'AssumeRole'>): void {
   if (input.ProvidedContexts !== undefined) throw stsError('InvalidParameterValue', 'ProvidedContexts is not supported by this server.');
 }
 
-function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
+export function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
   return {
     AccessKeyId: session.accessKeyId,
     SecretAccessKey: session.secretAccessKey,

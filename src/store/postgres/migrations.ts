@@ -457,4 +457,24 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    id: 16,
+    name: 'iam-oidc-providers',
+    // IAM OpenID Connect providers (AssumeRoleWithWebIdentity's issuers), per account, keyed by ARN. Client ids,
+    // thumbprints and tags are JSON lists on the row (a provider has at most 100, 5 and 50); jwks is the
+    // issuer's key set given by hand (coffer oidc set-jwks), NULL to fetch it from the issuer.
+    sql: `
+      CREATE TABLE iam_oidc_providers (
+        account_id TEXT COLLATE "C" NOT NULL,
+        arn TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        url TEXT NOT NULL,
+        client_ids TEXT NOT NULL,
+        thumbprints TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        jwks TEXT,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX iam_oidc_providers_by_account ON iam_oidc_providers (account_id, arn);
+    `,
+  },
 ];

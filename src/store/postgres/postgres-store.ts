@@ -50,11 +50,13 @@ import type {
   InlinePolicyRecord,
   UserAccessKeyOutcome,
 } from '../records.js';
+import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
 import type { Store } from '../store.js';
 import { PostgresAuditTables } from './audit-tables.js';
 import { PostgresFunctionTables } from './function-tables.js';
 import { PostgresGrantTables } from './grant-tables.js';
 import { PostgresIamTables } from './iam-tables.js';
+import { PostgresOidcProviderTables } from './oidc-provider-tables.js';
 import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
 import { applyPostgresMigrations } from './migration-runner.js';
@@ -147,6 +149,7 @@ export class PostgresStore implements Store {
   readonly #pool: Pool;
   readonly #meta: PostgresMetaTables;
   readonly #iam: PostgresIamTables;
+  readonly #oidcProviders: PostgresOidcProviderTables;
   readonly #keys: PostgresKeyTables;
   readonly #grants: PostgresGrantTables;
   readonly #secrets: PostgresSecretTables;
@@ -170,6 +173,7 @@ export class PostgresStore implements Store {
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
+    this.#oidcProviders = new PostgresOidcProviderTables(transaction);
     const pointRead = <T>(body: (sql: Sql) => Promise<T>) => outsideTransaction(this.#pool, body);
     this.#keys = new PostgresKeyTables(transaction, pointRead);
     this.#grants = new PostgresGrantTables(transaction);
@@ -466,6 +470,47 @@ export class PostgresStore implements Store {
     return this.#iam.setPermissionsBoundary(accountId, kind, name, policyArn);
   }
 
+  // IAM OpenID Connect providers (oidc-provider-tables.ts).
+
+  createOidcProvider(record: OidcProviderRecord, maxPerAccount: number): Promise<OidcProviderCreateOutcome> {
+    return this.#oidcProviders.createOidcProvider(record, maxPerAccount);
+  }
+
+  getOidcProvider(accountId: string, arn: string): Promise<OidcProviderRecord | undefined> {
+    return this.#oidcProviders.getOidcProvider(accountId, arn);
+  }
+
+  listOidcProviders(accountId: string): Promise<OidcProviderRecord[]> {
+    return this.#oidcProviders.listOidcProviders(accountId);
+  }
+
+  deleteOidcProvider(accountId: string, arn: string): Promise<boolean> {
+    return this.#oidcProviders.deleteOidcProvider(accountId, arn);
+  }
+
+  addOidcProviderClientId(accountId: string, arn: string, clientId: string, maxClientIds: number): Promise<OidcProviderUpdateOutcome> {
+    return this.#oidcProviders.addOidcProviderClientId(accountId, arn, clientId, maxClientIds);
+  }
+
+  removeOidcProviderClientId(accountId: string, arn: string, clientId: string): Promise<boolean> {
+    return this.#oidcProviders.removeOidcProviderClientId(accountId, arn, clientId);
+  }
+
+  setOidcProviderThumbprints(accountId: string, arn: string, thumbprints: string[]): Promise<boolean> {
+    return this.#oidcProviders.setOidcProviderThumbprints(accountId, arn, thumbprints);
+  }
+
+  tagOidcProvider(accountId: string, arn: string, tags: IamTag[], maxTags: number): Promise<OidcProviderUpdateOutcome> {
+    return this.#oidcProviders.tagOidcProvider(accountId, arn, tags, maxTags);
+  }
+
+  untagOidcProvider(accountId: string, arn: string, tagKeys: string[]): Promise<boolean> {
+    return this.#oidcProviders.untagOidcProvider(accountId, arn, tagKeys);
+  }
+
+  setOidcProviderJwks(accountId: string, arn: string, jwks: string | undefined): Promise<boolean> {
+    return this.#oidcProviders.setOidcProviderJwks(accountId, arn, jwks);
+  }
 
   createKey(key: KeyRecord, backing: BackingKeyRecord | undefined, tags: Tag[]): Promise<void> {
     return this.#keys.createKey(key, backing, tags);

@@ -475,4 +475,24 @@ export const sqliteMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 17,
+    name: 'iam-oidc-providers',
+    // IAM OpenID Connect providers (AssumeRoleWithWebIdentity's issuers), per account, keyed by ARN. Client ids,
+    // thumbprints and tags are JSON lists on the row (a provider has at most 100, 5 and 50); jwks is the
+    // issuer's key set given by hand (coffer oidc set-jwks), NULL to fetch it from the issuer.
+    sql: `
+      CREATE TABLE iam_oidc_providers (
+        account_id TEXT NOT NULL,
+        arn TEXT NOT NULL PRIMARY KEY,
+        url TEXT NOT NULL,
+        client_ids TEXT NOT NULL,
+        thumbprints TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        jwks TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX iam_oidc_providers_by_account ON iam_oidc_providers (account_id, arn);
+    `,
+  },
 ];

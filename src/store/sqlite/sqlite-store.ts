@@ -10,6 +10,7 @@ import { SqliteFunctionTables } from './function-tables.js';
 import { SqliteGrantTables } from './grant-tables.js';
 import { SqliteKeyTables } from './key-tables.js';
 import { SqliteIamTables } from './iam-tables.js';
+import { SqliteOidcProviderTables } from './oidc-provider-tables.js';
 import { isPlainRead } from '../plain-read.js';
 import { ReadCache } from './read-cache.js';
 import { SqliteRotationTables } from './rotation-tables.js';
@@ -61,6 +62,7 @@ import type {
   Tag,
   VersionDataKey,
 } from '../records.js';
+import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
 import type { Store } from '../store.js';
 
 type Row = Record<string, any>;
@@ -105,6 +107,7 @@ export class SqliteStore implements Store {
   readonly #keys: SqliteKeyTables;
   readonly #grants: SqliteGrantTables;
   readonly #iam: SqliteIamTables;
+  readonly #oidcProviders: SqliteOidcProviderTables;
   readonly #auditPath: string | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -134,6 +137,7 @@ export class SqliteStore implements Store {
     this.#keys = new SqliteKeyTables(this.#db, prepare);
     this.#grants = new SqliteGrantTables(prepare);
     this.#iam = new SqliteIamTables(this.#db, prepare);
+    this.#oidcProviders = new SqliteOidcProviderTables(this.#db, prepare);
   }
 
   /** Migrates coffer.db, then the audit log (audit.db's own migrations; see SqliteAuditTables.migrate). */
@@ -733,6 +737,47 @@ export class SqliteStore implements Store {
     return this.#iam.setPermissionsBoundary(accountId, kind, name, policyArn);
   }
 
+  // IAM OpenID Connect providers (oidc-provider-tables.ts).
+
+  async createOidcProvider(record: OidcProviderRecord, maxPerAccount: number): Promise<OidcProviderCreateOutcome> {
+    return this.#oidcProviders.createOidcProvider(record, maxPerAccount);
+  }
+
+  async getOidcProvider(accountId: string, arn: string): Promise<OidcProviderRecord | undefined> {
+    return this.#oidcProviders.getOidcProvider(accountId, arn);
+  }
+
+  async listOidcProviders(accountId: string): Promise<OidcProviderRecord[]> {
+    return this.#oidcProviders.listOidcProviders(accountId);
+  }
+
+  async deleteOidcProvider(accountId: string, arn: string): Promise<boolean> {
+    return this.#oidcProviders.deleteOidcProvider(accountId, arn);
+  }
+
+  async addOidcProviderClientId(accountId: string, arn: string, clientId: string, maxClientIds: number): Promise<OidcProviderUpdateOutcome> {
+    return this.#oidcProviders.addOidcProviderClientId(accountId, arn, clientId, maxClientIds);
+  }
+
+  async removeOidcProviderClientId(accountId: string, arn: string, clientId: string): Promise<boolean> {
+    return this.#oidcProviders.removeOidcProviderClientId(accountId, arn, clientId);
+  }
+
+  async setOidcProviderThumbprints(accountId: string, arn: string, thumbprints: string[]): Promise<boolean> {
+    return this.#oidcProviders.setOidcProviderThumbprints(accountId, arn, thumbprints);
+  }
+
+  async tagOidcProvider(accountId: string, arn: string, tags: IamTag[], maxTags: number): Promise<OidcProviderUpdateOutcome> {
+    return this.#oidcProviders.tagOidcProvider(accountId, arn, tags, maxTags);
+  }
+
+  async untagOidcProvider(accountId: string, arn: string, tagKeys: string[]): Promise<boolean> {
+    return this.#oidcProviders.untagOidcProvider(accountId, arn, tagKeys);
+  }
+
+  async setOidcProviderJwks(accountId: string, arn: string, jwks: string | undefined): Promise<boolean> {
+    return this.#oidcProviders.setOidcProviderJwks(accountId, arn, jwks);
+  }
 
 
   async createFunction(record: FunctionRecord) {
