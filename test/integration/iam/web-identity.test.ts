@@ -274,7 +274,6 @@ describe('STS AssumeRoleWithWebIdentity: workloads with an OIDC token and no acc
     await refused(assume(issuer.token(claims({ 'https://aws.amazon.com/tags': { principal_tags: { team: 'blue', Team: 'red' } } })), { RoleArn: `arn:aws:iam::${accountId}:role/tagged-reader` }), 'IDPRejectedClaimException');
   });
 
-  // Enforcement of session tags is the sessions branch's work; this test passes once it merges.
   it('a session tag from the token is aws:PrincipalTag for the session', async () => {
     const iam = iamClient(server, root);
     await iam.send(new CreateRoleCommand({
