@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountsCommand } from './commands/accounts.js';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -27,6 +28,7 @@ registerFunctionsCommand(program);
 registerAuditCommand(program);
 registerAccountsCommand(program);
 registerMigrateCommand(program);
+registerAgentCommand(program);
 await program.parseAsync(process.argv);
 
 /** package.json's version; both dist/cli/main.js and dist/bundle/main.js sit two levels below it. */
