@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/index.js';
 import type { AgentConfig } from './config.js';
-import { isTransient, type CachedSecretValue, type SecretCache, type SecretVersionSelector } from './secret-cache.js';
+import { type CachedSecretValue, type SecretCache, type SecretVersionSelector } from './secret-cache.js';
 
 /**
  * The HTTP side of `coffer agent`, answering as the AWS Secrets Manager Agent does
@@ -192,13 +192,14 @@ function errorReply(error: unknown, logger: Logger): Reply {
     if (!failure.message) return { status, body: '{"__type":"InternalFailure"}' };
     return { status, body: `{"__type":${JSON.stringify(failure.name)}, "message":${JSON.stringify(failure.message)}}` };
   }
+  // The connection's error code first: the SDK names a connection cut mid-request (ECONNRESET) a TimeoutError.
+  if (CONNECTION_ERROR_CODES.has(failure.code ?? '')) {
+    logger.warn('Secrets Manager is unreachable', { code: failure.code });
+    return { status: 502, body: '{"__type":"ConnectionError", "message":"Read Error"}' };
+  }
   if (failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT' || failure.name === 'RequestTimeout') {
     logger.warn('Secrets Manager did not answer in time');
     return { status: 504, body: '{"__type":"TimeoutError", "message":"Timeout"}' };
-  }
-  if (isTransient(error) && (CONNECTION_ERROR_CODES.has(failure.code ?? '') || CONNECTION_ERROR_CODES.has(failure.name ?? ''))) {
-    logger.warn('Secrets Manager is unreachable', { code: failure.code ?? failure.name });
-    return { status: 502, body: '{"__type":"ConnectionError", "message":"Read Error"}' };
   }
   // Missing credentials or region, a refused configuration: the cause is for the operator, not the caller.
   logger.error('GetSecretValue failed before Secrets Manager answered', { error: failure.name, message: failure.message });
