@@ -121,7 +121,8 @@ export class SecretCache {
     const entry = this.#entries.get(key);
     if (!entry) return this.#load(key, secretId, selector);
     this.#touch(entry);
-    if (!entry.value) return entry.inFlight!;
+    // The first read is on its way: share it (or, if it just failed and the entry is on its way out, ask again).
+    if (!entry.value) return entry.inFlight ?? this.#refresh(entry);
     const ageMs = this.#now() - entry.fetchedAtMs;
     if (ageMs < this.#ttlMs) {
       if (ageMs >= this.#ttlMs - this.#refreshAheadMs) this.#refreshInBackground(entry);
