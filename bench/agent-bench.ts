@@ -7,8 +7,9 @@
  * Direct: pre-signed GetSecretValue requests for one 1 KB secret (the bench's `get-hot` workload) straight to
  * `coffer server`. Agent: `GET /secretsmanager/get?secretId=…` with the token header to `coffer agent`, whose
  * cache answers after the first read. The server, and then the agent, run pinned to the same CPU (SERVER_CPUS)
- * and the load generator to the other (LOAD_CPUS), so both sides get the same hardware. Each side runs twice,
- * interleaved (direct, agent, direct, agent), after a warm-up; the report gives every run.
+ * and the load generator to the other (LOAD_CPUS), so both sides get the same hardware. A bare node:http server
+ * answering a body of the same size on the same CPU is the ceiling of any Node server there. Each runs twice,
+ * interleaved (direct, agent, bare, direct, agent, bare), after a warm-up; the report gives every run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,7 @@ import autocannon from 'autocannon';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { REPO_ROOT } from './coffer-build.js';
 import { LatencyLog, runLoad, type Measurement } from './load.js';
-import { DEV_KEY, freePort, killAllPeers, LOAD_CPUS, pinSelf, SERVER_CPUS, startCoffer, type Peer } from './peers.js';
+import { DEV_KEY, freePort, killAllPeers, LOAD_CPUS, pinSelf, SERVER_CPUS, startBare, startCoffer, type Peer } from './peers.js';
 import { Signer } from './signer.js';
 import type { RequestSource } from './workloads.js';
 
@@ -28,7 +29,7 @@ const SECRET_NAME = 'bench/agent/db';
 const TOKEN = randomBytes(16).toString('hex');
 const POOL_SIZE = 2000;
 
-type Side = 'direct' | 'agent';
+type Side = 'direct' | 'agent' | 'bare';
 type Run = { side: Side; round: number; measurement: Pick<Measurement, 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'ok'> };
 
 async function main(): Promise<void> {
@@ -55,16 +56,25 @@ async function main(): Promise<void> {
     await waitForLine(agent, /listening on/);
     const agentUrl = `http://127.0.0.1:${agentPort}`;
 
+    // The ceiling: a bare node:http server on the same CPU answering a body of the agent's size.
+    const agentPath = `/secretsmanager/get?secretId=${encodeURIComponent(SECRET_NAME)}`;
+    const agentHeaders = { 'X-Aws-Parameters-Secrets-Token': TOKEN };
+    const agentBody = await (await fetch(agentUrl + agentPath, { headers: agentHeaders })).text();
+    const bare = await startBare({ cpus: SERVER_CPUS });
+    await bare.setBodyBytes(Buffer.byteLength(agentBody));
+
     const signer = new Signer(DEV_KEY);
     const directSource = (): RequestSource => presignedPool(signer, server!.host);
     // Warm-up: JIT, the server's read cache, the agent's cache.
     await runLoad(server, directSource(), { connections, durationSeconds: 2, timeoutSeconds: 10 });
-    await agentLoad(agentUrl, connections, 2);
+    await getLoad(agentUrl, agentPath, agentHeaders, connections, 2);
+    await getLoad(bare.url, agentPath, agentHeaders, connections, 2);
 
     const runs: Run[] = [];
     for (let round = 1; round <= 2; round += 1) {
       runs.push({ side: 'direct', round, measurement: await runLoad(server, directSource(), { connections, durationSeconds: seconds, timeoutSeconds: 10 }) });
-      runs.push({ side: 'agent', round, measurement: await agentLoad(agentUrl, connections, seconds) });
+      runs.push({ side: 'agent', round, measurement: await getLoad(agentUrl, agentPath, agentHeaders, connections, seconds) });
+      runs.push({ side: 'bare', round, measurement: await getLoad(bare.url, agentPath, agentHeaders, connections, seconds) });
     }
     process.stdout.write(report(runs, connections, seconds) + '\n');
   } finally {
@@ -82,8 +92,8 @@ function presignedPool(signer: Signer, host: string): RequestSource {
   return { next: () => pool[index++ % pool.length]! };
 }
 
-/** GETs to the agent for the same secret, latency per response as load.ts records it (float ms). */
-async function agentLoad(url: string, connections: number, seconds: number): Promise<Run['measurement']> {
+/** The same GET over and over, latency per response as load.ts records it (float ms). */
+async function getLoad(url: string, path: string, headers: Record<string, string>, connections: number, seconds: number): Promise<Run['measurement']> {
   const latencies = new LatencyLog();
   let ok = 0;
   const started = performance.now();
@@ -94,7 +104,7 @@ async function agentLoad(url: string, connections: number, seconds: number): Pro
     timeout: 10,
     pipelining: 1,
     sampleInt: 100,
-    requests: [{ method: 'GET', path: `/secretsmanager/get?secretId=${encodeURIComponent(SECRET_NAME)}`, headers: { 'X-Aws-Parameters-Secrets-Token': TOKEN } }],
+    requests: [{ method: 'GET', path, headers }],
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
     if (statusCode === 200) {
@@ -124,7 +134,12 @@ function report(runs: Run[], connections: number, seconds: number): string {
     return chosen.reduce((sum, run) => sum + pick(run.measurement), 0) / chosen.length;
   };
   const ratio = mean('agent', (m) => m.requestsPerSecond) / mean('direct', (m) => m.requestsPerSecond);
-  lines.push('', `agent / direct req/s: ${ratio.toFixed(1)}x; agent p99 (mean of runs): ${mean('agent', (m) => m.p99Ms).toFixed(2)} ms`);
+  const ofBare = mean('agent', (m) => m.requestsPerSecond) / mean('bare', (m) => m.requestsPerSecond);
+  lines.push(
+    '',
+    `agent / direct req/s: ${ratio.toFixed(1)}x; agent / bare node:http req/s: ${Math.round(ofBare * 100)} %; ` +
+      `p99 (mean of runs): agent ${mean('agent', (m) => m.p99Ms).toFixed(2)} ms, bare ${mean('bare', (m) => m.p99Ms).toFixed(2)} ms, direct ${mean('direct', (m) => m.p99Ms).toFixed(2)} ms`,
+  );
   return lines.join('\n');
 }
 

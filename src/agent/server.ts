@@ -89,7 +89,8 @@ export function createAgentHandler(options: AgentServerOptions): (request: Incom
     return body;
   };
 
-  const answer = async (request: IncomingMessage, path: string, query: string): Promise<Reply> => {
+  /** Refusals and cache hits are answered synchronously; only a read from Secrets Manager returns a promise. */
+  const answer = (request: IncomingMessage, path: string, query: string): Reply | Promise<Reply> => {
     if (path !== '/ping') {
       if (request.headers['x-forwarded-for'] !== undefined) {
         logger.warn('refused a request with an X-Forwarded-For header');
@@ -107,12 +108,15 @@ export function createAgentHandler(options: AgentServerOptions): (request: Incom
     else if (path.startsWith(config.pathPrefix)) parsed = parseQuery(query, path.slice(config.pathPrefix.length));
     else return { status: 404, body: 'Not found' };
     if ('status' in parsed) return parsed;
-    try {
-      const value = parsed.refreshNow ? await cache.refreshNow(parsed.secretId, parsed.selector) : await cache.getSecretValue(parsed.secretId, parsed.selector);
-      return { status: 200, body: secretBody(value) };
-    } catch (error) {
-      return errorReply(error, logger);
+    if (!parsed.refreshNow) {
+      const fresh = cache.peekFresh(parsed.secretId, parsed.selector);
+      if (fresh) return { status: 200, body: secretBody(fresh) };
     }
+    const { secretId, selector, refreshNow } = parsed;
+    return (refreshNow ? cache.refreshNow(secretId, selector) : cache.getSecretValue(secretId, selector)).then(
+      (value) => ({ status: 200, body: secretBody(value) }),
+      (error: unknown) => errorReply(error, logger),
+    );
   };
 
   return (request, response) => {
@@ -124,8 +128,15 @@ export function createAgentHandler(options: AgentServerOptions): (request: Incom
     if (active >= limit) return send(response, { status: 429, body: 'Connection limit exceeded' });
     active += 1;
     response.once('close', () => (active -= 1));
-    answer(request, path, query).then(
-      (reply) => send(response, reply),
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = answer(request, path, query);
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    if (!(reply instanceof Promise)) return send(response, reply);
+    reply.then(
+      (settled) => send(response, settled),
       (error: unknown) => {
         logger.error('agent request failed', { error: (error as Error).name });
         send(response, { status: 500, body: '{"__type":"InternalFailure"}' });

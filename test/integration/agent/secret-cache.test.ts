@@ -66,6 +66,19 @@ describe('SecretCache (the library behind coffer agent)', () => {
     assert.equal(proxy.getSecretValueCount(name), 2);
   });
 
+  it('peekFresh answers a fresh entry without a promise, and nothing for a missing or expired one', async () => {
+    const clock = manualClock();
+    const cache = newCache({ ttlSeconds: 10, refreshBeforeExpirySeconds: 0, now: clock.now });
+    const name = await createSecret('cache-peek', 'peeked');
+    assert.equal(cache.peekFresh(name), undefined);
+    await cache.getSecretString(name);
+    assert.equal(cache.peekFresh(name)?.SecretString, 'peeked');
+    assert.equal(cache.peekFresh(name, { versionStage: 'AWSPREVIOUS' }), undefined);
+    clock.advanceSeconds(10);
+    assert.equal(cache.peekFresh(name), undefined);
+    assert.equal(proxy.getSecretValueCount(name), 1);
+  });
+
   it('defaults to a TTL of 300 seconds', async () => {
     const clock = manualClock();
     const cache = newCache({ now: clock.now, refreshBeforeExpirySeconds: 0 });
