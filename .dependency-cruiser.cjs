@@ -59,6 +59,13 @@ module.exports = {
       to: { path: '^src/store/(sqlite|postgres)/', pathNot: '^src/store/$1/' },
     },
     {
+      name: 'agent-only-aws-sdk-clients',
+      comment: 'src/agent is a client of Secrets Manager like any other application: of npm packages it imports only the AWS SDK clients (and core inside Coffer), so coffer/secret-cache stays small',
+      severity: 'error',
+      from: { path: '^src/agent/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: '^node_modules/@aws-sdk/client-' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

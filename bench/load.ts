@@ -197,7 +197,7 @@ function reconnectWhenServerCloses(client: AutocannonClient): void {
 }
 
 /** Every latency of a run (float ms), for exact percentiles. */
-class LatencyLog {
+export class LatencyLog {
   #values = new Float64Array(1 << 16);
   #count = 0;
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAccountsCommand } from './commands/accounts.js';
 import { registerOidcCommand } from './commands/oidc.js';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -29,6 +30,7 @@ registerAuditCommand(program);
 registerAccountsCommand(program);
 registerOidcCommand(program);
 registerMigrateCommand(program);
+registerAgentCommand(program);
 await program.parseAsync(process.argv);
 
 /** package.json's version; both dist/cli/main.js and dist/bundle/main.js sit two levels below it. */
