@@ -124,9 +124,9 @@ function withVersion(reference: SecretReference, versionStage: string | undefine
 
 /** The Region and name of a Secrets Manager ARN's first seven fields; anything else is refused, naming `text`. */
 function arnPrefix(text: string, fields: string[]): { region: string; name: string } {
+  if (fields[2] === 'ssm') throw new ReferenceSyntaxError(`${text}: Parameter Store is not available on this server yet`);
   if (fields.length < ARN_FIELDS) throw new ReferenceSyntaxError(`${text}: not a complete ARN (arn:aws:secretsmanager:region:account:secret:name)`);
   const [, partition, service, region, account, resourceType, name] = fields as [string, string, string, string, string, string, string];
-  if (service === 'ssm') throw new ReferenceSyntaxError(`${text}: Parameter Store is not available on this server yet`);
   if (partition === '' || service !== 'secretsmanager' || resourceType !== 'secret' || region === '' || account === '') {
     throw new ReferenceSyntaxError(`${text}: not a Secrets Manager secret ARN (arn:aws:secretsmanager:region:account:secret:name)`);
   }
