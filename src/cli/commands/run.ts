@@ -219,13 +219,16 @@ function supervise(command: string, args: string[], baseEnvironment: NodeJS.Proc
     });
     started.on('exit', (code, signal) => {
       if (started !== child || replacing) return;
-      finish(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      finish(exitStatus(code, signal));
     });
     child = started;
   };
 
+  // After SIGINT, SIGTERM or SIGQUIT the user wants the command gone: a --watch restart must not bring it back.
+  let terminating = false;
   for (const signal of FORWARDED_SIGNALS) {
     process.on(signal, () => {
+      if (signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGQUIT') terminating = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     });
   }
@@ -253,11 +256,12 @@ function supervise(command: string, args: string[], baseEnvironment: NodeJS.Proc
       process.stderr.write(`coffer run: --watch: ${outcome.secrets.join(', ')} changed, but the new values could not be resolved; keeping the running command:\n${reasonOf(error)}\n`);
       return;
     }
-    if (finished) return;
+    if (finished || terminating) return;
     process.stderr.write(`coffer run: --watch: ${outcome.secrets.join(', ')} changed; restarting ${command}\n`);
     replacing = true;
-    await stopChild(child, watch.stopTimeoutMs);
+    const stopped = await stopChild(child, watch.stopTimeoutMs);
     replacing = false;
+    if (terminating) return finish(stopped);
     if (finished) return;
     versions = fresh.versions;
     start(fresh.variables);
@@ -276,17 +280,23 @@ function supervise(command: string, args: string[], baseEnvironment: NodeJS.Proc
   schedule();
 }
 
-/** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the child has exited. */
-function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+/** SIGTERM, then SIGKILL after `timeoutMs`; resolves with the exit status (128 + signal) once the child has exited. */
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<number> {
+  const status = () => exitStatus(child.exitCode, child.signalCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(status());
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', () => {
       clearTimeout(kill);
-      resolve();
+      resolve(status());
     });
     child.kill('SIGTERM');
   });
+}
+
+/** A shell's convention: the exit code, or 128 + the number of the signal that ended the process. */
+function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 }
 
 function watchModeFrom(value: string | true | undefined): WatchMode | undefined {
