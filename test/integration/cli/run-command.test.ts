@@ -87,9 +87,10 @@ describe('coffer run', () => {
     assert.match(missing.stderr, /cannot start no-such-command-coffer-test: command not found/);
   });
 
-  it('forwards SIGTERM to the child, whose exit code becomes its own', async () => {
+  // A child that waits gives up by itself after a minute, and these tests time out, so a regression fails them instead of hanging.
+  it('forwards SIGTERM to the child, whose exit code becomes its own', { timeout: 90_000 }, async () => {
     const child = startCoffer(
-      ['run', '--secret', `T=${token.name}`, '--', process.execPath, '-e', 'process.on("SIGTERM", () => process.exit(7)); console.log("ready"); setInterval(() => {}, 1000)'],
+      ['run', '--secret', `T=${token.name}`, '--', process.execPath, '-e', 'process.on("SIGTERM", () => process.exit(7)); console.log("ready"); setTimeout(() => process.exit(99), 60000)'],
       cliEnv(server),
     );
     await child.waitForOutput(/ready/);
@@ -193,11 +194,11 @@ describe('coffer run', () => {
   });
 
   describe('--watch', () => {
-    it('restarts the command with the new value when the secret rotates', async () => {
+    it('restarts the command with the new value when the secret rotates', { timeout: 90_000 }, async () => {
       const name = uniqueSecretName('run/watched');
       await secrets.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ password: 'before-rotation' }) }));
       const child = startCoffer(
-        ['run', '--watch', '--watch-interval', '1', '--secret', `PASSWORD=${name}:password`, '--', process.execPath, '-e', 'console.log("value=" + process.env.PASSWORD); setInterval(() => {}, 1000)'],
+        ['run', '--watch', '--watch-interval', '1', '--secret', `PASSWORD=${name}:password`, '--', process.execPath, '-e', 'console.log("value=" + process.env.PASSWORD); setTimeout(() => process.exit(99), 60000)'],
         cliEnv(server),
       );
       try {
@@ -213,12 +214,12 @@ describe('coffer run', () => {
       assert.equal(outcome.code, 128 + 15, 'the restarted child got the forwarded SIGTERM');
     });
 
-    it('=signal:SIGHUP sends the signal instead', async () => {
+    it('=signal:SIGHUP sends the signal instead', { timeout: 90_000 }, async () => {
       const name = uniqueSecretName('run/signalled');
       await secrets.send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
       const child = startCoffer(
         ['run', '--watch=signal:SIGHUP', '--watch-interval', '1', '--secret', `S=${name}`, '--', process.execPath, '-e',
-          'process.on("SIGHUP", () => console.log("hup")); console.log("started " + process.env.S); setInterval(() => {}, 1000)'],
+          'process.on("SIGHUP", () => console.log("hup")); console.log("started " + process.env.S); setTimeout(() => process.exit(99), 60000)'],
         cliEnv(server),
       );
       try {
