@@ -65,7 +65,7 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
-/** A plan of what to resolve, checked before any request: every syntax error shows up at once, offline. */
+/** A plan of what to resolve, checked before any request: every usage and syntax error at once, offline. */
 type Plan = {
   secrets: Array<{ name: string; reference: SecretReference }>;
   allFrom: string[];
@@ -92,36 +92,57 @@ async function run([command, ...args]: string[], options: RunOptions): Promise<v
 }
 
 function planFrom(options: RunOptions): Plan {
+  const problems: string[] = [];
+  /** Runs `check`, noting its usage or syntax error instead of stopping at the first one. */
+  const noting = <T>(check: () => T): T | undefined => {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof ReferenceSyntaxError || error instanceof EnvFileError) problems.push(error.message);
+      else throw error;
+      return undefined;
+    }
+  };
   const origins = new Map<string, string>();
   const claim = ({ name, origin }: Assignment) => {
     const earlier = origins.get(name);
     if (earlier !== undefined) throw new UsageError(`${name} is set twice: by ${earlier} and by ${origin}`);
     origins.set(name, origin);
   };
-  const secrets = options.secret.map((spec) => {
-    const equals = spec.indexOf('=');
-    const name = equals === -1 ? '' : spec.slice(0, equals);
-    if (!isVariableName(name)) throw new UsageError(`--secret ${spec}: expected NAME=REF, NAME being letters, digits and _ (not starting with a digit)`);
-    claim({ name, origin: `--secret ${name}` });
-    return { name, reference: parseValueFrom(spec.slice(equals + 1)) };
+  const secrets = options.secret.flatMap((spec) => {
+    const parsed = noting(() => {
+      const equals = spec.indexOf('=');
+      const name = equals === -1 ? '' : spec.slice(0, equals);
+      if (!isVariableName(name)) throw new UsageError(`--secret ${spec}: expected NAME=REF, NAME being letters, digits and _ (not starting with a digit)`);
+      claim({ name, origin: `--secret ${name}` });
+      try {
+        return { name, reference: parseValueFrom(spec.slice(equals + 1)) };
+      } catch (error) {
+        throw error instanceof ReferenceSyntaxError ? new UsageError(`--secret ${name}=${error.message}`) : error;
+      }
+    });
+    return parsed ? [parsed] : [];
   });
   const envEntries = options.envFile.flatMap((file) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--env-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const entries = noting(() => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new UsageError(`--env-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      return parseEnvFile(text, file);
+    });
+    for (const entry of entries ?? []) {
+      noting(() => claim(entry));
+      noting(() => findDynamicReferences(entry.value)); // syntax (and Parameter Store) errors now, before any request
     }
-    const entries = parseEnvFile(text, file);
-    for (const entry of entries) {
-      claim(entry);
-      findDynamicReferences(entry.value); // syntax (and Parameter Store) errors now, before any request
-    }
-    return entries;
+    return entries ?? [];
   });
   for (const prefix of options.allFrom) {
-    if (prefix === '' || prefix.startsWith('!')) throw new UsageError(`--all-from "${prefix}": give a name prefix (not empty, not starting with !)`);
+    if (prefix === '' || prefix.startsWith('!')) problems.push(`--all-from "${prefix}": give a name prefix (not empty, not starting with !)`);
   }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { secrets, allFrom: options.allFrom, envEntries };
 }
 

@@ -137,6 +137,8 @@ describe('coffer run', () => {
       await refused(['--secret', `A=${db.name}:a:b:c:d`], cliEnv(server), /too many fields/);
       await refused(['--secret', `A=${token.name}`, '--secret', `A=${db.name}`], cliEnv(server), /A is set twice: by --secret A and by --secret A/);
       await refused(['--secret', `1A=${token.name}`], cliEnv(server), /expected NAME=REF/);
+      // Every such mistake of one command line at once.
+      await refused(['--secret', 'A=x:1:2:3:4', '--secret', 'B=arn:aws:ssm:us-east-1:000000000000:parameter/p'], cliEnv(server), /A=x:1:2:3:4: too many fields[^]*parameter\/p: Parameter Store/);
     });
   });
 
