@@ -261,6 +261,24 @@ describe('coffer run', () => {
       assert.match(wrong.stderr, /--secret P=.*: no credentials|no Region configured/);
     });
 
+    it('AWS_ENDPOINT_URL_SECRETS_MANAGER before AWS_ENDPOINT_URL, and --endpoint-url before both', async () => {
+      const nowhere = 'http://127.0.0.1:9';
+      const serviceSpecific = await runCoffer(
+        ['run', '--secret', `P=${db.name}:password`, '--', ...printEnvCommand(['P'])],
+        cliEnv(server, server.admin, { AWS_ENDPOINT_URL: nowhere, AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url }),
+      );
+      assert.equal(serviceSpecific.code, 0, serviceSpecific.stderr);
+      assert.deepEqual(JSON.parse(serviceSpecific.stdout), { P: secondValue.password });
+      const flag = await runCoffer(
+        ['run', '--endpoint-url', server.url, '--secret', `P=${db.name}:password`, '--', ...printEnvCommand(['P'])],
+        cliEnv(server, server.admin, { AWS_ENDPOINT_URL: nowhere, AWS_ENDPOINT_URL_SECRETS_MANAGER: nowhere }),
+      );
+      assert.equal(flag.code, 0, flag.stderr);
+      const unreachable = await runCoffer(['run', '--secret', `P=${db.name}:password`, '--', 'true'], cliEnv(server, server.admin, { AWS_ENDPOINT_URL: nowhere }));
+      assert.equal(unreachable.code, 1);
+      assert.match(unreachable.stderr, /cannot reach the endpoint \(ECONNREFUSED\)/);
+    });
+
     it("a profile's endpoint_url, and AWS_DEFAULT_REGION as Coffer's admin-credentials file sets it", async () => {
       const home = mkdtempSync(join(scratch, 'home-'));
       writeFileSync(join(home, 'credentials'), `[default]\naws_access_key_id = ${server.admin.accessKeyId}\naws_secret_access_key = ${server.admin.secretAccessKey}\n`);
