@@ -1,5 +1,6 @@
 /**
- * Bundles the compiled server (dist/) into dist/bundle/: `main.js` (the `coffer` command) and `audit-writer.js`
+ * Bundles the compiled server (dist/) into dist/bundle/: `main.js` (the `coffer` command), `remote.js` (`coffer
+ * run` and `coffer render` without the server: half their start-up, bench/RESULTS.md) and `audit-writer.js`
  * (the audit writer thread, which main.js starts from `./audit-writer.js` beside itself). Node loads one file
  * instead of ~280 ES modules: `coffer server` answers its first request ~100 ms sooner (bench/RESULTS.md).
  * Native and on-demand packages stay outside the bundle and load from node_modules as before.
@@ -7,7 +8,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { main: 'dist/cli/main.js', 'audit-writer': 'dist/store/sqlite/audit-writer.js' },
+  // `remote.js`: `coffer run` and `coffer render` alone (src/cli/remote-main.ts), which bin/coffer starts for them.
+  entryPoints: { main: 'dist/cli/main.js', 'audit-writer': 'dist/store/sqlite/audit-writer.js', remote: 'dist/cli/remote-main.js' },
   outdir: 'dist/bundle',
   bundle: true,
   platform: 'node',

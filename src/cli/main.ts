@@ -11,6 +11,8 @@ import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerRenderCommand } from './commands/render.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerServerCommand } from './commands/server.js';
 
 // `coffer audit list | head`: the reader has gone, so stop quietly as a Unix filter does, not with a stack trace.
@@ -31,6 +33,8 @@ registerAccountsCommand(program);
 registerOidcCommand(program);
 registerMigrateCommand(program);
 registerAgentCommand(program);
+registerRunCommand(program);
+registerRenderCommand(program);
 await program.parseAsync(process.argv);
 
 /** package.json's version; both dist/cli/main.js and dist/bundle/main.js sit two levels below it. */
