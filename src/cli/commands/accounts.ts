@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { adminCredentialsText, openCoffer } from '../../server/index.js';
+import { adminCredentialsText } from '../../server/index.js';
+import { localStoreOptions, openLocalCoffer, type LocalStoreOptions } from '../local-coffer.js';
 
-type CreateOptions = { dataDir: string; store?: string; rootKeyFile?: string; endpointUrl?: string };
+type CreateOptions = LocalStoreOptions & { endpointUrl?: string };
 
 /**
  * `coffer accounts create`: a local command on a data dir (the server may be running: SQLite shares the file).
@@ -11,31 +12,14 @@ type CreateOptions = { dataDir: string; store?: string; rootKeyFile?: string; en
  */
 export function registerAccountsCommand(program: Command): void {
   const accounts = program.command('accounts').description('manage the accounts a Coffer deployment hosts');
-  accounts
-    .command('create')
-    .description('create an account and an access key of its root user; prints them once')
-    .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
-    .option('--store <url>', "the deployment's PostgreSQL (as the server's --store); env COFFER_STORE_URL", process.env.COFFER_STORE_URL)
-    .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
+  localStoreOptions(accounts.command('create').description('create an account and an access key of its root user; prints them once'))
     .option('--endpoint-url <url>', "the server's URL for the printed AWS_ENDPOINT_URL (default: the one in <data-dir>/admin-credentials)")
     .action(createAccount);
 }
 
 async function createAccount(options: CreateOptions): Promise<void> {
   const dataDir = resolve(options.dataDir);
-  if (!options.store && !existsSync(join(dataDir, 'coffer.db'))) fail(`${dataDir} holds no Coffer database: start \`coffer server --data-dir ${options.dataDir}\` once first`);
-  let coffer;
-  try {
-    coffer = await openCoffer({
-      dataDir,
-      postgres: options.store ? { url: options.store, poolSize: 2 } : undefined,
-      rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
-      rootKeyBase64: process.env.COFFER_ROOT_KEY,
-      maintenanceIntervalMs: 0,
-    });
-  } catch (error) {
-    fail(`cannot open ${dataDir}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const coffer = await openLocalCoffer(options);
   try {
     const account = await coffer.accounts.create();
     const endpointUrl = options.endpointUrl ?? serverEndpoint(dataDir);
@@ -55,9 +39,4 @@ function serverEndpoint(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`coffer: ${message}\n`);
-  process.exit(2);
 }

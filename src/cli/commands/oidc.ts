@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openCoffer } from '../../server/index.js';
+import { fail, localStoreOptions, openLocalCoffer, type LocalStoreOptions } from '../local-coffer.js';
 
-type SetJwksOptions = { account: string; url: string; file?: string; clear?: boolean; dataDir: string; store?: string; rootKeyFile?: string };
+type SetJwksOptions = LocalStoreOptions & { account: string; url: string; file?: string; clear?: boolean };
 
 /**
  * `coffer oidc set-jwks`: gives an IAM OpenID Connect provider its issuer's signing keys by hand, for an issuer
@@ -12,16 +12,13 @@ type SetJwksOptions = { account: string; url: string; file?: string; clear?: boo
  */
 export function registerOidcCommand(program: Command): void {
   const oidc = program.command('oidc').description("manage OpenID Connect providers' signing keys");
-  oidc
-    .command('set-jwks')
-    .description("store a provider's JWKS (used instead of fetching the issuer's keys); --clear to fetch them again")
+  localStoreOptions(
+    oidc.command('set-jwks').description("store a provider's JWKS (used instead of fetching the issuer's keys); --clear to fetch them again"),
+  )
     .requiredOption('--account <id>', 'the account of the provider (12 digits)')
     .requiredOption('--url <url>', 'the provider URL, as given to CreateOpenIDConnectProvider')
     .option('--file <jwks.json>', 'the JWKS document: {"keys": [...]}, public keys only')
     .option('--clear', 'remove the stored JWKS')
-    .option('--data-dir <dir>', 'the data dir of the server', './.coffer')
-    .option('--store <url>', "the deployment's PostgreSQL (as the server's --store); env COFFER_STORE_URL", process.env.COFFER_STORE_URL)
-    .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
     .action(setJwks);
 }
 
@@ -43,20 +40,7 @@ async function setJwks(options: SetJwksOptions): Promise<void> {
       fail(`cannot read ${options.file}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const dataDir = resolve(options.dataDir);
-  if (!options.store && !existsSync(join(dataDir, 'coffer.db'))) fail(`${dataDir} holds no Coffer database: start \`coffer server --data-dir ${options.dataDir}\` once first`);
-  let coffer;
-  try {
-    coffer = await openCoffer({
-      dataDir,
-      postgres: options.store ? { url: options.store, poolSize: 2 } : undefined,
-      rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
-      rootKeyBase64: process.env.COFFER_ROOT_KEY,
-      maintenanceIntervalMs: 0,
-    });
-  } catch (error) {
-    fail(`cannot open ${dataDir}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const coffer = await openLocalCoffer(options);
   try {
     const outcome = await coffer.oidcProviders.setJwks({ accountId: options.account, url: options.url, jwks });
     if (outcome === 'set') process.stdout.write(`stored the JWKS of ${options.url} in account ${options.account}; its keys are no longer fetched\n`);
@@ -68,9 +52,4 @@ async function setJwks(options: SetJwksOptions): Promise<void> {
   } finally {
     await coffer.close();
   }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`coffer: ${message}\n`);
-  process.exit(2);
 }
