@@ -50,7 +50,7 @@ export const IAM_LIMITS = {
   tagsPerPolicy: 50,
   /** Versions of one customer managed policy, the default included. */
   versionsPerPolicy: 5,
-  /** Managed policies attached to one user or role. */
+  /** Managed policies attached to one user, role or group. */
   managedPoliciesPerEntity: 10,
   /** A managed policy's document, not counting white space. */
   managedPolicyCharacters: 6144,

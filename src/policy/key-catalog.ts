@@ -89,7 +89,7 @@ const SOURCES: readonly KeySource[] = [
   { key: 'kms:validto', actions: ['kms:ImportKeyMaterial'] },
   // iam/operations/callers.ts, policy-attachments.ts, permissions-boundaries.ts.
   { key: 'iam:permissionsboundary', actions: BOUNDARY_KEYED },
-  { key: 'iam:policyarn', actions: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy'] },
+  { key: 'iam:policyarn', actions: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:AttachGroupPolicy', 'iam:DetachGroupPolicy'] },
   // iam/operations/sts.ts.
   { key: 'sts:externalid', actions: ['sts:AssumeRole'] },
   { key: 'sts:rolesessionname', actions: ['sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity', 'sts:TagSession', 'sts:SetSourceIdentity'] },

@@ -74,13 +74,14 @@ export function groupOperations(deps: IamDeps) {
       return {};
     },
 
-    /** IAM refuses to delete a group that still has members or inline policies (DeleteConflict). */
+    /** IAM refuses to delete a group that still has members, inline or attached managed policies (DeleteConflict). */
     async deleteGroup(ctx: RequestContext, input: IamInput<'DeleteGroup'>) {
       await check.authorize(ctx, 'DeleteGroup', 'group', input.GroupName);
       const outcome = await store.deleteIamGroup(ctx.principal.accountId, input.GroupName);
       if (outcome === 'absent') throw notFound.group(input.GroupName);
       if (outcome === 'has-members') throw iamError('DeleteConflict', 'Cannot delete entity, must remove users from group first.');
       if (outcome === 'has-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      if (outcome === 'has-attached-policies') throw iamError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
       return {};
     },
 

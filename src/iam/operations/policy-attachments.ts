@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../core/index.js';
-import type { IamPrincipalKind } from '../../store/index.js';
+import type { IamPolicyOwnerKind } from '../../store/index.js';
 import { awsManagedPolicy, isAwsManagedPolicyArn } from '../aws-managed-policies.js';
 import type { IamDeps } from '../deps.js';
 import { IAM_LIMITS, iamError } from '../errors.js';
@@ -9,18 +9,21 @@ import { createIamResourceCheck, notFound } from './callers.js';
 import { checkPolicyArn, policyNotAttachable, policyNotFound } from './policy-targets.js';
 
 /**
- * Attach/DetachUserPolicy, Attach/DetachRolePolicy, ListAttachedUserPolicies, ListAttachedRolePolicies: managed
- * policies (customer managed of the caller's account, or AWS managed) on users and roles. Authorized on the user's
- * or role's ARN, with the policy as iam:PolicyARN, as the service authorization reference lists them; at most ten
- * managed policies per user or role (IAM's default quota). Attaching an attached policy again changes nothing.
+ * Attach/DetachUserPolicy, Attach/DetachRolePolicy, Attach/DetachGroupPolicy and ListAttachedUser/Role/GroupPolicies:
+ * managed policies (customer managed of the caller's account, or AWS managed) on users, roles and groups.
+ * Authorized on the user's, role's or group's ARN, with the policy as iam:PolicyARN, as the service authorization
+ * reference lists them; at most ten managed policies per user, role or group (IAM's default quotas
+ * PoliciesPerUser/Role/Group). Attaching an attached policy again changes nothing. A group's policies apply to its
+ * members (store getIamIdentity reads them with the user's own).
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachUserPolicy.html
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachGroupPolicy.html
  */
 export function policyAttachmentOperations(deps: IamDeps) {
   const { store } = deps;
   const check = createIamResourceCheck(deps);
 
-  function forKind(kind: IamPrincipalKind) {
-    const noun = kind === 'user' ? 'User' : 'Role';
+  function forKind(kind: IamPolicyOwnerKind) {
+    const noun = ({ user: 'User', role: 'Role', group: 'Group' } as const)[kind];
     const missing = (name: string) => notFound[kind](name);
     return {
       async attach(ctx: RequestContext, name: string, arn: string) {
@@ -54,6 +57,7 @@ export function policyAttachmentOperations(deps: IamDeps) {
   }
   const users = forKind('user');
   const roles = forKind('role');
+  const groups = forKind('group');
 
   return {
     attachUserPolicy: (ctx: RequestContext, input: IamInput<'AttachUserPolicy'>) => users.attach(ctx, input.UserName, input.PolicyArn),
@@ -62,6 +66,9 @@ export function policyAttachmentOperations(deps: IamDeps) {
     attachRolePolicy: (ctx: RequestContext, input: IamInput<'AttachRolePolicy'>) => roles.attach(ctx, input.RoleName, input.PolicyArn),
     detachRolePolicy: (ctx: RequestContext, input: IamInput<'DetachRolePolicy'>) => roles.detach(ctx, input.RoleName, input.PolicyArn),
     listAttachedRolePolicies: (ctx: RequestContext, input: IamInput<'ListAttachedRolePolicies'>) => roles.list(ctx, input.RoleName, input),
+    attachGroupPolicy: (ctx: RequestContext, input: IamInput<'AttachGroupPolicy'>) => groups.attach(ctx, input.GroupName, input.PolicyArn),
+    detachGroupPolicy: (ctx: RequestContext, input: IamInput<'DetachGroupPolicy'>) => groups.detach(ctx, input.GroupName, input.PolicyArn),
+    listAttachedGroupPolicies: (ctx: RequestContext, input: IamInput<'ListAttachedGroupPolicies'>) => groups.list(ctx, input.GroupName, input),
   };
 }
 

@@ -339,6 +339,7 @@ export class PostgresIamTables implements IamRepository {
       if (groupId === undefined) return 'absent';
       if (await sql.one('SELECT 1 FROM iam_group_members WHERE group_id = $1 LIMIT 1', [groupId])) return 'has-members';
       if (await sql.one('SELECT 1 FROM iam_group_policies WHERE owner_id = $1 LIMIT 1', [groupId])) return 'has-policies';
+      if (await hasAttachments(sql, 'group', groupId)) return 'has-attached-policies';
       await sql.run('DELETE FROM iam_groups WHERE group_id = $1', [groupId]);
       return 'deleted';
     });
@@ -573,7 +574,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome> {
+  attachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome> {
     return this.#transaction(async (sql): Promise<AttachPolicyOutcome> => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
       if (ownerId === undefined) return 'no-entity';
@@ -586,7 +587,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): Promise<DetachPolicyOutcome> {
+  detachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string): Promise<DetachPolicyOutcome> {
     return this.#transaction(async (sql): Promise<DetachPolicyOutcome> => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
       if (ownerId === undefined) return 'no-entity';
@@ -595,7 +596,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined> {
     return this.#transaction(async (sql) => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
       if (ownerId === undefined) return undefined;
@@ -614,6 +615,9 @@ export class PostgresIamTables implements IamRepository {
            UNION ALL
            SELECT 'role', r.role_name, r.role_id, r.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
            WHERE a.entity_kind = 'role' AND a.account_id = $1 AND a.policy_arn = $2
+           UNION ALL
+           SELECT 'group', g.group_name, g.group_id, g.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_groups g ON g.group_id = a.entity_id
+           WHERE a.entity_kind = 'group' AND a.account_id = $1 AND a.policy_arn = $2
            UNION ALL
            SELECT 'user', user_name, user_id, path, 'PermissionsBoundary' FROM iam_users WHERE account_id = $1 AND permissions_boundary = $2
            UNION ALL
@@ -647,7 +651,7 @@ export class PostgresIamTables implements IamRepository {
   }
 }
 
-async function hasAttachments(sql: Sql, kind: IamPrincipalKind, ownerId: string): Promise<boolean> {
+async function hasAttachments(sql: Sql, kind: IamPolicyOwnerKind, ownerId: string): Promise<boolean> {
   return (await sql.one('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = $1 AND entity_id = $2 LIMIT 1', [kind, ownerId])) !== undefined;
 }
 
@@ -674,14 +678,22 @@ async function rootAccessKeys(sql: Sql, accountId: string): Promise<AccessKeyRec
 
 /**
  * The identity read's policy rows (identityFromRows): the principal's inline policies (source 0), its attached
- * managed policies with their default text (1), and for a user its groups' inline policies (2), in one statement.
- * Parameters: $1 the owner id, $2 the entity kind.
+ * managed policies with their default text (1), and for a user its groups' inline policies (2) and the managed
+ * policies attached to its groups (3), in one statement. Parameters: $1 the owner id, $2 the entity kind.
  */
 function identityPoliciesSql(inlineTable: string, withGroups: boolean): string {
   const groups = withGroups
     ? `UNION ALL
        SELECT 2, NULL::text, p.policy_name, p.document, m.group_id, p.name_key FROM iam_group_members m
        JOIN iam_group_policies p ON p.owner_id = m.group_id WHERE m.user_id = $1`
+    : '';
+  const groupAttachments = withGroups
+    ? `UNION ALL
+       SELECT 3, a.policy_arn, NULL, v.document, m.group_id, a.policy_arn FROM iam_group_members m
+       JOIN iam_policy_attachments a ON a.entity_kind = 'group' AND a.entity_id = m.group_id
+       LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
+       LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+       WHERE m.user_id = $1`
     : '';
   return `SELECT source, policy_arn, policy_name, document FROM (
       SELECT 0 AS source, NULL::text AS policy_arn, policy_name, document, ''::text AS grp, name_key AS ord FROM ${inlineTable} WHERE owner_id = $1
@@ -691,6 +703,7 @@ function identityPoliciesSql(inlineTable: string, withGroups: boolean): string {
       LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
       LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
       WHERE a.entity_kind = $2 AND a.entity_id = $1
+      ${groupAttachments}
     ) AS identity_policies ORDER BY source, grp COLLATE "C", ord COLLATE "C"`;
 }
 

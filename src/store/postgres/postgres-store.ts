@@ -446,15 +446,15 @@ export class PostgresStore implements Store {
     return this.#iam.getManagedPolicyDocument(arn);
   }
 
-  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean) {
+  attachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean) {
     return this.#iam.attachManagedPolicy(accountId, kind, name, policyArn, maxAttached, requireStoredPolicy);
   }
 
-  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string) {
+  detachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string) {
     return this.#iam.detachManagedPolicy(accountId, kind, name, policyArn);
   }
 
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string) {
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string) {
     return this.#iam.listAttachedManagedPolicies(accountId, kind, name);
   }
 

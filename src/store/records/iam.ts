@@ -155,7 +155,7 @@ export type IamPolicyOwnerKind = IamPrincipalKind | 'group';
 export type IamGroupCreateOutcome = 'created' | 'exists' | 'limit-exceeded';
 /** UpdateGroup: 'name-taken' when the new name belongs to another group of the account. */
 export type IamGroupUpdateOutcome = { outcome: 'updated'; group: IamGroupRecord } | { outcome: 'absent' | 'name-taken' };
-export type IamGroupDeleteOutcome = 'deleted' | 'absent' | 'has-members' | 'has-policies';
+export type IamGroupDeleteOutcome = 'deleted' | 'absent' | 'has-members' | 'has-policies' | 'has-attached-policies';
 /** AddUserToGroup: adding a member again changes nothing and is 'added'. */
 export type IamGroupAddOutcome = 'added' | 'no-group' | 'no-user' | 'limit-exceeded';
 export type IamGroupRemoveOutcome = 'removed' | 'no-group' | 'no-user' | 'not-member';

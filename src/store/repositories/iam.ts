@@ -86,7 +86,7 @@ export interface IamRepository {
   listIamGroups(accountId: string, pathPrefix: string): Promise<IamGroupRecord[]>;
   /** Renames and/or moves a group (new ARN, same id, members and policies). */
   updateIamGroup(accountId: string, groupName: string, change: { newName?: string; newPath?: string }): Promise<IamGroupUpdateOutcome>;
-  /** Deletes a group that has no members and no inline policies. */
+  /** Deletes a group that has no members, no inline policies and no attached managed policies. */
   deleteIamGroup(accountId: string, groupName: string): Promise<IamGroupDeleteOutcome>;
   /** Makes the user a member unless it is in `maxGroupsPerUser` other groups already. */
   addUserToGroup(accountId: string, groupName: string, userName: string, maxGroupsPerUser: number): Promise<IamGroupAddOutcome>;
@@ -133,14 +133,14 @@ export interface IamRepository {
   /** The text of a customer managed policy's default version; undefined when there is no such policy. */
   getManagedPolicyDocument(arn: string): Promise<string | undefined>;
   /**
-   * Attaches a managed policy to a user or role (again: no change) unless it has `maxAttached` already.
+   * Attaches a managed policy to a user, role or group (again: no change) unless it has `maxAttached` already.
    * `requireStoredPolicy`: the ARN must name a customer managed policy row (false for AWS managed ARNs).
    */
-  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome>;
-  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): Promise<DetachPolicyOutcome>;
-  /** The ARNs attached to a user or role, in ARN order; undefined when it does not exist. */
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined>;
-  /** The account's users and roles (and later groups) a policy is attached to or bounds, by kind, name, then use. */
+  attachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome>;
+  detachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string): Promise<DetachPolicyOutcome>;
+  /** The ARNs attached to a user, role or group, in ARN order; undefined when it does not exist. */
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined>;
+  /** The account's users, roles and groups a policy is attached to (users and roles also: bounds), by kind, name, then use. */
   listPolicyEntities(accountId: string, policyArn: string): Promise<PolicyEntity[]>;
   /** Per managed policy used in the account (attached, or a permissions boundary): how often. Unused policies are absent. */
   listManagedPolicyUsage(accountId: string): Promise<ManagedPolicyUsage[]>;

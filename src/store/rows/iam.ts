@@ -97,11 +97,15 @@ export function versionId(number: number): string {
 /**
  * The identity record from its principal row (owner_id, arn, tags, permissions_boundary, boundary_document) and
  * its policy rows (source 0: an inline document; 1: an attached managed policy's ARN and default text; 2: an
- * inline document of one of a user's groups).
+ * inline document of one of a user's groups; 3: a managed policy attached to one of a user's groups).
  */
 export function identityFromRows(principal: Row, policies: readonly Row[]): IamIdentityRecord {
   // Inline documents: the principal's own (source 0), then a user's groups' (source 2), in the rows' order.
-  const inline = policies.filter((row) => Number(row.source) !== 1);
+  // Managed: attached to the principal (source 1), then to a user's groups (source 3); a policy attached twice
+  // (to the user and a group, or to two groups) is listed once, as it applies once.
+  const inline = policies.filter((row) => Number(row.source) === 0 || Number(row.source) === 2);
+  const attached = policies.filter((row) => Number(row.source) === 1 || Number(row.source) === 3);
+  const managed = attached.filter((row, index) => attached.findIndex((other) => other.policy_arn === row.policy_arn) === index);
   const tags = Object.fromEntries((JSON.parse(principal.tags) as IamTag[]).map((tag) => [tag.Key, tag.Value]));
   const identity: IamIdentityRecord = {
     id: principal.owner_id as string,
@@ -109,9 +113,7 @@ export function identityFromRows(principal: Row, policies: readonly Row[]): IamI
     policyDocuments: inline.map((row) => row.document as string),
     tags,
     policyNames: inline.map((row) => row.policy_name as string),
-    managedPolicies: policies
-      .filter((row) => Number(row.source) === 1)
-      .map((row) => (row.document === null || row.document === undefined ? { arn: row.policy_arn as string } : { arn: row.policy_arn as string, document: row.document as string })),
+    managedPolicies: managed.map((row) => (row.document === null || row.document === undefined ? { arn: row.policy_arn as string } : { arn: row.policy_arn as string, document: row.document as string })),
   };
   if (principal.permissions_boundary) {
     identity.permissionsBoundary = principal.boundary_document

@@ -246,7 +246,7 @@ export class SqliteIamTables {
       ).get(accountId, nameKey(name)) as Row | undefined;
       if (!principal) return undefined;
       const ownerId = principal.owner_id as string;
-      const parameters = kind === 'user' ? [ownerId, ownerId, kind, ownerId] : [ownerId, kind, ownerId];
+      const parameters = kind === 'user' ? [ownerId, ownerId, kind, ownerId, ownerId] : [ownerId, kind, ownerId];
       const policies = this.#stmt(identityPoliciesSql(inline, kind === 'user')).all(...parameters) as Row[];
       return identityFromRows(principal, policies);
     })();
@@ -295,6 +295,7 @@ export class SqliteIamTables {
       if (!group) return 'absent';
       if (this.#stmt('SELECT 1 FROM iam_group_members WHERE group_id = ? LIMIT 1').get(group.groupId)) return 'has-members';
       if (this.#stmt('SELECT 1 FROM iam_group_policies WHERE owner_id = ? LIMIT 1').get(group.groupId)) return 'has-policies';
+      if (this.#hasAttachments('group', group.groupId)) return 'has-attached-policies';
       this.#stmt('DELETE FROM iam_groups WHERE group_id = ?').run(group.groupId);
       return 'deleted';
     }).immediate();
@@ -517,7 +518,7 @@ export class SqliteIamTables {
     ).pluck().get(arn) as string | undefined;
   }
 
-  attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): AttachPolicyOutcome {
+  attachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): AttachPolicyOutcome {
     return this.#db.transaction((): AttachPolicyOutcome => {
       const ownerId = this.#ownerId(kind, accountId, name);
       if (ownerId === undefined) return 'no-entity';
@@ -530,7 +531,7 @@ export class SqliteIamTables {
     }).immediate();
   }
 
-  detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): DetachPolicyOutcome {
+  detachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string): DetachPolicyOutcome {
     return this.#db.transaction((): DetachPolicyOutcome => {
       const ownerId = this.#ownerId(kind, accountId, name);
       if (ownerId === undefined) return 'no-entity';
@@ -539,7 +540,7 @@ export class SqliteIamTables {
     }).immediate();
   }
 
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): string[] | undefined {
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string): string[] | undefined {
     return this.#db.transaction(() => {
       const ownerId = this.#ownerId(kind, accountId, name);
       if (ownerId === undefined) return undefined;
@@ -556,11 +557,14 @@ export class SqliteIamTables {
        SELECT 'role', r.role_name, r.role_id, r.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_roles r ON r.role_id = a.entity_id
        WHERE a.entity_kind = 'role' AND a.account_id = ? AND a.policy_arn = ?
        UNION ALL
+       SELECT 'group', g.group_name, g.group_id, g.path, 'PermissionsPolicy' FROM iam_policy_attachments a JOIN iam_groups g ON g.group_id = a.entity_id
+       WHERE a.entity_kind = 'group' AND a.account_id = ? AND a.policy_arn = ?
+       UNION ALL
        SELECT 'user', user_name, user_id, path, 'PermissionsBoundary' FROM iam_users WHERE account_id = ? AND permissions_boundary = ?
        UNION ALL
        SELECT 'role', role_name, role_id, path, 'PermissionsBoundary' FROM iam_roles WHERE account_id = ? AND permissions_boundary = ?
        ORDER BY kind, name, usage`,
-    ).all(accountId, policyArn, accountId, policyArn, accountId, policyArn, accountId, policyArn) as Row[];
+    ).all(accountId, policyArn, accountId, policyArn, accountId, policyArn, accountId, policyArn, accountId, policyArn) as Row[];
     return rows.map(policyEntityFromRow);
   }
 
@@ -586,7 +590,7 @@ export class SqliteIamTables {
     );
   }
 
-  #hasAttachments(kind: IamPrincipalKind, ownerId: string): boolean {
+  #hasAttachments(kind: IamPolicyOwnerKind, ownerId: string): boolean {
     return this.#stmt('SELECT 1 FROM iam_policy_attachments WHERE entity_kind = ? AND entity_id = ? LIMIT 1').get(kind, ownerId) !== undefined;
   }
 
@@ -598,15 +602,24 @@ export class SqliteIamTables {
 
 /**
  * The identity read's policy rows (identityFromRows): the principal's inline policies (source 0), its attached
- * managed policies with their default text (1), and for a user its groups' inline policies (2), in one statement
- * so that groups and attachments cost no extra statement. Parameters: the owner id, (for a user) the owner id
- * again, the entity kind, the owner id.
+ * managed policies with their default text (1), and for a user its groups' inline policies (2) and the managed
+ * policies attached to its groups (3), in one statement so that groups and attachments cost no extra statement.
+ * Parameters: the owner id, (for a user) the owner id again, the entity kind, the owner id, (for a user) the
+ * owner id again.
  */
 function identityPoliciesSql(inlineTable: string, withGroups: boolean): string {
   const groups = withGroups
     ? `UNION ALL
        SELECT 2, NULL, p.policy_name, p.document, m.group_id, p.name_key FROM iam_group_members m
        JOIN iam_group_policies p ON p.owner_id = m.group_id WHERE m.user_id = ?`
+    : '';
+  const groupAttachments = withGroups
+    ? `UNION ALL
+       SELECT 3, a.policy_arn, NULL, v.document, m.group_id, a.policy_arn FROM iam_group_members m
+       JOIN iam_policy_attachments a ON a.entity_kind = 'group' AND a.entity_id = m.group_id
+       LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
+       LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
+       WHERE m.user_id = ?`
     : '';
   return `SELECT 0 AS source, NULL AS policy_arn, policy_name, document, '' AS grp, name_key AS ord FROM ${inlineTable} WHERE owner_id = ?
     ${groups}
@@ -615,6 +628,7 @@ function identityPoliciesSql(inlineTable: string, withGroups: boolean): string {
     LEFT JOIN iam_managed_policies p ON p.arn = a.policy_arn
     LEFT JOIN iam_managed_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id
     WHERE a.entity_kind = ? AND a.entity_id = ?
+    ${groupAttachments}
     ORDER BY source, grp, ord`;
 }
 

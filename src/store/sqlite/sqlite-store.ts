@@ -713,15 +713,15 @@ export class SqliteStore implements Store {
     return this.#iam.getManagedPolicyDocument(arn);
   }
 
-  async attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean) {
+  async attachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean) {
     return this.#iam.attachManagedPolicy(accountId, kind, name, policyArn, maxAttached, requireStoredPolicy);
   }
 
-  async detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string) {
+  async detachManagedPolicy(accountId: string, kind: IamPolicyOwnerKind, name: string, policyArn: string) {
     return this.#iam.detachManagedPolicy(accountId, kind, name, policyArn);
   }
 
-  async listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string) {
+  async listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string) {
     return this.#iam.listAttachedManagedPolicies(accountId, kind, name);
   }
 

@@ -347,6 +347,63 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
       assert.equal(await store.deleteIamGroup(ACCOUNT, 'devs'), 'deleted');
     });
 
+    it("managed policies attached to a group join its members' identity records (once each), never a role's, and block DeleteGroup", async () => {
+      const gina = user('gina');
+      await store.createIamUser(gina);
+      await store.createIamRole(role('gina'));
+      await store.createIamGroup(group('team-a'), 300);
+      const teamB = group('team-b');
+      await store.createIamGroup(teamB, 300);
+      const shared = managedPolicy('Shared');
+      await store.createManagedPolicy(shared, '{"shared":1}');
+      const own = managedPolicy('Own');
+      await store.createManagedPolicy(own, '{"own":1}');
+      const awsArn = 'arn:aws:iam::aws:policy/SecretsManagerReadWrite';
+
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'group', 'nogroup', shared.arn, 10, true), 'no-entity');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'group', 'TEAM-A', shared.arn, 10, true), 'attached');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'group', 'team-a', awsArn, 1, false), 'limit-exceeded');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'group', 'team-a', awsArn, 2, false), 'attached');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'group', 'team-b', shared.arn, 10, true), 'attached');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'gina', own.arn, 10, true), 'attached');
+      assert.equal(await store.attachManagedPolicy(ACCOUNT, 'user', 'gina', shared.arn, 10, true), 'attached');
+      assert.deepEqual(await store.listAttachedManagedPolicies(ACCOUNT, 'group', 'team-a'), [awsArn, shared.arn].sort());
+      assert.equal(await store.listAttachedManagedPolicies(ACCOUNT, 'group', 'nogroup'), undefined);
+
+      const ownOnly = [{ arn: own.arn, document: '{"own":1}' }, { arn: shared.arn, document: '{"shared":1}' }].sort((a, b) => (a.arn < b.arn ? -1 : 1));
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'gina'))?.managedPolicies, ownOnly);
+      await store.addUserToGroup(ACCOUNT, 'team-a', 'gina', 10);
+      await store.addUserToGroup(ACCOUNT, 'team-b', 'gina', 10);
+      // The user's own attachments first, then its groups' (AWS managed without a document); Shared, attached to the
+      // user and both groups, is listed once.
+      assert.deepEqual(await store.getIamIdentity(ACCOUNT, 'user', 'gina'), {
+        id: gina.userId,
+        arn: gina.arn,
+        policyDocuments: [],
+        tags: {},
+        policyNames: [],
+        managedPolicies: [...ownOnly, { arn: awsArn }],
+      });
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'role', 'gina'))?.managedPolicies, []);
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'user', 'gina', shared.arn), 'detached');
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'gina'))?.managedPolicies.map((managed) => managed.arn).sort(), [awsArn, own.arn, shared.arn].sort());
+
+      assert.deepEqual(
+        (await store.listPolicyEntities(ACCOUNT, shared.arn)).filter((entity) => entity.kind === 'group').map((entity) => [entity.name, entity.id, entity.usage]),
+        [['team-a', (await store.getIamGroup(ACCOUNT, 'team-a'))!.groupId, 'PermissionsPolicy'], ['team-b', teamB.groupId, 'PermissionsPolicy']],
+      );
+      assert.equal((await store.listManagedPolicyUsage(ACCOUNT)).find((usage) => usage.policyArn === shared.arn)?.attachmentCount, 2);
+
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'team-a', 'gina'), 'removed');
+      assert.equal(await store.removeUserFromGroup(ACCOUNT, 'team-b', 'gina'), 'removed');
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'gina'))?.managedPolicies, [{ arn: own.arn, document: '{"own":1}' }]);
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'team-b'), 'has-attached-policies');
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'group', 'team-b', shared.arn), 'detached');
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'group', 'team-b', shared.arn), 'not-attached');
+      assert.equal(await store.detachManagedPolicy(ACCOUNT, 'group', 'nogroup', shared.arn), 'no-entity');
+      assert.equal(await store.deleteIamGroup(ACCOUNT, 'team-b'), 'deleted');
+    });
+
     it('updateIamGroup renames and moves a group, keeping its id, members and policies', async () => {
       const ops = group('ops');
       await store.createIamGroup(ops, 300);
