@@ -595,7 +595,7 @@ export class PostgresIamTables implements IamRepository {
     });
   }
 
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined> {
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined> {
     return this.#transaction(async (sql) => {
       const ownerId = await ownerIdOf(sql, kind, accountId, name);
       if (ownerId === undefined) return undefined;

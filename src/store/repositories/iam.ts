@@ -138,8 +138,8 @@ export interface IamRepository {
    */
   attachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string, maxAttached: number, requireStoredPolicy: boolean): Promise<AttachPolicyOutcome>;
   detachManagedPolicy(accountId: string, kind: IamPrincipalKind, name: string, policyArn: string): Promise<DetachPolicyOutcome>;
-  /** The ARNs attached to a user or role, in ARN order; undefined when it does not exist. */
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): Promise<string[] | undefined>;
+  /** The ARNs attached to a user, role or group, in ARN order; undefined when it does not exist. */
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string): Promise<string[] | undefined>;
   /** The account's users and roles (and later groups) a policy is attached to or bounds, by kind, name, then use. */
   listPolicyEntities(accountId: string, policyArn: string): Promise<PolicyEntity[]>;
   /** Per managed policy used in the account (attached, or a permissions boundary): how often. Unused policies are absent. */

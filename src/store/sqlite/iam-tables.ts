@@ -539,7 +539,7 @@ export class SqliteIamTables {
     }).immediate();
   }
 
-  listAttachedManagedPolicies(accountId: string, kind: IamPrincipalKind, name: string): string[] | undefined {
+  listAttachedManagedPolicies(accountId: string, kind: IamPolicyOwnerKind, name: string): string[] | undefined {
     return this.#db.transaction(() => {
       const ownerId = this.#ownerId(kind, accountId, name);
       if (ownerId === undefined) return undefined;
