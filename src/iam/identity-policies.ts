@@ -18,6 +18,8 @@ export type StoredIdentity = {
   readonly tags: Readonly<Record<string, string>>;
   /** The inline policies' names, aligned with policyDocuments (for policy simulation's MatchedStatements). */
   readonly policyNames?: readonly string[];
+  /** Whose each inline policy is, aligned with policyDocuments: the principal's own or a group's (absent: all its own). */
+  readonly policyOwners?: readonly ('principal' | 'group')[];
   readonly managedPolicies?: readonly StoredManagedPolicy[];
   readonly permissionsBoundary?: StoredManagedPolicy;
 };
@@ -142,7 +144,10 @@ export function createIdentityPolicySource(lookup: IdentityLookup, compiled: Com
       policies.push(policy);
       sources.push({ ...source, text });
     };
-    stored.policyDocuments.forEach((text, index) => add(text, { id: stored.policyNames?.[index] ?? `policy-${index + 1}`, type: sourceType }));
+    // A user's groups' inline policies are labelled `group` (IAM's SourcePolicyType), the principal's own by its kind.
+    stored.policyDocuments.forEach((text, index) =>
+      add(text, { id: stored.policyNames?.[index] ?? `policy-${index + 1}`, type: stored.policyOwners?.[index] === 'group' ? 'group' : sourceType }),
+    );
     for (const managed of stored.managedPolicies ?? []) {
       add(documentOf(managed), { id: managed.arn, type: isAwsManagedPolicyArn(managed.arn) ? 'aws-managed' : 'user-managed' });
     }

@@ -1,8 +1,12 @@
 import type { RequestContext } from '../../core/index.js';
-import type { IamPrincipalKind } from '../../store/index.js';
+import type { IamGroupRecord, IamPrincipalKind, ManagedPolicyUsage, ManagedPolicyVersionRecord } from '../../store/index.js';
+import { AWS_MANAGED_POLICIES } from '../aws-managed-policies.js';
 import type { IamDeps } from '../deps.js';
+import { groupPolicies } from '../group-policies.js';
 import { pageOf } from '../paging.js';
 import type { AUTHORIZATION_DETAIL_ENTITIES, IamInput } from '../schemas.js';
+import { permissionsBoundaryView } from './permissions-boundaries.js';
+import { policyView, type ManagedPolicyTarget } from './policy-targets.js';
 
 type EntityType = (typeof AUTHORIZATION_DETAIL_ENTITIES)[number];
 type DetailList = 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies';
@@ -14,18 +18,30 @@ type Detail = { list: DetailList; item: object };
 type DetailSource = (accountId: string) => Promise<Detail[]>;
 
 /**
- * GetAccountAuthorizationDetails: every user and role of the account with its inline policies and tags (and, as
- * they arrive, groups and managed policies: each is one more DetailSource in `sources`). Policy documents are
- * URL-encoded, as IAM returns them. Authorized as iam:GetAccountAuthorizationDetails on `*` by the pipeline.
+ * GetAccountAuthorizationDetails: every user, group and role of the account with its inline policies, attached
+ * managed policies (and for users and roles tags and permissions boundary; for users their groups), and the
+ * managed policies with all their versions: the account's own (LocalManagedPolicy) and the AWS managed ones the
+ * account uses (AWSManagedPolicy: IAM lists only those attached or set as a boundary somewhere in the account).
+ * Each entity type is one DetailSource. Policy documents are URL-encoded, as IAM returns them. Authorized as
+ * iam:GetAccountAuthorizationDetails on `*` by the pipeline.
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html
  */
 export function authorizationDetailsOperations(deps: IamDeps) {
   const { store } = deps;
 
+  /** The principal's own inline policies (a user's identity read also carries its groups', listed with the groups). */
   async function inlinePolicies(accountId: string, kind: IamPrincipalKind, name: string) {
     const identity = await store.getIamIdentity(accountId, kind, name);
     if (!identity) return [];
-    return identity.policyDocuments.map((document, index) => ({ PolicyName: identity.policyNames?.[index], PolicyDocument: encodeURIComponent(document) }));
+    return identity.policyDocuments.flatMap((document, index) =>
+      identity.policyOwners?.[index] === 'group' ? [] : [{ PolicyName: identity.policyNames?.[index], PolicyDocument: encodeURIComponent(document) }],
+    );
+  }
+
+  /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachedPolicy.html */
+  async function attachedPolicies(accountId: string, kind: 'user' | 'role' | 'group', name: string) {
+    const arns = (await store.listAttachedManagedPolicies(accountId, kind, name)) ?? [];
+    return arns.map((arn) => ({ PolicyName: arn.slice(arn.lastIndexOf('/') + 1), PolicyArn: arn }));
   }
 
   const users: DetailSource = async (accountId) =>
@@ -39,8 +55,9 @@ export function authorizationDetailsOperations(deps: IamDeps) {
           Arn: user.arn,
           CreateDate: user.createdAt,
           UserPolicyList: await inlinePolicies(accountId, 'user', user.userName),
-          GroupList: [],
-          AttachedManagedPolicies: [],
+          GroupList: ((await store.listIamGroupsForUser(accountId, user.userName)) ?? []).map((group) => group.groupName),
+          AttachedManagedPolicies: await attachedPolicies(accountId, 'user', user.userName),
+          PermissionsBoundary: permissionsBoundaryView(user.permissionsBoundary),
           Tags: user.tags,
         },
       })),
@@ -59,15 +76,52 @@ export function authorizationDetailsOperations(deps: IamDeps) {
           AssumeRolePolicyDocument: encodeURIComponent(role.assumeRolePolicyDocument),
           InstanceProfileList: [],
           RolePolicyList: await inlinePolicies(accountId, 'role', role.roleName),
-          AttachedManagedPolicies: [],
+          AttachedManagedPolicies: await attachedPolicies(accountId, 'role', role.roleName),
+          PermissionsBoundary: permissionsBoundaryView(role.permissionsBoundary),
           Tags: role.tags,
         },
       })),
     );
 
-  /** Coffer has no groups nor managed policies yet: those filters list nothing (until their sources are added here). */
-  const none: DetailSource = async () => [];
-  const sources: Record<EntityType, DetailSource> = { User: users, Group: none, Role: roles, LocalManagedPolicy: none, AWSManagedPolicy: none };
+  /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_GroupDetail.html */
+  const groups: DetailSource = async (accountId) =>
+    Promise.all(
+      (await store.listIamGroups(accountId, '/')).map(async (group) => ({ list: 'GroupDetailList' as const, item: await groupDetail(accountId, group) })),
+    );
+
+  async function groupDetail(accountId: string, group: IamGroupRecord) {
+    const policies = (await groupPolicies(store, accountId, group.groupName)) ?? [];
+    return {
+      Path: group.path,
+      GroupName: group.groupName,
+      GroupId: group.groupId,
+      Arn: group.arn,
+      CreateDate: group.createdAt,
+      GroupPolicyList: policies.flatMap((policy) => (policy.kind === 'inline' ? [{ PolicyName: policy.policyName, PolicyDocument: encodeURIComponent(policy.document) }] : [])),
+      AttachedManagedPolicies: await attachedPolicies(accountId, 'group', group.groupName),
+    };
+  }
+
+  const localPolicies: DetailSource = async (accountId) => {
+    const usage = await store.listManagedPolicyUsage(accountId);
+    return Promise.all(
+      (await store.listManagedPolicies(accountId, '/')).map(async (policy) =>
+        policyDetail({ kind: 'customer', policy }, usage, (await store.listManagedPolicyVersions(policy.arn)) ?? []),
+      ),
+    );
+  };
+
+  /** Only the AWS managed policies the account uses: IAM does not list the hundreds of others here. */
+  const awsPolicies: DetailSource = async (accountId) => {
+    const usage = await store.listManagedPolicyUsage(accountId);
+    const used = new Set(usage.filter((entry) => entry.attachmentCount + entry.permissionsBoundaryUsageCount > 0).map((entry) => entry.policyArn));
+    return AWS_MANAGED_POLICIES.filter((policy) => used.has(policy.arn)).map((policy) =>
+      // An AWS managed policy has one version here, its default (as ListPolicyVersions answers).
+      policyDetail({ kind: 'aws', policy }, usage, [{ versionId: policy.defaultVersionId, document: policy.document, isDefaultVersion: true, createdAt: policy.updatedAt }]),
+    );
+  };
+
+  const sources: Record<EntityType, DetailSource> = { User: users, Group: groups, Role: roles, LocalManagedPolicy: localPolicies, AWSManagedPolicy: awsPolicies };
   const ORDER: readonly EntityType[] = ['User', 'Group', 'Role', 'LocalManagedPolicy', 'AWSManagedPolicy'];
 
   return {
@@ -87,4 +141,16 @@ export function authorizationDetailsOperations(deps: IamDeps) {
       };
     },
   };
+}
+
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_ManagedPolicyDetail.html: the Policy shape and every version. */
+function policyDetail(target: ManagedPolicyTarget, usage: readonly ManagedPolicyUsage[], versions: readonly ManagedPolicyVersionRecord[]): Detail {
+  const { Tags: _tags, ...policy } = policyView(target, usage, true);
+  const PolicyVersionList = versions.map((version) => ({
+    Document: encodeURIComponent(version.document),
+    VersionId: version.versionId,
+    IsDefaultVersion: version.isDefaultVersion,
+    CreateDate: version.createdAt,
+  }));
+  return { list: 'Policies', item: { ...policy, PolicyVersionList } };
 }

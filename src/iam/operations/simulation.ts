@@ -14,8 +14,10 @@ import {
   type PrincipalPolicies,
   type SimulationResult,
 } from '../../policy/index.js';
+import { isAwsManagedPolicyArn } from '../aws-managed-policies.js';
 import type { IamDeps } from '../deps.js';
 import { iamError } from '../errors.js';
+import { groupPolicies } from '../group-policies.js';
 import { parseRoleArn } from '../names.js';
 import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
@@ -38,11 +40,14 @@ export function simulationOperations(deps: IamDeps) {
   /**
    * The identity a PolicySourceArn names, as the authorizer would load it for a request of that principal. A
    * role is simulated as a session of it (the principal that calls with a role's permissions), named
-   * SIMULATED_SESSION_NAME. Groups become one more case here when groups exist.
+   * SIMULATED_SESSION_NAME. A group, which never signs a request, is simulated as its own policies (inline and
+   * attached, as AWS documents for a group PolicySourceArn) with the group's ARN as the principal and no principal
+   * keys (CallerArn gives them).
    */
   async function sourceIdentity(ctx: RequestContext, arn: string): Promise<PrincipalPolicies> {
     const source = policySourceOf(arn);
     const accountId = ctx.principal.accountId;
+    if (source.kind === 'group') return groupIdentity(accountId, arn, source.name);
     if (source.kind === 'user') {
       const user = await store.getIamUser(accountId, source.name);
       if (!user || user.arn !== arn) throw notFound.user(source.name);
@@ -51,6 +56,25 @@ export function simulationOperations(deps: IamDeps) {
     const role = await store.getIamRole(accountId, source.name);
     if (!role || role.arn !== arn) throw notFound.role(source.name);
     return identities.policiesFor({ arn: `arn:aws:sts::${accountId}:assumed-role/${role.roleName}/${SIMULATED_SESSION_NAME}`, accountId });
+  }
+
+  async function groupIdentity(accountId: string, arn: string, groupName: string): Promise<PrincipalPolicies> {
+    const group = await store.getIamGroup(accountId, groupName);
+    const policies = group && group.arn === arn ? await groupPolicies(store, accountId, groupName) : undefined;
+    if (!policies) throw notFound.group(groupName);
+    const identity: PrincipalPolicies = { principal: { arn, accountId }, unrestricted: false, policies: [], tags: {}, sources: [] };
+    const compiled = policies.flatMap((policy) => {
+      // A stored text that no longer compiles (or a managed policy gone) is left out, as the identity read does.
+      const text = policy.document;
+      const result = text === undefined ? undefined : compilePolicyText(text).policy;
+      if (!result) return [];
+      const source: PolicySource =
+        policy.kind === 'inline'
+          ? { id: policy.policyName, type: 'group', text }
+          : { id: policy.policyArn, type: isAwsManagedPolicyArn(policy.policyArn) ? 'aws-managed' : 'user-managed', text };
+      return [{ policy: result, source }];
+    });
+    return { ...identity, policies: compiled.map((entry) => entry.policy), sources: compiled.map((entry) => entry.source) };
   }
 
   /** The principal whose keys the request context carries: CallerArn (a user of this account), else `fallback`. */
@@ -125,16 +149,16 @@ export const SIMULATED_SESSION_NAME = 'SimulatePrincipalPolicy';
 const USER_ARN = /^arn:aws:iam::(\d{12}):user\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/;
 const GROUP_ARN = /^arn:aws:iam::(\d{12}):group\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/;
 
-type PolicySourceName = { kind: 'user' | 'role'; name: string };
+type PolicySourceName = { kind: 'user' | 'role' | 'group'; name: string };
 
-/** PolicySourceArn: a user or a role; a group is refused until Coffer has groups (the one case to add then). */
+/** PolicySourceArn: a user, a role or a group. */
 function policySourceOf(arn: string): PolicySourceName {
   const user = USER_ARN.exec(arn);
   if (user) return { kind: 'user', name: user[2]! };
   const role = parseRoleArn(arn);
   if (role) return { kind: 'role', name: role.roleName };
   const group = GROUP_ARN.exec(arn);
-  if (group) throw iamError('NoSuchEntity', `The group with name ${group[2]} cannot be found.`);
+  if (group) return { kind: 'group', name: group[2]! };
   throw iamError('InvalidInput', `Invalid ARN: ${arn}. PolicySourceArn must name an IAM user, group or role.`);
 }
 

@@ -77,9 +77,14 @@ export type IamIdentityRecord = {
   tags: Record<string, string>;
   /** The inline policies' names, aligned with policyDocuments (policy simulation names the policy that matched). */
   policyNames?: string[];
+  /** Who each inline policy belongs to, aligned with policyDocuments: the principal itself, or one of a user's groups. */
+  policyOwners?: InlinePolicyOwner[];
   managedPolicies: ManagedPolicyDocument[];
   permissionsBoundary?: ManagedPolicyDocument;
 };
+
+/** Whose inline policy an identity's policy text is: the user's or role's own, or a group's the user is in. */
+export type InlinePolicyOwner = 'principal' | 'group';
 
 /** A role's settings UpdateRole changes; a member left undefined keeps its value. */
 export type IamRoleChanges = { description?: string; maxSessionDurationSeconds?: number };

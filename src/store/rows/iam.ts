@@ -113,6 +113,7 @@ export function identityFromRows(principal: Row, policies: readonly Row[]): IamI
     policyDocuments: inline.map((row) => row.document as string),
     tags,
     policyNames: inline.map((row) => row.policy_name as string),
+    policyOwners: inline.map((row) => (Number(row.source) === 2 ? 'group' : 'principal')),
     managedPolicies: managed.map((row) => (row.document === null || row.document === undefined ? { arn: row.policy_arn as string } : { arn: row.policy_arn as string, document: row.document as string })),
   };
   if (principal.permissions_boundary) {

@@ -160,6 +160,7 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
         policyDocuments: ['{"v":2}'],
         tags: { a: '1' },
         policyNames: ['one'],
+        policyOwners: ['principal'],
         managedPolicies: [],
       });
       assert.equal(await store.getIamIdentity(ACCOUNT, 'user', 'runner'), undefined);
@@ -256,6 +257,7 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
         policyDocuments: [],
         tags: {},
         policyNames: [],
+        policyOwners: [],
         managedPolicies: [{ arn: awsArn }, { arn: attached.arn, document: '{"attached":1}' }].sort((a, b) => (a.arn < b.arn ? -1 : 1)),
         permissionsBoundary: { arn: bound.arn, document: '{"bound":1}' },
       });
@@ -337,6 +339,10 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
       assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'erin'))?.policyDocuments, ['{"own":1}']);
       await store.addUserToGroup(ACCOUNT, 'devs', 'erin', 10);
       assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'erin'))?.policyDocuments, ['{"own":1}', '{"group":1}']);
+      // Each text says whose it is (policy simulation labels a group's as SourcePolicyType group).
+      assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'user', 'erin'))?.policyOwners, ['principal', 'group']);
+      assert.deepEqual(await store.listAttachedManagedPolicies(ACCOUNT, 'group', 'devs'), []);
+      assert.equal(await store.listAttachedManagedPolicies(ACCOUNT, 'group', 'absent'), undefined);
       assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'role', 'erin'))?.policyDocuments, []);
 
       assert.equal(await store.removeUserFromGroup(ACCOUNT, 'devs', 'erin'), 'removed');

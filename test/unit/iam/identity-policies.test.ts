@@ -37,3 +37,28 @@ describe('identity source: session attributes', () => {
     assert.deepEqual((await withoutPort.policiesFor({ arn: SESSION, accountId: ACCOUNT, session: { policyArns: [MANAGED] } })).sessionPolicies, []);
   });
 });
+
+describe('identity source: policy labels for simulation', () => {
+  it("a user's own inline policies are labelled user, its groups' group, attached ones by who manages them", async () => {
+    const user: StoredIdentity = {
+      id: 'AIDAEXAMPLE',
+      arn: `arn:aws:iam::${ACCOUNT}:user/ann`,
+      policyDocuments: [document('kms:Decrypt'), document('kms:Encrypt')],
+      policyNames: ['own', 'shared'],
+      policyOwners: ['principal', 'group'],
+      managedPolicies: [{ arn: MANAGED, document: document('kms:Sign') }, { arn: 'arn:aws:iam::aws:policy/AdministratorAccess' }],
+      tags: {},
+    };
+    const source = createIdentityPolicySource(async (_account, kind) => (kind === 'user' ? user : undefined), new CompiledPolicyCache());
+    const identity = await source.policiesFor({ arn: user.arn, accountId: ACCOUNT });
+    assert.deepEqual(
+      identity.sources?.map((labelled) => [labelled.id, labelled.type]),
+      [
+        ['own', 'user'],
+        ['shared', 'group'],
+        [MANAGED, 'user-managed'],
+        ['arn:aws:iam::aws:policy/AdministratorAccess', 'aws-managed'],
+      ],
+    );
+  });
+});
