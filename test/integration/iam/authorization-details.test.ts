@@ -6,10 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import {
   AddUserToGroupCommand,
   AttachRolePolicyCommand,
+  AttachGroupPolicyCommand,
   AttachUserPolicyCommand,
   CreateGroupCommand,
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
+  DetachGroupPolicyCommand,
   GetAccountAuthorizationDetailsCommand,
   GetContextKeysForPrincipalPolicyCommand,
   PutGroupPolicyCommand,
@@ -74,7 +76,10 @@ describe('GetAccountAuthorizationDetails and simulation with groups and managed 
   });
 
   it('lists groups with their policies, users with their groups, attached policies and boundary, roles with theirs', async () => {
+    await iam.send(new AttachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: AWS_POLICY }));
     const all = await iam.send(new GetAccountAuthorizationDetailsCommand({}));
+    // Detached again so the counts the next tests check are the users' and roles' alone.
+    await iam.send(new DetachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: AWS_POLICY }));
     assert.equal(all.IsTruncated, false);
 
     const member = all.UserDetailList!.find((user) => user.UserName === 'member')!;
@@ -104,7 +109,7 @@ describe('GetAccountAuthorizationDetails and simulation with groups and managed 
     assert.ok(readers.CreateDate instanceof Date);
     assert.deepEqual(readers.GroupPolicyList?.map((policy) => policy.PolicyName), ['read-secrets']);
     assert.equal(decodeURIComponent(readers.GroupPolicyList![0]!.PolicyDocument!), allow(GET, 'GroupRead'));
-    assert.deepEqual(readers.AttachedManagedPolicies ?? [], []);
+    assert.deepEqual(readers.AttachedManagedPolicies, [{ PolicyName: 'SecretsManagerReadWrite', PolicyArn: AWS_POLICY }]);
   });
 
   it('lists the local managed policies with every version, and only the AWS managed policies the account uses', async () => {
