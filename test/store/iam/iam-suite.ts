@@ -388,6 +388,7 @@ export function runIamRepositorySuite(backend: string, open: OpenRepositories<Ia
         policyDocuments: [],
         tags: {},
         policyNames: [],
+        policyOwners: [],
         managedPolicies: [...ownOnly, { arn: awsArn }],
       });
       assert.deepEqual((await store.getIamIdentity(ACCOUNT, 'role', 'gina'))?.managedPolicies, []);
