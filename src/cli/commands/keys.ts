@@ -136,7 +136,7 @@ export function registerKeysCommand(program: Command): void {
         new kms.sdk.ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: options.days === undefined ? undefined : Number(options.days) }),
       );
       if (format === 'json') return printJson(answer);
-      process.stdout.write(`${answer.KeyId} will be deleted on ${formatDate(answer.DeletionDate)}; until then \`coffer keys cancel-deletion ${answer.KeyId}\` keeps it\n`);
+      process.stdout.write(`${keyId} will be deleted on ${formatDate(answer.DeletionDate)}; until then \`coffer keys cancel-deletion ${keyId}\` keeps it\n`);
     };
   });
 
