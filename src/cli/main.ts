@@ -9,10 +9,13 @@ import { registerAccountsCommand } from './commands/accounts.js';
 import { registerOidcCommand } from './commands/oidc.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerFunctionsCommand } from './commands/functions.js';
+import { registerKeysCommand } from './commands/keys.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSecretsCommand } from './commands/secrets.js';
 import { registerServerCommand } from './commands/server.js';
 
 // `coffer audit list | head`: the reader has gone, so stop quietly as a Unix filter does, not with a stack trace.
@@ -35,6 +38,9 @@ registerMigrateCommand(program);
 registerAgentCommand(program);
 registerRunCommand(program);
 registerRenderCommand(program);
+registerSecretsCommand(program);
+registerKeysCommand(program);
+registerCompletionCommand(program);
 await program.parseAsync(process.argv);
 
 /** package.json's version; both dist/cli/main.js and dist/bundle/main.js sit two levels below it. */

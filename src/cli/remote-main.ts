@@ -1,13 +1,15 @@
 /**
  * @module cli
- * The entry of the remote commands `coffer run` and `coffer render`, which bin/coffer starts instead of the
+ * The entry of the remote commands `coffer run`, `coffer render`, `coffer secrets` and `coffer keys`, which bin/coffer starts instead of the
  * whole CLI (dist/bundle/main.js) when the first argument names one of them: they need the Secrets Manager client
  * and nothing of the server, and `coffer run` stands between a user and their command (docs/ARCHITECTURE.md,
  * "coffer run and coffer render": its start-up cost). main.ts registers the same commands, for `coffer --help`.
  */
 import { Command } from 'commander';
+import { registerKeysCommand } from './commands/keys.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSecretsCommand } from './commands/secrets.js';
 
 // `coffer render TEMPLATE | head`: the reader has gone; stop quietly, as main.ts does.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -19,4 +21,6 @@ const program = new Command();
 program.name('coffer');
 registerRunCommand(program);
 registerRenderCommand(program);
+registerSecretsCommand(program);
+registerKeysCommand(program);
 await program.parseAsync(process.argv);
