@@ -8,53 +8,30 @@
 import type { Command } from 'commander';
 import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { ClientOptions } from '../aws-clients.js';
+import { remoteCommandGroup } from '../remote-command.js';
 import {
-  exitTwoOnUsageErrors,
   formatDate,
   formatFields,
   formatTable,
-  outputFormat,
   printJson,
-  runAction,
   UsageError,
   type Cell,
   type Colour,
-  type OutputFormat,
 } from '../output.js';
 
-type CommonOptions = ClientOptions & { output?: string };
 type KmsSdk = typeof import('@aws-sdk/client-kms');
 type Kms = { sdk: KmsSdk; client: KMSClient };
-type Call = (kms: Kms, format: OutputFormat) => Promise<void>;
 
 export function registerKeysCommand(program: Command): void {
-  const keys = program
-    .command('keys')
-    .description('manage KMS keys on a running Coffer server (KMS API)')
-    .option('--output <format>', 'table (for people, default) or json (the API answer, for scripts)')
-    .option('--region <region>', 'Region (default: the AWS SDK chain: AWS_REGION, the profile, then AWS_DEFAULT_REGION)')
-    .option('--endpoint-url <url>', "Coffer's URL (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile's endpoint_url)")
-    .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)');
-  exitTwoOnUsageErrors(keys);
-
-  const subcommand = (name: string, description: string, action: string, build: (command: Command) => (...args: never[]) => Call) => {
-    const command = keys.command(name).description(description);
-    const makeCall = build(command);
-    command.action(async (...args: unknown[]) => {
-      const self = args[args.length - 1] as Command;
-      const common = self.optsWithGlobals<CommonOptions>();
-      await runAction(`coffer keys ${name}`, () => ({ action: `kms:${action}`, listCommand: 'coffer keys list' }), async () => {
-        const format = outputFormat(common.output);
-        const call = (makeCall as (...values: unknown[]) => Call)(...args.slice(0, -1));
-        const kms = await openKms(common);
-        try {
-          await call(kms, format);
-        } finally {
-          kms.client.destroy();
-        }
-      });
-    });
-  };
+  const subcommand = remoteCommandGroup<Kms>(program, {
+    name: 'keys',
+    description: 'manage KMS keys on a running Coffer server (KMS API)',
+    endpointHelp: "Coffer's URL (default: AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, the profile's endpoint_url)",
+    actionPrefix: 'kms',
+    listCommand: 'coffer keys list',
+    open: openKms,
+    close: (kms) => kms.client.destroy(),
+  });
 
   /** A subcommand taking one KEY and making one call whose answer is printed as JSON or as `done(KEY)`. */
   const simple = (name: string, description: string, action: string, send: (kms: Kms, keyId: string) => Promise<object>, done: (keyId: string) => string) =>

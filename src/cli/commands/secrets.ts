@@ -8,54 +8,29 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DescribeSecretResponse, SecretListEntry, SecretVersionsListEntry } from '@aws-sdk/client-secrets-manager';
-import { SecretsManagerClients, type ClientOptions } from '../aws-clients.js';
+import { SecretsManagerClients } from '../aws-clients.js';
+import { remoteCommandGroup } from '../remote-command.js';
 import {
-  exitTwoOnUsageErrors,
   formatDate,
   formatFields,
   formatTable,
-  outputFormat,
   printJson,
-  runAction,
   UsageError,
   type Cell,
-  type OutputFormat,
 } from '../output.js';
 
-type CommonOptions = ClientOptions & { output?: string };
 
-/** The API call a subcommand makes, named in AccessDenied hints (`secretsmanager:<action>`). */
-type Call = (clients: SecretsManagerClients, format: OutputFormat) => Promise<void>;
 
 export function registerSecretsCommand(program: Command): void {
-  const secrets = program
-    .command('secrets')
-    .description('read and manage secrets on a running Coffer server (Secrets Manager API)')
-    .option('--output <format>', 'table (for people, default) or json (the API answer, for scripts)')
-    .option('--region <region>', 'Region (default: the AWS SDK chain: AWS_REGION, the profile, then AWS_DEFAULT_REGION)')
-    .option('--endpoint-url <url>', "Coffer's URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, the profile's endpoint_url)")
-    .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)');
-  exitTwoOnUsageErrors(secrets);
-
-  /** Adds a subcommand whose action makes `action`'s calls with the common options. */
-  const subcommand = (name: string, description: string, action: string, build: (command: Command) => (...args: never[]) => Call) => {
-    const command = secrets.command(name).description(description);
-    const makeCall = build(command);
-    command.action(async (...args: unknown[]) => {
-      const self = args[args.length - 1] as Command;
-      const common = self.optsWithGlobals<CommonOptions>();
-      await runAction(`coffer secrets ${name}`, () => ({ action: `secretsmanager:${action}`, listCommand: 'coffer secrets list' }), async () => {
-        const format = outputFormat(common.output);
-        const call = (makeCall as (...values: unknown[]) => Call)(...args.slice(0, -1));
-        const clients = await SecretsManagerClients.open(common);
-        try {
-          await call(clients, format);
-        } finally {
-          clients.close();
-        }
-      });
-    });
-  };
+  const subcommand = remoteCommandGroup<SecretsManagerClients>(program, {
+    name: 'secrets',
+    description: 'read and manage secrets on a running Coffer server (Secrets Manager API)',
+    endpointHelp: "Coffer's URL (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, the profile's endpoint_url)",
+    actionPrefix: 'secretsmanager',
+    listCommand: 'coffer secrets list',
+    open: (options) => SecretsManagerClients.open(options),
+    close: (clients) => clients.close(),
+  });
 
   subcommand('list', 'list secrets (name, last changed, rotation, deletion)', 'ListSecrets', (command) => {
     command.option('--prefix <prefix>', 'only secrets whose name starts with prefix').option('--all', 'include secrets scheduled for deletion');
