@@ -122,7 +122,7 @@ export type ManagedPolicyRecord = {
 /** https://docs.aws.amazon.com/IAM/latest/APIReference/API_PolicyVersion.html */
 export type ManagedPolicyVersionRecord = { versionId: string; document: string; isDefaultVersion: boolean; createdAt: Date };
 
-/** Who a managed policy can be attached to. Groups are kept in the same table when IAM groups exist. */
+/** Who a managed policy can be attached to (one table for the three kinds). */
 export type PolicyAttachmentKind = 'user' | 'role' | 'group';
 
 /**
