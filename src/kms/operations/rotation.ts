@@ -71,7 +71,9 @@ export function createRotationOperations(deps: KmsDeps, access: KeyAccess, mater
     if (!rotated) {
       throw kmsError('LimitExceededException', `${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations.`);
     }
-    return { KeyId: key.arn };
+    // AWS answers the key id here (its CloudTrail example's responseElements), not the ARN.
+    // https://docs.aws.amazon.com/kms/latest/developerguide/ct-rotatekeyondemand.html
+    return { KeyId: key.keyId };
   }
 
   async function listKeyRotations(ctx: RequestContext, input: KmsInput<'ListKeyRotations'>) {
