@@ -1,6 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
 import { systemClock, type RequestContext, type SessionAttributes } from '../../core/index.js';
-import { checkAccess, parsePolicy, requestFacts, requestTagContext, type CompiledPolicyCache, type ContextValue, type PrincipalPolicies } from '../../policy/index.js';
+import { checkAccess, requestFacts, requestTagContext, type CompiledPolicyCache, type ContextValue, type PrincipalPolicies } from '../../policy/index.js';
 import type { IamRoleRecord, OidcProviderRecord } from '../../store/index.js';
 import type { IamDeps } from '../deps.js';
 import { stsError } from '../errors.js';
@@ -10,15 +10,10 @@ import { checkTokenTimes, keyFits, parseJwt, publicKeyOf, signatureValid, type J
 import { issuerKeyOf, issuerMatches, providerArn, type IssuerPolicy } from '../web-identity/issuer-urls.js';
 import { sessionTagsOf, sourceIdentityOf, type SessionTagClaims } from '../web-identity/session-claims.js';
 import { SigningKeyCache } from '../web-identity/signing-keys.js';
+import { planSession } from './session-attributes.js';
 import { credentialsOf, trustPolicyOnItsRole } from './sts.js';
 
 const DEFAULT_SESSION_SECONDS = 3600;
-/**
- * PackedPolicySize is AWS's share of its packed (compressed, binary) limit used by the session policy and tags.
- * Coffer does not pack them; it reports the share of this many characters of policy text and tag keys and
- * values, and refuses above 100 % (PackedPolicyTooLarge): an estimate, on the safe side of AWS's 2048-character policy limit.
- */
-const PACKED_POLICY_CHARACTERS = 4096;
 
 /**
  * STS AssumeRoleWithWebIdentity: a workload that holds an OIDC ID token (a Kubernetes service account token, a
@@ -102,12 +97,15 @@ export function webIdentityOperations(deps: IamDeps, compiled: CompiledPolicyCac
       if (durationSeconds > role.maxSessionDurationSeconds) {
         throw stsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
       }
-      const packedPolicySize = packedSize(input.Policy, sessionTags);
+      // The session policies and the token's tags and source identity, checked and sized as AssumeRole's are (the
+      // unsigned caller is no role session, so nothing is inherited).
+      const planned = planSession(
+        { Policy: input.Policy, PolicyArns: input.PolicyArns, Tags: sessionTags?.tags, TransitiveTagKeys: sessionTags?.transitiveTagKeys, SourceIdentity: sourceIdentity },
+        ctx.principal,
+        target.accountId,
+      );
       const session: SessionAttributes = {
-        ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
-        ...(input.PolicyArns?.length ? { policyArns: input.PolicyArns.flatMap((entry) => (entry.arn ? [entry.arn] : [])) } : {}),
-        ...(sessionTags ? { tags: sessionTags.tags, transitiveTagKeys: sessionTags.transitiveTagKeys } : {}),
-        ...(sourceIdentity ? { sourceIdentity } : {}),
+        ...planned.attributes,
         webIdentity: { providerArn: provider.arn, subject: claims.subject, audience: claims.audience, issuer: claims.issuer, ...(claims.amr ? { amr: claims.amr } : {}) },
       };
       const sessionArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${input.RoleSessionName}`;
@@ -116,7 +114,7 @@ export function webIdentityOperations(deps: IamDeps, compiled: CompiledPolicyCac
         Credentials: credentialsOf(keys),
         SubjectFromWebIdentityToken: claims.subject,
         AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`, Arn: sessionArn },
-        PackedPolicySize: packedPolicySize,
+        PackedPolicySize: planned.packedPolicySize,
         Provider: provider.arn,
         Audience: claims.audience,
         SourceIdentity: sourceIdentity,
@@ -161,24 +159,6 @@ function trustPolicyContext(provider: OidcProviderRecord, claims: VerifiedClaims
 /** The caller as the trust policy sees it: the provider, matched only by a Federated principal; no identity policies. */
 function federatedCaller(arn: string, accountId: string): PrincipalPolicies {
   return { principal: { arn, accountId, federated: arn }, unrestricted: false, policies: [], tags: {} };
-}
-
-/** The session policy is an identity policy (no Principal); its size and the tags' as PackedPolicySize. */
-function packedSize(policy: string | undefined, tags: SessionTagClaims | undefined): number | undefined {
-  if (policy === undefined && !tags) return undefined;
-  if (policy !== undefined) checkSessionPolicy(policy);
-  const characters = (policy ? JSON.stringify(JSON.parse(policy)).length : 0) + (tags?.tags.reduce((sum, tag) => sum + tag.Key.length + tag.Value.length, 0) ?? 0);
-  const percent = Math.ceil((100 * characters) / PACKED_POLICY_CHARACTERS);
-  if (percent > 100) throw stsError('PackedPolicyTooLarge', `Packed size of consolidated session policy and session tags exceeds the limit (${percent}%).`);
-  return percent;
-}
-
-function checkSessionPolicy(text: string): void {
-  const parsed = parsePolicy(text);
-  if (parsed.findings) throw stsError('MalformedPolicyDocument', `Syntax errors in policy. ${parsed.findings[0]?.FindingDetails ?? ''}`.trim());
-  if (parsed.document.Statement.some((statement) => statement.Principal !== undefined || statement.NotPrincipal !== undefined)) {
-    throw stsError('MalformedPolicyDocument', 'Has prohibited field Principal');
-  }
 }
 
 /** Names a resource on the call's audit event (a refused call's event lists what its checks were about). */
