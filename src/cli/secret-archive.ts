@@ -39,6 +39,8 @@ export type ArchiveHeader = {
   /** Where the secrets came from (informational: importing into another account or Region is the point). */
   source: { account?: string; region?: string };
   createdAt: string;
+  /** Random per archive: chunks of two archives under the same key (and same header otherwise) cannot be spliced. */
+  archiveId: string;
   keyCheck: string;
 };
 
@@ -89,10 +91,10 @@ export class ArchiveWriter {
   #index = 0;
   #finished = false;
 
-  constructor(key: Buffer, header: Omit<ArchiveHeader, 'format' | 'version' | 'keyCheck'>) {
+  constructor(key: Buffer, header: Omit<ArchiveHeader, 'format' | 'version' | 'keyCheck' | 'archiveId'>) {
     if (key.length !== 32) throw new Error('the archive key must be 256 bits');
     this.#key = key;
-    const full: ArchiveHeader = { format: 'coffer-secrets-export', version: ARCHIVE_FORMAT_VERSION, ...header, keyCheck: keyCheckOf(key) };
+    const full: ArchiveHeader = { format: 'coffer-secrets-export', version: ARCHIVE_FORMAT_VERSION, ...header, archiveId: randomBytes(16).toString('base64'), keyCheck: keyCheckOf(key) };
     const json = Buffer.from(JSON.stringify(full), 'utf8');
     const prefix = Buffer.alloc(PREFIX_LENGTH);
     MAGIC.copy(prefix, 0);
