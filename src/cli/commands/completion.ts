@@ -10,13 +10,15 @@ import type { Command } from 'commander';
 const TOP_LEVEL = ['server', 'functions', 'audit', 'accounts', 'oidc', 'migrate', 'agent', 'run', 'render', 'secrets', 'keys', 'completion', 'help'];
 const COMMON_FLAGS = ['--output', '--region', '--endpoint-url', '--profile', '--help'];
 const FOLLOWERS: Record<string, string[]> = {
-  secrets: ['list', 'get', 'put', 'describe', 'versions', 'rotate', 'delete', 'restore'],
+  secrets: ['list', 'get', 'put', 'describe', 'versions', 'rotate', 'delete', 'restore', 'export', 'import'],
   keys: ['list', 'create', 'describe', 'enable', 'disable', 'rotate', 'schedule-deletion', 'cancel-deletion'],
   completion: ['bash', 'zsh'],
   'secrets list': ['--prefix', '--all'],
   'secrets get': ['--stage', '--version-id', '--json-key'],
   'secrets put': ['--value', '--from-file', '--stdin', '--description'],
   'secrets delete': ['--recovery-days', '--force'],
+  'secrets export': ['--prefix', '--passphrase-file', '--passphrase-env', '--kms-key'],
+  'secrets import': ['--passphrase-file', '--passphrase-env', '--kms-key', '--skip-existing'],
   'keys create': ['--description', '--spec', '--usage'],
   'keys schedule-deletion': ['--days'],
   run: ['--secret', '--all-from', '--env-file', '--watch', '--watch-interval', '--stop-timeout', '--region', '--endpoint-url', '--profile'],

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { DescribeSecretResponse, SecretListEntry, SecretVersionsListEntry } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerClients } from '../aws-clients.js';
 import { remoteCommandGroup } from '../remote-command.js';
+import { registerSecretsTransferCommands } from './secrets-transfer.js';
 import {
   formatDate,
   formatFields,
@@ -177,6 +178,7 @@ export function registerSecretsCommand(program: Command): void {
       process.stdout.write(`restored ${answer.Name}\n`);
     };
   });
+  registerSecretsTransferCommands(subcommand);
 }
 
 function readValue(options: { value?: string; fromFile?: string; stdin?: boolean }): string {

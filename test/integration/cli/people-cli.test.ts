@@ -255,7 +255,7 @@ describe('coffer secrets / keys (CLI for people)', () => {
   });
 
   describe('completion', () => {
-    const secretsCommands = ['list', 'get', 'put', 'describe', 'versions', 'rotate', 'delete', 'restore'];
+    const secretsCommands = ['list', 'get', 'put', 'describe', 'versions', 'rotate', 'delete', 'restore', 'export', 'import'];
     const keysCommands = ['list', 'create', 'describe', 'enable', 'disable', 'rotate', 'schedule-deletion', 'cancel-deletion'];
     for (const shell of ['bash', 'zsh']) {
       it(`${shell} script names every command and secrets/keys subcommand`, async () => {
