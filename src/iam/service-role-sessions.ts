@@ -1,7 +1,7 @@
 import { systemClock, type Clock, type Sensitive } from '../core/index.js';
 import { checkAccess, type CompiledPolicyCache, type PrincipalPolicies } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
-import { parseRoleArn } from './names.js';
+import { parseRoleArn, roleSessionArn } from './names.js';
 import { trustPolicyOnItsRole } from './operations/sts.js';
 
 /** A role session an AWS service starts for itself: like AssumeRole's, with a session token and an expiry. */
@@ -51,7 +51,7 @@ export function createServiceRoleSessions(deps: Pick<IamDeps, 'store' | 'credent
   async function assume(service: string, accountId: string, roleArn: string, sessionName: string, ttlMs: number): Promise<ServiceRoleSession | undefined> {
     if (!(await mayAssume(service, accountId, roleArn))) return undefined;
     const { roleName } = parseRoleArn(roleArn)!;
-    const principalArn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+    const principalArn = roleSessionArn(accountId, roleName, sessionName);
     const session = await deps.credentials.createSessionAccessKey(accountId, principalArn, ttlMs);
     return { ...session, principalArn };
   }

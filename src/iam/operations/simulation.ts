@@ -18,7 +18,7 @@ import { isAwsManagedPolicyArn } from '../aws-managed-policies.js';
 import type { IamDeps } from '../deps.js';
 import { iamError } from '../errors.js';
 import { groupPolicies } from '../group-policies.js';
-import { parseRoleArn } from '../names.js';
+import { parseRoleArn, roleSessionArn } from '../names.js';
 import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { notFound } from './callers.js';
@@ -55,7 +55,7 @@ export function simulationOperations(deps: IamDeps) {
     }
     const role = await store.getIamRole(accountId, source.name);
     if (!role || role.arn !== arn) throw notFound.role(source.name);
-    return identities.policiesFor({ arn: `arn:aws:sts::${accountId}:assumed-role/${role.roleName}/${SIMULATED_SESSION_NAME}`, accountId });
+    return identities.policiesFor({ arn: roleSessionArn(accountId, role.roleName, SIMULATED_SESSION_NAME), accountId });
   }
 
   async function groupIdentity(accountId: string, arn: string, groupName: string): Promise<PrincipalPolicies> {

@@ -1,9 +1,10 @@
-import { commonError, type Principal, type RequestContext } from '../../core/index.js';
+import { commonError, type Principal, type RequestContext, type SessionAttributes } from '../../core/index.js';
 import type { CompiledPolicyCache } from '../../policy/index.js';
 import type { IamDeps } from '../deps.js';
 import { stsError } from '../errors.js';
 import { principalName } from '../identity-policies.js';
-import { parseRoleArn } from '../names.js';
+import { parseRoleArn, roleSessionArn } from '../names.js';
+import type { IamRoleRecord } from '../../store/index.js';
 import type { StsInput } from '../schemas.js';
 import { refuseRootCaller } from './root-callers.js';
 import { isRoleChaining, planSession, ROLE_CHAINING_MAX_SECONDS, tagSessionContext } from './session-attributes.js';
@@ -99,11 +100,8 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
         await authorizer.authorize(ctx, { action: 'sts:SetSourceIdentity', ...onRole, context: { 'sts:SourceIdentity': planned.sourceIdentity } });
       }
       const durationSeconds = sessionDurationSeconds(input.DurationSeconds, role.maxSessionDurationSeconds, isRoleChaining(ctx.principal));
-      const sessionArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${input.RoleSessionName}`;
-      const session = await credentials.createSessionAccessKey(role.accountId, sessionArn, durationSeconds * 1000, planned.attributes);
       return {
-        Credentials: credentialsOf(session),
-        AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`, Arn: sessionArn },
+        ...(await issueRoleSession(credentials, role, input.RoleSessionName, durationSeconds, planned.attributes)),
         PackedPolicySize: planned.packedPolicySize,
         SourceIdentity: planned.sourceIdentity,
       };
@@ -154,7 +152,7 @@ export function stsOperations({ store, credentials, authorizer }: IamDeps, compi
  * assumes the role ("if you assume a role using role chaining and provide a DurationSeconds parameter value
  * greater than one hour, the operation fails").
  */
-function sessionDurationSeconds(requested: number | undefined, roleMaxSeconds: number, roleChaining: boolean): number {
+export function sessionDurationSeconds(requested: number | undefined, roleMaxSeconds: number, roleChaining: boolean): number {
   const durationSeconds = requested ?? DEFAULT_SESSION_SECONDS;
   if (roleChaining && durationSeconds > ROLE_CHAINING_MAX_SECONDS) {
     throw stsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
@@ -175,7 +173,23 @@ function refuseUnsupportedMembers(input: StsInput<'AssumeRole'>): void {
   if (input.ProvidedContexts !== undefined) throw stsError('InvalidParameterValue', 'ProvidedContexts is not supported by this server.');
 }
 
-export function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
+/**
+ * Makes a session of `role` (AssumeRole, AssumeRoleWithWebIdentity): its key, kept with the session's attributes,
+ * and the Credentials and AssumedRoleUser members of STS's answer.
+ */
+export async function issueRoleSession(
+  credentials: IamDeps['credentials'],
+  role: Pick<IamRoleRecord, 'accountId' | 'roleName' | 'roleId'>,
+  sessionName: string,
+  durationSeconds: number,
+  attributes: SessionAttributes | undefined,
+) {
+  const sessionArn = roleSessionArn(role.accountId, role.roleName, sessionName);
+  const session = await credentials.createSessionAccessKey(role.accountId, sessionArn, durationSeconds * 1000, attributes);
+  return { Credentials: credentialsOf(session), AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${sessionName}`, Arn: sessionArn } };
+}
+
+function credentialsOf(session: Awaited<ReturnType<IamDeps['credentials']['createSessionAccessKey']>>) {
   return {
     AccessKeyId: session.accessKeyId,
     SecretAccessKey: session.secretAccessKey,

@@ -11,9 +11,7 @@ import { issuerKeyOf, issuerMatches, providerArn, type IssuerPolicy } from '../w
 import { sessionTagsOf, sourceIdentityOf, type SessionTagClaims } from '../web-identity/session-claims.js';
 import { SigningKeyCache } from '../web-identity/signing-keys.js';
 import { planSession } from './session-attributes.js';
-import { credentialsOf, trustPolicyOnItsRole } from './sts.js';
-
-const DEFAULT_SESSION_SECONDS = 3600;
+import { issueRoleSession, sessionDurationSeconds, trustPolicyOnItsRole } from './sts.js';
 
 /**
  * STS AssumeRoleWithWebIdentity: a workload that holds an OIDC ID token (a Kubernetes service account token, a
@@ -93,10 +91,8 @@ export function webIdentityOperations(deps: IamDeps, compiled: CompiledPolicyCac
       }
       const role: IamRoleRecord = trusted!;
 
-      const durationSeconds = input.DurationSeconds ?? DEFAULT_SESSION_SECONDS;
-      if (durationSeconds > role.maxSessionDurationSeconds) {
-        throw stsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
-      }
+      // A web identity session is never role chaining: the token, not a role session, is the caller.
+      const durationSeconds = sessionDurationSeconds(input.DurationSeconds, role.maxSessionDurationSeconds, false);
       // The session policies and the token's tags and source identity, checked and sized as AssumeRole's are (the
       // unsigned caller is no role session, so nothing is inherited).
       const planned = planSession(
@@ -108,12 +104,9 @@ export function webIdentityOperations(deps: IamDeps, compiled: CompiledPolicyCac
         ...planned.attributes,
         webIdentity: { providerArn: provider.arn, subject: claims.subject, audience: claims.audience, issuer: claims.issuer, ...(claims.amr ? { amr: claims.amr } : {}) },
       };
-      const sessionArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${input.RoleSessionName}`;
-      const keys = await credentials.createSessionAccessKey(role.accountId, sessionArn, durationSeconds * 1000, session);
       return {
-        Credentials: credentialsOf(keys),
+        ...(await issueRoleSession(credentials, role, input.RoleSessionName, durationSeconds, session)),
         SubjectFromWebIdentityToken: claims.subject,
-        AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`, Arn: sessionArn },
         PackedPolicySize: planned.packedPolicySize,
         Provider: provider.arn,
         Audience: claims.audience,
