@@ -1,4 +1,3 @@
-import { accountRootArn } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
 import { lambdaError } from './errors.js';
@@ -70,7 +69,7 @@ export function createRunner(deps: FunctionsDeps) {
       accountId: record.accountId,
       region: record.region,
       rotator: record.handler,
-      principalArn: executionPrincipal(record),
+      principalArn: executionPrincipal(record.accountId, record.role, record.name),
       requestId,
     };
     const outcome = await deps.builtins.run(invocation, event);
@@ -91,12 +90,9 @@ export function createRunner(deps: FunctionsDeps) {
 export type Runner = ReturnType<typeof createRunner>;
 
 /**
- * Who a function acts as: its execution role's session, as Lambda runs a function with the role's
- * temporary credentials (`arn:aws:sts::<account>:assumed-role/<role>/<function>`); the account's root when no
- * role was given.
+ * Who a built-in function acts as: its execution role's session, as Lambda runs a function with the role's
+ * temporary credentials (`arn:aws:sts::<account>:assumed-role/<role>/<function>`).
  */
-export function executionPrincipal(record: FunctionRecord): string {
-  const roleName = record.role?.split('/').pop();
-  if (!roleName) return accountRootArn(record.accountId);
-  return `arn:aws:sts::${record.accountId}:assumed-role/${roleName}/${record.name}`;
+function executionPrincipal(accountId: string, roleArn: string, functionName: string): string {
+  return `arn:aws:sts::${accountId}:assumed-role/${roleArn.split('/').pop()}/${functionName}`;
 }
