@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { TestServer } from './start-server.js';
@@ -119,4 +120,14 @@ export async function createExecutionRole(server: TestServer, roleName: string, 
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
   });
+}
+
+/** The SDK's error a refused call threw, for assertions on its name and message; fails when the call succeeds. */
+export async function refusal(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  assert.fail('expected the call to be refused');
 }

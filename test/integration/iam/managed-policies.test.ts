@@ -26,22 +26,12 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { shellOk } from '../../helpers/aws-cli.js';
-import { assumeRole, createAccount, createRole, createUser, iamClient, type Keys } from '../../helpers/principals.js';
+import { assumeRole, createAccount, createRole, createUser, iamClient, type Keys, refusal } from '../../helpers/principals.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 function readPolicy(resource: string) {
   return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: resource }] });
-}
-
-/** The SDK's error, for assertions on its name and message. */
-async function refusal(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the call to be refused');
 }
 
 /** Customer managed and AWS managed policies: the API, its limits and conflicts, and what attaching them allows. */

@@ -17,7 +17,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { assumeRole, createAccount, createUser, iamClient, type Keys } from '../../helpers/principals.js';
+import { assumeRole, createAccount, createUser, iamClient, type Keys, refusal } from '../../helpers/principals.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
@@ -27,15 +27,6 @@ const READ_A_ONLY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:*:*:secret:a/*' }],
 });
-
-async function refusal(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the call to be refused');
-}
 
 /** Permissions boundaries cap what users' and roles' identity policies allow, as IAM evaluates them. */
 describe('IAM permissions boundaries', () => {
