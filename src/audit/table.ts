@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { AwsError, operation, type RequestContext, type ServiceTable } from '../core/index.js';
 import { AUDIT_LOOKUP_KEYS, type AuditEventRecord, type AuditLookupKey, type AuditRepository } from '../store/index.js';
 
-/** CloudTrail's X-Amz-Target prefix for API version 2013-11-01. */
+/** CloudTrail's X-Amz-Target prefix for API version 2013-11-01 (botocore's, the AWS CLI's). */
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101';
+/** The same, as the AWS SDK for JavaScript v3 sends it. */
+const CLOUDTRAIL_SHORT_TARGET_PREFIX = 'CloudTrail_20131101';
 
 const DEFAULT_MAX_RESULTS = 50;
 
@@ -70,6 +72,7 @@ export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAudi
 
   return {
     targetPrefix: CLOUDTRAIL_TARGET_PREFIX,
+    targetPrefixAliases: [CLOUDTRAIL_SHORT_TARGET_PREFIX],
     signingName: 'cloudtrail',
     internalErrorCode: 'InternalFailure',
     operations: { LookupEvents: operation(lookupEventsSchema, lookupEvents) },

@@ -35,7 +35,7 @@ export class SecretsManagerClients {
     // The SDK's notice about future Node versions is for the operator of Coffer, not for each CLI run.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const sdk = await import('@aws-sdk/client-secrets-manager');
-    return new SecretsManagerClients(sdk, options, options.region ?? (await defaultRegion(sdk, options.profile)));
+    return new SecretsManagerClients(sdk, options, await resolveRegion(options, (config) => new sdk.SecretsManagerClient(config)));
   }
 
   get sdk(): SecretsManagerSdk {
@@ -65,13 +65,16 @@ export class SecretsManagerClients {
   }
 }
 
+/** A client of any AWS SDK service, as far as finding the Region goes. */
+type RegionProbe = { config: { region(): Promise<string> }; destroy(): void };
+
 /**
- * The Region for secrets named without an ARN: the SDK's chain (AWS_REGION, the profile's `region`), then
- * AWS_DEFAULT_REGION, which the AWS CLI and boto3 read but the JavaScript SDK does not (Coffer's
- * admin-credentials file sets it, as the AWS CLI expects). Undefined: a request needing it says so.
+ * --region, else the SDK's chain (AWS_REGION, the profile's `region`) read through a throwaway client of the
+ * command's own service, else AWS_DEFAULT_REGION (which the AWS CLI and boto3 read and the JavaScript SDK does not).
  */
-async function defaultRegion(sdk: SecretsManagerSdk, profile: string | undefined): Promise<string | undefined> {
-  const probe = new sdk.SecretsManagerClient({ profile });
+export async function resolveRegion(options: ClientOptions, makeProbe: (config: { profile?: string }) => RegionProbe): Promise<string | undefined> {
+  if (options.region !== undefined) return options.region;
+  const probe = makeProbe({ profile: options.profile });
   try {
     return await probe.config.region();
   } catch {

@@ -9,6 +9,7 @@ import { registerAccountsCommand } from './commands/accounts.js';
 import { registerOidcCommand } from './commands/oidc.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerAuditEventsCommand } from './commands/audit-events.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerFunctionsCommand } from './commands/functions.js';
 import { registerKeysCommand } from './commands/keys.js';
@@ -32,6 +33,7 @@ program
 registerServerCommand(program);
 registerFunctionsCommand(program);
 registerAuditCommand(program);
+registerAuditEventsCommand(program);
 registerAccountsCommand(program);
 registerOidcCommand(program);
 registerMigrateCommand(program);

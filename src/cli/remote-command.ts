@@ -1,6 +1,6 @@
 /**
  * @module cli
- * A command group of API calls against a running server (`coffer secrets`, `coffer keys`): the options every
+ * A command group of API calls against a running server (`coffer secrets`, `coffer keys`, `coffer audit events`): the options every
  * subcommand shares (output format, Region, endpoint, profile), usage errors exiting 2, and one place that
  * opens the SDK clients, runs a subcommand's call, explains a refusal and closes the clients.
  */
@@ -24,19 +24,25 @@ export type RemoteGroupSpec<Clients> = {
   close(clients: Clients): void;
 };
 
-/** Adds the group to `program`; returns the function that adds a subcommand making `action`'s calls. */
+/**
+ * Adds the group to `program`; returns the function that adds a subcommand making `action`'s calls. A group that
+ * already exists (`coffer audit`, whose verify and list read a data dir) gets the remote subcommands, each with
+ * the shared options, which its local subcommands do not take.
+ */
 export function remoteCommandGroup<Clients>(program: Command, spec: RemoteGroupSpec<Clients>) {
-  const group = program
-    .command(spec.name)
-    .description(spec.description)
-    .option('--output <format>', 'table (for people, default) or json (the API answer, for scripts)')
-    .option('--region <region>', 'Region (default: the AWS SDK chain: AWS_REGION, the profile, then AWS_DEFAULT_REGION)')
-    .option('--endpoint-url <url>', spec.endpointHelp)
-    .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)');
-  exitTwoOnUsageErrors(group);
+  const existing = program.commands.find((command) => command.name() === spec.name);
+  const group = existing ?? program.command(spec.name).description(spec.description);
+  if (existing === undefined) {
+    addSharedOptions(group, spec);
+    exitTwoOnUsageErrors(group);
+  }
 
   return (name: string, description: string, action: string, build: (command: Command) => (...args: never[]) => RemoteCall<Clients>) => {
     const command = group.command(name).description(description);
+    if (existing !== undefined) {
+      addSharedOptions(command, spec);
+      exitTwoOnUsageErrors(command);
+    }
     const makeCall = build(command);
     command.action(async (...args: unknown[]) => {
       const self = args[args.length - 1] as Command;
@@ -53,4 +59,12 @@ export function remoteCommandGroup<Clients>(program: Command, spec: RemoteGroupS
       });
     });
   };
+}
+
+function addSharedOptions(command: Command, spec: RemoteGroupSpec<unknown>): void {
+  command
+    .option('--output <format>', 'table (for people, default) or json (the API answer, for scripts)')
+    .option('--region <region>', 'Region (default: the AWS SDK chain: AWS_REGION, the profile, then AWS_DEFAULT_REGION)')
+    .option('--endpoint-url <url>', spec.endpointHelp)
+    .option('--profile <name>', 'shared config/credentials profile (default: AWS_PROFILE)');
 }

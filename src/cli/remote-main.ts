@@ -1,11 +1,12 @@
 /**
  * @module cli
- * The entry of the remote commands `coffer run`, `coffer render`, `coffer secrets` and `coffer keys`, which bin/coffer starts instead of the
+ * The entry of the remote commands `coffer run`, `coffer render`, `coffer secrets`, `coffer keys` and `coffer audit events`, which bin/coffer starts instead of the
  * whole CLI (dist/bundle/main.js) when the first argument names one of them: they need the Secrets Manager client
  * and nothing of the server, and `coffer run` stands between a user and their command (docs/ARCHITECTURE.md,
  * "coffer run and coffer render": its start-up cost). main.ts registers the same commands, for `coffer --help`.
  */
 import { Command } from 'commander';
+import { registerAuditEventsCommand } from './commands/audit-events.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerRenderCommand } from './commands/render.js';
 import { registerRunCommand } from './commands/run.js';
@@ -23,4 +24,5 @@ registerRunCommand(program);
 registerRenderCommand(program);
 registerSecretsCommand(program);
 registerKeysCommand(program);
+registerAuditEventsCommand(program);
 await program.parseAsync(process.argv);

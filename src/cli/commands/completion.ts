@@ -13,6 +13,8 @@ const FOLLOWERS: Record<string, string[]> = {
   secrets: ['list', 'get', 'put', 'describe', 'versions', 'rotate', 'delete', 'restore', 'export', 'import'],
   keys: ['list', 'create', 'describe', 'enable', 'disable', 'rotate', 'schedule-deletion', 'cancel-deletion'],
   completion: ['bash', 'zsh'],
+  audit: ['verify', 'list', 'events'],
+  'audit events': ['--since', '--until', '--event-name', '--user', '--resource', '--access-key', '--event-source', '--read-only', '--writes', '--errors', '--limit'],
   'secrets list': ['--prefix', '--all'],
   'secrets get': ['--stage', '--version-id', '--json-key'],
   'secrets put': ['--value', '--from-file', '--stdin', '--description'],
@@ -41,11 +43,16 @@ export function registerCompletionCommand(program: Command): void {
     });
 }
 
-/** `case` arms mapping "cmd" / "cmd sub" to the words offered after it (flags of secrets/keys include the common ones). */
+/** The words after a command path: its own, and the common flags of the remote subcommands. */
+function wordsAfter(path: string, words: string[]): string[] {
+  const remote = path.startsWith('secrets ') || path.startsWith('keys ') || path === 'audit events';
+  return remote ? [...words, ...COMMON_FLAGS] : words;
+}
+
+/** `case` arms mapping "cmd" / "cmd sub" to the words offered after it (flags of the remote subcommands include the common ones). */
 function caseArms(indent: string): string {
   const arms = Object.entries(FOLLOWERS).map(([path, words]) => {
-    const extra = path.startsWith('secrets ') || path.startsWith('keys ') ? COMMON_FLAGS : [];
-    return `${indent}"${path}") words="${[...words, ...extra].join(' ')}" ;;`;
+    return `${indent}"${path}") words="${wordsAfter(path, words).join(' ')}" ;;`;
   });
   // A secrets/keys subcommand without its own flags still takes the common ones.
   arms.push(`${indent}"secrets "*|"keys "*) words="${COMMON_FLAGS.join(' ')}" ;;`);
@@ -84,8 +91,7 @@ _coffer() {
     "") offered=(${TOP_LEVEL.join(' ')}) ;;
 ${Object.entries(FOLLOWERS)
   .map(([path, followers]) => {
-    const extra = path.startsWith('secrets ') || path.startsWith('keys ') ? COMMON_FLAGS : [];
-    return `    "${path}") offered=(${[...followers, ...extra].join(' ')}) ;;`;
+    return `    "${path}") offered=(${wordsAfter(path, followers).join(' ')}) ;;`;
   })
   .join('\n')}
     "secrets "*|"keys "*) offered=(${COMMON_FLAGS.join(' ')}) ;;

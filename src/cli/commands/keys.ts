@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
-import type { ClientOptions } from '../aws-clients.js';
+import { resolveRegion, type ClientOptions } from '../aws-clients.js';
 import { remoteCommandGroup } from '../remote-command.js';
 import {
   formatDate,
@@ -126,21 +126,11 @@ export function registerKeysCommand(program: Command): void {
   );
 }
 
-/** The KMS client, the SDK loaded on demand; the Region falls back to AWS_DEFAULT_REGION as SecretsManagerClients does. */
+/** The KMS client, the SDK loaded on demand; the Region resolved as SecretsManagerClients resolves it. */
 async function openKms(options: ClientOptions): Promise<Kms> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const sdk = await import('@aws-sdk/client-kms');
-  let region = options.region;
-  if (region === undefined) {
-    const probe = new sdk.KMSClient({ profile: options.profile });
-    try {
-      region = await probe.config.region();
-    } catch {
-      region = process.env.AWS_DEFAULT_REGION || undefined;
-    } finally {
-      probe.destroy();
-    }
-  }
+  const region = await resolveRegion(options, (config) => new sdk.KMSClient(config));
   return { sdk, client: new sdk.KMSClient({ region, endpoint: options.endpointUrl, profile: options.profile, maxAttempts: 3 }) };
 }
 
