@@ -9,7 +9,9 @@
  * cache answers after the first read. The server, and then the agent, run pinned to the same CPU (SERVER_CPUS)
  * and the load generator to the other (LOAD_CPUS), so both sides get the same hardware. A bare node:http server
  * answering a body of the same size on the same CPU is the ceiling of any Node server there. Each runs twice,
- * interleaved (direct, agent, bare, direct, agent, bare), after a warm-up; the report gives every run.
+ * interleaved (direct, agent, bare, direct, agent, bare), after a warm-up, then the same at one connection (latency
+ * without queueing); the report gives every run with the answering process's CPU per request (the agent's cost
+ * against the server's, whatever the load generator on the other CPU can send).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +24,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { REPO_ROOT } from './coffer-build.js';
 import { LatencyLog, runLoad, type Measurement } from './load.js';
 import { DEV_KEY, freePort, killAllPeers, LOAD_CPUS, pinSelf, SERVER_CPUS, startBare, startCoffer, type Peer } from './peers.js';
+import { treeCpuMicros } from './proc-stats.js';
 import { Signer } from './signer.js';
 import type { RequestSource } from './workloads.js';
 
@@ -30,7 +33,8 @@ const TOKEN = randomBytes(16).toString('hex');
 const POOL_SIZE = 2000;
 
 type Side = 'direct' | 'agent' | 'bare';
-type Run = { side: Side; round: number; measurement: Pick<Measurement, 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'ok'> };
+const SIDES: Side[] = ['direct', 'agent', 'bare'];
+type Run = { side: Side; round: number; connections: number; measurement: Pick<Measurement, 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'ok' | 'serverCpuMicrosPerRequest'> };
 
 async function main(): Promise<void> {
   const seconds = numberFlag('--seconds', 10);
@@ -65,16 +69,21 @@ async function main(): Promise<void> {
 
     const signer = new Signer(DEV_KEY);
     const directSource = (): RequestSource => presignedPool(signer, server!.host);
+    const agentCpu = () => treeCpuMicros(agent.pid!);
+    const sides: Record<Side, (connections: number, seconds: number) => Promise<Run['measurement']>> = {
+      direct: (n, s) => runLoad(server!, directSource(), { connections: n, durationSeconds: s, timeoutSeconds: 10 }),
+      agent: (n, s) => getLoad(agentUrl, agentPath, agentHeaders, n, s, agentCpu),
+      bare: (n, s) => getLoad(bare.url, agentPath, agentHeaders, n, s, () => bare.cpuMicros()),
+    };
     // Warm-up: JIT, the server's read cache, the agent's cache.
-    await runLoad(server, directSource(), { connections, durationSeconds: 2, timeoutSeconds: 10 });
-    await getLoad(agentUrl, agentPath, agentHeaders, connections, 2);
-    await getLoad(bare.url, agentPath, agentHeaders, connections, 2);
+    for (const side of SIDES) await sides[side](connections, 2);
 
     const runs: Run[] = [];
-    for (let round = 1; round <= 2; round += 1) {
-      runs.push({ side: 'direct', round, measurement: await runLoad(server, directSource(), { connections, durationSeconds: seconds, timeoutSeconds: 10 }) });
-      runs.push({ side: 'agent', round, measurement: await getLoad(agentUrl, agentPath, agentHeaders, connections, seconds) });
-      runs.push({ side: 'bare', round, measurement: await getLoad(bare.url, agentPath, agentHeaders, connections, seconds) });
+    // At `connections` (throughput and CPU per request), then at one connection (latency without queueing).
+    for (const load of [connections, 1]) {
+      for (let round = 1; round <= 2; round += 1) {
+        for (const side of SIDES) runs.push({ side, round, connections: load, measurement: await sides[side](load, load === 1 ? Math.min(seconds, 5) : seconds) });
+      }
     }
     process.stdout.write(report(runs, connections, seconds) + '\n');
   } finally {
@@ -93,9 +102,10 @@ function presignedPool(signer: Signer, host: string): RequestSource {
 }
 
 /** The same GET over and over, latency per response as load.ts records it (float ms). */
-async function getLoad(url: string, path: string, headers: Record<string, string>, connections: number, seconds: number): Promise<Run['measurement']> {
+async function getLoad(url: string, path: string, headers: Record<string, string>, connections: number, seconds: number, cpuMicros: () => number): Promise<Run['measurement']> {
   const latencies = new LatencyLog();
   let ok = 0;
+  const cpuBefore = cpuMicros();
   const started = performance.now();
   const instance = autocannon({
     url,
@@ -121,24 +131,36 @@ async function getLoad(url: string, path: string, headers: Record<string, string
     p50Ms: latencies.percentile(50),
     p99Ms: latencies.percentile(99),
     maxMs: latencies.percentile(100),
+    serverCpuMicrosPerRequest: (cpuMicros() - cpuBefore) / Math.max(ok, 1),
   };
 }
 
 function report(runs: Run[], connections: number, seconds: number): string {
-  const lines = [`${connections} connections, ${seconds} s per run`, '', '| run | req/s | p50 ms | p99 ms | max ms | errors |', '|---|---:|---:|---:|---:|---:|'];
-  for (const { side, round, measurement: m } of runs) {
-    lines.push(`| ${side} ${round} | ${Math.round(m.requestsPerSecond)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.maxMs.toFixed(1)} | ${m.errors} |`);
+  const lines = [
+    `${connections} connections, ${seconds} s per run; then 1 connection`,
+    '',
+    '| run | connections | req/s | p50 ms | p99 ms | max ms | CPU µs/req of the answering process | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const { side, round, connections: n, measurement: m } of runs) {
+    lines.push(
+      `| ${side} ${round} | ${n} | ${Math.round(m.requestsPerSecond)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.maxMs.toFixed(1)} | ${m.serverCpuMicrosPerRequest.toFixed(1)} | ${m.errors} |`,
+    );
   }
-  const mean = (side: Side, pick: (m: Run['measurement']) => number) => {
-    const chosen = runs.filter((run) => run.side === side);
+  const mean = (side: Side, load: number, pick: (m: Run['measurement']) => number) => {
+    const chosen = runs.filter((run) => run.side === side && run.connections === load);
     return chosen.reduce((sum, run) => sum + pick(run.measurement), 0) / chosen.length;
   };
-  const ratio = mean('agent', (m) => m.requestsPerSecond) / mean('direct', (m) => m.requestsPerSecond);
-  const ofBare = mean('agent', (m) => m.requestsPerSecond) / mean('bare', (m) => m.requestsPerSecond);
+  const rps = (m: Run['measurement']) => m.requestsPerSecond;
+  const cpu = (m: Run['measurement']) => m.serverCpuMicrosPerRequest;
+  const p99 = (m: Run['measurement']) => m.p99Ms;
   lines.push(
     '',
-    `agent / direct req/s: ${ratio.toFixed(1)}x; agent / bare node:http req/s: ${Math.round(ofBare * 100)} %; ` +
-      `p99 (mean of runs): agent ${mean('agent', (m) => m.p99Ms).toFixed(2)} ms, bare ${mean('bare', (m) => m.p99Ms).toFixed(2)} ms, direct ${mean('direct', (m) => m.p99Ms).toFixed(2)} ms`,
+    `at ${connections}: agent / direct req/s ${(mean('agent', connections, rps) / mean('direct', connections, rps)).toFixed(1)}x; ` +
+      `agent / bare node:http req/s ${Math.round((mean('agent', connections, rps) / mean('bare', connections, rps)) * 100)} %; ` +
+      `CPU per request direct / agent ${(mean('direct', connections, cpu) / mean('agent', connections, cpu)).toFixed(1)}x; ` +
+      `p99 agent ${mean('agent', connections, p99).toFixed(2)} ms, bare ${mean('bare', connections, p99).toFixed(2)} ms, direct ${mean('direct', connections, p99).toFixed(2)} ms`,
+    `at 1: p99 agent ${mean('agent', 1, p99).toFixed(2)} ms, bare ${mean('bare', 1, p99).toFixed(2)} ms, direct ${mean('direct', 1, p99).toFixed(2)} ms`,
   );
   return lines.join('\n');
 }
