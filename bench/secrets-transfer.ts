@@ -6,7 +6,10 @@
  * them to a passphrase file and imports it into the second, each timed from spawn to exit; then every secret is
  * compared on both servers: description, tags, every version's stages and value.
  *
- *   npm run build && tsc -p bench/tsconfig.json && node bench/dist/secrets-transfer.js [--count N]
+ *   npm run build && tsc -p bench/tsconfig.json && node bench/dist/secrets-transfer.js [--count N] [--compare DIR]
+ *
+ * `--compare DIR`: another checkout's built CLI (DIR/bin/coffer) exports and imports the same secrets too (into a
+ * third server), alternated with this one, for a same-run A/B of a change to export/import.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -36,12 +39,13 @@ type SecretImage = { description?: string; tags: string; versions: Array<{ stage
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const countIndex = argv.indexOf('--count');
-  const count = countIndex === -1 ? 10_000 : Number(argv[countIndex + 1]);
+  const flag = (name: string) => (argv.indexOf(name) === -1 ? undefined : argv[argv.indexOf(name) + 1]);
+  const count = Number(flag('--count') ?? 10_000);
+  const clis = [{ label: 'this build', bin: COFFER_BIN }, ...(flag('--compare') ? [{ label: flag('--compare')!, bin: join(flag('--compare')!, 'bin/coffer') }] : [])];
   const scratch = mkdtempSync(join(tmpdir(), 'coffer-transfer-bench-'));
   const main = join(REPO_ROOT, 'dist/bundle/main.js');
   const source = await startCoffer({ dataDir: join(scratch, 'source'), main });
-  const target = await startCoffer({ dataDir: join(scratch, 'target'), main });
+  const targets = await Promise.all(clis.map((_, index) => startCoffer({ dataDir: join(scratch, `target-${index}`), main })));
   try {
     const prefix = `bench/transfer-${Date.now()}`;
     const seedStart = performance.now();
@@ -49,29 +53,26 @@ async function main(): Promise<void> {
     log(`seeded ${count} secrets in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
     const passphraseFile = join(scratch, 'passphrase');
     writeFileSync(passphraseFile, 'bench passphrase, test data only', { mode: 0o600 });
-    const file = join(scratch, 'export.cse');
-    const exportMs = await cofferCli(source, ['secrets', 'export', file, '--prefix', prefix, '--passphrase-file', passphraseFile]);
-    const importMs = await cofferCli(target, ['secrets', 'import', file, '--passphrase-file', passphraseFile]);
-    const compareStart = performance.now();
-    const [before, after] = await Promise.all([image(source, prefix), image(target, prefix)]);
-    const differing = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
     const machine = describeMachine();
-    process.stdout.write(
-      [
-        `${count} secrets (${Math.ceil(count / 10)} with two versions), ${machine.cores} cores, load average at start ${machine.loadAverageAtStart.join(' ')}`,
-        `| what | wall time |`,
-        `|---|---|`,
-        `| export (spawn to exit) | ${(exportMs / 1000).toFixed(1)} s |`,
-        `| import into a fresh server | ${(importMs / 1000).toFixed(1)} s |`,
-        `file ${statSync(file).size} bytes; compared in ${((performance.now() - compareStart) / 1000).toFixed(1)} s: ` +
-          `${before.size} secrets on the source, ${after.size} on the target, ${differing.length} differing` +
-          (differing.length > 0 ? ` (first: ${differing[0]})` : ''),
-      ].join('\n') + '\n',
-    );
-    if (before.size !== count || after.size !== count || differing.length > 0) process.exitCode = 1;
+    const lines = [
+      `${count} secrets (${Math.ceil(count / 10)} with two versions), ${machine.cores} cores, load average at start ${machine.loadAverageAtStart.join(' ')}`,
+      `| CLI | export (spawn to exit) | import into a fresh server | file bytes | secrets differing after import |`,
+      `|---|---:|---:|---:|---:|`,
+    ];
+    const before = await image(source, prefix);
+    for (const [index, cli] of clis.entries()) {
+      const file = join(scratch, `export-${index}.cse`);
+      const exportMs = await cofferCli(cli.bin, source, ['secrets', 'export', file, '--prefix', prefix, '--passphrase-file', passphraseFile]);
+      const importMs = await cofferCli(cli.bin, targets[index]!, ['secrets', 'import', file, '--passphrase-file', passphraseFile]);
+      const after = await image(targets[index]!, prefix);
+      const differing = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
+      lines.push(`| ${cli.label} | ${(exportMs / 1000).toFixed(1)} s | ${(importMs / 1000).toFixed(1)} s | ${statSync(file).size} | ${differing.length + Math.abs(before.size - after.size)} |`);
+      if (before.size !== count || after.size !== count || differing.length > 0) process.exitCode = 1;
+    }
+    process.stdout.write(lines.join('\n') + '\n');
   } finally {
     await source.stop();
-    await target.stop();
+    for (const target of targets) await target.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }
@@ -127,8 +128,8 @@ async function image(peer: Peer, prefix: string): Promise<Map<string, SecretImag
   return images;
 }
 
-/** The built bin/coffer against `peer`, spawn to exit in ms; a failure ends the bench. */
-function cofferCli(peer: Peer, args: string[]): Promise<number> {
+/** A built bin/coffer against `peer`, spawn to exit in ms; a failure ends the bench. */
+function cofferCli(bin: string, peer: Peer, args: string[]): Promise<number> {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: tmpdir(),
@@ -139,7 +140,7 @@ function cofferCli(peer: Peer, args: string[]): Promise<number> {
   };
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [COFFER_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

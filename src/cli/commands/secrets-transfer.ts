@@ -71,7 +71,8 @@ export function registerSecretsTransferCommands(subcommand: Subcommand): void {
       const { header } = readArchiveHeader(bytes);
       const key = await archiveKeyOf(header.kdf, keySource, clients, command);
       const { records } = openArchive(bytes, key);
-      const plans = await mapLimit(records, (record) => planImport(clients.client(), record));
+      const existing = await existingSecrets(clients, records);
+      const plans = await mapLimit(records, (record) => planImport(clients.client(), record, existing.get(record.name)));
       const conflicts = plans.filter((plan) => plan.kind === 'conflict').map((plan) => plan.record.name);
       if (conflicts.length > 0 && options.skipExisting !== true) {
         throw new UsageError(
@@ -193,27 +194,30 @@ function importOrder<T extends { stages: string[]; createdDate?: string }>(versi
   return [...byAge.filter((v) => !v.stages.includes('AWSCURRENT')), ...byAge.filter((v) => v.stages.includes('AWSCURRENT'))];
 }
 
+/**
+ * One secret from its ListSecrets entry (name, description, KMS key, tags and SecretVersionsToStages are all
+ * there) and one GetSecretValue per labelled version, whose answer also dates the version for importOrder.
+ */
 async function exportSecret(clients: SecretsManagerClients, entry: SecretListEntry): Promise<SecretRecord> {
   const client = clients.client();
-  const described = await client.send(new clients.sdk.DescribeSecretCommand({ SecretId: entry.ARN }));
-  const labelled = (await listVersions(client, clients.sdk, entry.ARN!, false)).filter((v) => (v.VersionStages ?? []).length > 0);
+  const labelled = Object.entries(entry.SecretVersionsToStages ?? {}).filter(([, stages]) => stages.length > 0);
   const versions: SecretRecord['versions'] = [];
-  for (const version of importOrder(labelled.map((v) => ({ ...v, stages: v.VersionStages!, createdDate: v.CreatedDate?.toISOString() })))) {
-    const value = await client.send(new clients.sdk.GetSecretValueCommand({ SecretId: entry.ARN, VersionId: version.VersionId }));
+  for (const [versionId, stages] of labelled) {
+    const value = await client.send(new clients.sdk.GetSecretValueCommand({ SecretId: entry.ARN, VersionId: versionId }));
     versions.push({
-      versionId: version.VersionId!,
-      stages: version.stages,
-      createdDate: version.createdDate,
+      versionId,
+      stages,
+      createdDate: value.CreatedDate?.toISOString(),
       secretString: value.SecretString,
       secretBinary: value.SecretBinary === undefined ? undefined : Buffer.from(value.SecretBinary).toString('base64'),
     });
   }
   return {
-    name: described.Name!,
-    description: described.Description,
-    kmsKeyId: described.KmsKeyId,
-    tags: (described.Tags ?? []).map((tag) => ({ Key: tag.Key!, Value: tag.Value ?? '' })),
-    versions,
+    name: entry.Name!,
+    description: entry.Description,
+    kmsKeyId: entry.KmsKeyId,
+    tags: (entry.Tags ?? []).map((tag) => ({ Key: tag.Key!, Value: tag.Value ?? '' })),
+    versions: importOrder(versions),
   };
 }
 
@@ -238,22 +242,17 @@ type Plan = { kind: 'write' | 'identical' | 'conflict'; record: SecretRecord; ex
 /**
  * What to do with one record: absent → write; present with only exported versions (an interrupted import) →
  * write the rest; present with the same versions, values, labels, description and tags → identical; anything
- * else (a version the export does not have, another value, description or tags) → conflict.
+ * else (a version the export does not have, another value, description or tags, or scheduled for deletion) →
+ * conflict. `listed` is the target's ListSecrets entry of that name: absent means no call at all.
  */
-async function planImport(client: SecretsManagerClient, record: SecretRecord): Promise<Plan> {
+async function planImport(client: SecretsManagerClient, record: SecretRecord, listed: SecretListEntry | undefined): Promise<Plan> {
+  if (listed === undefined) return { kind: 'write', record };
   const sdk = await import('@aws-sdk/client-secrets-manager');
-  let described;
-  try {
-    described = await client.send(new sdk.DescribeSecretCommand({ SecretId: record.name }));
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return { kind: 'write', record };
-    throw error;
-  }
-  if (described.DeletedDate !== undefined) return { kind: 'conflict', record };
+  if (listed.DeletedDate !== undefined) return { kind: 'conflict', record };
   const all = await listVersions(client, sdk, record.name, true);
   const exported = new Map(record.versions.map((v) => [v.versionId, v]));
   if (all.some((v) => !exported.has(v.VersionId!))) return { kind: 'conflict', record };
-  if ((described.Description ?? '') !== (record.description ?? '') || !sameTags(described.Tags ?? [], record.tags)) return { kind: 'conflict', record };
+  if ((listed.Description ?? '') !== (record.description ?? '') || !sameTags(listed.Tags ?? [], record.tags)) return { kind: 'conflict', record };
   for (const version of all) {
     const value = await client.send(new sdk.GetSecretValueCommand({ SecretId: record.name, VersionId: version.VersionId }));
     const wanted = exported.get(version.VersionId!)!;
@@ -265,6 +264,38 @@ async function planImport(client: SecretsManagerClient, record: SecretRecord): P
   const wantedStages = new Map(record.versions.flatMap((v) => v.stages.map((stage) => [stage, v.versionId] as [string, string])));
   const identical = all.length === record.versions.length && stages.size === wantedStages.size && [...wantedStages].every(([stage, id]) => stages.get(stage) === id);
   return { kind: identical ? 'identical' : 'write', record, existing };
+}
+
+/**
+ * The target's secrets (those scheduled for deletion too) whose names the records could have, by name: one
+ * ListSecrets page per 100 secrets under the records' common name prefix, instead of a DescribeSecret per record.
+ */
+async function existingSecrets(clients: SecretsManagerClients, records: SecretRecord[]): Promise<Map<string, SecretListEntry>> {
+  const names = records.map((record) => record.name);
+  const prefix = commonPrefix(names);
+  const wanted = new Set(names);
+  const found = new Map<string, SecretListEntry>();
+  let nextToken: string | undefined;
+  do {
+    const page = await clients.client().send(
+      new clients.sdk.ListSecretsCommand({
+        NextToken: nextToken,
+        MaxResults: 100,
+        IncludePlannedDeletion: true,
+        Filters: prefix === '' ? undefined : [{ Key: 'name', Values: [prefix] }],
+      }),
+    );
+    for (const entry of page.SecretList ?? []) if (wanted.has(entry.Name!)) found.set(entry.Name!, entry);
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  return found;
+}
+
+function commonPrefix(names: string[]): string {
+  if (names.length === 0) return '';
+  let prefix = names[0]!;
+  for (const name of names) while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
 }
 
 function sameTags(a: Array<{ Key?: string; Value?: string }>, b: Array<{ Key: string; Value: string }>): boolean {
@@ -302,15 +333,25 @@ async function writeSecret(client: SecretsManagerClient, record: SecretRecord, e
       await client.send(new sdk.PutSecretValueCommand({ SecretId: record.name, ClientRequestToken: version.versionId, ...value(version) }));
     }
   }
-  await reconcileStages(client, sdk, record);
+  await reconcileStages(client, sdk, record, existing === undefined ? stagesAfterWriting(versions) : undefined);
 }
 
-/** Moves and removes labels until each sits on the version the export had it on (AWSCURRENT is right already). */
-async function reconcileStages(client: SecretsManagerClient, sdk: SecretsManagerClients['sdk'], record: SecretRecord): Promise<void> {
+/** Where the labels are after a new secret's versions were written in order: AWSCURRENT last, AWSPREVIOUS before it. */
+function stagesAfterWriting(versions: SecretRecord['versions']): Map<string, string> {
+  const stages = new Map<string, string>([['AWSCURRENT', versions[versions.length - 1]!.versionId]]);
+  if (versions.length > 1) stages.set('AWSPREVIOUS', versions[versions.length - 2]!.versionId);
+  return stages;
+}
+
+/**
+ * Moves and removes labels until each sits on the version the export had it on (AWSCURRENT is right already).
+ * `known`: where the labels are, when the writes just made tell; otherwise they are listed.
+ */
+async function reconcileStages(client: SecretsManagerClient, sdk: SecretsManagerClients['sdk'], record: SecretRecord, known?: Map<string, string>): Promise<void> {
   const wanted = new Map(record.versions.flatMap((v) => v.stages.map((stage) => [stage, v.versionId] as [string, string])));
-  const actual = new Map(
-    (await listVersions(client, sdk, record.name, true)).flatMap((v) => (v.VersionStages ?? []).map((stage) => [stage, v.VersionId!] as [string, string])),
-  );
+  const actual =
+    known ??
+    new Map((await listVersions(client, sdk, record.name, true)).flatMap((v) => (v.VersionStages ?? []).map((stage) => [stage, v.VersionId!] as [string, string])));
   for (const [stage, holder] of actual) {
     if (stage === 'AWSCURRENT' || wanted.get(stage) === holder) continue;
     const target = wanted.get(stage);
