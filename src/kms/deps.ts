@@ -1,5 +1,6 @@
 import type { Keyring } from '../crypto/index.js';
 import type { Logger } from '../core/index.js';
+import type { EncryptionBudgetOptions } from './encryption-budget.js';
 import type { Authorizer, CompiledPolicyCache } from '../policy/index.js';
 import type { KmsRepository } from '../store/index.js';
 import type { IamPrincipalDirectory, KeyUsageLog } from './ports.js';
@@ -19,4 +20,6 @@ export type KmsDeps = {
   compiledPolicies: CompiledPolicyCache;
   /** The kms-digest addon's file (crypto/digest-signing.ts); by default it is found beside the package. */
   kmsDigestAddon?: string;
+  /** When a symmetric key's current backing key is replaced for its encryption count (encryption-budget.ts). */
+  encryptionBudget?: EncryptionBudgetOptions;
 };

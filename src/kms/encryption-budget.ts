@@ -1,0 +1,95 @@
+import { systemClock, type Clock } from '../core/index.js';
+import { type KeyRecord } from '../store/index.js';
+import type { KmsDeps } from './deps.js';
+import { kmsError } from './errors.js';
+import type { KeyMaterial } from './key-material.js';
+import { primaryOf, rotationBackings } from './operations/multi-region.js';
+
+/**
+ * AES-GCM with random 96-bit IVs: NIST SP 800-38D (section 8.3) allows one key at most 2^32 invocations, so the
+ * chance that two IVs repeat stays below 2^-32. https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
+ */
+export const GCM_RANDOM_IV_INVOCATION_LIMIT = 2 ** 32;
+/** Where a backing key is replaced: a quarter of the limit, so blocks reserved by many nodes never reach it. */
+export const DEFAULT_ENCRYPTIONS_PER_BACKING_KEY = 2 ** 30;
+/** Encryptions a node reserves at a time: one store write per block, at most a block per node unused after a crash. */
+export const DEFAULT_RESERVATION_BLOCK = 4096;
+
+export type EncryptionBudgetOptions = {
+  /** Encryptions under one backing key before a new one is made current (default 2^30). */
+  encryptionsPerBackingKey?: number;
+  /** Encryptions reserved per store write (default 4096). */
+  reservationBlock?: number;
+  /** Dates the backing keys it makes (default the system clock). */
+  clock?: Clock;
+};
+
+type Lease = { next: number; end: number };
+
+/**
+ * Counts the encryptions under each symmetric backing key and replaces the key's current backing key before the
+ * count approaches the GCM bound. The count lives in the store as reservations: a node reserves a block of counts
+ * (`reserveEncryptions`) before it spends them, so the stored total is never below the encryptions made, across
+ * nodes and crashes, and only one encryption in a block writes to the store. When a reservation reaches the
+ * threshold the key gets a new backing key (an AUTOMATIC rotation; older backing keys stay for Decrypt); the
+ * encryptions already leased finish under the old one, which stays far below the bound. Imported material cannot
+ * be replaced by Coffer: it is used up to the bound, then refused.
+ */
+export function createEncryptionBudget(deps: Pick<KmsDeps, 'store' | 'logger'>, material: KeyMaterial, options: EncryptionBudgetOptions = {}) {
+  const threshold = options.encryptionsPerBackingKey ?? DEFAULT_ENCRYPTIONS_PER_BACKING_KEY;
+  const block = Math.max(1, Math.min(options.reservationBlock ?? DEFAULT_RESERVATION_BLOCK, threshold));
+  const clock = options.clock ?? systemClock;
+  if (!(threshold >= 1 && threshold <= GCM_RANDOM_IV_INVOCATION_LIMIT)) throw new Error(`encryptionsPerBackingKey must be 1 to 2^32, not ${threshold}`);
+  const leases = new Map<string, Lease>();
+  const reserving = new Map<string, Promise<void>>();
+
+  /** Takes one encryption under the key's current backing key; call it before every encryption under that key. */
+  async function spend(key: KeyRecord): Promise<void> {
+    const backingKeyId = key.currentBackingKeyId;
+    for (;;) {
+      const lease = leases.get(backingKeyId);
+      if (lease && lease.next < lease.end) {
+        lease.next += 1;
+        return;
+      }
+      let pending = reserving.get(backingKeyId);
+      if (!pending) {
+        pending = reserve(key, backingKeyId).finally(() => reserving.delete(backingKeyId));
+        reserving.set(backingKeyId, pending);
+      }
+      await pending;
+    }
+  }
+
+  async function reserve(key: KeyRecord, backingKeyId: string): Promise<void> {
+    const total = await deps.store.reserveEncryptions(backingKeyId, block);
+    if (total >= threshold) await replace(key, backingKeyId, total);
+    if (total > GCM_RANDOM_IV_INVOCATION_LIMIT) {
+      leases.delete(backingKeyId);
+      throw kmsError('LimitExceededException', `${key.arn} has used its current key material for the most encryptions AES-GCM allows; encrypt under a new key.`);
+    }
+    leases.set(backingKeyId, { next: total - block, end: total });
+  }
+
+  /** Makes a new backing key current, unless someone already did; a failure is logged and retried at the next block. */
+  async function replace(key: KeyRecord, backingKeyId: string, total: number): Promise<void> {
+    if (key.origin !== 'AWS_KMS') {
+      deps.logger.warn('imported key material is near the AES-GCM encryption limit; import new material into a new key', { keyId: key.keyId, backingKeyId, reserved: total });
+      return;
+    }
+    try {
+      const primary = await primaryOf(deps, key);
+      if (!primary) return;
+      const rotated = await rotationBackings(deps, material, primary, clock.now(), 'AUTOMATIC', (backing, replicas) =>
+        deps.store.rotateKeyForUsage(backing, backingKeyId, replicas),
+      );
+      if (rotated) deps.logger.info('key material replaced after its encryption budget', { keyId: key.keyId, backingKeyId, reserved: total });
+    } catch (error) {
+      deps.logger.error('could not replace key material at its encryption budget', { keyId: key.keyId, backingKeyId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  return { spend };
+}
+
+export type EncryptionBudget = ReturnType<typeof createEncryptionBudget>;
