@@ -12,10 +12,11 @@ import type { KeyMaterial } from './key-material.js';
  */
 export function createSymmetricCiphertexts(material: KeyMaterial, budget: EncryptionBudget) {
   async function encryptUnder(key: KeyRecord, plaintext: Buffer, context: EncryptionContext | undefined): Promise<Buffer> {
-    const keyMaterial = await material.open(key, key.currentBackingKeyId);
+    // The budget names the backing key: the current one, or its successor when it just ran out.
+    const backingKeyId = await budget.spend(key);
+    const keyMaterial = await material.open(key, backingKeyId);
     if (!keyMaterial) throw kmsError('KMSInternalException', 'The current key material is missing.');
-    await budget.spend(key);
-    const header = encodeBlobHeader(key.keyId, key.currentBackingKeyId);
+    const header = encodeBlobHeader(key.keyId, backingKeyId);
     const sealed = seal(keyMaterial, plaintext, Buffer.concat([header, canonicalEncryptionContext(context)]));
     return encodeBlob(header, sealed);
   }
