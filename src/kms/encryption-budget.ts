@@ -1,6 +1,6 @@
-import { systemClock, type Clock } from '../core/index.js';
+import { systemClock } from '../core/index.js';
 import { type KeyRecord } from '../store/index.js';
-import type { KmsDeps } from './deps.js';
+import type { EncryptionBudgetOptions, KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
 import type { KeyMaterial } from './key-material.js';
 import { primaryOf, rotationBackings } from './operations/multi-region.js';
@@ -10,19 +10,13 @@ import { primaryOf, rotationBackings } from './operations/multi-region.js';
  * chance that two IVs repeat stays below 2^-32. https://nvlpubs.nist.gov/nistpubs/Legacy/SP/nistspecialpublication800-38d.pdf
  */
 export const GCM_RANDOM_IV_INVOCATION_LIMIT = 2 ** 32;
-/** Where a backing key is replaced: a quarter of the limit, so blocks reserved by many nodes never reach it. */
+/**
+ * Where a backing key is replaced: a quarter of the limit, so that a key whose replacement keeps failing (logged,
+ * tried again at every block) or imported material (never replaced) still has 3 × 2^30 encryptions before refusal.
+ */
 export const DEFAULT_ENCRYPTIONS_PER_BACKING_KEY = 2 ** 30;
 /** Encryptions a node reserves at a time: one store write per block, at most a block per node unused after a crash. */
 export const DEFAULT_RESERVATION_BLOCK = 4096;
-
-export type EncryptionBudgetOptions = {
-  /** Encryptions under one backing key before a new one is made current (default 2^30). */
-  encryptionsPerBackingKey?: number;
-  /** Encryptions reserved per store write (default 4096). */
-  reservationBlock?: number;
-  /** Dates the backing keys it makes (default the system clock). */
-  clock?: Clock;
-};
 
 /** Counts [next, end) of a backing key reserved by this process; `successor` once the key has a newer one. */
 type Lease = { next: number; end: number; successor?: string };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -7,10 +8,13 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
   ListKeyRotationsCommand,
   ReplicateKeyCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
+import { createLogger } from '../../../src/core/index.js';
 import { createKey } from '../../helpers/kms.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
@@ -165,5 +169,24 @@ describe('KMS encryption budget per backing key', () => {
     assert.equal(backingKeyOf(eastBlob), backingKeyOf(westBlobs.at(-1)!));
     // A ciphertext made in one Region decrypts in the other, before and after the replacement.
     await assertAllDecrypt(east, westBlobs);
+  });
+  it('imported material, which Coffer cannot replace, is not rotated: it keeps sealing past the threshold with one warning', async () => {
+    const logLines: string[] = [];
+    const server = await startTestServer({ kmsEncryptionBudget: budget, logger: createLogger({ level: 'info', write: (line) => logLines.push(line) }) });
+    servers.push(server);
+    const kms = server.kms();
+    const key = await createKey(kms, { Origin: 'EXTERNAL' });
+    const params = await kms.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+    const wrapped = publicEncrypt(
+      { key: createPublicKey({ key: Buffer.from(params.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      randomBytes(32),
+    );
+    await kms.send(new ImportKeyMaterialCommand({ KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+
+    const blobs = await encryptMany(kms, key.KeyId!, THRESHOLD + 20);
+    assert.equal(countBy(blobs.map(backingKeyOf)).size, 1);
+    assert.deepEqual((await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).Rotations, []);
+    assert.equal(logLines.filter((line) => line.includes('near the AES-GCM encryption limit')).length, 1);
+    await assertAllDecrypt(kms, blobs);
   });
 });
