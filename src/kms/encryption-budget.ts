@@ -85,7 +85,7 @@ export function createEncryptionBudget(deps: Pick<KmsDeps, 'store' | 'logger'>, 
     if (key.origin !== 'AWS_KMS') {
       // Said once, when the reservation crosses the threshold, not at every block after it.
       if (total - block < threshold) {
-        deps.logger.warn('imported key material is near the AES-GCM encryption limit; import new material into a new key', { keyId: key.keyId, backingKeyId, reserved: total });
+        deps.logger.warn('imported key material is near the AES-GCM encryption limit; import new material into a new key', { keyArn: key.arn, backingKeyId, reserved: total });
       }
       return undefined;
     }
@@ -99,13 +99,13 @@ export function createEncryptionBudget(deps: Pick<KmsDeps, 'store' | 'logger'>, 
           return deps.store.rotateKeyForUsage(backing, backingKeyId, replicas);
         }));
       if (rotated) {
-        deps.logger.info('key material replaced after its encryption budget', { keyId: key.keyId, backingKeyId, reserved: total });
+        deps.logger.info('key material replaced after its encryption budget', { keyArn: key.arn, backingKeyId, reserved: total });
         return made;
       }
       const current = (await deps.store.getKey(key.accountId, key.region, key.keyId))?.currentBackingKeyId;
       return current && current !== backingKeyId ? current : undefined;
     } catch (error) {
-      deps.logger.error('could not replace key material at its encryption budget', { keyId: key.keyId, backingKeyId, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.error('could not replace key material at its encryption budget', { keyArn: key.arn, backingKeyId, error: error instanceof Error ? error.message : String(error) });
       return undefined;
     }
   }

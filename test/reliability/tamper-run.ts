@@ -14,7 +14,7 @@ const census = await ivCensus(count, (done) => process.stderr.write(`iv census: 
 console.log(JSON.stringify({ ivCensus: census }));
 
 const report = join(tmpdir(), `coffer-tamper-report-${process.pid}.jsonl`);
-const tests = ['build-test/test/integration/tamper/ciphertext-blobs.test.js', 'build-test/test/integration/tamper/sealed-columns.test.js'];
+const tests = ['ciphertext-blobs', 'sealed-columns-sqlite', 'sealed-columns-postgres'].map((name) => `build-test/test/integration/tamper/${name}.test.js`);
 const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...tests], {
   env: { ...process.env, COFFER_TAMPER_FULL: '1', COFFER_TAMPER_REPORT: report },
   stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand } from '@aws-sdk/client-lambda';
@@ -10,10 +10,9 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { createLogger } from '../../../src/core/index.js';
 import { createKey } from '../../helpers/kms.js';
 import { buildZip, createTestFunctionRole, lambdaClient, ROLE } from '../../helpers/lambda.js';
-import { createTestDatabase } from '../../helpers/postgres-store.js';
 import { createAccount, createUser, stsClient, type Keys } from '../../helpers/principals.js';
 import { secretsClient } from '../../helpers/secrets.js';
-import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+import type { TestServer } from '../../helpers/start-server.js';
 import { assertAllRefused, bitFlips, reportTallies, truncations, type Tally, type Variant } from '../../helpers/tamper.js';
 
 /**
@@ -22,7 +21,8 @@ import { assertAllRefused, bitFlips, reportTallies, truncations, type Tally, typ
  * again and each tampered row is used through the API; every use is refused with an AWS-shaped error, never the
  * plaintext, and no plaintext reaches an error message or a log line. A sealed value copied to another owner
  * (another secret, key, access key, function, account or Region) is refused the same way: the AAD binds it.
- * The reduced run tries a sample of the bits; COFFER_TAMPER_FULL=1 every bit.
+ * The reduced run tries a sample of the bits; COFFER_TAMPER_FULL=1 every bit. Run per backend by
+ * sealed-columns-sqlite.test.ts and sealed-columns-postgres.test.ts.
  */
 const FULL = process.env.COFFER_TAMPER_FULL === '1';
 /** Every `stride`-th variant (every `fullStride`-th in the full run). */
@@ -30,7 +30,7 @@ const sample = (variants: Iterable<Variant>, stride: number, fullStride = 1): Va
 
 type Sql = { blob(sql: string, params: unknown[]): Promise<Buffer>; text(sql: string, params: unknown[]): Promise<string>; run(sql: string, params: unknown[]): Promise<void>; close(): Promise<void> };
 
-function sqliteSql(dataDir: string): Sql {
+export function sqliteSql(dataDir: string): Sql {
   const db = new Database(join(dataDir, 'coffer.db'));
   return {
     async blob(sql, params) {
@@ -48,7 +48,7 @@ function sqliteSql(dataDir: string): Sql {
   };
 }
 
-async function postgresSql(url: string): Promise<Sql> {
+export async function postgresSql(url: string): Promise<Sql> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   let n = 0;
@@ -73,11 +73,11 @@ async function postgresSql(url: string): Promise<Sql> {
   };
 }
 
-type Backend = { name: string; start(logger: ReturnType<typeof createLogger>): Promise<TestServer>; sql(server: TestServer): Promise<Sql>; drop(): Promise<void> };
+export type Backend = { name: string; start(logger: ReturnType<typeof createLogger>): Promise<TestServer>; sql(server: TestServer): Promise<Sql>; drop(): Promise<void> };
 
 const ECHO = 'import os\ndef lambda_handler(event, context):\n    return {"marker": os.environ.get("MARKER")}\n';
 
-function tamperSuite(backend: () => Promise<Backend>) {
+export function tamperSuite(backend: () => Promise<Backend>) {
   let setup: Backend;
   let server: TestServer;
   const logLines: string[] = [];
@@ -358,37 +358,3 @@ function alter(sealed: Buffer, template: Variant): Buffer {
   return flipLike(sealed, template);
 }
 
-describe('tampered sealed columns in SQLite', () => {
-  tamperSuite(async () => {
-    let dataDir: string | undefined;
-    return {
-      name: 'sqlite',
-      async start(logger) {
-        const server = await startTestServer({ dataDir, logger });
-        dataDir = server.dataDir;
-        return server;
-      },
-      async sql() {
-        return sqliteSql(dataDir!);
-      },
-      async drop() {},
-    };
-  });
-});
-
-describe('tampered sealed columns in PostgreSQL', () => {
-  tamperSuite(async () => {
-    const database = await createTestDatabase();
-    let dataDir: string | undefined;
-    return {
-      name: 'postgres',
-      async start(logger) {
-        const server = await startTestServer({ dataDir, logger, postgres: { url: database.url } });
-        dataDir = server.dataDir;
-        return server;
-      },
-      sql: () => postgresSql(database.url),
-      drop: database.drop,
-    };
-  });
-});
