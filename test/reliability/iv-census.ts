@@ -13,6 +13,7 @@ import { newKey } from '../store/sample-records.js';
 /** Where the IV sits in a ciphertext blob (crypto/ciphertext-blob.ts: version, key id, backing key id, then IV). */
 const IV_OFFSET = 33;
 
+/** `distinctBackingKeys` counts the backing keys of every millionth blob (and the first): 1 means one key sealed them. */
 export type IvCensus = { encryptions: number; distinctBackingKeys: number; prefixCollisions: number; collisions: number; seconds: number };
 
 /**
