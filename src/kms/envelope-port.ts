@@ -1,5 +1,6 @@
 import { Sensitive, type RequestContext } from '../core/index.js';
 import { canonicalEncryptionContext, openFromBuffer, sealToBuffer, type EncryptionContext } from '../crypto/index.js';
+import { kmsError } from './errors.js';
 import type { KmsOperations } from './operations/index.js';
 
 export type Envelope = {
@@ -65,7 +66,9 @@ export function createKmsPort(
       const key = dataKey.Plaintext.reveal();
       try {
         const plaintext = openFromBuffer(key, envelope.sealedValue, canonicalEncryptionContext(context));
-        if (!plaintext) throw new Error('sealed value does not open with its data key');
+        // The data key opened, so the value itself was altered, cut or moved: a client-side refusal (the service
+        // answers its decryption failure), never a server fault.
+        if (!plaintext) throw kmsError('InvalidCiphertextException', 'The sealed value does not open with its data key.');
         return new Sensitive(plaintext);
       } finally {
         key.fill(0);

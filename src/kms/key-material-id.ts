@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeBlob } from '../crypto/index.js';
 import type { KeyRecord } from '../store/index.js';
 
 /**
@@ -12,4 +13,13 @@ export function keyMaterialIdOf(key: KeyRecord, backingKeyId: string): string | 
   if (key.keySpec !== 'SYMMETRIC_DEFAULT' || backingKeyId === '') return undefined;
   if (key.origin === 'EXTERNAL') return key.keyMaterialId;
   return createHash('sha256').update(`coffer key material id\0${backingKeyId}`).digest('hex');
+}
+
+/**
+ * The KeyMaterialId of the material that sealed `ciphertext` under a symmetric key: the backing key id in the blob,
+ * which the encryption budget may have moved past the key record's current one (encryption-budget.ts).
+ */
+export function keyMaterialIdOfCiphertext(key: KeyRecord, ciphertext: Buffer): string | undefined {
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') return undefined;
+  return keyMaterialIdOf(key, decodeBlob(ciphertext)?.backingKeyId ?? key.currentBackingKeyId);
 }

@@ -121,6 +121,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
   const iam = createIamService({ store, credentials, authorizer, identities, authorizationMessages, compiledPolicies, logger, webIdentity, tokenClock: systemClock });
   const kms = createKmsService({
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
+    encryptionBudget: { ...config.kmsEncryptionBudget, clock },
   });
   const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
   // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.

@@ -49,6 +49,11 @@ export type CofferConfig = {
   encodeAuthorizationMessages?: boolean;
   /** The kms-digest addon's file; default: found beside the package (crypto/digest-signing.ts). Tests point it elsewhere. */
   kmsDigestAddon?: string;
+  /**
+   * Encryptions under one symmetric backing key before KMS makes a new one current (default 2^30, below AES-GCM's
+   * 2^32 for random IVs), and how many a node reserves per store write (default 4096); kms/encryption-budget.ts.
+   */
+  kmsEncryptionBudget?: { encryptionsPerBackingKey?: number; reservationBlock?: number };
 };
 
 /** `--store postgres://…` and the flags that shape this node's use of it. */

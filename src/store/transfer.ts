@@ -134,6 +134,7 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     columns: [text('key_id'), text('backing_key_id'), position('position'), bytes('sealed_material'), integer('created_at'), text('rotation_type')],
     order: ['position', 'key_id', 'backing_key_id'],
   },
+  { name: 'kms_encryption_reservations', columns: [text('backing_key_id'), integer('reserved_count')], order: ['backing_key_id'] },
   { name: 'kms_key_tags', columns: [text('key_id'), text('tag_key'), text('tag_value')], order: ['key_id', 'tag_key'] },
   {
     name: 'kms_aliases',

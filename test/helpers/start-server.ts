@@ -38,6 +38,8 @@ export async function startTestServer(
     kmsDigestAddon?: string;
     /** `--encode-authorization-messages`: AccessDenied messages carry an encoded failure message. */
     encodeAuthorizationMessages?: boolean;
+    /** KMS's encryption budget per backing key (a small one makes the automatic replacement testable). */
+    kmsEncryptionBudget?: { encryptionsPerBackingKey?: number; reservationBlock?: number };
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -58,6 +60,7 @@ export async function startTestServer(
     postgres: options.postgres,
     kmsDigestAddon: options.kmsDigestAddon,
     encodeAuthorizationMessages: options.encodeAuthorizationMessages,
+    kmsEncryptionBudget: options.kmsEncryptionBudget,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

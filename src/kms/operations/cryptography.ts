@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Sensitive, type RequestContext } from '../../core/index.js';
 import { canonicalEncryptionContext, decodeBlob, open, type EncryptionContext } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
-import { keyMaterialIdOf } from '../key-material-id.js';
+import { keyMaterialIdOf, keyMaterialIdOfCiphertext } from '../key-material-id.js';
 import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
 import type { KeyAccess, KeyRequest } from '../key-access.js';
 import type { KeyLookup } from '../key-lookup.js';
@@ -159,7 +159,7 @@ export function createCryptographyOperations(
         SourceEncryptionAlgorithm: source.algorithm,
         DestinationEncryptionAlgorithm: destination.algorithm,
         SourceKeyMaterialId: keyMaterialIdOf(source.key, source.backingKeyId),
-        DestinationKeyMaterialId: keyMaterialIdOf(destination.key, destination.key.currentBackingKeyId),
+        DestinationKeyMaterialId: keyMaterialIdOfCiphertext(destination.key, ciphertext),
       };
     } finally {
       source.plaintext.fill(0);
@@ -173,14 +173,14 @@ export function createCryptographyOperations(
       CiphertextBlob: dataKey.ciphertext,
       Plaintext: new Sensitive(dataKey.plaintext),
       KeyId: dataKey.key.arn,
-      KeyMaterialId: keyMaterialIdOf(dataKey.key, dataKey.key.currentBackingKeyId),
+      KeyMaterialId: keyMaterialIdOfCiphertext(dataKey.key, dataKey.ciphertext),
     };
   }
 
   async function generateDataKeyWithoutPlaintext(ctx: RequestContext, input: KmsInput<'GenerateDataKeyWithoutPlaintext'>) {
     const dataKey = await newDataKey(ctx, 'GenerateDataKeyWithoutPlaintext', input);
     dataKey.plaintext.fill(0);
-    return { CiphertextBlob: dataKey.ciphertext, KeyId: dataKey.key.arn, KeyMaterialId: keyMaterialIdOf(dataKey.key, dataKey.key.currentBackingKeyId) };
+    return { CiphertextBlob: dataKey.ciphertext, KeyId: dataKey.key.arn, KeyMaterialId: keyMaterialIdOfCiphertext(dataKey.key, dataKey.ciphertext) };
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKey.html: exactly one of KeySpec and NumberOfBytes. */

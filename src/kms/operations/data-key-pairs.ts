@@ -1,5 +1,5 @@
 import { Sensitive, type RequestContext } from '../../core/index.js';
-import { keyMaterialIdOf } from '../key-material-id.js';
+import { keyMaterialIdOfCiphertext } from '../key-material-id.js';
 import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
 import type { KeyAccess } from '../key-access.js';
 import { generateKeyMaterial } from '../key-pairs.js';
@@ -49,7 +49,7 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
       PublicKey: pair.publicKeyDer,
       KeyId: pair.key.arn,
       KeyPairSpec: input.KeyPairSpec,
-      KeyMaterialId: keyMaterialIdOf(pair.key, pair.key.currentBackingKeyId),
+      KeyMaterialId: keyMaterialIdOfCiphertext(pair.key, pair.privateKeyCiphertext),
     };
   }
 
@@ -61,7 +61,7 @@ export function createDataKeyPairOperations(access: KeyAccess, ciphertexts: Symm
       PublicKey: pair.publicKeyDer,
       KeyId: pair.key.arn,
       KeyPairSpec: input.KeyPairSpec,
-      KeyMaterialId: keyMaterialIdOf(pair.key, pair.key.currentBackingKeyId),
+      KeyMaterialId: keyMaterialIdOfCiphertext(pair.key, pair.privateKeyCiphertext),
     };
   }
 

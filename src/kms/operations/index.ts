@@ -1,4 +1,5 @@
 import type { KmsDeps } from '../deps.js';
+import { createEncryptionBudget } from '../encryption-budget.js';
 import { createKeyAccess } from '../key-access.js';
 import { createKeyLookup } from '../key-lookup.js';
 import { createKeyMaterial } from '../key-material.js';
@@ -26,7 +27,7 @@ export function createKmsOperations(deps: KmsDeps) {
   const lookup = createKeyLookup(deps);
   const access = createKeyAccess(deps, lookup);
   const material = createKeyMaterial(deps);
-  const ciphertexts = createSymmetricCiphertexts(material);
+  const ciphertexts = createSymmetricCiphertexts(material, createEncryptionBudget(deps, material, deps.encryptionBudget));
   return {
     ...createKeyOperations(deps, access, material),
     ...createCryptographyOperations(lookup, access, material, ciphertexts, createAsymmetricEncryption(material)),

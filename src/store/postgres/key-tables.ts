@@ -88,6 +88,38 @@ export class PostgresKeyTables {
     });
   }
 
+  /** A conditional update on the current backing key claims the rotation: of several nodes racing, one wins. */
+  rotateKeyForUsage(backing: BackingKeyRecord, fromBackingKeyId: string, replicaBackings: readonly BackingKeyRecord[] = []): Promise<boolean> {
+    return this.#transaction(async (sql) => {
+      const claimed = await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2 AND current_backing_key_id = $3', [
+        backing.backingKeyId,
+        backing.keyId,
+        fromBackingKeyId,
+      ]);
+      if (claimed === 0) return false;
+      // Throwing rolls the claim back too.
+      await assertReplicas(sql, backing.keyId, replicaBackings);
+      await insertBackingKey(sql, backing);
+      for (const each of replicaBackings) {
+        await insertBackingKey(sql, each);
+        await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [each.backingKeyId, each.keyId]);
+      }
+      return true;
+    });
+  }
+
+  reserveEncryptions(backingKeyId: string, count: number): Promise<number> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `INSERT INTO kms_encryption_reservations (backing_key_id, reserved_count) VALUES ($1, $2)
+         ON CONFLICT (backing_key_id) DO UPDATE SET reserved_count = kms_encryption_reservations.reserved_count + excluded.reserved_count
+         RETURNING reserved_count`,
+        [backingKeyId, count],
+      );
+      return Number(row!.reserved_count);
+    });
+  }
+
   /** The conditional update decides; the backing key is added only if this (same) material's row is not there. */
   importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined> {
     return this.#transaction(async (sql) => {

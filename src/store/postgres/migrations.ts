@@ -477,4 +477,17 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX iam_oidc_providers_by_account ON iam_oidc_providers (account_id, arn);
     `,
   },
+  {
+    id: 20,
+    name: 'kms-encryption-reservations',
+    // How many encryptions each symmetric backing key has had reserved (kms/encryption-budget.ts): a node reserves
+    // a block before it uses it, so the total never under-counts, even after a crash. Keyed by backing key id,
+    // which the members of a multi-Region key share, as they share its material.
+    sql: `
+      CREATE TABLE kms_encryption_reservations (
+        backing_key_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        reserved_count BIGINT NOT NULL
+      );
+    `,
+  },
 ];

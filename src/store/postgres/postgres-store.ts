@@ -536,6 +536,14 @@ export class PostgresStore implements Store {
     return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate, replicaBackings);
   }
 
+  rotateKeyForUsage(backing: BackingKeyRecord, fromBackingKeyId: string, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
+    return this.#keys.rotateKeyForUsage(backing, fromBackingKeyId, replicaBackings);
+  }
+
+  reserveEncryptions(backingKeyId: string, count: number): Promise<number> {
+    return this.#keys.reserveEncryptions(backingKeyId, count);
+  }
+
   importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined> {
     return this.#keys.importKeyMaterial(backing, material, whenStates);
   }

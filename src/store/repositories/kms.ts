@@ -44,6 +44,18 @@ export interface KmsRepository {
    */
   rotateKeyOnSchedule(backing: BackingKeyRecord, dueDate: Date, nextRotationDate: Date, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean>;
   /**
+   * Rotation when a backing key's encryption budget runs out: adds `backing` (AUTOMATIC) and makes it current, with
+   * `replicaBackings` as the other rotations do, only while the key's current backing key is still
+   * `fromBackingKeyId` (returns false otherwise, writing nothing), so racing callers and nodes rotate once. The
+   * schedule and the on-demand count are left alone.
+   */
+  rotateKeyForUsage(backing: BackingKeyRecord, fromBackingKeyId: string, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean>;
+  /**
+   * Adds `count` to the encryptions reserved under a backing key id (a new id starts at 0) and returns the new
+   * total, atomically, so concurrent reservations from several nodes never overlap or under-count.
+   */
+  reserveEncryptions(backingKeyId: string, count: number): Promise<number>;
+  /**
    * ImportKeyMaterial: adds the backing key (kept if that backing key is already there: a re-import of the same
    * material), makes it current, records the material's id and expiry and makes the key Enabled, all at once,
    * only while the key has Origin EXTERNAL, is in one of `whenStates` and has no other material's id. Returns

@@ -86,6 +86,32 @@ export class SqliteKeyTables {
     })();
   }
 
+  rotateKeyForUsage(backing: BackingKeyRecord, fromBackingKeyId: string, replicaBackings: readonly BackingKeyRecord[] = []): boolean {
+    return this.#db.transaction(() => {
+      const claimed = this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ? AND current_backing_key_id = ?').run(
+        backing.backingKeyId,
+        backing.keyId,
+        fromBackingKeyId,
+      );
+      if (claimed.changes === 0) return false;
+      // Throwing rolls the claim back too.
+      this.#assertReplicas(backing.keyId, replicaBackings);
+      this.#insertBackingKey(backing);
+      for (const each of replicaBackings) {
+        this.#insertBackingKey(each);
+        this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(each.backingKeyId, each.keyId);
+      }
+      return true;
+    })();
+  }
+
+  reserveEncryptions(backingKeyId: string, count: number): number {
+    return this.#stmt(
+      `INSERT INTO kms_encryption_reservations (backing_key_id, reserved_count) VALUES (?, ?)
+       ON CONFLICT (backing_key_id) DO UPDATE SET reserved_count = reserved_count + excluded.reserved_count RETURNING reserved_count`,
+    ).pluck().get(backingKeyId, count) as number;
+  }
+
   /** The replicas of the key stored under `storeId` are exactly those `replicaBackings` were sealed for. */
   #assertReplicas(storeId: string, replicaBackings: readonly BackingKeyRecord[]): void {
     const replicas = this.#stmt(

@@ -495,4 +495,17 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX iam_oidc_providers_by_account ON iam_oidc_providers (account_id, arn);
     `,
   },
+  {
+    id: 21,
+    name: 'kms-encryption-reservations',
+    // How many encryptions each symmetric backing key has had reserved (kms/encryption-budget.ts): a node reserves
+    // a block before it uses it, so the total never under-counts, even after a crash. Keyed by backing key id,
+    // which the members of a multi-Region key share, as they share its material.
+    sql: `
+      CREATE TABLE kms_encryption_reservations (
+        backing_key_id TEXT NOT NULL PRIMARY KEY,
+        reserved_count INTEGER NOT NULL
+      );
+    `,
+  },
 ];

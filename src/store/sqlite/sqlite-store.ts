@@ -221,6 +221,14 @@ export class SqliteStore implements Store {
     return this.#keys.rotateKeyOnSchedule(backing, dueDate, nextRotationDate, replicaBackings);
   }
 
+  async rotateKeyForUsage(backing: BackingKeyRecord, fromBackingKeyId: string, replicaBackings?: readonly BackingKeyRecord[]): Promise<boolean> {
+    return this.#keys.rotateKeyForUsage(backing, fromBackingKeyId, replicaBackings);
+  }
+
+  async reserveEncryptions(backingKeyId: string, count: number): Promise<number> {
+    return this.#keys.reserveEncryptions(backingKeyId, count);
+  }
+
   async importKeyMaterial(backing: BackingKeyRecord, material: ImportedMaterial, whenStates: readonly KeyState[]): Promise<KeyRecord | undefined> {
     return this.#keys.importKeyMaterial(backing, material, whenStates);
   }

@@ -108,6 +108,41 @@ export function runKmsRepositorySuite(backend: string, open: OpenRepositories<Km
       assert.equal((await store.listBackingKeys(key.keyId)).length, 2);
     });
 
+    it('rotateKeyForUsage rotates only from the current backing key: one of several racers wins, the schedule stays', async () => {
+      const { key, backing } = newKey('111111111111', 'us-east-1');
+      const due = new Date(key.creationDate.getTime() + 365 * 86_400_000);
+      await store.createKey({ ...key, rotationEnabled: true, rotationPeriodDays: 365, nextRotationDate: due }, backing, []);
+      const racers = [1, 2, 3].map((i) => newBacking(key, 'AUTOMATIC', i));
+      const attempts = await Promise.all(racers.map((racer) => store.rotateKeyForUsage(racer, backing.backingKeyId)));
+      assert.equal(attempts.filter(Boolean).length, 1);
+      const winner = racers[attempts.indexOf(true)]!;
+      const reread = await store.getKey(key.accountId, key.region, key.keyId);
+      assert.equal(reread?.currentBackingKeyId, winner.backingKeyId);
+      assert.deepEqual(reread?.nextRotationDate, due);
+      assert.deepEqual((await store.listBackingKeys(key.keyId)).map((b) => [b.backingKeyId, b.rotationType]), [
+        [backing.backingKeyId, undefined],
+        [winner.backingKeyId, 'AUTOMATIC'],
+      ]);
+      // From a backing key that is no longer current: nothing written.
+      const stale = newBacking(key, 'AUTOMATIC', 10);
+      assert.equal(await store.rotateKeyForUsage(stale, backing.backingKeyId), false);
+      assert.equal(await store.getBackingKey(key.keyId, stale.backingKeyId), undefined);
+      // Not an on-demand rotation: the on-demand limit still has room.
+      assert.equal(await store.rotateKeyOnDemand(newBacking(key, 'ON_DEMAND', 20), 1), true);
+    });
+
+    it('reserveEncryptions adds up per backing key id, and concurrent reservations never overlap', async () => {
+      const first = randomUUID();
+      const second = randomUUID();
+      assert.equal(await store.reserveEncryptions(first, 4096), 4096);
+      assert.equal(await store.reserveEncryptions(first, 10), 4106);
+      assert.equal(await store.reserveEncryptions(second, 1), 1);
+      const totals = await Promise.all(Array.from({ length: 20 }, () => store.reserveEncryptions(second, 5)));
+      assert.deepEqual([...totals].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => 1 + 5 * (i + 1)));
+      // Past 2^32 (the AES-GCM bound the count is kept for) the total is still exact.
+      assert.equal(await store.reserveEncryptions(first, 2 ** 32), 2 ** 32 + 4106);
+    });
+
     it('imported material: a key without material, import (only EXTERNAL, in the given states, only the same material id), re-import, delete', async () => {
       const { key } = newKey('111111111111', 'us-east-1');
       const external = { ...key, origin: 'EXTERNAL', keyState: 'PendingImport' as const, currentBackingKeyId: '' };

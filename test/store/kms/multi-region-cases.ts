@@ -126,6 +126,7 @@ export function multiRegionCases(store: () => KmsRepository): void {
     // Sealed for no replica while one exists: refused, and the claim is not taken.
     await assert.rejects(store().rotateKeyOnSchedule(eastBacking, due, next, []), MultiRegionKeyChangedError);
     await assert.rejects(store().rotateKeyOnDemand(eastBacking, 25, []), MultiRegionKeyChangedError);
+    await assert.rejects(store().rotateKeyForUsage(eastBacking, backing.backingKeyId, []), MultiRegionKeyChangedError);
     assert.equal((await store().getKey(key.accountId, 'us-east-1', key.keyId))?.currentBackingKeyId, backing.backingKeyId);
     assert.equal((await store().listBackingKeys(keyStoreId(key))).length, 1);
 
@@ -133,6 +134,14 @@ export function multiRegionCases(store: () => KmsRepository): void {
     assert.equal((await store().getKey(key.accountId, 'us-east-1', key.keyId))?.currentBackingKeyId, rotation);
     assert.equal((await store().getKey(key.accountId, 'eu-west-1', key.keyId))?.currentBackingKeyId, rotation);
     assert.deepEqual((await store().getBackingKey(keyStoreId(west.replica), rotation))?.sealedMaterial, westBacking.sealedMaterial);
+
+    // Rotation for usage (the encryption budget) reaches every member alike.
+    const usage = randomUUID();
+    const eastUsage: BackingKeyRecord = { ...eastBacking, backingKeyId: usage };
+    const westUsage: BackingKeyRecord = { ...westBacking, backingKeyId: usage };
+    assert.equal(await store().rotateKeyForUsage(eastUsage, rotation, [westUsage]), true);
+    assert.equal((await store().getKey(key.accountId, 'eu-west-1', key.keyId))?.currentBackingKeyId, usage);
+    assert.equal(await store().rotateKeyForUsage({ ...eastUsage, backingKeyId: randomUUID() }, rotation, [westUsage]), false);
   });
 
   it('updatePrimaryRegion moves the primary and the rotation settings; refuses a wrong primary or a Region without a member', async () => {
