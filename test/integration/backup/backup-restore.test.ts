@@ -262,17 +262,19 @@ describe('coffer backup of a running SQLite server, and coffer restore', () => {
   });
 });
 
-describe('coffer backup of a PostgreSQL deployment, restored into a SQLite data dir', () => {
+describe('coffer backup of a PostgreSQL deployment, restored into a SQLite data dir and into PostgreSQL', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'coffer-backup-pg-'));
   const restored = join(workDir, 'restored');
   const backupFile = join(workDir, 'pg.backup');
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let target: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 
   before(async () => {
     database = await createTestDatabase();
   });
   after(async () => {
     await database?.drop();
+    await target?.drop();
     rmSync(workDir, { recursive: true, force: true });
     rmSync(`${restored}.audit-anchors`, { force: true });
   });
@@ -299,6 +301,22 @@ describe('coffer backup of a PostgreSQL deployment, restored into a SQLite data 
       assert.deepEqual(await readEverything(copy, server.admin, made), reads);
     } finally {
       await copy.stop();
+    }
+
+    // And into another PostgreSQL database, its anchors in a file given for it.
+    target = await createTestDatabase();
+    const anchors = join(workDir, 'pg-target.audit-anchors');
+    const intoPostgres = await coffer(['restore', backupFile, '--to', target.url, '--audit-anchor-file', anchors, '--passphrase-env', 'BACKUP_PASSPHRASE'], {
+      COFFER_ROOT_KEY: ROOT_KEY,
+    });
+    assert.equal(intoPostgres.code, 0, intoPostgres.stderr);
+    const verifiedThere = await coffer(['audit', 'verify', '--store', target.url, '--audit-anchor-file', anchors], { COFFER_ROOT_KEY: ROOT_KEY });
+    assert.equal(verifiedThere.code, 0, verifiedThere.stderr);
+    const node = await startTestServer({ postgres: { url: target.url }, rootKeyBase64: ROOT_KEY });
+    try {
+      assert.deepEqual(await readEverything(node, server.admin, made), reads);
+    } finally {
+      await node.stop();
     }
   });
 });
