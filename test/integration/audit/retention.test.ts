@@ -12,6 +12,7 @@ import { ManualClock } from '../../helpers/clock.js';
 import { rawCall } from '../../helpers/signed-fetch.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+import { createTestDatabase } from '../../helpers/postgres-store.js';
 
 /**
  * Audit retention (issue 20): past `--audit-retention-days` whole UTC days leave the database for gzip archive
@@ -171,3 +172,55 @@ function rewriteFile(dir: string, name: string, change: (text: string) => string
   const path = join(dir, name);
   writeFileSync(path, gzipSync(change(gunzipSync(readFileSync(path)).toString('utf8'))));
 }
+
+describe('audit retention on PostgreSQL (the node given --audit-archive-dir)', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'coffer-retention-pg-'));
+  const archiveDir = join(workDir, 'archive');
+  const anchorFile = join(workDir, 'node.audit-anchors');
+  const clock = new ManualClock(new Date(START));
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(async () => {
+    await database?.drop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('archives past days from the shared database and verifies with --store and --archive', async () => {
+    const server = await startTestServer({
+      postgres: { url: database.url },
+      rootKeyBase64: ROOT_KEY,
+      clock,
+      auditRetentionDays: 90,
+      auditArchiveDir: archiveDir,
+      auditAnchorFile: anchorFile,
+      auditAnchorIntervalMs: 50,
+    });
+    try {
+      const sm = secretsClient(server);
+      try {
+        for (let day = 0; day < 3; day++) {
+          await sm.send(new CreateSecretCommand({ Name: `retention-pg/day-${day}`, SecretString: 'v' }));
+          clock.advanceDays(1);
+        }
+        clock.advanceDays(90);
+        await sm.send(new GetSecretValueCommand({ SecretId: 'retention-pg/day-2' }));
+        await server.server.coffer.runMaintenance();
+      } finally {
+        sm.destroy();
+      }
+    } finally {
+      await server.stop();
+    }
+    // START + 93 days at 12:00: the window begins at midnight of Jan 4, so days 0-2 (Jan 1-3) left.
+    assert.equal(readdirSync(archiveDir).length, 3);
+    const env = childEnv({ COFFER_ROOT_KEY: ROOT_KEY });
+    const whole = await coffer(['audit', 'verify', '--store', database.url, '--audit-anchor-file', anchorFile, '--archive', archiveDir], env);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stdout, /in 3 files, verified with the database as one chain/);
+    const plain = await coffer(['audit', 'verify', '--store', database.url, '--audit-anchor-file', anchorFile], env);
+    assert.equal(plain.code, 0, plain.stderr);
+  });
+});
