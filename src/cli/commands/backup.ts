@@ -62,13 +62,20 @@ export function registerBackupCommands(program: Command, cofferVersion: string):
     if (!options.checkOnly && !options.to) exit(2, 'give --to (the empty data dir or database to restore into), or --check-only');
     await run(async () => {
       const secret = backupSecret(options);
+      if (options.checkOnly) {
+        // The root key is optional here: without it, everything but "is it this installation's" is checked.
+        const rootKey = givenRootKey(options);
+        try {
+          const checked = await checkBackup(resolve(file), secret, rootKey);
+          const installation = rootKey ? '; it belongs to this root key' : '; give the root key to check it belongs to this installation';
+          process.stdout.write(`${file}: intact; ${checked.rows} rows in ${checked.tables.length} tables, made ${checked.header.createdAt} by Coffer ${checked.header.coffer}${installation}\n`);
+        } finally {
+          rootKey?.fill(0);
+        }
+        return;
+      }
       const rootKey = restoreRootKey(options);
       try {
-        if (options.checkOnly) {
-          const checked = await checkBackup(resolve(file), secret, rootKey);
-          process.stdout.write(`${file}: intact; ${checked.rows} rows in ${checked.tables.length} tables, made ${checked.header.createdAt} by Coffer ${checked.header.coffer}\n`);
-          return;
-        }
         const report = await restoreStore({
           file: resolve(file),
           to: options.to,
@@ -103,6 +110,11 @@ function backupSecret(options: SecretOptions): BackupSecret {
   const passphrase = options.passphraseFile !== undefined ? readFileSync(options.passphraseFile, 'utf8').split(/\r?\n/)[0] : process.env[options.passphraseEnv!];
   if (passphrase === undefined || passphrase === '') throw new BackupRefusedError('the passphrase is empty (or its variable is unset)');
   return { kind: 'passphrase', passphrase };
+}
+
+function givenRootKey(options: RestoreOptions): Buffer | undefined {
+  if (process.env.COFFER_ROOT_KEY === undefined && options.rootKeyFile === undefined) return undefined;
+  return restoreRootKey(options);
 }
 
 function restoreRootKey(options: RestoreOptions): Buffer {
