@@ -12,18 +12,26 @@
  *  3. Retention: DAYS simulated days of calls with maintenance each day (90-day window): after each run the
  *     database holds only the window, `verify` passes with and without the archive, and every archive file
  *     changed (an event edited, a file removed) is named by `verify --archive`.
+ *  4. Volume: VOLUME_EVENTS synthetic audit events over 120 days, then backup, restore, the first retention run
+ *     over that backlog and verify --archive, each timed (and the CLI's peak RSS).
  * Prints one JSON line of figures at the end; exit 1 if any promise failed.
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomInt } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { canonicalJson, indexFields } from '../../src/audit/index.js';
+import { silentLogger } from '../../src/core/index.js';
 import { checkBackup, openAuditLog } from '../../src/server/index.js';
+import { createAuditRetention } from '../../src/server/audit-retention.js';
+import type { AuditEventDraft } from '../../src/store/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { auditRows } from '../helpers/audit.js';
-import { childEnv } from '../helpers/child-server.js';
+import { childEnv, COFFER_BIN } from '../helpers/child-server.js';
 import { ManualClock } from '../helpers/clock.js';
 import { runCoffer } from '../helpers/coffer-cli.js';
 import { secretsClient } from '../helpers/secrets.js';
@@ -35,6 +43,7 @@ const BACKUPS = Number(process.env.REL_BACKUPS ?? 5);
 const DAMAGES = Number(process.env.REL_DAMAGES ?? 300);
 const DAYS = Number(process.env.REL_DAYS ?? 120);
 const CALLS_PER_DAY = Number(process.env.REL_CALLS_PER_DAY ?? 20);
+const VOLUME_EVENTS = Number(process.env.REL_VOLUME_EVENTS ?? 200_000);
 
 const ROOT_KEY = randomBytes(32).toString('base64');
 const PASSPHRASE = randomBytes(12).toString('base64');
@@ -238,10 +247,102 @@ async function retention(): Promise<void> {
   figures.archiveTamperingsNamed = `${named}/${files.length * 2}`;
 }
 
+/**
+ * 4. Volume: VOLUME_EVENTS audit events (~1 KB each, GetSecretValue-shaped, spread over 120 days) in a data dir,
+ *    then `coffer backup`, `coffer restore` (time and peak RSS of each process), the first retention run over the
+ *    whole backlog (30 days past the window), and `coffer audit verify --archive`.
+ */
+async function volume(): Promise<void> {
+  const dataDir = join(workDir, 'volume');
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  const server = await startTestServer({ dataDir, rootKeyBase64: ROOT_KEY, clock: new ManualClock(new Date(start)) });
+  await server.stop();
+  const store = new SqliteStore(join(dataDir, 'coffer.db'));
+  store.migrate();
+  const spanMs = 120 * 86_400_000;
+  const appendStarted = Date.now();
+  for (let first = 0; first < VOLUME_EVENTS; first += 1000) {
+    const drafts = [];
+    for (let index = first; index < Math.min(first + 1000, VOLUME_EVENTS); index++) drafts.push(syntheticEvent(new Date(start + 1000 + Math.floor((index / VOLUME_EVENTS) * spanMs))));
+    await store.appendAuditEvents(drafts);
+  }
+  figures.volumeAppendMs = Date.now() - appendStarted;
+  store.close();
+  // One real call after the backlog, then a clean stop: the head is anchored, as on a running server.
+  const again = await startTestServer({ dataDir, rootKeyBase64: ROOT_KEY, clock: new ManualClock(new Date(start + spanMs + 3_600_000)) });
+  const sm = secretsClient(again);
+  try {
+    await sm.send(new CreateSecretCommand({ Name: 'rel/volume', SecretString: 'v' }));
+  } finally {
+    sm.destroy();
+    await again.stop();
+  }
+  figures.volumeEvents = VOLUME_EVENTS;
+  figures.volumeAuditDbBytes = statSync(join(dataDir, 'audit.db')).size;
+  const file = join(workDir, 'volume.backup');
+  const backup = await timed(['backup', file, '--data-dir', dataDir, '--passphrase-env', 'BACKUP_PASSPHRASE']);
+  figures.volumeBackup = { ...backup, bytes: statSync(file).size };
+  const restored = join(workDir, 'volume-restored');
+  figures.volumeRestore = await timed(['restore', file, '--to', restored, '--passphrase-env', 'BACKUP_PASSPHRASE']);
+  const retentionStore = new SqliteStore(join(dataDir, 'coffer.db'));
+  const archiveDir = join(workDir, 'volume-archive');
+  try {
+    const started = Date.now();
+    const written = await createAuditRetention({ store: retentionStore, retentionDays: 90, archiveDir, logger: silentLogger }).runDue(new Date(start + spanMs + 86_400_000));
+    figures.volumeFirstRetentionRun = { ms: Date.now() - started, files: written.length, archiveBytes: written.reduce((sum, name) => sum + statSync(join(archiveDir, name)).size, 0) };
+  } finally {
+    retentionStore.close();
+  }
+  figures.volumeAuditDbBytesAfterPrune = statSync(join(dataDir, 'audit.db')).size;
+  figures.volumeVerifyWithArchive = await timed(['audit', 'verify', '--data-dir', dataDir, '--archive', archiveDir]);
+}
+
+/** `coffer ARGS` under /usr/bin/time: wall time and the process's peak RSS; fails the run on a non-zero exit. */
+async function timed(args: string[]): Promise<{ ms: number; peakRssMiB: number }> {
+  const started = Date.now();
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kib %M', process.execPath, COFFER_BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  assert.equal(result.code, 0, `coffer ${args[0]}: ${result.stderr}`);
+  return { ms: Date.now() - started, peakRssMiB: Math.round(Number(/peak-rss-kib (\d+)/.exec(result.stderr)?.[1] ?? 0) / 1024) };
+}
+
+function syntheticEvent(time: Date): AuditEventDraft {
+  const eventId = randomUUID();
+  const arn = `arn:aws:secretsmanager:us-east-1:000000000000:secret:rel/volume-${randomInt(1000)}-AbCdEf`;
+  const event = {
+    eventVersion: '1.08',
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::000000000000:user/app', accountId: '000000000000', accessKeyId: 'AKIAVOLUMEEXAMPLE000', userName: 'app' },
+    eventTime: time.toISOString(),
+    eventSource: 'secretsmanager.amazonaws.com',
+    eventName: 'GetSecretValue',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '127.0.0.1',
+    userAgent: 'aws-sdk-js/3.700.0 ua/2.1 os/linux#6.8 lang/js md/nodejs#24.0.0 api/secrets-manager#3.700.0 m/E,N',
+    requestParameters: { SecretId: arn, VersionStage: 'AWSCURRENT' },
+    responseElements: null,
+    requestID: randomUUID(),
+    eventID: eventId,
+    readOnly: true,
+    resources: [{ ARN: arn, accountId: '000000000000' }],
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: '000000000000',
+    eventCategory: 'Management',
+  };
+  const body = canonicalJson(event);
+  const fields = indexFields(JSON.parse(body));
+  return { ...fields, body };
+}
+
 try {
   const lastBackup = await backupsUnderLoad();
   await damageSweep(lastBackup);
   await retention();
+  if (VOLUME_EVENTS > 0) await volume();
   process.stdout.write(`${JSON.stringify({ result: 'pass', ...figures })}\n`);
 } catch (error) {
   process.stdout.write(`${JSON.stringify({ result: 'fail', error: error instanceof Error ? error.message : String(error), ...figures })}\n`);
