@@ -1,7 +1,8 @@
 import { createHash, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual, type Hash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { deriveAuditAnchorKey, openSealedChunks, rootKeyMatches, sealChunk, SealedChunkError } from '../crypto/index.js';
 import {
@@ -202,7 +203,7 @@ async function writeSnapshot(snapshot: TransferSnapshot, writing: SnapshotWritin
     }
     digests.push(digester.digest());
   }
-  const anchors = anchorsCovering(writing.anchorFile, auditHead);
+  const anchors = await anchorsCovering(writing.anchorFile, auditHead);
   const trailer: Trailer = { contentSha256: content.digest('hex'), tables: digests, auditHead, anchors };
   writing.write(sealChunk(writing.key, prefix, index, true, gzipSync(Buffer.from(JSON.stringify({ trailer }), 'utf8'))));
   return { from: writing.from, rows, tables: digests, auditHead, anchors: anchors.length };
@@ -212,14 +213,23 @@ async function* pagesOf(rows: TransferRow[], pageSize: number): AsyncGenerator<T
   for (let start = 0; start < rows.length; start += pageSize) yield rows.slice(start, start + pageSize);
 }
 
-/** The anchor lines of the source that name an event the snapshot holds (later ones would fail on the restore). */
-function anchorsCovering(anchorFile: string | undefined, head: AuditHead | null): string[] {
+/** Anchors carried at most: the newest ones matter (a year of anchors every 10 s is ~3 million lines). */
+const CARRIED_ANCHORS = 1000;
+
+/**
+ * The newest anchor lines of the source that name an event the snapshot holds (later ones would fail on the
+ * restore), read line by line.
+ */
+async function anchorsCovering(anchorFile: string | undefined, head: AuditHead | null): Promise<string[]> {
   if (!anchorFile || !head || !existsSync(anchorFile)) return [];
-  return readFileSync(anchorFile, 'utf8')
-    .split('\n')
-    .map(parseAnchorLine)
-    .filter((anchor) => anchor !== undefined && anchor.sequence <= head.sequence)
-    .map((anchor) => anchorLine(anchor!));
+  const kept: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(anchorFile, 'utf8'), crlfDelay: Infinity })) {
+    const anchor = parseAnchorLine(line);
+    if (!anchor || anchor.sequence > head.sequence) continue;
+    kept.push(anchorLine(anchor));
+    if (kept.length >= 2 * CARRIED_ANCHORS) kept.splice(0, kept.length - CARRIED_ANCHORS);
+  }
+  return kept.slice(-CARRIED_ANCHORS);
 }
 
 function catalogShape(): BackupHeader['tables'] {
