@@ -116,9 +116,11 @@ export function indexFields(event: Record<string, any>) {
 export async function verifyChain(
   list: (afterSequence: number, limit: number) => Promise<AuditEventRecord[]>,
   pageSize = 500,
+  /** Where the chain stands before the first event checked: its start, or the end of the archived events. */
+  start: { sequence: number; hash: string } = { sequence: 0, hash: GENESIS_HASH },
 ): Promise<VerifyResult> {
-  let expectedSequence = 1;
-  let prevHash = GENESIS_HASH;
+  let expectedSequence = start.sequence + 1;
+  let prevHash = start.hash;
   let events = 0;
   let head: ChainHead | undefined;
   for (;;) {

@@ -9,6 +9,7 @@ export * from './event-bounds.js';
 export * from './redaction.js';
 export * from './chain.js';
 export * from './anchors.js';
+export * from './archive.js';
 export * from './recorder.js';
 export * from './service-event.js';
 export * from './table.js';

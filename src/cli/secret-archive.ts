@@ -7,21 +7,19 @@
  *   "COFFERSECRETS" (13 bytes) | u8 format version | u32 header length | header (JSON, UTF-8)
  *   then per chunk: u32 sealed length | 12-byte nonce | ciphertext | 16-byte GCM tag
  *
- * Every chunk's AAD is the whole header prefix (magic to header end), the chunk's index (u32) and a final flag
+ * The chunks are crypto/sealed-chunks.ts's framing (shared with `coffer backup`). Every chunk's AAD is the whole header prefix (magic to header end), the chunk's index (u32) and a final flag
  * (u8): a changed header, a reordered or spliced chunk, a chunk from another archive, or a file cut after any
  * chunk but the final one fails authentication. The header's keyCheck (an HMAC of a constant under the key)
  * tells a wrong passphrase or KMS key apart from a damaged file, without weakening the key (it is scrypt's or
  * KMS's output, 256 bits).
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { CHUNK_NONCE_BYTES, CHUNK_TAG_BYTES, MAX_SEALED_CHUNK_BYTES, sealChunk, unsealChunk } from '../crypto/sealed-chunks.js';
 
 const MAGIC = Buffer.from('COFFERSECRETS', 'ascii');
 export const ARCHIVE_FORMAT_VERSION = 1;
 const PREFIX_LENGTH = MAGIC.length + 1 + 4;
 const MAX_HEADER_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 256 * 1024 * 1024;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 /** Records per chunk: small enough to keep memory flat, large enough that the per-chunk cost does not matter. */
 export const RECORDS_PER_CHUNK = 64;
 
@@ -77,13 +75,6 @@ function keyCheckOf(key: Buffer): string {
   return createHmac('sha256', key).update('coffer-secrets-export key check').digest().subarray(0, 16).toString('base64');
 }
 
-function chunkAad(headerPrefix: Buffer, index: number, final: boolean): Buffer {
-  const tail = Buffer.alloc(5);
-  tail.writeUInt32BE(index, 0);
-  tail.writeUInt8(final ? 1 : 0, 4);
-  return Buffer.concat([headerPrefix, tail]);
-}
-
 /** Writes an archive piece by piece: `begin` once, `chunk` per batch of records, the last one with final = true. */
 export class ArchiveWriter {
   readonly #key: Buffer;
@@ -109,14 +100,8 @@ export class ArchiveWriter {
 
   chunk(records: SecretRecord[], final: boolean): Buffer {
     if (this.#finished) throw new Error('the archive is already finished');
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
-    cipher.setAAD(chunkAad(this.#headerPrefix, this.#index++, final));
-    const sealed = Buffer.concat([cipher.update(JSON.stringify(records), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(NONCE_BYTES + sealed.length, 0);
     this.#finished = final;
-    return Buffer.concat([length, nonce, sealed]);
+    return sealChunk(this.#key, this.#headerPrefix, this.#index++, final, Buffer.from(JSON.stringify(records), 'utf8'));
   }
 }
 
@@ -158,12 +143,12 @@ export function openArchive(file: Buffer, key: Buffer): { header: ArchiveHeader;
     if (offset === file.length) throw new ArchiveError(`the archive is truncated (it ends after chunk ${index} without its final chunk)`);
     if (offset + 4 > file.length) throw new ArchiveError(`the archive is truncated inside chunk ${index}`);
     const length = file.readUInt32BE(offset);
-    if (length < NONCE_BYTES + TAG_BYTES || length > MAX_CHUNK_BYTES) throw new ArchiveError(`chunk ${index} of the archive is damaged (bad length)`);
+    if (length < CHUNK_NONCE_BYTES + CHUNK_TAG_BYTES || length > MAX_SEALED_CHUNK_BYTES) throw new ArchiveError(`chunk ${index} of the archive is damaged (bad length)`);
     if (offset + 4 + length > file.length) throw new ArchiveError(`the archive is truncated inside chunk ${index}`);
     const body = file.subarray(offset + 4, offset + 4 + length);
     offset += 4 + length;
     const final = offset === file.length;
-    const plain = unseal(key, body, chunkAad(headerPrefix, index, final));
+    const plain = unsealChunk(key, headerPrefix, index, final, body);
     // Not final by position but sealed as final (data appended), or the reverse (cut): the tag fails either way.
     if (plain === undefined) {
       throw new ArchiveError(`chunk ${index} of the archive failed authentication: the file was altered, reordered or truncated`);
@@ -177,16 +162,5 @@ export function openArchive(file: Buffer, key: Buffer): { header: ArchiveHeader;
     if (!Array.isArray(batch)) throw new ArchiveError(`chunk ${index} of the archive holds no records`);
     records.push(...batch);
     if (final) return { header, records };
-  }
-}
-
-function unseal(key: Buffer, body: Buffer, aad: Buffer): Buffer | undefined {
-  const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, NONCE_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-  try {
-    return Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()]);
-  } catch {
-    return undefined;
   }
 }

@@ -11,3 +11,4 @@ export * from './encryption-context.js';
 export * from './root-key.js';
 export * from './keyring.js';
 export * from './authorization-messages.js';
+export * from './sealed-chunks.js';

@@ -19,6 +19,7 @@ import { createAuthorizationMessages } from './authorization-messages.js';
 import type { CofferConfig, ServerStore } from './config.js';
 import { createKeyUsageLog } from './key-usage-log.js';
 import { openPostgresStore } from './postgres-store.js';
+import { createAuditRetention, defaultAuditArchiveDir } from './audit-retention.js';
 import { describeUrl } from './store-url.js';
 import { loadRootKeyFor, ROOT_KEY_CHECK, verifyRootKey } from './root-key.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
@@ -186,11 +187,21 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     audit,
   });
 
+  const auditRetention =
+    config.auditRetentionDays === undefined
+      ? undefined
+      : createAuditRetention({
+          store,
+          retentionDays: config.auditRetentionDays,
+          archiveDir: config.auditArchiveDir ?? defaultAuditArchiveDir(config.dataDir),
+          logger,
+        });
   const runMaintenance = async () => {
     await kms.maintenance.runDue(clock.now());
     await secrets.maintenance.runDue(clock.now());
     await rotation.maintenance.runDue(clock.now());
     await functions.maintenance.runDue(systemClock.now()); // credential expiry is wall-clock time, like SigV4
+    await auditRetention?.runDue(clock.now());
   };
   const timer = startMaintenanceTimer(runMaintenance, config.maintenanceIntervalMs ?? 60_000, logger);
 

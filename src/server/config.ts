@@ -43,6 +43,14 @@ export type CofferConfig = {
   /** How often the chain head is anchored when it has moved (default 10 s; and always on a clean shutdown). */
   auditAnchorIntervalMs?: number;
   /**
+   * Audit retention (server/audit-retention.ts): events older than this many days (whole UTC days) move from the
+   * database to archive files in `auditArchiveDir` at the maintenance run. Unset: kept in the database forever
+   * (`coffer server` sets 90 for a data dir, as CloudTrail's event history).
+   */
+  auditRetentionDays?: number;
+  /** Where archive files go (default `<data-dir>.audit-archive`, beside the data dir like the anchors). */
+  auditArchiveDir?: string;
+  /**
    * Append ` Encoded authorization failure message: <blob>` to AccessDenied messages (`--encode-authorization-messages`),
    * for STS DecodeAuthorizationMessage. Off by default: AWS's Secrets Manager and KMS refusals carry no such message.
    */

@@ -22,4 +22,14 @@ export {
   type MigrateReport,
   type StoreLocation,
 } from './migrate.js';
+export {
+  backupStore,
+  BackupRefusedError,
+  checkBackup,
+  readBackupKeyFile,
+  restoreStore,
+  type BackupReport,
+  type BackupSecret,
+  type RestoreReport,
+} from './backup.js';
 export type { PostgresConfig } from './config.js';

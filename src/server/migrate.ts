@@ -71,7 +71,7 @@ export class VerificationError extends Error {
   }
 }
 
-const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 500;
 
 export async function migrateStore(options: MigrateOptions): Promise<MigrateReport> {
   const { from, to } = locations(options);
@@ -169,7 +169,7 @@ async function digestAll(snapshot: TransferSnapshot, pageSize: number): Promise<
 }
 
 /** Reads the target back (a new snapshot, after the copy committed) and compares it with the source's digests. */
-async function verifyAgainst(
+export async function verifyAgainst(
   expected: readonly TableDigest[],
   target: StoreTransfer,
   pageSize: number,
@@ -204,7 +204,7 @@ function describeMismatch({ table, source, target }: DigestMismatch): string {
   return `${table} (row contents differ)`;
 }
 
-type OpenedStore = { transfer: StoreTransfer; close(): Promise<void> };
+export type OpenedStore = { transfer: StoreTransfer; close(): Promise<void> };
 
 async function openSource(location: StoreLocation): Promise<OpenedStore> {
   const opened = await openExisting(location, 'source');
@@ -226,7 +226,7 @@ async function openSource(location: StoreLocation): Promise<OpenedStore> {
  * The target: a data dir (created 0700 when absent) or a PostgreSQL database. Its emptiness is checked before
  * its schema is migrated, so a refused target is left exactly as it was.
  */
-async function openTarget(location: StoreLocation): Promise<OpenedStore> {
+export async function openTarget(location: StoreLocation): Promise<OpenedStore> {
   if (location.kind === 'sqlite' && !existsSync(location.dataDir)) mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
   const opened = openStore(location);
   try {
@@ -240,7 +240,7 @@ async function openTarget(location: StoreLocation): Promise<OpenedStore> {
   }
 }
 
-async function openExisting(location: StoreLocation, role: 'source' | 'target'): Promise<OpenedStore & { migrate(): Promise<void> }> {
+export async function openExisting(location: StoreLocation, role: 'source' | 'target'): Promise<OpenedStore & { migrate(): Promise<void> }> {
   if (location.kind === 'sqlite' && !existsSync(join(location.dataDir, 'coffer.db'))) {
     throw new MigrateRefusedError(`the ${role} ${location.dataDir} holds no Coffer database (no coffer.db)`);
   }

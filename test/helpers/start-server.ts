@@ -30,6 +30,9 @@ export async function startTestServer(
     auditFailClosed?: boolean;
     auditAnchorIntervalMs?: number;
     auditAnchorFile?: string;
+    /** Audit retention at runMaintenance(): days kept in the database, and where archive files go. */
+    auditRetentionDays?: number;
+    auditArchiveDir?: string;
     logger?: Logger;
     limits?: Partial<EdgeLimits>;
     /** A node on this PostgreSQL store instead of SQLite in the data dir. */
@@ -56,6 +59,8 @@ export async function startTestServer(
     auditFailClosed: options.auditFailClosed,
     auditAnchorIntervalMs: options.auditAnchorIntervalMs,
     auditAnchorFile: options.auditAnchorFile,
+    auditRetentionDays: options.auditRetentionDays,
+    auditArchiveDir: options.auditArchiveDir,
     limits: options.limits,
     postgres: options.postgres,
     kmsDigestAddon: options.kmsDigestAddon,

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { RootKeySource } from '../../crypto/index.js';
 import { defaultAuditAnchorFile, openAuditLog, type AuditLog } from '../../server/index.js';
 
-type VerifyOptions = { dataDir: string; store?: string; auditAnchorFile?: string; rootKeyFile?: string };
+type VerifyOptions = { dataDir: string; store?: string; auditAnchorFile?: string; rootKeyFile?: string; archive?: string };
 
 const STORE_OPTION = ['--store <url>', "the deployment's PostgreSQL instead of the data dir's database; env COFFER_STORE_URL"] as const;
 
@@ -17,6 +18,7 @@ export function registerAuditCommand(program: Command): void {
     .option(...STORE_OPTION, process.env.COFFER_STORE_URL)
     .option('--audit-anchor-file <file>', 'the anchors the server wrote (default <data-dir>.audit-anchors; on PostgreSQL any node\'s); a copy of the server log works too')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
+    .option('--archive <dir>', 'also verify the archive files audit retention wrote (e.g. <data-dir>.audit-archive), with the database, as one chain from event 1')
     .action(async (options: VerifyOptions) => {
       const log = await openOrExit(options.dataDir, options.store);
       try {
@@ -50,20 +52,29 @@ export function registerAuditCommand(program: Command): void {
  * log, a forged anchor). Prints the head, which an operator may record to check later copies against.
  */
 async function verify(log: AuditLog, options: VerifyOptions): Promise<number> {
-  const result = await log.verify();
+  const dataDir = resolve(options.dataDir);
+  const anchorFile = options.auditAnchorFile ? resolve(options.auditAnchorFile) : defaultAuditAnchorFile(dataDir);
+  const archiveDir = options.archive ? resolve(options.archive) : undefined;
+  if (archiveDir && !existsSync(archiveDir)) {
+    process.stderr.write(`coffer: the archive directory ${archiveDir} does not exist\n`);
+    return 2;
+  }
+  const result = await log.verify({ archiveDir, anchorFile });
   if (!result.intact) {
     const which = result.eventId ? `event ${result.brokenSequence} (${result.eventId})` : `event ${result.brokenSequence}`;
-    process.stderr.write(`audit chain broken at ${which}: ${result.reason} (${result.events} events verified before it)\n`);
+    const where = result.brokenSequence === 0 ? result.reason : `${which}: ${result.reason}`;
+    process.stderr.write(`audit chain broken at ${where} (${result.events} events verified before it)\n`);
     return 1;
   }
   process.stdout.write(`${result.events} events, chain intact\n`);
+  const archived = result.archived;
+  if (archived?.checked) process.stdout.write(`archived: events 1 to ${archived.through} in ${archived.files} files, verified with the database as one chain\n`);
+  else if (archived) process.stdout.write(`archived: events 1 to ${archived.through} left the database (audit retention) and were not checked; give --archive DIR to check them\n`);
   const head = result.head;
   if (head) process.stdout.write(`head: event ${head.sequence}, hash ${head.hash}, time ${head.eventTime.toISOString()}\n`);
-  const dataDir = resolve(options.dataDir);
-  const anchorFile = options.auditAnchorFile ? resolve(options.auditAnchorFile) : defaultAuditAnchorFile(dataDir);
   let anchors;
   try {
-    anchors = await log.verifyAnchors(anchorFile, rootKeySource(dataDir, options.rootKeyFile), head?.sequence ?? 0);
+    anchors = await log.verifyAnchors(anchorFile, rootKeySource(dataDir, options.rootKeyFile), head?.sequence ?? archived?.through ?? 0, archived);
   } catch (error) {
     process.stderr.write(`coffer: cannot check the audit anchors: ${error instanceof Error ? error.message : String(error)} (give --root-key-file or COFFER_ROOT_KEY)\n`);
     return 2;

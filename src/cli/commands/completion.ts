@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 
 /** Commands, then for each (or `command subcommand`) the words that may follow it. */
-const TOP_LEVEL = ['server', 'functions', 'audit', 'accounts', 'oidc', 'migrate', 'agent', 'run', 'render', 'secrets', 'keys', 'completion', 'help'];
+const TOP_LEVEL = ['server', 'functions', 'audit', 'accounts', 'oidc', 'migrate', 'backup', 'restore', 'agent', 'run', 'render', 'secrets', 'keys', 'completion', 'help'];
 const COMMON_FLAGS = ['--output', '--region', '--endpoint-url', '--profile', '--help'];
 const FOLLOWERS: Record<string, string[]> = {
   secrets: ['list', 'get', 'put', 'describe', 'versions', 'rotate', 'delete', 'restore', 'export', 'import'],

@@ -30,6 +30,8 @@ type ServerOptions = {
   encodeAuthorizationMessages?: boolean;
   auditAnchorFile?: string;
   auditAnchorInterval: string;
+  auditRetentionDays: string;
+  auditArchiveDir?: string;
   workers?: string;
   logLevel: string;
   store?: string;
@@ -103,6 +105,8 @@ export function registerServerCommand(program: Command): void {
     .option('--encode-authorization-messages', 'append an encoded authorization failure message to AccessDenied messages, for sts decode-authorization-message (AWS\'s Secrets Manager and KMS send none)')
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
     .option('--audit-anchor-interval <seconds>', 'anchor the audit chain this often when it has grown (and on shutdown)', '10')
+    .option('--audit-retention-days <days>', 'keep this many days of audit events in the database; older whole UTC days move to archive files (0: keep all)', '90')
+    .option('--audit-archive-dir <dir>', 'where archived audit events go (default <data-dir>.audit-archive; with --store, retention runs only on the node given this)')
     .option('--dev', 'also accept access key "test" with secret "test" as the administrator (local development only)')
     .option('--maintenance-interval <seconds>', 'how often due rotations, key deletions and expired credentials are handled', '60')
     .option('--rotation-lease <seconds>', "how long a node's claim on a rotation lasts unless renewed: another node takes over a dead node's rotation after it", '30')
@@ -181,7 +185,18 @@ function serverConfig(options: ServerOptions): CofferConfig {
     auditAnchorFile: options.auditAnchorFile && resolve(options.auditAnchorFile),
     auditAnchorIntervalMs: parseAnchorInterval(options.auditAnchorInterval) * 1000,
     rotationLeaseMs: wholeNumber('--rotation-lease', options.rotationLease, 1) * 1000,
+    ...auditRetention(options),
   };
+}
+
+/**
+ * A data dir archives past `--audit-retention-days` (default 90) into `<data-dir>.audit-archive`. On PostgreSQL
+ * every node runs maintenance but the archive must be one directory: only a node given --audit-archive-dir prunes.
+ */
+function auditRetention(options: ServerOptions): Pick<CofferConfig, 'auditRetentionDays' | 'auditArchiveDir'> {
+  const days = wholeNumber('--audit-retention-days', options.auditRetentionDays, 0);
+  if (days === 0 || (options.store && !options.auditArchiveDir)) return {};
+  return { auditRetentionDays: days, auditArchiveDir: options.auditArchiveDir && resolve(options.auditArchiveDir) };
 }
 
 function announce(server: RunningServer, dataDir: string, options: Pick<ServerOptions, 'dev' | 'printCredentials'>): void {

@@ -21,6 +21,9 @@ const LOOKUP_CONDITIONS: Record<AuditLookupKey, string> = {
 /** Thrown inside the probe's transaction so that its throwaway event is rolled back. */
 class ProbeRollback extends Error {}
 
+/** Events deleted per transaction when pruning. */
+const PRUNE_BATCH_ROWS = 2000;
+
 /**
  * The audit log in PostgreSQL (table audit_events). An append reads the chain's end, seals the drafts after
  * it (audit-hash.ts) and inserts them, in one SERIALIZABLE transaction: appends from several nodes that read
@@ -94,6 +97,23 @@ export class PostgresAuditTables implements AuditRepository {
       });
     } catch (error) {
       if (!(error instanceof ProbeRollback)) throw error;
+    }
+  }
+
+  /** In batches, one transaction each: an append's read of the chain's end conflicts with at most one. */
+  async pruneAuditEvents(throughSequence: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const changes = await this.#transaction(async (sql) =>
+        (await sql.rows(
+          `DELETE FROM audit_events WHERE sequence IN (
+             SELECT sequence FROM audit_events WHERE sequence <= $1 AND sequence < (SELECT max(sequence) FROM audit_events) ORDER BY sequence LIMIT $2)
+           RETURNING sequence`,
+          [throughSequence, PRUNE_BATCH_ROWS],
+        )).length,
+      );
+      deleted += changes;
+      if (changes < PRUNE_BATCH_ROWS) return deleted;
     }
   }
 

@@ -856,6 +856,10 @@ export class PostgresStore implements Store {
     return this.#audit.probeAuditAppend();
   }
 
+  pruneAuditEvents(throughSequence: number): Promise<number> {
+    return this.#audit.pruneAuditEvents(throughSequence);
+  }
+
   listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]> {
     return this.#audit.listAuditEvents(afterSequence, limit);
   }

@@ -24,6 +24,12 @@ export interface AuditRepository {
   probeAuditAppend(): Promise<void>;
   /** Events in chain order with sequence > `afterSequence`, at most `limit`: for verification. */
   listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]>;
+  /**
+   * Deletes the events with sequence <= `throughSequence`, oldest first, but never the newest event of the chain
+   * (the next append seals against it): audit retention, after those events were written to archive files.
+   * Several short transactions, so appends wait only briefly. Returns how many were deleted.
+   */
+  pruneAuditEvents(throughSequence: number): Promise<number>;
   /** Events matching the lookup, newest (highest sequence) first. */
   lookupAuditEvents(lookup: AuditLookup): Promise<AuditEventRecord[]>;
   /**

@@ -15,6 +15,9 @@ import {
 } from './audit-writer.js';
 
 type Row = Record<string, any>;
+
+/** Events deleted per transaction when pruning: the writer waits at most one such batch. */
+const PRUNE_BATCH_ROWS = 2000;
 type Prepare = (sql: string) => Statement;
 
 /** The column (or condition) each LookupEvents attribute compares with; names come only from this table. */
@@ -102,6 +105,28 @@ export class SqliteAuditTables {
   listAuditEvents(afterSequence: number, limit: number): AuditEventRecord[] {
     const rows = this.#read('SELECT * FROM audit_events WHERE sequence > ? ORDER BY sequence LIMIT ?').all(afterSequence, limit) as Row[];
     return rows.map(auditEventFromRow);
+  }
+
+  /**
+   * On a connection of its own to audit.db (the writer thread keeps appending; each batch of deletes is one
+   * short IMMEDIATE transaction it waits behind), or on the store's connection in memory.
+   */
+  pruneAuditEvents(throughSequence: number): number {
+    const db = this.#auditPath === undefined ? this.#main : openAuditDatabase(this.#auditPath);
+    try {
+      const remove = db.prepare(
+        `DELETE FROM audit_events WHERE sequence IN (
+           SELECT sequence FROM audit_events WHERE sequence <= ? AND sequence < (SELECT max(sequence) FROM audit_events) ORDER BY sequence LIMIT ?)`,
+      );
+      let deleted = 0;
+      for (;;) {
+        const changes = db.transaction(() => remove.run(throughSequence, PRUNE_BATCH_ROWS).changes).immediate();
+        deleted += changes;
+        if (changes < PRUNE_BATCH_ROWS) return deleted;
+      }
+    } finally {
+      if (db !== this.#main) db.close();
+    }
   }
 
   lookupAuditEvents(lookup: AuditLookup): AuditEventRecord[] {

@@ -521,6 +521,10 @@ export class SqliteStore implements Store {
     await this.#audit.probeAuditAppend();
   }
 
+  async pruneAuditEvents(throughSequence: number) {
+    return this.#audit.pruneAuditEvents(throughSequence);
+  }
+
   async listAuditEvents(afterSequence: number, limit: number) {
     return this.#audit.listAuditEvents(afterSequence, limit);
   }

@@ -101,5 +101,24 @@ export function runAuditRepositorySuite(backend: string, open: OpenRepositories<
       assert.deepEqual(await store.lastSuccessfulAuditEvent({ ...query, eventNames: ['Encrypt'] }), encrypt);
       assert.equal(await store.lastSuccessfulAuditEvent({ ...query, eventNames: ['Sign'] }), undefined);
     });
+
+    it('prunes the oldest events through a sequence, never the newest, and the chain goes on from its end', async () => {
+      // Other tests of the suite share the store: count from whatever it already holds.
+      const held = (await store.listAuditEvents(0, 100_000)).length;
+      const appended = [];
+      for (let index = 0; index < 5; index++) appended.push(await store.appendAuditEvent(draft()));
+      const base = appended[0]!.sequence - 1;
+      assert.equal(await store.pruneAuditEvents(base + 3), held + 3);
+      assert.deepEqual((await store.listAuditEvents(0, 100)).map((event) => event.sequence), [base + 4, base + 5]);
+      assert.equal(await store.pruneAuditEvents(base + 3), 0, 'a second prune through the same sequence deletes nothing');
+      // Through past the end: the newest event stays, so the next append still seals against it.
+      assert.equal(await store.pruneAuditEvents(base + 100), 1);
+      const [head] = await store.listAuditEvents(0, 100);
+      assert.equal(head!.sequence, base + 5);
+      const next = await store.appendAuditEvent(draft());
+      assert.equal(next.sequence, base + 6);
+      assert.equal(next.prevHash, head!.hash);
+      assert.deepEqual((await store.lookupAuditEvents({ accountId: '111111111111', limit: 10 })).map((event) => event.sequence), [base + 6, base + 5]);
+    });
   });
 }
