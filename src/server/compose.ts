@@ -309,7 +309,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
 }
 
 /** This server's URL as a local child process reaches it: a wildcard address becomes loopback. */
-function reachableUrl(host: string, port: number): string {
+export function reachableUrl(host: string, port: number): string {
   const local = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
 }

@@ -24,6 +24,7 @@ function rootKeySource(config: RootKeyConfig, dataDirIsNew: boolean): RootKeySou
 /** loadRootKey, with a message that says what to do when an existing data dir's key file is gone. */
 export function loadRootKeyFor(config: RootKeyConfig, dataDirIsNew: boolean, holder = `the data dir ${config.dataDir}`): LoadedRootKey {
   const source = rootKeySource(config, dataDirIsNew);
+  if (source.kind === 'unsealed' && dataDirIsNew) throw new RootKeyError(`${holder} holds no data yet: shares unseal an existing deployment only`);
   if (source.kind === 'file' && !source.createIfMissing && !existsSync(source.path)) {
     throw new RootKeyError(
       `${holder} holds data, but its root key file ${source.path} does not exist. ` +
@@ -34,8 +35,19 @@ export function loadRootKeyFor(config: RootKeyConfig, dataDirIsNew: boolean, hol
   return loadRootKey(source);
 }
 
+/** Whether this node's key file is passphrase-protected (so the CLI knows to ask for the passphrase). */
+export function rootKeyNeedsPassphrase(config: Pick<CofferConfig, 'dataDir' | 'rootKeyFile' | 'rootKeyBase64'>): boolean {
+  if (config.rootKeyBase64 !== undefined) return false;
+  const path = rootKeyFilePath(config);
+  try {
+    return existsSync(path) && readRootKeyFile(path).kind === 'passphrase';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this node's root key is kept as shares: its key file says so (the server then starts sealed). */
-export function rootKeyIsShared(config: RootKeyConfig): { threshold: number; shares: number } | undefined {
+export function rootKeyIsShared(config: Pick<CofferConfig, 'dataDir' | 'rootKeyFile' | 'rootKeyBase64'>): { threshold: number; shares: number } | undefined {
   if (config.rootKeyBase64 !== undefined) return undefined;
   const path = rootKeyFilePath(config);
   if (!existsSync(path)) return undefined;
