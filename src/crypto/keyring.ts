@@ -122,6 +122,12 @@ export class Keyring {
     return Buffer.from(hkdfSync('sha256', this.#rootKey, Buffer.alloc(0), info, 32));
   }
 
+  /** deriveKey of the previous root key during a rekey (a key it derived that must outlive it); undefined outside one. */
+  derivePreviousKey(info: string): Buffer | undefined {
+    this.#assertOpen();
+    return this.#previousRootKey && Buffer.from(hkdfSync('sha256', this.#previousRootKey, Buffer.alloc(0), info, 32));
+  }
+
   close(): void {
     this.#rootKey.fill(0);
     this.dropPreviousRootKey();

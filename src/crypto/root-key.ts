@@ -96,7 +96,7 @@ export function rootKeyMatches(rootKey: Buffer, check: Buffer): boolean {
 }
 
 /** HKDF's info label of the audit anchor key: a key for nothing else, whatever else is derived from the root key. */
-const AUDIT_ANCHOR_KEY_INFO = 'coffer:audit-anchor-mac:v1';
+export const AUDIT_ANCHOR_KEY_INFO = 'coffer:audit-anchor-mac:v1';
 
 /**
  * The key that signs audit chain anchors (HMAC-SHA-256, store/audit-anchor.ts): HKDF-SHA-256 of the root key,

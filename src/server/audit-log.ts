@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAnchors, verifyChain, type AnchorCheck, type VerifyResult } from '../audit/index.js';
-import { deriveAuditAnchorKey, loadRootKey, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
+import { loadRootKey, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
 import type { AuditEventRecord } from '../store/index.js';
 import { PostgresStore } from '../store/postgres/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { describeUrl } from './store-url.js';
+import { anchorKeysOf } from './retired-anchor-keys.js';
 
 export type AuditLog = {
   /** Walks the hash chain from the first event; names the first broken one. */
@@ -55,7 +56,7 @@ export async function openAuditLog(dataDir: string, storeUrl?: string): Promise<
           const [record] = await store.listAuditEvents(sequence - 1, 1);
           return record?.sequence === sequence ? record.hash : undefined;
         };
-        return await checkAnchors(lines, deriveAuditAnchorKey(rootKey), hashAt, headSequence);
+        return await checkAnchors(lines, await anchorKeysOf(store, rootKey), hashAt, headSequence);
       } finally {
         rootKey.fill(0);
       }

@@ -3,6 +3,7 @@ import type { Logger } from '../core/index.js';
 import { backingKeyOwner } from '../kms/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { rootSealedCursor, type MetaRepository, type RootSealedKind, type RootSealedRecord, type RootSealedRepository } from '../store/index.js';
+import { retirePreviousAnchorKey } from './retired-anchor-keys.js';
 import { newKeyOf, parseRekeyRecord, ROOT_KEY_CHECK, ROOT_KEY_REKEY, type RekeyRecord, type RekeyTarget } from './rekey-record.js';
 
 /**
@@ -13,12 +14,12 @@ import { newKeyOf, parseRekeyRecord, ROOT_KEY_CHECK, ROOT_KEY_REKEY, type RekeyR
  * 2. after a grace period (so that every node polling has adopted the new key before records change), re-wraps
  *    every record sealed under the root key (compare-and-set per record, so nodes doing it together are harmless),
  *    then checks that every record opens under the new key;
- * 3. switches the check value to the new key's and deletes the row (compare-and-set), and after a further delay
+ * 3. keeps the old key's audit anchor key (retired-anchor-keys.ts), switches the check value to the new key's and deletes the row (compare-and-set), and after a further delay
  *    (reads cached before the last re-wrap expire) zeroes the old key.
  * A crash anywhere leaves the row: the next start, with either key, settles both keys (rekey-record.ts) and goes on.
  */
 export type RekeyDeps = {
-  store: Pick<MetaRepository, 'getMeta' | 'replaceMeta'> & RootSealedRepository;
+  store: Pick<MetaRepository, 'getMeta' | 'putMetaIfAbsent' | 'replaceMeta'> & RootSealedRepository;
   keyring: Keyring;
   logger: Logger;
   /** Keeps the new root key where this node's key came from (root-key.ts keepRotatedRootKey). */
@@ -94,6 +95,8 @@ export function startRekeyRunner(deps: RekeyDeps): RekeyRunner {
       if (result.resealed === 0) break;
       if (pass > 20) return; // still changing: try again at the next poll
     }
+    // Anchors signed with the old root key's anchor key stay verifiable (retired-anchor-keys.ts).
+    await retirePreviousAnchorKey(store, keyring);
     const check = await store.getMeta(ROOT_KEY_CHECK);
     if (check && !keyring.currentKeyMatches(check)) await store.replaceMeta(ROOT_KEY_CHECK, check, record.newCheck);
     if (await store.replaceMeta(ROOT_KEY_REKEY, row, undefined)) {

@@ -71,6 +71,13 @@ describe('coffer rekey against a running server (SQLite)', () => {
     const restarted = await startChildServer({ dataDir });
     await readBack(restarted.url, admin, written);
     await restarted.stop();
+
+    // The audit anchors signed before the rekey (old root key's anchor key) and after it both verify.
+    const anchors = readFileSync(`${dataDir}.audit-anchors`, 'utf8').trim().split('\n');
+    assert.ok(anchors.length >= 2, 'anchors from before and after the rekey');
+    const verify = await runCofferWithInput(['audit', 'verify', '--data-dir', dataDir], '');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, new RegExp(`${anchors.length} anchors valid`));
   });
 
   it('refuses a second rekey while one is in progress, and a rekey with a wrong key, changing nothing', async () => {
