@@ -127,11 +127,12 @@ export function readRootKeyFile(path: string): RootKeyFile {
 }
 
 /**
- * Replaces a key file as one step: the new content goes to `<path>.new` (0600), is flushed to disk, then renamed
- * over the old file, so a crash leaves either the old file or the new one, never half of one.
+ * Replaces a key file as one step: the new content goes to a temporary file beside it (0600, a name of its own, as
+ * nodes sharing one key file may rewrite it together), is flushed to disk, then renamed over the old file, so a
+ * crash leaves either the old file or the new one, never half of one.
  */
 export function replaceRootKeyFile(path: string, text: string): void {
-  const temporary = `${path}.new`;
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
   const fd = openSync(temporary, 'w', 0o600);
   try {
     writeSync(fd, text);

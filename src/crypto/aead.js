@@ -1,0 +1,36 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+/** AES-256-GCM with a fresh 96-bit IV per message (OpenSSL through node:crypto; never a JS cipher). */
+export const IV_BYTES = 12;
+export const TAG_BYTES = 16;
+export const KEY_BYTES = 32;
+export function seal(key, plaintext, aad) {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return { iv, tag: cipher.getAuthTag(), ciphertext };
+}
+/** Returns undefined when the tag does not verify (wrong key, wrong AAD or tampered bytes). */
+export function open(key, sealed, aad) {
+    try {
+        const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: TAG_BYTES });
+        decipher.setAAD(aad);
+        decipher.setAuthTag(sealed.tag);
+        return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A self-contained `iv | tag | ciphertext` record, for values stored in the database (key material, secrets). */
+export function sealToBuffer(key, plaintext, aad) {
+    const { iv, tag, ciphertext } = seal(key, plaintext, aad);
+    return Buffer.concat([iv, tag, ciphertext]);
+}
+export function openFromBuffer(key, record, aad) {
+    if (record.length < IV_BYTES + TAG_BYTES)
+        return undefined;
+    const iv = record.subarray(0, IV_BYTES);
+    const tag = record.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
+    return open(key, { iv, tag, ciphertext: record.subarray(IV_BYTES + TAG_BYTES) }, aad);
+}

@@ -1,0 +1,84 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { KEY_BYTES, openFromBuffer, sealToBuffer } from './aead.js';
+import { decodePlainKey, protectRootKey, readRootKeyFile, RootKeyFileError, rootKeyFileText, unprotectRootKey, WrongPassphraseError, } from './root-key-file.js';
+export class RootKeyError extends Error {
+    name = 'RootKeyError';
+}
+export function loadRootKey(source) {
+    if (source.kind === 'env') {
+        return { key: decodeRootKey(source.base64, 'COFFER_ROOT_KEY'), created: false, description: 'COFFER_ROOT_KEY' };
+    }
+    if (source.kind === 'unsealed')
+        return { key: Buffer.from(source.key), created: false, description: 'the unseal shares' };
+    if (existsSync(source.path))
+        return { key: keyFromFile(source.path, source.passphrase), created: false, description: source.path };
+    if (!source.createIfMissing) {
+        throw new RootKeyError(`root key file ${source.path} does not exist`);
+    }
+    const key = randomBytes(KEY_BYTES);
+    const file = source.passphrase === undefined ? { kind: 'plain', key } : { kind: 'passphrase', protected: protectRootKey(key, source.passphrase) };
+    try {
+        // 0600 because it is the key to everything; 'wx' so that of two processes starting together one creates it.
+        writeFileSync(source.path, rootKeyFileText(file), { mode: 0o600, flag: 'wx' });
+    }
+    catch (error) {
+        if (error.code !== 'EEXIST')
+            throw error;
+        key.fill(0);
+        return loadRootKey({ ...source, createIfMissing: false });
+    }
+    return { key, created: true, description: source.path };
+}
+function keyFromFile(path, passphrase) {
+    let file;
+    try {
+        file = readRootKeyFile(path);
+    }
+    catch (error) {
+        throw error instanceof RootKeyFileError ? new RootKeyError(error.message) : error;
+    }
+    if (file.kind === 'plain')
+        return file.key;
+    if (file.kind === 'shares') {
+        throw new RootKeyError(`${path} says the root key is split into ${file.shares} shares: start the server (it starts sealed) and enter ${file.threshold} of them with \`coffer unseal\``);
+    }
+    if (passphrase === undefined) {
+        throw new RootKeyError(`${path} is protected by a passphrase: give it with COFFER_ROOT_PASSPHRASE, --root-passphrase-file or at the prompt`);
+    }
+    try {
+        return unprotectRootKey(file.protected, passphrase);
+    }
+    catch (error) {
+        if (error instanceof WrongPassphraseError)
+            throw new RootKeyError(`the passphrase does not open ${path}; nothing was changed`);
+        throw error;
+    }
+}
+function decodeRootKey(base64, where) {
+    try {
+        return decodePlainKey(base64, where);
+    }
+    catch (error) {
+        throw error instanceof RootKeyFileError ? new RootKeyError(error.message) : error;
+    }
+}
+const CHECK_AAD = Buffer.from('coffer:root-key-check:v1');
+const CHECK_PLAINTEXT = Buffer.from('coffer root key check');
+/** A value sealed under the root key and stored with the data, so start-up can tell the right key from a wrong one. */
+export function makeRootKeyCheck(rootKey) {
+    return sealToBuffer(rootKey, CHECK_PLAINTEXT, CHECK_AAD);
+}
+export function rootKeyMatches(rootKey, check) {
+    const opened = openFromBuffer(rootKey, check, CHECK_AAD);
+    return opened !== undefined && opened.equals(CHECK_PLAINTEXT);
+}
+/** HKDF's info label of the audit anchor key: a key for nothing else, whatever else is derived from the root key. */
+export const AUDIT_ANCHOR_KEY_INFO = 'coffer:audit-anchor-mac:v1';
+/**
+ * The key that signs audit chain anchors (HMAC-SHA-256, store/audit-anchor.ts): HKDF-SHA-256 of the root key,
+ * so an anchor cannot be forged without the root key, and the key that signs anchors opens nothing.
+ */
+export function deriveAuditAnchorKey(rootKey) {
+    return Buffer.from(hkdfSync('sha256', rootKey, Buffer.alloc(0), AUDIT_ANCHOR_KEY_INFO, 32));
+}
