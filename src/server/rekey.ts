@@ -59,6 +59,9 @@ export function startRekeyRunner(deps: RekeyDeps): RekeyRunner {
       logger.error('a rekey is in progress, but its new root key does not open under this node\'s root key; this node keeps its key');
       return;
     }
+    // A drop still pending from the previous rekey would zero the key this one needs to open what it has not re-wrapped.
+    if (dropTimer) clearTimeout(dropTimer);
+    dropTimer = undefined;
     try {
       keyring.adoptRootKey(newKey);
     } finally {
