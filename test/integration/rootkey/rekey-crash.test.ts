@@ -6,13 +6,15 @@ import { after, describe, it } from 'node:test';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { Keyring } from '../../../src/crypto/index.js';
-import { killChildServers, startChildServer, type ChildServer } from '../../helpers/child-server.js';
-import { adminOf, clients, readBack, readKeyFile, runCofferWithInput, sealedRecordsOpening, waitFor, writeSample } from './rootkey-helpers.js';
+import { parseRekeyRecord, rekeyPair } from '../../../src/server/rekey-record.js';
+import { killChildServers, startChildServer } from '../../helpers/child-server.js';
+import { adminOf, clients, readBack, readKeyFile, runCofferWithInput, sealedRecordsOpening, waitFor, writeSample, type Written } from './rootkey-helpers.js';
 
 /**
  * A crash mid-rekey (kill -9 of the server) at each stage: before the server saw the rekey, after it adopted the
  * new key (its key file already rewritten), and in the middle of re-wrapping (half the records under each key:
- * the state a crash mid-pass leaves, made here exactly). A restart with EITHER key finishes the job: every record
+ * the state a crash mid-pass leaves, made here exactly), and at random moments (a round killed after the rekey
+ * ended checks that the old key is refused and the new one serves). A restart with EITHER key finishes the job: every record
  * opens under the new key, none under the old one, and everything written before reads back.
  * ROOTKEY_CRASH_ROUNDS adds that many rounds killed at a random moment (`npm run reliability:rootkey`).
  */
@@ -52,52 +54,78 @@ async function crashRound(dataDir: string, stage: Stage, restartWith: 'old' | 'n
 
   const rekey = await runCofferWithInput(['rekey', '--data-dir', dataDir, '--wait', '0'], '');
   assert.match(rekey.stdout, /Rekey recorded/, rekey.stderr);
-  if (stage === 'before-adoption') await kill(server);
-  else if (typeof stage === 'object') {
-    await new Promise((resolve) => setTimeout(resolve, stage.randomMs));
-    await kill(server);
-  } else {
-    await waitFor(() => /new root key adopted/.test(server.stderr()), 10_000);
-    await kill(server);
-    if (stage === 'mid-pass') resealHalf(dataDir, oldKey, readKeyFile(dataDir));
-  }
-  const newKeyNow = readKeyFile(dataDir);
-  // The key file holds the new key once the server adopted it; "old" puts the old one back, as an operator
-  // restoring yesterday's key file would. (A server killed before it saw the rekey leaves the old key in it.)
-  if (restartWith === 'old') writeFileSync(join(dataDir, 'root.key'), oldKey.toString('base64') + '\n', { mode: 0o600 });
+  if (stage === 'after-adoption') await waitFor(() => /new root key adopted/.test(server.stderr()), 10_000);
+  if (typeof stage === 'object') await new Promise((resolve) => setTimeout(resolve, stage.randomMs));
+  await server.stop('SIGKILL');
+
+  const row = metaRow(dataDir, 'root_key_rekey');
+  if (!row) return finishedBeforeTheKill(dataDir, oldKey, restartWith, written);
+  const pair = rekeyPair(parseRekeyRecord(row), oldKey);
+  assert.ok(pair, 'the rekey row opens under the old key');
+  if (stage === 'mid-pass') mixRecords(dataDir, pair.oldKey, pair.newKey);
+  // "old" is the old key file (as an operator restoring yesterday's file would give it), "new" the new key.
+  writeFileSync(join(dataDir, 'root.key'), (restartWith === 'old' ? oldKey : pair.newKey).toString('base64') + '\n', { mode: 0o600 });
   const restarted = await startChildServer({ dataDir });
-  await waitFor(() => /rekey finished|old root key is zeroed/.test(restarted.stderr()), 20_000);
-  const newKey = readKeyFile(dataDir);
-  assert.notDeepEqual(newKey, oldKey, 'the restart kept the new key in the key file');
-  if (restartWith === 'new' && !newKeyNow.equals(oldKey)) assert.deepEqual(newKey, newKeyNow);
-  const underNew = sealedRecordsOpening(dataDir, newKey);
-  assert.equal(underNew.opening, underNew.total, 'every record opens under the new key');
-  assert.equal(sealedRecordsOpening(dataDir, oldKey).opening, 0, 'no record opens under the old key');
+  await waitFor(() => metaRow(dataDir, 'root_key_rekey') === undefined, 30_000);
+  assert.deepEqual(readKeyFile(dataDir), pair.newKey, 'the restart kept the new key in the key file');
+  await assertOnlyNewKeyOpens(dataDir, oldKey, pair.newKey);
   await readBack(restarted.url, admin, written);
   await restarted.stop();
 }
 
-async function kill(server: ChildServer): Promise<void> {
-  await server.stop('SIGKILL');
+/** The kill came after the rekey ended (a random round): the old key is refused, the new one serves. */
+async function finishedBeforeTheKill(dataDir: string, oldKey: Buffer, restartWith: 'old' | 'new', written: Written): Promise<void> {
+  const newKey = readKeyFile(dataDir);
+  assert.notDeepEqual(newKey, oldKey, 'a finished rekey left the new key in the key file');
+  if (restartWith === 'old') {
+    writeFileSync(join(dataDir, 'root.key'), oldKey.toString('base64') + '\n', { mode: 0o600 });
+    const refused = await runCofferWithInput(['server', '--port', '0', '--data-dir', dataDir], '');
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /coffer rekey/);
+    writeFileSync(join(dataDir, 'root.key'), newKey.toString('base64') + '\n', { mode: 0o600 });
+  }
+  const restarted = await startChildServer({ dataDir });
+  await assertOnlyNewKeyOpens(dataDir, oldKey, newKey);
+  await readBack(restarted.url, adminOf(dataDir), written);
+  await restarted.stop();
 }
 
-/** Re-wraps half of the sealed records under the new key, directly in the database: a crash mid-pass, made exactly. */
-function resealHalf(dataDir: string, oldKey: Buffer, newKey: Buffer): void {
+async function assertOnlyNewKeyOpens(dataDir: string, oldKey: Buffer, newKey: Buffer): Promise<void> {
+  const underNew = sealedRecordsOpening(dataDir, newKey);
+  assert.equal(underNew.opening, underNew.total, 'every record opens under the new key');
+  assert.equal(sealedRecordsOpening(dataDir, oldKey).opening, 0, 'no record opens under the old key');
+}
+
+function metaRow(dataDir: string, name: string): Buffer | undefined {
+  const db = new Database(join(dataDir, 'coffer.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: Buffer } | undefined)?.value;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The state a crash in the middle of a re-wrap pass leaves, made exactly whatever the server had done: the first
+ * half of the backing keys sealed under the new key, the second half under the old one.
+ */
+function mixRecords(dataDir: string, oldKey: Buffer, newKey: Buffer): void {
   const db = new Database(join(dataDir, 'coffer.db'));
-  const keyring = new Keyring(oldKey);
-  keyring.adoptRootKey(newKey);
+  const toNew = new Keyring(oldKey);
+  toNew.adoptRootKey(newKey);
+  const toOld = new Keyring(newKey);
+  toOld.adoptRootKey(oldKey);
   try {
     const backings = db.prepare('SELECT k.arn, b.key_id, b.backing_key_id, b.sealed_material FROM kms_backing_keys b JOIN kms_keys k ON k.key_id = b.key_id ORDER BY b.key_id').all() as Record<string, unknown>[];
-    let changed = 0;
-    for (const row of backings.slice(0, Math.ceil(backings.length / 2))) {
-      const outcome = keyring.reseal(row.sealed_material as Buffer, `${row.arn as string}#${row.backing_key_id as string}`);
-      if (outcome.state !== 'resealed') continue;
-      db.prepare('UPDATE kms_backing_keys SET sealed_material = ? WHERE key_id = ? AND backing_key_id = ?').run(outcome.sealed, row.key_id, row.backing_key_id);
-      changed += 1;
+    const half = Math.ceil(backings.length / 2);
+    for (const [index, row] of backings.entries()) {
+      const outcome = (index < half ? toNew : toOld).reseal(row.sealed_material as Buffer, `${row.arn as string}#${row.backing_key_id as string}`);
+      if (outcome.state === 'resealed') db.prepare('UPDATE kms_backing_keys SET sealed_material = ? WHERE key_id = ? AND backing_key_id = ?').run(outcome.sealed, row.key_id, row.backing_key_id);
     }
-    assert.ok(changed > 0 && changed < backings.length, 'the fixture leaves records under each key');
+    assert.ok(half > 0 && half < backings.length);
   } finally {
-    keyring.close();
+    toNew.close();
+    toOld.close();
     db.close();
   }
 }
