@@ -135,7 +135,8 @@ async function runServer(options: ServerOptions): Promise<void> {
     process.stderr.write('coffer: cannot start: a sealed start (root key kept as shares) runs one process; leave out --workers\n');
     process.exit(2);
   }
-  options.passphrase = await rootPassphrase(options.rootPassphraseFile, rootKeyNeedsPassphrase(serverConfig(options)) && !isClusterWorker());
+  // Asked at the terminal only by a single process: workers cannot share a typed passphrase (give env or file).
+  options.passphrase = await rootPassphrase(options.rootPassphraseFile, rootKeyNeedsPassphrase(serverConfig(options)) && workers === 1 && !isClusterWorker());
   if (isClusterWorker()) return runWorker(options);
   if (shared) return runSealed(options, shared.threshold);
   if (workers === 1) return runSingleProcess(options);
