@@ -12,7 +12,8 @@ export type AnchorCheck =
 
 export async function checkAnchors(
   lines: string[],
-  key: Uint8Array,
+  /** The anchor key, or several: the current one and those retired by root key rotations (server/retired-anchor-keys.ts). */
+  key: Uint8Array | readonly Uint8Array[],
   /** The stored hash of the event at this sequence, undefined if there is none. */
   hashAt: (sequence: number) => Promise<string | undefined>,
   /** The sequence of the newest stored event (0 for an empty log). */
@@ -23,6 +24,7 @@ export async function checkAnchors(
    */
   archivedThrough = 0,
 ): Promise<AnchorCheck> {
+  const keys: readonly Uint8Array[] = key instanceof Uint8Array ? [key] : key;
   let anchors = 0;
   let latest: AuditAnchor | undefined;
   for (const [index, line] of lines.entries()) {
@@ -31,7 +33,7 @@ export async function checkAnchors(
     if (!anchor) continue;
     anchors += 1;
     const where = `the anchor of ${anchor.time} (line ${index + 1}, event ${anchor.sequence})`;
-    if (!anchorMacValid(key, anchor)) {
+    if (!keys.some((each) => anchorMacValid(each, anchor))) {
       return { ok: false, anchors, reason: `${where} has an invalid MAC: it was not written by this Coffer (forged, or signed with another root key)` };
     }
     const hash = await hashAt(anchor.sequence);

@@ -46,10 +46,10 @@ export function createCredentials(deps: CredentialDeps) {
     const record = await deps.store.getAccessKey(accessKeyId);
     if (!record || record.status === 'Inactive') return undefined;
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) {
-      deps.keyring.forget(sealOwner(accessKeyId));
+      deps.keyring.forget(accessKeySealOwner(accessKeyId));
       return record.sessionTokenHash ? { expiredSession: true } : undefined;
     }
-    const secret = deps.keyring.open(record.sealedSecret, sealOwner(accessKeyId));
+    const secret = deps.keyring.open(record.sealedSecret, accessKeySealOwner(accessKeyId));
     if (!secret) return undefined;
     return {
       principal: {
@@ -68,7 +68,7 @@ export function createCredentials(deps: CredentialDeps) {
   function newSealedKey(prefix: 'AKIA' | 'ASIA') {
     const accessKeyId = newAccessKeyId(prefix);
     const secretAccessKey = randomBytes(30).toString('base64');
-    return { accessKeyId, secretAccessKey, sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), sealOwner(accessKeyId)) };
+    return { accessKeyId, secretAccessKey, sealedSecret: deps.keyring.seal(Buffer.from(secretAccessKey, 'utf8'), accessKeySealOwner(accessKeyId)) };
   }
 
   /** Creates an access key for an account's root user; returns the secret once, to hand to its owner. */
@@ -170,7 +170,8 @@ export function sessionTokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function sealOwner(accessKeyId: string): string {
+/** The AAD owner an access key's secret is sealed for (a rekey re-wraps each row for the same owner). */
+export function accessKeySealOwner(accessKeyId: string): string {
   return `access-key:${accessKeyId}`;
 }
 

@@ -19,6 +19,7 @@ import { registerRenderCommand } from './commands/render.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSecretsCommand } from './commands/secrets.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerRootKeyCommands } from './commands/root-key.js';
 
 // `coffer audit list | head`: the reader has gone, so stop quietly as a Unix filter does, not with a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -32,6 +33,7 @@ program
   .description('Coffer: a self-hosted secrets manager and KMS that speaks the AWS APIs')
   .version(packageVersion(), '-V, --version', 'print the version of Coffer');
 registerServerCommand(program);
+registerRootKeyCommands(program);
 registerFunctionsCommand(program);
 registerAuditCommand(program);
 registerAuditEventsCommand(program);

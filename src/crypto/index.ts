@@ -9,6 +9,8 @@ export * from './digest-signing.js';
 export * from './ciphertext-blob.js';
 export * from './encryption-context.js';
 export * from './root-key.js';
+export * from './root-key-file.js';
+export * from './shamir.js';
 export * from './keyring.js';
 export * from './authorization-messages.js';
 export * from './sealed-chunks.js';

@@ -1,14 +1,20 @@
 import { hkdfSync } from 'node:crypto';
 import { openFromBuffer, sealToBuffer } from './aead.js';
+import { rootKeyMatches } from './root-key.js';
 
 /**
  * Holds the root key for the life of the process and seals or opens key material under it. Each sealed
  * record is bound to its owner through the AAD (for example key ARN + backing key id), so a row copied
  * elsewhere in the database does not open. Opened material is cached (bounded) because every Decrypt
  * needs it; close() zeroes the root key and every cached key.
+ *
+ * During a rekey (server/rekey.ts) it holds two root keys: it seals under the new one and opens under either, so
+ * records re-wrapped and records not yet re-wrapped both open while the server keeps serving. Once every record is
+ * re-wrapped, dropPreviousRootKey() zeroes the old key.
  */
 export class Keyring {
-  readonly #rootKey: Buffer;
+  #rootKey: Buffer;
+  #previousRootKey: Buffer | undefined;
   readonly #opened = new Map<string, Buffer>();
   readonly #maxCached: number;
   #closed = false;
@@ -28,7 +34,7 @@ export class Keyring {
     this.#assertOpen();
     const cached = this.#opened.get(owner);
     if (cached) return cached;
-    const material = openFromBuffer(this.#rootKey, sealed, Buffer.from(owner, 'utf8'));
+    const material = this.#openEither(sealed, owner);
     if (material) this.#remember(owner, material);
     return material;
   }
@@ -39,7 +45,57 @@ export class Keyring {
    */
   openUncached(sealed: Buffer, owner: string): Buffer | undefined {
     this.#assertOpen();
-    return openFromBuffer(this.#rootKey, sealed, Buffer.from(owner, 'utf8'));
+    return this.#openEither(sealed, owner);
+  }
+
+  /**
+   * A rekey's step for one record: 'current' when it already opens under the current root key, the record sealed
+   * again under the current key when it opens only under the previous one, 'unreadable' when it opens under neither.
+   */
+  reseal(sealed: Buffer, owner: string): { state: 'current' } | { state: 'resealed'; sealed: Buffer } | { state: 'unreadable' } {
+    this.#assertOpen();
+    const aad = Buffer.from(owner, 'utf8');
+    const underCurrent = openFromBuffer(this.#rootKey, sealed, aad);
+    if (underCurrent) {
+      underCurrent.fill(0);
+      return { state: 'current' };
+    }
+    const underPrevious = this.#previousRootKey && openFromBuffer(this.#previousRootKey, sealed, aad);
+    if (!underPrevious) return { state: 'unreadable' };
+    try {
+      return { state: 'resealed', sealed: sealToBuffer(this.#rootKey, underPrevious, aad) };
+    } finally {
+      underPrevious.fill(0);
+    }
+  }
+
+  /** Starts a rekey: seals under `newRootKey` from now on, and keeps the current key to open what it sealed. */
+  adoptRootKey(newRootKey: Buffer): void {
+    this.#assertOpen();
+    this.#previousRootKey?.fill(0);
+    this.#previousRootKey = this.#rootKey;
+    this.#rootKey = Buffer.from(newRootKey);
+  }
+
+  /** Ends a rekey: the previous root key is zeroed and opens nothing in this process again. */
+  dropPreviousRootKey(): void {
+    this.#previousRootKey?.fill(0);
+    this.#previousRootKey = undefined;
+  }
+
+  /** Whether `check` (root-key.ts makeRootKeyCheck) was made with the current root key. */
+  currentKeyMatches(check: Buffer): boolean {
+    this.#assertOpen();
+    return rootKeyMatches(this.#rootKey, check);
+  }
+
+  get holdsPreviousRootKey(): boolean {
+    return this.#previousRootKey !== undefined;
+  }
+
+  #openEither(sealed: Buffer, owner: string): Buffer | undefined {
+    const aad = Buffer.from(owner, 'utf8');
+    return openFromBuffer(this.#rootKey, sealed, aad) ?? (this.#previousRootKey && openFromBuffer(this.#previousRootKey, sealed, aad));
   }
 
   /**
@@ -66,8 +122,15 @@ export class Keyring {
     return Buffer.from(hkdfSync('sha256', this.#rootKey, Buffer.alloc(0), info, 32));
   }
 
+  /** deriveKey of the previous root key during a rekey (a key it derived that must outlive it); undefined outside one. */
+  derivePreviousKey(info: string): Buffer | undefined {
+    this.#assertOpen();
+    return this.#previousRootKey && Buffer.from(hkdfSync('sha256', this.#previousRootKey, Buffer.alloc(0), info, 32));
+  }
+
   close(): void {
     this.#rootKey.fill(0);
+    this.dropPreviousRootKey();
     for (const material of this.#opened.values()) material.fill(0);
     this.#opened.clear();
     this.#closed = true;

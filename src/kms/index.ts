@@ -7,5 +7,6 @@
 export { createKmsService, type KmsService } from './service.js';
 export type { KmsDeps } from './deps.js';
 export { kmsErrors } from './errors.js';
+export { backingKeyOwner } from './key-material.js';
 export type { KmsPort, Envelope } from './envelope-port.js';
 export type { IamPrincipalDirectory, KeyUsageLog, KeyUse } from './ports.js';

@@ -11,7 +11,7 @@ import { kmsError } from './errors.js';
 export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'logger'>) {
   /** One backing key row: `material` sealed for the key's ARN and that backing key id. */
   function sealed(keyArn: string, keyId: string, backingKeyId: string, material: Buffer, createdAt: Date, rotationType?: RotationType): BackingKeyRecord {
-    return { keyId, backingKeyId, sealedMaterial: deps.keyring.seal(material, owner(keyArn, backingKeyId)), createdAt, rotationType };
+    return { keyId, backingKeyId, sealedMaterial: deps.keyring.seal(material, backingKeyOwner(keyArn, backingKeyId)), createdAt, rotationType };
   }
 
   /** Seals `material` (made by key-pairs.ts generateKeyMaterial) as a new backing key, and zeroes it. */
@@ -52,7 +52,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
   }
 
   function openRow(key: KeyRecord, backing: BackingKeyRecord): Buffer {
-    const material = deps.keyring.open(backing.sealedMaterial, owner(key.arn, backing.backingKeyId));
+    const material = deps.keyring.open(backing.sealedMaterial, backingKeyOwner(key.arn, backing.backingKeyId));
     if (!material) {
       // The row does not open under this root key and owner: the database was altered or mixed up.
       deps.logger.error('backing key failed to open', { keyId: key.keyId, backingKeyId: backing.backingKeyId });
@@ -65,7 +65,7 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
   async function open(key: KeyRecord, backingKeyId: string): Promise<Buffer | undefined> {
     // Backing keys are never rewritten, so material opened once for this owner is the row's material: the
     // store read is needed only the first time (the key record itself, its state and policy, is read per call).
-    const cached = deps.keyring.cached(owner(key.arn, backingKeyId));
+    const cached = deps.keyring.cached(backingKeyOwner(key.arn, backingKeyId));
     if (cached) return cached;
     const backing = await deps.store.getBackingKey(keyStoreId(key), backingKeyId);
     return backing && openRow(key, backing);
@@ -81,13 +81,14 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
 
   /** Drops this process's cached copy of a backing key's material (its row was deleted). */
   function forget(keyArn: string, backingKeyId: string): void {
-    deps.keyring.forget(owner(keyArn, backingKeyId));
+    deps.keyring.forget(backingKeyOwner(keyArn, backingKeyId));
   }
 
   return { newBackingKey, newBackingKeys, resealAll, open, importedBackingKey, forget };
 }
 
-function owner(keyArn: string, backingKeyId: string): string {
+/** The AAD owner a backing key's material is sealed for (a rekey re-wraps each row for the same owner). */
+export function backingKeyOwner(keyArn: string, backingKeyId: string): string {
   return `${keyArn}#${backingKeyId}`;
 }
 

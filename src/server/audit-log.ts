@@ -2,11 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAnchors, verifyAuditArchives, verifyChain, type AnchorCheck, type VerifyResult } from '../audit/index.js';
 import { archiveFileNames } from './audit-retention.js';
-import { deriveAuditAnchorKey, loadRootKey, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
+import { loadRootKey, RootKeyError, rootKeyMatches, type RootKeySource } from '../crypto/index.js';
 import { parseAnchorLine, type AuditEventRecord } from '../store/index.js';
 import { PostgresStore } from '../store/postgres/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { describeUrl } from './store-url.js';
+import { anchorKeysOf } from './retired-anchor-keys.js';
 
 /** What verify() found of the events that left the database for archive files (audit retention). */
 export type ArchivedPart = {
@@ -91,7 +92,7 @@ export async function openAuditLog(dataDir: string, storeUrl?: string): Promise<
           const [record] = await store.listAuditEvents(sequence - 1, 1);
           return record?.sequence === sequence ? record.hash : archived?.hashes.get(sequence);
         };
-        return await checkAnchors(lines, deriveAuditAnchorKey(rootKey), hashAt, headSequence, archived?.through ?? 0);
+        return await checkAnchors(lines, await anchorKeysOf(store, rootKey), hashAt, headSequence, archived?.through ?? 0);
       } finally {
         rootKey.fill(0);
       }

@@ -21,7 +21,9 @@ import { createKeyUsageLog } from './key-usage-log.js';
 import { openPostgresStore } from './postgres-store.js';
 import { createAuditRetention, defaultAuditArchiveDir } from './audit-retention.js';
 import { describeUrl } from './store-url.js';
-import { loadRootKeyFor, ROOT_KEY_CHECK, verifyRootKey } from './root-key.js';
+import { keepRotatedRootKey, loadRootKeyFor, ROOT_KEY_CHECK } from './root-key.js';
+import { settleRootKeys, zeroSettledKeys, type SettledRootKeys } from './rekey-record.js';
+import { startRekeyRunner } from './rekey.js';
 import { adminCredentialsText, bootstrapAdmin, writePrivateFile, type AdminCredentials } from './bootstrap.js';
 import { listen, type EdgeLimits, type HttpServer } from './http.js';
 export type { CofferConfig, ServerStore } from './config.js';
@@ -70,12 +72,26 @@ export async function openCoffer(config: CofferConfig): Promise<Coffer> {
 }
 
 
-/** Root key → store → check value → migrations → keyring. A wrong or missing root key changes nothing. */
+/**
+ * Root key → store → check value (and a rekey in progress: both keys) → migrations → keyring. A wrong or missing
+ * root key changes nothing.
+ */
 async function openVerifiedStore(config: CofferConfig): Promise<{ store: ServerStore; keyring: Keyring; rootKey: LoadedRootKey }> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const opened = config.postgres ? await openPostgresStore(config, config.postgres) : await openSqliteStore(config);
-  const keyring = new Keyring(opened.rootKey.key);
-  opened.rootKey.key.fill(0);
+  let keys: SettledRootKeys;
+  try {
+    keys = await settleRootKeys(opened.store, opened.rootKey.key, config.postgres ? describeUrl(config.postgres.url) : config.dataDir);
+  } catch (error) {
+    await opened.store.close();
+    throw error;
+  } finally {
+    opened.rootKey.key.fill(0);
+  }
+  const keyring = new Keyring(keys.previous ?? keys.current);
+  if (keys.previous) keyring.adoptRootKey(keys.current);
+  keys.current.fill(0);
+  keys.previous?.fill(0);
   return { ...opened, keyring };
 }
 
@@ -92,7 +108,7 @@ async function openSqliteStore(config: CofferConfig): Promise<{ store: ServerSto
     throw error;
   }
   try {
-    await verifyRootKey(store, rootKey.key, config.dataDir);
+    await settleRootKeys(store, rootKey.key, config.dataDir).then(zeroSettledKeys);
     await store.migrate();
     await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
     if (config.auditWriterAtOpen) store.startAuditWriter();
@@ -204,6 +220,16 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     await auditRetention?.runDue(clock.now());
   };
   const timer = startMaintenanceTimer(runMaintenance, config.maintenanceIntervalMs ?? 60_000, logger);
+  const rekeyPollMs = config.rekeyPollMs ?? 1_000;
+  const rekey = startRekeyRunner({
+    store,
+    keyring,
+    logger,
+    keepNewKey: (newKey, target) => keepRotatedRootKey(config, newKey, target, logger),
+    pollMs: rekeyPollMs,
+    graceMs: 3 * rekeyPollMs,
+    dropDelayMs: Math.max(2_000, 2 * (config.postgres?.readCacheMaxAgeMs ?? 500)),
+  });
 
   return {
     pipeline,
@@ -220,6 +246,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     runMaintenance,
     async close() {
       if (timer) clearInterval(timer);
+      rekey.close();
       functions.close();
       await store.close();
       authorizationMessages.close();
@@ -294,7 +321,7 @@ export async function startServer(config: CofferConfig & { host: string; port: n
 }
 
 /** This server's URL as a local child process reaches it: a wildcard address becomes loopback. */
-function reachableUrl(host: string, port: number): string {
+export function reachableUrl(host: string, port: number): string {
   const local = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
 }

@@ -14,6 +14,17 @@ export type CofferConfig = {
   rootKeyFile?: string;
   /** Base64 root key (COFFER_ROOT_KEY); wins over any file. */
   rootKeyBase64?: string;
+  /**
+   * The passphrase of a passphrase-protected key file (COFFER_ROOT_PASSPHRASE, --root-passphrase-file or the prompt);
+   * on a new data dir it makes the created key file protected. Kept for a rekey, which rewrites the file under it.
+   */
+  rootPassphrase?: string;
+  /** The root key reconstructed from unseal shares (server/sealed.ts): used instead of any file. */
+  unsealedRootKey?: Buffer;
+  /** Start sealed (`--sealed`, or a key file that says shares): serve only /health and /unseal until unsealed. */
+  sealed?: boolean;
+  /** How often this node looks for a rekey started by `coffer rekey` (default 1 s; server/rekey.ts). */
+  rekeyPollMs?: number;
   devMode?: boolean;
   clock?: Clock;
   logger?: Logger;

@@ -61,7 +61,10 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
  * lets in-flight requests finish (their responses carry `connection: close`, so keep-alive connections end
  * with them), and then resolves; after SHUTDOWN_GRACE_MS it stops waiting and drops what is left.
  */
-export async function listen(pipeline: Pipeline, options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits> }): Promise<HttpServer> {
+export async function listen(
+  pipeline: Pipeline,
+  options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits>; health?: () => { status: number; body: string } | undefined },
+): Promise<HttpServer> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...options.limits };
   let inFlight = 0;
   let state: 'open' | 'closing' | 'closed' = 'open';
@@ -85,7 +88,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open' }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open', health: options.health }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -139,7 +142,14 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; closing: () => boolean };
+type Edge = {
+  logger: Logger;
+  nextBatch: () => Promise<void>;
+  bodyMemory: BodyMemory;
+  closing: () => boolean;
+  /** Another answer to GET /health than 200 ok (a sealed server: server/sealed.ts); undefined: ok. */
+  health?: () => { status: number; body: string } | undefined;
+};
 
 /** The bytes of request bodies this server holds; `take` refuses what would go over the limit. */
 class BodyMemory {
@@ -170,7 +180,7 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
   }
 }
 
-async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing }: Edge, held: { bytes: number }): Promise<void> {
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing, health }: Edge, held: { bytes: number }): Promise<void> {
   const reply = (status: number, headers: Record<string, string>, body: string) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
@@ -179,6 +189,8 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
     if (req.method === 'GET' && path === '/health') {
+      const other = health?.();
+      if (other) return reply(other.status, { 'content-type': 'application/json' }, other.body);
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
     const limit = bodyLimit(req, path);

@@ -10,6 +10,9 @@ export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log
 export { clusterAuditAppender, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
 export { AUDIT_ANCHOR_INTERVAL_MS, AuditAnchorFileError, auditAnchoringFor, loadAuditAnchoring } from './audit-anchoring.js';
 export { describeUrl } from './store-url.js';
+export { startSealedServer, type SealedServer } from './sealed.js';
+export { rootKeyIsShared, rootKeyNeedsPassphrase } from './root-key.js';
+export { startRekey, waitForRekey, type RekeyRequest, type RekeyStarted } from './rekey-command.js';
 export {
   compareDigests,
   describeLocation,

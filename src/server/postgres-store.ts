@@ -7,6 +7,7 @@ import { auditAnchoringFor } from './audit-anchoring.js';
 import type { CofferConfig, PostgresConfig, ServerStore } from './config.js';
 import { describeUrl } from './store-url.js';
 import { loadRootKeyFor, ROOT_KEY_CHECK } from './root-key.js';
+import { settleRootKeys, zeroSettledKeys } from './rekey-record.js';
 
 
 const DEFAULT_STARTUP_WAIT_MS = 60_000;
@@ -31,9 +32,10 @@ export async function openPostgresStore(config: CofferConfig, postgres: Postgres
     await migrateWhenReachable(store, postgres, logger);
     const check = await store.getMeta(ROOT_KEY_CHECK);
     rootKey = loadRootKeyFor(config, check === undefined, `the database ${describeUrl(postgres.url)}`);
-    if (check && !rootKeyMatches(rootKey.key, check)) throw wrongRootKey(postgres.url);
+    // A key that is neither the data's nor one of a rekey in progress is refused here (rekey-record.ts).
+    if (check) zeroSettledKeys(await settleRootKeys(store, rootKey.key, describeUrl(postgres.url)));
     const stored = await store.putMetaIfAbsent(ROOT_KEY_CHECK, makeRootKeyCheck(rootKey.key));
-    if (!rootKeyMatches(rootKey.key, stored)) throw wrongRootKey(postgres.url);
+    if (!check && !rootKeyMatches(rootKey.key, stored)) throw wrongRootKey(postgres.url);
     // Anchoring is set up only by servers; local commands (coffer accounts) open the store without it.
     if (config.auditWriterAtOpen) await store.startAuditWriter(auditAnchoringFor(config, rootKey.key));
   } catch (error) {

@@ -7,6 +7,8 @@
  */
 export type { Store, StoreLifecycle } from './store.js';
 export type { MetaRepository } from './repositories/meta.js';
+export type { RootSealedRepository, RootSealedRecord, RootSealedKind } from './repositories/root-sealed.js';
+export { rootSealedCursor } from './repositories/root-sealed.js';
 export type { IamRepository } from './repositories/iam.js';
 export type { OidcProviderRepository } from './repositories/oidc-providers.js';
 export type { KmsRepository } from './repositories/kms.js';

@@ -4,6 +4,7 @@ import type { IamRepository } from './repositories/iam.js';
 import type { OidcProviderRepository } from './repositories/oidc-providers.js';
 import type { KmsRepository } from './repositories/kms.js';
 import type { MetaRepository } from './repositories/meta.js';
+import type { RootSealedRepository } from './repositories/root-sealed.js';
 import type { RotationRepository } from './repositories/rotation.js';
 import type { SecretsRepository } from './repositories/secrets.js';
 
@@ -22,6 +23,7 @@ import type { SecretsRepository } from './repositories/secrets.js';
 export interface Store
   extends StoreLifecycle,
     MetaRepository,
+    RootSealedRepository,
     IamRepository,
     OidcProviderRepository,
     KmsRepository,

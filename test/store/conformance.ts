@@ -3,6 +3,7 @@ import { runFunctionsRepositorySuite } from './functions/functions-suite.js';
 import { runIamRepositorySuite } from './iam/iam-suite.js';
 import { runKmsRepositorySuite } from './kms/kms-suite.js';
 import { runMetaRepositorySuite } from './meta/meta-suite.js';
+import { runRootSealedRepositorySuite } from './root-sealed/root-sealed-suite.js';
 import { runOidcProviderRepositorySuite } from './oidc-providers/oidc-providers-suite.js';
 import { runRotationRepositorySuite } from './rotation/rotation-suite.js';
 import { runSecretsRepositorySuite } from './secrets/secrets-suite.js';
@@ -21,6 +22,7 @@ export const conformanceSuites = {
   rotation: runRotationRepositorySuite,
   functions: runFunctionsRepositorySuite,
   audit: runAuditRepositorySuite,
+  rootSealed: runRootSealedRepositorySuite,
 } as const;
 
 /**

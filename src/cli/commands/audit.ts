@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { RootKeySource } from '../../crypto/index.js';
-import { defaultAuditAnchorFile, openAuditLog, type AuditLog } from '../../server/index.js';
+import { defaultAuditAnchorFile, openAuditLog, rootKeyNeedsPassphrase, type AuditLog } from '../../server/index.js';
+import { rootPassphrase } from '../secret-input.js';
 
 type VerifyOptions = { dataDir: string; store?: string; auditAnchorFile?: string; rootKeyFile?: string; archive?: string };
 
@@ -74,7 +75,7 @@ async function verify(log: AuditLog, options: VerifyOptions): Promise<number> {
   if (head) process.stdout.write(`head: event ${head.sequence}, hash ${head.hash}, time ${head.eventTime.toISOString()}\n`);
   let anchors;
   try {
-    anchors = await log.verifyAnchors(anchorFile, rootKeySource(dataDir, options.rootKeyFile), head?.sequence ?? archived?.through ?? 0, archived);
+    anchors = await log.verifyAnchors(anchorFile, await rootKeySource(dataDir, options.rootKeyFile), head?.sequence ?? archived?.through ?? 0, archived);
   } catch (error) {
     process.stderr.write(`coffer: cannot check the audit anchors: ${error instanceof Error ? error.message : String(error)} (give --root-key-file or COFFER_ROOT_KEY)\n`);
     return 2;
@@ -96,9 +97,12 @@ async function verify(log: AuditLog, options: VerifyOptions): Promise<number> {
   return 0;
 }
 
-function rootKeySource(dataDir: string, rootKeyFile: string | undefined): RootKeySource {
+async function rootKeySource(dataDir: string, rootKeyFile: string | undefined): Promise<RootKeySource> {
   if (process.env.COFFER_ROOT_KEY !== undefined) return { kind: 'env', base64: process.env.COFFER_ROOT_KEY };
-  return { kind: 'file', path: rootKeyFile ? resolve(rootKeyFile) : join(dataDir, 'root.key'), createIfMissing: false };
+  const path = rootKeyFile ? resolve(rootKeyFile) : join(dataDir, 'root.key');
+  // A passphrase-protected key file: COFFER_ROOT_PASSPHRASE, or the prompt.
+  const passphrase = await rootPassphrase(undefined, rootKeyNeedsPassphrase({ dataDir, rootKeyFile: path }));
+  return { kind: 'file', path, createIfMissing: false, passphrase };
 }
 
 async function openOrExit(dataDir: string, storeUrl: string | undefined) {

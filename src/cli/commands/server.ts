@@ -18,7 +18,12 @@ import {
   startServer,
   type CofferConfig,
   type RunningServer,
+  rootKeyIsShared,
+  rootKeyNeedsPassphrase,
+  startSealedServer,
+  type SealedServer,
 } from '../../server/index.js';
+import { rootPassphrase } from '../secret-input.js';
 
 type ServerOptions = {
   port: string;
@@ -26,6 +31,10 @@ type ServerOptions = {
   dataDir: string;
   dev?: boolean;
   rootKeyFile?: string;
+  rootPassphraseFile?: string;
+  sealed?: boolean;
+  /** Read before the start (env, file or prompt), not a flag. */
+  passphrase?: string;
   auditFailClosed?: boolean;
   encodeAuthorizationMessages?: boolean;
   auditAnchorFile?: string;
@@ -101,6 +110,8 @@ export function registerServerCommand(program: Command): void {
     .option('--pool-size <n>', 'PostgreSQL connections this process keeps (--store)', '10')
     .option('--store-timeout <ms>', 'a PostgreSQL statement or connection attempt past this fails the call with a retryable 5xx (--store)', '10000')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
+    .option('--root-passphrase-file <file>', 'the passphrase of a passphrase-protected root key file (asked at the terminal otherwise); on a new data dir it makes the created key file protected; env COFFER_ROOT_PASSPHRASE')
+    .option('--sealed', 'start sealed (the root key is kept as shares, `coffer rekey --shares N --threshold K`): serve only /health until `coffer unseal` has entered enough shares')
     .option('--audit-fail-closed', 'refuse a request (5xx) when its audit event cannot be written')
     .option('--encode-authorization-messages', 'append an encoded authorization failure message to AccessDenied messages, for sts decode-authorization-message (AWS\'s Secrets Manager and KMS send none)')
     .option('--audit-anchor-file <file>', 'append-only file of signed audit chain anchors (default <data-dir>.audit-anchors, outside the data dir)')
@@ -119,7 +130,19 @@ async function runServer(options: ServerOptions): Promise<void> {
   parseLogLevel(options.logLevel);
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
   edgeLimits(options); // a bad flag stops the start here, before any worker is forked
+  const shared = rootKeyIsShared(serverConfig(options));
+  if (options.sealed && !shared) {
+    process.stderr.write('coffer: cannot start: --sealed needs a root key kept as shares (`coffer rekey --shares N --threshold K` makes them)\n');
+    process.exit(2);
+  }
+  if (shared && workers > 1) {
+    process.stderr.write('coffer: cannot start: a sealed start (root key kept as shares) runs one process; leave out --workers\n');
+    process.exit(2);
+  }
+  // Asked at the terminal only by a single process: workers cannot share a typed passphrase (give env or file).
+  options.passphrase = await rootPassphrase(options.rootPassphraseFile, rootKeyNeedsPassphrase(serverConfig(options)) && workers === 1 && !isClusterWorker());
   if (isClusterWorker()) return runWorker(options);
+  if (shared) return runSealed(options, shared.threshold);
   if (workers === 1) return runSingleProcess(options);
   const config = serverConfig(options);
   const code = await runClusterPrimary({
@@ -137,6 +160,24 @@ async function runSingleProcess(options: ServerOptions): Promise<void> {
   const server = await startOrExit(options, { maintenanceIntervalMs: maintenanceIntervalMs(options) });
   announce(server, resolve(options.dataDir), options);
   stopOnSignals(server);
+}
+
+/** A sealed start: listen, wait for `coffer unseal`, then serve as a single process does. */
+async function runSealed(options: ServerOptions, threshold: number): Promise<void> {
+  let sealed: SealedServer;
+  try {
+    sealed = await startSealedServer(
+      { ...serverConfig(options), host: options.host, port: parsePort(options.port), limits: edgeLimits(options), logger: createLogger({ level: parseLogLevel(options.logLevel) }), maintenanceIntervalMs: maintenanceIntervalMs(options) },
+      threshold,
+    );
+  } catch (error) {
+    process.stderr.write(`coffer: cannot start: ${startFailure(error, options)}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Coffer sealed on ${sealed.http.url}\nEnter ${threshold} root key shares, one per \`coffer unseal --url ${sealed.http.url}\`\n`);
+  stopOnSignals({ close: () => sealed.close(), requestsServed: () => 0 });
+  const server = await sealed.unsealed;
+  announce(server, resolve(options.dataDir), options);
 }
 
 /**
@@ -180,6 +221,7 @@ function serverConfig(options: ServerOptions): CofferConfig {
     devMode: options.dev ?? false,
     rootKeyFile: options.rootKeyFile && resolve(options.rootKeyFile),
     rootKeyBase64: process.env.COFFER_ROOT_KEY,
+    rootPassphrase: options.passphrase,
     auditFailClosed: options.auditFailClosed ?? false,
     encodeAuthorizationMessages: options.encodeAuthorizationMessages ?? false,
     auditAnchorFile: options.auditAnchorFile && resolve(options.auditAnchorFile),
@@ -242,7 +284,7 @@ function startFailure(error: unknown, options: ServerOptions): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-function stopOnSignals(server: RunningServer, cluster: { worker: boolean } = { worker: false }): void {
+function stopOnSignals(server: Pick<RunningServer, 'close' | 'requestsServed'>, cluster: { worker: boolean } = { worker: false }): void {
   let stopping = false;
   const stop = (signal: string) => {
     // A worker stops when the primary tells it (SIGTERM); a Ctrl-C reaching the whole process group is the

@@ -24,4 +24,12 @@ export class PostgresMetaTables implements MetaRepository {
       return (await sql.one('SELECT value FROM meta WHERE name = $1', [name]))!.value;
     });
   }
+
+  async replaceMeta(name: string, expected: Buffer, replacement: Buffer | undefined): Promise<boolean> {
+    return this.#transaction(async (sql) =>
+      replacement === undefined
+        ? (await sql.run('DELETE FROM meta WHERE name = $1 AND value = $2', [name, expected])) === 1
+        : (await sql.run('UPDATE meta SET value = $1 WHERE name = $2 AND value = $3', [replacement, name, expected])) === 1,
+    );
+  }
 }

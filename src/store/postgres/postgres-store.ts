@@ -59,6 +59,8 @@ import { PostgresIamTables } from './iam-tables.js';
 import { PostgresOidcProviderTables } from './oidc-provider-tables.js';
 import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
+import { PostgresRootSealedTables } from './root-sealed-tables.js';
+import type { RootSealedKind, RootSealedRecord } from '../repositories/root-sealed.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
@@ -150,6 +152,7 @@ export class PostgresStore implements Store {
   readonly #meta: PostgresMetaTables;
   readonly #iam: PostgresIamTables;
   readonly #oidcProviders: PostgresOidcProviderTables;
+  readonly #rootSealed: PostgresRootSealedTables;
   readonly #keys: PostgresKeyTables;
   readonly #grants: PostgresGrantTables;
   readonly #secrets: PostgresSecretTables;
@@ -174,6 +177,7 @@ export class PostgresStore implements Store {
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
     this.#oidcProviders = new PostgresOidcProviderTables(transaction);
+    this.#rootSealed = new PostgresRootSealedTables(transaction);
     const pointRead = <T>(body: (sql: Sql) => Promise<T>) => outsideTransaction(this.#pool, body);
     this.#keys = new PostgresKeyTables(transaction, pointRead);
     this.#grants = new PostgresGrantTables(transaction);
@@ -243,6 +247,18 @@ export class PostgresStore implements Store {
 
   putMetaIfAbsent(name: string, value: Buffer): Promise<Buffer> {
     return this.#meta.putMetaIfAbsent(name, value);
+  }
+
+  replaceMeta(name: string, expected: Buffer, replacement: Buffer | undefined): Promise<boolean> {
+    return this.#meta.replaceMeta(name, expected, replacement);
+  }
+
+  listRootSealed(kind: RootSealedKind, after: string | undefined, limit: number): Promise<RootSealedRecord[]> {
+    return this.#rootSealed.listRootSealed(kind, after, limit);
+  }
+
+  replaceRootSealed(record: RootSealedRecord, replacement: Buffer): Promise<boolean> {
+    return this.#rootSealed.replaceRootSealed(record, replacement);
   }
 
   insertAccessKey(record: AccessKeyRecord): Promise<boolean> {

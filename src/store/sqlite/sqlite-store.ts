@@ -13,6 +13,8 @@ import { SqliteIamTables } from './iam-tables.js';
 import { SqliteOidcProviderTables } from './oidc-provider-tables.js';
 import { isPlainRead } from '../plain-read.js';
 import { ReadCache } from './read-cache.js';
+import { SqliteRootSealedTables } from './root-sealed-tables.js';
+import type { RootSealedKind, RootSealedRecord } from '../repositories/root-sealed.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
 import { SqliteTransfer } from './transfer.js';
@@ -108,6 +110,7 @@ export class SqliteStore implements Store {
   readonly #grants: SqliteGrantTables;
   readonly #iam: SqliteIamTables;
   readonly #oidcProviders: SqliteOidcProviderTables;
+  readonly #rootSealed: SqliteRootSealedTables;
   readonly #auditPath: string | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -138,6 +141,7 @@ export class SqliteStore implements Store {
     this.#grants = new SqliteGrantTables(prepare);
     this.#iam = new SqliteIamTables(this.#db, prepare);
     this.#oidcProviders = new SqliteOidcProviderTables(this.#db, prepare);
+    this.#rootSealed = new SqliteRootSealedTables(prepare);
   }
 
   /** Migrates coffer.db, then the audit log (audit.db's own migrations; see SqliteAuditTables.migrate). */
@@ -177,6 +181,22 @@ export class SqliteStore implements Store {
   async putMetaIfAbsent(name: string, value: Buffer): Promise<Buffer> {
     this.#stmt('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, value);
     return (this.#stmt('SELECT value FROM meta WHERE name = ?').get(name) as Row).value;
+  }
+
+  async replaceMeta(name: string, expected: Buffer, replacement: Buffer | undefined): Promise<boolean> {
+    const result =
+      replacement === undefined
+        ? this.#stmt('DELETE FROM meta WHERE name = ? AND value = ?').run(name, expected)
+        : this.#stmt('UPDATE meta SET value = ? WHERE name = ? AND value = ?').run(replacement, name, expected);
+    return result.changes === 1;
+  }
+
+  async listRootSealed(kind: RootSealedKind, after: string | undefined, limit: number): Promise<RootSealedRecord[]> {
+    return this.#rootSealed.listRootSealed(kind, after, limit);
+  }
+
+  async replaceRootSealed(record: RootSealedRecord, replacement: Buffer): Promise<boolean> {
+    return this.#rootSealed.replaceRootSealed(record, replacement);
   }
 
   async insertAccessKey(record: AccessKeyRecord): Promise<boolean> {

@@ -21,5 +21,17 @@ export function runMetaRepositorySuite(backend: string, open: OpenRepositories<M
       assert.deepEqual(await store.putMetaIfAbsent('m', Buffer.from('second')), Buffer.from('first'));
       assert.deepEqual(await store.getMeta('m'), Buffer.from('first'));
     });
+
+    it('replaceMeta changes or deletes a value only if it is still the expected one', async () => {
+      await store.putMetaIfAbsent('cas', Buffer.from('one'));
+      assert.equal(await store.replaceMeta('cas', Buffer.from('other'), Buffer.from('two')), false);
+      assert.deepEqual(await store.getMeta('cas'), Buffer.from('one'));
+      assert.equal(await store.replaceMeta('cas', Buffer.from('one'), Buffer.from('two')), true);
+      assert.deepEqual(await store.getMeta('cas'), Buffer.from('two'));
+      assert.equal(await store.replaceMeta('cas', Buffer.from('one'), undefined), false);
+      assert.equal(await store.replaceMeta('cas', Buffer.from('two'), undefined), true);
+      assert.equal(await store.getMeta('cas'), undefined);
+      assert.equal(await store.replaceMeta('cas', Buffer.from('two'), Buffer.from('three')), false, 'an absent value is not replaced');
+    });
   });
 }
