@@ -13,6 +13,9 @@ import { rawCall } from '../../helpers/signed-fetch.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 import { createTestDatabase } from '../../helpers/postgres-store.js';
+import { silentLogger } from '../../../src/core/index.js';
+import { createAuditRetention } from '../../../src/server/audit-retention.js';
+import { SqliteStore } from '../../../src/store/sqlite/index.js';
 
 /**
  * Audit retention (issue 20): past `--audit-retention-days` whole UTC days leave the database for gzip archive
@@ -222,5 +225,53 @@ describe('audit retention on PostgreSQL (the node given --audit-archive-dir)', (
     assert.match(whole.stdout, /in 3 files, verified with the database as one chain/);
     const plain = await coffer(['audit', 'verify', '--store', database.url, '--audit-anchor-file', anchorFile], env);
     assert.equal(plain.code, 0, plain.stderr);
+  });
+});
+
+describe('audit retention stopped between writing the files and deleting their events', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'coffer-retention-stop-'));
+  const dataDir = join(workDir, 'data');
+  const archiveDir = join(workDir, 'archive');
+  after(() => rmSync(workDir, { recursive: true, force: true }));
+
+  it('the next run deletes what the files hold, archives nothing twice, and the chain verifies', async () => {
+    const clock = new ManualClock(new Date(START));
+    const server = await startTestServer({ dataDir, rootKeyBase64: ROOT_KEY, clock });
+    const sm = secretsClient(server);
+    try {
+      for (let day = 0; day < 3; day++) {
+        await sm.send(new CreateSecretCommand({ Name: `retention-stop/day-${day}`, SecretString: 'v' }));
+        clock.advanceDays(1);
+      }
+      clock.advanceDays(90);
+      await sm.send(new CreateSecretCommand({ Name: 'retention-stop/now', SecretString: 'v' }));
+    } finally {
+      sm.destroy();
+      await server.stop();
+    }
+    const store = new SqliteStore(join(dataDir, 'coffer.db'));
+    try {
+      const held = auditRows(dataDir).length;
+      // The process stops (here: the delete fails) after the files were written.
+      const stopped = createAuditRetention({
+        store: { listAuditEvents: (after, limit) => store.listAuditEvents(after, limit), pruneAuditEvents: () => Promise.reject(new Error('stopped')) },
+        retentionDays: 90,
+        archiveDir,
+        logger: silentLogger,
+      });
+      await assert.rejects(stopped.runDue(clock.now()), /stopped/);
+      const files = readdirSync(archiveDir).sort();
+      assert.equal(files.length, 3);
+      assert.equal(auditRows(dataDir).length, held, 'nothing was deleted');
+      const again = await createAuditRetention({ store, retentionDays: 90, archiveDir, logger: silentLogger }).runDue(clock.now());
+      assert.deepEqual(again, [], 'no file written twice');
+      assert.deepEqual(readdirSync(archiveDir).sort(), files);
+      assert.equal(auditRows(dataDir).length, 1, "only the window's event is left");
+    } finally {
+      store.close();
+    }
+    const verified = await coffer(['audit', 'verify', '--data-dir', dataDir, '--archive', archiveDir], childEnv({ COFFER_ROOT_KEY: ROOT_KEY }));
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /in 3 files, verified with the database as one chain/);
   });
 });
