@@ -11,7 +11,7 @@ export type { IamRepository } from './repositories/iam.js';
 export type { OidcProviderRepository } from './repositories/oidc-providers.js';
 export type { KmsRepository } from './repositories/kms.js';
 export type { SecretsRepository } from './repositories/secrets.js';
-export type { RotationRepository } from './repositories/rotation.js';
+export type { RotationLag, RotationRepository } from './repositories/rotation.js';
 export type { FunctionsRepository } from './repositories/functions.js';
 export type { AuditRepository } from './repositories/audit.js';
 export * from './records.js';

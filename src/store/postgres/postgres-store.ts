@@ -51,6 +51,7 @@ import type {
   UserAccessKeyOutcome,
 } from '../records.js';
 import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
+import type { RotationLag } from '../repositories/rotation.js';
 import type { Store } from '../store.js';
 import { PostgresAuditTables } from './audit-tables.js';
 import { PostgresFunctionTables } from './function-tables.js';
@@ -564,6 +565,10 @@ export class PostgresStore implements Store {
     return this.#keys.listKeysDueForRotation(now, limit);
   }
 
+  countKeysByState(): Promise<Partial<Record<KeyState, number>>> {
+    return this.#keys.countKeysByState();
+  }
+
   destroyKey(keyId: string, now: Date): Promise<boolean> {
     return this.#keys.destroyKey(keyId, now);
   }
@@ -774,6 +779,10 @@ export class PostgresStore implements Store {
 
   listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]> {
     return this.#rotation.listSecretsDueForRotation(now, limit);
+  }
+
+  rotationLag(now: Date): Promise<RotationLag> {
+    return this.#rotation.rotationLag(now);
   }
 
   startRotationRun(run: RotationRunRecord): Promise<{ started: true } | { started: false; existing: RotationRunRecord }> {

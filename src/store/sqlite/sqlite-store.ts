@@ -249,6 +249,10 @@ export class SqliteStore implements Store {
     return this.#keys.listKeysDueForRotation(now, limit);
   }
 
+  async countKeysByState(): Promise<Partial<Record<KeyState, number>>> {
+    return this.#keys.countKeysByState();
+  }
+
   async destroyKey(keyId: string, now: Date): Promise<boolean> {
     return this.#keys.destroyKey(keyId, now);
   }
@@ -463,6 +467,10 @@ export class SqliteStore implements Store {
 
   async listSecretsDueForRotation(now: Date, limit: number) {
     return this.#rotation.listSecretsDueForRotation(now, limit);
+  }
+
+  async rotationLag(now: Date) {
+    return this.#rotation.rotationLag(now);
   }
 
   async startRotationRun(run: RotationRunRecord) {
