@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { commonError, type Logger } from '../core/index.js';
 import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
+import type { MetricsResponder } from './metrics-endpoint.js';
 import type { Pipeline } from './pipeline.js';
 
 /** Bodies above 1 MiB are refused. */
@@ -61,7 +62,10 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
  * lets in-flight requests finish (their responses carry `connection: close`, so keep-alive connections end
  * with them), and then resolves; after SHUTDOWN_GRACE_MS it stops waiting and drops what is left.
  */
-export async function listen(pipeline: Pipeline, options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits> }): Promise<HttpServer> {
+export async function listen(
+  pipeline: Pipeline,
+  options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits>; metrics?: MetricsResponder },
+): Promise<HttpServer> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...options.limits };
   let inFlight = 0;
   let state: 'open' | 'closing' | 'closed' = 'open';
@@ -85,7 +89,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open' }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open', metrics: options.metrics }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -139,7 +143,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; closing: () => boolean };
+type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; closing: () => boolean; metrics?: MetricsResponder };
 
 /** The bytes of request bodies this server holds; `take` refuses what would go over the limit. */
 class BodyMemory {
@@ -170,7 +174,7 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
   }
 }
 
-async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing }: Edge, held: { bytes: number }): Promise<void> {
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing, metrics }: Edge, held: { bytes: number }): Promise<void> {
   const reply = (status: number, headers: Record<string, string>, body: string) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
@@ -180,6 +184,10 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
     const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
     if (req.method === 'GET' && path === '/health') {
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+    }
+    if (metrics && req.method === 'GET' && path === '/metrics') {
+      const scraped = await metrics(req);
+      return reply(scraped.status, scraped.headers, scraped.body);
     }
     const limit = bodyLimit(req, path);
     const body = await readBody(req, limit, bodyMemory, held);

@@ -7,7 +7,7 @@ export * from './compose.js';
 export { adminCredentialsText } from './bootstrap.js';
 export { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './http.js';
 export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log.js';
-export { clusterAuditAppender, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
+export { clusterAuditAppender, clusterMetrics, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
 export { AUDIT_ANCHOR_INTERVAL_MS, AuditAnchorFileError, auditAnchoringFor, loadAuditAnchoring } from './audit-anchoring.js';
 export { describeUrl } from './store-url.js';
 export {
@@ -23,3 +23,4 @@ export {
   type StoreLocation,
 } from './migrate.js';
 export type { PostgresConfig } from './config.js';
+export type { MetricsConfig } from './metrics-endpoint.js';

@@ -5,7 +5,7 @@
  * intent-level methods. The backends have their own entries (sqlite/index.ts, postgres/index.ts), which
  * only the composition root (server/) and tests import. Imports only core.
  */
-export type { Store, StoreLifecycle } from './store.js';
+export type { ReadCacheStats, Store, StoreLifecycle } from './store.js';
 export type { MetaRepository } from './repositories/meta.js';
 export type { IamRepository } from './repositories/iam.js';
 export type { OidcProviderRepository } from './repositories/oidc-providers.js';

@@ -7,6 +7,7 @@ import {
   adminCredentialsText,
   AuditAnchorFileError,
   clusterAuditAppender,
+  clusterMetrics,
   DEFAULT_EDGE_LIMITS,
   type EdgeLimits,
   isClusterWorker,
@@ -17,6 +18,7 @@ import {
   runsMaintenance,
   startServer,
   type CofferConfig,
+  type MetricsConfig,
   type RunningServer,
 } from '../../server/index.js';
 
@@ -37,7 +39,39 @@ type ServerOptions = {
   storeTimeout: string;
   maintenanceInterval: string;
   rotationLease: string;
-} & EdgeOptions;
+} & EdgeOptions &
+  MetricsOptions;
+
+/** `GET /metrics` (server/metrics-endpoint.ts says who may read it). */
+type MetricsOptions = {
+  metrics: boolean;
+  metricsPort?: string;
+  metricsHost?: string;
+  metricsToken?: string;
+  metricsUnauthenticated?: boolean;
+};
+
+function addMetricsOptions(command: Command): Command {
+  return command
+    .option('--no-metrics', 'do not serve GET /metrics')
+    .option('--metrics-port <port>', 'serve GET /metrics on a listener of its own on this port (default: on the API port)')
+    .option('--metrics-host <host>', 'address of the --metrics-port listener (default: --host)')
+    .option('--metrics-token <token>', 'a scrape must send Authorization: Bearer <token>; env COFFER_METRICS_TOKEN (which keeps it out of ps)')
+    .option('--metrics-unauthenticated', 'serve /metrics without a token on a non-loopback address (without it, such a listener refuses scrapes with 403)');
+}
+
+/** The metrics flags; undefined with --no-metrics. */
+function metricsConfig(options: ServerOptions): MetricsConfig | undefined {
+  if (!options.metrics) return undefined;
+  const token = options.metricsToken ?? process.env.COFFER_METRICS_TOKEN;
+  return {
+    port: options.metricsPort === undefined ? undefined : parsePort(options.metricsPort, '--metrics-port'),
+    host: options.metricsHost,
+    token: token === '' ? undefined : token,
+    allowUnauthenticated: options.metricsUnauthenticated ?? false,
+    processMetrics: true,
+  };
+}
 
 /** The HTTP edge's limits and what start-up prints, as flags (see EdgeLimits in server/http.ts). */
 type EdgeOptions = {
@@ -108,13 +142,14 @@ export function registerServerCommand(program: Command): void {
     .option('--rotation-lease <seconds>', "how long a node's claim on a rotation lasts unless renewed: another node takes over a dead node's rotation after it", '30')
     .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
     .option('--log-level <level>', `least severe log line written to stderr: ${LOG_LEVELS.join(', ')} (debug shows each line a function prints); env COFFER_LOG_LEVEL`, process.env.COFFER_LOG_LEVEL ?? 'info');
-  addEdgeOptions(server).action(runServer);
+  addMetricsOptions(addEdgeOptions(server)).action(runServer);
 }
 
 async function runServer(options: ServerOptions): Promise<void> {
   parseLogLevel(options.logLevel);
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
   edgeLimits(options); // a bad flag stops the start here, before any worker is forked
+  metricsConfig(options);
   if (isClusterWorker()) return runWorker(options);
   if (workers === 1) return runSingleProcess(options);
   const config = serverConfig(options);
@@ -141,12 +176,17 @@ async function runSingleProcess(options: ServerOptions): Promise<void> {
  * maintenance timer. The first worker prints the announcement when the primary says all are up.
  */
 async function runWorker(options: ServerOptions): Promise<void> {
+  // A scrape reaching any worker shows the whole cluster: the primary sums every worker's metrics.
+  const metrics = clusterMetrics();
+  const metricsOptions = metricsConfig(options);
   const server = await startOrExit(options, {
     auditAppender: clusterAuditAppender(),
     immediateTransactions: true,
     // On PostgreSQL every worker is a node and runs maintenance (claims keep each item to one of them).
     maintenanceIntervalMs: runsMaintenance() || options.store ? maintenanceIntervalMs(options) : 0,
+    metrics: metricsOptions && { ...metricsOptions, scrape: metrics.scrape },
   });
+  if (server.instruments) metrics.serve(server.instruments.registry);
   onAnnounce(() => announce(server, resolve(options.dataDir), options));
   reportReady();
   stopOnSignals(server, { worker: true });
@@ -160,6 +200,7 @@ async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typ
       port: parsePort(options.port),
       limits: edgeLimits(options),
       logger: createLogger({ level: parseLogLevel(options.logLevel) }),
+      metrics: metricsConfig(options),
       ...extra,
     });
   } catch (error) {
@@ -202,6 +243,7 @@ function announce(server: RunningServer, dataDir: string, options: Pick<ServerOp
   }
   const store = coffer.storeDescription === 'sqlite' ? `data dir ${dataDir}` : `store ${coffer.storeDescription}, data dir ${dataDir}`;
   process.stdout.write(`Coffer listening on ${http.url} (${store})\n`);
+  if (server.metricsUrl) process.stdout.write(`Metrics: ${server.metricsUrl}\n`);
   // The secret key goes to its 0600 file, not to a terminal, a scrollback or a service's log, unless asked for.
   if (coffer.createdAdmin && options.printCredentials) {
     process.stdout.write(`\nAdministrator credentials (also in ${dataDir}/admin-credentials, mode 0600):\n\n`);
@@ -300,10 +342,10 @@ function parseLogLevel(text: string): LogLevel {
   return text as LogLevel;
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, flag = '--port'): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) {
-    process.stderr.write(`coffer: --port must be a number from 0 to 65535, not ${text}\n`);
+    process.stderr.write(`coffer: ${flag} must be a number from 0 to 65535, not ${text}\n`);
     process.exit(2);
   }
   return port;

@@ -52,7 +52,7 @@ import type {
 } from '../records.js';
 import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
 import type { RotationLag } from '../repositories/rotation.js';
-import type { Store } from '../store.js';
+import type { ReadCacheStats, Store } from '../store.js';
 import { PostgresAuditTables } from './audit-tables.js';
 import { PostgresFunctionTables } from './function-tables.js';
 import { PostgresGrantTables } from './grant-tables.js';
@@ -186,6 +186,11 @@ export class PostgresStore implements Store {
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
     // request appends one, and emptying the cache for each would leave nothing cached).
     this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
+  }
+
+  /** The read cache's counters (metrics). */
+  readCacheStats(): ReadCacheStats {
+    return this.#cache.stats();
   }
 
   /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */

@@ -63,7 +63,7 @@ import type {
   VersionDataKey,
 } from '../records.js';
 import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
-import type { Store } from '../store.js';
+import type { ReadCacheStats, Store } from '../store.js';
 
 type Row = Record<string, any>;
 
@@ -145,6 +145,11 @@ export class SqliteStore implements Store {
     applyMigrations(this.#db, sqliteMigrations, 'schema_migrations');
     this.#audit.migrate();
     this.#cache.invalidate();
+  }
+
+  /** The read cache's counters (metrics). */
+  readCacheStats(): ReadCacheStats {
+    return this.#cache.stats();
   }
 
   /** Starts the audit writer thread ahead of the first append (servers; see SqliteAuditTables.startWriter). */
