@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
-import { defaultAuditAnchorFile, startServer, type EdgeLimits, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -38,6 +38,8 @@ export async function startTestServer(
     kmsDigestAddon?: string;
     /** `--encode-authorization-messages`: AccessDenied messages carry an encoded failure message. */
     encodeAuthorizationMessages?: boolean;
+    /** Serve GET /metrics (on the API port unless `port` is given). */
+    metrics?: MetricsConfig;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -58,6 +60,7 @@ export async function startTestServer(
     postgres: options.postgres,
     kmsDigestAddon: options.kmsDigestAddon,
     encodeAuthorizationMessages: options.encodeAuthorizationMessages,
+    metrics: options.metrics,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;
