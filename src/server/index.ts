@@ -4,6 +4,7 @@
  * nothing imports it but the CLI.
  */
 export * from './compose.js';
+export { createCofferMetrics, type CofferMetrics } from './metrics.js';
 export { adminCredentialsText } from './bootstrap.js';
 export { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './http.js';
 export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log.js';
