@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AuditRecorder } from '../audit/index.js';
 import type { Clock } from '../core/index.js';
 import type { RotationDeps } from '../rotation/index.js';
 import { KEY_STATES, ROTATION_STEPS, type KmsRepository, type ReadCacheStats, type RotationRepository } from '../store/index.js';
+import { HotCounter, HotHistogram, type HotCounterChild } from './hot-metrics.js';
 
 /**
  * Coffer's Prometheus metrics (docs/ARCHITECTURE.md, "Metrics"). Everything is observed here, in the composition
@@ -56,7 +57,7 @@ export function createCofferMetrics(options: { processMetrics: boolean }) {
   const requests = requestInstruments(registry);
   const rotations = rotationInstruments(registry);
   const audit = auditInstruments(registry);
-  const storeCalls = new Histogram({
+  const storeCalls = new HotHistogram({
     name: 'coffer_store_operation_duration_seconds',
     help: 'Time of each store (repository) method call, by method.',
     labelNames: ['method'],
@@ -82,13 +83,13 @@ export function createCofferMetrics(options: { processMetrics: boolean }) {
 }
 
 function requestInstruments(registry: Registry) {
-  const total = new Counter({
+  const total = new HotCounter({
     name: 'coffer_requests_total',
     help: 'API calls answered, by service (signing name), operation and outcome (success, client_error = 4xx, server_error = 5xx).',
     labelNames: ['service', 'operation', 'outcome'],
     registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = new HotHistogram({
     name: 'coffer_request_duration_seconds',
     help: 'Time from a request entering the pipeline to its response (audit write included), by service and operation.',
     labelNames: ['service', 'operation'],
@@ -120,7 +121,7 @@ function requestInstruments(registry: Registry) {
   };
 }
 
-function incrementer(child: { inc(value?: number): void }): () => void {
+function incrementer(child: HotCounterChild): () => void {
   return () => child.inc();
 }
 
@@ -148,13 +149,13 @@ function rotationInstruments(registry: Registry) {
 }
 
 function auditInstruments(registry: Registry) {
-  const written = new Histogram({
+  const written = new HotHistogram({
     name: 'coffer_audit_write_duration_seconds',
     help: 'Time from a call handing its audit event to the recorder until the event is durable (group commit included).',
     buckets: AUDIT_BUCKETS,
     registers: [registry],
   });
-  const events = new Counter({
+  const events = new HotCounter({
     name: 'coffer_audit_events_total',
     help: 'Audit events handed to the recorder, by outcome (written, failed: not written, logged instead).',
     labelNames: ['outcome'],
@@ -170,6 +171,7 @@ function auditInstruments(registry: Registry) {
     },
   });
   const counted = { written: events.labels('written'), failed: events.labels('failed') };
+  const durations = written.labels();
 
   async function timed<T>(write: () => Promise<T>, isWritten: (result: T) => boolean): Promise<T> {
     const started = performance.now();
@@ -183,7 +185,7 @@ function auditInstruments(registry: Registry) {
       throw error;
     } finally {
       backlog -= 1;
-      written.observe((performance.now() - started) / 1000);
+      durations.observe((performance.now() - started) / 1000);
     }
   }
 
@@ -203,7 +205,7 @@ function auditInstruments(registry: Registry) {
  * The store's methods, each timed under its own name. Only functions are wrapped (once each, on first use); they
  * run with the store itself as `this`, so a backend's private fields work as before.
  */
-function timedStore<S extends object>(store: S, histogram: Histogram<'method'>): S {
+function timedStore<S extends object>(store: S, histogram: HotHistogram): S {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property) {

@@ -262,8 +262,11 @@ function announce(server: RunningServer, dataDir: string, options: Pick<ServerOp
 function startFailure(error: unknown, options: ServerOptions): string {
   if (error instanceof RootKeyError || error instanceof AuditAnchorFileError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const where = `${options.host}:${options.port}`;
-  if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port`;
+  // The listen error names its port: the API's, or --metrics-port's.
+  const failedPort = (error as { port?: number } | undefined)?.port;
+  const metricsPortFailed = options.metricsPort !== undefined && failedPort !== undefined && failedPort === Number(options.metricsPort) && failedPort !== Number(options.port);
+  const where = metricsPortFailed ? `${options.metricsHost ?? options.host}:${failedPort}` : `${options.host}:${options.port}`;
+  if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port (or --metrics-port)`;
   if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'listen') return `no permission to listen on ${where}`;
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${where}: no such local address`;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);

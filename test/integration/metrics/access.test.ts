@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { killChildServers, startChildServer, type ChildServer } from '../../helpers/child-server.js';
+import { killChildServers, runCofferUntilExit, startChildServer, type ChildServer } from '../../helpers/child-server.js';
 import { parseMetrics, sampleValue, scrape, scrapeParsed } from '../../helpers/metrics.js';
 import { startTestServer } from '../../helpers/start-server.js';
 import { isLoopbackHost, metricsAccess } from '../../../src/server/metrics-endpoint.js';
@@ -56,6 +57,22 @@ describe('who may read /metrics', () => {
       assert.match(refused.text, /--metrics-token/);
     } finally {
       await server.cleanup();
+    }
+  });
+
+  it('a --metrics-port in use stops the start with a plain message naming that port, before the data dir is touched', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busyPort = (blocker.address() as AddressInfo).port;
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'metrics-busy-')), 'data');
+    try {
+      const result = await runCofferUntilExit({ dataDir, args: ['--metrics-port', String(busyPort)] });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^coffer: cannot start: 127\\.0\\.0\\.1:${busyPort} is already in use`, 'm'));
+      assert.ok(!existsSync(join(dataDir, 'root.key')), 'no root key was created');
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      rmSync(dirname(dataDir), { recursive: true, force: true });
     }
   });
 });
