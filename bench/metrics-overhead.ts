@@ -19,9 +19,14 @@ import { Signer, type SignedCall } from './signer.js';
 
 type RawResponse = { status: number; body: string };
 type Coffer = { pipeline(request: Record<string, unknown>): Promise<RawResponse>; close(): Promise<void> };
+type Instruments = {
+  registry: { getMetricsAsJSON(): Promise<Array<{ name: string; values: Array<{ value: number; metricName?: string }> }>> };
+  observeStore<S extends object>(store: S): S;
+  observeCall(service: string, operation: string, outcome: 'success', startedMs: number): void;
+};
 type ServerModule = {
   openCoffer(config: Record<string, unknown>): Promise<Coffer>;
-  createCofferMetrics(options: { processMetrics: boolean }): unknown;
+  createCofferMetrics(options: { processMetrics: boolean }): Instruments;
 };
 
 const HOST = 'bench.local';
@@ -40,13 +45,47 @@ async function call(coffer: Coffer, signed: SignedCall): Promise<RawResponse> {
   return coffer.pipeline({ method: 'POST', path: '/', query: '', headers, body: signed.body, sourceIp: '127.0.0.1' });
 }
 
-async function open(label: string, withMetrics: boolean): Promise<{ label: string; coffer: Coffer; dataDir: string }> {
+async function open(label: string, withMetrics: boolean): Promise<{ label: string; coffer: Coffer; dataDir: string; instruments?: Instruments }> {
   const dataDir = mkdtempSync(join(tmpdir(), `coffer-bench-metrics-${label}-`));
   const instruments = withMetrics ? server.createCofferMetrics({ processMetrics: true }) : undefined;
   const coffer = await server.openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quiet, instruments });
   const created = await call(coffer, sign('CreateSecret', { Name: SECRET, SecretString: 'x'.repeat(1024) }));
   if (created.status !== 200) throw new Error(`CreateSecret answered ${created.status}: ${created.body}`);
-  return { label, coffer, dataDir };
+  return { label, coffer, dataDir, instruments };
+}
+
+/** CPU nanoseconds per call of `run` in a tight loop (CPU time, so other processes on the machine matter little). */
+async function nanosPerCall(run: () => unknown, calls = 1_000_000): Promise<number> {
+  for (let index = 0; index < 100_000; index++) await run();
+  const before = process.cpuUsage();
+  for (let index = 0; index < calls; index++) await run();
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) * 1000) / calls;
+}
+
+/**
+ * The instruments alone, against the same work without them: a store method call through the timing proxy, and
+ * the pipeline's end-of-call hook. With the store calls per GetSecretValue counted in the run, this gives the
+ * added CPU per request, which the A/B above can only bound on a loaded machine.
+ */
+async function instrumentCosts(instruments: Instruments, storeCallsPerRequest: number): Promise<void> {
+  class Store {
+    #value = { name: 'x' };
+    async getSecretByName(): Promise<{ name: string }> {
+      return this.#value;
+    }
+  }
+  const plain = new Store();
+  const timed = instruments.observeStore(new Store());
+  const direct = await nanosPerCall(() => plain.getSecretByName());
+  const proxied = await nanosPerCall(() => timed.getSecretByName());
+  const hook = await nanosPerCall(() => instruments.observeCall('secretsmanager', 'GetSecretValue', 'success', performance.now()));
+  console.log('Instruments alone (CPU ns per call, tight loop):');
+  console.log(`  store method: ${direct.toFixed(0)} direct, ${proxied.toFixed(0)} through the timing proxy (+${(proxied - direct).toFixed(0)})`);
+  console.log(`  end-of-call hook (counter + histogram): ${hook.toFixed(0)}`);
+  console.log(`  store calls per GetSecretValue: ${storeCallsPerRequest.toFixed(1)}`);
+  const added = storeCallsPerRequest * (proxied - direct) + hook;
+  console.log(`  => about ${(added / 1000).toFixed(2)} µs added per GetSecretValue, besides the audit wrapper (one timed promise)`);
 }
 
 /** CPU and wall microseconds per request of one round. */
@@ -95,6 +134,13 @@ try {
     console.log(line('on', on));
     console.log(`  on/off: CPU ${(median(on.cpu) / median(off.cpu)).toFixed(3)}  wall ${(median(on.wall) / median(off.wall)).toFixed(3)}`);
   }
+  const on = variants.find((variant) => variant.instruments)!;
+  const families = await on.instruments!.registry.getMetricsAsJSON();
+  const count = (name: string, metricName: string) =>
+    families.find((family) => family.name === name)?.values.filter((value) => value.metricName === metricName).reduce((sum, value) => sum + value.value, 0) ?? 0;
+  const storeCalls = count('coffer_store_operation_duration_seconds', 'coffer_store_operation_duration_seconds_count');
+  const calls = count('coffer_request_duration_seconds', 'coffer_request_duration_seconds_count');
+  await instrumentCosts(on.instruments!, storeCalls / calls);
 } finally {
   for (const variant of variants) {
     await variant.coffer.close();
