@@ -214,13 +214,25 @@ function timedStore<S extends object>(store: S, histogram: HotHistogram): S {
       let timed = wrapped.get(property);
       if (!timed) {
         const child = histogram.labels(property);
+        const method = value as (...args: unknown[]) => unknown;
         timed = function (this: unknown, ...args: unknown[]) {
           const started = performance.now();
-          const observe = () => child.observe((performance.now() - started) / 1000);
-          const result = (value as (...args: unknown[]) => unknown).apply(target, args);
-          if (result instanceof Promise) return result.finally(observe);
-          observe();
-          return result;
+          const result = method.apply(target, args);
+          if (!(result instanceof Promise)) {
+            child.observe((performance.now() - started) / 1000);
+            return result;
+          }
+          // then() rather than finally(): finally() makes two more promises per call.
+          return result.then(
+            (settled: unknown) => {
+              child.observe((performance.now() - started) / 1000);
+              return settled;
+            },
+            (error: unknown) => {
+              child.observe((performance.now() - started) / 1000);
+              throw error;
+            },
+          );
         };
         wrapped.set(property, timed);
       }
