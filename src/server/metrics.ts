@@ -4,7 +4,7 @@ import type { AuditRecorder } from '../audit/index.js';
 import type { Clock } from '../core/index.js';
 import type { RotationDeps } from '../rotation/index.js';
 import { KEY_STATES, ROTATION_STEPS, type KmsRepository, type ReadCacheStats, type RotationRepository } from '../store/index.js';
-import { HotCounter, HotHistogram, type HotCounterChild } from './hot-metrics.js';
+import { HotCounter, HotHistogram, type HotCounterChild, type HotHistogramChild } from './hot-metrics.js';
 
 /**
  * Coffer's Prometheus metrics (docs/ARCHITECTURE.md, "Metrics"). Everything is observed here, in the composition
@@ -96,17 +96,16 @@ function requestInstruments(registry: Registry) {
     buckets: REQUEST_BUCKETS,
     registers: [registry],
   });
-  type Children = { counts: Record<CallOutcome, () => void>; observe: (seconds: number) => void };
-  // The bound children of each (service, operation), made at its first call: later calls allocate no label objects.
+  type Children = { counts: Record<CallOutcome, HotCounterChild>; latency: HotHistogramChild };
+  // The children of each (service, operation), made at its first call: later calls look them up and add numbers.
   const byService = new Map<string, Map<string, Children>>();
   const childrenOf = (service: string, operation: string): Children => {
     let byOperation = byService.get(service);
     if (!byOperation) byService.set(service, (byOperation = new Map()));
     let children = byOperation.get(operation);
     if (!children) {
-      const counts = Object.fromEntries(CALL_OUTCOMES.map((outcome) => [outcome, incrementer(total.labels(service, operation, outcome))])) as Children['counts'];
-      const histogram = duration.labels(service, operation);
-      children = { counts, observe: (seconds) => histogram.observe(seconds) };
+      const counts = Object.fromEntries(CALL_OUTCOMES.map((outcome) => [outcome, total.labels(service, operation, outcome)])) as Children['counts'];
+      children = { counts, latency: duration.labels(service, operation) };
       byOperation.set(operation, children);
     }
     return children;
@@ -115,14 +114,10 @@ function requestInstruments(registry: Registry) {
     /** `startedMs` is the call's performance.now() when it entered the pipeline. */
     observe(service: string | undefined, operation: string | undefined, outcome: CallOutcome, startedMs: number): void {
       const children = childrenOf(service ?? UNKNOWN, operation ?? UNKNOWN);
-      children.counts[outcome]();
-      children.observe((performance.now() - startedMs) / 1000);
+      children.counts[outcome].inc();
+      children.latency.observe((performance.now() - startedMs) / 1000);
     },
   };
-}
-
-function incrementer(child: HotCounterChild): () => void {
-  return () => child.inc();
 }
 
 const ROTATION_OUTCOMES: Record<RotationAuditEvent['eventName'], string> = {
