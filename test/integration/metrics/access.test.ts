@@ -88,6 +88,7 @@ describe('metrics of a cluster', () => {
     await server?.stop();
     await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.audit-anchors`, { force: true });
   });
 
   it('sums the workers: every call counted once whichever worker served it, and the scrape says how many workers answered', async () => {
