@@ -13,6 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { AuditWriterThread, type AuditAppender, type AuditDraftRow, type AuditSeal, type AuditWriterAnchoring } from '../store/sqlite/index.js';
 
 /** Set in the environment of the worker that runs the maintenance timer. */
@@ -21,8 +22,19 @@ const MAINTENANCE_ENV = 'COFFER_CLUSTER_MAINTENANCE';
 type WorkerMessage =
   | { coffer: 'audit-append'; id: number; rows: AuditDraftRow[] }
   | { coffer: 'audit-probe'; id: number }
-  | { coffer: 'ready' };
-type PrimaryMessage = { coffer: 'audit-reply'; id: number; seals?: AuditSeal[]; error?: string } | { coffer: 'announce' };
+  | { coffer: 'ready' }
+  | { coffer: 'metrics-scrape'; id: number }
+  | { coffer: 'metrics-json'; id: number; metrics: MetricsJson };
+type PrimaryMessage =
+  | { coffer: 'audit-reply'; id: number; seals?: AuditSeal[]; error?: string }
+  | { coffer: 'announce' }
+  | { coffer: 'metrics-collect'; id: number }
+  | { coffer: 'metrics-text'; id: number; text?: string; error?: string };
+
+/** One process's metrics as prom-client's getMetricsAsJSON gives them. */
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+/** How long the primary waits for the workers' metrics; a worker that has not answered by then is left out. */
+const METRICS_COLLECT_TIMEOUT_MS = 3_000;
 
 export type ClusterOptions = {
   workers: number;
@@ -67,9 +79,12 @@ export async function runClusterPrimary(options: ClusterOptions): Promise<number
   let maintenanceWorker: Worker | undefined;
   let stopping = false;
 
+  const metrics = metricsGatherer(() => [...ready]);
   cluster.on('message', (worker, message: WorkerMessage) => {
     if (message?.coffer === 'ready') ready.add(worker);
     else if (message?.coffer === 'audit-append' || message?.coffer === 'audit-probe') answerAudit(worker, message, auditWriter());
+    else if (message?.coffer === 'metrics-scrape') metrics.scrape(worker, message.id);
+    else if (message?.coffer === 'metrics-json') metrics.collected(message.id, message.metrics);
   });
 
   const fork = (maintenance: boolean): Worker => {
@@ -154,6 +169,96 @@ function anchoringOrNone(options: ClusterOptions): AuditWriterAnchoring | undefi
     options.log(`ERROR: the audit chain will not be anchored: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
+}
+
+/**
+ * The primary's side of a scrape in cluster mode: a worker that received GET /metrics asks here; every ready worker
+ * is asked for its metrics, and the asking worker gets them summed (gauges read from the store, the same on every
+ * worker, are shown once: their aggregator is max). prom-client's AggregatorRegistry.aggregate does the summing.
+ */
+function metricsGatherer(readyWorkers: () => Worker[]) {
+  let nextId = 1;
+  const collecting = new Map<number, { parts: MetricsJson[]; waitingFor: number; done: () => void }>();
+
+  function collected(id: number, metrics: MetricsJson): void {
+    const collection = collecting.get(id);
+    if (!collection) return;
+    collection.parts.push(metrics);
+    collection.waitingFor -= 1;
+    if (collection.waitingFor === 0) collection.done();
+  }
+
+  async function gather(): Promise<string> {
+    const id = nextId++;
+    const workers = readyWorkers().filter((worker) => worker.isConnected());
+    const parts: MetricsJson[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_COLLECT_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      collecting.set(id, { parts, waitingFor: workers.length, done });
+      if (workers.length === 0) done();
+      for (const worker of workers) send(worker, { coffer: 'metrics-collect', id });
+    });
+    collecting.delete(id);
+    return AggregatorRegistry.aggregate(parts).metrics();
+  }
+
+  return {
+    collected,
+    scrape(asking: Worker, id: number): void {
+      gather().then(
+        (text) => send(asking, { coffer: 'metrics-text', id, text }),
+        (error: unknown) => send(asking, { coffer: 'metrics-text', id, error: error instanceof Error ? error.message : String(error) }),
+      );
+    },
+  };
+}
+
+/**
+ * In a worker: answers the primary's requests for this worker's metrics, and gives the scrape of the whole
+ * cluster (the primary gathers it) to this worker's /metrics. Answer before reportReady(): the primary asks only
+ * ready workers.
+ */
+export function clusterMetrics() {
+  const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let registry: Registry | undefined;
+  process.on('message', (message: PrimaryMessage) => {
+    if (message?.coffer === 'metrics-collect') {
+      const local = registry ? registry.getMetricsAsJSON() : Promise.resolve([]);
+      void local.then(
+        (metrics) => process.connected && process.send!({ coffer: 'metrics-json', id: message.id, metrics } satisfies WorkerMessage),
+        () => process.connected && process.send!({ coffer: 'metrics-json', id: message.id, metrics: [] } satisfies WorkerMessage),
+      );
+    } else if (message?.coffer === 'metrics-text') {
+      const entry = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (message.error !== undefined || message.text === undefined) entry?.reject(new Error(message.error ?? 'no metrics'));
+      else entry?.resolve(message.text);
+    }
+  });
+  process.on('disconnect', () => {
+    for (const entry of waiting.values()) entry.reject(new Error('the cluster primary is gone'));
+    waiting.clear();
+  });
+  return {
+    /** This worker's registry, once its server is open. */
+    serve(workerRegistry: Registry): void {
+      registry = workerRegistry;
+    },
+    /** Every ready worker's metrics, summed by the primary. */
+    scrape(): Promise<string> {
+      return new Promise((resolve, reject) => {
+        if (!process.connected) return reject(new Error('the cluster primary is gone'));
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        process.send!({ coffer: 'metrics-scrape', id } satisfies WorkerMessage);
+      });
+    },
+  };
 }
 
 /** Appends (or probes) for a worker and answers it; the writer merges concurrent batches into one commit. */

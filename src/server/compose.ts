@@ -29,6 +29,8 @@ import { listen, type EdgeLimits, type HttpServer } from './http.js';
 export type { CofferConfig, ServerStore } from './config.js';
 import { lambdaExecutionRoles } from './execution-roles.js';
 import { createInvoker, createPipeline, type Invoke, type Pipeline } from './pipeline.js';
+import type { CofferMetrics } from './metrics.js';
+import { listenMetrics, prepareMetrics, type MetricsConfig, type MetricsServer } from './metrics-endpoint.js';
 
 
 export type Coffer = {
@@ -120,8 +122,13 @@ async function openSqliteStore(config: CofferConfig): Promise<{ store: ServerSto
   return { store, rootKey };
 }
 
-async function composeServices(config: CofferConfig, store: ServerStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {
+async function composeServices(config: CofferConfig, openedStore: ServerStore, keyring: Keyring, rootKey: LoadedRootKey): Promise<Coffer> {
   const clock = config.clock ?? systemClock;
+  const instruments = config.instruments;
+  // With metrics on, every service sees the store through a proxy that times each method.
+  const store = instruments ? instruments.observeStore(openedStore) : openedStore;
+  // Scrape-time reads go to the store itself, so they do not show up as request-path store latency.
+  instruments?.observeStoreState({ store: openedStore, clock, readCacheStats: () => openedStore.readCacheStats() });
   const logger = config.logger ?? createLogger();
   const credentials = createCredentials({ store, keyring, devMode: config.devMode ?? false, clock: systemClock });
   const createdAdmin = await bootstrapAdmin(store, credentials, join(config.dataDir, 'admin-credentials'), clock.now());
@@ -140,7 +147,8 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
     encryptionBudget: { ...config.kmsEncryptionBudget, clock },
   });
-  const audit = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
+  const recorder = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
+  const audit = instruments ? instruments.observeAudit(recorder) : recorder;
   // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.
   let rotation: RotationService | undefined;
   const functions = createFunctionsService({
@@ -166,8 +174,9 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     invokeFunction: functions.invoke,
     functionExists: functions.exists,
     rotators: builtInRotators,
-    recordEvent: (event) =>
-      audit.recordServiceEvent({
+    recordEvent: (event) => {
+      instruments?.observeRotationEvent(event);
+      return audit.recordServiceEvent({
         time: event.time,
         service: 'secretsmanager',
         eventName: event.eventName,
@@ -175,7 +184,8 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
         region: event.region,
         resourceArn: event.secretArn,
         additionalEventData: event.details,
-      }),
+      });
+    },
     clock,
     logger,
   });
@@ -201,6 +211,7 @@ async function composeServices(config: CofferConfig, store: ServerStore, keyring
     clock,
     logger,
     audit,
+    observeCall: instruments?.observeCall,
   });
 
   const auditRetention =
@@ -269,6 +280,10 @@ async function createAccount(store: Pick<IamRepository, 'createAccount'>, creden
 export type RunningServer = {
   coffer: Coffer;
   http: HttpServer;
+  /** Where /metrics is served (the API's URL, or the --metrics-port listener's), when it is. */
+  metricsUrl?: string;
+  /** This process's metrics registry and instruments, when metrics are on. */
+  instruments?: CofferMetrics;
   /** API requests this process has answered (GET /health not counted). */
   requestsServed(): number;
   close(): Promise<void>;
@@ -279,8 +294,12 @@ export type RunningServer = {
  * the data dir is touched, so a start that cannot listen (port in use) creates no root key, no database and
  * no administrator key that nobody was shown.
  */
-export async function startServer(config: CofferConfig & { host: string; port: number; limits?: Partial<EdgeLimits> }): Promise<RunningServer> {
+export async function startServer(
+  config: CofferConfig & { host: string; port: number; limits?: Partial<EdgeLimits>; metrics?: MetricsConfig },
+): Promise<RunningServer> {
   const logger = config.logger ?? createLogger();
+  const metrics = config.metrics && prepareMetrics(config.metrics, config.host, logger);
+  const separateMetrics = config.metrics?.port !== undefined;
   let openedPipeline!: (pipeline: Pipeline) => void;
   let openFailed!: (error: unknown) => void;
   const ready = new Promise<Pipeline>((resolve, reject) => {
@@ -294,13 +313,22 @@ export async function startServer(config: CofferConfig & { host: string; port: n
       requestsServed += 1;
       return (await ready)(request);
     },
-    { host: config.host, port: config.port, logger, limits: config.limits },
+    { host: config.host, port: config.port, logger, limits: config.limits, metrics: separateMetrics ? undefined : metrics?.responder },
   );
+  let metricsServer: MetricsServer | undefined;
   let coffer: Coffer;
   try {
-    coffer = await openCoffer({ ...config, logger, endpointUrl: config.endpointUrl ?? reachableUrl(config.host, http.port), auditWriterAtOpen: true });
+    if (metrics && separateMetrics) metricsServer = await listenMetrics(metrics.responder, { host: metrics.host, port: config.metrics!.port!, logger });
+    coffer = await openCoffer({
+      ...config,
+      logger,
+      endpointUrl: config.endpointUrl ?? reachableUrl(config.host, http.port),
+      auditWriterAtOpen: true,
+      instruments: metrics?.instruments,
+    });
   } catch (error) {
     openFailed(error);
+    await metricsServer?.close();
     await http.close();
     throw error;
   }
@@ -312,8 +340,11 @@ export async function startServer(config: CofferConfig & { host: string; port: n
   return {
     coffer,
     http,
+    metricsUrl: metrics && (metricsServer?.url ?? `${http.url}/metrics`),
+    instruments: metrics?.instruments,
     requestsServed: () => requestsServed,
     async close() {
+      await metricsServer?.close();
       await http.close();
       await coffer.close();
     },

@@ -1,6 +1,7 @@
 import type { Clock, Logger } from '../core/index.js';
-import type { Store } from '../store/index.js';
+import type { ReadCacheStats, Store } from '../store/index.js';
 import type { AuditAppender } from '../store/sqlite/index.js';
+import type { CofferMetrics } from './metrics.js';
 
 export type CofferConfig = {
   /**
@@ -66,6 +67,8 @@ export type CofferConfig = {
    * for STS DecodeAuthorizationMessage. Off by default: AWS's Secrets Manager and KMS refusals carry no such message.
    */
   encodeAuthorizationMessages?: boolean;
+  /** The metrics instruments (startServer sets them when /metrics is served); absent: nothing is observed. */
+  instruments?: CofferMetrics;
   /** The kms-digest addon's file; default: found beside the package (crypto/digest-signing.ts). Tests point it elsewhere. */
   kmsDigestAddon?: string;
   /**
@@ -92,4 +95,6 @@ export type PostgresConfig = {
 export type ServerStore = Store & {
   /** Starts this process's audit writing (SQLite's writer thread; PostgreSQL's anchoring) ahead of the first append. */
   startAuditWriter(): void | Promise<void>;
+  /** The read cache's counters, for /metrics. */
+  readCacheStats(): ReadCacheStats;
 };

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { commonError, type Logger } from '../core/index.js';
 import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
+import type { MetricsResponder } from './metrics-endpoint.js';
 import type { Pipeline } from './pipeline.js';
 
 /** Bodies above 1 MiB are refused. */
@@ -63,7 +64,7 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = {
  */
 export async function listen(
   pipeline: Pipeline,
-  options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits>; health?: () => { status: number; body: string } | undefined },
+  options: { host: string; port: number; logger: Logger; limits?: Partial<EdgeLimits>; health?: () => { status: number; body: string } | undefined; metrics?: MetricsResponder },
 ): Promise<HttpServer> {
   const limits = { ...DEFAULT_EDGE_LIMITS, ...options.limits };
   let inFlight = 0;
@@ -88,7 +89,7 @@ export async function listen(
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open', health: options.health }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open', health: options.health, metrics: options.metrics }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -149,6 +150,7 @@ type Edge = {
   closing: () => boolean;
   /** Another answer to GET /health than 200 ok (a sealed server: server/sealed.ts); undefined: ok. */
   health?: () => { status: number; body: string } | undefined;
+  metrics?: MetricsResponder;
 };
 
 /** The bytes of request bodies this server holds; `take` refuses what would go over the limit. */
@@ -180,7 +182,7 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
   }
 }
 
-async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing, health }: Edge, held: { bytes: number }): Promise<void> {
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing, health, metrics }: Edge, held: { bytes: number }): Promise<void> {
   const reply = (status: number, headers: Record<string, string>, body: string) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
@@ -192,6 +194,10 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
       const other = health?.();
       if (other) return reply(other.status, { 'content-type': 'application/json' }, other.body);
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+    }
+    if (metrics && req.method === 'GET' && path === '/metrics') {
+      const scraped = await metrics(req);
+      return reply(scraped.status, scraped.headers, scraped.body);
     }
     const limit = bodyLimit(req, path);
     const body = await readBody(req, limit, bodyMemory, held);

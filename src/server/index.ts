@@ -4,10 +4,11 @@
  * nothing imports it but the CLI.
  */
 export * from './compose.js';
+export { createCofferMetrics, type CofferMetrics } from './metrics.js';
 export { adminCredentialsText } from './bootstrap.js';
 export { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './http.js';
 export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log.js';
-export { clusterAuditAppender, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
+export { clusterAuditAppender, clusterMetrics, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
 export { AUDIT_ANCHOR_INTERVAL_MS, AuditAnchorFileError, auditAnchoringFor, loadAuditAnchoring } from './audit-anchoring.js';
 export { describeUrl } from './store-url.js';
 export { startSealedServer, type SealedServer } from './sealed.js';
@@ -36,3 +37,4 @@ export {
   type RestoreReport,
 } from './backup.js';
 export type { PostgresConfig } from './config.js';
+export type { MetricsConfig } from './metrics-endpoint.js';

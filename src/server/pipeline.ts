@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
 import type { Authenticate } from '../auth/index.js';
@@ -57,6 +58,11 @@ export type PipelineDeps = {
   audit?: AuditRecorder;
   /** Decides every call with the caller's policies (see OperationSpec.access). */
   authorizer: Authorizer;
+  /**
+   * Told of every call when it ends (metrics): its service's signing name and operation (undefined when it
+   * named none), how it ended, and the performance.now() at which it entered the pipeline.
+   */
+  observeCall?: (service: string | undefined, operation: string | undefined, outcome: 'success' | 'client_error' | 'server_error', startedMs: number) => void;
 };
 
 /** The code reported for a failure before the target names a service. */
@@ -91,6 +97,7 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   return async function handle(request: RawRequest): Promise<RawResponse> {
+    const startedMs = deps.observeCall ? performance.now() : 0;
     const requestId = randomUUID();
     const protocol = protocolOf(request);
     let internalErrorCode = GENERIC_INTERNAL_ERROR;
@@ -110,9 +117,12 @@ export function createPipeline(deps: PipelineDeps) {
         call.input = input;
         return { target, output: await execute(ctx, target, input, deps) };
       }, (result) => result.output, wireCode);
-      return protocol.encode(target, output, requestId);
+      const response = protocol.encode(target, output, requestId);
+      deps.observeCall?.(call.service, call.operation, 'success', startedMs);
+      return response;
     } catch (error) {
       const rendered = protocol.renderError(error, internalErrorCode, requestId);
+      deps.observeCall?.(call.service, call.operation, rendered.fault === 'server' ? 'server_error' : 'client_error', startedMs);
       if (rendered.fault === 'server') {
         deps.logger.error('request failed', { requestId, method: request.method, path: request.path, target: header(request, 'x-amz-target'), error: describe(error) });
       }

@@ -5,7 +5,7 @@
  * intent-level methods. The backends have their own entries (sqlite/index.ts, postgres/index.ts), which
  * only the composition root (server/) and tests import. Imports only core.
  */
-export type { Store, StoreLifecycle } from './store.js';
+export type { ReadCacheStats, Store, StoreLifecycle } from './store.js';
 export type { MetaRepository } from './repositories/meta.js';
 export type { RootSealedRepository, RootSealedRecord, RootSealedKind } from './repositories/root-sealed.js';
 export { rootSealedCursor } from './repositories/root-sealed.js';
@@ -13,7 +13,7 @@ export type { IamRepository } from './repositories/iam.js';
 export type { OidcProviderRepository } from './repositories/oidc-providers.js';
 export type { KmsRepository } from './repositories/kms.js';
 export type { SecretsRepository } from './repositories/secrets.js';
-export type { RotationRepository } from './repositories/rotation.js';
+export type { RotationLag, RotationRepository } from './repositories/rotation.js';
 export type { FunctionsRepository } from './repositories/functions.js';
 export type { AuditRepository } from './repositories/audit.js';
 export * from './records.js';

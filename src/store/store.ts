@@ -32,6 +32,9 @@ export interface Store
     FunctionsRepository,
     AuditRepository {}
 
+/** What a backend's read cache has answered (hits), passed to the database (misses), and holds now. */
+export type ReadCacheStats = { hits: number; misses: number; entries: number; bytes: number };
+
 /** Opening and closing a backend: the composition root's business, no service's. */
 export interface StoreLifecycle {
   /** Runs pending schema migrations. Safe to call on every start and from several processes. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
-import { defaultAuditAnchorFile, startServer, type EdgeLimits, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -43,6 +43,8 @@ export async function startTestServer(
     encodeAuthorizationMessages?: boolean;
     /** KMS's encryption budget per backing key (a small one makes the automatic replacement testable). */
     kmsEncryptionBudget?: { encryptionsPerBackingKey?: number; reservationBlock?: number };
+    /** Serve GET /metrics (on the API port unless `port` is given). */
+    metrics?: MetricsConfig;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -66,6 +68,7 @@ export async function startTestServer(
     kmsDigestAddon: options.kmsDigestAddon,
     encodeAuthorizationMessages: options.encodeAuthorizationMessages,
     kmsEncryptionBudget: options.kmsEncryptionBudget,
+    metrics: options.metrics,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

@@ -7,6 +7,7 @@ import {
   adminCredentialsText,
   AuditAnchorFileError,
   clusterAuditAppender,
+  clusterMetrics,
   DEFAULT_EDGE_LIMITS,
   type EdgeLimits,
   isClusterWorker,
@@ -17,6 +18,7 @@ import {
   runsMaintenance,
   startServer,
   type CofferConfig,
+  type MetricsConfig,
   type RunningServer,
   rootKeyIsShared,
   rootKeyNeedsPassphrase,
@@ -48,7 +50,39 @@ type ServerOptions = {
   storeTimeout: string;
   maintenanceInterval: string;
   rotationLease: string;
-} & EdgeOptions;
+} & EdgeOptions &
+  MetricsOptions;
+
+/** `GET /metrics` (server/metrics-endpoint.ts says who may read it). */
+type MetricsOptions = {
+  metrics: boolean;
+  metricsPort?: string;
+  metricsHost?: string;
+  metricsToken?: string;
+  metricsUnauthenticated?: boolean;
+};
+
+function addMetricsOptions(command: Command): Command {
+  return command
+    .option('--no-metrics', 'do not serve GET /metrics')
+    .option('--metrics-port <port>', 'serve GET /metrics on a listener of its own on this port (default: on the API port)')
+    .option('--metrics-host <host>', 'address of the --metrics-port listener (default: --host)')
+    .option('--metrics-token <token>', 'a scrape must send Authorization: Bearer <token>; env COFFER_METRICS_TOKEN (which keeps it out of ps)')
+    .option('--metrics-unauthenticated', 'serve /metrics without a token on a non-loopback address (without it, such a listener refuses scrapes with 403)');
+}
+
+/** The metrics flags; undefined with --no-metrics. */
+function metricsConfig(options: ServerOptions): MetricsConfig | undefined {
+  if (!options.metrics) return undefined;
+  const token = options.metricsToken ?? process.env.COFFER_METRICS_TOKEN;
+  return {
+    port: options.metricsPort === undefined ? undefined : parsePort(options.metricsPort, '--metrics-port'),
+    host: options.metricsHost,
+    token: token === '' ? undefined : token,
+    allowUnauthenticated: options.metricsUnauthenticated ?? false,
+    processMetrics: true,
+  };
+}
 
 /** The HTTP edge's limits and what start-up prints, as flags (see EdgeLimits in server/http.ts). */
 type EdgeOptions = {
@@ -123,13 +157,14 @@ export function registerServerCommand(program: Command): void {
     .option('--rotation-lease <seconds>', "how long a node's claim on a rotation lasts unless renewed: another node takes over a dead node's rotation after it", '30')
     .option('--workers <n>', 'server processes sharing the port (node:cluster); env COFFER_WORKERS', process.env.COFFER_WORKERS ?? '1')
     .option('--log-level <level>', `least severe log line written to stderr: ${LOG_LEVELS.join(', ')} (debug shows each line a function prints); env COFFER_LOG_LEVEL`, process.env.COFFER_LOG_LEVEL ?? 'info');
-  addEdgeOptions(server).action(runServer);
+  addMetricsOptions(addEdgeOptions(server)).action(runServer);
 }
 
 async function runServer(options: ServerOptions): Promise<void> {
   parseLogLevel(options.logLevel);
   const workers = parseWorkers(options.workers ?? '1', options.dataDir);
   edgeLimits(options); // a bad flag stops the start here, before any worker is forked
+  metricsConfig(options);
   const shared = rootKeyIsShared(serverConfig(options));
   if (options.sealed && !shared) {
     process.stderr.write('coffer: cannot start: --sealed needs a root key kept as shares (`coffer rekey --shares N --threshold K` makes them)\n');
@@ -186,12 +221,17 @@ async function runSealed(options: ServerOptions, threshold: number): Promise<voi
  * maintenance timer. The first worker prints the announcement when the primary says all are up.
  */
 async function runWorker(options: ServerOptions): Promise<void> {
+  // A scrape reaching any worker shows the whole cluster: the primary sums every worker's metrics.
+  const metrics = clusterMetrics();
+  const metricsOptions = metricsConfig(options);
   const server = await startOrExit(options, {
     auditAppender: clusterAuditAppender(),
     immediateTransactions: true,
     // On PostgreSQL every worker is a node and runs maintenance (claims keep each item to one of them).
     maintenanceIntervalMs: runsMaintenance() || options.store ? maintenanceIntervalMs(options) : 0,
+    metrics: metricsOptions && { ...metricsOptions, scrape: metrics.scrape },
   });
+  if (server.instruments) metrics.serve(server.instruments.registry);
   onAnnounce(() => announce(server, resolve(options.dataDir), options));
   reportReady();
   stopOnSignals(server, { worker: true });
@@ -205,6 +245,7 @@ async function startOrExit(options: ServerOptions, extra: Partial<Parameters<typ
       port: parsePort(options.port),
       limits: edgeLimits(options),
       logger: createLogger({ level: parseLogLevel(options.logLevel) }),
+      metrics: metricsConfig(options),
       ...extra,
     });
   } catch (error) {
@@ -259,6 +300,7 @@ function announce(server: RunningServer, dataDir: string, options: Pick<ServerOp
   }
   const store = coffer.storeDescription === 'sqlite' ? `data dir ${dataDir}` : `store ${coffer.storeDescription}, data dir ${dataDir}`;
   process.stdout.write(`Coffer listening on ${http.url} (${store})\n`);
+  if (server.metricsUrl) process.stdout.write(`Metrics: ${server.metricsUrl}\n`);
   // The secret key goes to its 0600 file, not to a terminal, a scrollback or a service's log, unless asked for.
   if (coffer.createdAdmin && options.printCredentials) {
     process.stdout.write(`\nAdministrator credentials (also in ${dataDir}/admin-credentials, mode 0600):\n\n`);
@@ -277,8 +319,11 @@ function announce(server: RunningServer, dataDir: string, options: Pick<ServerOp
 function startFailure(error: unknown, options: ServerOptions): string {
   if (error instanceof RootKeyError || error instanceof AuditAnchorFileError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const where = `${options.host}:${options.port}`;
-  if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port`;
+  // The listen error names its port: the API's, or --metrics-port's.
+  const failedPort = (error as { port?: number } | undefined)?.port;
+  const metricsPortFailed = options.metricsPort !== undefined && failedPort !== undefined && failedPort === Number(options.metricsPort) && failedPort !== Number(options.port);
+  const where = metricsPortFailed ? `${options.metricsHost ?? options.host}:${failedPort}` : `${options.host}:${options.port}`;
+  if (code === 'EADDRINUSE') return `${where} is already in use; stop the other server or choose another --port (or --metrics-port)`;
   if (code === 'EACCES' && (error as NodeJS.ErrnoException).syscall === 'listen') return `no permission to listen on ${where}`;
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on ${where}: no such local address`;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -357,10 +402,10 @@ function parseLogLevel(text: string): LogLevel {
   return text as LogLevel;
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, flag = '--port'): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) {
-    process.stderr.write(`coffer: --port must be a number from 0 to 65535, not ${text}\n`);
+    process.stderr.write(`coffer: ${flag} must be a number from 0 to 65535, not ${text}\n`);
     process.exit(2);
   }
   return port;

@@ -190,6 +190,13 @@ export class PostgresKeyTables {
     );
   }
 
+  countKeysByState(): Promise<Partial<Record<KeyState, number>>> {
+    return this.#transaction(async (sql) => {
+      const rows = await sql.rows('SELECT key_state, count(*)::int AS keys FROM kms_keys GROUP BY key_state', []);
+      return Object.fromEntries(rows.map((row) => [row.key_state, Number(row.keys)]));
+    });
+  }
+
   /** Foreign keys cascade to backing keys, tags, aliases and grants. */
   destroyKey(keyId: string, now: Date): Promise<boolean> {
     return this.#transaction(async (sql) => {

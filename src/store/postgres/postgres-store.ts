@@ -51,7 +51,8 @@ import type {
   UserAccessKeyOutcome,
 } from '../records.js';
 import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
-import type { Store } from '../store.js';
+import type { RotationLag } from '../repositories/rotation.js';
+import type { ReadCacheStats, Store } from '../store.js';
 import { PostgresAuditTables } from './audit-tables.js';
 import { PostgresFunctionTables } from './function-tables.js';
 import { PostgresGrantTables } from './grant-tables.js';
@@ -189,6 +190,11 @@ export class PostgresStore implements Store {
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
     // request appends one, and emptying the cache for each would leave nothing cached).
     this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
+  }
+
+  /** The read cache's counters (metrics). */
+  readCacheStats(): ReadCacheStats {
+    return this.#cache.stats();
   }
 
   /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
@@ -588,6 +594,10 @@ export class PostgresStore implements Store {
     return this.#keys.listKeysDueForRotation(now, limit);
   }
 
+  countKeysByState(): Promise<Partial<Record<KeyState, number>>> {
+    return this.#keys.countKeysByState();
+  }
+
   destroyKey(keyId: string, now: Date): Promise<boolean> {
     return this.#keys.destroyKey(keyId, now);
   }
@@ -798,6 +808,10 @@ export class PostgresStore implements Store {
 
   listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]> {
     return this.#rotation.listSecretsDueForRotation(now, limit);
+  }
+
+  rotationLag(now: Date): Promise<RotationLag> {
+    return this.#rotation.rotationLag(now);
   }
 
   startRotationRun(run: RotationRunRecord): Promise<{ started: true } | { started: false; existing: RotationRunRecord }> {

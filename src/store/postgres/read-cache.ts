@@ -1,4 +1,5 @@
 import { frozenSize } from '../frozen-size.js';
+import type { ReadCacheStats } from '../store.js';
 
 export type TimedReadCacheLimits = { maxEntries: number; maxBytes: number; maxAgeMs: number };
 
@@ -23,6 +24,8 @@ export class TimedReadCache {
   #entries = new Map<string, { value: unknown; bytes: number; readAt: number }>();
   #bytes = 0;
   #generation = 0;
+  #hits = 0;
+  #misses = 0;
 
   constructor(limits: TimedReadCacheLimits, now: () => number = () => performance.now()) {
     this.#limits = limits;
@@ -34,9 +37,13 @@ export class TimedReadCache {
     const readAt = this.#now();
     const cached = this.#entries.get(key);
     if (cached !== undefined) {
-      if (readAt - cached.readAt < this.#limits.maxAgeMs) return cached.value as T;
+      if (readAt - cached.readAt < this.#limits.maxAgeMs) {
+        this.#hits += 1;
+        return cached.value as T;
+      }
       this.#delete(key, cached.bytes);
     }
+    this.#misses += 1;
     const generation = this.#generation;
     const value = await read();
     if (value === undefined || generation !== this.#generation || this.#limits.maxAgeMs <= 0 || !keep(value)) return value;
@@ -60,6 +67,11 @@ export class TimedReadCache {
   /** What the cache holds now (tests). */
   get size(): { entries: number; bytes: number } {
     return { entries: this.#entries.size, bytes: this.#bytes };
+  }
+
+  /** Reads answered from the cache and reads passed to the database so far, and what it holds now (metrics). */
+  stats(): ReadCacheStats {
+    return { hits: this.#hits, misses: this.#misses, ...this.size };
   }
 
   #delete(key: string, bytes: number): void {

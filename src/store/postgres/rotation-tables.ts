@@ -1,7 +1,7 @@
 import type { RotationLease, RotationRunPatch, RotationRunRecord, RotationStep, SecretRecord, SecretRotation } from '../records.js';
 import { rotationValues, secretFromRow } from '../rows/secrets.js';
 import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
-import type { RotationRepository } from '../repositories/rotation.js';
+import type { RotationLag, RotationRepository } from '../repositories/rotation.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
 
@@ -29,6 +29,18 @@ export class PostgresRotationTables implements RotationRepository {
         [now.getTime(), limit],
       )).map((row) => secretFromRow(row, BOOLEAN_COLUMNS)),
     );
+  }
+
+  rotationLag(now: Date): Promise<RotationLag> {
+    return this.#transaction(async (sql) => {
+      const row = await sql.one(
+        `SELECT count(*)::int AS overdue, min(next_rotation_date) AS oldest FROM secrets
+         WHERE rotation_enabled AND deleted_date IS NULL AND coalesce(next_rotation_window_end, next_rotation_date) < $1`,
+        [now.getTime()],
+      );
+      const overdueSecrets = Number(row!.overdue);
+      return overdueSecrets === 0 || row!.oldest === null ? { overdueSecrets } : { overdueSecrets, oldestDueDate: new Date(Number(row!.oldest)) };
+    });
   }
 
   startRotationRun(run: RotationRunRecord): Promise<StartOutcome> {

@@ -77,6 +77,8 @@ export interface KmsRepository {
   listKeysDueForDeletion(now: Date, limit: number): Promise<KeyRecord[]>;
   /** Keys with automatic rotation whose next rotation date has come. */
   listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]>;
+  /** How many keys are in each state, over every account and Region (metrics); states without keys are absent. */
+  countKeysByState(): Promise<Partial<Record<KeyState, number>>>;
   /**
    * Removes a key with its backing keys, aliases and tags, if it is still PendingDeletion and due. When it was the
    * last replica of a multi-Region primary key in PendingReplicaDeletion, that primary turns PendingDeletion in the

@@ -1,6 +1,9 @@
 import type { RotationLease, RotationRunPatch, RotationRunRecord, RotationStep } from '../records/rotation.js';
 import type { SecretRecord, SecretRotation } from '../records/secrets.js';
 
+/** What rotationLag reports: the secrets overdue, and since when the longest overdue one was due. */
+export type RotationLag = { overdueSecrets: number; oldestDueDate?: Date };
+
 /**
  * Rotation runs (one unfinished run per secret, leased to one node at a time) and the scheduler's view of
  * the secrets due: what rotation owns. A run names its secret; completing one moves the secret's schedule.
@@ -9,6 +12,12 @@ import type { SecretRecord, SecretRotation } from '../records/secrets.js';
 export interface RotationRepository {
   /** Secrets with rotation on whose window has opened and no unfinished rotation, for the scheduler. */
   listSecretsDueForRotation(now: Date, limit: number): Promise<SecretRecord[]>;
+  /**
+   * Secrets with rotation on (and not deleted) whose rotation window closed before `now` without a rotation
+   * moving their schedule (metrics): how many, and the earliest window start among them. The window ends at
+   * nextRotationWindowEnd, or at nextRotationDate when the secret has no window end.
+   */
+  rotationLag(now: Date): Promise<RotationLag>;
   /**
    * Records a new rotation unless the secret has an unfinished one (running or failed), which is returned
    * instead: one rotation at a time per secret, enforced by a constraint.

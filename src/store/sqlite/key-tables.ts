@@ -185,6 +185,11 @@ export class SqliteKeyTables {
     return rows.map((row) => keyFromRow(row, BOOLEAN_COLUMNS));
   }
 
+  countKeysByState(): Partial<Record<KeyState, number>> {
+    const rows = this.#stmt('SELECT key_state, count(*) AS keys FROM kms_keys GROUP BY key_state').all() as Row[];
+    return Object.fromEntries(rows.map((row) => [row.key_state, Number(row.keys)]));
+  }
+
   destroyKey(keyId: string, now: Date): boolean {
     return this.#db.transaction(() => {
       // Foreign keys cascade to backing keys, tags, aliases and grants.

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { frozenSize } from '../frozen-size.js';
+import type { ReadCacheStats } from '../store.js';
 
 /**
  * The results of the store's hot point reads (a secret by name or ARN, a version, a KMS key, an access key, an
@@ -21,6 +22,7 @@ import { frozenSize } from '../frozen-size.js';
  * would otherwise hold gigabytes at the entry limit.
  */
 export type ReadCacheLimits = { maxEntries: number; maxBytes: number };
+
 export class ReadCache {
   readonly #db: Database.Database;
   readonly #dataVersion: Database.Statement;
@@ -29,6 +31,8 @@ export class ReadCache {
   #bytes = 0;
   #knownDataVersion = -1;
   #checkedThisTurn = false;
+  #hits = 0;
+  #misses = 0;
 
   constructor(db: Database.Database, limits: ReadCacheLimits) {
     this.#db = db;
@@ -38,10 +42,17 @@ export class ReadCache {
 
   /** The cached result for `key`, or `read()`'s, kept when it found something. */
   get<T extends object>(key: string, read: () => T | undefined): T | undefined {
-    if (this.#db.inTransaction) return read();
+    if (this.#db.inTransaction) {
+      this.#misses += 1;
+      return read();
+    }
     this.#checkOtherWriters();
     const cached = this.#entries.get(key);
-    if (cached !== undefined) return cached.value as T;
+    if (cached !== undefined) {
+      this.#hits += 1;
+      return cached.value as T;
+    }
+    this.#misses += 1;
     const value = read();
     if (value === undefined) return undefined;
     const bytes = frozenSize(value);
@@ -60,6 +71,11 @@ export class ReadCache {
   /** What the cache holds now (tests). */
   get size(): { entries: number; bytes: number } {
     return { entries: this.#entries.size, bytes: this.#bytes };
+  }
+
+  /** Reads answered from the cache and reads passed to the database so far, and what it holds now (metrics). */
+  stats(): ReadCacheStats {
+    return { hits: this.#hits, misses: this.#misses, ...this.size };
   }
 
   #evictOldest(): void {

@@ -1,11 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { RotationLease, RotationRunPatch, RotationRunRecord, RotationStep, SecretRecord, SecretRotation } from '../records.js';
+import type { RotationLag } from '../repositories/rotation.js';
 import { rotationValues, secretFromRow } from '../rows/secrets.js';
 import { RUN_COLUMNS, runFromRow } from '../rows/rotation-runs.js';
 import { BOOLEAN_COLUMNS, patchAssignments } from './sql-values.js';
 
 type Row = Record<string, any>;
+
+function lagFromRow(row: Row): RotationLag {
+  const overdueSecrets = Number(row.overdue);
+  return overdueSecrets === 0 || row.oldest === null ? { overdueSecrets } : { overdueSecrets, oldestDueDate: new Date(Number(row.oldest)) };
+}
 type Prepare = (sql: string) => Statement;
 
 /** What a holder's last write sets: the lease is free again (the epoch stays, so the next claim is a new one). */
@@ -39,6 +45,14 @@ export class SqliteRotationTables {
        ORDER BY next_rotation_date LIMIT ?`,
     ).all(now.getTime(), limit) as Row[];
     return rows.map((row) => secretFromRow(row, BOOLEAN_COLUMNS));
+  }
+
+  rotationLag(now: Date): RotationLag {
+    const row = this.#stmt(
+      `SELECT count(*) AS overdue, min(next_rotation_date) AS oldest FROM secrets
+       WHERE rotation_enabled = 1 AND deleted_date IS NULL AND coalesce(next_rotation_window_end, next_rotation_date) < ?`,
+    ).get(now.getTime()) as Row;
+    return lagFromRow(row);
   }
 
   startRotationRun(run: RotationRunRecord): { started: true } | { started: false; existing: RotationRunRecord } {

@@ -65,7 +65,7 @@ import type {
   VersionDataKey,
 } from '../records.js';
 import type { OidcProviderCreateOutcome, OidcProviderRecord, OidcProviderUpdateOutcome } from '../records.js';
-import type { Store } from '../store.js';
+import type { ReadCacheStats, Store } from '../store.js';
 
 type Row = Record<string, any>;
 
@@ -149,6 +149,11 @@ export class SqliteStore implements Store {
     applyMigrations(this.#db, sqliteMigrations, 'schema_migrations');
     this.#audit.migrate();
     this.#cache.invalidate();
+  }
+
+  /** The read cache's counters (metrics). */
+  readCacheStats(): ReadCacheStats {
+    return this.#cache.stats();
   }
 
   /** Starts the audit writer thread ahead of the first append (servers; see SqliteAuditTables.startWriter). */
@@ -275,6 +280,10 @@ export class SqliteStore implements Store {
 
   async listKeysDueForRotation(now: Date, limit: number): Promise<KeyRecord[]> {
     return this.#keys.listKeysDueForRotation(now, limit);
+  }
+
+  async countKeysByState(): Promise<Partial<Record<KeyState, number>>> {
+    return this.#keys.countKeysByState();
   }
 
   async destroyKey(keyId: string, now: Date): Promise<boolean> {
@@ -491,6 +500,10 @@ export class SqliteStore implements Store {
 
   async listSecretsDueForRotation(now: Date, limit: number) {
     return this.#rotation.listSecretsDueForRotation(now, limit);
+  }
+
+  async rotationLag(now: Date) {
+    return this.#rotation.rotationLag(now);
   }
 
   async startRotationRun(run: RotationRunRecord) {

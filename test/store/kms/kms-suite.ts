@@ -37,6 +37,19 @@ export function runKmsRepositorySuite(backend: string, open: OpenRepositories<Km
       assert.deepEqual(await store.getBackingKey(key.keyId, backing.backingKeyId), backing);
     });
 
+    it('countKeysByState counts the keys of every account and Region in each state', async () => {
+      const before = await store.countKeysByState();
+      const enabled = newKey('111111111111', 'us-east-1');
+      const disabled = newKey('222222222222', 'eu-west-1');
+      await store.createKey(enabled.key, enabled.backing, []);
+      await store.createKey(disabled.key, disabled.backing, []);
+      await store.updateKey(disabled.key.accountId, disabled.key.region, disabled.key.keyId, { keyState: 'Disabled' });
+      const after = await store.countKeysByState();
+      assert.equal((after.Enabled ?? 0) - (before.Enabled ?? 0), 1);
+      assert.equal((after.Disabled ?? 0) - (before.Disabled ?? 0), 1);
+      assert.ok(Object.values(after).every((count) => Number.isInteger(count) && count! > 0), 'states without keys are absent');
+    });
+
     it('scopes keys by account and region', async () => {
       const { key, backing } = newKey('111111111111', 'us-east-1');
       await store.createKey(key, backing, []);

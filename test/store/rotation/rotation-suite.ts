@@ -6,7 +6,7 @@ import { describeRepository, type OpenRepositories } from '../repository-suite.j
 import { newSecret, newVersion } from '../sample-records.js';
 
 /** Runs name their secret, and a completed run moves the secret's schedule: the suite creates and reads secrets too. */
-type RotationSuiteStore = RotationRepository & Pick<SecretsRepository, 'createSecret' | 'getSecretByArn'>;
+type RotationSuiteStore = RotationRepository & Pick<SecretsRepository, 'createSecret' | 'getSecretByArn' | 'setSecretRotation' | 'markSecretDeleted'>;
 
 const LEASE_MS = 60_000;
 const LAMBDA_ARN = 'arn:aws:lambda:us-east-1:888888888888:function:f';
@@ -66,6 +66,31 @@ export function runRotationRepositorySuite(backend: string, open: OpenRepositori
       const next = await store.startRotationRun({ ...run, token: randomUUID(), nextAttemptAt: later(now, 365 * 86_400_000) });
       assert.deepEqual(next, { started: true }, 'a finished rotation frees the secret');
       await store.cancelRotationRun(secret.arn, (await store.getOpenRotationRun(secret.arn))!.token, retryAt);
+    });
+
+    it('rotationLag counts the secrets with rotation on whose window closed, and the earliest window start among them', async () => {
+      const now = new Date(1_900_000_000_000);
+      const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+      const before = await store.rotationLag(now);
+      const scheduled = async (name: string, rotation: { rotationEnabled: boolean; nextRotationDate: Date; nextRotationWindowEnd?: Date }) => {
+        const secret = newSecret('888888888888', name);
+        await store.createSecret(secret, [], newVersion(secret.arn));
+        await store.setSecretRotation(secret.arn, { rotationLambdaArn: LAMBDA_ARN, ...rotation });
+        return secret;
+      };
+      await scheduled('lag-window-closed', { rotationEnabled: true, nextRotationDate: hoursAgo(3), nextRotationWindowEnd: hoursAgo(1) });
+      // Earlier than any other date of the suite: it is the oldest, whatever the other tests left.
+      const oldest = new Date(1_000);
+      await scheduled('lag-no-window-end', { rotationEnabled: true, nextRotationDate: oldest });
+      await scheduled('lag-window-open', { rotationEnabled: true, nextRotationDate: hoursAgo(1), nextRotationWindowEnd: new Date(now.getTime() + 3_600_000) });
+      await scheduled('lag-rotation-off', { rotationEnabled: false, nextRotationDate: hoursAgo(5) });
+      const deleted = await scheduled('lag-deleted', { rotationEnabled: true, nextRotationDate: hoursAgo(5) });
+      await store.markSecretDeleted(deleted.arn, now, new Date(now.getTime() + 7 * 86_400_000));
+
+      const after = await store.rotationLag(now);
+      assert.equal(after.overdueSecrets - before.overdueSecrets, 2, 'the closed window and the passed date without a window end');
+      assert.deepEqual(after.oldestDueDate, oldest);
+      assert.deepEqual(await store.rotationLag(new Date(0)), { overdueSecrets: 0 }, 'nothing is overdue before every window');
     });
 
     it('every claim raises the run epoch (the fencing token), and only an expired lease can be claimed again', async () => {
