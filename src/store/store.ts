@@ -6,6 +6,7 @@ import type { KmsRepository } from './repositories/kms.js';
 import type { MetaRepository } from './repositories/meta.js';
 import type { RotationRepository } from './repositories/rotation.js';
 import type { SecretsRepository } from './repositories/secrets.js';
+import type { ParametersRepository } from './repositories/parameters.js';
 
 /**
  * The persistence contract every backend (SQLite now, PostgreSQL later) satisfies: one repository per domain
@@ -28,6 +29,7 @@ export interface Store
     SecretsRepository,
     RotationRepository,
     FunctionsRepository,
+    ParametersRepository,
     AuditRepository {}
 
 /** Opening and closing a backend: the composition root's business, no service's. */

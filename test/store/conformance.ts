@@ -4,6 +4,7 @@ import { runIamRepositorySuite } from './iam/iam-suite.js';
 import { runKmsRepositorySuite } from './kms/kms-suite.js';
 import { runMetaRepositorySuite } from './meta/meta-suite.js';
 import { runOidcProviderRepositorySuite } from './oidc-providers/oidc-providers-suite.js';
+import { runParametersRepositorySuite } from './parameters/parameters-suite.js';
 import { runRotationRepositorySuite } from './rotation/rotation-suite.js';
 import { runSecretsRepositorySuite } from './secrets/secrets-suite.js';
 import type { OpenStore } from './repository-suite.js';
@@ -20,6 +21,7 @@ export const conformanceSuites = {
   secrets: runSecretsRepositorySuite,
   rotation: runRotationRepositorySuite,
   functions: runFunctionsRepositorySuite,
+  parameters: runParametersRepositorySuite,
   audit: runAuditRepositorySuite,
 } as const;
 

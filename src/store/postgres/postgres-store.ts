@@ -59,6 +59,8 @@ import { PostgresIamTables } from './iam-tables.js';
 import { PostgresOidcProviderTables } from './oidc-provider-tables.js';
 import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
+import { PostgresParameterTables } from './parameter-tables.js';
+import type { ParametersRepository } from '../repositories/parameters.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
@@ -150,6 +152,7 @@ export class PostgresStore implements Store {
   readonly #meta: PostgresMetaTables;
   readonly #iam: PostgresIamTables;
   readonly #oidcProviders: PostgresOidcProviderTables;
+  readonly #parameters: PostgresParameterTables;
   readonly #keys: PostgresKeyTables;
   readonly #grants: PostgresGrantTables;
   readonly #secrets: PostgresSecretTables;
@@ -180,6 +183,7 @@ export class PostgresStore implements Store {
     // The point reads of GetSecretValue and of sealing and opening values (on a cache miss) go as one SELECT
     // each, without BEGIN/COMMIT around it (transaction.ts, outsideTransaction).
     this.#secrets = new PostgresSecretTables(transaction, pointRead);
+    this.#parameters = new PostgresParameterTables(transaction, pointRead);
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
@@ -834,6 +838,52 @@ export class PostgresStore implements Store {
 
   listFunctionsWithClearEnvironment(): Promise<FunctionRecord[]> {
     return this.#functions.listFunctionsWithClearEnvironment();
+  }
+
+  // SSM parameters (parameter-tables.ts).
+
+  putParameter(...args: Parameters<ParametersRepository['putParameter']>): ReturnType<ParametersRepository['putParameter']> {
+    return this.#parameters.putParameter(...args);
+  }
+
+  getParameter(...args: Parameters<ParametersRepository['getParameter']>): ReturnType<ParametersRepository['getParameter']> {
+    return this.#parameters.getParameter(...args);
+  }
+
+  listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>): ReturnType<ParametersRepository['listParameterVersions']> {
+    return this.#parameters.listParameterVersions(...args);
+  }
+
+  listParameters(...args: Parameters<ParametersRepository['listParameters']>): ReturnType<ParametersRepository['listParameters']> {
+    return this.#parameters.listParameters(...args);
+  }
+
+  deleteParameter(...args: Parameters<ParametersRepository['deleteParameter']>): ReturnType<ParametersRepository['deleteParameter']> {
+    return this.#parameters.deleteParameter(...args);
+  }
+
+  deleteExpiredParameters(...args: Parameters<ParametersRepository['deleteExpiredParameters']>): ReturnType<ParametersRepository['deleteExpiredParameters']> {
+    return this.#parameters.deleteExpiredParameters(...args);
+  }
+
+  labelParameterVersion(...args: Parameters<ParametersRepository['labelParameterVersion']>): ReturnType<ParametersRepository['labelParameterVersion']> {
+    return this.#parameters.labelParameterVersion(...args);
+  }
+
+  unlabelParameterVersion(...args: Parameters<ParametersRepository['unlabelParameterVersion']>): ReturnType<ParametersRepository['unlabelParameterVersion']> {
+    return this.#parameters.unlabelParameterVersion(...args);
+  }
+
+  getParameterTags(...args: Parameters<ParametersRepository['getParameterTags']>): ReturnType<ParametersRepository['getParameterTags']> {
+    return this.#parameters.getParameterTags(...args);
+  }
+
+  tagParameter(...args: Parameters<ParametersRepository['tagParameter']>): ReturnType<ParametersRepository['tagParameter']> {
+    return this.#parameters.tagParameter(...args);
+  }
+
+  untagParameter(...args: Parameters<ParametersRepository['untagParameter']>): ReturnType<ParametersRepository['untagParameter']> {
+    return this.#parameters.untagParameter(...args);
   }
 
   appendAuditEvent(draft: AuditEventDraft): Promise<AuditEventRecord> {
