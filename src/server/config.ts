@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '../core/index.js';
+import type { ParameterLimits } from '../ssm/index.js';
 import type { Store } from '../store/index.js';
 import type { AuditAppender } from '../store/sqlite/index.js';
 
@@ -49,6 +50,8 @@ export type CofferConfig = {
   encodeAuthorizationMessages?: boolean;
   /** The kms-digest addon's file; default: found beside the package (crypto/digest-signing.ts). Tests point it elsewhere. */
   kmsDigestAddon?: string;
+  /** Parameter Store's quotas (versions, standard parameters, labels, tags); AWS's by default. Tests of the limits lower them. */
+  parameterLimits?: Partial<ParameterLimits>;
 };
 
 /** `--store postgres://…` and the flags that shape this node's use of it. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
+import type { ParameterLimits } from '../../src/ssm/index.js';
 import { defaultAuditAnchorFile, startServer, type EdgeLimits, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
@@ -38,6 +39,8 @@ export async function startTestServer(
     kmsDigestAddon?: string;
     /** `--encode-authorization-messages`: AccessDenied messages carry an encoded failure message. */
     encodeAuthorizationMessages?: boolean;
+    /** Parameter Store's quotas, lowered by tests of the limits themselves. */
+    parameterLimits?: Partial<ParameterLimits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -58,6 +61,7 @@ export async function startTestServer(
     postgres: options.postgres,
     kmsDigestAddon: options.kmsDigestAddon,
     encodeAuthorizationMessages: options.encodeAuthorizationMessages,
+    parameterLimits: options.parameterLimits,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;
