@@ -16,9 +16,9 @@ async function onServer(statement: string): Promise<void> {
   }
 }
 
-/** A new empty database coffer_test_<random>; drop() removes it, ending any connection still open to it. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = randomName('coffer_test_', 8);
+/** A new empty database <prefix><random> (coffer_test_ unless told); drop() removes it, ending any connection still open to it. */
+export async function createTestDatabase(prefix = 'coffer_test_'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = randomName(prefix, 8);
   await onServer(`CREATE DATABASE ${name}`);
   return {
     url: `${SERVER}/${name}`,
