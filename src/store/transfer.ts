@@ -195,7 +195,7 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
   },
   {
     name: 'ssm_parameters',
-    columns: [text('account_id'), text('region'), text('name'), integer('latest_version'), text('tags'), integer('expires_at')],
+    columns: [text('account_id'), text('region'), text('name'), integer('latest_version'), text('latest_tier'), text('tags'), integer('expires_at')],
     order: ['account_id', 'region', 'name'],
   },
   {

@@ -55,12 +55,12 @@ export class PostgresParameterTables implements ParametersRepository {
       const expiresAt = write.expiresAt?.getTime() ?? null;
       if (!parameter) {
         if (write.tier === 'Standard') {
-          const count = await sql.one(`SELECT count(*) AS n ${LATEST_JOIN} WHERE p.account_id = $1 AND p.region = $2 AND v.tier = 'Standard'`, [write.accountId, write.region]);
+          const count = await sql.one("SELECT count(*) AS n FROM ssm_parameters WHERE account_id = $1 AND region = $2 AND latest_tier = 'Standard'", [write.accountId, write.region]);
           if (Number(count!.n) >= limits.maxStandardParameters) return { kind: 'parameter-limit' };
         }
         const inserted = await sql.run(
-          'INSERT INTO ssm_parameters (account_id, region, name, latest_version, tags, expires_at) VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT DO NOTHING',
-          [...key, JSON.stringify(write.tags), expiresAt],
+          'INSERT INTO ssm_parameters (account_id, region, name, latest_version, latest_tier, tags, expires_at) VALUES ($1, $2, $3, 1, $4, $5, $6) ON CONFLICT DO NOTHING',
+          [...key, write.tier, JSON.stringify(write.tags), expiresAt],
         );
         if (inserted !== 1) return { kind: 'exists' };
         await insertVersion(sql, write, 1);
@@ -74,7 +74,12 @@ export class PostgresParameterTables implements ParametersRepository {
       }
       const version = Number(parameter.latest_version) + 1;
       await insertVersion(sql, write, version);
-      await sql.run('UPDATE ssm_parameters SET latest_version = $1, expires_at = $2 WHERE account_id = $3 AND region = $4 AND name = $5', [version, expiresAt, ...key]);
+      await sql.run('UPDATE ssm_parameters SET latest_version = $1, latest_tier = $2, expires_at = $3 WHERE account_id = $4 AND region = $5 AND name = $6', [
+        version,
+        write.tier,
+        expiresAt,
+        ...key,
+      ]);
       return { kind: 'written', version };
     });
   }

@@ -50,8 +50,9 @@ export class SqliteParameterTables {
       const expiresAt = write.expiresAt?.getTime() ?? null;
       if (!parameter) {
         if (write.tier === 'Standard' && this.#standardCount(write.accountId, write.region) >= limits.maxStandardParameters) return { kind: 'parameter-limit' };
-        this.#stmt('INSERT INTO ssm_parameters (account_id, region, name, latest_version, tags, expires_at) VALUES (?, ?, ?, 1, ?, ?)').run(
+        this.#stmt('INSERT INTO ssm_parameters (account_id, region, name, latest_version, latest_tier, tags, expires_at) VALUES (?, ?, ?, 1, ?, ?, ?)').run(
           ...key,
+          write.tier,
           JSON.stringify(write.tags),
           expiresAt,
         );
@@ -66,7 +67,12 @@ export class SqliteParameterTables {
       }
       const version = Number(parameter.latest_version) + 1;
       this.#insertVersion(write, version);
-      this.#stmt('UPDATE ssm_parameters SET latest_version = ?, expires_at = ? WHERE account_id = ? AND region = ? AND name = ?').run(version, expiresAt, ...key);
+      this.#stmt('UPDATE ssm_parameters SET latest_version = ?, latest_tier = ?, expires_at = ? WHERE account_id = ? AND region = ? AND name = ?').run(
+        version,
+        write.tier,
+        expiresAt,
+        ...key,
+      );
       return { kind: 'written', version };
     }).immediate();
   }
@@ -176,7 +182,7 @@ export class SqliteParameterTables {
   }
 
   #standardCount(accountId: string, region: string): number {
-    return this.#stmt(`SELECT count(*) ${LATEST_JOIN} WHERE p.account_id = ? AND p.region = ? AND v.tier = 'Standard'`).pluck().get(accountId, region) as number;
+    return this.#stmt("SELECT count(*) FROM ssm_parameters WHERE account_id = ? AND region = ? AND latest_tier = 'Standard'").pluck().get(accountId, region) as number;
   }
 
   #exists(accountId: string, region: string, name: string): boolean {
