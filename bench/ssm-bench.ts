@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   } finally {
     killAllPeers();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.audit-anchors`, { force: true }); // the server's default anchor file, beside the data dir
   }
 }
 
