@@ -143,9 +143,9 @@ export function createReadingOperations(deps: SsmDeps, access: ParameterAccess, 
   return { getParameter, getParameters, getParametersByPath, getParameterHistory };
 }
 
+/** The name (or ARN) a read gives, with its `:version` or `:label` selector parsed off. */
 function selectedName(ctx: RequestContext, requested: string): SelectedName {
-  const selected = parseSelector(nameFromArnOrName(requested.trim(), ctx.region, ctx.principal.accountId));
-  return selected;
+  return parseSelector(nameFromArnOrName(requested.trim(), ctx.region, ctx.principal.accountId));
 }
 
 function referenceNeedsDecryption() {
