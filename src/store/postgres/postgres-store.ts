@@ -846,8 +846,10 @@ export class PostgresStore implements Store {
     return this.#parameters.putParameter(...args);
   }
 
-  getParameter(...args: Parameters<ParametersRepository['getParameter']>): ReturnType<ParametersRepository['getParameter']> {
-    return this.#parameters.getParameter(...args);
+  /** GetParameter's one read, kept in the node's read cache as a secret's are (fresh within its max age). */
+  getParameter(...[accountId, region, name, selector]: Parameters<ParametersRepository['getParameter']>): ReturnType<ParametersRepository['getParameter']> {
+    const key = `parameter\0${accountId}\0${region}\0${name}\0${selector?.version ?? ''}\0${selector?.label ?? ''}`;
+    return this.#cache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
   }
 
   listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>): ReturnType<ParametersRepository['listParameterVersions']> {

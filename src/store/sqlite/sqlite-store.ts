@@ -814,8 +814,10 @@ export class SqliteStore implements Store {
     return this.#parameters.putParameter(...args);
   }
 
-  async getParameter(...args: Parameters<ParametersRepository['getParameter']>) {
-    return this.#parameters.getParameter(...args);
+  /** GetParameter's one read, kept in the read cache between writes as a secret's are. */
+  async getParameter(...[accountId, region, name, selector]: Parameters<ParametersRepository['getParameter']>) {
+    const key = `parameter\0${accountId}\0${region}\0${name}\0${selector?.version ?? ''}\0${selector?.label ?? ''}`;
+    return this.#cache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
   }
 
   async listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>) {
