@@ -13,11 +13,12 @@ const allowed = {
   functions: ['core', 'store'],
   rotation: ['core', 'store', 'secrets', 'functions'],
   iam: ['core', 'store', 'policy', 'auth'],
+  ssm: ['core', 'store', 'policy', 'kms'],
   protocol: ['core'],
   agent: ['core'],
   cli: ['agent', 'server', 'core', 'crypto'],
 };
-const modules = ['core', 'crypto', 'store', 'policy', 'auth', 'audit', 'kms', 'secrets', 'functions', 'rotation', 'iam', 'protocol', 'server', 'agent', 'cli', 'console'];
+const modules = ['core', 'crypto', 'store', 'policy', 'auth', 'audit', 'kms', 'secrets', 'functions', 'rotation', 'iam', 'ssm', 'protocol', 'server', 'agent', 'cli', 'console'];
 
 module.exports = {
   forbidden: [

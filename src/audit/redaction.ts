@@ -35,6 +35,8 @@ const DENIED_MEMBERS = new Set([
   'WebIdentityToken',
   // Invoke's base64 tail of the function's log: functions print what they like.
   'LogResult',
+  // SSM: a Secrets Manager reference's raw GetSecretValue answer (it holds the secret's value).
+  'SourceResult',
 ]);
 
 /** Member names that look like they hold a value or key material, whatever the operation. */
@@ -64,6 +66,8 @@ export function redact(value: unknown, depth = 0): unknown {
     const kept: Record<string, unknown> = {};
     for (const [member, memberValue] of Object.entries(value)) {
       if (isDeniedMember(member)) continue;
+      // `Value` is kept only in a key/value pair (a tag); elsewhere it is a value (SSM PutParameter's).
+      if (member === 'Value' && !('Key' in value)) continue;
       if (VALUE_ONLY_MEMBERS.has(member) && memberValue !== null && typeof memberValue === 'object') {
         kept[member] = Object.fromEntries(Object.keys(memberValue).map((name) => [name, REDACTED_MEMBER]));
         continue;

@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * Secrets Manager clients for the CLI's remote commands (`coffer run`, `coffer render`). Credentials, Region
@@ -16,6 +17,7 @@ export type ClientOptions = {
 };
 
 export type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
+export type SsmSdk = typeof import('@aws-sdk/client-ssm');
 
 /** One client per Region: an ARN names its Region, and the secret lives there (Regions are namespaces in Coffer). */
 export class SecretsManagerClients {
@@ -23,6 +25,8 @@ export class SecretsManagerClients {
   readonly #sdk: SecretsManagerSdk;
   readonly #defaultRegion: string | undefined;
   readonly #byRegion = new Map<string, SecretsManagerClient>();
+  readonly #ssmByRegion = new Map<string, SSMClient>();
+  #ssmSdk: Promise<SsmSdk> | undefined;
 
   private constructor(sdk: SecretsManagerSdk, options: ClientOptions, defaultRegion: string | undefined) {
     this.#sdk = sdk;
@@ -59,9 +63,26 @@ export class SecretsManagerClients {
     return client;
   }
 
+  /**
+   * Parameter Store's client for `region`, with the same credentials, profile and endpoint (AWS_ENDPOINT_URL_SSM
+   * or AWS_ENDPOINT_URL); its SDK is loaded the first time a reference names a parameter.
+   */
+  async parameterStore(region?: string): Promise<{ client: SSMClient; sdk: SsmSdk }> {
+    this.#ssmSdk ??= import('@aws-sdk/client-ssm');
+    const sdk = await this.#ssmSdk;
+    const key = region ?? '';
+    let client = this.#ssmByRegion.get(key);
+    if (client === undefined) {
+      client = new sdk.SSMClient({ region: region ?? this.#defaultRegion, endpoint: this.#options.endpointUrl, profile: this.#options.profile, maxAttempts: 3 });
+      this.#ssmByRegion.set(key, client);
+    }
+    return { client, sdk };
+  }
+
   close(): void {
-    for (const client of this.#byRegion.values()) client.destroy();
+    for (const client of [...this.#byRegion.values(), ...this.#ssmByRegion.values()]) client.destroy();
     this.#byRegion.clear();
+    this.#ssmByRegion.clear();
   }
 }
 

@@ -9,8 +9,21 @@
  *   `{{resolve:secretsmanager:secret-id:SecretString:json-key:version-stage:version-id}}`
  *   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html).
  *
+ * - A Parameter Store parameter in either form: `valueFrom` `arn:aws:ssm:region:account:parameter/name` or a
+ *   name starting with `/` (a hierarchy, as ECS names parameters; SecureStrings are decrypted, as ECS does), and
+ *   `{{resolve:ssm:name[:version]}}` / `{{resolve:ssm-secure:name[:version]}}`
+ *   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html).
+ *
  * Pure code: no SDK, no I/O. Errors name the reference as written (a reference is not a secret value).
  */
+
+/** A reference to a Parameter Store parameter: what GetParameter is asked. */
+export type ParameterSource = {
+  /** GetParameter's Name: the name or ARN, with `:version` (or `:label`) when the reference names one. */
+  name: string;
+  /** `ssm-secure` and valueFrom decrypt a SecureString; `ssm` refuses one, as CloudFormation does. */
+  withDecryption: boolean;
+};
 
 export type SecretReference = {
   /** The reference as the user wrote it, for messages. */
@@ -22,6 +35,8 @@ export type SecretReference = {
   jsonKey?: string;
   versionStage?: string;
   versionId?: string;
+  /** Set when the reference names a Parameter Store parameter rather than a secret (`secretId` is then its name). */
+  parameter?: ParameterSource;
 };
 
 /** A reference that cannot be used: the message says why and names the reference. */
@@ -42,6 +57,7 @@ const ARN_FIELDS = 7;
 export function parseValueFrom(text: string): SecretReference {
   if (text === '') throw new ReferenceSyntaxError('empty secret reference');
   const fields = text.split(':');
+  if (text.startsWith('/') || (fields[0] === 'arn' && fields[2] === 'ssm')) return parameterReference(text, text, true);
   const arn = fields[0] === 'arn' ? arnPrefix(text, fields) : undefined;
   const secretFieldCount = arn ? ARN_FIELDS : 1;
   const rest = fields.slice(secretFieldCount);
@@ -88,9 +104,7 @@ function parseDynamicReference(text: string, body: string): SecretReference {
   const separator = body.indexOf(':');
   const service = separator === -1 ? body : body.slice(0, separator);
   const reference = separator === -1 ? '' : body.slice(separator + 1);
-  if (service === 'ssm' || service === 'ssm-secure') {
-    throw new ReferenceSyntaxError(`${text}: Parameter Store is not available on this server yet`);
-  }
+  if (service === 'ssm' || service === 'ssm-secure') return parameterReference(text, reference, service === 'ssm-secure');
   if (service !== 'secretsmanager') {
     throw new ReferenceSyntaxError(`${text}: unknown service "${service}" (expected secretsmanager, ssm or ssm-secure)`);
   }
@@ -110,6 +124,24 @@ function parseDynamicReference(text: string, body: string): SecretReference {
   return withVersion({ text, secretId, region: arn?.region, jsonKey }, versionStage, versionId);
 }
 
+/**
+ * A parameter named by `name` (a name, or an ARN whose Region the request goes to), with an optional
+ * `:version` or `:label` after it that GetParameter reads itself.
+ */
+function parameterReference(text: string, name: string, withDecryption: boolean): SecretReference {
+  if (name === '' || name.startsWith(':')) throw new ReferenceSyntaxError(`${text}: the parameter name is empty`);
+  const fields = name.split(':');
+  if (fields[0] === 'arn') {
+    const [, partition, service, region, account, resource] = fields;
+    if (fields.length < 6 || partition === '' || service !== 'ssm' || !region || !account || !resource?.startsWith('parameter/')) {
+      throw new ReferenceSyntaxError(`${text}: not a Parameter Store parameter ARN (arn:aws:ssm:region:account:parameter/name)`);
+    }
+    return { text, secretId: name, region, parameter: { name, withDecryption } };
+  }
+  if (fields.length > 2) throw new ReferenceSyntaxError(`${text}: too many fields (expected parameter-name or parameter-name:version)`);
+  return { text, secretId: name, parameter: { name, withDecryption } };
+}
+
 function withVersion(reference: SecretReference, versionStage: string | undefined, versionId: string | undefined): SecretReference {
   if (versionStage !== undefined && versionId !== undefined) {
     throw new ReferenceSyntaxError(`${reference.text}: give a version stage or a version id, not both`);
@@ -124,7 +156,6 @@ function withVersion(reference: SecretReference, versionStage: string | undefine
 
 /** The Region and name of a Secrets Manager ARN's first seven fields; anything else is refused, naming `text`. */
 function arnPrefix(text: string, fields: string[]): { region: string; name: string } {
-  if (fields[2] === 'ssm') throw new ReferenceSyntaxError(`${text}: Parameter Store is not available on this server yet`);
   if (fields.length < ARN_FIELDS) throw new ReferenceSyntaxError(`${text}: not a complete ARN (arn:aws:secretsmanager:region:account:secret:name)`);
   const [, partition, service, region, account, resourceType, name] = fields as [string, string, string, string, string, string, string];
   if (partition === '' || service !== 'secretsmanager' || resourceType !== 'secret' || region === '' || account === '') {

@@ -2,8 +2,8 @@ import { describeSdkError, type SecretsManagerClients } from './aws-clients.js';
 import { findDynamicReferences, ReferenceSyntaxError, selectValue, type SecretReference } from './secret-references.js';
 
 /**
- * Resolves secret references against Secrets Manager (GetSecretValue, ListSecrets), for `coffer run` and
- * `coffer render`. One fetch per secret version however many references name it (a secret's keys are read
+ * Resolves secret references against Secrets Manager (GetSecretValue, ListSecrets) and Parameter Store
+ * (GetParameter), for `coffer run` and `coffer render`. One fetch per secret version however many references name it (a secret's keys are read
  * from one GetSecretValue). Values stay in memory; errors name the reference, never a value.
  */
 
@@ -36,6 +36,7 @@ const CONCURRENT_FETCHES = 8;
 export class SecretResolver {
   readonly #clients: SecretsManagerClients;
   readonly #fetches = new Map<string, Promise<Fetched>>();
+  readonly #parameters = new Map<string, Promise<string>>();
   readonly #versions = new Map<string, ResolvedVersion>();
   #active = 0;
   readonly #waiting: Array<() => void> = [];
@@ -46,6 +47,7 @@ export class SecretResolver {
 
   /** The value `reference` stands for; throws ResolutionError naming it. */
   async resolve(reference: SecretReference): Promise<string> {
+    if (reference.parameter) return this.#parameter(reference);
     const fetched = await this.#fetch(reference);
     try {
       return selectValue(reference, fetched.secretString);
@@ -105,6 +107,33 @@ export class SecretResolver {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
     return Object.entries(parsed as Record<string, unknown>).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
+  }
+
+  /** A parameter's value: GetParameter once per name (with its selector) and decryption. */
+  #parameter(reference: SecretReference): Promise<string> {
+    const source = reference.parameter!;
+    const key = JSON.stringify(['ssm', reference.region ?? '', source.name, source.withDecryption]);
+    let pending = this.#parameters.get(key);
+    if (pending === undefined) {
+      pending = this.#limited(() => this.#getParameter(reference));
+      this.#parameters.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #getParameter(reference: SecretReference): Promise<string> {
+    const source = reference.parameter!;
+    let answer;
+    try {
+      const { client, sdk } = await this.#clients.parameterStore(reference.region);
+      answer = await client.send(new sdk.GetParameterCommand({ Name: source.name, WithDecryption: source.withDecryption }));
+    } catch (error) {
+      throw new ResolutionError(`${reference.text}: ${describeSdkError(error)}`);
+    }
+    if (answer.Parameter?.Type === 'SecureString' && !source.withDecryption) {
+      throw new ResolutionError(`${reference.text}: the parameter is a SecureString; use {{resolve:ssm-secure:…}} to decrypt it`);
+    }
+    return answer.Parameter?.Value ?? '';
   }
 
   /** GetSecretValue once per secret and version. */

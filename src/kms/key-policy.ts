@@ -25,7 +25,7 @@ export function defaultKeyPolicy(accountId: string): string {
   return JSON.stringify(policy, null, 2);
 }
 
-const SERVICE_TITLES: Record<string, string> = { secretsmanager: 'AWS Secrets Manager', lambda: 'AWS Lambda' };
+const SERVICE_TITLES: Record<string, string> = { secretsmanager: 'AWS Secrets Manager', lambda: 'AWS Lambda', ssm: 'AWS Systems Manager' };
 
 /**
  * The key policy of an AWS managed key (`alias/aws/<service>`), as AWS writes it for aws/secretsmanager: any

@@ -9,6 +9,7 @@ import { awsManagedKeyPolicy } from './key-policy.js';
 const MANAGED_KEY_DESCRIPTIONS: Record<string, string> = {
   secretsmanager: 'Default key that protects my Secrets Manager data when no other key is defined',
   lambda: 'Default key that protects my Lambda functions when no other key is defined',
+  ssm: 'Default key that protects my SSM Parameter Store data when no other key is defined',
 };
 
 /**

@@ -20,11 +20,11 @@ const KMS = ['kms:*'];
 /** Calls that set tags carry aws:RequestTag/* and aws:TagKeys; calls that remove them aws:TagKeys. */
 const TAGGING = [
   'secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:TagResource', 'iam:CreateUser', 'iam:CreateRole', 'iam:TagUser', 'iam:TagRole',
-  'iam:CreatePolicy', 'iam:TagPolicy',
+  'iam:CreatePolicy', 'iam:TagPolicy', 'ssm:PutParameter', 'ssm:AddTagsToResource',
   // AssumeRole with Tags checks sts:TagSession with the session tags as request tags.
   'sts:TagSession',
 ];
-const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole', 'iam:UntagPolicy'];
+const UNTAGGING = ['secretsmanager:UntagResource', 'kms:UntagResource', 'iam:UntagUser', 'iam:UntagRole', 'iam:UntagPolicy', 'ssm:RemoveTagsFromResource'];
 /** iam/operations/callers.ts BOUNDARY_KEYED and the operations that set a boundary. */
 const BOUNDARY_KEYED = [
   'iam:CreateUser', 'iam:PutUserPermissionsBoundary', 'iam:DeleteUserPermissionsBoundary', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy',
@@ -57,7 +57,11 @@ const SOURCES: readonly KeySource[] = [
   ].map((key) => ({ key, actions: EVERY_ACTION })),
   // Secrets Manager calling KMS for the caller (kms/envelope-port.ts).
   ...['aws:calledvia', 'aws:calledviafirst', 'aws:calledvialast', 'kms:viaservice'].map((key) => ({ key, actions: KMS })),
-  { key: 'aws:resourcetag/', actions: [...SECRETS, ...KMS, 'iam:*'] },
+  { key: 'aws:resourcetag/', actions: [...SECRETS, ...KMS, 'iam:*', 'ssm:*'] },
+  // ssm/parameter-access.ts and the operations.
+  { key: 'ssm:resourcetag/', actions: ['ssm:*'] },
+  { key: 'ssm:overwrite', actions: ['ssm:PutParameter'] },
+  { key: 'ssm:recursive', actions: ['ssm:GetParametersByPath'] },
   { key: 'iam:resourcetag/', actions: ['iam:*'] },
   { key: 'aws:requesttag/', actions: TAGGING },
   { key: 'aws:tagkeys', actions: [...TAGGING, ...UNTAGGING] },

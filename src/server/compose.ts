@@ -12,6 +12,8 @@ import { createQueryRouter, createRestRouter, createTargetRouter } from '../prot
 import { createRotationService, type RotationService } from '../rotation/index.js';
 import { builtInRotators } from '../rotation/rotators/index.js';
 import { createSecretsService, type SecretsService } from '../secrets/index.js';
+import { createSsmService, type SsmService } from '../ssm/index.js';
+import { secretsReaderFor } from './secrets-reader.js';
 import type { IamRepository } from '../store/index.js';
 import { SqliteStore } from '../store/sqlite/index.js';
 import { auditAnchoringFor } from './audit-anchoring.js';
@@ -37,6 +39,7 @@ export type Coffer = {
   pipeline: Pipeline;
   kms: KmsService;
   secrets: SecretsService;
+  ssm: SsmService;
   functions: FunctionsService;
   rotation: RotationService;
   accounts: {
@@ -197,8 +200,19 @@ async function composeServices(config: CofferConfig, openedStore: ServerStore, k
     authorizer,
     policies: compiledPolicies,
   });
-  const route = createTargetRouter([kms.table, secrets.table, cloudTrailTable({ store })]);
+  // Parameter Store reads referenced secrets through Secrets Manager's own GetSecretValue: bound late, like `invoke`.
+  let invokeAsSsm: Invoke | undefined;
+  const ssm = createSsmService({
+    store,
+    kms: kms.portFor('ssm'),
+    authorizer,
+    secrets: secretsReaderFor((ctx, operation, input) => invokeAsSsm!(ctx, `secretsmanager.${operation}`, input)),
+    logger,
+    limits: config.parameterLimits,
+  });
+  const route = createTargetRouter([kms.table, secrets.table, ssm.table, cloudTrailTable({ store })]);
   invoke = createInvoker({ route, audit, authorizer, invokedBy: 'secretsmanager.amazonaws.com' });
+  invokeAsSsm = createInvoker({ route, audit, authorizer, invokedBy: 'ssm.amazonaws.com' });
   // A built-in function's calls are its execution role's, audited as that session's (not as the service's).
   invokeAsFunction = createInvoker({ route, audit, authorizer });
   const pipeline = createPipeline({
@@ -226,6 +240,7 @@ async function composeServices(config: CofferConfig, openedStore: ServerStore, k
   const runMaintenance = async () => {
     await kms.maintenance.runDue(clock.now());
     await secrets.maintenance.runDue(clock.now());
+    await ssm.maintenance.runDue(clock.now());
     await rotation.maintenance.runDue(clock.now());
     await functions.maintenance.runDue(systemClock.now()); // credential expiry is wall-clock time, like SigV4
     await auditRetention?.runDue(clock.now());
@@ -246,6 +261,7 @@ async function composeServices(config: CofferConfig, openedStore: ServerStore, k
     pipeline,
     kms,
     secrets,
+    ssm,
     functions,
     rotation,
     accounts: { create: () => createAccount(store, credentials, clock.now()) },

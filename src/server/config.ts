@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '../core/index.js';
+import type { ParameterLimits } from '../ssm/index.js';
 import type { ReadCacheStats, Store } from '../store/index.js';
 import type { AuditAppender } from '../store/sqlite/index.js';
 import type { CofferMetrics } from './metrics.js';
@@ -76,6 +77,8 @@ export type CofferConfig = {
    * 2^32 for random IVs), and how many a node reserves per store write (default 4096); kms/encryption-budget.ts.
    */
   kmsEncryptionBudget?: { encryptionsPerBackingKey?: number; reservationBlock?: number };
+  /** Parameter Store's quotas (versions, standard parameters, labels, tags); AWS's by default. Tests of the limits lower them. */
+  parameterLimits?: Partial<ParameterLimits>;
 };
 
 /** `--store postgres://…` and the flags that shape this node's use of it. */

@@ -16,6 +16,7 @@ export type { SecretsRepository } from './repositories/secrets.js';
 export type { RotationLag, RotationRepository } from './repositories/rotation.js';
 export type { FunctionsRepository } from './repositories/functions.js';
 export type { AuditRepository } from './repositories/audit.js';
+export type { ParametersRepository } from './repositories/parameters.js';
 export * from './records.js';
 export { GENESIS_HASH, chainHash } from './audit-hash.js';
 export * from './audit-anchor.js';

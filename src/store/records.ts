@@ -11,3 +11,4 @@ export * from './records/secrets.js';
 export * from './records/rotation.js';
 export * from './records/functions.js';
 export * from './records/audit.js';
+export * from './records/parameters.js';

@@ -7,6 +7,7 @@ import type { MetaRepository } from './repositories/meta.js';
 import type { RootSealedRepository } from './repositories/root-sealed.js';
 import type { RotationRepository } from './repositories/rotation.js';
 import type { SecretsRepository } from './repositories/secrets.js';
+import type { ParametersRepository } from './repositories/parameters.js';
 
 /**
  * The persistence contract every backend (SQLite now, PostgreSQL later) satisfies: one repository per domain
@@ -30,6 +31,7 @@ export interface Store
     SecretsRepository,
     RotationRepository,
     FunctionsRepository,
+    ParametersRepository,
     AuditRepository {}
 
 /** What a backend's read cache has answered (hits), passed to the database (misses), and holds now. */

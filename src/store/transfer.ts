@@ -195,6 +195,20 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     order: ['arn'],
   },
   {
+    name: 'ssm_parameters',
+    columns: [text('account_id'), text('region'), text('name'), integer('latest_version'), text('latest_tier'), text('tags'), integer('expires_at')],
+    order: ['account_id', 'region', 'name'],
+  },
+  {
+    name: 'ssm_parameter_versions',
+    columns: [
+      text('account_id'), text('region'), text('name'), integer('version'), text('type'), text('value'), bytes('encrypted_data_key'), bytes('sealed_value'),
+      text('key_id'), text('description'), text('allowed_pattern'), text('data_type'), text('tier'), text('policies'), text('labels'),
+      integer('last_modified_date'), text('last_modified_user'),
+    ],
+    order: ['account_id', 'region', 'name', 'version'],
+  },
+  {
     name: 'audit_events',
     columns: [
       integer('sequence'), text('event_id'), text('account_id'), integer('event_time'), text('event_name'), text('event_source'), boolean('read_only'),

@@ -16,7 +16,7 @@ async function onServer(statement: string): Promise<void> {
   }
 }
 
-/** A new empty database <prefix><random> (coffer_test_…); drop() removes it, ending any connection still open to it. */
+/** A new empty database <prefix><random> (coffer_test_ unless told); drop() removes it, ending any connection still open to it. */
 export async function createTestDatabase(prefix = 'coffer_test_'): Promise<{ url: string; drop(): Promise<void> }> {
   const name = randomName(prefix, 8);
   await onServer(`CREATE DATABASE ${name}`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
+import type { ParameterLimits } from '../../src/ssm/index.js';
 import { defaultAuditAnchorFile, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
@@ -45,6 +46,8 @@ export async function startTestServer(
     kmsEncryptionBudget?: { encryptionsPerBackingKey?: number; reservationBlock?: number };
     /** Serve GET /metrics (on the API port unless `port` is given). */
     metrics?: MetricsConfig;
+    /** Parameter Store's quotas, lowered by tests of the limits themselves. */
+    parameterLimits?: Partial<ParameterLimits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'coffer-test-'));
@@ -69,6 +72,7 @@ export async function startTestServer(
     encodeAuthorizationMessages: options.encodeAuthorizationMessages,
     kmsEncryptionBudget: options.kmsEncryptionBudget,
     metrics: options.metrics,
+    parameterLimits: options.parameterLimits,
   });
   const admin = server.coffer.createdAdmin ?? { accessKeyId: 'test', secretAccessKey: 'test' };
   let stopped = false;

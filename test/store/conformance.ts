@@ -5,6 +5,7 @@ import { runKmsRepositorySuite } from './kms/kms-suite.js';
 import { runMetaRepositorySuite } from './meta/meta-suite.js';
 import { runRootSealedRepositorySuite } from './root-sealed/root-sealed-suite.js';
 import { runOidcProviderRepositorySuite } from './oidc-providers/oidc-providers-suite.js';
+import { runParametersRepositorySuite } from './parameters/parameters-suite.js';
 import { runRotationRepositorySuite } from './rotation/rotation-suite.js';
 import { runSecretsRepositorySuite } from './secrets/secrets-suite.js';
 import type { OpenStore } from './repository-suite.js';
@@ -21,6 +22,7 @@ export const conformanceSuites = {
   secrets: runSecretsRepositorySuite,
   rotation: runRotationRepositorySuite,
   functions: runFunctionsRepositorySuite,
+  parameters: runParametersRepositorySuite,
   audit: runAuditRepositorySuite,
   rootSealed: runRootSealedRepositorySuite,
 } as const;

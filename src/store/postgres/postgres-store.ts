@@ -62,6 +62,8 @@ import { PostgresKeyTables } from './key-tables.js';
 import { PostgresMetaTables } from './meta-tables.js';
 import { PostgresRootSealedTables } from './root-sealed-tables.js';
 import type { RootSealedKind, RootSealedRecord } from '../repositories/root-sealed.js';
+import { PostgresParameterTables } from './parameter-tables.js';
+import type { ParametersRepository } from '../repositories/parameters.js';
 import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
@@ -154,6 +156,7 @@ export class PostgresStore implements Store {
   readonly #iam: PostgresIamTables;
   readonly #oidcProviders: PostgresOidcProviderTables;
   readonly #rootSealed: PostgresRootSealedTables;
+  readonly #parameters: PostgresParameterTables;
   readonly #keys: PostgresKeyTables;
   readonly #grants: PostgresGrantTables;
   readonly #secrets: PostgresSecretTables;
@@ -185,6 +188,7 @@ export class PostgresStore implements Store {
     // The point reads of GetSecretValue and of sealing and opening values (on a cache miss) go as one SELECT
     // each, without BEGIN/COMMIT around it (transaction.ts, outsideTransaction).
     this.#secrets = new PostgresSecretTables(transaction, pointRead);
+    this.#parameters = new PostgresParameterTables(transaction, pointRead);
     this.#rotation = new PostgresRotationTables(transaction);
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
@@ -872,6 +876,54 @@ export class PostgresStore implements Store {
 
   listFunctionsWithClearEnvironment(): Promise<FunctionRecord[]> {
     return this.#functions.listFunctionsWithClearEnvironment();
+  }
+
+  // SSM parameters (parameter-tables.ts).
+
+  putParameter(...args: Parameters<ParametersRepository['putParameter']>): ReturnType<ParametersRepository['putParameter']> {
+    return this.#parameters.putParameter(...args);
+  }
+
+  /** GetParameter's one read, kept in the node's read cache as a secret's are (fresh within its max age). */
+  getParameter(...[accountId, region, name, selector]: Parameters<ParametersRepository['getParameter']>): ReturnType<ParametersRepository['getParameter']> {
+    const key = `parameter\0${accountId}\0${region}\0${name}\0${selector?.version ?? ''}\0${selector?.label ?? ''}`;
+    return this.#cache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
+  }
+
+  listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>): ReturnType<ParametersRepository['listParameterVersions']> {
+    return this.#parameters.listParameterVersions(...args);
+  }
+
+  listParameters(...args: Parameters<ParametersRepository['listParameters']>): ReturnType<ParametersRepository['listParameters']> {
+    return this.#parameters.listParameters(...args);
+  }
+
+  deleteParameter(...args: Parameters<ParametersRepository['deleteParameter']>): ReturnType<ParametersRepository['deleteParameter']> {
+    return this.#parameters.deleteParameter(...args);
+  }
+
+  deleteExpiredParameters(...args: Parameters<ParametersRepository['deleteExpiredParameters']>): ReturnType<ParametersRepository['deleteExpiredParameters']> {
+    return this.#parameters.deleteExpiredParameters(...args);
+  }
+
+  labelParameterVersion(...args: Parameters<ParametersRepository['labelParameterVersion']>): ReturnType<ParametersRepository['labelParameterVersion']> {
+    return this.#parameters.labelParameterVersion(...args);
+  }
+
+  unlabelParameterVersion(...args: Parameters<ParametersRepository['unlabelParameterVersion']>): ReturnType<ParametersRepository['unlabelParameterVersion']> {
+    return this.#parameters.unlabelParameterVersion(...args);
+  }
+
+  getParameterTags(...args: Parameters<ParametersRepository['getParameterTags']>): ReturnType<ParametersRepository['getParameterTags']> {
+    return this.#parameters.getParameterTags(...args);
+  }
+
+  tagParameter(...args: Parameters<ParametersRepository['tagParameter']>): ReturnType<ParametersRepository['tagParameter']> {
+    return this.#parameters.tagParameter(...args);
+  }
+
+  untagParameter(...args: Parameters<ParametersRepository['untagParameter']>): ReturnType<ParametersRepository['untagParameter']> {
+    return this.#parameters.untagParameter(...args);
   }
 
   appendAuditEvent(draft: AuditEventDraft): Promise<AuditEventRecord> {

@@ -496,7 +496,50 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   {
-    id: 21,
+    id: 18,
+    name: 'ssm-parameters',
+    // SSM Parameter Store: a parameter per account, Region and name (byte order, so a path is a range of the
+    // key) with its latest version number and tier (the Standard-parameter limit counts an index), its tags (JSON list) and when its Expiration policy deletes it; each
+    // kept version (at most 100) with its own attributes and labels (JSON list). A SecureString's value is only
+    // in encrypted_data_key + sealed_value (value NULL); a String's only in value.
+    sql: `
+      CREATE TABLE ssm_parameters (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        latest_version INTEGER NOT NULL,
+        latest_tier TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (account_id, region, name)
+      );
+      CREATE INDEX ssm_parameters_by_expiry ON ssm_parameters (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX ssm_parameters_by_tier ON ssm_parameters (account_id, region, latest_tier);
+      CREATE TABLE ssm_parameter_versions (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        value TEXT,
+        encrypted_data_key BLOB,
+        sealed_value BLOB,
+        key_id TEXT,
+        description TEXT,
+        allowed_pattern TEXT,
+        data_type TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        policies TEXT,
+        labels TEXT NOT NULL,
+        last_modified_date INTEGER NOT NULL,
+        last_modified_user TEXT NOT NULL,
+        PRIMARY KEY (account_id, region, name, version),
+        FOREIGN KEY (account_id, region, name) REFERENCES ssm_parameters (account_id, region, name) ON DELETE CASCADE
+      );
+    `,
+  },
+  {
+    id: 19,
     name: 'kms-encryption-reservations',
     // How many encryptions each symmetric backing key has had reserved (kms/encryption-budget.ts): a node reserves
     // a block before it uses it, so the total never under-counts, even after a crash. Keyed by backing key id,

@@ -11,6 +11,8 @@ import { SqliteGrantTables } from './grant-tables.js';
 import { SqliteKeyTables } from './key-tables.js';
 import { SqliteIamTables } from './iam-tables.js';
 import { SqliteOidcProviderTables } from './oidc-provider-tables.js';
+import { SqliteParameterTables } from './parameter-tables.js';
+import type { ParametersRepository } from '../repositories/parameters.js';
 import { isPlainRead } from '../plain-read.js';
 import { ReadCache } from './read-cache.js';
 import { SqliteRootSealedTables } from './root-sealed-tables.js';
@@ -111,6 +113,7 @@ export class SqliteStore implements Store {
   readonly #iam: SqliteIamTables;
   readonly #oidcProviders: SqliteOidcProviderTables;
   readonly #rootSealed: SqliteRootSealedTables;
+  readonly #parameters: SqliteParameterTables;
   readonly #auditPath: string | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -142,6 +145,7 @@ export class SqliteStore implements Store {
     this.#iam = new SqliteIamTables(this.#db, prepare);
     this.#oidcProviders = new SqliteOidcProviderTables(this.#db, prepare);
     this.#rootSealed = new SqliteRootSealedTables(prepare);
+    this.#parameters = new SqliteParameterTables(this.#db, prepare);
   }
 
   /** Migrates coffer.db, then the audit log (audit.db's own migrations; see SqliteAuditTables.migrate). */
@@ -847,6 +851,54 @@ export class SqliteStore implements Store {
 
   async listFunctionsWithClearEnvironment() {
     return this.#functions.listFunctionsWithClearEnvironment();
+  }
+
+  // SSM parameters (parameter-tables.ts).
+
+  async putParameter(...args: Parameters<ParametersRepository['putParameter']>) {
+    return this.#parameters.putParameter(...args);
+  }
+
+  /** GetParameter's one read, kept in the read cache between writes as a secret's are. */
+  async getParameter(...[accountId, region, name, selector]: Parameters<ParametersRepository['getParameter']>) {
+    const key = `parameter\0${accountId}\0${region}\0${name}\0${selector?.version ?? ''}\0${selector?.label ?? ''}`;
+    return this.#cache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
+  }
+
+  async listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>) {
+    return this.#parameters.listParameterVersions(...args);
+  }
+
+  async listParameters(...args: Parameters<ParametersRepository['listParameters']>) {
+    return this.#parameters.listParameters(...args);
+  }
+
+  async deleteParameter(...args: Parameters<ParametersRepository['deleteParameter']>) {
+    return this.#parameters.deleteParameter(...args);
+  }
+
+  async deleteExpiredParameters(...args: Parameters<ParametersRepository['deleteExpiredParameters']>) {
+    return this.#parameters.deleteExpiredParameters(...args);
+  }
+
+  async labelParameterVersion(...args: Parameters<ParametersRepository['labelParameterVersion']>) {
+    return this.#parameters.labelParameterVersion(...args);
+  }
+
+  async unlabelParameterVersion(...args: Parameters<ParametersRepository['unlabelParameterVersion']>) {
+    return this.#parameters.unlabelParameterVersion(...args);
+  }
+
+  async getParameterTags(...args: Parameters<ParametersRepository['getParameterTags']>) {
+    return this.#parameters.getParameterTags(...args);
+  }
+
+  async tagParameter(...args: Parameters<ParametersRepository['tagParameter']>) {
+    return this.#parameters.tagParameter(...args);
+  }
+
+  async untagParameter(...args: Parameters<ParametersRepository['untagParameter']>) {
+    return this.#parameters.untagParameter(...args);
   }
 
   /** Statements are prepared once and reused: preparing is most of the cost of a small query. */

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { COFFER_BIN } from '../../helpers/child-server.js';
 import { cliEnv, runCoffer, type CofferOutcome } from '../../helpers/coffer-cli.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
+import { ssmClient, uniquePath } from '../../helpers/ssm.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
@@ -107,11 +109,30 @@ describe('coffer render', () => {
     assert.equal(toStdout.stdout, '', 'nothing on stdout either');
   });
 
-  it('names Parameter Store references as not available yet, and refuses malformed ones', async () => {
+  it('resolves {{resolve:ssm:…}} and {{resolve:ssm-secure:…}}, with a version', async () => {
+    const ssm = ssmClient(server);
+    const root = uniquePath('render');
+    await ssm.send(new PutParameterCommand({ Name: `${root}/host`, Value: 'db.internal', Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: `${root}/host`, Value: 'db2.internal', Type: 'String', Overwrite: true }));
+    await ssm.send(new PutParameterCommand({ Name: `${root}/password`, Value: 'ssm-secure-value', Type: 'SecureString' }));
+    ssm.destroy();
+    const text = `host={{resolve:ssm:${root}/host}} old={{resolve:ssm:${root}/host:1}} password={{resolve:ssm-secure:${root}/password:1}}\n`;
+    const rendered = await runCoffer(['render', template('ssm-ok.tmpl', text)], cliEnv(server));
+    assert.equal(rendered.code, 0, rendered.stderr);
+    assert.equal(rendered.stdout, 'host=db2.internal old=db.internal password=ssm-secure-value\n');
+    const plainOfSecure = await runCoffer(['render', template('ssm-plain.tmpl', `{{resolve:ssm:${root}/password}}\n`)], cliEnv(server));
+    assert.equal(plainOfSecure.code, 1);
+    assert.match(plainOfSecure.stderr, /is a SecureString; use \{\{resolve:ssm-secure/);
+    assert.doesNotMatch(plainOfSecure.stderr, /ssm-secure-value/);
+    const missing = await runCoffer(['render', template('ssm-missing.tmpl', `{{resolve:ssm:${root}/none}}\n`)], cliEnv(server));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ParameterNotFound/);
+  });
+
+  it('refuses malformed references', async () => {
     const cases: Array<[string, string]> = [
-      ['{{resolve:ssm:/app/db/host}}', 'Parameter Store is not available on this server yet'],
-      ['{{resolve:ssm:/app/db/host:3}}', 'Parameter Store is not available on this server yet'],
-      ['{{resolve:ssm-secure:/app/db/password:1}}', 'Parameter Store is not available on this server yet'],
+      ['{{resolve:ssm:}}', 'the parameter name is empty'],
+      ['{{resolve:ssm:/app/db/host:3:4}}', 'too many fields'],
       [`{{resolve:secretsmanager:${db.name}:SecretBinary:password}}`, 'must be SecretString'],
       [`{{resolve:secretsmanager:${db.name}:SecretString:password:AWSCURRENT:${db.v1}}}`, 'not both'],
       ['{{resolve:s3:bucket}}', 'unknown service "s3"'],

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { cliEnv, printEnvCommand, runCoffer, startCoffer } from '../../helpers/coffer-cli.js';
 import { childEnv } from '../../helpers/child-server.js';
 import { createUser } from '../../helpers/principals.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
+import { ssmClient, uniquePath } from '../../helpers/ssm.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
@@ -66,6 +68,25 @@ describe('coffer run', () => {
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.deepEqual(JSON.parse(outcome.stdout), Object.fromEntries(Object.entries(forms).map(([name, [, value]]) => [name, value])));
     assert.equal(outcome.stderr, '');
+  });
+
+  it('passes Parameter Store parameters by name (a SecureString decrypted), ARN and version', async () => {
+    const ssm = ssmClient(server);
+    const root = uniquePath('run');
+    await ssm.send(new PutParameterCommand({ Name: `${root}/host`, Value: 'db.internal', Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: `${root}/host`, Value: 'db2.internal', Type: 'String', Overwrite: true }));
+    await ssm.send(new PutParameterCommand({ Name: `${root}/password`, Value: 'ssm-Pa55', Type: 'SecureString' }));
+    ssm.destroy();
+    const forms: Record<string, [string, string]> = {
+      HOST: [`${root}/host`, 'db2.internal'],
+      HOST_V1: [`${root}/host:1`, 'db.internal'],
+      HOST_ARN: [`arn:aws:ssm:us-east-1:000000000000:parameter${root}/host`, 'db2.internal'],
+      PASSWORD: [`${root}/password`, 'ssm-Pa55'],
+    };
+    const args = Object.entries(forms).flatMap(([name, [ref]]) => ['--secret', `${name}=${ref}`]);
+    const outcome = await runCoffer(['run', ...args, '--', ...printEnvCommand(Object.keys(forms))], cliEnv(server));
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual(JSON.parse(outcome.stdout), Object.fromEntries(Object.entries(forms).map(([name, [, value]]) => [name, value])));
   });
 
   it('keeps the rest of its environment for the child, and runs the command without a shell', async () => {
@@ -131,14 +152,18 @@ describe('coffer run', () => {
       await refused(['--secret', `A=${db.name}:password`, '--secret', `B=${token.name}`], cliEnv(server, reader.keys), new RegExp(`--secret B=${token.name}: AccessDeniedException`));
     });
 
-    it('a malformed reference, a Parameter Store one, or a name set twice, without a request', async () => {
+    it('a malformed reference, or a name set twice, without a request', async () => {
       await refused(['--secret', `A=${db.name}:password:AWSCURRENT:${db.v2}`], cliEnv(server), /give a version stage or a version id, not both/);
-      await refused(['--secret', 'A=arn:aws:ssm:us-east-1:000000000000:parameter/app/db'], cliEnv(server), /Parameter Store is not available on this server yet/);
+      await refused(['--secret', 'A=arn:aws:ssm:us-east-1:000000000000:document/app'], cliEnv(server), /not a Parameter Store parameter ARN/);
       await refused(['--secret', `A=${db.name}:a:b:c:d`], cliEnv(server), /too many fields/);
       await refused(['--secret', `A=${token.name}`, '--secret', `A=${db.name}`], cliEnv(server), /A is set twice: by --secret A and by --secret A/);
       await refused(['--secret', `1A=${token.name}`], cliEnv(server), /expected NAME=REF/);
       // Every such mistake of one command line at once.
-      await refused(['--secret', 'A=x:1:2:3:4', '--secret', 'B=arn:aws:ssm:us-east-1:000000000000:parameter/p'], cliEnv(server), /A=x:1:2:3:4: too many fields[^]*parameter\/p: Parameter Store/);
+      await refused(['--secret', 'A=x:1:2:3:4', '--secret', 'B=arn:aws:ssm:us-east-1:000000000000:document/p'], cliEnv(server), /A=x:1:2:3:4: too many fields[^]*document\/p: not a Parameter Store/);
+    });
+
+    it('a missing parameter, naming it', async () => {
+      await refused(['--secret', 'A=/run/no-such-parameter'], cliEnv(server), /--secret A=\/run\/no-such-parameter: ParameterNotFound/);
     });
   });
 

@@ -51,12 +51,14 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CreateFunctionCommand, GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { GetParameterHistoryCommand, GetParametersByPathCommand, LabelParameterVersionCommand, ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { defaultAuditAnchorFile } from '../../../src/server/index.js';
 import { TRANSFER_CATALOG } from '../../../src/store/index.js';
 import { childEnv, COFFER_BIN } from '../../helpers/child-server.js';
 import { lambdaClient, ROTATION_ACTIONS } from '../../helpers/lambda.js';
 import { createAccount, createExecutionRole, createUser, iamClient, stsClient, type Keys } from '../../helpers/principals.js';
 import { createTestDatabase } from '../../helpers/postgres-store.js';
+import { ssmClient } from '../../helpers/ssm.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
@@ -158,6 +160,14 @@ async function populate(server: TestServer): Promise<Made> {
       )
       .catch(() => undefined);
     await server.server.coffer.rotation.idle();
+
+    // Parameter Store: a SecureString with two versions and a label, a tagged String.
+    const ssm = ssmClient(server);
+    await ssm.send(new PutParameterCommand({ Name: '/migrate/db/password', Value: 'first', Type: 'SecureString' }));
+    await ssm.send(new PutParameterCommand({ Name: '/migrate/db/password', Value: 'second', Type: 'SecureString', Overwrite: true }));
+    await ssm.send(new LabelParameterVersionCommand({ Name: '/migrate/db/password', ParameterVersion: 1, Labels: ['old'] }));
+    await ssm.send(new PutParameterCommand({ Name: '/migrate/flag', Value: 'on', Type: 'String', Tags: [{ Key: 'team', Value: 'core' }] }));
+    ssm.destroy();
     return { keyId: key, ciphertexts, user: { name: 'alice', keys: user.keys }, roleName: role, functionName };
   } finally {
     sm.destroy();
@@ -174,6 +184,7 @@ async function readEverything(server: TestServer, admin: Keys, made: Made): Prom
   const lambda = lambdaClient(server, { credentials: admin });
   const asUser = secretsClient(server, { credentials: made.user.keys });
   const sts = stsClient(server, made.user.keys);
+  const ssm = ssmClient(server, { credentials: admin });
   const plain = (value: object) => JSON.parse(JSON.stringify({ ...value, $metadata: undefined }, (_, item) => (item instanceof Uint8Array ? Buffer.from(item).toString('base64') : item)));
   const outcome = async (call: Promise<object>) => call.then(plain, (error: Error) => ({ error: error.name }));
   try {
@@ -217,9 +228,12 @@ async function readEverything(server: TestServer, admin: Keys, made: Made): Prom
       // The user's own key still signs (its secret is sealed under the root key) and its policy still applies.
       asUser: await outcome(asUser.send(new GetSecretValueCommand({ SecretId: 'app/db' }))),
       callerIdentity: await outcome(sts.send(new GetCallerIdentityCommand({}))),
+      parameters: await outcome(ssm.send(new GetParametersByPathCommand({ Path: '/migrate', Recursive: true, WithDecryption: true }))),
+      parameterHistory: await outcome(ssm.send(new GetParameterHistoryCommand({ Name: '/migrate/db/password', WithDecryption: true }))),
+      parameterTags: await outcome(ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/migrate/flag' }))),
     };
   } finally {
-    for (const client of [sm, kms, iam, lambda, asUser, sts]) client.destroy();
+    for (const client of [sm, kms, iam, lambda, asUser, sts, ssm]) client.destroy();
   }
 }
 
@@ -283,7 +297,7 @@ describe('coffer migrate: SQLite → PostgreSQL → SQLite', () => {
     for (const table of ['meta', 'accounts', 'iam_users', 'iam_roles', 'iam_user_policies', 'iam_role_policies', 'iam_groups', 'iam_group_members',
       'iam_group_policies', 'access_keys', 'kms_keys',
       'kms_backing_keys', 'kms_key_tags', 'kms_aliases', 'kms_grants', 'secrets', 'secret_versions', 'secret_version_stages', 'secret_tags',
-      'rotation_runs', 'functions', 'audit_events']) {
+      'rotation_runs', 'functions', 'ssm_parameters', 'ssm_parameter_versions', 'audit_events']) {
       assert.ok(originalDump[table]!.length > 0, `${table} has rows`);
     }
     assert.ok(originalDump.functions!.some((row) => Buffer.isBuffer((row as unknown[])[14])), 'a sealed environment');

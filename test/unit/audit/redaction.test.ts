@@ -20,6 +20,12 @@ describe('audit redaction', () => {
     assert.deepEqual(redact(input), { SecretId: 'prod/db', Code: {}, EncryptionContext: { purpose: 'test' } });
   });
 
+  it("drops a parameter's Value (SSM) but keeps a tag's, and drops a reference's SourceResult", () => {
+    const input = { Name: '/app/db', Type: 'SecureString', Value: 'hunter2', Tags: [{ Key: 'team', Value: 'core' }] };
+    assert.deepEqual(redact(input), { Name: '/app/db', Type: 'SecureString', Tags: [{ Key: 'team', Value: 'core' }] });
+    assert.deepEqual(redact({ Parameter: { Name: 'n', Value: 'v', SourceResult: '{"SecretString":"v"}' } }), { Parameter: { Name: 'n' } });
+  });
+
   it('drops them at any depth, inside arrays too', () => {
     const output = { SecretValues: [{ ARN: 'arn:1', Name: 'a', SecretString: 's1' }, { ARN: 'arn:2', SecretBinary: Buffer.from('s2') }] };
     assert.deepEqual(redact(output), { SecretValues: [{ ARN: 'arn:1', Name: 'a' }, { ARN: 'arn:2' }] });

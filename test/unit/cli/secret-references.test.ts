@@ -30,9 +30,26 @@ describe('ECS valueFrom references', () => {
     assert.throws(() => parseValueFrom(`${ARN}:a:b:c:d`), /too many fields/);
     assert.throws(() => parseValueFrom('arn:aws:secretsmanager:us-east-1'), /not a complete ARN/);
     assert.throws(() => parseValueFrom('arn:aws:kms:us-east-1:123456789012:key/abc:x:y'), /not a Secrets Manager secret ARN/);
-    assert.throws(() => parseValueFrom('arn:aws:ssm:us-east-1:123456789012:parameter/app/db'), /Parameter Store is not available on this server yet/);
+    assert.throws(() => parseValueFrom('arn:aws:ssm:us-east-1:123456789012:document/x'), /not a Parameter Store parameter ARN/);
     assert.throws(() => parseValueFrom(':password'), /name is empty/);
     assert.throws(() => parseValueFrom(''), /empty secret reference/);
+  });
+});
+
+describe('Parameter Store references', () => {
+  it('reads a parameter ARN or a name starting with a slash as a parameter, decrypted, as ECS does', () => {
+    const arn = 'arn:aws:ssm:eu-west-1:123456789012:parameter/app/db';
+    assert.deepEqual(parseValueFrom(arn), { text: arn, secretId: arn, region: 'eu-west-1', parameter: { name: arn, withDecryption: true } });
+    assert.deepEqual(parseValueFrom('/app/db:3'), { text: '/app/db:3', secretId: '/app/db:3', parameter: { name: '/app/db:3', withDecryption: true } });
+    assert.deepEqual(parseValueFrom('app/db'), { text: 'app/db', secretId: 'app/db' });
+  });
+
+  it('reads {{resolve:ssm:…}} and {{resolve:ssm-secure:…}} with an optional version', () => {
+    const [plain, secure] = findDynamicReferences('{{resolve:ssm:/a/b:2}} {{resolve:ssm-secure:/a/c}}').map((match) => match.reference);
+    assert.deepEqual(plain, { text: '{{resolve:ssm:/a/b:2}}', secretId: '/a/b:2', parameter: { name: '/a/b:2', withDecryption: false } });
+    assert.deepEqual(secure, { text: '{{resolve:ssm-secure:/a/c}}', secretId: '/a/c', parameter: { name: '/a/c', withDecryption: true } });
+    assert.throws(() => findDynamicReferences('{{resolve:ssm:}}'), /parameter name is empty/);
+    assert.throws(() => findDynamicReferences('{{resolve:ssm:/a:1:2}}'), /too many fields/);
   });
 });
 
@@ -51,9 +68,7 @@ describe('CloudFormation dynamic references', () => {
     assert.deepEqual(found.map((match) => text.slice(match.start, match.end)), found.map((match) => match.text));
   });
 
-  it('names Parameter Store references and refuses malformed ones', () => {
-    assert.throws(() => findDynamicReferences('{{resolve:ssm:/a/b:2}}'), /^ReferenceSyntaxError: \{\{resolve:ssm:\/a\/b:2\}\}: Parameter Store is not available on this server yet$/);
-    assert.throws(() => findDynamicReferences('{{resolve:ssm-secure:/a/b:2}}'), /Parameter Store is not available/);
+  it('refuses malformed references', () => {
     assert.throws(() => findDynamicReferences('{{resolve:secretsmanager:MySecret:SecretBinary}}'), /must be SecretString/);
     assert.throws(() => findDynamicReferences('{{resolve:secretsmanager:MySecret:SecretString:k:AWSCURRENT:v}}'), /not both/);
     assert.throws(() => findDynamicReferences('{{resolve:secretsmanager:}}'), /secret-id is empty/);
