@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { commonError, type Logger } from '../core/index.js';
 import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
+import { createConsoleAssets, isConsolePath, type ConsoleAssets } from './console-assets.js';
 import type { Pipeline } from './pipeline.js';
 
 /** Bodies above 1 MiB are refused. */
@@ -68,6 +69,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   let drained: (() => void) | undefined;
   const nextBatch = createBatcher();
   const bodyMemory = new BodyMemory(limits.maxBodyMemoryBytes);
+  const consoleAssets = createConsoleAssets();
 
   const server = createServer(
     {
@@ -85,7 +87,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open' }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, consoleAssets, closing: () => state !== 'open' }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -139,7 +141,7 @@ export async function listen(pipeline: Pipeline, options: { host: string; port: 
   return { url: `http://${urlHost}:${port}`, port, close };
 }
 
-type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; closing: () => boolean };
+type Edge = { logger: Logger; nextBatch: () => Promise<void>; bodyMemory: BodyMemory; consoleAssets: ConsoleAssets; closing: () => boolean };
 
 /** The bytes of request bodies this server holds; `take` refuses what would go over the limit. */
 class BodyMemory {
@@ -170,8 +172,8 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
   }
 }
 
-async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing }: Edge, held: { bytes: number }): Promise<void> {
-  const reply = (status: number, headers: Record<string, string>, body: string) =>
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, consoleAssets, closing }: Edge, held: { bytes: number }): Promise<void> {
+  const reply = (status: number, headers: Record<string, string>, body: string | Buffer) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
     const url = req.url ?? '/';
@@ -180,6 +182,11 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
     const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
     if (req.method === 'GET' && path === '/health') {
       return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+    }
+    if (isConsolePath(path)) {
+      // The web console's static files (server/console-assets.ts); the API calls it makes come back through the pipeline.
+      const { status, headers, body } = consoleAssets.answer(req.method ?? 'GET', path);
+      return reply(status, headers, body);
     }
     const limit = bodyLimit(req, path);
     const body = await readBody(req, limit, bodyMemory, held);
@@ -287,7 +294,7 @@ function edgeHeaders(requestId: string): Record<string, string> {
   return { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId };
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
   if (res.destroyed) return;
   const socket = res.socket;
   if (socket) {
