@@ -71,6 +71,9 @@ export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAudi
 
   return {
     targetPrefix: CLOUDTRAIL_TARGET_PREFIX,
+    // The AWS SDK for JavaScript v3 sends `X-Amz-Target: CloudTrail_20131101.LookupEvents` (the service shape's
+    // name without its namespace); the CLI and boto3 send the full prefix. CloudTrail answers both.
+    targetPrefixAliases: ['CloudTrail_20131101'],
     signingName: 'cloudtrail',
     internalErrorCode: 'InternalFailure',
     operations: { LookupEvents: operation(lookupEventsSchema, lookupEvents), VerifyAuditChain: verifyAuditChainOperation(deps) },

@@ -22,6 +22,8 @@ export type OperationAccess = 'action' | 'resource' | 'none' | 'unsigned';
 export type ServiceTable = {
   /** `TrentService` for KMS, `secretsmanager` for Secrets Manager: the X-Amz-Target prefix. */
   targetPrefix: string;
+  /** Other prefixes clients send for the same service (see audit/table.ts). */
+  targetPrefixAliases?: readonly string[];
   /** The service name in the SigV4 credential scope (`kms`, `secretsmanager`). */
   signingName: string;
   /** The code an unexpected failure is reported as (`KMSInternalException`, `InternalServiceError`). */

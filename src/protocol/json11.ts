@@ -10,7 +10,7 @@ export const JSON11_CONTENT_TYPE = 'application/x-amz-json-1.1';
 export type Target = { table: ServiceTable; operationName: string };
 
 export function createTargetRouter(tables: readonly ServiceTable[]) {
-  const byPrefix = new Map(tables.map((table) => [table.targetPrefix, table]));
+  const byPrefix = new Map(tables.flatMap((table) => [table.targetPrefix, ...(table.targetPrefixAliases ?? [])].map((prefix) => [prefix, table] as const)));
   return function route(targetHeader: string | undefined): Target {
     // The operation follows the last dot: CloudTrail's prefix (com.amazonaws.cloudtrail.v20131101.…) has dots.
     const dot = targetHeader?.lastIndexOf('.') ?? -1;

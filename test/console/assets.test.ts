@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { withAuditDatabase } from '../helpers/audit.js';
 import { createUser } from '../helpers/principals.js';
@@ -126,6 +127,17 @@ describe('VerifyAuditChain', () => {
     assert.equal(answer.json!.HeadSequence, answer.json!.EventsVerified);
     const again = await verify();
     assert.ok((again.json!.EventsVerified as number) > (answer.json!.EventsVerified as number), 'the first VerifyAuditChain call is an event of the chain');
+  });
+
+  it("the JavaScript SDK's CloudTrail client is answered (it sends X-Amz-Target CloudTrail_20131101.LookupEvents)", async () => {
+    const cloudTrail = new CloudTrailClient({ endpoint: server.url, region: 'us-east-1', credentials: server.admin, maxAttempts: 1 });
+    try {
+      const answer = await cloudTrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateSecret' }] }));
+      assert.equal(answer.Events?.length, 1);
+      assert.equal(answer.Events![0]!.EventName, 'CreateSecret');
+    } finally {
+      cloudTrail.destroy();
+    }
   });
 
   it('names the first changed event once a stored event is altered', async () => {

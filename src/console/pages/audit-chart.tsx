@@ -25,7 +25,7 @@ export function CallsChart({ rows }: { rows: AuditRow[] }) {
   const failures = rows.filter((row) => row.errorCode).length;
   return (
     <figure class="calls-chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`Calls over time: ${rows.length} calls, ${failures} refused or failed`} id="calls-chart">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`Calls over time: ${rows.length} calls, ${failures} refused or failed`} id="calls-chart">
         {buckets.map((bucket, index) => {
           const okHeight = scale(bucket.ok);
           const failedHeight = scale(bucket.failed);
