@@ -268,6 +268,31 @@ describe('the web console in a browser', () => {
     await phone.close();
   });
 
+  it('pages through many secrets; the first page is timed in the browser (figure: bench/RESULTS.md, 100,000 secrets)', async (t) => {
+    // 500 more secrets, 16 CreateSecret calls at a time (the 100,000-secret measurement is bench/console-first-page.ts).
+    const names = Array.from({ length: 500 }, (_, index) => `console/bulk/${String(index).padStart(5, '0')}`);
+    for (let start = 0; start < names.length; start += 16) {
+      await Promise.all(names.slice(start, start + 16).map((name) => sm.send(new CreateSecretCommand({ Name: name, SecretString: 'bulk value' }))));
+    }
+    const paging = await browser.newPage();
+    await signIn(paging, server.url, server.admin);
+    const measured = await paging.evaluate(() => performance.getEntriesByName('console:sign-in-to-first-page').map((entry) => entry.duration));
+    assert.equal(measured.length, 1, 'the page measured sign-in to first page');
+    t.diagnostic(`sign-in to the first page of secrets over ${names.length + 5} secrets: ${measured[0]!.toFixed(0)} ms`);
+    const firstPage = await paging.locator('#secrets-table tbody tr td:first-child a').allTextContents();
+    assert.equal(firstPage.length, 25);
+    await paging.click('#next-page');
+    await paging.waitForFunction((first) => document.querySelector('#secrets-table tbody tr td a')?.textContent !== first, firstPage[0]);
+    const secondPage = await paging.locator('#secrets-table tbody tr td:first-child a').allTextContents();
+    assert.equal(secondPage.length, 25);
+    assert.deepEqual(secondPage.filter((name) => firstPage.includes(name)), [], 'page 2 holds other secrets than page 1');
+    assert.match((await paging.textContent('.pager'))!, /Page 2/);
+    await paging.fill('input[name=search]', 'console/bulk/00499');
+    await paging.click('form.filters button[type=submit]');
+    await paging.waitForFunction(() => document.querySelectorAll('#secrets-table tbody tr').length === 1);
+    await paging.close();
+  });
+
   it('works with the keyboard alone: sign in and open a secret', async () => {
     const keyboard = await browser.newPage();
     await keyboard.goto(`${server.url}/console/`);
