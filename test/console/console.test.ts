@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { collectCspViolations, launchChromium, screenshot, signIn } from '../helpers/browser.js';
 import { startHttpRotationFunction, type HttpRotationFunction } from '../helpers/http-rotation-function.js';
@@ -218,6 +218,65 @@ describe('the web console in a browser', () => {
     }
     await page.click('.theme-toggle');
     assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+  });
+
+  it("schedules a secret's deletion with a recovery window and restores it", async () => {
+    const doomed = await sm.send(new CreateSecretCommand({ Name: 'console/to-delete', SecretString: 'value' }));
+    await page.goto(`${server.url}/console/#/secret/${encodeURIComponent(doomed.ARN!)}`);
+    await page.waitForSelector('#delete-secret');
+    await page.fill('#recovery-days', '7');
+    await page.click('#delete-secret');
+    await page.waitForSelector('#deletion-state');
+    const described = await sm.send(new DescribeSecretCommand({ SecretId: doomed.ARN }));
+    assert.ok(described.DeletedDate, 'DeleteSecret went through');
+    await page.click('#restore-secret');
+    await page.waitForSelector('#delete-secret');
+    assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: doomed.ARN }))).DeletedDate, undefined);
+  });
+
+  it('creates a key, schedules its deletion and cancels it', async () => {
+    await page.click('a[href="#/keys"]');
+    await page.click('#create-key');
+    await page.waitForSelector('#schedule-key-deletion');
+    assert.match((await page.textContent('#key-state'))!, /Enabled/);
+    await page.waitForFunction(() => document.querySelector('#key-policy pre')?.textContent?.includes('"kms:*"'));
+    await page.fill('#key-pending-days', '7');
+    await page.click('#schedule-key-deletion');
+    await page.waitForSelector('#cancel-key-deletion');
+    assert.match((await page.textContent('#key-state'))!, /PendingDeletion/);
+    await page.click('#cancel-key-deletion');
+    await page.waitForSelector('#schedule-key-deletion');
+    assert.match((await page.textContent('#key-state'))!, /Disabled/);
+  });
+
+  it('creates a user and an access key whose secret is shown once, and that key signs in', async () => {
+    await page.click('a[href="#/identity"]');
+    await page.fill('input[name=userName]', 'console-operator');
+    await page.click('.inline-form button[type=submit]');
+    await page.waitForSelector('#users-table td:text-is("console-operator")');
+    await page.click('#users-table tr:has(td:text-is("console-operator")) button');
+    await page.click('#create-access-key');
+    await page.waitForSelector('#new-secret-access-key');
+    const created = { accessKeyId: (await page.textContent('#new-access-key-id'))!, secretAccessKey: (await page.textContent('#new-secret-access-key'))! };
+    await page.click('#new-access-key button');
+    assert.equal(await page.locator('#new-secret-access-key').count(), 0, 'shown once: gone after Done');
+    const other = await browser.newPage();
+    await signIn(other, server.url, created);
+    assert.match((await other.textContent('#caller-arn'))!, /:user\/console-operator$/);
+    // The new user has no policy yet: the list is refused, and the page says so.
+    assert.match((await other.textContent('main .error'))!, /^AccessDeniedException: /);
+    await other.close();
+  });
+
+  it('refuses a wrong secret key at sign-in with the AWS error', async () => {
+    const other = await browser.newPage();
+    await other.goto(`${server.url}/console/`);
+    await other.fill('#access-key-id', server.admin.accessKeyId);
+    await other.fill('#secret-access-key', 'not-the-secret-key');
+    await other.click('#sign-in');
+    await other.waitForSelector('.sign-in-card .error');
+    assert.match((await other.textContent('.sign-in-card .error'))!, /SignatureDoesNotMatch|InvalidSignature/);
+    await other.close();
   });
 
   it('signs out: the credentials are gone, nothing was stored in the browser', async () => {

@@ -29,12 +29,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
 }
 
-/** Signs in through the form and waits for the console's first page (the secrets list). */
+/** Signs in through the form and waits for the console's first page (the secrets list, or its refusal). */
 export async function signIn(page: Page, url: string, keys: { accessKeyId: string; secretAccessKey: string }): Promise<void> {
   await page.goto(`${url}/console/`);
   await page.fill('#access-key-id', keys.accessKeyId);
   await page.fill('#secret-access-key', keys.secretAccessKey);
   await page.click('#sign-in');
   await page.waitForSelector('#caller-arn');
-  await page.waitForSelector('#secrets-table, #no-secrets');
+  await page.waitForSelector('#secrets-table, #no-secrets, main .error');
 }
