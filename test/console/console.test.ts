@@ -138,6 +138,21 @@ describe('the web console in a browser', () => {
     assert.equal(await page.locator('#secret-value').count(), 0);
   });
 
+  it('hides a revealed value again after 30 seconds', async () => {
+    const timed = await context.newPage();
+    await timed.clock.install();
+    await signIn(timed, server.url, server.admin);
+    await timed.click(`#secrets-table a:text-is("${secretName}")`);
+    await timed.click('#reveal');
+    await timed.waitForSelector('#secret-value');
+    await timed.clock.fastForward('00:29');
+    assert.equal(await timed.locator('#secret-value').count(), 1, 'still shown after 29 s');
+    await timed.clock.fastForward('00:02');
+    await timed.waitForSelector('#reveal');
+    assert.equal(await timed.locator('#secret-value').count(), 0);
+    await timed.close();
+  });
+
   it('puts a new value through the key/value editor; the versions show the labels moving', async () => {
     await page.click('#reveal');
     await page.waitForSelector('#secret-value');

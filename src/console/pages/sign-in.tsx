@@ -36,6 +36,12 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: Session): void 
     <article class="sign-in-card">
       <h1>Sign in</h1>
       <p>Use an access key of this Coffer server. It stays in this tab's memory and is forgotten when you sign out or reload.</p>
+      {window.isSecureContext ? null : (
+        <p role="alert" class="error" id="insecure-context">
+          This page is not a secure context: browsers offer the cryptography that signs requests only over HTTPS or on localhost. Open the console through a
+          TLS proxy, or on 127.0.0.1 (an SSH tunnel).
+        </p>
+      )}
       <form onSubmit={submit} autocomplete="off">
         <label>
           Access key ID
