@@ -6,7 +6,7 @@
 import '@picocss/pico/css/pico.min.css';
 import './styles.css';
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Session } from './api.js';
 import { AuditPage } from './pages/audit.js';
 import { IdentityPage } from './pages/identity.js';
@@ -24,7 +24,9 @@ function App() {
   const [session, setSession] = useState<Session>();
   const route = useRoute();
   const [theme, setTheme] = useState<Theme>(() => (window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
-  document.documentElement.dataset.theme = theme;
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
 
   const signOut = () => {
     session?.close();

@@ -136,6 +136,10 @@ describe('the web console in a browser', () => {
     assert.equal(reads.at(-1)!.userIdentity.accessKeyId, server.admin.accessKeyId);
     await page.click('#hide');
     assert.equal(await page.locator('#secret-value').count(), 0);
+    // The secret's own recent activity names the read and who made it.
+    await page.click('#refresh-activity');
+    await page.waitForFunction(() => [...document.querySelectorAll('#activity td.event-name')].some((cell) => cell.textContent === 'GetSecretValue'));
+    assert.match((await page.textContent('#activity tbody'))!, /CreateSecret/);
   });
 
   it('hides a revealed value again after 30 seconds', async () => {
@@ -197,8 +201,8 @@ describe('the web console in a browser', () => {
 
   it('shows the audit trail with filters, the chart and the verified chain', async () => {
     await page.click('a[href="#/audit"]');
-    await page.waitForSelector('#audit-table');
-    const names = await page.locator('#audit-table td.event-name').allTextContents();
+    await page.waitForSelector('#audit-list .audit-table');
+    const names = await page.locator('#audit-list td.event-name').allTextContents();
     for (const name of ['GetSecretValue', 'PutSecretValue', 'RotateSecret', 'RotationFailed', 'RotationSucceeded']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
     assert.equal(await page.locator('#calls-chart rect').count() > 0, true);
     await page.click('#verify-chain');
@@ -208,8 +212,8 @@ describe('the web console in a browser', () => {
     await page.selectOption('select[name=attribute]', 'EventName');
     await page.fill('#audit-value', 'GetSecretValue');
     await page.click('#audit-filter');
-    await page.waitForFunction(() => [...document.querySelectorAll('#audit-table td.event-name')].every((cell) => cell.textContent === 'GetSecretValue'));
-    assert.ok((await page.locator('#audit-table tbody tr').count()) >= 2);
+    await page.waitForFunction(() => [...document.querySelectorAll('#audit-list td.event-name')].every((cell) => cell.textContent === 'GetSecretValue'));
+    assert.ok((await page.locator('#audit-list tbody tr').count()) >= 2);
   });
 
   it('shows keys and identities, in light and dark', async () => {
@@ -220,11 +224,11 @@ describe('the web console in a browser', () => {
     await page.click('a[href="#/identity"]');
     await page.waitForSelector('#users-table');
     await page.click('.theme-toggle');
-    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
     await screenshot(page, 'identity-dark');
     for (const [route, name, ready] of [
       ['#/secrets', 'secrets-dark', '#secrets-table'],
-      ['#/audit', 'audit-dark', '#audit-table'],
+      ['#/audit', 'audit-dark', '#audit-list .audit-table'],
       ['#/keys', 'keys-dark', '#keys-table'],
     ]) {
       await page.click(`a[href="${route}"]`);
@@ -232,7 +236,7 @@ describe('the web console in a browser', () => {
       await screenshot(page, name!);
     }
     await page.click('.theme-toggle');
-    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
   });
 
   it("schedules a secret's deletion with a recovery window and restores it", async () => {

@@ -22,7 +22,7 @@ const ATTRIBUTES: Array<[LookupAttributeKey, string]> = [
   ['ReadOnly', 'Read-only (true/false)'],
 ];
 
-function toRow(event: Event): AuditRow {
+export function toRow(event: Event): AuditRow {
   const body = JSON.parse(event.CloudTrailEvent ?? '{}') as { errorCode?: string; sourceIPAddress?: string; userIdentity?: { arn?: string; invokedBy?: string } };
   return {
     id: event.EventId ?? '',
@@ -100,13 +100,13 @@ export function AuditPage({ session }: { session: Session }) {
       <ErrorNote error={events.error} />
       {events.loading && !events.data ? <Loading what="events" /> : null}
       {events.data ? (
-        <>
+        <div id="audit-list">
           <CallsChart rows={rows} />
           <AuditTable rows={rows} />
           <button type="button" class="secondary" disabled={!events.data.more || events.loading} onClick={() => setPages(pages + 1)}>
             Load older events
           </button>
-        </>
+        </div>
       ) : null}
     </>
   );
@@ -133,11 +133,11 @@ function ChainState({ session }: { session: Session }) {
   );
 }
 
-function AuditTable({ rows }: { rows: AuditRow[] }) {
+export function AuditTable({ rows }: { rows: AuditRow[] }) {
   if (rows.length === 0) return <p>No events match.</p>;
   return (
     <div class="overflow-auto">
-      <table class="striped" id="audit-table">
+      <table class="striped audit-table">
         <thead>
           <tr>
             <th scope="col">Time</th>

@@ -1,3 +1,4 @@
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import {
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -12,6 +13,7 @@ import {
 import { useEffect, useState } from 'preact/hooks';
 import type { Session } from '../api.js';
 import { ActionButton, ErrorNote, formatDate, Loading, PolicyView, Section, useLoad } from '../ui.js';
+import { AuditTable, toRow } from './audit.js';
 import { ValueEditor } from './json-editor.js';
 import { RotationSection } from './secret-rotation.js';
 
@@ -32,6 +34,7 @@ export function SecretPage({ session, secretId }: { session: Session; secretId: 
       <RotationSection session={session} secret={described} onChanged={secret.reload} />
       <Replication secret={described} />
       <ResourcePolicy session={session} secretId={secretId} />
+      <Activity session={session} secretArn={described.ARN!} />
       <Deletion session={session} secret={described} onChanged={secret.reload} />
     </>
   );
@@ -269,6 +272,23 @@ function Deletion({ session, secret, onChanged }: { session: Session; secret: De
           onChanged();
         }}
       />
+    </Section>
+  );
+}
+
+/** Who did what to this secret lately: the newest audit events naming it (LookupEvents by ResourceName). */
+function Activity({ session, secretArn }: { session: Session; secretArn: string }) {
+  const events = useLoad(
+    () => session.cloudTrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: secretArn }], MaxResults: 20 })),
+    [secretArn],
+  );
+  return (
+    <Section title="Recent activity" id="activity">
+      <ErrorNote error={events.error} />
+      {events.data ? <AuditTable rows={(events.data.Events ?? []).map(toRow)} /> : null}
+      <button type="button" class="secondary outline" id="refresh-activity" onClick={events.reload}>
+        Refresh
+      </button>
     </Section>
   );
 }
