@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { collectCspViolations, launchChromium, screenshot, signIn } from '../helpers/browser.js';
+import { collectCspViolations, launchChromium, screenshot, screenshotOf, signIn } from '../helpers/browser.js';
 import { startHttpRotationFunction, type HttpRotationFunction } from '../helpers/http-rotation-function.js';
 import { lambdaClient } from '../helpers/lambda.js';
 import { createUser } from '../helpers/principals.js';
@@ -193,6 +193,7 @@ describe('the web console in a browser', () => {
     await page.waitForSelector('#rotation-started');
     const outcome = await waitForOutcome(/failed/);
     assert.match(outcome, /failed at step createSecret \(DatabaseUnreachable\), attempt 1/);
+    await screenshotOf(page.locator('#rotation'), 'rotation-failed');
     // The function's message is never shown: it may quote anything (AWS's events carry only the error code).
     assert.doesNotMatch(await page.content(), /could not connect to the database/);
     const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: broken.ARN }));

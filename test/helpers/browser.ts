@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT } from './child-server.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`; .ci/run installs it when missing). */
@@ -27,6 +27,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
+}
+
+/** A screenshot of one part of a page (a section). */
+export async function screenshotOf(locator: Locator, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await locator.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
 }
 
 /** Signs in through the form and waits for the console's first page (the secrets list, or its refusal). */
