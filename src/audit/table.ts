@@ -3,8 +3,10 @@ import { AwsError, operation, type RequestContext, type ServiceTable } from '../
 import { AUDIT_LOOKUP_KEYS, type AuditEventRecord, type AuditLookupKey, type AuditRepository } from '../store/index.js';
 import { verifyAuditChainOperation } from './verify-chain-operation.js';
 
-/** CloudTrail's X-Amz-Target prefix for API version 2013-11-01. */
+/** CloudTrail's X-Amz-Target prefix for API version 2013-11-01 (botocore's, the AWS CLI's). */
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101';
+/** The same, as the AWS SDK for JavaScript v3 sends it. */
+const CLOUDTRAIL_SHORT_TARGET_PREFIX = 'CloudTrail_20131101';
 
 const DEFAULT_MAX_RESULTS = 50;
 
@@ -71,9 +73,7 @@ export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAudi
 
   return {
     targetPrefix: CLOUDTRAIL_TARGET_PREFIX,
-    // The AWS SDK for JavaScript v3 sends `X-Amz-Target: CloudTrail_20131101.LookupEvents` (the service shape's
-    // name without its namespace); the CLI and boto3 send the full prefix. CloudTrail answers both.
-    targetPrefixAliases: ['CloudTrail_20131101'],
+    targetPrefixAliases: [CLOUDTRAIL_SHORT_TARGET_PREFIX],
     signingName: 'cloudtrail',
     internalErrorCode: 'InternalFailure',
     operations: { LookupEvents: operation(lookupEventsSchema, lookupEvents), VerifyAuditChain: verifyAuditChainOperation(deps) },

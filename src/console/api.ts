@@ -9,7 +9,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -57,6 +57,23 @@ export async function signIn(credentials: Credentials, region: string): Promise<
       verifyAuditChain: () => signedJsonCall<AuditChainState>(credentials, region, 'cloudtrail', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.VerifyAuditChain', {}),
       close: () => Object.values(clients).forEach((client) => client.destroy()),
     };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/**
+ * Web identity sign-in: STS AssumeRoleWithWebIdentity (unsigned, as the SDKs send it) trades an OpenID Connect
+ * token for the role's temporary credentials, which then sign everything like an access key would. The token
+ * is sent once and not kept.
+ */
+export async function assumeWebIdentity(input: { roleArn: string; token: string; sessionName: string }, region: string): Promise<Credentials> {
+  const sts = new STSClient({ endpoint: window.location.origin, region, maxAttempts: 1 });
+  try {
+    const answer = await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: input.roleArn, WebIdentityToken: input.token, RoleSessionName: input.sessionName }));
+    const credentials = answer.Credentials;
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) throw new Error('AssumeRoleWithWebIdentity returned no credentials.');
+    return { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken };
   } finally {
     sts.destroy();
   }

@@ -22,7 +22,11 @@ export type OperationAccess = 'action' | 'resource' | 'none' | 'unsigned';
 export type ServiceTable = {
   /** `TrentService` for KMS, `secretsmanager` for Secrets Manager: the X-Amz-Target prefix. */
   targetPrefix: string;
-  /** Other prefixes clients send for the same service (see audit/table.ts). */
+  /**
+   * Other prefixes clients send for the same service: the AWS SDK for JavaScript v3 sends CloudTrail's short
+   * `CloudTrail_20131101` where botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`, and AWS
+   * answers both.
+   */
   targetPrefixAliases?: readonly string[];
   /** The service name in the SigV4 credential scope (`kms`, `secretsmanager`). */
   signingName: string;

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { auditEvents } from '../helpers/audit.js';
 import { collectCspViolations, launchChromium, screenshot, screenshotOf, signIn } from '../helpers/browser.js';
 import { startHttpRotationFunction, type HttpRotationFunction } from '../helpers/http-rotation-function.js';
 import { lambdaClient } from '../helpers/lambda.js';
-import { createUser } from '../helpers/principals.js';
+import { startTestIssuer } from '../helpers/oidc-issuer.js';
+import { createUser, iamClient } from '../helpers/principals.js';
 import { secretsClient } from '../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../helpers/start-server.js';
-import { auditEvents } from '../helpers/audit.js';
 
 /**
  * The web console end to end, in Debian's Chromium driven by playwright-core, against a real server: every
@@ -87,6 +89,9 @@ describe('the web console in a browser', () => {
   }
 
   it('signs in with an access key pair and lists the secrets', async () => {
+    await page.goto(`${server.url}/console/`);
+    await page.waitForSelector('#sign-in');
+    await screenshot(page, 'sign-in-light');
     await signIn(page, server.url, server.admin);
     assert.match((await page.textContent('#caller-arn')) ?? '', /^arn:aws:iam::000000000000:/);
     const names = await page.locator('#secrets-table tbody tr td:first-child a').allTextContents();
@@ -286,6 +291,34 @@ describe('the web console in a browser', () => {
     // The new user has no policy yet: the list is refused, and the page says so.
     assert.match((await other.textContent('main .error'))!, /^AccessDeniedException: /);
     await other.close();
+  });
+
+  it('signs in with web identity: an OpenID Connect token and a role', async () => {
+    const issuer = await startTestIssuer();
+    const iam = iamClient(server, server.admin);
+    try {
+      const provider = await iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer.url, ClientIDList: ['coffer-console'] }));
+      const trust = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Federated: provider.OpenIDConnectProviderArn }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${issuer.host}:aud`]: 'coffer-console' } } }],
+      };
+      const role = await iam.send(new CreateRoleCommand({ RoleName: 'console-web-operator', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'console-web-operator', PolicyName: 'list', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:ListSecrets', Resource: '*' }] }) }));
+      const other = await browser.newPage();
+      await other.goto(`${server.url}/console/`);
+      await other.click('#mode-web-identity');
+      await other.fill('#role-arn', role.Role!.Arn!);
+      await other.fill('#web-identity-token', issuer.token({ sub: 'operator@example.com', aud: 'coffer-console' }));
+      await other.click('#sign-in');
+      await other.waitForSelector('#secrets-table');
+      assert.equal(await other.textContent('#caller-arn'), 'arn:aws:sts::000000000000:assumed-role/console-web-operator/coffer-console');
+      const listed = auditEvents(server.dataDir).filter((event) => event.eventName === 'ListSecrets').at(-1)!;
+      assert.equal(listed.userIdentity.type, 'AssumedRole');
+      await other.close();
+    } finally {
+      iam.destroy();
+      await issuer.close();
+    }
   });
 
   it('refuses a wrong secret key at sign-in with the AWS error', async () => {
