@@ -321,6 +321,19 @@ describe('the web console in a browser', () => {
     }
   });
 
+  it('says so on a page that is not a secure context (plain HTTP on a name other than localhost)', async () => {
+    // coffer.test resolves to the server only inside this browser; over plain HTTP it is not a secure context.
+    const elsewhere = await launchChromium(['--host-resolver-rules=MAP coffer.test 127.0.0.1']);
+    try {
+      const insecure = await elsewhere.newPage();
+      await insecure.goto(`http://coffer.test:${new URL(server.url).port}/console/`);
+      await insecure.waitForSelector('#insecure-context');
+      assert.equal(await insecure.evaluate(() => window.isSecureContext), false);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('refuses a wrong secret key at sign-in with the AWS error', async () => {
     const other = await browser.newPage();
     await other.goto(`${server.url}/console/`);

@@ -9,9 +9,9 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Where the browser tests write the console's screenshots (committed, shown in the README). */
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'docs', 'console');
 
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs] });
 }
 
 /** Every message the page logged that says the CSP refused something (there must be none). */
