@@ -4,26 +4,38 @@ import { useState } from 'preact/hooks';
  * The value editor: key/value rows for a JSON object secret (what database credentials look like), or the plain
  * text. `initial` starts it (a revealed value); it reports the text to store through onChange.
  */
-export type Pair = { key: string; value: string };
+/** `json`: the value was a number, boolean, object... in the stored JSON, shown as its JSON text and stored back as such. */
+export type Pair = { key: string; value: string; json?: boolean };
 
 export function parsePairs(text: string): Pair[] | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-    return Object.entries(parsed as Record<string, unknown>).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) }));
+    return Object.entries(parsed as Record<string, unknown>).map(([key, value]) => (typeof value === 'string' ? { key, value } : { key, value: JSON.stringify(value), json: true }));
   } catch {
     return undefined;
   }
 }
 
-/** Strings stay strings; a value that reads as a JSON number, boolean or null keeps that type. */
+/**
+ * Values are strings (a password of digits stays a string); a value that was not a string in the stored JSON (a
+ * port number, a flag) goes back with its type while its text still parses as JSON.
+ */
 export function pairsToJson(pairs: Pair[]): string {
   const object: Record<string, unknown> = {};
-  for (const { key, value } of pairs) {
+  for (const { key, value, json } of pairs) {
     if (!key) continue;
-    object[key] = /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? JSON.parse(value) : value;
+    object[key] = json ? parseOr(value) : value;
   }
   return JSON.stringify(object);
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 export function ValueEditor({ initial, onChange }: { initial?: string; onChange(text: string): void }) {
