@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { sendSigned } from './aws-call.js';
 import { removeSnapshot, snapshotBuild } from './coffer-build.js';
 import { DEV_KEY, killAllPeers, startCoffer, type Peer } from './peers.js';
 import { seedCoffer } from './seed.js';
@@ -44,6 +45,14 @@ async function firstPageTimes(browser: Browser, server: Peer, runs: number): Pro
   return times;
 }
 
+/** VerifyAuditChain (Coffer's, for the console's audit page) over the server's whole log: its time, in ms. */
+async function verifyChainTime(server: Peer, signer: Signer): Promise<{ ms: number; events: number }> {
+  const started = performance.now();
+  const answer = await sendSigned(server.url, signer.sign(server.host, 'cloudtrail', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.VerifyAuditChain', '{}'));
+  if (answer.status !== 200 || answer.json.Intact !== true) throw new Error(`VerifyAuditChain answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+  return { ms: performance.now() - started, events: answer.json.EventsVerified };
+}
+
 async function main(): Promise<void> {
   const secrets = option('secrets', 100_000);
   const runs = option('runs', 7);
@@ -66,6 +75,8 @@ async function main(): Promise<void> {
       try {
         await firstPageTimes(browser, server, 1); // warm-up: the server's first ListSecrets and the page's first load
         results[label] = await firstPageTimes(browser, server, runs);
+        const verified = [await verifyChainTime(server, signer), await verifyChainTime(server, signer), await verifyChainTime(server, signer)];
+        process.stdout.write(`${label}: VerifyAuditChain over ${verified[2]!.events} events median ${median(verified.map((run) => run.ms)).toFixed(0)} ms\n`);
       } finally {
         await server.stop();
       }
