@@ -75,7 +75,7 @@ function KeyTable({ keys, aliases }: { keys: KeyMetadata[]; aliases: AliasListEn
         <tbody>
           {keys.map((key) => (
             <tr key={key.KeyId}>
-              <td>
+              <td class="key-cell">
                 <a href={href({ page: 'key', id: key.KeyId! })}>
                   <code>{key.KeyId}</code>
                 </a>
