@@ -1,8 +1,8 @@
 /**
  * @module audit
  * The audit log: the CloudTrail-shaped event of each API call and its redaction, the hash chain and its
- * verification, the recorder the pipeline calls once per call, and CloudTrail LookupEvents. Imports only core
- * and store; it never imports a service, protocol or the server.
+ * verification, the recorder the pipeline calls once per call, and CloudTrail LookupEvents (with Coffer's
+ * VerifyAuditChain beside it). Imports only core and store; it never imports a service, protocol or the server.
  */
 export * from './event.js';
 export * from './event-bounds.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AwsError, operation, type RequestContext, type ServiceTable } from '../core/index.js';
 import { AUDIT_LOOKUP_KEYS, type AuditEventRecord, type AuditLookupKey, type AuditRepository } from '../store/index.js';
+import { verifyAuditChainOperation } from './verify-chain-operation.js';
 
 /** CloudTrail's X-Amz-Target prefix for API version 2013-11-01 (botocore's, the AWS CLI's). */
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101';
@@ -38,9 +39,9 @@ type LookupEventsInput = z.infer<typeof lookupEventsSchema>;
 
 /**
  * The CloudTrail LookupEvents operation over the audit log, as its own service table (JSON 1.1, SigV4 service
- * `cloudtrail`). A caller sees its own account's events, newest first.
+ * `cloudtrail`). A caller sees its own account's events, newest first. Also Coffer's VerifyAuditChain (verify-chain-operation.ts).
  */
-export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAuditEvents'> }): ServiceTable {
+export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAuditEvents' | 'listAuditEvents'> }): ServiceTable {
   async function lookupEvents(ctx: RequestContext, input: LookupEventsInput) {
     const attributes = input.LookupAttributes ?? [];
     if (attributes.length > 1) throw cloudTrailError('InvalidLookupAttributesException', 'You can specify only one lookup attribute.');
@@ -75,7 +76,7 @@ export function cloudTrailTable(deps: { store: Pick<AuditRepository, 'lookupAudi
     targetPrefixAliases: [CLOUDTRAIL_SHORT_TARGET_PREFIX],
     signingName: 'cloudtrail',
     internalErrorCode: 'InternalFailure',
-    operations: { LookupEvents: operation(lookupEventsSchema, lookupEvents) },
+    operations: { LookupEvents: operation(lookupEventsSchema, lookupEvents), VerifyAuditChain: verifyAuditChainOperation(deps) },
   };
 }
 

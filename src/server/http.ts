@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { commonError, type Logger } from '../core/index.js';
 import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
 import type { MetricsResponder } from './metrics-endpoint.js';
+import { createConsoleAssets, isConsolePath, type ConsoleAssets } from './console-assets.js';
 import type { Pipeline } from './pipeline.js';
 
 /** Bodies above 1 MiB are refused. */
@@ -72,6 +73,7 @@ export async function listen(
   let drained: (() => void) | undefined;
   const nextBatch = createBatcher();
   const bodyMemory = new BodyMemory(limits.maxBodyMemoryBytes);
+  const consoleAssets = createConsoleAssets();
 
   const server = createServer(
     {
@@ -89,7 +91,7 @@ export async function listen(
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, closing: () => state !== 'open', health: options.health, metrics: options.metrics }).finally(() => {
+    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, consoleAssets, closing: () => state !== 'open', health: options.health, metrics: options.metrics }).finally(() => {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
     });
@@ -147,6 +149,7 @@ type Edge = {
   logger: Logger;
   nextBatch: () => Promise<void>;
   bodyMemory: BodyMemory;
+  consoleAssets: ConsoleAssets;
   closing: () => boolean;
   /** Another answer to GET /health than 200 ok (a sealed server: server/sealed.ts); undefined: ok. */
   health?: () => { status: number; body: string } | undefined;
@@ -182,8 +185,8 @@ async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
   }
 }
 
-async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, closing, health, metrics }: Edge, held: { bytes: number }): Promise<void> {
-  const reply = (status: number, headers: Record<string, string>, body: string) =>
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, consoleAssets, closing, health, metrics }: Edge, held: { bytes: number }): Promise<void> {
+  const reply = (status: number, headers: Record<string, string>, body: string | Buffer) =>
     send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
     const url = req.url ?? '/';
@@ -198,6 +201,11 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
     if (metrics && req.method === 'GET' && path === '/metrics') {
       const scraped = await metrics(req);
       return reply(scraped.status, scraped.headers, scraped.body);
+    }
+    if (isConsolePath(path)) {
+      // The web console's static files (server/console-assets.ts); the API calls it makes come back through the pipeline.
+      const { status, headers, body } = consoleAssets.answer(req.method ?? 'GET', path);
+      return reply(status, headers, body);
     }
     const limit = bodyLimit(req, path);
     const body = await readBody(req, limit, bodyMemory, held);
@@ -305,7 +313,7 @@ function edgeHeaders(requestId: string): Record<string, string> {
   return { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId };
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
   if (res.destroyed) return;
   const socket = res.socket;
   if (socket) {
