@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -39,6 +41,38 @@ const SETTLE_LIMIT_MS = 180_000;
 const CLUSTER_PORTS = { base: 5441, spread: 9 };
 /** What the recorder logs when an event could not be written (audit/recorder.ts). */
 const AUDIT_WRITE_FAILED = /audit event could not be written/g;
+
+/**
+ * The size of a run, from the environment: the reduced run of `npm test` (3 kills per store) unless
+ * COFFER_CRASH_KILLS says more (`npm run reliability:crash`: 50). On PostgreSQL one kill in five is the primary's.
+ */
+export function crashRunSize() {
+  const kills = Number(process.env.COFFER_CRASH_KILLS ?? 3);
+  return { kills, primaryKills: Math.max(1, Math.round(kills / 5)), workers: 6, timeoutMs: kills >= 20 ? 3_600_000 : 150_000 };
+}
+
+/**
+ * What a run must show: every kill made, writes of each kind acknowledged, nothing lost, no label out of
+ * place, every acknowledged call audited, the chain verified. Prints the figures first, and writes them to
+ * COFFER_CRASH_REPORT_DIR/crash-<store>.json when that is set.
+ */
+export function checkCrashRun(t: TestContext, run: CrashFigures, kills: number): void {
+  const reportDir = process.env.COFFER_CRASH_REPORT_DIR;
+  if (reportDir) writeFileSync(join(reportDir, `crash-${run.store}.json`), `${JSON.stringify(run, null, 2)}\n`);
+  t.diagnostic(
+    `${run.store} (${run.audit}): kills ${JSON.stringify(run.kills)}; acknowledged calls ${run.acknowledgedCalls}, writes ${JSON.stringify(run.acknowledgedWrites)}; ` +
+      `failed calls ${run.failedCalls}; lost ${run.lost.length}; invariant violations ${run.invariantViolations.length}; unaudited ${run.unaudited.length}; ` +
+      `audit write failures ${run.auditWriteFailures}; ${Math.round(run.durationMs / 1000)} s`,
+  );
+  assert.equal(Object.values(run.kills).reduce((sum, each) => sum + each, 0), kills);
+  const writes = run.acknowledgedWrites;
+  assert.ok(writes.versions > 0 && writes.keys > 0 && writes.rotations > 0 && writes.users > 0, `too few writes of some kind: ${JSON.stringify(writes)}`);
+  assert.deepEqual(run.lost.slice(0, 20), [], `${run.lost.length} acknowledged writes lost or wrong`);
+  assert.deepEqual(run.invariantViolations.slice(0, 20), [], `${run.invariantViolations.length} label invariants broken`);
+  assert.deepEqual(run.unaudited.slice(0, 20), [], `${run.unaudited.length} acknowledged calls without an audit event`);
+  assert.equal(run.auditVerify.code, 0, run.auditVerify.output);
+  assert.match(run.auditVerify.output, /chain intact/);
+}
 
 export type CrashRunOptions = {
   kills: number;
