@@ -189,6 +189,7 @@ export async function postgresCrashRun(
     });
     const deployment = nodes;
     const admin = deployment.admin;
+    options.log(`postgres: cluster and nodes up after ${Date.now() - startedAt} ms`);
     rotation = await startHttpRotationFunction({ nodes: () => liveUrls(deployment.live()), credentials: admin });
     // Each load node keeps its name and URL; a restarted node listens on the same port.
     const loadNodes = deployment.nodes.map((node, index) => loadNode(`n${index}`, node.url, admin));
@@ -202,10 +203,15 @@ export async function postgresCrashRun(
       for (let since = Date.now(); kills.node + kills.primary < schedule.length; since = Date.now()) {
         await underLoad(load, since);
         if (schedule[kills.node + kills.primary] === 'primary') {
+          const killedAt = Date.now();
           await cluster.killPrimary();
           kills.primary++;
           await cluster.promoteStandby();
-          await cluster.rebuildStandby();
+          const promotedAt = Date.now();
+          // A standby again before the next kill (after the last one, none is needed: no kill follows).
+          const another = kills.node + kills.primary < schedule.length;
+          if (another) await cluster.rebuildStandby();
+          options.log(`postgres: primary killed; promoted in ${promotedAt - killedAt} ms${another ? `, standby rebuilt in ${Date.now() - promotedAt} ms` : ''}`);
         } else {
           const victim = deployment.nodes[randomInt(deployment.nodes.length)]!;
           process.kill(victim.pid, 'SIGKILL');
@@ -220,10 +226,13 @@ export async function postgresCrashRun(
     } finally {
       await load.halt();
     }
+    options.log(`postgres: kills done after ${Date.now() - startedAt} ms`);
     const deadline = Date.now() + SETTLE_LIMIT_MS;
     await load.stop(deadline);
     await load.waitForRotations(loadNodes[0]!, deadline);
+    options.log(`postgres: settled after ${Date.now() - startedAt} ms`);
     const { lost, invariantViolations } = await readBack(load, loadNodes);
+    options.log(`postgres: read back after ${Date.now() - startedAt} ms`);
     for (const node of deployment.nodes) {
       auditWriteFailures += count(node.stderr(), AUDIT_WRITE_FAILED);
       await node.stop('SIGTERM');

@@ -86,6 +86,8 @@ export const CROSS_NODE_STALENESS_MS = 600;
 
 const VERSIONS_PER_SECRET = 12;
 const BACKOFF_AFTER_FAILURE_MS = 100;
+/** Read-back checks in flight at once through one node (thousands of them after a full crash run). */
+const VERIFY_CONCURRENCY = 8;
 /** How often waitForRotations looks again, and asks again for a run that has not ended. */
 const ROTATION_POLL_MS = 1_000;
 
@@ -190,22 +192,22 @@ export class MixedWriteLoad {
    */
   async verifyThrough(node: LoadNode): Promise<string[]> {
     await sleep(CROSS_NODE_STALENESS_MS);
-    const problems: string[] = [];
-    for (const secret of this.#secrets) {
-      if (!secret.current) continue; // never created
-      problems.push(...(await verifySecret(node, secret)));
-    }
-    for (const keyId of this.#keys) {
-      const described = await node.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-      if (described.KeyMetadata?.KeyState !== 'Enabled') problems.push(`${node.name}: key ${keyId} is ${described.KeyMetadata?.KeyState}`);
-    }
-    for (const sample of this.#samples) {
-      const decrypted = await node.kms.send(new DecryptCommand({ CiphertextBlob: sample.ciphertext }));
-      if (!Buffer.from(decrypted.Plaintext ?? []).equals(sample.plaintext)) problems.push(`${node.name}: a ciphertext of ${sample.keyId} decrypts to another plaintext`);
-      if (keyIdOf(decrypted.KeyId) !== sample.keyId) problems.push(`${node.name}: a ciphertext of ${sample.keyId} names ${decrypted.KeyId}`);
-    }
-    for (const user of this.#users) problems.push(...(await verifyUser(node, user)));
-    return problems;
+    const checks: Array<() => Promise<string[]>> = [
+      ...this.#secrets.filter((secret) => secret.current).map((secret) => () => verifySecret(node, secret)), // (never created: no current)
+      ...this.#keys.map((keyId) => async () => {
+        const described = await node.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+        return described.KeyMetadata?.KeyState === 'Enabled' ? [] : [`${node.name}: key ${keyId} is ${described.KeyMetadata?.KeyState}`];
+      }),
+      ...this.#samples.map((sample) => async () => {
+        const decrypted = await node.kms.send(new DecryptCommand({ CiphertextBlob: sample.ciphertext }));
+        const problems: string[] = [];
+        if (!Buffer.from(decrypted.Plaintext ?? []).equals(sample.plaintext)) problems.push(`${node.name}: a ciphertext of ${sample.keyId} decrypts to another plaintext`);
+        if (keyIdOf(decrypted.KeyId) !== sample.keyId) problems.push(`${node.name}: a ciphertext of ${sample.keyId} names ${decrypted.KeyId}`);
+        return problems;
+      }),
+      ...this.#users.map((user) => () => verifyUser(node, user)),
+    ];
+    return (await inTurns(checks, VERIFY_CONCURRENCY)).flat();
   }
 
   async #work(worker: number): Promise<void> {
@@ -482,6 +484,20 @@ async function verifyUser(node: LoadNode, user: UserLedger): Promise<string[]> {
 /** KMS answers with key ARNs (`arn:aws:kms:…:key/<id>`); the ledger keeps ids. */
 function keyIdOf(keyArnOrId: string | undefined): string | undefined {
   return keyArnOrId?.split('/').pop();
+}
+
+/** Runs the tasks, `limit` at a time; their results in the tasks' order. */
+async function inTurns<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const runner = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, runner));
+  return results;
 }
 
 function pick<T>(items: T[]): T {
