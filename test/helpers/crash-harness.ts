@@ -139,7 +139,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     const { lost, invariantViolations } = await readBack(load, [node]);
     auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
     await server.stop('SIGTERM');
-    const requestIds = new Set(auditEvents(dataDir).map((event) => event.requestID as string));
+    const events = auditedCalls(auditEvents(dataDir) as AuditedCall[]);
     const verify = await coffer(['audit', 'verify', '--data-dir', dataDir]);
     return {
       store: 'sqlite',
@@ -148,7 +148,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
       ...callFigures(load),
       lost,
       invariantViolations,
-      unaudited: unaudited(load.acknowledged, requestIds),
+      unaudited: unaudited(load.acknowledged, events),
       auditWriteFailures,
       auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
       durationMs: Date.now() - startedAt,
@@ -238,7 +238,7 @@ export async function postgresCrashRun(
       await node.stop('SIGTERM');
     }
     const rows = await cluster.query('primary', 'SELECT body FROM audit_events', [], database);
-    const requestIds = new Set(rows.map((row) => (JSON.parse(row.body as string) as { requestID: string }).requestID));
+    const events = auditedCalls(rows.map((row) => JSON.parse(row.body as string) as AuditedCall));
     const verify = await deployment.verifyAudit();
     return {
       store: 'postgres',
@@ -247,7 +247,7 @@ export async function postgresCrashRun(
       ...callFigures(load),
       lost,
       invariantViolations,
-      unaudited: unaudited(load.acknowledged, requestIds),
+      unaudited: unaudited(load.acknowledged, events),
       auditWriteFailures,
       auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
       durationMs: Date.now() - startedAt,
@@ -281,10 +281,21 @@ function callFigures(load: MixedWriteLoad) {
   return { acknowledgedCalls: load.acknowledged.length, acknowledgedWrites: load.counts(), failedCalls: load.calls.filter((call) => call.error).length };
 }
 
-function unaudited(acknowledged: Acknowledged[], requestIds: Set<string>): string[] {
-  return acknowledged
-    .filter((call) => !call.requestId || !requestIds.has(call.requestId))
-    .map((call) => `${call.operation} on ${call.node}, request ${call.requestId ?? '(no request id)'}`);
+/** The members of an audit event this check reads. */
+type AuditedCall = { requestID: string; eventName: string; errorCode?: string };
+
+function auditedCalls(events: AuditedCall[]): Map<string, AuditedCall> {
+  return new Map(events.map((event) => [event.requestID, event]));
+}
+
+/** Acknowledged calls without an event of their request id, of their operation, recording no error. */
+function unaudited(acknowledged: Acknowledged[], events: Map<string, AuditedCall>): string[] {
+  return acknowledged.flatMap((call) => {
+    const event = call.requestId ? events.get(call.requestId) : undefined;
+    if (event && event.eventName === call.operation && !event.errorCode) return [];
+    const found = event ? `its event is ${event.eventName}${event.errorCode ? ` with error ${event.errorCode}` : ''}` : 'no event';
+    return [`${call.operation} on ${call.node}, request ${call.requestId ?? '(no request id)'}: ${found}`];
+  });
 }
 
 function loadNode(name: string, url: string, credentials: AccessKey): LoadNode {
