@@ -93,7 +93,7 @@ export type CrashFigures = {
   lost: string[];
   /** Staging labels not where the acknowledged calls put them, and wrong answers during the load. */
   invariantViolations: string[];
-  /** Acknowledged calls whose request id is in no audit event. */
+  /** Acknowledged calls without an audit event of their request id and operation that records no error. */
   unaudited: string[];
   /** Lines "audit event could not be written" in the servers' logs (fail-open let those calls through). */
   auditWriteFailures: number;
