@@ -9,6 +9,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import postgres from 'postgres';
 import { auditEvents, coffer } from './audit.js';
 import { startChildNodes, type ChildNodes } from './child-nodes.js';
 import { killChildServers, startChildServer, type ChildServer } from './child-server.js';
@@ -118,6 +119,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     const node = loadNode('server', server.url, admin);
     const load = new MixedWriteLoad([node], { rotation: { functionArn: await createRotationFunction(server.url, admin, rotation.url) }, iam: true });
     load.start(options.workers);
+    await warmedUp(load);
     let kills = 0;
     try {
       for (let since = Date.now(); kills < options.kills; ) {
@@ -196,6 +198,7 @@ export async function postgresCrashRun(
     const functionArn = await createRotationFunction(deployment.nodes[0]!.url, admin, rotation.url);
     const load = new MixedWriteLoad(loadNodes, { rotation: { functionArn }, iam: true });
     load.start(options.workers);
+    await warmedUp(load);
     const schedule = shuffle([...Array<'node'>(options.kills - options.primaryKills).fill('node'), ...Array<'primary'>(options.primaryKills).fill('primary')]);
     const kills = { node: 0, primary: 0 };
     let auditWriteFailures = 0;
@@ -237,8 +240,10 @@ export async function postgresCrashRun(
       auditWriteFailures += count(node.stderr(), AUDIT_WRITE_FAILED);
       await node.stop('SIGTERM');
     }
-    const rows = await cluster.query('primary', 'SELECT body FROM audit_events', [], database);
-    const events = auditedCalls(rows.map((row) => JSON.parse(row.body as string) as AuditedCall));
+    // Through the multi-host URL, as the nodes connect: whichever server is the primary now.
+    const sql = postgres(cluster.connectionString(database, 'primary'), { max: 1, onnotice: () => undefined });
+    const rows = await sql<Array<{ body: string }>>`SELECT body FROM audit_events`.finally(() => sql.end({ timeout: 1 }));
+    const events = auditedCalls(rows.map((row) => JSON.parse(row.body) as AuditedCall));
     const verify = await deployment.verifyAudit();
     return {
       store: 'postgres',
@@ -256,6 +261,17 @@ export async function postgresCrashRun(
     await rotation?.close();
     await nodes?.dispose();
     await cluster.destroy();
+  }
+}
+
+/** Before the first kill: a write of each kind the run checks acknowledged (a short run would miss some). */
+async function warmedUp(load: MixedWriteLoad): Promise<void> {
+  const limit = Date.now() + ACK_WAIT_LIMIT_MS;
+  for (;;) {
+    const counts = load.counts();
+    if (counts.versions > 0 && counts.keys > 0 && counts.rotations > 0 && counts.users > 0) return;
+    if (Date.now() > limit) throw new Error(`not every kind of write was acknowledged within ${ACK_WAIT_LIMIT_MS} ms: ${JSON.stringify(counts)}`);
+    await sleep(50);
   }
 }
 
