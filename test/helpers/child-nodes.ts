@@ -25,6 +25,11 @@ export type ChildNodes = {
   kms(node: ChildNode): KMSClient;
   /** The nodes not stopped or killed. */
   live(): ChildNode[];
+  /**
+   * Starts a stopped (or killed) node again on its data dir and port, so its URL and clients stay valid, and
+   * puts it in its place in `nodes`.
+   */
+  restart(node: ChildNode): Promise<ChildNode>;
   /** One query against the deployment's database, with a connection of the test's own. */
   query<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
   /** `coffer audit verify --store URL --data-dir <first node's>`, as an operator runs it. */
@@ -37,16 +42,24 @@ export type ChildNodes = {
  * with one root key: the multi-node deployment of the README. The first starts alone (it migrates and creates
  * the administrator), the others after it, together. Extra arguments and environment go to every node.
  */
-export async function startChildNodes(count: number, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<ChildNodes> {
-  const database = await createTestDatabase();
+export async function startChildNodes(
+  count: number,
+  options: {
+    args?: string[];
+    env?: Record<string, string>;
+    /** Another database than a fresh one on the machine's PostgreSQL (a failover cluster's); dispose drops it. */
+    database?: { url: string; drop(): Promise<void> };
+  } = {},
+): Promise<ChildNodes> {
+  const database = options.database ?? (await createTestDatabase());
   const rootKeyBase64 = randomBytes(32).toString('base64');
   const dataDirs: string[] = [];
   const nodes: ChildNode[] = [];
-  const startNode = async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'coffer-node-'));
-    dataDirs.push(dataDir);
+  const startNode = async (dataDir = mkdtempSync(join(tmpdir(), 'coffer-node-')), port?: number) => {
+    if (!dataDirs.includes(dataDir)) dataDirs.push(dataDir);
     const child = await startChildServer({
       dataDir,
+      port,
       args: ['--store', database.url, '--pool-size', '4', ...(options.args ?? [])],
       env: { COFFER_ROOT_KEY: rootKeyBase64, ...options.env },
       timeoutMs: 30_000,
@@ -67,7 +80,7 @@ export async function startChildNodes(count: number, options: { args?: string[];
   };
   try {
     nodes.push(await startNode());
-    nodes.push(...(await Promise.all(Array.from({ length: count - 1 }, startNode))));
+    nodes.push(...(await Promise.all(Array.from({ length: count - 1 }, () => startNode()))));
   } catch (error) {
     await dispose();
     throw error;
@@ -82,6 +95,14 @@ export async function startChildNodes(count: number, options: { args?: string[];
     secrets: (node) => new SecretsManagerClient({ endpoint: node.url, region: 'us-east-1', credentials: admin, maxAttempts: 1 }),
     kms: (node) => new KMSClient({ endpoint: node.url, region: 'us-east-1', credentials: admin, maxAttempts: 1 }),
     live: () => nodes.filter((node) => node.process.exitCode === null && node.process.signalCode === null),
+    async restart(node) {
+      const index = nodes.indexOf(node);
+      if (index < 0) throw new Error(`node ${node.pid} is not one of these nodes`);
+      await node.exited;
+      const restarted = await startNode(node.dataDir, Number(new URL(node.url).port));
+      nodes[index] = restarted;
+      return restarted;
+    },
     async query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();

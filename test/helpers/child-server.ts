@@ -36,6 +36,8 @@ export type SpawnOptions = {
   /** Added to a clean environment (no COFFER_* or AWS_* from the parent). */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Listen on this port instead of a free one (a restart that keeps its URL, so clients keep working). */
+  port?: number | string;
 };
 
 /**
@@ -94,7 +96,7 @@ function spawnCoffer(options: SpawnOptions, port: string) {
  * "Coffer listening on URL" and answers GET /health. Rejects with its output if it exits first.
  */
 export async function startChildServer(options: SpawnOptions): Promise<ChildServer> {
-  const { child, stdout, stderr, exited, closed } = spawnCoffer(options, '0');
+  const { child, stdout, stderr, exited, closed } = spawnCoffer(options, String(options.port ?? 0));
   const timeoutMs = options.timeoutMs ?? 15_000;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(`did not print its URL within ${timeoutMs} ms`), timeoutMs);
@@ -160,10 +162,8 @@ function createdAdmin(stdout: string, dataDir: string): AccessKey | undefined {
 }
 
 /** Runs `coffer server` expecting it to fail at start; resolves with its exit and output. */
-export async function runCofferUntilExit(
-  options: SpawnOptions & { port?: string },
-): Promise<Exit & { stdout: string; stderr: string }> {
-  const { child, stdout, stderr, closed } = spawnCoffer(options, options.port ?? '0');
+export async function runCofferUntilExit(options: SpawnOptions): Promise<Exit & { stdout: string; stderr: string }> {
+  const { child, stdout, stderr, closed } = spawnCoffer(options, String(options.port ?? 0));
   const timeoutMs = options.timeoutMs ?? 15_000;
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   // A server that unexpectedly starts is stopped as soon as it says so, and the test sees exit code 0.

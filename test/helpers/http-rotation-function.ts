@@ -104,7 +104,7 @@ export async function startHttpRotationFunction(options: {
     }
     return found;
   };
-  const valueFor = (token: string) => `rotated:${token}`;
+  const valueFor = rotatedValue;
 
   const steps: Record<RotationStep, (client: Caller, secretId: string, token: string) => Promise<void>> = {
     async createSecret(client, secretId, token) {
@@ -209,6 +209,11 @@ export async function startHttpRotationFunction(options: {
       for (const each of clients.values()) each.destroy();
     },
   };
+}
+
+/** The value the function's createSecret writes under a token. */
+export function rotatedValue(token: string): string {
+  return `rotated:${token}`;
 }
 
 function answer(response: ServerResponse, status: number, body: unknown): void {

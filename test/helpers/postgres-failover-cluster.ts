@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,19 @@ export type FailoverCluster = {
   startPrimary(): Promise<void>;
   /** `pg_ctl promote`, then waits until the standby accepts writes (pg_is_in_recovery() is false). */
   promoteStandby(): Promise<void>;
+  /**
+   * `kill -9` of the primary: SIGKILL to its postmaster and every process it started (stopped first with
+   * SIGSTOP so that it forks no more meanwhile). Harder than stopPrimaryHard: no process gets a signal it
+   * can answer.
+   */
+  killPrimary(): Promise<void>;
+  /**
+   * After promoteStandby: the dead primary's data directory is replaced by a pg_basebackup of the promoted
+   * server, started on its old port as that server's synchronous standby. The roles swap: from then on
+   * 'primary' in query(), stopPrimaryHard(), killPrimary() and promoteStandby() mean the promoted server, so
+   * a test can fail over again and again. While this runs, the promoted server commits without a standby.
+   */
+  rebuildStandby(): Promise<void>;
   /** Stops the standby (fast shutdown): commits on the primary then wait for it. */
   stopStandby(): Promise<void>;
   /** Starts the standby again and waits until it is the primary's synchronous standby once more. */
@@ -134,7 +147,8 @@ function stopNowSync(server: LocalServer): void {
  * initdb a primary, pg_basebackup a standby from it, start both on free ports and wait until the standby
  * is the primary's synchronous standby. Takes a few seconds. On failure nothing is left behind.
  */
-export async function createFailoverCluster(): Promise<FailoverCluster> {
+export async function createFailoverCluster(options: { ports?: { base: number; spread: number } } = {}): Promise<FailoverCluster> {
+  const ports = options.ports ?? { base: PORT_BASE, spread: PORT_SPREAD };
   installExitHook();
   const { uid, gid } = await postgresIds();
   const root = mkdtempSync(join(tmpdir(), 'coffer-pgfailover-'));
@@ -147,6 +161,8 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
   const primary: LocalServer = { name: 'primary', dataDir: join(root, 'primary'), logFile: join(root, 'primary.log'), port: 0, running: false };
   const standby: LocalServer = { name: 'standby', dataDir: join(root, 'standby'), logFile: join(root, 'standby.log'), port: 0, running: false };
   const entry = { servers: [primary, standby], root };
+  /** The servers by the role they have now (rebuildStandby swaps them). */
+  const now = { primary, standby };
   live.add(entry);
 
   const destroy = async () => {
@@ -161,10 +177,10 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
 
   try {
     await initPrimary(primary, root, password, uid, gid);
-    await startOnFreePort(primary, socketDir, new Set());
+    await startOnFreePort(primary, socketDir, new Set(), ports);
     await baseBackup(standby, primary, socketDir);
     appendFileSync(join(standby.dataDir, 'postgresql.conf'), STANDBY_SETTINGS);
-    await startOnFreePort(standby, socketDir, new Set([primary.port]));
+    await startOnFreePort(standby, socketDir, new Set([primary.port]), ports);
     await waitForSyncStandby(primary, password);
   } catch (error) {
     await destroy();
@@ -172,9 +188,9 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
   }
 
   async function standbyReplayed(): Promise<void> {
-    const [written] = await adminQuery(primary, password, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    const [written] = await adminQuery(now.primary, password, 'SELECT pg_current_wal_lsn()::text AS lsn');
     await waitUntil(`the standby replayed the primary's WAL up to ${written!.lsn}`, async () => {
-      const [replayed] = await adminQuery(standby, password, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [written!.lsn]);
+      const [replayed] = await adminQuery(now.standby, password, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [written!.lsn]);
       return replayed?.done === true;
     });
   }
@@ -188,31 +204,49 @@ export async function createFailoverCluster(): Promise<FailoverCluster> {
       `postgres://${SUPERUSER}:${password}@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/${database}?target_session_attrs=${targetSessionAttrs}`,
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
-      await adminQuery(primary, password, `CREATE DATABASE ${name}`);
+      await adminQuery(now.primary, password, `CREATE DATABASE ${name}`);
       // A synchronous commit waits for the standby's flush, not its replay: until the standby has replayed the
       // CREATE DATABASE, a client landing there (the multi-host URL while the primary is down) finds no such
       // database (3D000) instead of a read-only server.
       await standbyReplayed();
     },
     query: (server, sql, params = [], database = 'postgres') =>
-      adminQuery(server === 'primary' ? primary : standby, password, sql, params, database),
+      adminQuery(server === 'primary' ? now.primary : now.standby, password, sql, params, database),
     standbyReplayed,
-    stopPrimaryHard: () => stopServer(primary, 'immediate'),
+    stopPrimaryHard: () => stopServer(now.primary, 'immediate'),
     async startPrimary() {
-      await startServer(primary, socketDir);
-      await waitForSyncStandby(primary, password);
+      await startServer(now.primary, socketDir);
+      await waitForSyncStandby(now.primary, password);
     },
     async promoteStandby() {
-      await asPostgres([postgresBin('pg_ctl'), '-D', standby.dataDir, '-w', '-t', '30', 'promote']);
+      await asPostgres([postgresBin('pg_ctl'), '-D', now.standby.dataDir, '-w', '-t', '30', 'promote']);
       await waitUntil('the promoted standby accepts writes', async () => {
-        const [row] = await adminQuery(standby, password, 'SELECT pg_is_in_recovery() AS recovering');
+        const [row] = await adminQuery(now.standby, password, 'SELECT pg_is_in_recovery() AS recovering');
         return row?.recovering === false;
       });
     },
-    stopStandby: () => stopServer(standby, 'fast'),
+    killPrimary: () => killServer(now.primary),
+    async rebuildStandby() {
+      const [promoted, dead] = [now.standby, now.primary];
+      if (dead.running) throw new Error('rebuildStandby: the old primary still runs (stop or kill it, and promote the standby, first)');
+      // The promoted server must not wait for a standby while there is none, and its copy must not either once
+      // it is promoted in turn: only postgresql.conf's '' (STANDBY_SETTINGS) until the new standby is in sync.
+      await adminQuery(promoted, password, 'ALTER SYSTEM RESET synchronous_standby_names');
+      await adminQuery(promoted, password, 'SELECT pg_reload_conf()');
+      rmSync(dead.dataDir, { recursive: true, force: true });
+      await baseBackup(dead, promoted, socketDir);
+      appendFileSync(join(dead.dataDir, 'postgresql.conf'), STANDBY_SETTINGS);
+      await startServer(dead, socketDir);
+      await adminQuery(promoted, password, `ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
+      await adminQuery(promoted, password, 'SELECT pg_reload_conf()');
+      await waitForSyncStandby(promoted, password);
+      now.primary = promoted;
+      now.standby = dead;
+    },
+    stopStandby: () => stopServer(now.standby, 'fast'),
     async startStandby() {
-      await startServer(standby, socketDir);
-      await waitForSyncStandby(primary, password);
+      await startServer(now.standby, socketDir);
+      await waitForSyncStandby(now.primary, password);
     },
     destroy,
   };
@@ -270,9 +304,9 @@ async function baseBackup(standby: LocalServer, primary: LocalServer, socketDir:
 }
 
 /** Starts the server on a port that is free now; if another process takes it first, on another one. */
-async function startOnFreePort(server: LocalServer, socketDir: string, taken: Set<number>): Promise<void> {
+async function startOnFreePort(server: LocalServer, socketDir: string, taken: Set<number>, ports: { base: number; spread: number }): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    server.port = await pickFreePort(taken);
+    server.port = await pickFreePort(taken, ports);
     try {
       await startServer(server, socketDir);
       return;
@@ -311,13 +345,57 @@ async function stopServer(server: LocalServer, mode: 'immediate' | 'fast'): Prom
   server.running = false;
 }
 
-/** A random port in 55432 … 60431 that nothing listens on right now. */
-async function pickFreePort(taken: Set<number>): Promise<number> {
+/** A random port in base … base + spread - 1 (default 55432 … 60431) that nothing listens on right now. */
+async function pickFreePort(taken: Set<number>, { base, spread }: { base: number; spread: number }): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
-    const port = PORT_BASE + randomInt(PORT_SPREAD);
+    const port = base + randomInt(spread);
     if (!taken.has(port) && (await canListen(port))) return port;
   }
-  throw new Error(`no free port in ${PORT_BASE} … ${PORT_BASE + PORT_SPREAD - 1} after 50 tries`);
+  throw new Error(`no free port in ${base} … ${base + spread - 1} after 50 tries`);
+}
+
+/** SIGSTOP the postmaster (no more forks), SIGKILL each of its children, then it; waits until all are gone. */
+async function killServer(server: LocalServer): Promise<void> {
+  if (!server.running) return;
+  const postmaster = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  process.kill(postmaster, 'SIGSTOP');
+  const victims = [...childrenOf(postmaster), postmaster];
+  for (const pid of victims) signal(pid, 'SIGKILL');
+  server.running = false;
+  await waitUntil(`the killed ${server.name}'s processes are gone`, async () => victims.every((pid) => !existsSync(`/proc/${pid}`) || isZombie(pid)));
+}
+
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fields after the command name (which is in parentheses and may contain anything): state, ppid, ...
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
 }
 
 function canListen(port: number): Promise<boolean> {

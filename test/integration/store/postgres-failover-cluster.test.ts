@@ -129,3 +129,50 @@ describe('failover: the primary stopped hard, the standby promoted', () => {
     assert.equal((await notesOn(cluster, 'standby')).size, 22);
   });
 });
+
+describe('kill -9 of the primary, again and again: promoted, the dead one rebuilt as the new standby', () => {
+  let cluster: FailoverCluster;
+  let sql: ReturnType<typeof connect>;
+
+  before(async (t) => {
+    // Issue 20's crash harness (test/helpers/crash-harness.ts) runs its clusters on 5441–5449; so does this one.
+    cluster = await createFailoverCluster({ ports: { base: 5441, spread: 9 } });
+    t.diagnostic(`primary on ${cluster.primaryPort}, standby on ${cluster.standbyPort}`);
+    await cluster.createDatabase(DATABASE);
+    await cluster.query('primary', 'CREATE TABLE notes (id INTEGER PRIMARY KEY, note TEXT NOT NULL)', [], DATABASE);
+    sql = connect(cluster);
+  });
+  after(async () => {
+    await sql?.end({ timeout: 1 });
+    await cluster?.destroy();
+  });
+
+  it('keeps every acknowledged commit through two failovers, and the roles swap each time', { timeout: 2 * TEST_TIMEOUT_MS }, async () => {
+    const ports = [cluster.primaryPort, cluster.standbyPort];
+    for (let round = 0; round < 2; round++) {
+      for (let id = round * 10 + 1; id <= round * 10 + 10; id++) await sql`INSERT INTO notes (id, note) VALUES (${id}, ${`round ${round}`})`;
+      const [dead] = await cluster.query('primary', 'SELECT pg_postmaster_start_time()::text AS started, inet_server_port() AS port');
+      assert.equal(dead!.port, ports[round % 2]);
+
+      await cluster.killPrimary();
+      // Every process of the killed server is gone: nothing answers on its port.
+      await assert.rejects(cluster.query('primary', 'SELECT 1'), /ECONNREFUSED/);
+      await cluster.promoteStandby();
+      // Before the rebuild, 'standby' is still the promoted server, as after promoteStandby alone.
+      assert.equal((await notesOn(cluster, 'standby')).size, round * 10 + 10);
+      await cluster.rebuildStandby();
+
+      const [primary] = await cluster.query('primary', 'SELECT inet_server_port() AS port, pg_is_in_recovery() AS recovering');
+      assert.deepEqual({ port: primary!.port, recovering: primary!.recovering }, { port: ports[(round + 1) % 2], recovering: false });
+      const [standby] = await cluster.query('standby', 'SELECT inet_server_port() AS port, pg_is_in_recovery() AS recovering, pg_postmaster_start_time()::text AS started');
+      assert.deepEqual({ port: standby!.port, recovering: standby!.recovering }, { port: ports[round % 2], recovering: true });
+      assert.notEqual(standby!.started, dead!.started, 'the standby is a new server on the dead one\'s port');
+      assert.deepEqual(await cluster.query('primary', 'SELECT application_name, sync_state FROM pg_stat_replication'), [{ application_name: 'standby1', sync_state: 'sync' }]);
+      assert.equal((await replayedOnStandby(cluster)).size, round * 10 + 10);
+    }
+    // The client followed both failovers by itself, and every commit it got an answer for is there.
+    await sql`INSERT INTO notes (id, note) VALUES (21, 'after two failovers')`;
+    const notes = await notesOn(cluster, 'primary');
+    assert.deepEqual([...notes.keys()], Array.from({ length: 21 }, (_, index) => index + 1));
+  });
+});
