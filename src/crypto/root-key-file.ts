@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { KEY_BYTES, openFromBuffer, sealToBuffer } from './aead.js';
 
@@ -141,4 +142,31 @@ export function replaceRootKeyFile(path: string, text: string): void {
     closeSync(fd);
   }
   renameSync(temporary, path);
+  syncDirectoryOf(path);
+}
+
+/**
+ * Writes a new key file (0600; 'wx' so that of two processes starting together one creates it, the other gets
+ * EEXIST) and makes it durable before anything is sealed under the key: the file's data and the directory entry
+ * are flushed, so a power loss after the first start cannot leave a database whose key is gone.
+ */
+export function createRootKeyFile(path: string, text: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  syncDirectoryOf(path);
+}
+
+/** A new or renamed file's directory entry reaches the disk only when the directory itself is flushed. */
+function syncDirectoryOf(path: string): void {
+  const fd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

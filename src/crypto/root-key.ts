@@ -1,7 +1,8 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { KEY_BYTES, openFromBuffer, sealToBuffer } from './aead.js';
 import {
+  createRootKeyFile,
   decodePlainKey,
   protectRootKey,
   readRootKeyFile,
@@ -42,8 +43,7 @@ export function loadRootKey(source: RootKeySource): LoadedRootKey {
   const key = randomBytes(KEY_BYTES);
   const file: RootKeyFile = source.passphrase === undefined ? { kind: 'plain', key } : { kind: 'passphrase', protected: protectRootKey(key, source.passphrase) };
   try {
-    // 0600 because it is the key to everything; 'wx' so that of two processes starting together one creates it.
-    writeFileSync(source.path, rootKeyFileText(file), { mode: 0o600, flag: 'wx' });
+    createRootKeyFile(source.path, rootKeyFileText(file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     key.fill(0);
