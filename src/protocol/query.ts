@@ -50,6 +50,13 @@ export type QueryRouter = ReturnType<typeof createQueryRouter>;
 type Tree = { [member: string]: Tree | string };
 
 /**
+ * The most dot-separated segments a member name may have. IAM's and STS's deepest inputs are a few levels
+ * (`ContextEntries.member.1.ContextKeyValues.member.2`); a name nested thousands deep is refused before the
+ * (recursive) unflatten would exhaust the stack.
+ */
+export const MAX_QUERY_MEMBER_SEGMENTS = 32;
+
+/**
  * The form body as the operation's input: `A.member.2.B=x` becomes `{A: [.., {B: 'x'}]}`, `A.entry.1.key=k&
  * A.entry.1.value=v` becomes `{A: {k: v}}`. Values stay strings; the schemas convert numbers and booleans.
  */
@@ -57,7 +64,10 @@ export function decodeQueryBody(body: Buffer): Record<string, unknown> {
   const tree: Tree = {};
   for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
     if (name === 'Action' || name === 'Version') continue;
-    const path = name.split('.');
+    const path = name.split('.', MAX_QUERY_MEMBER_SEGMENTS + 1);
+    if (path.length > MAX_QUERY_MEMBER_SEGMENTS) {
+      throw commonError('SerializationException', `A member name is nested more than ${MAX_QUERY_MEMBER_SEGMENTS} levels deep.`);
+    }
     let node = tree;
     for (const [index, segment] of path.entries()) {
       if (segment === '__proto__' || segment === 'constructor' || segment === 'prototype') break;
