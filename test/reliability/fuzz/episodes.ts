@@ -45,7 +45,7 @@ export type FloodTally = EpisodeTally & { opened: number; dropped: number };
  * ones over its limit as it accepts them; a request on a connection that was open before the flood is still
  * served (`probe`, on a connection kept alive from before), and after the flood ends new connections work.
  */
-export async function connectionFlood(port: number, extra: number, edge: EdgeSettings, probe: () => Promise<Answer>): Promise<FloodTally> {
+export async function connectionFlood(port: number, extra: number, edge: EdgeSettings, probe: (connection: 'kept-alive' | 'new') => Promise<Answer>): Promise<FloodTally> {
   const sockets: Socket[] = [];
   let dropped = 0;
   const opened = await Promise.all(
@@ -63,11 +63,15 @@ export async function connectionFlood(port: number, extra: number, edge: EdgeSet
   // Give the server a moment to accept (and drop) what is over its limit.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const problems: string[] = [];
-  const during = await probe();
+  const droppedByServer = dropped;
+  const during = await probe('kept-alive');
   const duringProblem = problemWith(during, 'json');
   if (duringProblem || during.status !== 200) problems.push(`flood: a kept-alive connection was not served during the flood: ${duringProblem ?? during.status}`);
-  if (dropped < extra) problems.push(`flood: only ${dropped} of ${edge.maxConnections + extra} connections dropped, limit ${edge.maxConnections}`);
+  if (droppedByServer < extra) problems.push(`flood: only ${droppedByServer} of ${edge.maxConnections + extra} connections dropped, limit ${edge.maxConnections}`);
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => setTimeout(resolve, 200));
-  return { requests: 1, problems, opened: opened.filter(Boolean).length, dropped };
+  const afterwards = await probe('new');
+  const afterProblem = problemWith(afterwards, 'json');
+  if (afterProblem || afterwards.status !== 200) problems.push(`flood: a new connection was not served after the flood: ${afterProblem ?? afterwards.status}`);
+  return { requests: 2, problems, opened: opened.filter(Boolean).length, dropped: droppedByServer };
 }

@@ -4,7 +4,8 @@ import { runFuzz } from './run.js';
 
 /**
  * `npm run reliability:fuzz` — the full run: at least 100,000 hostile requests against a fresh `coffer server`.
- * `--seed N` replays a run; `--requests N` changes its size. Exits 1 on any crash, 5xx, answer not shaped like
+ * `--seed N` replays a run; `--requests N` changes its size, `--episode-every N` how often (in requests) slow
+ * clients and a connection flood come. Exits 1 on any crash, 5xx, answer not shaped like
  * AWS's, accepted bad signature, failed well-formed call, or a bound exceeded (docs/reliability/fuzz.md).
  */
 const args = process.argv.slice(2);
@@ -19,7 +20,7 @@ const report = await runFuzz({
   seed,
   requests,
   concurrency: 16,
-  episodeEveryRequests: 20_000,
+  episodeEveryRequests: option('episode-every') ?? 20_000,
   slowClients: 20,
   edge: FUZZ_EDGE,
   log: (line) => console.log(line),

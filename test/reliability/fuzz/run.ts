@@ -107,7 +107,9 @@ async function fuzzServer(server: ChildServer, dataDir: string, options: FuzzOpt
     report.rss.maxBytes = Math.max(report.rss.maxBytes, bytes);
   }, 200);
 
-  const cases = caseStream(options.seed, fuzzOperations(), known);
+  const operations = fuzzOperations();
+  const listKeys = operations.find((operation) => operation.service === 'kms' && operation.name === 'ListKeys')!;
+  const cases = caseStream(options.seed, operations, known);
   let running = true;
   /** While a flood is on, new connections are refused by design: the workers wait (see connectionFlood). */
   let paused: Promise<void> | undefined;
@@ -151,7 +153,7 @@ async function fuzzServer(server: ChildServer, dataDir: string, options: FuzzOpt
   };
 
   const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const probe = async () => send(probeAgent, port, await signRequest(encodeCall({ protocol: 'json', service: 'kms', name: 'ListKeys', targetPrefix: 'TrentService', schema: undefined as never }, { Limit: 1 }), host, { credentials, service: 'kms', region: REGION }));
+  const probe = async (connection: 'kept-alive' | 'new' = 'kept-alive') => send(connection === 'new' ? new Agent() : probeAgent, port, await signRequest(encodeCall(listKeys, { Limit: 1 }), host, { credentials, service: 'kms', region: REGION }));
   const episodeLoop = async () => {
     while (running && !report.crashed) {
       if (report.requests < nextEpisodeAt) {
