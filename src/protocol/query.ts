@@ -1,5 +1,6 @@
 import { AwsError, commonError, Sensitive, type QueryServiceTable } from '../core/index.js';
 import { echoed } from './echo.js';
+import { MAX_INPUT_VALUES, tooManyValues } from './input-bounds.js';
 import type { RenderedError } from './render-error.js';
 import type { Target } from './json11.js';
 
@@ -62,8 +63,10 @@ export const MAX_QUERY_MEMBER_SEGMENTS = 32;
  */
 export function decodeQueryBody(body: Buffer): Record<string, unknown> {
   const tree: Tree = {};
+  let values = 0;
   for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
     if (name === 'Action' || name === 'Version') continue;
+    if (++values > MAX_INPUT_VALUES) throw tooManyValues();
     const path = name.split('.', MAX_QUERY_MEMBER_SEGMENTS + 1);
     if (path.length > MAX_QUERY_MEMBER_SEGMENTS) {
       throw commonError('SerializationException', `A member name is nested more than ${MAX_QUERY_MEMBER_SEGMENTS} levels deep.`);

@@ -14,6 +14,15 @@ describe('requests the fuzzer found mishandled', () => {
   });
   after(async () => server.cleanup());
 
+  it('a 1 MiB list of wrong items is refused before the schema check describes each one (memory ~30x the body)', async () => {
+    const items = Array.from({ length: 300_000 }, () => '0').join(',');
+    const response = await rawCall(server.url, { credentials: server.admin, service: 'secretsmanager', target: 'secretsmanager.BatchGetSecretValue', body: `{"SecretIdList":[${items}]}` });
+    assert.equal(response.status, 400, response.text);
+    assert.deepEqual(response.json, { __type: 'SerializationException', message: 'The request holds more than 10000 values (list items and members).' });
+    const fewer = await rawCall(server.url, { credentials: server.admin, service: 'secretsmanager', target: 'secretsmanager.BatchGetSecretValue', body: '{"SecretIdList":[0,0]}' });
+    assert.equal(fewer.json?.__type, 'ValidationException');
+  });
+
   const query = (body: string) =>
     rawCall(server.url, { credentials: server.admin, service: 'iam', body, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } });
 
