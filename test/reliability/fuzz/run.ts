@@ -113,6 +113,8 @@ async function fuzzServer(server: ChildServer, dataDir: string, options: FuzzOpt
   let running = true;
   /** While a flood is on, new connections are refused by design: the workers wait (see connectionFlood). */
   let paused: Promise<void> | undefined;
+  /** Cases and canary rounds under way: a flood starts only when none is (each may open a connection). */
+  let inFlight = 0;
   let nextEpisodeAt = options.episodeEveryRequests;
   let nextLogAt = 10_000;
   const problem = (what: string, fuzzCase?: FuzzCase) => {
@@ -124,7 +126,9 @@ async function fuzzServer(server: ChildServer, dataDir: string, options: FuzzOpt
       await paused;
       const fuzzCase = cases.next();
       report.byKind[caseKind(fuzzCase)] = (report.byKind[caseKind(fuzzCase)] ?? 0) + 1;
-      for (const exchange of await execute(fuzzCase, target)) {
+      inFlight += 1;
+      const exchanges = await execute(fuzzCase, target).finally(() => (inFlight -= 1));
+      for (const exchange of exchanges) {
         if (exchange.answer.error?.startsWith(CLIENT_REFUSED)) {
           report.notSent += 1;
           continue;
@@ -147,7 +151,8 @@ async function fuzzServer(server: ChildServer, dataDir: string, options: FuzzOpt
   const canaryLoop = async () => {
     while (running && !report.crashed) {
       await paused;
-      await canaryRound(clients, canaryKeyId, report.canary);
+      inFlight += 1;
+      await canaryRound(clients, canaryKeyId, report.canary).finally(() => (inFlight -= 1));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -170,6 +175,7 @@ async function fuzzServer(server: ChildServer, dataDir: string, options: FuzzOpt
       await probe(); // opens the probe's connection before the flood
       let resume!: () => void;
       paused = new Promise((resolve) => (resume = resolve));
+      while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       try {
         const flood = await connectionFlood(port, 64, options.edge, probe);
         report.requests += flood.requests;
