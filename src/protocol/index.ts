@@ -8,3 +8,4 @@ export * from './rest-json.js';
 export * from './validation.js';
 export * from './render-error.js';
 export * from './query.js';
+export { assertBoundedInput, MAX_INPUT_VALUES } from './input-bounds.js';

@@ -1,5 +1,6 @@
 import { commonError, Sensitive, type ServiceTable } from '../core/index.js';
 import { echoed } from './echo.js';
+import { assertBoundedInput } from './input-bounds.js';
 
 /**
  * The AWS JSON 1.1 codec: `POST /`, `X-Amz-Target: <prefix>.<Operation>`, a JSON body in and out.
@@ -36,6 +37,7 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw commonError('SerializationException', 'The request body must be a JSON object.');
   }
+  assertBoundedInput(value);
   return value as Record<string, unknown>;
 }
 

@@ -1,5 +1,6 @@
 import { AwsError, commonError, Sensitive, type QueryServiceTable } from '../core/index.js';
 import { echoed } from './echo.js';
+import { MAX_INPUT_VALUES, tooManyValues } from './input-bounds.js';
 import type { RenderedError } from './render-error.js';
 import type { Target } from './json11.js';
 
@@ -50,14 +51,26 @@ export type QueryRouter = ReturnType<typeof createQueryRouter>;
 type Tree = { [member: string]: Tree | string };
 
 /**
+ * The most dot-separated segments a member name may have. IAM's and STS's deepest inputs are a few levels
+ * (`ContextEntries.member.1.ContextKeyValues.member.2`); a name nested thousands deep is refused before the
+ * (recursive) unflatten would exhaust the stack.
+ */
+export const MAX_QUERY_MEMBER_SEGMENTS = 32;
+
+/**
  * The form body as the operation's input: `A.member.2.B=x` becomes `{A: [.., {B: 'x'}]}`, `A.entry.1.key=k&
  * A.entry.1.value=v` becomes `{A: {k: v}}`. Values stay strings; the schemas convert numbers and booleans.
  */
 export function decodeQueryBody(body: Buffer): Record<string, unknown> {
   const tree: Tree = {};
+  let values = 0;
   for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
     if (name === 'Action' || name === 'Version') continue;
-    const path = name.split('.');
+    if (++values > MAX_INPUT_VALUES) throw tooManyValues();
+    const path = name.split('.', MAX_QUERY_MEMBER_SEGMENTS + 1);
+    if (path.length > MAX_QUERY_MEMBER_SEGMENTS) {
+      throw commonError('SerializationException', `A member name is nested more than ${MAX_QUERY_MEMBER_SEGMENTS} levels deep.`);
+    }
     let node = tree;
     for (const [index, segment] of path.entries()) {
       if (segment === '__proto__' || segment === 'constructor' || segment === 'prototype') break;

@@ -3,7 +3,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { commonError, type Logger } from '../core/index.js';
-import { JSON11_CONTENT_TYPE, renderError, renderRestError, REST_JSON_CONTENT_TYPE } from '../protocol/index.js';
+import { isQueryRequest, JSON11_CONTENT_TYPE, renderError, renderQueryError, renderRestError, REST_JSON_CONTENT_TYPE, XML_CONTENT_TYPE } from '../protocol/index.js';
 import type { MetricsResponder } from './metrics-endpoint.js';
 import { createConsoleAssets, isConsolePath, type ConsoleAssets } from './console-assets.js';
 import type { Pipeline } from './pipeline.js';
@@ -221,6 +221,11 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
         const headers = { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' };
         return send(res, rendered.status, headers, rendered.body);
       }
+      if (isQueryEdgeRequest(req)) {
+        // IAM and STS clients read Query's XML ErrorResponse, not JSON (the pipeline picks Query the same way).
+        const rendered = renderQueryError(refusal, 'InternalFailure', requestId);
+        return send(res, rendered.status, { 'content-type': XML_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' }, rendered.body);
+      }
       const rendered = renderError(refusal, 'InternalFailure', requestId);
       return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
     }
@@ -257,6 +262,11 @@ function createBatcher(): () => Promise<void> {
 /** A Lambda REST request: no X-Amz-Target, a path under /2015-03-31/ (the pipeline routes it the same way). */
 function isLambdaRequest(req: IncomingMessage, path: string): boolean {
   return req.headers['x-amz-target'] === undefined && path.startsWith('/2015-03-31/');
+}
+
+/** An AWS Query request (IAM, STS): a form-encoded POST without X-Amz-Target (the pipeline routes it the same way). */
+function isQueryEdgeRequest(req: IncomingMessage): boolean {
+  return req.headers['x-amz-target'] === undefined && isQueryRequest(req.method ?? '', req.headers['content-type']);
 }
 
 function bodyLimit(req: IncomingMessage, path: string): number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsError, Sensitive, type QueryServiceTable } from '../../../src/core/index.js';
-import { decodeQueryBody, encodeQueryResponse, isQueryRequest, renderQueryError } from '../../../src/protocol/index.js';
+import { decodeQueryBody, encodeQueryResponse, isQueryRequest, MAX_QUERY_MEMBER_SEGMENTS, renderQueryError } from '../../../src/protocol/index.js';
 
 const table: QueryServiceTable = {
   targetPrefix: 'iam',
@@ -25,6 +25,13 @@ describe('AWS Query codec', () => {
       TagKeys: ['one'],
     });
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('refuses a member name nested deeper than MAX_QUERY_MEMBER_SEGMENTS before unflattening it', () => {
+    const deep = Buffer.from(`Action=GetUser&Version=2010-05-08&UserName${'.member.1'.repeat(100_000)}=x`);
+    assert.throws(() => decodeQueryBody(deep), (error: unknown) => error instanceof AwsError && error.code === 'SerializationException');
+    const atLimit = `A${'.member.1'.repeat((MAX_QUERY_MEMBER_SEGMENTS - 1) / 2)}`;
+    assert.ok(decodeQueryBody(Buffer.from(`${atLimit}=x`)).A);
   });
 
   it('encodes the result with lists as <member>, dates in ISO 8601, escaped text and revealed Sensitive values', () => {

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { rawCall } from '../../helpers/signed-fetch.js';
+import { startTestServer, type TestServer } from '../../helpers/start-server.js';
+
+/**
+ * What the hostile-input fuzzer (test/reliability/fuzz, docs/reliability/fuzz.md) found, each kept as the smallest
+ * request that showed it: a 5xx or an answer not shaped like AWS's.
+ */
+describe('requests the fuzzer found mishandled', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => server.cleanup());
+
+  it('a 1 MiB list of wrong items is refused before the schema check describes each one (memory ~30x the body)', async () => {
+    const items = Array.from({ length: 300_000 }, () => '0').join(',');
+    const response = await rawCall(server.url, { credentials: server.admin, service: 'secretsmanager', target: 'secretsmanager.BatchGetSecretValue', body: `{"SecretIdList":[${items}]}` });
+    assert.equal(response.status, 400, response.text);
+    assert.deepEqual(response.json, { __type: 'SerializationException', message: 'The request holds more than 10000 values (list items and members).' });
+    const fewer = await rawCall(server.url, { credentials: server.admin, service: 'secretsmanager', target: 'secretsmanager.BatchGetSecretValue', body: '{"SecretIdList":[0,0]}' });
+    assert.equal(fewer.json?.__type, 'ValidationException');
+  });
+
+  const query = (body: string) =>
+    rawCall(server.url, { credentials: server.admin, service: 'iam', body, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } });
+
+  it('a Query member name nested thousands deep is MalformedInput (400, XML), not a stack overflow (500)', async () => {
+    const response = await query(`Action=GetUser&Version=2010-05-08&UserName${'.member.1'.repeat(20_000)}=x`);
+    assert.equal(response.status, 400, response.text);
+    assert.equal(response.headers.get('content-type'), 'text/xml');
+    assert.match(response.text, /^<ErrorResponse><Error><Type>Sender<\/Type><Code>MalformedInput<\/Code><Message>A member name is nested more than 32 levels deep\.<\/Message>/);
+  });
+
+  it('a Query body over the size limit is refused in the Query XML shape, as IAM clients read it', async () => {
+    const response = await query(`Action=GetUser&Version=2010-05-08&UserName=${'a'.repeat(1024 * 1024 + 1)}`);
+    assert.equal(response.status, 413, response.text);
+    assert.equal(response.headers.get('content-type'), 'text/xml');
+    assert.match(response.text, /^<ErrorResponse><Error><Type>Sender<\/Type><Code>RequestEntityTooLargeException<\/Code><Message>The request body exceeds 1048576 bytes\.<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/);
+  });
+});
