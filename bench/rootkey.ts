@@ -1,5 +1,5 @@
 /**
- * The cost of the root of trust (docs/reliability/rootkey.md): opening a passphrase-protected key file (scrypt,
+ * The cost of the root of trust (docs/reliability.md, "Root of trust"): opening a passphrase-protected key file (scrypt,
  * 64 MiB), and an online rekey of a data dir with many KMS keys, measured as the rekey's wall time, its re-wrap
  * time from the server's log, and Decrypt latency during it against Decrypt latency just before it (the peer).
  *

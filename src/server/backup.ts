@@ -32,7 +32,7 @@ import {
 import { ROOT_KEY_CHECK } from './root-key.js';
 
 /**
- * `coffer backup` and `coffer restore` (docs/reliability/backup.md): a snapshot of a whole store, taken while
+ * `coffer backup` and `coffer restore` (docs/reliability.md, "Backups and audit retention"): a snapshot of a whole store, taken while
  * its servers run, written as one encrypted, checksummed file; and its restore into an empty store.
  *
  * The rows are the backend-neutral ones of `coffer migrate` (store/transfer.ts, TRANSFER_CATALOG), read in ONE

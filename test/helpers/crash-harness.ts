@@ -23,7 +23,7 @@ import type { AccessKey } from './signed-fetch.js';
  * RotateSecret, CreateKey + Encrypt, CreateUser, PutUserPolicy) from several clients while the server — on
  * PostgreSQL a node among several, or the database primary — is killed with SIGKILL at random moments; then
  * every acknowledged call must read back, the staging labels hold, and every acknowledged call have its event
- * in an audit chain that verifies. docs/reliability/crash.md says what this covers and what it does not.
+ * in an audit chain that verifies. docs/reliability.md, "Crash safety" says what this covers and what it does not.
  */
 
 /** Every server of the runs: rotation leases of 2 s and maintenance every second, so killed rotations resume quickly. */
@@ -164,7 +164,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
 }
 
 /**
- * Three `coffer server` nodes (fail-closed auditing: see docs/reliability/crash.md) on a PostgreSQL primary
+ * Three `coffer server` nodes (fail-closed auditing: see docs/reliability.md, "Crash safety") on a PostgreSQL primary
  * with a synchronous standby, both hosts in their connection string. Of the `kills`, one in five is the
  * primary's (SIGKILL; the standby promoted; the dead primary rebuilt as the new primary's synchronous
  * standby before the next kill), the others a node's (SIGKILL; started again on its data dir and port while
@@ -173,7 +173,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
 export async function postgresCrashRun(
   options: CrashRunOptions & {
     primaryKills: number;
-    /** Default true: with fail-open auditing an acknowledged call can lack its event (docs/reliability/crash.md). */
+    /** Default true: with fail-open auditing an acknowledged call can lack its event (docs/reliability.md, "Crash safety"). */
     auditFailClosed?: boolean;
   },
 ): Promise<CrashFigures> {

@@ -1,6 +1,6 @@
 /**
  * `npm run reliability:backup`: the full run of issue 20's backup and retention promises
- * (docs/reliability/backup.md). The reduced runs are test/integration/backup/backup-restore.test.ts and
+ * (docs/reliability.md, "Backups and audit retention"). The reduced runs are test/integration/backup/backup-restore.test.ts and
  * test/integration/audit/retention.test.ts, which `npm test` runs.
  *
  *  1. Backups of a server under write load: BACKUPS backups taken one after another while WRITERS clients keep

@@ -5,7 +5,7 @@ import { formatReport, FUZZ_EDGE, reportFailures } from './fuzz/report.js';
 import { runFuzz } from './fuzz/run.js';
 
 /**
- * The reduced run of the hostile-input fuzzer (the full run is `npm run reliability:fuzz`, docs/reliability/fuzz.md):
+ * The reduced run of the hostile-input fuzzer (the full run is `npm run reliability:fuzz`, docs/reliability.md, "Hostile input"):
  * a few thousand requests with one round of slow clients and a connection flood, the same checks and bounds.
  * COFFER_FUZZ_SEED=N replays a failed run.
  */

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import { checkCrashRun, crashRunSize, postgresCrashRun } from '../../helpers/crash-harness.js';
 
 /**
- * Issue 20, crash safety on PostgreSQL (docs/reliability/crash.md): under a mixed write load, a node among
+ * Issue 20, crash safety on PostgreSQL (docs/reliability.md, "Crash safety"): under a mixed write load, a node among
  * three SIGKILLed and started again, and the database primary SIGKILLed with its synchronous standby promoted.
  * 3 kills here (`npm test`: 2 nodes, 1 primary); `npm run reliability:crash` makes 50 (40 and 10).
  * COFFER_CRASH_PG_AUDIT=fail-open runs the nodes without --audit-fail-closed: the test then shows the

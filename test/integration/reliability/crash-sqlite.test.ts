@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import { checkCrashRun, crashRunSize, sqliteCrashRun } from '../../helpers/crash-harness.js';
 
 /**
- * Issue 20, crash safety on SQLite (docs/reliability/crash.md): the server SIGKILLed at random moments under a
+ * Issue 20, crash safety on SQLite (docs/reliability.md, "Crash safety"): the server SIGKILLed at random moments under a
  * mixed write load and started again. 3 kills here (`npm test`); `npm run reliability:crash` makes 50.
  */
 const size = crashRunSize();

@@ -4,7 +4,7 @@ import { rawCall } from '../../helpers/signed-fetch.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
- * What the hostile-input fuzzer (test/reliability/fuzz, docs/reliability/fuzz.md) found, each kept as the smallest
+ * What the hostile-input fuzzer (test/reliability/fuzz, docs/reliability.md, "Hostile input") found, each kept as the smallest
  * request that showed it: a 5xx or an answer not shaped like AWS's.
  */
 describe('requests the fuzzer found mishandled', () => {

@@ -6,7 +6,7 @@ import { runFuzz } from './run.js';
  * `npm run reliability:fuzz` — the full run: at least 100,000 hostile requests against a fresh `coffer server`.
  * `--seed N` replays a run; `--requests N` changes its size, `--episode-every N` how often (in requests) slow
  * clients and a connection flood come. Exits 1 on any crash, 5xx, answer not shaped like
- * AWS's, accepted bad signature, failed well-formed call, or a bound exceeded (docs/reliability/fuzz.md).
+ * AWS's, accepted bad signature, failed well-formed call, or a bound exceeded (docs/reliability.md, "Hostile input").
  */
 const args = process.argv.slice(2);
 const option = (name: string) => {

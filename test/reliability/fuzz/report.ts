@@ -33,7 +33,7 @@ export function describeCaseCount(report: FuzzReport): string {
   return `${report.requests} requests, 0 crashes, 0 5xx, every answer AWS-shaped, ${report.canary.calls} well-formed calls succeeded`;
 }
 
-/** The figures of a run, as docs/reliability/fuzz.md quotes them. */
+/** The figures of a run, as docs/reliability.md, "Hostile input" quotes them. */
 export function formatReport(report: FuzzReport): string {
   const sorted = (counts: Record<string, number>) => Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ${count}`).join(', ');
   return [
