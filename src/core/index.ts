@@ -11,3 +11,4 @@ export * from './operation.js';
 export * from './arn.js';
 export * from './logger.js';
 export * from './shapes.js';
+export * from './durable-files.js';

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { randomBytes, scryptSync } from 'node:crypto';
+import { replaceFileDurably, writeFileDurably } from '../core/index.js';
 import { KEY_BYTES, openFromBuffer, sealToBuffer } from './aead.js';
 
 /**
@@ -133,40 +133,14 @@ export function readRootKeyFile(path: string): RootKeyFile {
  * crash leaves either the old file or the new one, never half of one.
  */
 export function replaceRootKeyFile(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  syncDirectoryOf(path);
+  replaceFileDurably(path, text, `${path}.${process.pid}.${randomBytes(4).toString('hex')}.new`);
 }
 
 /**
- * Writes a new key file (0600; 'wx' so that of two processes starting together one creates it, the other gets
- * EEXIST) and makes it durable before anything is sealed under the key: the file's data and the directory entry
- * are flushed, so a power loss after the first start cannot leave a database whose key is gone.
+ * Writes a new key file (0600; exclusive, so that of two processes starting together one creates it and the other
+ * gets EEXIST), durable before anything is sealed under the key: a power loss after the first start cannot
+ * leave a database whose key is gone.
  */
 export function createRootKeyFile(path: string, text: string): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  syncDirectoryOf(path);
-}
-
-/** A new or renamed file's directory entry reaches the disk only when the directory itself is flushed. */
-function syncDirectoryOf(path: string): void {
-  const fd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileDurably(path, text, { exclusive: true });
 }

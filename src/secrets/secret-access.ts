@@ -1,5 +1,5 @@
 import { parseArn, type RequestContext } from '../core/index.js';
-import { requestOnNamed, type ContextValue, type NamedResource } from '../policy/index.js';
+import { requestOnNamed, requestTagContext, type ContextValue, type NamedResource } from '../policy/index.js';
 import type { SecretRecord, Tag } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { MARKED_FOR_DELETION, SECRET_NOT_FOUND, secretsError } from './errors.js';
@@ -135,10 +135,7 @@ export function secretConditions(secret: SecretRecord, tags: Tag[]): RequestCond
   return conditions;
 }
 
-/** aws:RequestTag/<key> for each tag in the request and aws:TagKeys, the list of their keys. */
+/** aws:RequestTag/<key> for each tag in the request and aws:TagKeys, the list of their keys (policy's requestTagContext). */
 export function requestTagConditions(tags: ReadonlyArray<{ Key: string; Value: string }> | undefined): RequestConditions {
-  if (!tags) return {};
-  const conditions: RequestConditions = { 'aws:TagKeys': tags.map((tag) => tag.Key) };
-  for (const tag of tags) conditions[`aws:RequestTag/${tag.Key}`] = tag.Value;
-  return conditions;
+  return tags ? { ...requestTagContext(tags.map((tag) => [tag.Key, tag.Value])) } : {};
 }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AUDIT_ARCHIVE_FILE_PATTERN,
@@ -9,7 +9,7 @@ import {
   utcDay,
   type ArchiveTip,
 } from '../audit/index.js';
-import type { Logger } from '../core/index.js';
+import { replaceFileDurably, type Logger } from '../core/index.js';
 import type { AuditEventRecord, AuditRepository } from '../store/index.js';
 
 /**
@@ -120,21 +120,7 @@ export function archiveFileNames(archiveDir: string): string[] {
 function writeArchive(archiveDir: string, day: string, records: AuditEventRecord[], previous: ArchiveTip | undefined): ArchiveTip {
   const bytes = encodeAuditArchive(day, records, previous);
   const file = auditArchiveFileName(day, records[0]!.sequence);
-  const temporary = join(archiveDir, `.${file}.partial`);
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, join(archiveDir, file));
-  const directory = openSync(archiveDir, 'r');
-  try {
-    fsyncSync(directory);
-  } finally {
-    closeSync(directory);
-  }
+  replaceFileDurably(join(archiveDir, file), bytes, join(archiveDir, `.${file}.partial`));
   const last = records[records.length - 1]!;
   return { file, sha256: sha256Hex(bytes), lastSequence: last.sequence, chainHead: last.hash };
 }

@@ -4,6 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { fsyncDirectory } from '../core/index.js';
 import { deriveAuditAnchorKey, openSealedChunks, rootKeyMatches, sealChunk, SealedChunkError } from '../crypto/index.js';
 import {
   anchorLine,
@@ -540,14 +541,5 @@ function writeAnchors(file: string, carried: string[], head: AuditHead | null, r
     }
   } finally {
     anchorKey.fill(0);
-  }
-}
-
-function fsyncDirectory(directory: string): void {
-  const fd = openSync(directory, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../core/index.js';
-import type { ContextValue } from '../policy/index.js';
+import { requestTagContext, type ContextValue } from '../policy/index.js';
 import type { Tag } from '../store/index.js';
 import type { SsmDeps } from './deps.js';
 import { parameterArn } from './names.js';
@@ -51,10 +51,7 @@ function resourceTagConditions(tags: Tag[]): RequestConditions {
   return conditions;
 }
 
-/** aws:RequestTag/<key> for each tag in the request and aws:TagKeys, the list of their keys. */
+/** aws:RequestTag/<key> for each tag in the request and aws:TagKeys, the list of their keys (policy's requestTagContext). */
 export function requestTagConditions(tags: ReadonlyArray<{ Key: string; Value: string }> | undefined): RequestConditions {
-  if (!tags) return {};
-  const conditions: RequestConditions = { 'aws:TagKeys': tags.map((tag) => tag.Key) };
-  for (const tag of tags) conditions[`aws:RequestTag/${tag.Key}`] = tag.Value;
-  return conditions;
+  return tags ? { ...requestTagContext(tags.map((tag) => [tag.Key, tag.Value])) } : {};
 }

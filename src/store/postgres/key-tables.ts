@@ -77,13 +77,7 @@ export class PostgresKeyTables {
         [backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime()],
       );
       if (claimed === 0) return false;
-      // Throwing rolls the claim back too.
-      await assertReplicas(sql, backing.keyId, replicaBackings);
-      await insertBackingKey(sql, backing);
-      for (const each of replicaBackings) {
-        await insertBackingKey(sql, each);
-        await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [each.backingKeyId, each.keyId]);
-      }
+      await addNewBackingKeys(sql, backing, replicaBackings);
       return true;
     });
   }
@@ -97,13 +91,7 @@ export class PostgresKeyTables {
         fromBackingKeyId,
       ]);
       if (claimed === 0) return false;
-      // Throwing rolls the claim back too.
-      await assertReplicas(sql, backing.keyId, replicaBackings);
-      await insertBackingKey(sql, backing);
-      for (const each of replicaBackings) {
-        await insertBackingKey(sql, each);
-        await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [each.backingKeyId, each.keyId]);
-      }
+      await addNewBackingKeys(sql, backing, replicaBackings);
       return true;
     });
   }
@@ -399,6 +387,16 @@ async function insertKey(sql: Sql, key: KeyRecord): Promise<void> {
       key.expirationModel ?? null, key.keyMaterialId ?? null,
     ],
   );
+}
+
+/** After a rotation's claim, inside its transaction: the new backing keys, the replicas' made current (throwing rolls the claim back). */
+async function addNewBackingKeys(sql: Sql, backing: BackingKeyRecord, replicaBackings: readonly BackingKeyRecord[]): Promise<void> {
+  await assertReplicas(sql, backing.keyId, replicaBackings);
+  await insertBackingKey(sql, backing);
+  for (const each of replicaBackings) {
+    await insertBackingKey(sql, each);
+    await sql.run('UPDATE kms_keys SET current_backing_key_id = $1 WHERE key_id = $2', [each.backingKeyId, each.keyId]);
+  }
 }
 
 /** The backing key takes the next position of its key (see the 'kms' migration). */

@@ -75,13 +75,7 @@ export class SqliteKeyTables {
         "UPDATE kms_keys SET current_backing_key_id = ?, next_rotation_date = ? WHERE key_id = ? AND key_state = 'Enabled' AND rotation_enabled = 1 AND next_rotation_date = ?",
       ).run(backing.backingKeyId, nextRotationDate.getTime(), backing.keyId, dueDate.getTime());
       if (claimed.changes === 0) return false;
-      // Throwing rolls the claim back too.
-      this.#assertReplicas(backing.keyId, replicaBackings);
-      this.#insertBackingKey(backing);
-      for (const each of replicaBackings) {
-        this.#insertBackingKey(each);
-        this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(each.backingKeyId, each.keyId);
-      }
+      this.#addNewBackingKeys(backing, replicaBackings);
       return true;
     })();
   }
@@ -94,15 +88,19 @@ export class SqliteKeyTables {
         fromBackingKeyId,
       );
       if (claimed.changes === 0) return false;
-      // Throwing rolls the claim back too.
-      this.#assertReplicas(backing.keyId, replicaBackings);
-      this.#insertBackingKey(backing);
-      for (const each of replicaBackings) {
-        this.#insertBackingKey(each);
-        this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(each.backingKeyId, each.keyId);
-      }
+      this.#addNewBackingKeys(backing, replicaBackings);
       return true;
     })();
+  }
+
+  /** After a rotation's claim, inside its transaction: the new backing keys, the replicas' made current (throwing rolls the claim back). */
+  #addNewBackingKeys(backing: BackingKeyRecord, replicaBackings: readonly BackingKeyRecord[]): void {
+    this.#assertReplicas(backing.keyId, replicaBackings);
+    this.#insertBackingKey(backing);
+    for (const each of replicaBackings) {
+      this.#insertBackingKey(each);
+      this.#stmt('UPDATE kms_keys SET current_backing_key_id = ? WHERE key_id = ?').run(each.backingKeyId, each.keyId);
+    }
   }
 
   reserveEncryptions(backingKeyId: string, count: number): number {
