@@ -234,6 +234,9 @@ export async function createFailoverCluster(options: { ports?: { base: number; s
       await adminQuery(promoted, password, 'ALTER SYSTEM RESET synchronous_standby_names');
       await adminQuery(promoted, password, 'SELECT pg_reload_conf()');
       rmSync(dead.dataDir, { recursive: true, force: true });
+      // The killed postmaster may still be a zombie its new parent has not reaped: PostgreSQL would take the PID in
+      // its socket lock file for a live server and refuse to start. It is dead; its socket files go with it.
+      for (const file of [`.s.PGSQL.${dead.port}`, `.s.PGSQL.${dead.port}.lock`]) rmSync(join(socketDir, file), { force: true });
       await baseBackup(dead, promoted, socketDir);
       appendFileSync(join(dead.dataDir, 'postgresql.conf'), STANDBY_SETTINGS);
       await startServer(dead, socketDir);
