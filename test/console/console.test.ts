@@ -17,7 +17,7 @@ import { startTestServer, type TestServer } from '../helpers/start-server.js';
 
 /**
  * The web console end to end, in Debian's Chromium driven by playwright-core, against a real server: every
- * action is the browser's own signed API call. Screenshots of the main pages go to docs/console/.
+ * action is the browser's own signed API call. Screenshots of the main pages go to a scratch directory (docs/console/ with `npm run screenshots`).
  */
 describe('the web console in a browser', () => {
   let server: TestServer;

@@ -1,13 +1,24 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT } from './child-server.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`; .ci/run installs it when missing). */
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Where the browser tests write the console's screenshots (committed, shown in the README). */
-export const SCREENSHOT_DIR = join(REPO_ROOT, 'docs', 'console');
+/**
+ * Where the browser tests write the console's screenshots: a scratch directory, removed when the tests end, so that
+ * `npm test` leaves the checkout as it was; `npm run screenshots` sets COFFER_SCREENSHOT_DIR=docs/console to refresh
+ * the committed ones the README shows.
+ */
+export const SCREENSHOT_DIR = process.env.COFFER_SCREENSHOT_DIR ? resolve(REPO_ROOT, process.env.COFFER_SCREENSHOT_DIR) : scratchScreenshotDir();
+
+function scratchScreenshotDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-console-screenshots-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
