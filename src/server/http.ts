@@ -301,7 +301,27 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, limits:
     `content-length: ${Buffer.byteLength(body)}`,
     'connection: close',
   ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  lingeringClose(socket, `${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** How long a refused connection is read and dropped after its answer, at most (see lingeringClose). */
+const LINGER_MS = 2_000;
+
+/**
+ * Answers and closes a connection whose client may still be sending (a 1 MB header line): closing with its bytes
+ * unread makes the kernel reset the connection, and the client may lose the answer that was already on its way.
+ * So the answer is sent with a FIN, what still comes is read and dropped (the parser is detached first: it has
+ * failed), and the socket is destroyed when the client closes or after LINGER_MS.
+ */
+function lingeringClose(socket: Socket, answer: string): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => {});
+  socket.on('error', () => socket.destroy());
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(answer);
+  socket.resume();
 }
 
 function describeClientError(error: NodeJS.ErrnoException, limits: EdgeLimits): { status: number; code: string; message: string } {

@@ -5,6 +5,7 @@ import { lambdaTable } from '../../../src/functions/table.js';
 import { iamSchemas, stsSchemas } from '../../../src/iam/schemas.js';
 import { kmsTable } from '../../../src/kms/table.js';
 import { secretsTable } from '../../../src/secrets/table.js';
+import { ssmTable } from '../../../src/ssm/table.js';
 
 /** How a call is placed on HTTP: AWS JSON 1.1 (X-Amz-Target), AWS Query (IAM, STS) or REST-JSON (Lambda). */
 export type WireProtocol = 'json' | 'query' | 'rest';
@@ -31,7 +32,7 @@ export type FuzzOperation = {
  */
 export function fuzzOperations(): FuzzOperation[] {
   const neverRun = new Proxy({}, { get: () => () => undefined }) as any;
-  const jsonTables: ServiceTable[] = [kmsTable(neverRun), secretsTable(neverRun), cloudTrailTable({ store: neverRun })];
+  const jsonTables: ServiceTable[] = [kmsTable(neverRun), secretsTable(neverRun), ssmTable(neverRun), cloudTrailTable({ store: neverRun })];
   const json = jsonTables.flatMap((table) =>
     Object.entries(table.operations).map(([name, spec]) => ({ protocol: 'json' as const, service: table.signingName, name, schema: spec.schema, targetPrefix: table.targetPrefix })),
   );
