@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { rawCall } from '../../helpers/signed-fetch.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
@@ -38,5 +39,24 @@ describe('requests the fuzzer found mishandled', () => {
     assert.equal(response.status, 413, response.text);
     assert.equal(response.headers.get('content-type'), 'text/xml');
     assert.match(response.text, /^<ErrorResponse><Error><Type>Sender<\/Type><Code>RequestEntityTooLargeException<\/Code><Message>The request body exceeds 1048576 bytes\.<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/);
+  });
+  it('a client still sending a 1 MiB header line gets its 431, not a reset (lingering close), every time', async () => {
+    const port = Number(new URL(server.url).port);
+    const request = Buffer.from(`POST / HTTP/1.1\r\nhost: 127.0.0.1\r\nx-big: ${'b'.repeat(1024 * 1024)}\r\ncontent-length: 2\r\n\r\n{}`);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const answer = await new Promise<string>((resolve) => {
+        const received: Buffer[] = [];
+        // The client reads nothing until its whole request is written and a moment has passed: by then a server that
+        // closed at once has reset the connection with the client's bytes unread.
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.pause();
+          socket.write(request, () => setTimeout(() => socket.resume(), 100));
+        });
+        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        socket.on('error', () => {}); // the reset, if any: what arrived before it is what counts
+        socket.on('close', () => resolve(Buffer.concat(received).toString('utf8')));
+      });
+      assert.match(answer, /^HTTP\/1\.1 431 /, `attempt ${attempt + 1}: ${JSON.stringify(answer.slice(0, 80))}`);
+    }
   });
 });
