@@ -30,7 +30,9 @@ export function createReadingOperations(deps: SsmDeps, access: ParameterAccess, 
     if (!withDecryption && requested.some((name) => secretReference(name))) throw referenceNeedsDecryption();
     const parameters = [];
     const invalid: string[] = [];
+    let malformedAuthorized = false;
     for (const name of requested) {
+      let authorized = false;
       try {
         if (secretReference(name)) {
           parameters.push(await readReference(ctx, 'ssm:GetParameters', name, withDecryption));
@@ -38,11 +40,18 @@ export function createReadingOperations(deps: SsmDeps, access: ParameterAccess, 
         }
         const selected = selectedName(ctx, name);
         await access.authorizeParameter(ctx, 'ssm:GetParameters', selected.name);
+        authorized = true;
         assertValidName(selected.name);
         const stored = await findSelected(ctx, selected);
         parameters.push(parameterView(ctx, stored, await values.shownValue(ctx, stored, withDecryption), selected.selector));
       } catch (error) {
         if (!isMissing(error)) throw error;
+        // A name too malformed to name a parameter (a broken selector) was never checked: the caller must then be
+        // allowed GetParameters on every parameter, so nobody learns even that without permission (asked once).
+        if (!authorized && !secretReference(name) && !malformedAuthorized) {
+          await access.authorizeParameter(ctx, 'ssm:GetParameters', '*');
+          malformedAuthorized = true;
+        }
         invalid.push(name);
       }
     }

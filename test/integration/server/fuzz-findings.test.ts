@@ -59,4 +59,9 @@ describe('requests the fuzzer found mishandled', () => {
       assert.match(answer, /^HTTP\/1\.1 431 /, `attempt ${attempt + 1}: ${JSON.stringify(answer.slice(0, 80))}`);
     }
   });
+  it('GetParameters with only a malformed name lists it as invalid after an authorization check, not a 500', async () => {
+    const response = await rawCall(server.url, { credentials: server.admin, service: 'ssm', target: 'AmazonSSM.GetParameters', body: '{"Names":["=us:"]}' });
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(response.json, { Parameters: [], InvalidParameters: ['=us:'] });
+  });
 });
