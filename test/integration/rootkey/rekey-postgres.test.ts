@@ -7,21 +7,9 @@ import { CreateKeyCommand, DecryptCommand } from '@aws-sdk/client-kms';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { Keyring } from '../../../src/crypto/index.js';
-import { randomName } from '../../helpers/databases.js';
+import { createTestDatabase } from '../../helpers/postgres-store.js';
 import { killChildServers, startChildServer } from '../../helpers/child-server.js';
 import { adminOf, clients, readBack, readKeyFile, runCofferWithInput, writeSample } from './rootkey-helpers.js';
-
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
-
-async function onServer(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${SERVER}/postgres` });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 /** How many of the database's root-sealed records open under `key`, of how many. */
 async function sealedRecordsOpening(url: string, key: Buffer): Promise<{ opening: number; total: number }> {
@@ -43,12 +31,15 @@ async function sealedRecordsOpening(url: string, key: Buffer): Promise<{ opening
 
 describe('coffer rekey with several nodes on PostgreSQL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-rekey-pg-'));
-  const database = randomName('rootkey_', 6);
-  const url = `${SERVER}/${database}`;
-  before(() => onServer(`CREATE DATABASE ${database}`));
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let url: string;
+  before(async () => {
+    database = await createTestDatabase('rootkey_');
+    url = database.url;
+  });
   after(async () => {
     await killChildServers();
-    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await database.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
