@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -7,22 +7,42 @@ import { dirname } from 'node:path';
  * alone does not make its name durable.
  */
 
-/** Writes `data` to a new file at `path`, mode 0600, flushed. `exclusive`: EEXIST if the file exists. */
+/**
+ * Writes `data` to a new file at `path`, mode 0600, flushed; a failed write removes the file. `exclusive`: EEXIST
+ * if the file exists.
+ */
 export function writeFileDurably(path: string, data: string | Uint8Array, options: { exclusive?: boolean } = {}): void {
   const fd = openSync(path, options.exclusive ? 'wx' : 'w', 0o600);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
     closeSync(fd);
+    rmSync(path, { force: true }); // a partial file is never left to be read as a whole one
+    throw error;
   }
+  closeSync(fd);
 }
 
-/** Replaces `path` in one step: `data` goes to `temporary` beside it, flushed, renamed over `path`, the directory flushed. */
-export function replaceFileDurably(path: string, data: string | Uint8Array, temporary: string): void {
-  writeFileDurably(temporary, data);
-  renameSync(temporary, path);
+/**
+ * Replaces `path` in one step: `data` goes to `temporary` beside it, flushed, renamed over `path`, the directory
+ * flushed. A failure leaves `path` as it was and removes the temporary file. `exclusive`: the temporary file must
+ * not exist yet (a random name: nothing else's file is ever reused); without it a leftover of a crash is replaced.
+ */
+export function replaceFileDurably(
+  path: string,
+  data: string | Uint8Array,
+  temporary: string,
+  options: { exclusive?: boolean } = {},
+): void {
+  writeFileDurably(temporary, data, options);
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   fsyncDirectory(dirname(path));
 }
 

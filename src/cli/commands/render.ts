@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { replaceFileDurably } from '../../core/index.js';
 import { SecretsManagerClients, type ClientOptions } from '../aws-clients.js';
 import { ReferenceSyntaxError } from '../secret-references.js';
 import { renderTemplate, ResolutionError, SecretResolver } from '../secret-resolver.js';
@@ -55,31 +56,18 @@ async function render(templateFile: string, options: RenderOptions): Promise<voi
 /**
  * Replaces `file` with `text`, readable by its owner only from the first byte: a new file beside it is created
  * 0600 (O_CREAT|O_EXCL, so nothing else's file is reused), written, synced, then renamed over `file`. An
- * existing `file`, whatever its mode, is never opened for writing, and a failure leaves it as it was.
+ * existing `file`, whatever its mode, is never opened for writing, and a failure leaves it as it was. The
+ * rendered bytes are zeroed once written.
  */
 function writePrivateFile(file: string, text: string): void {
   const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  let descriptor: number;
+  const bytes = Buffer.from(text, 'utf8');
   try {
-    descriptor = openSync(temporary, 'wx', 0o600);
+    replaceFileDurably(file, bytes, temporary, { exclusive: true });
   } catch (error) {
-    throw new RenderError(`${file}: cannot create it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  try {
-    const bytes = Buffer.from(text, 'utf8');
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(descriptor, bytes, offset);
-    bytes.fill(0);
-    fsyncSync(descriptor);
-    closeSync(descriptor);
-    renameSync(temporary, file);
-  } catch (error) {
-    try {
-      closeSync(descriptor);
-    } catch {
-      // already closed
-    }
-    unlinkSync(temporary);
     throw new RenderError(`${file}: cannot write it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  } finally {
+    bytes.fill(0);
   }
 }
 
