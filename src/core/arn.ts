@@ -26,3 +26,8 @@ export function kmsAliasArn(region: string, accountId: string, aliasName: string
 export function accountRootArn(accountId: string): string {
   return `arn:aws:iam::${accountId}:root`;
 }
+
+/** A session of a role: `arn:aws:sts::<account>:assumed-role/<role name>/<session name>` (no path, as AWS names it). */
+export function roleSessionArn(accountId: string, roleName: string, sessionName: string): string {
+  return `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+}

@@ -1,3 +1,4 @@
+import { roleSessionArn } from '../core/index.js';
 import type { FunctionRecord } from '../store/index.js';
 import type { FunctionsDeps } from './deps.js';
 import { lambdaError } from './errors.js';
@@ -94,5 +95,5 @@ export type Runner = ReturnType<typeof createRunner>;
  * temporary credentials (`arn:aws:sts::<account>:assumed-role/<role>/<function>`).
  */
 function executionPrincipal(accountId: string, roleArn: string, functionName: string): string {
-  return `arn:aws:sts::${accountId}:assumed-role/${roleArn.split('/').pop()}/${functionName}`;
+  return roleSessionArn(accountId, roleArn.split('/').pop()!, functionName);
 }

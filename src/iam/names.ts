@@ -36,11 +36,6 @@ export function parsePolicyArn(arn: string): { accountId: string; policyName: st
   return match ? { accountId: match[1]!, policyName: match[2]! } : undefined;
 }
 
-/** A session of a role: `arn:aws:sts::<account>:assumed-role/<role name>/<session name>` (no path, as AWS names it). */
-export function roleSessionArn(accountId: string, roleName: string, sessionName: string): string {
-  return `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
-}
-
 /** `arn:aws:iam::<account>:role/<path/>name` → the account and role name; undefined for other ARNs. */
 export function parseRoleArn(arn: string): { accountId: string; roleName: string } | undefined {
   const match = /^arn:aws:iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/.exec(arn);

@@ -1,7 +1,7 @@
-import { systemClock, type Clock, type Sensitive } from '../core/index.js';
+import { roleSessionArn, systemClock, type Clock, type Sensitive } from '../core/index.js';
 import { checkAccess, type CompiledPolicyCache, type PrincipalPolicies } from '../policy/index.js';
 import type { IamDeps } from './deps.js';
-import { parseRoleArn, roleSessionArn } from './names.js';
+import { parseRoleArn } from './names.js';
 import { trustPolicyOnItsRole } from './operations/sts.js';
 
 /** A role session an AWS service starts for itself: like AssumeRole's, with a session token and an expiry. */

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseArn, type RequestContext } from '../../core/index.js';
+import { parseArn, roleSessionArn, type RequestContext } from '../../core/index.js';
 import {
   compilePolicyText,
   contextKeyNames,
@@ -18,7 +18,7 @@ import { isAwsManagedPolicyArn } from '../aws-managed-policies.js';
 import type { IamDeps } from '../deps.js';
 import { iamError } from '../errors.js';
 import { groupPolicies } from '../group-policies.js';
-import { parseRoleArn, roleSessionArn } from '../names.js';
+import { parseRoleArn } from '../names.js';
 import { pageOf } from '../paging.js';
 import type { IamInput } from '../schemas.js';
 import { notFound } from './callers.js';

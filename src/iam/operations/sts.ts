@@ -1,9 +1,9 @@
-import { commonError, type Principal, type RequestContext, type SessionAttributes } from '../../core/index.js';
+import { commonError, roleSessionArn, type Principal, type RequestContext, type SessionAttributes } from '../../core/index.js';
 import type { CompiledPolicyCache } from '../../policy/index.js';
 import type { IamDeps } from '../deps.js';
 import { stsError } from '../errors.js';
 import { principalName } from '../identity-policies.js';
-import { parseRoleArn, roleSessionArn } from '../names.js';
+import { parseRoleArn } from '../names.js';
 import type { IamRoleRecord } from '../../store/index.js';
 import type { StsInput } from '../schemas.js';
 import { refuseRootCaller } from './root-callers.js';
