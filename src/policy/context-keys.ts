@@ -23,16 +23,36 @@ function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
 export function normalizeContext(request: AuthorizationRequest): NormalizedContext {
   const multivalued = new Set<string>();
   const context = Object.assign(new Map<string, readonly string[]>(), { multivalued });
-  for (const [key, value] of Object.entries(request.context)) {
+  const values = request.context;
+  for (const key in values) {
+    const value = values[key];
     if (value === undefined) continue;
-    context.set(key.toLowerCase(), toStrings(value));
-    if (Array.isArray(value)) multivalued.add(key.toLowerCase());
+    const name = lowerCaseKey(key);
+    context.set(name, toStrings(value));
+    if (Array.isArray(value)) multivalued.add(name);
   }
   if (request.principal.service === undefined) {
     if (!context.has('aws:principalarn')) context.set('aws:principalarn', [request.principal.roleArn ?? request.principal.arn]);
     if (!context.has('aws:principalaccount')) context.set('aws:principalaccount', [request.principal.accountId]);
   }
   return context;
+}
+
+/**
+ * Lower-cased key names, remembered: the same few dozen names (aws:CurrentTime, kms:ViaService, ...) come with
+ * every request. Bounded, since tag and encryption context keys are the caller's: past the bound a name is
+ * lower-cased each time.
+ */
+const LOWER_CASE_KEYS = new Map<string, string>();
+const MAX_REMEMBERED_KEYS = 1_024;
+
+function lowerCaseKey(key: string): string {
+  let lower = LOWER_CASE_KEYS.get(key);
+  if (lower === undefined) {
+    lower = key.toLowerCase();
+    if (LOWER_CASE_KEYS.size < MAX_REMEMBERED_KEYS) LOWER_CASE_KEYS.set(key, lower);
+  }
+  return lower;
 }
 
 /**
