@@ -34,7 +34,7 @@ const KMS_PLAINTEXT = randomBytes(KMS_PLAINTEXT_BYTES).toString('base64');
 
 export const getSecretValue = (index: number): Call => ({ service: 'secretsmanager', operation: 'GetSecretValue', payload: { SecretId: secretName(index) } });
 const describeSecret = (index: number): Call => ({ service: 'secretsmanager', operation: 'DescribeSecret', payload: { SecretId: secretName(index) } });
-const decrypt = (ciphertext: string): Call => ({ service: 'kms', operation: 'Decrypt', payload: { CiphertextBlob: ciphertext, EncryptionContext: KMS_CONTEXT } });
+export const decrypt = (ciphertext: string): Call => ({ service: 'kms', operation: 'Decrypt', payload: { CiphertextBlob: ciphertext, EncryptionContext: KMS_CONTEXT } });
 const generateDataKey = (keyId: string): Call => ({ service: 'kms', operation: 'GenerateDataKey', payload: { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: KMS_CONTEXT } });
 export const encrypt = (keyId: string): Call => ({ service: 'kms', operation: 'Encrypt', payload: { KeyId: keyId, Plaintext: KMS_PLAINTEXT, EncryptionContext: KMS_CONTEXT } });
 

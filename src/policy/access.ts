@@ -253,6 +253,7 @@ export function accessDeniedMessage(principalArn: string, request: Pick<AccessRe
  */
 export function requestContext(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): RequestContextValues {
   const { principal } = identity;
+  // One object filled in place (no spreads of per-part objects): every KMS call through Secrets Manager builds it.
   const context: Record<string, ContextValue> = {
     'aws:CurrentTime': facts.currentTime.toISOString(),
     'aws:EpochTime': Math.floor(facts.currentTime.getTime() / 1000),
@@ -260,18 +261,19 @@ export function requestContext(identity: PrincipalPolicies, request: AccessReque
     'aws:SecureTransport': facts.secureTransport,
     'aws:RequestedRegion': facts.region,
     'aws:ResourceAccount': request.resourceAccount,
-    ...principalKeys(identity),
-    ...sessionKeys(facts),
-    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
-    'aws:SourceIdentity': identity.sourceIdentity,
-    ...viaServiceKeys(facts),
   };
+  addPrincipalKeys(context, identity);
+  addSessionKeys(context, facts);
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
+  context['aws:SourceIdentity'] = identity.sourceIdentity;
+  addViaServiceKeys(context, facts);
   for (const key in identity.tags) context[`aws:PrincipalTag/${key}`] = identity.tags[key];
   if (request.action.startsWith('kms:')) {
     context['kms:CallerAccount'] = principal.accountId;
     context['kms:ViaService'] = facts.viaService;
   }
-  return Object.assign(context, request.context);
+  for (const key in request.context) context[key] = request.context[key];
+  return context;
 }
 
 /**
@@ -279,43 +281,45 @@ export function requestContext(identity: PrincipalPolicies, request: AccessReque
  * aws:username, aws:PrincipalIsAWSService, aws:PrincipalServiceName. Values per principal type:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable
  */
-function principalKeys(identity: PrincipalPolicies): Record<string, ContextValue> {
+function addPrincipalKeys(context: Record<string, ContextValue>, identity: PrincipalPolicies): void {
   const { principal } = identity;
   if (principal.service !== undefined) {
-    return { 'aws:PrincipalIsAWSService': true, 'aws:PrincipalServiceName': principal.service };
+    context['aws:PrincipalIsAWSService'] = true;
+    context['aws:PrincipalServiceName'] = principal.service;
+    return;
   }
-  return {
-    'aws:PrincipalIsAWSService': false,
-    'aws:PrincipalArn': principal.roleArn ?? principal.arn,
-    'aws:PrincipalAccount': principal.accountId,
-    'aws:PrincipalType': identity.principalType,
-    'aws:userid': identity.userId,
-    'aws:username': identity.userName,
-  };
+  context['aws:PrincipalIsAWSService'] = false;
+  context['aws:PrincipalArn'] = principal.roleArn ?? principal.arn;
+  context['aws:PrincipalAccount'] = principal.accountId;
+  context['aws:PrincipalType'] = identity.principalType;
+  context['aws:userid'] = identity.userId;
+  context['aws:username'] = identity.userName;
 }
 
 /**
  * Temporary credentials carry aws:TokenIssueTime and aws:MultiFactorAuthPresent (false: Coffer has no MFA);
  * "The key isn't present in ... requests that are made using long-term credentials." (MultiFactorAuthPresent)
  */
-function sessionKeys(facts: RequestFacts): Record<string, ContextValue> {
-  if (facts.tokenIssuedAt === undefined) return {};
-  return { 'aws:TokenIssueTime': facts.tokenIssuedAt.toISOString(), 'aws:MultiFactorAuthPresent': false };
+function addSessionKeys(context: Record<string, ContextValue>, facts: RequestFacts): void {
+  if (facts.tokenIssuedAt === undefined) return;
+  context['aws:TokenIssueTime'] = facts.tokenIssuedAt.toISOString();
+  context['aws:MultiFactorAuthPresent'] = false;
 }
 
 /**
  * A service calling on the caller's behalf (Secrets Manager calling KMS, a forward access session):
  * aws:ViaAWSService is true and aws:CalledVia lists the service principal, `secretsmanager.amazonaws.com`.
  */
-function viaServiceKeys(facts: RequestFacts): Record<string, ContextValue> {
-  if (facts.viaService === undefined) return { 'aws:ViaAWSService': false };
+function addViaServiceKeys(context: Record<string, ContextValue>, facts: RequestFacts): void {
+  if (facts.viaService === undefined) {
+    context['aws:ViaAWSService'] = false;
+    return;
+  }
   const servicePrincipal = `${facts.viaService.split('.')[0]}.amazonaws.com`;
-  return {
-    'aws:ViaAWSService': true,
-    'aws:CalledVia': [servicePrincipal],
-    'aws:CalledViaFirst': servicePrincipal,
-    'aws:CalledViaLast': servicePrincipal,
-  };
+  context['aws:ViaAWSService'] = true;
+  context['aws:CalledVia'] = [servicePrincipal];
+  context['aws:CalledViaFirst'] = servicePrincipal;
+  context['aws:CalledViaLast'] = servicePrincipal;
 }
 
 function isDeny(result: PolicyEvaluation): boolean {

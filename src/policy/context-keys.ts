@@ -5,8 +5,15 @@
  */
 import type { AuthorizationRequest, ContextValue, RequestContextValues } from './types.js';
 
-/** Keys to their values; `multivalued` names the keys given as lists, which cannot be policy variables. */
-export type NormalizedContext = ReadonlyMap<string, readonly string[]> & { readonly multivalued: ReadonlySet<string> };
+/**
+ * The request context by lower-cased key name: its values as strings, and whether the request gave it as a list
+ * (`multivalued`; such a key cannot be a policy variable). Only what evaluation and simulation ask of it.
+ */
+export interface NormalizedContext {
+  get(key: string): readonly string[] | undefined;
+  has(key: string): boolean;
+  readonly multivalued: { has(key: string): boolean };
+}
 
 function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
   if (typeof value === 'string') return [value];
@@ -15,24 +22,78 @@ function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
 }
 
 /**
- * Normalizes the context once per request. `aws:PrincipalArn` and `aws:PrincipalAccount`, which AWS always
+ * The request's context as conditions see it. `aws:PrincipalArn` and `aws:PrincipalAccount`, which AWS always
  * sets, are filled from the request's principal when the caller left them out (`aws:PrincipalArn` of a role
  * session is the role's ARN).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
  */
 export function normalizeContext(request: AuthorizationRequest): NormalizedContext {
-  const multivalued = new Set<string>();
-  const context = Object.assign(new Map<string, readonly string[]>(), { multivalued });
-  for (const [key, value] of Object.entries(request.context)) {
-    if (value === undefined) continue;
-    context.set(key.toLowerCase(), toStrings(value));
-    if (Array.isArray(value)) multivalued.add(key.toLowerCase());
+  return new LazyContext(request);
+}
+
+/**
+ * Reads a key when a condition or policy variable first asks for it, and remembers it for the rest of the
+ * request: a request's context holds some twenty global keys, and a policy's conditions read one or two, so
+ * converting and lower-casing all of them up front (as a Map did) was most of a KMS check's cost. When two
+ * names differ only in case, the later defined one wins, as it did in the Map.
+ */
+class LazyContext implements NormalizedContext {
+  readonly #request: AuthorizationRequest;
+  readonly #read = new Map<string, { values: readonly string[]; multivalued: boolean } | null>();
+  readonly multivalued = { has: (key: string): boolean => this.#entry(key)?.multivalued === true };
+
+  constructor(request: AuthorizationRequest) {
+    this.#request = request;
   }
-  if (request.principal.service === undefined) {
-    if (!context.has('aws:principalarn')) context.set('aws:principalarn', [request.principal.roleArn ?? request.principal.arn]);
-    if (!context.has('aws:principalaccount')) context.set('aws:principalaccount', [request.principal.accountId]);
+
+  get(key: string): readonly string[] | undefined {
+    return this.#entry(key)?.values;
   }
-  return context;
+
+  has(key: string): boolean {
+    return this.#entry(key) !== undefined;
+  }
+
+  #entry(key: string): { values: readonly string[]; multivalued: boolean } | undefined {
+    let entry = this.#read.get(key);
+    if (entry === undefined) {
+      entry = this.#find(key) ?? null;
+      this.#read.set(key, entry);
+    }
+    return entry ?? undefined;
+  }
+
+  #find(key: string): { values: readonly string[]; multivalued: boolean } | undefined {
+    const values = this.#request.context;
+    let found: Exclude<ContextValue, undefined> | undefined;
+    for (const name in values) {
+      const value = values[name];
+      if (value !== undefined && lowerCaseKey(name) === key) found = value;
+    }
+    if (found !== undefined) return { values: toStrings(found), multivalued: Array.isArray(found) };
+    const principal = this.#request.principal;
+    if (principal.service !== undefined) return undefined;
+    if (key === 'aws:principalarn') return { values: [principal.roleArn ?? principal.arn], multivalued: false };
+    if (key === 'aws:principalaccount') return { values: [principal.accountId], multivalued: false };
+    return undefined;
+  }
+}
+
+/**
+ * Lower-cased key names, remembered: the same few dozen names (aws:CurrentTime, kms:ViaService, ...) come with
+ * every request. Bounded, since tag and encryption context keys are the caller's: past the bound a name is
+ * lower-cased each time.
+ */
+const LOWER_CASE_KEYS = new Map<string, string>();
+const MAX_REMEMBERED_KEYS = 1_024;
+
+function lowerCaseKey(key: string): string {
+  let lower = LOWER_CASE_KEYS.get(key);
+  if (lower === undefined) {
+    lower = key.toLowerCase();
+    if (LOWER_CASE_KEYS.size < MAX_REMEMBERED_KEYS) LOWER_CASE_KEYS.set(key, lower);
+  }
+  return lower;
 }
 
 /**

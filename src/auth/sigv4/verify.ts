@@ -262,10 +262,31 @@ function parseSignedHeaders(text: string): string[] {
 function parseAmzDate(amzDate: string): Date {
   const invalid = () => incomplete(`Date must be in ISO-8601 'basic format'. Got '${truncate(amzDate)}'.`);
   if (!AMZ_DATE_PATTERN.test(amzDate)) throw invalid();
-  const field = (start: number, end: number) => Number(amzDate.slice(start, end));
-  const date = new Date(Date.UTC(field(0, 4), field(4, 6) - 1, field(6, 8), field(9, 11), field(11, 13), field(13, 15)));
-  if (Number.isNaN(date.getTime()) || formatAmzDate(date) !== amzDate) throw invalid();
+  const year = digits(amzDate, 0, 4);
+  const month = digits(amzDate, 4, 6);
+  const day = digits(amzDate, 6, 8);
+  const hours = digits(amzDate, 9, 11);
+  const minutes = digits(amzDate, 11, 13);
+  const seconds = digits(amzDate, 13, 15);
+  const date = new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds));
+  // Date.UTC rolls an impossible field over (month 13, 31 April, 24:00) and reads years 0-99 as 19xx: the date
+  // is valid only when every field comes back as written (checked on the fields, not by formatting it again).
+  const exact =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hours &&
+    date.getUTCMinutes() === minutes &&
+    date.getUTCSeconds() === seconds;
+  if (!exact) throw invalid();
   return date;
+}
+
+/** The decimal number in text[start, end): only called on text that AMZ_DATE_PATTERN matched. */
+function digits(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (text.charCodeAt(i) - 48);
+  return value;
 }
 
 /** A `Date` header may carry an HTTP date (RFC 7231) or the basic ISO-8601 form. */

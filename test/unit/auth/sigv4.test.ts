@@ -434,6 +434,42 @@ describe('verifySigV4 malformed Authorization headers → IncompleteSignatureExc
       headers: { 'x-amz-date': '2024-05-01T10:00:00Z' },
       message: "Date must be in ISO-8601 'basic format'",
     },
+    {
+      name: 'X-Amz-Date with month 13',
+      authorization: `AWS4-HMAC-SHA256 ${credential}, ${signedHeaders}, ${secretLookingSignature}`,
+      headers: { 'x-amz-date': '20241301T100000Z' },
+      message: "Date must be in ISO-8601 'basic format'",
+    },
+    {
+      name: 'X-Amz-Date on 31 April',
+      authorization: `AWS4-HMAC-SHA256 ${credential}, ${signedHeaders}, ${secretLookingSignature}`,
+      headers: { 'x-amz-date': '20240431T100000Z' },
+      message: "Date must be in ISO-8601 'basic format'",
+    },
+    {
+      name: 'X-Amz-Date at hour 24',
+      authorization: `AWS4-HMAC-SHA256 ${credential}, ${signedHeaders}, ${secretLookingSignature}`,
+      headers: { 'x-amz-date': '20240501T240000Z' },
+      message: "Date must be in ISO-8601 'basic format'",
+    },
+    {
+      name: 'X-Amz-Date at minute 60',
+      authorization: `AWS4-HMAC-SHA256 ${credential}, ${signedHeaders}, ${secretLookingSignature}`,
+      headers: { 'x-amz-date': '20240501T106000Z' },
+      message: "Date must be in ISO-8601 'basic format'",
+    },
+    {
+      name: 'X-Amz-Date in year 0050 (read by Date.UTC as 1950)',
+      authorization: `AWS4-HMAC-SHA256 ${credential}, ${signedHeaders}, ${secretLookingSignature}`,
+      headers: { 'x-amz-date': '00500501T100000Z' },
+      message: "Date must be in ISO-8601 'basic format'",
+    },
+    {
+      name: 'X-Amz-Date on 29 February of a common year',
+      authorization: `AWS4-HMAC-SHA256 ${credential}, ${signedHeaders}, ${secretLookingSignature}`,
+      headers: { 'x-amz-date': '20230229T100000Z' },
+      message: "Date must be in ISO-8601 'basic format'",
+    },
   ];
 
   for (const { name, authorization, message, headers } of cases) {

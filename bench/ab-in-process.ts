@@ -1,0 +1,145 @@
+/**
+ * A same-run A/B of two builds without HTTP and without the load generator's noise: `node bench/dist/ab-in-process.js
+ * --base DIR [--candidate DIR] [--rounds N] [--ms M] [--secrets N]`. Each round runs the base and then the candidate
+ * build in a fresh child process pinned to CPU 0, on a fresh copy of one seeded data dir: its openCoffer() in
+ * process, GetSecretValue of the hot secret and KMS Decrypt handed to the pipeline 64 at a time (as 64 connections
+ * would batch them), and the process's CPU (all threads: the audit writer too) per request. What it leaves out is
+ * the HTTP edge, the same in both builds of a change to the pipeline.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { log } from './log.js';
+import { DEV_KEY, SERVER_CPUS } from './peers.js';
+import { seedCoffer } from './seed.js';
+import { Signer } from './signer.js';
+import { TARGET_PREFIX } from './aws-call.js';
+import { decrypt, encrypt, getSecretValue } from './workloads.js';
+import type { SignedCall } from './signer.js';
+
+type Job = { serverModule: string; dataDir: string; keyId: string; ms: number };
+type Result = Record<'get-hot' | 'kms-decrypt', number>;
+const HOST = 'in-process.local';
+const CONCURRENCY = 64;
+const SELF = fileURLToPath(import.meta.url);
+
+async function child(job: Job): Promise<Result> {
+  const { openCoffer } = (await import(pathToFileURL(job.serverModule).href)) as {
+    openCoffer(config: Record<string, unknown>): Promise<{ pipeline(request: Record<string, unknown>): Promise<{ status: number; body: string }>; close(): Promise<void> }>;
+  };
+  const quiet = { debug() {}, info() {}, warn() {}, error: (message: string) => process.stderr.write(`${message}\n`) };
+  const coffer = await openCoffer({ dataDir: job.dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quiet });
+  const signer = new Signer(DEV_KEY);
+  const sign = (made: { service: string; operation: string; payload: unknown }) =>
+    signer.sign(HOST, made.service, `${TARGET_PREFIX[made.service as keyof typeof TARGET_PREFIX]}.${made.operation}`, JSON.stringify(made.payload));
+  const send = async ({ headers, body }: SignedCall) => {
+    const response = await coffer.pipeline({ method: 'POST', path: '/', query: '', headers: { ...headers, 'content-length': String(body.length) }, body, sourceIp: '127.0.0.1' });
+    if (response.status !== 200) throw new Error(`answered ${response.status}: ${response.body.slice(0, 200)}`);
+    return response.body;
+  };
+  try {
+    const ciphertext = (JSON.parse(await send(sign(encrypt(job.keyId)))) as { CiphertextBlob: string }).CiphertextBlob;
+    const calls = { 'get-hot': getSecretValue(0), 'kms-decrypt': decrypt(ciphertext) };
+    const result = {} as Result;
+    for (const [id, made] of Object.entries(calls) as Array<[keyof Result, { service: string; operation: string; payload: unknown }]>) {
+      // Signed before timing (the client's cost), as the load generator's pool is.
+      const signed = Array.from({ length: CONCURRENCY }, () => sign(made));
+      const runFor = async (ms: number) => {
+        const end = performance.now() + ms;
+        let requests = 0;
+        const before = process.cpuUsage();
+        while (performance.now() < end) {
+          await Promise.all(signed.map(send));
+          requests += CONCURRENCY;
+        }
+        const used = process.cpuUsage(before);
+        return (used.user + used.system) / requests;
+      };
+      await runFor(job.ms / 3);
+      result[id] = await runFor(job.ms);
+    }
+    return result;
+  } finally {
+    await coffer.close();
+  }
+}
+
+function runChild(job: Job): Promise<Result> {
+  const node = spawn('taskset', ['-c', SERVER_CPUS, process.execPath, SELF, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO_ROOT });
+  return new Promise((resolvePromise, reject) => {
+    node.once('message', (message: { result?: Result; error?: string }) => (message.result ? resolvePromise(message.result) : reject(new Error(message.error))));
+    node.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+    node.send(job);
+  });
+}
+
+async function parent(argv: string[]): Promise<void> {
+  const options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 5, ms: 4000, secrets: 200 };
+  for (let i = 0; i < argv.length; i++) {
+    const value = () => argv[++i] ?? '';
+    if (argv[i] === '--base') options.base = resolve(value());
+    else if (argv[i] === '--candidate') options.candidate = resolve(value());
+    else if (argv[i] === '--rounds') options.rounds = Number(value());
+    else if (argv[i] === '--ms') options.ms = Number(value());
+    else if (argv[i] === '--secrets') options.secrets = Number(value());
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  if (!options.base) throw new Error('usage: node bench/dist/ab-in-process.js --base DIR [--candidate DIR] [--rounds N] [--ms M] [--secrets N]');
+  snapshotBuild(options.candidate);
+  const builds = {
+    base: join(snapshotCompareBuild('base', options.base), '../../server/index.js'),
+    candidate: join(snapshotCompareBuild('candidate', options.candidate), '../../server/index.js'),
+  };
+  const disk = mkdtempSync(join(tmpdir(), 'coffer-ab-'));
+  const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-ab-') : join(disk, 'scratch');
+  const rows: Array<{ round: number; build: string; result: Result }> = [];
+  try {
+    const seeded = join(disk, 'seeded');
+    const { keyId } = await seedCoffer(seeded, join(scratch, 'seed'), options.secrets, new Signer(DEV_KEY));
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const [build, serverModule] of Object.entries(builds)) {
+        const dataDir = join(disk, `data-${build}-${round}`);
+        cpSync(seeded, dataDir, { recursive: true });
+        const result = await runChild({ serverModule, dataDir, keyId, ms: options.ms });
+        rmSync(dataDir, { recursive: true, force: true });
+        rows.push({ round, build, result });
+        log(`round ${round} ${build}: get-hot ${result['get-hot'].toFixed(1)} µs, kms-decrypt ${result['kms-decrypt'].toFixed(1)} µs CPU/request (load ${readLoad()})`);
+      }
+    }
+  } finally {
+    rmSync(disk, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+    removeSnapshot();
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const lines = ['| workload | base µs/req (median) | candidate µs/req (median) | candidate/base | per-round ratios |', '|---|---:|---:|---:|---|'];
+  for (const id of ['get-hot', 'kms-decrypt'] as const) {
+    const of = (build: string) => rows.filter((row) => row.build === build).map((row) => row.result[id]);
+    const base = of('base');
+    const candidate = of('candidate');
+    const ratios = base.map((value, index) => (candidate[index]! / value).toFixed(2));
+    lines.push(`| ${id} | ${median(base).toFixed(1)} | ${median(candidate).toFixed(1)} | ${(median(candidate) / median(base)).toFixed(3)} | ${ratios.join(', ')} |`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function readLoad(): string {
+  return existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0]! : '?';
+}
+
+if (process.argv[2] === '--child') {
+  process.once('message', (job: Job) => {
+    child(job).then(
+      (result) => process.send!({ result }, () => process.exit(0)),
+      (error: unknown) => process.send!({ error: error instanceof Error ? error.stack : String(error) }, () => process.exit(1)),
+    );
+  });
+} else {
+  parent(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`ab-in-process failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

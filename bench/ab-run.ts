@@ -1,0 +1,107 @@
+/**
+ * A same-run A/B of two builds on the read path (issue 21): `node bench/dist/ab-run.js --base DIR [--candidate DIR]
+ * [--rounds N] [--duration S] [--workloads get-hot,kms-decrypt] [--secrets N]`. One seeded data dir; each round
+ * starts the base build and then the candidate (default: dist/) on a fresh copy of it, the server pinned to CPU 0
+ * and this process (the load generator) to CPU 1, 64 connections, and runs each workload after a warm-up. Prints
+ * server CPU per request (all threads), req/s and p99 of every cell, then the medians and the candidate/base ratios.
+ */
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { prepareFixture } from './fixtures.js';
+import { runLoad, type Measurement } from './load.js';
+import { log } from './log.js';
+import { DEV_KEY, killAllPeers, LOAD_CPUS, pinSelf, SERVER_CPUS, startCoffer } from './peers.js';
+import { seedCoffer } from './seed.js';
+import { Signer } from './signer.js';
+import { WORKLOADS } from './workloads.js';
+
+type Options = { base: string; candidate: string; rounds: number; durationSeconds: number; workloads: string[]; secrets: number };
+
+function parse(argv: string[]): Options {
+  const options: Options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 3, durationSeconds: 5, workloads: ['get-hot', 'kms-decrypt'], secrets: 2000 };
+  for (let i = 0; i < argv.length; i++) {
+    const value = () => argv[++i] ?? '';
+    switch (argv[i]) {
+      case '--base': options.base = resolve(value()); break;
+      case '--candidate': options.candidate = resolve(value()); break;
+      case '--rounds': options.rounds = Number(value()); break;
+      case '--duration': options.durationSeconds = Number(value()); break;
+      case '--workloads': options.workloads = value().split(','); break;
+      case '--secrets': options.secrets = Number(value()); break;
+      default: throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  if (!options.base) throw new Error('usage: node bench/dist/ab-run.js --base DIR [--candidate DIR] [--rounds N] [--duration S] [--workloads a,b] [--secrets N]');
+  return options;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const options = parse(process.argv.slice(2));
+  pinSelf(LOAD_CPUS);
+  const signer = new Signer(DEV_KEY);
+  snapshotBuild(options.candidate); // seeding opens the candidate in-process
+  const builds = { base: snapshotCompareBuild('base', options.base), candidate: snapshotCompareBuild('candidate', options.candidate) };
+  const disk = mkdtempSync(join(tmpdir(), 'coffer-ab-'));
+  const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-ab-') : join(disk, 'scratch');
+  const cleanUp = () => {
+    killAllPeers();
+    for (const dir of [disk, scratch]) rmSync(dir, { recursive: true, force: true });
+    removeSnapshot();
+  };
+  process.once('SIGINT', () => (cleanUp(), process.exit(130)));
+  const cells: Array<{ round: number; build: string; workload: string; m: Measurement }> = [];
+  try {
+    const seeded = join(disk, 'seeded');
+    const { keyId } = await seedCoffer(seeded, join(scratch, 'seed'), options.secrets, signer);
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const [build, main] of Object.entries(builds)) {
+        const dataDir = join(disk, `data-${build}-${round}`);
+        cpSync(seeded, dataDir, { recursive: true });
+        const coffer = await startCoffer({ dataDir, cpus: SERVER_CPUS, main });
+        try {
+          const fixture = await prepareFixture(coffer, signer, { corpusSize: options.secrets, randomSetSize: options.secrets, keyId, listPages: 1 });
+          for (const id of options.workloads) {
+            const workload = WORKLOADS.find((w) => w.id === id);
+            if (!workload) throw new Error(`unknown workload ${id}`);
+            await runLoad(coffer, workload.source(coffer.host, signer, fixture), { connections: 64, durationSeconds: 1, timeoutSeconds: 60 });
+            const m = await runLoad(coffer, workload.source(coffer.host, signer, fixture), { connections: 64, durationSeconds: options.durationSeconds, timeoutSeconds: 10 });
+            cells.push({ round, build, workload: id, m });
+            log(`round ${round} ${build} ${id}: ${Math.round(m.requestsPerSecond)} req/s, ${m.serverCpuMicrosPerRequest.toFixed(1)} µs CPU/req, p99 ${m.p99Ms.toFixed(1)} ms, errors ${m.errors}, others ${m.otherCores.toFixed(2)} cores`);
+          }
+        } finally {
+          await coffer.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    cleanUp();
+  }
+  const lines = ['| workload | build | CPU µs/req (median) | req/s (median) | p99 ms (median) | rounds: CPU µs/req |', '|---|---|---:|---:|---:|---|'];
+  for (const workload of options.workloads) {
+    const byBuild: Record<string, number> = {};
+    for (const build of Object.keys(builds)) {
+      const mine = cells.filter((cell) => cell.workload === workload && cell.build === build).map((cell) => cell.m);
+      byBuild[build] = median(mine.map((m) => m.serverCpuMicrosPerRequest));
+      lines.push(
+        `| ${workload} | ${build} | ${byBuild[build]!.toFixed(1)} | ${Math.round(median(mine.map((m) => m.requestsPerSecond)))} | ${median(mine.map((m) => m.p99Ms)).toFixed(1)} | ${mine.map((m) => m.serverCpuMicrosPerRequest.toFixed(1)).join(', ')} |`,
+      );
+    }
+    lines.push(`| ${workload} | candidate/base | ${(byBuild.candidate! / byBuild.base!).toFixed(3)} | | | |`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((error) => {
+  killAllPeers();
+  process.stderr.write(`ab-run failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
