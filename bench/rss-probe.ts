@@ -229,7 +229,31 @@ function startSampling(peer: Peer) {
 function memoryMap(pid: number): string {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  if (process.env.RSS_PROBE_MAPS) process.stdout.write(`${largestMappings(pid)}\n`);
   return `rss ${(kb('Rss') / 1024).toFixed(0)} = anon ${(kb('Anonymous') / 1024).toFixed(0)} + file ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(0)} MB`;
+}
+
+/** The ten mappings holding the most resident memory (RSS_PROBE_MAPS=1: where the memory outside V8's heap is). */
+function largestMappings(pid: number): string {
+  const mappings: { name: string; size: number; rss: number }[] = [];
+  let current: { name: string; size: number; rss: number } | undefined;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      current = { name: header[3] || '(anon)', size: (parseInt(header[2]!, 16) - parseInt(header[1]!, 16)) / 1024, rss: 0 };
+      mappings.push(current);
+    } else if (current && line.startsWith('Rss:')) current.rss = Number(/\d+/.exec(line)![0]);
+  }
+  const anonBySize = new Map<number, { count: number; rss: number }>();
+  for (const m of mappings.filter((m) => m.name === '(anon)')) {
+    const bucket = m.size >= 65536 ? 65536 : m.size >= 1024 ? 1024 : m.size >= 256 ? 256 : 0;
+    const entry = anonBySize.get(bucket) ?? { count: 0, rss: 0 };
+    entry.count += 1;
+    entry.rss += m.rss;
+    anonBySize.set(bucket, entry);
+  }
+  const top = mappings.sort((a, b) => b.rss - a.rss).slice(0, 10).map((m) => `${m.name} ${(m.size / 1024).toFixed(1)}M rss ${(m.rss / 1024).toFixed(1)}M`);
+  return `  top mappings: ${top.join('; ')}\n  anon by mapping size (KB bucket: count, rss MB): ${[...anonBySize].map(([b, e]) => `${b}+: ${e.count}, ${(e.rss / 1024).toFixed(0)}`).join('; ')}`;
 }
 
 /** The main isolate's heap spaces (size / used, MB) from /metrics. */
