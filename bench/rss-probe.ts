@@ -7,7 +7,10 @@
  *
  *   npm run build && tsc -p bench/tsconfig.json && node bench/dist/rss-probe.js [flags]
  *     --secrets N        corpus (100000)
- *     --seconds S        per phase (10)
+ *     --gets N           GetSecretValue calls in the first phase (15000); the third phase sends half of them
+ *     --pages N          ListSecrets pages in the second phase (1500); the third phase sends half of them
+ *   Phases are a number of calls, not a duration: how full the read cache gets, and so the heap, would otherwise
+ *   depend on how fast a (shared) machine answered.
  *     --rounds R         alternated rounds over the builds (2)
  *     --seeded DIR       a seeded data dir to copy for every server (made and kept there when missing)
  *     --compare L=DIR    another compiled tree (e.g. main's dist/) measured in the same rounds, with the Node flags
@@ -51,7 +54,7 @@ const READ_ONCE_MARKER = `read-once-${new Date().toISOString().slice(0, 10)}`;
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const secrets = Number(valueOf(argv, '--secrets') ?? '100000');
-  const seconds = Number(valueOf(argv, '--seconds') ?? '10');
+  const amounts = { gets: Number(valueOf(argv, '--gets') ?? '15000'), pages: Number(valueOf(argv, '--pages') ?? '1500') };
   const rounds = Number(valueOf(argv, '--rounds') ?? '2');
   const seededArg = valueOf(argv, '--seeded');
   await selfCheck();
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
         const dataDir = join(work, `data-${variant.label}-${round}`);
         cpSync(seeded, dataDir, { recursive: true });
         try {
-          const result = await measure(variant, dataDir, secrets, seconds, signer);
+          const result = await measure(variant, dataDir, secrets, amounts, signer);
           results.push({ ...result, round });
           process.stdout.write(`${line(result)}\n`);
         } finally {
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(variant: Variant, dataDir: string, secrets: number, seconds: number, signer: Signer): Promise<Omit<RunResult, 'round'>> {
+async function measure(variant: Variant, dataDir: string, secrets: number, amounts: { gets: number; pages: number }, signer: Signer): Promise<Omit<RunResult, 'round'>> {
   const peer = await startCoffer({
     dataDir,
     cpus: SERVER_CPUS,
@@ -122,19 +125,20 @@ async function measure(variant: Variant, dataDir: string, secrets: number, secon
     const random = rng(11);
     const gets = (): RequestSource => pool(peer.host, signer, 20_000, () => getSecretValue(random.below(secrets)));
     const lists = (): RequestSource => pool(peer.host, signer, tokens.length, listCall(tokens));
-    const load = { connections: 64, durationSeconds: seconds, timeoutSeconds: 30 };
+    const load = { connections: 64, durationSeconds: 3600, timeoutSeconds: 30 };
     const phases: PhaseResult[] = [];
-    const run = async (phase: string, targets: { url: string; source: RequestSource }[], connections = 64) => {
+    const run = async (phase: string, targets: { url: string; source: RequestSource }[], amount: number) => {
       sampler.resetPhase();
-      const measurement = await runLoadSpread(targets, () => peer.cpuMicros(), { ...load, connections });
+      const measurement = await runLoadSpread(targets, () => peer.cpuMicros(), { ...load, amount });
       phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${memoryMap(peer.pid)}; ${await heapSpaces(peer)}` });
     };
-    await run('get-random', [{ url: peer.url, source: gets() }]);
-    await run('list', [{ url: peer.url, source: lists() }]);
+    await run('get-random', [{ url: peer.url, source: gets() }], amounts.gets);
+    await run('list', [{ url: peer.url, source: lists() }], amounts.pages);
+    // Half the connections each, and the same number of calls each (runLoadSpread splits `amount` evenly).
     await run('both', [
       { url: peer.url, source: gets() },
       { url: peer.url, source: lists() },
-    ]);
+    ], 2 * amounts.pages);
     const samples = await sampler.stop();
     return {
       label: variant.label,
