@@ -17,10 +17,10 @@ describe('bin/coffer Node flags (child process)', () => {
     rmSync(tempRoot, { recursive: true, force: true });
   });
 
-  it('runs the server with --max-semi-space-size=16, and it answers', async () => {
+  it('runs the server with --max-semi-space-size=32, and it answers', async () => {
     const server = await startChildServer({ dataDir: join(tempRoot, 'data'), args: ['--dev'], direct: true });
     const commandLine = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
-    assert.ok(commandLine.includes('--max-semi-space-size=16'), `node's command line: ${commandLine.join(' ')}`);
+    assert.ok(commandLine.includes('--max-semi-space-size=32'), `node's command line: ${commandLine.join(' ')}`);
     const health = await fetch(new URL('/health', server.url));
     assert.equal(health.status, 200);
     assert.equal((await server.stop()).code, 0);
