@@ -193,8 +193,8 @@ function serve(path: string, state: Int32Array, anchorOptions: AuditAnchorOption
 const CLOSE_WAIT_MS = 10_000;
 
 /**
- * The writer thread's own V8 heap: its young generation capped at 8 MB (V8 would size it as the main thread's,
- * up to 128 MB on a large machine). Rows arrive a batch at a time and are garbage once inserted, so a small
+ * The writer thread's own V8 heap: its young generation capped at 8 MB (left to V8 it is sized from the
+ * machine's memory, as the main thread's is). Rows arrive a batch at a time and are garbage once inserted, so a small
  * young generation costs it nothing, and the memory stays out of the server's RSS. No old-generation cap: a
  * writer killed for memory would stop every audited call.
  */
