@@ -84,6 +84,8 @@ async function main(): Promise<void> {
     if (!existsSync(join(seeded, 'coffer.db'))) {
       const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-rss-') : join(work, 'scratch');
       const result = await seedCoffer(seeded, scratch, secrets, signer);
+      // The audit anchors file the seeding server wrote beside its scratch dir (server/audit-log.ts).
+      rmSync(`${scratch}.audit-anchors`, { force: true });
       process.stdout.write(`seeded ${secrets} secrets in ${result.seconds.toFixed(1)} s into ${seeded}\n`);
     }
     if (!existsSync(join(seeded, READ_ONCE_MARKER))) await readEverySecretOnce(seeded, secrets, signer);
