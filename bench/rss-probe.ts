@@ -7,8 +7,8 @@
  *
  *   npm run build && tsc -p bench/tsconfig.json && node bench/dist/rss-probe.js [flags]
  *     --secrets N        corpus (100000)
- *     --gets N           GetSecretValue calls in the first phase (15000); the third phase sends half of them
- *     --pages N          ListSecrets pages in the second phase (1500); the third phase sends half of them
+ *     --gets N           GetSecretValue calls in the first phase (15000)
+ *     --pages N          ListSecrets pages in the second phase (1500); the third phase sends N of each
  *   Phases are a number of calls, not a duration: how full the read cache gets, and so the heap, would otherwise
  *   depend on how fast a (shared) machine answered.
  *     --rounds R         alternated rounds over the builds (2)
