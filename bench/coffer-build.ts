@@ -41,10 +41,10 @@ export function snapshotCompareBuild(label: string, from: string): string {
 }
 /**
  * The Node flags `bin/coffer` starts the server with (its `#!/usr/bin/env -S node ...` line), so the bench runs
- * Coffer the way a user's `coffer server` runs.
+ * Coffer the way a user's `coffer server` runs. `bin` is another checkout's bin/coffer (a compared build's flags).
  */
-export function cofferNodeFlags(): string[] {
-  const shebang = readFileSync(join(REPO_ROOT, 'bin/coffer'), 'utf8').split('\n', 1)[0]!;
+export function cofferNodeFlags(bin = join(REPO_ROOT, 'bin/coffer')): string[] {
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
   const words = shebang.replace(/^#!\S+/, '').trim().split(/\s+/);
   return words.slice(words.indexOf('node') + 1);
 }

@@ -67,6 +67,8 @@ export type CofferOptions = StartOptions & {
   env?: Record<string, string>;
   /** The CLI entry to run: the snapshot's (cofferMain()) unless given, e.g. a compared build's. */
   main?: string;
+  /** Node flags in place of this checkout's bin/coffer's (cofferNodeFlags()), e.g. a compared build's own. */
+  nodeFlags?: string[];
 };
 
 export async function startCoffer(options: CofferOptions): Promise<Peer> {
@@ -75,7 +77,7 @@ export async function startCoffer(options: CofferOptions): Promise<Peer> {
   const server = [options.main ?? cofferMain(), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', options.dataDir, '--dev', ...(options.serverArgs ?? [])];
   const workers = options.workers ?? 1;
   // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
-  const args = [...cofferNodeFlags(), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [...(options.nodeFlags ?? cofferNodeFlags()), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const env = { ...cleanEnv(), ...options.env };
   const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/health')) - startedAt;

@@ -38,6 +38,8 @@ export type SpawnOptions = {
   timeoutMs?: number;
   /** Listen on this port instead of a free one (a restart that keeps its URL, so clients keep working). */
   port?: number | string;
+  /** Run bin/coffer as an executable, as a user's shell does (its first line picks Node and its flags), not `node bin/coffer`. */
+  direct?: boolean;
 };
 
 /**
@@ -70,7 +72,8 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
 }
 
 function spawnCoffer(options: SpawnOptions, port: string) {
-  const child = spawn(process.execPath, [COFFER_BIN, 'server', '--port', port, '--data-dir', options.dataDir, ...(options.args ?? [])], {
+  const args = [COFFER_BIN, 'server', '--port', port, '--data-dir', options.dataDir, ...(options.args ?? [])];
+  const child = spawn(options.direct ? args[0]! : process.execPath, options.direct ? args.slice(1) : args, {
     cwd: REPO_ROOT,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

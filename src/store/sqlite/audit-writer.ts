@@ -192,6 +192,14 @@ function serve(path: string, state: Int32Array, anchorOptions: AuditAnchorOption
 /** The longest close() waits for the writer thread to close its connection. */
 const CLOSE_WAIT_MS = 10_000;
 
+/**
+ * The writer thread's own V8 heap: its young generation capped at 8 MB (left to V8 it is sized from the
+ * machine's memory, as the main thread's is). Rows arrive a batch at a time and are garbage once inserted, so a small
+ * young generation costs it nothing, and the memory stays out of the server's RSS. No old-generation cap: a
+ * writer killed for memory would stop every audited call.
+ */
+const AUDIT_WRITER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 type PendingAppend = { rows: AuditDraftRow[]; resolve: (seals: AuditSeal[]) => void; reject: (error: Error) => void };
 
 /**
@@ -211,6 +219,7 @@ export class AuditWriterThread implements AuditAppender {
   constructor(path: string, anchoring?: AuditWriterAnchoring) {
     this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), {
       workerData: { role: 'coffer-audit-writer', path, state: this.#state.buffer, anchor: anchoring?.options },
+      resourceLimits: AUDIT_WRITER_LIMITS,
     });
     // An idle writer does not keep the process alive; one with a request outstanding does (see #request).
     this.#worker.unref();

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { killChildServers, startChildServer } from '../../helpers/child-server.js';
+
+/**
+ * `coffer` run as a user runs it (the executable, not `node bin/coffer`) starts Node with V8's young generation
+ * bounded: left to V8, a large machine gets two 64 MB semi-spaces, which load fills and keeps resident (issue 21,
+ * peak RSS; bench/rss-probe.ts measures it).
+ */
+describe('bin/coffer Node flags (child process)', () => {
+  const tempRoot = mkdtempSync(join(tmpdir(), 'coffer-node-flags-'));
+  after(async () => {
+    await killChildServers();
+    rmSync(tempRoot, { recursive: true, force: true });
+  });
+
+  it('runs the server with --max-semi-space-size=32, and it answers', async () => {
+    const server = await startChildServer({ dataDir: join(tempRoot, 'data'), args: ['--dev'], direct: true });
+    const commandLine = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(commandLine.includes('--max-semi-space-size=32'), `node's command line: ${commandLine.join(' ')}`);
+    const health = await fetch(new URL('/health', server.url));
+    assert.equal(health.status, 200);
+    assert.equal((await server.stop()).code, 0);
+  });
+});
