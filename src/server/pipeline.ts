@@ -106,7 +106,7 @@ export function createPipeline(deps: PipelineDeps) {
     try {
       // The audit event records the error code the client is sent (Query's AccessDenied, not AccessDeniedException).
       const wireCode = (error: unknown) => protocol.renderError(error, internalErrorCode, requestId).code;
-      const { target, output } = await audited(deps.audit, call, ledger, async () => {
+      const response = await audited(deps.audit, call, ledger, async () => {
         const target = protocol.route(request);
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
@@ -116,8 +116,7 @@ export function createPipeline(deps: PipelineDeps) {
         const input = protocol.decode(target, request);
         call.input = input;
         return { target, output: await execute(ctx, target, input, deps) };
-      }, (result) => result.output, wireCode);
-      const response = protocol.encode(target, output, requestId);
+      }, (result) => result.output, (result) => protocol.encode(result.target, result.output, requestId), wireCode);
       deps.observeCall?.(call.service, call.operation, 'success', startedMs);
       return response;
     } catch (error) {
@@ -279,19 +278,22 @@ async function execute(
 
 /**
  * Runs one call and writes its one audit event when it ends, successful or not: the only writer of audit
- * events. The call's output (or error) goes back unchanged, unless fail-closed auditing could not record it,
- * which fails the call with AuditUnavailableError (rendered as the service's internal error).
+ * events. The call's output (or error) goes back through `finish` (the response's encoding), unless fail-closed
+ * auditing could not record it, which fails the call with AuditUnavailableError (rendered as the service's
+ * internal error). `finish` runs while the event is being made durable, so the operation's output (a ListSecrets
+ * page as objects) is not held across that wait: only its encoding is.
  */
-async function audited<T>(
+async function audited<T, R>(
   audit: AuditRecorder | undefined,
   call: ApiCall,
   ledger: AccessLedger,
   run: () => Promise<T>,
-  outputOf: (result: T) => unknown = (result) => result,
+  outputOf: (result: T) => unknown,
+  finish: (result: T) => R,
   wireCode?: (error: unknown) => string,
-): Promise<T> {
-  if (!audit) return run();
-  let result: T;
+): Promise<R> {
+  if (!audit) return finish(await run());
+  let result: T | undefined;
   try {
     result = await run();
   } catch (error) {
@@ -301,8 +303,19 @@ async function audited<T>(
     }
     throw error;
   }
-  await audit.record({ ...call, output: outputOf(result) });
-  return result;
+  // record() builds the event before its first await; the output is not needed after that.
+  const recorded = audit.record({ ...call, output: outputOf(result) });
+  let finished: R;
+  try {
+    finished = finish(result);
+  } catch (error) {
+    await recorded.catch(() => undefined); // the event's own failure is the recorder's to log
+    throw error;
+  } finally {
+    result = undefined;
+  }
+  await recorded;
+  return finished;
 }
 
 /**
@@ -362,12 +375,11 @@ export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'auth
     const call: ApiCall = { requestId: ctx.requestId, time: ctx.clock.now(), invokedBy: deps.invokedBy, userAgent: ctx.userAgent, input };
     const ledger: AccessLedger = ctx.access ?? { checks: 0 };
     describeContext(call, ctx);
-    const output = await audited(deps.audit, call, ledger, async () => {
+    return audited(deps.audit, call, ledger, async () => {
       const routed = deps.route(target);
       describeTarget(call, routed);
       return execute({ ...ctx, access: ledger }, routed, input, deps);
-    });
-    return JSON.parse(encodeJsonBody(output)) as Record<string, any>;
+    }, (output) => output, (output) => JSON.parse(encodeJsonBody(output)) as Record<string, any>);
   };
 }
 
