@@ -11,15 +11,16 @@ type Done = { item: Queued; result: unknown };
  * before it is durable.
  *
  * The group runs synchronously from begin to commit, as every other transaction of the store: no other request
- * runs while it is open, so none reads its uncommitted rows, and the read cache stays off inside it. `work`
- * is synchronous; a table method that opens its own `db.transaction` becomes a savepoint inside the group.
+ * runs while it is open, so none reads its uncommitted rows, and the read cache stays off inside it.
+ *
+ * `work` is synchronous and atomic on its own: a table method whose body runs in `db.transaction(...)`, which
+ * better-sqlite3 turns into a savepoint inside the group (rolled back to, then released, when it throws).
  */
 export class GroupCommit {
   readonly #db: Database.Database;
   readonly #begin: Database.Statement;
   readonly #commit: Database.Statement;
   readonly #rollback: Database.Statement;
-  readonly #savepoint: (work: () => unknown) => unknown;
   #queue: Queued[] = [];
   #scheduled: NodeJS.Immediate | undefined;
 
@@ -29,11 +30,12 @@ export class GroupCommit {
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
-    // Called inside the group's transaction, better-sqlite3 makes this a savepoint.
-    this.#savepoint = db.transaction((work: () => unknown) => work());
   }
 
-  /** Queues `work` for the next group; settles with its result or its error once the group has committed. */
+  /**
+   * Queues `work` (its writes inside its own `db.transaction`) for the next group; settles with its result or
+   * its error once the group has committed.
+   */
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
@@ -82,7 +84,7 @@ export class GroupCommit {
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       try {
-        done.push({ item, result: this.#savepoint(item.work) });
+        done.push({ item, result: item.work() });
       } catch (error) {
         item.reject(error);
         if (!this.#db.inTransaction) return { done: [], retry: [...done.map((entry) => entry.item), ...items.slice(index + 1)] };
