@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { AWSCURRENT, AWSPREVIOUS, planNewVersion } from '../../src/secrets/staging-labels.js';
 import type { LabelPlanner, SecretRecord } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
 import { newSecret, newVersion } from './sample-records.js';
 
 const ACCOUNT = '111111111111';
@@ -143,5 +144,56 @@ describe('sqlite store group commit of secret versions', () => {
     own.close();
     assert.deepEqual(await put, { inserted: true });
     assert.equal(observer.prepare('SELECT count(*) FROM secret_versions WHERE version_id = ?').pluck().get(version.versionId), 1);
+  });
+});
+
+/** The group's own bookkeeping, on a real SQLite file, for what the store's tables cannot be made to do on demand. */
+describe('GroupCommit', () => {
+  let dir: string;
+  let db: Database.Database;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'coffer-group-commit-unit-'));
+    db = new Database(join(dir, 'group.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE rows (name TEXT PRIMARY KEY)');
+  });
+  after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const insert = (name: string) => () => db.transaction(() => db.prepare('INSERT INTO rows (name) VALUES (?)').run(name).changes)();
+  const names = () => (db.prepare('SELECT name FROM rows ORDER BY name').pluck().all() as string[]);
+
+  it('when SQLite rolls back the whole transaction under one write, that write fails and the others still commit', async () => {
+    const group = new GroupCommit(db);
+    const lost = new Error('disk full: SQLite rolled the transaction back');
+    const settled = await Promise.allSettled([
+      group.run(insert('a')),
+      group.run(() =>
+        db.transaction(() => {
+          db.prepare('INSERT INTO rows (name) VALUES (?)').run('b');
+          // What SQLite does itself on SQLITE_FULL or an I/O error: the whole transaction is gone.
+          db.exec('ROLLBACK');
+          throw lost;
+        })(),
+      ),
+      group.run(insert('c')),
+    ]);
+    assert.deepEqual(settled, [
+      { status: 'fulfilled', value: 1 },
+      { status: 'rejected', reason: lost },
+      { status: 'fulfilled', value: 1 },
+    ]);
+    assert.deepEqual(names(), ['a', 'c']);
+    assert.equal(db.inTransaction, false);
+  });
+
+  it('a constraint failure in one write: it fails, its savepoint is rolled back, the group commits', async () => {
+    const group = new GroupCommit(db);
+    const settled = await Promise.allSettled([group.run(insert('d')), group.run(insert('a')), group.run(insert('e'))]);
+    assert.deepEqual(settled.map((outcome) => outcome.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((settled[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    assert.deepEqual(names(), ['a', 'c', 'd', 'e']);
   });
 });

@@ -66,7 +66,7 @@ export class GroupCommit {
     try {
       this.#commit.run();
     } catch (error) {
-      if (this.#db.inTransaction) this.#rollback.run();
+      this.#rollBackQuietly();
       for (const { item } of done) item.reject(error);
       return [];
     }
@@ -74,8 +74,17 @@ export class GroupCommit {
     return [];
   }
 
+  /** After a failed COMMIT: the commit's own error is the one the callers get, not a failure to roll back. */
+  #rollBackQuietly(): void {
+    try {
+      if (this.#db.inTransaction) this.#rollback.run();
+    } catch {
+      // The connection is unusable either way; SQLite rolls back an open transaction when it closes.
+    }
+  }
+
   /**
-   * Each item in a savepoint. Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole
+   * Each item runs in its own savepoint. Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole
    * transaction, not only the statement: then the failing item fails, and the ones before it, whose writes
    * were lost with it, run again in a new group with those not yet run.
    */
