@@ -7,8 +7,8 @@ import { newVersionStages, planNewVersion } from './staging-labels.js';
 
 /**
  * Adds a version to an existing secret: seal the value through KMS first, then one store transaction that
- * inserts it and moves labels. A ClientRequestToken that names an existing version is a retry: the same
- * value returns that version, another value is refused.
+ * inserts it and moves labels. A ClientRequestToken that names an existing version is a retry, found by that
+ * transaction: the same value returns that version, another value is refused.
  * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
  */
 export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: SecretValues) {
@@ -20,9 +20,8 @@ export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: Se
     stages: string[],
   ): Promise<{ versionId: string; stages: string[] }> {
     const versionId = newVersionId(clientRequestToken);
-    const existing = await deps.store.getSecretVersion(secret.arn, versionId);
-    // A rotation's value-less placeholder is filled in, not replayed.
-    if (existing?.sealedValue) return replay(ctx, secret, existing, value);
+    // No read for a retry ahead of sealing: the store's transaction finds an existing version anyway, and a
+    // retry is rare, so a data key spent on one costs less than a read on every write.
     const now = ctx.clock.now();
     const version = await values.seal(ctx, secret, versionId, value, now);
     // The labels the version got, as planned inside the store's transaction (the last run, if it was retried).
@@ -35,7 +34,7 @@ export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: Se
       },
       now,
     );
-    // A concurrent retry with the same token may have inserted first.
+    // A retry (or a concurrent one that inserted first); a rotation's value-less placeholder is filled in instead.
     if (!result.inserted) return replay(ctx, secret, result.existing, value);
     return { versionId, stages: applied };
   };

@@ -19,6 +19,7 @@ import { SqliteRootSealedTables } from './root-sealed-tables.js';
 import type { RootSealedKind, RootSealedRecord } from '../repositories/root-sealed.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
+import { GroupCommit } from './group-commit.js';
 import { SqliteTransfer } from './transfer.js';
 import type {
   AccessKeyRecord,
@@ -104,6 +105,8 @@ export class SqliteStore implements Store {
   /** Prepared statements by SQL, each marked if it writes: fetching one that does empties the read cache. */
   readonly #statements = new Map<string, { statement: Statement; writes: boolean }>();
   readonly #cache: ReadCache;
+  /** Concurrent PutSecretValue writes, one transaction and one fsync per group (group-commit.ts). */
+  readonly #groupCommit: GroupCommit;
   readonly #secrets: SqliteSecretTables;
   readonly #rotation: SqliteRotationTables;
   readonly #functions: SqliteFunctionTables;
@@ -129,6 +132,7 @@ export class SqliteStore implements Store {
     // variables from before sealing) or a deleted row must not stay readable in the file.
     this.#db.pragma('secure_delete = ON');
     if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
+    this.#groupCommit = new GroupCommit(this.#db);
     this.#cache = new ReadCache(this.#db, READ_CACHE_LIMITS);
     const prepare = (sql: string) => this.#stmt(sql);
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
@@ -175,6 +179,7 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (!this.#db.open) return;
+    this.#groupCommit.flush();
     // The audit writer closes first, after the appends already sent to it.
     this.#audit.close();
     this.#db.close();
@@ -427,7 +432,7 @@ export class SqliteStore implements Store {
   }
 
   async putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
-    return this.#secrets.putSecretVersion(version, planner, lastChangedDate);
+    return this.#groupCommit.run(() => this.#secrets.putSecretVersion(version, planner, lastChangedDate));
   }
 
   async updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date) {
