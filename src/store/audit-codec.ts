@@ -12,29 +12,29 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
  * id with its own constant; the old one stays for the rows written with it.
  */
 
-/** Text typical of Coffer's events (field names in canonical order, common values), most frequent last. */
+/**
+ * Text typical of Coffer's events, most frequent last (DEFLATE reaches back to the nearest match): a few error
+ * texts and identity forms, then the canonical JSON of a PutSecretValue, a KMS Decrypt and a GetSecretValue as
+ * the recorder writes them (audit/event.ts). Never change it: a new dictionary is a new codec id.
+ */
 const BODY_DICTIONARY_1 = Buffer.from(
   [
-    '"errorCode":"ResourceNotFoundException","errorMessage":"Secrets Manager can\'t find the specified secret.",',
-    '"errorCode":"AccessDeniedException","errorMessage":"User: arn:aws:iam::000000000000:user/ is not authorized to perform: on resource: ',
-    '"requestParameters":{"ClientRequestToken":"","SecretId":"","VersionId":""},"responseElements":{"ARN":"","Name":"","VersionId":"","VersionStages":["AWSCURRENT"]}',
-    '"eventName":"Encrypt","eventName":"GenerateDataKey","eventName":"PutSecretValue","eventSource":"kms.amazonaws.com",',
-    '"requestParameters":{"EncryptionAlgorithm":"SYMMETRIC_DEFAULT","KeyId":"arn:aws:kms:us-east-1:000000000000:key/"},',
-    '"type":"AssumedRole","arn":"arn:aws:sts::000000000000:assumed-role/","type":"Root","userName":"root"',
-    'aws-sdk-js/3 ua/2.1 os/linux#6 lang/js md/nodejs#24 api/kms#3 api/secrets-manager#3 m/E,N,e',
-    '{"awsRegion":"us-east-1","eventCategory":"Management","eventID":"","eventName":"Decrypt","eventSource":"secretsmanager.amazonaws.com",',
-    '"eventTime":"2026-01-01T00:00:00.000Z","eventType":"AwsApiCall","eventVersion":"1.08","managementEvent":true,"readOnly":false,',
-    '"readOnly":true,"recipientAccountId":"000000000000","requestID":"","requestParameters":{"SecretId":""},',
-    '"resources":[{"ARN":"arn:aws:secretsmanager:us-east-1:000000000000:secret:","accountId":"000000000000"}],"responseElements":null,',
-    '"sourceIPAddress":"127.0.0.1","userAgent":"aws-sdk-js/3 ua/2.1 os/linux#6 lang/js md/nodejs#24 api/secrets-manager#3 m/E",',
-    '"userIdentity":{"accessKeyId":"AKIA","accountId":"000000000000","arn":"arn:aws:iam::000000000000:user/","type":"IAMUser","userName":""}}',
+    "\"errorCode\":\"ResourceNotFoundException\",\"errorMessage\":\"Secrets Manager can't find the specified secret.\",\"errorCode\":\"AccessDeniedException\",\"errorMessage\":\"User: arn:aws:iam::000000000000:user/app is not authorized to perform: secretsmanager:GetSecretValue on resource: \",\"userIdentity\":{\"accessKeyId\":\"ASIA\",\"accountId\":\"000000000000\",\"arn\":\"arn:aws:sts::000000000000:assumed-role/\",\"type\":\"AssumedRole\",\"type\":\"Root\",\"userName\":\"root\"},",
+    "{\"awsRegion\":\"us-east-1\",\"eventCategory\":\"Management\",\"eventID\":\"00000000-0000-7000-8000-000000000000\",\"eventName\":\"PutSecretValue\",\"eventSource\":\"secretsmanager.amazonaws.com\",\"eventTime\":\"2026-01-01T00:00:00.000Z\",\"eventType\":\"AwsApiCall\",\"eventVersion\":\"1.08\",\"managementEvent\":true,\"readOnly\":false,\"recipientAccountId\":\"000000000000\",\"requestID\":\"00000000-0000-4000-8000-000000000000\",\"requestParameters\":{\"ClientRequestToken\":\"00000000-0000-4000-8000-000000000000\",\"SecretId\":\"app/db\"},\"resources\":[{\"ARN\":\"app/db\",\"accountId\":\"000000000000\"},{\"ARN\":\"arn:aws:secretsmanager:us-east-1:000000000000:secret:app/db-AbCdEf\",\"accountId\":\"000000000000\"}],\"responseElements\":{\"ARN\":\"arn:aws:secretsmanager:us-east-1:000000000000:secret:app/db-AbCdEf\",\"Name\":\"app/db\",\"VersionId\":\"00000000-0000-4000-8000-000000000000\",\"VersionStages\":[\"AWSCURRENT\"]},\"sourceIPAddress\":\"127.0.0.1\",\"userAgent\":\"aws-sdk-js/3.700.0 ua/2.1 os/linux#6.1.0-28-amd64 lang/js md/nodejs#24.11.0 api/secrets-manager#3.700.0 m/E,N\",\"userIdentity\":{\"accessKeyId\":\"AKIA0000000000000000\",\"accountId\":\"000000000000\",\"arn\":\"arn:aws:iam::000000000000:user/app\",\"type\":\"IAMUser\",\"userName\":\"app\"}}",
+    "{\"awsRegion\":\"us-east-1\",\"eventCategory\":\"Management\",\"eventID\":\"00000000-0000-7000-8000-000000000000\",\"eventName\":\"Decrypt\",\"eventSource\":\"kms.amazonaws.com\",\"eventTime\":\"2026-01-01T00:00:00.000Z\",\"eventType\":\"AwsApiCall\",\"eventVersion\":\"1.08\",\"managementEvent\":true,\"readOnly\":true,\"recipientAccountId\":\"000000000000\",\"requestID\":\"00000000-0000-4000-8000-000000000000\",\"requestParameters\":{\"EncryptionAlgorithm\":\"SYMMETRIC_DEFAULT\"},\"resources\":[{\"ARN\":\"arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000\",\"accountId\":\"000000000000\"}],\"responseElements\":null,\"sourceIPAddress\":\"127.0.0.1\",\"userAgent\":\"aws-sdk-js/3.700.0 ua/2.1 os/linux#6.1.0-28-amd64 lang/js md/nodejs#24.11.0 api/kms#3.700.0 m/E,N\",\"userIdentity\":{\"accessKeyId\":\"AKIA0000000000000000\",\"accountId\":\"000000000000\",\"arn\":\"arn:aws:iam::000000000000:user/app\",\"type\":\"IAMUser\",\"userName\":\"app\"}}",
+    "{\"awsRegion\":\"us-east-1\",\"eventCategory\":\"Management\",\"eventID\":\"00000000-0000-7000-8000-000000000000\",\"eventName\":\"GetSecretValue\",\"eventSource\":\"secretsmanager.amazonaws.com\",\"eventTime\":\"2026-01-01T00:00:00.000Z\",\"eventType\":\"AwsApiCall\",\"eventVersion\":\"1.08\",\"managementEvent\":true,\"readOnly\":true,\"recipientAccountId\":\"000000000000\",\"requestID\":\"00000000-0000-4000-8000-000000000000\",\"requestParameters\":{\"SecretId\":\"app/db\"},\"resources\":[{\"ARN\":\"arn:aws:secretsmanager:us-east-1:000000000000:secret:app/db-AbCdEf\",\"accountId\":\"000000000000\"}],\"responseElements\":null,\"sourceIPAddress\":\"127.0.0.1\",\"userAgent\":\"aws-sdk-js/3.700.0 ua/2.1 os/linux#6.1.0-28-amd64 lang/js md/nodejs#24.11.0 api/secrets-manager#3.700.0 m/E,N\",\"userIdentity\":{\"accessKeyId\":\"AKIA0000000000000000\",\"accountId\":\"000000000000\",\"arn\":\"arn:aws:iam::000000000000:user/app\",\"type\":\"IAMUser\",\"userName\":\"app\"}}",
   ].join(''),
   'utf8',
 );
 
 const DEFLATE_WITH_DICTIONARY_1 = 1;
-/** Level 6 (zlib's default): level 1 saved no measurable CPU here and compressed worse. */
-const DEFLATE_OPTIONS = { level: 6, dictionary: BODY_DICTIONARY_1 };
+/**
+ * Level 1 and a 4 KiB window (the dictionary fits in it): each call sets up a fresh zlib stream, whose set-up is
+ * most of the cost for a 1 KB event; level 6 and the default 32 KiB window took ~50 % more CPU per event and
+ * saved ~6 bytes (bench/RESULTS.md, issue 21).
+ */
+const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 5, dictionary: BODY_DICTIONARY_1 };
+const INFLATE_OPTIONS = { windowBits: 12, dictionary: BODY_DICTIONARY_1 };
 
 /** The body as the compact encoding stores it: the codec id, then the compressed canonical JSON. */
 export function encodeAuditBody(body: string): Buffer {
@@ -55,7 +55,7 @@ export function decodeAuditBody(stored: unknown): string {
   const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
   if (bytes[0] !== DEFLATE_WITH_DICTIONARY_1) return bytes.toString('utf8');
   try {
-    return inflateRawSync(bytes.subarray(1), { dictionary: BODY_DICTIONARY_1 }).toString('utf8');
+    return inflateRawSync(bytes.subarray(1), INFLATE_OPTIONS).toString('utf8');
   } catch {
     return `undecodable stored body (${bytes.length} bytes)`;
   }
