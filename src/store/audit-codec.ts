@@ -30,8 +30,8 @@ const BODY_DICTIONARY_1 = Buffer.from(
 const DEFLATE_WITH_DICTIONARY_1 = 1;
 /**
  * Level 1 and a 4 KiB window (the dictionary fits in it): each call sets up a fresh zlib stream, whose set-up is
- * most of the cost for a 1 KB event; level 6 and the default 32 KiB window took ~50 % more CPU per event and
- * saved ~6 bytes (bench/RESULTS.md, issue 21).
+ * most of the cost for a 1 KB event, and the smaller stream is the cheaper one to set up. Level 6 saved ~10 bytes
+ * of a GetSecretValue's ~175 at no CPU difference measurable on a shared machine (bench/RESULTS.md, issue 21).
  */
 const DEFLATE_OPTIONS = { level: 1, windowBits: 12, memLevel: 5, dictionary: BODY_DICTIONARY_1 };
 const INFLATE_OPTIONS = { windowBits: 12, dictionary: BODY_DICTIONARY_1 };
