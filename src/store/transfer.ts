@@ -15,6 +15,8 @@ import { createHash, type Hash } from 'node:crypto';
  * | `bytes`     | Buffer              | BLOB                        | BYTEA            |
  * | `text-list` | string[]            | TEXT holding a JSON array   | TEXT[]           |
  * | `position`  | number              | the rowid                   | INTEGER, BIGINT  |
+ * | `audit-body`| string (canonical JSON) | see sqlite/audit-rows.ts | BYTEA (audit-codec.ts) |
+ * | `sha256`    | string (64 hex)     | see sqlite/audit-rows.ts    | BYTEA (32 bytes) |
  *
  * Any of them may be null where the schema allows it. Values travel unchanged: sealed blobs are the same
  * bytes, JSON documents the same text, audit events keep sequence, prev_hash and hash (the chain stays intact).
@@ -31,7 +33,7 @@ import { createHash, type Hash } from 'node:crypto';
 
 export type TransferValue = string | number | boolean | Buffer | null | string[];
 export type TransferRow = TransferValue[];
-export type ColumnKind = 'text' | 'integer' | 'boolean' | 'bytes' | 'text-list' | 'position';
+export type ColumnKind = 'text' | 'integer' | 'boolean' | 'bytes' | 'text-list' | 'position' | 'audit-body' | 'sha256';
 export type TransferColumn = { readonly name: string; readonly kind: ColumnKind };
 
 export type TransferTable = {
@@ -212,7 +214,10 @@ export const TRANSFER_CATALOG: readonly TransferTable[] = [
     name: 'audit_events',
     columns: [
       integer('sequence'), text('event_id'), text('account_id'), integer('event_time'), text('event_name'), text('event_source'), boolean('read_only'),
-      text('access_key_id'), text('username'), { name: 'resource_names', kind: 'text-list' }, text('body'), text('prev_hash'), text('hash'),
+      text('access_key_id'), text('username'), { name: 'resource_names', kind: 'text-list' },
+      // Carried as the event's canonical JSON and hex hashes (backups and migrations hold the text); each backend
+      // stores them in its compact encoding (audit-codec.ts) and reads both encodings.
+      { name: 'body', kind: 'audit-body' }, { name: 'prev_hash', kind: 'sha256' }, { name: 'hash', kind: 'sha256' },
     ],
     order: ['sequence'],
   },

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { withAuditDatabase } from '../helpers/audit.js';
+import { auditRows, withAuditDatabase } from '../helpers/audit.js';
 import { createUser } from '../helpers/principals.js';
 import { secretsClient, uniqueSecretName } from '../helpers/secrets.js';
 import { rawCall } from '../helpers/signed-fetch.js';
@@ -141,7 +141,11 @@ describe('VerifyAuditChain', () => {
   });
 
   it('names the first changed event once a stored event is altered', async () => {
-    withAuditDatabase(server.dataDir, (db) => db.prepare("UPDATE audit_events SET body = replace(body, 'CreateSecret', 'DeleteSecret') WHERE event_name = 'CreateSecret'").run());
+    // The stored body is compressed (store/audit-codec.ts): the changed event is written back as text, which the store reads too.
+    const created = auditRows(server.dataDir).find((row) => row.event_name === 'CreateSecret')!;
+    withAuditDatabase(server.dataDir, (db) =>
+      db.prepare('UPDATE audit_events SET body = ? WHERE sequence = ?').run(created.body.replace('CreateSecret', 'DeleteSecret'), created.sequence),
+    );
     const answer = await verify();
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.json!.Intact, false);

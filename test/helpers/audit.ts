@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { AUDIT_COLUMNS, AuditNames, logicalAuditRow } from '../../src/store/sqlite/audit-rows.js';
 import { REPO_ROOT } from './child-server.js';
 
 /** Helpers of the audit tests: the raw audit rows of a data dir and the `coffer audit` command. */
@@ -16,11 +17,30 @@ export function auditDatabasePath(dataDir: string): string {
   return join(dataDir, 'audit.db');
 }
 
-/** Every audit row, in chain order, read with a separate connection (works while the server runs: WAL). */
+/**
+ * Every audit row, in chain order, read with a separate connection (works while the server runs: WAL), in its
+ * logical form (texts, canonical JSON body, hex hashes) whatever its stored encoding (store/sqlite/audit-rows.ts).
+ * Written back as they are, they are rows of the old (text) encoding, which the store reads too.
+ */
 export function auditRows(dataDir: string): AuditRow[] {
   const db = new Database(auditDatabasePath(dataDir), { readonly: true });
   try {
-    return db.prepare('SELECT * FROM audit_events ORDER BY sequence').all() as AuditRow[];
+    const names = new AuditNames(db);
+    const columns = AUDIT_COLUMNS.split(', ');
+    return (db.prepare('SELECT * FROM audit_events ORDER BY sequence').all() as Array<Record<string, unknown>>).map((row) => {
+      const logical = logicalAuditRow(names, row);
+      return Object.fromEntries(columns.map((column, index) => [column, logical[index]])) as AuditRow;
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** The stored (encoded) audit rows as they are on disk, in chain order. */
+export function storedAuditRows(dataDir: string): Array<Record<string, unknown>> {
+  const db = new Database(auditDatabasePath(dataDir), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM audit_events ORDER BY sequence').all() as Array<Record<string, unknown>>;
   } finally {
     db.close();
   }

@@ -17,6 +17,7 @@ import { startHttpRotationFunction, type HttpRotationFunction } from './http-rot
 import { MixedWriteLoad, type Acknowledged, type LoadNode } from './mixed-write-load.js';
 import { createFailoverCluster } from './postgres-failover-cluster.js';
 import type { AccessKey } from './signed-fetch.js';
+import { decodeAuditBody } from '../../src/store/audit-codec.js';
 
 /**
  * Issue 20, crash safety: a mixed write load (CreateSecret, PutSecretValue, UpdateSecretVersionStage,
@@ -242,8 +243,8 @@ export async function postgresCrashRun(
     }
     // Through the multi-host URL, as the nodes connect: whichever server is the primary now.
     const sql = postgres(cluster.connectionString(database, 'primary'), { max: 1, onnotice: () => undefined });
-    const rows = await sql<Array<{ body: string }>>`SELECT body FROM audit_events`.finally(() => sql.end({ timeout: 1 }));
-    const events = auditedCalls(rows.map((row) => JSON.parse(row.body) as AuditedCall));
+    const rows = await sql<Array<{ body: Buffer }>>`SELECT body FROM audit_events`.finally(() => sql.end({ timeout: 1 }));
+    const events = auditedCalls(rows.map((row) => JSON.parse(decodeAuditBody(row.body)) as AuditedCall));
     const verify = await deployment.verifyAudit();
     return {
       store: 'postgres',

@@ -1,4 +1,5 @@
 import { AuditAnchorer, newestValidAnchor, type AuditAnchoring } from '../audit-anchor.js';
+import { decodeAuditBody, decodeAuditHash, encodeAuditBody } from '../audit-codec.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
 import type { AuditRepository } from '../repositories/audit.js';
@@ -20,6 +21,9 @@ const LOOKUP_CONDITIONS: Record<AuditLookupKey, string> = {
 
 /** Thrown inside the probe's transaction so that its throwaway event is rolled back. */
 class ProbeRollback extends Error {}
+
+/** Events read per step while looking for an operation's newest successful call (lastSuccessfulAuditEvent). */
+const SUCCESS_SEARCH_PAGE = 16;
 
 /** Events deleted per transaction when pruning. */
 const PRUNE_BATCH_ROWS = 2000;
@@ -125,18 +129,26 @@ export class PostgresAuditTables implements AuditRepository {
 
   lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): Promise<AuditEventRecord | undefined> {
     // One indexed walk per operation name (audit_events_by_name), newest first; the newest of their answers wins.
+    // Whether a call failed is in its (compressed) body: read here, in pages, past the rare failed calls.
     return this.#transaction(async (sql) => {
-      const rows = await sql.rows(
-        `SELECT e.* FROM unnest($1::text[]) AS wanted(name)
-         CROSS JOIN LATERAL (
-           SELECT * FROM audit_events
-           WHERE event_name = wanted.name AND event_source = $2 AND $3 = ANY(resource_names) AND (body::jsonb ->> 'errorCode') IS NULL
-           ORDER BY sequence DESC LIMIT 1
-         ) e
-         ORDER BY e.sequence DESC LIMIT 1`,
-        [[...new Set(query.eventNames)], query.eventSource, query.resourceName],
-      );
-      return rows[0] && auditEventFromRow(rows[0]);
+      let newest: AuditEventRecord | undefined;
+      for (const name of new Set(query.eventNames)) {
+        for (let before = Number.MAX_SAFE_INTEGER; before > (newest?.sequence ?? 0); ) {
+          const rows = await sql.rows(
+            `SELECT * FROM audit_events WHERE event_name = $1 AND event_source = $2 AND $3 = ANY(resource_names) AND sequence < $4
+             ORDER BY sequence DESC LIMIT ${SUCCESS_SEARCH_PAGE}`,
+            [name, query.eventSource, query.resourceName, before],
+          );
+          const success = rows.map(auditEventFromRow).find((record) => !failedCall(record));
+          if (success) {
+            if (!newest || success.sequence > newest.sequence) newest = success;
+            break;
+          }
+          if (rows.length < SUCCESS_SEARCH_PAGE) break;
+          before = Number(rows[rows.length - 1]!.sequence);
+        }
+      }
+      return newest;
     });
   }
 
@@ -166,12 +178,13 @@ export class PostgresAuditTables implements AuditRepository {
 /**
  * A group commit's batch goes in one INSERT (one round trip, not one per event), and always the same statement
  * whatever the batch size, so each connection prepares it once: one array parameter per column, unnested into
- * rows. resource_names, itself an array, travels as JSON text per row (unnest would flatten a text[][]).
+ * rows. resource_names, itself an array, travels as JSON text per row (unnest would flatten a text[][]); the
+ * compressed body as base64 and the hashes as hex (audit-codec.ts), decoded into BYTEA by the statement.
  */
 const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
     username, resource_names, body, prev_hash, hash)
   SELECT sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
-    username, ARRAY(SELECT jsonb_array_elements_text(resource_names::jsonb)), body, prev_hash, hash
+    username, ARRAY(SELECT jsonb_array_elements_text(resource_names::jsonb)), decode(body, 'base64'), decode(prev_hash, 'hex'), decode(hash, 'hex')
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[],
     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
     AS batch (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
@@ -179,7 +192,7 @@ const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id,
 
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
-  const end = await sql.one('SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1');
+  const end = await sql.one("SELECT sequence, encode(hash, 'hex') AS hash FROM audit_events ORDER BY sequence DESC LIMIT 1");
   let sequence: number = end?.sequence ?? 0;
   let prevHash: string = end?.hash ?? GENESIS_HASH;
   const records: AuditEventRecord[] = [];
@@ -193,7 +206,7 @@ async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<Audi
   await sql.run(INSERT_EVENTS, [
     column((r) => r.sequence), column((r) => r.eventId), column((r) => r.accountId), column((r) => r.eventTime.getTime()),
     column((r) => r.eventName), column((r) => r.eventSource), column((r) => r.readOnly), column((r) => r.accessKeyId),
-    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => r.body), column((r) => r.prevHash), column((r) => r.hash),
+    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => encodeAuditBody(r.body).toString('base64')), column((r) => r.prevHash), column((r) => r.hash),
   ]);
   return records;
 }
@@ -210,8 +223,17 @@ function auditEventFromRow(row: Row): AuditEventRecord {
     accessKeyId: row.access_key_id,
     username: row.username,
     resourceNames: row.resource_names,
-    body: row.body,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+    body: decodeAuditBody(row.body),
+    prevHash: decodeAuditHash(row.prev_hash),
+    hash: decodeAuditHash(row.hash),
   };
+}
+
+/** Whether the event records a failed call (CloudTrail's errorCode). */
+function failedCall(record: AuditEventRecord): boolean {
+  try {
+    return (JSON.parse(record.body) as { errorCode?: unknown }).errorCode !== undefined;
+  } catch {
+    return true;
+  }
 }

@@ -533,4 +533,17 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    id: 19,
+    name: 'audit-compact-rows',
+    // The compact encoding of audit events (store/audit-codec.ts): the body as bytes (new rows: a codec id and
+    // the compressed canonical JSON; rows written before: their JSON text as UTF-8, which the codec reads as it
+    // is), the hashes as their 32 bytes. Old rows are converted here in SQL; their bodies stay uncompressed.
+    sql: `
+      ALTER TABLE audit_events
+        ALTER COLUMN body TYPE BYTEA USING convert_to(body, 'UTF8'),
+        ALTER COLUMN prev_hash TYPE BYTEA USING decode(prev_hash, 'hex'),
+        ALTER COLUMN hash TYPE BYTEA USING decode(hash, 'hex');
+    `,
+  },
 ];

@@ -12,6 +12,7 @@ import {
   type TransferValue,
 } from '../transfer.js';
 import { sqlOn, type Pool, type Sql } from './transaction.js';
+import { decodeAuditBody, decodeAuditHash, encodeAuditBody } from '../audit-codec.js';
 
 type Row = Record<string, any>;
 
@@ -113,6 +114,10 @@ function fromPostgresValue(table: TransferTable, column: TransferColumn, value: 
     case 'integer':
     case 'position':
       return Number(value);
+    case 'audit-body':
+      return decodeAuditBody(value);
+    case 'sha256':
+      return decodeAuditHash(value);
     default:
       return String(value);
   }
@@ -125,9 +130,17 @@ async function writeRows(sql: Sql, table: TransferTable, rows: readonly Transfer
   for (let start = 0; start < rows.length; start += perStatement) {
     const chunk = rows.slice(start, start + perStatement);
     const tuples = chunk.map((_, row) => `(${table.columns.map((__, column) => `$${row * width + column + 1}`).join(', ')})`);
-    const values = chunk.flatMap((row) => table.columns.map((_, index) => row[index] ?? null));
+    const values = chunk.flatMap((row) => table.columns.map((column, index) => toPostgresValue(column, row[index] ?? null)));
     await sql.run(`INSERT INTO ${table.name} (${table.columns.map((column) => column.name).join(', ')}) VALUES ${tuples.join(', ')}`, values);
   }
+}
+
+/** The audit event's canonical body and hex hashes in their stored encoding (audit-codec.ts); the rest as they are. */
+function toPostgresValue(column: TransferColumn, value: TransferValue): unknown {
+  if (value === null) return null;
+  if (column.kind === 'audit-body') return encodeAuditBody(String(value));
+  if (column.kind === 'sha256') return Buffer.from(String(value), 'hex');
+  return value;
 }
 
 async function tableExists(sql: Sql, name: string): Promise<boolean> {

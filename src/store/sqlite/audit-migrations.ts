@@ -37,6 +37,39 @@ export const auditMigrations: readonly Migration[] = [
     // a walk back through that operation's events (store lastSuccessfulAuditEvent), not through the whole log.
     sql: 'CREATE INDEX IF NOT EXISTS audit_events_by_name ON audit_events (event_name, sequence);',
   },
+  {
+    id: 3,
+    name: 'audit-compact-rows',
+    // The compact encoding (store/audit-codec.ts, sqlite/audit-rows.ts): the text columns are declared without
+    // a type (no affinity), so a column keeps what is written: TEXT in rows of the old encoding, the id of a
+    // name in audit_names (INTEGER), a 16-byte event id, a compressed body, 32-byte hashes (BLOB) in new rows.
+    // SQLite cannot change a column's affinity in place: the table is rebuilt, old rows copied as they are.
+    sql: `
+      CREATE TABLE audit_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+      CREATE TABLE audit_events_compact (
+        sequence INTEGER PRIMARY KEY,
+        event_id NOT NULL UNIQUE,
+        account_id NOT NULL,
+        event_time INTEGER NOT NULL,
+        event_name NOT NULL,
+        event_source NOT NULL,
+        read_only INTEGER NOT NULL,
+        access_key_id NOT NULL,
+        username NOT NULL,
+        resource_names NOT NULL,
+        body NOT NULL,
+        prev_hash NOT NULL,
+        hash NOT NULL
+      );
+      INSERT INTO audit_events_compact SELECT sequence, event_id, account_id, event_time, event_name, event_source, read_only,
+        access_key_id, username, resource_names, body, prev_hash, hash FROM audit_events ORDER BY sequence;
+      DROP TABLE audit_events;
+      ALTER TABLE audit_events_compact RENAME TO audit_events;
+      CREATE INDEX audit_events_by_account ON audit_events (account_id, sequence);
+      CREATE INDEX audit_events_by_time ON audit_events (event_time);
+      CREATE INDEX audit_events_by_name ON audit_events (event_name, sequence);
+    `,
+  },
 ];
 
 /** Brings a database holding the audit log (audit.db, or an in-memory store's one database) up to date. */

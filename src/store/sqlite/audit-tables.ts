@@ -1,6 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
+import { encodeAuditEventId } from '../audit-codec.js';
 import { migrateAuditLog } from './audit-migrations.js';
+import { auditRecordFromRow, AuditNames, namedColumnIs, RESOURCE_NAMES_TEXT } from './audit-rows.js';
 import {
   AuditWriterThread,
   legacyAuditRowCount,
@@ -19,16 +21,21 @@ type Row = Record<string, any>;
 /** Events deleted per transaction when pruning: the writer waits at most one such batch. */
 const PRUNE_BATCH_ROWS = 2000;
 type Prepare = (sql: string) => Statement;
+/** Events read per step while looking for an operation's newest successful call (lastSuccessfulAuditEvent). */
+const SUCCESS_SEARCH_PAGE = 16;
 
-/** The column (or condition) each LookupEvents attribute compares with; names come only from this table. */
-const LOOKUP_CONDITIONS: Record<AuditLookupKey, string> = {
-  EventId: 'event_id = ?',
-  EventName: 'event_name = ?',
-  EventSource: 'event_source = ?',
-  ReadOnly: 'read_only = ?',
-  Username: 'username = ?',
-  AccessKeyId: 'access_key_id = ?',
-  ResourceName: 'EXISTS (SELECT 1 FROM json_each(resource_names) WHERE json_each.value = ?)',
+/**
+ * The condition each LookupEvents attribute compares with, and its parameters for the attribute's value:
+ * every stored encoding of it (audit-rows.ts). Conditions come only from this table.
+ */
+const LOOKUP_CONDITIONS: Record<AuditLookupKey, { sql: string; values: (value: string) => unknown[] }> = {
+  EventId: { sql: 'event_id IN (?, ?)', values: (value) => [value, encodeAuditEventId(value)] },
+  EventName: { sql: namedColumnIs('event_name'), values: (value) => [value, value] },
+  EventSource: { sql: namedColumnIs('event_source'), values: (value) => [value, value] },
+  ReadOnly: { sql: 'read_only = ?', values: (value) => [value === 'true' ? 1 : 0] },
+  Username: { sql: namedColumnIs('username'), values: (value) => [value, value] },
+  AccessKeyId: { sql: namedColumnIs('access_key_id'), values: (value) => [value, value] },
+  ResourceName: { sql: `EXISTS (SELECT 1 FROM json_each(${RESOURCE_NAMES_TEXT}) WHERE json_each.value = ?)`, values: (value) => [value] },
 };
 
 export type AuditTablesOptions = {
@@ -60,6 +67,8 @@ export class SqliteAuditTables {
   #reader: Database | undefined;
   readonly #readerStatements = new Map<string, Statement>();
   #appendHere: ((rows: AuditDraftRow[]) => AuditSeal[]) | undefined;
+  /** The names of the connection reads go to (the reader, or the store's connection in memory). */
+  #readNames: AuditNames | undefined;
 
   constructor(db: Database, prepare: Prepare, options: AuditTablesOptions) {
     this.#main = db;
@@ -104,7 +113,7 @@ export class SqliteAuditTables {
 
   listAuditEvents(afterSequence: number, limit: number): AuditEventRecord[] {
     const rows = this.#read('SELECT * FROM audit_events WHERE sequence > ? ORDER BY sequence LIMIT ?').all(afterSequence, limit) as Row[];
-    return rows.map(auditEventFromRow);
+    return rows.map((row) => this.#record(row));
   }
 
   /**
@@ -133,12 +142,13 @@ export class SqliteAuditTables {
     const conditions: string[] = [];
     const values: unknown[] = [];
     if (lookup.accountId !== undefined) {
-      conditions.push('account_id = ?');
-      values.push(lookup.accountId);
+      conditions.push(namedColumnIs('account_id'));
+      values.push(lookup.accountId, lookup.accountId);
     }
     if (lookup.attribute) {
-      conditions.push(LOOKUP_CONDITIONS[lookup.attribute.key]);
-      values.push(lookup.attribute.key === 'ReadOnly' ? (lookup.attribute.value === 'true' ? 1 : 0) : lookup.attribute.value);
+      const condition = LOOKUP_CONDITIONS[lookup.attribute.key];
+      conditions.push(condition.sql);
+      values.push(...condition.values(lookup.attribute.value));
     }
     if (lookup.startTime) {
       conditions.push('event_time >= ?');
@@ -154,23 +164,31 @@ export class SqliteAuditTables {
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.#read(`SELECT * FROM audit_events ${where} ORDER BY sequence DESC LIMIT ?`).all(...values, lookup.limit) as Row[];
-    return rows.map(auditEventFromRow);
+    return rows.map((row) => this.#record(row));
   }
 
   lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): AuditEventRecord | undefined {
     // One indexed walk per operation name (audit_events_by_name), newest first; the newest of their answers wins.
+    // Whether a call failed is in its (compressed) body: read here, in pages, past the rare failed calls.
     const statement = this.#read(
-      `SELECT * FROM audit_events WHERE event_name = ? AND event_source = ?
-         AND EXISTS (SELECT 1 FROM json_each(resource_names) WHERE json_each.value = ?)
-         AND json_extract(body, '$.errorCode') IS NULL
-       ORDER BY sequence DESC LIMIT 1`,
+      `SELECT * FROM audit_events WHERE ${namedColumnIs('event_name')} AND ${namedColumnIs('event_source')}
+         AND EXISTS (SELECT 1 FROM json_each(${RESOURCE_NAMES_TEXT}) WHERE json_each.value = ?) AND sequence < ?
+       ORDER BY sequence DESC LIMIT ${SUCCESS_SEARCH_PAGE}`,
     );
-    let newest: Row | undefined;
+    let newest: AuditEventRecord | undefined;
     for (const name of new Set(query.eventNames)) {
-      const row = statement.get(name, query.eventSource, query.resourceName) as Row | undefined;
-      if (row && (!newest || row.sequence > newest.sequence)) newest = row;
+      for (let before = Number.MAX_SAFE_INTEGER; before > (newest?.sequence ?? 0); ) {
+        const rows = statement.all(name, name, query.eventSource, query.eventSource, query.resourceName, before) as Row[];
+        const success = rows.map((row) => this.#record(row)).find((record) => !failedCall(record));
+        if (success) {
+          if (!newest || success.sequence > newest.sequence) newest = success;
+          break;
+        }
+        if (rows.length < SUCCESS_SEARCH_PAGE) break;
+        before = rows[rows.length - 1]!.sequence;
+      }
     }
-    return newest && auditEventFromRow(newest);
+    return newest;
   }
 
   /**
@@ -190,6 +208,7 @@ export class SqliteAuditTables {
     this.#reader?.close();
     this.#reader = undefined;
     this.#readerStatements.clear();
+    this.#readNames = undefined;
   }
 
   #appendOnMain(rows: AuditDraftRow[]): AuditSeal[] {
@@ -202,15 +221,24 @@ export class SqliteAuditTables {
     return this.#appender;
   }
 
-  #read(sql: string): Statement {
-    if (this.#auditPath === undefined) return this.#mainStmt(sql);
+  #record(row: Row): AuditEventRecord {
+    this.#readNames ??= new AuditNames(this.#auditPath === undefined ? this.#main : this.#readerDatabase());
+    return auditRecordFromRow(this.#readNames, row);
+  }
+
+  #readerDatabase(): Database {
     if (!this.#reader) {
-      this.#reader = openAuditDatabase(this.#auditPath);
+      this.#reader = openAuditDatabase(this.#auditPath!);
       this.#reader.pragma('query_only = ON');
     }
+    return this.#reader;
+  }
+
+  #read(sql: string): Statement {
+    if (this.#auditPath === undefined) return this.#mainStmt(sql);
     let statement = this.#readerStatements.get(sql);
     if (!statement) {
-      statement = this.#reader.prepare(sql);
+      statement = this.#readerDatabase().prepare(sql);
       this.#readerStatements.set(sql, statement);
     }
     return statement;
@@ -224,30 +252,11 @@ function draftRow(draft: AuditEventDraft): AuditDraftRow {
   ];
 }
 
-function auditEventFromRow(row: Row): AuditEventRecord {
-  return {
-    sequence: row.sequence,
-    eventId: row.event_id,
-    accountId: row.account_id,
-    eventTime: new Date(row.event_time),
-    eventName: row.event_name,
-    eventSource: row.event_source,
-    readOnly: row.read_only === 1,
-    accessKeyId: row.access_key_id,
-    username: row.username,
-    resourceNames: parseNames(row.resource_names),
-    body: row.body,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-/** A tampered row may hold anything; verify reports it rather than crash on it. */
-function parseNames(text: unknown): string[] {
+/** Whether the event records a failed call (CloudTrail's errorCode). */
+function failedCall(record: AuditEventRecord): boolean {
   try {
-    const value = JSON.parse(String(text)) as unknown;
-    return Array.isArray(value) ? value.map(String) : [];
+    return (JSON.parse(record.body) as { errorCode?: unknown }).errorCode !== undefined;
   } catch {
-    return [];
+    return true;
   }
 }

@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { AuditAnchorer, type AuditAnchor, type AuditAnchoring, type AuditAnchorOptions } from '../audit-anchor.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import { migrateAuditLog } from './audit-migrations.js';
+import { AUDIT_COLUMNS, AuditNames, storedAuditRow, storedHashHex } from './audit-rows.js';
 
 /** An event's columns before it has a place in the chain, in INSERT order (after sequence). */
 export type AuditDraftRow = [
@@ -36,7 +37,6 @@ export interface AuditAppender {
 
 const BODY_INDEX = 9;
 
-const AUDIT_COLUMNS = 'sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash';
 export const INSERT_AUDIT_ROW = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const SELECT_CHAIN_HEAD = 'SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1';
 
@@ -66,20 +66,29 @@ export function openAuditDatabase(path: string): Database.Database {
 export function sealedAppender(db: Database.Database): (rows: AuditDraftRow[]) => AuditSeal[] {
   const head = db.prepare(SELECT_CHAIN_HEAD);
   const insert = db.prepare(INSERT_AUDIT_ROW);
+  const names = new AuditNames(db);
   const append = db.transaction((rows: AuditDraftRow[]) => {
-    const last = head.get() as { sequence: number; hash: string } | undefined;
+    const last = head.get() as { sequence: number; hash: unknown } | undefined;
     let sequence = last?.sequence ?? 0;
-    let prevHash = last?.hash ?? GENESIS_HASH;
+    let prevHash = last ? storedHashHex(last.hash) : GENESIS_HASH;
     return rows.map((row) => {
       sequence += 1;
       const hash = chainHash(prevHash, row[BODY_INDEX]);
-      insert.run(sequence, ...row, prevHash, hash);
+      // Compressed here, in the writer (a thread of its own), not on the request's thread.
+      insert.run(...storedAuditRow(names, [sequence, ...row, prevHash, hash]));
       const seal = { sequence, prevHash, hash };
       prevHash = hash;
       return seal;
     });
   });
-  return (rows) => append.immediate(rows);
+  return (rows) => {
+    try {
+      return append.immediate(rows);
+    } catch (error) {
+      names.forgetUncommitted();
+      throw error;
+    }
+  };
 }
 
 /** Thrown inside the probe transaction to roll the throwaway row back. */
@@ -125,7 +134,7 @@ export function moveLegacyAuditRows(main: Database.Database, audit: Database.Dat
         const rows = page.all(after, MOVE_PAGE) as unknown[][];
         for (const row of rows) {
           insert.run(...row);
-          if (storedHash.get(row[0]) !== row[12]) {
+          if (storedHashHex(storedHash.get(row[0])) !== storedHashHex(row[12])) {
             throw new Error(`audit.db holds a different event at sequence ${String(row[0])} than coffer.db; nothing was moved`);
           }
         }
@@ -161,7 +170,10 @@ function serve(path: string, state: Int32Array, anchorOptions: AuditAnchorOption
       })
     : undefined;
   const storedHash = db.prepare('SELECT hash FROM audit_events WHERE sequence = ?').pluck();
-  anchorer?.checkAgainst((sequence) => storedHash.get(sequence) as string | undefined);
+  anchorer?.checkAgainst((sequence) => {
+    const stored = storedHash.get(sequence);
+    return stored === undefined ? undefined : storedHashHex(stored);
+  });
   parentPort!.on('message', (request: WriterRequest) => {
     if (request.kind === 'close') {
       // A clean shutdown anchors the last head: only a crash leaves events after the last anchor.

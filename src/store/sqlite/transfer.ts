@@ -12,12 +12,17 @@ import {
   type TransferTable,
   type TransferValue,
 } from '../transfer.js';
+import { AUDIT_COLUMNS, AuditNames, logicalAuditRow, storedAuditRow, type AuditLogicalRow } from './audit-rows.js';
 import { openAuditDatabase } from './audit-writer.js';
 
 type Db = Database.Database;
 
-/** Tables of the schema's own bookkeeping, never copied (the target's own migrations write its own). */
-const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'audit_migrations']);
+/**
+ * Tables of the schema's own bookkeeping, never copied (the target's own migrations write its own). audit_names
+ * (audit-rows.ts) is part of how audit_events is stored: a copy carries the events' texts, and the target gives
+ * them ids of its own.
+ */
+const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'audit_migrations', 'audit_names']);
 /** The one table that lives in audit.db rather than coffer.db (audit-writer.ts). */
 const AUDIT_TABLE = 'audit_events';
 
@@ -93,15 +98,20 @@ export class SqliteTransfer implements StoreTransfer {
       const occupied = occupiedIn((table) => [this.#databaseOf(table, audit)!]);
       if (occupied.length > 0) throw new TargetNotEmptyError(occupied);
       for (const table of TRANSFER_CATALOG) removeSeedRows(this.#databaseOf(table, audit)!, table);
-      const inserts = new Map<string, Database.Statement>();
+      const inserts = new Map<string, (row: TransferRow) => void>();
       await body({
         write: async (table, rows) => {
           let insert = inserts.get(table.name);
           if (!insert) {
-            insert = this.#databaseOf(table, audit)!.prepare(insertSql(table));
+            const db = this.#databaseOf(table, audit)!;
+            if (table.name === AUDIT_TABLE) insert = auditRowWriter(db);
+            else {
+              const statement = db.prepare(insertSql(table));
+              insert = (row) => statement.run(...toSqliteRow(table, row));
+            }
             inserts.set(table.name, insert);
           }
-          for (const row of rows) insert.run(...toSqliteRow(table, row));
+          for (const row of rows) insert(row);
         },
       });
       // coffer.db first: a failure between the two commits leaves data without its audit log, which a re-run
@@ -132,6 +142,10 @@ export class SqliteTransfer implements StoreTransfer {
 
 async function* readPages(db: Db | undefined, table: TransferTable, pageSize: number): AsyncGenerator<TransferRow[]> {
   if (!db || !tableExists(db, table.name)) return;
+  if (table.name === AUDIT_TABLE) {
+    yield* readAuditPages(db, pageSize);
+    return;
+  }
   const order = table.order.map((name) => columnExpression(columnOf(table, name))).join(', ');
   const statement = db.prepare(`SELECT ${table.columns.map(columnExpression).join(', ')} FROM ${table.name} ORDER BY ${order}`).raw(true);
   let page: TransferRow[] = [];
@@ -143,6 +157,38 @@ async function* readPages(db: Db | undefined, table: TransferTable, pageSize: nu
     }
   }
   if (page.length > 0) yield page;
+}
+
+/** Audit events in their logical form (texts, hex hashes, the canonical JSON body), whatever their encoding. */
+async function* readAuditPages(db: Db, pageSize: number): AsyncGenerator<TransferRow[]> {
+  const names = new AuditNames(db);
+  // Paged by sequence with all() (names are looked up on the same connection, which an open iterate() forbids).
+  const page = db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE sequence > ? ORDER BY sequence LIMIT ?`);
+  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+    const rows = page.all(after, pageSize) as Array<Record<string, unknown>>;
+    if (rows.length > 0) {
+      yield rows.map((row) => {
+        const logical: TransferRow = logicalAuditRow(names, row);
+        logical[6] = logical[6] === 1;
+        logical[9] = JSON.parse(String(logical[9])) as string[];
+        return logical;
+      });
+    }
+    if (rows.length < pageSize) return;
+    after = Number(rows[rows.length - 1]!.sequence);
+  }
+}
+
+/** Writes copied audit events in the compact encoding (the canonical row's hashes are kept as they are). */
+function auditRowWriter(db: Db): (row: TransferRow) => void {
+  const names = new AuditNames(db);
+  const insert = db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (${AUDIT_COLUMNS.split(',').map(() => '?').join(', ')})`);
+  return (row) => {
+    const logical = [...row] as unknown as AuditLogicalRow;
+    logical[6] = row[6] ? 1 : 0;
+    logical[9] = JSON.stringify(row[9]);
+    insert.run(...storedAuditRow(names, logical));
+  };
 }
 
 /** A position is the rowid; every other column is itself. Names come from the catalog only. */

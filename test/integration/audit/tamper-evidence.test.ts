@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { auditRows, coffer, withAuditDatabase } from '../../helpers/audit.js';
+import { auditRows, coffer, storedAuditRows, withAuditDatabase } from '../../helpers/audit.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
@@ -49,6 +49,26 @@ describe('coffer audit verify and list', () => {
     const result = await coffer(['audit', 'verify', '--data-dir', server.dataDir]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.split('\n')[0], '6 events, chain intact');
+  });
+
+  it('names the event whose compressed stored body was changed: a flipped byte, a stream cut short (issue 21)', async () => {
+    // First of the changes: each restore writes the rows back as text (the old encoding, still read).
+    const target = rows[2]!;
+    const stored = storedAuditRows(server.dataDir).find((row) => row.sequence === target.sequence)!;
+    assert.ok(Buffer.isBuffer(stored.body), 'the body is stored compressed');
+    const body = stored.body as Buffer;
+    // Bytes of the DEFLATE stream, and a stream cut short. (The last byte's spare padding bits carry nothing of the
+    // event: flipping one of those leaves the same event, which the chain rightly still accepts.)
+    const flip = (at: number) => {
+      const flipped = Buffer.from(body);
+      flipped[at]! ^= 0x20;
+      return flipped;
+    };
+    for (const changed of [flip(1), flip(Math.floor(body.length / 2)), body.subarray(0, body.length - 8)]) {
+      const result = await verifyAfter((db) => db.prepare('UPDATE audit_events SET body = ? WHERE sequence = ?').run(changed, target.sequence));
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, new RegExp(`broken at event ${target.sequence} \\(${target.event_id}\\)`));
+    }
   });
 
   it('names the event one byte of which was flipped', async () => {

@@ -5,6 +5,7 @@ import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { startChildNodes, type ChildNode, type ChildNodes } from '../../helpers/child-nodes.js';
 import { startHttpRotationFunction, type HttpRotationFunction, type Invocation, type RotationStep } from '../../helpers/http-rotation-function.js';
+import { decodeAuditBody } from '../../../src/store/audit-codec.js';
 
 /**
  * Issue 14: "`kill -9` of the node holding a rotation lease mid-rotation: another node finishes it", and
@@ -92,11 +93,15 @@ describe('a rotation whose lease holder stops mid-rotation', () => {
   }
 
   /** The rotation outcome events of the token in the one audit chain, by name. */
-  const outcomesOf = (token: string) =>
-    cluster.query<{ event_name: string; n: number }>(
-      `SELECT event_name, count(*)::int AS n FROM audit_events WHERE event_name LIKE 'Rotation%' AND body LIKE $1 GROUP BY event_name ORDER BY event_name`,
-      [`%${token}%`],
+  const outcomesOf = async (token: string) => {
+    // The body is stored compressed (store/audit-codec.ts): decoded here, then counted by name.
+    const rows = await cluster.query<{ event_name: string; body: Buffer }>(
+      `SELECT event_name, body FROM audit_events WHERE event_name LIKE 'Rotation%' ORDER BY event_name`,
     );
+    const counts = new Map<string, number>();
+    for (const row of rows) if (decodeAuditBody(row.body).includes(token)) counts.set(row.event_name, (counts.get(row.event_name) ?? 0) + 1);
+    return [...counts].map(([event_name, n]) => ({ event_name, n }));
+  };
   const STARTED_AND_SUCCEEDED = [
     { event_name: 'RotationStarted', n: 1 },
     { event_name: 'RotationSucceeded', n: 1 },

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { startChildNodes, type ChildNode, type ChildNodes } from '../../helpers/child-nodes.js';
 import { ROTATION_STEPS, startHttpRotationFunction, type HttpRotationFunction, type Invocation } from '../../helpers/http-rotation-function.js';
+import { decodeAuditBody } from '../../../src/store/audit-codec.js';
 
 /**
  * Issue 14, part 6: "Three nodes on one database: 2,000 mixed writes spread over the nodes (PutSecretValue,
@@ -333,10 +334,9 @@ describe('three coffer server processes on one PostgreSQL database', () => {
     const events = Number(/^(\d+) events/.exec(verified.stdout)![1]);
     assert.ok(events >= WRITES, `${events} events for ${WRITES} writes`);
     // Every acknowledged PutSecretValue is in it, from whichever node: the writers' and one per rotation (createSecret).
-    const [puts] = await cluster.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM audit_events WHERE event_name = 'PutSecretValue' AND body NOT LIKE '%"errorCode"%'`,
-    );
-    assert.equal(puts!.n, outcomes.put.acknowledged + secrets.flatMap((secret) => secret.rotations).length);
+    const putBodies = await cluster.query<{ body: Buffer }>(`SELECT body FROM audit_events WHERE event_name = 'PutSecretValue'`);
+    const puts = { n: putBodies.filter((row) => !decodeAuditBody(row.body).includes('"errorCode"')).length };
+    assert.equal(puts.n, outcomes.put.acknowledged + secrets.flatMap((secret) => secret.rotations).length);
   });
 });
 

@@ -120,5 +120,19 @@ export function runAuditRepositorySuite(backend: string, open: OpenRepositories<
       assert.equal(next.prevHash, head!.hash);
       assert.deepEqual((await store.lookupAuditEvents({ accountId: '111111111111', limit: 10 })).map((event) => event.sequence), [base + 6, base + 5]);
     });
+
+    it('gives back the identical canonical body and its hash, whatever the body holds (the store compresses it)', async () => {
+      const eventId = randomUUID();
+      const bodies = [
+        JSON.stringify({ eventID: eventId, eventName: 'GetSecretValue', requestParameters: { SecretId: 'sé-クレ-\u0000-"quoted"' }, userAgent: 'x'.repeat(5000) }),
+        '{}',
+        JSON.stringify({ eventID: randomUUID(), random: randomUUID().repeat(40) }),
+      ];
+      const appended = await store.appendAuditEvents(bodies.map((body) => draft({ body })));
+      const listed = await store.listAuditEvents(appended[0]!.sequence - 1, 10);
+      assert.deepEqual(listed.map((event) => event.body), bodies);
+      for (const event of listed) assert.equal(event.hash, sealed(event.prevHash, event.body));
+      assert.deepEqual(listed, appended);
+    });
   });
 }

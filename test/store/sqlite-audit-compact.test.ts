@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { buildEvent, canonicalEventJson, indexFields, verifyChain } from '../../src/audit/index.js';
+import { chainHash, GENESIS_HASH, type AuditEventDraft } from '../../src/store/index.js';
+import { decodeAuditBody } from '../../src/store/audit-codec.js';
+import { auditMigrations } from '../../src/store/sqlite/audit-migrations.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { applyMigrations } from '../../src/store/sqlite/migration-runner.js';
+
+/**
+ * Issue 21: the compact on-disk encoding of audit.db (store/audit-codec.ts, store/sqlite/audit-rows.ts). An event
+ * keeps its whole canonical JSON and its place in the hash chain; only how it is stored changes.
+ */
+
+const ACCOUNT = '111111111111';
+const USER_AGENT = 'aws-sdk-js/3.700.0 ua/2.1 os/linux#6.1.0 lang/js md/nodejs#24.0.0 api/secrets-manager#3.700.0 m/E,N';
+
+/** A GetSecretValue event as the recorder makes it (audit/event.ts), and its lookup columns taken from it. */
+function getSecretValueDraft(index: number, time = new Date(1_800_000_000_000 + index * 1000)): AuditEventDraft {
+  const name = `app/db-${index % 20}`;
+  const body = canonicalEventJson(
+    buildEvent({
+      requestId: randomUUID(),
+      time,
+      service: 'secretsmanager',
+      operation: 'GetSecretValue',
+      principal: { arn: `arn:aws:iam::${ACCOUNT}:user/app-${index % 3}`, accountId: ACCOUNT, accessKeyId: `AKIAEXAMPLE${index % 3}ABCDEFG` } as never,
+      region: 'us-east-1',
+      sourceIp: '10.0.0.7',
+      userAgent: USER_AGENT,
+      input: { SecretId: name },
+      output: {},
+      resources: [{ ARN: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-Ab12Cd`, accountId: ACCOUNT }],
+    }),
+  );
+  const fields = indexFields(JSON.parse(body) as Record<string, unknown>);
+  return { ...fields, body };
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'coffer-audit-compact-'));
+}
+
+describe('the compact encoding of audit.db', () => {
+  it('stores the body compressed, the hashes in 32 bytes and repeated texts as ids, and reads back the identical event', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(join(dir, 'coffer.db'));
+    try {
+      store.migrate();
+      const draft = getSecretValueDraft(1);
+      const [appended] = await store.appendAuditEvents([draft]);
+      const db = new Database(join(dir, 'audit.db'), { readonly: true });
+      const row = db.prepare('SELECT * FROM audit_events WHERE sequence = ?').get(appended!.sequence) as Record<string, unknown>;
+      db.close();
+      assert.ok(Buffer.isBuffer(row.body), 'the body is stored as bytes');
+      assert.ok((row.body as Buffer).length < Buffer.byteLength(draft.body) / 2, `${(row.body as Buffer).length} bytes for a ${draft.body.length}-byte event`);
+      assert.equal(decodeAuditBody(row.body), draft.body);
+      assert.equal((row.hash as Buffer).toString('hex'), chainHash(GENESIS_HASH, draft.body));
+      assert.equal((row.prev_hash as Buffer).length, 32);
+      assert.equal((row.event_id as Buffer).length, 16);
+      for (const column of ['account_id', 'event_name', 'event_source', 'access_key_id', 'username', 'resource_names']) assert.equal(typeof row[column], 'number', column);
+      const [listed] = await store.listAuditEvents(0, 1);
+      assert.deepEqual(listed, appended);
+      assert.equal(listed!.body, draft.body);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a log of the old (text) encoding readable: it verifies, answers every lookup, and the chain goes on from it', async () => {
+    const dir = tempDir();
+    // audit.db as the previous Coffer left it: migrations 1 and 2, rows in text.
+    const old = new Database(join(dir, 'audit.db'));
+    applyMigrations(old, auditMigrations.slice(0, 2), 'audit_migrations');
+    const insert = old.prepare('INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    let prevHash = GENESIS_HASH;
+    const oldDrafts = Array.from({ length: 30 }, (_, index) => getSecretValueDraft(index));
+    oldDrafts.forEach((draft, index) => {
+      const hash = chainHash(prevHash, draft.body);
+      insert.run(index + 1, draft.eventId, draft.accountId, draft.eventTime.getTime(), draft.eventName, draft.eventSource, 1, draft.accessKeyId,
+        draft.username, JSON.stringify(draft.resourceNames), draft.body, prevHash, hash);
+      prevHash = hash;
+    });
+    old.close();
+    const store = new SqliteStore(join(dir, 'coffer.db'));
+    try {
+      store.migrate();
+      const list = (after: number, limit: number) => Promise.resolve(store.listAuditEvents(after, limit));
+      assert.deepEqual(await verifyChain(list, 7), { intact: true, events: 30, head: { sequence: 30, hash: prevHash, eventTime: oldDrafts[29]!.eventTime } });
+      const target = oldDrafts[4]!;
+      const lookup = async (key: 'EventId' | 'EventName' | 'EventSource' | 'ReadOnly' | 'Username' | 'AccessKeyId' | 'ResourceName', value: string) =>
+        (await store.lookupAuditEvents({ accountId: ACCOUNT, attribute: { key, value }, limit: 50 })).map((event) => event.sequence);
+      assert.deepEqual((await lookup('EventId', target.eventId)), [5]);
+      assert.equal((await lookup('EventName', 'GetSecretValue')).length, 30);
+      assert.equal((await lookup('EventSource', 'secretsmanager.amazonaws.com')).length, 30);
+      assert.equal((await lookup('ReadOnly', 'true')).length, 30);
+      assert.equal((await lookup('Username', 'app-1')).length, 10);
+      assert.equal((await lookup('AccessKeyId', target.accessKeyId)).length, 10);
+      assert.deepEqual((await lookup('ResourceName', target.resourceNames[0]!)), [25, 5]);
+      const window = await store.lookupAuditEvents({ accountId: ACCOUNT, startTime: oldDrafts[2]!.eventTime, endTime: oldDrafts[3]!.eventTime, limit: 50 });
+      assert.deepEqual(window.map((event) => event.sequence), [4, 3]);
+
+      // New events in the compact encoding follow the old ones in one chain, and lookups find both.
+      const added = await store.appendAuditEvents(Array.from({ length: 10 }, (_, index) => getSecretValueDraft(index + 30)));
+      assert.equal(added[0]!.prevHash, prevHash);
+      assert.deepEqual((await verifyChain(list, 7)).intact, true);
+      assert.deepEqual((await lookup('ResourceName', target.resourceNames[0]!)), [25, 5]);
+      assert.deepEqual((await lookup('Username', 'app-1')).slice(0, 4), [38, 35, 32, 29]);
+      assert.deepEqual((await lookup('EventId', added[3]!.eventId)), [34]);
+      assert.equal((await lookup('EventName', 'GetSecretValue')).length, 40);
+      const db = new Database(join(dir, 'audit.db'), { readonly: true });
+      const types = db.prepare('SELECT typeof(body) AS type, count(*) AS n FROM audit_events GROUP BY 1 ORDER BY 1').all();
+      db.close();
+      assert.deepEqual(types, [{ type: 'blob', n: 10 }, { type: 'text', n: 30 }]);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes under 600 bytes of audit.db per GetSecretValue event, indexes and pages included (issue 21)', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(join(dir, 'coffer.db'));
+    const events = 5000;
+    try {
+      store.migrate();
+      for (let start = 0; start < events; start += 50) {
+        await store.appendAuditEvents(Array.from({ length: 50 }, (_, index) => getSecretValueDraft(start + index)));
+      }
+    } finally {
+      store.close();
+    }
+    try {
+      // Closed: the WAL is checkpointed into audit.db and removed.
+      const db = new Database(join(dir, 'audit.db'), { readonly: true });
+      const pages = (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+      db.close();
+      const perEvent = Math.max(pages, statSync(join(dir, 'audit.db')).size) / events;
+      process.stdout.write(`# audit.db: ${perEvent.toFixed(0)} bytes per GetSecretValue event (${events} events)\n`);
+      assert.ok(perEvent < 600, `${perEvent.toFixed(0)} bytes per event`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
