@@ -90,12 +90,14 @@ class BacktrackingMatcher {
   }
 
   async #run(pattern: string, value: string): Promise<boolean | 'timed out'> {
-    const worker = await this.#ready();
+    const { worker, online } = this.#thread();
     worker.ref();
     try {
+      await online;
       return await new Promise<boolean | 'timed out'>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.#discard();
+          this.#thread(); // the next thread starts now, not when the next pattern comes
           resolve('timed out');
         }, PATTERN_TIME_LIMIT_MS);
         const settle = (then: () => void) => {
@@ -113,8 +115,8 @@ class BacktrackingMatcher {
     }
   }
 
-  /** The thread, started and online (its start-up does not count against a pattern's time). */
-  async #ready(): Promise<Worker> {
+  /** The thread, and when it is online (its start-up does not count against a pattern's time). */
+  #thread(): { worker: Worker; online: Promise<void> } {
     if (!this.#worker) {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
       worker.unref();
@@ -124,11 +126,12 @@ class BacktrackingMatcher {
         if (this.#worker === worker) this.#discard();
       });
       this.#worker = worker;
-      this.#online = new Promise((resolve, reject) => worker.once('online', resolve).once('error', reject));
+      this.#online = new Promise((resolve, reject) => {
+        worker.once('online', resolve).once('error', reject);
+        worker.once('exit', () => reject(new Error('the AllowedPattern thread ended before it was online')));
+      });
     }
-    const worker = this.#worker;
-    await this.#online;
-    return worker;
+    return { worker: this.#worker, online: this.#online! };
   }
 
   #discard(): void {
