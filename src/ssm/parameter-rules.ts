@@ -64,23 +64,6 @@ export function assertDataType(dataType: string, type: ParameterType, value: str
   }
 }
 
-/** Compiles an AllowedPattern (InvalidAllowedPatternException when it is no regular expression). */
-export function compileAllowedPattern(pattern: string): RegExp {
-  try {
-    return new RegExp(pattern, 'u');
-  } catch {
-    throw ssmError('InvalidAllowedPatternException', 'The request does not meet the regular expression requirement.');
-  }
-}
-
-/** A value that does not match the parameter's AllowedPattern is refused; the value itself is never quoted. */
-export function assertMatchesPattern(value: string, pattern: string | undefined): void {
-  if (pattern === undefined || pattern === '') return;
-  if (!compileAllowedPattern(pattern).test(value)) {
-    throw ssmError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`);
-  }
-}
-
 const POLICY_TYPES = ['Expiration', 'ExpirationNotification', 'NoChangeNotification'] as const;
 const UNITS = ['Days', 'Hours'];
 

@@ -6,14 +6,13 @@ import { assertWritableName, trimName } from '../names.js';
 import { requestTagConditions, type ParameterAccess } from '../parameter-access.js';
 import {
   assertDataType,
-  assertMatchesPattern,
   assertNotNested,
   assertValueFits,
-  compileAllowedPattern,
   parsePolicies,
   resolveTier,
   type ParsedPolicies,
 } from '../parameter-rules.js';
+import { assertMatchesAllowedPattern, assertValidAllowedPattern } from '../allowed-pattern.js';
 import { DEFAULT_KEY_ALIAS, isExpired, type ParameterValues } from '../parameter-values.js';
 import type { SsmInput } from '../schemas.js';
 
@@ -46,13 +45,13 @@ export function createWritingOperations(deps: SsmDeps, access: ParameterAccess, 
     assertNotNested(value);
     const dataType = input.DataType ?? current?.dataType ?? 'text';
     assertDataType(dataType, type, value);
-    if (input.AllowedPattern) compileAllowedPattern(input.AllowedPattern);
+    if (input.AllowedPattern) assertValidAllowedPattern(input.AllowedPattern);
     const allowedPattern = input.AllowedPattern ?? current?.allowedPattern;
-    assertMatchesPattern(value, allowedPattern);
     const policies = policiesFor(input.Policies, current, ctx.clock.now());
     const tier = resolveTier(input.Tier, valueBytes, policies !== undefined, current?.tier);
     if (policies && tier === 'Standard') throw ssmError('ValidationException', 'Parameter policies are supported only for parameters in the advanced tier.');
     assertValueFits(tier, valueBytes);
+    await assertMatchesAllowedPattern(value, allowedPattern); // after the size check: at most 8 KB to match
     const keyId = type === 'SecureString' ? (input.KeyId ?? (current?.type === 'SecureString' ? current.keyId : undefined) ?? DEFAULT_KEY_ALIAS) : undefined;
     const sealed = keyId ? await values.seal(ctx, name, keyId, input.Value) : undefined;
     const outcome = await deps.store.putParameter(

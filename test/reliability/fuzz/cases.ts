@@ -50,7 +50,7 @@ export type RawMutation =
   | { kind: 'early-close'; at: number };
 
 export type FuzzCase =
-  | { kind: 'call'; operation: FuzzOperation; input: unknown; mutation: BodyMutation }
+  | { kind: 'call'; operation: FuzzOperation; input: unknown; mutation: BodyMutation; probe?: 'allowed-pattern' }
   | { kind: 'signature'; operation: FuzzOperation; input: unknown; mutation: SignatureMutation }
   | { kind: 'raw'; operation: FuzzOperation; input: unknown; mutation: RawMutation };
 
@@ -104,13 +104,48 @@ const rawMutation: fc.Arbitrary<RawMutation> = fc.oneof(
   fc.record({ kind: fc.constant('early-close' as const), at: fraction }),
 );
 
-/** Every case: a call built from an operation's schema, its body perhaps mutated; a bad or replayed signature; a raw request. */
+/**
+ * Caller regular expressions that backtrack catastrophically on a long run of `a` that does not end as they
+ * want (ReDoS): nested quantifiers, overlapping alternatives, and what V8's linear-time engine does not take
+ * (bounded repeats above 16, backreferences, lookaheads).
+ */
+export const PATHOLOGICAL_PATTERNS = [
+  '^(a+)+$',
+  '^(a|aa)+$',
+  '^(a*)*b$',
+  '^(\\w+\\s?)*$',
+  '^([a-z]+)*[0-9]$',
+  '^(a{1,20})+$',
+  '^(.*a){20}$',
+  '^(a|a?)+\\1$',
+  '^(?=a)(a+)+$',
+] as const;
+
+/** PutParameter with a pathological AllowedPattern and a value of up to 8 KB (Advanced) that makes it backtrack. */
+function patternProbe(putParameter: FuzzOperation) {
+  const input = fc.record({
+    Name: fc.integer({ min: 0, max: 99 }).map((index) => `/fuzz/pattern-${index}`),
+    Value: fc.tuple(fc.integer({ min: 16, max: 8191 }), fc.constantFrom('!', 'b', ' !', '')).map(([length, tail]) => `${'a'.repeat(length)}${tail}`),
+    Type: fc.constant('String'),
+    Tier: fc.constant('Advanced'),
+    Overwrite: fc.boolean(),
+    AllowedPattern: fc.constantFrom(...PATHOLOGICAL_PATTERNS),
+  });
+  return input.map((value) => ({ kind: 'call' as const, operation: putParameter, input: value, mutation: { kind: 'none' as const }, probe: 'allowed-pattern' as const }));
+}
+
+/**
+ * Every case: a call built from an operation's schema, its body perhaps mutated; a bad or replayed signature; a raw
+ * request; and, one in 200, a PutParameter with a pathological AllowedPattern.
+ */
 export function caseArbitrary(operations: readonly FuzzOperation[], known: KnownValues): fc.Arbitrary<FuzzCase> {
   const calls = operations.map((operation) => fc.tuple(fc.constant(operation), inputArbitrary(operation.schema, known)));
   const call = fc.oneof(...calls);
+  const putParameter = operations.find((operation) => operation.service === 'ssm' && operation.name === 'PutParameter');
   return fc.oneof(
-    { weight: 70, arbitrary: fc.tuple(call, bodyMutation).map(([[operation, input], mutation]) => ({ kind: 'call' as const, operation, input, mutation })) },
-    { weight: 15, arbitrary: fc.tuple(call, signatureMutation).map(([[operation, input], mutation]) => ({ kind: 'signature' as const, operation, input, mutation })) },
-    { weight: 15, arbitrary: fc.tuple(call, rawMutation).map(([[operation, input], mutation]) => ({ kind: 'raw' as const, operation, input, mutation })) },
+    { weight: 140, arbitrary: fc.tuple(call, bodyMutation).map(([[operation, input], mutation]) => ({ kind: 'call' as const, operation, input, mutation })) },
+    { weight: 30, arbitrary: fc.tuple(call, signatureMutation).map(([[operation, input], mutation]) => ({ kind: 'signature' as const, operation, input, mutation })) },
+    { weight: 30, arbitrary: fc.tuple(call, rawMutation).map(([[operation, input], mutation]) => ({ kind: 'raw' as const, operation, input, mutation })) },
+    ...(putParameter ? [{ weight: 1, arbitrary: patternProbe(putParameter) }] : []),
   );
 }

@@ -229,6 +229,7 @@ function caseStream(seed: number, operations: ReturnType<typeof fuzzOperations>,
 }
 
 function caseKind(fuzzCase: FuzzCase): string {
+  if (fuzzCase.kind === 'call' && fuzzCase.probe) return `probe:${fuzzCase.probe}`;
   return fuzzCase.kind === 'call' ? `call:${fuzzCase.operation.protocol}` : `${fuzzCase.kind}:${fuzzCase.mutation.kind}`;
 }
 

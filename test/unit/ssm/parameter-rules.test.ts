@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsError } from '../../../src/core/index.js';
 import { compileFilters } from '../../../src/ssm/filters.js';
-import { assertDataType, assertMatchesPattern, assertNotNested, assertValueFits, parsePolicies, policyViews, resolveTier } from '../../../src/ssm/parameter-rules.js';
+import { assertDataType, assertNotNested, assertValueFits, parsePolicies, policyViews, resolveTier } from '../../../src/ssm/parameter-rules.js';
 import type { StoredParameter } from '../../../src/store/index.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -42,18 +42,6 @@ describe('values, data types and patterns', () => {
     assert.equal(codeOf(() => assertDataType('aws:ec2:image', 'String', 'ami-12345678abcdef')), undefined);
     assert.equal(codeOf(() => assertDataType('aws:ec2:image', 'String', 'not-an-ami')), 'ValidationException');
     assert.equal(codeOf(() => assertDataType('aws:ec2:image', 'SecureString', 'ami-12345678')), 'ValidationException');
-  });
-
-  it('checks the value against AllowedPattern without quoting the value', () => {
-    assert.equal(codeOf(() => assertMatchesPattern('123', '^\\d+$')), undefined);
-    try {
-      assertMatchesPattern('secret-abc', '^\\d+$');
-      assert.fail('expected a refusal');
-    } catch (error) {
-      assert.equal((error as AwsError).code, 'ParameterPatternMismatchException');
-      assert.doesNotMatch((error as AwsError).message, /secret-abc/);
-    }
-    assert.equal(codeOf(() => assertMatchesPattern('x', '([')), 'InvalidAllowedPatternException');
   });
 });
 
