@@ -160,6 +160,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(`${dataDir}.audit-anchors`, { force: true });
+    rmSync(`${dataDir}.audit-spool`, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
 import type { ParameterLimits } from '../../src/ssm/index.js';
-import { defaultAuditAnchorFile, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, defaultAuditSpoolDir, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -99,6 +99,7 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
       // The audit anchors are kept beside the data dir, not in it.
       rmSync(defaultAuditAnchorFile(dataDir), { force: true });
+      rmSync(defaultAuditSpoolDir(dataDir), { recursive: true, force: true });
     },
   };
 }
