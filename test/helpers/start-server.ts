@@ -29,6 +29,8 @@ export async function startTestServer(
     devMode?: boolean;
     rootKeyBase64?: string;
     auditFailClosed?: boolean;
+    /** Fail-open: how long an append that met an unreachable store is retried before its events are spooled. */
+    auditRetryMs?: number;
     auditAnchorIntervalMs?: number;
     auditAnchorFile?: string;
     /** Audit retention at runMaintenance(): days kept in the database, and where archive files go. */
@@ -62,6 +64,7 @@ export async function startTestServer(
     maintenanceIntervalMs: 0,
     rootKeyBase64: options.rootKeyBase64,
     auditFailClosed: options.auditFailClosed,
+    auditRetryMs: options.auditRetryMs,
     auditAnchorIntervalMs: options.auditAnchorIntervalMs,
     auditAnchorFile: options.auditAnchorFile,
     auditRetentionDays: options.auditRetentionDays,
