@@ -27,7 +27,7 @@ export function defaultAuditSpoolDir(dataDir: string): string {
 export type AuditSpoolFile = AuditSpool & {
   /** Appends every spooled event (this process's and dead processes') the chain lacks, then removes their files. */
   replay(): Promise<{ appended: number; files: number }>;
-  /** Stops the background retry. Events still spooled stay on disk for the next start. */
+  /** Stops the background retry after a last replay. Events still spooled stay on disk for the next start. */
   close(): Promise<void>;
 };
 
@@ -168,10 +168,12 @@ export function openAuditSpool(options: AuditSpoolOptions): AuditSpoolFile {
     keep,
     replay,
     holdsEvents: () => held > 0,
+    /** A clean stop tries once more to empty the spool; what the chain still cannot take waits for the next start. */
     async close() {
       closed = true;
       clearTimeout(timer);
       timer = undefined;
+      if (held > 0) await replay().catch(() => undefined);
       await serialized(closeOwnFile);
     },
   };
