@@ -69,7 +69,9 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
         await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
         try {
           // The failed attempt's COMMIT may have landed before its connection was lost: append only what is missing.
-          return await appendMissingAuditEvents(deps.store, drafts);
+          const records = await appendMissingAuditEvents(deps.store, drafts);
+          deps.logger.warn('audit events appended on a retry: the audit log was unreachable', { events: drafts.length, error: describe(error) });
+          return records;
         } catch (retryError) {
           lastError = retryError;
         }

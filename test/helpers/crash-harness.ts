@@ -44,6 +44,8 @@ const CLUSTER_PORTS = { base: 5441, spread: 9 };
 const AUDIT_WRITE_FAILED = /audit event could not be written/g;
 /** What the recorder logs when a batch's events went to the spool instead (appended to the chain later). */
 const AUDIT_SPOOLED = /audit events spooled/g;
+/** What the recorder logs when a batch went in on a retry after the store was unreachable (a failover). */
+const AUDIT_RETRIED = /audit events appended on a retry/g;
 
 /**
  * The size of a run, from the environment: the reduced run of `npm test` (3 kills per store) unless
@@ -65,7 +67,7 @@ export function checkCrashRun(t: TestContext, run: CrashFigures, kills: number):
   t.diagnostic(
     `${run.store} (${run.audit}): kills ${JSON.stringify(run.kills)}; acknowledged calls ${run.acknowledgedCalls}, writes ${JSON.stringify(run.acknowledgedWrites)}; ` +
       `failed calls ${run.failedCalls}; lost ${run.lost.length}; invariant violations ${run.invariantViolations.length}; unaudited ${run.unaudited.length}; ` +
-      `audit write failures ${run.auditWriteFailures}; spooled audit batches ${run.auditSpooledBatches}; ${Math.round(run.durationMs / 1000)} s`,
+      `audit write failures ${run.auditWriteFailures}; audit batches retried ${run.auditRetriedBatches}, spooled ${run.auditSpooledBatches}; ${Math.round(run.durationMs / 1000)} s`,
   );
   assert.equal(Object.values(run.kills).reduce((sum, each) => sum + each, 0), kills);
   const writes = run.acknowledgedWrites;
@@ -102,6 +104,8 @@ export type CrashFigures = {
   auditWriteFailures: number;
   /** Lines "audit events spooled": batches the audit log refused, kept in a node's spool until it took them. */
   auditSpooledBatches: number;
+  /** Lines "audit events appended on a retry": batches that went in once the store answered again, within the retry. */
+  auditRetriedBatches: number;
   /** `coffer audit verify`: exit code and output. */
   auditVerify: { code: number; output: string };
   durationMs: number;
@@ -120,6 +124,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
   const rotation = await startHttpRotationFunction({ nodes: () => liveUrls([server]), credentials: admin });
   let auditWriteFailures = 0;
   let auditSpooledBatches = 0;
+  let auditRetriedBatches = 0;
   try {
     const node = loadNode('server', server.url, admin);
     const load = new MixedWriteLoad([node], { rotation: { functionArn: await createRotationFunction(server.url, admin, rotation.url) }, iam: true });
@@ -134,6 +139,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
         kills++;
         auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
         auditSpooledBatches += count(server.stderr(), AUDIT_SPOOLED);
+        auditRetriedBatches += count(server.stderr(), AUDIT_RETRIED);
         server = await startChildServer({ dataDir, port, args: SERVER_ARGS });
         since = Date.now();
         if (kills % 10 === 0) options.log(`sqlite: ${kills} kills, ${JSON.stringify(load.counts())}`);
@@ -147,6 +153,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     const { lost, invariantViolations } = await readBack(load, [node]);
     auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
     auditSpooledBatches += count(server.stderr(), AUDIT_SPOOLED);
+    auditRetriedBatches += count(server.stderr(), AUDIT_RETRIED);
     await server.stop('SIGTERM');
     const events = auditedCalls(auditEvents(dataDir) as AuditedCall[]);
     const verify = await coffer(['audit', 'verify', '--data-dir', dataDir]);
@@ -160,6 +167,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
       unaudited: unaudited(load.acknowledged, events),
       auditWriteFailures,
       auditSpooledBatches,
+      auditRetriedBatches,
       auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
       durationMs: Date.now() - startedAt,
     };
@@ -212,6 +220,7 @@ export async function postgresCrashRun(
     const kills = { node: 0, primary: 0 };
     let auditWriteFailures = 0;
     let auditSpooledBatches = 0;
+    let auditRetriedBatches = 0;
     try {
       for (let since = Date.now(); kills.node + kills.primary < schedule.length; since = Date.now()) {
         await underLoad(load, since);
@@ -232,6 +241,7 @@ export async function postgresCrashRun(
           kills.node++;
           auditWriteFailures += count(victim.stderr(), AUDIT_WRITE_FAILED);
           auditSpooledBatches += count(victim.stderr(), AUDIT_SPOOLED);
+          auditRetriedBatches += count(victim.stderr(), AUDIT_RETRIED);
           await deployment.restart(victim);
         }
         const done = kills.node + kills.primary;
@@ -250,6 +260,7 @@ export async function postgresCrashRun(
     for (const node of deployment.nodes) {
       auditWriteFailures += count(node.stderr(), AUDIT_WRITE_FAILED);
       auditSpooledBatches += count(node.stderr(), AUDIT_SPOOLED);
+      auditRetriedBatches += count(node.stderr(), AUDIT_RETRIED);
       await node.stop('SIGTERM');
     }
     // Through the multi-host URL, as the nodes connect: whichever server is the primary now.
@@ -267,6 +278,7 @@ export async function postgresCrashRun(
       unaudited: unaudited(load.acknowledged, events),
       auditWriteFailures,
       auditSpooledBatches,
+      auditRetriedBatches,
       auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
       durationMs: Date.now() - startedAt,
     };
