@@ -13,3 +13,4 @@ export * from './archive.js';
 export * from './recorder.js';
 export * from './service-event.js';
 export * from './table.js';
+export * from './append-missing.js';

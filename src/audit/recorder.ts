@@ -1,16 +1,36 @@
-import type { Logger } from '../core/index.js';
+import { AwsError, type Logger } from '../core/index.js';
 import type { AuditEventDraft, AuditEventRecord, AuditRepository } from '../store/index.js';
+import { appendMissingAuditEvents } from './append-missing.js';
 import { canonicalEventJson, canonicalJson, indexFields } from './chain.js';
 import { MAX_EVENT_BYTES, truncatedValue } from './event-bounds.js';
 import { buildEvent, isReadOnly, type ApiCall, type AuditEvent } from './event.js';
 import { serviceEventRecord, type ServiceEvent } from './service-event.js';
 
 export type AuditRecorderDeps = {
-  store: Pick<AuditRepository, 'appendAuditEvents' | 'probeAuditAppend'>;
+  store: Pick<AuditRepository, 'appendAuditEvents' | 'probeAuditAppend' | 'lookupAuditEvents'>;
   logger: Logger;
   /** Refuse requests whose audit event cannot be written (see docs/ARCHITECTURE.md, "Audit"). */
   failClosed: boolean;
+  /**
+   * Fail-open only: where the events of a batch the chain did not take are made durable before their calls are
+   * answered (server/audit-spool.ts), to be appended later. Without it a failed write is only logged.
+   */
+  spool?: AuditSpool;
+  /** How long a batch that met an unreachable store (a failover) is retried before it is spooled; default 10 s. */
+  retryMs?: number;
 };
+
+/** The recorder's view of the spool: keep events durably outside the chain, until they can be appended. */
+export type AuditSpool = {
+  /** Resolves once the drafts are durable (fsync); throws when they cannot be written. */
+  keep(drafts: AuditEventDraft[]): Promise<void>;
+  /** Whether it holds events not yet in the chain (the store failed recently: spool at once, no retry). */
+  holdsEvents(): boolean;
+};
+
+const DEFAULT_RETRY_MS = 10_000;
+const FIRST_RETRY_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 1_000;
 
 /** Thrown when fail-closed auditing refuses a call; the pipeline renders it as the service's internal error. */
 export class AuditUnavailableError extends Error {
@@ -28,9 +48,43 @@ export class AuditUnavailableError extends Error {
  * - after any operation, a failed `record` replaces the response with a 5xx: a read's result (a secret value,
  *   a plaintext) never leaves unaudited. A mutation that passed the probe and still could not be recorded has
  *   happened; the caller sees a 5xx (and retries idempotently), and the error log carries the redacted event.
+ * Fail-open with a spool answers a call only once its event is durable somewhere: a batch the store refused is
+ * retried while the store is unreachable (up to `retryMs`), then written to the spool; only when the spool
+ * cannot be written either is the call answered with its event lost (logged, as without a spool).
  */
 export function createAuditRecorder(deps: AuditRecorderDeps) {
-  const groupCommit = createGroupCommit(deps.store);
+  const spool = deps.failClosed ? undefined : deps.spool;
+  const groupCommit = createGroupCommit(deps.store, spool && ((drafts, error) => keepFailedBatch(drafts, error, spool)));
+
+  /**
+   * The failure path of a fail-open batch: retried while the store is unreachable (not when the spool already
+   * holds events: the store is known to be failing, and the spool's own retry will append them), else spooled.
+   * Resolves with the records of the events the chain took, undefined for spooled ones; throws if the spool failed.
+   */
+  async function keepFailedBatch(drafts: AuditEventDraft[], error: unknown, spool: AuditSpool): Promise<Array<AuditEventRecord | undefined>> {
+    let lastError = error;
+    if (isUnreachableStore(error) && !spool.holdsEvents()) {
+      const deadline = Date.now() + (deps.retryMs ?? DEFAULT_RETRY_MS);
+      for (let delay = FIRST_RETRY_DELAY_MS; Date.now() < deadline; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
+        await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+        try {
+          // The failed attempt's COMMIT may have landed before its connection was lost: append only what is missing.
+          const records = await appendMissingAuditEvents(deps.store, drafts);
+          deps.logger.warn('audit events appended on a retry: the audit log was unreachable', { events: drafts.length, error: describe(error) });
+          return records;
+        } catch (retryError) {
+          lastError = retryError;
+        }
+      }
+    }
+    await spool.keep(drafts);
+    deps.logger.warn('audit events spooled: the audit log could not be written; they are appended when it can be', {
+      events: drafts.length,
+      requestIds: drafts.map((draft) => requestIdOf(draft.body)),
+      error: describe(lastError),
+    });
+    return drafts.map(() => undefined);
+  }
 
   async function admit(call: Pick<ApiCall, 'requestId' | 'operation'>): Promise<void> {
     if (!deps.failClosed || (call.operation !== undefined && isReadOnly(call.operation))) return;
@@ -53,6 +107,7 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
       // The store seals it (prevHash, hash) when it appends it at the chain's head.
       return await groupCommit.append({ ...indexFields(event), body });
     } catch (error) {
+      // Fail-open: the spool could not be written either (or there is none): the event is only in this log line.
       deps.logger.error('audit event could not be written', { requestId: call.requestId, operation: call.operation, event: body, error: describe(error) });
       if (deps.failClosed) throw new AuditUnavailableError(call.requestId, { cause: error });
       return undefined;
@@ -98,24 +153,45 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A store that could not be reached or lost its connection (a PostgreSQL failover): its 503, worth retrying. */
+function isUnreachableStore(error: unknown): boolean {
+  return error instanceof AwsError && error.code === 'ServiceUnavailable';
+}
+
+function requestIdOf(body: string): unknown {
+  try {
+    return (JSON.parse(body) as { requestID?: unknown }).requestID;
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 type PendingAppend = {
   draft: AuditEventDraft;
-  resolve: (record: AuditEventRecord) => void;
+  resolve: (record: AuditEventRecord | undefined) => void;
   reject: (error: unknown) => void;
 };
+
+/** What a batch the store refused becomes: each draft's record, or undefined when it is kept elsewhere (spooled). */
+type FailedBatchHandler = (drafts: AuditEventDraft[], error: unknown) => Promise<Array<AuditEventRecord | undefined>>;
 
 /**
  * Group commit: the events of every request that finishes while no append is under way (in the same turn of
  * the event loop) are appended in one transaction, and those that finish while one is under way wait and go
  * together in the next, so a burst of requests shares one durable write instead of one each. Every request
- * still waits for its event to be on disk before its response is sent.
+ * still waits for its event to be on disk before its response is sent. A batch the store refuses goes to
+ * `onFailure` (fail-open with a spool) while the next batch waits: still one batch in flight.
  */
-function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>) {
+function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, onFailure?: FailedBatchHandler) {
   let pending: PendingAppend[] = [];
   /** A flush is scheduled or running: appends made meanwhile join the next one. */
   let busy = false;
 
-  function append(draft: AuditEventDraft): Promise<AuditEventRecord> {
+  function append(draft: AuditEventDraft): Promise<AuditEventRecord | undefined> {
     return new Promise((resolve, reject) => {
       pending.push({ draft, resolve, reject });
       if (!busy) {
@@ -128,14 +204,25 @@ function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>) {
   async function flush(): Promise<void> {
     const batch = pending;
     pending = [];
+    const drafts = batch.map((item) => item.draft);
     try {
-      const records = await store.appendAuditEvents(batch.map((item) => item.draft));
+      const records = await store.appendAuditEvents(drafts);
       batch.forEach((item, index) => item.resolve(records[index]!));
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      await settleFailedBatch(batch, drafts, error);
     }
     if (pending.length > 0) setImmediate(flush);
     else busy = false;
+  }
+
+  async function settleFailedBatch(batch: PendingAppend[], drafts: AuditEventDraft[], error: unknown): Promise<void> {
+    try {
+      if (!onFailure) throw error;
+      const records = await onFailure(drafts, error);
+      batch.forEach((item, index) => item.resolve(records[index]));
+    } catch (failure) {
+      for (const item of batch) item.reject(failure);
+    }
   }
 
   return { append };

@@ -22,6 +22,7 @@ import type { CofferConfig, ServerStore } from './config.js';
 import { createKeyUsageLog } from './key-usage-log.js';
 import { openPostgresStore } from './postgres-store.js';
 import { createAuditRetention, defaultAuditArchiveDir } from './audit-retention.js';
+import { defaultAuditSpoolDir, openAuditSpool, type AuditSpoolFile } from './audit-spool.js';
 import { describeUrl } from './store-url.js';
 import { keepRotatedRootKey, loadRootKeyFor, ROOT_KEY_CHECK } from './root-key.js';
 import { settleRootKeys, zeroSettledKeys, type SettledRootKeys } from './rekey-record.js';
@@ -150,7 +151,9 @@ async function composeServices(config: CofferConfig, openedStore: ServerStore, k
     store, principals: iam.principals, keyUsage: createKeyUsageLog(store), keyring, logger, authorizer, compiledPolicies, kmsDigestAddon: config.kmsDigestAddon,
     encryptionBudget: { ...config.kmsEncryptionBudget, clock },
   });
-  const recorder = createAuditRecorder({ store, logger, failClosed: config.auditFailClosed ?? false });
+  const auditSpool = await openAuditSpoolAndReplay(config, store, logger);
+  const failClosed = config.auditFailClosed ?? false;
+  const recorder = createAuditRecorder({ store, logger, failClosed, spool: auditSpool, retryMs: config.auditRetryMs });
   const audit = instruments ? instruments.observeAudit(recorder) : recorder;
   // Built-in functions run rotation's rotators, and rotation invokes functions: bound late, like `invoke`.
   let rotation: RotationService | undefined;
@@ -275,11 +278,29 @@ async function composeServices(config: CofferConfig, openedStore: ServerStore, k
       if (timer) clearInterval(timer);
       rekey.close();
       functions.close();
+      await auditSpool?.close();
       await store.close();
       authorizationMessages.close();
       keyring.close();
     },
   };
+}
+
+/**
+ * The audit spool of an on-disk data dir, after appending what an earlier run spooled (before anything is
+ * served; docs/ARCHITECTURE.md, "Audit"). If the audit log cannot be written now, the spool keeps its events
+ * and retries in the background.
+ */
+async function openAuditSpoolAndReplay(config: CofferConfig, store: ServerStore, logger: Logger): Promise<AuditSpoolFile | undefined> {
+  if (config.dataDir === ':memory:') return undefined;
+  const spool = openAuditSpool({ dir: config.auditSpoolDir ?? defaultAuditSpoolDir(config.dataDir), store, logger });
+  try {
+    const { appended, files } = await spool.replay();
+    if (files > 0) logger.info('audit spool replayed into the audit log at start', { appended, files });
+  } catch (error) {
+    logger.error('audit spool could not be replayed at start; retrying in the background', { error: error instanceof Error ? error.message : String(error) });
+  }
+  return spool;
 }
 
 /** A fresh account id (retried on the rare collision) and its root's first access key. */

@@ -41,6 +41,13 @@ export type CofferConfig = {
   endpointUrl?: string;
   /** Refuse a request when its audit event cannot be written (default: serve it and log the failure). */
   auditFailClosed?: boolean;
+  /**
+   * Fail-open: where events the audit log could not take are kept until it can (server/audit-spool.ts);
+   * default `<data-dir>.audit-spool`, beside the data dir. Replayed at every start, fail-closed or not.
+   */
+  auditSpoolDir?: string;
+  /** Fail-open: how long a batch that met an unreachable store is retried before it is spooled (default 10 s). */
+  auditRetryMs?: number;
   /** Where audit batches are appended; a cluster worker passes the primary's writer (cluster.ts). */
   auditAppender?: AuditAppender;
   /** Store transactions begin IMMEDIATE (several processes write the database: cluster mode). */

@@ -8,6 +8,7 @@ export { createCofferMetrics, type CofferMetrics } from './metrics.js';
 export { adminCredentialsText } from './bootstrap.js';
 export { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './http.js';
 export { defaultAuditAnchorFile, openAuditLog, type AuditLog } from './audit-log.js';
+export { defaultAuditSpoolDir, openAuditSpool, parseSpool, type AuditSpoolFile } from './audit-spool.js';
 export { clusterAuditAppender, clusterMetrics, isClusterWorker, onAnnounce, reportReady, runClusterPrimary, runsMaintenance } from './cluster.js';
 export { AUDIT_ANCHOR_INTERVAL_MS, AuditAnchorFileError, auditAnchoringFor, loadAuditAnchoring } from './audit-anchoring.js';
 export { describeUrl } from './store-url.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { defaultAuditAnchorFile } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, defaultAuditSpoolDir } from '../../src/server/index.js';
 import { coffer } from './audit.js';
 import { childEnv, killChildServers, startChildServer, type ChildServer } from './child-server.js';
 import { createTestDatabase } from './postgres-store.js';
@@ -76,6 +76,7 @@ export async function startChildNodes(
     for (const dataDir of dataDirs) {
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(defaultAuditAnchorFile(dataDir), { force: true });
+      rmSync(defaultAuditSpoolDir(dataDir), { recursive: true, force: true });
     }
   };
   try {

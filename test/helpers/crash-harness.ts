@@ -43,6 +43,10 @@ const SETTLE_LIMIT_MS = 180_000;
 const CLUSTER_PORTS = { base: 5441, spread: 9 };
 /** What the recorder logs when an event could not be written (audit/recorder.ts). */
 const AUDIT_WRITE_FAILED = /audit event could not be written/g;
+/** What the recorder logs when a batch's events went to the spool instead (appended to the chain later). */
+const AUDIT_SPOOLED = /audit events spooled/g;
+/** What the recorder logs when a batch went in on a retry after the store was unreachable (a failover). */
+const AUDIT_RETRIED = /audit events appended on a retry/g;
 
 /**
  * The size of a run, from the environment: the reduced run of `npm test` (3 kills per store) unless
@@ -64,7 +68,7 @@ export function checkCrashRun(t: TestContext, run: CrashFigures, kills: number):
   t.diagnostic(
     `${run.store} (${run.audit}): kills ${JSON.stringify(run.kills)}; acknowledged calls ${run.acknowledgedCalls}, writes ${JSON.stringify(run.acknowledgedWrites)}; ` +
       `failed calls ${run.failedCalls}; lost ${run.lost.length}; invariant violations ${run.invariantViolations.length}; unaudited ${run.unaudited.length}; ` +
-      `audit write failures ${run.auditWriteFailures}; ${Math.round(run.durationMs / 1000)} s`,
+      `audit write failures ${run.auditWriteFailures}; audit batches retried ${run.auditRetriedBatches}, spooled ${run.auditSpooledBatches}; ${Math.round(run.durationMs / 1000)} s`,
   );
   assert.equal(Object.values(run.kills).reduce((sum, each) => sum + each, 0), kills);
   const writes = run.acknowledgedWrites;
@@ -99,6 +103,10 @@ export type CrashFigures = {
   unaudited: string[];
   /** Lines "audit event could not be written" in the servers' logs (fail-open let those calls through). */
   auditWriteFailures: number;
+  /** Lines "audit events spooled": batches the audit log refused, kept in a node's spool until it took them. */
+  auditSpooledBatches: number;
+  /** Lines "audit events appended on a retry": batches that went in once the store answered again, within the retry. */
+  auditRetriedBatches: number;
   /** `coffer audit verify`: exit code and output. */
   auditVerify: { code: number; output: string };
   durationMs: number;
@@ -116,6 +124,8 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
   const admin = server.printedAdmin!;
   const rotation = await startHttpRotationFunction({ nodes: () => liveUrls([server]), credentials: admin });
   let auditWriteFailures = 0;
+  let auditSpooledBatches = 0;
+  let auditRetriedBatches = 0;
   try {
     const node = loadNode('server', server.url, admin);
     const load = new MixedWriteLoad([node], { rotation: { functionArn: await createRotationFunction(server.url, admin, rotation.url) }, iam: true });
@@ -129,6 +139,8 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
         await server.exited;
         kills++;
         auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
+        auditSpooledBatches += count(server.stderr(), AUDIT_SPOOLED);
+        auditRetriedBatches += count(server.stderr(), AUDIT_RETRIED);
         server = await startChildServer({ dataDir, port, args: SERVER_ARGS });
         since = Date.now();
         if (kills % 10 === 0) options.log(`sqlite: ${kills} kills, ${JSON.stringify(load.counts())}`);
@@ -141,6 +153,8 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     await load.waitForRotations(node, deadline);
     const { lost, invariantViolations } = await readBack(load, [node]);
     auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
+    auditSpooledBatches += count(server.stderr(), AUDIT_SPOOLED);
+    auditRetriedBatches += count(server.stderr(), AUDIT_RETRIED);
     await server.stop('SIGTERM');
     const events = auditedCalls(auditEvents(dataDir) as AuditedCall[]);
     const verify = await coffer(['audit', 'verify', '--data-dir', dataDir]);
@@ -153,6 +167,8 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
       invariantViolations,
       unaudited: unaudited(load.acknowledged, events),
       auditWriteFailures,
+      auditSpooledBatches,
+      auditRetriedBatches,
       auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
       durationMs: Date.now() - startedAt,
     };
@@ -161,11 +177,12 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(`${dataDir}.audit-anchors`, { force: true });
+    rmSync(`${dataDir}.audit-spool`, { recursive: true, force: true });
   }
 }
 
 /**
- * Three `coffer server` nodes (fail-closed auditing: see docs/reliability.md, "Crash safety") on a PostgreSQL primary
+ * Three `coffer server` nodes (fail-open auditing, the default, unless `auditFailClosed`) on a PostgreSQL primary
  * with a synchronous standby, both hosts in their connection string. Of the `kills`, one in five is the
  * primary's (SIGKILL; the standby promoted; the dead primary rebuilt as the new primary's synchronous
  * standby before the next kill), the others a node's (SIGKILL; started again on its data dir and port while
@@ -174,7 +191,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
 export async function postgresCrashRun(
   options: CrashRunOptions & {
     primaryKills: number;
-    /** Default true: with fail-open auditing an acknowledged call can lack its event (docs/reliability.md, "Crash safety"). */
+    /** Run the nodes with `--audit-fail-closed` (default: fail-open, where the audit spool keeps every acknowledged call's event). */
     auditFailClosed?: boolean;
   },
 ): Promise<CrashFigures> {
@@ -188,7 +205,7 @@ export async function postgresCrashRun(
     const url = cluster.connectionString(database);
     nodes = await startChildNodes(3, {
       database: { url, drop: async () => undefined },
-      args: [...SERVER_ARGS, '--store-timeout', String(STORE_TIMEOUT_MS), ...(options.auditFailClosed === false ? [] : ['--audit-fail-closed'])],
+      args: [...SERVER_ARGS, '--store-timeout', String(STORE_TIMEOUT_MS), ...(options.auditFailClosed ? ['--audit-fail-closed'] : [])],
     });
     const deployment = nodes;
     const admin = deployment.admin;
@@ -203,6 +220,8 @@ export async function postgresCrashRun(
     const schedule = shuffle([...Array<'node'>(options.kills - options.primaryKills).fill('node'), ...Array<'primary'>(options.primaryKills).fill('primary')]);
     const kills = { node: 0, primary: 0 };
     let auditWriteFailures = 0;
+    let auditSpooledBatches = 0;
+    let auditRetriedBatches = 0;
     try {
       for (let since = Date.now(); kills.node + kills.primary < schedule.length; since = Date.now()) {
         await underLoad(load, since);
@@ -222,6 +241,8 @@ export async function postgresCrashRun(
           await victim.exited;
           kills.node++;
           auditWriteFailures += count(victim.stderr(), AUDIT_WRITE_FAILED);
+          auditSpooledBatches += count(victim.stderr(), AUDIT_SPOOLED);
+          auditRetriedBatches += count(victim.stderr(), AUDIT_RETRIED);
           await deployment.restart(victim);
         }
         const done = kills.node + kills.primary;
@@ -239,6 +260,8 @@ export async function postgresCrashRun(
     options.log(`postgres: read back after ${Date.now() - startedAt} ms`);
     for (const node of deployment.nodes) {
       auditWriteFailures += count(node.stderr(), AUDIT_WRITE_FAILED);
+      auditSpooledBatches += count(node.stderr(), AUDIT_SPOOLED);
+      auditRetriedBatches += count(node.stderr(), AUDIT_RETRIED);
       await node.stop('SIGTERM');
     }
     // Through the multi-host URL, as the nodes connect: whichever server is the primary now.
@@ -248,13 +271,15 @@ export async function postgresCrashRun(
     const verify = await deployment.verifyAudit();
     return {
       store: 'postgres',
-      audit: options.auditFailClosed === false ? 'fail-open' : 'fail-closed',
+      audit: options.auditFailClosed ? 'fail-closed' : 'fail-open',
       kills,
       ...callFigures(load),
       lost,
       invariantViolations,
       unaudited: unaudited(load.acknowledged, events),
       auditWriteFailures,
+      auditSpooledBatches,
+      auditRetriedBatches,
       auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
       durationMs: Date.now() - startedAt,
     };

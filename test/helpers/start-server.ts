@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { createLogger, silentLogger, type Clock, type Logger } from '../../src/core/index.js';
 import type { ParameterLimits } from '../../src/ssm/index.js';
-import { defaultAuditAnchorFile, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
+import { defaultAuditAnchorFile, defaultAuditSpoolDir, startServer, type EdgeLimits, type MetricsConfig, type PostgresConfig, type RunningServer } from '../../src/server/index.js';
 
 export type TestServer = {
   url: string;
@@ -29,6 +29,8 @@ export async function startTestServer(
     devMode?: boolean;
     rootKeyBase64?: string;
     auditFailClosed?: boolean;
+    /** Fail-open: how long an append that met an unreachable store is retried before its events are spooled. */
+    auditRetryMs?: number;
     auditAnchorIntervalMs?: number;
     auditAnchorFile?: string;
     /** Audit retention at runMaintenance(): days kept in the database, and where archive files go. */
@@ -62,6 +64,7 @@ export async function startTestServer(
     maintenanceIntervalMs: 0,
     rootKeyBase64: options.rootKeyBase64,
     auditFailClosed: options.auditFailClosed,
+    auditRetryMs: options.auditRetryMs,
     auditAnchorIntervalMs: options.auditAnchorIntervalMs,
     auditAnchorFile: options.auditAnchorFile,
     auditRetentionDays: options.auditRetentionDays,
@@ -99,6 +102,7 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
       // The audit anchors are kept beside the data dir, not in it.
       rmSync(defaultAuditAnchorFile(dataDir), { force: true });
+      rmSync(defaultAuditSpoolDir(dataDir), { recursive: true, force: true });
     },
   };
 }

@@ -13,7 +13,7 @@ export const FUZZ_EDGE: EdgeSettings = { headersTimeoutMs: 2_000, requestTimeout
  * With V8's default sizing on Node 24 the young generation alone reaches 128 MiB: runs peak at 517–533 MiB with
  * no retention (docs/reliability.md, "Why RSS passed 512 MiB").
  */
-export const RSS_BOUND_BYTES = 640 * 1024 * 1024;
+export const RSS_BOUND_BYTES = 512 * 1024 * 1024;
 /** The audit log (audit.db and its WAL) grows by at most this much per request sent, on average over a run. */
 export const AUDIT_BYTES_PER_REQUEST_BOUND = 4 * 1024;
 /** No single audit event is larger than the recorder's own bound (audit/event-bounds.ts). */

@@ -62,6 +62,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'coffer-fuzz-'));
   const server = await startChildServer({
     dataDir,
+    direct: true, // as users start it: bin/coffer's own Node flags (the young generation's bound) apply
     args: [
       '--headers-timeout', String(options.edge.headersTimeoutMs),
       '--request-timeout', String(options.edge.requestTimeoutMs),
