@@ -10,8 +10,8 @@ export const FUZZ_EDGE: EdgeSettings = { headersTimeoutMs: 2_000, requestTimeout
 
 /**
  * The server's resident memory never goes over this during a run (sampled from /proc/PID/status every 200 ms).
- * With V8's default sizing on Node 24 the young generation alone reaches 128 MiB: runs peak at 517–533 MiB with
- * no retention (docs/reliability.md, "Why RSS passed 512 MiB").
+ * The server is the `coffer` executable (run.ts), with bin/coffer's bounds on V8's young generation and glibc's
+ * arenas; without them runs peaked at 517–568 MiB with no retention (docs/reliability.md, "Why RSS passed 512 MiB").
  */
 export const RSS_BOUND_BYTES = 512 * 1024 * 1024;
 /** The audit log (audit.db and its WAL) grows by at most this much per request sent, on average over a run. */
