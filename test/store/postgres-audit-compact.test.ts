@@ -38,7 +38,7 @@ function getSecretValueDraft(index: number): AuditEventDraft {
 }
 
 describe('the compact encoding of audit_events on PostgreSQL', () => {
-  it('converts a log of the text encoding in its migration: it verifies, answers lookups, and new events are stored compressed after it', async () => {
+  it('converts a log of the text encoding in its migration: it verifies, answers lookups, and new events chain on from it', async () => {
     const database = await createTestDatabase();
     const raw = postgres(database.url, { max: 1, onnotice: () => undefined });
     const store = new PostgresStore({ connectionString: database.url, poolSize: 2 });
@@ -73,8 +73,9 @@ describe('the compact encoding of audit_events on PostgreSQL', () => {
       const stored = await raw<Array<{ sequence: number; body: Buffer; hash: Buffer }>>`SELECT sequence::int, body, hash FROM audit_events ORDER BY sequence`;
       const newest = stored[stored.length - 1]!;
       assert.equal(newest.hash.length, 32);
-      assert.equal(newest.body[0], 1, 'a new body is stored compressed (codec 1)');
-      assert.ok(newest.body.length < Buffer.byteLength(added[1]!.body) / 2);
+      // An append stores the canonical JSON's UTF-8 bytes (compressing on the request's node cost more CPU than the
+      // rest of the append); a body imported by migrate or restore is compressed (transfer.ts); both decode.
+      assert.equal(newest.body.toString('utf8'), added[1]!.body, 'a new body is stored as its UTF-8 text');
       assert.equal(decodeAuditBody(newest.body), added[1]!.body);
       assert.equal(stored[0]!.body.toString('utf8'), oldDrafts[0]!.body, 'an old body stays its UTF-8 text');
     } finally {

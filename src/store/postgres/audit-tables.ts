@@ -1,5 +1,5 @@
 import { AuditAnchorer, newestValidAnchor, type AuditAnchoring } from '../audit-anchor.js';
-import { decodeAuditBody, decodeAuditHash, encodeAuditBody } from '../audit-codec.js';
+import { decodeAuditBody, decodeAuditHash } from '../audit-codec.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
 import type { AuditRepository } from '../repositories/audit.js';
@@ -206,7 +206,7 @@ async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<Audi
   await sql.run(INSERT_EVENTS, [
     column((r) => r.sequence), column((r) => r.eventId), column((r) => r.accountId), column((r) => r.eventTime.getTime()),
     column((r) => r.eventName), column((r) => r.eventSource), column((r) => r.readOnly), column((r) => r.accessKeyId),
-    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => encodeAuditBody(r.body).toString('base64')), column((r) => r.prevHash), column((r) => r.hash),
+    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => Buffer.from(r.body, 'utf8').toString('base64')), column((r) => r.prevHash), column((r) => r.hash),
   ]);
   return records;
 }

@@ -68,14 +68,18 @@ export class AuditNames {
   }
 }
 
-/** The values an INSERT of AUDIT_COLUMNS takes for an event, in the compact encoding. */
-export function storedAuditRow(names: AuditNames, row: AuditLogicalRow): unknown[] {
-  const [sequence, eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, body, prevHash, hash] = row;
+/**
+ * The values an INSERT of AUDIT_COLUMNS takes for an event, in the compact encoding. `body`: 'compressed' (an
+ * import, a restore: off the request path) or 'text' (the writer's appends: compressing each event with a fresh
+ * zlib stream cost more CPU than the rest of a GetSecretValue's append; docs/ARCHITECTURE.md, "Audit").
+ */
+export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'compressed' | 'text' = 'compressed'): unknown[] {
+  const [sequence, eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text, prevHash, hash] = row;
   // Ids are bound as BigInt: better-sqlite3 binds a number as a REAL, which a column without affinity keeps (8 bytes).
   const id = (name: string) => BigInt(names.idOf(name));
   return [
     sequence, encodeAuditEventId(eventId), id(accountId), eventTime, id(eventName), id(eventSource), readOnly,
-    id(accessKeyId), id(username), id(resourceNames), encodeAuditBody(body), encodeAuditHash(prevHash), encodeAuditHash(hash),
+    id(accessKeyId), id(username), id(resourceNames), body === 'compressed' ? encodeAuditBody(text) : text, encodeAuditHash(prevHash), encodeAuditHash(hash),
   ];
 }
 
