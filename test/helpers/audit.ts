@@ -36,16 +36,6 @@ export function auditRows(dataDir: string): AuditRow[] {
   }
 }
 
-/** The stored (encoded) audit rows as they are on disk, in chain order. */
-export function storedAuditRows(dataDir: string): Array<Record<string, unknown>> {
-  const db = new Database(auditDatabasePath(dataDir), { readonly: true });
-  try {
-    return db.prepare('SELECT * FROM audit_events ORDER BY sequence').all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
-}
-
 /** The parsed CloudTrail events, in chain order. */
 export function auditEvents(dataDir: string): Array<Record<string, any>> {
   return auditRows(dataDir).map((row) => JSON.parse(row.body) as Record<string, any>);
