@@ -123,9 +123,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
   const port = Number(new URL(server.url).port);
   const admin = server.printedAdmin!;
   const rotation = await startHttpRotationFunction({ nodes: () => liveUrls([server]), credentials: admin });
-  let auditWriteFailures = 0;
-  let auditSpooledBatches = 0;
-  let auditRetriedBatches = 0;
+  const auditLog = new AuditLogTally();
   try {
     const node = loadNode('server', server.url, admin);
     const load = new MixedWriteLoad([node], { rotation: { functionArn: await createRotationFunction(server.url, admin, rotation.url) }, iam: true });
@@ -138,9 +136,7 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
         process.kill(server.pid, 'SIGKILL');
         await server.exited;
         kills++;
-        auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
-        auditSpooledBatches += count(server.stderr(), AUDIT_SPOOLED);
-        auditRetriedBatches += count(server.stderr(), AUDIT_RETRIED);
+        auditLog.add(server.stderr());
         server = await startChildServer({ dataDir, port, args: SERVER_ARGS });
         since = Date.now();
         if (kills % 10 === 0) options.log(`sqlite: ${kills} kills, ${JSON.stringify(load.counts())}`);
@@ -152,26 +148,11 @@ export async function sqliteCrashRun(options: CrashRunOptions): Promise<CrashFig
     await load.stop(deadline);
     await load.waitForRotations(node, deadline);
     const { lost, invariantViolations } = await readBack(load, [node]);
-    auditWriteFailures += count(server.stderr(), AUDIT_WRITE_FAILED);
-    auditSpooledBatches += count(server.stderr(), AUDIT_SPOOLED);
-    auditRetriedBatches += count(server.stderr(), AUDIT_RETRIED);
+    auditLog.add(server.stderr());
     await server.stop('SIGTERM');
     const events = auditedCalls(auditEvents(dataDir) as AuditedCall[]);
     const verify = await coffer(['audit', 'verify', '--data-dir', dataDir]);
-    return {
-      store: 'sqlite',
-      audit: 'fail-open',
-      kills: { server: kills },
-      ...callFigures(load),
-      lost,
-      invariantViolations,
-      unaudited: unaudited(load.acknowledged, events),
-      auditWriteFailures,
-      auditSpooledBatches,
-      auditRetriedBatches,
-      auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
-      durationMs: Date.now() - startedAt,
-    };
+    return crashFigures({ store: 'sqlite', audit: 'fail-open', kills: { server: kills } }, { load, lost, invariantViolations, events, auditLog, verify, startedAt });
   } finally {
     await rotation.close();
     await killChildServers();
@@ -219,9 +200,7 @@ export async function postgresCrashRun(
     await warmedUp(load);
     const schedule = shuffle([...Array<'node'>(options.kills - options.primaryKills).fill('node'), ...Array<'primary'>(options.primaryKills).fill('primary')]);
     const kills = { node: 0, primary: 0 };
-    let auditWriteFailures = 0;
-    let auditSpooledBatches = 0;
-    let auditRetriedBatches = 0;
+    const auditLog = new AuditLogTally();
     try {
       for (let since = Date.now(); kills.node + kills.primary < schedule.length; since = Date.now()) {
         await underLoad(load, since);
@@ -240,9 +219,7 @@ export async function postgresCrashRun(
           process.kill(victim.pid, 'SIGKILL');
           await victim.exited;
           kills.node++;
-          auditWriteFailures += count(victim.stderr(), AUDIT_WRITE_FAILED);
-          auditSpooledBatches += count(victim.stderr(), AUDIT_SPOOLED);
-          auditRetriedBatches += count(victim.stderr(), AUDIT_RETRIED);
+          auditLog.add(victim.stderr());
           await deployment.restart(victim);
         }
         const done = kills.node + kills.primary;
@@ -259,9 +236,7 @@ export async function postgresCrashRun(
     const { lost, invariantViolations } = await readBack(load, loadNodes);
     options.log(`postgres: read back after ${Date.now() - startedAt} ms`);
     for (const node of deployment.nodes) {
-      auditWriteFailures += count(node.stderr(), AUDIT_WRITE_FAILED);
-      auditSpooledBatches += count(node.stderr(), AUDIT_SPOOLED);
-      auditRetriedBatches += count(node.stderr(), AUDIT_RETRIED);
+      auditLog.add(node.stderr());
       await node.stop('SIGTERM');
     }
     // Through the multi-host URL, as the nodes connect: whichever server is the primary now.
@@ -269,20 +244,10 @@ export async function postgresCrashRun(
     const rows = await sql<Array<{ body: Buffer }>>`SELECT body FROM audit_events`.finally(() => sql.end({ timeout: 1 }));
     const events = auditedCalls(rows.map((row) => JSON.parse(decodeAuditBody(row.body)) as AuditedCall));
     const verify = await deployment.verifyAudit();
-    return {
-      store: 'postgres',
-      audit: options.auditFailClosed ? 'fail-closed' : 'fail-open',
-      kills,
-      ...callFigures(load),
-      lost,
-      invariantViolations,
-      unaudited: unaudited(load.acknowledged, events),
-      auditWriteFailures,
-      auditSpooledBatches,
-      auditRetriedBatches,
-      auditVerify: { code: verify.code, output: `${verify.stdout}${verify.stderr}`.trim() },
-      durationMs: Date.now() - startedAt,
-    };
+    return crashFigures(
+      { store: 'postgres', audit: options.auditFailClosed ? 'fail-closed' : 'fail-open', kills },
+      { load, lost, invariantViolations, events, auditLog, verify, startedAt },
+    );
   } finally {
     await rotation?.close();
     await nodes?.dispose();
@@ -371,6 +336,46 @@ function liveUrls(servers: ChildServer[]): Map<number, string> {
 
 function count(text: string, pattern: RegExp): number {
   return [...text.matchAll(pattern)].length;
+}
+
+/** The audit lines of the servers' logs, added up over every server process of a run (each log once, as it ends). */
+class AuditLogTally {
+  writeFailures = 0;
+  spooledBatches = 0;
+  retriedBatches = 0;
+
+  add(log: string): void {
+    this.writeFailures += count(log, AUDIT_WRITE_FAILED);
+    this.spooledBatches += count(log, AUDIT_SPOOLED);
+    this.retriedBatches += count(log, AUDIT_RETRIED);
+  }
+}
+
+/** A run's figures from what both stores' runs gather the same way. */
+function crashFigures(
+  run: Pick<CrashFigures, 'store' | 'audit' | 'kills'>,
+  found: {
+    load: MixedWriteLoad;
+    lost: string[];
+    invariantViolations: string[];
+    events: ReturnType<typeof auditedCalls>;
+    auditLog: AuditLogTally;
+    verify: { code: number; stdout: string; stderr: string };
+    startedAt: number;
+  },
+): CrashFigures {
+  return {
+    ...run,
+    ...callFigures(found.load),
+    lost: found.lost,
+    invariantViolations: found.invariantViolations,
+    unaudited: unaudited(found.load.acknowledged, found.events),
+    auditWriteFailures: found.auditLog.writeFailures,
+    auditSpooledBatches: found.auditLog.spooledBatches,
+    auditRetriedBatches: found.auditLog.retriedBatches,
+    auditVerify: { code: found.verify.code, output: `${found.verify.stdout}${found.verify.stderr}`.trim() },
+    durationMs: Date.now() - found.startedAt,
+  };
 }
 
 function shuffle<T>(items: T[]): T[] {
