@@ -129,7 +129,7 @@ export class PostgresAuditTables implements AuditRepository {
 
   lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): Promise<AuditEventRecord | undefined> {
     // One indexed walk per operation name (audit_events_by_name), newest first; the newest of their answers wins.
-    // Whether a call failed is in its (compressed) body: read here, in pages, past the rare failed calls.
+    // Whether a call failed is in its body (compressed when imported): read here, in pages, past the rare failed calls.
     return this.#transaction(async (sql) => {
       let newest: AuditEventRecord | undefined;
       for (const name of new Set(query.eventNames)) {
@@ -179,7 +179,8 @@ export class PostgresAuditTables implements AuditRepository {
  * A group commit's batch goes in one INSERT (one round trip, not one per event), and always the same statement
  * whatever the batch size, so each connection prepares it once: one array parameter per column, unnested into
  * rows. resource_names, itself an array, travels as JSON text per row (unnest would flatten a text[][]); the
- * compressed body as base64 and the hashes as hex (audit-codec.ts), decoded into BYTEA by the statement.
+ * body's UTF-8 bytes as base64 (any character survives, NUL included) and the hashes as hex, decoded into BYTEA
+ * by the statement. Appends store the text uncompressed; imports compress (transfer.ts, audit-codec.ts).
  */
 const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
     username, resource_names, body, prev_hash, hash)
