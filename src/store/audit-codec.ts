@@ -2,8 +2,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
  * How an audit event is kept on disk, apart from what it is. The hash chain (audit-hash.ts) is over the
- * canonical JSON text and its hashes are hex everywhere above the store; on disk the body is compressed and
- * the hashes are 32 bytes. Both backends read both encodings: rows written before the compact encoding keep
+ * canonical JSON text and its hashes are hex everywhere above the store; on disk the body is its text (what
+ * appends write) or compressed (what imports write), and the hashes are 32 bytes. Both backends read both encodings: rows written before the compact encoding keep
  * their text (they leave with retention), so an upgrade rewrites nothing.
  *
  * Stored body: text = canonical JSON as it is (the old encoding; PostgreSQL's migration turned it into its

@@ -7,8 +7,8 @@ import type { AuditEventRecord } from '../records.js';
  *
  * The columns that repeat the same few texts over and over (account, event name and source, access key,
  * user name, the resource names' JSON array) hold the id of the text in `audit_names` (an INTEGER of one or
- * two bytes, and so are their index entries); the event id is 16 bytes, the body compressed, the hashes 32
- * bytes (store/audit-codec.ts). A value of the old encoding is TEXT, and read as it is: rows written before
+ * two bytes, and so are their index entries); the event id is 16 bytes, the body its text (appends) or
+ * compressed (imports), the hashes 32 bytes (store/audit-codec.ts). A value of the old encoding is TEXT, and read as it is: rows written before
  * migration 3, or put back as text by hand, need no rewrite. A name once given an id keeps it for good
  * (audit_names is only appended to), so readers may cache it.
  */

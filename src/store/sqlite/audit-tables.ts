@@ -169,7 +169,7 @@ export class SqliteAuditTables {
 
   lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): AuditEventRecord | undefined {
     // One indexed walk per operation name (audit_events_by_name), newest first; the newest of their answers wins.
-    // Whether a call failed is in its (compressed) body: read here, in pages, past the rare failed calls.
+    // Whether a call failed is in its body (compressed when imported): read here, in pages, past the rare failed calls.
     const statement = this.#read(
       `SELECT * FROM audit_events WHERE ${namedColumnIs('event_name')} AND ${namedColumnIs('event_source')}
          AND EXISTS (SELECT 1 FROM json_each(${RESOURCE_NAMES_TEXT}) WHERE json_each.value = ?) AND sequence < ?
