@@ -134,6 +134,15 @@ describe('AWS JSON 1.1 protocol edge', () => {
       assert.ok(!message.includes('ustomerRef'), message);
     });
 
+    it('a CiphertextBlob that is not strict base64 → ValidationException on ciphertextBlob, also where a lenient decoder would read it', async () => {
+      const valid = Buffer.alloc(120, 7).toString('base64');
+      // Node's Buffer.from(…, 'base64') takes base64url, skips whitespace and reads 'Ł' as 'A': each must be refused.
+      for (const blob of [`${valid.slice(0, 40)}-${valid.slice(41)}`, `${valid.slice(0, 40)} ${valid.slice(41)}`, `${valid.slice(0, 40)}\u0141${valid.slice(41)}`, `${valid}A`, `A=${valid.slice(2)}`]) {
+        const message = assertAwsError(await call({ target: 'TrentService.Decrypt', body: JSON.stringify({ CiphertextBlob: blob }) }), 400, 'ValidationException');
+        assert.equal(message, "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must be valid base64", JSON.stringify(blob));
+      }
+    });
+
     it('members of nested lists are written as AWS writes them (tags.1.member.tagKey)', async () => {
       const body = JSON.stringify({ Tags: [{ TagValue: 'v' }] });
       const message = assertAwsError(await call({ target: 'TrentService.CreateKey', body }), 400, 'ValidationException');

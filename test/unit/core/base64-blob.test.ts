@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { awsBlob, isBase64 } from '../../../src/core/shapes.js';
+import { awsBlob, decodeBase64, isBase64 } from '../../../src/core/shapes.js';
 
 /** The pattern blobs were checked with before isBase64: the new check must accept exactly the same strings. */
 const GROUPED_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -28,9 +28,37 @@ describe('isBase64 (blob members on the wire)', () => {
     }
   });
 
+  it('decides short strings with what Buffer.from would skip or misread (whitespace, base64url, NUL, non-ASCII) as the grouped pattern does', () => {
+    // isBase64 decodes with Buffer.from, which is lenient: these are the characters it would take, skip or read by
+    // their low byte ('\u0141' as 'A', '\u017a' as 'z'); one of them anywhere must refuse the string.
+    const alphabet = ['A', '/', '=', '-', '_', ' ', '\n', '\0', '.', '\u00e9', '\u0141', '\u017a', '\ud83d'];
+    let strings = [''];
+    for (let length = 1; length <= 5; length++) {
+      strings = strings.flatMap((prefix) => alphabet.map((character) => prefix + character));
+      for (const text of strings) assert.equal(isBase64(text), GROUPED_PATTERN.test(text), JSON.stringify(text));
+    }
+    // One stray character inside a long valid string, at every position, as a ciphertext would carry it.
+    const valid = Buffer.from(Array.from({ length: 48 }, (_, i) => (i * 53) & 0xff)).toString('base64');
+    for (const stray of ['-', '_', ' ', '\n', '=', '\u0141', '\u00e9', '*']) {
+      for (let at = 0; at < valid.length; at++) {
+        const text = valid.slice(0, at) + stray + valid.slice(at + 1);
+        assert.equal(isBase64(text), GROUPED_PATTERN.test(text), JSON.stringify(text));
+      }
+    }
+  });
+
+  it('returns the bytes it decoded (decodeBase64), or undefined for what it refuses', () => {
+    assert.deepEqual(decodeBase64('QUJD'), Buffer.from('ABC'));
+    assert.deepEqual(decodeBase64('QQ=='), Buffer.from('A'));
+    assert.deepEqual(decodeBase64(''), Buffer.alloc(0));
+    for (const text of ['QU\u0141D', 'QUJ-', 'QQ', 'QQ=A']) assert.equal(decodeBase64(text), undefined, JSON.stringify(text));
+  });
+
   it('is what awsBlob checks: a bad blob is a ValidationException-shaped failure, a good one decodes', () => {
     const blob = awsBlob();
-    assert.equal(blob.safeParse('AB=C').success, false);
+    const refused = blob.safeParse('AB=C');
+    assert.equal(refused.success, false);
+    assert.deepEqual(refused.error?.issues.map((issue) => [issue.code, issue.message, issue.path]), [['custom', 'Member must be valid base64', []]]);
     const parsed = blob.safeParse('QUJD');
     assert.equal(parsed.success, true);
     assert.deepEqual(parsed.data, Buffer.from('ABC'));
