@@ -13,6 +13,11 @@ export function hmacSha256(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
+/** The signature as the client sends it: node:crypto writes the hex itself, without a Buffer in between. */
+export function hmacSha256Hex(key: Buffer, data: string): string {
+  return createHmac('sha256', key).update(data, 'utf8').digest('hex');
+}
+
 export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
   const dateKey = hmacSha256(`AWS4${secretAccessKey}`, date);
   const regionKey = hmacSha256(dateKey, region);

@@ -17,7 +17,7 @@ import {
   type HeaderBag,
   type RawQueryParam,
 } from './canonical-request.js';
-import { SCOPE_TERMINATOR, hmacSha256, type SigningKeyCache } from './signing-key.js';
+import { SCOPE_TERMINATOR, hmacSha256Hex, type SigningKeyCache } from './signing-key.js';
 
 export type SignedRequest = {
   method: string;
@@ -100,10 +100,7 @@ export function verifySigV4(
 
   const { date, region, service } = claim.credential;
   const signingKey = cache.get(claim.credential.accessKeyId, secret, date, region, service);
-  const matched = candidatePayloadHashes(req, claim).some((payloadHash) =>
-    signatureMatches(claim.signature, expectedSignature(req, query, claim, payloadHash, signingKey)),
-  );
-  if (!matched) throw commonError('InvalidSignatureException', SIGNATURE_MISMATCH);
+  if (!anyPayloadHashMatches(req, query, claim, signingKey)) throw commonError('InvalidSignatureException', SIGNATURE_MISMATCH);
 
   return toIdentity(claim, signedAt);
 }
@@ -345,21 +342,20 @@ function describeMinutes(ms: number): string {
 // --- payload and signature -------------------------------------------------------------------------------
 
 /**
- * The hashes the client may have signed the body under. An x-amz-content-sha256 header names it, and is
- * checked against the body unless it is UNSIGNED-PAYLOAD. Without the header a presigned URL may have been
- * signed either over the body or as UNSIGNED-PAYLOAD, so both are tried.
+ * Whether the signature matches under a hash the client may have signed the body under. An x-amz-content-sha256
+ * header names it, and is checked against the body unless it is UNSIGNED-PAYLOAD. Without the header a presigned
+ * URL may have been signed either over the body or as UNSIGNED-PAYLOAD, so both are tried.
  */
-function candidatePayloadHashes(req: SignedRequest, claim: SignatureClaim): string[] {
+function anyPayloadHashMatches(req: SignedRequest, query: readonly RawQueryParam[], claim: SignatureClaim, signingKey: Buffer): boolean {
+  const matches = (payloadHash: string) => signatureMatches(claim.signature, expectedSignature(req, query, claim, payloadHash, signingKey));
   const declared = firstHeaderValue(req.headers, 'x-amz-content-sha256');
-  if (declared === UNSIGNED_PAYLOAD) return [UNSIGNED_PAYLOAD];
+  if (declared === UNSIGNED_PAYLOAD) return matches(UNSIGNED_PAYLOAD);
   const bodyHash = sha256Hex(req.body);
-  if (declared !== undefined) {
-    if (declared !== bodyHash) {
-      throw commonError('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
-    }
-    return [bodyHash];
+  if (declared !== undefined && declared !== bodyHash) {
+    throw commonError('InvalidSignatureException', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  return claim.kind === 'query' ? [bodyHash, UNSIGNED_PAYLOAD] : [bodyHash];
+  if (matches(bodyHash)) return true;
+  return declared === undefined && claim.kind === 'query' && matches(UNSIGNED_PAYLOAD);
 }
 
 function expectedSignature(
@@ -379,7 +375,7 @@ function expectedSignature(
     ...(claim.kind === 'query' ? { omitQueryKey: QUERY_PARAM.signature } : {}),
   });
   const stringToSign = buildStringToSign(claim.amzDate, claim.credential.scope, canonicalRequest);
-  return hmacSha256(signingKey, stringToSign).toString('hex');
+  return hmacSha256Hex(signingKey, stringToSign);
 }
 
 /** Constant-time for equal lengths; a length difference is not secret (every valid signature is 64 chars). */
