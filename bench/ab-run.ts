@@ -7,8 +7,8 @@
  */
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { dirname, join, resolve } from 'node:path';
+import { cofferNodeFlags, removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
 import { prepareFixture } from './fixtures.js';
 import { runLoad, type Measurement } from './load.js';
 import { log } from './log.js';
@@ -49,6 +49,12 @@ async function main(): Promise<void> {
   const signer = new Signer(DEV_KEY);
   snapshotBuild(options.candidate); // seeding opens the candidate in-process
   const builds = { base: snapshotCompareBuild('base', options.base), candidate: snapshotCompareBuild('candidate', options.candidate) };
+  // Each build runs with the Node flags of its own checkout's bin/coffer (a flag change is part of what is compared).
+  const flagsOf = (dist: string) => {
+    const bin = join(dirname(dist), 'bin/coffer');
+    return existsSync(bin) ? cofferNodeFlags(bin) : cofferNodeFlags();
+  };
+  const nodeFlags: Record<string, string[]> = { base: flagsOf(options.base), candidate: flagsOf(options.candidate) };
   const disk = mkdtempSync(join(tmpdir(), 'coffer-ab-'));
   const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-ab-') : join(disk, 'scratch');
   const cleanUp = () => {
@@ -65,7 +71,7 @@ async function main(): Promise<void> {
       for (const [build, main] of Object.entries(builds)) {
         const dataDir = join(disk, `data-${build}-${round}`);
         cpSync(seeded, dataDir, { recursive: true });
-        const coffer = await startCoffer({ dataDir, cpus: SERVER_CPUS, main });
+        const coffer = await startCoffer({ dataDir, cpus: SERVER_CPUS, main, nodeFlags: nodeFlags[build] });
         try {
           const fixture = await prepareFixture(coffer, signer, { corpusSize: options.secrets, randomSetSize: options.secrets, keyId, listPages: 1 });
           for (const id of options.workloads) {
