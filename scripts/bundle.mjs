@@ -1,15 +1,36 @@
 /**
- * Bundles the compiled server (dist/) into dist/bundle/: `main.js` (the `coffer` command), `remote.js` (`coffer
+ * Bundles the compiled server (dist/) into dist/bundle/: `cli.js` (the `coffer` command), `remote-cli.js` (`coffer
  * run` and `coffer render` without the server: half their start-up, bench/RESULTS.md) and `audit-writer.js`
- * (the audit writer thread, which main.js starts from `./audit-writer.js` beside itself). Node loads one file
+ * (the audit writer thread, which cli.js starts from `./audit-writer.js` beside itself); `main.js` and `remote.js`
+ * load the first two with Node's compile cache on (below). Node loads one file
  * instead of ~280 ES modules: `coffer server` answers its first request ~100 ms sooner (bench/RESULTS.md).
  * Native and on-demand packages stay outside the bundle and load from node_modules as before.
  */
+import { writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
+/**
+ * Node's built-in modules through `process.getBuiltinModule()` instead of ESM `import`: an ESM import of a built-in
+ * builds its ESM facade, which reads every export once, and reading node:http's lazy WebSocket/fetch getters loads
+ * undici (tens of ms of every start, bench/RESULTS.md). Through a CommonJS stand-in, esbuild reads each export
+ * where the code uses it, as `require()` would.
+ */
+const BUILTINS = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
+const builtinsOnUse = {
+  name: 'builtins-on-use',
+  setup(build) {
+    build.onResolve({ filter: /^[\w:/]+$/ }, (args) => (BUILTINS.has(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
-  // `remote.js`: `coffer run` and `coffer render` alone (src/cli/remote-main.ts), which bin/coffer starts for them.
-  entryPoints: { main: 'dist/cli/main.js', 'audit-writer': 'dist/store/sqlite/audit-writer.js', remote: 'dist/cli/remote-main.js' },
+  // `remote-cli.js`: `coffer run` and `coffer render` alone (src/cli/remote-main.ts), which bin/coffer starts for them.
+  entryPoints: { cli: 'dist/cli/main.js', 'audit-writer': 'dist/store/sqlite/audit-writer.js', 'remote-cli': 'dist/cli/remote-main.js' },
   outdir: 'dist/bundle',
   bundle: true,
   platform: 'node',
@@ -20,5 +41,25 @@ await build({
   external: ['better-sqlite3', 'pg', 'mysql2', 'mysql2/*', '@aws-sdk/*'],
   // Bundled code that uses require() (none of Coffer's own, but a dependency might) gets one.
   banner: { js: "import { createRequire as __cofferCreateRequire } from 'node:module'; const require = __cofferCreateRequire(import.meta.url);" },
+  plugins: [builtinsOnUse],
   logLevel: 'warning',
 });
+
+/**
+ * `main.js` and `remote.js`, the files bin/coffer (and the bench) start, turn on Node's compile cache and then load
+ * their bundle: V8 compiles a 2.7 MB bundle on every start (~50 ms of a cold start, bench/RESULTS.md) unless it
+ * finds the code cache of an earlier start. The cache must be turned on before the bundle is loaded, so it cannot
+ * be done inside it. It lives beside the code (dist/bundle/compile-cache/), writable by exactly those who can
+ * change the code: a cache anywhere else (the default is the shared tmp dir) would let whoever can write there
+ * hand the server compiled code. Where the installation is read-only for the user running it, Node reports
+ * the cache as not enabled and the start goes on without it. NODE_COMPILE_CACHE, when set, wins (Node turns
+ * it on first); NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ */
+const loader = (bundle) => `// Written by scripts/bundle.mjs: Node's compile cache beside the code, then the bundle (see there).
+import { enableCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
+enableCompileCache(fileURLToPath(new URL('./compile-cache/', import.meta.url)));
+await import('./${bundle}');
+`;
+writeFileSync('dist/bundle/main.js', loader('cli.js'));
+writeFileSync('dist/bundle/remote.js', loader('remote-cli.js'));
