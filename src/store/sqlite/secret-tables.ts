@@ -218,10 +218,13 @@ export class SqliteSecretTables {
 
   putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
     return this.#db.transaction((): { inserted: true } | { inserted: false; existing: SecretVersionRecord } => {
-      const existing = this.getSecretVersion(version.secretArn, version.versionId);
-      if (existing?.sealedValue || (existing && !version.sealedValue)) return { inserted: false, existing };
-      if (existing) this.#fillPlaceholder(version);
-      else this.#insertVersion(version);
+      // Insert first and read only on a conflict (a retry, or a rotation's placeholder): one statement less on
+      // every write than reading ahead (issue 21).
+      if (!this.#insertVersionIfAbsent(version)) {
+        const existing = this.getSecretVersion(version.secretArn, version.versionId)!;
+        if (existing.sealedValue || !version.sealedValue) return { inserted: false, existing };
+        this.#fillPlaceholder(version);
+      }
       this.#applyPlan(version.secretArn, planner, lastChangedDate);
       return { inserted: true };
     })();
@@ -282,7 +285,12 @@ export class SqliteSecretTables {
   }
 
   listSecretReplicas(primaryArns: string[]): Record<string, SecretReplicaRecord[]> {
-    const rows = this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn IN (SELECT value FROM json_each(?)) ORDER BY r.primary_arn, r.region`).all(JSON.stringify(primaryArns)) as Row[];
+    // One secret (every write to a primary asks for its replicas after it): a plain lookup, no JSON array.
+    const rows = (
+      primaryArns.length === 1
+        ? this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn = ? ORDER BY r.region`).all(primaryArns[0])
+        : this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn IN (SELECT value FROM json_each(?)) ORDER BY r.primary_arn, r.region`).all(JSON.stringify(primaryArns))
+    ) as Row[];
     const result: Record<string, SecretReplicaRecord[]> = {};
     for (const arn of primaryArns) result[arn] = [];
     for (const row of rows) result[row.primary_arn]!.push(replicaFromRow(row, BOOLEAN_COLUMNS));
@@ -424,6 +432,17 @@ export class SqliteSecretTables {
       version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue ?? null,
       version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
     );
+  }
+
+  /** PutSecretValue's insert: false when the version exists already (the caller reads it then). */
+  #insertVersionIfAbsent(version: Omit<SecretVersionRecord, 'stages'>): boolean {
+    return this.#stmt(
+      `INSERT INTO secret_versions (secret_arn, version_id, data_keys, sealed_value, value_type, created_date, last_accessed_date)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (secret_arn, version_id) DO NOTHING`,
+    ).run(
+      version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue ?? null,
+      version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
+    ).changes === 1;
   }
 
   #upsertTags(arn: string, tags: Tag[]): void {
