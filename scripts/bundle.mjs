@@ -11,20 +11,39 @@ import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 /**
- * Node's built-in modules through `process.getBuiltinModule()` instead of ESM `import`: an ESM import of a built-in
- * builds its ESM facade, which reads every export once, and reading node:http's lazy WebSocket/fetch getters loads
- * undici (tens of ms of every start, bench/RESULTS.md). Through a CommonJS stand-in, esbuild reads each export
- * where the code uses it, as `require()` would.
+ * Node's built-in modules through `process.getBuiltinModule()`, loaded when first used, instead of ESM `import`:
+ * - an ESM import of a built-in builds its ESM facade, which reads every export once, and reading node:http's lazy
+ *   WebSocket/fetch getters loaded undici on every start;
+ * - an import runs when the importing module is evaluated, so the whole bundle's built-ins (tls and https for the
+ *   rotators' clients, zlib, cluster, readline, dgram, dns...) loaded at every start, used or not.
+ * Each built-in that is a plain object of exports gets a CommonJS stand-in whose properties load the module when
+ * one is first read (or written); its names are the module's exports on the Node that builds the bundle. esbuild reads an import's property where
+ * the code uses it, as `require()` would, so nothing is loaded until then.
  */
 const BUILTINS = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
+function lazyBuiltin(specifier) {
+  const exported = process.getBuiltinModule(specifier);
+  // A module that is itself a class or an instance (node:events, node:stream, node:cluster, node:process) is
+  // handed over as it is, loaded where it is imported: its methods need it as `this`, and a default import of
+  // it must be the class itself.
+  const plain = typeof exported === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(exported));
+  if (!plain) return `module.exports = process.getBuiltinModule(${JSON.stringify(specifier)});`;
+  const names = Object.keys(exported).filter((name) => name !== 'default');
+  const property = (name) => {
+    const key = JSON.stringify(name);
+    return `  get ${key}() { return load()[${key}]; },\n  set ${key}(value) { load()[${key}] = value; },`;
+  };
+  return [
+    `let loaded;`,
+    `const load = () => (loaded ??= process.getBuiltinModule(${JSON.stringify(specifier)}));`,
+    `module.exports = {\n${names.map(property).join('\n')}\n};`,
+  ].join('\n');
+}
 const builtinsOnUse = {
   name: 'builtins-on-use',
   setup(build) {
     build.onResolve({ filter: /^[\w:/]+$/ }, (args) => (BUILTINS.has(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: lazyBuiltin(args.path), loader: 'js' }));
   },
 };
 
