@@ -11,16 +11,18 @@ import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 /**
- * Node's built-in modules through `process.getBuiltinModule()`, loaded when first used, instead of ESM `import`:
+ * Some of Node's built-in modules through `process.getBuiltinModule()`, loaded when first used, not ESM `import`:
  * - an ESM import of a built-in builds its ESM facade, which reads every export once, and reading node:http's lazy
  *   WebSocket/fetch getters loaded undici on every start;
- * - an import runs when the importing module is evaluated, so the whole bundle's built-ins (tls and https for the
- *   rotators' clients, zlib, cluster, readline, dgram, dns...) loaded at every start, used or not.
- * Each built-in that is a plain object of exports gets a CommonJS stand-in whose properties load the module when
- * one is first read (or written); its names are the module's exports on the Node that builds the bundle. esbuild reads an import's property where
- * the code uses it, as `require()` would, so nothing is loaded until then.
+ * - an import runs when the importing module is evaluated, so every built-in the bundle names (tls and https for
+ *   the rotators' clients, readline for prompts, zlib for audit imports...) loaded at every start, used or not.
+ * Each of LAZY_BUILTINS gets a CommonJS stand-in whose properties load the module when one is first read (or
+ * written); its names are the module's exports on the Node that builds the bundle. Only these: esbuild wraps a
+ * CommonJS import in every module that imports it (a copy of its property list each), which for every built-in
+ * of every module cost more than the ESM facades it saved (bench/RESULTS.md, issue 21).
  */
-const BUILTINS = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
+const LAZY_BUILTINS = new Set(['http', 'https', 'tls', 'http2', 'readline', 'readline/promises', 'zlib', 'child_process', 'dns', 'dns/promises', 'dgram', 'v8', 'repl', 'inspector']);
+const lazySpecifier = (path) => LAZY_BUILTINS.has(path.replace(/^node:/, '')) && builtinModules.includes(path.replace(/^node:/, ''));
 function lazyBuiltin(specifier) {
   const exported = process.getBuiltinModule(specifier);
   // A module that is itself a class or an instance (node:events, node:stream, node:cluster, node:process) is
@@ -42,7 +44,7 @@ function lazyBuiltin(specifier) {
 const builtinsOnUse = {
   name: 'builtins-on-use',
   setup(build) {
-    build.onResolve({ filter: /^[\w:/]+$/ }, (args) => (BUILTINS.has(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined));
+    build.onResolve({ filter: /^[\w:/]+$/ }, (args) => (lazySpecifier(args.path) ? { path: args.path, namespace: 'node-builtin' } : undefined));
     build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: lazyBuiltin(args.path), loader: 'js' }));
   },
 };
