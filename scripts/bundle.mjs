@@ -68,13 +68,14 @@ await build({
 
 /**
  * `main.js` and `remote.js`, the files bin/coffer (and the bench) start, turn on Node's compile cache and then load
- * their bundle: V8 compiles a 2.7 MB bundle on every start (~50 ms of a cold start, bench/RESULTS.md) unless it
- * finds the code cache of an earlier start. The cache must be turned on before the bundle is loaded, so it cannot
- * be done inside it. It lives beside the code (dist/bundle/compile-cache/), writable by exactly those who can
- * change the code: a cache anywhere else (the default is the shared tmp dir) would let whoever can write there
- * hand the server compiled code. Where the installation is read-only for the user running it, Node reports
- * the cache as not enabled and the start goes on without it. NODE_COMPILE_CACHE, when set, wins (Node turns
- * it on first); NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ * their bundle: V8 compiled the 2.7 MB bundle on every start (bench/RESULTS.md, issue 21: 145 ms of a profiled
+ * start on a loaded machine, 23–65 ms with the cache) unless it finds the code cache of an earlier start. The
+ * cache must be turned on before the bundle is loaded, so it cannot be done inside it. It lives beside the code
+ * (dist/bundle/compile-cache/), writable by exactly those who can change the code: a cache anywhere else (the
+ * default is the shared tmp dir) would let whoever can write there hand the server compiled code. Where the
+ * installation is read-only for the user running it, Node reports the cache as not enabled and the start goes
+ * on without it. NODE_COMPILE_CACHE, when set, wins (Node turns it on first); NODE_DISABLE_COMPILE_CACHE=1
+ * turns it off.
  */
 const loader = (bundle) => `// Written by scripts/bundle.mjs: Node's compile cache beside the code, then the bundle (see there).
 import { enableCompileCache } from 'node:module';
