@@ -1,10 +1,11 @@
 /**
  * A same-run A/B of two builds without HTTP and without the load generator's noise: `node bench/dist/ab-in-process.js
- * --base DIR [--candidate DIR] [--rounds N] [--ms M] [--secrets N]`. Each round runs the base and then the candidate
- * build in a fresh child process pinned to CPU 0, on a fresh copy of one seeded data dir: its openCoffer() in
- * process, GetSecretValue of the hot secret and KMS Decrypt handed to the pipeline 64 at a time (as 64 connections
- * would batch them), and the process's CPU (all threads: the audit writer too) per request. What it leaves out is
- * the HTTP edge, the same in both builds of a change to the pipeline.
+ * --base DIR [--candidate DIR] [--rounds N] [--ms M] [--secrets N] [--workloads get-hot,kms-decrypt,put]`. Each round
+ * runs the base and then the candidate build in a fresh child process pinned to CPU 0, on a fresh copy of one seeded
+ * data dir: its openCoffer() in process, GetSecretValue of the hot secret and KMS Decrypt (and with `put`, durable
+ * PutSecretValue to random secrets of the set) handed to the pipeline 64 at a time (as 64 connections would batch
+ * them), and the process's CPU (all threads: the audit writer too) per request. What it leaves out is the HTTP
+ * edge, the same in both builds of a change to the pipeline.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,14 +18,22 @@ import { DEV_KEY, SERVER_CPUS } from './peers.js';
 import { seedCoffer } from './seed.js';
 import { Signer } from './signer.js';
 import { TARGET_PREFIX } from './aws-call.js';
-import { decrypt, encrypt, getSecretValue } from './workloads.js';
+import { decrypt, encrypt, getSecretValue, putSecretValue } from './workloads.js';
 import type { SignedCall } from './signer.js';
 
-type Job = { serverModule: string; dataDir: string; keyId: string; ms: number };
-type Result = Record<'get-hot' | 'kms-decrypt', number>;
+const WORKLOAD_IDS = ['get-hot', 'kms-decrypt', 'put'] as const;
+type WorkloadId = (typeof WORKLOAD_IDS)[number];
+type Job = { serverModule: string; dataDir: string; keyId: string; ms: number; secrets: number; workloads: WorkloadId[] };
+type Result = Partial<Record<WorkloadId, number>>;
 const HOST = 'in-process.local';
 const CONCURRENCY = 64;
 const SELF = fileURLToPath(import.meta.url);
+
+/** A batch signed once and sent again and again. */
+function reusing(sign: (index: number) => SignedCall): () => SignedCall[] {
+  let signed: SignedCall[] | undefined;
+  return () => (signed ??= Array.from({ length: CONCURRENCY }, (_, index) => sign(index)));
+}
 
 async function child(job: Job): Promise<Result> {
   const { openCoffer } = (await import(pathToFileURL(job.serverModule).href)) as {
@@ -45,21 +54,28 @@ async function child(job: Job): Promise<Result> {
     // over and over trains the CPU's branch predictor on it, and hid ~6 µs of the blob check (bench/RESULTS.md).
     const ciphertexts: string[] = [];
     for (let i = 0; i < CONCURRENCY; i++) ciphertexts.push((JSON.parse(await send(sign(encrypt(job.keyId)))) as { CiphertextBlob: string }).CiphertextBlob);
-    const calls = { 'get-hot': () => getSecretValue(0), 'kms-decrypt': (index: number) => decrypt(ciphertexts[index]!) };
-    const result = {} as Result;
-    for (const [id, made] of Object.entries(calls) as Array<[keyof Result, (index: number) => { service: string; operation: string; payload: unknown }]>) {
-      // Signed before timing (the client's cost), as the load generator's pool is.
-      const signed = Array.from({ length: CONCURRENCY }, (_, index) => sign(made(index)));
+    // Each batch of 64 calls: the same signed calls for the reads; for puts a new batch (a new ClientRequestToken each).
+    const batches: Record<WorkloadId, () => SignedCall[]> = {
+      'get-hot': reusing(() => sign(getSecretValue(0))),
+      'kms-decrypt': reusing((index) => sign(decrypt(ciphertexts[index]!))),
+      put: () => Array.from({ length: CONCURRENCY }, () => sign(putSecretValue(Math.floor(Math.random() * job.secrets)))),
+    };
+    const result: Result = {};
+    for (const id of job.workloads) {
       const runFor = async (ms: number) => {
         const end = performance.now() + ms;
         let requests = 0;
-        const before = process.cpuUsage();
+        let micros = 0;
         while (performance.now() < end) {
+          // Signed before its CPU is counted (the client's cost), as the load generator's pool is.
+          const signed = batches[id]();
+          const before = process.cpuUsage();
           await Promise.all(signed.map(send));
+          const used = process.cpuUsage(before);
+          micros += used.user + used.system;
           requests += CONCURRENCY;
         }
-        const used = process.cpuUsage(before);
-        return (used.user + used.system) / requests;
+        return micros / requests;
       };
       await runFor(job.ms / 3);
       result[id] = await runFor(job.ms);
@@ -80,7 +96,7 @@ function runChild(job: Job): Promise<Result> {
 }
 
 async function parent(argv: string[]): Promise<void> {
-  const options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 5, ms: 4000, secrets: 200 };
+  const options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 5, ms: 4000, secrets: 200, workloads: ['get-hot', 'kms-decrypt'] as WorkloadId[] };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
     if (argv[i] === '--base') options.base = resolve(value());
@@ -88,9 +104,12 @@ async function parent(argv: string[]): Promise<void> {
     else if (argv[i] === '--rounds') options.rounds = Number(value());
     else if (argv[i] === '--ms') options.ms = Number(value());
     else if (argv[i] === '--secrets') options.secrets = Number(value());
+    else if (argv[i] === '--workloads') options.workloads = value().split(',') as WorkloadId[];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!options.base) throw new Error('usage: node bench/dist/ab-in-process.js --base DIR [--candidate DIR] [--rounds N] [--ms M] [--secrets N]');
+  if (!options.base) throw new Error('usage: node bench/dist/ab-in-process.js --base DIR [--candidate DIR] [--rounds N] [--ms M] [--secrets N] [--workloads get-hot,kms-decrypt,put]');
+  const unknown = options.workloads.filter((id) => !WORKLOAD_IDS.includes(id));
+  if (unknown.length > 0) throw new Error(`unknown workloads ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
   snapshotBuild(options.candidate);
   const builds = {
     base: join(snapshotCompareBuild('base', options.base), '../../server/index.js'),
@@ -106,10 +125,10 @@ async function parent(argv: string[]): Promise<void> {
       for (const [build, serverModule] of Object.entries(builds)) {
         const dataDir = join(disk, `data-${build}-${round}`);
         cpSync(seeded, dataDir, { recursive: true });
-        const result = await runChild({ serverModule, dataDir, keyId, ms: options.ms });
+        const result = await runChild({ serverModule, dataDir, keyId, ms: options.ms, secrets: options.secrets, workloads: options.workloads });
         rmSync(dataDir, { recursive: true, force: true });
         rows.push({ round, build, result });
-        log(`round ${round} ${build}: get-hot ${result['get-hot'].toFixed(1)} µs, kms-decrypt ${result['kms-decrypt'].toFixed(1)} µs CPU/request (load ${readLoad()})`);
+        log(`round ${round} ${build}: ${options.workloads.map((id) => `${id} ${result[id]!.toFixed(1)} µs`).join(', ')} CPU/request (load ${readLoad()})`);
       }
     }
   } finally {
@@ -119,8 +138,8 @@ async function parent(argv: string[]): Promise<void> {
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const lines = ['| workload | base µs/req (median) | candidate µs/req (median) | candidate/base | per-round ratios |', '|---|---:|---:|---:|---|'];
-  for (const id of ['get-hot', 'kms-decrypt'] as const) {
-    const of = (build: string) => rows.filter((row) => row.build === build).map((row) => row.result[id]);
+  for (const id of options.workloads) {
+    const of = (build: string) => rows.filter((row) => row.build === build).map((row) => row.result[id]!);
     const base = of('base');
     const candidate = of('candidate');
     const ratios = base.map((value, index) => (candidate[index]! / value).toFixed(2));

@@ -41,7 +41,7 @@ export const encrypt = (keyId: string): Call => ({ service: 'kms', operation: 'E
 /** 1 KB values to write, made once: generating random bytes per request would cost client CPU. */
 const PUT_VALUES = Array.from({ length: 64 }, () => secretValue());
 let putCounter = 0;
-const putSecretValue = (index: number): Call => ({
+export const putSecretValue = (index: number): Call => ({
   service: 'secretsmanager',
   operation: 'PutSecretValue',
   payload: { SecretId: secretName(index), ClientRequestToken: randomUUID(), SecretString: PUT_VALUES[putCounter++ % PUT_VALUES.length] },

@@ -1,4 +1,4 @@
-import type { LabelPlan, VersionLabels } from '../store/index.js';
+import type { LabelHolders, LabelPlan, VersionLabels } from '../store/index.js';
 import { secretsError } from './errors.js';
 
 /**
@@ -21,20 +21,41 @@ const DEPRECATION_GRACE_MS = 24 * 60 * 60 * 1000;
  * `versions` are the secret's versions, the new one included or not.
  */
 export function newVersionStages(versions: VersionLabels[], newVersionId: string, stages: string[]): string[] {
-  const first = versions.every((version) => version.versionId === newVersionId);
+  return stagesOfNewVersion(versions.every((version) => version.versionId === newVersionId), stages);
+}
+
+/** newVersionStages, knowing whether the new version is the secret's first. */
+export function stagesOfNewVersion(first: boolean, stages: string[]): string[] {
   return first && !stages.includes(AWSCURRENT) ? [...stages, AWSCURRENT] : stages;
 }
 
 /** A new version takes `stages`; taking AWSCURRENT hands AWSPREVIOUS to the version that held it. */
 export function planNewVersion(versions: VersionLabels[], newVersionId: string, requestedStages: string[], now: Date): LabelPlan {
-  const stages = newVersionStages(versions, newVersionId, requestedStages);
-  const holders = currentHolders(versions);
+  const moves = newVersionMoves(currentHolders(versions), newVersionStages(versions, newVersionId, requestedStages), newVersionId);
+  return finish(versions, moves, now);
+}
+
+/**
+ * planNewVersion from the label holders and the number of versions (the new one included), without every
+ * version's date: the same plan, or undefined when more than 100 versions would be deprecated after it, where
+ * pruning needs them all (then planNewVersion).
+ */
+export function planNewVersionFromHolders(holders: LabelHolders, newVersionId: string, requestedStages: string[]): LabelPlan | undefined {
+  const stages = stagesOfNewVersion(holders.versionCount <= 1, requestedStages);
+  const moves = newVersionMoves(currentHolders(holders.labeled), stages, newVersionId);
+  const labels = labelsAfter(holders.labeled, moves);
+  const labeledAfter = [...labels.values()].filter((stagesOf) => stagesOf.size > 0).length;
+  if (holders.versionCount - labeledAfter > MAX_DEPRECATED_VERSIONS) return undefined;
+  return { moves, deleteVersions: [] };
+}
+
+function newVersionMoves(holders: Map<string, string>, stages: string[], newVersionId: string): LabelPlan['moves'] {
   const moves = stages.map((stage) => ({ stage, versionId: newVersionId as string | null }));
   const previousCurrent = holders.get(AWSCURRENT);
   if (stages.includes(AWSCURRENT) && previousCurrent && previousCurrent !== newVersionId && !stages.includes(AWSPREVIOUS)) {
     moves.push({ stage: AWSPREVIOUS, versionId: previousCurrent });
   }
-  return finish(versions, moves, now);
+  return moves;
 }
 
 /**
@@ -81,6 +102,11 @@ export function planStageUpdate(
 
 /** Checks the label limit on the result and prunes deprecated versions beyond 100 (never one under 24 hours old). */
 function finish(versions: VersionLabels[], moves: LabelPlan['moves'], now: Date): LabelPlan {
+  return { moves, deleteVersions: prunableVersions(versions, labelsAfter(versions, moves), now) };
+}
+
+/** Each version's labels after `moves` (a version that gets its first label included); refuses more than 20 on one. */
+function labelsAfter(versions: Array<Pick<VersionLabels, 'versionId' | 'stages'>>, moves: LabelPlan['moves']): Map<string, Set<string>> {
   const labels = new Map(versions.map((version) => [version.versionId, new Set(version.stages)]));
   for (const { stage, versionId } of moves) {
     for (const stages of labels.values()) stages.delete(stage);
@@ -91,7 +117,7 @@ function finish(versions: VersionLabels[], moves: LabelPlan['moves'], now: Date)
       throw secretsError('LimitExceededException', `Version ${versionId} would have more than ${MAX_LABELS_PER_VERSION} staging labels.`);
     }
   }
-  return { moves, deleteVersions: prunableVersions(versions, labels, now) };
+  return labels;
 }
 
 function prunableVersions(versions: VersionLabels[], labels: Map<string, Set<string>>, now: Date): string[] {
@@ -106,7 +132,7 @@ function prunableVersions(versions: VersionLabels[], labels: Map<string, Set<str
     .map((version) => version.versionId);
 }
 
-function currentHolders(versions: VersionLabels[]): Map<string, string> {
+function currentHolders(versions: Array<Pick<VersionLabels, 'versionId' | 'stages'>>): Map<string, string> {
   const holders = new Map<string, string>();
   for (const version of versions) for (const stage of version.stages) holders.set(stage, version.versionId);
   return holders;

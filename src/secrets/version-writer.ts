@@ -1,9 +1,9 @@
 import type { RequestContext } from '../core/index.js';
-import type { SecretRecord } from '../store/index.js';
+import type { LabelHolders, LabelPlanner, SecretRecord, VersionLabels } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { secretsError } from './errors.js';
 import { newVersionId, sameValue, type PlainValue, type SecretValues } from './secret-values.js';
-import { newVersionStages, planNewVersion } from './staging-labels.js';
+import { newVersionStages, planNewVersion, planNewVersionFromHolders, stagesOfNewVersion } from './staging-labels.js';
 
 /**
  * Adds a version to an existing secret: seal the value through KMS first, then one store transaction that
@@ -26,14 +26,20 @@ export function createVersionWriter(deps: Pick<SecretsDeps, 'store'>, values: Se
     const version = await values.seal(ctx, secret, versionId, value, now);
     // The labels the version got, as planned inside the store's transaction (the last run, if it was retried).
     let applied = stages;
-    const result = await deps.store.putSecretVersion(
-      version,
-      (labels) => {
+    // From the label holders when the store offers them (no read of every version), else from every version.
+    const planner: LabelPlanner = Object.assign(
+      (labels: VersionLabels[]) => {
         applied = newVersionStages(labels, versionId, stages);
         return planNewVersion(labels, versionId, stages, now);
       },
-      now,
+      {
+        fromHolders: (holders: LabelHolders) => {
+          applied = stagesOfNewVersion(holders.versionCount <= 1, stages);
+          return planNewVersionFromHolders(holders, versionId, stages);
+        },
+      },
     );
+    const result = await deps.store.putSecretVersion(version, planner, now);
     // A retry (or a concurrent one that inserted first); a rotation's value-less placeholder is filled in instead.
     if (!result.inserted) return replay(ctx, secret, result.existing, value);
     return { versionId, stages: applied };

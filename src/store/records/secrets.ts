@@ -103,7 +103,15 @@ export type VersionLabels = { versionId: string; createdDate: Date; stages: stri
  * `moves` gives each touched stage its new holder (null removes it); `deleteVersions` prunes versions.
  */
 export type LabelPlan = { moves: Array<{ stage: string; versionId: string | null }>; deleteVersions: string[] };
-export type LabelPlanner = (versions: VersionLabels[]) => LabelPlan;
+/**
+ * A planner gets every version of the secret. One may also offer `fromHolders`, which the store may ask first
+ * when it can read that cheaply: the versions that hold a label (without their dates) and how many versions the
+ * secret has, the one being written included. It answers the plan, or undefined when it needs every version
+ * (to prune past 100 deprecated ones); the store then calls the planner itself. Reading every version on every
+ * put cost O(versions of the secret), and a secret keeps its deprecated versions for 24 hours (issue 21).
+ */
+export type LabelHolders = { labeled: Array<Pick<VersionLabels, 'versionId' | 'stages'>>; versionCount: number };
+export type LabelPlanner = ((versions: VersionLabels[]) => LabelPlan) & { fromHolders?: (holders: LabelHolders) => LabelPlan | undefined };
 
 /** One GetSecretValue's LastAccessedDate update: the secret, the version read, the day. */
 export type SecretAccessRecord = { readonly arn: string; readonly versionId: string; readonly accessedDate: Date };

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type {
+  LabelHolders,
   LabelPlanner,
   SecretPatch,
   SecretAccessRecord,
@@ -218,10 +219,13 @@ export class SqliteSecretTables {
 
   putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
     return this.#db.transaction((): { inserted: true } | { inserted: false; existing: SecretVersionRecord } => {
-      const existing = this.getSecretVersion(version.secretArn, version.versionId);
-      if (existing?.sealedValue || (existing && !version.sealedValue)) return { inserted: false, existing };
-      if (existing) this.#fillPlaceholder(version);
-      else this.#insertVersion(version);
+      // Insert first and read only on a conflict (a retry, or a rotation's placeholder): one statement less on
+      // every write than reading ahead (issue 21).
+      if (!this.#insertVersionIfAbsent(version)) {
+        const existing = this.getSecretVersion(version.secretArn, version.versionId)!;
+        if (existing.sealedValue || !version.sealedValue) return { inserted: false, existing };
+        this.#fillPlaceholder(version);
+      }
       this.#applyPlan(version.secretArn, planner, lastChangedDate);
       return { inserted: true };
     })();
@@ -282,7 +286,12 @@ export class SqliteSecretTables {
   }
 
   listSecretReplicas(primaryArns: string[]): Record<string, SecretReplicaRecord[]> {
-    const rows = this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn IN (SELECT value FROM json_each(?)) ORDER BY r.primary_arn, r.region`).all(JSON.stringify(primaryArns)) as Row[];
+    // One secret (every write to a primary asks for its replicas after it): a plain lookup, no JSON array.
+    const rows = (
+      primaryArns.length === 1
+        ? this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn = ? ORDER BY r.region`).all(primaryArns[0])
+        : this.#stmt(`${REPLICA_SELECT} WHERE r.primary_arn IN (SELECT value FROM json_each(?)) ORDER BY r.primary_arn, r.region`).all(JSON.stringify(primaryArns))
+    ) as Row[];
     const result: Record<string, SecretReplicaRecord[]> = {};
     for (const arn of primaryArns) result[arn] = [];
     for (const row of rows) result[row.primary_arn]!.push(replicaFromRow(row, BOOLEAN_COLUMNS));
@@ -385,9 +394,12 @@ export class SqliteSecretTables {
     })();
   }
 
-  /** Reads the labels, asks the planner, applies its moves and prunes. Runs inside the caller's transaction. */
+  /**
+   * Reads the labels, asks the planner, applies its moves and prunes. Runs inside the caller's transaction. A
+   * planner that can plan from the label holders is asked that first: two small reads instead of every version.
+   */
   #applyPlan(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): void {
-    const plan = planner(this.#versionLabels(secretArn));
+    const plan = (planner.fromHolders && planner.fromHolders(this.#labelHolders(secretArn))) ?? planner(this.#versionLabels(secretArn));
     for (const { stage, versionId } of plan.moves) {
       if (versionId === null) this.#stmt('DELETE FROM secret_version_stages WHERE secret_arn = ? AND stage = ?').run(secretArn, stage);
       else this.#setStage(secretArn, stage, versionId);
@@ -402,6 +414,12 @@ export class SqliteSecretTables {
     this.#stmt('UPDATE secret_versions SET data_keys = ?, sealed_value = ?, value_type = ?, created_date = ? WHERE secret_arn = ? AND version_id = ? AND sealed_value IS NULL').run(
       encodeDataKeys(version.dataKeys), version.sealedValue ?? null, version.valueType, version.createdDate.getTime(), version.secretArn, version.versionId,
     );
+  }
+
+  #labelHolders(secretArn: string): LabelHolders {
+    const stages = stagesByVersion(this.#stmt('SELECT version_id, stage FROM secret_version_stages WHERE secret_arn = ? ORDER BY stage').all(secretArn) as Row[]);
+    const versionCount = this.#stmt('SELECT count(*) FROM secret_versions WHERE secret_arn = ?').pluck().get(secretArn) as number;
+    return { labeled: Object.entries(stages).map(([versionId, held]) => ({ versionId, stages: held })), versionCount };
   }
 
   #versionLabels(secretArn: string): VersionLabels[] {
@@ -424,6 +442,17 @@ export class SqliteSecretTables {
       version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue ?? null,
       version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
     );
+  }
+
+  /** PutSecretValue's insert: false when the version exists already (the caller reads it then). */
+  #insertVersionIfAbsent(version: Omit<SecretVersionRecord, 'stages'>): boolean {
+    return this.#stmt(
+      `INSERT INTO secret_versions (secret_arn, version_id, data_keys, sealed_value, value_type, created_date, last_accessed_date)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (secret_arn, version_id) DO NOTHING`,
+    ).run(
+      version.secretArn, version.versionId, encodeDataKeys(version.dataKeys), version.sealedValue ?? null,
+      version.valueType, version.createdDate.getTime(), version.lastAccessedDate?.getTime() ?? null,
+    ).changes === 1;
   }
 
   #upsertTags(arn: string, tags: Tag[]): void {

@@ -17,10 +17,12 @@ describe('bin/coffer Node flags (child process)', () => {
     rmSync(tempRoot, { recursive: true, force: true });
   });
 
-  it('runs the server with --max-semi-space-size=32 and two malloc arenas, and it answers', async () => {
+  it('runs the server with --max-semi-space-size=32, --min-semi-space-size=16 and two malloc arenas, and it answers', async () => {
     const server = await startChildServer({ dataDir: join(tempRoot, 'data'), args: ['--dev'], direct: true });
     const commandLine = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(commandLine.includes('--max-semi-space-size=32'), `node's command line: ${commandLine.join(' ')}`);
+    // The young generation starts at 16 MB: start-up's allocations die young instead of filling the old generation.
+    assert.ok(commandLine.includes('--min-semi-space-size=16'), `node's command line: ${commandLine.join(' ')}`);
     const environment = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
     assert.ok(environment.includes('MALLOC_ARENA_MAX=2'), 'MALLOC_ARENA_MAX=2 in the server\'s environment');
     const health = await fetch(new URL('/health', server.url));

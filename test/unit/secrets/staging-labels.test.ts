@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newVersionStages, planNewVersion, planStageUpdate } from '../../../src/secrets/staging-labels.js';
+import { newVersionStages, planNewVersion, planNewVersionFromHolders, planStageUpdate, stagesOfNewVersion } from '../../../src/secrets/staging-labels.js';
 import type { LabelPlan, VersionLabels } from '../../../src/store/index.js';
 
 const NOW = new Date('2026-01-10T00:00:00Z');
@@ -99,5 +99,44 @@ describe('planStageUpdate', () => {
   it('refuses a 21st label on one version', () => {
     const crowded = [version('v1', ['AWSCURRENT', ...Array.from({ length: 19 }, (_, i) => `L${i}`)])];
     assert.throws(() => planStageUpdate(crowded, 'ONE-TOO-MANY', 'v1', undefined, NOW), (error: Error & { code?: string }) => error.code === 'LimitExceededException');
+  });
+});
+
+describe('planNewVersionFromHolders', () => {
+  /** What the store hands it: the versions holding a label (no dates) and how many versions there are. */
+  const holdersOf = (versions: VersionLabels[]) => ({
+    labeled: versions.filter((v) => v.stages.length > 0).map(({ versionId, stages }) => ({ versionId, stages })),
+    versionCount: versions.length,
+  });
+
+  it('plans what planNewVersion plans from every version, when nothing is to be pruned', () => {
+    const cases: Array<[VersionLabels[], string, string[]]> = [
+      [[version('v1', [], 0)], 'v1', ['AWSPENDING']], // the secret's first version: AWSCURRENT too
+      [[version('v1', ['AWSPREVIOUS']), version('v2', ['AWSCURRENT']), version('v3', [], 0)], 'v3', ['AWSCURRENT']],
+      [[version('v1', ['AWSCURRENT']), version('v2', [], 0)], 'v2', ['AWSPENDING']],
+      [[version('v1', []), version('v2', [], 0)], 'v2', ['BLUE']], // an older version without labels: not the first
+      [[version('v1', ['AWSCURRENT', 'BLUE']), version('v2', [], 0)], 'v2', ['AWSCURRENT', 'BLUE']],
+      [[...Array.from({ length: 99 }, (_, i) => version(`old${i}`, [])), version('cur', ['AWSCURRENT']), version('new', [], 0)], 'new', ['AWSCURRENT']],
+    ];
+    for (const [versions, newVersionId, stages] of cases) {
+      assert.deepEqual(planNewVersionFromHolders(holdersOf(versions), newVersionId, stages), planNewVersion(versions, newVersionId, stages, NOW), newVersionId);
+      assert.deepEqual(stagesOfNewVersion(versions.length <= 1, stages), newVersionStages(versions, newVersionId, stages));
+    }
+  });
+
+  it('asks for every version when more than 100 would be deprecated after it', () => {
+    const versions = [...Array.from({ length: 100 }, (_, i) => version(`old${i}`, [])), version('cur', ['AWSCURRENT']), version('new', [], 0)];
+    // `cur` loses AWSCURRENT to `new` and keeps AWSPREVIOUS: still 100 deprecated, nothing to prune.
+    assert.deepEqual(planNewVersionFromHolders(holdersOf(versions), 'new', ['AWSCURRENT']), planNewVersion(versions, 'new', ['AWSCURRENT'], NOW));
+    // One more deprecated version: 101, the oldest is pruned, and that takes every version's date.
+    const more = [version('older', [], 200), ...versions];
+    assert.equal(planNewVersionFromHolders(holdersOf(more), 'new', ['AWSCURRENT']), undefined);
+    assert.deepEqual(planNewVersion(more, 'new', ['AWSCURRENT'], NOW).deleteVersions, ['older']);
+  });
+
+  it('refuses a 21st label on a version as planNewVersion does', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `L${i}`);
+    const versions = [version('v1', ['AWSCURRENT']), version('v2', [], 0)];
+    assert.throws(() => planNewVersionFromHolders(holdersOf(versions), 'v2', [...many, 'AWSCURRENT']), /more than 20 staging labels/);
   });
 });
