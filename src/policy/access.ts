@@ -386,30 +386,40 @@ export interface Authorizer {
  * call's access ledger), so Secrets Manager's check and the KMS check it makes on the caller's behalf share them.
  */
 export function createAuthorizer(identities: IdentityPolicySource, options: { messages?: AuthorizationMessageEncoder } = {}): Authorizer {
-  async function identityOf(ctx: RequestContext): Promise<PrincipalPolicies> {
-    const ledger = ctx.access;
-    if (ledger?.identity) return ledger.identity as PrincipalPolicies;
+  async function loadIdentity(ctx: RequestContext): Promise<PrincipalPolicies> {
     const identity = await identities.policiesFor(ctx.principal);
-    if (ledger) ledger.identity = identity;
+    if (ctx.access) ctx.access.identity = identity;
     return identity;
   }
 
+  function decideOrThrow(ctx: RequestContext, identity: PrincipalPolicies, request: AccessRequest): void {
+    const facts = requestFacts(ctx);
+    const decision = checkAccess(identity, request, facts);
+    noteCheck(ctx, request, decision);
+    if (!decision.allowed) throw refusal(ctx.principal.arn, identity, request, decision, facts, options.messages);
+  }
+
   return {
+    // Awaits only what needs I/O: the identity's first load in a call, and costly keys a policy in play tests. The
+    // common check (the KMS check of a GetSecretValue: identity on the ledger, no tag condition) is synchronous.
     async authorize(ctx, request) {
-      const identity = await identityOf(ctx);
-      const complete = await withCostlyContext(identity, request);
-      const facts = requestFacts(ctx);
-      const decision = checkAccess(identity, complete, facts);
-      noteCheck(ctx, request, decision);
-      if (!decision.allowed) throw refusal(ctx.principal.arn, identity, complete, decision, facts, options.messages);
+      const identity = (ctx.access?.identity as PrincipalPolicies | undefined) ?? (await loadIdentity(ctx));
+      const complete = request.costlyContext && testsCostlyKeys(identity, request) ? await withCostlyContext(request) : request;
+      decideOrThrow(ctx, identity, complete);
     },
   };
 }
 
-/** The request-wide facts of a call, read from its context. */
+/**
+ * The request-wide facts of a call, read from its context. The clock is read when a fact first asks for the time
+ * (a condition on aws:CurrentTime, a refusal's message): most checks never do.
+ */
 export function requestFacts(ctx: RequestContext): RequestFacts {
+  let currentTime: Date | undefined;
   return {
-    currentTime: ctx.clock.now(),
+    get currentTime() {
+      return (currentTime ??= ctx.clock.now());
+    },
     sourceIp: ctx.sourceIp,
     viaService: ctx.viaService,
     region: ctx.region,
@@ -464,19 +474,36 @@ function encoded(messages: AuthorizationMessageEncoder | undefined, identity: Pr
   return ` Encoded authorization failure message: ${messages.encode({ identity, request, facts, decision }, facts.currentTime)}`;
 }
 
-/** The request with its costly condition keys filled in, when a policy that will be evaluated tests one of them. */
-async function withCostlyContext(identity: PrincipalPolicies, request: AccessRequest): Promise<AccessRequest> {
-  const costly = request.costlyContext;
-  if (!costly) return request;
-  const policies = [
-    ...identity.policies,
-    ...(identity.permissionsBoundary ?? []),
-    ...(identity.sessionPolicies ?? []),
-    ...(request.resourcePolicy ? [request.resourcePolicy] : []),
-  ];
-  const tested = policies.some((policy) =>
-    policy.statements.some((statement) => statement.contextKeys.some((key) => costly.keyPrefixes.some((prefix) => key.startsWith(prefix)))),
+/**
+ * Whether a policy that will be evaluated tests one of the request's costly keys. Remembered per compiled policy
+ * and prefix list (both long-lived: policies come from the compiled-policy cache, prefix lists are module constants),
+ * since every check of a secret or key asks it.
+ */
+function testsCostlyKeys(identity: PrincipalPolicies, request: AccessRequest): boolean {
+  const prefixes = request.costlyContext!.keyPrefixes;
+  const tests = (policy: CompiledPolicy) => policyTestsPrefixes(policy, prefixes);
+  return (
+    identity.policies.some(tests) ||
+    (identity.permissionsBoundary?.some(tests) ?? false) ||
+    (identity.sessionPolicies?.some(tests) ?? false) ||
+    (request.resourcePolicy !== undefined && tests(request.resourcePolicy))
   );
-  if (!tested) return request;
-  return { ...request, context: { ...(await costly.load()), ...request.context } };
+}
+
+const PREFIX_TESTS = new WeakMap<CompiledPolicy, WeakMap<readonly string[], boolean>>();
+
+function policyTestsPrefixes(policy: CompiledPolicy, prefixes: readonly string[]): boolean {
+  let byPrefixes = PREFIX_TESTS.get(policy);
+  if (!byPrefixes) PREFIX_TESTS.set(policy, (byPrefixes = new WeakMap()));
+  let tested = byPrefixes.get(prefixes);
+  if (tested === undefined) {
+    tested = policy.statements.some((statement) => statement.contextKeys.some((key) => prefixes.some((prefix) => key.startsWith(prefix))));
+    byPrefixes.set(prefixes, tested);
+  }
+  return tested;
+}
+
+/** The request with its costly condition keys filled in (testsCostlyKeys said a policy in play tests one). */
+async function withCostlyContext(request: AccessRequest): Promise<AccessRequest> {
+  return { ...request, context: { ...(await request.costlyContext!.load()), ...request.context } };
 }
