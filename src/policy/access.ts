@@ -410,16 +410,10 @@ export function createAuthorizer(identities: IdentityPolicySource, options: { me
   };
 }
 
-/**
- * The request-wide facts of a call, read from its context. The clock is read when a fact first asks for the time
- * (a condition on aws:CurrentTime, a refusal's message): most checks never do.
- */
+/** The request-wide facts of a call, read from its context. */
 export function requestFacts(ctx: RequestContext): RequestFacts {
-  let currentTime: Date | undefined;
   return {
-    get currentTime() {
-      return (currentTime ??= ctx.clock.now());
-    },
+    currentTime: ctx.clock.now(),
     sourceIp: ctx.sourceIp,
     viaService: ctx.viaService,
     region: ctx.region,
