@@ -11,7 +11,9 @@ export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const encrypted = cipher.update(plaintext);
+  const rest = cipher.final();
+  const ciphertext = rest.length === 0 ? encrypted : Buffer.concat([encrypted, rest]);
   return { iv, tag: cipher.getAuthTag(), ciphertext };
 }
 
@@ -21,7 +23,10 @@ export function open(key: Buffer, sealed: Sealed, aad: Buffer): Buffer | undefin
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.tag);
-    return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+    const plaintext = decipher.update(sealed.ciphertext);
+    // GCM's final() only checks the tag and returns no bytes: then the plaintext needs no copy.
+    const rest = decipher.final();
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     return undefined;
   }

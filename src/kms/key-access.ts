@@ -1,6 +1,6 @@
 import { AwsError, type RequestContext } from '../core/index.js';
 import type { EncryptionContext } from '../crypto/index.js';
-import { requestOnNamed, type CompiledPolicy, type NamedResource, type RequestContextValues } from '../policy/index.js';
+import { requestOnNamed, type CompiledPolicy, type ContextValue, type NamedResource, type RequestContextValues } from '../policy/index.js';
 import { keyStoreId, type GrantRecord, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
@@ -76,7 +76,7 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
       resourcePolicy: request.policy ?? compiled(key.policy),
       context: conditionContext(key, request),
       // The key's tags are read only when a policy has a condition on aws:ResourceTag.
-      costlyContext: { keyPrefixes: ['aws:resourcetag/'], load: () => resourceTagContext(key) },
+      costlyContext: { keyPrefixes: RESOURCE_TAG_KEYS, load: () => resourceTagContext(key) },
       named: request.named,
     };
     try {
@@ -110,15 +110,15 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   }
 
   function conditionContext(key: KeyRecord, request: KeyRequest): RequestContextValues {
-    return {
+    const context: Record<string, ContextValue> = {
       'kms:KeySpec': key.keySpec,
       'kms:KeyUsage': key.keyUsage,
       'kms:KeyOrigin': key.origin,
       // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-multiregion
       'kms:MultiRegion': key.primaryRegion !== undefined,
       'kms:MultiRegionKeyType': key.primaryRegion === undefined ? undefined : key.primaryRegion === key.region ? 'PRIMARY' : 'REPLICA',
-      ...requestConditions(request),
     };
+    return addRequestConditions(context, request);
   }
 
   /**
@@ -176,17 +176,27 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   return { authorizeKey, keyFor, customerKeyFor, compile };
 }
 
+/** The key policy's condition keys that cost a store read (the key's tags), loaded only when a policy tests one. */
+const RESOURCE_TAG_KEYS = ['aws:resourcetag/'];
+
 /** The condition keys the request itself gives: kms:RequestAlias, the encryption context, the operation's own. */
 function requestConditions(request: KeyRequest): RequestContextValues {
-  const context: Record<string, string | readonly string[] | undefined> = {
-    'kms:RequestAlias': request.reference === undefined ? undefined : requestAliasOf(request.reference),
-  };
+  return addRequestConditions({}, request);
+}
+
+/** Adds requestConditions' keys to `context` in place (every KMS check builds them: no intermediate objects). */
+function addRequestConditions(context: Record<string, ContextValue>, request: KeyRequest): RequestContextValues {
+  context['kms:RequestAlias'] = request.reference === undefined ? undefined : requestAliasOf(request.reference);
   if (request.encryptionContext !== undefined) {
-    const pairs = Object.entries(request.encryptionContext);
-    for (const [name, value] of pairs) context[`kms:EncryptionContext:${name}`] = value;
-    context['kms:EncryptionContextKeys'] = pairs.map(([name]) => name);
+    const names: string[] = [];
+    for (const name in request.encryptionContext) {
+      context[`kms:EncryptionContext:${name}`] = request.encryptionContext[name];
+      names.push(name);
+    }
+    context['kms:EncryptionContextKeys'] = names;
   }
-  return { ...context, ...request.context };
+  if (request.context !== undefined) Object.assign(context, request.context);
+  return context;
 }
 
 function isAccessDenied(error: unknown): boolean {

@@ -61,12 +61,17 @@ export function createKeyMaterial(deps: Pick<KmsDeps, 'store' | 'keyring' | 'log
     return material;
   }
 
-  /** Opens the material of one backing key; undefined when the key never had that backing key. */
-  async function open(key: KeyRecord, backingKeyId: string): Promise<Buffer | undefined> {
-    // Backing keys are never rewritten, so material opened once for this owner is the row's material: the
-    // store read is needed only the first time (the key record itself, its state and policy, is read per call).
-    const cached = deps.keyring.cached(backingKeyOwner(key.arn, backingKeyId));
-    if (cached) return cached;
+  /**
+   * Opens the material of one backing key; undefined when the key never had that backing key. Backing keys are
+   * never rewritten, so material opened once for this owner is the row's material: the store read is needed only
+   * the first time (the key record itself, its state and policy, is read per call). When this process has opened
+   * it before, the answer is the material itself, not a promise: every Decrypt asks, and awaiting costs a turn.
+   */
+  function open(key: KeyRecord, backingKeyId: string): Buffer | Promise<Buffer | undefined> {
+    return deps.keyring.cached(backingKeyOwner(key.arn, backingKeyId)) ?? openStored(key, backingKeyId);
+  }
+
+  async function openStored(key: KeyRecord, backingKeyId: string): Promise<Buffer | undefined> {
     const backing = await deps.store.getBackingKey(keyStoreId(key), backingKeyId);
     return backing && openRow(key, backing);
   }

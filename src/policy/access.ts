@@ -6,7 +6,8 @@
  */
 import { commonError, type RequestContext, type SessionAttributes } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
-import { decide, evaluate, lazyContext, type PolicyEvaluation } from './evaluate.js';
+import { lowerCaseKey, normalizeContext, type NormalizedContext } from './context-keys.js';
+import { decide, evaluate, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
 
 /** The caller as policies see it, with the identity policies that apply to it. */
@@ -142,19 +143,20 @@ export type AccessDecision =
  */
 export type DeniedBy = 'identity-based' | 'resource-based' | 'permissions-boundary' | 'session';
 
+const NO_CONTEXT: RequestContextValues = Object.freeze({});
+
 /** Decides one request. An explicit deny anywhere wins; then AWS's same-account / cross-account / key-policy rules. */
 export function checkAccess(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): AccessDecision {
-  let context: RequestContextValues | undefined;
   const authorization = {
     principal: identity.principal,
     action: request.action,
     resource: request.resource,
-    // Built only if a condition asks: a root caller with an unconditioned key policy needs none of it.
-    get context() {
-      return (context ??= requestContext(identity, request, facts));
-    },
+    // The service's own keys; the global ones are read one by one when a condition asks (globalKeyOf), since a
+    // check reads two or three of some thirty and building them all was a third of a KMS check's cost.
+    context: request.context ?? NO_CONTEXT,
   };
-  const normalized = lazyContext(authorization);
+  let view: NormalizedContext | undefined;
+  const normalized = () => (view ??= requestContextView(identity, request, facts));
   const allIdentityResults = evaluate(identity.policies, authorization, normalized);
   const sessionResults = identity.sessionPolicies ? evaluate(identity.sessionPolicies, authorization, normalized) : undefined;
   const resourceOutcome = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
@@ -245,81 +247,113 @@ export function accessDeniedMessage(principalArn: string, request: Pick<AccessRe
     : `${head} because no ${decision.deniedBy} policy allows the ${request.action} action`;
 }
 
+/** One global condition key: its name as AWS spells it, and its value for a check (undefined: absent). */
+type GlobalKey = {
+  readonly name: string;
+  readonly value: (identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts) => ContextValue;
+};
+
+/** A service calling on the caller's behalf: `secretsmanager.<region>.amazonaws.com` → `secretsmanager.amazonaws.com`. */
+function viaServicePrincipal(facts: RequestFacts): string | undefined {
+  return facts.viaService === undefined ? undefined : `${facts.viaService.split('.')[0]}.amazonaws.com`;
+}
+
+/** Set only for an IAM caller (not an AWS service principal): AWS leaves these out for a service. */
+function ofIamCaller<T extends ContextValue>(value: (identity: PrincipalPolicies) => T) {
+  return (identity: PrincipalPolicies): ContextValue => (identity.principal.service === undefined ? value(identity) : undefined);
+}
+
 /**
- * The request context of one check: every global condition key AWS documents that Coffer can know, with AWS's
- * value for the caller's kind, then the service's own keys. A key AWS leaves out for a kind of caller
- * (aws:username for a role session, aws:TokenIssueTime for a long-term key) is left out here too.
+ * Every global condition key AWS documents that Coffer can know, in the order a check's record lists them, with
+ * AWS's value for the caller's kind; a key AWS leaves out for a kind of caller (aws:username for a role session,
+ * aws:TokenIssueTime for a long-term key) is undefined. The principal's tags (`aws:PrincipalTag/<key>`) follow
+ * these, then `KMS_KEYS`, then the service's own keys. One table serves both the built record (`requestContext`)
+ * and a check's per-key reads (`globalKeyOf`), so the two cannot drift apart.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ * Principal keys per principal type: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable
+ */
+const GLOBAL_KEYS: readonly GlobalKey[] = [
+  { name: 'aws:CurrentTime', value: (_identity, _request, facts) => facts.currentTime.toISOString() },
+  { name: 'aws:EpochTime', value: (_identity, _request, facts) => Math.floor(facts.currentTime.getTime() / 1000) },
+  { name: 'aws:SourceIp', value: (_identity, _request, facts) => facts.sourceIp },
+  { name: 'aws:SecureTransport', value: (_identity, _request, facts) => facts.secureTransport },
+  { name: 'aws:RequestedRegion', value: (_identity, _request, facts) => facts.region },
+  { name: 'aws:ResourceAccount', value: (_identity, request) => request.resourceAccount },
+  { name: 'aws:PrincipalIsAWSService', value: (identity) => identity.principal.service !== undefined },
+  { name: 'aws:PrincipalServiceName', value: (identity) => identity.principal.service },
+  { name: 'aws:PrincipalArn', value: ofIamCaller((identity) => identity.principal.roleArn ?? identity.principal.arn) },
+  { name: 'aws:PrincipalAccount', value: ofIamCaller((identity) => identity.principal.accountId) },
+  { name: 'aws:PrincipalType', value: ofIamCaller((identity) => identity.principalType) },
+  { name: 'aws:userid', value: ofIamCaller((identity) => identity.userId) },
+  { name: 'aws:username', value: ofIamCaller((identity) => identity.userName) },
+  // Temporary credentials carry aws:TokenIssueTime and aws:MultiFactorAuthPresent (false: Coffer has no MFA); "The
+  // key isn't present in ... requests that are made using long-term credentials." (MultiFactorAuthPresent)
+  { name: 'aws:TokenIssueTime', value: (_identity, _request, facts) => facts.tokenIssuedAt?.toISOString() },
+  { name: 'aws:MultiFactorAuthPresent', value: (_identity, _request, facts) => (facts.tokenIssuedAt === undefined ? undefined : false) },
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
+  { name: 'aws:SourceIdentity', value: (identity) => identity.sourceIdentity },
+  // A service calling on the caller's behalf (Secrets Manager calling KMS, a forward access session):
+  // aws:ViaAWSService is true and aws:CalledVia lists the service principal, `secretsmanager.amazonaws.com`.
+  { name: 'aws:ViaAWSService', value: (_identity, _request, facts) => facts.viaService !== undefined },
+  {
+    name: 'aws:CalledVia',
+    value: (_identity, _request, facts) => {
+      const principal = viaServicePrincipal(facts);
+      return principal === undefined ? undefined : [principal];
+    },
+  },
+  { name: 'aws:CalledViaFirst', value: (_identity, _request, facts) => viaServicePrincipal(facts) },
+  { name: 'aws:CalledViaLast', value: (_identity, _request, facts) => viaServicePrincipal(facts) },
+];
+
+/** KMS's own global keys, on kms: actions only; listed after the principal's tags. */
+const KMS_KEYS: readonly GlobalKey[] = [
+  { name: 'kms:CallerAccount', value: (identity, request) => (request.action.startsWith('kms:') ? identity.principal.accountId : undefined) },
+  { name: 'kms:ViaService', value: (_identity, request, facts) => (request.action.startsWith('kms:') ? facts.viaService : undefined) },
+];
+
+const GLOBAL_KEYS_BY_LOWER_CASE = new Map([...GLOBAL_KEYS, ...KMS_KEYS].map((key) => [key.name.toLowerCase(), key]));
+const PRINCIPAL_TAG_PREFIX = 'aws:PrincipalTag/';
+const PRINCIPAL_TAG_PREFIX_LOWER = PRINCIPAL_TAG_PREFIX.toLowerCase();
+
+/**
+ * The request context of one check, built whole: the global keys (GLOBAL_KEYS, the principal's tags, KMS_KEYS),
+ * then the service's own keys, later names over earlier ones. Simulation and refusal messages list it; a check
+ * itself reads only the keys its conditions ask for (`globalKeyOf`), which give the same values.
  */
 export function requestContext(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): RequestContextValues {
-  const { principal } = identity;
-  // One object filled in place (no spreads of per-part objects): every KMS call through Secrets Manager builds it.
-  const context: Record<string, ContextValue> = {
-    'aws:CurrentTime': facts.currentTime.toISOString(),
-    'aws:EpochTime': Math.floor(facts.currentTime.getTime() / 1000),
-    'aws:SourceIp': facts.sourceIp,
-    'aws:SecureTransport': facts.secureTransport,
-    'aws:RequestedRegion': facts.region,
-    'aws:ResourceAccount': request.resourceAccount,
-  };
-  addPrincipalKeys(context, identity);
-  addSessionKeys(context, facts);
-  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceidentity
-  context['aws:SourceIdentity'] = identity.sourceIdentity;
-  addViaServiceKeys(context, facts);
-  for (const key in identity.tags) context[`aws:PrincipalTag/${key}`] = identity.tags[key];
-  if (request.action.startsWith('kms:')) {
-    context['kms:CallerAccount'] = principal.accountId;
-    context['kms:ViaService'] = facts.viaService;
-  }
+  const context: Record<string, ContextValue> = {};
+  for (const key of GLOBAL_KEYS) context[key.name] = key.value(identity, request, facts);
+  for (const key in identity.tags) context[PRINCIPAL_TAG_PREFIX + key] = identity.tags[key];
+  for (const key of KMS_KEYS) context[key.name] = key.value(identity, request, facts);
   for (const key in request.context) context[key] = request.context[key];
   return context;
 }
 
 /**
- * aws:PrincipalArn (a role session's is its role's ARN), aws:PrincipalAccount, aws:PrincipalType, aws:userid,
- * aws:username, aws:PrincipalIsAWSService, aws:PrincipalServiceName. Values per principal type:
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable
+ * The request context of one check as its conditions read it: the same keys and values as `requestContext`'s
+ * record normalized, each global key computed when a condition first asks for it.
  */
-function addPrincipalKeys(context: Record<string, ContextValue>, identity: PrincipalPolicies): void {
-  const { principal } = identity;
-  if (principal.service !== undefined) {
-    context['aws:PrincipalIsAWSService'] = true;
-    context['aws:PrincipalServiceName'] = principal.service;
-    return;
-  }
-  context['aws:PrincipalIsAWSService'] = false;
-  context['aws:PrincipalArn'] = principal.roleArn ?? principal.arn;
-  context['aws:PrincipalAccount'] = principal.accountId;
-  context['aws:PrincipalType'] = identity.principalType;
-  context['aws:userid'] = identity.userId;
-  context['aws:username'] = identity.userName;
+export function requestContextView(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts): NormalizedContext {
+  const authorization = { principal: identity.principal, action: request.action, resource: request.resource, context: request.context ?? NO_CONTEXT };
+  return normalizeContext(authorization, (key, own) => globalKeyOf(identity, request, facts, key, own));
 }
 
 /**
- * Temporary credentials carry aws:TokenIssueTime and aws:MultiFactorAuthPresent (false: Coffer has no MFA);
- * "The key isn't present in ... requests that are made using long-term credentials." (MultiFactorAuthPresent)
+ * One global key of a check by lower-cased name, as the record `requestContext` builds would give it once the
+ * service's own keys (`own`) had no defined value under that name: a name `own` lists with an undefined value hides
+ * the global key of exactly that spelling, and of principal tags differing only in case the last one wins.
  */
-function addSessionKeys(context: Record<string, ContextValue>, facts: RequestFacts): void {
-  if (facts.tokenIssuedAt === undefined) return;
-  context['aws:TokenIssueTime'] = facts.tokenIssuedAt.toISOString();
-  context['aws:MultiFactorAuthPresent'] = false;
-}
-
-/**
- * A service calling on the caller's behalf (Secrets Manager calling KMS, a forward access session):
- * aws:ViaAWSService is true and aws:CalledVia lists the service principal, `secretsmanager.amazonaws.com`.
- */
-function addViaServiceKeys(context: Record<string, ContextValue>, facts: RequestFacts): void {
-  if (facts.viaService === undefined) {
-    context['aws:ViaAWSService'] = false;
-    return;
+function globalKeyOf(identity: PrincipalPolicies, request: AccessRequest, facts: RequestFacts, key: string, own: RequestContextValues): ContextValue {
+  const known = GLOBAL_KEYS_BY_LOWER_CASE.get(key);
+  if (known) return Object.hasOwn(own, known.name) ? undefined : known.value(identity, request, facts);
+  if (!key.startsWith(PRINCIPAL_TAG_PREFIX_LOWER)) return undefined;
+  const tagKeys = Object.keys(identity.tags);
+  for (let index = tagKeys.length - 1; index >= 0; index--) {
+    const name = PRINCIPAL_TAG_PREFIX + tagKeys[index];
+    if (lowerCaseKey(name) === key && !Object.hasOwn(own, name)) return identity.tags[tagKeys[index]!];
   }
-  const servicePrincipal = `${facts.viaService.split('.')[0]}.amazonaws.com`;
-  context['aws:ViaAWSService'] = true;
-  context['aws:CalledVia'] = [servicePrincipal];
-  context['aws:CalledViaFirst'] = servicePrincipal;
-  context['aws:CalledViaLast'] = servicePrincipal;
+  return undefined;
 }
 
 function isDeny(result: PolicyEvaluation): boolean {
@@ -352,22 +386,26 @@ export interface Authorizer {
  * call's access ledger), so Secrets Manager's check and the KMS check it makes on the caller's behalf share them.
  */
 export function createAuthorizer(identities: IdentityPolicySource, options: { messages?: AuthorizationMessageEncoder } = {}): Authorizer {
-  async function identityOf(ctx: RequestContext): Promise<PrincipalPolicies> {
-    const ledger = ctx.access;
-    if (ledger?.identity) return ledger.identity as PrincipalPolicies;
+  async function loadIdentity(ctx: RequestContext): Promise<PrincipalPolicies> {
     const identity = await identities.policiesFor(ctx.principal);
-    if (ledger) ledger.identity = identity;
+    if (ctx.access) ctx.access.identity = identity;
     return identity;
   }
 
+  function decideOrThrow(ctx: RequestContext, identity: PrincipalPolicies, request: AccessRequest): void {
+    const facts = requestFacts(ctx);
+    const decision = checkAccess(identity, request, facts);
+    noteCheck(ctx, request, decision);
+    if (!decision.allowed) throw refusal(ctx.principal.arn, identity, request, decision, facts, options.messages);
+  }
+
   return {
+    // Awaits only what needs I/O: the identity's first load in a call, and costly keys a policy in play tests. The
+    // common check (the KMS check of a GetSecretValue: identity on the ledger, no tag condition) is synchronous.
     async authorize(ctx, request) {
-      const identity = await identityOf(ctx);
-      const complete = await withCostlyContext(identity, request);
-      const facts = requestFacts(ctx);
-      const decision = checkAccess(identity, complete, facts);
-      noteCheck(ctx, request, decision);
-      if (!decision.allowed) throw refusal(ctx.principal.arn, identity, complete, decision, facts, options.messages);
+      const identity = (ctx.access?.identity as PrincipalPolicies | undefined) ?? (await loadIdentity(ctx));
+      const complete = request.costlyContext && testsCostlyKeys(identity, request) ? await withCostlyContext(request) : request;
+      decideOrThrow(ctx, identity, complete);
     },
   };
 }
@@ -430,19 +468,36 @@ function encoded(messages: AuthorizationMessageEncoder | undefined, identity: Pr
   return ` Encoded authorization failure message: ${messages.encode({ identity, request, facts, decision }, facts.currentTime)}`;
 }
 
-/** The request with its costly condition keys filled in, when a policy that will be evaluated tests one of them. */
-async function withCostlyContext(identity: PrincipalPolicies, request: AccessRequest): Promise<AccessRequest> {
-  const costly = request.costlyContext;
-  if (!costly) return request;
-  const policies = [
-    ...identity.policies,
-    ...(identity.permissionsBoundary ?? []),
-    ...(identity.sessionPolicies ?? []),
-    ...(request.resourcePolicy ? [request.resourcePolicy] : []),
-  ];
-  const tested = policies.some((policy) =>
-    policy.statements.some((statement) => statement.contextKeys.some((key) => costly.keyPrefixes.some((prefix) => key.startsWith(prefix)))),
+/**
+ * Whether a policy that will be evaluated tests one of the request's costly keys. Remembered per compiled policy
+ * and prefix list (both long-lived: policies come from the compiled-policy cache, prefix lists are module constants),
+ * since every check of a secret or key asks it.
+ */
+function testsCostlyKeys(identity: PrincipalPolicies, request: AccessRequest): boolean {
+  const prefixes = request.costlyContext!.keyPrefixes;
+  const tests = (policy: CompiledPolicy) => policyTestsPrefixes(policy, prefixes);
+  return (
+    identity.policies.some(tests) ||
+    (identity.permissionsBoundary?.some(tests) ?? false) ||
+    (identity.sessionPolicies?.some(tests) ?? false) ||
+    (request.resourcePolicy !== undefined && tests(request.resourcePolicy))
   );
-  if (!tested) return request;
-  return { ...request, context: { ...(await costly.load()), ...request.context } };
+}
+
+const PREFIX_TESTS = new WeakMap<CompiledPolicy, WeakMap<readonly string[], boolean>>();
+
+function policyTestsPrefixes(policy: CompiledPolicy, prefixes: readonly string[]): boolean {
+  let byPrefixes = PREFIX_TESTS.get(policy);
+  if (!byPrefixes) PREFIX_TESTS.set(policy, (byPrefixes = new WeakMap()));
+  let tested = byPrefixes.get(prefixes);
+  if (tested === undefined) {
+    tested = policy.statements.some((statement) => statement.contextKeys.some((key) => prefixes.some((prefix) => key.startsWith(prefix))));
+    byPrefixes.set(prefixes, tested);
+  }
+  return tested;
+}
+
+/** The request with its costly condition keys filled in (testsCostlyKeys said a policy in play tests one). */
+async function withCostlyContext(request: AccessRequest): Promise<AccessRequest> {
+  return { ...request, context: { ...(await request.costlyContext!.load()), ...request.context } };
 }

@@ -27,9 +27,17 @@ function toStrings(value: Exclude<ContextValue, undefined>): readonly string[] {
  * session is the role's ARN).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
  */
-export function normalizeContext(request: AuthorizationRequest): NormalizedContext {
-  return new LazyContext(request);
+export function normalizeContext(request: AuthorizationRequest, derived?: DerivedContextKeys): NormalizedContext {
+  return new LazyContext(request, derived);
 }
+
+/**
+ * Keys a checker can tell without building them all (access.ts: the global keys of a check), asked by lower-cased
+ * name only when `request.context` has no defined value under that name. `own` is `request.context`, for the rule
+ * that a key it lists with an undefined value hides the derived key of exactly that name, as an assignment of
+ * undefined over a built record would.
+ */
+export type DerivedContextKeys = (key: string, own: RequestContextValues) => ContextValue;
 
 /**
  * Reads a key when a condition or policy variable first asks for it, and remembers it for the rest of the
@@ -39,11 +47,13 @@ export function normalizeContext(request: AuthorizationRequest): NormalizedConte
  */
 class LazyContext implements NormalizedContext {
   readonly #request: AuthorizationRequest;
+  readonly #derived: DerivedContextKeys | undefined;
   readonly #read = new Map<string, { values: readonly string[]; multivalued: boolean } | null>();
   readonly multivalued = { has: (key: string): boolean => this.#entry(key)?.multivalued === true };
 
-  constructor(request: AuthorizationRequest) {
+  constructor(request: AuthorizationRequest, derived: DerivedContextKeys | undefined) {
     this.#request = request;
+    this.#derived = derived;
   }
 
   get(key: string): readonly string[] | undefined {
@@ -70,6 +80,7 @@ class LazyContext implements NormalizedContext {
       const value = values[name];
       if (value !== undefined && lowerCaseKey(name) === key) found = value;
     }
+    found ??= this.#derived?.(key, values);
     if (found !== undefined) return { values: toStrings(found), multivalued: Array.isArray(found) };
     const principal = this.#request.principal;
     if (principal.service !== undefined) return undefined;
@@ -87,7 +98,7 @@ class LazyContext implements NormalizedContext {
 const LOWER_CASE_KEYS = new Map<string, string>();
 const MAX_REMEMBERED_KEYS = 1_024;
 
-function lowerCaseKey(key: string): string {
+export function lowerCaseKey(key: string): string {
   let lower = LOWER_CASE_KEYS.get(key);
   if (lower === undefined) {
     lower = key.toLowerCase();

@@ -67,7 +67,7 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
       resource: secret.arn,
       resourceAccount: secret.accountId,
       resourcePolicy: secret.resourcePolicy === undefined ? undefined : deps.policies.get(secret.resourcePolicy),
-      context: { ...secretConditions(secret, []), ...conditions },
+      context: Object.assign(secretConditions(secret, []), conditions),
       // The tags are read only when a policy has a condition on them.
       costlyContext: {
         keyPrefixes: RESOURCE_TAG_KEYS,

@@ -69,7 +69,8 @@ export function createCryptographyOperations(
       throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     }
     assertUsable(key);
-    const keyMaterial = await material.open(key, decoded.backingKeyId);
+    const opened = material.open(key, decoded.backingKeyId);
+    const keyMaterial = opened instanceof Promise ? await opened : opened;
     if (!keyMaterial) throw invalidCiphertext();
     const plaintext = open(keyMaterial, decoded, Buffer.concat([decoded.header, canonicalEncryptionContext(context)]));
     if (!plaintext) throw invalidCiphertext();

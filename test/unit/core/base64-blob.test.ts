@@ -47,6 +47,27 @@ describe('isBase64 (blob members on the wire)', () => {
     }
   });
 
+  it('decides ciphertext-sized strings with one character changed exactly as the grouped pattern does (the fast path never widens or narrows it)', () => {
+    const strange = ['-', '_', ' ', '\n', '=', '.', 'é', '\u0000', 'A', '/', '+'];
+    for (const bytes of [93, 94, 95, 1085]) {
+      const canonical = Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 131 + bytes) & 0xff)).toString('base64');
+      const padding = canonical.length - canonical.replace(/=+$/, '').length;
+      const positions = [0, 1, canonical.length >> 1, canonical.length - padding - 1, canonical.length - 1];
+      for (const position of positions) {
+        for (const character of strange) {
+          const text = canonical.slice(0, position) + character + canonical.slice(position + 1);
+          assert.equal(isBase64(text), GROUPED_PATTERN.test(text), `${bytes} bytes, ${JSON.stringify(character)} at ${position}`);
+        }
+      }
+      // Non-zero bits under the padding: not what node encodes, yet the pattern (and AWS) accept it.
+      if (padding > 0) {
+        const lastData = canonical.length - padding - 1;
+        const loose = canonical.slice(0, lastData) + 'z' + canonical.slice(lastData + 1);
+        assert.equal(isBase64(loose), true, loose.slice(-4));
+      }
+    }
+  });
+
   it('returns the bytes it decoded (decodeBase64), or undefined for what it refuses', () => {
     assert.deepEqual(decodeBase64('QUJD'), Buffer.from('ABC'));
     assert.deepEqual(decodeBase64('QQ=='), Buffer.from('A'));

@@ -198,6 +198,50 @@ describe('createAuthorizer and costly condition keys', () => {
   });
 });
 
+describe('createAuthorizer: costly condition keys follow the policies in play', () => {
+  const TAGGED = 'arn:aws:iam::111111111111:user/tagged';
+  const PREFIXES = ['aws:resourcetag/'];
+  const byTag = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/env': 'prod' } } });
+
+  function counted(now: Date) {
+    const reads = { clock: 0, tags: 0 };
+    const ctx = (arn: string) => ({
+      requestId: 'r-1',
+      principal: { accountId: '111111111111', arn, accessKeyId: 'AKIAEXAMPLE' },
+      region: 'us-east-1',
+      clock: { now: () => ((reads.clock += 1), now) },
+      access: { checks: 0 },
+    });
+    const costlyContext = {
+      keyPrefixes: PREFIXES,
+      load: async () => ((reads.tags += 1), { 'aws:ResourceTag/env': 'prod' }),
+    };
+    return { reads, ctx, costlyContext };
+  }
+
+  it('follows a change of the policies in play at once: the costly keys are loaded exactly while a policy tests them', async () => {
+    const identities = new Map<string, PrincipalPolicies>([[TAGGED, user(TAGGED, [readProd])]]);
+    const authorizer = createAuthorizer({ policiesFor: async ({ arn }) => identities.get(arn)! });
+    const check = async (extra: Partial<AccessRequest> = {}, keyPrefixes = PREFIXES) => {
+      const call = counted(facts.currentTime);
+      const costlyContext = { ...call.costlyContext, keyPrefixes };
+      await authorizer.authorize(call.ctx(TAGGED), { ...secretRequest(OTHER_SECRET), costlyContext, ...extra }).catch(() => undefined);
+      return call.reads.tags;
+    };
+    assert.equal(await check(), 0);
+    identities.set(TAGGED, user(TAGGED, [readProd, byTag]));
+    assert.equal(await check(), 1, 'an identity policy now tests a tag');
+    identities.set(TAGGED, user(TAGGED, [readProd]));
+    assert.equal(await check(), 0, 'and no longer does');
+    assert.equal(await check({ resourcePolicy: byTag }), 1, 'a resource policy that tests one');
+    identities.set(TAGGED, { ...user(TAGGED, [readProd]), permissionsBoundary: [byTag] });
+    assert.equal(await check(), 1, 'a permissions boundary that tests one');
+    identities.set(TAGGED, { ...user(TAGGED, [readProd]), sessionPolicies: [byTag] });
+    assert.equal(await check(), 1, 'a session policy that tests one');
+    assert.equal(await check({}, ['secretsmanager:resourcetag/']), 0, 'keys of another prefix are not loaded for it');
+  });
+});
+
 describe('createAuthorizer and a resource named by the request', () => {
   const BOB = 'arn:aws:iam::111111111111:user/bob';
   const named = { resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/myapp/db', resourceAccount: '111111111111', shownAs: 'prod/myapp/db' };

@@ -1,0 +1,48 @@
+/**
+ * The canonical encryption context, the AAD of every KMS ciphertext and secret value: one form per set of pairs,
+ * whatever the order, and a context changed in place never answered with the form it had before (a memo per
+ * object was tried and measured slower: bench/RESULTS.md).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalEncryptionContext, type EncryptionContext } from '../../../src/crypto/encryption-context.js';
+
+/** The canonical form as defined, computed apart from the function under test. */
+function expected(context: EncryptionContext): string {
+  const keys = Object.keys(context).sort();
+  return keys.length === 0 ? '' : JSON.stringify(keys.map((key) => [key, context[key]]));
+}
+
+describe('canonicalEncryptionContext', () => {
+  it('sorts pairs by key and serialises them as JSON; absent and empty are the same', () => {
+    assert.equal(canonicalEncryptionContext({ b: '2', a: '1' }).toString('utf8'), '[["a","1"],["b","2"]]');
+    assert.equal(canonicalEncryptionContext(undefined).length, 0);
+    assert.equal(canonicalEncryptionContext({}).length, 0);
+  });
+
+  it('answers the same context object alike every time, and follows every change made to it in place', () => {
+    const context: EncryptionContext = { SecretARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:a-AbCdEf', SecretVersionId: 'v1' };
+    const check = (why: string) => assert.equal(canonicalEncryptionContext(context).toString('utf8'), expected(context), why);
+    check('first use');
+    check('second use');
+    context.SecretVersionId = 'v2';
+    check('a value changed');
+    context.extra = 'x';
+    check('a key added');
+    delete context.extra;
+    check('a key removed');
+    delete context.SecretVersionId;
+    context.Other = 'v2';
+    check('a key replaced by another, same count and value');
+    for (const key of Object.keys(context)) delete context[key];
+    assert.equal(canonicalEncryptionContext(context).length, 0, 'emptied');
+    context['é'] = 'ü"\\';
+    check('refilled with characters JSON escapes');
+  });
+
+  it('answers equal contexts in different objects alike', () => {
+    const a = canonicalEncryptionContext({ x: '1', y: '2' });
+    const b = canonicalEncryptionContext({ y: '2', x: '1' });
+    assert.deepEqual(a, b);
+  });
+});
