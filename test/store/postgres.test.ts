@@ -6,7 +6,7 @@ import { PostgresStore } from '../../src/store/postgres/index.js';
 import { outsideTransaction } from '../../src/store/postgres/transaction.js';
 import { createTestDatabase, openPostgresStore } from '../helpers/postgres-store.js';
 import { runConformanceSuites } from './conformance.js';
-import { newSecret } from './sample-records.js';
+import { newSecret, newVersion } from './sample-records.js';
 
 /**
  * Every repository's conformance suite against the machine's PostgreSQL (each suite gets a fresh database,
@@ -150,5 +150,47 @@ describe('PostgreSQL point reads outside a transaction', () => {
     );
     await assert.rejects(outsideTransaction(pool, (sql) => sql.run('CREATE TABLE t (x int)')), /exactly one SELECT/);
     assert.equal((await pool.unsafe("SELECT to_regclass('t') AS t"))[0]!.t, null);
+  });
+});
+
+describe('PostgreSQL read cache', () => {
+  let opened: Awaited<ReturnType<typeof openPostgresStore>>;
+  before(async () => {
+    opened = await openPostgresStore({ readCacheMaxAgeMs: 60_000 });
+    await opened.store.migrate();
+  });
+  after(async () => opened.dispose());
+
+  it("a secret read on a miss brings its AWSCURRENT version in the same statement: GetSecretValue's second read is a hit", async () => {
+    const { store } = opened;
+    const secret = newSecret('111111111111', 'prefetched');
+    const first = newVersion(secret.arn);
+    await store.createSecret(secret, [], first);
+    const before = store.readCacheStats();
+    const found = await store.getSecretByName(secret.accountId, secret.region, secret.name);
+    assert.equal(found?.arn, secret.arn);
+    const current = await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT');
+    assert.equal(current?.versionId, first.versionId);
+    assert.deepEqual(current?.stages, ['AWSCURRENT']);
+    assert.deepEqual(current?.sealedValue, first.sealedValue);
+    assert.deepEqual(current?.dataKeys, first.dataKeys);
+    // And the secret under its ARN, read by name in the same statement.
+    assert.equal((await store.getSecretByArn(secret.arn))?.name, secret.name);
+    const after = store.readCacheStats();
+    assert.equal(after.misses - before.misses, 1, 'one read of the database');
+    assert.equal(after.hits - before.hits, 2);
+    // A write empties the cache; the version read by stage after it is the new one.
+    const second = newVersion(secret.arn);
+    await store.putSecretVersion(second, () => ({ moves: [{ stage: 'AWSCURRENT', versionId: second.versionId }], deleteVersions: [] }), new Date());
+    await store.getSecretByArn(secret.arn);
+    assert.equal((await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))?.versionId, second.versionId);
+  });
+
+  it('a secret without an AWSCURRENT version is found, and its version read finds none', async () => {
+    const { store } = opened;
+    const secret = newSecret('111111111111', 'no-versions');
+    await store.createSecret(secret, []);
+    assert.equal((await store.getSecretByArn(secret.arn))?.name, secret.name);
+    assert.equal(await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'), undefined);
   });
 });

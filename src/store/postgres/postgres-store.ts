@@ -69,7 +69,7 @@ import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
-import { TimedReadCache } from './read-cache.js';
+import { TimedReadCache, type ReadWithAlongside } from './read-cache.js';
 import { isPlainRead } from '../plain-read.js';
 import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
@@ -691,11 +691,26 @@ export class PostgresStore implements Store {
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
-    return this.#cache.get(`secret-arn\0${arn}`, () => this.#secrets.getSecretByArn(arn));
+    return this.#cache.getWith(secretArnKey(arn), () => this.#secretWithCurrent({ arn }));
   }
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
-    return this.#cache.get(`secret-name\0${accountId}\0${region}\0${name}`, () => this.#secrets.getSecretByName(accountId, region, name));
+    return this.#cache.getWith(secretNameKey(accountId, region, name), () => this.#secretWithCurrent({ accountId, region, name }));
+  }
+
+  /**
+   * A secret looked up on a cache miss, with its AWSCURRENT version read in the same statement and kept beside it
+   * (and the secret under its other key): GetSecretValue's next read is then a hit, one round trip where it was two.
+   */
+  async #secretWithCurrent(by: Parameters<PostgresSecretTables['getSecretWithCurrentVersion']>[0]): Promise<ReadWithAlongside<SecretRecord>> {
+    const found = await this.#secrets.getSecretWithCurrentVersion(by);
+    if (!found) return { value: undefined };
+    const { secret, current } = found;
+    const alongside: Array<[string, object]> = [
+      'arn' in by ? [secretNameKey(secret.accountId, secret.region, secret.name), secret] : [secretArnKey(secret.arn), secret],
+    ];
+    if (current && hasValue(current)) alongside.push([stageKey(secret.arn, 'AWSCURRENT'), current]);
+    return { value: secret, alongside };
   }
 
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {
@@ -787,7 +802,7 @@ export class PostgresStore implements Store {
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
+    return this.#cache.get(stageKey(secretArn, stage), () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
   }
 
   listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {
@@ -962,4 +977,17 @@ export class PostgresStore implements Store {
  */
 function hasValue(version: SecretVersionRecord): boolean {
   return version.sealedValue !== undefined;
+}
+
+/** The read cache's keys of the records GetSecretValue reads (one place, since a read may fill another's key). */
+function secretArnKey(arn: string): string {
+  return `secret-arn\0${arn}`;
+}
+
+function secretNameKey(accountId: string, region: string, name: string): string {
+  return `secret-name\0${accountId}\0${region}\0${name}`;
+}
+
+function stageKey(secretArn: string, stage: string): string {
+  return `stage\0${secretArn}\0${stage}`;
 }

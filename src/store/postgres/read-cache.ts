@@ -1,6 +1,9 @@
 import { frozenSize } from '../frozen-size.js';
 import type { ReadCacheStats } from '../store.js';
 
+/** What a read found, and other records the same statement found with it, by their cache keys. */
+export type ReadWithAlongside<T> = { value: T | undefined; alongside?: ReadonlyArray<readonly [string, object]> };
+
 export type TimedReadCacheLimits = { maxEntries: number; maxBytes: number; maxAgeMs: number };
 
 /**
@@ -33,7 +36,15 @@ export class TimedReadCache {
   }
 
   /** The cached result for `key` while fresh, else `read()`'s, kept when it found something that `keep` accepts. */
-  async get<T extends object>(key: string, read: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true): Promise<T | undefined> {
+  get<T extends object>(key: string, read: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true): Promise<T | undefined> {
+    return this.getWith(key, async () => ({ value: await read() }), keep);
+  }
+
+  /**
+   * As get, for a read that found more than it was asked: the records in `alongside` (other keys, read in the same
+   * statement, so from the same snapshot) are kept as if each had been read at the same moment.
+   */
+  async getWith<T extends object>(key: string, read: () => Promise<ReadWithAlongside<T>>, keep: (value: T) => boolean = () => true): Promise<T | undefined> {
     const readAt = this.#now();
     const cached = this.#entries.get(key);
     if (cached !== undefined) {
@@ -45,16 +56,21 @@ export class TimedReadCache {
     }
     this.#misses += 1;
     const generation = this.#generation;
-    const value = await read();
+    const { value, alongside = [] } = await read();
     if (value === undefined || generation !== this.#generation || this.#limits.maxAgeMs <= 0 || !keep(value)) return value;
+    this.#keep(key, value, readAt);
+    for (const [otherKey, other] of alongside) this.#keep(otherKey, other, readAt);
+    return value;
+  }
+
+  #keep(key: string, value: object, readAt: number): void {
     const bytes = frozenSize(value);
-    if (bytes > this.#limits.maxBytes) return value;
+    if (bytes > this.#limits.maxBytes) return;
     const previous = this.#entries.get(key);
     if (previous) this.#delete(key, previous.bytes);
     while (this.#entries.size > 0 && (this.#entries.size >= this.#limits.maxEntries || this.#bytes + bytes > this.#limits.maxBytes)) this.#evictOldest();
     this.#entries.set(key, { value, bytes, readAt });
     this.#bytes += bytes;
-    return value;
   }
 
   /** A write of this node ended: nothing read before it may be served after it. */
