@@ -70,6 +70,7 @@ import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
 import { TimedReadCache, type ReadWithAlongside } from './read-cache.js';
+import { ReadCacheNotifications } from './read-cache-notifications.js';
 import { isPlainRead } from '../plain-read.js';
 import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
@@ -100,6 +101,11 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 const DEFAULT_READ_CACHE_MAX_AGE_MS = 500;
 /** As the SQLite backend's: a busy working set of records, and a byte bound against large secrets. */
 const READ_CACHE_LIMITS = { maxEntries: 30_000, maxBytes: 64 * 1024 * 1024 };
+/**
+ * How long an entry lives while the node hears of other nodes' writes (read-cache-notifications.ts): the bound on
+ * how long a change it cannot hear of (made with psql, or by a node of a version that does not notify) stays unseen.
+ */
+const READ_CACHE_MAX_LIFETIME_MS = 30_000;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const BIGINT_AS_NUMBER = { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) };
@@ -164,6 +170,8 @@ export class PostgresStore implements Store {
   readonly #functions: PostgresFunctionTables;
   readonly #audit: PostgresAuditTables;
   readonly #cache: TimedReadCache;
+  /** Other nodes' writes, heard so that cache entries can outlive their max age (read-cache-notifications.ts). */
+  readonly #notifications: ReadCacheNotifications;
   /**
    * A COMMIT slower than half the statement timeout answers 503 rather than wait for the driver to cancel it,
    * which would acknowledge a write the synchronous standby never got (transaction.ts, beginWithCommitDeadline).
@@ -176,7 +184,12 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.#pool = postgres(options.connectionString, driverOptions(options));
     this.#commitWait = { commitWaitMs: (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 2 };
-    this.#cache = new TimedReadCache({ ...READ_CACHE_LIMITS, maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS });
+    this.#cache = new TimedReadCache({
+      ...READ_CACHE_LIMITS,
+      maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS,
+      maxLifetimeMs: READ_CACHE_MAX_LIFETIME_MS,
+    });
+    this.#notifications = new ReadCacheNotifications(this.#pool, this.#cache, this.#owner);
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
@@ -196,6 +209,12 @@ export class PostgresStore implements Store {
     this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
   }
 
+  /** The read cache, for a read through it: the first such read starts hearing other nodes' writes. */
+  get #readCache(): TimedReadCache {
+    this.#notifications.listen();
+    return this.#cache;
+  }
+
   /** The read cache's counters (metrics). */
   readCacheStats(): ReadCacheStats {
     return this.#cache.stats();
@@ -211,12 +230,16 @@ export class PostgresStore implements Store {
     try {
       return await inTransaction(
         this.#pool,
-        (sql) =>
-          body({
+        async (sql) => {
+          const result = await body({
             rows: (text, params) => sql.rows(noting(text), params),
             one: (text, params) => sql.one(noting(text), params),
             run: (text, params) => sql.run(noting(text), params),
-          }),
+          });
+          // In the transaction, so that other nodes hear of the write if and only if it commits.
+          if (wrote) await this.#notifications.announceWrite(sql);
+          return result;
+        },
         this.#commitWait,
       );
     } finally {
@@ -232,6 +255,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#audit.close();
+    this.#notifications.close();
     await this.#pool.end({ timeout: 5 });
   }
 
@@ -240,7 +264,10 @@ export class PostgresStore implements Store {
    * store when it is empty. It works on the pool directly; nothing else should use the store meanwhile.
    */
   transfer(): PostgresTransfer {
-    return new PostgresTransfer(this.#pool, () => this.#cache.invalidate());
+    return new PostgresTransfer(this.#pool, () => {
+      this.#cache.invalidate();
+      void this.#notifications.announceWriteOutside().catch(() => undefined);
+    });
   }
 
   /**
@@ -276,7 +303,7 @@ export class PostgresStore implements Store {
   }
 
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
-    return this.#cache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
+    return this.#readCache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
   }
 
   deleteExpiredAccessKeys(now: Date): Promise<number> {
@@ -356,7 +383,7 @@ export class PostgresStore implements Store {
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
-    return this.#cache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
+    return this.#readCache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
   }
 
   createIamGroup(group: IamGroupRecord, maxGroups: number): Promise<IamGroupCreateOutcome> {
@@ -543,7 +570,7 @@ export class PostgresStore implements Store {
   }
 
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key-in\0${accountId}\0${region}\0${keyId}`, () => this.#keys.getKey(accountId, region, keyId));
+    return this.#readCache.get(`key-in\0${accountId}\0${region}\0${keyId}`, () => this.#keys.getKey(accountId, region, keyId));
   }
 
   listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
@@ -583,7 +610,7 @@ export class PostgresStore implements Store {
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
-    return this.#cache.get(`backing\0${keyId}\0${backingKeyId}`, () => this.#keys.getBackingKey(keyId, backingKeyId));
+    return this.#readCache.get(`backing\0${keyId}\0${backingKeyId}`, () => this.#keys.getBackingKey(keyId, backingKeyId));
   }
 
   listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
@@ -643,7 +670,7 @@ export class PostgresStore implements Store {
   }
 
   getKeyById(keyId: string, region?: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key\0${keyId}\0${region ?? ''}`, () => this.#keys.getKeyById(keyId, region));
+    return this.#readCache.get(`key\0${keyId}\0${region ?? ''}`, () => this.#keys.getKeyById(keyId, region));
   }
 
   listMultiRegionKeys(multiRegionKeyId: string): Promise<KeyRecord[]> {
@@ -691,11 +718,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
-    return this.#cache.getWith(secretArnKey(arn), () => this.#secretWithCurrent({ arn }));
+    return this.#readCache.getWith(secretArnKey(arn), () => this.#secretWithCurrent({ arn }));
   }
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
-    return this.#cache.getWith(secretNameKey(accountId, region, name), () => this.#secretWithCurrent({ accountId, region, name }));
+    return this.#readCache.getWith(secretNameKey(accountId, region, name), () => this.#secretWithCurrent({ accountId, region, name }));
   }
 
   /**
@@ -798,11 +825,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue);
+    return this.#readCache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue);
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(stageKey(secretArn, stage), () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
+    return this.#readCache.get(stageKey(secretArn, stage), () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
   }
 
   listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {
@@ -902,7 +929,7 @@ export class PostgresStore implements Store {
   /** GetParameter's one read, kept in the node's read cache as a secret's are (fresh within its max age). */
   getParameter(...[accountId, region, name, selector]: Parameters<ParametersRepository['getParameter']>): ReturnType<ParametersRepository['getParameter']> {
     const key = `parameter\0${accountId}\0${region}\0${name}\0${selector?.version ?? ''}\0${selector?.label ?? ''}`;
-    return this.#cache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
+    return this.#readCache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
   }
 
   listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>): ReturnType<ParametersRepository['listParameterVersions']> {

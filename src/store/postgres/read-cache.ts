@@ -4,7 +4,13 @@ import type { ReadCacheStats } from '../store.js';
 /** What a read found, and other records the same statement found with it, by their cache keys. */
 export type ReadWithAlongside<T> = { value: T | undefined; alongside?: ReadonlyArray<readonly [string, object]> };
 
-export type TimedReadCacheLimits = { maxEntries: number; maxBytes: number; maxAgeMs: number };
+export type TimedReadCacheLimits = {
+  maxEntries: number;
+  maxBytes: number;
+  maxAgeMs: number;
+  /** How long an entry may be served while the node is told of other nodes' writes (heardAllWritesBefore); default maxAgeMs. */
+  maxLifetimeMs?: number;
+};
 
 /**
  * The results of the store's hot point reads (a secret by name or ARN, a version, a KMS key, an access key, an
@@ -14,9 +20,13 @@ export type TimedReadCacheLimits = { maxEntries: number; maxBytes: number; maxAg
  * - this node's own writes: every transaction that writes bumps the generation when it ends (committed or not),
  *   which empties the cache, and a read that overlapped a generation change is returned but not kept (it may
  *   have read the row before the write committed). So a call sees every write this node acknowledged before it.
- * - other nodes' writes: an entry is dropped `maxAgeMs` after its read began, so a change made through another
- *   node is seen within that time (the issue's bound is one second). This needs nothing from the database
- *   beyond reads, so it holds on the distributed engines too; no LISTEN/NOTIFY, no polling.
+ * - other nodes' writes: an entry is served only while one of these holds, so a change made through another node
+ *   is seen here within `maxAgeMs` (the issue's bound is one second):
+ *   - its read began less than `maxAgeMs` ago: needs nothing from the database beyond reads, so it holds on the
+ *     distributed engines too;
+ *   - the node heard, less than `maxAgeMs` ago, every write committed up to then (heardAllWritesBefore, told by
+ *     read-cache-notifications.ts, which empties the cache on each such write), and the entry is younger than
+ *     `maxLifetimeMs`: the bound on how long a change the node cannot hear of (made with psql, say) stays unseen.
  *
  * Records are frozen before they are shared, and the cache holds at most `maxEntries` records and about
  * `maxBytes` of them, the oldest leaving first (as the SQLite backend's cache).
@@ -27,6 +37,7 @@ export class TimedReadCache {
   #entries = new Map<string, { value: unknown; bytes: number; readAt: number }>();
   #bytes = 0;
   #generation = 0;
+  #heardAllBefore = Number.NEGATIVE_INFINITY;
   #hits = 0;
   #misses = 0;
 
@@ -48,7 +59,7 @@ export class TimedReadCache {
     const readAt = this.#now();
     const cached = this.#entries.get(key);
     if (cached !== undefined) {
-      if (readAt - cached.readAt < this.#limits.maxAgeMs) {
+      if (this.#fresh(cached.readAt, readAt)) {
         this.#hits += 1;
         return cached.value as T;
       }
@@ -73,7 +84,20 @@ export class TimedReadCache {
     this.#bytes += bytes;
   }
 
-  /** A write of this node ended: nothing read before it may be served after it. */
+  /**
+   * Every write committed before `at` (this cache's clock) has been heard of, and emptied the cache: entries may be
+   * served up to `maxAgeMs` past `at` (read-cache-notifications.ts).
+   */
+  heardAllWritesBefore(at: number): void {
+    if (at > this.#heardAllBefore) this.#heardAllBefore = at;
+  }
+
+  #fresh(entryReadAt: number, now: number): boolean {
+    const age = now - entryReadAt;
+    return age < this.#limits.maxAgeMs || (age < (this.#limits.maxLifetimeMs ?? 0) && now - this.#heardAllBefore < this.#limits.maxAgeMs);
+  }
+
+  /** A write of this node (or, told by read-cache-notifications.ts, of another) ended: nothing read before it may be served after it. */
   invalidate(): void {
     this.#generation += 1;
     if (this.#entries.size > 0) this.#entries = new Map();
