@@ -69,6 +69,7 @@ import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
+import { isUnreachable } from './unavailable.js';
 import { TimedReadCache, type ReadWithAlongside } from './read-cache.js';
 import { ReadCacheNotifications } from './read-cache-notifications.js';
 import { isPlainRead } from '../plain-read.js';
@@ -211,7 +212,7 @@ export class PostgresStore implements Store {
 
   /** The read cache, for a read through it: the first such read starts hearing other nodes' writes. */
   get #readCache(): TimedReadCache {
-    this.#notifications.listen();
+    this.#notifications.used();
     return this.#cache;
   }
 
@@ -220,31 +221,44 @@ export class PostgresStore implements Store {
     return this.#cache.stats();
   }
 
-  /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
+  /**
+   * A transaction whose writes, if it made any, empty the read cache when it ends (committed or not), and are
+   * announced to the other nodes when they committed or may have (read-cache-notifications.ts).
+   */
   async #writeAware<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
     let wrote = false;
     const noting = (text: string) => {
       if (!isPlainRead(text)) wrote = true;
       return text;
     };
+    let result: T;
     try {
-      return await inTransaction(
+      result = await inTransaction(
         this.#pool,
-        async (sql) => {
-          const result = await body({
+        (sql) =>
+          body({
             rows: (text, params) => sql.rows(noting(text), params),
             one: (text, params) => sql.one(noting(text), params),
             run: (text, params) => sql.run(noting(text), params),
-          });
-          // In the transaction, so that other nodes hear of the write if and only if it commits.
-          if (wrote) await this.#notifications.announceWrite(sql);
-          return result;
-        },
+          }),
         this.#commitWait,
       );
-    } finally {
-      if (wrote) this.#cache.invalidate();
+    } catch (error) {
+      if (wrote) {
+        this.#cache.invalidate();
+        // A connection lost or a COMMIT cut off: the write may have committed all the same.
+        if (isUnreachable((error as { cause?: unknown }).cause)) void this.#notifications.announceWrite();
+      }
+      throw error;
     }
+    if (wrote) {
+      this.#cache.invalidate();
+      // After the COMMIT, not in the transaction: a transaction that notifies holds a database-wide lock until its
+      // commit is flushed, which would make every write of the deployment commit one at a time. Awaited, so that
+      // the caller is answered only once every listening node can hear of the write.
+      await this.#notifications.announceWrite();
+    }
+    return result;
   }
 
   async migrate(): Promise<void> {
@@ -266,7 +280,7 @@ export class PostgresStore implements Store {
   transfer(): PostgresTransfer {
     return new PostgresTransfer(this.#pool, () => {
       this.#cache.invalidate();
-      void this.#notifications.announceWriteOutside().catch(() => undefined);
+      void this.#notifications.announceWrite();
     });
   }
 

@@ -1,10 +1,12 @@
 import type { TimedReadCache } from './read-cache.js';
-import { sqlOn, type Pool, type Sql } from './transaction.js';
+import { sqlOn, type Pool } from './transaction.js';
 
 /** The channel every node of a deployment notifies its writes on and listens to. */
 const CHANNEL = 'coffer_read_cache';
 /** How often a node sends itself a ping through the channel: how far behind the database its knowledge may fall. */
 const PING_EVERY_MS = 100;
+/** How long after the cache's last read the pings go on. */
+const PINGS_WHILE_USED_MS = 2_000;
 /** A ping not heard back within this long is taken as lost (the listening connection dropped), and sent anew. */
 const PING_LOST_AFTER_MS = 2_000;
 
@@ -14,8 +16,9 @@ const PING_LOST_AFTER_MS = 2_000;
  * entry that lives 500 ms is never read twice.
  *
  * How, by three rules:
- * - Every transaction that writes sends `write:<node>` with pg_notify before its COMMIT. PostgreSQL delivers a
- *   transaction's notifications only if it commits, and to every listener in commit order.
+ * - After every transaction that writes (committed, or perhaps committed), the node sends `write:<node>` with
+ *   pg_notify, and answers its caller once that has committed. PostgreSQL delivers notifications to every
+ *   listener in commit order.
  * - Each node listens, and every PING_EVERY_MS notifies `ping:<node>:<n>` itself. Hearing its own ping n, sent
  *   at time t, means it has heard every write committed before t (commit order), so the cache is told it is in
  *   step with the database as of t (TimedReadCache.heardAllWritesBefore). Another node's write empties the cache,
@@ -23,8 +26,10 @@ const PING_LOST_AFTER_MS = 2_000;
  * - When the listening connection is (re)established the cache is emptied, since notifications sent while it
  *   was down are lost, and only pings sent after that count.
  *
- * So an entry is served while the node is in step as of less than `maxAgeMs` ago: another node's write is seen
- * here within the same bound as before (in practice about PING_EVERY_MS plus a round trip), and an entry lives
+ * So an entry is served while the node is in step as of less than `maxAgeMs` ago: a write answered by another
+ * node is seen here within `maxAgeMs` of that answer, the bound as before (in practice about PING_EVERY_MS plus a
+ * round trip); a node that failed between a COMMIT and its notification (its caller unanswered) is covered by
+ * `maxLifetimeMs` (postgres-store.ts). And an entry lives
  * until a write anywhere empties the cache. When the listener is down or the engine has no LISTEN/NOTIFY (the
  * distributed engines), nothing is heard and entries expire by age alone, as before.
  */
@@ -43,6 +48,10 @@ export class ReadCacheNotifications {
   /** The first ping sent since the listener last (re)connected: earlier ones may have been sent while it was down. */
   #firstCountingPing = Number.POSITIVE_INFINITY;
   #outstanding: { n: number; sentAt: number } | undefined;
+  #lastUsedAt = Number.NEGATIVE_INFINITY;
+  /** The notification writes join until it is sent, and the one being sent. */
+  #nextBatch: Promise<void> | undefined;
+  #sending: Promise<void> | undefined;
 
   constructor(pool: Pool, cache: TimedReadCache, node: string, now: () => number = () => performance.now()) {
     this.#pool = pool;
@@ -51,8 +60,9 @@ export class ReadCacheNotifications {
     this.#now = now;
   }
 
-  /** Starts listening (once; later calls do nothing): a node does when its cache is first read. */
-  listen(): void {
+  /** The cache is being read: starts listening the first time, and keeps the pings going while reads go on. */
+  used(): void {
+    this.#lastUsedAt = this.#now();
     if (this.#listening || this.#closed) return;
     this.#listening = true;
     this.#pool
@@ -67,15 +77,27 @@ export class ReadCacheNotifications {
       .catch(() => undefined);
   }
 
-  /** Inside a transaction that wrote, before its COMMIT: tells every listening node, if the commit happens. */
-  async announceWrite(sql: Sql): Promise<void> {
-    if (await this.#engineNotifies(sql)) await sql.one('SELECT pg_notify($1, $2)', [CHANNEL, `write:${this.#node}`]);
-  }
-
-  /** A write made outside any transaction of this store (a whole store loaded by `coffer migrate`). */
-  async announceWriteOutside(): Promise<void> {
-    const sql = sqlOn(this.#pool);
-    if (await this.#engineNotifies(sql)) await sql.one('SELECT pg_notify($1, $2)', [CHANNEL, `write:${this.#node}`]);
+  /**
+   * After a write committed (or may have): tells every listening node. Writes that announce while a notification
+   * is on its way share the next one, sent after it (one notifying transaction per batch: they commit one at a
+   * time, database-wide). Never fails: a notification that could not be sent leaves other nodes to expire their
+   * entries by age or, when they still hear pings, by maxLifetimeMs.
+   */
+  announceWrite(): Promise<void> {
+    if (this.#nextBatch !== undefined) return this.#nextBatch;
+    const batch: Promise<void> = (this.#sending ?? Promise.resolve())
+      .then(async () => {
+        // From here on a new write needs a later notification: this one may commit before that write did.
+        this.#nextBatch = undefined;
+        this.#sending = batch;
+        if (await this.#engineNotifies()) await this.#pool.unsafe('SELECT pg_notify($1, $2)', [CHANNEL, `write:${this.#node}`]);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#sending === batch) this.#sending = undefined;
+      });
+    this.#nextBatch = batch;
+    return batch;
   }
 
   close(): void {
@@ -84,12 +106,9 @@ export class ReadCacheNotifications {
     void this.#unlisten?.().catch(() => undefined);
   }
 
-  /**
-   * Whether the engine has pg_notify, asked once with a statement that cannot fail (so it may run inside the
-   * caller's transaction, on its connection: waiting for another of the pool's could deadlock a full pool).
-   */
-  async #engineNotifies(sql: Sql): Promise<boolean> {
-    this.#notifying ??= sql.one("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'pg_notify') AS notifies").then(
+  /** Whether the engine has pg_notify (the distributed engines may not), asked once, with a statement that cannot fail. */
+  async #engineNotifies(): Promise<boolean> {
+    this.#notifying ??= sqlOn(this.#pool).one("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'pg_notify') AS notifies").then(
       (row) => row?.notifies === true,
       (error: unknown) => {
         this.#notifying = undefined;
@@ -121,6 +140,8 @@ export class ReadCacheNotifications {
   }
 
   #ping(): void {
+    // An idle node stops pinging (each ping is a small committed transaction); its first read resumes them.
+    if (this.#now() - this.#lastUsedAt > PINGS_WHILE_USED_MS) return;
     if (this.#outstanding !== undefined && this.#now() - this.#outstanding.sentAt < PING_LOST_AFTER_MS) return;
     const n = this.#nextPing++;
     this.#outstanding = { n, sentAt: this.#now() };
