@@ -91,9 +91,10 @@ export type PostgresStoreOptions = {
    */
   statementTimeoutMs?: number;
   /**
-   * How long a point read (a secret, a version, a key, an access key, an IAM identity) is served from this
-   * node's cache (default 500 ms; 0 turns the cache off): the bound on how stale another node's change can be
-   * seen here. This node's own writes empty it at once (read-cache.ts).
+   * The bound on how stale another node's change can be seen in this node's cache of point reads (a secret, a
+   * version, a key, an access key, an IAM identity): default 500 ms; 0 turns the cache off. An entry lives that
+   * long, or longer while the node hears other nodes' writes (read-cache-notifications.ts). This node's own
+   * writes empty it at once (read-cache.ts).
    */
   readCacheMaxAgeMs?: number;
 };

@@ -14,14 +14,14 @@ export type TimedReadCacheLimits = {
 
 /**
  * The results of the store's hot point reads (a secret by name or ARN, a version, a KMS key, an access key, an
- * IAM identity), kept for at most `maxAgeMs`: what keeps GetSecretValue and Decrypt from paying a database
- * round trip for each of them. How fresh, by two rules:
+ * IAM identity): what keeps GetSecretValue and Decrypt from paying a database round trip for each of them. How
+ * fresh, by two rules:
  *
  * - this node's own writes: every transaction that writes bumps the generation when it ends (committed or not),
  *   which empties the cache, and a read that overlapped a generation change is returned but not kept (it may
  *   have read the row before the write committed). So a call sees every write this node acknowledged before it.
  * - other nodes' writes: an entry is served only while one of these holds, so a change made through another node
- *   is seen here within `maxAgeMs` (the issue's bound is one second):
+ *   is seen here within `maxAgeMs` of its answer (the issue's bound is one second):
  *   - its read began less than `maxAgeMs` ago: needs nothing from the database beyond reads, so it holds on the
  *     distributed engines too;
  *   - the node heard, less than `maxAgeMs` ago, every write committed up to then (heardAllWritesBefore, told by
