@@ -191,7 +191,7 @@ export class PostgresStore implements Store {
       maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS,
       maxLifetimeMs: READ_CACHE_MAX_LIFETIME_MS,
     });
-    this.#notifications = new ReadCacheNotifications(this.#pool, this.#cache, this.#owner);
+    this.#notifications = new ReadCacheNotifications(postgres(options.connectionString, { ...driverOptions(options), max: 1 }), this.#cache, this.#owner);
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
@@ -270,8 +270,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#audit.close();
-    this.#notifications.close();
-    await this.#pool.end({ timeout: 5 });
+    await Promise.all([this.#notifications.close(), this.#pool.end({ timeout: 5 })]);
   }
 
   /**

@@ -5,6 +5,8 @@ import { sqlOn, type Pool } from './transaction.js';
 const CHANNEL = 'coffer_read_cache';
 /** How often a node sends itself a ping through the channel: how far behind the database its knowledge may fall. */
 const PING_EVERY_MS = 100;
+/** How long a write's caller waits for its announcement at most. */
+const ANNOUNCE_WAIT_MS = 1_000;
 /** How long after the cache's last read the pings go on. */
 const PINGS_WHILE_USED_MS = 2_000;
 /** A ping not heard back within this long is taken as lost (the listening connection dropped), and sent anew. */
@@ -43,7 +45,6 @@ export class ReadCacheNotifications {
   #listening = false;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
   #nextPing = 0;
   /** The first ping sent since the listener last (re)connected: earlier ones may have been sent while it was down. */
   #firstCountingPing = Number.POSITIVE_INFINITY;
@@ -53,6 +54,10 @@ export class ReadCacheNotifications {
   #nextBatch: Promise<void> | undefined;
   #sending: Promise<void> | undefined;
 
+  /**
+   * `pool` is the notifications' own (one connection, beside the listener's): pings and announcements never
+   * take a connection the store's calls wait for, nor wait for one. close() ends it.
+   */
   constructor(pool: Pool, cache: TimedReadCache, node: string, now: () => number = () => performance.now()) {
     this.#pool = pool;
     this.#cache = cache;
@@ -69,7 +74,6 @@ export class ReadCacheNotifications {
       .listen(CHANNEL, (payload) => this.#heard(payload), () => this.#connected())
       .then(({ unlisten }) => {
         if (this.#closed) return void unlisten().catch(() => undefined);
-        this.#unlisten = unlisten;
         this.#timer = setInterval(() => this.#ping(), PING_EVERY_MS);
         this.#timer.unref();
       })
@@ -84,7 +88,15 @@ export class ReadCacheNotifications {
    * entries by age or, when they still hear pings, by maxLifetimeMs.
    */
   announceWrite(): Promise<void> {
-    if (this.#nextBatch !== undefined) return this.#nextBatch;
+    const batch = this.#nextBatch ?? this.#newBatch();
+    // Bounded: a database that fails now leaves the write committed and the caller must not hang on the
+    // announcement (the other nodes, which reach the same database, then hear no pings either).
+    let timer: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, ANNOUNCE_WAIT_MS)));
+    return Promise.race([batch, givenUp]).finally(() => clearTimeout(timer));
+  }
+
+  #newBatch(): Promise<void> {
     const batch: Promise<void> = (this.#sending ?? Promise.resolve())
       .then(async () => {
         // From here on a new write needs a later notification: this one may commit before that write did.
@@ -100,10 +112,10 @@ export class ReadCacheNotifications {
     return batch;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    void this.#unlisten?.().catch(() => undefined);
+    await this.#pool.end({ timeout: 5 });
   }
 
   /** Whether the engine has pg_notify (the distributed engines may not), asked once, with a statement that cannot fail. */
