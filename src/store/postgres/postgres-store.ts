@@ -174,6 +174,8 @@ export class PostgresStore implements Store {
   readonly #cache: TimedReadCache;
   /** Other nodes' writes, heard so that cache entries can outlive their max age (read-cache-notifications.ts). */
   readonly #notifications: ReadCacheNotifications;
+  /** readCacheMaxAgeMs 0 turns the cache off: nothing to keep fresh, so nothing to listen to (writes still announce). */
+  readonly #cacheOn: boolean;
   /**
    * A COMMIT slower than half the statement timeout answers 503 rather than wait for the driver to cancel it,
    * which would acknowledge a write the synchronous standby never got (transaction.ts, beginWithCommitDeadline).
@@ -191,6 +193,7 @@ export class PostgresStore implements Store {
       maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS,
       maxLifetimeMs: READ_CACHE_MAX_LIFETIME_MS,
     });
+    this.#cacheOn = (options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS) > 0;
     this.#notifications = new ReadCacheNotifications(postgres(options.connectionString, { ...driverOptions(options), max: 1 }), this.#cache, this.#owner);
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
@@ -211,9 +214,9 @@ export class PostgresStore implements Store {
     this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
   }
 
-  /** The read cache, for a read through it: the first such read starts hearing other nodes' writes. */
+  /** The read cache, for a read through it: the first such read starts hearing other nodes' writes (unless it is off). */
   get #readCache(): TimedReadCache {
-    this.#notifications.used();
+    if (this.#cacheOn) this.#notifications.used();
     return this.#cache;
   }
 
