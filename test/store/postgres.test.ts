@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import postgres from 'postgres';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { outsideTransaction } from '../../src/store/postgres/transaction.js';
 import { createTestDatabase, openPostgresStore } from '../helpers/postgres-store.js';
 import { runConformanceSuites } from './conformance.js';
-import { newSecret } from './sample-records.js';
+import { newSecret, newVersion } from './sample-records.js';
 
 /**
  * Every repository's conformance suite against the machine's PostgreSQL (each suite gets a fresh database,
@@ -150,5 +151,112 @@ describe('PostgreSQL point reads outside a transaction', () => {
     );
     await assert.rejects(outsideTransaction(pool, (sql) => sql.run('CREATE TABLE t (x int)')), /exactly one SELECT/);
     assert.equal((await pool.unsafe("SELECT to_regclass('t') AS t"))[0]!.t, null);
+  });
+});
+
+describe('PostgreSQL read cache', () => {
+  let opened: Awaited<ReturnType<typeof openPostgresStore>>;
+  before(async () => {
+    opened = await openPostgresStore({ readCacheMaxAgeMs: 60_000 });
+    await opened.store.migrate();
+  });
+  after(async () => opened.dispose());
+
+  it("a secret read on a miss brings its AWSCURRENT version in the same statement: GetSecretValue's second read is a hit", async () => {
+    const { store } = opened;
+    const secret = newSecret('111111111111', 'prefetched');
+    const first = newVersion(secret.arn);
+    await store.createSecret(secret, [], first);
+    const before = store.readCacheStats();
+    const found = await store.getSecretByName(secret.accountId, secret.region, secret.name);
+    assert.equal(found?.arn, secret.arn);
+    const current = await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT');
+    assert.equal(current?.versionId, first.versionId);
+    assert.deepEqual(current?.stages, ['AWSCURRENT']);
+    assert.deepEqual(current?.sealedValue, first.sealedValue);
+    assert.deepEqual(current?.dataKeys, first.dataKeys);
+    // And the secret under its ARN, read by name in the same statement.
+    assert.equal((await store.getSecretByArn(secret.arn))?.name, secret.name);
+    const after = store.readCacheStats();
+    assert.equal(after.misses - before.misses, 1, 'one read of the database');
+    assert.equal(after.hits - before.hits, 2);
+    // A write empties the cache; the version read by stage after it is the new one.
+    const second = newVersion(secret.arn);
+    await store.putSecretVersion(second, () => ({ moves: [{ stage: 'AWSCURRENT', versionId: second.versionId }], deleteVersions: [] }), new Date());
+    await store.getSecretByArn(secret.arn);
+    assert.equal((await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))?.versionId, second.versionId);
+  });
+
+  it('a secret without an AWSCURRENT version is found, and its version read finds none', async () => {
+    const { store } = opened;
+    const secret = newSecret('111111111111', 'no-versions');
+    await store.createSecret(secret, []);
+    assert.equal((await store.getSecretByArn(secret.arn))?.name, secret.name);
+    assert.equal(await store.getSecretVersionByStage(secret.arn, 'AWSCURRENT'), undefined);
+  });
+});
+
+describe('PostgreSQL read cache across nodes (LISTEN/NOTIFY)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let writer: PostgresStore;
+  let reader: PostgresStore;
+  before(async () => {
+    database = await createTestDatabase();
+    writer = new PostgresStore({ connectionString: database.url, readCacheMaxAgeMs: 300 });
+    // A max age far beyond the test's waits: only hearing the writer's write can make this node see it in time.
+    reader = new PostgresStore({ connectionString: database.url, readCacheMaxAgeMs: 5_000 });
+    await writer.migrate();
+    await reader.migrate();
+  });
+  after(async () => {
+    await writer.close();
+    await reader.close();
+    await database.drop();
+  });
+
+  it('an entry outlives its max age while the node hears every write: a read a second later is still a hit', async () => {
+    const secret = newSecret('111111111111', 'long-lived');
+    await writer.createSecret(secret, [], newVersion(secret.arn));
+    // The first read starts listening, and listening empties the cache (what was missed before is unknown).
+    await writer.getSecretByArn(secret.arn);
+    await sleep(200);
+    await writer.getSecretByArn(secret.arn);
+    await sleep(1_000);
+    const before = writer.readCacheStats();
+    assert.equal((await writer.getSecretByArn(secret.arn))?.name, secret.name);
+    const after = writer.readCacheStats();
+    assert.deepEqual([after.hits - before.hits, after.misses - before.misses], [1, 0]);
+  });
+
+  it("another node's committed write empties this node's cache within a ping, long before the entry's max age", async () => {
+    const secret = newSecret('111111111111', 'heard');
+    const first = newVersion(secret.arn);
+    await writer.createSecret(secret, [], first);
+    await reader.getSecretByArn(secret.arn);
+    assert.equal((await reader.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))?.versionId, first.versionId);
+    const second = newVersion(secret.arn);
+    await writer.putSecretVersion(second, () => ({ moves: [{ stage: 'AWSCURRENT', versionId: second.versionId }], deleteVersions: [] }), new Date());
+    const wroteAt = performance.now();
+    let seen: string | undefined;
+    while (performance.now() - wroteAt < 1_000) {
+      seen = (await reader.getSecretVersionByStage(secret.arn, 'AWSCURRENT'))?.versionId;
+      if (seen === second.versionId) break;
+      await sleep(20);
+    }
+    assert.equal(seen, second.versionId, 'seen through the other node within 1 s (its entries may live 5 s by age)');
+  });
+
+  it('a write that rolls back is not announced: the other node keeps its entries', async () => {
+    const secret = newSecret('111111111111', 'rolled-back');
+    await writer.createSecret(secret, [], newVersion(secret.arn));
+    // Heard after it committed, the creation empties the reader's cache: read once that has happened.
+    await sleep(300);
+    await reader.getSecretByArn(secret.arn);
+    const refused = newVersion(secret.arn);
+    await assert.rejects(writer.putSecretVersion(refused, () => { throw new Error('refused'); }, new Date()), /refused/);
+    await sleep(300);
+    const before = reader.readCacheStats();
+    await reader.getSecretByArn(secret.arn);
+    assert.equal(reader.readCacheStats().hits - before.hits, 1);
   });
 });

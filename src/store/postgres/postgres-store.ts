@@ -69,7 +69,9 @@ import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
 import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
-import { TimedReadCache } from './read-cache.js';
+import { isUnreachable } from './unavailable.js';
+import { TimedReadCache, type ReadWithAlongside } from './read-cache.js';
+import { ReadCacheNotifications } from './read-cache-notifications.js';
 import { isPlainRead } from '../plain-read.js';
 import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
@@ -89,9 +91,10 @@ export type PostgresStoreOptions = {
    */
   statementTimeoutMs?: number;
   /**
-   * How long a point read (a secret, a version, a key, an access key, an IAM identity) is served from this
-   * node's cache (default 500 ms; 0 turns the cache off): the bound on how stale another node's change can be
-   * seen here. This node's own writes empty it at once (read-cache.ts).
+   * The bound on how stale another node's change can be seen in this node's cache of point reads (a secret, a
+   * version, a key, an access key, an IAM identity): default 500 ms; 0 turns the cache off. An entry lives that
+   * long, or longer while the node hears other nodes' writes (read-cache-notifications.ts). This node's own
+   * writes empty it at once (read-cache.ts).
    */
   readCacheMaxAgeMs?: number;
 };
@@ -100,6 +103,11 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
 const DEFAULT_READ_CACHE_MAX_AGE_MS = 500;
 /** As the SQLite backend's: a busy working set of records, and a byte bound against large secrets. */
 const READ_CACHE_LIMITS = { maxEntries: 30_000, maxBytes: 64 * 1024 * 1024 };
+/**
+ * How long an entry lives while the node hears of other nodes' writes (read-cache-notifications.ts): the bound on
+ * how long a change it cannot hear of (made with psql, or by a node of a version that does not notify) stays unseen.
+ */
+const READ_CACHE_MAX_LIFETIME_MS = 30_000;
 
 /** BIGINT (int8) columns hold epoch milliseconds and counts, all within Number's exact range. */
 const BIGINT_AS_NUMBER = { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) };
@@ -164,6 +172,10 @@ export class PostgresStore implements Store {
   readonly #functions: PostgresFunctionTables;
   readonly #audit: PostgresAuditTables;
   readonly #cache: TimedReadCache;
+  /** Other nodes' writes, heard so that cache entries can outlive their max age (read-cache-notifications.ts). */
+  readonly #notifications: ReadCacheNotifications;
+  /** readCacheMaxAgeMs 0 turns the cache off: nothing to keep fresh, so nothing to listen to (writes still announce). */
+  readonly #cacheOn: boolean;
   /**
    * A COMMIT slower than half the statement timeout answers 503 rather than wait for the driver to cancel it,
    * which would acknowledge a write the synchronous standby never got (transaction.ts, beginWithCommitDeadline).
@@ -176,7 +188,13 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.#pool = postgres(options.connectionString, driverOptions(options));
     this.#commitWait = { commitWaitMs: (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 2 };
-    this.#cache = new TimedReadCache({ ...READ_CACHE_LIMITS, maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS });
+    this.#cache = new TimedReadCache({
+      ...READ_CACHE_LIMITS,
+      maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS,
+      maxLifetimeMs: READ_CACHE_MAX_LIFETIME_MS,
+    });
+    this.#cacheOn = (options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS) > 0;
+    this.#notifications = new ReadCacheNotifications(postgres(options.connectionString, { ...driverOptions(options), max: 1 }), this.#cache, this.#owner);
     const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
@@ -196,20 +214,30 @@ export class PostgresStore implements Store {
     this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
   }
 
+  /** The read cache, for a read through it: the first such read starts hearing other nodes' writes (unless it is off). */
+  get #readCache(): TimedReadCache {
+    if (this.#cacheOn) this.#notifications.used();
+    return this.#cache;
+  }
+
   /** The read cache's counters (metrics). */
   readCacheStats(): ReadCacheStats {
     return this.#cache.stats();
   }
 
-  /** A transaction whose writes, if it made any, empty the read cache when it ends (committed or not). */
+  /**
+   * A transaction whose writes, if it made any, empty the read cache when it ends (committed or not), and are
+   * announced to the other nodes when they committed or may have (read-cache-notifications.ts).
+   */
   async #writeAware<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
     let wrote = false;
     const noting = (text: string) => {
       if (!isPlainRead(text)) wrote = true;
       return text;
     };
+    let result: T;
     try {
-      return await inTransaction(
+      result = await inTransaction(
         this.#pool,
         (sql) =>
           body({
@@ -219,9 +247,22 @@ export class PostgresStore implements Store {
           }),
         this.#commitWait,
       );
-    } finally {
-      if (wrote) this.#cache.invalidate();
+    } catch (error) {
+      if (wrote) {
+        this.#cache.invalidate();
+        // A connection lost or a COMMIT cut off: the write may have committed all the same.
+        if (isUnreachable((error as { cause?: unknown }).cause)) void this.#notifications.announceWrite();
+      }
+      throw error;
     }
+    if (wrote) {
+      this.#cache.invalidate();
+      // After the COMMIT, not in the transaction: a transaction that notifies holds a database-wide lock until its
+      // commit is flushed, which would make every write of the deployment commit one at a time. Awaited, so that
+      // the caller is answered only once every listening node can hear of the write.
+      await this.#notifications.announceWrite();
+    }
+    return result;
   }
 
   async migrate(): Promise<void> {
@@ -232,7 +273,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#audit.close();
-    await this.#pool.end({ timeout: 5 });
+    await Promise.all([this.#notifications.close(), this.#pool.end({ timeout: 5 })]);
   }
 
   /**
@@ -240,7 +281,10 @@ export class PostgresStore implements Store {
    * store when it is empty. It works on the pool directly; nothing else should use the store meanwhile.
    */
   transfer(): PostgresTransfer {
-    return new PostgresTransfer(this.#pool, () => this.#cache.invalidate());
+    return new PostgresTransfer(this.#pool, () => {
+      this.#cache.invalidate();
+      void this.#notifications.announceWrite();
+    });
   }
 
   /**
@@ -276,7 +320,7 @@ export class PostgresStore implements Store {
   }
 
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
-    return this.#cache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
+    return this.#readCache.get(`access-key\0${accessKeyId}`, () => this.#iam.getAccessKey(accessKeyId));
   }
 
   deleteExpiredAccessKeys(now: Date): Promise<number> {
@@ -356,7 +400,7 @@ export class PostgresStore implements Store {
   }
 
   getIamIdentity(accountId: string, kind: IamPrincipalKind, name: string): Promise<IamIdentityRecord | undefined> {
-    return this.#cache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
+    return this.#readCache.get(`iam\0${accountId}\0${kind}\0${name}`, () => this.#iam.getIamIdentity(accountId, kind, name));
   }
 
   createIamGroup(group: IamGroupRecord, maxGroups: number): Promise<IamGroupCreateOutcome> {
@@ -543,7 +587,7 @@ export class PostgresStore implements Store {
   }
 
   getKey(accountId: string, region: string, keyId: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key-in\0${accountId}\0${region}\0${keyId}`, () => this.#keys.getKey(accountId, region, keyId));
+    return this.#readCache.get(`key-in\0${accountId}\0${region}\0${keyId}`, () => this.#keys.getKey(accountId, region, keyId));
   }
 
   listKeys(accountId: string, region: string, page: { limit: number; marker?: string }): Promise<Page<KeyRecord>> {
@@ -583,7 +627,7 @@ export class PostgresStore implements Store {
   }
 
   getBackingKey(keyId: string, backingKeyId: string): Promise<BackingKeyRecord | undefined> {
-    return this.#cache.get(`backing\0${keyId}\0${backingKeyId}`, () => this.#keys.getBackingKey(keyId, backingKeyId));
+    return this.#readCache.get(`backing\0${keyId}\0${backingKeyId}`, () => this.#keys.getBackingKey(keyId, backingKeyId));
   }
 
   listBackingKeys(keyId: string): Promise<BackingKeyRecord[]> {
@@ -643,7 +687,7 @@ export class PostgresStore implements Store {
   }
 
   getKeyById(keyId: string, region?: string): Promise<KeyRecord | undefined> {
-    return this.#cache.get(`key\0${keyId}\0${region ?? ''}`, () => this.#keys.getKeyById(keyId, region));
+    return this.#readCache.get(`key\0${keyId}\0${region ?? ''}`, () => this.#keys.getKeyById(keyId, region));
   }
 
   listMultiRegionKeys(multiRegionKeyId: string): Promise<KeyRecord[]> {
@@ -691,11 +735,26 @@ export class PostgresStore implements Store {
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
-    return this.#cache.get(`secret-arn\0${arn}`, () => this.#secrets.getSecretByArn(arn));
+    return this.#readCache.getWith(secretArnKey(arn), () => this.#secretWithCurrent({ arn }));
   }
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
-    return this.#cache.get(`secret-name\0${accountId}\0${region}\0${name}`, () => this.#secrets.getSecretByName(accountId, region, name));
+    return this.#readCache.getWith(secretNameKey(accountId, region, name), () => this.#secretWithCurrent({ accountId, region, name }));
+  }
+
+  /**
+   * A secret looked up on a cache miss, with its AWSCURRENT version read in the same statement and kept beside it
+   * (and the secret under its other key): GetSecretValue's next read is then a hit, one round trip where it was two.
+   */
+  async #secretWithCurrent(by: Parameters<PostgresSecretTables['getSecretWithCurrentVersion']>[0]): Promise<ReadWithAlongside<SecretRecord>> {
+    const found = await this.#secrets.getSecretWithCurrentVersion(by);
+    if (!found) return { value: undefined };
+    const { secret, current } = found;
+    const alongside: Array<[string, object]> = [
+      'arn' in by ? [secretNameKey(secret.accountId, secret.region, secret.name), secret] : [secretArnKey(secret.arn), secret],
+    ];
+    if (current && hasValue(current)) alongside.push([stageKey(secret.arn, 'AWSCURRENT'), current]);
+    return { value: secret, alongside };
   }
 
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {
@@ -783,11 +842,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue);
+    return this.#readCache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue);
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
+    return this.#readCache.get(stageKey(secretArn, stage), () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
   }
 
   listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {
@@ -887,7 +946,7 @@ export class PostgresStore implements Store {
   /** GetParameter's one read, kept in the node's read cache as a secret's are (fresh within its max age). */
   getParameter(...[accountId, region, name, selector]: Parameters<ParametersRepository['getParameter']>): ReturnType<ParametersRepository['getParameter']> {
     const key = `parameter\0${accountId}\0${region}\0${name}\0${selector?.version ?? ''}\0${selector?.label ?? ''}`;
-    return this.#cache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
+    return this.#readCache.get(key, () => this.#parameters.getParameter(accountId, region, name, selector));
   }
 
   listParameterVersions(...args: Parameters<ParametersRepository['listParameterVersions']>): ReturnType<ParametersRepository['listParameterVersions']> {
@@ -962,4 +1021,17 @@ export class PostgresStore implements Store {
  */
 function hasValue(version: SecretVersionRecord): boolean {
   return version.sealedValue !== undefined;
+}
+
+/** The read cache's keys of the records GetSecretValue reads (one place, since a read may fill another's key). */
+function secretArnKey(arn: string): string {
+  return `secret-arn\0${arn}`;
+}
+
+function secretNameKey(accountId: string, region: string, name: string): string {
+  return `secret-name\0${accountId}\0${region}\0${name}`;
+}
+
+function stageKey(secretArn: string, stage: string): string {
+  return `stage\0${secretArn}\0${stage}`;
 }

@@ -36,6 +36,14 @@ const SORT_EXPRESSIONS: Record<SecretSort, string> = {
 const STAGES_OF_VERSION = `array(SELECT stage FROM secret_version_stages s
     WHERE s.secret_arn = v.secret_arn AND s.version_id = v.version_id ORDER BY stage) AS stages`;
 
+/** The AWSCURRENT version's columns beside a secret's (`s.*`), prefixed so that none shadows a secret column. */
+const CURRENT_VERSION_COLUMNS = `v.version_id AS current_version_id, v.data_keys AS current_data_keys, v.sealed_value AS current_sealed_value,
+    v.value_type AS current_value_type, v.created_date AS current_created_date, v.last_accessed_date AS current_last_accessed_date,
+    ${STAGES_OF_VERSION.replace(' AS stages', ' AS current_stages')}`;
+
+/** A secret and its AWSCURRENT version, when it has one. */
+export type SecretWithCurrent = { secret: SecretRecord; current?: SecretVersionRecord };
+
 type CreateOutcome = { created: true } | { created: false; existing: SecretRecord };
 type PutVersionOutcome = { inserted: true } | { inserted: false; existing: SecretVersionRecord };
 
@@ -91,6 +99,39 @@ export class PostgresSecretTables implements SecretsRepository {
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
     return this.#pointRead((sql) => secretByName(sql, accountId, region, name));
+  }
+
+  /**
+   * A secret (by ARN or by name) and, in the same SELECT, its AWSCURRENT version: what GetSecretValue reads next,
+   * so the store's read cache can keep both from one round trip instead of two (postgres-store.ts).
+   */
+  getSecretWithCurrentVersion(by: { arn: string } | { accountId: string; region: string; name: string }): Promise<SecretWithCurrent | undefined> {
+    return this.#pointRead(async (sql) => {
+      const [where, params] = 'arn' in by ? ['s.arn = $1', [by.arn]] : ['s.account_id = $1 AND s.region = $2 AND s.name = $3', [by.accountId, by.region, by.name]];
+      const row = await sql.one(
+        `SELECT s.*, ${CURRENT_VERSION_COLUMNS} FROM secrets s
+         LEFT JOIN secret_version_stages st ON st.secret_arn = s.arn AND st.stage = 'AWSCURRENT'
+         LEFT JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id
+         WHERE ${where}`,
+        params,
+      );
+      if (!row) return undefined;
+      const secret = secretFromRow(row, BOOLEAN_COLUMNS);
+      if (row.current_version_id === null) return { secret };
+      const current = versionFromRow(
+        {
+          secret_arn: secret.arn,
+          version_id: row.current_version_id,
+          data_keys: row.current_data_keys,
+          sealed_value: row.current_sealed_value,
+          value_type: row.current_value_type,
+          created_date: row.current_created_date,
+          last_accessed_date: row.current_last_accessed_date,
+        },
+        row.current_stages,
+      );
+      return { secret, current };
+    });
   }
 
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): Promise<PagedSecret[]> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TimedReadCache } from '../../../src/store/postgres/read-cache.js';
+import { TimedReadCache, type ReadWithAlongside } from '../../../src/store/postgres/read-cache.js';
 
 /** The PostgreSQL backend's read cache: fresh for its own writes at once, for other nodes' within maxAgeMs. */
 describe('TimedReadCache', () => {
@@ -64,5 +64,49 @@ describe('TimedReadCache', () => {
     const cache = new TimedReadCache({ ...limits, maxAgeMs: 0 }, () => 0);
     await cache.get('k', async () => ({}));
     assert.equal(cache.size.entries, 0);
+  });
+
+  it('past maxAgeMs, an entry is served while every write up to less than maxAgeMs ago has been heard, until maxLifetimeMs', async () => {
+    let now = 0;
+    const cache = new TimedReadCache({ ...limits, maxLifetimeMs: 10_000 }, () => now);
+    let reads = 0;
+    const read = async () => ({ value: ++reads });
+    assert.deepEqual(await cache.get('k', read), { value: 1 });
+    // Nothing heard yet: expiry by age, as without notifications.
+    now = 600;
+    assert.deepEqual(await cache.get('k', read), { value: 2 });
+    // Heard every write before 700: fresh up to 1,200, though read at 600.
+    cache.heardAllWritesBefore(700);
+    now = 1_199;
+    assert.deepEqual(await cache.get('k', read), { value: 2 });
+    now = 1_200;
+    assert.deepEqual(await cache.get('k', read), { value: 3 });
+    // An older point in time heard late changes nothing.
+    cache.heardAllWritesBefore(100);
+    now = 1_750;
+    assert.deepEqual(await cache.get('k', read), { value: 4 });
+    // Kept in step, an entry still lives no longer than maxLifetimeMs.
+    for (now = 2_000; now < 11_750; now += 250) {
+      cache.heardAllWritesBefore(now);
+      assert.deepEqual(await cache.get('k', read), { value: 4 }, `at ${now}`);
+    }
+    cache.heardAllWritesBefore(11_750);
+    now = 11_750;
+    assert.deepEqual(await cache.get('k', read), { value: 5 });
+  });
+
+  it('an entry read alongside another (one statement) is kept with the same read time, and not when the read overlapped a write', async () => {
+    let now = 0;
+    const cache = new TimedReadCache(limits, () => now);
+    assert.deepEqual(await cache.getWith('a', async () => ({ value: { a: 1 }, alongside: [['b', { b: 1 }]] })), { a: 1 });
+    assert.deepEqual(await cache.get('b', async () => ({ b: 2 })), { b: 1 });
+    now = 500;
+    assert.deepEqual(await cache.get('b', async () => ({ b: 3 })), { b: 3 });
+    let release!: () => void;
+    const slow = cache.getWith('c', () => new Promise<ReadWithAlongside<object>>((resolve) => (release = () => resolve({ value: { c: 1 }, alongside: [['d', { d: 1 }]] }))));
+    cache.invalidate();
+    release();
+    await slow;
+    assert.deepEqual(await cache.get('d', async () => ({ d: 2 })), { d: 2 });
   });
 });
