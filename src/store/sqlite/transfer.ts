@@ -19,10 +19,10 @@ type Db = Database.Database;
 
 /**
  * Tables of the schema's own bookkeeping, never copied (the target's own migrations write its own). audit_names
- * (audit-rows.ts) is part of how audit_events is stored: a copy carries the events' texts, and the target gives
- * them ids of its own.
+ * and audit_templates (audit-rows.ts) are part of how audit_events is stored: a copy carries the events' texts
+ * and canonical bodies, and the target gives them ids of its own.
  */
-const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'audit_migrations', 'audit_names']);
+const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'audit_migrations', 'audit_names', 'audit_templates']);
 /** The one table that lives in audit.db rather than coffer.db (audit-writer.ts). */
 const AUDIT_TABLE = 'audit_events';
 
