@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  AuditTemplateMatcher,
   decodeAuditBody,
   encodeTemplatedBody,
   joinAuditBody,
@@ -62,6 +63,9 @@ describe('audit bodies as a template and holes (codec 2)', () => {
     fc.assert(
       fc.property(eventLike, ({ body, context }) => {
         assert.equal(roundTrip(body, context).text, body);
+        // The event's own id and time become holes of no bytes (the row's columns hold them).
+        const template = splitAuditBody(body, context)!.template;
+        assert.ok(!template.includes(`"${new Date(context.eventTime).toISOString()}"`) && !template.includes(`"eventID":"${context.eventId}"`), template);
       }),
       { numRuns: 2000 },
     );
@@ -79,6 +83,39 @@ describe('audit bodies as a template and holes (codec 2)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('matches a body against the kept templates of its key only where filling one gives the body back byte for byte', () => {
+    // Pairs of events of one shape (the second with new ids, times and resources) and of unrelated shapes.
+    const sameShape = eventLike.chain(({ body, context }) =>
+      fc.record({ eventId: uuid, eventTime: time, requestId: uuid }).map((next) => {
+        const split = splitAuditBody(body, context);
+        const nextContext = { ...context, eventId: next.eventId, eventTime: next.eventTime };
+        const nextBody = split
+          ? joinAuditBody(split.template, encodeTemplatedBody(1, Buffer.alloc(split.holes.length, 0x5a)), 2, nextContext)
+          : body;
+        return { first: { body, context }, second: { body: nextBody, context: nextContext } };
+      }),
+    );
+    const pair = fc.oneof(sameShape, fc.record({ first: eventLike, second: eventLike }));
+    let matched = 0;
+    fc.assert(
+      fc.property(pair, ({ first, second }) => {
+        const split = splitAuditBody(first.body, first.context);
+        if (!split) return;
+        const matcher = new AuditTemplateMatcher();
+        matcher.add('GetSecretValue\nAKIA', split.template, 7);
+        assert.equal(matcher.find('Decrypt\nAKIA', second.body, second.context), undefined, 'another key has no templates');
+        const found = matcher.find('GetSecretValue\nAKIA', second.body, second.context);
+        if (!found) return;
+        matched += 1;
+        assert.equal(found.templateId, 7);
+        const stored = encodeTemplatedBody(found.templateId, found.holes);
+        assert.equal(decodeAuditBody(stored, { template: () => split.template, context: () => second.context }), second.body);
+      }),
+      { numRuns: 1000 },
+    );
+    assert.ok(matched > 300, `${matched} bodies matched a template of their shape`);
   });
 
   it('keeps in the row only what differs: a GetSecretValue-like body stores its requestID (16 bytes) after the template id', () => {

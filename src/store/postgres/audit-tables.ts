@@ -1,5 +1,7 @@
 import { AuditAnchorer, newestValidAnchor, type AuditAnchoring } from '../audit-anchor.js';
-import { decodeAuditBody, decodeAuditHash, encodeTemplatedBody, splitAuditBody, templateOfStoredBody, type AuditBodySplit } from '../audit-codec.js';
+import {
+  AuditTemplateMatcher, decodeAuditBody, decodeAuditHash, encodeTemplatedBody, splitAuditBody, templateOfStoredBody, type AuditBodySplit,
+} from '../audit-codec.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import { createHash } from 'node:crypto';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
@@ -251,6 +253,11 @@ function failedCall(record: AuditEventRecord): boolean {
   }
 }
 
+/** The key under which an append looks for the templates its operation and access key used last. */
+function matcherKey(draft: AuditEventDraft): string {
+  return `${draft.eventName}\n${draft.accessKeyId}`;
+}
+
 /** Templates a node keeps in memory, either way (text → id, id → text); past it the map starts over. */
 const TEMPLATE_CACHE_LIMIT = 4096;
 /** Templates seen once and not stored yet; past it the set starts over. */
@@ -267,12 +274,18 @@ export class PostgresAuditTemplates {
   readonly #ids = new Map<string, number>();
   readonly #texts = new Map<number, string>();
   readonly #seenOnce = new Set<string>();
+  /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
+  readonly #matcher = new AuditTemplateMatcher();
 
   /** The stored bodies of the drafts, in order: a template id and holes, or the text's UTF-8 bytes. */
   async storedBodies(drafts: readonly AuditEventDraft[], transaction: RunInTransaction): Promise<Buffer[]> {
-    const splits = drafts.map((draft) =>
-      splitAuditBody(draft.body, { eventId: draft.eventId, eventTime: draft.eventTime.getTime(), resourceNames: draft.resourceNames }),
-    );
+    const matched: Array<Buffer | undefined> = [];
+    const splits = drafts.map((draft, index) => {
+      const context = { eventId: draft.eventId, eventTime: draft.eventTime.getTime(), resourceNames: draft.resourceNames };
+      const match = this.#matcher.find(matcherKey(draft), draft.body, context);
+      if (match) matched[index] = encodeTemplatedBody(match.templateId, match.holes);
+      return match ? undefined : splitAuditBody(draft.body, context);
+    });
     const toStore = new Map<string, Buffer>();
     for (const split of splits) {
       if (split === undefined || this.#ids.has(split.template) || toStore.has(split.template)) continue;
@@ -286,7 +299,9 @@ export class PostgresAuditTemplates {
     return drafts.map((draft, index) => {
       const split: AuditBodySplit | undefined = splits[index];
       const id = split && this.#ids.get(split.template);
-      return id === undefined ? Buffer.from(draft.body, 'utf8') : encodeTemplatedBody(id, split!.holes);
+      if (id === undefined) return matched[index] ?? Buffer.from(draft.body, 'utf8');
+      this.#matcher.add(matcherKey(draft), split!.template, id);
+      return encodeTemplatedBody(id, split!.holes);
     });
   }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import {
-  decodeAuditBody, decodeAuditEventId, decodeAuditHash, encodeAuditBody, encodeAuditEventId, encodeAuditHash, encodeTemplatedBody, splitAuditBody,
+  AuditTemplateMatcher, decodeAuditBody, decodeAuditEventId, decodeAuditHash, encodeAuditBody, encodeAuditEventId, encodeAuditHash, encodeTemplatedBody,
+  splitAuditBody,
 } from '../audit-codec.js';
 import type { AuditEventRecord } from '../records.js';
 
@@ -39,6 +40,8 @@ export class AuditNames {
   readonly #templateIds = new Map<string, number>();
   readonly #templates = new Map<number, string>();
   readonly #seenOnce = new Set<string>();
+  /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
+  readonly matcher = new AuditTemplateMatcher();
   #templateByDigest: Statement | undefined;
   #insertTemplate: Statement | undefined;
   #templateOf: Statement | undefined;
@@ -122,6 +125,7 @@ export class AuditNames {
   forgetUncommitted(): void {
     this.#ids.clear();
     this.#templateIds.clear();
+    this.matcher.clear();
   }
 }
 
@@ -144,10 +148,16 @@ export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'c
 
 /** The body as a template's id and holes, or its text when it has no template kept (yet). */
 function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | string {
-  const [, eventId, , eventTime, , , , , , resourceNames, text] = row;
-  const split = splitAuditBody(text, { eventId, eventTime, resourceNames: parseNames(resourceNames) });
+  const [, eventId, , eventTime, eventName, , , accessKeyId, , resourceNames, text] = row;
+  const context = { eventId, eventTime, resourceNames: parseNames(resourceNames) };
+  const key = `${eventName}\n${accessKeyId}`;
+  const match = names.matcher.find(key, text, context);
+  if (match) return encodeTemplatedBody(match.templateId, match.holes);
+  const split = splitAuditBody(text, context);
   const templateId = split && names.templateIdOf(split.template);
-  return templateId === undefined ? text : encodeTemplatedBody(templateId, split!.holes);
+  if (templateId === undefined) return text;
+  names.matcher.add(key, split!.template, templateId);
+  return encodeTemplatedBody(templateId, split!.holes);
 }
 
 type StoredRow = Record<string, unknown>;
