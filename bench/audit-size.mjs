@@ -1,7 +1,8 @@
 // Issue 21: bytes of audit log per event, and the CPU of appending them, for one build of Coffer.
 //   node bench/audit-size.mjs --dist DIR [--events N] [--batch N] [--workload named|hot|random|mixed] [--postgres URL-of-server]
 // DIR is a build's dist/ (this tree's, or a baseline's), so one run can compare two builds on the same machine.
-// Workloads (events as the recorder builds them, SecretId by name): named = GetSecretValue over 200 secrets and
+// Workloads (events as the recorder builds them, SecretId by name; its resources, as the recorder reads them from a
+// successful call, the SecretId as given and the secret's ARN): named = GetSecretValue over 200 secrets and
 // 5 users (the figures of the first compact encoding); hot = GetSecretValue of one secret by one user; random =
 // GetSecretValue of a random one of 2,000 secrets by one user; mixed = get (random of 2,000) / KMS Decrypt of one
 // key / PutSecretValue (a ClientRequestToken, a new VersionId) in turn, by one user.
@@ -47,7 +48,7 @@ function getSecretValue(secret, by, time) {
   const name = `bench/secret-${secret}`;
   return recorded({
     time, service: 'secretsmanager', operation: 'GetSecretValue', principal: user(by), input: { SecretId: name },
-    resources: [{ ARN: secretArn(name, secret), accountId: ACCOUNT }],
+    resources: [{ ARN: name, accountId: ACCOUNT }, { ARN: secretArn(name, secret), accountId: ACCOUNT }],
   });
 }
 
@@ -63,7 +64,7 @@ function putSecretValue(secret, time) {
   return recorded({
     time, service: 'secretsmanager', operation: 'PutSecretValue', principal: user(0), input: { SecretId: name, ClientRequestToken: randomUUID(), SecretString: 'x' },
     output: { ARN: secretArn(name, secret), Name: name, VersionId: randomUUID(), VersionStages: ['AWSCURRENT'] },
-    resources: [{ ARN: secretArn(name, secret), accountId: ACCOUNT }],
+    resources: [{ ARN: name, accountId: ACCOUNT }, { ARN: secretArn(name, secret), accountId: ACCOUNT }],
   });
 }
 

@@ -87,6 +87,13 @@ export class AuditNames {
   templateIdOf(template: string): number | undefined {
     const known = this.#templateIds.get(template);
     if (known !== undefined) return known;
+    // A first sight costs no SQL (a one-off event's only extra cost is the split); the table is asked from the
+    // second on (kept before a restart, or by another connection), and given the template when it has none.
+    if (!this.#seenOnce.delete(template)) {
+      if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
+      this.#seenOnce.add(template);
+      return undefined;
+    }
     this.#templateByDigest ??= this.#db.prepare('SELECT id, template FROM audit_templates WHERE digest = ?');
     const digest = createHash('sha256').update(template).digest();
     const stored = this.#templateByDigest.get(digest) as { id: number; template: string } | undefined;
@@ -95,13 +102,9 @@ export class AuditNames {
       // Another text with the same SHA-256 is not a thing to plan for, but it must never decode as this one.
       if (stored.template !== template) return undefined;
       id = stored.id;
-    } else if (this.#seenOnce.delete(template)) {
+    } else {
       this.#insertTemplate ??= this.#db.prepare('INSERT INTO audit_templates (digest, template) VALUES (?, ?)');
       id = Number(this.#insertTemplate.run(digest, template).lastInsertRowid);
-    } else {
-      if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
-      this.#seenOnce.add(template);
-      return undefined;
     }
     if (this.#templateIds.size >= TEMPLATE_CACHE_LIMIT) this.#templateIds.clear();
     this.#templateIds.set(template, id);
