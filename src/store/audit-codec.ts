@@ -3,8 +3,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 /**
  * How an audit event is kept on disk, apart from what it is. The hash chain (audit-hash.ts) is over the
  * canonical JSON text and its hashes are hex everywhere above the store; on disk the body is a template and
- * its holes (what appends write, codec 2 below), compressed (what imports write, codec 1) or its text, and the
- * hashes are 32 bytes. Both backends read every encoding: rows written before one keep theirs (they leave with
+ * its holes (what appends and SQLite's imports write, codec 2 below), compressed (what imports write for an event
+ * without a template, codec 1) or its text, and the hashes are 32 bytes. Both backends read every encoding: rows written before one keep theirs (they leave with
  * retention), so an upgrade rewrites nothing.
  *
  * Stored body: text = canonical JSON as it is (the old encoding, and an event whose template has not been seen

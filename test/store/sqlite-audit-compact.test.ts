@@ -7,9 +7,10 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { buildEvent, canonicalEventJson, indexFields, verifyChain } from '../../src/audit/index.js';
 import { chainHash, GENESIS_HASH, type AuditEventDraft } from '../../src/store/index.js';
-import { auditMigrations } from '../../src/store/sqlite/audit-migrations.js';
+import { auditMigrations, migrateAuditLog } from '../../src/store/sqlite/audit-migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { applyMigrations } from '../../src/store/sqlite/migration-runner.js';
+import { AuditNames, logicalAuditRow, storedAuditRow, type AuditLogicalRow } from '../../src/store/sqlite/audit-rows.js';
 
 /**
  * Issue 21: the compact on-disk encoding of audit.db (store/audit-codec.ts, store/sqlite/audit-rows.ts). An event
@@ -96,6 +97,28 @@ describe('the compact encoding of audit.db', () => {
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('imports (migrate, restore) store an event as a template from the second of its shape on, and compress the first', () => {
+    const db = new Database(':memory:');
+    try {
+      migrateAuditLog(db);
+      const names = new AuditNames(db);
+      const rows = [1, 61, 121].map((index, position): AuditLogicalRow => {
+        const draft = getSecretValueDraft(index);
+        return [position + 1, draft.eventId, draft.accountId, draft.eventTime.getTime(), draft.eventName, draft.eventSource, 1, draft.accessKeyId,
+          draft.username, JSON.stringify(draft.resourceNames), draft.body, 'a'.repeat(64), 'b'.repeat(64)];
+      });
+      const stored = rows.map((row) => storedAuditRow(names, row, 'imported'));
+      assert.deepEqual(stored.map((values) => (values[10] as Buffer)[0]), [1, 2, 2], 'codec 1 (compressed), then codec 2 (template)');
+      assert.equal((stored[2]![10] as Buffer).length, 2 + 16);
+      const columns = ['sequence', 'event_id', 'account_id', 'event_time', 'event_name', 'event_source', 'read_only', 'access_key_id', 'username', 'resource_names', 'body', 'prev_hash', 'hash'];
+      for (const [index, values] of stored.entries()) {
+        assert.deepEqual(logicalAuditRow(names, Object.fromEntries(columns.map((column, at) => [column, values[at]]))), rows[index]);
+      }
+    } finally {
+      db.close();
     }
   });
 

@@ -135,22 +135,23 @@ export class AuditNames {
 /**
  * The values an INSERT of AUDIT_COLUMNS takes for an event, in the compact encoding. `body`: 'template' (the
  * writer's appends: a template id and the holes, or the text while the template is not kept; audit-codec.ts) or
- * 'compressed' (an import, a restore: off the request path). Compressing each append with a fresh zlib stream
- * cost more CPU than the rest of a GetSecretValue's append; docs/ARCHITECTURE.md, "Audit".
+ * 'imported' (an import, a restore: off the request path, so an event without a template is compressed).
+ * Compressing each append with a fresh zlib stream cost more CPU than the rest of a GetSecretValue's append;
+ * docs/ARCHITECTURE.md, "Audit".
  */
-export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'compressed' | 'template' = 'compressed'): unknown[] {
+export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'imported' | 'template'): unknown[] {
   const [sequence, eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text, prevHash, hash] = row;
   // Ids are bound as BigInt: better-sqlite3 binds a number as a REAL, which a column without affinity keeps (8 bytes).
   const id = (name: string) => BigInt(names.idOf(name));
   return [
     sequence, encodeAuditEventId(eventId), id(accountId), eventTime, id(eventName), id(eventSource), readOnly,
-    id(accessKeyId), id(username), id(resourceNames), body === 'compressed' ? encodeAuditBody(text) : templatedBody(names, row),
+    id(accessKeyId), id(username), id(resourceNames), templatedBody(names, row) ?? (body === 'imported' ? encodeAuditBody(text) : text),
     encodeAuditHash(prevHash), encodeAuditHash(hash),
   ];
 }
 
-/** The body as a template's id and holes, or its text when it has no template kept (yet). */
-function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | string {
+/** The body as a template's id and holes; undefined when it has no template kept (yet). */
+function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | undefined {
   const [, eventId, , eventTime, eventName, , , accessKeyId, , resourceNames, text] = row;
   const context = { eventId, eventTime, resourceNames: parseNames(resourceNames) };
   const key = `${eventName}\n${accessKeyId}`;
@@ -158,7 +159,7 @@ function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | string
   if (match) return encodeTemplatedBody(match.templateId, match.holes);
   const split = splitAuditBody(text, context);
   const templateId = split && names.templateIdOf(split.template);
-  if (templateId === undefined) return text;
+  if (templateId === undefined) return undefined;
   names.matcher.add(key, split!.template, templateId);
   return encodeTemplatedBody(templateId, split!.holes);
 }
