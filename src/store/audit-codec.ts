@@ -2,14 +2,16 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /**
  * How an audit event is kept on disk, apart from what it is. The hash chain (audit-hash.ts) is over the
- * canonical JSON text and its hashes are hex everywhere above the store; on disk the body is its text (what
- * appends write) or compressed (what imports write), and the hashes are 32 bytes. Both backends read both encodings: rows written before the compact encoding keep
- * their text (they leave with retention), so an upgrade rewrites nothing.
+ * canonical JSON text and its hashes are hex everywhere above the store; on disk the body is a template and
+ * its holes (what appends and SQLite's imports write, codec 2 below), compressed (what imports write for an event
+ * without a template, codec 1) or its text, and the hashes are 32 bytes. Both backends read every encoding: rows written before one keep theirs (they leave with
+ * retention), so an upgrade rewrites nothing.
  *
- * Stored body: text = canonical JSON as it is (the old encoding; PostgreSQL's migration turned it into its
- * UTF-8 bytes, which start with `{`); bytes whose first byte is a codec id = that codec's output after it.
- * Codec 1 is raw DEFLATE (node:zlib) with the preset dictionary BODY_DICTIONARY_1. A new dictionary is a new
- * id with its own constant; the old one stays for the rows written with it.
+ * Stored body: text = canonical JSON as it is (the old encoding, and an event whose template has not been seen
+ * twice; PostgreSQL's migration turned text into its UTF-8 bytes, which start with `{`); bytes whose first byte
+ * is a codec id = that codec's output after it. Codec 1 is raw DEFLATE (node:zlib) with the preset dictionary
+ * BODY_DICTIONARY_1. A new dictionary is a new id with its own constant; the old one stays for the rows written
+ * with it.
  */
 
 /**
@@ -45,20 +47,316 @@ export function encodeAuditBody(body: string): Buffer {
   return stored;
 }
 
+/** What decoding a body of codec 2 needs: its template (by id; undefined for an id with none) and the row's columns. */
+export type TemplatedBodyReader = { template(id: number): string | undefined; context(): AuditBodyContext };
+
 /**
- * The canonical JSON of a stored body, whichever encoding it has. Bytes that do not decode (a tampered row)
- * come back as some text that is not the event: the chain's hash check names the event, nothing throws.
+ * The canonical JSON of a stored body, whichever encoding it has (codec 2 needs `templated`). Bytes that do not
+ * decode (a tampered row) come back as some text that is not the event: the chain's hash check names the event,
+ * nothing throws.
  */
-export function decodeAuditBody(stored: unknown): string {
+export function decodeAuditBody(stored: unknown, templated?: TemplatedBodyReader): string {
   if (typeof stored === 'string') return stored;
   if (!(stored instanceof Uint8Array)) return String(stored);
   const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (bytes[0] === TEMPLATE_CODEC) {
+    const head = templateOfStoredBody(bytes);
+    const template = head && templated?.template(head.templateId);
+    if (head === undefined || template === undefined) return `undecodable stored body (${bytes.length} bytes)`;
+    try {
+      return joinAuditBody(template, bytes, head.holesAt, templated!.context());
+    } catch {
+      return `undecodable stored body (${bytes.length} bytes)`;
+    }
+  }
   if (bytes[0] !== DEFLATE_WITH_DICTIONARY_1) return bytes.toString('utf8');
   try {
     return inflateRawSync(bytes.subarray(1), INFLATE_OPTIONS).toString('utf8');
   } catch {
     return `undecodable stored body (${bytes.length} bytes)`;
   }
+}
+
+/**
+ * Codec 2: the body as a template and its holes (what appends write). Most events repeat their canonical JSON
+ * almost whole from call to call; what changes is a few values. The template is the text with those values
+ * replaced by one raw control character each (canonical JSON never holds one raw: JSON.stringify escapes them),
+ * kept once in a table of its own (audit_templates); the row stores the template's id and the holes' values.
+ * A hole stands for a whole quoted JSON string of the text (quotes included):
+ *
+ * | character     | stands for                                      | bytes in the row |
+ * |---------------|-------------------------------------------------|------------------|
+ * | U+0001        | the event id (the row's event_id column)        | 0                |
+ * | U+0002        | the event time (the row's event_time column), ISO 8601 | 0         |
+ * | U+0003        | another lowercase UUID (requestID, tokens, version ids) | 16       |
+ * | U+0004        | another ISO 8601 time with milliseconds         | 6 (signed ms)    |
+ * | U+0010 + i    | resource name i (the row's resource_names), i < 16 | 0             |
+ *
+ * Stored: the codec id, the template id (unsigned LEB128), the holes' bytes in the order of the template.
+ * Decoding puts back exactly the substrings that encoding took out, so the canonical text, and with it the hash
+ * chain, comes back byte for byte whatever the text is (a text that already holds a control character gets no
+ * template).
+ */
+const TEMPLATE_CODEC = 2;
+const HOLE_EVENT_ID = '\u0001';
+const HOLE_EVENT_TIME = '\u0002';
+const HOLE_UUID = '\u0003';
+const HOLE_TIME = '\u0004';
+const FIRST_RESOURCE_HOLE = 0x10;
+const RESOURCE_HOLES = 16;
+const UUID_BYTES = 16;
+const TIME_BYTES = 6;
+
+/** Any control character: a text holding one raw (not canonical JSON) is kept as it is. */
+const CONTROL_CHARACTER = /[\u0000-\u001f]/;
+/** The values a hole of the row's own bytes takes: a quoted lowercase UUID or ISO 8601 time with milliseconds. */
+const VALUE_HOLE = /"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"/g;
+const HOLE_CHARACTER = /[\u0001-\u001f]/g;
+
+/** The columns of the row that holes refer to. */
+export type AuditBodyContext = { eventId: string; eventTime: number; resourceNames: readonly string[] };
+
+/** A body split into its template and the bytes of its holes. */
+export type AuditBodySplit = { template: string; holes: Buffer };
+
+/** The largest holes a template may have (a body with more gets no template): 64 UUIDs. */
+const MAX_HOLE_BYTES = 64 * UUID_BYTES;
+const holeScratch = Buffer.alloc(MAX_HOLE_BYTES);
+
+/** The template and holes of a canonical text, or undefined when it has none worth keeping (no hole at all, or a raw control character). */
+export function splitAuditBody(body: string, context: AuditBodyContext): AuditBodySplit | undefined {
+  if (CONTROL_CHARACTER.test(body)) return undefined;
+  let template = body;
+  const resources = Math.min(context.resourceNames.length, RESOURCE_HOLES);
+  for (let index = 0; index < resources; index += 1) {
+    template = template.replaceAll(JSON.stringify(context.resourceNames[index]), String.fromCharCode(FIRST_RESOURCE_HOLE + index));
+  }
+  const eventId = `"${context.eventId}"`;
+  let eventTime: string | undefined;
+  let length = 0;
+  template = template.replace(VALUE_HOLE, (quoted) => {
+    if (quoted.length === 38) {
+      if (quoted === eventId) return HOLE_EVENT_ID;
+      if (length + UUID_BYTES > MAX_HOLE_BYTES) return quoted;
+      holeScratch.write(quoted.slice(1, 9) + quoted.slice(10, 14) + quoted.slice(15, 19) + quoted.slice(20, 24) + quoted.slice(25, 37), length, 'hex');
+      length += UUID_BYTES;
+      return HOLE_UUID;
+    }
+    eventTime ??= isoTime(context.eventTime);
+    if (quoted.slice(1, -1) === eventTime) return HOLE_EVENT_TIME;
+    const ms = Date.parse(quoted.slice(1, -1));
+    // Only a time that prints back as the same text (a valid date, four-digit year) becomes a number.
+    if (isoTime(ms) !== quoted.slice(1, -1) || Math.abs(ms) >= 2 ** 47 || length + TIME_BYTES > MAX_HOLE_BYTES) return quoted;
+    holeScratch.writeIntBE(ms, length, TIME_BYTES);
+    length += TIME_BYTES;
+    return HOLE_TIME;
+  });
+  if (template === body) return undefined;
+  return { template, holes: Buffer.from(holeScratch.subarray(0, length)) };
+}
+
+/** The stored body of a template's event: codec id, template id, holes. */
+export function encodeTemplatedBody(templateId: number, holes: Buffer): Buffer {
+  const idBytes: number[] = [];
+  let rest = templateId;
+  do {
+    idBytes.push((rest % 0x80) + (rest >= 0x80 ? 0x80 : 0));
+    rest = Math.floor(rest / 0x80);
+  } while (rest > 0);
+  const stored = Buffer.allocUnsafe(1 + idBytes.length + holes.length);
+  stored[0] = TEMPLATE_CODEC;
+  for (let index = 0; index < idBytes.length; index += 1) stored[1 + index] = idBytes[index]!;
+  holes.copy(stored, 1 + idBytes.length);
+  return stored;
+}
+
+/** The template id of a stored body of codec 2 (and where its holes start); undefined for any other body. */
+export function templateOfStoredBody(stored: unknown): { templateId: number; holesAt: number } | undefined {
+  if (!(stored instanceof Uint8Array) || stored[0] !== TEMPLATE_CODEC) return undefined;
+  let templateId = 0;
+  let scale = 1;
+  for (let at = 1; at < stored.length && at < 8; at += 1) {
+    const byte = stored[at]!;
+    templateId += (byte & 0x7f) * scale;
+    if (byte < 0x80) return { templateId, holesAt: at + 1 };
+    scale *= 0x80;
+  }
+  return undefined;
+}
+
+/** The canonical text of a template filled with the row's holes and columns; throws on holes that do not fit it. */
+export function joinAuditBody(template: string, holes: Uint8Array, holesAt: number, context: AuditBodyContext): string {
+  const bytes = Buffer.from(holes.buffer, holes.byteOffset, holes.byteLength);
+  let at = holesAt;
+  const text = template.replace(HOLE_CHARACTER, (hole) => {
+    switch (hole) {
+      case HOLE_EVENT_ID:
+        return JSON.stringify(context.eventId);
+      case HOLE_EVENT_TIME:
+        return `"${isoTime(context.eventTime)}"`;
+      case HOLE_UUID: {
+        if (at + UUID_BYTES > bytes.length) throw new Error('holes end early');
+        const hex = bytes.toString('hex', at, (at += UUID_BYTES));
+        return `"${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}"`;
+      }
+      case HOLE_TIME: {
+        if (at + TIME_BYTES > bytes.length) throw new Error('holes end early');
+        const ms = bytes.readIntBE(at, TIME_BYTES);
+        at += TIME_BYTES;
+        return `"${isoTime(ms)}"`;
+      }
+      default: {
+        const name = context.resourceNames[hole.charCodeAt(0) - FIRST_RESOURCE_HOLE];
+        if (name === undefined) throw new Error('no such resource name');
+        return JSON.stringify(name);
+      }
+    }
+  });
+  if (at !== bytes.length) throw new Error('holes left over');
+  return text;
+}
+
+/**
+ * Templates already kept, compiled for matching: an append first tries the templates recently used for the same
+ * key (operation and access key) by walking the body along each one (its literal texts compared in place, its
+ * holes read where they stand), which costs far less than splitting the body (two scans, a new string, a Map
+ * lookup hashing it). A match gives the exact body back on decoding whatever splitting would have cut, because
+ * every literal was compared and every hole read from the body itself. A miss falls back to splitAuditBody.
+ */
+export class AuditTemplateMatcher {
+  readonly #byKey = new Map<string, CompiledTemplate[]>();
+
+  /** The template id and holes of `body` if it fills one of the key's recent templates; undefined if none fits. */
+  find(key: string, body: string, context: AuditBodyContext): { templateId: number; holes: Buffer } | undefined {
+    const candidates = this.#byKey.get(key);
+    if (candidates === undefined) return undefined;
+    for (let index = 0; index < candidates.length; index += 1) {
+      const compiled = candidates[index]!;
+      const holes = matchTemplate(compiled, body, context);
+      if (holes === undefined) continue;
+      if (index > 0) {
+        candidates.splice(index, 1);
+        candidates.unshift(compiled);
+      }
+      return { templateId: compiled.id, holes };
+    }
+    return undefined;
+  }
+
+  /** Remembers a kept template (id committed, or committed with the rows that use it) for the key. */
+  add(key: string, template: string, id: number): void {
+    let candidates = this.#byKey.get(key);
+    if (candidates === undefined) {
+      if (this.#byKey.size >= MATCHER_KEYS) this.#byKey.clear();
+      candidates = [];
+      this.#byKey.set(key, candidates);
+    }
+    if (candidates.some((candidate) => candidate.id === id)) return;
+    candidates.unshift(compileTemplate(template, id));
+    if (candidates.length > TEMPLATES_PER_KEY) candidates.pop();
+  }
+
+  /** Forgets every template (after a rolled-back transaction: ids given in it no longer exist). */
+  clear(): void {
+    this.#byKey.clear();
+  }
+}
+
+/** Keys (operation and access key) whose templates a matcher keeps; past it the map starts over. */
+const MATCHER_KEYS = 1024;
+/** Templates tried per key, most recently used first. */
+const TEMPLATES_PER_KEY = 8;
+
+/** A template as its literal texts (strings) and holes (their character codes), in order. */
+type CompiledTemplate = { id: number; parts: Array<string | number> };
+
+function compileTemplate(template: string, id: number): CompiledTemplate {
+  const parts: Array<string | number> = [];
+  let literalStart = 0;
+  for (let at = 0; at < template.length; at += 1) {
+    const code = template.charCodeAt(at);
+    if (code > 0x1f) continue;
+    if (at > literalStart) parts.push(template.slice(literalStart, at));
+    parts.push(code);
+    literalStart = at + 1;
+  }
+  if (template.length > literalStart) parts.push(template.slice(literalStart));
+  return { id, parts };
+}
+
+const TIME_AT = /"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/y;
+
+/** The holes of `body` read along `compiled` (the bytes codec 2 stores), or undefined where it differs. */
+function matchTemplate(compiled: CompiledTemplate, body: string, context: AuditBodyContext): Buffer | undefined {
+  let at = 0;
+  let length = 0;
+  for (const part of compiled.parts) {
+    if (typeof part === 'string') {
+      // A substring's equality compares memory at once; startsWith at an offset goes character by character.
+      if (body.substring(at, at + part.length) !== part) return undefined;
+      at += part.length;
+      continue;
+    }
+    let value: string;
+    if (part === 0x01) value = JSON.stringify(context.eventId);
+    else if (part === 0x02) value = `"${isoTime(context.eventTime)}"`;
+    else if (part === 0x03) {
+      if (!isQuotedUuidAt(body, at) || length + UUID_BYTES > MAX_HOLE_BYTES) return undefined;
+      holeScratch.write(body.slice(at + 1, at + 9) + body.slice(at + 10, at + 14) + body.slice(at + 15, at + 19) + body.slice(at + 20, at + 24) + body.slice(at + 25, at + 37), length, 'hex');
+      length += UUID_BYTES;
+      at += 38;
+      continue;
+    } else if (part === 0x04) {
+      TIME_AT.lastIndex = at;
+      if (!TIME_AT.test(body)) return undefined;
+      const text = body.slice(at + 1, at + 25);
+      const ms = Date.parse(text);
+      if (isoTime(ms) !== text || Math.abs(ms) >= 2 ** 47 || length + TIME_BYTES > MAX_HOLE_BYTES) return undefined;
+      holeScratch.writeIntBE(ms, length, TIME_BYTES);
+      length += TIME_BYTES;
+      at += 26;
+      continue;
+    } else {
+      const name = context.resourceNames[part - FIRST_RESOURCE_HOLE];
+      if (name === undefined) return undefined;
+      value = JSON.stringify(name);
+    }
+    if (body.substring(at, at + value.length) !== value) return undefined;
+    at += value.length;
+  }
+  return at === body.length ? Buffer.from(holeScratch.subarray(0, length)) : undefined;
+}
+
+/** Whether `text` holds a quoted lowercase UUID at `at` (what VALUE_HOLE matches; a loop costs less than a sticky RegExp). */
+function isQuotedUuidAt(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== 0x22 || text.charCodeAt(at + 37) !== 0x22) return false;
+  for (let offset = 1; offset < 37; offset += 1) {
+    const code = text.charCodeAt(at + offset);
+    if (offset === 9 || offset === 14 || offset === 19 || offset === 24) {
+      if (code !== 0x2d) return false;
+    } else if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) return false;
+  }
+  return true;
+}
+
+// The text up to the milliseconds of the last second printed: toISOString costs ~0.3 µs, and the events of a
+// batch mostly fall in one second.
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+
+/** Date's ISO 8601 text of a time in ms ('' for one it cannot print), as `new Date(ms).toISOString()`. */
+function isoTime(ms: number): string {
+  // As Date does: the integer part, toward zero (and -0 as 0); beyond ±8.64e15 ms there is no date.
+  const time = Math.trunc(ms) + 0;
+  if (!(Math.abs(time) <= 8.64e15)) return '';
+  const second = Math.floor(time / 1000);
+  if (second !== lastSecond) {
+    const text = new Date(second * 1000).toISOString();
+    lastSecondText = text.slice(0, text.length - 4);
+    lastSecond = second;
+  }
+  const millis = time - second * 1000;
+  return `${lastSecondText}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
 /** A chain hash (64 hex characters) as 32 bytes; anything else (never written by Coffer) stays text. */

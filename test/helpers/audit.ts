@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { decodeAuditBody } from '../../src/store/audit-codec.js';
 import { AUDIT_COLUMNS, AuditNames, logicalAuditRow } from '../../src/store/sqlite/audit-rows.js';
 import { REPO_ROOT } from './child-server.js';
 
@@ -67,5 +68,20 @@ export function coffer(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
     execFile(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), ...args], { timeout: 30_000, env }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
+  });
+}
+
+/** What a query of raw PostgreSQL audit rows selects to decode their bodies (postgresAuditBody). */
+export const POSTGRES_AUDIT_BODY_COLUMNS = 'body, event_id, event_time, resource_names';
+/** The query of the body templates that postgresAuditBody takes (store/audit-codec.ts, codec 2). */
+export const POSTGRES_AUDIT_TEMPLATES = 'SELECT id, template FROM audit_templates';
+
+type RawPostgresAuditRow = { body: Uint8Array; event_id: string; event_time: number | string; resource_names: string[] };
+
+/** The canonical JSON of a raw PostgreSQL audit row, whatever its stored encoding (text, compressed, a template and holes). */
+export function postgresAuditBody(row: RawPostgresAuditRow, templates: ReadonlyArray<{ id: number | string; template: string }>): string {
+  return decodeAuditBody(row.body, {
+    template: (id) => templates.find((candidate) => Number(candidate.id) === id)?.template,
+    context: () => ({ eventId: row.event_id, eventTime: Number(row.event_time), resourceNames: row.resource_names }),
   });
 }

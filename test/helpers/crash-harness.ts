@@ -10,14 +10,13 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import postgres from 'postgres';
-import { auditEvents, coffer } from './audit.js';
+import { auditEvents, coffer, POSTGRES_AUDIT_BODY_COLUMNS, POSTGRES_AUDIT_TEMPLATES, postgresAuditBody } from './audit.js';
 import { startChildNodes, type ChildNodes } from './child-nodes.js';
 import { killChildServers, startChildServer, type ChildServer } from './child-server.js';
 import { startHttpRotationFunction, type HttpRotationFunction } from './http-rotation-function.js';
 import { MixedWriteLoad, type Acknowledged, type LoadNode } from './mixed-write-load.js';
 import { createFailoverCluster } from './postgres-failover-cluster.js';
 import type { AccessKey } from './signed-fetch.js';
-import { decodeAuditBody } from '../../src/store/audit-codec.js';
 
 /**
  * Issue 20, crash safety: a mixed write load (CreateSecret, PutSecretValue, UpdateSecretVersionStage,
@@ -241,8 +240,11 @@ export async function postgresCrashRun(
     }
     // Through the multi-host URL, as the nodes connect: whichever server is the primary now.
     const sql = postgres(cluster.connectionString(database, 'primary'), { max: 1, onnotice: () => undefined });
-    const rows = await sql<Array<{ body: Buffer }>>`SELECT body FROM audit_events`.finally(() => sql.end({ timeout: 1 }));
-    const events = auditedCalls(rows.map((row) => JSON.parse(decodeAuditBody(row.body)) as AuditedCall));
+    const [rows, templates] = await Promise.all([
+      sql.unsafe(`SELECT ${POSTGRES_AUDIT_BODY_COLUMNS} FROM audit_events`),
+      sql.unsafe(POSTGRES_AUDIT_TEMPLATES),
+    ]).finally(() => sql.end({ timeout: 1 }));
+    const events = auditedCalls(rows.map((row) => JSON.parse(postgresAuditBody(row as never, templates as never)) as AuditedCall));
     const verify = await deployment.verifyAudit();
     return crashFigures(
       { store: 'postgres', audit: options.auditFailClosed ? 'fail-closed' : 'fail-open', kills },

@@ -78,6 +78,25 @@ describe('the compact encoding of audit_events on PostgreSQL', () => {
       assert.equal(newest.body.toString('utf8'), added[1]!.body, 'a new body is stored as its UTF-8 text');
       assert.equal(decodeAuditBody(newest.body), added[1]!.body);
       assert.equal(stored[0]!.body.toString('utf8'), oldDrafts[0]!.body, 'an old body stays its UTF-8 text');
+
+      // The second event of a shape this node has appended (draft 16 has draft 12's secret and principal) is stored
+      // as its template's id and holes (codec 2): only its requestID's 16 bytes are its own.
+      const [templated] = await store.appendAuditEvents([getSecretValueDraft(16)]);
+      const [row] = await raw<Array<{ body: Buffer }>>`SELECT body FROM audit_events WHERE sequence = ${templated!.sequence}`;
+      const templates = await raw<Array<{ id: number; template: string }>>`SELECT id::int, template FROM audit_templates`;
+      assert.equal(templates.length, 1);
+      assert.deepEqual([...row!.body.subarray(0, 2)], [2, templates[0]!.id]);
+      assert.equal(row!.body.length, 2 + 16);
+      const [listed] = await store.listAuditEvents(templated!.sequence - 1, 1);
+      assert.deepEqual(listed, templated);
+      assert.equal((await verifyChain(list, 5)).intact, true);
+      // A node that has not cached the template (another node, or after a restart) reads it from the table.
+      const other = new PostgresStore({ connectionString: database.url, poolSize: 1 });
+      try {
+        assert.deepEqual(await other.lookupAuditEvents({ accountId: ACCOUNT, attribute: { key: 'EventId', value: templated!.eventId }, limit: 1 }), [templated]);
+      } finally {
+        await other.close();
+      }
     } finally {
       await store.close();
       await raw.end({ timeout: 1 });

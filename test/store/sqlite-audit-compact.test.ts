@@ -7,10 +7,10 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { buildEvent, canonicalEventJson, indexFields, verifyChain } from '../../src/audit/index.js';
 import { chainHash, GENESIS_HASH, type AuditEventDraft } from '../../src/store/index.js';
-import { decodeAuditBody } from '../../src/store/audit-codec.js';
-import { auditMigrations } from '../../src/store/sqlite/audit-migrations.js';
+import { auditMigrations, migrateAuditLog } from '../../src/store/sqlite/audit-migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { applyMigrations } from '../../src/store/sqlite/migration-runner.js';
+import { AuditNames, logicalAuditRow, storedAuditRow, type AuditLogicalRow } from '../../src/store/sqlite/audit-rows.js';
 
 /**
  * Issue 21: the compact on-disk encoding of audit.db (store/audit-codec.ts, store/sqlite/audit-rows.ts). An event
@@ -47,28 +47,78 @@ function tempDir(): string {
 }
 
 describe('the compact encoding of audit.db', () => {
-  it('stores an appended body as its text, the hashes in 32 bytes, the event id in 16 and repeated texts as ids, and reads back the identical event', async () => {
+  it('stores an appended body as its template id and holes from the second event of its shape on, the hashes in 32 bytes, the event id in 16 and repeated texts as ids, and reads back the identical events', async () => {
     const dir = tempDir();
     const store = new SqliteStore(join(dir, 'coffer.db'));
     try {
       store.migrate();
-      const draft = getSecretValueDraft(1);
-      const [appended] = await store.appendAuditEvents([draft]);
+      // Drafts 1 and 61 have the same principal and secret: one shape, so one template (audit-codec.ts).
+      const first = getSecretValueDraft(1);
+      const second = getSecretValueDraft(61);
+      const [appendedFirst] = await store.appendAuditEvents([first]);
+      const [appended] = await store.appendAuditEvents([second]);
       const db = new Database(join(dir, 'audit.db'), { readonly: true });
-      const row = db.prepare('SELECT * FROM audit_events WHERE sequence = ?').get(appended!.sequence) as Record<string, unknown>;
+      const rowAt = (sequence: number) => db.prepare('SELECT * FROM audit_events WHERE sequence = ?').get(sequence) as Record<string, unknown>;
+      const row = rowAt(appended!.sequence);
+      const templates = db.prepare('SELECT id, template FROM audit_templates').all() as Array<{ id: number; template: string }>;
       db.close();
-      assert.equal(row.body, draft.body, 'an append keeps the canonical JSON as text (compressing it costs more CPU than the rest of the append)');
-      assert.equal(decodeAuditBody(row.body), draft.body);
-      assert.equal((row.hash as Buffer).toString('hex'), chainHash(GENESIS_HASH, draft.body));
+      assert.equal(templates.length, 1, 'one shape, one template');
+      const body = row.body as Buffer;
+      // Codec 2, template id 1, then the requestID's 16 bytes: the event id, time and the secret's ARN come from the row's columns.
+      assert.deepEqual([...body.subarray(0, 2)], [2, templates[0]!.id]);
+      assert.equal(body.length, 2 + 16);
+      assert.ok(!templates[0]!.template.includes(second.eventId) && !templates[0]!.template.includes(second.resourceNames[0]!));
+      assert.equal((row.hash as Buffer).toString('hex'), chainHash(appendedFirst!.hash, second.body));
       assert.equal((row.prev_hash as Buffer).length, 32);
       assert.equal((row.event_id as Buffer).length, 16);
       for (const column of ['account_id', 'event_name', 'event_source', 'access_key_id', 'username', 'resource_names']) assert.equal(typeof row[column], 'number', column);
-      const [listed] = await store.listAuditEvents(0, 1);
-      assert.deepEqual(listed, appended);
-      assert.equal(listed!.body, draft.body);
+      const listed = await store.listAuditEvents(0, 2);
+      assert.deepEqual(listed, [appendedFirst, appended]);
+      assert.equal(listed[1]!.body, second.body);
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the text of an event whose shape it has not seen before, and no template for it (a one-off event costs no more than its text)', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(join(dir, 'coffer.db'));
+    try {
+      store.migrate();
+      const drafts = [getSecretValueDraft(1), getSecretValueDraft(2), getSecretValueDraft(3)];
+      await store.appendAuditEvents(drafts);
+      const db = new Database(join(dir, 'audit.db'), { readonly: true });
+      const bodies = db.prepare('SELECT body FROM audit_events ORDER BY sequence').pluck().all();
+      const templates = db.prepare('SELECT count(*) FROM audit_templates').pluck().get();
+      db.close();
+      assert.deepEqual(bodies, drafts.map((draft) => draft.body));
+      assert.equal(templates, 0);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('imports (migrate, restore) store an event as a template from the second of its shape on, and compress the first', () => {
+    const db = new Database(':memory:');
+    try {
+      migrateAuditLog(db);
+      const names = new AuditNames(db);
+      const rows = [1, 61, 121].map((index, position): AuditLogicalRow => {
+        const draft = getSecretValueDraft(index);
+        return [position + 1, draft.eventId, draft.accountId, draft.eventTime.getTime(), draft.eventName, draft.eventSource, 1, draft.accessKeyId,
+          draft.username, JSON.stringify(draft.resourceNames), draft.body, 'a'.repeat(64), 'b'.repeat(64)];
+      });
+      const stored = rows.map((row) => storedAuditRow(names, row, 'imported'));
+      assert.deepEqual(stored.map((values) => (values[10] as Buffer)[0]), [1, 2, 2], 'codec 1 (compressed), then codec 2 (template)');
+      assert.equal((stored[2]![10] as Buffer).length, 2 + 16);
+      const columns = ['sequence', 'event_id', 'account_id', 'event_time', 'event_name', 'event_source', 'read_only', 'access_key_id', 'username', 'resource_names', 'body', 'prev_hash', 'hash'];
+      for (const [index, values] of stored.entries()) {
+        assert.deepEqual(logicalAuditRow(names, Object.fromEntries(columns.map((column, at) => [column, values[at]]))), rows[index]);
+      }
+    } finally {
+      db.close();
     }
   });
 
@@ -123,7 +173,7 @@ describe('the compact encoding of audit.db', () => {
     }
   });
 
-  it('takes under 1,200 bytes of audit.db per GetSecretValue event, indexes and pages included (issue 21; 1,495 before the compact encoding)', async () => {
+  it('takes under 300 bytes of audit.db per GetSecretValue event, indexes, pages and templates included (issue 21; 1,495 before the compact encoding, 1,103 with bodies as text)', async () => {
     const dir = tempDir();
     const store = new SqliteStore(join(dir, 'coffer.db'));
     const events = 5000;
@@ -144,7 +194,7 @@ describe('the compact encoding of audit.db', () => {
       db.close();
       const perEvent = bytes / events;
       process.stdout.write(`# audit.db: ${perEvent.toFixed(0)} bytes per GetSecretValue event (${events} events)\n`);
-      assert.ok(perEvent < 1200, `${perEvent.toFixed(0)} bytes per event`);
+      assert.ok(perEvent < 300, `${perEvent.toFixed(0)} bytes per event`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

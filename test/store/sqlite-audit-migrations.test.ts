@@ -60,7 +60,7 @@ describe('SQLite audit log migrations (audit.db)', () => {
       store.migrate();
       assert.equal((await store.appendAuditEvent(draft())).sequence, 1);
       assert.equal((await reader.listAuditEvents(0, 10)).length, 1);
-      assert.deepEqual(appliedAuditMigrations(join(dir, 'audit.db')), [{ id: 1, name: 'audit-log' }, { id: 2, name: 'audit-events-by-name' }, { id: 3, name: 'audit-compact-rows' }]);
+      assert.deepEqual(appliedAuditMigrations(join(dir, 'audit.db')), [{ id: 1, name: 'audit-log' }, { id: 2, name: 'audit-events-by-name' }, { id: 3, name: 'audit-compact-rows' }, { id: 4, name: 'audit-body-templates' }]);
       const main = new Database(join(dir, 'coffer.db'), { readonly: true });
       assert.equal(main.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit_migrations'").get(), undefined);
       main.close();
@@ -78,7 +78,7 @@ describe('SQLite audit log migrations (audit.db)', () => {
     try {
       store.migrate();
       const appended = await store.appendAuditEvent(draft());
-      assert.deepEqual(appliedAuditMigrations(join(dir, 'audit.db')), [{ id: 1, name: 'audit-log' }, { id: 2, name: 'audit-events-by-name' }, { id: 3, name: 'audit-compact-rows' }]);
+      assert.deepEqual(appliedAuditMigrations(join(dir, 'audit.db')), [{ id: 1, name: 'audit-log' }, { id: 2, name: 'audit-events-by-name' }, { id: 3, name: 'audit-compact-rows' }, { id: 4, name: 'audit-body-templates' }]);
       assert.equal(appended.sequence, 2);
       assert.equal(appended.prevHash, old.hash);
       assert.deepEqual((await store.listAuditEvents(0, 10)).map((event) => event.eventId), [old.eventId, appended.eventId]);

@@ -1,6 +1,9 @@
 import { AuditAnchorer, newestValidAnchor, type AuditAnchoring } from '../audit-anchor.js';
-import { decodeAuditBody, decodeAuditHash } from '../audit-codec.js';
+import {
+  AuditTemplateMatcher, decodeAuditBody, decodeAuditHash, encodeTemplatedBody, splitAuditBody, templateOfStoredBody, type AuditBodySplit,
+} from '../audit-codec.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
+import { createHash } from 'node:crypto';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
 import type { AuditRepository } from '../repositories/audit.js';
 import type { RunInTransaction } from './postgres-tables.js';
@@ -39,6 +42,7 @@ const PRUNE_BATCH_ROWS = 2000;
  */
 export class PostgresAuditTables implements AuditRepository {
   readonly #transaction: RunInTransaction;
+  readonly #templates = new PostgresAuditTemplates();
   #anchorer: AuditAnchorer | undefined;
   #appendQueue: Promise<unknown> = Promise.resolve();
 
@@ -72,7 +76,10 @@ export class PostgresAuditTables implements AuditRepository {
   }
 
   appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
-    const appended = this.#appendQueue.then(() => this.#transaction((sql) => appendAfterEnd(sql, drafts)));
+    const appended = this.#appendQueue.then(async () => {
+      const bodies = await this.#templates.storedBodies(drafts, this.#transaction);
+      return this.#transaction((sql) => appendAfterEnd(sql, drafts, bodies));
+    });
     this.#appendQueue = appended.catch(() => undefined);
     return appended.then((records) => {
       const head = records[records.length - 1];
@@ -96,7 +103,7 @@ export class PostgresAuditTables implements AuditRepository {
     };
     try {
       await this.#transaction(async (sql) => {
-        await appendAfterEnd(sql, [probe]);
+        await appendAfterEnd(sql, [probe], [Buffer.from(probe.body, 'utf8')]);
         throw new ProbeRollback();
       });
     } catch (error) {
@@ -123,8 +130,14 @@ export class PostgresAuditTables implements AuditRepository {
 
   listAuditEvents(afterSequence: number, limit: number): Promise<AuditEventRecord[]> {
     return this.#transaction(async (sql) =>
-      (await sql.rows('SELECT * FROM audit_events WHERE sequence > $1 ORDER BY sequence LIMIT $2', [afterSequence, limit])).map(auditEventFromRow),
+      this.#records(sql, await sql.rows('SELECT * FROM audit_events WHERE sequence > $1 ORDER BY sequence LIMIT $2', [afterSequence, limit])),
     );
+  }
+
+  /** Rows as records, their bodies' templates read first (those this node has not cached). */
+  async #records(sql: Sql, rows: Row[]): Promise<AuditEventRecord[]> {
+    await this.#templates.load(sql, rows);
+    return rows.map((row) => auditEventFromRow(row, this.#templates));
   }
 
   lastSuccessfulAuditEvent(query: { eventSource: string; eventNames: readonly string[]; resourceName: string }): Promise<AuditEventRecord | undefined> {
@@ -139,7 +152,7 @@ export class PostgresAuditTables implements AuditRepository {
              ORDER BY sequence DESC LIMIT ${SUCCESS_SEARCH_PAGE}`,
             [name, query.eventSource, query.resourceName, before],
           );
-          const success = rows.map(auditEventFromRow).find((record) => !failedCall(record));
+          const success = (await this.#records(sql, rows)).find((record) => !failedCall(record));
           if (success) {
             if (!newest || success.sequence > newest.sequence) newest = success;
             break;
@@ -170,7 +183,7 @@ export class PostgresAuditTables implements AuditRepository {
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     values.push(lookup.limit);
     return this.#transaction(async (sql) =>
-      (await sql.rows(`SELECT * FROM audit_events ${where} ORDER BY sequence DESC LIMIT $${values.length}`, values)).map(auditEventFromRow),
+      this.#records(sql, await sql.rows(`SELECT * FROM audit_events ${where} ORDER BY sequence DESC LIMIT $${values.length}`, values)),
     );
   }
 }
@@ -180,7 +193,8 @@ export class PostgresAuditTables implements AuditRepository {
  * whatever the batch size, so each connection prepares it once: one array parameter per column, unnested into
  * rows. resource_names, itself an array, travels as JSON text per row (unnest would flatten a text[][]); the
  * body's UTF-8 bytes as base64 (any character survives, NUL included) and the hashes as hex, decoded into BYTEA
- * by the statement. Appends store the text uncompressed; imports compress (transfer.ts, audit-codec.ts).
+ * by the statement. Appends store a template's id and holes, or the text (PostgresAuditTemplates); imports
+ * compress (transfer.ts, audit-codec.ts).
  */
 const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
     username, resource_names, body, prev_hash, hash)
@@ -192,7 +206,7 @@ const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id,
       username, resource_names, body, prev_hash, hash)`;
 
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
-async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
+async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
   const end = await sql.one("SELECT sequence, encode(hash, 'hex') AS hash FROM audit_events ORDER BY sequence DESC LIMIT 1");
   let sequence: number = end?.sequence ?? 0;
   let prevHash: string = end?.hash ?? GENESIS_HASH;
@@ -207,12 +221,12 @@ async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[]): Promise<Audi
   await sql.run(INSERT_EVENTS, [
     column((r) => r.sequence), column((r) => r.eventId), column((r) => r.accountId), column((r) => r.eventTime.getTime()),
     column((r) => r.eventName), column((r) => r.eventSource), column((r) => r.readOnly), column((r) => r.accessKeyId),
-    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), column((r) => Buffer.from(r.body, 'utf8').toString('base64')), column((r) => r.prevHash), column((r) => r.hash),
+    column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), bodies.map((body) => body.toString('base64')), column((r) => r.prevHash), column((r) => r.hash),
   ]);
   return records;
 }
 
-function auditEventFromRow(row: Row): AuditEventRecord {
+function auditEventFromRow(row: Row, templates: PostgresAuditTemplates): AuditEventRecord {
   return {
     sequence: row.sequence,
     eventId: row.event_id,
@@ -224,7 +238,7 @@ function auditEventFromRow(row: Row): AuditEventRecord {
     accessKeyId: row.access_key_id,
     username: row.username,
     resourceNames: row.resource_names,
-    body: decodeAuditBody(row.body),
+    body: templates.bodyOf(row),
     prevHash: decodeAuditHash(row.prev_hash),
     hash: decodeAuditHash(row.hash),
   };
@@ -236,5 +250,102 @@ function failedCall(record: AuditEventRecord): boolean {
     return (JSON.parse(record.body) as { errorCode?: unknown }).errorCode !== undefined;
   } catch {
     return true;
+  }
+}
+
+/** The key under which an append looks for the templates its operation and access key used last. */
+function matcherKey(draft: AuditEventDraft): string {
+  return `${draft.eventName}\n${draft.accessKeyId}`;
+}
+
+/** Templates a node keeps in memory, either way (text → id, id → text); past it the map starts over. */
+const TEMPLATE_CACHE_LIMIT = 4096;
+/** Templates seen once and not stored yet; past it the set starts over. */
+const SEEN_ONCE_LIMIT = 1024;
+
+/**
+ * The body templates of audit_templates (audit-codec.ts, codec 2), as one node sees them: text → id for its
+ * appends, id → text for its reads. A template is stored from the second event of this node that has it (the
+ * first keeps its text: an event whose template is its own costs no more than its text), in a short transaction
+ * of its own before the append, as insert-or-get (several nodes may store the same one): every id cached here
+ * is committed, and a template is never deleted, so the caches never go stale.
+ */
+export class PostgresAuditTemplates {
+  readonly #ids = new Map<string, number>();
+  readonly #texts = new Map<number, string>();
+  readonly #seenOnce = new Set<string>();
+  /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
+  readonly #matcher = new AuditTemplateMatcher();
+
+  /** The stored bodies of the drafts, in order: a template id and holes, or the text's UTF-8 bytes. */
+  async storedBodies(drafts: readonly AuditEventDraft[], transaction: RunInTransaction): Promise<Buffer[]> {
+    const matched: Array<Buffer | undefined> = [];
+    const splits = drafts.map((draft, index) => {
+      const context = { eventId: draft.eventId, eventTime: draft.eventTime.getTime(), resourceNames: draft.resourceNames };
+      const match = this.#matcher.find(matcherKey(draft), draft.body, context);
+      if (match) matched[index] = encodeTemplatedBody(match.templateId, match.holes);
+      return match ? undefined : splitAuditBody(draft.body, context);
+    });
+    const toStore = new Map<string, Buffer>();
+    for (const split of splits) {
+      if (split === undefined || this.#ids.has(split.template) || toStore.has(split.template)) continue;
+      if (this.#seenOnce.delete(split.template)) toStore.set(split.template, createHash('sha256').update(split.template).digest());
+      else {
+        if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
+        this.#seenOnce.add(split.template);
+      }
+    }
+    if (toStore.size > 0) await this.#store(toStore, transaction);
+    return drafts.map((draft, index) => {
+      const split: AuditBodySplit | undefined = splits[index];
+      const id = split && this.#ids.get(split.template);
+      if (id === undefined) return matched[index] ?? Buffer.from(draft.body, 'utf8');
+      this.#matcher.add(matcherKey(draft), split!.template, id);
+      return encodeTemplatedBody(id, split!.holes);
+    });
+  }
+
+  async #store(templates: Map<string, Buffer>, transaction: RunInTransaction): Promise<void> {
+    const digests = [...templates.values()].map((digest) => digest.toString('hex'));
+    const stored = await transaction(async (sql) => {
+      await sql.run(
+        `INSERT INTO audit_templates (digest, template) SELECT decode(digest, 'hex'), template FROM unnest($1::text[], $2::text[]) AS t (digest, template)
+         ON CONFLICT (digest) DO NOTHING`,
+        [digests, [...templates.keys()]],
+      );
+      return sql.rows("SELECT id, template FROM audit_templates WHERE digest IN (SELECT decode(d, 'hex') FROM unnest($1::text[]) AS d)", [digests]);
+    });
+    if (this.#ids.size + stored.length > TEMPLATE_CACHE_LIMIT) this.#ids.clear();
+    // A row whose text differs from ours (the same SHA-256: not a thing to plan for) is never used for it.
+    for (const row of stored) if (templates.has(row.template as string)) this.#ids.set(row.template as string, Number(row.id));
+  }
+
+  /** Reads the templates of the rows' bodies that this node has not cached. */
+  async load(sql: Sql, rows: readonly Row[]): Promise<void> {
+    const missing = new Set<number>();
+    for (const row of rows) {
+      const templateId = templateOfStoredBody(row.body)?.templateId;
+      if (templateId !== undefined && !this.#texts.has(templateId)) missing.add(templateId);
+    }
+    if (missing.size === 0) return;
+    if (this.#texts.size + missing.size > TEMPLATE_CACHE_LIMIT) this.#texts.clear();
+    this.#remember(await sql.rows('SELECT id, template FROM audit_templates WHERE id = ANY($1::bigint[])', [[...missing]]));
+  }
+
+  /** Reads every template (a copy's snapshot: its cursor leaves no room for a query per page). */
+  async loadAll(sql: Sql): Promise<void> {
+    this.#remember(await sql.rows('SELECT id, template FROM audit_templates'));
+  }
+
+  #remember(rows: readonly Row[]): void {
+    for (const row of rows) this.#texts.set(Number(row.id), row.template as string);
+  }
+
+  /** The canonical text of a row's body, whatever its encoding (its template loaded first). */
+  bodyOf(row: Row): string {
+    return decodeAuditBody(row.body, {
+      template: (id) => this.#texts.get(id),
+      context: () => ({ eventId: String(row.event_id), eventTime: Number(row.event_time), resourceNames: (row.resource_names as string[] | null) ?? [] }),
+    });
   }
 }

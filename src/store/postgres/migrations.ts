@@ -546,4 +546,18 @@ export const postgresMigrations: readonly PostgresMigration[] = [
         ALTER COLUMN hash TYPE BYTEA USING decode(hash, 'hex');
     `,
   },
+  {
+    id: 20,
+    name: 'audit-body-templates',
+    // Body templates (store/audit-codec.ts, codec 2), as audit.db's audit_templates: an appended body is the id of
+    // its template here and the values of its holes. Found by the SHA-256 of the text (a B-tree entry cannot hold
+    // a long text). Only inserted to, so a node may cache it; derived data, so a copy does not carry it.
+    sql: `
+      CREATE TABLE audit_templates (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        digest BYTEA NOT NULL UNIQUE,
+        template TEXT NOT NULL
+      );
+    `,
+  },
 ];

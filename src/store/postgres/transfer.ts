@@ -12,12 +12,16 @@ import {
   type TransferValue,
 } from '../transfer.js';
 import { sqlOn, type Pool, type Sql } from './transaction.js';
-import { decodeAuditBody, decodeAuditHash, encodeAuditBody } from '../audit-codec.js';
+import { decodeAuditHash, encodeAuditBody } from '../audit-codec.js';
+import { PostgresAuditTemplates } from './audit-tables.js';
 
 type Row = Record<string, any>;
 
-/** Tables of the schema's own bookkeeping, never copied (the target's own migrations write its own). */
-const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'schema_migrations_lock']);
+/**
+ * Tables of the schema's own bookkeeping, never copied (the target's own migrations write its own). audit_templates
+ * (audit-tables.ts) is part of how audit_events is stored: a copy carries the events' canonical bodies.
+ */
+const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'schema_migrations_lock', 'audit_templates']);
 /** PostgreSQL takes at most 65,535 parameters per statement; a multi-row INSERT stays below. */
 const MAX_PARAMETERS = 60_000;
 
@@ -90,9 +94,14 @@ export class PostgresTransfer implements StoreTransfer {
 async function* readPages(transaction: postgres.TransactionSql, sql: Sql, table: TransferTable, pageSize: number): AsyncGenerator<TransferRow[]> {
   if (!(await tableExists(sql, table.name))) return;
   const order = table.order.map((name) => orderTerm(table.columns.find((column) => column.name === name)!)).join(', ');
+  // Audit bodies of codec 2 are decoded with their templates, all read before the cursor opens.
+  const templates = new PostgresAuditTemplates();
+  if (table.columns.some((column) => column.kind === 'audit-body') && (await tableExists(sql, 'audit_templates'))) await templates.loadAll(sql);
   const query = transaction.unsafe(`SELECT ${table.columns.map((column) => column.name).join(', ')} FROM ${table.name} ORDER BY ${order}`);
   for await (const rows of query.cursor(pageSize)) {
-    yield (rows as Row[]).map((row) => table.columns.map((column) => fromPostgresValue(table, column, row[column.name])));
+    yield (rows as Row[]).map((row) =>
+      table.columns.map((column) => (column.kind === 'audit-body' ? templates.bodyOf(row) : fromPostgresValue(table, column, row[column.name]))),
+    );
   }
 }
 
@@ -114,8 +123,6 @@ function fromPostgresValue(table: TransferTable, column: TransferColumn, value: 
     case 'integer':
     case 'position':
       return Number(value);
-    case 'audit-body':
-      return decodeAuditBody(value);
     case 'sha256':
       return decodeAuditHash(value);
     default:

@@ -70,6 +70,14 @@ export const auditMigrations: readonly Migration[] = [
       CREATE INDEX audit_events_by_name ON audit_events (event_name, sequence);
     `,
   },
+  {
+    id: 4,
+    name: 'audit-body-templates',
+    // Body templates (store/audit-codec.ts, codec 2): an appended body is the id of its template here and the values
+    // of its holes. Found by the SHA-256 of the text (an index on the text itself would hold every template twice).
+    // Derived data, like audit_names: a copy carries the bodies' canonical text and the target makes its own.
+    sql: 'CREATE TABLE audit_templates (id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, template TEXT NOT NULL);',
+  },
 ];
 
 /** Brings a database holding the audit log (audit.db, or an in-memory store's one database) up to date. */

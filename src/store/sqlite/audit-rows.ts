@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import { decodeAuditBody, decodeAuditEventId, decodeAuditHash, encodeAuditBody, encodeAuditEventId, encodeAuditHash } from '../audit-codec.js';
+import {
+  AuditTemplateMatcher, decodeAuditBody, decodeAuditEventId, decodeAuditHash, encodeAuditBody, encodeAuditEventId, encodeAuditHash, encodeTemplatedBody,
+  splitAuditBody,
+} from '../audit-codec.js';
 import type { AuditEventRecord } from '../records.js';
 
 /**
@@ -7,8 +11,9 @@ import type { AuditEventRecord } from '../records.js';
  *
  * The columns that repeat the same few texts over and over (account, event name and source, access key,
  * user name, the resource names' JSON array) hold the id of the text in `audit_names` (an INTEGER of one or
- * two bytes, and so are their index entries); the event id is 16 bytes, the body its text (appends) or
- * compressed (imports), the hashes 32 bytes (store/audit-codec.ts). A value of the old encoding is TEXT, and read as it is: rows written before
+ * two bytes, and so are their index entries); the event id is 16 bytes, the body a template's id and its
+ * holes (appends, audit migration 4: the template's text is in `audit_templates`), its text (appends of an event
+ * whose template is not kept) or compressed (imports), the hashes 32 bytes (store/audit-codec.ts). A value of the old encoding is TEXT, and read as it is: rows written before
  * migration 3, or put back as text by hand, need no rewrite. A name once given an id keeps it for good
  * (audit_names is only appended to), so readers may cache it.
  */
@@ -22,11 +27,24 @@ export type AuditLogicalRow = [
   accessKeyId: string, username: string, resourceNames: string, body: string, prevHash: string, hash: string,
 ];
 
-/** The texts kept as ids in `audit_names`, for one connection. */
+/** Templates a connection keeps in memory, either way (text → id, id → text); past it the map starts over. */
+const TEMPLATE_CACHE_LIMIT = 4096;
+/** Templates seen once and not kept yet, remembered by the writer; past it the set starts over. */
+const SEEN_ONCE_LIMIT = 1024;
+
+/** The texts kept as ids in `audit_names`, and the body templates kept in `audit_templates`, for one connection. */
 export class AuditNames {
   readonly #db: Database;
   readonly #ids = new Map<string, number>();
   readonly #names = new Map<number, string>();
+  readonly #templateIds = new Map<string, number>();
+  readonly #templates = new Map<number, string>();
+  readonly #seenOnce = new Set<string>();
+  /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
+  readonly matcher = new AuditTemplateMatcher();
+  #templateByDigest: Statement | undefined;
+  #insertTemplate: Statement | undefined;
+  #templateOf: Statement | undefined;
   // Prepared when first needed: an audit.db of the old encoding, opened read-only and not migrated, has no
   // audit_names table, and none of its rows names an id.
   #select: Statement | undefined;
@@ -62,35 +80,105 @@ export class AuditNames {
     return name;
   }
 
+  /**
+   * The id of a body template; call inside the write transaction that uses it. A template is kept from the second
+   * event that has it on (the first keeps its text): an event whose template is its own costs no more than its text.
+   */
+  templateIdOf(template: string): number | undefined {
+    const known = this.#templateIds.get(template);
+    if (known !== undefined) return known;
+    // A first sight costs no SQL (a one-off event's only extra cost is the split); the table is asked from the
+    // second on (kept before a restart, or by another connection), and given the template when it has none.
+    if (!this.#seenOnce.delete(template)) {
+      if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
+      this.#seenOnce.add(template);
+      return undefined;
+    }
+    this.#templateByDigest ??= this.#db.prepare('SELECT id, template FROM audit_templates WHERE digest = ?');
+    const digest = createHash('sha256').update(template).digest();
+    const stored = this.#templateByDigest.get(digest) as { id: number; template: string } | undefined;
+    let id: number;
+    if (stored !== undefined) {
+      // Another text with the same SHA-256 is not a thing to plan for, but it must never decode as this one.
+      if (stored.template !== template) return undefined;
+      id = stored.id;
+    } else {
+      this.#insertTemplate ??= this.#db.prepare('INSERT INTO audit_templates (digest, template) VALUES (?, ?)');
+      id = Number(this.#insertTemplate.run(digest, template).lastInsertRowid);
+    }
+    if (this.#templateIds.size >= TEMPLATE_CACHE_LIMIT) this.#templateIds.clear();
+    this.#templateIds.set(template, id);
+    return id;
+  }
+
+  /** The text of a body template (undefined for an id with none: a tampered row). */
+  templateOf(id: number): string | undefined {
+    let template = this.#templates.get(id);
+    if (template === undefined) {
+      this.#templateOf ??= this.#db.prepare('SELECT template FROM audit_templates WHERE id = ?').pluck();
+      template = this.#templateOf.get(id) as string | undefined;
+      if (template === undefined) return undefined;
+      if (this.#templates.size >= TEMPLATE_CACHE_LIMIT) this.#templates.clear();
+      this.#templates.set(id, template);
+    }
+    return template;
+  }
+
   /** After a rolled-back transaction: ids given in it no longer exist. */
   forgetUncommitted(): void {
     this.#ids.clear();
+    this.#templateIds.clear();
+    this.matcher.clear();
   }
 }
 
 /**
- * The values an INSERT of AUDIT_COLUMNS takes for an event, in the compact encoding. `body`: 'compressed' (an
- * import, a restore: off the request path) or 'text' (the writer's appends: compressing each event with a fresh
- * zlib stream cost more CPU than the rest of a GetSecretValue's append; docs/ARCHITECTURE.md, "Audit").
+ * The values an INSERT of AUDIT_COLUMNS takes for an event, in the compact encoding. `body`: 'template' (the
+ * writer's appends: a template id and the holes, or the text while the template is not kept; audit-codec.ts) or
+ * 'imported' (an import, a restore: off the request path, so an event without a template is compressed).
+ * Compressing each append with a fresh zlib stream cost more CPU than the rest of a GetSecretValue's append;
+ * docs/ARCHITECTURE.md, "Audit".
  */
-export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'compressed' | 'text' = 'compressed'): unknown[] {
+export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'imported' | 'template'): unknown[] {
   const [sequence, eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text, prevHash, hash] = row;
   // Ids are bound as BigInt: better-sqlite3 binds a number as a REAL, which a column without affinity keeps (8 bytes).
   const id = (name: string) => BigInt(names.idOf(name));
   return [
     sequence, encodeAuditEventId(eventId), id(accountId), eventTime, id(eventName), id(eventSource), readOnly,
-    id(accessKeyId), id(username), id(resourceNames), body === 'compressed' ? encodeAuditBody(text) : text, encodeAuditHash(prevHash), encodeAuditHash(hash),
+    id(accessKeyId), id(username), id(resourceNames), templatedBody(names, row) ?? (body === 'imported' ? encodeAuditBody(text) : text),
+    encodeAuditHash(prevHash), encodeAuditHash(hash),
   ];
+}
+
+/** The body as a template's id and holes; undefined when it has no template kept (yet). */
+function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | undefined {
+  const [, eventId, , eventTime, eventName, , , accessKeyId, , resourceNames, text] = row;
+  const context = { eventId, eventTime, resourceNames: parseNames(resourceNames) };
+  const key = `${eventName}\n${accessKeyId}`;
+  const match = names.matcher.find(key, text, context);
+  if (match) return encodeTemplatedBody(match.templateId, match.holes);
+  const split = splitAuditBody(text, context);
+  const templateId = split && names.templateIdOf(split.template);
+  if (templateId === undefined) return undefined;
+  names.matcher.add(key, split!.template, templateId);
+  return encodeTemplatedBody(templateId, split!.holes);
 }
 
 type StoredRow = Record<string, unknown>;
 
 /** A stored row (either encoding) as its logical values. */
 export function logicalAuditRow(names: AuditNames, row: StoredRow): AuditLogicalRow {
+  const eventId = decodeAuditEventId(row.event_id);
+  const eventTime = Number(row.event_time);
+  const resourceNames = names.nameOf(row.resource_names);
+  const body = decodeAuditBody(row.body, {
+    template: (id) => names.templateOf(id),
+    context: () => ({ eventId, eventTime, resourceNames: parseNames(resourceNames) }),
+  });
   return [
-    Number(row.sequence), decodeAuditEventId(row.event_id), names.nameOf(row.account_id), Number(row.event_time), names.nameOf(row.event_name),
+    Number(row.sequence), eventId, names.nameOf(row.account_id), eventTime, names.nameOf(row.event_name),
     names.nameOf(row.event_source), row.read_only === 1 ? 1 : 0, names.nameOf(row.access_key_id), names.nameOf(row.username),
-    names.nameOf(row.resource_names), decodeAuditBody(row.body), decodeAuditHash(row.prev_hash), decodeAuditHash(row.hash),
+    resourceNames, body, decodeAuditHash(row.prev_hash), decodeAuditHash(row.hash),
   ];
 }
 

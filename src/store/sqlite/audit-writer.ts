@@ -74,8 +74,9 @@ export function sealedAppender(db: Database.Database): (rows: AuditDraftRow[]) =
     return rows.map((row) => {
       sequence += 1;
       const hash = chainHash(prevHash, row[BODY_INDEX]);
-      // The body as text: compressing it (node:zlib, a fresh stream per call) cost a GetSecretValue ~40 µs of CPU.
-      insert.run(...storedAuditRow(names, [sequence, ...row, prevHash, hash], 'text'));
+      // The body as a template and its holes (audit-codec.ts): compressing it (node:zlib, a fresh stream per call)
+      // cost a GetSecretValue ~40 µs of CPU.
+      insert.run(...storedAuditRow(names, [sequence, ...row, prevHash, hash], 'template'));
       const seal = { sequence, prevHash, hash };
       prevHash = hash;
       return seal;

@@ -19,10 +19,10 @@ type Db = Database.Database;
 
 /**
  * Tables of the schema's own bookkeeping, never copied (the target's own migrations write its own). audit_names
- * (audit-rows.ts) is part of how audit_events is stored: a copy carries the events' texts, and the target gives
- * them ids of its own.
+ * and audit_templates (audit-rows.ts) are part of how audit_events is stored: a copy carries the events' texts
+ * and canonical bodies, and the target gives them ids of its own.
  */
-const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'audit_migrations', 'audit_names']);
+const BOOKKEEPING_TABLES = new Set(['schema_migrations', 'audit_migrations', 'audit_names', 'audit_templates']);
 /** The one table that lives in audit.db rather than coffer.db (audit-writer.ts). */
 const AUDIT_TABLE = 'audit_events';
 
@@ -179,7 +179,7 @@ async function* readAuditPages(db: Db, pageSize: number): AsyncGenerator<Transfe
   }
 }
 
-/** Writes copied audit events in the compact encoding (the canonical row's hashes are kept as they are). */
+/** Writes copied audit events in the compact encoding, templates as appends make them (the canonical row's hashes are kept as they are). */
 function auditRowWriter(db: Db): (row: TransferRow) => void {
   const names = new AuditNames(db);
   const insert = db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (${AUDIT_COLUMNS.split(',').map(() => '?').join(', ')})`);
@@ -187,7 +187,7 @@ function auditRowWriter(db: Db): (row: TransferRow) => void {
     const logical = [...row] as unknown as AuditLogicalRow;
     logical[6] = row[6] ? 1 : 0;
     logical[9] = JSON.stringify(row[9]);
-    insert.run(...storedAuditRow(names, logical));
+    insert.run(...storedAuditRow(names, logical, 'imported'));
   };
 }
 

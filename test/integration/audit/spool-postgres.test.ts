@@ -7,8 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import postgres from 'postgres';
 import { defaultAuditSpoolDir, parseSpool } from '../../../src/server/index.js';
-import { decodeAuditBody } from '../../../src/store/audit-codec.js';
-import { coffer } from '../../helpers/audit.js';
+import { coffer, POSTGRES_AUDIT_BODY_COLUMNS, POSTGRES_AUDIT_TEMPLATES, postgresAuditBody } from '../../helpers/audit.js';
 import { childEnv } from '../../helpers/child-server.js';
 import { createFailoverCluster, type FailoverCluster } from '../../helpers/postgres-failover-cluster.js';
 import { uniqueSecretName } from '../../helpers/secrets.js';
@@ -69,10 +68,14 @@ describe('fail-open auditing on PostgreSQL when the primary dies between a commi
 
       await cluster.promoteStandby();
       // The promoted standby is the primary now (query() names it 'standby' until a rebuild swaps the roles).
-      const eventsOf = async () => (await cluster!.query('standby', 'SELECT body FROM audit_events', [], database)).filter((row) => (JSON.parse(decodeAuditBody(row.body)) as { requestID: string }).requestID === requestId);
+      const eventsOf = async () => {
+        const templates = await cluster!.query('standby', POSTGRES_AUDIT_TEMPLATES, [], database);
+        const rows = await cluster!.query('standby', `SELECT ${POSTGRES_AUDIT_BODY_COLUMNS} FROM audit_events`, [], database);
+        return rows.map((row) => JSON.parse(postgresAuditBody(row as never, templates as never)) as { requestID: string; eventName: string }).filter((event) => event.requestID === requestId);
+      };
       await waitFor('the spooled event is appended', async () => (await eventsOf()).length > 0);
       assert.equal((await eventsOf()).length, 1);
-      assert.equal(JSON.parse(decodeAuditBody((await eventsOf())[0]!.body)).eventName, 'CreateSecret');
+      assert.equal((await eventsOf())[0]!.eventName, 'CreateSecret');
       await waitFor('the spool is emptied', async () => spooledRequestIds(node!.dataDir).length === 0);
       // The secret the acknowledged call created is there, and the node serves (and audits) again.
       assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString, 'committed-then-unaudited');

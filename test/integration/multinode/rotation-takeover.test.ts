@@ -5,7 +5,7 @@ import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { startChildNodes, type ChildNode, type ChildNodes } from '../../helpers/child-nodes.js';
 import { startHttpRotationFunction, type HttpRotationFunction, type Invocation, type RotationStep } from '../../helpers/http-rotation-function.js';
-import { decodeAuditBody } from '../../../src/store/audit-codec.js';
+import { POSTGRES_AUDIT_BODY_COLUMNS, POSTGRES_AUDIT_TEMPLATES, postgresAuditBody } from '../../helpers/audit.js';
 
 /**
  * Issue 14: "`kill -9` of the node holding a rotation lease mid-rotation: another node finishes it", and
@@ -94,12 +94,13 @@ describe('a rotation whose lease holder stops mid-rotation', () => {
 
   /** The rotation outcome events of the token in the one audit chain, by name. */
   const outcomesOf = async (token: string) => {
-    // The body is stored compressed (store/audit-codec.ts): decoded here, then counted by name.
-    const rows = await cluster.query<{ event_name: string; body: Buffer }>(
-      `SELECT event_name, body FROM audit_events WHERE event_name LIKE 'Rotation%' ORDER BY event_name`,
+    // The body is stored encoded (store/audit-codec.ts): decoded here, then counted by name.
+    const rows = await cluster.query<{ event_name: string; body: Buffer; event_id: string; event_time: string; resource_names: string[] }>(
+      `SELECT event_name, ${POSTGRES_AUDIT_BODY_COLUMNS} FROM audit_events WHERE event_name LIKE 'Rotation%' ORDER BY event_name`,
     );
+    const templates = await cluster.query<{ id: string; template: string }>(POSTGRES_AUDIT_TEMPLATES);
     const counts = new Map<string, number>();
-    for (const row of rows) if (decodeAuditBody(row.body).includes(token)) counts.set(row.event_name, (counts.get(row.event_name) ?? 0) + 1);
+    for (const row of rows) if (postgresAuditBody(row, templates).includes(token)) counts.set(row.event_name, (counts.get(row.event_name) ?? 0) + 1);
     return [...counts].map(([event_name, n]) => ({ event_name, n }));
   };
   const STARTED_AND_SUCCEEDED = [

@@ -13,9 +13,9 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
+import { POSTGRES_AUDIT_BODY_COLUMNS, POSTGRES_AUDIT_TEMPLATES, postgresAuditBody } from '../../helpers/audit.js';
 import { startChildNodes, type ChildNode, type ChildNodes } from '../../helpers/child-nodes.js';
 import { ROTATION_STEPS, startHttpRotationFunction, type HttpRotationFunction, type Invocation } from '../../helpers/http-rotation-function.js';
-import { decodeAuditBody } from '../../../src/store/audit-codec.js';
 
 /**
  * Issue 14, part 6: "Three nodes on one database: 2,000 mixed writes spread over the nodes (PutSecretValue,
@@ -334,8 +334,11 @@ describe('three coffer server processes on one PostgreSQL database', () => {
     const events = Number(/^(\d+) events/.exec(verified.stdout)![1]);
     assert.ok(events >= WRITES, `${events} events for ${WRITES} writes`);
     // Every acknowledged PutSecretValue is in it, from whichever node: the writers' and one per rotation (createSecret).
-    const putBodies = await cluster.query<{ body: Buffer }>(`SELECT body FROM audit_events WHERE event_name = 'PutSecretValue'`);
-    const puts = { n: putBodies.filter((row) => !decodeAuditBody(row.body).includes('"errorCode"')).length };
+    const putBodies = await cluster.query<{ body: Buffer; event_id: string; event_time: string; resource_names: string[] }>(
+      `SELECT ${POSTGRES_AUDIT_BODY_COLUMNS} FROM audit_events WHERE event_name = 'PutSecretValue'`,
+    );
+    const templates = await cluster.query<{ id: string; template: string }>(POSTGRES_AUDIT_TEMPLATES);
+    const puts = { n: putBodies.filter((row) => !postgresAuditBody(row, templates).includes('"errorCode"')).length };
     assert.equal(puts.n, outcomes.put.acknowledged + secrets.flatMap((secret) => secret.rotations).length);
   });
 });
