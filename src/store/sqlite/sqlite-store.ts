@@ -132,6 +132,10 @@ export class SqliteStore implements Store {
     // Deleted and overwritten content is zeroed, not left in free space: a value sealed in place (a function's
     // variables from before sealing) or a deleted row must not stay readable in the file.
     this.#db.pragma('secure_delete = ON');
+    // 4 MiB of SQLite's page cache, not better-sqlite3's 16 MiB: random reads over 100,000 secrets (a 300 MB file)
+    // fill all of it while hitting it little; the read cache above holds the hot rows, the OS's file cache the
+    // pages. In process, 15,000 random GetSecretValue: 13 MB less resident, CPU per read unchanged (RESULTS.md).
+    this.#db.pragma('cache_size = -4000');
     if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
     this.#groupCommit = new GroupCommit(this.#db);
     this.#cache = new ReadCache(this.#db, READ_CACHE_LIMITS);
