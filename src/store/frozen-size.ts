@@ -11,15 +11,16 @@ const SLOT_BYTES = 8;
 const STRING_HEADER_BYTES = 16;
 const DATE_BYTES = 88;
 const BUFFER_OVERHEAD_BYTES = 192;
-/** A heap number (a double that is not a small integer) or a slot's share of a boxed value. */
+/** A heap number: a number that is not a small integer (31 bits) is boxed, e.g. an epoch in milliseconds. */
 const NUMBER_BYTES = 16;
+const SMALL_INTEGER_LIMIT = 2 ** 30;
 
 const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 
 /** Freezes the record and everything in it, and returns its size in memory (one walk for both). */
 export function frozenSize(value: unknown): number {
   if (typeof value === 'string') return stringSize(value);
-  if (typeof value === 'number') return Number.isInteger(value) ? 0 : NUMBER_BYTES;
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < SMALL_INTEGER_LIMIT ? 0 : NUMBER_BYTES;
   if (value === null || typeof value !== 'object') return 0;
   if (ArrayBuffer.isView(value)) return value.byteLength + BUFFER_OVERHEAD_BYTES;
   if (value instanceof Date) {
