@@ -132,7 +132,12 @@ async function measure(variant: Variant, dataDir: string, secrets: number, amoun
     const run = async (phase: string, targets: { url: string; source: RequestSource }[], amount: number) => {
       sampler.resetPhase();
       const measurement = await runLoadSpread(targets, () => peer.cpuMicros(), { ...load, amount });
-      phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${memoryMap(peer.pid)}; ${await heapSpaces(peer)}` });
+      const map = memoryMap(peer.pid);
+      const spaces = await heapSpaces(peer);
+      // What is resident outside the main isolate's heap: native memory (malloc: SQLite, Buffers' bytes, sockets)
+      // and the audit writer thread's isolate, which /metrics does not see.
+      const outside = `outside the main heap ${(map.anonMb - spaces.committedMb).toFixed(0)} MB`;
+      phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${map.text}; ${spaces.text}; ${outside}` });
     };
     await run('get-random', [{ url: peer.url, source: gets() }], amounts.gets);
     await run('list', [{ url: peer.url, source: lists() }], amounts.pages);
@@ -232,11 +237,14 @@ function startSampling(peer: Peer) {
 }
 
 /** The server's resident memory split as /proc/PID/smaps_rollup splits it: anonymous (heaps, caches) and file-backed. */
-function memoryMap(pid: number): string {
+function memoryMap(pid: number): { text: string; anonMb: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
   if (process.env.RSS_PROBE_MAPS) process.stdout.write(`${largestMappings(pid)}\n`);
-  return `rss ${(kb('Rss') / 1024).toFixed(0)} = anon ${(kb('Anonymous') / 1024).toFixed(0)} + file ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(0)} MB`;
+  return {
+    text: `rss ${(kb('Rss') / 1024).toFixed(0)} = anon ${(kb('Anonymous') / 1024).toFixed(0)} + file ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(0)} MB`,
+    anonMb: kb('Anonymous') / 1024,
+  };
 }
 
 /** The ten mappings holding the most resident memory (RSS_PROBE_MAPS=1: where the memory outside V8's heap is). */
@@ -262,17 +270,18 @@ function largestMappings(pid: number): string {
   return `  top mappings: ${top.join('; ')}\n  anon by mapping size (KB bucket: count, rss MB): ${[...anonBySize].map(([b, e]) => `${b}+: ${e.count}, ${(e.rss / 1024).toFixed(0)}`).join('; ')}`;
 }
 
-/** The main isolate's heap spaces (size / used, MB) from /metrics. */
-async function heapSpaces(peer: Peer): Promise<string> {
-  const text = await (await fetch(`${peer.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+/** The main isolate's heap spaces (size / used, MB) from /metrics, and their committed total. */
+async function heapSpaces(peer: Peer): Promise<{ text: string; committedMb: number }> {
+  const metrics = await (await fetch(`${peer.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   const spaces = new Map<string, { total: number; used: number }>();
-  for (const match of text.matchAll(/^nodejs_heap_space_size_(total|used)_bytes\{space="(\w+)"\} (\S+)$/gm)) {
+  for (const match of metrics.matchAll(/^nodejs_heap_space_size_(total|used)_bytes\{space="(\w+)"\} (\S+)$/gm)) {
     const entry = spaces.get(match[2]!) ?? { total: 0, used: 0 };
     entry[match[1] as 'total' | 'used'] = Number(match[3]);
     spaces.set(match[2]!, entry);
   }
-  const cache = /^coffer_store_read_cache_entries(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
-  return [...spaces].filter(([, v]) => v.total > 1024 * 1024).map(([name, v]) => `${name} ${mb(v.total).toFixed(0)}/${mb(v.used).toFixed(0)}`).join(', ') + (cache ? `; read cache ${cache} entries` : '');
+  const cache = /^coffer_store_read_cache_entries(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1];
+  const text = [...spaces].filter(([, v]) => v.total > 1024 * 1024).map(([name, v]) => `${name} ${mb(v.total).toFixed(0)}/${mb(v.used).toFixed(0)}`).join(', ') + (cache ? `; read cache ${cache} entries` : '');
+  return { text, committedMb: mb([...spaces.values()].reduce((sum, v) => sum + v.total, 0)) };
 }
 
 async function scrape(peer: Peer): Promise<{ heapUsed: number; heapTotal: number; external: number }> {

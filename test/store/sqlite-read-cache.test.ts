@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import type { SecretRecord } from '../../src/store/index.js';
 import { ReadCache } from '../../src/store/sqlite/read-cache.js';
 import { newSecret, newVersion } from './sample-records.js';
 
@@ -83,19 +87,19 @@ describe('sqlite store read cache', () => {
   });
 });
 
-/** The cache's bounds: entries and approximate bytes, oldest out first (read-cache.ts). */
+/** The cache's bound: bytes of memory, counted as V8 lays the records out, oldest out first (read-cache.ts). */
 describe('read cache limits', () => {
   const value = (bytes: number) => ({ sealedValue: Buffer.alloc(bytes), name: 'n' });
 
-  it('keeps about maxBytes of records, dropping the oldest first, and never caches one larger than the bound', () => {
+  it('keeps at most maxBytes of records, dropping the oldest first, and never caches one larger than the bound', () => {
     const db = new Database(':memory:');
-    const cache = new ReadCache(db, { maxEntries: 1000, maxBytes: 10_000 });
+    const cache = new ReadCache(db, { maxBytes: 10_500 });
     let reads = 0;
     const get = (key: string, bytes: number) => cache.get(key, () => (reads++, value(bytes)));
     for (const key of ['a', 'b', 'c', 'd']) get(key, 3000);
-    // Four records of ~3.2 KB do not fit in 10 KB: the first went when the fourth came.
+    // Four records of ~3.4 KB do not fit in 10.5 KB: the first went when the fourth came.
     assert.equal(cache.size.entries, 3);
-    assert.ok(cache.size.bytes <= 10_000 && cache.size.bytes > 9000, `bytes ${cache.size.bytes}`);
+    assert.ok(cache.size.bytes <= 10_500 && cache.size.bytes > 9500, `bytes ${cache.size.bytes}`);
     reads = 0;
     for (const key of ['b', 'c', 'd']) get(key, 3000);
     assert.equal(reads, 0);
@@ -110,13 +114,51 @@ describe('read cache limits', () => {
     db.close();
   });
 
-  it('keeps at most maxEntries records, and empties fully on invalidate', () => {
+  it('bounds small records by their bytes too, and empties fully on invalidate', () => {
     const db = new Database(':memory:');
-    const cache = new ReadCache(db, { maxEntries: 2, maxBytes: 1_000_000 });
-    for (const key of ['a', 'b', 'c']) cache.get(key, () => value(10));
-    assert.equal(cache.size.entries, 2);
+    const cache = new ReadCache(db, { maxBytes: 100_000 });
+    for (let i = 0; i < 5000; i++) cache.get(`key-${i}`, () => value(10));
+    // A 10-byte value, its object, its key and its Map slots cost several hundred bytes: far fewer than 5,000 fit.
+    assert.ok(cache.size.entries > 100 && cache.size.entries < 400, `entries ${cache.size.entries}`);
+    assert.ok(cache.size.bytes <= 100_000);
     cache.invalidate();
     assert.deepEqual(cache.size, { entries: 0, bytes: 0 });
     db.close();
+  });
+
+  it("counts within a fifth of what its records really take in the heap and in Buffers' native memory", async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const store = new SqliteStore(':memory:');
+    store.migrate();
+    const secrets: SecretRecord[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const secret = { ...newSecret(ACCOUNT, `cache/bytes/${String(i).padStart(5, '0')}`), description: 'a secret of the bench corpus' };
+      await store.createSecret(secret, [{ TagKey: 'team', TagValue: 'payments' }], { ...newVersion(secret.arn), sealedValue: randomBytes(1052) });
+      secrets.push(secret);
+    }
+    const readAll = async () => {
+      for (const secret of secrets) {
+        const found = (await store.getSecretByName(ACCOUNT, 'us-east-1', secret.name))!;
+        await store.getSecretVersionByStage(found.arn, 'AWSCURRENT');
+      }
+    };
+    await readAll(); // statements prepared, the Map grown once
+    await store.setSecretResourcePolicy(secrets[0]!.arn, '{"Version":"2012-10-17","Statement":[]}'); // a write empties the cache
+    assert.equal(store.readCacheStats().entries, 0);
+    const inMemory = () => {
+      gc();
+      gc();
+      const usage = process.memoryUsage();
+      return usage.heapUsed + usage.external;
+    };
+    const before = inMemory();
+    await readAll();
+    const measured = inMemory() - before;
+    const { entries, bytes } = store.readCacheStats();
+    assert.equal(entries, 6000);
+    const ratio = bytes / measured;
+    assert.ok(ratio > 0.8 && ratio < 1.25, `counted ${bytes} bytes, measured ${measured} (${ratio.toFixed(2)}x)`);
+    store.close();
   });
 });

@@ -33,11 +33,9 @@ export function createListingOperations(deps: SecretsDeps) {
       items = rows.slice(0, limit);
       nextToken = rows.length > limit ? encodeCursorToken(rows[limit - 1]!.cursor, sortBy, descending) : undefined;
     }
+    // Built in place, not spread into a copy: 64 pages in flight each hold 100 of these until they are encoded.
     return {
-      SecretList: items.map((secret) => ({
-        ...describeFields(secret, secret.tags),
-        SecretVersionsToStages: stagesByVersion(Object.entries(secret.versionStages).map(([versionId, stages]) => ({ versionId, stages }))),
-      })),
+      SecretList: items.map((secret) => Object.assign(describeFields(secret, secret.tags), { SecretVersionsToStages: labelledVersions(secret.versionStages) })),
       NextToken: nextToken,
     };
   }
@@ -71,4 +69,16 @@ export function createListingOperations(deps: SecretsDeps) {
   }
 
   return { listSecrets };
+}
+
+/** A store's versionId → labels, as SecretVersionsToStages: only labelled versions, none at all when none is. */
+function labelledVersions(versionStages: Record<string, string[]>): Record<string, string[]> | undefined {
+  let labelled = true;
+  let any = false;
+  for (const versionId in versionStages) {
+    any = true;
+    if (versionStages[versionId]!.length === 0) labelled = false;
+  }
+  if (labelled) return any ? versionStages : undefined;
+  return stagesByVersion(Object.entries(versionStages).map(([versionId, stages]) => ({ versionId, stages })));
 }

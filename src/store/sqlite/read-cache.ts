@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { frozenSize } from '../frozen-size.js';
+import { cacheEntryOverhead, frozenSize } from '../frozen-size.js';
 import type { ReadCacheStats } from '../store.js';
 
 /**
@@ -17,11 +17,12 @@ import type { ReadCacheStats } from '../store.js';
  * Records are frozen before they are shared: a caller that tried to change one would throw, not poison the cache.
  * Values are what the store returns anyway (sealed values and key material stay sealed).
  *
- * It holds at most `maxEntries` records and about `maxBytes` of them (their buffers and strings, plus a fixed
- * allowance per object), the oldest leaving first: a working set of 64 KB secrets (Secrets Manager's largest)
- * would otherwise hold gigabytes at the entry limit.
+ * It holds at most `maxBytes` of memory, the oldest entry leaving first. The bound is in bytes, not entries, because
+ * what a record costs varies 60-fold (a KMS key against a 64 KB secret version), and the bytes are what the
+ * process's resident memory is made of: each entry is counted as V8 and Node lay it out (frozen-size.ts: the
+ * record's objects, strings and buffers, and the entry's key and Map slots).
  */
-export type ReadCacheLimits = { maxEntries: number; maxBytes: number };
+export type ReadCacheLimits = { maxBytes: number };
 
 export class ReadCache {
   readonly #db: Database.Database;
@@ -55,9 +56,9 @@ export class ReadCache {
     this.#misses += 1;
     const value = read();
     if (value === undefined) return undefined;
-    const bytes = frozenSize(value);
+    const bytes = frozenSize(value) + cacheEntryOverhead(key);
     if (bytes > this.#limits.maxBytes) return value;
-    while (this.#entries.size >= this.#limits.maxEntries || this.#bytes + bytes > this.#limits.maxBytes) this.#evictOldest();
+    while (this.#bytes + bytes > this.#limits.maxBytes) this.#evictOldest();
     this.#entries.set(key, { value, bytes });
     this.#bytes += bytes;
     return value;

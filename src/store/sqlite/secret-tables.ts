@@ -114,12 +114,12 @@ export class SqliteSecretTables {
     const rows = this.#stmt(sql).all(accountId, region, page.now.getTime(), ...cursorValues, page.limit, offset) as Row[];
     const arns = rows.map((row) => row.arn as string);
     const tags = this.#tagsOf(arns);
-    const stages = this.listVersionStages(arns);
+    const stages = this.#stagesOf(arns);
     // Added to the fresh record rather than spread into a copy: a page is 100 of them.
     return rows.map((row) =>
       Object.assign(secretFromRow(row, BOOLEAN_COLUMNS), {
         tags: tags.get(row.arn) ?? [],
-        versionStages: stages[row.arn] ?? {},
+        versionStages: stages.get(row.arn) ?? {},
         cursor: { sortValue: row.list_sort_value, position: row.list_position },
       }),
     );
@@ -135,13 +135,23 @@ export class SqliteSecretTables {
 
   /** One statement for all the secrets (their ARNs as a JSON array), not one per secret. */
   listVersionStages(secretArns: string[]): Record<string, Record<string, string[]>> {
+    const stages = this.#stagesOf(secretArns);
+    const result: Record<string, Record<string, string[]>> = {};
+    for (const arn of secretArns) result[arn] = stages.get(arn) ?? {};
+    return result;
+  }
+
+  /**
+   * By ARN in a Map, for a ListSecrets page: an object keyed by 100 ARNs is a dictionary whose keys V8 interns
+   * (copies into its string table, in the old generation), which a page does not need.
+   */
+  #stagesOf(secretArns: string[]): Map<string, Record<string, string[]>> {
     const rows = this.#stmt(
       'SELECT secret_arn, version_id, stage FROM secret_version_stages WHERE secret_arn IN (SELECT value FROM json_each(?)) ORDER BY secret_arn, stage',
     ).all(JSON.stringify(secretArns)) as Row[];
-    const grouped = groupBy(rows);
-    const result: Record<string, Record<string, string[]>> = {};
-    for (const arn of secretArns) result[arn] = stagesByVersion(grouped.get(arn) ?? []);
-    return result;
+    const stages = new Map<string, Record<string, string[]>>();
+    for (const [arn, group] of groupBy(rows)) stages.set(arn, stagesByVersion(group));
+    return stages;
   }
 
   #tagsOf(secretArns: string[]): Map<string, Tag[]> {
