@@ -8,11 +8,12 @@
  * edge, the same in both builds of a change to the pipeline.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { abTable, readLoad, runAsParentOrChild } from './ab-child.js';
 import { log } from './log.js';
 import { DEV_KEY, SERVER_CPUS } from './peers.js';
 import { seedCoffer } from './seed.js';
@@ -136,32 +137,9 @@ async function parent(argv: string[]): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
     removeSnapshot();
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const lines = ['| workload | base µs/req (median) | candidate µs/req (median) | candidate/base | per-round ratios |', '|---|---:|---:|---:|---|'];
-  for (const id of options.workloads) {
-    const of = (build: string) => rows.filter((row) => row.build === build).map((row) => row.result[id]!);
-    const base = of('base');
-    const candidate = of('candidate');
-    const ratios = base.map((value, index) => (candidate[index]! / value).toFixed(2));
-    lines.push(`| ${id} | ${median(base).toFixed(1)} | ${median(candidate).toFixed(1)} | ${(median(candidate) / median(base)).toFixed(3)} | ${ratios.join(', ')} |`);
-  }
-  process.stdout.write(lines.join('\n') + '\n');
+  const of = (build: string, id: WorkloadId) => rows.filter((row) => row.build === build).map((row) => row.result[id]!);
+  const measures = options.workloads.map((id) => ({ label: id, base: of('base', id), candidate: of('candidate', id) }));
+  process.stdout.write(abTable({ measure: 'workload', unit: 'µs/req' }, measures));
 }
 
-function readLoad(): string {
-  return existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0]! : '?';
-}
-
-if (process.argv[2] === '--child') {
-  process.once('message', (job: Job) => {
-    child(job).then(
-      (result) => process.send!({ result }, () => process.exit(0)),
-      (error: unknown) => process.send!({ error: error instanceof Error ? error.stack : String(error) }, () => process.exit(1)),
-    );
-  });
-} else {
-  parent(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`ab-in-process failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runAsParentOrChild('ab-in-process', child, parent);

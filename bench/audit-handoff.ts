@@ -7,10 +7,11 @@
  * thread's alone (process.threadCpuUsage), which is what a request's thread pays for the hand-off.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { abTable, readLoad, runAsParentOrChild } from './ab-child.js';
 import { log } from './log.js';
 import { SERVER_CPUS } from './peers.js';
 
@@ -106,32 +107,13 @@ async function parent(argv: string[]): Promise<void> {
   } finally {
     rmSync(disk, { recursive: true, force: true });
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const lines = ['| per event | base µs (median) | candidate µs (median) | candidate/base | per-round ratios |', '|---|---:|---:|---:|---|'];
-  for (const [label, key] of [['process CPU (all threads)', 'processMicros'], ['main thread CPU', 'mainMicros']] as const) {
-    const of = (build: string) => rows.filter((row) => row.build === build).map((row) => row.result[key]);
-    const base = of('base');
-    const candidate = of('candidate');
-    const ratios = base.map((value, index) => (candidate[index]! / value).toFixed(2));
-    lines.push(`| ${label} | ${median(base).toFixed(1)} | ${median(candidate).toFixed(1)} | ${(median(candidate) / median(base)).toFixed(3)} | ${ratios.join(', ')} |`);
-  }
-  process.stdout.write(lines.join('\n') + '\n');
+  const of = (build: string, key: 'processMicros' | 'mainMicros') => rows.filter((row) => row.build === build).map((row) => row.result[key]);
+  const measures = ([['process CPU (all threads)', 'processMicros'], ['main thread CPU', 'mainMicros']] as const).map(([label, key]) => ({
+    label,
+    base: of('base', key),
+    candidate: of('candidate', key),
+  }));
+  process.stdout.write(abTable({ measure: 'per event', unit: 'µs' }, measures));
 }
 
-function readLoad(): string {
-  return existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ')[0]! : '?';
-}
-
-if (process.argv[2] === '--child') {
-  process.once('message', (job: Job) => {
-    child(job).then(
-      (result) => process.send!({ result }, () => process.exit(0)),
-      (error: unknown) => process.send!({ error: error instanceof Error ? error.stack : String(error) }, () => process.exit(1)),
-    );
-  });
-} else {
-  parent(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runAsParentOrChild('audit-handoff', child, parent);
