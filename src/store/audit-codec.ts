@@ -267,6 +267,32 @@ const MATCHER_KEYS = 1024;
 /** Templates tried per key, most recently used first. */
 const TEMPLATES_PER_KEY = 8;
 
+/** The matcher's key for an event: its operation and access key. */
+export function templateMatcherKey(eventName: string, accessKeyId: string): string {
+  return `${eventName}\n${accessKeyId}`;
+}
+
+/** Templates a store keeps in memory, either way (text → id, id → text); past it a map starts over. */
+export const AUDIT_TEMPLATE_CACHE_LIMIT = 4096;
+/** Templates seen once and not kept yet, remembered; past it the set starts over. */
+const SEEN_ONCE_LIMIT = 1024;
+
+/**
+ * A template is kept from the second event that has it on (the first keeps its text: an event whose template is
+ * its own costs no more than its text). This remembers the first sights, for both stores' appends.
+ */
+export class TemplateFirstSights {
+  readonly #seenOnce = new Set<string>();
+
+  /** True when the template was seen before (and is no longer remembered here); otherwise remembers it. */
+  seenBefore(template: string): boolean {
+    if (this.#seenOnce.delete(template)) return true;
+    if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
+    this.#seenOnce.add(template);
+    return false;
+  }
+}
+
 /** A template as its literal texts (strings) and holes (their character codes), in order. */
 type CompiledTemplate = { id: number; parts: Array<string | number> };
 

@@ -1,6 +1,7 @@
 import { AuditAnchorer, newestValidAnchor, type AuditAnchoring } from '../audit-anchor.js';
 import {
-  AuditTemplateMatcher, decodeAuditBody, decodeAuditHash, encodeTemplatedBody, splitAuditBody, templateOfStoredBody, type AuditBodySplit,
+  AUDIT_TEMPLATE_CACHE_LIMIT, AuditTemplateMatcher, decodeAuditBody, decodeAuditHash, encodeTemplatedBody, splitAuditBody, TemplateFirstSights,
+  templateMatcherKey, templateOfStoredBody, type AuditBodySplit,
 } from '../audit-codec.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import { createHash } from 'node:crypto';
@@ -255,13 +256,8 @@ function failedCall(record: AuditEventRecord): boolean {
 
 /** The key under which an append looks for the templates its operation and access key used last. */
 function matcherKey(draft: AuditEventDraft): string {
-  return `${draft.eventName}\n${draft.accessKeyId}`;
+  return templateMatcherKey(draft.eventName, draft.accessKeyId);
 }
-
-/** Templates a node keeps in memory, either way (text → id, id → text); past it the map starts over. */
-const TEMPLATE_CACHE_LIMIT = 4096;
-/** Templates seen once and not stored yet; past it the set starts over. */
-const SEEN_ONCE_LIMIT = 1024;
 
 /**
  * The body templates of audit_templates (audit-codec.ts, codec 2), as one node sees them: text → id for its
@@ -273,7 +269,7 @@ const SEEN_ONCE_LIMIT = 1024;
 export class PostgresAuditTemplates {
   readonly #ids = new Map<string, number>();
   readonly #texts = new Map<number, string>();
-  readonly #seenOnce = new Set<string>();
+  readonly #firstSights = new TemplateFirstSights();
   /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
   readonly #matcher = new AuditTemplateMatcher();
 
@@ -289,11 +285,7 @@ export class PostgresAuditTemplates {
     const toStore = new Map<string, Buffer>();
     for (const split of splits) {
       if (split === undefined || this.#ids.has(split.template) || toStore.has(split.template)) continue;
-      if (this.#seenOnce.delete(split.template)) toStore.set(split.template, createHash('sha256').update(split.template).digest());
-      else {
-        if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
-        this.#seenOnce.add(split.template);
-      }
+      if (this.#firstSights.seenBefore(split.template)) toStore.set(split.template, createHash('sha256').update(split.template).digest());
     }
     if (toStore.size > 0) await this.#store(toStore, transaction);
     return drafts.map((draft, index) => {
@@ -315,7 +307,7 @@ export class PostgresAuditTemplates {
       );
       return sql.rows("SELECT id, template FROM audit_templates WHERE digest IN (SELECT decode(d, 'hex') FROM unnest($1::text[]) AS d)", [digests]);
     });
-    if (this.#ids.size + stored.length > TEMPLATE_CACHE_LIMIT) this.#ids.clear();
+    if (this.#ids.size + stored.length > AUDIT_TEMPLATE_CACHE_LIMIT) this.#ids.clear();
     // A row whose text differs from ours (the same SHA-256: not a thing to plan for) is never used for it.
     for (const row of stored) if (templates.has(row.template as string)) this.#ids.set(row.template as string, Number(row.id));
   }
@@ -328,7 +320,7 @@ export class PostgresAuditTemplates {
       if (templateId !== undefined && !this.#texts.has(templateId)) missing.add(templateId);
     }
     if (missing.size === 0) return;
-    if (this.#texts.size + missing.size > TEMPLATE_CACHE_LIMIT) this.#texts.clear();
+    if (this.#texts.size + missing.size > AUDIT_TEMPLATE_CACHE_LIMIT) this.#texts.clear();
     this.#remember(await sql.rows('SELECT id, template FROM audit_templates WHERE id = ANY($1::bigint[])', [[...missing]]));
   }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import {
-  AuditTemplateMatcher, decodeAuditBody, decodeAuditEventId, decodeAuditHash, encodeAuditBody, encodeAuditEventId, encodeAuditHash, encodeTemplatedBody,
-  splitAuditBody,
+  AUDIT_TEMPLATE_CACHE_LIMIT, AuditTemplateMatcher, decodeAuditBody, decodeAuditEventId, decodeAuditHash, encodeAuditBody, encodeAuditEventId,
+  encodeAuditHash, encodeTemplatedBody, splitAuditBody, TemplateFirstSights, templateMatcherKey,
 } from '../audit-codec.js';
 import type { AuditEventRecord } from '../records.js';
 
@@ -27,11 +27,6 @@ export type AuditLogicalRow = [
   accessKeyId: string, username: string, resourceNames: string, body: string, prevHash: string, hash: string,
 ];
 
-/** Templates a connection keeps in memory, either way (text → id, id → text); past it the map starts over. */
-const TEMPLATE_CACHE_LIMIT = 4096;
-/** Templates seen once and not kept yet, remembered by the writer; past it the set starts over. */
-const SEEN_ONCE_LIMIT = 1024;
-
 /** The texts kept as ids in `audit_names`, and the body templates kept in `audit_templates`, for one connection. */
 export class AuditNames {
   readonly #db: Database;
@@ -39,7 +34,7 @@ export class AuditNames {
   readonly #names = new Map<number, string>();
   readonly #templateIds = new Map<string, number>();
   readonly #templates = new Map<number, string>();
-  readonly #seenOnce = new Set<string>();
+  readonly #firstSights = new TemplateFirstSights();
   /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
   readonly matcher = new AuditTemplateMatcher();
   #templateByDigest: Statement | undefined;
@@ -89,11 +84,7 @@ export class AuditNames {
     if (known !== undefined) return known;
     // A first sight costs no SQL (a one-off event's only extra cost is the split); the table is asked from the
     // second on (kept before a restart, or by another connection), and given the template when it has none.
-    if (!this.#seenOnce.delete(template)) {
-      if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
-      this.#seenOnce.add(template);
-      return undefined;
-    }
+    if (!this.#firstSights.seenBefore(template)) return undefined;
     this.#templateByDigest ??= this.#db.prepare('SELECT id, template FROM audit_templates WHERE digest = ?');
     const digest = createHash('sha256').update(template).digest();
     const stored = this.#templateByDigest.get(digest) as { id: number; template: string } | undefined;
@@ -106,7 +97,7 @@ export class AuditNames {
       this.#insertTemplate ??= this.#db.prepare('INSERT INTO audit_templates (digest, template) VALUES (?, ?)');
       id = Number(this.#insertTemplate.run(digest, template).lastInsertRowid);
     }
-    if (this.#templateIds.size >= TEMPLATE_CACHE_LIMIT) this.#templateIds.clear();
+    if (this.#templateIds.size >= AUDIT_TEMPLATE_CACHE_LIMIT) this.#templateIds.clear();
     this.#templateIds.set(template, id);
     return id;
   }
@@ -118,7 +109,7 @@ export class AuditNames {
       this.#templateOf ??= this.#db.prepare('SELECT template FROM audit_templates WHERE id = ?').pluck();
       template = this.#templateOf.get(id) as string | undefined;
       if (template === undefined) return undefined;
-      if (this.#templates.size >= TEMPLATE_CACHE_LIMIT) this.#templates.clear();
+      if (this.#templates.size >= AUDIT_TEMPLATE_CACHE_LIMIT) this.#templates.clear();
       this.#templates.set(id, template);
     }
     return template;
@@ -154,7 +145,7 @@ export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'i
 function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | undefined {
   const [, eventId, , eventTime, eventName, , , accessKeyId, , resourceNames, text] = row;
   const context = { eventId, eventTime, resourceNames: parseNames(resourceNames) };
-  const key = `${eventName}\n${accessKeyId}`;
+  const key = templateMatcherKey(eventName, accessKeyId);
   const match = names.matcher.find(key, text, context);
   if (match) return encodeTemplatedBody(match.templateId, match.holes);
   const split = splitAuditBody(text, context);
