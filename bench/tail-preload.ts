@@ -1,12 +1,14 @@
 /**
  * Loaded into a measured server with `node --import bench/dist/tail-preload.js` (bench/tail-probe.ts does it):
  * writes to $TAIL_PROBE_OUT, one line each, every garbage collection of every thread (its kind, start as epoch
- * ms, pause in ms) and, every 250 ms, the main thread's event-loop delay (p50, p99, max) and utilisation. The
+ * ms, pause in ms) and, every 250 ms, each thread's V8 heap (committed and used MB: the audit writer's isolate is
+ * not in /metrics) and the main thread's event-loop delay (p50, p99, max) and utilisation. The
  * probe lines these up with each request's start and end to see what a slow request overlapped.
  * Diagnosis only: it costs the server a little CPU (an observer callback per collection, a file append per 250 ms).
  */
 import { appendFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 const out = process.env.TAIL_PROBE_OUT;
@@ -42,6 +44,8 @@ if (out) {
       lines.push(`loop ${thread} ${(performance.timeOrigin + performance.now()).toFixed(3)} ${ms(delay.percentile(50))} ${ms(delay.percentile(99))} ${ms(delay.max)} ${window.utilization.toFixed(3)}`);
     }
     delay.reset();
+    const heap = getHeapStatistics();
+    lines.push(`heap ${thread} ${(performance.timeOrigin + performance.now()).toFixed(3)} ${(heap.total_heap_size / 1048576).toFixed(1)} ${(heap.used_heap_size / 1048576).toFixed(1)}`);
     flush();
   }, 250).unref();
   process.once('exit', flush);
