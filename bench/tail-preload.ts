@@ -8,7 +8,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 const out = process.env.TAIL_PROBE_OUT;
@@ -45,7 +45,9 @@ if (out) {
     }
     delay.reset();
     const heap = getHeapStatistics();
-    lines.push(`heap ${thread} ${(performance.timeOrigin + performance.now()).toFixed(3)} ${(heap.total_heap_size / 1048576).toFixed(1)} ${(heap.used_heap_size / 1048576).toFixed(1)}`);
+    // Old and large-object space used: what the main thread allocates there directly counts against the limit.
+    const used = (name: string) => ((getHeapSpaceStatistics().find((space) => space.space_name === name)?.space_used_size ?? 0) / 1048576).toFixed(1);
+    lines.push(`heap ${thread} ${(performance.timeOrigin + performance.now()).toFixed(3)} ${(heap.total_heap_size / 1048576).toFixed(1)} ${(heap.used_heap_size / 1048576).toFixed(1)} old ${used('old_space')} lo ${used('large_object_space')}`);
     flush();
   }, 250).unref();
   process.once('exit', flush);

@@ -6,7 +6,8 @@
  * garbage collections and event-loop delay: how much of the tail overlaps a mark-compact or a scavenge, whether the
  * slow answers come in bursts, the second-by-second p99, and the audit hand-off → durable time from /metrics.
  * `--fresh` gives each workload a server of its own; otherwise the workloads run in order on one server.
- * `--stdout-prefix P` keeps each server's stdout in P-LABEL-ROUND-WORKLOADS.txt (with `--node-args L=--trace-gc`).
+ * `--stdout-prefix P` keeps each server's stdout in P-LABEL-ROUND-WORKLOADS.txt (with `--node-args L=--trace-gc`) and
+ * the preload's trace in P-preload-LABEL-ROUND-WORKLOADS.txt.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,7 +72,8 @@ async function main(): Promise<void> {
         for (const group of groups) {
           const dataDir = join(work, `data-${variant.label}-${round}`);
           cpSync(seeded, dataDir, { recursive: true });
-          const trace = join(work, `trace-${variant.label}-${round}-${group.join('+')}.txt`);
+          // With --stdout-prefix the preload's trace is kept beside the server's stdout.
+          const trace = `${gcLog ?? join(work, 'trace')}-preload-${variant.label}-${round}-${group.join('+')}.txt`;
           const peer = await startCoffer({
             dataDir,
             cpus: SERVER_CPUS,
