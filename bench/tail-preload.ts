@@ -19,6 +19,12 @@ const KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
 };
 
+/** The process's memory outside V8's heap that V8 is told about (Buffers' and other ArrayBuffers' bytes). */
+function external(): string {
+  const usage = process.memoryUsage();
+  return ` external ${(usage.external / 1048576).toFixed(1)} arrayBuffers ${(usage.arrayBuffers / 1048576).toFixed(1)}`;
+}
+
 if (out) {
   const lines: string[] = [];
   const flush = () => {
@@ -47,7 +53,7 @@ if (out) {
     const heap = getHeapStatistics();
     // Old and large-object space used: what the main thread allocates there directly counts against the limit.
     const used = (name: string) => ((getHeapSpaceStatistics().find((space) => space.space_name === name)?.space_used_size ?? 0) / 1048576).toFixed(1);
-    lines.push(`heap ${thread} ${(performance.timeOrigin + performance.now()).toFixed(3)} ${(heap.total_heap_size / 1048576).toFixed(1)} ${(heap.used_heap_size / 1048576).toFixed(1)} old ${used('old_space')} lo ${used('large_object_space')}`);
+    lines.push(`heap ${thread} ${(performance.timeOrigin + performance.now()).toFixed(3)} ${(heap.total_heap_size / 1048576).toFixed(1)} ${(heap.used_heap_size / 1048576).toFixed(1)} old ${used('old_space')} lo ${used('large_object_space')}${isMainThread ? external() : ''}`);
     flush();
   }, 250).unref();
   process.once('exit', flush);
