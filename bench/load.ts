@@ -38,6 +38,8 @@ export type LoadOptions = {
   timeoutSeconds: number;
   /** Send exactly this many requests instead of running for durationSeconds. */
   amount?: number;
+  /** Called with every 2xx answer's latency as it arrives (bench/tail-probe.ts lines answers up in time). */
+  onAnswer?: (latencyMs: number) => void;
 };
 
 export async function runLoad(peer: Peer, source: RequestSource, options: LoadOptions): Promise<Measurement> {
@@ -81,6 +83,7 @@ export async function runLoadSpread(targets: LoadTarget[], serverCpuMicros: () =
       if (statusCode >= 200 && statusCode < 300) {
         ok += 1;
         latencies.add(responseTimeMs);
+        options.onAnswer?.(responseTimeMs);
       }
     });
     return instance;

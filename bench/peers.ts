@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
+import { openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -69,6 +70,8 @@ export type CofferOptions = StartOptions & {
   main?: string;
   /** Node flags in place of this checkout's bin/coffer's (cofferNodeFlags()), e.g. a compared build's own. */
   nodeFlags?: string[];
+  /** A file for the server's stdout (V8's --trace-gc lines, say); discarded when undefined. */
+  stdoutFile?: string;
 };
 
 export async function startCoffer(options: CofferOptions): Promise<Peer> {
@@ -79,7 +82,8 @@ export async function startCoffer(options: CofferOptions): Promise<Peer> {
   // `--workers` only above 1, so that a build from before cluster mode (--build DIR) still runs as one process.
   const args = [...(options.nodeFlags ?? cofferNodeFlags()), ...(options.nodeArgs ?? []), ...server, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const env = { ...cleanEnv(), ...options.env };
-  const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const stdout = options.stdoutFile === undefined ? 'ignore' : openSync(options.stdoutFile, 'a');
+  const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env, stdio: ['ignore', stdout, 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/health')) - startedAt;
   return peer('coffer', child, port, startedAt, healthAfterMs);
 }

@@ -16,12 +16,15 @@
  *     --compare L=DIR    another compiled tree (e.g. main's dist/) measured in the same rounds, with the Node flags
  *                        of DIR/../bin/coffer; repeatable
  *     --node-args L=ARGS a variant of this build with more Node flags ("--max-semi-space-size=8"); repeatable
+ *     --heaps            load bench/dist/tail-preload.js into every server and print, at the end of each phase, each
+ *                        thread's V8 heap (committed/used MB), the audit writer's isolate among them (not in /metrics)
  *
  * Every server starts from a fresh copy of the seeded data dir, so every build sees the same files.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cofferMain, cofferNodeFlags, openInProcess, removeSnapshot, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
 import { forEachConcurrently, sendOk, TARGET_PREFIX } from './aws-call.js';
 import { median } from './extras.js';
@@ -48,6 +51,7 @@ type RunResult = {
 };
 
 const METRICS_TOKEN = 'rss-probe';
+const PRELOAD = fileURLToPath(new URL('./tail-preload.js', import.meta.url));
 const LIST_TOKENS = 50;
 const READ_ONCE_MARKER = `read-once-${new Date().toISOString().slice(0, 10)}`;
 
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
   const amounts = { gets: Number(valueOf(argv, '--gets') ?? '15000'), pages: Number(valueOf(argv, '--pages') ?? '1500') };
   const rounds = Number(valueOf(argv, '--rounds') ?? '2');
   const seededArg = valueOf(argv, '--seeded');
+  const heaps = argv.includes('--heaps');
   await selfCheck();
   pinSelf(LOAD_CPUS);
   snapshotBuild();
@@ -96,7 +101,8 @@ async function main(): Promise<void> {
         const dataDir = join(work, `data-${variant.label}-${round}`);
         cpSync(seeded, dataDir, { recursive: true });
         try {
-          const result = await measure(variant, dataDir, secrets, amounts, signer);
+          const heapTrace = heaps ? join(work, `heaps-${variant.label}-${round}.txt`) : undefined;
+          const result = await measure(variant, dataDir, secrets, amounts, signer, heapTrace);
           results.push({ ...result, round });
           process.stdout.write(`${line(result)}\n`);
         } finally {
@@ -110,14 +116,22 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(variant: Variant, dataDir: string, secrets: number, amounts: { gets: number; pages: number }, signer: Signer): Promise<Omit<RunResult, 'round'>> {
+async function measure(
+  variant: Variant,
+  dataDir: string,
+  secrets: number,
+  amounts: { gets: number; pages: number },
+  signer: Signer,
+  heapTrace: string | undefined,
+): Promise<Omit<RunResult, 'round'>> {
   const peer = await startCoffer({
     dataDir,
     cpus: SERVER_CPUS,
     main: variant.main,
     nodeFlags: variant.nodeFlags,
-    nodeArgs: variant.nodeArgs,
+    nodeArgs: heapTrace ? ['--import', PRELOAD, ...variant.nodeArgs] : variant.nodeArgs,
     serverArgs: ['--metrics-token', METRICS_TOKEN],
+    env: heapTrace ? { TAIL_PROBE_OUT: heapTrace } : {},
   });
   try {
     await sendOk(peer.url, peer.host, signer, getSecretValue(0));
@@ -137,7 +151,8 @@ async function measure(variant: Variant, dataDir: string, secrets: number, amoun
       // What is resident outside the main isolate's heap: native memory (malloc: SQLite, Buffers' bytes, sockets)
       // and the audit writer thread's isolate, which /metrics does not see.
       const outside = `outside the main heap ${(map.anonMb - spaces.committedMb).toFixed(0)} MB`;
-      phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${map.text}; ${spaces.text}; ${outside}` });
+      const threads = heapTrace ? `; ${await threadHeaps(heapTrace)}` : '';
+      phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${map.text}; ${spaces.text}; ${outside}${threads}` });
     };
     await run('get-random', [{ url: peer.url, source: gets() }], amounts.gets);
     await run('list', [{ url: peer.url, source: lists() }], amounts.pages);
@@ -268,6 +283,23 @@ function largestMappings(pid: number): string {
   }
   const top = mappings.sort((a, b) => b.rss - a.rss).slice(0, 10).map((m) => `${m.name} ${(m.size / 1024).toFixed(1)}M rss ${(m.rss / 1024).toFixed(1)}M`);
   return `  top mappings: ${top.join('; ')}\n  anon by mapping size (KB bucket: count, rss MB): ${[...anonBySize].map(([b, e]) => `${b}+: ${e.count}, ${(e.rss / 1024).toFixed(0)}`).join('; ')}`;
+}
+
+/**
+ * Each thread's V8 heap, committed/used MB, from the preload's latest line per thread and the largest committed
+ * since the previous phase's end (the preload writes every 250 ms; waits for one more line).
+ */
+async function threadHeaps(trace: string): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const latest = new Map<string, { total: number; used: number; max: number }>();
+  for (const line of readFileSync(trace, 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[0] !== 'heap') continue;
+    const before = latest.get(f[1]!);
+    latest.set(f[1]!, { total: Number(f[3]), used: Number(f[4]), max: Math.max(before?.max ?? 0, Number(f[3])) });
+  }
+  writeFileSync(trace, '');
+  return [...latest].map(([thread, h]) => `${thread === 'main' ? 'main' : 'writer'} heap ${h.total.toFixed(0)}/${h.used.toFixed(0)} (max ${h.max.toFixed(0)})`).join(', ');
 }
 
 /** The main isolate's heap spaces (size / used, MB) from /metrics, and their committed total. */
