@@ -72,8 +72,22 @@ const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'SourceKeyId', 'FunctionNa
  * events stored). CloudTrail's eventID is a UUID; nothing reads meaning into its version.
  */
 export function timeOrderedEventId(time: Date): string {
-  const millis = time.getTime().toString(16).padStart(12, '0');
-  return `${millis.slice(0, 8)}-${millis.slice(8, 12)}-7${randomUUID().slice(15)}`;
+  return `${millisecondTexts(time).idPrefix}${randomUUID().slice(15)}`;
+}
+
+/** The texts of one millisecond: the event time (ISO 8601) and the event id's timestamp part (`xxxxxxxx-xxxx-7`). */
+type MillisecondTexts = { millis: number; eventTime: string; idPrefix: string };
+
+let lastMillisecond: MillisecondTexts = { millis: Number.NaN, eventTime: '', idPrefix: '' };
+
+/** Under load many events share a millisecond: each millisecond's texts are formatted once, for the last one seen. */
+function millisecondTexts(time: Date): MillisecondTexts {
+  const millis = time.getTime();
+  if (millis !== lastMillisecond.millis) {
+    const hex = millis.toString(16).padStart(12, '0');
+    lastMillisecond = { millis, eventTime: time.toISOString(), idPrefix: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7` };
+  }
+  return lastMillisecond;
 }
 
 export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(call.time)): AuditEvent {
@@ -89,7 +103,7 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
   return {
     eventVersion: '1.08',
     eventID: eventId,
-    eventTime: call.time.toISOString(),
+    eventTime: millisecondTexts(call.time).eventTime,
     eventSource: `${service}.amazonaws.com`,
     eventName: operation,
     awsRegion: clipTextField('awsRegion', call.region ?? ''),
