@@ -155,8 +155,14 @@ function identityType(arn: string): UserIdentityType {
 /** LookupEvents' Username: the user name, the role session name, or `root`. */
 function userName(arn: string): string {
   if (arn.endsWith(':root')) return 'root';
-  const resource = arn.split(':').slice(5).join(':');
-  return resource.split('/').pop() ?? resource;
+  // The resource part starts after the fifth colon; the name is its last path segment.
+  let resourceStart = 0;
+  for (let colons = 0; colons < 5; colons++) {
+    const colon = arn.indexOf(':', resourceStart);
+    if (colon < 0) return '';
+    resourceStart = colon + 1;
+  }
+  return arn.slice(Math.max(resourceStart, arn.lastIndexOf('/') + 1));
 }
 
 function resourcesOf(request: unknown, response: unknown, accountId: string | undefined): AuditEvent['resources'] {
