@@ -109,19 +109,21 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
       // The index columns come from the event object itself: its body is that object's canonical JSON.
       // The store seals it (prevHash, hash) when it appends it at the chain's head.
       const appended = groupCommit.append({ ...indexFields(bounded.event, new Date(call.time.getTime())), body });
+      // Only the names are held while the event waits to be durable, not the call (its output may be large).
+      const { requestId, operation } = call;
       return appended.batch.then(
         (records) => records[appended.index],
-        (error: unknown) => notWritten(call, body, error),
+        (error: unknown) => notWritten(requestId, operation, body, error),
       );
     } catch (error) {
-      return new Promise((resolve) => resolve(notWritten(call, body, error)));
+      return new Promise((resolve) => resolve(notWritten(call.requestId, call.operation, body, error)));
     }
   }
 
   /** Fail-open: the spool could not be written either (or there is none): the event is only in this log line. */
-  function notWritten(call: ApiCall, body: string | undefined, error: unknown): undefined {
-    deps.logger.error('audit event could not be written', { requestId: call.requestId, operation: call.operation, event: body, error: describe(error) });
-    if (deps.failClosed) throw new AuditUnavailableError(call.requestId, { cause: error });
+  function notWritten(requestId: string, operation: string | undefined, body: string | undefined, error: unknown): undefined {
+    deps.logger.error('audit event could not be written', { requestId, operation, event: body, error: describe(error) });
+    if (deps.failClosed) throw new AuditUnavailableError(requestId, { cause: error });
     return undefined;
   }
 
