@@ -58,8 +58,28 @@ export type AuditEvent = {
 const READ_ONLY = /^(Get|List|Describe|BatchGet|Lookup|Validate|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|GenerateRandom|GenerateMac|VerifyMac|Sign|Verify|DeriveSharedSecret)/;
 
 export function isReadOnly(operation: string): boolean {
-  return READ_ONLY.test(operation);
+  return readOnlyOperation(operation);
 }
+
+/**
+ * `compute` with its answers kept for the last distinct arguments seen (at most `limit`, then forgotten
+ * together): operation names and principal ARNs repeat from call to call, and a Map lookup costs less than
+ * matching them against the patterns again.
+ */
+function remembered<T>(compute: (key: string) => T, limit = 1024): (key: string) => T {
+  const answers = new Map<string, T>();
+  return (key) => {
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = compute(key);
+      if (answers.size >= limit) answers.clear();
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
+const readOnlyOperation = remembered((operation) => READ_ONLY.test(operation));
 
 /** Members of a request or response that name the resource a call touched. */
 const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'SourceKeyId', 'FunctionName', 'FunctionArn', 'Name', 'AliasName', 'TargetKeyId', 'DestinationKeyId'];
@@ -145,12 +165,12 @@ function userIdentity(call: ApiCall): AuditEvent['userIdentity'] {
   };
 }
 
-function identityType(arn: string): UserIdentityType {
+const identityType = remembered((arn): UserIdentityType => {
   if (/^arn:[^:]+:iam::\d+:root$/.test(arn)) return 'Root';
   if (/^arn:[^:]+:sts::\d+:assumed-role\//.test(arn)) return 'AssumedRole';
   if (/^arn:[^:]+:iam::\d+:user\//.test(arn)) return 'IAMUser';
   return 'Unknown';
-}
+});
 
 /** LookupEvents' Username: the user name, the role session name, or `root`. */
 function userName(arn: string): string {
