@@ -92,14 +92,17 @@ export function indexMismatch(record: AuditEventRecord): string | undefined {
   return undefined;
 }
 
-/** The lookup columns of an event, derived from the event alone. */
-export function indexFields(event: Record<string, any>) {
+/**
+ * The lookup columns of an event, derived from the event alone; `eventTime` is its eventTime parsed, which the
+ * recorder, holding the call's time, passes instead of parsing the text it has just formatted.
+ */
+export function indexFields(event: Record<string, any>, eventTime = new Date(String(event.eventTime ?? ''))) {
   return {
     eventId: String(event.eventID ?? ''),
     accountId: String(event.recipientAccountId ?? ''),
     eventName: String(event.eventName ?? ''),
     eventSource: String(event.eventSource ?? ''),
-    eventTime: new Date(String(event.eventTime ?? '')),
+    eventTime,
     readOnly: event.readOnly === true,
     accessKeyId: String(event.userIdentity?.accessKeyId ?? ''),
     username: String(event.userIdentity?.userName ?? ''),

@@ -106,10 +106,18 @@ export function clipTextField(field: keyof typeof TEXT_FIELD_LIMITS, text: strin
 
 /** The resource names, each a whole string within its member's limit, as many as fit RESOURCES_CAP_BYTES. */
 export function boundResourceNames(names: Iterable<string>): string[] {
-  const kept: string[] = [];
-  let bytes = 0;
+  const whole: string[] = [];
+  let mostBytes = 0;
   for (const name of names) {
     if (!withinLimit(name, 'SecretId')) continue;
+    whole.push(name);
+    mostBytes += name.length * 6 + 2;
+  }
+  // The usual few short ARNs fit even at 6 bytes a character: their exact size is only counted near the cap.
+  if (mostBytes <= RESOURCES_CAP_BYTES) return whole;
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const name of whole) {
     bytes += Buffer.byteLength(JSON.stringify(name));
     if (bytes > RESOURCES_CAP_BYTES) break;
     kept.push(name);

@@ -58,8 +58,28 @@ export type AuditEvent = {
 const READ_ONLY = /^(Get|List|Describe|BatchGet|Lookup|Validate|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|GenerateRandom|GenerateMac|VerifyMac|Sign|Verify|DeriveSharedSecret)/;
 
 export function isReadOnly(operation: string): boolean {
-  return READ_ONLY.test(operation);
+  return readOnlyOperation(operation);
 }
+
+/**
+ * `compute` with its answers kept for the last distinct arguments seen (at most `limit`, then forgotten
+ * together): operation names and principal ARNs repeat from call to call, and a Map lookup costs less than
+ * matching them against the patterns again.
+ */
+function remembered<T>(compute: (key: string) => T, limit = 1024): (key: string) => T {
+  const answers = new Map<string, T>();
+  return (key) => {
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = compute(key);
+      if (answers.size >= limit) answers.clear();
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
+const readOnlyOperation = remembered((operation) => READ_ONLY.test(operation));
 
 /** Members of a request or response that name the resource a call touched. */
 const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'SourceKeyId', 'FunctionName', 'FunctionArn', 'Name', 'AliasName', 'TargetKeyId', 'DestinationKeyId'];
@@ -72,8 +92,22 @@ const RESOURCE_MEMBERS = ['ARN', 'SecretId', 'KeyId', 'SourceKeyId', 'FunctionNa
  * events stored). CloudTrail's eventID is a UUID; nothing reads meaning into its version.
  */
 export function timeOrderedEventId(time: Date): string {
-  const millis = time.getTime().toString(16).padStart(12, '0');
-  return `${millis.slice(0, 8)}-${millis.slice(8, 12)}-7${randomUUID().slice(15)}`;
+  return `${millisecondTexts(time).idPrefix}${randomUUID().slice(15)}`;
+}
+
+/** The texts of one millisecond: the event time (ISO 8601) and the event id's timestamp part (`xxxxxxxx-xxxx-7`). */
+type MillisecondTexts = { millis: number; eventTime: string; idPrefix: string };
+
+let lastMillisecond: MillisecondTexts = { millis: Number.NaN, eventTime: '', idPrefix: '' };
+
+/** Under load many events share a millisecond: each millisecond's texts are formatted once, for the last one seen. */
+function millisecondTexts(time: Date): MillisecondTexts {
+  const millis = time.getTime();
+  if (millis !== lastMillisecond.millis) {
+    const hex = millis.toString(16).padStart(12, '0');
+    lastMillisecond = { millis, eventTime: time.toISOString(), idPrefix: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7` };
+  }
+  return lastMillisecond;
 }
 
 export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(call.time)): AuditEvent {
@@ -89,7 +123,7 @@ export function buildEvent(call: ApiCall, eventId: string = timeOrderedEventId(c
   return {
     eventVersion: '1.08',
     eventID: eventId,
-    eventTime: call.time.toISOString(),
+    eventTime: millisecondTexts(call.time).eventTime,
     eventSource: `${service}.amazonaws.com`,
     eventName: operation,
     awsRegion: clipTextField('awsRegion', call.region ?? ''),
@@ -131,18 +165,24 @@ function userIdentity(call: ApiCall): AuditEvent['userIdentity'] {
   };
 }
 
-function identityType(arn: string): UserIdentityType {
+const identityType = remembered((arn): UserIdentityType => {
   if (/^arn:[^:]+:iam::\d+:root$/.test(arn)) return 'Root';
   if (/^arn:[^:]+:sts::\d+:assumed-role\//.test(arn)) return 'AssumedRole';
   if (/^arn:[^:]+:iam::\d+:user\//.test(arn)) return 'IAMUser';
   return 'Unknown';
-}
+});
 
 /** LookupEvents' Username: the user name, the role session name, or `root`. */
 function userName(arn: string): string {
   if (arn.endsWith(':root')) return 'root';
-  const resource = arn.split(':').slice(5).join(':');
-  return resource.split('/').pop() ?? resource;
+  // The resource part starts after the fifth colon; the name is its last path segment.
+  let resourceStart = 0;
+  for (let colons = 0; colons < 5; colons++) {
+    const colon = arn.indexOf(':', resourceStart);
+    if (colon < 0) return '';
+    resourceStart = colon + 1;
+  }
+  return arn.slice(Math.max(resourceStart, arn.lastIndexOf('/') + 1));
 }
 
 function resourcesOf(request: unknown, response: unknown, accountId: string | undefined): AuditEvent['resources'] {

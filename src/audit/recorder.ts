@@ -96,22 +96,35 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
     }
   }
 
-  async function record(call: ApiCall): Promise<AuditEventRecord | undefined> {
+  /**
+   * Builds the call's event before it returns (the pipeline lets go of the output then), and resolves once the
+   * event is durable: with its record, or undefined when fail-open auditing could not write it.
+   */
+  function record(call: ApiCall): Promise<AuditEventRecord | undefined> {
     let body: string | undefined;
     try {
       // At most MAX_EVENT_BYTES whatever the caller sent (event-bounds.ts).
       const bounded = withinEventCap(buildEvent(call));
-      const event = bounded.event;
       body = bounded.body;
       // The index columns come from the event object itself: its body is that object's canonical JSON.
       // The store seals it (prevHash, hash) when it appends it at the chain's head.
-      return await groupCommit.append({ ...indexFields(event), body });
+      const appended = groupCommit.append({ ...indexFields(bounded.event, new Date(call.time.getTime())), body });
+      // Only the names are held while the event waits to be durable, not the call (its output may be large).
+      const { requestId, operation } = call;
+      return appended.batch.then(
+        (records) => records[appended.index],
+        (error: unknown) => notWritten(requestId, operation, body, error),
+      );
     } catch (error) {
-      // Fail-open: the spool could not be written either (or there is none): the event is only in this log line.
-      deps.logger.error('audit event could not be written', { requestId: call.requestId, operation: call.operation, event: body, error: describe(error) });
-      if (deps.failClosed) throw new AuditUnavailableError(call.requestId, { cause: error });
-      return undefined;
+      return new Promise((resolve) => resolve(notWritten(call.requestId, call.operation, body, error)));
     }
+  }
+
+  /** Fail-open: the spool could not be written either (or there is none): the event is only in this log line. */
+  function notWritten(requestId: string, operation: string | undefined, body: string | undefined, error: unknown): undefined {
+    deps.logger.error('audit event could not be written', { requestId, operation, event: body, error: describe(error) });
+    if (deps.failClosed) throw new AuditUnavailableError(requestId, { cause: error });
+    return undefined;
   }
 
   /**
@@ -122,7 +135,8 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
     const record = serviceEventRecord(event);
     const body = canonicalJson(record);
     try {
-      await groupCommit.append({ ...indexFields(record), body });
+      const appended = groupCommit.append({ ...indexFields(record), body });
+      await appended.batch;
     } catch (error) {
       deps.logger.error('audit event could not be written', { operation: event.eventName, event: body, error: describe(error) });
     }
@@ -141,12 +155,17 @@ export type AuditRecorder = ReturnType<typeof createAuditRecorder>;
 function withinEventCap(event: AuditEvent): { event: AuditEvent; body: string } {
   let body = canonicalEventJson(event);
   for (const part of ['requestParameters', 'responseElements'] as const) {
-    if (Buffer.byteLength(body) <= MAX_EVENT_BYTES) break;
+    if (fitsEventCap(body)) break;
     if (event[part] === null) continue;
     event = { ...event, [part]: truncatedValue(canonicalJson(event[part])) };
     body = canonicalEventJson(event);
   }
   return { event, body };
+}
+
+/** A UTF-16 unit is at most 3 bytes of UTF-8: the exact count is needed only for a body near the cap. */
+function fitsEventCap(body: string): boolean {
+  return body.length * 3 <= MAX_EVENT_BYTES || Buffer.byteLength(body) <= MAX_EVENT_BYTES;
 }
 
 function describe(error: unknown): string {
@@ -170,9 +189,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-type PendingAppend = {
-  draft: AuditEventDraft;
-  resolve: (record: AuditEventRecord | undefined) => void;
+/**
+ * The events waiting for the next append, and the one promise they all wait on: each caller reads its own record
+ * at its index, so a batch costs one promise, not one per event.
+ */
+type Batch = {
+  drafts: AuditEventDraft[];
+  settled: Promise<Array<AuditEventRecord | undefined>>;
+  resolve: (records: Array<AuditEventRecord | undefined>) => void;
   reject: (error: unknown) => void;
 };
 
@@ -187,43 +211,51 @@ type FailedBatchHandler = (drafts: AuditEventDraft[], error: unknown) => Promise
  * `onFailure` (fail-open with a spool) while the next batch waits: still one batch in flight.
  */
 function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, onFailure?: FailedBatchHandler) {
-  let pending: PendingAppend[] = [];
+  let next: Batch | undefined;
   /** A flush is scheduled or running: appends made meanwhile join the next one. */
   let busy = false;
 
-  function append(draft: AuditEventDraft): Promise<AuditEventRecord | undefined> {
-    return new Promise((resolve, reject) => {
-      pending.push({ draft, resolve, reject });
-      if (!busy) {
-        busy = true;
-        setImmediate(flush);
-      }
-    });
+  /** Queues the draft; `batch` settles once the batch it joined is appended (or kept elsewhere, or failed). */
+  function append(draft: AuditEventDraft): { batch: Promise<Array<AuditEventRecord | undefined>>; index: number } {
+    next ??= newBatch();
+    const index = next.drafts.push(draft) - 1;
+    if (!busy) {
+      busy = true;
+      setImmediate(flush);
+    }
+    return { batch: next.settled, index };
   }
 
   async function flush(): Promise<void> {
-    const batch = pending;
-    pending = [];
-    const drafts = batch.map((item) => item.draft);
+    const batch = next!;
+    next = undefined;
     try {
-      const records = await store.appendAuditEvents(drafts);
-      batch.forEach((item, index) => item.resolve(records[index]!));
+      batch.resolve(await store.appendAuditEvents(batch.drafts));
     } catch (error) {
-      await settleFailedBatch(batch, drafts, error);
+      await settleFailedBatch(batch, error);
     }
-    if (pending.length > 0) setImmediate(flush);
+    if (next) setImmediate(flush);
     else busy = false;
   }
 
-  async function settleFailedBatch(batch: PendingAppend[], drafts: AuditEventDraft[], error: unknown): Promise<void> {
+  async function settleFailedBatch(batch: Batch, error: unknown): Promise<void> {
     try {
       if (!onFailure) throw error;
-      const records = await onFailure(drafts, error);
-      batch.forEach((item, index) => item.resolve(records[index]));
+      batch.resolve(await onFailure(batch.drafts, error));
     } catch (failure) {
-      for (const item of batch) item.reject(failure);
+      batch.reject(failure);
     }
   }
 
   return { append };
+}
+
+function newBatch(): Batch {
+  let resolve!: Batch['resolve'];
+  let reject!: Batch['reject'];
+  const settled = new Promise<Array<AuditEventRecord | undefined>>((resolveBatch, rejectBatch) => {
+    resolve = resolveBatch;
+    reject = rejectBatch;
+  });
+  return { drafts: [], settled, resolve, reject };
 }

@@ -57,6 +57,8 @@ export function isDeniedMember(name: string): boolean {
 
 /** A JSON-safe copy of `value` without anything sensitive; undefined when nothing may be kept. */
 export function redact(value: unknown, depth = 0): unknown {
+  // Most members are plain strings, numbers or booleans: kept as they are, before the checks of objects.
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (value instanceof Sensitive) return undefined;
   if (depth > MAX_DEPTH && value !== null && typeof value === 'object') return TRUNCATED;
   if (Buffer.isBuffer(value) || value instanceof Uint8Array || value instanceof ArrayBuffer) return undefined;
@@ -64,8 +66,11 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1) ?? null);
   if (value !== null && typeof value === 'object') {
     const kept: Record<string, unknown> = {};
-    for (const [member, memberValue] of Object.entries(value)) {
+    const members = value as Record<string, unknown>;
+    // Object.keys, not Object.entries: the same members without an array per member.
+    for (const member of Object.keys(members)) {
       if (isDeniedMember(member)) continue;
+      const memberValue = members[member];
       // `Value` is kept only in a key/value pair (a tag); elsewhere it is a value (SSM PutParameter's).
       if (member === 'Value' && !('Key' in value)) continue;
       if (VALUE_ONLY_MEMBERS.has(member) && memberValue !== null && typeof memberValue === 'object') {

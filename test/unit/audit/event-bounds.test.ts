@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { boundMembers, boundResourceNames, clipTextField, TRUNCATED_PREFIX_CHARS, type TruncatedValue } from '../../../src/audit/index.js';
+import { boundMembers, boundResourceNames, clipTextField, RESOURCES_CAP_BYTES, TRUNCATED_PREFIX_CHARS, type TruncatedValue } from '../../../src/audit/index.js';
 
 describe('audit event bounds', () => {
   it('leaves members within their limits untouched', () => {
@@ -46,5 +46,13 @@ describe('audit event bounds', () => {
     const arn = (index: number) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${String(index).padStart(1900, 'x')}`;
     assert.deepEqual(boundResourceNames(['a', 'z'.repeat(3000), 'b']), ['a', 'b']);
     assert.equal(boundResourceNames([1, 2, 3, 4, 5, 6].map(arn)).length, 4);
+    // 200 names of 40 characters (42 bytes of JSON each): 195 fit; at the 6 bytes a character could take, none would be counted exactly.
+    const short = Array.from({ length: 200 }, (_, index) => `name-${String(index).padStart(35, '0')}`);
+    assert.deepEqual(boundResourceNames(short), short.slice(0, Math.floor(RESOURCES_CAP_BYTES / 42)));
+    // Multi-byte names: counted in UTF-8 bytes, not characters.
+    const wide = Array.from({ length: 100 }, (_, index) => `${'é'.repeat(40)}${index}`);
+    const kept = boundResourceNames(wide);
+    assert.ok(kept.reduce((bytes, name) => bytes + Buffer.byteLength(JSON.stringify(name)), 0) <= RESOURCES_CAP_BYTES);
+    assert.equal(kept.length, wide.findIndex((_, index) => wide.slice(0, index + 1).reduce((bytes, name) => bytes + Buffer.byteLength(JSON.stringify(name)), 0) > RESOURCES_CAP_BYTES));
   });
 });

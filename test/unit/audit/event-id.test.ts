@@ -24,6 +24,15 @@ describe('audit event ids', () => {
     assert.equal(ids.size, 10_000);
   });
 
+  it('carry their own millisecond when calls of different milliseconds alternate (the texts of the last one are reused)', () => {
+    const times = [0, 0, 1, 0, 1_000, 1_000, 7].map((offset) => new Date(1_795_000_000_000 + offset));
+    for (const time of times) {
+      const event = buildEvent({ requestId: 'r', time, operation: 'GetSecretValue', service: 'secretsmanager' });
+      assert.equal(event.eventTime, time.toISOString());
+      assert.equal(millisOf(event.eventID), time.getTime());
+    }
+  });
+
   it('are what buildEvent gives an event by default', () => {
     const time = new Date('2026-11-29T01:00:00Z');
     const event = buildEvent({ requestId: 'r', time, operation: 'GetSecretValue', service: 'secretsmanager' });
