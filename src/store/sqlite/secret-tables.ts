@@ -227,18 +227,25 @@ export class SqliteSecretTables {
     })();
   }
 
-  putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
-    return this.#db.transaction((): { inserted: true } | { inserted: false; existing: SecretVersionRecord } => {
-      // Insert first and read only on a conflict (a retry, or a rotation's placeholder): one statement less on
-      // every write than reading ahead (issue 21).
-      if (!this.#insertVersionIfAbsent(version)) {
-        const existing = this.getSecretVersion(version.secretArn, version.versionId)!;
-        if (existing.sealedValue || !version.sealedValue) return { inserted: false, existing };
-        this.#fillPlaceholder(version);
-      }
-      this.#applyPlan(version.secretArn, planner, lastChangedDate);
-      return { inserted: true };
-    })();
+  /**
+   * PutSecretValue's writes, made in the caller's transaction (the group commit's, group-commit.ts), which is
+   * rolled back whole if this throws: not atomic on its own, and without a savepoint of its own (issue 21).
+   */
+  putSecretVersionInTransaction(
+    version: Omit<SecretVersionRecord, 'stages'>,
+    planner: LabelPlanner,
+    lastChangedDate: Date,
+  ): { inserted: true } | { inserted: false; existing: SecretVersionRecord } {
+    if (!this.#db.inTransaction) throw new Error('putSecretVersionInTransaction runs inside a transaction');
+    // Insert first and read only on a conflict (a retry, or a rotation's placeholder): one statement less on
+    // every write than reading ahead (issue 21).
+    if (!this.#insertVersionIfAbsent(version)) {
+      const existing = this.getSecretVersion(version.secretArn, version.versionId)!;
+      if (existing.sealedValue || !version.sealedValue) return { inserted: false, existing };
+      this.#fillPlaceholder(version);
+    }
+    this.#applyPlan(version.secretArn, planner, lastChangedDate);
+    return { inserted: true };
   }
 
   updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): void {
