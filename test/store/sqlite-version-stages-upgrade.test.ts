@@ -79,6 +79,23 @@ describe('sqlite store: migration 20 (version labels keyed WITHOUT ROWID)', () =
     }
   });
 
+  it('lists a version\'s labels in byte order, as ORDER BY did before the sort moved out of the statement', async () => {
+    const store = new SqliteStore(path);
+    store.migrate();
+    try {
+      const labeled = newSecret('111111111111', 'app/label-order');
+      const first = newVersion(labeled.arn);
+      await store.createSecret(labeled, [], first);
+      const labels = ['zeta', 'éclair', 'Alpha', 'b-2', 'b-10'];
+      await store.updateSecretLabels(labeled.arn, () => ({ moves: labels.map((stage) => ({ stage, versionId: first.versionId })), deleteVersions: [] }), new Date());
+      const expected = [AWSCURRENT, 'Alpha', 'b-10', 'b-2', 'zeta', 'éclair'];
+      assert.deepEqual((await store.listSecretVersions(labeled.arn))[0]!.stages, expected);
+      assert.deepEqual((await store.getSecretVersion(labeled.arn, first.versionId))!.stages, expected);
+    } finally {
+      store.close();
+    }
+  });
+
   it('moves labels on a put, cascades a deleted version and a destroyed secret', async () => {
     const store = new SqliteStore(path);
     store.migrate();
@@ -115,7 +132,7 @@ describe('sqlite store: migration 20 (version labels keyed WITHOUT ROWID)', () =
     }
     const check = new Database(path, { readonly: true });
     try {
-      assert.equal(check.prepare('SELECT count(*) FROM secret_version_stages').pluck().get(), 0);
+      assert.equal(check.prepare('SELECT count(*) FROM secret_version_stages WHERE secret_arn = ?').pluck().get(secret.arn), 0);
     } finally {
       check.close();
     }
