@@ -316,8 +316,8 @@ export class SqliteSecretTables {
 
   /**
    * One secret's replica rows, as REPLICA_SELECT gives them: every write to a primary asks for them after it, and
-   * most secrets have none. So neither a JSON array, nor the join nor an ORDER BY, each of which makes this SQLite
-   * prepare the statement again at every run (see `inByteOrder`): the replica's last access is read per row found.
+   * most secrets have none. So no join and no ORDER BY, either of which makes this SQLite prepare the statement
+   * again at every run (see `inByteOrder`): the replica's last access is read per row found.
    */
   #replicasOf(primaryArn: string): Row[] {
     const rows = this.#stmt('SELECT * FROM secret_replicas WHERE primary_arn = ?').all(primaryArn) as Row[];
