@@ -1,6 +1,8 @@
 /**
  * A same-run A/B of two builds on the read path (issue 21): `node bench/dist/ab-run.js --base DIR [--candidate DIR]
- * [--rounds N] [--duration S] [--workloads get-hot,kms-decrypt] [--secrets N]`. One seeded data dir; each round
+ * [--rounds N] [--duration S] [--workloads get-hot,kms-decrypt] [--secrets N] [--seed-with base|candidate]`. One seeded data
+ * dir (seeded by the candidate unless told: a candidate with a new migration is compared on the base's schema, which
+ * it then upgrades at its start, with `--seed-with base`); each round
  * starts the base build and then the candidate (default: dist/) on a fresh copy of it, the server pinned to CPU 0
  * and this process (the load generator) to CPU 1, 64 connections, and runs each workload after a warm-up. Prints
  * server CPU per request (all threads), req/s and p99 of every cell, then the medians and the candidate/base ratios.
@@ -17,10 +19,10 @@ import { seedCoffer } from './seed.js';
 import { Signer } from './signer.js';
 import { WORKLOADS } from './workloads.js';
 
-type Options = { base: string; candidate: string; rounds: number; durationSeconds: number; workloads: string[]; secrets: number };
+type Options = { base: string; candidate: string; rounds: number; durationSeconds: number; workloads: string[]; secrets: number; seedWith: 'base' | 'candidate' };
 
 function parse(argv: string[]): Options {
-  const options: Options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 3, durationSeconds: 5, workloads: ['get-hot', 'kms-decrypt'], secrets: 2000 };
+  const options: Options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 3, durationSeconds: 5, workloads: ['get-hot', 'kms-decrypt'], secrets: 2000, seedWith: 'candidate' };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
     switch (argv[i]) {
@@ -30,10 +32,11 @@ function parse(argv: string[]): Options {
       case '--duration': options.durationSeconds = Number(value()); break;
       case '--workloads': options.workloads = value().split(','); break;
       case '--secrets': options.secrets = Number(value()); break;
+      case '--seed-with': options.seedWith = value() === 'base' ? 'base' : 'candidate'; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
-  if (!options.base) throw new Error('usage: node bench/dist/ab-run.js --base DIR [--candidate DIR] [--rounds N] [--duration S] [--workloads a,b] [--secrets N]');
+  if (!options.base) throw new Error('usage: node bench/dist/ab-run.js --base DIR [--candidate DIR] [--rounds N] [--duration S] [--workloads a,b] [--secrets N] [--seed-with base|candidate]');
   return options;
 }
 
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   pinSelf(LOAD_CPUS);
   const signer = new Signer(DEV_KEY);
-  snapshotBuild(options.candidate); // seeding opens the candidate in-process
+  snapshotBuild(options.seedWith === 'base' ? options.base : options.candidate); // seeding opens that build in-process
   const builds = { base: snapshotCompareBuild('base', options.base), candidate: snapshotCompareBuild('candidate', options.candidate) };
   // Each build runs with the Node flags of its own checkout's bin/coffer (a flag change is part of what is compared).
   const flagsOf = (dist: string) => {

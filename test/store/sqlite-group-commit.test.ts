@@ -14,7 +14,7 @@ const ACCOUNT = '111111111111';
 
 /**
  * PutSecretValue's store writes queued in one turn of the event loop commit together (store/sqlite/group-commit.ts):
- * one transaction, one WAL append, each put in its own savepoint.
+ * one transaction, one WAL append; a put that throws has the group rolled back and fails alone, the others run again.
  */
 describe('sqlite store group commit of secret versions', () => {
   let dir: string;
@@ -90,7 +90,7 @@ describe('sqlite store group commit of secret versions', () => {
           version,
           version === failing
             ? (labels) => {
-                // Written inside its savepoint before the refusal: must be rolled back with it.
+                // Its version is written before the refusal: rolled back with the group, which runs again without it.
                 planNewVersion(labels, version.versionId, [AWSCURRENT], new Date());
                 throw refusal;
               }
@@ -163,6 +163,8 @@ describe('GroupCommit', () => {
   });
 
   const insert = (name: string) => () => db.transaction(() => db.prepare('INSERT INTO rows (name) VALUES (?)').run(name).changes)();
+  /** A write as the store's put makes it: bare in the group's transaction. */
+  const insertBare = (name: string) => () => db.prepare('INSERT INTO rows (name) VALUES (?)').run(name).changes;
   const names = () => (db.prepare('SELECT name FROM rows ORDER BY name').pluck().all() as string[]);
 
   it('when SQLite rolls back the whole transaction under one write, that write fails and the others still commit', async () => {
@@ -189,11 +191,30 @@ describe('GroupCommit', () => {
     assert.equal(db.inTransaction, false);
   });
 
-  it('a constraint failure in one write: it fails, its savepoint is rolled back, the group commits', async () => {
+  it('a constraint failure in one write: it fails, the group is rolled back and the others run again and commit', async () => {
     const group = new GroupCommit(db);
-    const settled = await Promise.allSettled([group.run(insert('d')), group.run(insert('a')), group.run(insert('e'))]);
+    const runs: string[] = [];
+    const counted = (name: string) => () => (runs.push(name), insertBare(name)());
+    const settled = await Promise.allSettled([group.run(counted('d')), group.run(counted('a')), group.run(counted('e'))]);
     assert.deepEqual(settled.map((outcome) => outcome.status), ['fulfilled', 'rejected', 'fulfilled']);
     assert.match(String((settled[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    // d ran before the failure and again in the new group; e only there. Each row once.
+    assert.deepEqual(runs, ['d', 'a', 'd', 'e']);
     assert.deepEqual(names(), ['a', 'c', 'd', 'e']);
+    assert.equal(db.inTransaction, false);
+  });
+
+  it('a write that leaves rows behind and then throws: none of them commit', async () => {
+    const group = new GroupCommit(db);
+    const refusal = new Error('refused after writing');
+    const settled = await Promise.allSettled([
+      group.run(() => {
+        db.prepare('INSERT INTO rows (name) VALUES (?)').run('f');
+        throw refusal;
+      }),
+      group.run(insertBare('g')),
+    ]);
+    assert.deepEqual(settled, [{ status: 'rejected', reason: refusal }, { status: 'fulfilled', value: 1 }]);
+    assert.deepEqual(names(), ['a', 'c', 'd', 'e', 'g']);
   });
 });

@@ -1,20 +1,21 @@
 import type Database from 'better-sqlite3';
 
 type Queued = { work: () => unknown; resolve: (value: unknown) => void; reject: (reason: unknown) => void };
-type Done = { item: Queued; result: unknown };
 
 /**
  * Group commit: the writes queued during one turn of the event loop run in one transaction with one commit
- * (one WAL fsync, and pages that several writes touch written to the WAL once), each in a savepoint of its own.
- * A write that throws is rolled back to its savepoint and fails alone; the others commit. Every caller's
- * promise settles only after the commit has returned (synchronous=FULL: on disk), so nothing is acknowledged
- * before it is durable.
+ * (one WAL fsync, and pages that several writes touch written to the WAL once). Every caller's promise settles
+ * only after the commit has returned (synchronous=FULL: on disk), so nothing is acknowledged before it is durable.
+ *
+ * Each write runs bare in the group's transaction, without a savepoint of its own: a write that throws has the
+ * whole group rolled back, fails alone, and the others run again in a new group. A SAVEPOINT and RELEASE per
+ * write, and the copy of every page it first touches into the statement journal, cost every put for the sake
+ * of a failure that is rare (a client error from a label planner, SQLITE_FULL); running a group twice then is
+ * cheaper. So `work` must be safe to run again: synchronous, its outcome a function of the database's state
+ * and its own inputs.
  *
  * The group runs synchronously from begin to commit, as every other transaction of the store: no other request
  * runs while it is open, so none reads its uncommitted rows, and the read cache stays off inside it.
- *
- * `work` is synchronous and atomic on its own: a table method whose body runs in `db.transaction(...)`, which
- * better-sqlite3 turns into a savepoint inside the group (rolled back to, then released, when it throws).
  */
 export class GroupCommit {
   readonly #db: Database.Database;
@@ -33,7 +34,7 @@ export class GroupCommit {
   }
 
   /**
-   * Queues `work` (its writes inside its own `db.transaction`) for the next group; settles with its result or
+   * Queues `work` (its writes, made in the group's transaction) for the next group; settles with its result or
    * its error once the group has committed.
    */
   run<T>(work: () => T): Promise<T> {
@@ -53,7 +54,10 @@ export class GroupCommit {
     while (pending.length > 0) pending = this.#commitGroup(pending);
   }
 
-  /** One transaction over `items`; returns the items to run again in a new one (see #runAll). */
+  /**
+   * One transaction over `items`. When one throws, the transaction is rolled back (SQLite may have done so
+   * itself: SQLITE_FULL, I/O errors), that item fails, and the others are returned to run again in a new one.
+   */
   #commitGroup(items: Queued[]): Queued[] {
     try {
       this.#begin.run();
@@ -61,44 +65,33 @@ export class GroupCommit {
       for (const item of items) item.reject(error);
       return [];
     }
-    const { done, retry } = this.#runAll(items);
-    if (retry.length > 0) return retry;
+    const results: unknown[] = [];
+    for (const [index, item] of items.entries()) {
+      try {
+        results.push(item.work());
+      } catch (error) {
+        this.#rollBackQuietly();
+        item.reject(error);
+        return items.filter((_, other) => other !== index);
+      }
+    }
     try {
       this.#commit.run();
     } catch (error) {
       this.#rollBackQuietly();
-      for (const { item } of done) item.reject(error);
+      for (const item of items) item.reject(error);
       return [];
     }
-    for (const { item, result } of done) item.resolve(result);
+    items.forEach((item, index) => item.resolve(results[index]));
     return [];
   }
 
-  /** After a failed COMMIT: the commit's own error is the one the callers get, not a failure to roll back. */
+  /** After a failed write or COMMIT: its own error is the one the callers get, not a failure to roll back. */
   #rollBackQuietly(): void {
     try {
       if (this.#db.inTransaction) this.#rollback.run();
     } catch {
       // The connection is unusable either way; SQLite rolls back an open transaction when it closes.
     }
-  }
-
-  /**
-   * Each item runs in its own savepoint. Some errors (SQLITE_FULL, I/O errors) make SQLite roll back the whole
-   * transaction, not only the statement: then the failing item fails, and the ones before it, whose writes
-   * were lost with it, run again in a new group with those not yet run.
-   */
-  #runAll(items: Queued[]): { done: Done[]; retry: Queued[] } {
-    const done: Done[] = [];
-    for (let index = 0; index < items.length; index++) {
-      const item = items[index]!;
-      try {
-        done.push({ item, result: item.work() });
-      } catch (error) {
-        item.reject(error);
-        if (!this.#db.inTransaction) return { done: [], retry: [...done.map((entry) => entry.item), ...items.slice(index + 1)] };
-      }
-    }
-    return { done, retry: [] };
   }
 }

@@ -551,4 +551,27 @@ export const sqliteMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 20,
+    name: 'version-stages-without-rowid',
+    // The labels keyed by (secret_arn, stage) alone, WITHOUT ROWID, and no index by version (issue 21): a put moves
+    // two labels, and as a rowid table with its primary key index and the by-version index each move changed three
+    // B-trees (three random pages written to the WAL per put and again at checkpoint), now one. The primary key's
+    // secret_arn prefix serves what the by-version index served: a version's labels, and the cascade from a
+    // deleted version (a secret holds a handful of labels). Same columns and rows, so readers see no change.
+    // PostgreSQL keeps its table: a heap with its own indexes has no such layout choice.
+    sql: `
+      CREATE TABLE secret_version_stages_keyed (
+        secret_arn TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        PRIMARY KEY (secret_arn, stage),
+        FOREIGN KEY (secret_arn, version_id) REFERENCES secret_versions (secret_arn, version_id) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      INSERT INTO secret_version_stages_keyed (secret_arn, stage, version_id)
+        SELECT secret_arn, stage, version_id FROM secret_version_stages;
+      DROP TABLE secret_version_stages;
+      ALTER TABLE secret_version_stages_keyed RENAME TO secret_version_stages;
+    `,
+  },
 ];

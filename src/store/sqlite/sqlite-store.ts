@@ -437,7 +437,7 @@ export class SqliteStore implements Store {
   }
 
   async putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
-    return this.#groupCommit.run(() => this.#secrets.putSecretVersion(version, planner, lastChangedDate));
+    return this.#groupCommit.run(() => this.#secrets.putSecretVersionInTransaction(version, planner, lastChangedDate));
   }
 
   async updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date) {
