@@ -396,11 +396,31 @@ export function decodeAuditHash(stored: unknown): string {
   return String(stored);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** An event id in lowercase UUID form (every id Coffer makes) as its 16 bytes; any other stays text. */
 export function encodeAuditEventId(eventId: string): Buffer | string {
-  return UUID.test(eventId) ? Buffer.from(eventId.replaceAll('-', ''), 'hex') : eventId;
+  // One pass over the characters (every append runs it): a RegExp test, a dash-free copy and a hex decode cost ~3×.
+  if (eventId.length !== 36) return eventId;
+  const bytes = Buffer.allocUnsafe(UUID_BYTES);
+  let at = 0;
+  for (let index = 0; index < UUID_BYTES; index += 1) {
+    if (at === 8 || at === 13 || at === 18 || at === 23) {
+      if (eventId.charCodeAt(at) !== 0x2d) return eventId;
+      at += 1;
+    }
+    const high = lowerHexValue(eventId.charCodeAt(at));
+    const low = lowerHexValue(eventId.charCodeAt(at + 1));
+    if (high < 0 || low < 0) return eventId;
+    bytes[index] = high * 16 + low;
+    at += 2;
+  }
+  return bytes;
+}
+
+/** A lowercase hex digit's value, -1 for any other character (uppercase would not print back the same). */
+function lowerHexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }
 
 export function decodeAuditEventId(stored: unknown): string {
