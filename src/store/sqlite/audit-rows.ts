@@ -152,7 +152,7 @@ export class AuditNames {
 export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'imported' | 'template'): unknown[] {
   const [sequence, eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text, prevHash, hash] = row;
   return [
-    sequence, encodeAuditEventId(eventId), names.idOf(accountId), eventTime, names.idOf(eventName), names.idOf(eventSource), readOnly,
+    sequence, encodeAuditEventId(eventId, eventTime), names.idOf(accountId), eventTime, names.idOf(eventName), names.idOf(eventSource), readOnly,
     names.idOf(accessKeyId), names.idOf(username), names.idOf(resourceNames),
     templatedBody(names, eventId, eventTime, eventName, accessKeyId, resourceNames, text) ?? (body === 'imported' ? encodeAuditBody(text) : text),
     encodeAuditHash(prevHash), encodeAuditHash(hash),
@@ -166,7 +166,7 @@ export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'i
 export function appendedAuditRow(names: AuditNames, sequence: number, draft: AuditDraftRow, prevHash: Buffer | string, hash: Buffer): unknown[] {
   const [eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text] = draft;
   return [
-    sequence, encodeAuditEventId(eventId), names.idOf(accountId), eventTime, names.idOf(eventName), names.idOf(eventSource), readOnly,
+    sequence, encodeAuditEventId(eventId, eventTime), names.idOf(accountId), eventTime, names.idOf(eventName), names.idOf(eventSource), readOnly,
     names.idOf(accessKeyId), names.idOf(username), names.idOf(resourceNames),
     templatedBody(names, eventId, eventTime, eventName, accessKeyId, resourceNames, text) ?? text, prevHash, hash,
   ];
