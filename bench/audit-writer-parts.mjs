@@ -9,7 +9,8 @@
 //   append-shm    the same, synchronous=FULL, on /dev/shm (fsync is free there): the disk's share
 //   clone         structuredClone of a batch of draft rows (the writer's side of the hand-off is about half of it)
 //   hash          the chain's SHA-256 alone (chainHash)
-// and, for each index of audit_events, `append` on a database without it (what that index costs).
+// and, for each index of audit_events, `append` on a database without it (what that index costs; none where the
+// build's schema has no such index).
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +69,11 @@ function appendOn(root, setup) {
   const dir = mkdtempSync(join(root, 'coffer-audit-parts-'));
   try {
     const db = writer.openAuditDatabase(join(dir, 'audit.db'));
-    setup?.(db);
+    // A setup that answers false does not apply to this build's schema: no figure.
+    if (setup?.(db) === false) {
+      db.close();
+      return undefined;
+    }
     const append = writer.sealedAppender(db);
     append(batches()[0].slice(0, 2)); // warm: names and templates known, statements prepared
     append(batches()[0].slice(0, 2));
@@ -108,10 +113,12 @@ const PARTS = {
         // The event id's UNIQUE constraint is not an index one can drop: rebuild the table without it.
         if (name.startsWith('sqlite_autoindex')) {
           const sql = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'audit_events'").pluck().get();
-          if (!/event_id NOT NULL UNIQUE/.test(sql)) return;
+          if (!/event_id NOT NULL UNIQUE/.test(sql)) return false;
           const others = db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'audit_events' AND type = 'index' AND sql IS NOT NULL").pluck().all();
           db.exec(`DROP TABLE audit_events; ${sql.replace('event_id NOT NULL UNIQUE', 'event_id NOT NULL')}; ${others.join(';')}`);
-        } else db.exec(`DROP INDEX IF EXISTS ${name}`);
+        } else if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name)) db.exec(`DROP INDEX ${name}`);
+        else return false;
+        return true;
       }),
     ]),
   ),
