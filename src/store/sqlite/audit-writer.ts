@@ -68,7 +68,7 @@ export function sealedAppender(db: Database.Database): (rows: AuditDraftRow[]) =
     const last = head.get() as { sequence: number; hash: unknown } | undefined;
     let sequence = last?.sequence ?? 0;
     let prevHash = last ? storedHashHex(last.hash) : GENESIS_HASH;
-    // The previous hash as stored: the head's as it is, then each digest as computed (never hex and back).
+    // The previous hash as the row stores it: the head's encoded once, then each digest as computed (never hex and back).
     let storedPrevHash = encodeAuditHash(prevHash);
     return rows.map((row) => {
       sequence += 1;
