@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  auditEventIdKey,
   AuditTemplateMatcher,
   decodeAuditBody,
+  decodeAuditEventId,
+  encodeAuditEventId,
   encodeTemplatedBody,
   joinAuditBody,
   splitAuditBody,
@@ -162,6 +165,37 @@ describe('audit bodies as a template and holes (codec 2)', () => {
       const decoded = decodeAuditBody(bytes, reader(template, [...names]));
       assert.notEqual(decoded, body);
       assert.match(decoded, /^undecodable stored body/);
+    }
+  });
+});
+
+describe('audit event ids as SQLite stores them (audit migration 5)', () => {
+  const v7 = (ms: number, rest: string) => `${ms.toString(16).padStart(12, '0').slice(0, 8)}-${ms.toString(16).padStart(12, '0').slice(8)}-7${rest.slice(15)}`;
+
+  it('stores an id as 16 bytes only when it is a lowercase UUID carrying its event time, and reads every id back as it was', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), uuid, fc.integer({ min: -5, max: 5 }), (ms, rest, skew) => {
+        const eventId = v7(ms, rest);
+        const stored = encodeAuditEventId(eventId, ms + skew);
+        assert.equal(Buffer.isBuffer(stored), skew === 0);
+        assert.equal(decodeAuditEventId(stored), eventId);
+        // A lookup finds the bytes at the time the id carries.
+        assert.deepEqual(auditEventIdKey(eventId), { time: ms, stored: encodeAuditEventId(eventId, ms) });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(anyText, uuid.map((id) => id.toUpperCase())), time, (eventId, eventTime) => {
+        const stored = encodeAuditEventId(eventId, eventTime);
+        if (Buffer.isBuffer(stored)) assert.equal(decodeAuditEventId(stored), eventId);
+        else assert.equal(stored, eventId);
+      }),
+    );
+  });
+
+  it('keeps an id that is not a lowercase UUID as its text, and a lookup of it has no time', () => {
+    for (const eventId of ['imported-event-3', '0190F3A2-0000-7000-8000-000000000000', '0190f3a2_0000-7000-8000-000000000000', '']) {
+      assert.equal(encodeAuditEventId(eventId, 0), eventId);
+      assert.deepEqual(auditEventIdKey(eventId), { time: undefined, stored: eventId });
     }
   });
 });

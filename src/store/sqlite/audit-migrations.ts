@@ -78,6 +78,48 @@ export const auditMigrations: readonly Migration[] = [
     // Derived data, like audit_names: a copy carries the bodies' canonical text and the target makes its own.
     sql: 'CREATE TABLE audit_templates (id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, template TEXT NOT NULL);',
   },
+  {
+    id: 5,
+    name: 'audit-event-ids-by-time',
+    // One index fewer per append: Coffer's event ids carry their event's time in their first 48 bits (a UUID v7),
+    // so the time index, as (event_time, event_id), finds them and keeps them unique; the event id's own UNIQUE
+    // index goes. An id that does not carry its time (an older Coffer's random UUID, an imported text) is stored as
+    // its text, found and kept unique by a partial index of text ids. The table is rebuilt to drop the UNIQUE
+    // constraint; rows are copied as they are, but an id of 16 bytes whose first 6 are not its event time, which
+    // becomes its lowercase UUID text (the same id when read).
+    sql: `
+      CREATE TABLE audit_events_by_time_ids (
+        sequence INTEGER PRIMARY KEY,
+        event_id NOT NULL,
+        account_id NOT NULL,
+        event_time INTEGER NOT NULL,
+        event_name NOT NULL,
+        event_source NOT NULL,
+        read_only INTEGER NOT NULL,
+        access_key_id NOT NULL,
+        username NOT NULL,
+        resource_names NOT NULL,
+        body NOT NULL,
+        prev_hash NOT NULL,
+        hash NOT NULL
+      );
+      INSERT INTO audit_events_by_time_ids SELECT sequence,
+        CASE
+          WHEN typeof(event_id) <> 'blob' OR length(event_id) <> 16 THEN event_id
+          WHEN event_time BETWEEN 0 AND 281474976710655 AND hex(substr(event_id, 1, 6)) = printf('%012X', event_time) THEN event_id
+          ELSE lower(substr(hex(event_id), 1, 8) || '-' || substr(hex(event_id), 9, 4) || '-' || substr(hex(event_id), 13, 4) || '-'
+            || substr(hex(event_id), 17, 4) || '-' || substr(hex(event_id), 21, 12))
+        END,
+        account_id, event_time, event_name, event_source, read_only, access_key_id, username, resource_names, body, prev_hash, hash
+        FROM audit_events ORDER BY sequence;
+      DROP TABLE audit_events;
+      ALTER TABLE audit_events_by_time_ids RENAME TO audit_events;
+      CREATE UNIQUE INDEX audit_events_by_time ON audit_events (event_time, event_id);
+      CREATE UNIQUE INDEX audit_events_by_text_id ON audit_events (event_id) WHERE typeof(event_id) = 'text';
+      CREATE INDEX audit_events_by_account ON audit_events (account_id, sequence);
+      CREATE INDEX audit_events_by_name ON audit_events (event_name, sequence);
+    `,
+  },
 ];
 
 /** Brings a database holding the audit log (audit.db, or an in-memory store's one database) up to date. */

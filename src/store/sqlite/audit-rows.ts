@@ -27,14 +27,23 @@ export type AuditLogicalRow = [
   accessKeyId: string, username: string, resourceNames: string, body: string, prevHash: string, hash: string,
 ];
 
+/** An event's columns before it has a place in the chain, in INSERT order (after sequence): what the writer is handed. */
+export type AuditDraftRow = [
+  eventId: string, accountId: string, eventTime: number, eventName: string, eventSource: string, readOnly: 0 | 1,
+  accessKeyId: string, username: string, resourceNames: string, body: string,
+];
+
 /** The texts kept as ids in `audit_names`, and the body templates kept in `audit_templates`, for one connection. */
 export class AuditNames {
   readonly #db: Database;
-  readonly #ids = new Map<string, number>();
+  /** As bound: better-sqlite3 binds a number as a REAL, which a column without affinity keeps (8 bytes). */
+  readonly #ids = new Map<string, bigint>();
   readonly #names = new Map<number, string>();
   readonly #templateIds = new Map<string, number>();
   readonly #templates = new Map<number, string>();
   readonly #firstSights = new TemplateFirstSights();
+  #lastNamesText: string | undefined;
+  #lastNames: string[] = [];
   /** The kept templates an append tries first (audit-codec.ts), by operation and access key. */
   readonly matcher = new AuditTemplateMatcher();
   #templateByDigest: Statement | undefined;
@@ -50,14 +59,24 @@ export class AuditNames {
     this.#db = db;
   }
 
-  /** The id of `name`, given one now if it has none; call inside the write transaction that uses it. */
-  idOf(name: string): number {
-    this.#select ??= this.#db.prepare('SELECT id FROM audit_names WHERE name = ?').pluck();
+  /** The id of `name` as bound (a BigInt), given one now if it has none; call inside the write transaction that uses it. */
+  idOf(name: string): bigint {
+    const known = this.#ids.get(name);
+    if (known !== undefined) return known;
+    this.#select ??= this.#db.prepare('SELECT id FROM audit_names WHERE name = ?').pluck().safeIntegers();
     this.#insert ??= this.#db.prepare('INSERT INTO audit_names (name) VALUES (?)');
-    let id = this.#ids.get(name) ?? (this.#select.get(name) as number | undefined);
-    id ??= Number(this.#insert.run(name).lastInsertRowid);
+    const id = (this.#select.get(name) as bigint | undefined) ?? BigInt(this.#insert.run(name).lastInsertRowid);
     this.#ids.set(name, id);
     return id;
+  }
+
+  /** The resource names of a JSON array text; the last one is kept (a batch's events mostly name the same). */
+  resourceNameList(text: string): string[] {
+    if (text !== this.#lastNamesText) {
+      this.#lastNames = parseNames(text);
+      this.#lastNamesText = text;
+    }
+    return this.#lastNames;
   }
 
   /** A stored value of a named column as its text: an id is looked up, a text (old encoding) is itself. */
@@ -132,19 +151,32 @@ export class AuditNames {
  */
 export function storedAuditRow(names: AuditNames, row: AuditLogicalRow, body: 'imported' | 'template'): unknown[] {
   const [sequence, eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text, prevHash, hash] = row;
-  // Ids are bound as BigInt: better-sqlite3 binds a number as a REAL, which a column without affinity keeps (8 bytes).
-  const id = (name: string) => BigInt(names.idOf(name));
   return [
-    sequence, encodeAuditEventId(eventId), id(accountId), eventTime, id(eventName), id(eventSource), readOnly,
-    id(accessKeyId), id(username), id(resourceNames), templatedBody(names, row) ?? (body === 'imported' ? encodeAuditBody(text) : text),
+    sequence, encodeAuditEventId(eventId, eventTime), names.idOf(accountId), eventTime, names.idOf(eventName), names.idOf(eventSource), readOnly,
+    names.idOf(accessKeyId), names.idOf(username), names.idOf(resourceNames),
+    templatedBody(names, eventId, eventTime, eventName, accessKeyId, resourceNames, text) ?? (body === 'imported' ? encodeAuditBody(text) : text),
     encodeAuditHash(prevHash), encodeAuditHash(hash),
   ];
 }
 
+/**
+ * The writer's INSERT values for a draft row sealed at `sequence`: storedAuditRow's, from the hashes as stored
+ * (the writer has the digest's bytes; hex and back cost it ~1 µs an event).
+ */
+export function appendedAuditRow(names: AuditNames, sequence: number, draft: AuditDraftRow, prevHash: Buffer | string, hash: Buffer): unknown[] {
+  const [eventId, accountId, eventTime, eventName, eventSource, readOnly, accessKeyId, username, resourceNames, text] = draft;
+  return [
+    sequence, encodeAuditEventId(eventId, eventTime), names.idOf(accountId), eventTime, names.idOf(eventName), names.idOf(eventSource), readOnly,
+    names.idOf(accessKeyId), names.idOf(username), names.idOf(resourceNames),
+    templatedBody(names, eventId, eventTime, eventName, accessKeyId, resourceNames, text) ?? text, prevHash, hash,
+  ];
+}
+
 /** The body as a template's id and holes; undefined when it has no template kept (yet). */
-function templatedBody(names: AuditNames, row: AuditLogicalRow): Buffer | undefined {
-  const [, eventId, , eventTime, eventName, , , accessKeyId, , resourceNames, text] = row;
-  const context = { eventId, eventTime, resourceNames: parseNames(resourceNames) };
+function templatedBody(
+  names: AuditNames, eventId: string, eventTime: number, eventName: string, accessKeyId: string, resourceNames: string, text: string,
+): Buffer | undefined {
+  const context = { eventId, eventTime, resourceNames: names.resourceNameList(resourceNames) };
   const key = templateMatcherKey(eventName, accessKeyId);
   const match = names.matcher.find(key, text, context);
   if (match) return encodeTemplatedBody(match.templateId, match.holes);

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
-import { encodeAuditEventId } from '../audit-codec.js';
+import { auditEventIdKey } from '../audit-codec.js';
 import { migrateAuditLog } from './audit-migrations.js';
 import { auditRecordFromRow, AuditNames, namedColumnIs, RESOURCE_NAMES_TEXT } from './audit-rows.js';
 import {
@@ -29,7 +29,15 @@ const SUCCESS_SEARCH_PAGE = 16;
  * every stored encoding of it (audit-rows.ts). Conditions come only from this table.
  */
 const LOOKUP_CONDITIONS: Record<AuditLookupKey, { sql: string; values: (value: string) => unknown[] }> = {
-  EventId: { sql: 'event_id IN (?, ?)', values: (value) => [value, encodeAuditEventId(value)] },
+  // Coffer's ids are stored as bytes and found at the time they carry (audit_events_by_time), any other as its text
+  // (audit_events_by_text_id, whose condition the query repeats so that SQLite may use it).
+  EventId: {
+    sql: "((event_time = ? AND event_id = ?) OR (typeof(event_id) = 'text' AND event_id = ?))",
+    values: (value) => {
+      const key = auditEventIdKey(value);
+      return [key.time ?? null, key.stored, value];
+    },
+  },
   EventName: { sql: namedColumnIs('event_name'), values: (value) => [value, value] },
   EventSource: { sql: namedColumnIs('event_source'), values: (value) => [value, value] },
   ReadOnly: { sql: 'read_only = ?', values: (value) => [value === 'true' ? 1 : 0] },

@@ -13,15 +13,12 @@ import { closeSync, openSync } from 'node:fs';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AuditAnchorer, type AuditAnchor, type AuditAnchoring, type AuditAnchorOptions } from '../audit-anchor.js';
-import { chainHash, GENESIS_HASH } from '../audit-hash.js';
+import { encodeAuditHash } from '../audit-codec.js';
+import { chainDigest, GENESIS_HASH } from '../audit-hash.js';
 import { migrateAuditLog } from './audit-migrations.js';
-import { AUDIT_COLUMNS, AuditNames, storedAuditRow, storedHashHex } from './audit-rows.js';
+import { appendedAuditRow, AUDIT_COLUMNS, AuditNames, storedHashHex, type AuditDraftRow } from './audit-rows.js';
 
-/** An event's columns before it has a place in the chain, in INSERT order (after sequence). */
-export type AuditDraftRow = [
-  eventId: string, accountId: string, eventTime: number, eventName: string, eventSource: string, readOnly: 0 | 1,
-  accessKeyId: string, username: string, resourceNames: string, body: string,
-];
+export type { AuditDraftRow } from './audit-rows.js';
 
 /** The place an appended event got in the chain. */
 export type AuditSeal = { sequence: number; prevHash: string; hash: string };
@@ -71,14 +68,18 @@ export function sealedAppender(db: Database.Database): (rows: AuditDraftRow[]) =
     const last = head.get() as { sequence: number; hash: unknown } | undefined;
     let sequence = last?.sequence ?? 0;
     let prevHash = last ? storedHashHex(last.hash) : GENESIS_HASH;
+    // The previous hash as the row stores it: the head's encoded once, then each digest as computed (never hex and back).
+    let storedPrevHash = encodeAuditHash(prevHash);
     return rows.map((row) => {
       sequence += 1;
-      const hash = chainHash(prevHash, row[BODY_INDEX]);
+      const digest = chainDigest(prevHash, row[BODY_INDEX]);
+      const hash = digest.toString('hex');
       // The body as a template and its holes (audit-codec.ts): compressing it (node:zlib, a fresh stream per call)
       // cost a GetSecretValue ~40 µs of CPU.
-      insert.run(...storedAuditRow(names, [sequence, ...row, prevHash, hash], 'template'));
+      insert.run(appendedAuditRow(names, sequence, row, storedPrevHash, digest));
       const seal = { sequence, prevHash, hash };
       prevHash = hash;
+      storedPrevHash = digest;
       return seal;
     });
   });
