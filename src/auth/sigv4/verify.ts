@@ -4,7 +4,7 @@
  * common error AWS itself returns.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { commonError, type AwsError } from '../../core/index.js';
 import {
   ALGORITHM,
@@ -375,7 +375,7 @@ function describeMinutes(ms: number): string {
  * header names it, and is checked against the body unless it is UNSIGNED-PAYLOAD. Without the header a presigned
  * URL may have been signed either over the body or as UNSIGNED-PAYLOAD, so both are tried.
  */
-function anyPayloadHashMatches(req: SignedRequest, query: readonly RawQueryParam[], claim: SignatureClaim, signingKey: Buffer): boolean {
+function anyPayloadHashMatches(req: SignedRequest, query: readonly RawQueryParam[], claim: SignatureClaim, signingKey: KeyObject): boolean {
   const matches = (payloadHash: string) => signatureMatches(claim.signature, expectedSignature(req, query, claim, payloadHash, signingKey));
   const declared = firstHeaderValue(req.headers, 'x-amz-content-sha256');
   if (declared === UNSIGNED_PAYLOAD) return matches(UNSIGNED_PAYLOAD);
@@ -392,7 +392,7 @@ function expectedSignature(
   query: readonly RawQueryParam[],
   claim: SignatureClaim,
   payloadHash: string,
-  signingKey: Buffer,
+  signingKey: KeyObject,
 ): string {
   const canonicalRequest = buildCanonicalRequest({
     method: req.method,
