@@ -28,19 +28,19 @@ export type CanonicalRequestInput = {
   omitQueryKey?: string;
 };
 
+/**
+ * The parts are collected in one list and joined once: the text is hashed whole right after, and a chain of
+ * concatenations would be one short-lived string per step and then copied again to be hashed.
+ */
 export function buildCanonicalRequest(input: CanonicalRequestInput): string {
-  return (
-    `${input.method}\n` +
-    `${canonicalUri(input.path)}\n` +
-    `${canonicalQueryString(input.query, input.omitQueryKey)}\n` +
-    `${canonicalHeaders(input.headers, input.signedHeaders)}\n` +
-    `${input.signedHeaders}\n` +
-    input.payloadHash
-  );
+  const parts = [input.method, '\n', canonicalUri(input.path), '\n', canonicalQueryString(input.query, input.omitQueryKey), '\n'];
+  pushCanonicalHeaders(parts, input.headers, input.signedHeaders);
+  parts.push('\n', input.signedHeaders, '\n', input.payloadHash);
+  return parts.join('');
 }
 
 export function buildStringToSign(amzDate: string, credentialScope: string, canonicalRequest: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${credentialScope}\n${sha256Hex(canonicalRequest)}`;
+  return [ALGORITHM, amzDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
 }
 
 export function sha256Hex(data: string | Buffer): string {
@@ -116,16 +116,14 @@ function compareKeyThenValue(a: [string, string], b: [string, string]): number {
 // --- canonical headers -----------------------------------------------------------------------------------
 
 /** `name:value\n` for each signed header, in the order the client listed them (walked without splitting the list). */
-export function canonicalHeaders(headers: HeaderBag, signedHeaders: string): string {
-  let block = '';
+function pushCanonicalHeaders(parts: string[], headers: HeaderBag, signedHeaders: string): void {
   let start = 0;
   while (start <= signedHeaders.length) {
     const end = endOfListItem(signedHeaders, start);
     const name = signedHeaders.slice(start, end);
-    block += `${name}:${canonicalHeaderValue(headers[name.toLowerCase()])}\n`;
+    parts.push(name, ':', canonicalHeaderValue(headers[name.toLowerCase()]), '\n');
     start = end + 1;
   }
-  return block;
 }
 
 /** Whether the `;`-separated SignedHeaders list names `name`. */
