@@ -251,7 +251,7 @@ function refuseBody(req: IncomingMessage, res: ServerResponse, path: string, lim
 
 /**
  * One server's `nextBatch()`: resolves in the check phase of this turn of the event loop, together for every
- * request whose body was read in this turn's poll phase. Those requests then run through the pipeline side by
+ * request parsed in this turn's poll phase (and every body whose last bytes came in it). Those requests then run through the pipeline side by
  * side: each await hands over to the next request at the same step, so the same code (SigV4, the store's
  * statements, the ciphers) runs many times in a row while it is in the CPU's caches, rather than each request
  * running all of it before the next one starts. Measured at 64 connections: see bench/RESULTS.md.
