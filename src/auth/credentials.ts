@@ -31,6 +31,10 @@ export type CredentialDeps = {
  */
 export function createCredentials(deps: CredentialDeps) {
   const clock = deps.clock ?? systemClock;
+  // `--dev`'s key resolves to the same principal on every request: made once (frozen, as every call shares it).
+  const devCredential: ResolvedCredential | undefined = deps.devMode
+    ? { principal: Object.freeze(rootPrincipal(BOOTSTRAP_ACCOUNT_ID, DEV_ACCESS_KEY.accessKeyId)), secretAccessKey: DEV_ACCESS_KEY.secretAccessKey }
+    : undefined;
 
   /** The principal and secret of a key, or undefined when it is unknown, does not open, or has expired at `now`. */
   async function resolve(accessKeyId: string, now: Date = clock.now()): Promise<ResolvedCredential | undefined> {
@@ -40,9 +44,7 @@ export function createCredentials(deps: CredentialDeps) {
 
   /** resolve, telling an expired STS session apart (AWS answers ExpiredToken for it rather than an unknown key). */
   async function lookup(accessKeyId: string, now: Date = clock.now()): Promise<ResolvedCredential | { expiredSession: true } | undefined> {
-    if (deps.devMode && accessKeyId === DEV_ACCESS_KEY.accessKeyId) {
-      return { principal: rootPrincipal(BOOTSTRAP_ACCOUNT_ID, accessKeyId), secretAccessKey: DEV_ACCESS_KEY.secretAccessKey };
-    }
+    if (devCredential && accessKeyId === DEV_ACCESS_KEY.accessKeyId) return devCredential;
     const record = await deps.store.getAccessKey(accessKeyId);
     if (!record || record.status === 'Inactive') return undefined;
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) {

@@ -74,6 +74,16 @@ export async function listen(
   const nextBatch = createBatcher();
   const bodyMemory = new BodyMemory(limits.maxBodyMemoryBytes);
   const consoleAssets = createConsoleAssets();
+  // One Edge and one pair of callbacks for the server's life: nothing of them differs between requests.
+  const edge: Edge = { logger: options.logger, nextBatch, bodyMemory, consoleAssets, closing: () => state !== 'open', health: options.health, metrics: options.metrics };
+  const answered = () => {
+    inFlight -= 1;
+    if (inFlight === 0) drained?.();
+  };
+  const failedToAnswer = (error: unknown) => {
+    answered();
+    throw error;
+  };
 
   const server = createServer(
     {
@@ -91,10 +101,7 @@ export async function listen(
       return;
     }
     inFlight += 1;
-    handle(pipeline, req, res, { logger: options.logger, nextBatch, bodyMemory, consoleAssets, closing: () => state !== 'open', health: options.health, metrics: options.metrics }).finally(() => {
-      inFlight -= 1;
-      if (inFlight === 0) drained?.();
-    });
+    answer(pipeline, req, res, edge).then(answered, failedToAnswer);
     },
   );
   server.maxConnections = limits.maxConnections;
@@ -176,18 +183,9 @@ class BodyMemory {
   }
 }
 
-async function handle(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, edge: Edge): Promise<void> {
+async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, edge: Edge): Promise<void> {
+  const { logger, nextBatch, bodyMemory, consoleAssets, health, metrics } = edge;
   const held = { bytes: 0 };
-  try {
-    await answer(pipeline, req, res, edge, held);
-  } finally {
-    edge.bodyMemory.give(held.bytes);
-  }
-}
-
-async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerResponse, { logger, nextBatch, bodyMemory, consoleAssets, closing, health, metrics }: Edge, held: { bytes: number }): Promise<void> {
-  const reply = (status: number, headers: Record<string, string>, body: string | Buffer) =>
-    send(res, status, closing() ? { ...headers, connection: 'close' } : headers, body);
   try {
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
@@ -195,55 +193,65 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
     const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
     if (req.method === 'GET' && path === '/health') {
       const other = health?.();
-      if (other) return reply(other.status, { 'content-type': 'application/json' }, other.body);
-      return reply(200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+      if (other) return reply(res, edge, other.status, { 'content-type': 'application/json' }, other.body);
+      return reply(res, edge, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
     if (metrics && req.method === 'GET' && path === '/metrics') {
       const scraped = await metrics(req);
-      return reply(scraped.status, scraped.headers, scraped.body);
+      return reply(res, edge, scraped.status, scraped.headers, scraped.body);
     }
     if (isConsolePath(path)) {
       // The web console's static files (server/console-assets.ts); the API calls it makes come back through the pipeline.
       const { status, headers, body } = consoleAssets.answer(req.method ?? 'GET', path);
-      return reply(status, headers, body);
+      return reply(res, edge, status, headers, body);
     }
     const limit = bodyLimit(req, path);
-    const body = await readBody(req, limit, bodyMemory, held);
-    if (body === 'aborted') return;
-    if (body === 'too-large' || body === 'no-memory') {
-      const requestId = randomUUID();
-      const refusal =
-        body === 'too-large'
-          ? commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`)
-          : commonError('ThrottlingException', 'The server is holding too many request bodies; retry shortly.');
-      if (isLambdaRequest(req, path)) {
-        const rendered = renderRestError(refusal, 'ServiceException', requestId);
-        const headers = { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' };
-        return send(res, rendered.status, headers, rendered.body);
-      }
-      if (isQueryEdgeRequest(req)) {
-        // IAM and STS clients read Query's XML ErrorResponse, not JSON (the pipeline picks Query the same way).
-        const rendered = renderQueryError(refusal, 'InternalFailure', requestId);
-        return send(res, rendered.status, { 'content-type': XML_CONTENT_TYPE, 'x-amzn-RequestId': requestId, connection: 'close' }, rendered.body);
-      }
-      const rendered = renderError(refusal, 'InternalFailure', requestId);
-      return send(res, rendered.status, { ...edgeHeaders(requestId), connection: 'close' }, rendered.body);
-    }
     await nextBatch();
+    const body = bufferedBody(req, limit, bodyMemory, held) ?? (await readBodyForNextBatch(req, limit, bodyMemory, held, nextBatch));
+    if (body === 'aborted') return;
+    if (body === 'too-large' || body === 'no-memory') return refuseBody(req, res, path, limit, body);
     const response = await pipeline({ method: req.method ?? 'GET', path, query, headers: req.headers, body, sourceIp: req.socket.remoteAddress });
-    reply(response.status, response.headers, response.body);
+    reply(res, edge, response.status, response.headers, response.body);
   } catch (error) {
     const requestId = randomUUID();
     logger.error('unexpected failure at the HTTP edge', { requestId, error: error instanceof Error ? error.stack : String(error) });
     if (!res.headersSent && !res.destroyed) {
-      reply(500, edgeHeaders(requestId), '{"__type":"InternalFailure","message":"An internal error occurred."}');
+      reply(res, edge, 500, edgeHeaders(requestId), '{"__type":"InternalFailure","message":"An internal error occurred."}');
     }
+  } finally {
+    bodyMemory.give(held.bytes);
   }
+}
+
+/** The answer to a request, with `connection: close` once the server is shutting down. */
+function reply(res: ServerResponse, edge: Edge, status: number, headers: Record<string, string>, body: string | Buffer): void {
+  send(res, status, headers, body, edge.closing());
+}
+
+/** A body over the limit or over the memory bound: the protocol's error, and the connection closes. */
+function refuseBody(req: IncomingMessage, res: ServerResponse, path: string, limit: number, why: 'too-large' | 'no-memory'): void {
+  const requestId = randomUUID();
+  const refusal =
+    why === 'too-large'
+      ? commonError('RequestEntityTooLargeException', `The request body exceeds ${limit} bytes.`)
+      : commonError('ThrottlingException', 'The server is holding too many request bodies; retry shortly.');
+  if (isLambdaRequest(req, path)) {
+    const rendered = renderRestError(refusal, 'ServiceException', requestId);
+    const headers = { ...rendered.headers, 'content-type': REST_JSON_CONTENT_TYPE, 'x-amzn-RequestId': requestId };
+    return send(res, rendered.status, headers, rendered.body, true);
+  }
+  if (isQueryEdgeRequest(req)) {
+    // IAM and STS clients read Query's XML ErrorResponse, not JSON (the pipeline picks Query the same way).
+    const rendered = renderQueryError(refusal, 'InternalFailure', requestId);
+    return send(res, rendered.status, { 'content-type': XML_CONTENT_TYPE, 'x-amzn-RequestId': requestId }, rendered.body, true);
+  }
+  const rendered = renderError(refusal, 'InternalFailure', requestId);
+  return send(res, rendered.status, edgeHeaders(requestId), rendered.body, true);
 }
 
 /**
  * One server's `nextBatch()`: resolves in the check phase of this turn of the event loop, together for every
- * request whose body was read in this turn's poll phase. Those requests then run through the pipeline side by
+ * request parsed in this turn's poll phase (and every body whose last bytes came in it). Those requests then run through the pipeline side by
  * side: each await hands over to the next request at the same step, so the same code (SigV4, the store's
  * statements, the ciphers) runs many times in a row while it is in the CPU's caches, rather than each request
  * running all of it before the next one starts. Measured at 64 connections: see bench/RESULTS.md.
@@ -285,7 +293,7 @@ function bodyLimit(req: IncomingMessage, path: string): number {
  * clients read), then the connection closes. The message is fixed per case: the raw bytes are never repeated.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket, limits: EdgeLimits, logger: Logger): void {
-  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable || answering.has(socket)) {
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable || isAnswering(socket)) {
     socket.destroy();
     return;
   }
@@ -336,22 +344,64 @@ function describeClientError(error: NodeJS.ErrnoException, limits: EdgeLimits): 
   return { status: 400, code: 'BadRequestException', message: `The request is not valid HTTP/1.1${reason}.` };
 }
 
-/** Sockets whose response has started: a parser error on them can only close them. */
-const answering = new WeakSet<Socket>();
+/**
+ * The response each socket was last given (send): a parser error on a socket whose response is still being
+ * written can only close it. A map entry per socket rather than a 'finish' listener per response.
+ */
+const lastResponse = new WeakMap<Socket, ServerResponse>();
+
+function isAnswering(socket: Socket): boolean {
+  const res = lastResponse.get(socket);
+  return res !== undefined && !res.writableFinished;
+}
 
 function edgeHeaders(requestId: string): Record<string, string> {
   return { 'content-type': JSON11_CONTENT_TYPE, 'x-amzn-requestid': requestId };
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+/**
+ * Writes the head and the body in one go. The head goes to writeHead as a flat [name, value, ...] list: no
+ * second headers object just to add content-length.
+ */
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer, close = false): void {
   if (res.destroyed) return;
   const socket = res.socket;
-  if (socket) {
-    answering.add(socket);
-    res.once('finish', () => answering.delete(socket));
-  }
-  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  if (socket) lastResponse.set(socket, res);
+  const head: string[] = [];
+  for (const name in headers) head.push(name, headers[name]!);
+  head.push('content-length', String(Buffer.byteLength(body)));
+  if (close) head.push('connection', 'close');
+  res.writeHead(status, head);
   res.end(body);
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * The body when the parser has already read all of it (its last byte came in the same read as the headers, as
+ * an SDK's small request does): taken from the stream's buffer in one call, without the listeners, the
+ * flowing-mode events and the promise readBody needs to wait for it. Undefined when it is still arriving, is
+ * over `limit` or would go over the memory bound: readBody then reads or refuses it.
+ */
+function bufferedBody(req: IncomingMessage, limit: number, memory: BodyMemory, held: { bytes: number }): Buffer | undefined {
+  if (!req.complete || req.readableFlowing !== null) return undefined;
+  const bytes = req.readableLength;
+  if (bytes > limit || !memory.take(bytes)) return undefined;
+  held.bytes += bytes;
+  return bytes === 0 ? EMPTY_BODY : (req.read() as Buffer);
+}
+
+/** readBody, and then the batch after it: a body that took more than one read joins the requests of its turn. */
+async function readBodyForNextBatch(
+  req: IncomingMessage,
+  limit: number,
+  memory: BodyMemory,
+  held: { bytes: number },
+  nextBatch: () => Promise<void>,
+): Promise<Buffer | 'too-large' | 'no-memory' | 'aborted'> {
+  const body = await readBody(req, limit, memory, held);
+  if (Buffer.isBuffer(body)) await nextBatch();
+  return body;
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
-import type { Authenticate } from '../auth/index.js';
+import type { Authenticate, Authenticated } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
 import {
   decodeJsonBody,
@@ -110,7 +110,9 @@ export function createPipeline(deps: PipelineDeps) {
         const target = protocol.route(request);
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
-        const ctx = isUnsignedCall(request, target) ? unsignedContext(request, requestId, ledger) : await authenticatedContext(request, requestId, target, ledger);
+        const ctx = isUnsignedCall(request, target)
+          ? unsignedContext(request, requestId, ledger)
+          : signedContext(request, requestId, target, ledger, await deps.authenticate(request, deps.signatureClock.now()));
         if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
         else call.region = ctx.region;
         const input = protocol.decode(target, request);
@@ -147,8 +149,8 @@ export function createPipeline(deps: PipelineDeps) {
     };
   }
 
-  async function authenticatedContext(request: RawRequest, requestId: string, target: Target, access: AccessLedger): Promise<RequestContext> {
-    const { identity, principal } = await deps.authenticate(request, deps.signatureClock.now());
+  /** The context of a call whose signature `authenticated` verified (no async layer of its own: one await less per call). */
+  function signedContext(request: RawRequest, requestId: string, target: Target, access: AccessLedger, { identity, principal }: Authenticated): RequestContext {
     if (identity.service !== target.table.signingName) {
       throw commonError('InvalidSignatureException', `Credential should be scoped to correct service: '${target.table.signingName}'.`);
     }
@@ -258,7 +260,8 @@ async function execute(
   deps: { audit?: AuditRecorder; authorizer: Authorizer },
 ): Promise<unknown> {
   const spec = target.table.operations[target.operationName]!;
-  const ctx: RequestContext = { ...callerCtx, access: callerCtx.access ?? { checks: 0 } };
+  // The pipeline's callers give a context with its ledger; a copy is made only to add one.
+  const ctx: RequestContext = callerCtx.access ? callerCtx : { ...callerCtx, access: { checks: 0 } };
   const parsed = spec.schema.safeParse(input);
   if (!parsed.success) throw validationError(parsed.error, spec.schema, input);
   const access = spec.access ?? 'action';

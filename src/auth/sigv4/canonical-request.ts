@@ -21,25 +21,26 @@ export type CanonicalRequestInput = {
   path: string;
   query: readonly RawQueryParam[];
   headers: HeaderBag;
-  signedHeaders: readonly string[];
+  /** The SignedHeaders list as the client sent it: lower-case names joined by `;`. */
+  signedHeaders: string;
   payloadHash: string;
   /** Query auth signs every parameter except the signature itself. */
   omitQueryKey?: string;
 };
 
+/**
+ * The parts are collected in one list and joined once: the text is hashed whole right after, and a chain of
+ * concatenations would be one short-lived string per step and then copied again to be hashed.
+ */
 export function buildCanonicalRequest(input: CanonicalRequestInput): string {
-  return (
-    `${input.method}\n` +
-    `${canonicalUri(input.path)}\n` +
-    `${canonicalQueryString(input.query, input.omitQueryKey)}\n` +
-    `${canonicalHeaders(input.headers, input.signedHeaders)}\n` +
-    `${input.signedHeaders.join(';')}\n` +
-    input.payloadHash
-  );
+  const parts = [input.method, '\n', canonicalUri(input.path), '\n', canonicalQueryString(input.query, input.omitQueryKey), '\n'];
+  pushCanonicalHeaders(parts, input.headers, input.signedHeaders);
+  parts.push('\n', input.signedHeaders, '\n', input.payloadHash);
+  return parts.join('');
 }
 
 export function buildStringToSign(amzDate: string, credentialScope: string, canonicalRequest: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${credentialScope}\n${sha256Hex(canonicalRequest)}`;
+  return [ALGORITHM, amzDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
 }
 
 export function sha256Hex(data: string | Buffer): string {
@@ -68,8 +69,11 @@ export function canonicalUri(path: string): string {
 
 // --- canonical query string ------------------------------------------------------------------------------
 
-export function parseQueryString(query: string): RawQueryParam[] {
-  if (query === '') return [];
+/** What an empty query string parses to (a signed API call's usual query), shared rather than made each time. */
+const NO_QUERY_PARAMS: readonly RawQueryParam[] = Object.freeze([]);
+
+export function parseQueryString(query: string): readonly RawQueryParam[] {
+  if (query === '') return NO_QUERY_PARAMS;
   const params: RawQueryParam[] = [];
   for (const pair of query.split('&')) {
     if (pair === '') continue;
@@ -111,13 +115,31 @@ function compareKeyThenValue(a: [string, string], b: [string, string]): number {
 
 // --- canonical headers -----------------------------------------------------------------------------------
 
-/** `name:value\n` for each signed header, in the order the client listed them. */
-export function canonicalHeaders(headers: HeaderBag, signedHeaders: readonly string[]): string {
-  let block = '';
-  for (const name of signedHeaders) {
-    block += `${name}:${canonicalHeaderValue(headers[name.toLowerCase()])}\n`;
+/** `name:value\n` for each signed header, in the order the client listed them (walked without splitting the list). */
+function pushCanonicalHeaders(parts: string[], headers: HeaderBag, signedHeaders: string): void {
+  let start = 0;
+  while (start <= signedHeaders.length) {
+    const end = endOfListItem(signedHeaders, start);
+    const name = signedHeaders.slice(start, end);
+    parts.push(name, ':', canonicalHeaderValue(headers[name.toLowerCase()]), '\n');
+    start = end + 1;
   }
-  return block;
+}
+
+/** Whether the `;`-separated SignedHeaders list names `name`. */
+export function listsSignedHeader(signedHeaders: string, name: string): boolean {
+  let start = 0;
+  while (start <= signedHeaders.length) {
+    const end = endOfListItem(signedHeaders, start);
+    if (end - start === name.length && signedHeaders.startsWith(name, start)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+function endOfListItem(list: string, start: number): number {
+  const separator = list.indexOf(';', start);
+  return separator === -1 ? list.length : separator;
 }
 
 function canonicalHeaderValue(value: string | string[] | undefined): string {

@@ -3,7 +3,7 @@
  * it, since one key serves every request a client signs for a scope on a given day.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 export const SCOPE_TERMINATOR = 'aws4_request';
 
@@ -14,7 +14,7 @@ export function hmacSha256(key: Buffer | string, data: string): Buffer {
 }
 
 /** The signature as the client sends it: node:crypto writes the hex itself, without a Buffer in between. */
-export function hmacSha256Hex(key: Buffer, data: string): string {
+export function hmacSha256Hex(key: KeyObject, data: string): string {
   return createHmac('sha256', key).update(data, 'utf8').digest('hex');
 }
 
@@ -30,12 +30,12 @@ export function deriveSigningKey(secretAccessKey: string, date: string, region: 
  * remembers the secret it was derived from (a reference to the string the credential store already holds, not
  * a copy) and is used only for that same secret, so a changed secret never meets a stale key. Keying by the
  * access key id rather than a digest of the secret keeps the per-request lookup free of hashing. When full,
- * the oldest entry is evicted (a Map iterates in insertion order). Callers must not mutate the returned
- * Buffer: it is shared.
+ * the oldest entry is evicted (a Map iterates in insertion order). The key is kept as a KeyObject: createHmac takes
+ * its native handle as is, where a Buffer key is checked and wrapped again on every request.
  */
 export class SigningKeyCache {
   readonly #maxEntries: number;
-  readonly #keys = new Map<string, { secret: string; signingKey: Buffer }>();
+  readonly #keys = new Map<string, { secret: string; signingKey: KeyObject }>();
 
   constructor(maxEntries: number = DEFAULT_MAX_ENTRIES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
@@ -44,16 +44,16 @@ export class SigningKeyCache {
     this.#maxEntries = maxEntries;
   }
 
-  get(accessKeyId: string, secret: string, date: string, region: string, service: string): Buffer {
+  get(accessKeyId: string, secret: string, date: string, region: string, service: string): KeyObject {
     const cacheKey = `${accessKeyId}\n${date}\n${region}\n${service}`;
     const cached = this.#keys.get(cacheKey);
     if (cached !== undefined && cached.secret === secret) return cached.signingKey;
-    const signingKey = deriveSigningKey(secret, date, region, service);
+    const signingKey = createSecretKey(deriveSigningKey(secret, date, region, service));
     this.#remember(cacheKey, { secret, signingKey });
     return signingKey;
   }
 
-  #remember(cacheKey: string, entry: { secret: string; signingKey: Buffer }): void {
+  #remember(cacheKey: string, entry: { secret: string; signingKey: KeyObject }): void {
     this.#keys.delete(cacheKey);
     if (this.#keys.size >= this.#maxEntries) {
       const oldest = this.#keys.keys().next();

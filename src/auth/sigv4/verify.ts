@@ -4,7 +4,7 @@
  * common error AWS itself returns.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { commonError, type AwsError } from '../../core/index.js';
 import {
   ALGORITHM,
@@ -12,6 +12,7 @@ import {
   buildCanonicalRequest,
   buildStringToSign,
   findQueryParam,
+  listsSignedHeader,
   parseQueryString,
   sha256Hex,
   type HeaderBag,
@@ -72,7 +73,8 @@ type CredentialScope = { accessKeyId: string; date: string; region: string; serv
 type SignatureClaim = {
   kind: 'header' | 'query';
   credential: CredentialScope;
-  signedHeaders: string[];
+  /** As sent: lower-case names joined by `;` (the canonical request repeats it as is). */
+  signedHeaders: string;
   signature: string;
   amzDate: string;
   sessionToken: string | undefined;
@@ -144,11 +146,12 @@ function readHeaderClaim(authorization: string, headers: HeaderBag): SignatureCl
   if (algorithm !== ALGORITHM) {
     throw incomplete(`Unsupported AWS 'algorithm': '${truncate(algorithm)}'.`);
   }
-  const params = parseAuthorizationParams(space === -1 ? '' : header.slice(space + 1));
+  const paramsText = space === -1 ? '' : header.slice(space + 1);
+  const params = readSigningParams(paramsText);
   // The echo of the header in error messages is built only when one is thrown.
-  const echo = () => `Authorization=${redactAuthorization(algorithm, params)}`;
-  const requireParam = (name: string): string => {
-    const value = params.find((param) => param.name === name)?.value;
+  const echo = () => `Authorization=${redactAuthorization(algorithm, parseAuthorizationParams(paramsText))}`;
+  const requireParam = (name: keyof SigningParams): string => {
+    const value = params[name];
     if (value === undefined || value === '') throw incomplete(`Authorization header requires '${name}' parameter. ${echo()}`);
     return value;
   };
@@ -170,7 +173,33 @@ function readHeaderClaim(authorization: string, headers: HeaderBag): SignatureCl
   };
 }
 
-/** `Credential=..., SignedHeaders=..., Signature=...`; clients differ on the space after each comma. */
+/** The three parameters of the Authorization header that SigV4 reads; the first of each name counts. */
+type SigningParams = { Credential?: string; SignedHeaders?: string; Signature?: string };
+
+/**
+ * `Credential=..., SignedHeaders=..., Signature=...` read into the three values, walking the text once: no list of
+ * every parameter (parseAuthorizationParams makes that, for an error's echo only). Clients differ on the space
+ * after each comma.
+ */
+function readSigningParams(text: string): SigningParams {
+  const params: SigningParams = {};
+  let start = 0;
+  while (start < text.length) {
+    const comma = text.indexOf(',', start);
+    const end = comma === -1 ? text.length : comma;
+    const equals = text.indexOf('=', start);
+    // A parameter without `=` has an empty value (and its name still counts as the first of that name).
+    const nameEnd = equals !== -1 && equals < end ? equals : end;
+    const name = text.slice(start, nameEnd).trim();
+    if ((name === 'Credential' || name === 'SignedHeaders' || name === 'Signature') && params[name] === undefined) {
+      params[name] = nameEnd === end ? '' : text.slice(equals + 1, end).trim();
+    }
+    start = end + 1;
+  }
+  return params;
+}
+
+/** Every `name=value` of the Authorization header, in order (for the echo in an error message). */
 function parseAuthorizationParams(text: string): AuthorizationParam[] {
   const params: AuthorizationParam[] = [];
   for (const part of text.split(',')) {
@@ -242,15 +271,15 @@ function parseCredentialScope(credential: string): CredentialScope {
   if (accessKeyId === '' || region === '' || service === '' || !SCOPE_DATE_PATTERN.test(date)) {
     throw incomplete(`Credential should be scoped to a valid date, region and service, got '${truncate(credential)}'.`);
   }
-  return { accessKeyId, date, region, service, scope: `${date}/${region}/${service}/${SCOPE_TERMINATOR}` };
+  // The scope is the credential after the key id: `date/region/service/aws4_request`, checked above.
+  return { accessKeyId, date, region, service, scope: credential.slice(accessKeyId.length + 1) };
 }
 
-function parseSignedHeaders(text: string): string[] {
-  const names = text.split(';');
-  if (!names.includes('host')) {
+function parseSignedHeaders(text: string): string {
+  if (!listsSignedHeader(text, 'host')) {
     throw incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
-  return names;
+  return text;
 }
 
 // --- time ------------------------------------------------------------------------------------------------
@@ -346,7 +375,7 @@ function describeMinutes(ms: number): string {
  * header names it, and is checked against the body unless it is UNSIGNED-PAYLOAD. Without the header a presigned
  * URL may have been signed either over the body or as UNSIGNED-PAYLOAD, so both are tried.
  */
-function anyPayloadHashMatches(req: SignedRequest, query: readonly RawQueryParam[], claim: SignatureClaim, signingKey: Buffer): boolean {
+function anyPayloadHashMatches(req: SignedRequest, query: readonly RawQueryParam[], claim: SignatureClaim, signingKey: KeyObject): boolean {
   const matches = (payloadHash: string) => signatureMatches(claim.signature, expectedSignature(req, query, claim, payloadHash, signingKey));
   const declared = firstHeaderValue(req.headers, 'x-amz-content-sha256');
   if (declared === UNSIGNED_PAYLOAD) return matches(UNSIGNED_PAYLOAD);
@@ -363,7 +392,7 @@ function expectedSignature(
   query: readonly RawQueryParam[],
   claim: SignatureClaim,
   payloadHash: string,
-  signingKey: Buffer,
+  signingKey: KeyObject,
 ): string {
   const canonicalRequest = buildCanonicalRequest({
     method: req.method,
@@ -372,7 +401,7 @@ function expectedSignature(
     headers: req.headers,
     signedHeaders: claim.signedHeaders,
     payloadHash,
-    ...(claim.kind === 'query' ? { omitQueryKey: QUERY_PARAM.signature } : {}),
+    omitQueryKey: claim.kind === 'query' ? QUERY_PARAM.signature : undefined,
   });
   const stringToSign = buildStringToSign(claim.amzDate, claim.credential.scope, canonicalRequest);
   return hmacSha256Hex(signingKey, stringToSign);
