@@ -108,11 +108,13 @@ for (let round = 0; round < rounds; round++) {
 }
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const labels = builds.map((build) => build.label);
-console.log(`| part (CPU µs per call, median of ${rounds}) | ${labels.join(' | ')} |${labels.length > 1 ? ' ratio |' : ''}`);
-console.log(`|---|${labels.map(() => '---:').join('|')}|${labels.length > 1 ? '---:|' : ''}`);
+const pair = labels.length > 1;
+console.log(`| part (CPU µs per call, median of ${rounds}) | ${labels.join(' | ')} |${pair ? ' ratio | per-round ratios |' : ''}`);
+console.log(`|---|${labels.map(() => '---:').join('|')}|${pair ? '---:|---|' : ''}`);
 for (const part of Object.keys(builds[0].parts)) {
-  const values = labels.map((label) => median(results.get(`${part}|${label}`)));
-  const ratio = values.length > 1 ? ` ${(values[1] / values[0]).toFixed(3)} |` : '';
-  console.log(`| ${part} | ${values.map((v) => v.toFixed(2)).join(' | ')} |${ratio}`);
+  const rows = labels.map((label) => results.get(`${part}|${label}`));
+  const values = rows.map(median);
+  const perRound = pair ? ` ${(values[1] / values[0]).toFixed(3)} | ${rows[0].map((base, round) => (rows[1][round] / base).toFixed(2)).join(', ')} |` : '';
+  console.log(`| ${part} | ${values.map((v) => v.toFixed(2)).join(' | ')} |${perRound}`);
 }
 for (const build of builds) await build.close();

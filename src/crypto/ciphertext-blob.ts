@@ -1,5 +1,5 @@
 import { IV_BYTES, TAG_BYTES } from './aead.js';
-import { canonicalEncryptionContextText, type EncryptionContext } from './encryption-context.js';
+import { canonicalEncryptionContext, type EncryptionContext } from './encryption-context.js';
 
 /**
  * The CiphertextBlob KMS hands out for symmetric keys. Header first, so Decrypt can find the key without a
@@ -69,15 +69,11 @@ export function decodeBlob(blob: Buffer): CiphertextBlob | undefined {
 
 /**
  * The AES-GCM additional authenticated data of a blob: its header (format, key id, backing key id), then the
- * canonical encryption context, so a blob opens only under its own key and context. Built in one buffer.
+ * canonical encryption context, so a blob opens only under its own key and context. (Writing both into one
+ * buffer allocated for them measured slower than this concat: Buffer.byteLength and write cost more than it saves.)
  */
 export function blobAad(header: Buffer, context: EncryptionContext | undefined): Buffer {
-  const text = canonicalEncryptionContextText(context);
-  if (text === '') return header;
-  const aad = Buffer.allocUnsafe(header.length + Buffer.byteLength(text, 'utf8'));
-  header.copy(aad, 0);
-  aad.write(text, header.length, 'utf8');
-  return aad;
+  return Buffer.concat([header, canonicalEncryptionContext(context)]);
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

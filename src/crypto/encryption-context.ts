@@ -6,24 +6,8 @@
 export type EncryptionContext = Record<string, string>;
 
 export function canonicalEncryptionContext(context: EncryptionContext | undefined): Buffer {
-  const text = canonicalEncryptionContextText(context);
-  return text === '' ? Buffer.alloc(0) : Buffer.from(text, 'utf8');
-}
-
-/**
- * The canonical form as text ('' for none): the same characters as JSON.stringify of the sorted [key, value]
- * pairs, written pair by pair so that no array is built per pair (every Encrypt and Decrypt makes one).
- */
-export function canonicalEncryptionContextText(context: EncryptionContext | undefined): string {
-  if (!context) return '';
-  const keys = Object.keys(context);
-  if (keys.length === 0) return '';
-  if (keys.length > 1) keys.sort();
-  let text = '[';
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index]!;
-    // `?? 'null'`: as JSON.stringify writes an undefined array element.
-    text += `${index === 0 ? '' : ','}[${JSON.stringify(key)},${JSON.stringify(context[key]) ?? 'null'}]`;
-  }
-  return `${text}]`;
+  if (!context) return Buffer.alloc(0);
+  const keys = Object.keys(context).sort();
+  if (keys.length === 0) return Buffer.alloc(0);
+  return Buffer.from(JSON.stringify(keys.map((key) => [key, context[key]])), 'utf8');
 }

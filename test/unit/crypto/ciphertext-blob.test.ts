@@ -75,7 +75,7 @@ describe('ciphertext blob format', () => {
 });
 
 describe('blobAad', () => {
-  it('is the header followed by the canonical context, in one buffer; the header alone without a context', () => {
+  it('is the header followed by the canonical context; the header alone without a context', () => {
     const header = encodeBlobHeader(randomUUID(), randomUUID());
     const contexts: Array<Record<string, string>> = [{ purpose: 'coffer-bench' }, { b: '2', a: 'é"1' }, { SecretARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:a-AbCdEf', SecretVersionId: randomUUID() }];
     for (const context of contexts) {
