@@ -1,4 +1,5 @@
 import { IV_BYTES, TAG_BYTES } from './aead.js';
+import { canonicalEncryptionContext, type EncryptionContext } from './encryption-context.js';
 
 /**
  * The CiphertextBlob KMS hands out for symmetric keys. Header first, so Decrypt can find the key without a
@@ -51,19 +52,28 @@ export function encodeBlob(header: Buffer, sealed: { iv: Buffer; tag: Buffer; ci
 export function decodeBlob(blob: Buffer): CiphertextBlob | undefined {
   const version = blob[0];
   if (blob.length < BLOB_OVERHEAD_BYTES || (version !== BLOB_FORMAT_VERSION && version !== MULTI_REGION_BLOB_FORMAT_VERSION)) return undefined;
-  const keyBytes = blob.subarray(1, 1 + UUID_BYTES);
-  const header = blob.subarray(0, HEADER_BYTES);
+  // Both ids from one hex string (every Decrypt reads them): 32 digits of key id, then 32 of backing key id.
+  const ids = blob.toString('hex', 1, HEADER_BYTES);
   let offset = HEADER_BYTES;
   const iv = blob.subarray(offset, (offset += IV_BYTES));
   const tag = blob.subarray(offset, (offset += TAG_BYTES));
   return {
-    keyId: version === MULTI_REGION_BLOB_FORMAT_VERSION ? MULTI_REGION_PREFIX + keyBytes.toString('hex') : bytesToUuid(keyBytes),
-    backingKeyId: bytesToUuid(blob.subarray(1 + UUID_BYTES, HEADER_BYTES)),
-    header,
+    keyId: version === MULTI_REGION_BLOB_FORMAT_VERSION ? MULTI_REGION_PREFIX + ids.slice(0, 32) : hexToUuid(ids, 0),
+    backingKeyId: hexToUuid(ids, 32),
+    header: blob.subarray(0, HEADER_BYTES),
     iv,
     tag,
     ciphertext: blob.subarray(offset),
   };
+}
+
+/**
+ * The AES-GCM additional authenticated data of a blob: its header (format, key id, backing key id), then the
+ * canonical encryption context, so a blob opens only under its own key and context. (Writing both into one
+ * buffer allocated for them measured slower than this concat: Buffer.byteLength and write cost more than it saves.)
+ */
+export function blobAad(header: Buffer, context: EncryptionContext | undefined): Buffer {
+  return Buffer.concat([header, canonicalEncryptionContext(context)]);
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -78,7 +88,7 @@ function multiRegionIdToBytes(keyId: string): Buffer {
   return Buffer.from(keyId.slice(MULTI_REGION_PREFIX.length), 'hex');
 }
 
-function bytesToUuid(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** The UUID written by the 32 hex digits of `hex` from `at`. */
+function hexToUuid(hex: string, at: number): string {
+  return `${hex.slice(at, at + 8)}-${hex.slice(at + 8, at + 12)}-${hex.slice(at + 12, at + 16)}-${hex.slice(at + 16, at + 20)}-${hex.slice(at + 20, at + 32)}`;
 }

@@ -43,10 +43,11 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     const location = await resolve(ctx, reference, accepts, crossAccount);
     if ('notFound' in location) return location;
     const key = await deps.store.getKey(location.accountId, location.region, location.keyId);
-    if (!key || (await destroyIfDue(ctx, key))) {
+    const current = key && (await currentOrGone(ctx, key));
+    if (!current) {
       return { notFound: kmsError('NotFoundException', `Key '${kmsKeyArn(location.region, location.accountId, location.keyId)}' does not exist`) };
     }
-    return { key: await expireMaterialIfDue(ctx, key) };
+    return { key: current };
   }
 
   /**
@@ -57,10 +58,10 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
    */
   async function findKeyById(ctx: RequestContext, keyId: string): Promise<KeyRecord> {
     const key = await deps.store.getKeyById(keyId, ctx.region);
-    if (!key || key.region !== ctx.region || (await destroyIfDue(ctx, key))) {
-      throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
-    }
-    return expireMaterialIfDue(ctx, key);
+    const checked = key && key.region === ctx.region ? currentOrGone(ctx, key) : undefined;
+    const current = checked instanceof Promise ? await checked : checked;
+    if (!current) throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
+    return current;
   }
 
   /** Where the KeyId points; `notFound` for an alias that names nothing. */
@@ -94,20 +95,20 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
     return { accountId, region: ctx.region, keyId: alias.targetKeyId };
   }
 
-  async function destroyIfDue(ctx: RequestContext, key: KeyRecord): Promise<boolean> {
+  /**
+   * The key as it stands now: undefined once its deletion window has passed (it is destroyed here), its imported
+   * material deleted once ValidTo has come (the key becomes PendingImport), so both take effect the moment the key
+   * is looked up, even before the sweeper runs. A key with neither due is returned as is, without a promise: every
+   * lookup (each Decrypt) asks, and awaiting would cost a turn.
+   */
+  function currentOrGone(ctx: RequestContext, key: KeyRecord): KeyRecord | Promise<KeyRecord | undefined> {
     const now = ctx.clock.now();
-    if (!isPastDeletionWindow(key, now)) return false;
-    await deps.store.destroyKey(keyStoreId(key), now);
-    return true;
+    if (isPastDeletionWindow(key, now)) return deps.store.destroyKey(keyStoreId(key), now).then(() => undefined);
+    if (isMaterialExpired(key, now)) return expireMaterial(key, now);
+    return key;
   }
 
-  /**
-   * Imported material whose ValidTo has come is deleted the moment the key is looked up (the key becomes
-   * PendingImport), as a key past its deletion window is destroyed, even before the sweeper runs.
-   */
-  async function expireMaterialIfDue(ctx: RequestContext, key: KeyRecord): Promise<KeyRecord> {
-    const now = ctx.clock.now();
-    if (!isMaterialExpired(key, now)) return key;
+  async function expireMaterial(key: KeyRecord, now: Date): Promise<KeyRecord> {
     return (await deps.store.deleteImportedKeyMaterial(keyStoreId(key), { expiredBy: now })) ?? (await deps.store.getKeyById(key.keyId)) ?? key;
   }
 

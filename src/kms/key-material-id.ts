@@ -1,6 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { decodeBlob } from '../crypto/index.js';
 import type { KeyRecord } from '../store/index.js';
+
+/** Generated material's ids already computed, by backing key id (public values: a cache of a pure function). */
+const GENERATED_IDS = new Map<string, string>();
+/** Bound of GENERATED_IDS: a deployment has one backing key per key and rotation; past the bound it starts over. */
+const MAX_GENERATED_IDS = 10_000;
 
 /**
  * The KeyMaterialId AWS returns beside what a symmetric encryption key's material made (Decrypt, GenerateDataKey*,
@@ -12,7 +17,18 @@ import type { KeyRecord } from '../store/index.js';
 export function keyMaterialIdOf(key: KeyRecord, backingKeyId: string): string | undefined {
   if (key.keySpec !== 'SYMMETRIC_DEFAULT' || backingKeyId === '') return undefined;
   if (key.origin === 'EXTERNAL') return key.keyMaterialId;
-  return createHash('sha256').update(`coffer key material id\0${backingKeyId}`).digest('hex');
+  return generatedKeyMaterialId(backingKeyId);
+}
+
+/** Every Decrypt answers with one: remembered per backing key id rather than hashed per call. */
+function generatedKeyMaterialId(backingKeyId: string): string {
+  let id = GENERATED_IDS.get(backingKeyId);
+  if (id === undefined) {
+    id = hash('sha256', `coffer key material id\0${backingKeyId}`, 'hex');
+    if (GENERATED_IDS.size >= MAX_GENERATED_IDS) GENERATED_IDS.clear();
+    GENERATED_IDS.set(backingKeyId, id);
+  }
+  return id;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { canonicalEncryptionContext, encodeBlob, encodeBlobHeader, seal, type EncryptionContext } from '../crypto/index.js';
+import { blobAad, encodeBlob, encodeBlobHeader, seal, type EncryptionContext } from '../crypto/index.js';
 import type { KeyRecord } from '../store/index.js';
 import { kmsError } from './errors.js';
 import type { EncryptionBudget } from './encryption-budget.js';
@@ -17,7 +17,7 @@ export function createSymmetricCiphertexts(material: KeyMaterial, budget: Encryp
     const keyMaterial = await material.open(key, backingKeyId);
     if (!keyMaterial) throw kmsError('KMSInternalException', 'The current key material is missing.');
     const header = encodeBlobHeader(key.keyId, backingKeyId);
-    const sealed = seal(keyMaterial, plaintext, Buffer.concat([header, canonicalEncryptionContext(context)]));
+    const sealed = seal(keyMaterial, plaintext, blobAad(header, context));
     return encodeBlob(header, sealed);
   }
 

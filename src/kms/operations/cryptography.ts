@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Sensitive, type RequestContext } from '../../core/index.js';
-import { canonicalEncryptionContext, decodeBlob, open, type EncryptionContext } from '../../crypto/index.js';
+import { blobAad, decodeBlob, open, type EncryptionContext } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import { keyMaterialIdOf, keyMaterialIdOfCiphertext } from '../key-material-id.js';
 import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
@@ -72,7 +72,7 @@ export function createCryptographyOperations(
     const opened = material.open(key, decoded.backingKeyId);
     const keyMaterial = opened instanceof Promise ? await opened : opened;
     if (!keyMaterial) throw invalidCiphertext();
-    const plaintext = open(keyMaterial, decoded, Buffer.concat([decoded.header, canonicalEncryptionContext(context)]));
+    const plaintext = open(keyMaterial, decoded, blobAad(decoded.header, context));
     if (!plaintext) throw invalidCiphertext();
     return { key, plaintext, algorithm: SYMMETRIC_DEFAULT, backingKeyId: decoded.backingKeyId };
   }

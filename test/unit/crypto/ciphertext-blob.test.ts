@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   BLOB_FORMAT_VERSION,
   BLOB_OVERHEAD_BYTES,
+  blobAad,
   canonicalEncryptionContext,
   decodeBlob,
   encodeBlob,
@@ -70,6 +71,18 @@ describe('ciphertext blob format', () => {
     assert.equal(decoded.backingKeyId, '00112233-4455-6677-8899-aabbccddeeff');
     assert.deepEqual(decoded.header, blob.subarray(0, 33));
     assert.equal(decoded.ciphertext.toString('hex'), 'abcdef');
+  });
+});
+
+describe('blobAad', () => {
+  it('is the header followed by the canonical context; the header alone without a context', () => {
+    const header = encodeBlobHeader(randomUUID(), randomUUID());
+    const contexts: Array<Record<string, string>> = [{ purpose: 'coffer-bench' }, { b: '2', a: 'é"1' }, { SecretARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:a-AbCdEf', SecretVersionId: randomUUID() }];
+    for (const context of contexts) {
+      assert.deepEqual(blobAad(header, context), Buffer.concat([header, canonicalEncryptionContext(context)]));
+    }
+    assert.deepEqual(blobAad(header, undefined), header);
+    assert.deepEqual(blobAad(header, {}), header);
   });
 });
 

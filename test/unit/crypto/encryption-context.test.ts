@@ -45,4 +45,16 @@ describe('canonicalEncryptionContext', () => {
     const b = canonicalEncryptionContext({ y: '2', x: '1' });
     assert.deepEqual(a, b);
   });
+
+  it('is exactly the JSON of the sorted pairs, for one pair and many, whatever the characters', () => {
+    const samples: EncryptionContext[] = [
+      { purpose: 'coffer-bench' },
+      { 'quote"': 'back\\slash', '\u0000': '\n\t', 'é': '😀' },
+      { b: '', a: '', '10': 'ten', '9': 'nine', B: 'upper' },
+      Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`k${(index * 7919) % 97}`, `v${index}`])),
+    ];
+    for (const context of samples) {
+      assert.equal(canonicalEncryptionContext(context).toString('utf8'), expected(context));
+    }
+  });
 });
