@@ -110,3 +110,21 @@ export function median(values: number[]): number {
   const middle = finite.length >> 1;
   return finite.length % 2 === 1 ? finite[middle]! : (finite[middle - 1]! + finite[middle]!) / 2;
 }
+
+/** The value after `flag` in argv (`--flag value`), undefined when absent. */
+export function valueOf(argv: string[], flag: string): string | undefined {
+  const index = argv.indexOf(flag);
+  return index === -1 ? undefined : argv[index + 1];
+}
+
+/** Every value given after a repeatable `flag`. */
+export function valuesOf(argv: string[], flag: string): string[] {
+  return argv.flatMap((arg, index) => (arg === flag ? [argv[index + 1]!] : []));
+}
+
+/** `LABEL=VALUE` as its two parts. */
+export function splitSpec(spec: string): [string, string] {
+  const at = spec.indexOf('=');
+  if (at <= 0) throw new Error(`expected LABEL=VALUE: ${spec}`);
+  return [spec.slice(0, at), spec.slice(at + 1)];
+}

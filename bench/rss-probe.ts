@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cofferMain, cofferNodeFlags, openInProcess, removeSnapshot, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
 import { forEachConcurrently, sendOk, TARGET_PREFIX } from './aws-call.js';
-import { median } from './extras.js';
+import { median, splitSpec, valueOf, valuesOf } from './extras.js';
 import { runLoadSpread, type Measurement } from './load.js';
 import { DEV_KEY, killAllPeers, LOAD_CPUS, pinSelf, SERVER_CPUS, startCoffer, type Peer } from './peers.js';
 import { treeMemory } from './proc-stats.js';
@@ -343,20 +343,5 @@ function report(results: RunResult[], variants: Variant[]): string {
 }
 
 const mb = (bytes: number) => bytes / 1024 / 1024;
-
-function valueOf(argv: string[], flag: string): string | undefined {
-  const index = argv.indexOf(flag);
-  return index === -1 ? undefined : argv[index + 1];
-}
-
-function valuesOf(argv: string[], flag: string): string[] {
-  return argv.flatMap((arg, index) => (arg === flag ? [argv[index + 1]!] : []));
-}
-
-function splitSpec(spec: string): [string, string] {
-  const at = spec.indexOf('=');
-  if (at <= 0) throw new Error(`expected LABEL=VALUE: ${spec}`);
-  return [spec.slice(0, at), spec.slice(at + 1)];
-}
 
 await main();

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { cofferMain, cofferNodeFlags, removeSnapshot, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
-import { median } from './extras.js';
+import { median, splitSpec, valueOf, valuesOf } from './extras.js';
 import { prepareFixture, type Fixture } from './fixtures.js';
 import { runLoad, type Measurement } from './load.js';
 import { log } from './log.js';
@@ -221,21 +221,6 @@ function summary(cells: Cell[], variants: Variant[], workloads: string[]): strin
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function valueOf(argv: string[], flag: string): string | undefined {
-  const index = argv.indexOf(flag);
-  return index === -1 ? undefined : argv[index + 1];
-}
-
-function valuesOf(argv: string[], flag: string): string[] {
-  return argv.flatMap((arg, index) => (arg === flag ? [argv[index + 1]!] : []));
-}
-
-function splitSpec(spec: string): [string, string] {
-  const at = spec.indexOf('=');
-  if (at <= 0) throw new Error(`expected LABEL=VALUE: ${spec}`);
-  return [spec.slice(0, at), spec.slice(at + 1)];
 }
 
 main().catch((error) => {
