@@ -37,10 +37,11 @@ const SORT_EXPRESSIONS: Record<SecretSort, string> = {
 };
 
 /**
- * A version's stages as a JSON array, sorted, in the same statement as the version (`v`): one statement per
- * version read instead of two, on GetSecretValue's path.
+ * A version's stages as a JSON array, in the same statement as the version (`v`): one statement per version read
+ * instead of two, on GetSecretValue's path. Unsorted: they are sorted in JS (`stagesOf`), since an ORDER BY here
+ * made SQLite prepare the statement again at every run (see `inByteOrder`).
  */
-const STAGES_OF_VERSION = `(SELECT json_group_array(stage ORDER BY stage) FROM secret_version_stages s
+const STAGES_OF_VERSION = `(SELECT json_group_array(stage) FROM secret_version_stages s
     WHERE s.secret_arn = v.secret_arn AND s.version_id = v.version_id) AS stages`;
 
 /**
@@ -254,15 +255,17 @@ export class SqliteSecretTables {
 
   getSecretVersion(secretArn: string, versionId: string): SecretVersionRecord | undefined {
     const row = this.#stmt(`SELECT v.*, ${STAGES_OF_VERSION} FROM secret_versions v WHERE v.secret_arn = ? AND v.version_id = ?`).get(secretArn, versionId) as Row | undefined;
-    return row && versionFromRow(row, JSON.parse(row.stages) as string[]);
+    return row && versionFromRow(row, stagesOf(row));
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): SecretVersionRecord | undefined {
+    // The label's version as a subquery, not a join: SQLite prepared the join again at every run (28.7 against
+    // 4.2 µs per read, bench/RESULTS.md), and this is GetSecretValue's read on a read-cache miss.
     const row = this.#stmt(
-      `SELECT v.*, ${STAGES_OF_VERSION} FROM secret_version_stages st
-       JOIN secret_versions v ON v.secret_arn = st.secret_arn AND v.version_id = st.version_id WHERE st.secret_arn = ? AND st.stage = ?`,
-    ).get(secretArn, stage) as Row | undefined;
-    return row && versionFromRow(row, JSON.parse(row.stages) as string[]);
+      `SELECT v.*, ${STAGES_OF_VERSION} FROM secret_versions v
+       WHERE v.secret_arn = ? AND v.version_id = (SELECT version_id FROM secret_version_stages WHERE secret_arn = ? AND stage = ?)`,
+    ).get(secretArn, secretArn, stage) as Row | undefined;
+    return row && versionFromRow(row, stagesOf(row));
   }
 
   listSecretVersions(secretArn: string): SecretVersionRecord[] {
@@ -498,13 +501,20 @@ export class SqliteSecretTables {
 
 /**
  * Rows sorted by a text column as SQLite's ORDER BY would (BINARY: UTF-8 bytes), for the statements a put runs:
- * in this SQLite (3.54, STAT4), a statement with a bound parameter and an ORDER BY (or a LEFT JOIN) is prepared
+ * in this SQLite (3.54, STAT4), a statement with a bound parameter and an ORDER BY (or a join) is prepared
  * again at every run (about 20 µs against 3 for the same statement without it; bench/RESULTS.md, put-path), and
  * these return a few rows.
  */
 function inByteOrder(rows: Row[], column: string): Row[] {
   if (rows.length < 2) return rows;
   return rows.sort((a, b) => Buffer.compare(Buffer.from(a[column] as string), Buffer.from(b[column] as string)));
+}
+
+/** A version row's stages (STAGES_OF_VERSION) in the order an ORDER BY stage would give. */
+function stagesOf(row: Row): string[] {
+  const stages = JSON.parse(row.stages as string) as string[];
+  if (stages.length < 2) return stages;
+  return stages.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
 function tagFromRow(row: Row): Tag {
