@@ -154,11 +154,33 @@ describe('PostgreSQL point reads outside a transaction', () => {
   });
 });
 
+/**
+ * Waits until a node of `url`'s database listens for the read cache's notifications (its LISTEN has run), and a
+ * little longer: when the listener connects it empties the node's cache (what was missed before is unknown), so a
+ * test counting hits and misses starts after that.
+ */
+async function untilListening(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(20)) {
+      const [row] = await sql`SELECT count(*)::int AS listeners FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'listen %'`;
+      if (row!.listeners > 0) return void (await sleep(100));
+    }
+    const activity = await sql`SELECT datname, state, query FROM pg_stat_activity WHERE datname = current_database()`;
+    assert.fail(`no node of the database started listening within 10 s: ${JSON.stringify(activity)}`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 describe('PostgreSQL read cache', () => {
   let opened: Awaited<ReturnType<typeof openPostgresStore>>;
   before(async () => {
     opened = await openPostgresStore({ readCacheMaxAgeMs: 60_000 });
     await opened.store.migrate();
+    // The first read starts listening; the counts below begin once the listener's connection has emptied the cache.
+    await opened.store.getSecretByName('111111111111', 'us-east-1', 'nobody');
+    await untilListening(opened.url);
   });
   after(async () => opened.dispose());
 
