@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../core/index.js';
+import { remembered, type Principal } from '../core/index.js';
 import { boundMembers, boundResourceNames, clipTextField } from './event-bounds.js';
 import { redact } from './redaction.js';
 
@@ -61,24 +61,7 @@ export function isReadOnly(operation: string): boolean {
   return readOnlyOperation(operation);
 }
 
-/**
- * `compute` with its answers kept for the last distinct arguments seen (at most `limit`, then forgotten
- * together): operation names and principal ARNs repeat from call to call, and a Map lookup costs less than
- * matching them against the patterns again.
- */
-function remembered<T>(compute: (key: string) => T, limit = 1024): (key: string) => T {
-  const answers = new Map<string, T>();
-  return (key) => {
-    let answer = answers.get(key);
-    if (answer === undefined) {
-      answer = compute(key);
-      if (answers.size >= limit) answers.clear();
-      answers.set(key, answer);
-    }
-    return answer;
-  };
-}
-
+// Operation names and principal ARNs repeat from call to call: their answers are remembered (core/remembered.ts).
 const readOnlyOperation = remembered((operation) => READ_ONLY.test(operation));
 
 /** Members of a request or response that name the resource a call touched. */

@@ -12,3 +12,4 @@ export * from './arn.js';
 export * from './logger.js';
 export * from './shapes.js';
 export * from './durable-files.js';
+export * from './remembered.js';

@@ -1,11 +1,13 @@
 import { hash } from 'node:crypto';
+import { remembered } from '../core/index.js';
 import { decodeBlob } from '../crypto/index.js';
 import type { KeyRecord } from '../store/index.js';
 
-/** Generated material's ids already computed, by backing key id (public values: a cache of a pure function). */
-const GENERATED_IDS = new Map<string, string>();
-/** Bound of GENERATED_IDS: a deployment has one backing key per key and rotation; past the bound it starts over. */
-const MAX_GENERATED_IDS = 10_000;
+/**
+ * Every Decrypt answers with one: remembered per backing key id (a public value) rather than hashed per call, for
+ * up to 10,000 backing keys (one per key and rotation) before it starts over.
+ */
+const generatedKeyMaterialId = remembered((backingKeyId) => hash('sha256', `coffer key material id\0${backingKeyId}`, 'hex'), 10_000);
 
 /**
  * The KeyMaterialId AWS returns beside what a symmetric encryption key's material made (Decrypt, GenerateDataKey*,
@@ -18,17 +20,6 @@ export function keyMaterialIdOf(key: KeyRecord, backingKeyId: string): string | 
   if (key.keySpec !== 'SYMMETRIC_DEFAULT' || backingKeyId === '') return undefined;
   if (key.origin === 'EXTERNAL') return key.keyMaterialId;
   return generatedKeyMaterialId(backingKeyId);
-}
-
-/** Every Decrypt answers with one: remembered per backing key id rather than hashed per call. */
-function generatedKeyMaterialId(backingKeyId: string): string {
-  let id = GENERATED_IDS.get(backingKeyId);
-  if (id === undefined) {
-    id = hash('sha256', `coffer key material id\0${backingKeyId}`, 'hex');
-    if (GENERATED_IDS.size >= MAX_GENERATED_IDS) GENERATED_IDS.clear();
-    GENERATED_IDS.set(backingKeyId, id);
-  }
-  return id;
 }
 
 /**

@@ -507,14 +507,19 @@ export class SqliteSecretTables {
  */
 function inByteOrder(rows: Row[], column: string): Row[] {
   if (rows.length < 2) return rows;
-  return rows.sort((a, b) => Buffer.compare(Buffer.from(a[column] as string), Buffer.from(b[column] as string)));
+  return rows.sort((a, b) => inBinaryCollation(a[column] as string, b[column] as string));
+}
+
+/** SQLite's BINARY collation (UTF-8 bytes), which JS's own string order (UTF-16 units) is not beyond the BMP. */
+function inBinaryCollation(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** A version row's stages (STAGES_OF_VERSION) in the order an ORDER BY stage would give. */
 function stagesOf(row: Row): string[] {
   const stages = JSON.parse(row.stages as string) as string[];
   if (stages.length < 2) return stages;
-  return stages.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return stages.sort(inBinaryCollation);
 }
 
 function tagFromRow(row: Row): Tag {
