@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { ReadCacheStats, SecretRecord, SecretVersionRecord, Store } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import { TimedReadCache } from '../../src/store/postgres/read-cache.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createTestDatabase } from '../helpers/postgres-store.js';
 import { newSecret, newVersion } from './sample-records.js';
@@ -154,6 +155,51 @@ async function checkScopedWrites(writer: CachingStore, nodes: CachingStore[], wi
   }
   return { a: again, b };
 }
+
+describe('TimedReadCache: scoped invalidation and reads in flight', () => {
+  const limits = { maxEntries: 100, maxBytes: 1_000_000, maxAgeMs: 10_000 };
+  const scoped = (value: { arn: string }) => value.arn;
+
+  it("drops only the written secret's entries, whatever key they were kept under", async () => {
+    const cache = new TimedReadCache(limits, () => 0);
+    let reads = 0;
+    const get = (key: string, arn: string) => cache.get(key, async () => (reads++, { arn }), undefined, scoped);
+    await get('name-a', 'A');
+    await get('arn-a', 'A');
+    await get('arn-b', 'B');
+    cache.invalidateScope({ secretArns: ['A'] });
+    reads = 0;
+    await get('arn-b', 'B');
+    assert.equal(reads, 0);
+    await get('name-a', 'A');
+    await get('arn-a', 'A');
+    assert.equal(reads, 2);
+  });
+
+  it("a read that overlapped a write of its secret is not kept; one of another secret's is", async () => {
+    const cache = new TimedReadCache(limits, () => 0);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowA = cache.get('a', async () => (await gate, { arn: 'A', v: 'old' }), undefined, scoped);
+    const slowB = cache.get('b', async () => (await gate, { arn: 'B', v: 'old' }), undefined, scoped);
+    cache.invalidateScope({ secretArns: ['A'] });
+    release();
+    await Promise.all([slowA, slowB]);
+    assert.deepEqual(await cache.get('a', async () => ({ arn: 'A', v: 'new' }), undefined, scoped), { arn: 'A', v: 'new' });
+    assert.deepEqual(await cache.get('b', async () => ({ arn: 'B', v: 'new' }), undefined, scoped), { arn: 'B', v: 'old' });
+  });
+
+  it('a whole invalidation during a read keeps it out, whatever its secret', async () => {
+    const cache = new TimedReadCache(limits, () => 0);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = cache.get('b', async () => (await gate, { arn: 'B', v: 'old' }), undefined, scoped);
+    cache.invalidate();
+    release();
+    await slow;
+    assert.deepEqual(await cache.get('b', async () => ({ arn: 'B', v: 'new' }), undefined, scoped), { arn: 'B', v: 'new' });
+  });
+});
 
 describe('read cache scope: SQLite', () => {
   let dir: string;
