@@ -130,6 +130,18 @@ export const WORKLOADS: Workload[] = [
     check: (answer) => (typeof answer.json?.VersionId === 'string' ? undefined : 'no VersionId'),
   },
   {
+    id: 'get-random-put-1',
+    title: 'GetSecretValue, 1 KB, random over the random set but secret 0, while secret 0 gets a PutSecretValue a second',
+    source: (host, signer, fixture) => readsWithSteadyPuts(host, signer, fixture, 1),
+    check: checkSecretValueOrPut,
+  },
+  {
+    id: 'get-random-put-100',
+    title: 'GetSecretValue, 1 KB, random over the random set but secret 0, while secret 0 gets 100 PutSecretValue a second',
+    source: (host, signer, fixture) => readsWithSteadyPuts(host, signer, fixture, 100),
+    check: checkSecretValueOrPut,
+  },
+  {
     id: 'mixed',
     title: 'Mixed read-mostly: 85% GetSecretValue, 5% DescribeSecret, 5% Decrypt, 4% GenerateDataKey, 1% PutSecretValue',
     source: (host, signer, fixture) => mixed(host, signer, fixture),
@@ -139,6 +151,34 @@ export const WORKLOADS: Workload[] = [
 
 function checkSecretValue(answer: CallResult): string | undefined {
   return answer.json?.SecretString?.length >= SECRET_VALUE_BYTES - 4 ? undefined : 'no 1 KB SecretString';
+}
+
+function checkSecretValueOrPut(answer: CallResult): string | undefined {
+  return typeof answer.json?.VersionId === 'string' && answer.json.SecretString === undefined ? undefined : checkSecretValue(answer);
+}
+
+/**
+ * Reads of other secrets while one secret is written at a steady rate (a rotation, a counter kept in a secret): what
+ * a write does to everyone else's reads through the read cache. The next request is secret 0's PutSecretValue
+ * whenever its time has come (`putsPerSecond`, as long as the load runs faster than that), else a GetSecretValue of
+ * one of the other secrets of the random set, at random.
+ */
+function readsWithSteadyPuts(host: string, signer: Signer, fixture: Fixture, putsPerSecond: number): RequestSource {
+  const random = rng(8);
+  const others = Math.max(1, fixture.randomSetSize - 1);
+  const reads = pool(host, signer, Math.max(POOL_SIZE, fixture.randomSetSize), () => getSecretValue(1 + random.below(others)));
+  const put = perRequest(host, signer, () => putSecretValue(0));
+  const putEveryMs = 1000 / putsPerSecond;
+  let nextPutAt = performance.now() + putEveryMs;
+  return {
+    next: () => {
+      const now = performance.now();
+      if (now < nextPutAt) return reads.next();
+      // Behind (a slow answer, a pause): the next put a full interval on, not a burst to catch up.
+      nextPutAt = Math.max(nextPutAt, now - putEveryMs) + putEveryMs;
+      return put.next();
+    },
+  };
 }
 
 /** The mixed workload: a fixed, shuffled schedule of 100 slots; reads come from pools, writes are signed fresh. */

@@ -72,6 +72,7 @@ import { inTransaction, outsideTransaction, type Pool, type Sql } from './transa
 import { isUnreachable } from './unavailable.js';
 import { TimedReadCache, type ReadWithAlongside } from './read-cache.js';
 import { ReadCacheNotifications } from './read-cache-notifications.js';
+import { secretScope, versionScope, type WriteScope } from '../read-cache-scope.js';
 import { isPlainRead } from '../plain-read.js';
 import { PostgresTransfer } from './transfer.js';
 import type { AuditAnchoring } from '../audit-anchor.js';
@@ -195,7 +196,7 @@ export class PostgresStore implements Store {
     });
     this.#cacheOn = (options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS) > 0;
     this.#notifications = new ReadCacheNotifications(postgres(options.connectionString, { ...driverOptions(options), max: 1 }), this.#cache, this.#owner);
-    const transaction = <T>(body: (sql: Sql) => Promise<T>) => this.#writeAware(body);
+    const transaction = <T>(body: (sql: Sql) => Promise<T>, scope?: WriteScope) => this.#writeAware(body, scope);
     this.#meta = new PostgresMetaTables(transaction);
     this.#iam = new PostgresIamTables(transaction);
     this.#oidcProviders = new PostgresOidcProviderTables(transaction);
@@ -227,9 +228,10 @@ export class PostgresStore implements Store {
 
   /**
    * A transaction whose writes, if it made any, empty the read cache when it ends (committed or not), and are
-   * announced to the other nodes when they committed or may have (read-cache-notifications.ts).
+   * announced to the other nodes when they committed or may have (read-cache-notifications.ts). With a scope (the
+   * secrets it writes, named by secret-tables.ts), only those secrets' entries, here and on the other nodes.
    */
-  async #writeAware<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
+  async #writeAware<T>(body: (sql: Sql) => Promise<T>, scope?: WriteScope): Promise<T> {
     let wrote = false;
     const noting = (text: string) => {
       if (!isPlainRead(text)) wrote = true;
@@ -249,20 +251,25 @@ export class PostgresStore implements Store {
       );
     } catch (error) {
       if (wrote) {
-        this.#cache.invalidate();
+        this.#emptyAfterWrite(scope);
         // A connection lost or a COMMIT cut off: the write may have committed all the same.
-        if (isUnreachable((error as { cause?: unknown }).cause)) void this.#notifications.announceWrite();
+        if (isUnreachable((error as { cause?: unknown }).cause)) void this.#notifications.announceWrite(scope);
       }
       throw error;
     }
     if (wrote) {
-      this.#cache.invalidate();
+      this.#emptyAfterWrite(scope);
       // After the COMMIT, not in the transaction: a transaction that notifies holds a database-wide lock until its
       // commit is flushed, which would make every write of the deployment commit one at a time. Awaited, so that
       // the caller is answered only once every listening node can hear of the write.
-      await this.#notifications.announceWrite();
+      await this.#notifications.announceWrite(scope);
     }
     return result;
+  }
+
+  #emptyAfterWrite(scope: WriteScope | undefined): void {
+    if (scope) this.#cache.invalidateScope(scope);
+    else this.#cache.invalidate();
   }
 
   async migrate(): Promise<void> {
@@ -735,11 +742,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
-    return this.#readCache.getWith(secretArnKey(arn), () => this.#secretWithCurrent({ arn }));
+    return this.#readCache.getWith(secretArnKey(arn), () => this.#secretWithCurrent({ arn }), undefined, secretScope);
   }
 
   getSecretByName(accountId: string, region: string, name: string): Promise<SecretRecord | undefined> {
-    return this.#readCache.getWith(secretNameKey(accountId, region, name), () => this.#secretWithCurrent({ accountId, region, name }));
+    return this.#readCache.getWith(secretNameKey(accountId, region, name), () => this.#secretWithCurrent({ accountId, region, name }), undefined, secretScope);
   }
 
   /**
@@ -750,10 +757,10 @@ export class PostgresStore implements Store {
     const found = await this.#secrets.getSecretWithCurrentVersion(by);
     if (!found) return { value: undefined };
     const { secret, current } = found;
-    const alongside: Array<[string, object]> = [
-      'arn' in by ? [secretNameKey(secret.accountId, secret.region, secret.name), secret] : [secretArnKey(secret.arn), secret],
+    const alongside: Array<[string, object, string]> = [
+      'arn' in by ? [secretNameKey(secret.accountId, secret.region, secret.name), secret, secret.arn] : [secretArnKey(secret.arn), secret, secret.arn],
     ];
-    if (current && hasValue(current)) alongside.push([stageKey(secret.arn, 'AWSCURRENT'), current]);
+    if (current && hasValue(current)) alongside.push([stageKey(secret.arn, 'AWSCURRENT'), current, secret.arn]);
     return { value: secret, alongside };
   }
 
@@ -842,11 +849,11 @@ export class PostgresStore implements Store {
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
-    return this.#readCache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue);
+    return this.#readCache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), hasValue, versionScope);
   }
 
   getSecretVersionByStage(secretArn: string, stage: string): Promise<SecretVersionRecord | undefined> {
-    return this.#readCache.get(stageKey(secretArn, stage), () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue);
+    return this.#readCache.get(stageKey(secretArn, stage), () => this.#secrets.getSecretVersionByStage(secretArn, stage), hasValue, versionScope);
   }
 
   listSecretVersions(secretArn: string): Promise<SecretVersionRecord[]> {

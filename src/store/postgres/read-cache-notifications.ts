@@ -1,4 +1,5 @@
 import type { TimedReadCache } from './read-cache.js';
+import type { WriteScope } from '../read-cache-scope.js';
 import { sqlOn, type Pool } from './transaction.js';
 
 /** The channel every node of a deployment notifies its writes on and listens to. */
@@ -11,6 +12,8 @@ const ANNOUNCE_WAIT_MS = 1_000;
 const PINGS_WHILE_USED_MS = 2_000;
 /** A ping not heard back within this long is taken as lost (the listening connection dropped), and sent anew. */
 const PING_LOST_AFTER_MS = 2_000;
+/** The longest scope a notification carries; PostgreSQL refuses payloads of 8,000 bytes or more. A longer one empties everything. */
+const MAX_SCOPE_CHARS = 7_000;
 
 /**
  * Tells this node's read cache (read-cache.ts) about other nodes' writes, so that its entries need not expire
@@ -20,7 +23,10 @@ const PING_LOST_AFTER_MS = 2_000;
  * How, by three rules:
  * - After every transaction that writes (committed, or perhaps committed), the node sends `write:<node>` with
  *   pg_notify, and answers its caller once that has committed. PostgreSQL delivers notifications to every
- *   listener in commit order.
+ *   listener in commit order. When every write of a batch named the secrets it wrote (read-cache-scope.ts), the
+ *   payload carries their ARNs, `write:<node> {"secretArns":[…]}`, and the other nodes empty only their entries;
+ *   a payload they cannot read empties everything, and a node of an older version empties everything on any
+ *   `write:` but its own.
  * - Each node listens, and every PING_EVERY_MS notifies `ping:<node>:<n>` itself. Hearing its own ping n, sent
  *   at time t, means it has heard every write committed before t (commit order), so the cache is told it is in
  *   step with the database as of t (TimedReadCache.heardAllWritesBefore). Another node's write empties the cache,
@@ -52,6 +58,8 @@ export class ReadCacheNotifications {
   #lastUsedAt = Number.NEGATIVE_INFINITY;
   /** The notification writes join until it is sent, and the one being sent. */
   #nextBatch: Promise<void> | undefined;
+  /** The secrets the writes of #nextBatch wrote, or undefined once one of them named none (everything). */
+  #nextBatchScope: Set<string> | undefined;
   #sending: Promise<void> | undefined;
 
   /**
@@ -87,8 +95,9 @@ export class ReadCacheNotifications {
    * time, database-wide). Never fails: a notification that could not be sent leaves other nodes to expire their
    * entries by age or, when they still hear pings, by maxLifetimeMs.
    */
-  announceWrite(): Promise<void> {
-    const batch = this.#nextBatch ?? this.#newBatch();
+  announceWrite(scope?: WriteScope): Promise<void> {
+    const batch = this.#nextBatch ?? this.#newBatch(scope);
+    this.#widenNextBatch(scope);
     // Bounded: a database that fails now leaves the write committed and the caller must not hang on the
     // announcement (the other nodes, which reach the same database, then hear no pings either).
     let timer: NodeJS.Timeout | undefined;
@@ -96,20 +105,29 @@ export class ReadCacheNotifications {
     return Promise.race([batch, givenUp]).finally(() => clearTimeout(timer));
   }
 
-  #newBatch(): Promise<void> {
+  #newBatch(scope: WriteScope | undefined): Promise<void> {
     const batch: Promise<void> = (this.#sending ?? Promise.resolve())
       .then(async () => {
         // From here on a new write needs a later notification: this one may commit before that write did.
+        const payload = writePayload(this.#node, this.#nextBatchScope);
         this.#nextBatch = undefined;
+        this.#nextBatchScope = undefined;
         this.#sending = batch;
-        if (await this.#engineNotifies()) await this.#pool.unsafe('SELECT pg_notify($1, $2)', [CHANNEL, `write:${this.#node}`]);
+        if (await this.#engineNotifies()) await this.#pool.unsafe('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
       })
       .catch(() => undefined)
       .finally(() => {
         if (this.#sending === batch) this.#sending = undefined;
       });
     this.#nextBatch = batch;
+    this.#nextBatchScope = scope ? new Set() : undefined;
     return batch;
+  }
+
+  /** A write joined the next batch: its secrets join the batch's scope, or, naming none, make it everything. */
+  #widenNextBatch(scope: WriteScope | undefined): void {
+    if (!scope) this.#nextBatchScope = undefined;
+    else if (this.#nextBatchScope) for (const arn of scope.secretArns) this.#nextBatchScope.add(arn);
   }
 
   async close(): Promise<void> {
@@ -138,8 +156,11 @@ export class ReadCacheNotifications {
 
   #heard(payload: string): void {
     if (payload.startsWith('write:')) {
+      const { node, scope } = readWritePayload(payload);
       // This node's own writes emptied the cache when their transaction ended (postgres-store.ts).
-      if (payload !== `write:${this.#node}`) this.#cache.invalidate();
+      if (node === this.#node) return;
+      if (scope) this.#cache.invalidateScope(scope);
+      else this.#cache.invalidate();
       return;
     }
     const prefix = `ping:${this.#node}:`;
@@ -161,4 +182,25 @@ export class ReadCacheNotifications {
       if (this.#outstanding?.n === n) this.#outstanding = undefined;
     });
   }
+}
+
+/** `write:<node>`, followed by the batch's secrets when every write of it named them and they fit. */
+function writePayload(node: string, secretArns: ReadonlySet<string> | undefined): string {
+  if (!secretArns || secretArns.size === 0) return `write:${node}`;
+  const scope = JSON.stringify({ secretArns: [...secretArns] });
+  return scope.length > MAX_SCOPE_CHARS ? `write:${node}` : `write:${node} ${scope}`;
+}
+
+/** The writing node and, when the payload carries one this node can read, the secrets written; else no scope (everything). */
+function readWritePayload(payload: string): { node: string; scope?: WriteScope } {
+  const space = payload.indexOf(' ');
+  if (space < 0) return { node: payload.slice('write:'.length) };
+  const node = payload.slice('write:'.length, space);
+  try {
+    const { secretArns } = JSON.parse(payload.slice(space + 1)) as { secretArns?: unknown };
+    if (Array.isArray(secretArns) && secretArns.length > 0 && secretArns.every((arn) => typeof arn === 'string')) return { node, scope: { secretArns } };
+  } catch {
+    // Not JSON: a format of another version. Everything goes.
+  }
+  return { node };
 }

@@ -20,6 +20,16 @@ import { decodeDataKeys, encodeDataKeys, groupBy, REPLICA_SELECT, replicaFromRow
 import type { SecretsRepository } from '../repositories/secrets.js';
 import { BOOLEAN_COLUMNS, patchAssignments, type RunInTransaction, type RunPointRead } from './postgres-tables.js';
 import type { Sql } from './transaction.js';
+import type { WriteScope } from '../read-cache-scope.js';
+
+/**
+ * A transaction as the store runs it, told the secrets it writes: the read caches then drop only their entries,
+ * here and on the other nodes (read-cache-scope.ts). A write that names none empties everything.
+ */
+type RunScopedTransaction = <T>(body: (sql: Sql) => Promise<T>, scope?: WriteScope) => Promise<T>;
+
+/** The scope of a write of these secrets. */
+const writing = (...secretArns: string[]): WriteScope => ({ secretArns });
 
 /**
  * What each ListSecrets order sorts on; each has an index on (account_id, region, <expression>, list_position)
@@ -55,11 +65,11 @@ type PutVersionOutcome = { inserted: true } | { inserted: false; existing: Secre
  * other left them.
  */
 export class PostgresSecretTables implements SecretsRepository {
-  readonly #transaction: RunInTransaction;
+  readonly #transaction: RunScopedTransaction;
   /** The point reads on GetSecretValue's path (a secret by name or ARN, a version): one SELECT each, no transaction. */
   readonly #pointRead: RunPointRead;
 
-  constructor(transaction: RunInTransaction, pointRead: RunPointRead = transaction) {
+  constructor(transaction: RunScopedTransaction, pointRead: RunPointRead = transaction) {
     this.#transaction = transaction;
     this.#pointRead = pointRead;
   }
@@ -90,7 +100,7 @@ export class PostgresSecretTables implements SecretsRepository {
         await setStage(sql, secret.arn, 'AWSCURRENT', firstVersion.versionId);
       }
       return { created: true };
-    });
+    }, writing(secret.arn));
   }
 
   getSecretByArn(arn: string): Promise<SecretRecord | undefined> {
@@ -178,6 +188,7 @@ export class PostgresSecretTables implements SecretsRepository {
 
   markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date): Promise<SecretRecord | undefined> {
     return this.#updateSecret(
+      arn,
       `UPDATE secrets SET deleted_date = $1, scheduled_deletion_date = $2 WHERE arn = $3 AND deleted_date IS NULL
          AND NOT EXISTS (SELECT 1 FROM secret_replicas r WHERE r.primary_arn = secrets.arn) RETURNING *`,
       [
@@ -188,15 +199,16 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   setSecretResourcePolicy(arn: string, policy: string | undefined): Promise<SecretRecord | undefined> {
-    return this.#updateSecret('UPDATE secrets SET resource_policy = $1 WHERE arn = $2 RETURNING *', [policy ?? null, arn]);
+    return this.#updateSecret(arn, 'UPDATE secrets SET resource_policy = $1 WHERE arn = $2 RETURNING *', [policy ?? null, arn]);
   }
 
   restoreSecret(arn: string): Promise<SecretRecord | undefined> {
-    return this.#updateSecret('UPDATE secrets SET deleted_date = NULL, scheduled_deletion_date = NULL WHERE arn = $1 RETURNING *', [arn]);
+    return this.#updateSecret(arn, 'UPDATE secrets SET deleted_date = NULL, scheduled_deletion_date = NULL WHERE arn = $1 RETURNING *', [arn]);
   }
 
   setSecretRotation(arn: string, rotation: SecretRotation): Promise<SecretRecord | undefined> {
     return this.#updateSecret(
+      arn,
       `UPDATE secrets SET rotation_enabled = $1, rotation_lambda_arn = $2, rotation_rules = $3, last_rotated_date = $4,
          next_rotation_date = $5, next_rotation_window_end = $6 WHERE arn = $7 RETURNING *`,
       [...rotationValues(rotation, BOOLEAN_COLUMNS), arn],
@@ -208,7 +220,7 @@ export class PostgresSecretTables implements SecretsRepository {
       // SERIALIZABLE: a concurrent addSecretReplicas conflicts with this read, and one of the two retries.
       if (await sql.one('SELECT 1 AS replicated FROM secret_replicas WHERE primary_arn = $1 LIMIT 1', [arn])) return false;
       return destroy(sql, arn);
-    });
+    }, writing(arn));
   }
 
   listSecretsDueForDeletion(now: Date, limit: number): Promise<SecretRecord[]> {
@@ -228,7 +240,7 @@ export class PostgresSecretTables implements SecretsRepository {
           [ms, arn, versionId],
         );
       }
-    });
+    }, writing(...accesses.map((access) => access.arn)));
   }
 
   putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date): Promise<PutVersionOutcome> {
@@ -239,11 +251,11 @@ export class PostgresSecretTables implements SecretsRepository {
       else await insertVersion(sql, version);
       await applyPlan(sql, version.secretArn, planner, lastChangedDate);
       return { inserted: true };
-    });
+    }, writing(version.secretArn));
   }
 
   updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date): Promise<void> {
-    return this.#transaction((sql) => applyPlan(sql, secretArn, planner, lastChangedDate));
+    return this.#transaction((sql) => applyPlan(sql, secretArn, planner, lastChangedDate), writing(secretArn));
   }
 
   rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch): Promise<SecretRecord | undefined> {
@@ -259,7 +271,7 @@ export class PostgresSecretTables implements SecretsRepository {
       if (assignments.length === 0) return secretByArn(sql, secretArn);
       const row = await sql.one(`UPDATE secrets SET ${assignments.join(', ')} WHERE arn = $1 RETURNING *`, [secretArn, ...values]);
       return row && secretFromRow(row, BOOLEAN_COLUMNS);
-    });
+    }, writing(secretArn));
   }
 
   getSecretVersion(secretArn: string, versionId: string): Promise<SecretVersionRecord | undefined> {
@@ -285,13 +297,13 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   putSecretTags(arn: string, tags: Tag[]): Promise<void> {
-    return this.#transaction((sql) => upsertTags(sql, arn, tags));
+    return this.#transaction((sql) => upsertTags(sql, arn, tags), writing(arn));
   }
 
   removeSecretTags(arn: string, tagKeys: string[]): Promise<void> {
     return this.#transaction(async (sql) => {
       await sql.run('DELETE FROM secret_tags WHERE secret_arn = $1 AND tag_key = ANY($2::text[])', [arn, tagKeys]);
-    });
+    }, writing(arn));
   }
 
   listSecretTags(arn: string): Promise<Tag[]> {
@@ -311,7 +323,7 @@ export class PostgresSecretTables implements SecretsRepository {
         if (inserted === 1) added.push(replica.region);
       }
       return added;
-    });
+    }, writing(primaryArn));
   }
 
   listSecretReplicas(primaryArns: string[]): Promise<Record<string, SecretReplicaRecord[]>> {
@@ -337,11 +349,11 @@ export class PostgresSecretTables implements SecretsRepository {
         [primaryArn, region],
       );
       return row ? Number(row.generation) : undefined;
-    });
+    }, writing(primaryArn));
   }
 
   failReplicaSync(primaryArn: string, region: string, generation: number, message: string): Promise<void> {
-    return this.#transaction((sql) => failSync(sql, primaryArn, region, generation, message));
+    return this.#transaction((sql) => failSync(sql, primaryArn, region, generation, message), writing(primaryArn));
   }
 
   applyReplicaSync(primaryArn: string, region: string, generation: number, state: ReplicaState, nameTakenMessage: string): Promise<ReplicaSyncOutcome> {
@@ -352,7 +364,7 @@ export class PostgresSecretTables implements SecretsRepository {
   }
 
   setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined): Promise<boolean> {
-    return this.#transaction(async (sql) => (await sql.run('UPDATE secret_replicas SET kms_key_id = $1 WHERE primary_arn = $2 AND region = $3', [kmsKeyId ?? null, primaryArn, region])) === 1);
+    return this.#transaction(async (sql) => (await sql.run('UPDATE secret_replicas SET kms_key_id = $1 WHERE primary_arn = $2 AND region = $3', [kmsKeyId ?? null, primaryArn, region])) === 1, writing(primaryArn));
   }
 
   removeSecretReplicas(primaryArn: string, regions: string[]): Promise<void> {
@@ -372,14 +384,15 @@ export class PostgresSecretTables implements SecretsRepository {
       if (!row) return undefined;
       await sql.run('DELETE FROM secret_replicas WHERE primary_arn = $1 AND replica_arn = $2', [primaryArn, replicaArn]);
       return secretFromRow(row, BOOLEAN_COLUMNS);
-    });
+    }, writing(replicaArn, primaryArn));
   }
 
-  async #updateSecret(text: string, params: unknown[]): Promise<SecretRecord | undefined> {
+  /** One UPDATE of the secret `arn` (and of nothing else), returning it. */
+  async #updateSecret(arn: string, text: string, params: unknown[]): Promise<SecretRecord | undefined> {
     return this.#transaction(async (sql) => {
       const row = await sql.one(text, params);
       return row && secretFromRow(row, BOOLEAN_COLUMNS);
-    });
+    }, writing(arn));
   }
 }
 

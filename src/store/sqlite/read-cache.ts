@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { cacheEntryOverhead, frozenSize } from '../frozen-size.js';
 import type { ReadCacheStats } from '../store.js';
+import { ScopedKeys, type WriteScope } from '../read-cache-scope.js';
 
 /**
  * The results of the store's hot point reads (a secret by name or ARN, a version, a KMS key, an access key, an
@@ -8,7 +9,8 @@ import type { ReadCacheStats } from '../store.js';
  * request thread's time (bench/RESULTS.md). Never stale, by three rules:
  *
  * - any write of this connection empties the cache: every statement that is not a plain SELECT is fetched
- *   through the store's prepare function just before it runs, and fetching one calls `invalidate()`;
+ *   through the store's prepare function just before it runs, and fetching one calls `invalidate()`, or, inside a
+ *   method that names the secrets it writes (read-cache-scope.ts), `invalidateScope()`: that secret's entries only;
  * - nothing is cached while a transaction is open (a read after a write inside it could still roll back);
  * - other connections' writes (other processes of a cluster) change SQLite's `PRAGMA data_version`, which is
  *   read at the first cached read of each turn of the event loop. A request is read from its socket before
@@ -28,7 +30,8 @@ export class ReadCache {
   readonly #db: Database.Database;
   readonly #dataVersion: Database.Statement;
   readonly #limits: ReadCacheLimits;
-  #entries = new Map<string, { value: unknown; bytes: number }>();
+  #entries = new Map<string, { value: unknown; bytes: number; scope: string | undefined }>();
+  #scopedKeys = new ScopedKeys();
   #bytes = 0;
   #knownDataVersion = -1;
   #checkedThisTurn = false;
@@ -41,8 +44,11 @@ export class ReadCache {
     this.#limits = limits;
   }
 
-  /** The cached result for `key`, or `read()`'s, kept when it found something. */
-  get<T extends object>(key: string, read: () => T | undefined): T | undefined {
+  /**
+   * The cached result for `key`, or `read()`'s, kept when it found something. `scopeOf` names the secret a record
+   * belongs to, so that a write of that secret alone drops it (invalidateScope).
+   */
+  get<T extends object>(key: string, read: () => T | undefined, scopeOf?: (value: T) => string): T | undefined {
     if (this.#db.inTransaction) {
       this.#misses += 1;
       return read();
@@ -59,14 +65,24 @@ export class ReadCache {
     const bytes = frozenSize(value) + cacheEntryOverhead(key);
     if (bytes > this.#limits.maxBytes) return value;
     while (this.#bytes + bytes > this.#limits.maxBytes) this.#evictOldest();
-    this.#entries.set(key, { value, bytes });
+    const scope = scopeOf?.(value);
+    this.#entries.set(key, { value, bytes, scope });
+    if (scope !== undefined) this.#scopedKeys.add(scope, key);
     this.#bytes += bytes;
     return value;
   }
 
   invalidate(): void {
     if (this.#entries.size > 0) this.#entries = new Map();
+    this.#scopedKeys.clear();
     this.#bytes = 0;
+  }
+
+  /** A write of these secrets alone: their entries go, every other entry stays. */
+  invalidateScope(scope: WriteScope): void {
+    for (const arn of scope.secretArns) {
+      for (const key of this.#scopedKeys.take(arn)) this.#delete(key);
+    }
   }
 
   /** What the cache holds now (tests). */
@@ -83,6 +99,15 @@ export class ReadCache {
     const [key, oldest] = this.#entries.entries().next().value!;
     this.#entries.delete(key);
     this.#bytes -= oldest.bytes;
+    if (oldest.scope !== undefined) this.#scopedKeys.remove(oldest.scope, key);
+  }
+
+  /** Drops an entry the scope index has already forgotten. */
+  #delete(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
   }
 
   #checkOtherWriters(): void {

@@ -15,6 +15,7 @@ import { SqliteParameterTables } from './parameter-tables.js';
 import type { ParametersRepository } from '../repositories/parameters.js';
 import { isPlainRead } from '../plain-read.js';
 import { ReadCache } from './read-cache.js';
+import { secretScope, versionScope, type WriteScope } from '../read-cache-scope.js';
 import { SqliteRootSealedTables } from './root-sealed-tables.js';
 import type { RootSealedKind, RootSealedRecord } from '../repositories/root-sealed.js';
 import { SqliteRotationTables } from './rotation-tables.js';
@@ -106,6 +107,11 @@ export class SqliteStore implements Store {
   /** Prepared statements by SQL, each marked if it writes: fetching one that does empties the read cache. */
   readonly #statements = new Map<string, { statement: Statement; writes: boolean }>();
   readonly #cache: ReadCache;
+  /**
+   * The secrets the method running now writes, when it names them (#writingSecrets): its statements then empty
+   * only their entries. better-sqlite3 is synchronous, so no other method's statement runs while it is set.
+   */
+  #writeScope: WriteScope | undefined;
   /** Concurrent PutSecretValue writes, one transaction and one fsync per group (group-commit.ts). */
   readonly #groupCommit: GroupCommit;
   readonly #secrets: SqliteSecretTables;
@@ -389,15 +395,15 @@ export class SqliteStore implements Store {
   }
 
   async createSecret(secret: SecretRecord, tags: Tag[], firstVersion?: Omit<SecretVersionRecord, 'stages'>) {
-    return this.#secrets.createSecret(secret, tags, firstVersion);
+    return this.#writingSecrets([secret.arn], () => this.#secrets.createSecret(secret, tags, firstVersion));
   }
 
   async getSecretByArn(arn: string) {
-    return this.#cache.get(`secret-arn\0${arn}`, () => this.#secrets.getSecretByArn(arn));
+    return this.#cache.get(`secret-arn\0${arn}`, () => this.#secrets.getSecretByArn(arn), secretScope);
   }
 
   async getSecretByName(accountId: string, region: string, name: string) {
-    return this.#cache.get(`secret-name\0${accountId}\0${region}\0${name}`, () => this.#secrets.getSecretByName(accountId, region, name));
+    return this.#cache.get(`secret-name\0${accountId}\0${region}\0${name}`, () => this.#secrets.getSecretByName(accountId, region, name), secretScope);
   }
 
   async listSecretPage(accountId: string, region: string, page: Parameters<SqliteSecretTables['listSecretPage']>[2]) {
@@ -413,19 +419,19 @@ export class SqliteStore implements Store {
   }
 
   async markSecretDeleted(arn: string, deletedDate: Date, scheduledDeletionDate: Date) {
-    return this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate);
+    return this.#writingSecrets([arn], () => this.#secrets.markSecretDeleted(arn, deletedDate, scheduledDeletionDate));
   }
 
   async setSecretResourcePolicy(arn: string, policy: string | undefined) {
-    return this.#secrets.setSecretResourcePolicy(arn, policy);
+    return this.#writingSecrets([arn], () => this.#secrets.setSecretResourcePolicy(arn, policy));
   }
 
   async restoreSecret(arn: string) {
-    return this.#secrets.restoreSecret(arn);
+    return this.#writingSecrets([arn], () => this.#secrets.restoreSecret(arn));
   }
 
   async destroySecret(arn: string) {
-    return this.#secrets.destroySecret(arn);
+    return this.#writingSecrets([arn], () => this.#secrets.destroySecret(arn));
   }
 
   async listSecretsDueForDeletion(now: Date, limit: number) {
@@ -433,27 +439,30 @@ export class SqliteStore implements Store {
   }
 
   async recordSecretAccesses(accesses: readonly SecretAccessRecord[]) {
-    this.#secrets.recordSecretAccesses(accesses);
+    this.#writingSecrets(
+      accesses.map((access) => access.arn),
+      () => this.#secrets.recordSecretAccesses(accesses),
+    );
   }
 
   async putSecretVersion(version: Omit<SecretVersionRecord, 'stages'>, planner: LabelPlanner, lastChangedDate: Date) {
-    return this.#groupCommit.run(() => this.#secrets.putSecretVersionInTransaction(version, planner, lastChangedDate));
+    return this.#groupCommit.run(() => this.#writingSecrets([version.secretArn], () => this.#secrets.putSecretVersionInTransaction(version, planner, lastChangedDate)));
   }
 
   async updateSecretLabels(secretArn: string, planner: LabelPlanner, lastChangedDate: Date) {
-    this.#secrets.updateSecretLabels(secretArn, planner, lastChangedDate);
+    this.#writingSecrets([secretArn], () => this.#secrets.updateSecretLabels(secretArn, planner, lastChangedDate));
   }
 
   async rewrapSecretVersions(secretArn: string, dataKeys: Array<{ versionId: string; dataKey: VersionDataKey }>, patch: SecretPatch) {
-    return this.#secrets.rewrapSecretVersions(secretArn, dataKeys, patch);
+    return this.#writingSecrets([secretArn], () => this.#secrets.rewrapSecretVersions(secretArn, dataKeys, patch));
   }
 
   async getSecretVersion(secretArn: string, versionId: string) {
-    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId));
+    return this.#cache.get(`version\0${secretArn}\0${versionId}`, () => this.#secrets.getSecretVersion(secretArn, versionId), versionScope);
   }
 
   async getSecretVersionByStage(secretArn: string, stage: string) {
-    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage));
+    return this.#cache.get(`stage\0${secretArn}\0${stage}`, () => this.#secrets.getSecretVersionByStage(secretArn, stage), versionScope);
   }
 
   async listSecretVersions(secretArn: string) {
@@ -461,11 +470,11 @@ export class SqliteStore implements Store {
   }
 
   async putSecretTags(arn: string, tags: Tag[]) {
-    this.#secrets.putSecretTags(arn, tags);
+    this.#writingSecrets([arn], () => this.#secrets.putSecretTags(arn, tags));
   }
 
   async removeSecretTags(arn: string, tagKeys: string[]) {
-    this.#secrets.removeSecretTags(arn, tagKeys);
+    this.#writingSecrets([arn], () => this.#secrets.removeSecretTags(arn, tagKeys));
   }
 
   async listSecretTags(arn: string) {
@@ -473,7 +482,7 @@ export class SqliteStore implements Store {
   }
 
   async addSecretReplicas(primaryArn: string, replicas: Parameters<SqliteSecretTables['addSecretReplicas']>[1]) {
-    return this.#secrets.addSecretReplicas(primaryArn, replicas);
+    return this.#writingSecrets([primaryArn], () => this.#secrets.addSecretReplicas(primaryArn, replicas));
   }
 
   async listSecretReplicas(primaryArns: string[]) {
@@ -485,7 +494,7 @@ export class SqliteStore implements Store {
   }
 
   async beginReplicaSync(primaryArn: string, region: string) {
-    return this.#secrets.beginReplicaSync(primaryArn, region);
+    return this.#writingSecrets([primaryArn], () => this.#secrets.beginReplicaSync(primaryArn, region));
   }
 
   async applyReplicaSync(...args: Parameters<SqliteSecretTables['applyReplicaSync']>) {
@@ -493,11 +502,11 @@ export class SqliteStore implements Store {
   }
 
   async failReplicaSync(primaryArn: string, region: string, generation: number, message: string) {
-    this.#secrets.failReplicaSync(primaryArn, region, generation, message);
+    this.#writingSecrets([primaryArn], () => this.#secrets.failReplicaSync(primaryArn, region, generation, message));
   }
 
   async setReplicaKmsKey(primaryArn: string, region: string, kmsKeyId: string | undefined) {
-    return this.#secrets.setReplicaKmsKey(primaryArn, region, kmsKeyId);
+    return this.#writingSecrets([primaryArn], () => this.#secrets.setReplicaKmsKey(primaryArn, region, kmsKeyId));
   }
 
   async removeSecretReplicas(primaryArn: string, regions: string[]) {
@@ -505,11 +514,11 @@ export class SqliteStore implements Store {
   }
 
   async promoteReplicaSecret(replicaArn: string, primaryArn: string) {
-    return this.#secrets.promoteReplicaSecret(replicaArn, primaryArn);
+    return this.#writingSecrets([replicaArn, primaryArn], () => this.#secrets.promoteReplicaSecret(replicaArn, primaryArn));
   }
 
   async setSecretRotation(arn: string, rotation: SecretRotation) {
-    return this.#rotation.setSecretRotation(arn, rotation);
+    return this.#writingSecrets([arn], () => this.#rotation.setSecretRotation(arn, rotation));
   }
 
   async listSecretsDueForRotation(now: Date, limit: number) {
@@ -918,8 +927,26 @@ export class SqliteStore implements Store {
       prepared = { statement: this.#db.prepare(sql), writes: !isPlainRead(sql) };
       this.#statements.set(sql, prepared);
     }
-    if (prepared.writes) this.#cache.invalidate();
+    if (prepared.writes) {
+      if (this.#writeScope) this.#cache.invalidateScope(this.#writeScope);
+      else this.#cache.invalidate();
+    }
     return prepared.statement;
+  }
+
+  /**
+   * Runs a method whose writes change only these secrets' rows (or rows nothing reads through the cache), so that
+   * its statements empty only their entries (read-cache-scope.ts). Every other write empties the whole cache.
+   */
+  #writingSecrets<T>(secretArns: readonly string[], write: () => T): T {
+    // Each statement empties what the method fetching it writes: a nested method's scope holds for its own statements.
+    const outer = this.#writeScope;
+    this.#writeScope = { secretArns };
+    try {
+      return write();
+    } finally {
+      this.#writeScope = outer;
+    }
   }
 }
 
