@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { AuditEventDraft } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { openAuditDatabase } from '../../src/store/sqlite/audit-writer.js';
+import { openAuditDatabase, sealedAppender, type AuditDraftRow } from '../../src/store/sqlite/audit-writer.js';
 
 /**
  * The SQLite audit log lives in audit.db beside coffer.db and is appended by a writer thread that seals each
@@ -82,6 +82,48 @@ describe('SQLite audit writer (audit.db)', () => {
       const plain = new Database(':memory:');
       assert.equal(plain.pragma('cache_size', { simple: true }), -16000, "better-sqlite3's default, which audit.db does not keep");
       plain.close();
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('inserts a batch of any size in order with multi-row statements, and a batch with a refused row not at all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-audit-writer-'));
+    const db = openAuditDatabase(join(dir, 'audit.db'));
+    try {
+      const append = sealedAppender(db);
+      const row = (index: number, eventId = randomUUID()): AuditDraftRow => [
+        eventId, '111111111111', 1_700_000_000_000 + index, 'GetSecretValue', 'secretsmanager.amazonaws.com', 1, 'AKIA1', 'app',
+        JSON.stringify([`app/${index}`]), JSON.stringify({ eventID: eventId, index }),
+      ];
+      // 63 takes every chunk size once (32 + 16 + 8 + 4 + 2 + 1); 64 and 70 take two of 32, then the rest.
+      let next = 0;
+      for (const size of [1, 2, 3, 31, 32, 33, 63, 64, 70]) {
+        const seals = append(Array.from({ length: size }, () => row(next++)));
+        assert.deepEqual(seals.map((seal) => seal.sequence), Array.from({ length: size }, (_, index) => next - size + index + 1));
+      }
+      const store = new SqliteStore(join(dir, 'coffer.db'));
+      try {
+        store.migrate();
+        const stored = await store.listAuditEvents(0, 1000);
+        assert.equal(stored.length, next);
+        stored.forEach((record, index) => {
+          assert.equal(record.sequence, index + 1);
+          assert.equal(record.eventTime.getTime(), 1_700_000_000_000 + index);
+          assert.deepEqual(record.resourceNames, [`app/${index}`]);
+          assert.equal(record.prevHash, index === 0 ? '0'.repeat(64) : stored[index - 1]!.hash);
+          assert.equal(record.hash, sealed(record.prevHash, record.body));
+        });
+      } finally {
+        store.close();
+      }
+      // The same event id twice (the 41st row, inside a chunk of 8): the whole batch is refused, nothing of it kept.
+      const duplicate = randomUUID();
+      const refused = Array.from({ length: 50 }, (_, index) => row(next + index, index === 10 || index === 40 ? duplicate : undefined));
+      assert.throws(() => append(refused), /UNIQUE/);
+      assert.equal(db.prepare('SELECT count(*) FROM audit_events').pluck().get(), next);
+      assert.equal(append([row(next)])[0]!.sequence, next + 1);
     } finally {
       db.close();
       rmSync(dir, { recursive: true, force: true });
