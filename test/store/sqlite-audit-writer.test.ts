@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -126,6 +127,35 @@ describe('SQLite audit writer (audit.db)', () => {
       assert.equal(append([row(next)])[0]!.sequence, next + 1);
     } finally {
       db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the writer thread's isolate the young generation of its own limits, whatever semi-space flags the server runs with", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-audit-writer-'));
+    try {
+      // A process with bin/coffer's flags: a thread started before the writer has the flags' young generation, the writer not.
+      const script = `
+        import { once } from 'node:events';
+        import { Worker } from 'node:worker_threads';
+        import { AuditWriterThread } from ${JSON.stringify(new URL('../../src/store/sqlite/audit-writer.js', import.meta.url).href)};
+        const other = new Worker('setTimeout(() => {}, 60000)', { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+        await once(other, 'online');
+        const otherLimit = (await other.getHeapStatistics()).heap_size_limit;
+        const writer = new AuditWriterThread(${JSON.stringify(join(dir, 'audit.db'))});
+        await writer.probe();
+        const writerLimit = (await writer.heapStatistics()).heap_size_limit;
+        writer.close();
+        await other.terminate();
+        console.log(JSON.stringify({ otherLimit, writerLimit }));`;
+      // A file, not --input-type=module -e: the threads inherit the process's options, and --input-type refuses them.
+      writeFileSync(join(dir, 'limits.mjs'), script);
+      const child = spawnSync(process.execPath, ['--max-semi-space-size=32', '--min-semi-space-size=16', join(dir, 'limits.mjs')], { encoding: 'utf8' });
+      assert.equal(child.status, 0, child.stderr);
+      const { otherLimit, writerLimit } = JSON.parse(child.stdout) as { otherLimit: number; writerLimit: number };
+      // Three 32 MB semi-spaces' worth against the 8 MB young generation the writer asks for.
+      assert.ok(otherLimit - writerLimit >= 64 * 1024 * 1024, `writer ${writerLimit}, other thread ${otherLimit}`);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -10,6 +10,7 @@
  * batches (server/cluster.ts); either way a caller sees an `AuditAppender`.
  */
 import { closeSync, openSync } from 'node:fs';
+import { setFlagsFromString, type HeapInfo } from 'node:v8';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AuditAnchorer, type AuditAnchor, type AuditAnchoring, type AuditAnchorOptions } from '../audit-anchor.js';
@@ -252,6 +253,18 @@ const CLOSE_WAIT_MS = 10_000;
  */
 const AUDIT_WRITER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
+/**
+ * V8 sizes an isolate's young generation from the semi-space flags before its resource limits: the server's
+ * `--max-semi-space-size=32 --min-semi-space-size=16` (bin/coffer, chosen for the request thread) gave the writer
+ * 16–32 MB semi-spaces, 44 MB committed for 12–17 MB used. V8 reads them only when it makes an isolate, so the
+ * request thread's heap, made at start, keeps them; they are unset (0: V8's own sizing) before the writer's
+ * isolate is made, and AUDIT_WRITER_LIMITS then holds. Threads started later get V8's sizing too.
+ */
+function unsetSemiSpaceFlags(): void {
+  setFlagsFromString('--max-semi-space-size=0');
+  setFlagsFromString('--min-semi-space-size=0');
+}
+
 type PendingAppend = { rows: AuditDraftRow[]; resolve: (seals: AuditSeal[]) => void; reject: (error: Error) => void };
 
 /**
@@ -269,6 +282,7 @@ export class AuditWriterThread implements AuditAppender {
   #gone: Error | undefined;
 
   constructor(path: string, anchoring?: AuditWriterAnchoring) {
+    unsetSemiSpaceFlags();
     this.#worker = new Worker(new URL('./audit-writer.js', import.meta.url), {
       workerData: { role: 'coffer-audit-writer', path, state: this.#state.buffer, anchor: anchoring?.options },
       resourceLimits: AUDIT_WRITER_LIMITS,
@@ -300,6 +314,11 @@ export class AuditWriterThread implements AuditAppender {
   async probe(): Promise<void> {
     const reply = await this.#request({ kind: 'probe', id: this.#nextId++ });
     if (reply.error !== undefined) throw new Error(reply.error);
+  }
+
+  /** The writer thread's V8 heap (not in the process's own figures). */
+  heapStatistics(): Promise<HeapInfo> {
+    return this.#worker.getHeapStatistics();
   }
 
   /** Asks the writer to close its connection and waits (blocking, at most CLOSE_WAIT_MS) until it has. */
