@@ -10,7 +10,7 @@ import { chainHash, GENESIS_HASH, type AuditEventDraft } from '../../src/store/i
 import { auditMigrations, migrateAuditLog } from '../../src/store/sqlite/audit-migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { applyMigrations } from '../../src/store/sqlite/migration-runner.js';
-import { AuditNames, logicalAuditRow, storedAuditRow, type AuditLogicalRow } from '../../src/store/sqlite/audit-rows.js';
+import { AUDIT_NAME_CACHE_LIMIT, AuditNames, logicalAuditRow, storedAuditRow, type AuditLogicalRow } from '../../src/store/sqlite/audit-rows.js';
 
 /**
  * Issue 21: the compact on-disk encoding of audit.db (store/audit-codec.ts, store/sqlite/audit-rows.ts). An event
@@ -117,6 +117,26 @@ describe('the compact encoding of audit.db', () => {
       for (const [index, values] of stored.entries()) {
         assert.deepEqual(logicalAuditRow(names, Object.fromEntries(columns.map((column, at) => [column, values[at]]))), rows[index]);
       }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps one id per name past the bound of its in-memory names (every secret read is a name of its own)', () => {
+    const db = new Database(':memory:');
+    try {
+      migrateAuditLog(db);
+      const names = new AuditNames(db);
+      const texts = Array.from({ length: AUDIT_NAME_CACHE_LIMIT + 100 }, (_, index) => JSON.stringify([`app/db-${index}`]));
+      db.exec('BEGIN');
+      const ids = texts.map((text) => names.idOf(text));
+      // Asked again after the map started over: the same ids, no second row for a name.
+      assert.deepEqual(texts.map((text) => names.idOf(text)), ids);
+      db.exec('COMMIT');
+      assert.equal(db.prepare('SELECT count(*) FROM audit_names').pluck().get(), texts.length);
+      const reader = new AuditNames(db);
+      assert.deepEqual(ids.map((id) => reader.nameOf(id)), texts);
+      assert.deepEqual([...ids].reverse().map((id) => reader.nameOf(id)), [...texts].reverse());
     } finally {
       db.close();
     }
