@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, sensitiveBlob } from '../core/index.js';
+import { apiCiphertextBlob } from './api-ciphertext.js';
 import { customKeyStoreSchemas } from './custom-key-store-schemas.js';
 import { GRANT_OPERATIONS } from './grants.js';
 
@@ -95,7 +96,7 @@ export const schemas = {
     DryRun: awsBoolean().optional(),
   }),
   Decrypt: z.object({
-    CiphertextBlob: awsBlob({ min: 1, max: 6144 }),
+    CiphertextBlob: apiCiphertextBlob(),
     EncryptionContext: encryptionContext,
     GrantTokens: grantTokens,
     KeyId: keyId.optional(),
@@ -104,7 +105,7 @@ export const schemas = {
     DryRun: awsBoolean().optional(),
   }),
   ReEncrypt: z.object({
-    CiphertextBlob: awsBlob({ min: 1, max: 6144 }),
+    CiphertextBlob: apiCiphertextBlob(),
     SourceEncryptionContext: encryptionContext,
     SourceKeyId: keyId.optional(),
     DestinationKeyId: keyId,
