@@ -47,23 +47,24 @@ export function encodeJsonBody(output: unknown): string {
   return JSON.stringify(toWire(output) ?? {});
 }
 
-/** Converts an operation's output to its wire form; Sensitive values are revealed here and only here. */
+/**
+ * Converts an operation's output to its wire form; Sensitive values are revealed here and only here. Strings,
+ * numbers and booleans (most members) return before the object checks.
+ */
 function toWire(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Sensitive) return toWire(value.reveal());
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toWire);
   if (Buffer.isBuffer(value)) return value.toString('base64');
   // A view over the same bytes, not a copy.
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (value instanceof Date) return value.getTime() / 1000;
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === 'object') {
-    // for...in over a plain object, not Object.entries: no [member, value] pair allocated per member.
-    const wire: Record<string, unknown> = {};
-    for (const member in value) {
-      if (!Object.hasOwn(value, member)) continue;
-      const memberValue = (value as Record<string, unknown>)[member];
-      if (memberValue !== undefined) wire[member] = toWire(memberValue);
-    }
-    return wire;
+  // for...in over a plain object, not Object.entries: no [member, value] pair allocated per member.
+  const wire: Record<string, unknown> = {};
+  for (const member in value) {
+    if (!Object.hasOwn(value, member)) continue;
+    const memberValue = (value as Record<string, unknown>)[member];
+    if (memberValue !== undefined) wire[member] = toWire(memberValue);
   }
-  return value;
+  return wire;
 }
