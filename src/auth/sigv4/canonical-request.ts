@@ -118,7 +118,11 @@ function compareKeyThenValue(a: [string, string], b: [string, string]): number {
 
 /** `name:value\n` for each signed header, in the order the client listed them. */
 function pushCanonicalHeaders(parts: string[], headers: HeaderBag, signedHeaders: string): void {
-  for (const { prefix, key } of signedHeaderItems(signedHeaders)) parts.push(prefix, canonicalHeaderValue(headers[key]), '\n');
+  const items = signedHeaderItems(signedHeaders);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]!;
+    parts.push(item.prefix, canonicalHeaderValue(headers[item.key]), '\n');
+  }
 }
 
 type SignedHeaderItem = { readonly prefix: string; readonly key: string };
