@@ -44,7 +44,46 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
 }
 
 export function encodeJsonBody(output: unknown): string {
+  if (hasTopLevelBlob(output)) return encodeWithBlobs(output);
   return JSON.stringify(toWire(output) ?? {});
+}
+
+/**
+ * An output with a blob member at its top (Decrypt's Plaintext, GenerateDataKey's CiphertextBlob): its base64 needs
+ * no JSON escaping, so it goes into the text as is, where JSON.stringify would check each of its characters (≈ 1 µs
+ * for a 1 KiB blob's 1,368). The other members are written by JSON.stringify one by one; the text is the same as
+ * JSON.stringify(toWire(output)) gives (a test holds it so).
+ */
+function encodeWithBlobs(output: Record<string, unknown>): string {
+  let text = '';
+  for (const member in output) {
+    if (!Object.hasOwn(output, member)) continue;
+    const value = output[member];
+    const blob = blobOf(value);
+    const json = blob ? `"${base64Of(blob)}"` : value === undefined ? undefined : JSON.stringify(toWire(value));
+    if (json === undefined) continue;
+    text += `${text === '' ? '{' : ','}${JSON.stringify(member)}:${json}`;
+  }
+  return text === '' ? '{}' : `${text}}`;
+}
+
+function hasTopLevelBlob(output: unknown): output is Record<string, unknown> {
+  if (typeof output !== 'object' || output === null || Array.isArray(output) || blobOf(output) !== undefined) return false;
+  for (const member in output) {
+    if (Object.hasOwn(output, member) && blobOf((output as Record<string, unknown>)[member]) !== undefined) return true;
+  }
+  return false;
+}
+
+/** A blob value as toWire reads it: bytes, or bytes wrapped as Sensitive. */
+function blobOf(value: unknown): Uint8Array | undefined {
+  const revealed = value instanceof Sensitive ? value.reveal() : value;
+  return revealed instanceof Uint8Array ? revealed : undefined;
+}
+
+function base64Of(bytes: Uint8Array): string {
+  // A view over the same bytes, not a copy.
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
 }
 
 /**
@@ -56,9 +95,7 @@ function toWire(value: unknown): unknown {
   if (value instanceof Sensitive) return toWire(value.reveal());
   if (value instanceof Date) return value.getTime() / 1000;
   if (Array.isArray(value)) return value.map(toWire);
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  // A view over the same bytes, not a copy.
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Uint8Array) return base64Of(value);
   // for...in over a plain object, not Object.entries: no [member, value] pair allocated per member.
   const wire: Record<string, unknown> = {};
   for (const member in value) {
