@@ -7,7 +7,7 @@
 import { commonError, type RequestContext, type SessionAttributes } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
 import { lowerCaseKey, normalizeContext, type NormalizedContext } from './context-keys.js';
-import { decide, evaluate, type PolicyEvaluation } from './evaluate.js';
+import { decide, evaluate, evaluatePolicy, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
 
 /** The caller as policies see it, with the identity policies that apply to it. */
@@ -159,7 +159,7 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
   const normalized = () => (view ??= requestContextView(identity, request, facts));
   const allIdentityResults = evaluate(identity.policies, authorization, normalized);
   const sessionResults = identity.sessionPolicies ? evaluate(identity.sessionPolicies, authorization, normalized) : undefined;
-  const resourceOutcome = request.resourcePolicy ? evaluate([request.resourcePolicy], authorization, normalized)[0] : undefined;
+  const resourceOutcome = request.resourcePolicy ? evaluatePolicy(request.resourcePolicy, authorization, normalized) : undefined;
   const boundaryResults = identity.permissionsBoundary ? evaluate(identity.permissionsBoundary, authorization, normalized) : undefined;
   if (allIdentityResults.some(isDeny)) return denied('ExplicitDeny', 'identity-based');
   if (boundaryResults?.some(isDeny)) return denied('ExplicitDeny', 'permissions-boundary');
@@ -174,8 +174,7 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
 
   // The root user's identity side allows everything in its own account, as an identity policy of `*` would.
   const ownAccount = identity.principal.accountId === request.resourceAccount;
-  const rootAllows: PolicyEvaluation[] = identity.unrestricted && ownAccount ? [{ decision: 'Allow', allowedVia: 'principal', statements: ['root'] }] : [];
-  const identityPolicies = [...identityResults, ...rootAllows];
+  const identityPolicies = identity.unrestricted && ownAccount ? withRootAllow(identityResults) : identityResults;
   const sessionAllows = sessionResults === undefined || sessionResults.some((result) => result.decision === 'Allow');
   const final = decide({
     // Session policies: "the resulting session's permissions are the intersection of the identity-based policies
@@ -188,19 +187,30 @@ export function checkAccess(identity: PrincipalPolicies, request: AccessRequest,
     resourceAccount: request.resourceAccount,
     resourceKind: request.resourceKind,
   });
-  if (final.decision === 'Allow') return { allowed: true };
+  if (final.decision === 'Allow') return ALLOWED;
   // A grant allows a KMS operation by itself, for the grantee it names, as long as nothing denies explicitly and
   // (Coffer's safe reading: AWS does not say) the caller's permissions boundary and session policies allow it. A
   // grant to the caller's account needs the caller's own identity side to allow as well, as a key policy naming
   // the account does.
-  if (request.allowedByGrant && final.reason === 'ImplicitDeny' && !bounded && sessionAllows) return { allowed: true };
+  if (request.allowedByGrant && final.reason === 'ImplicitDeny' && !bounded && sessionAllows) return ALLOWED;
   if (request.allowedByAccountGrant && final.reason === 'ImplicitDeny' && sessionAllows && identityPolicies.some((result) => result.decision === 'Allow')) {
-    return { allowed: true };
+    return ALLOWED;
   }
   if (final.reason === 'ExplicitDeny') return denied('ExplicitDeny', 'resource-based');
   if (bounded && allIdentityResults.some((result) => result.decision === 'Allow')) return denied('ImplicitDeny', 'permissions-boundary');
   if (!sessionAllows && [...identityPolicies, resourceResult].some((result) => result?.decision === 'Allow')) return denied('ImplicitDeny', 'session');
   return denied('ImplicitDeny', implicitDenySide(request, identityPolicies, resourceResult));
+}
+
+/** An allowed check's decision: one shared, frozen object (most checks allow). */
+const ALLOWED: AccessDecision = Object.freeze({ allowed: true });
+
+/** The root user's identity side, as an identity policy of `*` would answer (see PrincipalPolicies.unrestricted). */
+const ROOT_ALLOW: PolicyEvaluation = Object.freeze({ decision: 'Allow', allowedVia: 'principal', statements: Object.freeze(['root']) as readonly string[] });
+const ROOT_ALLOW_ALONE: readonly PolicyEvaluation[] = Object.freeze([ROOT_ALLOW]);
+
+function withRootAllow(identityResults: readonly PolicyEvaluation[]): readonly PolicyEvaluation[] {
+  return identityResults.length === 0 ? ROOT_ALLOW_ALONE : [...identityResults, ROOT_ALLOW];
 }
 
 /**

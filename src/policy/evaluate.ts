@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
  */
-import type { CompiledPolicy, PrincipalMatch } from './compile.js';
+import type { CompiledCondition, CompiledPolicy, PrincipalMatch } from './compile.js';
 import { normalizeContext, type NormalizedContext } from './context-keys.js';
 import type { AuthorizationRequest } from './types.js';
 
@@ -31,32 +31,53 @@ export type PolicyEvaluation = {
 };
 
 function evaluateOne(policy: CompiledPolicy, request: AuthorizationRequest, context: () => NormalizedContext): PolicyEvaluation {
-  const denies: string[] = [];
-  const direct: string[] = [];
+  // Every check runs this for each policy in play: the lists are made only when a statement matches, and the
+  // statements are walked by index (no closure per policy).
+  let denies: string[] | undefined;
+  let direct: string[] | undefined;
   let directByRoleArnOnly = true;
-  const viaAccount: string[] = [];
+  let viaAccount: string[] | undefined;
   let namesCaller = false;
-  policy.statements.forEach((statement, index) => {
+  const statements = policy.statements;
+  for (let index = 0; index < statements.length; index++) {
+    const statement = statements[index]!;
     const match: PrincipalMatch | undefined = statement.principal ? statement.principal(request.principal) : 'principal';
-    if (match === undefined) return;
-    if (!statement.action(request.action) || !statement.resource(request.resource, context)) return;
+    if (match === undefined) continue;
+    if (!statement.action(request.action) || !statement.resource(request.resource, context)) continue;
     // Conditions: different operators and different keys are ANDed.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
-    if (!statement.conditions.every((condition) => condition.test(context().get(condition.key), context))) return;
+    if (!conditionsHold(statement.conditions, context)) continue;
     const name = statement.sid ?? `#${index}`;
-    if (statement.effect === 'Deny') denies.push(name);
+    if (statement.effect === 'Deny') (denies ??= []).push(name);
     else if (match === 'principal' || match === 'role') {
-      direct.push(name);
+      (direct ??= []).push(name);
       if (match === 'principal') directByRoleArnOnly = false;
       if (statement.principal && statement.listsArn(request.principal.arn)) namesCaller = true;
-    } else viaAccount.push(name);
-  });
-  if (denies.length > 0) return { decision: 'Deny', allowedVia: undefined, statements: denies };
-  if (direct.length > 0) {
-    return { decision: 'Allow', allowedVia: 'principal', statements: direct, namesCaller, ...(directByRoleArnOnly && { viaRoleArn: true }) };
+    } else (viaAccount ??= []).push(name);
   }
-  if (viaAccount.length > 0) return { decision: 'Allow', allowedVia: 'account', statements: viaAccount };
-  return { decision: 'NotApplicable', allowedVia: undefined, statements: [] };
+  if (denies) return { decision: 'Deny', allowedVia: undefined, statements: denies };
+  if (direct) {
+    return directByRoleArnOnly
+      ? { decision: 'Allow', allowedVia: 'principal', statements: direct, namesCaller, viaRoleArn: true }
+      : { decision: 'Allow', allowedVia: 'principal', statements: direct, namesCaller };
+  }
+  if (viaAccount) return { decision: 'Allow', allowedVia: 'account', statements: viaAccount };
+  return NOT_APPLICABLE;
+}
+
+/** What a policy with no matching statement gives: one shared, frozen result. */
+const NOT_APPLICABLE: PolicyEvaluation = Object.freeze({ decision: 'NotApplicable', allowedVia: undefined, statements: Object.freeze([]) as readonly string[] });
+
+function conditionsHold(conditions: readonly CompiledCondition[], context: () => NormalizedContext): boolean {
+  for (const condition of conditions) {
+    if (!condition.test(context().get(condition.key), context)) return false;
+  }
+  return true;
+}
+
+/** One policy against the request (a resource's policy), without the list `evaluate` makes. */
+export function evaluatePolicy(policy: CompiledPolicy, request: AuthorizationRequest, context: () => NormalizedContext = lazyContext(request)): PolicyEvaluation {
+  return evaluateOne(policy, request, context);
 }
 
 /**
@@ -112,8 +133,7 @@ export type FinalDecision = {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
  */
 export function decide(input: DecideInput): FinalDecision {
-  const all = input.resourcePolicy ? [...input.identityPolicies, input.resourcePolicy] : input.identityPolicies;
-  if (all.some((result) => result.decision === 'Deny')) return { decision: 'Deny', reason: 'ExplicitDeny' };
+  if (input.identityPolicies.some(isDeny) || (input.resourcePolicy !== undefined && isDeny(input.resourcePolicy))) return EXPLICIT_DENY;
 
   const identityAllows = input.identityPolicies.some((result) => result.decision === 'Allow');
   const resource = input.resourcePolicy;
@@ -132,5 +152,14 @@ export function decide(input: DecideInput): FinalDecision {
   } else {
     allowed = identityAllows && resourceAllows;
   }
-  return allowed ? { decision: 'Allow', reason: 'Allowed' } : { decision: 'Deny', reason: 'ImplicitDeny' };
+  return allowed ? ALLOWED : IMPLICIT_DENY;
+}
+
+// decide's three answers, shared (frozen) rather than made for every check.
+const ALLOWED: FinalDecision = Object.freeze({ decision: 'Allow', reason: 'Allowed' });
+const IMPLICIT_DENY: FinalDecision = Object.freeze({ decision: 'Deny', reason: 'ImplicitDeny' });
+const EXPLICIT_DENY: FinalDecision = Object.freeze({ decision: 'Deny', reason: 'ExplicitDeny' });
+
+function isDeny(result: PolicyEvaluation): boolean {
+  return result.decision === 'Deny';
 }

@@ -44,26 +44,64 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
 }
 
 export function encodeJsonBody(output: unknown): string {
+  if (hasTopLevelBlob(output)) return encodeWithBlobs(output);
   return JSON.stringify(toWire(output) ?? {});
 }
 
-/** Converts an operation's output to its wire form; Sensitive values are revealed here and only here. */
-function toWire(value: unknown): unknown {
-  if (value instanceof Sensitive) return toWire(value.reveal());
-  if (Buffer.isBuffer(value)) return value.toString('base64');
+/**
+ * An output with a blob member at its top (Decrypt's Plaintext, GenerateDataKey's CiphertextBlob): its base64 needs
+ * no JSON escaping, so it goes into the text as is, where JSON.stringify would check each of its characters (≈ 1 µs
+ * for a 1 KiB blob's 1,368). The other members are written by JSON.stringify one by one; the text is the same as
+ * JSON.stringify(toWire(output)) gives (a test holds it so).
+ */
+function encodeWithBlobs(output: Record<string, unknown>): string {
+  let text = '';
+  for (const member in output) {
+    if (!Object.hasOwn(output, member)) continue;
+    const value = output[member];
+    const blob = blobOf(value);
+    const json = blob ? `"${base64Of(blob)}"` : value === undefined ? undefined : JSON.stringify(toWire(value));
+    if (json === undefined) continue;
+    text += `${text === '' ? '{' : ','}${JSON.stringify(member)}:${json}`;
+  }
+  return text === '' ? '{}' : `${text}}`;
+}
+
+function hasTopLevelBlob(output: unknown): output is Record<string, unknown> {
+  if (typeof output !== 'object' || output === null || Array.isArray(output) || blobOf(output) !== undefined) return false;
+  for (const member in output) {
+    if (Object.hasOwn(output, member) && blobOf((output as Record<string, unknown>)[member]) !== undefined) return true;
+  }
+  return false;
+}
+
+/** A blob value as toWire reads it: bytes, or bytes wrapped as Sensitive. */
+function blobOf(value: unknown): Uint8Array | undefined {
+  const revealed = value instanceof Sensitive ? value.reveal() : value;
+  return revealed instanceof Uint8Array ? revealed : undefined;
+}
+
+function base64Of(bytes: Uint8Array): string {
   // A view over the same bytes, not a copy.
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
+}
+
+/**
+ * Converts an operation's output to its wire form; Sensitive values are revealed here and only here. Strings,
+ * numbers and booleans (most members) return before the object checks.
+ */
+function toWire(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Sensitive) return toWire(value.reveal());
   if (value instanceof Date) return value.getTime() / 1000;
   if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === 'object') {
-    // for...in over a plain object, not Object.entries: no [member, value] pair allocated per member.
-    const wire: Record<string, unknown> = {};
-    for (const member in value) {
-      if (!Object.hasOwn(value, member)) continue;
-      const memberValue = (value as Record<string, unknown>)[member];
-      if (memberValue !== undefined) wire[member] = toWire(memberValue);
-    }
-    return wire;
+  if (value instanceof Uint8Array) return base64Of(value);
+  // for...in over a plain object, not Object.entries: no [member, value] pair allocated per member.
+  const wire: Record<string, unknown> = {};
+  for (const member in value) {
+    if (!Object.hasOwn(value, member)) continue;
+    const memberValue = (value as Record<string, unknown>)[member];
+    if (memberValue !== undefined) wire[member] = toWire(memberValue);
   }
-  return value;
+  return wire;
 }

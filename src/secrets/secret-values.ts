@@ -134,11 +134,14 @@ export function sameValue(a: PlainValue, b: PlainValue): boolean {
   return a.type === b.type && a.bytes.length === b.bytes.length && timingSafeEqual(a.bytes, b.bytes);
 }
 
-/** The wire members of a value: SecretString or SecretBinary, wrapped so they never reach a log. */
-export function valueMembers(value: PlainValue) {
-  return value.type === 'string'
-    ? { SecretString: new Sensitive(value.bytes.toString('utf8')) }
-    : { SecretBinary: new Sensitive(value.bytes) };
+/** A string value's SecretString member, wrapped so it never reaches a log. */
+export function secretString(value: PlainValue): Sensitive<string> {
+  return new Sensitive(value.bytes.toString('utf8'));
+}
+
+/** A binary value's SecretBinary member, wrapped so it never reaches a log. */
+export function secretBinary(value: PlainValue): Sensitive<Buffer> {
+  return new Sensitive(value.bytes);
 }
 
 export function newVersionId(clientRequestToken: string | undefined): string {

@@ -269,8 +269,9 @@ async function execute(
     const action = `${target.table.signingName}:${target.operationName}`;
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId });
   }
-  // Fail-closed auditing refuses a mutation before it runs when no event could be written now.
-  await deps.audit?.admit({ requestId: ctx.requestId, operation: target.operationName });
+  // Fail-closed auditing refuses a mutation before it runs when no event could be written now. Fail-open auditing
+  // (the default) admits every call: no probe, so no promise to wait for.
+  if (deps.audit?.failClosed) await deps.audit.admit({ requestId: ctx.requestId, operation: target.operationName });
   const checksBefore = ctx.access!.checks;
   const output = await spec.run(ctx, parsed.data);
   if (access === 'resource' && ctx.access!.checks === checksBefore) {
@@ -306,8 +307,11 @@ async function audited<T, R>(
     }
     throw error;
   }
-  // record() builds the event before its first await; the output is not needed after that.
-  const recorded = audit.record({ ...call, output: outputOf(result) });
+  // record() builds the event before its first await; the output is not needed after that, and is taken off the
+  // call again (rather than handed over in a copy of the call) so the wait for durability does not hold it.
+  call.output = outputOf(result);
+  const recorded = audit.record(call);
+  call.output = undefined;
   let finished: R;
   try {
     finished = finish(result);

@@ -7,6 +7,7 @@
  * path when a component needs no encoding at all.
  */
 import { hash } from 'node:crypto';
+import { remembered } from '../../core/index.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -115,15 +116,32 @@ function compareKeyThenValue(a: [string, string], b: [string, string]): number {
 
 // --- canonical headers -----------------------------------------------------------------------------------
 
-/** `name:value\n` for each signed header, in the order the client listed them (walked without splitting the list). */
+/** `name:value\n` for each signed header, in the order the client listed them. */
 function pushCanonicalHeaders(parts: string[], headers: HeaderBag, signedHeaders: string): void {
-  let start = 0;
-  while (start <= signedHeaders.length) {
-    const end = endOfListItem(signedHeaders, start);
-    const name = signedHeaders.slice(start, end);
-    parts.push(name, ':', canonicalHeaderValue(headers[name.toLowerCase()]), '\n');
-    start = end + 1;
+  const items = signedHeaderItems(signedHeaders);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]!;
+    parts.push(item.prefix, canonicalHeaderValue(headers[item.key]), '\n');
   }
+}
+
+type SignedHeaderItem = { readonly prefix: string; readonly key: string };
+
+/**
+ * The SignedHeaders list's items: `name:` as the canonical request writes it, and the lower-case name node's headers
+ * are keyed by (split on `;` as the list is walked: an empty item stays an empty name). A client sends the same list
+ * with every request, so the items of a list up to REMEMBERED_LIST_CHARS long are made once and shared (frozen); a
+ * longer one, which no SDK sends, is not kept, so a client cannot make the server hold large lists.
+ */
+function signedHeaderItems(signedHeaders: string): readonly SignedHeaderItem[] {
+  return signedHeaders.length <= REMEMBERED_LIST_CHARS ? rememberedSignedHeaderItems(signedHeaders) : signedHeaderItemsOf(signedHeaders);
+}
+
+const REMEMBERED_LIST_CHARS = 512;
+const rememberedSignedHeaderItems = remembered(signedHeaderItemsOf);
+
+function signedHeaderItemsOf(signedHeaders: string): readonly SignedHeaderItem[] {
+  return Object.freeze(signedHeaders.split(';').map((name) => Object.freeze({ prefix: `${name}:`, key: name.toLowerCase() })));
 }
 
 /** Whether the `;`-separated SignedHeaders list names `name`. */

@@ -25,6 +25,11 @@ export function deriveSigningKey(secretAccessKey: string, date: string, region: 
   return hmacSha256(serviceKey, SCOPE_TERMINATOR);
 }
 
+/** The cache's key for a signing key: the access key id and the scope's date, region and service. */
+export function signingKeyCacheKey(accessKeyId: string, date: string, region: string, service: string): string {
+  return `${accessKeyId}\n${date}\n${region}\n${service}`;
+}
+
 /**
  * Bounded cache of derived signing keys, keyed by access key id, date, region and service. An entry also
  * remembers the secret it was derived from (a reference to the string the credential store already holds, not
@@ -44,8 +49,8 @@ export class SigningKeyCache {
     this.#maxEntries = maxEntries;
   }
 
-  get(accessKeyId: string, secret: string, date: string, region: string, service: string): KeyObject {
-    const cacheKey = `${accessKeyId}\n${date}\n${region}\n${service}`;
+  /** `cacheKey`: signingKeyCacheKey of the same four, when the caller has it already (a remembered credential scope). */
+  get(accessKeyId: string, secret: string, date: string, region: string, service: string, cacheKey = signingKeyCacheKey(accessKeyId, date, region, service)): KeyObject {
     const cached = this.#keys.get(cacheKey);
     if (cached !== undefined && cached.secret === secret) return cached.signingKey;
     const signingKey = createSecretKey(deriveSigningKey(secret, date, region, service));

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
-import { commonError, type AwsError } from '../../core/index.js';
+import { commonError, remembered, type AwsError } from '../../core/index.js';
 import {
   ALGORITHM,
   UNSIGNED_PAYLOAD,
@@ -18,7 +18,7 @@ import {
   type HeaderBag,
   type RawQueryParam,
 } from './canonical-request.js';
-import { SCOPE_TERMINATOR, hmacSha256Hex, type SigningKeyCache } from './signing-key.js';
+import { SCOPE_TERMINATOR, hmacSha256Hex, signingKeyCacheKey, type SigningKeyCache } from './signing-key.js';
 
 export type SignedRequest = {
   method: string;
@@ -67,7 +67,15 @@ const QUERY_PARAM = {
   securityToken: 'X-Amz-Security-Token',
 } as const;
 
-type CredentialScope = { accessKeyId: string; date: string; region: string; service: string; scope: string };
+type CredentialScope = {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  scope: string;
+  /** The signing key cache's key for this credential (made with the scope, which is remembered). */
+  signingKeyCacheKey: string;
+};
 
 /** What the client claims it signed, read from the header or the query string. */
 type SignatureClaim = {
@@ -101,7 +109,7 @@ export function verifySigV4(
   requireFreshSignature(claim, signedAt, now, options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
 
   const { date, region, service } = claim.credential;
-  const signingKey = cache.get(claim.credential.accessKeyId, secret, date, region, service);
+  const signingKey = cache.get(claim.credential.accessKeyId, secret, date, region, service, claim.credential.signingKeyCacheKey);
   if (!anyPayloadHashMatches(req, query, claim, signingKey)) throw commonError('InvalidSignatureException', SIGNATURE_MISMATCH);
 
   return toIdentity(claim, signedAt);
@@ -256,8 +264,19 @@ function parseExpires(text: string): number {
   return seconds;
 }
 
-/** `AKID/20240101/us-east-1/kms/aws4_request` */
+/**
+ * `AKID/20240101/us-east-1/kms/aws4_request`. A client signs a day's requests with one credential, so the parsed
+ * scope of one up to REMEMBERED_CREDENTIAL_CHARS long is kept (frozen, shared) for the next request that sends it;
+ * a malformed one throws every time, and a longer one is parsed each time and not kept.
+ */
 function parseCredentialScope(credential: string): CredentialScope {
+  return credential.length <= REMEMBERED_CREDENTIAL_CHARS ? rememberedCredentialScope(credential) : credentialScopeOf(credential);
+}
+
+const REMEMBERED_CREDENTIAL_CHARS = 256;
+const rememberedCredentialScope = remembered(credentialScopeOf);
+
+function credentialScopeOf(credential: string): CredentialScope {
   const parts = credential.split('/');
   const [accessKeyId, date, region, service, terminator] = parts;
   if (parts.length !== 5 || accessKeyId === undefined || date === undefined || region === undefined || service === undefined) {
@@ -272,7 +291,8 @@ function parseCredentialScope(credential: string): CredentialScope {
     throw incomplete(`Credential should be scoped to a valid date, region and service, got '${truncate(credential)}'.`);
   }
   // The scope is the credential after the key id: `date/region/service/aws4_request`, checked above.
-  return { accessKeyId, date, region, service, scope: credential.slice(accessKeyId.length + 1) };
+  const scope = credential.slice(accessKeyId.length + 1);
+  return Object.freeze({ accessKeyId, date, region, service, scope, signingKeyCacheKey: signingKeyCacheKey(accessKeyId, date, region, service) });
 }
 
 function parseSignedHeaders(text: string): string {

@@ -5,7 +5,7 @@ import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
 import { matchesFilters, page } from '../list-filters.js';
 import type { SecretAccess } from '../secret-access.js';
-import { plainValue, valueMembers, type SecretValues } from '../secret-values.js';
+import { plainValue, secretBinary, secretString, type SecretValues } from '../secret-values.js';
 import { accessDay } from '../secret-views.js';
 import type { SecretsInput } from '../schemas.js';
 import { AWSCURRENT } from '../staging-labels.js';
@@ -28,14 +28,10 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
     if (secret.lastAccessedDate?.getTime() !== today.getTime() || version.lastAccessedDate?.getTime() !== today.getTime()) {
       accessDates.record({ arn: secret.arn, versionId: version.versionId, accessedDate: today });
     }
-    return {
-      ARN: secret.arn,
-      Name: secret.name,
-      VersionId: version.versionId,
-      ...valueMembers(value),
-      VersionStages: version.stages,
-      CreatedDate: version.createdDate,
-    };
+    // One literal per value type (members in AWS's order), not an object of the value's member spread into another.
+    return value.type === 'string'
+      ? { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, SecretString: secretString(value), VersionStages: version.stages, CreatedDate: version.createdDate }
+      : { ARN: secret.arn, Name: secret.name, VersionId: version.versionId, SecretBinary: secretBinary(value), VersionStages: version.stages, CreatedDate: version.createdDate };
   }
 
   async function selectVersion(secret: SecretRecord, versionId: string | undefined, versionStage: string | undefined): Promise<SecretVersionRecord> {

@@ -381,6 +381,43 @@ describe('verifySigV4 rejections', () => {
   });
 });
 
+describe('verifySigV4 over requests that repeat a credential and a SignedHeaders list (both remembered per list)', () => {
+  test('a remembered list keeps header names only: the next request with a changed signed value is refused', async () => {
+    const cache = new SigningKeyCache();
+    const req = await signWithSdk();
+    assert.equal(verifySigV4(req, lookupExample, SIGNED_AT, cache).accessKeyId, ACCESS_KEY_ID);
+    assert.equal(verifySigV4(req, lookupExample, SIGNED_AT, cache).accessKeyId, ACCESS_KEY_ID);
+    const headers = { ...req.headers, 'x-amz-target': 'TrentService.ScheduleKeyDeletion' };
+    assertAwsError(() => verifySigV4({ ...req, headers }, lookupExample, SIGNED_AT, cache), 'InvalidSignatureException', SIGNATURE_MISMATCH);
+  });
+
+  test('a remembered credential scope is still checked against the key it names and the secret looked up', async () => {
+    const cache = new SigningKeyCache();
+    const req = await signWithSdk();
+    verifySigV4(req, lookupExample, SIGNED_AT, cache);
+    assertAwsError(() => verifySigV4(req, () => 'another-secret', SIGNED_AT, cache), 'InvalidSignatureException', SIGNATURE_MISMATCH);
+    assertAwsError(() => verifySigV4(req, () => undefined, SIGNED_AT, cache), 'UnrecognizedClientException');
+  });
+
+  test('a malformed credential is refused every time it is sent', () => {
+    const authorization =
+      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/aws4_request, SignedHeaders=host;x-amz-date, Signature=' + 'ab'.repeat(32);
+    const req: SignedRequest = { method: 'POST', path: '/', query: '', headers: { host: 'h', 'x-amz-date': '20240501T100000Z', authorization }, body: Buffer.alloc(0) };
+    for (let attempt = 0; attempt < 2; attempt++) assertAwsError(() => verify(req), 'IncompleteSignatureException', 'Credential must have exactly 5 slash-delimited elements');
+  });
+
+  test('a SignedHeaders list too long to be remembered (over 512 characters) is verified the same way', async () => {
+    const extra: Record<string, string> = {};
+    for (let index = 0; index < 40; index++) extra[`x-amz-meta-signed-header-${String(index).padStart(2, '0')}`] = `value ${index}`;
+    const req = await signWithSdk({ headers: extra });
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(String(req.headers.authorization))![1]!;
+    assert.ok(signedHeaders.length > 512, `${signedHeaders.length} characters`);
+    assert.equal(verify(req).accessKeyId, ACCESS_KEY_ID);
+    const headers = { ...req.headers, 'x-amz-meta-signed-header-39': 'changed' };
+    assertAwsError(() => verify({ ...req, headers }), 'InvalidSignatureException', SIGNATURE_MISMATCH);
+  });
+});
+
 describe('verifySigV4 malformed Authorization headers → IncompleteSignatureException', () => {
   const credential = 'Credential=AKIDEXAMPLE/20240501/us-east-1/kms/aws4_request';
   const signedHeaders = 'SignedHeaders=content-type;host;x-amz-date;x-amz-target';
