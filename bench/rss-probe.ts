@@ -16,6 +16,10 @@
  *     --compare L=DIR    another compiled tree (e.g. main's dist/) measured in the same rounds, with the Node flags
  *                        of DIR/../bin/coffer; repeatable
  *     --node-args L=ARGS a variant of this build with more Node flags ("--max-semi-space-size=8"); repeatable
+ *     --env L=VAR=VALUE  a variant of this build with one more environment variable, as bin/coffer's `env -S` line
+ *                        sets them (`glibcs=GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072`); repeatable
+ *   Every build runs with the environment assignments of its bin/coffer's `env -S` line (MALLOC_ARENA_MAX=2),
+ *   as `coffer` run as a program does.
  *     --heaps            load bench/dist/tail-preload.js into every server and print, at the end of each phase, each
  *                        thread's V8 heap (committed/used MB), the audit writer's isolate among them (not in /metrics)
  *
@@ -25,7 +29,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cofferMain, cofferNodeFlags, openInProcess, removeSnapshot, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { cofferMain, cofferNodeFlags, openInProcess, removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
 import { forEachConcurrently, sendOk, TARGET_PREFIX } from './aws-call.js';
 import { median, splitSpec, valueOf, valuesOf } from './extras.js';
 import { runLoadSpread, type Measurement } from './load.js';
@@ -35,7 +39,7 @@ import { seedCoffer } from './seed.js';
 import { selfCheck, Signer } from './signer.js';
 import { getSecretValue, LIST_PAGE_SIZE, pool, rng, type RequestSource } from './workloads.js';
 
-type Variant = { label: string; main: string; nodeFlags: string[]; nodeArgs: string[] };
+type Variant = { label: string; main: string; nodeFlags: string[]; nodeArgs: string[]; env: Record<string, string> };
 type PhaseResult = { phase: string; measurement: Measurement; peakRssMb: number; atEnd: string };
 type RunResult = {
   label: string;
@@ -65,16 +69,23 @@ async function main(): Promise<void> {
   await selfCheck();
   pinSelf(LOAD_CPUS);
   snapshotBuild();
-  const variants: Variant[] = [{ label: 'this', main: cofferMain(), nodeFlags: cofferNodeFlags(), nodeArgs: [] }];
+  const ownEnv = shebangEnv();
+  const variants: Variant[] = [{ label: 'this', main: cofferMain(), nodeFlags: cofferNodeFlags(), nodeArgs: [], env: ownEnv }];
   for (const spec of valuesOf(argv, '--compare')) {
     const [label, dir] = splitSpec(spec);
-    // A compared build runs with its own checkout's bin/coffer flags (DIR/../bin/coffer), none when absent.
+    // A compared build runs with its own checkout's bin/coffer flags and environment (DIR/../bin/coffer), none when absent.
     const bin = join(dir, '..', 'bin/coffer');
-    variants.push({ label, main: snapshotCompareBuild(label, dir), nodeFlags: existsSync(bin) ? cofferNodeFlags(bin) : [], nodeArgs: [] });
+    const present = existsSync(bin);
+    variants.push({ label, main: snapshotCompareBuild(label, dir), nodeFlags: present ? cofferNodeFlags(bin) : [], nodeArgs: [], env: present ? shebangEnv(bin) : {} });
   }
   for (const spec of valuesOf(argv, '--node-args')) {
     const [label, args] = splitSpec(spec);
-    variants.push({ label, main: cofferMain(), nodeFlags: cofferNodeFlags(), nodeArgs: args.split(/\s+/).filter(Boolean) });
+    variants.push({ label, main: cofferMain(), nodeFlags: cofferNodeFlags(), nodeArgs: args.split(/\s+/).filter(Boolean), env: ownEnv });
+  }
+  for (const spec of valuesOf(argv, '--env')) {
+    const [label, assignment] = splitSpec(spec);
+    const [name, value] = splitSpec(assignment);
+    variants.push({ label, main: cofferMain(), nodeFlags: cofferNodeFlags(), nodeArgs: [], env: { ...ownEnv, [name]: value } });
   }
   const work = mkdtempSync(join(tmpdir(), 'coffer-rss-'));
   const seeded = seededArg ?? join(work, 'seeded');
@@ -131,7 +142,7 @@ async function measure(
     nodeFlags: variant.nodeFlags,
     nodeArgs: heapTrace ? ['--import', PRELOAD, ...variant.nodeArgs] : variant.nodeArgs,
     serverArgs: ['--metrics-token', METRICS_TOKEN],
-    env: heapTrace ? { TAIL_PROBE_OUT: heapTrace } : {},
+    env: heapTrace ? { ...variant.env, TAIL_PROBE_OUT: heapTrace } : variant.env,
   });
   try {
     await sendOk(peer.url, peer.host, signer, getSecretValue(0));
@@ -176,6 +187,21 @@ async function measure(
   } finally {
     await peer.stop();
   }
+}
+
+/**
+ * The `NAME=VALUE` words before `node` on a bin/coffer's `#!/usr/bin/env -S` line: glibc reads MALLOC_ARENA_MAX and
+ * GLIBC_TUNABLES at the process's start, so a probe that passed only the Node flags measured another allocator.
+ */
+function shebangEnv(bin?: string): Record<string, string> {
+  const shebang = readFileSync(bin ?? join(REPO_ROOT, 'bin/coffer'), 'utf8').split('\n', 1)[0]!;
+  const words = shebang.replace(/^#!\S+/, '').trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  for (const word of words.slice(0, words.indexOf('node'))) {
+    const at = word.indexOf('=');
+    if (at > 0) env[word.slice(0, at)] = word.slice(at + 1);
+  }
+  return env;
 }
 
 /**
@@ -336,7 +362,7 @@ function report(results: RunResult[], variants: Variant[]): string {
     const phase = (name: string, pick: (m: Measurement) => number, digits = 1) => median(runs.map((run) => pick(run.phases.find((p) => p.phase === name)!.measurement))).toFixed(digits);
     const phasePeak = (name: string) => median(runs.map((run) => run.phases.find((p) => p.phase === name)!.peakRssMb)).toFixed(0);
     rows.push(
-      `| ${variant.label} ${[...variant.nodeFlags, ...variant.nodeArgs].join(' ')} | ${med((r) => r.vmHwmMb)} MB | ${med((r) => r.afterStartRssMb)} | ${med((r) => r.endRssMb)} | ${med((r) => r.heapTotalMaxMb)} | ${med((r) => r.externalMaxMb)} | ${phase('get-random', (m) => m.p99Ms)} ms / ${phase('get-random', (m) => m.serverCpuMicrosPerRequest, 0)} | ${phase('list', (m) => m.p99Ms)} ms / ${phase('list', (m) => m.serverCpuMicrosPerRequest, 0)} | ${phase('both', (m) => m.p99Ms)} ms | ${phasePeak('get-random')} / ${phasePeak('list')} / ${phasePeak('both')} |`,
+      `| ${variant.label} ${[...Object.entries(variant.env).map(([name, value]) => `${name}=${value}`), ...variant.nodeFlags, ...variant.nodeArgs].join(' ')} | ${med((r) => r.vmHwmMb)} MB | ${med((r) => r.afterStartRssMb)} | ${med((r) => r.endRssMb)} | ${med((r) => r.heapTotalMaxMb)} | ${med((r) => r.externalMaxMb)} | ${phase('get-random', (m) => m.p99Ms)} ms / ${phase('get-random', (m) => m.serverCpuMicrosPerRequest, 0)} | ${phase('list', (m) => m.p99Ms)} ms / ${phase('list', (m) => m.serverCpuMicrosPerRequest, 0)} | ${phase('both', (m) => m.p99Ms)} ms | ${phasePeak('get-random')} / ${phasePeak('list')} / ${phasePeak('both')} |`,
     );
   }
   return `medians of ${Math.max(...results.map((r) => r.round)) + 1} rounds (MB unless said)\n\n${rows.join('\n')}`;

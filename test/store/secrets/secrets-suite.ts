@@ -143,6 +143,25 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
       const visible = await store.listSecretPage(account, 'us-east-1', { includeDeleted: true, now: afterWindow, sortBy: 'name', descending: false, offset: 0, limit: 10 });
       assert.deepEqual(visible.map((item) => item.name), ['a', 'b', 'c', 'e'], 'a secret past its recovery window is gone');
     });
+
+    it('listSecretPage gives each secret its own tags in key order and its versions\' labels in label order', async () => {
+      const account = '131313131313';
+      const tagged = newSecret(account, 'paged/tagged');
+      const first = newVersion(tagged.arn);
+      // Keys and labels out of order, one beyond the BMP (byte order puts it after 'z'; UTF-16 order would not).
+      await store.createSecret(tagged, [{ TagKey: 'zone', TagValue: 'b' }, { TagKey: '\u{1F511}key', TagValue: 'c' }, { TagKey: 'app', TagValue: 'a' }], first);
+      const second = newVersion(tagged.arn);
+      const moves = [{ stage: 'AWSCURRENT', versionId: second.versionId }, { stage: 'AWSPREVIOUS', versionId: first.versionId }, { stage: 'blue', versionId: second.versionId }, { stage: 'Amber', versionId: second.versionId }];
+      await store.putSecretVersion(second, () => ({ moves, deleteVersions: [] }), new Date());
+      const bare = newSecret(account, 'paged/bare');
+      await store.createSecret(bare, []);
+      const items = await store.listSecretPage(account, 'us-east-1', { includeDeleted: false, now: new Date(), sortBy: 'name', descending: false, offset: 0, limit: 10 });
+      assert.deepEqual(items.map((item) => [item.name, item.tags, item.versionStages]), [
+        ['paged/bare', [], {}],
+        ['paged/tagged', [{ TagKey: 'app', TagValue: 'a' }, { TagKey: 'zone', TagValue: 'b' }, { TagKey: '\u{1F511}key', TagValue: 'c' }], { [second.versionId]: ['AWSCURRENT', 'Amber', 'blue'], [first.versionId]: ['AWSPREVIOUS'] }],
+      ]);
+      assert.deepEqual(Object.keys(items[1]!.versionStages), [second.versionId, first.versionId], 'versions in the order of their first label');
+    });
     /** The replica of `primary` in `region` as a sync prepares it, its versions sealed unless `held`. */
     function replicaState(primary: SecretRecord, region: string, versions: Array<Omit<SecretVersionRecord, 'stages'> & { stages: string[] }>, held: string[] = []): ReplicaState {
       const arn = primary.arn.replace(`:${primary.region}:`, `:${region}:`);
