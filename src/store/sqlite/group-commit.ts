@@ -78,7 +78,7 @@ export class GroupCommit {
     let pending = this.#queue;
     this.#queue = [];
     if (pending.length === 0) return;
-    // A PRAGMA takes effect when it is prepared, not when a prepared one runs: so each time, not a Statement.
+    // Set each time, not through a prepared Statement: a prepared PRAGMA's first run after preparing sets nothing.
     if (syncWal) this.#db.pragma('synchronous = NORMAL');
     try {
       while (pending.length > 0) pending = this.#commitGroup(pending, syncWal);
