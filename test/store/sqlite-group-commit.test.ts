@@ -248,6 +248,21 @@ describe('GroupCommit', () => {
     assert.equal(await put, 1);
   });
 
+  it('a flush while a transaction is open on the connection fails the queued callers and throws nothing', async () => {
+    const { sync, calls } = heldSync();
+    const group = new GroupCommit(db, sync);
+    db.exec('BEGIN');
+    try {
+      const put = group.run(insertBare('l'));
+      await assert.rejects(put, /transaction/);
+    } finally {
+      db.exec('ROLLBACK');
+    }
+    assert.equal(calls.length, 0);
+    assert.ok(!names().includes('l'));
+    assert.equal(db.pragma('synchronous', { simple: true }), 2);
+  });
+
   it('a failed WAL sync fails every caller of its group', async () => {
     const { sync, calls } = heldSync();
     const group = new GroupCommit(db, sync);

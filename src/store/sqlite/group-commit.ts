@@ -79,11 +79,12 @@ export class GroupCommit {
     this.#queue = [];
     if (pending.length === 0) return;
     // Set each time, not through a prepared Statement: a prepared PRAGMA's first run after preparing sets nothing.
-    if (syncWal) this.#db.pragma('synchronous = NORMAL');
+    // SQLite refuses it inside a transaction, as it refuses the group's BEGIN: the callers get that error.
+    if (syncWal && !this.#setSynchronous('NORMAL', pending)) return;
     try {
       while (pending.length > 0) pending = this.#commitGroup(pending, syncWal);
     } finally {
-      if (syncWal) this.#db.pragma('synchronous = FULL');
+      if (syncWal) this.#setSynchronous('FULL', []);
     }
   }
 
@@ -124,6 +125,17 @@ export class GroupCommit {
       else items.forEach((item, index) => item.resolve(results[index]));
     });
     return [];
+  }
+
+  /** False when SQLite refused (an open transaction), with `items` rejected; nothing here throws out of a flush. */
+  #setSynchronous(level: 'NORMAL' | 'FULL', items: Queued[]): boolean {
+    try {
+      this.#db.pragma(`synchronous = ${level}`);
+      return true;
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return false;
+    }
   }
 
   /** After a failed write or COMMIT: its own error is the one the callers get, not a failure to roll back. */
