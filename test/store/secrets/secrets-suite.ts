@@ -145,7 +145,7 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
     });
 
     it('listSecretPage gives each secret its own tags in key order and its versions\' labels in label order', async () => {
-      const account = '131313131313';
+      const account = '585858585858';
       const tagged = newSecret(account, 'paged/tagged');
       const first = newVersion(tagged.arn);
       // Keys and labels out of order, one beyond the BMP (byte order puts it after 'z'; UTF-16 order would not).
