@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { AWSCURRENT, AWSPREVIOUS, planNewVersion } from '../../src/secrets/staging-labels.js';
 import type { LabelPlanner, SecretRecord } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { GroupCommit, WalFile, type WalSync } from '../../src/store/sqlite/group-commit.js';
+import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
 import { newSecret, newVersion } from './sample-records.js';
 
 const ACCOUNT = '111111111111';
@@ -216,118 +216,5 @@ describe('GroupCommit', () => {
     ]);
     assert.deepEqual(settled, [{ status: 'rejected', reason: refusal }, { status: 'fulfilled', value: 1 }]);
     assert.deepEqual(names(), ['a', 'c', 'd', 'e', 'g']);
-  });
-
-  /** A WAL sync the test completes itself: the group's commit is done when it is called, the callers wait on it. */
-  function heldSync() {
-    const calls: Array<(error: Error | null) => void> = [];
-    const sync: WalSync = (done) => calls.push(done);
-    return { sync, calls };
-  }
-
-  async function untilCalled(calls: unknown[]): Promise<void> {
-    while (calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
-  }
-
-  it('with a WAL sync, the callers settle only when it returns; the group committed at NORMAL, the connection is back at FULL', async () => {
-    db.pragma('synchronous = FULL');
-    const { sync, calls } = heldSync();
-    const group = new GroupCommit(db, sync);
-    let settled = false;
-    let levelInGroup: unknown;
-    const put = group.run(() => ((levelInGroup = db.pragma('synchronous', { simple: true })), insertBare('h')())).finally(() => (settled = true));
-    await untilCalled(calls);
-    // Committed (this connection and any other reads it) but not acknowledged: the WAL is not synced yet.
-    assert.ok(names().includes('h'));
-    assert.equal(db.inTransaction, false);
-    assert.equal(levelInGroup, 1, 'the group commits at NORMAL: no fsync on this thread');
-    assert.equal(db.pragma('synchronous', { simple: true }), 2, 'every other transaction commits at FULL');
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(settled, false, 'settled before the WAL was synced');
-    calls[0]!(null);
-    assert.equal(await put, 1);
-  });
-
-  it('a flush while a transaction is open on the connection fails the queued callers and throws nothing', async () => {
-    const { sync, calls } = heldSync();
-    const group = new GroupCommit(db, sync);
-    db.exec('BEGIN');
-    try {
-      const put = group.run(insertBare('l'));
-      await assert.rejects(put, /transaction/);
-    } finally {
-      db.exec('ROLLBACK');
-    }
-    assert.equal(calls.length, 0);
-    assert.ok(!names().includes('l'));
-    assert.equal(db.pragma('synchronous', { simple: true }), 2);
-  });
-
-  it('a failed WAL sync fails every caller of its group', async () => {
-    const { sync, calls } = heldSync();
-    const group = new GroupCommit(db, sync);
-    const puts = Promise.allSettled([group.run(insertBare('i')), group.run(insertBare('j'))]);
-    await untilCalled(calls);
-    assert.equal(calls.length, 1, 'one sync for the group');
-    const failure = new Error('EIO: the disk refused the sync');
-    calls[0]!(failure);
-    assert.deepEqual(await puts, [{ status: 'rejected', reason: failure }, { status: 'rejected', reason: failure }]);
-  });
-
-  it('flushDurably commits what is queued at FULL and settles without waiting for a WAL sync', async () => {
-    const { sync, calls } = heldSync();
-    const group = new GroupCommit(db, sync);
-    const put = group.run(insertBare('k'));
-    group.flushDurably();
-    assert.equal(await put, 1);
-    assert.equal(calls.length, 0);
-  });
-});
-
-/** The WAL file's own sync on a real database file. */
-describe('WalFile', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'coffer-wal-file-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  const synced = (wal: WalFile) => new Promise<Error | null>((resolve) => wal.sync(resolve));
-
-  /** Descriptors of this process open on `path` (Linux's /proc): the removed file's show as "(deleted)". */
-  function descriptorsOn(path: string): number {
-    return readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === path;
-      } catch {
-        return false;
-      }
-    }).length;
-  }
-
-  it('syncs the WAL, follows it when the file is removed and made again, and reports a missing one', async () => {
-    const path = join(dir, 'wal.db');
-    const wal = new WalFile(`${path}-wal`);
-    assert.match(String(await synced(wal)), /ENOENT/, 'no WAL yet');
-
-    const holder = new Database(path);
-    holder.pragma('journal_mode = WAL');
-    holder.exec('CREATE TABLE rows (name TEXT)');
-    assert.ok(existsSync(`${path}-wal`));
-    assert.equal(await synced(wal), null);
-    // The last connection to close deletes the WAL; the next write makes a new file under the same name.
-    const inFlight = synced(wal);
-    holder.close();
-    assert.equal(existsSync(`${path}-wal`), false);
-    assert.equal(await inFlight, null, 'a sync in flight when its file goes still returns');
-    const writer = new Database(path);
-    writer.pragma('journal_mode = WAL');
-    writer.prepare('INSERT INTO rows (name) VALUES (?)').run('after');
-    assert.ok(existsSync(`${path}-wal`));
-    assert.equal(descriptorsOn(`${path}-wal`), 1, 'SQLite\'s own; ours is on the removed file');
-    assert.equal(await synced(wal), null);
-    assert.equal(descriptorsOn(`${path}-wal`), 2, 'ours opened again on the new file');
-    writer.close();
-    wal.close();
   });
 });

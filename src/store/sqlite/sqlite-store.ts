@@ -20,7 +20,7 @@ import { SqliteRootSealedTables } from './root-sealed-tables.js';
 import type { RootSealedKind, RootSealedRecord } from '../repositories/root-sealed.js';
 import { SqliteRotationTables } from './rotation-tables.js';
 import { SqliteSecretTables } from './secret-tables.js';
-import { GroupCommit, WalFile } from './group-commit.js';
+import { GroupCommit } from './group-commit.js';
 import { SqliteTransfer } from './transfer.js';
 import type {
   AccessKeyRecord,
@@ -114,8 +114,6 @@ export class SqliteStore implements Store {
   #writeScope: WriteScope | undefined;
   /** Concurrent PutSecretValue writes, one transaction and one fsync per group (group-commit.ts). */
   readonly #groupCommit: GroupCommit;
-  /** coffer.db's WAL, which the group commit syncs off the request thread (none in memory). */
-  readonly #wal: WalFile | undefined;
   readonly #secrets: SqliteSecretTables;
   readonly #rotation: SqliteRotationTables;
   readonly #functions: SqliteFunctionTables;
@@ -145,8 +143,7 @@ export class SqliteStore implements Store {
     // pages. In process, 15,000 random GetSecretValue: 13 MB less resident, CPU per read unchanged (RESULTS.md).
     this.#db.pragma('cache_size = -4000');
     if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
-    this.#wal = inMemory ? undefined : new WalFile(`${path}-wal`);
-    this.#groupCommit = new GroupCommit(this.#db, this.#wal?.sync);
+    this.#groupCommit = new GroupCommit(this.#db);
     this.#cache = new ReadCache(this.#db, READ_CACHE_LIMITS);
     const prepare = (sql: string) => this.#stmt(sql);
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
@@ -193,11 +190,10 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (!this.#db.open) return;
-    this.#groupCommit.flushDurably();
+    this.#groupCommit.flush();
     // The audit writer closes first, after the appends already sent to it.
     this.#audit.close();
     this.#db.close();
-    this.#wal?.close();
   }
 
   async getMeta(name: string): Promise<Buffer | undefined> {
