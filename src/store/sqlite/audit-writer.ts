@@ -255,8 +255,8 @@ const AUDIT_WRITER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 /**
  * V8 sizes an isolate's young generation from the semi-space flags before its resource limits: the server's
- * `--max-semi-space-size=32 --min-semi-space-size=16` (bin/coffer, chosen for the request thread) gave the writer
- * 16–32 MB semi-spaces, 44 MB committed for 12–17 MB used. V8 reads them only when it makes an isolate, so the
+ * `--max-semi-space-size`/`--min-semi-space-size` (bin/coffer, chosen for the request thread; 32/16 when this was
+ * measured) gave the writer 16–32 MB semi-spaces, 44 MB committed for 12–17 MB used. V8 reads them only when it makes an isolate, so the
  * request thread's heap, made at start, keeps them; they are unset (0: V8's own sizing) before the writer's
  * isolate is made, and AUDIT_WRITER_LIMITS then holds. Threads started later get V8's sizing too.
  */
