@@ -86,8 +86,16 @@ export function createAuditRecorder(deps: AuditRecorderDeps) {
     return drafts.map(() => undefined);
   }
 
-  async function admit(call: Pick<ApiCall, 'requestId' | 'operation'>): Promise<void> {
-    if (!deps.failClosed || (call.operation !== undefined && isReadOnly(call.operation))) return;
+  /**
+   * Fail-closed: the probe a mutation waits for before it runs. Undefined when there is nothing to probe (fail-open
+   * auditing admits every call, and a read changes nothing), so the common call awaits no promise.
+   */
+  function admit(call: Pick<ApiCall, 'requestId' | 'operation'>): Promise<void> | undefined {
+    if (!deps.failClosed || (call.operation !== undefined && isReadOnly(call.operation))) return undefined;
+    return probeBeforeMutation(call);
+  }
+
+  async function probeBeforeMutation(call: Pick<ApiCall, 'requestId' | 'operation'>): Promise<void> {
     try {
       await deps.store.probeAuditAppend();
     } catch (error) {

@@ -269,9 +269,9 @@ async function execute(
     const action = `${target.table.signingName}:${target.operationName}`;
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId });
   }
-  // Fail-closed auditing refuses a mutation before it runs when no event could be written now. Fail-open auditing
-  // (the default) admits every call: no probe, so no promise to wait for.
-  if (deps.audit?.failClosed) await deps.audit.admit({ requestId: ctx.requestId, operation: target.operationName });
+  // Fail-closed auditing refuses a mutation before it runs when no event could be written now.
+  const admitting = deps.audit?.admit({ requestId: ctx.requestId, operation: target.operationName });
+  if (admitting) await admitting;
   const checksBefore = ctx.access!.checks;
   const output = await spec.run(ctx, parsed.data);
   if (access === 'resource' && ctx.access!.checks === checksBefore) {
