@@ -7,7 +7,7 @@ import type { KeyRecord } from '../store/index.js';
  * Every Decrypt answers with one: remembered per backing key id (a public value) rather than hashed per call, for
  * up to 10,000 backing keys (one per key and rotation) before it starts over.
  */
-const generatedKeyMaterialId = remembered((backingKeyId) => hash('sha256', `coffer key material id\0${backingKeyId}`, 'hex'), 10_000);
+const generatedKeyMaterialId = remembered((backingKeyId) => hash('sha256', `coffer key material id\0${backingKeyId}`, 'hex'), { limit: 10_000 });
 
 /**
  * The KeyMaterialId AWS returns beside what a symmetric encryption key's material made (Decrypt, GenerateDataKey*,

@@ -130,15 +130,10 @@ type SignedHeaderItem = { readonly prefix: string; readonly key: string };
 /**
  * The SignedHeaders list's items: `name:` as the canonical request writes it, and the lower-case name node's headers
  * are keyed by (split on `;` as the list is walked: an empty item stays an empty name). A client sends the same list
- * with every request, so the items of a list up to REMEMBERED_LIST_CHARS long are made once and shared (frozen); a
- * longer one, which no SDK sends, is not kept, so a client cannot make the server hold large lists.
+ * with every request, so the items of a list up to 512 characters are made once and shared (frozen); a longer one,
+ * which no SDK sends, is not kept.
  */
-function signedHeaderItems(signedHeaders: string): readonly SignedHeaderItem[] {
-  return signedHeaders.length <= REMEMBERED_LIST_CHARS ? rememberedSignedHeaderItems(signedHeaders) : signedHeaderItemsOf(signedHeaders);
-}
-
-const REMEMBERED_LIST_CHARS = 512;
-const rememberedSignedHeaderItems = remembered(signedHeaderItemsOf);
+const signedHeaderItems = remembered(signedHeaderItemsOf, { longestKey: 512 });
 
 function signedHeaderItemsOf(signedHeaders: string): readonly SignedHeaderItem[] {
   return Object.freeze(signedHeaders.split(';').map((name) => Object.freeze({ prefix: `${name}:`, key: name.toLowerCase() })));

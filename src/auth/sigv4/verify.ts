@@ -266,15 +266,10 @@ function parseExpires(text: string): number {
 
 /**
  * `AKID/20240101/us-east-1/kms/aws4_request`. A client signs a day's requests with one credential, so the parsed
- * scope of one up to REMEMBERED_CREDENTIAL_CHARS long is kept (frozen, shared) for the next request that sends it;
- * a malformed one throws every time, and a longer one is parsed each time and not kept.
+ * scope of one up to 256 characters is kept (frozen, shared) for the next request that sends it; a malformed one
+ * throws every time (nothing is kept), and a longer one is parsed each time and not kept.
  */
-function parseCredentialScope(credential: string): CredentialScope {
-  return credential.length <= REMEMBERED_CREDENTIAL_CHARS ? rememberedCredentialScope(credential) : credentialScopeOf(credential);
-}
-
-const REMEMBERED_CREDENTIAL_CHARS = 256;
-const rememberedCredentialScope = remembered(credentialScopeOf);
+const parseCredentialScope = remembered(credentialScopeOf, { longestKey: 256 });
 
 function credentialScopeOf(credential: string): CredentialScope {
   const parts = credential.split('/');
