@@ -7,7 +7,7 @@
 import { commonError, type RequestContext, type SessionAttributes } from '../core/index.js';
 import type { CompiledPolicy } from './compile.js';
 import { lowerCaseKey, normalizeContext, type NormalizedContext } from './context-keys.js';
-import { decide, evaluate, evaluatePolicy, type PolicyEvaluation } from './evaluate.js';
+import { decide, evaluate, evaluatePolicy, isDeny, type PolicyEvaluation } from './evaluate.js';
 import type { ContextValue, RequestContextValues, RequestPrincipal } from './types.js';
 
 /** The caller as policies see it, with the identity policies that apply to it. */
@@ -364,10 +364,6 @@ function globalKeyOf(identity: PrincipalPolicies, request: AccessRequest, facts:
     if (lowerCaseKey(name) === key && !Object.hasOwn(own, name)) return identity.tags[tagKeys[index]!];
   }
   return undefined;
-}
-
-function isDeny(result: PolicyEvaluation): boolean {
-  return result.decision === 'Deny';
 }
 
 function denied(reason: 'ExplicitDeny' | 'ImplicitDeny', deniedBy: DeniedBy): AccessDecision {

@@ -160,6 +160,7 @@ const ALLOWED: FinalDecision = Object.freeze({ decision: 'Allow', reason: 'Allow
 const IMPLICIT_DENY: FinalDecision = Object.freeze({ decision: 'Deny', reason: 'ImplicitDeny' });
 const EXPLICIT_DENY: FinalDecision = Object.freeze({ decision: 'Deny', reason: 'ExplicitDeny' });
 
-function isDeny(result: PolicyEvaluation): boolean {
+/** Whether a policy's evaluation denies explicitly. */
+export function isDeny(result: PolicyEvaluation): boolean {
   return result.decision === 'Deny';
 }
