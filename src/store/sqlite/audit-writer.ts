@@ -37,7 +37,9 @@ const BODY_INDEX = 9;
 
 /** One row's parameters in an INSERT of AUDIT_COLUMNS. */
 const ROW_PLACEHOLDERS = `(${AUDIT_COLUMNS.split(',').map(() => '?').join(', ')})`;
-export const INSERT_AUDIT_ROW = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`;
+/** An INSERT of `rows` audit rows (`verb`: INSERT, or INSERT OR IGNORE). */
+const insertAuditRowsSql = (rows: number, verb = 'INSERT') => `${verb} INTO audit_events (${AUDIT_COLUMNS}) VALUES ${Array(rows).fill(ROW_PLACEHOLDERS).join(', ')}`;
+const INSERT_AUDIT_ROW = insertAuditRowsSql(1);
 const SELECT_CHAIN_HEAD = 'SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1';
 
 /** Opens (creating it 0600 when absent) an audit database: WAL, synchronous=FULL, its migrations applied. */
@@ -125,7 +127,7 @@ class ChunkedAuditInsert {
   #statement(size: number): Database.Statement {
     let statement = this.#statements.get(size);
     if (!statement) {
-      statement = this.#db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES ${Array(size).fill(ROW_PLACEHOLDERS).join(', ')}`);
+      statement = this.#db.prepare(insertAuditRowsSql(size));
       this.#statements.set(size, statement);
     }
     return statement;
@@ -167,7 +169,7 @@ export function moveLegacyAuditRows(main: Database.Database, audit: Database.Dat
   const count = legacyAuditRowCount(main);
   if (count === 0) return 0;
   const page = main.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE sequence > ? ORDER BY sequence LIMIT ?`).raw();
-  const insert = audit.prepare(`INSERT OR IGNORE INTO audit_events (${AUDIT_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`);
+  const insert = audit.prepare(insertAuditRowsSql(1, 'INSERT OR IGNORE'));
   const storedHash = audit.prepare('SELECT hash FROM audit_events WHERE sequence = ?').pluck();
   audit
     .transaction(() => {
@@ -256,9 +258,9 @@ const AUDIT_WRITER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 /**
  * V8 sizes an isolate's young generation from the semi-space flags before its resource limits: the server's
  * `--max-semi-space-size`/`--min-semi-space-size` (bin/coffer, chosen for the request thread; 32/16 when this was
- * measured) gave the writer 16–32 MB semi-spaces, 44 MB committed for 12–17 MB used. V8 reads them only when it makes an isolate, so the
- * request thread's heap, made at start, keeps them; they are unset (0: V8's own sizing) before the writer's
- * isolate is made, and AUDIT_WRITER_LIMITS then holds. Threads started later get V8's sizing too.
+ * measured) gave the writer 16–32 MB semi-spaces, 44 MB committed for 12–17 MB used. V8 reads them only when it
+ * makes an isolate, so the request thread's heap, made at start, keeps them; they are unset (0: V8's own sizing)
+ * before the writer's isolate is made, and AUDIT_WRITER_LIMITS then holds. Threads started later get V8's sizing too.
  */
 function unsetSemiSpaceFlags(): void {
   setFlagsFromString('--max-semi-space-size=0');
