@@ -186,8 +186,8 @@ type SigningParams = { Credential?: string; SignedHeaders?: string; Signature?: 
 
 /**
  * `Credential=..., SignedHeaders=..., Signature=...` read into the three values, walking the text once: no list of
- * every parameter (parseAuthorizationParams makes that, for an error's echo only). Clients differ on the space
- * after each comma.
+ * every parameter (parseAuthorizationParams makes that, for an error's echo only), and no copy of a name to
+ * compare it. Clients differ on the space after each comma.
  */
 function readSigningParams(text: string): SigningParams {
   const params: SigningParams = {};
@@ -198,13 +198,34 @@ function readSigningParams(text: string): SigningParams {
     const equals = text.indexOf('=', start);
     // A parameter without `=` has an empty value (and its name still counts as the first of that name).
     const nameEnd = equals !== -1 && equals < end ? equals : end;
-    const name = text.slice(start, nameEnd).trim();
-    if ((name === 'Credential' || name === 'SignedHeaders' || name === 'Signature') && params[name] === undefined) {
+    const name = signingParamNamed(text, start, nameEnd);
+    if (name !== undefined && params[name] === undefined) {
       params[name] = nameEnd === end ? '' : text.slice(equals + 1, end).trim();
     }
     start = end + 1;
   }
   return params;
+}
+
+const SIGNING_PARAM_NAMES = ['Credential', 'SignedHeaders', 'Signature'] as const;
+
+/**
+ * Which of the three names text[start, end) is, trimmed as String.prototype.trim trims. The usual text (one space
+ * before the name, none after) is compared in place; anything else is sliced and trimmed.
+ */
+function signingParamNamed(text: string, start: number, end: number): keyof SigningParams | undefined {
+  if (text.charCodeAt(start) === 0x20) start += 1;
+  if (!isTrimmable(text.charCodeAt(start)) && !isTrimmable(text.charCodeAt(end - 1))) {
+    for (const name of SIGNING_PARAM_NAMES) if (end - start === name.length && text.startsWith(name, start)) return name;
+    return undefined;
+  }
+  const trimmed = text.slice(start, end).trim();
+  return SIGNING_PARAM_NAMES.find((name) => name === trimmed);
+}
+
+/** Whether trim() may remove this character: ASCII whitespace and controls, or anything beyond ASCII. */
+function isTrimmable(charCode: number): boolean {
+  return charCode <= 0x20 || charCode >= 0x7f;
 }
 
 /** Every `name=value` of the Authorization header, in order (for the echo in an error message). */
@@ -299,8 +320,22 @@ function parseSignedHeaders(text: string): string {
 
 // --- time ------------------------------------------------------------------------------------------------
 
+/**
+ * The last X-Amz-Date parsed and its time: the requests of one second carry the same text. Only the number is
+ * kept; every call gets a Date of its own.
+ */
+const lastAmzDate = { text: '', ms: 0 };
+
 /** Parses `20240101T000000Z`; rejects anything else, including impossible dates like month 13. */
 function parseAmzDate(amzDate: string): Date {
+  if (amzDate === lastAmzDate.text) return new Date(lastAmzDate.ms);
+  const date = parseNewAmzDate(amzDate);
+  lastAmzDate.text = amzDate;
+  lastAmzDate.ms = date.getTime();
+  return date;
+}
+
+function parseNewAmzDate(amzDate: string): Date {
   const invalid = () => incomplete(`Date must be in ISO-8601 'basic format'. Got '${truncate(amzDate)}'.`);
   if (!AMZ_DATE_PATTERN.test(amzDate)) throw invalid();
   const year = digits(amzDate, 0, 4);

@@ -418,6 +418,61 @@ describe('verifySigV4 over requests that repeat a credential and a SignedHeaders
   });
 });
 
+describe('verifySigV4 reads the Authorization header\'s parameters however they are spaced', () => {
+  /** The SDK's header, its parameters re-joined by `joiner` (`, ` as the SDK sends them). */
+  async function respaced(joiner: (name: string, index: number) => string): Promise<SignedRequest> {
+    const req = await signWithSdk();
+    const header = String(req.headers.authorization);
+    const space = header.indexOf(' ');
+    const params = header.slice(space + 1).split(', ');
+    const authorization = `${header.slice(0, space)} ${params.map((param, index) => `${index === 0 ? '' : ','}${joiner(param, index)}`).join('')}`;
+    return { ...req, headers: { ...req.headers, authorization } };
+  }
+
+  const spacings: ReadonlyArray<[string, (param: string, index: number) => string]> = [
+    ['no space after the commas', (param) => param],
+    ['two spaces after the commas', (param, index) => (index === 0 ? param : `  ${param}`)],
+    ['a tab after the commas', (param, index) => (index === 0 ? param : `\t${param}`)],
+    ['spaces around each name', (param) => param.replace('=', ' = ')],
+    ['a no-break space before a name (String.prototype.trim removes it)', (param, index) => (index === 0 ? param : ` \u00a0${param}`)],
+  ];
+  for (const [name, joiner] of spacings) {
+    test(name, async () => {
+      assert.equal(verify(await respaced(joiner)).accessKeyId, ACCESS_KEY_ID);
+    });
+  }
+
+  test('a name with a letter more or less is not a parameter: the real one is still required', async () => {
+    for (const rename of [(param: string) => param.replace('Signature=', 'XSignature='), (param: string) => param.replace('Signature=', 'Signatur=')]) {
+      const req = await respaced((param, index) => (index === 2 ? rename(param) : ` ${param}`.trimStart()));
+      assertAwsError(() => verify(req), 'IncompleteSignatureException', "requires 'Signature' parameter");
+    }
+  });
+
+  test('the first of a repeated parameter counts', async () => {
+    const req = await signWithSdk();
+    const authorization = String(req.headers.authorization).replace(/Signature=(\w+)/, 'Signature=$1, Signature=' + '0'.repeat(64));
+    assert.equal(verify({ ...req, headers: { ...req.headers, authorization } }).accessKeyId, ACCESS_KEY_ID);
+  });
+});
+
+describe('verifySigV4 over requests that repeat an X-Amz-Date (its time is remembered)', () => {
+  test('each call gets its own signedAt, a bad date after a good one is refused, and another date is read anew', async () => {
+    const req = await signWithSdk();
+    const first = verify(req);
+    const second = verify(req);
+    assert.notEqual(first.signedAt, second.signedAt);
+    first.signedAt.setUTCFullYear(1999);
+    assert.deepEqual(verify(req).signedAt, SIGNED_AT);
+    const badDate = { ...req, headers: { ...req.headers, 'x-amz-date': '20240431T100000Z' } };
+    assertAwsError(() => verify(badDate), 'IncompleteSignatureException', "Date must be in ISO-8601 'basic format'");
+    assertAwsError(() => verify(badDate), 'IncompleteSignatureException', "Date must be in ISO-8601 'basic format'");
+    const later = { ...req, headers: { ...req.headers, 'x-amz-date': '20240501T100001Z' } };
+    assertAwsError(() => verify(later), 'InvalidSignatureException', SIGNATURE_MISMATCH);
+    assert.deepEqual(verify(req).signedAt, SIGNED_AT);
+  });
+});
+
 describe('verifySigV4 malformed Authorization headers → IncompleteSignatureException', () => {
   const credential = 'Credential=AKIDEXAMPLE/20240501/us-east-1/kms/aws4_request';
   const signedHeaders = 'SignedHeaders=content-type;host;x-amz-date;x-amz-target';
