@@ -11,6 +11,7 @@ import {
   type SigV4Identity,
 } from '../../../src/auth/sigv4/index.js';
 import { deriveSigningKey } from '../../../src/auth/sigv4/signing-key.js';
+import { trimAndCollapseSpaces } from '../../../src/auth/sigv4/canonical-request.js';
 
 const ACCESS_KEY_ID = 'AKIDEXAMPLE';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -453,6 +454,18 @@ describe('verifySigV4 reads the Authorization header\'s parameters however they 
     const req = await signWithSdk();
     const authorization = String(req.headers.authorization).replace(/Signature=(\w+)/, 'Signature=$1, Signature=' + '0'.repeat(64));
     assert.equal(verify({ ...req, headers: { ...req.headers, authorization } }).accessKeyId, ACCESS_KEY_ID);
+  });
+});
+
+describe('a signed header\'s canonical value', () => {
+  test('is trimmed and each inner run of spaces, tabs and line breaks made one space: every string of up to 5 of a, b and those', () => {
+    const reference = (value: string) => value.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '').replace(/[ \t\n\r]+/g, ' ');
+    const alphabet = ['a', 'b', ' ', '\t', '\n', '\r'];
+    let strings = [''];
+    for (let length = 0; length <= 5; length++) {
+      for (const value of strings) assert.equal(trimAndCollapseSpaces(value), reference(value), JSON.stringify(value));
+      strings = strings.flatMap((value) => alphabet.map((char) => value + char));
+    }
   });
 });
 
