@@ -30,18 +30,17 @@ export type CanonicalRequestInput = {
 };
 
 /**
- * The parts are collected in one list and joined once: the text is hashed whole right after, and a chain of
- * concatenations would be one short-lived string per step and then copied again to be hashed.
+ * Built by concatenation: V8 keeps the pieces as a rope that the hash right after flattens in one copy. Joining a
+ * list of the ~40 parts cost more (build and hash of an SDK request's text: 1,182 against 959 ns).
  */
 export function buildCanonicalRequest(input: CanonicalRequestInput): string {
-  const parts = [input.method, '\n', canonicalUri(input.path), '\n', canonicalQueryString(input.query, input.omitQueryKey), '\n'];
-  pushCanonicalHeaders(parts, input.headers, input.signedHeaders);
-  parts.push('\n', input.signedHeaders, '\n', input.payloadHash);
-  return parts.join('');
+  let text = input.method + '\n' + canonicalUri(input.path) + '\n' + canonicalQueryString(input.query, input.omitQueryKey) + '\n';
+  text += canonicalHeaders(input.headers, input.signedHeaders);
+  return text + '\n' + input.signedHeaders + '\n' + input.payloadHash;
 }
 
 export function buildStringToSign(amzDate: string, credentialScope: string, canonicalRequest: string): string {
-  return [ALGORITHM, amzDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
+  return ALGORITHM + '\n' + amzDate + '\n' + credentialScope + '\n' + sha256Hex(canonicalRequest);
 }
 
 export function sha256Hex(data: string | Buffer): string {
@@ -117,12 +116,14 @@ function compareKeyThenValue(a: [string, string], b: [string, string]): number {
 // --- canonical headers -----------------------------------------------------------------------------------
 
 /** `name:value\n` for each signed header, in the order the client listed them. */
-function pushCanonicalHeaders(parts: string[], headers: HeaderBag, signedHeaders: string): void {
+function canonicalHeaders(headers: HeaderBag, signedHeaders: string): string {
   const items = signedHeaderItems(signedHeaders);
+  let text = '';
   for (let index = 0; index < items.length; index++) {
     const item = items[index]!;
-    parts.push(item.prefix, canonicalHeaderValue(headers[item.key]), '\n');
+    text += item.prefix + canonicalHeaderValue(headers[item.key]) + '\n';
   }
+  return text;
 }
 
 type SignedHeaderItem = { readonly prefix: string; readonly key: string };
