@@ -134,7 +134,27 @@ type SignedHeaderItem = { readonly prefix: string; readonly key: string };
  * with every request, so the items of a list up to 512 characters are made once and shared (frozen); a longer one,
  * which no SDK sends, is not kept.
  */
-const signedHeaderItems = remembered(signedHeaderItemsOf, { longestKey: 512 });
+const signedHeaderItems = rememberedWithLast(signedHeaderItemsOf, 512);
+
+/**
+ * core's `remembered`, with the last key's answer in front: the requests that follow one another mostly send the
+ * same text (one client's SignedHeaders list, its credential), and comparing a fresh string with the last one
+ * costs less than hashing it for the Map (a 150-character list: ≈ 0.15 µs). Keys over `longestKey` are kept by neither.
+ */
+export function rememberedWithLast<T>(compute: (key: string) => T, longestKey: number): (key: string) => T {
+  const answers = remembered(compute, { longestKey });
+  let lastKey: string | undefined;
+  let lastAnswer: T | undefined;
+  return (key) => {
+    if (key === lastKey) return lastAnswer!;
+    const answer = answers(key);
+    if (key.length <= longestKey) {
+      lastKey = key;
+      lastAnswer = answer;
+    }
+    return answer;
+  };
+}
 
 function signedHeaderItemsOf(signedHeaders: string): readonly SignedHeaderItem[] {
   return Object.freeze(signedHeaders.split(';').map((name) => Object.freeze({ prefix: `${name}:`, key: name.toLowerCase() })));

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
-import { commonError, remembered, type AwsError } from '../../core/index.js';
+import { commonError, type AwsError } from '../../core/index.js';
 import {
   ALGORITHM,
   UNSIGNED_PAYLOAD,
@@ -14,6 +14,7 @@ import {
   findQueryParam,
   listsSignedHeader,
   parseQueryString,
+  rememberedWithLast,
   sha256Hex,
   type HeaderBag,
   type RawQueryParam,
@@ -290,7 +291,7 @@ function parseExpires(text: string): number {
  * scope of one up to 256 characters is kept (frozen, shared) for the next request that sends it; a malformed one
  * throws every time (nothing is kept), and a longer one is parsed each time and not kept.
  */
-const parseCredentialScope = remembered(credentialScopeOf, { longestKey: 256 });
+const parseCredentialScope = rememberedWithLast(credentialScopeOf, 256);
 
 function credentialScopeOf(credential: string): CredentialScope {
   const parts = credential.split('/');
