@@ -1,4 +1,4 @@
-import { AwsError, type RequestContext } from '../core/index.js';
+import { AwsError, remembered, type RequestContext } from '../core/index.js';
 import type { EncryptionContext } from '../crypto/index.js';
 import { requestOnNamed, type CompiledPolicy, type ContextValue, type NamedResource, type RequestContextValues } from '../policy/index.js';
 import { keyStoreId, type GrantRecord, type KeyRecord } from '../store/index.js';
@@ -184,13 +184,21 @@ function requestConditions(request: KeyRequest): RequestContextValues {
   return addRequestConditions({}, request);
 }
 
+/**
+ * `kms:EncryptionContext:<name>`, remembered per name: the same few names come with every call (a secret's SecretARN
+ * and SecretVersionId), and the same string each time is a property name V8 has hashed already, where a new
+ * concatenation is hashed again here and again by each condition's key lookup (policy/context-keys.ts). Names are
+ * the caller's: a long one is built each time and not kept.
+ */
+const encryptionContextKey = remembered((name) => `kms:EncryptionContext:${name}`, { longestKey: 256 });
+
 /** Adds requestConditions' keys to `context` in place (every KMS check builds them: no intermediate objects). */
 function addRequestConditions(context: Record<string, ContextValue>, request: KeyRequest): RequestContextValues {
   context['kms:RequestAlias'] = request.reference === undefined ? undefined : requestAliasOf(request.reference);
   if (request.encryptionContext !== undefined) {
     const names: string[] = [];
     for (const name in request.encryptionContext) {
-      context[`kms:EncryptionContext:${name}`] = request.encryptionContext[name];
+      context[encryptionContextKey(name)] = request.encryptionContext[name];
       names.push(name);
     }
     context['kms:EncryptionContextKeys'] = names;
