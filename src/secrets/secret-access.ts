@@ -53,7 +53,7 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
    * Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue); `named`
    * when the caller named it by a SecretId (a refusal then names that, never the secret's ARN).
    */
-  async function authorizeOn(
+  function authorizeOn(
     ctx: RequestContext,
     secret: SecretRecord,
     action: string,
@@ -61,7 +61,8 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     tags?: Tag[],
     named?: NamedResource,
   ): Promise<void> {
-    await deps.authorizer.authorize(ctx, {
+    // The authorizer's promise as it is (no async frame of its own around it: every secret operation checks here).
+    return deps.authorizer.authorize(ctx, {
       named,
       action,
       resource: secret.arn,
