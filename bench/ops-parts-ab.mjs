@@ -30,6 +30,7 @@ for (const [name, dir] of Object.entries(builds)) {
   const json = await import(`file://${dir}/protocol/json11.js`);
   const { schemas: kmsSchemas } = await import(`file://${dir}/kms/schemas.js`);
   const schema = kmsSchemas.Decrypt;
+  const parsedBodies = bodies.map((body) => json.decodeJsonBody(body));
   const sealed = crypto.sealToBuffer(key, randomBytes(1024), crypto.canonicalEncryptionContext(secretContext));
   let next = 0;
   setups[name] = {
@@ -40,6 +41,10 @@ for (const [name, dir] of Object.entries(builds)) {
     'decodeBlob of a CiphertextBlob (ids as UUID text)': () => crypto.decodeBlob(decodedBlobs[next++ % 1000]),
     'Decrypt input: JSON body → schema': () => {
       const parsed = schema.safeParse(json.decodeJsonBody(bodies[next++ % 1000]));
+      if (!parsed.success) throw new Error('refused');
+    },
+    'Decrypt input schema alone (body already parsed)': () => {
+      const parsed = schema.safeParse(parsedBodies[next++ % 1000]);
       if (!parsed.success) throw new Error('refused');
     },
     'AES-GCM open of a 1 KiB value (openFromBuffer, control)': () => crypto.openFromBuffer(key, sealed, crypto.canonicalEncryptionContext(secretContext)),
