@@ -1,6 +1,6 @@
 import { AwsError, remembered, type RequestContext } from '../core/index.js';
 import type { EncryptionContext } from '../crypto/index.js';
-import { requestOnNamed, type CompiledPolicy, type ContextValue, type NamedResource, type RequestContextValues } from '../policy/index.js';
+import { requestOnNamed, type AccessRequest, type CompiledPolicy, type ContextValue, type NamedResource, type RequestContextValues } from '../policy/index.js';
 import { keyStoreId, type GrantRecord, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
@@ -65,9 +65,13 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   const MAX_EVALUABLE = 10_000;
 
   /** Throws AccessDeniedException (AWS's message) unless the caller may perform `kms:<operation>` on the key. */
-  async function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> {
-    assertGrantTokens(request.grantTokens);
-    const access = {
+  function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> {
+    try {
+      assertGrantTokens(request.grantTokens);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const access: AccessRequest = {
       action: `kms:${operation}`,
       resource: key.arn,
       resourceAccount: key.accountId,
@@ -79,17 +83,20 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
       costlyContext: { keyPrefixes: RESOURCE_TAG_KEYS, load: () => resourceTagContext(key) },
       named: request.named,
     };
-    try {
-      await deps.authorizer.authorize(ctx, access);
-    } catch (error) {
-      // Grants are read only when the policies do not allow: the common path costs no grant lookup. A grant
-      // never overrides an explicit deny (checkAccess allows by grant only an implicit deny).
-      if (!isAccessDenied(error) || request.policy) throw error;
-      const via = await grantAllowsRequest(ctx, key, operation, request);
-      if (!via) throw error;
-      // A grant to the caller's account allows only with the caller's own IAM permission (accountGranteeOf).
-      await deps.authorizer.authorize(ctx, via === 'grantee' ? { ...access, allowedByGrant: true } : { ...access, allowedByAccountGrant: true });
-    }
+    // The authorizer's promise as it is on the common path (no async frame of its own: every KMS check comes here).
+    return deps.authorizer.authorize(ctx, access).catch((error: unknown) => authorizeByGrant(ctx, key, operation, request, access, error));
+  }
+
+  /**
+   * Grants are read only when the policies do not allow: the common path costs no grant lookup. A grant never
+   * overrides an explicit deny (checkAccess allows by grant only an implicit deny).
+   */
+  async function authorizeByGrant(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest, access: AccessRequest, error: unknown): Promise<void> {
+    if (!isAccessDenied(error) || request.policy) throw error;
+    const via = await grantAllowsRequest(ctx, key, operation, request);
+    if (!via) throw error;
+    // A grant to the caller's account allows only with the caller's own IAM permission (accountGranteeOf).
+    await deps.authorizer.authorize(ctx, via === 'grantee' ? { ...access, allowedByGrant: true } : { ...access, allowedByAccountGrant: true });
   }
 
   /** Whether a grant allows the request, and how it names the caller (directly, or through its account). */
