@@ -1,3 +1,4 @@
+import { remembered } from '../core/index.js';
 import { IV_BYTES, TAG_BYTES } from './aead.js';
 import { canonicalEncryptionContext, type EncryptionContext } from './encryption-context.js';
 
@@ -52,14 +53,14 @@ export function encodeBlob(header: Buffer, sealed: { iv: Buffer; tag: Buffer; ci
 export function decodeBlob(blob: Buffer): CiphertextBlob | undefined {
   const version = blob[0];
   if (blob.length < BLOB_OVERHEAD_BYTES || (version !== BLOB_FORMAT_VERSION && version !== MULTI_REGION_BLOB_FORMAT_VERSION)) return undefined;
-  // Both ids from one hex string (every Decrypt reads them): 32 digits of key id, then 32 of backing key id.
-  const ids = blob.toString('hex', 1, HEADER_BYTES);
+  // Both ids from one hex string of the header (every Decrypt reads them): version digit, key id, backing key id.
+  const { keyId, backingKeyId } = headerIds(blob.toString('hex', 0, HEADER_BYTES));
   let offset = HEADER_BYTES;
   const iv = blob.subarray(offset, (offset += IV_BYTES));
   const tag = blob.subarray(offset, (offset += TAG_BYTES));
   return {
-    keyId: version === MULTI_REGION_BLOB_FORMAT_VERSION ? MULTI_REGION_PREFIX + ids.slice(0, 32) : hexToUuid(ids, 0),
-    backingKeyId: hexToUuid(ids, 32),
+    keyId,
+    backingKeyId,
     header: blob.subarray(0, HEADER_BYTES),
     iv,
     tag,
@@ -87,6 +88,19 @@ function multiRegionIdToBytes(keyId: string): Buffer {
   if (!MULTI_REGION_PATTERN.test(keyId)) throw new Error(`not a multi-Region key id: ${keyId}`);
   return Buffer.from(keyId.slice(MULTI_REGION_PREFIX.length), 'hex');
 }
+
+/**
+ * The ids a header names, from its 66 hex digits (format version, key id, backing key id), remembered per header:
+ * the blobs a key makes share a few headers (one per backing key), and the same id strings each time are Map keys
+ * V8 has hashed already for the key and key material lookups that follow, where new ones were built from ten slices.
+ */
+const headerIds = remembered((hex): Readonly<{ keyId: string; backingKeyId: string }> =>
+  Object.freeze({
+    keyId: hex.startsWith(MULTI_REGION_VERSION_HEX) ? MULTI_REGION_PREFIX + hex.slice(2, 34) : hexToUuid(hex, 2),
+    backingKeyId: hexToUuid(hex, 34),
+  }),
+);
+const MULTI_REGION_VERSION_HEX = MULTI_REGION_BLOB_FORMAT_VERSION.toString(16).padStart(2, '0');
 
 /** The UUID written by the 32 hex digits of `hex` from `at`. */
 function hexToUuid(hex: string, at: number): string {

@@ -66,28 +66,35 @@ export function principalName(arn: string): PrincipalName {
  */
 export function createIdentityPolicySource(lookup: IdentityLookup, compiled: CompiledPolicyCache, ports: IdentitySourcePorts = {}): IdentityPolicySource {
   return {
-    async policiesFor({ arn, accountId, session }) {
-      const caller = await callerPolicies(arn, accountId);
-      return session ? withSession(caller, session) : caller;
+    // Without a promise when nothing is read (the account root, a principal of no known kind, no session): every
+    // check of a call awaits its identity's load otherwise.
+    policiesFor({ arn, accountId, session }) {
+      const caller = callerPolicies(arn, accountId);
+      if (!session) return caller;
+      return caller instanceof Promise ? caller.then((loaded) => withSession(loaded, session)) : withSession(caller, session);
     },
   };
 
-  async function callerPolicies(arn: string, accountId: string): Promise<PrincipalPolicies> {
+  function callerPolicies(arn: string, accountId: string): PrincipalPolicies | Promise<PrincipalPolicies> {
     const name = principalName(arn);
     if (name.kind === 'root' && arn === accountRootArn(accountId)) {
       return { ...identity({ arn, accountId }, true), principalType: 'Account', userId: accountId };
     }
-    if (name.kind === 'user') {
-      const user = await lookup(accountId, 'user', name.name);
-      return { ...fromStore({ arn, accountId }, user, 'user'), principalType: 'User', userId: user?.id, userName: name.name };
-    }
-    if (name.kind === 'assumed-role') {
-      const role = await lookup(accountId, 'role', name.roleName);
-      const principal = { arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${name.roleName}` };
-      const userId = role ? `${role.id}:${name.sessionName}` : undefined;
-      return { ...fromStore(principal, role, 'role'), principalType: 'AssumedRole', userId };
-    }
+    if (name.kind === 'user') return userPolicies(arn, accountId, name.name);
+    if (name.kind === 'assumed-role') return roleSessionPolicies(arn, accountId, name.roleName, name.sessionName);
     return identity({ arn, accountId }, false);
+  }
+
+  async function userPolicies(arn: string, accountId: string, userName: string): Promise<PrincipalPolicies> {
+    const user = await lookup(accountId, 'user', userName);
+    return { ...fromStore({ arn, accountId }, user, 'user'), principalType: 'User', userId: user?.id, userName };
+  }
+
+  async function roleSessionPolicies(arn: string, accountId: string, roleName: string, sessionName: string): Promise<PrincipalPolicies> {
+    const role = await lookup(accountId, 'role', roleName);
+    const principal = { arn, accountId, roleArn: role?.arn ?? `arn:aws:iam::${accountId}:role/${roleName}` };
+    const userId = role ? `${role.id}:${sessionName}` : undefined;
+    return { ...fromStore(principal, role, 'role'), principalType: 'AssumedRole', userId };
   }
 
   /**

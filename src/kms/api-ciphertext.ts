@@ -7,14 +7,13 @@ import { awsBlob, type RequestContext } from '../core/index.js';
  * lives on after its call (in objects already in V8's old generation) until the next full collection: nearly
  * every one was promoted, each pinning the pool slab it shares with other requests' Buffers, and those
  * ArrayBuffer bytes (≈ 1 MB per scavenge at 64 connections) started a mark-compact every 1–2 s, the largest part
- * of Decrypt's p99 (bench/RESULTS.md). So the schema gives the blob a buffer of its own, and the API's call
- * releases that buffer's bytes when it ends: they are freed at once, whatever still references the Buffer.
- * In-process callers (the envelope port) pass the store's own Buffers to the operations directly: never released.
+ * of Decrypt's p99 (bench/RESULTS.md). So the blob is decoded into a buffer of its own (core/shapes.ts
+ * decodeBase64), and the API's call releases that buffer's bytes when it ends: they are freed at once, whatever
+ * still references the Buffer. In-process callers (the envelope port) pass the store's own Buffers to the
+ * operations directly: never released.
  */
 export function apiCiphertextBlob() {
-  // overwrite, not transform: it replaces the value in the payload that held the pool slice (a transform would
-  // leave the slice there, in a payload object that may already be in the old generation).
-  return awsBlob({ min: 1, max: 6144 }).overwrite(ownBuffer);
+  return awsBlob({ min: 1, max: 6144, ownBuffer: true });
 }
 
 /** The operation as the API runs it: the blob its schema decoded is released once the call has ended. */
@@ -30,16 +29,9 @@ export function releasingCiphertextBlob<I extends { CiphertextBlob: Buffer }, O>
   };
 }
 
-/** A copy in an ArrayBuffer of its own (not a pool slice), so that releasing it touches no other Buffer. */
-function ownBuffer(bytes: Buffer): Buffer {
-  const own = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(own);
-  return own;
-}
-
 /**
  * Detaches the Buffer's ArrayBuffer (its bytes are freed now, not at the next mark-compact); the Buffer reads as
- * empty afterwards. Only a Buffer that is its whole ArrayBuffer, as ownBuffer makes them: never a pool slice.
+ * empty afterwards. Only a Buffer that is its whole ArrayBuffer, as decodeBase64 makes them: never a pool slice.
  */
 function releaseOwnBuffer(bytes: Buffer): void {
   const memory = bytes.buffer;

@@ -1,6 +1,6 @@
-import { AwsError, type RequestContext } from '../core/index.js';
+import { AwsError, remembered, type RequestContext } from '../core/index.js';
 import type { EncryptionContext } from '../crypto/index.js';
-import { requestOnNamed, type CompiledPolicy, type ContextValue, type NamedResource, type RequestContextValues } from '../policy/index.js';
+import { requestOnNamed, type AccessRequest, type CompiledPolicy, type ContextValue, type NamedResource, type RequestContextValues } from '../policy/index.js';
 import { keyStoreId, type GrantRecord, type KeyRecord } from '../store/index.js';
 import type { KmsDeps } from './deps.js';
 import { kmsError } from './errors.js';
@@ -65,9 +65,13 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   const MAX_EVALUABLE = 10_000;
 
   /** Throws AccessDeniedException (AWS's message) unless the caller may perform `kms:<operation>` on the key. */
-  async function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> {
-    assertGrantTokens(request.grantTokens);
-    const access = {
+  function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> {
+    try {
+      assertGrantTokens(request.grantTokens);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const access: AccessRequest = {
       action: `kms:${operation}`,
       resource: key.arn,
       resourceAccount: key.accountId,
@@ -79,17 +83,20 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
       costlyContext: { keyPrefixes: RESOURCE_TAG_KEYS, load: () => resourceTagContext(key) },
       named: request.named,
     };
-    try {
-      await deps.authorizer.authorize(ctx, access);
-    } catch (error) {
-      // Grants are read only when the policies do not allow: the common path costs no grant lookup. A grant
-      // never overrides an explicit deny (checkAccess allows by grant only an implicit deny).
-      if (!isAccessDenied(error) || request.policy) throw error;
-      const via = await grantAllowsRequest(ctx, key, operation, request);
-      if (!via) throw error;
-      // A grant to the caller's account allows only with the caller's own IAM permission (accountGranteeOf).
-      await deps.authorizer.authorize(ctx, via === 'grantee' ? { ...access, allowedByGrant: true } : { ...access, allowedByAccountGrant: true });
-    }
+    // The authorizer's promise as it is on the common path (no async frame of its own: every KMS check comes here).
+    return deps.authorizer.authorize(ctx, access).catch((error: unknown) => authorizeByGrant(ctx, key, operation, request, access, error));
+  }
+
+  /**
+   * Grants are read only when the policies do not allow: the common path costs no grant lookup. A grant never
+   * overrides an explicit deny (checkAccess allows by grant only an implicit deny).
+   */
+  async function authorizeByGrant(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest, access: AccessRequest, error: unknown): Promise<void> {
+    if (!isAccessDenied(error) || request.policy) throw error;
+    const via = await grantAllowsRequest(ctx, key, operation, request);
+    if (!via) throw error;
+    // A grant to the caller's account allows only with the caller's own IAM permission (accountGranteeOf).
+    await deps.authorizer.authorize(ctx, via === 'grantee' ? { ...access, allowedByGrant: true } : { ...access, allowedByAccountGrant: true });
   }
 
   /** Whether a grant allows the request, and how it names the caller (directly, or through its account). */
@@ -184,13 +191,21 @@ function requestConditions(request: KeyRequest): RequestContextValues {
   return addRequestConditions({}, request);
 }
 
+/**
+ * `kms:EncryptionContext:<name>`, remembered per name: the same few names come with every call (a secret's SecretARN
+ * and SecretVersionId), and the same string each time is a property name V8 has hashed already, where a new
+ * concatenation is hashed again here and again by each condition's key lookup (policy/context-keys.ts). Names are
+ * the caller's: a long one is built each time and not kept.
+ */
+const encryptionContextKey = remembered((name) => `kms:EncryptionContext:${name}`, { longestKey: 256 });
+
 /** Adds requestConditions' keys to `context` in place (every KMS check builds them: no intermediate objects). */
 function addRequestConditions(context: Record<string, ContextValue>, request: KeyRequest): RequestContextValues {
   context['kms:RequestAlias'] = request.reference === undefined ? undefined : requestAliasOf(request.reference);
   if (request.encryptionContext !== undefined) {
     const names: string[] = [];
     for (const name in request.encryptionContext) {
-      context[`kms:EncryptionContext:${name}`] = request.encryptionContext[name];
+      context[encryptionContextKey(name)] = request.encryptionContext[name];
       names.push(name);
     }
     context['kms:EncryptionContextKeys'] = names;

@@ -59,9 +59,16 @@ export type PolicySource = { readonly id: string; readonly type: PolicySourceTyp
 /** The values of `aws:PrincipalType` for the principals Coffer has. */
 export type CallerType = 'Account' | 'User' | 'AssumedRole';
 
-/** Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). */
+/**
+ * Loads the identity side of a caller: implemented by iam over the store, read per request (never stale). A caller
+ * whose identity needs no read (the account root) is answered without a promise.
+ */
 export interface IdentityPolicySource {
-  policiesFor(principal: { readonly arn: string; readonly accountId: string; readonly session?: SessionAttributes }): Promise<PrincipalPolicies>;
+  policiesFor(principal: {
+    readonly arn: string;
+    readonly accountId: string;
+    readonly session?: SessionAttributes;
+  }): PrincipalPolicies | Promise<PrincipalPolicies>;
 }
 
 export type AccessRequest = {
@@ -392,8 +399,13 @@ export interface Authorizer {
  * call's access ledger), so Secrets Manager's check and the KMS check it makes on the caller's behalf share them.
  */
 export function createAuthorizer(identities: IdentityPolicySource, options: { messages?: AuthorizationMessageEncoder } = {}): Authorizer {
-  async function loadIdentity(ctx: RequestContext): Promise<PrincipalPolicies> {
-    const identity = await identities.policiesFor(ctx.principal);
+  /** The caller's identity, kept on the call's ledger; a promise only when it had to be read. */
+  function loadIdentity(ctx: RequestContext): PrincipalPolicies | Promise<PrincipalPolicies> {
+    const loaded = identities.policiesFor(ctx.principal);
+    return loaded instanceof Promise ? loaded.then((identity) => kept(ctx, identity)) : kept(ctx, loaded);
+  }
+
+  function kept(ctx: RequestContext, identity: PrincipalPolicies): PrincipalPolicies {
     if (ctx.access) ctx.access.identity = identity;
     return identity;
   }
@@ -406,10 +418,12 @@ export function createAuthorizer(identities: IdentityPolicySource, options: { me
   }
 
   return {
-    // Awaits only what needs I/O: the identity's first load in a call, and costly keys a policy in play tests. The
-    // common check (the KMS check of a GetSecretValue: identity on the ledger, no tag condition) is synchronous.
+    // Awaits only what needs I/O: the identity's first load in a call when it reads the store, and costly keys a
+    // policy in play tests. The common check (the KMS check of a GetSecretValue: identity on the ledger, no tag
+    // condition; the root caller's first check) is synchronous.
     async authorize(ctx, request) {
-      const identity = (ctx.access?.identity as PrincipalPolicies | undefined) ?? (await loadIdentity(ctx));
+      const known = (ctx.access?.identity as PrincipalPolicies | undefined) ?? loadIdentity(ctx);
+      const identity = known instanceof Promise ? await known : known;
       const complete = request.costlyContext && testsCostlyKeys(identity, request) ? await withCostlyContext(request) : request;
       decideOrThrow(ctx, identity, complete);
     },

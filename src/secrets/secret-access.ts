@@ -24,7 +24,17 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
    * check would be unless the caller's own permissions cover the name (NamedResource). Only a caller who may act on
    * the name learns ResourceNotFoundException.
    */
-  async function authorizedSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+  function authorizedSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+    return authorized(ctx, secretId, action, conditions, false);
+  }
+
+  /** The same, then refusing a secret that waits out its recovery window (after the check, so state never leaks). */
+  function authorizedLiveSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
+    return authorized(ctx, secretId, action, conditions, true);
+  }
+
+  /** authorizedSecret and authorizedLiveSecret in one async frame (GetSecretValue's path goes through here). */
+  async function authorized(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions, live: boolean): Promise<SecretRecord> {
     const named = namedSecret(ctx, secretId, conditions);
     const secret = await lookup.resolve(ctx, secretId);
     if (!secret) {
@@ -32,13 +42,7 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
       throw secretsError('ResourceNotFoundException', SECRET_NOT_FOUND);
     }
     await authorizeOn(ctx, secret, action, conditions, undefined, named);
-    return secret;
-  }
-
-  /** The same, then refusing a secret that waits out its recovery window (after the check, so state never leaks). */
-  async function authorizedLiveSecret(ctx: RequestContext, secretId: string, action: string, conditions: RequestConditions = {}): Promise<SecretRecord> {
-    const secret = await authorizedSecret(ctx, secretId, action, conditions);
-    if (secret.deletedDate) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
+    if (live && secret.deletedDate) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
     return secret;
   }
 
@@ -53,7 +57,7 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
    * Checks one more action on a secret already found (BatchGetSecretValue's per-secret GetSecretValue); `named`
    * when the caller named it by a SecretId (a refusal then names that, never the secret's ARN).
    */
-  async function authorizeOn(
+  function authorizeOn(
     ctx: RequestContext,
     secret: SecretRecord,
     action: string,
@@ -61,7 +65,8 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     tags?: Tag[],
     named?: NamedResource,
   ): Promise<void> {
-    await deps.authorizer.authorize(ctx, {
+    // The authorizer's promise as it is (no async frame of its own around it: every secret operation checks here).
+    return deps.authorizer.authorize(ctx, {
       named,
       action,
       resource: secret.arn,

@@ -25,9 +25,14 @@ export function createSecretLookup(deps: Pick<SecretsDeps, 'store'>) {
     return secret;
   }
 
-  async function lookUp(ctx: RequestContext, secretId: string): Promise<SecretRecord | undefined> {
+  /** A name is the store's read as it is (no async frame around it: most calls name their secret). */
+  function lookUp(ctx: RequestContext, secretId: string): Promise<SecretRecord | undefined> {
+    if (!secretId.startsWith('arn:')) return deps.store.getSecretByName(ctx.principal.accountId, ctx.region, secretId);
+    return lookUpArn(ctx, secretId);
+  }
+
+  async function lookUpArn(ctx: RequestContext, secretId: string): Promise<SecretRecord | undefined> {
     const { accountId } = ctx.principal;
-    if (!secretId.startsWith('arn:')) return deps.store.getSecretByName(accountId, ctx.region, secretId);
     const arn = parseArn(secretId);
     if (!arn || arn.service !== 'secretsmanager' || arn.region !== ctx.region) return undefined;
     if (!arn.resource.startsWith('secret:')) return undefined;

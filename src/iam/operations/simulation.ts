@@ -78,7 +78,7 @@ export function simulationOperations(deps: IamDeps) {
   }
 
   /** The principal whose keys the request context carries: CallerArn (a user of this account), else `fallback`. */
-  async function callerOf(ctx: RequestContext, callerArn: string | undefined, fallback: () => Promise<PrincipalPolicies>): Promise<PrincipalPolicies> {
+  async function callerOf(ctx: RequestContext, callerArn: string | undefined, fallback: () => PrincipalPolicies | Promise<PrincipalPolicies>): Promise<PrincipalPolicies> {
     if (callerArn === undefined) return fallback();
     const source = USER_ARN.exec(callerArn);
     if (!source || source[1] !== ctx.principal.accountId) {

@@ -75,6 +75,34 @@ describe('isBase64 (blob members on the wire)', () => {
     for (const text of ['QU\u0141D', 'QUJ-', 'QQ', 'QQ=A']) assert.equal(decodeBase64(text), undefined, JSON.stringify(text));
   });
 
+  it('decides every short string alike into a buffer of its own (ownBuffer), with the same bytes, never a pool slice', () => {
+    const alphabet = ['A', 'z', '9', '+', '/', '=', '-', ' ', '\u0141'];
+    let strings = [''];
+    for (let length = 1; length <= 5; length++) {
+      strings = strings.flatMap((prefix) => alphabet.map((character) => prefix + character));
+      for (const text of strings) {
+        const pooled = decodeBase64(text);
+        const own = decodeBase64(text, true);
+        assert.deepEqual(own, pooled, JSON.stringify(text));
+        if (own) assert.equal(own.byteOffset === 0 && own.buffer.byteLength === own.length, true, JSON.stringify(text));
+      }
+    }
+  });
+
+  it('refuses through awsBlob in one issue each, in the words AWS uses: not base64, shorter than min, longer than max, not a string', () => {
+    const blob = awsBlob({ min: 2, max: 3 });
+    const issues = (input: unknown) => blob.safeParse(input).error?.issues.map((issue) => [issue.code, issue.message, issue.path]);
+    assert.deepEqual(issues('AB=C'), [['custom', 'Member must be valid base64', []]]);
+    assert.deepEqual(issues('QQ=='), [['custom', 'Member must have length greater than or equal to 2', []]]);
+    assert.deepEqual(issues('QUJDRA=='), [['custom', 'Member must have length less than or equal to 3', []]]);
+    assert.equal(issues(42)?.[0]?.[1], 'Member must be a base64-encoded blob');
+    assert.equal(issues(null)?.[0]?.[1], 'Member must not be null');
+    assert.deepEqual(blob.parse('QUI='), Buffer.from('AB'));
+    assert.deepEqual(blob.parse('QUJD'), Buffer.from('ABC'));
+    // Without limits any length passes, the empty blob included.
+    assert.deepEqual(awsBlob().parse(''), Buffer.alloc(0));
+  });
+
   it('is what awsBlob checks: a bad blob is a ValidationException-shaped failure, a good one decodes', () => {
     const blob = awsBlob();
     const refused = blob.safeParse('AB=C');

@@ -59,6 +59,31 @@ describe('ciphertext blob format', () => {
     assert.throws(() => encodeBlobHeader('mrk-1234', backingKeyId));
   });
 
+  it('decodes the ids of blobs that share a header alike, and tells the format versions apart over the same id bytes', () => {
+    const keyId = randomUUID();
+    const backingKeyId = randomUUID();
+    const header = encodeBlobHeader(keyId, backingKeyId);
+    for (let index = 0; index < 3; index++) {
+      const decoded = decodeBlob(encodeBlob(header, { iv: randomBytes(12), tag: randomBytes(16), ciphertext: randomBytes(index) }))!;
+      assert.deepEqual([decoded.keyId, decoded.backingKeyId], [keyId, backingKeyId]);
+    }
+    // The same 32 id bytes under format version 2 name the multi-Region key, never the UUID decoded just before.
+    const multiRegion = Buffer.from(header);
+    multiRegion[0] = MULTI_REGION_BLOB_FORMAT_VERSION;
+    const decoded = decodeBlob(encodeBlob(multiRegion, { iv: randomBytes(12), tag: randomBytes(16), ciphertext: randomBytes(1) }))!;
+    assert.equal(decoded.keyId, `mrk-${keyId.replaceAll('-', '')}`);
+    assert.equal(decoded.backingKeyId, backingKeyId);
+  });
+
+  it('decodes the right ids past the number of headers it remembers', () => {
+    for (let index = 0; index < 2100; index++) {
+      const keyId = randomUUID();
+      const backingKeyId = randomUUID();
+      const decoded = decodeBlob(encodeBlob(encodeBlobHeader(keyId, backingKeyId), { iv: randomBytes(12), tag: randomBytes(16), ciphertext: Buffer.alloc(0) }))!;
+      assert.deepEqual([decoded.keyId, decoded.backingKeyId], [keyId, backingKeyId]);
+    }
+  });
+
   it('still decodes a version 1 blob written before multi-Region keys (fixed bytes)', () => {
     // A blob as format 1 wrote it: version 1, key id 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0, backing key id
     // 00112233-4455-6677-8899-aabbccddeeff, then IV, tag and 3 bytes of ciphertext.

@@ -40,6 +40,19 @@ describe('canonicalEncryptionContext', () => {
     check('refilled with characters JSON escapes');
   });
 
+  it('orders the keys of every small context by code units, as Array.prototype.sort does, in any insertion order', () => {
+    // Up to 16 keys are sorted by insertion in place: surrogate pairs, case, digits and prefixes must come out as
+    // the default sort puts them.
+    const names = ['b', 'a', 'B', '10', '9', '', 'ab', 'a\u0000', '\u00e9', '\ud83d\ude00', '\uffff', 'Z', 'aa', 'a ', '_', '~', 'k'];
+    for (let count = 1; count <= names.length; count++) {
+      for (let shift = 0; shift < count; shift++) {
+        const keys = names.slice(0, count).map((_, index, all) => all[(index * 7 + shift) % count]!);
+        const context = Object.fromEntries(keys.map((key, index) => [key, `v${index}`]));
+        assert.equal(canonicalEncryptionContext(context).toString('utf8'), expected(context), JSON.stringify(keys));
+      }
+    }
+  });
+
   it('answers equal contexts in different objects alike', () => {
     const a = canonicalEncryptionContext({ x: '1', y: '2' });
     const b = canonicalEncryptionContext({ y: '2', x: '1' });

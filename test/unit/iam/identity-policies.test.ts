@@ -62,3 +62,36 @@ describe('identity source: policy labels for simulation', () => {
     );
   });
 });
+
+describe('identity source: what needs no read', () => {
+  const USER = `arn:aws:iam::${ACCOUNT}:user/alice`;
+  const ROOT = `arn:aws:iam::${ACCOUNT}:root`;
+
+  it('answers the account root without a promise and without a lookup, unrestricted in its own account', () => {
+    let lookups = 0;
+    const source = createIdentityPolicySource(async () => {
+      lookups += 1;
+      return undefined;
+    }, new CompiledPolicyCache());
+    const root = source.policiesFor({ arn: ROOT, accountId: ACCOUNT });
+    assert.equal(root instanceof Promise, false);
+    assert.deepEqual(root, { principal: { arn: ROOT, accountId: ACCOUNT }, unrestricted: true, policies: [], tags: {}, principalType: 'Account', userId: ACCOUNT });
+    assert.equal(lookups, 0);
+    // Another account's root ARN is not this account's root: no policies, nothing unrestricted.
+    const other = source.policiesFor({ arn: 'arn:aws:iam::222222222222:root', accountId: ACCOUNT });
+    assert.equal((other as { unrestricted: boolean }).unrestricted, false);
+  });
+
+  it('reads a user or a role session from the store (a promise), and a root session through its attributes', async () => {
+    const source = createIdentityPolicySource(lookup, new CompiledPolicyCache());
+    const user = source.policiesFor({ arn: USER, accountId: ACCOUNT });
+    assert.equal(user instanceof Promise, true);
+    assert.equal((await user).principalType, 'User');
+    const session = source.policiesFor({ arn: SESSION, accountId: ACCOUNT });
+    assert.equal(session instanceof Promise, true);
+    assert.equal((await session).userId, 'AROAEXAMPLE:job');
+    const rootWithSession = await source.policiesFor({ arn: ROOT, accountId: ACCOUNT, session: { sourceIdentity: 'ops' } });
+    assert.equal(rootWithSession.sourceIdentity, 'ops');
+    assert.equal(rootWithSession.unrestricted, true);
+  });
+});

@@ -198,6 +198,35 @@ describe('createAuthorizer and costly condition keys', () => {
   });
 });
 
+describe('createAuthorizer: the identity answered with or without a promise', () => {
+  const ctx = () => ({
+    requestId: 'r-1',
+    principal: { accountId: '111111111111', arn: ALICE, accessKeyId: 'AKIAEXAMPLE' },
+    region: 'us-east-1',
+    clock: { now: () => facts.currentTime },
+    access: { checks: 0 } as { checks: number; identity?: unknown },
+  });
+
+  it('decides alike, loads the identity once per call and keeps it on the ledger, either way', async () => {
+    for (const answer of ['plain', 'promise'] as const) {
+      let loads = 0;
+      const alice = user(ALICE, [readProd]);
+      const authorizer = createAuthorizer({
+        policiesFor: () => {
+          loads += 1;
+          return answer === 'plain' ? alice : Promise.resolve(alice);
+        },
+      });
+      const call = ctx();
+      await authorizer.authorize(call, secretRequest(SECRET));
+      assert.equal(call.access.identity, alice, answer);
+      await assert.rejects(authorizer.authorize(call, secretRequest(OTHER_SECRET)), /is not authorized to perform/, answer);
+      assert.equal(loads, 1, answer);
+      assert.equal(call.access.checks, 2, answer);
+    }
+  });
+});
+
 describe('createAuthorizer: costly condition keys follow the policies in play', () => {
   const TAGGED = 'arn:aws:iam::111111111111:user/tagged';
   const PREFIXES = ['aws:resourcetag/'];
