@@ -86,3 +86,63 @@ describe('the audit recorder (group commit on the SQLite store and its writer th
     }
   });
 });
+
+describe('the audit recorder: which events go in one append', () => {
+  /** A store that seals at once and remembers the size of every batch it was handed. */
+  function countingStore(appendMs = 0) {
+    const batches: number[] = [];
+    let sequence = 0;
+    return {
+      batches,
+      async appendAuditEvents(drafts: Array<{ body: string }>) {
+        batches.push(drafts.length);
+        if (appendMs > 0) await new Promise((resolve) => setTimeout(resolve, appendMs));
+        return drafts.map((draft) => ({ ...draft, sequence: ++sequence, prevHash: '', hash: '' }));
+      },
+      async probeAuditAppend() {},
+      async lookupAuditEvents() {
+        return [];
+      },
+    };
+  }
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('keeps gathering while every turn of the event loop brings events, and appends at the first turn that brings none', async () => {
+    const store = countingStore();
+    const recorder = createAuditRecorder({ store: store as never, logger: quiet, failClosed: false });
+    const pending = [recorder.record(getSecretValue('wave-0'))];
+    // Callers coming back one turn after another (a wave answered by the last append): one batch, not one each.
+    for (let index = 1; index < 5; index += 1) {
+      await turn();
+      pending.push(recorder.record(getSecretValue(`wave-${index}`)));
+    }
+    await Promise.all(pending);
+    assert.deepEqual(store.batches, [5]);
+  });
+
+  it('appends a lone event after one idle turn, with no timer', async () => {
+    const store = countingStore();
+    const recorder = createAuditRecorder({ store: store as never, logger: quiet, failClosed: false });
+    const started = performance.now();
+    const record = await recorder.record(getSecretValue('alone'));
+    assert.equal(record!.sequence, 1);
+    assert.deepEqual(store.batches, [1]);
+    assert.ok(performance.now() - started < 1_000);
+  });
+
+  it('appends what arrived during an append as the next batch, gathered the same way', async () => {
+    const store = countingStore(20);
+    const recorder = createAuditRecorder({ store: store as never, logger: quiet, failClosed: false });
+    const first = recorder.record(getSecretValue('first'));
+    await turn();
+    await turn();
+    await turn();
+    // The first batch is with the store now (for 20 ms); these two wait for it, then go together.
+    assert.deepEqual(store.batches, [1]);
+    const later = [recorder.record(getSecretValue('later-0'))];
+    await turn();
+    later.push(recorder.record(getSecretValue('later-1')));
+    await Promise.all([first, ...later]);
+    assert.deepEqual(store.batches, [1, 2]);
+  });
+});
