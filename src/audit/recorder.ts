@@ -226,8 +226,11 @@ const MAX_GATHER_MS = 10;
  * Appending at the first turn, as before, split a steady load of 64 callers into batches of 63 and 1 in strict
  * alternation: the first caller back after an append went alone, the rest came back during its commit — one commit
  * (its fsync, the writer thread's wake-ups) for one event every other time (bench/RESULTS.md, issue 21). A lone
- * caller waits one more turn of an idle loop, no timer. A batch the store refuses goes to `onFailure` (fail-open
- * with a spool) while the next batch waits: still one batch in flight.
+ * caller waits one more turn of an idle loop, no timer. Only reads gather: a batch holding the event of a call that
+ * changed something is appended at the end of its first turn, as before. That call has waited for its own durable
+ * write already, and its event's append running beside the next calls' writes is what their throughput needs
+ * (gathered, durable PutSecretValue lost a quarter of its rate). A batch the store refuses goes to `onFailure`
+ * (fail-open with a spool) while the next batch waits: still one batch in flight.
  */
 function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, onFailure?: FailedBatchHandler) {
   let next: Batch | undefined;
@@ -236,11 +239,14 @@ function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, on
   /** How many events the gathering batch held at the last turn; -1 before its first turn. */
   let heldAtLastTurn = -1;
   let gatheringSince = 0;
+  /** The next batch holds the event of a call that changed something: it does not gather. */
+  let nextHoldsWrite = false;
 
   /** Queues the draft; `batch` settles once the batch it joined is appended (or kept elsewhere, or failed). */
   function append(draft: AuditEventDraft): { batch: Promise<Array<AuditEventRecord | undefined>>; index: number } {
     next ??= newBatch();
     const index = next.drafts.push(draft) - 1;
+    if (!draft.readOnly) nextHoldsWrite = true;
     if (!busy) {
       busy = true;
       startGathering();
@@ -258,7 +264,7 @@ function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, on
   function gather(): void {
     const held = next!.drafts.length;
     const growing = held > heldAtLastTurn && held < MAX_GATHER_EVENTS && performance.now() - gatheringSince < MAX_GATHER_MS;
-    if (!growing) {
+    if (nextHoldsWrite || !growing) {
       void flush();
       return;
     }
@@ -269,6 +275,7 @@ function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, on
   async function flush(): Promise<void> {
     const batch = next!;
     next = undefined;
+    nextHoldsWrite = false;
     try {
       batch.resolve(await store.appendAuditEvents(batch.drafts));
     } catch (error) {

@@ -120,6 +120,17 @@ describe('the audit recorder: which events go in one append', () => {
     assert.deepEqual(store.batches, [5]);
   });
 
+  it("does not gather the event of a call that changed something: its batch is appended at the end of the event's turn", async () => {
+    const store = countingStore();
+    const recorder = createAuditRecorder({ store: store as never, logger: quiet, failClosed: false });
+    const put = (requestId: string): ApiCall => ({ ...getSecretValue(requestId), operation: 'PutSecretValue', input: { SecretId: 'db', SecretString: new Sensitive('x') } });
+    const pending = [recorder.record(getSecretValue('read-0')), recorder.record(put('write-0'))];
+    await turn();
+    pending.push(recorder.record(put('write-1')));
+    await Promise.all(pending);
+    assert.deepEqual(store.batches, [2, 1]);
+  });
+
   it('appends a lone event after one idle turn, with no timer', async () => {
     const store = countingStore();
     const recorder = createAuditRecorder({ store: store as never, logger: quiet, failClosed: false });
