@@ -212,76 +212,37 @@ type Batch = {
 type FailedBatchHandler = (drafts: AuditEventDraft[], error: unknown) => Promise<Array<AuditEventRecord | undefined>>;
 
 /**
- * A batch gathers events for as long as each turn of the event loop brings more; past these it is appended anyway
- * (a loop that never runs dry: a load above what the server can answer).
- */
-const MAX_GATHER_EVENTS = 256;
-const MAX_GATHER_MS = 10;
-
-/**
- * Group commit: events wait for the next append together, so a burst of requests shares one durable write instead
- * of one each. Every request still waits for its event to be on disk before its response is sent. A batch is
- * appended at the first turn of the event loop that added no event to it, the turn of its first event never
- * counting as one: requests still arriving (a wave of callers answered by the last append, coming back) join it.
- * Appending at the first turn, as before, split a steady load of 64 callers into batches of 63 and 1 in strict
- * alternation: the first caller back after an append went alone, the rest came back during its commit — one commit
- * (its fsync, the writer thread's wake-ups) for one event every other time (bench/RESULTS.md, issue 21). A lone
- * caller waits one more turn of an idle loop, no timer. Only reads gather: a batch holding the event of a call that
- * changed something is appended at the end of its first turn, as before. That call has waited for its own durable
- * write already, and its event's append running beside the next calls' writes is what their throughput needs
- * (gathered, durable PutSecretValue lost a quarter of its rate). A batch the store refuses goes to `onFailure`
- * (fail-open with a spool) while the next batch waits: still one batch in flight.
+ * Group commit: the events of every request that finishes while no append is under way (in the same turn of
+ * the event loop) are appended in one transaction, and those that finish while one is under way wait and go
+ * together in the next, so a burst of requests shares one durable write instead of one each. Every request
+ * still waits for its event to be on disk before its response is sent. A batch the store refuses goes to
+ * `onFailure` (fail-open with a spool) while the next batch waits: still one batch in flight.
  */
 function createGroupCommit(store: Pick<AuditRepository, 'appendAuditEvents'>, onFailure?: FailedBatchHandler) {
   let next: Batch | undefined;
-  /** A batch is gathering or being appended: appends made meanwhile join the next one. */
+  /** A flush is scheduled or running: appends made meanwhile join the next one. */
   let busy = false;
-  /** How many events the gathering batch held at the last turn; -1 before its first turn. */
-  let heldAtLastTurn = -1;
-  let gatheringSince = 0;
-  /** The next batch holds the event of a call that changed something: it does not gather. */
-  let nextHoldsWrite = false;
 
   /** Queues the draft; `batch` settles once the batch it joined is appended (or kept elsewhere, or failed). */
   function append(draft: AuditEventDraft): { batch: Promise<Array<AuditEventRecord | undefined>>; index: number } {
     next ??= newBatch();
     const index = next.drafts.push(draft) - 1;
-    if (!draft.readOnly) nextHoldsWrite = true;
     if (!busy) {
       busy = true;
-      startGathering();
+      setImmediate(flush);
     }
     return { batch: next.settled, index };
-  }
-
-  function startGathering(): void {
-    heldAtLastTurn = -1;
-    gatheringSince = performance.now();
-    setImmediate(gather);
-  }
-
-  /** At the end of a turn (after its poll phase: every request read in it has recorded its event by then). */
-  function gather(): void {
-    const held = next!.drafts.length;
-    const growing = held > heldAtLastTurn && held < MAX_GATHER_EVENTS && performance.now() - gatheringSince < MAX_GATHER_MS;
-    if (nextHoldsWrite || !growing) {
-      void flush();
-      return;
-    }
-    heldAtLastTurn = held;
-    setImmediate(gather);
   }
 
   async function flush(): Promise<void> {
     const batch = next!;
     next = undefined;
-    nextHoldsWrite = false;
     try {
       batch.resolve(await store.appendAuditEvents(batch.drafts));
     } catch (error) {
       await settleFailedBatch(batch, error);
     }
-    if (next) startGathering();
+    if (next) setImmediate(flush);
     else busy = false;
   }
 
