@@ -121,8 +121,10 @@ export type AuditBodySplit = { template: string; holes: Buffer };
 
 /** The largest holes a template may have (a body with more gets no template): 64 UUIDs. */
 const MAX_HOLE_BYTES = 64 * UUID_BYTES;
+/** The codec id and a template id (unsigned LEB128 of at most 7 bytes: templateOfStoredBody reads no more). */
+const TEMPLATED_HEAD_MAX_BYTES = 8;
 /** Where holes are read to (after room for a stored body's head: AuditTemplateMatcher.findStoredBody). */
-const holeScratch = Buffer.alloc(8 + MAX_HOLE_BYTES);
+const holeScratch = Buffer.alloc(TEMPLATED_HEAD_MAX_BYTES + MAX_HOLE_BYTES);
 
 /** The template and holes of a canonical text, or undefined when it has none worth keeping (no hole at all, or a raw control character). */
 export function splitAuditBody(body: string, context: AuditBodyContext): AuditBodySplit | undefined {
@@ -158,16 +160,12 @@ export function splitAuditBody(body: string, context: AuditBodyContext): AuditBo
 
 /** The stored body of a template's event: codec id, template id, holes. */
 export function encodeTemplatedBody(templateId: number, holes: Buffer): Buffer {
-  const head = Buffer.allocUnsafe(TEMPLATED_HEAD_MAX_BYTES);
-  const headLength = writeTemplatedHead(head, templateId);
-  const stored = Buffer.allocUnsafe(headLength + holes.length);
-  head.copy(stored, 0, 0, headLength);
-  holes.copy(stored, headLength);
+  let idLength = 1;
+  for (let rest = templateId; rest >= 0x80; rest = Math.floor(rest / 0x80)) idLength += 1;
+  const stored = Buffer.allocUnsafe(1 + idLength + holes.length);
+  holes.copy(stored, writeTemplatedHead(stored, templateId));
   return stored;
 }
-
-/** The codec id and a template id (unsigned LEB128 of at most 7 bytes: templateOfStoredBody reads no more). */
-const TEMPLATED_HEAD_MAX_BYTES = 8;
 
 /** Writes codec 2's id and the template id at the start of `into`; answers how many bytes that took. */
 function writeTemplatedHead(into: Buffer, templateId: number): number {
