@@ -121,7 +121,10 @@ export type AuditBodySplit = { template: string; holes: Buffer };
 
 /** The largest holes a template may have (a body with more gets no template): 64 UUIDs. */
 const MAX_HOLE_BYTES = 64 * UUID_BYTES;
-const holeScratch = Buffer.alloc(MAX_HOLE_BYTES);
+/** The codec id and a template id (unsigned LEB128 of at most 7 bytes: templateOfStoredBody reads no more). */
+const TEMPLATED_HEAD_MAX_BYTES = 8;
+/** Where holes are read to (after room for a stored body's head: AuditTemplateMatcher.findStoredBody). */
+const holeScratch = Buffer.alloc(TEMPLATED_HEAD_MAX_BYTES + MAX_HOLE_BYTES);
 
 /** The template and holes of a canonical text, or undefined when it has none worth keeping (no hole at all, or a raw control character). */
 export function splitAuditBody(body: string, context: AuditBodyContext): AuditBodySplit | undefined {
@@ -157,17 +160,24 @@ export function splitAuditBody(body: string, context: AuditBodyContext): AuditBo
 
 /** The stored body of a template's event: codec id, template id, holes. */
 export function encodeTemplatedBody(templateId: number, holes: Buffer): Buffer {
-  const idBytes: number[] = [];
+  let idLength = 1;
+  for (let rest = templateId; rest >= 0x80; rest = Math.floor(rest / 0x80)) idLength += 1;
+  const stored = Buffer.allocUnsafe(1 + idLength + holes.length);
+  holes.copy(stored, writeTemplatedHead(stored, templateId));
+  return stored;
+}
+
+/** Writes codec 2's id and the template id at the start of `into`; answers how many bytes that took. */
+function writeTemplatedHead(into: Buffer, templateId: number): number {
+  into[0] = TEMPLATE_CODEC;
+  let at = 1;
   let rest = templateId;
   do {
-    idBytes.push((rest % 0x80) + (rest >= 0x80 ? 0x80 : 0));
+    into[at] = (rest % 0x80) + (rest >= 0x80 ? 0x80 : 0);
+    at += 1;
     rest = Math.floor(rest / 0x80);
   } while (rest > 0);
-  const stored = Buffer.allocUnsafe(1 + idBytes.length + holes.length);
-  stored[0] = TEMPLATE_CODEC;
-  for (let index = 0; index < idBytes.length; index += 1) stored[1 + index] = idBytes[index]!;
-  holes.copy(stored, 1 + idBytes.length);
-  return stored;
+  return at;
 }
 
 /** The template id of a stored body of codec 2 (and where its holes start); undefined for any other body. */
@@ -228,17 +238,35 @@ export class AuditTemplateMatcher {
 
   /** The template id and holes of `body` if it fills one of the key's recent templates; undefined if none fits. */
   find(key: string, body: string, context: AuditBodyContext): { templateId: number; holes: Buffer } | undefined {
+    const compiled = this.#match(key, body, context, 0);
+    return compiled && { templateId: compiled.id, holes: Buffer.from(holeScratch.subarray(0, compiled.holesEnd)) };
+  }
+
+  /**
+   * `body` as codec 2 stores it (encodeTemplatedBody of find's answer) if it fills one of the key's recent
+   * templates: the holes are read in place after the head, and the stored bytes copied out once.
+   */
+  findStoredBody(key: string, body: string, context: AuditBodyContext): Buffer | undefined {
+    const compiled = this.#match(key, body, context, TEMPLATED_HEAD_MAX_BYTES);
+    if (compiled === undefined) return undefined;
+    const headLength = writeTemplatedHead(holeScratch, compiled.id);
+    holeScratch.copyWithin(headLength, TEMPLATED_HEAD_MAX_BYTES, compiled.holesEnd);
+    return Buffer.from(holeScratch.subarray(0, compiled.holesEnd - TEMPLATED_HEAD_MAX_BYTES + headLength));
+  }
+
+  /** The key's template `body` fills (moved to the front), its holes in holeScratch from `holesAt` to holesEnd. */
+  #match(key: string, body: string, context: AuditBodyContext, holesAt: number): { id: number; holesEnd: number } | undefined {
     const candidates = this.#byKey.get(key);
     if (candidates === undefined) return undefined;
     for (let index = 0; index < candidates.length; index += 1) {
       const compiled = candidates[index]!;
-      const holes = matchTemplate(compiled, body, context);
-      if (holes === undefined) continue;
+      const holesEnd = matchTemplate(compiled, body, context, holesAt);
+      if (holesEnd < 0) continue;
       if (index > 0) {
         candidates.splice(index, 1);
         candidates.unshift(compiled);
       }
-      return { templateId: compiled.id, holes };
+      return { id: compiled.id, holesEnd };
     }
     return undefined;
   }
@@ -312,14 +340,18 @@ function compileTemplate(template: string, id: number): CompiledTemplate {
 
 const TIME_AT = /"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/y;
 
-/** The holes of `body` read along `compiled` (the bytes codec 2 stores), or undefined where it differs. */
-function matchTemplate(compiled: CompiledTemplate, body: string, context: AuditBodyContext): Buffer | undefined {
+/**
+ * The holes of `body` read along `compiled` (the bytes codec 2 stores), written to holeScratch from `holesAt`;
+ * answers where they end, or -1 where the body differs from the template.
+ */
+function matchTemplate(compiled: CompiledTemplate, body: string, context: AuditBodyContext, holesAt: number): number {
   let at = 0;
-  let length = 0;
+  let length = holesAt;
+  const holesLimit = holesAt + MAX_HOLE_BYTES;
   for (const part of compiled.parts) {
     if (typeof part === 'string') {
       // A substring's equality compares memory at once; startsWith at an offset goes character by character.
-      if (body.substring(at, at + part.length) !== part) return undefined;
+      if (body.substring(at, at + part.length) !== part) return -1;
       at += part.length;
       continue;
     }
@@ -327,30 +359,40 @@ function matchTemplate(compiled: CompiledTemplate, body: string, context: AuditB
     if (part === 0x01) value = JSON.stringify(context.eventId);
     else if (part === 0x02) value = `"${isoTime(context.eventTime)}"`;
     else if (part === 0x03) {
-      if (!isQuotedUuidAt(body, at) || length + UUID_BYTES > MAX_HOLE_BYTES) return undefined;
-      holeScratch.write(body.slice(at + 1, at + 9) + body.slice(at + 10, at + 14) + body.slice(at + 15, at + 19) + body.slice(at + 20, at + 24) + body.slice(at + 25, at + 37), length, 'hex');
+      if (!isQuotedUuidAt(body, at) || length + UUID_BYTES > holesLimit) return -1;
+      writeUuidBytes(body, at + 1, holeScratch, length);
       length += UUID_BYTES;
       at += 38;
       continue;
     } else if (part === 0x04) {
       TIME_AT.lastIndex = at;
-      if (!TIME_AT.test(body)) return undefined;
+      if (!TIME_AT.test(body)) return -1;
       const text = body.slice(at + 1, at + 25);
       const ms = Date.parse(text);
-      if (isoTime(ms) !== text || Math.abs(ms) >= 2 ** 47 || length + TIME_BYTES > MAX_HOLE_BYTES) return undefined;
+      if (isoTime(ms) !== text || Math.abs(ms) >= 2 ** 47 || length + TIME_BYTES > holesLimit) return -1;
       holeScratch.writeIntBE(ms, length, TIME_BYTES);
       length += TIME_BYTES;
       at += 26;
       continue;
     } else {
       const name = context.resourceNames[part - FIRST_RESOURCE_HOLE];
-      if (name === undefined) return undefined;
+      if (name === undefined) return -1;
       value = JSON.stringify(name);
     }
-    if (body.substring(at, at + value.length) !== value) return undefined;
+    if (body.substring(at, at + value.length) !== value) return -1;
     at += value.length;
   }
-  return at === body.length ? Buffer.from(holeScratch.subarray(0, length)) : undefined;
+  return at === body.length ? length : -1;
+}
+
+/** The 16 bytes of the lowercase UUID at `at` of `text` (checked by isQuotedUuidAt), written at `offset`: no slices, no hex text. */
+function writeUuidBytes(text: string, at: number, into: Buffer, offset: number): void {
+  let from = at;
+  for (let index = 0; index < UUID_BYTES; index += 1) {
+    if (from - at === 8 || from - at === 13 || from - at === 18 || from - at === 23) from += 1;
+    into[offset + index] = lowerHexValue(text.charCodeAt(from)) * 16 + lowerHexValue(text.charCodeAt(from + 1));
+    from += 2;
+  }
 }
 
 /** Whether `text` holds a quoted lowercase UUID at `at` (what VALUE_HOLE matches; a loop costs less than a sticky RegExp). */

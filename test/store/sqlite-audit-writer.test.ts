@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { AuditEventDraft } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { openAuditDatabase, sealedAppender, type AuditDraftRow } from '../../src/store/sqlite/audit-writer.js';
+import { openAuditDatabase, sealedAppender, sealsOf, type AuditDraftRow } from '../../src/store/sqlite/audit-writer.js';
 
 /**
  * The SQLite audit log lives in audit.db beside coffer.db and is appended by a writer thread that seals each
@@ -101,7 +101,7 @@ describe('SQLite audit writer (audit.db)', () => {
       // 63 takes every chunk size once (32 + 16 + 8 + 4 + 2 + 1); 64 and 70 take two of 32, then the rest.
       let next = 0;
       for (const size of [1, 2, 3, 31, 32, 33, 63, 64, 70]) {
-        const seals = append(Array.from({ length: size }, () => row(next++)));
+        const seals = sealsOf(append(Array.from({ length: size }, () => row(next++))), size);
         assert.deepEqual(seals.map((seal) => seal.sequence), Array.from({ length: size }, (_, index) => next - size + index + 1));
       }
       const store = new SqliteStore(join(dir, 'coffer.db'));
@@ -124,7 +124,7 @@ describe('SQLite audit writer (audit.db)', () => {
       const refused = Array.from({ length: 50 }, (_, index) => row(next + index, index === 10 || index === 40 ? duplicate : undefined));
       assert.throws(() => append(refused), /UNIQUE/);
       assert.equal(db.prepare('SELECT count(*) FROM audit_events').pluck().get(), next);
-      assert.equal(append([row(next)])[0]!.sequence, next + 1);
+      assert.equal(append([row(next)]).firstSequence, next + 1);
     } finally {
       db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -187,8 +187,8 @@ function templatedBody(
 ): Buffer | undefined {
   const context = { eventId, eventTime, resourceNames: names.resourceNameList(resourceNames) };
   const key = templateMatcherKey(eventName, accessKeyId);
-  const match = names.matcher.find(key, text, context);
-  if (match) return encodeTemplatedBody(match.templateId, match.holes);
+  const stored = names.matcher.findStoredBody(key, text, context);
+  if (stored) return stored;
   const split = splitAuditBody(text, context);
   const templateId = split && names.templateIdOf(split.template);
   if (templateId === undefined) return undefined;

@@ -10,10 +10,12 @@ import {
   openAuditDatabase,
   probeAppend,
   sealedAppender,
+  sealsOf,
   type AuditAppender,
   type AuditDraftRow,
   type AuditSeal,
   type AuditWriterAnchoring,
+  type SealedBatch,
 } from './audit-writer.js';
 
 type Row = Record<string, any>;
@@ -74,7 +76,7 @@ export class SqliteAuditTables {
   readonly #anchoring: AuditWriterAnchoring | undefined;
   #reader: Database | undefined;
   readonly #readerStatements = new Map<string, Statement>();
-  #appendHere: ((rows: AuditDraftRow[]) => AuditSeal[]) | undefined;
+  #appendHere: ((rows: AuditDraftRow[]) => SealedBatch) | undefined;
   /** The names of the connection reads go to (the reader, or the store's connection in memory). */
   #readNames: AuditNames | undefined;
 
@@ -111,7 +113,7 @@ export class SqliteAuditTables {
   async appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
     const rows = drafts.map(draftRow);
     const seals = this.#auditPath === undefined ? this.#appendOnMain(rows) : await this.#writer().append(rows);
-    return drafts.map((draft, index) => ({ ...draft, ...seals[index]! }));
+    return drafts.map((draft, index) => sealedRecord(draft, seals[index]!));
   }
 
   async probeAuditAppend(): Promise<void> {
@@ -221,7 +223,7 @@ export class SqliteAuditTables {
 
   #appendOnMain(rows: AuditDraftRow[]): AuditSeal[] {
     this.#appendHere ??= sealedAppender(this.#main);
-    return this.#appendHere(rows);
+    return sealsOf(this.#appendHere(rows), rows.length);
   }
 
   #writer(): AuditAppender {
@@ -251,6 +253,15 @@ export class SqliteAuditTables {
     }
     return statement;
   }
+}
+
+/** A draft and its seal as one record, member by member (spreading both cost a request ~0.3 µs). */
+function sealedRecord(draft: AuditEventDraft, seal: AuditSeal): AuditEventRecord {
+  return {
+    sequence: seal.sequence, eventId: draft.eventId, accountId: draft.accountId, eventTime: draft.eventTime, eventName: draft.eventName,
+    eventSource: draft.eventSource, readOnly: draft.readOnly, accessKeyId: draft.accessKeyId, username: draft.username,
+    resourceNames: draft.resourceNames, body: draft.body, prevHash: seal.prevHash, hash: seal.hash,
+  };
 }
 
 function draftRow(draft: AuditEventDraft): AuditDraftRow {
