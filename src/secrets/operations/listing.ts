@@ -102,8 +102,13 @@ export function createListingOperations(deps: SecretsDeps) {
   return { listSecrets };
 }
 
-/** Secrets read per statement by a filtered listing in the store's order: what it holds besides its page. */
-const FILTER_CHUNK = 1000;
+/**
+ * Secrets read per statement by a filtered listing in the store's order: what a call holds besides its page, and
+ * calls interleave between chunks. 250 against 1,000 (100,000 secrets, 8 calls in flight, in process): a whole scan
+ * 0.63× the CPU, VmHWM 148 against 192 MB; 64 calls over HTTP peaked at 268 against 361 MB (glibc kept the larger
+ * chunks' native memory).
+ */
+const FILTER_CHUNK = 250;
 
 /** A store's versionId → labels, as SecretVersionsToStages: only labelled versions, none at all when none is. */
 function labelledVersions(versionStages: Record<string, string[]>): Record<string, string[]> | undefined {

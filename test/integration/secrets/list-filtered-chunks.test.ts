@@ -6,11 +6,12 @@ import { secretsClient } from '../../helpers/secrets.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
- * A filtered ListSecrets reads the account in chunks of 1,000 secrets and keeps only the matches that can still be
- * on its page. Its answer must be what sorting every match and slicing at the token's offset gives: the order
- * asked, ties in creation order (created date, then the order the secrets were written in). More secrets than one
- * chunk, three created at each instant (ties), and the last five created with the clock set back, so that
- * creation order and the order rows were written in differ.
+ * A filtered ListSecrets by creation date or name reads the account in chunks (of 250) in that order and keeps only
+ * its page; by the other dates it reads the whole account. Either way its answer must be what sorting every match
+ * and slicing at the token's offset gives: the order asked, ties in creation order (created date, then the order
+ * the secrets were written in). More secrets than one chunk of 1,000 even, three created at each instant (ties),
+ * and the last five created with the clock set back, so that creation order and the order rows were written in
+ * differ.
  */
 let server: TestServer;
 let sm: SecretsManagerClient;
@@ -61,7 +62,7 @@ async function walk(Filters: Filter[], SortBy: string, SortOrder: 'asc' | 'desc'
   return names;
 }
 
-describe('ListSecrets with filters over more secrets than one chunk', () => {
+describe('ListSecrets with filters over many chunks', () => {
   const filters: Array<{ label: string; Filters: Filter[]; matches: (name: string) => boolean }> = [
     { label: 'every secret', Filters: [{ Key: 'name', Values: ['chunk-'] }], matches: () => true },
     { label: 'some', Filters: [{ Key: 'name', Values: ['chunk-1', 'chunk-05', '!chunk-10'] }], matches: (n) => (n.startsWith('chunk-1') || n.startsWith('chunk-05')) && !n.startsWith('chunk-10') },
