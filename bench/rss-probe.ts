@@ -22,6 +22,9 @@
  *   as `coffer` run as a program does.
  *     --heaps            load bench/dist/tail-preload.js into every server and print, at the end of each phase, each
  *                        thread's V8 heap (committed/used MB), the audit writer's isolate among them (not in /metrics)
+ *     --filtered         ListSecrets pages with a filter that every secret matches (`name: bench/`), at offsets
+ *                        spread over the corpus: the filtered path, which matches in memory (use fewer --pages: a
+ *                        page deep into 100,000 secrets reads up to all of them)
  *
  * Every server starts from a fresh copy of the seeded data dir, so every build sees the same files.
  */
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   const rounds = Number(valueOf(argv, '--rounds') ?? '2');
   const seededArg = valueOf(argv, '--seeded');
   const heaps = argv.includes('--heaps');
+  const filtered = argv.includes('--filtered');
   await selfCheck();
   pinSelf(LOAD_CPUS);
   snapshotBuild();
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
         cpSync(seeded, dataDir, { recursive: true });
         try {
           const heapTrace = heaps ? join(work, `heaps-${variant.label}-${round}.txt`) : undefined;
-          const result = await measure(variant, dataDir, secrets, amounts, signer, heapTrace);
+          const result = await measure(variant, dataDir, secrets, amounts, signer, heapTrace, filtered);
           results.push({ ...result, round });
           process.stdout.write(`${line(result)}\n`);
         } finally {
@@ -134,6 +138,7 @@ async function measure(
   amounts: { gets: number; pages: number },
   signer: Signer,
   heapTrace: string | undefined,
+  filtered: boolean,
 ): Promise<Omit<RunResult, 'round'>> {
   const peer = await startCoffer({
     dataDir,
@@ -147,11 +152,11 @@ async function measure(
   try {
     await sendOk(peer.url, peer.host, signer, getSecretValue(0));
     const afterStartRssMb = mb(peer.memory().rssBytes);
-    const tokens = await listTokens(peer, signer, secrets);
+    const tokens = filtered ? offsetTokens(secrets) : await listTokens(peer, signer, secrets);
     const sampler = startSampling(peer);
     const random = rng(11);
     const gets = (): RequestSource => pool(peer.host, signer, 20_000, () => getSecretValue(random.below(secrets)));
-    const lists = (): RequestSource => pool(peer.host, signer, tokens.length, listCall(tokens));
+    const lists = (): RequestSource => pool(peer.host, signer, tokens.length, listCall(tokens, filtered));
     const load = { connections: 64, durationSeconds: 3600, timeoutSeconds: 30 };
     const phases: PhaseResult[] = [];
     const run = async (phase: string, targets: { url: string; source: RequestSource }[], amount: number) => {
@@ -237,11 +242,18 @@ async function listTokens(peer: Peer, signer: Signer, secrets: number): Promise<
   }
 }
 
-function listCall(tokens: (string | undefined)[]) {
+/** Offset NextTokens (as a filtered listing gives) of LIST_TOKENS pages spread over the corpus. */
+function offsetTokens(secrets: number): (string | undefined)[] {
+  const every = Math.max(1, Math.floor(secrets / LIST_TOKENS));
+  return [undefined, ...Array.from({ length: LIST_TOKENS - 1 }, (_, index) => Buffer.from(JSON.stringify({ offset: (index + 1) * every })).toString('base64url'))];
+}
+
+function listCall(tokens: (string | undefined)[], filtered: boolean) {
   let next = 0;
+  const filter = filtered ? { Filters: [{ Key: 'name', Values: ['bench/'] }] } : {};
   return () => {
     const token = tokens[next++ % tokens.length];
-    return { service: 'secretsmanager' as const, operation: 'ListSecrets', payload: token === undefined ? { MaxResults: LIST_PAGE_SIZE } : { MaxResults: LIST_PAGE_SIZE, NextToken: token } };
+    return { service: 'secretsmanager' as const, operation: 'ListSecrets', payload: token === undefined ? { MaxResults: LIST_PAGE_SIZE, ...filter } : { MaxResults: LIST_PAGE_SIZE, NextToken: token, ...filter } };
   };
 }
 

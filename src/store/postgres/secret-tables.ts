@@ -163,7 +163,7 @@ export class PostgresSecretTables implements SecretsRepository {
       const rows = await sql.rows(text, [accountId, region, page.now.getTime(), page.limit, offset, ...cursorValues]);
       const arns = rows.map((row) => row.arn as string);
       const tags = await tagsOf(sql, arns);
-      const stages = await versionStages(sql, arns);
+      const stages = page.labels === false ? {} : await versionStages(sql, arns);
       return rows.map((row) =>
         Object.assign(secretFromRow(row, BOOLEAN_COLUMNS), {
           tags: tags.get(row.arn) ?? [],

@@ -61,6 +61,8 @@ export type SecretPageRequest = {
   /** Skip this many first (a NextToken from before cursors); ignored when `after` is given. */
   offset?: number;
   limit: number;
+  /** false: each secret's versionStages is left empty, not read (a filtered listing reads them for its page only). */
+  labels?: boolean;
 };
 
 /** A listed secret with its place in the order it was listed in. */

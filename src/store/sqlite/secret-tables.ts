@@ -128,7 +128,8 @@ export class SqliteSecretTables {
       : '';
     // Expressions and directions come from the fixed tables above only; rowid breaks ties in creation order.
     // `+?` (SQLite's no-op unary plus) where the planner would otherwise read the bound value: see UNREAD_BINDING.
-    const sql = `SELECT rowid AS list_position, ${sortExpression} AS list_sort_value, *, ${LISTED_LABELS}, ${LISTED_TAGS} FROM secrets
+    const labels = page.labels === false ? 'NULL AS listed_labels' : LISTED_LABELS;
+    const sql = `SELECT rowid AS list_position, ${sortExpression} AS list_sort_value, *, ${labels}, ${LISTED_TAGS} FROM secrets
       WHERE account_id = ${UNREAD_BINDING} AND region = ${UNREAD_BINDING}
         AND (scheduled_deletion_date IS NULL OR scheduled_deletion_date > ?)
         ${page.includeDeleted ? '' : 'AND deleted_date IS NULL'}

@@ -161,6 +161,9 @@ export function runSecretsRepositorySuite(backend: string, open: OpenRepositorie
         ['paged/tagged', [{ TagKey: 'app', TagValue: 'a' }, { TagKey: 'zone', TagValue: 'b' }, { TagKey: '\u{1F511}key', TagValue: 'c' }], { [second.versionId]: ['AWSCURRENT', 'Amber', 'blue'], [first.versionId]: ['AWSPREVIOUS'] }],
       ]);
       assert.deepEqual(Object.keys(items[1]!.versionStages), [second.versionId, first.versionId], 'versions in the order of their first label');
+      // A filtered listing reads its chunks without labels: the same secrets, tags and cursors, no labels.
+      const unlabelled = await store.listSecretPage(account, 'us-east-1', { includeDeleted: false, now: new Date(), sortBy: 'name', descending: false, offset: 0, limit: 10, labels: false });
+      assert.deepEqual(unlabelled.map((item) => [item.name, item.tags, item.versionStages, item.cursor]), items.map((item) => [item.name, item.tags, {}, item.cursor]));
     });
     /** The replica of `primary` in `region` as a sync prepares it, its versions sealed unless `held`. */
     function replicaState(primary: SecretRecord, region: string, versions: Array<Omit<SecretVersionRecord, 'stages'> & { stages: string[] }>, held: string[] = []): ReplicaState {
