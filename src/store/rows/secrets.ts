@@ -1,6 +1,6 @@
 /** Row <-> record mapping of the secrets tables, shared by the SQLite and PostgreSQL backends (same columns; booleans per backend). */
 import type { ReplicationStatus, RotationRules, SecretPatch, SecretRecord, SecretReplicaRecord, SecretRotation, SecretValueType, SecretVersionRecord, VersionDataKey } from '../records.js';
-import { optionalDate, readBoolean, writeBoolean, type BooleanColumns, type Row } from './values.js';
+import { optionalDate, optionalSharedText, readBoolean, sharedText, writeBoolean, type BooleanColumns, type Row } from './values.js';
 
 export const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
   description: 'description',
@@ -11,18 +11,18 @@ export const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
 export function secretFromRow(row: Row, booleans: BooleanColumns): SecretRecord {
   return {
     arn: row.arn,
-    accountId: row.account_id,
-    region: row.region,
+    accountId: sharedText(row.account_id),
+    region: sharedText(row.region),
     name: row.name,
     description: row.description ?? undefined,
-    kmsKeyId: row.kms_key_id ?? undefined,
+    kmsKeyId: optionalSharedText(row.kms_key_id),
     createdDate: new Date(row.created_date),
     lastChangedDate: new Date(row.last_changed_date),
     lastAccessedDate: optionalDate(row.last_accessed_date),
     deletedDate: optionalDate(row.deleted_date),
     scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
     owningService: row.owning_service ?? undefined,
-    primaryRegion: row.primary_region,
+    primaryRegion: sharedText(row.primary_region),
     resourcePolicy: row.resource_policy ?? undefined,
     ...rotationFromRow(row, booleans),
   };
@@ -60,8 +60,14 @@ export function versionFromRow(row: Row, stages: string[]): SecretVersionRecord 
     valueType: row.value_type as SecretValueType,
     createdDate: new Date(row.created_date),
     lastAccessedDate: optionalDate(row.last_accessed_date),
-    stages,
+    stages: sharedStages(stages),
   };
+}
+
+/** The stage labels with their texts shared (most versions carry AWSCURRENT or AWSPREVIOUS), in the array given. */
+function sharedStages(stages: string[]): string[] {
+  for (let index = 0; index < stages.length; index += 1) stages[index] = sharedText(stages[index]!);
+  return stages;
 }
 
 export function encodeDataKeys(dataKeys: VersionDataKey[]): string {
@@ -70,7 +76,7 @@ export function encodeDataKeys(dataKeys: VersionDataKey[]): string {
 
 export function decodeDataKeys(text: string): VersionDataKey[] {
   const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
-  return parsed.map((key) => ({ ...key, encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
+  return parsed.map((key) => ({ ...key, kmsKeyArn: sharedText(key.kmsKeyArn), encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
 }
 
 export function groupBy(rows: Row[]): Map<string, Row[]> {

@@ -3,6 +3,8 @@
  * milliseconds, and rows are read as plain objects keyed by column name.
  */
 
+import { remembered } from '../../core/remembered.js';
+
 /** A row as the driver returns it: column name to value. */
 export type Row = Record<string, any>;
 
@@ -23,4 +25,17 @@ export function readBoolean(value: unknown, booleans: BooleanColumns): boolean {
 
 export function writeBoolean(value: boolean, booleans: BooleanColumns): number | boolean {
   return booleans === 'integer' ? (value ? 1 : 0) : value;
+}
+
+/**
+ * One shared copy of a text that many records repeat (an account id, a region, a KMS key ARN, a stage label): the
+ * driver returns a new string for every row read, and the read cache holds thousands of records, so with 100,000
+ * secrets each such text was kept ten or twenty thousand times over (≈ 5 MB of the peak heap, bench/RESULTS.md,
+ * issue 21). Only short texts are shared, and the table of them starts over at its bound.
+ */
+export const sharedText: (text: string) => string = remembered((text) => text, { limit: 4096, longestKey: 256 });
+
+/** `sharedText` of a nullable column, as an optional value. */
+export function optionalSharedText(text: string | null | undefined): string | undefined {
+  return text === null || text === undefined ? undefined : sharedText(text);
 }

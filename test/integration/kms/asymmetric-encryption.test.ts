@@ -14,6 +14,7 @@ import {
   type KeyMetadata,
   type KMSClient,
 } from '@aws-sdk/client-kms';
+import { BLOB_FORMAT_VERSION, MULTI_REGION_BLOB_FORMAT_VERSION } from '../../../src/crypto/ciphertext-blob.js';
 import { auditEvents } from '../../helpers/audit.js';
 import { shellOk } from '../../helpers/aws-cli.js';
 import { createKey, rejectsWith } from '../../helpers/kms.js';
@@ -106,10 +107,10 @@ describe('Encrypt and Decrypt with RSA keys', () => {
   it('Decrypt needs the KeyId, the algorithm and the key that encrypted; altered bytes do not decrypt', async () => {
     const plaintext = Buffer.from('needs its key');
     // Without a KeyId a ciphertext is read as Coffer's symmetric blob. A raw RSA ciphertext whose first byte happens
-    // to be the blob format version (1 in 256) names a random key id, answered like any blob naming a missing key
-    // (NotFoundException); every other one is not a blob at all. This test takes one of the others.
+    // to be a blob format version (2 in 256: single- or multi-Region) names a random key id, answered like any blob
+    // naming a missing key (NotFoundException); every other one is not a blob at all. This test takes one of the others.
     let ciphertext = encryptOffline('RSA_2048', 'RSAES_OAEP_SHA_256', plaintext);
-    while (ciphertext[0] === 1) ciphertext = encryptOffline('RSA_2048', 'RSAES_OAEP_SHA_256', plaintext);
+    while (blobLike(ciphertext)) ciphertext = encryptOffline('RSA_2048', 'RSAES_OAEP_SHA_256', plaintext);
     await rejectsWith(kms.send(new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })), 'InvalidCiphertextException');
     const missing = await rejectsWith(kms.send(new DecryptCommand({ KeyId: rsaKey().KeyId, CiphertextBlob: ciphertext })), 'InvalidKeyUsageException');
     assert.equal(missing.message, 'Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048.');
@@ -246,7 +247,7 @@ describe('ReEncrypt with RSA keys', () => {
 
   it('refuses an RSA source without SourceKeyId, a context with an RSA key, and a plaintext too long for the destination', async () => {
     let ciphertext = encryptOffline('RSA_2048', 'RSAES_OAEP_SHA_1', Buffer.from('x'));
-    while (ciphertext[0] === 1) ciphertext = encryptOffline('RSA_2048', 'RSAES_OAEP_SHA_1', Buffer.from('x')); // not blob-like (see above)
+    while (blobLike(ciphertext)) ciphertext = encryptOffline('RSA_2048', 'RSAES_OAEP_SHA_1', Buffer.from('x')); // see above
     await rejectsWith(
       kms.send(new ReEncryptCommand({ CiphertextBlob: ciphertext, SourceEncryptionAlgorithm: 'RSAES_OAEP_SHA_1', DestinationKeyId: symmetric.KeyId })),
       'InvalidCiphertextException',
@@ -307,3 +308,8 @@ describe('tools outside Coffer', () => {
     }
   });
 });
+
+/** Whether bytes start as Coffer's symmetric ciphertext blobs do (either format version): read as one without a KeyId. */
+function blobLike(ciphertext: Buffer): boolean {
+  return ciphertext[0] === BLOB_FORMAT_VERSION || ciphertext[0] === MULTI_REGION_BLOB_FORMAT_VERSION;
+}
