@@ -42,7 +42,9 @@ const HEADER_CREDENTIAL = /Credential=([^/,\s]+)\//;
 const QUERY_CREDENTIAL = /(?:^|&)X-Amz-Credential=([^%&/]+)(?:%2F|\/)/i;
 
 function claimedAccessKeyId(request: SignedRequest): string | undefined {
-  const authorization = request.headers['authorization'];
+  const header = request.headers['authorization'];
+  // A repeated header comes as the list of its values (server/request-headers.ts); the first is the claim, as node keeps it.
+  const authorization = Array.isArray(header) ? header[0] : header;
   if (typeof authorization === 'string') return HEADER_CREDENTIAL.exec(authorization)?.[1];
   return QUERY_CREDENTIAL.exec(request.query)?.[1];
 }

@@ -7,7 +7,7 @@ import { isQueryRequest, JSON11_CONTENT_TYPE, renderError, renderQueryError, ren
 import type { MetricsResponder } from './metrics-endpoint.js';
 import { createConsoleAssets, isConsolePath, type ConsoleAssets } from './console-assets.js';
 import type { Pipeline } from './pipeline.js';
-import { EdgeRequest } from './request-headers.js';
+import { EdgeRequest, headersWithRepeats } from './request-headers.js';
 
 /** Bodies above 1 MiB are refused. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -213,7 +213,7 @@ async function answer(pipeline: Pipeline, req: IncomingMessage, res: ServerRespo
     const body = bufferedBody(req, limit, bodyMemory, held) ?? (await readBodyForNextBatch(req, limit, bodyMemory, held, nextBatch));
     if (body === 'aborted') return;
     if (body === 'too-large' || body === 'no-memory') return refuseBody(req, res, path, limit, body);
-    const response = await pipeline({ method: req.method ?? 'GET', path, query, headers: req.headers, body, sourceIp: req.socket.remoteAddress });
+    const response = await pipeline({ method: req.method ?? 'GET', path, query, headers: headersWithRepeats(req.headers, req.rawHeaders), body, sourceIp: req.socket.remoteAddress });
     reply(res, edge, response.status, response.headers, response.body);
   } catch (error) {
     const requestId = randomUUID();

@@ -56,6 +56,30 @@ function addRepeated(headers: Record<string, string | string[]>, name: string, v
   }
 }
 
+/**
+ * The headers as the pipeline hands them on (SigV4 among others): `headers` itself when no name came more than once
+ * (the usual case, no allocation), else a copy in which each repeated name is the list of all its values in the
+ * order sent. Node keeps only the first value of some names and joins the others' with ', ', where SigV4's
+ * canonical request joins every value of a repeated header with ',' (AWS's signature test suite,
+ * get-header-key-duplicate): a request that signed a repeated header was refused. Readers of one value take the
+ * list's first, as node does for the names it does not join.
+ */
+export function headersWithRepeats(headers: IncomingHttpHeaders, rawHeaders: readonly string[]): Record<string, string | string[] | undefined> {
+  let names = 0;
+  for (const _name in headers) names += 1;
+  if (names * 2 === rawHeaders.length) return headers;
+  const all = new Map<string, string[]>();
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!.toLowerCase();
+    const values = all.get(name);
+    if (values) values.push(rawHeaders[index + 1]!);
+    else all.set(name, [rawHeaders[index + 1]!]);
+  }
+  const withRepeats: Record<string, string | string[] | undefined> = { ...headers };
+  for (const [name, values] of all) if (values.length > 1) withRepeats[name] = values;
+  return withRepeats;
+}
+
 const nodeHeaders = Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'headers')!;
 
 /**

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, ListKeysCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
-import { rawCall } from '../../helpers/signed-fetch.js';
+import { request } from 'node:http';
+import { rawCall, signedHeaders } from '../../helpers/signed-fetch.js';
 
 const MINUTE = 60_000;
 
@@ -100,6 +101,23 @@ describe('SigV4 authentication over HTTP (dev mode on)', () => {
     assert.match(String(response.json?.message), /'kms'/);
   });
 
+  it("a signed header sent more than once is signed as its values joined by ',' (AWS's get-header-key-duplicate)", async () => {
+    const body = '{"Limit":1}';
+    const options = { target: 'TrentService.ListKeys', credentials: server.admin, body };
+    // The SDK's signer sees one header holding the canonical form of the three lines that are then sent.
+    const signed = await signedHeaders(server.url, { ...options, headers: { 'x-test-repeated': 'value2,value2,value1' } });
+    const repeated = await post(server.url, { ...signed, 'x-test-repeated': ['value2', 'value2', ' value1 '] }, body);
+    assert.equal(repeated.status, 200, repeated.text);
+    // Sent as node would join them (', '), the value is not the one signed.
+    const joined = await post(server.url, { ...signed, 'x-test-repeated': 'value2, value2, value1' }, body);
+    assert.equal(joined.status, 400, joined.text);
+    assert.equal((JSON.parse(joined.text) as { __type: string }).__type, 'InvalidSignatureException');
+    // A repeated header that node keeps only the first of (User-Agent) is signed with all its values too.
+    const agents = await signedHeaders(server.url, { ...options, headers: { 'user-agent': 'first,second' } });
+    const twoAgents = await post(server.url, { ...agents, 'user-agent': ['first', 'second'] }, body);
+    assert.equal(twoAgents.status, 200, twoAgents.text);
+  });
+
   it('the administrator key created on first start works', async () => {
     assert.match(server.admin.accessKeyId, /^AKIA[A-Z2-7]{16}$/);
     const output = await server.kms().send(new ListKeysCommand({}));
@@ -162,3 +180,17 @@ describe('SigV4 authentication over HTTP (dev mode off)', () => {
     assert.ok(Array.isArray(output.Keys));
   });
 });
+
+/** A POST to `/` through node:http, which sends a header given as a list as one line per value. */
+function post(endpoint: string, headers: Record<string, string | string[]>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const sent = request(new URL('/', endpoint), { method: 'POST', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { EdgeRequest, headersFromRaw } from '../../../src/server/request-headers.js';
+import { EdgeRequest, headersFromRaw, headersWithRepeats } from '../../../src/server/request-headers.js';
 
 /** `req.headers` as node:http itself makes it from the same raw list (its own _addHeaderLine, duplicates dropped). */
 function nodeHeaders(raw: readonly string[]): Record<string, unknown> {
@@ -82,5 +82,21 @@ describe('EdgeRequest as a server\'s request class', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('headersWithRepeats', () => {
+  it('is the headers object itself when no name repeats', () => {
+    const raw = ['Host', 'h', 'X-Amz-Date', 'd', 'Authorization', 'a'];
+    const headers = headersFromRaw(raw);
+    assert.equal(headersWithRepeats(headers, raw), headers);
+  });
+
+  it('lists every value of a repeated name in the order sent, whatever node made of it, and leaves the rest', () => {
+    const raw = ['My-Header1', 'value2', 'Host', 'h', 'my-header1', 'value2', 'User-Agent', 'one', 'MY-HEADER1', 'value1', 'user-agent', 'two'];
+    const headers = headersFromRaw(raw);
+    const withRepeats = headersWithRepeats(headers, raw);
+    assert.deepEqual(withRepeats, { 'my-header1': ['value2', 'value2', 'value1'], host: 'h', 'user-agent': ['one', 'two'] });
+    assert.equal(headers['user-agent'], 'one', "node's object is left as node makes it");
   });
 });
