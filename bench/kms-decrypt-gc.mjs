@@ -15,14 +15,10 @@ import { join, resolve } from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
+import { takeOption } from './script-options.mjs';
 
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const [value] = args.splice(at, 2).slice(1);
-  return value;
-};
+const option = (name, fallback) => takeOption(args, name, fallback);
 const workload = option('--workload', 'decrypt');
 const calls = Number(option('--calls', 40000));
 const rounds = Number(option('--rounds', 3));

@@ -10,14 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { takeOption } from './script-options.mjs';
 
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const [value] = args.splice(at, 2).slice(1);
-  return Number(value);
-};
+const option = (name, fallback) => Number(takeOption(args, name, fallback));
 const rounds = option('--rounds', 11);
 // --only N: time only the N-th part (0: the operation), e.g. under --cpu-prof.
 const only = option('--only', -1);
