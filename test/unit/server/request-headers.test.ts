@@ -96,7 +96,15 @@ describe('headersWithRepeats', () => {
     const raw = ['My-Header1', 'value2', 'Host', 'h', 'my-header1', 'value2', 'User-Agent', 'one', 'MY-HEADER1', 'value1', 'user-agent', 'two'];
     const headers = headersFromRaw(raw);
     const withRepeats = headersWithRepeats(headers, raw);
-    assert.deepEqual(withRepeats, { 'my-header1': ['value2', 'value2', 'value1'], host: 'h', 'user-agent': ['one', 'two'] });
+    const expected = Object.assign(Object.create(null) as object, { 'my-header1': ['value2', 'value2', 'value1'], host: 'h', 'user-agent': ['one', 'two'] });
+    assert.deepEqual(withRepeats, expected);
     assert.equal(headers['user-agent'], 'one', "node's object is left as node makes it");
+  });
+
+  it('keeps a repeated __proto__ as a name, never as the prototype of the headers', () => {
+    const raw = ['Host', 'h', '__proto__', 'a', '__proto__', 'b'];
+    const withRepeats = headersWithRepeats(headersFromRaw(raw), raw);
+    assert.equal(Object.getPrototypeOf(withRepeats), null);
+    assert.deepEqual(Object.entries(withRepeats), [['host', 'h'], ['__proto__', ['a', 'b']]]);
   });
 });
