@@ -21,3 +21,23 @@ export function remembered<T>(
     return answer;
   };
 }
+
+/**
+ * `remembered`, with the last key's answer in front: where the calls that follow one another mostly pass the same
+ * text (one client's SignedHeaders list, its credential), comparing a fresh string with the last one costs less
+ * than hashing it for the Map (a 150-character list: ≈ 0.15 µs). Keys over `longestKey` are kept by neither.
+ */
+export function rememberedWithLast<T>(compute: (key: string) => T, longestKey: number): (key: string) => T {
+  const answers = remembered(compute, { longestKey });
+  let lastKey: string | undefined;
+  let lastAnswer: T | undefined;
+  return (key) => {
+    if (key === lastKey) return lastAnswer!;
+    const answer = answers(key);
+    if (key.length <= longestKey) {
+      lastKey = key;
+      lastAnswer = answer;
+    }
+    return answer;
+  };
+}

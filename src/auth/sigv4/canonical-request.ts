@@ -7,7 +7,7 @@
  * path when a component needs no encoding at all.
  */
 import { hash } from 'node:crypto';
-import { remembered } from '../../core/index.js';
+import { rememberedWithLast } from '../../core/index.js';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -135,26 +135,6 @@ type SignedHeaderItem = { readonly prefix: string; readonly key: string };
  * which no SDK sends, is not kept.
  */
 const signedHeaderItems = rememberedWithLast(signedHeaderItemsOf, 512);
-
-/**
- * core's `remembered`, with the last key's answer in front: the requests that follow one another mostly send the
- * same text (one client's SignedHeaders list, its credential), and comparing a fresh string with the last one
- * costs less than hashing it for the Map (a 150-character list: ≈ 0.15 µs). Keys over `longestKey` are kept by neither.
- */
-export function rememberedWithLast<T>(compute: (key: string) => T, longestKey: number): (key: string) => T {
-  const answers = remembered(compute, { longestKey });
-  let lastKey: string | undefined;
-  let lastAnswer: T | undefined;
-  return (key) => {
-    if (key === lastKey) return lastAnswer!;
-    const answer = answers(key);
-    if (key.length <= longestKey) {
-      lastKey = key;
-      lastAnswer = answer;
-    }
-    return answer;
-  };
-}
 
 function signedHeaderItemsOf(signedHeaders: string): readonly SignedHeaderItem[] {
   return Object.freeze(signedHeaders.split(';').map((name) => Object.freeze({ prefix: `${name}:`, key: name.toLowerCase() })));

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
-import { commonError, type AwsError } from '../../core/index.js';
+import { commonError, rememberedWithLast, type AwsError } from '../../core/index.js';
 import {
   ALGORITHM,
   UNSIGNED_PAYLOAD,
@@ -14,7 +14,6 @@ import {
   findQueryParam,
   listsSignedHeader,
   parseQueryString,
-  rememberedWithLast,
   sha256Hex,
   type HeaderBag,
   type RawQueryParam,

@@ -11,7 +11,7 @@ import {
   type SigV4Identity,
 } from '../../../src/auth/sigv4/index.js';
 import { deriveSigningKey } from '../../../src/auth/sigv4/signing-key.js';
-import { rememberedWithLast, trimAndCollapseSpaces } from '../../../src/auth/sigv4/canonical-request.js';
+import { trimAndCollapseSpaces } from '../../../src/auth/sigv4/canonical-request.js';
 
 const ACCESS_KEY_ID = 'AKIDEXAMPLE';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -454,27 +454,6 @@ describe('verifySigV4 reads the Authorization header\'s parameters however they 
     const req = await signWithSdk();
     const authorization = String(req.headers.authorization).replace(/Signature=(\w+)/, 'Signature=$1, Signature=' + '0'.repeat(64));
     assert.equal(verify({ ...req, headers: { ...req.headers, authorization } }).accessKeyId, ACCESS_KEY_ID);
-  });
-});
-
-describe('rememberedWithLast', () => {
-  test('answers the last key and the remembered ones without computing again; a long key and a throw are never kept', () => {
-    const computed: string[] = [];
-    const lengthOf = rememberedWithLast((key: string) => {
-      computed.push(key);
-      if (key.startsWith('bad')) throw new Error('refused');
-      return { length: key.length };
-    }, 8);
-    const first = lengthOf('abc');
-    assert.equal(lengthOf(`ab${'c'}`), first);
-    assert.deepEqual(lengthOf('de'), { length: 2 });
-    assert.equal(lengthOf('abc'), first);
-    assert.deepEqual(computed, ['abc', 'de']);
-    for (let attempt = 0; attempt < 2; attempt++) assert.deepEqual(lengthOf('123456789'), { length: 9 });
-    for (let attempt = 0; attempt < 2; attempt++) assert.throws(() => lengthOf('bad'), /refused/);
-    assert.deepEqual(computed, ['abc', 'de', '123456789', '123456789', 'bad', 'bad']);
-    assert.equal(lengthOf('de').length, 2);
-    assert.equal(computed.length, 6);
   });
 });
 
