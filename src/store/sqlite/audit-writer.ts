@@ -40,7 +40,7 @@ export function sealsOf(sealed: SealedBatch, count: number): AuditSeal[] {
   const seals: AuditSeal[] = new Array<AuditSeal>(count);
   let prevHash = sealed.prevHash;
   for (let index = 0; index < count; index += 1) {
-    const hash = sealed.hashes.slice(index * HASH_HEX_LENGTH, (index + 1) * HASH_HEX_LENGTH);
+    const hash = hashAt(sealed, index);
     seals[index] = { sequence: sealed.firstSequence + index, prevHash, hash };
     prevHash = hash;
   }
@@ -49,8 +49,12 @@ export function sealsOf(sealed: SealedBatch, count: number): AuditSeal[] {
 
 /** The seal of the last of `count` events of a sealed batch (the chain's new head). */
 function lastSeal(sealed: SealedBatch, count: number): AuditSeal {
-  const hashAt = (index: number) => sealed.hashes.slice(index * HASH_HEX_LENGTH, (index + 1) * HASH_HEX_LENGTH);
-  return { sequence: sealed.firstSequence + count - 1, prevHash: count > 1 ? hashAt(count - 2) : sealed.prevHash, hash: hashAt(count - 1) };
+  return { sequence: sealed.firstSequence + count - 1, prevHash: count > 1 ? hashAt(sealed, count - 2) : sealed.prevHash, hash: hashAt(sealed, count - 1) };
+}
+
+/** The hash of the batch's `index`th event. */
+function hashAt(sealed: SealedBatch, index: number): string {
+  return sealed.hashes.slice(index * HASH_HEX_LENGTH, (index + 1) * HASH_HEX_LENGTH);
 }
 
 /** Where audit batches go to be sealed and appended: the writer thread, or (in a cluster worker) the primary. */
