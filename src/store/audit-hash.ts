@@ -13,8 +13,3 @@ export function chainHash(prevHash: string, body: string): string {
   // One-shot over the concatenation: the same bytes as two update() calls, without a Hash object per event.
   return hash('sha256', prevHash + body, 'hex');
 }
-
-/** chainHash's 32 bytes: what SQLite stores (the writer keeps them rather than parse the hex back). */
-export function chainDigest(prevHash: string, body: string): Buffer {
-  return hash('sha256', prevHash + body, 'buffer');
-}

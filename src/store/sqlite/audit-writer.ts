@@ -15,7 +15,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AuditAnchorer, type AuditAnchor, type AuditAnchoring, type AuditAnchorOptions } from '../audit-anchor.js';
 import { encodeAuditHash } from '../audit-codec.js';
-import { chainDigest, GENESIS_HASH } from '../audit-hash.js';
+import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import { migrateAuditLog } from './audit-migrations.js';
 import { appendedAuditRow, AUDIT_COLUMNS, AuditNames, storedHashHex, type AuditDraftRow } from './audit-rows.js';
 
@@ -106,14 +106,17 @@ export function sealedAppender(db: Database.Database): (rows: AuditDraftRow[]) =
     const last = head.get() as { sequence: number; hash: unknown } | undefined;
     let sequence = last?.sequence ?? 0;
     let prevHash = last ? storedHashHex(last.hash) : GENESIS_HASH;
-    // The previous hash as the row stores it: the head's encoded once, then each digest as computed (never hex and back).
+    // The previous hash as the row stores it: the head's encoded once, then each event's digest as made below.
     let storedPrevHash = encodeAuditHash(prevHash);
     const sealed: SealedBatch = { firstSequence: sequence + 1, prevHash, hashes: '' };
     const values: unknown[][] = [];
     for (const row of rows) {
       sequence += 1;
-      const digest = chainDigest(prevHash, row[BODY_INDEX]);
-      const hash = digest.toString('hex');
+      const hash = chainHash(prevHash, row[BODY_INDEX]);
+      // The 32 bytes the row stores, decoded from the hex the reply needs anyway into node's shared Buffer pool:
+      // crypto.hash's own 'buffer' output (an allocation of its own per event) and its hex cost ~1.38 µs an event
+      // against ~0.94 (bench/RESULTS.md, issue 21, audit-batch). The hex is the writer's own: no check needed.
+      const digest = Buffer.from(hash, 'hex');
       // The body as a template and its holes (audit-codec.ts): compressing it (node:zlib, a fresh stream per call)
       // cost a GetSecretValue ~40 µs of CPU.
       values.push(appendedAuditRow(names, sequence, row, storedPrevHash, digest));
