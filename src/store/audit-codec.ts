@@ -357,8 +357,13 @@ function matchTemplate(compiled: CompiledTemplate, body: string, context: AuditB
     }
     let value: string;
     if (part === 0x01) value = JSON.stringify(context.eventId);
-    else if (part === 0x02) value = `"${isoTime(context.eventTime)}"`;
-    else if (part === 0x03) {
+    else if (part === 0x02) {
+      // An ISO time needs no JSON escaping: compared between its quotes in place, not as a new quoted string.
+      const time = isoTime(context.eventTime);
+      if (!quotedAt(body, at, time)) return -1;
+      at += time.length + 2;
+      continue;
+    } else if (part === 0x03) {
       if (!isQuotedUuidAt(body, at) || length + UUID_BYTES > holesLimit) return -1;
       writeUuidBytes(body, at + 1, holeScratch, length);
       length += UUID_BYTES;
@@ -375,14 +380,33 @@ function matchTemplate(compiled: CompiledTemplate, body: string, context: AuditB
       at += 26;
       continue;
     } else {
-      const name = context.resourceNames[part - FIRST_RESOURCE_HOLE];
+      const name = quotedResourceNames(context.resourceNames)[part - FIRST_RESOURCE_HOLE];
       if (name === undefined) return -1;
-      value = JSON.stringify(name);
+      value = name;
     }
     if (body.substring(at, at + value.length) !== value) return -1;
     at += value.length;
   }
   return at === body.length ? length : -1;
+}
+
+/** Whether `text` holds `value` between double quotes at `at` (for a value JSON writes as it is, unescaped). */
+function quotedAt(text: string, at: number, value: string): boolean {
+  const end = at + 1 + value.length;
+  return text.charCodeAt(at) === 0x22 && text.charCodeAt(end) === 0x22 && text.substring(at + 1, end) === value;
+}
+
+// The JSON texts of the last resource names matched: the events of a batch mostly name the same resources.
+let lastResourceNames: readonly string[] = [];
+let lastQuotedResourceNames: string[] = [];
+
+/** Each resource name as JSON text, kept for the last names asked (compared by value: an array may be reused). */
+function quotedResourceNames(names: readonly string[]): string[] {
+  if (names.length !== lastResourceNames.length || names.some((name, index) => name !== lastResourceNames[index])) {
+    lastQuotedResourceNames = names.map((name) => JSON.stringify(name));
+    lastResourceNames = [...names];
+  }
+  return lastQuotedResourceNames;
 }
 
 /** The 16 bytes of the lowercase UUID at `at` of `text` (checked by isQuotedUuidAt), written at `offset`: no slices, no hex text. */

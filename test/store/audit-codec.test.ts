@@ -121,6 +121,28 @@ describe('audit bodies as a template and holes (codec 2)', () => {
     assert.ok(matched > 300, `${matched} bodies matched a template of their shape`);
   });
 
+  it('matches the resource names and event time an event has now, whatever it was asked before (its JSON texts are kept between calls)', () => {
+    const eventId = '0190d3b2-7a1c-7def-8abc-0123456789ab';
+    const eventTime = Date.UTC(2026, 11, 6, 7, 0, 0, 123);
+    const [first, second] = ['arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-Ab12Cd', 'arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-Zz99Yy'];
+    const bodyOf = (arn: string, time = eventTime) => JSON.stringify({ eventID: eventId, eventTime: new Date(time).toISOString(), resources: [{ ARN: arn }] });
+    const names = [first];
+    const split = splitAuditBody(bodyOf(first), { eventId, eventTime, resourceNames: names })!;
+    const matcher = new AuditTemplateMatcher();
+    matcher.add('GetSecretValue\nAKIA', split.template, 7);
+    const find = (body: string, time = eventTime) => matcher.findStoredBody('GetSecretValue\nAKIA', body, { eventId, eventTime: time, resourceNames: names });
+    assert.ok(find(bodyOf(first)));
+    // The same array, now naming another resource (a caller may reuse one): the first name no longer fills the hole.
+    names[0] = second;
+    assert.equal(find(bodyOf(first)), undefined);
+    assert.ok(find(bodyOf(second)));
+    // The event's own time only: a body with another time, or the time unquoted, is no match.
+    assert.equal(find(bodyOf(second, eventTime + 1)), undefined);
+    assert.equal(find(bodyOf(second).replace(/"(\d{4}-[^"]*)"/, '$1 ')), undefined);
+    const stored = find(bodyOf(second, eventTime + 1), eventTime + 1)!;
+    assert.equal(decodeAuditBody(stored, { template: () => split.template, context: () => ({ eventId, eventTime: eventTime + 1, resourceNames: [second] }) }), bodyOf(second, eventTime + 1));
+  });
+
   it('keeps in the row only what differs: a GetSecretValue-like body stores its requestID (16 bytes) after the template id', () => {
     const eventId = '0190d3b2-7a1c-7def-8abc-0123456789ab';
     const requestId = '6f1d2c3b-4a59-4687-a9b8-c7d6e5f4a3b2';
