@@ -7,6 +7,7 @@
 //   append        the writer's whole append (sealedAppender: transaction, head, seal, encode, INSERT, commit, fsync)
 //   append-nosync the same with synchronous=OFF: no fsync (what is left is SQLite's and the WAL write's CPU)
 //   append-shm    the same, synchronous=FULL, on /dev/shm (fsync is free there): the disk's share
+//   append-checkpoint-N, append-checkpoint-off   the same with the WAL checkpointed every N pages (250, 500, 10000), or never
 //   clone         structuredClone of a batch of draft rows (the writer's side of the hand-off is about half of it)
 //   hash          the chain's SHA-256 alone (chainHash)
 // and, for each index of audit_events, `append` on a database without it (what that index costs; none where the
@@ -93,6 +94,14 @@ const PARTS = {
   append: () => appendOn(diskRoot),
   'append-nosync': () => appendOn(diskRoot, (db) => db.pragma('synchronous = OFF')),
   'append-shm': () => (existsSync('/dev/shm') ? appendOn('/dev/shm') : undefined),
+  // The WAL's automatic checkpoint (SQLite's default: at 1,000 pages, run by the commit that crosses it, on the writer
+  // thread) at other sizes, and never (the WAL then only grows: what the checkpoints cost, not a setting to run with).
+  ...Object.fromEntries(
+    [250, 500, 10000, 0].map((pages) => [
+      `append-checkpoint-${pages || 'off'}`,
+      () => appendOn(diskRoot, (db) => db.pragma(`wal_autocheckpoint = ${pages}`)),
+    ]),
+  ),
   clone: () => {
     const list = batches();
     return cpuPerEvent(() => {
