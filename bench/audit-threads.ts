@@ -7,7 +7,7 @@
  * (the thread named after the worker), V8's helper threads (GC) and the rest, µs per answered request. The writer's
  * figure is what a change to the audit hand-off or its batches moves; the request thread's swings with the machine.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { cofferNodeFlags, removeSnapshot, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
@@ -104,7 +104,9 @@ async function main(): Promise<void> {
             const answered = m.requestsPerSecond * m.seconds;
             const perRequest = Object.fromEntries(PARTS.map((part) => [part, ((after[part] - before[part]) * 1e6) / TICKS_PER_SECOND / answered])) as Record<Part, number>;
             cells.push({ build, workload: id, perRequest });
-            log(`round ${round} ${build} ${id}: ${Math.round(m.requestsPerSecond)} req/s, p99 ${m.p99Ms.toFixed(1)} ms, others ${m.otherCores.toFixed(2)} cores; µs/req ${PARTS.map((part) => `${part} ${perRequest[part].toFixed(1)}`).join(', ')}`);
+            // The WAL's size says whether checkpoints reset it (SQLite's default: ~4 MB, written again from its start).
+            const walBytes = existsSync(join(dataDir, 'audit.db-wal')) ? statSync(join(dataDir, 'audit.db-wal')).size : 0;
+            log(`round ${round} ${build} ${id}: ${Math.round(m.requestsPerSecond)} req/s, p99 ${m.p99Ms.toFixed(1)} ms, others ${m.otherCores.toFixed(2)} cores, audit.db-wal ${(walBytes / 1e6).toFixed(1)} MB; µs/req ${PARTS.map((part) => `${part} ${perRequest[part].toFixed(1)}`).join(', ')}`);
           }
         } finally {
           await coffer.stop();
