@@ -417,7 +417,7 @@ export function createAuthorizer(identities: IdentityPolicySource, options: { me
     if (!decision.allowed) throw refusal(ctx.principal.arn, identity, request, decision, facts, options.messages);
   }
 
-  /** A check that waits for the identity's load or for costly keys a policy in play tests. */
+  /** A check that waits for the identity's load or for costly keys a policy in play tests (asked again: remembered per policy). */
   async function authorizeAfterLoading(ctx: RequestContext, known: PrincipalPolicies | Promise<PrincipalPolicies>, request: AccessRequest): Promise<void> {
     const identity = known instanceof Promise ? await known : known;
     const complete = request.costlyContext && testsCostlyKeys(identity, request) ? await withCostlyContext(request) : request;
@@ -428,7 +428,7 @@ export function createAuthorizer(identities: IdentityPolicySource, options: { me
     // Awaits only what needs I/O: the identity's first load in a call when it reads the store, and costly keys a
     // policy in play tests. The common check (the KMS check of a GetSecretValue: identity on the ledger, no tag
     // condition; the root caller's first check) is decided at once and answered with a settled promise, without an
-    // async frame (≈ 0.4 KB per check; a GetSecretValue makes two): a refusal is a rejected promise, never a throw.
+    // async frame (≈ 0.25 KB per check; a GetSecretValue makes two): a refusal is a rejected promise, never a throw.
     authorize(ctx, request) {
       try {
         const known = (ctx.access?.identity as PrincipalPolicies | undefined) ?? loadIdentity(ctx);
