@@ -17,10 +17,13 @@ export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
   return { iv, tag: cipher.getAuthTag(), ciphertext };
 }
 
+/** The decipher's options, one object for every open (node keeps a reference and never writes to it). */
+const GCM_OPTIONS = { authTagLength: TAG_BYTES };
+
 /** Returns undefined when the tag does not verify (wrong key, wrong AAD or tampered bytes). */
 export function open(key: Buffer, sealed: Sealed, aad: Buffer): Buffer | undefined {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, GCM_OPTIONS);
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.tag);
     const plaintext = decipher.update(sealed.ciphertext);

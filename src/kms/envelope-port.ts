@@ -1,4 +1,4 @@
-import { Sensitive, type RequestContext } from '../core/index.js';
+import { remembered, Sensitive, type RequestContext } from '../core/index.js';
 import { canonicalEncryptionContext, openFromBuffer, sealToBuffer, type EncryptionContext } from '../crypto/index.js';
 import { kmsError } from './errors.js';
 import type { KmsOperations } from './operations/index.js';
@@ -34,9 +34,14 @@ export function createKmsPort(
   ensureManagedKey: (ctx: RequestContext, service: string) => Promise<string>,
   service: string,
 ): KmsPort {
+  // `<service>.<region>.amazonaws.com` kept per region: the same text every call, where a new one was built per
+  // call and flattened again by the key policy's kms:ViaService condition.
+  const viaServiceOf = remembered((region) => `${service}.${region}.amazonaws.com`);
+  /** Marks the call as made by `service` on the caller's behalf, as kms:ViaService does in AWS. */
+  const viaService = (ctx: RequestContext): RequestContext => ({ ...ctx, viaService: viaServiceOf(ctx.region) });
   return {
     async sealEnvelope(callerCtx, keyReference, plaintext, context) {
-      const ctx = viaService(callerCtx, service);
+      const ctx = viaService(callerCtx);
       const keyId = keyReference ?? (await ensureManagedKey(ctx, service));
       const dataKey = await operations.generateDataKey(ctx, { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context });
       const key = dataKey.Plaintext.reveal();
@@ -49,7 +54,7 @@ export function createKmsPort(
     },
 
     async rewrapDataKey(callerCtx, encryptedDataKey, context, keyReference) {
-      const ctx = viaService(callerCtx, service);
+      const ctx = viaService(callerCtx);
       const keyId = keyReference ?? (await ensureManagedKey(ctx, service));
       const rewrapped = await operations.reEncrypt(ctx, {
         CiphertextBlob: encryptedDataKey as Buffer<ArrayBuffer>,
@@ -61,7 +66,7 @@ export function createKmsPort(
     },
 
     async openEnvelope(callerCtx, envelope, context) {
-      const ctx = viaService(callerCtx, service);
+      const ctx = viaService(callerCtx);
       const dataKey = await operations.decrypt(ctx, { CiphertextBlob: envelope.encryptedDataKey as Buffer<ArrayBuffer>, EncryptionContext: context });
       const key = dataKey.Plaintext.reveal();
       try {
@@ -75,9 +80,4 @@ export function createKmsPort(
       }
     },
   };
-}
-
-/** Marks the call as made by `service` on the caller's behalf, as kms:ViaService does in AWS. */
-function viaService(ctx: RequestContext, service: string): RequestContext {
-  return { ...ctx, viaService: `${service}.${ctx.region}.amazonaws.com` };
 }

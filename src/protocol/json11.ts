@@ -1,4 +1,4 @@
-import { commonError, Sensitive, type ServiceTable } from '../core/index.js';
+import { commonError, remembered, Sensitive, type ServiceTable } from '../core/index.js';
 import { echoed } from './echo.js';
 import { assertBoundedInput, MAX_INPUT_VALUES } from './input-bounds.js';
 
@@ -55,17 +55,24 @@ export function encodeJsonBody(output: unknown): string {
  * JSON.stringify(toWire(output)) gives (a test holds it so).
  */
 function encodeWithBlobs(output: Record<string, unknown>): string {
-  let text = '';
+  let text = '{';
   for (const member in output) {
     if (!Object.hasOwn(output, member)) continue;
     const value = output[member];
+    if (value === undefined) continue;
     const blob = blobOf(value);
-    const json = blob ? `"${base64Of(blob)}"` : value === undefined ? undefined : JSON.stringify(toWire(value));
+    const json = blob ? '"' + base64Of(blob) + '"' : JSON.stringify(toWire(value));
     if (json === undefined) continue;
-    text += `${text === '' ? '{' : ','}${JSON.stringify(member)}:${json}`;
+    text += (text.length === 1 ? '' : ',') + memberNameJson(member) + json;
   }
-  return text === '' ? '{}' : `${text}}`;
+  return text + '}';
 }
+
+/**
+ * `"<member>":`, kept per member name: the outputs that reach encodeWithBlobs have a handful of member names, written
+ * on every call (a Decrypt answer's four: ≈ 0.3 µs and 0.4 KB of strings less per answer).
+ */
+const memberNameJson = remembered((member) => JSON.stringify(member) + ':', { limit: 256, longestKey: 256 });
 
 function hasTopLevelBlob(output: unknown): output is Record<string, unknown> {
   if (typeof output !== 'object' || output === null || Array.isArray(output) || blobOf(output) !== undefined) return false;

@@ -65,6 +65,9 @@ export type PipelineDeps = {
   observeCall?: (service: string | undefined, operation: string | undefined, outcome: 'success' | 'client_error' | 'server_error', startedMs: number) => void;
 };
 
+/** The call's result is its output (one function for every call, not a closure made per call). */
+const outputAsIs = (output: unknown): unknown => output;
+
 /** The code reported for a failure before the target names a service. */
 const GENERIC_INTERNAL_ERROR = 'InternalFailure';
 
@@ -106,19 +109,33 @@ export function createPipeline(deps: PipelineDeps) {
     try {
       // The audit event records the error code the client is sent (Query's AccessDenied, not AccessDeniedException).
       const wireCode = (error: unknown) => protocol.renderError(error, internalErrorCode, requestId).code;
+      // Set by the call as soon as it is routed; read only to encode its output, so always set by then.
+      let routed: Target | undefined;
       const response = await audited(deps.audit, call, ledger, async () => {
         const target = protocol.route(request);
+        routed = target;
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
-        const ctx = isUnsignedCall(request, target)
-          ? unsignedContext(request, requestId, ledger)
-          : signedContext(request, requestId, target, ledger, await deps.authenticate(request, deps.signatureClock.now()));
+        let ctx: RequestContext;
+        if (isUnsignedCall(request, target)) ctx = unsignedContext(request, requestId, ledger);
+        else {
+          try {
+            ctx = signedContext(request, requestId, target, ledger, await deps.authenticate(request, deps.signatureClock.now()));
+          } catch (error) {
+            // Only a call refused before it has a principal records the access key its request claimed (audit's
+            // 'Unknown' identity): read here, not for every call (one regexp match and its result less per call).
+            call.claimedAccessKeyId = claimedAccessKeyId(request);
+            throw error;
+          }
+        }
         if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
         else call.region = ctx.region;
         const input = protocol.decode(target, request);
         call.input = input;
-        return { target, output: await execute(ctx, target, input, deps) };
-      }, (result) => result.output, (result) => protocol.encode(result.target, result.output, requestId), wireCode);
+        // execute's promise handed back as it is (no await here, no {target, output} pair): an async layer awaiting
+        // it cost ≈ 0.4 KB per call, returning it ≈ 0.14 (bench/RESULTS.md, req-cpu).
+        return execute(ctx, target, input, deps);
+      }, outputAsIs, (output) => protocol.encode(routed!, output, requestId), wireCode);
       deps.observeCall?.(call.service, call.operation, 'success', startedMs);
       return response;
     } catch (error) {
@@ -269,9 +286,12 @@ async function execute(
     const action = `${target.table.signingName}:${target.operationName}`;
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId });
   }
-  // Fail-closed auditing refuses a mutation before it runs when no event could be written now.
-  const admitting = deps.audit?.admit({ requestId: ctx.requestId, operation: target.operationName });
-  if (admitting) await admitting;
+  // Fail-closed auditing refuses a mutation before it runs when no event could be written now; fail-open (the
+  // default) admits every call, so the call's description is made only for a fail-closed recorder.
+  if (deps.audit?.failClosed) {
+    const admitting = deps.audit.admit({ requestId: ctx.requestId, operation: target.operationName });
+    if (admitting) await admitting;
+  }
   const checksBefore = ctx.access!.checks;
   const output = await spec.run(ctx, parsed.data);
   if (access === 'resource' && ctx.access!.checks === checksBefore) {
@@ -357,8 +377,12 @@ function newCall(request: RawRequest, requestId: string, clock: Clock): ApiCall 
     time: clock.now(),
     sourceIp: request.sourceIp,
     userAgent: header(request, 'user-agent'),
-    claimedAccessKeyId: /Credential=([^/,\s]+)\//.exec(header(request, 'authorization') ?? '')?.[1],
   };
+}
+
+/** The access key id an Authorization header names, verified or not. */
+function claimedAccessKeyId(request: RawRequest): string | undefined {
+  return /Credential=([^/,\s]+)\//.exec(header(request, 'authorization') ?? '')?.[1];
 }
 
 function describeTarget(call: ApiCall, target: Target): void {
@@ -386,7 +410,7 @@ export function createInvoker(deps: Pick<PipelineDeps, 'route' | 'audit' | 'auth
       const routed = deps.route(target);
       describeTarget(call, routed);
       return execute({ ...ctx, access: ledger }, routed, input, deps);
-    }, (output) => output, (output) => JSON.parse(encodeJsonBody(output)) as Record<string, any>);
+    }, outputAsIs, (output) => JSON.parse(encodeJsonBody(output)) as Record<string, any>);
   };
 }
 

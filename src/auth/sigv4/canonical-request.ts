@@ -115,29 +115,40 @@ function compareKeyThenValue(a: [string, string], b: [string, string]): number {
 
 // --- canonical headers -----------------------------------------------------------------------------------
 
-/** `name:value\n` for each signed header, in the order the client listed them. */
+/**
+ * `name:value\n` for each signed header, in the order the client listed them. Each item's prefix carries the line
+ * break that ends the line before it, so a header adds two pieces to the rope, not three (an SDK request's nine
+ * headers: 9 string objects, ≈ 0.3 KB, less per request).
+ */
 function canonicalHeaders(headers: HeaderBag, signedHeaders: string): string {
   const items = signedHeaderItems(signedHeaders);
   let text = '';
   for (let index = 0; index < items.length; index++) {
     const item = items[index]!;
-    text += item.prefix + canonicalHeaderValue(headers[item.key]) + '\n';
+    text += item.prefix;
+    text += canonicalHeaderValue(headers[item.key]);
   }
-  return text;
+  return items.length === 0 ? text : text + '\n';
 }
 
-type SignedHeaderItem = { readonly prefix: string; readonly key: string };
+type SignedHeaderItem = {
+  /** `name:` for the first item, `\nname:` for the others (the line break ends the line before). */
+  readonly prefix: string;
+  readonly key: string;
+};
 
 /**
- * The SignedHeaders list's items: `name:` as the canonical request writes it, and the lower-case name node's headers
- * are keyed by (split on `;` as the list is walked: an empty item stays an empty name). A client sends the same list
- * with every request, so the items of a list up to 512 characters are made once and shared (frozen); a longer one,
- * which no SDK sends, is not kept.
+ * The SignedHeaders list's items: their prefixes as the canonical request writes them, and the lower-case name node's
+ * headers are keyed by (split on `;` as the list is walked: an empty item stays an empty name). A client sends the
+ * same list with every request, so the items of a list up to 512 characters are made once and shared (frozen); a
+ * longer one, which no SDK sends, is not kept.
  */
 const signedHeaderItems = rememberedWithLast(signedHeaderItemsOf, 512);
 
 function signedHeaderItemsOf(signedHeaders: string): readonly SignedHeaderItem[] {
-  return Object.freeze(signedHeaders.split(';').map((name) => Object.freeze({ prefix: `${name}:`, key: name.toLowerCase() })));
+  return Object.freeze(
+    signedHeaders.split(';').map((name, index) => Object.freeze({ prefix: `${index === 0 ? '' : '\n'}${name}:`, key: name.toLowerCase() })),
+  );
 }
 
 /** Whether the `;`-separated SignedHeaders list names `name`. */

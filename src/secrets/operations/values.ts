@@ -16,7 +16,8 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
   const accessDates = createAccessDates(deps);
   /** https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html */
   async function getSecretValue(ctx: RequestContext, input: SecretsInput<'GetSecretValue'>) {
-    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, GET_SECRET_VALUE, versionConditions(input.VersionId, input.VersionStage));
+    const conditions = input.VersionId === undefined && input.VersionStage === undefined ? CURRENT_VERSION_CONDITIONS : versionConditions(input.VersionId, input.VersionStage);
+    const secret = await access.authorizedLiveSecret(ctx, input.SecretId, GET_SECRET_VALUE, conditions);
     return readValue(ctx, secret, input.VersionId, input.VersionStage);
   }
 
@@ -111,6 +112,9 @@ const GET_SECRET_VALUE = 'secretsmanager:GetSecretValue';
  * neither stage nor version. A call by VersionId alone carries no stage (the key is absent), so a policy that
  * allows only some stages cannot be sidestepped by naming an older version's id.
  */
+/** The conditions of a read of the current version (most GetSecretValue calls): one frozen object, not one per call. */
+const CURRENT_VERSION_CONDITIONS = Object.freeze(versionConditions(undefined, undefined));
+
 function versionConditions(versionId: string | undefined, versionStage: string | undefined) {
   return {
     'secretsmanager:VersionId': versionId,

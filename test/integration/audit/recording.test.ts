@@ -22,6 +22,7 @@ import { shellOk } from '../../helpers/aws-cli.js';
 import { auditEvents, auditRows } from '../../helpers/audit.js';
 import { lambdaClient, uniqueFunctionName } from '../../helpers/lambda.js';
 import { secretsClient, uniqueSecretName } from '../../helpers/secrets.js';
+import { rawCall } from '../../helpers/signed-fetch.js';
 import { startTestServer, type TestServer } from '../../helpers/start-server.js';
 
 /**
@@ -137,6 +138,16 @@ describe('audit recording', () => {
     assert.equal(failure.name, 'InvalidSignatureException');
     calls.set(failure.$metadata.requestId, 'ListKeys');
     const event = auditEvents(server.dataDir).find((candidate) => candidate.requestID === failure.$metadata.requestId)!;
+    assert.equal(event.errorCode, 'InvalidSignatureException');
+    assert.deepEqual(event.userIdentity, { type: 'Unknown', accessKeyId: server.admin.accessKeyId });
+  });
+
+  it('records a call signed for another service with the access key it claimed', async () => {
+    const response = await rawCall(server.url, { target: 'TrentService.ListKeys', credentials: server.admin, service: 'secretsmanager' });
+    assert.equal(response.json?.__type, 'InvalidSignatureException');
+    const requestId = response.headers.get('x-amzn-requestid')!;
+    calls.set(requestId, 'ListKeys');
+    const event = auditEvents(server.dataDir).find((candidate) => candidate.requestID === requestId)!;
     assert.equal(event.errorCode, 'InvalidSignatureException');
     assert.deepEqual(event.userIdentity, { type: 'Unknown', accessKeyId: server.admin.accessKeyId });
   });

@@ -227,6 +227,49 @@ describe('createAuthorizer: the identity answered with or without a promise', ()
   });
 });
 
+describe('createAuthorizer: every answer is a promise', () => {
+  const ctx = () => ({
+    requestId: 'r-1',
+    principal: { accountId: '111111111111', arn: ALICE, accessKeyId: 'AKIAEXAMPLE' },
+    region: 'us-east-1',
+    clock: { now: () => facts.currentTime },
+    access: { checks: 0 } as { checks: number; identity?: unknown },
+  });
+  const byTag = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/env': 'prod' } } });
+
+  it('a check decided at once is counted before authorize returns, and its refusal is a rejection, never a throw', async () => {
+    const authorizer = createAuthorizer({ policiesFor: () => user(ALICE, [readProd]) });
+    const call = ctx();
+    const allowed = authorizer.authorize(call, secretRequest(SECRET));
+    assert.ok(allowed instanceof Promise);
+    assert.equal(call.access.checks, 1, 'decided in the call, as the async function did before its first await');
+    await allowed;
+    let refused: Promise<void> | undefined;
+    assert.doesNotThrow(() => (refused = authorizer.authorize(call, secretRequest(OTHER_SECRET))));
+    await assert.rejects(refused!, /is not authorized to perform: secretsmanager:GetSecretValue/);
+    assert.equal(call.access.checks, 2);
+  });
+
+  it('an identity source that throws, and costly keys of a known identity, are answered as promises too', async () => {
+    const failing = createAuthorizer({
+      policiesFor: () => {
+        throw new Error('identity store down');
+      },
+    });
+    let answer: Promise<void> | undefined;
+    assert.doesNotThrow(() => (answer = failing.authorize(ctx(), secretRequest(SECRET))));
+    await assert.rejects(answer!, /identity store down/);
+
+    const tagged = createAuthorizer({ policiesFor: () => user(ALICE, [byTag]) });
+    const loads = { count: 0 };
+    const costlyContext = { keyPrefixes: ['aws:resourcetag/'], load: async () => ((loads.count += 1), { 'aws:ResourceTag/env': 'prod' }) };
+    await tagged.authorize(ctx(), { ...secretRequest(OTHER_SECRET), costlyContext });
+    assert.equal(loads.count, 1, 'the tags were loaded and allowed the call');
+    const devTags = { ...costlyContext, load: async () => ({ 'aws:ResourceTag/env': 'dev' }) };
+    await assert.rejects(tagged.authorize(ctx(), { ...secretRequest(OTHER_SECRET), costlyContext: devTags }), /is not authorized to perform/);
+  });
+});
+
 describe('createAuthorizer: costly condition keys follow the policies in play', () => {
   const TAGGED = 'arn:aws:iam::111111111111:user/tagged';
   const PREFIXES = ['aws:resourcetag/'];

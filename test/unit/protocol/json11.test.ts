@@ -33,6 +33,7 @@ describe('encodeJsonBody', () => {
     ['an empty object', {}],
     ['a top-level blob', bytes.subarray(0, 7)],
     ['an array at the top', [bytes.subarray(0, 2), 'x']],
+    ['a member name longer than the names kept (257 characters, with a quote)', { ['"'.repeat(1) + 'n'.repeat(256)]: 'long', Plaintext: bytes.subarray(0, 4) }],
   ];
   for (const [name, output] of outputs) {
     it(`writes the same text as JSON.stringify of the wire form: ${name}`, () => {
@@ -41,6 +42,15 @@ describe('encodeJsonBody', () => {
       assert.deepEqual(JSON.parse(text), JSON.parse(reference(output)));
     });
   }
+
+  it('writes each member name as itself however often names repeat, more of them than it keeps (256)', () => {
+    for (let round = 0; round < 3; round++) {
+      for (let index = 0; index < 300; index++) {
+        const output = { [`Name${index}`]: `value ${index}`, Blob: bytes.subarray(0, index % 5) };
+        assert.equal(encodeJsonBody(output), reference(output));
+      }
+    }
+  });
 
   it('reveals Sensitive members (a blob as base64, a string as itself) where their toJSON would redact them', () => {
     const text = encodeJsonBody({ Plaintext: new Sensitive(Buffer.from('secret bytes')), Name: new Sensitive('shown') });
