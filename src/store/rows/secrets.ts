@@ -1,6 +1,6 @@
 /** Row <-> record mapping of the secrets tables, shared by the SQLite and PostgreSQL backends (same columns; booleans per backend). */
 import type { ReplicationStatus, RotationRules, SecretPatch, SecretRecord, SecretReplicaRecord, SecretRotation, SecretValueType, SecretVersionRecord, VersionDataKey } from '../records.js';
-import { optionalDate, optionalSharedText, readBoolean, sharedText, writeBoolean, type BooleanColumns, type Row } from './values.js';
+import { optionalDate, optionalSharedText, readBoolean, sharedDate, sharedText, writeBoolean, type BooleanColumns, type Row } from './values.js';
 
 export const SECRET_COLUMNS: Record<keyof SecretPatch, string> = {
   description: 'description',
@@ -16,8 +16,8 @@ export function secretFromRow(row: Row, booleans: BooleanColumns): SecretRecord 
     name: row.name,
     description: row.description ?? undefined,
     kmsKeyId: optionalSharedText(row.kms_key_id),
-    createdDate: new Date(row.created_date),
-    lastChangedDate: new Date(row.last_changed_date),
+    createdDate: sharedDate(row.created_date),
+    lastChangedDate: sharedDate(row.last_changed_date),
     lastAccessedDate: optionalDate(row.last_accessed_date),
     deletedDate: optionalDate(row.deleted_date),
     scheduledDeletionDate: optionalDate(row.scheduled_deletion_date),
@@ -58,7 +58,7 @@ export function versionFromRow(row: Row, stages: string[]): SecretVersionRecord 
     dataKeys: decodeDataKeys(row.data_keys),
     sealedValue: row.sealed_value ?? undefined,
     valueType: row.value_type as SecretValueType,
-    createdDate: new Date(row.created_date),
+    createdDate: sharedDate(row.created_date),
     lastAccessedDate: optionalDate(row.last_accessed_date),
     stages: sharedStages(stages),
   };
