@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BatchGetSecretValueCommand, CreateSecretCommand, ListSecretsCommand, type Filter, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BatchGetSecretValueCommand, CreateSecretCommand, DeleteSecretCommand, ListSecretsCommand, type Filter, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../helpers/clock.js';
 import { secretsClient } from '../../helpers/secrets.js';
 import { createTestDatabase } from '../../helpers/postgres-store.js';
@@ -122,17 +122,27 @@ for (const { backend, database } of BACKENDS) describe(`ListSecrets with filters
 
   // Last: it reads values, which records their secrets' last-accessed date.
   it('BatchGetSecretValue with filters walks the live matches in creation order, 20 a page', async () => {
-    const matches = filters[1]!.matches;
-    const names: string[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await sm.send(new BatchGetSecretValueCommand({ Filters: filters[1]!.Filters, MaxResults: 20, NextToken }));
-      assert.deepEqual(page.Errors, []);
-      assert.ok(page.SecretValues!.length <= 20);
-      assert.ok(page.SecretValues!.every((value) => value.SecretString === 'v'));
-      names.push(...page.SecretValues!.map((value) => value.Name!));
-      NextToken = page.NextToken;
-    } while (NextToken);
-    assert.deepEqual(names, expected(matches, 'created-date', false));
+    const { Filters, matches } = filters[1]!;
+    const batchWalk = async () => {
+      const names: string[] = [];
+      let pages = 0;
+      let NextToken: string | undefined;
+      do {
+        pages += 1;
+        const page = await sm.send(new BatchGetSecretValueCommand({ Filters, MaxResults: 20, NextToken }));
+        assert.deepEqual(page.Errors, []);
+        assert.ok(page.SecretValues!.length <= 20);
+        assert.ok(page.SecretValues!.every((value) => value.SecretString === 'v'));
+        names.push(...page.SecretValues!.map((value) => value.Name!));
+        NextToken = page.NextToken;
+      } while (NextToken);
+      return { names, pages };
+    };
+    // 100 matches: five full pages, and no NextToken on the fifth.
+    assert.deepEqual(await batchWalk(), { names: expected(matches, 'created-date', false), pages: 5 });
+    // A secret planned for deletion is not read.
+    const deleted = expected(matches, 'created-date', false)[7]!;
+    await sm.send(new DeleteSecretCommand({ SecretId: deleted, RecoveryWindowInDays: 7 }));
+    assert.deepEqual(await batchWalk(), { names: expected((name) => matches(name) && name !== deleted, 'created-date', false), pages: 5 });
   });
 });
