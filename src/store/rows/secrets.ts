@@ -76,7 +76,19 @@ export function encodeDataKeys(dataKeys: VersionDataKey[]): string {
 
 export function decodeDataKeys(text: string): VersionDataKey[] {
   const parsed = JSON.parse(text) as Array<{ kmsKeyArn: string; encryptedDataKey: string; defaultKey: boolean }>;
-  return parsed.map((key) => ({ ...key, kmsKeyArn: sharedText(key.kmsKeyArn), encryptedDataKey: Buffer.from(key.encryptedDataKey, 'base64') }));
+  return parsed.map((key) => ({ ...key, kmsKeyArn: sharedText(key.kmsKeyArn), encryptedDataKey: ownBytes(key.encryptedDataKey) }));
+}
+
+/**
+ * Base64 as a Buffer of its own, not a slice of Node's shared 8 KB pool (what Buffer.from gives a short text): the
+ * read cache keeps a version for as long as it stays, and a slice keeps its whole pool slab alive with it, the slab
+ * shared with other requests' short-lived Buffers. With 10,000 versions cached that pinned ≈ 12 MB of slabs for
+ * 0.9 MB of data keys (bench/RESULTS.md, rss-bound; core/shapes.ts decodeBase64 does the same for a blob).
+ */
+function ownBytes(base64: string): Buffer {
+  const own = Buffer.allocUnsafeSlow(Buffer.byteLength(base64, 'base64'));
+  own.write(base64, 'base64');
+  return own;
 }
 
 export function groupBy(rows: Row[]): Map<string, Row[]> {
