@@ -56,7 +56,7 @@ export function versionFromRow(row: Row, stages: string[]): SecretVersionRecord 
     secretArn: row.secret_arn,
     versionId: row.version_id,
     dataKeys: decodeDataKeys(row.data_keys),
-    sealedValue: row.sealed_value ?? undefined,
+    sealedValue: row.sealed_value === null || row.sealed_value === undefined ? undefined : unshared(row.sealed_value),
     valueType: row.value_type as SecretValueType,
     createdDate: sharedDate(row.created_date),
     lastAccessedDate: optionalDate(row.last_accessed_date),
@@ -80,14 +80,26 @@ export function decodeDataKeys(text: string): VersionDataKey[] {
 }
 
 /**
- * Base64 as a Buffer of its own, not a slice of Node's shared 8 KB pool (what Buffer.from gives a short text): the
- * read cache keeps a version for as long as it stays, and a slice keeps its whole pool slab alive with it, the slab
- * shared with other requests' short-lived Buffers. With 10,000 versions cached that pinned ≈ 12 MB of slabs for
- * 0.9 MB of data keys (bench/RESULTS.md, rss-bound; core/shapes.ts decodeBase64 does the same for a blob).
+ * Base64 as a Buffer of its own, not a slice of Node's shared pool (what Buffer.from gives a short text; 64 KB slabs
+ * on this Node): the read cache keeps a version for as long as it stays, and a slice keeps its whole slab alive with
+ * it, the slab shared with other requests' short-lived Buffers. 10,000 versions cached (100,000 secrets, 15,000 random reads, in
+ * process): external memory 23.4 MB with slices, 15.4 with these, for 0.9 MB of data keys (bench/RESULTS.md,
+ * rss-bound; core/shapes.ts decodeBase64 does the same for a blob).
  */
 function ownBytes(base64: string): Buffer {
   const own = Buffer.allocUnsafeSlow(Buffer.byteLength(base64, 'base64'));
   own.write(base64, 'base64');
+  return own;
+}
+
+/**
+ * A driver's Buffer, copied when it is a slice of a larger one (PostgreSQL's driver decodes a short bytea with
+ * Buffer.from, a slice of Node's pool: see ownBytes); better-sqlite3's BLOBs have their own memory and are kept.
+ */
+function unshared(bytes: Buffer): Buffer {
+  if (bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  const own = Buffer.allocUnsafeSlow(bytes.byteLength);
+  bytes.copy(own);
   return own;
 }
 
