@@ -25,6 +25,10 @@
  *     --filtered         ListSecrets pages with a filter that every secret matches (`name: bench/`), at offsets
  *                        spread over the corpus: the filtered path, which matches in memory (use fewer --pages: a
  *                        page deep into 100,000 secrets reads up to all of them)
+ *     --sort-by S        with --filtered: the ListSecrets SortBy (last-accessed-date: every seeded secret ties, as
+ *                        the probe read each once today)
+ *     --batch            the list phases send BatchGetSecretValue with that filter instead (20 values a call), at
+ *                        the same offset tokens
  *
  * Every server starts from a fresh copy of the seeded data dir, so every build sees the same files.
  */
@@ -60,6 +64,8 @@ type RunResult = {
 const METRICS_TOKEN = 'rss-probe';
 const PRELOAD = fileURLToPath(new URL('./tail-preload.js', import.meta.url));
 const LIST_TOKENS = 50;
+/** BatchGetSecretValue's most values a call. */
+const BATCH_SIZE = 20;
 const READ_ONCE_MARKER = `read-once-${new Date().toISOString().slice(0, 10)}`;
 
 async function main(): Promise<void> {
@@ -69,7 +75,11 @@ async function main(): Promise<void> {
   const rounds = Number(valueOf(argv, '--rounds') ?? '2');
   const seededArg = valueOf(argv, '--seeded');
   const heaps = argv.includes('--heaps');
-  const filtered = argv.includes('--filtered');
+  const listing: Listing = {
+    filtered: argv.includes('--filtered') || argv.includes('--batch'),
+    batch: argv.includes('--batch'),
+    sortBy: valueOf(argv, '--sort-by'),
+  };
   await selfCheck();
   pinSelf(LOAD_CPUS);
   snapshotBuild();
@@ -117,7 +127,7 @@ async function main(): Promise<void> {
         cpSync(seeded, dataDir, { recursive: true });
         try {
           const heapTrace = heaps ? join(work, `heaps-${variant.label}-${round}.txt`) : undefined;
-          const result = await measure(variant, dataDir, secrets, amounts, signer, heapTrace, filtered);
+          const result = await measure(variant, dataDir, secrets, amounts, signer, heapTrace, listing);
           results.push({ ...result, round });
           process.stdout.write(`${line(result)}\n`);
         } finally {
@@ -138,7 +148,7 @@ async function measure(
   amounts: { gets: number; pages: number },
   signer: Signer,
   heapTrace: string | undefined,
-  filtered: boolean,
+  listing: Listing,
 ): Promise<Omit<RunResult, 'round'>> {
   const peer = await startCoffer({
     dataDir,
@@ -152,11 +162,11 @@ async function measure(
   try {
     await sendOk(peer.url, peer.host, signer, getSecretValue(0));
     const afterStartRssMb = mb(peer.memory().rssBytes);
-    const tokens = filtered ? offsetTokens(secrets) : await listTokens(peer, signer, secrets);
+    const tokens = listing.filtered ? offsetTokens(secrets) : await listTokens(peer, signer, secrets);
     const sampler = startSampling(peer);
     const random = rng(11);
     const gets = (): RequestSource => pool(peer.host, signer, 20_000, () => getSecretValue(random.below(secrets)));
-    const lists = (): RequestSource => pool(peer.host, signer, tokens.length, listCall(tokens, filtered));
+    const lists = (): RequestSource => pool(peer.host, signer, tokens.length, listCall(tokens, listing));
     const load = { connections: 64, durationSeconds: 3600, timeoutSeconds: 30 };
     const phases: PhaseResult[] = [];
     const run = async (phase: string, targets: { url: string; source: RequestSource }[], amount: number) => {
@@ -248,12 +258,17 @@ function offsetTokens(secrets: number): (string | undefined)[] {
   return [undefined, ...Array.from({ length: LIST_TOKENS - 1 }, (_, index) => Buffer.from(JSON.stringify({ offset: (index + 1) * every })).toString('base64url'))];
 }
 
-function listCall(tokens: (string | undefined)[], filtered: boolean) {
+/** What the list phases send: ListSecrets pages, filtered or not (and in which order), or filtered batches. */
+type Listing = { filtered: boolean; batch: boolean; sortBy: string | undefined };
+
+function listCall(tokens: (string | undefined)[], listing: Listing) {
   let next = 0;
-  const filter = filtered ? { Filters: [{ Key: 'name', Values: ['bench/'] }] } : {};
+  const filter = listing.filtered ? { Filters: [{ Key: 'name', Values: ['bench/'] }], ...(listing.sortBy && !listing.batch ? { SortBy: listing.sortBy } : {}) } : {};
+  const operation = listing.batch ? 'BatchGetSecretValue' : 'ListSecrets';
+  const MaxResults = listing.batch ? BATCH_SIZE : LIST_PAGE_SIZE;
   return () => {
     const token = tokens[next++ % tokens.length];
-    return { service: 'secretsmanager' as const, operation: 'ListSecrets', payload: token === undefined ? { MaxResults: LIST_PAGE_SIZE, ...filter } : { MaxResults: LIST_PAGE_SIZE, NextToken: token, ...filter } };
+    return { service: 'secretsmanager' as const, operation, payload: token === undefined ? { MaxResults, ...filter } : { MaxResults, NextToken: token, ...filter } };
   };
 }
 

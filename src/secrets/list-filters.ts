@@ -84,29 +84,6 @@ export function searchWords(text: string): string[] {
   return words.map((word) => word.toLowerCase());
 }
 
-export type SortBy = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';
-
-export function sortSecrets<S extends SecretRecord>(secrets: S[], sortBy: SortBy | undefined, order: 'asc' | 'desc' | undefined): S[] {
-  const key = (secret: S): number | string => {
-    switch (sortBy ?? 'created-date') {
-      case 'name':
-        return secret.name;
-      case 'last-accessed-date':
-        return secret.lastAccessedDate?.getTime() ?? 0;
-      case 'last-changed-date':
-        return secret.lastChangedDate.getTime();
-      default:
-        return secret.createdDate.getTime();
-    }
-  };
-  const direction = order === 'desc' ? -1 : 1;
-  // Equal keys (secrets created in the same millisecond) fall back to creation order, reversed for desc too.
-  return secrets
-    .map((secret, index) => ({ secret, index, sortKey: key(secret) }))
-    .sort((a, b) => (a.sortKey < b.sortKey ? -direction : a.sortKey > b.sortKey ? direction : (a.index - b.index) * direction))
-    .map((entry) => entry.secret);
-}
-
 /** NextToken is an opaque offset into the same query's results. */
 export function encodeNextToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64url');

@@ -3,11 +3,12 @@ import type { SecretRecord, SecretVersionRecord, Tag } from '../../store/index.j
 import { createAccessDates } from '../access-dates.js';
 import type { SecretsDeps } from '../deps.js';
 import { secretsError } from '../errors.js';
-import { matchesFilters, page } from '../list-filters.js';
+import { filteredSecrets, type FilteredOrder } from '../filtered-secrets.js';
+import { decodeNextToken, encodeNextToken } from '../list-filters.js';
 import type { SecretAccess } from '../secret-access.js';
 import { plainValue, secretBinary, secretString, type SecretValues } from '../secret-values.js';
 import { accessDay } from '../secret-views.js';
-import type { SecretsInput } from '../schemas.js';
+import type { FilterInput, SecretsInput } from '../schemas.js';
 import { AWSCURRENT } from '../staging-labels.js';
 import type { WriteVersion } from '../version-writer.js';
 
@@ -81,11 +82,20 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
       return collect(results, undefined);
     }
     await access.authorizeAction(ctx, 'secretsmanager:ListSecrets');
-    const all = await deps.store.listSecrets(ctx.principal.accountId, ctx.region);
-    const matching = all.filter((secret) => !secret.deletedDate && matchesFilters(secret, input.Filters));
-    const { items, NextToken } = page(matching, input.NextToken, input.MaxResults ?? 20);
+    const { items, NextToken } = await filteredBatch(ctx, input.Filters, input.NextToken, input.MaxResults ?? 20);
     const results = await Promise.all(items.map((secret) => readOne(ctx, secret.name, () => allowedToRead(ctx, secret, secret.tags))));
     return collect(results, NextToken);
+  }
+
+  /**
+   * The page of secrets a filtered batch reads: live matches in creation order, the NextToken an offset into
+   * them. Read in chunks (filteredSecrets), where the whole account was read per call; one match more than the
+   * page tells whether there is a next page.
+   */
+  async function filteredBatch(ctx: RequestContext, filters: FilterInput[] | undefined, token: string | undefined, maxResults: number) {
+    const offset = decodeNextToken(token);
+    const matches = await filteredSecrets(deps.store, ctx, CREATION_ORDER, filters, offset, maxResults + 1);
+    return { items: matches.slice(0, maxResults), NextToken: matches.length > maxResults ? encodeNextToken(offset + maxResults) : undefined };
   }
 
   async function allowedToRead(ctx: RequestContext, secret: SecretRecord, tags: Tag[]): Promise<SecretRecord> {
@@ -106,6 +116,9 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
 }
 
 const GET_SECRET_VALUE = 'secretsmanager:GetSecretValue';
+
+/** A filtered batch's order: secrets by creation, none planned for deletion. */
+const CREATION_ORDER: FilteredOrder = { sortBy: 'created-date', descending: false, includeDeleted: false };
 
 /**
  * secretsmanager:VersionStage is the stage the call reads: the one requested, or AWSCURRENT when the call names

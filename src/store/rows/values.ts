@@ -8,10 +8,31 @@ import { remembered } from '../../core/remembered.js';
 /** A row as the driver returns it: column name to value. */
 export type Row = Record<string, any>;
 
-/** A nullable epoch-millisecond column as an optional Date. */
+/** A nullable epoch-millisecond column as an optional Date (a shared one: see sharedDate). */
 export function optionalDate(ms: number | null | undefined): Date | undefined {
-  return ms === null || ms === undefined ? undefined : new Date(ms);
+  return ms === null || ms === undefined ? undefined : sharedDate(ms);
 }
+
+/**
+ * One Date for an epoch-millisecond value that rows repeat: a secret's created and last-changed dates and its
+ * first version's created date are one instant, and last-accessed dates are kept to the day, so the read cache's
+ * 10,000 secrets held five Dates each (88 bytes a Date) for about one distinct value each (≈ 4 MB of the peak
+ * heap's 4.7 MB of Dates at 100,000 secrets, bench/RESULTS.md, issue 21). Records are read-only (the read cache
+ * freezes them) and no code changes a Date in place, which is what makes sharing one safe. The table keeps the
+ * last SHARED_DATES_LIMIT distinct values and starts over.
+ */
+export function sharedDate(ms: number): Date {
+  let date = sharedDates.get(ms);
+  if (date === undefined) {
+    if (sharedDates.size >= SHARED_DATES_LIMIT) sharedDates.clear();
+    date = new Date(ms);
+    sharedDates.set(ms, date);
+  }
+  return date;
+}
+
+const SHARED_DATES_LIMIT = 4096;
+const sharedDates = new Map<number, Date>();
 
 /**
  * How a backend stores a boolean column: SQLite has no boolean type and stores 0/1 integers, PostgreSQL

@@ -117,27 +117,42 @@ export class SqliteSecretTables {
     return row && secretFromRow(row, BOOLEAN_COLUMNS);
   }
 
+  /**
+   * After a cursor (v, p), two statements that each seek in the order's index: the rest of v's ties (position
+   * beyond p), then, if the page is not full, the rows beyond v. One statement for both (`expr >= v AND (expr > v
+   * OR rowid > p)`) read every tie before p to skip it: by last-accessed date (kept to the day) all 100,000
+   * secrets of the probe tie, and a chunk 90,000 deep cost 135 ms against 0.5. The cursor's values are bound
+   * unread too (UNREAD_BINDING): the ties' statement ran in 36–52 µs with plain `?`, 10–13 with `+?`, same plan.
+   */
   listSecretPage(accountId: string, region: string, page: SecretPageRequest): PagedSecret[] {
     const sortExpression = SORT_EXPRESSIONS[page.sortBy];
     const direction = page.descending ? 'DESC' : 'ASC';
-    // After a cursor (v, p): the rows from v on in the sort direction, less those tied at v up to position p.
-    // The first condition bounds the index range; the second drops the few ties already listed.
-    const [beyond, beyondOrEqual, positionBeyond] = page.descending ? ['<', '<=', '<'] : ['>', '>=', '>'];
-    const after = page.after
-      ? `AND ${sortExpression} ${beyondOrEqual} ? AND (${sortExpression} ${beyond} ? OR rowid ${positionBeyond} ?)`
-      : '';
-    // Expressions and directions come from the fixed tables above only; rowid breaks ties in creation order.
+    const beyond = page.descending ? '<' : '>';
+    if (!page.after) return this.#pageRows(accountId, region, page, { condition: '', values: [], orderBy: `${sortExpression} ${direction}, rowid ${direction}`, offset: page.offset ?? 0, limit: page.limit });
+    const { sortValue, position } = page.after;
+    const tied = this.#pageRows(accountId, region, page, { condition: `AND ${sortExpression} = ${UNREAD_BINDING} AND rowid ${beyond} ${UNREAD_BINDING}`, values: [sortValue, position], orderBy: `rowid ${direction}`, offset: 0, limit: page.limit });
+    if (tied.length === page.limit) return tied;
+    const rest = this.#pageRows(accountId, region, page, { condition: `AND ${sortExpression} ${beyond} ${UNREAD_BINDING}`, values: [sortValue], orderBy: `${sortExpression} ${direction}, rowid ${direction}`, offset: 0, limit: page.limit - tied.length });
+    return tied.length === 0 ? rest : tied.concat(rest);
+  }
+
+  /** One statement of a list page: the visible secrets of the account and region past `condition`, in `orderBy`. */
+  #pageRows(
+    accountId: string,
+    region: string,
+    page: SecretPageRequest,
+    part: { condition: string; values: Array<number | string>; orderBy: string; offset: number; limit: number },
+  ): PagedSecret[] {
+    // Expressions and directions come from the fixed tables above only; rowid breaks ties in the order written.
     // `+?` (SQLite's no-op unary plus) where the planner would otherwise read the bound value: see UNREAD_BINDING.
     const labels = page.labels === false ? 'NULL AS listed_labels' : LISTED_LABELS;
-    const sql = `SELECT rowid AS list_position, ${sortExpression} AS list_sort_value, *, ${labels}, ${LISTED_TAGS} FROM secrets
+    const sql = `SELECT rowid AS list_position, ${SORT_EXPRESSIONS[page.sortBy]} AS list_sort_value, *, ${labels}, ${LISTED_TAGS} FROM secrets
       WHERE account_id = ${UNREAD_BINDING} AND region = ${UNREAD_BINDING}
         AND (scheduled_deletion_date IS NULL OR scheduled_deletion_date > ?)
         ${page.includeDeleted ? '' : 'AND deleted_date IS NULL'}
-        ${after}
-      ORDER BY ${sortExpression} ${direction}, rowid ${direction} LIMIT ${UNREAD_BINDING} OFFSET ?`;
-    const cursorValues = page.after ? [page.after.sortValue, page.after.sortValue, page.after.position] : [];
-    const offset = page.after ? 0 : (page.offset ?? 0);
-    const rows = this.#stmt(sql).all(accountId, region, page.now.getTime(), ...cursorValues, page.limit, offset) as Row[];
+        ${part.condition}
+      ORDER BY ${part.orderBy} LIMIT ${UNREAD_BINDING} OFFSET ?`;
+    const rows = this.#stmt(sql).all(accountId, region, page.now.getTime(), ...part.values, part.limit, part.offset) as Row[];
     // Added to the fresh record rather than spread into a copy: a page is 100 of them.
     return rows.map((row) =>
       Object.assign(secretFromRow(row, BOOLEAN_COLUMNS), {
