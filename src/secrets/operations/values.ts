@@ -120,14 +120,14 @@ const GET_SECRET_VALUE = 'secretsmanager:GetSecretValue';
 /** A filtered batch's order: secrets by creation, none planned for deletion. */
 const CREATION_ORDER: FilteredOrder = { sortBy: 'created-date', descending: false, includeDeleted: false };
 
+/** The conditions of a read of the current version (most GetSecretValue calls): one frozen object, not one per call. */
+const CURRENT_VERSION_CONDITIONS = Object.freeze(versionConditions(undefined, undefined));
+
 /**
  * secretsmanager:VersionStage is the stage the call reads: the one requested, or AWSCURRENT when the call names
  * neither stage nor version. A call by VersionId alone carries no stage (the key is absent), so a policy that
  * allows only some stages cannot be sidestepped by naming an older version's id.
  */
-/** The conditions of a read of the current version (most GetSecretValue calls): one frozen object, not one per call. */
-const CURRENT_VERSION_CONDITIONS = Object.freeze(versionConditions(undefined, undefined));
-
 function versionConditions(versionId: string | undefined, versionStage: string | undefined) {
   return {
     'secretsmanager:VersionId': versionId,
