@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { cofferMain, cofferNodeFlags, REPO_ROOT, SNAPSHOT_DIST } from './coffer-build.js';
 import { treeCpuMicros, treeMemory, type Memory } from './proc-stats.js';
-import { partLeftOut, SKELETON_PEERS, type SkeletonPeerName } from './skeleton-parts.js';
+import { partsLeftOut, SKELETON_PEERS, type SkeletonPeerName } from './skeleton-parts.js';
 
 export type PeerName = 'coffer' | 'moto' | 'bare' | SkeletonPeerName;
 /** Every peer a run can name (--peers), in the order a round runs them. */
@@ -120,7 +120,7 @@ export type SkeletonOptions = StartOptions & {
 export async function startSkeleton(options: SkeletonOptions): Promise<Peer> {
   const port = await freePort();
   const startedAt = performance.now();
-  const without = partLeftOut(options.name) ?? '';
+  const without = partsLeftOut(options.name).join(',');
   const args = [...cofferNodeFlags(), SKELETON_SERVER, String(port), SNAPSHOT_DIST, options.dataDir, without];
   const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/')) - startedAt;

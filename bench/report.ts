@@ -8,7 +8,7 @@ import type { Measurement } from './load.js';
 import type { PeerName } from './peers.js';
 import type { Memory } from './proc-stats.js';
 import type { Settings } from './settings.js';
-import { partLeftOut, SKELETON_PART_TITLES, SKELETON_PEERS } from './skeleton-parts.js';
+import { partsLeftOut, SKELETON_PART_TITLES, SKELETON_PEERS, type SkeletonPart } from './skeleton-parts.js';
 
 /** One (workload, connections, peer): its measured rounds. */
 export type Cell = {
@@ -166,10 +166,10 @@ function floorSection(results: Results): string[] {
     for (const variant of variants) {
       const without = summary(results, workload, connections, variant);
       if (!without) continue;
-      const part = partLeftOut(variant)!;
+      const parts = partsLeftOut(variant);
       const cost = roundByRound(results, workload, connections, 'skeleton', variant, (x, y) => x - y);
       const share = cost / (summary(results, workload, connections, 'skeleton')?.serverMicros ?? NaN);
-      partRows.push(`| ${workload} | ${connections} | ${part}: ${SKELETON_PART_TITLES[part]} | ${fmtInt(without.serverMicros)}${without.mark} | ${cost.toFixed(1)} | ${fmtPercent(share)} |`);
+      partRows.push(`| ${workload} | ${connections} | ${partsTitle(parts)} | ${fmtInt(without.serverMicros)}${without.mark} | ${cost.toFixed(1)} | ${fmtPercent(share)} |`);
     }
   }
   if (partRows.length > 0) {
@@ -184,6 +184,10 @@ function floorSection(results: Results): string[] {
     '',
   );
   return lines;
+}
+
+function partsTitle(parts: SkeletonPart[]): string {
+  return parts.length === 1 ? `${parts[0]}: ${SKELETON_PART_TITLES[parts[0]!]}` : `all of ${parts.join(', ')} (left: node:http, the body, JSON in and out)`;
 }
 
 function auditCheck(results: Results): string {

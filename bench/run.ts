@@ -18,7 +18,7 @@ import { DEV_KEY, PEER_NAMES, SERVER_CPUS, startBare, startCoffer, startMoto, st
 import type { Cell, Results } from './report.js';
 import { seedCoffer, seedOverApi } from './seed.js';
 import type { Command, Settings } from './settings.js';
-import { isSkeletonPeer, partLeftOut } from './skeleton-parts.js';
+import { isSkeletonPeer, partsLeftOut } from './skeleton-parts.js';
 import { Signer } from './signer.js';
 import { getSecretValue, WORKLOADS, type Workload } from './workloads.js';
 
@@ -126,7 +126,7 @@ export async function runBench(command: Command, dirs: { disk: string; scratch: 
  * Encrypt calls add a few more), so the skeleton's figures include the event it promises.
  */
 async function checkSkeletonAudit(results: Results, disk: string): Promise<Results['skeletonAudit']> {
-  const names = results.settings.peers.filter(isSkeletonPeer).filter((name) => partLeftOut(name) !== 'audit');
+  const names = results.settings.peers.filter(isSkeletonPeer).filter((name) => !partsLeftOut(name).includes('audit'));
   if (names.length === 0) return undefined;
   const { openAuditLog } = (await import(pathToFileURL(COFFER_SERVER_MODULE).href)) as {
     openAuditLog(dataDir: string): Promise<{ verify(): Promise<{ intact: boolean; events: number }>; close(): Promise<void> }>;

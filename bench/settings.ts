@@ -120,7 +120,7 @@ const POSTGRES_QUICK: Settings = {
 };
 
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
-       [--moto-corpus N] [--peers coffer,moto,bare,skeleton,skeleton-no-audit,skeleton-no-sigv4,skeleton-no-aes] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
+       [--moto-corpus N] [--peers coffer,moto,bare,skeleton,skeleton-no-audit,skeleton-no-sigv4,skeleton-no-aes,skeleton-none] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
        node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR] [--compare-builds LABEL=DIR,...]
        node bench/dist/main.js postgres-trace [--build DIR] [--pg-log FILE]
