@@ -99,7 +99,7 @@ export async function openSkeleton(dist: string, dataDir: string, without: Reado
       const time = new Date();
       const region = verify ? verify(request, time, operation.service) : REGION;
       const input = protocol.decodeJsonBody(request.body);
-      const output = operation.run(input, region);
+      const output = operation.run(input);
       // The call as the pipeline hands it to the recorder (server/pipeline.ts newCall, describeTarget, describeContext).
       const recorded = audit?.record({
         requestId,
@@ -141,7 +141,7 @@ async function loadBuild(dist: string): Promise<Build> {
 }
 
 /** One operation: the signing name its credential scope must carry, and the work of the call (input → output). */
-type Operation = { service: 'secretsmanager' | 'kms'; name: string; run(input: Record<string, any>, region: string): Record<string, unknown> };
+type Operation = { service: 'secretsmanager' | 'kms'; name: string; run(input: Record<string, any>): Record<string, unknown> };
 
 const REGION = 'us-east-1';
 const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
