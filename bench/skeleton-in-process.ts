@@ -1,12 +1,16 @@
 /**
  * The skeleton's parts without HTTP and without the load generator's noise: `node bench/dist/skeleton-in-process.js
- * [--build DIR] [--rounds N] [--ms M] [--workloads get-hot,kms-decrypt] [--peers coffer,skeleton,skeleton-no-audit,...]`.
- * Each round runs every peer named, one after the other, each in a fresh child process pinned to CPU 0: the skeleton
- * (skeleton.ts, whole or with parts left out) or Coffer's own pipeline (openCoffer() on a seeded data dir, as
- * ab-in-process.ts runs it), GetSecretValue of the hot secret and KMS Decrypt handed to it 64 at a time (as 64
- * connections would batch them), and the process's CPU (all threads: the audit writer too) per request. Beside the
- * HTTP run (`main.js --peers coffer,skeleton,...,bare`) it says what the parts cost when node:http is not in the
- * figure, and how much of Coffer's pipeline is more than the skeleton's work.
+ * [--build DIR] [--runs N] [--rounds N] [--batches N] [--workloads get-hot,kms-decrypt] [--peers coffer,skeleton,...]`.
+ * Each run is one child process pinned to CPU 0 (with bin/coffer's Node flags) that opens every peer named side by
+ * side: the skeleton (skeleton.ts), whole or with parts left out, each with its own audit.db and writer thread, and
+ * Coffer's own pipeline (openCoffer() on a seeded data dir, as ab-in-process.ts runs it). GetSecretValue of the hot
+ * secret and KMS Decrypt go to them 64 at a time (as 64 connections would batch them), the peers alternated round by
+ * round (`--batches` batches each per round), and the process's CPU (all threads: the audit writers too; an idle
+ * writer costs nothing) is counted per request for the peer whose batch ran. Alternating in one process puts the
+ * machine's noise on every peer alike, so the per-round differences (a part's cost) hold where separate runs did not
+ * (load 6–10: one skeleton's rounds spread 52–58 µs, a variant's 34–69). Beside the HTTP run (`main.js --peers
+ * coffer,skeleton,...,bare`) it says what the parts cost without node:http, and how much of Coffer's pipeline is
+ * more than the skeleton's work.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,8 +31,9 @@ import { decrypt, encrypt, getSecretValue } from './workloads.js';
 const WORKLOAD_IDS = ['get-hot', 'kms-decrypt'] as const;
 type WorkloadId = (typeof WORKLOAD_IDS)[number];
 type PeerId = 'coffer' | SkeletonPeerName;
-type Job = { peer: PeerId; dataDir: string; keyId: string; ms: number; workloads: WorkloadId[] };
-type Result = Partial<Record<WorkloadId, number>>;
+type Job = { peers: PeerId[]; dir: string; cofferDataDir: string; keyId: string; rounds: number; batches: number; workloads: WorkloadId[] };
+/** µs of CPU per request, per workload and peer, one value per round. */
+type Result = Partial<Record<WorkloadId, Partial<Record<PeerId, number[]>>>>;
 type Call = { service: 'secretsmanager' | 'kms'; operation: string; payload: unknown };
 /** A request handed over as the HTTP edge would: its headers, its body, and the answer's status and body back. */
 type Send = (signed: SignedCall) => Promise<{ status: number; body: string }>;
@@ -38,20 +43,20 @@ const CONCURRENCY = 64;
 const SELF = fileURLToPath(import.meta.url);
 
 /** Coffer's pipeline (openCoffer) or the skeleton, in this process; `close` ends it. */
-async function openPeer(job: Job): Promise<{ send: Send; close(): Promise<void> }> {
+async function openPeer(peer: PeerId, dataDir: string): Promise<{ send: Send; close(): Promise<void> }> {
   const headersOf = ({ headers, body }: SignedCall) => ({ ...headers, 'content-length': String(body.length) });
-  if (job.peer === 'coffer') {
+  if (peer === 'coffer') {
     const { openCoffer } = (await import(pathToFileURL(COFFER_SERVER_MODULE).href)) as {
       openCoffer(config: Record<string, unknown>): Promise<{ pipeline(request: Record<string, unknown>): Promise<{ status: number; body: string }>; close(): Promise<void> }>;
     };
     const quiet = { debug() {}, info() {}, warn() {}, error: (message: string) => process.stderr.write(`${message}\n`) };
-    const coffer = await openCoffer({ dataDir: job.dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quiet });
+    const coffer = await openCoffer({ dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quiet });
     return {
       send: (signed) => coffer.pipeline({ method: 'POST', path: '/', query: '', headers: headersOf(signed), body: signed.body, sourceIp: '127.0.0.1' }),
       close: () => coffer.close(),
     };
   }
-  const skeleton = await openSkeleton(SNAPSHOT_DIST, job.dataDir, new Set(partsLeftOut(job.peer)));
+  const skeleton = await openSkeleton(SNAPSHOT_DIST, dataDir, new Set(partsLeftOut(peer)));
   return {
     send: (signed) => skeleton.handle({ method: 'POST', url: '/', headers: headersOf(signed), body: signed.body, sourceIp: '127.0.0.1' }),
     close: () => skeleton.close(),
@@ -59,43 +64,52 @@ async function openPeer(job: Job): Promise<{ send: Send; close(): Promise<void> 
 }
 
 async function child(job: Job): Promise<Result> {
-  const peer = await openPeer(job);
   const signer = new Signer(DEV_KEY);
   const sign = (call: Call) => signer.sign(HOST, call.service, `${TARGET_PREFIX[call.service]}.${call.operation}`, JSON.stringify(call.payload));
-  const send = async (signed: SignedCall) => {
-    const response = await peer.send(signed);
-    if (response.status !== 200) throw new Error(`${job.peer} answered ${response.status}: ${response.body.slice(0, 200)}`);
-    return response.body;
-  };
+  const opened = new Map<PeerId, { send: Send; close(): Promise<void> }>();
   try {
-    // One ciphertext per request in flight, as in ab-in-process.ts (one blob decrypted over and over hid ~6 µs).
-    const ciphertexts: string[] = [];
-    for (let i = 0; i < CONCURRENCY; i++) ciphertexts.push((JSON.parse(await send(sign(encrypt(job.keyId)))) as { CiphertextBlob: string }).CiphertextBlob);
-    const batches: Record<WorkloadId, SignedCall[]> = {
-      'get-hot': Array.from({ length: CONCURRENCY }, () => sign(getSecretValue(0))),
-      'kms-decrypt': ciphertexts.map((ciphertext) => sign(decrypt(ciphertext))),
-    };
+    for (const peer of job.peers) opened.set(peer, await openPeer(peer, peer === 'coffer' ? job.cofferDataDir : join(job.dir, peer)));
+    const batches = new Map<PeerId, Record<WorkloadId, SignedCall[]>>();
+    for (const [peer, { send }] of opened) {
+      const ok = async (signed: SignedCall) => {
+        const response = await send(signed);
+        if (response.status !== 200) throw new Error(`${peer} answered ${response.status}: ${response.body.slice(0, 200)}`);
+        return response.body;
+      };
+      // One ciphertext per request in flight, as in ab-in-process.ts (one blob decrypted over and over hid ~6 µs).
+      const ciphertexts: string[] = [];
+      for (let i = 0; i < CONCURRENCY; i++) ciphertexts.push((JSON.parse(await ok(sign(encrypt(job.keyId)))) as { CiphertextBlob: string }).CiphertextBlob);
+      batches.set(peer, {
+        'get-hot': Array.from({ length: CONCURRENCY }, () => sign(getSecretValue(0))),
+        'kms-decrypt': ciphertexts.map((ciphertext) => sign(decrypt(ciphertext))),
+      });
+    }
     const result: Result = {};
     for (const id of job.workloads) {
-      const runFor = async (ms: number) => {
-        const end = performance.now() + ms;
-        let requests = 0;
+      /** CPU µs per request of `count` batches of the peer, each checked answer by answer. */
+      const runBatches = async (peer: PeerId, count: number) => {
+        const { send } = opened.get(peer)!;
+        const calls = batches.get(peer)![id];
         let micros = 0;
-        while (performance.now() < end) {
+        for (let batch = 0; batch < count; batch++) {
           const before = process.cpuUsage();
-          await Promise.all(batches[id].map(send));
+          const answers = await Promise.all(calls.map(send));
           const used = process.cpuUsage(before);
           micros += used.user + used.system;
-          requests += CONCURRENCY;
+          const failed = answers.find((answer) => answer.status !== 200);
+          if (failed) throw new Error(`${peer} answered ${failed.status}: ${failed.body.slice(0, 200)}`);
         }
-        return micros / requests;
+        return micros / (count * CONCURRENCY);
       };
-      await runFor(job.ms / 3);
-      result[id] = await runFor(job.ms);
+      for (const peer of job.peers) await runBatches(peer, job.batches * 3);
+      const perPeer: Partial<Record<PeerId, number[]>> = (result[id] = {});
+      for (let round = 0; round < job.rounds; round++) {
+        for (const peer of job.peers) (perPeer[peer] ??= []).push(await runBatches(peer, job.batches));
+      }
     }
     return result;
   } finally {
-    await peer.close();
+    for (const peer of opened.values()) await peer.close();
   }
 }
 
@@ -110,16 +124,24 @@ function runChild(job: Job): Promise<Result> {
 }
 
 const USAGE =
-  'usage: node bench/dist/skeleton-in-process.js [--build DIR] [--rounds N] [--ms M] [--workloads get-hot,kms-decrypt] ' +
+  'usage: node bench/dist/skeleton-in-process.js [--build DIR] [--runs N] [--rounds N] [--batches N] [--workloads get-hot,kms-decrypt] ' +
   `[--peers coffer,${SKELETON_PEERS.join(',')}]`;
 
 async function parent(argv: string[]): Promise<void> {
-  const options = { build: join(REPO_ROOT, 'dist'), rounds: 5, ms: 3000, workloads: [...WORKLOAD_IDS] as WorkloadId[], peers: ['coffer', ...SKELETON_PEERS] as PeerId[] };
+  const options = {
+    build: join(REPO_ROOT, 'dist'),
+    runs: 1,
+    rounds: 30,
+    batches: 10,
+    workloads: [...WORKLOAD_IDS] as WorkloadId[],
+    peers: ['coffer', ...SKELETON_PEERS] as PeerId[],
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
     if (argv[i] === '--build') options.build = resolve(value());
+    else if (argv[i] === '--runs') options.runs = Number(value());
     else if (argv[i] === '--rounds') options.rounds = Number(value());
-    else if (argv[i] === '--ms') options.ms = Number(value());
+    else if (argv[i] === '--batches') options.batches = Number(value());
     else if (argv[i] === '--workloads') options.workloads = value().split(',') as WorkloadId[];
     else if (argv[i] === '--peers') options.peers = value().split(',') as PeerId[];
     else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
@@ -131,46 +153,54 @@ async function parent(argv: string[]): Promise<void> {
   snapshotBuild(options.build);
   const disk = mkdtempSync(join(tmpdir(), 'coffer-skeleton-'));
   const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-skeleton-') : join(disk, 'scratch');
-  const rows: Array<{ round: number; peer: PeerId; result: Result }> = [];
+  const results: Result[] = [];
   try {
     const seeded = join(disk, 'seeded');
     const { keyId } = await seedCoffer(seeded, join(scratch, 'seed'), 200, new Signer(DEV_KEY));
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const peer of options.peers) {
-        const dataDir = join(disk, `data-${peer}-${round}`);
-        // Coffer on a copy of the seeded data dir; a skeleton makes its own (an empty coffer.db beside audit.db).
-        if (peer === 'coffer') cpSync(seeded, dataDir, { recursive: true });
-        const result = await runChild({ peer, dataDir, keyId, ms: options.ms, workloads: options.workloads });
-        rmSync(dataDir, { recursive: true, force: true });
-        rows.push({ round, peer, result });
-        log(`round ${round} ${peer}: ${options.workloads.map((id) => `${id} ${result[id]!.toFixed(1)} µs`).join(', ')} CPU/request (load ${readLoad()})`);
-      }
+    for (let run = 1; run <= options.runs; run++) {
+      // Coffer on a copy of the seeded data dir; each skeleton makes its own (an empty coffer.db beside audit.db).
+      const dir = join(disk, `run-${run}`);
+      const cofferDataDir = join(dir, 'coffer');
+      cpSync(seeded, cofferDataDir, { recursive: true });
+      log(`run ${run}: ${options.peers.join(', ')} alternated, ${options.rounds} rounds of ${options.batches} batches of ${CONCURRENCY} (load ${readLoad()})`);
+      const result = await runChild({ peers: options.peers, dir, cofferDataDir, keyId, rounds: options.rounds, batches: options.batches, workloads: options.workloads });
+      rmSync(dir, { recursive: true, force: true });
+      results.push(result);
+      log(`run ${run} done (load ${readLoad()})`);
     }
   } finally {
     rmSync(disk, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
     removeSnapshot();
   }
-  process.stdout.write(partsTable(rows, options));
+  process.stdout.write(partsTable(results, options));
 }
 
 /**
- * Each peer's median µs/request and its rounds; beside each skeleton variant, the skeleton less it round by round
- * (the part it leaves out), and beside Coffer, Coffer less the skeleton (what the pipeline does beyond the floor).
+ * Per run, each peer's median µs/request over its rounds, and beside each the skeleton less it, round by round
+ * (adjacent batches of the same round), median: for a skeleton variant the part it leaves out, for Coffer (negative)
+ * what its pipeline does beyond the skeleton.
  */
-function partsTable(rows: Array<{ round: number; peer: PeerId; result: Result }>, options: { rounds: number; workloads: WorkloadId[]; peers: PeerId[] }): string {
-  const lines = ['| workload | peer | µs/req (median) | skeleton − peer (median of rounds) | rounds |', '|---|---|---:|---:|---|'];
+function partsTable(results: Result[], options: { workloads: WorkloadId[]; peers: PeerId[] }): string {
+  const lines = ['| workload | peer | run | µs/req (median of rounds) | skeleton − peer (median of rounds) | quartiles of the difference |', '|---|---|---:|---:|---:|---|'];
   for (const id of options.workloads) {
-    const of = (peer: PeerId) => rows.filter((row) => row.peer === peer).map((row) => row.result[id]!);
-    const skeleton = of('skeleton');
     for (const peer of options.peers) {
-      const values = of(peer);
-      const differences = skeleton.length === values.length ? values.map((value, index) => skeleton[index]! - value) : [];
-      const difference = peer === 'skeleton' || differences.length === 0 ? '' : median(differences).toFixed(1);
-      lines.push(`| ${id} | ${peer} | ${median(values).toFixed(1)} | ${difference} | ${values.map((value) => value.toFixed(1)).join(', ')} |`);
+      results.forEach((result, run) => {
+        const values = result[id]![peer]!;
+        const skeleton = result[id]!.skeleton;
+        const differences = skeleton && peer !== 'skeleton' ? values.map((value, index) => skeleton[index]! - value) : [];
+        const difference = differences.length > 0 ? median(differences).toFixed(1) : '';
+        const spread = differences.length > 0 ? `${quartile(differences, 0.25).toFixed(1)} … ${quartile(differences, 0.75).toFixed(1)}` : '';
+        lines.push(`| ${id} | ${peer} | ${run + 1} | ${median(values).toFixed(1)} | ${difference} | ${spread} |`);
+      });
     }
   }
   return lines.join('\n') + '\n';
+}
+
+function quartile(values: number[], at: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * at))]!;
 }
 
 runAsParentOrChild('skeleton-in-process', child, parent);
