@@ -15,6 +15,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 const SNAPSHOT_ROOT = fileURLToPath(new URL('./coffer-build/', import.meta.url));
 const SNAPSHOT = join(SNAPSHOT_ROOT, 'dist');
+/** The snapshot's dist/: where a bench process that runs Coffer's code itself imports it from (skeleton-server.ts). */
+export const SNAPSHOT_DIST = SNAPSHOT;
 /** Snapshots of the builds measured beside it (PostgreSQL suite, --compare-builds), one directory per label. */
 const COMPARE_ROOT = fileURLToPath(new URL('./coffer-build-compare/', import.meta.url));
 

@@ -27,10 +27,16 @@ export async function prepareFixture(
   signer: Signer,
   corpus: { corpusSize: number; randomSetSize: number; keyId: string; listPages: number },
 ): Promise<Fixture> {
-  const ciphertexts: string[] = [];
-  for (let i = 0; i < DECRYPT_CIPHERTEXTS; i++) ciphertexts.push((await sendOk(peer.url, peer.host, signer, encrypt(corpus.keyId))).CiphertextBlob);
+  const ciphertexts = await decryptCiphertexts(peer, signer, corpus.keyId);
   const listTokens = spreadEvenly(await walkListTokens(peer, signer), corpus.listPages);
   return { corpusSize: corpus.corpusSize, randomSetSize: Math.min(corpus.randomSetSize, corpus.corpusSize), keyId: corpus.keyId, ciphertexts, listTokens };
+}
+
+/** The CiphertextBlobs the Decrypt load sends to `peer`, made by its own Encrypt under `keyId`. */
+export async function decryptCiphertexts(peer: Peer, signer: Signer, keyId: string): Promise<string[]> {
+  const ciphertexts: string[] = [];
+  for (let i = 0; i < DECRYPT_CIPHERTEXTS; i++) ciphertexts.push((await sendOk(peer.url, peer.host, signer, encrypt(keyId))).CiphertextBlob);
+  return ciphertexts;
 }
 
 /** The NextToken of every page of an unfiltered ListSecrets, walking from the first (undefined) to the last. */

@@ -1,6 +1,7 @@
 /**
  * Coffer's benchmark (issue 6): Coffer, moto_server and a bare Node http server side by side under the same
- * load generator, on the same machine, in the same run.
+ * load generator, on the same machine, in the same run; with `--peers coffer,skeleton,...,bare`, also the skeleton
+ * (skeleton.ts: only the work no call may drop, with the build's own code) whole and with each part left out.
  *
  *   node bench/dist/main.js [--quick] [flags]     the full run, or the quick one (settings.ts lists the flags)
  *   node bench/dist/main.js profile [flags]       Coffer under --cpu-prof: self time by function, file, area

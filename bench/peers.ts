@@ -1,8 +1,9 @@
 /**
- * The three servers measured side by side, each a child process of the bench so its CPU time and memory can
- * be read from /proc: Coffer (`coffer server` from the build snapshot, see coffer-build.ts), moto_server, and
- * a bare node:http server that answers every request with a fixed body (the ceiling of this machine under
- * the same load generator).
+ * The servers measured side by side, each a child process of the bench so its CPU time and memory can be read
+ * from /proc: Coffer (`coffer server` from the build snapshot, see coffer-build.ts), moto_server, a bare
+ * node:http server that answers every request with a fixed body (the ceiling of this machine under the same load
+ * generator), and the skeleton (skeleton-server.ts: only the work no call may drop, with the snapshot's code; the
+ * floor), whole or with one part left out (skeleton-parts.ts).
  * Every child started here is tracked and killed when the bench exits, however it exits.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -11,10 +12,13 @@ import { openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { cofferMain, cofferNodeFlags, REPO_ROOT } from './coffer-build.js';
+import { cofferMain, cofferNodeFlags, REPO_ROOT, SNAPSHOT_DIST } from './coffer-build.js';
 import { treeCpuMicros, treeMemory, type Memory } from './proc-stats.js';
+import { partsLeftOut, SKELETON_PEERS, type SkeletonPeerName } from './skeleton-parts.js';
 
-export type PeerName = 'coffer' | 'moto' | 'bare';
+export type PeerName = 'coffer' | 'moto' | 'bare' | SkeletonPeerName;
+/** Every peer a run can name (--peers), in the order a round runs them. */
+export const PEER_NAMES: readonly PeerName[] = ['coffer', 'moto', ...SKELETON_PEERS, 'bare'];
 
 export type Peer = {
   name: PeerName;
@@ -43,6 +47,7 @@ export const SERVER_CPUS = '0';
 export const LOAD_CPUS = '1';
 
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const SKELETON_SERVER = fileURLToPath(new URL('./skeleton-server.js', import.meta.url));
 
 const running = new Set<ChildProcess>();
 
@@ -103,6 +108,23 @@ export async function startBare(options: StartOptions = {}): Promise<Peer> {
   const child = track(spawn(command, args, { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
   const healthAfterMs = (await waitForHttp(child, port, '/')) - startedAt;
   return peer('bare', child, port, startedAt, healthAfterMs);
+}
+
+export type SkeletonOptions = StartOptions & {
+  name: SkeletonPeerName;
+  /** Where its coffer.db (left empty) and audit.db go: a directory of its own on the disk Coffer's data dir is on. */
+  dataDir: string;
+};
+
+/** The skeleton (skeleton-server.ts) on the snapshot's code, with the Node flags Coffer runs with (bin/coffer). */
+export async function startSkeleton(options: SkeletonOptions): Promise<Peer> {
+  const port = await freePort();
+  const startedAt = performance.now();
+  const without = partsLeftOut(options.name).join(',');
+  const args = [...cofferNodeFlags(), SKELETON_SERVER, String(port), SNAPSHOT_DIST, options.dataDir, without];
+  const child = track(spawn(...pinned(options.cpus, process.execPath, args), { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] }));
+  const healthAfterMs = (await waitForHttp(child, port, '/')) - startedAt;
+  return peer(options.name, child, port, startedAt, healthAfterMs);
 }
 
 function peer(name: PeerName, child: ChildProcess, port: number, startedAt: number, healthAfterMs: number): Peer {

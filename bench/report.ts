@@ -8,6 +8,7 @@ import type { Measurement } from './load.js';
 import type { PeerName } from './peers.js';
 import type { Memory } from './proc-stats.js';
 import type { Settings } from './settings.js';
+import { partsLeftOut, SKELETON_PART_TITLES, SKELETON_PEERS, type SkeletonPart } from './skeleton-parts.js';
 
 /** One (workload, connections, peer): its measured rounds. */
 export type Cell = {
@@ -33,6 +34,8 @@ export type Results = {
   memory: { cofferAtStart?: Memory; cofferAfterList?: Memory; cofferAtEnd?: Memory; motoAtEnd?: Memory };
   workloads: { id: string; title: string; bodyBytes: number }[];
   cells: Cell[];
+  /** Each skeleton peer's audit.db after the load: chain verified, events against the answers measured. */
+  skeletonAudit?: Partial<Record<PeerName, { intact: boolean; events: number; answered: number }>>;
   /** CPU µs per request of each workload through the pipeline in-process, without HTTP. */
   inProcessMicros?: Record<string, number>;
 };
@@ -94,6 +97,8 @@ export function renderReport(results: Results): string {
   }
   lines.push('');
 
+  lines.push(...floorSection(results));
+
   lines.push('### Beside the load', '');
   lines.push('| figure | Coffer | moto | bare |', '|---|---:|---:|---:|');
   for (const row of figures(results)) lines.push(`| ${row.join(' | ')} |`);
@@ -127,6 +132,82 @@ export function renderReport(results: Results): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The skeleton peer beside Coffer and the bare server (skeleton-server.ts), and each part's cost: the skeleton's
+ * server CPU less that of the skeleton without the part, round by round (adjacent runs), median. Empty when no
+ * skeleton ran.
+ */
+function floorSection(results: Results): string[] {
+  const rows = rowsOf(results).filter(({ workload, connections }) => findCell(results, workload, connections, 'skeleton'));
+  if (rows.length === 0) return [];
+  const lines = ['### The floor: the skeleton peer and its parts', ''];
+  lines.push(
+    '| workload | conns | Coffer µs/req | skeleton µs/req | bare µs/req | Coffer − skeleton | skeleton − bare | Coffer ÷ skeleton | skeleton ÷ bare | skeleton req/s | p99 ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const { workload, connections } of rows) {
+    const micros = (peer: PeerName) => summary(results, workload, connections, peer)?.serverMicros ?? NaN;
+    const skeleton = summary(results, workload, connections, 'skeleton')!;
+    const between = (a: PeerName, b: PeerName, how: (x: number, y: number) => number) => roundByRound(results, workload, connections, a, b, how);
+    const less = (x: number, y: number) => x - y;
+    const over = (x: number, y: number) => x / y;
+    lines.push(
+      `| ${workload}${skeleton.mark} | ${connections} | ${fmtInt(micros('coffer'))} | ${fmtInt(micros('skeleton'))} | ${fmtInt(micros('bare'))} | ` +
+        `${fmtInt(between('coffer', 'skeleton', less))} | ${fmtInt(between('skeleton', 'bare', less))} | ${fmtRatio(between('coffer', 'skeleton', over))} | ` +
+        `${fmtRatio(between('skeleton', 'bare', over))} | ${fmtRate(skeleton.rps)} | ${fmtMs(skeleton.p99)} |`,
+    );
+  }
+  lines.push('');
+  const variants = SKELETON_PEERS.filter((peer) => peer !== 'skeleton');
+  const partRows: string[] = [];
+  for (const { workload, connections } of rows) {
+    for (const variant of variants) {
+      const without = summary(results, workload, connections, variant);
+      if (!without) continue;
+      const parts = partsLeftOut(variant);
+      const cost = roundByRound(results, workload, connections, 'skeleton', variant, (x, y) => x - y);
+      const share = cost / (summary(results, workload, connections, 'skeleton')?.serverMicros ?? NaN);
+      partRows.push(`| ${workload} | ${connections} | ${partsTitle(parts)} | ${fmtInt(without.serverMicros)}${without.mark} | ${cost.toFixed(1)} | ${fmtPercent(share)} |`);
+    }
+  }
+  if (partRows.length > 0) {
+    lines.push('| workload | conns | part left out | skeleton without it, µs/req | the part, µs/req | of the skeleton |', '|---|---:|---|---:|---:|---:|', ...partRows, '');
+  }
+  lines.push(
+    '*skeleton*: a node:http server that does only what no call may drop, with the measured build\'s own code (SigV4, the ' +
+      'JSON body, the envelope opens, the durable chained audit event; no lookup, authorization, schema or metrics). ' +
+      'Differences and ratios are taken round by round (adjacent runs of the same round) and their median shown; ' +
+      '*the part* is the skeleton less the skeleton without that part.' +
+      auditCheck(results),
+    '',
+  );
+  return lines;
+}
+
+function partsTitle(parts: SkeletonPart[]): string {
+  return parts.length === 1 ? `${parts[0]}: ${SKELETON_PART_TITLES[parts[0]!]}` : `all of ${parts.join(', ')} (left: node:http, the body, JSON in and out)`;
+}
+
+function auditCheck(results: Results): string {
+  const checked = Object.entries(results.skeletonAudit ?? {});
+  if (checked.length === 0) return '';
+  const each = checked.map(([name, c]) => `${name} ${fmtInt(c.events)} events for ${fmtInt(c.answered)} answers measured, chain ${c.intact ? 'intact' : '**broken**'}`);
+  return ` Audit logs after the load (\`coffer audit verify\`'s code): ${each.join('; ')}.`;
+}
+
+/** `how(a, b)` of two peers' server CPU per request, round by round (adjacent runs), median. */
+function roundByRound(results: Results, workload: string, connections: number, a: PeerName, b: PeerName, how: (x: number, y: number) => number): number {
+  const first = findCell(results, workload, connections, a);
+  const second = findCell(results, workload, connections, b);
+  if (!first || !second) return NaN;
+  const rounds = Math.min(first.runs.length, second.runs.length);
+  return median(Array.from({ length: rounds }, (_, i) => how(first.runs[i]!.serverCpuMicrosPerRequest, second.runs[i]!.serverCpuMicrosPerRequest)));
+}
+
+function fmtRatio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '—';
 }
 
 function placement({ settings, machine }: Results): string {

@@ -4,24 +4,26 @@
  * workloads through the pipeline in-process.
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { sendOk, sendSigned } from './aws-call.js';
 import { measureColdStarts } from './cold-start.js';
+import { COFFER_SERVER_MODULE } from './coffer-build.js';
 import { describeMachine, flushLatencyMs, median, sqliteFootprint } from './extras.js';
-import { prepareFixture, type Fixture } from './fixtures.js';
+import { decryptCiphertexts, prepareFixture, type Fixture } from './fixtures.js';
 import { measureInProcess } from './in-process.js';
 import { runLoad, settle, type LoadOptions, type Measurement } from './load.js';
 import { log } from './log.js';
-import { DEV_KEY, SERVER_CPUS, startBare, startCoffer, startMoto, type Peer, type PeerName } from './peers.js';
+import { DEV_KEY, PEER_NAMES, SERVER_CPUS, startBare, startCoffer, startMoto, startSkeleton, type Peer, type PeerName } from './peers.js';
 import type { Cell, Results } from './report.js';
 import { seedCoffer, seedOverApi } from './seed.js';
 import type { Command, Settings } from './settings.js';
+import { isSkeletonPeer, partsLeftOut } from './skeleton-parts.js';
 import { Signer } from './signer.js';
 import { getSecretValue, WORKLOADS, type Workload } from './workloads.js';
 
 /** Answers of each workload checked per peer before it is loaded. */
 const PROBES = 5;
-const PEER_ORDER: readonly PeerName[] = ['coffer', 'moto', 'bare'];
 
 type Peers = Partial<Record<PeerName, Peer>>;
 type Fixtures = Partial<Record<PeerName, Fixture>>;
@@ -75,6 +77,11 @@ export async function runBench(command: Command, dirs: { disk: string; scratch: 
       results.seed.motoCorpusSize = settings.motoCorpusSize;
       fixtures.moto = await prepareFixture(moto, signer, { ...settings, corpusSize: settings.motoCorpusSize, keyId: motoSeeded.keyId });
     }
+    for (const name of settings.peers.filter(isSkeletonPeer)) {
+      const skeleton = (peers[name] = await startSkeleton({ name, cpus, dataDir: join(dirs.disk, name) }));
+      // It holds Coffer's corpus by name (one hot secret, secretName(0)), its own KMS key: the blobs are its own.
+      fixtures[name] = { ...fixtures.coffer, ciphertexts: await decryptCiphertexts(skeleton, signer, seeded.keyId) };
+    }
     if (settings.peers.includes('bare')) {
       peers.bare = await startBare({ cpus });
       fixtures.bare = fixtures.coffer; // it answers anything: it gets Coffer's requests
@@ -104,12 +111,39 @@ export async function runBench(command: Command, dirs: { disk: string; scratch: 
     await Promise.all(Object.values(peers).map((peer) => peer.stop()));
   }
 
+  results.skeletonAudit = await checkSkeletonAudit(results, dirs.disk);
   log('measuring the pipeline in-process (no HTTP)');
   const workloadIds = selectedWorkloads(settings).map((workload) => workload.id);
   results.inProcessMicros = await measureInProcess({ dataDir, workloadIds, fixture: fixtures.coffer!, budgetMs: settings.inProcessMsPerWorkload }, cpus);
   results.sqlite.afterRun = sqliteFootprint(dataDir);
   results.minutes = (performance.now() - started) / 60_000;
   return results;
+}
+
+/**
+ * The audit log of each skeleton that kept the audit event, read with the build's own `coffer audit verify` code:
+ * its chain intact, and at least one event per answer measured (probes, warm-ups and the Decrypt fixture's
+ * Encrypt calls add a few more), so the skeleton's figures include the event it promises.
+ */
+async function checkSkeletonAudit(results: Results, disk: string): Promise<Results['skeletonAudit']> {
+  const names = results.settings.peers.filter(isSkeletonPeer).filter((name) => !partsLeftOut(name).includes('audit'));
+  if (names.length === 0) return undefined;
+  const { openAuditLog } = (await import(pathToFileURL(COFFER_SERVER_MODULE).href)) as {
+    openAuditLog(dataDir: string): Promise<{ verify(): Promise<{ intact: boolean; events: number }>; close(): Promise<void> }>;
+  };
+  const checked: NonNullable<Results['skeletonAudit']> = {};
+  for (const name of names) {
+    const answered = results.cells.filter((cell) => cell.peer === name).reduce((sum, cell) => sum + cell.runs.reduce((runs, run) => runs + run.ok, 0), 0);
+    const auditLog = await openAuditLog(join(disk, name));
+    try {
+      const { intact, events } = await auditLog.verify();
+      checked[name] = { intact, events, answered };
+      log(`${name}: audit chain ${intact ? 'intact' : 'BROKEN'}, ${events} events for ${answered} answers measured`);
+    } finally {
+      await auditLog.close();
+    }
+  }
+  return checked;
 }
 
 /**
@@ -120,7 +154,7 @@ export async function runBench(command: Command, dirs: { disk: string; scratch: 
 async function probeWorkload(workload: Workload, peers: Peers, fixtures: Fixtures, signer: Signer, results: Results): Promise<PeerName[]> {
   const runnable: PeerName[] = [];
   let bodyBytes = 0;
-  for (const name of PEER_ORDER) {
+  for (const name of PEER_NAMES) {
     const peer = peers[name];
     if (!peer || name === 'bare') continue;
     const source = workload.source(peer.host, signer, fixtures[name]!);

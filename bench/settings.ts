@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { PeerName } from './peers.js';
+import { PEER_NAMES, type PeerName } from './peers.js';
 
 export type Settings = {
   mode: 'full' | 'quick';
@@ -120,7 +120,7 @@ const POSTGRES_QUICK: Settings = {
 };
 
 const USAGE = `usage: node bench/dist/main.js [--quick] [--rounds N] [--duration S] [--corpus N] [--random-set N]
-       [--moto-corpus N] [--peers coffer,moto,bare] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
+       [--moto-corpus N] [--peers coffer,moto,bare,skeleton,skeleton-no-audit,skeleton-no-sigv4,skeleton-no-aes,skeleton-none] [--workloads id,id] [--connections 1,64] [--coffer-workers N] [--pin] [--build DIR] [--no-results-file]
        node bench/dist/main.js profile [--quick] [--workload get-hot] [--connections 64] [--duration S] [--no-pin] [--build DIR]
        node bench/dist/main.js postgres [--quick] [--pool-sizes 10,20,32] [--rounds N] [--duration S] [--corpus N] [--random-set N] [--workloads get-hot,get-random,put] [--build DIR] [--compare-builds LABEL=DIR,...]
        node bench/dist/main.js postgres-trace [--build DIR] [--pg-log FILE]
@@ -170,6 +170,7 @@ export function parseCommand(argv: string[]): Command {
         break;
       case '--peers':
         settings.peers = value().split(',') as PeerName[];
+        for (const peer of settings.peers) if (!PEER_NAMES.includes(peer)) throw new Error(`unknown peer ${peer}; known: ${PEER_NAMES.join(', ')}\n${USAGE}`);
         break;
       case '--workloads':
       case '--workload':
