@@ -76,7 +76,7 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
       }
       const results = await Promise.all(
         input.SecretIdList.map((secretId) =>
-          readOne(ctx, secretId, () => access.authorizedLiveSecret(ctx, secretId, GET_SECRET_VALUE, versionConditions(undefined, undefined))),
+          readOne(ctx, secretId, () => access.authorizedLiveSecret(ctx, secretId, GET_SECRET_VALUE, CURRENT_VERSION_CONDITIONS)),
         ),
       );
       return collect(results, undefined);
@@ -99,7 +99,7 @@ export function createValueOperations(deps: SecretsDeps, access: SecretAccess, v
   }
 
   async function allowedToRead(ctx: RequestContext, secret: SecretRecord, tags: Tag[]): Promise<SecretRecord> {
-    await access.authorizeOn(ctx, secret, GET_SECRET_VALUE, versionConditions(undefined, undefined), tags);
+    await access.authorizeOn(ctx, secret, GET_SECRET_VALUE, CURRENT_VERSION_CONDITIONS, tags);
     return secret;
   }
 
@@ -120,7 +120,10 @@ const GET_SECRET_VALUE = 'secretsmanager:GetSecretValue';
 /** A filtered batch's order: secrets by creation, none planned for deletion. */
 const CREATION_ORDER: FilteredOrder = { sortBy: 'created-date', descending: false, includeDeleted: false };
 
-/** The conditions of a read of the current version (most GetSecretValue calls): one frozen object, not one per call. */
+/**
+ * The conditions of a read of the current version (most GetSecretValue calls, every BatchGetSecretValue read): one
+ * frozen object, not one per call.
+ */
 const CURRENT_VERSION_CONDITIONS = Object.freeze(versionConditions(undefined, undefined));
 
 /**

@@ -198,15 +198,16 @@ describe('createAuthorizer and costly condition keys', () => {
   });
 });
 
-describe('createAuthorizer: the identity answered with or without a promise', () => {
-  const ctx = () => ({
-    requestId: 'r-1',
-    principal: { accountId: '111111111111', arn: ALICE, accessKeyId: 'AKIAEXAMPLE' },
-    region: 'us-east-1',
-    clock: { now: () => facts.currentTime },
-    access: { checks: 0 } as { checks: number; identity?: unknown },
-  });
+/** A call of ALICE's with its own access ledger (the identity the authorizer keeps shows on it). */
+const callWithLedger = () => ({
+  requestId: 'r-1',
+  principal: { accountId: '111111111111', arn: ALICE, accessKeyId: 'AKIAEXAMPLE' },
+  region: 'us-east-1',
+  clock: { now: () => facts.currentTime },
+  access: { checks: 0 } as { checks: number; identity?: unknown },
+});
 
+describe('createAuthorizer: the identity answered with or without a promise', () => {
   it('decides alike, loads the identity once per call and keeps it on the ledger, either way', async () => {
     for (const answer of ['plain', 'promise'] as const) {
       let loads = 0;
@@ -217,7 +218,7 @@ describe('createAuthorizer: the identity answered with or without a promise', ()
           return answer === 'plain' ? alice : Promise.resolve(alice);
         },
       });
-      const call = ctx();
+      const call = callWithLedger();
       await authorizer.authorize(call, secretRequest(SECRET));
       assert.equal(call.access.identity, alice, answer);
       await assert.rejects(authorizer.authorize(call, secretRequest(OTHER_SECRET)), /is not authorized to perform/, answer);
@@ -228,18 +229,11 @@ describe('createAuthorizer: the identity answered with or without a promise', ()
 });
 
 describe('createAuthorizer: every answer is a promise', () => {
-  const ctx = () => ({
-    requestId: 'r-1',
-    principal: { accountId: '111111111111', arn: ALICE, accessKeyId: 'AKIAEXAMPLE' },
-    region: 'us-east-1',
-    clock: { now: () => facts.currentTime },
-    access: { checks: 0 } as { checks: number; identity?: unknown },
-  });
   const byTag = policy({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/env': 'prod' } } });
 
   it('a check decided at once is counted before authorize returns, and its refusal is a rejection, never a throw', async () => {
     const authorizer = createAuthorizer({ policiesFor: () => user(ALICE, [readProd]) });
-    const call = ctx();
+    const call = callWithLedger();
     const allowed = authorizer.authorize(call, secretRequest(SECRET));
     assert.ok(allowed instanceof Promise);
     assert.equal(call.access.checks, 1, 'decided in the call, as the async function did before its first await');
@@ -257,16 +251,16 @@ describe('createAuthorizer: every answer is a promise', () => {
       },
     });
     let answer: Promise<void> | undefined;
-    assert.doesNotThrow(() => (answer = failing.authorize(ctx(), secretRequest(SECRET))));
+    assert.doesNotThrow(() => (answer = failing.authorize(callWithLedger(), secretRequest(SECRET))));
     await assert.rejects(answer!, /identity store down/);
 
     const tagged = createAuthorizer({ policiesFor: () => user(ALICE, [byTag]) });
     const loads = { count: 0 };
     const costlyContext = { keyPrefixes: ['aws:resourcetag/'], load: async () => ((loads.count += 1), { 'aws:ResourceTag/env': 'prod' }) };
-    await tagged.authorize(ctx(), { ...secretRequest(OTHER_SECRET), costlyContext });
+    await tagged.authorize(callWithLedger(), { ...secretRequest(OTHER_SECRET), costlyContext });
     assert.equal(loads.count, 1, 'the tags were loaded and allowed the call');
     const devTags = { ...costlyContext, load: async () => ({ 'aws:ResourceTag/env': 'dev' }) };
-    await assert.rejects(tagged.authorize(ctx(), { ...secretRequest(OTHER_SECRET), costlyContext: devTags }), /is not authorized to perform/);
+    await assert.rejects(tagged.authorize(callWithLedger(), { ...secretRequest(OTHER_SECRET), costlyContext: devTags }), /is not authorized to perform/);
   });
 });
 
