@@ -18,17 +18,21 @@ if (summaryOf) summary(resolve(summaryOf));
 else instrument(resolve(takeOption(args, '--dist', 'dist')), resolve(takeOption(args, '--out', '/tmp/coffer-writer-batches')));
 
 function instrument(dist, out) {
-  const writer = join(out, 'dist/bundle/audit-writer.js');
   const log = join(out, 'writer-batches.jsonl');
   rmSync(join(out, 'dist'), { recursive: true, force: true });
   cpSync(dist, join(out, 'dist'), { recursive: true });
-  const anchor = 'const sealed = append(request.rows);';
-  const text = readFileSync(writer, 'utf8');
-  if (text.split(anchor).length !== 2) throw new Error(`${writer} has no single "${anchor}": this build's writer is not one this script knows`);
-  const counted = `const batchCpu0 = process.threadCpuUsage();
+  // The bundle is the server's writer thread (bin/coffer); the unbundled module is the one an in-process bench's
+  // openCoffer() starts (bench/dist/skeleton-in-process.js --build OUT/dist, ab-in-process.js).
+  for (const file of ['dist/bundle/audit-writer.js', 'dist/store/sqlite/audit-writer.js']) {
+    const writer = join(out, file);
+    const anchor = 'const sealed = append(request.rows);';
+    const text = readFileSync(writer, 'utf8');
+    if (text.split(anchor).length !== 2) throw new Error(`${writer} has no single "${anchor}": this build's writer is not one this script knows`);
+    const counted = `const batchCpu0 = process.threadCpuUsage();
         ${anchor}
         (${countBatch.toString()})(request.rows.length, process.threadCpuUsage(batchCpu0), ${JSON.stringify(log)}, globalThis);`;
-  writeFileSync(writer, text.replace(anchor, counted));
+    writeFileSync(writer, text.replace(anchor, counted));
+  }
   rmSync(log, { force: true });
   console.log(`instrumented copy: ${join(out, 'dist')}; its writer logs to ${log}`);
 }

@@ -11,7 +11,11 @@
 //   clone         structuredClone of a batch of draft rows (the writer's side of the hand-off is about half of it)
 //   hash          the chain's SHA-256 alone (chainHash)
 // and, for each index of audit_events, `append` on a database without it (what that index costs; none where the
-// build's schema has no such index).
+// build's schema has no such index), and:
+//   append-without-secondary-indexes   `append` with every index but the sequence's (the table's b-tree alone)
+//   append-one-row-per-batch   a throwaway of a format Coffer does not have: each event encoded and chained as the
+//                 writer does it, the batch's rows packed into ONE row of a table keyed by the first sequence (what a
+//                 row per batch would save: the b-tree inserts; the packing is a plain length-prefixed concatenation)
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +34,9 @@ const batchSize = Number(values.batch);
 const rounds = Number(values.rounds);
 const { buildEvent, canonicalEventJson, indexFields } = await import(join(dist, 'audit/index.js'));
 const writer = await import(join(dist, 'store/sqlite/audit-writer.js'));
-const { chainHash } = await import(join(dist, 'store/audit-hash.js'));
+const { chainHash, GENESIS_HASH } = await import(join(dist, 'store/audit-hash.js'));
+const { AuditNames, appendedAuditRow } = await import(join(dist, 'store/sqlite/audit-rows.js'));
+const { encodeAuditHash } = await import(join(dist, 'store/audit-codec.js'));
 
 const ACCOUNT = '123456789012';
 const USER_AGENT = 'aws-sdk-js/3.726.1 ua/2.1 os/linux#6.1.0-28-amd64 lang/js md/nodejs#24.11.0 api/secrets-manager#3.726.1 m/E,N';
@@ -75,7 +81,7 @@ function appendOn(root, setup) {
       db.close();
       return undefined;
     }
-    const append = writer.sealedAppender(db);
+    const append = setup?.appender?.(db) ?? writer.sealedAppender(db);
     append(batches()[0].slice(0, 2)); // warm: names and templates known, statements prepared
     append(batches()[0].slice(0, 2));
     const list = batches();
@@ -87,6 +93,48 @@ function appendOn(root, setup) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The values of a batch's INSERTs as one length-prefixed BLOB (the throwaway row-per-batch format). */
+function packedRows(valueRows) {
+  const parts = [];
+  for (const values of valueRows) {
+    for (const value of values) {
+      const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+      const length = Buffer.allocUnsafe(2);
+      length.writeUInt16LE(bytes.length);
+      parts.push(length, bytes);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** sealedAppender's work with the batch stored as one row (see append-one-row-per-batch above). */
+function oneRowPerBatchAppender(db) {
+  db.exec('CREATE TABLE audit_batches (first_sequence INTEGER PRIMARY KEY, rows BLOB NOT NULL, last_hash BLOB NOT NULL)');
+  const names = new AuditNames(db);
+  const head = db.prepare('SELECT first_sequence, last_hash FROM audit_batches ORDER BY first_sequence DESC LIMIT 1');
+  const insert = db.prepare('INSERT INTO audit_batches VALUES (?, ?, ?)');
+  let lastSequence = 0;
+  let lastHex = GENESIS_HASH;
+  return db.transaction((rows) => {
+    head.get();
+    let sequence = lastSequence;
+    let prevHash = lastHex;
+    let storedPrevHash = encodeAuditHash(prevHash);
+    const values = [];
+    for (const row of rows) {
+      sequence += 1;
+      const hash = chainHash(prevHash, row[9]);
+      const digest = Buffer.from(hash, 'hex');
+      values.push(appendedAuditRow(names, sequence, row, storedPrevHash, digest));
+      prevHash = hash;
+      storedPrevHash = digest;
+    }
+    insert.run(lastSequence + 1, packedRows(values), storedPrevHash);
+    lastSequence = sequence;
+    lastHex = prevHash;
+  }).immediate;
 }
 
 const indexes = ['sqlite_autoindex_audit_events_1', 'audit_events_by_time', 'audit_events_by_name', 'audit_events_by_account'];
@@ -102,6 +150,13 @@ const PARTS = {
       () => appendOn(diskRoot, (db) => db.pragma(`wal_autocheckpoint = ${pages}`)),
     ]),
   ),
+  'append-without-secondary-indexes': () =>
+    appendOn(diskRoot, (db) => {
+      const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL").pluck().all();
+      for (const name of names) db.exec(`DROP INDEX ${name}`);
+      return true;
+    }),
+  'append-one-row-per-batch': () => appendOn(diskRoot, Object.assign(() => true, { appender: oneRowPerBatchAppender })),
   clone: () => {
     const list = batches();
     return cpuPerEvent(() => {

@@ -13,7 +13,7 @@
  * more than the skeleton's work.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ type PeerId = 'coffer' | SkeletonPeerName;
 type Job = { peers: PeerId[]; dir: string; cofferDataDir: string; keyId: string; rounds: number; batches: number; workloads: WorkloadId[] };
 /** µs of CPU per request, per workload and peer, one value per round. */
 type Result = Partial<Record<WorkloadId, Partial<Record<PeerId, number[]>>>>;
+/** The same split by thread: the main (request) thread's share, one value per round (the rest is the other threads'). */
+type MainShare = Partial<Record<WorkloadId, Partial<Record<PeerId, number[]>>>>;
 type Call = { service: 'secretsmanager' | 'kms'; operation: string; payload: unknown };
 /** A request handed over as the HTTP edge would: its headers, its body, and the answer's status and body back. */
 type Send = (signed: SignedCall) => Promise<{ status: number; body: string }>;
@@ -63,7 +65,28 @@ async function openPeer(peer: PeerId, dataDir: string): Promise<{ send: Send; cl
   };
 }
 
-async function child(job: Job): Promise<Result> {
+/**
+ * CPU ns of this process's main thread and of all its other threads together (audit writers, V8's GC helpers, libuv),
+ * from /proc's schedstat (ns resolution, where /proc's stat counts 10 ms ticks). Node names every thread `node`, so
+ * the writer threads are not told apart from the GC helpers here: bench/dist/audit-threads.js does that in a server.
+ */
+function threadCpuNs(): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const task of readdirSync('/proc/self/task')) {
+    let ns: number;
+    try {
+      ns = Number(readFileSync(`/proc/self/task/${task}/schedstat`, 'latin1').split(' ')[0]);
+    } catch {
+      continue; // a thread that ended meanwhile
+    }
+    if (Number(task) === process.pid) main += ns;
+    else others += ns;
+  }
+  return { main, others };
+}
+
+async function child(job: Job): Promise<{ result: Result; mainShare: MainShare }> {
   const signer = new Signer(DEV_KEY);
   const sign = (call: Call) => signer.sign(HOST, call.service, `${TARGET_PREFIX[call.service]}.${call.operation}`, JSON.stringify(call.payload));
   const opened = new Map<PeerId, { send: Send; close(): Promise<void> }>();
@@ -85,6 +108,7 @@ async function child(job: Job): Promise<Result> {
       });
     }
     const result: Result = {};
+    const mainShare: MainShare = {};
     for (const id of job.workloads) {
       /** CPU µs per request of `count` batches of the peer, each checked answer by answer. */
       const runBatches = async (peer: PeerId, count: number) => {
@@ -103,21 +127,30 @@ async function child(job: Job): Promise<Result> {
       };
       for (const peer of job.peers) await runBatches(peer, job.batches * 3);
       const perPeer: Partial<Record<PeerId, number[]>> = (result[id] = {});
+      const mainPerPeer: Partial<Record<PeerId, number[]>> = (mainShare[id] = {});
       for (let round = 0; round < job.rounds; round++) {
-        for (const peer of job.peers) (perPeer[peer] ??= []).push(await runBatches(peer, job.batches));
+        for (const peer of job.peers) {
+          const threadsBefore = threadCpuNs();
+          (perPeer[peer] ??= []).push(await runBatches(peer, job.batches));
+          const threadsAfter = threadCpuNs();
+          const main = threadsAfter.main - threadsBefore.main;
+          (mainPerPeer[peer] ??= []).push(main / (main + threadsAfter.others - threadsBefore.others));
+        }
       }
     }
-    return result;
+    return { result, mainShare };
   } finally {
     for (const peer of opened.values()) await peer.close();
   }
 }
 
-function runChild(job: Job): Promise<Result> {
+function runChild(job: Job): Promise<{ result: Result; mainShare: MainShare }> {
   // With the Node flags `coffer server` runs with (bin/coffer: the young generation's size decides GC's share).
   const node = spawn('taskset', ['-c', SERVER_CPUS, process.execPath, ...cofferNodeFlags(), SELF, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO_ROOT });
   return new Promise((resolvePromise, reject) => {
-    node.once('message', (message: { result?: Result; error?: string }) => (message.result ? resolvePromise(message.result) : reject(new Error(message.error))));
+    node.once('message', (message: { result?: { result: Result; mainShare: MainShare }; error?: string }) =>
+      message.result ? resolvePromise(message.result) : reject(new Error(message.error)),
+    );
     node.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
     node.send(job);
   });
@@ -154,6 +187,7 @@ async function parent(argv: string[]): Promise<void> {
   const disk = mkdtempSync(join(tmpdir(), 'coffer-skeleton-'));
   const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-skeleton-') : join(disk, 'scratch');
   const results: Result[] = [];
+  const mainShares: MainShare[] = [];
   try {
     const seeded = join(disk, 'seeded');
     const { keyId } = await seedCoffer(seeded, join(scratch, 'seed'), 200, new Signer(DEV_KEY));
@@ -163,9 +197,10 @@ async function parent(argv: string[]): Promise<void> {
       const cofferDataDir = join(dir, 'coffer');
       cpSync(seeded, cofferDataDir, { recursive: true });
       log(`run ${run}: ${options.peers.join(', ')} alternated, ${options.rounds} rounds of ${options.batches} batches of ${CONCURRENCY} (load ${readLoad()})`);
-      const result = await runChild({ peers: options.peers, dir, cofferDataDir, keyId, rounds: options.rounds, batches: options.batches, workloads: options.workloads });
+      const { result, mainShare } = await runChild({ peers: options.peers, dir, cofferDataDir, keyId, rounds: options.rounds, batches: options.batches, workloads: options.workloads });
       rmSync(dir, { recursive: true, force: true });
       results.push(result);
+      mainShares.push(mainShare);
       log(`run ${run} done (load ${readLoad()})`);
     }
   } finally {
@@ -173,7 +208,7 @@ async function parent(argv: string[]): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
     removeSnapshot();
   }
-  process.stdout.write(partsTable(results, options));
+  process.stdout.write(partsTable(results, mainShares, options));
 }
 
 /**
@@ -181,8 +216,11 @@ async function parent(argv: string[]): Promise<void> {
  * (adjacent batches of the same round), median: for a skeleton variant the part it leaves out, for Coffer (negative)
  * what its pipeline does beyond the skeleton.
  */
-function partsTable(results: Result[], options: { workloads: WorkloadId[]; peers: PeerId[] }): string {
-  const lines = ['| workload | peer | run | µs/req (median of rounds) | skeleton − peer (median of rounds) | quartiles of the difference |', '|---|---|---:|---:|---:|---|'];
+function partsTable(results: Result[], mainShares: MainShare[], options: { workloads: WorkloadId[]; peers: PeerId[] }): string {
+  const lines = [
+    '| workload | peer | run | µs/req (median of rounds) | main thread / other threads µs/req | skeleton − peer (median of rounds) | quartiles of the difference |',
+    '|---|---|---:|---:|---|---:|---|',
+  ];
   for (const id of options.workloads) {
     for (const peer of options.peers) {
       results.forEach((result, run) => {
@@ -191,7 +229,11 @@ function partsTable(results: Result[], options: { workloads: WorkloadId[]; peers
         const differences = skeleton && peer !== 'skeleton' ? values.map((value, index) => skeleton[index]! - value) : [];
         const difference = differences.length > 0 ? median(differences).toFixed(1) : '';
         const spread = differences.length > 0 ? `${quartile(differences, 0.25).toFixed(1)} … ${quartile(differences, 0.75).toFixed(1)}` : '';
-        lines.push(`| ${id} | ${peer} | ${run + 1} | ${median(values).toFixed(1)} | ${difference} | ${spread} |`);
+        // Each round's CPU split by the main thread's share of it (schedstat), medians of the rounds.
+        const shares = mainShares[run]![id]![peer]!;
+        const mainMicros = median(values.map((value, index) => value * shares[index]!));
+        const otherMicros = median(values.map((value, index) => value * (1 - shares[index]!)));
+        lines.push(`| ${id} | ${peer} | ${run + 1} | ${median(values).toFixed(1)} | ${mainMicros.toFixed(1)} / ${otherMicros.toFixed(1)} | ${difference} | ${spread} |`);
       });
     }
   }
