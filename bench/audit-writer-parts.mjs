@@ -12,6 +12,7 @@
 //   hash          the chain's SHA-256 alone (chainHash)
 // and, for each index of audit_events, `append` on a database without it (what that index costs; none where the
 // build's schema has no such index), and:
+//   append-page-1024, append-page-2048   `append` on an audit.db made with that page size (SQLite's default: 4096)
 //   append-without-secondary-indexes   `append` with every index but the sequence's (the table's b-tree alone)
 //   append-one-row-per-batch   a throwaway of a format Coffer does not have: each event encoded and chained as the
 //                 writer does it, the batch's rows packed into ONE row of a table keyed by the first sequence (what a
@@ -21,6 +22,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +37,14 @@ const rounds = Number(values.rounds);
 const { buildEvent, canonicalEventJson, indexFields } = await import(join(dist, 'audit/index.js'));
 const writer = await import(join(dist, 'store/sqlite/audit-writer.js'));
 const { chainHash, GENESIS_HASH } = await import(join(dist, 'store/audit-hash.js'));
-const { AuditNames, appendedAuditRow } = await import(join(dist, 'store/sqlite/audit-rows.js'));
+const auditRows = await import(join(dist, 'store/sqlite/audit-rows.js'));
+const { AuditNames } = auditRows;
+/** A row's INSERT values (builds before pushAppendedAuditRow have appendedAuditRow). */
+const appendedAuditRow = auditRows.appendedAuditRow ?? ((...args) => {
+  const values = [];
+  auditRows.pushAppendedAuditRow(values, ...args);
+  return values;
+});
 const { encodeAuditHash } = await import(join(dist, 'store/audit-codec.js'));
 
 const ACCOUNT = '123456789012';
@@ -75,6 +84,13 @@ const diskRoot = values.dir ?? tmpdir();
 function appendOn(root, setup) {
   const dir = mkdtempSync(join(root, 'coffer-audit-parts-'));
   try {
+    // A page size is fixed when the file's first table is made: such a file is made before the writer opens it.
+    if (setup?.pageSize) {
+      const fresh = new Database(join(dir, 'audit.db'));
+      fresh.pragma(`page_size = ${setup.pageSize}`);
+      fresh.exec('CREATE TABLE page_size_fixed (x)');
+      fresh.close();
+    }
     const db = writer.openAuditDatabase(join(dir, 'audit.db'));
     // A setup that answers false does not apply to this build's schema: no figure.
     if (setup?.(db) === false) {
@@ -156,6 +172,8 @@ const PARTS = {
       for (const name of names) db.exec(`DROP INDEX ${name}`);
       return true;
     }),
+  // Smaller pages for a new audit.db (a commit writes the tail page of the table and of each index: 4 frames).
+  ...Object.fromEntries([1024, 2048].map((bytes) => [`append-page-${bytes}`, () => appendOn(diskRoot, Object.assign(() => true, { pageSize: bytes }))])),
   'append-one-row-per-batch': () => appendOn(diskRoot, Object.assign(() => true, { appender: oneRowPerBatchAppender })),
   clone: () => {
     const list = batches();
