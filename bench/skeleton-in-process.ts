@@ -1,6 +1,7 @@
 /**
  * The skeleton's parts without HTTP and without the load generator's noise: `node bench/dist/skeleton-in-process.js
- * [--build DIR] [--runs N] [--rounds N] [--batches N] [--workloads get-hot,kms-decrypt] [--peers coffer,skeleton,...]`.
+ * [--build DIR] [--runs N] [--rounds N] [--batches N] [--workloads get-hot,kms-decrypt] [--peers coffer,skeleton,...]
+ * [--node-args "FLAGS"]`.
  * Each run is one child process pinned to CPU 0 (with bin/coffer's Node flags) that opens every peer named side by
  * side: the skeleton (skeleton.ts), whole or with parts left out, each with its own audit.db and writer thread, and
  * Coffer's own pipeline (openCoffer() on a seeded data dir, as ab-in-process.ts runs it). GetSecretValue of the hot
@@ -144,9 +145,13 @@ async function child(job: Job): Promise<{ result: Result; mainShare: MainShare }
   }
 }
 
-function runChild(job: Job): Promise<{ result: Result; mainShare: MainShare }> {
-  // With the Node flags `coffer server` runs with (bin/coffer: the young generation's size decides GC's share).
-  const node = spawn('taskset', ['-c', SERVER_CPUS, process.execPath, ...cofferNodeFlags(), SELF, '--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO_ROOT });
+function runChild(job: Job, nodeArgs: string[]): Promise<{ result: Result; mainShare: MainShare }> {
+  // With the Node flags `coffer server` runs with (bin/coffer: the young generation's size decides GC's share), and
+  // any given with --node-args after them (a flag to measure before it goes on bin/coffer's line).
+  const node = spawn('taskset', ['-c', SERVER_CPUS, process.execPath, ...cofferNodeFlags(), ...nodeArgs, SELF, '--child'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: REPO_ROOT,
+  });
   return new Promise((resolvePromise, reject) => {
     node.once('message', (message: { result?: { result: Result; mainShare: MainShare }; error?: string }) =>
       message.result ? resolvePromise(message.result) : reject(new Error(message.error)),
@@ -158,7 +163,7 @@ function runChild(job: Job): Promise<{ result: Result; mainShare: MainShare }> {
 
 const USAGE =
   'usage: node bench/dist/skeleton-in-process.js [--build DIR] [--runs N] [--rounds N] [--batches N] [--workloads get-hot,kms-decrypt] ' +
-  `[--peers coffer,${SKELETON_PEERS.join(',')}]`;
+  `[--peers coffer,${SKELETON_PEERS.join(',')}] [--node-args "FLAGS"]`;
 
 async function parent(argv: string[]): Promise<void> {
   const options = {
@@ -168,6 +173,7 @@ async function parent(argv: string[]): Promise<void> {
     batches: 10,
     workloads: [...WORKLOAD_IDS] as WorkloadId[],
     peers: ['coffer', ...SKELETON_PEERS] as PeerId[],
+    nodeArgs: [] as string[],
   };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
@@ -177,6 +183,7 @@ async function parent(argv: string[]): Promise<void> {
     else if (argv[i] === '--batches') options.batches = Number(value());
     else if (argv[i] === '--workloads') options.workloads = value().split(',') as WorkloadId[];
     else if (argv[i] === '--peers') options.peers = value().split(',') as PeerId[];
+    else if (argv[i] === '--node-args') options.nodeArgs = value().split(' ').filter(Boolean);
     else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
   }
   const unknownWorkloads = options.workloads.filter((id) => !WORKLOAD_IDS.includes(id));
@@ -197,7 +204,7 @@ async function parent(argv: string[]): Promise<void> {
       const cofferDataDir = join(dir, 'coffer');
       cpSync(seeded, cofferDataDir, { recursive: true });
       log(`run ${run}: ${options.peers.join(', ')} alternated, ${options.rounds} rounds of ${options.batches} batches of ${CONCURRENCY} (load ${readLoad()})`);
-      const { result, mainShare } = await runChild({ peers: options.peers, dir, cofferDataDir, keyId, rounds: options.rounds, batches: options.batches, workloads: options.workloads });
+      const { result, mainShare } = await runChild({ peers: options.peers, dir, cofferDataDir, keyId, rounds: options.rounds, batches: options.batches, workloads: options.workloads }, options.nodeArgs);
       rmSync(dir, { recursive: true, force: true });
       results.push(result);
       mainShares.push(mainShare);
