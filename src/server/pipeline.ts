@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type OperationSpec, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
 import type { Authenticate, Authenticated } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
@@ -279,8 +279,7 @@ async function execute(
   const spec = target.table.operations[target.operationName]!;
   // The pipeline's callers give a context with its ledger; a copy is made only to add one.
   const ctx: RequestContext = callerCtx.access ? callerCtx : { ...callerCtx, access: { checks: 0 } };
-  const parsed = spec.schema.safeParse(input);
-  if (!parsed.success) throw validationError(parsed.error, spec.schema, input);
+  const parsed = spec.parseCommon?.(input) ?? parseWithSchema(spec, input);
   const access = spec.access ?? 'action';
   if (access === 'action') {
     const action = `${target.table.signingName}:${target.operationName}`;
@@ -293,11 +292,18 @@ async function execute(
     if (admitting) await admitting;
   }
   const checksBefore = ctx.access!.checks;
-  const output = await spec.run(ctx, parsed.data);
+  const output = await spec.run(ctx, parsed);
   if (access === 'resource' && ctx.access!.checks === checksBefore) {
     throw new Error(`${target.table.signingName}:${target.operationName} returned without an authorization check`);
   }
   return output;
+}
+
+/** The input parsed by the operation's zod schema, or its ValidationException (an input parseCommon did not take). */
+function parseWithSchema(spec: OperationSpec, input: Record<string, unknown>): unknown {
+  const parsed = spec.schema.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error, spec.schema, input);
+  return parsed.data;
 }
 
 /**
