@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type OperationSpec, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
-import type { Authenticate, Authenticated } from '../auth/index.js';
+import type { AuthenticateNow, Authenticated } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
 import {
   decodeJsonBody,
@@ -45,7 +45,8 @@ export type PipelineDeps = {
   restRouter?: RestRouter;
   /** Query services (IAM, STS): a form-encoded POST without X-Amz-Target goes here. */
   queryRouter?: QueryRouter;
-  authenticate: Authenticate;
+  /** SigV4 and the principal; answers at once (without a promise) when the access key needs no store read. */
+  authenticate: AuthenticateNow;
   /** Domain time: deletion windows, schedules, timestamps. Injected so tests move it. */
   clock: Clock;
   /**
@@ -120,7 +121,9 @@ export function createPipeline(deps: PipelineDeps) {
         if (isUnsignedCall(request, target)) ctx = unsignedContext(request, requestId, ledger);
         else {
           try {
-            ctx = signedContext(request, requestId, target, ledger, await deps.authenticate(request, deps.signatureClock.now()));
+            // Awaited only when the access key had to be read (`--dev`'s key is verified at once).
+            const authenticated = deps.authenticate(request, deps.signatureClock.now());
+            ctx = signedContext(request, requestId, target, ledger, authenticated instanceof Promise ? await authenticated : authenticated);
           } catch (error) {
             // Only a call refused before it has a principal records the access key its request claimed (audit's
             // 'Unknown' identity): read here, not for every call (one regexp match and its result less per call).
