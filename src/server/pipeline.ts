@@ -112,32 +112,36 @@ export function createPipeline(deps: PipelineDeps) {
       const wireCode = (error: unknown) => protocol.renderError(error, internalErrorCode, requestId).code;
       // Set by the call as soon as it is routed; read only to encode its output, so always set by then.
       let routed: Target | undefined;
-      const response = await audited(deps.audit, call, ledger, async () => {
+      const response = await audited(deps.audit, call, ledger, () => {
         const target = protocol.route(request);
         routed = target;
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
-        let ctx: RequestContext;
-        if (isUnsignedCall(request, target)) ctx = unsignedContext(request, requestId, ledger);
-        else {
-          try {
-            // Awaited only when the access key had to be read (`--dev`'s key is verified at once).
-            const authenticated = deps.authenticate(request, deps.signatureClock.now());
-            ctx = signedContext(request, requestId, target, ledger, authenticated instanceof Promise ? await authenticated : authenticated);
-          } catch (error) {
-            // Only a call refused before it has a principal records the access key its request claimed (audit's
-            // 'Unknown' identity): read here, not for every call (one regexp match and its result less per call).
-            call.claimedAccessKeyId = claimedAccessKeyId(request);
-            throw error;
-          }
+        if (isUnsignedCall(request, target)) return decodeAndExecute(protocol, request, target, call, unsignedContext(request, requestId, ledger), deps);
+        // No async frame here: a key verified at once (`--dev`'s) goes on to the operation in this same turn.
+        let authenticated: Authenticated | Promise<Authenticated>;
+        let ctx: RequestContext | undefined;
+        try {
+          authenticated = deps.authenticate(request, deps.signatureClock.now());
+          if (!(authenticated instanceof Promise)) ctx = signedContext(request, requestId, target, ledger, authenticated);
+        } catch (error) {
+          throw refusedBeforePrincipal(call, request, error);
         }
-        if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
-        else call.region = ctx.region;
-        const input = protocol.decode(target, request);
-        call.input = input;
-        // execute's promise handed back as it is (no await here, no {target, output} pair): an async layer awaiting
-        // it cost ≈ 0.4 KB per call, returning it ≈ 0.14 (bench/RESULTS.md, req-cpu).
-        return execute(ctx, target, input, deps);
+        if (ctx) return decodeAndExecute(protocol, request, target, call, ctx, deps);
+        return (authenticated as Promise<Authenticated>).then(
+          (loaded) => {
+            let loadedCtx: RequestContext;
+            try {
+              loadedCtx = signedContext(request, requestId, target, ledger, loaded);
+            } catch (error) {
+              throw refusedBeforePrincipal(call, request, error);
+            }
+            return decodeAndExecute(protocol, request, target, call, loadedCtx, deps);
+          },
+          (error: unknown) => {
+            throw refusedBeforePrincipal(call, request, error);
+          },
+        );
       }, outputAsIs, (output) => protocol.encode(routed!, output, requestId), wireCode);
       deps.observeCall?.(call.service, call.operation, 'success', startedMs);
       return response;
@@ -185,6 +189,28 @@ export function createPipeline(deps: PipelineDeps) {
       access,
     };
   }
+}
+
+/**
+ * A call refused before it has a principal records the access key its request claimed (audit's 'Unknown'
+ * identity): read only then, not for every call (one regexp match and its result less per call). Returns the error.
+ */
+function refusedBeforePrincipal(call: ApiCall, request: RawRequest, error: unknown): unknown {
+  call.claimedAccessKeyId = claimedAccessKeyId(request);
+  return error;
+}
+
+/**
+ * The call once it has its context: the principal on the audit event, the input decoded, and the operation run.
+ * execute's promise handed back as it is (no {target, output} pair, no async layer awaiting it: that cost ≈ 0.4 KB
+ * per call, returning it ≈ 0.14; bench/RESULTS.md, req-cpu).
+ */
+function decodeAndExecute(protocol: Protocol<any>, request: RawRequest, target: Target, call: ApiCall, ctx: RequestContext, deps: PipelineDeps): Promise<unknown> {
+  if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
+  else call.region = ctx.region;
+  const input = protocol.decode(target, request);
+  call.input = input;
+  return execute(ctx, target, input, deps);
 }
 
 /** The caller of an unsigned call: no account, no ARN, no key (see unsignedContext). */
