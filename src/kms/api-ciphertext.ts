@@ -29,12 +29,25 @@ export function decodeApiCiphertextBlob(text: string): Buffer<ArrayBuffer> | und
 export function releasingCiphertextBlob<I extends { CiphertextBlob: Buffer }, O>(
   run: (ctx: RequestContext, input: I) => Promise<O>,
 ): (ctx: RequestContext, input: I) => Promise<O> {
-  return async (ctx, input) => {
+  // No async frame: the release runs when the operation's promise settles, either way.
+  return (ctx, input) => {
+    let running: Promise<O>;
     try {
-      return await run(ctx, input);
-    } finally {
+      running = run(ctx, input);
+    } catch (error) {
       releaseOwnBuffer(input.CiphertextBlob);
+      return Promise.reject(error);
     }
+    return running.then(
+      (output) => {
+        releaseOwnBuffer(input.CiphertextBlob);
+        return output;
+      },
+      (error: unknown) => {
+        releaseOwnBuffer(input.CiphertextBlob);
+        throw error;
+      },
+    );
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type OperationSpec, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type OperationAccess, type OperationSpec, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
 import type { AuthenticateNow, Authenticated } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
@@ -297,19 +297,37 @@ export type Pipeline = ReturnType<typeof createPipeline>;
 /**
  * Parses the input with the operation's schema, once, authorizes, and runs the operation. Every caller comes
  * through here. Operations that authorize against their resource must make at least one check: one that
- * returns without any is a bug, and its result is withheld rather than served unauthorized.
+ * returns without any is a bug, and its result is withheld rather than served unauthorized. No async frame on the
+ * common path (an operation that authorizes itself, fail-open auditing): only what must wait is awaited.
  */
-async function execute(
+function execute(
   callerCtx: RequestContext,
   target: Target,
   input: Record<string, unknown>,
   deps: { audit?: AuditRecorder; authorizer: Authorizer },
 ): Promise<unknown> {
-  const spec = target.table.operations[target.operationName]!;
-  // The pipeline's callers give a context with its ledger; a copy is made only to add one.
-  const ctx: RequestContext = callerCtx.access ? callerCtx : { ...callerCtx, access: { checks: 0 } };
-  const parsed = spec.parseCommon?.(input) ?? parseWithSchema(spec, input);
-  const access = spec.access ?? 'action';
+  try {
+    const spec = target.table.operations[target.operationName]!;
+    // The pipeline's callers give a context with its ledger; a copy is made only to add one.
+    const ctx: RequestContext = callerCtx.access ? callerCtx : { ...callerCtx, access: { checks: 0 } };
+    const parsed = spec.parseCommon?.(input) ?? parseWithSchema(spec, input);
+    const access = spec.access ?? 'action';
+    if (access === 'action' || deps.audit?.failClosed) return checkedThenRun(ctx, target, spec, access, parsed, deps);
+    return runChecked(ctx, target, spec, access, parsed);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** execute's steps that may wait: the pipeline's action check, and fail-closed auditing's admission. */
+async function checkedThenRun(
+  ctx: RequestContext,
+  target: Target,
+  spec: OperationSpec,
+  access: OperationAccess,
+  parsed: unknown,
+  deps: { audit?: AuditRecorder; authorizer: Authorizer },
+): Promise<unknown> {
   if (access === 'action') {
     const action = `${target.table.signingName}:${target.operationName}`;
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId });
@@ -320,12 +338,20 @@ async function execute(
     const admitting = deps.audit.admit({ requestId: ctx.requestId, operation: target.operationName });
     if (admitting) await admitting;
   }
+  return await runChecked(ctx, target, spec, access, parsed);
+}
+
+/** Runs the operation; a `resource` operation's output is withheld unless it made an authorization check. */
+function runChecked(ctx: RequestContext, target: Target, spec: OperationSpec, access: OperationAccess, parsed: unknown): Promise<unknown> {
   const checksBefore = ctx.access!.checks;
-  const output = await spec.run(ctx, parsed);
-  if (access === 'resource' && ctx.access!.checks === checksBefore) {
-    throw new Error(`${target.table.signingName}:${target.operationName} returned without an authorization check`);
-  }
-  return output;
+  const running = Promise.resolve(spec.run(ctx, parsed));
+  if (access !== 'resource') return running;
+  return running.then((output) => {
+    if (ctx.access!.checks === checksBefore) {
+      throw new Error(`${target.table.signingName}:${target.operationName} returned without an authorization check`);
+    }
+    return output;
+  });
 }
 
 /** The input parsed by the operation's zod schema, or its ValidationException (an input parseCommon did not take). */

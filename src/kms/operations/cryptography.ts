@@ -16,6 +16,9 @@ const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
 
 /** A ciphertext opened: its key, the plaintext (the caller zeroes it), the algorithm and the backing key that sealed it. */
 type Opened = { key: KeyRecord; plaintext: Buffer; algorithm: string; backingKeyId: string };
+
+/** Decrypt's answer: the key's ARN, the plaintext, the algorithm, the KeyMaterialId of the backing key that sealed it. */
+type DecryptOutput = { KeyId: string; Plaintext: Sensitive<Buffer>; EncryptionAlgorithm: string; KeyMaterialId: string | undefined };
 const DATA_KEY_BYTES = { AES_256: 32, AES_128: 16 } as const;
 
 /**
@@ -147,9 +150,15 @@ export function createCryptographyOperations(
     return { CiphertextBlob: ciphertext, KeyId: key.arn, EncryptionAlgorithm: algorithm };
   }
 
-  async function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>) {
-    if (input.Recipient) throw recipientUnsupported();
-    const opened = await openCiphertext(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.EncryptionAlgorithm, input.GrantTokens);
+  /** No async frame of its own: the ciphertext opened (openCiphertext), then the answer (decryptAnswer). */
+  function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>): Promise<DecryptOutput> {
+    if (input.Recipient) return Promise.reject(recipientUnsupported());
+    return openCiphertext(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.EncryptionAlgorithm, input.GrantTokens).then(
+      (opened) => decryptAnswer(opened, input),
+    );
+  }
+
+  function decryptAnswer(opened: Opened, input: KmsInput<'Decrypt'>): DecryptOutput {
     try {
       if (opened.algorithm === SYMMETRIC_DEFAULT) assertEncryptionAlgorithm(opened.key, input.EncryptionAlgorithm, 'Decrypt');
       if (input.DryRun) throw dryRunError();
