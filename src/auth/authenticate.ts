@@ -8,12 +8,34 @@ export type Authenticated = { identity: SigV4Identity; principal: Principal };
 /**
  * Verifies a request's SigV4 signature and resolves who signed it. The access key is looked up before
  * verification (the store is asynchronous, the verifier is not); verifySigV4 then reports every failure
- * with AWS's code, including an unknown key.
+ * with AWS's code, including an unknown key. Always a promise (createAuthenticatorNow is the pipeline's).
  */
 export function createAuthenticator(credentials: Credentials, signingKeys = new SigningKeyCache()) {
-  return async function authenticate(request: SignedRequest, now: Date): Promise<Authenticated> {
+  const authenticateNow = createAuthenticatorNow(credentials, signingKeys);
+  return function authenticate(request: SignedRequest, now: Date): Promise<Authenticated> {
+    try {
+      return Promise.resolve(authenticateNow(request, now));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticator>;
+
+/**
+ * createAuthenticator's check, answered at once for a key known without a store read (`--dev`'s): the answer, or
+ * its refusal thrown; a promise only when the key had to be read. The pipeline awaits only a promise.
+ */
+export function createAuthenticatorNow(credentials: Credentials, signingKeys = new SigningKeyCache()) {
+  return function authenticate(request: SignedRequest, now: Date): Authenticated | Promise<Authenticated> {
     const accessKeyId = claimedAccessKeyId(request);
-    const found = accessKeyId === undefined ? undefined : await credentials.lookup(accessKeyId, now);
+    const found = accessKeyId === undefined ? undefined : credentials.lookup(accessKeyId, now);
+    if (found instanceof Promise) return found.then((loaded) => verified(request, now, accessKeyId, loaded));
+    return verified(request, now, accessKeyId, found);
+  };
+
+  function verified(request: SignedRequest, now: Date, accessKeyId: string | undefined, found: Awaited<ReturnType<Credentials['lookup']>>): Authenticated {
     if (found && 'expiredSession' in found) throw commonError('ExpiredTokenException', 'The security token included in the request is expired');
     const credential = found;
     const lookup = (id: string) => (credential && id === accessKeyId ? credential.secretAccessKey : undefined);
@@ -21,10 +43,10 @@ export function createAuthenticator(credentials: Credentials, signingKeys = new 
     // verifySigV4 only succeeds when lookup found the secret, so the credential is present here.
     if (credential!.sessionTokenHash !== undefined) checkSessionToken(request, credential!.sessionTokenHash);
     return { identity, principal: credential!.principal };
-  };
+  }
 }
 
-export type Authenticate = ReturnType<typeof createAuthenticator>;
+export type AuthenticateNow = ReturnType<typeof createAuthenticatorNow>;
 
 /**
  * A temporary (STS) key works only with its session token, sent as X-Amz-Security-Token (header, or query

@@ -42,9 +42,16 @@ export function createCredentials(deps: CredentialDeps) {
     return found && 'principal' in found ? found : undefined;
   }
 
-  /** resolve, telling an expired STS session apart (AWS answers ExpiredToken for it rather than an unknown key). */
-  async function lookup(accessKeyId: string, now: Date = clock.now()): Promise<ResolvedCredential | { expiredSession: true } | undefined> {
+  /**
+   * resolve, telling an expired STS session apart (AWS answers ExpiredToken for it rather than an unknown key).
+   * `--dev`'s key is answered without a promise (authenticate.ts then verifies without awaiting).
+   */
+  function lookup(accessKeyId: string, now: Date = clock.now()): ResolvedCredential | Promise<ResolvedCredential | { expiredSession: true } | undefined> {
     if (devCredential && accessKeyId === DEV_ACCESS_KEY.accessKeyId) return devCredential;
+    return lookupStored(accessKeyId, now);
+  }
+
+  async function lookupStored(accessKeyId: string, now: Date): Promise<ResolvedCredential | { expiredSession: true } | undefined> {
     const record = await deps.store.getAccessKey(accessKeyId);
     if (!record || record.status === 'Inactive') return undefined;
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) {

@@ -8,6 +8,7 @@ export * from './clock.js';
 export * from './sensitive.js';
 export * from './context.js';
 export * from './operation.js';
+export * from './common-input.js';
 export * from './arn.js';
 export * from './logger.js';
 export * from './shapes.js';

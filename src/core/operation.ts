@@ -14,6 +14,12 @@ export type OperationSpec<I = any, O = any> = {
    * AssumeRoleWithWebIdentity, whose token is the credential); a signed request is still verified.
    */
   access?: OperationAccess;
+  /**
+   * The operation's common, well-formed input parsed by hand (core/common-input.ts): the same result `schema` gives,
+   * or undefined for any other input, which `schema` then parses (and refuses with its messages). Only on the hot
+   * paths (Decrypt, GetSecretValue), where zod's walk of the object was ≈ 1 µs of each call.
+   */
+  parseCommon?: (input: Record<string, unknown>) => I | undefined;
 };
 
 export type OperationAccess = 'action' | 'resource' | 'none' | 'unsigned';
@@ -39,8 +45,9 @@ export function operation<I, O>(
   schema: ZodType<I, any>,
   run: (ctx: RequestContext, input: I) => O | Promise<O>,
   access: OperationAccess = 'action',
+  parseCommon?: (input: Record<string, unknown>) => I | undefined,
 ): OperationSpec<I, O> {
-  return { schema, run, access };
+  return { schema, run, access, parseCommon };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { awsBlob, type RequestContext } from '../core/index.js';
+import { awsBlob, decodeBase64, type LengthRange, type RequestContext } from '../core/index.js';
 
 /**
  * The CiphertextBlob that Decrypt and ReEncrypt receive over the API, and its memory.
@@ -13,19 +13,41 @@ import { awsBlob, type RequestContext } from '../core/index.js';
  * operations directly: never released.
  */
 export function apiCiphertextBlob() {
-  return awsBlob({ min: 1, max: 6144, ownBuffer: true });
+  return awsBlob({ ...CIPHERTEXT_BLOB_BYTES, ownBuffer: true });
+}
+
+/** AWS's CiphertextBlob: 1 to 6,144 bytes. */
+const CIPHERTEXT_BLOB_BYTES: LengthRange = { min: 1, max: 6144 };
+
+/** What apiCiphertextBlob() gives for a well-formed blob (its own buffer, to be released), or undefined (kms/schemas.ts parseCommonDecrypt). */
+export function decodeApiCiphertextBlob(text: string): Buffer<ArrayBuffer> | undefined {
+  const bytes = decodeBase64(text, true);
+  return bytes !== undefined && bytes.length >= CIPHERTEXT_BLOB_BYTES.min && bytes.length <= CIPHERTEXT_BLOB_BYTES.max ? (bytes as Buffer<ArrayBuffer>) : undefined;
 }
 
 /** The operation as the API runs it: the blob its schema decoded is released once the call has ended. */
 export function releasingCiphertextBlob<I extends { CiphertextBlob: Buffer }, O>(
   run: (ctx: RequestContext, input: I) => Promise<O>,
 ): (ctx: RequestContext, input: I) => Promise<O> {
-  return async (ctx, input) => {
+  // No async frame: the release runs when the operation's promise settles, either way.
+  return (ctx, input) => {
+    let running: Promise<O>;
     try {
-      return await run(ctx, input);
-    } finally {
+      running = run(ctx, input);
+    } catch (error) {
       releaseOwnBuffer(input.CiphertextBlob);
+      return Promise.reject(error);
     }
+    return running.then(
+      (output) => {
+        releaseOwnBuffer(input.CiphertextBlob);
+        return output;
+      },
+      (error: unknown) => {
+        releaseOwnBuffer(input.CiphertextBlob);
+        throw error;
+      },
+    );
   };
 }
 

@@ -64,13 +64,12 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
   const evaluable = new Map<string, string>();
   const MAX_EVALUABLE = 10_000;
 
-  /** Throws AccessDeniedException (AWS's message) unless the caller may perform `kms:<operation>` on the key. */
-  function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> {
-    try {
-      assertGrantTokens(request.grantTokens);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /**
+   * Throws AccessDeniedException (AWS's message) unless the caller may perform `kms:<operation>` on the key: at once
+   * when the authorizer decides at once (undefined: allowed), else through the promise it answers (await either way).
+   */
+  function authorizeKey(ctx: RequestContext, key: KeyRecord, operation: string, request: KeyRequest = {}): Promise<void> | undefined {
+    assertGrantTokens(request.grantTokens);
     const access: AccessRequest = {
       action: `kms:${operation}`,
       resource: key.arn,
@@ -83,8 +82,14 @@ export function createKeyAccess(deps: Pick<KmsDeps, 'store' | 'authorizer' | 'co
       costlyContext: { keyPrefixes: RESOURCE_TAG_KEYS, load: () => resourceTagContext(key) },
       named: request.named,
     };
-    // The authorizer's promise as it is on the common path (no async frame of its own: every KMS check comes here).
-    return deps.authorizer.authorize(ctx, access).catch((error: unknown) => authorizeByGrant(ctx, key, operation, request, access, error));
+    // No promise and no async frame on the common path (every KMS check comes here): decided at once, allowed.
+    let waiting: Promise<void> | undefined;
+    try {
+      waiting = deps.authorizer.authorizeNow(ctx, access);
+    } catch (error) {
+      return authorizeByGrant(ctx, key, operation, request, access, error);
+    }
+    return waiting?.catch((error: unknown) => authorizeByGrant(ctx, key, operation, request, access, error));
   }
 
   /**

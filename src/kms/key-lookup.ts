@@ -56,12 +56,17 @@ export function createKeyLookup(deps: Pick<KmsDeps, 'store'>) {
    * its own service: a multi-Region key id finds its member in the caller's Region (a replica made after the
    * ciphertext opens it too), never another Region's.
    */
-  async function findKeyById(ctx: RequestContext, keyId: string): Promise<KeyRecord> {
-    const key = await deps.store.getKeyById(keyId, ctx.region);
-    const checked = key && key.region === ctx.region ? currentOrGone(ctx, key) : undefined;
-    const current = checked instanceof Promise ? await checked : checked;
-    if (!current) throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
-    return current;
+  function findKeyById(ctx: RequestContext, keyId: string): Promise<KeyRecord> {
+    // No async frame: every Decrypt and every envelope a GetSecretValue opens comes here.
+    return deps.store.getKeyById(keyId, ctx.region).then((key) => {
+      const checked = key && key.region === ctx.region ? currentOrGone(ctx, key) : undefined;
+      return checked instanceof Promise ? checked.then((current) => foundById(keyId, current)) : foundById(keyId, checked);
+    });
+  }
+
+  function foundById(keyId: string, key: KeyRecord | undefined): KeyRecord {
+    if (!key) throw kmsError('NotFoundException', `Key '${keyId}' does not exist`);
+    return key;
   }
 
   /** Where the KeyId points; `notFound` for an alias that names nothing. */

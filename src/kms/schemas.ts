@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, sensitiveBlob } from '../core/index.js';
-import { apiCiphertextBlob } from './api-ciphertext.js';
+import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsMap, awsString, isStringWithin, sensitiveBlob, stringMapCopy, type LengthRange } from '../core/index.js';
+import { apiCiphertextBlob, decodeApiCiphertextBlob } from './api-ciphertext.js';
 import { customKeyStoreSchemas } from './custom-key-store-schemas.js';
 import { GRANT_OPERATIONS } from './grants.js';
 
@@ -38,7 +38,8 @@ export const IMPORT_WRAPPING_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'S
 export const EXPIRATION_MODELS = ['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE'] as const;
 export const IMPORT_TYPES = ['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL'] as const;
 
-const keyId = awsString({ min: 1, max: 2048 });
+const KEY_ID_LENGTH: LengthRange = { min: 1, max: 2048 };
+const keyId = awsString(KEY_ID_LENGTH);
 const grantTokens = awsList(awsString({ min: 1, max: 8192 }), { min: 0, max: 10 }).optional();
 const encryptionContext = awsMap(awsString(), awsString()).optional();
 const encryptionAlgorithm = awsEnum(ENCRYPTION_ALGORITHMS).optional();
@@ -265,3 +266,27 @@ export const schemas = {
 export type KmsSchemas = typeof schemas;
 export type KmsInput<Name extends keyof KmsSchemas> = z.output<KmsSchemas[Name]>;
 export type TagInput = z.output<typeof tag>;
+
+/**
+ * Decrypt's common input parsed by hand (OperationSpec.parseCommon): a CiphertextBlob with, or without, an
+ * EncryptionContext and a KeyId, all well-formed; the same object `schemas.Decrypt` gives (its own buffer for the
+ * blob, a copy of the context, members in the schema's order). Any other member or value goes to the schema.
+ */
+export function parseCommonDecrypt(input: Record<string, unknown>): KmsInput<'Decrypt'> | undefined {
+  let blobText: string | undefined;
+  let context: Record<string, string> | undefined;
+  let reference: string | undefined;
+  for (const member in input) {
+    if (!Object.hasOwn(input, member)) return undefined;
+    const value = input[member];
+    if (member === 'CiphertextBlob' && typeof value === 'string') blobText = value;
+    else if (member === 'EncryptionContext' && (context = stringMapCopy(value)) !== undefined) continue;
+    else if (member === 'KeyId' && isStringWithin(value, KEY_ID_LENGTH)) reference = value;
+    else return undefined;
+  }
+  // Decoded last: a blob is decoded into a buffer of its own only for an input taken here.
+  const blob = blobText === undefined ? undefined : decodeApiCiphertextBlob(blobText);
+  if (blob === undefined) return undefined;
+  if (context === undefined) return reference === undefined ? { CiphertextBlob: blob } : { CiphertextBlob: blob, KeyId: reference };
+  return reference === undefined ? { CiphertextBlob: blob, EncryptionContext: context } : { CiphertextBlob: blob, EncryptionContext: context, KeyId: reference };
+}

@@ -1,6 +1,6 @@
 import { operation, type ServiceTable } from '../core/index.js';
 import { releasingCiphertextBlob } from './api-ciphertext.js';
-import { schemas } from './schemas.js';
+import { parseCommonDecrypt, schemas } from './schemas.js';
 import type { KmsOperations } from './operations/index.js';
 
 /**
@@ -23,7 +23,7 @@ export function kmsTable(ops: KmsOperations): ServiceTable {
       CancelKeyDeletion: operation(schemas.CancelKeyDeletion, ops.cancelKeyDeletion, 'resource'),
       UpdateKeyDescription: operation(schemas.UpdateKeyDescription, ops.updateKeyDescription, 'resource'),
       Encrypt: operation(schemas.Encrypt, ops.encrypt, 'resource'),
-      Decrypt: operation(schemas.Decrypt, releasingCiphertextBlob(ops.decrypt), 'resource'),
+      Decrypt: operation(schemas.Decrypt, releasingCiphertextBlob(ops.decrypt), 'resource', parseCommonDecrypt),
       ReEncrypt: operation(schemas.ReEncrypt, releasingCiphertextBlob(ops.reEncrypt), 'resource'),
       GenerateDataKey: operation(schemas.GenerateDataKey, ops.generateDataKey, 'resource'),
       GenerateDataKeyWithoutPlaintext: operation(schemas.GenerateDataKeyWithoutPlaintext, ops.generateDataKeyWithoutPlaintext, 'resource'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsString, markSensitive, Sensitive, sensitiveString } from '../core/index.js';
+import { awsBlob, awsBoolean, awsEnum, awsInt, awsList, awsString, isStringWithin, markSensitive, Sensitive, sensitiveString, type LengthRange } from '../core/index.js';
 
 /**
  * One zod schema per Secrets Manager operation, mirroring AWS's request shapes.
@@ -10,11 +10,14 @@ export const FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'prim
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 export const SORT_BY = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const;
 
-const secretId = awsString({ min: 1, max: 2048 });
+const SECRET_ID_LENGTH: LengthRange = { min: 1, max: 2048 };
+const VERSION_ID_LENGTH: LengthRange = { min: 32, max: 64 };
+const VERSION_STAGE_LENGTH: LengthRange = { min: 1, max: 256 };
+const secretId = awsString(SECRET_ID_LENGTH);
 const secretName = awsString({ min: 1, max: 512 });
 const clientRequestToken = awsString({ min: 32, max: 64 });
-const versionId = awsString({ min: 32, max: 64 });
-const versionStage = awsString({ min: 1, max: 256 });
+const versionId = awsString(VERSION_ID_LENGTH);
+const versionStage = awsString(VERSION_STAGE_LENGTH);
 const description = awsString({ max: 2048 });
 const kmsKeyId = awsString({ max: 2048 });
 const secretString = sensitiveString({ min: 1, max: 65536 });
@@ -138,3 +141,27 @@ export type SecretsSchemas = typeof schemas;
 export type SecretsInput<Name extends keyof SecretsSchemas> = z.output<SecretsSchemas[Name]>;
 export type FilterInput = z.output<typeof filter>;
 export type TagInput = z.output<typeof tag>;
+
+/**
+ * GetSecretValue's input parsed by hand (OperationSpec.parseCommon): SecretId, VersionId and VersionStage as
+ * well-formed strings; the same object `schemas.GetSecretValue` gives. Any other member or value goes to the schema.
+ */
+export function parseCommonGetSecretValue(input: Record<string, unknown>): SecretsInput<'GetSecretValue'> | undefined {
+  let secretId: string | undefined;
+  let versionId: string | undefined;
+  let versionStage: string | undefined;
+  for (const member in input) {
+    if (!Object.hasOwn(input, member)) return undefined;
+    const value = input[member];
+    if (member === 'SecretId' && isStringWithin(value, SECRET_ID_LENGTH)) secretId = value;
+    else if (member === 'VersionId' && isStringWithin(value, VERSION_ID_LENGTH)) versionId = value;
+    else if (member === 'VersionStage' && isStringWithin(value, VERSION_STAGE_LENGTH)) versionStage = value;
+    else return undefined;
+  }
+  if (secretId === undefined) return undefined;
+  if (versionId === undefined && versionStage === undefined) return { SecretId: secretId };
+  const parsed: SecretsInput<'GetSecretValue'> = { SecretId: secretId };
+  if (versionId !== undefined) parsed.VersionId = versionId;
+  if (versionStage !== undefined) parsed.VersionStage = versionStage;
+  return parsed;
+}

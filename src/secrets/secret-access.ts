@@ -1,5 +1,5 @@
 import { parseArn, type RequestContext } from '../core/index.js';
-import { requestOnNamed, requestTagContext, type ContextValue, type NamedResource } from '../policy/index.js';
+import { requestOnNamed, requestTagContext, type AccessRequest, type ContextValue, type NamedResource } from '../policy/index.js';
 import type { SecretRecord, Tag } from '../store/index.js';
 import type { SecretsDeps } from './deps.js';
 import { MARKED_FOR_DELETION, SECRET_NOT_FOUND, secretsError } from './errors.js';
@@ -41,7 +41,9 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
       await deps.authorizer.authorize(ctx, requestOnNamed(action, named));
       throw secretsError('ResourceNotFoundException', SECRET_NOT_FOUND);
     }
-    await authorizeOn(ctx, secret, action, conditions, undefined, named);
+    // Decided at once on the common path: no promise to await (policy/access.ts authorizeNow).
+    const authorizing = deps.authorizer.authorizeNow(ctx, requestOn(secret, action, conditions, undefined, named));
+    if (authorizing) await authorizing;
     if (live && secret.deletedDate) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
     return secret;
   }
@@ -65,8 +67,13 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
     tags?: Tag[],
     named?: NamedResource,
   ): Promise<void> {
-    // The authorizer's promise as it is (no async frame of its own around it: every secret operation checks here).
-    return deps.authorizer.authorize(ctx, {
+    // The authorizer's promise as it is (no async frame of its own around it).
+    return deps.authorizer.authorize(ctx, requestOn(secret, action, conditions, tags, named));
+  }
+
+  /** The check of `action` on a secret already found: its ARN, its resource policy, its conditions. */
+  function requestOn(secret: SecretRecord, action: string, conditions: RequestConditions, tags: Tag[] | undefined, named: NamedResource | undefined): AccessRequest {
+    return {
       named,
       action,
       resource: secret.arn,
@@ -78,7 +85,7 @@ export function createSecretAccess(deps: Pick<SecretsDeps, 'store' | 'authorizer
         keyPrefixes: RESOURCE_TAG_KEYS,
         load: async () => secretConditions(secret, tags ?? (await deps.store.listSecretTags(secret.arn))),
       },
-    });
+    };
   }
 
   /**

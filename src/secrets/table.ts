@@ -1,6 +1,6 @@
 import { operation, type ServiceTable } from '../core/index.js';
 import type { SecretsOperations } from './operations/index.js';
-import { schemas } from './schemas.js';
+import { parseCommonGetSecretValue, schemas } from './schemas.js';
 
 /**
  * The Secrets Manager operation table: AWS operation name → input schema → function → access. Operations on a
@@ -13,7 +13,7 @@ export function secretsTable(ops: SecretsOperations): ServiceTable {
     internalErrorCode: 'InternalServiceError',
     operations: {
       CreateSecret: operation(schemas.CreateSecret, ops.createSecret, 'resource'),
-      GetSecretValue: operation(schemas.GetSecretValue, ops.getSecretValue, 'resource'),
+      GetSecretValue: operation(schemas.GetSecretValue, ops.getSecretValue, 'resource', parseCommonGetSecretValue),
       // The pipeline checks secretsmanager:BatchGetSecretValue; the operation checks GetSecretValue per secret.
       BatchGetSecretValue: operation(schemas.BatchGetSecretValue, ops.batchGetSecretValue),
       PutSecretValue: operation(schemas.PutSecretValue, ops.putSecretValue, 'resource'),

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloudTrailTable, createAuditRecorder } from '../audit/index.js';
-import { createAuthenticator, createCredentials, type Credentials } from '../auth/index.js';
+import { createAuthenticatorNow, createCredentials, type Credentials } from '../auth/index.js';
 import { createLogger, systemClock, type Logger } from '../core/index.js';
 import { Keyring, makeRootKeyCheck, type LoadedRootKey } from '../crypto/index.js';
 import { createFunctionsService, type FunctionsService } from '../functions/index.js';
@@ -223,7 +223,7 @@ async function composeServices(config: CofferConfig, openedStore: ServerStore, k
     restRouter: createRestRouter([functions.restTable]),
     queryRouter: createQueryRouter([iam.iamTable, iam.stsTable]),
     signatureClock: systemClock,
-    authenticate: createAuthenticator(credentials),
+    authenticate: createAuthenticatorNow(credentials),
     authorizer,
     clock,
     logger,

@@ -143,6 +143,9 @@ function rotationInstruments(registry: Registry) {
   };
 }
 
+const isRecorded = (record: unknown) => record !== undefined;
+const alwaysWritten = () => true;
+
 function auditInstruments(registry: Registry) {
   const written = new HotHistogram({
     name: 'coffer_audit_write_duration_seconds',
@@ -168,20 +171,34 @@ function auditInstruments(registry: Registry) {
   const counted = { written: events.labels('written'), failed: events.labels('failed') };
   const durations = written.labels();
 
-  async function timed<T>(write: () => Promise<T>, isWritten: (result: T) => boolean): Promise<T> {
+  /** The write's promise, counted and timed when it settles (no async frame: every audited call comes here). */
+  function timed<T>(write: () => Promise<T>, isWritten: (result: T) => boolean): Promise<T> {
     const started = performance.now();
     backlog += 1;
-    try {
-      const result = await write();
-      (isWritten(result) ? counted.written : counted.failed).inc();
-      return result;
-    } catch (error) {
-      counted.failed.inc();
-      throw error;
-    } finally {
+    const settled = () => {
       backlog -= 1;
       durations.observe((performance.now() - started) / 1000);
+    };
+    let writing: Promise<T>;
+    try {
+      writing = write();
+    } catch (error) {
+      settled();
+      counted.failed.inc();
+      return Promise.reject(error);
     }
+    return writing.then(
+      (result) => {
+        settled();
+        (isWritten(result) ? counted.written : counted.failed).inc();
+        return result;
+      },
+      (error: unknown) => {
+        settled();
+        counted.failed.inc();
+        throw error;
+      },
+    );
   }
 
   return {
@@ -189,8 +206,8 @@ function auditInstruments(registry: Registry) {
       return {
         ...recorder,
         // record() answers undefined when fail-open auditing could not write the event.
-        record: (call) => timed(() => recorder.record(call), (record) => record !== undefined),
-        recordServiceEvent: (event) => timed(() => recorder.recordServiceEvent(event), () => true),
+        record: (call) => timed(() => recorder.record(call), isRecorded),
+        recordServiceEvent: (event) => timed(() => recorder.recordServiceEvent(event), alwaysWritten),
       };
     },
   };

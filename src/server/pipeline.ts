@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type RequestContext } from '../core/index.js';
+import { AwsError, commonError, type AccessLedger, type Clock, type Logger, type OperationAccess, type OperationSpec, type RequestContext } from '../core/index.js';
 import type { ApiCall, AuditRecorder } from '../audit/index.js';
-import type { Authenticate, Authenticated } from '../auth/index.js';
+import type { AuthenticateNow, Authenticated } from '../auth/index.js';
 import type { Authorizer } from '../policy/index.js';
 import {
   decodeJsonBody,
@@ -45,7 +45,8 @@ export type PipelineDeps = {
   restRouter?: RestRouter;
   /** Query services (IAM, STS): a form-encoded POST without X-Amz-Target goes here. */
   queryRouter?: QueryRouter;
-  authenticate: Authenticate;
+  /** SigV4 and the principal; answers at once (without a promise) when the access key needs no store read. */
+  authenticate: AuthenticateNow;
   /** Domain time: deletion windows, schedules, timestamps. Injected so tests move it. */
   clock: Clock;
   /**
@@ -111,30 +112,36 @@ export function createPipeline(deps: PipelineDeps) {
       const wireCode = (error: unknown) => protocol.renderError(error, internalErrorCode, requestId).code;
       // Set by the call as soon as it is routed; read only to encode its output, so always set by then.
       let routed: Target | undefined;
-      const response = await audited(deps.audit, call, ledger, async () => {
+      const response = await audited(deps.audit, call, ledger, () => {
         const target = protocol.route(request);
         routed = target;
         internalErrorCode = target.table.internalErrorCode;
         describeTarget(call, target);
-        let ctx: RequestContext;
-        if (isUnsignedCall(request, target)) ctx = unsignedContext(request, requestId, ledger);
-        else {
-          try {
-            ctx = signedContext(request, requestId, target, ledger, await deps.authenticate(request, deps.signatureClock.now()));
-          } catch (error) {
-            // Only a call refused before it has a principal records the access key its request claimed (audit's
-            // 'Unknown' identity): read here, not for every call (one regexp match and its result less per call).
-            call.claimedAccessKeyId = claimedAccessKeyId(request);
-            throw error;
-          }
+        if (isUnsignedCall(request, target)) return decodeAndExecute(protocol, request, target, call, unsignedContext(request, requestId, ledger), deps);
+        // No async frame here: a key verified at once (`--dev`'s) goes on to the operation in this same turn.
+        let authenticated: Authenticated | Promise<Authenticated>;
+        let ctx: RequestContext | undefined;
+        try {
+          authenticated = deps.authenticate(request, deps.signatureClock.now());
+          if (!(authenticated instanceof Promise)) ctx = signedContext(request, requestId, target, ledger, authenticated);
+        } catch (error) {
+          throw refusedBeforePrincipal(call, request, error);
         }
-        if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
-        else call.region = ctx.region;
-        const input = protocol.decode(target, request);
-        call.input = input;
-        // execute's promise handed back as it is (no await here, no {target, output} pair): an async layer awaiting
-        // it cost ≈ 0.4 KB per call, returning it ≈ 0.14 (bench/RESULTS.md, req-cpu).
-        return execute(ctx, target, input, deps);
+        if (ctx) return decodeAndExecute(protocol, request, target, call, ctx, deps);
+        return (authenticated as Promise<Authenticated>).then(
+          (loaded) => {
+            let loadedCtx: RequestContext;
+            try {
+              loadedCtx = signedContext(request, requestId, target, ledger, loaded);
+            } catch (error) {
+              throw refusedBeforePrincipal(call, request, error);
+            }
+            return decodeAndExecute(protocol, request, target, call, loadedCtx, deps);
+          },
+          (error: unknown) => {
+            throw refusedBeforePrincipal(call, request, error);
+          },
+        );
       }, outputAsIs, (output) => protocol.encode(routed!, output, requestId), wireCode);
       deps.observeCall?.(call.service, call.operation, 'success', startedMs);
       return response;
@@ -182,6 +189,28 @@ export function createPipeline(deps: PipelineDeps) {
       access,
     };
   }
+}
+
+/**
+ * A call refused before it has a principal records the access key its request claimed (audit's 'Unknown'
+ * identity): read only then, not for every call (one regexp match and its result less per call). Returns the error.
+ */
+function refusedBeforePrincipal(call: ApiCall, request: RawRequest, error: unknown): unknown {
+  call.claimedAccessKeyId = claimedAccessKeyId(request);
+  return error;
+}
+
+/**
+ * The call once it has its context: the principal on the audit event, the input decoded, and the operation run.
+ * execute's promise handed back as it is (no {target, output} pair, no async layer awaiting it: that cost ≈ 0.4 KB
+ * per call, returning it ≈ 0.14; bench/RESULTS.md, req-cpu).
+ */
+function decodeAndExecute(protocol: Protocol<any>, request: RawRequest, target: Target, call: ApiCall, ctx: RequestContext, deps: PipelineDeps): Promise<unknown> {
+  if (ctx.principal !== UNSIGNED_CALLER) describeContext(call, ctx);
+  else call.region = ctx.region;
+  const input = protocol.decode(target, request);
+  call.input = input;
+  return execute(ctx, target, input, deps);
 }
 
 /** The caller of an unsigned call: no account, no ARN, no key (see unsignedContext). */
@@ -268,20 +297,37 @@ export type Pipeline = ReturnType<typeof createPipeline>;
 /**
  * Parses the input with the operation's schema, once, authorizes, and runs the operation. Every caller comes
  * through here. Operations that authorize against their resource must make at least one check: one that
- * returns without any is a bug, and its result is withheld rather than served unauthorized.
+ * returns without any is a bug, and its result is withheld rather than served unauthorized. No async frame on the
+ * common path (an operation that authorizes itself, fail-open auditing): only what must wait is awaited.
  */
-async function execute(
+function execute(
   callerCtx: RequestContext,
   target: Target,
   input: Record<string, unknown>,
   deps: { audit?: AuditRecorder; authorizer: Authorizer },
 ): Promise<unknown> {
-  const spec = target.table.operations[target.operationName]!;
-  // The pipeline's callers give a context with its ledger; a copy is made only to add one.
-  const ctx: RequestContext = callerCtx.access ? callerCtx : { ...callerCtx, access: { checks: 0 } };
-  const parsed = spec.schema.safeParse(input);
-  if (!parsed.success) throw validationError(parsed.error, spec.schema, input);
-  const access = spec.access ?? 'action';
+  try {
+    const spec = target.table.operations[target.operationName]!;
+    // The pipeline's callers give a context with its ledger; a copy is made only to add one.
+    const ctx: RequestContext = callerCtx.access ? callerCtx : { ...callerCtx, access: { checks: 0 } };
+    const parsed = spec.parseCommon?.(input) ?? parseWithSchema(spec, input);
+    const access = spec.access ?? 'action';
+    if (access === 'action' || deps.audit?.failClosed) return checkedThenRun(ctx, target, spec, access, parsed, deps);
+    return runChecked(ctx, target, spec, access, parsed);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** execute's steps that may wait: the pipeline's action check, and fail-closed auditing's admission. */
+async function checkedThenRun(
+  ctx: RequestContext,
+  target: Target,
+  spec: OperationSpec,
+  access: OperationAccess,
+  parsed: unknown,
+  deps: { audit?: AuditRecorder; authorizer: Authorizer },
+): Promise<unknown> {
   if (access === 'action') {
     const action = `${target.table.signingName}:${target.operationName}`;
     await deps.authorizer.authorize(ctx, { action, resource: '*', resourceAccount: ctx.principal.accountId });
@@ -292,12 +338,27 @@ async function execute(
     const admitting = deps.audit.admit({ requestId: ctx.requestId, operation: target.operationName });
     if (admitting) await admitting;
   }
+  return await runChecked(ctx, target, spec, access, parsed);
+}
+
+/** Runs the operation; a `resource` operation's output is withheld unless it made an authorization check. */
+function runChecked(ctx: RequestContext, target: Target, spec: OperationSpec, access: OperationAccess, parsed: unknown): Promise<unknown> {
   const checksBefore = ctx.access!.checks;
-  const output = await spec.run(ctx, parsed.data);
-  if (access === 'resource' && ctx.access!.checks === checksBefore) {
-    throw new Error(`${target.table.signingName}:${target.operationName} returned without an authorization check`);
-  }
-  return output;
+  const running = Promise.resolve(spec.run(ctx, parsed));
+  if (access !== 'resource') return running;
+  return running.then((output) => {
+    if (ctx.access!.checks === checksBefore) {
+      throw new Error(`${target.table.signingName}:${target.operationName} returned without an authorization check`);
+    }
+    return output;
+  });
+}
+
+/** The input parsed by the operation's zod schema, or its ValidationException (an input parseCommon did not take). */
+function parseWithSchema(spec: OperationSpec, input: Record<string, unknown>): unknown {
+  const parsed = spec.schema.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error, spec.schema, input);
+  return parsed.data;
 }
 
 /**

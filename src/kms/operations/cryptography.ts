@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Sensitive, type RequestContext } from '../../core/index.js';
-import { blobAad, decodeBlob, open, type EncryptionContext } from '../../crypto/index.js';
+import { blobAad, decodeBlob, open, type CiphertextBlob, type EncryptionContext } from '../../crypto/index.js';
 import type { KeyRecord } from '../../store/index.js';
 import { keyMaterialIdOf, keyMaterialIdOfCiphertext } from '../key-material-id.js';
 import { dryRunError, kmsError, recipientUnsupported } from '../errors.js';
@@ -13,6 +13,12 @@ import type { SymmetricCiphertexts } from '../symmetric-ciphertext.js';
 import { assertEncryptionAlgorithm, assertNoEncryptionContext, isAsymmetricEncryptionKey, type AsymmetricEncryption } from './asymmetric-encryption.js';
 
 const SYMMETRIC_DEFAULT = 'SYMMETRIC_DEFAULT';
+
+/** A ciphertext opened: its key, the plaintext (the caller zeroes it), the algorithm and the backing key that sealed it. */
+type Opened = { key: KeyRecord; plaintext: Buffer; algorithm: string; backingKeyId: string };
+
+/** Decrypt's answer: the key's ARN, the plaintext, the algorithm, the KeyMaterialId of the backing key that sealed it. */
+type DecryptOutput = { KeyId: string; Plaintext: Sensitive<Buffer>; EncryptionAlgorithm: string; KeyMaterialId: string | undefined };
 const DATA_KEY_BYTES = { AES_256: 32, AES_128: 16 } as const;
 
 /**
@@ -35,9 +41,10 @@ export function createCryptographyOperations(
   /**
    * Opens a ciphertext. With a KeyId naming an RSA encryption key it is a raw RSAES-OAEP ciphertext (the
    * algorithm must be given); otherwise Coffer's blob, whose key it names: the KeyId, when given, must be that
-   * key (IncorrectKeyException otherwise).
+   * key (IncorrectKeyException otherwise). Without a KeyId (every envelope a GetSecretValue opens, most Decrypts)
+   * no async frame of its own: the key's lookup, then the rest at once (openWithKey).
    */
-  async function openCiphertext(
+  function openCiphertext(
     ctx: RequestContext,
     operation: string,
     blob: Buffer,
@@ -46,31 +53,65 @@ export function createCryptographyOperations(
     algorithm: string | undefined,
     grantTokens: readonly string[] | undefined,
     contextMember?: string,
-  ): Promise<{ key: KeyRecord; plaintext: Buffer; algorithm: string; backingKeyId: string }> {
+  ): Promise<Opened> {
+    if (keyReference !== undefined) return openWithNamedKey(ctx, operation, blob, context, keyReference, algorithm, grantTokens, contextMember);
+    // Without a KeyId the ciphertext must be Coffer's blob: an RSA ciphertext is InvalidCiphertextException, or, if
+    // its first byte happens to be the blob format version, names a random key id (NotFoundException).
+    const decoded = decodeBlob(blob);
+    if (!decoded) return Promise.reject(invalidCiphertext());
+    // A key named only by the ciphertext is authorized as that key.
+    return lookup.findKeyById(ctx, decoded.keyId).then((key) => openWithKey(ctx, operation, key, decoded, { encryptionContext: context, grantTokens }, true));
+  }
+
+  async function openWithNamedKey(
+    ctx: RequestContext,
+    operation: string,
+    blob: Buffer,
+    context: EncryptionContext | undefined,
+    keyReference: string,
+    algorithm: string | undefined,
+    grantTokens: readonly string[] | undefined,
+    contextMember?: string,
+  ): Promise<Opened> {
     const request = { encryptionContext: context, grantTokens };
     // A KeyId is authorized as named before it is compared with the ciphertext's, so neither answer tells a caller
-    // without permission whether it names a key. A key named only by the ciphertext is authorized as that key.
-    const named = keyReference !== undefined ? await access.keyFor(ctx, keyReference, operation, request) : undefined;
+    // without permission whether it names a key.
+    const named = await access.keyFor(ctx, keyReference, operation, request);
     // Only an RSA encryption key reads the ciphertext as RSAES-OAEP; any other key named for a blob is compared
     // with the key the blob names (IncorrectKeyException).
-    if (named && isAsymmetricEncryptionKey(named)) {
+    if (isAsymmetricEncryptionKey(named)) {
       assertUsable(named);
       const used = assertEncryptionAlgorithm(named, algorithm, operation === 'ReEncryptFrom' ? 'ReEncrypt' : operation);
       assertNoEncryptionContext(named, context, contextMember);
       return { key: named, plaintext: await asymmetric.decrypt(named, used, blob), algorithm: used, backingKeyId: named.currentBackingKeyId };
     }
-    // Without a KeyId the ciphertext must be Coffer's blob: an RSA ciphertext is InvalidCiphertextException, or, if
-    // its first byte happens to be the blob format version, names a random key id (NotFoundException).
     const decoded = decodeBlob(blob);
     if (!decoded) throw invalidCiphertext();
-    const key = named ?? (await lookup.findKeyById(ctx, decoded.keyId));
-    if (!named) await access.authorizeKey(ctx, key, operation, request);
+    return openWithKey(ctx, operation, named, decoded, request, false);
+  }
+
+  /**
+   * The blob opened under `key` (the one it names, or the KeyId's, already authorized): authorized first when
+   * `authorize` (a key found from the blob), then every check in AWS's order; at once unless a check or the
+   * backing key's material must wait.
+   */
+  function openWithKey(ctx: RequestContext, operation: string, key: KeyRecord, decoded: CiphertextBlob, request: KeyRequest, authorize: boolean): Opened | Promise<Opened> {
+    const authorizing = authorize ? access.authorizeKey(ctx, key, operation, request) : undefined;
+    if (authorizing) return authorizing.then(() => openAuthorized(key, decoded, request.encryptionContext));
+    return openAuthorized(key, decoded, request.encryptionContext);
+  }
+
+  function openAuthorized(key: KeyRecord, decoded: CiphertextBlob, context: EncryptionContext | undefined): Opened | Promise<Opened> {
     if (key.keyId !== decoded.keyId) {
       throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     }
     assertUsable(key);
     const opened = material.open(key, decoded.backingKeyId);
-    const keyMaterial = opened instanceof Promise ? await opened : opened;
+    if (opened instanceof Promise) return opened.then((keyMaterial) => openUnder(key, keyMaterial, decoded, context));
+    return openUnder(key, opened, decoded, context);
+  }
+
+  function openUnder(key: KeyRecord, keyMaterial: Buffer | undefined, decoded: CiphertextBlob, context: EncryptionContext | undefined): Opened {
     if (!keyMaterial) throw invalidCiphertext();
     const plaintext = open(keyMaterial, decoded, blobAad(decoded.header, context));
     if (!plaintext) throw invalidCiphertext();
@@ -109,9 +150,15 @@ export function createCryptographyOperations(
     return { CiphertextBlob: ciphertext, KeyId: key.arn, EncryptionAlgorithm: algorithm };
   }
 
-  async function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>) {
-    if (input.Recipient) throw recipientUnsupported();
-    const opened = await openCiphertext(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.EncryptionAlgorithm, input.GrantTokens);
+  /** No async frame of its own: the ciphertext opened (openCiphertext), then the answer (decryptAnswer). */
+  function decrypt(ctx: RequestContext, input: KmsInput<'Decrypt'>): Promise<DecryptOutput> {
+    if (input.Recipient) return Promise.reject(recipientUnsupported());
+    return openCiphertext(ctx, 'Decrypt', input.CiphertextBlob, input.EncryptionContext, input.KeyId, input.EncryptionAlgorithm, input.GrantTokens).then(
+      (opened) => decryptAnswer(opened, input),
+    );
+  }
+
+  function decryptAnswer(opened: Opened, input: KmsInput<'Decrypt'>): DecryptOutput {
     try {
       if (opened.algorithm === SYMMETRIC_DEFAULT) assertEncryptionAlgorithm(opened.key, input.EncryptionAlgorithm, 'Decrypt');
       if (input.DryRun) throw dryRunError();
