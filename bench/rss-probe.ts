@@ -3,7 +3,9 @@
  * default), 64 connections of GetSecretValue at random over ALL of them, then ListSecrets pages spread over the
  * whole corpus, then both together (half the connections each). The server's VmRSS is sampled every 20 ms and
  * its VmHWM read at the end (/proc, the server's whole process tree); its V8 heap and external memory come from
- * GET /metrics (prom-client's process metrics) once a second. p99 per phase comes from the load generator.
+ * GET /metrics (prom-client's process metrics) once a second. p99 per phase comes from the load generator. Each
+ * phase's end also gives the read cache's hit rate over the phase (its counters in /metrics): what the cache's byte
+ * bound bought in that phase, against what it cost in RSS.
  *
  *   npm run build && tsc -p bench/tsconfig.json && node bench/dist/rss-probe.js [flags]
  *     --secrets N        corpus (100000)
