@@ -3,7 +3,9 @@
  * default), 64 connections of GetSecretValue at random over ALL of them, then ListSecrets pages spread over the
  * whole corpus, then both together (half the connections each). The server's VmRSS is sampled every 20 ms and
  * its VmHWM read at the end (/proc, the server's whole process tree); its V8 heap and external memory come from
- * GET /metrics (prom-client's process metrics) once a second. p99 per phase comes from the load generator.
+ * GET /metrics (prom-client's process metrics) once a second. p99 per phase comes from the load generator. Each
+ * phase's end also gives the read cache's hit rate over the phase (its counters in /metrics): what the cache's byte
+ * bound bought in that phase, against what it cost in RSS.
  *
  *   npm run build && tsc -p bench/tsconfig.json && node bench/dist/rss-probe.js [flags]
  *     --secrets N        corpus (100000)
@@ -171,14 +173,17 @@ async function measure(
     const phases: PhaseResult[] = [];
     const run = async (phase: string, targets: { url: string; source: RequestSource }[], amount: number) => {
       sampler.resetPhase();
+      const cacheBefore = await readCacheCounts(peer);
       const measurement = await runLoadSpread(targets, () => peer.cpuMicros(), { ...load, amount });
       const map = memoryMap(peer.pid);
       const spaces = await heapSpaces(peer);
+      const cacheAfter = await readCacheCounts(peer);
       // What is resident outside the main isolate's heap: native memory (malloc: SQLite, Buffers' bytes, sockets)
       // and the audit writer thread's isolate, which /metrics does not see.
       const outside = `outside the main heap ${(map.anonMb - spaces.committedMb).toFixed(0)} MB`;
       const threads = heapTrace ? `; ${await threadHeaps(heapTrace)}` : '';
-      phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${map.text}; ${spaces.text}; ${outside}${threads}` });
+      const hitRate = readCacheHitRate(cacheBefore, cacheAfter);
+      phases.push({ phase, measurement, peakRssMb: sampler.phasePeakMb(), atEnd: `${map.text}; ${spaces.text}; ${hitRate}; ${outside}${threads}` });
     };
     await run('get-random', [{ url: peer.url, source: gets() }], amounts.gets);
     await run('list', [{ url: peer.url, source: lists() }], amounts.pages);
@@ -367,6 +372,20 @@ async function heapSpaces(peer: Peer): Promise<{ text: string; committedMb: numb
   const cache = /^coffer_store_read_cache_entries(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1];
   const text = [...spaces].filter(([, v]) => v.total > 1024 * 1024).map(([name, v]) => `${name} ${mb(v.total).toFixed(0)}/${mb(v.used).toFixed(0)}`).join(', ') + (cache ? `; read cache ${cache} entries` : '');
   return { text, committedMb: mb([...spaces.values()].reduce((sum, v) => sum + v.total, 0)) };
+}
+
+/** The read cache's hit and miss counters so far (GET /metrics). */
+async function readCacheCounts(peer: Peer): Promise<{ hits: number; misses: number }> {
+  const metrics = await (await fetch(`${peer.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const count = (result: string) => Number(new RegExp(`^coffer_store_read_cache_requests_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  return { hits: count('hit'), misses: count('miss') };
+}
+
+/** The share of a phase's point reads the read cache answered: what its byte bound buys at this corpus. */
+function readCacheHitRate(before: { hits: number; misses: number }, after: { hits: number; misses: number }): string {
+  const hits = after.hits - before.hits;
+  const reads = hits + after.misses - before.misses;
+  return `read cache hits ${reads === 0 ? '-' : ((100 * hits) / reads).toFixed(1)} % of ${reads}`;
 }
 
 async function scrape(peer: Peer): Promise<{ heapUsed: number; heapTotal: number; external: number }> {

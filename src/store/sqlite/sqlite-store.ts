@@ -75,11 +75,15 @@ type Row = Record<string, any>;
 
 /**
  * The read cache's bound, in bytes of memory as V8 lays the records out (read-cache.ts): room for the secrets,
- * versions and keys of a working set of ~9,000 secrets of 1 KB (~1.7 KB a record: the secret by name and its
- * current version), or ~500 secrets of 64 KB. It is a third or more of the server's heap under load,
- * and V8 lets the old generation grow to a multiple of what survives: every MB here costs RSS beyond itself.
+ * versions and keys of a working set of ~2,200 secrets of 1 KB (~1.7 KB a record: the secret by name and its
+ * current version), or ~120 secrets of 64 KB. Half of it or more is the records' Buffers, the rest heap that V8
+ * lets the old generation grow past: every MB here costs a MB of RSS or more at the peak. 8 MiB, not 32: peak RSS
+ * over 100,000 secrets (ListSecrets and random reads at 64 connections) ≈ 25 MB lower (16 MiB: ≈ 19), while random
+ * reads over them hit it little either way (15,000 from a fresh start: ≈ 6 % of their secret reads at 32 MiB,
+ * ≈ 2.5 % at 8). The price is for a working set of ~2,200 to ~9,000 secrets read evenly, which no longer fits:
+ * a GetSecretValue whose secret misses costs ≈ 30 µs more (bench/RESULTS.md, rss-200).
  */
-const READ_CACHE_LIMITS = { maxBytes: 32 * 1024 * 1024 };
+const READ_CACHE_LIMITS = { maxBytes: 8 * 1024 * 1024 };
 
 export type SqliteStoreOptions = {
   /**
