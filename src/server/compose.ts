@@ -108,7 +108,12 @@ async function openSqliteStore(config: CofferConfig): Promise<{ store: ServerSto
   let store: SqliteStore;
   try {
     const auditAnchoring = auditAnchoringFor(config, rootKey.key);
-    store = new SqliteStore(databasePath, { auditAppender: config.auditAppender, auditAnchoring, immediateTransactions: config.immediateTransactions });
+    store = new SqliteStore(databasePath, {
+      auditAppender: config.auditAppender,
+      auditAnchoring,
+      immediateTransactions: config.immediateTransactions,
+      readCacheMaxBytes: config.readCacheMaxBytes,
+    });
   } catch (error) {
     rootKey.key.fill(0);
     throw error;

@@ -52,6 +52,8 @@ export type CofferConfig = {
   auditAppender?: AuditAppender;
   /** Store transactions begin IMMEDIATE (several processes write the database: cluster mode). */
   immediateTransactions?: boolean;
+  /** The store's read cache bound in bytes (--read-cache-size); each store's own default when not given. */
+  readCacheMaxBytes?: number;
   /**
    * Start the audit writer thread once the store is open and migrated, not at the first audited request
    * (startServer sets it: the thread's ~90 ms start-up is then off the first request's path). Local commands

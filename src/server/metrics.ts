@@ -309,4 +309,12 @@ function storeStateCollectors(registry: Registry, source: { store: MetricsStore;
       this.set(readCacheStats().entries);
     },
   });
+  new Gauge({
+    name: 'coffer_store_read_cache_bytes',
+    help: "Memory the store's read cache holds now, in bytes as it counts them (bounded by --read-cache-size).",
+    registers: [registry],
+    collect() {
+      this.set(readCacheStats().bytes);
+    },
+  });
 }

@@ -50,6 +50,7 @@ type ServerOptions = {
   storeTimeout: string;
   maintenanceInterval: string;
   rotationLease: string;
+  readCacheSize?: string;
 } & EdgeOptions &
   MetricsOptions;
 
@@ -141,6 +142,7 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'where the database (unless --store), root key and admin credentials live', './.coffer')
     .option('--store <url>', 'keep everything in PostgreSQL instead: postgres://USER[:PASSWORD]@HOST:PORT[,HOST2:PORT2]/DB[?target_session_attrs=read-write]; env COFFER_STORE_URL', process.env.COFFER_STORE_URL)
+    .option('--read-cache-size <MiB>', 'memory the store\'s read cache of hot records may hold (default: 8 on the embedded store, 64 on PostgreSQL); more keeps an evenly read working set of more secrets cached')
     .option('--pool-size <n>', 'PostgreSQL connections this process keeps (--store)', '10')
     .option('--store-timeout <ms>', 'a PostgreSQL statement or connection attempt past this fails the call with a retryable 5xx (--store)', '10000')
     .option('--root-key-file <file>', 'root key file (default <data-dir>/root.key); COFFER_ROOT_KEY (base64) overrides it')
@@ -268,8 +270,25 @@ function serverConfig(options: ServerOptions): CofferConfig {
     auditAnchorFile: options.auditAnchorFile && resolve(options.auditAnchorFile),
     auditAnchorIntervalMs: parseAnchorInterval(options.auditAnchorInterval) * 1000,
     rotationLeaseMs: wholeNumber('--rotation-lease', options.rotationLease, 1) * 1000,
+    readCacheMaxBytes: readCacheMaxBytes(options),
     ...auditRetention(options),
   };
+}
+
+/**
+ * The largest read cache a server takes: bin/coffer caps V8's old generation at 1 GB, and a cache that could fill
+ * most of it would make every full collection scan it and leave the requests no room.
+ */
+const MAX_READ_CACHE_MIB = 512;
+
+function readCacheMaxBytes(options: ServerOptions): number | undefined {
+  if (options.readCacheSize === undefined) return undefined;
+  const mebibytes = wholeNumber('--read-cache-size', options.readCacheSize, 1);
+  if (mebibytes > MAX_READ_CACHE_MIB) {
+    process.stderr.write(`coffer: --read-cache-size must be at most ${MAX_READ_CACHE_MIB} (MiB), not ${options.readCacheSize}\n`);
+    process.exit(2);
+  }
+  return mebibytes * 1024 * 1024;
 }
 
 /**

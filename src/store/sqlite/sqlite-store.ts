@@ -81,11 +81,14 @@ type Row = Record<string, any>;
  * over 100,000 secrets (ListSecrets and random reads at 64 connections) ≈ 25 MB lower (16 MiB: ≈ 19), while random
  * reads over them hit it little either way (15,000 from a fresh start: ≈ 6 % of their secret reads at 32 MiB,
  * ≈ 2.5 % at 8). The price is for a working set of ~2,200 to ~9,000 secrets read evenly, which no longer fits:
- * a GetSecretValue whose secret misses costs ≈ 30 µs more (bench/RESULTS.md, rss-200).
+ * a GetSecretValue whose secret misses costs ≈ 30 µs more (bench/RESULTS.md, rss-200); such a deployment gives the
+ * cache more room with `coffer server --read-cache-size` (readCacheMaxBytes).
  */
-const READ_CACHE_LIMITS = { maxBytes: 8 * 1024 * 1024 };
+export const DEFAULT_SQLITE_READ_CACHE_BYTES = 8 * 1024 * 1024;
 
 export type SqliteStoreOptions = {
+  /** The read cache's bound in bytes (DEFAULT_SQLITE_READ_CACHE_BYTES when not given). */
+  readCacheMaxBytes?: number;
   /**
    * Where audit appends go. Default: a writer thread of this process on `audit.db` beside the database file.
    * A cluster worker passes the primary's writer (server/cluster.ts): one writer for all processes.
@@ -148,7 +151,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('cache_size = -4000');
     if (options.immediateTransactions) beginTransactionsImmediately(this.#db);
     this.#groupCommit = new GroupCommit(this.#db);
-    this.#cache = new ReadCache(this.#db, READ_CACHE_LIMITS);
+    this.#cache = new ReadCache(this.#db, { maxBytes: options.readCacheMaxBytes ?? DEFAULT_SQLITE_READ_CACHE_BYTES });
     const prepare = (sql: string) => this.#stmt(sql);
     this.#secrets = new SqliteSecretTables(this.#db, prepare);
     this.#rotation = new SqliteRotationTables(this.#db, prepare);
