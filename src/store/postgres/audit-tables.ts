@@ -109,12 +109,13 @@ export class PostgresAuditTables implements AuditRepository {
 
   /** After the known end in one statement, or else after the end read in a transaction; the end is known again once committed. */
   async #append(drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
+    if (drafts.length === 0) return [];
     const knownEnd = this.#knownEnd;
     // Forgotten until this append surely committed: a failure (even a timed-out one that may commit later) leaves it unknown.
     this.#knownEnd = undefined;
     const records = (knownEnd && (await this.#appendAfterKnownEnd(knownEnd, drafts, bodies))) ?? (await this.#appendAfterReadEnd(drafts, bodies));
-    const head = records[records.length - 1];
-    this.#knownEnd = head ? { sequence: head.sequence, hash: head.hash } : knownEnd;
+    const head = records[records.length - 1]!;
+    this.#knownEnd = { sequence: head.sequence, hash: head.hash };
     return records;
   }
 
@@ -266,8 +267,10 @@ const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id,
 
 /**
  * The same INSERT, autocommitted, after the end this node wrote last ($14, its hash $15 in hex): only while that
- * is still the chain's end, its row there with that hash and no row after it. The check reads committed rows (READ
- * COMMITTED); an append after the same end that is not yet committed is the primary key's to refuse (23505).
+ * is still the chain's end, its row there with that hash (not a restored copy's) and no row after it. The check
+ * reads committed rows (READ COMMITTED); an append after the same end that is not yet committed is the primary
+ * key's to refuse (23505). The primary key would refuse a committed later row too; the check answers that usual
+ * case (another node appended) with 0 rows instead of an error in the database's log for every such append.
  */
 const INSERT_EVENTS_AFTER_KNOWN_END = `${INSERT_EVENTS}
   WHERE EXISTS (SELECT 1 FROM audit_events AS chain_end WHERE chain_end.sequence = $14 AND chain_end.hash = decode($15, 'hex'))
