@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
 import type { AuditRepository } from '../repositories/audit.js';
 import type { RunAutocommit, RunInTransaction } from './postgres-tables.js';
-import { RETRY_BUDGET_MS, type Sql } from './transaction.js';
+import { isRetryable, RETRY_BUDGET_MS, type Sql } from './transaction.js';
 import { unavailable } from './unavailable.js';
 
 type Row = Record<string, any>;
@@ -126,7 +126,8 @@ export class PostgresAuditTables implements AuditRepository {
       const inserted = await this.#autocommit((sql) => sql.run(INSERT_EVENTS_AFTER_KNOWN_END, [...eventColumns(records, bodies), end.sequence, end.hash]));
       return inserted === records.length ? records : undefined;
     } catch (error) {
-      if (isChainEndTaken(error)) return undefined;
+      // 40001: a distributed engine runs even a lone statement SERIALIZABLE and may refuse it so; rolled back all the same.
+      if (isChainEndTaken(error) || isRetryable(error)) return undefined;
       throw error;
     }
   }
@@ -267,14 +268,15 @@ const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id,
 
 /**
  * The same INSERT, autocommitted, after the end this node wrote last ($14, its hash $15 in hex): only while that
- * is still the chain's end, its row there with that hash (not a restored copy's) and no row after it. The check
- * reads committed rows (READ COMMITTED); an append after the same end that is not yet committed is the primary
- * key's to refuse (23505). The primary key would refuse a committed later row too; the check answers that usual
- * case (another node appended) with 0 rows instead of an error in the database's log for every such append.
+ * is still the chain's end, the last row with that sequence and that hash (not a restored copy's). The check reads
+ * committed rows (READ COMMITTED); an append after the same end that is not yet committed is the primary key's to
+ * refuse (23505). The primary key would refuse a committed later row too; the check answers that usual case
+ * (another node appended) with 0 rows instead of an error in the database's log for every such append. Written as
+ * the last row's read (one backward step of the primary key's index, as appendAfterEnd's read) because a prepared
+ * statement's generic plan takes `NOT EXISTS (… sequence > $14)` for a scan of the whole table.
  */
 const INSERT_EVENTS_AFTER_KNOWN_END = `${INSERT_EVENTS}
-  WHERE EXISTS (SELECT 1 FROM audit_events AS chain_end WHERE chain_end.sequence = $14 AND chain_end.hash = decode($15, 'hex'))
-    AND NOT EXISTS (SELECT 1 FROM audit_events AS later WHERE later.sequence > $14)`;
+  WHERE (SELECT chain_end.sequence = $14 AND chain_end.hash = decode($15, 'hex') FROM audit_events AS chain_end ORDER BY chain_end.sequence DESC LIMIT 1)`;
 
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
