@@ -111,14 +111,14 @@ describe('PostgreSQL audit append: one statement after the known end, else the t
     await wholeChain(store);
   });
 
-  it("when another node appended, the one-statement append is refused, leaves nothing, and the transaction seals after the other node's events", async () => {
+  it("when another node appended, the one-statement append is refused, leaves nothing, and goes again in one statement after the other node's events", async () => {
     const a = countingNode();
     const b = countingNode();
     await a.tables.appendAuditEvents([draft('a')]);
     const [bEvent] = await b.tables.appendAuditEvents([draft('b')]);
     const before = { ...a.counts };
     const [aEvent] = await a.tables.appendAuditEvents([draft('a-after-b')]);
-    assert.deepEqual(a.counts, { transactions: before.transactions + 1, autocommits: before.autocommits + 1 }, 'tried in one statement, then in a transaction');
+    assert.deepEqual(a.counts, { transactions: before.transactions, autocommits: before.autocommits + 2 }, 'refused, then sealed after the end the refusal named');
     assert.equal(aEvent!.sequence, bEvent!.sequence + 1);
     assert.equal(aEvent!.prevHash, bEvent!.hash);
     const chain = await wholeChain(store);
@@ -180,7 +180,7 @@ describe('PostgreSQL audit append: one statement after the known end, else the t
     await pool.unsafe("UPDATE audit_events SET body = convert_to($1, 'UTF8'), event_id = $2 WHERE sequence = $3", [other.body, other.eventId, known!.sequence]);
     const before = { ...counts };
     const [appended] = await tables.appendAuditEvents([draft('after-restore')]);
-    assert.deepEqual(counts, { transactions: before.transactions + 1, autocommits: before.autocommits + 1 });
+    assert.deepEqual(counts, { transactions: before.transactions, autocommits: before.autocommits + 2 });
     assert.equal(appended!.prevHash, chainHash(known!.prevHash, other.body), 'sealed after the end as it is, not as remembered');
     await wholeChain(store);
   });
@@ -200,6 +200,17 @@ describe('PostgreSQL audit append: one statement after the known end, else the t
     const chain = await wholeChain(store);
     assert.equal(chain[known!.sequence]!.eventId, late.eventId, 'the late statement committed after the 503');
     assert.equal(next!.sequence, known!.sequence + 2);
+  });
+
+  it('a log emptied under a node that knows its end: the statement finds no end, inserts nothing, and the transaction starts the chain again', async () => {
+    const { tables, counts } = countingNode();
+    await tables.appendAuditEvents([draft('before-emptied')]);
+    await pool.unsafe('DELETE FROM audit_events');
+    const before = { ...counts };
+    const [first] = await tables.appendAuditEvents([draft('first-again')]);
+    assert.deepEqual(counts, { transactions: before.transactions + 1, autocommits: before.autocommits + 1 });
+    assert.equal(first!.sequence, 1);
+    assert.equal((await wholeChain(store)).length, 1);
   });
 
   it('several nodes appending at once, each mostly in one statement, make one unforked chain with every event once', async () => {

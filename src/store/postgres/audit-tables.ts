@@ -38,15 +38,23 @@ const PRUNE_BATCH_ROWS = 2000;
 type ChainEnd = { sequence: number; hash: string };
 
 /**
+ * How many times in a row an append goes in one statement after the end the last refusal named, before it reads
+ * the end in a transaction instead: each refusal means another node committed an append meanwhile (progress),
+ * but a node that keeps losing should not loop without bound.
+ */
+const ONE_STATEMENT_ATTEMPTS = 8;
+
+/**
  * The audit log in PostgreSQL (table audit_events). An append seals the drafts after the chain's end
  * (audit-hash.ts) and inserts them, in one of two ways:
  * - after the end this node's own last append wrote, when it knows it (the usual case: this process's appends
  *   wait for each other in a queue), in ONE autocommit statement (one round trip instead of BEGIN, the end's
- *   read, the INSERT and COMMIT) that inserts the batch only if that end is still the chain's end: its row is
- *   there with the hash remembered and no later row is committed. Two appends after the same end both insert
- *   its next sequence, which the primary key lets only one of commit (the other waits for it, then fails with
- *   23505), so the chain never forks whatever the statement read;
- * - otherwise (at start, after a failure, when another node appended, a prune or a copy replaced the end),
+ *   read, the INSERT and COMMIT) that inserts the batch only if that end is still the chain's last row, with the
+ *   hash remembered. Refused (another node appended meanwhile), it inserted nothing and answers the end it found,
+ *   after which the batch is sealed again and sent again, in one statement still. Two appends after the same end
+ *   both insert its next sequence, which the primary key lets only one of commit (the other waits for it, then
+ *   fails with 23505), so the chain never forks whatever the statement read;
+ * - otherwise (at start, after a failure, after a 23505, after ONE_STATEMENT_ATTEMPTS refusals in a row),
  *   reading the end and inserting after it in one SERIALIZABLE transaction: appends that read the same end
  *   collide (40001, or 23505 on the primary key against a one-statement append) and the loser runs again,
  *   sealing after the winner's events.
@@ -110,24 +118,34 @@ export class PostgresAuditTables implements AuditRepository {
   /** After the known end in one statement, or else after the end read in a transaction; the end is known again once committed. */
   async #append(drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
     if (drafts.length === 0) return [];
-    const knownEnd = this.#knownEnd;
+    let end = this.#knownEnd;
     // Forgotten until this append surely committed: a failure (even a timed-out one that may commit later) leaves it unknown.
     this.#knownEnd = undefined;
-    const records = (knownEnd && (await this.#appendAfterKnownEnd(knownEnd, drafts, bodies))) ?? (await this.#appendAfterReadEnd(drafts, bodies));
+    let records: AuditEventRecord[] | undefined;
+    for (let attempt = 0; end && !records && attempt < ONE_STATEMENT_ATTEMPTS; attempt++) {
+      const outcome = await this.#appendAfterKnownEnd(end, drafts, bodies);
+      if ('records' in outcome) records = outcome.records;
+      else end = outcome.endFound;
+    }
+    records ??= await this.#appendAfterReadEnd(drafts, bodies);
     const head = records[records.length - 1]!;
     this.#knownEnd = { sequence: head.sequence, hash: head.hash };
     return records;
   }
 
-  /** The records, inserted in one statement; undefined when `end` is no longer the chain's end (nothing was inserted). */
-  async #appendAfterKnownEnd(end: ChainEnd, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[] | undefined> {
+  /**
+   * The records, inserted in one statement; or, when `end` is no longer the chain's end (nothing was inserted), the
+   * end the statement found (undefined when it cannot tell: an empty log, a collision reported as an error).
+   */
+  async #appendAfterKnownEnd(end: ChainEnd, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<{ records: AuditEventRecord[] } | { endFound?: ChainEnd }> {
     const records = sealAfter(end, drafts);
     try {
-      const inserted = await this.#autocommit((sql) => sql.run(INSERT_EVENTS_AFTER_KNOWN_END, [...eventColumns(records, bodies), end.sequence, end.hash]));
-      return inserted === records.length ? records : undefined;
+      const row = await this.#autocommit((sql) => sql.one(INSERT_EVENTS_AFTER_KNOWN_END, [...eventColumns(records, bodies), end.sequence, end.hash]));
+      if (row?.appended === records.length) return { records };
+      return { endFound: row ? { sequence: row.sequence as number, hash: row.hash as string } : undefined };
     } catch (error) {
       // 40001: a distributed engine runs even a lone statement SERIALIZABLE and may refuse it so; rolled back all the same.
-      if (isChainEndTaken(error) || isRetryable(error)) return undefined;
+      if (isChainEndTaken(error) || isRetryable(error)) return {};
       throw error;
     }
   }
@@ -268,15 +286,20 @@ const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id,
 
 /**
  * The same INSERT, autocommitted, after the end this node wrote last ($14, its hash $15 in hex): only while that
- * is still the chain's end, the last row with that sequence and that hash (not a restored copy's). The check reads
- * committed rows (READ COMMITTED); an append after the same end that is not yet committed is the primary key's to
- * refuse (23505). The primary key would refuse a committed later row too; the check answers that usual case
- * (another node appended) with 0 rows instead of an error in the database's log for every such append. Written as
- * the last row's read (one backward step of the primary key's index, as appendAfterEnd's read) because a prepared
- * statement's generic plan takes `NOT EXISTS (… sequence > $14)` for a scan of the whole table.
+ * is still the chain's end, the last row with that sequence and that hash (not a restored copy's). Answers one row:
+ * how many events it appended (all or none) and the end it found before them, where a refused batch is sealed
+ * after next (no row: an empty log). The check reads committed rows (READ COMMITTED); an append after the same end
+ * that is not yet committed is the primary key's to refuse (23505). The primary key would refuse a committed later
+ * row too; the check answers that usual case (another node appended) with the end to try next instead of an error
+ * in the database's log. The end is read as the last row (one backward step of the primary key's index, as
+ * appendAfterEnd's read) because a prepared statement's generic plan takes `NOT EXISTS (… sequence > $14)` for a
+ * scan of the whole table.
  */
-const INSERT_EVENTS_AFTER_KNOWN_END = `${INSERT_EVENTS}
-  WHERE (SELECT chain_end.sequence = $14 AND chain_end.hash = decode($15, 'hex') FROM audit_events AS chain_end ORDER BY chain_end.sequence DESC LIMIT 1)`;
+const INSERT_EVENTS_AFTER_KNOWN_END = `WITH chain_end AS (SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1),
+  appended AS (${INSERT_EVENTS}
+    WHERE (SELECT chain_end.sequence = $14 AND chain_end.hash = decode($15, 'hex') FROM chain_end)
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM appended)::int AS appended, chain_end.sequence, encode(chain_end.hash, 'hex') AS hash FROM chain_end`;
 
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
