@@ -134,6 +134,7 @@ async function parent(argv: string[]): Promise<void> {
     const rootKeyBase64 = randomBytes(32).toString('base64');
     log(`seeding ${database.name} with ${options.secrets} secrets`);
     await seedPostgres(database.url, rootKeyBase64, join(disk, 'seed'), options.secrets, new Signer(DEV_KEY));
+    await database.analyze();
     for (let round = 1; round <= options.rounds; round++) {
       for (const [build, serverModule] of Object.entries(builds)) {
         const dataDir = join(disk, `data-${build}-${round}`);
