@@ -7,22 +7,25 @@
  * connections would batch them). Per request: the node's CPU (all its threads), the CPU of the PostgreSQL backends
  * serving the database (read from /proc: needs root or the postgres user), and the node's throughput on its one
  * core. Before get-random every secret of the set is read once (its LastAccessedDate is then today's, so the random
- * reads do not write). What it leaves out is the HTTP edge, the same in both builds of a store change.
+ * reads do not write). What it leaves out is the HTTP edge, the same in both builds of a store change. Each round
+ * also runs the candidate on SQLite (the same corpus, seeded once, a fresh copy per round), so that PostgreSQL's
+ * cost can be put against SQLite's in the same run: the share is SQLite's CPU per request (all its threads: the
+ * audit writer's too) ÷ the PostgreSQL node's plus its backends'.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
-import { abTable, readLoad, runAsParentOrChild } from './ab-child.js';
+import { abTable, median, readLoad, runAsParentOrChild } from './ab-child.js';
 import { log } from './log.js';
 import { DEV_KEY, SERVER_CPUS } from './peers.js';
 import { createBenchDatabase, cpuSpent } from './postgres-db.js';
 import { processCpuMicros } from './proc-stats.js';
-import { seedPostgres } from './seed.js';
+import { seedCoffer, seedPostgres } from './seed.js';
 import { Signer } from './signer.js';
 import { TARGET_PREFIX } from './aws-call.js';
 import { getSecretValue } from './workloads.js';
@@ -30,7 +33,7 @@ import type { SignedCall } from './signer.js';
 
 const WORKLOAD_IDS = ['get-hot', 'get-random'] as const;
 type WorkloadId = (typeof WORKLOAD_IDS)[number];
-type Job = { serverModule: string; dataDir: string; url: string; rootKeyBase64: string; poolSize: number; ms: number; secrets: number; workloads: WorkloadId[] };
+type Job = { serverModule: string; dataDir: string; /** absent: the node runs on SQLite in dataDir */ url?: string; rootKeyBase64: string; poolSize: number; ms: number; secrets: number; workloads: WorkloadId[] };
 /** Per workload: the node's and the backends' CPU per request (µs), and requests per second. */
 type Figures = { nodeMicros: number; databaseMicros: number; perSecond: number };
 type Result = Partial<Record<WorkloadId, Figures>>;
@@ -43,14 +46,15 @@ async function child(job: Job): Promise<Result> {
     openCoffer(config: Record<string, unknown>): Promise<{ pipeline(request: Record<string, unknown>): Promise<{ status: number; body: string }>; close(): Promise<void> }>;
   };
   const quiet = { debug() {}, info() {}, warn() {}, error: (message: string) => process.stderr.write(`${message}\n`) };
+  const url = job.url;
   const coffer = await openCoffer({
     dataDir: job.dataDir, devMode: true, maintenanceIntervalMs: 0, logger: quiet,
-    postgres: { url: job.url, poolSize: job.poolSize }, rootKeyBase64: job.rootKeyBase64,
+    ...(url && { postgres: { url, poolSize: job.poolSize }, rootKeyBase64: job.rootKeyBase64 }),
   });
-  const admin = postgres(job.url, { max: 1, onnotice: () => undefined });
-  const database = new URL(job.url).pathname.slice(1);
+  const admin = url ? postgres(url, { max: 1, onnotice: () => undefined }) : undefined;
   const backendCpu = async () => {
-    const pids = await admin.unsafe('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    if (!admin || !url) return new Map<number, number>();
+    const pids = await admin.unsafe('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(url).pathname.slice(1)]);
     return new Map(pids.map((row) => [Number(row.pid), processCpuMicros(Number(row.pid))]));
   };
   const signer = new Signer(DEV_KEY);
@@ -93,7 +97,7 @@ async function child(job: Job): Promise<Result> {
     return result;
   } finally {
     await coffer.close();
-    await admin.end({ timeout: 5 });
+    await admin?.end({ timeout: 5 });
   }
 }
 
@@ -135,10 +139,15 @@ async function parent(argv: string[]): Promise<void> {
     log(`seeding ${database.name} with ${options.secrets} secrets`);
     await seedPostgres(database.url, rootKeyBase64, join(disk, 'seed'), options.secrets, new Signer(DEV_KEY));
     await database.analyze();
+    const sqliteSeeded = join(disk, 'sqlite-seeded');
+    await seedCoffer(sqliteSeeded, join(disk, 'sqlite-scratch'), options.secrets, new Signer(DEV_KEY));
+    const targets = { ...builds, sqlite: builds.candidate };
     for (let round = 1; round <= options.rounds; round++) {
-      for (const [build, serverModule] of Object.entries(builds)) {
+      for (const [build, serverModule] of Object.entries(targets)) {
         const dataDir = join(disk, `data-${build}-${round}`);
-        const result = await runChild({ serverModule, dataDir, url: database.url, rootKeyBase64, poolSize: options.poolSize, ms: options.ms, secrets: options.secrets, workloads: options.workloads });
+        if (build === 'sqlite') cpSync(sqliteSeeded, dataDir, { recursive: true });
+        const url = build === 'sqlite' ? undefined : database.url;
+        const result = await runChild({ serverModule, dataDir, url, rootKeyBase64, poolSize: options.poolSize, ms: options.ms, secrets: options.secrets, workloads: options.workloads });
         rmSync(dataDir, { recursive: true, force: true });
         rows.push({ round, build, result });
         const shown = options.workloads.map((id) => {
@@ -157,6 +166,15 @@ async function parent(argv: string[]): Promise<void> {
   const measures = (figure: keyof Figures) => options.workloads.map((id) => ({ label: `${id} ${figure}`, base: of('base', id, figure), candidate: of('candidate', id, figure) }));
   process.stdout.write(abTable({ measure: 'workload', unit: 'µs/req' }, [...measures('nodeMicros'), ...measures('databaseMicros')]));
   process.stdout.write(abTable({ measure: 'workload', unit: 'req/s' }, measures('perSecond')));
+  // SQLite's CPU per request ÷ PostgreSQL's (node + backends), round by round: the share of SQLite's throughput per unit of CPU.
+  const total = (build: string, id: WorkloadId) => rows.filter((row) => row.build === build).map((row) => row.result[id]!.nodeMicros + row.result[id]!.databaseMicros);
+  const shares = options.workloads.map((id) => {
+    const sqlite = total('sqlite', id);
+    const of = (build: string) => total(build, id).map((micros, index) => (100 * sqlite[index]!) / micros);
+    return { label: `${id} % of SQLite per unit of CPU`, base: of('base'), candidate: of('candidate') };
+  });
+  process.stdout.write(abTable({ measure: 'share', unit: '%' }, shares));
+  process.stdout.write(`SQLite CPU µs/req (median): ${options.workloads.map((id) => `${id} ${median(total('sqlite', id)).toFixed(1)}`).join(', ')}\n`);
 }
 
 runAsParentOrChild('postgres-in-process', child, parent);
