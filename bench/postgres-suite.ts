@@ -7,7 +7,7 @@
  *   pg-3    three such nodes on the same database; the load generator spreads the connections over their
  *           three ports (22/21/21), as a load balancer would; there is none in between
  *
- * Both stores hold the same corpus (seeded in-process through the real pipeline). The database is a fresh one
+ * Both stores hold the same corpus (seeded in-process through the real pipeline, then ANALYZEd: BenchDatabase.analyze). The database is a fresh one
  * on the machine's PostgreSQL server, dropped at the end. For each pool size, each round starts the PostgreSQL
  * nodes afresh (so that the connections they hold stay within the server's max_connections, which other
  * work on this machine shares), warms them up, runs every workload, and stops them; the SQLite server stays up.
@@ -111,6 +111,7 @@ export async function runPostgresSuite(command: Command, dirs: { disk: string; s
     const rootKeyBase64 = randomBytes(32).toString('base64');
     log(`seeding PostgreSQL with the same ${settings.corpusSize} secrets`);
     results.seed.postgresSeconds = (await seedPostgres(database.url, rootKeyBase64, freshDir(dirs.disk, 'pg-seed'), settings.corpusSize, signer)).seconds;
+    await database.analyze();
     const fixture: Fixture = { corpusSize: settings.corpusSize, randomSetSize: settings.randomSetSize, keyId: '', ciphertexts: [], listTokens: [] };
 
     const sqlite = await startCoffer({ dataDir: sqliteDir });

@@ -5,10 +5,12 @@ import {
 } from '../audit-codec.js';
 import { chainHash, GENESIS_HASH } from '../audit-hash.js';
 import { createHash } from 'node:crypto';
+import postgres from 'postgres';
 import type { AuditEventDraft, AuditEventRecord, AuditLookup, AuditLookupKey } from '../records.js';
 import type { AuditRepository } from '../repositories/audit.js';
-import type { RunInTransaction } from './postgres-tables.js';
-import type { Sql } from './transaction.js';
+import type { RunAutocommit, RunInTransaction } from './postgres-tables.js';
+import { isRetryable, RETRY_BUDGET_MS, type Sql } from './transaction.js';
+import { unavailable } from './unavailable.js';
 
 type Row = Record<string, any>;
 
@@ -32,23 +34,47 @@ const SUCCESS_SEARCH_PAGE = 16;
 /** Events deleted per transaction when pruning. */
 const PRUNE_BATCH_ROWS = 2000;
 
+/** The chain's last event: where the next append starts. */
+type ChainEnd = { sequence: number; hash: string };
+
 /**
- * The audit log in PostgreSQL (table audit_events). An append reads the chain's end, seals the drafts after
- * it (audit-hash.ts) and inserts them, in one SERIALIZABLE transaction: appends from several nodes that read
- * the same end collide (40001, or the sequence's primary key) and the loser's retry seals after the
- * winner's events, so the chain never forks. This process's appends wait for each other in a queue (a
- * speed-up only: they would otherwise mostly collide and retry); correctness rests on the database.
+ * How many times in a row an append goes in one statement after the end the last refusal named, before it reads
+ * the end in a transaction instead: each refusal means another node committed an append meanwhile (progress),
+ * but a node that keeps losing should not loop without bound.
+ */
+const ONE_STATEMENT_ATTEMPTS = 8;
+
+/**
+ * The audit log in PostgreSQL (table audit_events). An append seals the drafts after the chain's end
+ * (audit-hash.ts) and inserts them, in one of two ways:
+ * - after the end this node's own last append wrote, when it knows it (the usual case: this process's appends
+ *   wait for each other in a queue), in ONE autocommit statement (one round trip instead of BEGIN, the end's
+ *   read, the INSERT and COMMIT) that inserts the batch only if that end is still the chain's last row, with the
+ *   hash remembered. Refused (another node appended meanwhile), it inserted nothing and answers the end it found,
+ *   after which the batch is sealed again and sent again, in one statement still. Two appends after the same end
+ *   both insert its next sequence, which the primary key lets only one of commit (the other waits for it, then
+ *   fails with 23505), so the chain never forks whatever the statement read;
+ * - otherwise (at start, after a failure, after a 23505, after ONE_STATEMENT_ATTEMPTS refusals in a row),
+ *   reading the end and inserting after it in one SERIALIZABLE transaction: appends that read the same end
+ *   collide (40001, or 23505 on the primary key against a one-statement append) and the loser runs again,
+ *   sealing after the winner's events.
+ * The queue is a speed-up only (appends would otherwise mostly collide and retry); correctness rests on the
+ * database's primary key.
  * Anchors: each node anchors the heads of the chain it appended (store/audit-anchor.ts), in its own anchor
  * file; every head is a point of the one chain, so any node's anchors check the whole deployment's log.
  */
 export class PostgresAuditTables implements AuditRepository {
   readonly #transaction: RunInTransaction;
+  readonly #autocommit: RunAutocommit;
   readonly #templates = new PostgresAuditTemplates();
   #anchorer: AuditAnchorer | undefined;
   #appendQueue: Promise<unknown> = Promise.resolve();
+  /** The end this node's last append wrote, known to be committed; undefined while unknown (at start, after a failure). */
+  #knownEnd: ChainEnd | undefined;
 
-  constructor(transaction: RunInTransaction) {
+  constructor(transaction: RunInTransaction, autocommit: RunAutocommit) {
     this.#transaction = transaction;
+    this.#autocommit = autocommit;
   }
 
   /** Opens the anchor file and checks its newest anchor against the log (a server's start; not for local commands). */
@@ -79,7 +105,7 @@ export class PostgresAuditTables implements AuditRepository {
   appendAuditEvents(drafts: AuditEventDraft[]): Promise<AuditEventRecord[]> {
     const appended = this.#appendQueue.then(async () => {
       const bodies = await this.#templates.storedBodies(drafts, this.#transaction);
-      return this.#transaction((sql) => appendAfterEnd(sql, drafts, bodies));
+      return this.#append(drafts, bodies);
     });
     this.#appendQueue = appended.catch(() => undefined);
     return appended.then((records) => {
@@ -87,6 +113,58 @@ export class PostgresAuditTables implements AuditRepository {
       if (head) this.#anchorer?.headMoved({ sequence: head.sequence, hash: head.hash });
       return records;
     });
+  }
+
+  /** After the known end in one statement, or else after the end read in a transaction; the end is known again once committed. */
+  async #append(drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
+    if (drafts.length === 0) return [];
+    let end = this.#knownEnd;
+    // Forgotten until this append surely committed: a failure (even a timed-out one that may commit later) leaves it unknown.
+    this.#knownEnd = undefined;
+    let records: AuditEventRecord[] | undefined;
+    for (let attempt = 0; end && !records && attempt < ONE_STATEMENT_ATTEMPTS; attempt++) {
+      const outcome = await this.#appendAfterKnownEnd(end, drafts, bodies);
+      if ('records' in outcome) records = outcome.records;
+      else end = outcome.endFound;
+    }
+    records ??= await this.#appendAfterReadEnd(drafts, bodies);
+    const head = records[records.length - 1]!;
+    this.#knownEnd = { sequence: head.sequence, hash: head.hash };
+    return records;
+  }
+
+  /**
+   * The records, inserted in one statement; or, when `end` is no longer the chain's end (nothing was inserted), the
+   * end the statement found (undefined when it cannot tell: an empty log, a collision reported as an error).
+   */
+  async #appendAfterKnownEnd(end: ChainEnd, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<{ records: AuditEventRecord[] } | { endFound?: ChainEnd }> {
+    const records = sealAfter(end, drafts);
+    try {
+      const row = await this.#autocommit((sql) => sql.one(INSERT_EVENTS_AFTER_KNOWN_END, [...eventColumns(records, bodies), end.sequence, end.hash]));
+      if (row?.appended === records.length) return { records };
+      return { endFound: row ? { sequence: row.sequence as number, hash: row.hash as string } : undefined };
+    } catch (error) {
+      // 40001: a distributed engine runs even a lone statement SERIALIZABLE and may refuse it so; rolled back all the same.
+      if (isChainEndTaken(error) || isRetryable(error)) return {};
+      throw error;
+    }
+  }
+
+  /**
+   * Reads the end and appends after it, in one transaction (retried there on 40001). Again when a one-statement
+   * append of another node took the next sequence after this transaction's read (23505: READ COMMITTED writes
+   * are not part of SERIALIZABLE's checks, so the primary key reports the collision).
+   */
+  async #appendAfterReadEnd(drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
+    const deadline = Date.now() + RETRY_BUDGET_MS;
+    for (;;) {
+      try {
+        return await this.#transaction((sql) => appendAfterEnd(sql, drafts, bodies));
+      } catch (error) {
+        if (!isChainEndTaken(error)) throw error;
+        if (Date.now() >= deadline) throw unavailable(error);
+      }
+    }
   }
 
   async probeAuditAppend(): Promise<void> {
@@ -206,25 +284,56 @@ const INSERT_EVENTS = `INSERT INTO audit_events (sequence, event_id, account_id,
     AS batch (sequence, event_id, account_id, event_time, event_name, event_source, read_only, access_key_id,
       username, resource_names, body, prev_hash, hash)`;
 
+/**
+ * The same INSERT, autocommitted, after the end this node wrote last ($14, its hash $15 in hex): only while that
+ * is still the chain's end, the last row with that sequence and that hash (not a restored copy's). Answers one row:
+ * how many events it appended (all or none) and the end it found before them, where a refused batch is sealed
+ * after next (no row: an empty log). The check reads committed rows (READ COMMITTED); an append after the same end
+ * that is not yet committed is the primary key's to refuse (23505). The primary key would refuse a committed later
+ * row too; the check answers that usual case (another node appended) with the end to try next instead of an error
+ * in the database's log. The end is read as the last row (one backward step of the primary key's index, as
+ * appendAfterEnd's read) because a prepared statement's generic plan takes `NOT EXISTS (… sequence > $14)` for a
+ * scan of the whole table.
+ */
+const INSERT_EVENTS_AFTER_KNOWN_END = `WITH chain_end AS (SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1),
+  appended AS (${INSERT_EVENTS}
+    WHERE (SELECT chain_end.sequence = $14 AND chain_end.hash = decode($15, 'hex') FROM chain_end)
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM appended)::int AS appended, chain_end.sequence, encode(chain_end.hash, 'hex') AS hash FROM chain_end`;
+
 /** Seals the drafts after the chain's current end and inserts them; runs inside the caller's transaction. */
 async function appendAfterEnd(sql: Sql, drafts: AuditEventDraft[], bodies: Buffer[]): Promise<AuditEventRecord[]> {
   const end = await sql.one("SELECT sequence, encode(hash, 'hex') AS hash FROM audit_events ORDER BY sequence DESC LIMIT 1");
-  let sequence: number = end?.sequence ?? 0;
-  let prevHash: string = end?.hash ?? GENESIS_HASH;
-  const records: AuditEventRecord[] = [];
-  for (const draft of drafts) {
+  const records = sealAfter(end ? { sequence: end.sequence, hash: end.hash } : { sequence: 0, hash: GENESIS_HASH }, drafts);
+  await sql.run(INSERT_EVENTS, eventColumns(records, bodies));
+  return records;
+}
+
+/** The drafts as the chain's next events after `end`: numbered on from it, each hash chained to the one before. */
+function sealAfter(end: ChainEnd, drafts: readonly AuditEventDraft[]): AuditEventRecord[] {
+  let sequence = end.sequence;
+  let prevHash = end.hash;
+  return drafts.map((draft) => {
     sequence += 1;
     const record = { ...draft, sequence, prevHash, hash: chainHash(prevHash, draft.body) };
-    records.push(record);
     prevHash = record.hash;
-  }
+    return record;
+  });
+}
+
+/** INSERT_EVENTS' thirteen array parameters, one per column, for the records and their stored bodies. */
+function eventColumns(records: readonly AuditEventRecord[], bodies: readonly Buffer[]): unknown[][] {
   const column = <T>(pick: (record: AuditEventRecord) => T) => records.map(pick);
-  await sql.run(INSERT_EVENTS, [
+  return [
     column((r) => r.sequence), column((r) => r.eventId), column((r) => r.accountId), column((r) => r.eventTime.getTime()),
     column((r) => r.eventName), column((r) => r.eventSource), column((r) => r.readOnly), column((r) => r.accessKeyId),
     column((r) => r.username), column((r) => JSON.stringify(r.resourceNames)), bodies.map((body) => body.toString('base64')), column((r) => r.prevHash), column((r) => r.hash),
-  ]);
-  return records;
+  ];
+}
+
+/** Another append took the sequence after the end this one sealed after (the primary key refused it; nothing was inserted). */
+function isChainEndTaken(error: unknown): boolean {
+  return error instanceof postgres.PostgresError && error.code === '23505' && error.constraint_name === 'audit_events_pkey';
 }
 
 function auditEventFromRow(row: Row, templates: PostgresAuditTemplates): AuditEventRecord {

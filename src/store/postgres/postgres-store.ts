@@ -68,7 +68,7 @@ import { applyPostgresMigrations } from './migration-runner.js';
 import { postgresMigrations } from './migrations.js';
 import { PostgresRotationTables } from './rotation-tables.js';
 import { PostgresSecretTables } from './secret-tables.js';
-import { inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
+import { autocommitStatement, inTransaction, outsideTransaction, type Pool, type Sql } from './transaction.js';
 import { isUnreachable } from './unavailable.js';
 import { TimedReadCache, type ReadWithAlongside } from './read-cache.js';
 import { ReadCacheNotifications } from './read-cache-notifications.js';
@@ -212,7 +212,11 @@ export class PostgresStore implements Store {
     this.#functions = new PostgresFunctionTables(transaction);
     // Audit appends touch only audit_events, which nothing reads through the cache: they leave it alone (every
     // request appends one, and emptying the cache for each would leave nothing cached).
-    this.#audit = new PostgresAuditTables((body) => inTransaction(this.#pool, body, this.#commitWait));
+    // An append usually goes as one statement after the chain's end this node wrote last (audit-tables.ts).
+    this.#audit = new PostgresAuditTables(
+      (body) => inTransaction(this.#pool, body, this.#commitWait),
+      (body) => autocommitStatement(this.#pool, body, this.#commitWait),
+    );
   }
 
   /** The read cache, for a read through it: the first such read starts hearing other nodes' writes (unless it is off). */

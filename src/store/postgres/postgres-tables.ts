@@ -7,6 +7,9 @@ export type RunInTransaction = <T>(body: (sql: Sql) => Promise<T>) => Promise<T>
 /** How a table class runs a point read of one SELECT: without a transaction around it (transaction.ts, outsideTransaction). */
 export type RunPointRead = RunInTransaction;
 
+/** How a table class runs one statement that writes and commits on its own (transaction.ts, autocommitStatement). */
+export type RunAutocommit = RunInTransaction;
+
 /** Dates as epoch milliseconds, plain objects as JSON text, absent values as NULL; booleans and Buffers as they are. */
 export function toSqlValue(value: unknown): unknown {
   if (value instanceof Date) return value.getTime();

@@ -30,7 +30,7 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
  * lose to each other in turn: with n of them at once the last may need about n rounds, so the budget is time,
  * not a small count. Past it the caller gets a retryable 503 (unavailable.ts), never a hang.
  */
-const RETRY_BUDGET_MS = 10_000;
+export const RETRY_BUDGET_MS = 10_000;
 
 /**
  * Runs `body` in one SERIALIZABLE transaction, and again from the start on a serialization failure: the one
@@ -124,6 +124,48 @@ export async function outsideTransaction<T>(pool: Pool, body: (sql: Sql) => Prom
   } catch (error) {
     if (isUnreachable(error)) throw unavailable(error);
     throw error;
+  }
+}
+
+/**
+ * Runs `body`, exactly one statement that writes, on the pool without BEGIN and COMMIT around it: it commits on
+ * its own, in one round trip instead of four. One statement is atomic, so what it adds it adds whole or not at
+ * all; it runs at the session's default level (READ COMMITTED), so whatever must stay true across nodes rests on
+ * its constraints, never on what it reads (audit-tables.ts's optimistic append rests on the primary key). Not
+ * retried: an error goes to the caller, which knows what the statement meant. As in beginWithCommitDeadline, a
+ * statement not answered within `commitWaitMs` (its commit waiting for a synchronous standby) answers the caller
+ * as a lost connection: a retryable 503, outcome unknown, never an acknowledgement the standby did not get.
+ */
+export async function autocommitStatement<T>(pool: Pool, body: (sql: Sql) => Promise<T>, options: { commitWaitMs?: number } = {}): Promise<T> {
+  const sql = sqlOn(pool);
+  let statements = 0;
+  const checked = (text: string) => {
+    statements += 1;
+    if (statements > 1) throw new Error('autocommitStatement runs exactly one statement');
+    return text;
+  };
+  const statement = body({
+    rows: (text, params) => sql.rows(checked(text), params),
+    one: (text, params) => sql.one(checked(text), params),
+    run: (text, params) => sql.run(checked(text), params),
+  });
+  try {
+    return options.commitWaitMs === undefined ? await statement : await withinDeadline(statement, options.commitWaitMs);
+  } catch (error) {
+    if (isUnreachable(error)) throw unavailable(error);
+    throw error;
+  }
+}
+
+/** `work`'s outcome, or the commit timeout once `waitMs` has passed (work's own outcome is then nobody's). */
+async function withinDeadline<T>(work: Promise<T>, waitMs: number): Promise<T> {
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(commitTimeout(waitMs)), waitMs)));
+  try {
+    return await Promise.race([work, gaveUp]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
