@@ -26,6 +26,7 @@ export async function openPostgresStore(config: CofferConfig, postgres: Postgres
     poolSize: postgres.poolSize,
     statementTimeoutMs: postgres.statementTimeoutMs,
     readCacheMaxAgeMs: postgres.readCacheMaxAgeMs,
+    readCacheMaxBytes: config.readCacheMaxBytes,
   });
   let rootKey: LoadedRootKey | undefined;
   try {

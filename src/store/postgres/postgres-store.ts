@@ -98,6 +98,8 @@ export type PostgresStoreOptions = {
    * writes empty it at once (read-cache.ts).
    */
   readCacheMaxAgeMs?: number;
+  /** The read cache's bound in bytes (64 MiB when not given; `coffer server --read-cache-size`). */
+  readCacheMaxBytes?: number;
 };
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
@@ -191,6 +193,7 @@ export class PostgresStore implements Store {
     this.#commitWait = { commitWaitMs: (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) / 2 };
     this.#cache = new TimedReadCache({
       ...READ_CACHE_LIMITS,
+      ...(options.readCacheMaxBytes === undefined ? {} : { maxBytes: options.readCacheMaxBytes }),
       maxAgeMs: options.readCacheMaxAgeMs ?? DEFAULT_READ_CACHE_MAX_AGE_MS,
       maxLifetimeMs: READ_CACHE_MAX_LIFETIME_MS,
     });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase } from '../../helpers/postgres-store.js';
 import { killChildServers, runCofferUntilExit, startChildServer, type ChildServer } from '../../helpers/child-server.js';
 import { scrapeParsed, sampleValue } from '../../helpers/metrics.js';
 
@@ -58,6 +60,23 @@ describe('coffer server --read-cache-size (child process)', () => {
     // The second pass hits the default cache for every secret (its record and its current version at least).
     assert.ok(unbounded.hits >= SECRETS, `default cache hits: ${unbounded.hits}`);
     assert.ok(bounded.hits < unbounded.hits, `hits at 1 MiB ${bounded.hits}, by default ${unbounded.hits}`);
+  });
+
+  it('bounds the read cache of a node on PostgreSQL too', async () => {
+    const database = await createTestDatabase();
+    try {
+      const node = await startChildServer({
+        dataDir: join(tempRoot, 'postgres-node'),
+        args: ['--dev', '--store', database.url, '--pool-size', '4', '--read-cache-size', '1'],
+        env: { COFFER_ROOT_KEY: randomBytes(32).toString('base64') },
+        timeoutMs: 30_000,
+      });
+      const bounded = await fillReadCache(node);
+      await node.stop();
+      assert.ok(bounded.bytes > 0 && bounded.bytes <= MIB, `1 MiB cache on PostgreSQL holds ${bounded.bytes} bytes`);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('refuses a size that is not a whole number of MiB from 1 to 512, before it starts', async () => {
