@@ -6,6 +6,8 @@
  * starts the base build and then the candidate (default: dist/) on a fresh copy of it, the server pinned to CPU 0
  * and this process (the load generator) to CPU 1, 64 connections, and runs each workload after a warm-up. Prints
  * server CPU per request (all threads), req/s and p99 of every cell, then the medians and the candidate/base ratios.
+ * `--signer admin` signs with an access key of the account's root kept in the store, as a user of the admin
+ * credentials signs, instead of `--dev`'s built-in test key (which needs no store read to verify).
  */
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,13 +18,14 @@ import { runLoad, type Measurement } from './load.js';
 import { log } from './log.js';
 import { DEV_KEY, killAllPeers, LOAD_CPUS, pinSelf, SERVER_CPUS, startCoffer } from './peers.js';
 import { seedCoffer } from './seed.js';
+import { CreateAccessKeyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { Signer } from './signer.js';
 import { WORKLOADS } from './workloads.js';
 
-type Options = { base: string; candidate: string; rounds: number; durationSeconds: number; workloads: string[]; secrets: number; seedWith: 'base' | 'candidate' };
+type Options = { base: string; candidate: string; rounds: number; durationSeconds: number; workloads: string[]; secrets: number; seedWith: 'base' | 'candidate'; signer: 'dev' | 'admin' };
 
 function parse(argv: string[]): Options {
-  const options: Options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 3, durationSeconds: 5, workloads: ['get-hot', 'kms-decrypt'], secrets: 2000, seedWith: 'candidate' };
+  const options: Options = { base: '', candidate: join(REPO_ROOT, 'dist'), rounds: 3, durationSeconds: 5, workloads: ['get-hot', 'kms-decrypt'], secrets: 2000, seedWith: 'candidate', signer: 'dev' };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
     switch (argv[i]) {
@@ -33,10 +36,11 @@ function parse(argv: string[]): Options {
       case '--workloads': options.workloads = value().split(','); break;
       case '--secrets': options.secrets = Number(value()); break;
       case '--seed-with': options.seedWith = value() === 'base' ? 'base' : 'candidate'; break;
+      case '--signer': options.signer = value() === 'admin' ? 'admin' : 'dev'; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
-  if (!options.base) throw new Error('usage: node bench/dist/ab-run.js --base DIR [--candidate DIR] [--rounds N] [--duration S] [--workloads a,b] [--secrets N] [--seed-with base|candidate]');
+  if (!options.base) throw new Error('usage: node bench/dist/ab-run.js --base DIR [--candidate DIR] [--rounds N] [--duration S] [--workloads a,b] [--secrets N] [--seed-with base|candidate] [--signer dev|admin]');
   return options;
 }
 
@@ -49,7 +53,7 @@ const median = (values: number[]) => {
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   pinSelf(LOAD_CPUS);
-  const signer = new Signer(DEV_KEY);
+  let signer = new Signer(DEV_KEY);
   snapshotBuild(options.seedWith === 'base' ? options.base : options.candidate); // seeding opens that build in-process
   const builds = { base: snapshotCompareBuild('base', options.base), candidate: snapshotCompareBuild('candidate', options.candidate) };
   // Each build runs with the Node flags of its own checkout's bin/coffer (a flag change is part of what is compared).
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
   try {
     const seeded = join(disk, 'seeded');
     const { keyId } = await seedCoffer(seeded, join(scratch, 'seed'), options.secrets, signer);
+    if (options.signer === 'admin') signer = new Signer(await storedRootKey(seeded, builds.candidate, nodeFlags.candidate!));
     for (let round = 1; round <= options.rounds; round++) {
       for (const [build, main] of Object.entries(builds)) {
         const dataDir = join(disk, `data-${build}-${round}`);
@@ -107,6 +112,19 @@ async function main(): Promise<void> {
     lines.push(`| ${workload} | candidate/base | ${(byBuild.candidate! / byBuild.base!).toFixed(3)} | | | |`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** An access key of account 000000000000's root, created in the seeded data dir (so every copy of it has it). */
+async function storedRootKey(seeded: string, main: string, nodeFlags: string[]): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const coffer = await startCoffer({ dataDir: seeded, cpus: SERVER_CPUS, main, nodeFlags });
+  try {
+    const iam = new IAMClient({ endpoint: coffer.url, region: 'us-east-1', credentials: DEV_KEY });
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({}));
+    iam.destroy();
+    return { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+  } finally {
+    await coffer.stop();
+  }
 }
 
 main().catch((error) => {
