@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotServerModules } from './coffer-build.js';
 import { abTable, readLoad, runAsParentOrChild } from './ab-child.js';
 import { log } from './log.js';
 import { DEV_KEY, SERVER_CPUS } from './peers.js';
@@ -112,10 +112,7 @@ async function parent(argv: string[]): Promise<void> {
   const unknown = options.workloads.filter((id) => !WORKLOAD_IDS.includes(id));
   if (unknown.length > 0) throw new Error(`unknown workloads ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
   snapshotBuild(options.candidate);
-  const builds = {
-    base: join(snapshotCompareBuild('base', options.base), '../../server/index.js'),
-    candidate: join(snapshotCompareBuild('candidate', options.candidate), '../../server/index.js'),
-  };
+  const builds = snapshotServerModules(options);
   const disk = mkdtempSync(join(tmpdir(), 'coffer-ab-'));
   const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-ab-') : join(disk, 'scratch');
   const rows: Array<{ round: number; build: string; result: Result }> = [];

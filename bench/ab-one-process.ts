@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './ab-child.js';
 import { TARGET_PREFIX } from './aws-call.js';
-import { cofferNodeFlags, removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { cofferNodeFlags, removeSnapshot, REPO_ROOT, snapshotBuild, snapshotServerModules } from './coffer-build.js';
 import { runLoadSpread } from './load.js';
 import { log } from './log.js';
 import { DEV_KEY, LOAD_CPUS, SERVER_CPUS } from './peers.js';
@@ -156,10 +156,7 @@ async function parent(argv: string[]): Promise<void> {
   }
   if (!options.base) throw new Error('usage: node bench/dist/ab-one-process.js --base DIR [--candidate DIR] [--turns N] [--requests N] [--workloads a,b] [--secrets N]');
   snapshotBuild(options.candidate); // seeding opens the candidate in-process
-  const modules = {
-    base: join(snapshotCompareBuild('base', options.base), '../../server/index.js'),
-    candidate: join(snapshotCompareBuild('candidate', options.candidate), '../../server/index.js'),
-  };
+  const modules = snapshotServerModules(options);
   const disk = mkdtempSync(join(tmpdir(), 'coffer-ab1-seed-'));
   const scratch = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/coffer-ab1-') : join(disk, 'scratch');
   try {

@@ -41,6 +41,17 @@ export function snapshotCompareBuild(label: string, from: string): string {
   cpSync(join(REPO_ROOT, 'package.json'), join(root, 'package.json'));
   return cofferMain(join(root, 'dist'));
 }
+
+/**
+ * The base and candidate builds of an in-process A/B copied beside the one measured; answers each copy's server
+ * module (dist/server/index.js), which the A/B's child processes import.
+ */
+export function snapshotServerModules(builds: { base: string; candidate: string }): { base: string; candidate: string } {
+  return {
+    base: join(snapshotCompareBuild('base', builds.base), '../../server/index.js'),
+    candidate: join(snapshotCompareBuild('candidate', builds.candidate), '../../server/index.js'),
+  };
+}
 /**
  * The Node flags `bin/coffer` starts the server with (its `#!/usr/bin/env -S node ...` line), so the bench runs
  * Coffer the way a user's `coffer server` runs. `bin` is another checkout's bin/coffer (a compared build's flags).

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotCompareBuild } from './coffer-build.js';
+import { removeSnapshot, REPO_ROOT, snapshotBuild, snapshotServerModules } from './coffer-build.js';
 import { abTable, median, readLoad, runAsParentOrChild } from './ab-child.js';
 import { log } from './log.js';
 import { DEV_KEY, SERVER_CPUS } from './peers.js';
@@ -127,10 +127,7 @@ async function parent(argv: string[]): Promise<void> {
   const unknown = options.workloads.filter((id) => !WORKLOAD_IDS.includes(id));
   if (unknown.length > 0) throw new Error(`unknown workloads ${unknown.join(', ')} (known: ${WORKLOAD_IDS.join(', ')})`);
   snapshotBuild(options.candidate);
-  const builds = {
-    base: join(snapshotCompareBuild('base', options.base), '../../server/index.js'),
-    candidate: join(snapshotCompareBuild('candidate', options.candidate), '../../server/index.js'),
-  };
+  const builds = snapshotServerModules(options);
   const disk = mkdtempSync(join(tmpdir(), 'coffer-pg-ab-'));
   const database = await createBenchDatabase();
   const rows: Array<{ round: number; build: string; result: Result }> = [];
