@@ -77,22 +77,38 @@ export async function inTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T
  * before it for up to the cache's age, as it does for another node's write.)
  */
 async function beginWithCommitDeadline<T>(pool: Pool, body: (sql: Sql) => Promise<T>, commitWaitMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let commitTooSlow!: (error: Error) => void;
-  const gaveUp = new Promise<never>((_, reject) => (commitTooSlow = reject));
+  const deadline = commitDeadline(commitWaitMs);
   const transaction = pool.begin('isolation level serializable', async (connection) => {
     const result = await body(sqlOn(connection));
     // The body is done: what follows is the driver's COMMIT.
-    timer = setTimeout(() => commitTooSlow(commitTimeout(commitWaitMs)), commitWaitMs);
+    deadline.start();
     return result;
   });
-  // Once the deadline has answered the caller, the COMMIT's own outcome (committed, cancelled) is nobody's.
-  transaction.catch(() => undefined);
-  try {
-    return (await Promise.race([transaction, gaveUp])) as T;
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await deadline.race(transaction)) as T;
+}
+
+/**
+ * A commit's deadline: once started, `waitMs` later the raced work's caller gets the commit timeout (the
+ * connection-lost answer) instead of waiting on. Once the deadline has answered, the work's own outcome
+ * (committed, cancelled) is nobody's.
+ */
+function commitDeadline(waitMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  let tooSlow!: (error: Error) => void;
+  const gaveUp = new Promise<never>((_, reject) => (tooSlow = reject));
+  return {
+    start(): void {
+      timer = setTimeout(() => tooSlow(commitTimeout(waitMs)), waitMs);
+    },
+    async race<T>(work: Promise<T>): Promise<T> {
+      work.catch(() => undefined);
+      try {
+        return await Promise.race([work, gaveUp]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 function commitTimeout(commitWaitMs: number): Error {
@@ -108,19 +124,8 @@ function commitTimeout(commitWaitMs: number): Error {
  * a SELECT, is a programming error and throws before it runs.
  */
 export async function outsideTransaction<T>(pool: Pool, body: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = sqlOn(pool);
-  let statements = 0;
-  const checked = (text: string) => {
-    statements += 1;
-    if (statements > 1 || !isPlainRead(text)) throw new Error('outsideTransaction runs exactly one SELECT');
-    return text;
-  };
   try {
-    return await body({
-      rows: (text, params) => sql.rows(checked(text), params),
-      one: (text, params) => sql.one(checked(text), params),
-      run: (text, params) => sql.run(checked(text), params),
-    });
+    return await body(oneStatementOn(pool, isPlainRead, 'outsideTransaction runs exactly one SELECT'));
   } catch (error) {
     if (isUnreachable(error)) throw unavailable(error);
     throw error;
@@ -137,36 +142,36 @@ export async function outsideTransaction<T>(pool: Pool, body: (sql: Sql) => Prom
  * as a lost connection: a retryable 503, outcome unknown, never an acknowledgement the standby did not get.
  */
 export async function autocommitStatement<T>(pool: Pool, body: (sql: Sql) => Promise<T>, options: { commitWaitMs?: number } = {}): Promise<T> {
-  const sql = sqlOn(pool);
-  let statements = 0;
-  const checked = (text: string) => {
-    statements += 1;
-    if (statements > 1) throw new Error('autocommitStatement runs exactly one statement');
-    return text;
-  };
-  const statement = body({
-    rows: (text, params) => sql.rows(checked(text), params),
-    one: (text, params) => sql.one(checked(text), params),
-    run: (text, params) => sql.run(checked(text), params),
-  });
+  const statement = body(oneStatementOn(pool, () => true, 'autocommitStatement runs exactly one statement'));
   try {
-    return options.commitWaitMs === undefined ? await statement : await withinDeadline(statement, options.commitWaitMs);
+    if (options.commitWaitMs === undefined) return await statement;
+    // The statement's commit is part of it: its deadline runs from the start.
+    const deadline = commitDeadline(options.commitWaitMs);
+    deadline.start();
+    return await deadline.race(statement);
   } catch (error) {
     if (isUnreachable(error)) throw unavailable(error);
     throw error;
   }
 }
 
-/** `work`'s outcome, or the commit timeout once `waitMs` has passed (work's own outcome is then nobody's). */
-async function withinDeadline<T>(work: Promise<T>, waitMs: number): Promise<T> {
-  work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(commitTimeout(waitMs)), waitMs)));
-  try {
-    return await Promise.race([work, gaveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Statements on the pool for a body that may run only one, and only one that `allowed` accepts: a second, or
+ * another kind, is a programming error and throws `misuse` before it runs (outsideTransaction, autocommitStatement).
+ */
+function oneStatementOn(pool: Pool, allowed: (text: string) => boolean, misuse: string): Sql {
+  const sql = sqlOn(pool);
+  let statements = 0;
+  const checked = (text: string) => {
+    statements += 1;
+    if (statements > 1 || !allowed(text)) throw new Error(misuse);
+    return text;
+  };
+  return {
+    rows: (text, params) => sql.rows(checked(text), params),
+    one: (text, params) => sql.one(checked(text), params),
+    run: (text, params) => sql.run(checked(text), params),
+  };
 }
 
 export function isRetryable(error: unknown): boolean {
